@@ -1,0 +1,12 @@
+//! Insitu: a personal data store that runs third parties' algorithms in place.
+//!
+//! See `ARCHITECTURE.md` at the repository root for the map of this crate.
+
+pub mod audit;
+pub mod consent;
+pub mod import;
+pub mod meter;
+pub mod output;
+pub mod run;
+pub mod sandbox;
+pub mod store;

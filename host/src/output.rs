@@ -1,0 +1,94 @@
+//! Plugin outputs on the host side: the documented output kinds, serialisable, with the size
+//! that the output caps apply to.
+//!
+//! These mirror the WIT `output` interface; the sandbox converts the guest's values into them
+//! before anything else sees the output.
+//!
+//! May touch: nothing; pure data.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Money {
+    pub minor: i64,
+    pub currency: String,
+}
+
+impl std::fmt::Display for Money {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sign = if self.minor < 0 { "-" } else { "" };
+        let abs = self.minor.unsigned_abs();
+        write!(f, "{sign}{}.{:02} {}", abs / 100, abs % 100, self.currency)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scalar {
+    Text(String),
+    Integer(i64),
+    Float(f64),
+    Money(Money),
+    Timestamp(i64),
+    Boolean(bool),
+}
+
+impl std::fmt::Display for Scalar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scalar::Text(s) => write!(f, "{s}"),
+            Scalar::Integer(i) => write!(f, "{i}"),
+            Scalar::Float(x) => write!(f, "{x}"),
+            Scalar::Money(m) => write!(f, "{m}"),
+            Scalar::Timestamp(t) => write!(f, "{}", crate::import::format_date(*t)),
+            Scalar::Boolean(b) => write!(f, "{b}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub collection: String,
+    pub id: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub rule: String,
+    pub time: i64,
+    pub amount: Option<Money>,
+    pub label: String,
+    pub reason: String,
+    pub evidence: Vec<Evidence>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metric {
+    pub name: String,
+    pub value: Scalar,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PluginOutput {
+    Findings {
+        findings: Vec<Finding>,
+        summary: Vec<Metric>,
+    },
+    Metrics {
+        metrics: Vec<Metric>,
+    },
+    Table {
+        columns: Vec<String>,
+        rows: Vec<Vec<Scalar>>,
+    },
+}
+
+impl PluginOutput {
+    /// The size the output caps apply to: its canonical JSON encoding, in bytes.
+    pub fn size(&self) -> u64 {
+        serde_json::to_vec(self)
+            .map(|v| v.len() as u64)
+            .unwrap_or(u64::MAX)
+    }
+}

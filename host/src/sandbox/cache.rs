@@ -1,0 +1,99 @@
+//! The compiled-code cache: native code for each installed component, on disk.
+//!
+//! A cache file is named by the component's digest and a fingerprint of the engine (wasmtime
+//! version and configuration), so a changed engine never loads stale code. Loading native code
+//! is `unsafe` (it is trusted to be what wasmtime wrote), so the SHA-256 of every file is kept
+//! in the store when it is written and checked before it is loaded: a file that does not match,
+//! whether damaged or tampered with, is recompiled from the installed component, never trusted.
+//! The installed component itself is checked against its digest before compiling.
+
+use std::hash::{Hash, Hasher};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use sha2::{Digest, Sha256};
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+use crate::audit::hex;
+use crate::store::Store;
+
+/// Writes `bytes` to `path` through a temporary file and a rename, so a crash never leaves a
+/// half-written file under the final name.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+fn fingerprint(engine: &Engine) -> String {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut h);
+    format!("{:016x}", h.finish())
+}
+
+fn cache_key(engine: &Engine, digest: &str) -> String {
+    format!("{digest}-{}", fingerprint(engine))
+}
+
+fn cache_path(dir: &Path, key: &str) -> PathBuf {
+    dir.join("compiled").join(format!("{key}.cwasm"))
+}
+
+/// Serialises `component` into the cache and records its hash.
+pub fn store_compiled(
+    engine: &Engine,
+    store: &dyn Store,
+    dir: &Path,
+    digest: &str,
+    component: &Component,
+) -> anyhow::Result<()> {
+    let bytes = component.serialize()?;
+    let key = cache_key(engine, digest);
+    write_atomic(&cache_path(dir, &key), &bytes)?;
+    store.set_compiled_hash(&key, &hex(&Sha256::digest(&bytes)))?;
+    Ok(())
+}
+
+/// Loads the component `digest`: from the cache if its hash checks out, else recompiled from
+/// the installed component at `wasm` (whose own digest is checked first).
+pub fn load(
+    engine: &Engine,
+    store: &dyn Store,
+    dir: &Path,
+    digest: &str,
+    wasm: &Path,
+) -> anyhow::Result<Component> {
+    let key = cache_key(engine, digest);
+    let path = cache_path(dir, &key);
+    if let (Some(expected), Ok(bytes)) = (store.compiled_hash(&key)?, std::fs::read(&path))
+        && hex(&Sha256::digest(&bytes)) == expected
+    {
+        // SAFETY: these bytes are exactly those `Component::serialize` produced for this
+        // engine fingerprint: their hash was recorded in the store when they were written.
+        match unsafe { Component::deserialize(engine, &bytes) } {
+            Ok(c) => return Ok(c),
+            Err(e) => tracing::warn!(%digest, "compiled cache entry refused, recompiling: {e:#}"),
+        }
+    } else {
+        tracing::info!(%digest, "no valid compiled cache entry, compiling");
+    }
+    let bytes = std::fs::read(wasm).with_context(|| {
+        format!(
+            "plugin {digest} is not installed ({} is missing)",
+            wasm.display()
+        )
+    })?;
+    if hex(&Sha256::digest(&bytes)) != digest {
+        bail!(
+            "the installed component {} does not match its digest {digest}: it was altered; install it again",
+            wasm.display()
+        );
+    }
+    let component = Component::new(engine, &bytes)?;
+    store_compiled(engine, store, dir, digest, &component)?;
+    Ok(component)
+}

@@ -1,0 +1,250 @@
+//! Host side of `insitu:plugin/data`: the only way a plugin reads records (invariant 1).
+//!
+//! The grant is enforced here, on every call, never by the plugin:
+//! - a collection outside the grant answers `unknown-collection`, exactly as one that does not
+//!   exist, so a plugin cannot even probe for it;
+//! - a field outside the grant answers `unknown-field`, and is never in a batch;
+//! - the scan's key range is the grant's window intersected with the query's, so records
+//!   outside the window are never read from disk;
+//! - before each batch the grant is read again: once revoked or expired, the run gets
+//!   `access-ended` and no further record.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use wasmtime::component::Resource;
+
+use super::RunState;
+use super::bindings::insitu::plugin::data::{
+    Batch, Column, ColumnValues as WitValues, DataError, Host, HostQuery, MoneyColumn, QuerySpec,
+};
+use super::bindings::insitu::plugin::types::{CollectionInfo, FieldInfo, FieldKind};
+use crate::consent::{Grant, now_ms};
+use crate::store::{
+    ColumnBatch, ColumnValues, Cursor, FieldType, PersonId, Schema, Store, TimeRange,
+};
+
+/// Default and largest records per batch.
+pub const DEFAULT_BATCH: usize = 4096;
+pub const MAX_BATCH: usize = 65_536;
+
+/// An open query, held in the run's resource table.
+pub struct QueryCursor {
+    cursor: Box<dyn Cursor>,
+    batch_size: usize,
+    collection: String,
+}
+
+/// What a run may read, and what it has read.
+pub struct DataAccess {
+    store: Arc<dyn Store>,
+    person: PersonId,
+    grant: Grant,
+    /// Schemas of the granted collections that exist.
+    schemas: HashMap<String, Schema>,
+    max_records: u64,
+    max_bytes: u64,
+    max_open: u32,
+    open: u32,
+    /// Collections read, with the fields delivered (for the audit entry).
+    pub read: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl DataAccess {
+    pub fn new(
+        store: Arc<dyn Store>,
+        person: PersonId,
+        grant: Grant,
+        limits: &super::Limits,
+    ) -> Result<Self, crate::store::StoreError> {
+        let mut schemas = HashMap::new();
+        for c in &grant.collections {
+            match store.collection(&c.name) {
+                Ok(s) => {
+                    schemas.insert(c.name.clone(), s);
+                }
+                Err(crate::store::StoreError::NoCollection(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(DataAccess {
+            store,
+            person,
+            grant,
+            schemas,
+            max_records: limits.records,
+            max_bytes: limits.read_bytes,
+            max_open: limits.open_queries,
+            open: 0,
+            read: BTreeMap::new(),
+        })
+    }
+
+    /// The granted fields of `collection` that its schema has, in schema order.
+    fn visible_fields(&self, collection: &str) -> Option<(&Schema, Vec<&crate::store::Field>)> {
+        let granted = self.grant.collection(collection)?;
+        let schema = self.schemas.get(collection)?;
+        let fields = schema
+            .fields
+            .iter()
+            .filter(|f| granted.fields.contains(&f.name))
+            .collect();
+        Some((schema, fields))
+    }
+}
+
+fn kind(t: FieldType) -> FieldKind {
+    match t {
+        FieldType::Text => FieldKind::Text,
+        FieldType::Integer => FieldKind::Integer,
+        FieldType::Float => FieldKind::Float,
+        FieldType::Money => FieldKind::Money,
+        FieldType::Timestamp => FieldKind::Timestamp,
+        FieldType::Boolean => FieldKind::Boolean,
+    }
+}
+
+fn to_wit(b: ColumnBatch) -> Batch {
+    Batch {
+        ids: b.ids,
+        times: b.times,
+        columns: b
+            .columns
+            .into_iter()
+            .map(|c| Column {
+                name: c.name,
+                valid: c.valid,
+                values: match c.values {
+                    ColumnValues::Text(v) => WitValues::Text(v),
+                    ColumnValues::Integer(v) => WitValues::Integer(v),
+                    ColumnValues::Float(v) => WitValues::Float(v),
+                    ColumnValues::Money { minor, currency } => {
+                        WitValues::Money(MoneyColumn { minor, currency })
+                    }
+                    ColumnValues::Timestamp(v) => WitValues::Timestamp(v),
+                    ColumnValues::Boolean(v) => WitValues::Boolean(v),
+                },
+            })
+            .collect(),
+    }
+}
+
+impl Host for RunState {
+    fn collections(&mut self) -> wasmtime::Result<Vec<CollectionInfo>> {
+        self.usage.host_calls += 1;
+        let d = &self.data;
+        let mut out = Vec::new();
+        for c in &d.grant.collections {
+            if let Some((_, fields)) = d.visible_fields(&c.name) {
+                out.push(CollectionInfo {
+                    name: c.name.clone(),
+                    fields: fields
+                        .iter()
+                        .map(|f| FieldInfo {
+                            name: f.name.clone(),
+                            kind: kind(f.ty),
+                            optional: f.optional,
+                        })
+                        .collect(),
+                    since: d.grant.window.since,
+                    until: d.grant.window.until,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn open(
+        &mut self,
+        spec: QuerySpec,
+    ) -> wasmtime::Result<Result<Resource<QueryCursor>, DataError>> {
+        self.usage.host_calls += 1;
+        let d = &mut self.data;
+        let Some((_, visible)) = d.visible_fields(&spec.collection) else {
+            return Ok(Err(DataError::UnknownCollection(spec.collection)));
+        };
+        let fields: Vec<String> = match spec.fields {
+            None => visible.iter().map(|f| f.name.clone()).collect(),
+            Some(asked) => {
+                if let Some(bad) = asked
+                    .iter()
+                    .find(|a| !visible.iter().any(|f| f.name == **a))
+                {
+                    return Ok(Err(DataError::UnknownField(bad.clone())));
+                }
+                asked
+            }
+        };
+        if d.open >= d.max_open {
+            return Ok(Err(DataError::TooManyQueries));
+        }
+        let range = d.grant.window.intersect(TimeRange {
+            since: spec.since,
+            until: spec.until,
+        });
+        let cursor = d.store.scan(d.person, &spec.collection, range, &fields)?;
+        d.open += 1;
+        d.read
+            .entry(spec.collection.clone())
+            .or_default()
+            .extend(fields);
+        let batch_size = spec
+            .batch_size
+            .map(|b| b as usize)
+            .unwrap_or(DEFAULT_BATCH)
+            .clamp(1, MAX_BATCH);
+        let q = QueryCursor {
+            cursor,
+            batch_size,
+            collection: spec.collection,
+        };
+        Ok(Ok(self.table.push(q)?))
+    }
+}
+
+impl HostQuery for RunState {
+    fn next_batch(
+        &mut self,
+        q: Resource<QueryCursor>,
+    ) -> wasmtime::Result<Result<Option<Batch>, DataError>> {
+        self.usage.host_calls += 1;
+        // Revocation and expiry take effect at the next batch: read the grant again.
+        let current = self.data.store.grant(self.data.grant.id)?;
+        if current.check_live(now_ms()).is_err() {
+            return Ok(Err(DataError::AccessEnded));
+        }
+        let left = self
+            .data
+            .max_records
+            .saturating_sub(self.usage.records_read);
+        if left == 0 {
+            return Ok(Err(DataError::LimitReached(format!(
+                "{} records read",
+                self.usage.records_read
+            ))));
+        }
+        if self.usage.bytes_read >= self.data.max_bytes {
+            return Ok(Err(DataError::LimitReached(format!(
+                "{} bytes read",
+                self.usage.bytes_read
+            ))));
+        }
+        let cursor = self.table.get_mut(&q)?;
+        let max = (cursor.batch_size as u64).min(left) as usize;
+        tracing::trace!(collection = %cursor.collection, max, "next batch");
+        match cursor.cursor.next_batch(max)? {
+            None => Ok(Ok(None)),
+            Some((batch, bytes)) => {
+                self.usage.records_read += batch.len() as u64;
+                self.usage.bytes_read += bytes as u64;
+                Ok(Ok(Some(to_wit(batch))))
+            }
+        }
+    }
+
+    fn drop(&mut self, q: Resource<QueryCursor>) -> wasmtime::Result<()> {
+        self.table.delete(q)?;
+        self.data.open = self.data.open.saturating_sub(1);
+        Ok(())
+    }
+}

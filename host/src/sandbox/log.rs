@@ -1,0 +1,67 @@
+//! Host side of `insitu:plugin/log`, and the run's capped log buffer that stdout and stderr
+//! share (invariant 3: caps on what a plugin can make the host store).
+
+use std::sync::{Arc, Mutex};
+
+use super::RunState;
+use super::bindings::insitu::plugin::log::{Host, Level};
+
+/// The run's log: stdout, stderr and the log interface, capped. Past the cap bytes are dropped
+/// and counted; writing never fails.
+#[derive(Clone, Debug, Default)]
+pub struct LogSink {
+    inner: Arc<Mutex<LogBuf>>,
+}
+
+#[derive(Debug, Default)]
+struct LogBuf {
+    text: Vec<u8>,
+    cap: usize,
+    dropped: u64,
+}
+
+impl LogSink {
+    pub fn new(cap: u64) -> Self {
+        LogSink {
+            inner: Arc::new(Mutex::new(LogBuf {
+                cap: cap as usize,
+                ..Default::default()
+            })),
+        }
+    }
+
+    pub fn write(&self, bytes: &[u8]) {
+        let Ok(mut b) = self.inner.lock() else { return };
+        let room = b.cap.saturating_sub(b.text.len());
+        let take = room.min(bytes.len());
+        b.text.extend_from_slice(&bytes[..take]);
+        b.dropped += (bytes.len() - take) as u64;
+    }
+
+    /// (the log text, bytes kept, bytes dropped)
+    pub fn snapshot(&self) -> (String, u64, u64) {
+        match self.inner.lock() {
+            Ok(b) => (
+                String::from_utf8_lossy(&b.text).into_owned(),
+                b.text.len() as u64,
+                b.dropped,
+            ),
+            Err(_) => (String::new(), 0, 0),
+        }
+    }
+}
+
+impl Host for RunState {
+    fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
+        self.usage.host_calls += 1;
+        let tag = match level {
+            Level::Debug => "debug",
+            Level::Info => "info",
+            Level::Warn => "warn",
+            Level::Error => "error",
+        };
+        tracing::debug!(target: "insitu::plugin", level = tag, "{message}");
+        self.log.write(format!("[{tag}] {message}\n").as_bytes());
+        Ok(())
+    }
+}

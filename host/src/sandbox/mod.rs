@@ -1,0 +1,517 @@
+//! The sandbox: compiles, installs and runs plugins under wasmtime, with no ambient capability
+//! and every run bounded (invariants 1 and 3).
+//!
+//! This module narrows wasmtime to what Insitu needs: one engine with the component model,
+//! fuel, epoch interruption and a pooling allocator; a linker holding only the Insitu
+//! interfaces and a locked subset of WASI; compiled components cached on disk by digest and
+//! instantiated cheaply through pre-instantiated `PluginPre`s.
+//!
+//! May touch: the plugin and compiled-cache directories, and the store only through the
+//! grant-checked [`data::DataAccess`].
+
+pub mod bindings;
+mod cache;
+pub mod data;
+pub mod limits;
+mod log;
+mod wasi;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Trap};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+pub use bindings::PluginPre;
+pub use limits::Limits;
+pub use log::LogSink;
+
+use crate::audit::hex;
+use crate::meter::{FailureReason, Usage};
+use crate::output::PluginOutput;
+use crate::store::{PluginRecord, Store, StoreError};
+use data::DataAccess;
+
+/// Largest component accepted at install.
+pub const MAX_COMPONENT_BYTES: usize = 64 << 20;
+
+/// Epoch tick period: the resolution of the wall-clock deadline inside WebAssembly.
+const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// Fuel between cooperative yields to the async executor, so one long run never starves the
+/// others sharing a thread.
+const FUEL_YIELD: u64 = 50_000_000;
+
+/// How the sandbox is set up.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Where installed components (`<digest>.wasm`) and compiled code (`compiled/`) live.
+    pub dir: PathBuf,
+    /// Largest limits any run may have.
+    pub max: Limits,
+    /// Runs that may be instantiated at once (the pooling allocator's slots). Default 128.
+    pub pool: u32,
+}
+
+impl SandboxConfig {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        SandboxConfig {
+            dir: dir.into(),
+            max: Limits::operator_max(),
+            pool: 128,
+        }
+    }
+}
+
+/// The store data of one run.
+pub struct RunState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limiter: Limiter,
+    pub(crate) data: DataAccess,
+    log: LogSink,
+    usage: Usage,
+}
+
+impl WasiView for RunState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl wasmtime_wasi_io::IoView for RunState {
+    fn table(&mut self) -> &mut ResourceTable {
+        &mut self.table
+    }
+}
+
+/// The memory (or table) cap was hit: the typed reason a run fails with.
+#[derive(Debug, thiserror::Error)]
+#[error("the plugin tried to grow its {what} to {wanted} but its limit is {limit}")]
+pub struct LimitExceeded {
+    what: &'static str,
+    wanted: usize,
+    limit: u64,
+}
+
+struct Limiter {
+    memory: u64,
+    table_elements: u64,
+    peak: u64,
+}
+
+impl wasmtime::ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired as u64 > self.memory {
+            return Err(LimitExceeded {
+                what: "memory",
+                wanted: desired,
+                limit: self.memory,
+            }
+            .into());
+        }
+        self.peak = self.peak.max(desired as u64);
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired as u64 > self.table_elements {
+            return Err(LimitExceeded {
+                what: "table",
+                wanted: desired,
+                limit: self.table_elements,
+            }
+            .into());
+        }
+        Ok(true)
+    }
+
+    fn instances(&self) -> usize {
+        32
+    }
+    fn tables(&self) -> usize {
+        32
+    }
+    fn memories(&self) -> usize {
+        8
+    }
+}
+
+/// Why a component was refused at install.
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    #[error("the file is empty")]
+    Empty,
+    #[error("the file is {0} bytes; the largest plugin accepted is {MAX_COMPONENT_BYTES} bytes")]
+    TooLarge(usize),
+    #[error("not a WebAssembly file (it does not start with `\\0asm`)")]
+    NotWasm,
+    #[error(
+        "this is a core WebAssembly module, not a component; build the plugin for `wasm32-wasip2` (or wrap it with `wasm-tools component new`)"
+    )]
+    CoreModule,
+    #[error("the component is invalid: {0}")]
+    Invalid(String),
+    #[error("the plugin imports an interface Insitu does not provide: {0}")]
+    UnsupportedImport(String),
+    #[error(
+        "the component is not an Insitu plugin (it does not export `run` as `insitu:plugin@0.1.0` defines it): {0}"
+    )]
+    NotAPlugin(String),
+    #[error("cannot write the plugin to {path}: {reason}")]
+    Io { path: String, reason: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The result of executing a plugin once.
+#[derive(Debug)]
+pub struct Execution {
+    pub usage: Usage,
+    pub outcome: Result<PluginOutput, (FailureReason, String)>,
+    pub log: String,
+    pub read: Vec<(String, Vec<String>)>,
+}
+
+/// The plugin host. Cheap to share behind an `Arc`; runs may execute concurrently.
+pub struct Sandbox {
+    engine: Engine,
+    linker: Linker<RunState>,
+    store: Arc<dyn Store>,
+    config: SandboxConfig,
+    loaded: Mutex<HashMap<String, PluginPre<RunState>>>,
+    stop_ticker: Arc<AtomicBool>,
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.stop_ticker.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Sandbox {
+    pub fn new(store: Arc<dyn Store>, config: SandboxConfig) -> anyhow::Result<Self> {
+        let mut cfg = Config::new();
+        cfg.wasm_component_model(true);
+        cfg.consume_fuel(true);
+        cfg.epoch_interruption(true);
+        // Deep recursion traps at this depth instead of overflowing the host's stack.
+        cfg.max_wasm_stack(1 << 20);
+        cfg.async_stack_size(2 << 20);
+        let mut pool = PoolingAllocationConfig::default();
+        let n = config.pool.max(1);
+        pool.total_component_instances(n);
+        pool.total_core_instances(n * 8);
+        pool.total_memories(n * 2);
+        pool.total_tables(n * 8);
+        pool.total_stacks(n);
+        pool.max_memory_size(config.max.memory as usize);
+        pool.table_elements(config.max.table_elements as usize);
+        pool.max_core_instances_per_component(16);
+        pool.max_memories_per_component(2);
+        pool.max_tables_per_component(8);
+        cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&cfg)?;
+
+        let mut linker = Linker::new(&engine);
+        wasi::add_to_linker(&mut linker)?;
+        bindings::Plugin::add_to_linker::<RunState, HasSelf<RunState>>(&mut linker, |s| s)?;
+
+        std::fs::create_dir_all(config.dir.join("compiled"))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let (e, s) = (engine.clone(), stop.clone());
+        std::thread::Builder::new()
+            .name("insitu-epoch".into())
+            .spawn(move || {
+                while !s.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    e.increment_epoch();
+                }
+            })?;
+        Ok(Sandbox {
+            engine,
+            linker,
+            store,
+            config,
+            loaded: Mutex::new(HashMap::new()),
+            stop_ticker: stop,
+        })
+    }
+
+    pub fn max_limits(&self) -> &Limits {
+        &self.config.max
+    }
+
+    fn wasm_path(&self, digest: &str) -> PathBuf {
+        self.config.dir.join(format!("{digest}.wasm"))
+    }
+
+    /// Checks a component and installs it under its digest. Installing the same bytes twice
+    /// is harmless. Refuses anything that is not a valid Insitu plugin, with the reason.
+    pub fn install(&self, name: &str, bytes: &[u8]) -> Result<PluginRecord, InstallError> {
+        if bytes.is_empty() {
+            return Err(InstallError::Empty);
+        }
+        if bytes.len() > MAX_COMPONENT_BYTES {
+            return Err(InstallError::TooLarge(bytes.len()));
+        }
+        if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
+            return Err(InstallError::NotWasm);
+        }
+        if bytes[4..8] == [1, 0, 0, 0] {
+            return Err(InstallError::CoreModule);
+        }
+        let component = Component::new(&self.engine, bytes)
+            .map_err(|e| InstallError::Invalid(format!("{e:#}")))?;
+        let pre = self.prepare(&component)?;
+        let digest = hex(&Sha256::digest(bytes));
+        let imports = component
+            .component_type()
+            .imports(&self.engine)
+            .map(|(n, _)| n.to_string())
+            .collect();
+        let path = self.wasm_path(&digest);
+        cache::write_atomic(&path, bytes).map_err(|e| InstallError::Io {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        cache::store_compiled(
+            &self.engine,
+            self.store.as_ref(),
+            &self.config.dir,
+            &digest,
+            &component,
+        )
+        .map_err(|e| InstallError::Io {
+            path: self.config.dir.display().to_string(),
+            reason: format!("{e:#}"),
+        })?;
+        let record = PluginRecord {
+            digest: digest.clone(),
+            name: name.to_string(),
+            size: bytes.len() as u64,
+            installed_at_ms: crate::consent::now_ms(),
+            imports,
+        };
+        self.store.put_plugin(&record)?;
+        self.lock_loaded().insert(digest, pre);
+        Ok(record)
+    }
+
+    fn prepare(&self, component: &Component) -> Result<PluginPre<RunState>, InstallError> {
+        let ipre = self.linker.instantiate_pre(component).map_err(|e| {
+            let msg = format!("{e:#}");
+            if msg.contains("matching implementation was not found") || msg.contains("import") {
+                InstallError::UnsupportedImport(msg)
+            } else {
+                InstallError::Invalid(msg)
+            }
+        })?;
+        PluginPre::new(ipre).map_err(|e| InstallError::NotAPlugin(format!("{e:#}")))
+    }
+
+    fn lock_loaded(&self) -> std::sync::MutexGuard<'_, HashMap<String, PluginPre<RunState>>> {
+        self.loaded.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The ready-to-instantiate plugin with this digest: from memory, else from the compiled
+    /// cache (verified), else compiled again from the installed component (verified).
+    pub fn load(&self, digest: &str) -> anyhow::Result<PluginPre<RunState>> {
+        if let Some(p) = self.lock_loaded().get(digest) {
+            return Ok(p.clone());
+        }
+        let component = cache::load(
+            &self.engine,
+            self.store.as_ref(),
+            &self.config.dir,
+            digest,
+            &self.wasm_path(digest),
+        )?;
+        let pre = self.prepare(&component)?;
+        self.lock_loaded().insert(digest.to_string(), pre.clone());
+        Ok(pre)
+    }
+
+    /// Forgets the in-memory instance cache (the next load reads the compiled cache).
+    pub fn forget_loaded(&self) {
+        self.lock_loaded().clear();
+    }
+
+    /// Runs `pre` once, bounded by `limits`, reading through `data`.
+    pub async fn execute(
+        &self,
+        pre: &PluginPre<RunState>,
+        data: DataAccess,
+        limits: Limits,
+        params: &[bindings::insitu::plugin::output::Param],
+    ) -> Execution {
+        let limits = limits.clamp(&self.config.max);
+        let log = LogSink::new(limits.log_bytes);
+        let state = RunState {
+            wasi: wasi::locked_ctx(&log),
+            table: ResourceTable::new(),
+            limiter: Limiter {
+                memory: limits.memory,
+                table_elements: limits.table_elements,
+                peak: 0,
+            },
+            data,
+            log: log.clone(),
+            usage: Usage::default(),
+        };
+        let mut store = wasmtime::Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limiter);
+        let setup = store
+            .set_fuel(limits.fuel)
+            .and_then(|_| store.fuel_async_yield_interval(Some(FUEL_YIELD)));
+        store.set_epoch_deadline(
+            (limits.deadline.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64,
+        );
+        store.epoch_deadline_trap();
+
+        let started = Instant::now();
+        let outcome = match setup {
+            Err(e) => Err((FailureReason::Host, format!("{e:#}"))),
+            Ok(()) => {
+                let call = async {
+                    let plugin = pre
+                        .instantiate_async(&mut store)
+                        .await
+                        .map_err(|e| (true, e))?;
+                    plugin
+                        .call_run(&mut store, params)
+                        .await
+                        .map_err(|e| (false, e))
+                };
+                match tokio::time::timeout(limits.deadline + EPOCH_TICK * 4, call).await {
+                    Err(_) => Err((
+                        FailureReason::Deadline,
+                        format!("the run passed its {:?} deadline", limits.deadline),
+                    )),
+                    Ok(Err((instantiating, e))) => Err(classify(&e, instantiating)),
+                    Ok(Ok(Err(plugin_err))) => {
+                        Err((FailureReason::PluginError, plugin_error_text(plugin_err)))
+                    }
+                    Ok(Ok(Ok(out))) => {
+                        let out = PluginOutput::from(out);
+                        let size = out.size();
+                        store.data_mut().usage.output_bytes = size;
+                        if size > limits.output_bytes {
+                            Err((
+                                FailureReason::OutputTooLarge,
+                                format!(
+                                    "the output is {size} bytes, over its cap of {} bytes; it was withheld",
+                                    limits.output_bytes
+                                ),
+                            ))
+                        } else {
+                            Ok(out)
+                        }
+                    }
+                }
+            }
+        };
+        let wall = started.elapsed();
+        let fuel_left = store.get_fuel().unwrap_or(0);
+        let state = store.into_data();
+        let mut usage = state.usage;
+        usage.fuel = limits.fuel.saturating_sub(fuel_left);
+        usage.wall_us = wall.as_micros() as u64;
+        usage.peak_memory = state.limiter.peak;
+        let (log_text, kept, dropped) = log.snapshot();
+        usage.log_bytes = kept;
+        usage.log_dropped = dropped;
+        let outcome = outcome.map_err(|(r, m)| (r, with_log_hint(r, m, &log_text)));
+        let read = state
+            .data
+            .read
+            .into_iter()
+            .map(|(c, f)| (c, f.into_iter().collect()))
+            .collect();
+        Execution {
+            usage,
+            outcome,
+            log: log_text,
+            read,
+        }
+    }
+}
+
+fn plugin_error_text(e: bindings::insitu::plugin::output::PluginError) -> String {
+    use bindings::insitu::plugin::output::PluginError as E;
+    match e {
+        E::InvalidParams(m) => format!("invalid parameters: {m}"),
+        E::Data(m) => format!("data access refused: {m}"),
+        E::Failed(m) => m,
+    }
+}
+
+/// A trap's last log line usually says why (a panic message goes to stderr).
+fn with_log_hint(reason: FailureReason, msg: String, log: &str) -> String {
+    match (reason, log.lines().rev().find(|l| !l.trim().is_empty())) {
+        (FailureReason::Trap, Some(last)) => format!("{msg}; the plugin's last log line: {last}"),
+        _ => msg,
+    }
+}
+
+/// Maps a wasmtime error to the typed reason a run fails with.
+fn classify(e: &wasmtime::Error, instantiating: bool) -> (FailureReason, String) {
+    if let Some(l) = e.downcast_ref::<LimitExceeded>() {
+        return (FailureReason::MemoryLimit, l.to_string());
+    }
+    if let Some(s) = e.downcast_ref::<StoreError>() {
+        return (FailureReason::Host, format!("host storage error: {s}"));
+    }
+    if let Some(t) = e.downcast_ref::<Trap>() {
+        return match t {
+            Trap::OutOfFuel => (
+                FailureReason::FuelExhausted,
+                "the plugin used up its fuel budget".into(),
+            ),
+            Trap::Interrupt => (
+                FailureReason::Deadline,
+                "the plugin passed its wall-clock deadline".into(),
+            ),
+            Trap::StackOverflow => (
+                FailureReason::StackOverflow,
+                "the plugin overflowed its call stack".into(),
+            ),
+            Trap::UnreachableCodeReached => (
+                FailureReason::Trap,
+                "the plugin aborted (a panic or `unreachable`)".into(),
+            ),
+            other => (FailureReason::Trap, format!("the plugin trapped: {other}")),
+        };
+    }
+    if instantiating {
+        (
+            FailureReason::Instantiate,
+            format!("the plugin could not be instantiated: {e:#}"),
+        )
+    } else {
+        (FailureReason::Trap, format!("the plugin failed: {e:#}"))
+    }
+}
+
+/// Where the sandbox keeps its files under a data directory.
+pub fn dir_in(data_dir: &Path) -> PathBuf {
+    data_dir.join("plugins")
+}

@@ -1,0 +1,238 @@
+//! The store: people, collections, records, installed plugins, grants, runs and the audit log.
+//!
+//! [`Store`] is the one trait every backend implements; the embedded default is
+//! [`RedbStore`](redb::RedbStore). Each person's data is isolated by key (the person is the
+//! first component of every record key), which is also the natural shard key for a backend
+//! spread over several machines.
+//!
+//! Every method that changes state commits in one transaction together with its audit entry
+//! (invariant 5), and is durable when it returns (invariant 6).
+//!
+//! May touch: the database file only. Knows nothing of WebAssembly.
+
+pub mod codec;
+pub mod redb;
+pub mod schema;
+
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{AuditEntry, AuditEvent};
+use crate::consent::Grant;
+use crate::meter::RunRecord;
+pub use schema::{Field, FieldType, Record, Schema, Value};
+
+/// Identifies a person in the store.
+pub type PersonId = u64;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Person {
+    pub id: PersonId,
+    pub name: String,
+}
+
+/// An installed plugin, named by the SHA-256 digest of its component bytes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PluginRecord {
+    pub digest: String,
+    pub name: String,
+    pub size: u64,
+    pub installed_at_ms: i64,
+    /// The interfaces the component imports, as checked at install.
+    pub imports: Vec<String>,
+}
+
+/// A half-open time range `[since, until)` in ms since the epoch; `None` is unbounded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeRange {
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+}
+
+impl TimeRange {
+    pub const ALL: TimeRange = TimeRange {
+        since: None,
+        until: None,
+    };
+
+    /// The intersection of two ranges.
+    pub fn intersect(self, other: TimeRange) -> TimeRange {
+        TimeRange {
+            since: match (self.since, other.since) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            },
+            until: match (self.until, other.until) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            },
+        }
+    }
+
+    pub fn contains(&self, t: i64) -> bool {
+        self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u)
+    }
+}
+
+/// One field's values across a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnValues {
+    Text(Vec<String>),
+    Integer(Vec<i64>),
+    Float(Vec<f64>),
+    Money {
+        minor: Vec<i64>,
+        currency: Vec<String>,
+    },
+    Timestamp(Vec<i64>),
+    Boolean(Vec<bool>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnData {
+    pub name: String,
+    pub values: ColumnValues,
+    /// Present for optional fields: `false` where the record has no value.
+    pub valid: Option<Vec<bool>>,
+}
+
+impl ColumnData {
+    /// The value at row `i` (`Value::Null` where absent).
+    pub fn value(&self, i: usize) -> Value {
+        if let Some(v) = &self.valid
+            && !v[i]
+        {
+            return Value::Null;
+        }
+        match &self.values {
+            ColumnValues::Text(v) => Value::Text(v[i].clone()),
+            ColumnValues::Integer(v) => Value::Integer(v[i]),
+            ColumnValues::Float(v) => Value::Float(v[i]),
+            ColumnValues::Money { minor, currency } => Value::Money {
+                minor: minor[i],
+                currency: currency[i].clone(),
+            },
+            ColumnValues::Timestamp(v) => Value::Timestamp(v[i]),
+            ColumnValues::Boolean(v) => Value::Boolean(v[i]),
+        }
+    }
+}
+
+/// Records in columnar form, in time order: what a scan yields and what a plugin receives.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ColumnBatch {
+    pub ids: Vec<u64>,
+    pub times: Vec<i64>,
+    pub columns: Vec<ColumnData>,
+}
+
+impl ColumnBatch {
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+}
+
+/// A pull-based scan over one person's collection. Each call returns at most `max` records.
+pub trait Cursor: Send {
+    /// The next batch, or `None` at the end. `bytes` is the size of the field data delivered.
+    fn next_batch(&mut self, max: usize) -> Result<Option<(ColumnBatch, usize)>, StoreError>;
+}
+
+/// What a batch write did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WriteOutcome {
+    pub added: u64,
+    /// Records already present (same key), left as they were: re-imports add nothing.
+    pub duplicates: u64,
+}
+
+/// A record ready to write: its stable id and time are computed by the importer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyedRecord {
+    pub id: u64,
+    pub time: i64,
+    pub values: Record,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no person with id {0}; list people with `insitu person list`")]
+    NoPerson(PersonId),
+    #[error("no collection `{0}`; define it first with `insitu collection define`")]
+    NoCollection(String),
+    #[error("collection `{0}` already exists with a different schema; schemas cannot change")]
+    SchemaConflict(String),
+    #[error(transparent)]
+    Schema(#[from] schema::SchemaError),
+    #[error("no plugin with digest {0}; list plugins with `insitu plugin list`")]
+    NoPlugin(String),
+    #[error("no grant {0}")]
+    NoGrant(u64),
+    #[error("no run {0}")]
+    NoRun(u64),
+    #[error(transparent)]
+    Corrupt(#[from] codec::Corrupt),
+    #[error("database error: {0}")]
+    Db(String),
+}
+
+/// The persistence a PDS needs. One implementation per backend; all methods are safe to call
+/// from many threads at once.
+pub trait Store: Send + Sync + 'static {
+    fn add_person(&self, name: &str) -> Result<PersonId, StoreError>;
+    fn person(&self, id: PersonId) -> Result<Person, StoreError>;
+    fn people(&self) -> Result<Vec<Person>, StoreError>;
+
+    /// Defines a collection; defining the same schema again is a no-op.
+    fn define_collection(&self, schema: &Schema) -> Result<(), StoreError>;
+    fn collection(&self, name: &str) -> Result<Schema, StoreError>;
+    fn collections(&self) -> Result<Vec<Schema>, StoreError>;
+
+    /// Writes records in one transaction: all of them, or none. Records whose key exists are
+    /// skipped and counted as duplicates. `source` names the import in the audit log.
+    fn write_records(
+        &self,
+        person: PersonId,
+        collection: &str,
+        records: &[KeyedRecord],
+        source: &str,
+    ) -> Result<WriteOutcome, StoreError>;
+
+    /// Scans a person's collection over `range`, delivering the named `fields` in that order.
+    fn scan(
+        &self,
+        person: PersonId,
+        collection: &str,
+        range: TimeRange,
+        fields: &[String],
+    ) -> Result<Box<dyn Cursor>, StoreError>;
+
+    fn count(&self, person: PersonId, collection: &str) -> Result<u64, StoreError>;
+
+    fn put_plugin(&self, plugin: &PluginRecord) -> Result<(), StoreError>;
+    fn plugin(&self, digest: &str) -> Result<PluginRecord, StoreError>;
+    fn plugins(&self) -> Result<Vec<PluginRecord>, StoreError>;
+
+    /// Stores a new grant (its `id` is assigned) and returns it.
+    fn add_grant(&self, grant: Grant) -> Result<Grant, StoreError>;
+    fn grant(&self, id: u64) -> Result<Grant, StoreError>;
+    fn grants(&self, person: Option<PersonId>) -> Result<Vec<Grant>, StoreError>;
+    fn revoke_grant(&self, id: u64, at_ms: i64) -> Result<Grant, StoreError>;
+
+    /// Records a finished run (usage, outcome, output) with its audit entry; assigns its id.
+    fn record_run(&self, run: RunRecord) -> Result<RunRecord, StoreError>;
+    fn run(&self, id: u64) -> Result<RunRecord, StoreError>;
+    fn runs(&self, person: Option<PersonId>) -> Result<Vec<RunRecord>, StoreError>;
+
+    /// Appends an event on its own (for actions that write nothing else).
+    fn append_audit(&self, event: AuditEvent) -> Result<AuditEntry, StoreError>;
+    /// The whole log, oldest first.
+    fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// The integrity record of a compiled-code cache entry (its SHA-256), if any.
+    fn compiled_hash(&self, key: &str) -> Result<Option<String>, StoreError>;
+    fn set_compiled_hash(&self, key: &str, hash: &str) -> Result<(), StoreError>;
+}

@@ -1,0 +1,466 @@
+//! The embedded backend: one redb file, for a household or a small operator.
+//!
+//! Every write is one redb transaction committed with immediate durability, and the audit entry
+//! of the action is appended in that same transaction, so a crash at any point leaves either
+//! the action and its trace, or neither.
+
+use std::path::Path;
+
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use serde::{Serialize, de::DeserializeOwned};
+
+use super::codec::{self, Projection};
+use super::{
+    ColumnBatch, Cursor, KeyedRecord, Person, PersonId, PluginRecord, Schema, Store, StoreError,
+    TimeRange, WriteOutcome,
+};
+use crate::audit::{AuditEntry, AuditEvent};
+use crate::consent::{Grant, now_ms};
+use crate::meter::RunRecord;
+
+const PEOPLE: TableDefinition<u64, &str> = TableDefinition::new("people");
+const COLLECTIONS: TableDefinition<&str, &str> = TableDefinition::new("collections");
+const RECORDS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("records");
+const PLUGINS: TableDefinition<&str, &str> = TableDefinition::new("plugins");
+const GRANTS: TableDefinition<u64, &str> = TableDefinition::new("grants");
+const RUNS: TableDefinition<u64, &str> = TableDefinition::new("runs");
+const AUDIT: TableDefinition<u64, &str> = TableDefinition::new("audit");
+const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
+const COMPILED: TableDefinition<&str, &str> = TableDefinition::new("compiled");
+
+fn db<E: std::fmt::Display>(e: E) -> StoreError {
+    StoreError::Db(e.to_string())
+}
+
+fn to_json<T: Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(db)
+}
+
+fn from_json<T: DeserializeOwned>(s: &str) -> Result<T, StoreError> {
+    serde_json::from_str(s).map_err(db)
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredCollection {
+    id: u32,
+    schema: Schema,
+}
+
+/// A store in one redb file.
+pub struct RedbStore {
+    db: Database,
+}
+
+impl RedbStore {
+    /// Opens the store at `path`, creating it (and its tables) if needed.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let database = Database::create(path).map_err(|e| {
+            StoreError::Db(format!("cannot open the store at {}: {e}", path.display()))
+        })?;
+        let tx = database.begin_write().map_err(db)?;
+        {
+            tx.open_table(PEOPLE).map_err(db)?;
+            tx.open_table(COLLECTIONS).map_err(db)?;
+            tx.open_table(RECORDS).map_err(db)?;
+            tx.open_table(PLUGINS).map_err(db)?;
+            tx.open_table(GRANTS).map_err(db)?;
+            tx.open_table(RUNS).map_err(db)?;
+            tx.open_table(AUDIT).map_err(db)?;
+            tx.open_table(COUNTERS).map_err(db)?;
+            tx.open_table(COMPILED).map_err(db)?;
+        }
+        tx.commit().map_err(db)?;
+        Ok(RedbStore { db: database })
+    }
+
+    fn write<R>(
+        &self,
+        f: impl FnOnce(&WriteTransaction) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let tx = self.db.begin_write().map_err(db)?;
+        let r = f(&tx)?;
+        tx.commit().map_err(db)?;
+        Ok(r)
+    }
+
+    fn read_json<'k, K: redb::Key + 'static, T: DeserializeOwned>(
+        &self,
+        table: TableDefinition<K, &str>,
+        key: impl std::borrow::Borrow<K::SelfType<'k>>,
+    ) -> Result<Option<T>, StoreError> {
+        let tx = self.db.begin_read().map_err(db)?;
+        let t = tx.open_table(table).map_err(db)?;
+        match t.get(key).map_err(db)? {
+            Some(v) => Ok(Some(from_json(v.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    fn all_json<K: redb::Key + 'static, T: DeserializeOwned>(
+        &self,
+        table: TableDefinition<K, &str>,
+    ) -> Result<Vec<T>, StoreError> {
+        let tx = self.db.begin_read().map_err(db)?;
+        let t = tx.open_table(table).map_err(db)?;
+        t.iter()
+            .map_err(db)?
+            .map(|r| r.map_err(db).and_then(|(_, v)| from_json(v.value())))
+            .collect()
+    }
+
+    fn stored_collection(&self, name: &str) -> Result<StoredCollection, StoreError> {
+        self.read_json(COLLECTIONS, name)?
+            .ok_or_else(|| StoreError::NoCollection(name.to_string()))
+    }
+}
+
+/// Takes the next value of counter `name` (starting at 1).
+fn next_id(tx: &WriteTransaction, name: &str) -> Result<u64, StoreError> {
+    let mut t = tx.open_table(COUNTERS).map_err(db)?;
+    let next = t.get(name).map_err(db)?.map(|v| v.value()).unwrap_or(0) + 1;
+    t.insert(name, next).map_err(db)?;
+    Ok(next)
+}
+
+/// Appends `event` to the audit chain inside `tx`.
+fn append(tx: &WriteTransaction, event: AuditEvent) -> Result<AuditEntry, StoreError> {
+    let mut t = tx.open_table(AUDIT).map_err(db)?;
+    let last: Option<AuditEntry> = match t.last().map_err(db)? {
+        Some((_, v)) => Some(from_json(v.value())?),
+        None => None,
+    };
+    let entry = AuditEntry::next(last.as_ref(), now_ms(), event);
+    t.insert(entry.seq, to_json(&entry)?.as_str()).map_err(db)?;
+    Ok(entry)
+}
+
+fn put_json<'k, K: redb::Key + 'static>(
+    tx: &WriteTransaction,
+    table: TableDefinition<K, &str>,
+    key: impl std::borrow::Borrow<K::SelfType<'k>>,
+    v: &impl Serialize,
+) -> Result<(), StoreError> {
+    let mut t = tx.open_table(table).map_err(db)?;
+    t.insert(key, to_json(v)?.as_str()).map_err(db)?;
+    Ok(())
+}
+
+fn require_person(tx: &WriteTransaction, person: PersonId) -> Result<(), StoreError> {
+    let t = tx.open_table(PEOPLE).map_err(db)?;
+    if t.get(person).map_err(db)?.is_none() {
+        return Err(StoreError::NoPerson(person));
+    }
+    Ok(())
+}
+
+impl Store for RedbStore {
+    fn add_person(&self, name: &str) -> Result<PersonId, StoreError> {
+        self.write(|tx| {
+            let id = next_id(tx, "person")?;
+            put_json(
+                tx,
+                PEOPLE,
+                id,
+                &Person {
+                    id,
+                    name: name.to_string(),
+                },
+            )?;
+            append(tx, AuditEvent::PersonAdded { person: id })?;
+            Ok(id)
+        })
+    }
+
+    fn person(&self, id: PersonId) -> Result<Person, StoreError> {
+        self.read_json(PEOPLE, id)?.ok_or(StoreError::NoPerson(id))
+    }
+
+    fn people(&self) -> Result<Vec<Person>, StoreError> {
+        self.all_json(PEOPLE)
+    }
+
+    fn define_collection(&self, schema: &Schema) -> Result<(), StoreError> {
+        schema.validate()?;
+        self.write(|tx| {
+            let existing: Option<StoredCollection> = {
+                let t = tx.open_table(COLLECTIONS).map_err(db)?;
+                let v = t.get(schema.name.as_str()).map_err(db)?;
+                match v {
+                    Some(v) => Some(from_json(v.value())?),
+                    None => None,
+                }
+            };
+            match existing {
+                Some(c) if c.schema == *schema => Ok(()),
+                Some(_) => Err(StoreError::SchemaConflict(schema.name.clone())),
+                None => {
+                    let id = next_id(tx, "collection")? as u32;
+                    let stored = StoredCollection {
+                        id,
+                        schema: schema.clone(),
+                    };
+                    put_json(tx, COLLECTIONS, schema.name.as_str(), &stored)?;
+                    append(
+                        tx,
+                        AuditEvent::CollectionDefined {
+                            collection: schema.name.clone(),
+                        },
+                    )?;
+                    Ok(())
+                }
+            }
+        })
+    }
+
+    fn collection(&self, name: &str) -> Result<Schema, StoreError> {
+        Ok(self.stored_collection(name)?.schema)
+    }
+
+    fn collections(&self) -> Result<Vec<Schema>, StoreError> {
+        Ok(self
+            .all_json::<&str, StoredCollection>(COLLECTIONS)?
+            .into_iter()
+            .map(|c| c.schema)
+            .collect())
+    }
+
+    fn write_records(
+        &self,
+        person: PersonId,
+        collection: &str,
+        records: &[KeyedRecord],
+        source: &str,
+    ) -> Result<WriteOutcome, StoreError> {
+        let coll = self.stored_collection(collection)?;
+        self.write(|tx| {
+            require_person(tx, person)?;
+            let mut out = WriteOutcome::default();
+            {
+                let mut t = tx.open_table(RECORDS).map_err(db)?;
+                let mut buf = Vec::with_capacity(256);
+                for r in records {
+                    let key = codec::record_key(person, coll.id, r.time, r.id);
+                    if t.get(key.as_slice()).map_err(db)?.is_some() {
+                        out.duplicates += 1;
+                        continue;
+                    }
+                    codec::encode(&r.values, &mut buf);
+                    t.insert(key.as_slice(), buf.as_slice()).map_err(db)?;
+                    out.added += 1;
+                }
+            }
+            append(
+                tx,
+                AuditEvent::RecordsImported {
+                    person,
+                    collection: collection.to_string(),
+                    added: out.added,
+                    duplicates: out.duplicates,
+                    source: source.to_string(),
+                },
+            )?;
+            Ok(out)
+        })
+    }
+
+    fn scan(
+        &self,
+        person: PersonId,
+        collection: &str,
+        range: TimeRange,
+        fields: &[String],
+    ) -> Result<Box<dyn Cursor>, StoreError> {
+        let coll = self.stored_collection(collection)?;
+        let lo = codec::record_key(person, coll.id, range.since.unwrap_or(i64::MIN), 0);
+        let hi = match range.until {
+            Some(u) => codec::record_key(person, coll.id, u, 0),
+            None => codec::record_key(person, coll.id + 1, i64::MIN, 0),
+        };
+        let tx = self.db.begin_read().map_err(db)?;
+        let t = tx.open_table(RECORDS).map_err(db)?;
+        let iter = t.range::<&[u8]>(lo.as_slice()..hi.as_slice()).map_err(db)?;
+        let projection = Projection::new(&coll.schema, fields);
+        Ok(Box::new(RedbCursor {
+            schema: coll.schema,
+            projection,
+            iter,
+        }))
+    }
+
+    fn count(&self, person: PersonId, collection: &str) -> Result<u64, StoreError> {
+        let coll = self.stored_collection(collection)?;
+        let lo = codec::record_key(person, coll.id, i64::MIN, 0);
+        let hi = codec::record_key(person, coll.id + 1, i64::MIN, 0);
+        let tx = self.db.begin_read().map_err(db)?;
+        let t = tx.open_table(RECORDS).map_err(db)?;
+        let n = t
+            .range::<&[u8]>(lo.as_slice()..hi.as_slice())
+            .map_err(db)?
+            .count();
+        Ok(n as u64)
+    }
+
+    fn put_plugin(&self, plugin: &PluginRecord) -> Result<(), StoreError> {
+        self.write(|tx| {
+            put_json(tx, PLUGINS, plugin.digest.as_str(), plugin)?;
+            append(
+                tx,
+                AuditEvent::PluginInstalled {
+                    digest: plugin.digest.clone(),
+                    name: plugin.name.clone(),
+                },
+            )?;
+            Ok(())
+        })
+    }
+
+    fn plugin(&self, digest: &str) -> Result<PluginRecord, StoreError> {
+        self.read_json(PLUGINS, digest)?
+            .ok_or_else(|| StoreError::NoPlugin(digest.to_string()))
+    }
+
+    fn plugins(&self) -> Result<Vec<PluginRecord>, StoreError> {
+        self.all_json(PLUGINS)
+    }
+
+    fn add_grant(&self, mut grant: Grant) -> Result<Grant, StoreError> {
+        self.write(|tx| {
+            require_person(tx, grant.person)?;
+            grant.id = next_id(tx, "grant")?;
+            put_json(tx, GRANTS, grant.id, &grant)?;
+            append(
+                tx,
+                AuditEvent::GrantCreated {
+                    grant: grant.id,
+                    person: grant.person,
+                    digest: grant.plugin_digest.clone(),
+                    collections: grant.collections.iter().map(|c| c.name.clone()).collect(),
+                },
+            )?;
+            Ok(grant)
+        })
+    }
+
+    fn grant(&self, id: u64) -> Result<Grant, StoreError> {
+        self.read_json(GRANTS, id)?.ok_or(StoreError::NoGrant(id))
+    }
+
+    fn grants(&self, person: Option<PersonId>) -> Result<Vec<Grant>, StoreError> {
+        let all: Vec<Grant> = self.all_json(GRANTS)?;
+        Ok(all
+            .into_iter()
+            .filter(|g| person.is_none_or(|p| g.person == p))
+            .collect())
+    }
+
+    fn revoke_grant(&self, id: u64, at_ms: i64) -> Result<Grant, StoreError> {
+        self.write(|tx| {
+            let mut g: Grant = {
+                let t = tx.open_table(GRANTS).map_err(db)?;
+                let v = t.get(id).map_err(db)?.ok_or(StoreError::NoGrant(id))?;
+                from_json(v.value())?
+            };
+            if g.revoked_ms.is_none() {
+                g.revoked_ms = Some(at_ms);
+                put_json(tx, GRANTS, id, &g)?;
+                append(
+                    tx,
+                    AuditEvent::GrantRevoked {
+                        grant: id,
+                        person: g.person,
+                    },
+                )?;
+            }
+            Ok(g)
+        })
+    }
+
+    fn record_run(&self, mut run: RunRecord) -> Result<RunRecord, StoreError> {
+        self.write(|tx| {
+            run.id = next_id(tx, "run")?;
+            put_json(tx, RUNS, run.id, &run)?;
+            append(
+                tx,
+                AuditEvent::Run {
+                    run: run.id,
+                    person: run.person,
+                    grant: run.grant,
+                    digest: run.plugin_digest.clone(),
+                    read: run.read.clone(),
+                    records_read: run.usage.records_read,
+                    output_bytes: run.usage.output_bytes,
+                    fuel: run.usage.fuel,
+                    outcome: match &run.outcome {
+                        crate::meter::Outcome::Succeeded => "succeeded".into(),
+                        crate::meter::Outcome::Failed { reason, .. } => {
+                            format!("failed: {}", reason.as_str())
+                        }
+                    },
+                },
+            )?;
+            Ok(run)
+        })
+    }
+
+    fn run(&self, id: u64) -> Result<RunRecord, StoreError> {
+        self.read_json(RUNS, id)?.ok_or(StoreError::NoRun(id))
+    }
+
+    fn runs(&self, person: Option<PersonId>) -> Result<Vec<RunRecord>, StoreError> {
+        let all: Vec<RunRecord> = self.all_json(RUNS)?;
+        Ok(all
+            .into_iter()
+            .filter(|r| person.is_none_or(|p| r.person == p))
+            .collect())
+    }
+
+    fn append_audit(&self, event: AuditEvent) -> Result<AuditEntry, StoreError> {
+        self.write(|tx| append(tx, event))
+    }
+
+    fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError> {
+        self.all_json(AUDIT)
+    }
+
+    fn compiled_hash(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let tx = self.db.begin_read().map_err(db)?;
+        let t = tx.open_table(COMPILED).map_err(db)?;
+        Ok(t.get(key).map_err(db)?.map(|v| v.value().to_string()))
+    }
+
+    fn set_compiled_hash(&self, key: &str, hash: &str) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let mut t = tx.open_table(COMPILED).map_err(db)?;
+            t.insert(key, hash).map_err(db)?;
+            Ok(())
+        })
+    }
+}
+
+struct RedbCursor {
+    schema: Schema,
+    projection: Projection,
+    iter: redb::Range<'static, &'static [u8], &'static [u8]>,
+}
+
+impl Cursor for RedbCursor {
+    fn next_batch(&mut self, max: usize) -> Result<Option<(ColumnBatch, usize)>, StoreError> {
+        let mut batch = self.projection.empty_batch(&self.schema, max.min(4096));
+        let mut bytes = 0;
+        while batch.len() < max {
+            let Some(item) = self.iter.next() else { break };
+            let (k, v) = item.map_err(db)?;
+            let (time, id) = codec::split_key(k.value());
+            bytes += self
+                .projection
+                .decode_into(&self.schema, v.value(), &mut batch)?;
+            batch.ids.push(id);
+            batch.times.push(time);
+        }
+        Ok(if batch.is_empty() {
+            None
+        } else {
+            Some((batch, bytes))
+        })
+    }
+}

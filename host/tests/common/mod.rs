@@ -1,0 +1,182 @@
+//! A store with people, transactions and installed plugins, in a temporary directory.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use insitu::consent::{Grant, GrantedCollection, now_ms};
+use insitu::meter::{FailureReason, Outcome, RunRecord};
+use insitu::output::{Money, Scalar};
+use insitu::run::{RunRequest, Runner};
+use insitu::sandbox::{Limits, Sandbox, SandboxConfig};
+use insitu::store::redb::RedbStore;
+use insitu::store::{FieldType, KeyedRecord, Schema, Store, TimeRange, Value};
+
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub store: Arc<dyn Store>,
+    pub runner: Runner,
+}
+
+pub const DAY: i64 = 86_400_000;
+/// 2024-01-01T00:00:00Z
+pub const T0: i64 = 1_704_067_200_000;
+
+pub fn tx(day: i64, minor: i64, label: &str, counterparty: Option<&str>) -> KeyedRecord {
+    KeyedRecord {
+        id: (day as u64) << 20 ^ (minor.unsigned_abs()) ^ label.len() as u64,
+        time: T0 + day * DAY,
+        values: vec![
+            Value::Text("FR76-0001".into()),
+            Value::Timestamp(T0 + day * DAY),
+            Value::Money {
+                minor,
+                currency: "EUR".into(),
+            },
+            counterparty
+                .map(|c| Value::Text(c.into()))
+                .unwrap_or(Value::Null),
+            Value::Text(label.into()),
+            Value::Null,
+        ],
+    }
+}
+
+/// A secret collection nobody is granted.
+pub fn secrets_schema() -> Schema {
+    Schema {
+        name: "profile.secrets".into(),
+        fields: vec![insitu::store::Field {
+            name: "secret".into(),
+            ty: FieldType::Text,
+            optional: false,
+        }],
+        time_field: None,
+    }
+}
+
+impl Fixture {
+    pub fn new() -> Fixture {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store: Arc<dyn Store> =
+            Arc::new(RedbStore::open(&dir.path().join("insitu.redb")).expect("open store"));
+        let mut cfg = SandboxConfig::new(dir.path().join("plugins"));
+        cfg.pool = 16;
+        let sandbox = Arc::new(Sandbox::new(store.clone(), cfg).expect("sandbox"));
+        store
+            .define_collection(&Schema::bank_transactions())
+            .unwrap();
+        store.define_collection(&secrets_schema()).unwrap();
+        let runner = Runner::new(store.clone(), sandbox);
+        Fixture { dir, store, runner }
+    }
+
+    /// A person with a few ordinary transactions, two over-priced agency fees, and a secret.
+    pub fn person_with_transactions(&self, name: &str) -> u64 {
+        let p = self.store.add_person(name).unwrap();
+        let txs = vec![
+            tx(1, -4500, "FRAIS DE GESTION MARS", Some("Agence Dupont")),
+            tx(2, -6230, "CARREFOUR MARKET", Some("Carrefour")),
+            tx(3, 250_000, "SALAIRE", Some("ACME SA")),
+            tx(31, -3000, "FRAIS DE GESTION AVRIL", Some("Agence Dupont")),
+            tx(61, -5200, "FRAIS DE GESTION MAI", Some("Agence Dupont")),
+        ];
+        self.store
+            .write_records(p, "bank.transactions", &txs, "fixture")
+            .unwrap();
+        let secret = KeyedRecord {
+            id: 1,
+            time: 0,
+            values: vec![Value::Text("hunter2".into())],
+        };
+        self.store
+            .write_records(p, "profile.secrets", &[secret], "fixture")
+            .unwrap();
+        p
+    }
+
+    pub fn install(&self, path: &str) -> String {
+        let bytes = insitu_plugins::bytes(path);
+        self.runner
+            .sandbox()
+            .install(path.rsplit('/').next().unwrap_or(path), &bytes)
+            .expect("install")
+            .digest
+    }
+
+    pub fn grant(&self, person: u64, digest: &str, fields: &[&str], window: TimeRange) -> Grant {
+        self.store
+            .add_grant(Grant {
+                id: 0,
+                person,
+                plugin_digest: digest.into(),
+                collections: vec![GrantedCollection {
+                    name: "bank.transactions".into(),
+                    fields: fields.iter().map(|f| f.to_string()).collect(),
+                }],
+                window,
+                created_ms: now_ms(),
+                expires_ms: None,
+                revoked_ms: None,
+            })
+            .unwrap()
+    }
+
+    pub async fn run(
+        &self,
+        person: u64,
+        grant: u64,
+        digest: &str,
+        params: &[(&str, Scalar)],
+        limits: Option<Limits>,
+    ) -> RunRecord {
+        self.runner
+            .run(RunRequest {
+                person,
+                grant,
+                digest: digest.into(),
+                params: params
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.clone()))
+                    .collect(),
+                limits,
+            })
+            .await
+            .expect("run recorded")
+    }
+
+    /// Everything stored for `person`, to compare before and after a hostile run.
+    pub fn snapshot(&self, person: u64) -> (u64, u64, Vec<Grant>) {
+        (
+            self.store.count(person, "bank.transactions").unwrap(),
+            self.store.count(person, "profile.secrets").unwrap(),
+            self.store.grants(Some(person)).unwrap(),
+        )
+    }
+}
+
+pub fn text(s: &str) -> Scalar {
+    Scalar::Text(s.into())
+}
+
+pub fn eur(minor: i64) -> Scalar {
+    Scalar::Money(Money {
+        minor,
+        currency: "EUR".into(),
+    })
+}
+
+pub fn failure(r: &RunRecord) -> (FailureReason, String) {
+    match &r.outcome {
+        Outcome::Failed { reason, message } => (*reason, message.clone()),
+        Outcome::Succeeded => panic!("expected the run to fail, it succeeded with {:?}", r.output),
+    }
+}
+
+pub const ALL_FIELDS: &[&str] = &[
+    "account",
+    "booked",
+    "amount",
+    "counterparty",
+    "label",
+    "reference",
+];

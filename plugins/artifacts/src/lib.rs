@@ -1,0 +1,11 @@
+//! Paths of the plugin components built by this crate's build script, one constant per plugin
+//! in `plugins/` (e.g. [`FEE_SCANNER`]), and [`ALL`] as (package name, path) pairs.
+
+include!(concat!(env!("OUT_DIR"), "/plugins.rs"));
+
+/// Reads the component of the plugin at `path`.
+pub fn bytes(path: &str) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| {
+        panic!("plugin component {path} is missing ({e}); rebuild the workspace")
+    })
+}

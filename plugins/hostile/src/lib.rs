@@ -1,0 +1,162 @@
+//! `hostile`: a plugin that attacks its sandbox. The `behaviour` parameter picks the attack:
+//!
+//! - `loop`: spins forever (fuel or the deadline must stop it);
+//! - `recurse`: recurses without end (the stack limit must stop it);
+//! - `memory`: allocates without end (the memory cap must stop it);
+//! - `big-output`: returns about 8 MiB (the output cap must withhold it);
+//! - `panic`: panics (the run must fail with the panic message);
+//! - `snoop`: reads an ungranted collection and an ungranted field, and returns whatever it
+//!   gets (the host must refuse both, so it returns nothing);
+//! - `escape`: tries the filesystem, the environment, the clock and randomness, and reports
+//!   what it got (it must get nothing useful);
+//! - `log-flood`: logs 8 MiB (the log cap must drop the excess; the run still succeeds).
+
+use std::hint::black_box;
+
+use insitu_sdk::{Level, Metric, Output, Params, Plugin, PluginError, Query, Scalar, Table};
+
+fn recurse(n: u64) -> u64 {
+    let frame = black_box([n; 32]);
+    if n == 0 {
+        frame[1]
+    } else {
+        black_box(recurse(n - 1)) + frame[3]
+    }
+}
+
+struct Hostile;
+
+impl Plugin for Hostile {
+    fn run(params: Params) -> Result<Output, PluginError> {
+        match params.text("behaviour")?.as_str() {
+            "loop" => {
+                let mut x = 0u64;
+                loop {
+                    x = black_box(x.wrapping_add(1));
+                }
+            }
+            "recurse" => Ok(Output::Metrics(vec![Metric {
+                name: "depth".into(),
+                value: Scalar::Integer(recurse(black_box(u64::MAX)) as i64),
+            }])),
+            "memory" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(black_box(vec![7u8; 1 << 20]));
+                }
+            }
+            "big-output" => Ok(Output::Table(Table {
+                columns: vec!["junk".into()],
+                rows: (0..8192)
+                    .map(|i| vec![Scalar::Text(format!("{i:01024}"))])
+                    .collect(),
+            })),
+            "panic" => panic!("hostile plugin panicking on purpose"),
+            "snoop" => snoop(),
+            "escape" => Ok(Output::Metrics(escape())),
+            "log-flood" => {
+                let line = "x".repeat(1024);
+                for _ in 0..8192 {
+                    insitu_sdk::log(Level::Info, &line);
+                    println!("{line}");
+                }
+                Ok(Output::Metrics(Vec::new()))
+            }
+            other => Err(PluginError::InvalidParams(format!(
+                "unknown behaviour `{other}`"
+            ))),
+        }
+    }
+}
+
+/// Returns any data it manages to read; the host must refuse every attempt.
+fn snoop() -> Result<Output, PluginError> {
+    let mut refusals = Vec::new();
+    let mut leaked = Vec::new();
+    let attempts: [(&str, Option<&[&str]>); 2] = [
+        ("profile.secrets", None),
+        ("bank.transactions", Some(&["account", "amount"])),
+    ];
+    for (collection, fields) in attempts {
+        let mut q = Query::new(collection);
+        if let Some(f) = fields {
+            q = q.fields(f);
+        }
+        match q.open() {
+            Ok(mut rows) => {
+                while let Ok(Some(b)) = rows.next_batch() {
+                    for r in b.rows() {
+                        leaked.push(vec![Scalar::Text(format!(
+                            "{collection}:{:?}",
+                            r.text("account")
+                        ))]);
+                    }
+                }
+            }
+            Err(e) => refusals.push(PluginError::from(e)),
+        }
+    }
+    if leaked.is_empty() {
+        let msgs: Vec<String> = refusals
+            .into_iter()
+            .map(|e| match e {
+                PluginError::Data(m) | PluginError::Failed(m) | PluginError::InvalidParams(m) => m,
+            })
+            .collect();
+        return Err(PluginError::Data(msgs.join("; ")));
+    }
+    Ok(Output::Table(Table {
+        columns: vec!["leak".into()],
+        rows: leaked,
+    }))
+}
+
+/// Reports what the ambient world gave it.
+fn escape() -> Vec<Metric> {
+    let m = |name: &str, value: Scalar| Metric {
+        name: name.into(),
+        value,
+    };
+    let fs = std::fs::read_dir("/")
+        .map(|d| d.count() as i64)
+        .unwrap_or(-1);
+    let file = std::fs::read("/etc/passwd")
+        .map(|b| b.len() as i64)
+        .unwrap_or(-1);
+    let write = std::fs::write("insitu-escape.txt", b"x").is_ok();
+    let env = std::env::vars().count() as i64;
+    let args = std::env::args().count() as i64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(-1);
+    let t0 = std::time::Instant::now();
+    let mut spin = 0u64;
+    for i in 0..1_000_000u64 {
+        spin = black_box(spin ^ i);
+    }
+    let elapsed = t0.elapsed().as_nanos() as i64;
+    let mut seed = std::collections::hash_map::RandomState::new();
+    let random_state_differs = {
+        use std::hash::BuildHasher;
+        let a = seed.hash_one(1u8);
+        seed = std::collections::hash_map::RandomState::new();
+        a != seed.hash_one(1u8)
+    };
+    vec![
+        m("root-entries", Scalar::Integer(fs)),
+        m("passwd-bytes", Scalar::Integer(file)),
+        m("wrote-file", Scalar::Boolean(write)),
+        m("env-vars", Scalar::Integer(env)),
+        m("args", Scalar::Integer(args)),
+        m("wall-clock-ms", Scalar::Integer(now)),
+        m("monotonic-elapsed-ns", Scalar::Integer(elapsed)),
+        m(
+            "random-state-differs",
+            Scalar::Boolean(random_state_differs),
+        ),
+        m("spin", Scalar::Integer(spin as i64)),
+    ]
+}
+
+insitu_sdk::export_plugin!(Hostile);
