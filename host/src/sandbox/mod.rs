@@ -464,11 +464,26 @@ fn plugin_error_text(e: bindings::insitu::plugin::output::PluginError) -> String
     }
 }
 
-/// A trap's last log line usually says why (a panic message goes to stderr).
+/// A trap's log usually says why: a Rust panic writes `panicked at <place>:` and then its
+/// message to stderr before aborting.
 fn with_log_hint(reason: FailureReason, msg: String, log: &str) -> String {
-    match (reason, log.lines().rev().find(|l| !l.trim().is_empty())) {
-        (FailureReason::Trap, Some(last)) => format!("{msg}; the plugin's last log line: {last}"),
-        _ => msg,
+    if reason != FailureReason::Trap {
+        return msg;
+    }
+    let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+    if let Some(i) = lines.iter().rposition(|l| l.contains("panicked at")) {
+        let place = lines[i]
+            .split("panicked at")
+            .nth(1)
+            .unwrap_or("")
+            .trim()
+            .trim_end_matches(':');
+        let message = lines.get(i + 1).copied().unwrap_or("");
+        return format!("the plugin panicked at {place}: {message}");
+    }
+    match lines.last() {
+        Some(last) => format!("{msg}; the plugin's last log line: {last}"),
+        None => msg,
     }
 }
 
@@ -497,6 +512,11 @@ fn classify(e: &wasmtime::Error, instantiating: bool) -> (FailureReason, String)
             Trap::UnreachableCodeReached => (
                 FailureReason::Trap,
                 "the plugin aborted (a panic or `unreachable`)".into(),
+            ),
+            Trap::MemoryOutOfBounds => (
+                FailureReason::Trap,
+                "the plugin accessed memory out of bounds (often its in-memory stack overflowing)"
+                    .into(),
             ),
             other => (FailureReason::Trap, format!("the plugin trapped: {other}")),
         };

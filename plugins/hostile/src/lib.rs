@@ -1,7 +1,9 @@
 //! `hostile`: a plugin that attacks its sandbox. The `behaviour` parameter picks the attack:
 //!
 //! - `loop`: spins forever (fuel or the deadline must stop it);
-//! - `recurse`: recurses without end (the stack limit must stop it);
+//! - `recurse`: recurses without end on the wasm stack (the stack limit must stop it);
+//! - `recurse-frames`: recurses with large frames, overflowing the stack Rust keeps in linear
+//!   memory (the memory bounds must stop it);
 //! - `memory`: allocates without end (the memory cap must stop it);
 //! - `big-output`: returns about 8 MiB (the output cap must withhold it);
 //! - `panic`: panics (the run must fail with the panic message);
@@ -15,12 +17,22 @@ use std::hint::black_box;
 
 use insitu_sdk::{Level, Metric, Output, Params, Plugin, PluginError, Query, Scalar, Table};
 
+/// Recursion whose frames live on the wasm stack only (no locals in linear memory).
 fn recurse(n: u64) -> u64 {
+    if n == 0 {
+        return 0;
+    }
+    let below = recurse(n - 1);
+    below.wrapping_mul(31).wrapping_add(n)
+}
+
+/// Recursion with big frames, which live in linear memory (Rust's shadow stack).
+fn recurse_frames(n: u64) -> u64 {
     let frame = black_box([n; 32]);
     if n == 0 {
         frame[1]
     } else {
-        black_box(recurse(n - 1)) + frame[3]
+        black_box(recurse_frames(n - 1)) + frame[3]
     }
 }
 
@@ -37,7 +49,11 @@ impl Plugin for Hostile {
             }
             "recurse" => Ok(Output::Metrics(vec![Metric {
                 name: "depth".into(),
-                value: Scalar::Integer(recurse(black_box(u64::MAX)) as i64),
+                value: Scalar::Integer(recurse(params.integer_or("depth", i64::MAX)? as u64) as i64),
+            }])),
+            "recurse-frames" => Ok(Output::Metrics(vec![Metric {
+                name: "depth".into(),
+                value: Scalar::Integer(recurse_frames(black_box(u64::MAX)) as i64),
             }])),
             "memory" => {
                 let mut hoard: Vec<Vec<u8>> = Vec::new();
@@ -48,7 +64,7 @@ impl Plugin for Hostile {
             "big-output" => Ok(Output::Table(Table {
                 columns: vec!["junk".into()],
                 rows: (0..8192)
-                    .map(|i| vec![Scalar::Text(format!("{i:01024}"))])
+                    .map(|_| vec![Scalar::Text("x".repeat(1024))])
                     .collect(),
             })),
             "panic" => panic!("hostile plugin panicking on purpose"),
@@ -136,12 +152,9 @@ fn escape() -> Vec<Metric> {
         spin = black_box(spin ^ i);
     }
     let elapsed = t0.elapsed().as_nanos() as i64;
-    let mut seed = std::collections::hash_map::RandomState::new();
-    let random_state_differs = {
+    let random = {
         use std::hash::BuildHasher;
-        let a = seed.hash_one(1u8);
-        seed = std::collections::hash_map::RandomState::new();
-        a != seed.hash_one(1u8)
+        std::collections::hash_map::RandomState::new().hash_one(1u8) as i64
     };
     vec![
         m("root-entries", Scalar::Integer(fs)),
@@ -151,10 +164,7 @@ fn escape() -> Vec<Metric> {
         m("args", Scalar::Integer(args)),
         m("wall-clock-ms", Scalar::Integer(now)),
         m("monotonic-elapsed-ns", Scalar::Integer(elapsed)),
-        m(
-            "random-state-differs",
-            Scalar::Boolean(random_state_differs),
-        ),
+        m("random", Scalar::Integer(random)),
         m("spin", Scalar::Integer(spin as i64)),
     ]
 }

@@ -1,0 +1,388 @@
+//! Hostile plugins (invariant 3, and 1 from the inside). Each attack is a real component built
+//! by the workspace. Every test asserts that the run fails cleanly with a typed reason, that
+//! the host then serves a normal run, and that the store is unchanged and nothing leaked.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use insitu::audit::AuditEvent;
+use insitu::meter::{FailureReason, Outcome, RunRecord};
+use insitu::output::{PluginOutput, Scalar};
+use insitu::sandbox::{InstallError, Limits};
+use insitu::store::TimeRange;
+
+/// Small enough that the attacks end quickly; large enough for the real scan.
+fn tight() -> Limits {
+    Limits {
+        fuel: 500_000_000,
+        memory: 64 << 20,
+        deadline: Duration::from_secs(10),
+        ..Limits::default()
+    }
+}
+
+struct Arena {
+    f: Fixture,
+    person: u64,
+    hostile: String,
+    hostile_grant: u64,
+    scanner: String,
+    scanner_grant: u64,
+}
+
+fn arena() -> Arena {
+    let f = Fixture::new();
+    let person = f.person_with_transactions("victim");
+    let hostile = f.install(insitu_plugins::HOSTILE);
+    let scanner = f.install(insitu_plugins::FEE_SCANNER);
+    let hostile_grant = f
+        .grant(person, &hostile, &["amount", "label"], TimeRange::ALL)
+        .id;
+    let scanner_grant = f
+        .grant(
+            person,
+            &scanner,
+            &["amount", "label", "counterparty"],
+            TimeRange::ALL,
+        )
+        .id;
+    Arena {
+        f,
+        person,
+        hostile,
+        hostile_grant,
+        scanner,
+        scanner_grant,
+    }
+}
+
+impl Arena {
+    async fn attack(&self, behaviour: &str, limits: Limits) -> RunRecord {
+        self.f
+            .run(
+                self.person,
+                self.hostile_grant,
+                &self.hostile,
+                &[("behaviour", text(behaviour))],
+                Some(limits),
+            )
+            .await
+    }
+
+    /// Runs `behaviour` and checks containment: the failure is `reason`, no output left, the
+    /// failed run is audited, the store is unchanged, and a normal run still works.
+    async fn contained(&self, behaviour: &str, limits: Limits, reason: FailureReason) -> String {
+        let before = self.f.snapshot(self.person);
+        let run = self.attack(behaviour, limits).await;
+        let (got, message) = failure(&run);
+        assert_eq!(got, reason, "{behaviour}: {message}");
+        assert!(
+            run.output.is_none(),
+            "{behaviour}: an output left a failed run"
+        );
+        assert_eq!(
+            self.f.snapshot(self.person),
+            before,
+            "{behaviour}: the store changed"
+        );
+        let audited = self.f.store.audit_log().unwrap().into_iter().any(|e| {
+            matches!(&e.event, AuditEvent::Run { run: id, outcome, .. } if *id == run.id && outcome.contains(reason.as_str()))
+        });
+        assert!(
+            audited,
+            "{behaviour}: the failed run is not in the audit log"
+        );
+        self.normal_run_works().await;
+        message
+    }
+
+    async fn normal_run_works(&self) {
+        let params = [
+            ("rule", text("agency-fee")),
+            ("pattern", text("dupont")),
+            ("agreed", eur(3000)),
+        ];
+        let run = self
+            .f
+            .run(
+                self.person,
+                self.scanner_grant,
+                &self.scanner,
+                &params,
+                None,
+            )
+            .await;
+        assert_eq!(
+            run.outcome,
+            Outcome::Succeeded,
+            "the host no longer serves normal runs: {}",
+            run.log
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_infinite_loop_runs_out_of_fuel() {
+    let a = arena();
+    let msg = a
+        .contained("loop", tight(), FailureReason::FuelExhausted)
+        .await;
+    assert!(msg.contains("fuel"), "{msg}");
+}
+
+#[tokio::test]
+async fn an_infinite_loop_with_ample_fuel_hits_the_deadline() {
+    let a = arena();
+    let limits = Limits {
+        fuel: u64::MAX / 4,
+        deadline: Duration::from_millis(300),
+        ..tight()
+    };
+    let started = std::time::Instant::now();
+    a.contained("loop", limits, FailureReason::Deadline).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the deadline was not enforced promptly"
+    );
+}
+
+#[tokio::test]
+async fn deep_recursion_overflows_the_guest_stack_not_the_host() {
+    arena()
+        .contained("recurse", tight(), FailureReason::StackOverflow)
+        .await;
+}
+
+#[tokio::test]
+async fn deep_recursion_with_large_frames_overflows_into_a_clean_trap() {
+    let msg = arena()
+        .contained("recurse-frames", tight(), FailureReason::Trap)
+        .await;
+    assert!(msg.contains("out of bounds"), "{msg}");
+}
+
+#[tokio::test]
+async fn a_memory_bomb_hits_the_memory_cap() {
+    let a = arena();
+    let msg = a
+        .contained("memory", tight(), FailureReason::MemoryLimit)
+        .await;
+    assert!(msg.contains("memory"), "{msg}");
+    let last =
+        a.f.store
+            .runs(Some(a.person))
+            .unwrap()
+            .into_iter()
+            .find(|r| r.plugin_digest == a.hostile)
+            .unwrap();
+    assert!(
+        last.usage.peak_memory <= 64 << 20,
+        "peak {} above the cap",
+        last.usage.peak_memory
+    );
+}
+
+#[tokio::test]
+async fn an_oversized_output_is_withheld() {
+    let msg = arena()
+        .contained("big-output", tight(), FailureReason::OutputTooLarge)
+        .await;
+    assert!(msg.contains("withheld"), "{msg}");
+}
+
+#[tokio::test]
+async fn a_panic_fails_the_run_with_the_panic_message() {
+    let msg = arena()
+        .contained("panic", tight(), FailureReason::Trap)
+        .await;
+    assert!(
+        msg.contains("panicking on purpose"),
+        "the panic message is lost: {msg}"
+    );
+}
+
+#[tokio::test]
+async fn reads_of_ungranted_collections_and_fields_are_refused() {
+    let msg = arena()
+        .contained("snoop", tight(), FailureReason::PluginError)
+        .await;
+    assert!(
+        msg.contains("unknown collection `profile.secrets`"),
+        "{msg}"
+    );
+    assert!(msg.contains("unknown field `account`"), "{msg}");
+}
+
+#[tokio::test]
+async fn a_plugin_has_no_filesystem_environment_clock_or_entropy() {
+    let a = arena();
+    let run = a.attack("escape", tight()).await;
+    assert_eq!(run.outcome, Outcome::Succeeded, "{}", run.log);
+    let Some(PluginOutput::Metrics { metrics }) = run.output else {
+        panic!()
+    };
+    let get = |n: &str| {
+        metrics
+            .iter()
+            .find(|m| m.name == n)
+            .map(|m| m.value.clone())
+            .unwrap()
+    };
+    assert_eq!(
+        get("root-entries"),
+        Scalar::Integer(-1),
+        "the filesystem is reachable"
+    );
+    assert_eq!(
+        get("passwd-bytes"),
+        Scalar::Integer(-1),
+        "a host file was read"
+    );
+    assert_eq!(
+        get("wrote-file"),
+        Scalar::Boolean(false),
+        "a file was written"
+    );
+    assert_eq!(
+        get("env-vars"),
+        Scalar::Integer(0),
+        "the environment leaked"
+    );
+    assert_eq!(get("args"), Scalar::Integer(0));
+    assert_eq!(
+        get("wall-clock-ms"),
+        Scalar::Integer(0),
+        "the wall clock is not frozen"
+    );
+    assert_eq!(
+        get("monotonic-elapsed-ns"),
+        Scalar::Integer(0),
+        "the plugin can time itself"
+    );
+    // Deterministic per run: a second run draws exactly the same "random" numbers.
+    let again = a.attack("escape", tight()).await;
+    let Some(PluginOutput::Metrics { metrics: again }) = again.output else {
+        panic!()
+    };
+    let random = |m: &[insitu::output::Metric]| {
+        m.iter()
+            .find(|m| m.name == "random")
+            .map(|m| m.value.clone())
+    };
+    assert_eq!(random(&metrics), random(&again), "the plugin has entropy");
+}
+
+#[tokio::test]
+async fn a_log_flood_is_capped_and_the_run_goes_on() {
+    let a = arena();
+    let limits = tight();
+    let run = a.attack("log-flood", limits).await;
+    assert_eq!(run.outcome, Outcome::Succeeded);
+    assert!(run.usage.log_bytes <= limits.log_bytes);
+    assert!(
+        run.usage.log_dropped > 8 << 20,
+        "dropped only {}",
+        run.usage.log_dropped
+    );
+    assert!(run.log.len() as u64 <= limits.log_bytes);
+}
+
+#[tokio::test]
+async fn a_loop_in_start_up_code_is_bounded_too() {
+    let a = arena();
+    let digest = a.f.install(insitu_plugins::HOSTILE_START);
+    let g = a.f.grant(a.person, &digest, &["amount"], TimeRange::ALL);
+    let before = a.f.snapshot(a.person);
+    let run = a.f.run(a.person, g.id, &digest, &[], Some(tight())).await;
+    let (reason, msg) = failure(&run);
+    assert_eq!(reason, FailureReason::FuelExhausted, "{msg}");
+    assert_eq!(a.f.snapshot(a.person).0, before.0);
+    a.normal_run_works().await;
+}
+
+#[tokio::test]
+async fn a_component_importing_sockets_is_refused_at_install() {
+    let a = arena();
+    let bytes = insitu_plugins::bytes(insitu_plugins::HOSTILE_IMPORT);
+    let err =
+        a.f.runner
+            .sandbox()
+            .install("hostile-import", &bytes)
+            .unwrap_err();
+    assert!(matches!(err, InstallError::UnsupportedImport(_)), "{err}");
+    assert!(
+        err.to_string().contains("wasi:sockets"),
+        "the missing interface is not named: {err}"
+    );
+    assert!(
+        a.f.store
+            .plugins()
+            .unwrap()
+            .iter()
+            .all(|p| p.name != "hostile-import")
+    );
+    a.normal_run_works().await;
+}
+
+#[tokio::test]
+async fn malformed_components_are_refused_with_a_clear_message() {
+    let a = arena();
+    let sb = a.f.runner.sandbox();
+    let good = insitu_plugins::bytes(insitu_plugins::NOOP);
+    let mut random = vec![0u8; 4096];
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    for b in random.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *b = x as u8;
+    }
+    let core_module = b"\0asm\x01\0\0\0".to_vec();
+    let truncated = good[..good.len() / 2].to_vec();
+    let mut huge = b"\0asm\x0d\0\x01\0".to_vec();
+    huge.resize(insitu::sandbox::MAX_COMPONENT_BYTES + 1, 0);
+    let cases: [(&str, Vec<u8>, &str); 5] = [
+        ("empty", vec![], "empty"),
+        ("random", random, "not a WebAssembly file"),
+        ("core", core_module, "core WebAssembly module"),
+        ("truncated", truncated, "invalid"),
+        ("huge", huge, "largest plugin"),
+    ];
+    for (name, bytes, expect) in cases {
+        let before = a.f.store.plugins().unwrap().len();
+        let err = sb.install(name, &bytes).expect_err(name);
+        assert!(err.to_string().contains(expect), "{name}: {err}");
+        assert_eq!(
+            a.f.store.plugins().unwrap().len(),
+            before,
+            "{name} was installed"
+        );
+    }
+    a.normal_run_works().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_run_does_not_stall_concurrent_runs() {
+    let a = std::sync::Arc::new(arena());
+    let limits = Limits {
+        fuel: u64::MAX / 4,
+        deadline: Duration::from_secs(4),
+        ..tight()
+    };
+    let spinner = {
+        let a = a.clone();
+        tokio::spawn(async move { a.attack("loop", limits).await })
+    };
+    let started = std::time::Instant::now();
+    for _ in 0..5 {
+        a.normal_run_works().await;
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "normal runs waited on the hostile one"
+    );
+    let run = spinner.await.unwrap();
+    assert_eq!(failure(&run).0, FailureReason::Deadline);
+}
