@@ -1,18 +1,23 @@
 //! `probe`: reports what the grant lets it see, so tests can check the host's enforcement from
 //! inside the sandbox. One row per visible collection: its name, the fields delivered, the
 //! number of records read, and the earliest and latest record time.
+//!
+//! Parameters: `batch-size` (integer, records per batch) and `spin` (integer, busy iterations
+//! between batches), so tests can hold a query open while they act on the grant.
 
 use insitu_sdk::{Output, Params, Plugin, PluginError, Query, Scalar, Table};
 
 struct Probe;
 
 impl Plugin for Probe {
-    fn run(_: Params) -> Result<Output, PluginError> {
+    fn run(params: Params) -> Result<Output, PluginError> {
+        let batch_size = params.integer_or("batch-size", 4096)? as u32;
+        let spin = params.integer_or("spin", 0)? as u64;
         let mut rows = Vec::new();
         for c in insitu_sdk::collections() {
             let mut delivered: Vec<String> = Vec::new();
             let (mut n, mut first, mut last) = (0i64, i64::MAX, i64::MIN);
-            let mut q = Query::new(&c.name).open()?;
+            let mut q = Query::new(&c.name).batch_size(batch_size).open()?;
             while let Some(b) = q.next_batch()? {
                 if delivered.is_empty()
                     && let Some(names) = c
@@ -24,6 +29,10 @@ impl Plugin for Probe {
                     delivered = names;
                 }
                 n += b.len() as i64;
+                let mut x = 0u64;
+                for i in 0..spin {
+                    x = std::hint::black_box(x ^ i);
+                }
                 first = first.min(*b.times().first().unwrap_or(&i64::MAX));
                 last = last.max(*b.times().last().unwrap_or(&i64::MIN));
             }
