@@ -3,10 +3,12 @@
 //! See `ARCHITECTURE.md` at the repository root for the map of this crate.
 
 pub mod audit;
+pub mod cli;
 pub mod consent;
 pub mod import;
 pub mod meter;
 pub mod output;
+pub mod pds;
 pub mod run;
 pub mod sandbox;
 pub mod store;

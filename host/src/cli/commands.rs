@@ -1,0 +1,413 @@
+//! The everyday commands: each opens the PDS, does one thing, and prints what it did.
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+
+use super::{CollectionCmd, Command, GrantCmd, ImportArgs, PersonCmd, PluginCmd, RunArgs};
+use crate::audit::{self, AuditEvent};
+use crate::consent::{Grant, GrantedCollection, now_ms};
+use crate::import::{self, Format, OnError, format_date, parse_money, parse_time};
+use crate::meter::{Outcome, RunRecord};
+use crate::output::{PluginOutput, Scalar};
+use crate::pds::Pds;
+use crate::run::RunRequest;
+use crate::sandbox::Limits;
+use crate::store::{Schema, TimeRange};
+
+pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
+    let pds = Pds::open(dir)?;
+    match cmd {
+        Command::Init => println!("store ready in {}", dir.display()),
+        Command::Person(PersonCmd::Add { name }) => {
+            let id = pds.store.add_person(&name)?;
+            println!("added person {id} ({name})");
+        }
+        Command::Person(PersonCmd::List) => {
+            for p in pds.store.people()? {
+                println!("{:>4}  {}", p.id, p.name);
+            }
+        }
+        Command::Collection(CollectionCmd::Define { schema }) => {
+            let text = std::fs::read_to_string(&schema)
+                .with_context(|| format!("cannot read {}", schema.display()))?;
+            let s: Schema = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a schema", schema.display()))?;
+            pds.store.define_collection(&s)?;
+            println!("collection {} defined ({} fields)", s.name, s.fields.len());
+        }
+        Command::Collection(CollectionCmd::List { person }) => {
+            for c in pds.store.collections()? {
+                let fields: Vec<String> = c
+                    .fields
+                    .iter()
+                    .map(|f| {
+                        format!(
+                            "{}:{}{}",
+                            f.name,
+                            f.ty.name(),
+                            if f.optional { "?" } else { "" }
+                        )
+                    })
+                    .collect();
+                let count = match person {
+                    Some(p) => format!("  ({} records)", pds.store.count(p, &c.name)?),
+                    None => String::new(),
+                };
+                println!("{}{count}\n    {}", c.name, fields.join(", "));
+            }
+        }
+        Command::Import(args) => import_cmd(&pds, args)?,
+        Command::Plugin(PluginCmd::Install { path, name }) => {
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            let name = name.unwrap_or_else(|| {
+                path.file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            });
+            let rec = pds
+                .runner
+                .sandbox()
+                .install(&name, &bytes)
+                .with_context(|| format!("{} was not installed", path.display()))?;
+            println!("installed {} as {}", rec.name, rec.digest);
+        }
+        Command::Plugin(PluginCmd::List) => {
+            for p in pds.store.plugins()? {
+                println!("{}  {}  {} bytes", &p.digest[..16], p.name, p.size);
+            }
+        }
+        Command::Grant(GrantCmd::Add {
+            person,
+            plugin,
+            collection,
+            fields,
+            since,
+            until,
+            expires,
+        }) => {
+            let digest = pds.find_plugin(&plugin)?;
+            let schema = pds.store.collection(&collection)?;
+            if let Some(bad) = fields.iter().find(|f| schema.field(f).is_none()) {
+                bail!("collection {collection} has no field `{bad}`");
+            }
+            let time = |s: &Option<String>| {
+                s.as_deref()
+                    .map(parse_time)
+                    .transpose()
+                    .map_err(anyhow::Error::msg)
+            };
+            let g = pds.store.add_grant(Grant {
+                id: 0,
+                person,
+                plugin_digest: digest,
+                collections: vec![GrantedCollection {
+                    name: collection,
+                    fields,
+                }],
+                window: TimeRange {
+                    since: time(&since)?,
+                    until: time(&until)?,
+                },
+                created_ms: now_ms(),
+                expires_ms: time(&expires)?,
+                revoked_ms: None,
+            })?;
+            println!("grant {} created", g.id);
+        }
+        Command::Grant(GrantCmd::List { person }) => {
+            for g in pds.store.grants(person)? {
+                let state = match (g.revoked_ms, g.expires_ms) {
+                    (Some(_), _) => "revoked".to_string(),
+                    (None, Some(e)) if e <= now_ms() => "expired".to_string(),
+                    (None, Some(e)) => format!("until {}", format_date(e)),
+                    (None, None) => "no expiry".to_string(),
+                };
+                let colls: Vec<String> = g
+                    .collections
+                    .iter()
+                    .map(|c| format!("{}[{}]", c.name, c.fields.join(",")))
+                    .collect();
+                println!(
+                    "{:>4}  person {}  plugin {}  {}  {}",
+                    g.id,
+                    g.person,
+                    &g.plugin_digest[..12],
+                    colls.join(" "),
+                    state
+                );
+            }
+        }
+        Command::Grant(GrantCmd::Revoke { id }) => {
+            pds.store.revoke_grant(id, now_ms())?;
+            println!("grant {id} revoked");
+        }
+        Command::Run(args) => {
+            let run = run_cmd(&pds, args).await?;
+            print_run(&run, "  ");
+            if let Outcome::Failed { reason, message } = &run.outcome {
+                bail!("run {} failed ({}): {message}", run.id, reason.as_str());
+            }
+        }
+        Command::Runs { person } => {
+            for r in pds.store.runs(person)? {
+                println!("{}", run_line(&r));
+            }
+        }
+        Command::Audit { person, verify } => {
+            let log = pds.store.audit_log()?;
+            audit::verify(&log).context("the audit log has been tampered with")?;
+            if !verify {
+                for e in log
+                    .iter()
+                    .rev()
+                    .filter(|e| person.is_none() || e.event.person() == person)
+                {
+                    println!(
+                        "{:>6}  {}  {}",
+                        e.seq,
+                        format_date(e.at_ms),
+                        describe(&e.event)
+                    );
+                }
+            }
+            println!("audit chain verified: {} entries", log.len());
+        }
+        Command::Demo(_) => unreachable!("handled by the caller"),
+    }
+    Ok(())
+}
+
+fn import_cmd(pds: &Pds, a: ImportArgs) -> anyhow::Result<()> {
+    let format = match a.format.as_deref() {
+        None => None,
+        Some("csv") => Some(Format::Csv),
+        Some("jsonl") | Some("ndjson") => Some(Format::JsonLines),
+        Some(other) => bail!("unknown format `{other}`; use csv or jsonl"),
+    };
+    let on_error = if a.skip_bad {
+        OnError::Skip
+    } else {
+        OnError::Reject
+    };
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    let report = import::import_file(
+        pds.store.as_ref(),
+        a.person,
+        &a.collection,
+        &a.file,
+        format,
+        on_error,
+        &mut |done, total| {
+            if total > 5_000 {
+                let b = bar.get_or_insert_with(|| {
+                    let b = indicatif::ProgressBar::new(total);
+                    b.set_style(
+                        indicatif::ProgressStyle::with_template(
+                            "{bar:40} {pos}/{len} records  {per_sec}  eta {eta}",
+                        )
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                    );
+                    b
+                });
+                b.set_position(done);
+            }
+            // One line per committed batch: what a crash can no longer lose.
+            tracing::debug!(done, total, "batch committed");
+        },
+    )?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    for s in &report.skipped {
+        eprintln!("skipped {s}");
+    }
+    println!(
+        "imported {}: {} records read, {} added, {} already present, {} skipped",
+        a.file.display(),
+        report.read,
+        report.added,
+        report.duplicates,
+        report.skipped.len()
+    );
+    Ok(())
+}
+
+/// Parses `name=value` (see `RunArgs::params`).
+pub fn parse_param(s: &str) -> anyhow::Result<(String, Scalar)> {
+    let Some((k, v)) = s.split_once('=') else {
+        bail!("parameter `{s}` is not `name=value`");
+    };
+    let value = if let Ok(i) = v.parse::<i64>() {
+        Scalar::Integer(i)
+    } else if let Ok((minor, currency)) = parse_money(v) {
+        Scalar::Money(crate::output::Money { minor, currency })
+    } else if v == "true" || v == "false" {
+        Scalar::Boolean(v == "true")
+    } else {
+        Scalar::Text(v.to_string())
+    };
+    Ok((k.trim().to_string(), value))
+}
+
+async fn run_cmd(pds: &Pds, a: RunArgs) -> anyhow::Result<RunRecord> {
+    let digest = match &a.plugin {
+        Some(p) => pds.find_plugin(p)?,
+        None => pds.store.grant(a.grant)?.plugin_digest,
+    };
+    let params = a
+        .params
+        .iter()
+        .map(|p| parse_param(p))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let d = Limits::default();
+    let limits = Limits {
+        fuel: a.fuel.unwrap_or(d.fuel),
+        deadline: a
+            .deadline_ms
+            .map(std::time::Duration::from_millis)
+            .unwrap_or(d.deadline),
+        memory: a.memory_mb.map(|m| m << 20).unwrap_or(d.memory),
+        ..d
+    };
+    Ok(pds
+        .runner
+        .run(RunRequest {
+            person: a.person,
+            grant: a.grant,
+            digest,
+            params,
+            limits: Some(limits),
+        })
+        .await?)
+}
+
+pub fn run_line(r: &RunRecord) -> String {
+    let outcome = match &r.outcome {
+        Outcome::Succeeded => "ok".to_string(),
+        Outcome::Failed { reason, .. } => format!("FAILED {}", reason.as_str()),
+    };
+    let u = &r.usage;
+    format!(
+        "run {:>4}  person {:>3}  {}  {:<22} fuel {:>12}  {:>8.2} ms  {:>7} records  {:>6} KiB peak",
+        r.id,
+        r.person,
+        &r.plugin_digest[..12],
+        outcome,
+        u.fuel,
+        u.wall_us as f64 / 1000.0,
+        u.records_read,
+        u.peak_memory >> 10
+    )
+}
+
+pub fn print_output(out: &PluginOutput, indent: &str) {
+    match out {
+        PluginOutput::Findings { findings, summary } => {
+            for f in findings {
+                let amount = f.amount.as_ref().map(|m| m.to_string()).unwrap_or_default();
+                println!(
+                    "{indent}{}  {:>12}  {:<24} [{}] {}",
+                    format_date(f.time),
+                    amount,
+                    f.label,
+                    f.rule,
+                    f.reason
+                );
+            }
+            let s: Vec<String> = summary
+                .iter()
+                .map(|m| format!("{} = {}", m.name, m.value))
+                .collect();
+            println!("{indent}summary: {}", s.join(", "));
+        }
+        PluginOutput::Metrics { metrics } => {
+            for m in metrics {
+                println!("{indent}{} = {}", m.name, m.value);
+            }
+        }
+        PluginOutput::Table { columns, rows } => {
+            println!("{indent}{}", columns.join(" | "));
+            for r in rows {
+                println!(
+                    "{indent}{}",
+                    r.iter()
+                        .map(|v| v.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" | ")
+                );
+            }
+        }
+    }
+}
+
+pub fn print_run(r: &RunRecord, indent: &str) {
+    if let Some(out) = &r.output {
+        print_output(out, indent);
+    }
+    if let Outcome::Failed { message, .. } = &r.outcome {
+        println!("{indent}failed: {message}");
+    }
+    println!("{indent}{}", run_line(r));
+}
+
+/// An audit event in plain words.
+pub fn describe(e: &AuditEvent) -> String {
+    match e {
+        AuditEvent::PersonAdded { person } => format!("person {person} joined"),
+        AuditEvent::CollectionDefined { collection } => format!("collection {collection} defined"),
+        AuditEvent::RecordsImported {
+            person,
+            collection,
+            added,
+            duplicates,
+            source,
+        } => {
+            format!(
+                "{added} records imported into person {person}'s {collection} from {source} ({duplicates} already there)"
+            )
+        }
+        AuditEvent::PluginInstalled { digest, name } => {
+            format!("plugin {name} installed ({})", &digest[..12])
+        }
+        AuditEvent::GrantCreated {
+            grant,
+            person,
+            digest,
+            collections,
+        } => {
+            format!(
+                "person {person} granted plugin {} access to {} (grant {grant})",
+                &digest[..12],
+                collections.join(", ")
+            )
+        }
+        AuditEvent::GrantRevoked { grant, person } => {
+            format!("person {person} revoked grant {grant}")
+        }
+        AuditEvent::Run {
+            run,
+            person,
+            digest,
+            read,
+            records_read,
+            outcome,
+            ..
+        } => {
+            let fields: Vec<String> = read
+                .iter()
+                .map(|(c, f)| format!("{c}[{}]", f.join(",")))
+                .collect();
+            format!(
+                "plugin {} read {records_read} records of person {person} ({}) in run {run}: {outcome}",
+                &digest[..12],
+                if fields.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    fields.join(" ")
+                }
+            )
+        }
+    }
+}

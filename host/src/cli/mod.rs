@@ -1,0 +1,204 @@
+//! The `insitu` command line: set up a store, import data, install plugins, grant, run, audit,
+//! and the end-to-end demo.
+//!
+//! Errors are one line saying what failed, then a hint, with a non-zero exit.
+//!
+//! May touch: everything, through the library's public API only.
+
+mod commands;
+mod demo;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Insitu: a personal data store that runs third parties' algorithms in place.
+#[derive(Parser, Debug)]
+#[command(name = "insitu", version, about)]
+pub struct Cli {
+    /// The data directory. Default: $INSITU_DATA_DIR, else $XDG_DATA_HOME/insitu, else
+    /// ~/.local/share/insitu.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Creates the store and the standard collections (safe to run again).
+    Init,
+    /// Adds or lists people.
+    #[command(subcommand)]
+    Person(PersonCmd),
+    /// Defines or lists collections.
+    #[command(subcommand)]
+    Collection(CollectionCmd),
+    /// Imports a CSV or JSON Lines file into a person's collection.
+    Import(ImportArgs),
+    /// Installs or lists plugins.
+    #[command(subcommand)]
+    Plugin(PluginCmd),
+    /// Creates, lists or revokes grants.
+    #[command(subcommand)]
+    Grant(GrantCmd),
+    /// Runs a plugin for a person under a grant, and prints its output and usage.
+    Run(RunArgs),
+    /// Lists runs with their outcome and usage.
+    Runs {
+        #[arg(long)]
+        person: Option<u64>,
+    },
+    /// Shows the audit log (newest first) and verifies its hash chain.
+    Audit {
+        /// Only entries about this person.
+        #[arg(long)]
+        person: Option<u64>,
+        /// Only verify the chain.
+        #[arg(long)]
+        verify: bool,
+    },
+    /// Runs the end-to-end demo on a fresh data directory.
+    Demo(DemoArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PersonCmd {
+    Add { name: String },
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CollectionCmd {
+    /// Defines a collection from a JSON schema file:
+    /// {"name": "...", "fields": [{"name": "...", "type": "text", "optional": false}], "time_field": "..."}
+    Define { schema: PathBuf },
+    List {
+        /// Also count this person's records in each collection.
+        #[arg(long)]
+        person: Option<u64>,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    #[arg(long)]
+    pub person: u64,
+    #[arg(long, default_value = "bank.transactions")]
+    pub collection: String,
+    /// `csv` or `jsonl`; detected from the file when absent.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Skip bad records (each is reported) instead of refusing the whole file.
+    #[arg(long)]
+    pub skip_bad: bool,
+    pub file: PathBuf,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PluginCmd {
+    /// Installs a plugin component (`.wasm`).
+    Install {
+        path: PathBuf,
+        /// Display name; default: the file name.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum GrantCmd {
+    /// Grants a plugin read access to some fields of a person's collection.
+    Add {
+        #[arg(long)]
+        person: u64,
+        /// The plugin's digest, or a unique prefix of it.
+        #[arg(long)]
+        plugin: String,
+        #[arg(long, default_value = "bank.transactions")]
+        collection: String,
+        /// Comma-separated fields.
+        #[arg(long, value_delimiter = ',', required = true)]
+        fields: Vec<String>,
+        /// Window start (YYYY-MM-DD or RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+        /// Window end, exclusive.
+        #[arg(long)]
+        until: Option<String>,
+        /// When the grant ends on its own.
+        #[arg(long)]
+        expires: Option<String>,
+    },
+    List {
+        #[arg(long)]
+        person: Option<u64>,
+    },
+    Revoke {
+        id: u64,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    #[arg(long)]
+    pub person: u64,
+    #[arg(long)]
+    pub grant: u64,
+    /// The plugin to run (digest or prefix); default: the grant's plugin.
+    #[arg(long)]
+    pub plugin: Option<String>,
+    /// A parameter `name=value`: integers stay integers, `12.34 EUR` is money, `true`/`false`
+    /// are booleans, anything else is text. Repeat for more.
+    #[arg(long = "param", short = 'p')]
+    pub params: Vec<String>,
+    /// Fuel budget (instructions).
+    #[arg(long)]
+    pub fuel: Option<u64>,
+    /// Wall-clock deadline in milliseconds.
+    #[arg(long)]
+    pub deadline_ms: Option<u64>,
+    /// Memory cap in MiB.
+    #[arg(long)]
+    pub memory_mb: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// How many synthetic people.
+    #[arg(long, default_value_t = 6)]
+    pub people: usize,
+    /// Keep the demo's data directory instead of deleting it.
+    #[arg(long)]
+    pub keep: bool,
+}
+
+/// The default data directory (see [`Cli::data_dir`]).
+pub fn default_data_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("INSITU_DATA_DIR") {
+        return d.into();
+    }
+    if let Some(d) = std::env::var_os("XDG_DATA_HOME") {
+        return PathBuf::from(d).join("insitu");
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| ".".into());
+    home.join(".local/share/insitu")
+}
+
+/// Runs the command line; the error is printed by `main`.
+pub fn main(cli: Cli) -> anyhow::Result<()> {
+    let data_dir = cli.data_dir.clone().unwrap_or_else(default_data_dir);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        match cli.command {
+            Command::Demo(args) => demo::run(cli.data_dir, args).await,
+            other => commands::dispatch(&data_dir, other).await,
+        }
+    })
+}

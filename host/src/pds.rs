@@ -1,0 +1,63 @@
+//! One PDS instance on a data directory: the store, the sandbox and the runner, wired together.
+//!
+//! Layout of a data directory: `insitu.redb` (the store) and `plugins/` (installed components
+//! by digest, and `plugins/compiled/`, the compiled-code cache).
+//!
+//! May touch: the data directory.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::run::Runner;
+use crate::sandbox::{Sandbox, SandboxConfig};
+use crate::store::redb::RedbStore;
+use crate::store::{Schema, Store};
+
+pub struct Pds {
+    pub dir: PathBuf,
+    pub store: Arc<dyn Store>,
+    pub runner: Arc<Runner>,
+}
+
+impl Pds {
+    /// Opens (creating if needed) the PDS in `dir`, with the standard collections defined.
+    pub fn open(dir: &Path) -> anyhow::Result<Pds> {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+        let store: Arc<dyn Store> = Arc::new(RedbStore::open(&dir.join("insitu.redb"))?);
+        store.define_collection(&Schema::bank_transactions())?;
+        let sandbox = Arc::new(Sandbox::new(
+            store.clone(),
+            SandboxConfig::new(crate::sandbox::dir_in(dir)),
+        )?);
+        let runner = Arc::new(Runner::new(store.clone(), sandbox));
+        Ok(Pds {
+            dir: dir.to_path_buf(),
+            store,
+            runner,
+        })
+    }
+
+    /// The installed plugin whose digest is `prefix` or starts with it (it must be unique).
+    pub fn find_plugin(&self, prefix: &str) -> anyhow::Result<String> {
+        let matches: Vec<String> = self
+            .store
+            .plugins()?
+            .into_iter()
+            .filter(|p| p.digest.starts_with(prefix) || p.name == prefix)
+            .map(|p| p.digest)
+            .collect();
+        match matches.as_slice() {
+            [one] => Ok(one.clone()),
+            [] => anyhow::bail!(
+                "no installed plugin matches `{prefix}`\nhint: list them with `insitu plugin list`"
+            ),
+            _ => anyhow::bail!(
+                "`{prefix}` matches {} plugins; give more of the digest",
+                matches.len()
+            ),
+        }
+    }
+}
