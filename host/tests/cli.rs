@@ -1,0 +1,204 @@
+//! The `insitu` binary as a person uses it, including a crash in the middle of an import
+//! (invariant 6: nothing acknowledged is lost, no half batch).
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn insitu(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_insitu"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("run insitu")
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = insitu(dir, args);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "insitu {args:?} failed: {}{}",
+        stdout,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+fn fails(dir: &Path, args: &[&str]) -> String {
+    let out = insitu(dir, args);
+    assert!(!out.status.success(), "insitu {args:?} should have failed");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn a_person_imports_installs_grants_runs_and_audits() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["init"]);
+    assert!(ok(d, &["person", "add", "Alice"]).contains("added person 1"));
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/statement.csv");
+    assert!(ok(d, &["import", "--person", "1", fixture]).contains("5 added"));
+    let installed = ok(d, &["plugin", "install", insitu_plugins::FEE_SCANNER]);
+    let digest = installed.split_whitespace().last().unwrap().to_string();
+    assert!(
+        ok(
+            d,
+            &[
+                "grant",
+                "add",
+                "--person",
+                "1",
+                "--plugin",
+                &digest[..10],
+                "--fields",
+                "amount,label,counterparty"
+            ]
+        )
+        .contains("grant 1")
+    );
+    let out = ok(
+        d,
+        &[
+            "run",
+            "--person",
+            "1",
+            "--grant",
+            "1",
+            "-p",
+            "rule=agency-fee",
+            "-p",
+            "pattern=frais de gestion",
+            "-p",
+            "agreed=30.00 EUR",
+        ],
+    );
+    assert!(
+        out.contains("charged 45.00 EUR where 30.00 EUR was agreed"),
+        "{out}"
+    );
+    assert!(out.contains("total-overcharge = 15.00 EUR"), "{out}");
+    assert!(ok(d, &["runs"]).contains("ok"));
+    let audit = ok(d, &["audit", "--person", "1"]);
+    assert!(audit.contains("read 5 records of person 1"), "{audit}");
+    assert!(audit.contains("audit chain verified"), "{audit}");
+    ok(d, &["grant", "revoke", "1"]);
+    let err = fails(
+        d,
+        &[
+            "run",
+            "--person",
+            "1",
+            "--grant",
+            "1",
+            "-p",
+            "rule=duplicate",
+        ],
+    );
+    assert!(err.contains("grant 1 was revoked"), "{err}");
+}
+
+#[test]
+fn bad_input_gets_one_clear_line_and_a_non_zero_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let junk = d.join("junk.wasm");
+    std::fs::write(&junk, b"definitely not wasm").unwrap();
+    let err = fails(d, &["plugin", "install", junk.to_str().unwrap()]);
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.contains("not a WebAssembly file"), "{err}");
+    let err = fails(d, &["import", "--person", "7", "/no/such/file.csv"]);
+    assert!(err.contains("no person with id 7"), "{err}");
+    let err = fails(
+        d,
+        &[
+            "grant", "add", "--person", "1", "--plugin", "abc", "--fields", "amount",
+        ],
+    );
+    assert!(err.contains("no installed plugin matches `abc`"), "{err}");
+}
+
+#[test]
+fn a_crash_mid_import_keeps_every_acknowledged_batch_and_no_half_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["person", "add", "Bob"]);
+    let file = d.join("big.csv");
+    let total = 400_000usize;
+    {
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&file).unwrap());
+        writeln!(w, "account,booked,amount,counterparty,label,reference").unwrap();
+        for i in 0..total {
+            writeln!(
+                w,
+                "FR76,{},-{}.{:02} EUR,Shop {},CB SHOP {},",
+                1_600_000_000_000i64 + i as i64 * 60_000,
+                i % 500,
+                i % 100,
+                i % 37,
+                i
+            )
+            .unwrap();
+        }
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_insitu"))
+        .arg("--data-dir")
+        .arg(d)
+        .args(["import", "--person", "1"])
+        .arg(&file)
+        .env("RUST_LOG", "insitu=debug")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut acknowledged = 0u64;
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if line.contains("batch committed") {
+            acknowledged = line
+                .split("done=")
+                .nth(1)
+                .and_then(|s| s.split_whitespace().next())
+                .unwrap()
+                .parse()
+                .unwrap();
+            child.kill().unwrap();
+            break;
+        }
+    }
+    child.wait().unwrap();
+    assert!(acknowledged > 0, "no batch was acknowledged");
+    let listed = ok(d, &["collection", "list", "--person", "1"]);
+    let count: u64 = listed
+        .split("(")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        count >= acknowledged,
+        "acknowledged {acknowledged} records but only {count} survived"
+    );
+    assert!(
+        count < total as u64,
+        "the import finished before the kill; the test proved nothing"
+    );
+    assert_eq!(
+        count % insitu::import::BATCH as u64,
+        0,
+        "a half batch survived: {count}"
+    );
+    assert!(ok(d, &["audit", "--verify"]).contains("audit chain verified"));
+    let again = ok(d, &["import", "--person", "1", file.to_str().unwrap()]);
+    assert!(
+        again.contains(&format!(
+            "{} added, {count} already present",
+            total as u64 - count
+        )),
+        "{again}"
+    );
+}
