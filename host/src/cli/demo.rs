@@ -63,7 +63,7 @@ impl Rng {
 
 /// Two years of a person's bank statement, as CSV.
 fn statement(i: usize) -> String {
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (i as u64 + 1) * 0x1234_5678);
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ ((i as u64 + 1) * 0x1234_5678));
     let kind = victim(i);
     let mut csv = String::from("account,booked,amount,counterparty,label,reference\n");
     let account = format!("FR76300040000{:05}", 31_000 + i);
@@ -153,8 +153,12 @@ pub async fn run(data_dir: Option<PathBuf>, args: DemoArgs) -> anyhow::Result<()
 
     println!("1. People import their bank statements (CSV, two years each)");
     let mut people = Vec::new();
-    for i in 0..args.people.clamp(1, NAMES.len()) {
-        let id = pds.store.add_person(NAMES[i])?;
+    for (i, name) in NAMES
+        .iter()
+        .enumerate()
+        .take(args.people.clamp(1, NAMES.len()))
+    {
+        let id = pds.store.add_person(name)?;
         let file = dir.join(format!("statement-{id}.csv"));
         std::fs::write(&file, statement(i))
             .with_context(|| format!("cannot write {}", file.display()))?;
@@ -167,8 +171,8 @@ pub async fn run(data_dir: Option<PathBuf>, args: DemoArgs) -> anyhow::Result<()
             OnError::Reject,
             &mut |_, _| {},
         )?;
-        println!("   {:<16} {} transactions imported", NAMES[i], r.added);
-        people.push((id, NAMES[i], file));
+        println!("   {:<16} {} transactions imported", name, r.added);
+        people.push((id, *name, file));
     }
     let (id0, name0, file0) = &people[0];
     let again = import::import_file(

@@ -1,0 +1,119 @@
+//! Shared set-up for the benchmarks: a store on disk with one person's transactions.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use insitu::consent::{Grant, GrantedCollection, now_ms};
+use insitu::run::Runner;
+use insitu::sandbox::{Sandbox, SandboxConfig};
+use insitu::store::redb::RedbStore;
+use insitu::store::{KeyedRecord, Schema, Store, TimeRange, Value};
+
+pub struct Bench {
+    pub _dir: tempfile::TempDir,
+    pub store: Arc<dyn Store>,
+    pub runner: Runner,
+    pub person: u64,
+}
+
+const LABELS: [&str; 6] = [
+    "CB CARREFOUR MARKET",
+    "FRAIS DE GESTION",
+    "CB BOULANGERIE PAUL",
+    "PRLV FREE MOBILE",
+    "VIR SALAIRE ACME",
+    "CB SNCF",
+];
+const PARTIES: [&str; 6] = [
+    "Carrefour",
+    "Agence Dupont Immobilier",
+    "Boulangerie Paul",
+    "Free Mobile",
+    "ACME SA",
+    "SNCF",
+];
+
+/// `n` realistic transactions, one every 10 minutes; one in 50 is an over-priced agency fee.
+pub fn transactions(n: usize) -> Vec<KeyedRecord> {
+    let t0 = 1_600_000_000_000i64;
+    (0..n)
+        .map(|i| {
+            let k = i % LABELS.len();
+            let minor = if k == 1 {
+                if i % 50 == 1 { -4500 } else { -3000 }
+            } else {
+                -((i as i64 * 7919) % 9000 + 100)
+            };
+            KeyedRecord {
+                id: i as u64,
+                time: t0 + i as i64 * 600_000,
+                values: vec![
+                    Value::Text("FR7630004000031234".into()),
+                    Value::Timestamp(t0 + i as i64 * 600_000),
+                    Value::Money {
+                        minor,
+                        currency: "EUR".into(),
+                    },
+                    Value::Text(PARTIES[k].into()),
+                    Value::Text(LABELS[k].into()),
+                    Value::Null,
+                ],
+            }
+        })
+        .collect()
+}
+
+pub fn setup(n: usize, pool: u32) -> Bench {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn Store> =
+        Arc::new(RedbStore::open(&dir.path().join("b.redb")).expect("store"));
+    store
+        .define_collection(&Schema::bank_transactions())
+        .unwrap();
+    let person = store.add_person("bench").unwrap();
+    for chunk in transactions(n).chunks(50_000) {
+        store
+            .write_records(person, "bank.transactions", chunk, "bench")
+            .unwrap();
+    }
+    let mut cfg = SandboxConfig::new(dir.path().join("plugins"));
+    cfg.pool = pool;
+    let runner = Runner::new(
+        store.clone(),
+        Arc::new(Sandbox::new(store.clone(), cfg).unwrap()),
+    );
+    Bench {
+        _dir: dir,
+        store,
+        runner,
+        person,
+    }
+}
+
+impl Bench {
+    pub fn install(&self, path: &str) -> String {
+        self.runner
+            .sandbox()
+            .install("bench", &insitu_plugins::bytes(path))
+            .unwrap()
+            .digest
+    }
+
+    pub fn grant(&self, digest: &str) -> Grant {
+        self.store
+            .add_grant(Grant {
+                id: 0,
+                person: self.person,
+                plugin_digest: digest.into(),
+                collections: vec![GrantedCollection {
+                    name: "bank.transactions".into(),
+                    fields: vec!["amount".into(), "label".into(), "counterparty".into()],
+                }],
+                window: TimeRange::ALL,
+                created_ms: now_ms(),
+                expires_ms: None,
+                revoked_ms: None,
+            })
+            .unwrap()
+    }
+}

@@ -1,0 +1,113 @@
+//! 100 concurrent runs of fee-scanner, each over 10,000 transactions: the process's peak
+//! resident memory before and after, and the wall time, against the same 100 runs one at a
+//! time. Run with `cargo bench -p insitu --bench concurrent_rss`.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use insitu::meter::Outcome;
+use insitu::output::{Money, Scalar};
+use insitu::run::{LocalScheduler, RunRequest, Scheduler};
+
+fn kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn request(b: &common::Bench, grant: u64, digest: &str) -> RunRequest {
+    RunRequest {
+        person: b.person,
+        grant,
+        digest: digest.into(),
+        params: vec![
+            ("rule".into(), Scalar::Text("agency-fee".into())),
+            ("pattern".into(), Scalar::Text("frais de gestion".into())),
+            (
+                "agreed".into(),
+                Scalar::Money(Money {
+                    minor: 3000,
+                    currency: "EUR".into(),
+                }),
+            ),
+        ],
+        limits: None,
+    }
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    const RUNS: usize = 100;
+    let b = common::setup(10_000, 128);
+    let digest = b.install(insitu_plugins::FEE_SCANNER);
+    let grant = b.grant(&digest).id;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    // Warm up: load the plugin and touch the store.
+    rt.block_on(b.runner.run(request(&b, grant, &digest)))
+        .unwrap();
+    let base_rss = kib("VmRSS:");
+    let base_hwm = kib("VmHWM:");
+
+    let runner = Arc::new(insitu::run::Runner::new(
+        b.store.clone(),
+        b.runner.sandbox().clone(),
+    ));
+    let sequential = Instant::now();
+    for _ in 0..RUNS {
+        let r = rt
+            .block_on(runner.run(request(&b, grant, &digest)))
+            .unwrap();
+        assert_eq!(r.outcome, Outcome::Succeeded);
+    }
+    let sequential = sequential.elapsed();
+
+    let scheduler = Arc::new(LocalScheduler::new(runner.clone(), RUNS));
+    let started = Instant::now();
+    let records = rt.block_on(async {
+        let tasks: Vec<_> = (0..RUNS)
+            .map(|_| {
+                let s = scheduler.clone();
+                let req = request(&b, grant, &digest);
+                tokio::spawn(async move { s.submit(req).await })
+            })
+            .collect();
+        let mut n = 0;
+        for t in tasks {
+            let r = t.await.unwrap().unwrap();
+            assert_eq!(r.outcome, Outcome::Succeeded, "{:?}", r.outcome);
+            n += r.usage.records_read;
+        }
+        n
+    });
+    let concurrent = started.elapsed();
+    let peak = kib("VmHWM:");
+    println!("concurrent_rss: {RUNS} runs x 10,000 transactions ({records} records read)");
+    println!(
+        "  RSS before: {} MiB (peak so far {} MiB)",
+        base_rss / 1024,
+        base_hwm / 1024
+    );
+    println!(
+        "  peak RSS after {RUNS} concurrent runs: {} MiB (+{} MiB)",
+        peak / 1024,
+        peak.saturating_sub(base_hwm) / 1024
+    );
+    println!(
+        "  wall: concurrent {:.1} ms, sequential baseline {:.1} ms (ratio {:.2})",
+        concurrent.as_secs_f64() * 1e3,
+        sequential.as_secs_f64() * 1e3,
+        concurrent.as_secs_f64() / sequential.as_secs_f64()
+    );
+}

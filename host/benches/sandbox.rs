@@ -1,0 +1,180 @@
+//! Sandbox benchmarks, each against a baseline measured in the same run:
+//! - `overhead`: instantiate and call the no-op plugin from the warm cache;
+//! - `cold_load`: load an installed plugin from the compiled cache (verify, deserialize,
+//!   pre-instantiate);
+//! - `scan`: fee-scanner over 1,000,000 transactions read from redb, against the same scan
+//!   compiled natively over the same store cursor.
+//!
+//! Run with `cargo bench -p insitu --bench sandbox`.
+
+mod common;
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use fee_scanner::scan::{Rule, Scanner, Tx};
+use insitu::output::{Money, Scalar};
+use insitu::sandbox::Limits;
+use insitu::sandbox::bindings::insitu::plugin::output::Param;
+use insitu::sandbox::data::DataAccess;
+use insitu::store::{ColumnValues, TimeRange};
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn overhead(c: &mut Criterion) {
+    let b = common::setup(10, 16);
+    let digest = b.install(insitu_plugins::NOOP);
+    let grant = b.grant(&digest);
+    let sb = b.runner.sandbox().clone();
+    let pre = sb.load(&digest).unwrap();
+    let rt = rt();
+    let mut g = c.benchmark_group("overhead");
+    g.bench_function("noop instantiate+call", |bench| {
+        bench.iter(|| {
+            let data =
+                DataAccess::new(b.store.clone(), b.person, grant.clone(), &Limits::default())
+                    .unwrap();
+            let exec = rt.block_on(sb.execute(&pre, data, Limits::default(), &[]));
+            black_box(exec.outcome.is_ok())
+        })
+    });
+    // Baseline: the same host-side work without WebAssembly (grant view + output check).
+    g.bench_function("baseline: host bookkeeping only", |bench| {
+        bench.iter(|| {
+            let data =
+                DataAccess::new(b.store.clone(), b.person, grant.clone(), &Limits::default())
+                    .unwrap();
+            black_box(data.read.len())
+        })
+    });
+    g.finish();
+}
+
+fn cold_load(c: &mut Criterion) {
+    let b = common::setup(10, 16);
+    let digest = b.install(insitu_plugins::FEE_SCANNER);
+    let sb = b.runner.sandbox().clone();
+    let mut g = c.benchmark_group("cold_load");
+    g.bench_function("fee-scanner from compiled cache", |bench| {
+        bench.iter(|| {
+            sb.forget_loaded();
+            black_box(sb.load(&digest).unwrap());
+        })
+    });
+    g.bench_function("warm: fee-scanner already loaded", |bench| {
+        bench.iter(|| black_box(sb.load(&digest).unwrap()))
+    });
+    g.finish();
+}
+
+const N: usize = 1_000_000;
+
+fn params() -> Vec<Param> {
+    vec![
+        Param {
+            name: "rule".into(),
+            value: Scalar::Text("agency-fee".into()).into(),
+        },
+        Param {
+            name: "pattern".into(),
+            value: Scalar::Text("frais de gestion".into()).into(),
+        },
+        Param {
+            name: "agreed".into(),
+            value: Scalar::Money(Money {
+                minor: 3000,
+                currency: "EUR".into(),
+            })
+            .into(),
+        },
+    ]
+}
+
+/// The same scan, compiled natively, over the same store cursor and batch size.
+fn native_scan(b: &common::Bench) -> usize {
+    let fields: Vec<String> = fee_scanner::FIELDS.iter().map(|s| s.to_string()).collect();
+    let mut cur = b
+        .store
+        .scan(b.person, "bank.transactions", TimeRange::ALL, &fields)
+        .unwrap();
+    let mut s = Scanner::new(
+        Rule::AgencyFee {
+            agreed: 3000,
+            currency: "EUR".into(),
+        },
+        "frais de gestion",
+    );
+    while let Some((batch, _)) = cur.next_batch(4096).unwrap() {
+        let (
+            ColumnValues::Money { minor, currency },
+            ColumnValues::Text(label),
+            ColumnValues::Text(cp),
+        ) = (
+            &batch.columns[0].values,
+            &batch.columns[1].values,
+            &batch.columns[2].values,
+        )
+        else {
+            panic!("unexpected columns")
+        };
+        let valid = batch.columns[2].valid.as_ref();
+        for i in 0..batch.len() {
+            s.push(Tx {
+                id: batch.ids[i],
+                time: batch.times[i],
+                minor: minor[i],
+                currency: &currency[i],
+                label: &label[i],
+                counterparty: valid.is_none_or(|v| v[i]).then(|| cp[i].as_str()),
+            });
+        }
+    }
+    s.finish().len()
+}
+
+fn scan(c: &mut Criterion) {
+    let b = common::setup(N, 16);
+    let digest = b.install(insitu_plugins::FEE_SCANNER);
+    let grant = b.grant(&digest);
+    let sb = b.runner.sandbox().clone();
+    let pre = sb.load(&digest).unwrap();
+    let rt = rt();
+    let expected = native_scan(&b);
+    let mut g = c.benchmark_group("scan_1m");
+    g.sample_size(10);
+    g.throughput(criterion::Throughput::Elements(N as u64));
+    g.bench_function("native Rust", |bench| {
+        bench.iter(|| black_box(native_scan(&b)))
+    });
+    g.bench_function("fee-scanner plugin", |bench| {
+        bench.iter(|| {
+            let data =
+                DataAccess::new(b.store.clone(), b.person, grant.clone(), &Limits::default())
+                    .unwrap();
+            let exec = rt.block_on(sb.execute(&pre, data, Limits::default(), &params()));
+            let out = exec.outcome.expect("the scan succeeds");
+            let matched = match out {
+                insitu::output::PluginOutput::Findings { summary, .. } => {
+                    summary.iter().find(|m| m.name == "matched").and_then(|m| {
+                        if let Scalar::Integer(i) = m.value {
+                            Some(i as usize)
+                        } else {
+                            None
+                        }
+                    })
+                }
+                _ => None,
+            };
+            assert_eq!(matched, Some(expected), "plugin and native disagree");
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, overhead, cold_load, scan);
+criterion_main!(benches);
