@@ -110,27 +110,23 @@ fn native_scan(b: &common::Bench) -> usize {
         "frais de gestion",
     );
     while let Some((batch, _)) = cur.next_batch(4096).unwrap() {
-        let (
-            ColumnValues::Money { minor, currency },
-            ColumnValues::Text(label),
-            ColumnValues::Text(cp),
-        ) = (
+        let (ColumnValues::Money(amount), ColumnValues::Text(label), ColumnValues::Text(cp)) = (
             &batch.columns[0].values,
             &batch.columns[1].values,
             &batch.columns[2].values,
-        )
-        else {
+        ) else {
             panic!("unexpected columns")
         };
         let valid = batch.columns[2].valid.as_ref();
         for i in 0..batch.len() {
+            let (minor, currency) = amount.get(i);
             s.push(Tx {
                 id: batch.ids[i],
                 time: batch.times[i],
-                minor: minor[i],
-                currency: &currency[i],
-                label: &label[i],
-                counterparty: valid.is_none_or(|v| v[i]).then(|| cp[i].as_str()),
+                minor,
+                currency,
+                label: label.get(i),
+                counterparty: valid.is_none_or(|v| v[i]).then(|| cp.get(i)),
             });
         }
     }

@@ -21,6 +21,9 @@ use sha2::{Digest, Sha256};
 
 use crate::store::{FieldType, KeyedRecord, PersonId, Record, Schema, Store, StoreError, Value};
 
+/// Longest text value accepted, in bytes.
+pub const MAX_TEXT: usize = 1 << 20;
+
 /// Records per write transaction.
 pub const BATCH: usize = 10_000;
 
@@ -238,6 +241,10 @@ pub fn parse_value(ty: FieldType, optional: bool, raw: &str) -> Result<Value, St
         };
     }
     match ty {
+        FieldType::Text if raw.len() > MAX_TEXT => Err(format!(
+            "text of {} bytes; the largest accepted is {MAX_TEXT}",
+            raw.len()
+        )),
         FieldType::Text => Ok(Value::Text(raw.to_string())),
         FieldType::Integer => raw
             .parse()

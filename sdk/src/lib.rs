@@ -57,7 +57,7 @@ pub mod bindings {
     });
 }
 
-pub use batch::{Batch, Query, Row, Rows};
+pub use batch::{Batch, MoneyView, Query, Row, Rows, TextView};
 pub use bindings::insitu::plugin::data::DataError;
 pub use bindings::insitu::plugin::output::{
     Evidence, Finding, FindingsReport, Metric, Param, PluginError, PluginOutput as Output, Table,

@@ -17,6 +17,7 @@ use wasmtime::component::Resource;
 use super::RunState;
 use super::bindings::insitu::plugin::data::{
     Batch, Column, ColumnValues as WitValues, DataError, Host, HostQuery, MoneyColumn, QuerySpec,
+    TextColumn,
 };
 use super::bindings::insitu::plugin::types::{CollectionInfo, FieldInfo, FieldKind};
 use crate::consent::{Grant, now_ms};
@@ -115,12 +116,17 @@ fn to_wit(b: ColumnBatch) -> Batch {
                 name: c.name,
                 valid: c.valid,
                 values: match c.values {
-                    ColumnValues::Text(v) => WitValues::Text(v),
+                    ColumnValues::Text(t) => WitValues::Text(TextColumn {
+                        data: t.data,
+                        ends: t.ends,
+                    }),
                     ColumnValues::Integer(v) => WitValues::Integer(v),
                     ColumnValues::Float(v) => WitValues::Float(v),
-                    ColumnValues::Money { minor, currency } => {
-                        WitValues::Money(MoneyColumn { minor, currency })
-                    }
+                    ColumnValues::Money(m) => WitValues::Money(MoneyColumn {
+                        minor: m.minor,
+                        currencies: m.currencies,
+                        currency: m.currency,
+                    }),
                     ColumnValues::Timestamp(v) => WitValues::Timestamp(v),
                     ColumnValues::Boolean(v) => WitValues::Boolean(v),
                 },

@@ -6,7 +6,7 @@
 //! Decoding goes straight into columns, skipping fields outside the projection.
 
 use super::schema::{FieldType, Record, Schema, Value};
-use super::{ColumnBatch, ColumnData, ColumnValues};
+use super::{ColumnBatch, ColumnData, ColumnValues, MoneyColumn, TextColumn};
 
 pub const KEY_LEN: usize = 8 + 4 + 8 + 8;
 
@@ -119,13 +119,14 @@ impl Projection {
             if let Some(ci) = t {
                 let f = &schema.fields[fi];
                 let values = match f.ty {
-                    FieldType::Text => ColumnValues::Text(Vec::with_capacity(capacity)),
+                    FieldType::Text => ColumnValues::Text(TextColumn::with_capacity(capacity)),
                     FieldType::Integer => ColumnValues::Integer(Vec::with_capacity(capacity)),
                     FieldType::Float => ColumnValues::Float(Vec::with_capacity(capacity)),
-                    FieldType::Money => ColumnValues::Money {
+                    FieldType::Money => ColumnValues::Money(MoneyColumn {
                         minor: Vec::with_capacity(capacity),
+                        currencies: Vec::new(),
                         currency: Vec::with_capacity(capacity),
-                    },
+                    }),
                     FieldType::Timestamp => ColumnValues::Timestamp(Vec::with_capacity(capacity)),
                     FieldType::Boolean => ColumnValues::Boolean(Vec::with_capacity(capacity)),
                 };
@@ -185,7 +186,7 @@ impl Projection {
                     };
                     if let Some(ColumnValues::Text(v)) = vals {
                         delivered += s.len();
-                        v.push(s.to_owned());
+                        v.push(s);
                     }
                 }
                 (FieldType::Integer | FieldType::Timestamp | FieldType::Float, vals) => {
@@ -211,10 +212,9 @@ impl Projection {
                     } else {
                         (0, "")
                     };
-                    if let Some(ColumnValues::Money { minor: m, currency }) = vals {
+                    if let Some(ColumnValues::Money(m)) = vals {
                         delivered += 8 + cur.len();
-                        m.push(minor);
-                        currency.push(cur.to_owned());
+                        m.push(minor, cur);
                     }
                 }
                 (FieldType::Boolean, vals) => {

@@ -73,16 +73,68 @@ impl TimeRange {
     }
 }
 
+/// Text values of a batch, concatenated, with the end offset of each (Arrow's layout).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TextColumn {
+    pub data: String,
+    pub ends: Vec<u32>,
+}
+
+impl TextColumn {
+    pub fn with_capacity(n: usize) -> Self {
+        TextColumn {
+            data: String::with_capacity(n * 16),
+            ends: Vec::with_capacity(n),
+        }
+    }
+
+    pub fn push(&mut self, s: &str) {
+        self.data.push_str(s);
+        self.ends.push(self.data.len() as u32);
+    }
+
+    /// Value `i`.
+    pub fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.data[start..self.ends[i] as usize]
+    }
+}
+
+/// Money values of a batch: minor units, and an index into the batch's distinct currencies.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MoneyColumn {
+    pub minor: Vec<i64>,
+    pub currencies: Vec<String>,
+    pub currency: Vec<u16>,
+}
+
+impl MoneyColumn {
+    pub fn push(&mut self, minor: i64, currency: &str) {
+        let idx = match self.currencies.iter().position(|c| c == currency) {
+            Some(i) => i,
+            None => {
+                self.currencies.push(currency.to_string());
+                self.currencies.len() - 1
+            }
+        };
+        self.minor.push(minor);
+        self.currency.push(idx as u16);
+    }
+
+    /// Minor units and currency of value `i`.
+    pub fn get(&self, i: usize) -> (i64, &str) {
+        let code = self.currencies.get(self.currency[i] as usize);
+        (self.minor[i], code.map(String::as_str).unwrap_or(""))
+    }
+}
+
 /// One field's values across a batch.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ColumnValues {
-    Text(Vec<String>),
+    Text(TextColumn),
     Integer(Vec<i64>),
     Float(Vec<f64>),
-    Money {
-        minor: Vec<i64>,
-        currency: Vec<String>,
-    },
+    Money(MoneyColumn),
     Timestamp(Vec<i64>),
     Boolean(Vec<bool>),
 }
@@ -104,13 +156,16 @@ impl ColumnData {
             return Value::Null;
         }
         match &self.values {
-            ColumnValues::Text(v) => Value::Text(v[i].clone()),
+            ColumnValues::Text(v) => Value::Text(v.get(i).to_string()),
             ColumnValues::Integer(v) => Value::Integer(v[i]),
             ColumnValues::Float(v) => Value::Float(v[i]),
-            ColumnValues::Money { minor, currency } => Value::Money {
-                minor: minor[i],
-                currency: currency[i].clone(),
-            },
+            ColumnValues::Money(m) => {
+                let (minor, currency) = m.get(i);
+                Value::Money {
+                    minor,
+                    currency: currency.to_string(),
+                }
+            }
             ColumnValues::Timestamp(v) => Value::Timestamp(v[i]),
             ColumnValues::Boolean(v) => Value::Boolean(v[i]),
         }

@@ -437,6 +437,9 @@ impl Store for RedbStore {
     }
 }
 
+/// Field bytes after which a batch is closed early.
+pub const MAX_BATCH_BYTES: usize = 16 << 20;
+
 struct RedbCursor {
     schema: Schema,
     projection: Projection,
@@ -447,7 +450,8 @@ impl Cursor for RedbCursor {
     fn next_batch(&mut self, max: usize) -> Result<Option<(ColumnBatch, usize)>, StoreError> {
         let mut batch = self.projection.empty_batch(&self.schema, max.min(4096));
         let mut bytes = 0;
-        while batch.len() < max {
+        // Bounded in bytes too, so text offsets stay small and a batch never balloons.
+        while batch.len() < max && bytes < MAX_BATCH_BYTES {
             let Some(item) = self.iter.next() else { break };
             let (k, v) = item.map_err(db)?;
             let (time, id) = codec::split_key(k.value());

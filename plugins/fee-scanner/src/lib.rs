@@ -66,17 +66,21 @@ impl Plugin for FeeScanner {
         let mut scanner = Scanner::new(rule, &pattern);
         let mut rows = Query::new("bank.transactions").fields(&FIELDS).open()?;
         while let Some(batch) = rows.next_batch()? {
-            for row in batch.rows() {
-                let Some((minor, currency)) = row.money_minor("amount") else {
+            let (Some(amount), Some(label)) = (batch.money("amount"), batch.text("label")) else {
+                return Err(PluginError::Data("amount and label must be granted".into()));
+            };
+            let counterparty = batch.text("counterparty");
+            for (i, (&id, &time)) in batch.ids().iter().zip(batch.times()).enumerate() {
+                let Some((minor, currency)) = amount.get(i) else {
                     continue;
                 };
                 scanner.push(Tx {
-                    id: row.id(),
-                    time: row.time(),
+                    id,
+                    time,
                     minor,
                     currency,
-                    label: row.text("label").unwrap_or(""),
-                    counterparty: row.text("counterparty"),
+                    label: label.get(i).unwrap_or(""),
+                    counterparty: counterparty.and_then(|c| c.get(i)),
                 });
             }
         }
