@@ -12,8 +12,8 @@ wasmtime::component::bindgen!({
 
 use super::RunState;
 use crate::output as host;
-use insitu::plugin::output as wit;
-use insitu::plugin::types as t;
+use self::insitu::plugin::output as wit;
+use self::insitu::plugin::types as t;
 
 impl From<t::Money> for host::Money {
     fn from(m: t::Money) -> Self {
