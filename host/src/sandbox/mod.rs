@@ -47,6 +47,9 @@ const EPOCH_TICK: Duration = Duration::from_millis(5);
 /// others sharing a thread.
 const FUEL_YIELD: u64 = 50_000_000;
 
+/// Bytes of each linear memory kept resident between runs in a pool slot.
+const KEEP_RESIDENT: usize = 64 << 10;
+
 /// How the sandbox is set up.
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
@@ -228,6 +231,10 @@ impl Sandbox {
         pool.max_core_instances_per_component(16);
         pool.max_memories_per_component(2);
         pool.max_tables_per_component(8);
+        // Reset reused slots with memset rather than madvise up to these sizes: fewer page
+        // faults and TLB shootdowns per run (measured in benches/sandbox.rs, `overhead`).
+        pool.linear_memory_keep_resident(KEEP_RESIDENT);
+        pool.table_keep_resident(64 << 10);
         cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&cfg)?;
 
