@@ -5,6 +5,7 @@
 mod common;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use insitu::meter::Outcome;
@@ -74,26 +75,47 @@ fn main() {
     let sequential = sequential.elapsed();
 
     let scheduler = Arc::new(LocalScheduler::new(runner.clone(), RUNS));
+    // How many runs were in flight at once (started, not finished).
+    let live = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
-    let records = rt.block_on(async {
-        let tasks: Vec<_> = (0..RUNS)
-            .map(|_| {
-                let s = scheduler.clone();
-                let req = request(&b, grant, &digest);
-                tokio::spawn(async move { s.submit(req).await })
-            })
-            .collect();
-        let mut n = 0;
-        for t in tasks {
-            let r = t.await.unwrap().unwrap();
-            assert_eq!(r.outcome, Outcome::Succeeded, "{:?}", r.outcome);
-            n += r.usage.records_read;
-        }
-        n
-    });
+    // Spawned from inside the runtime, so the runs share a worker's queue and interleave at
+    // their fuel yields, as runs started by a server would.
+    let records = rt
+        .block_on(rt.spawn({
+            let (scheduler, live, most) = (scheduler.clone(), live.clone(), most.clone());
+            let reqs: Vec<RunRequest> = (0..RUNS).map(|_| request(&b, grant, &digest)).collect();
+            async move {
+                let tasks: Vec<_> = reqs
+                    .into_iter()
+                    .map(|req| {
+                        let s = scheduler.clone();
+                        let (live, most) = (live.clone(), most.clone());
+                        tokio::spawn(async move {
+                            let now = live.fetch_add(1, Ordering::SeqCst) + 1;
+                            most.fetch_max(now, Ordering::SeqCst);
+                            let r = s.submit(req).await;
+                            live.fetch_sub(1, Ordering::SeqCst);
+                            r
+                        })
+                    })
+                    .collect();
+                let mut n = 0;
+                for t in tasks {
+                    let r = t.await.unwrap().unwrap();
+                    assert_eq!(r.outcome, Outcome::Succeeded, "{:?}", r.outcome);
+                    n += r.usage.records_read;
+                }
+                n
+            }
+        }))
+        .unwrap();
     let concurrent = started.elapsed();
     let peak = kib("VmHWM:");
-    println!("concurrent_rss: {RUNS} runs x 10,000 transactions ({records} records read)");
+    println!(
+        "concurrent_rss: {RUNS} runs x 10,000 transactions ({records} records read), at most {} in flight at once",
+        most.load(Ordering::SeqCst)
+    );
     println!(
         "  RSS before: {} MiB (peak so far {} MiB)",
         base_rss / 1024,

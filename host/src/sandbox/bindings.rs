@@ -10,10 +10,10 @@ wasmtime::component::bindgen!({
     },
 });
 
-use super::RunState;
-use crate::output as host;
 use self::insitu::plugin::output as wit;
 use self::insitu::plugin::types as t;
+use super::RunState;
+use crate::output as host;
 
 impl From<t::Money> for host::Money {
     fn from(m: t::Money) -> Self {

@@ -45,7 +45,7 @@ const EPOCH_TICK: Duration = Duration::from_millis(5);
 
 /// Fuel between cooperative yields to the async executor, so one long run never starves the
 /// others sharing a thread.
-const FUEL_YIELD: u64 = 50_000_000;
+const FUEL_YIELD: u64 = 1_000_000;
 
 /// Bytes of each linear memory kept resident between runs in a pool slot.
 const KEEP_RESIDENT: usize = 64 << 10;
