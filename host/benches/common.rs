@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use insitu::consent::{Grant, GrantedCollection, now_ms};
+use insitu::package::{self, InstallMode, Manifest};
 use insitu::run::Runner;
 use insitu::sandbox::{Sandbox, SandboxConfig};
 use insitu::store::redb::RedbStore;
@@ -92,11 +93,17 @@ pub fn setup(n: usize, pool: u32) -> Bench {
 
 impl Bench {
     pub fn install(&self, path: &str) -> String {
-        self.runner
-            .sandbox()
-            .install("bench", &insitu_plugins::bytes(path))
-            .unwrap()
-            .digest
+        let manifest =
+            Manifest::from_file(std::path::Path::new(insitu_plugins::manifest_for(path))).unwrap();
+        let packed = package::pack(&insitu_plugins::bytes(path), &manifest).unwrap();
+        package::install(
+            self.store.as_ref(),
+            self.runner.sandbox(),
+            &packed,
+            InstallMode::Development,
+        )
+        .unwrap()
+        .digest
     }
 
     pub fn grant(&self, digest: &str) -> Grant {

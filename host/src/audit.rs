@@ -33,6 +33,13 @@ pub enum AuditEvent {
         digest: String,
         name: String,
     },
+    PublisherTrusted {
+        name: String,
+        key: String,
+    },
+    PublisherRevoked {
+        name: String,
+    },
     GrantCreated {
         grant: u64,
         person: PersonId,
@@ -66,7 +73,10 @@ impl AuditEvent {
             | AuditEvent::GrantCreated { person, .. }
             | AuditEvent::GrantRevoked { person, .. }
             | AuditEvent::Run { person, .. } => Some(*person),
-            AuditEvent::CollectionDefined { .. } | AuditEvent::PluginInstalled { .. } => None,
+            AuditEvent::CollectionDefined { .. }
+            | AuditEvent::PluginInstalled { .. }
+            | AuditEvent::PublisherTrusted { .. }
+            | AuditEvent::PublisherRevoked { .. } => None,
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod consent;
 pub mod import;
 pub mod meter;
 pub mod output;
+pub mod package;
 pub mod pds;
 pub mod run;
 pub mod sandbox;

@@ -40,8 +40,60 @@ fn a_person_imports_installs_grants_runs_and_audits() {
     assert!(ok(d, &["person", "add", "Alice"]).contains("added person 1"));
     let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/statement.csv");
     assert!(ok(d, &["import", "--person", "1", fixture]).contains("5 added"));
-    let installed = ok(d, &["plugin", "install", insitu_plugins::FEE_SCANNER]);
+    // A developer creates a key, packs and signs; the operator trusts the key.
+    let key = d.join("publisher.key");
+    let keygen = ok(d, &["publisher", "keygen", "--out", key.to_str().unwrap()]);
+    let public = keygen
+        .split("public key: ")
+        .nth(1)
+        .unwrap()
+        .trim()
+        .to_string();
+    let pkg = d.join("fee-scanner.insitu");
+    let pkg = pkg.to_str().unwrap();
+    ok(
+        d,
+        &[
+            "package",
+            "pack",
+            insitu_plugins::FEE_SCANNER,
+            "--manifest",
+            insitu_plugins::FEE_SCANNER_MANIFEST,
+            "--out",
+            pkg,
+        ],
+    );
+    let unsigned = fails(d, &["plugin", "install", pkg]);
+    assert!(unsigned.contains("not signed"), "{unsigned}");
+    ok(
+        d,
+        &[
+            "package",
+            "sign",
+            pkg,
+            "--publisher",
+            "insitu-examples",
+            "--key",
+            key.to_str().unwrap(),
+        ],
+    );
+    let untrusted = fails(d, &["plugin", "install", pkg]);
+    assert!(untrusted.contains("does not trust"), "{untrusted}");
+    ok(d, &["publisher", "trust", "insitu-examples", &public]);
+    assert!(
+        ok(d, &["package", "verify", pkg])
+            .contains("valid signature by trusted publisher insitu-examples")
+    );
+    let inspect = ok(d, &["package", "inspect", pkg]);
+    assert!(
+        inspect.contains(
+            "reads amount, label, counterparty of bank.transactions over the last 24 months"
+        ),
+        "{inspect}"
+    );
+    let installed = ok(d, &["plugin", "install", pkg]);
     let digest = installed.split_whitespace().last().unwrap().to_string();
+    assert!(ok(d, &["plugin", "list"]).contains("signed by insitu-examples"));
     assert!(
         ok(
             d,

@@ -10,6 +10,7 @@ use common::*;
 use insitu::audit::AuditEvent;
 use insitu::meter::{FailureReason, Outcome, RunRecord};
 use insitu::output::{PluginOutput, Scalar};
+use insitu::package::{self, InstallMode, Manifest};
 use insitu::sandbox::{InstallError, Limits};
 use insitu::store::TimeRange;
 
@@ -305,11 +306,10 @@ async fn a_loop_in_start_up_code_is_bounded_too() {
 #[tokio::test]
 async fn a_component_importing_sockets_is_refused_at_install() {
     let a = arena();
-    let bytes = insitu_plugins::bytes(insitu_plugins::HOSTILE_IMPORT);
+    // Honestly signed and declared: refused all the same, because the host never links sockets.
+    let signed = a.f.package(insitu_plugins::HOSTILE_IMPORT);
     let err =
-        a.f.runner
-            .sandbox()
-            .install("hostile-import", &bytes)
+        a.f.install_bytes(&signed, InstallMode::Verified)
             .unwrap_err();
     assert!(matches!(err, InstallError::UnsupportedImport(_)), "{err}");
     assert!(
@@ -329,8 +329,9 @@ async fn a_component_importing_sockets_is_refused_at_install() {
 #[tokio::test]
 async fn malformed_components_are_refused_with_a_clear_message() {
     let a = arena();
-    let sb = a.f.runner.sandbox();
-    let good = insitu_plugins::bytes(insitu_plugins::NOOP);
+    let good = a.f.package(insitu_plugins::NOOP);
+    let manifest =
+        Manifest::from_file(std::path::Path::new(insitu_plugins::NOOP_MANIFEST)).unwrap();
     let mut random = vec![0u8; 4096];
     let mut x = 0x2545_f491_4f6c_dd1du64;
     for b in random.iter_mut() {
@@ -339,20 +340,24 @@ async fn malformed_components_are_refused_with_a_clear_message() {
         x ^= x << 17;
         *b = x as u8;
     }
-    let core_module = b"\0asm\x01\0\0\0".to_vec();
+    let core_module = package::pack(b"\0asm\x01\0\0\0", &manifest).unwrap();
     let truncated = good[..good.len() / 2].to_vec();
     let mut huge = b"\0asm\x0d\0\x01\0".to_vec();
     huge.resize(insitu::sandbox::MAX_COMPONENT_BYTES + 1, 0);
-    let cases: [(&str, Vec<u8>, &str); 5] = [
+    let bare = insitu_plugins::bytes(insitu_plugins::NOOP);
+    let cases: [(&str, Vec<u8>, &str); 6] = [
         ("empty", vec![], "empty"),
         ("random", random, "not a WebAssembly file"),
         ("core", core_module, "core WebAssembly module"),
-        ("truncated", truncated, "invalid"),
+        ("truncated", truncated, "cut short"),
         ("huge", huge, "largest plugin"),
+        ("no manifest", bare, "no Insitu manifest"),
     ];
     for (name, bytes, expect) in cases {
         let before = a.f.store.plugins().unwrap().len();
-        let err = sb.install(name, &bytes).expect_err(name);
+        let err =
+            a.f.install_bytes(&bytes, InstallMode::Development)
+                .expect_err(name);
         assert!(err.to_string().contains(expect), "{name}: {err}");
         assert_eq!(
             a.f.store.plugins().unwrap().len(),

@@ -82,12 +82,29 @@ fn main() {
             "pub const {konst}: &str = {:?};\n",
             file.display().to_string()
         ));
+        let manifest = root.join("plugins").join(p).join("manifest.json");
+        assert!(manifest.exists(), "plugin {p} has no manifest.json");
+        code.push_str(&format!(
+            "pub const {konst}_MANIFEST: &str = {:?};\n",
+            manifest.display().to_string()
+        ));
     }
     code.push_str(&format!(
         "pub const ALL: &[(&str, &str)] = &[{}];\n",
         PLUGINS
             .iter()
             .map(|p| format!("({p:?}, {})", p.replace('-', "_").to_uppercase()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    code.push_str(&format!(
+        "pub const MANIFESTS: &[(&str, &str)] = &[{}];\n",
+        PLUGINS
+            .iter()
+            .map(|p| {
+                let k = p.replace('-', "_").to_uppercase();
+                format!("({k}, {k}_MANIFEST)")
+            })
             .collect::<Vec<_>>()
             .join(", ")
     ));

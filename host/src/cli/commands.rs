@@ -4,15 +4,21 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 
-use super::{CollectionCmd, Command, GrantCmd, ImportArgs, PersonCmd, PluginCmd, RunArgs};
+use super::{
+    CollectionCmd, Command, GrantCmd, ImportArgs, PackageCmd, PersonCmd, PluginCmd, PublisherCmd,
+    RunArgs,
+};
+use crate::audit::hex;
 use crate::audit::{self, AuditEvent};
 use crate::consent::{Grant, GrantedCollection, now_ms};
 use crate::import::{self, Format, OnError, format_date, parse_money, parse_time};
 use crate::meter::{Outcome, RunRecord};
 use crate::output::{PluginOutput, Scalar};
+use crate::package::{self, InstallMode, Manifest};
 use crate::pds::Pds;
 use crate::run::RunRequest;
 use crate::sandbox::Limits;
+use crate::store::{PluginRecord, Publisher};
 use crate::store::{Schema, TimeRange};
 
 pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
@@ -58,24 +64,30 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
             }
         }
         Command::Import(args) => import_cmd(&pds, args)?,
-        Command::Plugin(PluginCmd::Install { path, name }) => {
-            let bytes =
-                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-            let name = name.unwrap_or_else(|| {
-                path.file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            });
-            let rec = pds
-                .runner
-                .sandbox()
-                .install(&name, &bytes)
-                .with_context(|| format!("{} was not installed", path.display()))?;
-            println!("installed {} as {}", rec.name, rec.digest);
+        Command::Plugin(PluginCmd::Install { path, dev }) => {
+            let mode = if dev {
+                InstallMode::Development
+            } else {
+                InstallMode::Verified
+            };
+            let rec = install_file(&pds, &path, mode)?;
+            let tag = if rec.development {
+                "  (DEVELOPMENT: unsigned)"
+            } else {
+                ""
+            };
+            println!("installed {} as {}{tag}", rec.name, rec.digest);
         }
+        Command::Publisher(cmd) => publisher_cmd(&pds, cmd)?,
+        Command::Package(cmd) => package_cmd(&pds, cmd)?,
         Command::Plugin(PluginCmd::List) => {
             for p in pds.store.plugins()? {
-                println!("{}  {}  {} bytes", &p.digest[..16], p.name, p.size);
+                let who = match (&p.publisher, p.development) {
+                    (_, true) => "DEVELOPMENT (unsigned)".to_string(),
+                    (Some(name), _) => format!("signed by {name}"),
+                    (None, false) => "unknown".to_string(),
+                };
+                println!("{}  {}  {} bytes  {who}", &p.digest[..16], p.name, p.size);
             }
         }
         Command::Grant(GrantCmd::Add {
@@ -175,6 +187,130 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
             println!("audit chain verified: {} entries", log.len());
         }
         Command::Demo(_) => unreachable!("handled by the caller"),
+    }
+    Ok(())
+}
+
+/// Installs the package at `path`.
+pub fn install_file(pds: &Pds, path: &Path, mode: InstallMode) -> anyhow::Result<PluginRecord> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    package::install(pds.store.as_ref(), pds.runner.sandbox(), &bytes, mode)
+        .with_context(|| format!("{} was not installed", path.display()))
+}
+
+fn publisher_cmd(pds: &Pds, cmd: PublisherCmd) -> anyhow::Result<()> {
+    match cmd {
+        PublisherCmd::Keygen { out } => {
+            if out.exists() {
+                bail!(
+                    "{} already exists; a key is never overwritten",
+                    out.display()
+                );
+            }
+            let key = package::generate_key()
+                .map_err(|e| anyhow::anyhow!("no randomness for a key: {e}"))?;
+            std::fs::write(&out, package::key_file(&key))
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!("secret key written to {} (keep it private)", out.display());
+            println!("public key: {}", hex(key.verifying_key().as_bytes()));
+        }
+        PublisherCmd::Trust { name, key } => {
+            if package::verifying_key(&key).is_none() {
+                bail!("`{key}` is not an ed25519 public key (64 hex characters)");
+            }
+            pds.store.trust_publisher(&Publisher {
+                name: name.clone(),
+                key,
+                trusted_ms: now_ms(),
+                revoked_ms: None,
+            })?;
+            println!("publisher {name} trusted");
+        }
+        PublisherCmd::List => {
+            for p in pds.store.publishers()? {
+                let state = if p.revoked_ms.is_some() {
+                    "REVOKED"
+                } else {
+                    "trusted"
+                };
+                println!("{:<24} {}  {state}", p.name, p.key);
+            }
+        }
+        PublisherCmd::Revoke { name } => {
+            pds.store.revoke_publisher(&name, now_ms())?;
+            println!("publisher {name}'s key revoked");
+        }
+    }
+    Ok(())
+}
+
+fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn package_cmd(pds: &Pds, cmd: PackageCmd) -> anyhow::Result<()> {
+    match cmd {
+        PackageCmd::Pack {
+            component,
+            manifest,
+            out,
+        } => {
+            let text = std::fs::read_to_string(&manifest)
+                .with_context(|| format!("cannot read {}", manifest.display()))?;
+            let m: Manifest = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a valid manifest", manifest.display()))?;
+            let packed = package::pack(&read(&component)?, &m)?;
+            std::fs::write(&out, &packed)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!(
+                "packed {} {} into {} (digest {})",
+                m.id,
+                m.version,
+                out.display(),
+                package::parse(&packed)?.digest
+            );
+        }
+        PackageCmd::Sign {
+            package: path,
+            publisher,
+            key,
+            out,
+        } => {
+            let key_text = std::fs::read_to_string(&key)
+                .with_context(|| format!("cannot read {}", key.display()))?;
+            let key = package::read_key(&key_text)
+                .context("the key file does not hold an ed25519 secret key")?;
+            let signed = package::sign(&read(&path)?, &publisher, &key)?;
+            let out = out.unwrap_or(path);
+            std::fs::write(&out, signed)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!("signed {} as {publisher}", out.display());
+        }
+        PackageCmd::Verify { package: path } => {
+            let pkg = package::parse(&read(&path)?)?;
+            let (name, key) = pkg.verify()?;
+            match pds.store.publisher(name)? {
+                Some(p) if p.revoked_ms.is_some() => {
+                    bail!("signed by {name}, whose key was revoked")
+                }
+                Some(p) if p.key == hex(key.as_bytes()) => {
+                    println!("valid signature by trusted publisher {name}")
+                }
+                _ => bail!(
+                    "valid signature by {name}, but this store does not trust that key\nhint: insitu publisher trust {name} {}",
+                    hex(key.as_bytes())
+                ),
+            }
+        }
+        PackageCmd::Inspect { package: path } => {
+            let pkg = package::parse(&read(&path)?)?;
+            print!("{}", pkg.manifest.describe());
+            println!("digest: {}", pkg.digest);
+            match pkg.verify() {
+                Ok((name, _)) => println!("signed by: {name}"),
+                Err(e) => println!("signature: {e}"),
+            }
+        }
     }
     Ok(())
 }
@@ -383,6 +519,10 @@ pub fn describe(e: &AuditEvent) -> String {
                 collections.join(", ")
             )
         }
+        AuditEvent::PublisherTrusted { name, key } => {
+            format!("publisher {name} trusted (key {})", &key[..16])
+        }
+        AuditEvent::PublisherRevoked { name } => format!("publisher {name}'s key revoked"),
         AuditEvent::GrantRevoked { grant, person } => {
             format!("person {person} revoked grant {grant}")
         }

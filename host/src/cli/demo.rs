@@ -14,8 +14,10 @@ use crate::consent::{Grant, GrantedCollection, now_ms};
 use crate::import::{self, OnError, days_from_civil, format_date};
 use crate::meter::Outcome;
 use crate::output::{Money, Scalar};
+use crate::package::{self, InstallMode, Manifest};
 use crate::pds::Pds;
 use crate::run::{LocalScheduler, RunRequest, Scheduler};
+use crate::store::Publisher;
 use crate::store::TimeRange;
 
 const NAMES: [&str; 8] = [
@@ -189,15 +191,48 @@ pub async fn run(data_dir: Option<PathBuf>, args: DemoArgs) -> anyhow::Result<()
         again.added, again.duplicates
     );
 
-    println!("2. A developer's plugin arrives: fee-scanner");
-    let bytes = std::fs::read(insitu_plugins::FEE_SCANNER)
+    println!("2. A developer's plugin arrives: fee-scanner, packed with its manifest and signed");
+    let key =
+        package::generate_key().map_err(|e| anyhow::anyhow!("no randomness for a key: {e}"))?;
+    let manifest = Manifest::from_file(std::path::Path::new(insitu_plugins::FEE_SCANNER_MANIFEST))?;
+    let component = std::fs::read(insitu_plugins::FEE_SCANNER)
         .context("the fee-scanner component is missing; build the workspace")?;
-    let plugin = pds.runner.sandbox().install("fee-scanner", &bytes)?;
+    let signed = package::pack_and_sign(&component, &manifest, &key)?;
+    pds.store.trust_publisher(&Publisher {
+        name: manifest.publisher.clone(),
+        key: crate::audit::hex(key.verifying_key().as_bytes()),
+        trusted_ms: now_ms(),
+        revoked_ms: None,
+    })?;
+    let mut tampered = signed.clone();
+    let at = tampered.len() / 3;
+    tampered[at] ^= 1;
+    let refused = package::install(
+        pds.store.as_ref(),
+        pds.runner.sandbox(),
+        &tampered,
+        InstallMode::Verified,
+    )
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
+    println!("   a copy altered by one bit is refused: {refused}");
+    let plugin = package::install(
+        pds.store.as_ref(),
+        pds.runner.sandbox(),
+        &signed,
+        InstallMode::Verified,
+    )?;
     println!(
-        "   installed as sha256:{} ({} KiB), compiled once and cached\n",
+        "   installed as sha256:{} ({} KiB), signed by {}, compiled once and cached",
         &plugin.digest[..16],
-        plugin.size >> 10
+        plugin.size >> 10,
+        manifest.publisher
     );
+    for line in manifest.describe().lines() {
+        println!("   | {line}");
+    }
+    println!();
 
     println!("3. Each person grants it amount, label and counterparty of 2023-2024, for 30 days");
     let window = TimeRange {

@@ -12,6 +12,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use commands::install_file;
+
 /// Insitu: a personal data store that runs third parties' algorithms in place.
 #[derive(Parser, Debug)]
 #[command(name = "insitu", version, about)]
@@ -40,6 +42,12 @@ pub enum Command {
     /// Installs or lists plugins.
     #[command(subcommand)]
     Plugin(PluginCmd),
+    /// Publisher keys: create one, trust one, revoke one.
+    #[command(subcommand)]
+    Publisher(PublisherCmd),
+    /// Plugin packages: pack a component with its manifest, sign, verify, inspect.
+    #[command(subcommand)]
+    Package(PackageCmd),
     /// Creates, lists or revokes grants.
     #[command(subcommand)]
     Grant(GrantCmd),
@@ -98,14 +106,60 @@ pub struct ImportArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum PluginCmd {
-    /// Installs a plugin component (`.wasm`).
+    /// Installs a signed package (see `insitu package`).
     Install {
         path: PathBuf,
-        /// Display name; default: the file name.
+        /// Development mode: accept an unsigned package. The plugin is marked as such.
         #[arg(long)]
-        name: Option<String>,
+        dev: bool,
     },
     List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PublisherCmd {
+    /// Creates a signing key pair: the secret key goes to FILE, the public key is printed.
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Trusts NAME's public key (hex) for packages installed into this store.
+    Trust {
+        name: String,
+        key: String,
+    },
+    List,
+    /// Revokes NAME's key: its packages can no longer be installed.
+    Revoke {
+        name: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PackageCmd {
+    /// Packs a component with its manifest (JSON) into one artifact.
+    Pack {
+        component: PathBuf,
+        #[arg(long)]
+        manifest: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Signs a package as PUBLISHER with the secret key in KEY.
+    Sign {
+        package: PathBuf,
+        #[arg(long)]
+        publisher: String,
+        #[arg(long)]
+        key: PathBuf,
+        /// Where to write the signed package; default: in place.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Checks a package's signature against this store's trusted publishers.
+    Verify { package: PathBuf },
+    /// Shows a package's manifest in plain words, its digest and its signer.
+    Inspect { package: PathBuf },
 }
 
 #[derive(Subcommand, Debug)]

@@ -182,6 +182,8 @@ pub enum InstallError {
     #[error("cannot write the plugin to {path}: {reason}")]
     Io { path: String, reason: String },
     #[error(transparent)]
+    Package(#[from] crate::package::PackageError),
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
@@ -271,9 +273,16 @@ impl Sandbox {
         self.config.dir.join(format!("{digest}.wasm"))
     }
 
-    /// Checks a component and installs it under its digest. Installing the same bytes twice
-    /// is harmless. Refuses anything that is not a valid Insitu plugin, with the reason.
-    pub fn install(&self, name: &str, bytes: &[u8]) -> Result<PluginRecord, InstallError> {
+    /// Checks a package's component and installs it under the package digest. The caller
+    /// ([`crate::package::install`]) has already checked the signature; `publisher` is the
+    /// verified signer, `None` in development mode. Installing the same bytes twice is harmless.
+    /// Refuses anything that is not a valid Insitu plugin, with the reason.
+    pub(crate) fn install(
+        &self,
+        pkg: &crate::package::Package,
+        publisher: Option<String>,
+    ) -> Result<PluginRecord, InstallError> {
+        let bytes = &pkg.bytes[..];
         if bytes.is_empty() {
             return Err(InstallError::Empty);
         }
@@ -290,11 +299,12 @@ impl Sandbox {
             .map_err(|e| InstallError::Invalid(format!("{e:#}")))?;
         let pre = self.prepare(&component)?;
         let digest = hex(&Sha256::digest(bytes));
-        let imports = component
+        let imports: Vec<String> = component
             .component_type()
             .imports(&self.engine)
             .map(|(n, _)| n.to_string())
             .collect();
+        crate::package::check_imports(&pkg.manifest.imports, &imports)?;
         let path = self.wasm_path(&digest);
         cache::write_atomic(&path, bytes).map_err(|e| InstallError::Io {
             path: path.display().to_string(),
@@ -313,10 +323,13 @@ impl Sandbox {
         })?;
         let record = PluginRecord {
             digest: digest.clone(),
-            name: name.to_string(),
+            name: pkg.manifest.id.clone(),
             size: bytes.len() as u64,
             installed_at_ms: crate::consent::now_ms(),
             imports,
+            manifest: Some(pkg.manifest.clone()),
+            development: publisher.is_none(),
+            publisher,
         };
         self.store.put_plugin(&record)?;
         self.lock_loaded().insert(digest, pre);

@@ -39,6 +39,25 @@ pub struct PluginRecord {
     pub installed_at_ms: i64,
     /// The interfaces the component imports, as checked at install.
     pub imports: Vec<String>,
+    /// The manifest packed with the component (what the person is asked to approve).
+    #[serde(default)]
+    pub manifest: Option<crate::package::Manifest>,
+    /// The publisher whose signature was verified at install; `None` in development mode.
+    #[serde(default)]
+    pub publisher: Option<String>,
+    /// Installed unsigned, in the explicit development mode.
+    #[serde(default)]
+    pub development: bool,
+}
+
+/// A publisher whose signing key the operator trusts.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Publisher {
+    pub name: String,
+    /// Hex of the ed25519 verifying key.
+    pub key: String,
+    pub trusted_ms: i64,
+    pub revoked_ms: Option<i64>,
 }
 
 /// A half-open time range `[since, until)` in ms since the epoch; `None` is unbounded.
@@ -224,6 +243,8 @@ pub enum StoreError {
     Schema(#[from] schema::SchemaError),
     #[error("no plugin with digest {0}; list plugins with `insitu plugin list`")]
     NoPlugin(String),
+    #[error("no publisher `{0}`; list them with `insitu publisher list`")]
+    NoPublisher(String),
     #[error("no grant {0}")]
     NoGrant(u64),
     #[error("no run {0}")]
@@ -270,6 +291,12 @@ pub trait Store: Send + Sync + 'static {
     fn put_plugin(&self, plugin: &PluginRecord) -> Result<(), StoreError>;
     fn plugin(&self, digest: &str) -> Result<PluginRecord, StoreError>;
     fn plugins(&self) -> Result<Vec<PluginRecord>, StoreError>;
+
+    /// Trusts `name`'s key (replacing an earlier key for that name).
+    fn trust_publisher(&self, publisher: &Publisher) -> Result<(), StoreError>;
+    fn publisher(&self, name: &str) -> Result<Option<Publisher>, StoreError>;
+    fn publishers(&self) -> Result<Vec<Publisher>, StoreError>;
+    fn revoke_publisher(&self, name: &str, at_ms: i64) -> Result<Publisher, StoreError>;
 
     /// Stores a new grant (its `id` is assigned) and returns it.
     fn add_grant(&self, grant: Grant) -> Result<Grant, StoreError>;

@@ -11,8 +11,8 @@ use serde::{Serialize, de::DeserializeOwned};
 
 use super::codec::{self, Projection};
 use super::{
-    ColumnBatch, Cursor, KeyedRecord, Person, PersonId, PluginRecord, Schema, Store, StoreError,
-    TimeRange, WriteOutcome,
+    ColumnBatch, Cursor, KeyedRecord, Person, PersonId, PluginRecord, Publisher, Schema, Store,
+    StoreError, TimeRange, WriteOutcome,
 };
 use crate::audit::{AuditEntry, AuditEvent};
 use crate::consent::{Grant, now_ms};
@@ -27,6 +27,7 @@ const RUNS: TableDefinition<u64, &str> = TableDefinition::new("runs");
 const AUDIT: TableDefinition<u64, &str> = TableDefinition::new("audit");
 const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 const COMPILED: TableDefinition<&str, &str> = TableDefinition::new("compiled");
+const PUBLISHERS: TableDefinition<&str, &str> = TableDefinition::new("publishers");
 
 fn db<E: std::fmt::Display>(e: E) -> StoreError {
     StoreError::Db(e.to_string())
@@ -68,6 +69,7 @@ impl RedbStore {
             tx.open_table(AUDIT).map_err(db)?;
             tx.open_table(COUNTERS).map_err(db)?;
             tx.open_table(COMPILED).map_err(db)?;
+            tx.open_table(PUBLISHERS).map_err(db)?;
         }
         tx.commit().map_err(db)?;
         Ok(RedbStore { db: database })
@@ -321,6 +323,52 @@ impl Store for RedbStore {
 
     fn plugins(&self) -> Result<Vec<PluginRecord>, StoreError> {
         self.all_json(PLUGINS)
+    }
+
+    fn trust_publisher(&self, publisher: &Publisher) -> Result<(), StoreError> {
+        self.write(|tx| {
+            put_json(tx, PUBLISHERS, publisher.name.as_str(), publisher)?;
+            append(
+                tx,
+                AuditEvent::PublisherTrusted {
+                    name: publisher.name.clone(),
+                    key: publisher.key.clone(),
+                },
+            )?;
+            Ok(())
+        })
+    }
+
+    fn publisher(&self, name: &str) -> Result<Option<Publisher>, StoreError> {
+        self.read_json(PUBLISHERS, name)
+    }
+
+    fn publishers(&self) -> Result<Vec<Publisher>, StoreError> {
+        self.all_json(PUBLISHERS)
+    }
+
+    fn revoke_publisher(&self, name: &str, at_ms: i64) -> Result<Publisher, StoreError> {
+        self.write(|tx| {
+            let mut p: Publisher = {
+                let t = tx.open_table(PUBLISHERS).map_err(db)?;
+                let v = t
+                    .get(name)
+                    .map_err(db)?
+                    .ok_or_else(|| StoreError::NoPublisher(name.to_string()))?;
+                from_json(v.value())?
+            };
+            if p.revoked_ms.is_none() {
+                p.revoked_ms = Some(at_ms);
+                put_json(tx, PUBLISHERS, name, &p)?;
+                append(
+                    tx,
+                    AuditEvent::PublisherRevoked {
+                        name: name.to_string(),
+                    },
+                )?;
+            }
+            Ok(p)
+        })
     }
 
     fn add_grant(&self, mut grant: Grant) -> Result<Grant, StoreError> {

@@ -6,12 +6,15 @@ use std::sync::Arc;
 use insitu::consent::{Grant, GrantedCollection, now_ms};
 use insitu::meter::{FailureReason, Outcome, RunRecord};
 use insitu::output::{Money, Scalar};
+use insitu::package::{self, InstallMode, Manifest};
 use insitu::run::{RunRequest, Runner};
-use insitu::sandbox::{Limits, Sandbox, SandboxConfig};
+use insitu::sandbox::{InstallError, Limits, Sandbox, SandboxConfig};
 use insitu::store::redb::RedbStore;
-use insitu::store::{FieldType, KeyedRecord, Schema, Store, TimeRange, Value};
+use insitu::store::{FieldType, KeyedRecord, Publisher, Schema, Store, TimeRange, Value};
 
 pub struct Fixture {
+    /// The signing key of the publisher `insitu-examples`, trusted by this store.
+    pub key: ed25519_dalek::SigningKey,
     pub dir: tempfile::TempDir,
     pub store: Arc<dyn Store>,
     pub runner: Runner,
@@ -67,7 +70,21 @@ impl Fixture {
             .unwrap();
         store.define_collection(&secrets_schema()).unwrap();
         let runner = Runner::new(store.clone(), sandbox);
-        Fixture { dir, store, runner }
+        let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
+        store
+            .trust_publisher(&Publisher {
+                name: "insitu-examples".into(),
+                key: insitu::audit::hex(key.verifying_key().as_bytes()),
+                trusted_ms: now_ms(),
+                revoked_ms: None,
+            })
+            .unwrap();
+        Fixture {
+            key,
+            dir,
+            store,
+            runner,
+        }
     }
 
     /// A person with a few ordinary transactions, two over-priced agency fees, and a secret.
@@ -94,13 +111,29 @@ impl Fixture {
         p
     }
 
+    /// Packs the plugin at `path` with its manifest, signs it with the fixture's trusted
+    /// publisher key, and installs it.
     pub fn install(&self, path: &str) -> String {
-        let bytes = insitu_plugins::bytes(path);
-        self.runner
-            .sandbox()
-            .install(path.rsplit('/').next().unwrap_or(path), &bytes)
+        let signed = self.package(path);
+        self.install_bytes(&signed, InstallMode::Verified)
             .expect("install")
             .digest
+    }
+
+    /// The signed package of the plugin at `path`.
+    pub fn package(&self, path: &str) -> Vec<u8> {
+        let manifest =
+            Manifest::from_file(std::path::Path::new(insitu_plugins::manifest_for(path))).unwrap();
+        package::pack_and_sign(&insitu_plugins::bytes(path), &manifest, &self.key).unwrap()
+    }
+
+    /// Installs raw bytes as a package, in the given mode.
+    pub fn install_bytes(
+        &self,
+        bytes: &[u8],
+        mode: InstallMode,
+    ) -> Result<insitu::store::PluginRecord, InstallError> {
+        package::install(self.store.as_ref(), self.runner.sandbox(), bytes, mode)
     }
 
     pub fn grant(&self, person: u64, digest: &str, fields: &[&str], window: TimeRange) -> Grant {

@@ -1,0 +1,534 @@
+//! Plugin packages: a component, its manifest and its publisher's signature in one artifact
+//! (invariant 4: consent is bound to code).
+//!
+//! Layout: the component's own bytes, then a component-level custom section `insitu-manifest`
+//! (the manifest as JSON), then, last, a custom section `insitu-signature`. The package's
+//! **digest** is the SHA-256 of everything before the signature section, so it covers code and
+//! manifest together; grants name that digest. The signature is ed25519 over
+//! `"insitu-package-v1" || digest`, by a publisher key the operator trusts.
+//!
+//! May touch: nothing; bytes in, bytes out.
+
+use std::collections::BTreeSet;
+
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::audit::hex;
+
+pub const MANIFEST_SECTION: &str = "insitu-manifest";
+pub const SIGNATURE_SECTION: &str = "insitu-signature";
+const DOMAIN: &[u8] = b"insitu-package-v1";
+
+/// Who receives a run's output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    /// Only the person whose data was read.
+    Person,
+    /// The organisation that requested the access.
+    Requester,
+    /// Only combined across members, above a minimum cohort (campaigns and studies).
+    Aggregate,
+}
+
+/// The documented output kinds (the variants of the WIT `plugin-output`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputKind {
+    Findings,
+    Metrics,
+    Table,
+}
+
+/// What a plugin may return, checked by the host after every run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutputContract {
+    pub audience: Audience,
+    pub kind: OutputKind,
+    /// Largest output, bytes of its canonical JSON.
+    pub max_bytes: u64,
+    /// Most findings, metrics or table rows.
+    pub max_items: u32,
+    /// For aggregates: the smallest cohort a result may be released for.
+    #[serde(default)]
+    pub min_cohort: Option<u32>,
+}
+
+/// Data a plugin asks for, per collection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataRequest {
+    pub collection: String,
+    pub fields: Vec<String>,
+    /// How far back, in months; `None` for all time.
+    #[serde(default)]
+    pub months: Option<u32>,
+    /// Why, in plain words.
+    pub purpose: String,
+}
+
+/// Prices in minor units of `currency`; the billing ledger uses them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pricing {
+    pub currency: String,
+    #[serde(default)]
+    pub per_run: i64,
+    #[serde(default)]
+    pub per_million_fuel: i64,
+    #[serde(default)]
+    pub per_thousand_records: i64,
+}
+
+/// Limits a plugin asks for; clamped to the operator's maxima.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestedLimits {
+    #[serde(default)]
+    pub fuel: Option<u64>,
+    #[serde(default)]
+    pub memory_mib: Option<u64>,
+    #[serde(default)]
+    pub deadline_ms: Option<u64>,
+}
+
+/// A plugin's manifest (`manifest.json` beside its crate).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub id: String,
+    pub version: String,
+    pub publisher: String,
+    pub description: String,
+    pub data: Vec<DataRequest>,
+    pub output: OutputContract,
+    #[serde(default)]
+    pub limits: RequestedLimits,
+    #[serde(default)]
+    pub pricing: Pricing,
+    /// The interfaces the component imports: an interface (`insitu:plugin/data`) or a whole
+    /// package (`wasi:cli`), without versions. Must match the component's imports exactly
+    /// (see [`check_imports`]).
+    pub imports: Vec<String>,
+}
+
+impl Manifest {
+    /// Reads a `manifest.json`.
+    pub fn from_file(path: &std::path::Path) -> Result<Manifest, PackageError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            PackageError::BadManifest(format!("cannot read {}: {e}", path.display()))
+        })?;
+        serde_json::from_str(&text)
+            .map_err(|e| PackageError::BadManifest(format!("{}: {e}", path.display())))
+    }
+
+    /// The manifest in plain words, for the person and the operator.
+    pub fn describe(&self) -> String {
+        let mut s = format!(
+            "{} {} by {}\n{}\n",
+            self.id, self.version, self.publisher, self.description
+        );
+        for d in &self.data {
+            let window = d
+                .months
+                .map(|m| format!("the last {m} months"))
+                .unwrap_or_else(|| "all time".into());
+            s.push_str(&format!(
+                "reads {} of {} over {}: {}\n",
+                d.fields.join(", "),
+                d.collection,
+                window,
+                d.purpose
+            ));
+        }
+        let who = match self.output.audience {
+            Audience::Person => "to you alone".to_string(),
+            Audience::Requester => "to the organisation that asked".to_string(),
+            Audience::Aggregate => format!(
+                "only combined with others, for groups of at least {}",
+                self.output.min_cohort.unwrap_or(0)
+            ),
+        };
+        s.push_str(&format!(
+            "returns {:?} (at most {} items, {} bytes) {who}\n",
+            self.output.kind, self.output.max_items, self.output.max_bytes
+        ));
+        let p = &self.pricing;
+        if !p.currency.is_empty() {
+            s.push_str(&format!(
+                "costs {} per run, {} per million fuel, {} per thousand records ({} minor units)\n",
+                p.per_run, p.per_million_fuel, p.per_thousand_records, p.currency
+            ));
+        }
+        s
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct SignatureBlock {
+    publisher: String,
+    key: String,
+    signature: String,
+}
+
+/// Why a package was refused.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum PackageError {
+    #[error("not a WebAssembly file")]
+    NotWasm,
+    #[error("the package is cut short or its sections are malformed (at byte {0})")]
+    Malformed(usize),
+    #[error("the component carries no Insitu manifest; pack it with `insitu package pack`")]
+    NoManifest,
+    #[error("the manifest is not valid: {0}")]
+    BadManifest(String),
+    #[error(
+        "the package is not signed; sign it with `insitu package sign`, or install it in development mode"
+    )]
+    Unsigned,
+    #[error(
+        "the signature does not match the package: it was altered after signing, or signed by another key"
+    )]
+    BadSignature,
+    #[error("the package is signed by `{0}`, a publisher this store does not trust")]
+    UnknownPublisher(String),
+    #[error("the package is signed by `{0}` with a key that was revoked")]
+    RevokedPublisher(String),
+    #[error("the manifest names publisher `{manifest}` but the package is signed by `{signer}`")]
+    PublisherMismatch { manifest: String, signer: String },
+    #[error("the manifest's imports do not match the component's: {0}")]
+    ImportsMismatch(String),
+    #[error("a section `{0}` appears twice")]
+    Duplicate(&'static str),
+}
+
+/// A parsed package.
+#[derive(Debug, Clone)]
+pub struct Package {
+    /// The signed bytes: component plus manifest section (the signature section removed).
+    pub bytes: Vec<u8>,
+    pub digest: String,
+    pub manifest: Manifest,
+    pub signature: Option<(String, VerifyingKey, Signature)>,
+}
+
+fn leb(bytes: &[u8], at: &mut usize) -> Option<u32> {
+    let (mut result, mut shift) = (0u32, 0);
+    loop {
+        let b = *bytes.get(*at)?;
+        *at += 1;
+        result |= ((b & 0x7f) as u32).checked_shl(shift)?;
+        if b & 0x80 == 0 {
+            return Some(result);
+        }
+        shift += 7;
+        if shift > 28 {
+            return None;
+        }
+    }
+}
+
+fn put_leb(out: &mut Vec<u8>, mut v: u32) {
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+/// A top-level custom section: (name, data, start offset of the section).
+type Section<'a> = (String, &'a [u8], usize);
+
+fn custom_sections(bytes: &[u8]) -> Result<Vec<Section<'_>>, PackageError> {
+    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
+        return Err(PackageError::NotWasm);
+    }
+    let mut at = 8;
+    let mut out = Vec::new();
+    while at < bytes.len() {
+        let start = at;
+        let id = bytes[at];
+        at += 1;
+        let size = leb(bytes, &mut at).ok_or(PackageError::Malformed(start))? as usize;
+        let end = at
+            .checked_add(size)
+            .filter(|e| *e <= bytes.len())
+            .ok_or(PackageError::Malformed(start))?;
+        if id == 0 {
+            let mut p = at;
+            let n = leb(bytes, &mut p).ok_or(PackageError::Malformed(start))? as usize;
+            let name = bytes.get(p..p + n).ok_or(PackageError::Malformed(start))?;
+            let name = std::str::from_utf8(name).map_err(|_| PackageError::Malformed(start))?;
+            out.push((name.to_string(), &bytes[p + n..end], start));
+        }
+        at = end;
+    }
+    Ok(out)
+}
+
+fn custom_section(name: &str, data: &[u8]) -> Vec<u8> {
+    let mut payload = Vec::new();
+    put_leb(&mut payload, name.len() as u32);
+    payload.extend_from_slice(name.as_bytes());
+    payload.extend_from_slice(data);
+    let mut out = vec![0u8];
+    put_leb(&mut out, payload.len() as u32);
+    out.extend_from_slice(&payload);
+    out
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// Appends `manifest` to `component` (replacing no section: packing twice is refused).
+pub fn pack(component: &[u8], manifest: &Manifest) -> Result<Vec<u8>, PackageError> {
+    if custom_sections(component)?
+        .iter()
+        .any(|(n, _, _)| n == MANIFEST_SECTION || n == SIGNATURE_SECTION)
+    {
+        return Err(PackageError::Duplicate(MANIFEST_SECTION));
+    }
+    let json =
+        serde_json::to_vec(manifest).map_err(|e| PackageError::BadManifest(e.to_string()))?;
+    let mut out = component.to_vec();
+    out.extend(custom_section(MANIFEST_SECTION, &json));
+    Ok(out)
+}
+
+/// Packs `component` with `manifest` and signs it as the manifest's publisher.
+pub fn pack_and_sign(
+    component: &[u8],
+    manifest: &Manifest,
+    key: &SigningKey,
+) -> Result<Vec<u8>, PackageError> {
+    sign(&pack(component, manifest)?, &manifest.publisher, key)
+}
+
+/// Signs a packed component, replacing any earlier signature.
+pub fn sign(packed: &[u8], publisher: &str, key: &SigningKey) -> Result<Vec<u8>, PackageError> {
+    let p = parse(packed)?;
+    let digest = Sha256::digest(&p.bytes);
+    let sig = key.sign(&[DOMAIN, digest.as_slice()].concat());
+    let block = SignatureBlock {
+        publisher: publisher.to_string(),
+        key: hex(key.verifying_key().as_bytes()),
+        signature: hex(&sig.to_bytes()),
+    };
+    let mut out = p.bytes;
+    out.extend(custom_section(
+        SIGNATURE_SECTION,
+        &serde_json::to_vec(&block).unwrap_or_default(),
+    ));
+    Ok(out)
+}
+
+fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
+    if s.len() != N * 2 {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(s.get(i * 2..i * 2 + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// Parses a verifying key from hex.
+pub fn verifying_key(hex_key: &str) -> Option<VerifyingKey> {
+    VerifyingKey::from_bytes(&unhex::<32>(hex_key)?).ok()
+}
+
+/// Parses a package: its manifest, digest and signature (not yet verified).
+pub fn parse(bytes: &[u8]) -> Result<Package, PackageError> {
+    let sections = custom_sections(bytes)?;
+    let mut manifest = None;
+    let mut signature = None;
+    let mut signed_end = bytes.len();
+    for (name, data, start) in &sections {
+        match name.as_str() {
+            MANIFEST_SECTION => {
+                if manifest.is_some() {
+                    return Err(PackageError::Duplicate(MANIFEST_SECTION));
+                }
+                manifest = Some(
+                    serde_json::from_slice::<Manifest>(data)
+                        .map_err(|e| PackageError::BadManifest(e.to_string()))?,
+                );
+            }
+            SIGNATURE_SECTION => {
+                if signature.is_some() {
+                    return Err(PackageError::Duplicate(SIGNATURE_SECTION));
+                }
+                // The signature must be the last thing in the file: nothing unsigned follows it.
+                if data.as_ptr() as usize + data.len() != bytes.as_ptr() as usize + bytes.len() {
+                    return Err(PackageError::BadSignature);
+                }
+                let block: SignatureBlock =
+                    serde_json::from_slice(data).map_err(|_| PackageError::BadSignature)?;
+                let key = verifying_key(&block.key).ok_or(PackageError::BadSignature)?;
+                let sig = unhex::<64>(&block.signature)
+                    .map(|b| Signature::from_bytes(&b))
+                    .ok_or(PackageError::BadSignature)?;
+                signature = Some((block.publisher, key, sig));
+                signed_end = *start;
+            }
+            _ => {}
+        }
+    }
+    let manifest = manifest.ok_or(PackageError::NoManifest)?;
+    let signed = bytes[..signed_end].to_vec();
+    Ok(Package {
+        digest: sha256_hex(&signed),
+        bytes: signed,
+        manifest,
+        signature,
+    })
+}
+
+impl Package {
+    /// Checks the signature against the package bytes; returns the signer's name and key.
+    pub fn verify(&self) -> Result<(&str, &VerifyingKey), PackageError> {
+        let (publisher, key, sig) = self.signature.as_ref().ok_or(PackageError::Unsigned)?;
+        let digest = Sha256::digest(&self.bytes);
+        key.verify(&[DOMAIN, digest.as_slice()].concat(), sig)
+            .map_err(|_| PackageError::BadSignature)?;
+        if *publisher != self.manifest.publisher {
+            return Err(PackageError::PublisherMismatch {
+                manifest: self.manifest.publisher.clone(),
+                signer: publisher.clone(),
+            });
+        }
+        Ok((publisher, key))
+    }
+}
+
+fn strip_version(s: &str) -> &str {
+    s.split('@').next().unwrap_or(s)
+}
+
+/// Checks the manifest's `imports` against the component's actual imports. Each actual import
+/// must be declared (as itself or as its package), and each declaration must be used.
+pub fn check_imports(declared: &[String], actual: &[String]) -> Result<(), PackageError> {
+    let actual: BTreeSet<&str> = actual.iter().map(|s| strip_version(s)).collect();
+    let covers = |d: &str, a: &str| a == d || a.split('/').next() == Some(d);
+    let undeclared: Vec<&str> = actual
+        .iter()
+        .copied()
+        .filter(|a| !declared.iter().any(|d| covers(d, a)))
+        .collect();
+    let unused: Vec<&str> = declared
+        .iter()
+        .map(String::as_str)
+        .filter(|d| !actual.iter().any(|a| covers(d, a)))
+        .collect();
+    if undeclared.is_empty() && unused.is_empty() {
+        return Ok(());
+    }
+    let mut msg = Vec::new();
+    if !undeclared.is_empty() {
+        msg.push(format!(
+            "imported but not declared: {}",
+            undeclared.join(", ")
+        ));
+    }
+    if !unused.is_empty() {
+        msg.push(format!("declared but not imported: {}", unused.join(", ")));
+    }
+    Err(PackageError::ImportsMismatch(msg.join("; ")))
+}
+
+/// How strictly a package is checked at install.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstallMode {
+    /// A valid signature by a trusted, unrevoked publisher is required (the default).
+    Verified,
+    /// Local development: an unsigned package is accepted and marked as such everywhere it is
+    /// shown. A signed package is still verified.
+    Development,
+}
+
+/// Installs a package: parse, verify the signature against the store's trusted publishers
+/// (unless in development mode and unsigned), then check and install the component.
+pub fn install(
+    store: &dyn crate::store::Store,
+    sandbox: &crate::sandbox::Sandbox,
+    bytes: &[u8],
+    mode: InstallMode,
+) -> Result<crate::store::PluginRecord, crate::sandbox::InstallError> {
+    use crate::sandbox::{InstallError, MAX_COMPONENT_BYTES};
+    if bytes.is_empty() {
+        return Err(InstallError::Empty);
+    }
+    if bytes.len() > MAX_COMPONENT_BYTES {
+        return Err(InstallError::TooLarge(bytes.len()));
+    }
+    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
+        return Err(InstallError::NotWasm);
+    }
+    let pkg = parse(bytes)?;
+    let publisher = match (&pkg.signature, mode) {
+        (None, InstallMode::Development) => None,
+        _ => {
+            let (name, key) = pkg.verify()?;
+            let trusted = store
+                .publisher(name)?
+                .ok_or_else(|| PackageError::UnknownPublisher(name.to_string()))?;
+            if trusted.key != hex(key.as_bytes()) {
+                return Err(PackageError::UnknownPublisher(name.to_string()).into());
+            }
+            if trusted.revoked_ms.is_some() {
+                return Err(PackageError::RevokedPublisher(name.to_string()).into());
+            }
+            Some(name.to_string())
+        }
+    };
+    sandbox.install(&pkg, publisher)
+}
+
+/// A fresh publisher signing key.
+pub fn generate_key() -> Result<SigningKey, getrandom::Error> {
+    let mut seed = [0u8; 32];
+    getrandom::getrandom(&mut seed)?;
+    Ok(SigningKey::from_bytes(&seed))
+}
+
+/// The signing key in a key file (64 hex characters), as written by [`key_file`].
+pub fn read_key(text: &str) -> Option<SigningKey> {
+    unhex::<32>(text.trim()).map(|b| SigningKey::from_bytes(&b))
+}
+
+pub fn key_file(key: &SigningKey) -> String {
+    format!("{}\n", hex(key.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn imports_must_match_exactly_at_interface_or_package_level() {
+        let actual = vec![
+            "insitu:plugin/data@0.1.0".to_string(),
+            "wasi:cli/stderr@0.2.6".to_string(),
+        ];
+        let ok = vec!["insitu:plugin/data".to_string(), "wasi:cli".to_string()];
+        assert_eq!(check_imports(&ok, &actual), Ok(()));
+        let err = check_imports(
+            &["insitu:plugin/data".into(), "wasi:sockets".into()],
+            &actual,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("imported but not declared: wasi:cli/stderr"),
+            "{err}"
+        );
+        assert!(
+            err.contains("declared but not imported: wasi:sockets"),
+            "{err}"
+        );
+    }
+}
