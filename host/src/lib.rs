@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod cli;
 pub mod consent;
+pub mod contract;
 pub mod import;
 pub mod meter;
 pub mod output;

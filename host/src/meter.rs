@@ -49,6 +49,8 @@ pub enum FailureReason {
     OutputTooLarge,
     /// The plugin returned its own error.
     PluginError,
+    /// The output broke the manifest's contract (kind, items, audience); it was withheld.
+    Contract,
     /// The plugin could not be instantiated (imports the host does not provide, resource caps).
     Instantiate,
     /// The host failed (storage error); not the plugin's fault.
@@ -66,6 +68,7 @@ impl FailureReason {
             FailureReason::Trap => "trap",
             FailureReason::OutputTooLarge => "output_too_large",
             FailureReason::PluginError => "plugin_error",
+            FailureReason::Contract => "contract",
             FailureReason::Instantiate => "instantiate",
             FailureReason::Host => "host",
         }
@@ -96,6 +99,12 @@ pub struct RunRecord {
     pub read: Vec<(String, Vec<String>)>,
     pub outcome: Outcome,
     pub output: Option<PluginOutput>,
+    /// Who may read the output (from the manifest's contract).
+    #[serde(default)]
+    pub audience: Option<crate::package::Audience>,
+    /// The organisation the run was done for, if any (from the request behind the grant).
+    #[serde(default)]
+    pub requester: Option<String>,
     /// The end of the plugin's log (stdout, stderr and the log interface), capped.
     pub log: String,
 }

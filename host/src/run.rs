@@ -11,6 +11,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use crate::consent::now_ms;
+use crate::contract;
 use crate::meter::{FailureReason, Outcome, RunRecord, Usage};
 use crate::output::Scalar;
 use crate::sandbox::bindings::insitu::plugin::output::Param;
@@ -70,6 +71,8 @@ impl Runner {
             read: Vec::new(),
             outcome: Outcome::Succeeded,
             output: None,
+            audience: None,
+            requester: None,
             log: String::new(),
         };
         let fail = |mut r: RunRecord, reason, message: String| {
@@ -96,7 +99,22 @@ impl Runner {
                 return Ok(self.store.record_run(r)?);
             }
         };
-        let limits = req.limits.unwrap_or_default();
+        let manifest = match self.store.plugin(&req.digest)?.manifest {
+            Some(m) => m,
+            None => {
+                let r = fail(
+                    record,
+                    FailureReason::Contract,
+                    "the plugin has no manifest, so no output contract".into(),
+                );
+                return Ok(self.store.record_run(r)?);
+            }
+        };
+        record.audience = Some(manifest.output.audience);
+        let mut limits = req
+            .limits
+            .unwrap_or_else(|| contract::limits_from(&manifest));
+        limits.output_bytes = limits.output_bytes.min(manifest.output.max_bytes);
         let data = DataAccess::new(self.store.clone(), req.person, grant, &limits)?;
         let params: Vec<Param> = req
             .params
@@ -110,8 +128,12 @@ impl Runner {
         record.usage = exec.usage;
         record.read = exec.read;
         record.log = exec.log;
-        match exec.outcome {
-            Ok(out) => record.output = Some(out),
+        match exec
+            .outcome
+            .map(|out| contract::check(&manifest.output, out))
+        {
+            Ok(Ok(out)) => record.output = Some(out),
+            Ok(Err(message)) => record = fail(record, FailureReason::Contract, message),
             Err((reason, message)) => record = fail(record, reason, message),
         }
         Ok(self.store.record_run(record)?)

@@ -1,0 +1,90 @@
+//! Output contracts (invariant 2): after every run the host checks the output against the
+//! manifest's contract before anything is released, and outputs reach only their audience.
+//!
+//! The size cap is enforced inside the sandbox (`Limits::output_bytes`, lowered to the
+//! contract's `max_bytes`); kind, item count and audience are checked here.
+//!
+//! May touch: the store (to read a run for a viewer).
+
+use crate::output::PluginOutput;
+use crate::package::{Audience, Manifest, OutputContract, OutputKind};
+use crate::sandbox::Limits;
+use crate::store::{PersonId, Store, StoreError};
+
+/// The run limits a manifest asks for, over the defaults (clamped later to the operator's).
+pub fn limits_from(m: &Manifest) -> Limits {
+    let d = Limits::default();
+    Limits {
+        fuel: m.limits.fuel.unwrap_or(d.fuel),
+        memory: m.limits.memory_mib.map(|v| v << 20).unwrap_or(d.memory),
+        deadline: m
+            .limits
+            .deadline_ms
+            .map(std::time::Duration::from_millis)
+            .unwrap_or(d.deadline),
+        ..d
+    }
+}
+
+/// Passes `out` if it fits `contract`; otherwise the reason it is withheld.
+pub fn check(contract: &OutputContract, out: PluginOutput) -> Result<PluginOutput, String> {
+    let (kind, items) = match &out {
+        PluginOutput::Findings { findings, .. } => (OutputKind::Findings, findings.len()),
+        PluginOutput::Metrics { metrics } => (OutputKind::Metrics, metrics.len()),
+        PluginOutput::Table { rows, .. } => (OutputKind::Table, rows.len()),
+    };
+    if kind != contract.kind {
+        return Err(format!(
+            "the plugin returned {kind:?} but its contract declares {:?}; the output was withheld",
+            contract.kind
+        ));
+    }
+    if items > contract.max_items as usize {
+        return Err(format!(
+            "the output has {items} items, over the contract's {}; it was withheld",
+            contract.max_items
+        ));
+    }
+    if contract.audience == Audience::Aggregate {
+        return Err("this plugin's output may only leave combined with other members' (a campaign or study); it was withheld".into());
+    }
+    Ok(out)
+}
+
+/// Who asks to read a run's output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Viewer {
+    Person(PersonId),
+    /// An organisation, by name.
+    Requester(String),
+    Operator,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("run {0} has no output for you")]
+    NotYours(u64),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A run's output, only for its audience. Anyone else gets the same "not yours" answer, whether
+/// the run exists, failed or succeeded, so a refusal reveals nothing.
+pub fn output_for(store: &dyn Store, run: u64, viewer: &Viewer) -> Result<PluginOutput, ReadError> {
+    let r = match store.run(run) {
+        Ok(r) => r,
+        Err(StoreError::NoRun(_)) => return Err(ReadError::NotYours(run)),
+        Err(e) => return Err(e.into()),
+    };
+    let allowed = match (r.audience, viewer) {
+        (Some(Audience::Person), Viewer::Person(p)) => *p == r.person,
+        (Some(Audience::Requester), Viewer::Requester(org)) => {
+            r.requester.as_deref() == Some(org.as_str())
+        }
+        _ => false,
+    };
+    match (allowed, r.output) {
+        (true, Some(out)) => Ok(out),
+        _ => Err(ReadError::NotYours(run)),
+    }
+}
