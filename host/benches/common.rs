@@ -120,6 +120,7 @@ impl Bench {
                 created_ms: now_ms(),
                 expires_ms: None,
                 revoked_ms: None,
+                origin: None,
             })
             .unwrap()
     }

@@ -40,6 +40,17 @@ pub enum AuditEvent {
     PublisherRevoked {
         name: String,
     },
+    RequestOpened {
+        request: u64,
+        person: PersonId,
+        requester: String,
+        digest: String,
+    },
+    RequestDecided {
+        request: u64,
+        person: PersonId,
+        approved: bool,
+    },
     GrantCreated {
         grant: u64,
         person: PersonId,
@@ -72,6 +83,8 @@ impl AuditEvent {
             | AuditEvent::RecordsImported { person, .. }
             | AuditEvent::GrantCreated { person, .. }
             | AuditEvent::GrantRevoked { person, .. }
+            | AuditEvent::RequestOpened { person, .. }
+            | AuditEvent::RequestDecided { person, .. }
             | AuditEvent::Run { person, .. } => Some(*person),
             AuditEvent::CollectionDefined { .. }
             | AuditEvent::PluginInstalled { .. }

@@ -32,6 +32,18 @@ pub struct Grant {
     pub created_ms: i64,
     pub expires_ms: Option<i64>,
     pub revoked_ms: Option<i64>,
+    /// The request this grant answers, when it came from one (absent for grants made
+    /// directly by the person from the CLI).
+    #[serde(default)]
+    pub origin: Option<Origin>,
+}
+
+/// Where a grant came from: who asked, why, and which request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    pub requester: String,
+    pub purpose: String,
+    pub request: u64,
 }
 
 /// Why a grant does not allow a run (or a further batch).
@@ -115,6 +127,7 @@ mod tests {
             created_ms: 0,
             expires_ms: Some(1000),
             revoked_ms: None,
+            origin: None,
         }
     }
 

@@ -11,6 +11,7 @@ pub mod meter;
 pub mod output;
 pub mod package;
 pub mod pds;
+pub mod request;
 pub mod run;
 pub mod sandbox;
 pub mod store;

@@ -485,7 +485,16 @@ pub fn install(
             Some(name.to_string())
         }
     };
-    sandbox.install(&pkg, publisher)
+    let record = sandbox.install(&pkg, publisher)?;
+    // A new version keeps its predecessor's grants only if it asks for nothing more.
+    let upgrade = crate::request::upgrade(store, &record).map_err(|e| match e {
+        crate::request::RequestError::Store(s) => InstallError::Store(s),
+        other => InstallError::Invalid(other.to_string()),
+    })?;
+    if upgrade != crate::request::Upgrade::default() {
+        tracing::info!(digest = %record.digest, carried = ?upgrade.carried, requests = ?upgrade.requests, "upgrade");
+    }
+    Ok(record)
 }
 
 /// A fresh publisher signing key.

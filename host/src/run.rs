@@ -111,6 +111,7 @@ impl Runner {
             }
         };
         record.audience = Some(manifest.output.audience);
+        record.requester = grant.origin.as_ref().map(|o| o.requester.clone());
         let mut limits = req
             .limits
             .unwrap_or_else(|| contract::limits_from(&manifest));

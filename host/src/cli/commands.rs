@@ -125,6 +125,7 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
                 created_ms: now_ms(),
                 expires_ms: time(&expires)?,
                 revoked_ms: None,
+                origin: None,
             })?;
             println!("grant {} created", g.id);
         }
@@ -517,6 +518,27 @@ pub fn describe(e: &AuditEvent) -> String {
                 "person {person} granted plugin {} access to {} (grant {grant})",
                 &digest[..12],
                 collections.join(", ")
+            )
+        }
+        AuditEvent::RequestOpened {
+            request,
+            person,
+            requester,
+            digest,
+        } => {
+            format!(
+                "{requester} asked person {person} for access for plugin {} (request {request})",
+                &digest[..12]
+            )
+        }
+        AuditEvent::RequestDecided {
+            request,
+            person,
+            approved,
+        } => {
+            format!(
+                "person {person} {} request {request}",
+                if *approved { "approved" } else { "denied" }
             )
         }
         AuditEvent::PublisherTrusted { name, key } => {

@@ -253,6 +253,7 @@ pub async fn run(data_dir: Option<PathBuf>, args: DemoArgs) -> anyhow::Result<()
             created_ms: now_ms(),
             expires_ms: Some(now_ms() + 30 * 86_400_000),
             revoked_ms: None,
+            origin: None,
         })?;
         grants.push(g.id);
     }

@@ -245,6 +245,8 @@ pub enum StoreError {
     NoPlugin(String),
     #[error("no publisher `{0}`; list them with `insitu publisher list`")]
     NoPublisher(String),
+    #[error("no request {0}")]
+    NoRequest(u64),
     #[error("no grant {0}")]
     NoGrant(u64),
     #[error("no run {0}")]
@@ -297,6 +299,24 @@ pub trait Store: Send + Sync + 'static {
     fn publisher(&self, name: &str) -> Result<Option<Publisher>, StoreError>;
     fn publishers(&self) -> Result<Vec<Publisher>, StoreError>;
     fn revoke_publisher(&self, name: &str, at_ms: i64) -> Result<Publisher, StoreError>;
+
+    /// Stores a new access request (its `id` is assigned).
+    fn add_request(
+        &self,
+        request: crate::request::AccessRequest,
+    ) -> Result<crate::request::AccessRequest, StoreError>;
+    fn request(&self, id: u64) -> Result<crate::request::AccessRequest, StoreError>;
+    fn requests(
+        &self,
+        person: Option<PersonId>,
+    ) -> Result<Vec<crate::request::AccessRequest>, StoreError>;
+    /// Decides a pending request in one transaction: with a grant it is approved (the grant is
+    /// stored), without one it is denied.
+    fn decide_request(
+        &self,
+        id: u64,
+        grant: Option<Grant>,
+    ) -> Result<(crate::request::AccessRequest, Option<Grant>), StoreError>;
 
     /// Stores a new grant (its `id` is assigned) and returns it.
     fn add_grant(&self, grant: Grant) -> Result<Grant, StoreError>;

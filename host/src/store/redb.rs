@@ -17,6 +17,7 @@ use super::{
 use crate::audit::{AuditEntry, AuditEvent};
 use crate::consent::{Grant, now_ms};
 use crate::meter::RunRecord;
+use crate::request::{AccessRequest, Status as RequestStatus};
 
 const PEOPLE: TableDefinition<u64, &str> = TableDefinition::new("people");
 const COLLECTIONS: TableDefinition<&str, &str> = TableDefinition::new("collections");
@@ -28,6 +29,7 @@ const AUDIT: TableDefinition<u64, &str> = TableDefinition::new("audit");
 const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 const COMPILED: TableDefinition<&str, &str> = TableDefinition::new("compiled");
 const PUBLISHERS: TableDefinition<&str, &str> = TableDefinition::new("publishers");
+const REQUESTS: TableDefinition<u64, &str> = TableDefinition::new("requests");
 
 fn db<E: std::fmt::Display>(e: E) -> StoreError {
     StoreError::Db(e.to_string())
@@ -70,6 +72,7 @@ impl RedbStore {
             tx.open_table(COUNTERS).map_err(db)?;
             tx.open_table(COMPILED).map_err(db)?;
             tx.open_table(PUBLISHERS).map_err(db)?;
+            tx.open_table(REQUESTS).map_err(db)?;
         }
         tx.commit().map_err(db)?;
         Ok(RedbStore { db: database })
@@ -368,6 +371,97 @@ impl Store for RedbStore {
                 )?;
             }
             Ok(p)
+        })
+    }
+
+    fn add_request(&self, mut r: AccessRequest) -> Result<AccessRequest, StoreError> {
+        self.write(|tx| {
+            require_person(tx, r.person)?;
+            r.id = next_id(tx, "request")?;
+            put_json(tx, REQUESTS, r.id, &r)?;
+            append(
+                tx,
+                AuditEvent::RequestOpened {
+                    request: r.id,
+                    person: r.person,
+                    requester: r.requester.clone(),
+                    digest: r.plugin_digest.clone(),
+                },
+            )?;
+            Ok(r)
+        })
+    }
+
+    fn request(&self, id: u64) -> Result<AccessRequest, StoreError> {
+        self.read_json(REQUESTS, id)?
+            .ok_or(StoreError::NoRequest(id))
+    }
+
+    fn requests(&self, person: Option<PersonId>) -> Result<Vec<AccessRequest>, StoreError> {
+        let all: Vec<AccessRequest> = self.all_json(REQUESTS)?;
+        Ok(all
+            .into_iter()
+            .filter(|r| person.is_none_or(|p| r.person == p))
+            .collect())
+    }
+
+    fn decide_request(
+        &self,
+        id: u64,
+        grant: Option<Grant>,
+    ) -> Result<(AccessRequest, Option<Grant>), StoreError> {
+        self.write(|tx| {
+            let mut r: AccessRequest = {
+                let t = tx.open_table(REQUESTS).map_err(db)?;
+                let v = t.get(id).map_err(db)?.ok_or(StoreError::NoRequest(id))?;
+                from_json(v.value())?
+            };
+            if r.status != RequestStatus::Pending {
+                return Ok((r, None));
+            }
+            let now = crate::consent::now_ms();
+            let stored = match grant {
+                Some(mut g) => {
+                    g.id = next_id(tx, "grant")?;
+                    put_json(tx, GRANTS, g.id, &g)?;
+                    r.status = RequestStatus::Approved {
+                        grant: g.id,
+                        at_ms: now,
+                    };
+                    append(
+                        tx,
+                        AuditEvent::RequestDecided {
+                            request: id,
+                            person: r.person,
+                            approved: true,
+                        },
+                    )?;
+                    append(
+                        tx,
+                        AuditEvent::GrantCreated {
+                            grant: g.id,
+                            person: g.person,
+                            digest: g.plugin_digest.clone(),
+                            collections: g.collections.iter().map(|c| c.name.clone()).collect(),
+                        },
+                    )?;
+                    Some(g)
+                }
+                None => {
+                    r.status = RequestStatus::Denied { at_ms: now };
+                    append(
+                        tx,
+                        AuditEvent::RequestDecided {
+                            request: id,
+                            person: r.person,
+                            approved: false,
+                        },
+                    )?;
+                    None
+                }
+            };
+            put_json(tx, REQUESTS, id, &r)?;
+            Ok((r, stored))
         })
     }
 

@@ -150,6 +150,7 @@ impl Fixture {
                 created_ms: now_ms(),
                 expires_ms: None,
                 revoked_ms: None,
+                origin: None,
             })
             .unwrap()
     }

@@ -1,0 +1,250 @@
+//! Access requests: an organisation asks a person for the data a plugin's manifest names; the
+//! person approves (possibly narrowing), or denies. Also the upgrade rule for new versions.
+//!
+//! Rules:
+//! - Narrowing can only take away: fewer fields, fewer months, fewer days. Anything else is
+//!   refused with the reason.
+//! - Approval creates the grant and marks the request in one transaction, both audited.
+//! - A new version of a plugin (same manifest id and publisher) keeps a person's grant only if
+//!   it asks for nothing beyond it: the grant is then carried over to the new digest. Otherwise
+//!   a new request is opened for the person, and runs of the new version are refused until it
+//!   is approved (no grant names the new digest).
+//!
+//! May touch: the store.
+
+use serde::{Deserialize, Serialize};
+
+use crate::consent::{Grant, GrantedCollection, Origin, now_ms};
+use crate::package::DataRequest;
+use crate::store::{PersonId, PluginRecord, Store, StoreError, TimeRange};
+
+const DAY_MS: i64 = 86_400_000;
+/// A month, for windows: 30.44 days.
+const MONTH_MS: i64 = 2_629_746_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Status {
+    Pending,
+    Approved { grant: u64, at_ms: i64 },
+    Denied { at_ms: i64 },
+}
+
+/// A request for access, as the person sees it on the consent screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessRequest {
+    pub id: u64,
+    pub requester: String,
+    pub person: PersonId,
+    pub plugin_digest: String,
+    /// The data asked for (from the manifest).
+    pub data: Vec<DataRequest>,
+    pub purpose: String,
+    pub days: u32,
+    pub created_ms: i64,
+    pub status: Status,
+}
+
+/// What the person keeps of a request when approving it. `None` keeps what was asked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Narrowing {
+    /// Fields to grant, per collection; a collection left out is not granted at all.
+    pub fields: Option<Vec<(String, Vec<String>)>>,
+    pub months: Option<u32>,
+    pub days: Option<u32>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    #[error("request {0} was already decided")]
+    Decided(u64),
+    #[error("narrowing can only take away: {0}")]
+    Widening(String),
+    #[error("plugin {0} has no manifest to request data for")]
+    NoManifest(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Opens a request for the data `plugin`'s manifest names, for `days`.
+pub fn ask(
+    store: &dyn Store,
+    requester: &str,
+    person: PersonId,
+    plugin: &PluginRecord,
+    purpose: &str,
+    days: u32,
+) -> Result<AccessRequest, RequestError> {
+    let m = plugin
+        .manifest
+        .as_ref()
+        .ok_or_else(|| RequestError::NoManifest(plugin.digest.clone()))?;
+    store.person(person)?;
+    Ok(store.add_request(AccessRequest {
+        id: 0,
+        requester: requester.to_string(),
+        person,
+        plugin_digest: plugin.digest.clone(),
+        data: m.data.clone(),
+        purpose: purpose.to_string(),
+        days,
+        created_ms: now_ms(),
+        status: Status::Pending,
+    })?)
+}
+
+/// The grant an approval with `narrow` creates, or why the narrowing is refused.
+pub fn grant_for(req: &AccessRequest, narrow: &Narrowing, now: i64) -> Result<Grant, RequestError> {
+    let widen = |what: String| Err(RequestError::Widening(what));
+    let mut collections = Vec::new();
+    let mut months_asked = Some(0u32);
+    for d in &req.data {
+        months_asked = match (months_asked, d.months) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            _ => None,
+        };
+        let fields = match &narrow.fields {
+            None => d.fields.clone(),
+            Some(kept) => match kept.iter().find(|(c, _)| *c == d.collection) {
+                None => continue,
+                Some((_, f)) => {
+                    if let Some(extra) = f.iter().find(|x| !d.fields.contains(x)) {
+                        return widen(format!(
+                            "field `{extra}` of {} was not asked for",
+                            d.collection
+                        ));
+                    }
+                    f.clone()
+                }
+            },
+        };
+        if !fields.is_empty() {
+            collections.push(GrantedCollection {
+                name: d.collection.clone(),
+                fields,
+            });
+        }
+    }
+    if let Some(kept) = &narrow.fields
+        && let Some((c, _)) = kept
+            .iter()
+            .find(|(c, _)| !req.data.iter().any(|d| d.collection == *c))
+    {
+        return widen(format!("collection {c} was not asked for"));
+    }
+    let months = match (narrow.months, months_asked) {
+        (Some(n), Some(a)) if n > a => return widen(format!("{n} months where {a} were asked")),
+        (Some(n), _) => Some(n),
+        (None, a) => a,
+    };
+    let days = match narrow.days {
+        Some(n) if n > req.days => return widen(format!("{n} days where {} were asked", req.days)),
+        Some(n) => n,
+        None => req.days,
+    };
+    Ok(Grant {
+        id: 0,
+        person: req.person,
+        plugin_digest: req.plugin_digest.clone(),
+        collections,
+        window: TimeRange {
+            since: months.map(|m| now - m as i64 * MONTH_MS),
+            until: None,
+        },
+        created_ms: now,
+        expires_ms: Some(now + days as i64 * DAY_MS),
+        revoked_ms: None,
+        origin: Some(Origin {
+            requester: req.requester.clone(),
+            purpose: req.purpose.clone(),
+            request: req.id,
+        }),
+    })
+}
+
+/// Approves request `id`, narrowed by `narrow`; returns the grant.
+pub fn approve(store: &dyn Store, id: u64, narrow: &Narrowing) -> Result<Grant, RequestError> {
+    let req = store.request(id)?;
+    if req.status != Status::Pending {
+        return Err(RequestError::Decided(id));
+    }
+    let grant = grant_for(&req, narrow, now_ms())?;
+    Ok(store
+        .decide_request(id, Some(grant))?
+        .1
+        .ok_or(RequestError::Decided(id))?)
+}
+
+pub fn deny(store: &dyn Store, id: u64) -> Result<AccessRequest, RequestError> {
+    let req = store.request(id)?;
+    if req.status != Status::Pending {
+        return Err(RequestError::Decided(id));
+    }
+    Ok(store.decide_request(id, None)?.0)
+}
+
+/// Whether `grant` already covers everything `data` asks for (collections and fields).
+fn covers(grant: &Grant, data: &[DataRequest]) -> bool {
+    data.iter().all(|d| {
+        grant
+            .collection(&d.collection)
+            .is_some_and(|g| d.fields.iter().all(|f| g.fields.contains(f)))
+    })
+}
+
+/// What happened to each live grant of an earlier version when `new` was installed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Upgrade {
+    /// Grants carried over to the new digest (new grant ids).
+    pub carried: Vec<u64>,
+    /// Requests opened because the new version asks for more.
+    pub requests: Vec<u64>,
+}
+
+/// Applies the upgrade rule after `new` is installed.
+pub fn upgrade(store: &dyn Store, new: &PluginRecord) -> Result<Upgrade, RequestError> {
+    let Some(m) = &new.manifest else {
+        return Ok(Upgrade::default());
+    };
+    let older: Vec<String> = store
+        .plugins()?
+        .into_iter()
+        .filter(|p| {
+            p.digest != new.digest
+                && p.publisher == new.publisher
+                && p.manifest.as_ref().is_some_and(|o| o.id == m.id)
+        })
+        .map(|p| p.digest)
+        .collect();
+    let now = now_ms();
+    let mut out = Upgrade::default();
+    for g in store.grants(None)? {
+        if !older.contains(&g.plugin_digest) || g.check_live(now).is_err() {
+            continue;
+        }
+        if covers(&g, &m.data) {
+            let carried = store.add_grant(Grant {
+                id: 0,
+                plugin_digest: new.digest.clone(),
+                created_ms: now,
+                ..g.clone()
+            })?;
+            out.carried.push(carried.id);
+        } else {
+            let (requester, purpose) = match &g.origin {
+                Some(o) => (o.requester.clone(), o.purpose.clone()),
+                None => (
+                    format!("{} {}", m.id, m.version),
+                    "a new version asks for more data".to_string(),
+                ),
+            };
+            let days = g
+                .expires_ms
+                .map(|e| ((e - now) / DAY_MS).max(1) as u32)
+                .unwrap_or(365);
+            out.requests
+                .push(ask(store, &requester, g.person, new, &purpose, days)?.id);
+        }
+    }
+    Ok(out)
+}

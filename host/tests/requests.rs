@@ -1,0 +1,208 @@
+//! Requests and grants (invariants 1 and 4): a person approves with narrowing or denies; the
+//! narrowed grant is what the plugin sees; a new version keeps grants only if it asks for
+//! nothing more.
+
+mod common;
+
+use common::*;
+use insitu::consent::GrantError;
+use insitu::meter::{FailureReason, Outcome};
+use insitu::output::{PluginOutput, Scalar};
+use insitu::package::{self, InstallMode, Manifest};
+use insitu::request::{self, Narrowing, RequestError, Status};
+
+/// The probe, asking for three fields over 24 months.
+fn probe_manifest(version: &str, fields: &[&str]) -> Manifest {
+    let mut m = Manifest::from_file(std::path::Path::new(insitu_plugins::PROBE_MANIFEST)).unwrap();
+    m.version = version.into();
+    m.data[0].fields = fields.iter().map(|f| f.to_string()).collect();
+    m.data[0].months = Some(24);
+    m
+}
+
+/// A person with transactions from the last weeks (inside any months-based window).
+fn person(f: &Fixture) -> u64 {
+    let p = f.store.add_person("alice").unwrap();
+    let today = (insitu::consent::now_ms() - T0) / DAY;
+    let txs: Vec<_> = (1..5)
+        .map(|d| tx(today - d * 7, -500 * d, "CB SHOP", Some("Shop")))
+        .collect();
+    f.store
+        .write_records(p, "bank.transactions", &txs, "t")
+        .unwrap();
+    p
+}
+
+fn install(f: &Fixture, m: &Manifest) -> insitu::store::PluginRecord {
+    let signed =
+        package::pack_and_sign(&insitu_plugins::bytes(insitu_plugins::PROBE), m, &f.key).unwrap();
+    f.install_bytes(&signed, InstallMode::Verified).unwrap()
+}
+
+fn delivered(run: &insitu::meter::RunRecord) -> String {
+    assert_eq!(run.outcome, Outcome::Succeeded, "{:?}", run.outcome);
+    match &run.output {
+        Some(PluginOutput::Table { rows, .. }) => match &rows[0][2] {
+            Scalar::Text(t) => t.clone(),
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_approval_with_narrowing_is_exactly_what_the_plugin_sees() {
+    let f = Fixture::new();
+    let p = person(&f);
+    let plugin = install(
+        &f,
+        &probe_manifest("1.0.0", &["amount", "label", "counterparty"]),
+    );
+    let req = request::ask(
+        f.store.as_ref(),
+        "ACME Research",
+        p,
+        &plugin,
+        "spending study",
+        30,
+    )
+    .unwrap();
+    assert_eq!(req.status, Status::Pending);
+    let narrow = Narrowing {
+        fields: Some(vec![("bank.transactions".into(), vec!["amount".into()])]),
+        months: Some(6),
+        days: Some(7),
+    };
+    let g = request::approve(f.store.as_ref(), req.id, &narrow).unwrap();
+    assert_eq!(g.collections[0].fields, vec!["amount".to_string()]);
+    let expires = g.expires_ms.unwrap() - g.created_ms;
+    assert_eq!(expires, 7 * DAY);
+    assert_eq!(g.origin.as_ref().unwrap().requester, "ACME Research");
+    let run = f.run(p, g.id, &plugin.digest, &[], None).await;
+    assert_eq!(
+        delivered(&run),
+        "amount",
+        "narrowed-away fields reached the plugin"
+    );
+    assert_eq!(run.requester.as_deref(), Some("ACME Research"));
+    // A decided request cannot be decided again.
+    assert!(matches!(
+        request::deny(f.store.as_ref(), req.id),
+        Err(RequestError::Decided(_))
+    ));
+}
+
+#[tokio::test]
+async fn narrowing_can_only_take_away() {
+    let f = Fixture::new();
+    let p = person(&f);
+    let plugin = install(&f, &probe_manifest("1.0.0", &["amount", "label"]));
+    let req = request::ask(f.store.as_ref(), "ACME", p, &plugin, "study", 30).unwrap();
+    let wider = [
+        Narrowing {
+            fields: Some(vec![("bank.transactions".into(), vec!["account".into()])]),
+            ..Default::default()
+        },
+        Narrowing {
+            fields: Some(vec![("profile.secrets".into(), vec!["secret".into()])]),
+            ..Default::default()
+        },
+        Narrowing {
+            months: Some(36),
+            ..Default::default()
+        },
+        Narrowing {
+            days: Some(31),
+            ..Default::default()
+        },
+    ];
+    for n in wider {
+        let err = request::approve(f.store.as_ref(), req.id, &n).unwrap_err();
+        assert!(matches!(err, RequestError::Widening(_)), "{n:?}: {err}");
+    }
+    assert_eq!(
+        f.store.grants(Some(p)).unwrap().len(),
+        0,
+        "a widening approval created a grant"
+    );
+    assert_eq!(f.store.request(req.id).unwrap().status, Status::Pending);
+}
+
+#[tokio::test]
+async fn a_denied_request_grants_nothing() {
+    let f = Fixture::new();
+    let p = person(&f);
+    let plugin = install(&f, &probe_manifest("1.0.0", &["amount"]));
+    let req = request::ask(f.store.as_ref(), "ACME", p, &plugin, "study", 30).unwrap();
+    let denied = request::deny(f.store.as_ref(), req.id).unwrap();
+    assert!(matches!(denied.status, Status::Denied { .. }));
+    assert!(f.store.grants(Some(p)).unwrap().is_empty());
+    let log = f.store.audit_log().unwrap();
+    assert!(
+        log.iter()
+            .any(|e| format!("{:?}", e.event).contains("RequestDecided")
+                && format!("{:?}", e.event).contains("approved: false"))
+    );
+}
+
+#[tokio::test]
+async fn an_upgrade_that_asks_for_more_is_blocked_until_approved() {
+    let f = Fixture::new();
+    let p = person(&f);
+    let v1 = install(&f, &probe_manifest("1.0.0", &["amount", "label"]));
+    let req = request::ask(f.store.as_ref(), "ACME", p, &v1, "study", 30).unwrap();
+    request::approve(f.store.as_ref(), req.id, &Narrowing::default()).unwrap();
+
+    // Same data: the grant is carried over to the new digest.
+    let v2 = install(&f, &probe_manifest("1.1.0", &["amount"]));
+    let carried = f
+        .store
+        .grants(Some(p))
+        .unwrap()
+        .into_iter()
+        .find(|g| g.plugin_digest == v2.digest)
+        .expect("carried over");
+    assert_eq!(
+        delivered(&f.run(p, carried.id, &v2.digest, &[], None).await),
+        "amount,label"
+    );
+
+    // More data: no grant for v3, a new pending request instead, and runs are refused.
+    let v3 = install(
+        &f,
+        &probe_manifest("2.0.0", &["amount", "label", "counterparty"]),
+    );
+    let grants = f.store.grants(Some(p)).unwrap();
+    assert!(
+        grants.iter().all(|g| g.plugin_digest != v3.digest),
+        "the upgrade kept a grant while asking for more"
+    );
+    let pending = f
+        .store
+        .requests(Some(p))
+        .unwrap()
+        .into_iter()
+        .find(|r| r.plugin_digest == v3.digest)
+        .expect("a new request");
+    assert_eq!(pending.status, Status::Pending);
+    let refused = f.run(p, carried.id, &v3.digest, &[], None).await;
+    let (reason, msg) = failure(&refused);
+    assert_eq!(reason, FailureReason::Grant);
+    assert!(
+        msg.contains(
+            &GrantError::DigestMismatch {
+                grant: carried.id,
+                granted: v2.digest.clone(),
+                running: v3.digest.clone()
+            }
+            .to_string()
+        ),
+        "{msg}"
+    );
+
+    let g3 = request::approve(f.store.as_ref(), pending.id, &Narrowing::default()).unwrap();
+    assert_eq!(
+        delivered(&f.run(p, g3.id, &v3.digest, &[], None).await),
+        "amount,counterparty,label"
+    );
+}
