@@ -169,10 +169,10 @@ pub fn approve(store: &dyn Store, id: u64, narrow: &Narrowing) -> Result<Grant, 
         return Err(RequestError::Decided(id));
     }
     let grant = grant_for(&req, narrow, now_ms())?;
-    Ok(store
+    store
         .decide_request(id, Some(grant))?
         .1
-        .ok_or(RequestError::Decided(id))?)
+        .ok_or(RequestError::Decided(id))
 }
 
 pub fn deny(store: &dyn Store, id: u64) -> Result<AccessRequest, RequestError> {
