@@ -86,3 +86,72 @@ fn a_failed_write_leaves_no_record_and_no_audit_entry() {
     assert!(matches!(err, StoreError::NoPerson(99)));
     assert_eq!(f.store.audit_log().unwrap().len(), before);
 }
+
+type AuditTable<'a> = redb::Table<'a, u64, &'static str>;
+type Tampering<'g> = Box<dyn Fn(&mut AuditTable<'_>) + 'g>;
+
+/// Edits the audit table of a closed store file directly, as an attacker with disk access would.
+fn tamper(path: &std::path::Path, edit: impl FnOnce(&mut redb::Table<u64, &str>)) {
+    let db = redb::Database::create(path).unwrap();
+    let tx = db.begin_write().unwrap();
+    {
+        let mut t = tx
+            .open_table(redb::TableDefinition::<u64, &str>::new("audit"))
+            .unwrap();
+        edit(&mut t);
+    }
+    tx.commit().unwrap();
+}
+
+#[test]
+fn each_kind_of_tampering_with_the_stored_audit_log_is_detected() {
+    use redb::ReadableTable;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.redb");
+    {
+        let s = RedbStore::open(&path).unwrap();
+        for name in ["a", "b", "c", "d"] {
+            s.add_person(name).unwrap();
+        }
+    }
+    let pristine = std::fs::read(&path).unwrap();
+    let verify = || audit::verify(&RedbStore::open(&path).unwrap().audit_log().unwrap());
+    assert_eq!(verify(), Ok(()));
+
+    let get = |t: &redb::Table<u64, &str>, k: u64| t.get(k).unwrap().unwrap().value().to_string();
+    let cases: [(&str, Tampering<'_>); 4] = [
+        (
+            "edited",
+            Box::new(|t| {
+                let e = get(t, 1).replace("\"person\":2", "\"person\":3");
+                t.insert(1, e.as_str()).unwrap();
+            }),
+        ),
+        (
+            "deleted",
+            Box::new(|t| {
+                t.remove(1).unwrap();
+            }),
+        ),
+        (
+            "reordered",
+            Box::new(|t| {
+                let (a, b) = (get(t, 1), get(t, 2));
+                t.insert(1, b.as_str()).unwrap();
+                t.insert(2, a.as_str()).unwrap();
+            }),
+        ),
+        (
+            "inserted",
+            Box::new(|t| {
+                let last = get(t, 3);
+                t.insert(4, last.as_str()).unwrap();
+            }),
+        ),
+    ];
+    for (what, edit) in cases {
+        std::fs::write(&path, &pristine).unwrap();
+        tamper(&path, |t| edit(t));
+        assert!(verify().is_err(), "{what} entry not detected");
+    }
+}

@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 
 use super::{
     CollectionCmd, Command, GrantCmd, ImportArgs, PackageCmd, PersonCmd, PluginCmd, PublisherCmd,
-    RunArgs,
+    RequestCmd, RunArgs,
 };
 use crate::audit::hex;
 use crate::audit::{self, AuditEvent};
@@ -16,6 +16,7 @@ use crate::meter::{Outcome, RunRecord};
 use crate::output::{PluginOutput, Scalar};
 use crate::package::{self, InstallMode, Manifest};
 use crate::pds::Pds;
+use crate::request;
 use crate::run::RunRequest;
 use crate::sandbox::Limits;
 use crate::store::{PluginRecord, Publisher};
@@ -79,6 +80,7 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
             println!("installed {} as {}{tag}", rec.name, rec.digest);
         }
         Command::Publisher(cmd) => publisher_cmd(&pds, cmd)?,
+        Command::Request(cmd) => request_cmd(&pds, cmd)?,
         Command::Package(cmd) => package_cmd(&pds, cmd)?,
         Command::Plugin(PluginCmd::List) => {
             for p in pds.store.plugins()? {
@@ -240,6 +242,103 @@ fn publisher_cmd(pds: &Pds, cmd: PublisherCmd) -> anyhow::Result<()> {
         PublisherCmd::Revoke { name } => {
             pds.store.revoke_publisher(&name, now_ms())?;
             println!("publisher {name}'s key revoked");
+        }
+    }
+    Ok(())
+}
+
+/// The consent screen of a request, in plain words.
+pub fn consent_screen(pds: &Pds, r: &request::AccessRequest) -> anyhow::Result<String> {
+    let plugin = pds.store.plugin(&r.plugin_digest)?;
+    let mut s = format!(
+        "{} asks for access, for {} days, to run:\n",
+        r.requester, r.days
+    );
+    if let Some(m) = &plugin.manifest {
+        for line in m.describe().lines() {
+            s.push_str(&format!("  {line}\n"));
+        }
+    }
+    s.push_str(&format!("purpose given: {}\n", r.purpose));
+    s.push_str(&format!("status: {:?}\n", r.status));
+    Ok(s)
+}
+
+fn request_cmd(pds: &Pds, cmd: RequestCmd) -> anyhow::Result<()> {
+    match cmd {
+        RequestCmd::Ask {
+            requester,
+            person,
+            plugin,
+            purpose,
+            days,
+        } => {
+            let rec = pds.store.plugin(&pds.find_plugin(&plugin)?)?;
+            let r = request::ask(pds.store.as_ref(), &requester, person, &rec, &purpose, days)?;
+            println!("request {} opened for person {person}", r.id);
+        }
+        RequestCmd::List { person } => {
+            for r in pds.store.requests(person)? {
+                println!(
+                    "{:>4}  person {}  {}  plugin {}  {:?}",
+                    r.id,
+                    r.person,
+                    r.requester,
+                    &r.plugin_digest[..12],
+                    r.status
+                );
+            }
+        }
+        RequestCmd::Show { id } => print!("{}", consent_screen(pds, &pds.store.request(id)?)?),
+        RequestCmd::Approve {
+            id,
+            keep,
+            months,
+            days,
+        } => {
+            let fields = if keep.is_empty() {
+                None
+            } else {
+                Some(
+                    keep.iter()
+                        .map(|k| match k.split_once('=') {
+                            Some((c, f)) => Ok((
+                                c.to_string(),
+                                f.split(',')
+                                    .map(|x| x.trim().to_string())
+                                    .filter(|x| !x.is_empty())
+                                    .collect(),
+                            )),
+                            None => Err(anyhow::anyhow!(
+                                "--keep `{k}` is not `collection=field,field`"
+                            )),
+                        })
+                        .collect::<anyhow::Result<Vec<_>>>()?,
+                )
+            };
+            let g = request::approve(
+                pds.store.as_ref(),
+                id,
+                &request::Narrowing {
+                    fields,
+                    months,
+                    days,
+                },
+            )?;
+            let kept: Vec<String> = g
+                .collections
+                .iter()
+                .map(|c| format!("{}[{}]", c.name, c.fields.join(",")))
+                .collect();
+            println!(
+                "request {id} approved: grant {} for {}",
+                g.id,
+                kept.join(" ")
+            );
+        }
+        RequestCmd::Deny { id } => {
+            request::deny(pds.store.as_ref(), id)?;
+            println!("request {id} denied");
         }
     }
     Ok(())

@@ -16,6 +16,7 @@ use crate::meter::Outcome;
 use crate::output::{Money, Scalar};
 use crate::package::{self, InstallMode, Manifest};
 use crate::pds::Pds;
+use crate::request;
 use crate::run::{LocalScheduler, RunRequest, Scheduler};
 use crate::store::Publisher;
 use crate::store::TimeRange;
@@ -332,7 +333,60 @@ pub async fn run(data_dir: Option<PathBuf>, args: DemoArgs) -> anyhow::Result<()
     print_run(&refused, "   ");
     println!();
 
-    println!("6. {name0}'s access history, newest first");
+    let (id2, name2, _) = &people[people.len().min(3) - 1];
+    println!(
+        "6. A consumer association asks {name2} for access; the consent screen, then an approval with narrowing"
+    );
+    let req = request::ask(
+        pds.store.as_ref(),
+        "UFC Que Choisir",
+        *id2,
+        &plugin,
+        "gather evidence for a class action on letting-agency fees",
+        90,
+    )?;
+    for line in super::commands::consent_screen(&pds, &req)?.lines() {
+        println!("   > {line}");
+    }
+    let narrowed = request::approve(
+        pds.store.as_ref(),
+        req.id,
+        &request::Narrowing {
+            fields: Some(vec![(
+                "bank.transactions".into(),
+                vec!["amount".into(), "label".into()],
+            )]),
+            months: None,
+            days: Some(14),
+        },
+    )?;
+    println!(
+        "   {name2} keeps only amount and label (no counterparty), for 14 days instead of 90: grant {}",
+        narrowed.id
+    );
+    let run = pds
+        .runner
+        .run(RunRequest {
+            person: *id2,
+            grant: narrowed.id,
+            digest: plugin.digest.clone(),
+            params: vec![
+                ("rule".into(), Scalar::Text("agency-fee".into())),
+                ("pattern".into(), Scalar::Text("frais de gestion".into())),
+                ("agreed".into(), eur(3_000)),
+                ("max-findings".into(), Scalar::Integer(2)),
+            ],
+            limits: None,
+        })
+        .await?;
+    print_run(&run, "   ");
+    println!(
+        "   the run read only {:?}, for {}\n",
+        run.read,
+        run.requester.as_deref().unwrap_or("-")
+    );
+
+    println!("7. {name0}'s access history, newest first");
     let log = pds.store.audit_log()?;
     for e in log
         .iter()

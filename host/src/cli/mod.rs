@@ -51,6 +51,9 @@ pub enum Command {
     /// Creates, lists or revokes grants.
     #[command(subcommand)]
     Grant(GrantCmd),
+    /// Access requests: an organisation asks, the person approves (narrowing) or denies.
+    #[command(subcommand)]
+    Request(RequestCmd),
     /// Runs a plugin for a person under a grant, and prints its output and usage.
     Run(RunArgs),
     /// Lists runs with their outcome and usage.
@@ -114,6 +117,48 @@ pub enum PluginCmd {
         dev: bool,
     },
     List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RequestCmd {
+    /// Asks a person for the data a plugin's manifest names.
+    Ask {
+        #[arg(long)]
+        requester: String,
+        #[arg(long)]
+        person: u64,
+        /// The plugin's digest, a unique prefix of it, or its name.
+        #[arg(long)]
+        plugin: String,
+        #[arg(long)]
+        purpose: String,
+        /// How long the access would last.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+    },
+    List {
+        #[arg(long)]
+        person: Option<u64>,
+    },
+    /// The consent screen: who asks, which data, why, for how long, what comes out to whom,
+    /// and who pays what.
+    Show {
+        id: u64,
+    },
+    /// Approves, optionally narrowing: fewer fields, fewer months, fewer days.
+    Approve {
+        id: u64,
+        /// Keep only these fields of a collection: `collection=field,field` (repeatable).
+        #[arg(long = "keep")]
+        keep: Vec<String>,
+        #[arg(long)]
+        months: Option<u32>,
+        #[arg(long)]
+        days: Option<u32>,
+    },
+    Deny {
+        id: u64,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -64,7 +64,18 @@ impl Plugin for FeeScanner {
         let max_findings = params.integer_or("max-findings", 500)?.max(0) as usize;
         let rule_name = rule.name();
         let mut scanner = Scanner::new(rule, &pattern);
-        let mut rows = Query::new("bank.transactions").fields(&FIELDS).open()?;
+        // Ask only for what the person granted: `counterparty` may have been narrowed away.
+        let granted: Vec<String> = insitu_sdk::collections()
+            .into_iter()
+            .find(|c| c.name == "bank.transactions")
+            .map(|c| c.fields.into_iter().map(|f| f.name).collect())
+            .unwrap_or_default();
+        let fields: Vec<&str> = FIELDS
+            .iter()
+            .copied()
+            .filter(|f| granted.iter().any(|g| g == f))
+            .collect();
+        let mut rows = Query::new("bank.transactions").fields(&fields).open()?;
         while let Some(batch) = rows.next_batch()? {
             let (Some(amount), Some(label)) = (batch.money("amount"), batch.text("label")) else {
                 return Err(PluginError::Data("amount and label must be granted".into()));
