@@ -458,16 +458,8 @@ pub fn install(
     bytes: &[u8],
     mode: InstallMode,
 ) -> Result<crate::store::PluginRecord, crate::sandbox::InstallError> {
-    use crate::sandbox::{InstallError, MAX_COMPONENT_BYTES};
-    if bytes.is_empty() {
-        return Err(InstallError::Empty);
-    }
-    if bytes.len() > MAX_COMPONENT_BYTES {
-        return Err(InstallError::TooLarge(bytes.len()));
-    }
-    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
-        return Err(InstallError::NotWasm);
-    }
+    use crate::sandbox::InstallError;
+    crate::sandbox::check_bytes(bytes)?;
     let pkg = parse(bytes)?;
     let publisher = match (&pkg.signature, mode) {
         (None, InstallMode::Development) => None,

@@ -187,6 +187,24 @@ pub enum InstallError {
     Store(#[from] StoreError),
 }
 
+/// The cheap checks on raw bytes, before anything parses them: size, magic, and that this is
+/// a component rather than a core module.
+pub(crate) fn check_bytes(bytes: &[u8]) -> Result<(), InstallError> {
+    if bytes.is_empty() {
+        return Err(InstallError::Empty);
+    }
+    if bytes.len() > MAX_COMPONENT_BYTES {
+        return Err(InstallError::TooLarge(bytes.len()));
+    }
+    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
+        return Err(InstallError::NotWasm);
+    }
+    if bytes[4..8] == [1, 0, 0, 0] {
+        return Err(InstallError::CoreModule);
+    }
+    Ok(())
+}
+
 /// The result of executing a plugin once.
 #[derive(Debug)]
 pub struct Execution {
@@ -283,18 +301,7 @@ impl Sandbox {
         publisher: Option<String>,
     ) -> Result<PluginRecord, InstallError> {
         let bytes = &pkg.bytes[..];
-        if bytes.is_empty() {
-            return Err(InstallError::Empty);
-        }
-        if bytes.len() > MAX_COMPONENT_BYTES {
-            return Err(InstallError::TooLarge(bytes.len()));
-        }
-        if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
-            return Err(InstallError::NotWasm);
-        }
-        if bytes[4..8] == [1, 0, 0, 0] {
-            return Err(InstallError::CoreModule);
-        }
+        check_bytes(bytes)?;
         let component = Component::new(&self.engine, bytes)
             .map_err(|e| InstallError::Invalid(format!("{e:#}")))?;
         let pre = self.prepare(&component)?;
