@@ -244,7 +244,7 @@ fn a_crash_mid_import_keeps_every_acknowledged_batch_and_no_half_batch() {
         0,
         "a half batch survived: {count}"
     );
-    assert!(ok(d, &["audit", "--verify"]).contains("audit chain verified"));
+    assert!(ok(d, &["audit", "verify"]).contains("audit chain verified"));
     let again = ok(d, &["import", "--person", "1", file.to_str().unwrap()]);
     assert!(
         again.contains(&format!(

@@ -170,7 +170,12 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
                 println!("{}", run_line(&r));
             }
         }
-        Command::Audit { person, verify } => {
+        Command::Audit {
+            action,
+            person,
+            verify,
+        } => {
+            let verify = verify || matches!(action, Some(super::AuditCmd::Verify));
             let log = pds.store.audit_log()?;
             audit::verify(&log).context("the audit log has been tampered with")?;
             if !verify {

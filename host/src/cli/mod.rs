@@ -63,6 +63,9 @@ pub enum Command {
     },
     /// Shows the audit log (newest first) and verifies its hash chain.
     Audit {
+        /// `verify`: only check the chain (same as `--verify`).
+        #[command(subcommand)]
+        action: Option<AuditCmd>,
         /// Only entries about this person.
         #[arg(long)]
         person: Option<u64>,
@@ -72,6 +75,12 @@ pub enum Command {
     },
     /// Runs the end-to-end demo on a fresh data directory.
     Demo(DemoArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCmd {
+    /// Checks the hash chain: any edited, deleted, inserted or reordered entry is reported.
+    Verify,
 }
 
 #[derive(Subcommand, Debug)]
