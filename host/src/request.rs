@@ -217,9 +217,31 @@ pub fn upgrade(store: &dyn Store, new: &PluginRecord) -> Result<Upgrade, Request
         .map(|p| p.digest)
         .collect();
     let now = now_ms();
+    let all = store.grants(None)?;
+    // One decision per person and requester: from their most recent live grant of an earlier
+    // version, and none if the new version already has a live grant for them (reinstall).
+    let key = |g: &Grant| (g.person, g.origin.as_ref().map(|o| o.requester.clone()));
+    let mut latest: std::collections::BTreeMap<_, &Grant> = std::collections::BTreeMap::new();
+    for g in all
+        .iter()
+        .filter(|g| older.contains(&g.plugin_digest) && g.check_live(now).is_ok())
+    {
+        let slot = latest.entry(key(g)).or_insert(g);
+        if g.created_ms > slot.created_ms {
+            *slot = g;
+        }
+    }
+    let pending = store.requests(None)?;
     let mut out = Upgrade::default();
-    for g in store.grants(None)? {
-        if !older.contains(&g.plugin_digest) || g.check_live(now).is_err() {
+    for (k, g) in latest {
+        let g = g.clone();
+        let has_grant = all
+            .iter()
+            .any(|n| n.plugin_digest == new.digest && key(n) == k && n.check_live(now).is_ok());
+        let has_request = pending.iter().any(|r| {
+            r.plugin_digest == new.digest && r.person == k.0 && r.status == Status::Pending
+        });
+        if has_grant || has_request {
             continue;
         }
         if covers(&g, &m.data) {

@@ -177,14 +177,33 @@ async fn an_upgrade_that_asks_for_more_is_blocked_until_approved() {
         grants.iter().all(|g| g.plugin_digest != v3.digest),
         "the upgrade kept a grant while asking for more"
     );
-    let pending = f
+    let for_v3: Vec<_> = f
         .store
         .requests(Some(p))
         .unwrap()
         .into_iter()
-        .find(|r| r.plugin_digest == v3.digest)
-        .expect("a new request");
+        .filter(|r| r.plugin_digest == v3.digest)
+        .collect();
+    assert_eq!(
+        for_v3.len(),
+        1,
+        "one decision per person and requester, not one per earlier version"
+    );
+    let pending = for_v3[0].clone();
     assert_eq!(pending.status, Status::Pending);
+    // Installing the same version again opens nothing more and carries nothing.
+    install(
+        &f,
+        &probe_manifest("2.0.0", &["amount", "label", "counterparty"]),
+    );
+    assert_eq!(f.store.requests(Some(p)).unwrap().len(), 2);
+    assert!(
+        f.store
+            .grants(Some(p))
+            .unwrap()
+            .iter()
+            .all(|g| g.plugin_digest != v3.digest)
+    );
     let refused = f.run(p, carried.id, &v3.digest, &[], None).await;
     let (reason, msg) = failure(&refused);
     assert_eq!(reason, FailureReason::Grant);
