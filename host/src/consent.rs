@@ -100,6 +100,16 @@ impl Grant {
         Ok(())
     }
 
+    /// What the grant covers, e.g. `bank.transactions[amount,label]`.
+    pub fn scope(&self) -> String {
+        let c: Vec<String> = self
+            .collections
+            .iter()
+            .map(|c| format!("{}[{}]", c.name, c.fields.join(",")))
+            .collect();
+        c.join(" ")
+    }
+
     pub fn collection(&self, name: &str) -> Option<&GrantedCollection> {
         self.collections.iter().find(|c| c.name == name)
     }

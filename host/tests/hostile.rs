@@ -276,6 +276,67 @@ async fn a_plugin_has_no_filesystem_environment_clock_or_entropy() {
 }
 
 #[tokio::test]
+async fn hoarding_open_queries_is_refused_at_the_cap() {
+    let limits = Limits {
+        open_queries: 4,
+        ..tight()
+    };
+    let msg = arena()
+        .contained("hoard-queries", limits, FailureReason::PluginError)
+        .await;
+    assert!(msg.contains("too many queries open"), "{msg}");
+}
+
+#[tokio::test]
+async fn reads_stop_at_the_record_and_byte_caps() {
+    let f = Fixture::new();
+    let p = f.store.add_person("reader").unwrap();
+    let txs: Vec<_> = (0..50).map(|d| tx(d, -100 - d, "ACHAT", None)).collect();
+    f.store
+        .write_records(p, "bank.transactions", &txs, "t")
+        .unwrap();
+    let probe = f.install(insitu_plugins::PROBE);
+    let g = f.grant(p, &probe, &["amount", "label"], TimeRange::ALL);
+    let small = [("batch-size", Scalar::Integer(8))];
+    for (limits, expect) in [
+        (
+            Limits {
+                records: 20,
+                ..tight()
+            },
+            "20 records read",
+        ),
+        (
+            Limits {
+                read_bytes: 100,
+                ..tight()
+            },
+            "bytes read",
+        ),
+    ] {
+        let run = f.run(p, g.id, &probe, &small, Some(limits)).await;
+        let (reason, msg) = failure(&run);
+        assert_eq!(reason, FailureReason::PluginError, "{msg}");
+        assert!(
+            msg.contains("limit reached") && msg.contains(expect),
+            "{msg}"
+        );
+        assert!(
+            run.usage.records_read < 50,
+            "read {} records past the cap",
+            run.usage.records_read
+        );
+    }
+    assert_eq!(
+        f.run(p, g.id, &probe, &small, None)
+            .await
+            .usage
+            .records_read,
+        50
+    );
+}
+
+#[tokio::test]
 async fn a_log_flood_is_capped_and_the_run_goes_on() {
     let a = arena();
     let limits = tight();

@@ -139,17 +139,12 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
                     (None, Some(e)) => format!("until {}", format_date(e)),
                     (None, None) => "no expiry".to_string(),
                 };
-                let colls: Vec<String> = g
-                    .collections
-                    .iter()
-                    .map(|c| format!("{}[{}]", c.name, c.fields.join(",")))
-                    .collect();
                 println!(
                     "{:>4}  person {}  plugin {}  {}  {}",
                     g.id,
                     g.person,
                     &g.plugin_digest[..12],
-                    colls.join(" "),
+                    g.scope(),
                     state
                 );
             }
@@ -330,16 +325,7 @@ fn request_cmd(pds: &Pds, cmd: RequestCmd) -> anyhow::Result<()> {
                     days,
                 },
             )?;
-            let kept: Vec<String> = g
-                .collections
-                .iter()
-                .map(|c| format!("{}[{}]", c.name, c.fields.join(",")))
-                .collect();
-            println!(
-                "request {id} approved: grant {} for {}",
-                g.id,
-                kept.join(" ")
-            );
+            println!("request {id} approved: grant {} for {}", g.id, g.scope());
         }
         RequestCmd::Deny { id } => {
             request::deny(pds.store.as_ref(), id)?;

@@ -150,6 +150,22 @@ fn put_json<'k, K: redb::Key + 'static>(
     Ok(())
 }
 
+/// Stores `grant` under a new id, with its audit entry.
+fn insert_grant(tx: &WriteTransaction, mut grant: Grant) -> Result<Grant, StoreError> {
+    grant.id = next_id(tx, "grant")?;
+    put_json(tx, GRANTS, grant.id, &grant)?;
+    append(
+        tx,
+        AuditEvent::GrantCreated {
+            grant: grant.id,
+            person: grant.person,
+            digest: grant.plugin_digest.clone(),
+            collections: grant.collections.iter().map(|c| c.name.clone()).collect(),
+        },
+    )?;
+    Ok(grant)
+}
+
 fn require_person(tx: &WriteTransaction, person: PersonId) -> Result<(), StoreError> {
     let t = tx.open_table(PEOPLE).map_err(db)?;
     if t.get(person).map_err(db)?.is_none() {
@@ -421,9 +437,8 @@ impl Store for RedbStore {
             }
             let now = crate::consent::now_ms();
             let stored = match grant {
-                Some(mut g) => {
-                    g.id = next_id(tx, "grant")?;
-                    put_json(tx, GRANTS, g.id, &g)?;
+                Some(g) => {
+                    let g = insert_grant(tx, g)?;
                     r.status = RequestStatus::Approved {
                         grant: g.id,
                         at_ms: now,
@@ -434,15 +449,6 @@ impl Store for RedbStore {
                             request: id,
                             person: r.person,
                             approved: true,
-                        },
-                    )?;
-                    append(
-                        tx,
-                        AuditEvent::GrantCreated {
-                            grant: g.id,
-                            person: g.person,
-                            digest: g.plugin_digest.clone(),
-                            collections: g.collections.iter().map(|c| c.name.clone()).collect(),
                         },
                     )?;
                     Some(g)
@@ -465,21 +471,10 @@ impl Store for RedbStore {
         })
     }
 
-    fn add_grant(&self, mut grant: Grant) -> Result<Grant, StoreError> {
+    fn add_grant(&self, grant: Grant) -> Result<Grant, StoreError> {
         self.write(|tx| {
             require_person(tx, grant.person)?;
-            grant.id = next_id(tx, "grant")?;
-            put_json(tx, GRANTS, grant.id, &grant)?;
-            append(
-                tx,
-                AuditEvent::GrantCreated {
-                    grant: grant.id,
-                    person: grant.person,
-                    digest: grant.plugin_digest.clone(),
-                    collections: grant.collections.iter().map(|c| c.name.clone()).collect(),
-                },
-            )?;
-            Ok(grant)
+            insert_grant(tx, grant)
         })
     }
 

@@ -11,6 +11,7 @@
 //!   gets (the host must refuse both, so it returns nothing);
 //! - `escape`: tries the filesystem, the environment, the clock and randomness, and reports
 //!   what it got (it must get nothing useful);
+//! - `hoard-queries`: opens queries without closing them (the open-query cap must refuse);
 //! - `log-flood`: logs 8 MiB (the log cap must drop the excess; the run still succeeds).
 
 use std::hint::black_box;
@@ -69,6 +70,13 @@ impl Plugin for Hostile {
             })),
             "panic" => panic!("hostile plugin panicking on purpose"),
             "snoop" => snoop(),
+            "hoard-queries" => {
+                // Keep every query open until the host refuses one.
+                let mut open = Vec::new();
+                loop {
+                    open.push(Query::new("bank.transactions").open()?);
+                }
+            }
             "escape" => Ok(Output::Metrics(escape())),
             "log-flood" => {
                 let line = "x".repeat(1024);
