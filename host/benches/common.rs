@@ -51,12 +51,14 @@ pub fn transactions(n: usize) -> Vec<KeyedRecord> {
                 values: vec![
                     Value::Text("FR7630004000031234".into()),
                     Value::Timestamp(t0 + i as i64 * 600_000),
+                    Value::Null,
                     Value::Money {
                         minor,
                         currency: "EUR".into(),
                     },
                     Value::Text(PARTIES[k].into()),
                     Value::Text(LABELS[k].into()),
+                    Value::Null,
                     Value::Null,
                 ],
             }

@@ -27,7 +27,12 @@ impl Pds {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
         let store: Arc<dyn Store> = Arc::new(RedbStore::open(&dir.join("insitu.redb"))?);
-        store.define_collection(&Schema::bank_transactions())?;
+        for name in crate::store::schema::STANDARD {
+            let schema = Schema::standard(name).expect("a standard collection");
+            store.define_collection(&schema).with_context(|| {
+                format!("this data directory was made by an earlier Insitu whose `{name}` differs")
+            })?;
+        }
         let sandbox = Arc::new(Sandbox::new(
             store.clone(),
             SandboxConfig::new(crate::sandbox::dir_in(dir)),

@@ -39,7 +39,20 @@ fn a_person_imports_installs_grants_runs_and_audits() {
     ok(d, &["init"]);
     assert!(ok(d, &["person", "add", "Alice"]).contains("added person 1"));
     let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/statement.csv");
-    assert!(ok(d, &["import", "--person", "1", fixture]).contains("5 added"));
+    assert!(
+        ok(
+            d,
+            &[
+                "import",
+                "--person",
+                "1",
+                "--collection",
+                "bank.transactions",
+                fixture
+            ]
+        )
+        .contains("5 added")
+    );
     // A developer creates a key, packs and signs; the operator trusts the key.
     let key = d.join("publisher.key");
     let keygen = ok(d, &["publisher", "keygen", "--out", key.to_str().unwrap()]);
@@ -197,7 +210,13 @@ fn a_crash_mid_import_keeps_every_acknowledged_batch_and_no_half_batch() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_insitu"))
         .arg("--data-dir")
         .arg(d)
-        .args(["import", "--person", "1"])
+        .args([
+            "import",
+            "--person",
+            "1",
+            "--collection",
+            "bank.transactions",
+        ])
         .arg(&file)
         .env("RUST_LOG", "insitu=debug")
         .stderr(Stdio::piped())
@@ -245,7 +264,17 @@ fn a_crash_mid_import_keeps_every_acknowledged_batch_and_no_half_batch() {
         "a half batch survived: {count}"
     );
     assert!(ok(d, &["audit", "verify"]).contains("audit chain verified"));
-    let again = ok(d, &["import", "--person", "1", file.to_str().unwrap()]);
+    let again = ok(
+        d,
+        &[
+            "import",
+            "--person",
+            "1",
+            "--collection",
+            "bank.transactions",
+            file.to_str().unwrap(),
+        ],
+    );
     assert!(
         again.contains(&format!(
             "{} added, {count} already present",
@@ -253,4 +282,73 @@ fn a_crash_mid_import_keeps_every_acknowledged_batch_and_no_half_batch() {
         )),
         "{again}"
     );
+}
+
+#[test]
+fn an_export_folder_imports_what_it_recognises_and_names_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["init"]);
+    ok(d, &["person", "add", "Alice"]);
+    let export = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../formats/tests/fixtures/linkedin"
+    );
+    let out = insitu(d, &["import", "--person", "1", export]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        !out.status.success(),
+        "a bad file in the folder must fail the command"
+    );
+    assert!(
+        stdout.contains("not imported: ")
+            && stdout.contains("Connections.csv (format not recognised"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("(LinkedIn Positions.csv) into career.positions: 3 records read, 3 added"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("into career.skills: 3 records read, 3 added"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("Positions-bad.csv:2: field `Finished On`: ends before it starts"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("1 of 4 files were not imported"),
+        "{stderr}"
+    );
+    let list = ok(d, &["collection", "list", "--person", "1"]);
+    assert!(list.contains("career.education"), "{list}");
+    // A QIF file without the options it needs: the error says which to pass.
+    let qif = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../formats/tests/fixtures/qif/us-checking.qif"
+    );
+    let err = fails(d, &["import", "--person", "1", qif]);
+    assert!(err.contains("pass --currency"), "{err}");
+    let out = ok(
+        d,
+        &[
+            "import",
+            "--person",
+            "1",
+            "--currency",
+            "USD",
+            "--account",
+            "Checking",
+            "--date-order",
+            "mdy",
+            qif,
+        ],
+    );
+    assert!(out.contains("(QIF) into bank.transactions"), "{out}");
+    let err = fails(d, &["import", "--person", "1", "--date-order", "ymd", qif]);
+    assert!(err.contains("--date-order is `dmy` or `mdy`"), "{err}");
 }

@@ -6,7 +6,7 @@ mod common;
 use std::path::PathBuf;
 
 use common::*;
-use insitu::import::{ImportError, OnError, import_file};
+use insitu::import::{ImportError, ImportOptions, OnError, import_file};
 use insitu::store::{TimeRange, Value};
 
 fn fixture(name: &str) -> PathBuf {
@@ -21,15 +21,12 @@ fn import(
     name: &str,
     on_error: OnError,
 ) -> Result<insitu::import::ImportReport, ImportError> {
-    import_file(
-        f.store.as_ref(),
-        p,
-        "bank.transactions",
-        &fixture(name),
-        None,
+    let opts = ImportOptions {
+        collection: Some("bank.transactions".into()),
         on_error,
-        &mut |_, _| {},
-    )
+        ..Default::default()
+    };
+    import_file(f.store.as_ref(), p, &fixture(name), &opts, &mut |_, _| {})
 }
 
 fn all_records(f: &Fixture, p: u64) -> Vec<Vec<Value>> {
@@ -130,7 +127,7 @@ fn skipping_bad_records_reports_each_one() {
     assert_eq!(r.added, 2);
     assert_eq!(r.skipped.len(), 1);
     assert_eq!(
-        (r.skipped[0].line, r.skipped[0].field.as_str()),
+        (r.skipped[0].bad.line, r.skipped[0].bad.field.as_str()),
         (3, "amount")
     );
 }
@@ -158,16 +155,229 @@ fn unknown_person_or_collection_is_a_clear_error() {
         .to_string();
     assert!(err.contains("no person with id 42"), "{err}");
     let p = f.store.add_person("a").unwrap();
+    let opts = ImportOptions {
+        collection: Some("nope".into()),
+        ..Default::default()
+    };
     let err = import_file(
         f.store.as_ref(),
         p,
-        "nope",
         &fixture("statement.csv"),
-        None,
-        OnError::Reject,
+        &opts,
         &mut |_, _| {},
     )
     .unwrap_err()
     .to_string();
     assert!(err.contains("no collection `nope`"), "{err}");
+}
+
+/// A fixture of the parsers' crate, shared with its own tests.
+fn format_fixture(name: &str) -> PathBuf {
+    fixture(&format!("../../../formats/tests/fixtures/{name}"))
+}
+
+fn import_with(
+    f: &Fixture,
+    p: u64,
+    name: &str,
+    opts: &ImportOptions,
+) -> Result<insitu::import::ImportReport, ImportError> {
+    import_file(
+        f.store.as_ref(),
+        p,
+        &format_fixture(name),
+        opts,
+        &mut |_, _| {},
+    )
+}
+
+fn mapping() -> insitu::import::Mapping {
+    let bytes = std::fs::read(format_fixture("csv/releve-banque.mapping.json")).unwrap();
+    insitu::import::Mapping::from_json(&bytes).unwrap()
+}
+
+#[test]
+fn a_mapped_bank_csv_is_rejected_whole_or_skipped_record_by_record() {
+    let f = Fixture::new();
+    let p = f.store.add_person("a").unwrap();
+    let mut opts = ImportOptions {
+        mapping: Some(mapping()),
+        ..Default::default()
+    };
+    let err = import_with(&f, p, "csv/releve-malformed.csv", &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("releve-malformed.csv:6: field `amount`: `3,5O` is not an amount"),
+        "{err}"
+    );
+    assert!(err.contains("(and 1 more bad records)"), "{err}");
+    assert!(err.contains("nothing was imported"), "{err}");
+    assert_eq!(f.store.count(p, "bank.transactions").unwrap(), 0);
+    opts.on_error = OnError::Skip;
+    let r = import_with(&f, p, "csv/releve-malformed.csv", &opts).unwrap();
+    assert_eq!((r.added, r.skipped.len()), (3, 2));
+    assert_eq!(
+        (r.skipped[1].bad.line, r.skipped[1].bad.field.as_str()),
+        (7, "booked")
+    );
+    // The good file overlaps the bad one: only the two records the bad one lacked are added.
+    opts.on_error = OnError::Reject;
+    let r = import_with(&f, p, "csv/releve-banque.csv", &opts).unwrap();
+    assert_eq!((r.added, r.duplicates), (2, 3));
+    assert_eq!(f.store.count(p, "bank.transactions").unwrap(), 5);
+}
+
+#[test]
+fn standard_collections_are_defined_on_first_import() {
+    let f = Fixture::new();
+    let p = f.store.add_person("a").unwrap();
+    let opts = ImportOptions::default();
+    let r = import_with(&f, p, "receipts/carrefour.json", &opts).unwrap();
+    assert_eq!((r.collection.as_str(), r.added), ("receipts.items", 6));
+    assert_eq!(f.store.count(p, "receipts.items").unwrap(), 6);
+    let again = import_with(&f, p, "receipts/carrefour.json", &opts).unwrap();
+    assert_eq!((again.added, again.duplicates), (0, 6));
+    for (file, coll, n) in [
+        ("linkedin/Positions.csv", "career.positions", 3),
+        ("linkedin/Education.csv", "career.education", 2),
+        ("linkedin/Skills.csv", "career.skills", 3),
+        ("usage/events.jsonl", "usage.events", 3),
+    ] {
+        let opts = ImportOptions {
+            on_error: OnError::Skip,
+            ..Default::default()
+        };
+        let r = import_with(&f, p, file, &opts).unwrap();
+        assert_eq!((r.collection.as_str(), r.added), (coll, n), "{file}");
+        assert_eq!(f.store.count(p, coll).unwrap(), n, "{file}");
+    }
+    let opts = ImportOptions {
+        collection: Some("purchases.products".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        import_with(&f, p, "purchases/products.csv", &opts)
+            .unwrap()
+            .added,
+        3
+    );
+}
+
+#[test]
+fn a_collection_that_does_not_match_the_format_is_refused() {
+    let f = Fixture::new();
+    let p = f.store.add_person("a").unwrap();
+    let opts = ImportOptions {
+        collection: Some("bank.transactions".into()),
+        ..Default::default()
+    };
+    let err = import_with(&f, p, "receipts/carrefour.json", &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("whose records go to `receipts.items`, not `bank.transactions`"),
+        "{err}"
+    );
+    // A store whose receipts.items has another shape is not mixed with the standard one.
+    f.store
+        .define_collection(&insitu::store::Schema {
+            name: "receipts.items".into(),
+            fields: vec![insitu::store::Field {
+                name: "shop".into(),
+                ty: insitu::store::FieldType::Text,
+                optional: false,
+            }],
+            time_field: None,
+        })
+        .unwrap();
+    let err = import_with(&f, p, "receipts/carrefour.json", &ImportOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("another schema than the standard one"),
+        "{err}"
+    );
+    assert_eq!(f.store.count(p, "receipts.items").unwrap(), 0);
+    let err = import_with(&f, p, "purchases/products.csv", &ImportOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("pass --collection"), "{err}");
+}
+
+#[test]
+fn overlapping_bank_statements_add_only_the_new_transactions() {
+    // Each pair: a January statement, then one from mid-January to mid-February that repeats
+    // three of January's transactions (by FITID, AcctSvcrRef, or content for CFONB).
+    for (first, second, n_first, n_second) in [
+        ("ofx/jan.ofx", "ofx/jan-feb.ofx", 5, 6),
+        ("camt/overlap_jan.xml", "camt/overlap_jan_feb.xml", 5, 5),
+        ("cfonb/releve_jan.txt", "cfonb/releve_jan_feb.txt", 5, 5),
+    ] {
+        let f = Fixture::new();
+        let p = f.store.add_person("a").unwrap();
+        let opts = ImportOptions::default();
+        let a = import_with(&f, p, first, &opts).unwrap();
+        assert_eq!((a.added, a.duplicates), (n_first, 0), "{first}");
+        let b = import_with(&f, p, second, &opts).unwrap();
+        assert_eq!((b.added, b.duplicates), (n_second - 3, 3), "{second}");
+        let again = import_with(&f, p, second, &opts).unwrap();
+        assert_eq!((again.added, again.duplicates), (0, n_second), "{second}");
+        assert_eq!(
+            f.store.count(p, "bank.transactions").unwrap(),
+            n_first + n_second - 3,
+            "{second}"
+        );
+    }
+}
+
+#[test]
+fn every_bank_format_is_detected_and_imported() {
+    let f = Fixture::new();
+    let p = f.store.add_person("a").unwrap();
+    for (file, format) in [
+        ("ofx/societe-generale-1252.ofx", "OFX"),
+        ("ofx/us-checking-2x.ofx", "OFX"),
+        ("ofx/chase-card.qfx", "OFX"),
+        ("camt/camt053_v02_two_accounts.xml", "CAMT.053"),
+        ("camt/camt053_v08_windows1252.xml", "CAMT.053"),
+        ("cfonb/releve_two_accounts_cp1252.txt", "CFONB 120"),
+        ("cfonb/releve_back_to_back_cp1252.txt", "CFONB 120"),
+    ] {
+        let r = import_with(&f, p, file, &ImportOptions::default()).unwrap();
+        assert_eq!(r.format.to_string(), format, "{file}");
+        assert!(r.added > 0, "{file}");
+    }
+    // QIF carries no currency: the import says what to pass.
+    let err = import_with(&f, p, "qif/us-checking.qif", &ImportOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("is not valid QIF: QIF files carry no currency; pass --currency"),
+        "{err}"
+    );
+    let mut opts = ImportOptions {
+        currency: Some("USD".into()),
+        ..Default::default()
+    };
+    let err = import_with(&f, p, "qif/us-checking.qif", &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("pass --account"), "{err}");
+    opts.account = Some("Checking".into());
+    assert!(
+        import_with(&f, p, "qif/us-checking.qif", &opts)
+            .unwrap()
+            .added
+            > 0
+    );
+    // A malformed statement is refused as a whole, naming the line.
+    let err = import_with(&f, p, "camt/unbalanced.xml", &ImportOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("unbalanced.xml is not valid CAMT.053: line "),
+        "{err}"
+    );
+    assert!(err.contains("does not add up"), "{err}");
 }

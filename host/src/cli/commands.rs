@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
 
 use super::{
     CollectionCmd, Command, GrantCmd, ImportArgs, PackageCmd, PersonCmd, PluginCmd, PublisherCmd,
@@ -11,7 +11,7 @@ use super::{
 use crate::audit::hex;
 use crate::audit::{self, AuditEvent};
 use crate::consent::{Grant, GrantedCollection, now_ms};
-use crate::import::{self, Format, OnError, format_date, parse_money, parse_time};
+use crate::import::{self, DateOrder, Format, OnError, format_date, parse_money, parse_time};
 use crate::meter::{Outcome, RunRecord};
 use crate::output::{PluginOutput, Scalar};
 use crate::package::{self, InstallMode, Manifest};
@@ -407,26 +407,105 @@ fn package_cmd(pds: &Pds, cmd: PackageCmd) -> anyhow::Result<()> {
 }
 
 fn import_cmd(pds: &Pds, a: ImportArgs) -> anyhow::Result<()> {
-    let format = match a.format.as_deref() {
+    let mapping = match &a.mapping {
+        Some(p) => {
+            let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+            Some(import::Mapping::from_json(&bytes).map_err(|e| anyhow!("{}: {e}", p.display()))?)
+        }
         None => None,
-        Some("csv") => Some(Format::Csv),
-        Some("jsonl") | Some("ndjson") => Some(Format::JsonLines),
-        Some(other) => bail!("unknown format `{other}`; use csv or jsonl"),
     };
-    let on_error = if a.skip_bad {
-        OnError::Skip
-    } else {
-        OnError::Reject
+    let opts = import::ImportOptions {
+        format: a
+            .format
+            .as_deref()
+            .map(Format::from_name)
+            .transpose()
+            .map_err(|e| anyhow!(e))?,
+        collection: a.collection.clone(),
+        mapping,
+        currency: a.currency.clone(),
+        account: a.account.clone(),
+        date_order: match a.date_order.as_deref() {
+            None => None,
+            Some("dmy") => Some(DateOrder::DayFirst),
+            Some("mdy") => Some(DateOrder::MonthFirst),
+            Some(other) => bail!("--date-order is `dmy` or `mdy`, not `{other}`"),
+        },
+        on_error: if a.skip_bad {
+            OnError::Skip
+        } else {
+            OnError::Reject
+        },
     };
+    let mut files = Vec::new();
+    for path in &a.files {
+        if !path.is_dir() {
+            files.push(path.clone());
+            continue;
+        }
+        let mut entries: Vec<_> = std::fs::read_dir(path)
+            .with_context(|| format!("cannot list {}", path.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .collect();
+        entries.sort();
+        for p in entries {
+            let head = std::fs::read(&p)
+                .map(|b| insitu_formats::detect(&b))
+                .ok()
+                .flatten();
+            match head {
+                Some(Format::Csv | Format::JsonLines) | None if opts.format.is_none() => {
+                    println!(
+                        "not imported: {} (format not recognised; import it alone with --collection)",
+                        p.display()
+                    )
+                }
+                _ => files.push(p),
+            }
+        }
+    }
+    let mut failed = 0;
+    for file in &files {
+        match import_one(pds, a.person, file, &opts) {
+            Ok(()) => {}
+            Err(e) if files.len() > 1 => {
+                eprintln!("error: {e:#}");
+                failed += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} of {} files were not imported", files.len());
+    }
+    Ok(())
+}
+
+fn import_one(
+    pds: &Pds,
+    person: u64,
+    file: &std::path::Path,
+    opts: &import::ImportOptions,
+) -> anyhow::Result<()> {
+    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    // Parsing a large file takes seconds: say so before the bar can show a count.
+    let spinner = (size > 4 << 20).then(|| {
+        let s = indicatif::ProgressBar::new_spinner();
+        s.set_message(format!("reading {} ({} MiB)", file.display(), size >> 20));
+        s.enable_steady_tick(std::time::Duration::from_millis(120));
+        s
+    });
     let mut bar: Option<indicatif::ProgressBar> = None;
     let report = import::import_file(
         pds.store.as_ref(),
-        a.person,
-        &a.collection,
-        &a.file,
-        format,
-        on_error,
+        person,
+        file,
+        opts,
         &mut |done, total| {
+            if let Some(s) = &spinner {
+                s.finish_and_clear();
+            }
             if total > 5_000 {
                 let b = bar.get_or_insert_with(|| {
                     let b = indicatif::ProgressBar::new(total);
@@ -443,16 +522,25 @@ fn import_cmd(pds: &Pds, a: ImportArgs) -> anyhow::Result<()> {
             // One line per committed batch: what a crash can no longer lose.
             tracing::debug!(done, total, "batch committed");
         },
-    )?;
+    );
+    if let Some(s) = &spinner {
+        s.finish_and_clear();
+    }
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    let report = report?;
     for s in &report.skipped {
         eprintln!("skipped {s}");
     }
+    for n in &report.notes {
+        println!("note: {n}");
+    }
     println!(
-        "imported {}: {} records read, {} added, {} already present, {} skipped",
-        a.file.display(),
+        "imported {} ({}) into {}: {} records read, {} added, {} already present, {} skipped",
+        file.display(),
+        report.format,
+        report.collection,
         report.read,
         report.added,
         report.duplicates,

@@ -1,5 +1,6 @@
 //! `insitu demo`: the product end to end on a fresh data directory. Synthetic people import
-//! their bank statements, grant the fee-scanner plugin, and the scanner runs in each store;
+//! their bank statements (OFX and CAMT.053, through the same importers as real files) and
+//! receipts, grant the fee-scanner plugin, and the scanner runs in each store;
 //! only its findings leave, with each run's usage. Then a revocation, and one person's audit.
 
 use std::fmt::Write as _;
@@ -11,7 +12,7 @@ use super::DemoArgs;
 use super::commands::{describe, print_run};
 use crate::audit;
 use crate::consent::{Grant, GrantedCollection, now_ms};
-use crate::import::{self, OnError, days_from_civil, format_date};
+use crate::import::{self, days_from_civil, format_date};
 use crate::meter::Outcome;
 use crate::output::{Money, Scalar};
 use crate::package::{self, InstallMode, Manifest};
@@ -20,6 +21,9 @@ use crate::request;
 use crate::run::{LocalScheduler, RunRequest, Scheduler};
 use crate::store::Publisher;
 use crate::store::TimeRange;
+use insitu_formats::bank::BankTx;
+use insitu_formats::time::DAY_MS;
+use insitu_formats::write;
 
 const NAMES: [&str; 8] = [
     "Amélie Martin",
@@ -64,24 +68,23 @@ impl Rng {
     }
 }
 
-/// Two years of a person's bank statement, as CSV.
-fn statement(i: usize) -> String {
+/// Two years of a person's bank transactions, in booking order.
+fn transactions(i: usize) -> Vec<BankTx> {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ ((i as u64 + 1) * 0x1234_5678));
     let kind = victim(i);
-    let mut csv = String::from("account,booked,amount,counterparty,label,reference\n");
-    let account = format!("FR76300040000{:05}", 31_000 + i);
+    let mut txs = Vec::new();
     let mut row = |day: i64, minor: i64, cp: &str, label: &str| {
-        let abs = minor.unsigned_abs();
-        let sign = if minor < 0 { "-" } else { "" };
-        let _ = writeln!(
-            csv,
-            "{account},{},{sign}{}.{:02} EUR,{cp},{label},",
-            format_date(day * 86_400_000),
-            abs / 100,
-            abs % 100
-        );
+        txs.push(BankTx {
+            account: account(i),
+            booked: day * DAY_MS,
+            value_date: Some((day + 1) * DAY_MS),
+            amount: minor,
+            currency: "EUR".into(),
+            counterparty: Some(cp.into()),
+            label: label.into(),
+            ..Default::default()
+        })
     };
-    let start = days_from_civil(2023, 1, 1);
     let shops = [
         "Carrefour Market",
         "Monoprix",
@@ -97,9 +100,9 @@ fn statement(i: usize) -> String {
             first + 1,
             245_000 + rng.range(0, 20_000),
             "ACME SA",
-            "SALAIRE",
+            "VIR SEPA SALAIRE",
         );
-        row(first + 4, -85_000, "Agence Dupont Immobilier", "LOYER");
+        row(first + 4, -85_000, "Agence Dupont Immobilier", "PRLV LOYER");
         // The lease says 30.00 EUR of management fees a month.
         let fee = if kind == Victim::AgencyFees && month % 3 != 0 {
             -4_500
@@ -112,7 +115,7 @@ fn statement(i: usize) -> String {
             "Agence Dupont Immobilier",
             "FRAIS DE GESTION",
         );
-        row(first + 9, -1_999, "Free Mobile", "FORFAIT MOBILE");
+        row(first + 9, -1_999, "Free Mobile", "PRLV SEPA FREE MOBILE");
         row(first + 12, -2_599, "FitClub", "ABONNEMENT SALLE");
         if kind == Victim::Duplicate && month == 7 {
             row(first + 13, -2_599, "FitClub", "ABONNEMENT SALLE");
@@ -130,8 +133,91 @@ fn statement(i: usize) -> String {
             );
         }
     }
-    let _ = start;
-    csv
+    txs.sort_by_key(|t| t.booked);
+    for (n, t) in txs.iter_mut().enumerate() {
+        // The bank's transaction id, the same in every statement that lists it.
+        t.key = Some(format!("{}-{n:05}", format_date(t.booked)));
+    }
+    txs
+}
+
+fn account(i: usize) -> String {
+    format!("FR76300040000{:05}", 31_000 + i)
+}
+
+/// The bank's statements of person `i`: January 2023 to February 2024, then January to December
+/// 2024 (two months overlap), in OFX for some people and CAMT.053 for the others.
+fn statements(i: usize) -> [(String, String); 2] {
+    let txs = transactions(i);
+    let split = |from: (i64, i64), to: (i64, i64)| {
+        let (a, b) = (
+            days_from_civil(from.0, from.1, 1) * DAY_MS,
+            days_from_civil(to.0, to.1, 1) * DAY_MS,
+        );
+        let lo = txs.partition_point(|t| t.booked < a);
+        let hi = txs.partition_point(|t| t.booked < b);
+        let closing = 150_000 + txs[..hi].iter().map(|t| t.amount).sum::<i64>();
+        (lo..hi, closing)
+    };
+    let acct = account(i);
+    [((2023, 1), (2024, 3)), ((2024, 1), (2025, 1))].map(|(from, to)| {
+        let (range, closing) = split(from, to);
+        let st = [write::Statement {
+            account: &acct,
+            currency: "EUR",
+            txs: &txs[range],
+            closing,
+        }];
+        let name = format!("{}-{:02}", from.0, from.1);
+        if i.is_multiple_of(2) {
+            (format!("{name}.ofx"), write::ofx(&st))
+        } else {
+            (format!("{name}.camt053.xml"), write::camt053(&st))
+        }
+    })
+}
+
+/// A few supermarket receipts of person `i`, as JSON.
+fn receipts(i: usize) -> String {
+    let mut rng = Rng(0x5eed ^ ((i as u64 + 7) * 0x9e37_79b9));
+    let products = [
+        ("Lait demi-écrémé 1L", "3560070123456", "piece", 109),
+        ("Pâtes Penne 500 g", "3038350012005", "piece", 145),
+        ("Tomates grappe", "", "kg", 379),
+        ("Café moulu 250 g", "3017620422003", "piece", 389),
+        ("Yaourt nature x4", "3033490004521", "piece", 189),
+    ];
+    let list: Vec<serde_json::Value> = (0..3)
+        .map(|r| {
+            let items: Vec<serde_json::Value> = (0..rng.range(2, 5))
+                .map(|k| {
+                    let (product, barcode, unit, price) =
+                        products[(r + k as usize) % products.len()];
+                    let quantity = if unit == "kg" {
+                        serde_json::json!(0.25 + rng.range(0, 750) as f64 / 1000.0)
+                    } else {
+                        serde_json::json!(rng.range(1, 4))
+                    };
+                    let mut item = serde_json::json!({
+                        "product": product, "quantity": quantity, "unit": unit,
+                        "unit_price": format!("{}.{:02}", price / 100, price % 100),
+                    });
+                    if !barcode.is_empty() {
+                        item["barcode"] = barcode.into();
+                    }
+                    item
+                })
+                .collect();
+            serde_json::json!({
+                "shop": "Carrefour Market Lyon 3",
+                "date": format!("2024-0{}-1{}T17:2{}:00+01:00", r + 2, i % 9, r),
+                "currency": "EUR",
+                "id": format!("T-{i}{r:03}"),
+                "items": items,
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&list).unwrap_or_default()
 }
 
 fn eur(minor: i64) -> Scalar {
@@ -154,43 +240,40 @@ pub async fn run(data_dir: Option<PathBuf>, args: DemoArgs) -> anyhow::Result<()
     let pds = Pds::open(&dir)?;
     println!("Insitu demo. Data directory: {}\n", dir.display());
 
-    println!("1. People import their bank statements (CSV, two years each)");
+    println!(
+        "1. People import the statements their banks gave them (OFX or CAMT.053) and receipts"
+    );
     let mut people = Vec::new();
+    let opts = import::ImportOptions::default();
     for (i, name) in NAMES
         .iter()
         .enumerate()
         .take(args.people.clamp(1, NAMES.len()))
     {
         let id = pds.store.add_person(name)?;
-        let file = dir.join(format!("statement-{id}.csv"));
-        std::fs::write(&file, statement(i))
-            .with_context(|| format!("cannot write {}", file.display()))?;
-        let r = import::import_file(
-            pds.store.as_ref(),
-            id,
-            "bank.transactions",
-            &file,
-            None,
-            OnError::Reject,
-            &mut |_, _| {},
-        )?;
-        println!("   {:<16} {} transactions imported", name, r.added);
-        people.push((id, *name, file));
+        let mut line = format!("   {name:<16}");
+        for (file, text) in statements(i)
+            .into_iter()
+            .chain([("receipts.json".to_string(), receipts(i))])
+        {
+            let path = dir.join(format!("person-{id}-{file}"));
+            std::fs::write(&path, text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            let r = import::import_file(pds.store.as_ref(), id, &path, &opts, &mut |_, _| {})?;
+            let _ = write!(line, " {file} ({}): {} added", r.format, r.added);
+            if r.duplicates > 0 {
+                let _ = write!(line, ", {} already there;", r.duplicates);
+            } else {
+                line.push(';');
+            }
+        }
+        println!("{}", line.trim_end_matches(';'));
+        people.push((id, *name));
     }
-    let (id0, name0, file0) = &people[0];
-    let again = import::import_file(
-        pds.store.as_ref(),
-        *id0,
-        "bank.transactions",
-        file0,
-        None,
-        OnError::Reject,
-        &mut |_, _| {},
-    )?;
     println!(
-        "   {name0} imports the same statement again: {} added, {} already present\n",
-        again.added, again.duplicates
+        "   the two statements overlap by two months: those transactions are not imported twice\n"
     );
+    let (id0, name0) = &people[0];
 
     println!("2. A developer's plugin arrives: fee-scanner, packed with its manifest and signed");
     let key =
@@ -241,7 +324,7 @@ pub async fn run(data_dir: Option<PathBuf>, args: DemoArgs) -> anyhow::Result<()
         until: Some(days_from_civil(2025, 1, 1) * 86_400_000),
     };
     let mut grants = Vec::new();
-    for (id, _, _) in &people {
+    for (id, _) in &people {
         let g = pds.store.add_grant(Grant {
             id: 0,
             person: *id,
@@ -285,7 +368,7 @@ pub async fn run(data_dir: Option<PathBuf>, args: DemoArgs) -> anyhow::Result<()
         ),
     ];
     let scheduler = LocalScheduler::new(pds.runner.clone(), 2);
-    for ((id, name, _), grant) in people.iter().zip(&grants) {
+    for ((id, name), grant) in people.iter().zip(&grants) {
         for (rule, extra) in &rules {
             let mut params = vec![
                 ("rule".to_string(), Scalar::Text(rule.to_string())),
@@ -316,7 +399,7 @@ pub async fn run(data_dir: Option<PathBuf>, args: DemoArgs) -> anyhow::Result<()
     }
     println!();
 
-    let (id1, name1, _) = &people[people.len().min(2) - 1];
+    let (id1, name1) = &people[people.len().min(2) - 1];
     let g1 = grants[people.len().min(2) - 1];
     println!("5. {name1} revokes the grant; the next run is refused and nothing is read");
     pds.store.revoke_grant(g1, now_ms())?;
@@ -333,7 +416,7 @@ pub async fn run(data_dir: Option<PathBuf>, args: DemoArgs) -> anyhow::Result<()
     print_run(&refused, "   ");
     println!();
 
-    let (id2, name2, _) = &people[people.len().min(3) - 1];
+    let (id2, name2) = &people[people.len().min(3) - 1];
     println!(
         "6. A consumer association asks {name2} for access; the consent screen, then an approval with narrowing"
     );

@@ -37,7 +37,7 @@ pub enum Command {
     /// Defines or lists collections.
     #[command(subcommand)]
     Collection(CollectionCmd),
-    /// Imports a CSV or JSON Lines file into a person's collection.
+    /// Imports a person's files: bank statements, receipts, exports, CSV, JSON Lines.
     Import(ImportArgs),
     /// Installs or lists plugins.
     #[command(subcommand)]
@@ -105,15 +105,34 @@ pub enum CollectionCmd {
 pub struct ImportArgs {
     #[arg(long)]
     pub person: u64,
-    #[arg(long, default_value = "bank.transactions")]
-    pub collection: String,
-    /// `csv` or `jsonl`; detected from the file when absent.
+    /// Target collection of a CSV or JSON Lines file; bank statements, receipts, usage events
+    /// and LinkedIn files know theirs.
+    #[arg(long)]
+    pub collection: Option<String>,
+    /// ofx, qfx, camt053, qif, cfonb120, csv, jsonl, receipts, usage, linkedin-positions,
+    /// linkedin-education or linkedin-skills; detected from the content when absent.
     #[arg(long)]
     pub format: Option<String>,
+    /// A JSON mapping file for a CSV: which column feeds which field, date format, decimal
+    /// separator, encoding (see docs/IMPORT.md).
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
+    /// Currency of files that carry none (QIF).
+    #[arg(long)]
+    pub currency: Option<String>,
+    /// Account name of files that carry none (QIF).
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Day order of ambiguous dates (QIF): `dmy` or `mdy`.
+    #[arg(long)]
+    pub date_order: Option<String>,
     /// Skip bad records (each is reported) instead of refusing the whole file.
     #[arg(long)]
     pub skip_bad: bool,
-    pub file: PathBuf,
+    /// Files, or folders (such as an unzipped LinkedIn export) whose recognised files are all
+    /// imported.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]

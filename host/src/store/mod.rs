@@ -12,7 +12,8 @@
 
 pub mod codec;
 pub mod redb;
-pub mod schema;
+/// Schemas live in `insitu-formats`, next to the parsers that produce their records.
+pub use insitu_formats::schema;
 
 use serde::{Deserialize, Serialize};
 

@@ -202,6 +202,14 @@ impl Store for RedbStore {
 
     fn define_collection(&self, schema: &Schema) -> Result<(), StoreError> {
         schema.validate()?;
+        // Defining an existing schema again is common (every start, every import): answer it
+        // from a read, without a durable write.
+        if self
+            .stored_collection(&schema.name)
+            .is_ok_and(|c| c.schema == *schema)
+        {
+            return Ok(());
+        }
         self.write(|tx| {
             let existing: Option<StoredCollection> = {
                 let t = tx.open_table(COLLECTIONS).map_err(db)?;

@@ -31,6 +31,7 @@ pub fn tx(day: i64, minor: i64, label: &str, counterparty: Option<&str>) -> Keye
         values: vec![
             Value::Text("FR76-0001".into()),
             Value::Timestamp(T0 + day * DAY),
+            Value::Null,
             Value::Money {
                 minor,
                 currency: "EUR".into(),
@@ -39,6 +40,7 @@ pub fn tx(day: i64, minor: i64, label: &str, counterparty: Option<&str>) -> Keye
                 .map(|c| Value::Text(c.into()))
                 .unwrap_or(Value::Null),
             Value::Text(label.into()),
+            Value::Null,
             Value::Null,
         ],
     }

@@ -1,0 +1,117 @@
+//! Decoding a file's bytes to text.
+
+use std::borrow::Cow;
+
+use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
+
+/// Decodes `bytes`. A `declared` charset label (`windows-1252`, `ISO-8859-1`, `1252`, `UTF-8`,
+/// as a header or a mapping file names it) wins; then a BOM (UTF-8 or UTF-16); then UTF-8 when
+/// the bytes are valid UTF-8; else Windows-1252, which French banks' exports commonly use and
+/// which covers Latin-1's printable range.
+///
+/// Returns the text, without a BOM, and the encoding used.
+pub fn decode<'a>(
+    bytes: &'a [u8],
+    declared: Option<&str>,
+) -> Result<(Cow<'a, str>, &'static Encoding), String> {
+    if let Some(label) = declared {
+        let enc = encoding(label)?;
+        let (text, _, _) = enc.decode(bytes);
+        return Ok((text, enc));
+    }
+    if let Some((enc, _)) = Encoding::for_bom(bytes) {
+        let (text, _, _) = enc.decode(bytes);
+        return Ok((text, enc));
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok((Cow::Borrowed(s), UTF_8)),
+        Err(_) => Ok((
+            WINDOWS_1252.decode_without_bom_handling(bytes).0,
+            WINDOWS_1252,
+        )),
+    }
+}
+
+/// The encoding a label names. OFX's `CHARSET:1252` and `8859-1` are understood too.
+pub fn encoding(label: &str) -> Result<&'static Encoding, String> {
+    let l = label.trim();
+    let l = match l {
+        "1252" => "windows-1252",
+        "8859-1" | "ISO-8859-1" | "latin1" | "latin-1" => "iso-8859-1",
+        "USASCII" | "NONE" => "windows-1252",
+        other => other,
+    };
+    Encoding::for_label(l.as_bytes()).ok_or_else(|| format!("unknown text encoding `{label}`"))
+}
+
+/// The text's lines with their 1-based numbers, without `\r\n` or `\n`.
+pub fn numbered_lines(text: &str) -> impl Iterator<Item = (u64, &str)> {
+    text.split('\n')
+        .enumerate()
+        .map(|(i, l)| (i as u64 + 1, l.strip_suffix('\r').unwrap_or(l)))
+}
+
+/// The 1-based line of byte `offset` in `text`.
+pub fn line_of(text: &str, offset: usize) -> u64 {
+    let end = offset.min(text.len());
+    1 + text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count() as u64
+}
+
+/// Line numbers of increasing byte offsets in one text, in time linear in the text's length.
+/// (The csv crate's own line count is off by one after a CRLF.)
+pub struct LineCounter<'a> {
+    text: &'a [u8],
+    byte: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    /// `first` is the number of the text's first line.
+    pub fn new(text: &'a str, first: u64) -> Self {
+        LineCounter {
+            text: text.as_bytes(),
+            byte: 0,
+            line: first,
+        }
+    }
+
+    /// The line of the first non-blank byte at or after `offset`; offsets must not decrease.
+    /// (After a CRLF, the csv crate starts the next record at the `\n`.)
+    pub fn at(&mut self, offset: u64) -> u64 {
+        let mut end = (offset as usize).clamp(self.byte, self.text.len());
+        while matches!(self.text.get(end), Some(b'\r' | b'\n')) {
+            end += 1;
+        }
+        self.line += self.text[self.byte..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        self.byte = end;
+        self.line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latin1_bom_and_declared() {
+        let (t, e) = decode(b"Soci\xe9t\xe9 G\xe9n\xe9rale \x80", None).unwrap();
+        assert_eq!(t, "Société Générale €");
+        assert_eq!(e, WINDOWS_1252);
+        let (t, _) = decode("\u{feff}Crédit".as_bytes(), None).unwrap();
+        assert_eq!(t, "Crédit");
+        let (t, _) = decode(b"\xff\xfeA\x00\xe9\x00", None).unwrap();
+        assert_eq!(t, "Aé");
+        let (t, _) = decode("é".as_bytes(), Some("1252")).unwrap();
+        assert_eq!(t, "Ã©");
+        assert!(decode(b"x", Some("klingon")).is_err());
+        let lines: Vec<_> = numbered_lines("a\r\nb\nc").collect();
+        assert_eq!(lines, vec![(1, "a"), (2, "b"), (3, "c")]);
+        assert_eq!(line_of("a\nb\nc", 4), 3);
+    }
+}
