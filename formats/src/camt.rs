@@ -41,11 +41,7 @@ pub fn parse(bytes: &[u8], _opts: &Options) -> Result<Parsed, FormatError> {
     let text = decode(bytes)?;
     let mut reader = Reader::from_str(&text);
     reader.config_mut().expand_empty_elements = true;
-    let mut lines = Lines {
-        text: &text,
-        pos: 0,
-        line: 1,
-    };
+    let mut lines = text::LineCounter::new(&text, 1);
     let mut st = State::default();
     let mut path: Vec<String> = Vec::new();
     let mut content = String::new();
@@ -144,27 +140,6 @@ fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, FormatError> {
     text::decode(bytes, declared)
         .map(|(t, _)| t)
         .map_err(|e| FormatError::new(1, e))
-}
-
-/// Line numbers of increasing byte offsets, counted incrementally.
-struct Lines<'a> {
-    text: &'a str,
-    pos: usize,
-    line: u64,
-}
-
-impl Lines<'_> {
-    fn at(&mut self, pos: u64) -> u64 {
-        let pos = usize::try_from(pos)
-            .unwrap_or(usize::MAX)
-            .min(self.text.len());
-        if pos > self.pos {
-            let rest = self.text.as_bytes().get(self.pos..pos).unwrap_or_default();
-            self.line += rest.iter().filter(|&&b| b == b'\n').count() as u64;
-            self.pos = pos;
-        }
-        self.line
-    }
 }
 
 #[derive(Default)]

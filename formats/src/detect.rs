@@ -84,7 +84,8 @@ impl fmt::Display for Format {
     }
 }
 
-/// Tells the format of a file from its first bytes. `None` when nothing matches.
+/// Tells the format of a file from its first bytes (the first 64 KiB are enough). `None` when
+/// nothing matches.
 pub fn detect(bytes: &[u8]) -> Option<Format> {
     let head = &bytes[..bytes.len().min(8192)];
     let head = head
@@ -157,7 +158,8 @@ fn json_kind(bytes: &[u8]) -> Format {
         other => other,
     };
     let has = |k: &str| obj.as_ref().and_then(|o| o.get(k)).is_some();
-    if has("items") {
+    // Only the head of a large pretty-printed file may be at hand: look for the key itself.
+    if has("items") || (obj.is_none() && first.contains("\"items\"")) {
         Format::Receipts
     } else if has("activity") && has("at") {
         Format::UsageEvents
@@ -199,6 +201,11 @@ mod tests {
             Some(Format::UsageEvents)
         );
         assert_eq!(detect(b"{\"a\":1}\n"), Some(Format::JsonLines));
+        assert_eq!(
+            detect(b"[\n  {\"shop\": \"A\",\n   \"items\": [{\"product\": \"cut short"),
+            Some(Format::Receipts),
+            "the head of a large receipts file"
+        );
         assert_eq!(
             detect(b"\xEF\xBB\xBFFirst Name,Last Name,Company Name,Title\n"),
             Some(Format::LinkedIn(LinkedInFile::Positions))

@@ -450,10 +450,7 @@ fn import_cmd(pds: &Pds, a: ImportArgs) -> anyhow::Result<()> {
             .collect();
         entries.sort();
         for p in entries {
-            let head = std::fs::read(&p)
-                .map(|b| insitu_formats::detect(&b))
-                .ok()
-                .flatten();
+            let head = head_of(&p).ok().and_then(|b| insitu_formats::detect(&b));
             match head {
                 Some(Format::Csv | Format::JsonLines) | None if opts.format.is_none() => {
                     println!(
@@ -480,6 +477,16 @@ fn import_cmd(pds: &Pds, a: ImportArgs) -> anyhow::Result<()> {
         bail!("{failed} of {} files were not imported", files.len());
     }
     Ok(())
+}
+
+/// The first 64 KiB of a file: enough to tell its format.
+fn head_of(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    std::fs::File::open(path)?
+        .take(64 << 10)
+        .read_to_end(&mut head)?;
+    Ok(head)
 }
 
 fn import_one(
