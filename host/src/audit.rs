@@ -61,6 +61,19 @@ pub enum AuditEvent {
         grant: u64,
         person: PersonId,
     },
+    AccountCreated {
+        account: u64,
+        role: crate::account::Role,
+        person: Option<PersonId>,
+    },
+    TokenIssued {
+        account: u64,
+        token: u64,
+    },
+    TokenRevoked {
+        account: u64,
+        token: u64,
+    },
     Run {
         run: u64,
         person: PersonId,
@@ -76,6 +89,107 @@ pub enum AuditEvent {
 }
 
 impl AuditEvent {
+    /// The event in plain words.
+    pub fn describe(&self) -> String {
+        match self {
+            AuditEvent::PersonAdded { person } => format!("person {person} joined"),
+            AuditEvent::AccountCreated {
+                account,
+                role,
+                person,
+            } => match person {
+                Some(p) => format!("account {account} ({role:?}) created for person {p}"),
+                None => format!("account {account} ({role:?}) created"),
+            },
+            AuditEvent::TokenIssued { account, token } => {
+                format!("token {token} issued to account {account}")
+            }
+            AuditEvent::TokenRevoked { account, token } => {
+                format!("token {token} of account {account} revoked")
+            }
+            AuditEvent::CollectionDefined { collection } => {
+                format!("collection {collection} defined")
+            }
+            AuditEvent::RecordsImported {
+                person,
+                collection,
+                added,
+                duplicates,
+                source,
+            } => {
+                format!(
+                    "{added} records imported into person {person}'s {collection} from {source} ({duplicates} already there)"
+                )
+            }
+            AuditEvent::PluginInstalled { digest, name } => {
+                format!("plugin {name} installed ({})", &digest[..12])
+            }
+            AuditEvent::GrantCreated {
+                grant,
+                person,
+                digest,
+                collections,
+            } => {
+                format!(
+                    "person {person} granted plugin {} access to {} (grant {grant})",
+                    &digest[..12],
+                    collections.join(", ")
+                )
+            }
+            AuditEvent::RequestOpened {
+                request,
+                person,
+                requester,
+                digest,
+            } => {
+                format!(
+                    "{requester} asked person {person} for access for plugin {} (request {request})",
+                    &digest[..12]
+                )
+            }
+            AuditEvent::RequestDecided {
+                request,
+                person,
+                approved,
+            } => {
+                format!(
+                    "person {person} {} request {request}",
+                    if *approved { "approved" } else { "denied" }
+                )
+            }
+            AuditEvent::PublisherTrusted { name, key } => {
+                format!("publisher {name} trusted (key {})", &key[..16])
+            }
+            AuditEvent::PublisherRevoked { name } => format!("publisher {name}'s key revoked"),
+            AuditEvent::GrantRevoked { grant, person } => {
+                format!("person {person} revoked grant {grant}")
+            }
+            AuditEvent::Run {
+                run,
+                person,
+                digest,
+                read,
+                records_read,
+                outcome,
+                ..
+            } => {
+                let fields: Vec<String> = read
+                    .iter()
+                    .map(|(c, f)| format!("{c}[{}]", f.join(",")))
+                    .collect();
+                format!(
+                    "plugin {} read {records_read} records of person {person} ({}) in run {run}: {outcome}",
+                    &digest[..12],
+                    if fields.is_empty() {
+                        "nothing".to_string()
+                    } else {
+                        fields.join(" ")
+                    }
+                )
+            }
+        }
+    }
+
     /// The person whose data the event concerns, if any.
     pub fn person(&self) -> Option<PersonId> {
         match self {
@@ -86,7 +200,10 @@ impl AuditEvent {
             | AuditEvent::RequestOpened { person, .. }
             | AuditEvent::RequestDecided { person, .. }
             | AuditEvent::Run { person, .. } => Some(*person),
+            AuditEvent::AccountCreated { person, .. } => *person,
             AuditEvent::CollectionDefined { .. }
+            | AuditEvent::TokenIssued { .. }
+            | AuditEvent::TokenRevoked { .. }
             | AuditEvent::PluginInstalled { .. }
             | AuditEvent::PublisherTrusted { .. }
             | AuditEvent::PublisherRevoked { .. } => None,

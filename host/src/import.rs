@@ -122,16 +122,29 @@ pub fn parse_file(
     path: &Path,
     opts: &ImportOptions,
 ) -> Result<(Format, Parsed), ImportError> {
-    let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| ImportError::Io {
-        file: file.clone(),
+    parse_bytes(store, &path.display().to_string(), &read(path)?, opts)
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, ImportError> {
+    std::fs::read(path).map_err(|e| ImportError::Io {
+        file: path.display().to_string(),
         reason: e.to_string(),
-    })?;
+    })
+}
+
+/// [`parse_file`] of a file already in memory (an upload); `file` names it in errors.
+pub fn parse_bytes(
+    store: &dyn Store,
+    file: &str,
+    bytes: &[u8],
+    opts: &ImportOptions,
+) -> Result<(Format, Parsed), ImportError> {
+    let file = file.to_string();
     let format = match opts.format {
         Some(f) => f,
         None if opts.mapping.is_some() => Format::Csv,
         None => {
-            insitu_formats::detect(&bytes).ok_or(ImportError::Undetected { file: file.clone() })?
+            insitu_formats::detect(bytes).ok_or(ImportError::Undetected { file: file.clone() })?
         }
     };
     let schema = match format {
@@ -151,7 +164,7 @@ pub fn parse_file(
     };
     let parsed = insitu_formats::parse(
         format,
-        &bytes,
+        bytes,
         &Options {
             currency: opts.currency.clone(),
             account: opts.account.clone(),
@@ -200,8 +213,23 @@ pub fn import_file(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ImportReport, ImportError> {
     store.person(person)?;
-    let (format, parsed) = parse_file(store, path, opts)?;
     let file = path.display().to_string();
+    import_bytes(store, person, &file, &read(path)?, opts, progress)
+}
+
+/// [`import_file`] of a file already in memory (an upload); `file` names it in errors and in
+/// the audit log.
+pub fn import_bytes(
+    store: &dyn Store,
+    person: PersonId,
+    file: &str,
+    bytes: &[u8],
+    opts: &ImportOptions,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<ImportReport, ImportError> {
+    store.person(person)?;
+    let (format, parsed) = parse_bytes(store, file, bytes, opts)?;
+    let file = file.to_string();
     let skipped: Vec<RecordError> = parsed
         .bad
         .into_iter()
@@ -229,7 +257,7 @@ pub fn import_file(
         )));
     }
     store.define_collection(&schema)?;
-    let source = path
+    let source = Path::new(&file)
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_default();

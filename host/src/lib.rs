@@ -2,6 +2,7 @@
 //!
 //! See `ARCHITECTURE.md` at the repository root for the map of this crate.
 
+pub mod account;
 pub mod audit;
 pub mod cli;
 pub mod consent;
@@ -14,4 +15,5 @@ pub mod pds;
 pub mod request;
 pub mod run;
 pub mod sandbox;
+pub mod server;
 pub mod store;

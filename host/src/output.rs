@@ -92,3 +92,19 @@ impl PluginOutput {
             .unwrap_or(u64::MAX)
     }
 }
+
+impl Scalar {
+    /// A parameter's value from text: an integer, an amount with its currency (`30.00 EUR`),
+    /// `true` or `false`, else text.
+    pub fn parse(v: &str) -> Scalar {
+        if let Ok(i) = v.parse::<i64>() {
+            Scalar::Integer(i)
+        } else if let Ok((minor, currency)) = crate::import::parse_money(v) {
+            Scalar::Money(Money { minor, currency })
+        } else if v == "true" || v == "false" {
+            Scalar::Boolean(v == "true")
+        } else {
+            Scalar::Text(v.to_string())
+        }
+    }
+}

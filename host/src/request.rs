@@ -66,6 +66,23 @@ pub enum RequestError {
     Store(#[from] StoreError),
 }
 
+/// The consent screen: who asks, for how long, to run what (the manifest in plain words: which
+/// data and why, what comes out to whom, who pays what), the purpose given, and the status.
+pub fn consent_screen(r: &AccessRequest, plugin: Option<&PluginRecord>) -> String {
+    let mut s = format!(
+        "{} asks for access, for {} days, to run:\n",
+        r.requester, r.days
+    );
+    if let Some(m) = plugin.and_then(|p| p.manifest.as_ref()) {
+        for line in m.describe().lines() {
+            s.push_str(&format!("  {line}\n"));
+        }
+    }
+    s.push_str(&format!("purpose given: {}\n", r.purpose));
+    s.push_str(&format!("status: {:?}\n", r.status));
+    s
+}
+
 /// Opens a request for the data `plugin`'s manifest names, for `days`.
 pub fn ask(
     store: &dyn Store,

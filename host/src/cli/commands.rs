@@ -5,13 +5,14 @@ use std::path::Path;
 use anyhow::{Context, anyhow, bail};
 
 use super::{
-    CollectionCmd, Command, GrantCmd, ImportArgs, PackageCmd, PersonCmd, PluginCmd, PublisherCmd,
-    RequestCmd, RunArgs,
+    AccountCmd, CollectionCmd, Command, GrantCmd, ImportArgs, PackageCmd, PersonCmd, PluginCmd,
+    PublisherCmd, RequestCmd, RunArgs,
 };
+use crate::account::{self, Role};
+use crate::audit;
 use crate::audit::hex;
-use crate::audit::{self, AuditEvent};
 use crate::consent::{Grant, GrantedCollection, now_ms};
-use crate::import::{self, DateOrder, Format, OnError, format_date, parse_money, parse_time};
+use crate::import::{self, DateOrder, Format, OnError, format_date, parse_time};
 use crate::meter::{Outcome, RunRecord};
 use crate::output::{PluginOutput, Scalar};
 use crate::package::{self, InstallMode, Manifest};
@@ -26,6 +27,31 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
     let pds = Pds::open(dir)?;
     match cmd {
         Command::Init => println!("store ready in {}", dir.display()),
+        Command::Serve { listen } => {
+            crate::server::serve(std::sync::Arc::new(pds), listen, |addr| {
+                println!("listening on http://{addr}");
+            })
+            .await?
+        }
+        Command::Account(AccountCmd::Add { name, role }) => {
+            let role = Role::parse(&role).ok_or_else(|| {
+                anyhow!("unknown role `{role}`: person, developer, organisation or operator")
+            })?;
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .context("cannot read the password from standard input")?;
+            let a = account::create(pds.store.as_ref(), &name, password.trim_end(), role)?;
+            match a.person {
+                Some(p) => println!("account {} ({name}, {role:?}) created, person {p}", a.id),
+                None => println!("account {} ({name}, {role:?}) created", a.id),
+            }
+        }
+        Command::Account(AccountCmd::List) => {
+            for a in pds.store.accounts()? {
+                println!("{:>4}  {:<24} {:?}", a.id, a.name, a.role);
+            }
+        }
         Command::Person(PersonCmd::Add { name }) => {
             let id = pds.store.add_person(&name)?;
             println!("added person {id} ({name})");
@@ -183,7 +209,7 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
                         "{:>6}  {}  {}",
                         e.seq,
                         format_date(e.at_ms),
-                        describe(&e.event)
+                        e.event.describe()
                     );
                 }
             }
@@ -248,22 +274,6 @@ fn publisher_cmd(pds: &Pds, cmd: PublisherCmd) -> anyhow::Result<()> {
 }
 
 /// The consent screen of a request, in plain words.
-pub fn consent_screen(pds: &Pds, r: &request::AccessRequest) -> anyhow::Result<String> {
-    let plugin = pds.store.plugin(&r.plugin_digest)?;
-    let mut s = format!(
-        "{} asks for access, for {} days, to run:\n",
-        r.requester, r.days
-    );
-    if let Some(m) = &plugin.manifest {
-        for line in m.describe().lines() {
-            s.push_str(&format!("  {line}\n"));
-        }
-    }
-    s.push_str(&format!("purpose given: {}\n", r.purpose));
-    s.push_str(&format!("status: {:?}\n", r.status));
-    Ok(s)
-}
-
 fn request_cmd(pds: &Pds, cmd: RequestCmd) -> anyhow::Result<()> {
     match cmd {
         RequestCmd::Ask {
@@ -289,7 +299,11 @@ fn request_cmd(pds: &Pds, cmd: RequestCmd) -> anyhow::Result<()> {
                 );
             }
         }
-        RequestCmd::Show { id } => print!("{}", consent_screen(pds, &pds.store.request(id)?)?),
+        RequestCmd::Show { id } => {
+            let r = pds.store.request(id)?;
+            let plugin = pds.store.plugin(&r.plugin_digest)?;
+            print!("{}", request::consent_screen(&r, Some(&plugin)))
+        }
         RequestCmd::Approve {
             id,
             keep,
@@ -561,16 +575,7 @@ pub fn parse_param(s: &str) -> anyhow::Result<(String, Scalar)> {
     let Some((k, v)) = s.split_once('=') else {
         bail!("parameter `{s}` is not `name=value`");
     };
-    let value = if let Ok(i) = v.parse::<i64>() {
-        Scalar::Integer(i)
-    } else if let Ok((minor, currency)) = parse_money(v) {
-        Scalar::Money(crate::output::Money { minor, currency })
-    } else if v == "true" || v == "false" {
-        Scalar::Boolean(v == "true")
-    } else {
-        Scalar::Text(v.to_string())
-    };
-    Ok((k.trim().to_string(), value))
+    Ok((k.trim().to_string(), Scalar::parse(v)))
 }
 
 async fn run_cmd(pds: &Pds, a: RunArgs) -> anyhow::Result<RunRecord> {
@@ -672,89 +677,4 @@ pub fn print_run(r: &RunRecord, indent: &str) {
         println!("{indent}failed: {message}");
     }
     println!("{indent}{}", run_line(r));
-}
-
-/// An audit event in plain words.
-pub fn describe(e: &AuditEvent) -> String {
-    match e {
-        AuditEvent::PersonAdded { person } => format!("person {person} joined"),
-        AuditEvent::CollectionDefined { collection } => format!("collection {collection} defined"),
-        AuditEvent::RecordsImported {
-            person,
-            collection,
-            added,
-            duplicates,
-            source,
-        } => {
-            format!(
-                "{added} records imported into person {person}'s {collection} from {source} ({duplicates} already there)"
-            )
-        }
-        AuditEvent::PluginInstalled { digest, name } => {
-            format!("plugin {name} installed ({})", &digest[..12])
-        }
-        AuditEvent::GrantCreated {
-            grant,
-            person,
-            digest,
-            collections,
-        } => {
-            format!(
-                "person {person} granted plugin {} access to {} (grant {grant})",
-                &digest[..12],
-                collections.join(", ")
-            )
-        }
-        AuditEvent::RequestOpened {
-            request,
-            person,
-            requester,
-            digest,
-        } => {
-            format!(
-                "{requester} asked person {person} for access for plugin {} (request {request})",
-                &digest[..12]
-            )
-        }
-        AuditEvent::RequestDecided {
-            request,
-            person,
-            approved,
-        } => {
-            format!(
-                "person {person} {} request {request}",
-                if *approved { "approved" } else { "denied" }
-            )
-        }
-        AuditEvent::PublisherTrusted { name, key } => {
-            format!("publisher {name} trusted (key {})", &key[..16])
-        }
-        AuditEvent::PublisherRevoked { name } => format!("publisher {name}'s key revoked"),
-        AuditEvent::GrantRevoked { grant, person } => {
-            format!("person {person} revoked grant {grant}")
-        }
-        AuditEvent::Run {
-            run,
-            person,
-            digest,
-            read,
-            records_read,
-            outcome,
-            ..
-        } => {
-            let fields: Vec<String> = read
-                .iter()
-                .map(|(c, f)| format!("{c}[{}]", f.join(",")))
-                .collect();
-            format!(
-                "plugin {} read {records_read} records of person {person} ({}) in run {run}: {outcome}",
-                &digest[..12],
-                if fields.is_empty() {
-                    "nothing".to_string()
-                } else {
-                    fields.join(" ")
-                }
-            )
-        }
-    }
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use super::DemoArgs;
-use super::commands::{describe, print_run};
+use super::commands::print_run;
 use crate::audit;
 use crate::consent::{Grant, GrantedCollection, now_ms};
 use crate::import::{self, days_from_civil, format_date};
@@ -428,7 +428,8 @@ pub async fn run(data_dir: Option<PathBuf>, args: DemoArgs) -> anyhow::Result<()
         "gather evidence for a class action on letting-agency fees",
         90,
     )?;
-    for line in super::commands::consent_screen(&pds, &req)?.lines() {
+    let plugin_rec = pds.store.plugin(&req.plugin_digest)?;
+    for line in request::consent_screen(&req, Some(&plugin_rec)).lines() {
         println!("   > {line}");
     }
     let narrowed = request::approve(
@@ -477,7 +478,7 @@ pub async fn run(data_dir: Option<PathBuf>, args: DemoArgs) -> anyhow::Result<()
         .filter(|e| e.event.person() == Some(*id0))
         .take(6)
     {
-        println!("   {:>4}  {}", e.seq, describe(&e.event));
+        println!("   {:>4}  {}", e.seq, e.event.describe());
     }
     audit::verify(&log).context("the audit chain does not verify")?;
     println!(

@@ -75,6 +75,28 @@ pub enum Command {
     },
     /// Runs the end-to-end demo on a fresh data directory.
     Demo(DemoArgs),
+    /// Serves the HTTP API until SIGINT or SIGTERM.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:7878")]
+        listen: std::net::SocketAddr,
+    },
+    /// Server accounts: a person, developer, organisation or operator.
+    #[command(subcommand)]
+    Account(AccountCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AccountCmd {
+    /// Creates an account; the password is read from the first line of standard input. A
+    /// person account gets its own store.
+    Add {
+        name: String,
+        /// person, developer, organisation or operator.
+        #[arg(long)]
+        role: String,
+    },
+    List,
 }
 
 #[derive(Subcommand, Debug)]

@@ -252,6 +252,10 @@ pub enum StoreError {
     NoGrant(u64),
     #[error("no run {0}")]
     NoRun(u64),
+    #[error("the name `{0}` is taken")]
+    NameTaken(String),
+    #[error("no token {0}")]
+    NoToken(u64),
     #[error(transparent)]
     Corrupt(#[from] codec::Corrupt),
     #[error("database error: {0}")]
@@ -334,6 +338,20 @@ pub trait Store: Send + Sync + 'static {
     fn append_audit(&self, event: AuditEvent) -> Result<AuditEntry, StoreError>;
     /// The whole log, oldest first.
     fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// Stores a new account (its `id` is assigned); names are unique.
+    fn add_account(
+        &self,
+        account: crate::account::Account,
+    ) -> Result<crate::account::Account, StoreError>;
+    fn account(&self, id: u64) -> Result<Option<crate::account::Account>, StoreError>;
+    fn account_by_name(&self, name: &str) -> Result<Option<crate::account::Account>, StoreError>;
+    fn accounts(&self) -> Result<Vec<crate::account::Account>, StoreError>;
+    /// Stores a new token (its `id` is assigned).
+    fn add_token(&self, token: crate::account::Token) -> Result<crate::account::Token, StoreError>;
+    fn token_by_hash(&self, hash: &str) -> Result<Option<crate::account::Token>, StoreError>;
+    fn tokens(&self, account: u64) -> Result<Vec<crate::account::Token>, StoreError>;
+    fn revoke_token(&self, id: u64, at_ms: i64) -> Result<crate::account::Token, StoreError>;
 
     /// The integrity record of a compiled-code cache entry (its SHA-256), if any.
     fn compiled_hash(&self, key: &str) -> Result<Option<String>, StoreError>;

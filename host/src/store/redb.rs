@@ -14,6 +14,7 @@ use super::{
     ColumnBatch, Cursor, KeyedRecord, Person, PersonId, PluginRecord, Publisher, Schema, Store,
     StoreError, TimeRange, WriteOutcome,
 };
+use crate::account::{Account, Token};
 use crate::audit::{AuditEntry, AuditEvent};
 use crate::consent::{Grant, now_ms};
 use crate::meter::RunRecord;
@@ -30,6 +31,10 @@ const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 const COMPILED: TableDefinition<&str, &str> = TableDefinition::new("compiled");
 const PUBLISHERS: TableDefinition<&str, &str> = TableDefinition::new("publishers");
 const REQUESTS: TableDefinition<u64, &str> = TableDefinition::new("requests");
+const ACCOUNTS: TableDefinition<u64, &str> = TableDefinition::new("accounts");
+const ACCOUNT_NAMES: TableDefinition<&str, u64> = TableDefinition::new("account_names");
+const TOKENS: TableDefinition<u64, &str> = TableDefinition::new("tokens");
+const TOKEN_HASHES: TableDefinition<&str, u64> = TableDefinition::new("token_hashes");
 
 fn db<E: std::fmt::Display>(e: E) -> StoreError {
     StoreError::Db(e.to_string())
@@ -73,6 +78,10 @@ impl RedbStore {
             tx.open_table(COMPILED).map_err(db)?;
             tx.open_table(PUBLISHERS).map_err(db)?;
             tx.open_table(REQUESTS).map_err(db)?;
+            tx.open_table(ACCOUNTS).map_err(db)?;
+            tx.open_table(ACCOUNT_NAMES).map_err(db)?;
+            tx.open_table(TOKENS).map_err(db)?;
+            tx.open_table(TOKEN_HASHES).map_err(db)?;
         }
         tx.commit().map_err(db)?;
         Ok(RedbStore { db: database })
@@ -111,6 +120,16 @@ impl RedbStore {
             .map_err(db)?
             .map(|r| r.map_err(db).and_then(|(_, v)| from_json(v.value())))
             .collect()
+    }
+
+    fn read_u64(
+        &self,
+        table: TableDefinition<&str, u64>,
+        key: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        let tx = self.db.begin_read().map_err(db)?;
+        let t = tx.open_table(table).map_err(db)?;
+        Ok(t.get(key).map_err(db)?.map(|v| v.value()))
     }
 
     fn stored_collection(&self, name: &str) -> Result<StoredCollection, StoreError> {
@@ -395,6 +414,96 @@ impl Store for RedbStore {
                 )?;
             }
             Ok(p)
+        })
+    }
+
+    fn add_account(&self, mut a: Account) -> Result<Account, StoreError> {
+        self.write(|tx| {
+            {
+                let names = tx.open_table(ACCOUNT_NAMES).map_err(db)?;
+                if names.get(a.name.as_str()).map_err(db)?.is_some() {
+                    return Err(StoreError::NameTaken(a.name.clone()));
+                }
+            }
+            a.id = next_id(tx, "account")?;
+            put_json(tx, ACCOUNTS, a.id, &a)?;
+            tx.open_table(ACCOUNT_NAMES)
+                .map_err(db)?
+                .insert(a.name.as_str(), a.id)
+                .map_err(db)?;
+            append(
+                tx,
+                AuditEvent::AccountCreated {
+                    account: a.id,
+                    role: a.role,
+                    person: a.person,
+                },
+            )?;
+            Ok(a)
+        })
+    }
+
+    fn account(&self, id: u64) -> Result<Option<Account>, StoreError> {
+        self.read_json(ACCOUNTS, id)
+    }
+
+    fn account_by_name(&self, name: &str) -> Result<Option<Account>, StoreError> {
+        let id = self.read_u64(ACCOUNT_NAMES, name)?;
+        id.map_or(Ok(None), |id| self.account(id))
+    }
+
+    fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        self.all_json(ACCOUNTS)
+    }
+
+    fn add_token(&self, mut t: Token) -> Result<Token, StoreError> {
+        self.write(|tx| {
+            t.id = next_id(tx, "token")?;
+            put_json(tx, TOKENS, t.id, &t)?;
+            tx.open_table(TOKEN_HASHES)
+                .map_err(db)?
+                .insert(t.hash.as_str(), t.id)
+                .map_err(db)?;
+            append(
+                tx,
+                AuditEvent::TokenIssued {
+                    account: t.account,
+                    token: t.id,
+                },
+            )?;
+            Ok(t)
+        })
+    }
+
+    fn token_by_hash(&self, hash: &str) -> Result<Option<Token>, StoreError> {
+        let id = self.read_u64(TOKEN_HASHES, hash)?;
+        id.map_or(Ok(None), |id| self.read_json(TOKENS, id))
+    }
+
+    fn tokens(&self, account: u64) -> Result<Vec<Token>, StoreError> {
+        let all: Vec<Token> = self.all_json(TOKENS)?;
+        Ok(all.into_iter().filter(|t| t.account == account).collect())
+    }
+
+    fn revoke_token(&self, id: u64, at_ms: i64) -> Result<Token, StoreError> {
+        self.write(|tx| {
+            let mut t: Token = {
+                let table = tx.open_table(TOKENS).map_err(db)?;
+                let v = table.get(id).map_err(db)?.ok_or(StoreError::NoToken(id))?;
+                from_json(v.value())?
+            };
+            if t.revoked_ms.is_none() {
+                t.revoked_ms = Some(at_ms);
+                put_json(tx, TOKENS, id, &t)?;
+                append(
+                    tx,
+                    AuditEvent::TokenRevoked {
+                        account: t.account,
+                        token: id,
+                    },
+                )?;
+            }
+            Ok(t)
         })
     }
 

@@ -1,0 +1,918 @@
+//! The JSON API under `/api`. Every handler names who may call it (roles and scope) and checks
+//! that the resource is the caller's: a person's store, an organisation's requests and runs.
+//! What is not the caller's answers 404, like what does not exist. No endpoint returns a
+//! person's records: organisations get outputs, and only those addressed to them.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::{ApiError, ErrorBody};
+use crate::account::{self, Role, Scope};
+use crate::audit::AuditEntry;
+use crate::consent::{Grant, now_ms};
+use crate::import::{self, Format, ImportOptions, OnError};
+use crate::meter::{Outcome, RunRecord};
+use crate::output::Scalar;
+use crate::package::InstallMode;
+use crate::request::{self, AccessRequest, Narrowing};
+use crate::run::RunRequest;
+use crate::store::PluginRecord;
+
+/// A JSON body whose rejection is an [`ApiError`] (a 400 with a JSON body, not axum's text).
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body(v)),
+            Err(e) => Err(ApiError::new(e.status(), "bad_request", e.body_text())),
+        }
+    }
+}
+
+/// A numeric path id whose rejection is an [`ApiError`].
+pub struct Id(pub u64);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Id {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::bad_request(e.body_text()))?;
+        raw.parse()
+            .map(Id)
+            .map_err(|_| ApiError::bad_request(format!("`{raw}` is not a numeric id")))
+    }
+}
+
+/// Runs blocking store or compile work off the async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(ApiError::internal)?
+}
+
+// ---- accounts and tokens -------------------------------------------------------------------
+
+#[derive(Deserialize, ToSchema)]
+pub struct TokenRequest {
+    pub name: String,
+    pub password: String,
+    /// A subset of the role's scopes; all of them when absent.
+    #[serde(default)]
+    pub scopes: Vec<Scope>,
+    #[serde(default)]
+    pub label: String,
+    /// Days until it expires; never when absent.
+    pub days: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct IssuedToken {
+    /// The secret, shown this once: send it as `Authorization: Bearer <token>`.
+    pub token: String,
+    pub id: u64,
+    pub scopes: Vec<Scope>,
+    pub expires_ms: Option<i64>,
+}
+
+/// Issues a token for a name and password.
+#[utoipa::path(post, path = "/api/tokens", request_body = TokenRequest, tag = "accounts",
+    responses((status = 201, body = IssuedToken), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn issue_token(
+    State(s): State<AppState>,
+    Body(req): Body<TokenRequest>,
+) -> Result<(StatusCode, Json<IssuedToken>), ApiError> {
+    blocking(move || {
+        let store = s.pds.store.as_ref();
+        let account = account::login(store, &req.name, &req.password)?;
+        let (secret, token) =
+            account::issue_token(store, &account, &req.scopes, &req.label, req.days)?;
+        Ok((
+            StatusCode::CREATED,
+            Json(IssuedToken {
+                token: secret,
+                id: token.id,
+                scopes: token.scopes,
+                expires_ms: token.expires_ms,
+            }),
+        ))
+    })
+    .await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenView {
+    pub id: u64,
+    pub label: String,
+    pub scopes: Vec<Scope>,
+    pub created_ms: i64,
+    pub expires_ms: Option<i64>,
+    pub revoked_ms: Option<i64>,
+}
+
+impl From<account::Token> for TokenView {
+    fn from(t: account::Token) -> Self {
+        TokenView {
+            id: t.id,
+            label: t.label,
+            scopes: t.scopes,
+            created_ms: t.created_ms,
+            expires_ms: t.expires_ms,
+            revoked_ms: t.revoked_ms,
+        }
+    }
+}
+
+/// The caller's tokens (never their secrets).
+#[utoipa::path(get, path = "/api/tokens", tag = "accounts", security(("token" = [])),
+    responses((status = 200, body = [TokenView]), (status = 401, body = ErrorBody)))]
+pub async fn list_tokens(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<TokenView>>, ApiError> {
+    let tokens = s.pds.store.tokens(caller.account.id)?;
+    Ok(Json(tokens.into_iter().map(TokenView::from).collect()))
+}
+
+/// Revokes one of the caller's tokens.
+#[utoipa::path(delete, path = "/api/tokens/{id}", tag = "accounts", security(("token" = [])),
+    params(("id" = u64, Path)),
+    responses((status = 200, body = TokenView), (status = 404, body = ErrorBody)))]
+pub async fn revoke_token(
+    State(s): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+) -> Result<Json<TokenView>, ApiError> {
+    let owned = s
+        .pds
+        .store
+        .tokens(caller.account.id)?
+        .iter()
+        .any(|t| t.id == id);
+    if !owned {
+        return Err(ApiError::not_found(format!("no token {id}")));
+    }
+    Ok(Json(s.pds.store.revoke_token(id, now_ms())?.into()))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AccountView {
+    pub id: u64,
+    pub name: String,
+    pub role: Role,
+    pub person: Option<u64>,
+    pub created_ms: i64,
+}
+
+impl From<account::Account> for AccountView {
+    fn from(a: account::Account) -> Self {
+        AccountView {
+            id: a.id,
+            name: a.name,
+            role: a.role,
+            person: a.person,
+            created_ms: a.created_ms,
+        }
+    }
+}
+
+/// The caller's account.
+#[utoipa::path(get, path = "/api/me", tag = "accounts", security(("token" = [])),
+    responses((status = 200, body = AccountView), (status = 401, body = ErrorBody)))]
+pub async fn me(caller: Caller) -> Json<AccountView> {
+    Json(caller.account.into())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewAccount {
+    pub name: String,
+    pub password: String,
+    pub role: Role,
+}
+
+/// Creates an account (operator). A person account gets its own store.
+#[utoipa::path(post, path = "/api/accounts", tag = "accounts", security(("token" = [])),
+    request_body = NewAccount,
+    responses((status = 201, body = AccountView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn create_account(
+    State(s): State<AppState>,
+    caller: Caller,
+    Body(req): Body<NewAccount>,
+) -> Result<(StatusCode, Json<AccountView>), ApiError> {
+    caller.need(&[Role::Operator], Scope::Admin)?;
+    blocking(move || {
+        let a = account::create(s.pds.store.as_ref(), &req.name, &req.password, req.role)?;
+        Ok((StatusCode::CREATED, Json(a.into())))
+    })
+    .await
+}
+
+// ---- data ----------------------------------------------------------------------------------
+
+#[derive(Serialize, ToSchema)]
+pub struct CollectionView {
+    pub name: String,
+    /// `name: type` per field, `?` for optional.
+    pub fields: Vec<String>,
+    pub time_field: Option<String>,
+    /// The caller's own records, for a person.
+    pub records: Option<u64>,
+}
+
+/// The collections, with the caller's record counts for a person.
+#[utoipa::path(get, path = "/api/collections", tag = "data", security(("token" = [])),
+    responses((status = 200, body = [CollectionView]), (status = 401, body = ErrorBody)))]
+pub async fn collections(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<CollectionView>>, ApiError> {
+    caller.need(
+        &[
+            Role::Person,
+            Role::Developer,
+            Role::Organisation,
+            Role::Operator,
+        ],
+        Scope::Read,
+    )?;
+    let store = &s.pds.store;
+    let mut out = Vec::new();
+    for c in store.collections()? {
+        let records = match caller.person() {
+            Some(p) => Some(store.count(p, &c.name)?),
+            None => None,
+        };
+        out.push(CollectionView {
+            fields: c
+                .fields
+                .iter()
+                .map(|f| {
+                    let q = if f.optional { "?" } else { "" };
+                    format!("{}: {}{q}", f.name, f.ty.name())
+                })
+                .collect(),
+            time_field: c.time_field.clone(),
+            name: c.name,
+            records,
+        });
+    }
+    Ok(Json(out))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ImportQuery {
+    /// The file's name, for messages and the audit log.
+    pub name: Option<String>,
+    /// Detected from the content when absent.
+    pub format: Option<String>,
+    /// Target of a CSV or JSON Lines file.
+    pub collection: Option<String>,
+    pub currency: Option<String>,
+    pub account: Option<String>,
+    /// Import the good records and report the bad ones, instead of refusing the file.
+    #[serde(default)]
+    pub skip_bad: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ImportView {
+    pub format: String,
+    pub collection: String,
+    pub read: u64,
+    pub added: u64,
+    pub duplicates: u64,
+    /// Each skipped record: `file:line: field: reason`.
+    pub skipped: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+/// Imports an uploaded file into the caller's store (the body is the file).
+#[utoipa::path(post, path = "/api/imports", tag = "data", security(("token" = [])),
+    params(ImportQuery), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = ImportView), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)))]
+pub async fn import(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ImportQuery>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<ImportView>), ApiError> {
+    caller.need(&[Role::Person], Scope::Import)?;
+    let person = caller
+        .person()
+        .ok_or_else(|| ApiError::forbidden("no store"))?;
+    let opts = ImportOptions {
+        format: q
+            .format
+            .as_deref()
+            .map(Format::from_name)
+            .transpose()
+            .map_err(ApiError::bad_request)?,
+        collection: q.collection,
+        currency: q.currency,
+        account: q.account,
+        on_error: if q.skip_bad {
+            OnError::Skip
+        } else {
+            OnError::Reject
+        },
+        ..Default::default()
+    };
+    let name = q.name.unwrap_or_else(|| "upload".into());
+    blocking(move || {
+        let r = import::import_bytes(
+            s.pds.store.as_ref(),
+            person,
+            &name,
+            &body,
+            &opts,
+            &mut |_, _| {},
+        )?;
+        Ok((
+            StatusCode::CREATED,
+            Json(ImportView {
+                format: r.format.to_string(),
+                collection: r.collection,
+                read: r.read,
+                added: r.added,
+                duplicates: r.duplicates,
+                skipped: r.skipped.iter().map(ToString::to_string).collect(),
+                notes: r.notes,
+            }),
+        ))
+    })
+    .await
+}
+
+// ---- packages ------------------------------------------------------------------------------
+
+#[derive(Serialize, ToSchema)]
+pub struct PackageView {
+    pub digest: String,
+    pub name: String,
+    pub version: String,
+    pub publisher: Option<String>,
+    /// The manifest in plain words: what it reads and why, what it returns to whom, its price.
+    pub description: String,
+}
+
+impl From<PluginRecord> for PackageView {
+    fn from(p: PluginRecord) -> Self {
+        let (name, version, description) = match &p.manifest {
+            Some(m) => (m.id.clone(), m.version.clone(), m.describe()),
+            None => (p.name.clone(), String::new(), String::new()),
+        };
+        PackageView {
+            digest: p.digest,
+            name,
+            version,
+            publisher: p.publisher,
+            description,
+        }
+    }
+}
+
+/// The installed packages.
+#[utoipa::path(get, path = "/api/packages", tag = "packages", security(("token" = [])),
+    responses((status = 200, body = [PackageView]), (status = 401, body = ErrorBody)))]
+pub async fn packages(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<PackageView>>, ApiError> {
+    caller.need(
+        &[
+            Role::Person,
+            Role::Developer,
+            Role::Organisation,
+            Role::Operator,
+        ],
+        Scope::Read,
+    )?;
+    Ok(Json(
+        s.pds
+            .store
+            .plugins()?
+            .into_iter()
+            .map(PackageView::from)
+            .collect(),
+    ))
+}
+
+/// One package, its manifest in plain words.
+#[utoipa::path(get, path = "/api/packages/{digest}", tag = "packages", security(("token" = [])),
+    params(("digest" = String, Path, description = "the digest or a unique prefix of it")),
+    responses((status = 200, body = PackageView), (status = 404, body = ErrorBody)))]
+pub async fn package(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(digest): Path<String>,
+) -> Result<Json<PackageView>, ApiError> {
+    caller.need(
+        &[
+            Role::Person,
+            Role::Developer,
+            Role::Organisation,
+            Role::Operator,
+        ],
+        Scope::Read,
+    )?;
+    let digest = s
+        .pds
+        .find_plugin(&digest)
+        .map_err(|e| ApiError::not_found(e.to_string()))?;
+    Ok(Json(s.pds.store.plugin(&digest)?.into()))
+}
+
+/// Publishes a signed package (developer). Its publisher must be trusted by the operator.
+#[utoipa::path(post, path = "/api/packages", tag = "packages", security(("token" = [])),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = PackageView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn publish(
+    State(s): State<AppState>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<(StatusCode, Json<PackageView>), ApiError> {
+    caller.need(&[Role::Developer], Scope::Publish)?;
+    blocking(move || {
+        let p = crate::package::install(
+            s.pds.store.as_ref(),
+            s.pds.runner.sandbox(),
+            &body,
+            InstallMode::Verified,
+        )?;
+        Ok((StatusCode::CREATED, Json(p.into())))
+    })
+    .await
+}
+
+// ---- requests and grants -------------------------------------------------------------------
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewRequest {
+    pub person: u64,
+    /// The plugin's digest, a unique prefix of it, or its name.
+    pub plugin: String,
+    pub purpose: String,
+    pub days: u32,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RequestView {
+    pub id: u64,
+    pub requester: String,
+    pub person: u64,
+    pub plugin_digest: String,
+    pub purpose: String,
+    pub days: u32,
+    /// `pending`, `approved` or `denied`.
+    pub status: String,
+    pub grant: Option<u64>,
+    /// The consent screen: who asks, which data and why, for how long, what comes out to
+    /// whom, who pays what.
+    pub consent_screen: String,
+}
+
+fn request_view(s: &AppState, r: AccessRequest) -> RequestView {
+    let plugin = s.pds.store.plugin(&r.plugin_digest).ok();
+    let consent_screen = request::consent_screen(&r, plugin.as_ref());
+    let (status, grant) = match r.status {
+        request::Status::Pending => ("pending", None),
+        request::Status::Approved { grant, .. } => ("approved", Some(grant)),
+        request::Status::Denied { .. } => ("denied", None),
+    };
+    RequestView {
+        id: r.id,
+        requester: r.requester,
+        person: r.person,
+        plugin_digest: r.plugin_digest,
+        purpose: r.purpose,
+        days: r.days,
+        status: status.into(),
+        grant,
+        consent_screen,
+    }
+}
+
+/// Asks a person for the data a plugin's manifest names (organisation).
+#[utoipa::path(post, path = "/api/requests", tag = "consent", security(("token" = [])),
+    request_body = NewRequest,
+    responses((status = 201, body = RequestView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn ask(
+    State(s): State<AppState>,
+    caller: Caller,
+    Body(req): Body<NewRequest>,
+) -> Result<(StatusCode, Json<RequestView>), ApiError> {
+    caller.need(&[Role::Organisation], Scope::Request)?;
+    let digest = s
+        .pds
+        .find_plugin(&req.plugin)
+        .map_err(|e| ApiError::not_found(e.to_string()))?;
+    let plugin = s.pds.store.plugin(&digest)?;
+    let r = request::ask(
+        s.pds.store.as_ref(),
+        &caller.account.name,
+        req.person,
+        &plugin,
+        &req.purpose,
+        req.days,
+    )?;
+    Ok((StatusCode::CREATED, Json(request_view(&s, r))))
+}
+
+/// Whether `caller` may see request `r`: the person it asks, or the organisation asking.
+fn sees_request(caller: &Caller, r: &AccessRequest) -> bool {
+    caller.person() == Some(r.person) || caller.is_requester(Some(&r.requester))
+}
+
+/// The caller's requests: those asking them (person) or those they made (organisation).
+#[utoipa::path(get, path = "/api/requests", tag = "consent", security(("token" = [])),
+    responses((status = 200, body = [RequestView]), (status = 403, body = ErrorBody)))]
+pub async fn requests(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<RequestView>>, ApiError> {
+    caller.need(&[Role::Person, Role::Organisation], Scope::Read)?;
+    let all = s.pds.store.requests(caller.person())?;
+    Ok(Json(
+        all.into_iter()
+            .filter(|r| sees_request(&caller, r))
+            .map(|r| request_view(&s, r))
+            .collect(),
+    ))
+}
+
+fn own_request(s: &AppState, caller: &Caller, id: u64) -> Result<AccessRequest, ApiError> {
+    match s.pds.store.request(id) {
+        Ok(r) if sees_request(caller, &r) => Ok(r),
+        Ok(_) | Err(crate::store::StoreError::NoRequest(_)) => {
+            Err(ApiError::not_found(format!("no request {id}")))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// One request, with its consent screen.
+#[utoipa::path(get, path = "/api/requests/{id}", tag = "consent", security(("token" = [])),
+    params(("id" = u64, Path)),
+    responses((status = 200, body = RequestView), (status = 404, body = ErrorBody)))]
+pub async fn request_one(
+    State(s): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+) -> Result<Json<RequestView>, ApiError> {
+    caller.need(&[Role::Person, Role::Organisation], Scope::Read)?;
+    let r = own_request(&s, &caller, id)?;
+    Ok(Json(request_view(&s, r)))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+pub struct Approval {
+    /// Fields kept, per collection; a collection left out is not granted. All asked when absent.
+    pub keep: Option<BTreeMap<String, Vec<String>>>,
+    /// Months of history kept (at most what was asked).
+    pub months: Option<u32>,
+    /// Days the grant lasts (at most what was asked).
+    pub days: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GrantView {
+    pub id: u64,
+    pub person: u64,
+    pub plugin_digest: String,
+    /// `collection: field, field`.
+    pub scope: Vec<String>,
+    pub since_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    pub created_ms: i64,
+    pub expires_ms: Option<i64>,
+    pub revoked_ms: Option<i64>,
+    pub requester: Option<String>,
+    pub purpose: Option<String>,
+}
+
+impl From<Grant> for GrantView {
+    fn from(g: Grant) -> Self {
+        GrantView {
+            scope: g
+                .collections
+                .iter()
+                .map(|c| format!("{}: {}", c.name, c.fields.join(", ")))
+                .collect(),
+            id: g.id,
+            person: g.person,
+            since_ms: g.window.since,
+            until_ms: g.window.until,
+            created_ms: g.created_ms,
+            expires_ms: g.expires_ms,
+            revoked_ms: g.revoked_ms,
+            requester: g.origin.as_ref().map(|o| o.requester.clone()),
+            purpose: g.origin.as_ref().map(|o| o.purpose.clone()),
+            plugin_digest: g.plugin_digest,
+        }
+    }
+}
+
+/// Approves a request asking the caller, possibly narrowed (fewer fields, months or days).
+#[utoipa::path(post, path = "/api/requests/{id}/approve", tag = "consent", security(("token" = [])),
+    params(("id" = u64, Path)), request_body = Approval,
+    responses((status = 201, body = GrantView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn approve(
+    State(s): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+    Body(a): Body<Approval>,
+) -> Result<(StatusCode, Json<GrantView>), ApiError> {
+    caller.need(&[Role::Person], Scope::Consent)?;
+    let r = own_request(&s, &caller, id)?;
+    if caller.person() != Some(r.person) {
+        return Err(ApiError::not_found(format!("no request {id}")));
+    }
+    let narrow = Narrowing {
+        fields: a.keep.map(|k| k.into_iter().collect()),
+        months: a.months,
+        days: a.days,
+    };
+    let g = request::approve(s.pds.store.as_ref(), id, &narrow)?;
+    Ok((StatusCode::CREATED, Json(g.into())))
+}
+
+/// Denies a request asking the caller.
+#[utoipa::path(post, path = "/api/requests/{id}/deny", tag = "consent", security(("token" = [])),
+    params(("id" = u64, Path)),
+    responses((status = 200, body = RequestView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn deny(
+    State(s): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+) -> Result<Json<RequestView>, ApiError> {
+    caller.need(&[Role::Person], Scope::Consent)?;
+    let r = own_request(&s, &caller, id)?;
+    if caller.person() != Some(r.person) {
+        return Err(ApiError::not_found(format!("no request {id}")));
+    }
+    let r = request::deny(s.pds.store.as_ref(), id)?;
+    Ok(Json(request_view(&s, r)))
+}
+
+fn sees_grant(caller: &Caller, g: &Grant) -> bool {
+    caller.person() == Some(g.person)
+        || caller.is_requester(g.origin.as_ref().map(|o| o.requester.as_str()))
+}
+
+/// The caller's grants: those they gave (person) or obtained (organisation).
+#[utoipa::path(get, path = "/api/grants", tag = "consent", security(("token" = [])),
+    responses((status = 200, body = [GrantView]), (status = 403, body = ErrorBody)))]
+pub async fn grants(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<GrantView>>, ApiError> {
+    caller.need(&[Role::Person, Role::Organisation], Scope::Read)?;
+    let all = s.pds.store.grants(caller.person())?;
+    Ok(Json(
+        all.into_iter()
+            .filter(|g| sees_grant(&caller, g))
+            .map(GrantView::from)
+            .collect(),
+    ))
+}
+
+fn own_grant(s: &AppState, caller: &Caller, id: u64) -> Result<Grant, ApiError> {
+    match s.pds.store.grant(id) {
+        Ok(g) if sees_grant(caller, &g) => Ok(g),
+        Ok(_) | Err(crate::store::StoreError::NoGrant(_)) => {
+            Err(ApiError::not_found(format!("no grant {id}")))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Revokes a grant the caller gave. A run in progress stops at its next batch.
+#[utoipa::path(post, path = "/api/grants/{id}/revoke", tag = "consent", security(("token" = [])),
+    params(("id" = u64, Path)),
+    responses((status = 200, body = GrantView), (status = 404, body = ErrorBody)))]
+pub async fn revoke_grant(
+    State(s): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+) -> Result<Json<GrantView>, ApiError> {
+    caller.need(&[Role::Person], Scope::Consent)?;
+    let g = own_grant(&s, &caller, id)?;
+    if caller.person() != Some(g.person) {
+        return Err(ApiError::not_found(format!("no grant {id}")));
+    }
+    Ok(Json(s.pds.store.revoke_grant(id, now_ms())?.into()))
+}
+
+// ---- runs ----------------------------------------------------------------------------------
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewRun {
+    pub grant: u64,
+    /// Parameters: integers, `12.34 EUR` amounts, booleans or text.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub params: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RunView {
+    pub id: u64,
+    pub person: u64,
+    pub grant: u64,
+    pub plugin_digest: String,
+    pub started_ms: i64,
+    /// `succeeded` or `failed`.
+    pub status: String,
+    /// Why it failed: `fuel_exhausted`, `deadline`, `memory_limit`, `contract`, ...
+    pub failure: Option<String>,
+    pub message: Option<String>,
+    pub fuel: u64,
+    pub wall_us: u64,
+    pub records_read: u64,
+    pub requester: Option<String>,
+}
+
+impl From<RunRecord> for RunView {
+    fn from(r: RunRecord) -> Self {
+        let (status, failure, message) = match r.outcome {
+            Outcome::Succeeded => ("succeeded", None, None),
+            Outcome::Failed { reason, message } => {
+                ("failed", Some(reason.as_str().to_string()), Some(message))
+            }
+        };
+        RunView {
+            id: r.id,
+            person: r.person,
+            grant: r.grant,
+            plugin_digest: r.plugin_digest,
+            started_ms: r.started_ms,
+            status: status.into(),
+            failure,
+            message,
+            fuel: r.usage.fuel,
+            wall_us: r.usage.wall_us,
+            records_read: r.usage.records_read,
+            requester: r.requester,
+        }
+    }
+}
+
+/// Runs the plugin of a grant: the person's own, or one an organisation obtained.
+#[utoipa::path(post, path = "/api/runs", tag = "runs", security(("token" = [])),
+    request_body = NewRun,
+    responses((status = 201, body = RunView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn start_run(
+    State(s): State<AppState>,
+    caller: Caller,
+    Body(req): Body<NewRun>,
+) -> Result<(StatusCode, Json<RunView>), ApiError> {
+    caller.need(&[Role::Person, Role::Organisation], Scope::Run)?;
+    let g = own_grant(&s, &caller, req.grant)?;
+    let params = req
+        .params
+        .iter()
+        .map(|(k, v)| {
+            let v = match v {
+                serde_json::Value::String(s) => Scalar::parse(s),
+                serde_json::Value::Bool(b) => Scalar::Boolean(*b),
+                other => Scalar::parse(&other.to_string()),
+            };
+            (k.clone(), v)
+        })
+        .collect();
+    let r = s
+        .pds
+        .runner
+        .run(RunRequest {
+            person: g.person,
+            grant: g.id,
+            digest: g.plugin_digest.clone(),
+            params,
+            limits: None,
+        })
+        .await
+        .map_err(ApiError::internal)?;
+    s.metrics.run(&r);
+    Ok((StatusCode::CREATED, Json(r.into())))
+}
+
+fn sees_run(caller: &Caller, r: &RunRecord) -> bool {
+    caller.person() == Some(r.person) || caller.is_requester(r.requester.as_deref())
+}
+
+/// The caller's runs: in their store (person) or done for them (organisation).
+#[utoipa::path(get, path = "/api/runs", tag = "runs", security(("token" = [])),
+    responses((status = 200, body = [RunView]), (status = 403, body = ErrorBody)))]
+pub async fn runs(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<RunView>>, ApiError> {
+    caller.need(&[Role::Person, Role::Organisation], Scope::Read)?;
+    let all = s.pds.store.runs(caller.person())?;
+    Ok(Json(
+        all.into_iter()
+            .filter(|r| sees_run(&caller, r))
+            .map(RunView::from)
+            .collect(),
+    ))
+}
+
+/// One run's status and usage.
+#[utoipa::path(get, path = "/api/runs/{id}", tag = "runs", security(("token" = [])),
+    params(("id" = u64, Path)),
+    responses((status = 200, body = RunView), (status = 404, body = ErrorBody)))]
+pub async fn run_one(
+    State(s): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+) -> Result<Json<RunView>, ApiError> {
+    caller.need(&[Role::Person, Role::Organisation], Scope::Read)?;
+    match s.pds.store.run(id) {
+        Ok(r) if sees_run(&caller, &r) => Ok(Json(r.into())),
+        Ok(_) | Err(crate::store::StoreError::NoRun(_)) => {
+            Err(ApiError::not_found(format!("no run {id}")))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A run's output, for its audience only (the contract's); anyone else gets 404.
+#[utoipa::path(get, path = "/api/runs/{id}/output", tag = "runs", security(("token" = [])),
+    params(("id" = u64, Path)),
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+pub async fn run_output(
+    State(s): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.need(&[Role::Person, Role::Organisation], Scope::Read)?;
+    let viewer = caller
+        .viewer()
+        .ok_or_else(|| ApiError::not_found(format!("run {id} has no output for you")))?;
+    match crate::contract::output_for(s.pds.store.as_ref(), id, &viewer) {
+        Ok(out) => serde_json::to_value(out)
+            .map(Json)
+            .map_err(ApiError::internal),
+        Err(crate::contract::ReadError::NotYours(_)) => Err(ApiError::not_found(format!(
+            "run {id} has no output for you"
+        ))),
+        Err(crate::contract::ReadError::Store(e)) => Err(e.into()),
+    }
+}
+
+// ---- audit ---------------------------------------------------------------------------------
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditView {
+    pub seq: u64,
+    pub at_ms: i64,
+    /// In plain words.
+    pub event: String,
+}
+
+impl From<&AuditEntry> for AuditView {
+    fn from(e: &AuditEntry) -> Self {
+        AuditView {
+            seq: e.seq,
+            at_ms: e.at_ms,
+            event: e.event.describe(),
+        }
+    }
+}
+
+/// The audit log: a person's own entries, newest first; the whole log for the operator.
+#[utoipa::path(get, path = "/api/audit", tag = "audit", security(("token" = [])),
+    responses((status = 200, body = [AuditView]), (status = 403, body = ErrorBody)))]
+pub async fn audit(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<AuditView>>, ApiError> {
+    caller.need(&[Role::Person, Role::Operator], Scope::Read)?;
+    let person = caller.person();
+    let log = s.pds.store.audit_log()?;
+    Ok(Json(
+        log.iter()
+            .rev()
+            .filter(|e| caller.account.role == Role::Operator || e.event.person() == person)
+            .map(AuditView::from)
+            .collect(),
+    ))
+}

@@ -1,0 +1,176 @@
+//! `insitu serve`: the HTTP API (JSON, documented by an OpenAPI 3 document generated from the
+//! code), health and metrics, on axum and tokio.
+//!
+//! - Every `/api` route authenticates a bearer token ([`auth::Caller`]) and checks role, scope
+//!   and ownership in its handler ([`api`]).
+//! - Errors are JSON with a stable code ([`error::ApiError`]); bodies are capped
+//!   ([`MAX_BODY`], [`MAX_UPLOAD`]).
+//! - Shutdown on SIGINT or SIGTERM is graceful: the listener closes, requests in flight finish,
+//!   and every acknowledged write was already committed (each store write is durable when it
+//!   returns).
+//!
+//! May touch: the network (its listener), the PDS.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod metrics;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use utoipa::OpenApi;
+
+use crate::pds::Pds;
+use error::ApiError;
+use metrics::Metrics;
+
+/// Largest JSON body accepted.
+pub const MAX_BODY: usize = 64 << 10;
+/// Largest upload (an import or a package).
+pub const MAX_UPLOAD: usize = 64 << 20;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pds: Arc<Pds>,
+    pub metrics: Arc<Metrics>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Insitu", description = "A personal data store that runs third parties' algorithms in place."),
+    paths(
+        api::issue_token, api::list_tokens, api::revoke_token, api::me, api::create_account,
+        api::collections, api::import, api::packages, api::package, api::publish,
+        api::ask, api::requests, api::request_one, api::approve, api::deny,
+        api::grants, api::revoke_grant, api::start_run, api::runs, api::run_one, api::run_output,
+        api::audit,
+    ),
+    modifiers(&BearerToken),
+)]
+pub struct ApiDoc;
+
+struct BearerToken;
+
+impl utoipa::Modify for BearerToken {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        doc.components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "token",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+    }
+}
+
+/// The whole application: API, health, metrics, OpenAPI document.
+pub fn router(state: AppState) -> Router {
+    let uploads = Router::new()
+        .route("/api/imports", post(api::import))
+        .route("/api/packages", get(api::packages).post(api::publish))
+        .layer(DefaultBodyLimit::max(MAX_UPLOAD));
+    let api = Router::new()
+        .route("/api/tokens", get(api::list_tokens).post(api::issue_token))
+        .route("/api/tokens/{id}", axum::routing::delete(api::revoke_token))
+        .route("/api/me", get(api::me))
+        .route("/api/accounts", post(api::create_account))
+        .route("/api/collections", get(api::collections))
+        .route("/api/packages/{digest}", get(api::package))
+        .route("/api/requests", get(api::requests).post(api::ask))
+        .route("/api/requests/{id}", get(api::request_one))
+        .route("/api/requests/{id}/approve", post(api::approve))
+        .route("/api/requests/{id}/deny", post(api::deny))
+        .route("/api/grants", get(api::grants))
+        .route("/api/grants/{id}/revoke", post(api::revoke_grant))
+        .route("/api/runs", get(api::runs).post(api::start_run))
+        .route("/api/runs/{id}", get(api::run_one))
+        .route("/api/runs/{id}/output", get(api::run_output))
+        .route("/api/audit", get(api::audit))
+        .layer(DefaultBodyLimit::max(MAX_BODY));
+    Router::new()
+        .merge(uploads)
+        .merge(api)
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(metrics_text))
+        .route(
+            "/openapi.json",
+            get(|| async { axum::Json(ApiDoc::openapi()) }),
+        )
+        .fallback(|| async { ApiError::not_found("no such endpoint; see /openapi.json") })
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+async fn metrics_text(State(s): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        s.metrics.render(),
+    )
+}
+
+/// Times every request into the metrics and the log.
+async fn observe(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let (method, path) = (req.method().clone(), req.uri().path().to_string());
+    let response = next.run(req).await;
+    let secs = start.elapsed().as_secs_f64();
+    let status = response.status();
+    s.metrics.http(status.as_u16(), secs);
+    if status == StatusCode::INTERNAL_SERVER_ERROR {
+        tracing::warn!(%method, %path, status = status.as_u16(), secs, "request");
+    } else {
+        tracing::debug!(%method, %path, status = status.as_u16(), secs, "request");
+    }
+    response
+}
+
+/// Serves until SIGINT or SIGTERM. `ready` receives the bound address (port 0 picks one).
+pub async fn serve(
+    pds: Arc<Pds>,
+    listen: SocketAddr,
+    ready: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    let addr = listener.local_addr()?;
+    ready(addr);
+    tracing::info!(%addr, "serving");
+    let state = AppState {
+        pds,
+        metrics: Arc::new(Metrics::default()),
+    };
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown())
+        .await?;
+    tracing::info!("stopped: every acknowledged write is committed");
+    Ok(())
+}
+
+async fn shutdown() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing the requests in flight");
+}

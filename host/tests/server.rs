@@ -1,0 +1,666 @@
+//! The HTTP API: every endpoint for every role (a person reading another's data, a developer
+//! reading anyone's, an organisation trying to get raw records), JSON errors, body limits, the
+//! OpenAPI document, metrics, and a graceful stop of the real binary.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use insitu::account::{self, Role};
+use insitu::package::{self, Manifest};
+use insitu::pds::Pds;
+use insitu::server::{AppState, metrics::Metrics, router};
+use insitu::store::Publisher;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const PASSWORD: &str = "correct horse battery";
+
+struct Server {
+    _dir: tempfile::TempDir,
+    app: axum::Router,
+    pds: Arc<Pds>,
+}
+
+impl Server {
+    fn new() -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let pds = Arc::new(Pds::open(dir.path()).unwrap());
+        let app = router(AppState {
+            pds: pds.clone(),
+            metrics: Arc::new(Metrics::default()),
+        });
+        Server {
+            _dir: dir,
+            app,
+            pds,
+        }
+    }
+
+    /// Creates an account and returns a token with all of its role's scopes.
+    fn account(&self, name: &str, role: Role) -> String {
+        let store = self.pds.store.as_ref();
+        let a = account::create(store, name, PASSWORD, role).unwrap();
+        account::issue_token(store, &a, &[], "test", None)
+            .unwrap()
+            .0
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Vec<u8>>,
+    ) -> (StatusCode, Value) {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let body = match body {
+            Some(b) => {
+                req = req.header("content-type", "application/json");
+                Body::from(b)
+            }
+            None => Body::empty(),
+        };
+        let resp = self
+            .app
+            .clone()
+            .oneshot(req.body(body).unwrap())
+            .await
+            .unwrap();
+        let status = resp.status();
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 24)
+            .await
+            .unwrap();
+        let value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        (status, value)
+    }
+
+    async fn json(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        self.call(method, path, token, Some(body.to_string().into_bytes()))
+            .await
+    }
+}
+
+fn signed_fee_scanner() -> Vec<u8> {
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
+    let manifest =
+        Manifest::from_file(std::path::Path::new(insitu_plugins::FEE_SCANNER_MANIFEST)).unwrap();
+    package::pack_and_sign(
+        &insitu_plugins::bytes(insitu_plugins::FEE_SCANNER),
+        &manifest,
+        &key,
+    )
+    .unwrap()
+}
+
+const STATEMENT: &str = "account,booked,amount,counterparty,label\n\
+    FR7630004000031234,2024-03-05,-45.00 EUR,Agence Dupont Immobilier,FRAIS DE GESTION\n\
+    FR7630004000031234,2024-04-05,-30.00 EUR,Agence Dupont Immobilier,FRAIS DE GESTION\n\
+    FR7630004000031234,2024-04-07,2450.00 EUR,ACME SA,SALAIRE\n";
+
+/// One endpoint: method, path, body, and the status expected for each of [`WHO`].
+type Case = (&'static str, String, Option<Vec<u8>>, [StatusCode; 7]);
+
+/// Roles in the order of the matrix columns.
+const WHO: [&str; 7] = [
+    "operator",
+    "alice",
+    "bob",
+    "developer",
+    "org",
+    "org2",
+    "anonymous",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_answers_every_role_as_it_should() {
+    let s = Server::new();
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
+    s.pds
+        .store
+        .trust_publisher(&Publisher {
+            name: "insitu-examples".into(),
+            key: insitu::audit::hex(key.verifying_key().as_bytes()),
+            trusted_ms: insitu::consent::now_ms(),
+            revoked_ms: None,
+        })
+        .unwrap();
+    let tokens: BTreeMap<&str, String> = [
+        ("operator", s.account("operator", Role::Operator)),
+        ("alice", s.account("alice", Role::Person)),
+        ("bob", s.account("bob", Role::Person)),
+        ("developer", s.account("developer", Role::Developer)),
+        ("org", s.account("UFC Que Choisir", Role::Organisation)),
+        ("org2", s.account("Data Broker Inc", Role::Organisation)),
+    ]
+    .into_iter()
+    .collect();
+    let t = |who: &str| tokens.get(who).map(String::as_str);
+    let alice = s
+        .pds
+        .store
+        .account_by_name("alice")
+        .unwrap()
+        .unwrap()
+        .person
+        .unwrap();
+
+    // Set-up through the API itself: a developer publishes, Alice imports, the organisation
+    // asks, Alice approves, the organisation runs.
+    let (st, pkg) = s
+        .call(
+            "POST",
+            "/api/packages",
+            t("developer"),
+            Some(signed_fee_scanner()),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{pkg}");
+    let digest = pkg["digest"].as_str().unwrap().to_string();
+    let (st, imp) = s
+        .call(
+            "POST",
+            "/api/imports?collection=bank.transactions&name=releve.csv",
+            t("alice"),
+            Some(STATEMENT.as_bytes().to_vec()),
+        )
+        .await;
+    assert_eq!(
+        (st, imp["added"].as_u64()),
+        (StatusCode::CREATED, Some(3)),
+        "{imp}"
+    );
+    let ask =
+        json!({"person": alice, "plugin": "fee-scanner", "purpose": "class action", "days": 30});
+    let (st, req) = s.json("POST", "/api/requests", t("org"), ask.clone()).await;
+    assert_eq!(st, StatusCode::CREATED, "{req}");
+    let req_id = req["id"].as_u64().unwrap();
+    assert!(
+        req["consent_screen"]
+            .as_str()
+            .unwrap()
+            .contains("UFC Que Choisir asks for access")
+    );
+    let (st, grant) = s
+        .json(
+            "POST",
+            &format!("/api/requests/{req_id}/approve"),
+            t("alice"),
+            json!({"keep": {"bank.transactions": ["amount", "label"]}}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{grant}");
+    let grant_id = grant["id"].as_u64().unwrap();
+    assert_eq!(grant["scope"], json!(["bank.transactions: amount, label"]));
+    let run_body = json!({"grant": grant_id, "params": {"rule": "agency-fee", "pattern": "frais de gestion", "agreed": "30.00 EUR"}});
+    let (st, run) = s
+        .json("POST", "/api/runs", t("org"), run_body.clone())
+        .await;
+    assert_eq!(
+        (st, run["status"].as_str()),
+        (StatusCode::CREATED, Some("succeeded")),
+        "{run}"
+    );
+    let run_id = run["id"].as_u64().unwrap();
+    // A second pending request, for the decision endpoints.
+    let (_, pending) = s
+        .json("POST", "/api/requests", t("org2"), ask.clone())
+        .await;
+    let pending_id = pending["id"].as_u64().unwrap();
+
+    use StatusCode as S;
+    let (ok, created, bad, forbidden, missing, anon) = (
+        S::OK,
+        S::CREATED,
+        S::BAD_REQUEST,
+        S::FORBIDDEN,
+        S::NOT_FOUND,
+        S::UNAUTHORIZED,
+    );
+    let new_account =
+        json!({"name": "newcomer", "password": PASSWORD, "role": "person"}).to_string();
+    let csv = STATEMENT.as_bytes().to_vec();
+    // (method, path, body, expected for operator, alice, bob, developer, org, org2, anonymous)
+    let matrix: Vec<Case> = vec![
+        (
+            "GET",
+            "/api/me".into(),
+            None,
+            [ok, ok, ok, ok, ok, ok, anon],
+        ),
+        (
+            "GET",
+            "/api/tokens".into(),
+            None,
+            [ok, ok, ok, ok, ok, ok, anon],
+        ),
+        (
+            "POST",
+            "/api/accounts".into(),
+            Some(new_account.into_bytes()),
+            [
+                created, forbidden, forbidden, forbidden, forbidden, forbidden, anon,
+            ],
+        ),
+        (
+            "GET",
+            "/api/collections".into(),
+            None,
+            [ok, ok, ok, ok, ok, ok, anon],
+        ),
+        (
+            "POST",
+            "/api/imports?collection=bank.transactions".into(),
+            Some(csv),
+            [
+                forbidden, created, created, forbidden, forbidden, forbidden, anon,
+            ],
+        ),
+        (
+            "GET",
+            "/api/packages".into(),
+            None,
+            [ok, ok, ok, ok, ok, ok, anon],
+        ),
+        (
+            "GET",
+            format!("/api/packages/{digest}"),
+            None,
+            [ok, ok, ok, ok, ok, ok, anon],
+        ),
+        (
+            "POST",
+            "/api/packages".into(),
+            Some(b"not a package".to_vec()),
+            [
+                forbidden, forbidden, forbidden, bad, forbidden, forbidden, anon,
+            ],
+        ),
+        (
+            "POST",
+            "/api/requests".into(),
+            Some(ask.to_string().into_bytes()),
+            [
+                forbidden, forbidden, forbidden, forbidden, created, created, anon,
+            ],
+        ),
+        (
+            "GET",
+            "/api/requests".into(),
+            None,
+            [forbidden, ok, ok, forbidden, ok, ok, anon],
+        ),
+        (
+            "GET",
+            format!("/api/requests/{req_id}"),
+            None,
+            [forbidden, ok, missing, forbidden, ok, missing, anon],
+        ),
+        (
+            "POST",
+            format!("/api/requests/{pending_id}/approve"),
+            Some(b"{}".to_vec()),
+            [
+                forbidden, created, missing, forbidden, forbidden, forbidden, anon,
+            ],
+        ),
+        (
+            "POST",
+            format!("/api/requests/{pending_id}/deny"),
+            None,
+            [
+                forbidden,
+                S::CONFLICT,
+                missing,
+                forbidden,
+                forbidden,
+                forbidden,
+                anon,
+            ],
+        ),
+        (
+            "GET",
+            "/api/grants".into(),
+            None,
+            [forbidden, ok, ok, forbidden, ok, ok, anon],
+        ),
+        (
+            "POST",
+            "/api/runs".into(),
+            Some(run_body.to_string().into_bytes()),
+            [
+                forbidden, created, missing, forbidden, created, missing, anon,
+            ],
+        ),
+        (
+            "GET",
+            "/api/runs".into(),
+            None,
+            [forbidden, ok, ok, forbidden, ok, ok, anon],
+        ),
+        (
+            "GET",
+            format!("/api/runs/{run_id}"),
+            None,
+            [forbidden, ok, missing, forbidden, ok, missing, anon],
+        ),
+        // fee-scanner's findings are addressed to the person alone: the organisation that ran
+        // it does not read them.
+        (
+            "GET",
+            format!("/api/runs/{run_id}/output"),
+            None,
+            [forbidden, ok, missing, forbidden, missing, missing, anon],
+        ),
+        (
+            "GET",
+            "/api/audit".into(),
+            None,
+            [ok, ok, ok, forbidden, forbidden, forbidden, anon],
+        ),
+        (
+            "POST",
+            format!("/api/grants/{grant_id}/revoke"),
+            None,
+            [
+                forbidden, ok, missing, forbidden, forbidden, forbidden, anon,
+            ],
+        ),
+    ];
+    let mut seen_by_others = String::new();
+    for (method, path, body, expected) in &matrix {
+        for (who, want) in WHO.iter().zip(expected) {
+            let (got, value) = s.call(method, path, t(who), body.clone()).await;
+            assert_eq!(got, *want, "{method} {path} as {who}: {value}");
+            if !got.is_success() {
+                let code = value["code"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{method} {path} as {who}: no JSON error: {value}"));
+                assert!(!code.is_empty() && value["message"].is_string(), "{value}");
+            }
+            if !["alice", "operator"].contains(who) {
+                seen_by_others.push_str(&value.to_string());
+            }
+        }
+    }
+    // No answer to anyone but Alice carried her records: not the account number, not a
+    // counterparty, not a finding's label.
+    for raw in [
+        "FR7630004000031234",
+        "Agence Dupont",
+        "FRAIS DE GESTION",
+        "2450",
+    ] {
+        assert!(
+            !seen_by_others.contains(raw),
+            "`{raw}` reached someone other than Alice"
+        );
+    }
+    // Lists are filtered to the caller, not merely allowed.
+    let (_, bob_requests) = s.call("GET", "/api/requests", t("bob"), None).await;
+    assert_eq!(bob_requests, json!([]));
+    let (_, org2_grants) = s.call("GET", "/api/grants", t("org2"), None).await;
+    assert!(
+        org2_grants
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g["requester"] == "Data Broker Inc"),
+        "{org2_grants}"
+    );
+    let (_, bob_audit) = s.call("GET", "/api/audit", t("bob"), None).await;
+    assert!(
+        !bob_audit.to_string().contains(&format!("person {alice}")),
+        "{bob_audit}"
+    );
+    // A revoked grant starts no run, for its person or its organisation.
+    let (st, refused) = s.json("POST", "/api/runs", t("org"), run_body).await;
+    assert_eq!(
+        (st, refused["failure"].as_str()),
+        (created, Some("grant")),
+        "{refused}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_are_scoped_expire_and_revoke() {
+    let s = Server::new();
+    s.account("alice", Role::Person);
+    let login = |scopes: Value| json!({"name": "alice", "password": PASSWORD, "scopes": scopes, "label": "phone"});
+    let (st, e) = s
+        .json(
+            "POST",
+            "/api/tokens",
+            None,
+            json!({"name": "alice", "password": "wrong password!"}),
+        )
+        .await;
+    assert_eq!(
+        (st, e["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthenticated"))
+    );
+    let (st, e) = s
+        .json(
+            "POST",
+            "/api/tokens",
+            None,
+            json!({"name": "nobody", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(
+        st,
+        StatusCode::UNAUTHORIZED,
+        "an unknown name answers like a wrong password: {e}"
+    );
+    let (st, e) = s
+        .json("POST", "/api/tokens", None, login(json!(["publish"])))
+        .await;
+    assert_eq!(
+        st,
+        StatusCode::FORBIDDEN,
+        "a person's token cannot publish: {e}"
+    );
+    let (st, read_only) = s
+        .json("POST", "/api/tokens", None, login(json!(["read"])))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{read_only}");
+    let secret = read_only["token"].as_str().unwrap().to_string();
+    let (st, _) = s.call("GET", "/api/collections", Some(&secret), None).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, e) = s
+        .call(
+            "POST",
+            "/api/imports?collection=bank.transactions",
+            Some(&secret),
+            Some(STATEMENT.as_bytes().to_vec()),
+        )
+        .await;
+    assert_eq!(
+        st,
+        StatusCode::FORBIDDEN,
+        "a read-only token cannot import: {e}"
+    );
+    assert!(
+        e["message"].as_str().unwrap().contains("`Import` scope"),
+        "{e}"
+    );
+    // The store keeps only a hash of the secret.
+    let stored = s.pds.store.tokens(1).unwrap();
+    assert!(stored.iter().all(|t| !t.hash.contains(&secret[4..])));
+    let id = read_only["id"].as_u64().unwrap();
+    let (st, _) = s
+        .call("DELETE", &format!("/api/tokens/{id}"), Some(&secret), None)
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, _) = s.call("GET", "/api/me", Some(&secret), None).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "a revoked token still works");
+    // An expired token: zero days.
+    let (_, expired) = s
+        .json(
+            "POST",
+            "/api/tokens",
+            None,
+            json!({"name": "alice", "password": PASSWORD, "days": 0}),
+        )
+        .await;
+    let (st, _) = s
+        .call("GET", "/api/me", expired["token"].as_str(), None)
+        .await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "an expired token still works");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_a_json_4xx_never_a_5xx() {
+    let s = Server::new();
+    let alice = s.account("alice", Role::Person);
+    let a = Some(alice.as_str());
+    for (method, path, body) in [
+        (
+            "POST",
+            "/api/requests/1/approve",
+            Some(b"{not json".to_vec()),
+        ),
+        ("POST", "/api/requests/abc/approve", Some(b"{}".to_vec())),
+        ("GET", "/api/runs/99999999999999999999999", None),
+        ("POST", "/api/runs", Some(b"{\"grant\": \"one\"}".to_vec())),
+        ("POST", "/api/imports?format=pdf", Some(b"%PDF".to_vec())),
+        (
+            "POST",
+            "/api/imports?collection=bank.transactions",
+            Some(b"account,booked\nx,not a date\n".to_vec()),
+        ),
+        ("POST", "/api/imports", Some(b"\x00\x01\x02".to_vec())),
+        ("GET", "/api/nothing-here", None),
+        ("GET", "/api/grants/1", None),
+    ] {
+        let (st, e) = s.call(method, path, a, body).await;
+        assert!(st.is_client_error(), "{method} {path}: {st} {e}");
+        assert!(
+            e["code"].is_string() && e["message"].is_string(),
+            "{method} {path}: {e}"
+        );
+    }
+    // A JSON body over the limit is refused before it is read whole.
+    let big = vec![b' '; insitu::server::MAX_BODY + 1];
+    let (st, e) = s.call("POST", "/api/runs", a, Some(big)).await;
+    assert_eq!(st, StatusCode::PAYLOAD_TOO_LARGE, "{e}");
+    assert!(e["code"].is_string(), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_health_and_metrics_are_served() {
+    let s = Server::new();
+    let (st, doc) = s.call("GET", "/openapi.json", None, None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."), "{doc}");
+    for path in [
+        "/api/tokens",
+        "/api/requests/{id}/approve",
+        "/api/runs/{id}/output",
+        "/api/imports",
+        "/api/audit",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is not documented");
+    }
+    assert!(doc["components"]["securitySchemes"]["token"].is_object());
+    let (st, body) = s.call("GET", "/healthz", None, None).await;
+    assert_eq!((st, body), (StatusCode::OK, Value::String("ok\n".into())));
+    s.call("GET", "/api/me", None, None).await;
+    let (_, text) = s.call("GET", "/metrics", None, None).await;
+    let text = text.as_str().unwrap().to_string();
+    assert!(text.contains("insitu_runs_total 0"), "{text}");
+    assert!(
+        text.contains("insitu_http_responses_total{status=\"401\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("insitu_http_request_seconds_bucket{le=\"+Inf\"}"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_binary_serves_on_loopback_and_stops_gracefully_on_sigterm() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_insitu");
+    let mut add = Command::new(bin)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["account", "add", "root", "--role", "operator"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .unwrap();
+    let out = add.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(root, Operator) created"));
+    let mut server = Command::new(bin)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let addr = first
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("{first}"));
+    let request = |req: String| {
+        let mut conn = std::net::TcpStream::connect(addr).unwrap();
+        conn.write_all(req.as_bytes()).unwrap();
+        let mut resp = String::new();
+        conn.read_to_string(&mut resp).unwrap();
+        resp
+    };
+    let health = request("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".into());
+    assert!(
+        health.starts_with("HTTP/1.1 200") && health.ends_with("ok\n"),
+        "{health}"
+    );
+    let body = json!({"name": "root", "password": PASSWORD}).to_string();
+    let token = request(format!(
+        "POST /api/tokens HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    ));
+    assert!(token.starts_with("HTTP/1.1 201"), "{token}");
+    let status = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = server.wait().unwrap();
+    let mut log = String::new();
+    server
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(
+        exit.success(),
+        "the server did not stop cleanly on SIGTERM: {exit:?} {log}"
+    );
+    // The token issued before the stop is still there: acknowledged writes survive.
+    let pds = Pds::open(dir.path()).unwrap();
+    assert_eq!(pds.store.tokens(1).unwrap().len(), 1);
+}
