@@ -10,7 +10,7 @@ use axum::http::{Request, StatusCode};
 use insitu::account::{self, Role};
 use insitu::package::{self, Manifest};
 use insitu::pds::Pds;
-use insitu::server::{AppState, metrics::Metrics, router};
+use insitu::server::{AppState, limit::RateLimits, router};
 use insitu::store::Publisher;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -27,10 +27,7 @@ impl Server {
     fn new() -> Server {
         let dir = tempfile::tempdir().unwrap();
         let pds = Arc::new(Pds::open(dir.path()).unwrap());
-        let app = router(AppState {
-            pds: pds.clone(),
-            metrics: Arc::new(Metrics::default()),
-        });
+        let app = router(AppState::new(pds.clone(), RateLimits::default()));
         Server {
             _dir: dir,
             app,
@@ -663,4 +660,72 @@ fn the_binary_serves_on_loopback_and_stops_gracefully_on_sigterm() {
     // The token issued before the stop is still there: acknowledged writes survive.
     let pds = Pds::open(dir.path()).unwrap();
     assert_eq!(pds.store.tokens(1).unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_over_its_rate_gets_429_and_others_do_not() {
+    use insitu::server::limit::Rate;
+    let dir = tempfile::tempdir().unwrap();
+    let pds = Arc::new(Pds::open(dir.path()).unwrap());
+    let slow = Rate {
+        per_second: 0.5,
+        burst: 3.0,
+    };
+    let app = router(AppState::new(
+        pds.clone(),
+        RateLimits {
+            per_token: slow,
+            per_address: Rate {
+                per_second: 0.5,
+                burst: 4.0,
+            },
+        },
+    ));
+    let store = pds.store.as_ref();
+    let a = account::create(store, "alice", PASSWORD, Role::Person).unwrap();
+    let b = account::create(store, "bob", PASSWORD, Role::Person).unwrap();
+    let (ta, _) = account::issue_token(store, &a, &[], "", None).unwrap();
+    let (tb, _) = account::issue_token(store, &b, &[], "", None).unwrap();
+    let call = |token: &str, ip: [u8; 4]| {
+        let mut req = Request::get("/api/me")
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                ip, 4000,
+            ))));
+        app.clone().oneshot(req)
+    };
+    for _ in 0..3 {
+        assert_eq!(
+            call(&ta, [10, 0, 0, 1]).await.unwrap().status(),
+            StatusCode::OK
+        );
+    }
+    let over = call(&ta, [10, 0, 0, 1]).await.unwrap();
+    assert_eq!(over.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(over.headers().contains_key("retry-after"));
+    let body: Value = serde_json::from_slice(
+        &axum::body::to_bytes(over.into_body(), 1 << 16)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(body["code"], "rate_limited");
+    // Another token from another address is served. The address 10.0.0.1 has spent 3 of its
+    // 4 (a request refused for its token costs the address nothing): one more passes, then
+    // it is refused whatever the token.
+    assert_eq!(
+        call(&tb, [10, 0, 0, 2]).await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&tb, [10, 0, 0, 1]).await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&tb, [10, 0, 0, 1]).await.unwrap().status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
 }

@@ -27,8 +27,21 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
     let pds = Pds::open(dir)?;
     match cmd {
         Command::Init => println!("store ready in {}", dir.display()),
-        Command::Serve { listen } => {
-            crate::server::serve(std::sync::Arc::new(pds), listen, |addr| {
+        Command::Serve {
+            listen,
+            rate_per_token,
+            rate_per_address,
+        } => {
+            use crate::server::limit::{Rate, RateLimits};
+            let rate = |per_second: f64| Rate {
+                per_second,
+                burst: 2.0 * per_second,
+            };
+            let limits = RateLimits {
+                per_token: rate(rate_per_token),
+                per_address: rate(rate_per_address),
+            };
+            crate::server::serve(std::sync::Arc::new(pds), listen, limits, |addr| {
                 println!("listening on http://{addr}");
             })
             .await?

@@ -80,6 +80,12 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:7878")]
         listen: std::net::SocketAddr,
+        /// Requests per second allowed per token (twice that in a burst).
+        #[arg(long, default_value_t = 50.0)]
+        rate_per_token: f64,
+        /// Requests per second allowed per client address (twice that in a burst).
+        #[arg(long, default_value_t = 200.0)]
+        rate_per_address: f64,
     },
     /// Server accounts: a person, developer, organisation or operator.
     #[command(subcommand)]

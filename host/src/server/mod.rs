@@ -1,5 +1,5 @@
 //! `insitu serve`: the HTTP API (JSON, documented by an OpenAPI 3 document generated from the
-//! code), health and metrics, on axum and tokio.
+//! code), the web pages ([`pages`]), health and metrics, on axum and tokio.
 //!
 //! - Every `/api` route authenticates a bearer token ([`auth::Caller`]) and checks role, scope
 //!   and ownership in its handler ([`api`]).
@@ -14,7 +14,9 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod limit;
 pub mod metrics;
+pub mod pages;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -41,6 +43,21 @@ pub const MAX_UPLOAD: usize = 64 << 20;
 pub struct AppState {
     pub pds: Arc<Pds>,
     pub metrics: Arc<Metrics>,
+    /// Per token, per address.
+    pub limits: Arc<(limit::Limiter, limit::Limiter)>,
+}
+
+impl AppState {
+    pub fn new(pds: Arc<Pds>, limits: limit::RateLimits) -> Self {
+        AppState {
+            pds,
+            metrics: Arc::new(Metrics::default()),
+            limits: Arc::new((
+                limit::Limiter::new(limits.per_token),
+                limit::Limiter::new(limits.per_address),
+            )),
+        }
+    }
 }
 
 #[derive(OpenApi)]
@@ -98,6 +115,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(uploads)
         .merge(api)
+        .merge(pages::routes().layer(DefaultBodyLimit::max(MAX_UPLOAD)))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics_text))
         .route(
@@ -105,6 +123,7 @@ pub fn router(state: AppState) -> Router {
             get(|| async { axum::Json(ApiDoc::openapi()) }),
         )
         .fallback(|| async { ApiError::not_found("no such endpoint; see /openapi.json") })
+        .layer(middleware::from_fn_with_state(state.clone(), limit::limit))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }
@@ -136,6 +155,7 @@ async fn observe(State(s): State<AppState>, req: Request, next: Next) -> Respons
 pub async fn serve(
     pds: Arc<Pds>,
     listen: SocketAddr,
+    limits: limit::RateLimits,
     ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
@@ -144,13 +164,13 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     ready(addr);
     tracing::info!(%addr, "serving");
-    let state = AppState {
-        pds,
-        metrics: Arc::new(Metrics::default()),
-    };
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    let app = router(AppState::new(pds, limits));
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await?;
     tracing::info!("stopped: every acknowledged write is committed");
     Ok(())
 }

@@ -1,0 +1,780 @@
+//! The web pages: server-rendered HTML, no JavaScript. A person signs in, reads a request's
+//! consent screen and approves (narrowing fields, months, days) or denies it, sees their
+//! grants and revokes one, runs a plugin under a grant, imports a file, and reads their access
+//! history. An organisation sees its requests and its runs, with the outputs addressed to it.
+//!
+//! Sessions: signing in issues a one-day token whose secret is the `insitu_session` cookie
+//! (`HttpOnly; Secure; SameSite=Strict`). Every form carries a CSRF token derived from the
+//! session secret, checked on every POST.
+
+use std::fmt::Write as _;
+
+use axum::extract::{FromRequestParts, Multipart, Path, State};
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Form, Router, routing::get, routing::post};
+use sha2::{Digest, Sha256};
+
+use super::AppState;
+use crate::account::{self, Account, Role, Token};
+use crate::audit::hex;
+use crate::consent::now_ms;
+use crate::contract::Viewer;
+use crate::import::{self, ImportOptions};
+use crate::meter::Outcome;
+use crate::output::Scalar;
+use crate::request::{self, Narrowing, Status};
+use crate::run::RunRequest;
+
+const COOKIE_NAME: &str = "insitu_session";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+        .route("/requests/{id}", get(consent))
+        .route("/requests/{id}/approve", post(approve))
+        .route("/requests/{id}/deny", post(deny))
+        .route("/grants/{id}/revoke", post(revoke))
+        .route("/grants/{id}/run", post(run))
+        .route("/runs/{id}", get(run_page))
+        .route("/history", get(history))
+        .route("/import", post(import_file))
+}
+
+/// HTML-escapes text for element content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn date(ms: i64) -> String {
+    crate::import::format_date(ms)
+}
+
+/// A signed-in page visitor.
+pub struct Session {
+    pub account: Account,
+    pub token: Token,
+    pub csrf: String,
+}
+
+fn csrf_for(secret: &str) -> String {
+    hex(&Sha256::digest(format!("insitu-csrf:{secret}").as_bytes()))
+}
+
+fn cookie_secret(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix("insitu_session="))
+        .map(str::to_string)
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let to_login = || Redirect::to("/login").into_response();
+        let secret = cookie_secret(&parts.headers).ok_or_else(to_login)?;
+        match account::authenticate(state.pds.store.as_ref(), &secret) {
+            Ok(Some((account, token))) => Ok(Session {
+                account,
+                token,
+                csrf: csrf_for(&secret),
+            }),
+            Ok(None) => Err(to_login()),
+            Err(e) => Err(PageError::internal(e).into_response()),
+        }
+    }
+}
+
+impl Session {
+    fn check(&self, form_csrf: Option<&str>) -> Result<(), PageError> {
+        // Both are hex digests of the same length; compare without an early exit.
+        let given = form_csrf.unwrap_or("").as_bytes();
+        let want = self.csrf.as_bytes();
+        let same = given.len() == want.len()
+            && given
+                .iter()
+                .zip(want)
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        if same {
+            Ok(())
+        } else {
+            Err(PageError(
+                StatusCode::FORBIDDEN,
+                "This form is stale or did not come from Insitu. Go back, reload the page and try again.".into(),
+            ))
+        }
+    }
+
+    fn person(&self) -> Option<u64> {
+        (self.account.role == Role::Person)
+            .then_some(self.account.person)
+            .flatten()
+    }
+
+    fn csrf_field(&self) -> String {
+        format!(
+            "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
+            self.csrf
+        )
+    }
+}
+
+/// An error shown as a page.
+pub struct PageError(StatusCode, String);
+
+impl PageError {
+    fn internal(e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "page failed on the host");
+        PageError(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The server failed; nothing was changed.".into(),
+        )
+    }
+
+    fn not_found() -> Self {
+        PageError(
+            StatusCode::NOT_FOUND,
+            "There is nothing here for you.".into(),
+        )
+    }
+}
+
+impl<E: Into<super::error::ApiError>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        let e = e.into();
+        PageError(e.status, e.message)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let body = format!(
+            "<h1>{}</h1><p role=\"alert\">{}</p><p><a href=\"/\">Back to my page</a></p>",
+            self.0.canonical_reason().unwrap_or("Error"),
+            esc(&self.1)
+        );
+        (self.0, page("Error", None, &body)).into_response()
+    }
+}
+
+type PageResult = Result<Response, PageError>;
+
+const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:0 auto;padding:1rem;color:#1a1a1a}\
+nav{display:flex;gap:1rem;align-items:center;border-bottom:1px solid #ccc;padding-bottom:.5rem}\
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #ddd}\
+.screen{border:2px solid #1a1a1a;padding:1rem;border-radius:.5rem}button{font:inherit;padding:.3rem .8rem}\
+[role=alert]{color:#8a1c1c}fieldset{margin:.5rem 0}";
+
+fn page(title: &str, session: Option<&Session>, body: &str) -> Html<String> {
+    let nav = match session {
+        Some(s) => format!(
+            "<nav aria-label=\"main\"><a href=\"/\">My page</a><a href=\"/history\">Access history</a>\
+             <span>Signed in as {}</span><form method=\"post\" action=\"/logout\">{}\
+             <button type=\"submit\">Sign out</button></form></nav>",
+            esc(&s.account.name),
+            s.csrf_field()
+        ),
+        None => String::new(),
+    };
+    Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>{} · Insitu</title><style>{STYLE}</style></head><body>{nav}<main>{body}</main></body></html>",
+        esc(title)
+    ))
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, PageError> + Send + 'static,
+) -> Result<T, PageError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(PageError::internal)?
+}
+
+// ---- sign in and out -----------------------------------------------------------------------
+
+async fn login_form() -> Html<String> {
+    page(
+        "Sign in",
+        None,
+        "<h1>Sign in to Insitu</h1><form method=\"post\" action=\"/login\">\
+         <p><label for=\"name\">Name</label><br><input id=\"name\" name=\"name\" autocomplete=\"username\" required></p>\
+         <p><label for=\"password\">Password</label><br><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required></p>\
+         <p><button type=\"submit\">Sign in</button></p></form>",
+    )
+}
+
+#[derive(serde::Deserialize)]
+struct LoginForm {
+    name: String,
+    password: String,
+}
+
+async fn login(State(s): State<AppState>, Form(f): Form<LoginForm>) -> PageResult {
+    let result = blocking(move || {
+        let store = s.pds.store.as_ref();
+        let account = match account::login(store, &f.name, &f.password) {
+            Ok(a) => a,
+            Err(account::AccountError::BadCredentials) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(Some(
+            account::issue_token(store, &account, &[], "session", Some(1))?.0,
+        ))
+    })
+    .await?;
+    let Some(secret) = result else {
+        let body = "<h1>Sign in to Insitu</h1><p role=\"alert\">The name or the password is wrong.</p>\
+                    <p><a href=\"/login\">Try again</a></p>";
+        return Ok((StatusCode::UNAUTHORIZED, page("Sign in", None, body)).into_response());
+    };
+    let cookie =
+        format!("{COOKIE_NAME}={secret}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=86400");
+    Ok(([(SET_COOKIE, cookie)], Redirect::to("/")).into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct CsrfForm {
+    csrf: Option<String>,
+}
+
+async fn logout(
+    State(s): State<AppState>,
+    session: Session,
+    Form(f): Form<CsrfForm>,
+) -> PageResult {
+    session.check(f.csrf.as_deref())?;
+    s.pds.store.revoke_token(session.token.id, now_ms())?;
+    let cookie = format!("{COOKIE_NAME}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0");
+    Ok(([(SET_COOKIE, cookie)], Redirect::to("/login")).into_response())
+}
+
+// ---- the home page -------------------------------------------------------------------------
+
+async fn home(State(s): State<AppState>, session: Session) -> PageResult {
+    let store = s.pds.store.as_ref();
+    let mut body = String::new();
+    match (session.account.role, session.person()) {
+        (Role::Person, Some(p)) => {
+            let _ = write!(
+                body,
+                "<h1>My data</h1><table><thead><tr><th scope=\"col\">Collection</th><th scope=\"col\">Records</th></tr></thead><tbody>"
+            );
+            for c in store.collections()? {
+                let n = store.count(p, &c.name)?;
+                if n > 0 {
+                    let _ = write!(body, "<tr><td>{}</td><td>{n}</td></tr>", esc(&c.name));
+                }
+            }
+            let _ = write!(
+                body,
+                "</tbody></table><form method=\"post\" action=\"/import\" enctype=\"multipart/form-data\">{}\
+                 <fieldset><legend>Import a file (bank statement, receipts, export)</legend>\
+                 <label for=\"file\">File</label> <input id=\"file\" type=\"file\" name=\"file\" required> \
+                 <label for=\"collection\">Collection (for CSV or JSON Lines)</label> <input id=\"collection\" name=\"collection\"> \
+                 <button type=\"submit\">Import</button></fieldset></form>",
+                session.csrf_field()
+            );
+            let pending: Vec<_> = store
+                .requests(Some(p))?
+                .into_iter()
+                .filter(|r| r.status == Status::Pending)
+                .collect();
+            let _ = write!(body, "<h2>Requests waiting for you</h2>");
+            if pending.is_empty() {
+                body.push_str("<p>None.</p>");
+            } else {
+                body.push_str("<ul>");
+                for r in pending {
+                    let _ = write!(
+                        body,
+                        "<li><a href=\"/requests/{}\">{} asks for access for {} days: {}</a></li>",
+                        r.id,
+                        esc(&r.requester),
+                        r.days,
+                        esc(&r.purpose)
+                    );
+                }
+                body.push_str("</ul>");
+            }
+            let _ = write!(
+                body,
+                "<h2>My grants</h2><table><thead><tr><th scope=\"col\">Grant</th><th scope=\"col\">To</th><th scope=\"col\">Data</th><th scope=\"col\">Expires</th><th scope=\"col\">Actions</th></tr></thead><tbody>"
+            );
+            let now = now_ms();
+            for g in store.grants(Some(p))? {
+                let scope: Vec<String> = g
+                    .collections
+                    .iter()
+                    .map(|c| format!("{}: {}", c.name, c.fields.join(", ")))
+                    .collect();
+                let state = if g.revoked_ms.is_some() {
+                    "revoked".to_string()
+                } else if g.expires_ms.is_some_and(|e| e <= now) {
+                    "expired".to_string()
+                } else {
+                    g.expires_ms.map_or("never".into(), date)
+                };
+                let to = g
+                    .origin
+                    .as_ref()
+                    .map_or("you".to_string(), |o| o.requester.clone());
+                let actions = if g.check_live(now).is_ok() {
+                    format!(
+                        "<form method=\"post\" action=\"/grants/{id}/revoke\">{csrf}<button type=\"submit\">Revoke grant {id}</button></form>\
+                         <form method=\"post\" action=\"/grants/{id}/run\">{csrf}<label for=\"params-{id}\">Parameters, one per line</label><br>\
+                         <textarea id=\"params-{id}\" name=\"params\" rows=\"3\" cols=\"32\"></textarea><br>\
+                         <button type=\"submit\">Run under grant {id}</button></form>",
+                        id = g.id,
+                        csrf = session.csrf_field()
+                    )
+                } else {
+                    String::new()
+                };
+                let _ = write!(
+                    body,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{actions}</td></tr>",
+                    g.id,
+                    esc(&to),
+                    esc(&scope.join("; ")),
+                    state
+                );
+            }
+            body.push_str("</tbody></table>");
+            let _ = write!(
+                body,
+                "<h2>Runs on my data</h2>{}",
+                runs_table(&s, &session)?
+            );
+        }
+        (Role::Organisation, _) => {
+            let _ = write!(
+                body,
+                "<h1>{}</h1><h2>Your requests</h2><table><thead><tr><th scope=\"col\">Request</th><th scope=\"col\">Person</th><th scope=\"col\">Purpose</th><th scope=\"col\">Status</th></tr></thead><tbody>",
+                esc(&session.account.name)
+            );
+            for r in store.requests(None)? {
+                if r.requester != session.account.name {
+                    continue;
+                }
+                let status = match r.status {
+                    Status::Pending => "pending".to_string(),
+                    Status::Approved { grant, .. } => format!("approved (grant {grant})"),
+                    Status::Denied { .. } => "denied".to_string(),
+                };
+                let _ = write!(
+                    body,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{status}</td></tr>",
+                    r.id,
+                    r.person,
+                    esc(&r.purpose)
+                );
+            }
+            let _ = write!(
+                body,
+                "</tbody></table><h2>Your runs</h2>{}",
+                runs_table(&s, &session)?
+            );
+        }
+        _ => {
+            let _ = write!(
+                body,
+                "<h1>{}</h1><p>This {:?} account works through the API; see <a href=\"/openapi.json\">/openapi.json</a>.</p>",
+                esc(&session.account.name),
+                session.account.role
+            );
+        }
+    }
+    Ok(page("My page", Some(&session), &body).into_response())
+}
+
+fn runs_table(s: &AppState, session: &Session) -> Result<String, PageError> {
+    let mut out = String::from(
+        "<table><thead><tr><th scope=\"col\">Run</th><th scope=\"col\">Started</th><th scope=\"col\">Outcome</th><th scope=\"col\">Records read</th></tr></thead><tbody>",
+    );
+    for r in s.pds.store.runs(session.person())? {
+        let mine = match session.person() {
+            Some(p) => r.person == p,
+            None => r.requester.as_deref() == Some(session.account.name.as_str()),
+        };
+        if !mine {
+            continue;
+        }
+        let outcome = match &r.outcome {
+            Outcome::Succeeded => "succeeded".to_string(),
+            Outcome::Failed { reason, .. } => format!("failed: {}", reason.as_str()),
+        };
+        let _ = write!(
+            out,
+            "<tr><td><a href=\"/runs/{id}\">Run {id}</a></td><td>{}</td><td>{outcome}</td><td>{}</td></tr>",
+            date(r.started_ms),
+            r.usage.records_read,
+            id = r.id
+        );
+    }
+    out.push_str("</tbody></table>");
+    Ok(out)
+}
+
+// ---- consent -------------------------------------------------------------------------------
+
+fn own_request(
+    s: &AppState,
+    session: &Session,
+    id: u64,
+) -> Result<request::AccessRequest, PageError> {
+    match s.pds.store.request(id) {
+        Ok(r) if session.person() == Some(r.person) => Ok(r),
+        Ok(_) | Err(crate::store::StoreError::NoRequest(_)) => Err(PageError::not_found()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The consent screen: who asks, which data and why, for how long, what comes out to whom,
+/// who pays what; approve (with narrowing) or deny.
+async fn consent(State(s): State<AppState>, session: Session, Path(id): Path<u64>) -> PageResult {
+    let r = own_request(&s, &session, id)?;
+    let plugin = s.pds.store.plugin(&r.plugin_digest)?;
+    let m = plugin.manifest.as_ref();
+    let mut body = format!(
+        "<h1>{} asks for access to your data</h1><div class=\"screen\">\
+         <p><strong>Who asks:</strong> {}</p><p><strong>For what:</strong> {}</p>\
+         <p><strong>For how long:</strong> {} days</p>",
+        esc(&r.requester),
+        esc(&r.requester),
+        esc(&r.purpose),
+        r.days
+    );
+    if let Some(m) = m {
+        let _ = write!(
+            body,
+            "<p><strong>The program:</strong> {} {} by {}: {}</p>",
+            esc(&m.id),
+            esc(&m.version),
+            esc(&m.publisher),
+            esc(&m.description)
+        );
+        let audience = match m.output.audience {
+            crate::package::Audience::Person => "you alone".to_string(),
+            crate::package::Audience::Requester => esc(&r.requester),
+            crate::package::Audience::Aggregate => format!(
+                "{}, only combined over at least {} people",
+                esc(&r.requester),
+                m.output.min_cohort.unwrap_or(0)
+            ),
+        };
+        let _ = write!(
+            body,
+            "<p><strong>What comes out, and to whom:</strong> {:?}, at most {} items, to {audience}</p>\
+             <p><strong>Who pays what:</strong> {} pays {} per run, {} per million instructions and {} per thousand records ({} minor units); you pay nothing.</p>",
+            m.output.kind,
+            m.output.max_items,
+            esc(&r.requester),
+            m.pricing.per_run,
+            m.pricing.per_million_fuel,
+            m.pricing.per_thousand_records,
+            esc(&m.pricing.currency)
+        );
+    }
+    if r.status != Status::Pending {
+        let _ = write!(body, "<p><strong>Status:</strong> {:?}</p></div>", r.status);
+        return Ok(page("Request", Some(&session), &body).into_response());
+    }
+    let _ = write!(
+        body,
+        "</div><form method=\"post\" action=\"/requests/{id}/approve\">{}",
+        session.csrf_field()
+    );
+    let mut months_asked = 0;
+    for d in &r.data {
+        months_asked = months_asked.max(d.months.unwrap_or(0));
+        let _ = write!(
+            body,
+            "<fieldset><legend>{} (why: {}) — untick what you keep to yourself</legend>",
+            esc(&d.collection),
+            esc(&d.purpose)
+        );
+        for f in &d.fields {
+            let value = esc(&format!("{}/{}", d.collection, f));
+            let _ = write!(
+                body,
+                "<label><input type=\"checkbox\" name=\"keep\" value=\"{value}\" checked> {}</label> ",
+                esc(f)
+            );
+        }
+        body.push_str("</fieldset>");
+    }
+    let _ = write!(
+        body,
+        "<p><label for=\"months\">Months of history</label> <input id=\"months\" name=\"months\" type=\"number\" min=\"0\" max=\"{months_asked}\" value=\"{months_asked}\"></p>\
+         <p><label for=\"days\">Days the access lasts</label> <input id=\"days\" name=\"days\" type=\"number\" min=\"1\" max=\"{d}\" value=\"{d}\"></p>\
+         <p><button type=\"submit\">Approve</button></p></form>\
+         <form method=\"post\" action=\"/requests/{id}/deny\">{}<button type=\"submit\">Deny</button></form>",
+        session.csrf_field(),
+        d = r.days
+    );
+    Ok(page("Request", Some(&session), &body).into_response())
+}
+
+async fn approve(
+    State(s): State<AppState>,
+    session: Session,
+    Path(id): Path<u64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    session.check(get("csrf"))?;
+    let r = own_request(&s, &session, id)?;
+    let mut kept: Vec<(String, Vec<String>)> = Vec::new();
+    for (_, v) in form.iter().filter(|(n, _)| n == "keep") {
+        let Some((c, f)) = v.split_once('/') else {
+            return Err(PageError(
+                StatusCode::BAD_REQUEST,
+                format!("`{v}` is not collection/field"),
+            ));
+        };
+        match kept.iter_mut().find(|(k, _)| k == c) {
+            Some((_, fields)) => fields.push(f.to_string()),
+            None => kept.push((c.to_string(), vec![f.to_string()])),
+        }
+    }
+    let number = |k: &str| -> Result<Option<u32>, PageError> {
+        match get(k).map(str::trim).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(v) => v.parse().map(Some).map_err(|_| {
+                PageError(
+                    StatusCode::BAD_REQUEST,
+                    format!("{k}: `{v}` is not a number"),
+                )
+            }),
+        }
+    };
+    let months_asked = r.data.iter().any(|d| d.months.is_some());
+    let narrow = Narrowing {
+        fields: Some(kept),
+        months: if months_asked {
+            number("months")?
+        } else {
+            None
+        },
+        days: number("days")?,
+    };
+    request::approve(s.pds.store.as_ref(), id, &narrow)?;
+    Ok(Redirect::to("/").into_response())
+}
+
+async fn deny(
+    State(s): State<AppState>,
+    session: Session,
+    Path(id): Path<u64>,
+    Form(f): Form<CsrfForm>,
+) -> PageResult {
+    session.check(f.csrf.as_deref())?;
+    own_request(&s, &session, id)?;
+    request::deny(s.pds.store.as_ref(), id)?;
+    Ok(Redirect::to("/").into_response())
+}
+
+fn own_grant(s: &AppState, session: &Session, id: u64) -> Result<crate::consent::Grant, PageError> {
+    match s.pds.store.grant(id) {
+        Ok(g) if session.person() == Some(g.person) => Ok(g),
+        Ok(_) | Err(crate::store::StoreError::NoGrant(_)) => Err(PageError::not_found()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn revoke(
+    State(s): State<AppState>,
+    session: Session,
+    Path(id): Path<u64>,
+    Form(f): Form<CsrfForm>,
+) -> PageResult {
+    session.check(f.csrf.as_deref())?;
+    own_grant(&s, &session, id)?;
+    s.pds.store.revoke_grant(id, now_ms())?;
+    Ok(Redirect::to("/").into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct RunForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    params: String,
+}
+
+async fn run(
+    State(s): State<AppState>,
+    session: Session,
+    Path(id): Path<u64>,
+    Form(f): Form<RunForm>,
+) -> PageResult {
+    session.check(f.csrf.as_deref())?;
+    let g = own_grant(&s, &session, id)?;
+    let mut params = Vec::new();
+    for line in f.params.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let Some((k, v)) = line.split_once('=') else {
+            return Err(PageError(
+                StatusCode::BAD_REQUEST,
+                format!("`{line}` is not name=value"),
+            ));
+        };
+        params.push((k.trim().to_string(), Scalar::parse(v.trim())));
+    }
+    let r = s
+        .pds
+        .runner
+        .run(RunRequest {
+            person: g.person,
+            grant: g.id,
+            digest: g.plugin_digest.clone(),
+            params,
+            limits: None,
+        })
+        .await
+        .map_err(PageError::internal)?;
+    s.metrics.run(&r);
+    Ok(Redirect::to(&format!("/runs/{}", r.id)).into_response())
+}
+
+async fn run_page(State(s): State<AppState>, session: Session, Path(id): Path<u64>) -> PageResult {
+    let r = match s.pds.store.run(id) {
+        Ok(r)
+            if session.person() == Some(r.person)
+                || (session.account.role == Role::Organisation
+                    && r.requester.as_deref() == Some(session.account.name.as_str())) =>
+        {
+            r
+        }
+        Ok(_) | Err(crate::store::StoreError::NoRun(_)) => return Err(PageError::not_found()),
+        Err(e) => return Err(e.into()),
+    };
+    let outcome = match &r.outcome {
+        Outcome::Succeeded => "succeeded".to_string(),
+        Outcome::Failed { reason, message } => format!("failed ({}): {message}", reason.as_str()),
+    };
+    let mut body = format!(
+        "<h1>Run {id}</h1><p>Outcome: {}</p><p>Read {} records; {} instructions; {:.2} ms.</p>",
+        esc(&outcome),
+        r.usage.records_read,
+        r.usage.fuel,
+        r.usage.wall_us as f64 / 1000.0
+    );
+    let viewer = match session.person() {
+        Some(p) => Viewer::Person(p),
+        None => Viewer::Requester(session.account.name.clone()),
+    };
+    match crate::contract::output_for(s.pds.store.as_ref(), id, &viewer) {
+        Ok(out) => {
+            let text = serde_json::to_string_pretty(&out).map_err(PageError::internal)?;
+            let _ = write!(body, "<h2>Output</h2><pre>{}</pre>", esc(&text));
+        }
+        Err(_) => body.push_str("<p>This run's output is not addressed to you.</p>"),
+    }
+    Ok(page(&format!("Run {id}"), Some(&session), &body).into_response())
+}
+
+async fn history(State(s): State<AppState>, session: Session) -> PageResult {
+    let Some(p) = session.person() else {
+        return Err(PageError::not_found());
+    };
+    let mut body = String::from(
+        "<h1>My access history</h1><p>Everything that touched your data, newest first.</p><table><thead><tr><th scope=\"col\">#</th><th scope=\"col\">When</th><th scope=\"col\">What</th></tr></thead><tbody>",
+    );
+    for e in s.pds.store.audit_log()?.iter().rev() {
+        if e.event.person() == Some(p) {
+            let _ = write!(
+                body,
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                e.seq,
+                date(e.at_ms),
+                esc(&e.event.describe())
+            );
+        }
+    }
+    body.push_str("</tbody></table>");
+    Ok(page("Access history", Some(&session), &body).into_response())
+}
+
+async fn import_file(
+    State(s): State<AppState>,
+    session: Session,
+    mut form: Multipart,
+) -> PageResult {
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        PageError(StatusCode::BAD_REQUEST, e.body_text())
+    };
+    let (mut csrf, mut collection, mut file) = (None, None, None);
+    while let Some(field) = form.next_field().await.map_err(bad)? {
+        match field.name().unwrap_or("") {
+            "csrf" => csrf = Some(field.text().await.map_err(bad)?),
+            "collection" => collection = Some(field.text().await.map_err(bad)?),
+            "file" => {
+                let name = field.file_name().unwrap_or("upload").to_string();
+                file = Some((name, field.bytes().await.map_err(bad)?));
+            }
+            _ => {}
+        }
+    }
+    session.check(csrf.as_deref())?;
+    let Some(person) = session.person() else {
+        return Err(PageError::not_found());
+    };
+    let Some((name, bytes)) = file else {
+        return Err(PageError(
+            StatusCode::BAD_REQUEST,
+            "choose a file to import".into(),
+        ));
+    };
+    let opts = ImportOptions {
+        collection: collection.filter(|c| !c.trim().is_empty()),
+        ..Default::default()
+    };
+    let store = s.pds.store.clone();
+    let file = name.clone();
+    let report = blocking(move || {
+        Ok(import::import_bytes(
+            store.as_ref(),
+            person,
+            &file,
+            &bytes,
+            &opts,
+            &mut |_, _| {},
+        )?)
+    })
+    .await?;
+    let mut body = format!(
+        "<h1>Imported</h1><p role=\"status\">{} ({}) into {}: {} records read, {} added, {} already there.</p>",
+        esc(&name),
+        report.format,
+        esc(&report.collection),
+        report.read,
+        report.added,
+        report.duplicates
+    );
+    for n in &report.notes {
+        let _ = write!(body, "<p>{}</p>", esc(n));
+    }
+    body.push_str("<p><a href=\"/\">Back to my page</a></p>");
+    Ok(page("Imported", Some(&session), &body).into_response())
+}

@@ -1,0 +1,375 @@
+//! The web pages through the router: sign-in and cookie flags, CSRF on every form, the
+//! consent screen and an approval with narrowing, run, revoke, access history, upload, and
+//! that one person's pages never show another's requests.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use insitu::account::{self, Role};
+use insitu::package::{self, Manifest};
+use insitu::pds::Pds;
+use insitu::server::{AppState, limit::RateLimits, router};
+use insitu::store::Publisher;
+use tower::ServiceExt;
+
+const PASSWORD: &str = "correct horse battery";
+
+struct Site {
+    _dir: tempfile::TempDir,
+    app: axum::Router,
+    pds: Arc<Pds>,
+}
+
+struct Reply {
+    status: StatusCode,
+    location: String,
+    cookie: String,
+    body: String,
+}
+
+impl Site {
+    fn new() -> Site {
+        let dir = tempfile::tempdir().unwrap();
+        let pds = Arc::new(Pds::open(dir.path()).unwrap());
+        let app = router(AppState::new(pds.clone(), RateLimits::default()));
+        Site {
+            _dir: dir,
+            app,
+            pds,
+        }
+    }
+
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        cookie: Option<&str>,
+        form: Option<String>,
+    ) -> Reply {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(c) = cookie {
+            req = req.header("cookie", format!("insitu_session={c}"));
+        }
+        let body = match form {
+            Some(f) => {
+                req = req.header("content-type", "application/x-www-form-urlencoded");
+                Body::from(f)
+            }
+            None => Body::empty(),
+        };
+        let resp = self
+            .app
+            .clone()
+            .oneshot(req.body(body).unwrap())
+            .await
+            .unwrap();
+        let header = |n: &str| {
+            resp.headers()
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string()
+        };
+        let (location, cookie) = (header("location"), header("set-cookie"));
+        let status = resp.status();
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 24)
+            .await
+            .unwrap();
+        Reply {
+            status,
+            location,
+            cookie,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    async fn sign_in(&self, name: &str) -> String {
+        let r = self
+            .send(
+                "POST",
+                "/login",
+                None,
+                Some(format!("name={name}&password=correct+horse+battery")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        r.cookie
+            .split(';')
+            .next()
+            .and_then(|c| c.strip_prefix("insitu_session="))
+            .unwrap()
+            .to_string()
+    }
+}
+
+fn csrf(page: &str) -> String {
+    let at = page
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a CSRF token")
+        + 19;
+    page[at..at + 64].to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_approves_with_narrowing_runs_revokes_and_reads_the_history() {
+    let site = Site::new();
+    let store = site.pds.store.as_ref();
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
+    store
+        .trust_publisher(&Publisher {
+            name: "insitu-examples".into(),
+            key: insitu::audit::hex(key.verifying_key().as_bytes()),
+            trusted_ms: insitu::consent::now_ms(),
+            revoked_ms: None,
+        })
+        .unwrap();
+    let manifest =
+        Manifest::from_file(std::path::Path::new(insitu_plugins::FEE_SCANNER_MANIFEST)).unwrap();
+    let pkg = package::pack_and_sign(
+        &insitu_plugins::bytes(insitu_plugins::FEE_SCANNER),
+        &manifest,
+        &key,
+    )
+    .unwrap();
+    let plugin = package::install(
+        store,
+        site.pds.runner.sandbox(),
+        &pkg,
+        package::InstallMode::Verified,
+    )
+    .unwrap();
+    let alice = account::create(store, "alice", PASSWORD, Role::Person)
+        .unwrap()
+        .person
+        .unwrap();
+    account::create(store, "bob", PASSWORD, Role::Person).unwrap();
+    let req = insitu::request::ask(
+        store,
+        "UFC <Que> Choisir",
+        alice,
+        &plugin,
+        "class action",
+        30,
+    )
+    .unwrap();
+
+    // Signed out: every page sends to the sign-in form; a wrong password says so.
+    let r = site.send("GET", "/", None, None).await;
+    assert_eq!(
+        (r.status, r.location.as_str()),
+        (StatusCode::SEE_OTHER, "/login")
+    );
+    let r = site
+        .send(
+            "POST",
+            "/login",
+            None,
+            Some("name=alice&password=nope".into()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r.body.contains("The name or the password is wrong"));
+    let r = site
+        .send(
+            "POST",
+            "/login",
+            None,
+            Some("name=alice&password=correct+horse+battery".into()),
+        )
+        .await;
+    for flag in ["HttpOnly", "Secure", "SameSite=Strict"] {
+        assert!(
+            r.cookie.contains(flag),
+            "cookie without {flag}: {}",
+            r.cookie
+        );
+    }
+    let a = site.sign_in("alice").await;
+    let b = site.sign_in("bob").await;
+
+    // The home page lists the request; the consent screen says who, what, how long, to whom,
+    // who pays, and escapes what the requester wrote.
+    let home = site.send("GET", "/", Some(&a), None).await;
+    assert!(
+        home.body
+            .contains(&format!("href=\"/requests/{}\"", req.id)),
+        "{}",
+        home.body
+    );
+    let screen = site
+        .send("GET", &format!("/requests/{}", req.id), Some(&a), None)
+        .await;
+    assert_eq!(screen.status, StatusCode::OK);
+    for part in [
+        "Who asks:",
+        "For what:</strong> class action",
+        "30 days",
+        "to you alone",
+        "pays 2 per run",
+        "UFC &lt;Que&gt; Choisir",
+    ] {
+        assert!(screen.body.contains(part), "consent screen lacks `{part}`");
+    }
+    assert!(
+        !screen.body.contains("UFC <Que>"),
+        "the requester's name was not escaped"
+    );
+    // Bob does not see Alice's request.
+    let r = site
+        .send("GET", &format!("/requests/{}", req.id), Some(&b), None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(
+        !site
+            .send("GET", "/", Some(&b), None)
+            .await
+            .body
+            .contains("Que")
+    );
+
+    // Without the CSRF token, or with Bob's, nothing is decided.
+    let approve = format!("/requests/{}/approve", req.id);
+    let narrowed =
+        "keep=bank.transactions%2Famount&keep=bank.transactions%2Flabel&months=6&days=14";
+    let r = site
+        .send("POST", &approve, Some(&a), Some(narrowed.into()))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let bobs = csrf(&site.send("GET", "/", Some(&b), None).await.body);
+    let r = site
+        .send(
+            "POST",
+            &approve,
+            Some(&a),
+            Some(format!("csrf={bobs}&{narrowed}")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        store.request(req.id).unwrap().status,
+        insitu::request::Status::Pending
+    );
+
+    // Approve with narrowing: two of three fields, 6 months, 14 days.
+    let token = csrf(&screen.body);
+    let r = site
+        .send(
+            "POST",
+            &approve,
+            Some(&a),
+            Some(format!("csrf={token}&{narrowed}")),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.location.as_str()),
+        (StatusCode::SEE_OTHER, "/"),
+        "{}",
+        r.body
+    );
+    let grant = store.grants(Some(alice)).unwrap().pop().unwrap();
+    assert_eq!(grant.collections[0].fields, vec!["amount", "label"]);
+    let days = (grant.expires_ms.unwrap() - grant.created_ms) / 86_400_000;
+    assert_eq!(days, 14);
+
+    // Upload a statement, then run under the grant from the page.
+    let boundary = "XyZ";
+    let statement = "account,booked,amount,counterparty,label\nA,2099-01-05,-45.00 EUR,Agence,FRAIS DE GESTION\n";
+    let upload = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"collection\"\r\n\r\nbank.transactions\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"releve.csv\"\r\nContent-Type: text/csv\r\n\r\n{statement}\r\n--{boundary}--\r\n"
+    );
+    let resp = site
+        .app
+        .clone()
+        .oneshot(
+            Request::post("/import")
+                .header("cookie", format!("insitu_session={a}"))
+                .header(
+                    "content-type",
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(Body::from(upload))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = resp.status();
+    let page = String::from_utf8_lossy(
+        &axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap(),
+    )
+    .into_owned();
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("releve.csv (CSV) into bank.transactions: 1 records read, 1 added"),
+        "{page}"
+    );
+    let run = format!("/grants/{}/run", grant.id);
+    let params = "params=rule%3Dagency-fee%0Apattern%3Dfrais+de+gestion%0Aagreed%3D30.00+EUR";
+    let r = site
+        .send(
+            "POST",
+            &run,
+            Some(&a),
+            Some(format!("csrf={token}&{params}")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let run_page = site.send("GET", &r.location, Some(&a), None).await;
+    assert!(
+        run_page.body.contains("Outcome: succeeded"),
+        "{}",
+        run_page.body
+    );
+    assert!(
+        run_page
+            .body
+            .contains("charged 45.00 EUR where 30.00 EUR was agreed"),
+        "{}",
+        run_page.body
+    );
+    assert_eq!(
+        site.send("GET", &r.location, Some(&b), None).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Revoke, then the history shows it, newest first.
+    let r = site
+        .send(
+            "POST",
+            &format!("/grants/{}/revoke", grant.id),
+            Some(&a),
+            Some(format!("csrf={token}")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(store.grant(grant.id).unwrap().revoked_ms.is_some());
+    let history = site.send("GET", "/history", Some(&a), None).await.body;
+    let revoked = history
+        .find(&format!("person {alice} revoked grant {}", grant.id))
+        .expect("the revocation is in the history");
+    let granted = history
+        .find("granted plugin")
+        .expect("the grant is in the history");
+    assert!(revoked < granted, "the history is not newest first");
+    assert!(
+        !site
+            .send("GET", "/history", Some(&b), None)
+            .await
+            .body
+            .contains("granted plugin")
+    );
+
+    // Signing out revokes the session.
+    let r = site
+        .send("POST", "/logout", Some(&a), Some(format!("csrf={token}")))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        site.send("GET", "/", Some(&a), None).await.location,
+        "/login"
+    );
+}
