@@ -333,6 +333,12 @@ async fn every_endpoint_answers_every_role_as_it_should() {
             [forbidden, ok, ok, forbidden, ok, ok, anon],
         ),
         (
+            "GET",
+            format!("/api/grants/{grant_id}"),
+            None,
+            [forbidden, ok, missing, forbidden, ok, missing, anon],
+        ),
+        (
             "POST",
             "/api/runs".into(),
             Some(run_body.to_string().into_bytes()),
@@ -420,6 +426,18 @@ async fn every_endpoint_answers_every_role_as_it_should() {
     assert!(
         !bob_audit.to_string().contains(&format!("person {alice}")),
         "{bob_audit}"
+    );
+    let (_, check) = s
+        .call("GET", &format!("/api/grants/{grant_id}"), t("org"), None)
+        .await;
+    assert_eq!(
+        (check["live"].as_bool(), check["id"].as_u64()),
+        (Some(false), Some(grant_id)),
+        "{check}"
+    );
+    assert!(
+        check["reason"].as_str().unwrap().contains("revoked"),
+        "{check}"
     );
     // A revoked grant starts no run, for its person or its organisation.
     let (st, refused) = s.json("POST", "/api/runs", t("org"), run_body).await;
@@ -539,7 +557,7 @@ async fn bad_input_is_a_json_4xx_never_a_5xx() {
         ),
         ("POST", "/api/imports", Some(b"\x00\x01\x02".to_vec())),
         ("GET", "/api/nothing-here", None),
-        ("GET", "/api/grants/1", None),
+        ("GET", "/api/grants/x", None),
     ] {
         let (st, e) = s.call(method, path, a, body).await;
         assert!(st.is_client_error(), "{method} {path}: {st} {e}");

@@ -704,6 +704,35 @@ fn own_grant(s: &AppState, caller: &Caller, id: u64) -> Result<Grant, ApiError> 
     }
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct GrantCheck {
+    #[serde(flatten)]
+    pub grant: GrantView,
+    /// Whether a run may start under it now (not revoked, not expired).
+    pub live: bool,
+    /// Why not, when it may not.
+    pub reason: Option<String>,
+}
+
+/// One grant, and whether a run may start under it now.
+#[utoipa::path(get, path = "/api/grants/{id}", tag = "consent", security(("token" = [])),
+    params(("id" = u64, Path)),
+    responses((status = 200, body = GrantCheck), (status = 404, body = ErrorBody)))]
+pub async fn grant_one(
+    State(s): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+) -> Result<Json<GrantCheck>, ApiError> {
+    caller.need(&[Role::Person, Role::Organisation], Scope::Read)?;
+    let g = own_grant(&s, &caller, id)?;
+    let check = g.check_live(now_ms());
+    Ok(Json(GrantCheck {
+        live: check.is_ok(),
+        reason: check.err().map(|e| e.to_string()),
+        grant: g.into(),
+    }))
+}
+
 /// Revokes a grant the caller gave. A run in progress stops at its next batch.
 #[utoipa::path(post, path = "/api/grants/{id}/revoke", tag = "consent", security(("token" = [])),
     params(("id" = u64, Path)),

@@ -67,7 +67,7 @@ impl AppState {
         api::issue_token, api::list_tokens, api::revoke_token, api::me, api::create_account,
         api::collections, api::import, api::packages, api::package, api::publish,
         api::ask, api::requests, api::request_one, api::approve, api::deny,
-        api::grants, api::revoke_grant, api::start_run, api::runs, api::run_one, api::run_output,
+        api::grants, api::grant_one, api::revoke_grant, api::start_run, api::runs, api::run_one, api::run_output,
         api::audit,
     ),
     modifiers(&BearerToken),
@@ -106,6 +106,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/requests/{id}/approve", post(api::approve))
         .route("/api/requests/{id}/deny", post(api::deny))
         .route("/api/grants", get(api::grants))
+        .route("/api/grants/{id}", get(api::grant_one))
         .route("/api/grants/{id}/revoke", post(api::revoke_grant))
         .route("/api/runs", get(api::runs).post(api::start_run))
         .route("/api/runs/{id}", get(api::run_one))
