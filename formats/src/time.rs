@@ -40,6 +40,19 @@ pub fn format_date(ms: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// RFC 3339 in UTC with milliseconds (`2024-03-05T10:00:00.000Z`), which [`parse_time`] reads
+/// back exactly.
+pub fn format_instant(ms: i64) -> String {
+    let rem = ms.rem_euclid(DAY_MS);
+    let (h, mi, s, milli) = (
+        rem / 3_600_000,
+        rem / 60_000 % 60,
+        rem / 1000 % 60,
+        rem % 1000,
+    );
+    format!("{}T{h:02}:{mi:02}:{s:02}.{milli:03}Z", format_date(ms))
+}
+
 /// Midnight UTC of a checked calendar date.
 pub fn ymd(y: i64, m: i64, d: i64) -> Result<i64, String> {
     let days_in_month = match m {
@@ -262,6 +275,8 @@ mod tests {
             prop_assert_eq!(days_from_civil(y, m, d), day);
             if (1..=9999).contains(&y) {
                 prop_assert_eq!(parse_time(&format_date(day * DAY_MS)), Ok(day * DAY_MS));
+                let t = day * DAY_MS + (day.rem_euclid(86_400) * 997) % DAY_MS;
+                prop_assert_eq!(parse_time(&format_instant(t)), Ok(t));
             }
         }
     }

@@ -92,7 +92,13 @@ fn hey(url: &str, headers: &[String], post: Option<&str>, rate: u32, secs: u32) 
 }
 
 /// `wrk` flat out: 2 threads, 32 connections, over `secs`.
-fn wrk(url: &str, headers: &[String], post: Option<&str>, secs: u32, dir: &std::path::Path) -> Load {
+fn wrk(
+    url: &str,
+    headers: &[String],
+    post: Option<&str>,
+    secs: u32,
+    dir: &std::path::Path,
+) -> Load {
     let mut cmd = Command::new("wrk");
     cmd.args(["-t2", "-c32", &format!("-d{secs}s"), "--latency"]);
     for h in headers {
@@ -169,13 +175,22 @@ fn main() {
             &key,
         )
         .expect("package");
-        let plugin =
-            package::install(store, pds.runner.sandbox(), &pkg, package::InstallMode::Verified)
-                .expect("install");
+        let plugin = package::install(
+            store,
+            pds.runner.sandbox(),
+            &pkg,
+            package::InstallMode::Verified,
+        )
+        .expect("install");
         let alice = account::create(store, "alice", "correct horse battery", Role::Person)
             .expect("account");
-        let org = account::create(store, "UFC Que Choisir", "correct horse battery", Role::Organisation)
-            .expect("account");
+        let org = account::create(
+            store,
+            "UFC Que Choisir",
+            "correct horse battery",
+            Role::Organisation,
+        )
+        .expect("account");
         let person = alice.person.expect("person");
         let statement = "account,booked,amount,counterparty,label\n\
             FR76,2099-01-05,-45.00 EUR,Agence Dupont,FRAIS DE GESTION\n\
@@ -185,13 +200,22 @@ fn main() {
             collection: Some("bank.transactions".into()),
             ..Default::default()
         };
-        insitu::import::import_bytes(store, person, "releve.csv", statement.as_bytes(), &opts, &mut |_, _| {})
-            .expect("import");
-        let approved = insitu::request::ask(store, &org.name, person, &plugin, "load test", 90)
-            .expect("ask");
-        let grant = insitu::request::approve(store, approved.id, &Narrowing::default()).expect("approve");
-        let pending = insitu::request::ask(store, &org.name, person, &plugin, "the consent page", 30)
-            .expect("ask");
+        insitu::import::import_bytes(
+            store,
+            person,
+            "releve.csv",
+            statement.as_bytes(),
+            &opts,
+            &mut |_, _| {},
+        )
+        .expect("import");
+        let approved =
+            insitu::request::ask(store, &org.name, person, &plugin, "load test", 90).expect("ask");
+        let grant =
+            insitu::request::approve(store, approved.id, &Narrowing::default()).expect("approve");
+        let pending =
+            insitu::request::ask(store, &org.name, person, &plugin, "the consent page", 30)
+                .expect("ask");
         let (pt, _) = account::issue_token(store, &alice, &[], "load", None).expect("token");
         let (ot, _) = account::issue_token(store, &org, &[], "load", None).expect("token");
         (grant.id, pending.id, pt, ot)
@@ -201,7 +225,12 @@ fn main() {
         .arg("--data-dir")
         .arg(dir.path())
         .args(["serve", "--listen", "127.0.0.1:0"])
-        .args(["--rate-per-token", "1000000000", "--rate-per-address", "1000000000"])
+        .args([
+            "--rate-per-token",
+            "1000000000",
+            "--rate-per-address",
+            "1000000000",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -222,13 +251,35 @@ fn main() {
         "{{\"grant\": {grant}, \"params\": {{\"rule\": \"agency-fee\", \"pattern\": \"frais de gestion\", \"agreed\": \"30.00 EUR\"}}}}"
     );
     let cases: Vec<(&str, String, Vec<String>, Option<String>)> = vec![
-        ("GET /healthz (baseline)", format!("{site}/healthz"), vec![], None),
-        ("GET /api/grants/{id} (grant check)", format!("{site}/api/grants/{grant}"), bearer(&org_token), None),
-        ("GET /requests/{id} (consent page)", format!("{site}/requests/{request}"), vec![format!("Cookie: insitu_session={person_token}")], None),
-        ("POST /api/runs (run start)", format!("{site}/api/runs"), bearer(&org_token), Some(run_body)),
+        (
+            "GET /healthz (baseline)",
+            format!("{site}/healthz"),
+            vec![],
+            None,
+        ),
+        (
+            "GET /api/grants/{id} (grant check)",
+            format!("{site}/api/grants/{grant}"),
+            bearer(&org_token),
+            None,
+        ),
+        (
+            "GET /requests/{id} (consent page)",
+            format!("{site}/requests/{request}"),
+            vec![format!("Cookie: insitu_session={person_token}")],
+            None,
+        ),
+        (
+            "POST /api/runs (run start)",
+            format!("{site}/api/runs"),
+            bearer(&org_token),
+            Some(run_body),
+        ),
     ];
     println!("each measurement {secs} s; server and load generator share the machine's 2 cores\n");
-    println!("| endpoint | hey at 1,000 req/s: achieved | p50 | p99 | wrk flat out (2 threads, 32 conns): req/s | p50 | p99 | non-2xx |");
+    println!(
+        "| endpoint | hey at 1,000 req/s: achieved | p50 | p99 | wrk flat out (2 threads, 32 conns): req/s | p50 | p99 | non-2xx |"
+    );
     println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
     for (name, url, headers, post) in &cases {
         let fixed = hey(url, headers, post.as_deref(), 1000, secs);
@@ -247,7 +298,11 @@ fn main() {
             max.p50_ms,
             max.p99_ms,
             fixed.errors,
-            if max.errors.is_empty() { "none" } else { &max.errors }
+            if max.errors.is_empty() {
+                "none"
+            } else {
+                &max.errors
+            }
         );
     }
 }

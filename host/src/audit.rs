@@ -70,6 +70,23 @@ pub enum AuditEvent {
         account: u64,
         token: u64,
     },
+    ReceptionAccepted {
+        reception: u64,
+        person: PersonId,
+        organisation: String,
+        collection: String,
+    },
+    ReceptionRevoked {
+        reception: u64,
+        person: PersonId,
+    },
+    /// A person's erasure: the tombstone that stays in the chain. It holds counts only.
+    PersonErased {
+        person: PersonId,
+        records: u64,
+        runs: u64,
+        grants: u64,
+    },
     TokenRevoked {
         account: u64,
         token: u64,
@@ -101,6 +118,25 @@ impl AuditEvent {
                 Some(p) => format!("account {account} ({role:?}) created for person {p}"),
                 None => format!("account {account} ({role:?}) created"),
             },
+            AuditEvent::ReceptionAccepted {
+                reception,
+                person,
+                organisation,
+                collection,
+            } => format!(
+                "person {person} agreed to receive {collection} from {organisation} (reception {reception})"
+            ),
+            AuditEvent::ReceptionRevoked { reception, person } => {
+                format!("person {person} withdrew reception {reception}")
+            }
+            AuditEvent::PersonErased {
+                person,
+                records,
+                runs,
+                grants,
+            } => format!(
+                "person {person} erased: {records} records and {runs} runs deleted, {grants} grants revoked"
+            ),
             AuditEvent::TokenIssued { account, token } => {
                 format!("token {token} issued to account {account}")
             }
@@ -116,11 +152,14 @@ impl AuditEvent {
                 added,
                 duplicates,
                 source,
-            } => {
-                format!(
+            } => match source.strip_prefix("returned by ") {
+                Some(org) => format!(
+                    "{added} records returned by {org} into person {person}'s {collection} ({duplicates} already there)"
+                ),
+                None => format!(
                     "{added} records imported into person {person}'s {collection} from {source} ({duplicates} already there)"
-                )
-            }
+                ),
+            },
             AuditEvent::PluginInstalled { digest, name } => {
                 format!("plugin {name} installed ({})", &digest[..12])
             }
@@ -201,6 +240,9 @@ impl AuditEvent {
             | AuditEvent::RequestDecided { person, .. }
             | AuditEvent::Run { person, .. } => Some(*person),
             AuditEvent::AccountCreated { person, .. } => *person,
+            AuditEvent::PersonErased { person, .. }
+            | AuditEvent::ReceptionAccepted { person, .. }
+            | AuditEvent::ReceptionRevoked { person, .. } => Some(*person),
             AuditEvent::CollectionDefined { .. }
             | AuditEvent::TokenIssued { .. }
             | AuditEvent::TokenRevoked { .. }

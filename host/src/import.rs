@@ -60,6 +60,8 @@ pub struct ImportOptions {
     pub account: Option<String>,
     pub date_order: Option<DateOrder>,
     pub on_error: OnError,
+    /// What the audit log names as the records' source; the file's name when absent.
+    pub source: Option<String>,
 }
 
 /// A bad record: where and why.
@@ -257,10 +259,12 @@ pub fn import_bytes(
         )));
     }
     store.define_collection(&schema)?;
-    let source = Path::new(&file)
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let source = opts.source.clone().unwrap_or_else(|| {
+        Path::new(&file)
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
     let mut report = ImportReport {
         format,
         collection: parsed.collection,

@@ -13,6 +13,7 @@ pub mod output;
 pub mod package;
 pub mod pds;
 pub mod request;
+pub mod rights;
 pub mod run;
 pub mod sandbox;
 pub mod server;

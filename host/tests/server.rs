@@ -227,7 +227,14 @@ async fn every_endpoint_answers_every_role_as_it_should() {
     );
     let new_account =
         json!({"name": "newcomer", "password": PASSWORD, "role": "person"}).to_string();
-    let csv = STATEMENT.as_bytes().to_vec();
+    let reception =
+        json!({"organisation": "UFC Que Choisir", "collection": "purchases.products"}).to_string();
+    let returned =
+        br#"{"recorded": "2024-04-02", "product": "Chips", "declared_quantity": 150, "unit": "g"}"#
+            .to_vec();
+    // Other people's imports carry other values, so that what Alice's data looks like can be
+    // searched for in every answer to someone else.
+    let csv = b"account,booked,amount,counterparty,label\nXX-OTHER,2024-05-01,-1.00 EUR,Other Shop,OTHER LABEL\n".to_vec();
     // (method, path, body, expected for operator, alice, bob, developer, org, org2, anonymous)
     let matrix: Vec<Case> = vec![
         (
@@ -235,6 +242,48 @@ async fn every_endpoint_answers_every_role_as_it_should() {
             "/api/me".into(),
             None,
             [ok, ok, ok, ok, ok, ok, anon],
+        ),
+        (
+            "GET",
+            "/api/me/export".into(),
+            None,
+            [forbidden, ok, ok, forbidden, forbidden, forbidden, anon],
+        ),
+        (
+            "DELETE",
+            "/api/me".into(),
+            Some(br#"{"password": "not the password"}"#.to_vec()),
+            [forbidden, anon, anon, forbidden, forbidden, forbidden, anon],
+        ),
+        (
+            "GET",
+            "/api/receptions".into(),
+            None,
+            [forbidden, ok, ok, forbidden, ok, ok, anon],
+        ),
+        (
+            "POST",
+            "/api/receptions".into(),
+            Some(reception.clone().into_bytes()),
+            [
+                forbidden, created, created, forbidden, forbidden, forbidden, anon,
+            ],
+        ),
+        (
+            "POST",
+            format!("/api/returns?person={alice}&collection=purchases.products"),
+            Some(returned.clone()),
+            [
+                forbidden, forbidden, forbidden, forbidden, created, missing, anon,
+            ],
+        ),
+        (
+            "POST",
+            "/api/receptions/1/revoke".into(),
+            None,
+            [
+                forbidden, ok, missing, forbidden, forbidden, forbidden, anon,
+            ],
         ),
         (
             "GET",
@@ -585,6 +634,8 @@ async fn openapi_health_and_metrics_are_served() {
         "/api/runs/{id}/output",
         "/api/imports",
         "/api/audit",
+        "/api/returns",
+        "/api/me/export",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} is not documented");
     }
@@ -745,5 +796,170 @@ async fn a_client_over_its_rate_gets_429_and_others_do_not() {
     assert_eq!(
         call(&tb, [10, 0, 0, 1]).await.unwrap().status(),
         StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_exports_then_erases_their_account_with_their_password() {
+    let s = Server::new();
+    let bob = s.account("bob", Role::Person);
+    let b = Some(bob.as_str());
+    let (st, _) = s
+        .call(
+            "POST",
+            "/api/imports?collection=bank.transactions",
+            b,
+            Some(STATEMENT.as_bytes().to_vec()),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED);
+    let resp = s
+        .app
+        .clone()
+        .oneshot(
+            Request::get("/api/me/export")
+                .header("authorization", format!("Bearer {bob}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["content-type"], "application/x-tar");
+    let tar = axum::body::to_bytes(resp.into_body(), 1 << 24)
+        .await
+        .unwrap();
+    assert_eq!(&tar[257..262], b"ustar");
+    assert!(String::from_utf8_lossy(&tar).contains("Agence Dupont Immobilier"));
+    let (st, e) = s
+        .json(
+            "DELETE",
+            "/api/me",
+            b,
+            json!({"password": "not my password"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "{e}");
+    let person = s
+        .pds
+        .store
+        .account_by_name("bob")
+        .unwrap()
+        .unwrap()
+        .person
+        .unwrap();
+    assert_eq!(
+        s.pds.store.count(person, "bank.transactions").unwrap(),
+        3,
+        "a wrong password erased data"
+    );
+    let (st, e) = s
+        .json("DELETE", "/api/me", b, json!({"password": PASSWORD}))
+        .await;
+    assert_eq!(
+        (st, e["records"].as_u64()),
+        (StatusCode::OK, Some(3)),
+        "{e}"
+    );
+    assert_eq!(s.pds.store.count(person, "bank.transactions").unwrap(), 0);
+    let (st, _) = s.call("GET", "/api/me", b, None).await;
+    assert_eq!(
+        st,
+        StatusCode::UNAUTHORIZED,
+        "the erased account's token still works"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organisation_returns_data_only_where_the_person_agreed_and_only_once() {
+    let s = Server::new();
+    let alice = s.account("alice", Role::Person);
+    let org = s.account("Carrefour", Role::Organisation);
+    let other = s.account("Data Broker Inc", Role::Organisation);
+    let person = s
+        .pds
+        .store
+        .account_by_name("alice")
+        .unwrap()
+        .unwrap()
+        .person
+        .unwrap();
+    let (a, o, x) = (
+        Some(alice.as_str()),
+        Some(org.as_str()),
+        Some(other.as_str()),
+    );
+    let purchases = b"{\"recorded\": \"2024-04-02\", \"product\": \"Chips nature 150 g\", \"declared_quantity\": 150, \"unit\": \"g\"}\n\
+        {\"recorded\": \"2024-04-09\", \"product\": \"Jus d'orange 1 L\", \"declared_quantity\": 1000, \"unit\": \"ml\"}\n".to_vec();
+    let push = format!("/api/returns?person={person}&collection=purchases.products");
+    // Nothing is accepted before the person agrees.
+    let (st, e) = s.call("POST", &push, o, Some(purchases.clone())).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{e}");
+    let (st, r) = s
+        .json(
+            "POST",
+            "/api/receptions",
+            a,
+            json!({"organisation": "Carrefour", "collection": "purchases.products"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{r}");
+    let (st, e) = s
+        .json(
+            "POST",
+            "/api/receptions",
+            a,
+            json!({"organisation": "nobody", "collection": "purchases.products"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
+    // The agreed organisation, into the agreed collection: once.
+    let (st, first) = s.call("POST", &push, o, Some(purchases.clone())).await;
+    assert_eq!(
+        (st, first["added"].as_u64()),
+        (StatusCode::CREATED, Some(2)),
+        "{first}"
+    );
+    let (_, again) = s.call("POST", &push, o, Some(purchases.clone())).await;
+    assert_eq!(
+        (again["added"].as_u64(), again["duplicates"].as_u64()),
+        (Some(0), Some(2)),
+        "{again}"
+    );
+    // Another organisation, another collection, a person's own token: refused.
+    assert_eq!(
+        s.call("POST", &push, x, Some(purchases.clone())).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let elsewhere = format!("/api/returns?person={person}&collection=bank.transactions");
+    assert_eq!(
+        s.call("POST", &elsewhere, o, Some(purchases.clone()))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        s.call("POST", &push, a, Some(purchases.clone())).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(s.pds.store.count(person, "purchases.products").unwrap(), 2);
+    // Audited, and shown to the person as returned by the organisation.
+    let (_, audit) = s.call("GET", "/api/audit", a, None).await;
+    assert!(
+        audit
+            .to_string()
+            .contains("2 records returned by Carrefour into person"),
+        "{audit}"
+    );
+    let (_, seen) = s.call("GET", "/api/receptions", x, None).await;
+    assert_eq!(seen, json!([]));
+    // Withdrawn: no more returns.
+    let id = r["id"].as_u64().unwrap();
+    let (st, _) = s
+        .call("POST", &format!("/api/receptions/{id}/revoke"), a, None)
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(
+        s.call("POST", &push, o, Some(purchases)).await.0,
+        StatusCode::NOT_FOUND
     );
 }

@@ -69,6 +69,35 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
             let id = pds.store.add_person(&name)?;
             println!("added person {id} ({name})");
         }
+        Command::Person(PersonCmd::Export { id, out }) => {
+            let archive = crate::rights::export(pds.store.as_ref(), id, now_ms())?;
+            std::fs::write(&out, &archive)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!(
+                "exported person {id} to {} ({} KiB)",
+                out.display(),
+                archive.len() >> 10
+            );
+        }
+        Command::Person(PersonCmd::Restore { id, archive }) => {
+            let bytes = std::fs::read(&archive)
+                .with_context(|| format!("cannot read {}", archive.display()))?;
+            let reports = crate::rights::import_archive(pds.store.as_ref(), id, &bytes)?;
+            println!(
+                "restored into person {id}: {}",
+                crate::rights::summary(&reports)
+            );
+        }
+        Command::Person(PersonCmd::Erase { id, yes }) => {
+            if !yes {
+                bail!("erasing person {id} cannot be undone; pass --yes to do it");
+            }
+            let e = pds.store.erase_person(id, now_ms())?;
+            println!(
+                "person {id} erased: {} records, {} runs and {} accounts deleted, {} grants revoked",
+                e.records, e.runs, e.accounts, e.grants
+            );
+        }
         Command::Person(PersonCmd::List) => {
             for p in pds.store.people()? {
                 println!("{:>4}  {}", p.id, p.name);
@@ -463,6 +492,7 @@ fn import_cmd(pds: &Pds, a: ImportArgs) -> anyhow::Result<()> {
         } else {
             OnError::Reject
         },
+        source: None,
     };
     let mut files = Vec::new();
     for path in &a.files {

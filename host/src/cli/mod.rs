@@ -113,8 +113,29 @@ pub enum AuditCmd {
 
 #[derive(Subcommand, Debug)]
 pub enum PersonCmd {
-    Add { name: String },
+    Add {
+        name: String,
+    },
     List,
+    /// Writes everything of a person's (data, grants, runs, audit) as one tar archive of JSON
+    /// Lines and CSV.
+    Export {
+        id: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Imports an export archive's records into a person's store (another instance's, say).
+    Restore {
+        id: u64,
+        archive: PathBuf,
+    },
+    /// Erases a person: records, runs, accounts deleted; grants revoked; an audit tombstone.
+    Erase {
+        id: u64,
+        /// Erasure cannot be undone: say so.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]

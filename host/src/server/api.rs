@@ -225,6 +225,65 @@ pub async fn create_account(
     .await
 }
 
+/// Everything of the caller's as one archive (tar of JSON Lines and CSV; see `rights.rs`).
+#[utoipa::path(get, path = "/api/me/export", tag = "rights", security(("token" = [])),
+    responses((status = 200, content_type = "application/x-tar", body = Vec<u8>), (status = 403, body = ErrorBody)))]
+pub async fn export(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> Result<impl axum::response::IntoResponse, ApiError> {
+    caller.need(&[Role::Person], Scope::Read)?;
+    let person = caller
+        .person()
+        .ok_or_else(|| ApiError::forbidden("no store"))?;
+    let archive = blocking(move || {
+        Ok(crate::rights::export(
+            s.pds.store.as_ref(),
+            person,
+            now_ms(),
+        )?)
+    })
+    .await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/x-tar"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"insitu-export.tar\"",
+            ),
+        ],
+        archive,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct Erase {
+    /// The account's password, again: erasure cannot be undone.
+    pub password: String,
+}
+
+/// Erases the caller's account and store: records, runs and outputs deleted, grants revoked,
+/// the audit log keeps a tombstone with counts only.
+#[utoipa::path(delete, path = "/api/me", tag = "rights", security(("token" = [])),
+    request_body = Erase,
+    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn erase(
+    State(s): State<AppState>,
+    caller: Caller,
+    Body(req): Body<Erase>,
+) -> Result<Json<crate::store::Erasure>, ApiError> {
+    caller.need(&[Role::Person], Scope::Consent)?;
+    let person = caller
+        .person()
+        .ok_or_else(|| ApiError::forbidden("no store"))?;
+    blocking(move || {
+        let store = s.pds.store.as_ref();
+        account::login(store, &caller.account.name, &req.password)?;
+        Ok(Json(store.erase_person(person, now_ms())?))
+    })
+    .await
+}
+
 // ---- data ----------------------------------------------------------------------------------
 
 #[derive(Serialize, ToSchema)]
@@ -304,6 +363,18 @@ pub struct ImportView {
     pub notes: Vec<String>,
 }
 
+fn import_view(r: import::ImportReport) -> ImportView {
+    ImportView {
+        format: r.format.to_string(),
+        collection: r.collection,
+        read: r.read,
+        added: r.added,
+        duplicates: r.duplicates,
+        skipped: r.skipped.iter().map(ToString::to_string).collect(),
+        notes: r.notes,
+    }
+}
+
 /// Imports an uploaded file into the caller's store (the body is the file).
 #[utoipa::path(post, path = "/api/imports", tag = "data", security(("token" = [])),
     params(ImportQuery), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
@@ -345,18 +416,7 @@ pub async fn import(
             &opts,
             &mut |_, _| {},
         )?;
-        Ok((
-            StatusCode::CREATED,
-            Json(ImportView {
-                format: r.format.to_string(),
-                collection: r.collection,
-                read: r.read,
-                added: r.added,
-                duplicates: r.duplicates,
-                skipped: r.skipped.iter().map(ToString::to_string).collect(),
-                notes: r.notes,
-            }),
-        ))
+        Ok((StatusCode::CREATED, Json(import_view(r))))
     })
     .await
 }
@@ -905,6 +965,171 @@ pub async fn run_output(
         ))),
         Err(crate::contract::ReadError::Store(e)) => Err(e.into()),
     }
+}
+
+// ---- restitution --------------------------------------------------------------------------
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewReception {
+    /// The organisation's account name.
+    pub organisation: String,
+    pub collection: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReceptionView {
+    pub id: u64,
+    pub person: u64,
+    pub organisation: String,
+    pub collection: String,
+    pub created_ms: i64,
+    pub revoked_ms: Option<i64>,
+}
+
+impl From<crate::store::Reception> for ReceptionView {
+    fn from(r: crate::store::Reception) -> Self {
+        ReceptionView {
+            id: r.id,
+            person: r.person,
+            organisation: r.organisation,
+            collection: r.collection,
+            created_ms: r.created_ms,
+            revoked_ms: r.revoked_ms,
+        }
+    }
+}
+
+/// Agrees to receive, into one collection, data an organisation holds about the caller.
+#[utoipa::path(post, path = "/api/receptions", tag = "restitution", security(("token" = [])),
+    request_body = NewReception,
+    responses((status = 201, body = ReceptionView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn accept_returns(
+    State(s): State<AppState>,
+    caller: Caller,
+    Body(req): Body<NewReception>,
+) -> Result<(StatusCode, Json<ReceptionView>), ApiError> {
+    caller.need(&[Role::Person], Scope::Consent)?;
+    let person = caller
+        .person()
+        .ok_or_else(|| ApiError::forbidden("no store"))?;
+    let store = s.pds.store.as_ref();
+    match store.account_by_name(&req.organisation)? {
+        Some(a) if a.role == Role::Organisation => {}
+        _ => {
+            return Err(ApiError::bad_request(format!(
+                "no organisation named `{}`",
+                req.organisation
+            )));
+        }
+    }
+    store.collection(&req.collection)?;
+    let r = store.add_reception(crate::store::Reception {
+        id: 0,
+        person,
+        organisation: req.organisation,
+        collection: req.collection,
+        created_ms: now_ms(),
+        revoked_ms: None,
+    })?;
+    Ok((StatusCode::CREATED, Json(r.into())))
+}
+
+/// The agreements to receive data: a person's own, or those naming the calling organisation.
+#[utoipa::path(get, path = "/api/receptions", tag = "restitution", security(("token" = [])),
+    responses((status = 200, body = [ReceptionView]), (status = 403, body = ErrorBody)))]
+pub async fn receptions(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<ReceptionView>>, ApiError> {
+    caller.need(&[Role::Person, Role::Organisation], Scope::Read)?;
+    let all = s.pds.store.receptions(caller.person())?;
+    Ok(Json(
+        all.into_iter()
+            .filter(|r| {
+                caller.person() == Some(r.person) || caller.is_requester(Some(&r.organisation))
+            })
+            .map(ReceptionView::from)
+            .collect(),
+    ))
+}
+
+/// Withdraws an agreement to receive data.
+#[utoipa::path(post, path = "/api/receptions/{id}/revoke", tag = "restitution", security(("token" = [])),
+    params(("id" = u64, Path)),
+    responses((status = 200, body = ReceptionView), (status = 404, body = ErrorBody)))]
+pub async fn revoke_reception(
+    State(s): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+) -> Result<Json<ReceptionView>, ApiError> {
+    caller.need(&[Role::Person], Scope::Consent)?;
+    let owned = s
+        .pds
+        .store
+        .receptions(caller.person())?
+        .iter()
+        .any(|r| r.id == id && caller.person() == Some(r.person));
+    if !owned {
+        return Err(ApiError::not_found(format!("no reception {id}")));
+    }
+    Ok(Json(s.pds.store.revoke_reception(id, now_ms())?.into()))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ReturnQuery {
+    pub person: u64,
+    pub collection: String,
+    /// Detected from the content when absent (JSON Lines, CSV, a statement...).
+    pub format: Option<String>,
+}
+
+/// Returns data the calling organisation holds about a person into their store: only into a
+/// collection they agreed to receive from it; a repeated push adds nothing.
+#[utoipa::path(post, path = "/api/returns", tag = "restitution", security(("token" = [])),
+    params(ReturnQuery), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = ImportView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn return_data(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ReturnQuery>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<ImportView>), ApiError> {
+    caller.need(&[Role::Organisation], Scope::Request)?;
+    let org = caller.account.name.clone();
+    let agreed =
+        s.pds.store.receptions(Some(q.person))?.iter().any(|r| {
+            r.revoked_ms.is_none() && r.organisation == org && r.collection == q.collection
+        });
+    if !agreed {
+        // The same answer whether the person exists or not.
+        return Err(ApiError::not_found(format!(
+            "person {} has not agreed to receive {} from {org}",
+            q.person, q.collection
+        )));
+    }
+    let opts = ImportOptions {
+        format: q
+            .format
+            .as_deref()
+            .map(Format::from_name)
+            .transpose()
+            .map_err(ApiError::bad_request)?,
+        collection: Some(q.collection),
+        source: Some(format!("returned by {org}")),
+        ..Default::default()
+    };
+    blocking(move || {
+        let r = import::import_bytes(
+            s.pds.store.as_ref(),
+            q.person,
+            &format!("returned by {org}"),
+            &body,
+            &opts,
+            &mut |_, _| {},
+        )?;
+        Ok((StatusCode::CREATED, Json(import_view(r))))
+    })
+    .await
 }
 
 // ---- audit ---------------------------------------------------------------------------------

@@ -93,7 +93,8 @@ impl From<StoreError> for ApiError {
             | StoreError::NoRequest(_)
             | StoreError::NoGrant(_)
             | StoreError::NoRun(_)
-            | StoreError::NoToken(_) => ApiError::not_found(e.to_string()),
+            | StoreError::NoToken(_)
+            | StoreError::NoReception(_) => ApiError::not_found(e.to_string()),
             StoreError::SchemaConflict(_) | StoreError::NameTaken(_) => {
                 ApiError::conflict(e.to_string())
             }

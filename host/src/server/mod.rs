@@ -65,9 +65,11 @@ impl AppState {
     info(title = "Insitu", description = "A personal data store that runs third parties' algorithms in place."),
     paths(
         api::issue_token, api::list_tokens, api::revoke_token, api::me, api::create_account,
+        api::export, api::erase,
         api::collections, api::import, api::packages, api::package, api::publish,
         api::ask, api::requests, api::request_one, api::approve, api::deny,
         api::grants, api::grant_one, api::revoke_grant, api::start_run, api::runs, api::run_one, api::run_output,
+        api::accept_returns, api::receptions, api::revoke_reception, api::return_data,
         api::audit,
     ),
     modifiers(&BearerToken),
@@ -92,12 +94,14 @@ impl utoipa::Modify for BearerToken {
 pub fn router(state: AppState) -> Router {
     let uploads = Router::new()
         .route("/api/imports", post(api::import))
+        .route("/api/returns", post(api::return_data))
         .route("/api/packages", get(api::packages).post(api::publish))
         .layer(DefaultBodyLimit::max(MAX_UPLOAD));
     let api = Router::new()
         .route("/api/tokens", get(api::list_tokens).post(api::issue_token))
         .route("/api/tokens/{id}", axum::routing::delete(api::revoke_token))
-        .route("/api/me", get(api::me))
+        .route("/api/me", get(api::me).delete(api::erase))
+        .route("/api/me/export", get(api::export))
         .route("/api/accounts", post(api::create_account))
         .route("/api/collections", get(api::collections))
         .route("/api/packages/{digest}", get(api::package))
@@ -112,6 +116,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/runs/{id}", get(api::run_one))
         .route("/api/runs/{id}/output", get(api::run_output))
         .route("/api/audit", get(api::audit))
+        .route(
+            "/api/receptions",
+            get(api::receptions).post(api::accept_returns),
+        )
+        .route("/api/receptions/{id}/revoke", post(api::revoke_reception))
         .layer(DefaultBodyLimit::max(MAX_BODY));
     Router::new()
         .merge(uploads)

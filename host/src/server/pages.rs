@@ -43,6 +43,8 @@ pub fn routes() -> Router<AppState> {
         .route("/runs/{id}", get(run_page))
         .route("/history", get(history))
         .route("/import", post(import_file))
+        .route("/export", get(export))
+        .route("/erase", post(erase))
 }
 
 /// HTML-escapes text for element content and attribute values.
@@ -366,6 +368,33 @@ async fn home(State(s): State<AppState>, session: Session) -> PageResult {
                 body,
                 "<h2>Runs on my data</h2>{}",
                 runs_table(&s, &session)?
+            );
+            let receptions = store.receptions(Some(p))?;
+            if !receptions.is_empty() {
+                body.push_str("<h2>Data organisations may return to me</h2><ul>");
+                for r in receptions {
+                    let state = if r.revoked_ms.is_some() {
+                        " (withdrawn)"
+                    } else {
+                        ""
+                    };
+                    let _ = write!(
+                        body,
+                        "<li>{} into {}{state}</li>",
+                        esc(&r.organisation),
+                        esc(&r.collection)
+                    );
+                }
+                body.push_str("</ul>");
+            }
+            let _ = write!(
+                body,
+                "<h2>My rights</h2><p><a href=\"/export\" download>Download all my data</a> \
+                 (one archive: JSON Lines and CSV, with my grants and my access history).</p>\
+                 <form method=\"post\" action=\"/erase\">{}<fieldset><legend>Delete my account and all my data</legend>\
+                 <label for=\"erase-password\">Password</label> <input id=\"erase-password\" name=\"password\" type=\"password\" required> \
+                 <button type=\"submit\">Delete everything</button></fieldset></form>",
+                session.csrf_field()
             );
         }
         (Role::Organisation, _) => {
@@ -777,4 +806,56 @@ async fn import_file(
     }
     body.push_str("<p><a href=\"/\">Back to my page</a></p>");
     Ok(page("Imported", Some(&session), &body).into_response())
+}
+
+async fn export(State(s): State<AppState>, session: Session) -> PageResult {
+    let Some(person) = session.person() else {
+        return Err(PageError::not_found());
+    };
+    let store = s.pds.store.clone();
+    let archive =
+        blocking(move || Ok(crate::rights::export(store.as_ref(), person, now_ms())?)).await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/x-tar"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"insitu-export.tar\"",
+            ),
+        ],
+        archive,
+    )
+        .into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct EraseForm {
+    csrf: Option<String>,
+    password: String,
+}
+
+async fn erase(
+    State(s): State<AppState>,
+    session: Session,
+    Form(f): Form<EraseForm>,
+) -> PageResult {
+    session.check(f.csrf.as_deref())?;
+    let Some(person) = session.person() else {
+        return Err(PageError::not_found());
+    };
+    let name = session.account.name.clone();
+    let store = s.pds.store.clone();
+    blocking(move || {
+        account::login(store.as_ref(), &name, &f.password).map_err(|_| {
+            PageError(
+                StatusCode::FORBIDDEN,
+                "The password is wrong; nothing was deleted.".into(),
+            )
+        })?;
+        Ok(store.erase_person(person, now_ms())?)
+    })
+    .await?;
+    let cookie = format!("{COOKIE_NAME}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0");
+    let body = "<h1>Your account is deleted</h1><p role=\"status\">Your records, runs and outputs are gone and your grants are revoked. The audit log keeps only a tombstone with counts.</p>";
+    Ok(([(SET_COOKIE, cookie)], page("Deleted", None, body)).into_response())
 }

@@ -224,6 +224,27 @@ pub struct WriteOutcome {
     pub duplicates: u64,
 }
 
+/// A person's agreement to receive data an organisation holds about them into one collection
+/// (restitution).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reception {
+    pub id: u64,
+    pub person: PersonId,
+    pub organisation: String,
+    pub collection: String,
+    pub created_ms: i64,
+    pub revoked_ms: Option<i64>,
+}
+
+/// What an erasure removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Erasure {
+    pub records: u64,
+    pub runs: u64,
+    pub grants: u64,
+    pub accounts: u64,
+}
+
 /// A record ready to write: its stable id and time are computed by the importer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeyedRecord {
@@ -256,6 +277,8 @@ pub enum StoreError {
     NameTaken(String),
     #[error("no token {0}")]
     NoToken(u64),
+    #[error("no reception {0}")]
+    NoReception(u64),
     #[error(transparent)]
     Corrupt(#[from] codec::Corrupt),
     #[error("database error: {0}")]
@@ -352,6 +375,16 @@ pub trait Store: Send + Sync + 'static {
     fn token_by_hash(&self, hash: &str) -> Result<Option<crate::account::Token>, StoreError>;
     fn tokens(&self, account: u64) -> Result<Vec<crate::account::Token>, StoreError>;
     fn revoke_token(&self, id: u64, at_ms: i64) -> Result<crate::account::Token, StoreError>;
+
+    /// Stores a person's agreement to receive an organisation's data (its `id` is assigned).
+    fn add_reception(&self, reception: Reception) -> Result<Reception, StoreError>;
+    fn receptions(&self, person: Option<PersonId>) -> Result<Vec<Reception>, StoreError>;
+    fn revoke_reception(&self, id: u64, at_ms: i64) -> Result<Reception, StoreError>;
+
+    /// Erases a person in one transaction: their records, runs (with outputs), accounts and
+    /// tokens, and their name are deleted; their grants are revoked; the audit log gets a
+    /// tombstone with counts only, and its chain still verifies.
+    fn erase_person(&self, person: PersonId, at_ms: i64) -> Result<Erasure, StoreError>;
 
     /// The integrity record of a compiled-code cache entry (its SHA-256), if any.
     fn compiled_hash(&self, key: &str) -> Result<Option<String>, StoreError>;

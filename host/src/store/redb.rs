@@ -11,8 +11,8 @@ use serde::{Serialize, de::DeserializeOwned};
 
 use super::codec::{self, Projection};
 use super::{
-    ColumnBatch, Cursor, KeyedRecord, Person, PersonId, PluginRecord, Publisher, Schema, Store,
-    StoreError, TimeRange, WriteOutcome,
+    ColumnBatch, Cursor, Erasure, KeyedRecord, Person, PersonId, PluginRecord, Publisher,
+    Reception, Schema, Store, StoreError, TimeRange, WriteOutcome,
 };
 use crate::account::{Account, Token};
 use crate::audit::{AuditEntry, AuditEvent};
@@ -35,6 +35,7 @@ const ACCOUNTS: TableDefinition<u64, &str> = TableDefinition::new("accounts");
 const ACCOUNT_NAMES: TableDefinition<&str, u64> = TableDefinition::new("account_names");
 const TOKENS: TableDefinition<u64, &str> = TableDefinition::new("tokens");
 const TOKEN_HASHES: TableDefinition<&str, u64> = TableDefinition::new("token_hashes");
+const RECEPTIONS: TableDefinition<u64, &str> = TableDefinition::new("receptions");
 
 fn db<E: std::fmt::Display>(e: E) -> StoreError {
     StoreError::Db(e.to_string())
@@ -82,6 +83,7 @@ impl RedbStore {
             tx.open_table(ACCOUNT_NAMES).map_err(db)?;
             tx.open_table(TOKENS).map_err(db)?;
             tx.open_table(TOKEN_HASHES).map_err(db)?;
+            tx.open_table(RECEPTIONS).map_err(db)?;
         }
         tx.commit().map_err(db)?;
         Ok(RedbStore { db: database })
@@ -504,6 +506,151 @@ impl Store for RedbStore {
                 )?;
             }
             Ok(t)
+        })
+    }
+
+    fn add_reception(&self, mut r: Reception) -> Result<Reception, StoreError> {
+        self.write(|tx| {
+            require_person(tx, r.person)?;
+            r.id = next_id(tx, "reception")?;
+            put_json(tx, RECEPTIONS, r.id, &r)?;
+            append(
+                tx,
+                AuditEvent::ReceptionAccepted {
+                    reception: r.id,
+                    person: r.person,
+                    organisation: r.organisation.clone(),
+                    collection: r.collection.clone(),
+                },
+            )?;
+            Ok(r)
+        })
+    }
+
+    fn receptions(&self, person: Option<PersonId>) -> Result<Vec<Reception>, StoreError> {
+        let all: Vec<Reception> = self.all_json(RECEPTIONS)?;
+        Ok(all
+            .into_iter()
+            .filter(|r| person.is_none_or(|p| r.person == p))
+            .collect())
+    }
+
+    fn revoke_reception(&self, id: u64, at_ms: i64) -> Result<Reception, StoreError> {
+        self.write(|tx| {
+            let mut r: Reception = {
+                let t = tx.open_table(RECEPTIONS).map_err(db)?;
+                let v = t.get(id).map_err(db)?.ok_or(StoreError::NoReception(id))?;
+                from_json(v.value())?
+            };
+            if r.revoked_ms.is_none() {
+                r.revoked_ms = Some(at_ms);
+                put_json(tx, RECEPTIONS, id, &r)?;
+                append(
+                    tx,
+                    AuditEvent::ReceptionRevoked {
+                        reception: id,
+                        person: r.person,
+                    },
+                )?;
+            }
+            Ok(r)
+        })
+    }
+
+    fn erase_person(&self, person: PersonId, at_ms: i64) -> Result<Erasure, StoreError> {
+        self.write(|tx| {
+            require_person(tx, person)?;
+            let mut e = Erasure::default();
+            {
+                let mut t = tx.open_table(RECORDS).map_err(db)?;
+                let lo = codec::record_key(person, 0, i64::MIN, 0);
+                let hi = codec::record_key(person.saturating_add(1), 0, i64::MIN, 0);
+                let mut n = 0;
+                t.retain_in::<&[u8], _>(lo.as_slice()..hi.as_slice(), |_, _| {
+                    n += 1;
+                    false
+                })
+                .map_err(db)?;
+                e.records = n;
+            }
+            {
+                let mut t = tx.open_table(RUNS).map_err(db)?;
+                let mut gone = Vec::new();
+                for row in t.iter().map_err(db)? {
+                    let (k, v) = row.map_err(db)?;
+                    let run: RunRecord = from_json(v.value())?;
+                    if run.person == person {
+                        gone.push(k.value());
+                    }
+                }
+                for id in &gone {
+                    t.remove(*id).map_err(db)?;
+                }
+                e.runs = gone.len() as u64;
+            }
+            let grants: Vec<Grant> = {
+                let t = tx.open_table(GRANTS).map_err(db)?;
+                t.iter()
+                    .map_err(db)?
+                    .map(|r| r.map_err(db).and_then(|(_, v)| from_json(v.value())))
+                    .collect::<Result<_, _>>()?
+            };
+            for mut g in grants {
+                if g.person == person && g.revoked_ms.is_none() {
+                    g.revoked_ms = Some(at_ms);
+                    put_json(tx, GRANTS, g.id, &g)?;
+                    e.grants += 1;
+                }
+            }
+            let accounts: Vec<Account> = {
+                let t = tx.open_table(ACCOUNTS).map_err(db)?;
+                t.iter()
+                    .map_err(db)?
+                    .map(|r| r.map_err(db).and_then(|(_, v)| from_json(v.value())))
+                    .collect::<Result<_, _>>()?
+            };
+            let tokens: Vec<Token> = {
+                let t = tx.open_table(TOKENS).map_err(db)?;
+                t.iter()
+                    .map_err(db)?
+                    .map(|r| r.map_err(db).and_then(|(_, v)| from_json(v.value())))
+                    .collect::<Result<_, _>>()?
+            };
+            for a in accounts.iter().filter(|a| a.person == Some(person)) {
+                tx.open_table(ACCOUNTS)
+                    .map_err(db)?
+                    .remove(a.id)
+                    .map_err(db)?;
+                tx.open_table(ACCOUNT_NAMES)
+                    .map_err(db)?
+                    .remove(a.name.as_str())
+                    .map_err(db)?;
+                for t in tokens.iter().filter(|t| t.account == a.id) {
+                    tx.open_table(TOKENS)
+                        .map_err(db)?
+                        .remove(t.id)
+                        .map_err(db)?;
+                    tx.open_table(TOKEN_HASHES)
+                        .map_err(db)?
+                        .remove(t.hash.as_str())
+                        .map_err(db)?;
+                }
+                e.accounts += 1;
+            }
+            tx.open_table(PEOPLE)
+                .map_err(db)?
+                .remove(person)
+                .map_err(db)?;
+            append(
+                tx,
+                AuditEvent::PersonErased {
+                    person,
+                    records: e.records,
+                    runs: e.runs,
+                    grants: e.grants,
+                },
+            )?;
+            Ok(e)
         })
     }
 
