@@ -24,7 +24,6 @@ use crate::meter::{Outcome, RunRecord};
 use crate::output::Scalar;
 use crate::package::InstallMode;
 use crate::request::{self, AccessRequest, Narrowing};
-use crate::run::RunRequest;
 use crate::store::PluginRecord;
 
 /// A JSON body whose rejection is an [`ApiError`] (a 400 with a JSON body, not axum's text).
@@ -59,6 +58,14 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Id {
             .map_err(|_| ApiError::bad_request(format!("`{raw}` is not a numeric id")))
     }
 }
+
+/// Every role.
+const ANYONE: &[Role] = &[
+    Role::Person,
+    Role::Developer,
+    Role::Organisation,
+    Role::Operator,
+];
 
 /// Runs blocking store or compile work off the async workers.
 async fn blocking<T: Send + 'static>(
@@ -303,15 +310,7 @@ pub async fn collections(
     State(s): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<CollectionView>>, ApiError> {
-    caller.need(
-        &[
-            Role::Person,
-            Role::Developer,
-            Role::Organisation,
-            Role::Operator,
-        ],
-        Scope::Read,
-    )?;
+    caller.need(ANYONE, Scope::Read)?;
     let store = &s.pds.store;
     let mut out = Vec::new();
     for c in store.collections()? {
@@ -363,6 +362,22 @@ pub struct ImportView {
     pub notes: Vec<String>,
 }
 
+/// Imports an upload into `person`'s store, off the async workers.
+async fn import_into(
+    s: &AppState,
+    person: u64,
+    name: String,
+    body: Bytes,
+    opts: ImportOptions,
+) -> Result<(StatusCode, Json<ImportView>), ApiError> {
+    let store = s.pds.store.clone();
+    blocking(move || {
+        let r = import::import_bytes(store.as_ref(), person, &name, &body, &opts, &mut |_, _| {})?;
+        Ok((StatusCode::CREATED, Json(import_view(r))))
+    })
+    .await
+}
+
 fn import_view(r: import::ImportReport) -> ImportView {
     ImportView {
         format: r.format.to_string(),
@@ -407,18 +422,7 @@ pub async fn import(
         ..Default::default()
     };
     let name = q.name.unwrap_or_else(|| "upload".into());
-    blocking(move || {
-        let r = import::import_bytes(
-            s.pds.store.as_ref(),
-            person,
-            &name,
-            &body,
-            &opts,
-            &mut |_, _| {},
-        )?;
-        Ok((StatusCode::CREATED, Json(import_view(r))))
-    })
-    .await
+    import_into(&s, person, name, body, opts).await
 }
 
 // ---- packages ------------------------------------------------------------------------------
@@ -456,15 +460,7 @@ pub async fn packages(
     State(s): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<PackageView>>, ApiError> {
-    caller.need(
-        &[
-            Role::Person,
-            Role::Developer,
-            Role::Organisation,
-            Role::Operator,
-        ],
-        Scope::Read,
-    )?;
+    caller.need(ANYONE, Scope::Read)?;
     Ok(Json(
         s.pds
             .store
@@ -484,15 +480,7 @@ pub async fn package(
     caller: Caller,
     Path(digest): Path<String>,
 ) -> Result<Json<PackageView>, ApiError> {
-    caller.need(
-        &[
-            Role::Person,
-            Role::Developer,
-            Role::Organisation,
-            Role::Operator,
-        ],
-        Scope::Read,
-    )?;
+    caller.need(ANYONE, Scope::Read)?;
     let digest = s
         .pds
         .find_plugin(&digest)
@@ -596,11 +584,6 @@ pub async fn ask(
     Ok((StatusCode::CREATED, Json(request_view(&s, r))))
 }
 
-/// Whether `caller` may see request `r`: the person it asks, or the organisation asking.
-fn sees_request(caller: &Caller, r: &AccessRequest) -> bool {
-    caller.person() == Some(r.person) || caller.is_requester(Some(&r.requester))
-}
-
 /// The caller's requests: those asking them (person) or those they made (organisation).
 #[utoipa::path(get, path = "/api/requests", tag = "consent", security(("token" = [])),
     responses((status = 200, body = [RequestView]), (status = 403, body = ErrorBody)))]
@@ -612,20 +595,10 @@ pub async fn requests(
     let all = s.pds.store.requests(caller.person())?;
     Ok(Json(
         all.into_iter()
-            .filter(|r| sees_request(&caller, r))
+            .filter(|r| caller.sees_request(r))
             .map(|r| request_view(&s, r))
             .collect(),
     ))
-}
-
-fn own_request(s: &AppState, caller: &Caller, id: u64) -> Result<AccessRequest, ApiError> {
-    match s.pds.store.request(id) {
-        Ok(r) if sees_request(caller, &r) => Ok(r),
-        Ok(_) | Err(crate::store::StoreError::NoRequest(_)) => {
-            Err(ApiError::not_found(format!("no request {id}")))
-        }
-        Err(e) => Err(e.into()),
-    }
 }
 
 /// One request, with its consent screen.
@@ -638,7 +611,7 @@ pub async fn request_one(
     Id(id): Id,
 ) -> Result<Json<RequestView>, ApiError> {
     caller.need(&[Role::Person, Role::Organisation], Scope::Read)?;
-    let r = own_request(&s, &caller, id)?;
+    let r = caller.request(&s, id)?;
     Ok(Json(request_view(&s, r)))
 }
 
@@ -701,10 +674,7 @@ pub async fn approve(
     Body(a): Body<Approval>,
 ) -> Result<(StatusCode, Json<GrantView>), ApiError> {
     caller.need(&[Role::Person], Scope::Consent)?;
-    let r = own_request(&s, &caller, id)?;
-    if caller.person() != Some(r.person) {
-        return Err(ApiError::not_found(format!("no request {id}")));
-    }
+    caller.asked_request(&s, id)?;
     let narrow = Narrowing {
         fields: a.keep.map(|k| k.into_iter().collect()),
         months: a.months,
@@ -724,17 +694,9 @@ pub async fn deny(
     Id(id): Id,
 ) -> Result<Json<RequestView>, ApiError> {
     caller.need(&[Role::Person], Scope::Consent)?;
-    let r = own_request(&s, &caller, id)?;
-    if caller.person() != Some(r.person) {
-        return Err(ApiError::not_found(format!("no request {id}")));
-    }
+    caller.asked_request(&s, id)?;
     let r = request::deny(s.pds.store.as_ref(), id)?;
     Ok(Json(request_view(&s, r)))
-}
-
-fn sees_grant(caller: &Caller, g: &Grant) -> bool {
-    caller.person() == Some(g.person)
-        || caller.is_requester(g.origin.as_ref().map(|o| o.requester.as_str()))
 }
 
 /// The caller's grants: those they gave (person) or obtained (organisation).
@@ -748,20 +710,10 @@ pub async fn grants(
     let all = s.pds.store.grants(caller.person())?;
     Ok(Json(
         all.into_iter()
-            .filter(|g| sees_grant(&caller, g))
+            .filter(|g| caller.sees_grant(g))
             .map(GrantView::from)
             .collect(),
     ))
-}
-
-fn own_grant(s: &AppState, caller: &Caller, id: u64) -> Result<Grant, ApiError> {
-    match s.pds.store.grant(id) {
-        Ok(g) if sees_grant(caller, &g) => Ok(g),
-        Ok(_) | Err(crate::store::StoreError::NoGrant(_)) => {
-            Err(ApiError::not_found(format!("no grant {id}")))
-        }
-        Err(e) => Err(e.into()),
-    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -784,7 +736,7 @@ pub async fn grant_one(
     Id(id): Id,
 ) -> Result<Json<GrantCheck>, ApiError> {
     caller.need(&[Role::Person, Role::Organisation], Scope::Read)?;
-    let g = own_grant(&s, &caller, id)?;
+    let g = caller.grant(&s, id)?;
     let check = g.check_live(now_ms());
     Ok(Json(GrantCheck {
         live: check.is_ok(),
@@ -803,10 +755,7 @@ pub async fn revoke_grant(
     Id(id): Id,
 ) -> Result<Json<GrantView>, ApiError> {
     caller.need(&[Role::Person], Scope::Consent)?;
-    let g = own_grant(&s, &caller, id)?;
-    if caller.person() != Some(g.person) {
-        return Err(ApiError::not_found(format!("no grant {id}")));
-    }
+    caller.given_grant(&s, id)?;
     Ok(Json(s.pds.store.revoke_grant(id, now_ms())?.into()))
 }
 
@@ -874,7 +823,7 @@ pub async fn start_run(
     Body(req): Body<NewRun>,
 ) -> Result<(StatusCode, Json<RunView>), ApiError> {
     caller.need(&[Role::Person, Role::Organisation], Scope::Run)?;
-    let g = own_grant(&s, &caller, req.grant)?;
+    let g = caller.grant(&s, req.grant)?;
     let params = req
         .params
         .iter()
@@ -887,24 +836,8 @@ pub async fn start_run(
             (k.clone(), v)
         })
         .collect();
-    let r = s
-        .pds
-        .runner
-        .run(RunRequest {
-            person: g.person,
-            grant: g.id,
-            digest: g.plugin_digest.clone(),
-            params,
-            limits: None,
-        })
-        .await
-        .map_err(ApiError::internal)?;
-    s.metrics.run(&r);
+    let r = s.run_grant(&g, params).await.map_err(ApiError::internal)?;
     Ok((StatusCode::CREATED, Json(r.into())))
-}
-
-fn sees_run(caller: &Caller, r: &RunRecord) -> bool {
-    caller.person() == Some(r.person) || caller.is_requester(r.requester.as_deref())
 }
 
 /// The caller's runs: in their store (person) or done for them (organisation).
@@ -918,7 +851,7 @@ pub async fn runs(
     let all = s.pds.store.runs(caller.person())?;
     Ok(Json(
         all.into_iter()
-            .filter(|r| sees_run(&caller, r))
+            .filter(|r| caller.sees_run(r))
             .map(RunView::from)
             .collect(),
     ))
@@ -934,13 +867,7 @@ pub async fn run_one(
     Id(id): Id,
 ) -> Result<Json<RunView>, ApiError> {
     caller.need(&[Role::Person, Role::Organisation], Scope::Read)?;
-    match s.pds.store.run(id) {
-        Ok(r) if sees_run(&caller, &r) => Ok(Json(r.into())),
-        Ok(_) | Err(crate::store::StoreError::NoRun(_)) => {
-            Err(ApiError::not_found(format!("no run {id}")))
-        }
-        Err(e) => Err(e.into()),
-    }
+    Ok(Json(caller.run(&s, id)?.into()))
 }
 
 /// A run's output, for its audience only (the contract's); anyone else gets 404.
@@ -1118,18 +1045,7 @@ pub async fn return_data(
         source: Some(format!("returned by {org}")),
         ..Default::default()
     };
-    blocking(move || {
-        let r = import::import_bytes(
-            s.pds.store.as_ref(),
-            q.person,
-            &format!("returned by {org}"),
-            &body,
-            &opts,
-            &mut |_, _| {},
-        )?;
-        Ok((StatusCode::CREATED, Json(import_view(r))))
-    })
-    .await
+    import_into(&s, q.person, format!("returned by {org}"), body, opts).await
 }
 
 // ---- audit ---------------------------------------------------------------------------------

@@ -7,8 +7,11 @@ use axum::http::request::Parts;
 use super::AppState;
 use super::error::ApiError;
 use crate::account::{self, Account, Role, Scope, Token};
+use crate::consent::Grant;
 use crate::contract::Viewer;
-use crate::store::PersonId;
+use crate::meter::RunRecord;
+use crate::request::AccessRequest;
+use crate::store::{PersonId, StoreError};
 
 /// An authenticated caller. Extracting it refuses a missing, unknown, expired or revoked
 /// token with 401.
@@ -72,5 +75,70 @@ impl Caller {
             Role::Operator => Some(Viewer::Operator),
             Role::Developer => None,
         }
+    }
+}
+
+/// What a caller may see: a person what concerns them, an organisation what it asked for or
+/// runs for. Anything else answers 404, exactly like what does not exist.
+impl Caller {
+    pub fn sees_request(&self, r: &AccessRequest) -> bool {
+        self.person() == Some(r.person) || self.is_requester(Some(&r.requester))
+    }
+
+    pub fn sees_grant(&self, g: &Grant) -> bool {
+        self.person() == Some(g.person)
+            || self.is_requester(g.origin.as_ref().map(|o| o.requester.as_str()))
+    }
+
+    pub fn sees_run(&self, r: &RunRecord) -> bool {
+        self.person() == Some(r.person) || self.is_requester(r.requester.as_deref())
+    }
+
+    /// Request `id`, if the caller may see it.
+    pub fn request(&self, s: &AppState, id: u64) -> Result<AccessRequest, ApiError> {
+        seen(
+            s.pds.store.request(id),
+            |r| self.sees_request(r),
+            "request",
+            id,
+        )
+    }
+
+    /// Request `id`, if it asks the caller (a person deciding it).
+    pub fn asked_request(&self, s: &AppState, id: u64) -> Result<AccessRequest, ApiError> {
+        let asked = |r: &AccessRequest| self.person() == Some(r.person);
+        seen(s.pds.store.request(id), asked, "request", id)
+    }
+
+    /// Grant `id`, if the caller gave it or obtained it.
+    pub fn grant(&self, s: &AppState, id: u64) -> Result<Grant, ApiError> {
+        seen(s.pds.store.grant(id), |g| self.sees_grant(g), "grant", id)
+    }
+
+    /// Grant `id`, if the caller gave it (a person revoking it).
+    pub fn given_grant(&self, s: &AppState, id: u64) -> Result<Grant, ApiError> {
+        let given = |g: &Grant| self.person() == Some(g.person);
+        seen(s.pds.store.grant(id), given, "grant", id)
+    }
+
+    /// Run `id`, if it ran on the caller's data or for the caller.
+    pub fn run(&self, s: &AppState, id: u64) -> Result<RunRecord, ApiError> {
+        seen(s.pds.store.run(id), |r| self.sees_run(r), "run", id)
+    }
+}
+
+/// `found` if `visible`, else the same 404 as for what does not exist.
+fn seen<T>(
+    found: Result<T, StoreError>,
+    visible: impl Fn(&T) -> bool,
+    what: &str,
+    id: u64,
+) -> Result<T, ApiError> {
+    match found {
+        Ok(x) if visible(&x) => Ok(x),
+        Ok(_) | Err(StoreError::NoRequest(_) | StoreError::NoGrant(_) | StoreError::NoRun(_)) => {
+            Err(ApiError::not_found(format!("no {what} {id}")))
+        }
+        Err(e) => Err(e.into()),
     }
 }

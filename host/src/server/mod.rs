@@ -48,6 +48,27 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Runs the plugin of `grant` with `params`, and counts the run in the metrics.
+    pub async fn run_grant(
+        &self,
+        grant: &crate::consent::Grant,
+        params: Vec<(String, crate::output::Scalar)>,
+    ) -> Result<crate::meter::RunRecord, crate::run::RunError> {
+        let r = self
+            .pds
+            .runner
+            .run(crate::run::RunRequest {
+                person: grant.person,
+                grant: grant.id,
+                digest: grant.plugin_digest.clone(),
+                params,
+                limits: None,
+            })
+            .await?;
+        self.metrics.run(&r);
+        Ok(r)
+    }
+
     pub fn new(pds: Arc<Pds>, limits: limit::RateLimits) -> Self {
         AppState {
             pds,

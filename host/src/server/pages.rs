@@ -18,7 +18,8 @@ use axum::{Form, Router, routing::get, routing::post};
 use sha2::{Digest, Sha256};
 
 use super::AppState;
-use crate::account::{self, Account, Role, Token};
+use super::auth::Caller;
+use crate::account::{self, Role};
 use crate::audit::hex;
 use crate::consent::now_ms;
 use crate::contract::Viewer;
@@ -26,7 +27,6 @@ use crate::import::{self, ImportOptions};
 use crate::meter::Outcome;
 use crate::output::Scalar;
 use crate::request::{self, Narrowing, Status};
-use crate::run::RunRequest;
 
 const COOKIE_NAME: &str = "insitu_session";
 
@@ -67,11 +67,19 @@ fn date(ms: i64) -> String {
     crate::import::format_date(ms)
 }
 
-/// A signed-in page visitor.
+/// A signed-in page visitor: a [`Caller`] (same ownership rules as the API) and the CSRF token
+/// of their session.
 pub struct Session {
-    pub account: Account,
-    pub token: Token,
+    pub caller: Caller,
     pub csrf: String,
+}
+
+impl std::ops::Deref for Session {
+    type Target = Caller;
+
+    fn deref(&self) -> &Caller {
+        &self.caller
+    }
 }
 
 fn csrf_for(secret: &str) -> String {
@@ -96,8 +104,7 @@ impl FromRequestParts<AppState> for Session {
         let secret = cookie_secret(&parts.headers).ok_or_else(to_login)?;
         match account::authenticate(state.pds.store.as_ref(), &secret) {
             Ok(Some((account, token))) => Ok(Session {
-                account,
-                token,
+                caller: Caller { account, token },
                 csrf: csrf_for(&secret),
             }),
             Ok(None) => Err(to_login()),
@@ -125,12 +132,6 @@ impl Session {
                 "This form is stale or did not come from Insitu. Go back, reload the page and try again.".into(),
             ))
         }
-    }
-
-    fn person(&self) -> Option<u64> {
-        (self.account.role == Role::Person)
-            .then_some(self.account.person)
-            .flatten()
     }
 
     fn csrf_field(&self) -> String {
@@ -443,11 +444,7 @@ fn runs_table(s: &AppState, session: &Session) -> Result<String, PageError> {
         "<table><thead><tr><th scope=\"col\">Run</th><th scope=\"col\">Started</th><th scope=\"col\">Outcome</th><th scope=\"col\">Records read</th></tr></thead><tbody>",
     );
     for r in s.pds.store.runs(session.person())? {
-        let mine = match session.person() {
-            Some(p) => r.person == p,
-            None => r.requester.as_deref() == Some(session.account.name.as_str()),
-        };
-        if !mine {
+        if !session.sees_run(&r) {
             continue;
         }
         let outcome = match &r.outcome {
@@ -468,22 +465,10 @@ fn runs_table(s: &AppState, session: &Session) -> Result<String, PageError> {
 
 // ---- consent -------------------------------------------------------------------------------
 
-fn own_request(
-    s: &AppState,
-    session: &Session,
-    id: u64,
-) -> Result<request::AccessRequest, PageError> {
-    match s.pds.store.request(id) {
-        Ok(r) if session.person() == Some(r.person) => Ok(r),
-        Ok(_) | Err(crate::store::StoreError::NoRequest(_)) => Err(PageError::not_found()),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// The consent screen: who asks, which data and why, for how long, what comes out to whom,
 /// who pays what; approve (with narrowing) or deny.
 async fn consent(State(s): State<AppState>, session: Session, Path(id): Path<u64>) -> PageResult {
-    let r = own_request(&s, &session, id)?;
+    let r = session.asked_request(&s, id)?;
     let plugin = s.pds.store.plugin(&r.plugin_digest)?;
     let m = plugin.manifest.as_ref();
     let mut body = format!(
@@ -574,7 +559,7 @@ async fn approve(
 ) -> PageResult {
     let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     session.check(get("csrf"))?;
-    let r = own_request(&s, &session, id)?;
+    let r = session.asked_request(&s, id)?;
     let mut kept: Vec<(String, Vec<String>)> = Vec::new();
     for (_, v) in form.iter().filter(|(n, _)| n == "keep") {
         let Some((c, f)) = v.split_once('/') else {
@@ -620,17 +605,9 @@ async fn deny(
     Form(f): Form<CsrfForm>,
 ) -> PageResult {
     session.check(f.csrf.as_deref())?;
-    own_request(&s, &session, id)?;
+    session.asked_request(&s, id)?;
     request::deny(s.pds.store.as_ref(), id)?;
     Ok(Redirect::to("/").into_response())
-}
-
-fn own_grant(s: &AppState, session: &Session, id: u64) -> Result<crate::consent::Grant, PageError> {
-    match s.pds.store.grant(id) {
-        Ok(g) if session.person() == Some(g.person) => Ok(g),
-        Ok(_) | Err(crate::store::StoreError::NoGrant(_)) => Err(PageError::not_found()),
-        Err(e) => Err(e.into()),
-    }
 }
 
 async fn revoke(
@@ -640,7 +617,7 @@ async fn revoke(
     Form(f): Form<CsrfForm>,
 ) -> PageResult {
     session.check(f.csrf.as_deref())?;
-    own_grant(&s, &session, id)?;
+    session.given_grant(&s, id)?;
     s.pds.store.revoke_grant(id, now_ms())?;
     Ok(Redirect::to("/").into_response())
 }
@@ -659,7 +636,7 @@ async fn run(
     Form(f): Form<RunForm>,
 ) -> PageResult {
     session.check(f.csrf.as_deref())?;
-    let g = own_grant(&s, &session, id)?;
+    let g = session.given_grant(&s, id)?;
     let mut params = Vec::new();
     for line in f.params.lines().map(str::trim).filter(|l| !l.is_empty()) {
         let Some((k, v)) = line.split_once('=') else {
@@ -670,34 +647,12 @@ async fn run(
         };
         params.push((k.trim().to_string(), Scalar::parse(v.trim())));
     }
-    let r = s
-        .pds
-        .runner
-        .run(RunRequest {
-            person: g.person,
-            grant: g.id,
-            digest: g.plugin_digest.clone(),
-            params,
-            limits: None,
-        })
-        .await
-        .map_err(PageError::internal)?;
-    s.metrics.run(&r);
+    let r = s.run_grant(&g, params).await.map_err(PageError::internal)?;
     Ok(Redirect::to(&format!("/runs/{}", r.id)).into_response())
 }
 
 async fn run_page(State(s): State<AppState>, session: Session, Path(id): Path<u64>) -> PageResult {
-    let r = match s.pds.store.run(id) {
-        Ok(r)
-            if session.person() == Some(r.person)
-                || (session.account.role == Role::Organisation
-                    && r.requester.as_deref() == Some(session.account.name.as_str())) =>
-        {
-            r
-        }
-        Ok(_) | Err(crate::store::StoreError::NoRun(_)) => return Err(PageError::not_found()),
-        Err(e) => return Err(e.into()),
-    };
+    let r = session.run(&s, id)?;
     let outcome = match &r.outcome {
         Outcome::Succeeded => "succeeded".to_string(),
         Outcome::Failed { reason, message } => format!("failed ({}): {message}", reason.as_str()),
