@@ -373,3 +373,190 @@ async fn a_person_approves_with_narrowing_runs_revokes_and_reads_the_history() {
         "/login"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_answers_every_role_as_it_should() {
+    let site = Site::new();
+    let store = site.pds.store.as_ref();
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
+    store
+        .trust_publisher(&Publisher {
+            name: "insitu-examples".into(),
+            key: insitu::audit::hex(key.verifying_key().as_bytes()),
+            trusted_ms: insitu::consent::now_ms(),
+            revoked_ms: None,
+        })
+        .unwrap();
+    let manifest =
+        Manifest::from_file(std::path::Path::new(insitu_plugins::FEE_SCANNER_MANIFEST)).unwrap();
+    let pkg = package::pack_and_sign(
+        &insitu_plugins::bytes(insitu_plugins::FEE_SCANNER),
+        &manifest,
+        &key,
+    )
+    .unwrap();
+    let plugin = package::install(
+        store,
+        site.pds.runner.sandbox(),
+        &pkg,
+        package::InstallMode::Verified,
+    )
+    .unwrap();
+    let alice = account::create(store, "alice", PASSWORD, Role::Person)
+        .unwrap()
+        .person
+        .unwrap();
+    account::create(store, "bob", PASSWORD, Role::Person).unwrap();
+    account::create(store, "developer", PASSWORD, Role::Developer).unwrap();
+    account::create(store, "org", PASSWORD, Role::Organisation).unwrap();
+    account::create(store, "operator", PASSWORD, Role::Operator).unwrap();
+    let ask = |purpose: &str| {
+        insitu::request::ask(store, "org", alice, &plugin, purpose, 30)
+            .unwrap()
+            .id
+    };
+    let (to_approve, to_deny, granted) = (ask("a"), ask("b"), ask("c"));
+    let grant =
+        insitu::request::approve(store, granted, &insitu::request::Narrowing::default()).unwrap();
+    let statement = "account,booked,amount,counterparty,label\nFR76,2099-01-05,-45.00 EUR,Agence Dupont,FRAIS DE GESTION\n";
+    let opts = insitu::import::ImportOptions {
+        collection: Some("bank.transactions".into()),
+        ..Default::default()
+    };
+    insitu::import::import_bytes(
+        store,
+        alice,
+        "releve.csv",
+        statement.as_bytes(),
+        &opts,
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let params = [
+        ("rule", "agency-fee"),
+        ("pattern", "frais de gestion"),
+        ("agreed", "30.00 EUR"),
+    ]
+    .map(|(k, v)| (k.to_string(), insitu::output::Scalar::parse(v)))
+    .to_vec();
+    let run = site
+        .pds
+        .runner
+        .run(insitu::run::RunRequest {
+            person: alice,
+            grant: grant.id,
+            digest: grant.plugin_digest.clone(),
+            params,
+            limits: None,
+        })
+        .await
+        .unwrap();
+    assert!(matches!(run.outcome, insitu::meter::Outcome::Succeeded));
+
+    const WHO: [&str; 6] = ["operator", "alice", "bob", "developer", "org", "anonymous"];
+    let mut cookies = std::collections::BTreeMap::new();
+    let mut tokens = std::collections::BTreeMap::new();
+    for who in &WHO[..5] {
+        let c = site.sign_in(who).await;
+        tokens.insert(
+            *who,
+            csrf(&site.send("GET", "/", Some(&c), None).await.body),
+        );
+        cookies.insert(*who, c);
+    }
+    use StatusCode as S;
+    let (ok, moved, forbidden, missing) = (S::OK, S::SEE_OTHER, S::FORBIDDEN, S::NOT_FOUND);
+    // (method, path, form without the CSRF token, expected for operator, alice, bob,
+    // developer, org, anonymous). Signed out, every page sends to the sign-in form (303).
+    let cases: Vec<(&str, String, &str, [StatusCode; 6])> = vec![
+        ("GET", "/".into(), "", [ok, ok, ok, ok, ok, moved]),
+        (
+            "GET",
+            format!("/requests/{to_approve}"),
+            "",
+            [missing, ok, missing, missing, missing, moved],
+        ),
+        (
+            "POST",
+            format!("/requests/{to_approve}/approve"),
+            "days=7",
+            [missing, moved, missing, missing, missing, moved],
+        ),
+        (
+            "POST",
+            format!("/requests/{to_deny}/deny"),
+            "",
+            [missing, moved, missing, missing, missing, moved],
+        ),
+        (
+            "POST",
+            format!("/grants/{}/run", grant.id),
+            "params=",
+            [missing, moved, missing, missing, missing, moved],
+        ),
+        (
+            "GET",
+            format!("/runs/{}", run.id),
+            "",
+            [missing, ok, missing, missing, ok, moved],
+        ),
+        (
+            "GET",
+            "/history".into(),
+            "",
+            [missing, ok, ok, missing, missing, moved],
+        ),
+        (
+            "GET",
+            "/export".into(),
+            "",
+            [missing, ok, ok, missing, missing, moved],
+        ),
+        (
+            "POST",
+            "/erase".into(),
+            "password=wrong+password",
+            [missing, forbidden, forbidden, missing, missing, moved],
+        ),
+        (
+            "POST",
+            format!("/grants/{}/revoke", grant.id),
+            "",
+            [missing, moved, missing, missing, missing, moved],
+        ),
+    ];
+    let mut seen_by_others = String::new();
+    for (method, path, form, expected) in &cases {
+        for (who, want) in WHO.iter().zip(expected) {
+            let form = (*method == "POST").then(|| {
+                let token = tokens.get(who).cloned().unwrap_or_default();
+                format!("csrf={token}&{form}")
+            });
+            let r = site
+                .send(method, path, cookies.get(who).map(String::as_str), form)
+                .await;
+            assert_eq!(r.status, *want, "{method} {path} as {who}: {}", r.body);
+            if *who != "alice" {
+                seen_by_others.push_str(&r.body);
+            }
+        }
+    }
+    // Alice's own pages do show her data (so the check below can fail).
+    let hers = site
+        .send(
+            "GET",
+            &format!("/runs/{}", run.id),
+            cookies.get("alice").map(String::as_str),
+            None,
+        )
+        .await;
+    assert!(hers.body.contains("FRAIS DE GESTION"), "{}", hers.body);
+    // fee-scanner's findings are Alice's alone: the organisation's run page says so.
+    assert!(seen_by_others.contains("not addressed to you"));
+    assert!(!seen_by_others.contains("FRAIS DE GESTION"));
+    assert!(store.grant(grant.id).unwrap().revoked_ms.is_some());
+    assert_ne!(
+        store.request(to_deny).unwrap().status,
+        insitu::request::Status::Pending
+    );
+}
