@@ -185,6 +185,22 @@ async fn a_person_approves_with_narrowing_runs_revokes_and_reads_the_history() {
             r.cookie
         );
     }
+    // A sign-in posted from another site is refused (login CSRF).
+    let resp = site
+        .app
+        .clone()
+        .oneshot(
+            Request::post("/login")
+                .header("host", "127.0.0.1:7878")
+                .header("origin", "https://evil.example")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from("name=alice&password=correct+horse+battery"))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    assert!(!resp.headers().contains_key("set-cookie"));
     let a = site.sign_in("alice").await;
     let b = site.sign_in("bob").await;
 

@@ -153,9 +153,14 @@ async fn erasure_removes_a_person_and_leaves_a_verifiable_tombstone() {
         tx(1, -4500, "FRAIS DE GESTION", Some("Agence Dupont")),
         tx(2, -1200, "CAFE", None),
     ];
+    // A file name can be personal: the audit entry must not keep it past erasure.
     f.store
-        .write_records(p, "bank.transactions", &txs, "fixture")
+        .write_records(p, "bank.transactions", &txs, "releve-alice-martin.csv")
         .unwrap();
+    let imported = f.store.audit_log().unwrap().pop().unwrap().event;
+    assert!(
+        insitu::audit::describe_in(f.store.as_ref(), &imported).contains("releve-alice-martin.csv")
+    );
     let (secret, _) = account::issue_token(f.store.as_ref(), &alice, &[], "", None).unwrap();
     let bob = f.person_with_transactions("Bob");
     let digest = f.install(insitu_plugins::FEE_SCANNER);
@@ -199,7 +204,14 @@ async fn erasure_removes_a_person_and_leaves_a_verifiable_tombstone() {
         matches!(last, insitu::audit::AuditEvent::PersonErased { person, records: 2, .. } if *person == p)
     );
     let text = serde_json::to_string(&log).unwrap();
-    for personal in ["alice.martin", "Agence Dupont", "FRAIS DE GESTION", "CAFE"] {
+    assert!(insitu::audit::describe_in(f.store.as_ref(), &imported).contains("an erased source"));
+    for personal in [
+        "alice.martin",
+        "alice-martin",
+        "Agence Dupont",
+        "FRAIS DE GESTION",
+        "CAFE",
+    ] {
         assert!(
             !text.contains(personal),
             "the audit log still holds `{personal}`"

@@ -251,7 +251,7 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
                         "{:>6}  {}  {}",
                         e.seq,
                         format_date(e.at_ms),
-                        e.event.describe()
+                        audit::describe_in(pds.store.as_ref(), &e.event)
                     );
                 }
             }

@@ -478,7 +478,11 @@ pub async fn run(data_dir: Option<PathBuf>, args: DemoArgs) -> anyhow::Result<()
         .filter(|e| e.event.person() == Some(*id0))
         .take(6)
     {
-        println!("   {:>4}  {}", e.seq, e.event.describe());
+        println!(
+            "   {:>4}  {}",
+            e.seq,
+            audit::describe_in(pds.store.as_ref(), &e.event)
+        );
     }
     audit::verify(&log).context("the audit chain does not verify")?;
     println!(

@@ -1058,12 +1058,12 @@ pub struct AuditView {
     pub event: String,
 }
 
-impl From<&AuditEntry> for AuditView {
-    fn from(e: &AuditEntry) -> Self {
+impl AuditView {
+    fn of(store: &dyn crate::store::Store, e: &AuditEntry) -> Self {
         AuditView {
             seq: e.seq,
             at_ms: e.at_ms,
-            event: e.event.describe(),
+            event: crate::audit::describe_in(store, &e.event),
         }
     }
 }
@@ -1082,7 +1082,7 @@ pub async fn audit(
         log.iter()
             .rev()
             .filter(|e| caller.account.role == Role::Operator || e.event.person() == person)
-            .map(AuditView::from)
+            .map(|e| AuditView::of(s.pds.store.as_ref(), e))
             .collect(),
     ))
 }

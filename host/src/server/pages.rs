@@ -5,7 +5,8 @@
 //!
 //! Sessions: signing in issues a one-day token whose secret is the `insitu_session` cookie
 //! (`HttpOnly; Secure; SameSite=Strict`). Every form carries a CSRF token derived from the
-//! session secret, checked on every POST.
+//! session secret, checked on every POST; the sign-in form, which has no session yet, is
+//! refused when a browser's `Origin` is another site.
 
 use std::fmt::Write as _;
 
@@ -234,7 +235,32 @@ struct LoginForm {
     password: String,
 }
 
-async fn login(State(s): State<AppState>, Form(f): Form<LoginForm>) -> PageResult {
+/// Whether a browser's `Origin` names this server. The sign-in form has no session to derive
+/// a CSRF token from, so a cross-site sign-in (login CSRF) is refused by its origin instead.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get("origin").and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    origin
+        .split_once("://")
+        .is_some_and(|(_, rest)| !host.is_empty() && rest == host)
+}
+
+async fn login(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> PageResult {
+    if !same_origin(&headers) {
+        return Err(PageError(
+            StatusCode::FORBIDDEN,
+            "Sign in from Insitu's own page.".into(),
+        ));
+    }
     let result = blocking(move || {
         let store = s.pds.store.as_ref();
         let account = match account::login(store, &f.name, &f.password) {
@@ -692,7 +718,7 @@ async fn history(State(s): State<AppState>, session: Session) -> PageResult {
                 "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
                 e.seq,
                 date(e.at_ms),
-                esc(&e.event.describe())
+                esc(&crate::audit::describe_in(s.pds.store.as_ref(), &e.event))
             );
         }
     }

@@ -298,7 +298,9 @@ pub trait Store: Send + Sync + 'static {
     fn collections(&self) -> Result<Vec<Schema>, StoreError>;
 
     /// Writes records in one transaction: all of them, or none. Records whose key exists are
-    /// skipped and counted as duplicates. `source` names the import in the audit log.
+    /// skipped and counted as duplicates. `source` names the import: the audit entry holds its
+    /// SHA-256, and the name is kept beside the chain ([`Store::source_name`]) so that an
+    /// erasure can delete it.
     fn write_records(
         &self,
         person: PersonId,
@@ -375,6 +377,9 @@ pub trait Store: Send + Sync + 'static {
     fn token_by_hash(&self, hash: &str) -> Result<Option<crate::account::Token>, StoreError>;
     fn tokens(&self, account: u64) -> Result<Vec<crate::account::Token>, StoreError>;
     fn revoke_token(&self, id: u64, at_ms: i64) -> Result<crate::account::Token, StoreError>;
+
+    /// The name of an import source whose digest an audit entry holds (`None` once erased).
+    fn source_name(&self, person: PersonId, digest: &str) -> Result<Option<String>, StoreError>;
 
     /// Stores a person's agreement to receive an organisation's data (its `id` is assigned).
     fn add_reception(&self, reception: Reception) -> Result<Reception, StoreError>;

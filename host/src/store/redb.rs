@@ -8,6 +8,7 @@ use std::path::Path;
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Serialize, de::DeserializeOwned};
+use sha2::Digest as _;
 
 use super::codec::{self, Projection};
 use super::{
@@ -36,6 +37,9 @@ const ACCOUNT_NAMES: TableDefinition<&str, u64> = TableDefinition::new("account_
 const TOKENS: TableDefinition<u64, &str> = TableDefinition::new("tokens");
 const TOKEN_HASHES: TableDefinition<&str, u64> = TableDefinition::new("token_hashes");
 const RECEPTIONS: TableDefinition<u64, &str> = TableDefinition::new("receptions");
+/// The names of import sources (file names can be personal), keyed `person:sha256`. The audit
+/// entry holds only the digest, so that erasure can delete the name without breaking the chain.
+const SOURCES: TableDefinition<&str, &str> = TableDefinition::new("sources");
 
 fn db<E: std::fmt::Display>(e: E) -> StoreError {
     StoreError::Db(e.to_string())
@@ -84,6 +88,7 @@ impl RedbStore {
             tx.open_table(TOKENS).map_err(db)?;
             tx.open_table(TOKEN_HASHES).map_err(db)?;
             tx.open_table(RECEPTIONS).map_err(db)?;
+            tx.open_table(SOURCES).map_err(db)?;
         }
         tx.commit().map_err(db)?;
         Ok(RedbStore { db: database })
@@ -299,6 +304,11 @@ impl Store for RedbStore {
                     out.added += 1;
                 }
             }
+            let digest = crate::audit::hex(&sha2::Sha256::digest(source.as_bytes()));
+            tx.open_table(SOURCES)
+                .map_err(db)?
+                .insert(format!("{person}:{digest}").as_str(), source)
+                .map_err(db)?;
             append(
                 tx,
                 AuditEvent::RecordsImported {
@@ -306,7 +316,7 @@ impl Store for RedbStore {
                     collection: collection.to_string(),
                     added: out.added,
                     duplicates: out.duplicates,
-                    source: source.to_string(),
+                    source: format!("sha256:{digest}"),
                 },
             )?;
             Ok(out)
@@ -509,6 +519,15 @@ impl Store for RedbStore {
         })
     }
 
+    fn source_name(&self, person: PersonId, digest: &str) -> Result<Option<String>, StoreError> {
+        let tx = self.db.begin_read().map_err(db)?;
+        let t = tx.open_table(SOURCES).map_err(db)?;
+        let key = format!("{person}:{digest}");
+        Ok(t.get(key.as_str())
+            .map_err(db)?
+            .map(|v| v.value().to_string()))
+    }
+
     fn add_reception(&self, mut r: Reception) -> Result<Reception, StoreError> {
         self.write(|tx| {
             require_person(tx, r.person)?;
@@ -636,6 +655,12 @@ impl Store for RedbStore {
                         .map_err(db)?;
                 }
                 e.accounts += 1;
+            }
+            {
+                let mut t = tx.open_table(SOURCES).map_err(db)?;
+                let (lo, hi) = (format!("{person}:"), format!("{person};"));
+                t.retain_in::<&str, _>(lo.as_str()..hi.as_str(), |_, _| false)
+                    .map_err(db)?;
             }
             tx.open_table(PEOPLE)
                 .map_err(db)?
