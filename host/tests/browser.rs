@@ -12,10 +12,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use insitu::account::{self, Role};
-use insitu::package::{self, Manifest};
 use insitu::pds::Pds;
-use insitu::store::Publisher;
 use serde_json::{Value, json};
+
+mod common;
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -192,33 +192,8 @@ fn a_person_approves_runs_revokes_and_reads_the_history_in_chromium() {
     // A store with a plugin, a person with a statement, and an organisation's request.
     let dir = tempfile::tempdir().unwrap();
     let (request, grant_fields) = {
-        let pds = Pds::open(dir.path()).unwrap();
+        let (pds, plugin) = common::pds_with_fee_scanner(dir.path());
         let store = pds.store.as_ref();
-        let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
-        store
-            .trust_publisher(&Publisher {
-                name: "insitu-examples".into(),
-                key: insitu::audit::hex(key.verifying_key().as_bytes()),
-                trusted_ms: insitu::consent::now_ms(),
-                revoked_ms: None,
-            })
-            .unwrap();
-        let manifest =
-            Manifest::from_file(std::path::Path::new(insitu_plugins::FEE_SCANNER_MANIFEST))
-                .unwrap();
-        let pkg = package::pack_and_sign(
-            &insitu_plugins::bytes(insitu_plugins::FEE_SCANNER),
-            &manifest,
-            &key,
-        )
-        .unwrap();
-        let plugin = package::install(
-            store,
-            pds.runner.sandbox(),
-            &pkg,
-            package::InstallMode::Verified,
-        )
-        .unwrap();
         let alice = account::create(store, "alice", PASSWORD, Role::Person)
             .unwrap()
             .person

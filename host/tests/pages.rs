@@ -7,11 +7,11 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use insitu::account::{self, Role};
-use insitu::package::{self, Manifest};
 use insitu::pds::Pds;
 use insitu::server::{AppState, limit::RateLimits, router};
-use insitu::store::Publisher;
 use tower::ServiceExt;
+
+mod common;
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -19,6 +19,8 @@ struct Site {
     _dir: tempfile::TempDir,
     app: axum::Router,
     pds: Arc<Pds>,
+    /// fee-scanner, installed from the trusted example publisher.
+    plugin: insitu::store::PluginRecord,
 }
 
 struct Reply {
@@ -31,12 +33,14 @@ struct Reply {
 impl Site {
     fn new() -> Site {
         let dir = tempfile::tempdir().unwrap();
-        let pds = Arc::new(Pds::open(dir.path()).unwrap());
+        let (pds, plugin) = common::pds_with_fee_scanner(dir.path());
+        let pds = Arc::new(pds);
         let app = router(AppState::new(pds.clone(), RateLimits::default()));
         Site {
             _dir: dir,
             app,
             pds,
+            plugin,
         }
     }
 
@@ -115,30 +119,7 @@ fn csrf(page: &str) -> String {
 async fn a_person_approves_with_narrowing_runs_revokes_and_reads_the_history() {
     let site = Site::new();
     let store = site.pds.store.as_ref();
-    let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
-    store
-        .trust_publisher(&Publisher {
-            name: "insitu-examples".into(),
-            key: insitu::audit::hex(key.verifying_key().as_bytes()),
-            trusted_ms: insitu::consent::now_ms(),
-            revoked_ms: None,
-        })
-        .unwrap();
-    let manifest =
-        Manifest::from_file(std::path::Path::new(insitu_plugins::FEE_SCANNER_MANIFEST)).unwrap();
-    let pkg = package::pack_and_sign(
-        &insitu_plugins::bytes(insitu_plugins::FEE_SCANNER),
-        &manifest,
-        &key,
-    )
-    .unwrap();
-    let plugin = package::install(
-        store,
-        site.pds.runner.sandbox(),
-        &pkg,
-        package::InstallMode::Verified,
-    )
-    .unwrap();
+    let plugin = site.plugin.clone();
     let alice = account::create(store, "alice", PASSWORD, Role::Person)
         .unwrap()
         .person
@@ -394,30 +375,7 @@ async fn a_person_approves_with_narrowing_runs_revokes_and_reads_the_history() {
 async fn every_page_answers_every_role_as_it_should() {
     let site = Site::new();
     let store = site.pds.store.as_ref();
-    let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
-    store
-        .trust_publisher(&Publisher {
-            name: "insitu-examples".into(),
-            key: insitu::audit::hex(key.verifying_key().as_bytes()),
-            trusted_ms: insitu::consent::now_ms(),
-            revoked_ms: None,
-        })
-        .unwrap();
-    let manifest =
-        Manifest::from_file(std::path::Path::new(insitu_plugins::FEE_SCANNER_MANIFEST)).unwrap();
-    let pkg = package::pack_and_sign(
-        &insitu_plugins::bytes(insitu_plugins::FEE_SCANNER),
-        &manifest,
-        &key,
-    )
-    .unwrap();
-    let plugin = package::install(
-        store,
-        site.pds.runner.sandbox(),
-        &pkg,
-        package::InstallMode::Verified,
-    )
-    .unwrap();
+    let plugin = site.plugin.clone();
     let alice = account::create(store, "alice", PASSWORD, Role::Person)
         .unwrap()
         .person

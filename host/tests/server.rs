@@ -8,12 +8,14 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use insitu::account::{self, Role};
-use insitu::package::{self, Manifest};
 use insitu::pds::Pds;
 use insitu::server::{AppState, limit::RateLimits, router};
-use insitu::store::Publisher;
 use serde_json::{Value, json};
 use tower::ServiceExt;
+
+mod common;
+
+use common::{signed, trust_examples};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -89,18 +91,6 @@ impl Server {
     }
 }
 
-fn signed_fee_scanner() -> Vec<u8> {
-    let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
-    let manifest =
-        Manifest::from_file(std::path::Path::new(insitu_plugins::FEE_SCANNER_MANIFEST)).unwrap();
-    package::pack_and_sign(
-        &insitu_plugins::bytes(insitu_plugins::FEE_SCANNER),
-        &manifest,
-        &key,
-    )
-    .unwrap()
-}
-
 const STATEMENT: &str = "account,booked,amount,counterparty,label\n\
     FR7630004000031234,2024-03-05,-45.00 EUR,Agence Dupont Immobilier,FRAIS DE GESTION\n\
     FR7630004000031234,2024-04-05,-30.00 EUR,Agence Dupont Immobilier,FRAIS DE GESTION\n\
@@ -123,16 +113,7 @@ const WHO: [&str; 7] = [
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_endpoint_answers_every_role_as_it_should() {
     let s = Server::new();
-    let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
-    s.pds
-        .store
-        .trust_publisher(&Publisher {
-            name: "insitu-examples".into(),
-            key: insitu::audit::hex(key.verifying_key().as_bytes()),
-            trusted_ms: insitu::consent::now_ms(),
-            revoked_ms: None,
-        })
-        .unwrap();
+    trust_examples(s.pds.store.as_ref());
     let tokens: BTreeMap<&str, String> = [
         ("operator", s.account("operator", Role::Operator)),
         ("alice", s.account("alice", Role::Person)),
@@ -160,7 +141,7 @@ async fn every_endpoint_answers_every_role_as_it_should() {
             "POST",
             "/api/packages",
             t("developer"),
-            Some(signed_fee_scanner()),
+            Some(signed(insitu_plugins::FEE_SCANNER)),
         )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{pkg}");

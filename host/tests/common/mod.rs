@@ -72,15 +72,8 @@ impl Fixture {
             .unwrap();
         store.define_collection(&secrets_schema()).unwrap();
         let runner = Runner::new(store.clone(), sandbox);
-        let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
-        store
-            .trust_publisher(&Publisher {
-                name: "insitu-examples".into(),
-                key: insitu::audit::hex(key.verifying_key().as_bytes()),
-                trusted_ms: now_ms(),
-                revoked_ms: None,
-            })
-            .unwrap();
+        let key = examples_key();
+        trust_examples(store.as_ref());
         Fixture {
             key,
             dir,
@@ -216,3 +209,43 @@ pub const ALL_FIELDS: &[&str] = &[
     "label",
     "reference",
 ];
+
+/// The signing key of the example publisher `insitu-examples`.
+pub fn examples_key() -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(&[7u8; 32])
+}
+
+/// Makes `store` trust [`examples_key`] as `insitu-examples`.
+pub fn trust_examples(store: &dyn Store) {
+    store
+        .trust_publisher(&Publisher {
+            name: "insitu-examples".into(),
+            key: insitu::audit::hex(examples_key().verifying_key().as_bytes()),
+            trusted_ms: now_ms(),
+            revoked_ms: None,
+        })
+        .unwrap();
+}
+
+/// The plugin at `path`, packed with its manifest and signed by [`examples_key`].
+pub fn signed(path: &str) -> Vec<u8> {
+    let manifest =
+        Manifest::from_file(std::path::Path::new(insitu_plugins::manifest_for(path))).unwrap();
+    package::pack_and_sign(&insitu_plugins::bytes(path), &manifest, &examples_key()).unwrap()
+}
+
+/// A PDS that trusts the example publisher and has fee-scanner installed.
+pub fn pds_with_fee_scanner(
+    dir: &std::path::Path,
+) -> (insitu::pds::Pds, insitu::store::PluginRecord) {
+    let pds = insitu::pds::Pds::open(dir).unwrap();
+    trust_examples(pds.store.as_ref());
+    let plugin = package::install(
+        pds.store.as_ref(),
+        pds.runner.sandbox(),
+        &signed(insitu_plugins::FEE_SCANNER),
+        InstallMode::Verified,
+    )
+    .unwrap();
+    (pds, plugin)
+}
