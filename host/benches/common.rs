@@ -76,7 +76,12 @@ pub fn setup(n: usize, pool: u32) -> Bench {
     let person = store.add_person("bench").unwrap();
     for chunk in transactions(n).chunks(50_000) {
         store
-            .write_records(person, "bank.transactions", chunk, "bench")
+            .write_records(
+                person,
+                "bank.transactions",
+                chunk,
+                insitu::store::Source::File("bench"),
+            )
             .unwrap();
     }
     let mut cfg = SandboxConfig::new(dir.path().join("plugins"));

@@ -101,8 +101,13 @@ fn measure(label: &str, file: &Path, opts: &ImportOptions, dir: &Path) {
     let p = s.add_person("bench").expect("person");
     let t = Instant::now();
     for chunk in records.chunks(insitu::import::BATCH) {
-        s.write_records(p, "bank.transactions", chunk, "bench")
-            .expect("write");
+        s.write_records(
+            p,
+            "bank.transactions",
+            chunk,
+            insitu::store::Source::File("bench"),
+        )
+        .expect("write");
     }
     let store_s = t.elapsed().as_secs_f64();
     drop(records);

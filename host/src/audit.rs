@@ -27,7 +27,11 @@ pub enum AuditEvent {
         collection: String,
         added: u64,
         duplicates: u64,
+        /// `sha256:` of the file's name (the name is kept beside the chain), or empty.
         source: String,
+        /// The organisation that returned the records (restitution), if any.
+        #[serde(default)]
+        returned_by: Option<String>,
     },
     PluginInstalled {
         digest: String,
@@ -171,7 +175,8 @@ impl AuditEvent {
                 added,
                 duplicates,
                 source,
-            } => match source.strip_prefix("returned by ") {
+                returned_by,
+            } => match returned_by {
                 Some(org) => format!(
                     "{added} records returned by {org} into person {person}'s {collection} ({duplicates} already there)"
                 ),

@@ -31,7 +31,7 @@ pub use insitu_formats::time::{days_from_civil, format_date, parse_time};
 pub use insitu_formats::{DateOrder, Format};
 use insitu_formats::{FormatError, Options, Parsed};
 
-use crate::store::{KeyedRecord, PersonId, Schema, Store, StoreError, Value};
+use crate::store::{KeyedRecord, PersonId, Schema, Source, Store, StoreError, Value};
 
 /// Records per write transaction.
 pub const BATCH: usize = 10_000;
@@ -60,8 +60,9 @@ pub struct ImportOptions {
     pub account: Option<String>,
     pub date_order: Option<DateOrder>,
     pub on_error: OnError,
-    /// What the audit log names as the records' source; the file's name when absent.
-    pub source: Option<String>,
+    /// The organisation returning the records (restitution); the audit names it instead of
+    /// the file.
+    pub returned_by: Option<String>,
 }
 
 /// A bad record: where and why.
@@ -259,12 +260,14 @@ pub fn import_bytes(
         )));
     }
     store.define_collection(&schema)?;
-    let source = opts.source.clone().unwrap_or_else(|| {
-        Path::new(&file)
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    });
+    let name = Path::new(&file)
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let source = match &opts.returned_by {
+        Some(org) => Source::ReturnedBy(org),
+        None => Source::File(&name),
+    };
     let mut report = ImportReport {
         format,
         collection: parsed.collection,
@@ -292,7 +295,7 @@ pub fn import_bytes(
             }
         });
         for chunk in rx {
-            let out = store.write_records(person, &report.collection, &chunk, &source)?;
+            let out = store.write_records(person, &report.collection, &chunk, source)?;
             report.added += out.added;
             report.duplicates += out.duplicates;
             progress(report.added + report.duplicates, total);

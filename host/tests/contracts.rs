@@ -6,23 +6,12 @@ mod common;
 use common::*;
 use insitu::contract::{Viewer, output_for};
 use insitu::meter::{FailureReason, Outcome};
-use insitu::package::{self, Audience, InstallMode, Manifest, OutputKind};
+use insitu::package::{Audience, Manifest, OutputKind};
 use insitu::store::TimeRange;
-
-/// Installs the plugin at `path` under a manifest changed by `edit`; returns its digest.
-fn install_with(f: &Fixture, path: &str, edit: impl FnOnce(&mut Manifest)) -> String {
-    let mut m =
-        Manifest::from_file(std::path::Path::new(insitu_plugins::manifest_for(path))).unwrap();
-    edit(&mut m);
-    let signed = package::pack_and_sign(&insitu_plugins::bytes(path), &m, &f.key).unwrap();
-    f.install_bytes(&signed, InstallMode::Verified)
-        .unwrap()
-        .digest
-}
 
 async fn run_probe(f: &Fixture, edit: impl FnOnce(&mut Manifest)) -> insitu::meter::RunRecord {
     let p = f.person_with_transactions("alice");
-    let d = install_with(f, insitu_plugins::PROBE, edit);
+    let d = f.install_edited(insitu_plugins::PROBE, edit);
     let g = f.grant(p, &d, &["amount"], TimeRange::ALL);
     f.run(p, g.id, &d, &[], None).await
 }

@@ -79,7 +79,7 @@ async fn one_persons_grant_never_reads_another_persons_data() {
             bob,
             "bank.transactions",
             &[tx(5, -100, "BOB ONLY", None)],
-            "t",
+            insitu::store::Source::File("t"),
         )
         .unwrap();
     let probe = f.install(insitu_plugins::PROBE);
@@ -126,7 +126,12 @@ async fn revocation_stops_a_run_in_progress_at_the_next_batch() {
     let p = f.store.add_person("carol").unwrap();
     let txs: Vec<_> = (0..200).map(|d| tx(d, -100 - d, "ACHAT", None)).collect();
     f.store
-        .write_records(p, "bank.transactions", &txs, "t")
+        .write_records(
+            p,
+            "bank.transactions",
+            &txs,
+            insitu::store::Source::File("t"),
+        )
         .unwrap();
     let probe = f.install(insitu_plugins::PROBE);
     let g = f.grant(p, &probe, &["amount"], TimeRange::ALL);

@@ -293,7 +293,12 @@ async fn reads_stop_at_the_record_and_byte_caps() {
     let p = f.store.add_person("reader").unwrap();
     let txs: Vec<_> = (0..50).map(|d| tx(d, -100 - d, "ACHAT", None)).collect();
     f.store
-        .write_records(p, "bank.transactions", &txs, "t")
+        .write_records(
+            p,
+            "bank.transactions",
+            &txs,
+            insitu::store::Source::File("t"),
+        )
         .unwrap();
     let probe = f.install(insitu_plugins::PROBE);
     let g = f.grant(p, &probe, &["amount", "label"], TimeRange::ALL);

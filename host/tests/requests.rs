@@ -28,7 +28,12 @@ fn person(f: &Fixture) -> u64 {
         .map(|d| tx(today - d * 7, -500 * d, "CB SHOP", Some("Shop")))
         .collect();
     f.store
-        .write_records(p, "bank.transactions", &txs, "t")
+        .write_records(
+            p,
+            "bank.transactions",
+            &txs,
+            insitu::store::Source::File("t"),
+        )
         .unwrap();
     p
 }

@@ -155,7 +155,12 @@ async fn erasure_removes_a_person_and_leaves_a_verifiable_tombstone() {
     ];
     // A file name can be personal: the audit entry must not keep it past erasure.
     f.store
-        .write_records(p, "bank.transactions", &txs, "releve-alice-martin.csv")
+        .write_records(
+            p,
+            "bank.transactions",
+            &txs,
+            insitu::store::Source::File("releve-alice-martin.csv"),
+        )
         .unwrap();
     let imported = f.store.audit_log().unwrap().pop().unwrap().event;
     assert!(
@@ -224,4 +229,33 @@ async fn erasure_removes_a_person_and_leaves_a_verifiable_tombstone() {
         insitu::meter::Outcome::Failed { .. }
     ));
     assert!(f.store.erase_person(p, 0).is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_leaves_out_outputs_addressed_to_someone_else() {
+    let f = Fixture::new();
+    let p = f.person_with_transactions("Alice Martin");
+    let mine = f.install(insitu_plugins::PROBE);
+    let theirs = f.install_edited(insitu_plugins::PROBE, |m| {
+        m.id = "probe-for-an-organisation".into();
+        m.output.audience = insitu::package::Audience::Requester;
+    });
+    for digest in [&mine, &theirs] {
+        let g = f.grant(p, digest, &["amount"], TimeRange::ALL);
+        let run = f.run(p, g.id, digest, &[], None).await;
+        assert!(
+            run.output.is_some(),
+            "the probe's run has an output to leave out"
+        );
+    }
+    let archive = insitu::rights::export(f.store.as_ref(), p, 1_800_000_000_000).unwrap();
+    let runs: Vec<serde_json::Value> = tar_file(&archive, "runs.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(runs.len(), 2);
+    for r in &runs {
+        let digest = r["plugin_digest"].as_str().unwrap();
+        assert_eq!(r["output"].is_null(), digest == theirs, "{r}");
+    }
 }

@@ -550,6 +550,18 @@ async fn tokens_are_scoped_expire_and_revoke() {
     assert_eq!(st, StatusCode::OK);
     let (st, _) = s.call("GET", "/api/me", Some(&secret), None).await;
     assert_eq!(st, StatusCode::UNAUTHORIZED, "a revoked token still works");
+    // Issuing and revoking are audited, and the chain holds.
+    let log = s.pds.store.audit_log().unwrap();
+    insitu::audit::verify(&log).unwrap();
+    use insitu::audit::AuditEvent::{TokenIssued, TokenRevoked};
+    assert!(
+        log.iter()
+            .any(|e| matches!(e.event, TokenIssued { token, .. } if token == id))
+    );
+    assert!(
+        log.iter()
+            .any(|e| matches!(e.event, TokenRevoked { token, .. } if token == id))
+    );
     // An expired token: zero days.
     let (_, expired) = s
         .json(
@@ -943,4 +955,19 @@ async fn an_organisation_returns_data_only_where_the_person_agreed_and_only_once
         s.call("POST", &push, o, Some(purchases)).await.0,
         StatusCode::NOT_FOUND
     );
+    // The agreement, its withdrawal and the returned records are audited; the chain holds.
+    let log = s.pds.store.audit_log().unwrap();
+    insitu::audit::verify(&log).unwrap();
+    use insitu::audit::AuditEvent as E;
+    let org = Some("Carrefour".to_string());
+    assert!(
+        log.iter().any(
+            |e| matches!(&e.event, E::ReceptionAccepted { reception, .. } if *reception == id)
+        )
+    );
+    assert!(
+        log.iter()
+            .any(|e| matches!(&e.event, E::ReceptionRevoked { reception, .. } if *reception == id))
+    );
+    assert!(log.iter().any(|e| matches!(&e.event, E::RecordsImported { returned_by, added: 2, .. } if *returned_by == org)));
 }

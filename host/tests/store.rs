@@ -14,7 +14,12 @@ fn a_scan_never_crosses_people_or_collections() {
     let a = f.person_with_transactions("a");
     let b = f.store.add_person("b").unwrap();
     f.store
-        .write_records(b, "bank.transactions", &[tx(1, -1, "B", None)], "t")
+        .write_records(
+            b,
+            "bank.transactions",
+            &[tx(1, -1, "B", None)],
+            insitu::store::Source::File("t"),
+        )
         .unwrap();
     let fields = vec!["label".to_string()];
     let mut cur = f
@@ -53,8 +58,13 @@ fn every_action_is_in_the_audit_chain_and_survives_reopening() {
         let s = RedbStore::open(&path).unwrap();
         s.define_collection(&Schema::bank_transactions()).unwrap();
         let p = s.add_person("a").unwrap();
-        s.write_records(p, "bank.transactions", &[tx(1, -1, "X", None)], "file.csv")
-            .unwrap();
+        s.write_records(
+            p,
+            "bank.transactions",
+            &[tx(1, -1, "X", None)],
+            insitu::store::Source::File("file.csv"),
+        )
+        .unwrap();
     }
     let s = RedbStore::open(&path).unwrap();
     let log = s.audit_log().unwrap();
@@ -81,7 +91,12 @@ fn a_failed_write_leaves_no_record_and_no_audit_entry() {
     let before = f.store.audit_log().unwrap().len();
     let err = f
         .store
-        .write_records(99, "bank.transactions", &[tx(1, -1, "X", None)], "t")
+        .write_records(
+            99,
+            "bank.transactions",
+            &[tx(1, -1, "X", None)],
+            insitu::store::Source::File("t"),
+        )
         .unwrap_err();
     assert!(matches!(err, StoreError::NoPerson(99)));
     assert_eq!(f.store.audit_log().unwrap().len(), before);

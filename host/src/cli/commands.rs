@@ -492,7 +492,7 @@ fn import_cmd(pds: &Pds, a: ImportArgs) -> anyhow::Result<()> {
         } else {
             OnError::Reject
         },
-        source: None,
+        returned_by: None,
     };
     let mut files = Vec::new();
     for path in &a.files {

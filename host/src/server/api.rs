@@ -1042,7 +1042,7 @@ pub async fn return_data(
             .transpose()
             .map_err(ApiError::bad_request)?,
         collection: Some(q.collection),
-        source: Some(format!("returned by {org}")),
+        returned_by: Some(org.clone()),
         ..Default::default()
     };
     import_into(&s, q.person, format!("returned by {org}"), body, opts).await

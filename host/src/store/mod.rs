@@ -245,6 +245,16 @@ pub struct Erasure {
     pub accounts: u64,
 }
 
+/// Where written records come from, as the audit log records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source<'a> {
+    /// A file the person imported, by name. Names can be personal: the audit entry holds the
+    /// name's SHA-256 and the name is kept beside the chain ([`Store::source_name`]).
+    File(&'a str),
+    /// Data an organisation returned into the person's store (restitution), by its name.
+    ReturnedBy(&'a str),
+}
+
 /// A record ready to write: its stable id and time are computed by the importer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeyedRecord {
@@ -298,15 +308,14 @@ pub trait Store: Send + Sync + 'static {
     fn collections(&self) -> Result<Vec<Schema>, StoreError>;
 
     /// Writes records in one transaction: all of them, or none. Records whose key exists are
-    /// skipped and counted as duplicates. `source` names the import: the audit entry holds its
-    /// SHA-256, and the name is kept beside the chain ([`Store::source_name`]) so that an
-    /// erasure can delete it.
+    /// skipped and counted as duplicates. `source` is recorded in the audit entry (see
+    /// [`Source`]).
     fn write_records(
         &self,
         person: PersonId,
         collection: &str,
         records: &[KeyedRecord],
-        source: &str,
+        source: Source<'_>,
     ) -> Result<WriteOutcome, StoreError>;
 
     /// Scans a person's collection over `range`, delivering the named `fields` in that order.

@@ -13,7 +13,7 @@ use sha2::Digest as _;
 use super::codec::{self, Projection};
 use super::{
     ColumnBatch, Cursor, Erasure, KeyedRecord, Person, PersonId, PluginRecord, Publisher,
-    Reception, Schema, Store, StoreError, TimeRange, WriteOutcome,
+    Reception, Schema, Source, Store, StoreError, TimeRange, WriteOutcome,
 };
 use crate::account::{Account, Token};
 use crate::audit::{AuditEntry, AuditEvent};
@@ -284,7 +284,7 @@ impl Store for RedbStore {
         person: PersonId,
         collection: &str,
         records: &[KeyedRecord],
-        source: &str,
+        source: Source<'_>,
     ) -> Result<WriteOutcome, StoreError> {
         let coll = self.stored_collection(collection)?;
         self.write(|tx| {
@@ -304,11 +304,17 @@ impl Store for RedbStore {
                     out.added += 1;
                 }
             }
-            let digest = crate::audit::hex(&sha2::Sha256::digest(source.as_bytes()));
-            tx.open_table(SOURCES)
-                .map_err(db)?
-                .insert(format!("{person}:{digest}").as_str(), source)
-                .map_err(db)?;
+            let (source, returned_by) = match source {
+                Source::File(name) => {
+                    let digest = crate::audit::hex(&sha2::Sha256::digest(name.as_bytes()));
+                    tx.open_table(SOURCES)
+                        .map_err(db)?
+                        .insert(format!("{person}:{digest}").as_str(), name)
+                        .map_err(db)?;
+                    (format!("sha256:{digest}"), None)
+                }
+                Source::ReturnedBy(org) => (String::new(), Some(org.to_string())),
+            };
             append(
                 tx,
                 AuditEvent::RecordsImported {
@@ -316,7 +322,8 @@ impl Store for RedbStore {
                     collection: collection.to_string(),
                     added: out.added,
                     duplicates: out.duplicates,
-                    source: format!("sha256:{digest}"),
+                    source,
+                    returned_by,
                 },
             )?;
             Ok(out)

@@ -93,7 +93,12 @@ impl Fixture {
             tx(61, -5200, "FRAIS DE GESTION MAI", Some("Agence Dupont")),
         ];
         self.store
-            .write_records(p, "bank.transactions", &txs, "fixture")
+            .write_records(
+                p,
+                "bank.transactions",
+                &txs,
+                insitu::store::Source::File("fixture"),
+            )
             .unwrap();
         let secret = KeyedRecord {
             id: 1,
@@ -101,7 +106,12 @@ impl Fixture {
             values: vec![Value::Text("hunter2".into())],
         };
         self.store
-            .write_records(p, "profile.secrets", &[secret], "fixture")
+            .write_records(
+                p,
+                "profile.secrets",
+                &[secret],
+                insitu::store::Source::File("fixture"),
+            )
             .unwrap();
         p
     }
@@ -112,6 +122,17 @@ impl Fixture {
         let signed = self.package(path);
         self.install_bytes(&signed, InstallMode::Verified)
             .expect("install")
+            .digest
+    }
+
+    /// Installs the plugin at `path` under its manifest changed by `edit`; returns its digest.
+    pub fn install_edited(&self, path: &str, edit: impl FnOnce(&mut Manifest)) -> String {
+        let mut m =
+            Manifest::from_file(std::path::Path::new(insitu_plugins::manifest_for(path))).unwrap();
+        edit(&mut m);
+        let signed = package::pack_and_sign(&insitu_plugins::bytes(path), &m, &self.key).unwrap();
+        self.install_bytes(&signed, InstallMode::Verified)
+            .unwrap()
             .digest
     }
 
