@@ -106,6 +106,42 @@ pub enum AuditEvent {
         output_bytes: u64,
         fuel: u64,
         outcome: String,
+        /// The campaign or study the run was a member's run of.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        job: Option<u64>,
+    },
+    JobOpened {
+        job: u64,
+        /// `campaign` or `study`.
+        job_kind: String,
+        owner: String,
+        digest: String,
+    },
+    /// A member accepted a campaign's invitation and released the findings they chose.
+    EvidenceReleased {
+        job: u64,
+        person: PersonId,
+        association: String,
+        findings: u32,
+    },
+    InvitationDeclined {
+        job: u64,
+        person: PersonId,
+    },
+    /// A job changed state: finished, released, withheld or settled.
+    JobClosed {
+        job: u64,
+        status: String,
+        /// Billing records written with it.
+        billing: u32,
+        /// Members whose privacy budget it charged.
+        budget_charged: u32,
+    },
+    PolicySet {
+        k_floor: u32,
+        campaign_gap_days: u32,
+        epsilon_per_month_micro: u64,
+        commission_bps: u32,
     },
 }
 
@@ -227,6 +263,44 @@ impl AuditEvent {
             AuditEvent::GrantRevoked { grant, person } => {
                 format!("person {person} revoked grant {grant}")
             }
+            AuditEvent::JobOpened {
+                job,
+                job_kind,
+                owner,
+                digest,
+            } => format!(
+                "{owner} opened {job_kind} {job} with plugin {}",
+                &digest[..12]
+            ),
+            AuditEvent::EvidenceReleased {
+                job,
+                person,
+                association,
+                findings,
+            } => format!(
+                "person {person} joined campaign {job} and released {findings} findings to {association}"
+            ),
+            AuditEvent::InvitationDeclined { job, person } => {
+                format!("person {person} declined campaign {job}'s invitation")
+            }
+            AuditEvent::JobClosed {
+                job,
+                status,
+                billing,
+                budget_charged,
+            } => format!(
+                "job {job} {status}: {billing} billing records, privacy budget charged to {budget_charged} members"
+            ),
+            AuditEvent::PolicySet {
+                k_floor,
+                campaign_gap_days,
+                epsilon_per_month_micro,
+                commission_bps,
+            } => format!(
+                "policy set: k at least {k_floor}, {campaign_gap_days} days between campaigns with one scanner, ε {} per member per month, commission {}%",
+                *epsilon_per_month_micro as f64 / 1e6,
+                *commission_bps as f64 / 100.0
+            ),
             AuditEvent::Run {
                 run,
                 person,
@@ -234,6 +308,7 @@ impl AuditEvent {
                 read,
                 records_read,
                 outcome,
+                job,
                 ..
             } => {
                 let fields: Vec<String> = read
@@ -241,13 +316,14 @@ impl AuditEvent {
                     .map(|(c, f)| format!("{c}[{}]", f.join(",")))
                     .collect();
                 format!(
-                    "plugin {} read {records_read} records of person {person} ({}) in run {run}: {outcome}",
+                    "plugin {} read {records_read} records of person {person} ({}) in run {run}{}: {outcome}",
                     &digest[..12],
                     if fields.is_empty() {
                         "nothing".to_string()
                     } else {
                         fields.join(" ")
-                    }
+                    },
+                    job.map(|j| format!(" for job {j}")).unwrap_or_default()
                 )
             }
         }
@@ -262,7 +338,9 @@ impl AuditEvent {
             | AuditEvent::GrantRevoked { person, .. }
             | AuditEvent::RequestOpened { person, .. }
             | AuditEvent::RequestDecided { person, .. }
-            | AuditEvent::Run { person, .. } => Some(*person),
+            | AuditEvent::Run { person, .. }
+            | AuditEvent::EvidenceReleased { person, .. }
+            | AuditEvent::InvitationDeclined { person, .. } => Some(*person),
             AuditEvent::AccountCreated { person, .. } => *person,
             AuditEvent::PersonErased { person, .. }
             | AuditEvent::ReceptionAccepted { person, .. }
@@ -272,7 +350,10 @@ impl AuditEvent {
             | AuditEvent::TokenRevoked { .. }
             | AuditEvent::PluginInstalled { .. }
             | AuditEvent::PublisherTrusted { .. }
-            | AuditEvent::PublisherRevoked { .. } => None,
+            | AuditEvent::PublisherRevoked { .. }
+            | AuditEvent::JobOpened { .. }
+            | AuditEvent::JobClosed { .. }
+            | AuditEvent::PolicySet { .. } => None,
         }
     }
 }

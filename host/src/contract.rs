@@ -6,8 +6,8 @@
 //!
 //! May touch: the store (to read a run for a viewer).
 
-use crate::output::PluginOutput;
-use crate::package::{Audience, Manifest, OutputContract, OutputKind};
+use crate::output::{Metric, PluginOutput, Scalar};
+use crate::package::{Audience, Manifest, OutputContract, OutputKind, PluginUse};
 use crate::sandbox::Limits;
 use crate::store::{PersonId, Store, StoreError};
 
@@ -51,6 +51,52 @@ pub fn check(contract: &OutputContract, out: PluginOutput) -> Result<PluginOutpu
     Ok(out)
 }
 
+/// Checks one member's output in a campaign or a study. A campaign scanner's output is checked
+/// like any run's (findings, to the person). A study plugin's must be integer metrics, each
+/// declared in the manifest's `aggregate`; each value is clipped to its declared bounds here, so
+/// the host never holds a contribution larger than the bound its noise is calibrated to.
+pub fn check_member(manifest: &Manifest, out: PluginOutput) -> Result<PluginOutput, String> {
+    if manifest.usage != PluginUse::Study {
+        return check(&manifest.output, out);
+    }
+    let PluginOutput::Metrics { metrics } = out else {
+        return Err("a study plugin must return metrics; the output was withheld".into());
+    };
+    if metrics.len() > manifest.output.max_items as usize {
+        return Err(format!(
+            "the output has {} items, over the contract's {}; it was withheld",
+            metrics.len(),
+            manifest.output.max_items
+        ));
+    }
+    let mut clipped = Vec::with_capacity(metrics.len());
+    for m in metrics {
+        let Some(field) = manifest.aggregate.iter().find(|f| f.name == m.name) else {
+            return Err(format!(
+                "metric `{}` is not declared in the manifest's aggregate; the output was withheld",
+                m.name
+            ));
+        };
+        let Scalar::Integer(v) = m.value else {
+            return Err(format!(
+                "metric `{}` is not an integer; the output was withheld",
+                m.name
+            ));
+        };
+        if clipped.iter().any(|c: &Metric| c.name == m.name) {
+            return Err(format!(
+                "metric `{}` appears twice; the output was withheld",
+                m.name
+            ));
+        }
+        clipped.push(Metric {
+            name: m.name,
+            value: Scalar::Integer(v.clamp(field.lower, field.upper)),
+        });
+    }
+    Ok(PluginOutput::Metrics { metrics: clipped })
+}
+
 /// Who asks to read a run's output.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Viewer {
@@ -77,7 +123,8 @@ pub fn output_for(store: &dyn Store, run: u64, viewer: &Viewer) -> Result<Plugin
         Err(e) => return Err(e.into()),
     };
     let allowed = match (r.audience, viewer) {
-        (Some(Audience::Person), Viewer::Person(p)) => *p == r.person,
+        // A study member's contribution stays on the host; the person may see what theirs was.
+        (Some(Audience::Person | Audience::Aggregate), Viewer::Person(p)) => *p == r.person,
         (Some(Audience::Requester), Viewer::Requester(org)) => {
             r.requester.as_deref() == Some(org.as_str())
         }

@@ -4,10 +4,12 @@
 
 pub mod account;
 pub mod audit;
+pub mod campaign;
 pub mod cli;
 pub mod consent;
 pub mod contract;
 pub mod import;
+pub mod job;
 pub mod meter;
 pub mod output;
 pub mod package;
@@ -18,3 +20,4 @@ pub mod run;
 pub mod sandbox;
 pub mod server;
 pub mod store;
+pub mod study;

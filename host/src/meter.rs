@@ -107,4 +107,7 @@ pub struct RunRecord {
     pub requester: Option<String>,
     /// The end of the plugin's log (stdout, stderr and the log interface), capped.
     pub log: String,
+    /// The campaign or study this run was one member's run of.
+    #[serde(default)]
+    pub job: Option<u64>,
 }

@@ -57,6 +57,9 @@ pub struct Finding {
     pub rule: String,
     pub time: i64,
     pub amount: Option<Money>,
+    /// What it cost the person (positive), when the plugin documents it.
+    #[serde(default)]
+    pub loss: Option<Money>,
     pub label: String,
     pub reason: String,
     pub evidence: Vec<Evidence>,

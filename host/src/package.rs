@@ -91,6 +91,31 @@ pub struct RequestedLimits {
     pub deadline_ms: Option<u64>,
 }
 
+/// How a plugin may be used, beyond a run the person or the requester starts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PluginUse {
+    /// Runs started one at a time, for one person.
+    #[default]
+    Run,
+    /// A campaign scanner: findings go to the person alone; a campaign learns only whether
+    /// the person matched, counted with others and shown only from its threshold k.
+    Campaign,
+    /// A study's analytics: each member's run yields the metrics declared in `aggregate`,
+    /// which the host clips, sums across members and releases only with noise.
+    Study,
+}
+
+/// A metric a study plugin contributes per member, with the bounds the host clips it to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AggregateField {
+    pub name: String,
+    /// What it counts or sums, in plain words (for the consent screen and the release).
+    pub description: String,
+    pub lower: i64,
+    pub upper: i64,
+}
+
 /// A plugin's manifest (`manifest.json` beside its crate).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -108,6 +133,12 @@ pub struct Manifest {
     /// package (`wasi:cli`), without versions. Must match the component's imports exactly
     /// (see [`check_imports`]).
     pub imports: Vec<String>,
+    /// How the plugin may be used (default: single runs).
+    #[serde(default, rename = "use")]
+    pub usage: PluginUse,
+    /// For a study plugin: the metrics each member contributes, with their clipping bounds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aggregate: Vec<AggregateField>,
 }
 
 impl Manifest {
@@ -116,8 +147,52 @@ impl Manifest {
         let text = std::fs::read_to_string(path).map_err(|e| {
             PackageError::BadManifest(format!("cannot read {}: {e}", path.display()))
         })?;
-        serde_json::from_str(&text)
-            .map_err(|e| PackageError::BadManifest(format!("{}: {e}", path.display())))
+        let m: Manifest = serde_json::from_str(&text)
+            .map_err(|e| PackageError::BadManifest(format!("{}: {e}", path.display())))?;
+        m.validate()?;
+        Ok(m)
+    }
+
+    /// Checks that the declared use agrees with the output contract: a campaign scanner returns
+    /// findings to the person; a study plugin returns metrics for aggregation, each declared
+    /// once with bounds `lower <= upper`.
+    pub fn validate(&self) -> Result<(), PackageError> {
+        let bad = |m: String| Err(PackageError::BadManifest(m));
+        match self.usage {
+            PluginUse::Run => {}
+            PluginUse::Campaign => {
+                if self.output.kind != OutputKind::Findings
+                    || self.output.audience != Audience::Person
+                {
+                    return bad("a campaign scanner must return findings to the person".into());
+                }
+            }
+            PluginUse::Study => {
+                if self.output.kind != OutputKind::Metrics
+                    || self.output.audience != Audience::Aggregate
+                {
+                    return bad(
+                        "a study plugin must return metrics with the aggregate audience".into(),
+                    );
+                }
+                if self.aggregate.is_empty() {
+                    return bad("a study plugin must declare its `aggregate` metrics".into());
+                }
+            }
+        }
+        if self.usage != PluginUse::Study && !self.aggregate.is_empty() {
+            return bad("only a study plugin declares `aggregate` metrics".into());
+        }
+        let mut seen = BTreeSet::new();
+        for f in &self.aggregate {
+            if f.lower > f.upper {
+                return bad(format!("aggregate `{}`: lower is above upper", f.name));
+            }
+            if !seen.insert(f.name.as_str()) {
+                return bad(format!("aggregate `{}` is declared twice", f.name));
+            }
+        }
+        Ok(())
     }
 
     /// The manifest in plain words, for the person and the operator.
@@ -151,6 +226,21 @@ impl Manifest {
             "returns {:?} (at most {} items, {} bytes) {who}\n",
             self.output.kind, self.output.max_items, self.output.max_bytes
         ));
+        match self.usage {
+            PluginUse::Run => {}
+            PluginUse::Campaign => s.push_str(
+                "campaigns may run it: your findings are shown to you alone; a campaign learns \
+                 only whether you match, counted with others, and only from its threshold\n",
+            ),
+            PluginUse::Study => {
+                let names: Vec<&str> = self.aggregate.iter().map(|f| f.name.as_str()).collect();
+                s.push_str(&format!(
+                    "studies may run it: only {} leave, each clipped to its bounds, summed with \
+                     other members' and released with differential-privacy noise\n",
+                    names.join(", ")
+                ));
+            }
+        }
         let p = &self.pricing;
         if !p.currency.is_empty() {
             s.push_str(&format!(
@@ -379,6 +469,7 @@ pub fn parse(bytes: &[u8]) -> Result<Package, PackageError> {
         }
     }
     let manifest = manifest.ok_or(PackageError::NoManifest)?;
+    manifest.validate()?;
     let signed = bytes[..signed_end].to_vec();
     Ok(Package {
         digest: sha256_hex(&signed),
@@ -512,7 +603,7 @@ mod tests {
     #[test]
     fn imports_must_match_exactly_at_interface_or_package_level() {
         let actual = vec![
-            "insitu:plugin/data@0.1.0".to_string(),
+            "insitu:plugin/data@0.2.0".to_string(),
             "wasi:cli/stderr@0.2.6".to_string(),
         ];
         let ok = vec!["insitu:plugin/data".to_string(), "wasi:cli".to_string()];

@@ -30,6 +30,16 @@ pub struct RunRequest {
     pub limits: Option<Limits>,
 }
 
+/// What a run is for, which decides the contract its output is checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// One run for one person; an aggregate-only output is withheld.
+    Single,
+    /// One member's run in a campaign or a study: a study's aggregate output is kept on the
+    /// host, to be combined with the other members' ([`contract::check_member`]).
+    Member,
+}
+
 /// A run could not even be recorded (the store failed). Plugin failures are not errors here:
 /// they are recorded runs with a failed outcome.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +70,14 @@ impl Runner {
     /// Runs once and records the run. Returns the stored record, whose `outcome` says whether
     /// the plugin succeeded and, if not, why.
     pub async fn run(&self, req: RunRequest) -> Result<RunRecord, RunError> {
+        let record = self.execute(req, Purpose::Single).await?;
+        Ok(self.store.record_run(record)?)
+    }
+
+    /// Runs once and returns the run's record without storing it: a campaign or a study
+    /// stores its members' runs in batches, each with the member's result, in one transaction
+    /// ([`Store::record_members`]). The output is checked against the contract for `purpose`.
+    pub async fn execute(&self, req: RunRequest, purpose: Purpose) -> Result<RunRecord, RunError> {
         let started_ms = now_ms();
         let mut record = RunRecord {
             id: 0,
@@ -74,6 +92,7 @@ impl Runner {
             audience: None,
             requester: None,
             log: String::new(),
+            job: None,
         };
         let fail = |mut r: RunRecord, reason, message: String| {
             r.outcome = Outcome::Failed { reason, message };
@@ -82,32 +101,27 @@ impl Runner {
         let grant = match self.store.grant(req.grant) {
             Ok(g) => g,
             Err(StoreError::NoGrant(id)) => {
-                let r = fail(record, FailureReason::Grant, format!("no grant {id}"));
-                return Ok(self.store.record_run(r)?);
+                return Ok(fail(record, FailureReason::Grant, format!("no grant {id}")));
             }
             Err(e) => return Err(e.into()),
         };
         if let Err(e) = grant.check(req.person, &req.digest, started_ms) {
-            return Ok(self
-                .store
-                .record_run(fail(record, FailureReason::Grant, e.to_string()))?);
+            return Ok(fail(record, FailureReason::Grant, e.to_string()));
         }
         let pre = match self.sandbox.load(&req.digest) {
             Ok(p) => p,
             Err(e) => {
-                let r = fail(record, FailureReason::Instantiate, format!("{e:#}"));
-                return Ok(self.store.record_run(r)?);
+                return Ok(fail(record, FailureReason::Instantiate, format!("{e:#}")));
             }
         };
         let manifest = match self.store.plugin(&req.digest)?.manifest {
             Some(m) => m,
             None => {
-                let r = fail(
+                return Ok(fail(
                     record,
                     FailureReason::Contract,
                     "the plugin has no manifest, so no output contract".into(),
-                );
-                return Ok(self.store.record_run(r)?);
+                ));
             }
         };
         record.audience = Some(manifest.output.audience);
@@ -129,15 +143,16 @@ impl Runner {
         record.usage = exec.usage;
         record.read = exec.read;
         record.log = exec.log;
-        match exec
-            .outcome
-            .map(|out| contract::check(&manifest.output, out))
-        {
+        let checked = exec.outcome.map(|out| match purpose {
+            Purpose::Single => contract::check(&manifest.output, out),
+            Purpose::Member => contract::check_member(&manifest, out),
+        });
+        match checked {
             Ok(Ok(out)) => record.output = Some(out),
             Ok(Err(message)) => record = fail(record, FailureReason::Contract, message),
             Err((reason, message)) => record = fail(record, reason, message),
         }
-        Ok(self.store.record_run(record)?)
+        Ok(record)
     }
 }
 

@@ -10,6 +10,9 @@ use std::process::Command;
 /// Every plugin crate under `plugins/`, by package name.
 const PLUGINS: &[&str] = &[
     "fee-scanner",
+    "shelf-price",
+    "short-weight",
+    "usage-analytics",
     "noop",
     "probe",
     "hostile",

@@ -7,6 +7,8 @@
 
 mod commands;
 mod demo;
+mod demo_jobs;
+mod jobs;
 
 use std::path::PathBuf;
 
@@ -90,6 +92,136 @@ pub enum Command {
     /// Server accounts: a person, developer, organisation or operator.
     #[command(subcommand)]
     Account(AccountCmd),
+    /// Class-action campaigns: open, scan members in place, counts, invitations, settlement.
+    #[command(subcommand)]
+    Campaign(CampaignCmd),
+    /// Studies: analytics across consenting members, released with differential privacy.
+    #[command(subcommand)]
+    Study(StudyCmd),
+    /// The operator's policy for campaigns and studies.
+    #[command(subcommand)]
+    Policy(PolicyCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CampaignCmd {
+    /// Opens a campaign with a scanner plugin; members are scanned with `campaign scan`.
+    Open {
+        /// The initiator's account name.
+        #[arg(long)]
+        owner: String,
+        #[arg(long)]
+        description: String,
+        /// The brand the campaign concerns.
+        #[arg(long)]
+        brand: String,
+        /// The consumer association's organisation account.
+        #[arg(long)]
+        association: String,
+        /// The scanner plugin (name, digest or prefix).
+        #[arg(long)]
+        scanner: String,
+        /// A scanner parameter `name=value` (see `insitu run --help`). Repeat for more.
+        #[arg(long = "param", short = 'p')]
+        params: Vec<String>,
+        /// Counts below k are shown as "fewer than k"; default and floor: the operator's.
+        #[arg(long)]
+        k: Option<u32>,
+    },
+    /// Scans every member with a standing grant for the scanner; resumes an interrupted scan.
+    Scan {
+        id: u64,
+    },
+    /// What the initiator and the association see: thresholded counts.
+    Status {
+        id: u64,
+    },
+    List,
+    /// The members who accepted and the evidence they released (for the association).
+    Claimants {
+        id: u64,
+    },
+    /// A person's invitations, with the findings only they can see.
+    Invitations {
+        #[arg(long)]
+        person: u64,
+    },
+    /// A person accepts (releasing the findings they choose) or declines an invitation.
+    Answer {
+        id: u64,
+        #[arg(long)]
+        person: u64,
+        #[arg(long)]
+        accept: bool,
+        #[arg(long)]
+        decline: bool,
+        /// Findings to release, by their number in `campaign invitations`; default: all.
+        #[arg(long, value_delimiter = ',')]
+        findings: Vec<usize>,
+    },
+    /// Splits the brand's compensation among the members who accepted.
+    Settle {
+        id: u64,
+        /// The compensation, like `12000.00 EUR`.
+        #[arg(long)]
+        amount: String,
+        /// The association's share, in percent.
+        #[arg(long, default_value_t = 5.0)]
+        association_share: f64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StudyCmd {
+    /// Opens a study with an analytics plugin (`use: study`).
+    Open {
+        /// The organisation's account name.
+        #[arg(long)]
+        owner: String,
+        #[arg(long)]
+        description: String,
+        #[arg(long)]
+        plugin: String,
+        #[arg(long = "param", short = 'p')]
+        params: Vec<String>,
+        /// Default and floor: the manifest's `min_cohort`.
+        #[arg(long)]
+        min_cohort: Option<u32>,
+        /// The privacy budget the release spends per member.
+        #[arg(long, default_value_t = 0.5)]
+        epsilon: f64,
+        /// What each member included earns, like `0.50 EUR`.
+        #[arg(long, default_value = "0.50 EUR")]
+        reward: String,
+    },
+    /// Runs every consenting member with budget left, then releases with noise.
+    Run {
+        id: u64,
+    },
+    /// The release (noisy sums, cohort, budget), or why there is none.
+    Status {
+        id: u64,
+    },
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyCmd {
+    Show,
+    Set {
+        /// The smallest k a campaign may use.
+        #[arg(long)]
+        k_floor: Option<u32>,
+        /// Days before a scanner may be used by another campaign.
+        #[arg(long)]
+        campaign_gap_days: Option<u32>,
+        /// Each member's ε budget per calendar month.
+        #[arg(long)]
+        epsilon_per_month: Option<f64>,
+        /// The service's commission on compensation, in percent.
+        #[arg(long)]
+        commission: Option<f64>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -73,6 +73,7 @@ impl From<wit::PluginOutput> for host::PluginOutput {
                         rule: f.rule,
                         time: f.time,
                         amount: f.amount.map(Into::into),
+                        loss: f.loss.map(Into::into),
                         label: f.label,
                         reason: f.reason,
                         evidence: f

@@ -176,7 +176,7 @@ pub enum InstallError {
     #[error("the plugin imports an interface Insitu does not provide: {0}")]
     UnsupportedImport(String),
     #[error(
-        "the component is not an Insitu plugin (it does not export `run` as `insitu:plugin@0.1.0` defines it): {0}"
+        "the component is not an Insitu plugin (it does not export `run` as `insitu:plugin@0.2.0` defines it): {0}"
     )]
     NotAPlugin(String),
     #[error("cannot write the plugin to {path}: {reason}")]

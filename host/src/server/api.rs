@@ -824,9 +824,17 @@ pub async fn start_run(
 ) -> Result<(StatusCode, Json<RunView>), ApiError> {
     caller.need(&[Role::Person, Role::Organisation], Scope::Run)?;
     let g = caller.grant(&s, req.grant)?;
-    let params = req
-        .params
-        .iter()
+    let r = s
+        .run_grant(&g, params(&req.params))
+        .await
+        .map_err(ApiError::internal)?;
+    Ok((StatusCode::CREATED, Json(r.into())))
+}
+
+/// Run parameters from JSON: strings are parsed like the command line's (`12.34 EUR` is
+/// money), booleans stay booleans, numbers become integers (or text).
+pub fn params(p: &BTreeMap<String, serde_json::Value>) -> Vec<(String, Scalar)> {
+    p.iter()
         .map(|(k, v)| {
             let v = match v {
                 serde_json::Value::String(s) => Scalar::parse(s),
@@ -835,9 +843,7 @@ pub async fn start_run(
             };
             (k.clone(), v)
         })
-        .collect();
-    let r = s.run_grant(&g, params).await.map_err(ApiError::internal)?;
-    Ok((StatusCode::CREATED, Json(r.into())))
+        .collect()
 }
 
 /// The caller's runs: in their store (person) or done for them (organisation).

@@ -94,7 +94,10 @@ impl From<StoreError> for ApiError {
             | StoreError::NoGrant(_)
             | StoreError::NoRun(_)
             | StoreError::NoToken(_)
-            | StoreError::NoReception(_) => ApiError::not_found(e.to_string()),
+            | StoreError::NoReception(_)
+            | StoreError::NoJob(_)
+            | StoreError::NoInvitation { .. } => ApiError::not_found(e.to_string()),
+            StoreError::Answered { .. } => ApiError::conflict(e.to_string()),
             StoreError::SchemaConflict(_) | StoreError::NameTaken(_) => {
                 ApiError::conflict(e.to_string())
             }

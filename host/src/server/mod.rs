@@ -14,6 +14,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod jobs;
 pub mod limit;
 pub mod metrics;
 pub mod pages;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Per token, per address.
     pub limits: Arc<(limit::Limiter, limit::Limiter)>,
+    /// Campaigns and studies running in the background, with their progress.
+    pub running: Arc<jobs::Running>,
 }
 
 impl AppState {
@@ -77,6 +80,7 @@ impl AppState {
                 limit::Limiter::new(limits.per_token),
                 limit::Limiter::new(limits.per_address),
             )),
+            running: Arc::new(jobs::Running::default()),
         }
     }
 }
@@ -92,6 +96,8 @@ impl AppState {
         api::grants, api::grant_one, api::revoke_grant, api::start_run, api::runs, api::run_one, api::run_output,
         api::accept_returns, api::receptions, api::revoke_reception, api::return_data,
         api::audit,
+        jobs::open_campaign, jobs::campaign_status, jobs::claimants, jobs::settle,
+        jobs::invitations, jobs::answer, jobs::open_study, jobs::study_status,
     ),
     modifiers(&BearerToken),
 )]
@@ -142,6 +148,14 @@ pub fn router(state: AppState) -> Router {
             get(api::receptions).post(api::accept_returns),
         )
         .route("/api/receptions/{id}/revoke", post(api::revoke_reception))
+        .route("/api/campaigns", post(jobs::open_campaign))
+        .route("/api/campaigns/{id}", get(jobs::campaign_status))
+        .route("/api/campaigns/{id}/claimants", get(jobs::claimants))
+        .route("/api/campaigns/{id}/settle", post(jobs::settle))
+        .route("/api/invitations", get(jobs::invitations))
+        .route("/api/invitations/{id}/answer", post(jobs::answer))
+        .route("/api/studies", post(jobs::open_study))
+        .route("/api/studies/{id}", get(jobs::study_status))
         .layer(DefaultBodyLimit::max(MAX_BODY));
     Router::new()
         .merge(uploads)
@@ -195,7 +209,15 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     ready(addr);
     tracing::info!(%addr, "serving");
-    let app = router(AppState::new(pds, limits));
+    let state = AppState::new(pds, limits);
+    // Campaigns and studies an earlier process left running resume where they stopped.
+    for job in state.pds.store.jobs()? {
+        if job.status == crate::job::JobStatus::Running {
+            tracing::info!(job = job.id, "resuming");
+            jobs::spawn(&state, &job);
+        }
+    }
+    let app = router(state);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -289,6 +289,12 @@ pub enum StoreError {
     NoToken(u64),
     #[error("no reception {0}")]
     NoReception(u64),
+    #[error("no campaign or study {0}")]
+    NoJob(u64),
+    #[error("person {person} has no invitation from campaign {job}")]
+    NoInvitation { job: u64, person: PersonId },
+    #[error("person {person} already answered campaign {job}'s invitation")]
+    Answered { job: u64, person: PersonId },
     #[error(transparent)]
     Corrupt(#[from] codec::Corrupt),
     #[error("database error: {0}")]
@@ -399,6 +405,50 @@ pub trait Store: Send + Sync + 'static {
     /// tokens, and their name are deleted; their grants are revoked; the audit log gets a
     /// tombstone with counts only, and its chain still verifies.
     fn erase_person(&self, person: PersonId, at_ms: i64) -> Result<Erasure, StoreError>;
+
+    /// The operator's policy for campaigns and studies (the default until one is set).
+    fn policy(&self) -> Result<crate::job::Policy, StoreError>;
+    /// Sets the policy, audited.
+    fn set_policy(&self, policy: &crate::job::Policy) -> Result<(), StoreError>;
+
+    /// Stores a new campaign or study (its `id` is assigned), audited.
+    fn add_job(&self, job: crate::job::Job) -> Result<crate::job::Job, StoreError>;
+    fn job(&self, id: u64) -> Result<crate::job::Job, StoreError>;
+    fn jobs(&self) -> Result<Vec<crate::job::Job>, StoreError>;
+    /// Records members' results in one transaction: each member's run (when there was one),
+    /// with its audit entry, and the member's result pointing at it. A member the job already
+    /// has is left as it was and its run is not stored. Returns how many were added.
+    fn record_members(
+        &self,
+        job: u64,
+        members: Vec<(Option<RunRecord>, crate::job::Member)>,
+    ) -> Result<u64, StoreError>;
+    /// A job's members, by person.
+    fn members(&self, job: u64) -> Result<Vec<crate::job::Member>, StoreError>;
+    /// Every job a person is a member of (their inbox of invitations and contributions).
+    fn memberships(&self, person: PersonId) -> Result<Vec<crate::job::Member>, StoreError>;
+    /// Stores a member's answer to a campaign's invitation, audited (an acceptance as the
+    /// release of the evidence the member chose). A member answers once.
+    fn answer_invitation(
+        &self,
+        job: u64,
+        person: PersonId,
+        answer: crate::job::Answer,
+    ) -> Result<crate::job::Member, StoreError>;
+    /// Updates a job's status (and release) in one transaction with the billing records it
+    /// leaves and the privacy budget it spends (millionths of ε per member, charged to
+    /// `period`), audited.
+    fn close_job(
+        &self,
+        job: &crate::job::Job,
+        billing: Vec<crate::job::BillingRecord>,
+        spend: &[(PersonId, u64)],
+        period: &str,
+    ) -> Result<crate::job::Job, StoreError>;
+    /// The privacy budget a person spent in `period`, in millionths of ε.
+    fn budget_spent(&self, person: PersonId, period: &str) -> Result<u64, StoreError>;
+    /// Billing records, all or one job's.
+    fn billing(&self, job: Option<u64>) -> Result<Vec<crate::job::BillingRecord>, StoreError>;
 
     /// The integrity record of a compiled-code cache entry (its SHA-256), if any.
     fn compiled_hash(&self, key: &str) -> Result<Option<String>, StoreError>;

@@ -18,6 +18,7 @@ use super::{
 use crate::account::{Account, Token};
 use crate::audit::{AuditEntry, AuditEvent};
 use crate::consent::{Grant, now_ms};
+use crate::job::{Answer, BillingRecord, Job, JobKind, JobStatus, Member, MemberOutcome, Policy};
 use crate::meter::RunRecord;
 use crate::request::{AccessRequest, Status as RequestStatus};
 
@@ -40,6 +41,14 @@ const RECEPTIONS: TableDefinition<u64, &str> = TableDefinition::new("receptions"
 /// The names of import sources (file names can be personal), keyed `person:sha256`. The audit
 /// entry holds only the digest, so that erasure can delete the name without breaking the chain.
 const SOURCES: TableDefinition<&str, &str> = TableDefinition::new("sources");
+/// Operator settings (the campaign and study policy), by name.
+const SETTINGS: TableDefinition<&str, &str> = TableDefinition::new("settings");
+const JOBS: TableDefinition<u64, &str> = TableDefinition::new("jobs");
+/// A job's members, keyed (job, person).
+const MEMBERS: TableDefinition<(u64, u64), &str> = TableDefinition::new("job_members");
+const BILLING: TableDefinition<u64, &str> = TableDefinition::new("billing");
+/// Privacy budget spent, keyed (person, period), in millionths of ε.
+const BUDGETS: TableDefinition<(u64, &str), u64> = TableDefinition::new("privacy_budgets");
 
 fn db<E: std::fmt::Display>(e: E) -> StoreError {
     StoreError::Db(e.to_string())
@@ -89,6 +98,11 @@ impl RedbStore {
             tx.open_table(TOKEN_HASHES).map_err(db)?;
             tx.open_table(RECEPTIONS).map_err(db)?;
             tx.open_table(SOURCES).map_err(db)?;
+            tx.open_table(SETTINGS).map_err(db)?;
+            tx.open_table(JOBS).map_err(db)?;
+            tx.open_table(MEMBERS).map_err(db)?;
+            tx.open_table(BILLING).map_err(db)?;
+            tx.open_table(BUDGETS).map_err(db)?;
         }
         tx.commit().map_err(db)?;
         Ok(RedbStore { db: database })
@@ -174,6 +188,33 @@ fn put_json<'k, K: redb::Key + 'static>(
     let mut t = tx.open_table(table).map_err(db)?;
     t.insert(key, to_json(v)?.as_str()).map_err(db)?;
     Ok(())
+}
+
+/// Stores a finished run under a new id, with its audit entry.
+fn insert_run(tx: &WriteTransaction, mut run: RunRecord) -> Result<RunRecord, StoreError> {
+    run.id = next_id(tx, "run")?;
+    put_json(tx, RUNS, run.id, &run)?;
+    append(
+        tx,
+        AuditEvent::Run {
+            run: run.id,
+            person: run.person,
+            grant: run.grant,
+            digest: run.plugin_digest.clone(),
+            read: run.read.clone(),
+            records_read: run.usage.records_read,
+            output_bytes: run.usage.output_bytes,
+            fuel: run.usage.fuel,
+            outcome: match &run.outcome {
+                crate::meter::Outcome::Succeeded => "succeeded".into(),
+                crate::meter::Outcome::Failed { reason, .. } => {
+                    format!("failed: {}", reason.as_str())
+                }
+            },
+            job: run.job,
+        },
+    )?;
+    Ok(run)
 }
 
 /// Stores `grant` under a new id, with its audit entry.
@@ -664,6 +705,10 @@ impl Store for RedbStore {
                 e.accounts += 1;
             }
             {
+                let mut t = tx.open_table(MEMBERS).map_err(db)?;
+                t.retain(|(_, p), _| p != person).map_err(db)?;
+            }
+            {
                 let mut t = tx.open_table(SOURCES).map_err(db)?;
                 let (lo, hi) = (format!("{person}:"), format!("{person};"));
                 t.retain_in::<&str, _>(lo.as_str()..hi.as_str(), |_, _| false)
@@ -808,31 +853,8 @@ impl Store for RedbStore {
         })
     }
 
-    fn record_run(&self, mut run: RunRecord) -> Result<RunRecord, StoreError> {
-        self.write(|tx| {
-            run.id = next_id(tx, "run")?;
-            put_json(tx, RUNS, run.id, &run)?;
-            append(
-                tx,
-                AuditEvent::Run {
-                    run: run.id,
-                    person: run.person,
-                    grant: run.grant,
-                    digest: run.plugin_digest.clone(),
-                    read: run.read.clone(),
-                    records_read: run.usage.records_read,
-                    output_bytes: run.usage.output_bytes,
-                    fuel: run.usage.fuel,
-                    outcome: match &run.outcome {
-                        crate::meter::Outcome::Succeeded => "succeeded".into(),
-                        crate::meter::Outcome::Failed { reason, .. } => {
-                            format!("failed: {}", reason.as_str())
-                        }
-                    },
-                },
-            )?;
-            Ok(run)
-        })
+    fn record_run(&self, run: RunRecord) -> Result<RunRecord, StoreError> {
+        self.write(|tx| insert_run(tx, run))
     }
 
     fn run(&self, id: u64) -> Result<RunRecord, StoreError> {
@@ -853,6 +875,231 @@ impl Store for RedbStore {
 
     fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError> {
         self.all_json(AUDIT)
+    }
+
+    fn policy(&self) -> Result<Policy, StoreError> {
+        Ok(self.read_json(SETTINGS, "policy")?.unwrap_or_default())
+    }
+
+    fn set_policy(&self, p: &Policy) -> Result<(), StoreError> {
+        self.write(|tx| {
+            put_json(tx, SETTINGS, "policy", p)?;
+            append(
+                tx,
+                AuditEvent::PolicySet {
+                    k_floor: p.k_floor,
+                    campaign_gap_days: p.campaign_gap_days,
+                    epsilon_per_month_micro: p.epsilon_per_month_micro,
+                    commission_bps: p.commission_bps,
+                },
+            )?;
+            Ok(())
+        })
+    }
+
+    fn add_job(&self, mut job: Job) -> Result<Job, StoreError> {
+        self.write(|tx| {
+            job.id = next_id(tx, "job")?;
+            put_json(tx, JOBS, job.id, &job)?;
+            append(
+                tx,
+                AuditEvent::JobOpened {
+                    job: job.id,
+                    job_kind: if job.is_campaign() {
+                        "campaign"
+                    } else {
+                        "study"
+                    }
+                    .into(),
+                    owner: job.owner.clone(),
+                    digest: job.plugin_digest.clone(),
+                },
+            )?;
+            Ok(job)
+        })
+    }
+
+    fn job(&self, id: u64) -> Result<Job, StoreError> {
+        self.read_json(JOBS, id)?.ok_or(StoreError::NoJob(id))
+    }
+
+    fn jobs(&self) -> Result<Vec<Job>, StoreError> {
+        self.all_json(JOBS)
+    }
+
+    fn record_members(
+        &self,
+        job: u64,
+        members: Vec<(Option<RunRecord>, Member)>,
+    ) -> Result<u64, StoreError> {
+        self.write(|tx| {
+            if tx
+                .open_table(JOBS)
+                .map_err(db)?
+                .get(job)
+                .map_err(db)?
+                .is_none()
+            {
+                return Err(StoreError::NoJob(job));
+            }
+            let mut added = 0;
+            for (run, mut m) in members {
+                let exists = tx
+                    .open_table(MEMBERS)
+                    .map_err(db)?
+                    .get((job, m.person))
+                    .map_err(db)?
+                    .is_some();
+                if exists {
+                    continue;
+                }
+                if let Some(run) = run {
+                    m.run = insert_run(tx, run)?.id;
+                }
+                m.job = job;
+                put_json(tx, MEMBERS, (job, m.person), &m)?;
+                added += 1;
+            }
+            Ok(added)
+        })
+    }
+
+    fn members(&self, job: u64) -> Result<Vec<Member>, StoreError> {
+        let tx = self.db.begin_read().map_err(db)?;
+        let t = tx.open_table(MEMBERS).map_err(db)?;
+        t.range((job, 0)..=(job, u64::MAX))
+            .map_err(db)?
+            .map(|r| r.map_err(db).and_then(|(_, v)| from_json(v.value())))
+            .collect()
+    }
+
+    fn memberships(&self, person: PersonId) -> Result<Vec<Member>, StoreError> {
+        let tx = self.db.begin_read().map_err(db)?;
+        let t = tx.open_table(MEMBERS).map_err(db)?;
+        let mut out = Vec::new();
+        for row in t.iter().map_err(db)? {
+            let (k, v) = row.map_err(db)?;
+            if k.value().1 == person {
+                out.push(from_json(v.value())?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn answer_invitation(
+        &self,
+        job: u64,
+        person: PersonId,
+        answer: Answer,
+    ) -> Result<Member, StoreError> {
+        self.write(|tx| {
+            let j: Job = {
+                let t = tx.open_table(JOBS).map_err(db)?;
+                let v = t.get(job).map_err(db)?.ok_or(StoreError::NoJob(job))?;
+                from_json(v.value())?
+            };
+            let mut m: Member = {
+                let t = tx.open_table(MEMBERS).map_err(db)?;
+                let v = t
+                    .get((job, person))
+                    .map_err(db)?
+                    .ok_or(StoreError::NoInvitation { job, person })?;
+                from_json(v.value())?
+            };
+            let JobKind::Campaign(spec) = &j.kind else {
+                return Err(StoreError::NoInvitation { job, person });
+            };
+            if !matches!(m.outcome, MemberOutcome::Matched { .. }) {
+                return Err(StoreError::NoInvitation { job, person });
+            }
+            if m.answer.is_some() {
+                return Err(StoreError::Answered { job, person });
+            }
+            let event = match &answer {
+                Answer::Accepted { shared, .. } => AuditEvent::EvidenceReleased {
+                    job,
+                    person,
+                    association: spec.association.clone(),
+                    findings: shared.len() as u32,
+                },
+                Answer::Declined { .. } => AuditEvent::InvitationDeclined { job, person },
+            };
+            m.answer = Some(answer);
+            put_json(tx, MEMBERS, (job, person), &m)?;
+            append(tx, event)?;
+            Ok(m)
+        })
+    }
+
+    fn close_job(
+        &self,
+        job: &Job,
+        billing: Vec<BillingRecord>,
+        spend: &[(PersonId, u64)],
+        period: &str,
+    ) -> Result<Job, StoreError> {
+        self.write(|tx| {
+            if tx
+                .open_table(JOBS)
+                .map_err(db)?
+                .get(job.id)
+                .map_err(db)?
+                .is_none()
+            {
+                return Err(StoreError::NoJob(job.id));
+            }
+            put_json(tx, JOBS, job.id, job)?;
+            let n = billing.len() as u32;
+            for mut b in billing {
+                b.id = next_id(tx, "billing")?;
+                put_json(tx, BILLING, b.id, &b)?;
+            }
+            {
+                let mut t = tx.open_table(BUDGETS).map_err(db)?;
+                for (person, micro) in spend {
+                    let spent = t
+                        .get((*person, period))
+                        .map_err(db)?
+                        .map(|v| v.value())
+                        .unwrap_or(0);
+                    t.insert((*person, period), spent.saturating_add(*micro))
+                        .map_err(db)?;
+                }
+            }
+            let status = match &job.status {
+                JobStatus::Running => "running".to_string(),
+                JobStatus::Finished { .. } => "finished".into(),
+                JobStatus::Released { .. } => "released".into(),
+                JobStatus::Withheld { reason, .. } => format!("withheld ({reason})"),
+                JobStatus::Settled { .. } => "settled".into(),
+            };
+            append(
+                tx,
+                AuditEvent::JobClosed {
+                    job: job.id,
+                    status,
+                    billing: n,
+                    budget_charged: spend.len() as u32,
+                },
+            )?;
+            Ok(job.clone())
+        })
+    }
+
+    fn budget_spent(&self, person: PersonId, period: &str) -> Result<u64, StoreError> {
+        let tx = self.db.begin_read().map_err(db)?;
+        let t = tx.open_table(BUDGETS).map_err(db)?;
+        Ok(t.get((person, period))
+            .map_err(db)?
+            .map_or(0, |v| v.value()))
+    }
+
+    fn billing(&self, job: Option<u64>) -> Result<Vec<BillingRecord>, StoreError> {
+        let all: Vec<BillingRecord> = self.all_json(BILLING)?;
+        Ok(all
+            .into_iter()
+            .filter(|b| job.is_none_or(|j| b.job == j))
+            .collect())
     }
 
     fn compiled_hash(&self, key: &str) -> Result<Option<String>, StoreError> {

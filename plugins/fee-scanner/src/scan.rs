@@ -29,6 +29,18 @@ pub enum Rule {
     },
     /// The same debit (amount, counterparty and label) charged again within `window_ms`.
     Duplicate { window_ms: i64 },
+    /// Letting-agency micro-fees: a debit whose counterparty or label matches the pattern (the
+    /// agency), of at most `max` minor units, whose label contains one of `keywords` (already
+    /// lowercased; matched case-insensitively, accents included). The whole charge is the
+    /// loss: a tenant in France owes no fee for a rent notice, a receipt or a reminder (loi
+    /// n° 89-462 du 6 juillet 1989, art. 21: no fee for the rent notice or the receipt may be
+    /// charged to the tenant; art. 4 p): a lease clause making the tenant pay reminder or
+    /// receipt-sending fees is void).
+    MicroFees {
+        max: i64,
+        currency: String,
+        keywords: Vec<String>,
+    },
 }
 
 impl Rule {
@@ -37,6 +49,7 @@ impl Rule {
             Rule::AgencyFee { .. } => "agency-fee",
             Rule::RecurringSmall { .. } => "recurring-small",
             Rule::Duplicate { .. } => "duplicate",
+            Rule::MicroFees { .. } => "micro-fees",
         }
     }
 }
@@ -117,7 +130,8 @@ impl Scanner {
         if tx.minor >= 0 || !self.matches(&tx) {
             return;
         }
-        let charged = -tx.minor;
+        // Saturating: `i64::MIN` has no positive counterpart, and no input may panic.
+        let charged = tx.minor.saturating_neg();
         let hit = |overcharge: i64, reason: String| Hit {
             id: tx.id,
             time: tx.time,
@@ -163,6 +177,28 @@ impl Scanner {
                             "same charge of {} already taken {} h earlier",
                             money(charged, tx.currency),
                             (tx.time - prev) / 3_600_000
+                        ),
+                    ));
+                }
+            }
+            Rule::MicroFees {
+                max,
+                currency,
+                keywords,
+            } => {
+                if tx.currency != currency || charged > *max {
+                    return;
+                }
+                // Unicode lowercase, so that `ÉCHÉANCE` in a bank label meets `échéance`.
+                let label = tx.label.to_lowercase();
+                if let Some(kw) = keywords.iter().find(|k| label.contains(k.as_str())) {
+                    self.hits.push(hit(
+                        charged,
+                        format!(
+                            "a fee of {} charged by the letting agency (label mentions \"{kw}\"): \
+                             fees for rent notices, receipts or reminders cannot be charged to a \
+                             tenant",
+                            money(charged, currency)
                         ),
                     ));
                 }
@@ -286,5 +322,77 @@ mod tests {
             &txs,
         );
         assert_eq!(hits.iter().map(|h| h.id).collect::<Vec<_>>(), vec![2]);
+    }
+
+    fn micro_fees(max: i64) -> Rule {
+        Rule::MicroFees {
+            max,
+            currency: "EUR".into(),
+            keywords: ["frais", "quittance", "relance", "avis d'échéance"]
+                .map(String::from)
+                .to_vec(),
+        }
+    }
+
+    #[test]
+    fn small_agency_fees_named_as_such_are_micro_fees_lost_in_full() {
+        let txs = [
+            tx(
+                1,
+                1,
+                -350,
+                "FRAIS RELANCE",
+                Some("Agence Dupont Immobilier"),
+            ),
+            tx(
+                2,
+                2,
+                -200,
+                "AVIS D'ÉCHÉANCE MARS",
+                Some("Agence Dupont Immobilier"),
+            ),
+            tx(3, 3, -150, "Dupont Immo quittance", None),
+            tx(4, 4, -90000, "LOYER MARS", Some("Agence Dupont Immobilier")),
+        ];
+        let hits = run(micro_fees(1000), "dupont", &txs);
+        assert_eq!(
+            hits.iter()
+                .map(|h| (h.id, h.overcharge))
+                .collect::<Vec<_>>(),
+            vec![(1, 350), (2, 200), (3, 150)]
+        );
+        assert!(hits[0].reason.contains("3.50 EUR"), "{}", hits[0].reason);
+        assert!(
+            hits[1].reason.contains("avis d'échéance"),
+            "{}",
+            hits[1].reason
+        );
+    }
+
+    #[test]
+    fn micro_fees_need_a_keyword_the_agency_and_a_small_debit_in_the_currency() {
+        let mut other_currency = tx(5, 5, -350, "FRAIS RELANCE", Some("Agence Dupont"));
+        other_currency.currency = "CHF";
+        let txs = [
+            // No keyword in the label.
+            tx(1, 1, -350, "ASSURANCE HABITATION", Some("Agence Dupont")),
+            // Above `max`.
+            tx(2, 2, -1001, "FRAIS DE DOSSIER", Some("Agence Dupont")),
+            // Another counterparty.
+            tx(3, 3, -350, "FRAIS RELANCE", Some("Banque Martin")),
+            // A credit, not a charge.
+            tx(
+                4,
+                4,
+                350,
+                "REMBOURSEMENT FRAIS RELANCE",
+                Some("Agence Dupont"),
+            ),
+            other_currency,
+            // Exactly `max` still counts.
+            tx(6, 6, -1000, "Frais de quittance", Some("Agence Dupont")),
+        ];
+        let hits = run(micro_fees(1000), "dupont", &txs);
+        assert_eq!(hits.iter().map(|h| h.id).collect::<Vec<_>>(), vec![6]);
     }
 }

@@ -1,0 +1,488 @@
+//! The demo's second half: many stores at once. A class-action campaign over a neighbourhood
+//! of tenants (invitations, acceptances, the association's thresholded counts, a settlement),
+//! a campaign whose count stays below k, and a study released with differential privacy,
+//! until the members' privacy budgets run out.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use ed25519_dalek::SigningKey;
+
+use super::jobs::{print_counts, print_release, with_progress};
+use crate::account::{self, Role};
+use crate::campaign::{self, NewCampaign};
+use crate::consent::now_ms;
+use crate::import::format_date;
+use crate::job::{JobStatus, Progress};
+use crate::output::{Money, Scalar};
+use crate::package::{self, InstallMode, Manifest};
+use crate::pds::Pds;
+use crate::request::{self, Narrowing};
+use crate::store::{KeyedRecord, PersonId, PluginRecord, Schema, Source, Value};
+use crate::study::{self, NewStudy};
+use insitu_formats::time::DAY_MS;
+
+const ASSOCIATION: &str = "ufc-que-choisir";
+const AGENCY: &str = "Agence Dupont Immobilier";
+const LAB: &str = "thermo-rnd";
+
+fn eur(minor: i64) -> Money {
+    Money {
+        minor,
+        currency: "EUR".into(),
+    }
+}
+
+/// A record of `schema` from named values; fields not named are null.
+fn record(schema: &Schema, id: u64, time: i64, named: &[(&str, Value)]) -> KeyedRecord {
+    let values = schema
+        .fields
+        .iter()
+        .map(|f| {
+            named
+                .iter()
+                .find(|(n, _)| *n == f.name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or(Value::Null)
+        })
+        .collect();
+    KeyedRecord { id, time, values }
+}
+
+fn install(
+    pds: &Pds,
+    key: &SigningKey,
+    component: &str,
+    manifest: &str,
+) -> anyhow::Result<PluginRecord> {
+    let m = Manifest::from_file(std::path::Path::new(manifest))?;
+    let bytes = std::fs::read(component)
+        .with_context(|| format!("the component {component} is missing; build the workspace"))?;
+    let signed = package::pack_and_sign(&bytes, &m, key)?;
+    Ok(package::install(
+        pds.store.as_ref(),
+        pds.runner.sandbox(),
+        &signed,
+        InstallMode::Verified,
+    )?)
+}
+
+/// The association asks `person` for standing access for `plugin`, and the person approves.
+fn standing_grant(
+    pds: &Pds,
+    requester: &str,
+    person: PersonId,
+    plugin: &PluginRecord,
+    purpose: &str,
+) -> anyhow::Result<()> {
+    let req = request::ask(pds.store.as_ref(), requester, person, plugin, purpose, 365)?;
+    request::approve(pds.store.as_ref(), req.id, &Narrowing::default())?;
+    Ok(())
+}
+
+/// Twelve months of a tenant's bank transactions; a victim is also charged a notice fee and,
+/// some months, a reminder fee by the letting agency.
+fn tenant_transactions(schema: &Schema, i: u64, victim: bool) -> Vec<KeyedRecord> {
+    let mut out = Vec::new();
+    let mut id = 0;
+    let mut push = |day: i64, minor: i64, cp: &str, label: &str| {
+        id += 1;
+        out.push(record(
+            schema,
+            id,
+            day * DAY_MS,
+            &[
+                ("account", Value::Text(format!("FR76300040001{i:05}"))),
+                ("booked", Value::Timestamp(day * DAY_MS)),
+                (
+                    "amount",
+                    Value::Money {
+                        minor,
+                        currency: "EUR".into(),
+                    },
+                ),
+                ("counterparty", Value::Text(cp.into())),
+                ("label", Value::Text(label.into())),
+            ],
+        ));
+    };
+    // The last twelve months, so that the scanner's window (24 months back) covers them.
+    let today = now_ms() / DAY_MS;
+    for m in 1..=12u32 {
+        let first = today - 365 + m as i64 * 30;
+        push(
+            first + 1,
+            210_000 + (i as i64 % 7) * 1_000,
+            "ACME SA",
+            "VIR SEPA SALAIRE",
+        );
+        push(first + 4, -72_000, AGENCY, "PRLV LOYER");
+        push(
+            first + 11,
+            -4_210,
+            "Carrefour Market",
+            "CB CARREFOUR MARKET",
+        );
+        if victim {
+            push(first + 5, -250, AGENCY, "FRAIS ENVOI QUITTANCE");
+            if (m + i as u32).is_multiple_of(4) {
+                push(first + 20, -1_500, AGENCY, "FRAIS DE RELANCE");
+            }
+        }
+    }
+    out
+}
+
+/// Runs the campaign part of the demo.
+pub async fn campaigns(
+    pds: &Pds,
+    key: &SigningKey,
+    fee_scanner: &PluginRecord,
+    first: &[(PersonId, &str)],
+) -> anyhow::Result<()> {
+    let store = pds.store.as_ref();
+    let policy = store.policy()?;
+    println!(
+        "8. Cass' Action: {} notices a 2.50 EUR \"FRAIS ENVOI QUITTANCE\" from {AGENCY}",
+        first[0].1
+    );
+    account::create(
+        store,
+        ASSOCIATION,
+        "demo-password-not-used",
+        Role::Organisation,
+    )?;
+    let schema = store.collection("bank.transactions")?;
+    let tenants = 60u64;
+    let (mut granted, mut victims_granted) = (Vec::new(), 0);
+    for i in 0..tenants {
+        let victim = i % 4 == 1 || i % 9 == 2;
+        let p = store.add_person(&format!("Tenant {i:02}"))?;
+        store.write_records(
+            p,
+            "bank.transactions",
+            &tenant_transactions(&schema, i, victim),
+            Source::File("bank-export.ofx"),
+        )?;
+        // Five in six hold a standing grant for campaign scanning; the others are never touched.
+        if i % 6 != 5 {
+            standing_grant(
+                pds,
+                ASSOCIATION,
+                p,
+                fee_scanner,
+                "scan for unlawful letting-agency fees when a campaign is opened",
+            )?;
+            granted.push(p);
+            victims_granted += victim as u64;
+        }
+    }
+    println!(
+        "   {tenants} tenants of the agency have stores; {} gave {ASSOCIATION} a standing grant for campaign scanning by fee-scanner ({victims_granted} of them were charged); the others are never touched",
+        granted.len()
+    );
+    let job = campaign::open(
+        store,
+        NewCampaign {
+            owner: ASSOCIATION.into(),
+            description: "Unlawful notice and reminder fees charged to tenants".into(),
+            brand: AGENCY.into(),
+            association: ASSOCIATION.into(),
+            plugin_digest: fee_scanner.digest.clone(),
+            params: vec![
+                ("rule".into(), Scalar::Text("micro-fees".into())),
+                ("pattern".into(), Scalar::Text("Agence Dupont".into())),
+                ("max".into(), Scalar::Money(eur(2_000))),
+            ],
+            k: None,
+        },
+    )?;
+    println!(
+        "   campaign {} opened by {ASSOCIATION} against {AGENCY}, k = {}",
+        job.id, policy.k_floor
+    );
+    let targets = campaign::targets(store, &fee_scanner.digest)?.len();
+    println!(
+        "   {targets} stores hold a live grant for the scanner (the tenants, and {} of the first people, whose grants from step 3 still run)",
+        targets - granted.len()
+    );
+    let progress = Progress::default();
+    let runner = Arc::clone(&pds.runner);
+    let job = with_progress(
+        "   scanning",
+        &progress,
+        campaign::scan(&runner, job.id, &progress),
+    )
+    .await?;
+    print!("   what the association sees: ");
+    print_counts(pds, &job)?;
+
+    let invited: Vec<PersonId> = store
+        .members(job.id)?
+        .into_iter()
+        .filter(|m| matches!(m.outcome, crate::job::MemberOutcome::Matched { .. }))
+        .map(|m| m.person)
+        .collect();
+    let who = invited[0];
+    let inv = campaign::invitations(store, who)?;
+    let inv = inv
+        .iter()
+        .find(|i| i.job == job.id)
+        .context("an invitation")?;
+    println!(
+        "   {}'s inbox (only they see the evidence): \"your data shows this happened to you too; join?\"",
+        store.person(who)?.name
+    );
+    for (n, f) in inv.findings.iter().enumerate().take(4) {
+        let loss = f.loss.as_ref().map(|m| m.to_string()).unwrap_or_default();
+        println!(
+            "     [{n}] {}  {:<24} loss {loss}",
+            format_date(f.time),
+            f.label
+        );
+    }
+    if inv.findings.len() > 4 {
+        println!("     ... {} findings in all", inv.findings.len());
+    }
+    let (mut accepted, mut declined) = (0, 0);
+    for (n, p) in invited.iter().enumerate() {
+        match n % 5 {
+            // One shares only the first two findings, one declines, one does not answer yet.
+            1 => {
+                campaign::answer(store, job.id, *p, true, Some(&[0, 1]))?;
+                accepted += 1;
+            }
+            3 => {
+                campaign::answer(store, job.id, *p, false, None)?;
+                declined += 1;
+            }
+            4 => {}
+            _ => {
+                campaign::answer(store, job.id, *p, true, None)?;
+                accepted += 1;
+            }
+        }
+    }
+    println!(
+        "   {accepted} members accept (one shares only two findings), {declined} decline, the rest have not answered"
+    );
+    print!("   the association now sees: ");
+    print_counts(pds, &store.job(job.id)?)?;
+    for c in campaign::claimants(store, &store.job(job.id)?)?
+        .iter()
+        .take(3)
+    {
+        let loss: Vec<String> = c.loss.iter().map(|m| m.to_string()).collect();
+        println!(
+            "     {} released {} findings, loss {}",
+            c.name,
+            c.findings.len(),
+            loss.join(" + ")
+        );
+    }
+    println!("     ... (each release is in the member's audit log)");
+    let amount = eur(200_000);
+    println!(
+        "   {AGENCY} pays {amount} in compensation; commission {}%, association 5%:",
+        policy.commission_bps as f64 / 100.0
+    );
+    let split = campaign::settle(store, job.id, amount.clone(), 500)?;
+    for r in split.iter().take(5) {
+        println!(
+            "     {:>12}  -> {:<18} {}",
+            r.amount.to_string(),
+            r.to,
+            r.memo
+        );
+    }
+    let total: i64 = split.iter().map(|r| r.amount.minor).sum();
+    println!(
+        "     ... {} settlement records, summing to {} exactly (kept for the billing ledger)\n",
+        split.len(),
+        eur(total)
+    );
+    debug_assert_eq!(total, amount.minor);
+
+    println!(
+        "   A second campaign: shelf prices against till receipts, among the first demo people"
+    );
+    let shelf = install(
+        pds,
+        key,
+        insitu_plugins::SHELF_PRICE,
+        insitu_plugins::SHELF_PRICE_MANIFEST,
+    )?;
+    for (p, _) in first {
+        standing_grant(
+            pds,
+            ASSOCIATION,
+            *p,
+            &shelf,
+            "compare your receipts with shelf prices when a campaign is opened",
+        )?;
+    }
+    let job = campaign::open(
+        store,
+        NewCampaign {
+            owner: first[0].1.to_string(),
+            description: "Coffee rang up above its shelf price".into(),
+            brand: "Carrefour Market Lyon 3".into(),
+            association: ASSOCIATION.into(),
+            plugin_digest: shelf.digest.clone(),
+            params: vec![(
+                "prices".into(),
+                Scalar::Text("3017620422003=3.69 EUR".into()),
+            )],
+            k: None,
+        },
+    )?;
+    let progress = Progress::default();
+    let job = with_progress(
+        "   scanning",
+        &progress,
+        campaign::scan(&runner, job.id, &progress),
+    )
+    .await?;
+    print!("   what the initiator sees: ");
+    print_counts(pds, &job)?;
+    println!("   too few matches to show: no one can be singled out, and no identity leaves\n");
+    Ok(())
+}
+
+/// A month of a member's smart-thermostat app usage.
+fn usage_events(schema: &Schema, i: u64) -> Vec<KeyedRecord> {
+    let mut out = Vec::new();
+    // The last 30 days: the plugin asks for one month.
+    let start = now_ms() / DAY_MS - 30;
+    let uses = 10 + (i * 7 % 41);
+    for n in 0..uses {
+        let day = start + (n * 3 + i) as i64 % 30;
+        let slot = ["morning", "evening", "evening", "night", "afternoon"][((n + i) % 5) as usize];
+        let place = ["home", "home", "home", "office", "car"][((n * 2 + i) % 5) as usize];
+        let at = day * DAY_MS + (7 + (n % 14) as i64) * 3_600_000;
+        out.push(record(
+            schema,
+            n + 1,
+            at,
+            &[
+                ("at", Value::Timestamp(at)),
+                ("product", Value::Text("Thermo Smart app".into())),
+                ("activity", Value::Text("adjust temperature".into())),
+                ("place_kind", Value::Text(place.into())),
+                ("time_of_day", Value::Text(slot.into())),
+                ("duration_s", Value::Integer(20 + (n * 13 % 90) as i64)),
+            ],
+        ));
+    }
+    out
+}
+
+/// Runs the study part of the demo.
+pub async fn studies(pds: &Pds, key: &SigningKey) -> anyhow::Result<()> {
+    let store = pds.store.as_ref();
+    println!(
+        "9. A co-design study: {LAB} wants to know when and where people use its thermostat app"
+    );
+    account::create(store, LAB, "demo-password-not-used", Role::Organisation)?;
+    let plugin = install(
+        pds,
+        key,
+        insitu_plugins::USAGE_ANALYTICS,
+        insitu_plugins::USAGE_ANALYTICS_MANIFEST,
+    )?;
+    let manifest = plugin.manifest.clone().context("a manifest")?;
+    let schema = store.collection("usage.events")?;
+    let members = 400u64;
+    let mut true_sums = vec![0i64; manifest.aggregate.len()];
+    let mut consenting = 0;
+    for i in 0..members {
+        let p = store.add_person(&format!("Member {i:03}"))?;
+        let events = usage_events(&schema, i);
+        store.write_records(
+            p,
+            "usage.events",
+            &events,
+            Source::File("thermo-export.jsonl"),
+        )?;
+        if i % 10 != 9 {
+            standing_grant(
+                pds,
+                LAB,
+                p,
+                &plugin,
+                "contribute to co-design studies of the Thermo Smart app",
+            )?;
+            consenting += 1;
+            // The true sums, for the demo's eyes only: the organisation never sees them.
+            let n = events.len() as i64;
+            for (s, f) in true_sums.iter_mut().zip(&manifest.aggregate) {
+                if f.name == "events" {
+                    *s += n.clamp(f.lower, f.upper);
+                }
+            }
+        }
+    }
+    println!(
+        "   {members} members share usage traces; {consenting} consent to studies; each may spend ε {} a month",
+        store.policy()?.epsilon_per_month_micro as f64 / 1e6
+    );
+    let runner = Arc::clone(&pds.runner);
+    for round in 1..=3 {
+        let job = study::open(
+            store,
+            NewStudy {
+                owner: LAB.into(),
+                description: format!("Thermostat app usage, question {round}"),
+                plugin_digest: plugin.digest.clone(),
+                params: vec![],
+                min_cohort: Some(50),
+                epsilon: 1.0,
+                reward: eur(50),
+            },
+        )?;
+        let progress = Progress::default();
+        let job = with_progress(
+            "   running members",
+            &progress,
+            study::run(&runner, job.id, &progress),
+        )
+        .await?;
+        print_release(&job, "   ");
+        if round == 1 {
+            if let Some(r) = &job.release {
+                let noisy = r.values.iter().find(|(n, _)| n == "events").map(|v| v.1);
+                let exact = manifest
+                    .aggregate
+                    .iter()
+                    .position(|f| f.name == "events")
+                    .map(|i| true_sums[i]);
+                println!(
+                    "   (for the demo only: the exact `events` sum is {}, the release says {}; the noise hides any one member)",
+                    exact.unwrap_or_default(),
+                    noisy.unwrap_or_default()
+                );
+            }
+            let rewards = store.billing(Some(job.id))?;
+            println!(
+                "   {} rewards of 0.50 EUR recorded for billing",
+                rewards.len()
+            );
+        }
+        if let JobStatus::Withheld { .. } = job.status {
+            println!(
+                "   every member's budget for the month is spent: nothing is released, nothing is charged"
+            );
+        }
+    }
+    let someone = store
+        .people()?
+        .into_iter()
+        .find(|p| p.name == "Member 000")
+        .context("member")?;
+    println!(
+        "   Member 000 has spent ε {} of {} this month\n",
+        store.budget_spent(someone.id, &crate::job::current_period())? as f64 / 1e6,
+        store.policy()?.epsilon_per_month_micro as f64 / 1e6
+    );
+    Ok(())
+}

@@ -1,0 +1,350 @@
+//! Campaign, study and policy commands. Scans and studies show a progress bar on a terminal
+//! and a line per second otherwise, and resume where an interrupted one stopped.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::bail;
+
+use super::commands::parse_param;
+use super::{CampaignCmd, PolicyCmd, StudyCmd};
+use crate::campaign::{self, NewCampaign};
+use crate::import::format_date;
+use crate::job::{Answer, Job, JobStatus, Progress};
+use crate::output::{Money, Scalar};
+use crate::pds::Pds;
+use crate::study::{self, NewStudy};
+
+/// Shows `progress` until `work` ends: a bar on a terminal, else a line each second (so that
+/// logs and the crash test can follow it).
+pub async fn with_progress<T>(
+    what: &str,
+    progress: &Progress,
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    use std::io::IsTerminal;
+    let tty = std::io::stderr().is_terminal();
+    let bar = indicatif::ProgressBar::new(0);
+    if tty {
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:30}] {pos}/{len} members ({per_sec}, {eta} left)",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.set_message(what.to_string());
+    } else {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    tokio::pin!(work);
+    let mut tick = tokio::time::interval(Duration::from_millis(if tty { 100 } else { 1000 }));
+    let out = loop {
+        tokio::select! {
+            out = &mut work => break out,
+            _ = tick.tick() => {
+                let (done, total) = progress.snapshot();
+                if tty {
+                    bar.set_length(total);
+                    bar.set_position(done);
+                } else if total > 0 {
+                    eprintln!("{what}: {done}/{total} members");
+                }
+            }
+        }
+    };
+    bar.finish_and_clear();
+    let (done, total) = progress.snapshot();
+    eprintln!("{what}: {done}/{total} members");
+    out
+}
+
+fn status_line(job: &Job) -> String {
+    match &job.status {
+        JobStatus::Running => "running".into(),
+        JobStatus::Finished { at_ms } => format!("finished {}", format_date(*at_ms)),
+        JobStatus::Released { at_ms } => format!("released {}", format_date(*at_ms)),
+        JobStatus::Withheld { reason, .. } => format!("withheld: {reason}"),
+        JobStatus::Settled { at_ms } => format!("settled {}", format_date(*at_ms)),
+    }
+}
+
+fn money(s: &str) -> anyhow::Result<Money> {
+    match Scalar::parse(s) {
+        Scalar::Money(m) => Ok(m),
+        _ => bail!("`{s}` is not an amount with its currency, like `1200.00 EUR`"),
+    }
+}
+
+/// Prints what the initiator and the association see of a campaign.
+pub fn print_counts(pds: &Pds, job: &Job) -> anyhow::Result<()> {
+    let c = campaign::counts(pds.store.as_ref(), job)?;
+    println!(
+        "campaign {} ({}): {} members scanned, {} matched, {} accepted (counts below {} are not shown)",
+        job.id,
+        status_line(job),
+        c.scanned,
+        c.matched,
+        c.accepted,
+        c.k
+    );
+    Ok(())
+}
+
+pub async fn campaign_cmd(pds: &Pds, cmd: CampaignCmd) -> anyhow::Result<()> {
+    match cmd {
+        CampaignCmd::Open {
+            owner,
+            description,
+            brand,
+            association,
+            scanner,
+            params,
+            k,
+        } => {
+            let job = campaign::open(
+                pds.store.as_ref(),
+                NewCampaign {
+                    owner,
+                    description,
+                    brand,
+                    association,
+                    plugin_digest: pds.find_plugin(&scanner)?,
+                    params: params
+                        .iter()
+                        .map(|p| parse_param(p))
+                        .collect::<anyhow::Result<_>>()?,
+                    k,
+                },
+            )?;
+            println!(
+                "campaign {} opened; scan it with `insitu campaign scan {}`",
+                job.id, job.id
+            );
+        }
+        CampaignCmd::Scan { id } => {
+            let progress = Progress::default();
+            let runner = Arc::clone(&pds.runner);
+            let job = with_progress(
+                "scanning",
+                &progress,
+                campaign::scan(&runner, id, &progress),
+            )
+            .await?;
+            print_counts(pds, &job)?;
+        }
+        CampaignCmd::Status { id } => print_counts(pds, &pds.store.job(id)?)?,
+        CampaignCmd::List => {
+            for j in pds.store.jobs()?.iter().filter(|j| j.is_campaign()) {
+                println!(
+                    "{:>4}  {}  {}  by {}",
+                    j.id,
+                    status_line(j),
+                    j.title(),
+                    j.owner
+                );
+            }
+        }
+        CampaignCmd::Claimants { id } => {
+            let job = pds.store.job(id)?;
+            for c in campaign::claimants(pds.store.as_ref(), &job)? {
+                let loss: Vec<String> = c.loss.iter().map(|m| m.to_string()).collect();
+                println!(
+                    "person {} ({}): {} findings released, loss {}",
+                    c.person,
+                    c.name,
+                    c.findings.len(),
+                    loss.join(" + ")
+                );
+            }
+        }
+        CampaignCmd::Invitations { person } => {
+            for i in campaign::invitations(pds.store.as_ref(), person)? {
+                let state = match &i.answer {
+                    None => "waiting for your answer".to_string(),
+                    Some(Answer::Accepted { shared, .. }) => {
+                        format!("accepted, {} findings shared", shared.len())
+                    }
+                    Some(Answer::Declined { .. }) => "declined".into(),
+                };
+                println!(
+                    "campaign {} by {} against {}: {} ({state})",
+                    i.job, i.association, i.brand, i.description
+                );
+                for (n, f) in i.findings.iter().enumerate() {
+                    let loss = f.loss.as_ref().map(|m| m.to_string()).unwrap_or_default();
+                    println!(
+                        "  [{n}] {}  {}  {}  {loss}",
+                        format_date(f.time),
+                        f.label,
+                        f.reason
+                    );
+                }
+            }
+        }
+        CampaignCmd::Answer {
+            id,
+            person,
+            accept,
+            decline,
+            findings,
+        } => {
+            if accept == decline {
+                bail!("say --accept or --decline");
+            }
+            let chosen = (!findings.is_empty()).then_some(findings.as_slice());
+            let m = campaign::answer(pds.store.as_ref(), id, person, accept, chosen)?;
+            match m.answer {
+                Some(Answer::Accepted { shared, loss, .. }) => {
+                    let loss: Vec<String> = loss.iter().map(|m| m.to_string()).collect();
+                    println!(
+                        "person {person} joined campaign {id}: {} findings released to the association (loss {})",
+                        shared.len(),
+                        loss.join(" + ")
+                    );
+                }
+                _ => println!("person {person} declined campaign {id}"),
+            }
+        }
+        CampaignCmd::Settle {
+            id,
+            amount,
+            association_share,
+        } => {
+            let amount = money(&amount)?;
+            let records = campaign::settle(
+                pds.store.as_ref(),
+                id,
+                amount,
+                (association_share * 100.0).round() as u32,
+            )?;
+            for r in &records {
+                println!("{}  {} -> {}  {}", r.amount, r.from, r.to, r.memo);
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn study_cmd(pds: &Pds, cmd: StudyCmd) -> anyhow::Result<()> {
+    match cmd {
+        StudyCmd::Open {
+            owner,
+            description,
+            plugin,
+            params,
+            min_cohort,
+            epsilon,
+            reward,
+        } => {
+            let job = study::open(
+                pds.store.as_ref(),
+                NewStudy {
+                    owner,
+                    description,
+                    plugin_digest: pds.find_plugin(&plugin)?,
+                    params: params
+                        .iter()
+                        .map(|p| parse_param(p))
+                        .collect::<anyhow::Result<_>>()?,
+                    min_cohort,
+                    epsilon,
+                    reward: money(&reward)?,
+                },
+            )?;
+            println!(
+                "study {} opened; run it with `insitu study run {}`",
+                job.id, job.id
+            );
+        }
+        StudyCmd::Run { id } => {
+            let progress = Progress::default();
+            let runner = Arc::clone(&pds.runner);
+            let job = with_progress(
+                "running the study",
+                &progress,
+                study::run(&runner, id, &progress),
+            )
+            .await?;
+            print_release(&job, "");
+        }
+        StudyCmd::Status { id } => print_release(&pds.store.job(id)?, ""),
+        StudyCmd::List => {
+            for j in pds.store.jobs()?.iter().filter(|j| !j.is_campaign()) {
+                println!(
+                    "{:>4}  {}  {}  by {}",
+                    j.id,
+                    status_line(j),
+                    j.title(),
+                    j.owner
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Prints a study's release, or why there is none.
+pub fn print_release(job: &Job, indent: &str) {
+    println!(
+        "{indent}study {} ({}): {}",
+        job.id,
+        job.title(),
+        status_line(job)
+    );
+    if let Some(r) = &job.release {
+        println!(
+            "{indent}  cohort (noisy): {}; ε spent per member: {}; noise on the sums: discrete Laplace, scale {:.1} (sensitivity {}); {} members left out, their budget spent",
+            r.cohort,
+            r.epsilon_micro as f64 / 1e6,
+            r.scale,
+            r.sensitivity,
+            r.excluded_for_budget
+        );
+        for (name, v) in &r.values {
+            println!("{indent}  {name:<12} {v:>8}");
+        }
+    }
+}
+
+pub fn policy_cmd(pds: &Pds, cmd: PolicyCmd) -> anyhow::Result<()> {
+    let mut p = pds.store.policy()?;
+    if let PolicyCmd::Set {
+        k_floor,
+        campaign_gap_days,
+        epsilon_per_month,
+        commission,
+    } = cmd
+    {
+        if let Some(v) = k_floor {
+            if v < 2 {
+                bail!("a k floor below 2 would show single members' results");
+            }
+            p.k_floor = v;
+        }
+        if let Some(v) = campaign_gap_days {
+            p.campaign_gap_days = v;
+        }
+        if let Some(v) = epsilon_per_month {
+            if !(v > 0.0 && v <= 10.0) {
+                bail!("ε per month must be above 0 and at most 10");
+            }
+            p.epsilon_per_month_micro = (v * 1e6).round() as u64;
+        }
+        if let Some(v) = commission {
+            if !(0.0..=100.0).contains(&v) {
+                bail!("the commission is a percentage between 0 and 100");
+            }
+            p.commission_bps = (v * 100.0).round() as u32;
+        }
+        pds.store.set_policy(&p)?;
+    }
+    println!(
+        "k floor {}; {} days between campaigns with one scanner; ε {} per member per month; commission {}%; {} member runs at once",
+        p.k_floor,
+        p.campaign_gap_days,
+        p.epsilon_per_month_micro as f64 / 1e6,
+        p.commission_bps as f64 / 100.0,
+        p.concurrency
+    );
+    Ok(())
+}

@@ -1,0 +1,397 @@
+//! Jobs: a campaign or a study is the same plugin run once in each consenting member's store,
+//! with the members' outputs combined on the host. This module holds what both share: the job
+//! and its members' results, the operator's policy, the billing records both leave for the
+//! ledger, and the fan-out that runs the members.
+//!
+//! Fan-out rules:
+//! - runs go in parallel, at most `concurrency` at once;
+//! - each member's run and result are committed together, in batches, one transaction per
+//!   batch ([`Store::record_members`]); a member already committed is never run again, so a
+//!   job interrupted at any moment (even `kill -9`) resumes where its last batch ended, and a
+//!   member run whose batch was not committed left no trace and is run again;
+//! - progress is counted in [`Progress`], which the CLI's bar and the API's status read.
+//!
+//! May touch: the store and the runner.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::consent::now_ms;
+use crate::meter::{FailureReason, Outcome, RunRecord};
+use crate::output::{Finding, Money, PluginOutput, Scalar};
+use crate::run::{Purpose, RunError, RunRequest, Runner};
+use crate::store::{PersonId, StoreError};
+
+/// The operator's rules for campaigns and studies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Policy {
+    /// The smallest threshold k a campaign may set: counts below k are shown as "fewer than k".
+    pub k_floor: u32,
+    /// Days before another campaign may scan with the same scanner, so that two campaigns on
+    /// nearly the same population cannot be differenced to learn one member's bit.
+    pub campaign_gap_days: u32,
+    /// Each member's privacy budget per calendar month, in millionths of ε.
+    pub epsilon_per_month_micro: u64,
+    /// The service's commission on a campaign's compensation, in basis points.
+    pub commission_bps: u32,
+    /// Member runs in flight at once.
+    pub concurrency: usize,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            k_floor: 5,
+            campaign_gap_days: 7,
+            epsilon_per_month_micro: 2_000_000,
+            commission_bps: 1_000,
+            concurrency: std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
+        }
+    }
+}
+
+/// A campaign: who opened it, against whom, with which threshold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignSpec {
+    pub description: String,
+    /// The brand the campaign concerns.
+    pub brand: String,
+    /// The consumer association's organisation account that receives accepted evidence.
+    pub association: String,
+    /// Counts below k are shown as "fewer than k" (at least the operator's floor).
+    pub k: u32,
+}
+
+/// A study: an organisation's analytics over its consenting members, released with noise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StudySpec {
+    pub description: String,
+    /// The smallest cohort a release is made for (at least the manifest's `min_cohort`).
+    pub min_cohort: u32,
+    /// The privacy budget this release spends for each member included, in millionths of ε.
+    pub epsilon_micro: u64,
+    /// What each included member earns.
+    pub reward: Money,
+    /// The budget period the release is charged to (`YYYY-MM`).
+    pub period: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum JobKind {
+    Campaign(CampaignSpec),
+    Study(StudySpec),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum JobStatus {
+    /// Opened; members are being run (or will be: a job interrupted resumes from here).
+    Running,
+    /// Every member has a result.
+    Finished { at_ms: i64 },
+    /// A study's combined result was released, with noise.
+    Released { at_ms: i64 },
+    /// A study's cohort was too small: nothing was released and no budget was spent.
+    Withheld { at_ms: i64, reason: String },
+    /// A campaign's compensation was split.
+    Settled { at_ms: i64 },
+}
+
+/// A campaign or a study.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: u64,
+    pub kind: JobKind,
+    /// The account that opened it (a person's or an organisation's account name).
+    pub owner: String,
+    pub plugin_digest: String,
+    pub params: Vec<(String, Scalar)>,
+    pub created_ms: i64,
+    pub status: JobStatus,
+    /// A study's release, once made.
+    #[serde(default)]
+    pub release: Option<Release>,
+}
+
+impl Job {
+    pub fn is_campaign(&self) -> bool {
+        matches!(self.kind, JobKind::Campaign(_))
+    }
+
+    pub fn title(&self) -> &str {
+        match &self.kind {
+            JobKind::Campaign(c) => &c.description,
+            JobKind::Study(s) => &s.description,
+        }
+    }
+}
+
+/// A study's release: noisy sums, the cohort they cover and the budget they spent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Release {
+    /// Each declared metric's sum over the cohort, with noise.
+    pub values: Vec<(String, i64)>,
+    /// How many members the sums cover.
+    pub cohort: u32,
+    /// Members not included because their budget for the period was spent.
+    pub excluded_for_budget: u32,
+    /// ε spent per member included, in millionths.
+    pub epsilon_micro: u64,
+    /// The discrete Laplace scale used: the L1 sensitivity over ε.
+    pub scale: f64,
+    /// The L1 sensitivity: one member's largest effect on the vector of sums.
+    pub sensitivity: i64,
+}
+
+/// How one member's run ended, as the job sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum MemberOutcome {
+    /// A campaign scanner found something: the member is invited. Findings stay in the run's
+    /// output, which only the member can read.
+    Matched {
+        findings: u32,
+    },
+    NoMatch,
+    /// A study member's aggregate is kept (clipped) in the run's output, for the release.
+    Contributed,
+    /// Not run: the member's privacy budget for the period is spent.
+    OverBudget,
+    Failed {
+        reason: FailureReason,
+    },
+}
+
+/// A member's answer to a campaign's invitation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "answer", rename_all = "snake_case")]
+pub enum Answer {
+    /// The member joined, releasing the findings they chose to the association.
+    Accepted {
+        at_ms: i64,
+        shared: Vec<Finding>,
+        /// The sum of the shared findings' losses, per currency.
+        loss: Vec<Money>,
+    },
+    Declined {
+        at_ms: i64,
+    },
+}
+
+/// One member of a job: their run and its result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    pub job: u64,
+    pub person: PersonId,
+    pub run: u64,
+    pub outcome: MemberOutcome,
+    #[serde(default)]
+    pub answer: Option<Answer>,
+}
+
+/// What the billing ledger will take over: money owed, from whom to whom.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BillingRecord {
+    pub id: u64,
+    pub job: u64,
+    pub at_ms: i64,
+    /// Who pays (a brand, an organisation), by name.
+    pub from: String,
+    /// Who is paid: `person:<id>`, an organisation's name, or `operator`.
+    pub to: String,
+    pub amount: Money,
+    /// Why, in plain words.
+    pub memo: String,
+}
+
+/// A member to run: a person and the grant the run is under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    pub person: PersonId,
+    pub grant: u64,
+}
+
+/// Live counters of a job's fan-out, shared with whoever shows progress.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub total: AtomicU64,
+    /// Members with a committed result (including those done before a resume).
+    pub done: AtomicU64,
+    pub failed: AtomicU64,
+}
+
+impl Progress {
+    pub fn snapshot(&self) -> (u64, u64) {
+        (
+            self.done.load(Ordering::Relaxed),
+            self.total.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// Members committed per transaction: large enough that the durable commit is amortised,
+/// small enough that a crash loses little work.
+const COMMIT_BATCH: usize = 256;
+/// A batch is committed at the latest this long after its first result.
+const COMMIT_EVERY: Duration = Duration::from_millis(250);
+
+/// How a member's run ended, for the job: decided from the checked output.
+pub fn classify(run: &RunRecord) -> MemberOutcome {
+    match (&run.outcome, &run.output) {
+        (Outcome::Failed { reason, .. }, _) => MemberOutcome::Failed { reason: *reason },
+        (Outcome::Succeeded, Some(PluginOutput::Findings { findings, .. })) => {
+            if findings.is_empty() {
+                MemberOutcome::NoMatch
+            } else {
+                MemberOutcome::Matched {
+                    findings: findings.len() as u32,
+                }
+            }
+        }
+        (Outcome::Succeeded, Some(PluginOutput::Metrics { .. })) => MemberOutcome::Contributed,
+        (Outcome::Succeeded, _) => MemberOutcome::NoMatch,
+    }
+}
+
+/// Runs `job`'s plugin for each target without a committed result, `concurrency` at once,
+/// committing runs and results in batches. Returns when every target has a result. Targets
+/// listed in `skip` (a study's members over budget) are committed as such without a run.
+pub async fn fan_out(
+    runner: &Arc<Runner>,
+    job: &Job,
+    targets: Vec<Target>,
+    skip: Vec<Member>,
+    concurrency: usize,
+    progress: &Progress,
+) -> Result<(), StoreError> {
+    let store = runner.store().clone();
+    let done: HashSet<PersonId> = store
+        .members(job.id)?
+        .into_iter()
+        .map(|m| m.person)
+        .collect();
+    let todo: Vec<Target> = targets
+        .into_iter()
+        .filter(|t| !done.contains(&t.person))
+        .collect();
+    let skip: Vec<Member> = skip
+        .into_iter()
+        .filter(|m| !done.contains(&m.person))
+        .collect();
+    progress.total.store(
+        (done.len() + todo.len() + skip.len()) as u64,
+        Ordering::Relaxed,
+    );
+    progress.done.store(done.len() as u64, Ordering::Relaxed);
+    if !skip.is_empty() {
+        let n = skip.len() as u64;
+        store.record_members(job.id, skip.into_iter().map(|m| (None, m)).collect())?;
+        progress.done.fetch_add(n, Ordering::Relaxed);
+    }
+    if todo.is_empty() {
+        return Ok(());
+    }
+
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<RunRecord>(COMMIT_BATCH * 2);
+    let committer = {
+        let store = store.clone();
+        let job_id = job.id;
+        async move {
+            let mut batch: Vec<RunRecord> = Vec::with_capacity(COMMIT_BATCH);
+            let mut first: Option<Instant> = None;
+            loop {
+                let wait = first.map_or(COMMIT_EVERY, |f| COMMIT_EVERY.saturating_sub(f.elapsed()));
+                let next = tokio::time::timeout(wait, rx.recv()).await;
+                let closed = matches!(next, Ok(None));
+                if let Ok(Some(run)) = next {
+                    first.get_or_insert_with(Instant::now);
+                    batch.push(run);
+                }
+                let due = first.is_some_and(|f| f.elapsed() >= COMMIT_EVERY);
+                if !batch.is_empty() && (batch.len() >= COMMIT_BATCH || due || closed) {
+                    let n = batch.len() as u64;
+                    let failed = batch
+                        .iter()
+                        .filter(|r| matches!(r.outcome, Outcome::Failed { .. }))
+                        .count() as u64;
+                    let members = std::mem::take(&mut batch)
+                        .into_iter()
+                        .map(|run| {
+                            let m = Member {
+                                job: job_id,
+                                person: run.person,
+                                run: 0,
+                                outcome: classify(&run),
+                                answer: None,
+                            };
+                            (Some(run), m)
+                        })
+                        .collect();
+                    // Blocking: a durable commit. Runs keep going on the other workers.
+                    let s = store.clone();
+                    tokio::task::spawn_blocking(move || s.record_members(job_id, members))
+                        .await
+                        .map_err(|e| StoreError::Db(format!("commit task failed: {e}")))??;
+                    let done = progress.done.fetch_add(n, Ordering::Relaxed) + n;
+                    progress.failed.fetch_add(failed, Ordering::Relaxed);
+                    tracing::debug!(job = job_id, done, "members committed");
+                    first = None;
+                }
+                if closed {
+                    return Ok::<(), StoreError>(());
+                }
+            }
+        }
+    };
+
+    // Each run is its own task, so that runs use every core.
+    let producer = async move {
+        let mut todo = todo.into_iter();
+        let mut running = tokio::task::JoinSet::new();
+        loop {
+            while running.len() < concurrency.max(1) {
+                let Some(t) = todo.next() else { break };
+                let runner = runner.clone();
+                let req = RunRequest {
+                    person: t.person,
+                    grant: t.grant,
+                    digest: job.plugin_digest.clone(),
+                    params: job.params.clone(),
+                    limits: None,
+                };
+                let job_id = job.id;
+                running.spawn(async move {
+                    let mut run = runner
+                        .execute(req, Purpose::Member)
+                        .await
+                        .map_err(|RunError::Store(e)| e)?;
+                    run.job = Some(job_id);
+                    Ok::<RunRecord, StoreError>(run)
+                });
+            }
+            let Some(joined) = running.join_next().await else {
+                break;
+            };
+            let run =
+                joined.map_err(|e| StoreError::Db(format!("a member run panicked: {e}")))??;
+            if tx.send(run).await.is_err() {
+                break; // the committer stopped on an error, which it returns
+            }
+        }
+        Ok::<(), StoreError>(())
+    };
+    let (produced, committed) = tokio::join!(producer, committer);
+    committed?;
+    produced
+}
+
+/// Now's calendar month, `YYYY-MM`, UTC: the privacy budget period.
+pub fn current_period() -> String {
+    let date = crate::import::format_date(now_ms());
+    date.get(..7).unwrap_or(&date).to_string()
+}

@@ -1,0 +1,521 @@
+//! Campaigns: who is scanned, what each party sees, acceptances, settlement, hostile
+//! scanners, and a crash in the middle of a scan.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use common::{pds_with_fee_scanner, signed};
+use insitu::account::{self, Role};
+use insitu::audit::AuditEvent;
+use insitu::campaign::{self, CampaignError, Count, NewCampaign};
+use insitu::consent::{Grant, GrantedCollection, now_ms};
+use insitu::contract::{Viewer, output_for};
+use insitu::job::{Answer, JobStatus, MemberOutcome, Progress};
+use insitu::meter::FailureReason;
+use insitu::output::{Money, Scalar};
+use insitu::package::{self, InstallMode, Manifest, OutputKind, PluginUse};
+use insitu::pds::Pds;
+use insitu::store::{KeyedRecord, PersonId, PluginRecord, Source, StoreError, TimeRange, Value};
+
+const DAY: i64 = 86_400_000;
+const ASSOCIATION: &str = "ufc";
+
+fn eur(minor: i64) -> Money {
+    Money {
+        minor,
+        currency: "EUR".into(),
+    }
+}
+
+/// A store with fee-scanner installed and an association's account.
+fn world(dir: &std::path::Path) -> (Pds, PluginRecord) {
+    let (pds, scanner) = pds_with_fee_scanner(dir);
+    account::create(
+        pds.store.as_ref(),
+        ASSOCIATION,
+        "a long enough password",
+        Role::Organisation,
+    )
+    .unwrap();
+    (pds, scanner)
+}
+
+/// A tenant with a year of rent; a victim is also charged 2.50 EUR notice fees, `fees` times.
+fn tenant(pds: &Pds, name: &str, fees: usize) -> PersonId {
+    let p = pds.store.add_person(name).unwrap();
+    let start = now_ms() / DAY - 360;
+    let mut recs = Vec::new();
+    let mut push = |day: i64, minor: i64, label: &str| {
+        recs.push(KeyedRecord {
+            id: recs.len() as u64 + 1,
+            time: day * DAY,
+            values: vec![
+                Value::Text("FR76".into()),
+                Value::Timestamp(day * DAY),
+                Value::Null,
+                Value::Money {
+                    minor,
+                    currency: "EUR".into(),
+                },
+                Value::Text("Agence Dupont".into()),
+                Value::Text(label.into()),
+                Value::Null,
+                Value::Null,
+            ],
+        })
+    };
+    for m in 0..12 {
+        push(start + m * 30, -70_000, "PRLV LOYER");
+    }
+    for m in 0..fees as i64 {
+        push(start + m * 30 + 2, -250, "FRAIS ENVOI QUITTANCE");
+    }
+    pds.store
+        .write_records(p, "bank.transactions", &recs, Source::File("bank.ofx"))
+        .unwrap();
+    p
+}
+
+fn standing_grant(pds: &Pds, person: PersonId, digest: &str) -> Grant {
+    pds.store
+        .add_grant(Grant {
+            id: 0,
+            person,
+            plugin_digest: digest.into(),
+            collections: vec![GrantedCollection {
+                name: "bank.transactions".into(),
+                fields: vec!["amount".into(), "label".into(), "counterparty".into()],
+            }],
+            window: TimeRange::ALL,
+            created_ms: now_ms(),
+            expires_ms: None,
+            revoked_ms: None,
+            origin: None,
+        })
+        .unwrap()
+}
+
+fn micro_fees(digest: &str, owner: &str, k: Option<u32>) -> NewCampaign {
+    NewCampaign {
+        owner: owner.into(),
+        description: "notice fees".into(),
+        brand: "Agence Dupont".into(),
+        association: ASSOCIATION.into(),
+        plugin_digest: digest.into(),
+        params: vec![
+            ("rule".into(), Scalar::Text("micro-fees".into())),
+            ("pattern".into(), Scalar::Text("Agence Dupont".into())),
+            ("max".into(), Scalar::Money(eur(2_000))),
+        ],
+        k,
+    }
+}
+
+fn no_gap(pds: &Pds) {
+    let mut p = pds.store.policy().unwrap();
+    p.campaign_gap_days = 0;
+    pds.store.set_policy(&p).unwrap();
+}
+
+/// Twelve tenants: eight hold a grant (six of them victims), four do not (two victims).
+fn neighbourhood(pds: &Pds, scanner: &str) -> (Vec<PersonId>, Vec<PersonId>) {
+    let mut granted = Vec::new();
+    let mut others = Vec::new();
+    for i in 0..12 {
+        let victim = i % 4 != 3;
+        let p = tenant(
+            pds,
+            &format!("tenant {i}"),
+            if victim { 1 + i % 3 } else { 0 },
+        );
+        if i < 8 {
+            standing_grant(pds, p, scanner);
+            granted.push(p);
+        } else {
+            others.push(p);
+        }
+    }
+    (granted, others)
+}
+
+#[tokio::test]
+async fn only_granted_members_are_scanned_and_the_association_sees_only_counts_from_k() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pds, scanner) = world(dir.path());
+    let (granted, others) = neighbourhood(&pds, &scanner.digest);
+    let store = pds.store.as_ref();
+    let job = campaign::open(store, micro_fees(&scanner.digest, ASSOCIATION, None)).unwrap();
+    let job = campaign::scan(&pds.runner, job.id, &Progress::default())
+        .await
+        .unwrap();
+    assert!(matches!(job.status, JobStatus::Finished { .. }));
+
+    let members = store.members(job.id).unwrap();
+    let scanned: Vec<PersonId> = members.iter().map(|m| m.person).collect();
+    assert_eq!(scanned, granted, "exactly the members with a grant");
+    for p in &others {
+        assert!(
+            store.runs(Some(*p)).unwrap().is_empty(),
+            "person {p} was touched"
+        );
+        assert!(
+            !store
+                .audit_log()
+                .unwrap()
+                .iter()
+                .any(|e| matches!(e.event, AuditEvent::Run { person, .. } if person == *p)),
+            "person {p} has a run in the audit log"
+        );
+    }
+    let matched = members
+        .iter()
+        .filter(|m| matches!(m.outcome, MemberOutcome::Matched { .. }))
+        .count();
+    assert_eq!(matched, 6);
+
+    let c = campaign::counts(store, &job).unwrap();
+    assert_eq!(c.scanned, Count::Exactly(8));
+    assert_eq!(c.matched, Count::Exactly(6));
+    assert_eq!(c.accepted, 0);
+    // Nobody's identity or finding reaches the association before an acceptance, and the
+    // member runs' outputs are not theirs to read.
+    assert!(campaign::claimants(store, &job).unwrap().is_empty());
+    for m in &members {
+        assert!(output_for(store, m.run, &Viewer::Requester(ASSOCIATION.into())).is_err());
+        assert!(output_for(store, m.run, &Viewer::Operator).is_err());
+        assert!(output_for(store, m.run, &Viewer::Person(m.person)).is_ok());
+    }
+
+    // The same scan with k = 7: six matches are shown as "fewer than 7".
+    no_gap(&pds);
+    let job = campaign::open(store, micro_fees(&scanner.digest, ASSOCIATION, Some(7))).unwrap();
+    let job = campaign::scan(&pds.runner, job.id, &Progress::default())
+        .await
+        .unwrap();
+    let c = campaign::counts(store, &job).unwrap();
+    assert_eq!(c.scanned, Count::Exactly(8));
+    assert_eq!(c.matched, Count::FewerThan(7));
+}
+
+#[tokio::test]
+async fn k_below_the_floor_a_campaign_too_soon_and_a_non_scanner_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pds, scanner) = world(dir.path());
+    let store = pds.store.as_ref();
+    let err = campaign::open(store, micro_fees(&scanner.digest, "alice", Some(2))).unwrap_err();
+    assert!(
+        matches!(err, CampaignError::KBelowFloor { asked: 2, floor: 5 }),
+        "{err}"
+    );
+    campaign::open(store, micro_fees(&scanner.digest, "alice", None)).unwrap();
+    let err = campaign::open(store, micro_fees(&scanner.digest, "bob", None)).unwrap_err();
+    assert!(matches!(err, CampaignError::TooSoon { .. }), "{err}");
+    assert!(err.to_string().contains("single one out"), "{err}");
+    let mut c = micro_fees(&scanner.digest, "bob", None);
+    c.association = "nobody".into();
+    no_gap(&pds);
+    assert!(matches!(
+        campaign::open(store, c).unwrap_err(),
+        CampaignError::NoAssociation(_)
+    ));
+    let probe = package::install(
+        store,
+        pds.runner.sandbox(),
+        &signed(insitu_plugins::PROBE),
+        InstallMode::Verified,
+    )
+    .unwrap();
+    let err = campaign::open(store, micro_fees(&probe.digest, "bob", None)).unwrap_err();
+    assert!(matches!(err, CampaignError::NotAScanner(_)), "{err}");
+}
+
+#[tokio::test]
+async fn a_member_releases_only_the_findings_they_choose_and_the_release_is_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pds, scanner) = world(dir.path());
+    let (granted, _) = neighbourhood(&pds, &scanner.digest);
+    let store = pds.store.as_ref();
+    let job = campaign::open(store, micro_fees(&scanner.digest, ASSOCIATION, None)).unwrap();
+    campaign::scan(&pds.runner, job.id, &Progress::default())
+        .await
+        .unwrap();
+    // tenant 2 was charged three times.
+    let alice = granted[2];
+    let inv = campaign::invitations(store, alice).unwrap();
+    assert_eq!(inv.len(), 1);
+    assert_eq!(inv[0].findings.len(), 3);
+    assert!(inv[0].findings.iter().all(|f| f.loss == Some(eur(250))));
+    // A member who did not match has no invitation, and cannot answer one.
+    let clean = granted[3];
+    assert!(campaign::invitations(store, clean).unwrap().is_empty());
+    assert!(matches!(
+        campaign::answer(store, job.id, clean, true, None),
+        Err(CampaignError::Store(StoreError::NoInvitation { .. }))
+    ));
+    assert!(matches!(
+        campaign::answer(store, job.id, alice, true, Some(&[5])),
+        Err(CampaignError::NoFinding { index: 5, count: 3 })
+    ));
+
+    campaign::answer(store, job.id, alice, true, Some(&[1])).unwrap();
+    let claimants = campaign::claimants(store, &store.job(job.id).unwrap()).unwrap();
+    assert_eq!(claimants.len(), 1);
+    assert_eq!(claimants[0].person, alice);
+    assert_eq!(claimants[0].findings, vec![inv[0].findings[1].clone()]);
+    assert_eq!(claimants[0].loss, vec![eur(250)]);
+    assert!(store.audit_log().unwrap().iter().any(|e| matches!(
+        &e.event,
+        AuditEvent::EvidenceReleased { job: j, person, findings: 1, association }
+            if *j == job.id && *person == alice && association == ASSOCIATION
+    )));
+    assert!(matches!(
+        campaign::answer(store, job.id, alice, false, None),
+        Err(CampaignError::Store(StoreError::Answered { .. }))
+    ));
+    let bob = granted[1];
+    campaign::answer(store, job.id, bob, false, None).unwrap();
+    assert!(matches!(
+        store.memberships(bob).unwrap()[0].answer,
+        Some(Answer::Declined { .. })
+    ));
+    assert_eq!(
+        campaign::claimants(store, &store.job(job.id).unwrap())
+            .unwrap()
+            .len(),
+        1,
+        "a refusal releases nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_settlement_is_split_by_documented_loss_to_the_cent() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pds, scanner) = world(dir.path());
+    let (granted, _) = neighbourhood(&pds, &scanner.digest);
+    let store = pds.store.as_ref();
+    let job = campaign::open(store, micro_fees(&scanner.digest, ASSOCIATION, None)).unwrap();
+    assert!(matches!(
+        campaign::settle(store, job.id, eur(100_000), 500),
+        Err(CampaignError::NotFinished(_))
+    ));
+    campaign::scan(&pds.runner, job.id, &Progress::default())
+        .await
+        .unwrap();
+    assert!(matches!(
+        campaign::settle(store, job.id, eur(100_000), 500),
+        Err(CampaignError::NoneAccepted(_))
+    ));
+    // tenants 0, 1 and 2 lost 2.50, 5.00 and 7.50 EUR.
+    for p in &granted[..3] {
+        campaign::answer(store, job.id, *p, true, None).unwrap();
+    }
+    let split = campaign::settle(store, job.id, eur(100_001), 500).unwrap();
+    assert_eq!(split.iter().map(|r| r.amount.minor).sum::<i64>(), 100_001);
+    assert_eq!(split[0].to, "operator");
+    assert_eq!(split[0].amount, eur(10_000));
+    assert_eq!(split[1].to, ASSOCIATION);
+    assert_eq!(split[1].amount, eur(5_000));
+    let shares: Vec<i64> = split[2..].iter().map(|r| r.amount.minor).collect();
+    // 85,001 cents in the ratio 1 : 2 : 3, the odd cent to the largest remainder.
+    assert_eq!(shares, vec![14_167, 28_334, 42_500]);
+    assert_eq!(split[2].to, format!("person:{}", granted[0]));
+    assert!(split.iter().all(|r| r.from == "Agence Dupont"));
+    assert_eq!(store.billing(Some(job.id)).unwrap().len(), 5);
+    assert!(matches!(
+        campaign::settle(store, job.id, eur(1), 0),
+        Err(CampaignError::Settled(_))
+    ));
+}
+
+#[tokio::test]
+async fn a_hostile_scanner_fails_each_member_run_cleanly_and_the_host_carries_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pds, scanner) = world(dir.path());
+    no_gap(&pds);
+    let store = pds.store.as_ref();
+    let mut m =
+        Manifest::from_file(std::path::Path::new(insitu_plugins::HOSTILE_MANIFEST)).unwrap();
+    m.usage = PluginUse::Campaign;
+    m.output.kind = OutputKind::Findings;
+    m.limits.fuel = Some(500_000_000);
+    m.limits.memory_mib = Some(16);
+    let key = common::examples_key();
+    let hostile = package::install(
+        store,
+        pds.runner.sandbox(),
+        &package::pack_and_sign(&insitu_plugins::bytes(insitu_plugins::HOSTILE), &m, &key).unwrap(),
+        InstallMode::Verified,
+    )
+    .unwrap();
+    let (granted, _) = neighbourhood(&pds, &scanner.digest);
+    for p in &granted {
+        standing_grant(&pds, *p, &hostile.digest);
+    }
+    let records_before: Vec<u64> = granted
+        .iter()
+        .map(|p| store.count(*p, "bank.transactions").unwrap())
+        .collect();
+    for (behaviour, reason) in [
+        ("loop", FailureReason::FuelExhausted),
+        ("memory", FailureReason::MemoryLimit),
+        ("recurse", FailureReason::StackOverflow),
+        ("panic", FailureReason::Trap),
+        ("big-output", FailureReason::OutputTooLarge),
+        // Reads of an ungranted collection and field are refused; the plugin gives up.
+        ("snoop", FailureReason::PluginError),
+        // Succeeds, but returns metrics where the contract says findings: withheld.
+        ("log-flood", FailureReason::Contract),
+    ] {
+        let mut c = micro_fees(&hostile.digest, "mallory", None);
+        c.params = vec![("behaviour".into(), Scalar::Text(behaviour.into()))];
+        let job = campaign::open(store, c).unwrap();
+        campaign::scan(&pds.runner, job.id, &Progress::default())
+            .await
+            .unwrap();
+        let members = store.members(job.id).unwrap();
+        assert_eq!(members.len(), granted.len(), "{behaviour}");
+        for m in &members {
+            assert_eq!(
+                m.outcome,
+                MemberOutcome::Failed { reason },
+                "{behaviour}: {:?}",
+                store.run(m.run).unwrap().outcome
+            );
+        }
+        let counts = campaign::counts(store, &store.job(job.id).unwrap()).unwrap();
+        assert_eq!(counts.scanned, Count::FewerThan(5), "{behaviour}");
+        assert!(
+            campaign::claimants(store, &store.job(job.id).unwrap())
+                .unwrap()
+                .is_empty()
+        );
+    }
+    // Nothing was lost, and a real campaign still runs.
+    let after: Vec<u64> = granted
+        .iter()
+        .map(|p| store.count(*p, "bank.transactions").unwrap())
+        .collect();
+    assert_eq!(after, records_before);
+    let job = campaign::open(store, micro_fees(&scanner.digest, ASSOCIATION, None)).unwrap();
+    campaign::scan(&pds.runner, job.id, &Progress::default())
+        .await
+        .unwrap();
+    let c = campaign::counts(store, &store.job(job.id).unwrap()).unwrap();
+    assert_eq!(c.matched, Count::Exactly(6));
+    insitu::audit::verify(&store.audit_log().unwrap()).unwrap();
+}
+
+#[tokio::test]
+async fn erasing_a_member_removes_their_membership_and_invitation() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pds, scanner) = world(dir.path());
+    let (granted, _) = neighbourhood(&pds, &scanner.digest);
+    let store = pds.store.as_ref();
+    let job = campaign::open(store, micro_fees(&scanner.digest, ASSOCIATION, None)).unwrap();
+    campaign::scan(&pds.runner, job.id, &Progress::default())
+        .await
+        .unwrap();
+    store.erase_person(granted[0], now_ms()).unwrap();
+    assert!(store.memberships(granted[0]).unwrap().is_empty());
+    assert_eq!(store.members(job.id).unwrap().len(), granted.len() - 1);
+}
+
+/// `kill -9` in the middle of `insitu campaign scan`; the next scan resumes, and every member
+/// ends up scanned once.
+#[test]
+fn a_scan_killed_midway_resumes_without_scanning_anyone_twice_or_losing_a_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let members = 1200;
+    let job_id = {
+        let (pds, scanner) = world(d);
+        let mut p = pds.store.policy().unwrap();
+        p.concurrency = 1;
+        pds.store.set_policy(&p).unwrap();
+        for i in 0..members {
+            let t = tenant(&pds, &format!("t{i}"), if i % 3 == 0 { 2 } else { 0 });
+            standing_grant(&pds, t, &scanner.digest);
+        }
+        campaign::open(
+            pds.store.as_ref(),
+            micro_fees(&scanner.digest, ASSOCIATION, None),
+        )
+        .unwrap()
+        .id
+    };
+    let scan = || {
+        Command::new(env!("CARGO_BIN_EXE_insitu"))
+            .arg("--data-dir")
+            .arg(d)
+            .args(["campaign", "scan", &job_id.to_string()])
+            .env("RUST_LOG", "insitu=debug")
+            .stderr(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut child = scan();
+    let mut acknowledged = 0u64;
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if line.contains("members committed") {
+            acknowledged = line
+                .split("done=")
+                .nth(1)
+                .and_then(|s| s.split_whitespace().next())
+                .unwrap()
+                .parse()
+                .unwrap();
+            child.kill().unwrap();
+            break;
+        }
+    }
+    child.wait().unwrap();
+    assert!(acknowledged > 0, "no batch was committed");
+    {
+        let pds = Pds::open(d).unwrap();
+        let recorded = pds.store.members(job_id).unwrap().len() as u64;
+        assert!(recorded >= acknowledged, "{recorded} < {acknowledged}");
+        assert!(
+            recorded < members,
+            "the scan finished before the kill; the test proved nothing"
+        );
+    }
+    let out = scan().wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("{members} members scanned, 400 matched")),
+        "{stdout}"
+    );
+    let pds = Pds::open(d).unwrap();
+    let store = pds.store.as_ref();
+    assert_eq!(store.members(job_id).unwrap().len() as u64, members);
+    let mut runs_per_person = std::collections::BTreeMap::new();
+    for e in store.audit_log().unwrap() {
+        if let AuditEvent::Run { person, job, .. } = e.event
+            && job == Some(job_id)
+        {
+            *runs_per_person.entry(person).or_insert(0) += 1;
+        }
+    }
+    assert_eq!(runs_per_person.len() as u64, members);
+    assert!(
+        runs_per_person.values().all(|n| *n == 1),
+        "someone's scan was recorded twice"
+    );
+    let job_runs = store
+        .runs(None)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.job == Some(job_id))
+        .count() as u64;
+    assert_eq!(job_runs, members);
+    insitu::audit::verify(&store.audit_log().unwrap()).unwrap();
+}
