@@ -3,12 +3,13 @@
 
 use std::sync::Arc;
 
+use fee_scanner::scan::{Rule, Scanner, Tx};
 use insitu::consent::{Grant, GrantedCollection, now_ms};
 use insitu::package::{self, InstallMode, Manifest};
 use insitu::run::Runner;
 use insitu::sandbox::{Sandbox, SandboxConfig};
 use insitu::store::redb::RedbStore;
-use insitu::store::{KeyedRecord, Schema, Store, TimeRange, Value};
+use insitu::store::{ColumnValues, KeyedRecord, Schema, Store, TimeRange, Value};
 
 pub struct Bench {
     pub _dir: tempfile::TempDir,
@@ -98,6 +99,69 @@ pub fn setup(n: usize, pool: u32) -> Bench {
     }
 }
 
+/// A field of `/proc/self/status`, in KiB (`VmRSS:`, `VmHWM:`).
+pub fn kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// fee-scanner's `rule` compiled natively, over `person`'s transactions read through the same
+/// store cursor and batch size as the plugin's: the benchmarks' baseline. Returns the hits.
+pub fn native_scan(store: &dyn Store, person: u64, rule: Rule, pattern: &str) -> usize {
+    let fields: Vec<String> = fee_scanner::FIELDS.iter().map(|s| s.to_string()).collect();
+    let mut cur = store
+        .scan(person, "bank.transactions", TimeRange::ALL, &fields)
+        .unwrap();
+    let mut s = Scanner::new(rule, pattern);
+    while let Some((batch, _)) = cur.next_batch(4096).unwrap() {
+        let (ColumnValues::Money(amount), ColumnValues::Text(label), ColumnValues::Text(cp)) = (
+            &batch.columns[0].values,
+            &batch.columns[1].values,
+            &batch.columns[2].values,
+        ) else {
+            panic!("unexpected columns")
+        };
+        let valid = batch.columns[2].valid.as_ref();
+        for i in 0..batch.len() {
+            let (minor, currency) = amount.get(i);
+            s.push(Tx {
+                id: batch.ids[i],
+                time: batch.times[i],
+                minor,
+                currency,
+                label: label.get(i),
+                counterparty: valid.is_none_or(|v| v[i]).then(|| cp.get(i)),
+            });
+        }
+    }
+    s.finish().len()
+}
+
+/// A grant of fee-scanner's three fields of `person`'s transactions, for all time.
+pub fn fee_grant(store: &dyn Store, person: u64, digest: &str) -> Grant {
+    store
+        .add_grant(Grant {
+            id: 0,
+            person,
+            plugin_digest: digest.into(),
+            collections: vec![GrantedCollection {
+                name: "bank.transactions".into(),
+                fields: vec!["amount".into(), "label".into(), "counterparty".into()],
+            }],
+            window: TimeRange::ALL,
+            created_ms: now_ms(),
+            expires_ms: None,
+            revoked_ms: None,
+            origin: None,
+        })
+        .unwrap()
+}
+
 impl Bench {
     pub fn install(&self, path: &str) -> String {
         let manifest =
@@ -114,21 +178,6 @@ impl Bench {
     }
 
     pub fn grant(&self, digest: &str) -> Grant {
-        self.store
-            .add_grant(Grant {
-                id: 0,
-                person: self.person,
-                plugin_digest: digest.into(),
-                collections: vec![GrantedCollection {
-                    name: "bank.transactions".into(),
-                    fields: vec!["amount".into(), "label".into(), "counterparty".into()],
-                }],
-                window: TimeRange::ALL,
-                created_ms: now_ms(),
-                expires_ms: None,
-                revoked_ms: None,
-                origin: None,
-            })
-            .unwrap()
+        fee_grant(self.store.as_ref(), self.person, digest)
     }
 }

@@ -12,16 +12,6 @@ use insitu::meter::Outcome;
 use insitu::output::{Money, Scalar};
 use insitu::run::{LocalScheduler, RunRequest, Scheduler};
 
-fn kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
 fn request(b: &common::Bench, grant: u64, digest: &str) -> RunRequest {
     RunRequest {
         person: b.person,
@@ -58,8 +48,8 @@ fn main() {
     // Warm up: load the plugin and touch the store.
     rt.block_on(b.runner.run(request(&b, grant, &digest)))
         .unwrap();
-    let base_rss = kib("VmRSS:");
-    let base_hwm = kib("VmHWM:");
+    let base_rss = common::kib("VmRSS:");
+    let base_hwm = common::kib("VmHWM:");
 
     let runner = Arc::new(insitu::run::Runner::new(
         b.store.clone(),
@@ -111,7 +101,7 @@ fn main() {
         }))
         .unwrap();
     let concurrent = started.elapsed();
-    let peak = kib("VmHWM:");
+    let peak = common::kib("VmHWM:");
     println!(
         "concurrent_rss: {RUNS} runs x 10,000 transactions ({records} records read), at most {} in flight at once",
         most.load(Ordering::SeqCst)

@@ -12,12 +12,11 @@ mod common;
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use fee_scanner::scan::{Rule, Scanner, Tx};
+use fee_scanner::scan::Rule;
 use insitu::output::{Money, Scalar};
 use insitu::sandbox::Limits;
 use insitu::sandbox::bindings::insitu::plugin::output::Param;
 use insitu::sandbox::data::DataAccess;
-use insitu::store::{ColumnValues, TimeRange};
 
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -97,40 +96,15 @@ fn params() -> Vec<Param> {
 
 /// The same scan, compiled natively, over the same store cursor and batch size.
 fn native_scan(b: &common::Bench) -> usize {
-    let fields: Vec<String> = fee_scanner::FIELDS.iter().map(|s| s.to_string()).collect();
-    let mut cur = b
-        .store
-        .scan(b.person, "bank.transactions", TimeRange::ALL, &fields)
-        .unwrap();
-    let mut s = Scanner::new(
+    common::native_scan(
+        b.store.as_ref(),
+        b.person,
         Rule::AgencyFee {
             agreed: 3000,
             currency: "EUR".into(),
         },
         "frais de gestion",
-    );
-    while let Some((batch, _)) = cur.next_batch(4096).unwrap() {
-        let (ColumnValues::Money(amount), ColumnValues::Text(label), ColumnValues::Text(cp)) = (
-            &batch.columns[0].values,
-            &batch.columns[1].values,
-            &batch.columns[2].values,
-        ) else {
-            panic!("unexpected columns")
-        };
-        let valid = batch.columns[2].valid.as_ref();
-        for i in 0..batch.len() {
-            let (minor, currency) = amount.get(i);
-            s.push(Tx {
-                id: batch.ids[i],
-                time: batch.times[i],
-                minor,
-                currency,
-                label: label.get(i),
-                counterparty: valid.is_none_or(|v| v[i]).then(|| cp.get(i)),
-            });
-        }
-    }
-    s.finish().len()
+    )
 }
 
 fn scan(c: &mut Criterion) {

@@ -342,7 +342,7 @@ pub fn answer(
     let m = store
         .memberships(person)?
         .into_iter()
-        .find(|m| m.job == job)
+        .find(|m| m.job == job && matches!(m.outcome, MemberOutcome::Matched { .. }))
         .ok_or(StoreError::NoInvitation { job, person })?;
     let answer = if accept {
         let all = member_findings(store, &m)?;

@@ -519,3 +519,165 @@ fn a_scan_killed_midway_resumes_without_scanning_anyone_twice_or_losing_a_result
     assert_eq!(job_runs, members);
     insitu::audit::verify(&store.audit_log().unwrap()).unwrap();
 }
+
+/// Writes records of `collection` from named values (fields not named are null).
+fn write_named(pds: &Pds, person: PersonId, collection: &str, rows: &[Vec<(&str, Value)>]) {
+    let schema = pds.store.collection(collection).unwrap();
+    let recs: Vec<KeyedRecord> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, named)| {
+            let values: Vec<Value> = schema
+                .fields
+                .iter()
+                .map(|f| {
+                    named
+                        .iter()
+                        .find(|(n, _)| *n == f.name)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or(Value::Null)
+                })
+                .collect();
+            let time = values
+                .iter()
+                .find_map(|v| match v {
+                    Value::Timestamp(t) => Some(*t),
+                    _ => None,
+                })
+                .unwrap();
+            KeyedRecord {
+                id: i as u64 + 1,
+                time,
+                values,
+            }
+        })
+        .collect();
+    pds.store
+        .write_records(person, collection, &recs, Source::File("fixture"))
+        .unwrap();
+}
+
+fn grant_all(pds: &Pds, person: PersonId, digest: &str, collection: &str) {
+    let fields = pds
+        .store
+        .collection(collection)
+        .unwrap()
+        .fields
+        .iter()
+        .map(|f| f.name.clone())
+        .collect();
+    pds.store
+        .add_grant(Grant {
+            collections: vec![GrantedCollection {
+                name: collection.into(),
+                fields,
+            }],
+            ..standing_grant(pds, person, digest)
+        })
+        .unwrap();
+}
+
+#[tokio::test]
+async fn shelf_price_and_short_weight_scanners_find_their_victims_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pds, _) = world(dir.path());
+    let store = pds.store.as_ref();
+    let shelf = package::install(
+        store,
+        pds.runner.sandbox(),
+        &signed(insitu_plugins::SHELF_PRICE),
+        InstallMode::Verified,
+    )
+    .unwrap();
+    let weight = package::install(
+        store,
+        pds.runner.sandbox(),
+        &signed(insitu_plugins::SHORT_WEIGHT),
+        InstallMode::Verified,
+    )
+    .unwrap();
+    let t = now_ms() - 10 * DAY;
+    let money = |minor| Value::Money {
+        minor,
+        currency: "EUR".into(),
+    };
+    let mut shoppers = Vec::new();
+    for i in 0..6i64 {
+        let p = store.add_person(&format!("shopper {i}")).unwrap();
+        // Coffee rang up at 3.89 (victims) or 3.69 (the shelf price), two packs each.
+        let till = if i < 5 { 389 } else { 369 };
+        write_named(
+            &pds,
+            p,
+            "receipts.items",
+            &[vec![
+                ("shop", Value::Text("Carrefour Market Lyon 3".into())),
+                ("date", Value::Timestamp(t + i)),
+                ("product", Value::Text("Café moulu 250 g".into())),
+                ("barcode", Value::Text("3017620422003".into())),
+                ("quantity", Value::Float(2.0)),
+                ("unit", Value::Text("piece".into())),
+                ("unit_price", money(till)),
+                ("total", money(2 * till)),
+            ]],
+        );
+        // Packs declared 250 g: measured 238 g (victims) or 249 g (within the 9 g tolerance).
+        let measured = if i < 5 { 238.0 } else { 249.0 };
+        write_named(
+            &pds,
+            p,
+            "purchases.products",
+            &[vec![
+                ("recorded", Value::Timestamp(t + i)),
+                ("product", Value::Text("Café moulu 250 g".into())),
+                ("barcode", Value::Text("3017620422003".into())),
+                ("declared_quantity", Value::Float(250.0)),
+                ("unit", Value::Text("g".into())),
+                ("measured_quantity", Value::Float(measured)),
+            ]],
+        );
+        grant_all(&pds, p, &shelf.digest, "receipts.items");
+        grant_all(&pds, p, &weight.digest, "purchases.products");
+        shoppers.push(p);
+    }
+    for (plugin, params, loss) in [
+        (
+            &shelf,
+            vec![(
+                "prices".to_string(),
+                Scalar::Text("3017620422003=3.69 EUR".into()),
+            )],
+            eur(40),
+        ),
+        (
+            &weight,
+            vec![(
+                "prices".to_string(),
+                Scalar::Text("3017620422003=3.75 EUR".into()),
+            )],
+            // 12 g of 250 g at 3.75 EUR: 0.18 EUR.
+            eur(18),
+        ),
+    ] {
+        let mut c = micro_fees(&plugin.digest, ASSOCIATION, None);
+        c.params = params;
+        let job = campaign::open(store, c).unwrap();
+        let job = campaign::scan(&pds.runner, job.id, &Progress::default())
+            .await
+            .unwrap();
+        let counts = campaign::counts(store, &job).unwrap();
+        assert_eq!(counts.scanned, Count::Exactly(6), "{}", plugin.name);
+        assert_eq!(counts.matched, Count::Exactly(5), "{}", plugin.name);
+        let inv = campaign::invitations(store, shoppers[0]).unwrap();
+        let inv = inv.iter().find(|i| i.job == job.id).unwrap();
+        assert_eq!(inv.findings.len(), 1);
+        assert_eq!(inv.findings[0].loss, Some(loss), "{}", plugin.name);
+        assert!(
+            campaign::invitations(store, shoppers[5])
+                .unwrap()
+                .iter()
+                .all(|i| i.job != job.id),
+            "the shopper charged the shelf price is not invited"
+        );
+    }
+}

@@ -534,3 +534,133 @@ async fn every_page_answers_every_role_as_it_should() {
         insitu::request::Status::Pending
     );
 }
+
+/// A person's page shows their campaign invitation with the evidence (to them alone), and
+/// they join by ticking what to share; the association's page shows only thresholded counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_answers_a_campaign_invitation_from_their_page() {
+    let site = Site::new();
+    let store = site.pds.store.as_ref();
+    let alice = account::create(store, "alice", PASSWORD, Role::Person)
+        .unwrap()
+        .person
+        .unwrap();
+    let bob = account::create(store, "bob", PASSWORD, Role::Person)
+        .unwrap()
+        .person
+        .unwrap();
+    account::create(store, "ufc", PASSWORD, Role::Organisation).unwrap();
+    let day = |ago: i64| insitu::import::format_date(insitu::consent::now_ms() - ago * 86_400_000);
+    for (person, label) in [(alice, "FRAIS DE GESTION MARS"), (bob, "LOYER")] {
+        let statement = format!(
+            "account,booked,amount,counterparty,label\nFR76,{},-45.00 EUR,Agence Dupont,{label}\nFR76,{},-45.00 EUR,Agence Dupont,FRAIS DE GESTION AVRIL\n",
+            day(60),
+            day(30)
+        );
+        let statement = if person == bob {
+            statement.replace("FRAIS DE GESTION AVRIL", "LOYER AVRIL")
+        } else {
+            statement
+        };
+        let opts = insitu::import::ImportOptions {
+            collection: Some("bank.transactions".into()),
+            ..Default::default()
+        };
+        insitu::import::import_bytes(
+            store,
+            person,
+            "releve.csv",
+            statement.as_bytes(),
+            &opts,
+            &mut |_, _| {},
+        )
+        .unwrap();
+        let r = insitu::request::ask(store, "ufc", person, &site.plugin, "campaigns", 30).unwrap();
+        insitu::request::approve(store, r.id, &insitu::request::Narrowing::default()).unwrap();
+    }
+    let job = insitu::campaign::open(
+        store,
+        insitu::campaign::NewCampaign {
+            owner: "ufc".into(),
+            description: "management fees above the lease".into(),
+            brand: "Agence Dupont".into(),
+            association: "ufc".into(),
+            plugin_digest: site.plugin.digest.clone(),
+            params: [
+                ("rule", "agency-fee"),
+                ("pattern", "frais de gestion"),
+                ("agreed", "30.00 EUR"),
+            ]
+            .map(|(k, v)| (k.to_string(), insitu::output::Scalar::parse(v)))
+            .to_vec(),
+            k: None,
+        },
+    )
+    .unwrap();
+    insitu::campaign::scan(&site.pds.runner, job.id, &Default::default())
+        .await
+        .unwrap();
+
+    let a = site.sign_in("alice").await;
+    let page = site.send("GET", "/", Some(&a), None).await.body;
+    assert!(page.contains("Campaign invitations"), "{page}");
+    assert!(page.contains("FRAIS DE GESTION MARS"), "{page}");
+    assert!(page.contains(&format!("/invitations/{}/answer", job.id)));
+    let b = site.sign_in("bob").await;
+    let bobs = site.send("GET", "/", Some(&b), None).await.body;
+    assert!(
+        !bobs.contains("FRAIS DE GESTION"),
+        "bob sees alice's evidence"
+    );
+    let path = format!("/invitations/{}/answer", job.id);
+    let r = site
+        .send(
+            "POST",
+            &path,
+            Some(&b),
+            Some(format!("csrf={}&decision=accept&finding=0", csrf(&bobs))),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "bob was not invited");
+    let r = site
+        .send(
+            "POST",
+            &path,
+            Some(&a),
+            Some("csrf=forged&decision=accept&finding=0".into()),
+        )
+        .await;
+    assert_ne!(r.status, StatusCode::SEE_OTHER, "a forged form is refused");
+    assert!(
+        insitu::campaign::claimants(store, &store.job(job.id).unwrap())
+            .unwrap()
+            .is_empty()
+    );
+    let r = site
+        .send(
+            "POST",
+            &path,
+            Some(&a),
+            Some(format!("csrf={}&decision=accept&finding=1", csrf(&page))),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let claimants = insitu::campaign::claimants(store, &store.job(job.id).unwrap()).unwrap();
+    assert_eq!(claimants.len(), 1);
+    assert_eq!(claimants[0].findings.len(), 1);
+    assert!(claimants[0].findings[0].label.contains("AVRIL"));
+    let after = site.send("GET", "/", Some(&a), None).await.body;
+    assert!(
+        after.contains("You joined and shared 1 findings"),
+        "{after}"
+    );
+
+    let u = site.sign_in("ufc").await;
+    let org = site.send("GET", "/", Some(&u), None).await.body;
+    assert!(org.contains("Your campaigns"), "{org}");
+    assert!(org.contains("fewer than 5"), "{org}");
+    assert!(
+        !org.contains("FRAIS DE GESTION MARS"),
+        "an unshared finding leaked"
+    );
+}

@@ -971,3 +971,219 @@ async fn an_organisation_returns_data_only_where_the_person_agreed_and_only_once
     );
     assert!(log.iter().any(|e| matches!(&e.event, E::RecordsImported { returned_by, added: 2, .. } if *returned_by == org)));
 }
+
+/// Campaign and study endpoints: the association sees thresholded counts and, after an
+/// acceptance, the member and what they released; the member sees their evidence; no one
+/// else sees anything (404), and only the operator settles.
+#[tokio::test]
+async fn campaign_and_study_endpoints_answer_only_their_parties() {
+    let s = Server::new();
+    trust_examples(s.pds.store.as_ref());
+    let operator = s.account("operator", Role::Operator);
+    let alice = s.account("alice", Role::Person);
+    let bob = s.account("bob", Role::Person);
+    let dev = s.account("developer", Role::Developer);
+    let ufc = s.account("ufc", Role::Organisation);
+    let other = s.account("other", Role::Organisation);
+    let (st, pkg) = s
+        .call(
+            "POST",
+            "/api/packages",
+            Some(&dev),
+            Some(signed(insitu_plugins::FEE_SCANNER)),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{pkg}");
+    let scanner = pkg["digest"].as_str().unwrap().to_string();
+    let day = |ago: i64| insitu::import::format_date(insitu::consent::now_ms() - ago * 86_400_000);
+    for (token, fee) in [(&alice, "-45.00"), (&bob, "-30.00")] {
+        let csv = format!(
+            "account,booked,amount,counterparty,label\n\
+             FR76,{},{fee} EUR,Agence Dupont Immobilier,FRAIS DE GESTION\n\
+             FR76,{},2450.00 EUR,ACME SA,SALAIRE\n",
+            day(40),
+            day(35)
+        );
+        let (st, _) = s
+            .call(
+                "POST",
+                "/api/imports?collection=bank.transactions",
+                Some(token),
+                Some(csv.into_bytes()),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED);
+        let me = s.call("GET", "/api/me", Some(token), None).await.1;
+        let ask = json!({"person": me["person"], "plugin": "fee-scanner", "purpose": "campaigns", "days": 30});
+        let (_, req) = s.json("POST", "/api/requests", Some(&ufc), ask).await;
+        let (st, _) = s
+            .json(
+                "POST",
+                &format!("/api/requests/{}/approve", req["id"]),
+                Some(token),
+                json!({}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED);
+    }
+
+    let body = json!({"description": "agency fees", "brand": "Agence Dupont", "association": "ufc",
+        "scanner": scanner, "params": {"rule": "agency-fee", "pattern": "frais de gestion", "agreed": "30.00 EUR"}});
+    let (st, _) = s
+        .json("POST", "/api/campaigns", Some(&dev), body.clone())
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let mut low_k = body.clone();
+    low_k["k"] = json!(1);
+    let (st, e) = s.json("POST", "/api/campaigns", Some(&ufc), low_k).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
+    let (st, c) = s
+        .json("POST", "/api/campaigns", Some(&ufc), body.clone())
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{c}");
+    let id = c["id"].as_u64().unwrap();
+    let (st, _) = s.json("POST", "/api/campaigns", Some(&ufc), body).await;
+    assert_eq!(
+        st,
+        StatusCode::CONFLICT,
+        "a second campaign with the scanner, too soon"
+    );
+    let status = loop {
+        let (st, c) = s
+            .call("GET", &format!("/api/campaigns/{id}"), Some(&ufc), None)
+            .await;
+        assert_eq!(st, StatusCode::OK, "{c}");
+        if c["status"] == "finished" {
+            break c;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(status["progress"], json!({"done": 2, "total": 2}));
+    assert_eq!(
+        status["counts"]["matched"],
+        json!({"shown": "fewer_than", "value": 5})
+    );
+    assert_eq!(
+        status["counts"]["scanned"],
+        json!({"shown": "fewer_than", "value": 5})
+    );
+    for (who, expected) in [
+        (&other, StatusCode::NOT_FOUND),
+        (&alice, StatusCode::NOT_FOUND),
+        (&dev, StatusCode::FORBIDDEN),
+        (&operator, StatusCode::FORBIDDEN),
+    ] {
+        for path in [
+            format!("/api/campaigns/{id}"),
+            format!("/api/campaigns/{id}/claimants"),
+        ] {
+            let (st, _) = s.call("GET", &path, Some(who), None).await;
+            assert_eq!(st, expected, "{path}");
+        }
+    }
+    let (_, claimants) = s
+        .call(
+            "GET",
+            &format!("/api/campaigns/{id}/claimants"),
+            Some(&ufc),
+            None,
+        )
+        .await;
+    assert_eq!(claimants, json!([]));
+
+    let (st, inv) = s.call("GET", "/api/invitations", Some(&alice), None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(inv.as_array().unwrap().len(), 1, "{inv}");
+    assert_eq!(inv[0]["findings"][0]["loss"]["minor"], 1500);
+    let (_, none) = s.call("GET", "/api/invitations", Some(&bob), None).await;
+    assert_eq!(none, json!([]));
+    let (st, _) = s.call("GET", "/api/invitations", Some(&ufc), None).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let answer = json!({"accept": true, "findings": [0]});
+    let path = format!("/api/invitations/{id}/answer");
+    let (st, _) = s.json("POST", &path, Some(&bob), answer.clone()).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "bob was not invited");
+    let (st, _) = s.json("POST", &path, Some(&ufc), answer.clone()).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, m) = s.json("POST", &path, Some(&alice), answer.clone()).await;
+    assert_eq!(st, StatusCode::OK, "{m}");
+    let (st, _) = s.json("POST", &path, Some(&alice), answer).await;
+    assert_eq!(st, StatusCode::CONFLICT);
+    let (_, claimants) = s
+        .call(
+            "GET",
+            &format!("/api/campaigns/{id}/claimants"),
+            Some(&ufc),
+            None,
+        )
+        .await;
+    assert_eq!(claimants[0]["name"], "alice");
+    assert_eq!(claimants[0]["findings"].as_array().unwrap().len(), 1);
+
+    let settle = json!({"amount": "100.00 EUR", "association_bps": 500});
+    let settle_path = format!("/api/campaigns/{id}/settle");
+    let (st, _) = s
+        .json("POST", &settle_path, Some(&ufc), settle.clone())
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, split) = s
+        .json("POST", &settle_path, Some(&operator), settle.clone())
+        .await;
+    assert_eq!(st, StatusCode::OK, "{split}");
+    let total: i64 = split
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["amount"]["minor"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 10_000);
+    let (st, _) = s.json("POST", &settle_path, Some(&operator), settle).await;
+    assert_eq!(st, StatusCode::CONFLICT);
+
+    // A study needs a study plugin; its status is for the organisation that opened it.
+    let study =
+        json!({"description": "usage", "plugin": scanner, "epsilon": 0.5, "reward": "0.50 EUR"});
+    let (st, e) = s.json("POST", "/api/studies", Some(&ufc), study).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
+    let (_, pkg) = s
+        .call(
+            "POST",
+            "/api/packages",
+            Some(&dev),
+            Some(signed(insitu_plugins::USAGE_ANALYTICS)),
+        )
+        .await;
+    let study = json!({"description": "usage", "plugin": pkg["digest"], "epsilon": 0.5, "reward": "0.50 EUR"});
+    let (st, _) = s
+        .json("POST", "/api/studies", Some(&alice), study.clone())
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, created) = s.json("POST", "/api/studies", Some(&ufc), study).await;
+    assert_eq!(st, StatusCode::CREATED, "{created}");
+    let sid = created["id"].as_u64().unwrap();
+    let done = loop {
+        let (st, v) = s
+            .call("GET", &format!("/api/studies/{sid}"), Some(&ufc), None)
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        if v["status"] != "running" {
+            break v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(done["status"], "withheld", "no member consented: {done}");
+    assert_eq!(done["release"], Value::Null);
+    for (who, expected) in [
+        (&other, StatusCode::NOT_FOUND),
+        (&alice, StatusCode::FORBIDDEN),
+    ] {
+        let (st, _) = s
+            .call("GET", &format!("/api/studies/{sid}"), Some(who), None)
+            .await;
+        assert_eq!(st, expected);
+    }
+    let (st, _) = s
+        .call("GET", &format!("/api/studies/{id}"), Some(&ufc), None)
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "a campaign is not a study");
+}

@@ -422,6 +422,9 @@ fn no_single_member_can_be_recovered_from_a_release() {
         "the attacker's estimate is off by {mae:.1} on average, better than a blind guess ({blind})"
     );
 
+    eprintln!(
+        "ε = {epsilon}: attacker's advantage {adv:.3} (bound {bound:.3}); estimate off by {mae:.1} on average (blind guess {blind})"
+    );
     // Control: the same attacker against exact sums always wins.
     let exact_adv = advantage(&vec![with; n], &vec![without; n]);
     assert_eq!(exact_adv, 1.0);

@@ -46,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/import", post(import_file))
         .route("/export", get(export))
         .route("/erase", post(erase))
+        .route("/invitations/{id}/answer", post(answer_invitation))
 }
 
 /// HTML-escapes text for element content and attribute values.
@@ -347,6 +348,7 @@ async fn home(State(s): State<AppState>, session: Session) -> PageResult {
                 }
                 body.push_str("</ul>");
             }
+            body.push_str(&invitations_section(&s, &session, p)?);
             let _ = write!(
                 body,
                 "<h2>My grants</h2><table><thead><tr><th scope=\"col\">Grant</th><th scope=\"col\">To</th><th scope=\"col\">Data</th><th scope=\"col\">Expires</th><th scope=\"col\">Actions</th></tr></thead><tbody>"
@@ -452,6 +454,7 @@ async fn home(State(s): State<AppState>, session: Session) -> PageResult {
                 "</tbody></table><h2>Your runs</h2>{}",
                 runs_table(&s, &session)?
             );
+            body.push_str(&jobs_section(&s, &session)?);
         }
         _ => {
             let _ = write!(
@@ -463,6 +466,152 @@ async fn home(State(s): State<AppState>, session: Session) -> PageResult {
         }
     }
     Ok(page("My page", Some(&session), &body).into_response())
+}
+
+/// A person's campaign invitations: the findings only they see, each with a box to release
+/// it, and accept or decline.
+fn invitations_section(s: &AppState, session: &Session, p: u64) -> Result<String, PageError> {
+    let invitations = crate::campaign::invitations(s.pds.store.as_ref(), p)?;
+    let mut out = String::from("<h2>Campaign invitations</h2>");
+    if invitations.is_empty() {
+        out.push_str("<p>None.</p>");
+        return Ok(out);
+    }
+    for i in invitations {
+        let _ = write!(
+            out,
+            "<section><h3>{} against {}</h3><p>{}: your data shows this happened to you too. Join?</p>",
+            esc(&i.association),
+            esc(&i.brand),
+            esc(&i.description)
+        );
+        match &i.answer {
+            Some(crate::job::Answer::Accepted { shared, .. }) => {
+                let _ = write!(
+                    out,
+                    "<p>You joined and shared {} findings.</p></section>",
+                    shared.len()
+                );
+                continue;
+            }
+            Some(crate::job::Answer::Declined { .. }) => {
+                out.push_str("<p>You declined.</p></section>");
+                continue;
+            }
+            None => {}
+        }
+        let _ = write!(
+            out,
+            "<form method=\"post\" action=\"/invitations/{}/answer\">{}<fieldset><legend>What to share with {} if you join (only you see this list)</legend>",
+            i.job,
+            session.csrf_field(),
+            esc(&i.association)
+        );
+        for (n, f) in i.findings.iter().enumerate() {
+            let loss = f.loss.as_ref().map(|m| m.to_string()).unwrap_or_default();
+            let _ = write!(
+                out,
+                "<label><input type=\"checkbox\" name=\"finding\" value=\"{n}\" checked> {} {}: {} {}</label><br>",
+                date(f.time),
+                esc(&f.label),
+                esc(&f.reason),
+                esc(&loss)
+            );
+        }
+        out.push_str(
+            "</fieldset><button type=\"submit\" name=\"decision\" value=\"accept\">Join and share the ticked findings</button> \
+             <button type=\"submit\" name=\"decision\" value=\"decline\">Decline</button></form></section>",
+        );
+    }
+    Ok(out)
+}
+
+/// An organisation's campaigns (as initiator or association) with their thresholded counts,
+/// and its studies with their releases.
+fn jobs_section(s: &AppState, session: &Session) -> Result<String, PageError> {
+    let store = s.pds.store.as_ref();
+    let name = session.account.name.as_str();
+    let mut out = String::from(
+        "<h2>Your campaigns</h2><table><thead><tr><th scope=\"col\">Campaign</th><th scope=\"col\">Scanned</th><th scope=\"col\">Matched</th><th scope=\"col\">Accepted</th></tr></thead><tbody>",
+    );
+    let mut studies = String::from("<h2>Your studies</h2><ul>");
+    for job in store.jobs()? {
+        match &job.kind {
+            crate::job::JobKind::Campaign(c) if job.owner == name || c.association == name => {
+                let n = crate::campaign::counts(store, &job)?;
+                let _ = write!(
+                    out,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    esc(&c.description),
+                    n.scanned,
+                    n.matched,
+                    n.accepted
+                );
+            }
+            crate::job::JobKind::Study(_) if job.owner == name => {
+                let shown = match &job.release {
+                    Some(r) => {
+                        let v: Vec<String> =
+                            r.values.iter().map(|(k, v)| format!("{k} {v}")).collect();
+                        format!(
+                            "cohort about {}, ε {}: {}",
+                            r.cohort,
+                            r.epsilon_micro as f64 / 1e6,
+                            v.join(", ")
+                        )
+                    }
+                    None => "no release".into(),
+                };
+                let _ = write!(studies, "<li>{}: {}</li>", esc(job.title()), esc(&shown));
+            }
+            _ => {}
+        }
+    }
+    out.push_str("</tbody></table>");
+    studies.push_str("</ul>");
+    Ok(out + &studies)
+}
+
+async fn answer_invitation(
+    State(s): State<AppState>,
+    session: Session,
+    Path(job): Path<u64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    session.check(get("csrf"))?;
+    let person = session.person().ok_or_else(PageError::not_found)?;
+    let chosen: Vec<usize> = form
+        .iter()
+        .filter(|(n, _)| n == "finding")
+        .map(|(_, v)| {
+            v.parse()
+                .map_err(|_| PageError(StatusCode::BAD_REQUEST, format!("`{v}` is not a finding")))
+        })
+        .collect::<Result<_, _>>()?;
+    let accept = match get("decision") {
+        Some("accept") => true,
+        Some("decline") => false,
+        _ => {
+            return Err(PageError(
+                StatusCode::BAD_REQUEST,
+                "say whether you join or decline".into(),
+            ));
+        }
+    };
+    if accept && chosen.is_empty() {
+        return Err(PageError(
+            StatusCode::BAD_REQUEST,
+            "tick at least one finding to share, or decline".into(),
+        ));
+    }
+    match crate::campaign::answer(s.pds.store.as_ref(), job, person, accept, Some(&chosen)) {
+        Ok(_) => Ok(Redirect::to("/").into_response()),
+        Err(crate::campaign::CampaignError::Store(
+            crate::store::StoreError::NoInvitation { .. } | crate::store::StoreError::NoJob(_),
+        )) => Err(PageError::not_found()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn runs_table(s: &AppState, session: &Session) -> Result<String, PageError> {

@@ -1,0 +1,263 @@
+//! A campaign over many members: `MEMBERS` stores (default 10,000) with 1,000 bank
+//! transactions each, every one with a standing grant for fee-scanner, scanned with the
+//! `micro-fees` rule. Measures the campaign end to end (open, fan-out with durable batched
+//! commits, counts) and the peak resident memory during it, against a native scan of the same
+//! data: the same rule compiled natively, over the same store cursors, on as many threads as
+//! the fan-out uses cores.
+//!
+//! Run with `cargo bench -p insitu --bench campaign` (`MEMBERS=1000` for a quick one).
+
+mod common;
+
+use std::time::Instant;
+
+use fee_scanner::scan::Rule;
+use insitu::account::{self, Role};
+use insitu::campaign::{self, Count, NewCampaign};
+use insitu::consent::now_ms;
+use insitu::job::Progress;
+use insitu::output::{Money, Scalar};
+use insitu::package::{self, InstallMode, Manifest};
+use insitu::pds::Pds;
+use insitu::store::{KeyedRecord, Source, Store, Value};
+
+const PER_MEMBER: usize = 1_000;
+
+/// A member's transactions; one member in seven is charged 2.50 EUR notice fees twelve times.
+fn transactions(member: u64) -> Vec<KeyedRecord> {
+    let t0 = now_ms() - 300 * 86_400_000;
+    let victim = member.is_multiple_of(7);
+    (0..PER_MEMBER)
+        .map(|i| {
+            let t = t0 + i as i64 * 25_000_000;
+            let (minor, party, label) = match i % 5 {
+                0 => (-70_000, "Agence Dupont Immobilier", "PRLV LOYER"),
+                1 if victim && i % 80 == 1 => {
+                    (-250, "Agence Dupont Immobilier", "FRAIS ENVOI QUITTANCE")
+                }
+                1 => (
+                    -((i as i64 * 7919) % 9000 + 100),
+                    "Carrefour",
+                    "CB CARREFOUR MARKET",
+                ),
+                2 => (-1_999, "Free Mobile", "PRLV FREE MOBILE"),
+                3 => (-450, "Boulangerie Paul", "CB BOULANGERIE PAUL"),
+                _ => (210_000, "ACME SA", "VIR SALAIRE ACME"),
+            };
+            KeyedRecord {
+                id: i as u64,
+                time: t,
+                values: vec![
+                    Value::Text("FR7630004000031234".into()),
+                    Value::Timestamp(t),
+                    Value::Null,
+                    Value::Money {
+                        minor,
+                        currency: "EUR".into(),
+                    },
+                    Value::Text(party.into()),
+                    Value::Text(label.into()),
+                    Value::Null,
+                    Value::Null,
+                ],
+            }
+        })
+        .collect()
+}
+
+fn rule() -> Rule {
+    Rule::MicroFees {
+        max: 2_000,
+        currency: "EUR".into(),
+        keywords: fee_scanner::MICRO_FEE_KEYWORDS
+            .split(',')
+            .map(|k| k.to_lowercase())
+            .collect(),
+    }
+}
+
+/// The rule over one member's records, natively: whether they match.
+fn native_member(store: &dyn Store, person: u64) -> bool {
+    common::native_scan(store, person, rule(), "Agence Dupont") > 0
+}
+
+/// What a child process measured: seconds, matched members, and its peak RSS in KiB.
+fn measured(out: &str, key: &str) -> f64 {
+    out.lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("the child printed no `{key}`:\n{out}"))
+}
+
+/// Child process: opens the store in `dir` and runs one measurement, `native` or `campaign`,
+/// so that each peak RSS is that of a process doing only that, from opening the store.
+fn child(dir: &std::path::Path, what: &str) {
+    let pds = Pds::open(dir).unwrap();
+    let store = pds.store.clone();
+    let people: Vec<u64> = store.people().unwrap().iter().map(|p| p.id).collect();
+    let digest = pds.find_plugin("fee-scanner").unwrap();
+    let t = Instant::now();
+    let matched = if what == "native" {
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        std::thread::scope(|s| {
+            let handles: Vec<_> = people
+                .chunks(people.len().div_ceil(threads))
+                .map(|chunk| {
+                    let store = store.clone();
+                    s.spawn(move || {
+                        chunk
+                            .iter()
+                            .filter(|p| native_member(store.as_ref(), **p))
+                            .count()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap())
+                .sum::<usize>() as u64
+        })
+    } else {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let job = campaign::open(
+            store.as_ref(),
+            NewCampaign {
+                owner: "ufc".into(),
+                description: "notice fees".into(),
+                brand: "Agence Dupont Immobilier".into(),
+                association: "ufc".into(),
+                plugin_digest: digest,
+                params: vec![
+                    ("rule".into(), Scalar::Text("micro-fees".into())),
+                    ("pattern".into(), Scalar::Text("Agence Dupont".into())),
+                    (
+                        "max".into(),
+                        Scalar::Money(Money {
+                            minor: 2_000,
+                            currency: "EUR".into(),
+                        }),
+                    ),
+                ],
+                k: None,
+            },
+        )
+        .unwrap();
+        let progress = Progress::default();
+        let job = rt
+            .block_on(campaign::scan(&pds.runner, job.id, &progress))
+            .unwrap();
+        let counts = campaign::counts(store.as_ref(), &job).unwrap();
+        assert_eq!(counts.scanned, Count::Exactly(people.len() as u64));
+        let failed = progress.failed.load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(failed, 0, "member runs failed");
+        match counts.matched {
+            Count::Exactly(n) => n,
+            Count::FewerThan(_) => 0,
+        }
+    };
+    println!("seconds {}", t.elapsed().as_secs_f64());
+    println!("matched {matched}");
+    println!("peak_kib {}", common::kib("VmHWM:"));
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    if let (Ok(dir), Ok(what)) = (std::env::var("CAMPAIGN_DIR"), std::env::var("CAMPAIGN_RUN")) {
+        return child(std::path::Path::new(&dir), &what);
+    }
+    let members: u64 = std::env::var("MEMBERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let setup = Instant::now();
+    {
+        let pds = Pds::open(dir.path()).unwrap();
+        let store = pds.store.clone();
+        let m = Manifest::from_file(std::path::Path::new(insitu_plugins::FEE_SCANNER_MANIFEST))
+            .unwrap();
+        let packed =
+            package::pack(&insitu_plugins::bytes(insitu_plugins::FEE_SCANNER), &m).unwrap();
+        let plugin = package::install(
+            store.as_ref(),
+            pds.runner.sandbox(),
+            &packed,
+            InstallMode::Development,
+        )
+        .unwrap();
+        account::create(
+            store.as_ref(),
+            "ufc",
+            "a long enough password",
+            Role::Organisation,
+        )
+        .unwrap();
+        for i in 0..members {
+            let p = store.add_person(&format!("member {i}")).unwrap();
+            store
+                .write_records(
+                    p,
+                    "bank.transactions",
+                    &transactions(i),
+                    Source::File("bench"),
+                )
+                .unwrap();
+            common::fee_grant(store.as_ref(), p, &plugin.digest);
+            if (i + 1) % 1000 == 0 {
+                eprintln!("set-up: {} members", i + 1);
+            }
+        }
+    }
+    let records = members * PER_MEMBER as u64;
+    let victims = (0..members).filter(|i| i.is_multiple_of(7)).count() as u64;
+    eprintln!(
+        "set-up: {members} members, {records} records in {:.1} s",
+        setup.elapsed().as_secs_f64()
+    );
+    let run = |what: &str| {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .env("CAMPAIGN_DIR", dir.path())
+            .env("CAMPAIGN_RUN", what)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{what}: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (
+            measured(&text, "seconds "),
+            measured(&text, "matched ") as u64,
+            measured(&text, "peak_kib ") as u64,
+        )
+    };
+    let (native, native_matched, native_kib) = run("native");
+    assert_eq!(native_matched, victims, "the native scan is wrong");
+    let (elapsed, matched, peak) = run("campaign");
+    assert_eq!(matched, victims, "the campaign's count is wrong");
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+
+    println!("campaign over {members} members x {PER_MEMBER} transactions ({records} records)");
+    println!(
+        "  end to end (open, scan with durable batched commits, counts): {elapsed:.2} s, {:.0} records/s, {:.0} members/s",
+        records as f64 / elapsed,
+        members as f64 / elapsed
+    );
+    println!(
+        "  native scan, same rule and cursors, {threads} threads: {native:.2} s, {:.0} records/s",
+        records as f64 / native
+    );
+    println!("  ratio campaign / native: {:.2}", elapsed / native);
+    println!(
+        "  peak RSS of the process, store opened to campaign done: {} MiB (native scan process: {} MiB)",
+        peak >> 10,
+        native_kib >> 10
+    );
+    println!("  matched {victims}, none failed");
+}
