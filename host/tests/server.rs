@@ -1058,7 +1058,27 @@ async fn campaign_and_study_endpoints_answer_only_their_parties() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     };
-    assert_eq!(status["progress"], json!({"done": 2, "total": 2}));
+    // Two members: below k, so the progress gives no exact figure either.
+    assert_eq!(
+        status["progress"],
+        json!({"percent": 100, "done": null, "total": null})
+    );
+    // The member runs are the members' alone: the association that obtained the grants does
+    // not see them, not even their usage.
+    let (_, runs) = s.call("GET", "/api/runs", Some(&ufc), None).await;
+    assert_eq!(runs, json!([]), "{runs}");
+    let (_, runs) = s.call("GET", "/api/runs", Some(&alice), None).await;
+    assert_eq!(runs.as_array().unwrap().len(), 1, "{runs}");
+    let run_id = runs[0]["id"].as_u64().unwrap();
+    for path in [
+        format!("/api/runs/{run_id}"),
+        format!("/api/runs/{run_id}/output"),
+    ] {
+        let (st, _) = s.call("GET", &path, Some(&ufc), None).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "{path}");
+        let (st, _) = s.call("GET", &path, Some(&alice), None).await;
+        assert_eq!(st, StatusCode::OK, "{path}");
+    }
     assert_eq!(
         status["counts"]["matched"],
         json!({"shown": "fewer_than", "value": 5})

@@ -90,8 +90,11 @@ impl Caller {
             || self.is_requester(g.origin.as_ref().map(|o| o.requester.as_str()))
     }
 
+    /// A member's run in a campaign or a study is the member's alone: even its usage (fuel,
+    /// records read) could tell the requester whether that member matched.
     pub fn sees_run(&self, r: &RunRecord) -> bool {
-        self.person() == Some(r.person) || self.is_requester(r.requester.as_deref())
+        self.person() == Some(r.person)
+            || (r.job.is_none() && self.is_requester(r.requester.as_deref()))
     }
 
     /// Request `id`, if the caller may see it.

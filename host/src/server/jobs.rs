@@ -107,9 +107,24 @@ pub struct NewCampaignBody {
 
 #[derive(Serialize, ToSchema)]
 pub struct ProgressView {
-    /// Members with a result.
-    pub done: u64,
-    pub total: u64,
+    pub percent: u8,
+    /// Members with a result, and members to run; for a campaign, only when the total
+    /// reaches k (an exact small total would tell how many hold a grant).
+    pub done: Option<u64>,
+    pub total: Option<u64>,
+}
+
+impl ProgressView {
+    fn new(done: u64, total: u64, k: Option<u32>) -> Self {
+        let shown = k.is_none_or(|k| total >= k as u64);
+        ProgressView {
+            percent: (done * 100)
+                .checked_div(total)
+                .map_or(100, |p| p.min(100) as u8),
+            done: shown.then_some(done),
+            total: shown.then_some(total),
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -134,10 +149,14 @@ fn state_name(job: &Job) -> String {
 }
 
 fn progress(s: &AppState, job: &Job) -> Result<ProgressView, ApiError> {
+    let k = match &job.kind {
+        JobKind::Campaign(c) => Some(c.k),
+        JobKind::Study(_) => None,
+    };
     if let Some(p) = s.running.get(job.id) {
         let (done, total) = p.snapshot();
         if total > 0 {
-            return Ok(ProgressView { done, total });
+            return Ok(ProgressView::new(done, total, k));
         }
     }
     let done = s.pds.store.members(job.id)?.len() as u64;
@@ -147,7 +166,7 @@ fn progress(s: &AppState, job: &Job) -> Result<ProgressView, ApiError> {
         }
         _ => done,
     };
-    Ok(ProgressView { done, total })
+    Ok(ProgressView::new(done, total, k))
 }
 
 /// Campaign `id`, if the caller opened it or is its association; else 404.
