@@ -137,6 +137,18 @@ pub enum AuditEvent {
         /// Members whose privacy budget it charged.
         budget_charged: u32,
     },
+    /// Ledger entries posted under a key (a run, a job, an access fee, a membership).
+    LedgerPosted {
+        key: String,
+        entries: u32,
+    },
+    TariffSet {
+        commission_bps: u32,
+        member_share_bps: u32,
+        passage_per_run: i64,
+        access_fee: i64,
+        membership_per_year: i64,
+    },
     PolicySet {
         k_floor: u32,
         campaign_gap_days: u32,
@@ -291,6 +303,20 @@ impl AuditEvent {
             } => format!(
                 "job {job} {status}: {billing} billing records, privacy budget charged to {budget_charged} members"
             ),
+            AuditEvent::LedgerPosted { key, entries } => {
+                format!("{entries} ledger entries posted for {key}")
+            }
+            AuditEvent::TariffSet {
+                commission_bps,
+                member_share_bps,
+                passage_per_run,
+                access_fee,
+                membership_per_year,
+            } => format!(
+                "tariff set: commission {}%, member's share {}%, passage {passage_per_run}, access fee {access_fee}, membership {membership_per_year} a year (minor units)",
+                *commission_bps as f64 / 100.0,
+                *member_share_bps as f64 / 100.0
+            ),
             AuditEvent::PolicySet {
                 k_floor,
                 campaign_gap_days,
@@ -353,7 +379,9 @@ impl AuditEvent {
             | AuditEvent::PublisherRevoked { .. }
             | AuditEvent::JobOpened { .. }
             | AuditEvent::JobClosed { .. }
-            | AuditEvent::PolicySet { .. } => None,
+            | AuditEvent::PolicySet { .. }
+            | AuditEvent::LedgerPosted { .. }
+            | AuditEvent::TariffSet { .. } => None,
         }
     }
 }

@@ -70,6 +70,8 @@ pub enum CampaignError {
     Amount,
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("billing failed (the results are kept; `insitu ledger reconcile` bills them): {0}")]
+    Billing(#[from] crate::ledger::BillingError),
 }
 
 /// What an initiator asks for.
@@ -168,6 +170,7 @@ pub async fn scan(
     let targets = targets(store.as_ref(), &job.plugin_digest)?;
     let concurrency = store.policy()?.concurrency;
     crate::job::fan_out(runner, &job, targets, Vec::new(), concurrency, progress).await?;
+    crate::ledger::bill_members(store.as_ref(), job.id)?;
     job.status = JobStatus::Finished { at_ms: now_ms() };
     Ok(store.close_job(&job, Vec::new(), &[], "")?)
 }
@@ -477,6 +480,7 @@ pub fn settle(
     }
     job.status = JobStatus::Settled { at_ms };
     store.close_job(&job, billing.clone(), &[], "")?;
+    crate::ledger::bill_job(store, job.id)?;
     Ok(billing)
 }
 

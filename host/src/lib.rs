@@ -10,6 +10,7 @@ pub mod consent;
 pub mod contract;
 pub mod import;
 pub mod job;
+pub mod ledger;
 pub mod meter;
 pub mod output;
 pub mod package;

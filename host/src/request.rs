@@ -186,10 +186,16 @@ pub fn approve(store: &dyn Store, id: u64, narrow: &Narrowing) -> Result<Grant, 
         return Err(RequestError::Decided(id));
     }
     let grant = grant_for(&req, narrow, now_ms())?;
-    store
+    let grant = store
         .decide_request(id, Some(grant))?
         .1
-        .ok_or(RequestError::Decided(id))
+        .ok_or(RequestError::Decided(id))?;
+    // The requester pays the intermediary for the access; a failure here is billed later by
+    // `ledger::reconcile`, never by refusing the person's decision.
+    if let Err(e) = crate::ledger::bill_access(store, &grant) {
+        tracing::warn!(grant = grant.id, "access fee not posted yet: {e}");
+    }
+    Ok(grant)
 }
 
 pub fn deny(store: &dyn Store, id: u64) -> Result<AccessRequest, RequestError> {

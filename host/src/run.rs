@@ -71,7 +71,13 @@ impl Runner {
     /// the plugin succeeded and, if not, why.
     pub async fn run(&self, req: RunRequest) -> Result<RunRecord, RunError> {
         let record = self.execute(req, Purpose::Single).await?;
-        Ok(self.store.record_run(record)?)
+        let record = self.store.record_run(record)?;
+        // Billed after the run is recorded; what a crash leaves unbilled, `ledger::reconcile`
+        // posts later (a key is never posted twice).
+        if let Err(e) = crate::ledger::bill_run(self.store.as_ref(), &record) {
+            tracing::warn!(run = record.id, "run not billed yet: {e}");
+        }
+        Ok(record)
     }
 
     /// Runs once and returns the run's record without storing it: a campaign or a study

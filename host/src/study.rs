@@ -44,6 +44,8 @@ pub enum StudyError {
     Noise(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("billing failed (the results are kept; `insitu ledger reconcile` bills them): {0}")]
+    Billing(#[from] crate::ledger::BillingError),
 }
 
 /// What an organisation asks for.
@@ -130,7 +132,10 @@ pub async fn run(runner: &Arc<Runner>, job: u64, progress: &Progress) -> Result<
     }
     let concurrency = store.policy()?.concurrency;
     crate::job::fan_out(runner, &job, eligible, over, concurrency, progress).await?;
-    release(store.as_ref(), job.id)
+    crate::ledger::bill_members(store.as_ref(), job.id)?;
+    let job = release(store.as_ref(), job.id)?;
+    crate::ledger::bill_job(store.as_ref(), job.id)?;
+    Ok(job)
 }
 
 /// The share of a release's ε spent on the noisy member count.

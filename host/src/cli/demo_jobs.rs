@@ -486,3 +486,43 @@ pub async fn studies(pds: &Pds, key: &SigningKey) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// The ledger after everything above: who paid whom, and the trial balance.
+pub fn ledger(pds: &Pds) -> anyhow::Result<()> {
+    use crate::ledger::{self, Party, decimal};
+    let store = pds.store.as_ref();
+    println!(
+        "10. The billing ledger: every run, access fee, settlement and reward, in double entry"
+    );
+    let reconciled = ledger::reconcile(store)?;
+    let entries = store.ledger()?;
+    let balances = ledger::balances(&entries);
+    let show = |p: Party| {
+        let v = balances
+            .iter()
+            .filter(|((q, _), _)| *q == p)
+            .map(|((_, c), v)| format!("{} {c}", decimal(*v)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        println!("   {:<28} {v}", p.to_string());
+    };
+    show(Party::Operator);
+    show(Party::Developer("insitu-examples".into()));
+    show(Party::Organisation(ASSOCIATION.into()));
+    show(Party::Organisation(AGENCY.into()));
+    show(Party::Organisation(LAB.into()));
+    let t = ledger::trial_balance(&entries);
+    let sums: Vec<String> = t
+        .iter()
+        .map(|(c, v)| format!("{} {c}", decimal(*v)))
+        .collect();
+    println!(
+        "   {} entries ({} postings reconciled); the trial balance: {}",
+        entries.len(),
+        reconciled,
+        sums.join(", ")
+    );
+    anyhow::ensure!(t.values().all(|v| *v == 0), "the ledger does not balance");
+    println!();
+    Ok(())
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::bail;
 
 use super::commands::parse_param;
-use super::{CampaignCmd, PolicyCmd, StudyCmd};
+use super::{CampaignCmd, LedgerCmd, PolicyCmd, StudyCmd};
 use crate::campaign::{self, NewCampaign};
 use crate::import::format_date;
 use crate::job::{Answer, Job, JobStatus, Progress};
@@ -346,5 +346,156 @@ pub fn policy_cmd(pds: &Pds, cmd: PolicyCmd) -> anyhow::Result<()> {
         p.commission_bps as f64 / 100.0,
         p.concurrency
     );
+    Ok(())
+}
+
+/// Milliseconds at the start of the month of `ms`, and at the start of the next one.
+fn month_of(ms: i64) -> (i64, i64) {
+    let d = format_date(ms);
+    let (y, m): (i64, i64) = (d[..4].parse().unwrap_or(1970), d[5..7].parse().unwrap_or(1));
+    let day = |y: i64, m: i64| crate::import::days_from_civil(y, m, 1) * 86_400_000;
+    let next = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    (day(y, m), day(next.0, next.1))
+}
+
+pub fn ledger_cmd(pds: &Pds, cmd: LedgerCmd) -> anyhow::Result<()> {
+    use crate::ledger::{self, Party, decimal};
+    let store = pds.store.as_ref();
+    match cmd {
+        LedgerCmd::Balances => {
+            for ((party, currency), v) in ledger::balances(&store.ledger()?) {
+                println!("{:<32} {:>14} {currency}", party.to_string(), decimal(v));
+            }
+        }
+        LedgerCmd::TrialBalance => {
+            let entries = store.ledger()?;
+            let t = ledger::trial_balance(&entries);
+            for (currency, v) in &t {
+                println!("{currency}: {} over {} entries", decimal(*v), entries.len());
+            }
+            if t.values().any(|v| *v != 0) {
+                bail!("the ledger does not balance");
+            }
+            println!("the trial balance is zero");
+        }
+        LedgerCmd::Statement {
+            account,
+            from,
+            until,
+            format,
+        } => {
+            let party: Party = account.parse().map_err(anyhow::Error::msg)?;
+            let (m0, m1) = month_of(crate::consent::now_ms());
+            let day = |s: &Option<String>, d: i64| -> anyhow::Result<i64> {
+                s.as_deref()
+                    .map(crate::import::parse_time)
+                    .transpose()
+                    .map_err(anyhow::Error::msg)
+                    .map(|v| v.unwrap_or(d))
+            };
+            let st = ledger::statement(&store.ledger()?, &party, day(&from, m0)?, day(&until, m1)?);
+            match format.as_str() {
+                "csv" => print!("{}", st.to_csv()),
+                "json" => println!("{}", serde_json::to_string_pretty(&st)?),
+                "text" => {
+                    println!(
+                        "statement of {} from {} to {}",
+                        st.party,
+                        format_date(st.since_ms),
+                        format_date(st.until_ms)
+                    );
+                    for e in &st.lines {
+                        let sign = if e.credit == party { "+" } else { "-" };
+                        println!(
+                            "  {}  {sign}{:>10} {}  {}",
+                            format_date(e.at_ms),
+                            decimal(e.amount.minor),
+                            e.amount.currency,
+                            e.memo
+                        );
+                    }
+                    for (c, (open, paid, received, close)) in &st.totals {
+                        println!(
+                            "  {c}: opening {}, paid {}, received {}, closing {}",
+                            decimal(*open),
+                            decimal(*paid),
+                            decimal(*received),
+                            decimal(*close)
+                        );
+                    }
+                }
+                other => bail!("unknown format `{other}`: use text, csv or json"),
+            }
+        }
+        LedgerCmd::Reconcile => {
+            let n = ledger::reconcile(store)?;
+            println!("{n} postings made");
+        }
+        LedgerCmd::Membership { brand, year } => {
+            let e = ledger::bill_membership(store, &brand, year)?;
+            for e in e {
+                println!(
+                    "{} pays {} {}: {}",
+                    e.debit,
+                    decimal(e.amount.minor),
+                    e.amount.currency,
+                    e.memo
+                );
+            }
+        }
+        LedgerCmd::Tariff {
+            commission,
+            member_share,
+            passage,
+            access_fee,
+            membership,
+        } => {
+            let mut t = store.tariff()?;
+            let bps = |v: f64| -> anyhow::Result<u32> {
+                if !(0.0..=100.0).contains(&v) {
+                    bail!("a rate is a percentage between 0 and 100");
+                }
+                Ok((v * 100.0).round() as u32)
+            };
+            let changed = commission.is_some()
+                || member_share.is_some()
+                || passage.is_some()
+                || access_fee.is_some()
+                || membership.is_some();
+            if let Some(v) = commission {
+                t.commission_bps = bps(v)?;
+            }
+            if let Some(v) = member_share {
+                t.member_share_bps = bps(v)?;
+            }
+            if t.commission_bps + t.member_share_bps > 10_000 {
+                bail!("the commission and the member's share together exceed 100%");
+            }
+            for (v, slot) in [
+                (passage, &mut t.passage_per_run),
+                (access_fee, &mut t.access_fee),
+                (membership, &mut t.membership_per_year),
+            ] {
+                if let Some(v) = v {
+                    if v < 0 {
+                        bail!("an amount cannot be negative");
+                    }
+                    *slot = v;
+                }
+            }
+            if changed {
+                store.set_tariff(&t)?;
+            }
+            println!(
+                "commission {}%, member's share {}%, passage {} per run, access fee {} per grant, membership {} a year ({} minor units)",
+                t.commission_bps as f64 / 100.0,
+                t.member_share_bps as f64 / 100.0,
+                t.passage_per_run,
+                t.access_fee,
+                t.membership_per_year,
+                t.currency
+            );
+        }
+    }
     Ok(())
 }

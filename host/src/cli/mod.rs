@@ -101,6 +101,52 @@ pub enum Command {
     /// The operator's policy for campaigns and studies.
     #[command(subcommand)]
     Policy(PolicyCmd),
+    /// The billing ledger: balances, statements, the trial balance, the tariff.
+    #[command(subcommand)]
+    Ledger(LedgerCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LedgerCmd {
+    /// Every account's balance, per currency (credits less debits).
+    Balances,
+    /// The sum of all balances per currency: zero when the ledger is sound.
+    TrialBalance,
+    /// One account's statement over a period, as text, CSV or JSON.
+    Statement {
+        /// `person:ID`, `developer:NAME`, `org:NAME` or `operator`.
+        account: String,
+        /// First day (YYYY-MM-DD); default: the start of this month.
+        #[arg(long)]
+        from: Option<String>,
+        /// Day after the last (YYYY-MM-DD); default: the start of next month.
+        #[arg(long)]
+        until: Option<String>,
+        /// `text`, `csv` or `json`.
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// Bills whatever a crash left unbilled (runs, jobs, access fees); never bills twice.
+    Reconcile,
+    /// A brand's yearly membership.
+    Membership {
+        brand: String,
+        #[arg(long)]
+        year: i32,
+    },
+    /// Shows or sets the operator's tariff (amounts in minor units, rates in percent).
+    Tariff {
+        #[arg(long)]
+        commission: Option<f64>,
+        #[arg(long)]
+        member_share: Option<f64>,
+        #[arg(long)]
+        passage: Option<i64>,
+        #[arg(long)]
+        access_fee: Option<i64>,
+        #[arg(long)]
+        membership: Option<i64>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

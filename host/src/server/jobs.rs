@@ -66,6 +66,7 @@ impl From<CampaignError> for ApiError {
                 ApiError::conflict(e.to_string())
             }
             CampaignError::NotFinished(_) => ApiError::conflict(e.to_string()),
+            CampaignError::Billing(_) => ApiError::internal(e),
             other => ApiError::bad_request(other.to_string()),
         }
     }
@@ -75,7 +76,7 @@ impl From<StudyError> for ApiError {
     fn from(e: StudyError) -> Self {
         match e {
             StudyError::Store(e) => e.into(),
-            StudyError::Noise(_) => ApiError::internal(e),
+            StudyError::Noise(_) | StudyError::Billing(_) => ApiError::internal(e),
             other => ApiError::bad_request(other.to_string()),
         }
     }

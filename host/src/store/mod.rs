@@ -450,6 +450,27 @@ pub trait Store: Send + Sync + 'static {
     /// Billing records, all or one job's.
     fn billing(&self, job: Option<u64>) -> Result<Vec<crate::job::BillingRecord>, StoreError>;
 
+    /// The operator's tariff (the default until one is set).
+    fn tariff(&self) -> Result<crate::ledger::Tariff, StoreError>;
+    fn set_tariff(&self, tariff: &crate::ledger::Tariff) -> Result<(), StoreError>;
+    /// Posts `entries` under `key` in one transaction, audited. A key already posted adds
+    /// nothing: the entries it holds are returned, so a retried billing step never bills twice.
+    fn post(
+        &self,
+        key: &str,
+        entries: Vec<crate::ledger::Entry>,
+    ) -> Result<Vec<crate::ledger::Entry>, StoreError>;
+    /// Posts several keys' entries in one transaction (each key as [`Store::post`] would);
+    /// returns how many keys were new.
+    fn post_many(
+        &self,
+        postings: Vec<(String, Vec<crate::ledger::Entry>)>,
+    ) -> Result<u64, StoreError>;
+    /// Whether `key` was posted.
+    fn posted(&self, key: &str) -> Result<bool, StoreError>;
+    /// Every ledger entry, oldest first.
+    fn ledger(&self) -> Result<Vec<crate::ledger::Entry>, StoreError>;
+
     /// The integrity record of a compiled-code cache entry (its SHA-256), if any.
     fn compiled_hash(&self, key: &str) -> Result<Option<String>, StoreError>;
     fn set_compiled_hash(&self, key: &str, hash: &str) -> Result<(), StoreError>;

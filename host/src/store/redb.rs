@@ -19,6 +19,7 @@ use crate::account::{Account, Token};
 use crate::audit::{AuditEntry, AuditEvent};
 use crate::consent::{Grant, now_ms};
 use crate::job::{Answer, BillingRecord, Job, JobKind, JobStatus, Member, MemberOutcome, Policy};
+use crate::ledger::{Entry, Tariff};
 use crate::meter::RunRecord;
 use crate::request::{AccessRequest, Status as RequestStatus};
 
@@ -49,6 +50,9 @@ const MEMBERS: TableDefinition<(u64, u64), &str> = TableDefinition::new("job_mem
 const BILLING: TableDefinition<u64, &str> = TableDefinition::new("billing");
 /// Privacy budget spent, keyed (person, period), in millionths of ε.
 const BUDGETS: TableDefinition<(u64, &str), u64> = TableDefinition::new("privacy_budgets");
+/// Ledger entries by id, and the ids posted under each key.
+const LEDGER: TableDefinition<u64, &str> = TableDefinition::new("ledger");
+const LEDGER_KEYS: TableDefinition<&str, &str> = TableDefinition::new("ledger_keys");
 
 fn db<E: std::fmt::Display>(e: E) -> StoreError {
     StoreError::Db(e.to_string())
@@ -111,6 +115,8 @@ impl RedbStore {
             tx.open_table(MEMBERS).map_err(db)?;
             tx.open_table(BILLING).map_err(db)?;
             tx.open_table(BUDGETS).map_err(db)?;
+            tx.open_table(LEDGER).map_err(db)?;
+            tx.open_table(LEDGER_KEYS).map_err(db)?;
         }
         tx.commit().map_err(db)?;
         Ok(RedbStore { db: database })
@@ -223,6 +229,53 @@ fn insert_run(tx: &WriteTransaction, mut run: RunRecord) -> Result<RunRecord, St
         },
     )?;
     Ok(run)
+}
+
+/// Posts `entries` under `key` inside `tx` (see [`Store::post`]); also says whether the key
+/// was new.
+fn post_in(
+    tx: &WriteTransaction,
+    key: &str,
+    entries: Vec<Entry>,
+) -> Result<(Vec<Entry>, bool), StoreError> {
+    let existing: Option<Vec<u64>> = {
+        let t = tx.open_table(LEDGER_KEYS).map_err(db)?;
+        match t.get(key).map_err(db)? {
+            Some(v) => Some(from_json(v.value())?),
+            None => None,
+        }
+    };
+    if let Some(ids) = existing {
+        let t = tx.open_table(LEDGER).map_err(db)?;
+        let old = ids
+            .iter()
+            .map(|id| {
+                let v = t
+                    .get(*id)
+                    .map_err(db)?
+                    .ok_or_else(|| StoreError::Db(format!("ledger entry {id} is missing")))?;
+                from_json(v.value())
+            })
+            .collect::<Result<_, _>>()?;
+        return Ok((old, false));
+    }
+    let mut out = Vec::with_capacity(entries.len());
+    for mut e in entries {
+        e.id = next_id(tx, "ledger")?;
+        e.key = key.to_string();
+        put_json(tx, LEDGER, e.id, &e)?;
+        out.push(e);
+    }
+    let ids: Vec<u64> = out.iter().map(|e| e.id).collect();
+    put_json(tx, LEDGER_KEYS, key, &ids)?;
+    append(
+        tx,
+        AuditEvent::LedgerPosted {
+            key: key.to_string(),
+            entries: out.len() as u32,
+        },
+    )?;
+    Ok((out, true))
 }
 
 /// Stores `grant` under a new id, with its audit entry.
@@ -1108,6 +1161,54 @@ impl Store for RedbStore {
             .into_iter()
             .filter(|b| job.is_none_or(|j| b.job == j))
             .collect())
+    }
+
+    fn tariff(&self) -> Result<Tariff, StoreError> {
+        Ok(self.read_json(SETTINGS, "tariff")?.unwrap_or_default())
+    }
+
+    fn set_tariff(&self, t: &Tariff) -> Result<(), StoreError> {
+        self.write(|tx| {
+            put_json(tx, SETTINGS, "tariff", t)?;
+            append(
+                tx,
+                AuditEvent::TariffSet {
+                    commission_bps: t.commission_bps,
+                    member_share_bps: t.member_share_bps,
+                    passage_per_run: t.passage_per_run,
+                    access_fee: t.access_fee,
+                    membership_per_year: t.membership_per_year,
+                },
+            )?;
+            Ok(())
+        })
+    }
+
+    fn post(&self, key: &str, entries: Vec<Entry>) -> Result<Vec<Entry>, StoreError> {
+        self.write(|tx| post_in(tx, key, entries).map(|(e, _)| e))
+    }
+
+    fn post_many(&self, postings: Vec<(String, Vec<Entry>)>) -> Result<u64, StoreError> {
+        if postings.is_empty() {
+            return Ok(0);
+        }
+        self.write(|tx| {
+            let mut n = 0;
+            for (key, entries) in postings {
+                n += post_in(tx, &key, entries)?.1 as u64;
+            }
+            Ok(n)
+        })
+    }
+
+    fn posted(&self, key: &str) -> Result<bool, StoreError> {
+        let tx = self.db.begin_read().map_err(db)?;
+        let t = tx.open_table(LEDGER_KEYS).map_err(db)?;
+        Ok(t.get(key).map_err(db)?.is_some())
+    }
+
+    fn ledger(&self) -> Result<Vec<Entry>, StoreError> {
+        self.all_json(LEDGER)
     }
 
     fn compiled_hash(&self, key: &str) -> Result<Option<String>, StoreError> {

@@ -1,0 +1,717 @@
+//! The billing ledger: double entry, in exact integer minor units.
+//!
+//! Every movement is an [`Entry`]: one party pays (is debited), another is paid (is credited),
+//! the same amount, positive. A party's balance is what it was credited less what it was
+//! debited, per currency; over all parties the balances of each currency therefore sum to zero,
+//! whatever happened (the trial balance). Entries are posted in groups under a key, in one
+//! transaction; a key posted twice adds nothing, so a retried or resumed billing step never
+//! bills twice.
+//!
+//! What each movement is:
+//! - a run's price, from the plugin's manifest (per run, per million fuel, per thousand
+//!   records read, each part rounded up to the unit), split between the developer, the
+//!   operator's commission and the member's reward, with the operator's right-of-passage fee
+//!   on top ([`run_entries`]);
+//! - an access fee: the requester pays the operator per approved grant;
+//! - a brand's yearly membership;
+//! - a campaign's settlement and a study's rewards (the billing records those jobs leave,
+//!   taken over as entries by [`take_over`]).
+//!
+//! Who pays a run: the organisation that obtained the grant; for a campaign or study member's
+//! run, the job's owner; otherwise the person running a plugin on their own data. Only
+//! succeeded runs are billed: a run that failed or whose output was withheld delivered
+//! nothing.
+//!
+//! Posting ([`bill_run`], [`bill_job`], [`reconcile`]) happens after the action it bills, under
+//! the action's key; [`reconcile`] posts whatever a crash between the two left unbilled.
+//!
+//! May touch: the store (posting and reading entries); the rules above it are pure.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::consent::now_ms;
+use crate::job::BillingRecord;
+use crate::meter::{Outcome, RunRecord, Usage};
+use crate::output::Money;
+use crate::package::Pricing;
+use crate::store::{PersonId, Store, StoreError};
+
+/// Who holds a ledger account.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "name", rename_all = "snake_case")]
+pub enum Party {
+    Person(PersonId),
+    /// A plugin's publisher.
+    Developer(String),
+    /// An organisation: a brand, an association, a school, a company, an R&D department.
+    Organisation(String),
+    /// The operator of this PDS.
+    Operator,
+}
+
+impl std::fmt::Display for Party {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Party::Person(p) => write!(f, "person:{p}"),
+            Party::Developer(d) => write!(f, "developer:{d}"),
+            Party::Organisation(o) => write!(f, "org:{o}"),
+            Party::Operator => write!(f, "operator"),
+        }
+    }
+}
+
+impl std::str::FromStr for Party {
+    type Err = String;
+
+    /// `person:3`, `developer:NAME`, `org:NAME` or `operator`.
+    fn from_str(s: &str) -> Result<Party, String> {
+        match s.split_once(':') {
+            None if s == "operator" => Ok(Party::Operator),
+            Some(("person", id)) => id
+                .parse()
+                .map(Party::Person)
+                .map_err(|_| format!("`{id}` is not a person's id")),
+            Some(("developer", n)) if !n.is_empty() => Ok(Party::Developer(n.into())),
+            Some(("org", n)) if !n.is_empty() => Ok(Party::Organisation(n.into())),
+            _ => Err(format!(
+                "`{s}` is not a ledger account: use person:ID, developer:NAME, org:NAME or operator"
+            )),
+        }
+    }
+}
+
+/// Why money moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Movement {
+    /// The developer's share of a run's price.
+    RunPrice,
+    /// The operator's commission on a run's price.
+    Commission,
+    /// The operator's right of passage for a run (a scan).
+    Passage,
+    /// The member's share of a run's price.
+    MemberShare,
+    /// The requester pays the operator for an approved grant.
+    AccessFee,
+    /// A brand's yearly membership.
+    Membership,
+    /// A campaign's compensation, split.
+    Settlement,
+    /// A study member's reward.
+    Reward,
+}
+
+/// One movement: `debit` pays `credit` `amount` (positive).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Assigned when posted.
+    pub id: u64,
+    pub at_ms: i64,
+    /// The posting it belongs to (e.g. `run:42`); a key is posted once.
+    pub key: String,
+    pub debit: Party,
+    pub credit: Party,
+    pub amount: Money,
+    pub movement: Movement,
+    pub memo: String,
+}
+
+/// The operator's tariff: what it takes on runs, and what it charges for access and
+/// membership. Rates in basis points.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tariff {
+    pub currency: String,
+    /// The operator's share of a run's price.
+    pub commission_bps: u32,
+    /// The member's share of a run's price (their data did the work).
+    pub member_share_bps: u32,
+    /// Charged per run on top of the price (the right of passage of a scan).
+    pub passage_per_run: i64,
+    /// Charged to the requester per approved grant.
+    pub access_fee: i64,
+    /// A brand's yearly membership.
+    pub membership_per_year: i64,
+}
+
+impl Default for Tariff {
+    fn default() -> Self {
+        Tariff {
+            currency: "EUR".into(),
+            commission_bps: 2_000,
+            member_share_bps: 1_000,
+            passage_per_run: 1,
+            access_fee: 50,
+            membership_per_year: 120_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LedgerError {
+    #[error("an amount must be positive; got {0}")]
+    NotPositive(i64),
+    #[error("a party cannot pay itself ({0})")]
+    SelfPayment(String),
+    #[error("the shares add up to more than the whole: {0} basis points")]
+    Shares(u32),
+    #[error("the price overflows")]
+    Overflow,
+}
+
+/// `a * b / d`, rounded up, in i128; `None` on overflow.
+fn mul_div_up(a: i64, b: u64, d: u64) -> Option<i64> {
+    let p = (a as i128).checked_mul(b as i128)?;
+    let q = (p + d as i128 - 1).div_euclid(d as i128);
+    i64::try_from(q).ok()
+}
+
+/// A run's price under `pricing`, in its minor units: per run, plus per million fuel and per
+/// thousand records, each part rounded up to the unit.
+pub fn price(pricing: &Pricing, usage: &Usage) -> Result<i64, LedgerError> {
+    let fuel = mul_div_up(pricing.per_million_fuel, usage.fuel, 1_000_000);
+    let records = mul_div_up(pricing.per_thousand_records, usage.records_read, 1_000);
+    fuel.zip(records)
+        .and_then(|(f, r)| pricing.per_run.checked_add(f)?.checked_add(r))
+        .ok_or(LedgerError::Overflow)
+}
+
+/// `amount * bps / 10000`, rounded down.
+pub fn share(amount: i64, bps: u32) -> i64 {
+    (amount as i128 * bps as i128 / 10_000) as i64
+}
+
+/// A posting's entries, each checked: positive, and not a party paying itself. Zero amounts are
+/// left out (a free part of a price moves nothing).
+pub fn entries(
+    key: &str,
+    at_ms: i64,
+    moves: Vec<(Party, Party, i64, Movement, String)>,
+    currency: &str,
+) -> Result<Vec<Entry>, LedgerError> {
+    let mut out = Vec::new();
+    for (debit, credit, minor, movement, memo) in moves {
+        if minor == 0 {
+            continue;
+        }
+        if minor < 0 {
+            return Err(LedgerError::NotPositive(minor));
+        }
+        if debit == credit {
+            return Err(LedgerError::SelfPayment(debit.to_string()));
+        }
+        out.push(Entry {
+            id: 0,
+            at_ms,
+            key: key.to_string(),
+            debit,
+            credit,
+            amount: Money {
+                minor,
+                currency: currency.to_string(),
+            },
+            movement,
+            memo,
+        });
+    }
+    Ok(out)
+}
+
+/// Who a run is billed to and for, and when.
+#[derive(Debug, Clone)]
+pub struct RunBill<'a> {
+    pub run: u64,
+    pub at_ms: i64,
+    pub payer: &'a Party,
+    /// The plugin's publisher.
+    pub developer: &'a str,
+    /// The person whose data the run read.
+    pub member: PersonId,
+}
+
+/// What one run costs its payer: the price split between the developer, the operator's
+/// commission and the member's share, plus the right of passage to the operator.
+pub fn run_entries(
+    bill: &RunBill<'_>,
+    pricing: &Pricing,
+    usage: &Usage,
+    tariff: &Tariff,
+) -> Result<Vec<Entry>, LedgerError> {
+    let RunBill {
+        run,
+        at_ms,
+        payer,
+        developer,
+        member,
+    } = *bill;
+    let bps = tariff.commission_bps + tariff.member_share_bps;
+    if bps > 10_000 {
+        return Err(LedgerError::Shares(bps));
+    }
+    let currency = if pricing.currency.is_empty() {
+        tariff.currency.clone()
+    } else {
+        pricing.currency.clone()
+    };
+    let p = price(pricing, usage)?;
+    let commission = share(p, tariff.commission_bps);
+    let member_share = share(p, tariff.member_share_bps);
+    let dev = p - commission - member_share;
+    let memo = |what: &str| format!("{what}, run {run}");
+    // The passage is in the tariff's currency; a run priced in another one pays it apart.
+    let mut out = entries(
+        &format!("run:{run}"),
+        at_ms,
+        vec![
+            (
+                payer.clone(),
+                Party::Developer(developer.into()),
+                dev,
+                Movement::RunPrice,
+                memo("price"),
+            ),
+            (
+                payer.clone(),
+                Party::Operator,
+                commission,
+                Movement::Commission,
+                memo("commission"),
+            ),
+            (
+                payer.clone(),
+                Party::Person(member),
+                // A member running a plugin on their own data keeps their share: it is a
+                // discount, not a payment to themselves.
+                if *payer == Party::Person(member) {
+                    0
+                } else {
+                    member_share
+                },
+                Movement::MemberShare,
+                memo("member's share"),
+            ),
+        ],
+        &currency,
+    )?;
+    out.extend(entries(
+        &format!("run:{run}"),
+        at_ms,
+        vec![(
+            payer.clone(),
+            Party::Operator,
+            tariff.passage_per_run,
+            Movement::Passage,
+            memo("right of passage"),
+        )],
+        &tariff.currency,
+    )?);
+    Ok(out)
+}
+
+/// A campaign's or study's billing records, as entries: each record's payer pays its payee.
+pub fn take_over(records: &[BillingRecord], at_ms: i64) -> Result<Vec<Entry>, LedgerError> {
+    let mut out = Vec::new();
+    for r in records {
+        let credit =
+            r.to.parse::<Party>()
+                .unwrap_or_else(|_| Party::Organisation(r.to.clone()));
+        let movement = if r.memo.starts_with("reward") {
+            Movement::Reward
+        } else {
+            Movement::Settlement
+        };
+        out.extend(entries(
+            &format!("job:{}", r.job),
+            at_ms,
+            vec![(
+                Party::Organisation(r.from.clone()),
+                credit,
+                r.amount.minor,
+                movement,
+                r.memo.clone(),
+            )],
+            &r.amount.currency,
+        )?);
+    }
+    Ok(out)
+}
+
+/// The party an account name stands for: a person account's person, else an organisation.
+fn party_of(store: &dyn Store, name: &str) -> Result<Party, StoreError> {
+    Ok(match store.account_by_name(name)? {
+        Some(a) if a.role == crate::account::Role::Person => a
+            .person
+            .map_or(Party::Organisation(name.into()), Party::Person),
+        _ => Party::Organisation(name.into()),
+    })
+}
+
+/// Prices runs, remembering what it looked up (plugins, job owners, the tariff).
+struct Pricer<'a> {
+    store: &'a dyn Store,
+    tariff: Tariff,
+    plugins: BTreeMap<String, Option<(Pricing, String)>>,
+    owners: BTreeMap<u64, Party>,
+}
+
+impl<'a> Pricer<'a> {
+    fn new(store: &'a dyn Store) -> Result<Self, StoreError> {
+        Ok(Pricer {
+            store,
+            tariff: store.tariff()?,
+            plugins: BTreeMap::new(),
+            owners: BTreeMap::new(),
+        })
+    }
+
+    /// The entries a run is billed (none for a failed run, or a plugin without a manifest).
+    fn entries(&mut self, run: &RunRecord) -> Result<Vec<Entry>, BillingError> {
+        if run.outcome != Outcome::Succeeded {
+            return Ok(Vec::new());
+        }
+        if !self.plugins.contains_key(&run.plugin_digest) {
+            let p = self.store.plugin(&run.plugin_digest)?;
+            let priced = p.manifest.as_ref().map(|m| {
+                let dev = p.publisher.clone().unwrap_or_else(|| m.publisher.clone());
+                (m.pricing.clone(), dev)
+            });
+            self.plugins.insert(run.plugin_digest.clone(), priced);
+        }
+        let Some(Some((pricing, developer))) = self.plugins.get(&run.plugin_digest) else {
+            return Ok(Vec::new());
+        };
+        let payer = match (&run.requester, run.job) {
+            (_, Some(job)) => {
+                if !self.owners.contains_key(&job) {
+                    let owner = self.store.job(job)?.owner;
+                    self.owners.insert(job, party_of(self.store, &owner)?);
+                }
+                self.owners[&job].clone()
+            }
+            (Some(org), None) => Party::Organisation(org.clone()),
+            (None, None) => Party::Person(run.person),
+        };
+        let bill = RunBill {
+            run: run.id,
+            at_ms: now_ms(),
+            payer: &payer,
+            developer,
+            member: run.person,
+        };
+        Ok(run_entries(&bill, pricing, &run.usage, &self.tariff)?)
+    }
+}
+
+/// Posts a run's price (see the module's rules on who pays); nothing for a failed run.
+pub fn bill_run(store: &dyn Store, run: &RunRecord) -> Result<Vec<Entry>, BillingError> {
+    let e = Pricer::new(store)?.entries(run)?;
+    Ok(store.post(&format!("run:{}", run.id), e)?)
+}
+
+/// Posts the price of every member run of `job` not billed yet, a thousand runs per
+/// transaction. Returns how many runs were billed.
+pub fn bill_members(store: &dyn Store, job: u64) -> Result<u64, BillingError> {
+    let mut pricer = Pricer::new(store)?;
+    let mut batch = Vec::new();
+    let mut n = 0;
+    for m in store.members(job)? {
+        let key = format!("run:{}", m.run);
+        if m.run == 0 || store.posted(&key)? {
+            continue;
+        }
+        batch.push((key, pricer.entries(&store.run(m.run)?)?));
+        if batch.len() == 1_000 {
+            n += store.post_many(std::mem::take(&mut batch))?;
+        }
+    }
+    n += store.post_many(batch)?;
+    Ok(n)
+}
+
+/// Posts a job's billing records (a settlement, a study's rewards) as entries.
+pub fn bill_job(store: &dyn Store, job: u64) -> Result<Vec<Entry>, BillingError> {
+    let records = store.billing(Some(job))?;
+    if records.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(store.post(&format!("job:{job}"), take_over(&records, now_ms())?)?)
+}
+
+/// Posts the access fee the requester of `grant` owes the operator (nothing for a grant the
+/// person made without a request).
+pub fn bill_access(
+    store: &dyn Store,
+    grant: &crate::consent::Grant,
+) -> Result<Vec<Entry>, BillingError> {
+    let Some(origin) = &grant.origin else {
+        return Ok(Vec::new());
+    };
+    let t = store.tariff()?;
+    let e = entries(
+        "",
+        now_ms(),
+        vec![(
+            Party::Organisation(origin.requester.clone()),
+            Party::Operator,
+            t.access_fee,
+            Movement::AccessFee,
+            format!(
+                "access to person {}'s data, grant {}",
+                grant.person, grant.id
+            ),
+        )],
+        &t.currency,
+    )?;
+    Ok(store.post(&format!("grant:{}", grant.id), e)?)
+}
+
+/// Posts a brand's membership for `year`.
+pub fn bill_membership(
+    store: &dyn Store,
+    brand: &str,
+    year: i32,
+) -> Result<Vec<Entry>, BillingError> {
+    let t = store.tariff()?;
+    let e = entries(
+        "",
+        now_ms(),
+        vec![(
+            Party::Organisation(brand.into()),
+            Party::Operator,
+            t.membership_per_year,
+            Movement::Membership,
+            format!("membership {year}"),
+        )],
+        &t.currency,
+    )?;
+    Ok(store.post(&format!("membership:{brand}:{year}"), e)?)
+}
+
+/// Bills every run and job not billed yet (after a crash between an action and its billing).
+/// Returns the number of postings made.
+pub fn reconcile(store: &dyn Store) -> Result<u64, BillingError> {
+    let mut pricer = Pricer::new(store)?;
+    let mut batch = Vec::new();
+    for r in store.runs(None)? {
+        let key = format!("run:{}", r.id);
+        if !store.posted(&key)? {
+            batch.push((key, pricer.entries(&r)?));
+        }
+    }
+    let mut n = store.post_many(batch)?;
+    for g in store.grants(None)? {
+        if g.origin.is_some() && !store.posted(&format!("grant:{}", g.id))? {
+            bill_access(store, &g)?;
+            n += 1;
+        }
+    }
+    let jobs: std::collections::BTreeSet<u64> =
+        store.billing(None)?.iter().map(|b| b.job).collect();
+    for j in jobs {
+        if !store.posted(&format!("job:{j}"))? {
+            bill_job(store, j)?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BillingError {
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Each party's balance per currency: credits less debits.
+pub fn balances(entries: &[Entry]) -> BTreeMap<(Party, String), i64> {
+    let mut b: BTreeMap<(Party, String), i64> = BTreeMap::new();
+    for e in entries {
+        let c = e.amount.currency.clone();
+        *b.entry((e.credit.clone(), c.clone())).or_default() += e.amount.minor;
+        *b.entry((e.debit.clone(), c)).or_default() -= e.amount.minor;
+    }
+    b
+}
+
+/// The sum of every party's balance, per currency: zero when the ledger is sound.
+pub fn trial_balance(entries: &[Entry]) -> BTreeMap<String, i64> {
+    let mut t: BTreeMap<String, i64> = BTreeMap::new();
+    for ((_, c), v) in balances(entries) {
+        *t.entry(c).or_default() += v;
+    }
+    t
+}
+
+/// A party's statement over `[since, until)`: its entries, what it paid and was paid, per
+/// currency, and its balance at the start and the end.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Statement {
+    pub party: String,
+    pub since_ms: i64,
+    pub until_ms: i64,
+    pub lines: Vec<Entry>,
+    /// Per currency: (opening, paid, received, closing).
+    pub totals: BTreeMap<String, (i64, i64, i64, i64)>,
+}
+
+pub fn statement(all: &[Entry], party: &Party, since_ms: i64, until_ms: i64) -> Statement {
+    let mut totals: BTreeMap<String, (i64, i64, i64, i64)> = BTreeMap::new();
+    let mut lines = Vec::new();
+    for e in all
+        .iter()
+        .filter(|e| &e.debit == party || &e.credit == party)
+    {
+        let t = totals.entry(e.amount.currency.clone()).or_default();
+        let signed = if &e.credit == party {
+            e.amount.minor
+        } else {
+            -e.amount.minor
+        };
+        if e.at_ms < since_ms {
+            t.0 += signed;
+        } else if e.at_ms < until_ms {
+            if signed < 0 {
+                t.1 -= signed;
+            } else {
+                t.2 += signed;
+            }
+            lines.push(e.clone());
+        }
+    }
+    for t in totals.values_mut() {
+        t.3 = t.0 - t.1 + t.2;
+    }
+    Statement {
+        party: party.to_string(),
+        since_ms,
+        until_ms,
+        lines,
+        totals,
+    }
+}
+
+impl Statement {
+    /// The statement as CSV: one line per entry, then the totals.
+    pub fn to_csv(&self) -> String {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let _ = w.write_record([
+            "id", "date", "key", "movement", "from", "to", "amount", "currency", "memo",
+        ]);
+        for e in &self.lines {
+            let signed = if e.credit.to_string() == self.party {
+                e.amount.minor
+            } else {
+                -e.amount.minor
+            };
+            let _ = w.write_record([
+                e.id.to_string(),
+                crate::import::format_date(e.at_ms),
+                e.key.clone(),
+                serde_json::to_value(e.movement)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                e.debit.to_string(),
+                e.credit.to_string(),
+                decimal(signed),
+                e.amount.currency.clone(),
+                e.memo.clone(),
+            ]);
+        }
+        for (c, (open, paid, received, close)) in &self.totals {
+            for (what, v) in [
+                ("opening balance", *open),
+                ("paid", -*paid),
+                ("received", *received),
+                ("closing balance", *close),
+            ] {
+                let _ = w.write_record(["", "", "", what, "", "", &decimal(v), c, ""]);
+            }
+        }
+        String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+/// Minor units as a decimal with two places (`-12.50`).
+pub fn decimal(minor: i64) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let abs = minor.unsigned_abs();
+    format!("{sign}{}.{:02}", abs / 100, abs % 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_price_rounds_each_part_up_to_the_unit() {
+        let p = Pricing {
+            currency: "EUR".into(),
+            per_run: 2,
+            per_million_fuel: 1,
+            per_thousand_records: 1,
+        };
+        let u = |fuel, records_read| Usage {
+            fuel,
+            records_read,
+            ..Default::default()
+        };
+        assert_eq!(price(&p, &u(0, 0)), Ok(2));
+        assert_eq!(price(&p, &u(1, 1)), Ok(4));
+        assert_eq!(price(&p, &u(2_000_000, 1_000)), Ok(5));
+        assert_eq!(price(&p, &u(2_000_001, 1_001)), Ok(7));
+    }
+
+    #[test]
+    fn parties_read_back_what_they_print() {
+        for p in [
+            Party::Person(3),
+            Party::Developer("acme".into()),
+            Party::Organisation("UFC Que Choisir".into()),
+            Party::Operator,
+        ] {
+            assert_eq!(p.to_string().parse::<Party>(), Ok(p));
+        }
+        assert!("bank:x".parse::<Party>().is_err());
+        assert!("person:x".parse::<Party>().is_err());
+    }
+
+    #[test]
+    fn bad_entries_are_refused() {
+        let e = |m| {
+            entries(
+                "k",
+                0,
+                vec![(
+                    Party::Operator,
+                    Party::Person(1),
+                    m,
+                    Movement::Reward,
+                    String::new(),
+                )],
+                "EUR",
+            )
+        };
+        assert_eq!(e(-1), Err(LedgerError::NotPositive(-1)));
+        assert_eq!(e(0).unwrap().len(), 0);
+        assert!(
+            entries(
+                "k",
+                0,
+                vec![(
+                    Party::Operator,
+                    Party::Operator,
+                    5,
+                    Movement::Reward,
+                    String::new()
+                )],
+                "EUR"
+            )
+            .is_err()
+        );
+    }
+}

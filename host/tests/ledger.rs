@@ -1,0 +1,360 @@
+//! The ledger: no sequence of operations creates or loses money, a key is never billed twice,
+//! and runs, access fees, settlements and rewards land on the right accounts.
+
+mod common;
+
+use insitu::campaign::split;
+use insitu::job::BillingRecord;
+use insitu::ledger::{self, Entry, Movement, Party, Tariff};
+use insitu::meter::Usage;
+use insitu::output::Money;
+use insitu::package::Pricing;
+use insitu::store::Store;
+use insitu::store::redb::RedbStore;
+use proptest::prelude::*;
+
+#[derive(Debug, Clone)]
+enum Op {
+    Run {
+        id: u64,
+        pricing: (i64, i64, i64),
+        usage: (u64, u64),
+        tariff: (u32, u32, i64),
+        payer: u8,
+        member: u64,
+    },
+    Access {
+        grant: u64,
+        fee: i64,
+    },
+    Membership {
+        brand: u8,
+        year: i32,
+    },
+    Settlement {
+        job: u64,
+        amount: i64,
+        commission_bps: u32,
+        association_bps: u32,
+        losses: Vec<i64>,
+    },
+    /// Posts again a key posted earlier (a retried billing step).
+    Again(usize),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        (
+            1..1_000u64,
+            (0..500i64, 0..100i64, 0..50i64),
+            (0..20_000_000_000u64, 0..2_000_000u64),
+            (0..5_000u32, 0..5_000u32, 0..10i64),
+            0..4u8,
+            prop_oneof![1..20u64, Just(99u64)]
+        )
+            .prop_map(|(id, pricing, usage, tariff, payer, member)| Op::Run {
+                id,
+                pricing,
+                usage,
+                tariff,
+                payer,
+                member
+            }),
+        (1..1_000u64, 0..1_000i64).prop_map(|(grant, fee)| Op::Access { grant, fee }),
+        (0..3u8, 2020..2030i32).prop_map(|(brand, year)| Op::Membership { brand, year }),
+        (
+            1..100u64,
+            1..10_000_000i64,
+            0..3_000u32,
+            0..3_000u32,
+            prop::collection::vec(0..100_000i64, 1..20)
+        )
+            .prop_map(|(job, amount, commission_bps, association_bps, losses)| {
+                Op::Settlement {
+                    job,
+                    amount,
+                    commission_bps,
+                    association_bps,
+                    losses,
+                }
+            }),
+        (0..50usize).prop_map(Op::Again),
+    ]
+}
+
+fn payer(n: u8) -> Party {
+    match n {
+        0 => Party::Organisation("school".into()),
+        1 => Party::Organisation("lab".into()),
+        2 => Party::Person(99),
+        _ => Party::Developer("other-dev".into()),
+    }
+}
+
+/// The postings an operation makes: (key, entries), and what the payer must have paid.
+fn postings(op: &Op, at: i64) -> Vec<(String, Vec<Entry>, i64)> {
+    match op {
+        Op::Run {
+            id,
+            pricing,
+            usage,
+            tariff,
+            payer: p,
+            member,
+        } => {
+            let pricing = Pricing {
+                currency: "EUR".into(),
+                per_run: pricing.0,
+                per_million_fuel: pricing.1,
+                per_thousand_records: pricing.2,
+            };
+            let usage = Usage {
+                fuel: usage.0,
+                records_read: usage.1,
+                ..Default::default()
+            };
+            let t = Tariff {
+                commission_bps: tariff.0,
+                member_share_bps: tariff.1,
+                passage_per_run: tariff.2,
+                ..Tariff::default()
+            };
+            let payer = payer(*p);
+            let bill = ledger::RunBill {
+                run: *id,
+                at_ms: at,
+                payer: &payer,
+                developer: "acme",
+                member: *member,
+            };
+            let e = ledger::run_entries(&bill, &pricing, &usage, &t).unwrap();
+            let due = ledger::price(&pricing, &usage).unwrap() + tariff.2;
+            vec![(format!("run:{id}"), e, due)]
+        }
+        Op::Access { grant, fee } => {
+            let e = ledger::entries(
+                "",
+                at,
+                vec![(
+                    Party::Organisation("lab".into()),
+                    Party::Operator,
+                    *fee,
+                    Movement::AccessFee,
+                    "access".into(),
+                )],
+                "EUR",
+            )
+            .unwrap();
+            vec![(format!("grant:{grant}"), e, *fee)]
+        }
+        Op::Membership { brand, year } => {
+            let fee = Tariff::default().membership_per_year;
+            let e = ledger::entries(
+                "",
+                at,
+                vec![(
+                    Party::Organisation(format!("brand{brand}")),
+                    Party::Operator,
+                    fee,
+                    Movement::Membership,
+                    format!("membership {year}"),
+                )],
+                "EUR",
+            )
+            .unwrap();
+            vec![(format!("membership:brand{brand}:{year}"), e, fee)]
+        }
+        Op::Settlement {
+            job,
+            amount,
+            commission_bps,
+            association_bps,
+            losses,
+        } => {
+            let commission = ledger::share(*amount, *commission_bps);
+            let association = ledger::share(*amount, *association_bps);
+            let shares = split(*amount - commission - association, losses);
+            let record = |to: String, minor: i64| BillingRecord {
+                id: 0,
+                job: *job,
+                at_ms: at,
+                from: "Agence Dupont".into(),
+                to,
+                amount: Money {
+                    minor,
+                    currency: "EUR".into(),
+                },
+                memo: "compensation".into(),
+            };
+            let mut records = vec![
+                record("operator".into(), commission),
+                record("ufc".into(), association),
+            ];
+            for (i, s) in shares.iter().enumerate() {
+                records.push(record(format!("person:{}", i + 1), *s));
+            }
+            vec![(
+                format!("job:{job}"),
+                ledger::take_over(&records, at).unwrap(),
+                *amount,
+            )]
+        }
+        Op::Again(_) => Vec::new(),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn no_sequence_of_operations_creates_or_loses_money(ops in prop::collection::vec(op(), 1..40)) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RedbStore::open(&dir.path().join("l.redb")).unwrap();
+        let mut posted: Vec<(String, Vec<Entry>)> = Vec::new();
+        for op in &ops {
+            let before = store.ledger().unwrap().len();
+            if let Op::Again(i) = op {
+                if let Some((key, entries)) = posted.get(*i % posted.len().max(1)).cloned() {
+                    let again = store.post(&key, Vec::new()).unwrap();
+                    prop_assert_eq!(&again, &entries, "a key posted again returns what it holds");
+                    prop_assert_eq!(store.ledger().unwrap().len(), before, "and adds nothing");
+                }
+                continue;
+            }
+            for (key, entries, due) in postings(op, 1_700_000_000_000) {
+                let fresh = !store.posted(&key).unwrap();
+                let stored = store.post(&key, entries.clone()).unwrap();
+                if fresh {
+                    // What the payer paid is exactly what was due: nothing created or lost
+                    // in the split, to the unit.
+                    prop_assert!(stored.iter().all(|e| e.amount.minor > 0));
+                    prop_assert!(stored.iter().all(|e| e.debit != e.credit));
+                    let paid: i64 = stored.iter().map(|e| e.amount.minor).sum();
+                    let payer_kept = match op {
+                        // A member paying for their own run keeps their share.
+                        Op::Run { payer: 2, member: 99, tariff, pricing, usage, .. } => {
+                            let p = ledger::price(
+                                &Pricing { currency: "EUR".into(), per_run: pricing.0, per_million_fuel: pricing.1, per_thousand_records: pricing.2 },
+                                &Usage { fuel: usage.0, records_read: usage.1, ..Default::default() },
+                            ).unwrap();
+                            ledger::share(p, tariff.1)
+                        }
+                        _ => 0,
+                    };
+                    prop_assert_eq!(paid + payer_kept, due, "{:?}", op);
+                    posted.push((key, stored));
+                } else {
+                    prop_assert_eq!(store.ledger().unwrap().len(), before, "a key is billed once");
+                }
+            }
+            let all = store.ledger().unwrap();
+            for (currency, sum) in ledger::trial_balance(&all) {
+                prop_assert_eq!(sum, 0, "{} does not balance", currency);
+            }
+        }
+        // Every entry is in exactly one posting, and balances are the fold of the entries.
+        let all = store.ledger().unwrap();
+        let mut ids: Vec<u64> = posted.iter().flat_map(|(_, e)| e.iter().map(|e| e.id)).collect();
+        ids.sort_unstable();
+        prop_assert_eq!(ids, all.iter().map(|e| e.id).collect::<Vec<_>>());
+        let total_debits: i64 = all.iter().map(|e| e.amount.minor).sum();
+        let credits: i64 = ledger::balances(&all).values().filter(|v| **v > 0).sum();
+        let debits: i64 = -ledger::balances(&all).values().filter(|v| **v < 0).sum::<i64>();
+        prop_assert_eq!(credits, debits);
+        prop_assert!(credits <= total_debits);
+    }
+}
+
+#[test]
+fn a_statement_adds_up_and_exports_as_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = RedbStore::open(&dir.path().join("l.redb")).unwrap();
+    let lab = Party::Organisation("lab".into());
+    let move_ = |key: &str, at: i64, minor: i64, to: Party| {
+        let e = ledger::entries(
+            "",
+            at,
+            vec![(lab.clone(), to, minor, Movement::AccessFee, "fee".into())],
+            "EUR",
+        )
+        .unwrap();
+        store.post(key, e).unwrap();
+    };
+    move_("a", 100, 1_000, Party::Operator);
+    move_("b", 200, 250, Party::Operator);
+    move_("c", 300, 75, Party::Person(4));
+    let st = ledger::statement(&store.ledger().unwrap(), &lab, 150, 1_000);
+    assert_eq!(st.lines.len(), 2);
+    assert_eq!(st.totals["EUR"], (-1_000, 325, 0, -1_325));
+    let csv = st.to_csv();
+    assert!(
+        csv.starts_with("id,date,key,movement,from,to,amount,currency,memo\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(",access_fee,org:lab,operator,-2.50,EUR,fee"),
+        "{csv}"
+    );
+    assert!(csv.contains("closing balance,,,-13.25,EUR"), "{csv}");
+    let json = serde_json::to_value(&st).unwrap();
+    assert_eq!(json["lines"].as_array().unwrap().len(), 2);
+}
+
+/// Runs are billed to the right payer when they are recorded; a failed run is not billed; a
+/// run recorded without billing (a crash in between) is billed by `reconcile`, once.
+#[tokio::test]
+async fn runs_and_access_fees_are_billed_to_who_pays_and_reconciled_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pds, plugin) = common::pds_with_fee_scanner(dir.path());
+    let store = pds.store.as_ref();
+    let alice = store.add_person("alice").unwrap();
+    // Half the price to the member, so that even a price of a few cents gives a share.
+    store
+        .set_tariff(&Tariff {
+            member_share_bps: 5_000,
+            ..Tariff::default()
+        })
+        .unwrap();
+    let req = insitu::request::ask(store, "ufc", alice, &plugin, "campaigns", 30).unwrap();
+    let grant = insitu::request::approve(store, req.id, &Default::default()).unwrap();
+    let fee = store.post(&format!("grant:{}", grant.id), vec![]).unwrap();
+    assert_eq!(fee.len(), 1, "the access fee was posted at approval");
+    assert_eq!(fee[0].debit, Party::Organisation("ufc".into()));
+    assert_eq!(fee[0].credit, Party::Operator);
+    assert_eq!(fee[0].amount.minor, Tariff::default().access_fee);
+
+    let run = |params: Vec<(&str, &str)>| {
+        pds.runner.run(insitu::run::RunRequest {
+            person: alice,
+            grant: grant.id,
+            digest: plugin.digest.clone(),
+            params: params
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), insitu::output::Scalar::parse(v)))
+                .collect(),
+            limits: None,
+        })
+    };
+    let ok = run(vec![("rule", "duplicate")]).await.unwrap();
+    let billed = store.post(&format!("run:{}", ok.id), vec![]).unwrap();
+    assert!(!billed.is_empty());
+    assert!(billed.iter().all(|e| e.debit == Party::Organisation("ufc".into())));
+    let to = |p: Party| billed.iter().filter(|e| e.credit == p).count();
+    assert_eq!(to(Party::Developer("insitu-examples".into())), 1);
+    assert_eq!(to(Party::Person(alice)), 1, "the member's share");
+    let failed = run(vec![("rule", "no-such-rule")]).await.unwrap();
+    assert!(store.post(&format!("run:{}", failed.id), vec![]).unwrap().is_empty());
+
+    // A run recorded without its billing, as after a crash between the two.
+    let mut unbilled = ok.clone();
+    unbilled.id = 0;
+    let unbilled = store.record_run(unbilled).unwrap();
+    assert!(!store.posted(&format!("run:{}", unbilled.id)).unwrap());
+    let n = ledger::reconcile(store).unwrap();
+    assert!(n >= 1, "{n}");
+    assert!(store.posted(&format!("run:{}", unbilled.id)).unwrap());
+    let len = store.ledger().unwrap().len();
+    assert_eq!(ledger::reconcile(store).unwrap(), 0);
+    assert_eq!(store.ledger().unwrap().len(), len, "nothing is billed twice");
+    assert!(ledger::trial_balance(&store.ledger().unwrap()).values().all(|v| *v == 0));
+}
