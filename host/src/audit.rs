@@ -142,6 +142,13 @@ pub enum AuditEvent {
         key: String,
         entries: u32,
     },
+    /// An organisation licensed a plugin for members, or sponsors their runs.
+    LicenceGranted {
+        licence: u64,
+        organisation: String,
+        plugin: String,
+        members: Vec<PersonId>,
+    },
     TariffSet {
         commission_bps: u32,
         member_share_bps: u32,
@@ -306,6 +313,15 @@ impl AuditEvent {
             AuditEvent::LedgerPosted { key, entries } => {
                 format!("{entries} ledger entries posted for {key}")
             }
+            AuditEvent::LicenceGranted {
+                licence,
+                organisation,
+                plugin,
+                members,
+            } => format!(
+                "{organisation} licensed {plugin} for {} members (licence {licence})",
+                members.len()
+            ),
             AuditEvent::TariffSet {
                 commission_bps,
                 member_share_bps,
@@ -381,7 +397,8 @@ impl AuditEvent {
             | AuditEvent::JobClosed { .. }
             | AuditEvent::PolicySet { .. }
             | AuditEvent::LedgerPosted { .. }
-            | AuditEvent::TariffSet { .. } => None,
+            | AuditEvent::TariffSet { .. }
+            | AuditEvent::LicenceGranted { .. } => None,
         }
     }
 }

@@ -18,7 +18,8 @@
 //!   taken over as entries by [`take_over`]).
 //!
 //! Who pays a run: the organisation that obtained the grant; for a campaign or study member's
-//! run, the job's owner; otherwise the person running a plugin on their own data. Only
+//! run, the job's owner; for a person's own run, a licence or sponsorship that covers them,
+//! else nobody within their free runs of the month, else the person (`licence.rs`). Only
 //! succeeded runs are billed: a run that failed or whose output was withheld delivered
 //! nothing.
 //!
@@ -102,6 +103,8 @@ pub enum Movement {
     Settlement,
     /// A study member's reward.
     Reward,
+    /// An organisation's licence or sponsorship, paid up front.
+    Licence,
 }
 
 /// One movement: `debit` pays `credit` `amount` (positive).
@@ -134,6 +137,13 @@ pub struct Tariff {
     pub access_fee: i64,
     /// A brand's yearly membership.
     pub membership_per_year: i64,
+    /// A person's free runs of each plugin a month (freemium), before paying per run.
+    #[serde(default = "free_runs")]
+    pub free_runs_per_month: u32,
+}
+
+fn free_runs() -> u32 {
+    3
 }
 
 impl Default for Tariff {
@@ -145,6 +155,7 @@ impl Default for Tariff {
             passage_per_run: 1,
             access_fee: 50,
             membership_per_year: 120_000,
+            free_runs_per_month: free_runs(),
         }
     }
 }
@@ -229,6 +240,8 @@ pub struct RunBill<'a> {
     pub developer: &'a str,
     /// The person whose data the run read.
     pub member: PersonId,
+    /// The licence paying for it, if one does.
+    pub licence: Option<u64>,
 }
 
 /// What one run costs its payer: the price split between the developer, the operator's
@@ -245,6 +258,7 @@ pub fn run_entries(
         payer,
         developer,
         member,
+        licence,
     } = *bill;
     let bps = tariff.commission_bps + tariff.member_share_bps;
     if bps > 10_000 {
@@ -259,7 +273,10 @@ pub fn run_entries(
     let commission = share(p, tariff.commission_bps);
     let member_share = share(p, tariff.member_share_bps);
     let dev = p - commission - member_share;
-    let memo = |what: &str| format!("{what}, run {run}");
+    let via = licence
+        .map(|l| format!(" {}", crate::licence::tag(l)))
+        .unwrap_or_default();
+    let memo = |what: &str| format!("{what}, run {run}{via}");
     // The passage is in the tariff's currency; a run priced in another one pays it apart.
     let mut out = entries(
         &format!("run:{run}"),
@@ -352,8 +369,11 @@ fn party_of(store: &dyn Store, name: &str) -> Result<Party, StoreError> {
 struct Pricer<'a> {
     store: &'a dyn Store,
     tariff: Tariff,
-    plugins: BTreeMap<String, Option<(Pricing, String)>>,
+    /// Per digest: the pricing, the developer and the manifest id.
+    plugins: BTreeMap<String, Option<(Pricing, String, String)>>,
     owners: BTreeMap<u64, Party>,
+    /// The ledger, read once, when a licence's quota must be counted.
+    ledger: Option<Vec<Entry>>,
 }
 
 impl<'a> Pricer<'a> {
@@ -363,6 +383,7 @@ impl<'a> Pricer<'a> {
             tariff: store.tariff()?,
             plugins: BTreeMap::new(),
             owners: BTreeMap::new(),
+            ledger: None,
         })
     }
 
@@ -375,13 +396,17 @@ impl<'a> Pricer<'a> {
             let p = self.store.plugin(&run.plugin_digest)?;
             let priced = p.manifest.as_ref().map(|m| {
                 let dev = p.publisher.clone().unwrap_or_else(|| m.publisher.clone());
-                (m.pricing.clone(), dev)
+                (m.pricing.clone(), dev, m.id.clone())
             });
             self.plugins.insert(run.plugin_digest.clone(), priced);
         }
-        let Some(Some((pricing, developer))) = self.plugins.get(&run.plugin_digest) else {
+        let Some(Some((pricing, developer, plugin_id))) = self.plugins.get(&run.plugin_digest)
+        else {
             return Ok(Vec::new());
         };
+        let (pricing, developer, plugin_id) =
+            (pricing.clone(), developer.clone(), plugin_id.clone());
+        let mut licence = None;
         let payer = match (&run.requester, run.job) {
             (_, Some(job)) => {
                 if !self.owners.contains_key(&job) {
@@ -391,16 +416,53 @@ impl<'a> Pricer<'a> {
                 self.owners[&job].clone()
             }
             (Some(org), None) => Party::Organisation(org.clone()),
-            (None, None) => Party::Person(run.person),
+            (None, None) => {
+                let (store, ledger) = (self.store, &mut self.ledger);
+                let covering = crate::licence::covering(
+                    store,
+                    run.person,
+                    &plugin_id,
+                    run.started_ms,
+                    |id| {
+                        if ledger.is_none() {
+                            *ledger = Some(store.ledger()?);
+                        }
+                        Ok(crate::licence::runs_paid(
+                            ledger.as_deref().unwrap_or(&[]),
+                            id,
+                        ))
+                    },
+                )?;
+                match covering {
+                    Some(l) => {
+                        licence = Some(l.id);
+                        Party::Organisation(l.organisation)
+                    }
+                    None => {
+                        let used = crate::licence::free_runs_this_month(
+                            store,
+                            run.person,
+                            &run.plugin_digest,
+                            run.started_ms,
+                            run.id,
+                        )?;
+                        if used < self.tariff.free_runs_per_month {
+                            return Ok(Vec::new());
+                        }
+                        Party::Person(run.person)
+                    }
+                }
+            }
         };
         let bill = RunBill {
             run: run.id,
             at_ms: now_ms(),
             payer: &payer,
-            developer,
+            developer: &developer,
             member: run.person,
+            licence,
         };
-        Ok(run_entries(&bill, pricing, &run.usage, &self.tariff)?)
+        Ok(run_entries(&bill, &pricing, &run.usage, &self.tariff)?)
     }
 }
 

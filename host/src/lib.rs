@@ -11,6 +11,7 @@ pub mod contract;
 pub mod import;
 pub mod job;
 pub mod ledger;
+pub mod licence;
 pub mod meter;
 pub mod output;
 pub mod package;

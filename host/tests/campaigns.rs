@@ -17,7 +17,7 @@ use insitu::meter::FailureReason;
 use insitu::output::{Money, Scalar};
 use insitu::package::{self, InstallMode, Manifest, OutputKind, PluginUse};
 use insitu::pds::Pds;
-use insitu::store::{KeyedRecord, PersonId, PluginRecord, Source, StoreError, TimeRange, Value};
+use insitu::store::{KeyedRecord, PersonId, PluginRecord, Source, StoreError, Value};
 
 const DAY: i64 = 86_400_000;
 const ASSOCIATION: &str = "ufc";
@@ -79,22 +79,8 @@ fn tenant(pds: &Pds, name: &str, fees: usize) -> PersonId {
 }
 
 fn standing_grant(pds: &Pds, person: PersonId, digest: &str) -> Grant {
-    pds.store
-        .add_grant(Grant {
-            id: 0,
-            person,
-            plugin_digest: digest.into(),
-            collections: vec![GrantedCollection {
-                name: "bank.transactions".into(),
-                fields: vec!["amount".into(), "label".into(), "counterparty".into()],
-            }],
-            window: TimeRange::ALL,
-            created_ms: now_ms(),
-            expires_ms: None,
-            revoked_ms: None,
-            origin: None,
-        })
-        .unwrap()
+    let id = common::Fixture::grant_for(pds.store.as_ref(), person, digest);
+    pds.store.grant(id).unwrap()
 }
 
 fn micro_fees(digest: &str, owner: &str, k: Option<u32>) -> NewCampaign {
@@ -520,43 +506,6 @@ fn a_scan_killed_midway_resumes_without_scanning_anyone_twice_or_losing_a_result
     insitu::audit::verify(&store.audit_log().unwrap()).unwrap();
 }
 
-/// Writes records of `collection` from named values (fields not named are null).
-fn write_named(pds: &Pds, person: PersonId, collection: &str, rows: &[Vec<(&str, Value)>]) {
-    let schema = pds.store.collection(collection).unwrap();
-    let recs: Vec<KeyedRecord> = rows
-        .iter()
-        .enumerate()
-        .map(|(i, named)| {
-            let values: Vec<Value> = schema
-                .fields
-                .iter()
-                .map(|f| {
-                    named
-                        .iter()
-                        .find(|(n, _)| *n == f.name)
-                        .map(|(_, v)| v.clone())
-                        .unwrap_or(Value::Null)
-                })
-                .collect();
-            let time = values
-                .iter()
-                .find_map(|v| match v {
-                    Value::Timestamp(t) => Some(*t),
-                    _ => None,
-                })
-                .unwrap();
-            KeyedRecord {
-                id: i as u64 + 1,
-                time,
-                values,
-            }
-        })
-        .collect();
-    pds.store
-        .write_records(person, collection, &recs, Source::File("fixture"))
-        .unwrap();
-}
-
 fn grant_all(pds: &Pds, person: PersonId, digest: &str, collection: &str) {
     let fields = pds
         .store
@@ -606,8 +555,8 @@ async fn shelf_price_and_short_weight_scanners_find_their_victims_in_place() {
         let p = store.add_person(&format!("shopper {i}")).unwrap();
         // Coffee rang up at 3.89 (victims) or 3.69 (the shelf price), two packs each.
         let till = if i < 5 { 389 } else { 369 };
-        write_named(
-            &pds,
+        common::write_named(
+            pds.store.as_ref(),
             p,
             "receipts.items",
             &[vec![
@@ -623,8 +572,8 @@ async fn shelf_price_and_short_weight_scanners_find_their_victims_in_place() {
         );
         // Packs declared 250 g: measured 238 g (victims) or 249 g (within the 9 g tolerance).
         let measured = if i < 5 { 238.0 } else { 249.0 };
-        write_named(
-            &pds,
+        common::write_named(
+            pds.store.as_ref(),
             p,
             "purchases.products",
             &[vec![

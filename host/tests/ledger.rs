@@ -126,6 +126,7 @@ fn postings(op: &Op, at: i64) -> Vec<(String, Vec<Entry>, i64)> {
                 payer: &payer,
                 developer: "acme",
                 member: *member,
+                licence: None,
             };
             let e = ledger::run_entries(&bill, &pricing, &usage, &t).unwrap();
             let due = ledger::price(&pricing, &usage).unwrap() + tariff.2;
@@ -338,12 +339,21 @@ async fn runs_and_access_fees_are_billed_to_who_pays_and_reconciled_once() {
     let ok = run(vec![("rule", "duplicate")]).await.unwrap();
     let billed = store.post(&format!("run:{}", ok.id), vec![]).unwrap();
     assert!(!billed.is_empty());
-    assert!(billed.iter().all(|e| e.debit == Party::Organisation("ufc".into())));
+    assert!(
+        billed
+            .iter()
+            .all(|e| e.debit == Party::Organisation("ufc".into()))
+    );
     let to = |p: Party| billed.iter().filter(|e| e.credit == p).count();
     assert_eq!(to(Party::Developer("insitu-examples".into())), 1);
     assert_eq!(to(Party::Person(alice)), 1, "the member's share");
     let failed = run(vec![("rule", "no-such-rule")]).await.unwrap();
-    assert!(store.post(&format!("run:{}", failed.id), vec![]).unwrap().is_empty());
+    assert!(
+        store
+            .post(&format!("run:{}", failed.id), vec![])
+            .unwrap()
+            .is_empty()
+    );
 
     // A run recorded without its billing, as after a crash between the two.
     let mut unbilled = ok.clone();
@@ -355,6 +365,138 @@ async fn runs_and_access_fees_are_billed_to_who_pays_and_reconciled_once() {
     assert!(store.posted(&format!("run:{}", unbilled.id)).unwrap());
     let len = store.ledger().unwrap().len();
     assert_eq!(ledger::reconcile(store).unwrap(), 0);
-    assert_eq!(store.ledger().unwrap().len(), len, "nothing is billed twice");
-    assert!(ledger::trial_balance(&store.ledger().unwrap()).values().all(|v| *v == 0));
+    assert_eq!(
+        store.ledger().unwrap().len(),
+        len,
+        "nothing is billed twice"
+    );
+    assert!(
+        ledger::trial_balance(&store.ledger().unwrap())
+            .values()
+            .all(|v| *v == 0)
+    );
+}
+
+/// Who pays a person's own runs: a licence covering them (within its quota), else nobody
+/// for the first runs of the month (freemium), else the person.
+#[tokio::test]
+async fn licences_sponsor_members_and_freemium_runs_are_free_then_paid() {
+    use insitu::licence::{self, Licence, LicenceKind};
+    let dir = tempfile::tempdir().unwrap();
+    let (pds, plugin) = common::pds_with_fee_scanner(dir.path());
+    let store = pds.store.as_ref();
+    let (pupil, adult) = (
+        store.add_person("pupil").unwrap(),
+        store.add_person("adult").unwrap(),
+    );
+    let now = insitu::consent::now_ms();
+    let err = licence::grant(
+        store,
+        Licence {
+            id: 0,
+            organisation: "school".into(),
+            kind: LicenceKind::Sponsorship,
+            plugin: "fee-scanner".into(),
+            members: vec![pupil, adult],
+            seats: 1,
+            run_quota: None,
+            since_ms: now - 1000,
+            until_ms: now + 86_400_000,
+            price: Money {
+                minor: 1,
+                currency: "EUR".into(),
+            },
+        },
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("2 members for 1 seats"), "{err}");
+    let (l, paid) = licence::grant(
+        store,
+        Licence {
+            id: 0,
+            organisation: "school".into(),
+            kind: LicenceKind::WhiteLabel {
+                display_name: "Parcours Avenir".into(),
+            },
+            plugin: "fee-scanner".into(),
+            members: vec![pupil],
+            seats: 30,
+            run_quota: Some(2),
+            since_ms: now - 1000,
+            until_ms: now + 86_400_000,
+            price: Money {
+                minor: 30_000,
+                currency: "EUR".into(),
+            },
+        },
+    )
+    .unwrap();
+    assert_eq!(paid.iter().map(|e| e.amount.minor).sum::<i64>(), 30_000);
+    assert!(
+        paid.iter()
+            .all(|e| e.debit == Party::Organisation("school".into()))
+    );
+
+    let run = |person| {
+        let g = common::Fixture::grant_for(store, person, &plugin.digest);
+        let runner = pds.runner.clone();
+        let digest = plugin.digest.clone();
+        async move {
+            runner
+                .run(insitu::run::RunRequest {
+                    person,
+                    grant: g,
+                    digest,
+                    params: vec![(
+                        "rule".into(),
+                        insitu::output::Scalar::Text("duplicate".into()),
+                    )],
+                    limits: None,
+                })
+                .await
+                .unwrap()
+        }
+    };
+    let payer_of = |r: &insitu::meter::RunRecord| {
+        store
+            .posting(&format!("run:{}", r.id))
+            .unwrap()
+            .expect("every run is billed when recorded")
+            .first()
+            .map(|e| e.debit.clone())
+    };
+    // The pupil: two runs on the licence (its quota), then three free, then paid.
+    let mut payers = Vec::new();
+    for _ in 0..6 {
+        payers.push(payer_of(&run(pupil).await));
+    }
+    let school = Some(Party::Organisation("school".into()));
+    assert_eq!(
+        payers,
+        vec![
+            school.clone(),
+            school,
+            None,
+            None,
+            None,
+            Some(Party::Person(pupil))
+        ]
+    );
+    let tag = licence::tag(l.id);
+    assert_eq!(
+        licence::runs_paid(&store.ledger().unwrap(), l.id),
+        2,
+        "{tag}"
+    );
+    // Not a member: three free runs, then paid.
+    let mut payers = Vec::new();
+    for _ in 0..4 {
+        payers.push(payer_of(&run(adult).await));
+    }
+    assert_eq!(payers, vec![None, None, None, Some(Party::Person(adult))]);
+    assert!(
+        ledger::trial_balance(&store.ledger().unwrap())
+            .values()
+            .all(|v| *v == 0)
+    );
 }

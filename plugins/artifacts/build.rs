@@ -13,6 +13,7 @@ const PLUGINS: &[&str] = &[
     "shelf-price",
     "short-weight",
     "usage-analytics",
+    "coaching",
     "noop",
     "probe",
     "hostile",

@@ -261,6 +261,7 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
         Command::Study(cmd) => super::jobs::study_cmd(&pds, cmd).await?,
         Command::Policy(cmd) => super::jobs::policy_cmd(&pds, cmd)?,
         Command::Ledger(cmd) => super::jobs::ledger_cmd(&pds, cmd)?,
+        Command::Licence(cmd) => super::jobs::licence_cmd(&pds, cmd)?,
         Command::Demo(_) => unreachable!("handled by the caller"),
     }
     Ok(())

@@ -493,6 +493,7 @@ pub async fn run(data_dir: Option<PathBuf>, args: DemoArgs) -> anyhow::Result<()
     let first: Vec<(u64, &str)> = people.iter().take(4).map(|(i, n)| (*i, *n)).collect();
     super::demo_jobs::campaigns(&pds, &key, &plugin, &first).await?;
     super::demo_jobs::studies(&pds, &key).await?;
+    super::demo_jobs::coaching(&pds, &key).await?;
     super::demo_jobs::ledger(&pds)?;
 
     if args.keep {

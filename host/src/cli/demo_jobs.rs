@@ -487,12 +487,186 @@ pub async fn studies(pds: &Pds, key: &SigningKey) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The ledger after everything above: who paid whom, and the trial balance.
+const SCHOOL: &str = "lycee-jean-moulin";
+
+/// A pupil's career orientation, under the school's white-label licence.
+pub async fn coaching(pds: &Pds, key: &SigningKey) -> anyhow::Result<()> {
+    use crate::licence::{self, Licence, LicenceKind};
+    let store = pds.store.as_ref();
+    println!("10. Career coaching, licensed white-label by a school for its pupils");
+    account::create(store, SCHOOL, "demo-password-not-used", Role::Organisation)?;
+    let plugin = install(
+        pds,
+        key,
+        insitu_plugins::COACHING,
+        insitu_plugins::COACHING_MANIFEST,
+    )?;
+    let pupil = store.add_person("Léa Dubois")?;
+    let year = |y: i64| now_ms() - y * 365 * DAY_MS;
+    let text = |s: &str| Value::Text(s.into());
+    let write = |collection: &str, rows: Vec<Vec<(&str, Value)>>| -> anyhow::Result<()> {
+        let schema = store.collection(collection)?;
+        let recs: Vec<KeyedRecord> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let time = r
+                    .iter()
+                    .find_map(|(_, v)| match v {
+                        Value::Timestamp(t) => Some(*t),
+                        _ => None,
+                    })
+                    .unwrap_or(0);
+                record(&schema, i as u64 + 1, time, r)
+            })
+            .collect();
+        store.write_records(pupil, collection, &recs, Source::File("linkedin-export"))?;
+        Ok(())
+    };
+    write(
+        "career.skills",
+        [
+            "biology",
+            "chemistry",
+            "first aid",
+            "teamwork",
+            "laboratory",
+        ]
+        .iter()
+        .map(|s| vec![("skill", text(s))])
+        .collect(),
+    )?;
+    write(
+        "career.positions",
+        vec![vec![
+            ("company", text("Pharmacie du Centre")),
+            ("title", text("Pharmacy Aide")),
+            ("started", Value::Timestamp(year(1))),
+            (
+                "description",
+                text("summer job: stock, customers, prescriptions"),
+            ),
+        ]],
+    )?;
+    write(
+        "career.education",
+        vec![vec![
+            ("school", text("Lycée Jean Moulin")),
+            ("degree", text("Baccalauréat, biology and chemistry")),
+            ("started", Value::Timestamp(year(2))),
+        ]],
+    )?;
+    let answers = [
+        ("R1", 3),
+        ("I1", 5),
+        ("I2", 4),
+        ("A1", 2),
+        ("S1", 5),
+        ("S2", 4),
+        ("E1", 2),
+        ("C1", 3),
+    ];
+    write(
+        "profile.answers",
+        answers
+            .iter()
+            .enumerate()
+            .map(|(i, (q, a))| {
+                vec![
+                    ("answered", Value::Timestamp(year(0) - i as i64)),
+                    ("questionnaire", text("riasec")),
+                    ("question", text(q)),
+                    ("answer", text(&a.to_string())),
+                ]
+            })
+            .collect(),
+    )?;
+    let (l, paid) = licence::grant(
+        store,
+        Licence {
+            id: 0,
+            organisation: SCHOOL.into(),
+            kind: LicenceKind::WhiteLabel {
+                display_name: "Parcours Avenir".into(),
+            },
+            plugin: "coaching".into(),
+            members: vec![pupil],
+            seats: 120,
+            run_quota: Some(360),
+            since_ms: now_ms() - DAY_MS,
+            until_ms: now_ms() + 300 * DAY_MS,
+            price: eur(60_000),
+        },
+    )?;
+    println!(
+        "   {SCHOOL} licenses coaching as \"Parcours Avenir\" for 120 pupils, 360 runs, {} (paid up front: {} entries)",
+        l.price,
+        paid.len()
+    );
+    // The pupil grants it her career data, for her own runs.
+    let m = plugin.manifest.clone().context("a manifest")?;
+    let grant = store.add_grant(crate::consent::Grant {
+        id: 0,
+        person: pupil,
+        plugin_digest: plugin.digest.clone(),
+        collections: m
+            .data
+            .iter()
+            .map(|d| crate::consent::GrantedCollection {
+                name: d.collection.clone(),
+                fields: d.fields.clone(),
+            })
+            .collect(),
+        window: crate::store::TimeRange::ALL,
+        created_ms: now_ms(),
+        expires_ms: Some(now_ms() + 30 * DAY_MS),
+        revoked_ms: None,
+        origin: None,
+    })?;
+    let run = pds
+        .runner
+        .run(crate::run::RunRequest {
+            person: pupil,
+            grant: grant.id,
+            digest: plugin.digest.clone(),
+            params: vec![("count".into(), Scalar::Integer(6))],
+            limits: None,
+        })
+        .await?;
+    if let crate::meter::Outcome::Failed { message, .. } = &run.outcome {
+        anyhow::bail!("the coaching run failed: {message}");
+    }
+    println!("   \"Parcours Avenir\" for Léa Dubois (only she sees this):");
+    if let Some(crate::output::PluginOutput::Table { rows, .. }) = &run.output {
+        for r in rows {
+            let reasons: String = r[4].to_string().chars().take(100).collect();
+            println!(
+                "     {:<10} {:<40} {:<10} {:>3}  {reasons}",
+                r[0].to_string(),
+                r[1].to_string(),
+                r[2].to_string(),
+                r[3].to_string()
+            );
+        }
+    }
+    let billed = store
+        .posting(&format!("run:{}", run.id))?
+        .unwrap_or_default();
+    let total: i64 = billed.iter().map(|e| e.amount.minor).sum();
+    println!(
+        "   the run is billed to {SCHOOL} under licence {}: {} EUR, to the developer and the operator\n",
+        l.id,
+        crate::ledger::decimal(total)
+    );
+    Ok(())
+}
+
+/// The ledger after everything above: who paid whom, invoices, and the trial balance.
 pub fn ledger(pds: &Pds) -> anyhow::Result<()> {
     use crate::ledger::{self, Party, decimal};
     let store = pds.store.as_ref();
     println!(
-        "10. The billing ledger: every run, access fee, settlement and reward, in double entry"
+        "11. The billing ledger: every run, licence, access fee, settlement and reward, in double entry"
     );
     let reconciled = ledger::reconcile(store)?;
     let entries = store.ledger()?;
@@ -511,6 +685,21 @@ pub fn ledger(pds: &Pds) -> anyhow::Result<()> {
     show(Party::Organisation(ASSOCIATION.into()));
     show(Party::Organisation(AGENCY.into()));
     show(Party::Organisation(LAB.into()));
+    show(Party::Organisation(SCHOOL.into()));
+    println!("   this month's invoices (`insitu ledger statement ACCOUNT --format csv|json`):");
+    let now = now_ms();
+    let (since, until) = (now - 31 * DAY_MS, now + DAY_MS);
+    for org in [ASSOCIATION, AGENCY, LAB, SCHOOL] {
+        let st = ledger::statement(&entries, &Party::Organisation(org.into()), since, until);
+        for (c, (_, paid, received, _)) in &st.totals {
+            println!(
+                "     {org:<26} {:>5} lines, paid {:>9} {c}, received {:>8} {c}",
+                st.lines.len(),
+                decimal(*paid),
+                decimal(*received)
+            );
+        }
+    }
     let t = ledger::trial_balance(&entries);
     let sums: Vec<String> = t
         .iter()

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::bail;
 
 use super::commands::parse_param;
-use super::{CampaignCmd, LedgerCmd, PolicyCmd, StudyCmd};
+use super::{CampaignCmd, LedgerCmd, LicenceCmd, PolicyCmd, StudyCmd};
 use crate::campaign::{self, NewCampaign};
 use crate::import::format_date;
 use crate::job::{Answer, Job, JobStatus, Progress};
@@ -495,6 +495,80 @@ pub fn ledger_cmd(pds: &Pds, cmd: LedgerCmd) -> anyhow::Result<()> {
                 t.membership_per_year,
                 t.currency
             );
+        }
+    }
+    Ok(())
+}
+
+pub fn licence_cmd(pds: &Pds, cmd: LicenceCmd) -> anyhow::Result<()> {
+    use crate::licence::{self, Licence, LicenceKind};
+    let store = pds.store.as_ref();
+    match cmd {
+        LicenceCmd::Add {
+            organisation,
+            plugin,
+            white_label,
+            members,
+            seats,
+            quota,
+            from,
+            until,
+            price,
+        } => {
+            let now = crate::consent::now_ms();
+            let time = |s: &Option<String>, d: i64| -> anyhow::Result<i64> {
+                s.as_deref()
+                    .map(crate::import::parse_time)
+                    .transpose()
+                    .map_err(anyhow::Error::msg)
+                    .map(|v| v.unwrap_or(d))
+            };
+            let since_ms = time(&from, now)?;
+            let (l, entries) = licence::grant(
+                store,
+                Licence {
+                    id: 0,
+                    organisation,
+                    kind: match white_label {
+                        Some(display_name) => LicenceKind::WhiteLabel { display_name },
+                        None => LicenceKind::Sponsorship,
+                    },
+                    plugin,
+                    seats: seats.unwrap_or(members.len() as u32),
+                    members,
+                    run_quota: quota,
+                    since_ms,
+                    until_ms: time(&until, since_ms + 365 * 86_400_000)?,
+                    price: money(&price)?,
+                },
+            )?;
+            println!(
+                "licence {}: {} pays for {} members' runs of {}; {} ledger entries",
+                l.id,
+                l.organisation,
+                l.members.len(),
+                l.plugin,
+                entries.len()
+            );
+        }
+        LicenceCmd::List => {
+            for l in store.licences()? {
+                let name = match &l.kind {
+                    LicenceKind::WhiteLabel { display_name } => format!("as \"{display_name}\""),
+                    LicenceKind::Sponsorship => "sponsorship".into(),
+                };
+                println!(
+                    "{:>4}  {} {}  {name}  {} of {} seats  {} to {}  {}",
+                    l.id,
+                    l.organisation,
+                    l.plugin,
+                    l.members.len(),
+                    l.seats,
+                    format_date(l.since_ms),
+                    format_date(l.until_ms),
+                    l.price
+                );
+            }
         }
     }
     Ok(())

@@ -104,6 +104,45 @@ pub enum Command {
     /// The billing ledger: balances, statements, the trial balance, the tariff.
     #[command(subcommand)]
     Ledger(LedgerCmd),
+    /// Licences (white label) and sponsorships: an organisation pays for members' runs.
+    #[command(subcommand)]
+    Licence(LicenceCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LicenceCmd {
+    /// An organisation licenses a plugin for members (or sponsors their runs); bills its price.
+    Add {
+        /// The organisation's account name.
+        #[arg(long)]
+        organisation: String,
+        /// The plugin's manifest id (every version is covered).
+        #[arg(long)]
+        plugin: String,
+        /// The organisation's own name for the plugin (white label); without it, a
+        /// sponsorship.
+        #[arg(long)]
+        white_label: Option<String>,
+        /// The people covered, comma-separated ids.
+        #[arg(long, value_delimiter = ',', required = true)]
+        members: Vec<u64>,
+        /// Seats (default: the number of members).
+        #[arg(long)]
+        seats: Option<u32>,
+        /// Most runs paid in the period.
+        #[arg(long)]
+        quota: Option<u32>,
+        /// First day (YYYY-MM-DD); default: today.
+        #[arg(long)]
+        from: Option<String>,
+        /// Day after the last; default: a year later.
+        #[arg(long)]
+        until: Option<String>,
+        /// What the organisation pays, like `300.00 EUR`.
+        #[arg(long)]
+        price: String,
+    },
+    List,
 }
 
 #[derive(Subcommand, Debug)]

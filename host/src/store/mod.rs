@@ -450,6 +450,13 @@ pub trait Store: Send + Sync + 'static {
     /// Billing records, all or one job's.
     fn billing(&self, job: Option<u64>) -> Result<Vec<crate::job::BillingRecord>, StoreError>;
 
+    /// Stores a licence or sponsorship (its `id` is assigned), audited.
+    fn add_licence(
+        &self,
+        licence: crate::licence::Licence,
+    ) -> Result<crate::licence::Licence, StoreError>;
+    fn licences(&self) -> Result<Vec<crate::licence::Licence>, StoreError>;
+
     /// The operator's tariff (the default until one is set).
     fn tariff(&self) -> Result<crate::ledger::Tariff, StoreError>;
     fn set_tariff(&self, tariff: &crate::ledger::Tariff) -> Result<(), StoreError>;
@@ -467,7 +474,11 @@ pub trait Store: Send + Sync + 'static {
         postings: Vec<(String, Vec<crate::ledger::Entry>)>,
     ) -> Result<u64, StoreError>;
     /// Whether `key` was posted.
-    fn posted(&self, key: &str) -> Result<bool, StoreError>;
+    fn posted(&self, key: &str) -> Result<bool, StoreError> {
+        Ok(self.posting(key)?.is_some())
+    }
+    /// The entries posted under `key` (empty for a free run), or `None` if it was not posted.
+    fn posting(&self, key: &str) -> Result<Option<Vec<crate::ledger::Entry>>, StoreError>;
     /// Every ledger entry, oldest first.
     fn ledger(&self) -> Result<Vec<crate::ledger::Entry>, StoreError>;
 

@@ -20,6 +20,7 @@ use crate::audit::{AuditEntry, AuditEvent};
 use crate::consent::{Grant, now_ms};
 use crate::job::{Answer, BillingRecord, Job, JobKind, JobStatus, Member, MemberOutcome, Policy};
 use crate::ledger::{Entry, Tariff};
+use crate::licence::Licence;
 use crate::meter::RunRecord;
 use crate::request::{AccessRequest, Status as RequestStatus};
 
@@ -53,6 +54,7 @@ const BUDGETS: TableDefinition<(u64, &str), u64> = TableDefinition::new("privacy
 /// Ledger entries by id, and the ids posted under each key.
 const LEDGER: TableDefinition<u64, &str> = TableDefinition::new("ledger");
 const LEDGER_KEYS: TableDefinition<&str, &str> = TableDefinition::new("ledger_keys");
+const LICENCES: TableDefinition<u64, &str> = TableDefinition::new("licences");
 
 fn db<E: std::fmt::Display>(e: E) -> StoreError {
     StoreError::Db(e.to_string())
@@ -117,6 +119,7 @@ impl RedbStore {
             tx.open_table(BUDGETS).map_err(db)?;
             tx.open_table(LEDGER).map_err(db)?;
             tx.open_table(LEDGER_KEYS).map_err(db)?;
+            tx.open_table(LICENCES).map_err(db)?;
         }
         tx.commit().map_err(db)?;
         Ok(RedbStore { db: database })
@@ -231,6 +234,22 @@ fn insert_run(tx: &WriteTransaction, mut run: RunRecord) -> Result<RunRecord, St
     Ok(run)
 }
 
+/// The ledger entries with these ids, in that order.
+fn entries_by_id(
+    t: &impl ReadableTable<u64, &'static str>,
+    ids: &[u64],
+) -> Result<Vec<Entry>, StoreError> {
+    ids.iter()
+        .map(|id| {
+            let v = t
+                .get(*id)
+                .map_err(db)?
+                .ok_or_else(|| StoreError::Db(format!("ledger entry {id} is missing")))?;
+            from_json(v.value())
+        })
+        .collect()
+}
+
 /// Posts `entries` under `key` inside `tx` (see [`Store::post`]); also says whether the key
 /// was new.
 fn post_in(
@@ -246,17 +265,7 @@ fn post_in(
         }
     };
     if let Some(ids) = existing {
-        let t = tx.open_table(LEDGER).map_err(db)?;
-        let old = ids
-            .iter()
-            .map(|id| {
-                let v = t
-                    .get(*id)
-                    .map_err(db)?
-                    .ok_or_else(|| StoreError::Db(format!("ledger entry {id} is missing")))?;
-                from_json(v.value())
-            })
-            .collect::<Result<_, _>>()?;
+        let old = entries_by_id(&tx.open_table(LEDGER).map_err(db)?, &ids)?;
         return Ok((old, false));
     }
     let mut out = Vec::with_capacity(entries.len());
@@ -1163,6 +1172,27 @@ impl Store for RedbStore {
             .collect())
     }
 
+    fn add_licence(&self, mut l: Licence) -> Result<Licence, StoreError> {
+        self.write(|tx| {
+            l.id = next_id(tx, "licence")?;
+            put_json(tx, LICENCES, l.id, &l)?;
+            append(
+                tx,
+                AuditEvent::LicenceGranted {
+                    licence: l.id,
+                    organisation: l.organisation.clone(),
+                    plugin: l.plugin.clone(),
+                    members: l.members.clone(),
+                },
+            )?;
+            Ok(l)
+        })
+    }
+
+    fn licences(&self) -> Result<Vec<Licence>, StoreError> {
+        self.all_json(LICENCES)
+    }
+
     fn tariff(&self) -> Result<Tariff, StoreError> {
         Ok(self.read_json(SETTINGS, "tariff")?.unwrap_or_default())
     }
@@ -1201,10 +1231,14 @@ impl Store for RedbStore {
         })
     }
 
-    fn posted(&self, key: &str) -> Result<bool, StoreError> {
+    fn posting(&self, key: &str) -> Result<Option<Vec<Entry>>, StoreError> {
         let tx = self.db.begin_read().map_err(db)?;
-        let t = tx.open_table(LEDGER_KEYS).map_err(db)?;
-        Ok(t.get(key).map_err(db)?.is_some())
+        let keys = tx.open_table(LEDGER_KEYS).map_err(db)?;
+        let Some(ids) = keys.get(key).map_err(db)? else {
+            return Ok(None);
+        };
+        let ids: Vec<u64> = from_json(ids.value())?;
+        entries_by_id(&tx.open_table(LEDGER).map_err(db)?, &ids).map(Some)
     }
 
     fn ledger(&self) -> Result<Vec<Entry>, StoreError> {

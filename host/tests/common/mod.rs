@@ -152,6 +152,27 @@ impl Fixture {
         package::install(self.store.as_ref(), self.runner.sandbox(), bytes, mode)
     }
 
+    /// A grant of fee-scanner's fields of `person`'s transactions, for all time; its id.
+    pub fn grant_for(store: &dyn Store, person: u64, digest: &str) -> u64 {
+        store
+            .add_grant(Grant {
+                id: 0,
+                person,
+                plugin_digest: digest.into(),
+                collections: vec![GrantedCollection {
+                    name: "bank.transactions".into(),
+                    fields: vec!["amount".into(), "label".into(), "counterparty".into()],
+                }],
+                window: TimeRange::ALL,
+                created_ms: now_ms(),
+                expires_ms: None,
+                revoked_ms: None,
+                origin: None,
+            })
+            .unwrap()
+            .id
+    }
+
     pub fn grant(&self, person: u64, digest: &str, fields: &[&str], window: TimeRange) -> Grant {
         self.store
             .add_grant(Grant {
@@ -269,4 +290,46 @@ pub fn pds_with_fee_scanner(
     )
     .unwrap();
     (pds, plugin)
+}
+
+/// Writes records of `collection` from named values (fields not named are null).
+pub fn write_named(store: &dyn Store, person: u64, collection: &str, rows: &[Vec<(&str, Value)>]) {
+    let schema = store.collection(collection).unwrap();
+    let recs: Vec<KeyedRecord> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, named)| {
+            let values: Vec<Value> = schema
+                .fields
+                .iter()
+                .map(|f| {
+                    named
+                        .iter()
+                        .find(|(n, _)| *n == f.name)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or(Value::Null)
+                })
+                .collect();
+            let time = values
+                .iter()
+                .find_map(|v| match v {
+                    Value::Timestamp(t) => Some(*t),
+                    _ => None,
+                })
+                .unwrap_or(0);
+            KeyedRecord {
+                id: i as u64 + 1,
+                time,
+                values,
+            }
+        })
+        .collect();
+    store
+        .write_records(
+            person,
+            collection,
+            &recs,
+            insitu::store::Source::File("fixture"),
+        )
+        .unwrap();
 }

@@ -1,0 +1,180 @@
+//! Licences: an organisation (a school, the employment service, a company) pays for a plugin
+//! for its members, under its own display name (white label), with seats or a run quota, for
+//! a period, at a price; or sponsors designated members' runs. And freemium: a person's own
+//! runs of a plugin are free up to the tariff's monthly allowance, then paid per run.
+//!
+//! Who pays a person's own run (no requester, no campaign or study):
+//! 1. a live licence or sponsorship of an organisation that names the person, for the plugin
+//!    (by manifest id, so new versions stay covered), within its quota: the organisation;
+//! 2. else, while the person has had fewer free runs of that plugin this month than the
+//!    tariff allows: nobody (runs a licence paid do not count);
+//! 3. else the person.
+//!
+//! May touch: the store.
+
+use serde::{Deserialize, Serialize};
+
+use crate::consent::now_ms;
+use crate::ledger::{self, Entry, Movement, Party};
+use crate::meter::Outcome;
+use crate::output::Money;
+use crate::store::{PersonId, Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LicenceKind {
+    /// The plugin under the organisation's own name, for its members.
+    WhiteLabel { display_name: String },
+    /// The organisation pays for designated members' runs.
+    Sponsorship,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Licence {
+    pub id: u64,
+    pub organisation: String,
+    pub kind: LicenceKind,
+    /// The plugin's manifest id (every version is covered).
+    pub plugin: String,
+    /// The members covered (a seat each).
+    pub members: Vec<PersonId>,
+    /// Most members it may cover.
+    pub seats: u32,
+    /// Most runs it pays for in its period, if limited.
+    pub run_quota: Option<u32>,
+    pub since_ms: i64,
+    pub until_ms: i64,
+    /// What the organisation pays for the licence, up front.
+    pub price: Money,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LicenceError {
+    #[error("{members} members for {seats} seats")]
+    Seats { members: usize, seats: u32 },
+    #[error("the period must end after it starts")]
+    Period,
+    #[error("no installed plugin has the manifest id `{0}`")]
+    NoPlugin(String),
+    #[error(transparent)]
+    Billing(#[from] ledger::BillingError),
+    #[error(transparent)]
+    Ledger(#[from] ledger::LedgerError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Stores a licence and bills its price (to the plugin's developer, less the operator's
+/// commission).
+pub fn grant(store: &dyn Store, mut l: Licence) -> Result<(Licence, Vec<Entry>), LicenceError> {
+    if l.members.len() > l.seats as usize {
+        return Err(LicenceError::Seats {
+            members: l.members.len(),
+            seats: l.seats,
+        });
+    }
+    if l.until_ms <= l.since_ms {
+        return Err(LicenceError::Period);
+    }
+    let developer = store
+        .plugins()?
+        .into_iter()
+        .filter_map(|p| p.manifest.map(|m| (m, p.publisher)))
+        .find(|(m, _)| m.id == l.plugin)
+        .map(|(m, publisher)| publisher.unwrap_or(m.publisher))
+        .ok_or_else(|| LicenceError::NoPlugin(l.plugin.clone()))?;
+    l.members.sort_unstable();
+    l.members.dedup();
+    let l = store.add_licence(l)?;
+    let tariff = store.tariff()?;
+    let commission = ledger::share(l.price.minor, tariff.commission_bps);
+    let org = Party::Organisation(l.organisation.clone());
+    let memo = format!("licence {} for {}", l.id, l.plugin);
+    let e = ledger::entries(
+        "",
+        now_ms(),
+        vec![
+            (
+                org.clone(),
+                Party::Developer(developer),
+                l.price.minor - commission,
+                Movement::Licence,
+                memo.clone(),
+            ),
+            (org, Party::Operator, commission, Movement::Commission, memo),
+        ],
+        &l.price.currency,
+    )?;
+    let e = store.post(&format!("licence:{}", l.id), e)?;
+    Ok((l, e))
+}
+
+/// The live licence that pays for `person`'s run of plugin `plugin_id` at `at_ms`, if any
+/// (quota left), with the runs it already paid for.
+pub fn covering(
+    store: &dyn Store,
+    person: PersonId,
+    plugin_id: &str,
+    at_ms: i64,
+    mut runs_paid: impl FnMut(u64) -> Result<usize, StoreError>,
+) -> Result<Option<Licence>, StoreError> {
+    for l in store.licences()? {
+        if l.plugin != plugin_id
+            || !l.members.contains(&person)
+            || at_ms < l.since_ms
+            || at_ms >= l.until_ms
+        {
+            continue;
+        }
+        if let Some(quota) = l.run_quota
+            && runs_paid(l.id)? >= quota as usize
+        {
+            continue;
+        }
+        return Ok(Some(l));
+    }
+    Ok(None)
+}
+
+/// How a run's price entry names the licence that paid it.
+pub fn tag(licence: u64) -> String {
+    format!("(licence {licence})")
+}
+
+/// Runs licence `id` paid for, counted in the ledger.
+pub fn runs_paid(ledger: &[Entry], id: u64) -> usize {
+    let tag = tag(id);
+    ledger
+        .iter()
+        .filter(|e| e.movement == Movement::RunPrice && e.memo.ends_with(&tag))
+        .count()
+}
+
+/// How many free runs of the plugin `digest` `person` had in the calendar month of `at_ms`,
+/// before run `before`: own runs that succeeded and were posted with nothing to pay.
+pub fn free_runs_this_month(
+    store: &dyn Store,
+    person: PersonId,
+    digest: &str,
+    at_ms: i64,
+    before: u64,
+) -> Result<u32, StoreError> {
+    let month = |ms: i64| crate::import::format_date(ms)[..7].to_string();
+    let this = month(at_ms);
+    let mut n = 0;
+    for r in store.runs(Some(person))? {
+        if r.id < before
+            && r.plugin_digest == digest
+            && r.requester.is_none()
+            && r.job.is_none()
+            && r.outcome == Outcome::Succeeded
+            && month(r.started_ms) == this
+            && store
+                .posting(&format!("run:{}", r.id))?
+                .is_some_and(|e| e.is_empty())
+        {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
