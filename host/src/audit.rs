@@ -142,6 +142,25 @@ pub enum AuditEvent {
         key: String,
         entries: u32,
     },
+    /// A person offers (or stops offering) to talk about a path they took.
+    PeerOffer {
+        offer: u64,
+        person: PersonId,
+        occupation: String,
+        withdrawn: bool,
+    },
+    /// A person asked to talk with someone who took a path (the other side is not named).
+    ContactAsked {
+        contact: u64,
+        person: PersonId,
+        occupation: String,
+    },
+    /// A mentor answered a contact request (the seeker is not named).
+    ContactAnswered {
+        contact: u64,
+        person: PersonId,
+        accepted: bool,
+    },
     /// An organisation licensed a plugin for members, or sponsors their runs.
     LicenceGranted {
         licence: u64,
@@ -313,6 +332,33 @@ impl AuditEvent {
             AuditEvent::LedgerPosted { key, entries } => {
                 format!("{entries} ledger entries posted for {key}")
             }
+            AuditEvent::PeerOffer {
+                person,
+                occupation,
+                withdrawn,
+                ..
+            } => {
+                if *withdrawn {
+                    format!("person {person} stopped offering to talk about {occupation}")
+                } else {
+                    format!("person {person} offers to talk about {occupation}")
+                }
+            }
+            AuditEvent::ContactAsked {
+                contact,
+                person,
+                occupation,
+            } => format!(
+                "person {person} asked to talk with someone who took {occupation} (contact {contact})"
+            ),
+            AuditEvent::ContactAnswered {
+                contact,
+                person,
+                accepted,
+            } => format!(
+                "person {person} {} contact {contact}",
+                if *accepted { "accepted" } else { "declined" }
+            ),
             AuditEvent::LicenceGranted {
                 licence,
                 organisation,
@@ -382,6 +428,9 @@ impl AuditEvent {
             | AuditEvent::RequestDecided { person, .. }
             | AuditEvent::Run { person, .. }
             | AuditEvent::EvidenceReleased { person, .. }
+            | AuditEvent::PeerOffer { person, .. }
+            | AuditEvent::ContactAsked { person, .. }
+            | AuditEvent::ContactAnswered { person, .. }
             | AuditEvent::InvitationDeclined { person, .. } => Some(*person),
             AuditEvent::AccountCreated { person, .. } => *person,
             AuditEvent::PersonErased { person, .. }

@@ -16,6 +16,7 @@ pub mod meter;
 pub mod output;
 pub mod package;
 pub mod pds;
+pub mod peer;
 pub mod request;
 pub mod rights;
 pub mod run;

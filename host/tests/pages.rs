@@ -482,6 +482,12 @@ async fn every_page_answers_every_role_as_it_should() {
         ),
         (
             "GET",
+            "/invoice.csv".into(),
+            "",
+            [missing, missing, missing, missing, ok, moved],
+        ),
+        (
+            "GET",
             "/export".into(),
             "",
             [missing, ok, ok, missing, missing, moved],
@@ -663,4 +669,109 @@ async fn a_person_answers_a_campaign_invitation_from_their_page() {
         !org.contains("FRAIS DE GESTION MARS"),
         "an unshared finding leaked"
     );
+}
+
+/// A person's earnings and peer contacts, an organisation's invoice, a developer's revenue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn earnings_invoices_revenue_and_contacts_are_on_their_owners_pages() {
+    let site = Site::new();
+    let store = site.pds.store.as_ref();
+    let alice = account::create(store, "alice", PASSWORD, Role::Person)
+        .unwrap()
+        .person
+        .unwrap();
+    let bob = account::create(store, "bob", PASSWORD, Role::Person)
+        .unwrap()
+        .person
+        .unwrap();
+    account::create(store, "org", PASSWORD, Role::Organisation).unwrap();
+    account::create(store, "insitu-examples", PASSWORD, Role::Developer).unwrap();
+    store
+        .set_tariff(&insitu::ledger::Tariff {
+            member_share_bps: 5_000,
+            ..Default::default()
+        })
+        .unwrap();
+    let r = insitu::request::ask(store, "org", alice, &site.plugin, "study", 30).unwrap();
+    let grant = insitu::request::approve(store, r.id, &Default::default()).unwrap();
+    let run = site
+        .pds
+        .runner
+        .run(insitu::run::RunRequest {
+            person: alice,
+            grant: grant.id,
+            digest: grant.plugin_digest.clone(),
+            params: vec![(
+                "rule".into(),
+                insitu::output::Scalar::Text("duplicate".into()),
+            )],
+            limits: None,
+        })
+        .await
+        .unwrap();
+    assert!(matches!(run.outcome, insitu::meter::Outcome::Succeeded));
+    insitu::peer::offer(store, alice, "29-1051.00", "ten years in a hospital").unwrap();
+    let contact = insitu::peer::ask(store, bob, "29-1051.00").unwrap();
+
+    let a = site.sign_in("alice").await;
+    let page = site.send("GET", "/", Some(&a), None).await.body;
+    assert!(page.contains("My earnings"), "{page}");
+    assert!(
+        page.contains("member&#39;s share") || page.contains("member's share"),
+        "{page}"
+    );
+    assert!(page.contains("People to talk with"), "{page}");
+    assert!(
+        !page.contains("bob"),
+        "the seeker's name before alice accepts: {page}"
+    );
+    let b = site.sign_in("bob").await;
+    let bobs = site.send("GET", "/", Some(&b), None).await.body;
+    assert!(
+        !bobs.contains("alice"),
+        "the mentor's name before she accepts: {bobs}"
+    );
+    let path = format!("/contacts/{}/answer", contact.id);
+    let r = site
+        .send(
+            "POST",
+            &path,
+            Some(&b),
+            Some(format!("csrf={}&decision=accept", csrf(&bobs))),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "only the mentor answers");
+    let r = site
+        .send(
+            "POST",
+            &path,
+            Some(&a),
+            Some(format!("csrf={}&decision=accept", csrf(&page))),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let bobs = site.send("GET", "/", Some(&b), None).await.body;
+    assert!(bobs.contains("alice"), "both accepted: {bobs}");
+
+    let o = site.sign_in("org").await;
+    let org = site.send("GET", "/", Some(&o), None).await.body;
+    assert!(org.contains("Invoice and usage, this month"), "{org}");
+    let csv = site.send("GET", "/invoice.csv", Some(&o), None).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(
+        csv.body
+            .starts_with("id,date,key,movement,from,to,amount,currency,memo"),
+        "{}",
+        csv.body
+    );
+    assert!(csv.body.contains("access_fee"), "{}", csv.body);
+    assert!(
+        csv.body.contains(&format!("run:{}", run.id)),
+        "{}",
+        csv.body
+    );
+    let d = site.sign_in("insitu-examples").await;
+    let dev = site.send("GET", "/", Some(&d), None).await.body;
+    assert!(dev.contains("Revenue per plugin"), "{dev}");
+    assert!(dev.contains("fee-scanner (EUR)"), "{dev}");
 }

@@ -262,6 +262,7 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
         Command::Policy(cmd) => super::jobs::policy_cmd(&pds, cmd)?,
         Command::Ledger(cmd) => super::jobs::ledger_cmd(&pds, cmd)?,
         Command::Licence(cmd) => super::jobs::licence_cmd(&pds, cmd)?,
+        Command::Peer(cmd) => super::jobs::peer_cmd(&pds, cmd)?,
         Command::Demo(_) => unreachable!("handled by the caller"),
     }
     Ok(())

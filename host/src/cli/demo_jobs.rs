@@ -649,6 +649,30 @@ pub async fn coaching(pds: &Pds, key: &SigningKey) -> anyhow::Result<()> {
             );
         }
     }
+    // Peer contact: someone who became a pharmacist offered to talk about it.
+    let mentor = store
+        .people()?
+        .into_iter()
+        .find(|p| p.name == "Tenant 03")
+        .context("a tenant")?;
+    crate::peer::offer(
+        store,
+        mentor.id,
+        "29-1051.00",
+        "pharmacist for twelve years",
+    )?;
+    let c = crate::peer::ask(store, pupil, "29-1051.00")?;
+    let before = crate::peer::contacts_of(store, pupil)?;
+    println!(
+        "   Léa asks to talk with a pharmacist: \"{}\", name hidden ({:?})",
+        before[0].note, before[0].other
+    );
+    crate::peer::answer(store, mentor.id, c.id, true)?;
+    let after = crate::peer::contacts_of(store, pupil)?;
+    println!(
+        "   the pharmacist accepts: now each sees the other ({})",
+        after[0].other.as_deref().unwrap_or("?")
+    );
     let billed = store
         .posting(&format!("run:{}", run.id))?
         .unwrap_or_default();

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::bail;
 
 use super::commands::parse_param;
-use super::{CampaignCmd, LedgerCmd, LicenceCmd, PolicyCmd, StudyCmd};
+use super::{CampaignCmd, LedgerCmd, LicenceCmd, PeerCmd, PolicyCmd, StudyCmd};
 use crate::campaign::{self, NewCampaign};
 use crate::import::format_date;
 use crate::job::{Answer, Job, JobStatus, Progress};
@@ -378,6 +378,24 @@ pub fn ledger_cmd(pds: &Pds, cmd: LedgerCmd) -> anyhow::Result<()> {
             }
             println!("the trial balance is zero");
         }
+        LedgerCmd::Invoice {
+            organisation,
+            month,
+            format,
+        } => {
+            let start = match &month {
+                Some(m) => crate::import::parse_time(&format!("{m}-01"))
+                    .map_err(|e| anyhow::anyhow!("`{m}` is not a month like 2026-11: {e}"))?,
+                None => crate::consent::now_ms(),
+            };
+            let (m0, m1) = month_of(start);
+            let party = Party::Organisation(organisation);
+            print_statement(
+                &ledger::statement(&store.ledger()?, &party, m0, m1),
+                &party,
+                &format,
+            )?;
+        }
         LedgerCmd::Statement {
             account,
             from,
@@ -394,38 +412,7 @@ pub fn ledger_cmd(pds: &Pds, cmd: LedgerCmd) -> anyhow::Result<()> {
                     .map(|v| v.unwrap_or(d))
             };
             let st = ledger::statement(&store.ledger()?, &party, day(&from, m0)?, day(&until, m1)?);
-            match format.as_str() {
-                "csv" => print!("{}", st.to_csv()),
-                "json" => println!("{}", serde_json::to_string_pretty(&st)?),
-                "text" => {
-                    println!(
-                        "statement of {} from {} to {}",
-                        st.party,
-                        format_date(st.since_ms),
-                        format_date(st.until_ms)
-                    );
-                    for e in &st.lines {
-                        let sign = if e.credit == party { "+" } else { "-" };
-                        println!(
-                            "  {}  {sign}{:>10} {}  {}",
-                            format_date(e.at_ms),
-                            decimal(e.amount.minor),
-                            e.amount.currency,
-                            e.memo
-                        );
-                    }
-                    for (c, (open, paid, received, close)) in &st.totals {
-                        println!(
-                            "  {c}: opening {}, paid {}, received {}, closing {}",
-                            decimal(*open),
-                            decimal(*paid),
-                            decimal(*received),
-                            decimal(*close)
-                        );
-                    }
-                }
-                other => bail!("unknown format `{other}`: use text, csv or json"),
-            }
+            print_statement(&st, &party, &format)?;
         }
         LedgerCmd::Reconcile => {
             let n = ledger::reconcile(store)?;
@@ -570,6 +557,105 @@ pub fn licence_cmd(pds: &Pds, cmd: LicenceCmd) -> anyhow::Result<()> {
                 );
             }
         }
+    }
+    Ok(())
+}
+
+pub fn peer_cmd(pds: &Pds, cmd: PeerCmd) -> anyhow::Result<()> {
+    use crate::peer;
+    let store = pds.store.as_ref();
+    match cmd {
+        PeerCmd::Offer {
+            person,
+            occupation,
+            note,
+        } => {
+            let o = peer::offer(store, person, &occupation, &note)?;
+            println!(
+                "offer {}: person {person} may be asked about {}",
+                o.id, o.occupation
+            );
+        }
+        PeerCmd::Ask { person, occupation } => {
+            let c = peer::ask(store, person, &occupation)?;
+            println!(
+                "contact {}: someone who took {} is asked; names are shown once they accept",
+                c.id, c.occupation
+            );
+        }
+        PeerCmd::Answer {
+            id,
+            person,
+            accept,
+            decline,
+        } => {
+            if accept == decline {
+                bail!("say --accept or --decline");
+            }
+            let c = peer::answer(store, person, id, accept)?;
+            println!("contact {}: {:?}", c.id, c.status);
+        }
+        PeerCmd::List { person } => {
+            for c in peer::contacts_of(store, person)? {
+                println!(
+                    "{:>4}  {} as {}  {:?}  {}{}",
+                    c.id,
+                    c.occupation,
+                    c.role,
+                    c.status,
+                    c.other
+                        .as_deref()
+                        .unwrap_or("(name shown once both accept)"),
+                    if c.note.is_empty() {
+                        String::new()
+                    } else {
+                        format!("  \"{}\"", c.note)
+                    }
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Prints a statement (an invoice) as text, CSV or JSON.
+fn print_statement(
+    st: &crate::ledger::Statement,
+    party: &crate::ledger::Party,
+    format: &str,
+) -> anyhow::Result<()> {
+    use crate::ledger::decimal;
+    match format {
+        "csv" => print!("{}", st.to_csv()),
+        "json" => println!("{}", serde_json::to_string_pretty(st)?),
+        "text" => {
+            println!(
+                "statement of {} from {} to {}",
+                st.party,
+                format_date(st.since_ms),
+                format_date(st.until_ms)
+            );
+            for e in &st.lines {
+                let sign = if e.credit == *party { "+" } else { "-" };
+                println!(
+                    "  {}  {sign}{:>10} {}  {}",
+                    format_date(e.at_ms),
+                    decimal(e.amount.minor),
+                    e.amount.currency,
+                    e.memo
+                );
+            }
+            for (c, (open, paid, received, close)) in &st.totals {
+                println!(
+                    "  {c}: opening {}, paid {}, received {}, closing {}",
+                    decimal(*open),
+                    decimal(*paid),
+                    decimal(*received),
+                    decimal(*close)
+                );
+            }
+        }
+        other => bail!("unknown format `{other}`: use text, csv or json"),
     }
     Ok(())
 }

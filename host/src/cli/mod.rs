@@ -107,6 +107,45 @@ pub enum Command {
     /// Licences (white label) and sponsorships: an organisation pays for members' runs.
     #[command(subcommand)]
     Licence(LicenceCmd),
+    /// Peer contact: people who took a path talk with people exploring it (double opt-in).
+    #[command(subcommand)]
+    Peer(PeerCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PeerCmd {
+    /// PERSON offers to talk about an occupation they hold or held (its code, as coaching shows).
+    Offer {
+        #[arg(long)]
+        person: u64,
+        #[arg(long)]
+        occupation: String,
+        /// What they are happy to talk about (shown without their name).
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// PERSON asks to talk with someone who took the occupation.
+    Ask {
+        #[arg(long)]
+        person: u64,
+        #[arg(long)]
+        occupation: String,
+    },
+    /// The mentor accepts or declines a request.
+    Answer {
+        id: u64,
+        #[arg(long)]
+        person: u64,
+        #[arg(long)]
+        accept: bool,
+        #[arg(long)]
+        decline: bool,
+    },
+    /// A person's contacts, as they see them.
+    List {
+        #[arg(long)]
+        person: u64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -162,6 +201,17 @@ pub enum LedgerCmd {
         #[arg(long)]
         until: Option<String>,
         /// `text`, `csv` or `json`.
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// An organisation's invoice for a calendar month: its lines and totals, as text, CSV or
+    /// JSON.
+    Invoice {
+        /// The organisation's account name.
+        organisation: String,
+        /// `YYYY-MM`; default: this month.
+        #[arg(long)]
+        month: Option<String>,
         #[arg(long, default_value = "text")]
         format: String,
     },

@@ -47,6 +47,8 @@ pub fn routes() -> Router<AppState> {
         .route("/export", get(export))
         .route("/erase", post(erase))
         .route("/invitations/{id}/answer", post(answer_invitation))
+        .route("/contacts/{id}/answer", post(answer_contact))
+        .route("/invoice.csv", get(invoice))
 }
 
 /// HTML-escapes text for element content and attribute values.
@@ -349,6 +351,8 @@ async fn home(State(s): State<AppState>, session: Session) -> PageResult {
                 body.push_str("</ul>");
             }
             body.push_str(&invitations_section(&s, &session, p)?);
+            body.push_str(&contacts_section(&s, &session, p)?);
+            body.push_str(&earnings_section(&s, p)?);
             let _ = write!(
                 body,
                 "<h2>My grants</h2><table><thead><tr><th scope=\"col\">Grant</th><th scope=\"col\">To</th><th scope=\"col\">Data</th><th scope=\"col\">Expires</th><th scope=\"col\">Actions</th></tr></thead><tbody>"
@@ -455,6 +459,7 @@ async fn home(State(s): State<AppState>, session: Session) -> PageResult {
                 runs_table(&s, &session)?
             );
             body.push_str(&jobs_section(&s, &session)?);
+            body.push_str(&billing_section(&s, &session)?);
         }
         _ => {
             let _ = write!(
@@ -463,9 +468,211 @@ async fn home(State(s): State<AppState>, session: Session) -> PageResult {
                 esc(&session.account.name),
                 session.account.role
             );
+            body.push_str(&billing_section(&s, &session)?);
         }
     }
     Ok(page("My page", Some(&session), &body).into_response())
+}
+
+/// A person's earnings: their ledger balance and latest movements.
+fn earnings_section(s: &AppState, p: u64) -> Result<String, PageError> {
+    let party = crate::ledger::Party::Person(p);
+    let entries = s.pds.store.ledger()?;
+    let mine: Vec<&crate::ledger::Entry> = entries
+        .iter()
+        .filter(|e| e.credit == party || e.debit == party)
+        .collect();
+    let mut out = String::from("<h2>My earnings</h2>");
+    if mine.is_empty() {
+        out.push_str("<p>Nothing yet.</p>");
+        return Ok(out);
+    }
+    for ((who, c), v) in crate::ledger::balances(&entries) {
+        if who == party {
+            let _ = write!(
+                out,
+                "<p>Balance: {} {}</p>",
+                crate::ledger::decimal(v),
+                esc(&c)
+            );
+        }
+    }
+    out.push_str("<table><thead><tr><th scope=\"col\">Date</th><th scope=\"col\">Amount</th><th scope=\"col\">For</th></tr></thead><tbody>");
+    for e in mine.iter().rev().take(10) {
+        let signed = if e.credit == party {
+            e.amount.minor
+        } else {
+            -e.amount.minor
+        };
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{} {}</td><td>{}</td></tr>",
+            date(e.at_ms),
+            crate::ledger::decimal(signed),
+            esc(&e.amount.currency),
+            esc(&e.memo)
+        );
+    }
+    out.push_str("</tbody></table>");
+    Ok(out)
+}
+
+/// A person's peer contacts: names only once both sides accepted; a mentor answers here.
+fn contacts_section(s: &AppState, session: &Session, p: u64) -> Result<String, PageError> {
+    let contacts =
+        crate::peer::contacts_of(s.pds.store.as_ref(), p).map_err(PageError::internal)?;
+    if contacts.is_empty() {
+        return Ok(String::new());
+    }
+    let mut out = String::from("<h2>People to talk with</h2><ul>");
+    for c in contacts {
+        let who = c
+            .other
+            .map(|n| esc(&n))
+            .unwrap_or_else(|| "(their name is shown once you both accept)".into());
+        let _ = write!(
+            out,
+            "<li>{} ({}), {:?}: {who}",
+            esc(&c.occupation),
+            c.role,
+            c.status
+        );
+        if c.role == "mentor" && c.status == crate::peer::ContactStatus::Asked {
+            let _ = write!(
+                out,
+                "<form method=\"post\" action=\"/contacts/{}/answer\">{}\
+                 <button type=\"submit\" name=\"decision\" value=\"accept\">Accept</button> \
+                 <button type=\"submit\" name=\"decision\" value=\"decline\">Decline</button></form>",
+                c.id,
+                session.csrf_field()
+            );
+        }
+        out.push_str("</li>");
+    }
+    out.push_str("</ul>");
+    Ok(out)
+}
+
+/// An organisation's invoice for this month and its usage; a developer's revenue per plugin.
+fn billing_section(s: &AppState, session: &Session) -> Result<String, PageError> {
+    use crate::ledger::{Party, decimal};
+    let store = s.pds.store.as_ref();
+    let name = session.account.name.clone();
+    let entries = store.ledger()?;
+    let mut out = String::new();
+    match session.account.role {
+        Role::Organisation => {
+            let now = now_ms();
+            let (since, until) = month_bounds(now);
+            let st = crate::ledger::statement(&entries, &Party::Organisation(name), since, until);
+            let _ = write!(
+                out,
+                "<h2>Invoice and usage, this month</h2><p>{} movements. <a href=\"/invoice.csv\" download>Download the invoice (CSV)</a></p><ul>",
+                st.lines.len()
+            );
+            for (c, (_, paid, received, closing)) in &st.totals {
+                let _ = write!(
+                    out,
+                    "<li>{}: paid {}, received {}, balance {}</li>",
+                    esc(c),
+                    decimal(*paid),
+                    decimal(*received),
+                    decimal(*closing)
+                );
+            }
+            out.push_str("</ul>");
+        }
+        Role::Developer => {
+            let me = Party::Developer(name);
+            let mut per_plugin: std::collections::BTreeMap<String, i64> = Default::default();
+            for e in entries.iter().filter(|e| e.credit == me) {
+                let plugin = match e.key.split_once(':') {
+                    Some(("run", id)) => id
+                        .parse()
+                        .ok()
+                        .and_then(|id| store.run(id).ok())
+                        .and_then(|r| store.plugin(&r.plugin_digest).ok())
+                        .map(|p| p.name),
+                    Some(("licence", _)) => {
+                        Some(e.memo.rsplit(' ').next().unwrap_or("").to_string())
+                    }
+                    _ => None,
+                };
+                *per_plugin
+                    .entry(format!(
+                        "{} ({})",
+                        plugin.unwrap_or_else(|| "other".into()),
+                        e.amount.currency
+                    ))
+                    .or_default() += e.amount.minor;
+            }
+            out.push_str("<h2>Revenue per plugin</h2><ul>");
+            for (p, v) in &per_plugin {
+                let _ = write!(out, "<li>{}: {}</li>", esc(p), decimal(*v));
+            }
+            if per_plugin.is_empty() {
+                out.push_str("<li>None yet.</li>");
+            }
+            out.push_str("</ul>");
+        }
+        _ => {}
+    }
+    Ok(out)
+}
+
+/// The start of the month of `ms`, and of the next.
+fn month_bounds(ms: i64) -> (i64, i64) {
+    let d = crate::import::format_date(ms);
+    let y: i64 = d[..4].parse().unwrap_or(1970);
+    let m: i64 = d[5..7].parse().unwrap_or(1);
+    let day = |y, m| crate::import::days_from_civil(y, m, 1) * 86_400_000;
+    let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    (day(y, m), day(ny, nm))
+}
+
+async fn invoice(State(s): State<AppState>, session: Session) -> PageResult {
+    if session.account.role != Role::Organisation {
+        return Err(PageError::not_found());
+    }
+    let (since, until) = month_bounds(now_ms());
+    let st = crate::ledger::statement(
+        &s.pds.store.ledger()?,
+        &crate::ledger::Party::Organisation(session.account.name.clone()),
+        since,
+        until,
+    );
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"invoice.csv\"",
+            ),
+        ],
+        st.to_csv(),
+    )
+        .into_response())
+}
+
+async fn answer_contact(
+    State(s): State<AppState>,
+    session: Session,
+    Path(id): Path<u64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    session.check(get("csrf"))?;
+    let person = session.person().ok_or_else(PageError::not_found)?;
+    let accept = get("decision") == Some("accept");
+    match crate::peer::answer(s.pds.store.as_ref(), person, id, accept) {
+        Ok(_) => Ok(Redirect::to("/").into_response()),
+        Err(crate::peer::PeerError::NoContact(_)) => Err(PageError::not_found()),
+        Err(crate::peer::PeerError::Answered(_)) => Err(PageError(
+            StatusCode::CONFLICT,
+            "You already answered.".into(),
+        )),
+        Err(e) => Err(PageError::internal(e)),
+    }
 }
 
 /// A person's campaign invitations: the findings only they see, each with a box to release

@@ -450,6 +450,17 @@ pub trait Store: Send + Sync + 'static {
     /// Billing records, all or one job's.
     fn billing(&self, job: Option<u64>) -> Result<Vec<crate::job::BillingRecord>, StoreError>;
 
+    /// Stores a peer-contact offer (a new one when its `id` is 0), audited.
+    fn put_offer(&self, offer: crate::peer::Offer) -> Result<crate::peer::Offer, StoreError>;
+    fn offers(&self) -> Result<Vec<crate::peer::Offer>, StoreError>;
+    /// Stores a contact request or its answer (a new one when its `id` is 0), audited with
+    /// only the acting side's id: the audit never names the other side.
+    fn put_contact(
+        &self,
+        contact: crate::peer::Contact,
+    ) -> Result<crate::peer::Contact, StoreError>;
+    fn contacts(&self) -> Result<Vec<crate::peer::Contact>, StoreError>;
+
     /// Stores a licence or sponsorship (its `id` is assigned), audited.
     fn add_licence(
         &self,

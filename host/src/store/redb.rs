@@ -22,6 +22,7 @@ use crate::job::{Answer, BillingRecord, Job, JobKind, JobStatus, Member, MemberO
 use crate::ledger::{Entry, Tariff};
 use crate::licence::Licence;
 use crate::meter::RunRecord;
+use crate::peer::{Contact, ContactStatus, Offer};
 use crate::request::{AccessRequest, Status as RequestStatus};
 
 const PEOPLE: TableDefinition<u64, &str> = TableDefinition::new("people");
@@ -55,6 +56,8 @@ const BUDGETS: TableDefinition<(u64, &str), u64> = TableDefinition::new("privacy
 const LEDGER: TableDefinition<u64, &str> = TableDefinition::new("ledger");
 const LEDGER_KEYS: TableDefinition<&str, &str> = TableDefinition::new("ledger_keys");
 const LICENCES: TableDefinition<u64, &str> = TableDefinition::new("licences");
+const OFFERS: TableDefinition<u64, &str> = TableDefinition::new("peer_offers");
+const CONTACTS: TableDefinition<u64, &str> = TableDefinition::new("peer_contacts");
 
 fn db<E: std::fmt::Display>(e: E) -> StoreError {
     StoreError::Db(e.to_string())
@@ -120,6 +123,8 @@ impl RedbStore {
             tx.open_table(LEDGER).map_err(db)?;
             tx.open_table(LEDGER_KEYS).map_err(db)?;
             tx.open_table(LICENCES).map_err(db)?;
+            tx.open_table(OFFERS).map_err(db)?;
+            tx.open_table(CONTACTS).map_err(db)?;
         }
         tx.commit().map_err(db)?;
         Ok(RedbStore { db: database })
@@ -779,6 +784,17 @@ impl Store for RedbStore {
                 t.retain(|(_, p), _| p != person).map_err(db)?;
             }
             {
+                let mut t = tx.open_table(OFFERS).map_err(db)?;
+                t.retain(|_, v| from_json::<Offer>(v).map_or(true, |o| o.person != person))
+                    .map_err(db)?;
+                let mut t = tx.open_table(CONTACTS).map_err(db)?;
+                t.retain(|_, v| {
+                    from_json::<Contact>(v)
+                        .map_or(true, |c| c.seeker != person && c.mentor != person)
+                })
+                .map_err(db)?;
+            }
+            {
                 let mut t = tx.open_table(SOURCES).map_err(db)?;
                 let (lo, hi) = (format!("{person}:"), format!("{person};"));
                 t.retain_in::<&str, _>(lo.as_str()..hi.as_str(), |_, _| false)
@@ -1170,6 +1186,56 @@ impl Store for RedbStore {
             .into_iter()
             .filter(|b| job.is_none_or(|j| b.job == j))
             .collect())
+    }
+
+    fn put_offer(&self, mut o: Offer) -> Result<Offer, StoreError> {
+        self.write(|tx| {
+            require_person(tx, o.person)?;
+            if o.id == 0 {
+                o.id = next_id(tx, "offer")?;
+            }
+            put_json(tx, OFFERS, o.id, &o)?;
+            append(
+                tx,
+                AuditEvent::PeerOffer {
+                    offer: o.id,
+                    person: o.person,
+                    occupation: o.occupation.clone(),
+                    withdrawn: o.withdrawn_ms.is_some(),
+                },
+            )?;
+            Ok(o)
+        })
+    }
+
+    fn offers(&self) -> Result<Vec<Offer>, StoreError> {
+        self.all_json(OFFERS)
+    }
+
+    fn put_contact(&self, mut c: Contact) -> Result<Contact, StoreError> {
+        self.write(|tx| {
+            let event = if c.id == 0 {
+                c.id = next_id(tx, "contact")?;
+                AuditEvent::ContactAsked {
+                    contact: c.id,
+                    person: c.seeker,
+                    occupation: c.occupation.clone(),
+                }
+            } else {
+                AuditEvent::ContactAnswered {
+                    contact: c.id,
+                    person: c.mentor,
+                    accepted: c.status == ContactStatus::Connected,
+                }
+            };
+            put_json(tx, CONTACTS, c.id, &c)?;
+            append(tx, event)?;
+            Ok(c)
+        })
+    }
+
+    fn contacts(&self) -> Result<Vec<Contact>, StoreError> {
+        self.all_json(CONTACTS)
     }
 
     fn add_licence(&self, mut l: Licence) -> Result<Licence, StoreError> {
