@@ -181,6 +181,9 @@ pub async fn scan(
 pub enum Count {
     Exactly(u64),
     FewerThan(u32),
+    /// Not shown: the scan is still running (each new result would single out a member), or
+    /// fewer than k members did not match (showing the matches would tell who did).
+    Withheld,
 }
 
 impl Count {
@@ -198,6 +201,7 @@ impl std::fmt::Display for Count {
         match self {
             Count::Exactly(n) => write!(f, "{n}"),
             Count::FewerThan(k) => write!(f, "fewer than {k}"),
+            Count::Withheld => write!(f, "not shown"),
         }
     }
 }
@@ -240,9 +244,22 @@ pub fn counts(store: &dyn Store, job: &Job) -> Result<Counts, CampaignError> {
         .iter()
         .filter(|m| matches!(m.answer, Some(Answer::Accepted { .. })))
         .count() as u64;
+    if job.status == JobStatus::Running {
+        return Ok(Counts {
+            scanned: Count::Withheld,
+            matched: Count::Withheld,
+            accepted,
+            k,
+        });
+    }
+    let matched = if matched >= k as u64 && scanned - matched < k as u64 {
+        Count::Withheld
+    } else {
+        Count::thresholded(matched, k)
+    };
     Ok(Counts {
         scanned: Count::thresholded(scanned, k),
-        matched: Count::thresholded(matched, k),
+        matched,
         accepted,
         k,
     })
@@ -379,6 +396,10 @@ pub fn split(total: i64, weights: &[i64]) -> Vec<i64> {
     if weights.is_empty() {
         return Vec::new();
     }
+    if total <= 0 {
+        // Nothing to share (a negative total is refused before this).
+        return vec![0; weights.len()];
+    }
     let equal = weights.iter().all(|w| *w <= 0);
     let w: Vec<i128> = weights
         .iter()
@@ -420,7 +441,7 @@ pub fn settle(
         return Err(CampaignError::Amount);
     }
     let policy = store.policy()?;
-    if policy.commission_bps + association_bps > 10_000 {
+    if policy.commission_bps as u64 + association_bps as u64 > 10_000 {
         return Err(CampaignError::Shares {
             commission: policy.commission_bps,
             association: association_bps,

@@ -353,8 +353,9 @@ pub async fn fan_out(
     let producer = async move {
         let mut todo = todo.into_iter();
         let mut running = tokio::task::JoinSet::new();
+        let mut tasks = std::collections::HashMap::new();
         loop {
-            while running.len() < concurrency.max(1) {
+            while running.len() < concurrency.max(1) && !tx.is_closed() {
                 let Some(t) = todo.next() else { break };
                 let runner = runner.clone();
                 let req = RunRequest {
@@ -365,7 +366,8 @@ pub async fn fan_out(
                     limits: None,
                 };
                 let job_id = job.id;
-                running.spawn(async move {
+                let digest = job.plugin_digest.clone();
+                let handle = running.spawn(async move {
                     let mut run = runner
                         .execute(req, Purpose::Member)
                         .await
@@ -373,13 +375,27 @@ pub async fn fan_out(
                     run.job = Some(job_id);
                     Ok::<RunRecord, StoreError>(run)
                 });
+                tasks.insert(handle.id(), (t, digest));
             }
-            let Some(joined) = running.join_next().await else {
+            let Some(joined) = running.join_next_with_id().await else {
                 break;
             };
-            let run =
-                joined.map_err(|e| StoreError::Db(format!("a member run panicked: {e}")))??;
-            if tx.send(run).await.is_err() {
+            let run = match joined {
+                Ok((id, run)) => {
+                    tasks.remove(&id);
+                    run?
+                }
+                // A host panic in one member's run fails that member, recorded like any
+                // failed run, so that the job completes instead of stopping at that member on
+                // every resume.
+                Err(e) => {
+                    let Some((t, digest)) = tasks.remove(&e.id()) else {
+                        return Err(StoreError::Db(format!("a member run failed: {e}")));
+                    };
+                    failed_run(t, digest, job.id, format!("the host failed this run: {e}"))
+                }
+            };
+            if tx.is_closed() || tx.send(run).await.is_err() {
                 break; // the committer stopped on an error, which it returns
             }
         }
@@ -388,6 +404,28 @@ pub async fn fan_out(
     let (produced, committed) = tokio::join!(producer, committer);
     committed?;
     produced
+}
+
+/// The record of a member run the host could not complete.
+fn failed_run(t: Target, digest: String, job: u64, message: String) -> RunRecord {
+    RunRecord {
+        id: 0,
+        person: t.person,
+        grant: t.grant,
+        plugin_digest: digest,
+        started_ms: now_ms(),
+        usage: Default::default(),
+        read: Vec::new(),
+        outcome: Outcome::Failed {
+            reason: FailureReason::Host,
+            message,
+        },
+        output: None,
+        audience: None,
+        requester: None,
+        log: String::new(),
+        job: Some(job),
+    }
 }
 
 /// Now's calendar month, `YYYY-MM`, UTC: the privacy budget period.

@@ -327,7 +327,56 @@ pub fn run_entries(
     Ok(out)
 }
 
-/// A campaign's or study's billing records, as entries: each record's payer pays its payee.
+/// Folds a job's entries so that the payer's statement shows totals only, never one line per
+/// member (which would tell who was scanned, matched, failed or rewarded): what members are
+/// paid goes through the operator (the payer pays the operator one total; the operator pays
+/// each member), and the rest is summed per payee and movement.
+pub fn fold_for_job(job: u64, at_ms: i64, entries: Vec<Entry>) -> Vec<Entry> {
+    let mut totals: BTreeMap<(Party, Party, Movement, String), i64> = BTreeMap::new();
+    let mut to_members = Vec::new();
+    for e in entries {
+        let cur = e.amount.currency.clone();
+        if matches!(e.credit, Party::Person(_)) && e.debit != Party::Operator {
+            *totals
+                .entry((e.debit.clone(), Party::Operator, e.movement, cur))
+                .or_default() += e.amount.minor;
+            to_members.push(Entry {
+                debit: Party::Operator,
+                ..e
+            });
+        } else {
+            *totals
+                .entry((e.debit, e.credit, e.movement, cur))
+                .or_default() += e.amount.minor;
+        }
+    }
+    let mut out: Vec<Entry> = totals
+        .into_iter()
+        .filter(|(_, v)| *v > 0)
+        .map(|((debit, credit, movement, currency), minor)| Entry {
+            id: 0,
+            at_ms,
+            key: String::new(),
+            memo: format!("{} for job {job}, in total", movement_name(movement)),
+            debit,
+            credit,
+            amount: Money { minor, currency },
+            movement,
+        })
+        .collect();
+    out.extend(to_members);
+    out
+}
+
+fn movement_name(m: Movement) -> String {
+    serde_json::to_value(m)
+        .ok()
+        .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+        .unwrap_or_default()
+}
+
+/// A campaign's or study's billing records, as entries: each record's payer pays its payee
+/// (members through the operator: see [`fold_for_job`]).
 pub fn take_over(records: &[BillingRecord], at_ms: i64) -> Result<Vec<Entry>, LedgerError> {
     let mut out = Vec::new();
     for r in records {
@@ -352,7 +401,10 @@ pub fn take_over(records: &[BillingRecord], at_ms: i64) -> Result<Vec<Entry>, Le
             &r.amount.currency,
         )?);
     }
-    Ok(out)
+    Ok(match records.first() {
+        Some(r) => fold_for_job(r.job, at_ms, out),
+        None => out,
+    })
 }
 
 /// The party an account name stands for: a person account's person, else an organisation.
@@ -472,23 +524,25 @@ pub fn bill_run(store: &dyn Store, run: &RunRecord) -> Result<Vec<Entry>, Billin
     Ok(store.post(&format!("run:{}", run.id), e)?)
 }
 
-/// Posts the price of every member run of `job` not billed yet, a thousand runs per
-/// transaction. Returns how many runs were billed.
+/// Posts the price of `job`'s member runs as one posting (`job-runs:N`), folded so that the
+/// owner's statement shows totals only ([`fold_for_job`]). Returns the runs billed.
 pub fn bill_members(store: &dyn Store, job: u64) -> Result<u64, BillingError> {
+    let key = format!("job-runs:{job}");
+    if store.posted(&key)? {
+        return Ok(0);
+    }
     let mut pricer = Pricer::new(store)?;
-    let mut batch = Vec::new();
+    let mut all = Vec::new();
     let mut n = 0;
     for m in store.members(job)? {
-        let key = format!("run:{}", m.run);
-        if m.run == 0 || store.posted(&key)? {
+        if m.run == 0 {
             continue;
         }
-        batch.push((key, pricer.entries(&store.run(m.run)?)?));
-        if batch.len() == 1_000 {
-            n += store.post_many(std::mem::take(&mut batch))?;
-        }
+        let e = pricer.entries(&store.run(m.run)?)?;
+        n += !e.is_empty() as u64;
+        all.extend(e);
     }
-    n += store.post_many(batch)?;
+    store.post(&key, fold_for_job(job, now_ms(), all))?;
     Ok(n)
 }
 
@@ -558,11 +612,16 @@ pub fn reconcile(store: &dyn Store) -> Result<u64, BillingError> {
     let mut batch = Vec::new();
     for r in store.runs(None)? {
         let key = format!("run:{}", r.id);
-        if !store.posted(&key)? {
+        if r.job.is_none() && !store.posted(&key)? {
             batch.push((key, pricer.entries(&r)?));
         }
     }
     let mut n = store.post_many(batch)?;
+    for j in store.jobs()? {
+        if j.status != crate::job::JobStatus::Running && bill_members(store, j.id)? > 0 {
+            n += 1;
+        }
+    }
     for g in store.grants(None)? {
         if g.origin.is_some() && !store.posted(&format!("grant:{}", g.id))? {
             bill_access(store, &g)?;

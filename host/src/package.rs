@@ -183,8 +183,15 @@ impl Manifest {
         if self.usage != PluginUse::Study && !self.aggregate.is_empty() {
             return bad("only a study plugin declares `aggregate` metrics".into());
         }
+        let p = &self.pricing;
+        if p.per_run < 0 || p.per_million_fuel < 0 || p.per_thousand_records < 0 {
+            return bad("prices cannot be negative".into());
+        }
         let mut seen = BTreeSet::new();
         for f in &self.aggregate {
+            if f.lower == i64::MIN || f.upper == i64::MIN {
+                return bad(format!("aggregate `{}`: bounds out of range", f.name));
+            }
             if f.lower > f.upper {
                 return bad(format!("aggregate `{}`: lower is above upper", f.name));
             }

@@ -163,7 +163,9 @@ async fn only_granted_members_are_scanned_and_the_association_sees_only_counts_f
 
     let c = campaign::counts(store, &job).unwrap();
     assert_eq!(c.scanned, Count::Exactly(8));
-    assert_eq!(c.matched, Count::Exactly(6));
+    // Six matched, but only two did not: showing "6 of 8" would tell an initiator who knows
+    // the eight which ones matched, so the matches are not shown.
+    assert_eq!(c.matched, Count::Withheld);
     assert_eq!(c.accepted, 0);
     // Nobody's identity or finding reaches the association before an acceptance, and the
     // member runs' outputs are not theirs to read.
@@ -389,7 +391,16 @@ async fn a_hostile_scanner_fails_each_member_run_cleanly_and_the_host_carries_on
         .await
         .unwrap();
     let c = campaign::counts(store, &store.job(job.id).unwrap()).unwrap();
-    assert_eq!(c.matched, Count::Exactly(6));
+    assert_eq!(c.scanned, Count::Exactly(8));
+    assert_eq!(
+        store
+            .members(job.id)
+            .unwrap()
+            .iter()
+            .filter(|m| matches!(m.outcome, MemberOutcome::Matched { .. }))
+            .count(),
+        6
+    );
     insitu::audit::verify(&store.audit_log().unwrap()).unwrap();
 }
 
@@ -616,7 +627,15 @@ async fn shelf_price_and_short_weight_scanners_find_their_victims_in_place() {
             .unwrap();
         let counts = campaign::counts(store, &job).unwrap();
         assert_eq!(counts.scanned, Count::Exactly(6), "{}", plugin.name);
-        assert_eq!(counts.matched, Count::Exactly(5), "{}", plugin.name);
+        // Five of six matched: fewer than k did not, so the matches are not shown.
+        assert_eq!(counts.matched, Count::Withheld, "{}", plugin.name);
+        let matched = store
+            .members(job.id)
+            .unwrap()
+            .iter()
+            .filter(|m| matches!(m.outcome, MemberOutcome::Matched { .. }))
+            .count();
+        assert_eq!(matched, 5, "{}", plugin.name);
         let inv = campaign::invitations(store, shoppers[0]).unwrap();
         let inv = inv.iter().find(|i| i.job == job.id).unwrap();
         assert_eq!(inv.findings.len(), 1);
@@ -629,4 +648,30 @@ async fn shelf_price_and_short_weight_scanners_find_their_victims_in_place() {
             "the shopper charged the shelf price is not invited"
         );
     }
+}
+
+#[tokio::test]
+async fn counts_are_not_shown_while_the_scan_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pds, scanner) = world(dir.path());
+    neighbourhood(&pds, &scanner.digest);
+    let store = pds.store.as_ref();
+    let job = campaign::open(store, micro_fees(&scanner.digest, ASSOCIATION, None)).unwrap();
+    // Before the scan finishes, nothing is shown: each new result would single a member out.
+    let c = campaign::counts(store, &job).unwrap();
+    assert_eq!((c.scanned, c.matched), (Count::Withheld, Count::Withheld));
+    let job = campaign::scan(&pds.runner, job.id, &Progress::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        campaign::counts(store, &job).unwrap().scanned,
+        Count::Exactly(8)
+    );
+    // A finished campaign is not reopened by a stale scan, nor settled twice.
+    let mut stale = job.clone();
+    stale.status = JobStatus::Finished { at_ms: 0 };
+    assert!(matches!(
+        store.close_job(&stale, vec![], &[], ""),
+        Err(StoreError::JobClosed(_))
+    ));
 }

@@ -230,7 +230,16 @@ proptest! {
                     // in the split, to the unit.
                     prop_assert!(stored.iter().all(|e| e.amount.minor > 0));
                     prop_assert!(stored.iter().all(|e| e.debit != e.credit));
-                    let paid: i64 = stored.iter().map(|e| e.amount.minor).sum();
+                    // Members are paid through the operator: count what the payer paid.
+                    let paid: i64 = stored
+                        .iter()
+                        .filter(|e| e.debit != Party::Operator)
+                        .map(|e| e.amount.minor)
+                        .sum();
+                    if matches!(op, Op::Settlement { .. }) {
+                        // The payer's side shows no line per member.
+                        prop_assert!(stored.iter().all(|e| !matches!(e.credit, Party::Person(_)) || e.debit == Party::Operator));
+                    }
                     let payer_kept = match op {
                         // A member paying for their own run keeps their share.
                         Op::Run { payer: 2, member: 99, tariff, pricing, usage, .. } => {

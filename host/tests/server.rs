@@ -1058,10 +1058,11 @@ async fn campaign_and_study_endpoints_answer_only_their_parties() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     };
-    // Two members: below k, so the progress gives no exact figure either.
+    // Two members: below k, so the progress gives no figure at all (a percentage of a small
+    // total would give the total).
     assert_eq!(
         status["progress"],
-        json!({"percent": 100, "done": null, "total": null})
+        json!({"percent": 0, "done": null, "total": null})
     );
     // The member runs are the members' alone: the association that obtained the grants does
     // not see them, not even their usage.

@@ -97,7 +97,9 @@ impl From<StoreError> for ApiError {
             | StoreError::NoReception(_)
             | StoreError::NoJob(_)
             | StoreError::NoInvitation { .. } => ApiError::not_found(e.to_string()),
-            StoreError::Answered { .. } => ApiError::conflict(e.to_string()),
+            StoreError::Answered { .. } | StoreError::JobClosed(_) => {
+                ApiError::conflict(e.to_string())
+            }
             StoreError::SchemaConflict(_) | StoreError::NameTaken(_) => {
                 ApiError::conflict(e.to_string())
             }

@@ -109,15 +109,24 @@ pub struct NewCampaignBody {
 #[derive(Serialize, ToSchema)]
 pub struct ProgressView {
     pub percent: u8,
-    /// Members with a result, and members to run; for a campaign, only when the total
-    /// reaches k (an exact small total would tell how many hold a grant).
+    /// Members with a result, and members to run: a study's only. For a campaign, only the
+    /// percentage, and only from k members (0 below).
     pub done: Option<u64>,
     pub total: Option<u64>,
 }
 
 impl ProgressView {
     fn new(done: u64, total: u64, k: Option<u32>) -> Self {
-        let shown = k.is_none_or(|k| total >= k as u64);
+        // A campaign's exact figures would count its failures, and a percentage of a small
+        // total would give the total: a campaign shows a percentage from k members only.
+        let shown = k.is_none();
+        if k.is_some_and(|k| total < k as u64) {
+            return ProgressView {
+                percent: 0,
+                done: None,
+                total: None,
+            };
+        }
         ProgressView {
             percent: (done * 100)
                 .checked_div(total)

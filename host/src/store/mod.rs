@@ -291,6 +291,8 @@ pub enum StoreError {
     NoReception(u64),
     #[error("no campaign or study {0}")]
     NoJob(u64),
+    #[error("campaign or study {0} was already closed or settled")]
+    JobClosed(u64),
     #[error("person {person} has no invitation from campaign {job}")]
     NoInvitation { job: u64, person: PersonId },
     #[error("person {person} already answered campaign {job}'s invitation")]

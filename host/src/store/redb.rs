@@ -1125,14 +1125,28 @@ impl Store for RedbStore {
         period: &str,
     ) -> Result<Job, StoreError> {
         self.write(|tx| {
-            if tx
-                .open_table(JOBS)
-                .map_err(db)?
-                .get(job.id)
-                .map_err(db)?
-                .is_none()
-            {
-                return Err(StoreError::NoJob(job.id));
+            let stored: Job = {
+                let t = tx.open_table(JOBS).map_err(db)?;
+                let v = t
+                    .get(job.id)
+                    .map_err(db)?
+                    .ok_or(StoreError::NoJob(job.id))?;
+                from_json(v.value())?
+            };
+            // Running ends once (finished, released or withheld); a finished campaign is
+            // settled once. Anything else is a second close: a retried or concurrent settle
+            // must not pay twice, and a stale scan must not reopen a settled campaign.
+            let allowed = matches!(
+                (&stored.status, &job.status),
+                (
+                    JobStatus::Running,
+                    JobStatus::Finished { .. }
+                        | JobStatus::Released { .. }
+                        | JobStatus::Withheld { .. }
+                ) | (JobStatus::Finished { .. }, JobStatus::Settled { .. })
+            );
+            if !allowed {
+                return Err(StoreError::JobClosed(job.id));
             }
             put_json(tx, JOBS, job.id, job)?;
             let n = billing.len() as u32;
