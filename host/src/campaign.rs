@@ -451,9 +451,8 @@ pub fn settle(
     if claimants.is_empty() {
         return Err(CampaignError::NoneAccepted(job.id));
     }
-    let bps = |b: u32| (amount.minor as i128 * b as i128 / 10_000) as i64;
-    let commission = bps(policy.commission_bps);
-    let association = bps(association_bps);
+    let commission = crate::ledger::share(amount.minor, policy.commission_bps);
+    let association = crate::ledger::share(amount.minor, association_bps);
     let members_total = amount.minor - commission - association;
     let weights: Vec<i64> = claimants
         .iter()

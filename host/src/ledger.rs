@@ -617,6 +617,13 @@ pub fn reconcile(store: &dyn Store) -> Result<u64, BillingError> {
         }
     }
     let mut n = store.post_many(batch)?;
+    for l in store.licences()? {
+        if !store.posted(&format!("licence:{}", l.id))? {
+            crate::licence::bill(store, &l)
+                .map_err(|e| BillingError::Licence(l.id, e.to_string()))?;
+            n += 1;
+        }
+    }
     for j in store.jobs()? {
         if j.status != crate::job::JobStatus::Running && bill_members(store, j.id)? > 0 {
             n += 1;
@@ -641,6 +648,8 @@ pub fn reconcile(store: &dyn Store) -> Result<u64, BillingError> {
 
 #[derive(Debug, thiserror::Error)]
 pub enum BillingError {
+    #[error("licence {0} could not be billed: {1}")]
+    Licence(u64, String),
     #[error(transparent)]
     Ledger(#[from] LedgerError),
     #[error(transparent)]
@@ -755,6 +764,16 @@ impl Statement {
         }
         String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
     }
+}
+
+/// The start (ms, UTC) of the calendar month of `ms`, and of the next: an invoice's period.
+pub fn month_bounds(ms: i64) -> (i64, i64) {
+    let d = crate::import::format_date(ms);
+    let y: i64 = d[..4].parse().unwrap_or(1970);
+    let m: i64 = d[5..7].parse().unwrap_or(1);
+    let day = |y, m| crate::import::days_from_civil(y, m, 1) * 86_400_000;
+    let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    (day(y, m), day(ny, nm))
 }
 
 /// Minor units as a decimal with two places (`-12.50`).

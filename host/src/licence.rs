@@ -76,16 +76,33 @@ pub fn grant(store: &dyn Store, mut l: Licence) -> Result<(Licence, Vec<Entry>),
     if l.until_ms <= l.since_ms {
         return Err(LicenceError::Period);
     }
-    let developer = store
-        .plugins()?
-        .into_iter()
-        .filter_map(|p| p.manifest.map(|m| (m, p.publisher)))
-        .find(|(m, _)| m.id == l.plugin)
-        .map(|(m, publisher)| publisher.unwrap_or(m.publisher))
-        .ok_or_else(|| LicenceError::NoPlugin(l.plugin.clone()))?;
+    // Checked before the licence is stored: a licence must never cover runs unpaid.
+    if l.price.minor < 0 {
+        return Err(ledger::LedgerError::NotPositive(l.price.minor).into());
+    }
+    developer_of(store, &l.plugin)?;
     l.members.sort_unstable();
     l.members.dedup();
     let l = store.add_licence(l)?;
+    let e = bill(store, &l)?;
+    Ok((l, e))
+}
+
+/// The publisher of the installed plugin whose manifest id is `plugin`.
+fn developer_of(store: &dyn Store, plugin: &str) -> Result<String, LicenceError> {
+    store
+        .plugins()?
+        .into_iter()
+        .filter_map(|p| p.manifest.map(|m| (m, p.publisher)))
+        .find(|(m, _)| m.id == plugin)
+        .map(|(m, publisher)| publisher.unwrap_or(m.publisher))
+        .ok_or_else(|| LicenceError::NoPlugin(plugin.to_string()))
+}
+
+/// Posts a licence's price (once: `ledger::reconcile` calls this for a licence a crash left
+/// unbilled).
+pub fn bill(store: &dyn Store, l: &Licence) -> Result<Vec<Entry>, LicenceError> {
+    let developer = developer_of(store, &l.plugin)?;
     let tariff = store.tariff()?;
     let commission = ledger::share(l.price.minor, tariff.commission_bps);
     let org = Party::Organisation(l.organisation.clone());
@@ -105,8 +122,7 @@ pub fn grant(store: &dyn Store, mut l: Licence) -> Result<(Licence, Vec<Entry>),
         ],
         &l.price.currency,
     )?;
-    let e = store.post(&format!("licence:{}", l.id), e)?;
-    Ok((l, e))
+    Ok(store.post(&format!("licence:{}", l.id), e)?)
 }
 
 /// The live licence that pays for `person`'s run of plugin `plugin_id` at `at_ms`, if any

@@ -509,3 +509,41 @@ async fn licences_sponsor_members_and_freemium_runs_are_free_then_paid() {
             .all(|v| *v == 0)
     );
 }
+
+/// A licence with a negative price is refused before it is stored; a licence stored without
+/// its billing (a crash in between) is billed by `reconcile`, once.
+#[test]
+fn a_licence_is_never_live_unpaid() {
+    use insitu::licence::{self, Licence, LicenceKind};
+    let dir = tempfile::tempdir().unwrap();
+    let (pds, _) = common::pds_with_fee_scanner(dir.path());
+    let store = pds.store.as_ref();
+    let p = store.add_person("pupil").unwrap();
+    let now = insitu::consent::now_ms();
+    let l = |minor| Licence {
+        id: 0,
+        organisation: "school".into(),
+        kind: LicenceKind::Sponsorship,
+        plugin: "fee-scanner".into(),
+        members: vec![p],
+        seats: 1,
+        run_quota: None,
+        since_ms: now,
+        until_ms: now + 86_400_000,
+        price: Money {
+            minor,
+            currency: "EUR".into(),
+        },
+    };
+    assert!(licence::grant(store, l(-1)).is_err());
+    assert!(store.licences().unwrap().is_empty(), "nothing stored");
+    let stored = store.add_licence(l(10_000)).unwrap();
+    assert!(!store.posted(&format!("licence:{}", stored.id)).unwrap());
+    assert_eq!(ledger::reconcile(store).unwrap(), 1);
+    let paid = store
+        .posting(&format!("licence:{}", stored.id))
+        .unwrap()
+        .unwrap();
+    assert_eq!(paid.iter().map(|e| e.amount.minor).sum::<i64>(), 10_000);
+    assert_eq!(ledger::reconcile(store).unwrap(), 0);
+}

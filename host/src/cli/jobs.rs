@@ -349,15 +349,6 @@ pub fn policy_cmd(pds: &Pds, cmd: PolicyCmd) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Milliseconds at the start of the month of `ms`, and at the start of the next one.
-fn month_of(ms: i64) -> (i64, i64) {
-    let d = format_date(ms);
-    let (y, m): (i64, i64) = (d[..4].parse().unwrap_or(1970), d[5..7].parse().unwrap_or(1));
-    let day = |y: i64, m: i64| crate::import::days_from_civil(y, m, 1) * 86_400_000;
-    let next = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-    (day(y, m), day(next.0, next.1))
-}
-
 pub fn ledger_cmd(pds: &Pds, cmd: LedgerCmd) -> anyhow::Result<()> {
     use crate::ledger::{self, Party, decimal};
     let store = pds.store.as_ref();
@@ -388,7 +379,7 @@ pub fn ledger_cmd(pds: &Pds, cmd: LedgerCmd) -> anyhow::Result<()> {
                     .map_err(|e| anyhow::anyhow!("`{m}` is not a month like 2026-11: {e}"))?,
                 None => crate::consent::now_ms(),
             };
-            let (m0, m1) = month_of(start);
+            let (m0, m1) = crate::ledger::month_bounds(start);
             let party = Party::Organisation(organisation);
             print_statement(
                 &ledger::statement(&store.ledger()?, &party, m0, m1),
@@ -403,7 +394,7 @@ pub fn ledger_cmd(pds: &Pds, cmd: LedgerCmd) -> anyhow::Result<()> {
             format,
         } => {
             let party: Party = account.parse().map_err(anyhow::Error::msg)?;
-            let (m0, m1) = month_of(crate::consent::now_ms());
+            let (m0, m1) = crate::ledger::month_bounds(crate::consent::now_ms());
             let day = |s: &Option<String>, d: i64| -> anyhow::Result<i64> {
                 s.as_deref()
                     .map(crate::import::parse_time)

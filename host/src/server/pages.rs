@@ -563,7 +563,7 @@ fn billing_section(s: &AppState, session: &Session) -> Result<String, PageError>
     match session.account.role {
         Role::Organisation => {
             let now = now_ms();
-            let (since, until) = month_bounds(now);
+            let (since, until) = crate::ledger::month_bounds(now);
             let st = crate::ledger::statement(&entries, &Party::Organisation(name), since, until);
             let _ = write!(
                 out,
@@ -620,21 +620,11 @@ fn billing_section(s: &AppState, session: &Session) -> Result<String, PageError>
     Ok(out)
 }
 
-/// The start of the month of `ms`, and of the next.
-fn month_bounds(ms: i64) -> (i64, i64) {
-    let d = crate::import::format_date(ms);
-    let y: i64 = d[..4].parse().unwrap_or(1970);
-    let m: i64 = d[5..7].parse().unwrap_or(1);
-    let day = |y, m| crate::import::days_from_civil(y, m, 1) * 86_400_000;
-    let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-    (day(y, m), day(ny, nm))
-}
-
 async fn invoice(State(s): State<AppState>, session: Session) -> PageResult {
     if session.account.role != Role::Organisation {
         return Err(PageError::not_found());
     }
-    let (since, until) = month_bounds(now_ms());
+    let (since, until) = crate::ledger::month_bounds(now_ms());
     let st = crate::ledger::statement(
         &s.pds.store.ledger()?,
         &crate::ledger::Party::Organisation(session.account.name.clone()),
