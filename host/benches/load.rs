@@ -272,7 +272,8 @@ fn main() {
         (
             "POST /api/runs (run start)",
             format!("{site}/api/runs"),
-            bearer(&org_token),
+            // The person's own run (an organisation's run under a campaign grant is refused).
+            bearer(&person_token),
             Some(run_body),
         ),
     ];

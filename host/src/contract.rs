@@ -114,8 +114,11 @@ pub enum ReadError {
     Store(#[from] StoreError),
 }
 
-/// A run's output, only for its audience. Anyone else gets the same "not yours" answer, whether
-/// the run exists, failed or succeeded, so a refusal reveals nothing.
+/// A run's output, only for its audience, and for anyone but the person only from the run's
+/// release time (its start plus its deadline: when a result appears must not tell how long the
+/// run took). The person whose data the run read may always read what it computed from it.
+/// Anyone else gets the same "not yours" answer, whether the run exists, runs, failed or
+/// succeeded, so a refusal reveals nothing.
 pub fn output_for(store: &dyn Store, run: u64, viewer: &Viewer) -> Result<PluginOutput, ReadError> {
     let r = match store.run(run) {
         Ok(r) => r,
@@ -123,10 +126,11 @@ pub fn output_for(store: &dyn Store, run: u64, viewer: &Viewer) -> Result<Plugin
         Err(e) => return Err(e.into()),
     };
     let allowed = match (r.audience, viewer) {
-        // A study member's contribution stays on the host; the person may see what theirs was.
-        (Some(Audience::Person | Audience::Aggregate), Viewer::Person(p)) => *p == r.person,
+        (_, Viewer::Person(p)) => *p == r.person,
         (Some(Audience::Requester), Viewer::Requester(org)) => {
-            r.requester.as_deref() == Some(org.as_str())
+            r.job.is_none()
+                && r.requester.as_deref() == Some(org.as_str())
+                && crate::consent::now_ms() >= r.release_ms
         }
         _ => false,
     };

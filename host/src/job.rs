@@ -255,6 +255,10 @@ pub fn classify(run: &RunRecord) -> MemberOutcome {
         }
         (Outcome::Succeeded, Some(PluginOutput::Metrics { .. })) => MemberOutcome::Contributed,
         (Outcome::Succeeded, _) => MemberOutcome::NoMatch,
+        // Not reached: members are classified once their run ended.
+        (Outcome::Running, _) => MemberOutcome::Failed {
+            reason: FailureReason::Host,
+        },
     }
 }
 
@@ -364,6 +368,7 @@ pub async fn fan_out(
                     digest: job.plugin_digest.clone(),
                     params: job.params.clone(),
                     limits: None,
+                    requester: None,
                 };
                 let job_id = job.id;
                 let digest = job.plugin_digest.clone();
@@ -408,24 +413,9 @@ pub async fn fan_out(
 
 /// The record of a member run the host could not complete.
 fn failed_run(t: Target, digest: String, job: u64, message: String) -> RunRecord {
-    RunRecord {
-        id: 0,
-        person: t.person,
-        grant: t.grant,
-        plugin_digest: digest,
-        started_ms: now_ms(),
-        usage: Default::default(),
-        read: Vec::new(),
-        outcome: Outcome::Failed {
-            reason: FailureReason::Host,
-            message,
-        },
-        output: None,
-        audience: None,
-        requester: None,
-        log: String::new(),
-        job: Some(job),
-    }
+    let mut r = RunRecord::new(t.person, t.grant, &digest, now_ms());
+    r.job = Some(job);
+    r.fail(FailureReason::Host, message)
 }
 
 /// Now's calendar month, `YYYY-MM`, UTC: the privacy budget period.

@@ -8,23 +8,27 @@
 //! bills twice.
 //!
 //! What each movement is:
-//! - a run's price, from the plugin's manifest (per run, per million fuel, per thousand
-//!   records read, each part rounded up to the unit), split between the developer, the
-//!   operator's commission and the member's reward, with the operator's right-of-passage fee
-//!   on top ([`run_entries`]);
+//! - a run's price, from the plugin's manifest and the run's declared limits (per run, per
+//!   million fuel and per thousand records of its budget, each part rounded up to the unit;
+//!   never from what the run used, which depends on the person's data), quoted and posted
+//!   when the run starts, split between the developer, the operator's commission and the
+//!   member's reward, with the operator's right-of-passage fee on top ([`run_entries`]);
 //! - an access fee: the requester pays the operator per approved grant;
 //! - a brand's yearly membership;
 //! - a campaign's settlement and a study's rewards (the billing records those jobs leave,
 //!   taken over as entries by [`take_over`]).
 //!
-//! Who pays a run: the organisation that obtained the grant; for a campaign or study member's
-//! run, the job's owner; for a person's own run, a licence or sponsorship that covers them,
-//! else nobody within their free runs of the month, else the person (`licence.rs`). Only
-//! succeeded runs are billed: a run that failed or whose output was withheld delivered
-//! nothing.
+//! Who pays a run: the organisation that started it under a grant it obtained; for a campaign
+//! or study member's run, the job's owner; for a person's own run (even under a grant an
+//! organisation obtained), a licence or sponsorship that covers them, else nobody within their
+//! free runs of the month, else the person (`licence.rs`). Every admitted run is billed at its
+//! quoted price, whether it then succeeded or failed: whether it succeeded depends on the
+//! person's data, so it must not change what the payer sees. A run refused before it started
+//! (no live grant) is not billed.
 //!
-//! Posting ([`bill_run`], [`bill_job`], [`reconcile`]) happens after the action it bills, under
-//! the action's key; [`reconcile`] posts whatever a crash between the two left unbilled.
+//! Posting ([`bill_run`] when a run starts, [`bill_job`], [`reconcile`]) happens under the
+//! action's key, dated at the action's start; [`reconcile`] posts whatever a crash between the
+//! two left unbilled.
 //!
 //! May touch: the store (posting and reading entries); the rules above it are pure.
 
@@ -34,9 +38,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::consent::now_ms;
 use crate::job::BillingRecord;
-use crate::meter::{Outcome, RunRecord, Usage};
+use crate::meter::RunRecord;
 use crate::output::Money;
 use crate::package::Pricing;
+use crate::sandbox::Limits;
 use crate::store::{PersonId, Store, StoreError};
 
 /// Who holds a ledger account.
@@ -179,14 +184,28 @@ fn mul_div_up(a: i64, b: u64, d: u64) -> Option<i64> {
     i64::try_from(q).ok()
 }
 
-/// A run's price under `pricing`, in its minor units: per run, plus per million fuel and per
-/// thousand records, each part rounded up to the unit.
-pub fn price(pricing: &Pricing, usage: &Usage) -> Result<i64, LedgerError> {
-    let fuel = mul_div_up(pricing.per_million_fuel, usage.fuel, 1_000_000);
-    let records = mul_div_up(pricing.per_thousand_records, usage.records_read, 1_000);
+/// A run's price under `pricing`, in its minor units, for a run declared with a budget of
+/// `fuel` and `records`: per run, plus per million fuel and per thousand records of that
+/// budget, each part rounded up to the unit. The budget is the run's declared limits, never
+/// what it used: what the payer is charged must not depend on the person's data.
+pub fn price(pricing: &Pricing, fuel: u64, records: u64) -> Result<i64, LedgerError> {
+    let fuel = mul_div_up(pricing.per_million_fuel, fuel, 1_000_000);
+    let records = mul_div_up(pricing.per_thousand_records, records, 1_000);
     fuel.zip(records)
         .and_then(|(f, r)| pricing.per_run.checked_add(f)?.checked_add(r))
         .ok_or(LedgerError::Overflow)
+}
+
+/// The price of a run with `limits` under `pricing`, in the pricing's currency (the tariff's
+/// when the manifest names none). Fixed before the run starts.
+pub fn quote(store: &dyn Store, pricing: &Pricing, limits: &Limits) -> Result<Money, BillingError> {
+    let minor = price(pricing, limits.fuel, limits.records)?;
+    let currency = if pricing.currency.is_empty() {
+        store.tariff()?.currency
+    } else {
+        pricing.currency.clone()
+    };
+    Ok(Money { minor, currency })
 }
 
 /// `amount * bps / 10000`, rounded down.
@@ -248,8 +267,7 @@ pub struct RunBill<'a> {
 /// commission and the member's share, plus the right of passage to the operator.
 pub fn run_entries(
     bill: &RunBill<'_>,
-    pricing: &Pricing,
-    usage: &Usage,
+    price: &Money,
     tariff: &Tariff,
 ) -> Result<Vec<Entry>, LedgerError> {
     let RunBill {
@@ -264,12 +282,7 @@ pub fn run_entries(
     if bps > 10_000 {
         return Err(LedgerError::Shares(bps));
     }
-    let currency = if pricing.currency.is_empty() {
-        tariff.currency.clone()
-    } else {
-        pricing.currency.clone()
-    };
-    let p = price(pricing, usage)?;
+    let (p, currency) = (price.minor, price.currency.clone());
     let commission = share(p, tariff.commission_bps);
     let member_share = share(p, tariff.member_share_bps);
     let dev = p - commission - member_share;
@@ -421,8 +434,8 @@ fn party_of(store: &dyn Store, name: &str) -> Result<Party, StoreError> {
 struct Pricer<'a> {
     store: &'a dyn Store,
     tariff: Tariff,
-    /// Per digest: the pricing, the developer and the manifest id.
-    plugins: BTreeMap<String, Option<(Pricing, String, String)>>,
+    /// Per digest: the developer and the manifest id.
+    plugins: BTreeMap<String, Option<(String, String)>>,
     owners: BTreeMap<u64, Party>,
     /// The ledger, read once, when a licence's quota must be counted.
     ledger: Option<Vec<Entry>>,
@@ -439,25 +452,24 @@ impl<'a> Pricer<'a> {
         })
     }
 
-    /// The entries a run is billed (none for a failed run, or a plugin without a manifest).
+    /// The entries a run is billed: its quoted price, whatever the run then did (none for a
+    /// run refused before it started, which has no price, or a plugin without a manifest).
     fn entries(&mut self, run: &RunRecord) -> Result<Vec<Entry>, BillingError> {
-        if run.outcome != Outcome::Succeeded {
-            return Ok(Vec::new());
-        }
-        if !self.plugins.contains_key(&run.plugin_digest) {
-            let p = self.store.plugin(&run.plugin_digest)?;
-            let priced = p.manifest.as_ref().map(|m| {
-                let dev = p.publisher.clone().unwrap_or_else(|| m.publisher.clone());
-                (m.pricing.clone(), dev, m.id.clone())
-            });
-            self.plugins.insert(run.plugin_digest.clone(), priced);
-        }
-        let Some(Some((pricing, developer, plugin_id))) = self.plugins.get(&run.plugin_digest)
-        else {
+        let Some(price) = &run.price else {
             return Ok(Vec::new());
         };
-        let (pricing, developer, plugin_id) =
-            (pricing.clone(), developer.clone(), plugin_id.clone());
+        if !self.plugins.contains_key(&run.plugin_digest) {
+            let p = self.store.plugin(&run.plugin_digest)?;
+            let named = p.manifest.as_ref().map(|m| {
+                let dev = p.publisher.clone().unwrap_or_else(|| m.publisher.clone());
+                (dev, m.id.clone())
+            });
+            self.plugins.insert(run.plugin_digest.clone(), named);
+        }
+        let Some(Some((developer, plugin_id))) = self.plugins.get(&run.plugin_digest) else {
+            return Ok(Vec::new());
+        };
+        let (developer, plugin_id) = (developer.clone(), plugin_id.clone());
         let mut licence = None;
         let payer = match (&run.requester, run.job) {
             (_, Some(job)) => {
@@ -508,13 +520,15 @@ impl<'a> Pricer<'a> {
         };
         let bill = RunBill {
             run: run.id,
-            at_ms: now_ms(),
+            // The run's start, not the moment of posting: a payer's statement must not tell
+            // when someone else's run finished.
+            at_ms: run.started_ms,
             payer: &payer,
             developer: &developer,
             member: run.person,
             licence,
         };
-        Ok(run_entries(&bill, &pricing, &run.usage, &self.tariff)?)
+        Ok(run_entries(&bill, price, &self.tariff)?)
     }
 }
 
@@ -795,15 +809,10 @@ mod tests {
             per_million_fuel: 1,
             per_thousand_records: 1,
         };
-        let u = |fuel, records_read| Usage {
-            fuel,
-            records_read,
-            ..Default::default()
-        };
-        assert_eq!(price(&p, &u(0, 0)), Ok(2));
-        assert_eq!(price(&p, &u(1, 1)), Ok(4));
-        assert_eq!(price(&p, &u(2_000_000, 1_000)), Ok(5));
-        assert_eq!(price(&p, &u(2_000_001, 1_001)), Ok(7));
+        assert_eq!(price(&p, 0, 0), Ok(2));
+        assert_eq!(price(&p, 1, 1), Ok(4));
+        assert_eq!(price(&p, 2_000_000, 1_000), Ok(5));
+        assert_eq!(price(&p, 2_000_001, 1_001), Ok(7));
     }
 
     #[test]

@@ -24,3 +24,4 @@ pub mod sandbox;
 pub mod server;
 pub mod store;
 pub mod study;
+pub mod view;

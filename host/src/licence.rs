@@ -16,7 +16,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::consent::now_ms;
 use crate::ledger::{self, Entry, Movement, Party};
-use crate::meter::Outcome;
 use crate::output::Money;
 use crate::store::{PersonId, Store, StoreError};
 
@@ -167,7 +166,7 @@ pub fn runs_paid(ledger: &[Entry], id: u64) -> usize {
 }
 
 /// How many free runs of the plugin `digest` `person` had in the calendar month of `at_ms`,
-/// before run `before`: own runs that succeeded and were posted with nothing to pay.
+/// before run `before`: own runs that were admitted (priced) and posted with nothing to pay.
 pub fn free_runs_this_month(
     store: &dyn Store,
     person: PersonId,
@@ -183,7 +182,7 @@ pub fn free_runs_this_month(
             && r.plugin_digest == digest
             && r.requester.is_none()
             && r.job.is_none()
-            && r.outcome == Outcome::Succeeded
+            && r.price.is_some()
             && month(r.started_ms) == this
             && store
                 .posting(&format!("run:{}", r.id))?

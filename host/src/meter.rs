@@ -7,7 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::output::PluginOutput;
+use crate::output::{Money, PluginOutput};
+use crate::sandbox::Limits;
 use crate::store::PersonId;
 
 /// What one run consumed.
@@ -78,11 +79,25 @@ impl FailureReason {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Outcome {
+    /// Admitted and executing: recorded when a run starts, so that it exists (with its id,
+    /// start, limits and price) for everyone who may see it, whatever it later does.
+    Running,
     Succeeded,
     Failed {
         reason: FailureReason,
         message: String,
     },
+}
+
+impl Outcome {
+    /// `running`, `succeeded` or `failed`.
+    pub fn status(&self) -> &'static str {
+        match self {
+            Outcome::Running => "running",
+            Outcome::Succeeded => "succeeded",
+            Outcome::Failed { .. } => "failed",
+        }
+    }
 }
 
 /// A finished run as stored: who, what code, under which grant, what it consumed, how it ended,
@@ -110,4 +125,71 @@ pub struct RunRecord {
     /// The campaign or study this run was one member's run of.
     #[serde(default)]
     pub job: Option<u64>,
+    /// The bounds the run executes under (the manifest's, clamped to the operator's), fixed
+    /// before it starts. `None` for a run refused before it started.
+    #[serde(default)]
+    pub limits: Option<Limits>,
+    /// When anyone but the person may read the run's result (its output, for the contract's
+    /// audience): its start plus its deadline, so that the moment a result appears says
+    /// nothing about how long the run took. Fixed before it starts.
+    #[serde(default)]
+    pub release_ms: i64,
+    /// What the run costs its payer, fixed before it starts from the manifest's pricing and
+    /// the declared `limits`, never from what the run used ([`crate::ledger::quote`]). `None`
+    /// for a run refused before it started, which is not billed.
+    #[serde(default)]
+    pub price: Option<Money>,
+}
+
+/// The longest failure message or other plugin-controlled text kept with a run, in bytes.
+/// A plugin error of 64 MiB would otherwise be stored whole, with every run.
+pub const MAX_MESSAGE_BYTES: usize = 4096;
+
+/// `text` cut to at most `max` bytes at a character boundary, saying how much was cut.
+pub fn cap_text(mut text: String, max: usize) -> String {
+    if text.len() <= max {
+        return text;
+    }
+    let cut = text.len();
+    let mut end = max.saturating_sub(40);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text.push_str(&format!("… ({} bytes cut)", cut - end));
+    text
+}
+
+impl RunRecord {
+    /// A run of `digest` on `person`'s data under `grant`, not started yet.
+    pub fn new(person: PersonId, grant: u64, digest: &str, started_ms: i64) -> Self {
+        RunRecord {
+            id: 0,
+            person,
+            grant,
+            plugin_digest: digest.to_string(),
+            started_ms,
+            usage: Usage::default(),
+            read: Vec::new(),
+            outcome: Outcome::Running,
+            output: None,
+            audience: None,
+            requester: None,
+            log: String::new(),
+            job: None,
+            limits: None,
+            release_ms: started_ms,
+            price: None,
+        }
+    }
+
+    /// Ends the run with `reason`, its message capped to [`MAX_MESSAGE_BYTES`].
+    pub fn fail(mut self, reason: FailureReason, message: String) -> Self {
+        self.outcome = Outcome::Failed {
+            reason,
+            message: cap_text(message, MAX_MESSAGE_BYTES),
+        };
+        self.output = None;
+        self
+    }
 }

@@ -1,22 +1,34 @@
-//! Runs: checks the grant, executes the plugin in the sandbox, records usage, outcome and audit
-//! in one transaction, and returns the output to its caller. Also the run scheduler.
+//! Runs: checks the grant, executes the plugin in the sandbox, records usage, outcome and audit,
+//! and returns the output to its caller. Also the run scheduler.
 //!
-//! A refused run (no grant, revoked, expired, other code) is recorded and audited like any
-//! other: the person sees every attempt on their data.
+//! A run goes through three steps:
+//! 1. **Admission**, before the plugin reads anything: the grant (live, for this code, given to
+//!    the organisation asking, and not a campaign or study grant serving a single run for an
+//!    organisation), the manifest, the limits (clamped to the operator's), the release time
+//!    (start plus deadline) and the price (from the pricing and those limits). A refused run
+//!    is recorded and audited like any other: the person sees every attempt on their data.
+//! 2. **Start**: the admitted run is stored as running, with its id, and billed at its quoted
+//!    price. Everything an organisation may see of a run is fixed here (see `view.rs`), so
+//!    nothing it sees depends on what the plugin then does with the person's data.
+//! 3. **Execution** in the sandbox, the contract check, and the finished record with its audit
+//!    entry. [`Runner::run`] waits for it (the person's own runs); [`Runner::start`] returns
+//!    after step 2 and executes in the background (an organisation's runs: how long it waits
+//!    must not say how long the run took).
 //!
-//! May touch: the store and the sandbox.
+//! May touch: the store, the sandbox and the ledger (billing a started run).
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::consent::now_ms;
+use crate::consent::{Grant, now_ms};
 use crate::contract;
-use crate::meter::{FailureReason, Outcome, RunRecord, Usage};
+use crate::meter::{FailureReason, RunRecord};
 use crate::output::Scalar;
+use crate::package::{Manifest, PluginUse};
 use crate::sandbox::bindings::insitu::plugin::output::Param;
 use crate::sandbox::data::DataAccess;
-use crate::sandbox::{Limits, Sandbox};
+use crate::sandbox::{Limits, PluginPre, RunState, Sandbox};
 use crate::store::{PersonId, Store, StoreError};
 
 /// What to run, for whom, under which grant.
@@ -26,8 +38,12 @@ pub struct RunRequest {
     pub grant: u64,
     pub digest: String,
     pub params: Vec<(String, Scalar)>,
-    /// Limits for this run; clamped to the operator's maxima. Default: [`Limits::default`].
+    /// Limits for this run; clamped to the operator's maxima. Default: the manifest's.
     pub limits: Option<Limits>,
+    /// The organisation asking for the run, which must be the one the grant was given to;
+    /// `None` for the person's own run (and for a campaign or study member's run, which the
+    /// job's owner pays for). Decides who may see the run and who pays for it.
+    pub requester: Option<String>,
 }
 
 /// What a run is for, which decides the contract its output is checked against.
@@ -46,6 +62,17 @@ pub enum Purpose {
 pub enum RunError {
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// A run that passed admission: its record (running, with limits, release time and price),
+/// and what executing it needs.
+struct Admitted {
+    record: RunRecord,
+    pre: PluginPre<RunState>,
+    manifest: Manifest,
+    grant: Grant,
+    limits: Limits,
+    params: Vec<Param>,
 }
 
 /// Executes runs against one store and one sandbox.
@@ -70,74 +97,166 @@ impl Runner {
     /// Runs once and records the run. Returns the stored record, whose `outcome` says whether
     /// the plugin succeeded and, if not, why.
     pub async fn run(&self, req: RunRequest) -> Result<RunRecord, RunError> {
-        let record = self.execute(req, Purpose::Single).await?;
-        let record = self.store.record_run(record)?;
-        // Billed after the run is recorded; what a crash leaves unbilled, `ledger::reconcile`
-        // posts later (a key is never posted twice).
-        if let Err(e) = crate::ledger::bill_run(self.store.as_ref(), &record) {
-            tracing::warn!(run = record.id, "run not billed yet: {e}");
+        match self.admit(req, Purpose::Single)? {
+            Err(refused) => Ok(self.store.record_run(refused)?),
+            Ok(a) => {
+                let a = self.begin(a)?;
+                let done = self.exec(a, Purpose::Single).await;
+                Ok(self.store.finish_run(done)?)
+            }
         }
-        Ok(record)
+    }
+
+    /// Starts a run and returns as soon as it is admitted and stored as running (or refused),
+    /// before the plugin reads anything; the run executes in the background and its record is
+    /// finished in the store. What the caller gets back is therefore the same whatever the
+    /// person's data is and however long the run takes.
+    /// `finished` is called with the final record once it is stored.
+    pub fn start(
+        self: &Arc<Self>,
+        req: RunRequest,
+        finished: impl FnOnce(&RunRecord) + Send + 'static,
+    ) -> Result<RunRecord, RunError> {
+        match self.admit(req, Purpose::Single)? {
+            Err(refused) => Ok(self.store.record_run(refused)?),
+            Ok(a) => {
+                let a = self.begin(a)?;
+                let started = a.record.clone();
+                let me = self.clone();
+                tokio::spawn(async move {
+                    let done = me.exec(a, Purpose::Single).await;
+                    let id = done.id;
+                    match me.store.finish_run(done) {
+                        Ok(r) => finished(&r),
+                        Err(e) => {
+                            tracing::error!(run = id, "the finished run could not be stored: {e}")
+                        }
+                    }
+                });
+                Ok(started)
+            }
+        }
     }
 
     /// Runs once and returns the run's record without storing it: a campaign or a study
     /// stores its members' runs in batches, each with the member's result, in one transaction
     /// ([`Store::record_members`]). The output is checked against the contract for `purpose`.
     pub async fn execute(&self, req: RunRequest, purpose: Purpose) -> Result<RunRecord, RunError> {
+        match self.admit(req, purpose)? {
+            Err(refused) => Ok(refused),
+            Ok(a) => Ok(self.exec(a, purpose).await),
+        }
+    }
+
+    /// Marks the runs still stored as running, which an earlier process left when it stopped,
+    /// failed with `host`. Call at start-up, before any run starts. Returns how many.
+    pub fn fail_interrupted(&self) -> Result<usize, RunError> {
+        let mut n = 0;
+        for r in self.store.runs(None)? {
+            if r.outcome == crate::meter::Outcome::Running {
+                self.store.finish_run(r.fail(
+                    FailureReason::Host,
+                    "the host stopped during the run".into(),
+                ))?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Stores an admitted run as running, which gives it its id, and bills its quoted price.
+    fn begin(&self, mut a: Admitted) -> Result<Admitted, RunError> {
+        a.record = self.store.begin_run(a.record)?;
+        // Billed at the start, at the quoted price: neither the amount nor the moment of the
+        // posting depends on what the run then does. What a crash between the two leaves
+        // unbilled, `ledger::reconcile` posts later (a key is never posted twice).
+        if let Err(e) = crate::ledger::bill_run(self.store.as_ref(), &a.record) {
+            tracing::warn!(run = a.record.id, "run not billed yet: {e}");
+        }
+        Ok(a)
+    }
+
+    /// Admission: everything decided before the plugin reads any record. `Err` is the refused
+    /// run's record.
+    fn admit(
+        &self,
+        req: RunRequest,
+        purpose: Purpose,
+    ) -> Result<Result<Admitted, RunRecord>, RunError> {
         let started_ms = now_ms();
-        let mut record = RunRecord {
-            id: 0,
-            person: req.person,
-            grant: req.grant,
-            plugin_digest: req.digest.clone(),
-            started_ms,
-            usage: Usage::default(),
-            read: Vec::new(),
-            outcome: Outcome::Succeeded,
-            output: None,
-            audience: None,
-            requester: None,
-            log: String::new(),
-            job: None,
-        };
-        let fail = |mut r: RunRecord, reason, message: String| {
-            r.outcome = Outcome::Failed { reason, message };
-            r
-        };
+        let mut record = RunRecord::new(req.person, req.grant, &req.digest, started_ms);
+        record.requester = req.requester.clone();
         let grant = match self.store.grant(req.grant) {
             Ok(g) => g,
             Err(StoreError::NoGrant(id)) => {
-                return Ok(fail(record, FailureReason::Grant, format!("no grant {id}")));
+                return Ok(Err(
+                    record.fail(FailureReason::Grant, format!("no grant {id}"))
+                ));
             }
             Err(e) => return Err(e.into()),
         };
         if let Err(e) = grant.check(req.person, &req.digest, started_ms) {
-            return Ok(fail(record, FailureReason::Grant, e.to_string()));
+            return Ok(Err(record.fail(FailureReason::Grant, e.to_string())));
+        }
+        if let Some(org) = &req.requester {
+            let given_to = grant.origin.as_ref().map(|o| o.requester.as_str());
+            if given_to != Some(org.as_str()) {
+                return Ok(Err(record.fail(
+                    FailureReason::Grant,
+                    format!("grant {} was not given to {org}", grant.id),
+                )));
+            }
         }
         let pre = match self.sandbox.load(&req.digest) {
             Ok(p) => p,
             Err(e) => {
-                return Ok(fail(record, FailureReason::Instantiate, format!("{e:#}")));
-            }
-        };
-        let manifest = match self.store.plugin(&req.digest)?.manifest {
-            Some(m) => m,
-            None => {
-                return Ok(fail(
-                    record,
-                    FailureReason::Contract,
-                    "the plugin has no manifest, so no output contract".into(),
+                return Ok(Err(
+                    record.fail(FailureReason::Instantiate, format!("{e:#}"))
                 ));
             }
         };
-        record.audience = Some(manifest.output.audience);
-        record.requester = grant.origin.as_ref().map(|o| o.requester.clone());
+        let Some(manifest) = self.store.plugin(&req.digest)?.manifest else {
+            return Ok(Err(record.fail(
+                FailureReason::Contract,
+                "the plugin has no manifest, so no output contract".into(),
+            )));
+        };
+        if purpose == Purpose::Single && req.requester.is_some() && manifest.usage != PluginUse::Run
+        {
+            return Ok(Err(record.fail(
+                FailureReason::Grant,
+                format!(
+                    "grant {} is for a {} plugin: it serves only the person's own runs and \
+                     the {1}s they take part in, never a single run for an organisation",
+                    grant.id,
+                    if manifest.usage == PluginUse::Study {
+                        "study"
+                    } else {
+                        "campaign"
+                    }
+                ),
+            )));
+        }
         let mut limits = req
             .limits
             .unwrap_or_else(|| contract::limits_from(&manifest));
         limits.output_bytes = limits.output_bytes.min(manifest.output.max_bytes);
-        let data = DataAccess::new(self.store.clone(), req.person, grant, &limits)?;
-        let params: Vec<Param> = req
+        let limits = self.sandbox.clamp(limits);
+        let price = match crate::ledger::quote(self.store.as_ref(), &manifest.pricing, &limits) {
+            Ok(p) => p,
+            Err(e) => {
+                return Ok(Err(record.fail(
+                    FailureReason::Contract,
+                    format!("the plugin's price cannot be computed: {e}"),
+                )));
+            }
+        };
+        record.audience = Some(manifest.output.audience);
+        record.limits = Some(limits);
+        record.release_ms = started_ms
+            .saturating_add(i64::try_from(limits.deadline.as_millis()).unwrap_or(i64::MAX));
+        record.price = Some(price);
+        let params = req
             .params
             .into_iter()
             .map(|(name, v)| Param {
@@ -145,6 +264,31 @@ impl Runner {
                 value: v.into(),
             })
             .collect();
+        Ok(Ok(Admitted {
+            record,
+            pre,
+            manifest,
+            grant,
+            limits,
+            params,
+        }))
+    }
+
+    /// Executes an admitted run and checks its output; a storage failure while reading fails
+    /// the run with `host`, never the caller.
+    async fn exec(&self, a: Admitted, purpose: Purpose) -> RunRecord {
+        let Admitted {
+            mut record,
+            pre,
+            manifest,
+            grant,
+            limits,
+            params,
+        } = a;
+        let data = match DataAccess::new(self.store.clone(), record.person, grant, &limits) {
+            Ok(d) => d,
+            Err(e) => return record.fail(FailureReason::Host, e.to_string()),
+        };
         let exec = self.sandbox.execute(&pre, data, limits, &params).await;
         record.usage = exec.usage;
         record.read = exec.read;
@@ -154,11 +298,14 @@ impl Runner {
             Purpose::Member => contract::check_member(&manifest, out),
         });
         match checked {
-            Ok(Ok(out)) => record.output = Some(out),
-            Ok(Err(message)) => record = fail(record, FailureReason::Contract, message),
-            Err((reason, message)) => record = fail(record, reason, message),
+            Ok(Ok(out)) => {
+                record.outcome = crate::meter::Outcome::Succeeded;
+                record.output = Some(out);
+                record
+            }
+            Ok(Err(message)) => record.fail(FailureReason::Contract, message),
+            Err((reason, message)) => record.fail(reason, message),
         }
-        Ok(record)
     }
 }
 

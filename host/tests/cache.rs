@@ -38,6 +38,7 @@ async fn scan_works(f: &Fixture, runner: &Runner, p: u64, grant: u64, digest: &s
             digest: digest.into(),
             params: vec![("rule".into(), text("duplicate"))],
             limits: None,
+            requester: None,
         })
         .await
         .unwrap();
@@ -103,6 +104,7 @@ async fn an_altered_installed_component_is_refused() {
             digest: digest.clone(),
             params: vec![],
             limits: None,
+            requester: None,
         })
         .await
         .unwrap();

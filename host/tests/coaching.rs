@@ -147,6 +147,7 @@ async fn a_person_gets_suggestions_with_reasons_billed_to_their_school() {
             digest: plugin.digest.clone(),
             params: vec![("count".into(), Scalar::Integer(10))],
             limits: None,
+            requester: None,
         })
         .await
         .unwrap();

@@ -6,7 +6,6 @@ mod common;
 use insitu::campaign::split;
 use insitu::job::BillingRecord;
 use insitu::ledger::{self, Entry, Movement, Party, Tariff};
-use insitu::meter::Usage;
 use insitu::output::Money;
 use insitu::package::Pricing;
 use insitu::store::Store;
@@ -108,11 +107,6 @@ fn postings(op: &Op, at: i64) -> Vec<(String, Vec<Entry>, i64)> {
                 per_million_fuel: pricing.1,
                 per_thousand_records: pricing.2,
             };
-            let usage = Usage {
-                fuel: usage.0,
-                records_read: usage.1,
-                ..Default::default()
-            };
             let t = Tariff {
                 commission_bps: tariff.0,
                 member_share_bps: tariff.1,
@@ -128,8 +122,14 @@ fn postings(op: &Op, at: i64) -> Vec<(String, Vec<Entry>, i64)> {
                 member: *member,
                 licence: None,
             };
-            let e = ledger::run_entries(&bill, &pricing, &usage, &t).unwrap();
-            let due = ledger::price(&pricing, &usage).unwrap() + tariff.2;
+            // `usage` is the run's declared budget, which its price is computed from.
+            let price = ledger::price(&pricing, usage.0, usage.1).unwrap();
+            let money = Money {
+                minor: price,
+                currency: "EUR".into(),
+            };
+            let e = ledger::run_entries(&bill, &money, &t).unwrap();
+            let due = price + tariff.2;
             vec![(format!("run:{id}"), e, due)]
         }
         Op::Access { grant, fee } => {
@@ -245,7 +245,7 @@ proptest! {
                         Op::Run { payer: 2, member: 99, tariff, pricing, usage, .. } => {
                             let p = ledger::price(
                                 &Pricing { currency: "EUR".into(), per_run: pricing.0, per_million_fuel: pricing.1, per_thousand_records: pricing.2 },
-                                &Usage { fuel: usage.0, records_read: usage.1, ..Default::default() },
+                                usage.0, usage.1,
                             ).unwrap();
                             ledger::share(p, tariff.1)
                         }
@@ -310,13 +310,23 @@ fn a_statement_adds_up_and_exports_as_csv() {
     assert_eq!(json["lines"].as_array().unwrap().len(), 2);
 }
 
-/// Runs are billed to the right payer when they are recorded; a failed run is not billed; a
-/// run recorded without billing (a crash in between) is billed by `reconcile`, once.
+/// Runs are billed to who started them, at the price quoted when they start: an
+/// organisation's run succeeded or failed alike (whether it failed depends on the person's
+/// data), a person's own run under the organisation's grant never to the organisation, a run
+/// refused before it started not at all; a run recorded without billing (a crash in between)
+/// is billed by `reconcile`, once.
 #[tokio::test]
 async fn runs_and_access_fees_are_billed_to_who_pays_and_reconciled_once() {
     let dir = tempfile::tempdir().unwrap();
-    let (pds, plugin) = common::pds_with_fee_scanner(dir.path());
+    let (pds, _) = common::pds_with_fee_scanner(dir.path());
     let store = pds.store.as_ref();
+    let plugin = insitu::package::install(
+        store,
+        pds.runner.sandbox(),
+        &common::signed(insitu_plugins::EXFILTRATE),
+        insitu::package::InstallMode::Verified,
+    )
+    .unwrap();
     let alice = store.add_person("alice").unwrap();
     // Half the price to the member, so that even a price of a few cents gives a share.
     store
@@ -325,7 +335,7 @@ async fn runs_and_access_fees_are_billed_to_who_pays_and_reconciled_once() {
             ..Tariff::default()
         })
         .unwrap();
-    let req = insitu::request::ask(store, "ufc", alice, &plugin, "campaigns", 30).unwrap();
+    let req = insitu::request::ask(store, "ufc", alice, &plugin, "research", 30).unwrap();
     let grant = insitu::request::approve(store, req.id, &Default::default()).unwrap();
     let fee = store.post(&format!("grant:{}", grant.id), vec![]).unwrap();
     assert_eq!(fee.len(), 1, "the access fee was posted at approval");
@@ -333,19 +343,24 @@ async fn runs_and_access_fees_are_billed_to_who_pays_and_reconciled_once() {
     assert_eq!(fee[0].credit, Party::Operator);
     assert_eq!(fee[0].amount.minor, Tariff::default().access_fee);
 
-    let run = |params: Vec<(&str, &str)>| {
+    let run = |channel: &str, requester: Option<&str>| {
         pds.runner.run(insitu::run::RunRequest {
             person: alice,
             grant: grant.id,
             digest: plugin.digest.clone(),
-            params: params
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), insitu::output::Scalar::parse(v)))
-                .collect(),
+            params: vec![
+                (
+                    "channel".into(),
+                    insitu::output::Scalar::Text(channel.into()),
+                ),
+                ("needle".into(), insitu::output::Scalar::Text("x".into())),
+            ],
             limits: None,
+            requester: requester.map(str::to_string),
         })
     };
-    let ok = run(vec![("rule", "duplicate")]).await.unwrap();
+    let ok = run("log", Some("ufc")).await.unwrap();
+    assert_eq!(ok.outcome, insitu::meter::Outcome::Succeeded);
     let billed = store.post(&format!("run:{}", ok.id), vec![]).unwrap();
     assert!(!billed.is_empty());
     assert!(
@@ -356,10 +371,36 @@ async fn runs_and_access_fees_are_billed_to_who_pays_and_reconciled_once() {
     let to = |p: Party| billed.iter().filter(|e| e.credit == p).count();
     assert_eq!(to(Party::Developer("insitu-examples".into())), 1);
     assert_eq!(to(Party::Person(alice)), 1, "the member's share");
-    let failed = run(vec![("rule", "no-such-rule")]).await.unwrap();
+    // A failed run is billed exactly like a succeeded one.
+    let failed = run("message", Some("ufc")).await.unwrap();
+    assert!(matches!(
+        failed.outcome,
+        insitu::meter::Outcome::Failed { .. }
+    ));
+    let amounts = |id: u64| -> Vec<(Party, i64)> {
+        store
+            .post(&format!("run:{id}"), vec![])
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.credit, e.amount.minor))
+            .collect()
+    };
+    assert_eq!(amounts(failed.id), amounts(ok.id));
+    // Alice's own run under the organisation's grant is hers: nothing is billed to ufc.
+    let own = run("log", None).await.unwrap();
     assert!(
         store
-            .post(&format!("run:{}", failed.id), vec![])
+            .post(&format!("run:{}", own.id), vec![])
+            .unwrap()
+            .iter()
+            .all(|e| e.debit != Party::Organisation("ufc".into()))
+    );
+    // Another organisation cannot use ufc's grant; a refused run is not billed.
+    let refused = run("log", Some("rival")).await.unwrap();
+    assert_eq!(refused.price, None);
+    assert!(
+        store
+            .post(&format!("run:{}", refused.id), vec![])
             .unwrap()
             .is_empty()
     );
@@ -461,6 +502,7 @@ async fn licences_sponsor_members_and_freemium_runs_are_free_then_paid() {
                         insitu::output::Scalar::Text("duplicate".into()),
                     )],
                     limits: None,
+                    requester: None,
                 })
                 .await
                 .unwrap()

@@ -44,6 +44,17 @@ impl Site {
         }
     }
 
+    /// Installs the plugin at `path`, signed by the trusted example publisher.
+    fn install(&self, path: &str) -> insitu::store::PluginRecord {
+        insitu::package::install(
+            self.pds.store.as_ref(),
+            self.pds.runner.sandbox(),
+            &common::signed(path),
+            insitu::package::InstallMode::Verified,
+        )
+        .unwrap()
+    }
+
     async fn send(
         &self,
         method: &str,
@@ -375,7 +386,9 @@ async fn a_person_approves_with_narrowing_runs_revokes_and_reads_the_history() {
 async fn every_page_answers_every_role_as_it_should() {
     let site = Site::new();
     let store = site.pds.store.as_ref();
-    let plugin = site.plugin.clone();
+    // A plugin an organisation may run (fee-scanner's campaign grants serve no single run
+    // for an organisation).
+    let plugin = site.install(insitu_plugins::EXFILTRATE);
     let alice = account::create(store, "alice", PASSWORD, Role::Person)
         .unwrap()
         .person
@@ -406,13 +419,11 @@ async fn every_page_answers_every_role_as_it_should() {
         &mut |_, _| {},
     )
     .unwrap();
-    let params = [
-        ("rule", "agency-fee"),
-        ("pattern", "frais de gestion"),
-        ("agreed", "30.00 EUR"),
-    ]
-    .map(|(k, v)| (k.to_string(), insitu::output::Scalar::parse(v)))
-    .to_vec();
+    // The organisation's run, whose plugin fails with every label it read in its error text:
+    // Alice's to read, not the organisation's.
+    let params = [("channel", "message"), ("needle", "x")]
+        .map(|(k, v)| (k.to_string(), insitu::output::Scalar::parse(v)))
+        .to_vec();
     let run = site
         .pds
         .runner
@@ -422,10 +433,11 @@ async fn every_page_answers_every_role_as_it_should() {
             digest: grant.plugin_digest.clone(),
             params,
             limits: None,
+            requester: Some("org".into()),
         })
         .await
         .unwrap();
-    assert!(matches!(run.outcome, insitu::meter::Outcome::Succeeded));
+    assert!(matches!(run.outcome, insitu::meter::Outcome::Failed { .. }));
 
     const WHO: [&str; 6] = ["operator", "alice", "bob", "developer", "org", "anonymous"];
     let mut cookies = std::collections::BTreeMap::new();
@@ -531,8 +543,12 @@ async fn every_page_answers_every_role_as_it_should() {
         )
         .await;
     assert!(hers.body.contains("FRAIS DE GESTION"), "{}", hers.body);
-    // fee-scanner's findings are Alice's alone: the organisation's run page says so.
-    assert!(seen_by_others.contains("not addressed to you"));
+    // How the run went is Alice's alone: the organisation's run page says so.
+    assert!(seen_by_others.contains("no output for you"));
+    assert!(
+        seen_by_others.contains("is the person&#39;s to know")
+            || seen_by_others.contains("is the person's to know")
+    );
     assert!(!seen_by_others.contains("FRAIS DE GESTION"));
     assert!(store.grant(grant.id).unwrap().revoked_ms.is_some());
     assert_ne!(
@@ -692,7 +708,8 @@ async fn earnings_invoices_revenue_and_contacts_are_on_their_owners_pages() {
             ..Default::default()
         })
         .unwrap();
-    let r = insitu::request::ask(store, "org", alice, &site.plugin, "study", 30).unwrap();
+    let plugin = site.install(insitu_plugins::EXFILTRATE);
+    let r = insitu::request::ask(store, "org", alice, &plugin, "study", 30).unwrap();
     let grant = insitu::request::approve(store, r.id, &Default::default()).unwrap();
     let run = site
         .pds
@@ -701,11 +718,12 @@ async fn earnings_invoices_revenue_and_contacts_are_on_their_owners_pages() {
             person: alice,
             grant: grant.id,
             digest: grant.plugin_digest.clone(),
-            params: vec![(
-                "rule".into(),
-                insitu::output::Scalar::Text("duplicate".into()),
-            )],
+            params: vec![
+                ("channel".into(), insitu::output::Scalar::Text("log".into())),
+                ("needle".into(), insitu::output::Scalar::Text("x".into())),
+            ],
             limits: None,
+            requester: Some("org".into()),
         })
         .await
         .unwrap();
@@ -773,5 +791,5 @@ async fn earnings_invoices_revenue_and_contacts_are_on_their_owners_pages() {
     let d = site.sign_in("insitu-examples").await;
     let dev = site.send("GET", "/", Some(&d), None).await.body;
     assert!(dev.contains("Revenue per plugin"), "{dev}");
-    assert!(dev.contains("fee-scanner (EUR)"), "{dev}");
+    assert!(dev.contains("exfiltrate (EUR)"), "{dev}");
 }

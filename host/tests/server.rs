@@ -146,6 +146,17 @@ async fn every_endpoint_answers_every_role_as_it_should() {
         .await;
     assert_eq!(st, StatusCode::CREATED, "{pkg}");
     let digest = pkg["digest"].as_str().unwrap().to_string();
+    // The plugin the organisation runs: fee-scanner is a campaign scanner, whose grants never
+    // serve an organisation's single run.
+    let (st, pkg) = s
+        .call(
+            "POST",
+            "/api/packages",
+            t("developer"),
+            Some(signed(insitu_plugins::EXFILTRATE)),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{pkg}");
     let (st, imp) = s
         .call(
             "POST",
@@ -160,7 +171,7 @@ async fn every_endpoint_answers_every_role_as_it_should() {
         "{imp}"
     );
     let ask =
-        json!({"person": alice, "plugin": "fee-scanner", "purpose": "class action", "days": 30});
+        json!({"person": alice, "plugin": "exfiltrate", "purpose": "class action", "days": 30});
     let (st, req) = s.json("POST", "/api/requests", t("org"), ask.clone()).await;
     assert_eq!(st, StatusCode::CREATED, "{req}");
     let req_id = req["id"].as_u64().unwrap();
@@ -181,13 +192,14 @@ async fn every_endpoint_answers_every_role_as_it_should() {
     assert_eq!(st, StatusCode::CREATED, "{grant}");
     let grant_id = grant["id"].as_u64().unwrap();
     assert_eq!(grant["scope"], json!(["bank.transactions: amount, label"]));
-    let run_body = json!({"grant": grant_id, "params": {"rule": "agency-fee", "pattern": "frais de gestion", "agreed": "30.00 EUR"}});
+    // A plugin that logs every label it reads: the log is the person's alone.
+    let run_body = json!({"grant": grant_id, "params": {"channel": "log", "needle": "x"}});
     let (st, run) = s
         .json("POST", "/api/runs", t("org"), run_body.clone())
         .await;
     assert_eq!(
-        (st, run["status"].as_str()),
-        (StatusCode::CREATED, Some("succeeded")),
+        (st, &run["detail"]),
+        (StatusCode::ACCEPTED, &Value::Null),
         "{run}"
     );
     let run_id = run["id"].as_u64().unwrap();
@@ -373,7 +385,13 @@ async fn every_endpoint_answers_every_role_as_it_should() {
             "/api/runs".into(),
             Some(run_body.to_string().into_bytes()),
             [
-                forbidden, created, missing, forbidden, created, missing, anon,
+                forbidden,
+                created,
+                missing,
+                forbidden,
+                S::ACCEPTED,
+                missing,
+                anon,
             ],
         ),
         (
@@ -388,8 +406,8 @@ async fn every_endpoint_answers_every_role_as_it_should() {
             None,
             [forbidden, ok, missing, forbidden, ok, missing, anon],
         ),
-        // fee-scanner's findings are addressed to the person alone: the organisation that ran
-        // it does not read them.
+        // The plugin's output is addressed to the person alone: the organisation that ran it
+        // does not read it.
         (
             "GET",
             format!("/api/runs/{run_id}/output"),
@@ -469,11 +487,12 @@ async fn every_endpoint_answers_every_role_as_it_should() {
         check["reason"].as_str().unwrap().contains("revoked"),
         "{check}"
     );
-    // A revoked grant starts no run, for its person or its organisation.
+    // A revoked grant starts no run, for its person or its organisation; the refusal read
+    // nothing, so the organisation is told why.
     let (st, refused) = s.json("POST", "/api/runs", t("org"), run_body).await;
-    assert_eq!(
-        (st, refused["failure"].as_str()),
-        (created, Some("grant")),
+    assert_eq!(st, forbidden, "{refused}");
+    assert!(
+        refused["message"].as_str().unwrap().contains("revoked"),
         "{refused}"
     );
 }
@@ -636,11 +655,19 @@ async fn openapi_health_and_metrics_are_served() {
     let (st, body) = s.call("GET", "/healthz", None, None).await;
     assert_eq!((st, body), (StatusCode::OK, Value::String("ok\n".into())));
     s.call("GET", "/api/me", None, None).await;
-    let (_, text) = s.call("GET", "/metrics", None, None).await;
+    // Run counts, fuel and failure reasons depend on people's data: the operator's only.
+    let org = s.account("lab", Role::Organisation);
+    let (st, _) = s.call("GET", "/metrics", None, None).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    let (st, _) = s.call("GET", "/metrics", Some(&org), None).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let operator = s.account("root", Role::Operator);
+    let (st, text) = s.call("GET", "/metrics", Some(&operator), None).await;
+    assert_eq!(st, StatusCode::OK, "{text}");
     let text = text.as_str().unwrap().to_string();
     assert!(text.contains("insitu_runs_total 0"), "{text}");
     assert!(
-        text.contains("insitu_http_responses_total{status=\"401\"} 1"),
+        text.contains("insitu_http_responses_total{status=\"401\"} 2"),
         "{text}"
     );
     assert!(

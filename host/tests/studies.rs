@@ -347,6 +347,7 @@ async fn a_hostile_study_plugin_is_clipped_or_withheld_and_never_released_alone(
             digest: g.plugin_digest.clone(),
             params: vec![("behaviour".into(), Scalar::Text("recurse".into()))],
             limits: None,
+            requester: None,
         })
         .await
         .unwrap();

@@ -19,6 +19,7 @@ const PLUGINS: &[&str] = &[
     "hostile",
     "hostile-import",
     "hostile-start",
+    "exfiltrate",
 ];
 
 fn main() {

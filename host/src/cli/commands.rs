@@ -12,6 +12,7 @@ use crate::account::{self, Role};
 use crate::audit;
 use crate::audit::hex;
 use crate::consent::{Grant, GrantedCollection, now_ms};
+use crate::contract::Viewer;
 use crate::import::{self, DateOrder, Format, OnError, format_date, parse_time};
 use crate::meter::{Outcome, RunRecord};
 use crate::output::{PluginOutput, Scalar};
@@ -228,9 +229,15 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
                 bail!("run {} failed ({}): {message}", run.id, reason.as_str());
             }
         }
-        Command::Runs { person } => {
+        Command::Runs { person, as_org } => {
+            let viewer = match as_org {
+                Some(org) => Viewer::Requester(org),
+                None => Viewer::Operator,
+            };
             for r in pds.store.runs(person)? {
-                println!("{}", run_line(&r));
+                if let Some(v) = crate::view::run_view(&r, &viewer) {
+                    println!("{}", crate::view::run_line(&v));
+                }
             }
         }
         Command::Audit {
@@ -655,27 +662,16 @@ async fn run_cmd(pds: &Pds, a: RunArgs) -> anyhow::Result<RunRecord> {
             digest,
             params,
             limits: Some(limits),
+            requester: a.for_org,
         })
         .await?)
 }
 
+/// A run as the operator sees it, on one line.
 pub fn run_line(r: &RunRecord) -> String {
-    let outcome = match &r.outcome {
-        Outcome::Succeeded => "ok".to_string(),
-        Outcome::Failed { reason, .. } => format!("FAILED {}", reason.as_str()),
-    };
-    let u = &r.usage;
-    format!(
-        "run {:>4}  person {:>3}  {}  {:<22} fuel {:>12}  {:>8.2} ms  {:>7} records  {:>6} KiB peak",
-        r.id,
-        r.person,
-        &r.plugin_digest[..12],
-        outcome,
-        u.fuel,
-        u.wall_us as f64 / 1000.0,
-        u.records_read,
-        u.peak_memory >> 10
-    )
+    crate::view::run_view(r, &Viewer::Operator)
+        .map(|v| crate::view::run_line(&v))
+        .unwrap_or_default()
 }
 
 pub fn print_output(out: &PluginOutput, indent: &str) {

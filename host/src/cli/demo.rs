@@ -382,6 +382,7 @@ pub async fn run(data_dir: Option<PathBuf>, args: DemoArgs) -> anyhow::Result<()
                     digest: plugin.digest.clone(),
                     params,
                     limits: None,
+                    requester: None,
                 })
                 .await?;
             let matched = match &run.output {
@@ -411,6 +412,7 @@ pub async fn run(data_dir: Option<PathBuf>, args: DemoArgs) -> anyhow::Result<()
             digest: plugin.digest.clone(),
             params: vec![("rule".into(), Scalar::Text("duplicate".into()))],
             limits: None,
+            requester: None,
         })
         .await?;
     print_run(&refused, "   ");
@@ -448,26 +450,43 @@ pub async fn run(data_dir: Option<PathBuf>, args: DemoArgs) -> anyhow::Result<()
         "   {name2} keeps only amount and label (no counterparty), for 14 days instead of 90: grant {}",
         narrowed.id
     );
+    let params = vec![
+        ("rule".to_string(), Scalar::Text("agency-fee".into())),
+        ("pattern".into(), Scalar::Text("frais de gestion".into())),
+        ("agreed".into(), eur(3_000)),
+        ("max-findings".into(), Scalar::Integer(2)),
+    ];
+    let refused = pds
+        .runner
+        .run(RunRequest {
+            person: *id2,
+            grant: narrowed.id,
+            digest: plugin.digest.clone(),
+            params: params.clone(),
+            limits: None,
+            requester: Some("UFC Que Choisir".into()),
+        })
+        .await?;
+    if let Outcome::Failed { message, .. } = &refused.outcome {
+        println!("   the association tries a run of its own, refused: {message}");
+    }
     let run = pds
         .runner
         .run(RunRequest {
             person: *id2,
             grant: narrowed.id,
             digest: plugin.digest.clone(),
-            params: vec![
-                ("rule".into(), Scalar::Text("agency-fee".into())),
-                ("pattern".into(), Scalar::Text("frais de gestion".into())),
-                ("agreed".into(), eur(3_000)),
-                ("max-findings".into(), Scalar::Integer(2)),
-            ],
+            params,
             limits: None,
+            requester: None,
         })
         .await?;
+    println!("   {name2} runs it herself, under the narrowed grant:");
     print_run(&run, "   ");
     println!(
-        "   the run read only {:?}, for {}\n",
-        run.read,
-        run.requester.as_deref().unwrap_or("-")
+        "   the run read only {:?}; the association sees nothing of it (it is hers), and will\n   \
+         learn only what she chooses to release if a campaign finds her\n",
+        run.read
     );
 
     println!("7. {name0}'s access history, newest first");

@@ -603,26 +603,17 @@ pub async fn coaching(pds: &Pds, key: &SigningKey) -> anyhow::Result<()> {
         l.price,
         paid.len()
     );
-    // The pupil grants it her career data, for her own runs.
-    let m = plugin.manifest.clone().context("a manifest")?;
-    let grant = store.add_grant(crate::consent::Grant {
-        id: 0,
-        person: pupil,
-        plugin_digest: plugin.digest.clone(),
-        collections: m
-            .data
-            .iter()
-            .map(|d| crate::consent::GrantedCollection {
-                name: d.collection.clone(),
-                fields: d.fields.clone(),
-            })
-            .collect(),
-        window: crate::store::TimeRange::ALL,
-        created_ms: now_ms(),
-        expires_ms: Some(now_ms() + 30 * DAY_MS),
-        revoked_ms: None,
-        origin: None,
-    })?;
+    // The school asks the pupil for her career data, for the coaching plugin; she approves,
+    // and the school starts her run.
+    let asked = request::ask(
+        store,
+        SCHOOL,
+        pupil,
+        &plugin,
+        "career guidance for our pupils",
+        30,
+    )?;
+    let grant = request::approve(store, asked.id, &Narrowing::default())?;
     let run = pds
         .runner
         .run(crate::run::RunRequest {
@@ -631,8 +622,16 @@ pub async fn coaching(pds: &Pds, key: &SigningKey) -> anyhow::Result<()> {
             digest: plugin.digest.clone(),
             params: vec![("count".into(), Scalar::Integer(6))],
             limits: None,
+            requester: Some(SCHOOL.into()),
         })
         .await?;
+    let school_view =
+        crate::view::run_view(&run, &crate::contract::Viewer::Requester(SCHOOL.into()))
+            .context("the school sees the run it started")?;
+    println!(
+        "   what {SCHOOL} sees of the run it started (no outcome, no usage: they depend on her data):\n     {}",
+        crate::view::run_line(&school_view)
+    );
     if let crate::meter::Outcome::Failed { message, .. } = &run.outcome {
         anyhow::bail!("the coaching run failed: {message}");
     }

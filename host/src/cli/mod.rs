@@ -58,10 +58,14 @@ pub enum Command {
     Request(RequestCmd),
     /// Runs a plugin for a person under a grant, and prints its output and usage.
     Run(RunArgs),
-    /// Lists runs with their outcome and usage.
+    /// Lists runs with their outcome and usage (the operator's view: everything).
     Runs {
         #[arg(long)]
         person: Option<u64>,
+        /// Show only the runs this organisation started, as it sees them: without outcome or
+        /// usage, which depend on the person's data.
+        #[arg(long = "as-org", value_name = "ORG")]
+        as_org: Option<String>,
     },
     /// Shows the audit log (newest first) and verifies its hash chain.
     Audit {
@@ -606,6 +610,10 @@ pub struct RunArgs {
     /// Memory cap in MiB.
     #[arg(long)]
     pub memory_mb: Option<u64>,
+    /// Run for this organisation, which must have obtained the grant (it pays, and sees only
+    /// what `insitu runs --as-org` shows); default: the person's own run.
+    #[arg(long = "for", value_name = "ORG")]
+    pub for_org: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -382,6 +382,11 @@ impl Sandbox {
         self.lock_loaded().clear();
     }
 
+    /// `limits` lowered to the operator's maxima: what a run with them executes under.
+    pub fn clamp(&self, limits: Limits) -> Limits {
+        limits.clamp(&self.config.max)
+    }
+
     /// Runs `pre` once, bounded by `limits`, reading through `data`.
     pub async fn execute(
         &self,

@@ -20,11 +20,12 @@ use crate::account::{self, Role, Scope};
 use crate::audit::AuditEntry;
 use crate::consent::{Grant, now_ms};
 use crate::import::{self, Format, ImportOptions, OnError};
-use crate::meter::{Outcome, RunRecord};
+use crate::meter::{FailureReason, Outcome};
 use crate::output::Scalar;
 use crate::package::InstallMode;
 use crate::request::{self, AccessRequest, Narrowing};
 use crate::store::PluginRecord;
+use crate::view::{RunView, run_view};
 
 /// A JSON body whose rejection is an [`ApiError`] (a 400 with a JSON body, not axum's text).
 pub struct Body<T>(pub T);
@@ -770,53 +771,15 @@ pub struct NewRun {
     pub params: BTreeMap<String, serde_json::Value>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct RunView {
-    pub id: u64,
-    pub person: u64,
-    pub grant: u64,
-    pub plugin_digest: String,
-    pub started_ms: i64,
-    /// `succeeded` or `failed`.
-    pub status: String,
-    /// Why it failed: `fuel_exhausted`, `deadline`, `memory_limit`, `contract`, ...
-    pub failure: Option<String>,
-    pub message: Option<String>,
-    pub fuel: u64,
-    pub wall_us: u64,
-    pub records_read: u64,
-    pub requester: Option<String>,
-}
-
-impl From<RunRecord> for RunView {
-    fn from(r: RunRecord) -> Self {
-        let (status, failure, message) = match r.outcome {
-            Outcome::Succeeded => ("succeeded", None, None),
-            Outcome::Failed { reason, message } => {
-                ("failed", Some(reason.as_str().to_string()), Some(message))
-            }
-        };
-        RunView {
-            id: r.id,
-            person: r.person,
-            grant: r.grant,
-            plugin_digest: r.plugin_digest,
-            started_ms: r.started_ms,
-            status: status.into(),
-            failure,
-            message,
-            fuel: r.usage.fuel,
-            wall_us: r.usage.wall_us,
-            records_read: r.usage.records_read,
-            requester: r.requester,
-        }
-    }
-}
-
-/// Runs the plugin of a grant: the person's own, or one an organisation obtained.
+/// Runs the plugin of a grant: the person's own run, answered when it is done (201, with how
+/// it went); or an organisation's run under a grant it obtained, answered as soon as it is
+/// admitted (202), with what the organisation may ever see of it: its id, start, declared
+/// limits, price and release time (`release_ms`), from when `GET /api/runs/{id}/output`
+/// answers if the contract addresses the output to the organisation. Neither the answer nor
+/// its timing depends on the person's data.
 #[utoipa::path(post, path = "/api/runs", tag = "runs", security(("token" = [])),
     request_body = NewRun,
-    responses((status = 201, body = RunView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 201, body = RunView), (status = 202, body = RunView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn start_run(
     State(s): State<AppState>,
     caller: Caller,
@@ -824,11 +787,32 @@ pub async fn start_run(
 ) -> Result<(StatusCode, Json<RunView>), ApiError> {
     caller.need(&[Role::Person, Role::Organisation], Scope::Run)?;
     let g = caller.grant(&s, req.grant)?;
-    let r = s
-        .run_grant(&g, params(&req.params))
-        .await
-        .map_err(ApiError::internal)?;
-    Ok((StatusCode::CREATED, Json(r.into())))
+    let viewer = caller.viewer().ok_or_else(ApiError::unauthenticated)?;
+    let (status, r) = match caller.person() {
+        Some(_) => (
+            StatusCode::CREATED,
+            s.run_grant(&g, params(&req.params))
+                .await
+                .map_err(ApiError::internal)?,
+        ),
+        None => (
+            StatusCode::ACCEPTED,
+            s.start_for(&g, params(&req.params), &caller.account.name)
+                .map_err(ApiError::internal)?,
+        ),
+    };
+    // A run refused at admission (no live grant for this code and organisation, a campaign
+    // grant, no manifest) read nothing: its reason depends on the grant and the code only, so
+    // the caller is told.
+    if let (None, Outcome::Failed { reason, message }) = (&r.price, &r.outcome) {
+        return Err(match reason {
+            FailureReason::Grant => ApiError::forbidden(message.clone()),
+            _ => ApiError::conflict(message.clone()),
+        });
+    }
+    let view = run_view(&r, &viewer)
+        .ok_or_else(|| ApiError::internal("a started run is not visible to its starter"))?;
+    Ok((status, Json(view)))
 }
 
 /// Run parameters from JSON: strings are parsed like the command line's (`12.34 EUR` is
@@ -846,7 +830,8 @@ pub fn params(p: &BTreeMap<String, serde_json::Value>) -> Vec<(String, Scalar)> 
         .collect()
 }
 
-/// The caller's runs: in their store (person) or done for them (organisation).
+/// The caller's runs: all runs on their data (person, with how each went), or the runs an
+/// organisation started (without how they went: that is the person's).
 #[utoipa::path(get, path = "/api/runs", tag = "runs", security(("token" = [])),
     responses((status = 200, body = [RunView]), (status = 403, body = ErrorBody)))]
 pub async fn runs(
@@ -854,16 +839,15 @@ pub async fn runs(
     caller: Caller,
 ) -> Result<Json<Vec<RunView>>, ApiError> {
     caller.need(&[Role::Person, Role::Organisation], Scope::Read)?;
+    let viewer = caller.viewer().ok_or_else(ApiError::unauthenticated)?;
     let all = s.pds.store.runs(caller.person())?;
     Ok(Json(
-        all.into_iter()
-            .filter(|r| caller.sees_run(r))
-            .map(RunView::from)
-            .collect(),
+        all.iter().filter_map(|r| run_view(r, &viewer)).collect(),
     ))
 }
 
-/// One run's status and usage.
+/// One run: with how it went for the person whose data it read; without, for the organisation
+/// that started it.
 #[utoipa::path(get, path = "/api/runs/{id}", tag = "runs", security(("token" = [])),
     params(("id" = u64, Path)),
     responses((status = 200, body = RunView), (status = 404, body = ErrorBody)))]
@@ -873,7 +857,11 @@ pub async fn run_one(
     Id(id): Id,
 ) -> Result<Json<RunView>, ApiError> {
     caller.need(&[Role::Person, Role::Organisation], Scope::Read)?;
-    Ok(Json(caller.run(&s, id)?.into()))
+    let viewer = caller.viewer().ok_or_else(ApiError::unauthenticated)?;
+    let r = caller.run(&s, id)?;
+    run_view(&r, &viewer)
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("no run {id}")))
 }
 
 /// A run's output, for its audience only (the contract's); anyone else gets 404.

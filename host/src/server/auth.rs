@@ -90,11 +90,11 @@ impl Caller {
             || self.is_requester(g.origin.as_ref().map(|o| o.requester.as_str()))
     }
 
-    /// A member's run in a campaign or a study is the member's alone: even its usage (fuel,
-    /// records read) could tell the requester whether that member matched.
+    /// The person whose data it read, and the organisation that started it (`view.rs`); a
+    /// member's run in a campaign or a study is the member's alone.
     pub fn sees_run(&self, r: &RunRecord) -> bool {
-        self.person() == Some(r.person)
-            || (r.job.is_none() && self.is_requester(r.requester.as_deref()))
+        self.viewer()
+            .is_some_and(|v| v != Viewer::Operator && crate::view::sees_run(r, &v))
     }
 
     /// Request `id`, if the caller may see it.

@@ -51,7 +51,8 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Runs the plugin of `grant` with `params`, and counts the run in the metrics.
+    /// Runs the plugin of `grant` with `params` for the person whose grant it is, waits for
+    /// it, and counts the run in the metrics.
     pub async fn run_grant(
         &self,
         grant: &crate::consent::Grant,
@@ -60,16 +61,26 @@ impl AppState {
         let r = self
             .pds
             .runner
-            .run(crate::run::RunRequest {
-                person: grant.person,
-                grant: grant.id,
-                digest: grant.plugin_digest.clone(),
-                params,
-                limits: None,
-            })
+            .run(run_request(grant, params, None))
             .await?;
         self.metrics.run(&r);
         Ok(r)
+    }
+
+    /// Starts the plugin of `grant` with `params` for the organisation `org`, which obtained
+    /// the grant, and returns once the run is admitted: what the organisation learns, and
+    /// when, must not depend on the person's data (`view.rs`).
+    pub fn start_for(
+        &self,
+        grant: &crate::consent::Grant,
+        params: Vec<(String, crate::output::Scalar)>,
+        org: &str,
+    ) -> Result<crate::meter::RunRecord, crate::run::RunError> {
+        let metrics = self.metrics.clone();
+        self.pds.runner.start(
+            run_request(grant, params, Some(org.to_string())),
+            move |r| metrics.run(r),
+        )
     }
 
     pub fn new(pds: Arc<Pds>, limits: limit::RateLimits) -> Self {
@@ -82,6 +93,21 @@ impl AppState {
             )),
             running: Arc::new(jobs::Running::default()),
         }
+    }
+}
+
+fn run_request(
+    grant: &crate::consent::Grant,
+    params: Vec<(String, crate::output::Scalar)>,
+    requester: Option<String>,
+) -> crate::run::RunRequest {
+    crate::run::RunRequest {
+        person: grant.person,
+        grant: grant.id,
+        digest: grant.plugin_digest.clone(),
+        params,
+        limits: None,
+        requester,
     }
 }
 
@@ -173,11 +199,20 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn metrics_text(State(s): State<AppState>) -> impl IntoResponse {
-    (
+/// Prometheus text, for the operator only: run counts, fuel, run times and failures by reason
+/// depend on people's data, so they are the operator's to see, like the runs themselves.
+async fn metrics_text(
+    State(s): State<AppState>,
+    caller: auth::Caller,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.need(
+        &[crate::account::Role::Operator],
+        crate::account::Scope::Read,
+    )?;
+    Ok((
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         s.metrics.render(),
-    )
+    ))
 }
 
 /// Times every request into the metrics and the log.
@@ -210,6 +245,15 @@ pub async fn serve(
     ready(addr);
     tracing::info!(%addr, "serving");
     let state = AppState::new(pds, limits);
+    // Runs an earlier process left running ended with it: record them as failed, for the
+    // person (their price was posted when they started, so nobody else sees a difference).
+    let stopped = state.pds.runner.fail_interrupted()?;
+    if stopped > 0 {
+        tracing::warn!(
+            runs = stopped,
+            "runs interrupted by the last stop were marked failed"
+        );
+    }
     // Campaigns and studies an earlier process left running resume where they stopped.
     for job in state.pds.store.jobs()? {
         if job.status == crate::job::JobStatus::Running {

@@ -23,9 +23,7 @@ use super::auth::Caller;
 use crate::account::{self, Role};
 use crate::audit::hex;
 use crate::consent::now_ms;
-use crate::contract::Viewer;
 use crate::import::{self, ImportOptions};
-use crate::meter::Outcome;
 use crate::output::Scalar;
 use crate::request::{self, Narrowing, Status};
 
@@ -69,6 +67,10 @@ pub fn esc(s: &str) -> String {
 
 fn date(ms: i64) -> String {
     crate::import::format_date(ms)
+}
+
+fn instant(ms: i64) -> String {
+    insitu_formats::time::format_instant(ms)
 }
 
 /// A signed-in page visitor: a [`Caller`] (same ownership rules as the API) and the CSRF token
@@ -811,7 +813,12 @@ async fn answer_invitation(
     }
 }
 
+/// The runs a visitor sees: for a person, every run on their data with how it went; for an
+/// organisation, the runs it started, with only what it may see of them (`view.rs`).
 fn runs_table(s: &AppState, session: &Session) -> Result<String, PageError> {
+    let Some(viewer) = session.viewer() else {
+        return Ok(String::new());
+    };
     let mut out = String::from(
         "<table><thead><tr><th scope=\"col\">Run</th><th scope=\"col\">Started</th><th scope=\"col\">Outcome</th><th scope=\"col\">Records read</th></tr></thead><tbody>",
     );
@@ -819,16 +826,28 @@ fn runs_table(s: &AppState, session: &Session) -> Result<String, PageError> {
         if !session.sees_run(&r) {
             continue;
         }
-        let outcome = match &r.outcome {
-            Outcome::Succeeded => "succeeded".to_string(),
-            Outcome::Failed { reason, .. } => format!("failed: {}", reason.as_str()),
+        let Some(v) = crate::view::run_view(&r, &viewer) else {
+            continue;
+        };
+        let (outcome, records) = match &v.detail {
+            Some(d) => (
+                match &d.failure {
+                    Some(reason) => format!("failed: {reason}"),
+                    None => d.status.clone(),
+                },
+                d.records_read.to_string(),
+            ),
+            None => (
+                format!("result from {}", instant(v.release_ms)),
+                "not shown".to_string(),
+            ),
         };
         let _ = write!(
             out,
-            "<tr><td><a href=\"/runs/{id}\">Run {id}</a></td><td>{}</td><td>{outcome}</td><td>{}</td></tr>",
-            date(r.started_ms),
-            r.usage.records_read,
-            id = r.id
+            "<tr><td><a href=\"/runs/{id}\">Run {id}</a></td><td>{}</td><td>{}</td><td>{records}</td></tr>",
+            date(v.started_ms),
+            esc(&outcome),
+            id = v.id
         );
     }
     out.push_str("</tbody></table>");
@@ -1025,27 +1044,38 @@ async fn run(
 
 async fn run_page(State(s): State<AppState>, session: Session, Path(id): Path<u64>) -> PageResult {
     let r = session.run(&s, id)?;
-    let outcome = match &r.outcome {
-        Outcome::Succeeded => "succeeded".to_string(),
-        Outcome::Failed { reason, message } => format!("failed ({}): {message}", reason.as_str()),
-    };
-    let mut body = format!(
-        "<h1>Run {id}</h1><p>Outcome: {}</p><p>Read {} records; {} instructions; {:.2} ms.</p>",
-        esc(&outcome),
-        r.usage.records_read,
-        r.usage.fuel,
-        r.usage.wall_us as f64 / 1000.0
-    );
-    let viewer = match session.person() {
-        Some(p) => Viewer::Person(p),
-        None => Viewer::Requester(session.account.name.clone()),
+    let viewer = session.viewer().ok_or_else(PageError::not_found)?;
+    let v = crate::view::run_view(&r, &viewer).ok_or_else(PageError::not_found)?;
+    let price = v.price.as_deref().unwrap_or("not billed");
+    let mut body = match &v.detail {
+        Some(d) => {
+            let outcome = match (&d.failure, &d.message) {
+                (Some(reason), Some(m)) => format!("failed ({reason}): {m}"),
+                _ => d.status.clone(),
+            };
+            format!(
+                "<h1>Run {id}</h1><p>Outcome: {}</p><p>Read {} records; {} instructions; {:.2} ms.</p><p>Price: {}</p>",
+                esc(&outcome),
+                d.records_read,
+                d.fuel,
+                d.wall_us as f64 / 1000.0,
+                esc(price)
+            )
+        }
+        None => format!(
+            "<h1>Run {id}</h1><p>Started {}; its result, if it is addressed to you, can be read from {}.</p>\
+             <p>Price: {}</p><p>How the run went is the person's to know: it depends on their data.</p>",
+            instant(v.started_ms),
+            instant(v.release_ms),
+            esc(price)
+        ),
     };
     match crate::contract::output_for(s.pds.store.as_ref(), id, &viewer) {
         Ok(out) => {
             let text = serde_json::to_string_pretty(&out).map_err(PageError::internal)?;
             let _ = write!(body, "<h2>Output</h2><pre>{}</pre>", esc(&text));
         }
-        Err(_) => body.push_str("<p>This run's output is not addressed to you.</p>"),
+        Err(_) => body.push_str("<p>This run has no output for you.</p>"),
     }
     Ok(page(&format!("Run {id}"), Some(&session), &body).into_response())
 }

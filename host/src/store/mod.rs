@@ -373,6 +373,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Records a finished run (usage, outcome, output) with its audit entry; assigns its id.
     fn record_run(&self, run: RunRecord) -> Result<RunRecord, StoreError>;
+    /// Stores an admitted run as running and gives it its id (not audited yet: the audit
+    /// entry is written with the finished run, [`Store::finish_run`]).
+    fn begin_run(&self, run: RunRecord) -> Result<RunRecord, StoreError>;
+    /// Stores a begun run's final record under its id, with its audit entry, in one
+    /// transaction.
+    fn finish_run(&self, run: RunRecord) -> Result<RunRecord, StoreError>;
     fn run(&self, id: u64) -> Result<RunRecord, StoreError>;
     fn runs(&self, person: Option<PersonId>) -> Result<Vec<RunRecord>, StoreError>;
 

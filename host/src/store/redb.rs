@@ -201,6 +201,18 @@ fn append(tx: &WriteTransaction, event: AuditEvent) -> Result<AuditEntry, StoreE
     Ok(entry)
 }
 
+fn get_json<'k, K: redb::Key + 'static, T: DeserializeOwned>(
+    tx: &WriteTransaction,
+    table: TableDefinition<K, &str>,
+    key: impl std::borrow::Borrow<K::SelfType<'k>>,
+) -> Result<Option<T>, StoreError> {
+    let t = tx.open_table(table).map_err(db)?;
+    match t.get(key).map_err(db)? {
+        Some(v) => Ok(Some(from_json(v.value())?)),
+        None => Ok(None),
+    }
+}
+
 fn put_json<'k, K: redb::Key + 'static>(
     tx: &WriteTransaction,
     table: TableDefinition<K, &str>,
@@ -215,6 +227,11 @@ fn put_json<'k, K: redb::Key + 'static>(
 /// Stores a finished run under a new id, with its audit entry.
 fn insert_run(tx: &WriteTransaction, mut run: RunRecord) -> Result<RunRecord, StoreError> {
     run.id = next_id(tx, "run")?;
+    audit_run(tx, run)
+}
+
+/// Stores `run` under its id with its audit entry.
+fn audit_run(tx: &WriteTransaction, run: RunRecord) -> Result<RunRecord, StoreError> {
     put_json(tx, RUNS, run.id, &run)?;
     append(
         tx,
@@ -228,10 +245,10 @@ fn insert_run(tx: &WriteTransaction, mut run: RunRecord) -> Result<RunRecord, St
             output_bytes: run.usage.output_bytes,
             fuel: run.usage.fuel,
             outcome: match &run.outcome {
-                crate::meter::Outcome::Succeeded => "succeeded".into(),
                 crate::meter::Outcome::Failed { reason, .. } => {
                     format!("failed: {}", reason.as_str())
                 }
+                other => other.status().into(),
             },
             job: run.job,
         },
@@ -941,6 +958,27 @@ impl Store for RedbStore {
 
     fn record_run(&self, run: RunRecord) -> Result<RunRecord, StoreError> {
         self.write(|tx| insert_run(tx, run))
+    }
+
+    fn begin_run(&self, mut run: RunRecord) -> Result<RunRecord, StoreError> {
+        self.write(|tx| {
+            run.id = next_id(tx, "run")?;
+            put_json(tx, RUNS, run.id, &run)?;
+            Ok(run)
+        })
+    }
+
+    fn finish_run(&self, run: RunRecord) -> Result<RunRecord, StoreError> {
+        self.write(|tx| {
+            let begun: Option<RunRecord> = get_json(tx, RUNS, run.id)?;
+            match begun {
+                Some(b) if b.outcome == crate::meter::Outcome::Running => audit_run(tx, run),
+                _ => Err(StoreError::Db(format!(
+                    "run {} is not a running run; it cannot be finished",
+                    run.id
+                ))),
+            }
+        })
     }
 
     fn run(&self, id: u64) -> Result<RunRecord, StoreError> {

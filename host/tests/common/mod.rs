@@ -210,6 +210,7 @@ impl Fixture {
                     .map(|(k, v)| (k.to_string(), v.clone()))
                     .collect(),
                 limits,
+                requester: None,
             })
             .await
             .expect("run recorded")
@@ -240,6 +241,7 @@ pub fn failure(r: &RunRecord) -> (FailureReason, String) {
     match &r.outcome {
         Outcome::Failed { reason, message } => (*reason, message.clone()),
         Outcome::Succeeded => panic!("expected the run to fail, it succeeded with {:?}", r.output),
+        Outcome::Running => panic!("expected the run to fail, it is still running"),
     }
 }
 
