@@ -273,11 +273,15 @@ fn every_manifest_value_out_of_range_is_refused_at_pack_and_at_install_with_its_
                 && e.to_string().contains(&format!("`{field}`"))
                 && e.to_string().contains("allowed")
         };
-        let at_pack = package::pack(&component, &m).expect_err(field);
+        let Err(at_pack) = package::pack(&component, &m) else {
+            panic!("{field}: packed");
+        };
         assert!(named(&at_pack), "{field} at pack: {at_pack}");
-        let at_install = f
-            .install_bytes(&pack_unchecked(&component, &m), InstallMode::Verified)
-            .expect_err(field);
+        let Err(at_install) =
+            f.install_bytes(&pack_unchecked(&component, &m), InstallMode::Verified)
+        else {
+            panic!("{field}: installed");
+        };
         assert!(
             matches!(&at_install, InstallError::Package(e) if named(e)),
             "{field} at install: {at_install}"

@@ -44,6 +44,20 @@ fn install(f: &Fixture, m: &Manifest) -> insitu::store::PluginRecord {
     f.install_bytes(&signed, InstallMode::Verified).unwrap()
 }
 
+/// `p`'s grants naming `digest`.
+fn grants_for(f: &Fixture, p: u64, digest: &str) -> Vec<insitu::consent::Grant> {
+    let mut all = f.store.grants(Some(p)).unwrap();
+    all.retain(|g| g.plugin_digest == digest);
+    all
+}
+
+/// The requests asking `p` about `digest`.
+fn requests_for(f: &Fixture, p: u64, digest: &str) -> Vec<request::AccessRequest> {
+    let mut all = f.store.requests(Some(p)).unwrap();
+    all.retain(|r| r.plugin_digest == digest);
+    all
+}
+
 fn delivered(run: &insitu::meter::RunRecord) -> String {
     assert_eq!(run.outcome, Outcome::Succeeded, "{:?}", run.outcome);
     match &run.output {
@@ -160,13 +174,7 @@ async fn an_upgrade_that_asks_for_more_is_blocked_until_approved() {
 
     // Same data: the grant is carried over to the new digest.
     let v2 = install(&f, &probe_manifest("1.1.0", &["amount"]));
-    let carried = f
-        .store
-        .grants(Some(p))
-        .unwrap()
-        .into_iter()
-        .find(|g| g.plugin_digest == v2.digest)
-        .expect("carried over");
+    let carried = grants_for(&f, p, &v2.digest).pop().expect("carried over");
     assert_eq!(
         delivered(&f.run(p, carried.id, &v2.digest, &[], None).await),
         "amount,label"
@@ -177,18 +185,11 @@ async fn an_upgrade_that_asks_for_more_is_blocked_until_approved() {
         &f,
         &probe_manifest("2.0.0", &["amount", "label", "counterparty"]),
     );
-    let grants = f.store.grants(Some(p)).unwrap();
     assert!(
-        grants.iter().all(|g| g.plugin_digest != v3.digest),
+        grants_for(&f, p, &v3.digest).is_empty(),
         "the upgrade kept a grant while asking for more"
     );
-    let for_v3: Vec<_> = f
-        .store
-        .requests(Some(p))
-        .unwrap()
-        .into_iter()
-        .filter(|r| r.plugin_digest == v3.digest)
-        .collect();
+    let for_v3 = requests_for(&f, p, &v3.digest);
     assert_eq!(
         for_v3.len(),
         1,
@@ -202,13 +203,7 @@ async fn an_upgrade_that_asks_for_more_is_blocked_until_approved() {
         &probe_manifest("2.0.0", &["amount", "label", "counterparty"]),
     );
     assert_eq!(f.store.requests(Some(p)).unwrap().len(), 2);
-    assert!(
-        f.store
-            .grants(Some(p))
-            .unwrap()
-            .iter()
-            .all(|g| g.plugin_digest != v3.digest)
-    );
+    assert!(grants_for(&f, p, &v3.digest).is_empty());
     let refused = f.run(p, carried.id, &v3.digest, &[], None).await;
     let (reason, msg) = failure(&refused);
     assert_eq!(reason, FailureReason::Grant);
@@ -280,17 +275,14 @@ async fn an_upgrade_that_widens_anything_on_the_consent_screen_asks_again() {
         m.pricing.per_run = 1;
     };
     let v2 = install(&scanner("1.1.0", narrower));
-    let carried = f
-        .store
-        .grants(Some(p))
-        .unwrap()
-        .into_iter()
-        .find(|g| g.plugin_digest == v2.digest)
+    let carried = grants_for(&f, p, &v2.digest)
+        .pop()
         .expect("a narrower version keeps the grant");
     assert_eq!(carried.collections[0].fields, vec!["amount".to_string()]);
 
     // Each of these widens one thing over 1.1.0, the version the live grant is for.
-    let widened: [(&str, fn(&mut Manifest)); 4] = [
+    type Edit = fn(&mut Manifest);
+    let widened: [(&str, Edit); 4] = [
         ("audience person -> requester", |m| {
             m.output.audience = Audience::Requester
         }),
@@ -304,20 +296,10 @@ async fn an_upgrade_that_widens_anything_on_the_consent_screen_asks_again() {
             edit(m)
         }));
         assert!(
-            f.store
-                .grants(Some(p))
-                .unwrap()
-                .iter()
-                .all(|g| g.plugin_digest != v.digest),
+            grants_for(&f, p, &v.digest).is_empty(),
             "{what}: the grant was carried over"
         );
-        let asked: Vec<_> = f
-            .store
-            .requests(Some(p))
-            .unwrap()
-            .into_iter()
-            .filter(|r| r.plugin_digest == v.digest)
-            .collect();
+        let asked = requests_for(&f, p, &v.digest);
         assert_eq!(asked.len(), 1, "{what}: no new request");
         assert_eq!(asked[0].status, Status::Pending);
         assert_eq!(

@@ -413,9 +413,11 @@ mod tests {
     }
 
     type Edit = fn(&mut Manifest);
+    /// (field or what, the manifest to start from, the change).
+    type Case = (&'static str, fn() -> Manifest, Edit);
 
     /// Each field of the consent screen widened alone: (field, base, edit).
-    const WIDENED: &[(&str, fn() -> Manifest, Edit)] = &[
+    const WIDENED: &[Case] = &[
         ("id", run, |m| m.id = "other".into()),
         ("publisher", run, |m| m.publisher = "someone-else".into()),
         ("description", run, |m| {
@@ -488,7 +490,7 @@ mod tests {
     ];
 
     /// Each field kept equal or narrowed alone: (what, base, edit).
-    const NARROWED: &[(&str, fn() -> Manifest, Edit)] = &[
+    const NARROWED: &[Case] = &[
         ("nothing changed", run, |_| {}),
         ("nothing changed in a study", study, |_| {}),
         ("version", run, |m| m.version = "2.0.0".into()),
