@@ -272,6 +272,14 @@ mod tests {
     }
 
     #[test]
+    fn every_shipped_manifest_is_within_bounds() {
+        for (_, path) in insitu_plugins::MANIFESTS {
+            let m = Manifest::from_file(std::path::Path::new(path));
+            assert!(m.is_ok(), "{path}: {m:?}");
+        }
+    }
+
+    #[test]
     fn the_edges_of_each_range_are_allowed_and_one_past_is_not() {
         let max = Limits::operator_max();
         let at_edges: &[fn(&mut Manifest)] = &[
