@@ -16,7 +16,12 @@ pub fn limits_from(m: &Manifest) -> Limits {
     let d = Limits::default();
     Limits {
         fuel: m.limits.fuel.unwrap_or(d.fuel),
-        memory: m.limits.memory_mib.map(|v| v << 20).unwrap_or(d.memory),
+        // Saturating: a manifest stored before its bounds were checked may carry any value.
+        memory: m
+            .limits
+            .memory_mib
+            .map(|v| v.saturating_mul(1 << 20))
+            .unwrap_or(d.memory),
         deadline: m
             .limits
             .deadline_ms

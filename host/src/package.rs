@@ -7,7 +7,16 @@
 //! manifest together; grants name that digest. The signature is ed25519 over
 //! `"insitu-package-v1" || digest`, by a publisher key the operator trusts.
 //!
-//! May touch: nothing; bytes in, bytes out.
+//! Every manifest value is bounded (`bounds.rs`), at pack and at install; the upgrade rule
+//! compares two manifests field by field (`narrow.rs`).
+//!
+//! May touch: nothing; bytes in, bytes out (`install` writes through the sandbox and the
+//! request rules).
+
+#[cfg(test)]
+pub(crate) mod arb;
+mod bounds;
+mod narrow;
 
 use std::collections::BTreeSet;
 
@@ -16,6 +25,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::audit::hex;
+
+pub use bounds::{MAX_MANIFEST_BYTES, MAX_NAME, MAX_TEXT, MONTHS, OutOfRange};
+pub use narrow::{Widening, narrows};
 
 pub const MANIFEST_SECTION: &str = "insitu-manifest";
 pub const SIGNATURE_SECTION: &str = "insitu-signature";
@@ -144,19 +156,37 @@ pub struct Manifest {
 impl Manifest {
     /// Reads a `manifest.json`.
     pub fn from_file(path: &std::path::Path) -> Result<Manifest, PackageError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let bytes = std::fs::read(path).map_err(|e| {
             PackageError::BadManifest(format!("cannot read {}: {e}", path.display()))
         })?;
-        let m: Manifest = serde_json::from_str(&text)
-            .map_err(|e| PackageError::BadManifest(format!("{}: {e}", path.display())))?;
+        Manifest::read(&bytes).map_err(|e| match e {
+            PackageError::BadManifest(m) => {
+                PackageError::BadManifest(format!("{}: {m}", path.display()))
+            }
+            other => other,
+        })
+    }
+
+    /// Reads a manifest from its JSON (a `manifest.json` or a package's manifest section): at
+    /// most [`MAX_MANIFEST_BYTES`], then parsed, then [`Manifest::validate`]d. Never panics,
+    /// on any input (`fuzz/fuzz_targets/manifest.rs`).
+    pub fn read(json: &[u8]) -> Result<Manifest, PackageError> {
+        if json.len() > MAX_MANIFEST_BYTES {
+            return Err(PackageError::ManifestTooLarge(json.len()));
+        }
+        let m: Manifest =
+            serde_json::from_slice(json).map_err(|e| PackageError::BadManifest(e.to_string()))?;
         m.validate()?;
         Ok(m)
     }
 
-    /// Checks that the declared use agrees with the output contract: a campaign scanner returns
+    /// Checks every value against its bounds ([`OutOfRange`] names the first one outside),
+    /// then that the declared use agrees with the output contract: a campaign scanner returns
     /// findings to the person; a study plugin returns metrics for aggregation, each declared
-    /// once with bounds `lower <= upper`.
+    /// once. Each collection is requested once, each of its fields named once. Run at
+    /// [`pack`] and at [`parse`] (so at install).
     pub fn validate(&self) -> Result<(), PackageError> {
+        bounds::check(self)?;
         let bad = |m: String| Err(PackageError::BadManifest(m));
         match self.usage {
             PluginUse::Run => {}
@@ -183,20 +213,20 @@ impl Manifest {
         if self.usage != PluginUse::Study && !self.aggregate.is_empty() {
             return bad("only a study plugin declares `aggregate` metrics".into());
         }
-        let p = &self.pricing;
-        if p.per_run < 0 || p.per_million_fuel < 0 || p.per_thousand_records < 0 {
-            return bad("prices cannot be negative".into());
-        }
         let mut seen = BTreeSet::new();
         for f in &self.aggregate {
-            if f.lower == i64::MIN || f.upper == i64::MIN {
-                return bad(format!("aggregate `{}`: bounds out of range", f.name));
-            }
-            if f.lower > f.upper {
-                return bad(format!("aggregate `{}`: lower is above upper", f.name));
-            }
             if !seen.insert(f.name.as_str()) {
                 return bad(format!("aggregate `{}` is declared twice", f.name));
+            }
+        }
+        let mut collections = BTreeSet::new();
+        for d in &self.data {
+            if !collections.insert(d.collection.as_str()) {
+                return bad(format!("collection {} is requested twice", d.collection));
+            }
+            let mut fields = BTreeSet::new();
+            if let Some(f) = d.fields.iter().find(|f| !fields.insert(f.as_str())) {
+                return bad(format!("field {f} of {} is requested twice", d.collection));
             }
         }
         Ok(())
@@ -209,29 +239,20 @@ impl Manifest {
             self.id, self.version, self.publisher, self.description
         );
         for d in &self.data {
-            let window = d
-                .months
-                .map(|m| format!("the last {m} months"))
-                .unwrap_or_else(|| "all time".into());
             s.push_str(&format!(
-                "reads {} of {} over {}: {}\n",
+                "reads {} of {} over {}, {RECORD_DATES}: {}\n",
                 d.fields.join(", "),
                 d.collection,
-                window,
+                window_words(d.months),
                 d.purpose
             ));
         }
-        let who = match self.output.audience {
-            Audience::Person => "to you alone".to_string(),
-            Audience::Requester => "to the organisation that asked".to_string(),
-            Audience::Aggregate => format!(
-                "only combined with others, for groups of at least {}",
-                self.output.min_cohort.unwrap_or(0)
-            ),
-        };
         s.push_str(&format!(
-            "returns {:?} (at most {} items, {} bytes) {who}\n",
-            self.output.kind, self.output.max_items, self.output.max_bytes
+            "returns {:?} (at most {} items, {} bytes) {}\n",
+            self.output.kind,
+            self.output.max_items,
+            self.output.max_bytes,
+            audience_words(&self.output)
         ));
         match self.usage {
             PluginUse::Run => {}
@@ -255,7 +276,53 @@ impl Manifest {
                 p.per_run, p.per_million_fuel, p.per_thousand_records, p.currency
             ));
         }
+        let l = crate::contract::limits_from(self);
+        s.push_str(&format!(
+            "each run is bounded to {} instructions, {} MiB of memory and {} ms\n",
+            l.fuel,
+            l.memory >> 20,
+            l.deadline.as_millis()
+        ));
+        if !self.imports.is_empty() {
+            s.push_str(&format!(
+                "uses the host interfaces {}\n",
+                self.imports.join(", ")
+            ));
+        }
         s
+    }
+}
+
+/// What a plugin gets beside the granted fields, whatever the grant: each record's time (the
+/// `times` column of every batch, which orders the collection and which the grant's window is
+/// a range of). Said on every consent screen.
+pub const RECORD_DATES: &str = "and the date of each record";
+
+/// A data request's window in plain words.
+pub(crate) fn window_words(months: Option<u32>) -> String {
+    months
+        .map(|m| format!("the last {m} months"))
+        .unwrap_or_else(|| "all time".into())
+}
+
+/// Who receives the output, in plain words.
+pub(crate) fn audience_words(o: &OutputContract) -> String {
+    match o.audience {
+        Audience::Person => "to you alone".to_string(),
+        Audience::Requester => "to the organisation that asked".to_string(),
+        Audience::Aggregate => format!(
+            "only combined with others, for groups of at least {}",
+            o.min_cohort.unwrap_or(0)
+        ),
+    }
+}
+
+/// Who may run the plugin, in plain words.
+pub(crate) fn use_words(u: PluginUse) -> &'static str {
+    match u {
+        PluginUse::Run => "only single runs",
+        PluginUse::Campaign => "campaigns",
+        PluginUse::Study => "studies",
     }
 }
 
@@ -277,6 +344,12 @@ pub enum PackageError {
     NoManifest,
     #[error("the manifest is not valid: {0}")]
     BadManifest(String),
+    #[error(transparent)]
+    OutOfRange(#[from] OutOfRange),
+    #[error(
+        "the manifest section has {0} bytes, over the {MAX_MANIFEST_BYTES} allowed; shorten the manifest"
+    )]
+    ManifestTooLarge(usize),
     #[error(
         "the package is not signed; sign it with `insitu package sign`, or install it in development mode"
     )]
@@ -356,7 +429,12 @@ fn custom_sections(bytes: &[u8]) -> Result<Vec<Section<'_>>, PackageError> {
         if id == 0 {
             let mut p = at;
             let n = leb(bytes, &mut p).ok_or(PackageError::Malformed(start))? as usize;
-            let name = bytes.get(p..p + n).ok_or(PackageError::Malformed(start))?;
+            // The name must fit inside its section, not merely inside the file.
+            let name = p
+                .checked_add(n)
+                .filter(|e| *e <= end)
+                .and_then(|e| bytes.get(p..e))
+                .ok_or(PackageError::Malformed(start))?;
             let name = std::str::from_utf8(name).map_err(|_| PackageError::Malformed(start))?;
             out.push((name.to_string(), &bytes[p + n..end], start));
         }
@@ -380,8 +458,10 @@ fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
-/// Appends `manifest` to `component` (replacing no section: packing twice is refused).
+/// Appends `manifest` to `component` (replacing no section: packing twice is refused). The
+/// manifest is validated first, so nothing is packed that install would refuse.
 pub fn pack(component: &[u8], manifest: &Manifest) -> Result<Vec<u8>, PackageError> {
+    manifest.validate()?;
     if custom_sections(component)?
         .iter()
         .any(|(n, _, _)| n == MANIFEST_SECTION || n == SIGNATURE_SECTION)
@@ -450,10 +530,7 @@ pub fn parse(bytes: &[u8]) -> Result<Package, PackageError> {
                 if manifest.is_some() {
                     return Err(PackageError::Duplicate(MANIFEST_SECTION));
                 }
-                manifest = Some(
-                    serde_json::from_slice::<Manifest>(data)
-                        .map_err(|e| PackageError::BadManifest(e.to_string()))?,
-                );
+                manifest = Some(Manifest::read(data)?);
             }
             SIGNATURE_SECTION => {
                 if signature.is_some() {
@@ -476,7 +553,6 @@ pub fn parse(bytes: &[u8]) -> Result<Package, PackageError> {
         }
     }
     let manifest = manifest.ok_or(PackageError::NoManifest)?;
-    manifest.validate()?;
     let signed = bytes[..signed_end].to_vec();
     Ok(Package {
         digest: sha256_hex(&signed),
@@ -576,13 +652,13 @@ pub fn install(
         }
     };
     let record = sandbox.install(&pkg, publisher)?;
-    // A new version keeps its predecessor's grants only if it asks for nothing more.
+    // A new version keeps its predecessor's grants only if it narrows what they were given for.
     let upgrade = crate::request::upgrade(store, &record).map_err(|e| match e {
         crate::request::RequestError::Store(s) => InstallError::Store(s),
         other => InstallError::Invalid(other.to_string()),
     })?;
     if upgrade != crate::request::Upgrade::default() {
-        tracing::info!(digest = %record.digest, carried = ?upgrade.carried, requests = ?upgrade.requests, "upgrade");
+        tracing::info!(digest = %record.digest, carried = ?upgrade.carried, requests = ?upgrade.requests, widened = ?upgrade.widened, "upgrade");
     }
     Ok(record)
 }
@@ -605,7 +681,116 @@ pub fn key_file(key: &SigningKey) -> String {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// The smallest component header: magic and the component-model layer.
+    const COMPONENT: &[u8] = b"\0asm\x0d\x00\x01\x00";
+
+    fn fee_scanner() -> Manifest {
+        Manifest::from_file(std::path::Path::new(insitu_plugins::FEE_SCANNER_MANIFEST))
+            .expect("fee-scanner's manifest")
+    }
+
+    #[test]
+    fn a_section_name_longer_than_its_section_is_malformed_not_a_panic() {
+        // A custom section of 1 byte whose name claims 5, followed by more file.
+        let bytes = [COMPONENT, &[0, 1, 5], &[0, 3, 2, b'a', b'b']].concat();
+        assert_eq!(parse(&bytes).unwrap_err(), PackageError::Malformed(8));
+    }
+
+    #[test]
+    fn pack_refuses_what_install_would_refuse() {
+        let mut m = fee_scanner();
+        m.data[0].months = Some(4_000_000_000);
+        let err = pack(COMPONENT, &m).unwrap_err();
+        assert!(
+            matches!(&err, PackageError::OutOfRange(o) if o.field == "data[0].months"),
+            "{err}"
+        );
+        let mut m = fee_scanner();
+        m.data.push(m.data[0].clone());
+        assert!(matches!(
+            pack(COMPONENT, &m),
+            Err(PackageError::BadManifest(e)) if e.contains("requested twice")
+        ));
+    }
+
+    #[test]
+    fn an_oversized_manifest_section_is_refused_before_it_is_parsed() {
+        let json = vec![b' '; MAX_MANIFEST_BYTES + 1];
+        let bytes = [COMPONENT, &custom_section(MANIFEST_SECTION, &json)].concat();
+        assert_eq!(
+            parse(&bytes).unwrap_err(),
+            PackageError::ManifestTooLarge(MAX_MANIFEST_BYTES + 1)
+        );
+    }
+
+    /// Any JSON value, with manifest keys, to feed the reader.
+    fn json() -> impl Strategy<Value = serde_json::Value> {
+        use serde_json::Value;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            ".{0,20}".prop_map(Value::from),
+        ];
+        let keys = prop_oneof![
+            Just("id"),
+            Just("data"),
+            Just("months"),
+            Just("output"),
+            Just("max_items"),
+            Just("limits"),
+            Just("fuel"),
+            Just("pricing"),
+            Just("use"),
+            Just("aggregate"),
+            Just("lower"),
+        ];
+        leaf.prop_recursive(4, 48, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
+                prop::collection::btree_map(keys.clone().prop_map(String::from), inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_never_panic_the_package_reader(
+            tail in prop::collection::vec(any::<u8>(), 0..256),
+        ) {
+            let _ = Manifest::read(&tail);
+            let _ = parse(&[COMPONENT, &tail].concat());
+            let _ = parse(&[COMPONENT, &custom_section(MANIFEST_SECTION, &tail)].concat());
+        }
+
+        #[test]
+        fn any_json_never_panics_the_manifest_reader(v in json()) {
+            let _ = Manifest::read(v.to_string().as_bytes());
+        }
+
+        /// Whatever a manifest holds, reading it either refuses it with a reason or accepts
+        /// one that describes itself, packs and reads back the same.
+        #[test]
+        fn any_manifest_is_refused_or_read_back_whole(m in arb::manifest()) {
+            let json = serde_json::to_vec(&m).unwrap();
+            match Manifest::read(&json) {
+                Err(e) => prop_assert!(!e.to_string().is_empty()),
+                Ok(read) => {
+                    prop_assert_eq!(&read, &m);
+                    prop_assert!(read.describe().contains(RECORD_DATES) || read.data.is_empty());
+                    let packed = pack(COMPONENT, &read).unwrap();
+                    prop_assert_eq!(parse(&packed).unwrap().manifest, m);
+                }
+            }
+        }
+    }
 
     #[test]
     fn imports_must_match_exactly_at_interface_or_package_level() {

@@ -6,16 +6,21 @@
 //!   refused with the reason.
 //! - Approval creates the grant and marks the request in one transaction, both audited.
 //! - A new version of a plugin (same manifest id and publisher) keeps a person's grant only if
-//!   it asks for nothing beyond it: the grant is then carried over to the new digest. Otherwise
-//!   a new request is opened for the person, and runs of the new version are refused until it
-//!   is approved (no grant names the new digest).
+//!   everything its consent screen shows is equal to or narrower than the version the grant
+//!   was given for (`package::narrows`, field by field: data, purposes, window, use, output
+//!   kind, audience, caps, cohort, aggregates, pricing, limits, imports). The grant is then
+//!   carried over to the new digest, with the person's own narrowing. Otherwise a new request
+//!   is opened for the person, and runs of the new version are refused until it is approved
+//!   (no grant names the new digest).
+//! - Arithmetic on manifest and request numbers (months, days) saturates: a manifest stored
+//!   before its bounds were checked, or a request for `u32::MAX` days, panics nothing.
 //!
 //! May touch: the store.
 
 use serde::{Deserialize, Serialize};
 
 use crate::consent::{Grant, GrantedCollection, Origin, now_ms};
-use crate::package::DataRequest;
+use crate::package::{DataRequest, Manifest, Widening};
 use crate::store::{PersonId, PluginRecord, Store, StoreError, TimeRange};
 
 const DAY_MS: i64 = 86_400_000;
@@ -165,11 +170,11 @@ pub fn grant_for(req: &AccessRequest, narrow: &Narrowing, now: i64) -> Result<Gr
         plugin_digest: req.plugin_digest.clone(),
         collections,
         window: TimeRange {
-            since: months.map(|m| now - m as i64 * MONTH_MS),
+            since: months.map(|m| now.saturating_sub(i64::from(m).saturating_mul(MONTH_MS))),
             until: None,
         },
         created_ms: now,
-        expires_ms: Some(now + days as i64 * DAY_MS),
+        expires_ms: Some(now.saturating_add(i64::from(days).saturating_mul(DAY_MS))),
         revoked_ms: None,
         origin: Some(Origin {
             requester: req.requester.clone(),
@@ -206,22 +211,15 @@ pub fn deny(store: &dyn Store, id: u64) -> Result<AccessRequest, RequestError> {
     Ok(store.decide_request(id, None)?.0)
 }
 
-/// Whether `grant` already covers everything `data` asks for (collections and fields).
-fn covers(grant: &Grant, data: &[DataRequest]) -> bool {
-    data.iter().all(|d| {
-        grant
-            .collection(&d.collection)
-            .is_some_and(|g| d.fields.iter().all(|f| g.fields.contains(f)))
-    })
-}
-
 /// What happened to each live grant of an earlier version when `new` was installed.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Upgrade {
     /// Grants carried over to the new digest (new grant ids).
     pub carried: Vec<u64>,
-    /// Requests opened because the new version asks for more.
+    /// Requests opened because the new version widens what the grant was given for.
     pub requests: Vec<u64>,
+    /// Why each of `requests` was opened, in the same order.
+    pub widened: Vec<Widening>,
 }
 
 /// Applies the upgrade rule after `new` is installed.
@@ -229,15 +227,12 @@ pub fn upgrade(store: &dyn Store, new: &PluginRecord) -> Result<Upgrade, Request
     let Some(m) = &new.manifest else {
         return Ok(Upgrade::default());
     };
-    let older: Vec<String> = store
+    // Each earlier version's manifest: what its grants were given for.
+    let older: std::collections::BTreeMap<String, Manifest> = store
         .plugins()?
         .into_iter()
-        .filter(|p| {
-            p.digest != new.digest
-                && p.publisher == new.publisher
-                && p.manifest.as_ref().is_some_and(|o| o.id == m.id)
-        })
-        .map(|p| p.digest)
+        .filter(|p| p.digest != new.digest && p.publisher == new.publisher)
+        .filter_map(|p| Some((p.digest, p.manifest.filter(|o| o.id == m.id)?)))
         .collect();
     let now = now_ms();
     let all = store.grants(None)?;
@@ -247,7 +242,7 @@ pub fn upgrade(store: &dyn Store, new: &PluginRecord) -> Result<Upgrade, Request
     let mut latest: std::collections::BTreeMap<_, &Grant> = std::collections::BTreeMap::new();
     for g in all
         .iter()
-        .filter(|g| older.contains(&g.plugin_digest) && g.check_live(now).is_ok())
+        .filter(|g| older.contains_key(&g.plugin_digest) && g.check_live(now).is_ok())
     {
         let slot = latest.entry(key(g)).or_insert(g);
         if g.created_ms > slot.created_ms {
@@ -267,7 +262,30 @@ pub fn upgrade(store: &dyn Store, new: &PluginRecord) -> Result<Upgrade, Request
         if has_grant || has_request {
             continue;
         }
-        if covers(&g, &m.data) {
+        let verdict = match older.get(&g.plugin_digest) {
+            Some(old) => crate::package::narrows(old, m),
+            None => Err(Widening {
+                field: "manifest".into(),
+                change: "the version you agreed to has no manifest to compare with".into(),
+            }),
+        };
+        if let Err(w) = verdict {
+            let (requester, purpose) = match &g.origin {
+                Some(o) => (o.requester.clone(), o.purpose.clone()),
+                None => (
+                    format!("{} {}", m.id, m.version),
+                    "a new version changes what you agreed to".to_string(),
+                ),
+            };
+            // The days left on the grant, at least one; a far expiry saturates.
+            let days = g
+                .expires_ms
+                .map(|e| u32::try_from((e.saturating_sub(now) / DAY_MS).max(1)).unwrap_or(u32::MAX))
+                .unwrap_or(365);
+            out.requests
+                .push(ask(store, &requester, g.person, new, &purpose, days)?.id);
+            out.widened.push(w);
+        } else {
             let carried = store.add_grant(Grant {
                 id: 0,
                 plugin_digest: new.digest.clone(),
@@ -275,21 +293,64 @@ pub fn upgrade(store: &dyn Store, new: &PluginRecord) -> Result<Upgrade, Request
                 ..g.clone()
             })?;
             out.carried.push(carried.id);
-        } else {
-            let (requester, purpose) = match &g.origin {
-                Some(o) => (o.requester.clone(), o.purpose.clone()),
-                None => (
-                    format!("{} {}", m.id, m.version),
-                    "a new version asks for more data".to_string(),
-                ),
-            };
-            let days = g
-                .expires_ms
-                .map(|e| ((e - now) / DAY_MS).max(1) as u32)
-                .unwrap_or(365);
-            out.requests
-                .push(ask(store, &requester, g.person, new, &purpose, days)?.id);
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn request(data: Vec<DataRequest>, days: u32) -> AccessRequest {
+        AccessRequest {
+            id: 1,
+            requester: "ACME".into(),
+            person: 1,
+            plugin_digest: "d".into(),
+            data,
+            purpose: "study".into(),
+            days,
+            created_ms: 0,
+            status: Status::Pending,
+        }
+    }
+
+    #[test]
+    fn the_largest_windows_and_durations_saturate() {
+        let data = vec![DataRequest {
+            collection: "bank.transactions".into(),
+            fields: vec!["amount".into()],
+            months: Some(4_000_000_000),
+            purpose: "p".into(),
+        }];
+        let now = 1_700_000_000_000;
+        let g = grant_for(&request(data.clone(), u32::MAX), &Narrowing::default(), now).unwrap();
+        assert_eq!(g.window.since, Some(now - i64::MAX), "all time, saturated");
+        assert_eq!(g.expires_ms, Some(now + i64::from(u32::MAX) * DAY_MS));
+        let g = grant_for(&request(data, u32::MAX), &Narrowing::default(), i64::MAX).unwrap();
+        assert_eq!((g.window.since, g.expires_ms), (Some(0), Some(i64::MAX)));
+    }
+
+    proptest! {
+        /// Approval never panics, whatever a stored manifest or a request carries, and only
+        /// takes away.
+        #[test]
+        fn approval_never_panics(
+            m in crate::package::arb::manifest(),
+            days in any::<u32>(),
+            months in prop::option::of(any::<u32>()),
+            narrow_days in prop::option::of(any::<u32>()),
+            now in prop_oneof![Just(0i64), Just(1_700_000_000_000i64), any::<i64>()],
+        ) {
+            let req = request(m.data.clone(), days);
+            let narrow = Narrowing { fields: None, months, days: narrow_days };
+            if let Ok(g) = grant_for(&req, &narrow, now) {
+                prop_assert!(g.expires_ms.is_some_and(|e| e >= now));
+                prop_assert!(g.window.since.is_none_or(|s| s <= now));
+            }
+        }
+    }
 }

@@ -214,6 +214,7 @@ async fn a_person_approves_with_narrowing_runs_revokes_and_reads_the_history() {
         "For what:</strong> class action",
         "30 days",
         "to you alone",
+        "the fields you keep, and the date of each record",
         "pays 2 per run",
         "UFC &lt;Que&gt; Choisir",
     ] {

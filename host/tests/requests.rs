@@ -1,6 +1,6 @@
 //! Requests and grants (invariants 1 and 4): a person approves with narrowing or denies; the
-//! narrowed grant is what the plugin sees; a new version keeps grants only if it asks for
-//! nothing more.
+//! narrowed grant is what the plugin sees; a new version keeps grants only if everything its
+//! consent screen shows is equal or narrower.
 
 mod common;
 
@@ -8,7 +8,7 @@ use common::*;
 use insitu::consent::GrantError;
 use insitu::meter::{FailureReason, Outcome};
 use insitu::output::{PluginOutput, Scalar};
-use insitu::package::{self, InstallMode, Manifest};
+use insitu::package::{self, Audience, InstallMode, Manifest, PluginUse};
 use insitu::request::{self, Narrowing, RequestError, Status};
 
 /// The probe, asking for three fields over 24 months.
@@ -42,6 +42,20 @@ fn install(f: &Fixture, m: &Manifest) -> insitu::store::PluginRecord {
     let signed =
         package::pack_and_sign(&insitu_plugins::bytes(insitu_plugins::PROBE), m, &f.key).unwrap();
     f.install_bytes(&signed, InstallMode::Verified).unwrap()
+}
+
+/// `p`'s grants naming `digest`.
+fn grants_for(f: &Fixture, p: u64, digest: &str) -> Vec<insitu::consent::Grant> {
+    let mut all = f.store.grants(Some(p)).unwrap();
+    all.retain(|g| g.plugin_digest == digest);
+    all
+}
+
+/// The requests asking `p` about `digest`.
+fn requests_for(f: &Fixture, p: u64, digest: &str) -> Vec<request::AccessRequest> {
+    let mut all = f.store.requests(Some(p)).unwrap();
+    all.retain(|r| r.plugin_digest == digest);
+    all
 }
 
 fn delivered(run: &insitu::meter::RunRecord) -> String {
@@ -162,13 +176,7 @@ async fn an_upgrade_that_asks_for_more_is_blocked_until_approved() {
 
     // Same data: the grant is carried over to the new digest.
     let v2 = install(&f, &probe_manifest("1.1.0", &["amount"]));
-    let carried = f
-        .store
-        .grants(Some(p))
-        .unwrap()
-        .into_iter()
-        .find(|g| g.plugin_digest == v2.digest)
-        .expect("carried over");
+    let carried = grants_for(&f, p, &v2.digest).pop().expect("carried over");
     assert_eq!(
         delivered(&f.run(p, carried.id, &v2.digest, &[], None).await),
         "amount,label"
@@ -179,18 +187,11 @@ async fn an_upgrade_that_asks_for_more_is_blocked_until_approved() {
         &f,
         &probe_manifest("2.0.0", &["amount", "label", "counterparty"]),
     );
-    let grants = f.store.grants(Some(p)).unwrap();
     assert!(
-        grants.iter().all(|g| g.plugin_digest != v3.digest),
+        grants_for(&f, p, &v3.digest).is_empty(),
         "the upgrade kept a grant while asking for more"
     );
-    let for_v3: Vec<_> = f
-        .store
-        .requests(Some(p))
-        .unwrap()
-        .into_iter()
-        .filter(|r| r.plugin_digest == v3.digest)
-        .collect();
+    let for_v3 = requests_for(&f, p, &v3.digest);
     assert_eq!(
         for_v3.len(),
         1,
@@ -204,13 +205,7 @@ async fn an_upgrade_that_asks_for_more_is_blocked_until_approved() {
         &probe_manifest("2.0.0", &["amount", "label", "counterparty"]),
     );
     assert_eq!(f.store.requests(Some(p)).unwrap().len(), 2);
-    assert!(
-        f.store
-            .grants(Some(p))
-            .unwrap()
-            .iter()
-            .all(|g| g.plugin_digest != v3.digest)
-    );
+    assert!(grants_for(&f, p, &v3.digest).is_empty());
     let refused = f.run(p, carried.id, &v3.digest, &[], None).await;
     let (reason, msg) = failure(&refused);
     assert_eq!(reason, FailureReason::Grant);
@@ -231,4 +226,90 @@ async fn an_upgrade_that_asks_for_more_is_blocked_until_approved() {
         delivered(&f.run(p, g3.id, &v3.digest, &[], None).await),
         "amount,counterparty,label"
     );
+}
+
+#[tokio::test]
+async fn the_consent_screen_says_the_plugin_gets_the_date_of_each_record() {
+    let f = Fixture::new();
+    let p = person(&f);
+    let plugin = install(&f, &probe_manifest("1.0.0", &["amount"]));
+    let req = request::ask(f.store.as_ref(), "ACME", p, &plugin, "study", 30).unwrap();
+    let screen = request::consent_screen(&req, Some(&plugin));
+    assert!(
+        screen.contains(
+            "reads amount of bank.transactions over the last 24 months, and the date of each \
+             record: "
+        ),
+        "{screen}"
+    );
+}
+
+/// fee-scanner as a single-run plugin at `version`, changed by `edit`.
+fn scanner(version: &str, edit: impl FnOnce(&mut Manifest)) -> Manifest {
+    let mut m =
+        Manifest::from_file(std::path::Path::new(insitu_plugins::FEE_SCANNER_MANIFEST)).unwrap();
+    m.version = version.into();
+    m.usage = PluginUse::Run;
+    edit(&mut m);
+    m
+}
+
+#[tokio::test]
+async fn an_upgrade_that_widens_anything_on_the_consent_screen_asks_again() {
+    let f = Fixture::new();
+    let p = f.person_with_transactions("alice");
+    let install = |m: &Manifest| {
+        let bytes = insitu_plugins::bytes(insitu_plugins::FEE_SCANNER);
+        let signed = package::pack_and_sign(&bytes, m, &f.key).unwrap();
+        f.install_bytes(&signed, InstallMode::Verified).unwrap()
+    };
+    let v1 = install(&scanner("1.0.0", |_| {}));
+    let req = request::ask(f.store.as_ref(), "UFC", p, &v1, "class action", 30).unwrap();
+    let only_amount = Narrowing {
+        fields: Some(vec![("bank.transactions".into(), vec!["amount".into()])]),
+        ..Default::default()
+    };
+    request::approve(f.store.as_ref(), req.id, &only_amount).unwrap();
+
+    // Narrower (fewer items, cheaper): carried, with the person's own narrowing.
+    let narrower = |m: &mut Manifest| {
+        m.output.max_items = 100;
+        m.pricing.per_run = 1;
+    };
+    let v2 = install(&scanner("1.1.0", narrower));
+    let carried = grants_for(&f, p, &v2.digest)
+        .pop()
+        .expect("a narrower version keeps the grant");
+    assert_eq!(carried.collections[0].fields, vec!["amount".to_string()]);
+
+    // Each of these widens one thing over 1.1.0, the version the live grant is for.
+    type Edit = fn(&mut Manifest);
+    let widened: [(&str, Edit); 4] = [
+        ("audience person -> requester", |m| {
+            m.output.audience = Audience::Requester
+        }),
+        ("use run -> campaign", |m| m.usage = PluginUse::Campaign),
+        ("a higher price per run", |m| m.pricing.per_run = 2),
+        ("more fuel", |m| m.limits.fuel = Some(30_000_000_000)),
+    ];
+    for (i, (what, edit)) in widened.into_iter().enumerate() {
+        let v = install(&scanner(&format!("2.{i}.0"), |m| {
+            narrower(m);
+            edit(m)
+        }));
+        assert!(
+            grants_for(&f, p, &v.digest).is_empty(),
+            "{what}: the grant was carried over"
+        );
+        let asked = requests_for(&f, p, &v.digest);
+        assert_eq!(asked.len(), 1, "{what}: no new request");
+        assert_eq!(asked[0].status, Status::Pending);
+        assert_eq!(
+            (asked[0].requester.as_str(), asked[0].purpose.as_str()),
+            ("UFC", "class action"),
+            "{what}"
+        );
+        let refused = f.run(p, carried.id, &v.digest, &[], None).await;
+        assert_eq!(failure(&refused).0, FailureReason::Grant, "{what}");
+    }
 }

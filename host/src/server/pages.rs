@@ -916,9 +916,10 @@ async fn consent(State(s): State<AppState>, session: Session, Path(id): Path<u64
         months_asked = months_asked.max(d.months.unwrap_or(0));
         let _ = write!(
             body,
-            "<fieldset><legend>{} (why: {}) — untick what you keep to yourself</legend>",
+            "<fieldset><legend>{} (why: {}) — untick what you keep to yourself; the program gets the fields you keep, {}</legend>",
             esc(&d.collection),
-            esc(&d.purpose)
+            esc(&d.purpose),
+            crate::package::RECORD_DATES
         );
         for f in &d.fields {
             let value = esc(&format!("{}/{}", d.collection, f));
