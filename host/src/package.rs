@@ -272,7 +272,7 @@ impl Manifest {
         let p = &self.pricing;
         if !p.currency.is_empty() {
             s.push_str(&format!(
-                "costs {} per run, {} per million fuel, {} per thousand records ({} minor units)\n",
+                "costs {} per run, {} per million fuel and {} per thousand records of its declared budget ({} minor units)\n",
                 p.per_run, p.per_million_fuel, p.per_thousand_records, p.currency
             ));
         }

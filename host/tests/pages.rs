@@ -215,7 +215,7 @@ async fn a_person_approves_with_narrowing_runs_revokes_and_reads_the_history() {
         "30 days",
         "to you alone",
         "the fields you keep, and the date of each record",
-        "pays 2 per run",
+        "pays 3 per run",
         "UFC &lt;Que&gt; Choisir",
     ] {
         assert!(screen.body.contains(part), "consent screen lacks `{part}`");

@@ -892,7 +892,7 @@ async fn consent(State(s): State<AppState>, session: Session, Path(id): Path<u64
         let _ = write!(
             body,
             "<p><strong>What comes out, and to whom:</strong> {:?}, at most {} items, to {audience}</p>\
-             <p><strong>Who pays what:</strong> {} pays {} per run, {} per million instructions and {} per thousand records ({} minor units); you pay nothing.</p>",
+             <p><strong>Who pays what:</strong> {} pays {} per run, {} per million instructions and {} per thousand records of the run's declared budget, whatever it uses ({} minor units); you pay nothing.</p>",
             m.output.kind,
             m.output.max_items,
             esc(&r.requester),
