@@ -735,7 +735,7 @@ fn jobs_section(s: &AppState, session: &Session) -> Result<String, PageError> {
     for job in store.jobs()? {
         match &job.kind {
             crate::job::JobKind::Campaign(c) if job.owner == name || c.association == name => {
-                let n = crate::campaign::counts(store, &job)?;
+                let n = crate::campaign::counts(store, &job, crate::consent::now_ms())?;
                 let _ = write!(
                     out,
                     "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -746,7 +746,7 @@ fn jobs_section(s: &AppState, session: &Session) -> Result<String, PageError> {
                 );
             }
             crate::job::JobKind::Study(_) if job.owner == name => {
-                let shown = match &job.release {
+                let shown = match crate::study::published(&job, crate::consent::now_ms()) {
                     Some(r) => {
                         let v: Vec<String> =
                             r.values.iter().map(|(k, v)| format!("{k} {v}")).collect();
