@@ -556,7 +556,7 @@ async fn what_the_organisation_sees_of_a_study_is_identical_whether_a_members_ru
             p.release_margin_ms = 0;
             p.concurrency = 16;
         });
-        for i in 0..11 {
+        for i in 0..29 {
             member(&pds, &format!("m{i}"), 5 + i, &plugin.digest);
         }
         let without: &[&str] = if fails { &["product"] } else { &[] };
@@ -573,6 +573,7 @@ async fn what_the_organisation_sees_of_a_study_is_identical_whether_a_members_ru
     assert_eq!(outcomes[1], MemberOutcome::Contributed);
     assert_eq!(views[0], views[1]);
     assert!(views[0].contains("\"billing\":[{"), "{}", views[0]);
+    assert!(views[0].contains("\"status\":\"released\""), "{}", views[0]);
 }
 
 /// A fixed cohort of 100 members, each contributing the top of the bound (the hostile plugin's
