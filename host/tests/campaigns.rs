@@ -17,8 +17,8 @@ use insitu::campaign::{self, CampaignError, Count, NewCampaign};
 use insitu::consent::{Grant, GrantedCollection, now_ms};
 use insitu::contract::{Viewer, output_for};
 use insitu::job::{Answer, Job, JobStatus, Member, MemberOutcome, Progress};
-use insitu::noise::Noise;
 use insitu::meter::FailureReason;
+use insitu::noise::Noise;
 use insitu::output::{Money, Scalar};
 use insitu::package::{self, InstallMode, Manifest, OutputKind, PluginUse};
 use insitu::pds::Pds;
@@ -810,7 +810,7 @@ async fn association_view(pds: Arc<Pds>, job: u64) -> String {
 /// time. (P matching or not is the bit the noisy count protects: see the DP tests below.)
 #[tokio::test]
 async fn what_the_organisation_sees_of_a_campaign_is_identical_whether_a_members_scan_fails_or_not()
- {
+{
     let mut views = Vec::new();
     let mut outcomes = Vec::new();
     for fees in [600, 0] {
@@ -846,9 +846,11 @@ async fn what_the_organisation_sees_of_a_campaign_is_identical_whether_a_members
             .write_records(p, "bank.transactions", &extra, Source::File("more.ofx"))
             .unwrap();
         standing_grant(&pds, p, &scanner.digest);
-        let job =
-            campaign::open(pds.store.as_ref(), micro_fees(&scanner.digest, ASSOCIATION, None))
-                .unwrap();
+        let job = campaign::open(
+            pds.store.as_ref(),
+            micro_fees(&scanner.digest, ASSOCIATION, None),
+        )
+        .unwrap();
         campaign::scan_with(&pds.runner, job.id, &Progress::default(), Noise::Seeded(3))
             .await
             .unwrap();
@@ -856,10 +858,17 @@ async fn what_the_organisation_sees_of_a_campaign_is_identical_whether_a_members
         outcomes.push(m.iter().find(|m| m.person == p).unwrap().outcome.clone());
         views.push(association_view(Arc::new(pds), job.id).await);
     }
-    assert!(matches!(outcomes[0], MemberOutcome::Failed { .. }), "{outcomes:?}");
+    assert!(
+        matches!(outcomes[0], MemberOutcome::Failed { .. }),
+        "{outcomes:?}"
+    );
     assert_eq!(outcomes[1], MemberOutcome::NoMatch);
     assert_eq!(views[0], views[1]);
-    assert!(views[0].contains("\"scanned\":{\"shown\":\"about\""), "{}", views[0]);
+    assert!(
+        views[0].contains("\"scanned\":{\"shown\":\"about\""),
+        "{}",
+        views[0]
+    );
 }
 
 /// Through the API: before the release time the association sees the campaign scheduled,
@@ -885,7 +894,10 @@ async fn nothing_of_a_campaign_is_shown_before_its_release_time_but_the_member_s
     let scheduled = |v: &serde_json::Value| {
         assert_eq!(v["status"], "scheduled", "{v}");
         assert_eq!(v["progress"], serde_json::Value::Null, "{v}");
-        assert_eq!(v["counts"]["scanned"], serde_json::json!({"shown": "withheld"}));
+        assert_eq!(
+            v["counts"]["scanned"],
+            serde_json::json!({"shown": "withheld"})
+        );
         assert_eq!(v["counts"]["accepted"], 0);
         assert_eq!(v["release_ms"], job.release_ms);
         assert_eq!(v["opened_ms"], job.created_ms);
@@ -896,20 +908,32 @@ async fn nothing_of_a_campaign_is_shown_before_its_release_time_but_the_member_s
         .unwrap();
     // The member's inbox (what `GET /api/invitations` answers them) has it at once.
     let victim = granted[2];
-    assert_eq!(campaign::invitations(pds.store.as_ref(), victim).unwrap().len(), 1);
+    assert_eq!(
+        campaign::invitations(pds.store.as_ref(), victim)
+            .unwrap()
+            .len(),
+        1
+    );
     campaign::answer(pds.store.as_ref(), job.id, victim, true, None).unwrap();
     if now_ms() < job.release_ms - 500 {
         let (_, v) = outside::get(pds.clone(), &ufc, &path).await;
         scheduled(&v);
         let (_, c) = outside::get(pds.clone(), &ufc, &format!("{path}/claimants")).await;
-        assert_eq!(c, serde_json::json!([]), "an acceptance shows before the release time");
+        assert_eq!(
+            c,
+            serde_json::json!([]),
+            "an acceptance shows before the release time"
+        );
     } else {
         eprintln!("the scan overran the release time; the before-release view was not checked");
     }
     outside::until(job.release_ms).await;
     let (_, v) = outside::get(pds.clone(), &ufc, &path).await;
     assert_eq!(v["status"], "finished", "{v}");
-    assert_eq!(v["counts"]["scanned"], serde_json::json!({"shown": "about", "value": 8}));
+    assert_eq!(
+        v["counts"]["scanned"],
+        serde_json::json!({"shown": "about", "value": 8})
+    );
     assert_eq!(v["counts"]["accepted"], 1);
     let (_, c) = outside::get(pds.clone(), &ufc, &format!("{path}/claimants")).await;
     assert_eq!(c.as_array().map(Vec::len), Some(1), "{c}");
@@ -967,7 +991,11 @@ async fn the_published_counts_have_the_calibrated_spread_and_hide_one_member() {
         vec![stored.scanned, stored.matched],
         noisy_counts(&job, &members, Noise::Seeded(9))
     );
-    assert_ne!(vec![stored.scanned, stored.matched], exact, "published the exact counts");
+    assert_ne!(
+        vec![stored.scanned, stored.matched],
+        exact,
+        "published the exact counts"
+    );
     assert_eq!(stored.scale, 4.0);
     let store = pds.store.as_ref();
     let first = campaign::counts(store, &job, job.release_ms).unwrap();
@@ -999,15 +1027,21 @@ async fn the_published_counts_have_the_calibrated_spread_and_hide_one_member() {
         let (members, others) = (members.clone(), others.clone());
         move |in_: bool| noisy_counts(&j, if in_ { &members } else { &others }, Noise::OpenDp)
     };
-    let attack =
-        outside::distinguish(n, &without, &exact, &scales, 0.5, &mut mechanism(job.clone()))
-            .unwrap();
+    let attack = outside::distinguish(
+        n,
+        &without,
+        &exact,
+        &scales,
+        0.5,
+        &mut mechanism(job.clone()),
+    )
+    .unwrap();
     eprintln!(
         "ε = 0.5: the attacker's advantage {:.3} (bound {:.3}), largest bin ratio {:.2} over {} bins",
         attack.advantage, attack.bound, attack.ratio, attack.bins
     );
-    let err = outside::distinguish(n, &without, &exact, &scales, 0.5, &mut mechanism(half))
-        .unwrap_err();
+    let err =
+        outside::distinguish(n, &without, &exact, &scales, 0.5, &mut mechanism(half)).unwrap_err();
     eprintln!("half the noise: {err}");
     let mut exact_counts = |in_: bool| if in_ { exact.clone() } else { without.clone() };
     let err =

@@ -383,7 +383,11 @@ async fn concurrent_studies_and_campaigns_never_spend_more_than_the_monthly_budg
     let mut refused = 0;
     for p in &people {
         let spent = store.budget_spent(*p, &period).unwrap();
-        assert!(spent <= 2_000_000, "person {p} spent ε {}", spent as f64 / 1e6);
+        assert!(
+            spent <= 2_000_000,
+            "person {p} spent ε {}",
+            spent as f64 / 1e6
+        );
         let reserved: u64 = store
             .audit_log()
             .unwrap()
@@ -569,7 +573,10 @@ async fn what_the_organisation_sees_of_a_study_is_identical_whether_a_members_ru
         outcomes.push(m.iter().find(|m| m.person == p).unwrap().outcome.clone());
         views.push(lab_view(Arc::new(pds), job.id).await);
     }
-    assert!(matches!(outcomes[0], MemberOutcome::Failed { .. }), "{outcomes:?}");
+    assert!(
+        matches!(outcomes[0], MemberOutcome::Failed { .. }),
+        "{outcomes:?}"
+    );
     assert_eq!(outcomes[1], MemberOutcome::Contributed);
     assert_eq!(views[0], views[1]);
     assert!(views[0].contains("\"billing\":[{"), "{}", views[0]);
@@ -685,8 +692,7 @@ async fn no_single_member_can_be_recovered_from_a_release() {
         let (job, fields, d, d2) = (j.clone(), fields.clone(), d.clone(), d2.clone());
         move |in_: bool| {
             // A withheld release (rare at 100 members) shows as an empty cohort.
-            released(&job, &fields, if in_ { &d } else { &d2 }, Noise::OpenDp)
-                .unwrap_or(vec![0, 0])
+            released(&job, &fields, if in_ { &d } else { &d2 }, Noise::OpenDp).unwrap_or(vec![0, 0])
         }
     };
     let attack =

@@ -116,7 +116,8 @@ pub struct ProgressView {
 /// A job's progress as its organisation sees it at `now`: none before the release time (when
 /// each member run finished is the member's), done after.
 fn progress(job: &Job, now: i64) -> Option<ProgressView> {
-    job.released_at(now).then_some(ProgressView { percent: 100 })
+    job.released_at(now)
+        .then_some(ProgressView { percent: 100 })
 }
 
 #[derive(Serialize, ToSchema)]

@@ -45,7 +45,10 @@ pub async fn get(pds: Arc<Pds>, token: &str, path: &str) -> (u16, Value) {
     let bytes = axum::body::to_bytes(resp.into_body(), 1 << 24)
         .await
         .unwrap();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 /// `v` with every `*_ms` number made relative to `opened_ms`.
@@ -55,16 +58,20 @@ pub fn relative_times(v: Value, opened_ms: i64) -> Value {
             m.into_iter()
                 .map(|(k, v)| {
                     let v = match (&v, k.ends_with("_ms")) {
-                        (Value::Number(n), true) => n
-                            .as_i64()
-                            .map_or(v.clone(), |t| Value::from(t - opened_ms)),
+                        (Value::Number(n), true) => {
+                            n.as_i64().map_or(v.clone(), |t| Value::from(t - opened_ms))
+                        }
                         _ => relative_times(v, opened_ms),
                     };
                     (k, v)
                 })
                 .collect(),
         ),
-        Value::Array(a) => Value::Array(a.into_iter().map(|v| relative_times(v, opened_ms)).collect()),
+        Value::Array(a) => Value::Array(
+            a.into_iter()
+                .map(|v| relative_times(v, opened_ms))
+                .collect(),
+        ),
         other => other,
     }
 }
@@ -117,7 +124,9 @@ pub fn check_spread(
             ));
         }
         if mean.abs() > 4.0 * want / (n as f64).sqrt() + 0.05 {
-            return Err(format!("coordinate {i}: the noise is biased, mean {mean:.2}"));
+            return Err(format!(
+                "coordinate {i}: the noise is biased, mean {mean:.2}"
+            ));
         }
     }
     Ok(measured)
@@ -178,7 +187,10 @@ pub fn distinguish(
     let mut ratio: f64 = 1.0;
     let mut bins = 0;
     for b in 0..30 {
-        let (a, z) = (lo + b as f64 * width - 1e-9, lo + (b + 1) as f64 * width - 1e-9);
+        let (a, z) = (
+            lo + b as f64 * width - 1e-9,
+            lo + (b + 1) as f64 * width - 1e-9,
+        );
         let p = d.iter().filter(|v| (a..z).contains(*v)).count() as f64;
         let q = d2.iter().filter(|v| (a..z).contains(*v)).count() as f64;
         if p >= 500.0 && q >= 500.0 {
