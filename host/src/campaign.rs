@@ -210,11 +210,7 @@ pub async fn scan_with(
     if job.status != JobStatus::Running {
         return Ok(job);
     }
-    let targets = crate::job::targets(store.as_ref(), &job.plugin_digest, job.created_ms)?;
-    let (run, over) =
-        crate::job::reserve(store.as_ref(), &job, targets, c.epsilon_micro, &c.period)?;
-    let concurrency = store.policy()?.concurrency;
-    crate::job::fan_out(runner, &job, run, over, concurrency, progress).await?;
+    crate::job::run_members(runner, &job, c.epsilon_micro, &c.period, progress).await?;
     crate::ledger::bill_members(store.as_ref(), job.id)?;
     job.counts = Some(draw_counts(&job, &store.members(job.id)?, noise)?);
     job.status = JobStatus::Finished {

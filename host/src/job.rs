@@ -405,6 +405,23 @@ pub fn reserve(
     Ok((run, over))
 }
 
+/// Runs `job`'s members: its targets at opening, each with `epsilon_micro` of their budget
+/// for `period` reserved first ([`reserve`]), through [`fan_out`] at the operator's
+/// concurrency. Resumes an interrupted job.
+pub async fn run_members(
+    runner: &Arc<Runner>,
+    job: &Job,
+    epsilon_micro: u64,
+    period: &str,
+    progress: &Progress,
+) -> Result<(), StoreError> {
+    let store = runner.store().clone();
+    let targets = targets(store.as_ref(), &job.plugin_digest, job.created_ms)?;
+    let (run, over) = reserve(store.as_ref(), job, targets, epsilon_micro, period)?;
+    let concurrency = store.policy()?.concurrency;
+    fan_out(runner, job, run, over, concurrency, progress).await
+}
+
 /// How a member's run ended, for the job: decided from the checked output.
 pub fn classify(run: &RunRecord) -> MemberOutcome {
     match (&run.outcome, &run.output) {

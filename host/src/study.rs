@@ -144,11 +144,7 @@ pub async fn run_with(
     if job.status != JobStatus::Running {
         return Ok(job);
     }
-    let targets = crate::job::targets(store.as_ref(), &job.plugin_digest, job.created_ms)?;
-    let (run, over) =
-        crate::job::reserve(store.as_ref(), &job, targets, s.epsilon_micro, &s.period)?;
-    let concurrency = store.policy()?.concurrency;
-    crate::job::fan_out(runner, &job, run, over, concurrency, progress).await?;
+    crate::job::run_members(runner, &job, s.epsilon_micro, &s.period, progress).await?;
     crate::ledger::bill_members(store.as_ref(), job.id)?;
     let job = release(store.as_ref(), job.id, noise)?;
     crate::ledger::bill_job(store.as_ref(), job.id)?;
