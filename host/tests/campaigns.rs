@@ -237,13 +237,7 @@ async fn k_below_the_floor_a_campaign_too_soon_and_a_non_scanner_are_refused() {
         campaign::open(store, c).unwrap_err(),
         CampaignError::NoAssociation(_)
     ));
-    let probe = package::install(
-        store,
-        pds.runner.sandbox(),
-        &signed(insitu_plugins::PROBE),
-        InstallMode::Verified,
-    )
-    .unwrap();
+    let probe = installed(&pds, &signed(insitu_plugins::PROBE));
     let err = campaign::open(store, micro_fees(&probe.digest, "bob", None)).unwrap_err();
     assert!(matches!(err, CampaignError::NotAScanner(_)), "{err}");
 }
@@ -592,20 +586,8 @@ async fn shelf_price_and_short_weight_scanners_find_their_victims_in_place() {
     let (pds, _) = world(dir.path());
     no_gap(&pds);
     let store = pds.store.as_ref();
-    let shelf = package::install(
-        store,
-        pds.runner.sandbox(),
-        &signed(insitu_plugins::SHELF_PRICE),
-        InstallMode::Verified,
-    )
-    .unwrap();
-    let weight = package::install(
-        store,
-        pds.runner.sandbox(),
-        &signed(insitu_plugins::SHORT_WEIGHT),
-        InstallMode::Verified,
-    )
-    .unwrap();
+    let shelf = installed(&pds, &signed(insitu_plugins::SHELF_PRICE));
+    let weight = installed(&pds, &signed(insitu_plugins::SHORT_WEIGHT));
     let t = now_ms() - 10 * DAY;
     let money = |minor| Value::Money {
         minor,
@@ -738,10 +720,15 @@ fn republished(pds: &Pds, version: &str) -> PluginRecord {
         &common::examples_key(),
     )
     .unwrap();
+    installed(pds, &signed)
+}
+
+/// Installs a signed package.
+fn installed(pds: &Pds, signed: &[u8]) -> PluginRecord {
     package::install(
         pds.store.as_ref(),
         pds.runner.sandbox(),
-        &signed,
+        signed,
         InstallMode::Verified,
     )
     .unwrap()
@@ -754,13 +741,7 @@ async fn a_republished_scanner_and_the_same_initiator_wait_the_gap() {
     let store = pds.store.as_ref();
     let other_version = republished(&pds, "0.1.1");
     assert_ne!(other_version.digest, scanner.digest);
-    let shelf = package::install(
-        store,
-        pds.runner.sandbox(),
-        &signed(insitu_plugins::SHELF_PRICE),
-        InstallMode::Verified,
-    )
-    .unwrap();
+    let shelf = installed(&pds, &signed(insitu_plugins::SHELF_PRICE));
     campaign::open(store, micro_fees(&scanner.digest, "alice", None)).unwrap();
     // Another initiator, the same scanner under another digest: too soon.
     let err = campaign::open(store, micro_fees(&other_version.digest, "bob", None)).unwrap_err();
