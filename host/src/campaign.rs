@@ -206,10 +206,17 @@ pub async fn scan_with(
 ) -> Result<Job, CampaignError> {
     let store = runner.store().clone();
     let mut job = store.job(job)?;
-    let c = spec(&job)?.clone();
     if job.status != JobStatus::Running {
         return Ok(job);
     }
+    // A campaign opened before campaigns spent ε takes the operator's ε and this month.
+    if let JobKind::Campaign(c) = &mut job.kind
+        && c.epsilon_micro == 0
+    {
+        c.epsilon_micro = store.policy()?.campaign_epsilon_micro;
+        c.period = crate::job::current_period();
+    }
+    let c = spec(&job)?.clone();
     crate::job::run_members(runner, &job, c.epsilon_micro, &c.period, progress).await?;
     crate::ledger::bill_members(store.as_ref(), job.id)?;
     job.counts = Some(draw_counts(&job, &store.members(job.id)?, noise)?);
