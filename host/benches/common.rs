@@ -143,6 +143,8 @@ pub fn native_scan(store: &dyn Store, person: u64, rule: Rule, pattern: &str) ->
 }
 
 /// A grant of fee-scanner's three fields of `person`'s transactions, for all time.
+/// A grant for fee-scanner given to the consumer association `ufc` (the only kind its
+/// campaigns may use).
 pub fn fee_grant(store: &dyn Store, person: u64, digest: &str) -> Grant {
     store
         .add_grant(Grant {
@@ -157,7 +159,11 @@ pub fn fee_grant(store: &dyn Store, person: u64, digest: &str) -> Grant {
             created_ms: now_ms(),
             expires_ms: None,
             revoked_ms: None,
-            origin: None,
+            origin: Some(insitu::consent::Origin {
+                requester: "ufc".into(),
+                purpose: "campaigns".into(),
+                request: 0,
+            }),
         })
         .unwrap()
 }

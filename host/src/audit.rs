@@ -129,6 +129,14 @@ pub enum AuditEvent {
         person: PersonId,
     },
     /// A job changed state: finished, released, withheld or settled.
+    /// A job reserved (and so spent) part of a person's monthly privacy budget before running
+    /// them, or could not, the budget being spent.
+    BudgetReserved {
+        job: u64,
+        person: PersonId,
+        epsilon_micro: u64,
+        reserved: bool,
+    },
     JobClosed {
         job: u64,
         status: String,
@@ -321,6 +329,21 @@ impl AuditEvent {
             AuditEvent::InvitationDeclined { job, person } => {
                 format!("person {person} declined campaign {job}'s invitation")
             }
+            AuditEvent::BudgetReserved {
+                job,
+                person,
+                epsilon_micro,
+                reserved,
+            } => {
+                let e = *epsilon_micro as f64 / 1e6;
+                if *reserved {
+                    format!("job {job} spent ε {e} of person {person}'s privacy budget")
+                } else {
+                    format!(
+                        "job {job} did not run person {person}: ε {e} is more than their privacy budget has left"
+                    )
+                }
+            }
             AuditEvent::JobClosed {
                 job,
                 status,
@@ -431,7 +454,8 @@ impl AuditEvent {
             | AuditEvent::PeerOffer { person, .. }
             | AuditEvent::ContactAsked { person, .. }
             | AuditEvent::ContactAnswered { person, .. }
-            | AuditEvent::InvitationDeclined { person, .. } => Some(*person),
+            | AuditEvent::InvitationDeclined { person, .. }
+            | AuditEvent::BudgetReserved { person, .. } => Some(*person),
             AuditEvent::AccountCreated { person, .. } => *person,
             AuditEvent::PersonErased { person, .. }
             | AuditEvent::ReceptionAccepted { person, .. }

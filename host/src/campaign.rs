@@ -1,15 +1,24 @@
 //! Campaigns (Cass' Action): a scanner runs in the store of every member who holds a standing
 //! grant for it; members who match are invited; the initiator and the association see only
-//! thresholded counts until a member accepts and releases the evidence they choose.
+//! noisy, thresholded counts until a member accepts and releases the evidence they choose.
 //!
-//! Rules (DESIGN.md invariant 2):
-//! - only members with a live grant naming the scanner's digest are touched;
-//! - from each member's run the campaign keeps one bit, matched or not; the findings stay in
-//!   the run's output, which only the member can read;
-//! - the initiator and the association see the scanned and matched counts only when they
-//!   reach k (at least the operator's floor), otherwise "fewer than k";
-//! - another campaign with the same scanner waits the operator's gap, so that two campaigns
-//!   on nearly the same population cannot be differenced;
+//! Rules (DESIGN.md invariant 2, noninterference):
+//! - only members with a live grant naming the scanner's digest, created by the time the
+//!   campaign opened, are touched;
+//! - each member scanned is charged the campaign's ε against their monthly budget before
+//!   their run, atomically ([`crate::job::reserve`]); a member without budget left is not run;
+//! - from each member's run the campaign keeps one bit, matched or not; a failed run counts
+//!   as scanned and not matched, so a failure says nothing the counts would not; the findings
+//!   stay in the run's output, which only the member can read;
+//! - the scanned and matched counts are released with discrete Laplace noise (OpenDP,
+//!   [`crate::noise`]) of scale 2 / ε, drawn once when the scan finishes and stored; k (at
+//!   least the operator's floor) applies to the noisy values;
+//! - nothing that depends on the members' data (state, progress, counts, acceptances,
+//!   claimants) is shown to the initiator or the association before the release time fixed
+//!   at opening ([`crate::job::release_time`]); a member sees their invitation at once;
+//! - an initiator opens one campaign per gap, and a scanner (its manifest's id and
+//!   publisher, whatever the version) serves one campaign per gap, so that two campaigns on
+//!   nearly the same population cannot be differenced;
 //! - an acceptance releases only the findings the member picked, audited in the same
 //!   transaction; a settlement splits the compensation among those who accepted, in
 //!   proportion to the losses they documented, after the commission and the association's
@@ -24,13 +33,14 @@ use crate::account::Role;
 use crate::consent::now_ms;
 use crate::contract::{Viewer, output_for};
 use crate::job::{
-    Answer, BillingRecord, CampaignSpec, Job, JobKind, JobStatus, Member, MemberOutcome, Progress,
-    Target,
+    Answer, BillingRecord, CampaignSpec, Job, JobKind, JobStatus, Member, MemberOutcome,
+    NoisyCounts, Progress,
 };
+use crate::noise::{Noise, NoiseError, noisy};
 use crate::output::{Finding, Money, PluginOutput, Scalar};
 use crate::package::PluginUse;
 use crate::run::Runner;
-use crate::store::{PersonId, Store, StoreError};
+use crate::store::{PersonId, PluginRecord, Store, StoreError};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -41,20 +51,26 @@ pub enum CampaignError {
     #[error("k must be at least {floor}, the operator's floor; {asked} was asked")]
     KBelowFloor { asked: u32, floor: u32 },
     #[error(
-        "campaign {other} scanned with this scanner less than {days} days ago; \
-         two campaigns on nearly the same members could be compared to single one out. \
-         Try again after {after}"
+        "campaign {other} was opened by the same initiator or with the same scanner ({scanner}, \
+         any version) less than {days} days ago; two campaigns on nearly the same members could \
+         be compared to single one out. Try again after {after}"
     )]
     TooSoon {
         other: u64,
+        scanner: String,
         days: u32,
         after: String,
     },
+    #[error(
+        "the operator's ε per campaign ({asked}) must be positive and at most the monthly \
+         budget of {budget}; set it with `insitu policy set --campaign-epsilon`"
+    )]
+    Epsilon { asked: f64, budget: f64 },
     #[error("`{0}` is not an organisation account; evidence can only go to a known association")]
     NoAssociation(String),
     #[error("job {0} is not a campaign")]
     NotACampaign(u64),
-    #[error("campaign {0} has not finished scanning")]
+    #[error("campaign {0} has not finished scanning, or its release time has not come")]
     NotFinished(u64),
     #[error("campaign {0} was already settled")]
     Settled(u64),
@@ -70,6 +86,8 @@ pub enum CampaignError {
     Amount,
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Noise(#[from] NoiseError),
     #[error("billing failed (the results are kept; `insitu ledger reconcile` bills them): {0}")]
     Billing(#[from] crate::ledger::BillingError),
 }
@@ -87,18 +105,35 @@ pub struct NewCampaign {
     pub k: Option<u32>,
 }
 
-/// Opens a campaign after checking the scanner, k and the gap between campaigns.
+/// A scanner's identity across versions: its manifest's id and its publisher.
+fn scanner_of(p: &PluginRecord) -> Option<(String, String)> {
+    p.manifest.as_ref().map(|m| {
+        let publisher = p.publisher.clone().unwrap_or_else(|| m.publisher.clone());
+        (m.id.clone(), publisher)
+    })
+}
+
+/// Opens a campaign after checking the scanner, k, ε and the gap between campaigns; fixes
+/// its release time from the members it targets.
 pub fn open(store: &dyn Store, new: NewCampaign) -> Result<Job, CampaignError> {
     let policy = store.policy()?;
     let plugin = store.plugin(&new.plugin_digest)?;
-    if plugin.manifest.as_ref().map(|m| m.usage) != Some(PluginUse::Campaign) {
-        return Err(CampaignError::NotAScanner(plugin.name));
-    }
+    let manifest = match &plugin.manifest {
+        Some(m) if m.usage == PluginUse::Campaign => m.clone(),
+        _ => return Err(CampaignError::NotAScanner(plugin.name)),
+    };
     let k = new.k.unwrap_or(policy.k_floor);
     if k < policy.k_floor {
         return Err(CampaignError::KBelowFloor {
             asked: k,
             floor: policy.k_floor,
+        });
+    }
+    let epsilon = policy.campaign_epsilon_micro;
+    if epsilon == 0 || epsilon > policy.epsilon_per_month_micro {
+        return Err(CampaignError::Epsilon {
+            asked: epsilon as f64 / 1e6,
+            budget: policy.epsilon_per_month_micro as f64 / 1e6,
         });
     }
     match store.account_by_name(&new.association)? {
@@ -107,18 +142,34 @@ pub fn open(store: &dyn Store, new: NewCampaign) -> Result<Job, CampaignError> {
     }
     let now = now_ms();
     let gap = policy.campaign_gap_days as i64 * DAY_MS;
-    if let Some(other) = store
-        .jobs()?
-        .into_iter()
-        .filter(|j| j.is_campaign() && j.plugin_digest == new.plugin_digest)
-        .find(|j| now - j.created_ms < gap)
-    {
-        return Err(CampaignError::TooSoon {
-            other: other.id,
-            days: policy.campaign_gap_days,
-            after: crate::import::format_date(other.created_ms + gap),
-        });
+    let scanner = scanner_of(&plugin);
+    for other in store.jobs()? {
+        if !other.is_campaign() || now - other.created_ms >= gap {
+            continue;
+        }
+        let same_scanner = other.plugin_digest == new.plugin_digest
+            || store
+                .plugin(&other.plugin_digest)
+                .ok()
+                .and_then(|p| scanner_of(&p))
+                == scanner;
+        if same_scanner || other.owner == new.owner {
+            return Err(CampaignError::TooSoon {
+                other: other.id,
+                scanner: manifest.id.clone(),
+                days: policy.campaign_gap_days,
+                after: crate::import::format_date(other.created_ms + gap),
+            });
+        }
     }
+    let members = crate::job::targets(
+        store,
+        &new.plugin_digest,
+        now,
+        &[new.owner.as_str(), new.association.as_str()],
+    )?
+    .len();
+    let deadline = crate::job::member_limits(&manifest, &policy).deadline;
     Ok(store.add_job(Job {
         id: 0,
         kind: JobKind::Campaign(CampaignSpec {
@@ -126,6 +177,8 @@ pub fn open(store: &dyn Store, new: NewCampaign) -> Result<Job, CampaignError> {
             brand: new.brand,
             association: new.association,
             k,
+            epsilon_micro: epsilon,
+            period: crate::job::current_period(),
         }),
         owner: new.owner,
         plugin_digest: new.plugin_digest,
@@ -133,65 +186,109 @@ pub fn open(store: &dyn Store, new: NewCampaign) -> Result<Job, CampaignError> {
         created_ms: now,
         status: JobStatus::Running,
         release: None,
+        counts: None,
+        release_ms: crate::job::release_time(now, members, &policy, deadline.as_millis() as u64),
     })?)
 }
 
-/// The members a job may run: one live grant naming `digest` per person (the latest).
-pub fn targets(store: &dyn Store, digest: &str) -> Result<Vec<Target>, StoreError> {
-    let now = now_ms();
-    let mut by_person: BTreeMap<PersonId, u64> = BTreeMap::new();
-    for g in store.grants(None)? {
-        if g.plugin_digest == digest && g.check_live(now).is_ok() {
-            let e = by_person.entry(g.person).or_insert(g.id);
-            *e = (*e).max(g.id);
-        }
-    }
-    Ok(by_person
-        .into_iter()
-        .map(|(person, grant)| Target { person, grant })
-        .collect())
-}
-
-/// Runs the scanner for every member not yet scanned, then marks the campaign finished.
-/// Resumes an interrupted scan: members already recorded are not run again.
+/// Runs the scanner for every member not yet scanned, then draws the noisy counts and marks
+/// the campaign finished. Resumes an interrupted scan: members already recorded are not run
+/// again, and nobody's budget is charged twice.
 pub async fn scan(
     runner: &Arc<Runner>,
     job: u64,
     progress: &Progress,
 ) -> Result<Job, CampaignError> {
+    scan_with(runner, job, progress, Noise::OpenDp).await
+}
+
+/// [`scan`], with the noise drawn from `noise` (a host-internal seam for tests).
+#[doc(hidden)]
+pub async fn scan_with(
+    runner: &Arc<Runner>,
+    job: u64,
+    progress: &Progress,
+    noise: Noise,
+) -> Result<Job, CampaignError> {
     let store = runner.store().clone();
     let mut job = store.job(job)?;
-    if !job.is_campaign() {
-        return Err(CampaignError::NotACampaign(job.id));
-    }
     if job.status != JobStatus::Running {
         return Ok(job);
     }
-    let targets = targets(store.as_ref(), &job.plugin_digest)?;
-    let concurrency = store.policy()?.concurrency;
-    crate::job::fan_out(runner, &job, targets, Vec::new(), concurrency, progress).await?;
+    // A campaign opened before campaigns spent ε takes the operator's ε and this month.
+    if let JobKind::Campaign(c) = &mut job.kind
+        && c.epsilon_micro == 0
+    {
+        c.epsilon_micro = store.policy()?.campaign_epsilon_micro;
+        c.period = crate::job::current_period();
+    }
+    let c = spec(&job)?.clone();
+    crate::job::run_members(runner, &job, c.epsilon_micro, &c.period, progress).await?;
     crate::ledger::bill_members(store.as_ref(), job.id)?;
-    job.status = JobStatus::Finished { at_ms: now_ms() };
+    job.counts = Some(draw_counts(&job, &store.members(job.id)?, noise)?);
+    job.status = JobStatus::Finished {
+        at_ms: now_ms().max(job.release_ms),
+    };
     Ok(store.close_job(&job, Vec::new(), &[], "")?)
+}
+
+/// The exact counts, for the operator: members scanned (a failed run counts; a member over
+/// budget was not run) and members matched.
+pub fn exact_counts(members: &[Member]) -> (u64, u64) {
+    let scanned = members
+        .iter()
+        .filter(|m| m.outcome != MemberOutcome::OverBudget)
+        .count() as u64;
+    let matched = members
+        .iter()
+        .filter(|m| matches!(m.outcome, MemberOutcome::Matched { .. }))
+        .count() as u64;
+    (scanned, matched)
+}
+
+/// The campaign's counts with noise: adding or removing one member moves (scanned, matched)
+/// by at most 2 in L1, so each gets discrete Laplace noise of scale 2 / ε (ε the campaign's),
+/// through OpenDP.
+pub fn draw_counts(
+    job: &Job,
+    members: &[Member],
+    noise: Noise,
+) -> Result<NoisyCounts, CampaignError> {
+    let c = spec(job)?;
+    let (scanned, matched) = exact_counts(members);
+    let (v, scale) = noisy(
+        &[scanned as i64, matched as i64],
+        2,
+        c.epsilon_micro as f64 / 1e6,
+        noise,
+        &format!("job {} counts", job.id),
+    )?;
+    Ok(NoisyCounts {
+        scanned: v[0],
+        matched: v[1],
+        epsilon_micro: c.epsilon_micro,
+        scale,
+    })
 }
 
 /// A count as the initiator and the association see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "shown", content = "value", rename_all = "snake_case")]
 pub enum Count {
-    Exactly(u64),
+    /// The count with noise (at least k).
+    About(u64),
     FewerThan(u32),
-    /// Not shown: the scan is still running (each new result would single out a member), or
-    /// fewer than k members did not match (showing the matches would tell who did).
+    /// Not shown: the release time has not come, or fewer than k members did not match
+    /// (showing the matches would tell who did).
     Withheld,
 }
 
 impl Count {
-    fn thresholded(n: u64, k: u32) -> Count {
-        if n < k as u64 {
+    fn thresholded(n: i64, k: u32) -> Count {
+        if n < k as i64 {
             Count::FewerThan(k)
         } else {
-            Count::Exactly(n)
+            Count::About(n as u64)
         }
     }
 }
@@ -199,7 +296,7 @@ impl Count {
 impl std::fmt::Display for Count {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Count::Exactly(n) => write!(f, "{n}"),
+            Count::About(n) => write!(f, "about {n}"),
             Count::FewerThan(k) => write!(f, "fewer than {k}"),
             Count::Withheld => write!(f, "not shown"),
         }
@@ -207,13 +304,17 @@ impl std::fmt::Display for Count {
 }
 
 /// What the initiator and the association see of a campaign.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Counts {
     pub scanned: Count,
     pub matched: Count,
-    /// Members who accepted (they chose to be known).
+    /// Members who accepted (they chose to be known); 0 before the release time.
     pub accepted: u64,
     pub k: u32,
+    /// ε spent per member scanned, in millionths.
+    pub epsilon_micro: u64,
+    /// When the counts are (or were) released.
+    pub release_ms: i64,
 }
 
 fn spec(job: &Job) -> Result<&CampaignSpec, CampaignError> {
@@ -223,46 +324,36 @@ fn spec(job: &Job) -> Result<&CampaignSpec, CampaignError> {
     }
 }
 
-/// The thresholded counts of a campaign.
-pub fn counts(store: &dyn Store, job: &Job) -> Result<Counts, CampaignError> {
-    let k = spec(job)?.k;
-    let members = store.members(job.id)?;
-    let scanned = members
-        .iter()
-        .filter(|m| {
-            matches!(
-                m.outcome,
-                MemberOutcome::Matched { .. } | MemberOutcome::NoMatch
-            )
-        })
-        .count() as u64;
-    let matched = members
-        .iter()
-        .filter(|m| matches!(m.outcome, MemberOutcome::Matched { .. }))
-        .count() as u64;
-    let accepted = members
+/// The noisy, thresholded counts of a campaign as its initiator and association see them at
+/// `now_ms`: nothing before the release time. The noise was drawn once, when the scan
+/// finished; every read returns the same numbers.
+pub fn counts(store: &dyn Store, job: &Job, now_ms: i64) -> Result<Counts, CampaignError> {
+    let c = spec(job)?;
+    let mut out = Counts {
+        scanned: Count::Withheld,
+        matched: Count::Withheld,
+        accepted: 0,
+        k: c.k,
+        epsilon_micro: c.epsilon_micro,
+        release_ms: job.release_ms,
+    };
+    let Some(n) = job.counts.as_ref().filter(|_| job.released_at(now_ms)) else {
+        return Ok(out);
+    };
+    out.accepted = store
+        .members(job.id)?
         .iter()
         .filter(|m| matches!(m.answer, Some(Answer::Accepted { .. })))
         .count() as u64;
-    if job.status == JobStatus::Running {
-        return Ok(Counts {
-            scanned: Count::Withheld,
-            matched: Count::Withheld,
-            accepted,
-            k,
-        });
-    }
-    let matched = if matched >= k as u64 && scanned - matched < k as u64 {
+    out.scanned = Count::thresholded(n.scanned, c.k);
+    // Post-processing of the noisy values: when fewer than k did not match, the matches are
+    // not shown either.
+    out.matched = if n.matched >= c.k as i64 && n.scanned - n.matched < c.k as i64 {
         Count::Withheld
     } else {
-        Count::thresholded(matched, k)
+        Count::thresholded(n.matched, c.k)
     };
-    Ok(Counts {
-        scanned: Count::thresholded(scanned, k),
-        matched,
-        accepted,
-        k,
-    })
+    Ok(out)
 }
 
 /// A member who accepted, as the association sees them: who, and what they released.
@@ -275,10 +366,17 @@ pub struct Claimant {
 }
 
 /// The members who accepted, with the evidence they released: all the association learns
-/// about individuals.
-pub fn claimants(store: &dyn Store, job: &Job) -> Result<Vec<Claimant>, CampaignError> {
+/// about individuals, and nothing before the release time (`now_ms`).
+pub fn claimants(
+    store: &dyn Store,
+    job: &Job,
+    now_ms: i64,
+) -> Result<Vec<Claimant>, CampaignError> {
     spec(job)?;
     let mut out = Vec::new();
+    if !job.released_at(now_ms) {
+        return Ok(out);
+    }
     for m in store.members(job.id)? {
         if let Some(Answer::Accepted { shared, loss, .. }) = m.answer {
             let name = store.person(m.person).map(|p| p.name).unwrap_or_default();
@@ -432,8 +530,9 @@ pub fn settle(
 ) -> Result<Vec<BillingRecord>, CampaignError> {
     let mut job = store.job(job)?;
     let c = spec(&job)?.clone();
+    let now = now_ms();
     match job.status {
-        JobStatus::Finished { .. } => {}
+        JobStatus::Finished { .. } if job.released_at(now) => {}
         JobStatus::Settled { .. } => return Err(CampaignError::Settled(job.id)),
         _ => return Err(CampaignError::NotFinished(job.id)),
     }
@@ -447,7 +546,7 @@ pub fn settle(
             association: association_bps,
         });
     }
-    let claimants = claimants(store, &job)?;
+    let claimants = claimants(store, &job, now)?;
     if claimants.is_empty() {
         return Err(CampaignError::NoneAccepted(job.id));
     }
@@ -465,7 +564,7 @@ pub fn settle(
         })
         .collect();
     let shares = split(members_total, &weights);
-    let at_ms = now_ms();
+    let at_ms = now;
     let money = |minor| Money {
         minor,
         currency: amount.currency.clone(),
@@ -522,7 +621,8 @@ mod tests {
     #[test]
     fn counts_below_k_are_not_shown() {
         assert_eq!(Count::thresholded(4, 5), Count::FewerThan(5));
-        assert_eq!(Count::thresholded(5, 5), Count::Exactly(5));
+        assert_eq!(Count::thresholded(-3, 5), Count::FewerThan(5));
+        assert_eq!(Count::thresholded(5, 5), Count::About(5));
         assert_eq!(Count::FewerThan(5).to_string(), "fewer than 5");
     }
 }

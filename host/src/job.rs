@@ -1,7 +1,16 @@
 //! Jobs: a campaign or a study is the same plugin run once in each consenting member's store,
 //! with the members' outputs combined on the host. This module holds what both share: the job
 //! and its members' results, the operator's policy, the billing records both leave for the
-//! ledger, and the fan-out that runs the members.
+//! ledger, the targets, the privacy-budget reservation, the release time, and the fan-out
+//! that runs the members.
+//!
+//! Noninterference rules (DESIGN.md invariant 2):
+//! - the targets are fixed by the grants live when the job opened ([`targets`]), and the
+//!   release time from them, the concurrency and the member deadline ([`release_time`]);
+//!   before it, the job's organisation sees that it exists, when it opened, its declared
+//!   parameters and its release time ([`Job::released_at`], [`Job::state_shown`]);
+//! - each member's ε is reserved before any member runs, in one store transaction
+//!   ([`reserve`]); the reservation is the charge.
 //!
 //! Fan-out rules:
 //! - runs go in parallel, at most `concurrency` at once;
@@ -23,11 +32,15 @@ use serde::{Deserialize, Serialize};
 use crate::consent::now_ms;
 use crate::meter::{FailureReason, Outcome, RunRecord};
 use crate::output::{Finding, Money, PluginOutput, Scalar};
+use crate::package::Manifest;
 use crate::run::{Purpose, RunError, RunRequest, Runner};
-use crate::store::{PersonId, StoreError};
+use crate::sandbox::Limits;
+use crate::store::{PersonId, Store, StoreError};
 
-/// The operator's rules for campaigns and studies.
+/// The operator's rules for campaigns and studies. A field missing from a stored policy takes
+/// its default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Policy {
     /// The smallest threshold k a campaign may set: counts below k are shown as "fewer than k".
     pub k_floor: u32,
@@ -40,6 +53,22 @@ pub struct Policy {
     pub commission_bps: u32,
     /// Member runs in flight at once.
     pub concurrency: usize,
+    /// The privacy budget a campaign spends for each member it scans, in millionths of ε: its
+    /// scanned and matched counts are released with noise calibrated to it.
+    ///
+    /// Default 500 000 (ε = 0.5: noise of scale 4 on each count). It must be positive and at
+    /// most the monthly budget. A larger ε gives sharper counts and fewer campaigns a month.
+    pub campaign_epsilon_micro: u64,
+    /// The wall-clock deadline of each member run in a job, in milliseconds (a plugin's own
+    /// deadline is lowered to it, never raised). It bounds the job's release time.
+    ///
+    /// Default 30 000 (the sandbox's default deadline).
+    pub member_deadline_ms: u64,
+    /// Time added to a job's release time for what is not a member run (compiling the
+    /// plugin, committing batches, closing the job), in milliseconds.
+    ///
+    /// Default 10 000.
+    pub release_margin_ms: u64,
 }
 
 impl Default for Policy {
@@ -50,6 +79,9 @@ impl Default for Policy {
             epsilon_per_month_micro: 2_000_000,
             commission_bps: 1_000,
             concurrency: std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
+            campaign_epsilon_micro: 500_000,
+            member_deadline_ms: 30_000,
+            release_margin_ms: 10_000,
         }
     }
 }
@@ -62,15 +94,23 @@ pub struct CampaignSpec {
     pub brand: String,
     /// The consumer association's organisation account that receives accepted evidence.
     pub association: String,
-    /// Counts below k are shown as "fewer than k" (at least the operator's floor).
+    /// Noisy counts below k are shown as "fewer than k" (at least the operator's floor).
     pub k: u32,
+    /// The privacy budget the campaign spends for each member scanned, in millionths of ε
+    /// (the operator's `campaign_epsilon_micro` when it opened).
+    #[serde(default)]
+    pub epsilon_micro: u64,
+    /// The budget period the campaign is charged to (`YYYY-MM`).
+    #[serde(default)]
+    pub period: String,
 }
 
 /// A study: an organisation's analytics over its consenting members, released with noise.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StudySpec {
     pub description: String,
-    /// The smallest cohort a release is made for (at least the manifest's `min_cohort`).
+    /// The smallest noisy cohort a release is made for (at least the operator's k floor and
+    /// the manifest's `min_cohort`).
     pub min_cohort: u32,
     /// The privacy budget this release spends for each member included, in millionths of ε.
     pub epsilon_micro: u64,
@@ -92,11 +132,13 @@ pub enum JobKind {
 pub enum JobStatus {
     /// Opened; members are being run (or will be: a job interrupted resumes from here).
     Running,
-    /// Every member has a result.
+    /// Every member has a result; a campaign's noisy counts are drawn. `at_ms` is when they
+    /// are released: the job's release time (or later, if the fan-out overran it).
     Finished { at_ms: i64 },
-    /// A study's combined result was released, with noise.
+    /// A study's combined result was released, with noise (`at_ms` as for `Finished`).
     Released { at_ms: i64 },
-    /// A study's cohort was too small: nothing was released and no budget was spent.
+    /// A study's noisy cohort was below its minimum: no sums were released. The budget
+    /// reserved for each member run is spent all the same.
     Withheld { at_ms: i64, reason: String },
     /// A campaign's compensation was split.
     Settled { at_ms: i64 },
@@ -116,11 +158,49 @@ pub struct Job {
     /// A study's release, once made.
     #[serde(default)]
     pub release: Option<Release>,
+    /// A campaign's noisy counts, drawn once when the scan finished.
+    #[serde(default)]
+    pub counts: Option<NoisyCounts>,
+    /// When the job's results become visible to anyone but its members and the operator,
+    /// fixed when it opened ([`release_time`]).
+    #[serde(default)]
+    pub release_ms: i64,
 }
 
 impl Job {
     pub fn is_campaign(&self) -> bool {
         matches!(self.kind, JobKind::Campaign(_))
+    }
+
+    /// Whose grants the job may use: a campaign's initiator and its association, a study's
+    /// owner.
+    pub fn requesters(&self) -> Vec<&str> {
+        match &self.kind {
+            JobKind::Campaign(c) => vec![self.owner.as_str(), c.association.as_str()],
+            JobKind::Study(_) => vec![self.owner.as_str()],
+        }
+    }
+
+    /// Whether the job's results may be shown to its organisation at `now_ms`: its release
+    /// time has passed and every member has a result. Before, the organisation sees that the
+    /// job exists, when it opened, its declared parameters and its release time, nothing else.
+    pub fn released_at(&self, now_ms: i64) -> bool {
+        now_ms >= self.release_ms && self.status != JobStatus::Running
+    }
+
+    /// The job's state as its organisation sees it at `now_ms`: `scheduled` before the
+    /// release, then `finished`, `released`, `withheld` or `settled`.
+    pub fn state_shown(&self, now_ms: i64) -> &'static str {
+        if !self.released_at(now_ms) {
+            return "scheduled";
+        }
+        match self.status {
+            JobStatus::Running => "scheduled",
+            JobStatus::Finished { .. } => "finished",
+            JobStatus::Released { .. } => "released",
+            JobStatus::Withheld { .. } => "withheld",
+            JobStatus::Settled { .. } => "settled",
+        }
     }
 
     pub fn title(&self) -> &str {
@@ -148,6 +228,17 @@ pub struct Release {
     pub sensitivity: i64,
 }
 
+/// A campaign's scanned and matched counts with noise, as drawn once when its scan finished.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NoisyCounts {
+    pub scanned: i64,
+    pub matched: i64,
+    /// ε spent per member scanned, in millionths.
+    pub epsilon_micro: u64,
+    /// The discrete Laplace scale on each count: 2 / ε (one member moves the pair by 2 in L1).
+    pub scale: f64,
+}
+
 /// How one member's run ended, as the job sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
@@ -160,7 +251,7 @@ pub enum MemberOutcome {
     NoMatch,
     /// A study member's aggregate is kept (clipped) in the run's output, for the release.
     Contributed,
-    /// Not run: the member's privacy budget for the period is spent.
+    /// Not run: the member's privacy budget for the period could not cover the job.
     OverBudget,
     Failed {
         reason: FailureReason,
@@ -240,6 +331,124 @@ const COMMIT_BATCH: usize = 256;
 /// A batch is committed at the latest this long after its first result.
 const COMMIT_EVERY: Duration = Duration::from_millis(250);
 
+/// What a member run may spend outside its deadline (grant check, loading, instantiation,
+/// handing its result to the committer), per wave of `concurrency` runs, in milliseconds.
+pub const WAVE_SLACK_MS: u64 = 250;
+
+/// A job's release time, fixed when it opens:
+///
+/// `opened + ⌈members / concurrency⌉ × (deadline + WAVE_SLACK_MS) + release_margin`
+///
+/// where `members` are the targets when it opened, `concurrency` and `release_margin` the
+/// operator's policy, and `deadline` each member run's deadline ([`member_limits`]). The
+/// fan-out keeps `concurrency` runs in flight and every run ends by its deadline, whatever the
+/// member's data, so every member has a result before this time; the margin covers compiling
+/// the plugin, the last batch's commit and closing the job. Only an overloaded or restarted
+/// host can overrun it; the results are then shown when the job closes, a time that depends
+/// on the host, not on any member's data.
+pub fn release_time(opened_ms: i64, members: usize, policy: &Policy, deadline_ms: u64) -> i64 {
+    let waves = members.div_ceil(policy.concurrency.max(1)) as u64;
+    let span = waves
+        .saturating_mul(deadline_ms.saturating_add(WAVE_SLACK_MS))
+        .saturating_add(policy.release_margin_ms);
+    opened_ms.saturating_add(i64::try_from(span).unwrap_or(i64::MAX))
+}
+
+/// The limits of each member run of a job with `manifest`'s plugin: the manifest's, with the
+/// deadline lowered to the operator's `member_deadline_ms`.
+pub fn member_limits(manifest: &Manifest, policy: &Policy) -> Limits {
+    let mut limits = crate::contract::limits_from(manifest);
+    limits.deadline = limits
+        .deadline
+        .min(Duration::from_millis(policy.member_deadline_ms.max(1)));
+    limits
+}
+
+/// The members a job opened at `opened_ms` may run: one live grant naming `digest`, created
+/// by then, and given to one of `requesters` (a campaign's initiator or its association, a
+/// study's owner), per person (the latest). A grant given to another organisation, or one a
+/// person made for their own runs, is never used by a job. Grants created later wait for the
+/// next job, so that the release time, computed from the targets at opening, bounds the
+/// fan-out.
+pub fn targets(
+    store: &dyn Store,
+    digest: &str,
+    opened_ms: i64,
+    requesters: &[&str],
+) -> Result<Vec<Target>, StoreError> {
+    let now = now_ms();
+    let mut by_person: std::collections::BTreeMap<PersonId, u64> = Default::default();
+    for g in store.grants(None)? {
+        let given_to = g.origin.as_ref().map(|o| o.requester.as_str());
+        if g.plugin_digest == digest
+            && given_to.is_some_and(|r| requesters.contains(&r))
+            && g.created_ms <= opened_ms
+            && g.check_live(now).is_ok()
+        {
+            let e = by_person.entry(g.person).or_insert(g.id);
+            *e = (*e).max(g.id);
+        }
+    }
+    Ok(by_person
+        .into_iter()
+        .map(|(person, grant)| Target { person, grant })
+        .collect())
+}
+
+/// Reserves `epsilon_micro` of each target's privacy budget for `period`, before any of them
+/// runs, in one store transaction ([`Store::reserve_budget`]), so that concurrent jobs can
+/// never together spend more than the monthly budget. The reservation is the charge: it is
+/// not refunded whatever the job releases. Returns the targets to run and, to be recorded
+/// without a run, the members whose budget could not cover the job.
+pub fn reserve(
+    store: &dyn Store,
+    job: &Job,
+    targets: Vec<Target>,
+    epsilon_micro: u64,
+    period: &str,
+) -> Result<(Vec<Target>, Vec<Member>), StoreError> {
+    let budget = store.policy()?.epsilon_per_month_micro;
+    let people: Vec<PersonId> = targets.iter().map(|t| t.person).collect();
+    let granted = store.reserve_budget(job.id, &people, period, epsilon_micro, budget)?;
+    let (mut run, mut over) = (Vec::new(), Vec::new());
+    for (t, ok) in targets.into_iter().zip(granted) {
+        if ok {
+            run.push(t);
+        } else {
+            over.push(Member {
+                job: job.id,
+                person: t.person,
+                run: 0,
+                outcome: MemberOutcome::OverBudget,
+                answer: None,
+            });
+        }
+    }
+    Ok((run, over))
+}
+
+/// Runs `job`'s members: its targets at opening, each with `epsilon_micro` of their budget
+/// for `period` reserved first ([`reserve`]), through [`fan_out`] at the operator's
+/// concurrency. Resumes an interrupted job.
+pub async fn run_members(
+    runner: &Arc<Runner>,
+    job: &Job,
+    epsilon_micro: u64,
+    period: &str,
+    progress: &Progress,
+) -> Result<(), StoreError> {
+    let store = runner.store().clone();
+    let targets = targets(
+        store.as_ref(),
+        &job.plugin_digest,
+        job.created_ms,
+        &job.requesters(),
+    )?;
+    let (run, over) = reserve(store.as_ref(), job, targets, epsilon_micro, period)?;
+    let concurrency = store.policy()?.concurrency;
+    fan_out(runner, job, run, over, concurrency, progress).await
+}
+
 /// How a member's run ended, for the job: decided from the checked output.
 pub fn classify(run: &RunRecord) -> MemberOutcome {
     match (&run.outcome, &run.output) {
@@ -263,8 +472,9 @@ pub fn classify(run: &RunRecord) -> MemberOutcome {
 }
 
 /// Runs `job`'s plugin for each target without a committed result, `concurrency` at once,
-/// committing runs and results in batches. Returns when every target has a result. Targets
-/// listed in `skip` (a study's members over budget) are committed as such without a run.
+/// committing runs and results in batches. Returns when every target has a result. Members
+/// listed in `skip` (over budget) are committed as such without a run. Each run's deadline is
+/// the operator's `member_deadline_ms` at most ([`member_limits`]).
 pub async fn fan_out(
     runner: &Arc<Runner>,
     job: &Job,
@@ -292,6 +502,10 @@ pub async fn fan_out(
         Ordering::Relaxed,
     );
     progress.done.store(done.len() as u64, Ordering::Relaxed);
+    let limits = match store.plugin(&job.plugin_digest)?.manifest {
+        Some(m) => Some(member_limits(&m, &store.policy()?)),
+        None => None, // the run fails on the missing contract
+    };
     if !skip.is_empty() {
         let n = skip.len() as u64;
         store.record_members(job.id, skip.into_iter().map(|m| (None, m)).collect())?;
@@ -367,7 +581,7 @@ pub async fn fan_out(
                     grant: t.grant,
                     digest: job.plugin_digest.clone(),
                     params: job.params.clone(),
-                    limits: None,
+                    limits,
                     requester: None,
                 };
                 let job_id = job.id;

@@ -556,7 +556,7 @@ pub fn bill_members(store: &dyn Store, job: u64) -> Result<u64, BillingError> {
         n += !e.is_empty() as u64;
         all.extend(e);
     }
-    store.post(&key, fold_for_job(job, now_ms(), all))?;
+    store.post(&key, fold_for_job(job, job_date(store, job)?, all))?;
     Ok(n)
 }
 
@@ -566,7 +566,17 @@ pub fn bill_job(store: &dyn Store, job: u64) -> Result<Vec<Entry>, BillingError>
     if records.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(store.post(&format!("job:{job}"), take_over(&records, now_ms())?)?)
+    Ok(store.post(
+        &format!("job:{job}"),
+        take_over(&records, job_date(store, job)?)?,
+    )?)
+}
+
+/// When a job's postings are dated: its release time (or now, if later), never the moment it
+/// closed, which depends on how long its members' runs took. Statements show entries only
+/// once their date has come.
+fn job_date(store: &dyn Store, job: u64) -> Result<i64, StoreError> {
+    Ok(store.job(job)?.release_ms.max(now_ms()))
 }
 
 /// Posts the access fee the requester of `grant` owes the operator (nothing for a grant the

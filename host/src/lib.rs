@@ -13,6 +13,7 @@ pub mod job;
 pub mod ledger;
 pub mod licence;
 pub mod meter;
+pub mod noise;
 pub mod output;
 pub mod package;
 pub mod pds;

@@ -2,20 +2,26 @@
 //! member's store and yields a local aggregate; the host combines the aggregates and releases
 //! them only for a large enough cohort, with differential-privacy noise.
 //!
-//! The mechanism (DESIGN.md invariant 2):
+//! The mechanism (DESIGN.md invariant 2, noninterference):
+//! - each member to run is charged the study's ε against their monthly budget before any run,
+//!   atomically ([`crate::job::reserve`]); a member without enough budget left is not run. The
+//!   reservation is the charge, released or not: whether a study is released is itself an
+//!   answer about the members;
 //! - each member's metrics are clipped to the bounds the manifest declares
-//!   ([`crate::contract::check_member`]), whatever the plugin computed;
+//!   ([`crate::contract::check_member`]), whatever the plugin computed; a member whose run
+//!   failed is in the cohort with a zero contribution, so a failure says nothing the release
+//!   would not;
 //! - the host sums them; neighbouring cohorts differ by one member, added or removed, so one
 //!   member moves the vector of sums by at most `Σ max(|lower|, |upper|)` in L1: the
 //!   sensitivity Δ;
-//! - OpenDP's vector discrete Laplace mechanism adds noise of scale Δ / (0.9 ε) to every sum,
-//!   and of scale 1 / (0.1 ε) to the member count (sensitivity 1): by sequential composition
-//!   the release is ε-differentially private. Each privacy map is checked with OpenDP too, so
-//!   the scale is never computed by hand only;
-//! - the count released is the noisy one: an exact count would tell whether one member was in;
-//! - nothing is released unless the cohort reaches the minimum size, and then each member
-//!   included is charged ε against their monthly budget, in the transaction that stores the
-//!   release; a member without enough budget left is not run at all.
+//! - OpenDP's vector discrete Laplace mechanism ([`crate::noise`]) adds noise of scale
+//!   Δ / (0.9 ε) to every sum, and of scale 1 / (0.1 ε) to the cohort size (sensitivity 1): by
+//!   sequential composition the release is ε-differentially private;
+//! - the release decision uses the noisy cohort against the minimum, max(operator's k floor,
+//!   manifest's `min_cohort`, what the organisation asked): an exact decision would tell
+//!   whether one member was in;
+//! - the noise is drawn once, when the members are done, and stored with the job; the
+//!   organisation sees nothing but the job's declared parameters before its release time.
 //!
 //! May touch: the store and the runner.
 
@@ -25,10 +31,11 @@ use crate::consent::now_ms;
 use crate::job::{
     BillingRecord, Job, JobKind, JobStatus, Member, MemberOutcome, Progress, Release, StudySpec,
 };
+use crate::noise::{Noise, NoiseError, noisy};
 use crate::output::{Money, PluginOutput, Scalar};
 use crate::package::{AggregateField, PluginUse};
 use crate::run::Runner;
-use crate::store::{Store, StoreError};
+use crate::store::{PersonId, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StudyError {
@@ -40,8 +47,8 @@ pub enum StudyError {
     NotAStudyJob(u64),
     #[error("study {0} has not finished running its members")]
     NotFinished(u64),
-    #[error("the noise could not be drawn: {0}")]
-    Noise(String),
+    #[error(transparent)]
+    Noise(#[from] NoiseError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("billing failed (the results are kept; `insitu ledger reconcile` bills them): {0}")]
@@ -55,13 +62,15 @@ pub struct NewStudy {
     pub description: String,
     pub plugin_digest: String,
     pub params: Vec<(String, Scalar)>,
-    /// Default and floor: the manifest's `min_cohort`.
+    /// Default and floor: the larger of the operator's k floor and the manifest's
+    /// `min_cohort`.
     pub min_cohort: Option<u32>,
     pub epsilon: f64,
     pub reward: Money,
 }
 
-/// Opens a study after checking the plugin and ε.
+/// Opens a study after checking the plugin and ε; fixes its release time from the members it
+/// targets.
 pub fn open(store: &dyn Store, new: NewStudy) -> Result<Job, StudyError> {
     let policy = store.policy()?;
     let plugin = store.plugin(&new.plugin_digest)?;
@@ -78,7 +87,16 @@ pub fn open(store: &dyn Store, new: NewStudy) -> Result<Job, StudyError> {
             budget: budget as f64 / 1e6,
         });
     }
-    let floor = manifest.output.min_cohort.unwrap_or(1).max(1);
+    let floor = manifest
+        .output
+        .min_cohort
+        .unwrap_or(1)
+        .max(policy.k_floor)
+        .max(1);
+    let now = now_ms();
+    let members =
+        crate::job::targets(store, &new.plugin_digest, now, &[new.owner.as_str()])?.len();
+    let deadline = crate::job::member_limits(manifest, &policy).deadline;
     Ok(store.add_job(Job {
         id: 0,
         kind: JobKind::Study(StudySpec {
@@ -91,9 +109,11 @@ pub fn open(store: &dyn Store, new: NewStudy) -> Result<Job, StudyError> {
         owner: new.owner,
         plugin_digest: new.plugin_digest,
         params: new.params,
-        created_ms: now_ms(),
+        created_ms: now,
         status: JobStatus::Running,
         release: None,
+        counts: None,
+        release_ms: crate::job::release_time(now, members, &policy, deadline.as_millis() as u64),
     })?)
 }
 
@@ -104,41 +124,35 @@ fn spec(job: &Job) -> Result<&StudySpec, StudyError> {
     }
 }
 
-/// Runs every consenting member with budget left (the others are recorded as over budget),
-/// then combines and releases. Resumes an interrupted study.
+/// Reserves ε for every consenting member (those without budget left are recorded as over
+/// budget, without a run), runs them, then combines and releases. Resumes an interrupted
+/// study without charging anyone twice.
 pub async fn run(runner: &Arc<Runner>, job: u64, progress: &Progress) -> Result<Job, StudyError> {
+    run_with(runner, job, progress, Noise::OpenDp).await
+}
+
+/// [`run`], with the noise drawn from `noise` (a host-internal seam for tests).
+#[doc(hidden)]
+pub async fn run_with(
+    runner: &Arc<Runner>,
+    job: u64,
+    progress: &Progress,
+    noise: Noise,
+) -> Result<Job, StudyError> {
     let store = runner.store().clone();
     let job = store.job(job)?;
     let s = spec(&job)?.clone();
     if job.status != JobStatus::Running {
         return Ok(job);
     }
-    let budget = store.policy()?.epsilon_per_month_micro;
-    let mut eligible = Vec::new();
-    let mut over = Vec::new();
-    for t in crate::campaign::targets(store.as_ref(), &job.plugin_digest)? {
-        let spent = store.budget_spent(t.person, &s.period)?;
-        if spent.saturating_add(s.epsilon_micro) <= budget {
-            eligible.push(t);
-        } else {
-            over.push(Member {
-                job: job.id,
-                person: t.person,
-                run: 0,
-                outcome: MemberOutcome::OverBudget,
-                answer: None,
-            });
-        }
-    }
-    let concurrency = store.policy()?.concurrency;
-    crate::job::fan_out(runner, &job, eligible, over, concurrency, progress).await?;
+    crate::job::run_members(runner, &job, s.epsilon_micro, &s.period, progress).await?;
     crate::ledger::bill_members(store.as_ref(), job.id)?;
-    let job = release(store.as_ref(), job.id)?;
+    let job = release(store.as_ref(), job.id, noise)?;
     crate::ledger::bill_job(store.as_ref(), job.id)?;
     Ok(job)
 }
 
-/// The share of a release's ε spent on the noisy member count.
+/// The share of a release's ε spent on the noisy cohort size.
 pub const COUNT_SHARE: f64 = 0.1;
 
 /// One member's largest effect on the vector of sums, in L1.
@@ -148,57 +162,40 @@ pub fn sensitivity(fields: &[AggregateField]) -> i64 {
     })
 }
 
-/// Adds discrete Laplace noise of scale `sensitivity / epsilon` to each value, with OpenDP;
-/// checks with OpenDP's privacy map that the result is `epsilon`-DP for that sensitivity.
-/// Returns the noisy values and the scale.
-pub fn noisy(
-    values: &[i64],
-    sensitivity: i64,
-    epsilon: f64,
-) -> Result<(Vec<i64>, f64), StudyError> {
-    use opendp::domains::{AtomDomain, VectorDomain};
-    use opendp::measurements::make_laplace;
-    use opendp::measures::MaxDivergence;
-    use opendp::metrics::L1Distance;
-    let err = |e: opendp::error::Error| StudyError::Noise(e.to_string());
-    let scale = sensitivity as f64 / epsilon;
-    let m = make_laplace::<_, _, MaxDivergence>(
-        VectorDomain::new(AtomDomain::<i64>::default()),
-        L1Distance::<i64>::default(),
-        scale,
-        None,
-    )
-    .map_err(err)?;
-    let spent = m.map(&sensitivity).map_err(err)?;
-    if spent > epsilon * (1.0 + 1e-9) {
-        return Err(StudyError::Noise(format!(
-            "the mechanism spends ε = {spent}, over the {epsilon} allowed"
-        )));
-    }
-    Ok((m.invoke(&values.to_vec()).map_err(err)?, scale))
+/// A study's exact combination, which never leaves the host: each declared metric's sum of
+/// clipped contributions, over the cohort (every member run, failed runs with zero).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tally {
+    pub sums: Vec<i64>,
+    /// The members run (their ε reserved), in person order.
+    pub cohort: Vec<PersonId>,
+    /// Members not run: their budget for the period could not cover the study.
+    pub over_budget: u32,
 }
 
-/// Combines the members' clipped aggregates and releases them with noise when the cohort is
-/// large enough (charging each member's budget and recording their reward); otherwise
-/// withholds everything and charges nothing.
-pub fn release(store: &dyn Store, job: u64) -> Result<Job, StudyError> {
-    let mut job = store.job(job)?;
-    let s = spec(&job)?.clone();
-    if job.status != JobStatus::Running {
-        return Ok(job);
-    }
-    let manifest = store
-        .plugin(&job.plugin_digest)?
-        .manifest
-        .ok_or_else(|| StudyError::NotAStudy(job.plugin_digest.clone()))?;
-    let fields = &manifest.aggregate;
-    let members = store.members(job.id)?;
+/// Sums the members' clipped contributions.
+pub fn tally(
+    store: &dyn Store,
+    fields: &[AggregateField],
+    members: &[Member],
+) -> Result<Tally, StudyError> {
     let mut sums = vec![0i64; fields.len()];
     let mut cohort = Vec::new();
-    for m in &members {
-        if m.outcome != MemberOutcome::Contributed {
-            continue;
+    let mut over_budget = 0;
+    for m in members {
+        match m.outcome {
+            MemberOutcome::OverBudget => {
+                over_budget += 1;
+                continue;
+            }
+            MemberOutcome::Contributed => {}
+            // In the cohort with nothing: whether a member's run failed must not show.
+            _ => {
+                cohort.push(m.person);
+                continue;
+            }
         }
+        cohort.push(m.person);
         let Some(PluginOutput::Metrics { metrics }) = store.run(m.run)?.output else {
             continue;
         };
@@ -216,30 +213,50 @@ pub fn release(store: &dyn Store, job: u64) -> Result<Job, StudyError> {
                 .clamp(f.lower, f.upper);
             sums[i] = sums[i].saturating_add(v);
         }
-        cohort.push(m.person);
     }
-    let over = members
-        .iter()
-        .filter(|m| m.outcome == MemberOutcome::OverBudget)
-        .count() as u32;
-    let at_ms = now_ms();
-    if (cohort.len() as u32) < s.min_cohort {
-        job.status = JobStatus::Withheld {
-            at_ms,
-            reason: format!(
-                "{} members contributed ({over} left out, their privacy budget spent), fewer than the minimum cohort of {}",
-                cohort.len(),
-                s.min_cohort
-            ),
-        };
-        return Ok(store.close_job(&job, Vec::new(), &[], &s.period)?);
+    Ok(Tally {
+        sums,
+        cohort,
+        over_budget,
+    })
+}
+
+/// What a tally publishes: the noisy cohort decides; the sums are drawn only for a release.
+/// The job's id names the draws (for a seeded source). Returns the release, or the reason it
+/// is withheld.
+pub fn publish(
+    job: &Job,
+    fields: &[AggregateField],
+    t: &Tally,
+    noise: Noise,
+) -> Result<Result<Release, String>, StudyError> {
+    let s = spec(job)?;
+    let epsilon = s.epsilon_micro as f64 / 1e6;
+    // Sequential composition: a tenth of ε for the cohort size (sensitivity 1), the rest for
+    // the sums.
+    let (count, _) = noisy(
+        &[t.cohort.len() as i64],
+        1,
+        epsilon * COUNT_SHARE,
+        noise,
+        &format!("job {} cohort", job.id),
+    )?;
+    let cohort = count[0].max(0);
+    if cohort < s.min_cohort as i64 {
+        return Ok(Err(format!(
+            "the cohort, with noise, is {cohort}: below the minimum of {}",
+            s.min_cohort
+        )));
     }
     let sensitivity = sensitivity(fields);
-    let epsilon = s.epsilon_micro as f64 / 1e6;
-    // Sequential composition: a tenth of ε for the count (sensitivity 1), the rest for the sums.
-    let (count, _) = noisy(&[cohort.len() as i64], 1, epsilon * COUNT_SHARE)?;
-    let (out, scale) = noisy(&sums, sensitivity, epsilon * (1.0 - COUNT_SHARE))?;
-    job.release = Some(Release {
+    let (out, scale) = noisy(
+        &t.sums,
+        sensitivity,
+        epsilon * (1.0 - COUNT_SHARE),
+        noise,
+        &format!("job {} sums", job.id),
+    )?;
+    Ok(Ok(Release {
         values: fields
             .iter()
             .zip(out)
@@ -247,14 +264,39 @@ pub fn release(store: &dyn Store, job: u64) -> Result<Job, StudyError> {
             // below zero.
             .map(|(f, v)| (f.name.clone(), if f.lower >= 0 { v.max(0) } else { v }))
             .collect(),
-        cohort: count[0].max(0) as u32,
-        excluded_for_budget: over,
+        cohort: u32::try_from(cohort).unwrap_or(u32::MAX),
+        excluded_for_budget: t.over_budget,
         epsilon_micro: s.epsilon_micro,
         scale,
         sensitivity,
-    });
-    job.status = JobStatus::Released { at_ms };
-    let billing: Vec<BillingRecord> = cohort
+    }))
+}
+
+/// Combines the members' clipped aggregates and publishes them with noise, drawn once and
+/// stored: a release when the noisy cohort reaches the minimum, else a withheld study. Each
+/// member run earns the study's reward either way (their budget was spent either way).
+pub fn release(store: &dyn Store, job: u64, noise: Noise) -> Result<Job, StudyError> {
+    let mut job = store.job(job)?;
+    let s = spec(&job)?.clone();
+    if job.status != JobStatus::Running {
+        return Ok(job);
+    }
+    let manifest = store
+        .plugin(&job.plugin_digest)?
+        .manifest
+        .ok_or_else(|| StudyError::NotAStudy(job.plugin_digest.clone()))?;
+    let t = tally(store, &manifest.aggregate, &store.members(job.id)?)?;
+    // Shown from the release time, never earlier: the time the members finished is theirs.
+    let at_ms = now_ms().max(job.release_ms);
+    match publish(&job, &manifest.aggregate, &t, noise)? {
+        Ok(r) => {
+            job.release = Some(r);
+            job.status = JobStatus::Released { at_ms };
+        }
+        Err(reason) => job.status = JobStatus::Withheld { at_ms, reason },
+    }
+    let billing: Vec<BillingRecord> = t
+        .cohort
         .iter()
         .filter(|_| s.reward.minor > 0)
         .map(|p| BillingRecord {
@@ -264,9 +306,14 @@ pub fn release(store: &dyn Store, job: u64) -> Result<Job, StudyError> {
             from: job.owner.clone(),
             to: format!("person:{p}"),
             amount: s.reward.clone(),
-            memo: format!("reward for contributing to study {}", job.id),
+            memo: format!("reward for taking part in study {}", job.id),
         })
         .collect();
-    let spend: Vec<_> = cohort.iter().map(|p| (*p, s.epsilon_micro)).collect();
-    Ok(store.close_job(&job, billing, &spend, &s.period)?)
+    Ok(store.close_job(&job, billing, &[], &s.period)?)
+}
+
+/// A study's release as its organisation sees it at `now_ms`: nothing before the release
+/// time.
+pub fn published(job: &Job, now_ms: i64) -> Option<&Release> {
+    job.release.as_ref().filter(|_| job.released_at(now_ms))
 }

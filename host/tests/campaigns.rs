@@ -1,10 +1,14 @@
-//! Campaigns: who is scanned, what each party sees, acceptances, settlement, hostile
-//! scanners, and a crash in the middle of a scan.
+//! Campaigns: who is scanned, what each party sees (noisy counts from the release time,
+//! identical whether a member's scan fails or not), the gap between campaigns, acceptances,
+//! settlement, hostile scanners, a crash in the middle of a scan, and the differential-privacy
+//! tests of the published counts.
 
 mod common;
+mod outside;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 
 use common::{pds_with_fee_scanner, signed};
 use insitu::account::{self, Role};
@@ -12,8 +16,9 @@ use insitu::audit::AuditEvent;
 use insitu::campaign::{self, CampaignError, Count, NewCampaign};
 use insitu::consent::{Grant, GrantedCollection, now_ms};
 use insitu::contract::{Viewer, output_for};
-use insitu::job::{Answer, JobStatus, MemberOutcome, Progress};
+use insitu::job::{Answer, Job, JobStatus, Member, MemberOutcome, Progress};
 use insitu::meter::FailureReason;
+use insitu::noise::Noise;
 use insitu::output::{Money, Scalar};
 use insitu::package::{self, InstallMode, Manifest, OutputKind, PluginUse};
 use insitu::pds::Pds;
@@ -29,7 +34,10 @@ fn eur(minor: i64) -> Money {
     }
 }
 
-/// A store with fee-scanner installed and an association's account.
+/// A store with fee-scanner installed and an association's account. Its policy makes
+/// release times come within seconds (member runs within 2 s, 16 at once), and the counts'
+/// noise negligible (ε 100 per campaign, of a budget of 1000), so that these tests can name
+/// the counts; the noise itself is tested below, at the default ε.
 fn world(dir: &std::path::Path) -> (Pds, PluginRecord) {
     let (pds, scanner) = pds_with_fee_scanner(dir);
     account::create(
@@ -39,7 +47,26 @@ fn world(dir: &std::path::Path) -> (Pds, PluginRecord) {
         Role::Organisation,
     )
     .unwrap();
+    set_policy(&pds, |p| {
+        p.member_deadline_ms = 2_000;
+        p.release_margin_ms = 0;
+        p.concurrency = 16;
+        p.epsilon_per_month_micro = 1_000_000_000;
+        p.campaign_epsilon_micro = 100_000_000;
+    });
     (pds, scanner)
+}
+
+fn set_policy(pds: &Pds, edit: impl FnOnce(&mut insitu::job::Policy)) {
+    let mut p = pds.store.policy().unwrap();
+    edit(&mut p);
+    pds.store.set_policy(&p).unwrap();
+}
+
+/// The counts the initiator and the association see at the campaign's release time.
+fn shown(store: &dyn insitu::store::Store, job: &Job) -> campaign::Counts {
+    let job = store.job(job.id).unwrap();
+    campaign::counts(store, &job, job.release_ms).unwrap()
 }
 
 /// A tenant with a year of rent; a victim is also charged 2.50 EUR notice fees, `fees` times.
@@ -79,7 +106,7 @@ fn tenant(pds: &Pds, name: &str, fees: usize) -> PersonId {
 }
 
 fn standing_grant(pds: &Pds, person: PersonId, digest: &str) -> Grant {
-    let id = common::Fixture::grant_for(pds.store.as_ref(), person, digest);
+    let id = common::Fixture::grant_to(pds.store.as_ref(), person, digest, ASSOCIATION);
     pds.store.grant(id).unwrap()
 }
 
@@ -100,12 +127,12 @@ fn micro_fees(digest: &str, owner: &str, k: Option<u32>) -> NewCampaign {
 }
 
 fn no_gap(pds: &Pds) {
-    let mut p = pds.store.policy().unwrap();
-    p.campaign_gap_days = 0;
-    pds.store.set_policy(&p).unwrap();
+    set_policy(pds, |p| p.campaign_gap_days = 0);
 }
 
-/// Twelve tenants: eight hold a grant (six of them victims), four do not (two victims).
+/// Twelve tenants: eight hold a grant given to the association (six of them victims), four do
+/// not (two victims): two of those gave a grant for the scanner to another organisation, and
+/// two made one for their own runs. A campaign must use none of those.
 fn neighbourhood(pds: &Pds, scanner: &str) -> (Vec<PersonId>, Vec<PersonId>) {
     let mut granted = Vec::new();
     let mut others = Vec::new();
@@ -120,6 +147,12 @@ fn neighbourhood(pds: &Pds, scanner: &str) -> (Vec<PersonId>, Vec<PersonId>) {
             standing_grant(pds, p, scanner);
             granted.push(p);
         } else {
+            let store = pds.store.as_ref();
+            if i % 2 == 0 {
+                common::Fixture::grant_to(store, p, scanner, "Data Broker Inc");
+            } else {
+                common::Fixture::grant_for(store, p, scanner);
+            }
             others.push(p);
         }
     }
@@ -140,7 +173,10 @@ async fn only_granted_members_are_scanned_and_the_association_sees_only_counts_f
 
     let members = store.members(job.id).unwrap();
     let scanned: Vec<PersonId> = members.iter().map(|m| m.person).collect();
-    assert_eq!(scanned, granted, "exactly the members with a grant");
+    assert_eq!(
+        scanned, granted,
+        "exactly the members with a grant given to the association"
+    );
     for p in &others {
         assert!(
             store.runs(Some(*p)).unwrap().is_empty(),
@@ -161,15 +197,19 @@ async fn only_granted_members_are_scanned_and_the_association_sees_only_counts_f
         .count();
     assert_eq!(matched, 6);
 
-    let c = campaign::counts(store, &job).unwrap();
-    assert_eq!(c.scanned, Count::Exactly(8));
+    let c = shown(store, &job);
+    assert_eq!(c.scanned, Count::About(8));
     // Six matched, but only two did not: showing "6 of 8" would tell an initiator who knows
     // the eight which ones matched, so the matches are not shown.
     assert_eq!(c.matched, Count::Withheld);
     assert_eq!(c.accepted, 0);
     // Nobody's identity or finding reaches the association before an acceptance, and the
     // member runs' outputs are not theirs to read.
-    assert!(campaign::claimants(store, &job).unwrap().is_empty());
+    assert!(
+        campaign::claimants(store, &job, job.release_ms)
+            .unwrap()
+            .is_empty()
+    );
     for m in &members {
         assert!(output_for(store, m.run, &Viewer::Requester(ASSOCIATION.into())).is_err());
         assert!(output_for(store, m.run, &Viewer::Operator).is_err());
@@ -182,8 +222,8 @@ async fn only_granted_members_are_scanned_and_the_association_sees_only_counts_f
     let job = campaign::scan(&pds.runner, job.id, &Progress::default())
         .await
         .unwrap();
-    let c = campaign::counts(store, &job).unwrap();
-    assert_eq!(c.scanned, Count::Exactly(8));
+    let c = shown(store, &job);
+    assert_eq!(c.scanned, Count::About(8));
     assert_eq!(c.matched, Count::FewerThan(7));
 }
 
@@ -208,13 +248,7 @@ async fn k_below_the_floor_a_campaign_too_soon_and_a_non_scanner_are_refused() {
         campaign::open(store, c).unwrap_err(),
         CampaignError::NoAssociation(_)
     ));
-    let probe = package::install(
-        store,
-        pds.runner.sandbox(),
-        &signed(insitu_plugins::PROBE),
-        InstallMode::Verified,
-    )
-    .unwrap();
+    let probe = installed(&pds, &signed(insitu_plugins::PROBE));
     let err = campaign::open(store, micro_fees(&probe.digest, "bob", None)).unwrap_err();
     assert!(matches!(err, CampaignError::NotAScanner(_)), "{err}");
 }
@@ -248,7 +282,14 @@ async fn a_member_releases_only_the_findings_they_choose_and_the_release_is_audi
     ));
 
     campaign::answer(store, job.id, alice, true, Some(&[1])).unwrap();
-    let claimants = campaign::claimants(store, &store.job(job.id).unwrap()).unwrap();
+    let job = store.job(job.id).unwrap();
+    // Before the release time the association sees no claimant, even one who accepted.
+    assert!(
+        campaign::claimants(store, &job, job.release_ms - 1)
+            .unwrap()
+            .is_empty()
+    );
+    let claimants = campaign::claimants(store, &job, job.release_ms).unwrap();
     assert_eq!(claimants.len(), 1);
     assert_eq!(claimants[0].person, alice);
     assert_eq!(claimants[0].findings, vec![inv[0].findings[1].clone()]);
@@ -269,7 +310,7 @@ async fn a_member_releases_only_the_findings_they_choose_and_the_release_is_audi
         Some(Answer::Declined { .. })
     ));
     assert_eq!(
-        campaign::claimants(store, &store.job(job.id).unwrap())
+        campaign::claimants(store, &job, job.release_ms)
             .unwrap()
             .len(),
         1,
@@ -288,9 +329,17 @@ async fn a_settlement_is_split_by_documented_loss_to_the_cent() {
         campaign::settle(store, job.id, eur(100_000), 500),
         Err(CampaignError::NotFinished(_))
     ));
-    campaign::scan(&pds.runner, job.id, &Progress::default())
+    let job = campaign::scan(&pds.runner, job.id, &Progress::default())
         .await
         .unwrap();
+    // Not before the release time: the payments would name who accepted.
+    if now_ms() < job.release_ms {
+        assert!(matches!(
+            campaign::settle(store, job.id, eur(100_000), 500),
+            Err(CampaignError::NotFinished(_))
+        ));
+    }
+    outside::until(job.release_ms).await;
     assert!(matches!(
         campaign::settle(store, job.id, eur(100_000), 500),
         Err(CampaignError::NoneAccepted(_))
@@ -322,6 +371,8 @@ async fn a_hostile_scanner_fails_each_member_run_cleanly_and_the_host_carries_on
     let dir = tempfile::tempdir().unwrap();
     let (pds, scanner) = world(dir.path());
     no_gap(&pds);
+    // Runs end on their own limits here, not on the member deadline.
+    set_policy(&pds, |p| p.member_deadline_ms = 30_000);
     let store = pds.store.as_ref();
     let mut m =
         Manifest::from_file(std::path::Path::new(insitu_plugins::HOSTILE_MANIFEST)).unwrap();
@@ -372,10 +423,13 @@ async fn a_hostile_scanner_fails_each_member_run_cleanly_and_the_host_carries_on
                 store.run(m.run).unwrap().outcome
             );
         }
-        let counts = campaign::counts(store, &store.job(job.id).unwrap()).unwrap();
-        assert_eq!(counts.scanned, Count::FewerThan(5), "{behaviour}");
+        // A failed member counts as scanned and not matched: the failure tells nothing.
+        let counts = shown(store, &job);
+        assert_eq!(counts.scanned, Count::About(8), "{behaviour}");
+        assert_eq!(counts.matched, Count::FewerThan(5), "{behaviour}");
+        let job = store.job(job.id).unwrap();
         assert!(
-            campaign::claimants(store, &store.job(job.id).unwrap())
+            campaign::claimants(store, &job, job.release_ms)
                 .unwrap()
                 .is_empty()
         );
@@ -390,8 +444,8 @@ async fn a_hostile_scanner_fails_each_member_run_cleanly_and_the_host_carries_on
     campaign::scan(&pds.runner, job.id, &Progress::default())
         .await
         .unwrap();
-    let c = campaign::counts(store, &store.job(job.id).unwrap()).unwrap();
-    assert_eq!(c.scanned, Count::Exactly(8));
+    let c = shown(store, &job);
+    assert_eq!(c.scanned, Count::About(8));
     assert_eq!(
         store
             .members(job.id)
@@ -541,21 +595,10 @@ fn grant_all(pds: &Pds, person: PersonId, digest: &str, collection: &str) {
 async fn shelf_price_and_short_weight_scanners_find_their_victims_in_place() {
     let dir = tempfile::tempdir().unwrap();
     let (pds, _) = world(dir.path());
+    no_gap(&pds);
     let store = pds.store.as_ref();
-    let shelf = package::install(
-        store,
-        pds.runner.sandbox(),
-        &signed(insitu_plugins::SHELF_PRICE),
-        InstallMode::Verified,
-    )
-    .unwrap();
-    let weight = package::install(
-        store,
-        pds.runner.sandbox(),
-        &signed(insitu_plugins::SHORT_WEIGHT),
-        InstallMode::Verified,
-    )
-    .unwrap();
+    let shelf = installed(&pds, &signed(insitu_plugins::SHELF_PRICE));
+    let weight = installed(&pds, &signed(insitu_plugins::SHORT_WEIGHT));
     let t = now_ms() - 10 * DAY;
     let money = |minor| Value::Money {
         minor,
@@ -625,8 +668,8 @@ async fn shelf_price_and_short_weight_scanners_find_their_victims_in_place() {
         let job = campaign::scan(&pds.runner, job.id, &Progress::default())
             .await
             .unwrap();
-        let counts = campaign::counts(store, &job).unwrap();
-        assert_eq!(counts.scanned, Count::Exactly(6), "{}", plugin.name);
+        let counts = shown(store, &job);
+        assert_eq!(counts.scanned, Count::About(6), "{}", plugin.name);
         // Five of six matched: fewer than k did not, so the matches are not shown.
         assert_eq!(counts.matched, Count::Withheld, "{}", plugin.name);
         let matched = store
@@ -658,15 +701,16 @@ async fn counts_are_not_shown_while_the_scan_runs() {
     let store = pds.store.as_ref();
     let job = campaign::open(store, micro_fees(&scanner.digest, ASSOCIATION, None)).unwrap();
     // Before the scan finishes, nothing is shown: each new result would single a member out.
-    let c = campaign::counts(store, &job).unwrap();
+    let c = campaign::counts(store, &job, job.release_ms).unwrap();
     assert_eq!((c.scanned, c.matched), (Count::Withheld, Count::Withheld));
     let job = campaign::scan(&pds.runner, job.id, &Progress::default())
         .await
         .unwrap();
-    assert_eq!(
-        campaign::counts(store, &job).unwrap().scanned,
-        Count::Exactly(8)
-    );
+    // Nor after, before the release time.
+    let c = campaign::counts(store, &job, job.release_ms - 1).unwrap();
+    assert_eq!((c.scanned, c.matched), (Count::Withheld, Count::Withheld));
+    assert_eq!(job.state_shown(job.release_ms - 1), "scheduled");
+    assert_eq!(shown(store, &job).scanned, Count::About(8));
     // A finished campaign is not reopened by a stale scan, nor settled twice.
     let mut stale = job.clone();
     stale.status = JobStatus::Finished { at_ms: 0 };
@@ -674,4 +718,325 @@ async fn counts_are_not_shown_while_the_scan_runs() {
         store.close_job(&stale, vec![], &[], ""),
         Err(StoreError::JobClosed(_))
     ));
+}
+
+/// fee-scanner packed again as another version (same id and publisher, another digest).
+fn republished(pds: &Pds, version: &str) -> PluginRecord {
+    let mut m =
+        Manifest::from_file(std::path::Path::new(insitu_plugins::FEE_SCANNER_MANIFEST)).unwrap();
+    m.version = version.into();
+    let signed = package::pack_and_sign(
+        &insitu_plugins::bytes(insitu_plugins::FEE_SCANNER),
+        &m,
+        &common::examples_key(),
+    )
+    .unwrap();
+    installed(pds, &signed)
+}
+
+/// Installs a signed package.
+fn installed(pds: &Pds, signed: &[u8]) -> PluginRecord {
+    package::install(
+        pds.store.as_ref(),
+        pds.runner.sandbox(),
+        signed,
+        InstallMode::Verified,
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_republished_scanner_and_the_same_initiator_wait_the_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pds, scanner) = world(dir.path());
+    let store = pds.store.as_ref();
+    let other_version = republished(&pds, "0.1.1");
+    assert_ne!(other_version.digest, scanner.digest);
+    let shelf = installed(&pds, &signed(insitu_plugins::SHELF_PRICE));
+    campaign::open(store, micro_fees(&scanner.digest, "alice", None)).unwrap();
+    // Another initiator, the same scanner under another digest: too soon.
+    let err = campaign::open(store, micro_fees(&other_version.digest, "bob", None)).unwrap_err();
+    assert!(
+        matches!(&err, CampaignError::TooSoon { scanner, .. } if scanner == "fee-scanner"),
+        "{err}"
+    );
+    // The same initiator, another scanner: too soon.
+    let err = campaign::open(store, micro_fees(&shelf.digest, "alice", None)).unwrap_err();
+    assert!(matches!(err, CampaignError::TooSoon { .. }), "{err}");
+    // Another initiator, another scanner: fine.
+    campaign::open(store, micro_fees(&shelf.digest, "bob", None)).unwrap();
+}
+
+/// Everything the association can read of a campaign (its state before the release time, the
+/// API's answer at it, the counts, claimants and billing records), as JSON with times
+/// relative to the campaign's opening.
+async fn association_view(pds: Arc<Pds>, job: u64) -> String {
+    let store = pds.store.clone();
+    let j = store.job(job).unwrap();
+    let token = outside::token(&pds, ASSOCIATION, Role::Organisation);
+    let before = serde_json::json!({
+        "state": j.state_shown(j.release_ms - 1),
+        "counts": campaign::counts(store.as_ref(), &j, j.release_ms - 1).unwrap(),
+        "claimants": campaign::claimants(store.as_ref(), &j, j.release_ms - 1).unwrap(),
+    });
+    outside::until(j.release_ms).await;
+    let path = format!("/api/campaigns/{job}");
+    let (status, api) = outside::get(pds.clone(), &token, &path).await;
+    assert_eq!(status, 200, "{api}");
+    let (_, claimants) = outside::get(pds, &token, &format!("{path}/claimants")).await;
+    let view = serde_json::json!({
+        "before": before,
+        "api": api,
+        "claimants": claimants,
+        "counts": campaign::counts(store.as_ref(), &j, j.release_ms).unwrap(),
+        "status": j.status,
+        "billing": store.billing(Some(job)).unwrap(),
+    });
+    outside::relative_times(view, j.created_ms).to_string()
+}
+
+/// Two stores that differ only in one member P's data: in the first, P was charged 600 notice
+/// fees with long labels, so many findings that the scanner's output is over its size cap and
+/// P's run fails; in the second, P was charged none and the scan succeeds without a match. The same campaign,
+/// the same seed: what the association sees is byte-identical, before and at the release
+/// time. (P matching or not is the bit the noisy count protects: see the DP tests below.)
+#[tokio::test]
+async fn what_the_organisation_sees_of_a_campaign_is_identical_whether_a_members_scan_fails_or_not()
+{
+    let mut views = Vec::new();
+    let mut outcomes = Vec::new();
+    for fees in [600, 0] {
+        let dir = tempfile::tempdir().unwrap();
+        let (pds, scanner) = world(dir.path());
+        set_policy(&pds, |p| {
+            p.epsilon_per_month_micro = 2_000_000;
+            p.campaign_epsilon_micro = 500_000;
+        });
+        neighbourhood(&pds, &scanner.digest);
+        let p = tenant(&pds, "P", 0);
+        let start = now_ms() / DAY - 300;
+        let extra: Vec<KeyedRecord> = (0..fees)
+            .map(|n| KeyedRecord {
+                id: 1_000 + n as u64,
+                time: (start + n as i64 % 290) * DAY + n as i64,
+                values: vec![
+                    Value::Text("FR76".into()),
+                    Value::Timestamp((start + n as i64 % 290) * DAY),
+                    Value::Null,
+                    Value::Money {
+                        minor: -250,
+                        currency: "EUR".into(),
+                    },
+                    Value::Text("Agence Dupont".into()),
+                    Value::Text(format!("FRAIS ENVOI QUITTANCE {n:04} {}", "X".repeat(600))),
+                    Value::Null,
+                    Value::Null,
+                ],
+            })
+            .collect();
+        pds.store
+            .write_records(p, "bank.transactions", &extra, Source::File("more.ofx"))
+            .unwrap();
+        standing_grant(&pds, p, &scanner.digest);
+        let job = campaign::open(
+            pds.store.as_ref(),
+            micro_fees(&scanner.digest, ASSOCIATION, None),
+        )
+        .unwrap();
+        campaign::scan_with(&pds.runner, job.id, &Progress::default(), Noise::Seeded(3))
+            .await
+            .unwrap();
+        let m = pds.store.members(job.id).unwrap();
+        outcomes.push(m.iter().find(|m| m.person == p).unwrap().outcome.clone());
+        views.push(association_view(Arc::new(pds), job.id).await);
+    }
+    assert!(
+        matches!(outcomes[0], MemberOutcome::Failed { .. }),
+        "{outcomes:?}"
+    );
+    assert_eq!(outcomes[1], MemberOutcome::NoMatch);
+    assert_eq!(views[0], views[1]);
+    assert!(
+        views[0].contains("\"scanned\":{\"shown\":\"about\""),
+        "{}",
+        views[0]
+    );
+}
+
+/// Through the API: before the release time the association sees the campaign scheduled,
+/// with its opening and release times and nothing else, even once every member is scanned;
+/// the member sees their invitation as soon as their result is committed.
+#[tokio::test]
+async fn nothing_of_a_campaign_is_shown_before_its_release_time_but_the_member_sees_their_invitation_at_once()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let (pds, scanner) = world(dir.path());
+    let (granted, _) = neighbourhood(&pds, &scanner.digest);
+    set_policy(&pds, |p| p.release_margin_ms = 3_000);
+    let pds = Arc::new(pds);
+    let ufc = outside::token(&pds, ASSOCIATION, Role::Organisation);
+    let job = campaign::open(
+        pds.store.as_ref(),
+        micro_fees(&scanner.digest, ASSOCIATION, None),
+    )
+    .unwrap();
+    // ⌈8 members / 16 at once⌉ × (2 s + 0.25 s) + 3 s.
+    assert_eq!(job.release_ms - job.created_ms, 2_250 + 3_000);
+    let path = format!("/api/campaigns/{}", job.id);
+    let scheduled = |v: &serde_json::Value| {
+        assert_eq!(v["status"], "scheduled", "{v}");
+        assert_eq!(v["progress"], serde_json::Value::Null, "{v}");
+        assert_eq!(
+            v["counts"]["scanned"],
+            serde_json::json!({"shown": "withheld"})
+        );
+        assert_eq!(v["counts"]["accepted"], 0);
+        assert_eq!(v["release_ms"], job.release_ms);
+        assert_eq!(v["opened_ms"], job.created_ms);
+    };
+    scheduled(&outside::get(pds.clone(), &ufc, &path).await.1);
+    campaign::scan(&pds.runner, job.id, &Progress::default())
+        .await
+        .unwrap();
+    // The member's inbox (what `GET /api/invitations` answers them) has it at once.
+    let victim = granted[2];
+    assert_eq!(
+        campaign::invitations(pds.store.as_ref(), victim)
+            .unwrap()
+            .len(),
+        1
+    );
+    campaign::answer(pds.store.as_ref(), job.id, victim, true, None).unwrap();
+    if now_ms() < job.release_ms - 500 {
+        let (_, v) = outside::get(pds.clone(), &ufc, &path).await;
+        scheduled(&v);
+        let (_, c) = outside::get(pds.clone(), &ufc, &format!("{path}/claimants")).await;
+        assert_eq!(
+            c,
+            serde_json::json!([]),
+            "an acceptance shows before the release time"
+        );
+    } else {
+        eprintln!("the scan overran the release time; the before-release view was not checked");
+    }
+    outside::until(job.release_ms).await;
+    let (_, v) = outside::get(pds.clone(), &ufc, &path).await;
+    assert_eq!(v["status"], "finished", "{v}");
+    assert_eq!(
+        v["counts"]["scanned"],
+        serde_json::json!({"shown": "about", "value": 8})
+    );
+    assert_eq!(v["counts"]["accepted"], 1);
+    let (_, c) = outside::get(pds.clone(), &ufc, &format!("{path}/claimants")).await;
+    assert_eq!(c.as_array().map(Vec::len), Some(1), "{c}");
+}
+
+/// A finished campaign at the default ε (0.5), for the DP tests: its members and exact counts.
+async fn fixed_campaign(dir: &std::path::Path) -> (Pds, Job, Vec<Member>) {
+    let (pds, scanner) = world(dir);
+    set_policy(&pds, |p| {
+        p.epsilon_per_month_micro = 2_000_000;
+        p.campaign_epsilon_micro = 500_000;
+    });
+    neighbourhood(&pds, &scanner.digest);
+    let job = campaign::open(
+        pds.store.as_ref(),
+        micro_fees(&scanner.digest, ASSOCIATION, None),
+    )
+    .unwrap();
+    let job = campaign::scan_with(&pds.runner, job.id, &Progress::default(), Noise::Seeded(9))
+        .await
+        .unwrap();
+    let members = pds.store.members(job.id).unwrap();
+    (pds, job, members)
+}
+
+fn noisy_counts(job: &Job, members: &[Member], noise: Noise) -> Vec<i64> {
+    let c = campaign::draw_counts(job, members, noise).unwrap();
+    vec![c.scanned, c.matched]
+}
+
+/// `job` as if it spent twice its ε: half the noise.
+fn half_noise(job: &Job) -> Job {
+    let mut j = job.clone();
+    if let insitu::job::JobKind::Campaign(c) = &mut j.kind {
+        c.epsilon_micro *= 2;
+    }
+    j
+}
+
+/// The real path of a campaign's counts (`campaign::draw_counts`, which `scan` stores), run
+/// 20,000 times on a fixed campaign: (count − exact) has the standard deviation of discrete
+/// Laplace noise of scale 2 / ε = 4 within 5%; the stored counts are one such draw, drawn
+/// once (re-reading gives the same numbers) and different from the exact ones. Then the
+/// attacker who knows every other member tries to tell whether a matched member is in: within
+/// the ε-DP bounds for the real mechanism; beaten without noise and with half of it.
+#[tokio::test]
+async fn the_published_counts_have_the_calibrated_spread_and_hide_one_member() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pds, job, members) = fixed_campaign(dir.path()).await;
+    let (scanned, matched) = campaign::exact_counts(&members);
+    let exact = vec![scanned as i64, matched as i64];
+    assert_eq!(exact, vec![8, 6]);
+    let stored = job.counts.clone().expect("counts drawn");
+    assert_eq!(
+        vec![stored.scanned, stored.matched],
+        noisy_counts(&job, &members, Noise::Seeded(9))
+    );
+    assert_ne!(
+        vec![stored.scanned, stored.matched],
+        exact,
+        "published the exact counts"
+    );
+    assert_eq!(stored.scale, 4.0);
+    let store = pds.store.as_ref();
+    let first = campaign::counts(store, &job, job.release_ms).unwrap();
+    let again = campaign::counts(store, &store.job(job.id).unwrap(), job.release_ms + 1).unwrap();
+    assert_eq!(first, again, "re-reading the counts draws no new noise");
+
+    let n = 20_000;
+    let scales = [4.0, 4.0];
+    let mut real = || noisy_counts(&job, &members, Noise::OpenDp);
+    let sd = outside::check_spread(n, &exact, &scales, 0.05, &mut real).unwrap();
+    eprintln!(
+        "campaign counts: sd of (count − exact) {sd:.3?}, calibrated {:.3}",
+        outside::laplace_sd(4.0)
+    );
+    let half = half_noise(&job);
+    let mut halved = || noisy_counts(&half, &members, Noise::OpenDp);
+    let err = outside::check_spread(n, &exact, &scales, 0.05, &mut halved).unwrap_err();
+    eprintln!("half the noise: {err}");
+
+    // D: the eight members; D': without a member who matched.
+    let target = members
+        .iter()
+        .position(|m| matches!(m.outcome, MemberOutcome::Matched { .. }))
+        .unwrap();
+    let mut others = members.clone();
+    others.remove(target);
+    let without = vec![7, 5];
+    let mechanism = |j: Job| {
+        let (members, others) = (members.clone(), others.clone());
+        move |in_: bool| noisy_counts(&j, if in_ { &members } else { &others }, Noise::OpenDp)
+    };
+    let attack = outside::distinguish(
+        n,
+        &without,
+        &exact,
+        &scales,
+        0.5,
+        &mut mechanism(job.clone()),
+    )
+    .unwrap();
+    eprintln!(
+        "ε = 0.5: the attacker's advantage {:.3} (bound {:.3}), largest bin ratio {:.2} over {} bins",
+        attack.advantage, attack.bound, attack.ratio, attack.bins
+    );
+    let err =
+        outside::distinguish(n, &without, &exact, &scales, 0.5, &mut mechanism(half)).unwrap_err();
+    eprintln!("half the noise: {err}");
+    let mut exact_counts = |in_: bool| if in_ { exact.clone() } else { without.clone() };
+    let err =
+        outside::distinguish(n, &without, &exact, &scales, 0.5, &mut exact_counts).unwrap_err();
+    eprintln!("no noise: {err}");
 }

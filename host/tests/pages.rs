@@ -573,6 +573,13 @@ async fn a_person_answers_a_campaign_invitation_from_their_page() {
         .person
         .unwrap();
     account::create(store, "ufc", PASSWORD, Role::Organisation).unwrap();
+    // Counts come at the campaign's release time: within seconds here, and nearly exact.
+    let mut policy = store.policy().unwrap();
+    policy.member_deadline_ms = 2_000;
+    policy.release_margin_ms = 0;
+    policy.epsilon_per_month_micro = 1_000_000_000;
+    policy.campaign_epsilon_micro = 100_000_000;
+    store.set_policy(&policy).unwrap();
     let day = |ago: i64| insitu::import::format_date(insitu::consent::now_ms() - ago * 86_400_000);
     for (person, label) in [(alice, "FRAIS DE GESTION MARS"), (bob, "LOYER")] {
         let statement = format!(
@@ -654,8 +661,9 @@ async fn a_person_answers_a_campaign_invitation_from_their_page() {
         )
         .await;
     assert_ne!(r.status, StatusCode::SEE_OTHER, "a forged form is refused");
+    let release = store.job(job.id).unwrap().release_ms;
     assert!(
-        insitu::campaign::claimants(store, &store.job(job.id).unwrap())
+        insitu::campaign::claimants(store, &store.job(job.id).unwrap(), release)
             .unwrap()
             .is_empty()
     );
@@ -668,7 +676,8 @@ async fn a_person_answers_a_campaign_invitation_from_their_page() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let claimants = insitu::campaign::claimants(store, &store.job(job.id).unwrap()).unwrap();
+    let claimants =
+        insitu::campaign::claimants(store, &store.job(job.id).unwrap(), release).unwrap();
     assert_eq!(claimants.len(), 1);
     assert_eq!(claimants[0].findings.len(), 1);
     assert!(claimants[0].findings[0].label.contains("AVRIL"));
@@ -678,6 +687,10 @@ async fn a_person_answers_a_campaign_invitation_from_their_page() {
         "{after}"
     );
 
+    let wait = release - insitu::consent::now_ms();
+    if wait > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(wait as u64 + 5)).await;
+    }
     let u = site.sign_in("ufc").await;
     let org = site.send("GET", "/", Some(&u), None).await.body;
     assert!(org.contains("Your campaigns"), "{org}");

@@ -1,19 +1,19 @@
 //! The demo's second half: many stores at once. A class-action campaign over a neighbourhood
-//! of tenants (invitations, acceptances, the association's thresholded counts, a settlement),
-//! a campaign whose count stays below k, and a study released with differential privacy,
-//! until the members' privacy budgets run out.
+//! of tenants (invitations at once, the association's noisy thresholded counts from the
+//! release time, acceptances, a settlement), a campaign whose count stays below k, and a
+//! study released with differential privacy, until the members' privacy budgets run out.
 
 use std::sync::Arc;
 
 use anyhow::Context;
 use ed25519_dalek::SigningKey;
 
-use super::jobs::{print_counts, print_release, with_progress};
+use super::jobs::{format_time, print_counts, print_exact_counts, print_release, with_progress};
 use crate::account::{self, Role};
 use crate::campaign::{self, NewCampaign};
 use crate::consent::now_ms;
 use crate::import::format_date;
-use crate::job::{JobStatus, Progress};
+use crate::job::{Job, JobStatus, Progress};
 use crate::output::{Money, Scalar};
 use crate::package::{self, InstallMode, Manifest};
 use crate::pds::Pds;
@@ -133,6 +133,20 @@ fn tenant_transactions(schema: &Schema, i: u64, victim: bool) -> Vec<KeyedRecord
     out
 }
 
+/// Waits for `job`'s release time, saying what its organisation sees until then, and returns
+/// the job as stored then.
+async fn until_release(pds: &Pds, job: &Job, who: &str) -> anyhow::Result<Job> {
+    println!(
+        "   until {}, {who} sees only that the job exists, when it opened and its parameters: no state, progress or count, whenever the members finish",
+        format_time(job.release_ms)
+    );
+    let wait = job.release_ms - now_ms();
+    if wait > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(wait as u64)).await;
+    }
+    Ok(pds.store.job(job.id)?)
+}
+
 /// Runs the campaign part of the demo.
 pub async fn campaigns(
     pds: &Pds,
@@ -141,7 +155,12 @@ pub async fn campaigns(
     first: &[(PersonId, &str)],
 ) -> anyhow::Result<()> {
     let store = pds.store.as_ref();
-    let policy = store.policy()?;
+    // Release times come within seconds: member runs within 1 s, many at once.
+    let mut policy = store.policy()?;
+    policy.member_deadline_ms = 1_000;
+    policy.release_margin_ms = 500;
+    policy.concurrency = 64;
+    store.set_policy(&policy)?;
     println!(
         "8. Cass' Action: {} notices a 2.50 EUR \"FRAIS ENVOI QUITTANCE\" from {AGENCY}",
         first[0].1
@@ -198,13 +217,17 @@ pub async fn campaigns(
         },
     )?;
     println!(
-        "   campaign {} opened by {ASSOCIATION} against {AGENCY}, k = {}",
-        job.id, policy.k_floor
+        "   campaign {} opened by {ASSOCIATION} against {AGENCY}, k = {}, ε {} per member scanned; results released at {} (fixed now: ⌈members / {} at once⌉ × (1 s deadline + 0.25 s) + 0.5 s)",
+        job.id,
+        policy.k_floor,
+        policy.campaign_epsilon_micro as f64 / 1e6,
+        format_time(job.release_ms),
+        policy.concurrency
     );
-    let targets = campaign::targets(store, &fee_scanner.digest)?.len();
+    let targets =
+        crate::job::targets(store, &fee_scanner.digest, job.created_ms, &job.requesters())?.len();
     println!(
-        "   {targets} stores hold a live grant for the scanner (the tenants, and {} of the first people, whose grants from step 3 still run)",
-        targets - granted.len()
+        "   {targets} stores hold a live grant for the scanner given to {ASSOCIATION}; the first people's grants from step 3 are for their own runs, and a campaign never uses them"
     );
     let progress = Progress::default();
     let runner = Arc::clone(&pds.runner);
@@ -214,7 +237,9 @@ pub async fn campaigns(
         campaign::scan(&runner, job.id, &progress),
     )
     .await?;
-    print!("   what the association sees: ");
+    print!("   the operator's bar above, and ");
+    print_exact_counts(pds, &job)?;
+    print!("   what the association sees now: ");
     print_counts(pds, &job)?;
 
     let invited: Vec<PersonId> = store
@@ -244,6 +269,9 @@ pub async fn campaigns(
     if inv.findings.len() > 4 {
         println!("     ... {} findings in all", inv.findings.len());
     }
+    let job = until_release(pds, &job, ASSOCIATION).await?;
+    print!("   at the release time, what the association sees (noise of scale 4 on each count): ");
+    print_counts(pds, &job)?;
     let (mut accepted, mut declined) = (0, 0);
     for (n, p) in invited.iter().enumerate() {
         match n % 5 {
@@ -268,7 +296,7 @@ pub async fn campaigns(
     );
     print!("   the association now sees: ");
     print_counts(pds, &store.job(job.id)?)?;
-    for c in campaign::claimants(store, &store.job(job.id)?)?
+    for c in campaign::claimants(store, &store.job(job.id)?, now_ms())?
         .iter()
         .take(3)
     {
@@ -343,6 +371,7 @@ pub async fn campaigns(
         campaign::scan(&runner, job.id, &progress),
     )
     .await?;
+    let job = until_release(pds, &job, "the initiator").await?;
     print!("   what the initiator sees: ");
     print_counts(pds, &job)?;
     println!("   too few matches to show: no one can be singled out, and no identity leaves\n");
@@ -392,7 +421,7 @@ pub async fn studies(pds: &Pds, key: &SigningKey) -> anyhow::Result<()> {
     )?;
     let manifest = plugin.manifest.clone().context("a manifest")?;
     let schema = store.collection("usage.events")?;
-    let members = 400u64;
+    let members = 200u64;
     let mut true_sums = vec![0i64; manifest.aggregate.len()];
     let mut consenting = 0;
     for i in 0..members {
@@ -447,6 +476,7 @@ pub async fn studies(pds: &Pds, key: &SigningKey) -> anyhow::Result<()> {
             study::run(&runner, job.id, &progress),
         )
         .await?;
+        let job = until_release(pds, &job, LAB).await?;
         print_release(&job, "   ");
         if round == 1 {
             if let Some(r) = &job.release {
@@ -464,13 +494,13 @@ pub async fn studies(pds: &Pds, key: &SigningKey) -> anyhow::Result<()> {
             }
             let rewards = store.billing(Some(job.id))?;
             println!(
-                "   {} rewards of 0.50 EUR recorded for billing",
+                "   {} rewards of 0.50 EUR recorded for billing, one per member run (a failed run too: it spent the member's ε)",
                 rewards.len()
             );
         }
         if let JobStatus::Withheld { .. } = job.status {
             println!(
-                "   every member's budget for the month is spent: nothing is released, nothing is charged"
+                "   every member's budget for the month is spent: nobody is run, and the noisy cohort is below the minimum, so nothing is released"
             );
         }
     }

@@ -60,7 +60,7 @@ pub async fn with_progress<T>(
 
 fn status_line(job: &Job) -> String {
     match &job.status {
-        JobStatus::Running => "running".into(),
+        JobStatus::Running => format!("running, released from {}", format_time(job.release_ms)),
         JobStatus::Finished { at_ms } => format!("finished {}", format_date(*at_ms)),
         JobStatus::Released { at_ms } => format!("released {}", format_date(*at_ms)),
         JobStatus::Withheld { reason, .. } => format!("withheld: {reason}"),
@@ -75,19 +75,54 @@ fn money(s: &str) -> anyhow::Result<Money> {
     }
 }
 
-/// Prints what the initiator and the association see of a campaign.
+/// Prints what the initiator and the association see of a campaign now.
 pub fn print_counts(pds: &Pds, job: &Job) -> anyhow::Result<()> {
-    let c = campaign::counts(pds.store.as_ref(), job)?;
+    let now = crate::consent::now_ms();
+    let c = campaign::counts(pds.store.as_ref(), job, now)?;
+    if !job.released_at(now) {
+        println!(
+            "campaign {} ({}, opened {}): nothing is shown before its release time, {}",
+            job.id,
+            job.state_shown(now),
+            format_time(job.created_ms),
+            format_time(job.release_ms)
+        );
+        return Ok(());
+    }
     println!(
-        "campaign {} ({}): {} members scanned, {} matched, {} accepted (counts below {} are not shown)",
+        "campaign {} ({}): {} members scanned, {} matched, {} accepted (with noise, ε {} per member; counts below {} are not shown)",
         job.id,
         status_line(job),
         c.scanned,
         c.matched,
         c.accepted,
+        c.epsilon_micro as f64 / 1e6,
         c.k
     );
     Ok(())
+}
+
+/// Prints the exact counts, which only the operator sees.
+pub fn print_exact_counts(pds: &Pds, job: &Job) -> anyhow::Result<()> {
+    let (scanned, matched) = campaign::exact_counts(&pds.store.members(job.id)?);
+    println!(
+        "campaign {} (operator's view): {scanned} members scanned, {matched} matched; shown to the organisation from {}",
+        job.id,
+        format_time(job.release_ms)
+    );
+    Ok(())
+}
+
+/// A time as `YYYY-MM-DD HH:MM:SS` UTC.
+pub fn format_time(ms: i64) -> String {
+    let s = ms.div_euclid(1000).rem_euclid(86_400);
+    format!(
+        "{} {:02}:{:02}:{:02} UTC",
+        format_date(ms),
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
 }
 
 pub async fn campaign_cmd(pds: &Pds, cmd: CampaignCmd) -> anyhow::Result<()> {
@@ -130,9 +165,16 @@ pub async fn campaign_cmd(pds: &Pds, cmd: CampaignCmd) -> anyhow::Result<()> {
                 campaign::scan(&runner, id, &progress),
             )
             .await?;
+            print_exact_counts(pds, &job)?;
             print_counts(pds, &job)?;
         }
-        CampaignCmd::Status { id } => print_counts(pds, &pds.store.job(id)?)?,
+        CampaignCmd::Status { id } => {
+            let job = pds.store.job(id)?;
+            if job.status != JobStatus::Running {
+                print_exact_counts(pds, &job)?;
+            }
+            print_counts(pds, &job)?;
+        }
         CampaignCmd::List => {
             for j in pds.store.jobs()?.iter().filter(|j| j.is_campaign()) {
                 println!(
@@ -146,7 +188,7 @@ pub async fn campaign_cmd(pds: &Pds, cmd: CampaignCmd) -> anyhow::Result<()> {
         }
         CampaignCmd::Claimants { id } => {
             let job = pds.store.job(id)?;
-            for c in campaign::claimants(pds.store.as_ref(), &job)? {
+            for c in campaign::claimants(pds.store.as_ref(), &job, crate::consent::now_ms())? {
                 let loss: Vec<String> = c.loss.iter().map(|m| m.to_string()).collect();
                 println!(
                     "person {} ({}): {} findings released, loss {}",
@@ -293,7 +335,7 @@ pub fn print_release(job: &Job, indent: &str) {
     );
     if let Some(r) = &job.release {
         println!(
-            "{indent}  cohort (noisy): {}; ε spent per member: {}; noise on the sums: discrete Laplace, scale {:.1} (sensitivity {}); {} members left out, their budget spent",
+            "{indent}  cohort (noisy): {}; ε spent per member run: {}; noise on the sums: discrete Laplace, scale {:.1} (sensitivity {}); {} members left out, their budget spent",
             r.cohort,
             r.epsilon_micro as f64 / 1e6,
             r.scale,
@@ -312,6 +354,9 @@ pub fn policy_cmd(pds: &Pds, cmd: PolicyCmd) -> anyhow::Result<()> {
         k_floor,
         campaign_gap_days,
         epsilon_per_month,
+        campaign_epsilon,
+        member_deadline_ms,
+        release_margin_ms,
         commission,
     } = cmd
     {
@@ -330,6 +375,25 @@ pub fn policy_cmd(pds: &Pds, cmd: PolicyCmd) -> anyhow::Result<()> {
             }
             p.epsilon_per_month_micro = (v * 1e6).round() as u64;
         }
+        if let Some(v) = campaign_epsilon {
+            let micro = (v * 1e6).round();
+            if !(micro >= 1.0 && micro <= p.epsilon_per_month_micro as f64) {
+                bail!(
+                    "the ε per campaign must be above 0 and at most the monthly budget ({})",
+                    p.epsilon_per_month_micro as f64 / 1e6
+                );
+            }
+            p.campaign_epsilon_micro = micro as u64;
+        }
+        if let Some(v) = member_deadline_ms {
+            if v == 0 {
+                bail!("a member run needs a deadline above 0 ms");
+            }
+            p.member_deadline_ms = v;
+        }
+        if let Some(v) = release_margin_ms {
+            p.release_margin_ms = v;
+        }
         if let Some(v) = commission {
             if !(0.0..=100.0).contains(&v) {
                 bail!("the commission is a percentage between 0 and 100");
@@ -339,12 +403,15 @@ pub fn policy_cmd(pds: &Pds, cmd: PolicyCmd) -> anyhow::Result<()> {
         pds.store.set_policy(&p)?;
     }
     println!(
-        "k floor {}; {} days between campaigns with one scanner; ε {} per member per month; commission {}%; {} member runs at once",
+        "k floor {}; {} days between campaigns with one scanner or initiator; ε {} per member per month, {} per campaign; commission {}%; {} member runs at once, each within {} ms; release margin {} ms",
         p.k_floor,
         p.campaign_gap_days,
         p.epsilon_per_month_micro as f64 / 1e6,
+        p.campaign_epsilon_micro as f64 / 1e6,
         p.commission_bps as f64 / 100.0,
-        p.concurrency
+        p.concurrency,
+        p.member_deadline_ms,
+        p.release_margin_ms
     );
     Ok(())
 }

@@ -351,12 +351,23 @@ pub enum PolicyCmd {
         /// The smallest k a campaign may use.
         #[arg(long)]
         k_floor: Option<u32>,
-        /// Days before a scanner may be used by another campaign.
+        /// Days before a scanner (any version), or an initiator, may open another campaign.
         #[arg(long)]
         campaign_gap_days: Option<u32>,
         /// Each member's ε budget per calendar month.
         #[arg(long)]
         epsilon_per_month: Option<f64>,
+        /// The ε a campaign spends for each member it scans (default 0.5).
+        #[arg(long)]
+        campaign_epsilon: Option<f64>,
+        /// Each member run's deadline in a job, in milliseconds (default 30000); it bounds the
+        /// job's release time.
+        #[arg(long)]
+        member_deadline_ms: Option<u64>,
+        /// Time added to a job's release time for compiling, committing and closing, in
+        /// milliseconds (default 10000).
+        #[arg(long)]
+        release_margin_ms: Option<u64>,
         /// The service's commission on compensation, in percent.
         #[arg(long)]
         commission: Option<f64>,

@@ -1,9 +1,14 @@
 //! Campaign and study endpoints. Opening one starts its fan-out in the background; its status
-//! (with live progress) is read back. Who sees what:
-//! - a campaign's initiator and its association see thresholded counts and, once members
-//!   accept, those members and the evidence they released; everyone else gets 404;
-//! - a person sees their own invitations, with the findings only they can read, and answers;
-//! - a study's organisation sees its status and release; the operator settles campaigns.
+//! is read back. Who sees what:
+//! - before a job's release time, its organisation sees that it exists, when it opened, its
+//!   declared parameters and its release time: state `scheduled`, no progress, no count, no
+//!   claimant, no release, whatever the members' data and however far the fan-out went;
+//! - then a campaign's initiator and its association see noisy thresholded counts and, once
+//!   members accept, those members and the evidence they released; everyone else gets 404;
+//! - a person sees their own invitations as soon as they exist, with the findings only they
+//!   can read, and answers;
+//! - a study's organisation sees its status and noisy release; the operator settles
+//!   campaigns and follows live progress in the CLI.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -20,20 +25,16 @@ use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
 use crate::account::{Role, Scope};
 use crate::campaign::{self, CampaignError, NewCampaign};
+use crate::consent::now_ms;
 use crate::job::{Job, JobKind, Progress};
 use crate::output::{Money, Scalar};
 use crate::store::StoreError;
 use crate::study::{self, NewStudy, StudyError};
 
-/// Live progress of the jobs this server is running.
+/// Live progress of the jobs this server is running: the operator's to read, never an
+/// organisation's (progress is timing of the members' runs).
 #[derive(Default)]
 pub struct Running(Mutex<HashMap<u64, Arc<Progress>>>);
-
-impl Running {
-    fn get(&self, job: u64) -> Option<Arc<Progress>> {
-        self.0.lock().ok()?.get(&job).cloned()
-    }
-}
 
 /// Runs `job` in the background, publishing its progress. Also used at start-up to resume the
 /// jobs an earlier process left running.
@@ -66,7 +67,7 @@ impl From<CampaignError> for ApiError {
                 ApiError::conflict(e.to_string())
             }
             CampaignError::NotFinished(_) => ApiError::conflict(e.to_string()),
-            CampaignError::Billing(_) => ApiError::internal(e),
+            CampaignError::Billing(_) | CampaignError::Noise(_) => ApiError::internal(e),
             other => ApiError::bad_request(other.to_string()),
         }
     }
@@ -108,33 +109,15 @@ pub struct NewCampaignBody {
 
 #[derive(Serialize, ToSchema)]
 pub struct ProgressView {
+    /// 100 once the job is released; the progress itself is not shown to the organisation.
     pub percent: u8,
-    /// Members with a result, and members to run: a study's only. For a campaign, only the
-    /// percentage, and only from k members (0 below).
-    pub done: Option<u64>,
-    pub total: Option<u64>,
 }
 
-impl ProgressView {
-    fn new(done: u64, total: u64, k: Option<u32>) -> Self {
-        // A campaign's exact figures would count its failures, and a percentage of a small
-        // total would give the total: a campaign shows a percentage from k members only.
-        let shown = k.is_none();
-        if k.is_some_and(|k| total < k as u64) {
-            return ProgressView {
-                percent: 0,
-                done: None,
-                total: None,
-            };
-        }
-        ProgressView {
-            percent: (done * 100)
-                .checked_div(total)
-                .map_or(100, |p| p.min(100) as u8),
-            done: shown.then_some(done),
-            total: shown.then_some(total),
-        }
-    }
+/// A job's progress as its organisation sees it at `now`: none before the release time (when
+/// each member run finished is the member's), done after.
+fn progress(job: &Job, now: i64) -> Option<ProgressView> {
+    job.released_at(now)
+        .then_some(ProgressView { percent: 100 })
 }
 
 #[derive(Serialize, ToSchema)]
@@ -143,40 +126,16 @@ pub struct CampaignView {
     pub description: String,
     pub brand: String,
     pub association: String,
-    /// `running`, `finished` or `settled`.
+    /// `scheduled` until the release time, then `finished` or `settled`.
     pub status: String,
-    /// Counts below k read `{"shown": "fewer_than", "value": k}`.
+    pub opened_ms: i64,
+    /// When counts and claimants are shown, fixed at opening.
+    pub release_ms: i64,
+    /// Noisy counts below k read `{"shown": "fewer_than", "value": k}`; before the release
+    /// time, `{"shown": "withheld"}`.
     #[schema(value_type = Object)]
     pub counts: campaign::Counts,
-    pub progress: ProgressView,
-}
-
-fn state_name(job: &Job) -> String {
-    serde_json::to_value(&job.status)
-        .ok()
-        .and_then(|v| v["state"].as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
-fn progress(s: &AppState, job: &Job) -> Result<ProgressView, ApiError> {
-    let k = match &job.kind {
-        JobKind::Campaign(c) => Some(c.k),
-        JobKind::Study(_) => None,
-    };
-    if let Some(p) = s.running.get(job.id) {
-        let (done, total) = p.snapshot();
-        if total > 0 {
-            return Ok(ProgressView::new(done, total, k));
-        }
-    }
-    let done = s.pds.store.members(job.id)?.len() as u64;
-    let total = match job.status {
-        crate::job::JobStatus::Running => {
-            campaign::targets(s.pds.store.as_ref(), &job.plugin_digest)?.len() as u64
-        }
-        _ => done,
-    };
-    Ok(ProgressView::new(done, total, k))
+    pub progress: Option<ProgressView>,
 }
 
 /// Campaign `id`, if the caller opened it or is its association; else 404.
@@ -202,14 +161,17 @@ fn campaign_view(s: &AppState, job: &Job) -> Result<CampaignView, ApiError> {
     let JobKind::Campaign(c) = &job.kind else {
         return Err(ApiError::not_found(format!("no campaign {}", job.id)));
     };
+    let now = now_ms();
     Ok(CampaignView {
         id: job.id,
         description: c.description.clone(),
         brand: c.brand.clone(),
         association: c.association.clone(),
-        status: state_name(job),
-        counts: campaign::counts(s.pds.store.as_ref(), job)?,
-        progress: progress(s, job)?,
+        status: job.state_shown(now).into(),
+        opened_ms: job.created_ms,
+        release_ms: job.release_ms,
+        counts: campaign::counts(s.pds.store.as_ref(), job, now)?,
+        progress: progress(job, now),
     })
 }
 
@@ -239,7 +201,8 @@ pub async fn open_campaign(
     Ok((StatusCode::CREATED, Json(campaign_view(&s, &job)?)))
 }
 
-/// A campaign's status, progress and thresholded counts, for its initiator and association.
+/// A campaign's status and noisy thresholded counts (from its release time), for its
+/// initiator and association.
 #[utoipa::path(get, path = "/api/campaigns/{id}", tag = "campaigns", security(("token" = [])),
     params(("id" = u64, Path)),
     responses((status = 200, body = CampaignView), (status = 404, body = ErrorBody)))]
@@ -264,7 +227,11 @@ pub async fn claimants(
 ) -> Result<Json<Vec<campaign::Claimant>>, ApiError> {
     caller.need(&[Role::Person, Role::Organisation], Scope::Read)?;
     let job = own_campaign(&s, &caller, id)?;
-    Ok(Json(campaign::claimants(s.pds.store.as_ref(), &job)?))
+    Ok(Json(campaign::claimants(
+        s.pds.store.as_ref(),
+        &job,
+        now_ms(),
+    )?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -366,22 +333,37 @@ pub struct NewStudyBody {
 pub struct StudyView {
     pub id: u64,
     pub description: String,
-    /// `running`, `released` or `withheld`.
+    /// `scheduled` until the release time, then `released` or `withheld`.
     pub status: String,
-    pub progress: ProgressView,
+    pub opened_ms: i64,
+    /// When the release (or the withholding) is shown, fixed at opening.
+    pub release_ms: i64,
+    /// The smallest noisy cohort released, and the ε each member run spends, in millionths.
+    pub min_cohort: u32,
+    pub epsilon_micro: u64,
+    pub progress: Option<ProgressView>,
     /// The noisy sums and the noisy cohort, once released.
     #[schema(value_type = Object)]
     pub release: Option<crate::job::Release>,
 }
 
-fn study_view(s: &AppState, job: &Job) -> Result<StudyView, ApiError> {
-    Ok(StudyView {
+fn study_view(job: &Job) -> StudyView {
+    let now = now_ms();
+    let (min_cohort, epsilon_micro) = match &job.kind {
+        JobKind::Study(st) => (st.min_cohort, st.epsilon_micro),
+        JobKind::Campaign(_) => (0, 0),
+    };
+    StudyView {
         id: job.id,
         description: job.title().to_string(),
-        status: state_name(job),
-        progress: progress(s, job)?,
-        release: job.release.clone(),
-    })
+        status: job.state_shown(now).into(),
+        opened_ms: job.created_ms,
+        release_ms: job.release_ms,
+        min_cohort,
+        epsilon_micro,
+        progress: progress(job, now),
+        release: study::published(job, now).cloned(),
+    }
 }
 
 /// Opens a study and starts running its members in the background.
@@ -407,10 +389,11 @@ pub async fn open_study(
         },
     )?;
     spawn(&s, &job);
-    Ok((StatusCode::CREATED, Json(study_view(&s, &job)?)))
+    Ok((StatusCode::CREATED, Json(study_view(&job))))
 }
 
-/// A study's status, progress and release, for the organisation that opened it.
+/// A study's status and noisy release (from its release time), for the organisation that
+/// opened it.
 #[utoipa::path(get, path = "/api/studies/{id}", tag = "studies", security(("token" = [])),
     params(("id" = u64, Path)),
     responses((status = 200, body = StudyView), (status = 404, body = ErrorBody)))]
@@ -426,5 +409,5 @@ pub async fn study_status(
         Ok(_) | Err(StoreError::NoJob(_)) => return Err(not_found()),
         Err(e) => return Err(e.into()),
     };
-    Ok(Json(study_view(&s, &job)?))
+    Ok(Json(study_view(&job)))
 }

@@ -566,6 +566,8 @@ fn billing_section(s: &AppState, session: &Session) -> Result<String, PageError>
         Role::Organisation => {
             let now = now_ms();
             let (since, until) = crate::ledger::month_bounds(now);
+            // Entries dated later (a job's, dated at its release time) are not shown yet.
+            let until = until.min(now + 1);
             let st = crate::ledger::statement(&entries, &Party::Organisation(name), since, until);
             let _ = write!(
                 out,
@@ -626,7 +628,10 @@ async fn invoice(State(s): State<AppState>, session: Session) -> PageResult {
     if session.account.role != Role::Organisation {
         return Err(PageError::not_found());
     }
-    let (since, until) = crate::ledger::month_bounds(now_ms());
+    let now = now_ms();
+    let (since, until) = crate::ledger::month_bounds(now);
+    // Entries dated later (a job's, dated at its release time) are not shown yet.
+    let until = until.min(now + 1);
     let st = crate::ledger::statement(
         &s.pds.store.ledger()?,
         &crate::ledger::Party::Organisation(session.account.name.clone()),
@@ -737,7 +742,7 @@ fn jobs_section(s: &AppState, session: &Session) -> Result<String, PageError> {
     for job in store.jobs()? {
         match &job.kind {
             crate::job::JobKind::Campaign(c) if job.owner == name || c.association == name => {
-                let n = crate::campaign::counts(store, &job)?;
+                let n = crate::campaign::counts(store, &job, crate::consent::now_ms())?;
                 let _ = write!(
                     out,
                     "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -748,7 +753,7 @@ fn jobs_section(s: &AppState, session: &Session) -> Result<String, PageError> {
                 );
             }
             crate::job::JobKind::Study(_) if job.owner == name => {
-                let shown = match &job.release {
+                let shown = match crate::study::published(&job, crate::consent::now_ms()) {
                     Some(r) => {
                         let v: Vec<String> =
                             r.values.iter().map(|(k, v)| format!("{k} {v}")).collect();

@@ -455,6 +455,19 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<crate::job::Job, StoreError>;
     /// The privacy budget a person spent in `period`, in millionths of ε.
     fn budget_spent(&self, person: PersonId, period: &str) -> Result<u64, StoreError>;
+    /// Reserves `micro` millionths of ε of each of `people`'s budget for `period`, for job
+    /// `job`, in one transaction, each reservation audited in the person's history: a person
+    /// whose spent budget plus `micro` would exceed `budget` gets none (`false`). A person the
+    /// job already asked for keeps the first answer, so a resumed job charges nobody twice.
+    /// Returns, per person in order, whether they hold a reservation.
+    fn reserve_budget(
+        &self,
+        job: u64,
+        people: &[PersonId],
+        period: &str,
+        micro: u64,
+        budget: u64,
+    ) -> Result<Vec<bool>, StoreError>;
     /// Billing records, all or one job's.
     fn billing(&self, job: Option<u64>) -> Result<Vec<crate::job::BillingRecord>, StoreError>;
 

@@ -52,6 +52,8 @@ const MEMBERS: TableDefinition<(u64, u64), &str> = TableDefinition::new("job_mem
 const BILLING: TableDefinition<u64, &str> = TableDefinition::new("billing");
 /// Privacy budget spent, keyed (person, period), in millionths of ε.
 const BUDGETS: TableDefinition<(u64, &str), u64> = TableDefinition::new("privacy_budgets");
+/// (job, person) -> millionths of ε reserved for that member (0: refused, over budget).
+const RESERVATIONS: TableDefinition<(u64, u64), u64> = TableDefinition::new("budget_reservations");
 /// Ledger entries by id, and the ids posted under each key.
 const LEDGER: TableDefinition<u64, &str> = TableDefinition::new("ledger");
 const LEDGER_KEYS: TableDefinition<&str, &str> = TableDefinition::new("ledger_keys");
@@ -120,6 +122,7 @@ impl RedbStore {
             tx.open_table(MEMBERS).map_err(db)?;
             tx.open_table(BILLING).map_err(db)?;
             tx.open_table(BUDGETS).map_err(db)?;
+            tx.open_table(RESERVATIONS).map_err(db)?;
             tx.open_table(LEDGER).map_err(db)?;
             tx.open_table(LEDGER_KEYS).map_err(db)?;
             tx.open_table(LICENCES).map_err(db)?;
@@ -1230,6 +1233,59 @@ impl Store for RedbStore {
         Ok(t.get((person, period))
             .map_err(db)?
             .map_or(0, |v| v.value()))
+    }
+
+    fn reserve_budget(
+        &self,
+        job: u64,
+        people: &[PersonId],
+        period: &str,
+        micro: u64,
+        budget: u64,
+    ) -> Result<Vec<bool>, StoreError> {
+        self.write(|tx| {
+            let mut out = Vec::with_capacity(people.len());
+            for &person in people {
+                let earlier = tx
+                    .open_table(RESERVATIONS)
+                    .map_err(db)?
+                    .get((job, person))
+                    .map_err(db)?
+                    .map(|v| v.value());
+                if let Some(r) = earlier {
+                    out.push(r > 0);
+                    continue;
+                }
+                let spent = tx
+                    .open_table(BUDGETS)
+                    .map_err(db)?
+                    .get((person, period))
+                    .map_err(db)?
+                    .map_or(0, |v| v.value());
+                let reserved = micro > 0 && spent.saturating_add(micro) <= budget;
+                if reserved {
+                    tx.open_table(BUDGETS)
+                        .map_err(db)?
+                        .insert((person, period), spent + micro)
+                        .map_err(db)?;
+                }
+                tx.open_table(RESERVATIONS)
+                    .map_err(db)?
+                    .insert((job, person), if reserved { micro } else { 0 })
+                    .map_err(db)?;
+                append(
+                    tx,
+                    AuditEvent::BudgetReserved {
+                        job,
+                        person,
+                        epsilon_micro: micro,
+                        reserved,
+                    },
+                )?;
+                out.push(reserved);
+            }
+            Ok(out)
+        })
     }
 
     fn billing(&self, job: Option<u64>) -> Result<Vec<BillingRecord>, StoreError> {

@@ -153,7 +153,18 @@ impl Fixture {
     }
 
     /// A grant of fee-scanner's fields of `person`'s transactions, for all time; its id.
+    /// A grant of amount, label and counterparty the person made for their own runs.
     pub fn grant_for(store: &dyn Store, person: u64, digest: &str) -> u64 {
+        Self::grant_given(store, person, digest, None)
+    }
+
+    /// The same grant, given to the organisation `requester` (as an approved request would):
+    /// the only kind a campaign or a study of that organisation may use.
+    pub fn grant_to(store: &dyn Store, person: u64, digest: &str, requester: &str) -> u64 {
+        Self::grant_given(store, person, digest, Some(requester))
+    }
+
+    fn grant_given(store: &dyn Store, person: u64, digest: &str, to: Option<&str>) -> u64 {
         store
             .add_grant(Grant {
                 id: 0,
@@ -167,7 +178,11 @@ impl Fixture {
                 created_ms: now_ms(),
                 expires_ms: None,
                 revoked_ms: None,
-                origin: None,
+                origin: to.map(|r| insitu::consent::Origin {
+                    requester: r.into(),
+                    purpose: "campaigns and studies".into(),
+                    request: 0,
+                }),
             })
             .unwrap()
             .id
