@@ -171,23 +171,6 @@ fn ids_seen(run: &RunRecord) -> Vec<u64> {
         .collect()
 }
 
-/// `person`'s stored transactions: (stored id, every value in schema order).
-fn stored(f: &Fixture, person: u64) -> Vec<(u64, Vec<Value>)> {
-    let schema = f.store.collection("bank.transactions").unwrap();
-    let fields: Vec<String> = schema.fields.iter().map(|f| f.name.clone()).collect();
-    let mut cur = f
-        .store
-        .scan(person, "bank.transactions", TimeRange::ALL, &fields)
-        .unwrap();
-    let mut out = Vec::new();
-    while let Some((b, _)) = cur.next_batch(100).unwrap() {
-        for i in 0..b.len() {
-            out.push((b.ids[i], b.columns.iter().map(|c| c.value(i)).collect()));
-        }
-    }
-    out
-}
-
 /// The content-derived id the importer gives a record without a natural key (`import.rs`),
 /// for its first few occurrences: what anyone who knows or guesses every value can compute.
 fn content_ids(values: &[Value]) -> Vec<u64> {
@@ -242,7 +225,7 @@ async fn record_ids_are_stable_under_one_grant_and_unrelated_across_grants() {
     let first = ids_seen(&f.run(p, a, &probe, &IDS, None).await);
     let again = ids_seen(&f.run(p, a, &probe, &IDS, None).await);
     let other = ids_seen(&f.run(p, b, &probe, &IDS, None).await);
-    let n = stored(&f, p).len();
+    let n = stored_transactions(f.store.as_ref(), p).len();
     assert!(n >= 4, "the fixture has {n} records");
     assert_eq!(first.len(), n);
     let distinct: std::collections::BTreeSet<u64> = first.iter().copied().collect();
@@ -261,7 +244,7 @@ async fn record_ids_are_stable_under_one_grant_and_unrelated_across_grants() {
 async fn record_ids_are_not_the_stored_ids_nor_computable_from_the_records() {
     let (f, p, probe, a, _) = imported_with_two_grants();
     let seen = ids_seen(&f.run(p, a, &probe, &IDS, None).await);
-    let records = stored(&f, p);
+    let records = stored_transactions(f.store.as_ref(), p);
     for (id, values) in &records {
         let computable = content_ids(values);
         // The attack the pseudonyms stop: from the granted fields and a guess of the others,

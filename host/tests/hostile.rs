@@ -478,55 +478,54 @@ fn fuel_bound() -> Limits {
     }
 }
 
+impl Arena {
+    /// Runs an endless loop of host calls, checks containment, and that fuel, not the
+    /// deadline, ended it; the run.
+    async fn flood(&self, behaviour: &str) -> RunRecord {
+        let limits = fuel_bound();
+        let msg = self
+            .contained(behaviour, limits, FailureReason::FuelExhausted)
+            .await;
+        assert!(msg.contains("fuel"), "{behaviour}: {msg}");
+        let run = self.last_attack();
+        assert_eq!(
+            run.usage.fuel, limits.fuel,
+            "{behaviour}: charged fuel is not in the usage"
+        );
+        assert!(
+            run.usage.wall_us < limits.deadline.as_micros() as u64 / 4,
+            "{behaviour} took {} µs: the deadline, not fuel, bounds it",
+            run.usage.wall_us
+        );
+        run
+    }
+}
+
 #[tokio::test]
 async fn a_flood_of_host_calls_runs_out_of_fuel_long_before_the_deadline() {
-    let a = arena();
-    let limits = fuel_bound();
-    let msg = a
-        .contained("host-call-flood", limits, FailureReason::FuelExhausted)
-        .await;
-    assert!(msg.contains("fuel"), "{msg}");
-    let run = a.last_attack();
+    let run = arena().flood("host-call-flood").await;
     let costs = HostCosts::default();
     // Each counted call (`collections`, `open`) pays `call`, and each `open` `query` on top.
     assert!(
-        run.usage.host_calls * (costs.call + costs.query / 2) <= limits.fuel,
+        run.usage.host_calls * (costs.call + costs.query / 2) <= fuel_bound().fuel,
         "{} host calls on {} fuel: host calls are not charged",
         run.usage.host_calls,
-        limits.fuel
-    );
-    assert_eq!(
-        run.usage.fuel, limits.fuel,
-        "charged fuel is not in the usage"
-    );
-    assert!(
-        run.usage.wall_us < limits.deadline.as_micros() as u64 / 4,
-        "took {} µs: the deadline, not fuel, bounds host calls",
-        run.usage.wall_us
+        fuel_bound().fuel
     );
 }
 
 #[tokio::test]
 async fn an_endless_log_runs_out_of_fuel_long_before_the_deadline() {
-    let a = arena();
-    let limits = fuel_bound();
-    a.contained("endless-log", limits, FailureReason::FuelExhausted)
-        .await;
-    let run = a.last_attack();
+    let run = arena().flood("endless-log").await;
     let costs = HostCosts::default();
     let written = run.usage.log_bytes + run.usage.log_dropped;
     // Each round is one `log` call (counted) and at least one stdout write (WASI), each paying
     // `call`, and every byte written pays `log_byte`.
     assert!(
-        run.usage.host_calls * 2 * costs.call + written * costs.log_byte <= limits.fuel,
+        run.usage.host_calls * 2 * costs.call + written * costs.log_byte <= fuel_bound().fuel,
         "{} log calls and {written} bytes on {} fuel: logging is not charged",
         run.usage.host_calls,
-        limits.fuel
-    );
-    assert!(
-        run.usage.wall_us < limits.deadline.as_micros() as u64 / 4,
-        "took {} µs: the deadline, not fuel, bounds logging",
-        run.usage.wall_us
+        fuel_bound().fuel
     );
 }
 
@@ -563,14 +562,7 @@ async fn host_work_costs_a_normal_scan_only_a_few_percent() {
             t
         })
         .collect();
-    f.store
-        .write_records(
-            p,
-            "bank.transactions",
-            &txs,
-            insitu::store::Source::File("t"),
-        )
-        .unwrap();
+    write_transactions(f.store.as_ref(), p, &txs);
     let scanner = f.install(insitu_plugins::FEE_SCANNER);
     let grant = f.grant(
         p,

@@ -18,8 +18,7 @@
 //!
 //! May touch: nothing; pure computation over the secret, the grant and the ids.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::OnceLock;
 
 use sha2::{Digest, Sha256};
 
@@ -69,23 +68,42 @@ pub struct DeliveredRecord<'a> {
     pub time: i64,
 }
 
-/// Every record delivered to a run, by the pseudonym the plugin saw. Bounded by the records
-/// the run read (at most [`Limits::records`](super::Limits::records) entries, about 40 bytes
-/// each); a record read twice is one entry.
+/// Every record delivered to a run, by the pseudonym the plugin saw. A scan only appends to a
+/// list (a few bytes copied per record); the index by pseudonym is built on the first lookup,
+/// so a run whose ids nobody checks pays nothing for it. Bounded by the records the run read
+/// (at most [`Limits::records`](super::Limits::records) entries of 32 bytes, and 4 more per
+/// entry once indexed).
 ///
 /// Pseudonyms are 64 bits: among the n records of one run, two share a pseudonym with
 /// probability about n²/2⁶⁵ (under 10⁻⁷ for a million records). The first record delivered
-/// under a pseudonym keeps it.
+/// under a pseudonym keeps it; a record delivered twice is one entry.
 #[derive(Debug, Default)]
 pub struct Delivered {
     collections: Vec<String>,
-    by_pseudonym: HashMap<u64, (u32, u64, i64), BuildHasherDefault<PassThrough>>,
+    /// (pseudonym, collection index, stored id, time), in delivery order.
+    records: Vec<(u64, u32, u64, i64)>,
+    /// Positions in `records` of the first delivery of each pseudonym, sorted by pseudonym.
+    index: OnceLock<Vec<u32>>,
 }
 
 impl Delivered {
+    fn index(&self) -> &[u32] {
+        self.index.get_or_init(|| {
+            let mut at: Vec<u32> = (0..self.records.len() as u32).collect();
+            // Stable: among equal pseudonyms the first delivery stays first, and is kept.
+            at.sort_by_key(|&i| self.records[i as usize].0);
+            at.dedup_by_key(|i| self.records[*i as usize].0);
+            at
+        })
+    }
+
     /// The stored record behind `pseudonym`, if this run was given it.
     pub fn get(&self, pseudonym: u64) -> Option<DeliveredRecord<'_>> {
-        let &(c, id, time) = self.by_pseudonym.get(&pseudonym)?;
+        let index = self.index();
+        let found = index
+            .binary_search_by_key(&pseudonym, |&i| self.records[i as usize].0)
+            .ok()?;
+        let (_, c, id, time) = self.records[index[found] as usize];
         Some(DeliveredRecord {
             collection: self.collections.get(c as usize)?,
             id,
@@ -93,17 +111,13 @@ impl Delivered {
         })
     }
 
+    /// How many distinct records were delivered.
     pub fn len(&self) -> usize {
-        self.by_pseudonym.len()
+        self.index().len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.by_pseudonym.is_empty()
-    }
-
-    /// The pseudonyms handed out, in no particular order.
-    pub fn pseudonyms(&self) -> impl Iterator<Item = u64> + '_ {
-        self.by_pseudonym.keys().copied()
+        self.records.is_empty()
     }
 
     /// Replaces the stored ids of a batch of `collection` by their pseudonyms, remembering
@@ -122,34 +136,13 @@ impl Delivered {
                 self.collections.len() - 1
             }
         } as u32;
-        self.by_pseudonym.reserve(ids.len());
+        self.index.take();
+        self.records.reserve(ids.len());
         for (id, &time) in ids.iter_mut().zip(times) {
             let stored = *id;
             *id = p.pseudonym(stored);
-            self.by_pseudonym.entry(*id).or_insert((c, stored, time));
+            self.records.push((*id, c, stored, time));
         }
-    }
-}
-
-/// The identity hash for keys that are already uniformly random: pseudonyms are outputs of a
-/// keyed hash, which nobody outside the host can choose, so hashing them again (SipHash, the
-/// default) would only cost time on every record delivered.
-#[derive(Default)]
-struct PassThrough(u64);
-
-impl Hasher for PassThrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
     }
 }
 
