@@ -107,8 +107,9 @@ impl Limits {
 /// like the plugin's own instructions and counted in `Usage::fuel` (`sandbox/fuel.rs`).
 ///
 /// Without these charges a plugin could make the host work for it nearly for free: a call
-/// costs the guest a few hundred instructions but the host microseconds, so a loop of host
-/// calls ran into the deadline, not its fuel. With them, fuel bounds the host's work too, and
+/// costs the guest a few hundred to a few thousand instructions but the host microseconds
+/// (two million calls took about 20 s), so a loop of host calls ran into the deadline, not
+/// its fuel. With them, fuel bounds the host's work too, and
 /// a run whose host work passes its budget fails with `fuel_exhausted`. One fuel is about half
 /// a nanosecond of guest code on this hardware ([`Limits::fuel`]). The call costs follow the
 /// host's time per call; the per-record and per-byte costs are set well below it, so that a

@@ -77,13 +77,23 @@ pub struct DeliveredRecord<'a> {
 /// Pseudonyms are 64 bits: among the n records of one run, two share a pseudonym with
 /// probability about n²/2⁶⁵ (under 10⁻⁷ for a million records). The first record delivered
 /// under a pseudonym keeps it; a record delivered twice is one entry.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Delivered {
     collections: Vec<String>,
     /// (pseudonym, collection index, stored id, time), in delivery order.
     records: Vec<(u64, u32, u64, i64)>,
     /// Positions in `records` of the first delivery of each pseudonym, sorted by pseudonym.
     index: OnceLock<Vec<u32>>,
+}
+
+/// Counts only: the stored ids stay out of logs and error messages.
+impl std::fmt::Debug for Delivered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Delivered")
+            .field("collections", &self.collections)
+            .field("deliveries", &self.records.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Delivered {
