@@ -14,7 +14,8 @@ use crate::store::PersonId;
 /// What one run consumed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
-    /// Fuel consumed: WebAssembly instructions, the billing unit.
+    /// Fuel consumed: WebAssembly instructions plus the host's work for the plugin, charged at
+    /// the operator's `HostCosts` (`sandbox/limits.rs`); the billing unit.
     pub fuel: u64,
     pub wall_us: u64,
     /// The largest linear memory the plugin reached, in bytes.

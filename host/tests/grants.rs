@@ -10,7 +10,7 @@ use common::*;
 use insitu::consent::now_ms;
 use insitu::meter::{FailureReason, Outcome, RunRecord};
 use insitu::output::{PluginOutput, Scalar};
-use insitu::store::TimeRange;
+use insitu::store::{Store, TimeRange, Value};
 
 /// The probe's table: (collection, fields listed, fields delivered, records, first, last).
 fn seen(run: &RunRecord) -> Vec<(String, String, String, i64, i64, i64)> {
@@ -155,4 +155,161 @@ async fn revocation_stops_a_run_in_progress_at_the_next_batch() {
         "read {}",
         run.usage.records_read
     );
+}
+
+/// The probe's `ids` table: the id the plugin was given for each record.
+fn ids_seen(run: &RunRecord) -> Vec<u64> {
+    assert_eq!(run.outcome, Outcome::Succeeded, "{}", run.log);
+    let Some(PluginOutput::Table { rows, .. }) = &run.output else {
+        panic!("{:?}", run.output)
+    };
+    rows.iter()
+        .map(|r| match &r[..] {
+            [Scalar::Text(_), Scalar::Integer(id)] => *id as u64,
+            other => panic!("unexpected row {other:?}"),
+        })
+        .collect()
+}
+
+/// The content-derived id the importer gives a record without a natural key (`import.rs`),
+/// for its first few occurrences: what anyone who knows or guesses every value can compute.
+fn content_ids(values: &[Value]) -> Vec<u64> {
+    use sha2::Digest as _;
+    let mut encoded = Vec::new();
+    insitu::store::codec::encode(&values.to_vec(), &mut encoded);
+    let mut h = sha2::Sha256::new();
+    h.update(b"bank.transactions");
+    h.update(b"\0values\0");
+    h.update(&encoded);
+    let digest = h.finalize();
+    let base = u64::from_be_bytes(digest[..8].try_into().unwrap());
+    (0..4u64)
+        .map(|n| base.wrapping_add(n.wrapping_mul(0x9e37_79b9_7f4a_7c15)))
+        .collect()
+}
+
+/// Alice's statement imported from CSV (no natural key, so content-derived ids), and a probe
+/// with two grants over the same fields: what a brute-forcing plugin would be granted.
+fn imported_with_two_grants() -> (Fixture, u64, String, u64, u64) {
+    let f = Fixture::new();
+    let p = f.store.add_person("alice").unwrap();
+    let csv = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/statement.csv"),
+    )
+    .unwrap();
+    let opts = insitu::import::ImportOptions {
+        collection: Some("bank.transactions".into()),
+        ..Default::default()
+    };
+    insitu::import::import_bytes(
+        f.store.as_ref(),
+        p,
+        "statement.csv",
+        &csv,
+        &opts,
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let probe = f.install(insitu_plugins::PROBE);
+    let fields = ["amount", "label", "counterparty"];
+    let a = f.grant(p, &probe, &fields, TimeRange::ALL).id;
+    let b = f.grant(p, &probe, &fields, TimeRange::ALL).id;
+    (f, p, probe, a, b)
+}
+
+const IDS: [(&str, Scalar); 1] = [("ids", Scalar::Integer(1))];
+
+#[tokio::test]
+async fn record_ids_are_stable_under_one_grant_and_unrelated_across_grants() {
+    let (f, p, probe, a, b) = imported_with_two_grants();
+    let first = ids_seen(&f.run(p, a, &probe, &IDS, None).await);
+    let again = ids_seen(&f.run(p, a, &probe, &IDS, None).await);
+    let other = ids_seen(&f.run(p, b, &probe, &IDS, None).await);
+    let n = stored_transactions(f.store.as_ref(), p).len();
+    assert!(n >= 4, "the fixture has {n} records");
+    assert_eq!(first.len(), n);
+    let distinct: std::collections::BTreeSet<u64> = first.iter().copied().collect();
+    assert_eq!(distinct.len(), n, "two records share an id: {first:?}");
+    assert_eq!(
+        first, again,
+        "the ids changed between two runs of one grant"
+    );
+    assert!(
+        first.iter().all(|id| !other.contains(id)),
+        "two grants over the same records see common ids: {first:?} {other:?}"
+    );
+}
+
+#[tokio::test]
+async fn record_ids_are_not_the_stored_ids_nor_computable_from_the_records() {
+    let (f, p, probe, a, _) = imported_with_two_grants();
+    let seen = ids_seen(&f.run(p, a, &probe, &IDS, None).await);
+    let records = stored_transactions(f.store.as_ref(), p);
+    for (id, values) in &records {
+        let computable = content_ids(values);
+        // The attack the pseudonyms stop: from the granted fields and a guess of the others,
+        // the stored id is recomputed and the guess confirmed.
+        assert!(
+            computable.contains(id),
+            "the importer's ids are no longer content hashes; update this test"
+        );
+        for s in &seen {
+            assert_ne!(s, id, "a plugin sees a stored record id");
+            assert!(
+                !computable.contains(s),
+                "a plugin's id is recomputable from the record's values"
+            );
+        }
+    }
+    // The run keeps, for the host only, which record each id stands for.
+    let grant = f.store.grant(a).unwrap();
+    let sb = f.runner.sandbox();
+    let pre = sb.load(&probe).unwrap();
+    let data = insitu::sandbox::data::DataAccess::new(
+        f.store.clone(),
+        p,
+        grant,
+        &insitu::sandbox::Limits::default(),
+    )
+    .unwrap();
+    let params = [insitu::sandbox::bindings::insitu::plugin::output::Param {
+        name: "ids".into(),
+        value: Scalar::Integer(1).into(),
+    }];
+    let exec = sb
+        .execute(&pre, data, insitu::sandbox::Limits::default(), &params)
+        .await;
+    assert_eq!(exec.delivered.len(), records.len());
+    for s in &seen {
+        let back = exec.delivered.get(*s).expect("a delivered id maps back");
+        assert_eq!(back.collection, "bank.transactions");
+        assert!(records.iter().any(|(id, _)| *id == back.id));
+    }
+}
+
+#[tokio::test]
+async fn the_pseudonym_secret_is_never_exported_or_audited() {
+    let (f, p, probe, a, _) = imported_with_two_grants();
+    f.run(p, a, &probe, &IDS, None).await;
+    let key = f.store.pseudonym_key().unwrap();
+    assert_ne!(key, [0u8; 32]);
+    let hex = insitu::audit::hex(&key);
+    let archive = insitu::rights::export(f.store.as_ref(), p, now_ms()).unwrap();
+    assert!(
+        !archive.windows(32).any(|w| w == key) && !String::from_utf8_lossy(&archive).contains(&hex),
+        "the export holds the secret"
+    );
+    let audit = serde_json::to_string(&f.store.audit_log().unwrap()).unwrap();
+    assert!(!audit.contains(&hex), "the audit log holds the secret");
+    // Made once per store and kept across reopening, so pseudonyms last as long as the store.
+    let dir = tempfile::tempdir().unwrap();
+    let open = |name: &str| {
+        insitu::store::redb::RedbStore::open(&dir.path().join(name))
+            .unwrap()
+            .pseudonym_key()
+            .unwrap()
+    };
+    let made = open("other.redb");
+    assert_eq!(open("other.redb"), made, "the secret changed on reopening");
+    assert_ne!(made, key, "two stores share a secret");
 }

@@ -11,7 +11,7 @@ use insitu::audit::AuditEvent;
 use insitu::meter::{FailureReason, Outcome, RunRecord};
 use insitu::output::{PluginOutput, Scalar};
 use insitu::package::{self, InstallMode, Manifest};
-use insitu::sandbox::{InstallError, Limits};
+use insitu::sandbox::{HostCosts, InstallError, Limits};
 use insitu::store::TimeRange;
 
 /// Small enough that the attacks end quickly; large enough for the real scan.
@@ -97,6 +97,18 @@ impl Arena {
         );
         self.normal_run_works().await;
         message
+    }
+
+    /// The latest hostile run.
+    fn last_attack(&self) -> RunRecord {
+        self.f
+            .store
+            .runs(Some(self.person))
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.plugin_digest == self.hostile)
+            .max_by_key(|r| r.id)
+            .expect("a hostile run")
     }
 
     async fn normal_run_works(&self) {
@@ -456,4 +468,145 @@ async fn a_hostile_run_does_not_stall_concurrent_runs() {
     );
     let run = spinner.await.unwrap();
     assert_eq!(failure(&run).0, FailureReason::Deadline);
+}
+
+/// Time to spare: only fuel may stop these attacks, and well before the deadline.
+fn fuel_bound() -> Limits {
+    Limits {
+        deadline: Duration::from_secs(60),
+        ..tight()
+    }
+}
+
+impl Arena {
+    /// Runs an endless loop of host calls, checks containment, and that fuel, not the
+    /// deadline, ended it; the run.
+    async fn flood(&self, behaviour: &str) -> RunRecord {
+        let limits = fuel_bound();
+        let msg = self
+            .contained(behaviour, limits, FailureReason::FuelExhausted)
+            .await;
+        assert!(msg.contains("fuel"), "{behaviour}: {msg}");
+        let run = self.last_attack();
+        assert_eq!(
+            run.usage.fuel, limits.fuel,
+            "{behaviour}: charged fuel is not in the usage"
+        );
+        assert!(
+            run.usage.wall_us < limits.deadline.as_micros() as u64 / 4,
+            "{behaviour} took {} µs: the deadline, not fuel, bounds it",
+            run.usage.wall_us
+        );
+        run
+    }
+}
+
+#[tokio::test]
+async fn a_flood_of_host_calls_runs_out_of_fuel_long_before_the_deadline() {
+    let run = arena().flood("host-call-flood").await;
+    let costs = HostCosts::default();
+    // Each counted call (`collections`, `open`) pays `call`, and each `open` `query` on top.
+    assert!(
+        run.usage.host_calls * (costs.call + costs.query / 2) <= fuel_bound().fuel,
+        "{} host calls on {} fuel: host calls are not charged",
+        run.usage.host_calls,
+        fuel_bound().fuel
+    );
+}
+
+#[tokio::test]
+async fn an_endless_log_runs_out_of_fuel_long_before_the_deadline() {
+    let run = arena().flood("endless-log").await;
+    let costs = HostCosts::default();
+    let written = run.usage.log_bytes + run.usage.log_dropped;
+    // Each round is one `log` call (counted) and at least one stdout write (WASI), each paying
+    // `call`, and every byte written pays `log_byte`.
+    assert!(
+        run.usage.host_calls * 2 * costs.call + written * costs.log_byte <= fuel_bound().fuel,
+        "{} log calls and {written} bytes on {} fuel: logging is not charged",
+        run.usage.host_calls,
+        fuel_bound().fuel
+    );
+}
+
+#[tokio::test]
+async fn host_work_costs_a_normal_scan_only_a_few_percent() {
+    use insitu::sandbox::bindings::insitu::plugin::output::Param;
+    use insitu::sandbox::data::DataAccess;
+    use insitu::sandbox::{Sandbox, SandboxConfig};
+
+    // The benchmark's scan (`benches/sandbox.rs`, `scan_1m`) on fewer records: realistic
+    // labels and counterparties, one in six an agency fee, one in fifty over-priced.
+    const N: i64 = 50_000;
+    let labels = [
+        ("CB CARREFOUR MARKET", "Carrefour"),
+        ("FRAIS DE GESTION", "Agence Dupont Immobilier"),
+        ("CB BOULANGERIE PAUL", "Boulangerie Paul"),
+        ("PRLV FREE MOBILE", "Free Mobile"),
+        ("VIR SALAIRE ACME", "ACME SA"),
+        ("CB SNCF", "SNCF"),
+    ];
+    let f = Fixture::new();
+    let p = f.store.add_person("scanned").unwrap();
+    let txs: Vec<_> = (0..N)
+        .map(|i| {
+            let (label, who) = labels[i as usize % labels.len()];
+            let minor = match (label, i % 50) {
+                ("FRAIS DE GESTION", 1) => -4500,
+                ("FRAIS DE GESTION", _) => -3000,
+                _ => -((i * 7919) % 9000 + 100),
+            };
+            let mut t = tx(0, minor, label, Some(who));
+            t.id = i as u64;
+            t.time = T0 + i * 600_000;
+            t
+        })
+        .collect();
+    write_transactions(f.store.as_ref(), p, &txs);
+    let scanner = f.install(insitu_plugins::FEE_SCANNER);
+    let grant = f.grant(
+        p,
+        &scanner,
+        &["amount", "label", "counterparty"],
+        TimeRange::ALL,
+    );
+    let params: Vec<Param> = [
+        ("rule", text("agency-fee")),
+        ("pattern", text("frais de gestion")),
+        ("agreed", eur(3000)),
+    ]
+    .into_iter()
+    .map(|(n, v)| Param {
+        name: n.into(),
+        value: v.into(),
+    })
+    .collect();
+    let fuel = |costs: HostCosts| {
+        let mut cfg = SandboxConfig::new(f.dir.path().join("plugins"));
+        cfg.pool = 2;
+        cfg.costs = costs;
+        let sb = Sandbox::new(f.store.clone(), cfg).unwrap();
+        let pre = sb.load(&scanner).unwrap();
+        let data = DataAccess::new(f.store.clone(), p, grant.clone(), &Limits::default()).unwrap();
+        let params = &params;
+        async move {
+            let exec = sb.execute(&pre, data, Limits::default(), params).await;
+            assert!(exec.outcome.is_ok(), "{:?}", exec.outcome);
+            assert_eq!(exec.usage.records_read, N as u64);
+            exec.usage.fuel
+        }
+    };
+    let free = fuel(HostCosts::FREE).await;
+    let charged = fuel(HostCosts::default()).await;
+    let overhead = (charged - free) as f64 / free as f64;
+    eprintln!(
+        "fee-scanner over {N} records: {free} fuel free, {charged} charged, +{:.2} %",
+        overhead * 100.0
+    );
+    assert!(charged > free, "host work is not charged");
+    assert!(
+        overhead < 0.05,
+        "host work adds {:.1} % to a normal scan",
+        overhead * 100.0
+    );
 }

@@ -10,19 +10,10 @@ use insitu::contract::{ReadError, Viewer, output_for};
 use insitu::store::{StoreError, TimeRange, Value};
 
 fn records(f: &Fixture, p: u64) -> Vec<Vec<Value>> {
-    let schema = f.store.collection("bank.transactions").unwrap();
-    let fields: Vec<String> = schema.fields.iter().map(|f| f.name.clone()).collect();
-    let mut cur = f
-        .store
-        .scan(p, "bank.transactions", TimeRange::ALL, &fields)
-        .unwrap();
-    let mut out = Vec::new();
-    while let Some((b, _)) = cur.next_batch(100).unwrap() {
-        for i in 0..b.len() {
-            out.push(b.columns.iter().map(|c| c.value(i)).collect());
-        }
-    }
-    out
+    stored_transactions(f.store.as_ref(), p)
+        .into_iter()
+        .map(|(_, values)| values)
+        .collect()
 }
 
 /// The files of a tar archive, read with the system's `tar`, not with our own reader.

@@ -112,7 +112,8 @@ impl Batch {
         self.inner.columns.iter().find(|c| c.name == name)
     }
 
-    /// The records' stable ids (for evidence references), in order.
+    /// The records' ids (for evidence references), in order: per-grant pseudonyms, stable
+    /// across runs under one grant, never derived from the records' content.
     pub fn ids(&self) -> &[u64] {
         &self.inner.ids
     }

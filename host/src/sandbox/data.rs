@@ -7,7 +7,11 @@
 //! - the scan's key range is the grant's window intersected with the query's, so records
 //!   outside the window are never read from disk;
 //! - before each batch the grant is read again: once revoked or expired, the run gets
-//!   `access-ended` and no further record.
+//!   `access-ended` and no further record;
+//! - the `ids` of a batch are per-grant pseudonyms, never the stored ids ([`super::pseudonym`]).
+//!
+//! Each `open` and `next-batch`, and each record and byte delivered, is charged in fuel
+//! ([`super::fuel`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -20,6 +24,7 @@ use super::bindings::insitu::plugin::data::{
     TextColumn,
 };
 use super::bindings::insitu::plugin::types::{CollectionInfo, FieldInfo, FieldKind};
+use super::pseudonym::{Delivered, Pseudonymizer};
 use crate::consent::{Grant, now_ms};
 use crate::store::{
     ColumnBatch, ColumnValues, Cursor, FieldType, PersonId, Schema, Store, TimeRange,
@@ -34,6 +39,7 @@ pub struct QueryCursor {
     cursor: Box<dyn Cursor>,
     batch_size: usize,
     collection: String,
+    ids: Pseudonymizer,
 }
 
 /// What a run may read, and what it has read.
@@ -47,8 +53,12 @@ pub struct DataAccess {
     max_bytes: u64,
     max_open: u32,
     open: u32,
+    /// The store's secret for record-id pseudonyms.
+    pseudonym_key: [u8; 32],
     /// Collections read, with the fields delivered (for the audit entry).
     pub read: BTreeMap<String, BTreeSet<String>>,
+    /// Every record delivered, by the pseudonym the plugin saw.
+    pub delivered: Delivered,
 }
 
 impl DataAccess {
@@ -68,6 +78,7 @@ impl DataAccess {
                 Err(e) => return Err(e),
             }
         }
+        let pseudonym_key = store.pseudonym_key()?;
         Ok(DataAccess {
             store,
             person,
@@ -77,7 +88,9 @@ impl DataAccess {
             max_bytes: limits.read_bytes,
             max_open: limits.open_queries,
             open: 0,
+            pseudonym_key,
             read: BTreeMap::new(),
+            delivered: Delivered::default(),
         })
     }
 
@@ -138,6 +151,7 @@ fn to_wit(b: ColumnBatch) -> Batch {
 impl Host for RunState {
     fn collections(&mut self) -> wasmtime::Result<Vec<CollectionInfo>> {
         self.usage.host_calls += 1;
+        self.meter.call();
         let d = &self.data;
         let mut out = Vec::new();
         for c in &d.grant.collections {
@@ -165,6 +179,7 @@ impl Host for RunState {
         spec: QuerySpec,
     ) -> wasmtime::Result<Result<Resource<QueryCursor>, DataError>> {
         self.usage.host_calls += 1;
+        self.meter.call();
         let d = &mut self.data;
         let Some((_, visible)) = d.visible_fields(&spec.collection) else {
             return Ok(Err(DataError::UnknownCollection(spec.collection)));
@@ -188,6 +203,7 @@ impl Host for RunState {
             since: spec.since,
             until: spec.until,
         });
+        self.meter.query();
         let cursor = d.store.scan(d.person, &spec.collection, range, &fields)?;
         d.open += 1;
         d.read
@@ -202,6 +218,7 @@ impl Host for RunState {
         let q = QueryCursor {
             cursor,
             batch_size,
+            ids: Pseudonymizer::new(&d.pseudonym_key, d.grant.id, &spec.collection),
             collection: spec.collection,
         };
         Ok(Ok(self.table.push(q)?))
@@ -214,6 +231,8 @@ impl HostQuery for RunState {
         q: Resource<QueryCursor>,
     ) -> wasmtime::Result<Result<Option<Batch>, DataError>> {
         self.usage.host_calls += 1;
+        self.meter.call();
+        self.meter.query();
         // Revocation and expiry take effect at the next batch: read the grant again.
         let current = self.data.store.grant(self.data.grant.id)?;
         if current.check_live(now_ms()).is_err() {
@@ -240,15 +259,23 @@ impl HostQuery for RunState {
         tracing::trace!(collection = %cursor.collection, max, "next batch");
         match cursor.cursor.next_batch(max)? {
             None => Ok(Ok(None)),
-            Some((batch, bytes)) => {
+            Some((mut batch, bytes)) => {
                 self.usage.records_read += batch.len() as u64;
                 self.usage.bytes_read += bytes as u64;
+                self.meter.delivered(batch.len() as u64, bytes as u64);
+                self.data.delivered.pseudonymise(
+                    &cursor.ids,
+                    &cursor.collection,
+                    &mut batch.ids,
+                    &batch.times,
+                );
                 Ok(Ok(Some(to_wit(batch))))
             }
         }
     }
 
     fn drop(&mut self, q: Resource<QueryCursor>) -> wasmtime::Result<()> {
+        self.meter.call();
         self.table.delete(q)?;
         self.data.open = self.data.open.saturating_sub(1);
         Ok(())

@@ -1,5 +1,6 @@
 //! Per-run limits (invariant 3). Each run gets a [`Limits`]; a plugin may ask for other values,
-//! which are clamped to the operator's [`Limits::operator_max`].
+//! which are clamped to the operator's [`Limits::operator_max`]. What host work costs in fuel
+//! ([`HostCosts`]) is the operator's alone: a plugin cannot ask for cheaper host calls.
 
 use std::time::Duration;
 
@@ -100,6 +101,76 @@ impl Limits {
             table_elements: self.table_elements.min(max.table_elements),
         }
     }
+}
+
+/// What the host's work for a plugin costs in fuel, charged against the run's [`Limits::fuel`]
+/// like the plugin's own instructions and counted in `Usage::fuel` (`sandbox/fuel.rs`).
+///
+/// Without these charges a plugin could make the host work for it nearly for free: a call
+/// costs the guest a few hundred to a few thousand instructions but the host microseconds
+/// (two million calls took about 20 s), so a loop of host calls ran into the deadline, not
+/// its fuel. With them, fuel bounds the host's work too, and
+/// a run whose host work passes its budget fails with `fuel_exhausted`. One fuel is about half
+/// a nanosecond of guest code on this hardware ([`Limits::fuel`]). The call costs follow the
+/// host's time per call; the per-record and per-byte costs are set well below it, so that a
+/// normal scan (the benchmark's fee-scanner scan, 4 096 records per batch) pays about 2 %
+/// more fuel than its own instructions
+/// (`tests/hostile.rs::host_work_costs_a_normal_scan_only_a_few_percent`), and the
+/// [`Limits::records`] and [`Limits::read_bytes`] caps remain what bounds rereading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostCosts {
+    /// Fuel for every call from the plugin into a host function, whatever the interface
+    /// (`data`, `log`, every WASI function), charged when the call returns.
+    ///
+    /// Default 1 000 (about 0.5 µs). A guest calling the host in an endless loop (the clock,
+    /// `collections`, a write to stdout) spends its fuel at least this fast and fails with
+    /// `fuel_exhausted`; set to 0, such a loop runs until the deadline.
+    pub call: u64,
+    /// Further fuel for each `open` and `next-batch`: each reads the store (a read transaction,
+    /// the grant read again, a cursor).
+    ///
+    /// Default 10 000 (about 5 µs). A guest that opens and drops queries, or asks for one record
+    /// per batch, in a loop pays this per call.
+    pub query: u64,
+    /// Fuel per record delivered by `next-batch`.
+    ///
+    /// Default 8. A guest that rereads its records with query after query pays for each
+    /// delivery, on top of the [`Limits::records`] cap.
+    pub record: u64,
+    /// Fuel per 64 bytes of field data delivered by `next-batch` (rounded up per batch).
+    ///
+    /// Default 4. A guest that asks for the largest fields again and again pays for each
+    /// delivery, on top of the [`Limits::read_bytes`] cap.
+    pub read_64_bytes: u64,
+    /// Fuel per byte written to the run's log (the `log` interface, stdout and stderr), kept or
+    /// dropped past [`Limits::log_bytes`].
+    ///
+    /// Default 2. A guest that floods the log pays for every byte the host had to take in, so
+    /// an endless log loop fails with `fuel_exhausted` instead of only filling its capped log.
+    pub log_byte: u64,
+}
+
+impl Default for HostCosts {
+    fn default() -> Self {
+        HostCosts {
+            call: 1_000,
+            query: 10_000,
+            record: 8,
+            read_64_bytes: 4,
+            log_byte: 2,
+        }
+    }
+}
+
+impl HostCosts {
+    /// No charge at all: host calls are free, as before these costs existed (for measuring).
+    pub const FREE: HostCosts = HostCosts {
+        call: 0,
+        query: 0,
+        record: 0,
+        read_64_bytes: 0,
+        log_byte: 0,
+    };
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Host side of `insitu:plugin/log`, and the run's capped log buffer that stdout and stderr
-//! share (invariant 3: caps on what a plugin can make the host store).
+//! share (invariant 3: caps on what a plugin can make the host store). Each call, and each
+//! byte written whatever the way in, is charged in fuel (`fuel.rs`).
 
 use std::sync::{Arc, Mutex};
 
@@ -38,6 +39,14 @@ impl LogSink {
         b.dropped += (bytes.len() - take) as u64;
     }
 
+    /// Bytes written so far, kept or dropped (what the host had to take in).
+    pub fn written(&self) -> u64 {
+        match self.inner.lock() {
+            Ok(b) => b.text.len() as u64 + b.dropped,
+            Err(_) => 0,
+        }
+    }
+
     /// (the log text, bytes kept, bytes dropped)
     pub fn snapshot(&self) -> (String, u64, u64) {
         match self.inner.lock() {
@@ -54,6 +63,7 @@ impl LogSink {
 impl Host for RunState {
     fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
         self.usage.host_calls += 1;
+        self.meter.call();
         let tag = match level {
             Level::Debug => "debug",
             Level::Info => "info",

@@ -4,7 +4,9 @@
 //! This module narrows wasmtime to what Insitu needs: one engine with the component model,
 //! fuel, epoch interruption and a pooling allocator; a linker holding only the Insitu
 //! interfaces and a locked subset of WASI; compiled components cached on disk by digest and
-//! instantiated cheaply through pre-instantiated `PluginPre`s.
+//! instantiated cheaply through pre-instantiated `PluginPre`s. Fuel pays for the host's work
+//! as well as the plugin's instructions (`fuel.rs`), and the record ids a plugin sees are
+//! per-grant pseudonyms (`pseudonym.rs`).
 //!
 //! May touch: the plugin and compiled-cache directories, and the store only through the
 //! grant-checked [`data::DataAccess`].
@@ -12,8 +14,10 @@
 pub mod bindings;
 mod cache;
 pub mod data;
+mod fuel;
 pub mod limits;
 mod log;
+pub mod pseudonym;
 mod wasi;
 
 use std::collections::HashMap;
@@ -28,7 +32,7 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 pub use bindings::PluginPre;
-pub use limits::Limits;
+pub use limits::{HostCosts, Limits};
 pub use log::LogSink;
 
 use crate::audit::hex;
@@ -59,6 +63,8 @@ pub struct SandboxConfig {
     pub max: Limits,
     /// Runs that may be instantiated at once (the pooling allocator's slots). Default 128.
     pub pool: u32,
+    /// What host work costs each run in fuel. Default [`HostCosts::default`].
+    pub costs: HostCosts,
 }
 
 impl SandboxConfig {
@@ -67,6 +73,7 @@ impl SandboxConfig {
             dir: dir.into(),
             max: Limits::operator_max(),
             pool: 128,
+            costs: HostCosts::default(),
         }
     }
 }
@@ -78,6 +85,7 @@ pub struct RunState {
     limiter: Limiter,
     pub(crate) data: DataAccess,
     log: LogSink,
+    meter: fuel::HostMeter,
     usage: Usage,
 }
 
@@ -212,6 +220,9 @@ pub struct Execution {
     pub outcome: Result<PluginOutput, (FailureReason, String)>,
     pub log: String,
     pub read: Vec<(String, Vec<String>)>,
+    /// Every record the plugin was given, by the pseudonym it saw: what an id in its output
+    /// may refer to. Stays in the host.
+    pub delivered: pseudonym::Delivered,
 }
 
 /// The plugin host. Cheap to share behind an `Arc`; runs may execute concurrently.
@@ -407,10 +418,12 @@ impl Sandbox {
             },
             data,
             log: log.clone(),
+            meter: fuel::HostMeter::new(self.config.costs),
             usage: Usage::default(),
         };
         let mut store = wasmtime::Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
+        store.call_hook(fuel::hook);
         let setup = store
             .set_fuel(limits.fuel)
             .and_then(|_| store.fuel_async_yield_interval(Some(FUEL_YIELD)));
@@ -483,6 +496,7 @@ impl Sandbox {
             outcome,
             log: log_text,
             read,
+            delivered: state.data.delivered,
         }
     }
 }
@@ -521,6 +535,9 @@ fn with_log_hint(reason: FailureReason, msg: String, log: &str) -> String {
 
 /// Maps a wasmtime error to the typed reason a run fails with.
 fn classify(e: &wasmtime::Error, instantiating: bool) -> (FailureReason, String) {
+    if let Some(f) = e.downcast_ref::<fuel::HostFuelExhausted>() {
+        return (FailureReason::FuelExhausted, f.to_string());
+    }
     if let Some(l) = e.downcast_ref::<LimitExceeded>() {
         return (FailureReason::MemoryLimit, l.to_string());
     }

@@ -12,13 +12,21 @@
 //!
 //! Sockets (`wasi:sockets`) and HTTP are not linked at all: a plugin that imports them is
 //! refused at install, with the missing interface named.
+//!
+//! Every WASI call is charged [`HostCosts::call`](super::HostCosts::call) in fuel, through the
+//! getters below that each call goes through (`fuel.rs`), so even calls that do next to
+//! nothing (a frozen clock, a stream check) cannot be looped for free.
 
 use std::time::Duration;
 
 use bytes::Bytes;
-use wasmtime::component::Linker;
+use wasmtime::component::{HasData, Linker, ResourceTable};
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+use wasmtime_wasi::cli::{WasiCli, WasiCliCtxView, WasiCliView};
+use wasmtime_wasi::clocks::{WasiClocks, WasiClocksCtxView, WasiClocksView};
+use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemCtxView, WasiFilesystemView};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
+use wasmtime_wasi::random::{WasiRandom, WasiRandomCtx, WasiRandomView};
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder};
 
 use super::RunState;
@@ -101,32 +109,64 @@ pub fn locked_ctx(log: &LogSink) -> WasiCtx {
         .build()
 }
 
+/// `wasi:io`'s view of the run: its resource table.
+struct Io;
+
+impl HasData for Io {
+    type Data<'a> = &'a mut ResourceTable;
+}
+
+// The getters every WASI call goes through, once per call: each notes the call's fuel.
+fn io_table(s: &mut RunState) -> &mut ResourceTable {
+    s.meter.call();
+    &mut s.table
+}
+
+fn clocks_view(s: &mut RunState) -> WasiClocksCtxView<'_> {
+    s.meter.call();
+    WasiClocksView::clocks(s)
+}
+
+fn filesystem_view(s: &mut RunState) -> WasiFilesystemCtxView<'_> {
+    s.meter.call();
+    WasiFilesystemView::filesystem(s)
+}
+
+fn random_ctx(s: &mut RunState) -> &mut WasiRandomCtx {
+    s.meter.call();
+    WasiRandomView::random(s)
+}
+
+fn cli_view(s: &mut RunState) -> WasiCliCtxView<'_> {
+    s.meter.call();
+    WasiCliView::cli(s)
+}
+
 /// Links the WASI interfaces plugins may import (not sockets, not HTTP).
 pub fn add_to_linker(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
-    use wasmtime_wasi::cli::{WasiCli, WasiCliView};
-    use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView};
-    use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView};
     use wasmtime_wasi::p2::bindings::{cli, clocks, filesystem, random};
-    use wasmtime_wasi::random::{WasiRandom, WasiRandomView};
+    use wasmtime_wasi_io::bindings::wasi::io;
 
-    wasmtime_wasi_io::add_to_linker_async(linker)?;
     let l = linker;
-    clocks::wall_clock::add_to_linker::<RunState, WasiClocks>(l, RunState::clocks)?;
-    clocks::monotonic_clock::add_to_linker::<RunState, WasiClocks>(l, RunState::clocks)?;
-    filesystem::types::add_to_linker::<RunState, WasiFilesystem>(l, RunState::filesystem)?;
-    filesystem::preopens::add_to_linker::<RunState, WasiFilesystem>(l, RunState::filesystem)?;
-    random::random::add_to_linker::<RunState, WasiRandom>(l, RunState::random)?;
-    random::insecure::add_to_linker::<RunState, WasiRandom>(l, RunState::random)?;
-    random::insecure_seed::add_to_linker::<RunState, WasiRandom>(l, RunState::random)?;
-    cli::exit::add_to_linker::<RunState, WasiCli>(l, RunState::cli)?;
-    cli::environment::add_to_linker::<RunState, WasiCli>(l, RunState::cli)?;
-    cli::stdin::add_to_linker::<RunState, WasiCli>(l, RunState::cli)?;
-    cli::stdout::add_to_linker::<RunState, WasiCli>(l, RunState::cli)?;
-    cli::stderr::add_to_linker::<RunState, WasiCli>(l, RunState::cli)?;
-    cli::terminal_input::add_to_linker::<RunState, WasiCli>(l, RunState::cli)?;
-    cli::terminal_output::add_to_linker::<RunState, WasiCli>(l, RunState::cli)?;
-    cli::terminal_stdin::add_to_linker::<RunState, WasiCli>(l, RunState::cli)?;
-    cli::terminal_stdout::add_to_linker::<RunState, WasiCli>(l, RunState::cli)?;
-    cli::terminal_stderr::add_to_linker::<RunState, WasiCli>(l, RunState::cli)?;
+    io::error::add_to_linker::<RunState, Io>(l, io_table)?;
+    io::poll::add_to_linker::<RunState, Io>(l, io_table)?;
+    io::streams::add_to_linker::<RunState, Io>(l, io_table)?;
+    clocks::wall_clock::add_to_linker::<RunState, WasiClocks>(l, clocks_view)?;
+    clocks::monotonic_clock::add_to_linker::<RunState, WasiClocks>(l, clocks_view)?;
+    filesystem::types::add_to_linker::<RunState, WasiFilesystem>(l, filesystem_view)?;
+    filesystem::preopens::add_to_linker::<RunState, WasiFilesystem>(l, filesystem_view)?;
+    random::random::add_to_linker::<RunState, WasiRandom>(l, random_ctx)?;
+    random::insecure::add_to_linker::<RunState, WasiRandom>(l, random_ctx)?;
+    random::insecure_seed::add_to_linker::<RunState, WasiRandom>(l, random_ctx)?;
+    cli::exit::add_to_linker::<RunState, WasiCli>(l, cli_view)?;
+    cli::environment::add_to_linker::<RunState, WasiCli>(l, cli_view)?;
+    cli::stdin::add_to_linker::<RunState, WasiCli>(l, cli_view)?;
+    cli::stdout::add_to_linker::<RunState, WasiCli>(l, cli_view)?;
+    cli::stderr::add_to_linker::<RunState, WasiCli>(l, cli_view)?;
+    cli::terminal_input::add_to_linker::<RunState, WasiCli>(l, cli_view)?;
+    cli::terminal_output::add_to_linker::<RunState, WasiCli>(l, cli_view)?;
+    cli::terminal_stdin::add_to_linker::<RunState, WasiCli>(l, cli_view)?;
+    cli::terminal_stdout::add_to_linker::<RunState, WasiCli>(l, cli_view)?;
+    cli::terminal_stderr::add_to_linker::<RunState, WasiCli>(l, cli_view)?;
     Ok(())
 }

@@ -516,5 +516,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// The integrity record of a compiled-code cache entry (its SHA-256), if any.
     fn compiled_hash(&self, key: &str) -> Result<Option<String>, StoreError>;
+
+    /// The secret that keys the record-id pseudonyms plugins see (`sandbox/pseudonym.rs`):
+    /// 32 bytes from the OS random source, made once when the store is created. It never
+    /// leaves the host: not exported, not in the audit log, never shown.
+    fn pseudonym_key(&self) -> Result<[u8; 32], StoreError>;
     fn set_compiled_hash(&self, key: &str, hash: &str) -> Result<(), StoreError>;
 }

@@ -60,6 +60,10 @@ const LEDGER_KEYS: TableDefinition<&str, &str> = TableDefinition::new("ledger_ke
 const LICENCES: TableDefinition<u64, &str> = TableDefinition::new("licences");
 const OFFERS: TableDefinition<u64, &str> = TableDefinition::new("peer_offers");
 const CONTACTS: TableDefinition<u64, &str> = TableDefinition::new("peer_contacts");
+/// The store's own secrets, by name; nothing reads this table but `open`, and no export,
+/// audit entry or listing includes it.
+const SECRETS: TableDefinition<&str, &[u8]> = TableDefinition::new("secrets");
+const PSEUDONYM_KEY: &str = "record-pseudonyms";
 
 fn db<E: std::fmt::Display>(e: E) -> StoreError {
     StoreError::Db(e.to_string())
@@ -87,6 +91,7 @@ pub const CACHE_BYTES: usize = 256 << 20;
 /// A store in one redb file.
 pub struct RedbStore {
     db: Database,
+    pseudonym_key: [u8; 32],
 }
 
 impl RedbStore {
@@ -129,8 +134,12 @@ impl RedbStore {
             tx.open_table(OFFERS).map_err(db)?;
             tx.open_table(CONTACTS).map_err(db)?;
         }
+        let pseudonym_key = secret(&tx, PSEUDONYM_KEY)?;
         tx.commit().map_err(db)?;
-        Ok(RedbStore { db: database })
+        Ok(RedbStore {
+            db: database,
+            pseudonym_key,
+        })
     }
 
     fn write<R>(
@@ -1432,6 +1441,33 @@ impl Store for RedbStore {
             Ok(())
         })
     }
+
+    fn pseudonym_key(&self) -> Result<[u8; 32], StoreError> {
+        Ok(self.pseudonym_key)
+    }
+}
+
+/// The 32-byte secret `name`, drawn from the OS random source the first time (when the store
+/// is created) and kept from then on.
+fn secret(tx: &WriteTransaction, name: &str) -> Result<[u8; 32], StoreError> {
+    let mut t = tx.open_table(SECRETS).map_err(db)?;
+    if let Some(v) = t.get(name).map_err(db)? {
+        return v.value().try_into().map_err(|_| {
+            StoreError::Db(format!(
+                "the store's secret `{name}` is {} bytes, not 32; the store file is damaged",
+                v.value().len()
+            ))
+        });
+    }
+    let mut fresh = [0u8; 32];
+    getrandom::getrandom(&mut fresh).map_err(|e| {
+        StoreError::Db(format!(
+            "cannot draw the store's secret `{name}` from the operating system's random source: \
+             {e}; check that getrandom(2) or /dev/urandom works"
+        ))
+    })?;
+    t.insert(name, fresh.as_slice()).map_err(db)?;
+    Ok(fresh)
 }
 
 /// Field bytes after which a batch is closed early.

@@ -350,3 +350,32 @@ pub fn write_named(store: &dyn Store, person: u64, collection: &str, rows: &[Vec
         )
         .unwrap();
 }
+
+/// Writes `txs` into `person`'s transactions, as from a file.
+pub fn write_transactions(store: &dyn Store, person: u64, txs: &[KeyedRecord]) {
+    store
+        .write_records(
+            person,
+            "bank.transactions",
+            txs,
+            insitu::store::Source::File("t"),
+        )
+        .unwrap();
+}
+
+/// `person`'s stored transactions as the store has them: (stored id, every value in schema
+/// order).
+pub fn stored_transactions(store: &dyn Store, person: u64) -> Vec<(u64, Vec<Value>)> {
+    let schema = store.collection("bank.transactions").unwrap();
+    let fields: Vec<String> = schema.fields.iter().map(|f| f.name.clone()).collect();
+    let mut cur = store
+        .scan(person, "bank.transactions", TimeRange::ALL, &fields)
+        .unwrap();
+    let mut out = Vec::new();
+    while let Some((b, _)) = cur.next_batch(100).unwrap() {
+        for i in 0..b.len() {
+            out.push((b.ids[i], b.columns.iter().map(|c| c.value(i)).collect()));
+        }
+    }
+    out
+}

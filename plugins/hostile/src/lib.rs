@@ -12,7 +12,11 @@
 //! - `escape`: tries the filesystem, the environment, the clock and randomness, and reports
 //!   what it got (it must get nothing useful);
 //! - `hoard-queries`: opens queries without closing them (the open-query cap must refuse);
-//! - `log-flood`: logs 8 MiB (the log cap must drop the excess; the run still succeeds).
+//! - `log-flood`: logs 8 MiB (the log cap must drop the excess; the run still succeeds);
+//! - `host-call-flood`: lists its collections and opens and drops a query, forever (the fuel
+//!   charged for host calls must stop it, long before the deadline);
+//! - `endless-log`: writes short lines to the log interface and to stdout, forever (the fuel
+//!   charged per call and per byte logged must stop it).
 
 use std::hint::black_box;
 
@@ -86,6 +90,14 @@ impl Plugin for Hostile {
                 }
                 Ok(Output::Metrics(Vec::new()))
             }
+            "host-call-flood" => loop {
+                black_box(insitu_sdk::collections());
+                drop(black_box(Query::new("bank.transactions").open()?));
+            },
+            "endless-log" => loop {
+                insitu_sdk::log(Level::Info, "x");
+                println!("x");
+            },
             other => Err(PluginError::InvalidParams(format!(
                 "unknown behaviour `{other}`"
             ))),

@@ -3,7 +3,9 @@
 //! number of records read, and the earliest and latest record time.
 //!
 //! Parameters: `batch-size` (integer, records per batch) and `spin` (integer, busy iterations
-//! between batches), so tests can hold a query open while they act on the grant.
+//! between batches), so tests can hold a query open while they act on the grant; `ids`
+//! (integer, 1 to report instead one row per record: its collection and the id it was given),
+//! so tests can check the record ids a plugin sees.
 
 use insitu_sdk::{Output, Params, Plugin, PluginError, Query, Scalar, Table};
 
@@ -11,6 +13,9 @@ struct Probe;
 
 impl Plugin for Probe {
     fn run(params: Params) -> Result<Output, PluginError> {
+        if params.integer_or("ids", 0)? == 1 {
+            return ids();
+        }
         let batch_size = params.integer_or("batch-size", 4096)? as u32;
         let spin = params.integer_or("spin", 0)? as u64;
         let mut rows = Vec::new();
@@ -60,6 +65,26 @@ impl Plugin for Probe {
             rows,
         }))
     }
+}
+
+/// One row per record of every visible collection: (collection, id as delivered).
+fn ids() -> Result<Output, PluginError> {
+    let mut rows = Vec::new();
+    for c in insitu_sdk::collections() {
+        let mut q = Query::new(&c.name).open()?;
+        while let Some(b) = q.next_batch()? {
+            for id in b.ids() {
+                rows.push(vec![
+                    Scalar::Text(c.name.clone()),
+                    Scalar::Integer(*id as i64),
+                ]);
+            }
+        }
+    }
+    Ok(Output::Table(Table {
+        columns: ["collection", "id"].map(String::from).to_vec(),
+        rows,
+    }))
 }
 
 insitu_sdk::export_plugin!(Probe);
