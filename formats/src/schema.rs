@@ -277,6 +277,25 @@ impl Value {
             Value::Boolean(_) => FieldType::Boolean,
         })
     }
+
+    /// The value as [`parse_value`] reads it back: money as `-12.34 EUR`, times in RFC 3339,
+    /// null as the empty string.
+    pub fn to_text(&self) -> String {
+        match self {
+            Value::Null => String::new(),
+            Value::Text(s) => s.clone(),
+            Value::Integer(i) => i.to_string(),
+            Value::Float(f) => f.to_string(),
+            Value::Boolean(b) => b.to_string(),
+            Value::Money { minor, currency } => {
+                format!(
+                    "{} {currency}",
+                    crate::money::format_minor(*minor, currency)
+                )
+            }
+            Value::Timestamp(t) => crate::time::format_instant(*t),
+        }
+    }
 }
 
 /// A record: one value per schema field, in schema order.

@@ -391,7 +391,8 @@ pub fn claimants(
     Ok(out)
 }
 
-/// An invitation in a member's inbox, with the findings only they can see.
+/// An invitation in a member's inbox, with the findings only they can see: every field of
+/// each, and the records each cites, so that what they release is exactly what they read.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Invitation {
     pub job: u64,
@@ -399,7 +400,21 @@ pub struct Invitation {
     pub brand: String,
     pub association: String,
     pub findings: Vec<Finding>,
+    /// For each finding, the records it cites.
+    pub evidence: Vec<Vec<EvidenceRecord>>,
     pub answer: Option<Answer>,
+}
+
+/// A record a finding cites, read from the member's store with only the fields their grant
+/// gave the scanner.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct EvidenceRecord {
+    pub collection: String,
+    /// The id the scanner saw (a pseudonym, meaningful within this run only).
+    pub id: u64,
+    pub time: i64,
+    /// Field name and value, as text, in the order of the grant.
+    pub fields: Vec<(String, String)>,
 }
 
 /// A person's campaign invitations (campaigns their data matched).
@@ -416,6 +431,7 @@ pub fn invitations(store: &dyn Store, person: PersonId) -> Result<Vec<Invitation
             description: c.description.clone(),
             brand: c.brand.clone(),
             association: c.association.clone(),
+            evidence: member_evidence(store, &m)?,
             findings: member_findings(store, &m)?,
             answer: m.answer,
         });
@@ -431,6 +447,55 @@ fn member_findings(store: &dyn Store, m: &Member) -> Result<Vec<Finding>, Campai
         Err(crate::contract::ReadError::NotYours(_)) => Ok(Vec::new()),
         Err(crate::contract::ReadError::Store(e)) => Err(e.into()),
     }
+}
+
+/// The records each finding of a member's run cites, from the store, with only the fields the
+/// run's grant gives (the host checked when the run ended that each is a record it read).
+fn member_evidence(
+    store: &dyn Store,
+    m: &Member,
+) -> Result<Vec<Vec<EvidenceRecord>>, CampaignError> {
+    let run = store.run(m.run)?;
+    let grant = store.grant(run.grant)?;
+    let findings = member_findings(store, m)?;
+    let mut out = Vec::with_capacity(findings.len());
+    for f in &findings {
+        let mut cited = Vec::new();
+        for e in &f.evidence {
+            let Some(r) = run
+                .evidence
+                .iter()
+                .find(|r| r.id == e.id && r.collection == e.collection)
+            else {
+                continue;
+            };
+            let Some(granted) = grant.collection(&r.collection) else {
+                continue;
+            };
+            let range = crate::store::TimeRange {
+                since: Some(r.time),
+                until: Some(r.time.saturating_add(1)),
+            };
+            let mut cursor = store.scan(m.person, &r.collection, range, &granted.fields)?;
+            while let Some((batch, _)) = cursor.next_batch(64)? {
+                if let Some(i) = batch.ids.iter().position(|id| *id == r.stored) {
+                    cited.push(EvidenceRecord {
+                        collection: r.collection.clone(),
+                        id: r.id,
+                        time: r.time,
+                        fields: batch
+                            .columns
+                            .iter()
+                            .map(|c| (c.name.clone(), c.value(i).to_text()))
+                            .collect(),
+                    });
+                    break;
+                }
+            }
+        }
+        out.push(cited);
+    }
+    Ok(out)
 }
 
 /// Sums of the findings' losses, per currency.

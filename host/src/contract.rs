@@ -31,6 +31,89 @@ pub fn limits_from(m: &Manifest) -> Limits {
     }
 }
 
+/// The longest texts a finding may carry, in bytes, whatever its contract: a member who
+/// releases a finding releases every byte of it, so each text must be short enough to be read
+/// on the invitation, not a place to pack a person's history. The SDK has the same constants
+/// and `fit` to cut a label to them.
+pub const MAX_RULE_BYTES: usize = 64;
+pub const MAX_LABEL_BYTES: usize = 256;
+pub const MAX_REASON_BYTES: usize = 512;
+/// The most records one finding may cite.
+pub const MAX_EVIDENCE: usize = 16;
+
+/// Checks every finding's texts against the caps above, and its currencies (three capital
+/// letters, as ISO 4217).
+fn check_findings(findings: &[crate::output::Finding]) -> Result<(), String> {
+    let withheld = |n: usize, what: String| {
+        Err(format!(
+            "finding {n}: {what}; the output was withheld (a member who joins a campaign releases every byte of a finding)"
+        ))
+    };
+    let currency_ok = |m: &Option<crate::output::Money>| {
+        m.as_ref().is_none_or(|m| {
+            m.currency.len() == 3 && m.currency.bytes().all(|b| b.is_ascii_uppercase())
+        })
+    };
+    for (n, f) in findings.iter().enumerate() {
+        for (field, text, max) in [
+            ("rule", &f.rule, MAX_RULE_BYTES),
+            ("label", &f.label, MAX_LABEL_BYTES),
+            ("reason", &f.reason, MAX_REASON_BYTES),
+        ] {
+            if text.len() > max {
+                return withheld(
+                    n,
+                    format!("its {field} has {} bytes, over {max}", text.len()),
+                );
+            }
+        }
+        if !currency_ok(&f.amount) || !currency_ok(&f.loss) {
+            return withheld(n, "a currency is not three capital letters".into());
+        }
+        if f.evidence.len() > MAX_EVIDENCE {
+            return withheld(
+                n,
+                format!("it cites {} records, over {MAX_EVIDENCE}", f.evidence.len()),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The stored records behind every evidence id the output's findings cite. Each must be a
+/// record this run was given, in the collection the finding names; otherwise the output is
+/// withheld: an id the run did not read is either made up or a way to smuggle data out.
+pub fn resolve_evidence(
+    out: &PluginOutput,
+    delivered: &crate::sandbox::pseudonym::Delivered,
+) -> Result<Vec<crate::meter::EvidenceRef>, String> {
+    let PluginOutput::Findings { findings, .. } = out else {
+        return Ok(Vec::new());
+    };
+    let mut refs = Vec::new();
+    for (n, f) in findings.iter().enumerate() {
+        for e in &f.evidence {
+            match delivered.get(e.id) {
+                Some(r) if r.collection == e.collection => {
+                    refs.push(crate::meter::EvidenceRef {
+                        collection: e.collection.clone(),
+                        id: e.id,
+                        stored: r.id,
+                        time: r.time,
+                    });
+                }
+                _ => {
+                    return Err(format!(
+                        "finding {n} cites record {} of `{}`, which this run did not read; the output was withheld",
+                        e.id, e.collection
+                    ));
+                }
+            }
+        }
+    }
+    Ok(refs)
+}
+
 /// Passes `out` if it fits `contract`; otherwise the reason it is withheld.
 pub fn check(contract: &OutputContract, out: PluginOutput) -> Result<PluginOutput, String> {
     let (kind, items) = match &out {
@@ -52,6 +135,9 @@ pub fn check(contract: &OutputContract, out: PluginOutput) -> Result<PluginOutpu
     }
     if contract.audience == Audience::Aggregate {
         return Err("this plugin's output may only leave combined with other members' (a campaign or study); it was withheld".into());
+    }
+    if let PluginOutput::Findings { findings, .. } = &out {
+        check_findings(findings)?;
     }
     Ok(out)
 }

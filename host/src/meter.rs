@@ -140,6 +140,24 @@ pub struct RunRecord {
     /// for a run refused before it started, which is not billed.
     #[serde(default)]
     pub price: Option<Money>,
+    /// The records the output's findings cite, as the host checked them against what the run
+    /// read ([`crate::contract::resolve_evidence`]): the id the plugin saw and the stored
+    /// record behind it, so that an invitation can show the records themselves.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<EvidenceRef>,
+}
+
+/// A record a finding cites: the pseudonymous id the plugin saw, in its collection, and the
+/// stored record it stands for (its id and time). Kept with the run, which only the person and
+/// the operator read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceRef {
+    pub collection: String,
+    /// The id the plugin saw (a per-grant pseudonym).
+    pub id: u64,
+    /// The stored record's id.
+    pub stored: u64,
+    pub time: i64,
 }
 
 /// The longest failure message or other plugin-controlled text kept with a run, in bytes.
@@ -181,6 +199,7 @@ impl RunRecord {
             limits: None,
             release_ms: started_ms,
             price: None,
+            evidence: Vec::new(),
         }
     }
 

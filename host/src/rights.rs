@@ -20,7 +20,6 @@ use serde::{Deserialize, Serialize};
 use crate::import::{self, ImportError, ImportOptions, ImportReport};
 use crate::package::Audience;
 use crate::store::{PersonId, Schema, Store, StoreError, TimeRange, Value};
-use insitu_formats::money::format_minor;
 use insitu_formats::time::format_instant;
 
 pub const FORMAT: &str = "insitu-export-1";
@@ -112,17 +111,7 @@ fn json_value(v: &Value) -> serde_json::Value {
 }
 
 fn csv_value(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::Text(s) => s.clone(),
-        Value::Integer(i) => i.to_string(),
-        Value::Float(f) => f.to_string(),
-        Value::Boolean(b) => b.to_string(),
-        Value::Money { minor, currency } => {
-            format!("{} {currency}", format_minor(*minor, currency))
-        }
-        Value::Timestamp(t) => format_instant(*t),
-    }
+    v.to_text()
 }
 
 fn jsonl<T: Serialize>(items: impl IntoIterator<Item = T>) -> Vec<u8> {

@@ -297,6 +297,12 @@ impl Runner {
             Purpose::Single => contract::check(&manifest.output, out),
             Purpose::Member => contract::check_member(&manifest, out),
         });
+        let checked = checked.map(|c| {
+            c.and_then(|out| {
+                record.evidence = contract::resolve_evidence(&out, &exec.delivered)?;
+                Ok(out)
+            })
+        });
         match checked {
             Ok(Ok(out)) => {
                 record.outcome = crate::meter::Outcome::Succeeded;

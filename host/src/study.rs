@@ -94,8 +94,7 @@ pub fn open(store: &dyn Store, new: NewStudy) -> Result<Job, StudyError> {
         .max(policy.k_floor)
         .max(1);
     let now = now_ms();
-    let members =
-        crate::job::targets(store, &new.plugin_digest, now, &[new.owner.as_str()])?.len();
+    let members = crate::job::targets(store, &new.plugin_digest, now, &[new.owner.as_str()])?.len();
     let deadline = crate::job::member_limits(manifest, &policy).deadline;
     Ok(store.add_job(Job {
         id: 0,

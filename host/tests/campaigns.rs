@@ -269,6 +269,20 @@ async fn a_member_releases_only_the_findings_they_choose_and_the_release_is_audi
     assert_eq!(inv.len(), 1);
     assert_eq!(inv[0].findings.len(), 3);
     assert!(inv[0].findings.iter().all(|f| f.loss == Some(eur(250))));
+    // Each finding comes with the record it cites, read from her store with only the fields
+    // her grant gave the scanner (not the account number).
+    assert_eq!(inv[0].evidence.len(), 3);
+    for (f, cited) in inv[0].findings.iter().zip(&inv[0].evidence) {
+        assert_eq!(cited.len(), 1, "{cited:?}");
+        assert_eq!(cited[0].id, f.evidence[0].id);
+        let names: Vec<&str> = cited[0].fields.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["amount", "label", "counterparty"], "{cited:?}");
+        assert!(
+            cited[0]
+                .fields
+                .contains(&("counterparty".into(), "Agence Dupont".into()))
+        );
+    }
     // A member who did not match has no invitation, and cannot answer one.
     let clean = granted[3];
     assert!(campaign::invitations(store, clean).unwrap().is_empty());

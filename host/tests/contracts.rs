@@ -96,3 +96,59 @@ async fn an_output_reaches_its_audience_and_nobody_else() {
         .to_string();
     assert_eq!(err, "run 9999 has no output for you");
 }
+
+/// A member who joins a campaign releases every byte of the findings they tick. So a finding's
+/// texts are capped, its currencies are codes, and every record it cites is one the run read
+/// (the host checks the id against what it delivered); otherwise the output is withheld. A
+/// well-formed finding passes, and the host keeps the stored record behind each id it cites.
+#[tokio::test]
+async fn a_finding_cites_only_records_the_run_read_and_hides_no_packed_text() {
+    let f = Fixture::new();
+    let p = f.person_with_transactions("alice");
+    let d = f.install_edited(insitu_plugins::EXFILTRATE, |m| {
+        m.output.kind = OutputKind::Findings
+    });
+    let g = f.grant(p, &d, &["amount", "label", "counterparty"], TimeRange::ALL);
+    let run = |channel: &'static str| {
+        let (f, d) = (&f, &d);
+        async move {
+            f.run(
+                p,
+                g.id,
+                d,
+                &[
+                    ("channel", insitu::output::Scalar::Text(channel.into())),
+                    ("needle", insitu::output::Scalar::Text("x".into())),
+                ],
+                None,
+            )
+            .await
+        }
+    };
+    for (channel, why) in [
+        ("forged-evidence", "which this run did not read"),
+        ("packed-label", "its label has"),
+        ("packed-currency", "a currency is not three capital letters"),
+    ] {
+        let r = run(channel).await;
+        let (reason, msg) = failure(&r);
+        assert_eq!(reason, FailureReason::Contract, "{channel}: {msg}");
+        assert!(msg.contains(why), "{channel}: {msg}");
+        assert!(r.output.is_none() && r.evidence.is_empty(), "{channel}");
+    }
+    let ok = run("real-evidence").await;
+    assert_eq!(ok.outcome, Outcome::Succeeded, "{:?}", ok.outcome);
+    let Some(insitu::output::PluginOutput::Findings { findings, .. }) = &ok.output else {
+        panic!("findings: {:?}", ok.output)
+    };
+    let cited = &findings[0].evidence[0];
+    assert_eq!(ok.evidence.len(), 1);
+    assert_eq!(
+        (ok.evidence[0].id, ok.evidence[0].collection.as_str()),
+        (cited.id, cited.collection.as_str())
+    );
+    assert_ne!(
+        ok.evidence[0].stored, cited.id,
+        "the plugin saw a pseudonym"
+    );
+}

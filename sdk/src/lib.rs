@@ -77,6 +77,25 @@ pub fn collections() -> Vec<CollectionInfo> {
     bindings::insitu::plugin::data::collections()
 }
 
+/// The longest texts the host accepts in a finding, in bytes; a finding over any of them
+/// withholds the whole output (a campaign member releases every byte of a finding they tick).
+pub const MAX_RULE_BYTES: usize = 64;
+pub const MAX_LABEL_BYTES: usize = 256;
+pub const MAX_REASON_BYTES: usize = 512;
+
+/// `text` cut to at most `max` bytes at a character boundary, ending with `…` when cut: for
+/// labels copied from records, which banks sometimes make long.
+pub fn fit(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max.saturating_sub('…'.len_utf8());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
 /// Log levels for [`log`].
 pub use bindings::insitu::plugin::log::Level;
 
@@ -114,4 +133,18 @@ macro_rules! export_plugin {
         type __InsituAdapter = $crate::Adapter<$plugin>;
         $crate::bindings::__export_world!(__InsituAdapter with_types_in $crate::bindings);
     };
+}
+
+#[cfg(test)]
+mod fit_tests {
+    use super::fit;
+
+    #[test]
+    fn fit_cuts_at_a_character_boundary_within_the_cap() {
+        assert_eq!(fit("short", 256), "short");
+        let long = "é".repeat(300);
+        let cut = fit(&long, 256);
+        assert!(cut.len() <= 256 && cut.ends_with('…'), "{}", cut.len());
+        assert!(fit("abcdef", 4).len() <= 4);
+    }
 }

@@ -224,8 +224,13 @@ pub async fn campaigns(
         format_time(job.release_ms),
         policy.concurrency
     );
-    let targets =
-        crate::job::targets(store, &fee_scanner.digest, job.created_ms, &job.requesters())?.len();
+    let targets = crate::job::targets(
+        store,
+        &fee_scanner.digest,
+        job.created_ms,
+        &job.requesters(),
+    )?
+    .len();
     println!(
         "   {targets} stores hold a live grant for the scanner given to {ASSOCIATION}; the first people's grants from step 3 are for their own runs, and a campaign never uses them"
     );

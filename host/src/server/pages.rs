@@ -711,16 +711,45 @@ fn invitations_section(s: &AppState, session: &Session, p: u64) -> Result<String
             session.csrf_field(),
             esc(&i.association)
         );
+        // Every field of each finding, exactly as it would be shared, and the records it
+        // cites, from the store (these stay with the member).
         for (n, f) in i.findings.iter().enumerate() {
-            let loss = f.loss.as_ref().map(|m| m.to_string()).unwrap_or_default();
+            let money = |m: &Option<crate::output::Money>| {
+                m.as_ref()
+                    .map(|m| m.to_string())
+                    .unwrap_or_else(|| "-".into())
+            };
             let _ = write!(
                 out,
-                "<label><input type=\"checkbox\" name=\"finding\" value=\"{n}\" checked> {} {}: {} {}</label><br>",
+                "<label><input type=\"checkbox\" name=\"finding\" value=\"{n}\" checked> \
+                 {}, rule <code>{}</code>: {}, amount {}, loss {}. {}</label>",
                 date(f.time),
+                esc(&f.rule),
                 esc(&f.label),
+                esc(&money(&f.amount)),
+                esc(&money(&f.loss)),
                 esc(&f.reason),
-                esc(&loss)
             );
+            let cited = i.evidence.get(n).map(Vec::as_slice).unwrap_or_default();
+            if !cited.is_empty() {
+                out.push_str("<ul aria-label=\"the records it cites (not shared)\">");
+                for r in cited {
+                    let fields: Vec<String> = r
+                        .fields
+                        .iter()
+                        .map(|(k, v)| format!("{}: {}", esc(k), esc(v)))
+                        .collect();
+                    let _ = write!(
+                        out,
+                        "<li>{} record of {}: {}</li>",
+                        esc(&r.collection),
+                        date(r.time),
+                        fields.join("; ")
+                    );
+                }
+                out.push_str("</ul>");
+            }
+            out.push_str("<br>");
         }
         out.push_str(
             "</fieldset><button type=\"submit\" name=\"decision\" value=\"accept\">Join and share the ticked findings</button> \

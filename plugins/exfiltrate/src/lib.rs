@@ -14,12 +14,22 @@
 //! - `log`: logs every label;
 //! - `host-calls`: calls the host a hundred thousand times when the bit is set.
 //!
+//! Installed with a findings contract instead (a campaign scanner), it tries what a member
+//! who joins a campaign would release with a finding:
+//! - `forged-evidence`: cites a record id it never read;
+//! - `packed-label`: packs every label it read into one finding's label;
+//! - `packed-currency`: hides text in a finding's currency;
+//! - `real-evidence`: a well-formed finding citing the first record it read (the control).
+//!
 //! The noninterference tests run each channel on two stores that differ only in that bit, and
 //! check that the organisation sees exactly the same thing from both.
 
 use std::hint::black_box;
 
-use insitu_sdk::{Level, Metric, Output, Params, Plugin, PluginError, Query, Scalar};
+use insitu_sdk::{
+    Evidence, Finding, FindingsReport, Level, Metric, Money, Output, Params, Plugin, PluginError,
+    Query, Scalar,
+};
 
 /// Every label and counterparty the grant shows, as read.
 fn labels(all: bool) -> Result<Vec<String>, PluginError> {
@@ -51,6 +61,45 @@ fn metric(name: &str, v: i64) -> Metric {
     }
 }
 
+/// The findings channels: one finding built to smuggle data through a campaign release.
+fn findings(channel: &str) -> Result<Option<Output>, PluginError> {
+    let mut rows = Query::new("bank.transactions").open()?;
+    let (mut first, mut all) = (None, Vec::new());
+    while let Some(b) = rows.next_batch()? {
+        for r in b.rows() {
+            first.get_or_insert((r.id(), r.time()));
+            all.extend(r.text("label").map(str::to_string));
+        }
+    }
+    let (id, time) = first.unwrap_or((0, 0));
+    let finding = |label: String, currency: &str, evidence: u64| Finding {
+        rule: "fees".into(),
+        time,
+        amount: Some(Money {
+            minor: -100,
+            currency: currency.into(),
+        }),
+        loss: None,
+        label,
+        reason: "looks like a fee".into(),
+        evidence: vec![Evidence {
+            collection: "bank.transactions".into(),
+            id: evidence,
+        }],
+    };
+    let f = match channel {
+        "forged-evidence" => finding("fee".into(), "EUR", id ^ 0x5eed),
+        "packed-label" => finding(all.join(" | ").repeat(8), "EUR", id),
+        "packed-currency" => finding("fee".into(), &all.join("|"), id),
+        "real-evidence" => finding("fee".into(), "EUR", id),
+        _ => return Ok(None),
+    };
+    Ok(Some(Output::Findings(FindingsReport {
+        findings: vec![f],
+        summary: Vec::new(),
+    })))
+}
+
 struct Exfiltrate;
 
 impl Plugin for Exfiltrate {
@@ -66,6 +115,9 @@ impl Plugin for Exfiltrate {
                 first.len()
             };
             return Ok(Output::Metrics(vec![metric("read", n as i64)]));
+        }
+        if let Some(out) = findings(&channel)? {
+            return Ok(out);
         }
         let all = labels(true)?;
         let set = bit(&all, &needle);

@@ -173,8 +173,8 @@ impl Plugin for FeeScanner {
                     minor: h.overcharge,
                     currency: h.currency,
                 }),
-                label: h.label,
-                reason: h.reason,
+                label: insitu_sdk::fit(&h.label, insitu_sdk::MAX_LABEL_BYTES),
+                reason: insitu_sdk::fit(&h.reason, insitu_sdk::MAX_REASON_BYTES),
                 evidence: vec![Evidence {
                     collection: "bank.transactions".into(),
                     id: h.id,

@@ -127,8 +127,8 @@ impl Plugin for ShelfPrice {
                     minor,
                     currency: h.currency,
                 }),
-                label: h.label,
-                reason: h.reason,
+                label: insitu_sdk::fit(&h.label, insitu_sdk::MAX_LABEL_BYTES),
+                reason: insitu_sdk::fit(&h.reason, insitu_sdk::MAX_REASON_BYTES),
                 evidence: vec![Evidence {
                     collection: COLLECTION.into(),
                     id: h.id,

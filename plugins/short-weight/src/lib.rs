@@ -135,8 +135,8 @@ impl Plugin for ShortWeight {
                     time: h.time,
                     amount: h.price.as_ref().and_then(|p| money(p.minor)),
                     loss: h.loss.and_then(money),
-                    label: h.label,
-                    reason: h.reason,
+                    label: insitu_sdk::fit(&h.label, insitu_sdk::MAX_LABEL_BYTES),
+                    reason: insitu_sdk::fit(&h.reason, insitu_sdk::MAX_REASON_BYTES),
                     evidence: vec![Evidence {
                         collection: COLLECTION.into(),
                         id: h.id,
