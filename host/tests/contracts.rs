@@ -97,6 +97,48 @@ async fn an_output_reaches_its_audience_and_nobody_else() {
     assert_eq!(err, "run 9999 has no output for you");
 }
 
+/// An output addressed to the organisation that started the run reaches it only from the run's
+/// release time (its start plus its deadline), so when it appears says nothing of how long the
+/// run took; the person reads it at once; another organisation never.
+#[tokio::test]
+async fn an_output_for_the_requester_waits_for_the_release_time() {
+    let f = Fixture::new();
+    let alice = f.person_with_transactions("alice");
+    let d = f.install_edited(insitu_plugins::PROBE, |m| {
+        m.output.audience = Audience::Requester
+    });
+    let g = Fixture::grant_to(f.store.as_ref(), alice, &d, "ACME");
+    let limits = insitu::sandbox::Limits {
+        deadline: std::time::Duration::from_secs(3),
+        ..Default::default()
+    };
+    let run = f
+        .runner
+        .run(insitu::run::RunRequest {
+            person: alice,
+            grant: g,
+            digest: d.clone(),
+            params: Vec::new(),
+            limits: Some(limits),
+            requester: Some("ACME".into()),
+        })
+        .await
+        .unwrap();
+    assert_eq!(run.outcome, Outcome::Succeeded);
+    assert_eq!(run.release_ms, run.started_ms + 3_000);
+    let acme = Viewer::Requester("ACME".into());
+    assert!(
+        insitu::consent::now_ms() < run.release_ms,
+        "the probe took longer than its deadline"
+    );
+    assert!(output_for(f.store.as_ref(), run.id, &acme).is_err());
+    assert!(output_for(f.store.as_ref(), run.id, &Viewer::Person(alice)).is_ok());
+    let wait = run.release_ms - insitu::consent::now_ms() + 50;
+    tokio::time::sleep(std::time::Duration::from_millis(wait.max(0) as u64)).await;
+    assert!(output_for(f.store.as_ref(), run.id, &acme).is_ok());
+    assert!(output_for(f.store.as_ref(), run.id, &Viewer::Requester("Other".into())).is_err());
+}
+
 /// A member who joins a campaign releases every byte of the findings they tick. So a finding's
 /// texts are capped, its currencies are codes, and every record it cites is one the run read
 /// (the host checks the id against what it delivered); otherwise the output is withheld. A
