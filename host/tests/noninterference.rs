@@ -6,8 +6,8 @@
 //! Each test runs one scenario twice, on two stores that differ only in one person's data
 //! (one has a transaction with a casino, the other not), with the clock fixed at the same
 //! times, and compares byte for byte everything the organisation (and another organisation)
-//! can read through the API and the pages: the answers to its run requests, its run listings
-//! and run pages, outputs, grants, requests and invoice. The plugin is `exfiltrate`, whose
+//! can read through the API, the pages and the command line's organisation view: the answers
+//! to its run requests, its run listings and run pages, outputs, grants, requests and invoice. The plugin is `exfiltrate`, whose
 //! author tries to get the bit "this person paid a casino" out through every channel but the
 //! output (outcome, error text, panic, fuel, records read, memory, output size, log, host
 //! calls), and the project's own `fee-scanner`. The same scenario also checks that the person
@@ -283,6 +283,16 @@ async fn scenario(secret: bool) -> (Seen, Seen, Seen) {
             seen.push((format!("{at} GET {path}"), got));
             let got = normalise(w.call("GET", &path, &rival, None).await);
             rival_seen.push((format!("{at} GET {path}"), got));
+        }
+    }
+    // The command line's organisation view (`insitu runs --as-org lab`).
+    let lab_viewer = insitu::contract::Viewer::Requester("lab".into());
+    for r in w.pds.store.runs(None).unwrap() {
+        if let Some(v) = insitu::view::run_view(&r, &lab_viewer) {
+            seen.push((
+                "insitu runs --as-org lab".into(),
+                insitu::view::run_line(&v),
+            ));
         }
     }
     let mut alice_seen = Seen::new();
