@@ -24,38 +24,37 @@ use sha2::{Digest, Sha256};
 
 /// Computes the pseudonyms of one collection's records under one grant.
 ///
-/// The construction is SHA-256 over a fixed-length secret prefix, not HMAC:
-/// `SHA-256(secret[32] ‖ grant[8] ‖ SHA-256(collection)[32] ‖ stored id[8])`, the first 8 bytes
-/// big-endian. Every input has the same length (80 bytes), so the length-extension weakness
-/// of a secret prefix (which needs a longer message under the same prefix) does not apply,
-/// and only 64 of the 256 bits leave anyway. Keyed this way, SHA-256 is a pseudo-random
-/// function of (grant, collection, id): without the 256-bit secret a plugin can neither
-/// invert a pseudonym nor recompute one from the fields it was granted. HMAC would cost two
-/// more compressions per record; here the first 64 bytes are hashed once per query and each
-/// record costs one SHA-256 block, which matters because every delivered record is
-/// pseudonymised.
+/// The construction: a 128-bit key per (grant, collection), the first 16 bytes of
+/// `SHA-256(secret[32] ‖ grant[8] ‖ SHA-256(collection)[32])` (fixed-length inputs, computed
+/// once per query), then SipHash-2-4 under that key of the stored id. SipHash-2-4 is a
+/// pseudo-random function designed for short inputs: without the key a plugin can neither
+/// invert a pseudonym nor recompute one from the fields it was granted, and keys of two grants
+/// are unrelated. Every delivered record is pseudonymised, so the per-record cost matters: one
+/// SipHash of 8 bytes is a few nanoseconds, where the SHA-256 block this replaced took about
+/// 100 ns and added a quarter to a million-record scan.
 #[derive(Clone)]
 pub struct Pseudonymizer {
-    prefix: Sha256,
+    key: [u8; 16],
 }
 
 impl Pseudonymizer {
     pub fn new(secret: &[u8; 32], grant: u64, collection: &str) -> Self {
-        let mut prefix = Sha256::new();
-        prefix.update(secret);
-        prefix.update(grant.to_be_bytes());
-        prefix.update(Sha256::digest(collection.as_bytes()));
-        Pseudonymizer { prefix }
+        let mut h = Sha256::new();
+        h.update(secret);
+        h.update(grant.to_be_bytes());
+        h.update(Sha256::digest(collection.as_bytes()));
+        let digest = h.finalize();
+        let mut key = [0u8; 16];
+        key.copy_from_slice(&digest[..16]);
+        Pseudonymizer { key }
     }
 
     /// The pseudonym of the stored record id `id`.
     pub fn pseudonym(&self, id: u64) -> u64 {
-        let mut h = self.prefix.clone();
-        h.update(id.to_be_bytes());
-        let digest = h.finalize();
-        let mut first = [0u8; 8];
-        first.copy_from_slice(&digest[..8]);
-        u64::from_be_bytes(first)
+        use std::hash::Hasher;
+        let mut h = siphasher::sip::SipHasher24::new_with_key(&self.key);
+        h.write(&id.to_be_bytes());
+        h.finish()
     }
 }
 
