@@ -509,6 +509,7 @@ impl<'a> Pricer<'a> {
                             &run.plugin_digest,
                             run.started_ms,
                             run.id,
+                            self.tariff.free_runs_per_month,
                         )?;
                         if used < self.tariff.free_runs_per_month {
                             return Ok(Vec::new());

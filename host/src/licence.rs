@@ -166,19 +166,27 @@ pub fn runs_paid(ledger: &[Entry], id: u64) -> usize {
 }
 
 /// How many free runs of the plugin `digest` `person` had in the calendar month of `at_ms`,
-/// before run `before`: own runs that were admitted (priced) and posted with nothing to pay.
+/// before run `before`: own runs that were admitted (priced) and posted with nothing to pay,
+/// counted up to `allowance` (past it, the answer is the same: the next run is paid). Reads
+/// this month's runs from its start, and stops at the allowance, so a busy person's billing
+/// does not read every run they ever made.
 pub fn free_runs_this_month(
     store: &dyn Store,
     person: PersonId,
     digest: &str,
     at_ms: i64,
     before: u64,
+    allowance: u32,
 ) -> Result<u32, StoreError> {
     let month = |ms: i64| crate::import::format_date(ms)[..7].to_string();
     let this = month(at_ms);
+    let (since, _) = crate::ledger::month_bounds(at_ms);
     let mut n = 0;
-    for r in store.runs(Some(person))? {
-        if r.id < before
+    store.visit_runs_since(since, before, &mut |r| {
+        if n >= allowance {
+            return Ok(false);
+        }
+        if r.person == person
             && r.plugin_digest == digest
             && r.requester.is_none()
             && r.job.is_none()
@@ -190,6 +198,7 @@ pub fn free_runs_this_month(
         {
             n += 1;
         }
-    }
+        Ok(true)
+    })?;
     Ok(n)
 }

@@ -381,6 +381,16 @@ pub trait Store: Send + Sync + 'static {
     fn finish_run(&self, run: RunRecord) -> Result<RunRecord, StoreError>;
     fn run(&self, id: u64) -> Result<RunRecord, StoreError>;
     fn runs(&self, person: Option<PersonId>) -> Result<Vec<RunRecord>, StoreError>;
+    /// Visits runs in id order, from the first one started at or after `since_ms` (ids are
+    /// given when runs start, so start times follow ids, up to a batch's commit delay) and
+    /// before run `before`, until `visit` returns `false`. A billing check that needs a few
+    /// runs of this month reads those, not every run ever recorded.
+    fn visit_runs_since(
+        &self,
+        since_ms: i64,
+        before: u64,
+        visit: &mut dyn FnMut(&RunRecord) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError>;
 
     /// Appends an event on its own (for actions that write nothing else).
     fn append_audit(&self, event: AuditEvent) -> Result<AuditEntry, StoreError>;

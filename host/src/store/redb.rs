@@ -1005,6 +1005,40 @@ impl Store for RedbStore {
             .collect())
     }
 
+    fn visit_runs_since(
+        &self,
+        since_ms: i64,
+        before: u64,
+        visit: &mut dyn FnMut(&RunRecord) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError> {
+        let tx = self.db.begin_read().map_err(db)?;
+        let t = tx.open_table(RUNS).map_err(db)?;
+        let started = |id: u64| -> Result<Option<i64>, StoreError> {
+            match t.get(id).map_err(db)? {
+                Some(v) => Ok(Some(from_json::<RunRecord>(v.value())?.started_ms)),
+                None => Ok(None),
+            }
+        };
+        // Binary search over ids for the first run started at or after `since_ms` (ids run
+        // from 1 without gaps, except where a person's runs were erased).
+        let last = t.last().map_err(db)?.map(|(k, _)| k.value()).unwrap_or(0);
+        let (mut lo, mut hi) = (1u64, last.min(before.saturating_sub(1)) + 1);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match started(mid)? {
+                Some(ms) if ms < since_ms => lo = mid + 1,
+                _ => hi = mid,
+            }
+        }
+        for entry in t.range(lo..before).map_err(db)? {
+            let (_, v) = entry.map_err(db)?;
+            if !visit(&from_json(v.value())?)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     fn append_audit(&self, event: AuditEvent) -> Result<AuditEntry, StoreError> {
         self.write(|tx| append(tx, event))
     }
