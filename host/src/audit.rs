@@ -128,7 +128,6 @@ pub enum AuditEvent {
         job: u64,
         person: PersonId,
     },
-    /// A job changed state: finished, released, withheld or settled.
     /// A job reserved (and so spent) part of a person's monthly privacy budget before running
     /// them, or could not, the budget being spent.
     BudgetReserved {
@@ -137,6 +136,7 @@ pub enum AuditEvent {
         epsilon_micro: u64,
         reserved: bool,
     },
+    /// A job changed state: finished, released, withheld or settled.
     JobClosed {
         job: u64,
         status: String,

@@ -502,6 +502,10 @@ pub async fn fan_out(
         Ordering::Relaxed,
     );
     progress.done.store(done.len() as u64, Ordering::Relaxed);
+    // Member runs get their ids now, in target order, not when their batch commits: ids are
+    // shared with every other run, so ids given in the order runs finished would let an
+    // organisation that starts runs of its own count how many members finished when.
+    let first_id = store.reserve_run_ids(todo.len() as u64)?;
     let limits = match store.plugin(&job.plugin_digest)?.manifest {
         Some(m) => Some(member_limits(&m, &store.policy()?)),
         None => None, // the run fails on the missing contract
@@ -569,12 +573,14 @@ pub async fn fan_out(
 
     // Each run is its own task, so that runs use every core.
     let producer = async move {
-        let mut todo = todo.into_iter();
+        let mut todo = todo.into_iter().zip(first_id..);
         let mut running = tokio::task::JoinSet::new();
         let mut tasks = std::collections::HashMap::new();
         loop {
             while running.len() < concurrency.max(1) && !tx.is_closed() {
-                let Some(t) = todo.next() else { break };
+                let Some((t, run_id)) = todo.next() else {
+                    break;
+                };
                 let runner = runner.clone();
                 let req = RunRequest {
                     person: t.person,
@@ -592,9 +598,10 @@ pub async fn fan_out(
                         .await
                         .map_err(|RunError::Store(e)| e)?;
                     run.job = Some(job_id);
+                    run.id = run_id;
                     Ok::<RunRecord, StoreError>(run)
                 });
-                tasks.insert(handle.id(), (t, digest));
+                tasks.insert(handle.id(), (t, digest, run_id));
             }
             let Some(joined) = running.join_next_with_id().await else {
                 break;
@@ -608,10 +615,13 @@ pub async fn fan_out(
                 // failed run, so that the job completes instead of stopping at that member on
                 // every resume.
                 Err(e) => {
-                    let Some((t, digest)) = tasks.remove(&e.id()) else {
+                    let Some((t, digest, run_id)) = tasks.remove(&e.id()) else {
                         return Err(StoreError::Db(format!("a member run failed: {e}")));
                     };
-                    failed_run(t, digest, job.id, format!("the host failed this run: {e}"))
+                    let mut r =
+                        failed_run(t, digest, job.id, format!("the host failed this run: {e}"));
+                    r.id = run_id;
+                    r
                 }
             };
             if tx.is_closed() || tx.send(run).await.is_err() {

@@ -740,6 +740,9 @@ pub fn statement(all: &[Entry], party: &Party, since_ms: i64, until_ms: i64) -> 
     for t in totals.values_mut() {
         t.3 = t.0 - t.1 + t.2;
     }
+    // In date order, then by key: the order entries were posted in (their ids) would tell
+    // when a job's postings were made, which depends on its members' data.
+    lines.sort_by(|a, b| (a.at_ms, &a.key, a.id).cmp(&(b.at_ms, &b.key, b.id)));
     Statement {
         party: party.to_string(),
         since_ms,
@@ -754,16 +757,16 @@ impl Statement {
     pub fn to_csv(&self) -> String {
         let mut w = csv::Writer::from_writer(Vec::new());
         let _ = w.write_record([
-            "id", "date", "key", "movement", "from", "to", "amount", "currency", "memo",
+            "line", "date", "key", "movement", "from", "to", "amount", "currency", "memo",
         ]);
-        for e in &self.lines {
+        for (n, e) in self.lines.iter().enumerate() {
             let signed = if e.credit.to_string() == self.party {
                 e.amount.minor
             } else {
                 -e.amount.minor
             };
             let _ = w.write_record([
-                e.id.to_string(),
+                (n + 1).to_string(),
                 crate::import::format_date(e.at_ms),
                 e.key.clone(),
                 serde_json::to_value(e.movement)

@@ -31,6 +31,12 @@ use crate::sandbox::data::DataAccess;
 use crate::sandbox::{Limits, PluginPre, RunState, Sandbox};
 use crate::store::{PersonId, Store, StoreError};
 
+/// What a run's release time adds to its deadline: the time to load the plugin before the
+/// sandbox starts and to check and store its result after. The sandbox's own deadline is
+/// counted from the run's admission and ends this long before the release time, so that a
+/// result is stored before it may be shown, whatever the run did.
+pub const RELEASE_MARGIN_MS: i64 = 1_000;
+
 /// What to run, for whom, under which grant.
 #[derive(Debug, Clone)]
 pub struct RunRequest {
@@ -79,11 +85,19 @@ struct Admitted {
 pub struct Runner {
     store: Arc<dyn Store>,
     sandbox: Arc<Sandbox>,
+    /// Runs started in the background ([`Runner::start`]) executing at once: twice the
+    /// cores, so that an organisation starting many runs cannot take the whole host.
+    background: tokio::sync::Semaphore,
 }
 
 impl Runner {
     pub fn new(store: Arc<dyn Store>, sandbox: Arc<Sandbox>) -> Self {
-        Runner { store, sandbox }
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Runner {
+            store,
+            sandbox,
+            background: tokio::sync::Semaphore::new(2 * cores),
+        }
     }
 
     pub fn sandbox(&self) -> &Arc<Sandbox> {
@@ -124,7 +138,24 @@ impl Runner {
                 let started = a.record.clone();
                 let me = self.clone();
                 tokio::spawn(async move {
-                    let done = me.exec(a, Purpose::Single).await;
+                    // At most `background` runs execute at once; the others wait here (their
+                    // deadline counts from admission, so a long wait fails the run, for the
+                    // person to see, never later than its release time).
+                    let _permit = me.background.acquire().await;
+                    let fallback = a.record.clone();
+                    let inner = me.clone();
+                    // Its own task, so that a host panic fails this run instead of leaving it
+                    // running for ever.
+                    let done =
+                        match tokio::spawn(async move { inner.exec(a, Purpose::Single).await })
+                            .await
+                        {
+                            Ok(done) => done,
+                            Err(e) => fallback.fail(
+                                FailureReason::Host,
+                                format!("the host failed this run: {e}"),
+                            ),
+                        };
                     let id = done.id;
                     match me.store.finish_run(done) {
                         Ok(r) => finished(&r),
@@ -254,7 +285,8 @@ impl Runner {
         record.audience = Some(manifest.output.audience);
         record.limits = Some(limits);
         record.release_ms = started_ms
-            .saturating_add(i64::try_from(limits.deadline.as_millis()).unwrap_or(i64::MAX));
+            .saturating_add(i64::try_from(limits.deadline.as_millis()).unwrap_or(i64::MAX))
+            .saturating_add(RELEASE_MARGIN_MS);
         record.price = Some(price);
         let params = req
             .params
@@ -289,6 +321,13 @@ impl Runner {
             Ok(d) => d,
             Err(e) => return record.fail(FailureReason::Host, e.to_string()),
         };
+        // What is left of the deadline since admission, so that the run ends before its
+        // release time however long loading and storing took.
+        let mut limits = limits;
+        let left = record.release_ms - RELEASE_MARGIN_MS - now_ms();
+        limits.deadline = limits
+            .deadline
+            .min(std::time::Duration::from_millis(left.max(0) as u64));
         let exec = self.sandbox.execute(&pre, data, limits, &params).await;
         record.usage = exec.usage;
         record.read = exec.read;

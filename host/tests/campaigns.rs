@@ -177,6 +177,13 @@ async fn only_granted_members_are_scanned_and_the_association_sees_only_counts_f
         scanned, granted,
         "exactly the members with a grant given to the association"
     );
+    // Member runs got their ids when the scan started, in target order, not in the order
+    // they finished (which an organisation could read from the ids of its own runs).
+    let mut ids: Vec<u64> = members.iter().map(|m| m.run).collect();
+    let in_order = ids.clone();
+    ids.sort_unstable();
+    assert_eq!(ids, in_order);
+    assert!(ids.windows(2).all(|w| w[1] == w[0] + 1), "{ids:?}");
     for p in &others {
         assert!(
             store.runs(Some(*p)).unwrap().is_empty(),

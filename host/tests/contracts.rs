@@ -125,7 +125,10 @@ async fn an_output_for_the_requester_waits_for_the_release_time() {
         .await
         .unwrap();
     assert_eq!(run.outcome, Outcome::Succeeded);
-    assert_eq!(run.release_ms, run.started_ms + 3_000);
+    assert_eq!(
+        run.release_ms,
+        run.started_ms + 3_000 + insitu::run::RELEASE_MARGIN_MS
+    );
     let acme = Viewer::Requester("ACME".into());
     assert!(
         insitu::consent::now_ms() < run.release_ms,

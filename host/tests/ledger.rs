@@ -298,7 +298,7 @@ fn a_statement_adds_up_and_exports_as_csv() {
     assert_eq!(st.totals["EUR"], (-1_000, 325, 0, -1_325));
     let csv = st.to_csv();
     assert!(
-        csv.starts_with("id,date,key,movement,from,to,amount,currency,memo\n"),
+        csv.starts_with("line,date,key,movement,from,to,amount,currency,memo\n"),
         "{csv}"
     );
     assert!(

@@ -365,7 +365,11 @@ async fn an_organisation_sees_the_same_runs_whatever_the_persons_data() {
     for r in runs {
         assert_eq!(r["detail"], Value::Null, "{r}");
         assert_eq!(r["price"], json!("0.03 EUR"), "{r}");
-        assert_eq!(r["release_ms"], json!(T + 5_000), "{r}");
+        assert_eq!(
+            r["release_ms"],
+            json!(T + 5_000 + insitu::run::RELEASE_MARGIN_MS),
+            "{r}"
+        );
         assert_eq!(r["limits"]["fuel"], json!(2_000_000_000u64), "{r}");
     }
 }

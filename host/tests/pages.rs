@@ -792,7 +792,7 @@ async fn earnings_invoices_revenue_and_contacts_are_on_their_owners_pages() {
     assert_eq!(csv.status, StatusCode::OK);
     assert!(
         csv.body
-            .starts_with("id,date,key,movement,from,to,amount,currency,memo"),
+            .starts_with("line,date,key,movement,from,to,amount,currency,memo"),
         "{}",
         csv.body
     );

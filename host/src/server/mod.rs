@@ -58,11 +58,17 @@ impl AppState {
         grant: &crate::consent::Grant,
         params: Vec<(String, crate::output::Scalar)>,
     ) -> Result<crate::meter::RunRecord, crate::run::RunError> {
-        let r = self
-            .pds
-            .runner
-            .run(run_request(grant, params, None))
-            .await?;
+        // Its own task: a client that goes away does not stop the run half-way (it would stay
+        // stored as running).
+        let runner = self.pds.runner.clone();
+        let req = run_request(grant, params, None);
+        let r = tokio::spawn(async move { runner.run(req).await })
+            .await
+            .map_err(|e| {
+                crate::run::RunError::Store(crate::store::StoreError::Db(format!(
+                    "run task failed: {e}"
+                )))
+            })??;
         self.metrics.run(&r);
         Ok(r)
     }

@@ -69,6 +69,15 @@ fn date(ms: i64) -> String {
     crate::import::format_date(ms)
 }
 
+/// The ledger entries dated until now: a job's postings are dated at its release time, and are
+/// shown to nobody before it, whenever the job closed (which depends on its members' data).
+fn visible_ledger(s: &AppState) -> Result<Vec<crate::ledger::Entry>, PageError> {
+    let now = now_ms();
+    let mut entries = s.pds.store.ledger()?;
+    entries.retain(|e| e.at_ms <= now);
+    Ok(entries)
+}
+
 fn instant(ms: i64) -> String {
     insitu_formats::time::format_instant(ms)
 }
@@ -479,7 +488,7 @@ async fn home(State(s): State<AppState>, session: Session) -> PageResult {
 /// A person's earnings: their ledger balance and latest movements.
 fn earnings_section(s: &AppState, p: u64) -> Result<String, PageError> {
     let party = crate::ledger::Party::Person(p);
-    let entries = s.pds.store.ledger()?;
+    let entries = visible_ledger(s)?;
     let mine: Vec<&crate::ledger::Entry> = entries
         .iter()
         .filter(|e| e.credit == party || e.debit == party)
@@ -560,7 +569,7 @@ fn billing_section(s: &AppState, session: &Session) -> Result<String, PageError>
     use crate::ledger::{Party, decimal};
     let store = s.pds.store.as_ref();
     let name = session.account.name.clone();
-    let entries = store.ledger()?;
+    let entries = visible_ledger(s)?;
     let mut out = String::new();
     match session.account.role {
         Role::Organisation => {
@@ -633,7 +642,7 @@ async fn invoice(State(s): State<AppState>, session: Session) -> PageResult {
     // Entries dated later (a job's, dated at its release time) are not shown yet.
     let until = until.min(now + 1);
     let st = crate::ledger::statement(
-        &s.pds.store.ledger()?,
+        &visible_ledger(&s)?,
         &crate::ledger::Party::Organisation(session.account.name.clone()),
         since,
         until,

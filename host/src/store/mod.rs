@@ -373,6 +373,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Records a finished run (usage, outcome, output) with its audit entry; assigns its id.
     fn record_run(&self, run: RunRecord) -> Result<RunRecord, StoreError>;
+    /// Reserves `n` consecutive run ids and returns the first: a job gives its member runs
+    /// their ids when it starts them ([`Store::record_members`] keeps an id already set).
+    fn reserve_run_ids(&self, n: u64) -> Result<u64, StoreError>;
     /// Stores an admitted run as running and gives it its id (not audited yet: the audit
     /// entry is written with the finished run, [`Store::finish_run`]).
     fn begin_run(&self, run: RunRecord) -> Result<RunRecord, StoreError>;
@@ -381,9 +384,10 @@ pub trait Store: Send + Sync + 'static {
     fn finish_run(&self, run: RunRecord) -> Result<RunRecord, StoreError>;
     fn run(&self, id: u64) -> Result<RunRecord, StoreError>;
     fn runs(&self, person: Option<PersonId>) -> Result<Vec<RunRecord>, StoreError>;
-    /// Visits runs in id order, from the first one started at or after `since_ms` (ids are
-    /// given when runs start, so start times follow ids, up to a batch's commit delay) and
-    /// before run `before`, until `visit` returns `false`. A billing check that needs a few
+    /// Visits runs in id order, from the first one started at or after `since_ms` (found by
+    /// binary search: ids are given when runs start, so start times follow ids roughly;
+    /// callers widen `since_ms` by a margin and filter) and before run `before`, until `visit`
+    /// returns `false`. A billing check that needs a few
     /// runs of this month reads those, not every run ever recorded.
     fn visit_runs_since(
         &self,

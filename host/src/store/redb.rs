@@ -972,6 +972,18 @@ impl Store for RedbStore {
         self.write(|tx| insert_run(tx, run))
     }
 
+    fn reserve_run_ids(&self, n: u64) -> Result<u64, StoreError> {
+        self.write(|tx| {
+            let mut t = tx.open_table(COUNTERS).map_err(db)?;
+            let last = t.get("run").map_err(db)?.map(|v| v.value()).unwrap_or(0);
+            let end = last
+                .checked_add(n)
+                .ok_or_else(|| StoreError::Db("run ids exhausted".into()))?;
+            t.insert("run", end).map_err(db)?;
+            Ok(last + 1)
+        })
+    }
+
     fn begin_run(&self, mut run: RunRecord) -> Result<RunRecord, StoreError> {
         self.write(|tx| {
             run.id = next_id(tx, "run")?;
@@ -1124,7 +1136,12 @@ impl Store for RedbStore {
                     continue;
                 }
                 if let Some(run) = run {
-                    m.run = insert_run(tx, run)?.id;
+                    // A member run whose id the job reserved keeps it.
+                    m.run = if run.id != 0 {
+                        audit_run(tx, run)?.id
+                    } else {
+                        insert_run(tx, run)?.id
+                    };
                 }
                 m.job = job;
                 put_json(tx, MEMBERS, (job, m.person), &m)?;
