@@ -170,3 +170,48 @@ fn each_kind_of_tampering_with_the_stored_audit_log_is_detected() {
         assert!(verify().is_err(), "{what} entry not detected");
     }
 }
+
+/// A run is stored as running when it starts (with its id, before it reads anything). One the
+/// host was executing when it stopped is marked failed at the next start, for the person to
+/// see, with its audit entry; a second start finds nothing left.
+#[test]
+fn a_run_interrupted_by_a_stop_is_marked_failed_at_the_next_start() {
+    let f = Fixture::new();
+    let p = f.person_with_transactions("alice");
+    let begun = f
+        .store
+        .begin_run(insitu::meter::RunRecord::new(
+            p,
+            1,
+            "digest",
+            insitu::consent::now_ms(),
+        ))
+        .unwrap();
+    assert_eq!(
+        f.store.run(begun.id).unwrap().outcome,
+        insitu::meter::Outcome::Running
+    );
+    assert_eq!(f.runner.fail_interrupted().unwrap(), 1);
+    let run = f.store.run(begun.id).unwrap();
+    assert!(
+        matches!(
+            run.outcome,
+            insitu::meter::Outcome::Failed {
+                reason: insitu::meter::FailureReason::Host,
+                ..
+            }
+        ),
+        "{:?}",
+        run.outcome
+    );
+    assert!(
+        f.store
+            .audit_log()
+            .unwrap()
+            .iter()
+            .any(|e| matches!(e.event, AuditEvent::Run { run, .. } if run == begun.id))
+    );
+    assert_eq!(f.runner.fail_interrupted().unwrap(), 0);
+    // A finished run cannot be finished again.
+    assert!(f.store.finish_run(run).is_err());
+}
