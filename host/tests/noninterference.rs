@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::Request;
-use insitu::account::{self, Role};
+use insitu::account::Role;
 use insitu::consent::set_clock_for_tests;
 use insitu::meter::Outcome;
 use insitu::pds::Pds;
@@ -27,6 +27,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 mod common;
+mod outside;
 
 use common::{signed, trust_examples};
 
@@ -76,11 +77,7 @@ impl World {
     }
 
     fn account(&self, name: &str, role: Role) -> String {
-        let store = self.pds.store.as_ref();
-        let a = account::create(store, name, "correct horse battery", role).unwrap();
-        account::issue_token(store, &a, &[], "test", None)
-            .unwrap()
-            .0
+        outside::token(&self.pds, name, role)
     }
 
     /// One request, as `token`'s holder sends it (as a bearer token for `/api`, as the session
