@@ -426,13 +426,14 @@ pub fn invitations(store: &dyn Store, person: PersonId) -> Result<Vec<Invitation
         }
         let job = store.job(m.job)?;
         let Ok(c) = spec(&job) else { continue };
+        let findings = member_findings(store, &m)?;
         out.push(Invitation {
             job: job.id,
             description: c.description.clone(),
             brand: c.brand.clone(),
             association: c.association.clone(),
-            evidence: member_evidence(store, &m)?,
-            findings: member_findings(store, &m)?,
+            evidence: member_evidence(store, &m, &findings)?,
+            findings,
             answer: m.answer,
         });
     }
@@ -454,12 +455,12 @@ fn member_findings(store: &dyn Store, m: &Member) -> Result<Vec<Finding>, Campai
 fn member_evidence(
     store: &dyn Store,
     m: &Member,
+    findings: &[Finding],
 ) -> Result<Vec<Vec<EvidenceRecord>>, CampaignError> {
     let run = store.run(m.run)?;
     let grant = store.grant(run.grant)?;
-    let findings = member_findings(store, m)?;
     let mut out = Vec::with_capacity(findings.len());
-    for f in &findings {
+    for f in findings {
         let mut cited = Vec::new();
         for e in &f.evidence {
             let Some(r) = run

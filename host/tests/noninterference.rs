@@ -248,16 +248,19 @@ async fn scenario(secret: bool) -> (Seen, Seen, Seen) {
         runs.push(id);
     }
     let body = json!({"grant": grants[1], "params": {"rule": "agency-fee"}});
-    seen.push((
-        format!("POST /api/runs {body}"),
-        w.call(
+    let refused = w
+        .call(
             "POST",
             "/api/runs",
             &lab,
             Some(body.to_string().into_bytes()),
         )
-        .await,
-    ));
+        .await;
+    assert!(
+        refused.starts_with("403") && refused.contains("for a campaign plugin"),
+        "{refused}"
+    );
+    seen.push((format!("POST /api/runs {body}"), refused));
 
     w.settle().await;
     // Before the release time, after the runs ended; then after it.
