@@ -93,6 +93,10 @@ pub struct Token {
     pub created_ms: i64,
     pub expires_ms: Option<i64>,
     pub revoked_ms: Option<i64>,
+    /// A sign-in session (the pages' cookie), not an API token: each kind is refused where
+    /// the other belongs (`server::auth`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub session: bool,
 }
 
 impl Token {
@@ -164,6 +168,11 @@ pub fn create(
     })?)
 }
 
+/// The key two account names collide on.
+pub fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
 /// The account whose name and password these are. The password is checked even for an
 /// unknown name, so that the answer's timing does not tell which names exist.
 pub fn login(store: &dyn Store, name: &str, password: &str) -> Result<Account, AccountError> {
@@ -188,6 +197,23 @@ pub fn issue_token(
     label: &str,
     days: Option<u32>,
 ) -> Result<(String, Token), AccountError> {
+    issue(store, account, scopes, label, days, false)
+}
+
+/// Opens a one-day sign-in session for the pages: a token with the role's scopes that the API
+/// refuses.
+pub fn issue_session(store: &dyn Store, account: &Account) -> Result<(String, Token), AccountError> {
+    issue(store, account, &[], "session", Some(1), true)
+}
+
+fn issue(
+    store: &dyn Store,
+    account: &Account,
+    scopes: &[Scope],
+    label: &str,
+    days: Option<u32>,
+    session: bool,
+) -> Result<(String, Token), AccountError> {
     let allowed = account.role.scopes();
     if let Some(&scope) = scopes.iter().find(|s| !allowed.contains(s)) {
         return Err(AccountError::ScopeNotAllowed {
@@ -210,6 +236,7 @@ pub fn issue_token(
         created_ms: now,
         expires_ms: days.map(|d| now + i64::from(d) * 86_400_000),
         revoked_ms: None,
+        session,
     })?;
     Ok((secret, token))
 }

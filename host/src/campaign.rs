@@ -68,6 +68,8 @@ pub enum CampaignError {
     Epsilon { asked: f64, budget: f64 },
     #[error("`{0}` is not an organisation account; evidence can only go to a known association")]
     NoAssociation(String),
+    #[error("`{0}` is not an organisation account; only an organisation opens a campaign, over the grants people gave it")]
+    NotAnOrganisation(String),
     #[error("job {0} is not a campaign")]
     NotACampaign(u64),
     #[error("campaign {0} has not finished scanning, or its release time has not come")]
@@ -136,6 +138,10 @@ pub fn open(store: &dyn Store, new: NewCampaign) -> Result<Job, CampaignError> {
             budget: policy.epsilon_per_month_micro as f64 / 1e6,
         });
     }
+    match store.account_by_name(&new.owner)? {
+        Some(a) if a.role == Role::Organisation => {}
+        _ => return Err(CampaignError::NotAnOrganisation(new.owner)),
+    }
     match store.account_by_name(&new.association)? {
         Some(a) if a.role == Role::Organisation => {}
         _ => return Err(CampaignError::NoAssociation(new.association)),
@@ -166,7 +172,7 @@ pub fn open(store: &dyn Store, new: NewCampaign) -> Result<Job, CampaignError> {
         store,
         &new.plugin_digest,
         now,
-        &[new.owner.as_str(), new.association.as_str()],
+        &[new.owner.as_str()],
     )?
     .len();
     let deadline = crate::job::member_limits(&manifest, &policy).deadline;

@@ -172,13 +172,10 @@ impl Job {
         matches!(self.kind, JobKind::Campaign(_))
     }
 
-    /// Whose grants the job may use: a campaign's initiator and its association, a study's
-    /// owner.
+    /// Whose grants the job may use: its owner's alone (an organisation; the association a
+    /// campaign names receives claimants, not other people's grants).
     pub fn requesters(&self) -> Vec<&str> {
-        match &self.kind {
-            JobKind::Campaign(c) => vec![self.owner.as_str(), c.association.as_str()],
-            JobKind::Study(_) => vec![self.owner.as_str()],
-        }
+        vec![self.owner.as_str()]
     }
 
     /// Whether the job's results may be shown to its organisation at `now_ms`: its release

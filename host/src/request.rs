@@ -48,6 +48,10 @@ pub struct AccessRequest {
     pub days: u32,
     pub created_ms: i64,
     pub status: Status,
+    /// Addressed to no person of this store: kept, and answered like any other, so that the
+    /// requester cannot tell who exists; never shown to anyone asked, never decided.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub nowhere: bool,
 }
 
 /// What the person keeps of a request when approving it. `None` keeps what was asked.
@@ -101,7 +105,12 @@ pub fn ask(
         .manifest
         .as_ref()
         .ok_or_else(|| RequestError::NoManifest(plugin.digest.clone()))?;
-    store.person(person)?;
+    // A request to a person who does not exist is accepted the same way and goes nowhere.
+    let nowhere = match store.person(person) {
+        Ok(_) => false,
+        Err(StoreError::NoPerson(_)) => true,
+        Err(e) => return Err(e.into()),
+    };
     Ok(store.add_request(AccessRequest {
         id: 0,
         requester: requester.to_string(),
@@ -112,6 +121,7 @@ pub fn ask(
         days,
         created_ms: now_ms(),
         status: Status::Pending,
+        nowhere,
     })?)
 }
 
@@ -315,6 +325,7 @@ mod tests {
             days,
             created_ms: 0,
             status: Status::Pending,
+            nowhere: false,
         }
     }
 

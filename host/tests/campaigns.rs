@@ -40,13 +40,16 @@ fn eur(minor: i64) -> Money {
 /// the counts; the noise itself is tested below, at the default ε.
 fn world(dir: &std::path::Path) -> (Pds, PluginRecord) {
     let (pds, scanner) = pds_with_fee_scanner(dir);
-    account::create(
-        pds.store.as_ref(),
-        ASSOCIATION,
-        "a long enough password",
-        Role::Organisation,
-    )
-    .unwrap();
+    // The association, two other consumer groups and the broker of `neighbourhood`.
+    for org in [ASSOCIATION, "CLCV", "AFOC", "Data Broker Inc"] {
+        account::create(
+            pds.store.as_ref(),
+            org,
+            "a long enough password",
+            Role::Organisation,
+        )
+        .unwrap();
+    }
     set_policy(&pds, |p| {
         p.member_deadline_ms = 2_000;
         p.release_margin_ms = 0;
@@ -234,21 +237,49 @@ async fn only_granted_members_are_scanned_and_the_association_sees_only_counts_f
     assert_eq!(c.matched, Count::FewerThan(7));
 }
 
+/// Only an organisation opens a campaign, and it scans only the grants given to it: naming
+/// the organisation that holds the grants as the association does not reach them.
+#[tokio::test]
+async fn a_campaign_scans_only_its_initiators_grants_and_only_an_organisation_opens_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pds, scanner) = world(dir.path());
+    let (granted, _) = neighbourhood(&pds, &scanner.digest);
+    assert!(!granted.is_empty());
+    let store = pds.store.as_ref();
+    account::create(store, "eve", "a long enough password", Role::Person).unwrap();
+    let err = campaign::open(store, micro_fees(&scanner.digest, "eve", None)).unwrap_err();
+    assert!(
+        matches!(&err, CampaignError::NotAnOrganisation(n) if n == "eve"),
+        "{err}"
+    );
+    let err = campaign::open(store, micro_fees(&scanner.digest, "nobody", None)).unwrap_err();
+    assert!(matches!(err, CampaignError::NotAnOrganisation(_)), "{err}");
+    // CLCV holds no grant; it names the association, which holds eight.
+    let job = campaign::open(store, micro_fees(&scanner.digest, "CLCV", None)).unwrap();
+    let job = campaign::scan(&pds.runner, job.id, &Progress::default())
+        .await
+        .unwrap();
+    assert!(store.members(job.id).unwrap().is_empty());
+    for p in &granted {
+        assert!(store.runs(Some(*p)).unwrap().is_empty(), "person {p} was run");
+    }
+}
+
 #[tokio::test]
 async fn k_below_the_floor_a_campaign_too_soon_and_a_non_scanner_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let (pds, scanner) = world(dir.path());
     let store = pds.store.as_ref();
-    let err = campaign::open(store, micro_fees(&scanner.digest, "alice", Some(2))).unwrap_err();
+    let err = campaign::open(store, micro_fees(&scanner.digest, "CLCV", Some(2))).unwrap_err();
     assert!(
         matches!(err, CampaignError::KBelowFloor { asked: 2, floor: 5 }),
         "{err}"
     );
-    campaign::open(store, micro_fees(&scanner.digest, "alice", None)).unwrap();
-    let err = campaign::open(store, micro_fees(&scanner.digest, "bob", None)).unwrap_err();
+    campaign::open(store, micro_fees(&scanner.digest, "CLCV", None)).unwrap();
+    let err = campaign::open(store, micro_fees(&scanner.digest, "AFOC", None)).unwrap_err();
     assert!(matches!(err, CampaignError::TooSoon { .. }), "{err}");
     assert!(err.to_string().contains("single one out"), "{err}");
-    let mut c = micro_fees(&scanner.digest, "bob", None);
+    let mut c = micro_fees(&scanner.digest, "AFOC", None);
     c.association = "nobody".into();
     no_gap(&pds);
     assert!(matches!(
@@ -256,7 +287,7 @@ async fn k_below_the_floor_a_campaign_too_soon_and_a_non_scanner_are_refused() {
         CampaignError::NoAssociation(_)
     ));
     let probe = installed(&pds, &signed(insitu_plugins::PROBE));
-    let err = campaign::open(store, micro_fees(&probe.digest, "bob", None)).unwrap_err();
+    let err = campaign::open(store, micro_fees(&probe.digest, "AFOC", None)).unwrap_err();
     assert!(matches!(err, CampaignError::NotAScanner(_)), "{err}");
 }
 
@@ -428,7 +459,7 @@ async fn a_hostile_scanner_fails_each_member_run_cleanly_and_the_host_carries_on
         // Succeeds, but returns metrics where the contract says findings: withheld.
         ("log-flood", FailureReason::Contract),
     ] {
-        let mut c = micro_fees(&hostile.digest, "mallory", None);
+        let mut c = micro_fees(&hostile.digest, ASSOCIATION, None);
         c.params = vec![("behaviour".into(), Scalar::Text(behaviour.into()))];
         let job = campaign::open(store, c).unwrap();
         campaign::scan(&pds.runner, job.id, &Progress::default())
@@ -774,18 +805,18 @@ async fn a_republished_scanner_and_the_same_initiator_wait_the_gap() {
     let other_version = republished(&pds, "0.1.1");
     assert_ne!(other_version.digest, scanner.digest);
     let shelf = installed(&pds, &signed(insitu_plugins::SHELF_PRICE));
-    campaign::open(store, micro_fees(&scanner.digest, "alice", None)).unwrap();
+    campaign::open(store, micro_fees(&scanner.digest, "CLCV", None)).unwrap();
     // Another initiator, the same scanner under another digest: too soon.
-    let err = campaign::open(store, micro_fees(&other_version.digest, "bob", None)).unwrap_err();
+    let err = campaign::open(store, micro_fees(&other_version.digest, "AFOC", None)).unwrap_err();
     assert!(
         matches!(&err, CampaignError::TooSoon { scanner, .. } if scanner == "fee-scanner"),
         "{err}"
     );
     // The same initiator, another scanner: too soon.
-    let err = campaign::open(store, micro_fees(&shelf.digest, "alice", None)).unwrap_err();
+    let err = campaign::open(store, micro_fees(&shelf.digest, "CLCV", None)).unwrap_err();
     assert!(matches!(err, CampaignError::TooSoon { .. }), "{err}");
     // Another initiator, another scanner: fine.
-    campaign::open(store, micro_fees(&shelf.digest, "bob", None)).unwrap();
+    campaign::open(store, micro_fees(&shelf.digest, "AFOC", None)).unwrap();
 }
 
 /// Everything the association can read of a campaign (its state before the release time, the

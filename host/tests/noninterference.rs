@@ -62,6 +62,8 @@ struct World {
     _dir: tempfile::TempDir,
     app: axum::Router,
     pds: Arc<Pds>,
+    /// Each account's sign-in session, by its API token.
+    sessions: std::sync::Mutex<std::collections::HashMap<String, String>>,
 }
 
 impl World {
@@ -73,11 +75,18 @@ impl World {
             _dir: dir,
             app,
             pds,
+            sessions: Default::default(),
         }
     }
 
     fn account(&self, name: &str, role: Role) -> String {
-        outside::token(&self.pds, name, role)
+        let token = outside::token(&self.pds, name, role);
+        let session = outside::session(&self.pds, name);
+        self.sessions
+            .lock()
+            .unwrap()
+            .insert(token.clone(), session);
+        token
     }
 
     /// One request, as `token`'s holder sends it (as a bearer token for `/api`, as the session
@@ -87,7 +96,8 @@ impl World {
         req = if path.starts_with("/api") {
             req.header("authorization", format!("Bearer {token}"))
         } else {
-            req.header("cookie", format!("insitu_session={token}"))
+            let session = self.sessions.lock().unwrap()[token].clone();
+            req.header("cookie", format!("insitu_session={session}"))
         };
         let body = match body {
             Some(b) => {

@@ -766,8 +766,9 @@ async fn a_client_over_its_rate_gets_429_and_others_do_not() {
             per_token: slow,
             per_address: Rate {
                 per_second: 0.5,
-                burst: 4.0,
+                burst: 5.0,
             },
+            ..RateLimits::default()
         },
     ));
     let store = pds.store.as_ref();
@@ -777,7 +778,7 @@ async fn a_client_over_its_rate_gets_429_and_others_do_not() {
     let (tb, _) = account::issue_token(store, &b, &[], "", None).unwrap();
     let call = |token: &str, ip: [u8; 4]| {
         let mut req = Request::get("/api/me")
-            .header("authorization", format!("Bearer {token}"))
+            .header("authorization", token)
             .body(Body::empty())
             .unwrap();
         req.extensions_mut()
@@ -786,12 +787,17 @@ async fn a_client_over_its_rate_gets_429_and_others_do_not() {
             ))));
         app.clone().oneshot(req)
     };
+    let (ta, tb) = (format!("Bearer {ta}"), format!("Bearer {tb}"));
     for _ in 0..3 {
         assert_eq!(
             call(&ta, [10, 0, 0, 1]).await.unwrap().status(),
             StatusCode::OK
         );
     }
+    // The same token written another way is the same bucket: the key is the token's id.
+    let respelled = format!("  {ta}  ");
+    let over = call(&respelled, [10, 0, 0, 3]).await.unwrap();
+    assert_eq!(over.status(), StatusCode::TOO_MANY_REQUESTS);
     let over = call(&ta, [10, 0, 0, 1]).await.unwrap();
     assert_eq!(over.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(over.headers().contains_key("retry-after"));
@@ -802,8 +808,8 @@ async fn a_client_over_its_rate_gets_429_and_others_do_not() {
     )
     .unwrap();
     assert_eq!(body["code"], "rate_limited");
-    // Another token from another address is served. The address 10.0.0.1 has spent 3 of its
-    // 4 (a request refused for its token costs the address nothing): one more passes, then
+    // Another token from another address is served. The address 10.0.0.1 has spent 4 of its
+    // 5 (every request costs its address, before the token is known): one more passes, then
     // it is refused whatever the token.
     assert_eq!(
         call(&tb, [10, 0, 0, 2]).await.unwrap().status(),
@@ -1120,7 +1126,8 @@ async fn campaign_and_study_endpoints_answer_only_their_parties() {
     );
     for (who, expected) in [
         (&other, StatusCode::NOT_FOUND),
-        (&alice, StatusCode::NOT_FOUND),
+        // Only organisations read campaigns: a person's account is refused by its role.
+        (&alice, StatusCode::FORBIDDEN),
         (&dev, StatusCode::FORBIDDEN),
         (&operator, StatusCode::FORBIDDEN),
     ] {

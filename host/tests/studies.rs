@@ -331,6 +331,7 @@ async fn concurrent_studies_and_campaigns_never_spend_more_than_the_monthly_budg
     let (pds, analytics) = analytics(dir.path());
     let scanner = install(&pds, insitu_plugins::FEE_SCANNER, |_| {});
     outside::token(&pds, "ufc", Role::Organisation);
+    outside::token(&pds, "clcv", Role::Organisation);
     set_policy(&pds, |p| {
         p.campaign_gap_days = 0;
         p.concurrency = 8;
@@ -339,7 +340,7 @@ async fn concurrent_studies_and_campaigns_never_spend_more_than_the_monthly_budg
     let people: Vec<PersonId> = (0..12)
         .map(|i| {
             let p = member(&pds, &format!("m{i}"), 10, &analytics.digest);
-            // Each study's lab, and the campaigns' association, obtained a grant.
+            // Each study's lab, and each campaign's initiator, obtained a grant.
             let g = store.grants(Some(p)).unwrap()[0].clone();
             for lab in 0..4 {
                 store
@@ -354,6 +355,7 @@ async fn concurrent_studies_and_campaigns_never_spend_more_than_the_monthly_budg
                     .unwrap();
             }
             common::Fixture::grant_to(store.as_ref(), p, &scanner.digest, "ufc");
+            common::Fixture::grant_to(store.as_ref(), p, &scanner.digest, "clcv");
             p
         })
         .collect();

@@ -41,6 +41,7 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
             let limits = RateLimits {
                 per_token: rate(rate_per_token),
                 per_address: rate(rate_per_address),
+                ..RateLimits::default()
             };
             crate::server::serve(std::sync::Arc::new(pds), listen, limits, |addr| {
                 println!("listening on http://{addr}");

@@ -23,6 +23,7 @@ use crate::study::{self, NewStudy};
 use insitu_formats::time::DAY_MS;
 
 const ASSOCIATION: &str = "ufc-que-choisir";
+const CONSUMERS: &str = "clcv";
 const AGENCY: &str = "Agence Dupont Immobilier";
 const LAB: &str = "thermo-rnd";
 
@@ -337,8 +338,10 @@ pub async fn campaigns(
     debug_assert_eq!(total, amount.minor);
 
     println!(
-        "   A second campaign: shelf prices against till receipts, among the first demo people"
+        "   A second campaign: {CONSUMERS}, another consumer group, compares shelf prices with till\n   \
+         receipts among the first demo people, who gave it standing access"
     );
+    account::create(store, CONSUMERS, "demo-password-not-used", Role::Organisation)?;
     let shelf = install(
         pds,
         key,
@@ -348,7 +351,7 @@ pub async fn campaigns(
     for (p, _) in first {
         standing_grant(
             pds,
-            ASSOCIATION,
+            CONSUMERS,
             *p,
             &shelf,
             "compare your receipts with shelf prices when a campaign is opened",
@@ -357,10 +360,10 @@ pub async fn campaigns(
     let job = campaign::open(
         store,
         NewCampaign {
-            owner: first[0].1.to_string(),
+            owner: CONSUMERS.into(),
             description: "Coffee rang up above its shelf price".into(),
             brand: "Carrefour Market Lyon 3".into(),
-            association: ASSOCIATION.into(),
+            association: CONSUMERS.into(),
             plugin_digest: shelf.digest.clone(),
             params: vec![(
                 "prices".into(),

@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
-use super::auth::Caller;
+use super::auth::{Action, Caller};
+use super::limit::ClientAddr;
 use super::error::{ApiError, ErrorBody};
 use crate::account::{self, Role, Scope};
 use crate::audit::AuditEntry;
@@ -60,14 +61,6 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Id {
     }
 }
 
-/// Every role.
-const ANYONE: &[Role] = &[
-    Role::Person,
-    Role::Developer,
-    Role::Organisation,
-    Role::Operator,
-];
-
 /// Runs blocking store or compile work off the async workers.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
@@ -106,11 +99,15 @@ pub struct IssuedToken {
     responses((status = 201, body = IssuedToken), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn issue_token(
     State(s): State<AppState>,
+    ClientAddr(address): ClientAddr,
     Body(req): Body<TokenRequest>,
 ) -> Result<(StatusCode, Json<IssuedToken>), ApiError> {
     blocking(move || {
         let store = s.pds.store.as_ref();
-        let account = account::login(store, &req.name, &req.password)?;
+        let account = s
+            .limits
+            .logins
+            .login(store, &req.name, &req.password, address)?;
         let (secret, token) =
             account::issue_token(store, &account, &req.scopes, &req.label, req.days)?;
         Ok((
@@ -169,14 +166,17 @@ pub async fn revoke_token(
     caller: Caller,
     Id(id): Id,
 ) -> Result<Json<TokenView>, ApiError> {
-    let owned = s
-        .pds
-        .store
-        .tokens(caller.account.id)?
-        .iter()
-        .any(|t| t.id == id);
-    if !owned {
+    let tokens = s.pds.store.tokens(caller.account.id)?;
+    let Some(target) = tokens.iter().find(|t| t.id == id) else {
         return Err(ApiError::not_found(format!("no token {id}")));
+    };
+    // A token revokes itself, or one that can do no more than it can: a read-only token
+    // cannot sign out the account's full-scope one.
+    let covered = target.scopes.iter().all(|s| caller.token.scopes.contains(s));
+    if target.id != caller.token.id && !covered {
+        return Err(ApiError::forbidden(format!(
+            "token {id} has scopes this token lacks; revoke it with a token that has them all"
+        )));
     }
     Ok(Json(s.pds.store.revoke_token(id, now_ms())?.into()))
 }
@@ -225,7 +225,7 @@ pub async fn create_account(
     caller: Caller,
     Body(req): Body<NewAccount>,
 ) -> Result<(StatusCode, Json<AccountView>), ApiError> {
-    caller.need(&[Role::Operator], Scope::Admin)?;
+    caller.may(Action::CreateAccount)?;
     blocking(move || {
         let a = account::create(s.pds.store.as_ref(), &req.name, &req.password, req.role)?;
         Ok((StatusCode::CREATED, Json(a.into())))
@@ -240,7 +240,7 @@ pub async fn export(
     State(s): State<AppState>,
     caller: Caller,
 ) -> Result<impl axum::response::IntoResponse, ApiError> {
-    caller.need(&[Role::Person], Scope::Read)?;
+    caller.may(Action::Export)?;
     let person = caller
         .person()
         .ok_or_else(|| ApiError::forbidden("no store"))?;
@@ -280,7 +280,7 @@ pub async fn erase(
     caller: Caller,
     Body(req): Body<Erase>,
 ) -> Result<Json<crate::store::Erasure>, ApiError> {
-    caller.need(&[Role::Person], Scope::Consent)?;
+    caller.may(Action::Erase)?;
     let person = caller
         .person()
         .ok_or_else(|| ApiError::forbidden("no store"))?;
@@ -311,7 +311,7 @@ pub async fn collections(
     State(s): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<CollectionView>>, ApiError> {
-    caller.need(ANYONE, Scope::Read)?;
+    caller.may(Action::Read)?;
     let store = &s.pds.store;
     let mut out = Vec::new();
     for c in store.collections()? {
@@ -401,7 +401,7 @@ pub async fn import(
     Query(q): Query<ImportQuery>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<ImportView>), ApiError> {
-    caller.need(&[Role::Person], Scope::Import)?;
+    caller.may(Action::Import)?;
     let person = caller
         .person()
         .ok_or_else(|| ApiError::forbidden("no store"))?;
@@ -461,7 +461,7 @@ pub async fn packages(
     State(s): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<PackageView>>, ApiError> {
-    caller.need(ANYONE, Scope::Read)?;
+    caller.may(Action::Read)?;
     Ok(Json(
         s.pds
             .store
@@ -481,7 +481,7 @@ pub async fn package(
     caller: Caller,
     Path(digest): Path<String>,
 ) -> Result<Json<PackageView>, ApiError> {
-    caller.need(ANYONE, Scope::Read)?;
+    caller.may(Action::Read)?;
     let digest = s
         .pds
         .find_plugin(&digest)
@@ -498,7 +498,7 @@ pub async fn publish(
     caller: Caller,
     body: Bytes,
 ) -> Result<(StatusCode, Json<PackageView>), ApiError> {
-    caller.need(&[Role::Developer], Scope::Publish)?;
+    caller.may(Action::Publish)?;
     blocking(move || {
         let p = crate::package::install(
             s.pds.store.as_ref(),
@@ -559,7 +559,9 @@ fn request_view(s: &AppState, r: AccessRequest) -> RequestView {
     }
 }
 
-/// Asks a person for the data a plugin's manifest names (organisation).
+/// Asks a person for the data a plugin's manifest names (organisation). A person id that
+/// does not exist is answered the same way, and the request goes nowhere; requests are
+/// rate-limited per organisation.
 #[utoipa::path(post, path = "/api/requests", tag = "consent", security(("token" = [])),
     request_body = NewRequest,
     responses((status = 201, body = RequestView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -568,7 +570,11 @@ pub async fn ask(
     caller: Caller,
     Body(req): Body<NewRequest>,
 ) -> Result<(StatusCode, Json<RequestView>), ApiError> {
-    caller.need(&[Role::Organisation], Scope::Request)?;
+    caller.may(Action::Ask)?;
+    s.limits
+        .asks
+        .take(&caller.account.name)
+        .map_err(super::limit::too_many)?;
     let digest = s
         .pds
         .find_plugin(&req.plugin)
@@ -592,7 +598,7 @@ pub async fn requests(
     State(s): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<RequestView>>, ApiError> {
-    caller.need(&[Role::Person, Role::Organisation], Scope::Read)?;
+    caller.may(Action::ReadConsent)?;
     let all = s.pds.store.requests(caller.person())?;
     Ok(Json(
         all.into_iter()
@@ -611,7 +617,7 @@ pub async fn request_one(
     caller: Caller,
     Id(id): Id,
 ) -> Result<Json<RequestView>, ApiError> {
-    caller.need(&[Role::Person, Role::Organisation], Scope::Read)?;
+    caller.may(Action::ReadConsent)?;
     let r = caller.request(&s, id)?;
     Ok(Json(request_view(&s, r)))
 }
@@ -674,7 +680,7 @@ pub async fn approve(
     Id(id): Id,
     Body(a): Body<Approval>,
 ) -> Result<(StatusCode, Json<GrantView>), ApiError> {
-    caller.need(&[Role::Person], Scope::Consent)?;
+    caller.may(Action::Decide)?;
     caller.asked_request(&s, id)?;
     let narrow = Narrowing {
         fields: a.keep.map(|k| k.into_iter().collect()),
@@ -694,7 +700,7 @@ pub async fn deny(
     caller: Caller,
     Id(id): Id,
 ) -> Result<Json<RequestView>, ApiError> {
-    caller.need(&[Role::Person], Scope::Consent)?;
+    caller.may(Action::Decide)?;
     caller.asked_request(&s, id)?;
     let r = request::deny(s.pds.store.as_ref(), id)?;
     Ok(Json(request_view(&s, r)))
@@ -707,7 +713,7 @@ pub async fn grants(
     State(s): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<GrantView>>, ApiError> {
-    caller.need(&[Role::Person, Role::Organisation], Scope::Read)?;
+    caller.may(Action::ReadConsent)?;
     let all = s.pds.store.grants(caller.person())?;
     Ok(Json(
         all.into_iter()
@@ -736,7 +742,7 @@ pub async fn grant_one(
     caller: Caller,
     Id(id): Id,
 ) -> Result<Json<GrantCheck>, ApiError> {
-    caller.need(&[Role::Person, Role::Organisation], Scope::Read)?;
+    caller.may(Action::ReadConsent)?;
     let g = caller.grant(&s, id)?;
     let check = g.check_live(now_ms());
     Ok(Json(GrantCheck {
@@ -755,7 +761,7 @@ pub async fn revoke_grant(
     caller: Caller,
     Id(id): Id,
 ) -> Result<Json<GrantView>, ApiError> {
-    caller.need(&[Role::Person], Scope::Consent)?;
+    caller.may(Action::Decide)?;
     caller.given_grant(&s, id)?;
     Ok(Json(s.pds.store.revoke_grant(id, now_ms())?.into()))
 }
@@ -785,7 +791,7 @@ pub async fn start_run(
     caller: Caller,
     Body(req): Body<NewRun>,
 ) -> Result<(StatusCode, Json<RunView>), ApiError> {
-    caller.need(&[Role::Person, Role::Organisation], Scope::Run)?;
+    caller.may(Action::Run)?;
     let g = caller.grant(&s, req.grant)?;
     let viewer = caller.viewer().ok_or_else(ApiError::unauthenticated)?;
     let (status, r) = match caller.person() {
@@ -838,7 +844,7 @@ pub async fn runs(
     State(s): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<RunView>>, ApiError> {
-    caller.need(&[Role::Person, Role::Organisation], Scope::Read)?;
+    caller.may(Action::ReadRuns)?;
     let viewer = caller.viewer().ok_or_else(ApiError::unauthenticated)?;
     let all = s.pds.store.runs(caller.person())?;
     Ok(Json(
@@ -856,7 +862,7 @@ pub async fn run_one(
     caller: Caller,
     Id(id): Id,
 ) -> Result<Json<RunView>, ApiError> {
-    caller.need(&[Role::Person, Role::Organisation], Scope::Read)?;
+    caller.may(Action::ReadRuns)?;
     let viewer = caller.viewer().ok_or_else(ApiError::unauthenticated)?;
     let r = caller.run(&s, id)?;
     run_view(&r, &viewer)
@@ -873,7 +879,7 @@ pub async fn run_output(
     caller: Caller,
     Id(id): Id,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    caller.need(&[Role::Person, Role::Organisation], Scope::Read)?;
+    caller.may(Action::ReadRuns)?;
     let viewer = caller
         .viewer()
         .ok_or_else(|| ApiError::not_found(format!("run {id} has no output for you")))?;
@@ -929,7 +935,7 @@ pub async fn accept_returns(
     caller: Caller,
     Body(req): Body<NewReception>,
 ) -> Result<(StatusCode, Json<ReceptionView>), ApiError> {
-    caller.need(&[Role::Person], Scope::Consent)?;
+    caller.may(Action::Decide)?;
     let person = caller
         .person()
         .ok_or_else(|| ApiError::forbidden("no store"))?;
@@ -962,7 +968,7 @@ pub async fn receptions(
     State(s): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<ReceptionView>>, ApiError> {
-    caller.need(&[Role::Person, Role::Organisation], Scope::Read)?;
+    caller.may(Action::ReadReceptions)?;
     let all = s.pds.store.receptions(caller.person())?;
     Ok(Json(
         all.into_iter()
@@ -983,7 +989,7 @@ pub async fn revoke_reception(
     caller: Caller,
     Id(id): Id,
 ) -> Result<Json<ReceptionView>, ApiError> {
-    caller.need(&[Role::Person], Scope::Consent)?;
+    caller.may(Action::Decide)?;
     let owned = s
         .pds
         .store
@@ -1015,7 +1021,7 @@ pub async fn return_data(
     Query(q): Query<ReturnQuery>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<ImportView>), ApiError> {
-    caller.need(&[Role::Organisation], Scope::Request)?;
+    caller.may(Action::Ask)?;
     let org = caller.account.name.clone();
     let agreed =
         s.pds.store.receptions(Some(q.person))?.iter().any(|r| {
@@ -1069,7 +1075,7 @@ pub async fn audit(
     State(s): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<AuditView>>, ApiError> {
-    caller.need(&[Role::Person, Role::Operator], Scope::Read)?;
+    caller.may(Action::Audit)?;
     let person = caller.person();
     let log = s.pds.store.audit_log()?;
     Ok(Json(

@@ -1,4 +1,12 @@
 //! Who is calling: the bearer token's account, and what it may do.
+//!
+//! - [`Action`] is the one table of what each thing the server does needs: a role and a token
+//!   scope. The API handlers and the pages both check it, so a page can never do more than
+//!   the API route that does the same thing.
+//! - Two kinds of token, kept apart: an API token (sent as `Authorization: Bearer`) and a
+//!   sign-in session (the pages' cookie). Each is refused where the other belongs.
+//! - The per-token rate limit is taken here, after authentication, keyed on the token's id:
+//!   the same token written another way is the same bucket.
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
@@ -28,18 +36,124 @@ impl FromRequestParts<AppState> for Caller {
             .headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(|v| v.trim().strip_prefix("Bearer "))
             .ok_or_else(ApiError::unauthenticated)?;
-        match account::authenticate(state.pds.store.as_ref(), secret.trim())? {
-            Some((account, token)) => Ok(Caller { account, token }),
+        match authenticate(state, secret, TokenKind::Api)? {
+            Some(caller) => Ok(caller),
             None => Err(ApiError::unauthenticated()),
         }
     }
 }
 
+/// Which kind of token a request must carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// `Authorization: Bearer`, for `/api`.
+    Api,
+    /// The sign-in cookie, for the pages.
+    Session,
+}
+
+/// The caller whose live token of `kind` `secret` is, after taking one request from that
+/// token's rate-limit bucket (keyed on its id). `None` for an unknown, expired or revoked
+/// secret, or a token of the other kind.
+pub fn authenticate(
+    state: &AppState,
+    secret: &str,
+    kind: TokenKind,
+) -> Result<Option<Caller>, ApiError> {
+    let Some((account, token)) = account::authenticate(state.pds.store.as_ref(), secret.trim())?
+    else {
+        return Ok(None);
+    };
+    if token.session != (kind == TokenKind::Session) {
+        return Ok(None);
+    }
+    state
+        .limits
+        .per_token
+        .take(&format!("token {}", token.id))
+        .map_err(super::limit::too_many)?;
+    Ok(Some(Caller { account, token }))
+}
+
+/// Everything the server does for a caller, each needing a role and a token scope
+/// ([`Action::needs`]). The API routes and the pages check the same entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Read what the account may see: its tokens, its account, collections, packages.
+    Read,
+    CreateAccount,
+    Export,
+    Erase,
+    Import,
+    Publish,
+    /// Ask a person for access, or return data to people.
+    Ask,
+    ReadConsent,
+    /// Approve, deny or revoke (a grant or a reception of returned data).
+    Decide,
+    Run,
+    ReadRuns,
+    ReadReceptions,
+    Audit,
+    OpenJob,
+    ReadJob,
+    Settle,
+    ReadInvitations,
+    AnswerInvitation,
+    /// A person's own pages: history, contacts.
+    PersonPages,
+    AnswerContact,
+    Invoice,
+    Metrics,
+}
+
+/// Every role.
+pub const ANYONE: &[Role] = &[
+    Role::Person,
+    Role::Developer,
+    Role::Organisation,
+    Role::Operator,
+];
+
+impl Action {
+    /// The roles that may do it, and the scope the token needs.
+    pub fn needs(self) -> (&'static [Role], Scope) {
+        use Role::*;
+        match self {
+            Action::Read => (ANYONE, Scope::Read),
+            Action::CreateAccount | Action::Settle => (&[Operator], Scope::Admin),
+            Action::Export | Action::ReadInvitations | Action::PersonPages => {
+                (&[Person], Scope::Read)
+            }
+            Action::Erase | Action::Decide | Action::AnswerInvitation | Action::AnswerContact => {
+                (&[Person], Scope::Consent)
+            }
+            Action::Import => (&[Person], Scope::Import),
+            Action::Publish => (&[Developer], Scope::Publish),
+            Action::Ask => (&[Organisation], Scope::Request),
+            Action::ReadConsent | Action::ReadRuns | Action::ReadReceptions => {
+                (&[Person, Organisation], Scope::Read)
+            }
+            Action::Run => (&[Person, Organisation], Scope::Run),
+            Action::Audit => (&[Person, Operator], Scope::Read),
+            Action::OpenJob => (&[Organisation], Scope::Run),
+            Action::ReadJob | Action::Invoice => (&[Organisation], Scope::Read),
+            Action::Metrics => (&[Operator], Scope::Read),
+        }
+    }
+}
+
 impl Caller {
+    /// Refuses with 403 unless the caller may do `action` ([`Action::needs`]).
+    pub fn may(&self, action: Action) -> Result<(), ApiError> {
+        let (roles, scope) = action.needs();
+        self.need(roles, scope)
+    }
+
     /// Refuses with 403 unless the account has one of `roles` and the token has `scope`.
-    pub fn need(&self, roles: &[Role], scope: Scope) -> Result<(), ApiError> {
+    fn need(&self, roles: &[Role], scope: Scope) -> Result<(), ApiError> {
         if !roles.contains(&self.account.role) {
             return Err(ApiError::forbidden(format!(
                 "a {:?} account cannot do this",
@@ -82,7 +196,13 @@ impl Caller {
 /// runs for. Anything else answers 404, exactly like what does not exist.
 impl Caller {
     pub fn sees_request(&self, r: &AccessRequest) -> bool {
-        self.person() == Some(r.person) || self.is_requester(Some(&r.requester))
+        self.asked(r) || self.is_requester(Some(&r.requester))
+    }
+
+    /// Whether `r` asks the caller: a request that went nowhere asks nobody, even a person
+    /// created later with the id it named.
+    fn asked(&self, r: &AccessRequest) -> bool {
+        self.person() == Some(r.person) && !r.nowhere
     }
 
     pub fn sees_grant(&self, g: &Grant) -> bool {
@@ -109,8 +229,7 @@ impl Caller {
 
     /// Request `id`, if it asks the caller (a person deciding it).
     pub fn asked_request(&self, s: &AppState, id: u64) -> Result<AccessRequest, ApiError> {
-        let asked = |r: &AccessRequest| self.person() == Some(r.person);
-        seen(s.pds.store.request(id), asked, "request", id)
+        seen(s.pds.store.request(id), |r| self.asked(r), "request", id)
     }
 
     /// Grant `id`, if the caller gave it or obtained it.

@@ -21,9 +21,9 @@ use utoipa::ToSchema;
 
 use super::AppState;
 use super::api::{Body, Id, params};
-use super::auth::Caller;
+use super::auth::{Action, Caller};
 use super::error::{ApiError, ErrorBody};
-use crate::account::{Role, Scope};
+use crate::account::Role;
 use crate::campaign::{self, CampaignError, NewCampaign};
 use crate::consent::now_ms;
 use crate::job::{Job, JobKind, Progress};
@@ -150,7 +150,8 @@ fn own_campaign(s: &AppState, caller: &Caller, id: u64) -> Result<Job, ApiError>
         return Err(not_found());
     };
     let name = caller.account.name.as_str();
-    if job.owner == name || (caller.account.role == Role::Organisation && c.association == name) {
+    let org = caller.account.role == Role::Organisation;
+    if org && (job.owner == name || c.association == name) {
         Ok(job)
     } else {
         Err(not_found())
@@ -184,7 +185,7 @@ pub async fn open_campaign(
     caller: Caller,
     Body(b): Body<NewCampaignBody>,
 ) -> Result<(StatusCode, Json<CampaignView>), ApiError> {
-    caller.need(&[Role::Person, Role::Organisation], Scope::Run)?;
+    caller.may(Action::OpenJob)?;
     let job = campaign::open(
         s.pds.store.as_ref(),
         NewCampaign {
@@ -211,7 +212,7 @@ pub async fn campaign_status(
     caller: Caller,
     Id(id): Id,
 ) -> Result<Json<CampaignView>, ApiError> {
-    caller.need(&[Role::Person, Role::Organisation], Scope::Read)?;
+    caller.may(Action::ReadJob)?;
     let job = own_campaign(&s, &caller, id)?;
     Ok(Json(campaign_view(&s, &job)?))
 }
@@ -225,7 +226,7 @@ pub async fn claimants(
     caller: Caller,
     Id(id): Id,
 ) -> Result<Json<Vec<campaign::Claimant>>, ApiError> {
-    caller.need(&[Role::Person, Role::Organisation], Scope::Read)?;
+    caller.may(Action::ReadJob)?;
     let job = own_campaign(&s, &caller, id)?;
     Ok(Json(campaign::claimants(
         s.pds.store.as_ref(),
@@ -252,7 +253,7 @@ pub async fn settle(
     Id(id): Id,
     Body(b): Body<SettleBody>,
 ) -> Result<Json<Vec<crate::job::BillingRecord>>, ApiError> {
-    caller.need(&[Role::Operator], Scope::Admin)?;
+    caller.may(Action::Settle)?;
     let amount = money(&b.amount)?;
     Ok(Json(campaign::settle(
         s.pds.store.as_ref(),
@@ -269,7 +270,7 @@ pub async fn invitations(
     State(s): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<campaign::Invitation>>, ApiError> {
-    caller.need(&[Role::Person], Scope::Read)?;
+    caller.may(Action::ReadInvitations)?;
     let person = caller
         .person()
         .ok_or_else(|| ApiError::forbidden("no store"))?;
@@ -293,7 +294,7 @@ pub async fn answer(
     Id(id): Id,
     Body(b): Body<AnswerBody>,
 ) -> Result<Json<crate::job::Member>, ApiError> {
-    caller.need(&[Role::Person], Scope::Consent)?;
+    caller.may(Action::AnswerInvitation)?;
     let person = caller
         .person()
         .ok_or_else(|| ApiError::forbidden("no store"))?;
@@ -375,7 +376,7 @@ pub async fn open_study(
     caller: Caller,
     Body(b): Body<NewStudyBody>,
 ) -> Result<(StatusCode, Json<StudyView>), ApiError> {
-    caller.need(&[Role::Organisation], Scope::Run)?;
+    caller.may(Action::OpenJob)?;
     let job = study::open(
         s.pds.store.as_ref(),
         NewStudy {
@@ -402,7 +403,7 @@ pub async fn study_status(
     caller: Caller,
     Id(id): Id,
 ) -> Result<Json<StudyView>, ApiError> {
-    caller.need(&[Role::Organisation], Scope::Read)?;
+    caller.may(Action::ReadJob)?;
     let not_found = || ApiError::not_found(format!("no study {id}"));
     let job = match s.pds.store.job(id) {
         Ok(j) if !j.is_campaign() && j.owner == caller.account.name => j,

@@ -44,8 +44,8 @@ pub const MAX_UPLOAD: usize = 64 << 20;
 pub struct AppState {
     pub pds: Arc<Pds>,
     pub metrics: Arc<Metrics>,
-    /// Per token, per address.
-    pub limits: Arc<(limit::Limiter, limit::Limiter)>,
+    /// Rate limits: per token, per address, access requests, password guesses.
+    pub limits: Arc<limit::Limits>,
     /// Campaigns and studies running in the background, with their progress.
     pub running: Arc<jobs::Running>,
 }
@@ -93,10 +93,7 @@ impl AppState {
         AppState {
             pds,
             metrics: Arc::new(Metrics::default()),
-            limits: Arc::new((
-                limit::Limiter::new(limits.per_token),
-                limit::Limiter::new(limits.per_address),
-            )),
+            limits: Arc::new(limit::Limits::new(limits)),
             running: Arc::new(jobs::Running::default()),
         }
     }
@@ -211,10 +208,7 @@ async fn metrics_text(
     State(s): State<AppState>,
     caller: auth::Caller,
 ) -> Result<impl IntoResponse, ApiError> {
-    caller.need(
-        &[crate::account::Role::Operator],
-        crate::account::Scope::Read,
-    )?;
+    caller.may(auth::Action::Metrics)?;
     Ok((
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         s.metrics.render(),

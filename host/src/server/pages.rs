@@ -19,7 +19,8 @@ use axum::{Form, Router, routing::get, routing::post};
 use sha2::{Digest, Sha256};
 
 use super::AppState;
-use super::auth::Caller;
+use super::auth::{Action, Caller, TokenKind};
+use super::limit::{ClientAddr, LoginError};
 use crate::account::{self, Role};
 use crate::audit::hex;
 use crate::consent::now_ms;
@@ -117,18 +118,26 @@ impl FromRequestParts<AppState> for Session {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let to_login = || Redirect::to("/login").into_response();
         let secret = cookie_secret(&parts.headers).ok_or_else(to_login)?;
-        match account::authenticate(state.pds.store.as_ref(), &secret) {
-            Ok(Some((account, token))) => Ok(Session {
-                caller: Caller { account, token },
+        // Only a sign-in session: an API token sent as the cookie is not one.
+        match super::auth::authenticate(state, &secret, TokenKind::Session) {
+            Ok(Some(caller)) => Ok(Session {
+                caller,
                 csrf: csrf_for(&secret),
             }),
             Ok(None) => Err(to_login()),
-            Err(e) => Err(PageError::internal(e).into_response()),
+            Err(e) => Err(PageError::from(e).into_response()),
         }
     }
 }
 
 impl Session {
+    /// For a form: its CSRF token, then the role and scope `action` needs (the same table as
+    /// the API's).
+    fn allow(&self, action: Action, form_csrf: Option<&str>) -> Result<(), PageError> {
+        self.check(form_csrf)?;
+        Ok(self.may(action)?)
+    }
+
     fn check(&self, form_csrf: Option<&str>) -> Result<(), PageError> {
         // Both are hex digests of the same length; compare without an early exit.
         let given = form_csrf.unwrap_or("").as_bytes();
@@ -266,6 +275,7 @@ fn same_origin(headers: &HeaderMap) -> bool {
 
 async fn login(
     State(s): State<AppState>,
+    ClientAddr(address): ClientAddr,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> PageResult {
@@ -277,13 +287,13 @@ async fn login(
     }
     let result = blocking(move || {
         let store = s.pds.store.as_ref();
-        let account = match account::login(store, &f.name, &f.password) {
+        let account = match s.limits.logins.login(store, &f.name, &f.password, address) {
             Ok(a) => a,
-            Err(account::AccountError::BadCredentials) => return Ok(None),
+            Err(LoginError::Account(account::AccountError::BadCredentials)) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
         Ok(Some(
-            account::issue_token(store, &account, &[], "session", Some(1))?.0,
+            account::issue_session(store, &account)?.0,
         ))
     })
     .await?;
@@ -316,6 +326,7 @@ async fn logout(
 // ---- the home page -------------------------------------------------------------------------
 
 async fn home(State(s): State<AppState>, session: Session) -> PageResult {
+    session.may(Action::Read)?;
     let store = s.pds.store.as_ref();
     let mut body = String::new();
     match (session.account.role, session.person()) {
@@ -634,9 +645,7 @@ fn billing_section(s: &AppState, session: &Session) -> Result<String, PageError>
 }
 
 async fn invoice(State(s): State<AppState>, session: Session) -> PageResult {
-    if session.account.role != Role::Organisation {
-        return Err(PageError::not_found());
-    }
+    session.may(Action::Invoice)?;
     let now = now_ms();
     let (since, until) = crate::ledger::month_bounds(now);
     // Entries dated later (a job's, dated at its release time) are not shown yet.
@@ -667,7 +676,7 @@ async fn answer_contact(
     Form(form): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-    session.check(get("csrf"))?;
+    session.allow(Action::AnswerContact, get("csrf"))?;
     let person = session.person().ok_or_else(PageError::not_found)?;
     let accept = get("decision") == Some("accept");
     match crate::peer::answer(s.pds.store.as_ref(), person, id, accept) {
@@ -821,7 +830,7 @@ async fn answer_invitation(
     Form(form): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-    session.check(get("csrf"))?;
+    session.allow(Action::AnswerInvitation, get("csrf"))?;
     let person = session.person().ok_or_else(PageError::not_found)?;
     let chosen: Vec<usize> = form
         .iter()
@@ -902,6 +911,7 @@ fn runs_table(s: &AppState, session: &Session) -> Result<String, PageError> {
 /// The consent screen: who asks, which data and why, for how long, what comes out to whom,
 /// who pays what; approve (with narrowing) or deny.
 async fn consent(State(s): State<AppState>, session: Session, Path(id): Path<u64>) -> PageResult {
+    session.may(Action::ReadConsent)?;
     let r = session.asked_request(&s, id)?;
     let plugin = s.pds.store.plugin(&r.plugin_digest)?;
     let m = plugin.manifest.as_ref();
@@ -993,7 +1003,7 @@ async fn approve(
     Form(form): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-    session.check(get("csrf"))?;
+    session.allow(Action::Decide, get("csrf"))?;
     let r = session.asked_request(&s, id)?;
     let mut kept: Vec<(String, Vec<String>)> = Vec::new();
     for (_, v) in form.iter().filter(|(n, _)| n == "keep") {
@@ -1039,7 +1049,7 @@ async fn deny(
     Path(id): Path<u64>,
     Form(f): Form<CsrfForm>,
 ) -> PageResult {
-    session.check(f.csrf.as_deref())?;
+    session.allow(Action::Decide, f.csrf.as_deref())?;
     session.asked_request(&s, id)?;
     request::deny(s.pds.store.as_ref(), id)?;
     Ok(Redirect::to("/").into_response())
@@ -1051,7 +1061,7 @@ async fn revoke(
     Path(id): Path<u64>,
     Form(f): Form<CsrfForm>,
 ) -> PageResult {
-    session.check(f.csrf.as_deref())?;
+    session.allow(Action::Decide, f.csrf.as_deref())?;
     session.given_grant(&s, id)?;
     s.pds.store.revoke_grant(id, now_ms())?;
     Ok(Redirect::to("/").into_response())
@@ -1070,7 +1080,7 @@ async fn run(
     Path(id): Path<u64>,
     Form(f): Form<RunForm>,
 ) -> PageResult {
-    session.check(f.csrf.as_deref())?;
+    session.allow(Action::Run, f.csrf.as_deref())?;
     let g = session.given_grant(&s, id)?;
     let mut params = Vec::new();
     for line in f.params.lines().map(str::trim).filter(|l| !l.is_empty()) {
@@ -1087,6 +1097,7 @@ async fn run(
 }
 
 async fn run_page(State(s): State<AppState>, session: Session, Path(id): Path<u64>) -> PageResult {
+    session.may(Action::ReadRuns)?;
     let r = session.run(&s, id)?;
     let viewer = session.viewer().ok_or_else(PageError::not_found)?;
     let v = crate::view::run_view(&r, &viewer).ok_or_else(PageError::not_found)?;
@@ -1125,6 +1136,7 @@ async fn run_page(State(s): State<AppState>, session: Session, Path(id): Path<u6
 }
 
 async fn history(State(s): State<AppState>, session: Session) -> PageResult {
+    session.may(Action::PersonPages)?;
     let Some(p) = session.person() else {
         return Err(PageError::not_found());
     };
@@ -1166,7 +1178,7 @@ async fn import_file(
             _ => {}
         }
     }
-    session.check(csrf.as_deref())?;
+    session.allow(Action::Import, csrf.as_deref())?;
     let Some(person) = session.person() else {
         return Err(PageError::not_found());
     };
@@ -1210,6 +1222,7 @@ async fn import_file(
 }
 
 async fn export(State(s): State<AppState>, session: Session) -> PageResult {
+    session.may(Action::Export)?;
     let Some(person) = session.person() else {
         return Err(PageError::not_found());
     };
@@ -1237,22 +1250,27 @@ struct EraseForm {
 
 async fn erase(
     State(s): State<AppState>,
+    ClientAddr(address): ClientAddr,
     session: Session,
     Form(f): Form<EraseForm>,
 ) -> PageResult {
-    session.check(f.csrf.as_deref())?;
+    session.allow(Action::Erase, f.csrf.as_deref())?;
     let Some(person) = session.person() else {
         return Err(PageError::not_found());
     };
     let name = session.account.name.clone();
-    let store = s.pds.store.clone();
     blocking(move || {
-        account::login(store.as_ref(), &name, &f.password).map_err(|_| {
-            PageError(
-                StatusCode::FORBIDDEN,
-                "The password is wrong; nothing was deleted.".into(),
-            )
-        })?;
+        let store = s.pds.store.as_ref();
+        match s.limits.logins.login(store, &name, &f.password, address) {
+            Ok(_) => {}
+            Err(LoginError::Account(account::AccountError::BadCredentials)) => {
+                return Err(PageError(
+                    StatusCode::FORBIDDEN,
+                    "The password is wrong; nothing was deleted.".into(),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
         Ok(store.erase_person(person, now_ms())?)
     })
     .await?;

@@ -347,18 +347,20 @@ pub trait Store: Send + Sync + 'static {
     fn publishers(&self) -> Result<Vec<Publisher>, StoreError>;
     fn revoke_publisher(&self, name: &str, at_ms: i64) -> Result<Publisher, StoreError>;
 
-    /// Stores a new access request (its `id` is assigned).
+    /// Stores a new access request (its `id` is assigned), audited; one that goes nowhere
+    /// (`nowhere`) is stored without a person or an audit entry.
     fn add_request(
         &self,
         request: crate::request::AccessRequest,
     ) -> Result<crate::request::AccessRequest, StoreError>;
     fn request(&self, id: u64) -> Result<crate::request::AccessRequest, StoreError>;
+    /// Every request, or those asking `person` (never one that went nowhere).
     fn requests(
         &self,
         person: Option<PersonId>,
     ) -> Result<Vec<crate::request::AccessRequest>, StoreError>;
     /// Decides a pending request in one transaction: with a grant it is approved (the grant is
-    /// stored), without one it is denied.
+    /// stored), without one it is denied. One that went nowhere is `NoRequest`.
     fn decide_request(
         &self,
         id: u64,

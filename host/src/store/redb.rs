@@ -848,9 +848,14 @@ impl Store for RedbStore {
 
     fn add_request(&self, mut r: AccessRequest) -> Result<AccessRequest, StoreError> {
         self.write(|tx| {
-            require_person(tx, r.person)?;
+            if !r.nowhere {
+                require_person(tx, r.person)?;
+            }
             r.id = next_id(tx, "request")?;
             put_json(tx, REQUESTS, r.id, &r)?;
+            if r.nowhere {
+                return Ok(r);
+            }
             append(
                 tx,
                 AuditEvent::RequestOpened {
@@ -873,7 +878,7 @@ impl Store for RedbStore {
         let all: Vec<AccessRequest> = self.all_json(REQUESTS)?;
         Ok(all
             .into_iter()
-            .filter(|r| person.is_none_or(|p| r.person == p))
+            .filter(|r| person.is_none_or(|p| r.person == p && !r.nowhere))
             .collect())
     }
 
@@ -888,6 +893,9 @@ impl Store for RedbStore {
                 let v = t.get(id).map_err(db)?.ok_or(StoreError::NoRequest(id))?;
                 from_json(v.value())?
             };
+            if r.nowhere {
+                return Err(StoreError::NoRequest(id));
+            }
             if r.status != RequestStatus::Pending {
                 return Ok((r, None));
             }

@@ -31,6 +31,13 @@ pub fn token(pds: &Pds, name: &str, role: insitu::account::Role) -> String {
         .0
 }
 
+/// A sign-in session (the pages' cookie) for the existing account `name`.
+pub fn session(pds: &Pds, name: &str) -> String {
+    let store = pds.store.as_ref();
+    let a = store.account_by_name(name).unwrap().unwrap();
+    insitu::account::issue_session(store, &a).unwrap().0
+}
+
 /// `GET path` with `token`, through the router in process: the status and the JSON body.
 pub async fn get(pds: Arc<Pds>, token: &str, path: &str) -> (u16, Value) {
     let app = router(AppState::new(pds, RateLimits::default()));
