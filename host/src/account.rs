@@ -202,7 +202,10 @@ pub fn issue_token(
 
 /// Opens a one-day sign-in session for the pages: a token with the role's scopes that the API
 /// refuses.
-pub fn issue_session(store: &dyn Store, account: &Account) -> Result<(String, Token), AccountError> {
+pub fn issue_session(
+    store: &dyn Store,
+    account: &Account,
+) -> Result<(String, Token), AccountError> {
     issue(store, account, &[], "session", Some(1), true)
 }
 

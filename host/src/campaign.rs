@@ -68,7 +68,9 @@ pub enum CampaignError {
     Epsilon { asked: f64, budget: f64 },
     #[error("`{0}` is not an organisation account; evidence can only go to a known association")]
     NoAssociation(String),
-    #[error("`{0}` is not an organisation account; only an organisation opens a campaign, over the grants people gave it")]
+    #[error(
+        "`{0}` is not an organisation account; only an organisation opens a campaign, over the grants people gave it"
+    )]
     NotAnOrganisation(String),
     #[error("job {0} is not a campaign")]
     NotACampaign(u64),
@@ -168,13 +170,7 @@ pub fn open(store: &dyn Store, new: NewCampaign) -> Result<Job, CampaignError> {
             });
         }
     }
-    let members = crate::job::targets(
-        store,
-        &new.plugin_digest,
-        now,
-        &[new.owner.as_str()],
-    )?
-    .len();
+    let members = crate::job::targets(store, &new.plugin_digest, now, &[new.owner.as_str()])?.len();
     let deadline = crate::job::member_limits(&manifest, &policy).deadline;
     Ok(store.add_job(Job {
         id: 0,

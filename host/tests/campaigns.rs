@@ -261,7 +261,10 @@ async fn a_campaign_scans_only_its_initiators_grants_and_only_an_organisation_op
         .unwrap();
     assert!(store.members(job.id).unwrap().is_empty());
     for p in &granted {
-        assert!(store.runs(Some(*p)).unwrap().is_empty(), "person {p} was run");
+        assert!(
+            store.runs(Some(*p)).unwrap().is_empty(),
+            "person {p} was run"
+        );
     }
 }
 

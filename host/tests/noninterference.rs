@@ -82,10 +82,7 @@ impl World {
     fn account(&self, name: &str, role: Role) -> String {
         let token = outside::token(&self.pds, name, role);
         let session = outside::session(&self.pds, name);
-        self.sessions
-            .lock()
-            .unwrap()
-            .insert(token.clone(), session);
+        self.sessions.lock().unwrap().insert(token.clone(), session);
         token
     }
 

@@ -560,20 +560,10 @@ async fn every_page_answers_every_role_as_it_should() {
     );
 }
 
-/// A person's page shows their campaign invitation with the evidence (to them alone), and
-/// they join by ticking what to share; the association's page shows only thresholded counts.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_person_answers_a_campaign_invitation_from_their_page() {
-    let site = Site::new();
+/// The organisation `ufc` runs a campaign over Alice's and Bob's statements (both granted):
+/// Alice's matches (an invitation with the finding "FRAIS DE GESTION MARS"), Bob's does not.
+async fn invite(site: &Site, alice: u64, bob: u64) -> insitu::job::Job {
     let store = site.pds.store.as_ref();
-    let alice = account::create(store, "alice", PASSWORD, Role::Person)
-        .unwrap()
-        .person
-        .unwrap();
-    let bob = account::create(store, "bob", PASSWORD, Role::Person)
-        .unwrap()
-        .person
-        .unwrap();
     account::create(store, "ufc", PASSWORD, Role::Organisation).unwrap();
     // Counts come at the campaign's release time: within seconds here, and nearly exact.
     let mut policy = store.policy().unwrap();
@@ -632,6 +622,24 @@ async fn a_person_answers_a_campaign_invitation_from_their_page() {
     insitu::campaign::scan(&site.pds.runner, job.id, &Default::default())
         .await
         .unwrap();
+    job
+}
+
+/// A person's page shows their campaign invitation with the evidence (to them alone), and
+/// they join by ticking what to share; the association's page shows only thresholded counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_answers_a_campaign_invitation_from_their_page() {
+    let site = Site::new();
+    let store = site.pds.store.as_ref();
+    let alice = account::create(store, "alice", PASSWORD, Role::Person)
+        .unwrap()
+        .person
+        .unwrap();
+    let bob = account::create(store, "bob", PASSWORD, Role::Person)
+        .unwrap()
+        .person
+        .unwrap();
+    let job = invite(&site, alice, bob).await;
 
     let a = site.sign_in("alice").await;
     let page = site.send("GET", "/", Some(&a), None).await.body;
@@ -808,4 +816,195 @@ async fn earnings_invoices_revenue_and_contacts_are_on_their_owners_pages() {
     let dev = site.send("GET", "/", Some(&d), None).await.body;
     assert!(dev.contains("Revenue per plugin"), "{dev}");
     assert!(dev.contains("exfiltrate (EUR)"), "{dev}");
+}
+
+/// Everything a forged form could change: the audit log, requests, grants, runs, tokens,
+/// people, records, contacts and campaign memberships.
+fn everything(store: &dyn insitu::store::Store, alice: u64, bob: u64) -> String {
+    let tokens: Vec<_> = store
+        .accounts()
+        .unwrap()
+        .iter()
+        .flat_map(|a| store.tokens(a.id).unwrap())
+        .map(|t| (t.id, t.revoked_ms))
+        .collect();
+    format!(
+        "{} {:?} {:?} {} {tokens:?} {:?} {} {:?} {:?}",
+        store.audit_log().unwrap().len(),
+        store.requests(None).unwrap(),
+        store.grants(None).unwrap(),
+        store.runs(None).unwrap().len(),
+        store.people().unwrap(),
+        store.count(alice, "bank.transactions").unwrap_or(0),
+        insitu::peer::contacts_of(store, alice).unwrap(),
+        (
+            store.memberships(alice).unwrap(),
+            store.memberships(bob).unwrap()
+        ),
+    )
+}
+
+/// Every form of the pages, from one table: posted without its CSRF token, or with a forged
+/// one, or with another person's, it is refused (403) and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_form_refuses_a_missing_or_forged_csrf_token_and_changes_nothing() {
+    let site = Site::new();
+    let store = site.pds.store.as_ref();
+    let alice = account::create(store, "alice", PASSWORD, Role::Person)
+        .unwrap()
+        .person
+        .unwrap();
+    let bob = account::create(store, "bob", PASSWORD, Role::Person)
+        .unwrap()
+        .person
+        .unwrap();
+    let job = invite(&site, alice, bob).await;
+    let grant = store
+        .grants(Some(alice))
+        .unwrap()
+        .into_iter()
+        .next()
+        .unwrap();
+    let to_approve = insitu::request::ask(store, "ufc", alice, &site.plugin, "a", 30).unwrap();
+    let to_deny = insitu::request::ask(store, "ufc", alice, &site.plugin, "b", 30).unwrap();
+    insitu::peer::offer(store, alice, "29-1051.00", "ten years in a hospital").unwrap();
+    let contact = insitu::peer::ask(store, bob, "29-1051.00").unwrap();
+    let a = site.sign_in("alice").await;
+    let b = site.sign_in("bob").await;
+    let bobs = csrf(&site.send("GET", "/", Some(&b), None).await.body);
+    let upload = |token: &str| {
+        format!(
+            "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n\
+             --XyZ\r\nContent-Disposition: form-data; name=\"collection\"\r\n\r\nbank.transactions\r\n\
+             --XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"r.csv\"\r\n\r\n\
+             account,booked,amount,counterparty,label\nB,2099-01-05,-1.00 EUR,X,Y\n\r\n--XyZ--\r\n"
+        )
+    };
+    // (path, the form's other fields). `/import` is multipart.
+    let forms: Vec<(String, String)> = vec![
+        (
+            format!("/requests/{}/approve", to_approve.id),
+            "days=7".into(),
+        ),
+        (format!("/requests/{}/deny", to_deny.id), String::new()),
+        (format!("/grants/{}/run", grant.id), "params=".into()),
+        (format!("/grants/{}/revoke", grant.id), String::new()),
+        (
+            format!("/invitations/{}/answer", job.id),
+            "decision=accept&finding=0".into(),
+        ),
+        (
+            format!("/contacts/{}/answer", contact.id),
+            "decision=accept".into(),
+        ),
+        (
+            "/erase".into(),
+            format!("password={}", PASSWORD.replace(' ', "+")),
+        ),
+        ("/logout".into(), String::new()),
+        ("/import".into(), String::new()),
+    ];
+    let before = everything(store, alice, bob);
+    for (path, fields) in &forms {
+        for (why, token) in [
+            ("without a token", None),
+            ("with a forged token", Some("0".repeat(64))),
+            ("with Bob's token", Some(bobs.clone())),
+        ] {
+            let r = if path == "/import" {
+                let resp = site
+                    .app
+                    .clone()
+                    .oneshot(
+                        Request::post("/import")
+                            .header("cookie", format!("insitu_session={a}"))
+                            .header("content-type", "multipart/form-data; boundary=XyZ")
+                            .body(Body::from(upload(token.as_deref().unwrap_or(""))))
+                            .unwrap(),
+                    )
+                    .await
+                    .unwrap();
+                resp.status()
+            } else {
+                let form = match &token {
+                    Some(t) => format!("csrf={t}&{fields}"),
+                    None => fields.clone(),
+                };
+                site.send("POST", path, Some(&a), Some(form)).await.status
+            };
+            assert_eq!(r, StatusCode::FORBIDDEN, "POST {path} {why}");
+            assert_eq!(
+                everything(store, alice, bob),
+                before,
+                "POST {path} {why} changed something"
+            );
+        }
+    }
+    // The same forms with Alice's token do go through (so the table can fail).
+    let mine = csrf(&site.send("GET", "/", Some(&a), None).await.body);
+    let r = site
+        .send(
+            "POST",
+            &format!("/requests/{}/deny", to_deny.id),
+            Some(&a),
+            Some(format!("csrf={mine}")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_ne!(everything(store, alice, bob), before);
+}
+
+/// A sign-in session and an API token are two kinds: an API token sent as the pages' cookie
+/// (even a read-only one, whose CSRF token anyone can derive) is sent to the sign-in form,
+/// and a session sent as a bearer token is refused by the API.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_token_is_not_a_session_and_a_session_is_not_an_api_token() {
+    use sha2::Digest as _;
+    let site = Site::new();
+    let store = site.pds.store.as_ref();
+    let alice = account::create(store, "alice", PASSWORD, Role::Person).unwrap();
+    let person = alice.person.unwrap();
+    let req = insitu::request::ask(store, "ufc", person, &site.plugin, "a", 30).unwrap();
+    let (read_only, _) =
+        account::issue_token(store, &alice, &[account::Scope::Read], "reader", None).unwrap();
+    let derived = insitu::audit::hex(&sha2::Sha256::digest(
+        format!("insitu-csrf:{read_only}").as_bytes(),
+    ));
+    let r = site.send("GET", "/", Some(&read_only), None).await;
+    assert_eq!(
+        (r.status, r.location.as_str()),
+        (StatusCode::SEE_OTHER, "/login")
+    );
+    let r = site
+        .send(
+            "POST",
+            &format!("/requests/{}/deny", req.id),
+            Some(&read_only),
+            Some(format!("csrf={derived}")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location, "/login");
+    assert_eq!(
+        store.request(req.id).unwrap().status,
+        insitu::request::Status::Pending,
+        "a read-only API token denied a request through the pages"
+    );
+    // The session, as a bearer token on the API: 401.
+    let session = site.sign_in("alice").await;
+    let resp = site
+        .app
+        .clone()
+        .oneshot(
+            Request::get("/api/me")
+                .header("authorization", format!("Bearer {session}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    // And the session does work on the pages (so the checks above can fail).
+    let r = site.send("GET", "/", Some(&session), None).await;
+    assert_eq!(r.status, StatusCode::OK);
 }

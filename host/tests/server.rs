@@ -440,7 +440,7 @@ async fn every_endpoint_answers_every_role_as_it_should() {
                     .unwrap_or_else(|| panic!("{method} {path} as {who}: no JSON error: {value}"));
                 assert!(!code.is_empty() && value["message"].is_string(), "{value}");
             }
-            if !["alice", "operator"].contains(who) {
+            if *who != "alice" {
                 seen_by_others.push_str(&value.to_string());
             }
         }
@@ -563,6 +563,11 @@ async fn tokens_are_scoped_expire_and_revoke() {
     let stored = s.pds.store.tokens(1).unwrap();
     assert!(stored.iter().all(|t| !t.hash.contains(&secret[4..])));
     let id = read_only["id"].as_u64().unwrap();
+    // A read-only token cannot revoke the account's full-scope token (id 1).
+    let (st, e) = s.call("DELETE", "/api/tokens/1", Some(&secret), None).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{e}");
+    assert!(s.pds.store.tokens(1).unwrap()[0].revoked_ms.is_none());
+    // It revokes itself.
     let (st, _) = s
         .call("DELETE", &format!("/api/tokens/{id}"), Some(&secret), None)
         .await;
@@ -1069,10 +1074,15 @@ async fn campaign_and_study_endpoints_answer_only_their_parties() {
 
     let body = json!({"description": "agency fees", "brand": "Agence Dupont", "association": "ufc",
         "scanner": scanner, "params": {"rule": "agency-fee", "pattern": "frais de gestion", "agreed": "30.00 EUR"}});
-    let (st, _) = s
-        .json("POST", "/api/campaigns", Some(&dev), body.clone())
-        .await;
-    assert_eq!(st, StatusCode::FORBIDDEN);
+    // Only an organisation opens a campaign: not a developer, not a person (Alice, who gave
+    // the grants, included).
+    for who in [&dev, &alice] {
+        let (st, _) = s
+            .json("POST", "/api/campaigns", Some(who), body.clone())
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+    }
+    assert!(s.pds.store.jobs().unwrap().is_empty());
     let mut low_k = body.clone();
     low_k["k"] = json!(1);
     let (st, e) = s.json("POST", "/api/campaigns", Some(&ufc), low_k).await;
@@ -1246,4 +1256,162 @@ async fn campaign_and_study_endpoints_answer_only_their_parties() {
         .call("GET", &format!("/api/studies/{id}"), Some(&ufc), None)
         .await;
     assert_eq!(st, StatusCode::NOT_FOUND, "a campaign is not a study");
+}
+
+/// Password guesses are throttled per account name (whatever the address) and per address
+/// (whatever the name), before the password is checked; a right password costs nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_guesses_are_throttled_per_account_and_per_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let pds = Arc::new(Pds::open(dir.path()).unwrap());
+    // The default bursts (10 per name, 30 per address), refilled slowly enough that the
+    // test's own duration does not count.
+    use insitu::server::limit::Rate;
+    let defaults = RateLimits::default();
+    let slow = |r: Rate| Rate {
+        per_second: 1e-4,
+        ..r
+    };
+    let limits = RateLimits {
+        guesses_per_name: slow(defaults.guesses_per_name),
+        guesses_per_address: slow(defaults.guesses_per_address),
+        ..defaults
+    };
+    let app = router(AppState::new(pds.clone(), limits));
+    let store = pds.store.as_ref();
+    account::create(store, "alice", PASSWORD, Role::Person).unwrap();
+    let login = |name: &str, password: &str, ip: [u8; 4]| {
+        let mut req = Request::post("/api/tokens")
+            .header("content-type", "application/json")
+            .body(Body::from(
+                json!({"name": name, "password": password}).to_string(),
+            ))
+            .unwrap();
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                ip, 4000,
+            ))));
+        let app = app.clone();
+        async move { app.oneshot(req).await.unwrap().status() }
+    };
+    // Right passwords, many times: never throttled.
+    for _ in 0..15 {
+        assert_eq!(
+            login("alice", PASSWORD, [10, 0, 0, 1]).await,
+            StatusCode::CREATED
+        );
+    }
+    // Wrong ones from many addresses: the name's ten guesses, then 429, even for the right
+    // password, and even written in capitals.
+    let mut statuses = Vec::new();
+    for i in 0..12u8 {
+        statuses.push(login("alice", "not the password", [10, 1, 0, i]).await);
+    }
+    assert_eq!(statuses[..10], [StatusCode::UNAUTHORIZED; 10]);
+    assert_eq!(statuses[10..], [StatusCode::TOO_MANY_REQUESTS; 2]);
+    assert_eq!(
+        login("alice", PASSWORD, [10, 2, 0, 1]).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        login(" ALICE", "not the password", [10, 2, 0, 2]).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // One address guessing many names: its thirty guesses, then 429.
+    let mut throttled = 0;
+    for i in 0..40 {
+        if login(&format!("user{i}"), "not the password", [10, 3, 0, 1]).await
+            == StatusCode::TOO_MANY_REQUESTS
+        {
+            throttled += 1;
+        }
+    }
+    assert_eq!(throttled, 10);
+}
+
+/// A request to a person who does not exist is answered like one to a person who does (so
+/// person ids cannot be enumerated), goes nowhere (not even to a person created later with
+/// that id), and an organisation's requests are rate-limited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_do_not_tell_who_exists_and_are_rate_limited_per_organisation() {
+    use insitu::server::limit::Rate;
+    let dir = tempfile::tempdir().unwrap();
+    let pds = Arc::new(Pds::open(dir.path()).unwrap());
+    trust_examples(pds.store.as_ref());
+    let limits = RateLimits {
+        asks_per_organisation: Rate {
+            per_second: 0.01,
+            burst: 4.0,
+        },
+        ..RateLimits::default()
+    };
+    let s = Server {
+        _dir: dir,
+        app: router(AppState::new(pds.clone(), limits)),
+        pds,
+    };
+    let dev = s.account("developer", Role::Developer);
+    let (st, _) = s
+        .call(
+            "POST",
+            "/api/packages",
+            Some(&dev),
+            Some(signed(insitu_plugins::EXFILTRATE)),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED);
+    let alice = s.account("alice", Role::Person);
+    let org = s.account("org", Role::Organisation);
+    let other = s.account("other org", Role::Organisation);
+    let ask =
+        |person: u64| json!({"person": person, "plugin": "exfiltrate", "purpose": "p", "days": 30});
+    // Person 1 is Alice; 2 does not exist yet.
+    let (st1, known) = s.json("POST", "/api/requests", Some(&org), ask(1)).await;
+    let (st2, unknown) = s.json("POST", "/api/requests", Some(&org), ask(2)).await;
+    assert_eq!(
+        (st1, st2),
+        (StatusCode::CREATED, StatusCode::CREATED),
+        "{unknown}"
+    );
+    let shape = |mut v: Value| {
+        for k in ["id", "person"] {
+            v[k] = Value::Null;
+        }
+        v
+    };
+    assert_eq!(shape(known.clone()), shape(unknown.clone()));
+    for v in [&known, &unknown] {
+        let (st, read) = s
+            .call(
+                "GET",
+                &format!("/api/requests/{}", v["id"]),
+                Some(&org),
+                None,
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(read["status"], "pending");
+    }
+    // Bob, created now, is person 2: the request made before he existed does not reach him.
+    let bob = s.account("bob", Role::Person);
+    assert_eq!(
+        s.pds.store.account_by_name("bob").unwrap().unwrap().person,
+        Some(2)
+    );
+    let (_, bobs) = s.call("GET", "/api/requests", Some(&bob), None).await;
+    assert_eq!(bobs, json!([]));
+    let path = format!("/api/requests/{}/approve", unknown["id"]);
+    let (st, _) = s.json("POST", &path, Some(&bob), json!({})).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (_, alices) = s.call("GET", "/api/requests", Some(&alice), None).await;
+    assert_eq!(alices.as_array().unwrap().len(), 1);
+    // Two more pass (four in all), the fifth is refused; another organisation is not.
+    for _ in 0..2 {
+        let (st, _) = s.json("POST", "/api/requests", Some(&org), ask(1)).await;
+        assert_eq!(st, StatusCode::CREATED);
+    }
+    let (st, e) = s.json("POST", "/api/requests", Some(&org), ask(1)).await;
+    assert_eq!(st, StatusCode::TOO_MANY_REQUESTS, "{e}");
+    let (st, _) = s.json("POST", "/api/requests", Some(&other), ask(1)).await;
+    assert_eq!(st, StatusCode::CREATED);
 }

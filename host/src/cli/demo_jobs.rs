@@ -341,7 +341,12 @@ pub async fn campaigns(
         "   A second campaign: {CONSUMERS}, another consumer group, compares shelf prices with till\n   \
          receipts among the first demo people, who gave it standing access"
     );
-    account::create(store, CONSUMERS, "demo-password-not-used", Role::Organisation)?;
+    account::create(
+        store,
+        CONSUMERS,
+        "demo-password-not-used",
+        Role::Organisation,
+    )?;
     let shelf = install(
         pds,
         key,

@@ -15,8 +15,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::auth::{Action, Caller};
-use super::limit::ClientAddr;
 use super::error::{ApiError, ErrorBody};
+use super::limit::ClientAddr;
 use crate::account::{self, Role, Scope};
 use crate::audit::AuditEntry;
 use crate::consent::{Grant, now_ms};
@@ -172,7 +172,10 @@ pub async fn revoke_token(
     };
     // A token revokes itself, or one that can do no more than it can: a read-only token
     // cannot sign out the account's full-scope one.
-    let covered = target.scopes.iter().all(|s| caller.token.scopes.contains(s));
+    let covered = target
+        .scopes
+        .iter()
+        .all(|s| caller.token.scopes.contains(s));
     if target.id != caller.token.id && !covered {
         return Err(ApiError::forbidden(format!(
             "token {id} has scopes this token lacks; revoke it with a token that has them all"

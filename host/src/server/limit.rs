@@ -9,8 +9,8 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
-use axum::http::request::Parts;
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
@@ -133,7 +133,9 @@ impl Logins {
     ) -> Result<Account, LoginError> {
         let name_key = format!("name {}", account::name_key(name));
         let address_key = address.map(|a| format!("address {a}"));
-        self.by_name.take(&name_key).map_err(LoginError::Throttled)?;
+        self.by_name
+            .take(&name_key)
+            .map_err(LoginError::Throttled)?;
         if let Some(a) = &address_key
             && let Err(wait) = self.by_address.take(a)
         {

@@ -292,9 +292,7 @@ async fn login(
             Err(LoginError::Account(account::AccountError::BadCredentials)) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        Ok(Some(
-            account::issue_session(store, &account)?.0,
-        ))
+        Ok(Some(account::issue_session(store, &account)?.0))
     })
     .await?;
     let Some(secret) = result else {
