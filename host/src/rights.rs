@@ -1,7 +1,7 @@
 //! A person's rights over their store: export everything as one archive in open formats, and
 //! re-import it into another Insitu instance. (Erasure is [`Store::erase_person`].)
 //!
-//! The archive is an uncompressed tar (GNU format, see [`archive`]) holding:
+//! The archive is an uncompressed tar (GNU format, see `rights/archive.rs`) holding:
 //! - `manifest.json` first: the format (`insitu-export-1`), the time, and each collection's
 //!   schema;
 //! - `collections/<name>.jsonl` and `collections/<name>.csv`: every record, once as JSON Lines
@@ -42,8 +42,8 @@ pub struct ArchiveManifest {
 pub enum ArchiveError {
     #[error("not an Insitu export: {0}")]
     Malformed(String),
-    /// An entry a well-formed export never holds (see [`archive`]), refused before anything is
-    /// read from the archive.
+    /// An entry a well-formed export never holds (see `rights/archive.rs`): the archive is
+    /// refused whole, before anything is written.
     #[error("not an Insitu export: entry {name:?} {reason}; nothing was restored")]
     Entry { name: String, reason: String },
     #[error(
@@ -168,8 +168,8 @@ pub fn export(store: &dyn Store, person: PersonId, now_ms: i64) -> Result<Vec<u8
 
 /// Restores an archive's collections into `person`'s store, all or nothing.
 ///
-/// Everything is checked before anything is written: the archive's entries (see [`archive`]),
-/// the manifest, every schema (valid, listed once, the same as this store's if it has one),
+/// Everything is checked before anything is written: the archive's entries (a hostile
+/// one refuses it whole), the manifest, every schema (valid, listed once, the same as this store's if it has one),
 /// and every line of every collection's JSON Lines file, parsed against the archive's schema.
 /// Then one store transaction ([`Store::write_collections`]) defines the missing collections
 /// and writes every record; an error at any point leaves the store as it was. Records already

@@ -559,20 +559,24 @@ fn a_hostile_entry_refuses_the_whole_archive_and_writes_nothing() {
         (
             "symlink",
             vec![Raw(b"collections/l.jsonl", T::Symlink, 0, b"")],
-            "symlink entry",
+            "a symbolic link",
         ),
         (
             "hard link",
             vec![Raw(b"collections/h.jsonl", T::Link, 0, b"")],
-            "link entry",
+            "a hard link",
         ),
         (
             "directory",
             vec![Raw(b"collections", T::Directory, 0, b"")],
-            "directory entry",
+            "a directory",
         ),
-        ("fifo", vec![Raw(b"fifo", T::Fifo, 0, b"")], "fifo entry"),
-        ("device", vec![Raw(b"dev", T::Char, 0, b"")], "char entry"),
+        ("fifo", vec![Raw(b"fifo", T::Fifo, 0, b"")], "a FIFO"),
+        (
+            "device",
+            vec![Raw(b"dev", T::Char, 0, b"")],
+            "a character device",
+        ),
         (
             "huge size",
             vec![Raw(b"big.jsonl", T::Regular, 1 << 40, b"{}\n")],

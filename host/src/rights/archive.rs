@@ -77,11 +77,8 @@ pub fn read(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, ArchiveError> {
             }
         };
         if kind != tar::EntryType::Regular {
-            let kind = format!("{kind:?}").to_lowercase();
-            return Err(refuse(
-                &name,
-                format!("is a {kind} entry, not a regular file"),
-            ));
+            let what = kind_name(kind);
+            return Err(refuse(&name, format!("is {what}, not a regular file")));
         }
         if let Some(why) = bad_name(&name) {
             return Err(refuse(&name, why.into()));
@@ -106,6 +103,22 @@ pub fn read(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, ArchiveError> {
         files.push((name, data));
     }
     Ok(files)
+}
+
+/// What a non-regular entry is, for its error.
+fn kind_name(kind: tar::EntryType) -> String {
+    use tar::EntryType as T;
+    match kind {
+        T::Symlink => "a symbolic link".into(),
+        T::Link => "a hard link".into(),
+        T::Directory => "a directory".into(),
+        T::Char => "a character device".into(),
+        T::Block => "a block device".into(),
+        T::Fifo => "a FIFO".into(),
+        T::GNUSparse => "a sparse file".into(),
+        T::XGlobalHeader => "a PAX global header".into(),
+        other => format!("an entry of type {:?}", char::from(other.as_byte())),
+    }
 }
 
 /// Why `name` cannot name a file of the archive, if it cannot.
