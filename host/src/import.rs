@@ -165,7 +165,27 @@ pub fn parse_bytes(
         }
         _ => None,
     };
-    let parsed = insitu_formats::parse(
+    let parsed = parse_as(&file, format, bytes, schema, opts)?;
+    if let Some(c) = &opts.collection
+        && *c != parsed.collection
+    {
+        return Err(ImportError::Collection(format!(
+            "{file} is {format}, whose records go to `{}`, not `{c}`",
+            parsed.collection
+        )));
+    }
+    Ok((format, parsed))
+}
+
+/// Parses `bytes` as `format`, into `schema` for the formats that take one.
+fn parse_as(
+    file: &str,
+    format: Format,
+    bytes: &[u8],
+    schema: Option<Schema>,
+    opts: &ImportOptions,
+) -> Result<Parsed, ImportError> {
+    insitu_formats::parse(
         format,
         bytes,
         &Options {
@@ -177,19 +197,49 @@ pub fn parse_bytes(
         },
     )
     .map_err(|error| ImportError::Format {
-        file: file.clone(),
+        file: file.to_string(),
         format,
         error,
-    })?;
-    if let Some(c) = &opts.collection
-        && *c != parsed.collection
-    {
-        return Err(ImportError::Collection(format!(
-            "{file} is {format}, whose records go to `{}`, not `{c}`",
-            parsed.collection
-        )));
-    }
-    Ok((format, parsed))
+    })
+}
+
+fn record_errors(file: &str, bad: Vec<insitu_formats::BadRecord>) -> Vec<RecordError> {
+    bad.into_iter()
+        .map(|bad| RecordError {
+            file: file.to_string(),
+            bad,
+        })
+        .collect()
+}
+
+/// A file's records, parsed and keyed but not written (see [`key_jsonl`]).
+#[derive(Debug)]
+pub struct Keyed {
+    pub collection: String,
+    /// With the ids [`import_bytes`] would give them, so that writing them is idempotent too.
+    pub records: Vec<KeyedRecord>,
+    /// Bad records, each with where and why: the caller decides whether they refuse the file.
+    pub bad: Vec<RecordError>,
+    pub notes: Vec<String>,
+}
+
+/// Parses a JSON Lines file into `schema` and keys its records, touching no store: restore
+/// checks every file of an archive against the archive's own schemas before writing any.
+pub fn key_jsonl(file: &str, bytes: &[u8], schema: &Schema) -> Result<Keyed, ImportError> {
+    let parsed = parse_as(
+        file,
+        Format::JsonLines,
+        bytes,
+        Some(schema.clone()),
+        &ImportOptions::default(),
+    )?;
+    let mut keys = Keys::new(schema);
+    Ok(Keyed {
+        collection: parsed.collection,
+        records: parsed.items.into_iter().map(|i| keys.key(i)).collect(),
+        bad: record_errors(file, parsed.bad),
+        notes: parsed.notes,
+    })
 }
 
 /// The stored schema of `name`, or the standard one if the store does not have it yet.
@@ -233,14 +283,7 @@ pub fn import_bytes(
     store.person(person)?;
     let (format, parsed) = parse_bytes(store, file, bytes, opts)?;
     let file = file.to_string();
-    let skipped: Vec<RecordError> = parsed
-        .bad
-        .into_iter()
-        .map(|bad| RecordError {
-            file: file.clone(),
-            bad,
-        })
-        .collect();
+    let skipped = record_errors(&file, parsed.bad);
     if opts.on_error == OnError::Reject
         && let Some(first) = skipped.first()
     {

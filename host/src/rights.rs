@@ -1,25 +1,30 @@
 //! A person's rights over their store: export everything as one archive in open formats, and
 //! re-import it into another Insitu instance. (Erasure is [`Store::erase_person`].)
 //!
-//! The archive is an uncompressed POSIX tar (ustar) holding:
-//! - `manifest.json`: the format (`insitu-export-1`), the time, and each collection's schema;
+//! The archive is an uncompressed tar (GNU format, see `rights/archive.rs`) holding:
+//! - `manifest.json` first: the format (`insitu-export-1`), the time, and each collection's
+//!   schema;
 //! - `collections/<name>.jsonl` and `collections/<name>.csv`: every record, once as JSON Lines
 //!   (money as `{"minor", "currency"}`, times as RFC 3339) and once as CSV (money as
 //!   `-12.34 EUR`);
 //! - `grants.jsonl`, `requests.jsonl`, `runs.jsonl` (outputs addressed to the person only) and
 //!   `audit.jsonl` (the entries about the person).
 //!
-//! Re-import reads the manifest and the JSON Lines files: schemas are defined where missing and
-//! records imported like any JSON Lines file, so importing twice adds nothing. Grants, runs
-//! and the audit are the old instance's history, kept in the archive but not replayed.
+//! Restore ([`import_archive`]) is all or nothing: it checks the whole archive (entries,
+//! manifest, schemas against the store's, every line of every collection) before it writes
+//! anything, then writes every collection in one store transaction. Records are keyed like any
+//! JSON Lines import, so restoring twice adds nothing. Grants, runs and the audit are the old
+//! instance's history, kept in the archive but not replayed.
+
+mod archive;
 
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::import::{self, ImportError, ImportOptions, ImportReport};
+use crate::import::{self, ImportError, ImportReport, RecordError};
 use crate::package::Audience;
-use crate::store::{PersonId, Schema, Store, StoreError, TimeRange, Value};
+use crate::store::{NewRecords, PersonId, Schema, Source, Store, StoreError, TimeRange, Value};
 use insitu_formats::time::format_instant;
 
 pub const FORMAT: &str = "insitu-export-1";
@@ -32,69 +37,29 @@ pub struct ArchiveManifest {
     pub collections: Vec<Schema>,
 }
 
+/// Why an archive was not restored. Whatever the error, nothing was written.
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {
     #[error("not an Insitu export: {0}")]
     Malformed(String),
+    /// An entry a well-formed export never holds (see `rights/archive.rs`): the archive is
+    /// refused whole, before anything is written.
+    #[error("not an Insitu export: entry {name:?} {reason}; nothing was restored")]
+    Entry { name: String, reason: String },
+    #[error(
+        "manifest.json: collection `{0}` exists in this store with another schema, and schemas \
+         cannot change; nothing was restored"
+    )]
+    SchemaConflict(String),
+    #[error(
+        "{first}{more}\nnothing was restored; the archive is damaged",
+        more = if *count > 1 { format!("\n(and {} more bad records)", count - 1) } else { String::new() }
+    )]
+    Record { first: RecordError, count: usize },
     #[error(transparent)]
     Import(#[from] ImportError),
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-/// Appends one file to a tar archive.
-fn tar_file(out: &mut Vec<u8>, name: &str, data: &[u8], mtime_s: i64) {
-    let mut h = [0u8; 512];
-    let put = |h: &mut [u8; 512], at: usize, len: usize, s: &str| {
-        let b = s.as_bytes();
-        h[at..at + b.len().min(len)].copy_from_slice(&b[..b.len().min(len)]);
-    };
-    put(&mut h, 0, 100, name);
-    put(&mut h, 100, 8, "0000644");
-    put(&mut h, 108, 8, "0000000");
-    put(&mut h, 116, 8, "0000000");
-    put(&mut h, 124, 12, &format!("{:011o}", data.len()));
-    put(&mut h, 136, 12, &format!("{:011o}", mtime_s.max(0)));
-    h[156] = b'0';
-    put(&mut h, 257, 6, "ustar");
-    put(&mut h, 263, 2, "00");
-    h[148..156].fill(b' ');
-    let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
-    put(&mut h, 148, 8, &format!("{sum:06o}\0 "));
-    out.extend_from_slice(&h);
-    out.extend_from_slice(data);
-    out.resize(out.len().div_ceil(512) * 512, 0);
-}
-
-/// The files of a tar archive, by name.
-fn untar(bytes: &[u8]) -> Result<Vec<(String, &[u8])>, ArchiveError> {
-    let bad = |why: &str| ArchiveError::Malformed(why.to_string());
-    let mut files = Vec::new();
-    let mut at = 0;
-    while at + 512 <= bytes.len() {
-        let h = &bytes[at..at + 512];
-        if h.iter().all(|&b| b == 0) {
-            break;
-        }
-        if &h[257..262] != b"ustar" {
-            return Err(bad("a tar header is not ustar"));
-        }
-        let field = |from: usize, len: usize| {
-            let f = &h[from..from + len];
-            let end = f.iter().position(|&b| b == 0).unwrap_or(len);
-            String::from_utf8_lossy(&f[..end]).trim().to_string()
-        };
-        let name = field(0, 100);
-        let size =
-            usize::from_str_radix(&field(124, 12), 8).map_err(|_| bad("a size is not octal"))?;
-        let start = at + 512;
-        let data = bytes
-            .get(start..start + size)
-            .ok_or_else(|| bad("the archive is truncated"))?;
-        files.push((name, data));
-        at = start + size.div_ceil(512) * 512;
-    }
-    Ok(files)
 }
 
 fn json_value(v: &Value) -> serde_json::Value {
@@ -128,13 +93,31 @@ fn jsonl<T: Serialize>(items: impl IntoIterator<Item = T>) -> Vec<u8> {
 /// Everything of `person`'s, as a tar archive.
 pub fn export(store: &dyn Store, person: PersonId, now_ms: i64) -> Result<Vec<u8>, StoreError> {
     store.person(person)?;
-    let mut out = Vec::new();
-    let secs = now_ms / 1000;
     let mut collections = Vec::new();
     for schema in store.collections()? {
-        if store.count(person, &schema.name)? == 0 {
-            continue;
+        if store.count(person, &schema.name)? > 0 {
+            collections.push(schema);
         }
+    }
+    let mut out = archive::Writer::new(now_ms / 1000);
+    // Writing to memory fails only on a name tar cannot hold, and collection names are
+    // `[a-z0-9_.]+`: this is a bug, not an input, if it ever happens.
+    let mut file = |name: &str, data: &[u8]| {
+        out.file(name, data)
+            .map_err(|e| StoreError::Db(format!("cannot write {name} into the export: {e}")))
+    };
+    let manifest = ArchiveManifest {
+        format: FORMAT.into(),
+        person,
+        exported_ms: now_ms,
+        collections,
+    };
+    // The manifest first, so that a reader meets the format before anything else.
+    file(
+        "manifest.json",
+        &serde_json::to_vec_pretty(&manifest).unwrap_or_default(),
+    )?;
+    for schema in &manifest.collections {
         let fields: Vec<String> = schema.fields.iter().map(|f| f.name.clone()).collect();
         let mut cursor = store.scan(person, &schema.name, TimeRange::ALL, &fields)?;
         let mut lines = Vec::new();
@@ -154,20 +137,9 @@ pub fn export(store: &dyn Store, person: PersonId, now_ms: i64) -> Result<Vec<u8
                 let _ = csv.write_record(values.iter().map(csv_value));
             }
         }
-        tar_file(
-            &mut out,
-            &format!("collections/{}.jsonl", schema.name),
-            &lines,
-            secs,
-        );
+        file(&format!("collections/{}.jsonl", schema.name), &lines)?;
         let csv = csv.into_inner().unwrap_or_default();
-        tar_file(
-            &mut out,
-            &format!("collections/{}.csv", schema.name),
-            &csv,
-            secs,
-        );
-        collections.push(schema);
+        file(&format!("collections/{}.csv", schema.name), &csv)?;
     }
     let grants = store.grants(Some(person))?;
     let requests = store.requests(Some(person))?;
@@ -186,37 +158,37 @@ pub fn export(store: &dyn Store, person: PersonId, now_ms: i64) -> Result<Vec<u8
         .into_iter()
         .filter(|e| e.event.person() == Some(person))
         .collect();
-    tar_file(&mut out, "grants.jsonl", &jsonl(&grants), secs);
-    tar_file(&mut out, "requests.jsonl", &jsonl(&requests), secs);
-    tar_file(&mut out, "runs.jsonl", &jsonl(&runs), secs);
-    tar_file(&mut out, "audit.jsonl", &jsonl(&audit), secs);
-    let manifest = ArchiveManifest {
-        format: FORMAT.into(),
-        person,
-        exported_ms: now_ms,
-        collections,
-    };
-    let m = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
-    // The manifest first, so that a reader meets the format before anything else.
-    let mut archive = Vec::new();
-    tar_file(&mut archive, "manifest.json", &m, secs);
-    archive.extend_from_slice(&out);
-    archive.extend_from_slice(&[0; 1024]);
-    Ok(archive)
+    file("grants.jsonl", &jsonl(&grants))?;
+    file("requests.jsonl", &jsonl(&requests))?;
+    file("runs.jsonl", &jsonl(&runs))?;
+    file("audit.jsonl", &jsonl(&audit))?;
+    out.finish()
+        .map_err(|e| StoreError::Db(format!("cannot finish the export: {e}")))
 }
 
-/// Re-imports an archive's records into `person`'s store.
+/// Restores an archive's collections into `person`'s store, all or nothing.
+///
+/// Everything is checked before anything is written: the archive's entries (a hostile
+/// one refuses it whole), the manifest, every schema (valid, listed once, the same as this store's if it has one),
+/// and every line of every collection's JSON Lines file, parsed against the archive's schema.
+/// Then one store transaction ([`Store::write_collections`]) defines the missing collections
+/// and writes every record; an error at any point leaves the store as it was. Records already
+/// present count as duplicates, so a second restore adds nothing.
 pub fn import_archive(
     store: &dyn Store,
     person: PersonId,
     bytes: &[u8],
 ) -> Result<Vec<ImportReport>, ArchiveError> {
-    let files = untar(bytes)?;
-    let manifest = files
-        .iter()
-        .find(|(n, _)| n == "manifest.json")
-        .ok_or_else(|| ArchiveError::Malformed("no manifest.json".into()))?;
-    let manifest: ArchiveManifest = serde_json::from_slice(manifest.1)
+    store.person(person)?;
+    let files = archive::read(bytes)?;
+    let find = |name: &str| {
+        files
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, data)| data.as_slice())
+            .ok_or_else(|| ArchiveError::Malformed(format!("{name} is missing")))
+    };
+    let manifest: ArchiveManifest = serde_json::from_slice(find("manifest.json")?)
         .map_err(|e| ArchiveError::Malformed(format!("manifest.json: {e}")))?;
     if manifest.format != FORMAT {
         return Err(ArchiveError::Malformed(format!(
@@ -224,29 +196,57 @@ pub fn import_archive(
             manifest.format
         )));
     }
-    let mut reports = Vec::new();
+    let mut keyed: Vec<(String, import::Keyed)> = Vec::new();
     for schema in &manifest.collections {
-        store.define_collection(schema)?;
-        let name = format!("collections/{}.jsonl", schema.name);
-        let data = files
-            .iter()
-            .find(|(n, _)| *n == name)
-            .ok_or_else(|| ArchiveError::Malformed(format!("{name} is missing")))?;
-        let opts = ImportOptions {
-            format: Some(import::Format::JsonLines),
-            collection: Some(schema.name.clone()),
-            ..Default::default()
-        };
-        reports.push(import::import_bytes(
-            store,
-            person,
-            &name,
-            data.1,
-            &opts,
-            &mut |_, _| {},
-        )?);
+        schema
+            .validate()
+            .map_err(|e| ArchiveError::Malformed(format!("manifest.json: {e}")))?;
+        if keyed.iter().any(|(_, k)| k.collection == schema.name) {
+            return Err(ArchiveError::Malformed(format!(
+                "manifest.json lists collection `{}` twice",
+                schema.name
+            )));
+        }
+        match store.collection(&schema.name) {
+            Ok(stored) if stored != *schema => {
+                return Err(ArchiveError::SchemaConflict(schema.name.clone()));
+            }
+            Ok(_) | Err(StoreError::NoCollection(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let file = format!("collections/{}.jsonl", schema.name);
+        let k = import::key_jsonl(&file, find(&file)?, schema)?;
+        if let Some(first) = k.bad.first() {
+            return Err(ArchiveError::Record {
+                first: first.clone(),
+                count: k.bad.len(),
+            });
+        }
+        // The audit names the file as an import of it would: by its name, not its path.
+        keyed.push((format!("{}.jsonl", schema.name), k));
     }
-    Ok(reports)
+    let writes: Vec<NewRecords> = keyed
+        .iter()
+        .map(|(source, k)| NewRecords {
+            collection: &k.collection,
+            records: &k.records,
+            source: Source::File(source),
+        })
+        .collect();
+    let outcomes = store.write_collections(person, &manifest.collections, &writes)?;
+    Ok(keyed
+        .into_iter()
+        .zip(outcomes)
+        .map(|((_, k), out)| ImportReport {
+            format: import::Format::JsonLines,
+            collection: k.collection,
+            read: k.records.len() as u64,
+            added: out.added,
+            duplicates: out.duplicates,
+            skipped: Vec::new(),
+            notes: k.notes,
+        })
+        .collect())
 }
 
 /// A one-line summary of an import of an archive.

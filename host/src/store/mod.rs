@@ -255,6 +255,14 @@ pub enum Source<'a> {
     ReturnedBy(&'a str),
 }
 
+/// One collection's records for [`Store::write_collections`].
+#[derive(Debug, Clone, Copy)]
+pub struct NewRecords<'a> {
+    pub collection: &'a str,
+    pub records: &'a [KeyedRecord],
+    pub source: Source<'a>,
+}
+
 /// A record ready to write: its stable id and time are computed by the importer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeyedRecord {
@@ -325,6 +333,18 @@ pub trait Store: Send + Sync + 'static {
         records: &[KeyedRecord],
         source: Source<'_>,
     ) -> Result<WriteOutcome, StoreError>;
+
+    /// Defines the `schemas` that are missing and writes each of `writes` (counted and audited
+    /// like [`Store::write_records`]), all in one transaction: everything, or nothing. A schema
+    /// that conflicts with the stored one, or a write to a collection that is neither stored
+    /// nor in `schemas`, refuses the whole call. Restore uses it so that an archive refused
+    /// part-way leaves the store as it was.
+    fn write_collections(
+        &self,
+        person: PersonId,
+        schemas: &[Schema],
+        writes: &[NewRecords<'_>],
+    ) -> Result<Vec<WriteOutcome>, StoreError>;
 
     /// Scans a person's collection over `range`, delivering the named `fields` in that order.
     fn scan(

@@ -12,8 +12,8 @@ use sha2::Digest as _;
 
 use super::codec::{self, Projection};
 use super::{
-    ColumnBatch, Cursor, Erasure, KeyedRecord, Person, PersonId, PluginRecord, Publisher,
-    Reception, Schema, Source, Store, StoreError, TimeRange, WriteOutcome,
+    ColumnBatch, Cursor, Erasure, KeyedRecord, NewRecords, Person, PersonId, PluginRecord,
+    Publisher, Reception, Schema, Source, Store, StoreError, TimeRange, WriteOutcome,
 };
 use crate::account::{Account, Token};
 use crate::audit::{AuditEntry, AuditEvent};
@@ -337,6 +337,85 @@ fn insert_grant(tx: &WriteTransaction, mut grant: Grant) -> Result<Grant, StoreE
     Ok(grant)
 }
 
+/// Defines `schema` inside `tx` unless it exists (see [`Store::define_collection`]).
+fn define_in(tx: &WriteTransaction, schema: &Schema) -> Result<(), StoreError> {
+    let existing: Option<StoredCollection> = {
+        let t = tx.open_table(COLLECTIONS).map_err(db)?;
+        let v = t.get(schema.name.as_str()).map_err(db)?;
+        match v {
+            Some(v) => Some(from_json(v.value())?),
+            None => None,
+        }
+    };
+    match existing {
+        Some(c) if c.schema == *schema => Ok(()),
+        Some(_) => Err(StoreError::SchemaConflict(schema.name.clone())),
+        None => {
+            let id = next_id(tx, "collection")? as u32;
+            let stored = StoredCollection {
+                id,
+                schema: schema.clone(),
+            };
+            put_json(tx, COLLECTIONS, schema.name.as_str(), &stored)?;
+            append(
+                tx,
+                AuditEvent::CollectionDefined {
+                    collection: schema.name.clone(),
+                },
+            )?;
+            Ok(())
+        }
+    }
+}
+
+/// Writes `records` of `coll` inside `tx`, with their audit entry (see [`Store::write_records`]).
+fn write_in(
+    tx: &WriteTransaction,
+    person: PersonId,
+    coll: &StoredCollection,
+    records: &[KeyedRecord],
+    source: Source<'_>,
+) -> Result<WriteOutcome, StoreError> {
+    let mut out = WriteOutcome::default();
+    {
+        let mut t = tx.open_table(RECORDS).map_err(db)?;
+        let mut buf = Vec::with_capacity(256);
+        for r in records {
+            let key = codec::record_key(person, coll.id, r.time, r.id);
+            if t.get(key.as_slice()).map_err(db)?.is_some() {
+                out.duplicates += 1;
+                continue;
+            }
+            codec::encode(&r.values, &mut buf);
+            t.insert(key.as_slice(), buf.as_slice()).map_err(db)?;
+            out.added += 1;
+        }
+    }
+    let (source, returned_by) = match source {
+        Source::File(name) => {
+            let digest = crate::audit::hex(&sha2::Sha256::digest(name.as_bytes()));
+            tx.open_table(SOURCES)
+                .map_err(db)?
+                .insert(format!("{person}:{digest}").as_str(), name)
+                .map_err(db)?;
+            (format!("sha256:{digest}"), None)
+        }
+        Source::ReturnedBy(org) => (String::new(), Some(org.to_string())),
+    };
+    append(
+        tx,
+        AuditEvent::RecordsImported {
+            person,
+            collection: coll.schema.name.clone(),
+            added: out.added,
+            duplicates: out.duplicates,
+            source,
+            returned_by,
+        },
+    )?;
+    Ok(out)
+}
+
 fn require_person(tx: &WriteTransaction, person: PersonId) -> Result<(), StoreError> {
     let t = tx.open_table(PEOPLE).map_err(db)?;
     if t.get(person).map_err(db)?.is_none() {
@@ -381,35 +460,7 @@ impl Store for RedbStore {
         {
             return Ok(());
         }
-        self.write(|tx| {
-            let existing: Option<StoredCollection> = {
-                let t = tx.open_table(COLLECTIONS).map_err(db)?;
-                let v = t.get(schema.name.as_str()).map_err(db)?;
-                match v {
-                    Some(v) => Some(from_json(v.value())?),
-                    None => None,
-                }
-            };
-            match existing {
-                Some(c) if c.schema == *schema => Ok(()),
-                Some(_) => Err(StoreError::SchemaConflict(schema.name.clone())),
-                None => {
-                    let id = next_id(tx, "collection")? as u32;
-                    let stored = StoredCollection {
-                        id,
-                        schema: schema.clone(),
-                    };
-                    put_json(tx, COLLECTIONS, schema.name.as_str(), &stored)?;
-                    append(
-                        tx,
-                        AuditEvent::CollectionDefined {
-                            collection: schema.name.clone(),
-                        },
-                    )?;
-                    Ok(())
-                }
-            }
-        })
+        self.write(|tx| define_in(tx, schema))
     }
 
     fn collection(&self, name: &str) -> Result<Schema, StoreError> {
@@ -434,44 +485,33 @@ impl Store for RedbStore {
         let coll = self.stored_collection(collection)?;
         self.write(|tx| {
             require_person(tx, person)?;
-            let mut out = WriteOutcome::default();
-            {
-                let mut t = tx.open_table(RECORDS).map_err(db)?;
-                let mut buf = Vec::with_capacity(256);
-                for r in records {
-                    let key = codec::record_key(person, coll.id, r.time, r.id);
-                    if t.get(key.as_slice()).map_err(db)?.is_some() {
-                        out.duplicates += 1;
-                        continue;
-                    }
-                    codec::encode(&r.values, &mut buf);
-                    t.insert(key.as_slice(), buf.as_slice()).map_err(db)?;
-                    out.added += 1;
-                }
+            write_in(tx, person, &coll, records, source)
+        })
+    }
+
+    fn write_collections(
+        &self,
+        person: PersonId,
+        schemas: &[Schema],
+        writes: &[NewRecords<'_>],
+    ) -> Result<Vec<WriteOutcome>, StoreError> {
+        for schema in schemas {
+            schema.validate()?;
+        }
+        // One transaction: an error anywhere drops it uncommitted, and redb keeps nothing.
+        self.write(|tx| {
+            require_person(tx, person)?;
+            for schema in schemas {
+                define_in(tx, schema)?;
             }
-            let (source, returned_by) = match source {
-                Source::File(name) => {
-                    let digest = crate::audit::hex(&sha2::Sha256::digest(name.as_bytes()));
-                    tx.open_table(SOURCES)
-                        .map_err(db)?
-                        .insert(format!("{person}:{digest}").as_str(), name)
-                        .map_err(db)?;
-                    (format!("sha256:{digest}"), None)
-                }
-                Source::ReturnedBy(org) => (String::new(), Some(org.to_string())),
-            };
-            append(
-                tx,
-                AuditEvent::RecordsImported {
-                    person,
-                    collection: collection.to_string(),
-                    added: out.added,
-                    duplicates: out.duplicates,
-                    source,
-                    returned_by,
-                },
-            )?;
-            Ok(out)
+            writes
+                .iter()
+                .map(|w| {
+                    let coll = get_json::<&str, StoredCollection>(tx, COLLECTIONS, w.collection)?
+                        .ok_or_else(|| StoreError::NoCollection(w.collection.to_string()))?;
+                    write_in(tx, person, &coll, w.records, w.source)
+                })
+                .collect()
         })
     }
 

@@ -366,10 +366,16 @@ pub fn write_transactions(store: &dyn Store, person: u64, txs: &[KeyedRecord]) {
 /// `person`'s stored transactions as the store has them: (stored id, every value in schema
 /// order).
 pub fn stored_transactions(store: &dyn Store, person: u64) -> Vec<(u64, Vec<Value>)> {
-    let schema = store.collection("bank.transactions").unwrap();
+    stored_records(store, person, "bank.transactions")
+}
+
+/// `person`'s records in `collection` as the store has them: (stored id, every value in
+/// schema order).
+pub fn stored_records(store: &dyn Store, person: u64, collection: &str) -> Vec<(u64, Vec<Value>)> {
+    let schema = store.collection(collection).unwrap();
     let fields: Vec<String> = schema.fields.iter().map(|f| f.name.clone()).collect();
     let mut cur = store
-        .scan(person, "bank.transactions", TimeRange::ALL, &fields)
+        .scan(person, collection, TimeRange::ALL, &fields)
         .unwrap();
     let mut out = Vec::new();
     while let Some((b, _)) = cur.next_batch(100).unwrap() {
