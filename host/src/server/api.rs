@@ -6,16 +6,15 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
+use super::extract::{Bytes, Path, Query};
 use crate::account::{self, Role, Scope};
 use crate::audit::AuditEntry;
 use crate::consent::{Grant, now_ms};
@@ -27,33 +26,20 @@ use crate::request::{self, AccessRequest, Narrowing};
 use crate::store::PluginRecord;
 use crate::view::{RunView, run_view};
 
-/// A JSON body whose rejection is an [`ApiError`] (a 400 with a JSON body, not axum's text).
-pub struct Body<T>(pub T);
+/// A JSON body whose rejection is an [`ApiError`] (JSON with the code for its status).
+pub use super::extract::Json as Body;
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(Body(v)),
-            Err(e) => Err(ApiError::new(e.status(), "bad_request", e.body_text())),
-        }
-    }
-}
-
-/// A numeric path id whose rejection is an [`ApiError`].
+/// A numeric path id whose rejection is an [`ApiError`] (400 `bad_request`).
 pub struct Id(pub u64);
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Id {
+impl<S: Send + Sync> FromRequestParts<S> for Id {
     type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
         state: &S,
     ) -> Result<Self, ApiError> {
-        let Path(raw) = Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|e| ApiError::bad_request(e.body_text()))?;
+        let Path(raw) = Path::<String>::from_request_parts(parts, state).await?;
         raw.parse()
             .map(Id)
             .map_err(|_| ApiError::bad_request(format!("`{raw}` is not a numeric id")))

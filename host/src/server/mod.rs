@@ -14,6 +14,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod extract;
 pub mod jobs;
 pub mod limit;
 pub mod metrics;
@@ -192,7 +193,11 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(uploads)
         .merge(api)
-        .merge(pages::routes().layer(DefaultBodyLimit::max(MAX_UPLOAD)))
+        .merge(
+            pages::routes()
+                .method_not_allowed_fallback(pages::method_not_allowed)
+                .layer(DefaultBodyLimit::max(MAX_UPLOAD)),
+        )
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics_text))
         .route(
@@ -200,6 +205,8 @@ pub fn router(state: AppState) -> Router {
             get(|| async { axum::Json(ApiDoc::openapi()) }),
         )
         .fallback(|| async { ApiError::not_found("no such endpoint; see /openapi.json") })
+        // After every route: it applies to those already declared (the pages keep their own).
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(middleware::from_fn_with_state(state.clone(), limit::limit))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
