@@ -67,7 +67,9 @@ async fn blocking<T: Send + 'static>(
 
 #[derive(Deserialize, ToSchema)]
 pub struct TokenRequest {
+    #[schema(example = "carol")]
     pub name: String,
+    #[schema(example = "correct horse battery staple")]
     pub password: String,
     /// A subset of the role's scopes; all of them when absent.
     #[serde(default)]
@@ -89,7 +91,11 @@ pub struct IssuedToken {
 
 /// Issues a token for a name and password.
 #[utoipa::path(post, path = "/api/tokens", request_body = TokenRequest, tag = "accounts",
-    responses((status = 201, body = IssuedToken), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses(
+        (status = 201, description = "The token; its secret is shown this once", body = IssuedToken),
+        (status = 401, description = "`unauthenticated`: wrong name or password", body = ErrorBody),
+        (status = 403, description = "`forbidden`: a scope the account's role does not have", body = ErrorBody),
+    ))]
 pub async fn issue_token(
     State(s): State<AppState>,
     Body(req): Body<TokenRequest>,
@@ -137,7 +143,9 @@ impl From<account::Token> for TokenView {
 
 /// The caller's tokens (never their secrets).
 #[utoipa::path(get, path = "/api/tokens", tag = "accounts", security(("token" = [])),
-    responses((status = 200, body = [TokenView]), (status = 401, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The caller's tokens, without their secrets", body = [TokenView]),
+    ))]
 pub async fn list_tokens(
     State(s): State<AppState>,
     caller: Caller,
@@ -149,7 +157,10 @@ pub async fn list_tokens(
 /// Revokes one of the caller's tokens.
 #[utoipa::path(delete, path = "/api/tokens/{id}", tag = "accounts", security(("token" = [])),
     params(("id" = u64, Path)),
-    responses((status = 200, body = TokenView), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The token, revoked", body = TokenView),
+        (status = 404, description = "`not_found`: no such token, or not the caller's", body = ErrorBody),
+    ))]
 pub async fn revoke_token(
     State(s): State<AppState>,
     caller: Caller,
@@ -190,14 +201,18 @@ impl From<account::Account> for AccountView {
 
 /// The caller's account.
 #[utoipa::path(get, path = "/api/me", tag = "accounts", security(("token" = [])),
-    responses((status = 200, body = AccountView), (status = 401, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The caller's account", body = AccountView),
+    ))]
 pub async fn me(caller: Caller) -> Json<AccountView> {
     Json(caller.account.into())
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewAccount {
+    #[schema(example = "carol")]
     pub name: String,
+    #[schema(example = "correct horse battery staple")]
     pub password: String,
     pub role: Role,
 }
@@ -205,7 +220,12 @@ pub struct NewAccount {
 /// Creates an account (operator). A person account gets its own store.
 #[utoipa::path(post, path = "/api/accounts", tag = "accounts", security(("token" = [])),
     request_body = NewAccount,
-    responses((status = 201, body = AccountView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses(
+        (status = 201, description = "The new account", body = AccountView),
+        (status = 400, description = "`bad_request`: a password too weak", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
+        (status = 409, description = "`conflict`: the name is taken", body = ErrorBody),
+    ))]
 pub async fn create_account(
     State(s): State<AppState>,
     caller: Caller,
@@ -221,7 +241,10 @@ pub async fn create_account(
 
 /// Everything of the caller's as one archive (tar of JSON Lines and CSV; see `rights.rs`).
 #[utoipa::path(get, path = "/api/me/export", tag = "rights", security(("token" = [])),
-    responses((status = 200, content_type = "application/x-tar", body = Vec<u8>), (status = 403, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The archive (ustar)", content_type = "application/x-tar", body = crate::server::openapi::File),
+        (status = 403, description = "`forbidden`: not a person's token with the `read` scope", body = ErrorBody),
+    ))]
 pub async fn export(
     State(s): State<AppState>,
     caller: Caller,
@@ -260,7 +283,11 @@ pub struct Erase {
 /// the audit log keeps a tombstone with counts only.
 #[utoipa::path(delete, path = "/api/me", tag = "rights", security(("token" = [])),
     request_body = Erase,
-    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "What the erasure removed (counts only)", body = crate::store::Erasure),
+        (status = 401, description = "`unauthenticated`: the wrong password", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a person's token with the `consent` scope", body = ErrorBody),
+    ))]
 pub async fn erase(
     State(s): State<AppState>,
     caller: Caller,
@@ -292,7 +319,10 @@ pub struct CollectionView {
 
 /// The collections, with the caller's record counts for a person.
 #[utoipa::path(get, path = "/api/collections", tag = "data", security(("token" = [])),
-    responses((status = 200, body = [CollectionView]), (status = 401, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The collections", body = [CollectionView]),
+        (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
+    ))]
 pub async fn collections(
     State(s): State<AppState>,
     caller: Caller,
@@ -323,6 +353,7 @@ pub async fn collections(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportQuery {
     /// The file's name, for messages and the audit log.
     pub name: Option<String>,
@@ -379,8 +410,14 @@ fn import_view(r: import::ImportReport) -> ImportView {
 
 /// Imports an uploaded file into the caller's store (the body is the file).
 #[utoipa::path(post, path = "/api/imports", tag = "data", security(("token" = [])),
-    params(ImportQuery), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 201, body = ImportView), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)))]
+    params(ImportQuery), request_body(content = crate::server::openapi::File, content_type = "application/octet-stream"),
+    responses(
+        (status = 201, description = "What the import read, added and skipped", body = ImportView),
+        (status = 400, description = "`bad_request`: a format or a file the importer refuses", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a person's token with the `import` scope", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such collection", body = ErrorBody),
+        (status = 409, description = "`conflict`: the file does not fit the collection's schema", body = ErrorBody),
+    ))]
 pub async fn import(
     State(s): State<AppState>,
     caller: Caller,
@@ -442,7 +479,10 @@ impl From<PluginRecord> for PackageView {
 
 /// The installed packages.
 #[utoipa::path(get, path = "/api/packages", tag = "packages", security(("token" = [])),
-    responses((status = 200, body = [PackageView]), (status = 401, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The installed packages", body = [PackageView]),
+        (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
+    ))]
 pub async fn packages(
     State(s): State<AppState>,
     caller: Caller,
@@ -461,7 +501,11 @@ pub async fn packages(
 /// One package, its manifest in plain words.
 #[utoipa::path(get, path = "/api/packages/{digest}", tag = "packages", security(("token" = [])),
     params(("digest" = String, Path, description = "the digest or a unique prefix of it")),
-    responses((status = 200, body = PackageView), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The package", body = PackageView),
+        (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
+        (status = 404, description = "`not_found`: no package with this digest or prefix", body = ErrorBody),
+    ))]
 pub async fn package(
     State(s): State<AppState>,
     caller: Caller,
@@ -477,8 +521,13 @@ pub async fn package(
 
 /// Publishes a signed package (developer). Its publisher must be trusted by the operator.
 #[utoipa::path(post, path = "/api/packages", tag = "packages", security(("token" = [])),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 201, body = PackageView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    request_body(content = crate::server::openapi::File, content_type = "application/octet-stream"),
+    responses(
+        (status = 201, description = "The published package", body = PackageView),
+        (status = 400, description = "`bad_request`: not a valid package, or a signature or publisher not trusted", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a developer's token with the `publish` scope", body = ErrorBody),
+        (status = 409, description = "`conflict`: the package is already published", body = ErrorBody),
+    ))]
 pub async fn publish(
     State(s): State<AppState>,
     caller: Caller,
@@ -548,7 +597,12 @@ fn request_view(s: &AppState, r: AccessRequest) -> RequestView {
 /// Asks a person for the data a plugin's manifest names (organisation).
 #[utoipa::path(post, path = "/api/requests", tag = "consent", security(("token" = [])),
     request_body = NewRequest,
-    responses((status = 201, body = RequestView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 201, description = "The request, with its consent screen", body = RequestView),
+        (status = 400, description = "`bad_request`: a plugin without a manifest", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an organisation's token with the `request` scope", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such person or plugin", body = ErrorBody),
+    ))]
 pub async fn ask(
     State(s): State<AppState>,
     caller: Caller,
@@ -573,7 +627,10 @@ pub async fn ask(
 
 /// The caller's requests: those asking them (person) or those they made (organisation).
 #[utoipa::path(get, path = "/api/requests", tag = "consent", security(("token" = [])),
-    responses((status = 200, body = [RequestView]), (status = 403, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The caller's requests", body = [RequestView]),
+        (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
+    ))]
 pub async fn requests(
     State(s): State<AppState>,
     caller: Caller,
@@ -591,7 +648,11 @@ pub async fn requests(
 /// One request, with its consent screen.
 #[utoipa::path(get, path = "/api/requests/{id}", tag = "consent", security(("token" = [])),
     params(("id" = u64, Path)),
-    responses((status = 200, body = RequestView), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The request, with its consent screen", body = RequestView),
+        (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such request, or not the caller's", body = ErrorBody),
+    ))]
 pub async fn request_one(
     State(s): State<AppState>,
     caller: Caller,
@@ -653,7 +714,13 @@ impl From<Grant> for GrantView {
 /// Approves a request asking the caller, possibly narrowed (fewer fields, months or days).
 #[utoipa::path(post, path = "/api/requests/{id}/approve", tag = "consent", security(("token" = [])),
     params(("id" = u64, Path)), request_body = Approval,
-    responses((status = 201, body = GrantView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses(
+        (status = 201, description = "The grant", body = GrantView),
+        (status = 400, description = "`bad_request`: a narrowing that widens the request", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a person's token with the `consent` scope", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such request, or not the caller's", body = ErrorBody),
+        (status = 409, description = "`conflict`: the request is already decided", body = ErrorBody),
+    ))]
 pub async fn approve(
     State(s): State<AppState>,
     caller: Caller,
@@ -674,7 +741,12 @@ pub async fn approve(
 /// Denies a request asking the caller.
 #[utoipa::path(post, path = "/api/requests/{id}/deny", tag = "consent", security(("token" = [])),
     params(("id" = u64, Path)),
-    responses((status = 200, body = RequestView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The request, denied", body = RequestView),
+        (status = 403, description = "`forbidden`: not a person's token with the `consent` scope", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such request, or not the caller's", body = ErrorBody),
+        (status = 409, description = "`conflict`: the request is already decided", body = ErrorBody),
+    ))]
 pub async fn deny(
     State(s): State<AppState>,
     caller: Caller,
@@ -688,7 +760,10 @@ pub async fn deny(
 
 /// The caller's grants: those they gave (person) or obtained (organisation).
 #[utoipa::path(get, path = "/api/grants", tag = "consent", security(("token" = [])),
-    responses((status = 200, body = [GrantView]), (status = 403, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The caller's grants", body = [GrantView]),
+        (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
+    ))]
 pub async fn grants(
     State(s): State<AppState>,
     caller: Caller,
@@ -716,7 +791,11 @@ pub struct GrantCheck {
 /// One grant, and whether a run may start under it now.
 #[utoipa::path(get, path = "/api/grants/{id}", tag = "consent", security(("token" = [])),
     params(("id" = u64, Path)),
-    responses((status = 200, body = GrantCheck), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The grant, and whether a run may start under it", body = GrantCheck),
+        (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such grant, or not the caller's", body = ErrorBody),
+    ))]
 pub async fn grant_one(
     State(s): State<AppState>,
     caller: Caller,
@@ -735,7 +814,11 @@ pub async fn grant_one(
 /// Revokes a grant the caller gave. A run in progress stops at its next batch.
 #[utoipa::path(post, path = "/api/grants/{id}/revoke", tag = "consent", security(("token" = [])),
     params(("id" = u64, Path)),
-    responses((status = 200, body = GrantView), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The grant, revoked", body = GrantView),
+        (status = 403, description = "`forbidden`: not a person's token with the `consent` scope", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such grant, or not the caller's", body = ErrorBody),
+    ))]
 pub async fn revoke_grant(
     State(s): State<AppState>,
     caller: Caller,
@@ -765,7 +848,13 @@ pub struct NewRun {
 /// its timing depends on the person's data.
 #[utoipa::path(post, path = "/api/runs", tag = "runs", security(("token" = [])),
     request_body = NewRun,
-    responses((status = 201, body = RunView), (status = 202, body = RunView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 201, description = "The person's run, done", body = RunView),
+        (status = 202, description = "The organisation's run, admitted", body = RunView),
+        (status = 403, description = "`forbidden`: the role, the scope, or no live grant for this code and organisation", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such grant, or not the caller's", body = ErrorBody),
+        (status = 409, description = "`conflict`: the run was refused at admission", body = ErrorBody),
+    ))]
 pub async fn start_run(
     State(s): State<AppState>,
     caller: Caller,
@@ -819,7 +908,10 @@ pub fn params(p: &BTreeMap<String, serde_json::Value>) -> Vec<(String, Scalar)> 
 /// The caller's runs: all runs on their data (person, with how each went), or the runs an
 /// organisation started (without how they went: that is the person's).
 #[utoipa::path(get, path = "/api/runs", tag = "runs", security(("token" = [])),
-    responses((status = 200, body = [RunView]), (status = 403, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The caller's runs", body = [RunView]),
+        (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
+    ))]
 pub async fn runs(
     State(s): State<AppState>,
     caller: Caller,
@@ -836,7 +928,11 @@ pub async fn runs(
 /// that started it.
 #[utoipa::path(get, path = "/api/runs/{id}", tag = "runs", security(("token" = [])),
     params(("id" = u64, Path)),
-    responses((status = 200, body = RunView), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The run, as the caller may see it", body = RunView),
+        (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such run, or not the caller's", body = ErrorBody),
+    ))]
 pub async fn run_one(
     State(s): State<AppState>,
     caller: Caller,
@@ -853,7 +949,11 @@ pub async fn run_one(
 /// A run's output, for its audience only (the contract's); anyone else gets 404.
 #[utoipa::path(get, path = "/api/runs/{id}/output", tag = "runs", security(("token" = [])),
     params(("id" = u64, Path)),
-    responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The run's output", body = crate::output::PluginOutput),
+        (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such run, or no output for the caller", body = ErrorBody),
+    ))]
 pub async fn run_output(
     State(s): State<AppState>,
     caller: Caller,
@@ -909,7 +1009,12 @@ impl From<crate::store::Reception> for ReceptionView {
 /// Agrees to receive, into one collection, data an organisation holds about the caller.
 #[utoipa::path(post, path = "/api/receptions", tag = "restitution", security(("token" = [])),
     request_body = NewReception,
-    responses((status = 201, body = ReceptionView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses(
+        (status = 201, description = "The agreement", body = ReceptionView),
+        (status = 400, description = "`bad_request`: no organisation of that name", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a person's token with the `consent` scope", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such collection", body = ErrorBody),
+    ))]
 pub async fn accept_returns(
     State(s): State<AppState>,
     caller: Caller,
@@ -943,7 +1048,10 @@ pub async fn accept_returns(
 
 /// The agreements to receive data: a person's own, or those naming the calling organisation.
 #[utoipa::path(get, path = "/api/receptions", tag = "restitution", security(("token" = [])),
-    responses((status = 200, body = [ReceptionView]), (status = 403, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The agreements", body = [ReceptionView]),
+        (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
+    ))]
 pub async fn receptions(
     State(s): State<AppState>,
     caller: Caller,
@@ -963,7 +1071,11 @@ pub async fn receptions(
 /// Withdraws an agreement to receive data.
 #[utoipa::path(post, path = "/api/receptions/{id}/revoke", tag = "restitution", security(("token" = [])),
     params(("id" = u64, Path)),
-    responses((status = 200, body = ReceptionView), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The agreement, withdrawn", body = ReceptionView),
+        (status = 403, description = "`forbidden`: not a person's token with the `consent` scope", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such agreement, or not the caller's", body = ErrorBody),
+    ))]
 pub async fn revoke_reception(
     State(s): State<AppState>,
     caller: Caller,
@@ -983,6 +1095,7 @@ pub async fn revoke_reception(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReturnQuery {
     pub person: u64,
     pub collection: String,
@@ -993,8 +1106,14 @@ pub struct ReturnQuery {
 /// Returns data the calling organisation holds about a person into their store: only into a
 /// collection they agreed to receive from it; a repeated push adds nothing.
 #[utoipa::path(post, path = "/api/returns", tag = "restitution", security(("token" = [])),
-    params(ReturnQuery), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 201, body = ImportView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(ReturnQuery), request_body(content = crate::server::openapi::File, content_type = "application/octet-stream"),
+    responses(
+        (status = 201, description = "What the import read, added and skipped", body = ImportView),
+        (status = 400, description = "`bad_request`: a format or a file the importer refuses", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an organisation's token with the `request` scope", body = ErrorBody),
+        (status = 404, description = "`not_found`: the person has not agreed to receive this collection from the caller (or does not exist)", body = ErrorBody),
+        (status = 409, description = "`conflict`: the file does not fit the collection's schema", body = ErrorBody),
+    ))]
 pub async fn return_data(
     State(s): State<AppState>,
     caller: Caller,
@@ -1050,7 +1169,10 @@ impl AuditView {
 
 /// The audit log: a person's own entries, newest first; the whole log for the operator.
 #[utoipa::path(get, path = "/api/audit", tag = "audit", security(("token" = [])),
-    responses((status = 200, body = [AuditView]), (status = 403, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The audit entries, newest first", body = [AuditView]),
+        (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
+    ))]
 pub async fn audit(
     State(s): State<AppState>,
     caller: Caller,

@@ -18,6 +18,7 @@ pub mod extract;
 pub mod jobs;
 pub mod limit;
 pub mod metrics;
+pub mod openapi;
 pub mod pages;
 
 use std::net::SocketAddr;
@@ -35,6 +36,7 @@ use utoipa::OpenApi;
 use crate::pds::Pds;
 use error::ApiError;
 use metrics::Metrics;
+use openapi::SharedAnswers;
 
 /// Largest JSON body accepted.
 pub const MAX_BODY: usize = 64 << 10;
@@ -132,7 +134,7 @@ fn run_request(
         jobs::open_campaign, jobs::campaign_status, jobs::claimants, jobs::settle,
         jobs::invitations, jobs::answer, jobs::open_study, jobs::study_status,
     ),
-    modifiers(&BearerToken),
+    modifiers(&BearerToken, &SharedAnswers),
 )]
 pub struct ApiDoc;
 
