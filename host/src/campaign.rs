@@ -274,7 +274,7 @@ pub fn draw_counts(
 }
 
 /// A count as the initiator and the association see it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(tag = "shown", content = "value", rename_all = "snake_case")]
 pub enum Count {
     /// The count with noise (at least k).
@@ -306,7 +306,7 @@ impl std::fmt::Display for Count {
 }
 
 /// What the initiator and the association see of a campaign.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Counts {
     pub scanned: Count,
     pub matched: Count,
@@ -359,8 +359,9 @@ pub fn counts(store: &dyn Store, job: &Job, now_ms: i64) -> Result<Counts, Campa
 }
 
 /// A member who accepted, as the association sees them: who, and what they released.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Claimant {
+    #[schema(value_type = u64)]
     pub person: PersonId,
     pub name: String,
     pub findings: Vec<Finding>,
@@ -395,7 +396,7 @@ pub fn claimants(
 
 /// An invitation in a member's inbox, with the findings only they can see: every field of
 /// each, and the records each cites, so that what they release is exactly what they read.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Invitation {
     pub job: u64,
     pub description: String,
@@ -409,7 +410,7 @@ pub struct Invitation {
 
 /// A record a finding cites, read from the member's store with only the fields their grant
 /// gave the scanner.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct EvidenceRecord {
     pub collection: String,
     /// The id the scanner saw (a pseudonym, meaningful within this run only).

@@ -209,7 +209,7 @@ impl Job {
 }
 
 /// A study's release: noisy sums, the cohort they cover and the budget they spent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Release {
     /// Each declared metric's sum over the cohort, with noise.
     pub values: Vec<(String, i64)>,
@@ -237,7 +237,7 @@ pub struct NoisyCounts {
 }
 
 /// How one member's run ended, as the job sees it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum MemberOutcome {
     /// A campaign scanner found something: the member is invited. Findings stay in the run's
@@ -256,7 +256,7 @@ pub enum MemberOutcome {
 }
 
 /// A member's answer to a campaign's invitation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "answer", rename_all = "snake_case")]
 pub enum Answer {
     /// The member joined, releasing the findings they chose to the association.
@@ -272,9 +272,10 @@ pub enum Answer {
 }
 
 /// One member of a job: their run and its result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Member {
     pub job: u64,
+    #[schema(value_type = u64)]
     pub person: PersonId,
     pub run: u64,
     pub outcome: MemberOutcome,
@@ -283,7 +284,7 @@ pub struct Member {
 }
 
 /// What the billing ledger will take over: money owed, from whom to whom.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BillingRecord {
     pub id: u64,
     pub job: u64,

@@ -32,7 +32,7 @@ pub struct Usage {
 }
 
 /// Why a run failed. Every failure has one of these reasons, so callers can branch on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureReason {
     /// The grant was missing, revoked, expired or for other code.

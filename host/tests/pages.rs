@@ -1008,3 +1008,39 @@ async fn an_api_token_is_not_a_session_and_a_session_is_not_an_api_token() {
     let r = site.send("GET", "/", Some(&session), None).await;
     assert_eq!(r.status, StatusCode::OK);
 }
+
+/// A request refused before its page's handler runs (a path segment that is not an id, a form
+/// that does not parse, a method the page does not take) answers an error page with its status,
+/// like any other refusal, never axum's plain text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_request_for_a_page_answers_an_error_page() {
+    let site = Site::new();
+    account::create(site.pds.store.as_ref(), "alice", PASSWORD, Role::Person).unwrap();
+    let alice = site.sign_in("alice").await;
+    for (method, path, form, status) in [
+        ("GET", "/runs/abc", None, StatusCode::BAD_REQUEST),
+        (
+            "POST",
+            "/grants/x/revoke",
+            Some("csrf=x"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "POST",
+            "/login",
+            Some("name=alice"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        ("GET", "/logout", None, StatusCode::METHOD_NOT_ALLOWED),
+    ] {
+        let r = site
+            .send(method, path, Some(&alice), form.map(str::to_string))
+            .await;
+        assert_eq!(r.status, status, "{method} {path}: {}", r.body);
+        assert!(
+            r.body.starts_with("<!doctype html>") && r.body.contains("role=\"alert\""),
+            "{method} {path}: not an error page: {}",
+            r.body
+        );
+    }
+}

@@ -6,16 +6,15 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::auth::{Action, Caller};
 use super::error::{ApiError, ErrorBody};
+use super::extract::{Bytes, Path, Query};
 use super::limit::ClientAddr;
 use crate::account::{self, Role, Scope};
 use crate::audit::AuditEntry;
@@ -28,33 +27,20 @@ use crate::request::{self, AccessRequest, Narrowing};
 use crate::store::PluginRecord;
 use crate::view::{RunView, run_view};
 
-/// A JSON body whose rejection is an [`ApiError`] (a 400 with a JSON body, not axum's text).
-pub struct Body<T>(pub T);
+/// A JSON body whose rejection is an [`ApiError`] (JSON with the code for its status).
+pub use super::extract::Json as Body;
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(Body(v)),
-            Err(e) => Err(ApiError::new(e.status(), "bad_request", e.body_text())),
-        }
-    }
-}
-
-/// A numeric path id whose rejection is an [`ApiError`].
+/// A numeric path id whose rejection is an [`ApiError`] (400 `bad_request`).
 pub struct Id(pub u64);
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Id {
+impl<S: Send + Sync> FromRequestParts<S> for Id {
     type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
         state: &S,
     ) -> Result<Self, ApiError> {
-        let Path(raw) = Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|e| ApiError::bad_request(e.body_text()))?;
+        let Path(raw) = Path::<String>::from_request_parts(parts, state).await?;
         raw.parse()
             .map(Id)
             .map_err(|_| ApiError::bad_request(format!("`{raw}` is not a numeric id")))
@@ -74,7 +60,9 @@ async fn blocking<T: Send + 'static>(
 
 #[derive(Deserialize, ToSchema)]
 pub struct TokenRequest {
+    #[schema(example = "carol")]
     pub name: String,
+    #[schema(example = "correct horse battery staple")]
     pub password: String,
     /// A subset of the role's scopes; all of them when absent.
     #[serde(default)]
@@ -96,7 +84,11 @@ pub struct IssuedToken {
 
 /// Issues a token for a name and password.
 #[utoipa::path(post, path = "/api/tokens", request_body = TokenRequest, tag = "accounts",
-    responses((status = 201, body = IssuedToken), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses(
+        (status = 201, description = "The token; its secret is shown this once", body = IssuedToken),
+        (status = 401, description = "`unauthenticated`: wrong name or password", body = ErrorBody),
+        (status = 403, description = "`forbidden`: a scope the account's role does not have", body = ErrorBody),
+    ))]
 pub async fn issue_token(
     State(s): State<AppState>,
     ClientAddr(address): ClientAddr,
@@ -148,7 +140,9 @@ impl From<account::Token> for TokenView {
 
 /// The caller's tokens (never their secrets).
 #[utoipa::path(get, path = "/api/tokens", tag = "accounts", security(("token" = [])),
-    responses((status = 200, body = [TokenView]), (status = 401, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The caller's tokens, without their secrets", body = [TokenView]),
+    ))]
 pub async fn list_tokens(
     State(s): State<AppState>,
     caller: Caller,
@@ -157,10 +151,14 @@ pub async fn list_tokens(
     Ok(Json(tokens.into_iter().map(TokenView::from).collect()))
 }
 
-/// Revokes one of the caller's tokens.
+/// Revokes one of the caller's tokens: itself, or another whose scopes it all has.
 #[utoipa::path(delete, path = "/api/tokens/{id}", tag = "accounts", security(("token" = [])),
     params(("id" = u64, Path)),
-    responses((status = 200, body = TokenView), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The token, revoked", body = TokenView),
+        (status = 403, description = "`forbidden`: another token with a scope this one lacks", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such token, or not the caller's", body = ErrorBody),
+    ))]
 pub async fn revoke_token(
     State(s): State<AppState>,
     caller: Caller,
@@ -207,14 +205,18 @@ impl From<account::Account> for AccountView {
 
 /// The caller's account.
 #[utoipa::path(get, path = "/api/me", tag = "accounts", security(("token" = [])),
-    responses((status = 200, body = AccountView), (status = 401, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The caller's account", body = AccountView),
+    ))]
 pub async fn me(caller: Caller) -> Json<AccountView> {
     Json(caller.account.into())
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewAccount {
+    #[schema(example = "carol")]
     pub name: String,
+    #[schema(example = "correct horse battery staple")]
     pub password: String,
     pub role: Role,
 }
@@ -222,7 +224,12 @@ pub struct NewAccount {
 /// Creates an account (operator). A person account gets its own store.
 #[utoipa::path(post, path = "/api/accounts", tag = "accounts", security(("token" = [])),
     request_body = NewAccount,
-    responses((status = 201, body = AccountView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses(
+        (status = 201, description = "The new account", body = AccountView),
+        (status = 400, description = "`bad_request`: a password too weak", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
+        (status = 409, description = "`conflict`: the name is taken", body = ErrorBody),
+    ))]
 pub async fn create_account(
     State(s): State<AppState>,
     caller: Caller,
@@ -238,7 +245,10 @@ pub async fn create_account(
 
 /// Everything of the caller's as one archive (tar of JSON Lines and CSV; see `rights.rs`).
 #[utoipa::path(get, path = "/api/me/export", tag = "rights", security(("token" = [])),
-    responses((status = 200, content_type = "application/x-tar", body = Vec<u8>), (status = 403, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The archive (ustar)", content_type = "application/x-tar", body = crate::server::openapi::File),
+        (status = 403, description = "`forbidden`: not a person's token with the `read` scope", body = ErrorBody),
+    ))]
 pub async fn export(
     State(s): State<AppState>,
     caller: Caller,
@@ -277,7 +287,11 @@ pub struct Erase {
 /// the audit log keeps a tombstone with counts only.
 #[utoipa::path(delete, path = "/api/me", tag = "rights", security(("token" = [])),
     request_body = Erase,
-    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "What the erasure removed (counts only)", body = crate::store::Erasure),
+        (status = 401, description = "`unauthenticated`: the wrong password", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a person's token with the `consent` scope", body = ErrorBody),
+    ))]
 pub async fn erase(
     State(s): State<AppState>,
     caller: Caller,
@@ -309,7 +323,10 @@ pub struct CollectionView {
 
 /// The collections, with the caller's record counts for a person.
 #[utoipa::path(get, path = "/api/collections", tag = "data", security(("token" = [])),
-    responses((status = 200, body = [CollectionView]), (status = 401, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The collections", body = [CollectionView]),
+        (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
+    ))]
 pub async fn collections(
     State(s): State<AppState>,
     caller: Caller,
@@ -340,6 +357,7 @@ pub async fn collections(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportQuery {
     /// The file's name, for messages and the audit log.
     pub name: Option<String>,
@@ -396,8 +414,14 @@ fn import_view(r: import::ImportReport) -> ImportView {
 
 /// Imports an uploaded file into the caller's store (the body is the file).
 #[utoipa::path(post, path = "/api/imports", tag = "data", security(("token" = [])),
-    params(ImportQuery), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 201, body = ImportView), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)))]
+    params(ImportQuery), request_body(content = crate::server::openapi::File, content_type = "application/octet-stream"),
+    responses(
+        (status = 201, description = "What the import read, added and skipped", body = ImportView),
+        (status = 400, description = "`bad_request`: a format or a file the importer refuses", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a person's token with the `import` scope", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such collection", body = ErrorBody),
+        (status = 409, description = "`conflict`: the file does not fit the collection's schema", body = ErrorBody),
+    ))]
 pub async fn import(
     State(s): State<AppState>,
     caller: Caller,
@@ -459,7 +483,10 @@ impl From<PluginRecord> for PackageView {
 
 /// The installed packages.
 #[utoipa::path(get, path = "/api/packages", tag = "packages", security(("token" = [])),
-    responses((status = 200, body = [PackageView]), (status = 401, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The installed packages", body = [PackageView]),
+        (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
+    ))]
 pub async fn packages(
     State(s): State<AppState>,
     caller: Caller,
@@ -478,7 +505,11 @@ pub async fn packages(
 /// One package, its manifest in plain words.
 #[utoipa::path(get, path = "/api/packages/{digest}", tag = "packages", security(("token" = [])),
     params(("digest" = String, Path, description = "the digest or a unique prefix of it")),
-    responses((status = 200, body = PackageView), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The package", body = PackageView),
+        (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
+        (status = 404, description = "`not_found`: no package with this digest or prefix", body = ErrorBody),
+    ))]
 pub async fn package(
     State(s): State<AppState>,
     caller: Caller,
@@ -494,8 +525,13 @@ pub async fn package(
 
 /// Publishes a signed package (developer). Its publisher must be trusted by the operator.
 #[utoipa::path(post, path = "/api/packages", tag = "packages", security(("token" = [])),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 201, body = PackageView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    request_body(content = crate::server::openapi::File, content_type = "application/octet-stream"),
+    responses(
+        (status = 201, description = "The published package", body = PackageView),
+        (status = 400, description = "`bad_request`: not a valid package, or a signature or publisher not trusted", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a developer's token with the `publish` scope", body = ErrorBody),
+        (status = 409, description = "`conflict`: the package is already published", body = ErrorBody),
+    ))]
 pub async fn publish(
     State(s): State<AppState>,
     caller: Caller,
@@ -567,7 +603,12 @@ fn request_view(s: &AppState, r: AccessRequest) -> RequestView {
 /// rate-limited per organisation.
 #[utoipa::path(post, path = "/api/requests", tag = "consent", security(("token" = [])),
     request_body = NewRequest,
-    responses((status = 201, body = RequestView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 201, description = "The request, with its consent screen", body = RequestView),
+        (status = 400, description = "`bad_request`: a plugin without a manifest", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an organisation's token with the `request` scope", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such person or plugin", body = ErrorBody),
+    ))]
 pub async fn ask(
     State(s): State<AppState>,
     caller: Caller,
@@ -596,7 +637,10 @@ pub async fn ask(
 
 /// The caller's requests: those asking them (person) or those they made (organisation).
 #[utoipa::path(get, path = "/api/requests", tag = "consent", security(("token" = [])),
-    responses((status = 200, body = [RequestView]), (status = 403, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The caller's requests", body = [RequestView]),
+        (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
+    ))]
 pub async fn requests(
     State(s): State<AppState>,
     caller: Caller,
@@ -614,7 +658,11 @@ pub async fn requests(
 /// One request, with its consent screen.
 #[utoipa::path(get, path = "/api/requests/{id}", tag = "consent", security(("token" = [])),
     params(("id" = u64, Path)),
-    responses((status = 200, body = RequestView), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The request, with its consent screen", body = RequestView),
+        (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such request, or not the caller's", body = ErrorBody),
+    ))]
 pub async fn request_one(
     State(s): State<AppState>,
     caller: Caller,
@@ -676,7 +724,13 @@ impl From<Grant> for GrantView {
 /// Approves a request asking the caller, possibly narrowed (fewer fields, months or days).
 #[utoipa::path(post, path = "/api/requests/{id}/approve", tag = "consent", security(("token" = [])),
     params(("id" = u64, Path)), request_body = Approval,
-    responses((status = 201, body = GrantView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses(
+        (status = 201, description = "The grant", body = GrantView),
+        (status = 400, description = "`bad_request`: a narrowing that widens the request", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a person's token with the `consent` scope", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such request, or not the caller's", body = ErrorBody),
+        (status = 409, description = "`conflict`: the request is already decided", body = ErrorBody),
+    ))]
 pub async fn approve(
     State(s): State<AppState>,
     caller: Caller,
@@ -697,7 +751,12 @@ pub async fn approve(
 /// Denies a request asking the caller.
 #[utoipa::path(post, path = "/api/requests/{id}/deny", tag = "consent", security(("token" = [])),
     params(("id" = u64, Path)),
-    responses((status = 200, body = RequestView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The request, denied", body = RequestView),
+        (status = 403, description = "`forbidden`: not a person's token with the `consent` scope", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such request, or not the caller's", body = ErrorBody),
+        (status = 409, description = "`conflict`: the request is already decided", body = ErrorBody),
+    ))]
 pub async fn deny(
     State(s): State<AppState>,
     caller: Caller,
@@ -711,7 +770,10 @@ pub async fn deny(
 
 /// The caller's grants: those they gave (person) or obtained (organisation).
 #[utoipa::path(get, path = "/api/grants", tag = "consent", security(("token" = [])),
-    responses((status = 200, body = [GrantView]), (status = 403, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The caller's grants", body = [GrantView]),
+        (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
+    ))]
 pub async fn grants(
     State(s): State<AppState>,
     caller: Caller,
@@ -739,7 +801,11 @@ pub struct GrantCheck {
 /// One grant, and whether a run may start under it now.
 #[utoipa::path(get, path = "/api/grants/{id}", tag = "consent", security(("token" = [])),
     params(("id" = u64, Path)),
-    responses((status = 200, body = GrantCheck), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The grant, and whether a run may start under it", body = GrantCheck),
+        (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such grant, or not the caller's", body = ErrorBody),
+    ))]
 pub async fn grant_one(
     State(s): State<AppState>,
     caller: Caller,
@@ -758,7 +824,11 @@ pub async fn grant_one(
 /// Revokes a grant the caller gave. A run in progress stops at its next batch.
 #[utoipa::path(post, path = "/api/grants/{id}/revoke", tag = "consent", security(("token" = [])),
     params(("id" = u64, Path)),
-    responses((status = 200, body = GrantView), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The grant, revoked", body = GrantView),
+        (status = 403, description = "`forbidden`: not a person's token with the `consent` scope", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such grant, or not the caller's", body = ErrorBody),
+    ))]
 pub async fn revoke_grant(
     State(s): State<AppState>,
     caller: Caller,
@@ -788,7 +858,13 @@ pub struct NewRun {
 /// its timing depends on the person's data.
 #[utoipa::path(post, path = "/api/runs", tag = "runs", security(("token" = [])),
     request_body = NewRun,
-    responses((status = 201, body = RunView), (status = 202, body = RunView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 201, description = "The person's run, done", body = RunView),
+        (status = 202, description = "The organisation's run, admitted", body = RunView),
+        (status = 403, description = "`forbidden`: the role, the scope, or no live grant for this code and organisation", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such grant, or not the caller's", body = ErrorBody),
+        (status = 409, description = "`conflict`: the run was refused at admission", body = ErrorBody),
+    ))]
 pub async fn start_run(
     State(s): State<AppState>,
     caller: Caller,
@@ -842,7 +918,10 @@ pub fn params(p: &BTreeMap<String, serde_json::Value>) -> Vec<(String, Scalar)> 
 /// The caller's runs: all runs on their data (person, with how each went), or the runs an
 /// organisation started (without how they went: that is the person's).
 #[utoipa::path(get, path = "/api/runs", tag = "runs", security(("token" = [])),
-    responses((status = 200, body = [RunView]), (status = 403, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The caller's runs", body = [RunView]),
+        (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
+    ))]
 pub async fn runs(
     State(s): State<AppState>,
     caller: Caller,
@@ -859,7 +938,11 @@ pub async fn runs(
 /// that started it.
 #[utoipa::path(get, path = "/api/runs/{id}", tag = "runs", security(("token" = [])),
     params(("id" = u64, Path)),
-    responses((status = 200, body = RunView), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The run, as the caller may see it", body = RunView),
+        (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such run, or not the caller's", body = ErrorBody),
+    ))]
 pub async fn run_one(
     State(s): State<AppState>,
     caller: Caller,
@@ -876,7 +959,11 @@ pub async fn run_one(
 /// A run's output, for its audience only (the contract's); anyone else gets 404.
 #[utoipa::path(get, path = "/api/runs/{id}/output", tag = "runs", security(("token" = [])),
     params(("id" = u64, Path)),
-    responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The run's output", body = crate::output::PluginOutput),
+        (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such run, or no output for the caller", body = ErrorBody),
+    ))]
 pub async fn run_output(
     State(s): State<AppState>,
     caller: Caller,
@@ -932,7 +1019,12 @@ impl From<crate::store::Reception> for ReceptionView {
 /// Agrees to receive, into one collection, data an organisation holds about the caller.
 #[utoipa::path(post, path = "/api/receptions", tag = "restitution", security(("token" = [])),
     request_body = NewReception,
-    responses((status = 201, body = ReceptionView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses(
+        (status = 201, description = "The agreement", body = ReceptionView),
+        (status = 400, description = "`bad_request`: no organisation of that name", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a person's token with the `consent` scope", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such collection", body = ErrorBody),
+    ))]
 pub async fn accept_returns(
     State(s): State<AppState>,
     caller: Caller,
@@ -966,7 +1058,10 @@ pub async fn accept_returns(
 
 /// The agreements to receive data: a person's own, or those naming the calling organisation.
 #[utoipa::path(get, path = "/api/receptions", tag = "restitution", security(("token" = [])),
-    responses((status = 200, body = [ReceptionView]), (status = 403, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The agreements", body = [ReceptionView]),
+        (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
+    ))]
 pub async fn receptions(
     State(s): State<AppState>,
     caller: Caller,
@@ -986,7 +1081,11 @@ pub async fn receptions(
 /// Withdraws an agreement to receive data.
 #[utoipa::path(post, path = "/api/receptions/{id}/revoke", tag = "restitution", security(("token" = [])),
     params(("id" = u64, Path)),
-    responses((status = 200, body = ReceptionView), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The agreement, withdrawn", body = ReceptionView),
+        (status = 403, description = "`forbidden`: not a person's token with the `consent` scope", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such agreement, or not the caller's", body = ErrorBody),
+    ))]
 pub async fn revoke_reception(
     State(s): State<AppState>,
     caller: Caller,
@@ -1006,6 +1105,7 @@ pub async fn revoke_reception(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReturnQuery {
     pub person: u64,
     pub collection: String,
@@ -1016,8 +1116,14 @@ pub struct ReturnQuery {
 /// Returns data the calling organisation holds about a person into their store: only into a
 /// collection they agreed to receive from it; a repeated push adds nothing.
 #[utoipa::path(post, path = "/api/returns", tag = "restitution", security(("token" = [])),
-    params(ReturnQuery), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 201, body = ImportView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(ReturnQuery), request_body(content = crate::server::openapi::File, content_type = "application/octet-stream"),
+    responses(
+        (status = 201, description = "What the import read, added and skipped", body = ImportView),
+        (status = 400, description = "`bad_request`: a format or a file the importer refuses", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an organisation's token with the `request` scope", body = ErrorBody),
+        (status = 404, description = "`not_found`: the person has not agreed to receive this collection from the caller (or does not exist)", body = ErrorBody),
+        (status = 409, description = "`conflict`: the file does not fit the collection's schema", body = ErrorBody),
+    ))]
 pub async fn return_data(
     State(s): State<AppState>,
     caller: Caller,
@@ -1073,7 +1179,10 @@ impl AuditView {
 
 /// The audit log: a person's own entries, newest first; the whole log for the operator.
 #[utoipa::path(get, path = "/api/audit", tag = "audit", security(("token" = [])),
-    responses((status = 200, body = [AuditView]), (status = 403, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The audit entries, newest first", body = [AuditView]),
+        (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
+    ))]
 pub async fn audit(
     State(s): State<AppState>,
     caller: Caller,

@@ -1,5 +1,9 @@
 //! API errors: JSON `{"code": "...", "message": "..."}` with a stable code. Bad input is a 4xx;
 //! a 5xx means the host failed, and its message names no internals beyond the kind of failure.
+//!
+//! Every error the API answers has this form, whoever refuses: a handler, an extractor
+//! (axum's rejections are converted here, [`super::extract`]), the rate limiter, or the router
+//! itself (an unknown path, a method the path does not take).
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -12,11 +16,25 @@ use crate::request::RequestError;
 use crate::sandbox::InstallError;
 use crate::store::StoreError;
 
-/// The body of every error response.
+/// The body of every error response. Its `code` follows from the status alone:
+///
+/// | status | `code` | when |
+/// |---|---|---|
+/// | 400 | `bad_request` | malformed JSON, a bad path segment or query string, input the operation refuses |
+/// | 401 | `unauthenticated` | no token, or an unknown, expired or revoked one; a wrong password |
+/// | 403 | `forbidden` | the account's role or the token's scopes do not allow the operation |
+/// | 404 | `not_found` | no such path, or a resource that does not exist or is not the caller's |
+/// | 405 | `method_not_allowed` | the path exists, not with this method (`Allow` lists those it takes) |
+/// | 409 | `conflict` | the resource's state forbids it (already decided, name taken, ...) |
+/// | 413 | `payload_too_large` | the body is over its limit ([`super::MAX_BODY`], [`super::MAX_UPLOAD`]) |
+/// | 415 | `unsupported_media_type` | a JSON body without `Content-Type: application/json` |
+/// | 422 | `unprocessable` | well-formed JSON of the wrong shape (a missing field, a wrong type) |
+/// | 429 | `rate_limited` | over the rate limit; `Retry-After` says when to retry |
+/// | 500 | `internal` | the host failed; nothing was changed |
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
-    /// Stable, machine-readable: `unauthenticated`, `forbidden`, `not_found`, `bad_request`,
-    /// `conflict`, `payload_too_large`, `rate_limited`, `internal`.
+    /// Stable, machine-readable; one per status (see the table above).
+    #[schema(example = "not_found")]
     pub code: &'static str,
     /// For a person to read.
     pub message: String,
@@ -29,6 +47,23 @@ pub struct ApiError {
     pub message: String,
     /// Seconds, sent as `Retry-After` (a 429).
     pub retry_after: Option<u64>,
+}
+
+/// The stable code of an error answered with `status`: the table of [`ErrorBody`].
+pub fn code_for(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::UNAUTHORIZED => "unauthenticated",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::CONFLICT => "conflict",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "unprocessable",
+        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    }
 }
 
 impl ApiError {
@@ -66,6 +101,31 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, "conflict", why)
     }
 
+    /// An error with `status` and its code from [`code_for`]. A 5xx is logged and its message
+    /// replaced, like [`ApiError::internal`]'s.
+    pub fn with_status(status: StatusCode, message: impl Into<String>) -> Self {
+        if status.is_server_error() {
+            let message = message.into();
+            tracing::error!(error = %message, status = status.as_u16(), "request failed on the host");
+            return Self::new(
+                status,
+                "internal",
+                "the server failed; nothing was changed by this request",
+            );
+        }
+        Self::new(status, code_for(status), message)
+    }
+
+    /// The router's answer for a path that exists, called with a method it does not take
+    /// (axum adds the `Allow` header).
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this path does not take this method; `Allow` lists those it takes",
+        )
+    }
+
     pub fn internal(why: impl std::fmt::Display) -> Self {
         tracing::error!(error = %why, "request failed on the host");
         Self::new(
@@ -90,6 +150,29 @@ impl IntoResponse for ApiError {
         resp
     }
 }
+
+/// axum's extractor rejections, answered in our format: the status axum chose (400 for bad
+/// syntax, 413 over the body limit, 415 for a wrong content type, 422 for a wrong shape), the
+/// code for it, and axum's explanation as the message.
+macro_rules! from_rejection {
+    ($($rejection:ty),* $(,)?) => {$(
+        impl From<$rejection> for ApiError {
+            fn from(e: $rejection) -> Self {
+                ApiError::with_status(e.status(), e.body_text())
+            }
+        }
+    )*};
+}
+
+from_rejection!(
+    axum::extract::rejection::JsonRejection,
+    axum::extract::rejection::QueryRejection,
+    axum::extract::rejection::PathRejection,
+    axum::extract::rejection::FormRejection,
+    axum::extract::rejection::BytesRejection,
+    axum::extract::multipart::MultipartRejection,
+    axum::extract::multipart::MultipartError,
+);
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {

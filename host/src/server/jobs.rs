@@ -133,7 +133,6 @@ pub struct CampaignView {
     pub release_ms: i64,
     /// Noisy counts below k read `{"shown": "fewer_than", "value": k}`; before the release
     /// time, `{"shown": "withheld"}`.
-    #[schema(value_type = Object)]
     pub counts: campaign::Counts,
     pub progress: Option<ProgressView>,
 }
@@ -179,7 +178,13 @@ fn campaign_view(s: &AppState, job: &Job) -> Result<CampaignView, ApiError> {
 /// Opens a campaign and starts scanning its members in the background.
 #[utoipa::path(post, path = "/api/campaigns", tag = "campaigns", security(("token" = [])),
     request_body = NewCampaignBody,
-    responses((status = 201, body = CampaignView), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses(
+        (status = 201, description = "The campaign, scheduled", body = CampaignView),
+        (status = 400, description = "`bad_request`: parameters the campaign refuses", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such scanner or association", body = ErrorBody),
+        (status = 409, description = "`conflict`: the campaign cannot open now", body = ErrorBody),
+    ))]
 pub async fn open_campaign(
     State(s): State<AppState>,
     caller: Caller,
@@ -206,7 +211,11 @@ pub async fn open_campaign(
 /// initiator and association.
 #[utoipa::path(get, path = "/api/campaigns/{id}", tag = "campaigns", security(("token" = [])),
     params(("id" = u64, Path)),
-    responses((status = 200, body = CampaignView), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The campaign", body = CampaignView),
+        (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such campaign, or not the caller's", body = ErrorBody),
+    ))]
 pub async fn campaign_status(
     State(s): State<AppState>,
     caller: Caller,
@@ -220,7 +229,11 @@ pub async fn campaign_status(
 /// The members who accepted and the evidence they chose to release.
 #[utoipa::path(get, path = "/api/campaigns/{id}/claimants", tag = "campaigns", security(("token" = [])),
     params(("id" = u64, Path)),
-    responses((status = 200, body = [Object]), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The members who accepted, and what they released", body = [campaign::Claimant]),
+        (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such campaign, or not the caller's", body = ErrorBody),
+    ))]
 pub async fn claimants(
     State(s): State<AppState>,
     caller: Caller,
@@ -246,7 +259,13 @@ pub struct SettleBody {
 /// Splits a brand's compensation (the operator records the payment).
 #[utoipa::path(post, path = "/api/campaigns/{id}/settle", tag = "campaigns", security(("token" = [])),
     params(("id" = u64, Path)), request_body = SettleBody,
-    responses((status = 200, body = [Object]), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "What each party is owed", body = [crate::job::BillingRecord]),
+        (status = 400, description = "`bad_request`: an amount or a share that does not parse", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not the operator's token with the `admin` scope", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such campaign", body = ErrorBody),
+        (status = 409, description = "`conflict`: the campaign is not finished, or already settled", body = ErrorBody),
+    ))]
 pub async fn settle(
     State(s): State<AppState>,
     caller: Caller,
@@ -265,7 +284,10 @@ pub async fn settle(
 
 /// The caller's campaign invitations, with the findings only they can see.
 #[utoipa::path(get, path = "/api/invitations", tag = "campaigns", security(("token" = [])),
-    responses((status = 200, body = [Object]), (status = 403, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The caller's invitations", body = [campaign::Invitation]),
+        (status = 403, description = "`forbidden`: not a person's token with the `read` scope", body = ErrorBody),
+    ))]
 pub async fn invitations(
     State(s): State<AppState>,
     caller: Caller,
@@ -287,7 +309,13 @@ pub struct AnswerBody {
 /// Accepts (releasing the chosen findings to the association) or declines an invitation.
 #[utoipa::path(post, path = "/api/invitations/{id}/answer", tag = "campaigns", security(("token" = [])),
     params(("id" = u64, Path)), request_body = AnswerBody,
-    responses((status = 200, body = Object), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The caller's membership, answered", body = crate::job::Member),
+        (status = 400, description = "`bad_request`: a finding that does not exist", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a person's token with the `consent` scope", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such invitation, or not the caller's", body = ErrorBody),
+        (status = 409, description = "`conflict`: the invitation is already answered", body = ErrorBody),
+    ))]
 pub async fn answer(
     State(s): State<AppState>,
     caller: Caller,
@@ -344,7 +372,6 @@ pub struct StudyView {
     pub epsilon_micro: u64,
     pub progress: Option<ProgressView>,
     /// The noisy sums and the noisy cohort, once released.
-    #[schema(value_type = Object)]
     pub release: Option<crate::job::Release>,
 }
 
@@ -370,7 +397,13 @@ fn study_view(job: &Job) -> StudyView {
 /// Opens a study and starts running its members in the background.
 #[utoipa::path(post, path = "/api/studies", tag = "studies", security(("token" = [])),
     request_body = NewStudyBody,
-    responses((status = 201, body = StudyView), (status = 400, body = ErrorBody)))]
+    responses(
+        (status = 201, description = "The study, scheduled", body = StudyView),
+        (status = 400, description = "`bad_request`: parameters the study refuses", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an organisation's token with the `run` scope", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such plugin", body = ErrorBody),
+        (status = 409, description = "`conflict`: the study cannot open now", body = ErrorBody),
+    ))]
 pub async fn open_study(
     State(s): State<AppState>,
     caller: Caller,
@@ -397,7 +430,11 @@ pub async fn open_study(
 /// opened it.
 #[utoipa::path(get, path = "/api/studies/{id}", tag = "studies", security(("token" = [])),
     params(("id" = u64, Path)),
-    responses((status = 200, body = StudyView), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The study", body = StudyView),
+        (status = 403, description = "`forbidden`: not an organisation's token with the `read` scope", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such study, or not the caller's", body = ErrorBody),
+    ))]
 pub async fn study_status(
     State(s): State<AppState>,
     caller: Caller,

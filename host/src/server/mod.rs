@@ -14,9 +14,11 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod extract;
 pub mod jobs;
 pub mod limit;
 pub mod metrics;
+pub mod openapi;
 pub mod pages;
 
 use std::net::SocketAddr;
@@ -34,6 +36,7 @@ use utoipa::OpenApi;
 use crate::pds::Pds;
 use error::ApiError;
 use metrics::Metrics;
+use openapi::SharedAnswers;
 
 /// Largest JSON body accepted.
 pub const MAX_BODY: usize = 64 << 10;
@@ -128,7 +131,7 @@ fn run_request(
         jobs::open_campaign, jobs::campaign_status, jobs::claimants, jobs::settle,
         jobs::invitations, jobs::answer, jobs::open_study, jobs::study_status,
     ),
-    modifiers(&BearerToken),
+    modifiers(&BearerToken, &SharedAnswers),
 )]
 pub struct ApiDoc;
 
@@ -189,7 +192,11 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(uploads)
         .merge(api)
-        .merge(pages::routes().layer(DefaultBodyLimit::max(MAX_UPLOAD)))
+        .merge(
+            pages::routes()
+                .method_not_allowed_fallback(pages::method_not_allowed)
+                .layer(DefaultBodyLimit::max(MAX_UPLOAD)),
+        )
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics_text))
         .route(
@@ -197,6 +204,8 @@ pub fn router(state: AppState) -> Router {
             get(|| async { axum::Json(ApiDoc::openapi()) }),
         )
         .fallback(|| async { ApiError::not_found("no such endpoint; see /openapi.json") })
+        // After every route: it applies to those already declared (the pages keep their own).
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(middleware::from_fn_with_state(state.clone(), limit::limit))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)

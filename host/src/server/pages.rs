@@ -10,16 +10,17 @@
 
 use std::fmt::Write as _;
 
-use axum::extract::{FromRequestParts, Multipart, Path, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::{Form, Router, routing::get, routing::post};
+use axum::{Router, routing::get, routing::post};
 use sha2::{Digest, Sha256};
 
 use super::AppState;
 use super::auth::{Action, Caller, TokenKind};
+use super::extract::page::{Form, Multipart, Path};
 use super::limit::{ClientAddr, LoginError};
 use crate::account::{self, Role};
 use crate::audit::hex;
@@ -184,6 +185,14 @@ impl PageError {
             "There is nothing here for you.".into(),
         )
     }
+}
+
+/// The pages' answer to a method a path does not take (axum adds `Allow`).
+pub async fn method_not_allowed() -> PageError {
+    PageError(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "This page cannot be opened this way. Go back and use its link or button.".into(),
+    )
 }
 
 impl<E: Into<super::error::ApiError>> From<E> for PageError {

@@ -237,7 +237,7 @@ pub struct Reception {
 }
 
 /// What an erasure removed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Erasure {
     pub records: u64,
     pub runs: u64,
