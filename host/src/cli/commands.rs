@@ -57,8 +57,11 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
                 .context("cannot read the password from standard input")?;
             let a = account::create(pds.store.as_ref(), &name, password.trim_end(), role)?;
             match a.person {
-                Some(p) => println!("account {} ({name}, {role:?}) created, person {p}", a.id),
-                None => println!("account {} ({name}, {role:?}) created", a.id),
+                Some(p) => println!(
+                    "account {} ({}, {role:?}) created, person {p}",
+                    a.id, a.name
+                ),
+                None => println!("account {} ({}, {role:?}) created", a.id, a.name),
             }
         }
         Command::Account(AccountCmd::List) => {
