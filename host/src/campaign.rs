@@ -136,10 +136,12 @@ pub fn open(store: &dyn Store, new: NewCampaign) -> Result<Job, CampaignError> {
             budget: policy.epsilon_per_month_micro as f64 / 1e6,
         });
     }
-    match store.account_by_name(&new.association)? {
-        Some(a) if a.role == Role::Organisation => {}
+    // Any spelling finds the account; the campaign keeps its stored name, which is the one its
+    // grants and its views compare with.
+    let association = match store.account_by_name(&new.association)? {
+        Some(a) if a.role == Role::Organisation => a.name,
         _ => return Err(CampaignError::NoAssociation(new.association)),
-    }
+    };
     let now = now_ms();
     let gap = policy.campaign_gap_days as i64 * DAY_MS;
     let scanner = scanner_of(&plugin);
@@ -166,7 +168,7 @@ pub fn open(store: &dyn Store, new: NewCampaign) -> Result<Job, CampaignError> {
         store,
         &new.plugin_digest,
         now,
-        &[new.owner.as_str(), new.association.as_str()],
+        &[new.owner.as_str(), association.as_str()],
     )?
     .len();
     let deadline = crate::job::member_limits(&manifest, &policy).deadline;
@@ -175,7 +177,7 @@ pub fn open(store: &dyn Store, new: NewCampaign) -> Result<Job, CampaignError> {
         kind: JobKind::Campaign(CampaignSpec {
             description: new.description,
             brand: new.brand,
-            association: new.association,
+            association,
             k,
             epsilon_micro: epsilon,
             period: crate::job::current_period(),

@@ -1,8 +1,11 @@
-//! Account names through the API: what the operator can create with `POST /api/accounts`, and
-//! which spelling signs in with `POST /api/tokens`. A name that hides control or formatting
+//! Account names through the API and the CLI: what the operator can create with
+//! `POST /api/accounts` or `insitu account add`, and which spelling signs in with
+//! `POST /api/tokens`. A name that hides control or formatting
 //! characters, mixes scripts to look like another, or reads like an existing name is refused,
 //! so that a requester cannot pose as another on the consent screen.
 
+use std::io::Write;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -133,4 +136,117 @@ async fn the_operator_cannot_create_a_name_that_poses_as_another() {
     }
 
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// `insitu account add NAME --role organisation` with the password on standard input: whether
+/// it succeeded, and what it printed (standard output, then standard error).
+fn cli_add(dir: &std::path::Path, name: &str) -> (bool, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_insitu"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["account", "add", name, "--role", "organisation"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run insitu");
+    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+/// `insitu ARGS` in `dir`: whether it succeeded, and what it printed.
+fn cli(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_insitu"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("run insitu");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+#[test]
+fn a_request_asked_from_the_cli_carries_the_organisations_own_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(cli(d, &["person", "add", "Alice"]).0);
+    let pkg = d.join("fee-scanner.insitu");
+    let pkg = pkg.to_str().unwrap();
+    let packed = cli(
+        d,
+        &[
+            "package",
+            "pack",
+            insitu_plugins::FEE_SCANNER,
+            "--manifest",
+            insitu_plugins::FEE_SCANNER_MANIFEST,
+            "--out",
+            pkg,
+        ],
+    );
+    assert!(packed.0, "{}", packed.1);
+    let installed = cli(d, &["plugin", "install", "--dev", pkg]);
+    assert!(installed.0, "{}", installed.1);
+    assert!(cli_add(d, "UFC").0);
+    let ask = |requester: &str| {
+        cli(
+            d,
+            &[
+                "request",
+                "ask",
+                "--requester",
+                requester,
+                "--person",
+                "1",
+                "--plugin",
+                "fee-scanner",
+                "--purpose",
+                "class action",
+                "--days",
+                "90",
+            ],
+        )
+    };
+
+    // Spellings of the organisation's name are asked as it; look-alikes that are not are
+    // refused, saying why.
+    for spelling in [" ufc", "\u{FF35}\u{FF26}\u{FF23}", "U\u{200B}FC"] {
+        let (ok, out) = ask(spelling);
+        assert!(ok, "{spelling:?}: {out}");
+    }
+    for look_alike in ["\u{423}FC", "\u{202E}CFU"] {
+        let (ok, out) = ask(look_alike);
+        assert!(
+            !ok && out.contains("cannot be used"),
+            "{look_alike:?}: {out}"
+        );
+    }
+    let (_, listed) = cli(d, &["request", "list"]);
+    assert_eq!(listed.lines().count(), 3, "{listed}");
+    for line in listed.lines() {
+        assert!(line.contains("  UFC  plugin"), "{listed}");
+    }
+}
+
+#[test]
+fn the_cli_stores_the_normalised_name_and_refuses_look_alikes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (ok, out) = cli_add(d, "  \u{FF21}cme  ");
+    assert!(ok, "{out}");
+    assert!(out.contains("(Acme, Organisation)"), "{out}");
+    let (ok, out) = cli_add(d, "ACME");
+    assert!(
+        !ok && out.contains("taken") && out.contains("`Acme`"),
+        "{out}"
+    );
+    let (ok, out) = cli_add(d, "\u{430}cme");
+    assert!(!ok && out.contains("mixes scripts"), "{out}");
+    let (ok, out) = cli_add(d, "ac\u{202E}me");
+    assert!(!ok && out.contains("U+202E"), "{out}");
 }

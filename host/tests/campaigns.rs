@@ -258,6 +258,16 @@ async fn k_below_the_floor_a_campaign_too_soon_and_a_non_scanner_are_refused() {
     let probe = installed(&pds, &signed(insitu_plugins::PROBE));
     let err = campaign::open(store, micro_fees(&probe.digest, "bob", None)).unwrap_err();
     assert!(matches!(err, CampaignError::NotAScanner(_)), "{err}");
+    // Another spelling of the association's name finds it, and the campaign keeps the stored
+    // name, the one the members' grants are given to.
+    let mut c = micro_fees(&scanner.digest, "carol", None);
+    c.association = " UFC".into();
+    let job = campaign::open(store, c).unwrap();
+    assert!(
+        matches!(&job.kind, insitu::job::JobKind::Campaign(s) if s.association == ASSOCIATION),
+        "{:?}",
+        job.kind
+    );
 }
 
 #[tokio::test]

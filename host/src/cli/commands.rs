@@ -331,6 +331,17 @@ fn publisher_cmd(pds: &Pds, cmd: PublisherCmd) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The name a request from `typed` carries on the consent screen: the account's own name when
+/// `typed` is any spelling of one, so that a look-alike cannot pose as it; else `typed`,
+/// normalised and checked as an account name would be.
+fn requester_name(pds: &Pds, typed: &str) -> anyhow::Result<String> {
+    if let Some(a) = pds.store.account_by_name(typed)? {
+        return Ok(a.name);
+    }
+    account::name::normalise(typed)
+        .map_err(|why| anyhow!("the requester name {typed:?} cannot be used: {why}"))
+}
+
 /// The consent screen of a request, in plain words.
 fn request_cmd(pds: &Pds, cmd: RequestCmd) -> anyhow::Result<()> {
     match cmd {
@@ -342,6 +353,7 @@ fn request_cmd(pds: &Pds, cmd: RequestCmd) -> anyhow::Result<()> {
             days,
         } => {
             let rec = pds.store.plugin(&pds.find_plugin(&plugin)?)?;
+            let requester = requester_name(pds, &requester)?;
             let r = request::ask(pds.store.as_ref(), &requester, person, &rec, &purpose, days)?;
             println!("request {} opened for person {person}", r.id);
         }
