@@ -230,6 +230,18 @@ fn get_json<'k, K: redb::Key + 'static, T: DeserializeOwned>(
     }
 }
 
+/// Every value of a table keyed by id, read in a write transaction.
+fn all_in<T: DeserializeOwned>(
+    tx: &WriteTransaction,
+    table: TableDefinition<u64, &str>,
+) -> Result<Vec<T>, StoreError> {
+    let t = tx.open_table(table).map_err(db)?;
+    t.iter()
+        .map_err(db)?
+        .map(|r| r.map_err(db).and_then(|(_, v)| from_json(v.value())))
+        .collect()
+}
+
 fn put_json<'k, K: redb::Key + 'static>(
     tx: &WriteTransaction,
     table: TableDefinition<K, &str>,
@@ -774,13 +786,7 @@ impl Store for RedbStore {
                 }
                 e.runs = gone.len() as u64;
             }
-            let grants: Vec<Grant> = {
-                let t = tx.open_table(GRANTS).map_err(db)?;
-                t.iter()
-                    .map_err(db)?
-                    .map(|r| r.map_err(db).and_then(|(_, v)| from_json(v.value())))
-                    .collect::<Result<_, _>>()?
-            };
+            let grants: Vec<Grant> = all_in(tx, GRANTS)?;
             for mut g in grants {
                 if g.person == person && g.revoked_ms.is_none() {
                     g.revoked_ms = Some(at_ms);
@@ -788,20 +794,8 @@ impl Store for RedbStore {
                     e.grants += 1;
                 }
             }
-            let accounts: Vec<Account> = {
-                let t = tx.open_table(ACCOUNTS).map_err(db)?;
-                t.iter()
-                    .map_err(db)?
-                    .map(|r| r.map_err(db).and_then(|(_, v)| from_json(v.value())))
-                    .collect::<Result<_, _>>()?
-            };
-            let tokens: Vec<Token> = {
-                let t = tx.open_table(TOKENS).map_err(db)?;
-                t.iter()
-                    .map_err(db)?
-                    .map(|r| r.map_err(db).and_then(|(_, v)| from_json(v.value())))
-                    .collect::<Result<_, _>>()?
-            };
+            let accounts: Vec<Account> = all_in(tx, ACCOUNTS)?;
+            let tokens: Vec<Token> = all_in(tx, TOKENS)?;
             for a in accounts.iter().filter(|a| a.person == Some(person)) {
                 tx.open_table(ACCOUNTS)
                     .map_err(db)?
@@ -1524,13 +1518,7 @@ impl Store for RedbStore {
 /// raw-name entries stay, for the lookup's fallback). Of two old accounts whose names share a
 /// key, the older gets it; the other still signs in under its exact name.
 fn key_account_names(tx: &WriteTransaction) -> Result<(), StoreError> {
-    let accounts: Vec<Account> = {
-        let t = tx.open_table(ACCOUNTS).map_err(db)?;
-        t.iter()
-            .map_err(db)?
-            .map(|r| r.map_err(db).and_then(|(_, v)| from_json(v.value())))
-            .collect::<Result<_, _>>()?
-    };
+    let accounts: Vec<Account> = all_in(tx, ACCOUNTS)?;
     let mut names = tx.open_table(ACCOUNT_NAMES).map_err(db)?;
     for a in accounts {
         let key = name_key(&a.name);
