@@ -329,7 +329,7 @@ mod tests {
     #[test]
     fn names_that_read_the_same_collide_and_name_the_existing_account() {
         let (_dir, store) = store();
-        let acme = org(&store, "Acme").unwrap();
+        org(&store, "Acme").unwrap();
         org(&store, "TOP").unwrap();
         org(&store, "AIice").unwrap();
         for (name, existing) in [
@@ -349,7 +349,6 @@ mod tests {
         }
         assert_eq!(store.accounts().unwrap().len(), 3);
         assert_eq!(store.people().unwrap().len(), 0, "no person left behind");
-        let _ = acme;
     }
 
     #[test]
