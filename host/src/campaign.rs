@@ -140,14 +140,16 @@ pub fn open(store: &dyn Store, new: NewCampaign) -> Result<Job, CampaignError> {
             budget: policy.epsilon_per_month_micro as f64 / 1e6,
         });
     }
-    match store.account_by_name(&new.owner)? {
-        Some(a) if a.role == Role::Organisation => {}
+    // Any spelling finds the account; the campaign keeps its stored names, which are the ones
+    // its grants and its views compare with.
+    let owner = match store.account_by_name(&new.owner)? {
+        Some(a) if a.role == Role::Organisation => a.name,
         _ => return Err(CampaignError::NotAnOrganisation(new.owner)),
-    }
-    match store.account_by_name(&new.association)? {
-        Some(a) if a.role == Role::Organisation => {}
+    };
+    let association = match store.account_by_name(&new.association)? {
+        Some(a) if a.role == Role::Organisation => a.name,
         _ => return Err(CampaignError::NoAssociation(new.association)),
-    }
+    };
     let now = now_ms();
     let gap = policy.campaign_gap_days as i64 * DAY_MS;
     let scanner = scanner_of(&plugin);
@@ -161,7 +163,7 @@ pub fn open(store: &dyn Store, new: NewCampaign) -> Result<Job, CampaignError> {
                 .ok()
                 .and_then(|p| scanner_of(&p))
                 == scanner;
-        if same_scanner || other.owner == new.owner {
+        if same_scanner || other.owner == owner {
             return Err(CampaignError::TooSoon {
                 other: other.id,
                 scanner: manifest.id.clone(),
@@ -170,19 +172,19 @@ pub fn open(store: &dyn Store, new: NewCampaign) -> Result<Job, CampaignError> {
             });
         }
     }
-    let members = crate::job::targets(store, &new.plugin_digest, now, &[new.owner.as_str()])?.len();
+    let members = crate::job::targets(store, &new.plugin_digest, now, &[owner.as_str()])?.len();
     let deadline = crate::job::member_limits(&manifest, &policy).deadline;
     Ok(store.add_job(Job {
         id: 0,
         kind: JobKind::Campaign(CampaignSpec {
             description: new.description,
             brand: new.brand,
-            association: new.association,
+            association,
             k,
             epsilon_micro: epsilon,
             period: crate::job::current_period(),
         }),
-        owner: new.owner,
+        owner,
         plugin_digest: new.plugin_digest,
         params: new.params,
         created_ms: now,

@@ -292,6 +292,17 @@ async fn k_below_the_floor_a_campaign_too_soon_and_a_non_scanner_are_refused() {
     let probe = installed(&pds, &signed(insitu_plugins::PROBE));
     let err = campaign::open(store, micro_fees(&probe.digest, "AFOC", None)).unwrap_err();
     assert!(matches!(err, CampaignError::NotAScanner(_)), "{err}");
+    // Another spelling of an organisation's name finds it, and the campaign keeps the stored
+    // names, the ones the members' grants are given to.
+    let mut c = micro_fees(&scanner.digest, "clcv ", None);
+    c.association = " UFC".into();
+    let job = campaign::open(store, c).unwrap();
+    assert!(
+        matches!(&job.kind, insitu::job::JobKind::Campaign(s) if s.association == ASSOCIATION),
+        "{:?}",
+        job.kind
+    );
+    assert_eq!(job.owner, "CLCV");
 }
 
 #[tokio::test]

@@ -58,8 +58,11 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
                 .context("cannot read the password from standard input")?;
             let a = account::create(pds.store.as_ref(), &name, password.trim_end(), role)?;
             match a.person {
-                Some(p) => println!("account {} ({name}, {role:?}) created, person {p}", a.id),
-                None => println!("account {} ({name}, {role:?}) created", a.id),
+                Some(p) => println!(
+                    "account {} ({}, {role:?}) created, person {p}",
+                    a.id, a.name
+                ),
+                None => println!("account {} ({}, {role:?}) created", a.id, a.name),
             }
         }
         Command::Account(AccountCmd::List) => {
@@ -329,6 +332,17 @@ fn publisher_cmd(pds: &Pds, cmd: PublisherCmd) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The name a request from `typed` carries on the consent screen: the account's own name when
+/// `typed` is any spelling of one, so that a look-alike cannot pose as it; else `typed`,
+/// normalised and checked as an account name would be.
+fn requester_name(pds: &Pds, typed: &str) -> anyhow::Result<String> {
+    if let Some(a) = pds.store.account_by_name(typed)? {
+        return Ok(a.name);
+    }
+    account::name::normalise(typed)
+        .map_err(|why| anyhow!("the requester name {typed:?} cannot be used: {why}"))
+}
+
 /// The consent screen of a request, in plain words.
 fn request_cmd(pds: &Pds, cmd: RequestCmd) -> anyhow::Result<()> {
     match cmd {
@@ -340,6 +354,7 @@ fn request_cmd(pds: &Pds, cmd: RequestCmd) -> anyhow::Result<()> {
             days,
         } => {
             let rec = pds.store.plugin(&pds.find_plugin(&plugin)?)?;
+            let requester = requester_name(pds, &requester)?;
             let r = request::ask(pds.store.as_ref(), &requester, person, &rec, &purpose, days)?;
             println!("request {} opened for person {person}", r.id);
         }

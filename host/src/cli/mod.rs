@@ -377,7 +377,8 @@ pub enum PolicyCmd {
 #[derive(Subcommand, Debug)]
 pub enum AccountCmd {
     /// Creates an account; the password is read from the first line of standard input. A
-    /// person account gets its own store.
+    /// person account gets its own store. The name is stored normalised (NFKC, trimmed) and
+    /// refused if it hides characters, mixes look-alike scripts or reads as a taken name.
     Add {
         name: String,
         /// person, developer, organisation or operator.

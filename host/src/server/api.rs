@@ -1035,20 +1035,22 @@ pub async fn accept_returns(
         .person()
         .ok_or_else(|| ApiError::forbidden("no store"))?;
     let store = s.pds.store.as_ref();
-    match store.account_by_name(&req.organisation)? {
-        Some(a) if a.role == Role::Organisation => {}
+    // Any spelling finds the account; the reception keeps its stored name, the one
+    // `return_data` compares with.
+    let organisation = match store.account_by_name(&req.organisation)? {
+        Some(a) if a.role == Role::Organisation => a.name,
         _ => {
             return Err(ApiError::bad_request(format!(
                 "no organisation named `{}`",
                 req.organisation
             )));
         }
-    }
+    };
     store.collection(&req.collection)?;
     let r = store.add_reception(crate::store::Reception {
         id: 0,
         person,
-        organisation: req.organisation,
+        organisation,
         collection: req.collection,
         created_ms: now_ms(),
         revoked_ms: None,

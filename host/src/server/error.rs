@@ -207,7 +207,10 @@ impl From<AccountError> for ApiError {
                 ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", e.to_string())
             }
             AccountError::ScopeNotAllowed { .. } => ApiError::forbidden(e.to_string()),
-            AccountError::WeakPassword => ApiError::bad_request(e.to_string()),
+            AccountError::WeakPassword | AccountError::BadName { .. } => {
+                ApiError::bad_request(e.to_string())
+            }
+            AccountError::NameTaken { .. } => ApiError::conflict(e.to_string()),
             AccountError::Entropy(_) => ApiError::internal(e),
             AccountError::Store(s) => s.into(),
         }

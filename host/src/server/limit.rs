@@ -131,7 +131,7 @@ impl Logins {
         password: &str,
         address: Option<IpAddr>,
     ) -> Result<Account, LoginError> {
-        let name_key = format!("name {}", account::name_key(name));
+        let name_key = format!("name {}", account::name::key(name));
         let address_key = address.map(|a| format!("address {a}"));
         self.by_name
             .take(&name_key)

@@ -423,7 +423,10 @@ pub trait Store: Send + Sync + 'static {
     /// The whole log, oldest first.
     fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError>;
 
-    /// Stores a new account (its `id` is assigned); names are unique.
+    /// Stores a new account (its `id` is assigned). Names are unique by
+    /// [`crate::account::name::key`] (case- and confusable-insensitive): `NameTaken` holds the
+    /// name of the account that has the key already. `account_by_name` finds an account by any
+    /// spelling with its key.
     fn add_account(
         &self,
         account: crate::account::Account,

@@ -15,6 +15,7 @@ use super::{
     ColumnBatch, Cursor, Erasure, KeyedRecord, NewRecords, Person, PersonId, PluginRecord,
     Publisher, Reception, Schema, Source, Store, StoreError, TimeRange, WriteOutcome,
 };
+use crate::account::name::key as name_key;
 use crate::account::{Account, Token};
 use crate::audit::{AuditEntry, AuditEvent};
 use crate::consent::{Grant, now_ms};
@@ -37,6 +38,9 @@ const COMPILED: TableDefinition<&str, &str> = TableDefinition::new("compiled");
 const PUBLISHERS: TableDefinition<&str, &str> = TableDefinition::new("publishers");
 const REQUESTS: TableDefinition<u64, &str> = TableDefinition::new("requests");
 const ACCOUNTS: TableDefinition<u64, &str> = TableDefinition::new("accounts");
+/// Accounts by name key (`account::name::key`). A store written before names had keys has
+/// each account under its raw name: `open` adds the keys, and a lookup tries the exact name
+/// first (which only matters for two old accounts whose names share a key).
 const ACCOUNT_NAMES: TableDefinition<&str, u64> = TableDefinition::new("account_names");
 const TOKENS: TableDefinition<u64, &str> = TableDefinition::new("tokens");
 const TOKEN_HASHES: TableDefinition<&str, u64> = TableDefinition::new("token_hashes");
@@ -135,6 +139,7 @@ impl RedbStore {
             tx.open_table(CONTACTS).map_err(db)?;
         }
         let pseudonym_key = secret(&tx, PSEUDONYM_KEY)?;
+        key_account_names(&tx)?;
         tx.commit().map_err(db)?;
         Ok(RedbStore {
             db: database,
@@ -223,6 +228,18 @@ fn get_json<'k, K: redb::Key + 'static, T: DeserializeOwned>(
         Some(v) => Ok(Some(from_json(v.value())?)),
         None => Ok(None),
     }
+}
+
+/// Every value of a table keyed by id, read in a write transaction.
+fn all_in<T: DeserializeOwned>(
+    tx: &WriteTransaction,
+    table: TableDefinition<u64, &str>,
+) -> Result<Vec<T>, StoreError> {
+    let t = tx.open_table(table).map_err(db)?;
+    t.iter()
+        .map_err(db)?
+        .map(|r| r.map_err(db).and_then(|(_, v)| from_json(v.value())))
+        .collect()
 }
 
 fn put_json<'k, K: redb::Key + 'static>(
@@ -622,18 +639,23 @@ impl Store for RedbStore {
     }
 
     fn add_account(&self, mut a: Account) -> Result<Account, StoreError> {
+        let key = name_key(&a.name);
         self.write(|tx| {
-            {
+            let taken = {
                 let names = tx.open_table(ACCOUNT_NAMES).map_err(db)?;
-                if names.get(a.name.as_str()).map_err(db)?.is_some() {
-                    return Err(StoreError::NameTaken(a.name.clone()));
-                }
+                names.get(key.as_str()).map_err(db)?.map(|id| id.value())
+            };
+            if let Some(id) = taken {
+                let existing: Option<Account> = get_json(tx, ACCOUNTS, id)?;
+                return Err(StoreError::NameTaken(
+                    existing.map_or(a.name.clone(), |e| e.name),
+                ));
             }
             a.id = next_id(tx, "account")?;
             put_json(tx, ACCOUNTS, a.id, &a)?;
             tx.open_table(ACCOUNT_NAMES)
                 .map_err(db)?
-                .insert(a.name.as_str(), a.id)
+                .insert(key.as_str(), a.id)
                 .map_err(db)?;
             append(
                 tx,
@@ -652,7 +674,12 @@ impl Store for RedbStore {
     }
 
     fn account_by_name(&self, name: &str) -> Result<Option<Account>, StoreError> {
-        let id = self.read_u64(ACCOUNT_NAMES, name)?;
+        // The exact name first: only an old store's raw-name entries, or a key typed as such,
+        // match it, and each names the account it was written for.
+        let id = match self.read_u64(ACCOUNT_NAMES, name)? {
+            Some(id) => Some(id),
+            None => self.read_u64(ACCOUNT_NAMES, &name_key(name))?,
+        };
         id.map_or(Ok(None), |id| self.account(id))
     }
 
@@ -799,13 +826,7 @@ impl Store for RedbStore {
                 }
                 e.runs = gone.len() as u64;
             }
-            let grants: Vec<Grant> = {
-                let t = tx.open_table(GRANTS).map_err(db)?;
-                t.iter()
-                    .map_err(db)?
-                    .map(|r| r.map_err(db).and_then(|(_, v)| from_json(v.value())))
-                    .collect::<Result<_, _>>()?
-            };
+            let grants: Vec<Grant> = all_in(tx, GRANTS)?;
             for mut g in grants {
                 if g.person == person && g.revoked_ms.is_none() {
                     g.revoked_ms = Some(at_ms);
@@ -813,29 +834,21 @@ impl Store for RedbStore {
                     e.grants += 1;
                 }
             }
-            let accounts: Vec<Account> = {
-                let t = tx.open_table(ACCOUNTS).map_err(db)?;
-                t.iter()
-                    .map_err(db)?
-                    .map(|r| r.map_err(db).and_then(|(_, v)| from_json(v.value())))
-                    .collect::<Result<_, _>>()?
-            };
-            let tokens: Vec<Token> = {
-                let t = tx.open_table(TOKENS).map_err(db)?;
-                t.iter()
-                    .map_err(db)?
-                    .map(|r| r.map_err(db).and_then(|(_, v)| from_json(v.value())))
-                    .collect::<Result<_, _>>()?
-            };
+            let accounts: Vec<Account> = all_in(tx, ACCOUNTS)?;
+            let tokens: Vec<Token> = all_in(tx, TOKENS)?;
             for a in accounts.iter().filter(|a| a.person == Some(person)) {
                 tx.open_table(ACCOUNTS)
                     .map_err(db)?
                     .remove(a.id)
                     .map_err(db)?;
-                tx.open_table(ACCOUNT_NAMES)
-                    .map_err(db)?
-                    .remove(a.name.as_str())
-                    .map_err(db)?;
+                {
+                    let mut names = tx.open_table(ACCOUNT_NAMES).map_err(db)?;
+                    for n in [name_key(&a.name), a.name.clone()] {
+                        if names.get(n.as_str()).map_err(db)?.map(|id| id.value()) == Some(a.id) {
+                            names.remove(n.as_str()).map_err(db)?;
+                        }
+                    }
+                }
                 for t in tokens.iter().filter(|t| t.account == a.id) {
                     tx.open_table(TOKENS)
                         .map_err(db)?
@@ -1548,6 +1561,22 @@ impl Store for RedbStore {
 
 /// The 32-byte secret `name`, drawn from the OS random source the first time (when the store
 /// is created) and kept from then on.
+/// Indexes each account under its name key where no account is yet, in id order: a no-op on a
+/// store whose accounts all have their keys, and the migration of one written before keys (its
+/// raw-name entries stay, for the lookup's fallback). Of two old accounts whose names share a
+/// key, the older gets it; the other still signs in under its exact name.
+fn key_account_names(tx: &WriteTransaction) -> Result<(), StoreError> {
+    let accounts: Vec<Account> = all_in(tx, ACCOUNTS)?;
+    let mut names = tx.open_table(ACCOUNT_NAMES).map_err(db)?;
+    for a in accounts {
+        let key = name_key(&a.name);
+        if names.get(key.as_str()).map_err(db)?.is_none() {
+            names.insert(key.as_str(), a.id).map_err(db)?;
+        }
+    }
+    Ok(())
+}
+
 fn secret(tx: &WriteTransaction, name: &str) -> Result<[u8; 32], StoreError> {
     let mut t = tx.open_table(SECRETS).map_err(db)?;
     if let Some(v) = t.get(name).map_err(db)? {
@@ -1598,5 +1627,58 @@ impl Cursor for RedbCursor {
         } else {
             Some((batch, bytes))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::Role;
+
+    /// An account as code before name keys wrote it: under its raw name only.
+    fn add_old_account(path: &Path, id: u64, name: &str) {
+        let database = Database::create(path).unwrap();
+        let tx = database.begin_write().unwrap();
+        let a = Account {
+            id,
+            name: name.into(),
+            role: Role::Organisation,
+            person: None,
+            password: String::new(),
+            created_ms: 0,
+        };
+        put_json(&tx, ACCOUNTS, id, &a).unwrap();
+        tx.open_table(ACCOUNT_NAMES)
+            .unwrap()
+            .insert(name, id)
+            .unwrap();
+        tx.commit().unwrap();
+    }
+
+    #[test]
+    fn an_old_stores_accounts_get_their_keys_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("insitu.redb");
+        drop(RedbStore::open(&path).unwrap());
+        add_old_account(&path, 1, "Acme");
+        add_old_account(&path, 2, "acme ");
+        add_old_account(&path, 3, "Globex");
+
+        let store = RedbStore::open(&path).unwrap();
+        let id = |name: &str| store.account_by_name(name).unwrap().map(|a| a.id);
+        // Any spelling finds the account; the older of two that share a key gets the key, and
+        // the other still answers to its exact name.
+        assert_eq!(id("ACME"), Some(1));
+        assert_eq!(id("Acme"), Some(1));
+        assert_eq!(id("acme "), Some(2));
+        assert_eq!(id("GLOBEX"), Some(3));
+        assert_eq!(id("Initech"), None);
+        // A new account cannot take an old one's name in another spelling.
+        let mut new = store.account(3).unwrap().unwrap();
+        new.name = "globex".into();
+        assert!(matches!(
+            store.add_account(new),
+            Err(StoreError::NameTaken(existing)) if existing == "Globex"
+        ));
     }
 }
