@@ -50,6 +50,9 @@ pub struct Mapping {
     pub encoding: Option<String>,
     #[serde(default)]
     pub skip_lines: usize,
+    /// Rows after the records (a bank's totals line, a closing balance) left out; default 0.
+    #[serde(default)]
+    pub skip_footer: usize,
     pub date_format: Option<String>,
     pub decimal: Option<char>,
     pub currency: Option<String>,
@@ -101,6 +104,7 @@ pub fn parse(bytes: &[u8], opts: &Options) -> Result<Parsed, FormatError> {
         delimiter: None,
         encoding: None,
         skip_lines: 0,
+        skip_footer: 0,
         date_format: None,
         decimal: None,
         currency: None,

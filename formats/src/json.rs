@@ -59,7 +59,7 @@ pub fn parse_lines(bytes: &[u8], opts: &Options) -> Result<Parsed, FormatError> 
     })?;
     let mut out = Parsed::new(&schema.name);
     for (line, obj) in lines(bytes, &mut out)? {
-        out.push(line, record(schema, &obj));
+        out.push(line, record(schema, &obj).map_err(|e| vec![e]));
     }
     Ok(out)
 }
@@ -303,7 +303,7 @@ pub fn parse_usage(bytes: &[u8], _opts: &Options) -> Result<Parsed, FormatError>
             };
             obj.insert("time_of_day".into(), J::String(part.into()));
         }
-        out.push(line, record(&schema, &obj));
+        out.push(line, record(&schema, &obj).map_err(|e| vec![e]));
     }
     Ok(out)
 }

@@ -56,8 +56,45 @@ pub struct BadRecord {
     pub line: u64,
     /// The element or record kind, for formats with nesting (`Ntry 3`, `STMTTRN`).
     pub element: Option<String>,
+    /// The bad field; several, joined by `, `, when the record has more than one (see
+    /// [`BadRecord::fields`]).
     pub field: String,
+    /// What is wrong; with several fields, `field `X`: why` for each, joined by `; `.
     pub reason: String,
+}
+
+impl BadRecord {
+    /// One bad record naming every bad field of it, each with its reason, so that the person
+    /// fixes the record in one go. `None` when `bad` is empty.
+    pub fn fields(
+        line: u64,
+        element: Option<String>,
+        bad: Vec<(String, String)>,
+    ) -> Option<BadRecord> {
+        let (field, reason) = match bad.as_slice() {
+            [] => return None,
+            [(field, reason)] => (field.clone(), reason.clone()),
+            many => {
+                let names: Vec<&str> = many.iter().map(|(f, _)| f.as_str()).collect();
+                let reasons: Vec<String> = many
+                    .iter()
+                    .map(|(f, r)| format!("field `{f}`: {r}"))
+                    .collect();
+                (names.join(", "), reasons.join("; "))
+            }
+        };
+        Some(BadRecord {
+            line,
+            element,
+            field,
+            reason,
+        })
+    }
+
+    /// Whether the record names several bad fields.
+    fn several(&self) -> bool {
+        self.field.contains(", ")
+    }
 }
 
 impl fmt::Display for BadRecord {
@@ -66,7 +103,12 @@ impl fmt::Display for BadRecord {
         if let Some(e) = &self.element {
             write!(f, " ({e})")?;
         }
-        write!(f, ": field `{}`: {}", self.field, self.reason)
+        if self.several() {
+            // The reason names each field.
+            write!(f, ": {}", self.reason)
+        } else {
+            write!(f, ": field `{}`: {}", self.field, self.reason)
+        }
     }
 }
 
@@ -116,30 +158,53 @@ impl Parsed {
         }
     }
 
-    /// Adds the record read at `line`, or a bad record naming the field and the reason.
-    pub fn push(&mut self, line: u64, values: Result<Record, (String, String)>) {
+    /// Adds the record read at `line`, or a bad record naming each bad field and its reason
+    /// ([`BadRecord::fields`]).
+    pub fn push(&mut self, line: u64, values: Result<Record, Vec<(String, String)>>) {
         match values {
             Ok(values) => self.items.push(Item {
                 line,
                 key: None,
                 values,
             }),
-            Err((field, reason)) => self.bad.push(BadRecord {
-                line,
-                element: None,
-                field,
-                reason,
-            }),
+            Err(bad) => self.bad.extend(BadRecord::fields(line, None, bad)),
         }
     }
 }
 
-/// Day order for formats whose dates do not say it (QIF, mapped CSV).
+/// The order of day, month and year in dates that do not say it (QIF's `01/02/03`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DateOrder {
+    /// `dmy`: `31/12/2024`.
     DayFirst,
+    /// `mdy`: `12/31/2024`, `12/31'24`.
     MonthFirst,
+    /// `ymd`: `24/12/31` (a four-digit first part is read year first in any order).
+    YearFirst,
 }
+
+impl DateOrder {
+    /// The names `--date-order` takes, in the order of the variants.
+    pub const NAMES: [&str; 3] = ["dmy", "mdy", "ymd"];
+
+    pub fn from_name(name: &str) -> Result<DateOrder, String> {
+        match name {
+            "dmy" => Ok(DateOrder::DayFirst),
+            "mdy" => Ok(DateOrder::MonthFirst),
+            "ymd" => Ok(DateOrder::YearFirst),
+            other => Err(format!(
+                "the date order is `dmy`, `mdy` or `ymd`, not `{other}`"
+            )),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+/// The earliest date a reader accepts without [`Options::any_date`]: 1900-01-01.
+pub const EARLIEST_DATE: i64 = -2_208_988_800_000;
 
 /// What a parser may need beyond the bytes.
 #[derive(Debug, Clone, Default)]
@@ -150,10 +215,47 @@ pub struct Options {
     pub account: Option<String>,
     /// Day order for ambiguous dates; detected from the file when absent.
     pub date_order: Option<DateOrder>,
+    /// The import date (ms since the epoch, UTC), given by the caller since this crate reads no
+    /// clock: a date more than a year after it is refused (see [`Options::check_date`]). `None`
+    /// (the default): no upper bound.
+    pub today: Option<i64>,
+    /// Accept any date, however far in the past or the future (`--any-date`). Default `false`:
+    /// dates before 1900 or more than a year after [`Options::today`] are bad records, as they
+    /// are almost always a misread day order or year.
+    pub any_date: bool,
     /// Target schema of the generic CSV and JSON Lines readers.
     pub schema: Option<Schema>,
     /// Mapping file of the generic CSV reader.
     pub mapping: Option<csv::Mapping>,
+}
+
+impl Options {
+    /// `ms` if it is a plausible date: from 1900-01-01 ([`EARLIEST_DATE`]) to the same day a
+    /// year after [`Options::today`], else why not (`raw` as written). Always `Ok` with
+    /// [`Options::any_date`].
+    pub fn check_date(&self, raw: &str, ms: i64) -> Result<i64, String> {
+        if self.any_date {
+            return Ok(ms);
+        }
+        let why = if ms < EARLIEST_DATE {
+            "before 1900"
+        } else if self.today.is_some_and(|t| ms > year_after(t)) {
+            "more than a year after the import date"
+        } else {
+            return Ok(ms);
+        };
+        Err(format!(
+            "`{raw}` reads as {}, {why}; check the date order (--date-order), or pass \
+             --any-date to accept it",
+            time::format_date(ms)
+        ))
+    }
+}
+
+/// The same calendar day a year after `ms` (1 March after 29 February).
+fn year_after(ms: i64) -> i64 {
+    let (y, m, d) = time::civil_from_days(ms.div_euclid(time::DAY_MS));
+    time::days_from_civil(y + 1, m, d) * time::DAY_MS
 }
 
 /// Parses `bytes` as `format`.

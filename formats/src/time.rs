@@ -123,6 +123,7 @@ pub fn numeric_date(raw: &str, order: crate::DateOrder) -> Result<i64, String> {
         match order {
             crate::DateOrder::DayFirst => (y, n[1], n[0]),
             crate::DateOrder::MonthFirst => (y, n[0], n[1]),
+            crate::DateOrder::YearFirst => (full_year(n[0], parts[0].len()), n[1], n[2]),
         }
     };
     ymd(y, m, d).map_err(|e| format!("`{raw}`: {e}"))
