@@ -97,6 +97,31 @@ impl BadRecord {
     }
 }
 
+/// The bad fields of one record, gathered while every field is read, so that its
+/// [`BadRecord`] names each of them.
+#[derive(Debug, Default)]
+pub struct BadFields(Vec<(String, String)>);
+
+impl BadFields {
+    /// The value `read` gave, or, noting the field and why, the type's default (which
+    /// [`BadFields::check`] then keeps from being used).
+    pub fn read<T: Default>(&mut self, field: &str, read: Result<T, String>) -> T {
+        read.unwrap_or_else(|reason| {
+            self.0.push((field.to_string(), reason));
+            T::default()
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok` when every field was read, else the bad record naming each bad one.
+    pub fn check(self, line: u64, element: Option<String>) -> Result<(), BadRecord> {
+        BadRecord::fields(line, element, self.0).map_or(Ok(()), Err)
+    }
+}
+
 impl fmt::Display for BadRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.line)?;
@@ -239,7 +264,7 @@ impl Options {
         }
         let why = if ms < EARLIEST_DATE {
             "before 1900"
-        } else if self.today.is_some_and(|t| ms > year_after(t)) {
+        } else if !plausible_date(ms, self.today) {
             "more than a year after the import date"
         } else {
             return Ok(ms);
@@ -250,6 +275,13 @@ impl Options {
             time::format_date(ms)
         ))
     }
+}
+
+/// Whether `ms` is from 1900-01-01 to the same day a year after `today` (when known): the
+/// range [`Options::check_date`] accepts, and what readers that detect a date order count as
+/// a reading of a date.
+pub fn plausible_date(ms: i64, today: Option<i64>) -> bool {
+    ms >= EARLIEST_DATE && today.is_none_or(|t| ms <= year_after(t))
 }
 
 /// The same calendar day a year after `ms` (1 March after 29 February).

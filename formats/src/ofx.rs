@@ -7,9 +7,13 @@
 //! Processing instructions, comments and the OFX 1 header are skipped; QFX's `<INTU.*>` elements
 //! are ignored.
 //!
-//! Statements: every `<STMTRS>` (bank, in `BANKMSGSRSV1`) and `<CCSTMTRS>` (credit card, in
-//! `CREDITCARDMSGSRSV1`), several per file allowed. Per statement:
-//! - account: `BANKACCTFROM/ACCTID` or `CCACCTFROM/ACCTID`, required;
+//! Statements: every `<STMTRS>` (bank, in `BANKMSGSRSV1`), `<CCSTMTRS>` (credit card, in
+//! `CREDITCARDMSGSRSV1`) and `<INVSTMTRS>` (investment, in `INVSTMTMSGSRSV1`), several per file
+//! allowed. Of an investment statement only the cash movements are read: each
+//! `<INVBANKTRAN><STMTTRN>` is a transaction like a bank statement's; trades and other
+//! investment transactions (`BUYSTOCK`, `SELLMF`, `INCOME`...), positions (`INVPOSLIST`), open
+//! orders and balances (`INVBAL`) are left out, with a note counting them. Per statement:
+//! - account: `BANKACCTFROM/ACCTID`, `CCACCTFROM/ACCTID` or `INVACCTFROM/ACCTID`, required;
 //! - currency: `CURDEF`, required, an ISO 4217 code;
 //! - per `<STMTTRN>`: `DTPOSTED` → `booked` (required), `DTAVAIL` → `value_date`, `TRNAMT` →
 //!   `amount` (required; `,` is read as the decimal separator when it is the last separator, as
@@ -35,7 +39,8 @@
 //! declaration [`text::decode`] decides.
 //!
 //! Lines: a transaction's line is the line of its `<STMTTRN>`. A bad transaction becomes a
-//! [`BadRecord`] of element `STMTTRN FITID …` (`STMTTRN` without a `FITID`); a file without
+//! [`BadRecord`] of element `STMTTRN FITID …` (`STMTTRN` without a `FITID`) naming each of its
+//! bad fields; a file without
 //! `<OFX>` or statements, cut short, or with a statement lacking its account or currency is a
 //! [`FormatError`].
 
@@ -45,7 +50,7 @@ use std::collections::BTreeMap;
 use encoding_rs::{UTF_8, WINDOWS_1252};
 
 use crate::bank::{self, BankTx};
-use crate::{BadRecord, FormatError, Options, Parsed, money, text, time};
+use crate::{BadFields, BadRecord, FormatError, Options, Parsed, money, text, time};
 
 /// Deepest nesting read: real statements nest about eight elements deep.
 const MAX_DEPTH: usize = 64;
@@ -67,6 +72,12 @@ const AGGREGATES: &[&str] = &[
     "PAYEE",
     "CURRENCY",
     "LEDGERBAL",
+    "INVSTMTMSGSRSV1",
+    "INVSTMTTRNRS",
+    "INVSTMTRS",
+    "INVACCTFROM",
+    "INVTRANLIST",
+    "INVBANKTRAN",
 ];
 
 pub fn parse(bytes: &[u8], _opts: &Options) -> Result<Parsed, FormatError> {
@@ -76,24 +87,20 @@ pub fn parse(bytes: &[u8], _opts: &Options) -> Result<Parsed, FormatError> {
     let ofx = root
         .first(&["OFX"])
         .ok_or_else(|| FormatError::new(1, "not an OFX file: no <OFX> element"))?;
-    let statements = ofx.all(&["STMTRS", "CCSTMTRS"]);
-    let invest = ofx.all(&["INVSTMTRS"]);
-    if let Some(inv) = invest.first() {
-        let why = "investment statements (<INVSTMTRS>) are not supported";
-        if statements.is_empty() {
-            return Err(FormatError::new(inv.line, why));
-        }
-        notes.push(format!("line {}: {why}; skipped", inv.line));
-    }
+    let statements = ofx.all(&["STMTRS", "CCSTMTRS", "INVSTMTRS"]);
     if statements.is_empty() {
         return Err(FormatError::new(
             ofx.line,
-            "no bank or credit card statement (<STMTRS> or <CCSTMTRS>) in the file",
+            "no bank, credit card or investment statement (<STMTRS>, <CCSTMTRS> or \
+             <INVSTMTRS>) in the file",
         ));
     }
     let (mut txs, mut bad) = (Vec::new(), Vec::new());
     for stmt in statements {
         let (account, mut stmt_txs, bad_count) = statement(stmt, &mut bad)?;
+        if stmt.name == "INVSTMTRS" {
+            notes.push(investment_note(stmt, &account));
+        }
         if let Err(why) = balances(stmt, &mut stmt_txs, bad_count) {
             notes.push(format!(
                 "account {account}: running balances left empty: {why}"
@@ -143,15 +150,64 @@ fn unique_keys(txs: &mut [BankTx], notes: &mut Vec<String>) {
     }
 }
 
+/// What an investment statement's import took and left out (see the module doc).
+fn investment_note(stmt: &Node, account: &str) -> String {
+    let cash = stmt.all(&["INVBANKTRAN"]).len();
+    let (mut kinds, mut trades) = (Vec::new(), 0);
+    let list = stmt.children.iter().filter(|c| c.name == "INVTRANLIST");
+    for t in list.flat_map(|l| &l.children) {
+        if t.name != "INVBANKTRAN" && t.text.is_none() {
+            trades += 1;
+            if !kinds.contains(&t.name.as_ref()) {
+                kinds.push(t.name.as_ref());
+            }
+        }
+    }
+    let mut left = Vec::new();
+    if trades > 0 {
+        left.push(format!(
+            "{trades} investment transaction(s) ({})",
+            kinds.join(", ")
+        ));
+    }
+    let positions = stmt.first(&["INVPOSLIST"]).map_or(0, |l| l.children.len());
+    if positions > 0 {
+        left.push(format!("{positions} position(s) (<INVPOSLIST>)"));
+    }
+    if stmt
+        .first(&["INVOOLIST"])
+        .is_some_and(|l| !l.children.is_empty())
+    {
+        left.push("open orders (<INVOOLIST>)".into());
+    }
+    if stmt.first(&["INVBAL"]).is_some() {
+        left.push("the cash and margin balances (<INVBAL>)".into());
+    }
+    let mut note = format!(
+        "line {}: investment account {account}: imported its {cash} cash movement(s) \
+         (<INVBANKTRAN>)",
+        stmt.line
+    );
+    if let Some((last, rest)) = left.split_last() {
+        let rest = if rest.is_empty() {
+            String::new()
+        } else {
+            format!("{} and ", rest.join(", "))
+        };
+        note += &format!("; left out {rest}{last}");
+    }
+    note
+}
+
 /// The statement's account, its transactions, and how many of them went to `bad`.
 fn statement(
     stmt: &Node,
     bad: &mut Vec<BadRecord>,
 ) -> Result<(String, Vec<BankTx>, usize), FormatError> {
-    let from = if stmt.name == "STMTRS" {
-        "BANKACCTFROM"
-    } else {
-        "CCACCTFROM"
+    let from = match stmt.name.as_ref() {
+        "STMTRS" => "BANKACCTFROM",
+        "INVSTMTRS" => "INVACCTFROM",
+        _ => "CCACCTFROM",
     };
     let account = stmt.text(&[from, "ACCTID"]).ok_or_else(|| {
         FormatError::new(
@@ -187,35 +243,36 @@ fn statement(
 
 fn transaction(t: &Node, account: &str, currency: &str) -> Result<BankTx, BadRecord> {
     let fitid = t.text(&["FITID"]);
-    let bad = |field: &str, reason: String| BadRecord {
-        line: t.line,
-        element: Some(fitid.map_or_else(|| "STMTTRN".into(), |f| format!("STMTTRN FITID {f}"))),
-        field: field.into(),
-        reason,
-    };
-    let date = |field: &str| {
+    // Every field is read, so that a bad record names all its bad fields.
+    let mut bad = BadFields::default();
+    let required = |field: &str, what: &str| {
         t.text(&[field])
-            .map(|raw| time::compact_date(raw).map_err(|e| bad(field, e)))
-            .transpose()
+            .ok_or_else(|| format!("the transaction has no {what}"))
     };
-    let booked = date("DTPOSTED")?
-        .ok_or_else(|| bad("DTPOSTED", "the transaction has no posting date".into()))?;
-    let value_date = date("DTAVAIL")?;
-    let currency = match t.text(&["CURRENCY", "CURSYM"]) {
-        Some(c) => money::currency(&c.to_ascii_uppercase()).map_err(|e| bad("CURSYM", e))?,
-        None => currency.to_string(),
-    };
-    let raw = t
-        .text(&["TRNAMT"])
-        .ok_or_else(|| bad("TRNAMT", "the transaction has no amount".into()))?;
-    // `,` is the decimal separator when it comes last: `-12,34`, `1.234,56`.
-    let decimal = if raw.rfind(',') > raw.rfind('.') {
-        ','
-    } else {
-        '.'
-    };
-    let amount = money::parse_decimal(raw, money::exponent(&currency), decimal)
-        .map_err(|e| bad("TRNAMT", e))?;
+    let booked = required("DTPOSTED", "posting date").and_then(time::compact_date);
+    let booked = bad.read("DTPOSTED", booked);
+    let value_date = t.text(&["DTAVAIL"]).map(time::compact_date).transpose();
+    let value_date = bad.read("DTAVAIL", value_date);
+    let own = t.text(&["CURRENCY", "CURSYM"]);
+    let own = own
+        .map(|c| money::currency(&c.to_ascii_uppercase()))
+        .transpose();
+    // With an unreadable currency, the amount is checked against the statement's.
+    let currency = bad
+        .read("CURSYM", own)
+        .unwrap_or_else(|| currency.to_string());
+    let amount = required("TRNAMT", "amount").and_then(|raw| {
+        // `,` is the decimal separator when it comes last: `-12,34`, `1.234,56`.
+        let decimal = if raw.rfind(',') > raw.rfind('.') {
+            ','
+        } else {
+            '.'
+        };
+        money::parse_decimal(raw, money::exponent(&currency), decimal)
+    });
+    let amount = bad.read("TRNAMT", amount);
+    let element = fitid.map_or_else(|| "STMTTRN".into(), |f| format!("STMTTRN FITID {f}"));
+    bad.check(t.line, Some(element))?;
     let name = t.text(&["PAYEE", "NAME"]).or_else(|| t.text(&["NAME"]));
     let label = t
         .text(&["MEMO"])

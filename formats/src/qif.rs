@@ -6,21 +6,34 @@
 //! are accepted. Other sections (`!Type:Cat`, `!Type:Class`, `!Type:Memorized`, `!Type:Invst`…)
 //! are skipped, each with a note.
 //!
+//! Lines starting with `#` before the first header (an exporter's `### comments`) are skipped,
+//! with a note.
+//!
 //! Records end with `^`: `D` date → `booked`, `T` (or `U`) amount → `amount`, `P` payee →
 //! `counterparty`, `M` memo → `label` (else the payee, else `(no label)`), `N` check number →
 //! `reference`. Categories (`L`), cleared status (`C`), address lines (`A`) and splits
 //! (`S`/`E`/`$`; the record's `T` is their total) are ignored. QIF has no natural key: records are
 //! keyed by content. A record without `D` or `T`, or whose date or amount cannot be read, is a
-//! [`BadRecord`] naming the line of that field (of the record when the field is missing).
+//! [`BadRecord`] naming each bad field, at the line of the first (of the record when the field
+//! is missing). A last record without its `^` means the file was cut, perhaps inside that
+//! record: it is a [`BadRecord`] (field `^`), so that the file is refused, or with `--skip-bad`
+//! imported without it, and a later import of the whole file adds the record whole.
 //!
 //! QIF carries no currency and often no account: [`Options::currency`] is required, and
 //! [`Options::account`] names the account of sections no `!Account` block names.
 //!
 //! Dates: `MM/DD/YYYY`, `MM/DD'YY` (Quicken: `'` before a year of one or two digits means 20YY),
-//! `DD/MM/YYYY`, `DD.MM.YYYY`, `YYYY-MM-DD`, spaces allowed (`1/ 2'24`); a calendar day at
-//! midnight UTC. The day order is [`Options::date_order`], else read from the file's dates: a
-//! first number above 12 (or a dotted date, by convention) means day first, a second number
-//! above 12 month first; dates that disagree, or that are all ambiguous, are a [`FormatError`].
+//! `DD/MM/YYYY`, `DD.MM.YYYY`, `YY/M/D`, `YYYY-MM-DD`, spaces allowed (`1/ 2'24`); a calendar
+//! day at midnight UTC. A two-digit year is 1970-2069 ([`time::full_year`]); a one-digit year
+//! outside Quicken's `'` form is that year, which the range rule below refuses. The order is
+//! [`Options::date_order`], else read from the file's dates: each date (but those starting with
+//! a four-digit year, which say their order) reads as a plausible date
+//! ([`crate::plausible_date`]) under some of `dmy`, `mdy` and `ymd` (a dotted date, by
+//! convention, under `dmy` alone when it can); the file's order is the one every date allows.
+//! Dates that allow none in common, or several, are a [`FormatError`] naming them; a file with
+//! no such date is read `dmy`. `13/3/3` is thus read `ymd` (2013-03-03): `dmy` would make it year
+//! 3 and `mdy` month 13. Then every date is checked by [`Options::check_date`]: before 1900 or
+//! more than a year after the import date is a bad record unless [`Options::any_date`].
 //!
 //! Amounts: `-12.34`, `1,234.56`, and `-12,34` / `1.234,56`: the last separator is the decimal
 //! one, except that a lone comma followed by exactly three digits (`1,234`) groups thousands.
@@ -28,7 +41,7 @@
 //! Text is decoded by [`text::decode`]: a BOM, else UTF-8 when valid, else Windows-1252.
 
 use crate::bank::{self, BankTx};
-use crate::{BadRecord, DateOrder, FormatError, Options, Parsed, money, text, time};
+use crate::{BadFields, BadRecord, DateOrder, FormatError, Options, Parsed, money, text, time};
 
 pub fn parse(bytes: &[u8], opts: &Options) -> Result<Parsed, FormatError> {
     let currency = opts.currency.as_deref().ok_or_else(|| {
@@ -44,7 +57,7 @@ pub fn parse(bytes: &[u8], opts: &Options) -> Result<Parsed, FormatError> {
     let order = date_order(&records, opts)?;
     let (mut txs, mut bad) = (Vec::new(), Vec::new());
     for r in records {
-        match r.transaction(order, &currency) {
+        match r.transaction(order, &currency, opts) {
             Ok(t) => txs.push(t),
             Err(b) => bad.push(b),
         }
@@ -63,6 +76,8 @@ struct Raw<'a> {
     payee: Option<&'a str>,
     memo: Option<&'a str>,
     number: Option<&'a str>,
+    /// The file ends inside the record: no `^` closes it.
+    cut: bool,
 }
 
 impl Raw<'_> {
@@ -70,21 +85,47 @@ impl Raw<'_> {
         self.line == 0
     }
 
-    fn transaction(self, order: DateOrder, currency: &str) -> Result<BankTx, BadRecord> {
-        let bad = |line, field: &str, reason: String| BadRecord {
-            line,
-            element: Some(self.section.clone()),
-            field: field.into(),
-            reason,
+    fn transaction(
+        self,
+        order: DateOrder,
+        currency: &str,
+        opts: &Options,
+    ) -> Result<BankTx, BadRecord> {
+        let element = Some(self.section.clone());
+        if self.cut {
+            return Err(BadRecord {
+                line: self.line,
+                element,
+                field: "^".into(),
+                reason: "the record does not end with `^`: the file is truncated".into(),
+            });
+        }
+        // Both fields are read, so that a bad record names each, at the first one's line.
+        let date = match self.date {
+            None => (
+                self.line,
+                Err("the record has no date (D line)".to_string()),
+            ),
+            Some((l, raw)) => (
+                l,
+                date_of(raw, order).and_then(|ms| opts.check_date(raw, ms)),
+            ),
         };
-        let (dl, date) = self
-            .date
-            .ok_or_else(|| bad(self.line, "D", "the record has no date (D line)".into()))?;
-        let booked = date_of(date, order).map_err(|e| bad(dl, "D", e))?;
-        let (al, amount) = self
-            .amount
-            .ok_or_else(|| bad(self.line, "T", "the record has no amount (T line)".into()))?;
-        let amount = amount_of(amount, currency).map_err(|e| bad(al, "T", e))?;
+        let amount = match self.amount {
+            None => (
+                self.line,
+                Err("the record has no amount (T line)".to_string()),
+            ),
+            Some((l, raw)) => (l, amount_of(raw, currency)),
+        };
+        let line = match (&date, &amount) {
+            ((l, Err(_)), _) | (_, (l, Err(_))) => *l,
+            _ => self.line,
+        };
+        let mut bad = BadFields::default();
+        let booked = bad.read("D", date.1);
+        let amount = bad.read("T", amount.1);
+        bad.check(line, element)?;
         Ok(BankTx {
             line: self.line,
             account: self.account,
@@ -178,9 +219,14 @@ fn read<'a>(text: &'a str, opts: &Options) -> Result<(Vec<Raw<'a>>, Vec<String>)
     let mut named: Option<String> = None;
     let mut account_name: Option<&str> = None;
     let mut raw = Raw::default();
+    let mut comments: Option<(u64, usize)> = None;
     for (n, line) in text::numbered_lines(text) {
         let line = line.trim();
         if line.is_empty() {
+            continue;
+        }
+        if section.is_none() && line.starts_with('#') {
+            comments.get_or_insert((n, 0)).1 += 1;
             continue;
         }
         if line.starts_with('!') {
@@ -240,35 +286,57 @@ fn read<'a>(text: &'a str, opts: &Options) -> Result<(Vec<Raw<'a>>, Vec<String>)
     }
     notes.extend(section.as_ref().and_then(Section::note));
     if !raw.is_empty() {
-        notes.push(format!(
-            "line {}: the last record does not end with `^`; the file may be truncated",
-            raw.line
-        ));
+        raw.cut = true;
         records.push(raw);
+    }
+    if let Some((line, count)) = comments {
+        notes.insert(
+            0,
+            format!("line {line}: skipped {count} comment line(s) (`#`) before the first header"),
+        );
     }
     Ok((records, notes))
 }
 
-/// What a date says of the day order.
-enum Evidence {
-    DayFirst,
-    MonthFirst,
-    Ambiguous,
-    None,
+/// The orders a date may be read in, as bits of a set (`1 << order as u8`).
+const ORDERS: [DateOrder; 3] = [
+    DateOrder::DayFirst,
+    DateOrder::MonthFirst,
+    DateOrder::YearFirst,
+];
+
+fn orders(set: u8) -> impl Iterator<Item = DateOrder> {
+    ORDERS
+        .into_iter()
+        .filter(move |o| set & (1 << *o as u8) != 0)
 }
 
-fn evidence(raw: &str) -> Evidence {
-    let parts: Vec<&str> = raw.split(['/', '-', '.', '\'']).map(str::trim).collect();
-    let num = |i: usize| parts.get(i).and_then(|p| p.parse::<u32>().ok());
-    match (parts.len(), num(0), num(1)) {
-        (3, Some(_), Some(_)) if parts[0].len() == 4 => Evidence::None,
-        (3, Some(a), Some(b)) if a > 12 && b > 12 => Evidence::None,
-        (3, Some(a), Some(_)) if a > 12 => Evidence::DayFirst,
-        (3, Some(_), Some(b)) if b > 12 => Evidence::MonthFirst,
-        (3, Some(_), Some(_)) if raw.contains('.') => Evidence::DayFirst,
-        (3, Some(_), Some(_)) => Evidence::Ambiguous,
-        _ => Evidence::None,
+/// `a, b or c`.
+fn either(words: Vec<&str>) -> String {
+    match words.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
     }
+}
+
+/// The orders under which `raw` reads as a plausible date (see the module doc); `None` when it
+/// starts with a four-digit year, which says its order itself.
+fn fits(raw: &str, opts: &Options) -> Option<u8> {
+    let first = raw.split(['/', '-', '.', '\'']).next().unwrap_or("").trim();
+    if first.len() == 4 {
+        return None;
+    }
+    let dmy = 1 << DateOrder::DayFirst as u8;
+    let set = ORDERS
+        .into_iter()
+        .filter(|o| date_of(raw, *o).is_ok_and(|ms| crate::plausible_date(ms, opts.today)))
+        .fold(0, |set, o| set | (1 << o as u8));
+    Some(if raw.contains('.') && set & dmy != 0 {
+        dmy
+    } else {
+        set
+    })
 }
 
 /// The day order: the option, else what the file's dates say (see the module doc).
@@ -276,31 +344,55 @@ fn date_order(records: &[Raw], opts: &Options) -> Result<DateOrder, FormatError>
     if let Some(order) = opts.date_order {
         return Ok(order);
     }
-    let (mut day, mut month, mut ambiguous) = (None, None, None);
-    for (line, raw) in records.iter().filter_map(|r| r.date) {
-        let slot = match evidence(raw) {
-            Evidence::DayFirst => &mut day,
-            Evidence::MonthFirst => &mut month,
-            Evidence::Ambiguous => &mut ambiguous,
-            Evidence::None => continue,
+    let names = |set: u8| either(orders(set).map(DateOrder::name).collect());
+    let first = |set: u8| {
+        let parts = orders(set).map(|o| match o {
+            DateOrder::DayFirst => "the day",
+            DateOrder::MonthFirst => "the month",
+            DateOrder::YearFirst => "the year",
+        });
+        format!("{} first", either(parts.collect()))
+    };
+    // The first date of each distinct reading, and the orders every date so far allows.
+    let mut seen: Vec<(u64, &str, u8)> = Vec::new();
+    let mut common = u8::MAX;
+    let dates = records.iter().filter(|r| !r.cut).filter_map(|r| r.date);
+    for (line, raw) in dates {
+        let Some(set) = fits(raw, opts).filter(|s| *s != 0) else {
+            continue;
         };
-        slot.get_or_insert((line, raw));
+        if common & set == 0 {
+            let earlier = seen.iter().find(|(_, _, s)| s & set == 0).or(seen.last());
+            let Some(&(l0, r0, s0)) = earlier else {
+                continue;
+            };
+            return Err(FormatError::new(
+                line,
+                format!(
+                    "the dates disagree on the day order: {r0} (line {l0}) has {}, {raw} (line \
+                     {line}) {}; pass --date-order {}",
+                    first(s0),
+                    first(set),
+                    names(s0 | set)
+                ),
+            ));
+        }
+        common &= set;
+        if !seen.iter().any(|(_, _, s)| *s == set) {
+            seen.push((line, raw, set));
+        }
     }
-    match (day, month, ambiguous) {
-        (Some((dl, d)), Some((ml, m)), _) => Err(FormatError::new(
-            dl.max(ml),
+    let mut allowed = orders(common);
+    match (allowed.next(), allowed.next(), seen.first()) {
+        (Some(order), None, _) => Ok(order),
+        (_, _, Some(&(line, raw, _))) => Err(FormatError::new(
+            line,
             format!(
-                "the dates disagree on the day order: {d} (line {dl}) has the day first, \
-                 {m} (line {ml}) the month first; pass --date-order dmy or mdy"
+                "dates such as {raw} are ambiguous; pass --date-order {}",
+                names(common)
             ),
         )),
-        (Some(_), None, _) => Ok(DateOrder::DayFirst),
-        (None, Some(_), _) => Ok(DateOrder::MonthFirst),
-        (None, None, Some((line, raw))) => Err(FormatError::new(
-            line,
-            format!("dates such as {raw} are ambiguous; pass --date-order dmy or mdy"),
-        )),
-        (None, None, None) => Ok(DateOrder::DayFirst),
+        (_, _, None) => Ok(DateOrder::DayFirst),
     }
 }
 
@@ -355,10 +447,17 @@ mod tests {
         );
         let e = date_of("2/30'24", DateOrder::MonthFirst).unwrap_err();
         assert!(e.starts_with("`2/30'24`"), "{e}");
-        assert!(matches!(evidence("13/01/2024"), Evidence::DayFirst));
-        assert!(matches!(evidence("01/13/2024"), Evidence::MonthFirst));
-        assert!(matches!(evidence("01.02.2024"), Evidence::DayFirst));
-        assert!(matches!(evidence("01/02'24"), Evidence::Ambiguous));
-        assert!(matches!(evidence("2024-01-02"), Evidence::None));
+        let o = Options::default();
+        let set = |orders: &[DateOrder]| orders.iter().fold(0, |s, o| s | (1 << *o as u8));
+        use DateOrder::*;
+        assert_eq!(fits("13/01/2024", &o), Some(set(&[DayFirst])));
+        assert_eq!(fits("01/13/2024", &o), Some(set(&[MonthFirst])));
+        assert_eq!(fits("01.02.2024", &o), Some(set(&[DayFirst])));
+        assert_eq!(fits("01/02'24", &o), Some(set(&[DayFirst, MonthFirst])));
+        assert_eq!(fits("01/02/03", &o), Some(set(&ORDERS)));
+        assert_eq!(fits("13/3/3", &o), Some(set(&[YearFirst])));
+        assert_eq!(fits("31/02/2024", &o), Some(0));
+        assert_eq!(fits("2024-01-02", &o), None);
+        assert_eq!(either(vec!["dmy", "mdy", "ymd"]), "dmy, mdy or ymd");
     }
 }

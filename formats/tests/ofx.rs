@@ -297,12 +297,17 @@ fn malformed_files_are_refused_with_the_line_and_reason() {
         refused(b"OFXHEADER:100\n\n<OFX><SIGNONMSGSRSV1></SIGNONMSGSRSV1></OFX>"),
         (
             3,
-            "no bank or credit card statement (<STMTRS> or <CCSTMTRS>) in the file".into()
+            "no bank, credit card or investment statement (<STMTRS>, <CCSTMTRS> or \
+             <INVSTMTRS>) in the file"
+                .into()
         )
     );
     assert_eq!(
         refused(b"<OFX>\n<INVSTMTMSGSRSV1><INVSTMTTRNRS>\n<INVSTMTRS></INVSTMTRS></INVSTMTTRNRS></INVSTMTMSGSRSV1></OFX>"),
-        (3, "investment statements (<INVSTMTRS>) are not supported".into())
+        (
+            3,
+            "the statement <INVSTMTRS> has no account: <INVACCTFROM><ACCTID> is missing".into()
+        )
     );
     assert_eq!(
         refused(&"<OFX>".repeat(1000).into_bytes()).1,
@@ -429,6 +434,71 @@ fn a_fitid_reused_for_different_transactions_is_not_trusted() {
             "account FR76: FITID X1 is used by different transactions (lines 6, 7); \
           they are keyed by their content instead"
         ]
+    );
+}
+
+#[test]
+fn investment_statements_give_their_cash_movements() {
+    let p = read("investment.ofx");
+    assert!(p.bad.is_empty(), "{:?}", p.bad);
+    let t = txs(&p);
+    assert!(in_account(&t, "X7734-2291", "USD"));
+    assert_eq!(
+        column(&t, |t| (t.line, t.key.as_deref(), t.booked, t.amount)),
+        [
+            (
+                26,
+                Some("X7734-2291/BT-20240304-1"),
+                day_ms(2024, 3, 4),
+                500_000
+            ),
+            (
+                68,
+                Some("X7734-2291/BT-20240329-1"),
+                day_ms(2024, 3, 29),
+                -1500
+            ),
+        ]
+    );
+    assert_eq!(
+        t[0].counterparty.as_deref(),
+        Some("ACH DEPOSIT FROM CHECKING")
+    );
+    assert_eq!(t[1].label, "Quarterly account fee");
+    // No ledger balance in an investment statement: no running balances.
+    assert!(t.iter().all(|t| t.balance.is_none()));
+    assert_eq!(
+        p.notes,
+        [
+            "line 15: investment account X7734-2291: imported its 2 cash movement(s) \
+             (<INVBANKTRAN>); left out 2 investment transaction(s) (BUYSTOCK, SELLMF), \
+             2 position(s) (<INVPOSLIST>) and the cash and margin balances (<INVBAL>)"
+        ]
+    );
+}
+
+#[test]
+fn a_transaction_with_several_bad_fields_names_each() {
+    let p = read("several-bad-fields.ofx");
+    assert_eq!(
+        column(&txs(&p), |t| t.key.clone()),
+        [Some("00050012345/F1".into())]
+    );
+    let reason = "field `DTPOSTED`: `20240231`: 2024-02 has no day 31; \
+                  field `DTAVAIL`: `2024-03-01` is not a date (YYYYMMDD); \
+                  field `TRNAMT`: `-4,2O` is not an amount: unexpected `O`";
+    assert_eq!(
+        p.bad,
+        [BadRecord {
+            line: 37,
+            element: Some("STMTTRN FITID F2".into()),
+            field: "DTPOSTED, DTAVAIL, TRNAMT".into(),
+            reason: reason.into(),
+        }]
+    );
+    assert_eq!(
+        p.bad[0].to_string(),
+        format!("37 (STMTTRN FITID F2): {reason}")
     );
 }
 

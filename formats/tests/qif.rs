@@ -243,7 +243,7 @@ fn unreadable_records_are_reported_not_dropped() {
     let t = txs(&p);
     assert_eq!(
         column(&t, |t| (t.line, t.amount, t.label.as_str())),
-        [(2, -2500, "PRLV SEPA NETFLIX"), (20, -6000, "RETRAIT DAB")]
+        [(2, -2500, "PRLV SEPA NETFLIX")]
     );
     let bad = |line, field: &str, reason: &str| BadRecord {
         line,
@@ -258,16 +258,162 @@ fn unreadable_records_are_reported_not_dropped() {
             bad(9, "T", "the record has no amount (T line)"),
             bad(13, "T", "`-1O,50` is not an amount: unexpected `O`"),
             bad(16, "D", "`31/02/2024`: 2024-02 has no day 31"),
+            // The last record has no `^`: the file was cut, the record may be too.
+            bad(20, "^", TRUNCATED),
         ]
     );
     assert_eq!(
         p.bad[2].to_string(),
         "13 (!Type:Bank): field `T`: `-1O,50` is not an amount: unexpected `O`"
     );
+    assert!(p.notes.is_empty(), "{:?}", p.notes);
+}
+
+const TRUNCATED: &str = "the record does not end with `^`: the file is truncated";
+
+#[test]
+fn a_record_with_several_bad_fields_names_each() {
+    let p = read("several-bad-fields.qif", &opts("EUR", Some("A"), None)).unwrap();
+    assert_eq!(column(&txs(&p), |t| t.line), [2]);
+    let reason = "field `D`: `31/02/2024`: 2024-02 has no day 31; \
+                  field `T`: `-1O,50` is not an amount: unexpected `O`";
+    assert_eq!(
+        p.bad,
+        [BadRecord {
+            line: 6,
+            element: Some("!Type:Bank".into()),
+            field: "D, T".into(),
+            reason: reason.into(),
+        }]
+    );
+    assert_eq!(p.bad[0].to_string(), format!("6 (!Type:Bank): {reason}"));
+}
+
+#[test]
+fn a_truncated_file_is_refused_not_half_read() {
+    // Cut in the middle of the second coffee's payee, with no final `^`.
+    let p = read("truncated.qif", &opts("EUR", Some("A"), None)).unwrap();
+    assert_eq!(
+        column(&txs(&p), |t| (t.line, t.counterparty.clone())),
+        [(2, Some("CB CAFE DE LA GARE".to_string()))]
+    );
+    assert_eq!(
+        p.bad,
+        [BadRecord {
+            line: 6,
+            element: Some("!Type:Bank".into()),
+            field: "^".into(),
+            reason: TRUNCATED.into(),
+        }]
+    );
+    // The whole file reads every record, the cut one whole.
+    let full = read("complete.qif", &opts("EUR", Some("A"), None)).unwrap();
+    assert!(full.bad.is_empty() && full.notes.is_empty());
+    let t = txs(&full);
+    assert_eq!(
+        column(&t, |t| (t.line, t.amount)),
+        [(2, -350), (6, -350), (10, 120_000), (15, -5430)]
+    );
+    assert_eq!(t[1].counterparty.as_deref(), Some("CB CAFE DE LA GARE"));
+}
+
+#[test]
+fn comment_lines_before_the_header_are_skipped_with_a_note() {
+    let bytes = fixture("qif/comments.qif");
+    let p = qif::parse(&bytes, &opts("EUR", Some("A"), None)).unwrap();
+    assert!(p.bad.is_empty(), "{:?}", p.bad);
+    assert_eq!(column(&txs(&p), |t| (t.line, t.amount)), [(5, -1200)]);
     assert_eq!(
         p.notes,
-        ["line 20: the last record does not end with `^`; the file may be truncated"]
+        ["line 1: skipped 2 comment line(s) (`#`) before the first header"]
     );
+    // Only before the header: a `#` line cannot start a file that has none.
+    let e = qif::parse(
+        b"### notes\nD01/02/2024\n^\n",
+        &opts("EUR", Some("A"), None),
+    );
+    assert_eq!(e.unwrap_err().line, 2);
+}
+
+#[test]
+fn year_first_dates_are_read_when_the_file_says_so() {
+    let o = |order| opts("JPY", Some("A"), order);
+    // `13/3/3` can only be 2013-03-03: day first it would be year 3, month first month 13.
+    let p = read("ymd-two-digit-years.qif", &o(None)).unwrap();
+    assert!(p.bad.is_empty(), "{:?}", p.bad);
+    let expected = [
+        (day_ms(2013, 3, 3), -1200),
+        (day_ms(2013, 3, 25), 250_000),
+        (day_ms(2013, 12, 24), -3980),
+    ];
+    assert_eq!(column(&txs(&p), |t| (t.booked, t.amount)), expected);
+    let asked = read("ymd-two-digit-years.qif", &o(Some(DateOrder::YearFirst))).unwrap();
+    assert_eq!(asked.items, p.items);
+    // Read day first, year 3 is refused, naming the line, unless the person says otherwise.
+    let p = read("ymd-two-digit-years.qif", &o(Some(DateOrder::DayFirst))).unwrap();
+    assert_eq!(
+        p.bad,
+        [BadRecord {
+            line: 2,
+            element: Some("!Type:Bank".into()),
+            field: "D".into(),
+            reason: "`13/3/3` reads as 0003-03-13, before 1900; check the date order \
+                     (--date-order), or pass --any-date to accept it"
+                .into(),
+        }]
+    );
+    let any = Options {
+        any_date: true,
+        ..o(Some(DateOrder::DayFirst))
+    };
+    let p = read("ymd-two-digit-years.qif", &any).unwrap();
+    assert_eq!(txs(&p)[0].booked, day_ms(3, 3, 13));
+    // Dates that read both day first and year first are ambiguous.
+    let e = read("ymd-ambiguous.qif", &o(None)).unwrap_err();
+    assert_eq!(
+        e,
+        FormatError::new(
+            2,
+            "dates such as 13/3/15 are ambiguous; pass --date-order dmy or ymd"
+        )
+    );
+}
+
+#[test]
+fn dates_before_1900_or_over_a_year_ahead_are_refused_unless_allowed() {
+    let o = |today, any_date| Options {
+        today: Some(today),
+        any_date,
+        ..opts("EUR", Some("A"), None)
+    };
+    let p = read("out-of-range.qif", &o(day_ms(2024, 6, 1), false)).unwrap();
+    assert_eq!(column(&txs(&p), |t| t.line), [2]);
+    let advice = "check the date order (--date-order), or pass --any-date to accept it";
+    assert_eq!(
+        column(&p.bad, |b| (b.line, b.field.as_str(), b.reason.clone())),
+        [
+            (
+                6,
+                "D",
+                format!("`31/12/1899` reads as 1899-12-31, before 1900; {advice}")
+            ),
+            (
+                10,
+                "D",
+                format!(
+                    "`15/06/2031` reads as 2031-06-15, more than a year after the import \
+                     date; {advice}"
+                )
+            ),
+        ]
+    );
+    // A year after the import date, to the day, is still accepted.
+    let p = read("out-of-range.qif", &o(day_ms(2030, 6, 15), false)).unwrap();
+    assert_eq!(column(&txs(&p), |t| t.line), [2, 10]);
+    assert_eq!(column(&p.bad, |b| b.line), [6]);
+    let p = read("out-of-range.qif", &o(day_ms(2024, 6, 1), true)).unwrap();
+    assert!(p.bad.is_empty(), "{:?}", p.bad);
+    assert_eq!(txs(&p)[1].booked, day_ms(1899, 12, 31));
 }
 
 #[test]
@@ -321,7 +467,10 @@ fn garbage_never_panics() {
     }
     let p = qif::parse(samples[3], &o).unwrap();
     assert_eq!(p.bad.len(), 1);
-    assert_eq!(p.bad[0].reason, "`` is not a date");
+    assert_eq!(
+        p.bad[0].reason,
+        "field `D`: `` is not a date; field `T`: `` is not an amount: no digits"
+    );
 }
 
 /// `1234567` minor units of USD as `12,345.67`.
