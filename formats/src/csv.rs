@@ -9,6 +9,7 @@
 //!   "delimiter": ";",
 //!   "encoding": "windows-1252",
 //!   "skip_lines": 2,
+//!   "skip_footer": 1,
 //!   "date_format": "%d/%m/%Y",
 //!   "decimal": ",",
 //!   "currency": "EUR",
@@ -26,7 +27,9 @@
 //! - `fields` maps a schema field to a column name, a `{"column"}` with its own date format,
 //!   a constant `{"value"}`, or, for money, a pair of `{"debit", "credit"}` columns (the debit is
 //!   negative whatever sign the bank writes).
-//! - `skip_lines` lines (a bank's title, the account holder) come before the header.
+//! - `skip_lines` lines (a bank's title, the account holder) come before the header;
+//!   `skip_footer` rows (a totals line, a closing balance) after the records are left out, with
+//!   a note. Blank rows are not counted.
 //! - `key` names a column holding a natural key (the bank's transaction id), if any.
 //! - Without `encoding`, text follows [`crate::text::decode`]; without `delimiter`, the
 //!   header's most frequent of `,` `;` tab is used; `decimal` defaults to `.`.
@@ -37,8 +40,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::schema::{FieldType, Value, parse_value};
-use crate::{BadRecord, FormatError, Item, Options, Parsed, money, text, time};
+use crate::schema::{FieldType, Schema, Value, parse_value};
+use crate::{BadFields, FormatError, Item, Options, Parsed, money, text, time};
 
 /// How a CSV's columns feed a collection's fields.
 #[derive(Debug, Clone, Deserialize)]
@@ -211,6 +214,8 @@ pub fn parse(bytes: &[u8], opts: &Options) -> Result<Parsed, FormatError> {
     let mut out = Parsed::new(&schema.name);
     let mut lines = text::LineCounter::new(body, first_line);
     let mut record = ::csv::StringRecord::new();
+    // The last `skip_footer` rows read, held back until a later row shows they are records.
+    let mut held = std::collections::VecDeque::with_capacity(mapping.skip_footer + 1);
     loop {
         match rdr.read_record(&mut record) {
             Ok(false) => break,
@@ -224,39 +229,57 @@ pub fn parse(bytes: &[u8], opts: &Options) -> Result<Parsed, FormatError> {
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        let mut values = Vec::with_capacity(cols.len());
-        let mut bad = None;
-        for (f, col) in schema.fields.iter().zip(&cols) {
-            let cell = |i: usize| record.get(i).map_or("", str::trim);
-            let v = match col {
-                Col::Missing => parse_value(f.ty, f.optional, ""),
-                Col::Constant(v) => reader.value(f.ty, f.optional, v, None),
-                Col::At(i, fmt) => reader.value(f.ty, f.optional, cell(*i), fmt.as_deref()),
-                Col::Split(d, c) => reader.split(f.optional, cell(*d), cell(*c)),
-            };
-            match v {
-                Ok(v) => values.push(v),
-                Err(reason) => {
-                    bad = Some(BadRecord {
-                        line,
-                        element: None,
-                        field: f.name.clone(),
-                        reason,
-                    });
-                    break;
-                }
-            }
-        }
-        match bad {
-            Some(b) => out.bad.push(b),
-            None => out.items.push(Item {
-                line,
-                key: key_col.map(|i| record.get(i).unwrap_or("").trim().to_string()),
-                values,
-            }),
+        held.push_back((line, record.clone()));
+        if held.len() > mapping.skip_footer
+            && let Some((line, record)) = held.pop_front()
+        {
+            row(&mut out, line, &record, schema, &cols, &reader, key_col);
         }
     }
+    if let (Some((first, _)), Some((last, _))) = (held.front(), held.back()) {
+        let lines = if first == last {
+            format!("line {first}")
+        } else {
+            format!("lines {first} to {last}")
+        };
+        out.notes.push(format!(
+            "{lines}: skipped {} footer row(s), as the mapping's `skip_footer` says",
+            held.len()
+        ));
+    }
     Ok(out)
+}
+
+/// Reads one row into `out`: a record, or a bad record naming each bad field.
+fn row(
+    out: &mut Parsed,
+    line: u64,
+    record: &::csv::StringRecord,
+    schema: &Schema,
+    cols: &[Col],
+    reader: &Reader,
+    key_col: Option<usize>,
+) {
+    let mut values = Vec::with_capacity(cols.len());
+    let mut bad = BadFields::default();
+    for (f, col) in schema.fields.iter().zip(cols) {
+        let cell = |i: usize| record.get(i).map_or("", str::trim);
+        let v = match col {
+            Col::Missing => parse_value(f.ty, f.optional, ""),
+            Col::Constant(v) => reader.value(f.ty, f.optional, v, None),
+            Col::At(i, fmt) => reader.value(f.ty, f.optional, cell(*i), fmt.as_deref()),
+            Col::Split(d, c) => reader.split(f.optional, cell(*d), cell(*c)),
+        };
+        values.push(bad.read(&f.name, v.map(Some)).unwrap_or(Value::Null));
+    }
+    match bad.check(line, None) {
+        Err(b) => out.bad.push(b),
+        Ok(()) => out.items.push(Item {
+            line,
+            key: key_col.map(|i| record.get(i).unwrap_or("").trim().to_string()),
+            values,
+        }),
+    }
 }
 
 struct Reader<'a> {

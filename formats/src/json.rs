@@ -14,10 +14,19 @@
 //!   ```
 //!
 //!   Each item becomes a record. `quantity` defaults to 1 and `unit` to `piece`. Prices are
-//!   strings or numbers read from their decimal text, never through a float. A line `total`
-//!   must equal quantity × unit price to the nearest minor unit, and the receipt's `total` the
-//!   sum of its lines; a receipt that does not add up is one bad record and none of its items
-//!   is imported.
+//!   strings or numbers read from their decimal text, never through a float; so is `quantity`,
+//!   a positive decimal (`2`, `0.532`, `"0.532"`; not `1e-3`), stored as a float since it is
+//!   not money. The arithmetic is exact: quantity × unit price, in the currency's minor units,
+//!   may have more decimals than the currency (0.532 kg × 3.79 = 2.01628 EUR).
+//!   - A line `total` given must equal the product when the product fits in minor units, else
+//!     the product rounded to the nearest minor unit (at an exact half, either neighbour: the
+//!     shop's rounding decides); anything else is refused, one minor unit off included.
+//!   - With no line `total`, it is the product, rounded half to even when it does not fit in
+//!     minor units, with a note naming the line.
+//!   - The receipt's `total`, when given, must equal the sum of its line totals.
+//!
+//!   A receipt that does not add up, or with any bad field, is one bad record naming each bad
+//!   field, and none of its items is imported.
 //! - **Usage events** (`usage.events`): one object per line with `at`, `product`, `activity`
 //!   and optionally `place_kind` (or `place`), `time_of_day`, `device`, `duration_s`. When
 //!   `time_of_day` is absent and `at` carries an offset, it is derived from the local hour:
@@ -26,7 +35,7 @@
 use serde_json::{Map, Value as J};
 
 use crate::schema::{FieldType, RECEIPT_ITEMS, Schema, USAGE_EVENTS, Value, parse_value};
-use crate::{BadRecord, FormatError, Item, Options, Parsed, money, text, time};
+use crate::{BadFields, BadRecord, FormatError, Item, Options, Parsed, money, text, time};
 
 type Object = Map<String, J>;
 
@@ -59,18 +68,25 @@ pub fn parse_lines(bytes: &[u8], opts: &Options) -> Result<Parsed, FormatError> 
     })?;
     let mut out = Parsed::new(&schema.name);
     for (line, obj) in lines(bytes, &mut out)? {
-        out.push(line, record(schema, &obj).map_err(|e| vec![e]));
+        out.push(line, record(schema, &obj));
     }
     Ok(out)
 }
 
-/// One object's values in schema order, or the first bad field and why.
-fn record(schema: &Schema, obj: &Object) -> Result<Vec<Value>, (String, String)> {
-    schema
+/// One object's values in schema order, or each bad field and why.
+fn record(schema: &Schema, obj: &Object) -> Result<Vec<Value>, Vec<(String, String)>> {
+    let mut bad = Vec::new();
+    let values = schema
         .fields
         .iter()
-        .map(|f| value(f.ty, f.optional, obj.get(&f.name)).map_err(|r| (f.name.clone(), r)))
-        .collect()
+        .map(|f| {
+            value(f.ty, f.optional, obj.get(&f.name)).unwrap_or_else(|reason| {
+                bad.push((f.name.clone(), reason));
+                Value::Null
+            })
+        })
+        .collect();
+    if bad.is_empty() { Ok(values) } else { Err(bad) }
 }
 
 /// A JSON value as a field of type `ty`.
@@ -144,140 +160,264 @@ pub fn parse_receipts(bytes: &[u8], _opts: &Options) -> Result<Parsed, FormatErr
         }
     };
     for (line, element, r) in receipts {
-        match receipt(&r) {
-            Ok(items) => out.items.extend(items.into_iter().map(|values| Item {
-                line,
-                key: None,
-                values,
-            })),
-            Err((field, reason)) => out.bad.push(BadRecord {
-                line,
-                element: Some(element),
-                field,
-                reason,
-            }),
+        let mut bad = BadFields::default();
+        let mut notes = Vec::new();
+        let rows = receipt(&r, &mut bad, &mut notes);
+        match bad.check(line, Some(element.clone())) {
+            Ok(()) => {
+                out.items.extend(rows.into_iter().map(|values| Item {
+                    line,
+                    key: None,
+                    values,
+                }));
+                out.notes
+                    .extend(notes.into_iter().map(|n| format!("{element}: {n}")));
+            }
+            Err(b) => out.bad.push(b),
         }
     }
     Ok(out)
 }
 
-type Bad = (String, String);
-
-fn text_field(o: &Object, name: &str, required: bool) -> Result<Option<String>, Bad> {
+fn text_field(o: &Object, name: &str, required: bool) -> Result<Option<String>, String> {
     match o.get(name) {
         Some(J::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_string())),
         Some(J::Number(n)) => Ok(Some(n.to_string())),
         None | Some(J::Null) if !required => Ok(None),
-        Some(J::String(_)) | None | Some(J::Null) => Err((name.into(), "missing value".into())),
-        Some(other) => Err((name.into(), format!("`{other}` is not text"))),
+        Some(J::String(_)) | None | Some(J::Null) => Err("missing value".into()),
+        Some(other) => Err(format!("`{other}` is not text")),
     }
 }
 
 /// A price as exact minor units: a string or a JSON number, read from its decimal text.
-fn price(o: &Object, name: &str, currency: &str) -> Result<Option<i64>, Bad> {
+fn price(o: &Object, name: &str, currency: &str) -> Result<Option<i64>, String> {
     let raw = match o.get(name) {
         None | Some(J::Null) => return Ok(None),
         Some(J::String(s)) => s.trim().to_string(),
         Some(J::Number(n)) => n.to_string(),
-        Some(other) => return Err((name.into(), format!("`{other}` is not an amount"))),
+        Some(other) => return Err(format!("`{other}` is not an amount")),
     };
     let raw = raw
         .strip_suffix(currency)
         .map_or(raw.as_str(), str::trim_end);
-    money::parse_decimal(raw, money::exponent(currency), '.')
-        .map(Some)
-        .map_err(|e| (name.into(), e))
+    money::parse_decimal(raw, money::exponent(currency), '.').map(Some)
 }
 
-fn receipt(r: &Object) -> Result<Vec<Vec<Value>>, Bad> {
-    let shop = text_field(r, "shop", true)?.unwrap_or_default();
-    let date = text_field(r, "date", true)?.unwrap_or_default();
-    let date = time::parse_time(&date).map_err(|e| ("date".to_string(), e))?;
-    let currency = text_field(r, "currency", true)?.unwrap_or_default();
-    let currency = money::currency(&currency).map_err(|e| ("currency".to_string(), e))?;
-    let id = text_field(r, "id", false)?.or(text_field(r, "receipt", false)?);
-    let items = match r.get("items") {
-        Some(J::Array(a)) if !a.is_empty() => a,
-        _ => {
-            return Err((
-                "items".into(),
-                "a receipt needs a non-empty `items` list".into(),
+/// A quantity as written: `digits` × 10^-`scale`, exactly.
+#[derive(Debug, Clone, Default)]
+struct Quantity {
+    text: String,
+    digits: i128,
+    scale: u32,
+}
+
+/// Decimals a quantity may have (a gram of a kilogram price needs 3).
+const MAX_QUANTITY_DECIMALS: u32 = 9;
+
+/// A positive decimal quantity from its text; 1 when absent.
+fn quantity(v: Option<&J>) -> Result<Quantity, String> {
+    let text = match v {
+        None | Some(J::Null) => "1".to_string(),
+        Some(J::Number(n)) => n.to_string(),
+        Some(J::String(s)) => s.trim().to_string(),
+        Some(other) => other.to_string(),
+    };
+    let bad = || format!("`{text}` is not a positive decimal quantity like `0.532`");
+    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() || !all_digits(int) || !all_digits(frac) || int.len() > 9 {
+        return Err(bad());
+    }
+    let frac = frac.trim_end_matches('0');
+    if frac.len() > MAX_QUANTITY_DECIMALS as usize {
+        return Err(format!(
+            "`{text}` has more than {MAX_QUANTITY_DECIMALS} decimals"
+        ));
+    }
+    let digits: i128 = format!("{int}{frac}").parse().map_err(|_| bad())?;
+    if digits == 0 {
+        return Err(bad());
+    }
+    Ok(Quantity {
+        scale: frac.len() as u32,
+        digits,
+        text,
+    })
+}
+
+/// `num` / 10^`scale` minor units of `currency` as decimal text (`4.475`).
+fn exact_text(num: i128, scale: u32, currency: &str) -> String {
+    let places = money::exponent(currency) + scale;
+    let sign = if num < 0 { "-" } else { "" };
+    let digits = format!("{:0>w$}", num.unsigned_abs(), w = places as usize + 1);
+    let (int, frac) = digits.split_at(digits.len() - places as usize);
+    let keep = money::exponent(currency) as usize;
+    let frac = frac.trim_end_matches('0');
+    let frac = format!("{frac:0<keep$}");
+    if frac.is_empty() {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{frac}")
+    }
+}
+
+/// A line's total from its quantity, unit price and the total printed, if any (see the module
+/// doc for the rule); `note` says when it was rounded.
+fn line_total(
+    q: &Quantity,
+    unit_price: i64,
+    given: Option<i64>,
+    currency: &str,
+    note: &mut Option<String>,
+) -> Result<i64, String> {
+    let f = |m: i64| money::format_minor(m, currency);
+    let num = i128::from(unit_price) * q.digits;
+    let den = 10i128.pow(q.scale);
+    let product = format!("{} × {}", q.text, f(unit_price));
+    let exact = exact_text(num, q.scale, currency);
+    let fit = |v: i128| i64::try_from(v).map_err(|_| format!("{product} is too large"));
+    let (floor, rem) = (num.div_euclid(den), num.rem_euclid(den));
+    if rem == 0 {
+        let total = fit(floor)?;
+        return match given {
+            Some(t) if t != total => Err(format!(
+                "line total {} {currency} is not {product} = {}",
+                f(t),
+                f(total)
+            )),
+            _ => Ok(total),
+        };
+    }
+    let nearest: Vec<i128> = match (2 * rem).cmp(&den) {
+        std::cmp::Ordering::Less => vec![floor],
+        std::cmp::Ordering::Greater => vec![floor + 1],
+        std::cmp::Ordering::Equal => vec![floor, floor + 1],
+    };
+    match given {
+        Some(t) if nearest.contains(&i128::from(t)) => Ok(t),
+        Some(t) => {
+            let options: Vec<String> = nearest
+                .iter()
+                .map(|&n| fit(n).map(f))
+                .collect::<Result<_, _>>()?;
+            Err(format!(
+                "line total {} {currency} is not {product} = {exact} rounded to {}",
+                f(t),
+                options.join(" or ")
+            ))
+        }
+        None => {
+            // Half to even: the last candidate is floor + 1, the first floor.
+            let even = nearest
+                .iter()
+                .copied()
+                .find(|n| nearest.len() == 1 || n % 2 == 0)
+                .unwrap_or(floor);
+            let total = fit(even)?;
+            *note = Some(format!(
+                "{product} = {exact} {currency}, rounded half to even to {}",
+                f(total)
             ));
+            Ok(total)
+        }
+    }
+}
+
+/// A receipt's rows; every bad field goes to `bad` (and the rows are then not used).
+fn receipt(r: &Object, bad: &mut BadFields, notes: &mut Vec<String>) -> Vec<Vec<Value>> {
+    let required =
+        |r: &Object, name: &str| text_field(r, name, true).map(Option::unwrap_or_default);
+    let shop = bad.read("shop", required(r, "shop"));
+    let date = bad.read(
+        "date",
+        required(r, "date").and_then(|d| time::parse_time(&d)),
+    );
+    let currency = bad.read(
+        "currency",
+        required(r, "currency").and_then(|c| money::currency(&c).map(Some)),
+    );
+    let id = bad.read("id", text_field(r, "id", false));
+    let id = id.or_else(|| bad.read("receipt", text_field(r, "receipt", false)));
+    let items = match r.get("items") {
+        Some(J::Array(a)) if !a.is_empty() => a.as_slice(),
+        _ => {
+            let why = "a receipt needs a non-empty `items` list";
+            bad.read::<()>("items", Err(why.into()));
+            &[]
         }
     };
-    let money = |minor| Value::Money {
-        minor,
-        currency: currency.clone(),
-    };
-    let mut sum = 0i64;
+    let mut sum = Some(0i64);
     let mut rows = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let at = |(f, why): Bad| (format!("items[{i}].{f}"), why);
+        let name = |f: &str| format!("items[{i}].{f}");
         let J::Object(item) = item else {
-            return Err((format!("items[{i}]"), "not a JSON object".into()));
+            bad.read::<()>(&format!("items[{i}]"), Err("not a JSON object".into()));
+            continue;
         };
-        let product = text_field(item, "product", true).map_err(at)?;
-        let barcode = text_field(item, "barcode", false).map_err(at)?;
-        let quantity = match item.get("quantity") {
-            None | Some(J::Null) => 1.0,
-            Some(J::Number(n)) => n.as_f64().unwrap_or(f64::NAN),
-            Some(J::String(s)) => s.trim().parse().unwrap_or(f64::NAN),
-            Some(_) => f64::NAN,
+        let product = bad.read(&name("product"), required(item, "product"));
+        let barcode = bad.read(&name("barcode"), text_field(item, "barcode", false));
+        let q = quantity(item.get("quantity"));
+        let q_ok = q.is_ok();
+        let q = bad.read(&name("quantity"), q);
+        let unit = bad.read(&name("unit"), text_field(item, "unit", false));
+        // Prices need the currency's exponent.
+        let Some(currency) = &currency else {
+            continue;
         };
-        if !(quantity.is_finite() && quantity > 0.0) {
-            return Err(at(("quantity".into(), "not a positive number".into())));
-        }
-        let unit = text_field(item, "unit", false)
-            .map_err(at)?
-            .unwrap_or_else(|| "piece".into());
-        let unit_price = price(item, "unit_price", &currency)
-            .map_err(at)?
-            .ok_or_else(|| at(("unit_price".into(), "missing value".into())))?;
-        let expected = (unit_price as f64 * quantity).round();
-        let total = match price(item, "total", &currency).map_err(at)? {
-            Some(t) if (t as f64 - expected).abs() > 1.0 => {
-                return Err(at((
-                    "total".into(),
-                    format!(
-                        "line total {} {currency} is not {quantity} × {} = {}",
-                        money::format_minor(t, &currency),
-                        money::format_minor(unit_price, &currency),
-                        money::format_minor(expected as i64, &currency)
-                    ),
-                )));
-            }
-            Some(t) => t,
-            None if expected.abs() < 9e15 => expected as i64,
-            None => return Err(at(("total".into(), "too large".into()))),
+        let unit_price = price(item, "unit_price", currency)
+            .and_then(|p| p.ok_or_else(|| "missing value".to_string()));
+        let unit_price = bad.read(&name("unit_price"), unit_price.map(Some));
+        let given = price(item, "total", currency);
+        let given_ok = given.is_ok();
+        let given = bad.read(&name("total"), given);
+        let (Some(unit_price), true, true) = (unit_price, q_ok, given_ok) else {
+            sum = None;
+            continue;
         };
-        sum = sum
-            .checked_add(total)
-            .ok_or_else(|| at(("total".into(), "too large".into())))?;
+        let mut rounded = None;
+        let total = line_total(&q, unit_price, given, currency, &mut rounded);
+        let total = bad.read(&name("total"), total.map(Some));
+        notes.extend(rounded.map(|n| format!("{}: {n}", name("total"))));
+        sum = sum.zip(total).and_then(|(s, t)| s.checked_add(t));
+        let money = |minor| Value::Money {
+            minor,
+            currency: currency.clone(),
+        };
         rows.push(vec![
             Value::Text(shop.clone()),
             Value::Timestamp(date),
             id.clone().map_or(Value::Null, Value::Text),
-            Value::Text(product.unwrap_or_default()),
+            Value::Text(product),
             barcode.map_or(Value::Null, Value::Text),
-            Value::Float(quantity),
-            Value::Text(unit),
+            Value::Float(q.text.parse().unwrap_or_default()),
+            Value::Text(unit.unwrap_or_else(|| "piece".into())),
             money(unit_price),
-            money(total),
+            money(total.unwrap_or_default()),
         ]);
     }
-    if let Some(total) = price(r, "total", &currency)?
-        && total != sum
+    if let (Some(currency), Some(sum)) = (&currency, sum)
+        && bad.is_empty()
     {
-        return Err((
-            "total".into(),
-            format!(
-                "the receipt's total {} {currency} is not the sum of its lines, {}",
-                money::format_minor(total, &currency),
-                money::format_minor(sum, &currency)
-            ),
-        ));
+        let total = bad.read("total", price(r, "total", currency));
+        if let Some(total) = total
+            && total != sum
+        {
+            bad.read::<()>(
+                "total",
+                Err(format!(
+                    "the receipt's total {} {currency} is not the sum of its lines, {}",
+                    money::format_minor(total, currency),
+                    money::format_minor(sum, currency)
+                )),
+            );
+        }
+    } else if sum.is_none() && bad.is_empty() {
+        bad.read::<()>(
+            "total",
+            Err("the line totals are too large to add up".into()),
+        );
     }
-    Ok(rows)
+    rows
 }
 
 /// Usage events into `usage.events`.
@@ -303,7 +443,7 @@ pub fn parse_usage(bytes: &[u8], _opts: &Options) -> Result<Parsed, FormatError>
             };
             obj.insert("time_of_day".into(), J::String(part.into()));
         }
-        out.push(line, record(&schema, &obj).map_err(|e| vec![e]));
+        out.push(line, record(&schema, &obj));
     }
     Ok(out)
 }

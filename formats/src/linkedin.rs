@@ -8,12 +8,13 @@
 //! - Skills: `Name` → `career.skills`.
 //!
 //! Dates are `Mar 2019`, `March 2019`, `2019` or `2019-03-01`, read as the first day of the month
-//! (or of the year), midnight UTC. An empty end date means the position is current. A position
-//! needs its start; an education with only an end date starts then (LinkedIn leaves the start
-//! of many degrees empty).
+//! (or of the year), midnight UTC. An empty end date means the position is current (`Present`
+//! is refused, saying so). A position needs its start; an education with only an end date
+//! starts then (LinkedIn leaves the start of many degrees empty). A row with several bad fields
+//! is one bad record naming each.
 
 use crate::schema::{CAREER_EDUCATION, CAREER_POSITIONS, CAREER_SKILLS, Value};
-use crate::{BadRecord, FormatError, Item, Parsed, text, time};
+use crate::{BadFields, FormatError, Item, Parsed, text, time};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkedInFile {
@@ -27,11 +28,20 @@ pub fn month_date(raw: &str) -> Result<i64, String> {
     const MONTHS: [&str; 12] = [
         "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
     ];
-    let bad = || format!("`{raw}` is not a date like `Mar 2019` or `2019`");
+    let bad = || {
+        let current = if raw.eq_ignore_ascii_case("present") {
+            " (an empty end date means a current position)"
+        } else {
+            ""
+        };
+        format!(
+            "`{raw}` is not a date like `Mar 2019`, `March 2019`, `2019` or `2019-03-01`{current}"
+        )
+    };
     let parts: Vec<&str> = raw.split_whitespace().collect();
     match parts.as_slice() {
         [y] if y.len() == 4 => time::ymd(y.parse().map_err(|_| bad())?, 1, 1),
-        [_] => time::parse_time(raw),
+        [_] => time::parse_time(raw).map_err(|_| bad()),
         [m, y] => {
             let m = m.to_ascii_lowercase();
             let month = MONTHS
@@ -112,43 +122,41 @@ pub fn parse(kind: LinkedInFile, bytes: &[u8]) -> Result<Parsed, FormatError> {
         };
         let text = |i: usize| cell(i).map_or(Value::Null, |s| Value::Text(s.to_string()));
         let date = |i: usize| cell(i).map(month_date).transpose();
-        let bad = |field: &str, reason: String| BadRecord {
-            line,
-            element: None,
-            field: field.to_string(),
-            reason,
-        };
         let values = match kind {
             LinkedInFile::Skills => match cell(0) {
                 Some(s) => Ok(vec![Value::Text(s.to_string())]),
                 None => continue,
             },
             _ => (|| {
+                // Every field is read, so that a bad record names each bad one.
+                let mut bad = BadFields::default();
+                let missing = |i: usize| cell(i).map(Some).ok_or_else(|| "missing value".into());
                 let (start_col, end_col) = (columns[2].0, columns[3].0);
-                let name = cell(0).ok_or_else(|| bad(columns[0].0, "missing value".into()))?;
-                let start = date(2).map_err(|e| bad(start_col, e))?;
-                let end = date(3).map_err(|e| bad(end_col, e))?;
+                let name = bad.read(columns[0].0, missing(0));
+                let (start, end) = (date(2), date(3));
+                let dates_ok = start.is_ok() && end.is_ok();
+                let (start, end) = (bad.read(start_col, start), bad.read(end_col, end));
                 let start = match (kind, start, end) {
-                    (_, Some(s), _) => s,
-                    (LinkedInFile::Education, None, Some(e)) => e,
-                    _ => return Err(bad(start_col, "missing value".into())),
+                    (_, Some(s), _) => Some(s),
+                    (LinkedInFile::Education, None, Some(e)) => Some(e),
+                    _ if dates_ok => bad.read(start_col, Err("missing value".into())),
+                    _ => None,
                 };
-                if let Some(e) = end
-                    && e < start
+                if let (Some(s), Some(e)) = (start, end)
+                    && e < s
                 {
-                    return Err(bad(end_col, "ends before it starts".into()));
+                    bad.read::<()>(end_col, Err("ends before it starts".into()));
                 }
                 let second = match kind {
-                    LinkedInFile::Positions => Value::Text(
-                        cell(1)
-                            .ok_or_else(|| bad("Title", "missing value".into()))?
-                            .to_string(),
-                    ),
+                    LinkedInFile::Positions => bad
+                        .read("Title", missing(1))
+                        .map_or(Value::Null, |t| Value::Text(t.to_string())),
                     _ => text(1),
                 };
+                bad.check(line, None)?;
                 let (name, start, end) = (
-                    Value::Text(name.to_string()),
-                    Value::Timestamp(start),
+                    Value::Text(name.unwrap_or_default().to_string()),
+                    Value::Timestamp(start.unwrap_or_default()),
                     end.map_or(Value::Null, Value::Timestamp),
                 );
                 Ok(match kind {

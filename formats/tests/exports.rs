@@ -200,3 +200,156 @@ fn a_plain_csv_fills_any_collection_by_header() {
     assert_eq!(p.items[2].values[5], Value::Null, "not measured");
     assert_eq!(p.items[2].values[1], text("Jus d'orange 1 L"));
 }
+
+#[test]
+fn footer_rows_are_skipped_as_the_mapping_says() {
+    let mapping = Mapping::from_json(&fixture("csv/releve-totaux.mapping.json")).unwrap();
+    assert_eq!(mapping.skip_footer, 2);
+    let opts = Options {
+        schema: Schema::standard("bank.transactions"),
+        mapping: Some(mapping),
+        ..Default::default()
+    };
+    let p = parse(Format::Csv, &fixture("csv/releve-totaux.csv"), &opts).unwrap();
+    assert!(p.bad.is_empty(), "{:?}", p.bad);
+    assert_eq!(
+        column(&p.items, |i| (i.line, i.values[3].clone())),
+        [(2, eur(-1999)), (3, eur(245_000)), (4, eur(-5430))]
+    );
+    assert_eq!(
+        p.notes,
+        ["lines 6 to 7: skipped 2 footer row(s), as the mapping's `skip_footer` says"]
+    );
+}
+
+#[test]
+fn a_csv_row_with_several_bad_fields_names_each() {
+    let p = mapped("csv/releve-two-bad.csv");
+    assert_eq!(p.items.len(), 1);
+    assert_eq!(
+        column(&p.bad, |b| (b.line, b.field.as_str())),
+        [(5, "booked, value_date, amount")]
+    );
+    assert_eq!(
+        p.bad[0].reason,
+        "field `booked`: `32/01/2024`: 2024-01 has no day 32; \
+         field `value_date`: `2024-01-31` does not match the date format `%d/%m/%Y`; \
+         field `amount`: `2,5O` is not an amount: unexpected `O`"
+    );
+}
+
+#[test]
+fn receipt_arithmetic_is_exact_decimal() {
+    let bytes = fixture("receipts/weighed.json");
+    let p = parse(Format::Receipts, &bytes, &Options::default()).unwrap();
+    // 2.675 kg × 1.00 = 2.675 and 0.5 kg × 3.77 = 1.885, with no line total: rounded half to
+    // even (through a float, 1.885 became 1.89). 0.25 kg × 17.90 = 4.475, printed 4.47: within
+    // half a cent.
+    assert_eq!(
+        column(&p.items, |i| (i.values[3].clone(), i.values[8].clone())),
+        [
+            (text("Pommes Golden"), eur(268)),
+            (text("Tomates grappe"), eur(188)),
+            (text("Comté 18 mois"), eur(447)),
+        ]
+    );
+    assert_eq!(p.items[0].values[5], Value::Float(2.675));
+    assert_eq!(
+        p.notes,
+        [
+            "receipt 1: items[0].total: 2.675 × 1.00 = 2.675 EUR, rounded half to even to 2.68",
+            "receipt 2: items[0].total: 0.5 × 3.77 = 1.885 EUR, rounded half to even to 1.88",
+        ]
+    );
+    // One cent off is not a rounding: refused, and so is a quantity not written in decimals.
+    assert_eq!(
+        column(&p.bad, |b| (
+            b.element.clone(),
+            b.field.clone(),
+            b.reason.clone()
+        )),
+        [
+            (
+                Some("receipt 4".into()),
+                "items[0].total".into(),
+                "line total 2.19 EUR is not 2 × 1.09 = 2.18".into()
+            ),
+            (
+                Some("receipt 5".into()),
+                "items[0].total".into(),
+                "line total 4.46 EUR is not 0.25 × 17.90 = 4.475 rounded to 4.47 or 4.48".into()
+            ),
+            (
+                Some("receipt 6".into()),
+                "items[0].quantity".into(),
+                "`1e-1` is not a positive decimal quantity like `0.532`".into()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_receipt_with_several_bad_fields_names_each() {
+    let bytes = fixture("receipts/bad-fields.json");
+    let p = parse(Format::Receipts, &bytes, &Options::default()).unwrap();
+    assert!(p.items.is_empty());
+    assert_eq!(
+        column(&p.bad, |b| b.field.as_str()),
+        ["date, currency, items[0].quantity"]
+    );
+    let reason = &p.bad[0].reason;
+    assert!(
+        reason.contains("field `date`: `le 5 mars` is not a date"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("field `currency`: `euros` is not a currency code"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("field `items[0].quantity`: `-2` is not a positive decimal quantity"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn a_json_line_with_several_bad_fields_names_each() {
+    let bytes = fixture("usage/bad-fields.jsonl");
+    let p = parse(Format::UsageEvents, &bytes, &Options::default()).unwrap();
+    assert_eq!(p.items.len(), 1);
+    assert_eq!(
+        column(&p.bad, |b| (b.line, b.field.as_str())),
+        [(2, "at, activity, duration_s")]
+    );
+    assert!(
+        p.bad[0].reason.contains("field `activity`: missing value"),
+        "{}",
+        p.bad[0].reason
+    );
+}
+
+#[test]
+fn linkedin_dates_say_every_form_read_and_every_bad_field() {
+    let bytes = fixture("linkedin/Positions-present.csv");
+    let p = parse(
+        Format::LinkedIn(LinkedInFile::Positions),
+        &bytes,
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!(column(&p.items, |i| i.line), [4]);
+    assert_eq!(
+        column(&p.bad, |b| (b.line, b.field.as_str())),
+        [(2, "Finished On"), (3, "Company Name, Started On")]
+    );
+    assert_eq!(
+        p.bad[0].reason,
+        "`Present` is not a date like `Mar 2019`, `March 2019`, `2019` or `2019-03-01` \
+         (an empty end date means a current position)"
+    );
+    assert_eq!(
+        p.bad[1].reason,
+        "field `Company Name`: missing value; field `Started On`: `2017/09` is not a date \
+         like `Mar 2019`, `March 2019`, `2019` or `2019-03-01`"
+    );
+}

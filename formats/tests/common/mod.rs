@@ -250,11 +250,49 @@ pub fn txn(years: Range<i64>, text: &'static str) -> impl Strategy<Value = Txn> 
 /// What a file of `lines` lines gave points at its lines, and each item has the 8 fields.
 #[allow(dead_code)]
 pub fn within_lines(p: &Parsed, lines: u64) -> Result<(), TestCaseError> {
-    prop_assert!(
-        p.items
-            .iter()
-            .all(|i| (1..=lines).contains(&i.line) && i.values.len() == 8)
-    );
-    prop_assert!(p.bad.iter().all(|b| (1..=lines).contains(&b.line)));
+    points_within(p, 1..=lines, 8)
+}
+
+/// Every item and bad record of `p` is at a line in `lines`, and each item has `fields` values.
+#[allow(dead_code)]
+pub fn points_within(
+    p: &Parsed,
+    lines: std::ops::RangeInclusive<u64>,
+    fields: usize,
+) -> Result<(), TestCaseError> {
+    for i in &p.items {
+        prop_assert!(lines.contains(&i.line), "item at line {}", i.line);
+        prop_assert_eq!(i.values.len(), fields);
+    }
+    for b in &p.bad {
+        prop_assert!(lines.contains(&b.line), "bad record at line {}", b.line);
+    }
     Ok(())
+}
+
+/// Files made of `parts` in any order, as a fuzzer would try them.
+#[allow(dead_code)]
+pub fn shuffled(parts: Vec<&'static str>) -> impl Strategy<Value = String> {
+    proptest::collection::vec(prop::sample::select(parts), 0..40).prop_map(|p| p.concat())
+}
+
+/// Parses `text` as `format` with `opts`: never a panic, and when the file is read, what it
+/// gave points at its lines (from 0 when `lineless`: records of a JSON array have no line),
+/// each item with its collection's fields.
+#[allow(dead_code)]
+pub fn never_panics(
+    format: Format,
+    text: &str,
+    opts: &Options,
+    lineless: bool,
+) -> Result<(), TestCaseError> {
+    let Ok(p) = insitu_formats::parse(format, text.as_bytes(), opts) else {
+        return Ok(());
+    };
+    let fields = match &opts.schema {
+        Some(s) => s.fields.len(),
+        None => insitu_formats::Schema::standard(&p.collection).map_or(0, |s| s.fields.len()),
+    };
+    let lines = text.split('\n').count() as u64;
+    points_within(&p, u64::from(!lineless)..=lines, fields)
 }
