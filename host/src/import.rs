@@ -59,6 +59,8 @@ pub struct ImportOptions {
     /// For formats that may carry no account name (QIF).
     pub account: Option<String>,
     pub date_order: Option<DateOrder>,
+    /// Accept dates before 1900 or more than a year after the import date (`--any-date`).
+    pub any_date: bool,
     pub on_error: OnError,
     /// The organisation returning the records (restitution); the audit names it instead of
     /// the file.
@@ -192,6 +194,8 @@ fn parse_as(
             currency: opts.currency.clone(),
             account: opts.account.clone(),
             date_order: opts.date_order,
+            today: Some(crate::consent::now_ms()),
+            any_date: opts.any_date,
             schema,
             mapping: opts.mapping.clone(),
         },

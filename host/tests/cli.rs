@@ -320,8 +320,17 @@ fn an_export_folder_imports_what_it_recognises_and_names_the_rest() {
         stderr.contains("Positions-bad.csv:2: field `Finished On`: ends before it starts"),
         "{stderr}"
     );
+    // `Present` for a current position: the error lists the date forms that are read.
     assert!(
-        stderr.contains("1 of 4 files were not imported"),
+        stderr.contains(
+            "Positions-present.csv:2: field `Finished On`: `Present` is not a date like \
+             `Mar 2019`, `March 2019`, `2019` or `2019-03-01` (an empty end date means a \
+             current position)"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("2 of 5 files were not imported"),
         "{stderr}"
     );
     let list = ok(d, &["collection", "list", "--person", "1"]);
@@ -349,6 +358,28 @@ fn an_export_folder_imports_what_it_recognises_and_names_the_rest() {
         ],
     );
     assert!(out.contains("(QIF) into bank.transactions"), "{out}");
-    let err = fails(d, &["import", "--person", "1", "--date-order", "ymd", qif]);
-    assert!(err.contains("--date-order is `dmy` or `mdy`"), "{err}");
+    let err = fails(d, &["import", "--person", "1", "--date-order", "ydm", qif]);
+    assert!(
+        err.contains("--date-order: the date order is `dmy`, `mdy` or `ymd`, not `ydm`"),
+        "{err}"
+    );
+    // Year-first dates: read as such when asked, and a year-3 date is refused unless allowed.
+    let ymd = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../formats/tests/fixtures/qif/ymd-two-digit-years.qif"
+    );
+    let args = [
+        "import",
+        "--person",
+        "1",
+        "--currency",
+        "JPY",
+        "--account",
+        "A",
+    ];
+    let err = fails(d, &[&args[..], &["--date-order", "dmy", ymd]].concat());
+    assert!(err.contains("reads as 0003-03-13, before 1900"), "{err}");
+    assert!(err.contains("pass --any-date"), "{err}");
+    let out = ok(d, &[&args[..], &["--date-order", "ymd", ymd]].concat());
+    assert!(out.contains("(QIF) into bank.transactions"), "{out}");
 }

@@ -381,3 +381,41 @@ fn every_bank_format_is_detected_and_imported() {
     );
     assert!(err.contains("does not add up"), "{err}");
 }
+
+#[test]
+fn a_truncated_qif_skipped_then_imported_whole_gives_the_whole_file_once() {
+    let f = Fixture::new();
+    let p = f.store.add_person("a").unwrap();
+    let mut opts = ImportOptions {
+        currency: Some("EUR".into()),
+        account: Some("Compte courant".into()),
+        ..Default::default()
+    };
+    // Cut in the middle of a payee: refused by default, nothing written.
+    let err = import_with(&f, p, "qif/truncated.qif", &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("truncated.qif:6 (!Type:Bank): field `^`: the record does not end"),
+        "{err}"
+    );
+    assert_eq!(f.store.count(p, "bank.transactions").unwrap(), 0);
+    // Skipped: the cut record is reported, not stored.
+    opts.on_error = OnError::Skip;
+    let r = import_with(&f, p, "qif/truncated.qif", &opts).unwrap();
+    assert_eq!((r.added, r.skipped.len()), (1, 1));
+    assert_eq!(r.skipped[0].bad.line, 6);
+    // The whole file then adds what was missing, the cut record once and whole.
+    opts.on_error = OnError::Reject;
+    let full = import_with(&f, p, "qif/complete.qif", &opts).unwrap();
+    assert_eq!((full.added, full.duplicates), (3, 1));
+    let recs = all_records(&f, p);
+    assert_eq!(recs.len(), 4);
+    let coffee = Value::Text("CB CAFE DE LA GARE".into());
+    assert_eq!(recs.iter().filter(|r| r.contains(&coffee)).count(), 2);
+    assert!(
+        !recs
+            .iter()
+            .any(|r| r.contains(&Value::Text("CB CAFE DE".into())))
+    );
+}

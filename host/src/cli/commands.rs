@@ -510,12 +510,13 @@ fn import_cmd(pds: &Pds, a: ImportArgs) -> anyhow::Result<()> {
         mapping,
         currency: a.currency.clone(),
         account: a.account.clone(),
-        date_order: match a.date_order.as_deref() {
-            None => None,
-            Some("dmy") => Some(DateOrder::DayFirst),
-            Some("mdy") => Some(DateOrder::MonthFirst),
-            Some(other) => bail!("--date-order is `dmy` or `mdy`, not `{other}`"),
-        },
+        date_order: a
+            .date_order
+            .as_deref()
+            .map(DateOrder::from_name)
+            .transpose()
+            .map_err(|e| anyhow!("--date-order: {e}"))?,
+        any_date: a.any_date,
         on_error: if a.skip_bad {
             OnError::Skip
         } else {

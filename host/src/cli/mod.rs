@@ -455,9 +455,14 @@ pub struct ImportArgs {
     /// Account name of files that carry none (QIF).
     #[arg(long)]
     pub account: Option<String>,
-    /// Day order of ambiguous dates (QIF): `dmy` or `mdy`.
+    /// Order of day, month and year in ambiguous dates (QIF): `dmy`, `mdy` or `ymd`;
+    /// detected from the file's dates when absent.
     #[arg(long)]
     pub date_order: Option<String>,
+    /// Accept dates before 1900 or more than a year after today, which are otherwise refused
+    /// as misread (a wrong date order, a cut year).
+    #[arg(long)]
+    pub any_date: bool,
     /// Skip bad records (each is reported) instead of refusing the whole file.
     #[arg(long)]
     pub skip_bad: bool,
