@@ -456,6 +456,8 @@ mod tests {
         assert_eq!(fits("01/02'24", &o), Some(set(&[DayFirst, MonthFirst])));
         assert_eq!(fits("01/02/03", &o), Some(set(&ORDERS)));
         assert_eq!(fits("13/3/3", &o), Some(set(&[YearFirst])));
+        // Two-digit years that could be days: day first or year first, the person says which.
+        assert_eq!(fits("15/03/24", &o), Some(set(&[DayFirst, YearFirst])));
         assert_eq!(fits("31/02/2024", &o), Some(0));
         assert_eq!(fits("2024-01-02", &o), None);
         assert_eq!(either(vec!["dmy", "mdy", "ymd"]), "dmy, mdy or ymd");
