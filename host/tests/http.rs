@@ -253,6 +253,16 @@ async fn a_stalled_body_is_cut_after_the_body_timeout_and_a_dripping_one_by_the_
     );
 }
 
+/// Sends `req` through `app` in-process: the status and the body as text.
+async fn send(app: &axum::Router, req: Request<Body>) -> (StatusCode, String) {
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
 /// Signs `name` in through the page and returns the session cookie's value.
 async fn sign_in(app: &axum::Router, name: &str) -> String {
     let resp = app
@@ -317,66 +327,38 @@ async fn a_megabyte_to_a_page_form_is_refused_before_it_is_read_and_uploads_take
             rows % 100
         ));
     }
-    let resp = app
-        .clone()
-        .oneshot(
-            Request::post("/api/imports?collection=bank.transactions&name=big.csv")
-                .header("authorization", format!("Bearer {token}"))
-                .body(Body::from(csv.clone()))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::CREATED);
-    let report: Value = serde_json::from_slice(
-        &axum::body::to_bytes(resp.into_body(), 1 << 20)
-            .await
+    let (status, report) = send(
+        &app,
+        Request::post("/api/imports?collection=bank.transactions&name=big.csv")
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::from(csv.clone()))
             .unwrap(),
     )
-    .unwrap();
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{report}");
+    let report: Value = serde_json::from_str(&report).unwrap();
     assert_eq!(report["added"].as_u64(), Some(rows), "{report}");
-    let home = app
-        .clone()
-        .oneshot(
-            Request::get("/")
-                .header("cookie", format!("insitu_session={session}"))
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    let home = String::from_utf8_lossy(
-        &axum::body::to_bytes(home.into_body(), 1 << 20)
-            .await
+    let cookie = format!("insitu_session={session}");
+    let (_, home) = send(
+        &app,
+        Request::get("/")
+            .header("cookie", &cookie)
+            .body(Body::empty())
             .unwrap(),
     )
-    .into_owned();
+    .await;
     let at = home.find("name=\"csrf\" value=\"").expect("a CSRF token") + 19;
-    let csrf = &home[at..at + 64];
     let csv = csv.replace("CARD PAYMENT", "TRANSFER");
-    let upload = format!(
-        "--B\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
-         --B\r\nContent-Disposition: form-data; name=\"collection\"\r\n\r\nbank.transactions\r\n\
-         --B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--B--\r\n"
-    );
-    let resp = app
-        .clone()
-        .oneshot(
-            Request::post("/import")
-                .header("cookie", format!("insitu_session={session}"))
-                .header("content-type", "multipart/form-data; boundary=B")
-                .body(Body::from(upload))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    let status = resp.status();
-    let page = String::from_utf8_lossy(
-        &axum::body::to_bytes(resp.into_body(), 1 << 20)
-            .await
+    let (content_type, upload) = common::import_form(&home[at..at + 64], "big.csv", &csv);
+    let (status, page) = send(
+        &app,
+        Request::post("/import")
+            .header("cookie", &cookie)
+            .header("content-type", content_type)
+            .body(Body::from(upload))
             .unwrap(),
     )
-    .into_owned();
+    .await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains(&format!("{rows} added")), "{page}");
 }
@@ -389,17 +371,9 @@ async fn a_panicking_handler_answers_a_json_500() {
     }
     let app =
         insitu::server::catch_panics(axum::Router::new().route("/boom", axum::routing::get(boom)));
-    let resp = app
-        .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    let body: Value = serde_json::from_slice(
-        &axum::body::to_bytes(resp.into_body(), 1 << 16)
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let (status, body) = send(&app, Request::get("/boom").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    let body: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(body["code"], "internal", "{body}");
     assert!(
         body["message"].as_str().is_some_and(|m| !m.is_empty()),
@@ -506,13 +480,7 @@ async fn every_page_and_api_answer_carries_the_security_headers() {
         app.clone().oneshot(req.body(Body::empty()).unwrap())
     };
     // The style the pages carry, hashed as a browser does to match the policy.
-    let login = get("/login", None).await.unwrap();
-    let html = String::from_utf8_lossy(
-        &axum::body::to_bytes(login.into_body(), 1 << 20)
-            .await
-            .unwrap(),
-    )
-    .into_owned();
+    let (_, html) = send(&app, Request::get("/login").body(Body::empty()).unwrap()).await;
     let style = html
         .split_once("<style>")
         .and_then(|(_, rest)| rest.split_once("</style>"))
@@ -605,51 +573,18 @@ async fn every_page_and_api_answer_carries_the_security_headers() {
 
 #[test]
 fn a_request_in_flight_at_sigterm_completes_and_its_write_survives_the_restart() {
-    use std::io::{BufRead, BufReader, Read, Write};
-    use std::process::{Command, Stdio};
+    use std::io::{Read, Write};
     let dir = tempfile::tempdir().unwrap();
-    let bin = env!("CARGO_BIN_EXE_insitu");
-    let mut add = Command::new(bin)
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["account", "add", "alice", "--role", "person"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .unwrap();
-    assert!(add.wait_with_output().unwrap().status.success());
-    let mut server = Command::new(bin)
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let first = BufReader::new(server.stdout.take().unwrap())
-        .lines()
-        .next()
-        .unwrap()
-        .unwrap();
-    let addr = first
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("{first}"))
-        .to_string();
+    common::add_account_with_cli(dir.path(), "alice", "person", PASSWORD);
+    let (server, addr) = common::serve_binary(dir.path());
     let body = json!({"name": "alice", "password": PASSWORD}).to_string();
-    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
-    write!(
-        conn,
-        "POST /api/tokens HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut answer = String::new();
-    conn.read_to_string(&mut answer).unwrap();
+    let answer = common::exchange(
+        &addr,
+        &format!(
+            "POST /api/tokens HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    );
     let token: Value = serde_json::from_str(answer.split_once("\r\n\r\n").unwrap().1).unwrap();
     let token = token["token"]
         .as_str()
@@ -669,11 +604,7 @@ fn a_request_in_flight_at_sigterm_completes_and_its_write_survives_the_restart()
     )
     .unwrap();
     std::thread::sleep(Duration::from_millis(500));
-    let status = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let stopped = std::thread::spawn(move || common::stop_binary(server));
     std::thread::sleep(Duration::from_millis(500));
     // The server is stopping: it takes no new connection, but finishes the upload.
     assert!(
@@ -686,26 +617,13 @@ fn a_request_in_flight_at_sigterm_completes_and_its_write_survives_the_restart()
     assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
     let report: Value = serde_json::from_str(answer.split_once("\r\n\r\n").unwrap().1).unwrap();
     assert_eq!(report["added"].as_u64(), Some(3), "{report}");
-    let exit = server.wait().unwrap();
-    let mut log = String::new();
-    server
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
+    let (exit, log) = stopped.join().unwrap();
     assert!(exit.success(), "{exit:?} {log}");
     // After the restart the three records are there.
     let pds = Pds::open(dir.path()).unwrap();
-    let person = pds
-        .store
-        .account_by_name("alice")
-        .unwrap()
-        .unwrap()
-        .person
-        .unwrap();
+    let alice = common::person_of(pds.store.as_ref(), "alice");
     assert_eq!(
-        common::stored_transactions(pds.store.as_ref(), person).len(),
+        common::stored_transactions(pds.store.as_ref(), alice).len(),
         3
     );
 }
