@@ -282,23 +282,15 @@ async fn a_person_approves_with_narrowing_runs_revokes_and_reads_the_history() {
     assert_eq!(days, 14);
 
     // Upload a statement, then run under the grant from the page.
-    let boundary = "XyZ";
     let statement = "account,booked,amount,counterparty,label\nA,2099-01-05,-45.00 EUR,Agence,FRAIS DE GESTION\n";
-    let upload = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n\
-         --{boundary}\r\nContent-Disposition: form-data; name=\"collection\"\r\n\r\nbank.transactions\r\n\
-         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"releve.csv\"\r\nContent-Type: text/csv\r\n\r\n{statement}\r\n--{boundary}--\r\n"
-    );
+    let (content_type, upload) = common::import_form(&token, "releve.csv", statement);
     let resp = site
         .app
         .clone()
         .oneshot(
             Request::post("/import")
                 .header("cookie", format!("insitu_session={a}"))
-                .header(
-                    "content-type",
-                    format!("multipart/form-data; boundary={boundary}"),
-                )
+                .header("content-type", content_type)
                 .body(Body::from(upload))
                 .unwrap(),
         )

@@ -683,70 +683,28 @@ async fn openapi_health_and_metrics_are_served() {
 
 #[test]
 fn the_binary_serves_on_loopback_and_stops_gracefully_on_sigterm() {
-    use std::io::{BufRead, BufReader, Read, Write};
-    use std::process::{Command, Stdio};
     let dir = tempfile::tempdir().unwrap();
-    let bin = env!("CARGO_BIN_EXE_insitu");
-    let mut add = Command::new(bin)
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["account", "add", "root", "--role", "operator"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .unwrap();
-    let out = add.wait_with_output().unwrap();
-    assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("(root, Operator) created"));
-    let mut server = Command::new(bin)
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let addr = first
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("{first}"));
-    let request = |req: String| {
-        let mut conn = std::net::TcpStream::connect(addr).unwrap();
-        conn.write_all(req.as_bytes()).unwrap();
-        let mut resp = String::new();
-        conn.read_to_string(&mut resp).unwrap();
-        resp
-    };
-    let health = request("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".into());
+    let added = common::add_account_with_cli(dir.path(), "root", "operator", PASSWORD);
+    assert!(added.contains("(root, Operator) created"), "{added}");
+    let (server, addr) = common::serve_binary(dir.path());
+    let health = common::exchange(
+        &addr,
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
     assert!(
         health.starts_with("HTTP/1.1 200") && health.ends_with("ok\n"),
         "{health}"
     );
     let body = json!({"name": "root", "password": PASSWORD}).to_string();
-    let token = request(format!(
-        "POST /api/tokens HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    ));
+    let token = common::exchange(
+        &addr,
+        &format!(
+            "POST /api/tokens HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    );
     assert!(token.starts_with("HTTP/1.1 201"), "{token}");
-    let status = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let exit = server.wait().unwrap();
-    let mut log = String::new();
-    server
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
+    let (exit, log) = common::stop_binary(server);
     assert!(
         exit.success(),
         "the server did not stop cleanly on SIGTERM: {exit:?} {log}"

@@ -43,7 +43,8 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
                 per_address: rate(rate_per_address),
                 ..RateLimits::default()
             };
-            crate::server::serve(std::sync::Arc::new(pds), listen, limits, |addr| {
+            let server = crate::server::ServerLimits::default();
+            crate::server::serve(std::sync::Arc::new(pds), listen, limits, server, |addr| {
                 println!("listening on http://{addr}");
             })
             .await?

@@ -3,8 +3,11 @@
 //!
 //! - Every `/api` route authenticates a bearer token ([`auth::Caller`]) and checks role, scope
 //!   and ownership in its handler ([`api`]).
-//! - Errors are JSON with a stable code ([`error::ApiError`]); bodies are capped
-//!   ([`MAX_BODY`], [`MAX_UPLOAD`]).
+//! - Errors are JSON with a stable code ([`error::ApiError`]); bodies are capped per route
+//!   ([`MAX_FORM`] for pages, [`MAX_BODY`] for JSON, [`MAX_UPLOAD`] only on authenticated
+//!   uploads); a handler's panic is a JSON 500, logged.
+//! - Connections are capped, their headers and bodies timed ([`conn`]); every answer carries
+//!   the security headers ([`headers`]).
 //! - Shutdown on SIGINT or SIGTERM is graceful: the listener closes, requests in flight finish,
 //!   and every acknowledged write was already committed (each store write is durable when it
 //!   returns).
@@ -13,34 +16,44 @@
 
 pub mod api;
 pub mod auth;
+pub mod conn;
 pub mod error;
 pub mod extract;
+pub mod headers;
 pub mod jobs;
 pub mod limit;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
 
+use std::any::Any;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::{TimeoutBody, TimeoutLayer};
 use utoipa::OpenApi;
 
 use crate::pds::Pds;
+pub use conn::ServerLimits;
 use error::ApiError;
 use metrics::Metrics;
 use openapi::SharedAnswers;
 
+/// Largest form a page accepts (sign-in, consent, every button), before or after sign-in.
+pub const MAX_FORM: usize = 16 << 10;
 /// Largest JSON body accepted.
 pub const MAX_BODY: usize = 64 << 10;
-/// Largest upload (an import or a package).
+/// Largest upload (an import, a return or a package), on the authenticated upload routes only:
+/// `POST /api/imports`, `/api/returns`, `/api/packages` and the page `/import`.
 pub const MAX_UPLOAD: usize = 64 << 20;
 
 #[derive(Clone)]
@@ -149,8 +162,14 @@ impl utoipa::Modify for BearerToken {
     }
 }
 
-/// The whole application: API, health, metrics, OpenAPI document.
+/// The whole application: API, pages, health, metrics, OpenAPI document, with the default
+/// request timeouts.
 pub fn router(state: AppState) -> Router {
+    router_with(state, &ServerLimits::default())
+}
+
+/// [`router`] with the request and body-read timeouts of `limits`.
+pub fn router_with(state: AppState, limits: &ServerLimits) -> Router {
     let uploads = Router::new()
         .route("/api/imports", post(api::import))
         .route("/api/returns", post(api::return_data))
@@ -189,16 +208,20 @@ pub fn router(state: AppState) -> Router {
         .route("/api/studies", post(jobs::open_study))
         .route("/api/studies/{id}", get(jobs::study_status))
         .layer(DefaultBodyLimit::max(MAX_BODY));
-    Router::new()
+    // Pages take small forms; `/import` raises its own limit (`pages::routes`).
+    let personal = Router::new()
         .merge(uploads)
         .merge(api)
         .merge(
             pages::routes()
                 .method_not_allowed_fallback(pages::method_not_allowed)
-                .layer(DefaultBodyLimit::max(MAX_UPLOAD)),
+                .layer(DefaultBodyLimit::max(MAX_FORM)),
         )
+        .route("/metrics", get(metrics_text));
+    let body_read = limits.body_read;
+    let app = Router::new()
+        .merge(headers::personal(personal))
         .route("/healthz", get(|| async { "ok\n" }))
-        .route("/metrics", get(metrics_text))
         .route(
             "/openapi.json",
             get(|| async { axum::Json(ApiDoc::openapi()) }),
@@ -207,8 +230,39 @@ pub fn router(state: AppState) -> Router {
         // After every route: it applies to those already declared (the pages keep their own).
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(middleware::from_fn_with_state(state.clone(), limit::limit))
+        // A body that stalls fails its extractor; one that keeps coming may take its time.
+        .layer(middleware::map_request(move |req: Request| async move {
+            req.map(|body| Body::new(TimeoutBody::new(body_read, body)))
+        }))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            limits.request,
+        ));
+    let app = catch_panics(app)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
-        .with_state(state)
+        .with_state(state);
+    headers::secure(app)
+}
+
+/// Answers a handler's panic with a JSON 500 like every other error, instead of a connection
+/// closed without a reply. The panic's text goes to the log, not to the client.
+pub fn catch_panics<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    router.layer(CatchPanicLayer::custom(panicked))
+}
+
+fn panicked(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)");
+    tracing::error!(panic = what, "a request handler panicked");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "the server failed while answering this request; the failure is logged",
+    )
+    .into_response()
 }
 
 /// Prometheus text, for the operator only: run counts, fuel, run times and failures by reason
@@ -245,6 +299,7 @@ pub async fn serve(
     pds: Arc<Pds>,
     listen: SocketAddr,
     limits: limit::RateLimits,
+    server: ServerLimits,
     ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
@@ -270,13 +325,8 @@ pub async fn serve(
             jobs::spawn(&state, &job);
         }
     }
-    let app = router(state);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown())
-    .await?;
+    let app = router_with(state, &server);
+    conn::serve(listener, app, &server, shutdown()).await;
     tracing::info!("stopped: every acknowledged write is committed");
     Ok(())
 }

@@ -43,7 +43,11 @@ pub fn routes() -> Router<AppState> {
         .route("/grants/{id}/run", post(run))
         .route("/runs/{id}", get(run_page))
         .route("/history", get(history))
-        .route("/import", post(import_file))
+        // The one page upload: the router gives pages [`super::MAX_FORM`].
+        .route(
+            "/import",
+            post(import_file).layer(axum::extract::DefaultBodyLimit::max(super::MAX_UPLOAD)),
+        )
         .route("/export", get(export))
         .route("/erase", post(erase))
         .route("/invitations/{id}/answer", post(answer_invitation))
@@ -215,7 +219,9 @@ impl IntoResponse for PageError {
 
 type PageResult = Result<Response, PageError>;
 
-const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:0 auto;padding:1rem;color:#1a1a1a}\
+/// The pages' one style sheet, inline; the Content-Security-Policy allows it by its hash
+/// (`headers::content_security_policy`).
+pub(super) const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:0 auto;padding:1rem;color:#1a1a1a}\
 nav{display:flex;gap:1rem;align-items:center;border-bottom:1px solid #ccc;padding-bottom:.5rem}\
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #ddd}\
 .screen{border:2px solid #1a1a1a;padding:1rem;border-radius:.5rem}button{font:inherit;padding:.3rem .8rem}\
