@@ -230,7 +230,7 @@ async fn a_stalled_body_is_cut_after_the_body_timeout_and_a_dripping_one_by_the_
         "a stalled body was not refused: {got}"
     );
     // Dripping: a byte every half second never trips the body timeout, but the request timeout
-    // (3 s) answers 503 long before the 100 bytes (50 s) are in.
+    // (3 s) answers 408, as the documented JSON error, long before the 100 bytes (50 s) are in.
     let mut drip = TcpStream::connect(s.addr).await.unwrap();
     drip.write_all(head.as_bytes()).await.unwrap();
     let start = Instant::now();
@@ -246,7 +246,8 @@ async fn a_stalled_body_is_cut_after_the_body_timeout_and_a_dripping_one_by_the_
         }
     }
     let after = start.elapsed();
-    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains(r#""code":"request_timeout""#), "{answer}");
     assert!(
         after >= Duration::from_millis(2700) && after < Duration::from_secs(8),
         "answered after {after:?}"
@@ -361,6 +362,26 @@ async fn a_megabyte_to_a_page_form_is_refused_before_it_is_read_and_uploads_take
     .await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains(&format!("{rows} added")), "{page}");
+    // A file over the upload limit, through the page: 413, as an error page, nothing added.
+    let huge = "x".repeat(insitu::server::MAX_UPLOAD + 1);
+    let (content_type, upload) = common::import_form(&home[at..at + 64], "huge.csv", &huge);
+    let (status, page) = send(
+        &app,
+        Request::post("/import")
+            .header("cookie", &cookie)
+            .header("content-type", content_type)
+            .body(Body::from(upload))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{page}");
+    assert!(page.contains("role=\"alert\""), "{page}");
+    assert_eq!(
+        store
+            .count(alice.person.unwrap(), "bank.transactions")
+            .unwrap(),
+        2 * rows
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

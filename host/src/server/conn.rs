@@ -43,7 +43,8 @@ pub struct ServerLimits {
     ///
     /// Default 30 s.
     pub body_read: Duration,
-    /// Longest time to answer a request, its body included; past it the answer is 503 and the
+    /// Longest time to answer a request, its body included; past it the answer is 408
+    /// (`request_timeout`) and the
     /// handler is dropped (a run or an import it started on its own task finishes and is
     /// recorded). It must exceed the longest legitimate request: a person's own run waits for
     /// its plugin, whose deadline is at most the operator's maximum (300 s,

@@ -25,6 +25,7 @@ use crate::store::StoreError;
 /// | 403 | `forbidden` | the account's role or the token's scopes do not allow the operation |
 /// | 404 | `not_found` | no such path, or a resource that does not exist or is not the caller's |
 /// | 405 | `method_not_allowed` | the path exists, not with this method (`Allow` lists those it takes) |
+/// | 408 | `request_timeout` | the request took longer than the server's request timeout (600 s) |
 /// | 409 | `conflict` | the resource's state forbids it (already decided, name taken, ...) |
 /// | 413 | `payload_too_large` | the body is over its limit ([`super::MAX_BODY`], [`super::MAX_UPLOAD`]) |
 /// | 415 | `unsupported_media_type` | a JSON body without `Content-Type: application/json` |
@@ -56,6 +57,7 @@ pub fn code_for(status: StatusCode) -> &'static str {
         StatusCode::FORBIDDEN => "forbidden",
         StatusCode::NOT_FOUND => "not_found",
         StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::REQUEST_TIMEOUT => "request_timeout",
         StatusCode::CONFLICT => "conflict",
         StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",

@@ -235,9 +235,25 @@ pub fn router_with(state: AppState, limits: &ServerLimits) -> Router {
             req.map(|body| Body::new(TimeoutBody::new(body_read, body)))
         }))
         .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
+            StatusCode::REQUEST_TIMEOUT,
             limits.request,
-        ));
+        ))
+        // The timeout layer answers with an empty body: make it the documented error.
+        .layer(middleware::map_response(|resp: Response| async move {
+            if resp.status() == StatusCode::REQUEST_TIMEOUT
+                && !resp.headers().contains_key(header::CONTENT_TYPE)
+            {
+                ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "request_timeout",
+                    "the request took longer than the server allows; a run or import it \
+                     started goes on, see its status",
+                )
+                .into_response()
+            } else {
+                resp
+            }
+        }));
     let app = catch_panics(app)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state);

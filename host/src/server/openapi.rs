@@ -1,7 +1,8 @@
 //! The answers every operation of the OpenAPI document can give besides its own, added to each
 //! from the operation's shape. They come from code every route shares, so they are documented
 //! once, here, and a new route gets them by being declared:
-//! - any operation: 429 (the rate limiter, `limit.rs`) and 500 (the host failed);
+//! - any operation: 408 (the request timeout, `conn::ServerLimits::request`), 429 (the rate
+//!   limiter, `limit.rs`) and 500 (the host failed);
 //! - one with `security`: 401 (the [`super::auth::Caller`] extractor);
 //! - one with path or query parameters: 400 (a segment or query string that does not parse);
 //! - one with a JSON body: 400 (not JSON), 413 (over [`super::MAX_BODY`]), 415 (another
@@ -78,6 +79,10 @@ fn shared(op: &Operation) -> BTreeMap<u16, String> {
             "over the rate limit; `Retry-After` says when to retry".into(),
         ),
         (500, "the host failed; nothing was changed".into()),
+        (
+            408,
+            "the request took longer than the server's request timeout".into(),
+        ),
     ];
     if op.security.is_some() {
         out.push((

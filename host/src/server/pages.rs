@@ -1176,9 +1176,8 @@ async fn import_file(
     session: Session,
     mut form: Multipart,
 ) -> PageResult {
-    let bad = |e: axum::extract::multipart::MultipartError| {
-        PageError(StatusCode::BAD_REQUEST, e.body_text())
-    };
+    // Its own status: 413 for a file over the upload limit, 400 for a malformed form.
+    let bad = |e: axum::extract::multipart::MultipartError| PageError(e.status(), e.body_text());
     let (mut csrf, mut collection, mut file) = (None, None, None);
     while let Some(field) = form.next_field().await.map_err(bad)? {
         match field.name().unwrap_or("") {
