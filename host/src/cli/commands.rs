@@ -539,12 +539,14 @@ fn import_cmd(pds: &Pds, a: ImportArgs) -> anyhow::Result<()> {
             let head = head_of(&p).ok();
             let zip = head.as_deref().is_some_and(insitu_formats::zip::is_zip);
             match head.and_then(|b| insitu_formats::detect(&b)) {
-                Some(Format::Csv | Format::JsonLines) | None if opts.format.is_none() && !zip => {
-                    println!(
-                        "not imported: {} (format not recognised; import it alone with --collection)",
-                        p.display()
-                    )
-                }
+                Some(Format::Csv | Format::JsonLines) if opts.format.is_none() => println!(
+                    "not imported: {} (format not recognised; import it alone with --collection)",
+                    p.display()
+                ),
+                None if opts.format.is_none() && !zip => println!(
+                    "not imported: {} (format not recognised; import it alone to see why)",
+                    p.display()
+                ),
                 _ => files.push(p),
             }
         }
