@@ -107,7 +107,7 @@ pub const HEAD: usize = 64 << 10;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Undetected {
     /// What the file is, when known: `an ISO 20022 pain.001 message (customer credit transfer
-    /// initiation)`.
+    /// initiation), not a statement Insitu imports`.
     pub what: Option<String>,
     pub rejected: Vec<Rejected>,
 }
@@ -124,7 +124,7 @@ pub struct Rejected {
 impl fmt::Display for Undetected {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(what) = &self.what {
-            write!(f, "it is {what}, which Insitu does not import")?;
+            write!(f, "it is {what}")?;
         } else {
             f.write_str("it is none of the formats considered")?;
         }
@@ -230,7 +230,10 @@ pub fn identify(bytes: &[u8]) -> Result<Format, Undetected> {
 /// Binary files named by their signature.
 fn binary(bytes: &[u8]) -> Option<&'static str> {
     if crate::zip::is_zip(bytes) {
-        Some("a zip archive (an archive inside an archive is not opened)")
+        Some(
+            "a zip archive: its files are imported when it is imported itself, never from \
+             inside another archive",
+        )
     } else if bytes.starts_with(b"%PDF") {
         Some("a PDF document: ask the bank for OFX, CAMT, QIF, CFONB or CSV")
     } else if bytes.starts_with(&[0x1f, 0x8b]) {

@@ -140,7 +140,8 @@ fn other_files_are_named() {
     assert_eq!(
         pain.what.as_deref(),
         Some(
-            "an ISO 20022 pain.001 message (customer credit transfer initiation), not a statement"
+            "an ISO 20022 pain.001 message (customer credit transfer initiation), not a \
+             statement Insitu imports"
         )
     );
     let zip = identify(&fixture("zip/statements.zip")).unwrap_err();

@@ -65,7 +65,7 @@ pub(super) fn identify(text: &str, first_line: u64) -> Result<Format, Undetected
                 .iter()
                 .find(|(m, _)| *m == id)
                 .map_or(String::new(), |(_, t)| format!(" ({t})"));
-            format!("an ISO 20022 {id} message{title}, not a statement")
+            format!("an ISO 20022 {id} message{title}, not a statement Insitu imports")
         }
         None => format!("an XML document whose root element is <{root}>"),
     };
