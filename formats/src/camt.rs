@@ -1,8 +1,12 @@
 //! ISO 20022 bank-to-customer statements, `camt.053` (`BkToCstmrStmt`), versions
-//! `camt.053.001.02` to `.08`, to `bank.transactions`.
+//! `camt.053.001.02` to `.08`, to `bank.transactions`; and the account reports (`camt.052`,
+//! `BkToCstmrAcctRpt/Rpt`) and debit/credit notifications (`camt.054`,
+//! `BkToCstmrDbtCdtNtfctn/Ntfctn`), whose entries have the same shape and are read by the same
+//! rules ([`Kind`]), natural keys included: a camt.053 of a period already imported from its
+//! camt.052 or camt.054 adds nothing.
 //!
 //! Elements are matched by local name, so namespace prefixes and a default namespace both work.
-//! A file may hold several `Stmt`, one per account and period.
+//! A file may hold several `Stmt` (`Rpt`, `Ntfctn`), one per account and period.
 //!
 //! - Account: `Acct/Id/IBAN`, else `Acct/Id/Othr/Id`; a statement without one is refused.
 //! - Entry (`Ntry`): amount `Amt` in the currency of its `Ccy` attribute (else `Acct/Ccy`),
@@ -18,10 +22,13 @@
 //!   or reference.
 //! - Natural key: `AcctSvcrRef`, else `NtryRef`, else none (the host keys by content).
 //! - Balances: the opening (`OPBD`, else `PRCD`) plus the booked entries must give the closing
-//!   (`CLBD`), else the file is refused at its `Stmt` line: it has lost entries. Running balances
+//!   (`CLBD`), else the file is refused at its `Stmt` line: it has lost entries. A report or a
+//!   notification often has no balance (or only interim ones, which are not read): then there
+//!   is no check and no running balance. Running balances
 //!   go forward from the opening, or back from the closing when only it is given. A statement
 //!   with unreadable entries is not checked and gets no balances (a note says so).
-//! - Encoding: a BOM, else the XML declaration's `encoding`; a UTF-8 file that is not valid
+//! - Encoding: a BOM, else the XML declaration's `encoding` (any WHATWG label, even after
+//!   leading blanks: `ISO-8859-13`, `windows-1250`, [`text::encoding`]); a UTF-8 file that is not valid
 //!   UTF-8 is read as Windows-1252, as some banks mislabel their exports ([`text::decode`]).
 //! - Lines: an entry's line is the line of its `<Ntry>` tag; a bad entry is named
 //!   `Stmt 1 > Ntry 3` (1-based, pending entries counted).
@@ -37,12 +44,71 @@ use quick_xml::events::{BytesStart, Event};
 use crate::bank::{self, BankTx};
 use crate::{BadRecord, FormatError, Options, Parsed, money, text, time};
 
-pub fn parse(bytes: &[u8], _opts: &Options) -> Result<Parsed, FormatError> {
+/// The bank-to-customer cash management messages read here.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Kind {
+    /// `camt.052`, an account report (often intraday).
+    Report,
+    /// `camt.053`, a statement.
+    #[default]
+    Statement,
+    /// `camt.054`, a debit/credit notification.
+    Notification,
+}
+
+impl Kind {
+    /// The message's name, `camt.053`.
+    pub fn message(self) -> &'static str {
+        match self {
+            Kind::Report => "camt.052",
+            Kind::Statement => "camt.053",
+            Kind::Notification => "camt.054",
+        }
+    }
+
+    /// What the message is, in words.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::Report => "account report",
+            Kind::Statement => "statement",
+            Kind::Notification => "debit/credit notification",
+        }
+    }
+
+    /// The root element inside `Document`.
+    pub fn root(self) -> &'static str {
+        match self {
+            Kind::Report => "BkToCstmrAcctRpt",
+            Kind::Statement => "BkToCstmrStmt",
+            Kind::Notification => "BkToCstmrDbtCdtNtfctn",
+        }
+    }
+
+    /// The element of one account's entries, `Stmt`.
+    pub fn block(self) -> &'static str {
+        match self {
+            Kind::Report => "Rpt",
+            Kind::Statement => "Stmt",
+            Kind::Notification => "Ntfctn",
+        }
+    }
+}
+
+/// Parses a camt.053 statement.
+pub fn parse(bytes: &[u8], opts: &Options) -> Result<Parsed, FormatError> {
+    parse_kind(Kind::Statement, bytes, opts)
+}
+
+/// Parses a message of `kind`.
+pub fn parse_kind(kind: Kind, bytes: &[u8], _opts: &Options) -> Result<Parsed, FormatError> {
     let text = decode(bytes)?;
     let mut reader = Reader::from_str(&text);
     reader.config_mut().expand_empty_elements = true;
     let mut lines = text::LineCounter::new(&text, 1);
-    let mut st = State::default();
+    let mut st = State {
+        kind,
+        ..State::default()
+    };
     let mut path: Vec<String> = Vec::new();
     let mut content = String::new();
     loop {
@@ -98,13 +164,23 @@ pub fn parse(bytes: &[u8], _opts: &Options) -> Result<Parsed, FormatError> {
             .map_or(String::new(), |f| format!(" (it holds <{f}>)"));
         return Err(FormatError::new(
             1,
-            format!("not a camt.053 statement: no BkToCstmrStmt element{found}"),
+            format!(
+                "not a {} {}: no {} element{found}",
+                kind.message(),
+                kind.noun(),
+                kind.root()
+            ),
         ));
     }
     if st.stmts == 0 {
         return Err(FormatError::new(
             1,
-            "the camt.053 file holds no statement (Stmt)",
+            format!(
+                "the {} file holds no {} ({})",
+                kind.message(),
+                kind.noun(),
+                kind.block()
+            ),
         ));
     }
     let mut notes: Vec<String> = st
@@ -122,8 +198,10 @@ fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, FormatError> {
     let declared = if Encoding::for_bom(bytes).is_some() {
         None
     } else {
+        // Blanks before the declaration (some exporters write a line break first) must not
+        // hide it: the file would be read as Windows-1252 whatever it declares.
         let mut buf = Vec::new();
-        match Reader::from_reader(bytes).read_event_into(&mut buf) {
+        match Reader::from_reader(bytes.trim_ascii_start()).read_event_into(&mut buf) {
             Ok(Event::Decl(d)) => d
                 .encoding()
                 .and_then(Result::ok)
@@ -144,6 +222,7 @@ fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, FormatError> {
 
 #[derive(Default)]
 struct State {
+    kind: Kind,
     seen_root: bool,
     /// The first element inside the root, to name what a file that is not camt.053 holds.
     first: Option<String>,
@@ -158,7 +237,10 @@ struct State {
     skipped: BTreeMap<String, usize>,
 }
 
+/// One `Stmt`, `Rpt` or `Ntfctn`: an account's entries.
 struct Stmt {
+    /// Its element name, to name it in messages.
+    elem: &'static str,
     n: usize,
     line: u64,
     /// Index of `Stmt` in the element path.
@@ -236,12 +318,14 @@ impl State {
         if path.len() == 2 && self.first.is_none() {
             self.first = Some(name.to_string());
         }
-        if name == "BkToCstmrStmt" {
+        let (root, block) = (self.kind.root(), self.kind.block());
+        if name == root {
             self.seen_root = true;
         }
-        if name == "Stmt" && parent.is_some_and(|p| p == "BkToCstmrStmt") {
+        if name == block && parent.is_some_and(|p| p == root) {
             self.stmts += 1;
             self.stmt = Some(Stmt {
+                elem: block,
                 n: self.stmts,
                 line: line(),
                 depth: path.len().saturating_sub(1),
@@ -363,12 +447,12 @@ impl State {
             FormatError::new(
                 stmt.line,
                 format!(
-                    "Stmt {} has no account: Acct/Id/IBAN or Acct/Id/Othr/Id is required",
-                    stmt.n
+                    "{} {} has no account: Acct/Id/IBAN or Acct/Id/Othr/Id is required",
+                    stmt.elem, stmt.n
                 ),
             )
         })?;
-        let name = format!("Stmt {} ({account})", stmt.n);
+        let name = format!("{} {} ({account})", stmt.elem, stmt.n);
         let txs = &mut stmt.txs;
         for t in txs.iter_mut() {
             t.account = account.clone();
@@ -423,7 +507,7 @@ fn read_entry_field(n: &mut Ntry, rel: &[&str], v: &str) {
 fn bad_entry(n: &Ntry, stmt: &Stmt, field: &str, reason: String) -> BadRecord {
     BadRecord {
         line: n.line,
-        element: Some(format!("Stmt {} > Ntry {}", stmt.n, n.n)),
+        element: Some(format!("{} {} > Ntry {}", stmt.elem, stmt.n, n.n)),
         field: field.to_string(),
         reason,
     }
@@ -533,7 +617,7 @@ fn read_balance(stmt: &mut Stmt, b: Bal) -> Result<(), FormatError> {
         amount(&b.amt, &b.ind, b.ccy.as_ref().or(stmt.currency.as_ref())).map_err(|(f, r)| {
             FormatError::new(
                 b.line,
-                format!("Stmt {} > Bal {code}: field `{f}`: {r}", stmt.n),
+                format!("{} {} > Bal {code}: field `{f}`: {r}", stmt.elem, stmt.n),
             )
         })?;
     match code {

@@ -1,16 +1,24 @@
-//! Telling a file's format from its content.
+//! Telling a file's format from its content ([`identify`]), and the names `--format` takes.
+
+mod table;
+mod xml;
 
 use std::fmt;
 
 use crate::linkedin::LinkedInFile;
+use crate::text;
 
 /// The formats Insitu reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// OFX 1.x (SGML) and 2.x (XML), and Quicken's QFX.
     Ofx,
+    /// ISO 20022 bank-to-customer account report, `camt.052`.
+    Camt052,
     /// ISO 20022 bank-to-customer statement, `camt.053`.
     Camt053,
+    /// ISO 20022 bank-to-customer debit/credit notification, `camt.054`.
+    Camt054,
     Qif,
     /// The French CFONB 120-character bank statement.
     Cfonb120,
@@ -31,7 +39,9 @@ impl Format {
     pub const NAMES: &[&str] = &[
         "ofx",
         "qfx",
+        "camt052",
         "camt053",
+        "camt054",
         "qif",
         "cfonb120",
         "csv",
@@ -46,7 +56,9 @@ impl Format {
     pub fn from_name(name: &str) -> Result<Format, String> {
         Ok(match name.to_ascii_lowercase().as_str() {
             "ofx" | "qfx" => Format::Ofx,
+            "camt052" | "camt.052" => Format::Camt052,
             "camt053" | "camt.053" | "camt" => Format::Camt053,
+            "camt054" | "camt.054" => Format::Camt054,
             "qif" => Format::Qif,
             "cfonb120" | "cfonb" => Format::Cfonb120,
             "csv" => Format::Csv,
@@ -70,7 +82,9 @@ impl fmt::Display for Format {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Format::Ofx => "OFX",
+            Format::Camt052 => "CAMT.052",
             Format::Camt053 => "CAMT.053",
+            Format::Camt054 => "CAMT.054",
             Format::Qif => "QIF",
             Format::Cfonb120 => "CFONB 120",
             Format::Csv => "CSV",
@@ -84,35 +98,228 @@ impl fmt::Display for Format {
     }
 }
 
-/// Tells the format of a file from its first bytes (the first 64 KiB are enough). `None` when
-/// nothing matches.
+/// How much of a file detection reads.
+pub const HEAD: usize = 64 << 10;
+
+/// Why a file's format could not be told: what it is when that can be named (a zip archive, a
+/// PDF, an ISO 20022 message Insitu does not read), and each format considered with the line
+/// and the reason it was rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undetected {
+    /// What the file is, when known: `an ISO 20022 pain.001 message (customer credit transfer
+    /// initiation), not a statement Insitu imports`.
+    pub what: Option<String>,
+    pub rejected: Vec<Rejected>,
+}
+
+/// A format detection considered, and why the file is not one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    pub format: &'static str,
+    /// 1-based; 0 when the reason is not at a line.
+    pub line: u64,
+    pub reason: String,
+}
+
+impl fmt::Display for Undetected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(what) = &self.what {
+            write!(f, "it is {what}")?;
+        } else {
+            f.write_str("it is none of the formats considered")?;
+        }
+        for r in &self.rejected {
+            write!(f, "\n  not {}: ", r.format)?;
+            if r.line > 0 {
+                write!(f, "line {}: ", r.line)?;
+            }
+            f.write_str(&r.reason)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Undetected {}
+
+/// Tells the format of a file from its first bytes ([`HEAD`] are enough). `None` when nothing
+/// matches; [`identify`] says why.
 pub fn detect(bytes: &[u8]) -> Option<Format> {
-    let head = &bytes[..bytes.len().min(8192)];
-    let head = head
-        .strip_prefix(b"\xEF\xBB\xBF")
-        .unwrap_or(head)
-        .trim_ascii_start();
-    let text = String::from_utf8_lossy(head);
-    let upper = text.to_ascii_uppercase();
+    identify(bytes).ok()
+}
+
+/// Tells the format of a file from its content, or says what was considered and why each
+/// candidate was rejected.
+///
+/// The text is decoded by its BOM first (UTF-8, UTF-16 LE or BE), then, skipping leading
+/// blanks: an `OFXHEADER` or `<OFX>` is OFX; XML is a camt.052, .053 or .054 by its namespace
+/// or root element; `!Type:`, `!Account`, `!Option` or `!Clear` after any `#` comment lines
+/// is QIF; lines of 116 to 120 characters (or runs of 120) starting with a CFONB record code
+/// (`01`, `04`, `05`, `07`) and a 5-digit bank code are CFONB 120; `{` or `[` is JSON (receipts,
+/// usage events or JSON Lines, by their keys); LinkedIn's export files by their headers; and a
+/// CSV only when it looks like one ([`table`]): a header row of distinct names, then records
+/// with as many fields, separated by `,`, `;`, tab or `|`.
+pub fn identify(bytes: &[u8]) -> Result<Format, Undetected> {
+    if let Some(what) = binary(bytes) {
+        return Err(Undetected {
+            what: Some(what.to_string()),
+            rejected: Vec::new(),
+        });
+    }
+    let head = text::head(bytes, HEAD);
+    // A line cut at the end of the head is not judged.
+    let decoded = match head.rfind('\n') {
+        Some(end) if bytes.len() > HEAD => &head[..=end],
+        _ => &head[..],
+    };
+    let lead = decoded.len() - decoded.trim_start().len();
+    let first_line = text::line_of(decoded, lead);
+    let text = decoded.trim_start();
+    let upper = text[..text.floor_char_boundary(8192)].to_ascii_uppercase();
     if upper.starts_with("OFXHEADER") || upper.contains("<OFX>") {
-        return Some(Format::Ofx);
+        return Ok(Format::Ofx);
     }
     if text.starts_with('<') {
-        return (text.contains("camt.053") || text.contains("BkToCstmrStmt"))
-            .then_some(Format::Camt053);
+        return xml::identify(text, first_line);
     }
-    if ["!TYPE:", "!ACCOUNT", "!OPTION"]
+    if text.contains('\0') {
+        return Err(Undetected {
+            what: Some("a binary file (it holds NUL bytes)".into()),
+            rejected: Vec::new(),
+        });
+    }
+    let mut rejected = vec![Rejected {
+        format: "OFX or CAMT",
+        line: first_line,
+        reason: "no `OFXHEADER` header or `<OFX>` tag, and not XML".into(),
+    }];
+    match qif(decoded) {
+        Ok(()) => return Ok(Format::Qif),
+        Err(r) => rejected.push(r),
+    }
+    match cfonb(decoded) {
+        Ok(()) => return Ok(Format::Cfonb120),
+        Err(r) => rejected.push(r),
+    }
+    if text.starts_with('{') || text.starts_with('[') {
+        return Ok(json_kind(text));
+    }
+    rejected.push(Rejected {
+        format: "JSON",
+        line: first_line,
+        reason: "it does not start with `{` or `[`".into(),
+    });
+    if let Some(kind) = linkedin(text) {
+        return Ok(Format::LinkedIn(kind));
+    }
+    match table::looks_like_csv(decoded) {
+        Ok(()) => Ok(Format::Csv),
+        Err((line, reason)) => {
+            rejected.push(Rejected {
+                format: "CSV",
+                line,
+                reason,
+            });
+            Err(Undetected {
+                what: None,
+                rejected,
+            })
+        }
+    }
+}
+
+/// Binary files named by their signature.
+fn binary(bytes: &[u8]) -> Option<&'static str> {
+    if crate::zip::is_zip(bytes) {
+        Some(
+            "a zip archive: its files are imported when it is imported itself, never from \
+             inside another archive",
+        )
+    } else if bytes.starts_with(b"%PDF") {
+        Some("a PDF document: ask the bank for OFX, CAMT, QIF, CFONB or CSV")
+    } else if bytes.starts_with(&[0x1f, 0x8b]) {
+        Some("a gzip-compressed file: decompress it first")
+    } else {
+        None
+    }
+}
+
+/// QIF: a `!` header, after any leading blank or `#` comment lines.
+fn qif(text: &str) -> Result<(), Rejected> {
+    let (n, line) = text::numbered_lines(text)
+        .find(|(_, l)| {
+            let l = l.trim_start_matches('\u{feff}').trim();
+            !l.is_empty() && !l.starts_with('#')
+        })
+        .unwrap_or((1, ""));
+    let line = line.trim_start_matches('\u{feff}').trim();
+    let upper = line.to_ascii_uppercase();
+    if ["!TYPE:", "!ACCOUNT", "!OPTION", "!CLEAR"]
         .iter()
         .any(|h| upper.starts_with(h))
     {
-        return Some(Format::Qif);
+        return Ok(());
     }
-    if is_cfonb(head) {
-        return Some(Format::Cfonb120);
+    Err(Rejected {
+        format: "QIF",
+        line: n,
+        reason: format!(
+            "`{}` is not a `!Type:`, `!Account` or `!Option` header",
+            shorten(line)
+        ),
+    })
+}
+
+/// CFONB 120: its first lines are records of 116 to 120 characters (an exporter may trim the
+/// trailing blanks; the parser says whether it accepts them), or runs of 120, each starting
+/// with a record code and a 5-digit bank code.
+fn cfonb(text: &str) -> Result<(), Rejected> {
+    let reject = |line, reason: String| Rejected {
+        format: "CFONB 120",
+        line,
+        reason,
+    };
+    let mut seen = 0;
+    let lines = text::numbered_lines(text)
+        .filter(|(_, l)| {
+            !l.trim_matches(|c: char| c.is_whitespace() || c == '\u{1a}')
+                .is_empty()
+        })
+        .take(5);
+    for (n, line) in lines {
+        seen += 1;
+        let chars: Vec<char> = line.chars().collect();
+        let len = chars.len();
+        let records: Vec<&[char]> = if (116..=120).contains(&len) {
+            vec![&chars]
+        } else if len > 120 && len.is_multiple_of(120) {
+            chars.chunks(120).collect()
+        } else {
+            return Err(reject(
+                n,
+                format!("a line of {len} characters: CFONB records have 120"),
+            ));
+        };
+        for r in records {
+            let code: String = r[..2].iter().collect();
+            if !matches!(code.as_str(), "01" | "04" | "05" | "07") {
+                return Err(reject(
+                    n,
+                    format!("`{code}` is not a record code (01, 04, 05 or 07)"),
+                ));
+            }
+            if !r[2..7].iter().all(char::is_ascii_digit) {
+                return Err(reject(n, "characters 3 to 7 are not a bank code".into()));
+            }
+        }
     }
-    if text.starts_with('{') || text.starts_with('[') {
-        return Some(json_kind(bytes));
+    if seen == 0 {
+        return Err(reject(1, "the file holds no line".into()));
     }
+    Ok(())
+}
+
+/// LinkedIn's export files, by the header of their first line.
+fn linkedin(text: &str) -> Option<LinkedInFile> {
     let first = text.lines().next().unwrap_or("");
     let headers: Vec<String> = first
         .split(',')
@@ -120,35 +327,26 @@ pub fn detect(bytes: &[u8]) -> Option<Format> {
         .collect();
     let has = |h: &str| headers.iter().any(|x| x == h);
     if has("Company Name") && has("Title") {
-        Some(Format::LinkedIn(LinkedInFile::Positions))
+        Some(LinkedInFile::Positions)
     } else if has("School Name") {
-        Some(Format::LinkedIn(LinkedInFile::Education))
+        Some(LinkedInFile::Education)
     } else if headers == ["Name"] {
-        Some(Format::LinkedIn(LinkedInFile::Skills))
-    } else if !first.is_empty() {
-        Some(Format::Csv)
+        Some(LinkedInFile::Skills)
     } else {
         None
     }
 }
 
-/// CFONB 120: records of exactly 120 characters starting with a two-digit code, one per line
-/// or back to back.
-fn is_cfonb(head: &[u8]) -> bool {
-    let first = head.split(|&b| b == b'\n').next().unwrap_or(&[]);
-    let first = first.strip_suffix(b"\r").unwrap_or(first);
-    let record = if first.len() == 120 || (first.len() > 120 && first.len() % 120 == 0) {
-        &first[..120]
-    } else {
-        return false;
-    };
-    record.starts_with(b"01") && record[2..7].iter().all(u8::is_ascii_digit)
+/// A line cut to 40 characters, for a message.
+pub(crate) fn shorten(line: &str) -> String {
+    match line.char_indices().nth(40) {
+        Some((i, _)) => format!("{}...", &line[..i]),
+        None => line.to_string(),
+    }
 }
 
 /// Receipts, usage events or generic JSON Lines, from the keys of the first object.
-fn json_kind(bytes: &[u8]) -> Format {
-    let text = String::from_utf8_lossy(bytes);
-    let first = text.trim_start_matches('\u{feff}').trim_start();
+fn json_kind(first: &str) -> Format {
     let line = first.lines().next().unwrap_or("");
     let value: Option<serde_json::Value> = serde_json::from_str(line)
         .ok()

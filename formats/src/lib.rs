@@ -33,10 +33,11 @@ pub mod schema;
 pub mod text;
 pub mod time;
 pub mod write;
+pub mod zip;
 
 use std::fmt;
 
-pub use detect::{Format, detect};
+pub use detect::{Format, Undetected, detect, identify};
 pub use schema::{Field, FieldType, Record, Schema, SchemaError, Value};
 
 /// One record read from a file.
@@ -294,7 +295,9 @@ fn year_after(ms: i64) -> i64 {
 pub fn parse(format: Format, bytes: &[u8], opts: &Options) -> Result<Parsed, FormatError> {
     match format {
         Format::Ofx => ofx::parse(bytes, opts),
+        Format::Camt052 => camt::parse_kind(camt::Kind::Report, bytes, opts),
         Format::Camt053 => camt::parse(bytes, opts),
+        Format::Camt054 => camt::parse_kind(camt::Kind::Notification, bytes, opts),
         Format::Qif => qif::parse(bytes, opts),
         Format::Cfonb120 => cfonb::parse(bytes, opts),
         Format::Csv => csv::parse(bytes, opts),

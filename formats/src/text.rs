@@ -32,16 +32,42 @@ pub fn decode<'a>(
     }
 }
 
-/// The encoding a label names. OFX's `CHARSET:1252` and `8859-1` are understood too.
+/// The encoding a label names: every WHATWG label `encoding_rs` knows (`ISO-8859-13`,
+/// `windows-1250`, `latin2`, `cp1257`, ...), plus the forms OFX headers and Windows tools
+/// write: a bare code page (`CHARSET:1257` is `windows-1257`), `8859-2` for `ISO-8859-2`, and
+/// `USASCII` or `NONE` (read as Windows-1252, whose printable range covers ASCII).
 pub fn encoding(label: &str) -> Result<&'static Encoding, String> {
     let l = label.trim();
-    let l = match l {
-        "1252" => "windows-1252",
-        "8859-1" | "ISO-8859-1" | "latin1" | "latin-1" => "iso-8859-1",
-        "USASCII" | "NONE" => "windows-1252",
-        other => other,
+    if ["USASCII", "NONE", "latin-1"]
+        .iter()
+        .any(|a| l.eq_ignore_ascii_case(a))
+    {
+        return Ok(WINDOWS_1252);
+    }
+    if let Some(enc) = Encoding::for_label(l.as_bytes()) {
+        return Ok(enc);
+    }
+    let alias = if l.bytes().all(|b| b.is_ascii_digit()) {
+        format!("windows-{l}")
+    } else if let Some(part) = l.strip_prefix("8859-") {
+        format!("iso-8859-{part}")
+    } else {
+        String::new()
     };
-    Encoding::for_label(l.as_bytes()).ok_or_else(|| format!("unknown text encoding `{label}`"))
+    Encoding::for_label(alias.as_bytes()).ok_or_else(|| format!("unknown text encoding `{label}`"))
+}
+
+/// The first `max` bytes of `bytes` as text, for telling the format: decoded by a BOM (UTF-8,
+/// UTF-16 LE or BE) when there is one, else as UTF-8 with invalid bytes replaced. A character
+/// cut at `max` becomes a replacement character.
+pub fn head(bytes: &[u8], max: usize) -> Cow<'_, str> {
+    let head = &bytes[..bytes.len().min(max)];
+    match Encoding::for_bom(head) {
+        Some((enc, bom)) => {
+            Cow::Owned(enc.decode_without_bom_handling(&head[bom..]).0.into_owned())
+        }
+        None => String::from_utf8_lossy(head),
+    }
 }
 
 /// The text's lines with their 1-based numbers, without `\r\n` or `\n`.
@@ -110,6 +136,19 @@ mod tests {
         let (t, _) = decode("é".as_bytes(), Some("1252")).unwrap();
         assert_eq!(t, "Ã©");
         assert!(decode(b"x", Some("klingon")).is_err());
+        for (label, name) in [
+            ("1257", "windows-1257"),
+            ("1250", "windows-1250"),
+            ("8859-13", "ISO-8859-13"),
+            ("ISO-8859-2", "ISO-8859-2"),
+            ("latin2", "ISO-8859-2"),
+            ("8859-1", "windows-1252"),
+            ("NONE", "windows-1252"),
+        ] {
+            assert_eq!(encoding(label).map(Encoding::name), Ok(name), "{label}");
+        }
+        assert_eq!(head(b"\xfe\xff\x00<\x00O", 64), "<O");
+        assert_eq!(head(b"\xff\xfe<\x00O\x00", 64), "<O");
         let lines: Vec<_> = numbered_lines("a\r\nb\nc").collect();
         assert_eq!(lines, vec![(1, "a"), (2, "b"), (3, "c")]);
         assert_eq!(line_of("a\nb\nc", 4), 3);

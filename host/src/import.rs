@@ -3,7 +3,12 @@
 //! LinkedIn's export. The parsers live in `insitu-formats`; this module adds the policy.
 //!
 //! Rules:
-//! - The format is detected from the content unless given ([`insitu_formats::detect`]).
+//! - The format is detected from the content unless given ([`insitu_formats::identify`]); a
+//!   file that is no known format is refused with each candidate and why.
+//! - A zip archive ([`import_all`]) is opened in memory within the caps of
+//!   [`insitu_formats::zip`], and each file inside is detected and parsed on its own, named
+//!   `archive.zip:entry.xml` in messages and the audit. All or nothing: every file is parsed
+//!   and checked before any is written, and one refused file refuses the archive.
 //! - Errors name the file, the line or element, the field and the reason. By default a bad
 //!   record rejects the whole file before anything is written; [`OnError::Skip`] imports the
 //!   others and reports each skipped record. A bad record is never silently dropped.
@@ -28,8 +33,9 @@ pub use insitu_formats::csv::Mapping;
 pub use insitu_formats::money::parse_money;
 pub use insitu_formats::schema::{MAX_TEXT, parse_value};
 pub use insitu_formats::time::{days_from_civil, format_date, parse_time};
+use insitu_formats::zip::{ArchiveError, Limits};
 pub use insitu_formats::{DateOrder, Format};
-use insitu_formats::{FormatError, Options, Parsed};
+use insitu_formats::{FormatError, Options, Parsed, Undetected};
 
 use crate::store::{KeyedRecord, PersonId, Schema, Source, Store, StoreError, Value};
 
@@ -85,10 +91,13 @@ pub enum ImportError {
     #[error("cannot read {file}: {reason}")]
     Io { file: String, reason: String },
     #[error(
-        "cannot tell the format of {file}; pass --format (one of {})",
+        "cannot tell the format of {file}: {why}\nnothing was imported; if you know the format, \
+         pass --format (one of {})",
         Format::NAMES.join(", ")
     )]
-    Undetected { file: String },
+    Undetected { file: String, why: Undetected },
+    #[error("{file} is refused: {error}; nothing was imported")]
+    Archive { file: String, error: ArchiveError },
     #[error("{file} is not valid {format}: {error}; nothing was imported")]
     Format {
         file: String,
@@ -148,9 +157,10 @@ pub fn parse_bytes(
     let format = match opts.format {
         Some(f) => f,
         None if opts.mapping.is_some() => Format::Csv,
-        None => {
-            insitu_formats::detect(bytes).ok_or(ImportError::Undetected { file: file.clone() })?
-        }
+        None => insitu_formats::identify(bytes).map_err(|why| ImportError::Undetected {
+            file: file.clone(),
+            why,
+        })?,
     };
     let schema = match format {
         Format::Csv | Format::JsonLines => {
@@ -285,9 +295,86 @@ pub fn import_bytes(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ImportReport, ImportError> {
     store.person(person)?;
-    let (format, parsed) = parse_bytes(store, file, bytes, opts)?;
+    let ready = prepare(store, file, bytes, opts)?;
+    write(store, person, ready, opts, progress)
+}
+
+/// Imports `bytes`, or each file of a zip archive (see the module doc): one report per file,
+/// named `file` or `file:entry`. `progress` is called per batch of each file.
+pub fn import_all(
+    store: &dyn Store,
+    person: PersonId,
+    file: &str,
+    bytes: &[u8],
+    opts: &ImportOptions,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Vec<Imported>, ImportError> {
+    store.person(person)?;
+    if !insitu_formats::zip::is_zip(bytes) {
+        let report = import_bytes(store, person, file, bytes, opts, progress)?;
+        return Ok(vec![Imported {
+            file: file.to_string(),
+            report,
+        }]);
+    }
+    let refused = |error| ImportError::Archive {
+        file: file.to_string(),
+        error,
+    };
+    let entries = insitu_formats::zip::entries(bytes, &Limits::default()).map_err(refused)?;
+    let mut ready = Vec::with_capacity(entries.len());
+    for e in entries {
+        let name = format!("{file}:{}", e.name);
+        ready.push((name.clone(), prepare(store, &name, &e.bytes, opts)?));
+    }
+    ready
+        .into_iter()
+        .map(|(file, r)| {
+            let report = write(store, person, r, opts, progress)?;
+            Ok(Imported { file, report })
+        })
+        .collect()
+}
+
+/// [`import_all`] of a file on disk.
+pub fn import_path(
+    store: &dyn Store,
+    person: PersonId,
+    path: &Path,
+    opts: &ImportOptions,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Vec<Imported>, ImportError> {
+    store.person(person)?;
+    let file = path.display().to_string();
+    import_all(store, person, &file, &read(path)?, opts, progress)
+}
+
+/// One file's report in [`import_all`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Imported {
+    /// The file, or `archive.zip:entry` for a file of an archive.
+    pub file: String,
+    pub report: ImportReport,
+}
+
+/// A file parsed and checked against the error policy and the store's schemas, not written.
+struct Prepared {
+    file: String,
+    format: Format,
+    parsed: Parsed,
+    schema: Schema,
+    skipped: Vec<RecordError>,
+}
+
+fn prepare(
+    store: &dyn Store,
+    file: &str,
+    bytes: &[u8],
+    opts: &ImportOptions,
+) -> Result<Prepared, ImportError> {
+    let (format, mut parsed) = parse_bytes(store, file, bytes, opts)?;
     let file = file.to_string();
-    let skipped = record_errors(&file, parsed.bad);
+    let skipped = record_errors(&file, std::mem::take(&mut parsed.bad));
     if opts.on_error == OnError::Reject
         && let Some(first) = skipped.first()
     {
@@ -306,6 +393,30 @@ pub fn import_bytes(
             parsed.collection
         )));
     }
+    Ok(Prepared {
+        file,
+        format,
+        parsed,
+        schema,
+        skipped,
+    })
+}
+
+/// Writes a prepared file's records in batches (see the module doc).
+fn write(
+    store: &dyn Store,
+    person: PersonId,
+    ready: Prepared,
+    opts: &ImportOptions,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<ImportReport, ImportError> {
+    let Prepared {
+        file,
+        format,
+        parsed,
+        schema,
+        skipped,
+    } = ready;
     store.define_collection(&schema)?;
     let name = Path::new(&file)
         .file_name()

@@ -538,14 +538,17 @@ fn import_cmd(pds: &Pds, a: ImportArgs) -> anyhow::Result<()> {
             .collect();
         entries.sort();
         for p in entries {
-            let head = head_of(&p).ok().and_then(|b| insitu_formats::detect(&b));
-            match head {
-                Some(Format::Csv | Format::JsonLines) | None if opts.format.is_none() => {
-                    println!(
-                        "not imported: {} (format not recognised; import it alone with --collection)",
-                        p.display()
-                    )
-                }
+            let head = head_of(&p).ok();
+            let zip = head.as_deref().is_some_and(insitu_formats::zip::is_zip);
+            match head.and_then(|b| insitu_formats::detect(&b)) {
+                Some(Format::Csv | Format::JsonLines) if opts.format.is_none() => println!(
+                    "not imported: {} (format not recognised; import it alone with --collection)",
+                    p.display()
+                ),
+                None if opts.format.is_none() && !zip => println!(
+                    "not imported: {} (format not recognised; import it alone to see why)",
+                    p.display()
+                ),
                 _ => files.push(p),
             }
         }
@@ -592,7 +595,7 @@ fn import_one(
         s
     });
     let mut bar: Option<indicatif::ProgressBar> = None;
-    let report = import::import_file(
+    let reports = import::import_path(
         pds.store.as_ref(),
         person,
         file,
@@ -624,23 +627,23 @@ fn import_one(
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let report = report?;
-    for s in &report.skipped {
-        eprintln!("skipped {s}");
+    for import::Imported { file, report } in reports? {
+        for s in &report.skipped {
+            eprintln!("skipped {s}");
+        }
+        for n in &report.notes {
+            println!("note: {n}");
+        }
+        println!(
+            "imported {file} ({}) into {}: {} records read, {} added, {} already present, {} skipped",
+            report.format,
+            report.collection,
+            report.read,
+            report.added,
+            report.duplicates,
+            report.skipped.len()
+        );
     }
-    for n in &report.notes {
-        println!("note: {n}");
-    }
-    println!(
-        "imported {} ({}) into {}: {} records read, {} added, {} already present, {} skipped",
-        file.display(),
-        report.format,
-        report.collection,
-        report.read,
-        report.added,
-        report.duplicates,
-        report.skipped.len()
-    );
     Ok(())
 }
 

@@ -372,6 +372,8 @@ pub struct ImportQuery {
     pub skip_bad: bool,
 }
 
+/// What an import did; for a zip archive, the sums over its files (`format` is `zip`,
+/// `collection` lists theirs), each file in `files`.
 #[derive(Serialize, ToSchema)]
 pub struct ImportView {
     pub format: String,
@@ -381,7 +383,21 @@ pub struct ImportView {
     pub duplicates: u64,
     /// Each skipped record: `file:line: field: reason`.
     pub skipped: Vec<String>,
+    /// For an archive, each note starts with its file.
     pub notes: Vec<String>,
+    /// Each file imported: the upload, or each file of a zip archive (`archive.zip:entry`).
+    pub files: Vec<ImportedFileView>,
+}
+
+/// One file of an import.
+#[derive(Serialize, ToSchema)]
+pub struct ImportedFileView {
+    pub file: String,
+    pub format: String,
+    pub collection: String,
+    pub read: u64,
+    pub added: u64,
+    pub duplicates: u64,
 }
 
 /// Imports an upload into `person`'s store, off the async workers.
@@ -394,22 +410,53 @@ async fn import_into(
 ) -> Result<(StatusCode, Json<ImportView>), ApiError> {
     let store = s.pds.store.clone();
     blocking(move || {
-        let r = import::import_bytes(store.as_ref(), person, &name, &body, &opts, &mut |_, _| {})?;
-        Ok((StatusCode::CREATED, Json(import_view(r))))
+        let archive = insitu_formats::zip::is_zip(&body);
+        let r = import::import_all(store.as_ref(), person, &name, &body, &opts, &mut |_, _| {})?;
+        Ok((StatusCode::CREATED, Json(import_view(archive, r))))
     })
     .await
 }
 
-fn import_view(r: import::ImportReport) -> ImportView {
-    ImportView {
-        format: r.format.to_string(),
-        collection: r.collection,
-        read: r.read,
-        added: r.added,
-        duplicates: r.duplicates,
-        skipped: r.skipped.iter().map(ToString::to_string).collect(),
-        notes: r.notes,
+fn import_view(archive: bool, files: Vec<import::Imported>) -> ImportView {
+    let mut view = ImportView {
+        format: if archive { "zip".into() } else { String::new() },
+        collection: String::new(),
+        read: 0,
+        added: 0,
+        duplicates: 0,
+        skipped: Vec::new(),
+        notes: Vec::new(),
+        files: Vec::new(),
+    };
+    let mut collections: Vec<String> = Vec::new();
+    for import::Imported { file, report: r } in files {
+        if !archive {
+            view.format = r.format.to_string();
+        }
+        if !collections.contains(&r.collection) {
+            collections.push(r.collection.clone());
+        }
+        view.read += r.read;
+        view.added += r.added;
+        view.duplicates += r.duplicates;
+        view.skipped
+            .extend(r.skipped.iter().map(ToString::to_string));
+        view.notes
+            .extend(r.notes.into_iter().map(|n| match archive {
+                true => format!("{file}: {n}"),
+                false => n,
+            }));
+        view.files.push(ImportedFileView {
+            file,
+            format: r.format.to_string(),
+            collection: r.collection,
+            read: r.read,
+            added: r.added,
+            duplicates: r.duplicates,
+        });
     }
+    view.collection = collections.join(", ");
+    view
 }
 
 /// Imports an uploaded file into the caller's store (the body is the file).

@@ -1205,9 +1205,9 @@ async fn import_file(
         ..Default::default()
     };
     let store = s.pds.store.clone();
-    let file = name.clone();
-    let report = blocking(move || {
-        Ok(import::import_bytes(
+    let file = name;
+    let reports = blocking(move || {
+        Ok(import::import_all(
             store.as_ref(),
             person,
             &file,
@@ -1217,17 +1217,21 @@ async fn import_file(
         )?)
     })
     .await?;
-    let mut body = format!(
-        "<h1>Imported</h1><p role=\"status\">{} ({}) into {}: {} records read, {} added, {} already there.</p>",
-        esc(&name),
-        report.format,
-        esc(&report.collection),
-        report.read,
-        report.added,
-        report.duplicates
-    );
-    for n in &report.notes {
-        let _ = write!(body, "<p>{}</p>", esc(n));
+    let mut body = "<h1>Imported</h1>".to_string();
+    for import::Imported { file, report } in &reports {
+        let _ = write!(
+            body,
+            "<p role=\"status\">{} ({}) into {}: {} records read, {} added, {} already there.</p>",
+            esc(file),
+            report.format,
+            esc(&report.collection),
+            report.read,
+            report.added,
+            report.duplicates
+        );
+        for n in &report.notes {
+            let _ = write!(body, "<p>{}</p>", esc(n));
+        }
     }
     body.push_str("<p><a href=\"/\">Back to my page</a></p>");
     Ok(page("Imported", Some(&session), &body).into_response())
