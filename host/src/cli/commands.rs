@@ -521,6 +521,13 @@ fn import_cmd(pds: &Pds, a: ImportArgs) -> anyhow::Result<()> {
         } else {
             OnError::Reject
         },
+        unbalanced: a
+            .unbalanced
+            .as_deref()
+            .map(import::Unbalanced::from_name)
+            .transpose()
+            .map_err(|e| anyhow!(e))?
+            .unwrap_or_default(),
         returned_by: None,
     };
     let mut files = Vec::new();
@@ -629,8 +636,20 @@ fn import_one(
     for n in &report.notes {
         println!("note: {n}");
     }
+    if !report.duplicate_lines.is_empty() {
+        println!(
+            "already present: {}: line(s) {}",
+            file.display(),
+            import::line_ranges(&report.duplicate_lines)
+        );
+    }
+    let clashes = match report.clashes {
+        0 => String::new(),
+        n => format!(" ({n} of them under a key the store held with other content)"),
+    };
     println!(
-        "imported {} ({}) into {}: {} records read, {} added, {} already present, {} skipped",
+        "imported {} ({}) into {}: {} records read, {} added, {} already present, {} \
+         skipped{clashes}",
         file.display(),
         report.format,
         report.collection,

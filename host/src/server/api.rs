@@ -370,6 +370,9 @@ pub struct ImportQuery {
     /// Import the good records and report the bad ones, instead of refusing the file.
     #[serde(default)]
     pub skip_bad: bool,
+    /// A statement whose balances do not add up (CAMT, CFONB 120): `refuse` the file (the
+    /// default), or `import` its movements without running balances, with a note.
+    pub unbalanced: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -378,9 +381,16 @@ pub struct ImportView {
     pub collection: String,
     pub read: u64,
     pub added: u64,
+    /// Records already present (same id, same content), not written again.
     pub duplicates: u64,
+    /// Their lines, as ranges: `3-7, 9`.
+    pub duplicate_lines: String,
+    /// Records added although the store held their natural key with other content (each
+    /// named in `notes`).
+    pub clashes: u64,
     /// Each skipped record: `file:line: field: reason`.
     pub skipped: Vec<String>,
+    /// What else the person should know, entries left out (pending ones) included, by line.
     pub notes: Vec<String>,
 }
 
@@ -407,6 +417,8 @@ fn import_view(r: import::ImportReport) -> ImportView {
         read: r.read,
         added: r.added,
         duplicates: r.duplicates,
+        duplicate_lines: import::line_ranges(&r.duplicate_lines),
+        clashes: r.clashes,
         skipped: r.skipped.iter().map(ToString::to_string).collect(),
         notes: r.notes,
     }
@@ -447,6 +459,13 @@ pub async fn import(
         } else {
             OnError::Reject
         },
+        unbalanced: q
+            .unbalanced
+            .as_deref()
+            .map(import::Unbalanced::from_name)
+            .transpose()
+            .map_err(ApiError::bad_request)?
+            .unwrap_or_default(),
         ..Default::default()
     };
     let name = q.name.unwrap_or_else(|| "upload".into());
