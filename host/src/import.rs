@@ -20,7 +20,8 @@
 //! - Written in transactions of [`BATCH`] records: a crash leaves whole batches only, and
 //!   importing again completes the rest.
 //!
-//! May touch: the input file (read only) and the store through [`Store::write_records`].
+//! May touch: the input file (read only) and the store through [`Store::write_records`] (and
+//! [`Store::records_at`], in [`ids`], for records whose natural key is not unique).
 
 use std::fmt;
 use std::path::Path;
@@ -127,7 +128,8 @@ pub struct ImportReport {
     pub clashes: u64,
     /// Records skipped under [`OnError::Skip`], each with its reason.
     pub skipped: Vec<RecordError>,
-    /// What the parser wants the person to know (pending entries left out, say).
+    /// What the person should know: from the parser (pending entries left out, with their
+    /// lines, say), and each clash with its key and line.
     pub notes: Vec<String>,
 }
 

@@ -30,7 +30,12 @@ fn import(
 }
 
 fn all_records(f: &Fixture, p: u64) -> Vec<Vec<Value>> {
-    let fields: Vec<String> = ALL_FIELDS.iter().map(|s| s.to_string()).collect();
+    records_with(f, p, ALL_FIELDS)
+}
+
+/// The `fields` of each of `p`'s transactions, in store order.
+fn records_with(f: &Fixture, p: u64, fields: &[&str]) -> Vec<Vec<Value>> {
+    let fields: Vec<String> = fields.iter().map(|s| s.to_string()).collect();
     let mut cur = f
         .store
         .scan(p, "bank.transactions", TimeRange::ALL, &fields)
@@ -390,21 +395,10 @@ type Row = (Value, Value, Value, Value);
 
 /// The [`Row`] of each stored transaction, sorted.
 fn stored(f: &Fixture, p: u64) -> Vec<Row> {
-    let fields: Vec<String> = ["booked", "amount", "label", "balance"]
-        .iter()
-        .map(|s| s.to_string())
+    let mut out: Vec<Row> = records_with(f, p, &["booked", "amount", "label", "balance"])
+        .into_iter()
+        .map(|v| (v[0].clone(), v[1].clone(), v[2].clone(), v[3].clone()))
         .collect();
-    let mut cur = f
-        .store
-        .scan(p, "bank.transactions", TimeRange::ALL, &fields)
-        .unwrap();
-    let mut out = Vec::new();
-    while let Some((b, _)) = cur.next_batch(100).unwrap() {
-        for i in 0..b.len() {
-            let v: Vec<Value> = b.columns.iter().map(|c| c.value(i)).collect();
-            out.push((v[0].clone(), v[1].clone(), v[2].clone(), v[3].clone()));
-        }
-    }
     out.sort_by_key(|r| format!("{r:?}"));
     out
 }
