@@ -72,6 +72,25 @@ pub fn balances_forward(txs: &mut [BankTx], opening: i64) -> Result<(), String> 
     Ok(())
 }
 
+/// Fills each transaction's balance in booking-date order (stable: file order for equal
+/// dates), going forward from the balance before the first one, so that the latest
+/// transaction carries the closing balance whatever order the statement lists them in.
+/// Transactions stay in file order. Fails, changing nothing, when a balance does not fit.
+pub fn balances_by_date(txs: &mut [BankTx], opening: i64) -> Result<(), String> {
+    let mut order: Vec<usize> = (0..txs.len()).collect();
+    order.sort_by_key(|&i| txs[i].booked);
+    let mut b = opening;
+    let mut balances = vec![0; txs.len()];
+    for &i in &order {
+        b = b.checked_add(txs[i].amount).ok_or(TOO_LARGE)?;
+        balances[i] = b;
+    }
+    for (t, b) in txs.iter_mut().zip(balances) {
+        t.balance = Some(b);
+    }
+    Ok(())
+}
+
 /// Fills each transaction's balance, going back from the balance after the last one.
 pub fn balances_backward(txs: &mut [BankTx], closing: i64) -> Result<(), String> {
     let sum = sum(txs)?;
@@ -106,6 +125,15 @@ pub fn check_totals(
         f(end),
         f(closing)
     ))
+}
+
+/// The note for a statement imported although it does not add up (`--unbalanced=import`):
+/// `name` is the statement, `why` what [`check_totals`] said.
+pub fn unbalanced_note(name: &str, why: &str, movements: usize) -> String {
+    format!(
+        "{name}: {why}; its {movements} movement(s) were imported as asked \
+         (--unbalanced=import), without running balances"
+    )
 }
 
 /// Collects transactions and bad records into the `bank.transactions` result.

@@ -24,9 +24,12 @@
 //! - Balances: the opening (`OPBD`, else `PRCD`) plus the booked entries must give the closing
 //!   (`CLBD`), else the file is refused at its `Stmt` line: it has lost entries. A report or a
 //!   notification often has no balance (or only interim ones, which are not read): then there
-//!   is no check and no running balance. Running balances
-//!   go forward from the opening, or back from the closing when only it is given. A statement
-//!   with unreadable entries is not checked and gets no balances (a note says so).
+//!   is no check and no running balance. Balances in another currency than each other or than
+//!   the entries are a currency mismatch, refused the same way. With [`Unbalanced::Import`]
+//!   such a statement's entries are imported without running balances, and a note gives the
+//!   reason. Running balances go forward from the opening (or from the closing less the
+//!   entries when only it is given) in booking-date order, file order for equal dates. A
+//!   statement with unreadable entries is not checked and gets no balances (a note says so).
 //! - Encoding: a BOM, else the XML declaration's `encoding` (any WHATWG label, even after
 //!   leading blanks: `ISO-8859-13`, `windows-1250`, [`text::encoding`]); a UTF-8 file that is not valid
 //!   UTF-8 is read as Windows-1252, as some banks mislabel their exports ([`text::decode`]).
@@ -42,7 +45,7 @@ use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::{BytesStart, Event};
 
 use crate::bank::{self, BankTx};
-use crate::{BadRecord, FormatError, Options, Parsed, money, text, time};
+use crate::{BadRecord, FormatError, Options, Parsed, Unbalanced, money, text, time};
 
 /// The bank-to-customer cash management messages read here.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -100,13 +103,14 @@ pub fn parse(bytes: &[u8], opts: &Options) -> Result<Parsed, FormatError> {
 }
 
 /// Parses a message of `kind`.
-pub fn parse_kind(kind: Kind, bytes: &[u8], _opts: &Options) -> Result<Parsed, FormatError> {
+pub fn parse_kind(kind: Kind, bytes: &[u8], opts: &Options) -> Result<Parsed, FormatError> {
     let text = decode(bytes)?;
     let mut reader = Reader::from_str(&text);
     reader.config_mut().expand_empty_elements = true;
     let mut lines = text::LineCounter::new(&text, 1);
     let mut st = State {
         kind,
+        unbalanced: opts.unbalanced,
         ..State::default()
     };
     let mut path: Vec<String> = Vec::new();
@@ -186,7 +190,7 @@ pub fn parse_kind(kind: Kind, bytes: &[u8], _opts: &Options) -> Result<Parsed, F
     let mut notes: Vec<String> = st
         .skipped
         .iter()
-        .map(|(s, &n)| skipped_note(s, n))
+        .map(|(s, lines)| skipped_note(s, lines))
         .collect();
     notes.append(&mut st.notes);
     Ok(bank::parsed(st.txs, st.bad, notes))
@@ -223,6 +227,7 @@ fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, FormatError> {
 #[derive(Default)]
 struct State {
     kind: Kind,
+    unbalanced: Unbalanced,
     seen_root: bool,
     /// The first element inside the root, to name what a file that is not camt.053 holds.
     first: Option<String>,
@@ -233,8 +238,8 @@ struct State {
     txs: Vec<BankTx>,
     bad: Vec<BadRecord>,
     notes: Vec<String>,
-    /// Entries left out, by status.
-    skipped: BTreeMap<String, usize>,
+    /// The lines of the entries left out, by status.
+    skipped: BTreeMap<String, Vec<u64>>,
 }
 
 /// One `Stmt`, `Rpt` or `Ntfctn`: an account's entries.
@@ -419,7 +424,7 @@ impl State {
                                 self.bad.push(b);
                             }
                         },
-                        Some(s) => *self.skipped.entry(s.to_string()).or_default() += 1,
+                        Some(s) => self.skipped.entry(s.to_string()).or_default().push(n.line),
                         None => {
                             stmt.bad += 1;
                             self.bad.push(bad_entry(
@@ -465,16 +470,61 @@ impl State {
                     count(stmt.bad, "entry", "entries")
                 ));
             }
-        } else if let Some((opening, _)) = stmt.opening {
-            if let Some((closing, ccy)) = &stmt.closing {
-                bank::check_totals(txs, opening, *closing, ccy).map_err(at)?;
+        } else {
+            match check(txs, &stmt.opening, &stmt.closing) {
+                Ok(Some(opening)) => bank::balances_by_date(txs, opening).map_err(at)?,
+                Ok(None) => {}
+                Err(why) if self.unbalanced == Unbalanced::Import => {
+                    let name = format!("line {}: {name}", stmt.line);
+                    self.notes
+                        .push(bank::unbalanced_note(&name, &why, txs.len()));
+                }
+                Err(why) => return Err(at(why)),
             }
-            bank::balances_forward(txs, opening).map_err(at)?;
-        } else if let Some((closing, _)) = stmt.closing {
-            bank::balances_backward(txs, closing).map_err(at)?;
         }
         self.txs.append(txs);
         Ok(())
+    }
+}
+
+/// Checks a statement's balances against its booked entries: the balances and the entries
+/// must be in one currency, and the opening plus the entries must give the closing. Returns
+/// the balance before the first entry (from the closing when only it is given), if known.
+fn check(
+    txs: &[BankTx],
+    opening: &Option<(i64, String)>,
+    closing: &Option<(i64, String)>,
+) -> Result<Option<i64>, String> {
+    let currencies = [opening, closing]
+        .into_iter()
+        .flatten()
+        .map(|(_, c)| (c.as_str(), "balance"))
+        .chain(txs.iter().map(|t| (t.currency.as_str(), "entry")));
+    let mut first: Option<(&str, &str)> = None;
+    for (ccy, what) in currencies {
+        match first {
+            None => first = Some((ccy, what)),
+            Some((c, w)) if c != ccy => {
+                return Err(format!(
+                    "currency mismatch: a {w} is in {c} and a {what} in {ccy}, so the \
+                     balances cannot be checked"
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    match (opening, closing) {
+        (Some((o, ccy)), Some((c, _))) => bank::check_totals(txs, *o, *c, ccy).map(|()| Some(*o)),
+        (Some((o, _)), None) => Ok(Some(*o)),
+        (None, Some((c, _))) => {
+            let sum = txs
+                .iter()
+                .try_fold(0i64, |s, t| s.checked_add(t.amount))
+                .and_then(|s| c.checked_sub(s));
+            sum.map(Some)
+                .ok_or_else(|| "the amounts are too large to add up".to_string())
+        }
+        (None, None) => Ok(None),
     }
 }
 
@@ -636,8 +686,9 @@ fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// The note for entries of status `sts` that were not imported.
-fn skipped_note(sts: &str, n: usize) -> String {
+/// The note for the entries of status `sts`, at `lines`, that were not imported.
+fn skipped_note(sts: &str, lines: &[u64]) -> String {
+    let n = lines.len();
     let (was, it) = if n == 1 {
         ("was", "it is")
     } else {
@@ -649,9 +700,12 @@ fn skipped_note(sts: &str, n: usize) -> String {
         "INFO" => ("information ", format!("{it} not a booking")),
         _ => ("", "only booked (BOOK) entries are".to_string()),
     };
+    let at: Vec<String> = lines.iter().map(u64::to_string).collect();
     format!(
-        "{} {kind}{} ({sts}) {was} not imported: {why}",
+        "{} {kind}{} ({sts}) {was} not imported: {why} (line{} {})",
         n,
-        if n == 1 { "entry" } else { "entries" }
+        if n == 1 { "entry" } else { "entries" },
+        if n == 1 { "" } else { "s" },
+        at.join(", ")
     )
 }

@@ -6,8 +6,10 @@
 //! `04` movements, each optionally followed by `05` complements, `07` new balance. A file may
 //! hold several blocks, of several accounts. Any other record code refuses the file.
 //!
-//! - Account: bank code (3-7), branch (12-16) and account number (22-32), as
-//!   `30004 00123 00012345678`.
+//! - Account: bank code (3-7), branch (12-16) and account number (22-32) of the `01`, as
+//!   `30004 00123 00012345678`. A statement's `04`, `05` and `07` must name the same branch and
+//!   account number; their bank code may differ from the `01`'s (real banks write another
+//!   one), and the `07` must be in the `01`'s currency.
 //! - Amount (91-104): 13 digits and an overpunched sign (`{` `A`-`I` for +0 to +9, `}` `J`-`R`
 //!   for -0 to -9), with the number of decimals of position 20, converted exactly to the minor
 //!   units of the currency (17-19); an amount with fractions of a minor unit is refused.
@@ -19,19 +21,25 @@
 //! - No natural key: the host keys movements by content, so an overlapping statement adds
 //!   nothing twice.
 //! - Balances: the old balance plus the movements must give the new balance, else the file is
-//!   refused at the `07` line; running balances go forward from the old balance. A block with
-//!   unreadable movements is not checked and gets no balances (a note says so).
+//!   refused at the `07` line, or, with [`Unbalanced::Import`], its movements are imported
+//!   without running balances and a note gives the difference. Running balances go forward
+//!   from the old balance in booking-date order (file order for equal dates), so the latest
+//!   movement carries the new balance even when the file lists them out of order. A block
+//!   with unreadable movements is not checked and gets no balances (a note says so).
 //! - Encoding: UTF-8 when the bytes are, else Windows-1252 ([`text::decode`]), which covers
 //!   French banks' Latin-1.
 
 use crate::bank::{self, BankTx};
-use crate::{BadRecord, FormatError, Options, Parsed, money, text, time};
+use crate::{BadRecord, FormatError, Options, Parsed, Unbalanced, money, text, time};
 
 const LEN: usize = 120;
 
-pub fn parse(bytes: &[u8], _opts: &Options) -> Result<Parsed, FormatError> {
+pub fn parse(bytes: &[u8], opts: &Options) -> Result<Parsed, FormatError> {
     let (text, _) = text::decode(bytes, None).map_err(|e| FormatError::new(1, e))?;
-    let mut out = Out::default();
+    let mut out = Out {
+        unbalanced: opts.unbalanced,
+        ..Out::default()
+    };
     let mut block: Option<Block> = None;
     let mut line = 0u64;
     for (_, raw) in text::numbered_lines(&text) {
@@ -72,6 +80,7 @@ pub fn parse(bytes: &[u8], _opts: &Options) -> Result<Parsed, FormatError> {
 
 #[derive(Default)]
 struct Out {
+    unbalanced: Unbalanced,
     records: usize,
     txs: Vec<BankTx>,
     bad: Vec<BadRecord>,
@@ -80,7 +89,12 @@ struct Out {
 
 /// One account's statement, from its `01` to its `07`.
 struct Block {
+    /// As the `01` writes it: bank code, branch and account number.
     account: String,
+    /// What identifies the account in its `04`, `05` and `07`: branch and account number.
+    /// Banks write another bank code in movements than in the old balance, for the same
+    /// account.
+    id: (String, String),
     currency: String,
     opening: i64,
     movements: Vec<Movement>,
@@ -128,6 +142,11 @@ impl Rec<'_> {
         self.get(from, to).trim().to_string()
     }
 
+    /// Branch and account number: what identifies an account inside a statement.
+    fn account_id(&self) -> (String, String) {
+        (self.trimmed(12, 16), self.trimmed(22, 32))
+    }
+
     fn account(&self) -> String {
         format!(
             "{} {} {}",
@@ -172,7 +191,7 @@ fn record(rec: &Rec, block: &mut Option<Block>, out: &mut Out) -> Result<(), For
     let Some(b) = block else {
         return Err(rec.error(format!("{what} before any old balance (01)")));
     };
-    if rec.account() != b.account {
+    if rec.account_id() != b.id {
         return Err(rec.error(format!(
             "{what} of account {} in the statement of account {}",
             rec.account(),
@@ -180,7 +199,7 @@ fn record(rec: &Rec, block: &mut Option<Block>, out: &mut Out) -> Result<(), For
         )));
     }
     match code.as_str() {
-        "04" => match movement(rec, &b.currency) {
+        "04" => match movement(rec, &b.account, &b.currency) {
             Ok(m) => {
                 b.movements.push(m);
                 b.last = Some(true);
@@ -224,6 +243,7 @@ fn open(rec: &Rec) -> Result<Block, FormatError> {
         .map_err(|r| fail("amount (91-104)", r))?;
     Ok(Block {
         account,
+        id: rec.account_id(),
         currency,
         opening,
         movements: Vec::new(),
@@ -232,7 +252,7 @@ fn open(rec: &Rec) -> Result<Block, FormatError> {
     })
 }
 
-fn movement(rec: &Rec, currency: &str) -> Result<Movement, BadRecord> {
+fn movement(rec: &Rec, account: &str, currency: &str) -> Result<Movement, BadRecord> {
     let bad = |field: &str, reason: String| BadRecord {
         line: rec.line,
         element: Some("04 movement".into()),
@@ -259,7 +279,7 @@ fn movement(rec: &Rec, currency: &str) -> Result<Movement, BadRecord> {
     Ok(Movement {
         tx: BankTx {
             line: rec.line,
-            account: rec.account(),
+            account: account.to_string(),
             booked,
             value_date,
             amount,
@@ -301,6 +321,13 @@ fn complement(rec: &Rec, m: &mut Movement) {
 /// The `07` new balance closes the statement: the movements must add up to it.
 fn close(rec: &Rec, b: Block, out: &mut Out) -> Result<(), FormatError> {
     let name = format!("new balance (07) of account {}", b.account);
+    let own = rec.get(17, 19);
+    if own != b.currency {
+        return Err(rec.error(format!(
+            "{name}: currency (17-19): `{own}` is not the old balance's currency, {}",
+            b.currency
+        )));
+    }
     let closing = rec
         .amount(&b.currency)
         .map_err(|r| rec.error(format!("{name}: amount (91-104): {r}")))?;
@@ -317,8 +344,15 @@ fn close(rec: &Rec, b: Block, out: &mut Out) -> Result<(), FormatError> {
         ));
     } else {
         let at = |r: String| rec.error(format!("{name}: {r}"));
-        bank::check_totals(&txs, b.opening, closing, &b.currency).map_err(at)?;
-        bank::balances_forward(&mut txs, b.opening).map_err(at)?;
+        match bank::check_totals(&txs, b.opening, closing, &b.currency) {
+            Ok(()) => bank::balances_by_date(&mut txs, b.opening).map_err(at)?,
+            Err(why) if out.unbalanced == Unbalanced::Import => {
+                let name = format!("line {}: {name}", rec.line);
+                out.notes
+                    .push(bank::unbalanced_note(&name, &why, txs.len()));
+            }
+            Err(why) => return Err(at(why)),
+        }
     }
     out.txs.append(&mut txs);
     Ok(())

@@ -253,6 +253,33 @@ pub struct Options {
     pub schema: Option<Schema>,
     /// Mapping file of the generic CSV reader.
     pub mapping: Option<csv::Mapping>,
+    /// What to do with a statement whose balances do not add up (CAMT, CFONB 120).
+    pub unbalanced: Unbalanced,
+}
+
+/// What to do with a statement whose opening balance plus its movements is not its closing
+/// balance, or whose balances are in another currency than its movements.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Unbalanced {
+    /// Refuse the file: an entry was lost or invented (the default).
+    #[default]
+    Refuse,
+    /// Import the movements, note the difference, and leave that statement's running
+    /// balances empty, since they cannot be known (`--unbalanced=import`).
+    Import,
+}
+
+impl Unbalanced {
+    /// `refuse` or `import`, as the command line and the API spell it.
+    pub fn from_name(name: &str) -> Result<Self, String> {
+        match name {
+            "refuse" => Ok(Unbalanced::Refuse),
+            "import" => Ok(Unbalanced::Import),
+            other => Err(format!(
+                "--unbalanced is `refuse` or `import`, not `{other}`"
+            )),
+        }
+    }
 }
 
 impl Options {

@@ -22,8 +22,9 @@
 //!   with its own `CURRENCY/CURSYM` is in that currency; pending `STMTTRNP` are left out, with a
 //!   note.
 //! - natural key: `FITID`, unique per account, so that an overlapping statement gives the same
-//!   keys again. A `FITID` that an account gives to different transactions is not trusted: those
-//!   are keyed by content, with a note.
+//!   keys again. A `FITID` listed twice with the same content (overlapping statements in one
+//!   file) is one transaction, kept once; one that an account gives to different transactions
+//!   keeps its `FITID` on each (the host gives each its own id). A note names the lines.
 //! - balances: when `LEDGERBAL` gives `BALAMT` and a `DTASOF` on or after the last transaction's
 //!   date, it is taken as the balance after the last transaction, and the running balances are
 //!   filled backwards from it. This assumes the statement lists every transaction up to
@@ -106,48 +107,73 @@ pub fn parse(bytes: &[u8], _opts: &Options) -> Result<Parsed, FormatError> {
                 "account {account}: running balances left empty: {why}"
             ));
         }
-        let pending = stmt.all(&["STMTTRNP"]).len();
-        if pending > 0 {
+        let pending: Vec<String> = stmt
+            .all(&["STMTTRNP"])
+            .iter()
+            .map(|t| t.line.to_string())
+            .collect();
+        if !pending.is_empty() {
             notes.push(format!(
-                "line {}: {pending} pending transaction(s) left out until they are booked",
-                stmt.line
+                "line {}: {} pending transaction(s) left out until they are booked (line(s) {})",
+                stmt.line,
+                pending.len(),
+                pending.join(", ")
             ));
         }
         txs.append(&mut stmt_txs);
     }
-    unique_keys(&mut txs, &mut notes);
+    let txs = repeated_keys(txs, &mut notes);
     Ok(bank::parsed(txs, bad, notes))
 }
 
-/// A `FITID` that one account uses for different transactions would make the store keep only
-/// one of them: those are keyed by content instead, with a note. (The same transaction listed
-/// twice, by overlapping statements in one file, keeps its key.)
-fn unique_keys(txs: &mut [BankTx], notes: &mut Vec<String>) {
+/// A `FITID` is unique per account (OFX 2.1.1, 3.2.1): one listed again with the same content
+/// is the same transaction in overlapping statements of one file, kept once, with a note
+/// naming the lines left out. Listed again with other content, the bank reused it: every one
+/// is kept, under its `FITID`, and the host gives each its own id (a note names them).
+fn repeated_keys(txs: Vec<BankTx>, notes: &mut Vec<String>) -> Vec<BankTx> {
     let mut by_key: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
     for (i, t) in txs.iter().enumerate() {
         if let Some(k) = &t.key {
             by_key.entry((&t.account, k)).or_default().push(i);
         }
     }
-    let content = |t: &BankTx| {
-        let text = (t.counterparty.clone(), t.label.clone(), t.reference.clone());
-        (t.booked, t.value_date, t.amount, t.currency.clone(), text)
+    fn content(t: &BankTx) -> impl PartialEq + '_ {
+        let text = (&t.counterparty, &t.label, &t.reference);
+        (t.booked, t.value_date, t.amount, &t.currency, text)
+    }
+    let lines = |at: &[usize]| {
+        let l: Vec<String> = at.iter().map(|&i| txs[i].line.to_string()).collect();
+        l.join(", ")
     };
-    let mut clashes = Vec::new();
-    for ((account, fitid), at) in by_key {
-        if at.len() > 1 && at.iter().any(|&i| content(&txs[i]) != content(&txs[at[0]])) {
-            let lines: Vec<String> = at.iter().map(|&i| txs[i].line.to_string()).collect();
+    let mut repeats = Vec::new();
+    for ((account, fitid), at) in by_key.iter().filter(|(_, at)| at.len() > 1) {
+        if at.iter().all(|&i| content(&txs[i]) == content(&txs[at[0]])) {
+            notes.push(format!(
+                "account {account}: FITID {fitid} is listed {} times with the same content \
+                 (lines {}): one transaction, imported once; line(s) {} left out",
+                at.len(),
+                lines(at),
+                lines(&at[1..])
+            ));
+            repeats.extend_from_slice(&at[1..]);
+        } else {
             notes.push(format!(
                 "account {account}: FITID {fitid} is used by different transactions (lines {}); \
-                 they are keyed by their content instead",
-                lines.join(", ")
+                 each is imported",
+                lines(at)
             ));
-            clashes.extend(at);
         }
     }
-    for i in clashes {
-        txs[i].key = None;
+    drop(by_key);
+    if repeats.is_empty() {
+        return txs;
     }
+    repeats.sort_unstable();
+    txs.into_iter()
+        .enumerate()
+        .filter(|(i, _)| repeats.binary_search(i).is_err())
+        .map(|(_, t)| t)
+        .collect()
 }
 
 /// What an investment statement's import took and left out (see the module doc).

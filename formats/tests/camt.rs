@@ -3,9 +3,10 @@
 mod common;
 
 use common::{
-    Entry, column, day, entry, escape, eur, fixture, opt, read_err, read_ok, text, tx, values,
+    Entry, by_date, chain_by_date, column, day, entry, escape, eur, fixture, opt, read, read_err,
+    read_ok, text, tx, txs, values,
 };
-use insitu_formats::{BadRecord, Format, Options, Parsed, Value, camt};
+use insitu_formats::{BadRecord, Format, Options, Parsed, Unbalanced, Value, camt};
 use proptest::prelude::*;
 
 fn parse(name: &str) -> Parsed {
@@ -26,7 +27,7 @@ fn v02_with_bom_crlf_two_accounts_pending_and_batch() {
     assert!(p.bad.is_empty(), "{:?}", p.bad);
     assert_eq!(
         p.notes,
-        ["1 pending entry (PDNG) was not imported: it is imported once booked"]
+        ["1 pending entry (PDNG) was not imported: it is imported once booked (line 184)"]
     );
     let expected = [
         tx(
@@ -147,8 +148,9 @@ fn v08_windows_1252_prefixed_with_only_a_closing_balance() {
     assert_eq!(
         p.notes,
         [
-            "1 information entry (INFO) was not imported: it is not a booking",
-            "2 pending entries (PDNG) were not imported: they are imported once booked",
+            "1 information entry (INFO) was not imported: it is not a booking (line 111)",
+            "2 pending entries (PDNG) were not imported: they are imported once booked (lines \
+             122, 133)",
         ]
     );
     let acct = "FR7630003000500005000123456";
@@ -252,6 +254,57 @@ fn a_statement_that_does_not_add_up_is_refused_at_its_line() {
              plus movements 2370.51 is 3170.51, but the closing balance is 3107.33 EUR"
         )
     );
+}
+
+#[test]
+fn a_statement_that_does_not_add_up_is_imported_without_balances_on_request() {
+    let opts = Options {
+        unbalanced: Unbalanced::Import,
+        ..Options::default()
+    };
+    let p = read(Format::Camt053, "camt/unbalanced.xml", &opts).unwrap();
+    let t = txs(&p);
+    assert_eq!(t.len(), 4);
+    assert!(t.iter().all(|t| t.balance.is_none()), "{t:?}");
+    assert_eq!(
+        p.notes,
+        [format!(
+            "line 8: Stmt 1 ({BNP}): the statement does not add up: opening balance 800.00 \
+             plus movements 2370.51 is 3170.51, but the closing balance is 3107.33 EUR; its 4 \
+             movement(s) were imported as asked (--unbalanced=import), without running balances"
+        )]
+    );
+}
+
+#[test]
+fn a_closing_balance_in_another_currency_is_a_currency_mismatch() {
+    assert_eq!(
+        error("closing_other_currency.xml"),
+        format!(
+            "line 8: Stmt 1 ({SG}): currency mismatch: a balance is in EUR and a balance in \
+             USD, so the balances cannot be checked"
+        )
+    );
+    let opts = Options {
+        unbalanced: Unbalanced::Import,
+        ..Options::default()
+    };
+    let p = read(Format::Camt053, "camt/closing_other_currency.xml", &opts).unwrap();
+    assert_eq!(txs(&p)[0].balance, None);
+    assert!(p.notes[0].contains("currency mismatch"), "{:?}", p.notes);
+}
+
+#[test]
+fn running_balances_follow_booking_dates_not_file_order() {
+    let t = txs(&parse("out_of_order.xml"));
+    let booked: Vec<i64> = column(&t, |t| t.booked);
+    assert!(
+        booked.windows(2).any(|w| w[0] > w[1]),
+        "the fixture lists entries out of date order"
+    );
+    // OPBD 120.00, CLBD 1245.01; the two entries of 5 April in file order.
+    chain_by_date(&t, 12_000, 124_501);
+    assert_eq!((t[2].balance, t[3].balance), (Some(127_000), Some(126_001)));
 }
 
 #[test]
@@ -520,9 +573,8 @@ proptest! {
         let p = camt::parse(xml.as_bytes(), &Options::default()).map_err(|e| TestCaseError::fail(format!("{e}\n{xml}")))?;
         prop_assert!(p.bad.is_empty());
         prop_assert_eq!(p.items.len(), entries.len());
-        let mut balance = opening;
-        for (item, e) in p.items.iter().zip(&entries) {
-            balance += e.minor;
+        let balances = by_date(&entries, opening);
+        for ((item, e), balance) in p.items.iter().zip(&entries).zip(balances) {
             let v = &item.values;
             prop_assert_eq!(&v[0], &text("DE89370400440532013000"));
             prop_assert_eq!(&v[1], &Value::Timestamp(e.day * insitu_formats::time::DAY_MS));

@@ -2,9 +2,12 @@
 
 mod common;
 
-use common::{Entry, column, day, entry, eur, fixture, opt, read_err, read_ok, text, tx, values};
+use common::{
+    Entry, by_date, chain_by_date, column, day, entry, eur, fixture, opt, read, read_err, read_ok,
+    text, tx, txs, values,
+};
 use insitu_formats::time::{DAY_MS, format_date};
-use insitu_formats::{BadRecord, Format, Options, Parsed, Value, cfonb, detect};
+use insitu_formats::{BadRecord, Format, Options, Parsed, Unbalanced, Value, cfonb, detect};
 use proptest::prelude::*;
 
 fn parse(name: &str) -> Parsed {
@@ -227,6 +230,66 @@ fn a_statement_that_does_not_add_up_is_refused_at_its_07_line() {
          add up: opening balance 800.00 plus movements 2370.51 is 3170.51, but the closing \
          balance is 3107.33 EUR"
     );
+}
+
+#[test]
+fn a_statement_that_does_not_add_up_is_imported_without_balances_on_request() {
+    let opts = Options {
+        unbalanced: Unbalanced::Import,
+        ..Options::default()
+    };
+    let p = read(Format::Cfonb120, "cfonb/unbalanced.txt", &opts).unwrap();
+    let t = txs(&p);
+    // Every movement of the 01..07 block, none with a balance that cannot be known.
+    assert_eq!(t.len(), 4);
+    assert!(t.iter().all(|t| t.balance.is_none()), "{t:?}");
+    assert_eq!(
+        p.notes,
+        [
+            "line 8: new balance (07) of account 30004 00031 12345678901: the statement does \
+             not add up: opening balance 800.00 plus movements 2370.51 is 3170.51, but the \
+             closing balance is 3107.33 EUR; its 4 movement(s) were imported as asked \
+             (--unbalanced=import), without running balances"
+        ]
+    );
+}
+
+#[test]
+fn movements_with_another_bank_code_than_the_old_balance_are_the_same_account() {
+    let p = parse("bank_code_differs.txt");
+    assert!(p.bad.is_empty() && p.notes.is_empty(), "{p:?}");
+    let t = txs(&p);
+    assert_eq!(t.len(), 3);
+    // The account as the 01 names it: its 04 write bank code 18200, the 01 and 07 18206.
+    assert!(
+        t.iter().all(|t| t.account == "18206 00410 72605012345"),
+        "{t:?}"
+    );
+    assert_eq!(t[0].counterparty.as_deref(), Some("ORANGE SA"));
+    chain_by_date(&t, 152_045, 330_075);
+    // Another branch, or another account number, is still another account.
+    let bytes = String::from_utf8(fixture("cfonb/bank_code_differs.txt")).unwrap();
+    let other_branch = bytes.replacen("0418200040000410", "0418200040000411", 1);
+    assert_eq!(
+        error(other_branch.as_bytes()),
+        "line 2: movement (04) of account 18200 00411 72605012345 in the statement of account \
+         18206 00410 72605012345"
+    );
+}
+
+#[test]
+fn running_balances_follow_booking_dates_not_file_order() {
+    let p = parse("out_of_order.txt");
+    let t = txs(&p);
+    let booked: Vec<i64> = column(&t, |t| t.booked);
+    assert!(
+        booked.windows(2).any(|w| w[0] > w[1]),
+        "the fixture lists movements out of date order"
+    );
+    // 482.10 at the 01, 2465.71 at the 07; the two movements of 4 March in file order.
+    chain_by_date(&t, 48_210, 246_571);
+    assert_eq!(t[1].balance, Some(42_210));
+    assert_eq!(t[3].balance, Some(38_711));
 }
 
 #[test]
@@ -525,9 +588,8 @@ proptest! {
         let p = cfonb::parse(&bytes, &Options::default()).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert!(p.bad.is_empty());
         prop_assert_eq!(p.items.len(), entries.len());
-        let mut balance = opening;
-        for (item, e) in p.items.iter().zip(&entries) {
-            balance += e.minor;
+        let balances = by_date(&entries, opening);
+        for ((item, e), balance) in p.items.iter().zip(&entries).zip(balances) {
             let date = Value::Timestamp(e.day * DAY_MS);
             let expected = vec![
                 text("30004 00031 12345678901"),

@@ -398,12 +398,12 @@ fn pending_and_foreign_currency_transactions() {
     assert_eq!(t[1].counterparty, None);
     assert_eq!(
         p.notes,
-        ["line 3: 1 pending transaction(s) left out until they are booked"]
+        ["line 3: 1 pending transaction(s) left out until they are booked (line(s) 8)"]
     );
 }
 
 #[test]
-fn a_fitid_reused_for_different_transactions_is_not_trusted() {
+fn a_fitid_listed_twice_is_kept_once_and_one_reused_stays_on_each() {
     let trn = |fitid: &str, amount: &str, line: &str| {
         format!(
             "<STMTTRN><DTPOSTED>20240301</DTPOSTED><TRNAMT>{amount}</TRNAMT>\
@@ -422,17 +422,24 @@ fn a_fitid_reused_for_different_transactions_is_not_trusted() {
         &Options::default(),
     )
     .unwrap();
-    let keys: Vec<_> = txs(&p).into_iter().map(|t| t.key).collect();
-    // X2 twice with the same content is one transaction listed twice: the store keeps one.
+    let t = txs(&p);
+    // X1 names two transactions: both are kept, with their FITID (the host gives each its
+    // own id). X2 twice with the same content is one transaction listed twice: kept once.
     assert_eq!(
-        keys,
-        [None, None, Some("FR76/X2".into()), Some("FR76/X2".into())]
+        column(&t, |t| (t.key.clone(), t.amount)),
+        [
+            (Some("FR76/X1".into()), -100),
+            (Some("FR76/X1".into()), -200),
+            (Some("FR76/X2".into()), -300),
+        ]
     );
     assert_eq!(
         p.notes,
         [
-            "account FR76: FITID X1 is used by different transactions (lines 6, 7); \
-          they are keyed by their content instead"
+            "account FR76: FITID X1 is used by different transactions (lines 6, 7); each is \
+             imported",
+            "account FR76: FITID X2 is listed 2 times with the same content (lines 8, 9): one \
+             transaction, imported once; line(s) 9 left out",
         ]
     );
 }

@@ -15,29 +15,34 @@
 //! - Idempotent: a record's id is its natural key when the format has one (OFX `FITID`, CAMT
 //!   `AcctSvcrRef`), else a hash of its values and its occurrence number among identical
 //!   records of the file (the second identical coffee on the same day stays a second record).
-//!   Re-importing an overlapping statement adds only the new records.
+//!   Re-importing an overlapping statement adds only the new records. A natural key only says
+//!   that a record came from an earlier file: within a file every record is imported, and a
+//!   key the store holds with other content is a clash, imported and noted ([`ids`]).
+//! - Nothing is dropped without a word: the report counts and names (by line) the records
+//!   already present, the bad ones skipped, and, in its notes, what the parser left out.
 //! - A standard collection ([`Schema::standard`]) is defined on first import; a store that
 //!   holds the name with another schema refuses the import rather than mixing shapes.
 //! - Written in transactions of [`BATCH`] records: a crash leaves whole batches only, and
 //!   importing again completes the rest.
 //!
-//! May touch: the input file (read only) and the store through [`Store::write_records`].
+//! May touch: the input file (read only) and the store through [`Store::write_records`] (and
+//! [`Store::records_at`], in [`ids`], for records whose natural key is not unique).
 
-use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
-
-use sha2::{Digest, Sha256};
 
 pub use insitu_formats::csv::Mapping;
 pub use insitu_formats::money::parse_money;
 pub use insitu_formats::schema::{MAX_TEXT, parse_value};
 pub use insitu_formats::time::{days_from_civil, format_date, parse_time};
 use insitu_formats::zip::{ArchiveError, Limits};
-pub use insitu_formats::{DateOrder, Format};
+pub use insitu_formats::{DateOrder, Format, Unbalanced};
 use insitu_formats::{FormatError, Options, Parsed, Undetected};
 
-use crate::store::{KeyedRecord, PersonId, Schema, Source, Store, StoreError, Value};
+use crate::store::{KeyedRecord, PersonId, Schema, Source, Store, StoreError};
+
+mod ids;
+use ids::{Keys, Later};
 
 /// Records per write transaction.
 pub const BATCH: usize = 10_000;
@@ -68,6 +73,9 @@ pub struct ImportOptions {
     /// Accept dates before 1900 or more than a year after the import date (`--any-date`).
     pub any_date: bool,
     pub on_error: OnError,
+    /// A statement whose balances do not add up: refused (the default), or imported without
+    /// running balances, with a note.
+    pub unbalanced: Unbalanced,
     /// The organisation returning the records (restitution); the audit names it instead of
     /// the file.
     pub returned_by: Option<String>,
@@ -122,10 +130,17 @@ pub struct ImportReport {
     pub collection: String,
     pub read: u64,
     pub added: u64,
+    /// Records already present (same id, same content): not written again.
     pub duplicates: u64,
+    /// The line of each of them, in file order.
+    pub duplicate_lines: Vec<u64>,
+    /// Records whose natural key the store held with other content: imported as new records,
+    /// each named in `notes`.
+    pub clashes: u64,
     /// Records skipped under [`OnError::Skip`], each with its reason.
     pub skipped: Vec<RecordError>,
-    /// What the parser wants the person to know (pending entries left out, say).
+    /// What the person should know: from the parser (pending entries left out, with their
+    /// lines, say), and each clash with its key and line.
     pub notes: Vec<String>,
 }
 
@@ -208,6 +223,7 @@ fn parse_as(
             any_date: opts.any_date,
             schema,
             mapping: opts.mapping.clone(),
+            unbalanced: opts.unbalanced,
         },
     )
     .map_err(|error| ImportError::Format {
@@ -250,7 +266,11 @@ pub fn key_jsonl(file: &str, bytes: &[u8], schema: &Schema) -> Result<Keyed, Imp
     let mut keys = Keys::new(schema);
     Ok(Keyed {
         collection: parsed.collection,
-        records: parsed.items.into_iter().map(|i| keys.key(i)).collect(),
+        records: parsed
+            .items
+            .into_iter()
+            .map(|i| keys.key(i.key.as_deref(), i.values))
+            .collect(),
         bad: record_errors(file, parsed.bad),
         notes: parsed.notes,
     })
@@ -432,89 +452,161 @@ fn write(
         read: parsed.items.len() as u64,
         added: 0,
         duplicates: 0,
+        duplicate_lines: Vec::new(),
+        clashes: 0,
         skipped,
         notes: parsed.notes,
     };
-    // Keying (a hash per record) on a second thread, overlapped with the writes.
-    let total = report.read;
     let items = parsed.items;
+    // Records whose id depends on what the store holds wait for the others ([`ids`]).
+    let repeated = ids::repeated_keys(&items);
+    let mut later = Vec::new();
+    // Keying (a hash per record) on a second thread, overlapped with the writes.
     std::thread::scope(|scope| -> Result<(), ImportError> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<KeyedRecord>>(2);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(2);
         let schema = &schema;
-        scope.spawn(move || {
+        let keying = scope.spawn(move || {
             let mut keys = Keys::new(schema);
+            let mut repeats = Vec::new();
             let mut items = items.into_iter();
             loop {
-                let chunk: Vec<KeyedRecord> =
-                    items.by_ref().take(BATCH).map(|i| keys.key(i)).collect();
-                if chunk.is_empty() || tx.send(chunk).is_err() {
+                let mut chunk = Chunk::default();
+                for mut item in items.by_ref() {
+                    match item.key.take() {
+                        Some(key) if repeated.contains(&key) => repeats.push(Later {
+                            line: item.line,
+                            key,
+                            values: item.values,
+                        }),
+                        key => {
+                            chunk.lines.push(item.line);
+                            chunk.records.push(keys.key(key.as_deref(), item.values));
+                            chunk.keys.push(key);
+                            if chunk.records.len() == BATCH {
+                                break;
+                            }
+                        }
+                    }
+                }
+                if chunk.records.is_empty() || tx.send(chunk).is_err() {
                     break;
                 }
             }
+            repeats
         });
         for chunk in rx {
-            let out = store.write_records(person, &report.collection, &chunk, source)?;
+            let out = store.write_records(person, &report.collection, &chunk.records, source)?;
             report.added += out.added;
-            report.duplicates += out.duplicates;
-            progress(report.added + report.duplicates, total);
+            tally(&mut report, &mut later, chunk, &out);
+            progress(report.added + report.duplicates, report.read);
         }
+        // A panic while keying is a bug, not an input: it is raised again here.
+        let repeats = keying
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        later.extend(repeats);
         Ok(())
     })?;
+    write_later(store, person, &schema, source, later, &file, &mut report)?;
+    progress(report.added + report.duplicates, report.read);
     Ok(report)
 }
 
-/// Gives each record its id and time (see the module doc).
-struct Keys<'a> {
-    schema: &'a Schema,
-    time_idx: Option<usize>,
-    seen: HashMap<[u8; 32], u32>,
-    buf: Vec<u8>,
+/// A batch of keyed records with, for each, its line and natural key.
+#[derive(Default)]
+struct Chunk {
+    records: Vec<KeyedRecord>,
+    lines: Vec<u64>,
+    keys: Vec<Option<String>>,
 }
 
-impl<'a> Keys<'a> {
-    fn new(schema: &'a Schema) -> Self {
-        Keys {
-            schema,
-            time_idx: schema.time_index(),
-            seen: HashMap::new(),
-            buf: Vec::new(),
+/// Counts a batch's duplicates; a natural key the store holds with other values waits, in
+/// `later`, to be compared with what the store holds.
+fn tally(
+    report: &mut ImportReport,
+    later: &mut Vec<Later>,
+    mut chunk: Chunk,
+    out: &crate::store::WriteOutcome,
+) {
+    let mut changed = out.changed.iter().peekable();
+    for &i in &out.taken {
+        let i = i as usize;
+        let differs = changed.next_if(|&&c| c as usize == i).is_some();
+        match chunk.keys.get_mut(i).and_then(Option::take) {
+            Some(key) if differs => later.push(Later {
+                line: chunk.lines[i],
+                key,
+                values: std::mem::take(&mut chunk.records[i].values),
+            }),
+            _ => {
+                report.duplicates += 1;
+                report.duplicate_lines.push(chunk.lines[i]);
+            }
         }
     }
+}
 
-    fn key(&mut self, item: insitu_formats::Item) -> KeyedRecord {
-        let mut h = Sha256::new();
-        h.update(self.schema.name.as_bytes());
-        match &item.key {
-            Some(k) => {
-                h.update(b"\0key\0");
-                h.update(k.as_bytes());
+/// Writes the records whose id depends on what the store holds ([`ids::settle`]), noting
+/// each clash with an earlier file.
+fn write_later(
+    store: &dyn Store,
+    person: PersonId,
+    schema: &Schema,
+    source: Source<'_>,
+    later: Vec<Later>,
+    file: &str,
+    report: &mut ImportReport,
+) -> Result<(), ImportError> {
+    if later.is_empty() {
+        return Ok(());
+    }
+    let mut keys = Keys::new(schema);
+    let mut settled = ids::settle(store, person, &mut keys, later)?;
+    settled.sort_by_key(|s| s.line);
+    for part in settled.chunks_mut(BATCH) {
+        let records: Vec<KeyedRecord> = part
+            .iter_mut()
+            .map(|s| KeyedRecord {
+                values: std::mem::take(&mut s.record.values),
+                ..s.record
+            })
+            .collect();
+        let out = store.write_records(person, &report.collection, &records, source)?;
+        report.added += out.added;
+        let mut taken = out.taken.iter().map(|&i| i as usize).peekable();
+        for (i, s) in part.iter().enumerate() {
+            if taken.next_if_eq(&i).is_some() {
+                report.duplicates += 1;
+                report.duplicate_lines.push(s.line);
+            } else if s.clash {
+                report.clashes += 1;
+                report.notes.push(format!(
+                    "{file}:{}: key `{}` is already in the store with other content (from an \
+                     earlier file): this record is imported as another one",
+                    s.line, s.key
+                ));
             }
-            None => {
-                h.update(b"\0values\0");
-                crate::store::codec::encode(&item.values, &mut self.buf);
-                h.update(&self.buf);
-            }
-        }
-        let digest: [u8; 32] = h.finalize().into();
-        // The n-th identical record of a file: same content, its own id.
-        let occurrence = match item.key {
-            Some(_) => 0,
-            None => {
-                let n = self.seen.entry(digest).or_insert(0);
-                *n += 1;
-                *n - 1
-            }
-        };
-        let id = u64::from_be_bytes(digest[..8].try_into().unwrap_or([0; 8]))
-            .wrapping_add(u64::from(occurrence).wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        let time = match self.time_idx.map(|i| &item.values[i]) {
-            Some(Value::Timestamp(t)) => *t,
-            _ => 0,
-        };
-        KeyedRecord {
-            id,
-            time,
-            values: item.values,
         }
     }
+    report.duplicate_lines.sort_unstable();
+    Ok(())
+}
+
+/// `lines` as ranges, `3-7, 9`: how the command line and the API name many lines.
+pub fn line_ranges(lines: &[u64]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let start = lines[i];
+        while i + 1 < lines.len() && lines[i + 1] == lines[i] + 1 {
+            i += 1;
+        }
+        out.push(if lines[i] == start {
+            start.to_string()
+        } else {
+            format!("{start}-{}", lines[i])
+        });
+        i += 1;
+    }
+    out.join(", ")
 }

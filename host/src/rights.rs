@@ -243,6 +243,10 @@ pub fn import_archive(
             read: k.records.len() as u64,
             added: out.added,
             duplicates: out.duplicates,
+            // An archive's records are keyed by content: a duplicate is the same record, and
+            // there are no natural keys to clash.
+            duplicate_lines: Vec::new(),
+            clashes: 0,
             skipped: Vec::new(),
             notes: k.notes,
         })

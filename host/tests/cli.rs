@@ -383,3 +383,35 @@ fn an_export_folder_imports_what_it_recognises_and_names_the_rest() {
     let out = ok(d, &[&args[..], &["--date-order", "ymd", ymd]].concat());
     assert!(out.contains("(QIF) into bank.transactions"), "{out}");
 }
+
+#[test]
+fn an_unbalanced_statement_imports_on_request_and_every_record_left_out_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["init"]);
+    ok(d, &["person", "add", "Alice"]);
+    let camt = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../formats/tests/fixtures/camt/unbalanced.xml"
+    );
+    let err = fails(d, &["import", "--person", "1", camt]);
+    assert!(err.contains("does not add up"), "{err}");
+    let err = fails(d, &["import", "--person", "1", "--unbalanced=maybe", camt]);
+    assert!(err.contains("`refuse` or `import`, not `maybe`"), "{err}");
+    let out = ok(d, &["import", "--person", "1", "--unbalanced=import", camt]);
+    assert!(
+        out.contains("note: line 8: Stmt 1 (") && out.contains("(--unbalanced=import)"),
+        "{out}"
+    );
+    assert!(out.contains("4 records read, 4 added"), "{out}");
+    // Again: each record already present is named by its line.
+    let out = ok(d, &["import", "--person", "1", "--unbalanced=import", camt]);
+    assert!(
+        out.contains("already present: ") && out.contains("unbalanced.xml: line(s) "),
+        "{out}"
+    );
+    assert!(
+        out.contains("0 added, 4 already present, 0 skipped"),
+        "{out}"
+    );
+}

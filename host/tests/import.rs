@@ -30,7 +30,12 @@ fn import(
 }
 
 fn all_records(f: &Fixture, p: u64) -> Vec<Vec<Value>> {
-    let fields: Vec<String> = ALL_FIELDS.iter().map(|s| s.to_string()).collect();
+    records_with(f, p, ALL_FIELDS)
+}
+
+/// The `fields` of each of `p`'s transactions, in store order.
+fn records_with(f: &Fixture, p: u64, fields: &[&str]) -> Vec<Vec<Value>> {
+    let fields: Vec<String> = fields.iter().map(|s| s.to_string()).collect();
     let mut cur = f
         .store
         .scan(p, "bank.transactions", TimeRange::ALL, &fields)
@@ -321,6 +326,9 @@ fn overlapping_bank_statements_add_only_the_new_transactions() {
         assert_eq!((a.added, a.duplicates), (n_first, 0), "{first}");
         let b = import_with(&f, p, second, &opts).unwrap();
         assert_eq!((b.added, b.duplicates), (n_second - 3, 3), "{second}");
+        // Each record left out is named by its line.
+        let (_, lines) = parsed(&f, second);
+        assert_eq!(b.duplicate_lines, lines[..3], "{second}");
         let again = import_with(&f, p, second, &opts).unwrap();
         assert_eq!((again.added, again.duplicates), (0, n_second), "{second}");
         assert_eq!(
@@ -418,4 +426,154 @@ fn a_truncated_qif_skipped_then_imported_whole_gives_the_whole_file_once() {
             .iter()
             .any(|r| r.contains(&Value::Text("CB CAFE DE".into())))
     );
+}
+
+/// A transaction's booking date, amount, label and balance.
+type Row = (Value, Value, Value, Value);
+
+/// The [`Row`] of each stored transaction, sorted.
+fn stored(f: &Fixture, p: u64) -> Vec<Row> {
+    let mut out: Vec<Row> = records_with(f, p, &["booked", "amount", "label", "balance"])
+        .into_iter()
+        .map(|v| (v[0].clone(), v[1].clone(), v[2].clone(), v[3].clone()))
+        .collect();
+    out.sort_by_key(|r| format!("{r:?}"));
+    out
+}
+
+/// What the parser reads from `name`: the same tuples as [`stored`], sorted, and each item's
+/// line.
+fn parsed(f: &Fixture, name: &str) -> (Vec<Row>, Vec<u64>) {
+    let (_, parsed) = insitu::import::parse_file(
+        f.store.as_ref(),
+        &format_fixture(name),
+        &ImportOptions::default(),
+    )
+    .unwrap();
+    let lines = parsed.items.iter().map(|i| i.line).collect();
+    let mut rows: Vec<_> = parsed
+        .items
+        .into_iter()
+        .map(|i| {
+            let v = i.values;
+            (v[1].clone(), v[3].clone(), v[5].clone(), v[7].clone())
+        })
+        .collect();
+    rows.sort_by_key(|r| format!("{r:?}"));
+    (rows, lines)
+}
+
+#[test]
+fn entries_sharing_a_reference_are_each_imported_and_only_once() {
+    // Two card payments share an AcctSvcrRef in one statement; a later statement lists them
+    // again, with two identical debits that share another.
+    let f = Fixture::new();
+    let p = f.store.add_person("a").unwrap();
+    let opts = ImportOptions::default();
+    let a = import_with(&f, p, "camt/repeated_ref.xml", &opts).unwrap();
+    assert_eq!((a.read, a.added, a.duplicates), (3, 3, 0));
+    assert_eq!(stored(&f, p), parsed(&f, "camt/repeated_ref.xml").0);
+    let again = import_with(&f, p, "camt/repeated_ref.xml", &opts).unwrap();
+    assert_eq!((again.added, again.duplicates, again.clashes), (0, 3, 0));
+    let (_, lines) = parsed(&f, "camt/repeated_ref.xml");
+    assert_eq!(again.duplicate_lines, lines);
+    let b = import_with(&f, p, "camt/repeated_ref_overlap.xml", &opts).unwrap();
+    assert_eq!((b.added, b.duplicates, b.clashes), (2, 3, 0));
+    let (rows, lines) = parsed(&f, "camt/repeated_ref_overlap.xml");
+    assert_eq!(b.duplicate_lines, lines[..3]);
+    // The store holds exactly the later statement: every entry once, with the running
+    // balances that chain from its opening to its closing.
+    assert_eq!(stored(&f, p), rows);
+    let again = import_with(&f, p, "camt/repeated_ref_overlap.xml", &opts).unwrap();
+    assert_eq!((again.added, again.duplicates), (0, 5));
+}
+
+#[test]
+fn a_key_reused_for_other_content_by_a_later_file_is_imported_and_named() {
+    // A corrected CAMT statement gives a reference to another credit on the same day; a later
+    // OFX export gives a FITID to another card payment, and another FITID to two payments.
+    for (first, second, n_first, added, clash_key) in [
+        (
+            "camt/repeated_ref.xml",
+            "camt/repeated_ref_corrected.xml",
+            3,
+            1,
+            "FR7610278060610001020480101/CMCIF-0308-0001",
+        ),
+        (
+            "ofx/jan.ofx",
+            "ofx/jan-fitid-reused.ofx",
+            5,
+            2,
+            "00012345601/24029000005",
+        ),
+    ] {
+        let f = Fixture::new();
+        let p = f.store.add_person("a").unwrap();
+        let opts = ImportOptions::default();
+        let a = import_with(&f, p, first, &opts).unwrap();
+        assert_eq!(a.added, n_first, "{first}");
+        let before = stored(&f, p);
+        let b = import_with(&f, p, second, &opts).unwrap();
+        assert_eq!(
+            (b.added, b.duplicates, b.clashes),
+            (added, b.read - added, 1),
+            "{second}"
+        );
+        let clash: Vec<&String> = b
+            .notes
+            .iter()
+            .filter(|n| n.contains("already in the store with other content"))
+            .collect();
+        assert_eq!(clash.len(), 1, "{:?}", b.notes);
+        assert!(
+            clash[0].contains(&format!("key `{clash_key}`")),
+            "{}",
+            clash[0]
+        );
+        let line: u64 = clash[0].split(':').nth(1).unwrap().parse().unwrap();
+        assert!(!b.duplicate_lines.contains(&line), "{second}");
+        // Nothing was replaced: the first file's records are all there, with their balances,
+        // and the new ones with the second file's.
+        let after = stored(&f, p);
+        assert_eq!(after.len() as u64, n_first + added, "{second}");
+        assert!(before.iter().all(|r| after.contains(r)), "{second}");
+        // Every record of the second file is there too; a duplicate keeps the balance first
+        // stored (an overlapping statement's running balances may differ).
+        let no_balance = |r: &Row| (r.0.clone(), r.1.clone(), r.2.clone());
+        let kept: Vec<_> = after.iter().map(no_balance).collect();
+        let (rows, _) = parsed(&f, second);
+        assert!(
+            rows.iter().all(|r| kept.contains(&no_balance(r))),
+            "{second}"
+        );
+        // Idempotent both ways, and the clash is not reported twice.
+        let again = import_with(&f, p, second, &opts).unwrap();
+        assert_eq!((again.added, again.clashes), (0, 0), "{second}");
+        let again = import_with(&f, p, first, &opts).unwrap();
+        assert_eq!((again.added, again.duplicates), (0, n_first), "{first}");
+    }
+}
+
+#[test]
+fn a_statement_that_does_not_add_up_is_imported_only_when_asked() {
+    for (file, n) in [("camt/unbalanced.xml", 4), ("cfonb/unbalanced.txt", 4)] {
+        let f = Fixture::new();
+        let p = f.store.add_person("a").unwrap();
+        let mut opts = ImportOptions::default();
+        let err = import_with(&f, p, file, &opts).unwrap_err().to_string();
+        assert!(err.contains("does not add up"), "{err}");
+        assert_eq!(f.store.count(p, "bank.transactions").unwrap(), 0);
+        opts.unbalanced = insitu::import::Unbalanced::Import;
+        let r = import_with(&f, p, file, &opts).unwrap();
+        assert_eq!(r.added, n, "{file}");
+        assert!(
+            r.notes.iter().any(|n| n.contains("does not add up")
+                && n.contains("imported as asked (--unbalanced=import)")),
+            "{:?}",
+            r.notes
+        );
+        // No running balance that could not be known.
+        assert!(stored(&f, p).iter().all(|r| r.3 == Value::Null), "{file}");
+    }
 }

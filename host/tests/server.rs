@@ -640,6 +640,67 @@ async fn bad_input_is_a_json_4xx_never_a_5xx() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unbalanced_statement_is_imported_through_the_api_only_when_asked() {
+    let s = Server::new();
+    let alice = s.account("alice", Role::Person);
+    let a = Some(alice.as_str());
+    let camt = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../formats/tests/fixtures/camt/unbalanced.xml"
+    ))
+    .unwrap();
+    let (st, e) = s
+        .call("POST", "/api/imports?name=u.xml", a, Some(camt.clone()))
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
+    assert!(
+        e["message"].as_str().unwrap().contains("does not add up"),
+        "{e}"
+    );
+    let (st, e) = s
+        .call(
+            "POST",
+            "/api/imports?unbalanced=maybe",
+            a,
+            Some(camt.clone()),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
+    let path = "/api/imports?name=u.xml&unbalanced=import";
+    let (st, r) = s.call("POST", path, a, Some(camt.clone())).await;
+    assert_eq!(
+        (st, r["added"].as_u64()),
+        (StatusCode::CREATED, Some(4)),
+        "{r}"
+    );
+    assert!(
+        r["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("--unbalanced=import"),
+        "{r}"
+    );
+    // Again: every record is named as already present.
+    let (st, r) = s.call("POST", path, a, Some(camt)).await;
+    assert_eq!(
+        (st, r["duplicates"].as_u64()),
+        (StatusCode::CREATED, Some(4)),
+        "{r}"
+    );
+    assert!(!r["duplicate_lines"].as_str().unwrap().is_empty(), "{r}");
+    let (_, doc) = s.call("GET", "/openapi.json", None, None).await;
+    let params = doc["paths"]["/api/imports"]["post"]["parameters"]
+        .as_array()
+        .unwrap();
+    assert!(
+        params
+            .iter()
+            .any(|p| p["name"] == "unbalanced" && p["in"] == "query"),
+        "{params:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openapi_health_and_metrics_are_served() {
     let s = Server::new();
     let (st, doc) = s.call("GET", "/openapi.json", None, None).await;

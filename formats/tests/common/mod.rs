@@ -170,6 +170,38 @@ pub fn in_account(t: &[Tx], account: &str, currency: &str) -> bool {
         .all(|t| t.account == account && t.currency == currency)
 }
 
+/// Checks that the balances of `t` chain in booking-date order (file order for equal dates)
+/// from `opening`, so that the latest transaction carries `closing`.
+#[allow(dead_code)]
+pub fn chain_by_date(t: &[Tx], opening: i64, closing: i64) {
+    let mut by_date: Vec<&Tx> = t.iter().collect();
+    by_date.sort_by_key(|t| t.booked);
+    let mut balance = opening;
+    for t in &by_date {
+        balance += t.amount;
+        assert_eq!(t.balance, Some(balance), "line {}", t.line);
+    }
+    assert_eq!(
+        balance, closing,
+        "the latest transaction carries the closing balance"
+    );
+}
+
+#[allow(dead_code)]
+/// The balance after each entry, going forward in booking-date order (file order for equal
+/// dates) from `opening`.
+pub fn by_date(entries: &[Entry], opening: i64) -> Vec<i64> {
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order.sort_by_key(|&i| entries[i].day);
+    let mut balances = vec![0; entries.len()];
+    let mut balance = opening;
+    for i in order {
+        balance += entries[i].minor;
+        balances[i] = balance;
+    }
+    balances
+}
+
 /// `s` as XML (or SGML) text.
 #[allow(dead_code)]
 pub fn escape(s: &str) -> String {

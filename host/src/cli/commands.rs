@@ -523,6 +523,13 @@ fn import_cmd(pds: &Pds, a: ImportArgs) -> anyhow::Result<()> {
         } else {
             OnError::Reject
         },
+        unbalanced: a
+            .unbalanced
+            .as_deref()
+            .map(import::Unbalanced::from_name)
+            .transpose()
+            .map_err(|e| anyhow!(e))?
+            .unwrap_or_default(),
         returned_by: None,
     };
     let mut files = Vec::new();
@@ -634,8 +641,19 @@ fn import_one(
         for n in &report.notes {
             println!("note: {n}");
         }
+        if !report.duplicate_lines.is_empty() {
+            println!(
+                "already present: {file}: line(s) {}",
+                import::line_ranges(&report.duplicate_lines)
+            );
+        }
+        let clashes = match report.clashes {
+            0 => String::new(),
+            n => format!(" ({n} of them under a key the store held with other content)"),
+        };
         println!(
-            "imported {file} ({}) into {}: {} records read, {} added, {} already present, {} skipped",
+            "imported {file} ({}) into {}: {} records read, {} added, {} already present, {} \
+             skipped{clashes}",
             report.format,
             report.collection,
             report.read,

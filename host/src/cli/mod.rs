@@ -466,6 +466,10 @@ pub struct ImportArgs {
     /// Skip bad records (each is reported) instead of refusing the whole file.
     #[arg(long)]
     pub skip_bad: bool,
+    /// A statement whose balances do not add up (CAMT, CFONB 120): `refuse` the file (the
+    /// default), or `import` its movements without running balances, with a note.
+    #[arg(long, value_name = "refuse|import")]
+    pub unbalanced: Option<String>,
     /// Files, or folders (such as an unzipped LinkedIn export) whose recognised files are all
     /// imported.
     #[arg(required = true)]

@@ -370,6 +370,9 @@ pub struct ImportQuery {
     /// Import the good records and report the bad ones, instead of refusing the file.
     #[serde(default)]
     pub skip_bad: bool,
+    /// A statement whose balances do not add up (CAMT, CFONB 120): `refuse` the file (the
+    /// default), or `import` its movements without running balances, with a note.
+    pub unbalanced: Option<String>,
 }
 
 /// What an import did; for a zip archive, the sums over its files (`format` is `zip`,
@@ -380,10 +383,17 @@ pub struct ImportView {
     pub collection: String,
     pub read: u64,
     pub added: u64,
+    /// Records already present (same id, same content), not written again.
     pub duplicates: u64,
+    /// Their lines, as ranges: `3-7, 9` (for an archive, each file's: `a.xml: 3-7; b.xml: 2`).
+    pub duplicate_lines: String,
+    /// Records added although the store held their natural key with other content (each
+    /// named in `notes`).
+    pub clashes: u64,
     /// Each skipped record: `file:line: field: reason`.
     pub skipped: Vec<String>,
-    /// For an archive, each note starts with its file.
+    /// What else the person should know, entries left out (pending ones) included, by line;
+    /// for an archive, each note starts with its file.
     pub notes: Vec<String>,
     /// Each file imported: the upload, or each file of a zip archive (`archive.zip:entry`).
     pub files: Vec<ImportedFileView>,
@@ -398,6 +408,10 @@ pub struct ImportedFileView {
     pub read: u64,
     pub added: u64,
     pub duplicates: u64,
+    /// Lines of the records already present, as ranges: `3-7, 9`.
+    pub duplicate_lines: String,
+    /// Records added under a natural key the store held with other content.
+    pub clashes: u64,
 }
 
 /// Imports an upload into `person`'s store, off the async workers.
@@ -424,11 +438,14 @@ fn import_view(archive: bool, files: Vec<import::Imported>) -> ImportView {
         read: 0,
         added: 0,
         duplicates: 0,
+        duplicate_lines: String::new(),
+        clashes: 0,
         skipped: Vec::new(),
         notes: Vec::new(),
         files: Vec::new(),
     };
     let mut collections: Vec<String> = Vec::new();
+    let mut lines: Vec<String> = Vec::new();
     for import::Imported { file, report: r } in files {
         if !archive {
             view.format = r.format.to_string();
@@ -436,9 +453,17 @@ fn import_view(archive: bool, files: Vec<import::Imported>) -> ImportView {
         if !collections.contains(&r.collection) {
             collections.push(r.collection.clone());
         }
+        let duplicate_lines = import::line_ranges(&r.duplicate_lines);
+        if !duplicate_lines.is_empty() {
+            lines.push(match archive {
+                true => format!("{file}: {duplicate_lines}"),
+                false => duplicate_lines.clone(),
+            });
+        }
         view.read += r.read;
         view.added += r.added;
         view.duplicates += r.duplicates;
+        view.clashes += r.clashes;
         view.skipped
             .extend(r.skipped.iter().map(ToString::to_string));
         view.notes
@@ -453,9 +478,12 @@ fn import_view(archive: bool, files: Vec<import::Imported>) -> ImportView {
             read: r.read,
             added: r.added,
             duplicates: r.duplicates,
+            duplicate_lines,
+            clashes: r.clashes,
         });
     }
     view.collection = collections.join(", ");
+    view.duplicate_lines = lines.join("; ");
     view
 }
 
@@ -494,6 +522,13 @@ pub async fn import(
         } else {
             OnError::Reject
         },
+        unbalanced: q
+            .unbalanced
+            .as_deref()
+            .map(import::Unbalanced::from_name)
+            .transpose()
+            .map_err(ApiError::bad_request)?
+            .unwrap_or_default(),
         ..Default::default()
     };
     let name = q.name.unwrap_or_else(|| "upload".into());

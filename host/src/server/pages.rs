@@ -1229,6 +1229,10 @@ async fn import_file(
             report.added,
             report.duplicates
         );
+        if !report.duplicate_lines.is_empty() {
+            let lines = import::line_ranges(&report.duplicate_lines);
+            let _ = write!(body, "<p>Already there: line(s) {}.</p>", esc(&lines));
+        }
         for n in &report.notes {
             let _ = write!(body, "<p>{}</p>", esc(n));
         }

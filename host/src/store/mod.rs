@@ -217,11 +217,18 @@ pub trait Cursor: Send {
 }
 
 /// What a batch write did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WriteOutcome {
     pub added: u64,
     /// Records already present (same key), left as they were: re-imports add nothing.
     pub duplicates: u64,
+    /// The index in the batch of each duplicate, in order.
+    #[serde(default)]
+    pub taken: Vec<u32>,
+    /// The index of each duplicate whose stored values are not the ones given (a subset of
+    /// `taken`): the importer decides whether that is the same record or a clash.
+    #[serde(default)]
+    pub changed: Vec<u32>,
 }
 
 /// A person's agreement to receive data an organisation holds about them into one collection
@@ -333,6 +340,15 @@ pub trait Store: Send + Sync + 'static {
         records: &[KeyedRecord],
         source: Source<'_>,
     ) -> Result<WriteOutcome, StoreError>;
+
+    /// The stored values of the records at `keys` (time and id) of `person`'s `collection`,
+    /// `None` where there is none, read in one transaction.
+    fn records_at(
+        &self,
+        person: PersonId,
+        collection: &str,
+        keys: &[(i64, u64)],
+    ) -> Result<Vec<Option<Record>>, StoreError>;
 
     /// Defines the `schemas` that are missing and writes each of `writes` (counted and audited
     /// like [`Store::write_records`]), all in one transaction: everything, or nothing. A schema

@@ -13,7 +13,7 @@ use sha2::Digest as _;
 use super::codec::{self, Projection};
 use super::{
     ColumnBatch, Cursor, Erasure, KeyedRecord, NewRecords, Person, PersonId, PluginRecord,
-    Publisher, Reception, Schema, Source, Store, StoreError, TimeRange, WriteOutcome,
+    Publisher, Reception, Record, Schema, Source, Store, StoreError, TimeRange, WriteOutcome,
 };
 use crate::account::name::key as name_key;
 use crate::account::{Account, Token};
@@ -397,13 +397,18 @@ fn write_in(
     {
         let mut t = tx.open_table(RECORDS).map_err(db)?;
         let mut buf = Vec::with_capacity(256);
-        for r in records {
+        for (i, r) in records.iter().enumerate() {
             let key = codec::record_key(person, coll.id, r.time, r.id);
-            if t.get(key.as_slice()).map_err(db)?.is_some() {
+            codec::encode(&r.values, &mut buf);
+            if let Some(stored) = t.get(key.as_slice()).map_err(db)? {
+                let i = u32::try_from(i).unwrap_or(u32::MAX);
                 out.duplicates += 1;
+                out.taken.push(i);
+                if stored.value() != buf.as_slice() {
+                    out.changed.push(i);
+                }
                 continue;
             }
-            codec::encode(&r.values, &mut buf);
             t.insert(key.as_slice(), buf.as_slice()).map_err(db)?;
             out.added += 1;
         }
@@ -504,6 +509,26 @@ impl Store for RedbStore {
             require_person(tx, person)?;
             write_in(tx, person, &coll, records, source)
         })
+    }
+
+    fn records_at(
+        &self,
+        person: PersonId,
+        collection: &str,
+        keys: &[(i64, u64)],
+    ) -> Result<Vec<Option<Record>>, StoreError> {
+        let coll = self.stored_collection(collection)?;
+        let tx = self.db.begin_read().map_err(db)?;
+        let t = tx.open_table(RECORDS).map_err(db)?;
+        keys.iter()
+            .map(|&(time, id)| {
+                let key = codec::record_key(person, coll.id, time, id);
+                match t.get(key.as_slice()).map_err(db)? {
+                    Some(v) => Ok(Some(codec::decode(&coll.schema, v.value())?)),
+                    None => Ok(None),
+                }
+            })
+            .collect()
     }
 
     fn write_collections(
