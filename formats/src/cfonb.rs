@@ -1,7 +1,9 @@
 //! The French CFONB 120 bank statement ("relevé de compte"), to `bank.transactions`.
 //!
-//! Records are 120 characters, one per line (LF or CRLF) or back to back; a record of another
-//! length refuses the file. Back to back, a record's line is its ordinal number, the line it
+//! Records are 120 characters, one per line (LF or CRLF) or back to back. Tools that trim
+//! trailing blanks write shorter lines: a line of [`TRIMMED`] to 119 characters, one record,
+//! is read padded with blanks to 120 (what is missing is the reference zone's blanks), with a
+//! note counting them; a record of any other length refuses the file. Back to back, a record's line is its ordinal number, the line it
 //! would be on with one record per line. Each account's statement is a block: `01` old balance,
 //! `04` movements, each optionally followed by `05` complements, `07` new balance. A file may
 //! hold several blocks, of several accounts. Any other record code refuses the file.
@@ -33,6 +35,9 @@ use crate::bank::{self, BankTx};
 use crate::{BadRecord, FormatError, Options, Parsed, Unbalanced, money, text, time};
 
 const LEN: usize = 120;
+/// The shortest line read as one record whose trailing blanks were trimmed: it still holds the
+/// amount (91-104); only the reference (105-120) may be missing.
+pub const TRIMMED: usize = 104;
 
 pub fn parse(bytes: &[u8], opts: &Options) -> Result<Parsed, FormatError> {
     let (text, _) = text::decode(bytes, None).map_err(|e| FormatError::new(1, e))?;
@@ -42,17 +47,23 @@ pub fn parse(bytes: &[u8], opts: &Options) -> Result<Parsed, FormatError> {
     };
     let mut block: Option<Block> = None;
     let mut line = 0u64;
+    let mut padded = Vec::new();
     for (_, raw) in text::numbered_lines(&text) {
-        let chars: Vec<char> = raw.chars().collect();
+        let mut chars: Vec<char> = raw.chars().collect();
         if chars.iter().all(|&c| c.is_whitespace() || c == '\u{1a}') {
             line += 1;
             continue;
+        }
+        if (TRIMMED..LEN).contains(&chars.len()) {
+            padded.push(line + 1);
+            chars.resize(LEN, ' ');
         }
         if !chars.len().is_multiple_of(LEN) {
             return Err(FormatError::new(
                 line + 1,
                 format!(
-                    "record of {} characters: CFONB 120 records have 120",
+                    "record of {} characters: CFONB 120 records have 120 (or at least {TRIMMED}, \
+                     their trailing blanks trimmed)",
                     chars.len()
                 ),
             ));
@@ -74,6 +85,18 @@ pub fn parse(bytes: &[u8], opts: &Options) -> Result<Parsed, FormatError> {
     }
     if out.records == 0 {
         return Err(FormatError::new(1, "the file holds no CFONB 120 record"));
+    }
+    if !padded.is_empty() {
+        out.notes.push(format!(
+            "{} record(s) shorter than 120 characters (trailing blanks trimmed by the tool that \
+             wrote the file) were read padded with blanks, at line(s) {}",
+            padded.len(),
+            padded
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     Ok(bank::parsed(out.txs, out.bad, out.notes))
 }

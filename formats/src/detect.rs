@@ -153,7 +153,7 @@ pub fn detect(bytes: &[u8]) -> Option<Format> {
 /// The text is decoded by its BOM first (UTF-8, UTF-16 LE or BE), then, skipping leading
 /// blanks: an `OFXHEADER` or `<OFX>` is OFX; XML is a camt.052, .053 or .054 by its namespace
 /// or root element; `!Type:`, `!Account`, `!Option` or `!Clear` after any `#` comment lines
-/// is QIF; lines of 116 to 120 characters (or runs of 120) starting with a CFONB record code
+/// is QIF; lines of 104 to 120 characters (or runs of 120) starting with a CFONB record code
 /// (`01`, `04`, `05`, `07`) and a 5-digit bank code are CFONB 120; `{` or `[` is JSON (receipts,
 /// usage events or JSON Lines, by their keys); LinkedIn's export files by their headers; and a
 /// CSV only when it looks like one ([`table`]): a header row of distinct names, then records
@@ -269,8 +269,8 @@ fn qif(text: &str) -> Result<(), Rejected> {
     })
 }
 
-/// CFONB 120: its first lines are records of 116 to 120 characters (an exporter may trim the
-/// trailing blanks; the parser says whether it accepts them), or runs of 120, each starting
+/// CFONB 120: its first lines are records of [`crate::cfonb::TRIMMED`] to 120 characters (an
+/// exporter may trim the trailing blanks; the parser pads them), or runs of 120, each starting
 /// with a record code and a 5-digit bank code.
 fn cfonb(text: &str) -> Result<(), Rejected> {
     let reject = |line, reason: String| Rejected {
@@ -289,7 +289,7 @@ fn cfonb(text: &str) -> Result<(), Rejected> {
         seen += 1;
         let chars: Vec<char> = line.chars().collect();
         let len = chars.len();
-        let records: Vec<&[char]> = if (116..=120).contains(&len) {
+        let records: Vec<&[char]> = if (crate::cfonb::TRIMMED..=120).contains(&len) {
             vec![&chars]
         } else if len > 120 && len.is_multiple_of(120) {
             chars.chunks(120).collect()

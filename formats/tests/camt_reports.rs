@@ -18,7 +18,7 @@ fn a_report_with_balances_is_read_and_checked() {
     let p = read_ok(Format::Camt052, "camt/camt052_report.xml");
     assert_eq!(
         p.notes,
-        ["1 pending entry (PDNG) was not imported: it is imported once booked"]
+        ["1 pending entry (PDNG) was not imported: it is imported once booked (line 55)"]
     );
     let t = txs(&p);
     let got: Vec<_> = t

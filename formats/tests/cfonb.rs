@@ -292,12 +292,49 @@ fn running_balances_follow_booking_dates_not_file_order() {
     assert_eq!(t[3].balance, Some(38_711));
 }
 
+/// Tools that trim trailing blanks write records of 104 to 119 characters: each is read
+/// padded to 120, the same as the untrimmed file, with a note naming the lines. A record cut
+/// inside its amount is still refused.
 #[test]
-fn a_record_of_119_characters_is_refused() {
-    assert_eq!(
-        refused("record_119.txt"),
-        "line 3: record of 119 characters: CFONB 120 records have 120"
-    );
+fn records_with_their_trailing_blanks_trimmed_are_read_as_the_untrimmed_file() {
+    for name in ["record_119.txt", "record_116.txt"] {
+        let raw = std::fs::read_to_string(format!(
+            "{}/tests/fixtures/cfonb/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let short: Vec<usize> = raw
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.chars().count() < 120)
+            .map(|(i, _)| i + 1)
+            .collect();
+        assert!(!short.is_empty(), "{name} has no trimmed record");
+        let full: String = raw.lines().map(|l| format!("{l:<120}\n")).collect();
+        let trimmed = parse(name);
+        let untrimmed = cfonb::parse(full.as_bytes(), &Options::default()).unwrap();
+        assert_eq!(trimmed.items, untrimmed.items, "{name}");
+        assert!(untrimmed.notes.is_empty());
+        let lines: Vec<String> = short.iter().map(usize::to_string).collect();
+        assert!(
+            trimmed
+                .notes
+                .iter()
+                .any(|n| n.contains("padded with blanks") && n.ends_with(&lines.join(", "))),
+            "{name}: {:?}",
+            trimmed.notes
+        );
+    }
+    let raw = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/cfonb/releve_jan.txt",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let mut lines: Vec<&str> = raw.lines().collect();
+    let cut = &lines[1][..100];
+    lines[1] = cut;
+    let err = error(lines.join("\n").as_bytes());
+    assert!(err.starts_with("line 2: record of 100 characters"), "{err}");
 }
 
 #[test]
@@ -438,7 +475,7 @@ fn files_that_cannot_be_read_are_refused_with_a_reason() {
     let b2b = format!("{open}{m}{}", &close[..119]);
     assert_eq!(
         error(b2b.as_bytes()),
-        "line 1: record of 359 characters: CFONB 120 records have 120"
+        "line 1: record of 359 characters: CFONB 120 records have 120 (or at least 104, their trailing blanks trimmed)"
     );
     assert_eq!(
         error(b"\r\n  \n"),
