@@ -349,31 +349,23 @@ async fn a_megabyte_to_a_page_form_is_refused_before_it_is_read_and_uploads_take
     )
     .await;
     let at = home.find("name=\"csrf\" value=\"").expect("a CSRF token") + 19;
-    let csv = csv.replace("CARD PAYMENT", "TRANSFER");
-    let (content_type, upload) = common::import_form(&home[at..at + 64], "big.csv", &csv);
-    let (status, page) = send(
-        &app,
-        Request::post("/import")
-            .header("cookie", &cookie)
-            .header("content-type", content_type)
-            .body(Body::from(upload))
-            .unwrap(),
-    )
-    .await;
+    let upload_page = |name: &'static str, content: String| {
+        let (content_type, upload) = common::import_form(&home[at..at + 64], name, &content);
+        send(
+            &app,
+            Request::post("/import")
+                .header("cookie", &cookie)
+                .header("content-type", content_type)
+                .body(Body::from(upload))
+                .unwrap(),
+        )
+    };
+    let (status, page) = upload_page("big.csv", csv.replace("CARD PAYMENT", "TRANSFER")).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains(&format!("{rows} added")), "{page}");
     // A file over the upload limit, through the page: 413, as an error page, nothing added.
     let huge = "x".repeat(insitu::server::MAX_UPLOAD + 1);
-    let (content_type, upload) = common::import_form(&home[at..at + 64], "huge.csv", &huge);
-    let (status, page) = send(
-        &app,
-        Request::post("/import")
-            .header("cookie", &cookie)
-            .header("content-type", content_type)
-            .body(Body::from(upload))
-            .unwrap(),
-    )
-    .await;
+    let (status, page) = upload_page("huge.csv", huge).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{page}");
     assert!(page.contains("role=\"alert\""), "{page}");
     assert_eq!(

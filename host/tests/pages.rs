@@ -552,6 +552,14 @@ async fn every_page_answers_every_role_as_it_should() {
     );
 }
 
+/// A new person account `name`, with the test password; its person id.
+fn person(site: &Site, name: &str) -> u64 {
+    account::create(site.pds.store.as_ref(), name, PASSWORD, Role::Person)
+        .unwrap()
+        .person
+        .unwrap()
+}
+
 /// The organisation `ufc` runs a campaign over Alice's and Bob's statements (both granted):
 /// Alice's matches (an invitation with the finding "FRAIS DE GESTION MARS"), Bob's does not.
 async fn invite(site: &Site, alice: u64, bob: u64) -> insitu::job::Job {
@@ -623,14 +631,7 @@ async fn invite(site: &Site, alice: u64, bob: u64) -> insitu::job::Job {
 async fn a_person_answers_a_campaign_invitation_from_their_page() {
     let site = Site::new();
     let store = site.pds.store.as_ref();
-    let alice = account::create(store, "alice", PASSWORD, Role::Person)
-        .unwrap()
-        .person
-        .unwrap();
-    let bob = account::create(store, "bob", PASSWORD, Role::Person)
-        .unwrap()
-        .person
-        .unwrap();
+    let (alice, bob) = (person(&site, "alice"), person(&site, "bob"));
     let job = invite(&site, alice, bob).await;
 
     let a = site.sign_in("alice").await;
@@ -842,14 +843,7 @@ fn everything(store: &dyn insitu::store::Store, alice: u64, bob: u64) -> String 
 async fn every_form_refuses_a_missing_or_forged_csrf_token_and_changes_nothing() {
     let site = Site::new();
     let store = site.pds.store.as_ref();
-    let alice = account::create(store, "alice", PASSWORD, Role::Person)
-        .unwrap()
-        .person
-        .unwrap();
-    let bob = account::create(store, "bob", PASSWORD, Role::Person)
-        .unwrap()
-        .person
-        .unwrap();
+    let (alice, bob) = (person(&site, "alice"), person(&site, "bob"));
     let job = invite(&site, alice, bob).await;
     let grant = store
         .grants(Some(alice))
