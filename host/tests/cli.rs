@@ -415,3 +415,20 @@ fn an_unbalanced_statement_imports_on_request_and_every_record_left_out_is_named
         "{out}"
     );
 }
+
+/// The README's first command: the demo runs every scenario end to end on a fresh store, and
+/// its books balance. (A reader made stricter must not leave the demo's own files behind.)
+#[test]
+fn the_demo_runs_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let out = Command::new(env!("CARGO_BIN_EXE_insitu"))
+        .args(["demo", "--keep", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("the trial balance: 0.00 EUR"), "{stdout}");
+}

@@ -194,7 +194,9 @@ fn receipts(i: usize) -> String {
                     let (product, barcode, unit, price) =
                         products[(r + k as usize) % products.len()];
                     let quantity = if unit == "kg" {
-                        serde_json::json!(0.25 + rng.range(0, 750) as f64 / 1000.0)
+                        // Weighed: an exact decimal, as a scale prints it (never a float).
+                        let grams = 250 + rng.range(0, 750);
+                        serde_json::json!(format!("{}.{:03}", grams / 1000, grams % 1000))
                     } else {
                         serde_json::json!(rng.range(1, 4))
                     };
