@@ -135,13 +135,23 @@ pub struct ImportReport {
     /// The line of each of them, in file order.
     pub duplicate_lines: Vec<u64>,
     /// Records whose natural key the store held with other content: imported as new records,
-    /// each named in `notes`.
+    /// each named in `clash_notes`.
     pub clashes: u64,
     /// Records skipped under [`OnError::Skip`], each with its reason.
     pub skipped: Vec<RecordError>,
-    /// What the person should know: from the parser (pending entries left out, with their
-    /// lines, say), and each clash with its key and line.
+    /// What the parser says of the file alone (pending entries left out, with their lines,
+    /// say): the same whatever the store holds.
     pub notes: Vec<String>,
+    /// Each clash with its key and line. These depend on what the store held, so they reach
+    /// only the person (never an organisation returning data, see `POST /api/returns`).
+    pub clash_notes: Vec<String>,
+}
+
+impl ImportReport {
+    /// Everything the person should know: the parser's notes, then each clash.
+    pub fn all_notes(&self) -> impl Iterator<Item = &String> {
+        self.notes.iter().chain(&self.clash_notes)
+    }
 }
 
 /// Reads and parses `path`, without writing. The schema of a CSV or JSON Lines target comes
@@ -456,6 +466,7 @@ fn write(
         clashes: 0,
         skipped,
         notes: parsed.notes,
+        clash_notes: Vec::new(),
     };
     let items = parsed.items;
     // Records whose id depends on what the store holds wait for the others ([`ids`]).
@@ -580,7 +591,7 @@ fn write_later(
                 report.duplicate_lines.push(s.line);
             } else if s.clash {
                 report.clashes += 1;
-                report.notes.push(format!(
+                report.clash_notes.push(format!(
                     "{file}:{}: key `{}` is already in the store with other content (from an \
                      earlier file): this record is imported as another one",
                     s.line, s.key

@@ -249,6 +249,7 @@ pub fn import_archive(
             clashes: 0,
             skipped: Vec::new(),
             notes: k.notes,
+            clash_notes: Vec::new(),
         })
         .collect())
 }

@@ -638,7 +638,7 @@ fn import_one(
         for s in &report.skipped {
             eprintln!("skipped {s}");
         }
-        for n in &report.notes {
+        for n in report.all_notes() {
             println!("note: {n}");
         }
         if !report.duplicate_lines.is_empty() {

@@ -466,11 +466,10 @@ fn import_view(archive: bool, files: Vec<import::Imported>) -> ImportView {
         view.clashes += r.clashes;
         view.skipped
             .extend(r.skipped.iter().map(ToString::to_string));
-        view.notes
-            .extend(r.notes.into_iter().map(|n| match archive {
-                true => format!("{file}: {n}"),
-                false => n,
-            }));
+        view.notes.extend(r.all_notes().map(|n| match archive {
+            true => format!("{file}: {n}"),
+            false => n.clone(),
+        }));
         view.files.push(ImportedFileView {
             file,
             format: r.format.to_string(),
@@ -1202,7 +1201,7 @@ pub struct ReturnQuery {
 #[utoipa::path(post, path = "/api/returns", tag = "restitution", security(("token" = [])),
     params(ReturnQuery), request_body(content = crate::server::openapi::File, content_type = "application/octet-stream"),
     responses(
-        (status = 201, description = "What the import read, added and skipped", body = ImportView),
+        (status = 201, description = "What was read from the file and what its parser refused: the same whatever the person's store held", body = ReturnView),
         (status = 400, description = "`bad_request`: a format or a file the importer refuses", body = ErrorBody),
         (status = 403, description = "`forbidden`: not an organisation's token with the `request` scope", body = ErrorBody),
         (status = 404, description = "`not_found`: the person has not agreed to receive this collection from the caller (or does not exist)", body = ErrorBody),
@@ -1213,7 +1212,7 @@ pub async fn return_data(
     caller: Caller,
     Query(q): Query<ReturnQuery>,
     body: Bytes,
-) -> Result<(StatusCode, Json<ImportView>), ApiError> {
+) -> Result<(StatusCode, Json<ReturnView>), ApiError> {
     caller.may(Action::Ask)?;
     let org = caller.account.name.clone();
     let agreed =
@@ -1238,7 +1237,66 @@ pub async fn return_data(
         returned_by: Some(org.clone()),
         ..Default::default()
     };
-    import_into(&s, q.person, format!("returned by {org}"), body, opts).await
+    let store = s.pds.store.clone();
+    let name = format!("returned by {org}");
+    blocking(move || {
+        let files = import::import_all(
+            store.as_ref(),
+            q.person,
+            &name,
+            &body,
+            &opts,
+            &mut |_, _| {},
+        )?;
+        Ok((StatusCode::CREATED, Json(ReturnView::of(files))))
+    })
+    .await
+}
+
+/// What an organisation learns of its return: only what its own file determines. What was
+/// added, already there or clashing depends on what the person's store held, and so reaches
+/// only the person (noninterference: the returning organisation is not the store's audience).
+#[derive(Serialize, ToSchema)]
+pub struct ReturnView {
+    pub format: String,
+    pub collection: String,
+    /// Records read from the file (or from each file of a zip archive).
+    pub read: u64,
+    /// Records the parser refused: `file:line: field: reason`.
+    pub skipped: Vec<String>,
+    /// The parser's notes on the file (pending entries left out, say).
+    pub notes: Vec<String>,
+}
+
+impl ReturnView {
+    fn of(files: Vec<import::Imported>) -> ReturnView {
+        let mut collections: Vec<String> = Vec::new();
+        let mut formats: Vec<String> = Vec::new();
+        let mut view = ReturnView {
+            format: String::new(),
+            collection: String::new(),
+            read: 0,
+            skipped: Vec::new(),
+            notes: Vec::new(),
+        };
+        for import::Imported { report: r, .. } in files {
+            for (list, v) in [
+                (&mut formats, r.format.to_string()),
+                (&mut collections, r.collection.clone()),
+            ] {
+                if !list.contains(&v) {
+                    list.push(v);
+                }
+            }
+            view.read += r.read;
+            view.skipped
+                .extend(r.skipped.iter().map(ToString::to_string));
+            view.notes.extend(r.notes);
+        }
+        view.format = formats.join(", ");
+        view.collection = collections.join(", ");
+        view
+    }
 }
 
 // ---- audit ---------------------------------------------------------------------------------

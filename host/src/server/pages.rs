@@ -1233,7 +1233,7 @@ async fn import_file(
             let lines = import::line_ranges(&report.duplicate_lines);
             let _ = write!(body, "<p>Already there: line(s) {}.</p>", esc(&lines));
         }
-        for n in &report.notes {
+        for n in report.all_notes() {
             let _ = write!(body, "<p>{}</p>", esc(n));
         }
     }
