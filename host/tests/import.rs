@@ -521,11 +521,10 @@ fn a_key_reused_for_other_content_by_a_later_file_is_imported_and_named() {
             "{second}"
         );
         let clash: Vec<&String> = b
-            .notes
-            .iter()
+            .all_notes()
             .filter(|n| n.contains("already in the store with other content"))
             .collect();
-        assert_eq!(clash.len(), 1, "{:?}", b.notes);
+        assert_eq!(clash.len(), 1, "{:?}", b.clash_notes);
         assert!(
             clash[0].contains(&format!("key `{clash_key}`")),
             "{}",
