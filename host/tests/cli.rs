@@ -432,3 +432,81 @@ fn the_demo_runs_end_to_end() {
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("the trial balance: 0.00 EUR"), "{stdout}");
 }
+
+#[test]
+fn a_secret_key_is_written_private_and_a_readable_one_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = d.join("me.key");
+    let k = key.to_str().unwrap();
+    ok(d, &["publisher", "keygen", "--out", k]);
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{mode:o}");
+    // Never over an existing key.
+    assert!(fails(d, &["publisher", "keygen", "--out", k]).contains("never overwritten"));
+    let pkg = d.join("p.insitu");
+    let p = pkg.to_str().unwrap();
+    ok(
+        d,
+        &[
+            "package",
+            "pack",
+            insitu_plugins::NOOP,
+            "--manifest",
+            insitu_plugins::NOOP_MANIFEST,
+            "--out",
+            p,
+        ],
+    );
+    let sign = ["package", "sign", p, "--publisher", "me", "--key", k];
+    ok(d, &sign);
+    // A key others can read may have leaked: refused, with the fix named.
+    for loose in [0o644, 0o640, 0o604, 0o620] {
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(loose)).unwrap();
+        let refused = fails(d, &sign);
+        assert!(
+            refused.contains("can be read by others") && refused.contains("chmod 600"),
+            "{loose:o}: {refused}"
+        );
+    }
+}
+
+#[test]
+fn a_command_whose_reader_went_away_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["init"]);
+    for name in ["Alice", "Bob"] {
+        ok(d, &["person", "add", name]);
+    }
+    // `insitu person list | head -0`: the reading end is closed before the command writes.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    for args in [
+        &["person", "list"][..],
+        &["collection", "list"],
+        &["--help"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_insitu"))
+            .arg("--data-dir")
+            .arg(d)
+            .args(args)
+            .stdout(writer.try_clone().unwrap())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+            "{args:?}: {stderr}"
+        );
+        // Ended by SIGPIPE, as `cat` or `ls` would be, or successfully: never a panic's 101.
+        use std::os::unix::process::ExitStatusExt;
+        assert!(
+            out.status.signal() == Some(libc::SIGPIPE) || out.status.success(),
+            "{args:?}: {:?}",
+            out.status
+        );
+    }
+}

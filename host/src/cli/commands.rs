@@ -287,6 +287,37 @@ pub fn install_file(pds: &Pds, path: &Path, mode: InstallMode) -> anyhow::Result
         .with_context(|| format!("{} was not installed", path.display()))
 }
 
+/// Writes a new secret file readable by its owner only (0600), never over an existing one.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+/// Reads a secret key file, refusing one that others can read or write: a key that leaked may
+/// already sign someone else's package.
+fn read_private(path: &Path) -> anyhow::Result<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        bail!(
+            "{} can be read by others (mode {mode:04o}): a secret key must be private; run \
+             `chmod 600 {}` (and make a new key if it may have leaked)",
+            path.display(),
+            path.display()
+        );
+    }
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
 fn publisher_cmd(pds: &Pds, cmd: PublisherCmd) -> anyhow::Result<()> {
     match cmd {
         PublisherCmd::Keygen { out } => {
@@ -298,7 +329,7 @@ fn publisher_cmd(pds: &Pds, cmd: PublisherCmd) -> anyhow::Result<()> {
             }
             let key = package::generate_key()
                 .map_err(|e| anyhow::anyhow!("no randomness for a key: {e}"))?;
-            std::fs::write(&out, package::key_file(&key))
+            write_private(&out, package::key_file(&key).as_bytes())
                 .with_context(|| format!("cannot write {}", out.display()))?;
             println!("secret key written to {} (keep it private)", out.display());
             println!("public key: {}", hex(key.verifying_key().as_bytes()));
@@ -453,8 +484,7 @@ fn package_cmd(pds: &Pds, cmd: PackageCmd) -> anyhow::Result<()> {
             key,
             out,
         } => {
-            let key_text = std::fs::read_to_string(&key)
-                .with_context(|| format!("cannot read {}", key.display()))?;
+            let key_text = read_private(&key)?;
             let key = package::read_key(&key_text)
                 .context("the key file does not hold an ed25519 secret key")?;
             let signed = package::sign(&read(&path)?, &publisher, &key)?;
