@@ -69,6 +69,20 @@ impl Rng {
 }
 
 /// Two years of a person's bank transactions, in booking order.
+/// The demo's two years: the 24 whole months before this one, so that a manifest's window
+/// ("the last 24 months", counted back from today) sees them. `month(0)` is the first.
+fn month(k: i64) -> (i64, i64) {
+    let (y, m, _) = insitu_formats::time::civil_from_days(crate::consent::now_ms() / DAY_MS);
+    let n = y * 12 + (m - 1) - 24 + k;
+    (n.div_euclid(12), n.rem_euclid(12) + 1)
+}
+
+/// Midnight UTC on the first day of the demo's month `k`, in ms.
+fn month_start(k: i64) -> i64 {
+    let (y, m) = month(k);
+    days_from_civil(y, m, 1) * DAY_MS
+}
+
 fn transactions(i: usize) -> Vec<BankTx> {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ ((i as u64 + 1) * 0x1234_5678));
     let kind = victim(i);
@@ -94,8 +108,7 @@ fn transactions(i: usize) -> Vec<BankTx> {
         "Fnac",
     ];
     for month in 0..24 {
-        let (y, m) = (2023 + month / 12, month % 12 + 1);
-        let first = days_from_civil(y, m, 1);
+        let first = month_start(month) / DAY_MS;
         row(
             first + 1,
             245_000 + rng.range(0, 20_000),
@@ -145,22 +158,19 @@ fn account(i: usize) -> String {
     format!("FR76300040000{:05}", 31_000 + i)
 }
 
-/// The bank's statements of person `i`: January 2023 to February 2024, then January to December
-/// 2024 (two months overlap), in OFX for some people and CAMT.053 for the others.
+/// The bank's statements of person `i`: the demo's months 0 to 13, then 12 to 23 (two months
+/// overlap), in OFX for some people and CAMT.053 for the others.
 fn statements(i: usize) -> [(String, String); 2] {
     let txs = transactions(i);
-    let split = |from: (i64, i64), to: (i64, i64)| {
-        let (a, b) = (
-            days_from_civil(from.0, from.1, 1) * DAY_MS,
-            days_from_civil(to.0, to.1, 1) * DAY_MS,
-        );
+    let split = |from: i64, to: i64| {
+        let (a, b) = (month_start(from), month_start(to));
         let lo = txs.partition_point(|t| t.booked < a);
         let hi = txs.partition_point(|t| t.booked < b);
         let closing = 150_000 + txs[..hi].iter().map(|t| t.amount).sum::<i64>();
         (lo..hi, closing)
     };
     let acct = account(i);
-    [((2023, 1), (2024, 3)), ((2024, 1), (2025, 1))].map(|(from, to)| {
+    [(0, 14), (12, 24)].map(|(from, to)| {
         let (range, closing) = split(from, to);
         let st = [write::Statement {
             account: &acct,
@@ -168,7 +178,8 @@ fn statements(i: usize) -> [(String, String); 2] {
             txs: &txs[range],
             closing,
         }];
-        let name = format!("{}-{:02}", from.0, from.1);
+        let (y, m) = month(from);
+        let name = format!("{y}-{m:02}");
         if i.is_multiple_of(2) {
             (format!("{name}.ofx"), write::ofx(&st))
         } else {
@@ -210,9 +221,11 @@ fn receipts(i: usize) -> String {
                     item
                 })
                 .collect();
+            let (y, m) = month(14 + r as i64);
+            let date = format!("{y}-{m:02}-1{}T17:2{}:00+01:00", i % 9, r);
             serde_json::json!({
                 "shop": "Carrefour Market Lyon 3",
-                "date": format!("2024-0{}-1{}T17:2{}:00+01:00", r + 2, i % 9, r),
+                "date": date,
                 "currency": "EUR",
                 "id": format!("T-{i}{r:03}"),
                 "items": items,
@@ -320,11 +333,15 @@ pub async fn run(data_dir: Option<PathBuf>, args: DemoArgs) -> anyhow::Result<()
     }
     println!();
 
-    println!("3. Each person grants it amount, label and counterparty of 2023-2024, for 30 days");
     let window = TimeRange {
-        since: Some(days_from_civil(2023, 1, 1) * 86_400_000),
-        until: Some(days_from_civil(2025, 1, 1) * 86_400_000),
+        since: Some(month_start(0)),
+        until: Some(month_start(24)),
     };
+    let ((y0, m0), (y1, m1)) = (month(0), month(23));
+    println!(
+        "3. Each person grants it amount, label and counterparty of {y0}-{m0:02} to {y1}-{m1:02}, \
+         for 30 days"
+    );
     let mut grants = Vec::new();
     for (id, _) in &people {
         let g = pds.store.add_grant(Grant {
