@@ -176,6 +176,27 @@ async fn deep_recursion_with_large_frames_overflows_into_a_clean_trap() {
     assert!(msg.contains("out of bounds"), "{msg}");
 }
 
+/// The workspace links plugins with a 64 KiB stack (`.cargo/config.toml`): a no-op run's whole
+/// linear memory stays under rustc's default 1 MiB stack alone, which is what keeps the pages a
+/// run touches inside the pool's resident part (docs/BENCHMARKS.md, per-run overhead).
+#[tokio::test]
+async fn plugins_are_linked_with_a_small_stack() {
+    let a = arena();
+    let noop = a.f.install(insitu_plugins::NOOP);
+    let grant = a.f.grant(a.person, &noop, &["amount"], TimeRange::ALL).id;
+    let run = a.f.run(a.person, grant, &noop, &[], None).await;
+    assert!(
+        matches!(run.outcome, Outcome::Succeeded),
+        "{:?}",
+        run.outcome
+    );
+    assert!(
+        run.usage.peak_memory < 1 << 20,
+        "the no-op plugin's memory is {} bytes: is it linked with the default 1 MiB stack?",
+        run.usage.peak_memory
+    );
+}
+
 #[tokio::test]
 async fn a_memory_bomb_hits_the_memory_cap() {
     let a = arena();

@@ -29,7 +29,8 @@ fn main() {
         .join("../..")
         .canonicalize()
         .expect("workspace root exists");
-    for dir in ["plugins", "sdk", "wit"] {
+    // `.cargo/config.toml` sets the plugins' link flags (their stack size).
+    for dir in ["plugins", "sdk", "wit", ".cargo"] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
     println!(
