@@ -11,7 +11,11 @@
 //! - `INSITU`: the binary under test (also `insitu` on `PATH`);
 //! - `INSITU_DATA_DIR`: `data/` in the directory the blocks run in (the store they set up);
 //! - `EXAMPLE_COMPONENT`: the repository's built `fee-scanner` component, standing for the
-//!   reader's own component.
+//!   reader's own component;
+//! - `INSITU_REPO`: this repository's root (for blocks that need the SDK or templates from it).
+//!
+//! `HOME` and the rest of the environment are the test's own, so that blocks which build a
+//! plugin find the toolchains (cargo, rustup, Python, npm) as a reader's shell would.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -185,10 +189,10 @@ fn every_command_in_the_plugin_guide_runs() {
     let tmp = tempfile::tempdir().unwrap();
     let bin = tmp.path().join("bin");
     let work = tmp.path().join("work");
-    let home = tmp.path().join("home");
-    for d in [&bin, &work, &home] {
+    for d in [&bin, &work] {
         std::fs::create_dir(d).unwrap();
     }
+    let repo = root().canonicalize().unwrap();
     let exe = bin.join("insitu");
     std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_insitu"), &exe).unwrap();
     let path = format!(
@@ -202,12 +206,12 @@ fn every_command_in_the_plugin_guide_runs() {
             .args(["-euo", "pipefail", "-c", &b.body])
             .current_dir(&work)
             .env("PATH", &path)
-            .env("HOME", &home)
             .env_remove("XDG_DATA_HOME")
             .env_remove("RUST_LOG")
             .env("INSITU", &exe)
             .env("INSITU_DATA_DIR", work.join("data"))
             .env("EXAMPLE_COMPONENT", insitu_plugins::FEE_SCANNER)
+            .env("INSITU_REPO", &repo)
             .output()
             .expect("run bash");
         let stdout = String::from_utf8_lossy(&out.stdout);
