@@ -145,6 +145,39 @@ fn a_person_imports_installs_grants_runs_and_audits() {
     );
     assert!(out.contains("total-overcharge = 15.00 EUR"), "{out}");
     assert!(ok(d, &["runs"]).contains("ok"));
+    // The run had the manifest's limits (128 MiB, not the host's default 256 MiB), as runs
+    // through the API have; a flag overrides one of them for one run.
+    ok(
+        d,
+        &[
+            "run",
+            "--person",
+            "1",
+            "--grant",
+            "1",
+            "--fuel",
+            "900000000",
+            "-p",
+            "rule=duplicate",
+        ],
+    );
+    {
+        let pds = insitu::pds::Pds::open(d).unwrap();
+        let limits: Vec<_> = pds
+            .store
+            .runs(Some(1))
+            .unwrap()
+            .iter()
+            .map(|r| r.limits.map(|l| (l.fuel, l.memory, l.deadline.as_millis())))
+            .collect();
+        assert_eq!(
+            limits,
+            [
+                Some((20_000_000_000, 128 << 20, 30_000)),
+                Some((900_000_000, 128 << 20, 30_000))
+            ]
+        );
+    }
     let audit = ok(d, &["audit", "--person", "1"]);
     assert!(audit.contains("read 5 records of person 1"), "{audit}");
     assert!(audit.contains("audit chain verified"), "{audit}");

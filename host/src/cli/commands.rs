@@ -713,15 +713,23 @@ async fn run_cmd(pds: &Pds, a: RunArgs) -> anyhow::Result<RunRecord> {
         .iter()
         .map(|p| parse_param(p))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let d = Limits::default();
-    let limits = Limits {
-        fuel: a.fuel.unwrap_or(d.fuel),
-        deadline: a
-            .deadline_ms
-            .map(std::time::Duration::from_millis)
-            .unwrap_or(d.deadline),
-        memory: a.memory_mb.map(|m| m << 20).unwrap_or(d.memory),
-        ..d
+    // The manifest's limits, as the API and the jobs use them; a flag overrides one of them.
+    let limits = if a.fuel.is_none() && a.deadline_ms.is_none() && a.memory_mb.is_none() {
+        None
+    } else {
+        let d = match pds.store.plugin(&digest)?.manifest {
+            Some(m) => crate::contract::limits_from(&m),
+            None => Limits::default(),
+        };
+        Some(Limits {
+            fuel: a.fuel.unwrap_or(d.fuel),
+            deadline: a
+                .deadline_ms
+                .map(std::time::Duration::from_millis)
+                .unwrap_or(d.deadline),
+            memory: a.memory_mb.map(|m| m << 20).unwrap_or(d.memory),
+            ..d
+        })
     };
     Ok(pds
         .runner
@@ -730,7 +738,7 @@ async fn run_cmd(pds: &Pds, a: RunArgs) -> anyhow::Result<RunRecord> {
             grant: a.grant,
             digest,
             params,
-            limits: Some(limits),
+            limits,
             requester: a.for_org,
         })
         .await?)

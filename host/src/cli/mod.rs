@@ -622,13 +622,13 @@ pub struct RunArgs {
     /// are booleans, anything else is text. Repeat for more.
     #[arg(long = "param", short = 'p')]
     pub params: Vec<String>,
-    /// Fuel budget (instructions).
+    /// Fuel budget (instructions); default: the manifest's.
     #[arg(long)]
     pub fuel: Option<u64>,
-    /// Wall-clock deadline in milliseconds.
+    /// Wall-clock deadline in milliseconds; default: the manifest's.
     #[arg(long)]
     pub deadline_ms: Option<u64>,
-    /// Memory cap in MiB.
+    /// Memory cap in MiB; default: the manifest's.
     #[arg(long)]
     pub memory_mb: Option<u64>,
     /// Run for this organisation, which must have obtained the grant (it pays, and sees only
