@@ -76,7 +76,7 @@ fn main() {
     }
     let mut code = String::from(
         "/// Every template: `(language, [(path, executable, contents)])`.\n\
-         pub static TEMPLATES: &[(&str, &[(&str, bool, &[u8])])] = &[\n",
+         pub static TEMPLATES: &[(&str, &[File])] = &[\n",
     );
     for lang in ["rust", "python", "js"] {
         let dir = templates.join(lang);
@@ -88,7 +88,7 @@ fn main() {
     }
     code.push_str(
         "];\n\n/// The SDK's sources and the WIT they bind, as placed in a Rust project.\n\
-         pub static SDK: &[(&str, bool, &[u8])] = &[\n",
+         pub static SDK: &[File] = &[\n",
     );
     entries(&root.join("sdk/src"), "insitu-sdk/src/", &mut code);
     entries(&root.join("wit"), "wit/", &mut code);

@@ -12,6 +12,10 @@ use anyhow::{Context, bail};
 
 use crate::package;
 
+/// An embedded file: its path in the project, whether it is executable, its contents.
+type File = (&'static str, bool, &'static [u8]);
+
+// `TEMPLATES` and `SDK`, written by `build.rs`.
 include!(concat!(env!("OUT_DIR"), "/kit_files.rs"));
 
 /// The literal every template uses for the project's name, and its snake_case form (crate and

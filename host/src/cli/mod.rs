@@ -562,7 +562,8 @@ pub enum PublisherCmd {
 
 #[derive(Subcommand, Debug)]
 pub enum PackageCmd {
-    /// Packs a component with its manifest (JSON) into one artifact.
+    /// Packs a component with its manifest (JSON) into one artifact. A manifest without
+    /// `imports` gets them from the component; a wrong list is refused with each difference.
     Pack {
         component: PathBuf,
         #[arg(long)]
