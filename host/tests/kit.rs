@@ -460,7 +460,10 @@ fn plugin_new_refuses_a_bad_name_an_existing_directory_and_an_unknown_language()
     std::fs::create_dir(&taken).unwrap();
     std::fs::write(taken.join("notes.txt"), "mine").unwrap();
     let err = fails(d, &["plugin", "new", "taken", "--lang", "rust"]);
-    assert!(err.contains("already exists and is not empty"), "{err}");
+    assert!(
+        err.contains("already exists and is not an empty directory"),
+        "{err}"
+    );
     assert_eq!(
         std::fs::read_to_string(taken.join("notes.txt")).unwrap(),
         "mine"

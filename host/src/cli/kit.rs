@@ -108,8 +108,8 @@ pub fn new_project(name: &str, lang: Lang, parent: &Path) -> anyhow::Result<Path
                 .is_none();
         if !empty {
             bail!(
-                "{} already exists and is not empty; nothing was written\nhint: choose another \
-                 name, or another parent directory with --dir",
+                "{} already exists and is not an empty directory; nothing was written\nhint: \
+                 choose another name, or another parent directory with --dir",
                 dest.display()
             );
         }
@@ -276,7 +276,9 @@ mod tests {
             let head: String = p.lines().take(3).collect::<Vec<_>>().join("\n");
             assert!(
                 workspace.contains(head.trim()),
-                "the template's Cargo.lock has {head}, which the workspace does not build"
+                "the template's Cargo.lock has {head}, which the workspace does not build; \
+                 regenerate kit/templates/rust/Cargo.lock (`cargo generate-lockfile --offline` in \
+                 a new project, its name put back to insitu-plugin-template)"
             );
             checked += 1;
         }
