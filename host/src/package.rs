@@ -16,6 +16,7 @@
 #[cfg(test)]
 pub(crate) mod arb;
 mod bounds;
+mod imports;
 mod narrow;
 
 use std::collections::BTreeSet;
@@ -27,6 +28,7 @@ use sha2::{Digest, Sha256};
 use crate::audit::hex;
 
 pub use bounds::{MAX_MANIFEST_BYTES, MAX_NAME, MAX_TEXT, MONTHS, OutOfRange};
+pub use imports::{PROVIDED, check_at_pack, component_imports, declared_for};
 pub use narrow::{Widening, narrows};
 
 pub const MANIFEST_SECTION: &str = "insitu-manifest";
@@ -298,11 +300,59 @@ impl Manifest {
 /// a range of). Said on every consent screen.
 pub const RECORD_DATES: &str = "and the date of each record";
 
+/// Each data request's window in words, with the dates a grant approved at `now_ms` would
+/// cover, one line per collection: `bank.transactions: the last 24 months: 2024-11-30 to
+/// 2026-11-30`, or `bank.transactions: all the records`. Shown at pack and at test, so that an
+/// author sees which of their test records a person's grant would let the plugin read.
+pub fn describe_window(m: &Manifest, now_ms: i64) -> String {
+    use insitu_formats::time::format_date;
+    m.data
+        .iter()
+        .map(|d| match d.months {
+            None => format!("{}: all the records", d.collection),
+            Some(months) => {
+                let since = now_ms
+                    .saturating_sub(i64::from(months).saturating_mul(crate::request::MONTH_MS));
+                format!(
+                    "{}: {}: {} to {}",
+                    d.collection,
+                    window_words(Some(months)),
+                    format_date(since),
+                    format_date(now_ms)
+                )
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A manifest's JSON made ready to pack with `component`: a manifest without `imports` gets
+/// them from the component ([`declared_for`]); either way they are checked against it
+/// ([`check_at_pack`]). Returns the manifest and whether `imports` were filled in.
+pub fn manifest_for_pack(component: &[u8], json: &[u8]) -> Result<(Manifest, bool), PackageError> {
+    let actual = component_imports(component)?;
+    let mut value: serde_json::Value =
+        serde_json::from_slice(json).map_err(|e| PackageError::BadManifest(e.to_string()))?;
+    let filled = match value.as_object_mut() {
+        Some(fields) if !fields.contains_key("imports") => {
+            fields.insert("imports".into(), declared_for(&actual).into());
+            true
+        }
+        _ => false,
+    };
+    let json = serde_json::to_vec(&value).map_err(|e| PackageError::BadManifest(e.to_string()))?;
+    let manifest = Manifest::read(&json)?;
+    check_at_pack(&manifest.imports, &actual)?;
+    Ok((manifest, filled))
+}
+
 /// A data request's window in plain words.
 pub(crate) fn window_words(months: Option<u32>) -> String {
-    months
-        .map(|m| format!("the last {m} months"))
-        .unwrap_or_else(|| "all time".into())
+    match months {
+        Some(1) => "the last month".into(),
+        Some(m) => format!("the last {m} months"),
+        None => "all time".into(),
+    }
 }
 
 /// Who receives the output, in plain words.
@@ -366,6 +416,17 @@ pub enum PackageError {
     PublisherMismatch { manifest: String, signer: String },
     #[error("the manifest's imports do not match the component's: {0}")]
     ImportsMismatch(String),
+    #[error(
+        "the component imports {0}, which Insitu never provides to a plugin (only {list}: no network, no HTTP); remove the code that needs it",
+        list = PROVIDED.join(", ")
+    )]
+    NotProvided(String),
+    #[error(
+        "this is a core WebAssembly module, not a component; build the plugin for `wasm32-wasip2`"
+    )]
+    CoreModule,
+    #[error("the component cannot be read: {0}")]
+    BadComponent(String),
     #[error("a section `{0}` appears twice")]
     Duplicate(&'static str),
 }
@@ -813,6 +874,28 @@ mod tests {
         assert!(
             err.contains("declared but not imported: wasi:sockets"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn the_window_is_shown_with_the_dates_a_grant_approved_then_covers() {
+        let mut m = fee_scanner();
+        let now = insitu_formats::time::ymd(2026, 11, 30).unwrap() + 12 * 3_600_000;
+        assert_eq!(
+            describe_window(&m, now),
+            "bank.transactions: the last 24 months: 2024-11-30 to 2026-11-30"
+        );
+        m.data[0].months = Some(1);
+        m.data.push(DataRequest {
+            collection: "receipts.items".into(),
+            fields: vec!["total".into()],
+            months: None,
+            purpose: "p".into(),
+        });
+        assert_eq!(
+            describe_window(&m, now),
+            "bank.transactions: the last month: 2026-10-31 to 2026-11-30\n\
+             receipts.items: all the records"
         );
     }
 }

@@ -25,7 +25,7 @@ use crate::store::{PersonId, PluginRecord, Store, StoreError, TimeRange};
 
 const DAY_MS: i64 = 86_400_000;
 /// A month, for windows: 30.44 days.
-const MONTH_MS: i64 = 2_629_746_000;
+pub(crate) const MONTH_MS: i64 = 2_629_746_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]

@@ -16,7 +16,7 @@ use crate::contract::Viewer;
 use crate::import::{self, DateOrder, Format, OnError, format_date, parse_time};
 use crate::meter::{Outcome, RunRecord};
 use crate::output::{PluginOutput, Scalar};
-use crate::package::{self, InstallMode, Manifest};
+use crate::package::{self, InstallMode};
 use crate::pds::Pds;
 use crate::request;
 use crate::run::RunRequest;
@@ -275,7 +275,9 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
         Command::Ledger(cmd) => super::jobs::ledger_cmd(&pds, cmd)?,
         Command::Licence(cmd) => super::jobs::licence_cmd(&pds, cmd)?,
         Command::Peer(cmd) => super::jobs::peer_cmd(&pds, cmd)?,
-        Command::Demo(_) => unreachable!("handled by the caller"),
+        Command::Demo(_) | Command::Plugin(PluginCmd::New { .. }) => {
+            unreachable!("handled by the caller")
+        }
     }
     Ok(())
 }
@@ -462,22 +464,7 @@ fn package_cmd(pds: &Pds, cmd: PackageCmd) -> anyhow::Result<()> {
             component,
             manifest,
             out,
-        } => {
-            let text = std::fs::read_to_string(&manifest)
-                .with_context(|| format!("cannot read {}", manifest.display()))?;
-            let m: Manifest = serde_json::from_str(&text)
-                .with_context(|| format!("{} is not a valid manifest", manifest.display()))?;
-            let packed = package::pack(&read(&component)?, &m)?;
-            std::fs::write(&out, &packed)
-                .with_context(|| format!("cannot write {}", out.display()))?;
-            println!(
-                "packed {} {} into {} (digest {})",
-                m.id,
-                m.version,
-                out.display(),
-                package::parse(&packed)?.digest
-            );
-        }
+        } => super::kit::pack(&component, &manifest, &out)?,
         PackageCmd::Sign {
             package: path,
             publisher,

@@ -9,6 +9,7 @@ mod commands;
 mod demo;
 mod demo_jobs;
 mod jobs;
+mod kit;
 
 use std::path::PathBuf;
 
@@ -486,6 +487,16 @@ pub enum PluginCmd {
         dev: bool,
     },
     List,
+    /// Writes a new plugin project NAME (a working rule, manifest, unit test, build script)
+    /// from the template for a language, in PARENT/NAME (default: the current directory).
+    New {
+        name: String,
+        #[arg(long, value_enum)]
+        lang: kit::Lang,
+        /// The parent directory; default: the current directory.
+        #[arg(long, value_name = "PARENT")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -551,7 +562,8 @@ pub enum PublisherCmd {
 
 #[derive(Subcommand, Debug)]
 pub enum PackageCmd {
-    /// Packs a component with its manifest (JSON) into one artifact.
+    /// Packs a component with its manifest (JSON) into one artifact. A manifest without
+    /// `imports` gets them from the component; a wrong list is refused with each difference.
     Pack {
         component: PathBuf,
         #[arg(long)]
@@ -670,6 +682,15 @@ pub fn main(cli: Cli) -> anyhow::Result<()> {
     rt.block_on(async move {
         match cli.command {
             Command::Demo(args) => demo::run(cli.data_dir, args).await,
+            // The developer's kit needs no store.
+            Command::Plugin(PluginCmd::New { name, lang, dir }) => {
+                kit::new(&name, lang, dir.as_deref())
+            }
+            Command::Package(PackageCmd::Pack {
+                component,
+                manifest,
+                out,
+            }) => kit::pack(&component, &manifest, &out),
             other => commands::dispatch(&data_dir, other).await,
         }
     })
