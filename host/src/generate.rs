@@ -323,7 +323,7 @@ impl Gen {
         let (y0, m0) = ym(first);
         let (y1, m1) = ym(self.last);
         let mut month = y0 * 12 + m0 - 1;
-        while month <= y1 * 12 + m1 - 1 {
+        while month < y1 * 12 + m1 {
             let (y, m) = (month.div_euclid(12), month.rem_euclid(12) + 1);
             let at = |d: i64| days_from_civil(y, m, d);
             let mois = MOIS[(m - 1) as usize];
