@@ -184,8 +184,9 @@ pub fn window_words(months: Option<u32>, since: Option<i64>, now: i64) -> String
     match (months, since) {
         (Some(m), Some(s)) => {
             let (a, b) = (format_date(s), format_date(now));
+            let unit = if m == 1 { "month" } else { "months" };
             format!(
-                "the last {m} months: {a} to {b} (months {} to {})",
+                "the last {m} {unit}: {a} to {b} (months {} to {})",
                 &a[..7],
                 &b[..7]
             )
