@@ -8,6 +8,7 @@ pub mod campaign;
 pub mod cli;
 pub mod consent;
 pub mod contract;
+pub mod generate;
 pub mod import;
 pub mod job;
 pub mod ledger;

@@ -145,6 +145,10 @@ pub struct RunRecord {
     /// record behind it, so that an invitation can show the records themselves.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<EvidenceRef>,
+    /// The parameters the run was given, so that it can be shown and replayed (`insitu plugin
+    /// test --replay`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub params: Vec<(String, crate::output::Scalar)>,
 }
 
 /// A record a finding cites: the pseudonymous id the plugin saw, in its collection, and the
@@ -200,6 +204,7 @@ impl RunRecord {
             release_ms: started_ms,
             price: None,
             evidence: Vec::new(),
+            params: Vec::new(),
         }
     }
 

@@ -217,6 +217,7 @@ impl Runner {
         let started_ms = now_ms();
         let mut record = RunRecord::new(req.person, req.grant, &req.digest, started_ms);
         record.requester = req.requester.clone();
+        record.params = req.params.clone();
         let grant = match self.store.grant(req.grant) {
             Ok(g) => g,
             Err(StoreError::NoGrant(id)) => {

@@ -6,7 +6,7 @@ use anyhow::{Context, anyhow, bail};
 
 use super::{
     AccountCmd, CollectionCmd, Command, GrantCmd, ImportArgs, PackageCmd, PersonCmd, PluginCmd,
-    PublisherCmd, RequestCmd, RunArgs,
+    PublisherCmd, RequestCmd, RunArgs, RunsCmd,
 };
 use crate::account::{self, Role};
 use crate::audit;
@@ -14,7 +14,7 @@ use crate::audit::hex;
 use crate::consent::{Grant, GrantedCollection, now_ms};
 use crate::contract::Viewer;
 use crate::import::{self, DateOrder, Format, OnError, format_date, parse_time};
-use crate::meter::{Outcome, RunRecord};
+use crate::meter::RunRecord;
 use crate::output::{PluginOutput, Scalar};
 use crate::package::{self, InstallMode};
 use crate::pds::Pds;
@@ -228,20 +228,43 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
             println!("grant {id} revoked");
         }
         Command::Run(args) => {
+            let json = args.json;
             let run = run_cmd(&pds, args).await?;
-            print_run(&run, "  ");
-            if let Outcome::Failed { reason, message } = &run.outcome {
-                bail!("run {} failed ({}): {message}", run.id, reason.as_str());
+            if json {
+                let doc = super::show::run_json(pds.store.as_ref(), &run);
+                println!("{}", serde_json::to_string_pretty(&doc)?);
+            } else {
+                print_run(&run, "  ");
+            }
+            if let Some(e) = super::show::failure_error(&run) {
+                return Err(e);
             }
         }
-        Command::Runs { person, as_org } => {
+        Command::Runs {
+            action: Some(RunsCmd::Show { id, as_org, json }),
+            ..
+        } => show_cmd(&pds, id, as_org, json)?,
+        Command::Runs {
+            action: None,
+            person,
+            as_org,
+            json,
+        } => {
             let viewer = match as_org {
                 Some(org) => Viewer::Requester(org),
                 None => Viewer::Operator,
             };
-            for r in pds.store.runs(person)? {
-                if let Some(v) = crate::view::run_view(&r, &viewer) {
-                    println!("{}", crate::view::run_line(&v));
+            let views: Vec<_> = pds
+                .store
+                .runs(person)?
+                .iter()
+                .filter_map(|r| crate::view::run_view(r, &viewer))
+                .collect();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&views)?);
+            } else {
+                for v in &views {
+                    println!("{}", crate::view::run_line(v));
                 }
             }
         }
@@ -275,7 +298,9 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
         Command::Ledger(cmd) => super::jobs::ledger_cmd(&pds, cmd)?,
         Command::Licence(cmd) => super::jobs::licence_cmd(&pds, cmd)?,
         Command::Peer(cmd) => super::jobs::peer_cmd(&pds, cmd)?,
-        Command::Demo(_) | Command::Plugin(PluginCmd::New { .. }) => {
+        Command::Demo(_)
+        | Command::Generate(_)
+        | Command::Plugin(PluginCmd::New { .. } | PluginCmd::Test(_)) => {
             unreachable!("handled by the caller")
         }
     }
@@ -782,8 +807,46 @@ pub fn print_run(r: &RunRecord, indent: &str) {
     if let Some(out) = &r.output {
         print_output(out, indent);
     }
-    if let Outcome::Failed { message, .. } = &r.outcome {
+    if let Some((_, message, first)) = super::show::failure(r) {
         println!("{indent}failed: {message}");
+        if let Some(l) = first {
+            println!("{indent}the plugin's first error line: {l}");
+        }
     }
     println!("{indent}{}", run_line(r));
+}
+
+/// `insitu runs show ID`: the whole run for the operator; for `--as-org`, what that
+/// organisation sees (the same refusal as for a run that does not exist when it sees nothing).
+fn show_cmd(pds: &Pds, id: u64, as_org: Option<String>, json: bool) -> anyhow::Result<()> {
+    let store = pds.store.as_ref();
+    let r = match store.run(id) {
+        Err(crate::store::StoreError::NoRun(_)) => bail!("no run {id}"),
+        other => other?,
+    };
+    let Some(org) = as_org else {
+        if json {
+            let doc = super::show::run_json(store, &r);
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+        } else {
+            super::show::print_run(store, &r);
+        }
+        return Ok(());
+    };
+    let viewer = Viewer::Requester(org);
+    let Some(view) = crate::view::run_view(&r, &viewer) else {
+        bail!("no run {id}");
+    };
+    let output = crate::contract::output_for(store, id, &viewer).ok();
+    if json {
+        let doc = serde_json::json!({"run": view, "output": output});
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else {
+        println!("{}", crate::view::run_line(&view));
+        match &output {
+            Some(out) => print_output(out, "  "),
+            None => println!("  no output for this organisation"),
+        }
+    }
+    Ok(())
 }

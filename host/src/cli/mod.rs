@@ -10,6 +10,8 @@ mod demo;
 mod demo_jobs;
 mod jobs;
 mod kit;
+mod plugin_test;
+mod show;
 
 use std::path::PathBuf;
 
@@ -59,15 +61,23 @@ pub enum Command {
     Request(RequestCmd),
     /// Runs a plugin for a person under a grant, and prints its output and usage.
     Run(RunArgs),
-    /// Lists runs with their outcome and usage (the operator's view: everything).
+    /// Lists runs with their outcome and usage (the operator's view: everything); `runs show
+    /// ID` shows one in full.
     Runs {
+        #[command(subcommand)]
+        action: Option<RunsCmd>,
         #[arg(long)]
         person: Option<u64>,
         /// Show only the runs this organisation started, as it sees them: without outcome or
         /// usage, which depend on the person's data.
         #[arg(long = "as-org", value_name = "ORG")]
         as_org: Option<String>,
+        /// Prints a JSON array of the runs as the viewer sees them.
+        #[arg(long)]
+        json: bool,
     },
+    /// Writes generated records of a collection as JSON Lines (docs/GENERATED-DATA.md).
+    Generate(plugin_test::GenerateArgs),
     /// Shows the audit log (newest first) and verifies its hash chain.
     Audit {
         /// `verify`: only check the chain (same as `--verify`).
@@ -390,6 +400,21 @@ pub enum AccountCmd {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum RunsCmd {
+    /// One run in full: its output with evidence and loss, the failure and the plugin's first
+    /// error line, the usage, the log, and the contract's decision.
+    Show {
+        id: u64,
+        /// The run as this organisation sees it: no detail, and the output only when it is
+        /// the contract's audience and the release time has passed.
+        #[arg(long = "as-org", value_name = "ORG")]
+        as_org: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum AuditCmd {
     /// Checks the hash chain: any edited, deleted, inserted or reordered entry is reported.
     Verify,
@@ -497,6 +522,12 @@ pub enum PluginCmd {
         #[arg(long, value_name = "PARENT")]
         dir: Option<PathBuf>,
     },
+    /// Runs a package (or a component with its manifest) on the real sandbox in a throw-away
+    /// store, on given or generated data, under the grant its manifest asks for; prints the
+    /// output as the person would see it, the usage, the log and the contract's decision.
+    /// Exits non-zero when the run fails. `--replay RUN` re-runs a run of a kept test store
+    /// and exits non-zero when its result differs.
+    Test(Box<plugin_test::TestArgs>),
 }
 
 #[derive(Subcommand, Debug)]
@@ -647,6 +678,9 @@ pub struct RunArgs {
     /// what `insitu runs --as-org` shows); default: the person's own run.
     #[arg(long = "for", value_name = "ORG")]
     pub for_org: Option<String>,
+    /// Prints the run as one JSON document (as `insitu runs show --json`).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -691,6 +725,8 @@ pub fn main(cli: Cli) -> anyhow::Result<()> {
                 manifest,
                 out,
             }) => kit::pack(&component, &manifest, &out),
+            Command::Plugin(PluginCmd::Test(args)) => plugin_test::test(&data_dir, *args).await,
+            Command::Generate(args) => plugin_test::generate_cmd(args),
             other => commands::dispatch(&data_dir, other).await,
         }
     })
