@@ -14,26 +14,30 @@ use wasmtime::PoolingAllocationConfig;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolSettings {
     /// Core module instances in one component, counted transitively
-    /// (`INSITU_POOL_MAX_CORE_INSTANCES`). Default 64: a componentize-py plugin holds 38
-    /// (`--stub-wasi` adds one per stubbed interface), a Rust one 5.
+    /// (`INSITU_POOL_MAX_CORE_INSTANCES`). Default 64: a componentize-py plugin holds 38,
+    /// a componentize-js one 4, a Rust one 3. Costs no reserved memory (instances are
+    /// allocated when a run starts).
     pub max_core_instances: u32,
-    /// Linear memories in one component (`INSITU_POOL_MAX_MEMORIES`). Default 4.
+    /// Linear memories in one component (`INSITU_POOL_MAX_MEMORIES`). Default 2: the Rust,
+    /// Python and JavaScript plugins have 1.
     pub max_memories: u32,
-    /// Tables in one component (`INSITU_POOL_MAX_TABLES`). Default 32.
+    /// Tables in one component (`INSITU_POOL_MAX_TABLES`). Default 8: all three have 2.
     pub max_tables: u32,
     /// Bytes of one component instance's host-side context plus its core instances'
-    /// (`INSITU_POOL_MAX_COMPONENT_INSTANCE_BYTES`). Default 4 MiB.
+    /// (`INSITU_POOL_MAX_COMPONENT_INSTANCE_BYTES`). Default 1 MiB: Python needs 402 KiB,
+    /// JavaScript 204 KiB, Rust 7 KiB. Allocated per run, not reserved.
     pub max_component_instance_bytes: usize,
     /// Bytes of one core instance's host-side context
     /// (`INSITU_POOL_MAX_CORE_INSTANCE_BYTES`). Default 1 MiB.
     pub max_core_instance_bytes: usize,
     /// Core instances the pool holds per slot (`INSITU_POOL_CORE_INSTANCES_PER_SLOT`):
-    /// the pool's total is this times the slots. Default 64.
+    /// the pool's total is this times the slots. Default 64 (a count, no reservation).
     pub core_instances_per_slot: u32,
-    /// Memories per slot (`INSITU_POOL_MEMORIES_PER_SLOT`). Default 4. Each is a full memory
-    /// reservation: the largest part of the pool's address space.
+    /// Memories per slot (`INSITU_POOL_MEMORIES_PER_SLOT`). Default 2. Each is a full memory
+    /// reservation (about 4 GiB of address space): nearly all of the pool's.
     pub memories_per_slot: u32,
-    /// Tables per slot (`INSITU_POOL_TABLES_PER_SLOT`). Default 32.
+    /// Tables per slot (`INSITU_POOL_TABLES_PER_SLOT`). Default 8. Each reserves 8 bytes per
+    /// element of [`super::Limits::table_elements`] (7.6 MiB at the operator's maximum).
     pub tables_per_slot: u32,
 }
 
@@ -41,13 +45,13 @@ impl Default for PoolSettings {
     fn default() -> Self {
         PoolSettings {
             max_core_instances: 64,
-            max_memories: 4,
-            max_tables: 32,
-            max_component_instance_bytes: 4 << 20,
+            max_memories: 2,
+            max_tables: 8,
+            max_component_instance_bytes: 1 << 20,
             max_core_instance_bytes: 1 << 20,
             core_instances_per_slot: 64,
-            memories_per_slot: 4,
-            tables_per_slot: 32,
+            memories_per_slot: 2,
+            tables_per_slot: 8,
         }
     }
 }
