@@ -306,6 +306,7 @@ async fn an_uncaught_javascript_exception_reaches_the_failure_reason() {
         msg.contains("first error: ") && msg.contains("TypeError: plafond dépassé: 日本語"),
         "{msg}"
     );
+    eprintln!("uncaught: {msg}");
 }
 
 #[test]
