@@ -380,3 +380,31 @@ fn a_component_over_a_pool_setting_is_refused_with_the_setting_named() {
     // A Rust plugin has one memory: it fits.
     assert!(err.is_ok(), "{err:?}");
 }
+
+/// The templates' own unit tests (the byte-offset slicing on accented labels among them) pass,
+/// run as an author runs them, in a copy of the template.
+#[test]
+fn the_templates_unit_tests_pass() {
+    for (lang, cmd, args) in [
+        ("python", "python3", &["-m", "unittest", "-v"][..]),
+        ("js", "node", &["--test"][..]),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&template(lang), dir.path());
+        let out = Command::new(cmd)
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap_or_else(|e| panic!("{cmd}: {e} (scripts/test-deps installs it)"));
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{lang} unit tests failed:\n{all}");
+        assert!(
+            all.contains("utf8") || all.contains("UTF-8"),
+            "{lang}: the byte-offset test did not run:\n{all}"
+        );
+    }
+}
