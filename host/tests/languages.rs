@@ -408,3 +408,35 @@ fn the_templates_unit_tests_pass() {
         );
     }
 }
+
+/// A plugin installed under larger settings than today's fails its run with the setting named
+/// (the operator lowered it after the install).
+#[tokio::test]
+async fn a_plugin_over_a_lowered_setting_fails_its_run_with_the_setting_named() {
+    let f = Fixture::new();
+    let digest = f.install(insitu_plugins::FEE_SCANNER);
+    let p = f.person_with_transactions("ana");
+    let g = Fixture::grant_for(f.store.as_ref(), p, &digest);
+    let mut cfg = SandboxConfig::new(f.dir.path().join("plugins"));
+    cfg.pool = 2;
+    cfg.pool_settings.max_core_instances = 2;
+    let lowered = std::sync::Arc::new(Sandbox::new(f.store.clone(), cfg).unwrap());
+    let runner = insitu::run::Runner::new(f.store.clone(), lowered);
+    let run = runner
+        .run(insitu::run::RunRequest {
+            person: p,
+            grant: g,
+            digest: digest.clone(),
+            params: vec![("rule".into(), text("duplicates"))],
+            limits: None,
+            requester: None,
+        })
+        .await
+        .expect("run recorded");
+    let (reason, msg) = failure(&run);
+    assert_eq!(reason, FailureReason::Instantiate, "{msg}");
+    assert!(
+        msg.contains("the host allows 2 (INSITU_POOL_MAX_CORE_INSTANCES)"),
+        "{msg}"
+    );
+}
