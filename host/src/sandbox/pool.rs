@@ -214,11 +214,11 @@ mod tests {
              (INSITU_POOL_MAX_CORE_INSTANCES); the operator can raise it"
         );
         let e = "The component transitively contains 5 Wasm linear memories, which exceeds \
-                 the configured maximum of 4 in the pooling allocator";
+                 the configured maximum of 2 in the pooling allocator";
         assert!(
             explain(e, &s)
                 .unwrap()
-                .contains("5 memories; the host allows 4")
+                .contains("5 memories; the host allows 2 (INSITU_POOL_MAX_MEMORIES)")
         );
         assert_eq!(explain("unexpected end of input", &s), None);
     }
