@@ -22,7 +22,8 @@ pub struct Pds {
 }
 
 impl Pds {
-    /// Opens (creating if needed) the PDS in `dir`, with the standard collections defined.
+    /// Opens (creating if needed) the PDS in `dir`, with the standard collections defined and
+    /// the sandbox's pool set from the environment ([`SandboxConfig::from_env`]).
     pub fn open(dir: &Path) -> anyhow::Result<Pds> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
@@ -35,7 +36,7 @@ impl Pds {
         }
         let sandbox = Arc::new(Sandbox::new(
             store.clone(),
-            SandboxConfig::new(crate::sandbox::dir_in(dir)),
+            SandboxConfig::from_env(crate::sandbox::dir_in(dir))?,
         )?);
         let runner = Arc::new(Runner::new(store.clone(), sandbox));
         Ok(Pds {

@@ -17,6 +17,7 @@ pub mod data;
 mod fuel;
 pub mod limits;
 mod log;
+pub mod pool;
 pub mod pseudonym;
 mod wasi;
 
@@ -34,6 +35,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 pub use bindings::PluginPre;
 pub use limits::{HostCosts, Limits};
 pub use log::LogSink;
+pub use pool::PoolSettings;
 
 use crate::audit::hex;
 use crate::meter::{FailureReason, Usage};
@@ -61,8 +63,11 @@ pub struct SandboxConfig {
     pub dir: PathBuf,
     /// Largest limits any run may have.
     pub max: Limits,
-    /// Runs that may be instantiated at once (the pooling allocator's slots). Default 128.
+    /// Runs that may be instantiated at once (the pooling allocator's slots). Default 128;
+    /// `INSITU_POOL_SLOTS` in [`SandboxConfig::from_env`].
     pub pool: u32,
+    /// The pooling allocator's per-component and per-slot limits.
+    pub pool_settings: PoolSettings,
     /// What host work costs each run in fuel. Default [`HostCosts::default`].
     pub costs: HostCosts,
 }
@@ -73,8 +78,24 @@ impl SandboxConfig {
             dir: dir.into(),
             max: Limits::operator_max(),
             pool: 128,
+            pool_settings: PoolSettings::default(),
             costs: HostCosts::default(),
         }
+    }
+
+    /// [`SandboxConfig::new`] with the operator's settings from the environment: the pool's
+    /// slots (`INSITU_POOL_SLOTS`) and limits ([`PoolSettings::from_env`]). What the CLI and
+    /// the server use.
+    pub fn from_env(dir: impl Into<PathBuf>) -> anyhow::Result<Self> {
+        let mut c = SandboxConfig::new(dir);
+        c.pool_settings = PoolSettings::from_env()?;
+        if let Ok(v) = std::env::var(pool::ENV_SLOTS) {
+            c.pool = match v.trim().parse::<u32>() {
+                Ok(n) if n > 0 => n,
+                _ => anyhow::bail!("{} must be a positive integer, not `{v}`", pool::ENV_SLOTS),
+            };
+        }
+        Ok(c)
     }
 }
 
@@ -117,6 +138,10 @@ struct Limiter {
     memory: u64,
     table_elements: u64,
     peak: u64,
+    /// The store's counts, the same as the pool's per-component maxima ([`PoolSettings`]).
+    instances: usize,
+    tables: usize,
+    memories: usize,
 }
 
 impl wasmtime::ResourceLimiter for Limiter {
@@ -156,13 +181,13 @@ impl wasmtime::ResourceLimiter for Limiter {
     }
 
     fn instances(&self) -> usize {
-        32
+        self.instances
     }
     fn tables(&self) -> usize {
-        32
+        self.tables
     }
     fn memories(&self) -> usize {
-        8
+        self.memories
     }
 }
 
@@ -181,6 +206,10 @@ pub enum InstallError {
     CoreModule,
     #[error("the component is invalid: {0}")]
     Invalid(String),
+    /// A valid component that passes one of the operator's pool limits ([`PoolSettings`]):
+    /// the message names the setting and its value.
+    #[error("{0}")]
+    HostLimit(String),
     #[error("the plugin imports an interface Insitu does not provide: {0}")]
     UnsupportedImport(String),
     #[error(
@@ -251,17 +280,9 @@ impl Sandbox {
         cfg.max_wasm_stack(1 << 20);
         cfg.async_stack_size(2 << 20);
         let mut pool = PoolingAllocationConfig::default();
-        let n = config.pool.max(1);
-        pool.total_component_instances(n);
-        pool.total_core_instances(n * 8);
-        pool.total_memories(n * 2);
-        pool.total_tables(n * 8);
-        pool.total_stacks(n);
+        config.pool_settings.apply(&mut pool, config.pool.max(1));
         pool.max_memory_size(config.max.memory as usize);
         pool.table_elements(config.max.table_elements as usize);
-        pool.max_core_instances_per_component(16);
-        pool.max_memories_per_component(2);
-        pool.max_tables_per_component(8);
         // Reset reused slots with memset rather than madvise up to these sizes: fewer page
         // faults and TLB shootdowns per run (measured in benches/sandbox.rs, `overhead`).
         pool.linear_memory_keep_resident(KEEP_RESIDENT);
@@ -313,8 +334,13 @@ impl Sandbox {
     ) -> Result<PluginRecord, InstallError> {
         let bytes = &pkg.bytes[..];
         check_bytes(bytes)?;
-        let component = Component::new(&self.engine, bytes)
-            .map_err(|e| InstallError::Invalid(format!("{e:#}")))?;
+        let component = Component::new(&self.engine, bytes).map_err(|e| {
+            let msg = format!("{e:#}");
+            match pool::explain(&msg, &self.config.pool_settings) {
+                Some(limit) => InstallError::HostLimit(limit),
+                None => InstallError::Invalid(msg),
+            }
+        })?;
         let pre = self.prepare(&component)?;
         let digest = hex(&Sha256::digest(bytes));
         let imports: Vec<String> = component
@@ -382,7 +408,14 @@ impl Sandbox {
             &self.config.dir,
             digest,
             &self.wasm_path(digest),
-        )?;
+        )
+        .map_err(|e| {
+            match pool::explain(&format!("{e:#}"), &self.config.pool_settings) {
+                // Installed under larger settings than today's.
+                Some(limit) => anyhow::anyhow!("{limit}"),
+                None => e,
+            }
+        })?;
         let pre = self.prepare(&component)?;
         self.lock_loaded().insert(digest.to_string(), pre.clone());
         Ok(pre)
@@ -415,6 +448,9 @@ impl Sandbox {
                 memory: limits.memory,
                 table_elements: limits.table_elements,
                 peak: 0,
+                instances: self.config.pool_settings.max_core_instances as usize,
+                tables: self.config.pool_settings.max_tables as usize,
+                memories: self.config.pool_settings.max_memories as usize,
             },
             data,
             log: log.clone(),
@@ -510,14 +546,22 @@ fn plugin_error_text(e: bindings::insitu::plugin::output::PluginError) -> String
     }
 }
 
+/// The longest log line quoted in a failure reason, bytes (the whole reason is capped again
+/// with the run record, [`crate::meter::MAX_MESSAGE_BYTES`]).
+const MAX_QUOTED_LINE: usize = 1024;
+
 /// A trap's log usually says why: a Rust panic writes `panicked at <place>:` and then its
-/// message to stderr before aborting.
+/// message to stderr before aborting; a JavaScript engine writes the uncaught exception
+/// (`Error: …`), Python a traceback ending with `Type: message`. The reason quotes the
+/// guest's *first* error, not its last log line: what follows an error is often its
+/// consequences.
 fn with_log_hint(reason: FailureReason, msg: String, log: &str) -> String {
     if reason != FailureReason::Trap {
         return msg;
     }
+    let cap = |t: &str| crate::meter::cap_text(t.trim().to_string(), MAX_QUOTED_LINE);
     let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
-    if let Some(i) = lines.iter().rposition(|l| l.contains("panicked at")) {
+    if let Some(i) = lines.iter().position(|l| l.contains("panicked at")) {
         let place = lines[i]
             .split("panicked at")
             .nth(1)
@@ -525,12 +569,44 @@ fn with_log_hint(reason: FailureReason, msg: String, log: &str) -> String {
             .trim()
             .trim_end_matches(':');
         let message = lines.get(i + 1).copied().unwrap_or("");
-        return format!("the plugin panicked at {place}: {message}");
+        return format!("the plugin panicked at {}: {}", cap(place), cap(message));
+    }
+    if let Some(line) = first_error_line(&lines) {
+        return format!("{msg}; the plugin's first error: {}", cap(line));
     }
     match lines.last() {
-        Some(last) => format!("{msg}; the plugin's last log line: {last}"),
+        Some(last) => format!("{msg}; the plugin's last log line: {}", cap(last)),
         None => msg,
     }
+}
+
+/// The first line of `lines` that reports an error: a line logged at `error` level, or one
+/// naming an error or exception (`TypeError: x`, `Uncaught Error: x`, `error: x`). For a
+/// Python traceback, its exception line (the first unindented line after the frames).
+fn first_error_line<'a>(lines: &[&'a str]) -> Option<&'a str> {
+    let is_error = |l: &str| {
+        let t = l.trim_start();
+        let head = t.split(':').next().unwrap_or("");
+        t.starts_with("[error]")
+            || (t.contains(':')
+                && (head.ends_with("Error")
+                    || head.ends_with("Exception")
+                    || head.eq_ignore_ascii_case("error")
+                    || head.starts_with("Uncaught")))
+    };
+    let i = lines
+        .iter()
+        .position(|l| is_error(l) || l.starts_with("Traceback (most recent call last)"))?;
+    let line = lines[i];
+    if line.contains("Traceback (most recent call last)") {
+        // Frames are indented; the exception line is not.
+        let tail = lines[i + 1..]
+            .iter()
+            .map(|l| l.trim_start_matches("[error] "))
+            .find(|l| !l.starts_with(' ') && !l.starts_with("Traceback"));
+        return tail.or(Some(line));
+    }
+    Some(line)
 }
 
 /// Maps a wasmtime error to the typed reason a run fails with.
@@ -583,4 +659,39 @@ fn classify(e: &wasmtime::Error, instantiating: bool) -> (FailureReason, String)
 /// Where the sandbox keeps its files under a data directory.
 pub fn dir_in(data_dir: &Path) -> PathBuf {
     data_dir.join("plugins")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_trap_quotes_the_first_error_line_of_the_log() {
+        let js =
+            "starting\nError: threshold must be positive\n    at run (app.js:3)\nlater noise\n";
+        assert_eq!(
+            with_log_hint(FailureReason::Trap, "the plugin trapped".into(), js),
+            "the plugin trapped; the plugin's first error: Error: threshold must be positive"
+        );
+        let py = "Traceback (most recent call last):\n  File \"app.py\", line 3, in run\n    boom()\nRuntimeError: Übergebühr\nafter\n";
+        assert!(
+            with_log_hint(FailureReason::Trap, "t".into(), py)
+                .ends_with("first error: RuntimeError: Übergebühr")
+        );
+        let rust = "panicked at src/lib.rs:3:5:\nfirst\npanicked at src/lib.rs:9:1:\nsecond\n";
+        assert_eq!(
+            with_log_hint(FailureReason::Trap, "t".into(), rust),
+            "the plugin panicked at src/lib.rs:3:5: first"
+        );
+        let long = format!("Error: {}\n", "é".repeat(4000));
+        assert!(with_log_hint(FailureReason::Trap, "t".into(), &long).len() < 1100);
+        assert_eq!(
+            with_log_hint(FailureReason::Trap, "t".into(), "just info\nlast\n"),
+            "t; the plugin's last log line: last"
+        );
+        assert_eq!(
+            with_log_hint(FailureReason::FuelExhausted, "f".into(), js),
+            "f"
+        );
+    }
 }
