@@ -176,8 +176,26 @@ impl Manifest {
         if json.len() > MAX_MANIFEST_BYTES {
             return Err(PackageError::ManifestTooLarge(json.len()));
         }
+        // A field the host does not know is refused, not ignored: `"month": 24` for `months`
+        // would otherwise ask for every record, silently.
+        let mut unknown = Vec::new();
+        let mut de = serde_json::Deserializer::from_slice(json);
         let m: Manifest =
-            serde_json::from_slice(json).map_err(|e| PackageError::BadManifest(e.to_string()))?;
+            serde_ignored::deserialize(&mut de, |path| unknown.push(path.to_string()))
+                .and_then(|m| de.end().map(|()| m))
+                .map_err(|e| PackageError::BadManifest(e.to_string()))?;
+        if !unknown.is_empty() {
+            return Err(PackageError::BadManifest(format!(
+                "unknown field{} {}: no manifest field has this name (see docs/PLUGINS.md, \
+                 the manifest field by field)",
+                if unknown.len() > 1 { "s" } else { "" },
+                unknown
+                    .iter()
+                    .map(|p| format!("`{p}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
         m.validate()?;
         Ok(m)
     }
@@ -851,6 +869,25 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn an_unknown_manifest_field_is_refused_by_its_path() {
+        let good: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(insitu_plugins::FEE_SCANNER_MANIFEST).unwrap())
+                .unwrap();
+        assert!(Manifest::read(good.to_string().as_bytes()).is_ok());
+        let mut typo = good.clone();
+        typo["data"][0]["month"] = typo["data"][0]["months"].take();
+        typo["data"][0].as_object_mut().unwrap().remove("months");
+        typo["colour"] = "blue".into();
+        let err = Manifest::read(typo.to_string().as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`data.0.month`") && err.contains("`colour`"),
+            "{err}"
+        );
     }
 
     #[test]

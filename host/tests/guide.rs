@@ -195,13 +195,24 @@ fn every_command_in_the_plugin_guide_runs() {
     let repo = root().canonicalize().unwrap();
     let exe = bin.join("insitu");
     std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_insitu"), &exe).unwrap();
+    // The language tools where `scripts/test-deps` installs them (componentize-py for the
+    // Python quick start), after the binary under test.
+    let kit = std::env::var_os("INSITU_KIT_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/insitu-kit")
+        });
     let path = format!(
-        "{}:{}",
+        "{}:{}:{}",
         bin.display(),
+        kit.join("bin").display(),
         std::env::var("PATH").unwrap_or_default()
     );
+    // The Rust quick start's build shares its dependencies with `tests/kit.rs`.
+    let cargo_target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kit-projects");
     for (n, step) in steps.iter().enumerate() {
         let b = &step.block;
+        let start = std::time::Instant::now();
         let out = Command::new("bash")
             .args(["-euo", "pipefail", "-c", &b.body])
             .current_dir(&work)
@@ -212,8 +223,20 @@ fn every_command_in_the_plugin_guide_runs() {
             .env("INSITU_DATA_DIR", work.join("data"))
             .env("EXAMPLE_COMPONENT", insitu_plugins::FEE_SCANNER)
             .env("INSITU_REPO", &repo)
+            .env("CARGO_TARGET_DIR", &cargo_target)
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
             .output()
             .expect("run bash");
+        // How long each step of the path takes (the quick starts: from `plugin new` to a
+        // first `plugin test`), printed for docs/BENCHMARKS.md.
+        println!(
+            "guide block {} (line {}, `{}`): {:.1} s",
+            n + 1,
+            b.line,
+            b.body.lines().next().unwrap_or_default(),
+            start.elapsed().as_secs_f64()
+        );
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
         let context = || {

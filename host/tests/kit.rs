@@ -119,9 +119,9 @@ fn a_new_rust_project_builds_tests_signs_installs_and_runs_on_data() {
         &[],
         &[("INSITU", insitu_bin), ("INSITU_DATA_DIR", &store)],
     );
-    let pkg = project.join("large-debit.insitu");
+    let pkg = project.join("build/large-debit.insitu");
     let pkg = pkg.to_str().unwrap();
-    let public = std::fs::read_to_string(project.join("dev.pub")).unwrap();
+    let public = std::fs::read_to_string(project.join("build/dev.pub")).unwrap();
     assert_eq!(public.trim().len(), 64, "dev.pub: {public}");
     let d = store.to_str().unwrap();
     let inspect = ok(tmp.path(), &["--data-dir", d, "package", "inspect", pkg]);

@@ -148,7 +148,7 @@ pub fn new(name: &str, lang: Lang, parent: Option<&Path>) -> anyhow::Result<()> 
         println!("  cargo test        # the rule's unit tests");
     }
     if has("build.sh") {
-        println!("  ./build.sh        # builds {name}.insitu, signed with a development key");
+        println!("  ./build.sh        # builds build/{name}.insitu, signed with a development key");
     } else if has("package.json") {
         println!("  npm install && npm run build");
     } else if has("Makefile") {

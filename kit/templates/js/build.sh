@@ -18,7 +18,9 @@ mkdir -p build
 "$INSITU" package pack build/plugin.wasm --manifest manifest.json \
     --out build/insitu-plugin-template.insitu
 if [ ! -f build/dev.key ]; then
-    "$INSITU" publisher keygen --out build/dev.key > build/dev.pub
+    keygen=$("$INSITU" publisher keygen --out build/dev.key)
+    echo "$keygen" | sed -n 's/^public key: //p' > build/dev.pub
+    echo "created the development key build/dev.key (public key in build/dev.pub)"
 fi
 "$INSITU" package sign build/insitu-plugin-template.insitu --publisher dev --key build/dev.key
 echo "built build/insitu-plugin-template.insitu (signed by dev, public key in build/dev.pub)"
