@@ -85,7 +85,10 @@ pub fn setup(n: usize, pool: u32) -> Bench {
             )
             .unwrap();
     }
+    // The operator's pool settings from the environment (INSITU_POOL_*), so that a setting
+    // can be measured against another without a rebuild.
     let mut cfg = SandboxConfig::new(dir.path().join("plugins"));
+    cfg.pool_settings = insitu::sandbox::PoolSettings::from_env().expect("pool settings");
     cfg.pool = pool;
     let runner = Runner::new(
         store.clone(),

@@ -21,10 +21,12 @@ use std::time::{Duration, Instant};
 use insitu::output::{Money, PluginOutput, Scalar};
 use insitu::package::{self, InstallMode};
 use insitu::sandbox::Limits;
+use insitu::sandbox::bindings::insitu::plugin::output::Param;
 use insitu::sandbox::data::DataAccess;
 use insitu::store::{ColumnValues, Publisher, Schema, TimeRange};
 
-const THRESHOLD: i64 = 10_000;
+/// 1,000.00 EUR: the rule's parameter, so that the output stays small and the scan dominates.
+const THRESHOLD: i64 = 100_000;
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -235,12 +237,20 @@ fn main() {
             deadline: Duration::from_secs(600),
             ..Limits::default()
         };
+        let params = [Param {
+            name: "threshold".into(),
+            value: Scalar::Money(Money {
+                minor: THRESHOLD,
+                currency: "EUR".into(),
+            })
+            .into(),
+        }];
         let mut ms = Vec::new();
         let mut fuel = 0;
         for i in 0..=runs {
             let data = DataAccess::new(b.store.clone(), b.person, grant.clone(), &limits).unwrap();
             let t = Instant::now();
-            let exec = rt.block_on(sb.execute(&pre, data, limits, &[]));
+            let exec = rt.block_on(sb.execute(&pre, data, limits, &params));
             let elapsed = t.elapsed().as_secs_f64() * 1e3;
             let out = exec
                 .outcome
@@ -261,7 +271,7 @@ fn main() {
         );
     }
     println!(
-        "\nall three found {} debits of at least 100.00 EUR, {}.{:02} EUR in all",
+        "\nall three found {} debits of at least 1000.00 EUR, {}.{:02} EUR in all",
         expected.0,
         expected.1 / 100,
         expected.1 % 100

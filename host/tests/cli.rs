@@ -3,28 +3,11 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-fn insitu(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_insitu"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .output()
-        .expect("run insitu")
-}
+mod cli_common;
 
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = insitu(dir, args);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "insitu {args:?} failed: {}{}",
-        stdout,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
+use cli_common::{insitu, ok};
 
 fn fails(dir: &Path, args: &[&str]) -> String {
     let out = insitu(dir, args);

@@ -2,30 +2,12 @@
 //! `runs`, through the built binary: a plugin author's local runner on the real sandbox.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn insitu(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_insitu"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .output()
-        .expect("run insitu")
-}
+mod cli_common;
 
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = insitu(dir, args);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "insitu {args:?} failed: {}{}",
-        stdout,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
+use cli_common::{insitu, ok};
 
 /// Runs a command that must fail; returns its standard output and error.
 fn fails(dir: &Path, args: &[&str]) -> (String, String) {

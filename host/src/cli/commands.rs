@@ -763,19 +763,24 @@ pub fn run_line(r: &RunRecord) -> String {
         .unwrap_or_default()
 }
 
+/// A finding on one line: date, amount, label, rule and reason.
+pub fn finding_line(f: &crate::output::Finding, indent: &str) -> String {
+    let amount = f.amount.as_ref().map(|m| m.to_string()).unwrap_or_default();
+    format!(
+        "{indent}{}  {:>12}  {:<24} [{}] {}",
+        format_date(f.time),
+        amount,
+        f.label,
+        f.rule,
+        f.reason
+    )
+}
+
 pub fn print_output(out: &PluginOutput, indent: &str) {
     match out {
         PluginOutput::Findings { findings, summary } => {
             for f in findings {
-                let amount = f.amount.as_ref().map(|m| m.to_string()).unwrap_or_default();
-                println!(
-                    "{indent}{}  {:>12}  {:<24} [{}] {}",
-                    format_date(f.time),
-                    amount,
-                    f.label,
-                    f.rule,
-                    f.reason
-                );
+                println!("{}", finding_line(f, indent));
             }
             let s: Vec<String> = summary
                 .iter()

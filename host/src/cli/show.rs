@@ -312,15 +312,7 @@ pub fn print_output(store: &dyn Store, r: &RunRecord, out: &PluginOutput, indent
                 println!("{indent}no findings");
             }
             for f in findings {
-                let amount = f.amount.as_ref().map(|m| m.to_string()).unwrap_or_default();
-                println!(
-                    "{indent}{}  {:>12}  {:<24} [{}] {}",
-                    format_date(f.time),
-                    amount,
-                    f.label,
-                    f.rule,
-                    f.reason
-                );
+                println!("{}", super::commands::finding_line(f, indent));
                 if let Some(loss) = &f.loss {
                     println!("{indent}    loss: {loss}");
                 }

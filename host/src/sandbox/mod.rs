@@ -53,9 +53,6 @@ const EPOCH_TICK: Duration = Duration::from_millis(5);
 /// others sharing a thread.
 const FUEL_YIELD: u64 = 1_000_000;
 
-/// Bytes of each linear memory kept resident between runs in a pool slot.
-const KEEP_RESIDENT: usize = 64 << 10;
-
 /// How the sandbox is set up.
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
@@ -284,8 +281,8 @@ impl Sandbox {
         pool.max_memory_size(config.max.memory as usize);
         pool.table_elements(config.max.table_elements as usize);
         // Reset reused slots with memset rather than madvise up to these sizes: fewer page
-        // faults and TLB shootdowns per run (measured in benches/sandbox.rs, `overhead`).
-        pool.linear_memory_keep_resident(KEEP_RESIDENT);
+        // faults and TLB shootdowns per run (measured in benches/sandbox.rs, `overhead`). The
+        // linear memory's part is a pool setting (`keep_resident_bytes`).
         pool.table_keep_resident(64 << 10);
         cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&cfg)?;

@@ -39,6 +39,14 @@ pub struct PoolSettings {
     /// Tables per slot (`INSITU_POOL_TABLES_PER_SLOT`). Default 8. Each reserves 8 bytes per
     /// element of [`super::Limits::table_elements`] (7.6 MiB at the operator's maximum).
     pub tables_per_slot: u32,
+    /// Bytes at the start of each pooled linear memory kept resident between runs and reset
+    /// with `memset` instead of being decommitted (`INSITU_POOL_KEEP_RESIDENT_BYTES`).
+    /// Default 256 KiB: the whole memory of a small plugin linked with a 64 KiB stack (the
+    /// no-op's 128 KiB, the Rust template's 192 KiB), so that its runs take no page fault; the
+    /// `memset` covers only what the run's memory holds, and each slot keeps up to this much
+    /// resident (32 MiB for 128 slots). Measured in `benches/sandbox.rs`, `overhead`
+    /// (docs/BENCHMARKS.md).
+    pub keep_resident_bytes: usize,
 }
 
 impl Default for PoolSettings {
@@ -52,6 +60,7 @@ impl Default for PoolSettings {
             core_instances_per_slot: 64,
             memories_per_slot: 2,
             tables_per_slot: 8,
+            keep_resident_bytes: 256 << 10,
         }
     }
 }
@@ -67,6 +76,7 @@ const ENV_CORE_BYTES: &str = "INSITU_POOL_MAX_CORE_INSTANCE_BYTES";
 const ENV_CORE_SLOT: &str = "INSITU_POOL_CORE_INSTANCES_PER_SLOT";
 const ENV_MEMORIES_SLOT: &str = "INSITU_POOL_MEMORIES_PER_SLOT";
 const ENV_TABLES_SLOT: &str = "INSITU_POOL_TABLES_PER_SLOT";
+const ENV_KEEP_RESIDENT: &str = "INSITU_POOL_KEEP_RESIDENT_BYTES";
 
 impl PoolSettings {
     /// The defaults, each replaced by its environment variable when set. A variable that is
@@ -90,6 +100,7 @@ impl PoolSettings {
         read(&get, ENV_CORE_SLOT, &mut s.core_instances_per_slot)?;
         read(&get, ENV_MEMORIES_SLOT, &mut s.memories_per_slot)?;
         read(&get, ENV_TABLES_SLOT, &mut s.tables_per_slot)?;
+        read(&get, ENV_KEEP_RESIDENT, &mut s.keep_resident_bytes)?;
         Ok(s)
     }
 
@@ -112,6 +123,7 @@ impl PoolSettings {
         pool.max_tables_per_module(self.max_tables);
         pool.max_component_instance_size(self.max_component_instance_bytes);
         pool.max_core_instance_size(self.max_core_instance_bytes);
+        pool.linear_memory_keep_resident(self.keep_resident_bytes);
     }
 }
 
