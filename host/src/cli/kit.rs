@@ -144,17 +144,21 @@ pub fn new(name: &str, lang: Lang, parent: Option<&Path>) -> anyhow::Result<()> 
     );
     println!("next:");
     println!("  cd {}", dest.display());
-    if lang == Lang::Rust {
-        println!("  cargo test        # the rule's unit tests");
+    match lang {
+        Lang::Rust => println!("  cargo test        # the rule's unit tests"),
+        Lang::Python => println!("  python3 -m unittest   # the rule's unit tests"),
+        Lang::Js => {
+            println!("  node --test       # the rule's unit tests");
+            println!("  npm install       # componentize-js, pinned in package.json");
+        }
     }
     if has("build.sh") {
         println!("  ./build.sh        # builds build/{name}.insitu, signed with a development key");
-    } else if has("package.json") {
-        println!("  npm install && npm run build");
-    } else if has("Makefile") {
-        println!("  make");
     }
-    println!("then README.md: installing it into a store and running it");
+    println!(
+        "  insitu plugin test build/{name}.insitu --generate bank.transactions=1000\n                    # runs it on generated data in a throw-away store"
+    );
+    println!("then README.md: installing it into a store, and the build flags");
     Ok(())
 }
 
