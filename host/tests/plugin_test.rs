@@ -170,6 +170,17 @@ fn a_package_runs_on_data_files_and_says_what_falls_outside_its_window() {
         wrote.contains("wrote 400 records of bank.transactions"),
         "{wrote}"
     );
+    // Never over an existing file, unless told.
+    let before = std::fs::read(&file).unwrap();
+    let again = [
+        "generate",
+        "bank.transactions=3",
+        "--out",
+        file.to_str().unwrap(),
+    ];
+    let (_, err) = fails(d, &again);
+    assert!(err.contains("already exists; pass --force"), "{err}");
+    assert_eq!(std::fs::read(&file).unwrap(), before);
     let csv = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/statement.csv");
     let data = format!("bank.transactions={}", file.display());
     let old = format!("bank.transactions={csv}");

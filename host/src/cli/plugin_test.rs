@@ -65,9 +65,13 @@ pub struct GenerateArgs {
     pub spec: String,
     #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u64,
-    /// Where to write the JSON Lines; default: standard output.
+    /// Where to write the JSON Lines (never over an existing file unless `--force`);
+    /// default: standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace `--out` if it exists.
+    #[arg(long)]
+    pub force: bool,
     /// The day the data ends on (YYYY-MM-DD); default: today.
     #[arg(long)]
     pub today: Option<String>,
@@ -117,6 +121,9 @@ pub fn generate_cmd(a: GenerateArgs) -> anyhow::Result<()> {
     let text = generate::jsonl(&schema, &records);
     match &a.out {
         Some(p) => {
+            if p.exists() && !a.force {
+                bail!("{} already exists; pass --force to replace it", p.display());
+            }
             std::fs::write(p, &text).with_context(|| format!("cannot write {}", p.display()))?;
             let (from, to) = generate::window(today, Some(a.months));
             println!(
