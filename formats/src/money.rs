@@ -20,6 +20,20 @@ pub fn currency(code: &str) -> Result<String, String> {
     }
 }
 
+/// Minor units of `currency` as a decimal with the currency's own digits: `-12.50` for EUR,
+/// `1200` for JPY, `1.250` for KWD. The one formatter for amounts shown to people.
+pub fn decimal(minor: i64, currency: &str) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let abs = minor.unsigned_abs();
+    match exponent(currency) {
+        0 => format!("{sign}{abs}"),
+        e => {
+            let unit = 10u64.pow(e);
+            format!("{sign}{}.{:0w$}", abs / unit, abs % unit, w = e as usize)
+        }
+    }
+}
+
 /// Parses a decimal amount to minor units of a currency with `exponent` digits.
 ///
 /// `decimal` is the decimal separator (`.` or `,`); the other one, spaces and non-breaking
@@ -118,6 +132,25 @@ pub fn format_minor(minor: i64, currency: &str) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn amounts_are_shown_with_the_currencys_own_digits() {
+        assert_eq!(decimal(-1250, "EUR"), "-12.50");
+        assert_eq!(decimal(5, "EUR"), "0.05");
+        assert_eq!(decimal(1200, "JPY"), "1200");
+        assert_eq!(decimal(-7, "JPY"), "-7");
+        assert_eq!(decimal(1250, "KWD"), "1.250");
+        assert_eq!(decimal(i64::MIN, "EUR"), "-92233720368547758.08");
+    }
+
+    proptest! {
+        /// What is shown reads back as the same amount, in every currency.
+        #[test]
+        fn a_shown_amount_parses_back(minor in -10_000_000_000i64..10_000_000_000, c in prop::sample::select(vec!["EUR", "JPY", "KWD", "USD", "CLP", "BHD"])) {
+            let shown = format!("{} {c}", decimal(minor, c));
+            prop_assert_eq!(parse_money(&shown), Ok((minor, c.to_string())));
+        }
+    }
 
     #[test]
     fn amounts_are_exact() {

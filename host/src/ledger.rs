@@ -775,7 +775,7 @@ impl Statement {
                     .unwrap_or_default(),
                 e.debit.to_string(),
                 e.credit.to_string(),
-                decimal(signed),
+                decimal(signed, &e.amount.currency),
                 e.amount.currency.clone(),
                 e.memo.clone(),
             ]);
@@ -787,7 +787,7 @@ impl Statement {
                 ("received", *received),
                 ("closing balance", *close),
             ] {
-                let _ = w.write_record(["", "", "", what, "", "", &decimal(v), c, ""]);
+                let _ = w.write_record(["", "", "", what, "", "", &decimal(v, c), c, ""]);
             }
         }
         String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
@@ -804,12 +804,9 @@ pub fn month_bounds(ms: i64) -> (i64, i64) {
     (day(y, m), day(ny, nm))
 }
 
-/// Minor units as a decimal with two places (`-12.50`).
-pub fn decimal(minor: i64) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let abs = minor.unsigned_abs();
-    format!("{sign}{}.{:02}", abs / 100, abs % 100)
-}
+/// Minor units of `currency` as a decimal with the currency's digits (`-12.50` EUR, `1200`
+/// JPY): [`insitu_formats::money::decimal`].
+pub use insitu_formats::money::decimal;
 
 #[cfg(test)]
 mod tests {

@@ -16,9 +16,8 @@ pub struct Money {
 
 impl std::fmt::Display for Money {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let sign = if self.minor < 0 { "-" } else { "" };
-        let abs = self.minor.unsigned_abs();
-        write!(f, "{sign}{}.{:02} {}", abs / 100, abs % 100, self.currency)
+        let amount = insitu_formats::money::decimal(self.minor, &self.currency);
+        write!(f, "{amount} {}", self.currency)
     }
 }
 
@@ -109,5 +108,24 @@ impl Scalar {
         } else {
             Scalar::Text(v.to_string())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Money;
+
+    #[test]
+    fn money_is_shown_with_its_currencys_digits() {
+        let m = |minor, currency: &str| {
+            Money {
+                minor,
+                currency: currency.into(),
+            }
+            .to_string()
+        };
+        assert_eq!(m(-4500, "EUR"), "-45.00 EUR");
+        assert_eq!(m(1200, "JPY"), "1200 JPY");
+        assert_eq!(m(1250, "KWD"), "1.250 KWD");
     }
 }

@@ -722,7 +722,7 @@ pub async fn coaching(pds: &Pds, key: &SigningKey) -> anyhow::Result<()> {
     println!(
         "   the run is billed to {SCHOOL} under licence {}: {} EUR, to the developer and the operator\n",
         l.id,
-        crate::ledger::decimal(total)
+        crate::ledger::decimal(total, "EUR")
     );
     Ok(())
 }
@@ -741,7 +741,7 @@ pub fn ledger(pds: &Pds) -> anyhow::Result<()> {
         let v = balances
             .iter()
             .filter(|((q, _), _)| *q == p)
-            .map(|((_, c), v)| format!("{} {c}", decimal(*v)))
+            .map(|((_, c), v)| format!("{} {c}", decimal(*v, c)))
             .collect::<Vec<_>>()
             .join(", ");
         println!("   {:<28} {v}", p.to_string());
@@ -761,15 +761,15 @@ pub fn ledger(pds: &Pds) -> anyhow::Result<()> {
             println!(
                 "     {org:<26} {:>5} lines, paid {:>9} {c}, received {:>8} {c}",
                 st.lines.len(),
-                decimal(*paid),
-                decimal(*received)
+                decimal(*paid, c),
+                decimal(*received, c)
             );
         }
     }
     let t = ledger::trial_balance(&entries);
     let sums: Vec<String> = t
         .iter()
-        .map(|(c, v)| format!("{} {c}", decimal(*v)))
+        .map(|(c, v)| format!("{} {c}", decimal(*v, c)))
         .collect();
     println!(
         "   {} entries ({} postings reconciled); the trial balance: {}",

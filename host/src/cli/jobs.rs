@@ -422,14 +422,22 @@ pub fn ledger_cmd(pds: &Pds, cmd: LedgerCmd) -> anyhow::Result<()> {
     match cmd {
         LedgerCmd::Balances => {
             for ((party, currency), v) in ledger::balances(&store.ledger()?) {
-                println!("{:<32} {:>14} {currency}", party.to_string(), decimal(v));
+                println!(
+                    "{:<32} {:>14} {currency}",
+                    party.to_string(),
+                    decimal(v, &currency)
+                );
             }
         }
         LedgerCmd::TrialBalance => {
             let entries = store.ledger()?;
             let t = ledger::trial_balance(&entries);
             for (currency, v) in &t {
-                println!("{currency}: {} over {} entries", decimal(*v), entries.len());
+                println!(
+                    "{currency}: {} over {} entries",
+                    decimal(*v, currency),
+                    entries.len()
+                );
             }
             if t.values().any(|v| *v != 0) {
                 bail!("the ledger does not balance");
@@ -482,7 +490,7 @@ pub fn ledger_cmd(pds: &Pds, cmd: LedgerCmd) -> anyhow::Result<()> {
                 println!(
                     "{} pays {} {}: {}",
                     e.debit,
-                    decimal(e.amount.minor),
+                    decimal(e.amount.minor, &e.amount.currency),
                     e.amount.currency,
                     e.memo
                 );
@@ -698,7 +706,7 @@ fn print_statement(
                 println!(
                     "  {}  {sign}{:>10} {}  {}",
                     format_date(e.at_ms),
-                    decimal(e.amount.minor),
+                    decimal(e.amount.minor, &e.amount.currency),
                     e.amount.currency,
                     e.memo
                 );
@@ -706,10 +714,10 @@ fn print_statement(
             for (c, (open, paid, received, close)) in &st.totals {
                 println!(
                     "  {c}: opening {}, paid {}, received {}, closing {}",
-                    decimal(*open),
-                    decimal(*paid),
-                    decimal(*received),
-                    decimal(*close)
+                    decimal(*open, c),
+                    decimal(*paid, c),
+                    decimal(*received, c),
+                    decimal(*close, c)
                 );
             }
         }

@@ -527,7 +527,7 @@ fn earnings_section(s: &AppState, p: u64) -> Result<String, PageError> {
             let _ = write!(
                 out,
                 "<p>Balance: {} {}</p>",
-                crate::ledger::decimal(v),
+                crate::ledger::decimal(v, &c),
                 esc(&c)
             );
         }
@@ -543,7 +543,7 @@ fn earnings_section(s: &AppState, p: u64) -> Result<String, PageError> {
             out,
             "<tr><td>{}</td><td>{} {}</td><td>{}</td></tr>",
             date(e.at_ms),
-            crate::ledger::decimal(signed),
+            crate::ledger::decimal(signed, &e.amount.currency),
             esc(&e.amount.currency),
             esc(&e.memo)
         );
@@ -612,16 +612,17 @@ fn billing_section(s: &AppState, session: &Session) -> Result<String, PageError>
                     out,
                     "<li>{}: paid {}, received {}, balance {}</li>",
                     esc(c),
-                    decimal(*paid),
-                    decimal(*received),
-                    decimal(*closing)
+                    decimal(*paid, c),
+                    decimal(*received, c),
+                    decimal(*closing, c)
                 );
             }
             out.push_str("</ul>");
         }
         Role::Developer => {
             let me = Party::Developer(name);
-            let mut per_plugin: std::collections::BTreeMap<String, i64> = Default::default();
+            let mut per_plugin: std::collections::BTreeMap<(String, String), i64> =
+                Default::default();
             for e in entries.iter().filter(|e| e.credit == me) {
                 let plugin = match e.key.split_once(':') {
                     Some(("run", id)) => id
@@ -636,16 +637,15 @@ fn billing_section(s: &AppState, session: &Session) -> Result<String, PageError>
                     _ => None,
                 };
                 *per_plugin
-                    .entry(format!(
-                        "{} ({})",
+                    .entry((
                         plugin.unwrap_or_else(|| "other".into()),
-                        e.amount.currency
+                        e.amount.currency.clone(),
                     ))
                     .or_default() += e.amount.minor;
             }
             out.push_str("<h2>Revenue per plugin</h2><ul>");
-            for (p, v) in &per_plugin {
-                let _ = write!(out, "<li>{}: {}</li>", esc(p), decimal(*v));
+            for ((p, c), v) in &per_plugin {
+                let _ = write!(out, "<li>{} ({}): {}</li>", esc(p), esc(c), decimal(*v, c));
             }
             if per_plugin.is_empty() {
                 out.push_str("<li>None yet.</li>");
