@@ -476,6 +476,16 @@ fn a_secret_key_is_written_private_and_a_readable_one_is_refused() {
         ],
     );
     let sign = ["package", "sign", p, "--publisher", "me", "--key", k];
+    // Making a key, packing and signing need no store: none is created.
+    let nowhere = d.join("no-store-here");
+    ok(&nowhere, &sign);
+    assert!(!nowhere.exists(), "signing created a data directory");
+    let other = d.join("other.key");
+    ok(
+        &nowhere,
+        &["publisher", "keygen", "--out", other.to_str().unwrap()],
+    );
+    assert!(!nowhere.exists(), "keygen created a data directory");
     ok(d, &sign);
     // A key others can read may have leaked: refused, with the fix named.
     for loose in [0o644, 0o640, 0o604, 0o620] {

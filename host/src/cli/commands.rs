@@ -314,6 +314,35 @@ pub fn install_file(pds: &Pds, path: &Path, mode: InstallMode) -> anyhow::Result
         .with_context(|| format!("{} was not installed", path.display()))
 }
 
+/// `insitu publisher keygen`: needs no store.
+pub fn keygen(out: &Path) -> anyhow::Result<()> {
+    if out.exists() {
+        bail!(
+            "{} already exists; a key is never overwritten",
+            out.display()
+        );
+    }
+    let key =
+        package::generate_key().map_err(|e| anyhow::anyhow!("no randomness for a key: {e}"))?;
+    write_private(out, package::key_file(&key).as_bytes())
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    println!("secret key written to {} (keep it private)", out.display());
+    println!("public key: {}", hex(key.verifying_key().as_bytes()));
+    Ok(())
+}
+
+/// `insitu package sign`: needs no store.
+pub fn sign(path: &Path, publisher: &str, key: &Path, out: Option<&Path>) -> anyhow::Result<()> {
+    let key_text = read_private(key)?;
+    let key =
+        package::read_key(&key_text).context("the key file does not hold an ed25519 secret key")?;
+    let signed = package::sign(&read(path)?, publisher, &key)?;
+    let out = out.unwrap_or(path);
+    std::fs::write(out, signed).with_context(|| format!("cannot write {}", out.display()))?;
+    println!("signed {} as {publisher}", out.display());
+    Ok(())
+}
+
 /// Writes a new secret file readable by its owner only (0600), never over an existing one.
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
@@ -347,20 +376,7 @@ fn read_private(path: &Path) -> anyhow::Result<String> {
 
 fn publisher_cmd(pds: &Pds, cmd: PublisherCmd) -> anyhow::Result<()> {
     match cmd {
-        PublisherCmd::Keygen { out } => {
-            if out.exists() {
-                bail!(
-                    "{} already exists; a key is never overwritten",
-                    out.display()
-                );
-            }
-            let key = package::generate_key()
-                .map_err(|e| anyhow::anyhow!("no randomness for a key: {e}"))?;
-            write_private(&out, package::key_file(&key).as_bytes())
-                .with_context(|| format!("cannot write {}", out.display()))?;
-            println!("secret key written to {} (keep it private)", out.display());
-            println!("public key: {}", hex(key.verifying_key().as_bytes()));
-        }
+        PublisherCmd::Keygen { out } => keygen(&out)?,
         PublisherCmd::Trust { name, key } => {
             if package::verifying_key(&key).is_none() {
                 bail!("`{key}` is not an ed25519 public key (64 hex characters)");
@@ -495,16 +511,7 @@ fn package_cmd(pds: &Pds, cmd: PackageCmd) -> anyhow::Result<()> {
             publisher,
             key,
             out,
-        } => {
-            let key_text = read_private(&key)?;
-            let key = package::read_key(&key_text)
-                .context("the key file does not hold an ed25519 secret key")?;
-            let signed = package::sign(&read(&path)?, &publisher, &key)?;
-            let out = out.unwrap_or(path);
-            std::fs::write(&out, signed)
-                .with_context(|| format!("cannot write {}", out.display()))?;
-            println!("signed {} as {publisher}", out.display());
-        }
+        } => sign(&path, &publisher, &key, out.as_deref())?,
         PackageCmd::Verify { package: path } => {
             let pkg = package::parse(&read(&path)?)?;
             let (name, key) = pkg.verify()?;

@@ -725,6 +725,13 @@ pub fn main(cli: Cli) -> anyhow::Result<()> {
                 manifest,
                 out,
             }) => kit::pack(&component, &manifest, &out),
+            Command::Publisher(PublisherCmd::Keygen { out }) => commands::keygen(&out),
+            Command::Package(PackageCmd::Sign {
+                package,
+                publisher,
+                key,
+                out,
+            }) => commands::sign(&package, &publisher, &key, out.as_deref()),
             Command::Plugin(PluginCmd::Test(args)) => plugin_test::test(&data_dir, *args).await,
             Command::Generate(args) => plugin_test::generate_cmd(args),
             other => commands::dispatch(&data_dir, other).await,
