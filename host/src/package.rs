@@ -734,7 +734,7 @@ pub fn install(
     // A new version keeps its predecessor's grants only if it narrows what they were given for.
     let upgrade = crate::request::upgrade(store, &record).map_err(|e| match e {
         crate::request::RequestError::Store(s) => InstallError::Store(s),
-        other => InstallError::Invalid(other.to_string()),
+        other => InstallError::Upgrade(other),
     })?;
     if upgrade != crate::request::Upgrade::default() {
         tracing::info!(digest = %record.digest, carried = ?upgrade.carried, requests = ?upgrade.requests, widened = ?upgrade.widened, "upgrade");

@@ -215,6 +215,12 @@ pub enum InstallError {
     NotAPlugin(String),
     #[error("cannot write the plugin to {path}: {reason}")]
     Io { path: String, reason: String },
+    /// The component installed, but carrying its predecessor's grants over (or asking the
+    /// people again) failed: a consent problem, not a component problem.
+    #[error(
+        "the plugin was installed, but its predecessor's grants could not be carried over: {0}"
+    )]
+    Upgrade(crate::request::RequestError),
     #[error(transparent)]
     Package(#[from] crate::package::PackageError),
     #[error(transparent)]
