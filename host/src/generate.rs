@@ -39,8 +39,8 @@ pub const DEFAULT_SEED: u64 = 42;
 pub const DEFAULT_MONTHS: u32 = 24;
 /// The most records one call generates.
 pub const MAX_COUNT: usize = 10_000_000;
-/// The length of a month in a grant's window (365.2425 / 12 days), as `request.rs` counts it.
-pub const MONTH_MS: i64 = 2_629_746_000;
+/// The length of a month in a grant's window, as requests count it.
+pub use crate::request::MONTH_MS;
 
 type Rng = ChaCha8Rng;
 

@@ -323,22 +323,11 @@ pub const RECORD_DATES: &str = "and the date of each record";
 /// 2026-11-30`, or `bank.transactions: all the records`. Shown at pack and at test, so that an
 /// author sees which of their test records a person's grant would let the plugin read.
 pub fn describe_window(m: &Manifest, now_ms: i64) -> String {
-    use insitu_formats::time::format_date;
     m.data
         .iter()
         .map(|d| match d.months {
             None => format!("{}: all the records", d.collection),
-            Some(months) => {
-                let since = now_ms
-                    .saturating_sub(i64::from(months).saturating_mul(crate::request::MONTH_MS));
-                format!(
-                    "{}: {}: {} to {}",
-                    d.collection,
-                    window_words(Some(months)),
-                    format_date(since),
-                    format_date(now_ms)
-                )
-            }
+            Some(months) => format!("{}: {}", d.collection, window_text(Some(months), now_ms)),
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -362,6 +351,25 @@ pub fn manifest_for_pack(component: &[u8], json: &[u8]) -> Result<(Manifest, boo
     let manifest = Manifest::read(&json)?;
     check_at_pack(&manifest.imports, &actual)?;
     Ok((manifest, filled))
+}
+
+/// A window of `months` counted back from `now_ms`, in words with its dates: "the last 24
+/// months: 2024-11-30 to 2026-11-30"; "all time" for `None`.
+pub fn window_text(months: Option<u32>, now_ms: i64) -> String {
+    use insitu_formats::time::format_date;
+    match months {
+        None => window_words(None),
+        Some(m) => {
+            let since =
+                now_ms.saturating_sub(i64::from(m).saturating_mul(crate::request::MONTH_MS));
+            format!(
+                "{}: {} to {}",
+                window_words(Some(m)),
+                format_date(since),
+                format_date(now_ms)
+            )
+        }
+    }
 }
 
 /// A data request's window in plain words.

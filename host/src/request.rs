@@ -24,8 +24,8 @@ use crate::package::{DataRequest, Manifest, Widening};
 use crate::store::{PersonId, PluginRecord, Store, StoreError, TimeRange};
 
 const DAY_MS: i64 = 86_400_000;
-/// A month, for windows: 30.44 days.
-pub(crate) const MONTH_MS: i64 = 2_629_746_000;
+/// A month, for windows: 30.44 days (365.2425 / 12).
+pub const MONTH_MS: i64 = 2_629_746_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
@@ -126,15 +126,18 @@ pub fn ask(
 }
 
 /// The grant an approval with `narrow` creates, or why the narrowing is refused.
+/// The window a grant for `data` opens, in months back from its approval: the widest asked;
+/// `None` (all time) when one entry asks for all time.
+pub fn months_asked(data: &[DataRequest]) -> Option<u32> {
+    data.iter()
+        .try_fold(0u32, |widest, d| d.months.map(|n| widest.max(n)))
+}
+
 pub fn grant_for(req: &AccessRequest, narrow: &Narrowing, now: i64) -> Result<Grant, RequestError> {
     let widen = |what: String| Err(RequestError::Widening(what));
     let mut collections = Vec::new();
-    let mut months_asked = Some(0u32);
+    let months_asked = months_asked(&req.data);
     for d in &req.data {
-        months_asked = match (months_asked, d.months) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            _ => None,
-        };
         let fields = match &narrow.fields {
             None => d.fields.clone(),
             Some(kept) => match kept.iter().find(|(c, _)| *c == d.collection) {

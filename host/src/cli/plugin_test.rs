@@ -15,12 +15,13 @@ use serde_json::json;
 
 use super::show;
 use crate::audit::hex;
-use crate::consent::{Grant, GrantedCollection, now_ms};
-use crate::generate::{self, DEFAULT_SEED, MONTH_MS, Spec};
+use crate::consent::now_ms;
+use crate::generate::{self, DEFAULT_SEED, Spec};
 use crate::import::{self, Format, ImportOptions, format_date};
 use crate::meter::{Outcome, RunRecord};
 use crate::package::{self, InstallMode, Manifest, PackageError, PluginUse};
 use crate::pds::Pds;
+use crate::request::{self, AccessRequest, Narrowing};
 use crate::run::{Purpose, RunRequest};
 use crate::store::{Publisher, Schema, StoreError, TimeRange};
 
@@ -177,27 +178,16 @@ fn load(path: &Path, manifest: Option<&Path>) -> anyhow::Result<(Vec<u8>, Manife
     }
 }
 
-/// The grant window the manifest's `data` entries ask for: the widest of their months, as an
-/// approved request gives it (`request::grant_for`); `None` when one asks for all time.
-fn months_asked(m: &Manifest) -> Option<u32> {
-    m.data
-        .iter()
-        .try_fold(0u32, |acc, d| d.months.map(|n| acc.max(n)))
-}
-
 /// The window in words with its concrete dates and months: "the last 24 months: 2024-11-30 to
 /// 2026-11-30 (months 2024-11 to 2026-11)".
 pub fn window_words(months: Option<u32>, since: Option<i64>, now: i64) -> String {
     match (months, since) {
-        (Some(m), Some(s)) => {
-            let (a, b) = (format_date(s), format_date(now));
-            let unit = if m == 1 { "month" } else { "months" };
-            format!(
-                "the last {m} {unit}: {a} to {b} (months {} to {})",
-                &a[..7],
-                &b[..7]
-            )
-        }
+        (Some(_), Some(s)) => format!(
+            "{} (months {} to {})",
+            package::window_text(months, now),
+            &format_date(s)[..7],
+            &format_date(now)[..7]
+        ),
         _ => "all time".into(),
     }
 }
@@ -301,11 +291,7 @@ pub async fn test(data_dir: &Path, a: TestArgs) -> anyhow::Result<()> {
     .with_context(|| format!("{} was not installed", target.display()))?;
 
     let now = now_ms();
-    let months = months_asked(&manifest);
-    let window = TimeRange {
-        since: months.map(|m| now.saturating_sub(i64::from(m).saturating_mul(MONTH_MS))),
-        until: None,
-    };
+    let months = request::months_asked(&manifest.data);
     let mut notes = Vec::new();
     let asked = |c: &str| manifest.data.iter().any(|d| d.collection == c);
     for d in &manifest.data {
@@ -380,26 +366,27 @@ pub async fn test(data_dir: &Path, a: TestArgs) -> anyhow::Result<()> {
                             "seed": a.seed, "added": report.added}));
     }
 
-    // The grant: exactly what the manifest asks.
-    let grant = store.add_grant(Grant {
+    // The grant: exactly what the manifest asks, as a person's approval of its request
+    // would give it.
+    let asked_for = AccessRequest {
         id: 0,
+        requester: "insitu plugin test".into(),
         person,
         plugin_digest: plugin.digest.clone(),
-        collections: manifest
-            .data
-            .iter()
-            .filter(|d| !d.fields.is_empty())
-            .map(|d| GrantedCollection {
-                name: d.collection.clone(),
-                fields: d.fields.clone(),
-            })
-            .collect(),
-        window,
+        data: manifest.data.clone(),
+        purpose: "a local test".into(),
+        days: 30,
         created_ms: now,
-        expires_ms: None,
-        revoked_ms: None,
-        origin: None,
-    })?;
+        status: request::Status::Pending,
+        nowhere: false,
+    };
+    let mut grant = request::grant_for(&asked_for, &Narrowing::default(), now)?;
+    // The person's own grant, which does not lapse: a kept test store's runs are replayed on
+    // it later (`--replay`).
+    grant.origin = None;
+    grant.expires_ms = None;
+    let grant = store.add_grant(grant)?;
+    let window = grant.window;
     let words = window_words(months, window.since, now);
     let mut collections = Vec::new();
     for d in &manifest.data {

@@ -155,37 +155,6 @@ pub fn decision(r: &RunRecord, m: &Manifest) -> Decision {
     }
 }
 
-/// What the sandbox adds to a trap's message when it found no panic in the log.
-const LAST_LOG_LINE: &str = "; the plugin's last log line: ";
-
-/// Whether a log line reports an error: an error-level log line, a Rust panic, a Python
-/// traceback or exception, a JavaScript error.
-fn is_error_line(line: &str) -> bool {
-    let t = line.trim();
-    let lower = t.to_ascii_lowercase();
-    t.starts_with("[error]")
-        || lower.contains("panicked at")
-        || lower.starts_with("traceback")
-        || lower.starts_with("error")
-        || lower.starts_with("uncaught")
-        || lower.contains("exception")
-        || lower.contains("error:")
-}
-
-/// The first line of the plugin's log that reports an error, with the message that follows
-/// a Rust panic's `panicked at` line.
-pub fn first_error_line(log: &str) -> Option<String> {
-    let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
-    let i = lines.iter().position(|l| is_error_line(l))?;
-    let line = lines[i].trim();
-    if line.contains("panicked at")
-        && let Some(next) = lines.get(i + 1)
-    {
-        return Some(format!("{line} {}", next.trim()));
-    }
-    Some(line.to_string())
-}
-
 /// A failed run's reason, its message (without the sandbox's "last log line" hint, which is
 /// the end of the log, not the error) and the plugin's first error line when the log has one
 /// that the message does not already say.
@@ -194,11 +163,11 @@ pub fn failure(r: &RunRecord) -> Option<(FailureReason, String, Option<String>)>
         return None;
     };
     let head = message
-        .split(LAST_LOG_LINE)
+        .split(crate::sandbox::LAST_LOG_LINE)
         .next()
         .unwrap_or(message)
         .to_string();
-    let first = first_error_line(&r.log).filter(|l| {
+    let first = crate::sandbox::first_error_line(&r.log).filter(|l| {
         let said = l.split("panicked at").nth(1).unwrap_or(l).trim();
         !head.contains(said)
     });
@@ -492,7 +461,7 @@ mod tests {
     fn a_panic_line_comes_with_its_message_and_is_not_repeated() {
         let log = "[info] start\nthread '<unnamed>' panicked at src/lib.rs:3:5:\nboom\nnote: run with `RUST_BACKTRACE=1`\n";
         assert_eq!(
-            first_error_line(log).as_deref(),
+            crate::sandbox::first_error_line(log).as_deref(),
             Some("thread '<unnamed>' panicked at src/lib.rs:3:5: boom")
         );
         // The sandbox already said it: not shown twice.
@@ -500,14 +469,16 @@ mod tests {
         assert_eq!(failure(&r).unwrap().2, None);
         // A Python traceback, a JavaScript error.
         assert_eq!(
-            first_error_line("ok\nTraceback (most recent call last):\n  File x\nValueError: y\n")
-                .as_deref(),
-            Some("Traceback (most recent call last):")
+            crate::sandbox::first_error_line(
+                "ok\nTraceback (most recent call last):\n  File x\nValueError: y\n"
+            )
+            .as_deref(),
+            Some("ValueError: y")
         );
         assert_eq!(
-            first_error_line("Uncaught TypeError: x is undefined\n").as_deref(),
+            crate::sandbox::first_error_line("Uncaught TypeError: x is undefined\n").as_deref(),
             Some("Uncaught TypeError: x is undefined")
         );
-        assert_eq!(first_error_line("[info] all good\n"), None);
+        assert_eq!(crate::sandbox::first_error_line("[info] all good\n"), None);
     }
 }

@@ -86,12 +86,7 @@ impl SandboxConfig {
     pub fn from_env(dir: impl Into<PathBuf>) -> anyhow::Result<Self> {
         let mut c = SandboxConfig::new(dir);
         c.pool_settings = PoolSettings::from_env()?;
-        if let Ok(v) = std::env::var(pool::ENV_SLOTS) {
-            c.pool = match v.trim().parse::<u32>() {
-                Ok(n) if n > 0 => n,
-                _ => anyhow::bail!("{} must be a positive integer, not `{v}`", pool::ENV_SLOTS),
-            };
-        }
+        pool::read(&|k| std::env::var(k).ok(), pool::ENV_SLOTS, &mut c.pool)?;
         Ok(c)
     }
 }
@@ -553,17 +548,28 @@ fn plugin_error_text(e: bindings::insitu::plugin::output::PluginError) -> String
 /// with the run record, [`crate::meter::MAX_MESSAGE_BYTES`]).
 const MAX_QUOTED_LINE: usize = 1024;
 
-/// A trap's log usually says why: a Rust panic writes `panicked at <place>:` and then its
-/// message to stderr before aborting; a JavaScript engine writes the uncaught exception
-/// (`Error: …`), Python a traceback ending with `Type: message`. The reason quotes the
-/// guest's *first* error, not its last log line: what follows an error is often its
+/// What a failure reason appends when the log names no error: the plugin's last line.
+pub const LAST_LOG_LINE: &str = "; the plugin's last log line: ";
+
+/// The first error a plugin's log reports.
+enum GuestError<'a> {
+    /// A Rust panic: the `panicked at <place>:` line, its place and the message after it.
+    Panic {
+        line: &'a str,
+        place: &'a str,
+        message: &'a str,
+    },
+    /// Any other error line (JavaScript, Python, an `error`-level log line).
+    Line(&'a str),
+}
+
+/// The log's first error. A Rust panic writes `panicked at <place>:` and then its message to
+/// stderr before aborting, and wins over anything logged before it; else the first line
+/// logged at `error` level or naming an error or exception (`TypeError: x`, `Uncaught Error:
+/// x`, `error: x`); for a Python traceback, its exception line (the first unindented line
+/// after the frames). The first, not the last: what follows an error is often its
 /// consequences.
-fn with_log_hint(reason: FailureReason, msg: String, log: &str) -> String {
-    if reason != FailureReason::Trap {
-        return msg;
-    }
-    let cap = |t: &str| crate::meter::cap_text(t.trim().to_string(), MAX_QUOTED_LINE);
-    let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+fn first_error<'a>(lines: &[&'a str]) -> Option<GuestError<'a>> {
     if let Some(i) = lines.iter().position(|l| l.contains("panicked at")) {
         let place = lines[i]
             .split("panicked at")
@@ -571,22 +577,12 @@ fn with_log_hint(reason: FailureReason, msg: String, log: &str) -> String {
             .unwrap_or("")
             .trim()
             .trim_end_matches(':');
-        let message = lines.get(i + 1).copied().unwrap_or("");
-        return format!("the plugin panicked at {}: {}", cap(place), cap(message));
+        return Some(GuestError::Panic {
+            line: lines[i].trim(),
+            place,
+            message: lines.get(i + 1).map_or("", |l| l.trim()),
+        });
     }
-    if let Some(line) = first_error_line(&lines) {
-        return format!("{msg}; the plugin's first error: {}", cap(line));
-    }
-    match lines.last() {
-        Some(last) => format!("{msg}; the plugin's last log line: {}", cap(last)),
-        None => msg,
-    }
-}
-
-/// The first line of `lines` that reports an error: a line logged at `error` level, or one
-/// naming an error or exception (`TypeError: x`, `Uncaught Error: x`, `error: x`). For a
-/// Python traceback, its exception line (the first unindented line after the frames).
-fn first_error_line<'a>(lines: &[&'a str]) -> Option<&'a str> {
     let is_error = |l: &str| {
         let t = l.trim_start();
         let head = t.split(':').next().unwrap_or("");
@@ -607,9 +603,44 @@ fn first_error_line<'a>(lines: &[&'a str]) -> Option<&'a str> {
             .iter()
             .map(|l| l.trim_start_matches("[error] "))
             .find(|l| !l.starts_with(' ') && !l.starts_with("Traceback"));
-        return tail.or(Some(line));
+        return Some(GuestError::Line(tail.unwrap_or(line).trim()));
     }
-    Some(line)
+    Some(GuestError::Line(line.trim()))
+}
+
+fn non_empty_lines(log: &str) -> Vec<&str> {
+    log.lines().filter(|l| !l.trim().is_empty()).collect()
+}
+
+/// The first error line of a plugin's log (a panic with its message), for the person and the
+/// operator to read beside the failure reason (`insitu runs show`, `plugin test`).
+pub fn first_error_line(log: &str) -> Option<String> {
+    match first_error(&non_empty_lines(log))? {
+        GuestError::Panic { line, message, .. } => Some(format!("{line} {message}")),
+        GuestError::Line(l) => Some(l.to_string()),
+    }
+}
+
+/// A trap's failure reason, with what the log says of it: the panic, else the plugin's first
+/// error line, else its last log line.
+fn with_log_hint(reason: FailureReason, msg: String, log: &str) -> String {
+    if reason != FailureReason::Trap {
+        return msg;
+    }
+    let cap = |t: &str| crate::meter::cap_text(t.trim().to_string(), MAX_QUOTED_LINE);
+    let lines = non_empty_lines(log);
+    match first_error(&lines) {
+        Some(GuestError::Panic { place, message, .. }) => {
+            format!("the plugin panicked at {}: {}", cap(place), cap(message))
+        }
+        Some(GuestError::Line(line)) => {
+            format!("{msg}; the plugin's first error: {}", cap(line))
+        }
+        None => match lines.last() {
+            Some(last) => format!("{msg}{LAST_LOG_LINE}{}", cap(last)),
+            None => msg,
+        },
+    }
 }
 
 /// Maps a wasmtime error to the typed reason a run fails with.

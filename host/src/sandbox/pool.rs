@@ -127,7 +127,8 @@ impl PoolSettings {
     }
 }
 
-fn read<T: std::str::FromStr + PartialOrd + Default>(
+/// Reads the positive integer setting `name` through `get` into `into`, if set.
+pub(crate) fn read<T: std::str::FromStr + PartialOrd + Default>(
     get: &impl Fn(&str) -> Option<String>,
     name: &str,
     into: &mut T,
