@@ -114,13 +114,19 @@ pub fn resolve_evidence(
     Ok(refs)
 }
 
-/// Passes `out` if it fits `contract`; otherwise the reason it is withheld.
-pub fn check(contract: &OutputContract, out: PluginOutput) -> Result<PluginOutput, String> {
-    let (kind, items) = match &out {
+/// An output's kind and how many items it holds (findings, metrics or rows), as the contract
+/// counts them against `max_items`.
+pub fn kind_and_items(out: &PluginOutput) -> (OutputKind, usize) {
+    match out {
         PluginOutput::Findings { findings, .. } => (OutputKind::Findings, findings.len()),
         PluginOutput::Metrics { metrics } => (OutputKind::Metrics, metrics.len()),
         PluginOutput::Table { rows, .. } => (OutputKind::Table, rows.len()),
-    };
+    }
+}
+
+/// Passes `out` if it fits `contract`; otherwise the reason it is withheld.
+pub fn check(contract: &OutputContract, out: PluginOutput) -> Result<PluginOutput, String> {
+    let (kind, items) = kind_and_items(&out);
     if kind != contract.kind {
         return Err(format!(
             "the plugin returned {kind:?} but its contract declares {:?}; the output was withheld",

@@ -666,39 +666,10 @@ impl Package {
     }
 }
 
-fn strip_version(s: &str) -> &str {
-    s.split('@').next().unwrap_or(s)
-}
-
-/// Checks the manifest's `imports` against the component's actual imports. Each actual import
-/// must be declared (as itself or as its package), and each declaration must be used.
+/// Checks the manifest's `imports` against the component's actual imports, at install: the
+/// rule of pack ([`imports::check_declared`]).
 pub fn check_imports(declared: &[String], actual: &[String]) -> Result<(), PackageError> {
-    let actual: BTreeSet<&str> = actual.iter().map(|s| strip_version(s)).collect();
-    let covers = |d: &str, a: &str| a == d || a.split('/').next() == Some(d);
-    let undeclared: Vec<&str> = actual
-        .iter()
-        .copied()
-        .filter(|a| !declared.iter().any(|d| covers(d, a)))
-        .collect();
-    let unused: Vec<&str> = declared
-        .iter()
-        .map(String::as_str)
-        .filter(|d| !actual.iter().any(|a| covers(d, a)))
-        .collect();
-    if undeclared.is_empty() && unused.is_empty() {
-        return Ok(());
-    }
-    let mut msg = Vec::new();
-    if !undeclared.is_empty() {
-        msg.push(format!(
-            "imported but not declared: {}",
-            undeclared.join(", ")
-        ));
-    }
-    if !unused.is_empty() {
-        msg.push(format!("declared but not imported: {}", unused.join(", ")));
-    }
-    Err(PackageError::ImportsMismatch(msg.join("; ")))
+    imports::check_declared(declared, actual)
 }
 
 /// How strictly a package is checked at install.
@@ -913,11 +884,13 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(
-            err.contains("imported but not declared: wasi:cli/stderr"),
+            err.contains(
+                "the component imports wasi:cli (wasi:cli/stderr) but the manifest does not list it"
+            ),
             "{err}"
         );
         assert!(
-            err.contains("declared but not imported: wasi:sockets"),
+            err.contains("the manifest lists wasi:sockets but the component does not import it"),
             "{err}"
         );
     }

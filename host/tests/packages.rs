@@ -125,11 +125,14 @@ fn a_manifest_whose_imports_do_not_match_the_component_is_refused_with_the_diffe
     .unwrap();
     let err = refused(&f, &signed, InstallMode::Verified);
     assert!(
-        err.contains("imported but not declared: wasi:random/insecure-seed"),
+        err.contains(
+            "the component imports wasi:random (wasi:random/insecure-seed) but the manifest does \
+             not list it"
+        ),
         "{err}"
     );
     assert!(
-        err.contains("declared but not imported: wasi:sockets"),
+        err.contains("the manifest lists wasi:sockets but the component does not import it"),
         "{err}"
     );
 }

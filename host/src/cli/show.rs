@@ -58,14 +58,6 @@ fn kind_name(k: OutputKind) -> &'static str {
     }
 }
 
-fn items(out: &PluginOutput) -> usize {
-    match out {
-        PluginOutput::Findings { findings, .. } => findings.len(),
-        PluginOutput::Metrics { metrics } => metrics.len(),
-        PluginOutput::Table { rows, .. } => rows.len(),
-    }
-}
-
 /// The contract's decision about `r`, from the manifest of its plugin.
 pub fn decision(r: &RunRecord, m: &Manifest) -> Decision {
     let c = &m.output;
@@ -147,7 +139,10 @@ pub fn decision(r: &RunRecord, m: &Manifest) -> Decision {
         kind: kind_name(c.kind),
         max_items: c.max_items,
         max_bytes: c.max_bytes,
-        items: r.output.as_ref().map(items),
+        items: r
+            .output
+            .as_ref()
+            .map(|o| crate::contract::kind_and_items(o).1),
         bytes: r.usage.output_bytes,
         released,
         withheld,

@@ -2,7 +2,7 @@
 //! so that a wrong list is named before the package is signed and shipped, not at install.
 //!
 //! A manifest declares each import as an interface (`insitu:plugin/data`) or as its whole
-//! package (`wasi:io`), without versions; [`super::check_imports`] applies that rule at install.
+//! package (`wasi:io`), without versions; [`check_declared`] applies that rule at pack and at install.
 
 use std::collections::BTreeSet;
 
@@ -68,7 +68,7 @@ pub fn declared_for(actual: &[String]) -> Vec<String> {
 }
 
 /// The checks made at pack: every import is one the host provides ([`PROVIDED`]), and the
-/// manifest's `imports` list exactly what the component imports, each difference named.
+/// manifest's `imports` list exactly what the component imports ([`check_declared`]).
 pub fn check_at_pack(declared: &[String], actual: &[String]) -> Result<(), PackageError> {
     let unprovided: BTreeSet<&str> = actual
         .iter()
@@ -80,6 +80,13 @@ pub fn check_at_pack(declared: &[String], actual: &[String]) -> Result<(), Packa
             unprovided.into_iter().collect::<Vec<_>>().join(", "),
         ));
     }
+    check_declared(declared, actual)
+}
+
+/// The manifest's `imports` against the component's actual imports, at pack and at install:
+/// each actual import must be declared (as itself, without its version, or as its package),
+/// and each declaration must be used. Each difference is named, with what to write.
+pub fn check_declared(declared: &[String], actual: &[String]) -> Result<(), PackageError> {
     let unversioned = |a: &str| a.split('@').next().unwrap_or(a).to_string();
     let covers = |d: &str, a: &str| unversioned(a) == d || package_of(a) == d;
     let mut differences = Vec::new();
