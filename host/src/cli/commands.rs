@@ -376,7 +376,7 @@ fn read_private(path: &Path) -> anyhow::Result<String> {
 
 fn publisher_cmd(pds: &Pds, cmd: PublisherCmd) -> anyhow::Result<()> {
     match cmd {
-        PublisherCmd::Keygen { out } => keygen(&out)?,
+        PublisherCmd::Keygen { .. } => unreachable!("needs no store: handled by the caller"),
         PublisherCmd::Trust { name, key } => {
             if package::verifying_key(&key).is_none() {
                 bail!("`{key}` is not an ed25519 public key (64 hex characters)");
@@ -501,17 +501,9 @@ fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
 
 fn package_cmd(pds: &Pds, cmd: PackageCmd) -> anyhow::Result<()> {
     match cmd {
-        PackageCmd::Pack {
-            component,
-            manifest,
-            out,
-        } => super::kit::pack(&component, &manifest, &out)?,
-        PackageCmd::Sign {
-            package: path,
-            publisher,
-            key,
-            out,
-        } => sign(&path, &publisher, &key, out.as_deref())?,
+        PackageCmd::Pack { .. } | PackageCmd::Sign { .. } => {
+            unreachable!("needs no store: handled by the caller")
+        }
         PackageCmd::Verify { package: path } => {
             let pkg = package::parse(&read(&path)?)?;
             let (name, key) = pkg.verify()?;
