@@ -12,14 +12,14 @@ mod common;
 use std::time::Instant;
 
 use fee_scanner::scan::Rule;
-use insitu::account::{self, Role};
-use insitu::campaign::{self, NewCampaign};
-use insitu::consent::now_ms;
-use insitu::job::Progress;
-use insitu::output::{Money, Scalar};
-use insitu::package::{self, InstallMode, Manifest};
-use insitu::pds::Pds;
-use insitu::store::{KeyedRecord, Source, Store, Value};
+use insitu_core::account::{self, Role};
+use insitu_core::campaign::{self, NewCampaign};
+use insitu_core::consent::now_ms;
+use insitu_core::job::Progress;
+use insitu_core::output::{Money, Scalar};
+use insitu_core::package::{self, InstallMode, Manifest};
+use insitu_core::pds::Pds;
+use insitu_core::store::{KeyedRecord, Source, Store, Value};
 
 const PER_MEMBER: usize = 1_000;
 

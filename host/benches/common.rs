@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use fee_scanner::scan::{Rule, Scanner, Tx};
-use insitu::consent::{Grant, GrantedCollection, now_ms};
-use insitu::package::{self, InstallMode, Manifest};
-use insitu::run::Runner;
-use insitu::sandbox::{Sandbox, SandboxConfig};
-use insitu::store::redb::RedbStore;
-use insitu::store::{ColumnValues, KeyedRecord, Schema, Store, TimeRange, Value};
+use insitu_core::consent::{Grant, GrantedCollection, now_ms};
+use insitu_core::package::{self, InstallMode, Manifest};
+use insitu_core::run::Runner;
+use insitu_core::sandbox::{Sandbox, SandboxConfig};
+use insitu_core::store::redb::RedbStore;
+use insitu_core::store::{ColumnValues, KeyedRecord, Schema, Store, TimeRange, Value};
 
 pub struct Bench {
     pub _dir: tempfile::TempDir,
@@ -81,14 +81,14 @@ pub fn setup(n: usize, pool: u32) -> Bench {
                 person,
                 "bank.transactions",
                 chunk,
-                insitu::store::Source::File("bench"),
+                insitu_core::store::Source::File("bench"),
             )
             .unwrap();
     }
     // The operator's pool settings from the environment (INSITU_POOL_*), so that a setting
     // can be measured against another without a rebuild.
     let mut cfg = SandboxConfig::new(dir.path().join("plugins"));
-    cfg.pool_settings = insitu::sandbox::PoolSettings::from_env().expect("pool settings");
+    cfg.pool_settings = insitu_core::sandbox::PoolSettings::from_env().expect("pool settings");
     cfg.pool = pool;
     let runner = Runner::new(
         store.clone(),
@@ -162,7 +162,7 @@ pub fn fee_grant(store: &dyn Store, person: u64, digest: &str) -> Grant {
             created_ms: now_ms(),
             expires_ms: None,
             revoked_ms: None,
-            origin: Some(insitu::consent::Origin {
+            origin: Some(insitu_core::consent::Origin {
                 requester: "ufc".into(),
                 purpose: "campaigns".into(),
                 request: 0,

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use insitu::meter::Outcome;
-use insitu::output::{Money, Scalar};
-use insitu::run::{LocalScheduler, RunRequest, Scheduler};
+use insitu_core::meter::Outcome;
+use insitu_core::output::{Money, Scalar};
+use insitu_core::run::{LocalScheduler, RunRequest, Scheduler};
 
 fn request(b: &common::Bench, grant: u64, digest: &str) -> RunRequest {
     RunRequest {
@@ -52,7 +52,7 @@ fn main() {
     let base_rss = common::kib("VmRSS:");
     let base_hwm = common::kib("VmHWM:");
 
-    let runner = Arc::new(insitu::run::Runner::new(
+    let runner = Arc::new(insitu_core::run::Runner::new(
         b.store.clone(),
         b.runner.sandbox().clone(),
     ));

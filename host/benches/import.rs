@@ -7,9 +7,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
 
-use insitu::import::{ImportOptions, import_file, parse_file};
-use insitu::store::redb::RedbStore;
-use insitu::store::{KeyedRecord, Schema, Store};
+use insitu_core::import::{ImportOptions, import_file, parse_file};
+use insitu_core::store::redb::RedbStore;
+use insitu_core::store::{KeyedRecord, Schema, Store};
 use insitu_formats::bank::BankTx;
 use insitu_formats::time::DAY_MS;
 use insitu_formats::write;
@@ -91,7 +91,7 @@ fn measure(label: &str, file: &Path, opts: &ImportOptions, dir: &Path) {
         .map(|(i, it)| KeyedRecord {
             id: (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15),
             time: match it.values[1] {
-                insitu::store::Value::Timestamp(t) => t,
+                insitu_core::store::Value::Timestamp(t) => t,
                 _ => 0,
             },
             values: it.values,
@@ -100,12 +100,12 @@ fn measure(label: &str, file: &Path, opts: &ImportOptions, dir: &Path) {
     let s = store(dir, &format!("{label}-store"));
     let p = s.add_person("bench").expect("person");
     let t = Instant::now();
-    for chunk in records.chunks(insitu::import::BATCH) {
+    for chunk in records.chunks(insitu_core::import::BATCH) {
         s.write_records(
             p,
             "bank.transactions",
             chunk,
-            insitu::store::Source::File("bench"),
+            insitu_core::store::Source::File("bench"),
         )
         .expect("write");
     }

@@ -18,12 +18,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use insitu::output::{Money, PluginOutput, Scalar};
-use insitu::package::{self, InstallMode};
-use insitu::sandbox::Limits;
-use insitu::sandbox::bindings::insitu::plugin::output::Param;
-use insitu::sandbox::data::DataAccess;
-use insitu::store::{ColumnValues, Publisher, Schema, TimeRange};
+use insitu_core::output::{Money, PluginOutput, Scalar};
+use insitu_core::package::{self, InstallMode};
+use insitu_core::sandbox::Limits;
+use insitu_core::sandbox::bindings::insitu::plugin::output::Param;
+use insitu_core::sandbox::data::DataAccess;
+use insitu_core::store::{ColumnValues, Publisher, Schema, TimeRange};
 
 /// 1,000.00 EUR: the rule's parameter, so that the output stays small and the scan dominates.
 const THRESHOLD: i64 = 100_000;
@@ -168,20 +168,20 @@ fn main() {
     // The same generated transactions for every language.
     let b = common::setup(0, 4);
     let schema = Schema::bank_transactions();
-    let spec = insitu::generate::Spec {
+    let spec = insitu_core::generate::Spec {
         count: n,
         seed: 2026,
-        today_ms: insitu::consent::now_ms(),
+        today_ms: insitu_core::consent::now_ms(),
         months: None,
     };
-    let records = insitu::generate::generate(&schema, &spec).unwrap();
-    let jsonl = insitu::generate::jsonl(&schema, &records);
-    let report = insitu::import::import_bytes(
+    let records = insitu_core::generate::generate(&schema, &spec).unwrap();
+    let jsonl = insitu_core::generate::jsonl(&schema, &records);
+    let report = insitu_core::import::import_bytes(
         b.store.as_ref(),
         b.person,
         "generated.jsonl",
         jsonl.as_bytes(),
-        &insitu::import::ImportOptions {
+        &insitu_core::import::ImportOptions {
             collection: Some("bank.transactions".into()),
             ..Default::default()
         },

@@ -11,11 +11,11 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use insitu::account::{self, Role};
-use insitu::package::{self, Manifest};
-use insitu::pds::Pds;
-use insitu::request::Narrowing;
-use insitu::store::Publisher;
+use insitu_core::account::{self, Role};
+use insitu_core::package::{self, Manifest};
+use insitu_core::pds::Pds;
+use insitu_core::request::Narrowing;
+use insitu_core::store::Publisher;
 
 struct Reaped(Child);
 
@@ -161,8 +161,8 @@ fn main() {
         store
             .trust_publisher(&Publisher {
                 name: "insitu-examples".into(),
-                key: insitu::audit::hex(key.verifying_key().as_bytes()),
-                trusted_ms: insitu::consent::now_ms(),
+                key: insitu_core::audit::hex(key.verifying_key().as_bytes()),
+                trusted_ms: insitu_core::consent::now_ms(),
                 revoked_ms: None,
             })
             .expect("trust");
@@ -196,11 +196,11 @@ fn main() {
             FR76,2099-01-05,-45.00 EUR,Agence Dupont,FRAIS DE GESTION\n\
             FR76,2099-02-05,-30.00 EUR,Agence Dupont,FRAIS DE GESTION\n\
             FR76,2099-02-07,2450.00 EUR,ACME,SALAIRE\n";
-        let opts = insitu::import::ImportOptions {
+        let opts = insitu_core::import::ImportOptions {
             collection: Some("bank.transactions".into()),
             ..Default::default()
         };
-        insitu::import::import_bytes(
+        insitu_core::import::import_bytes(
             store,
             person,
             "releve.csv",
@@ -210,11 +210,12 @@ fn main() {
         )
         .expect("import");
         let approved =
-            insitu::request::ask(store, &org.name, person, &plugin, "load test", 90).expect("ask");
-        let grant =
-            insitu::request::approve(store, approved.id, &Narrowing::default()).expect("approve");
+            insitu_core::request::ask(store, &org.name, person, &plugin, "load test", 90)
+                .expect("ask");
+        let grant = insitu_core::request::approve(store, approved.id, &Narrowing::default())
+            .expect("approve");
         let pending =
-            insitu::request::ask(store, &org.name, person, &plugin, "the consent page", 30)
+            insitu_core::request::ask(store, &org.name, person, &plugin, "the consent page", 30)
                 .expect("ask");
         let (pt, _) = account::issue_token(store, &alice, &[], "load", None).expect("token");
         let (ot, _) = account::issue_token(store, &org, &[], "load", None).expect("token");

@@ -13,10 +13,10 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use fee_scanner::scan::Rule;
-use insitu::output::{Money, Scalar};
-use insitu::sandbox::Limits;
-use insitu::sandbox::bindings::insitu::plugin::output::Param;
-use insitu::sandbox::data::DataAccess;
+use insitu_core::output::{Money, Scalar};
+use insitu_core::sandbox::Limits;
+use insitu_core::sandbox::bindings::insitu::plugin::output::Param;
+use insitu_core::sandbox::data::DataAccess;
 
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -129,7 +129,7 @@ fn scan(c: &mut Criterion) {
             let exec = rt.block_on(sb.execute(&pre, data, Limits::default(), &params()));
             let out = exec.outcome.expect("the scan succeeds");
             let matched = match out {
-                insitu::output::PluginOutput::Findings { summary, .. } => {
+                insitu_core::output::PluginOutput::Findings { summary, .. } => {
                     summary.iter().find(|m| m.name == "matched").and_then(|m| {
                         if let Scalar::Integer(i) = m.value {
                             Some(i as usize)

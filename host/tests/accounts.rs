@@ -10,10 +10,10 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::Request;
-use insitu::account::Role;
-use insitu::pds::Pds;
-use insitu::server::limit::RateLimits;
-use insitu::server::{AppState, router};
+use insitu_core::account::Role;
+use insitu_core::pds::Pds;
+use insitu_server::limit::RateLimits;
+use insitu_server::{AppState, router};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 

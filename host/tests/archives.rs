@@ -9,12 +9,12 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use insitu::account::{self, Role};
-use insitu::import::{ImportError, ImportOptions, Imported, import_path};
-use insitu::pds::Pds;
-use insitu::server::{AppState, limit::RateLimits, router};
-use insitu::store::Store;
-use insitu::store::redb::RedbStore;
+use insitu_core::account::{self, Role};
+use insitu_core::import::{ImportError, ImportOptions, Imported, import_path};
+use insitu_core::pds::Pds;
+use insitu_core::store::Store;
+use insitu_core::store::redb::RedbStore;
+use insitu_server::{AppState, limit::RateLimits, router};
 use tower::ServiceExt;
 
 /// A fixture of the parsers' crate.

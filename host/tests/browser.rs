@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use insitu::account::{self, Role};
-use insitu::pds::Pds;
+use insitu_core::account::{self, Role};
+use insitu_core::pds::Pds;
 use serde_json::{Value, json};
 
 mod common;
@@ -201,11 +201,11 @@ fn a_person_approves_runs_revokes_and_reads_the_history_in_chromium() {
         let statement = "account,booked,amount,counterparty,label\n\
             FR76,2099-01-05,-45.00 EUR,Agence Dupont,FRAIS DE GESTION\n\
             FR76,2099-02-05,-30.00 EUR,Agence Dupont,FRAIS DE GESTION\n";
-        let opts = insitu::import::ImportOptions {
+        let opts = insitu_core::import::ImportOptions {
             collection: Some("bank.transactions".into()),
             ..Default::default()
         };
-        insitu::import::import_bytes(
+        insitu_core::import::import_bytes(
             store,
             alice,
             "releve.csv",
@@ -214,7 +214,7 @@ fn a_person_approves_runs_revokes_and_reads_the_history_in_chromium() {
             &mut |_, _| {},
         )
         .unwrap();
-        let r = insitu::request::ask(
+        let r = insitu_core::request::ask(
             store,
             "UFC Que Choisir",
             alice,

@@ -7,10 +7,10 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use insitu::meter::Outcome;
-use insitu::run::Runner;
-use insitu::sandbox::{Sandbox, SandboxConfig};
-use insitu::store::TimeRange;
+use insitu_core::meter::Outcome;
+use insitu_core::run::Runner;
+use insitu_core::sandbox::{Sandbox, SandboxConfig};
+use insitu_core::store::TimeRange;
 
 fn cached_file(f: &Fixture, digest: &str) -> std::path::PathBuf {
     let dir = f.dir.path().join("plugins/compiled");
@@ -32,7 +32,7 @@ fn restarted(f: &Fixture) -> Runner {
 
 async fn scan_works(f: &Fixture, runner: &Runner, p: u64, grant: u64, digest: &str) {
     let run = runner
-        .run(insitu::run::RunRequest {
+        .run(insitu_core::run::RunRequest {
             person: p,
             grant,
             digest: digest.into(),
@@ -98,7 +98,7 @@ async fn an_altered_installed_component_is_refused() {
     std::fs::write(&wasm, bytes).unwrap();
     let runner = restarted(&f);
     let run = runner
-        .run(insitu::run::RunRequest {
+        .run(insitu_core::run::RunRequest {
             person: p,
             grant: g.id,
             digest: digest.clone(),

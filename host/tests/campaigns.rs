@@ -11,18 +11,18 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use common::{pds_with_fee_scanner, signed};
-use insitu::account::{self, Role};
-use insitu::audit::AuditEvent;
-use insitu::campaign::{self, CampaignError, Count, NewCampaign};
-use insitu::consent::{Grant, GrantedCollection, now_ms};
-use insitu::contract::{Viewer, output_for};
-use insitu::job::{Answer, Job, JobStatus, Member, MemberOutcome, Progress};
-use insitu::meter::FailureReason;
-use insitu::noise::Noise;
-use insitu::output::{Money, Scalar};
-use insitu::package::{self, InstallMode, Manifest, OutputKind, PluginUse};
-use insitu::pds::Pds;
-use insitu::store::{KeyedRecord, PersonId, PluginRecord, Source, StoreError, Value};
+use insitu_core::account::{self, Role};
+use insitu_core::audit::AuditEvent;
+use insitu_core::campaign::{self, CampaignError, Count, NewCampaign};
+use insitu_core::consent::{Grant, GrantedCollection, now_ms};
+use insitu_core::contract::{Viewer, output_for};
+use insitu_core::job::{Answer, Job, JobStatus, Member, MemberOutcome, Progress};
+use insitu_core::meter::FailureReason;
+use insitu_core::noise::Noise;
+use insitu_core::output::{Money, Scalar};
+use insitu_core::package::{self, InstallMode, Manifest, OutputKind, PluginUse};
+use insitu_core::pds::Pds;
+use insitu_core::store::{KeyedRecord, PersonId, PluginRecord, Source, StoreError, Value};
 
 const DAY: i64 = 86_400_000;
 const ASSOCIATION: &str = "ufc";
@@ -60,14 +60,14 @@ fn world(dir: &std::path::Path) -> (Pds, PluginRecord) {
     (pds, scanner)
 }
 
-fn set_policy(pds: &Pds, edit: impl FnOnce(&mut insitu::job::Policy)) {
+fn set_policy(pds: &Pds, edit: impl FnOnce(&mut insitu_core::job::Policy)) {
     let mut p = pds.store.policy().unwrap();
     edit(&mut p);
     pds.store.set_policy(&p).unwrap();
 }
 
 /// The counts the initiator and the association see at the campaign's release time.
-fn shown(store: &dyn insitu::store::Store, job: &Job) -> campaign::Counts {
+fn shown(store: &dyn insitu_core::store::Store, job: &Job) -> campaign::Counts {
     let job = store.job(job.id).unwrap();
     campaign::counts(store, &job, job.release_ms).unwrap()
 }
@@ -298,7 +298,7 @@ async fn k_below_the_floor_a_campaign_too_soon_and_a_non_scanner_are_refused() {
     c.association = " UFC".into();
     let job = campaign::open(store, c).unwrap();
     assert!(
-        matches!(&job.kind, insitu::job::JobKind::Campaign(s) if s.association == ASSOCIATION),
+        matches!(&job.kind, insitu_core::job::JobKind::Campaign(s) if s.association == ASSOCIATION),
         "{:?}",
         job.kind
     );
@@ -521,7 +521,7 @@ async fn a_hostile_scanner_fails_each_member_run_cleanly_and_the_host_carries_on
             .count(),
         6
     );
-    insitu::audit::verify(&store.audit_log().unwrap()).unwrap();
+    insitu_core::audit::verify(&store.audit_log().unwrap()).unwrap();
 }
 
 #[tokio::test]
@@ -634,7 +634,7 @@ fn a_scan_killed_midway_resumes_without_scanning_anyone_twice_or_losing_a_result
         .filter(|r| r.job == Some(job_id))
         .count() as u64;
     assert_eq!(job_runs, members);
-    insitu::audit::verify(&store.audit_log().unwrap()).unwrap();
+    insitu_core::audit::verify(&store.audit_log().unwrap()).unwrap();
 }
 
 fn grant_all(pds: &Pds, person: PersonId, digest: &str, collection: &str) {
@@ -1025,7 +1025,7 @@ fn noisy_counts(job: &Job, members: &[Member], noise: Noise) -> Vec<i64> {
 /// `job` as if it spent twice its ε: half the noise.
 fn half_noise(job: &Job) -> Job {
     let mut j = job.clone();
-    if let insitu::job::JobKind::Campaign(c) = &mut j.kind {
+    if let insitu_core::job::JobKind::Campaign(c) = &mut j.kind {
         c.epsilon_micro *= 2;
     }
     j

@@ -145,7 +145,7 @@ fn a_person_imports_installs_grants_runs_and_audits() {
         ],
     );
     {
-        let pds = insitu::pds::Pds::open(d).unwrap();
+        let pds = insitu_core::pds::Pds::open(d).unwrap();
         let limits: Vec<_> = pds
             .store
             .runs(Some(1))
@@ -275,7 +275,7 @@ fn a_crash_mid_import_keeps_every_acknowledged_batch_and_no_half_batch() {
         "the import finished before the kill; the test proved nothing"
     );
     assert_eq!(
-        count % insitu::import::BATCH as u64,
+        count % insitu_core::import::BATCH as u64,
         0,
         "a half batch survived: {count}"
     );
@@ -430,23 +430,6 @@ fn an_unbalanced_statement_imports_on_request_and_every_record_left_out_is_named
         out.contains("0 added, 4 already present, 0 skipped"),
         "{out}"
     );
-}
-
-/// The README's first command: the demo runs every scenario end to end on a fresh store, and
-/// its books balance. (A reader made stricter must not leave the demo's own files behind.)
-#[test]
-fn the_demo_runs_end_to_end() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("demo");
-    let out = Command::new(env!("CARGO_BIN_EXE_insitu"))
-        .args(["demo", "--keep", "--data-dir"])
-        .arg(&data)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
-    assert!(stdout.contains("the trial balance: 0.00 EUR"), "{stdout}");
 }
 
 #[test]

@@ -4,15 +4,15 @@
 mod common;
 
 use common::{signed, trust_examples, write_named};
-use insitu::consent::{Grant, GrantedCollection, now_ms};
-use insitu::contract::{Viewer, output_for};
-use insitu::ledger::Party;
-use insitu::licence::{self, Licence, LicenceKind};
-use insitu::meter::Outcome;
-use insitu::output::{Money, PluginOutput, Scalar};
-use insitu::package::{self, InstallMode};
-use insitu::pds::Pds;
-use insitu::store::{TimeRange, Value};
+use insitu_core::consent::{Grant, GrantedCollection, now_ms};
+use insitu_core::contract::{Viewer, output_for};
+use insitu_core::ledger::Party;
+use insitu_core::licence::{self, Licence, LicenceKind};
+use insitu_core::meter::Outcome;
+use insitu_core::output::{Money, PluginOutput, Scalar};
+use insitu_core::package::{self, InstallMode};
+use insitu_core::pds::Pds;
+use insitu_core::store::{TimeRange, Value};
 
 const DAY: i64 = 86_400_000;
 
@@ -141,7 +141,7 @@ async fn a_person_gets_suggestions_with_reasons_billed_to_their_school() {
 
     let run = pds
         .runner
-        .run(insitu::run::RunRequest {
+        .run(insitu_core::run::RunRequest {
             person: p,
             grant: grant.id,
             digest: plugin.digest.clone(),

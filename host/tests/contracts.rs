@@ -4,12 +4,12 @@
 mod common;
 
 use common::*;
-use insitu::contract::{Viewer, output_for};
-use insitu::meter::{FailureReason, Outcome};
-use insitu::package::{Audience, Manifest, OutputKind};
-use insitu::store::TimeRange;
+use insitu_core::contract::{Viewer, output_for};
+use insitu_core::meter::{FailureReason, Outcome};
+use insitu_core::package::{Audience, Manifest, OutputKind};
+use insitu_core::store::TimeRange;
 
-async fn run_probe(f: &Fixture, edit: impl FnOnce(&mut Manifest)) -> insitu::meter::RunRecord {
+async fn run_probe(f: &Fixture, edit: impl FnOnce(&mut Manifest)) -> insitu_core::meter::RunRecord {
     let p = f.person_with_transactions("alice");
     let d = f.install_edited(insitu_plugins::PROBE, edit);
     let g = f.grant(p, &d, &["amount"], TimeRange::ALL);
@@ -108,13 +108,13 @@ async fn an_output_for_the_requester_waits_for_the_release_time() {
         m.output.audience = Audience::Requester
     });
     let g = Fixture::grant_to(f.store.as_ref(), alice, &d, "ACME");
-    let limits = insitu::sandbox::Limits {
+    let limits = insitu_core::sandbox::Limits {
         deadline: std::time::Duration::from_secs(3),
         ..Default::default()
     };
     let run = f
         .runner
-        .run(insitu::run::RunRequest {
+        .run(insitu_core::run::RunRequest {
             person: alice,
             grant: g,
             digest: d.clone(),
@@ -127,16 +127,16 @@ async fn an_output_for_the_requester_waits_for_the_release_time() {
     assert_eq!(run.outcome, Outcome::Succeeded);
     assert_eq!(
         run.release_ms,
-        run.started_ms + 3_000 + insitu::run::RELEASE_MARGIN_MS
+        run.started_ms + 3_000 + insitu_core::run::RELEASE_MARGIN_MS
     );
     let acme = Viewer::Requester("ACME".into());
     assert!(
-        insitu::consent::now_ms() < run.release_ms,
+        insitu_core::consent::now_ms() < run.release_ms,
         "the probe took longer than its deadline"
     );
     assert!(output_for(f.store.as_ref(), run.id, &acme).is_err());
     assert!(output_for(f.store.as_ref(), run.id, &Viewer::Person(alice)).is_ok());
-    let wait = run.release_ms - insitu::consent::now_ms() + 50;
+    let wait = run.release_ms - insitu_core::consent::now_ms() + 50;
     tokio::time::sleep(std::time::Duration::from_millis(wait.max(0) as u64)).await;
     assert!(output_for(f.store.as_ref(), run.id, &acme).is_ok());
     assert!(output_for(f.store.as_ref(), run.id, &Viewer::Requester("Other".into())).is_err());
@@ -162,8 +162,8 @@ async fn a_finding_cites_only_records_the_run_read_and_hides_no_packed_text() {
                 g.id,
                 d,
                 &[
-                    ("channel", insitu::output::Scalar::Text(channel.into())),
-                    ("needle", insitu::output::Scalar::Text("x".into())),
+                    ("channel", insitu_core::output::Scalar::Text(channel.into())),
+                    ("needle", insitu_core::output::Scalar::Text("x".into())),
                 ],
                 None,
             )
@@ -183,7 +183,7 @@ async fn a_finding_cites_only_records_the_run_read_and_hides_no_packed_text() {
     }
     let ok = run("real-evidence").await;
     assert_eq!(ok.outcome, Outcome::Succeeded, "{:?}", ok.outcome);
-    let Some(insitu::output::PluginOutput::Findings { findings, .. }) = &ok.output else {
+    let Some(insitu_core::output::PluginOutput::Findings { findings, .. }) = &ok.output else {
         panic!("findings: {:?}", ok.output)
     };
     let cited = &findings[0].evidence[0];

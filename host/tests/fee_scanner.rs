@@ -4,9 +4,9 @@
 mod common;
 
 use common::*;
-use insitu::meter::Outcome;
-use insitu::output::{PluginOutput, Scalar};
-use insitu::store::TimeRange;
+use insitu_core::meter::Outcome;
+use insitu_core::output::{PluginOutput, Scalar};
+use insitu_core::store::TimeRange;
 
 #[tokio::test]
 async fn fee_scanner_finds_overpriced_agency_fees_and_meters_the_run() {

@@ -7,10 +7,10 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use insitu::consent::now_ms;
-use insitu::meter::{FailureReason, Outcome, RunRecord};
-use insitu::output::{PluginOutput, Scalar};
-use insitu::store::{Store, TimeRange, Value};
+use insitu_core::consent::now_ms;
+use insitu_core::meter::{FailureReason, Outcome, RunRecord};
+use insitu_core::output::{PluginOutput, Scalar};
+use insitu_core::store::{Store, TimeRange, Value};
 
 /// The probe's table: (collection, fields listed, fields delivered, records, first, last).
 fn seen(run: &RunRecord) -> Vec<(String, String, String, i64, i64, i64)> {
@@ -79,7 +79,7 @@ async fn one_persons_grant_never_reads_another_persons_data() {
             bob,
             "bank.transactions",
             &[tx(5, -100, "BOB ONLY", None)],
-            insitu::store::Source::File("t"),
+            insitu_core::store::Source::File("t"),
         )
         .unwrap();
     let probe = f.install(insitu_plugins::PROBE);
@@ -130,7 +130,7 @@ async fn revocation_stops_a_run_in_progress_at_the_next_batch() {
             p,
             "bank.transactions",
             &txs,
-            insitu::store::Source::File("t"),
+            insitu_core::store::Source::File("t"),
         )
         .unwrap();
     let probe = f.install(insitu_plugins::PROBE);
@@ -176,7 +176,7 @@ fn ids_seen(run: &RunRecord) -> Vec<u64> {
 fn content_ids(values: &[Value]) -> Vec<u64> {
     use sha2::Digest as _;
     let mut encoded = Vec::new();
-    insitu::store::codec::encode(&values.to_vec(), &mut encoded);
+    insitu_core::store::codec::encode(&values.to_vec(), &mut encoded);
     let mut h = sha2::Sha256::new();
     h.update(b"bank.transactions");
     h.update(b"\0values\0");
@@ -197,11 +197,11 @@ fn imported_with_two_grants() -> (Fixture, u64, String, u64, u64) {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/statement.csv"),
     )
     .unwrap();
-    let opts = insitu::import::ImportOptions {
+    let opts = insitu_core::import::ImportOptions {
         collection: Some("bank.transactions".into()),
         ..Default::default()
     };
-    insitu::import::import_bytes(
+    insitu_core::import::import_bytes(
         f.store.as_ref(),
         p,
         "statement.csv",
@@ -265,19 +265,21 @@ async fn record_ids_are_not_the_stored_ids_nor_computable_from_the_records() {
     let grant = f.store.grant(a).unwrap();
     let sb = f.runner.sandbox();
     let pre = sb.load(&probe).unwrap();
-    let data = insitu::sandbox::data::DataAccess::new(
+    let data = insitu_core::sandbox::data::DataAccess::new(
         f.store.clone(),
         p,
         grant,
-        &insitu::sandbox::Limits::default(),
+        &insitu_core::sandbox::Limits::default(),
     )
     .unwrap();
-    let params = [insitu::sandbox::bindings::insitu::plugin::output::Param {
-        name: "ids".into(),
-        value: Scalar::Integer(1).into(),
-    }];
+    let params = [
+        insitu_core::sandbox::bindings::insitu::plugin::output::Param {
+            name: "ids".into(),
+            value: Scalar::Integer(1).into(),
+        },
+    ];
     let exec = sb
-        .execute(&pre, data, insitu::sandbox::Limits::default(), &params)
+        .execute(&pre, data, insitu_core::sandbox::Limits::default(), &params)
         .await;
     assert_eq!(exec.delivered.len(), records.len());
     for s in &seen {
@@ -293,8 +295,8 @@ async fn the_pseudonym_secret_is_never_exported_or_audited() {
     f.run(p, a, &probe, &IDS, None).await;
     let key = f.store.pseudonym_key().unwrap();
     assert_ne!(key, [0u8; 32]);
-    let hex = insitu::audit::hex(&key);
-    let archive = insitu::rights::export(f.store.as_ref(), p, now_ms()).unwrap();
+    let hex = insitu_core::audit::hex(&key);
+    let archive = insitu_core::rights::export(f.store.as_ref(), p, now_ms()).unwrap();
     assert!(
         !archive.windows(32).any(|w| w == key) && !String::from_utf8_lossy(&archive).contains(&hex),
         "the export holds the secret"
@@ -304,7 +306,7 @@ async fn the_pseudonym_secret_is_never_exported_or_audited() {
     // Made once per store and kept across reopening, so pseudonyms last as long as the store.
     let dir = tempfile::tempdir().unwrap();
     let open = |name: &str| {
-        insitu::store::redb::RedbStore::open(&dir.path().join(name))
+        insitu_core::store::redb::RedbStore::open(&dir.path().join(name))
             .unwrap()
             .pseudonym_key()
             .unwrap()

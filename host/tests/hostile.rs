@@ -7,12 +7,12 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use insitu::audit::AuditEvent;
-use insitu::meter::{FailureReason, Outcome, RunRecord};
-use insitu::output::{PluginOutput, Scalar};
-use insitu::package::{self, InstallMode, Manifest};
-use insitu::sandbox::{HostCosts, InstallError, Limits};
-use insitu::store::TimeRange;
+use insitu_core::audit::AuditEvent;
+use insitu_core::meter::{FailureReason, Outcome, RunRecord};
+use insitu_core::output::{PluginOutput, Scalar};
+use insitu_core::package::{self, InstallMode, Manifest};
+use insitu_core::sandbox::{HostCosts, InstallError, Limits};
+use insitu_core::store::TimeRange;
 
 /// Small enough that the attacks end quickly; large enough for the real scan.
 fn tight() -> Limits {
@@ -300,7 +300,7 @@ async fn a_plugin_has_no_filesystem_environment_clock_or_entropy() {
     let Some(PluginOutput::Metrics { metrics: again }) = again.output else {
         panic!()
     };
-    let random = |m: &[insitu::output::Metric]| {
+    let random = |m: &[insitu_core::output::Metric]| {
         m.iter()
             .find(|m| m.name == "random")
             .map(|m| m.value.clone())
@@ -330,7 +330,7 @@ async fn reads_stop_at_the_record_and_byte_caps() {
             p,
             "bank.transactions",
             &txs,
-            insitu::store::Source::File("t"),
+            insitu_core::store::Source::File("t"),
         )
         .unwrap();
     let probe = f.install(insitu_plugins::PROBE);
@@ -442,7 +442,7 @@ async fn malformed_components_are_refused_with_a_clear_message() {
     let core_module = package::pack(b"\0asm\x01\0\0\0", &manifest).unwrap();
     let truncated = good[..good.len() / 2].to_vec();
     let mut huge = b"\0asm\x0d\0\x01\0".to_vec();
-    huge.resize(insitu::sandbox::MAX_COMPONENT_BYTES + 1, 0);
+    huge.resize(insitu_core::sandbox::MAX_COMPONENT_BYTES + 1, 0);
     let bare = insitu_plugins::bytes(insitu_plugins::NOOP);
     let cases: [(&str, Vec<u8>, &str); 6] = [
         ("empty", vec![], "empty"),
@@ -552,9 +552,9 @@ async fn an_endless_log_runs_out_of_fuel_long_before_the_deadline() {
 
 #[tokio::test]
 async fn host_work_costs_a_normal_scan_only_a_few_percent() {
-    use insitu::sandbox::bindings::insitu::plugin::output::Param;
-    use insitu::sandbox::data::DataAccess;
-    use insitu::sandbox::{Sandbox, SandboxConfig};
+    use insitu_core::sandbox::bindings::insitu::plugin::output::Param;
+    use insitu_core::sandbox::data::DataAccess;
+    use insitu_core::sandbox::{Sandbox, SandboxConfig};
 
     // The benchmark's scan (`benches/sandbox.rs`, `scan_1m`) on fewer records: realistic
     // labels and counterparties, one in six an agency fee, one in fifty over-priced.

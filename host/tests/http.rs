@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use insitu::account::{self, Role};
-use insitu::pds::Pds;
-use insitu::server::{AppState, ServerLimits, limit::RateLimits, router, router_with};
+use insitu_core::account::{self, Role};
+use insitu_core::pds::Pds;
+use insitu_server::{AppState, ServerLimits, limit::RateLimits, router, router_with};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -38,7 +38,7 @@ async fn serve(limits: ServerLimits) -> Served {
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
-        insitu::server::conn::serve(listener, app, &limits, async {
+        insitu_server::conn::serve(listener, app, &limits, async {
             let _ = stopped.await;
         })
         .await
@@ -364,7 +364,7 @@ async fn a_megabyte_to_a_page_form_is_refused_before_it_is_read_and_uploads_take
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains(&format!("{rows} added")), "{page}");
     // A file over the upload limit, through the page: 413, as an error page, nothing added.
-    let huge = "x".repeat(insitu::server::MAX_UPLOAD + 1);
+    let huge = "x".repeat(insitu_server::MAX_UPLOAD + 1);
     let (status, page) = upload_page("huge.csv", huge).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{page}");
     assert!(page.contains("role=\"alert\""), "{page}");
@@ -383,7 +383,7 @@ async fn a_panicking_handler_answers_a_json_500() {
         panic!("secret internals")
     }
     let app =
-        insitu::server::catch_panics(axum::Router::new().route("/boom", axum::routing::get(boom)));
+        insitu_server::catch_panics(axum::Router::new().route("/boom", axum::routing::get(boom)));
     let (status, body) = send(&app, Request::get("/boom").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
     let body: Value = serde_json::from_str(&body).unwrap();
@@ -413,11 +413,11 @@ async fn an_approval_for_u32_max_months_and_its_pages_are_answered_never_an_empt
     let store = s.pds.store.as_ref();
     common::trust_examples(store);
     // probe's manifest names no months: any number of months may be approved.
-    let plugin = insitu::package::install(
+    let plugin = insitu_core::package::install(
         store,
         s.pds.runner.sandbox(),
         &common::signed(insitu_plugins::PROBE),
-        insitu::package::InstallMode::Verified,
+        insitu_core::package::InstallMode::Verified,
     )
     .unwrap();
     let alice = account::create(store, "alice", PASSWORD, Role::Person).unwrap();

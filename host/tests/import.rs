@@ -6,8 +6,8 @@ mod common;
 use std::path::PathBuf;
 
 use common::*;
-use insitu::import::{ImportError, ImportOptions, OnError, import_file};
-use insitu::store::{TimeRange, Value};
+use insitu_core::import::{ImportError, ImportOptions, OnError, import_file};
+use insitu_core::store::{TimeRange, Value};
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -20,7 +20,7 @@ fn import(
     p: u64,
     name: &str,
     on_error: OnError,
-) -> Result<insitu::import::ImportReport, ImportError> {
+) -> Result<insitu_core::import::ImportReport, ImportError> {
     let opts = ImportOptions {
         collection: Some("bank.transactions".into()),
         on_error,
@@ -186,7 +186,7 @@ fn import_with(
     p: u64,
     name: &str,
     opts: &ImportOptions,
-) -> Result<insitu::import::ImportReport, ImportError> {
+) -> Result<insitu_core::import::ImportReport, ImportError> {
     import_file(
         f.store.as_ref(),
         p,
@@ -196,9 +196,9 @@ fn import_with(
     )
 }
 
-fn mapping() -> insitu::import::Mapping {
+fn mapping() -> insitu_core::import::Mapping {
     let bytes = std::fs::read(format_fixture("csv/releve-banque.mapping.json")).unwrap();
-    insitu::import::Mapping::from_json(&bytes).unwrap()
+    insitu_core::import::Mapping::from_json(&bytes).unwrap()
 }
 
 #[test]
@@ -286,11 +286,11 @@ fn a_collection_that_does_not_match_the_format_is_refused() {
     );
     // A store whose receipts.items has another shape is not mixed with the standard one.
     f.store
-        .define_collection(&insitu::store::Schema {
+        .define_collection(&insitu_core::store::Schema {
             name: "receipts.items".into(),
-            fields: vec![insitu::store::Field {
+            fields: vec![insitu_core::store::Field {
                 name: "shop".into(),
-                ty: insitu::store::FieldType::Text,
+                ty: insitu_core::store::FieldType::Text,
                 optional: false,
             }],
             time_field: None,
@@ -444,7 +444,7 @@ fn stored(f: &Fixture, p: u64) -> Vec<Row> {
 /// What the parser reads from `name`: the same tuples as [`stored`], sorted, and each item's
 /// line.
 fn parsed(f: &Fixture, name: &str) -> (Vec<Row>, Vec<u64>) {
-    let (_, parsed) = insitu::import::parse_file(
+    let (_, parsed) = insitu_core::import::parse_file(
         f.store.as_ref(),
         &format_fixture(name),
         &ImportOptions::default(),
@@ -563,7 +563,7 @@ fn a_statement_that_does_not_add_up_is_imported_only_when_asked() {
         let err = import_with(&f, p, file, &opts).unwrap_err().to_string();
         assert!(err.contains("does not add up"), "{err}");
         assert_eq!(f.store.count(p, "bank.transactions").unwrap(), 0);
-        opts.unbalanced = insitu::import::Unbalanced::Import;
+        opts.unbalanced = insitu_core::import::Unbalanced::Import;
         let r = import_with(&f, p, file, &opts).unwrap();
         assert_eq!(r.added, n, "{file}");
         assert!(

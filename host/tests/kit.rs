@@ -368,19 +368,20 @@ fn pack_refuses_an_interface_the_host_never_links() {
 #[test]
 fn imports_read_at_pack_are_those_install_records() {
     let tmp = tempfile::tempdir().unwrap();
-    let pds = insitu::pds::Pds::open(tmp.path()).unwrap();
+    let pds = insitu_core::pds::Pds::open(tmp.path()).unwrap();
     for (name, path) in insitu_plugins::ALL {
         let bytes = insitu_plugins::bytes(path);
-        let read = insitu::package::component_imports(&bytes).unwrap();
-        let manifest =
-            insitu::package::Manifest::from_file(Path::new(insitu_plugins::manifest_for(path)))
-                .unwrap();
-        let pkg = insitu::package::pack(&bytes, &manifest).unwrap();
-        match insitu::package::install(
+        let read = insitu_core::package::component_imports(&bytes).unwrap();
+        let manifest = insitu_core::package::Manifest::from_file(Path::new(
+            insitu_plugins::manifest_for(path),
+        ))
+        .unwrap();
+        let pkg = insitu_core::package::pack(&bytes, &manifest).unwrap();
+        match insitu_core::package::install(
             pds.store.as_ref(),
             pds.runner.sandbox(),
             &pkg,
-            insitu::package::InstallMode::Development,
+            insitu_core::package::InstallMode::Development,
         ) {
             Ok(record) => assert_eq!(read, record.imports, "{name}"),
             // hostile-import: refused at install for the import pack names.

@@ -13,13 +13,13 @@ use std::process::Command;
 use std::time::Instant;
 
 use common::*;
-use insitu::consent::now_ms;
-use insitu::meter::{FailureReason, Outcome, RunRecord};
-use insitu::output::{Money, PluginOutput, Scalar};
-use insitu::package::{self, InstallMode, Manifest};
-use insitu::sandbox::{InstallError, PoolSettings, Sandbox, SandboxConfig};
-use insitu::store::redb::RedbStore;
-use insitu::store::{Publisher, Store, TimeRange};
+use insitu_core::consent::now_ms;
+use insitu_core::meter::{FailureReason, Outcome, RunRecord};
+use insitu_core::output::{Money, PluginOutput, Scalar};
+use insitu_core::package::{self, InstallMode, Manifest};
+use insitu_core::sandbox::{InstallError, PoolSettings, Sandbox, SandboxConfig};
+use insitu_core::store::redb::RedbStore;
+use insitu_core::store::{Publisher, Store, TimeRange};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -142,7 +142,12 @@ fn money_eur(minor: i64) -> Money {
     }
 }
 
-fn findings(run: &RunRecord) -> (&Vec<insitu::output::Finding>, &Vec<insitu::output::Metric>) {
+fn findings(
+    run: &RunRecord,
+) -> (
+    &Vec<insitu_core::output::Finding>,
+    &Vec<insitu_core::output::Metric>,
+) {
     match (&run.outcome, &run.output) {
         (Outcome::Succeeded, Some(PluginOutput::Findings { findings, summary })) => {
             (findings, summary)
@@ -151,7 +156,7 @@ fn findings(run: &RunRecord) -> (&Vec<insitu::output::Finding>, &Vec<insitu::out
     }
 }
 
-fn metric<'a>(summary: &'a [insitu::output::Metric], name: &str) -> &'a Scalar {
+fn metric<'a>(summary: &'a [insitu_core::output::Metric], name: &str) -> &'a Scalar {
     &summary
         .iter()
         .find(|m| m.name == name)
@@ -418,9 +423,9 @@ async fn a_plugin_over_a_lowered_setting_fails_its_run_with_the_setting_named() 
     cfg.pool = 2;
     cfg.pool_settings.max_core_instances = 2;
     let lowered = std::sync::Arc::new(Sandbox::new(f.store.clone(), cfg).unwrap());
-    let runner = insitu::run::Runner::new(f.store.clone(), lowered);
+    let runner = insitu_core::run::Runner::new(f.store.clone(), lowered);
     let run = runner
-        .run(insitu::run::RunRequest {
+        .run(insitu_core::run::RunRequest {
             person: p,
             grant: g,
             digest: digest.clone(),

@@ -3,13 +3,13 @@
 
 mod common;
 
-use insitu::campaign::split;
-use insitu::job::BillingRecord;
-use insitu::ledger::{self, Entry, Movement, Party, Tariff};
-use insitu::output::Money;
-use insitu::package::Pricing;
-use insitu::store::Store;
-use insitu::store::redb::RedbStore;
+use insitu_core::campaign::split;
+use insitu_core::job::BillingRecord;
+use insitu_core::ledger::{self, Entry, Movement, Party, Tariff};
+use insitu_core::output::Money;
+use insitu_core::package::Pricing;
+use insitu_core::store::Store;
+use insitu_core::store::redb::RedbStore;
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -320,11 +320,11 @@ async fn runs_and_access_fees_are_billed_to_who_pays_and_reconciled_once() {
     let dir = tempfile::tempdir().unwrap();
     let (pds, _) = common::pds_with_fee_scanner(dir.path());
     let store = pds.store.as_ref();
-    let plugin = insitu::package::install(
+    let plugin = insitu_core::package::install(
         store,
         pds.runner.sandbox(),
         &common::signed(insitu_plugins::EXFILTRATE),
-        insitu::package::InstallMode::Verified,
+        insitu_core::package::InstallMode::Verified,
     )
     .unwrap();
     let alice = store.add_person("alice").unwrap();
@@ -335,8 +335,8 @@ async fn runs_and_access_fees_are_billed_to_who_pays_and_reconciled_once() {
             ..Tariff::default()
         })
         .unwrap();
-    let req = insitu::request::ask(store, "ufc", alice, &plugin, "research", 30).unwrap();
-    let grant = insitu::request::approve(store, req.id, &Default::default()).unwrap();
+    let req = insitu_core::request::ask(store, "ufc", alice, &plugin, "research", 30).unwrap();
+    let grant = insitu_core::request::approve(store, req.id, &Default::default()).unwrap();
     let fee = store.post(&format!("grant:{}", grant.id), vec![]).unwrap();
     assert_eq!(fee.len(), 1, "the access fee was posted at approval");
     assert_eq!(fee[0].debit, Party::Organisation("ufc".into()));
@@ -344,23 +344,26 @@ async fn runs_and_access_fees_are_billed_to_who_pays_and_reconciled_once() {
     assert_eq!(fee[0].amount.minor, Tariff::default().access_fee);
 
     let run = |channel: &str, requester: Option<&str>| {
-        pds.runner.run(insitu::run::RunRequest {
+        pds.runner.run(insitu_core::run::RunRequest {
             person: alice,
             grant: grant.id,
             digest: plugin.digest.clone(),
             params: vec![
                 (
                     "channel".into(),
-                    insitu::output::Scalar::Text(channel.into()),
+                    insitu_core::output::Scalar::Text(channel.into()),
                 ),
-                ("needle".into(), insitu::output::Scalar::Text("x".into())),
+                (
+                    "needle".into(),
+                    insitu_core::output::Scalar::Text("x".into()),
+                ),
             ],
             limits: None,
             requester: requester.map(str::to_string),
         })
     };
     let ok = run("log", Some("ufc")).await.unwrap();
-    assert_eq!(ok.outcome, insitu::meter::Outcome::Succeeded);
+    assert_eq!(ok.outcome, insitu_core::meter::Outcome::Succeeded);
     let billed = store.post(&format!("run:{}", ok.id), vec![]).unwrap();
     assert!(!billed.is_empty());
     assert!(
@@ -375,7 +378,7 @@ async fn runs_and_access_fees_are_billed_to_who_pays_and_reconciled_once() {
     let failed = run("message", Some("ufc")).await.unwrap();
     assert!(matches!(
         failed.outcome,
-        insitu::meter::Outcome::Failed { .. }
+        insitu_core::meter::Outcome::Failed { .. }
     ));
     let amounts = |id: u64| -> Vec<(Party, i64)> {
         store
@@ -431,7 +434,7 @@ async fn runs_and_access_fees_are_billed_to_who_pays_and_reconciled_once() {
 /// for the first runs of the month (freemium), else the person.
 #[tokio::test]
 async fn licences_sponsor_members_and_freemium_runs_are_free_then_paid() {
-    use insitu::licence::{self, Licence, LicenceKind};
+    use insitu_core::licence::{self, Licence, LicenceKind};
     let dir = tempfile::tempdir().unwrap();
     let (pds, plugin) = common::pds_with_fee_scanner(dir.path());
     let store = pds.store.as_ref();
@@ -439,7 +442,7 @@ async fn licences_sponsor_members_and_freemium_runs_are_free_then_paid() {
         store.add_person("pupil").unwrap(),
         store.add_person("adult").unwrap(),
     );
-    let now = insitu::consent::now_ms();
+    let now = insitu_core::consent::now_ms();
     let err = licence::grant(
         store,
         Licence {
@@ -493,13 +496,13 @@ async fn licences_sponsor_members_and_freemium_runs_are_free_then_paid() {
         let digest = plugin.digest.clone();
         async move {
             runner
-                .run(insitu::run::RunRequest {
+                .run(insitu_core::run::RunRequest {
                     person,
                     grant: g,
                     digest,
                     params: vec![(
                         "rule".into(),
-                        insitu::output::Scalar::Text("duplicate".into()),
+                        insitu_core::output::Scalar::Text("duplicate".into()),
                     )],
                     limits: None,
                     requester: None,
@@ -508,7 +511,7 @@ async fn licences_sponsor_members_and_freemium_runs_are_free_then_paid() {
                 .unwrap()
         }
     };
-    let payer_of = |r: &insitu::meter::RunRecord| {
+    let payer_of = |r: &insitu_core::meter::RunRecord| {
         store
             .posting(&format!("run:{}", r.id))
             .unwrap()
@@ -556,12 +559,12 @@ async fn licences_sponsor_members_and_freemium_runs_are_free_then_paid() {
 /// its billing (a crash in between) is billed by `reconcile`, once.
 #[test]
 fn a_licence_is_never_live_unpaid() {
-    use insitu::licence::{self, Licence, LicenceKind};
+    use insitu_core::licence::{self, Licence, LicenceKind};
     let dir = tempfile::tempdir().unwrap();
     let (pds, _) = common::pds_with_fee_scanner(dir.path());
     let store = pds.store.as_ref();
     let p = store.add_person("pupil").unwrap();
-    let now = insitu::consent::now_ms();
+    let now = insitu_core::consent::now_ms();
     let l = |minor| Licence {
         id: 0,
         organisation: "school".into(),

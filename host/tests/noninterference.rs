@@ -18,11 +18,11 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::Request;
-use insitu::account::Role;
-use insitu::consent::set_clock_for_tests;
-use insitu::meter::Outcome;
-use insitu::pds::Pds;
-use insitu::server::{AppState, limit::RateLimits, router};
+use insitu_core::account::Role;
+use insitu_core::consent::set_clock_for_tests;
+use insitu_core::meter::Outcome;
+use insitu_core::pds::Pds;
+use insitu_server::{AppState, limit::RateLimits, router};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -293,12 +293,12 @@ async fn scenario(secret: bool) -> (Seen, Seen, Seen) {
         }
     }
     // The command line's organisation view (`insitu runs --as-org lab`).
-    let lab_viewer = insitu::contract::Viewer::Requester("lab".into());
+    let lab_viewer = insitu_core::contract::Viewer::Requester("lab".into());
     for r in w.pds.store.runs(None).unwrap() {
-        if let Some(v) = insitu::view::run_view(&r, &lab_viewer) {
+        if let Some(v) = insitu_core::view::run_view(&r, &lab_viewer) {
             seen.push((
                 "insitu runs --as-org lab".into(),
-                insitu::view::run_line(&v),
+                insitu_core::view::run_line(&v),
             ));
         }
     }
@@ -374,7 +374,7 @@ async fn an_organisation_sees_the_same_runs_whatever_the_persons_data() {
         assert_eq!(r["price"], json!("0.03 EUR"), "{r}");
         assert_eq!(
             r["release_ms"],
-            json!(T + 5_000 + insitu::run::RELEASE_MARGIN_MS),
+            json!(T + 5_000 + insitu_core::run::RELEASE_MARGIN_MS),
             "{r}"
         );
         assert_eq!(r["limits"]["fuel"], json!(2_000_000_000u64), "{r}");

@@ -12,10 +12,10 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Request, header};
-use insitu::account::Role;
-use insitu::pds::Pds;
-use insitu::server::limit::{Rate, RateLimits};
-use insitu::server::{AppState, MAX_BODY, MAX_UPLOAD, router};
+use insitu_core::account::Role;
+use insitu_core::pds::Pds;
+use insitu_server::limit::{Rate, RateLimits};
+use insitu_server::{AppState, MAX_BODY, MAX_UPLOAD, router};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 

@@ -4,9 +4,9 @@
 mod common;
 
 use common::*;
-use insitu::package::{self, InstallMode, Manifest, PackageError};
-use insitu::sandbox::InstallError;
-use insitu::store::Publisher;
+use insitu_core::package::{self, InstallMode, Manifest, PackageError};
+use insitu_core::sandbox::InstallError;
+use insitu_core::store::Publisher;
 
 fn manifest(path: &str) -> Manifest {
     Manifest::from_file(std::path::Path::new(insitu_plugins::manifest_for(path))).unwrap()
@@ -103,7 +103,7 @@ fn unknown_revoked_and_impersonated_publishers_are_refused() {
     f.store
         .trust_publisher(&Publisher {
             name: "other".into(),
-            key: insitu::audit::hex(stranger.verifying_key().as_bytes()),
+            key: insitu_core::audit::hex(stranger.verifying_key().as_bytes()),
             trusted_ms: 0,
             revoked_ms: None,
         })

@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use insitu::account::{self, Role};
-use insitu::pds::Pds;
-use insitu::server::{AppState, limit::RateLimits, router};
+use insitu_core::account::{self, Role};
+use insitu_core::pds::Pds;
+use insitu_server::{AppState, limit::RateLimits, router};
 use tower::ServiceExt;
 
 mod common;
@@ -20,7 +20,7 @@ struct Site {
     app: axum::Router,
     pds: Arc<Pds>,
     /// fee-scanner, installed from the trusted example publisher.
-    plugin: insitu::store::PluginRecord,
+    plugin: insitu_core::store::PluginRecord,
 }
 
 struct Reply {
@@ -45,12 +45,12 @@ impl Site {
     }
 
     /// Installs the plugin at `path`, signed by the trusted example publisher.
-    fn install(&self, path: &str) -> insitu::store::PluginRecord {
-        insitu::package::install(
+    fn install(&self, path: &str) -> insitu_core::store::PluginRecord {
+        insitu_core::package::install(
             self.pds.store.as_ref(),
             self.pds.runner.sandbox(),
             &common::signed(path),
-            insitu::package::InstallMode::Verified,
+            insitu_core::package::InstallMode::Verified,
         )
         .unwrap()
     }
@@ -136,7 +136,7 @@ async fn a_person_approves_with_narrowing_runs_revokes_and_reads_the_history() {
         .person
         .unwrap();
     account::create(store, "bob", PASSWORD, Role::Person).unwrap();
-    let req = insitu::request::ask(
+    let req = insitu_core::request::ask(
         store,
         "UFC <Que> Choisir",
         alice,
@@ -257,7 +257,7 @@ async fn a_person_approves_with_narrowing_runs_revokes_and_reads_the_history() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(
         store.request(req.id).unwrap().status,
-        insitu::request::Status::Pending
+        insitu_core::request::Status::Pending
     );
 
     // Approve with narrowing: two of three fields, 6 months, 14 days.
@@ -391,19 +391,20 @@ async fn every_page_answers_every_role_as_it_should() {
     account::create(store, "org", PASSWORD, Role::Organisation).unwrap();
     account::create(store, "operator", PASSWORD, Role::Operator).unwrap();
     let ask = |purpose: &str| {
-        insitu::request::ask(store, "org", alice, &plugin, purpose, 30)
+        insitu_core::request::ask(store, "org", alice, &plugin, purpose, 30)
             .unwrap()
             .id
     };
     let (to_approve, to_deny, granted) = (ask("a"), ask("b"), ask("c"));
     let grant =
-        insitu::request::approve(store, granted, &insitu::request::Narrowing::default()).unwrap();
+        insitu_core::request::approve(store, granted, &insitu_core::request::Narrowing::default())
+            .unwrap();
     let statement = "account,booked,amount,counterparty,label\nFR76,2099-01-05,-45.00 EUR,Agence Dupont,FRAIS DE GESTION\n";
-    let opts = insitu::import::ImportOptions {
+    let opts = insitu_core::import::ImportOptions {
         collection: Some("bank.transactions".into()),
         ..Default::default()
     };
-    insitu::import::import_bytes(
+    insitu_core::import::import_bytes(
         store,
         alice,
         "releve.csv",
@@ -415,12 +416,12 @@ async fn every_page_answers_every_role_as_it_should() {
     // The organisation's run, whose plugin fails with every label it read in its error text:
     // Alice's to read, not the organisation's.
     let params = [("channel", "message"), ("needle", "x")]
-        .map(|(k, v)| (k.to_string(), insitu::output::Scalar::parse(v)))
+        .map(|(k, v)| (k.to_string(), insitu_core::output::Scalar::parse(v)))
         .to_vec();
     let run = site
         .pds
         .runner
-        .run(insitu::run::RunRequest {
+        .run(insitu_core::run::RunRequest {
             person: alice,
             grant: grant.id,
             digest: grant.plugin_digest.clone(),
@@ -430,7 +431,10 @@ async fn every_page_answers_every_role_as_it_should() {
         })
         .await
         .unwrap();
-    assert!(matches!(run.outcome, insitu::meter::Outcome::Failed { .. }));
+    assert!(matches!(
+        run.outcome,
+        insitu_core::meter::Outcome::Failed { .. }
+    ));
 
     const WHO: [&str; 6] = ["operator", "alice", "bob", "developer", "org", "anonymous"];
     let mut cookies = std::collections::BTreeMap::new();
@@ -548,7 +552,7 @@ async fn every_page_answers_every_role_as_it_should() {
     assert!(store.grant(grant.id).unwrap().revoked_ms.is_some());
     assert_ne!(
         store.request(to_deny).unwrap().status,
-        insitu::request::Status::Pending
+        insitu_core::request::Status::Pending
     );
 }
 
@@ -562,7 +566,7 @@ fn person(site: &Site, name: &str) -> u64 {
 
 /// The organisation `ufc` runs a campaign over Alice's and Bob's statements (both granted):
 /// Alice's matches (an invitation with the finding "FRAIS DE GESTION MARS"), Bob's does not.
-async fn invite(site: &Site, alice: u64, bob: u64) -> insitu::job::Job {
+async fn invite(site: &Site, alice: u64, bob: u64) -> insitu_core::job::Job {
     let store = site.pds.store.as_ref();
     account::create(store, "ufc", PASSWORD, Role::Organisation).unwrap();
     // Counts come at the campaign's release time: within seconds here, and nearly exact.
@@ -572,7 +576,9 @@ async fn invite(site: &Site, alice: u64, bob: u64) -> insitu::job::Job {
     policy.epsilon_per_month_micro = 1_000_000_000;
     policy.campaign_epsilon_micro = 100_000_000;
     store.set_policy(&policy).unwrap();
-    let day = |ago: i64| insitu::import::format_date(insitu::consent::now_ms() - ago * 86_400_000);
+    let day = |ago: i64| {
+        insitu_core::import::format_date(insitu_core::consent::now_ms() - ago * 86_400_000)
+    };
     for (person, label) in [(alice, "FRAIS DE GESTION MARS"), (bob, "LOYER")] {
         let statement = format!(
             "account,booked,amount,counterparty,label\nFR76,{},-45.00 EUR,Agence Dupont,{label}\nFR76,{},-45.00 EUR,Agence Dupont,FRAIS DE GESTION AVRIL\n",
@@ -584,11 +590,11 @@ async fn invite(site: &Site, alice: u64, bob: u64) -> insitu::job::Job {
         } else {
             statement
         };
-        let opts = insitu::import::ImportOptions {
+        let opts = insitu_core::import::ImportOptions {
             collection: Some("bank.transactions".into()),
             ..Default::default()
         };
-        insitu::import::import_bytes(
+        insitu_core::import::import_bytes(
             store,
             person,
             "releve.csv",
@@ -597,12 +603,14 @@ async fn invite(site: &Site, alice: u64, bob: u64) -> insitu::job::Job {
             &mut |_, _| {},
         )
         .unwrap();
-        let r = insitu::request::ask(store, "ufc", person, &site.plugin, "campaigns", 30).unwrap();
-        insitu::request::approve(store, r.id, &insitu::request::Narrowing::default()).unwrap();
+        let r =
+            insitu_core::request::ask(store, "ufc", person, &site.plugin, "campaigns", 30).unwrap();
+        insitu_core::request::approve(store, r.id, &insitu_core::request::Narrowing::default())
+            .unwrap();
     }
-    let job = insitu::campaign::open(
+    let job = insitu_core::campaign::open(
         store,
-        insitu::campaign::NewCampaign {
+        insitu_core::campaign::NewCampaign {
             owner: "ufc".into(),
             description: "management fees above the lease".into(),
             brand: "Agence Dupont".into(),
@@ -613,13 +621,13 @@ async fn invite(site: &Site, alice: u64, bob: u64) -> insitu::job::Job {
                 ("pattern", "frais de gestion"),
                 ("agreed", "30.00 EUR"),
             ]
-            .map(|(k, v)| (k.to_string(), insitu::output::Scalar::parse(v)))
+            .map(|(k, v)| (k.to_string(), insitu_core::output::Scalar::parse(v)))
             .to_vec(),
             k: None,
         },
     )
     .unwrap();
-    insitu::campaign::scan(&site.pds.runner, job.id, &Default::default())
+    insitu_core::campaign::scan(&site.pds.runner, job.id, &Default::default())
         .await
         .unwrap();
     job
@@ -666,7 +674,7 @@ async fn a_person_answers_a_campaign_invitation_from_their_page() {
     assert_ne!(r.status, StatusCode::SEE_OTHER, "a forged form is refused");
     let release = store.job(job.id).unwrap().release_ms;
     assert!(
-        insitu::campaign::claimants(store, &store.job(job.id).unwrap(), release)
+        insitu_core::campaign::claimants(store, &store.job(job.id).unwrap(), release)
             .unwrap()
             .is_empty()
     );
@@ -680,7 +688,7 @@ async fn a_person_answers_a_campaign_invitation_from_their_page() {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let claimants =
-        insitu::campaign::claimants(store, &store.job(job.id).unwrap(), release).unwrap();
+        insitu_core::campaign::claimants(store, &store.job(job.id).unwrap(), release).unwrap();
     assert_eq!(claimants.len(), 1);
     assert_eq!(claimants[0].findings.len(), 1);
     assert!(claimants[0].findings[0].label.contains("AVRIL"));
@@ -690,7 +698,7 @@ async fn a_person_answers_a_campaign_invitation_from_their_page() {
         "{after}"
     );
 
-    let wait = release - insitu::consent::now_ms();
+    let wait = release - insitu_core::consent::now_ms();
     if wait > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(wait as u64 + 5)).await;
     }
@@ -720,33 +728,42 @@ async fn earnings_invoices_revenue_and_contacts_are_on_their_owners_pages() {
     account::create(store, "org", PASSWORD, Role::Organisation).unwrap();
     account::create(store, "insitu-examples", PASSWORD, Role::Developer).unwrap();
     store
-        .set_tariff(&insitu::ledger::Tariff {
+        .set_tariff(&insitu_core::ledger::Tariff {
             member_share_bps: 5_000,
             ..Default::default()
         })
         .unwrap();
     let plugin = site.install(insitu_plugins::EXFILTRATE);
-    let r = insitu::request::ask(store, "org", alice, &plugin, "study", 30).unwrap();
-    let grant = insitu::request::approve(store, r.id, &Default::default()).unwrap();
+    let r = insitu_core::request::ask(store, "org", alice, &plugin, "study", 30).unwrap();
+    let grant = insitu_core::request::approve(store, r.id, &Default::default()).unwrap();
     let run = site
         .pds
         .runner
-        .run(insitu::run::RunRequest {
+        .run(insitu_core::run::RunRequest {
             person: alice,
             grant: grant.id,
             digest: grant.plugin_digest.clone(),
             params: vec![
-                ("channel".into(), insitu::output::Scalar::Text("log".into())),
-                ("needle".into(), insitu::output::Scalar::Text("x".into())),
+                (
+                    "channel".into(),
+                    insitu_core::output::Scalar::Text("log".into()),
+                ),
+                (
+                    "needle".into(),
+                    insitu_core::output::Scalar::Text("x".into()),
+                ),
             ],
             limits: None,
             requester: Some("org".into()),
         })
         .await
         .unwrap();
-    assert!(matches!(run.outcome, insitu::meter::Outcome::Succeeded));
-    insitu::peer::offer(store, alice, "29-1051.00", "ten years in a hospital").unwrap();
-    let contact = insitu::peer::ask(store, bob, "29-1051.00").unwrap();
+    assert!(matches!(
+        run.outcome,
+        insitu_core::meter::Outcome::Succeeded
+    ));
+    insitu_core::peer::offer(store, alice, "29-1051.00", "ten years in a hospital").unwrap();
+    let contact = insitu_core::peer::ask(store, bob, "29-1051.00").unwrap();
 
     let a = site.sign_in("alice").await;
     let page = site.send("GET", "/", Some(&a), None).await.body;
@@ -813,7 +830,7 @@ async fn earnings_invoices_revenue_and_contacts_are_on_their_owners_pages() {
 
 /// Everything a forged form could change: the audit log, requests, grants, runs, tokens,
 /// people, records, contacts and campaign memberships.
-fn everything(store: &dyn insitu::store::Store, alice: u64, bob: u64) -> String {
+fn everything(store: &dyn insitu_core::store::Store, alice: u64, bob: u64) -> String {
     let tokens: Vec<_> = store
         .accounts()
         .unwrap()
@@ -829,7 +846,7 @@ fn everything(store: &dyn insitu::store::Store, alice: u64, bob: u64) -> String 
         store.runs(None).unwrap().len(),
         store.people().unwrap(),
         store.count(alice, "bank.transactions").unwrap_or(0),
-        insitu::peer::contacts_of(store, alice).unwrap(),
+        insitu_core::peer::contacts_of(store, alice).unwrap(),
         (
             store.memberships(alice).unwrap(),
             store.memberships(bob).unwrap()
@@ -851,10 +868,10 @@ async fn every_form_refuses_a_missing_or_forged_csrf_token_and_changes_nothing()
         .into_iter()
         .next()
         .unwrap();
-    let to_approve = insitu::request::ask(store, "ufc", alice, &site.plugin, "a", 30).unwrap();
-    let to_deny = insitu::request::ask(store, "ufc", alice, &site.plugin, "b", 30).unwrap();
-    insitu::peer::offer(store, alice, "29-1051.00", "ten years in a hospital").unwrap();
-    let contact = insitu::peer::ask(store, bob, "29-1051.00").unwrap();
+    let to_approve = insitu_core::request::ask(store, "ufc", alice, &site.plugin, "a", 30).unwrap();
+    let to_deny = insitu_core::request::ask(store, "ufc", alice, &site.plugin, "b", 30).unwrap();
+    insitu_core::peer::offer(store, alice, "29-1051.00", "ten years in a hospital").unwrap();
+    let contact = insitu_core::peer::ask(store, bob, "29-1051.00").unwrap();
     let a = site.sign_in("alice").await;
     let b = site.sign_in("bob").await;
     let bobs = csrf(&site.send("GET", "/", Some(&b), None).await.body);
@@ -950,10 +967,10 @@ async fn an_api_token_is_not_a_session_and_a_session_is_not_an_api_token() {
     let store = site.pds.store.as_ref();
     let alice = account::create(store, "alice", PASSWORD, Role::Person).unwrap();
     let person = alice.person.unwrap();
-    let req = insitu::request::ask(store, "ufc", person, &site.plugin, "a", 30).unwrap();
+    let req = insitu_core::request::ask(store, "ufc", person, &site.plugin, "a", 30).unwrap();
     let (read_only, _) =
         account::issue_token(store, &alice, &[account::Scope::Read], "reader", None).unwrap();
-    let derived = insitu::audit::hex(&sha2::Sha256::digest(
+    let derived = insitu_core::audit::hex(&sha2::Sha256::digest(
         format!("insitu-csrf:{read_only}").as_bytes(),
     ));
     let r = site.send("GET", "/", Some(&read_only), None).await;
@@ -973,7 +990,7 @@ async fn an_api_token_is_not_a_session_and_a_session_is_not_an_api_token() {
     assert_eq!(r.location, "/login");
     assert_eq!(
         store.request(req.id).unwrap().status,
-        insitu::request::Status::Pending,
+        insitu_core::request::Status::Pending,
         "a read-only API token denied a request through the pages"
     );
     // The session, as a bearer token on the API: 401.

@@ -1,9 +1,9 @@
 //! Peer contact: double opt-in, and no identity before both sides said yes.
 
-use insitu::audit::AuditEvent;
-use insitu::peer::{self, ContactStatus, PeerError};
-use insitu::store::Store;
-use insitu::store::redb::RedbStore;
+use insitu_core::audit::AuditEvent;
+use insitu_core::peer::{self, ContactStatus, PeerError};
+use insitu_core::store::Store;
+use insitu_core::store::redb::RedbStore;
 
 #[test]
 fn no_identity_is_revealed_before_both_sides_accept() {

@@ -5,11 +5,11 @@
 mod common;
 
 use common::*;
-use insitu::consent::GrantError;
-use insitu::meter::{FailureReason, Outcome};
-use insitu::output::{PluginOutput, Scalar};
-use insitu::package::{self, Audience, InstallMode, Manifest, PluginUse};
-use insitu::request::{self, Narrowing, RequestError, Status};
+use insitu_core::consent::GrantError;
+use insitu_core::meter::{FailureReason, Outcome};
+use insitu_core::output::{PluginOutput, Scalar};
+use insitu_core::package::{self, Audience, InstallMode, Manifest, PluginUse};
+use insitu_core::request::{self, Narrowing, RequestError, Status};
 
 /// The probe, asking for three fields over 24 months.
 fn probe_manifest(version: &str, fields: &[&str]) -> Manifest {
@@ -23,7 +23,7 @@ fn probe_manifest(version: &str, fields: &[&str]) -> Manifest {
 /// A person with transactions from the last weeks (inside any months-based window).
 fn person(f: &Fixture) -> u64 {
     let p = f.store.add_person("alice").unwrap();
-    let today = (insitu::consent::now_ms() - T0) / DAY;
+    let today = (insitu_core::consent::now_ms() - T0) / DAY;
     let txs: Vec<_> = (1..5)
         .map(|d| tx(today - d * 7, -500 * d, "CB SHOP", Some("Shop")))
         .collect();
@@ -32,20 +32,20 @@ fn person(f: &Fixture) -> u64 {
             p,
             "bank.transactions",
             &txs,
-            insitu::store::Source::File("t"),
+            insitu_core::store::Source::File("t"),
         )
         .unwrap();
     p
 }
 
-fn install(f: &Fixture, m: &Manifest) -> insitu::store::PluginRecord {
+fn install(f: &Fixture, m: &Manifest) -> insitu_core::store::PluginRecord {
     let signed =
         package::pack_and_sign(&insitu_plugins::bytes(insitu_plugins::PROBE), m, &f.key).unwrap();
     f.install_bytes(&signed, InstallMode::Verified).unwrap()
 }
 
 /// `p`'s grants naming `digest`.
-fn grants_for(f: &Fixture, p: u64, digest: &str) -> Vec<insitu::consent::Grant> {
+fn grants_for(f: &Fixture, p: u64, digest: &str) -> Vec<insitu_core::consent::Grant> {
     let mut all = f.store.grants(Some(p)).unwrap();
     all.retain(|g| g.plugin_digest == digest);
     all
@@ -58,7 +58,7 @@ fn requests_for(f: &Fixture, p: u64, digest: &str) -> Vec<request::AccessRequest
     all
 }
 
-fn delivered(run: &insitu::meter::RunRecord) -> String {
+fn delivered(run: &insitu_core::meter::RunRecord) -> String {
     assert_eq!(run.outcome, Outcome::Succeeded, "{:?}", run.outcome);
     match &run.output {
         Some(PluginOutput::Table { rows, .. }) => match &rows[0][2] {

@@ -5,11 +5,11 @@
 mod common;
 
 use common::*;
-use insitu::account::{self, Role};
-use insitu::contract::{ReadError, Viewer, output_for};
-use insitu::import::{Format, ImportOptions};
-use insitu::rights::ArchiveError;
-use insitu::store::{
+use insitu_core::account::{self, Role};
+use insitu_core::contract::{ReadError, Viewer, output_for};
+use insitu_core::import::{Format, ImportOptions};
+use insitu_core::rights::ArchiveError;
+use insitu_core::store::{
     Field, FieldType, KeyedRecord, NewRecords, Schema, Source, Store, StoreError, TimeRange, Value,
 };
 
@@ -76,7 +76,7 @@ async fn an_export_holds_everything_in_open_formats_and_restores_elsewhere() {
         ("agreed", eur(3000)),
     ];
     f.run(p, g.id, &digest, &params, None).await;
-    let archive = insitu::rights::export(f.store.as_ref(), p, 1_800_000_000_000).unwrap();
+    let archive = insitu_core::rights::export(f.store.as_ref(), p, 1_800_000_000_000).unwrap();
     let files = tar_list(&archive);
     for name in [
         "manifest.json",
@@ -123,13 +123,14 @@ async fn an_export_holds_everything_in_open_formats_and_restores_elsewhere() {
     // Another instance: the same records, once; a second restore adds nothing.
     let other = Fixture::new();
     let q = other.store.add_person("Alice Martin").unwrap();
-    let reports = insitu::rights::import_archive(other.store.as_ref(), q, &archive).unwrap();
+    let reports = insitu_core::rights::import_archive(other.store.as_ref(), q, &archive).unwrap();
     assert_eq!((reports[0].added, reports[0].duplicates), (5, 0));
     assert_eq!(records(&other, q), records(&f, p));
-    let again = insitu::rights::import_archive(other.store.as_ref(), q, &archive).unwrap();
+    let again = insitu_core::rights::import_archive(other.store.as_ref(), q, &archive).unwrap();
     assert_eq!((again[0].added, again[0].duplicates), (0, 5));
     // A damaged archive is refused with a reason.
-    let err = insitu::rights::import_archive(other.store.as_ref(), q, &archive[..600]).unwrap_err();
+    let err =
+        insitu_core::rights::import_archive(other.store.as_ref(), q, &archive[..600]).unwrap_err();
     assert!(err.to_string().contains("not an Insitu export"), "{err}");
 }
 
@@ -154,12 +155,13 @@ async fn erasure_removes_a_person_and_leaves_a_verifiable_tombstone() {
             p,
             "bank.transactions",
             &txs,
-            insitu::store::Source::File("releve-alice-martin.csv"),
+            insitu_core::store::Source::File("releve-alice-martin.csv"),
         )
         .unwrap();
     let imported = f.store.audit_log().unwrap().pop().unwrap().event;
     assert!(
-        insitu::audit::describe_in(f.store.as_ref(), &imported).contains("releve-alice-martin.csv")
+        insitu_core::audit::describe_in(f.store.as_ref(), &imported)
+            .contains("releve-alice-martin.csv")
     );
     let (secret, _) = account::issue_token(f.store.as_ref(), &alice, &[], "", None).unwrap();
     let bob = f.person_with_transactions("Bob");
@@ -178,7 +180,10 @@ async fn erasure_removes_a_person_and_leaves_a_verifiable_tombstone() {
     let run = f.run(p, g.id, &digest, &params, None).await;
     let bob_before = f.store.count(bob, "bank.transactions").unwrap();
 
-    let e = f.store.erase_person(p, insitu::consent::now_ms()).unwrap();
+    let e = f
+        .store
+        .erase_person(p, insitu_core::consent::now_ms())
+        .unwrap();
     assert_eq!((e.records, e.runs, e.grants, e.accounts), (2, 1, 1, 1));
     assert_eq!(f.store.count(p, "bank.transactions").unwrap(), 0);
     assert!(matches!(f.store.person(p), Err(StoreError::NoPerson(_))));
@@ -198,13 +203,15 @@ async fn erasure_removes_a_person_and_leaves_a_verifiable_tombstone() {
     assert_eq!(f.store.count(bob, "bank.transactions").unwrap(), bob_before);
     // The chain verifies, ends with the tombstone, and holds no personal content.
     let log = f.store.audit_log().unwrap();
-    insitu::audit::verify(&log).unwrap();
+    insitu_core::audit::verify(&log).unwrap();
     let last = &log.last().unwrap().event;
     assert!(
-        matches!(last, insitu::audit::AuditEvent::PersonErased { person, records: 2, .. } if *person == p)
+        matches!(last, insitu_core::audit::AuditEvent::PersonErased { person, records: 2, .. } if *person == p)
     );
     let text = serde_json::to_string(&log).unwrap();
-    assert!(insitu::audit::describe_in(f.store.as_ref(), &imported).contains("an erased source"));
+    assert!(
+        insitu_core::audit::describe_in(f.store.as_ref(), &imported).contains("an erased source")
+    );
     for personal in [
         "alice.martin",
         "alice-martin",
@@ -221,7 +228,7 @@ async fn erasure_removes_a_person_and_leaves_a_verifiable_tombstone() {
     let again = f.run(p, g.id, &digest, &params, None).await;
     assert!(matches!(
         again.outcome,
-        insitu::meter::Outcome::Failed { .. }
+        insitu_core::meter::Outcome::Failed { .. }
     ));
     assert!(f.store.erase_person(p, 0).is_err());
 }
@@ -233,7 +240,7 @@ async fn an_export_leaves_out_outputs_addressed_to_someone_else() {
     let mine = f.install(insitu_plugins::PROBE);
     let theirs = f.install_edited(insitu_plugins::PROBE, |m| {
         m.id = "probe-for-an-organisation".into();
-        m.output.audience = insitu::package::Audience::Requester;
+        m.output.audience = insitu_core::package::Audience::Requester;
     });
     for digest in [&mine, &theirs] {
         let g = f.grant(p, digest, &["amount"], TimeRange::ALL);
@@ -243,7 +250,7 @@ async fn an_export_leaves_out_outputs_addressed_to_someone_else() {
             "the probe's run has an output to leave out"
         );
     }
-    let archive = insitu::rights::export(f.store.as_ref(), p, 1_800_000_000_000).unwrap();
+    let archive = insitu_core::rights::export(f.store.as_ref(), p, 1_800_000_000_000).unwrap();
     let runs: Vec<serde_json::Value> = tar_file(&archive, "runs.jsonl")
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -291,7 +298,7 @@ fn add_notes(store: &dyn Store, person: u64, schema: &Schema, n: usize) {
         collection: Some(schema.name.clone()),
         ..Default::default()
     };
-    insitu::import::import_bytes(
+    insitu_core::import::import_bytes(
         store,
         person,
         "notes.jsonl",
@@ -384,7 +391,7 @@ fn collections_with_long_names_export_and_restore_whole() {
     for (i, name) in names.iter().enumerate() {
         add_notes(f.store.as_ref(), p, &notes_schema(name), i + 1);
     }
-    let archive = insitu::rights::export(f.store.as_ref(), p, 1_800_000_000_000).unwrap();
+    let archive = insitu_core::rights::export(f.store.as_ref(), p, 1_800_000_000_000).unwrap();
     // The system's tar reads every name whole.
     let listed = tar_list(&archive);
     for name in &names {
@@ -402,7 +409,7 @@ fn collections_with_long_names_export_and_restore_whole() {
 
     let other = Fixture::new();
     let q = other.store.add_person("Alice Martin").unwrap();
-    let reports = insitu::rights::import_archive(other.store.as_ref(), q, &archive).unwrap();
+    let reports = insitu_core::rights::import_archive(other.store.as_ref(), q, &archive).unwrap();
     let mut added: Vec<(String, u64)> = reports
         .iter()
         .map(|r| (r.collection.clone(), r.added))
@@ -439,8 +446,9 @@ fn a_restore_refused_at_its_last_entry_leaves_the_store_as_it_was() {
     {
         add_notes(source.store.as_ref(), p, &notes_schema(name), i + 2);
     }
-    let exported = insitu::rights::export(source.store.as_ref(), p, 1_800_000_000_000).unwrap();
-    let manifest: insitu::rights::ArchiveManifest =
+    let exported =
+        insitu_core::rights::export(source.store.as_ref(), p, 1_800_000_000_000).unwrap();
+    let manifest: insitu_core::rights::ArchiveManifest =
         serde_json::from_str(&tar_file(&exported, "manifest.json")).unwrap();
     let restored: Vec<&str> = manifest
         .collections
@@ -488,7 +496,8 @@ fn a_restore_refused_at_its_last_entry_leaves_the_store_as_it_was() {
         let db = target.dir.path().join("insitu.redb");
         let (before, file_before) = (snapshot(target.store.as_ref()), std::fs::read(&db).unwrap());
 
-        let err = insitu::rights::import_archive(target.store.as_ref(), q, archive).unwrap_err();
+        let err =
+            insitu_core::rights::import_archive(target.store.as_ref(), q, archive).unwrap_err();
         assert_eq!(
             snapshot(target.store.as_ref()),
             before,
@@ -517,8 +526,9 @@ fn a_hostile_entry_refuses_the_whole_archive_and_writes_nothing() {
     let source = Fixture::new();
     let p = source.store.add_person("Alice Martin").unwrap();
     add_notes(source.store.as_ref(), p, &notes_schema("notes.alpha"), 3);
-    let files =
-        files_of(&insitu::rights::export(source.store.as_ref(), p, 1_800_000_000_000).unwrap());
+    let files = files_of(
+        &insitu_core::rights::export(source.store.as_ref(), p, 1_800_000_000_000).unwrap(),
+    );
     let jsonl = files
         .iter()
         .find(|(n, _)| n == "collections/notes.alpha.jsonl")
@@ -611,7 +621,8 @@ fn a_hostile_entry_refuses_the_whole_archive_and_writes_nothing() {
         let target = Fixture::new();
         let q = target.store.add_person("Alice Martin").unwrap();
         let before = snapshot(target.store.as_ref());
-        let err = insitu::rights::import_archive(target.store.as_ref(), q, &archive).unwrap_err();
+        let err =
+            insitu_core::rights::import_archive(target.store.as_ref(), q, &archive).unwrap_err();
         assert!(matches!(err, ArchiveError::Entry { .. }), "{case}: {err}");
         assert!(err.to_string().contains(expected), "{case}: {err}");
         assert_eq!(

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use insitu::account::{self, Role};
-use insitu::pds::Pds;
-use insitu::server::{AppState, limit::RateLimits, router};
+use insitu_core::account::{self, Role};
+use insitu_core::pds::Pds;
+use insitu_server::{AppState, limit::RateLimits, router};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -576,8 +576,8 @@ async fn tokens_are_scoped_expire_and_revoke() {
     assert_eq!(st, StatusCode::UNAUTHORIZED, "a revoked token still works");
     // Issuing and revoking are audited, and the chain holds.
     let log = s.pds.store.audit_log().unwrap();
-    insitu::audit::verify(&log).unwrap();
-    use insitu::audit::AuditEvent::{TokenIssued, TokenRevoked};
+    insitu_core::audit::verify(&log).unwrap();
+    use insitu_core::audit::AuditEvent::{TokenIssued, TokenRevoked};
     assert!(
         log.iter()
             .any(|e| matches!(e.event, TokenIssued { token, .. } if token == id))
@@ -633,7 +633,7 @@ async fn bad_input_is_a_json_4xx_never_a_5xx() {
         );
     }
     // A JSON body over the limit is refused before it is read whole.
-    let big = vec![b' '; insitu::server::MAX_BODY + 1];
+    let big = vec![b' '; insitu_server::MAX_BODY + 1];
     let (st, e) = s.call("POST", "/api/runs", a, Some(big)).await;
     assert_eq!(st, StatusCode::PAYLOAD_TOO_LARGE, "{e}");
     assert!(e["code"].is_string(), "{e}");
@@ -777,7 +777,7 @@ fn the_binary_serves_on_loopback_and_stops_gracefully_on_sigterm() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_over_its_rate_gets_429_and_others_do_not() {
-    use insitu::server::limit::Rate;
+    use insitu_server::limit::Rate;
     let dir = tempfile::tempdir().unwrap();
     let pds = Arc::new(Pds::open(dir.path()).unwrap());
     let slow = Rate {
@@ -1017,8 +1017,8 @@ async fn an_organisation_returns_data_only_where_the_person_agreed_and_only_once
     );
     // The agreement, its withdrawal and the returned records are audited; the chain holds.
     let log = s.pds.store.audit_log().unwrap();
-    insitu::audit::verify(&log).unwrap();
-    use insitu::audit::AuditEvent as E;
+    insitu_core::audit::verify(&log).unwrap();
+    use insitu_core::audit::AuditEvent as E;
     let org = Some("Carrefour".to_string());
     assert!(
         log.iter().any(
@@ -1062,7 +1062,9 @@ async fn campaign_and_study_endpoints_answer_only_their_parties() {
         .await;
     assert_eq!(st, StatusCode::CREATED, "{pkg}");
     let scanner = pkg["digest"].as_str().unwrap().to_string();
-    let day = |ago: i64| insitu::import::format_date(insitu::consent::now_ms() - ago * 86_400_000);
+    let day = |ago: i64| {
+        insitu_core::import::format_date(insitu_core::consent::now_ms() - ago * 86_400_000)
+    };
     for (token, fee) in [(&alice, "-45.00"), (&bob, "-30.00")] {
         let csv = format!(
             "account,booked,amount,counterparty,label\n\
@@ -1288,7 +1290,7 @@ async fn password_guesses_are_throttled_per_account_and_per_address() {
     let pds = Arc::new(Pds::open(dir.path()).unwrap());
     // The default bursts (10 per name, 30 per address), refilled slowly enough that the
     // test's own duration does not count.
-    use insitu::server::limit::Rate;
+    use insitu_server::limit::Rate;
     let defaults = RateLimits::default();
     let slow = |r: Rate| Rate {
         per_second: 1e-4,
@@ -1356,7 +1358,7 @@ async fn password_guesses_are_throttled_per_account_and_per_address() {
 /// that id), and an organisation's requests are rate-limited.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_do_not_tell_who_exists_and_are_rate_limited_per_organisation() {
-    use insitu::server::limit::Rate;
+    use insitu_server::limit::Rate;
     let dir = tempfile::tempdir().unwrap();
     let pds = Arc::new(Pds::open(dir.path()).unwrap());
     trust_examples(pds.store.as_ref());

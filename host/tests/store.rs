@@ -4,9 +4,9 @@
 mod common;
 
 use common::*;
-use insitu::audit::{self, AuditEvent};
-use insitu::store::redb::RedbStore;
-use insitu::store::{Schema, Store, StoreError, TimeRange};
+use insitu_core::audit::{self, AuditEvent};
+use insitu_core::store::redb::RedbStore;
+use insitu_core::store::{Schema, Store, StoreError, TimeRange};
 
 #[test]
 fn a_scan_never_crosses_people_or_collections() {
@@ -18,7 +18,7 @@ fn a_scan_never_crosses_people_or_collections() {
             b,
             "bank.transactions",
             &[tx(1, -1, "B", None)],
-            insitu::store::Source::File("t"),
+            insitu_core::store::Source::File("t"),
         )
         .unwrap();
     let fields = vec!["label".to_string()];
@@ -62,7 +62,7 @@ fn every_action_is_in_the_audit_chain_and_survives_reopening() {
             p,
             "bank.transactions",
             &[tx(1, -1, "X", None)],
-            insitu::store::Source::File("file.csv"),
+            insitu_core::store::Source::File("file.csv"),
         )
         .unwrap();
     }
@@ -95,7 +95,7 @@ fn a_failed_write_leaves_no_record_and_no_audit_entry() {
             99,
             "bank.transactions",
             &[tx(1, -1, "X", None)],
-            insitu::store::Source::File("t"),
+            insitu_core::store::Source::File("t"),
         )
         .unwrap_err();
     assert!(matches!(err, StoreError::NoPerson(99)));
@@ -180,24 +180,24 @@ fn a_run_interrupted_by_a_stop_is_marked_failed_at_the_next_start() {
     let p = f.person_with_transactions("alice");
     let begun = f
         .store
-        .begin_run(insitu::meter::RunRecord::new(
+        .begin_run(insitu_core::meter::RunRecord::new(
             p,
             1,
             "digest",
-            insitu::consent::now_ms(),
+            insitu_core::consent::now_ms(),
         ))
         .unwrap();
     assert_eq!(
         f.store.run(begun.id).unwrap().outcome,
-        insitu::meter::Outcome::Running
+        insitu_core::meter::Outcome::Running
     );
     assert_eq!(f.runner.fail_interrupted().unwrap(), 1);
     let run = f.store.run(begun.id).unwrap();
     assert!(
         matches!(
             run.outcome,
-            insitu::meter::Outcome::Failed {
-                reason: insitu::meter::FailureReason::Host,
+            insitu_core::meter::Outcome::Failed {
+                reason: insitu_core::meter::FailureReason::Host,
                 ..
             }
         ),

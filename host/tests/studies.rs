@@ -10,17 +10,17 @@ mod outside;
 use std::sync::Arc;
 
 use common::pds_with_fee_scanner;
-use insitu::account::Role;
-use insitu::consent::{Grant, GrantedCollection, now_ms};
-use insitu::contract::{Viewer, output_for};
-use insitu::job::{Job, JobKind, JobStatus, MemberOutcome, Progress};
-use insitu::meter::FailureReason;
-use insitu::noise::Noise;
-use insitu::output::{Money, PluginOutput, Scalar};
-use insitu::package::{self, AggregateField, InstallMode, Manifest, PluginUse};
-use insitu::pds::Pds;
-use insitu::store::{KeyedRecord, PersonId, PluginRecord, Source, TimeRange, Value};
-use insitu::study::{self, NewStudy, StudyError, Tally};
+use insitu_core::account::Role;
+use insitu_core::consent::{Grant, GrantedCollection, now_ms};
+use insitu_core::contract::{Viewer, output_for};
+use insitu_core::job::{Job, JobKind, JobStatus, MemberOutcome, Progress};
+use insitu_core::meter::FailureReason;
+use insitu_core::noise::Noise;
+use insitu_core::output::{Money, PluginOutput, Scalar};
+use insitu_core::package::{self, AggregateField, InstallMode, Manifest, PluginUse};
+use insitu_core::pds::Pds;
+use insitu_core::store::{KeyedRecord, PersonId, PluginRecord, Source, TimeRange, Value};
+use insitu_core::study::{self, NewStudy, StudyError, Tally};
 
 const DAY: i64 = 86_400_000;
 const LAB: &str = "lab";
@@ -100,7 +100,7 @@ fn member_granting(pds: &Pds, name: &str, uses: u64, plugin: &str, without: &[&s
             created_ms: now_ms(),
             expires_ms: None,
             revoked_ms: None,
-            origin: Some(insitu::consent::Origin {
+            origin: Some(insitu_core::consent::Origin {
                 requester: LAB.into(),
                 purpose: "studies".into(),
                 request: 0,
@@ -138,7 +138,7 @@ async fn run_seeded(pds: &Pds, id: u64, seed: u64) -> Job {
         .unwrap()
 }
 
-fn set_policy(pds: &Pds, edit: impl FnOnce(&mut insitu::job::Policy)) {
+fn set_policy(pds: &Pds, edit: impl FnOnce(&mut insitu_core::job::Policy)) {
     let mut p = pds.store.policy().unwrap();
     edit(&mut p);
     pds.store.set_policy(&p).unwrap();
@@ -193,7 +193,7 @@ async fn a_release_is_noisy_bounded_charged_to_each_member_and_rewarded() {
     assert!(output_for(store, heavy.run, &Viewer::Requester(LAB.into())).is_err());
     assert!(output_for(store, heavy.run, &Viewer::Operator).is_err());
     // Budget charged to every member run, rewards recorded.
-    let period = insitu::job::current_period();
+    let period = insitu_core::job::current_period();
     for p in &people {
         assert_eq!(store.budget_spent(*p, &period).unwrap(), 1_000_000);
     }
@@ -235,7 +235,7 @@ async fn a_cohort_below_the_minimum_gets_nothing_and_still_spends_its_budget() {
     for p in &people {
         assert_eq!(
             store
-                .budget_spent(*p, &insitu::job::current_period())
+                .budget_spent(*p, &insitu_core::job::current_period())
                 .unwrap(),
             2_000_000
         );
@@ -303,7 +303,7 @@ async fn a_member_whose_budget_is_spent_is_not_run_again_that_month() {
     for p in &people {
         assert_eq!(
             store
-                .budget_spent(*p, &insitu::job::current_period())
+                .budget_spent(*p, &insitu_core::job::current_period())
                 .unwrap(),
             1_500_000
         );
@@ -313,7 +313,7 @@ async fn a_member_whose_budget_is_spent_is_not_run_again_that_month() {
     let mine = |reserved: bool, job: u64| {
         log.iter()
             .filter(|e| {
-                matches!(e.event, insitu::audit::AuditEvent::BudgetReserved { person, reserved: r, job: j, .. }
+                matches!(e.event, insitu_core::audit::AuditEvent::BudgetReserved { person, reserved: r, job: j, .. }
                     if person == people[0] && r == reserved && j == job)
             })
             .count()
@@ -345,7 +345,7 @@ async fn concurrent_studies_and_campaigns_never_spend_more_than_the_monthly_budg
             for lab in 0..4 {
                 store
                     .add_grant(Grant {
-                        origin: Some(insitu::consent::Origin {
+                        origin: Some(insitu_core::consent::Origin {
                             requester: format!("lab{lab}"),
                             purpose: "studies".into(),
                             request: 0,
@@ -366,7 +366,7 @@ async fn concurrent_studies_and_campaigns_never_spend_more_than_the_monthly_budg
         jobs.push(study::open(store.as_ref(), s).unwrap().id);
     }
     for owner in ["ufc", "clcv"] {
-        let c = insitu::campaign::NewCampaign {
+        let c = insitu_core::campaign::NewCampaign {
             owner: owner.into(),
             description: "fees".into(),
             brand: "Agence Dupont".into(),
@@ -375,7 +375,7 @@ async fn concurrent_studies_and_campaigns_never_spend_more_than_the_monthly_budg
             params: vec![("rule".into(), Scalar::Text("micro-fees".into()))],
             k: None,
         };
-        jobs.push(insitu::campaign::open(store.as_ref(), c).unwrap().id);
+        jobs.push(insitu_core::campaign::open(store.as_ref(), c).unwrap().id);
     }
     let pds = Arc::new(pds);
     let tasks: Vec<_> = jobs
@@ -388,7 +388,7 @@ async fn concurrent_studies_and_campaigns_never_spend_more_than_the_monthly_budg
                 if n < 4 {
                     study::run(&pds.runner, id, &p).await.map(|_| ()).unwrap();
                 } else {
-                    insitu::campaign::scan(&pds.runner, id, &p)
+                    insitu_core::campaign::scan(&pds.runner, id, &p)
                         .await
                         .map(|_| ())
                         .unwrap();
@@ -399,7 +399,7 @@ async fn concurrent_studies_and_campaigns_never_spend_more_than_the_monthly_budg
     for t in tasks {
         t.await.unwrap();
     }
-    let period = insitu::job::current_period();
+    let period = insitu_core::job::current_period();
     let mut refused = 0;
     for p in &people {
         let spent = store.budget_spent(*p, &period).unwrap();
@@ -413,7 +413,7 @@ async fn concurrent_studies_and_campaigns_never_spend_more_than_the_monthly_budg
             .unwrap()
             .iter()
             .filter_map(|e| match e.event {
-                insitu::audit::AuditEvent::BudgetReserved {
+                insitu_core::audit::AuditEvent::BudgetReserved {
                     person,
                     epsilon_micro,
                     reserved: true,
@@ -443,7 +443,7 @@ async fn concurrent_studies_and_campaigns_never_spend_more_than_the_monthly_budg
 fn hostile_study(pds: &Pds, metric: &str) -> PluginRecord {
     install(pds, insitu_plugins::HOSTILE, |m| {
         m.usage = PluginUse::Study;
-        m.output.audience = insitu::package::Audience::Aggregate;
+        m.output.audience = insitu_core::package::Audience::Aggregate;
         m.output.min_cohort = Some(2);
         m.limits.fuel = Some(500_000_000);
         m.aggregate = vec![AggregateField {
@@ -497,7 +497,7 @@ async fn a_hostile_study_plugin_is_clipped_or_withheld_and_never_released_alone(
         assert_eq!(
             out,
             PluginOutput::Metrics {
-                metrics: vec![insitu::output::Metric {
+                metrics: vec![insitu_core::output::Metric {
                     name: "depth".into(),
                     value: Scalar::Integer(10)
                 }]
@@ -529,7 +529,7 @@ async fn a_hostile_study_plugin_is_clipped_or_withheld_and_never_released_alone(
     let g = store.grants(Some(people[0])).unwrap()[0].clone();
     let run = pds
         .runner
-        .run(insitu::run::RunRequest {
+        .run(insitu_core::run::RunRequest {
             person: people[0],
             grant: g.id,
             digest: g.plugin_digest.clone(),

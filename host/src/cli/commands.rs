@@ -8,21 +8,21 @@ use super::{
     AccountCmd, CollectionCmd, Command, GrantCmd, ImportArgs, PackageCmd, PersonCmd, PluginCmd,
     PublisherCmd, RequestCmd, RunArgs, RunsCmd,
 };
-use crate::account::{self, Role};
-use crate::audit;
-use crate::audit::hex;
-use crate::consent::{Grant, GrantedCollection, now_ms};
-use crate::contract::Viewer;
-use crate::import::{self, DateOrder, Format, OnError, format_date, parse_time};
-use crate::meter::RunRecord;
-use crate::output::{PluginOutput, Scalar};
-use crate::package::{self, InstallMode};
-use crate::pds::Pds;
-use crate::request;
-use crate::run::RunRequest;
-use crate::sandbox::Limits;
-use crate::store::{PluginRecord, Publisher};
-use crate::store::{Schema, TimeRange};
+use insitu_core::account::{self, Role};
+use insitu_core::audit;
+use insitu_core::audit::hex;
+use insitu_core::consent::{Grant, GrantedCollection, now_ms};
+use insitu_core::contract::Viewer;
+use insitu_core::import::{self, DateOrder, Format, OnError, format_date, parse_time};
+use insitu_core::meter::RunRecord;
+use insitu_core::output::{PluginOutput, Scalar};
+use insitu_core::package::{self, InstallMode};
+use insitu_core::pds::Pds;
+use insitu_core::request;
+use insitu_core::run::RunRequest;
+use insitu_core::sandbox::Limits;
+use insitu_core::store::{PluginRecord, Publisher};
+use insitu_core::store::{Schema, TimeRange};
 
 pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
     let pds = Pds::open(dir)?;
@@ -33,7 +33,7 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
             rate_per_token,
             rate_per_address,
         } => {
-            use crate::server::limit::{Rate, RateLimits};
+            use insitu_server::limit::{Rate, RateLimits};
             let rate = |per_second: f64| Rate {
                 per_second,
                 burst: 2.0 * per_second,
@@ -43,8 +43,8 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
                 per_address: rate(rate_per_address),
                 ..RateLimits::default()
             };
-            let server = crate::server::ServerLimits::default();
-            crate::server::serve(std::sync::Arc::new(pds), listen, limits, server, |addr| {
+            let server = insitu_server::ServerLimits::default();
+            insitu_server::serve(std::sync::Arc::new(pds), listen, limits, server, |addr| {
                 println!("listening on http://{addr}");
             })
             .await?
@@ -76,7 +76,7 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
             println!("added person {id} ({name})");
         }
         Command::Person(PersonCmd::Export { id, out }) => {
-            let archive = crate::rights::export(pds.store.as_ref(), id, now_ms())?;
+            let archive = insitu_core::rights::export(pds.store.as_ref(), id, now_ms())?;
             std::fs::write(&out, &archive)
                 .with_context(|| format!("cannot write {}", out.display()))?;
             println!(
@@ -88,10 +88,10 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
         Command::Person(PersonCmd::Restore { id, archive }) => {
             let bytes = std::fs::read(&archive)
                 .with_context(|| format!("cannot read {}", archive.display()))?;
-            let reports = crate::rights::import_archive(pds.store.as_ref(), id, &bytes)?;
+            let reports = insitu_core::rights::import_archive(pds.store.as_ref(), id, &bytes)?;
             println!(
                 "restored into person {id}: {}",
-                crate::rights::summary(&reports)
+                insitu_core::rights::summary(&reports)
             );
         }
         Command::Person(PersonCmd::Erase { id, yes }) => {
@@ -258,13 +258,13 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
                 .store
                 .runs(person)?
                 .iter()
-                .filter_map(|r| crate::view::run_view(r, &viewer))
+                .filter_map(|r| insitu_core::view::run_view(r, &viewer))
                 .collect();
             if json {
                 println!("{}", serde_json::to_string_pretty(&views)?);
             } else {
                 for v in &views {
-                    println!("{}", crate::view::run_line(v));
+                    println!("{}", insitu_core::view::run_line(v));
                 }
             }
         }
@@ -298,9 +298,7 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
         Command::Ledger(cmd) => super::jobs::ledger_cmd(&pds, cmd)?,
         Command::Licence(cmd) => super::jobs::licence_cmd(&pds, cmd)?,
         Command::Peer(cmd) => super::jobs::peer_cmd(&pds, cmd)?,
-        Command::Demo(_)
-        | Command::Generate(_)
-        | Command::Plugin(PluginCmd::New { .. } | PluginCmd::Test(_)) => {
+        Command::Generate(_) | Command::Plugin(PluginCmd::New { .. } | PluginCmd::Test(_)) => {
             unreachable!("handled by the caller")
         }
     }
@@ -729,7 +727,7 @@ async fn run_cmd(pds: &Pds, a: RunArgs) -> anyhow::Result<RunRecord> {
         None
     } else {
         let d = match pds.store.plugin(&digest)?.manifest {
-            Some(m) => crate::contract::limits_from(&m),
+            Some(m) => insitu_core::contract::limits_from(&m),
             None => Limits::default(),
         };
         Some(Limits {
@@ -757,13 +755,13 @@ async fn run_cmd(pds: &Pds, a: RunArgs) -> anyhow::Result<RunRecord> {
 
 /// A run as the operator sees it, on one line.
 pub fn run_line(r: &RunRecord) -> String {
-    crate::view::run_view(r, &Viewer::Operator)
-        .map(|v| crate::view::run_line(&v))
+    insitu_core::view::run_view(r, &Viewer::Operator)
+        .map(|v| insitu_core::view::run_line(&v))
         .unwrap_or_default()
 }
 
 /// A finding on one line: date, amount, label, rule and reason.
-pub fn finding_line(f: &crate::output::Finding, indent: &str) -> String {
+pub fn finding_line(f: &insitu_core::output::Finding, indent: &str) -> String {
     let amount = f.amount.as_ref().map(|m| m.to_string()).unwrap_or_default();
     format!(
         "{indent}{}  {:>12}  {:<24} [{}] {}",
@@ -825,7 +823,7 @@ pub fn print_run(r: &RunRecord, indent: &str) {
 fn show_cmd(pds: &Pds, id: u64, as_org: Option<String>, json: bool) -> anyhow::Result<()> {
     let store = pds.store.as_ref();
     let r = match store.run(id) {
-        Err(crate::store::StoreError::NoRun(_)) => bail!("no run {id}"),
+        Err(insitu_core::store::StoreError::NoRun(_)) => bail!("no run {id}"),
         other => other?,
     };
     let Some(org) = as_org else {
@@ -838,15 +836,15 @@ fn show_cmd(pds: &Pds, id: u64, as_org: Option<String>, json: bool) -> anyhow::R
         return Ok(());
     };
     let viewer = Viewer::Requester(org);
-    let Some(view) = crate::view::run_view(&r, &viewer) else {
+    let Some(view) = insitu_core::view::run_view(&r, &viewer) else {
         bail!("no run {id}");
     };
-    let output = crate::contract::output_for(store, id, &viewer).ok();
+    let output = insitu_core::contract::output_for(store, id, &viewer).ok();
     if json {
         let doc = serde_json::json!({"run": view, "output": output});
         println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
-        println!("{}", crate::view::run_line(&view));
+        println!("{}", insitu_core::view::run_line(&view));
         match &output {
             Some(out) => print_output(out, "  "),
             None => println!("  no output for this organisation"),

@@ -8,12 +8,12 @@ use anyhow::bail;
 
 use super::commands::parse_param;
 use super::{CampaignCmd, LedgerCmd, LicenceCmd, PeerCmd, PolicyCmd, StudyCmd};
-use crate::campaign::{self, NewCampaign};
-use crate::import::format_date;
-use crate::job::{Answer, Job, JobStatus, Progress};
-use crate::output::{Money, Scalar};
-use crate::pds::Pds;
-use crate::study::{self, NewStudy};
+use insitu_core::campaign::{self, NewCampaign};
+use insitu_core::import::format_date;
+use insitu_core::job::{Answer, Job, JobStatus, Progress};
+use insitu_core::output::{Money, Scalar};
+use insitu_core::pds::Pds;
+use insitu_core::study::{self, NewStudy};
 
 /// Shows `progress` until `work` ends: a bar on a terminal, else a line each second (so that
 /// logs and the crash test can follow it).
@@ -77,7 +77,7 @@ fn money(s: &str) -> anyhow::Result<Money> {
 
 /// Prints what the initiator and the association see of a campaign now.
 pub fn print_counts(pds: &Pds, job: &Job) -> anyhow::Result<()> {
-    let now = crate::consent::now_ms();
+    let now = insitu_core::consent::now_ms();
     let c = campaign::counts(pds.store.as_ref(), job, now)?;
     if !job.released_at(now) {
         println!(
@@ -188,7 +188,8 @@ pub async fn campaign_cmd(pds: &Pds, cmd: CampaignCmd) -> anyhow::Result<()> {
         }
         CampaignCmd::Claimants { id } => {
             let job = pds.store.job(id)?;
-            for c in campaign::claimants(pds.store.as_ref(), &job, crate::consent::now_ms())? {
+            for c in campaign::claimants(pds.store.as_ref(), &job, insitu_core::consent::now_ms())?
+            {
                 let loss: Vec<String> = c.loss.iter().map(|m| m.to_string()).collect();
                 println!(
                     "person {} ({}): {} findings released, loss {}",
@@ -417,7 +418,7 @@ pub fn policy_cmd(pds: &Pds, cmd: PolicyCmd) -> anyhow::Result<()> {
 }
 
 pub fn ledger_cmd(pds: &Pds, cmd: LedgerCmd) -> anyhow::Result<()> {
-    use crate::ledger::{self, Party, decimal};
+    use insitu_core::ledger::{self, Party, decimal};
     let store = pds.store.as_ref();
     match cmd {
         LedgerCmd::Balances => {
@@ -450,11 +451,11 @@ pub fn ledger_cmd(pds: &Pds, cmd: LedgerCmd) -> anyhow::Result<()> {
             format,
         } => {
             let start = match &month {
-                Some(m) => crate::import::parse_time(&format!("{m}-01"))
+                Some(m) => insitu_core::import::parse_time(&format!("{m}-01"))
                     .map_err(|e| anyhow::anyhow!("`{m}` is not a month like 2026-11: {e}"))?,
-                None => crate::consent::now_ms(),
+                None => insitu_core::consent::now_ms(),
             };
-            let (m0, m1) = crate::ledger::month_bounds(start);
+            let (m0, m1) = insitu_core::ledger::month_bounds(start);
             let party = Party::Organisation(organisation);
             print_statement(
                 &ledger::statement(&store.ledger()?, &party, m0, m1),
@@ -469,10 +470,10 @@ pub fn ledger_cmd(pds: &Pds, cmd: LedgerCmd) -> anyhow::Result<()> {
             format,
         } => {
             let party: Party = account.parse().map_err(anyhow::Error::msg)?;
-            let (m0, m1) = crate::ledger::month_bounds(crate::consent::now_ms());
+            let (m0, m1) = insitu_core::ledger::month_bounds(insitu_core::consent::now_ms());
             let day = |s: &Option<String>, d: i64| -> anyhow::Result<i64> {
                 s.as_deref()
-                    .map(crate::import::parse_time)
+                    .map(insitu_core::import::parse_time)
                     .transpose()
                     .map_err(anyhow::Error::msg)
                     .map(|v| v.unwrap_or(d))
@@ -554,7 +555,7 @@ pub fn ledger_cmd(pds: &Pds, cmd: LedgerCmd) -> anyhow::Result<()> {
 }
 
 pub fn licence_cmd(pds: &Pds, cmd: LicenceCmd) -> anyhow::Result<()> {
-    use crate::licence::{self, Licence, LicenceKind};
+    use insitu_core::licence::{self, Licence, LicenceKind};
     let store = pds.store.as_ref();
     match cmd {
         LicenceCmd::Add {
@@ -568,10 +569,10 @@ pub fn licence_cmd(pds: &Pds, cmd: LicenceCmd) -> anyhow::Result<()> {
             until,
             price,
         } => {
-            let now = crate::consent::now_ms();
+            let now = insitu_core::consent::now_ms();
             let time = |s: &Option<String>, d: i64| -> anyhow::Result<i64> {
                 s.as_deref()
-                    .map(crate::import::parse_time)
+                    .map(insitu_core::import::parse_time)
                     .transpose()
                     .map_err(anyhow::Error::msg)
                     .map(|v| v.unwrap_or(d))
@@ -628,7 +629,7 @@ pub fn licence_cmd(pds: &Pds, cmd: LicenceCmd) -> anyhow::Result<()> {
 }
 
 pub fn peer_cmd(pds: &Pds, cmd: PeerCmd) -> anyhow::Result<()> {
-    use crate::peer;
+    use insitu_core::peer;
     let store = pds.store.as_ref();
     match cmd {
         PeerCmd::Offer {
@@ -686,11 +687,11 @@ pub fn peer_cmd(pds: &Pds, cmd: PeerCmd) -> anyhow::Result<()> {
 
 /// Prints a statement (an invoice) as text, CSV or JSON.
 fn print_statement(
-    st: &crate::ledger::Statement,
-    party: &crate::ledger::Party,
+    st: &insitu_core::ledger::Statement,
+    party: &insitu_core::ledger::Party,
     format: &str,
 ) -> anyhow::Result<()> {
-    use crate::ledger::decimal;
+    use insitu_core::ledger::decimal;
     match format {
         "csv" => print!("{}", st.to_csv()),
         "json" => println!("{}", serde_json::to_string_pretty(st)?),

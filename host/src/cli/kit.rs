@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use crate::package;
+use insitu_core::package;
 
 /// An embedded file: its path in the project, whether it is executable, its contents.
 type File = (&'static str, bool, &'static [u8]);
@@ -200,7 +200,7 @@ pub fn pack(component: &Path, manifest: &Path, out: &Path) -> anyhow::Result<()>
     }
     if !m.data.is_empty() {
         println!("data it may read, under a grant approved today:");
-        for line in package::describe_window(&m, crate::consent::now_ms()).lines() {
+        for line in package::describe_window(&m, insitu_core::consent::now_ms()).lines() {
             println!("  {line}");
         }
     }

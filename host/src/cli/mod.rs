@@ -1,14 +1,13 @@
-//! The `insitu` command line: set up a store, import data, install plugins, grant, run, audit,
-//! and the end-to-end demo.
+//! The `insitu` command line: set up a store, import data, install plugins, grant, run and
+//! audit. The end-to-end demo is its own binary (`insitu-demo`), which prints runs and jobs
+//! with this module's functions.
 //!
 //! Errors are one line saying what failed, then a hint, with a non-zero exit.
 //!
 //! May touch: everything, through the library's public API only.
 
-mod commands;
-mod demo;
-mod demo_jobs;
-mod jobs;
+pub mod commands;
+pub mod jobs;
 mod kit;
 mod plugin_test;
 mod show;
@@ -90,8 +89,6 @@ pub enum Command {
         #[arg(long)]
         verify: bool,
     },
-    /// Runs the end-to-end demo on a fresh data directory.
-    Demo(DemoArgs),
     /// Serves the HTTP API until SIGINT or SIGTERM.
     Serve {
         /// Address to listen on.
@@ -683,16 +680,6 @@ pub struct RunArgs {
     pub json: bool,
 }
 
-#[derive(Args, Debug)]
-pub struct DemoArgs {
-    /// How many synthetic people.
-    #[arg(long, default_value_t = 6)]
-    pub people: usize,
-    /// Keep the demo's data directory instead of deleting it.
-    #[arg(long)]
-    pub keep: bool,
-}
-
 /// The default data directory (see [`Cli::data_dir`]).
 pub fn default_data_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("INSITU_DATA_DIR") {
@@ -715,7 +702,6 @@ pub fn main(cli: Cli) -> anyhow::Result<()> {
         .build()?;
     rt.block_on(async move {
         match cli.command {
-            Command::Demo(args) => demo::run(cli.data_dir, args).await,
             // The developer's kit needs no store.
             Command::Plugin(PluginCmd::New { name, lang, dir }) => {
                 kit::new(&name, lang, dir.as_deref())

@@ -14,16 +14,16 @@ use clap::Args;
 use serde_json::json;
 
 use super::show;
-use crate::audit::hex;
-use crate::consent::now_ms;
-use crate::generate::{self, DEFAULT_SEED, Spec};
-use crate::import::{self, Format, ImportOptions, format_date};
-use crate::meter::{Outcome, RunRecord};
-use crate::package::{self, InstallMode, Manifest, PackageError, PluginUse};
-use crate::pds::Pds;
-use crate::request::{self, AccessRequest, Narrowing};
-use crate::run::{Purpose, RunRequest};
-use crate::store::{Publisher, Schema, StoreError, TimeRange};
+use insitu_core::audit::hex;
+use insitu_core::consent::now_ms;
+use insitu_core::generate::{self, DEFAULT_SEED, Spec};
+use insitu_core::import::{self, Format, ImportOptions, format_date};
+use insitu_core::meter::{Outcome, RunRecord};
+use insitu_core::package::{self, InstallMode, Manifest, PackageError, PluginUse};
+use insitu_core::pds::Pds;
+use insitu_core::request::{self, AccessRequest, Narrowing};
+use insitu_core::run::{Purpose, RunRequest};
+use insitu_core::store::{Publisher, Schema, StoreError, TimeRange};
 
 #[derive(Args, Debug)]
 pub struct TestArgs {

@@ -9,11 +9,11 @@
 use serde::Serialize;
 use serde_json::json;
 
-use crate::import::format_date;
-use crate::meter::{FailureReason, Outcome, RunRecord};
-use crate::output::PluginOutput;
-use crate::package::{Audience, Manifest, OutputKind, PluginUse};
-use crate::store::Store;
+use insitu_core::import::format_date;
+use insitu_core::meter::{FailureReason, Outcome, RunRecord};
+use insitu_core::output::PluginOutput;
+use insitu_core::package::{Audience, Manifest, OutputKind, PluginUse};
+use insitu_core::store::Store;
 
 /// The contract's decision about a run: who may read what of it, and what was withheld.
 #[derive(Debug, Clone, Serialize)]
@@ -142,7 +142,7 @@ pub fn decision(r: &RunRecord, m: &Manifest) -> Decision {
         items: r
             .output
             .as_ref()
-            .map(|o| crate::contract::kind_and_items(o).1),
+            .map(|o| insitu_core::contract::kind_and_items(o).1),
         bytes: r.usage.output_bytes,
         released,
         withheld,
@@ -158,11 +158,11 @@ pub fn failure(r: &RunRecord) -> Option<(FailureReason, String, Option<String>)>
         return None;
     };
     let head = message
-        .split(crate::sandbox::LAST_LOG_LINE)
+        .split(insitu_core::sandbox::LAST_LOG_LINE)
         .next()
         .unwrap_or(message)
         .to_string();
-    let first = crate::sandbox::first_error_line(&r.log).filter(|l| {
+    let first = insitu_core::sandbox::first_error_line(&r.log).filter(|l| {
         let said = l.split("panicked at").nth(1).unwrap_or(l).trim();
         !head.contains(said)
     });
@@ -187,7 +187,7 @@ pub fn failure_error(r: &RunRecord) -> Option<anyhow::Error> {
 fn evidence_record(
     store: &dyn Store,
     r: &RunRecord,
-    e: &crate::meter::EvidenceRef,
+    e: &insitu_core::meter::EvidenceRef,
 ) -> Vec<(String, String)> {
     let Ok(schema) = store.collection(&e.collection) else {
         return Vec::new();
@@ -198,7 +198,7 @@ fn evidence_record(
                 .fields
                 .iter()
                 .zip(rec)
-                .filter(|(_, v)| *v != crate::store::Value::Null)
+                .filter(|(_, v)| *v != insitu_core::store::Value::Null)
                 .map(|(f, v)| (f.name.clone(), v.to_text()))
                 .collect(),
             None => Vec::new(),
@@ -234,7 +234,7 @@ pub fn run_json(store: &dyn Store, r: &RunRecord) -> serde_json::Value {
                    "date": format_date(e.time), "record": fields})
         })
         .collect();
-    let view = crate::view::run_view(r, &crate::contract::Viewer::Operator);
+    let view = insitu_core::view::run_view(r, &insitu_core::contract::Viewer::Operator);
     let params: Vec<serde_json::Value> = r
         .params
         .iter()
@@ -456,7 +456,7 @@ mod tests {
     fn a_panic_line_comes_with_its_message_and_is_not_repeated() {
         let log = "[info] start\nthread '<unnamed>' panicked at src/lib.rs:3:5:\nboom\nnote: run with `RUST_BACKTRACE=1`\n";
         assert_eq!(
-            crate::sandbox::first_error_line(log).as_deref(),
+            insitu_core::sandbox::first_error_line(log).as_deref(),
             Some("thread '<unnamed>' panicked at src/lib.rs:3:5: boom")
         );
         // The sandbox already said it: not shown twice.
@@ -464,16 +464,20 @@ mod tests {
         assert_eq!(failure(&r).unwrap().2, None);
         // A Python traceback, a JavaScript error.
         assert_eq!(
-            crate::sandbox::first_error_line(
+            insitu_core::sandbox::first_error_line(
                 "ok\nTraceback (most recent call last):\n  File x\nValueError: y\n"
             )
             .as_deref(),
             Some("ValueError: y")
         );
         assert_eq!(
-            crate::sandbox::first_error_line("Uncaught TypeError: x is undefined\n").as_deref(),
+            insitu_core::sandbox::first_error_line("Uncaught TypeError: x is undefined\n")
+                .as_deref(),
             Some("Uncaught TypeError: x is undefined")
         );
-        assert_eq!(crate::sandbox::first_error_line("[info] all good\n"), None);
+        assert_eq!(
+            insitu_core::sandbox::first_error_line("[info] all good\n"),
+            None
+        );
     }
 }

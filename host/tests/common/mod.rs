@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 
-use insitu::consent::{Grant, GrantedCollection, now_ms};
-use insitu::meter::{FailureReason, Outcome, RunRecord};
-use insitu::output::{Money, Scalar};
-use insitu::package::{self, InstallMode, Manifest};
-use insitu::run::{RunRequest, Runner};
-use insitu::sandbox::{InstallError, Limits, Sandbox, SandboxConfig};
-use insitu::store::redb::RedbStore;
-use insitu::store::{FieldType, KeyedRecord, Publisher, Schema, Store, TimeRange, Value};
+use insitu_core::consent::{Grant, GrantedCollection, now_ms};
+use insitu_core::meter::{FailureReason, Outcome, RunRecord};
+use insitu_core::output::{Money, Scalar};
+use insitu_core::package::{self, InstallMode, Manifest};
+use insitu_core::run::{RunRequest, Runner};
+use insitu_core::sandbox::{InstallError, Limits, Sandbox, SandboxConfig};
+use insitu_core::store::redb::RedbStore;
+use insitu_core::store::{FieldType, KeyedRecord, Publisher, Schema, Store, TimeRange, Value};
 
 pub struct Fixture {
     /// The signing key of the publisher `insitu-examples`, trusted by this store.
@@ -50,7 +50,7 @@ pub fn tx(day: i64, minor: i64, label: &str, counterparty: Option<&str>) -> Keye
 pub fn secrets_schema() -> Schema {
     Schema {
         name: "profile.secrets".into(),
-        fields: vec![insitu::store::Field {
+        fields: vec![insitu_core::store::Field {
             name: "secret".into(),
             ty: FieldType::Text,
             optional: false,
@@ -97,7 +97,7 @@ impl Fixture {
                 p,
                 "bank.transactions",
                 &txs,
-                insitu::store::Source::File("fixture"),
+                insitu_core::store::Source::File("fixture"),
             )
             .unwrap();
         let secret = KeyedRecord {
@@ -110,7 +110,7 @@ impl Fixture {
                 p,
                 "profile.secrets",
                 &[secret],
-                insitu::store::Source::File("fixture"),
+                insitu_core::store::Source::File("fixture"),
             )
             .unwrap();
         p
@@ -148,7 +148,7 @@ impl Fixture {
         &self,
         bytes: &[u8],
         mode: InstallMode,
-    ) -> Result<insitu::store::PluginRecord, InstallError> {
+    ) -> Result<insitu_core::store::PluginRecord, InstallError> {
         package::install(self.store.as_ref(), self.runner.sandbox(), bytes, mode)
     }
 
@@ -178,7 +178,7 @@ impl Fixture {
                 created_ms: now_ms(),
                 expires_ms: None,
                 revoked_ms: None,
-                origin: to.map(|r| insitu::consent::Origin {
+                origin: to.map(|r| insitu_core::consent::Origin {
                     requester: r.into(),
                     purpose: "campaigns and studies".into(),
                     request: 0,
@@ -279,7 +279,7 @@ pub fn trust_examples(store: &dyn Store) {
     store
         .trust_publisher(&Publisher {
             name: "insitu-examples".into(),
-            key: insitu::audit::hex(examples_key().verifying_key().as_bytes()),
+            key: insitu_core::audit::hex(examples_key().verifying_key().as_bytes()),
             trusted_ms: now_ms(),
             revoked_ms: None,
         })
@@ -296,8 +296,8 @@ pub fn signed(path: &str) -> Vec<u8> {
 /// A PDS that trusts the example publisher and has fee-scanner installed.
 pub fn pds_with_fee_scanner(
     dir: &std::path::Path,
-) -> (insitu::pds::Pds, insitu::store::PluginRecord) {
-    let pds = insitu::pds::Pds::open(dir).unwrap();
+) -> (insitu_core::pds::Pds, insitu_core::store::PluginRecord) {
+    let pds = insitu_core::pds::Pds::open(dir).unwrap();
     trust_examples(pds.store.as_ref());
     let plugin = package::install(
         pds.store.as_ref(),
@@ -346,7 +346,7 @@ pub fn write_named(store: &dyn Store, person: u64, collection: &str, rows: &[Vec
             person,
             collection,
             &recs,
-            insitu::store::Source::File("fixture"),
+            insitu_core::store::Source::File("fixture"),
         )
         .unwrap();
 }
@@ -358,7 +358,7 @@ pub fn write_transactions(store: &dyn Store, person: u64, txs: &[KeyedRecord]) {
             person,
             "bank.transactions",
             txs,
-            insitu::store::Source::File("t"),
+            insitu_core::store::Source::File("t"),
         )
         .unwrap();
 }

@@ -13,20 +13,20 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::Request;
-use insitu::pds::Pds;
-use insitu::server::limit::RateLimits;
-use insitu::server::{AppState, router};
+use insitu_core::pds::Pds;
+use insitu_server::limit::RateLimits;
+use insitu_server::{AppState, router};
 use serde_json::Value;
 use tower::ServiceExt;
 
 /// A token for a new account `name` with `role`'s scopes.
-pub fn token(pds: &Pds, name: &str, role: insitu::account::Role) -> String {
+pub fn token(pds: &Pds, name: &str, role: insitu_core::account::Role) -> String {
     let store = pds.store.as_ref();
     let a = match store.account_by_name(name).unwrap() {
         Some(a) => a,
-        None => insitu::account::create(store, name, "a long enough password", role).unwrap(),
+        None => insitu_core::account::create(store, name, "a long enough password", role).unwrap(),
     };
-    insitu::account::issue_token(store, &a, &[], "test", None)
+    insitu_core::account::issue_token(store, &a, &[], "test", None)
         .unwrap()
         .0
 }
@@ -35,7 +35,7 @@ pub fn token(pds: &Pds, name: &str, role: insitu::account::Role) -> String {
 pub fn session(pds: &Pds, name: &str) -> String {
     let store = pds.store.as_ref();
     let a = store.account_by_name(name).unwrap().unwrap();
-    insitu::account::issue_session(store, &a).unwrap().0
+    insitu_core::account::issue_session(store, &a).unwrap().0
 }
 
 /// `GET path` with `token`, through the router in process: the status and the JSON body.
@@ -85,7 +85,7 @@ pub fn relative_times(v: Value, opened_ms: i64) -> Value {
 
 /// Sleeps until `ms` (wall clock).
 pub async fn until(ms: i64) {
-    let wait = ms - insitu::consent::now_ms();
+    let wait = ms - insitu_core::consent::now_ms();
     if wait > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(wait as u64 + 5)).await;
     }

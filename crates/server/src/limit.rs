@@ -17,8 +17,8 @@ use sha2::{Digest, Sha256};
 
 use super::AppState;
 use super::error::ApiError;
-use crate::account::{self, Account, AccountError};
-use crate::store::Store;
+use insitu_core::account::{self, Account, AccountError};
+use insitu_core::store::Store;
 
 /// Requests per second and burst, for one key.
 #[derive(Debug, Clone, Copy)]

@@ -16,16 +16,16 @@ use super::auth::{Action, Caller};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{Bytes, Path, Query};
 use super::limit::ClientAddr;
-use crate::account::{self, Role, Scope};
-use crate::audit::AuditEntry;
-use crate::consent::{Grant, now_ms};
-use crate::import::{self, Format, ImportOptions, OnError};
-use crate::meter::{FailureReason, Outcome};
-use crate::output::Scalar;
-use crate::package::InstallMode;
-use crate::request::{self, AccessRequest, Narrowing};
-use crate::store::PluginRecord;
-use crate::view::{RunView, run_view};
+use insitu_core::account::{self, Role, Scope};
+use insitu_core::audit::AuditEntry;
+use insitu_core::consent::{Grant, now_ms};
+use insitu_core::import::{self, Format, ImportOptions, OnError};
+use insitu_core::meter::{FailureReason, Outcome};
+use insitu_core::output::Scalar;
+use insitu_core::package::InstallMode;
+use insitu_core::request::{self, AccessRequest, Narrowing};
+use insitu_core::store::PluginRecord;
+use insitu_core::view::{RunView, run_view};
 
 /// A JSON body whose rejection is an [`ApiError`] (JSON with the code for its status).
 pub use super::extract::Json as Body;
@@ -246,7 +246,7 @@ pub async fn create_account(
 /// Everything of the caller's as one archive (tar of JSON Lines and CSV; see `rights.rs`).
 #[utoipa::path(get, path = "/api/me/export", tag = "rights", security(("token" = [])),
     responses(
-        (status = 200, description = "The archive (ustar)", content_type = "application/x-tar", body = crate::server::openapi::File),
+        (status = 200, description = "The archive (ustar)", content_type = "application/x-tar", body = crate::openapi::File),
         (status = 403, description = "`forbidden`: not a person's token with the `read` scope", body = ErrorBody),
     ))]
 pub async fn export(
@@ -258,7 +258,7 @@ pub async fn export(
         .person()
         .ok_or_else(|| ApiError::forbidden("no store"))?;
     let archive = blocking(move || {
-        Ok(crate::rights::export(
+        Ok(insitu_core::rights::export(
             s.pds.store.as_ref(),
             person,
             now_ms(),
@@ -288,7 +288,7 @@ pub struct Erase {
 #[utoipa::path(delete, path = "/api/me", tag = "rights", security(("token" = [])),
     request_body = Erase,
     responses(
-        (status = 200, description = "What the erasure removed (counts only)", body = crate::store::Erasure),
+        (status = 200, description = "What the erasure removed (counts only)", body = insitu_core::store::Erasure),
         (status = 401, description = "`unauthenticated`: the wrong password", body = ErrorBody),
         (status = 403, description = "`forbidden`: not a person's token with the `consent` scope", body = ErrorBody),
     ))]
@@ -296,7 +296,7 @@ pub async fn erase(
     State(s): State<AppState>,
     caller: Caller,
     Body(req): Body<Erase>,
-) -> Result<Json<crate::store::Erasure>, ApiError> {
+) -> Result<Json<insitu_core::store::Erasure>, ApiError> {
     caller.may(Action::Erase)?;
     let person = caller
         .person()
@@ -488,7 +488,7 @@ fn import_view(archive: bool, files: Vec<import::Imported>) -> ImportView {
 
 /// Imports an uploaded file into the caller's store (the body is the file).
 #[utoipa::path(post, path = "/api/imports", tag = "data", security(("token" = [])),
-    params(ImportQuery), request_body(content = crate::server::openapi::File, content_type = "application/octet-stream"),
+    params(ImportQuery), request_body(content = crate::openapi::File, content_type = "application/octet-stream"),
     responses(
         (status = 201, description = "What the import read, added and skipped", body = ImportView),
         (status = 400, description = "`bad_request`: a format or a file the importer refuses", body = ErrorBody),
@@ -606,7 +606,7 @@ pub async fn package(
 
 /// Publishes a signed package (developer). Its publisher must be trusted by the operator.
 #[utoipa::path(post, path = "/api/packages", tag = "packages", security(("token" = [])),
-    request_body(content = crate::server::openapi::File, content_type = "application/octet-stream"),
+    request_body(content = crate::openapi::File, content_type = "application/octet-stream"),
     responses(
         (status = 201, description = "The published package", body = PackageView),
         (status = 400, description = "`bad_request`: not a valid package, or a signature or publisher not trusted", body = ErrorBody),
@@ -620,7 +620,7 @@ pub async fn publish(
 ) -> Result<(StatusCode, Json<PackageView>), ApiError> {
     caller.may(Action::Publish)?;
     blocking(move || {
-        let p = crate::package::install(
+        let p = insitu_core::package::install(
             s.pds.store.as_ref(),
             s.pds.runner.sandbox(),
             &body,
@@ -1041,7 +1041,7 @@ pub async fn run_one(
 #[utoipa::path(get, path = "/api/runs/{id}/output", tag = "runs", security(("token" = [])),
     params(("id" = u64, Path)),
     responses(
-        (status = 200, description = "The run's output", body = crate::output::PluginOutput),
+        (status = 200, description = "The run's output", body = insitu_core::output::PluginOutput),
         (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
         (status = 404, description = "`not_found`: no such run, or no output for the caller", body = ErrorBody),
     ))]
@@ -1054,14 +1054,14 @@ pub async fn run_output(
     let viewer = caller
         .viewer()
         .ok_or_else(|| ApiError::not_found(format!("run {id} has no output for you")))?;
-    match crate::contract::output_for(s.pds.store.as_ref(), id, &viewer) {
+    match insitu_core::contract::output_for(s.pds.store.as_ref(), id, &viewer) {
         Ok(out) => serde_json::to_value(out)
             .map(Json)
             .map_err(ApiError::internal),
-        Err(crate::contract::ReadError::NotYours(_)) => Err(ApiError::not_found(format!(
+        Err(insitu_core::contract::ReadError::NotYours(_)) => Err(ApiError::not_found(format!(
             "run {id} has no output for you"
         ))),
-        Err(crate::contract::ReadError::Store(e)) => Err(e.into()),
+        Err(insitu_core::contract::ReadError::Store(e)) => Err(e.into()),
     }
 }
 
@@ -1084,8 +1084,8 @@ pub struct ReceptionView {
     pub revoked_ms: Option<i64>,
 }
 
-impl From<crate::store::Reception> for ReceptionView {
-    fn from(r: crate::store::Reception) -> Self {
+impl From<insitu_core::store::Reception> for ReceptionView {
+    fn from(r: insitu_core::store::Reception) -> Self {
         ReceptionView {
             id: r.id,
             person: r.person,
@@ -1128,7 +1128,7 @@ pub async fn accept_returns(
         }
     };
     store.collection(&req.collection)?;
-    let r = store.add_reception(crate::store::Reception {
+    let r = store.add_reception(insitu_core::store::Reception {
         id: 0,
         person,
         organisation,
@@ -1199,7 +1199,7 @@ pub struct ReturnQuery {
 /// Returns data the calling organisation holds about a person into their store: only into a
 /// collection they agreed to receive from it; a repeated push adds nothing.
 #[utoipa::path(post, path = "/api/returns", tag = "restitution", security(("token" = [])),
-    params(ReturnQuery), request_body(content = crate::server::openapi::File, content_type = "application/octet-stream"),
+    params(ReturnQuery), request_body(content = crate::openapi::File, content_type = "application/octet-stream"),
     responses(
         (status = 201, description = "What was read from the file and what its parser refused: the same whatever the person's store held", body = ReturnView),
         (status = 400, description = "`bad_request`: a format or a file the importer refuses", body = ErrorBody),
@@ -1310,11 +1310,11 @@ pub struct AuditView {
 }
 
 impl AuditView {
-    fn of(store: &dyn crate::store::Store, e: &AuditEntry) -> Self {
+    fn of(store: &dyn insitu_core::store::Store, e: &AuditEntry) -> Self {
         AuditView {
             seq: e.seq,
             at_ms: e.at_ms,
-            event: crate::audit::describe_in(store, &e.event),
+            event: insitu_core::audit::describe_in(store, &e.event),
         }
     }
 }

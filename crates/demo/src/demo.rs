@@ -1,4 +1,4 @@
-//! `insitu demo`: the product end to end on a fresh data directory. Synthetic people import
+//! The demo: the product end to end on a fresh data directory. Synthetic people import
 //! their bank statements (OFX and CAMT.053, through the same importers as real files) and
 //! receipts, grant the fee-scanner plugin, and the scanner runs in each store;
 //! only its findings leave, with each run's usage. Then a revocation, and one person's audit.
@@ -8,19 +8,19 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use super::DemoArgs;
-use super::commands::print_run;
-use crate::audit;
-use crate::consent::{Grant, GrantedCollection, now_ms};
-use crate::import::{self, days_from_civil, format_date};
-use crate::meter::Outcome;
-use crate::output::{Money, Scalar};
-use crate::package::{self, InstallMode, Manifest};
-use crate::pds::Pds;
-use crate::request;
-use crate::run::{LocalScheduler, RunRequest, Scheduler};
-use crate::store::Publisher;
-use crate::store::TimeRange;
+use crate::DemoArgs;
+use insitu::cli::commands::print_run;
+use insitu_core::audit;
+use insitu_core::consent::{Grant, GrantedCollection, now_ms};
+use insitu_core::import::{self, days_from_civil, format_date};
+use insitu_core::meter::Outcome;
+use insitu_core::output::{Money, Scalar};
+use insitu_core::package::{self, InstallMode, Manifest};
+use insitu_core::pds::Pds;
+use insitu_core::request;
+use insitu_core::run::{LocalScheduler, RunRequest, Scheduler};
+use insitu_core::store::Publisher;
+use insitu_core::store::TimeRange;
 use insitu_formats::bank::BankTx;
 use insitu_formats::time::DAY_MS;
 use insitu_formats::write;
@@ -72,7 +72,7 @@ impl Rng {
 /// The demo's two years: the 24 whole months before this one, so that a manifest's window
 /// ("the last 24 months", counted back from today) sees them. `month(0)` is the first.
 fn month(k: i64) -> (i64, i64) {
-    let (y, m, _) = insitu_formats::time::civil_from_days(crate::consent::now_ms() / DAY_MS);
+    let (y, m, _) = insitu_formats::time::civil_from_days(insitu_core::consent::now_ms() / DAY_MS);
     let n = y * 12 + (m - 1) - 24 + k;
     (n.div_euclid(12), n.rem_euclid(12) + 1)
 }
@@ -299,7 +299,7 @@ pub async fn run(data_dir: Option<PathBuf>, args: DemoArgs) -> anyhow::Result<()
     let signed = package::pack_and_sign(&component, &manifest, &key)?;
     pds.store.trust_publisher(&Publisher {
         name: manifest.publisher.clone(),
-        key: crate::audit::hex(key.verifying_key().as_bytes()),
+        key: insitu_core::audit::hex(key.verifying_key().as_bytes()),
         trusted_ms: now_ms(),
         revoked_ms: None,
     })?;
@@ -405,7 +405,9 @@ pub async fn run(data_dir: Option<PathBuf>, args: DemoArgs) -> anyhow::Result<()
                 })
                 .await?;
             let matched = match &run.output {
-                Some(crate::output::PluginOutput::Findings { findings, .. }) => findings.len(),
+                Some(insitu_core::output::PluginOutput::Findings { findings, .. }) => {
+                    findings.len()
+                }
                 _ => 0,
             };
             if matched > 0 || *rule == "agency-fee" {
@@ -529,13 +531,17 @@ pub async fn run(data_dir: Option<PathBuf>, args: DemoArgs) -> anyhow::Result<()
     );
 
     let first: Vec<(u64, &str)> = people.iter().take(4).map(|(i, n)| (*i, *n)).collect();
-    super::demo_jobs::campaigns(&pds, &key, &plugin, &first).await?;
-    super::demo_jobs::studies(&pds, &key).await?;
-    super::demo_jobs::coaching(&pds, &key).await?;
-    super::demo_jobs::ledger(&pds)?;
+    crate::demo_jobs::campaigns(&pds, &key, &plugin, &first).await?;
+    crate::demo_jobs::studies(&pds, &key).await?;
+    crate::demo_jobs::coaching(&pds, &key).await?;
+    crate::demo_jobs::ledger(&pds)?;
 
     if args.keep {
         println!("Data kept in {}", dir.display());
+        println!(
+            "   explore it with the command line: cargo run -p insitu -- --data-dir {} audit",
+            dir.display()
+        );
     } else {
         drop(pds);
         let _ = std::fs::remove_dir_all(&dir);

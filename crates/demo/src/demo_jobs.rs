@@ -8,18 +8,20 @@ use std::sync::Arc;
 use anyhow::Context;
 use ed25519_dalek::SigningKey;
 
-use super::jobs::{format_time, print_counts, print_exact_counts, print_release, with_progress};
-use crate::account::{self, Role};
-use crate::campaign::{self, NewCampaign};
-use crate::consent::now_ms;
-use crate::import::format_date;
-use crate::job::{Job, JobStatus, Progress};
-use crate::output::{Money, Scalar};
-use crate::package::{self, InstallMode, Manifest};
-use crate::pds::Pds;
-use crate::request::{self, Narrowing};
-use crate::store::{KeyedRecord, PersonId, PluginRecord, Schema, Source, Value};
-use crate::study::{self, NewStudy};
+use insitu::cli::jobs::{
+    format_time, print_counts, print_exact_counts, print_release, with_progress,
+};
+use insitu_core::account::{self, Role};
+use insitu_core::campaign::{self, NewCampaign};
+use insitu_core::consent::now_ms;
+use insitu_core::import::format_date;
+use insitu_core::job::{Job, JobStatus, Progress};
+use insitu_core::output::{Money, Scalar};
+use insitu_core::package::{self, InstallMode, Manifest};
+use insitu_core::pds::Pds;
+use insitu_core::request::{self, Narrowing};
+use insitu_core::store::{KeyedRecord, PersonId, PluginRecord, Schema, Source, Value};
+use insitu_core::study::{self, NewStudy};
 use insitu_formats::time::DAY_MS;
 
 const ASSOCIATION: &str = "ufc-que-choisir";
@@ -225,7 +227,7 @@ pub async fn campaigns(
         format_time(job.release_ms),
         policy.concurrency
     );
-    let targets = crate::job::targets(
+    let targets = insitu_core::job::targets(
         store,
         &fee_scanner.digest,
         job.created_ms,
@@ -251,7 +253,7 @@ pub async fn campaigns(
     let invited: Vec<PersonId> = store
         .members(job.id)?
         .into_iter()
-        .filter(|m| matches!(m.outcome, crate::job::MemberOutcome::Matched { .. }))
+        .filter(|m| matches!(m.outcome, insitu_core::job::MemberOutcome::Matched { .. }))
         .map(|m| m.person)
         .collect();
     let who = invited[0];
@@ -524,7 +526,7 @@ pub async fn studies(pds: &Pds, key: &SigningKey) -> anyhow::Result<()> {
         .context("member")?;
     println!(
         "   Member 000 has spent ε {} of {} this month\n",
-        store.budget_spent(someone.id, &crate::job::current_period())? as f64 / 1e6,
+        store.budget_spent(someone.id, &insitu_core::job::current_period())? as f64 / 1e6,
         store.policy()?.epsilon_per_month_micro as f64 / 1e6
     );
     Ok(())
@@ -534,7 +536,7 @@ const SCHOOL: &str = "lycee-jean-moulin";
 
 /// A pupil's career orientation, under the school's white-label licence.
 pub async fn coaching(pds: &Pds, key: &SigningKey) -> anyhow::Result<()> {
-    use crate::licence::{self, Licence, LicenceKind};
+    use insitu_core::licence::{self, Licence, LicenceKind};
     let store = pds.store.as_ref();
     println!("10. Career coaching, licensed white-label by a school for its pupils");
     account::create(store, SCHOOL, "demo-password-not-used", Role::Organisation)?;
@@ -659,7 +661,7 @@ pub async fn coaching(pds: &Pds, key: &SigningKey) -> anyhow::Result<()> {
     let grant = request::approve(store, asked.id, &Narrowing::default())?;
     let run = pds
         .runner
-        .run(crate::run::RunRequest {
+        .run(insitu_core::run::RunRequest {
             person: pupil,
             grant: grant.id,
             digest: plugin.digest.clone(),
@@ -668,18 +670,20 @@ pub async fn coaching(pds: &Pds, key: &SigningKey) -> anyhow::Result<()> {
             requester: Some(SCHOOL.into()),
         })
         .await?;
-    let school_view =
-        crate::view::run_view(&run, &crate::contract::Viewer::Requester(SCHOOL.into()))
-            .context("the school sees the run it started")?;
+    let school_view = insitu_core::view::run_view(
+        &run,
+        &insitu_core::contract::Viewer::Requester(SCHOOL.into()),
+    )
+    .context("the school sees the run it started")?;
     println!(
         "   what {SCHOOL} sees of the run it started (no outcome, no usage: they depend on her data):\n     {}",
-        crate::view::run_line(&school_view)
+        insitu_core::view::run_line(&school_view)
     );
-    if let crate::meter::Outcome::Failed { message, .. } = &run.outcome {
+    if let insitu_core::meter::Outcome::Failed { message, .. } = &run.outcome {
         anyhow::bail!("the coaching run failed: {message}");
     }
     println!("   \"Parcours Avenir\" for Léa Dubois (only she sees this):");
-    if let Some(crate::output::PluginOutput::Table { rows, .. }) = &run.output {
+    if let Some(insitu_core::output::PluginOutput::Table { rows, .. }) = &run.output {
         for r in rows {
             let reasons: String = r[4].to_string().chars().take(100).collect();
             println!(
@@ -697,20 +701,20 @@ pub async fn coaching(pds: &Pds, key: &SigningKey) -> anyhow::Result<()> {
         .into_iter()
         .find(|p| p.name == "Tenant 03")
         .context("a tenant")?;
-    crate::peer::offer(
+    insitu_core::peer::offer(
         store,
         mentor.id,
         "29-1051.00",
         "pharmacist for twelve years",
     )?;
-    let c = crate::peer::ask(store, pupil, "29-1051.00")?;
-    let before = crate::peer::contacts_of(store, pupil)?;
+    let c = insitu_core::peer::ask(store, pupil, "29-1051.00")?;
+    let before = insitu_core::peer::contacts_of(store, pupil)?;
     println!(
         "   Léa asks to talk with a pharmacist: \"{}\", name hidden ({:?})",
         before[0].note, before[0].other
     );
-    crate::peer::answer(store, mentor.id, c.id, true)?;
-    let after = crate::peer::contacts_of(store, pupil)?;
+    insitu_core::peer::answer(store, mentor.id, c.id, true)?;
+    let after = insitu_core::peer::contacts_of(store, pupil)?;
     println!(
         "   the pharmacist accepts: now each sees the other ({})",
         after[0].other.as_deref().unwrap_or("?")
@@ -722,14 +726,14 @@ pub async fn coaching(pds: &Pds, key: &SigningKey) -> anyhow::Result<()> {
     println!(
         "   the run is billed to {SCHOOL} under licence {}: {} EUR, to the developer and the operator\n",
         l.id,
-        crate::ledger::decimal(total, "EUR")
+        insitu_core::ledger::decimal(total, "EUR")
     );
     Ok(())
 }
 
 /// The ledger after everything above: who paid whom, invoices, and the trial balance.
 pub fn ledger(pds: &Pds) -> anyhow::Result<()> {
-    use crate::ledger::{self, Party, decimal};
+    use insitu_core::ledger::{self, Party, decimal};
     let store = pds.store.as_ref();
     println!(
         "11. The billing ledger: every run, licence, access fee, settlement and reward, in double entry"

@@ -1,7 +1,7 @@
 //! Host bindings generated from `wit/plugin.wit`.
 
 wasmtime::component::bindgen!({
-    path: "../wit",
+    path: "../../wit",
     world: "insitu:plugin/plugin",
     imports: { default: trappable },
     exports: { default: async },

@@ -14,12 +14,12 @@ use axum::http::request::Parts;
 
 use super::AppState;
 use super::error::ApiError;
-use crate::account::{self, Account, Role, Scope, Token};
-use crate::consent::Grant;
-use crate::contract::Viewer;
-use crate::meter::RunRecord;
-use crate::request::AccessRequest;
-use crate::store::{PersonId, StoreError};
+use insitu_core::account::{self, Account, Role, Scope, Token};
+use insitu_core::consent::Grant;
+use insitu_core::contract::Viewer;
+use insitu_core::meter::RunRecord;
+use insitu_core::request::AccessRequest;
+use insitu_core::store::{PersonId, StoreError};
 
 /// An authenticated caller. Extracting it refuses a missing, unknown, expired or revoked
 /// token with 401.
@@ -181,7 +181,7 @@ impl Caller {
         self.account.role == Role::Organisation && requester == Some(self.account.name.as_str())
     }
 
-    /// Who reads outputs, for [`crate::contract::output_for`].
+    /// Who reads outputs, for [`insitu_core::contract::output_for`].
     pub fn viewer(&self) -> Option<Viewer> {
         match self.account.role {
             Role::Person => self.account.person.map(Viewer::Person),
@@ -214,7 +214,7 @@ impl Caller {
     /// member's run in a campaign or a study is the member's alone.
     pub fn sees_run(&self, r: &RunRecord) -> bool {
         self.viewer()
-            .is_some_and(|v| v != Viewer::Operator && crate::view::sees_run(r, &v))
+            .is_some_and(|v| v != Viewer::Operator && insitu_core::view::sees_run(r, &v))
     }
 
     /// Request `id`, if the caller may see it.

@@ -10,11 +10,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::account::AccountError;
-use crate::import::ImportError;
-use crate::request::RequestError;
-use crate::sandbox::InstallError;
-use crate::store::StoreError;
+use insitu_core::account::AccountError;
+use insitu_core::import::ImportError;
+use insitu_core::request::RequestError;
+use insitu_core::sandbox::InstallError;
+use insitu_core::store::StoreError;
 
 /// The body of every error response. Its `code` follows from the status alone:
 ///

@@ -22,12 +22,12 @@ use super::AppState;
 use super::auth::{Action, Caller, TokenKind};
 use super::extract::page::{Form, Multipart, Path};
 use super::limit::{ClientAddr, LoginError};
-use crate::account::{self, Role};
-use crate::audit::hex;
-use crate::consent::now_ms;
-use crate::import::{self, ImportOptions};
-use crate::output::Scalar;
-use crate::request::{self, Narrowing, Status};
+use insitu_core::account::{self, Role};
+use insitu_core::audit::hex;
+use insitu_core::consent::now_ms;
+use insitu_core::import::{self, ImportOptions};
+use insitu_core::output::Scalar;
+use insitu_core::request::{self, Narrowing, Status};
 
 const COOKIE_NAME: &str = "insitu_session";
 
@@ -72,12 +72,12 @@ pub fn esc(s: &str) -> String {
 }
 
 fn date(ms: i64) -> String {
-    crate::import::format_date(ms)
+    insitu_core::import::format_date(ms)
 }
 
 /// The ledger entries dated until now: a job's postings are dated at its release time, and are
 /// shown to nobody before it, whenever the job closed (which depends on its members' data).
-fn visible_ledger(s: &AppState) -> Result<Vec<crate::ledger::Entry>, PageError> {
+fn visible_ledger(s: &AppState) -> Result<Vec<insitu_core::ledger::Entry>, PageError> {
     let now = now_ms();
     let mut entries = s.pds.store.ledger()?;
     entries.retain(|e| e.at_ms <= now);
@@ -511,9 +511,9 @@ async fn home(State(s): State<AppState>, session: Session) -> PageResult {
 
 /// A person's earnings: their ledger balance and latest movements.
 fn earnings_section(s: &AppState, p: u64) -> Result<String, PageError> {
-    let party = crate::ledger::Party::Person(p);
+    let party = insitu_core::ledger::Party::Person(p);
     let entries = visible_ledger(s)?;
-    let mine: Vec<&crate::ledger::Entry> = entries
+    let mine: Vec<&insitu_core::ledger::Entry> = entries
         .iter()
         .filter(|e| e.credit == party || e.debit == party)
         .collect();
@@ -522,12 +522,12 @@ fn earnings_section(s: &AppState, p: u64) -> Result<String, PageError> {
         out.push_str("<p>Nothing yet.</p>");
         return Ok(out);
     }
-    for ((who, c), v) in crate::ledger::balances(&entries) {
+    for ((who, c), v) in insitu_core::ledger::balances(&entries) {
         if who == party {
             let _ = write!(
                 out,
                 "<p>Balance: {} {}</p>",
-                crate::ledger::decimal(v, &c),
+                insitu_core::ledger::decimal(v, &c),
                 esc(&c)
             );
         }
@@ -543,7 +543,7 @@ fn earnings_section(s: &AppState, p: u64) -> Result<String, PageError> {
             out,
             "<tr><td>{}</td><td>{} {}</td><td>{}</td></tr>",
             date(e.at_ms),
-            crate::ledger::decimal(signed, &e.amount.currency),
+            insitu_core::ledger::decimal(signed, &e.amount.currency),
             esc(&e.amount.currency),
             esc(&e.memo)
         );
@@ -555,7 +555,7 @@ fn earnings_section(s: &AppState, p: u64) -> Result<String, PageError> {
 /// A person's peer contacts: names only once both sides accepted; a mentor answers here.
 fn contacts_section(s: &AppState, session: &Session, p: u64) -> Result<String, PageError> {
     let contacts =
-        crate::peer::contacts_of(s.pds.store.as_ref(), p).map_err(PageError::internal)?;
+        insitu_core::peer::contacts_of(s.pds.store.as_ref(), p).map_err(PageError::internal)?;
     if contacts.is_empty() {
         return Ok(String::new());
     }
@@ -572,7 +572,7 @@ fn contacts_section(s: &AppState, session: &Session, p: u64) -> Result<String, P
             c.role,
             c.status
         );
-        if c.role == "mentor" && c.status == crate::peer::ContactStatus::Asked {
+        if c.role == "mentor" && c.status == insitu_core::peer::ContactStatus::Asked {
             let _ = write!(
                 out,
                 "<form method=\"post\" action=\"/contacts/{}/answer\">{}\
@@ -590,7 +590,7 @@ fn contacts_section(s: &AppState, session: &Session, p: u64) -> Result<String, P
 
 /// An organisation's invoice for this month and its usage; a developer's revenue per plugin.
 fn billing_section(s: &AppState, session: &Session) -> Result<String, PageError> {
-    use crate::ledger::{Party, decimal};
+    use insitu_core::ledger::{Party, decimal};
     let store = s.pds.store.as_ref();
     let name = session.account.name.clone();
     let entries = visible_ledger(s)?;
@@ -598,10 +598,11 @@ fn billing_section(s: &AppState, session: &Session) -> Result<String, PageError>
     match session.account.role {
         Role::Organisation => {
             let now = now_ms();
-            let (since, until) = crate::ledger::month_bounds(now);
+            let (since, until) = insitu_core::ledger::month_bounds(now);
             // Entries dated later (a job's, dated at its release time) are not shown yet.
             let until = until.min(now + 1);
-            let st = crate::ledger::statement(&entries, &Party::Organisation(name), since, until);
+            let st =
+                insitu_core::ledger::statement(&entries, &Party::Organisation(name), since, until);
             let _ = write!(
                 out,
                 "<h2>Invoice and usage, this month</h2><p>{} movements. <a href=\"/invoice.csv\" download>Download the invoice (CSV)</a></p><ul>",
@@ -660,12 +661,12 @@ fn billing_section(s: &AppState, session: &Session) -> Result<String, PageError>
 async fn invoice(State(s): State<AppState>, session: Session) -> PageResult {
     session.may(Action::Invoice)?;
     let now = now_ms();
-    let (since, until) = crate::ledger::month_bounds(now);
+    let (since, until) = insitu_core::ledger::month_bounds(now);
     // Entries dated later (a job's, dated at its release time) are not shown yet.
     let until = until.min(now + 1);
-    let st = crate::ledger::statement(
+    let st = insitu_core::ledger::statement(
         &visible_ledger(&s)?,
-        &crate::ledger::Party::Organisation(session.account.name.clone()),
+        &insitu_core::ledger::Party::Organisation(session.account.name.clone()),
         since,
         until,
     );
@@ -692,10 +693,10 @@ async fn answer_contact(
     session.allow(Action::AnswerContact, get("csrf"))?;
     let person = session.person().ok_or_else(PageError::not_found)?;
     let accept = get("decision") == Some("accept");
-    match crate::peer::answer(s.pds.store.as_ref(), person, id, accept) {
+    match insitu_core::peer::answer(s.pds.store.as_ref(), person, id, accept) {
         Ok(_) => Ok(Redirect::to("/").into_response()),
-        Err(crate::peer::PeerError::NoContact(_)) => Err(PageError::not_found()),
-        Err(crate::peer::PeerError::Answered(_)) => Err(PageError(
+        Err(insitu_core::peer::PeerError::NoContact(_)) => Err(PageError::not_found()),
+        Err(insitu_core::peer::PeerError::Answered(_)) => Err(PageError(
             StatusCode::CONFLICT,
             "You already answered.".into(),
         )),
@@ -706,7 +707,7 @@ async fn answer_contact(
 /// A person's campaign invitations: the findings only they see, each with a box to release
 /// it, and accept or decline.
 fn invitations_section(s: &AppState, session: &Session, p: u64) -> Result<String, PageError> {
-    let invitations = crate::campaign::invitations(s.pds.store.as_ref(), p)?;
+    let invitations = insitu_core::campaign::invitations(s.pds.store.as_ref(), p)?;
     let mut out = String::from("<h2>Campaign invitations</h2>");
     if invitations.is_empty() {
         out.push_str("<p>None.</p>");
@@ -721,7 +722,7 @@ fn invitations_section(s: &AppState, session: &Session, p: u64) -> Result<String
             esc(&i.description)
         );
         match &i.answer {
-            Some(crate::job::Answer::Accepted { shared, .. }) => {
+            Some(insitu_core::job::Answer::Accepted { shared, .. }) => {
                 let _ = write!(
                     out,
                     "<p>You joined and shared {} findings.</p></section>",
@@ -729,7 +730,7 @@ fn invitations_section(s: &AppState, session: &Session, p: u64) -> Result<String
                 );
                 continue;
             }
-            Some(crate::job::Answer::Declined { .. }) => {
+            Some(insitu_core::job::Answer::Declined { .. }) => {
                 out.push_str("<p>You declined.</p></section>");
                 continue;
             }
@@ -745,7 +746,7 @@ fn invitations_section(s: &AppState, session: &Session, p: u64) -> Result<String
         // Every field of each finding, exactly as it would be shared, and the records it
         // cites, from the store (these stay with the member).
         for (n, f) in i.findings.iter().enumerate() {
-            let money = |m: &Option<crate::output::Money>| {
+            let money = |m: &Option<insitu_core::output::Money>| {
                 m.as_ref()
                     .map(|m| m.to_string())
                     .unwrap_or_else(|| "-".into())
@@ -801,8 +802,10 @@ fn jobs_section(s: &AppState, session: &Session) -> Result<String, PageError> {
     let mut studies = String::from("<h2>Your studies</h2><ul>");
     for job in store.jobs()? {
         match &job.kind {
-            crate::job::JobKind::Campaign(c) if job.owner == name || c.association == name => {
-                let n = crate::campaign::counts(store, &job, crate::consent::now_ms())?;
+            insitu_core::job::JobKind::Campaign(c)
+                if job.owner == name || c.association == name =>
+            {
+                let n = insitu_core::campaign::counts(store, &job, insitu_core::consent::now_ms())?;
                 let _ = write!(
                     out,
                     "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -812,20 +815,21 @@ fn jobs_section(s: &AppState, session: &Session) -> Result<String, PageError> {
                     n.accepted
                 );
             }
-            crate::job::JobKind::Study(_) if job.owner == name => {
-                let shown = match crate::study::published(&job, crate::consent::now_ms()) {
-                    Some(r) => {
-                        let v: Vec<String> =
-                            r.values.iter().map(|(k, v)| format!("{k} {v}")).collect();
-                        format!(
-                            "cohort about {}, ε {}: {}",
-                            r.cohort,
-                            r.epsilon_micro as f64 / 1e6,
-                            v.join(", ")
-                        )
-                    }
-                    None => "no release".into(),
-                };
+            insitu_core::job::JobKind::Study(_) if job.owner == name => {
+                let shown =
+                    match insitu_core::study::published(&job, insitu_core::consent::now_ms()) {
+                        Some(r) => {
+                            let v: Vec<String> =
+                                r.values.iter().map(|(k, v)| format!("{k} {v}")).collect();
+                            format!(
+                                "cohort about {}, ε {}: {}",
+                                r.cohort,
+                                r.epsilon_micro as f64 / 1e6,
+                                v.join(", ")
+                            )
+                        }
+                        None => "no release".into(),
+                    };
                 let _ = write!(studies, "<li>{}: {}</li>", esc(job.title()), esc(&shown));
             }
             _ => {}
@@ -869,10 +873,11 @@ async fn answer_invitation(
             "tick at least one finding to share, or decline".into(),
         ));
     }
-    match crate::campaign::answer(s.pds.store.as_ref(), job, person, accept, Some(&chosen)) {
+    match insitu_core::campaign::answer(s.pds.store.as_ref(), job, person, accept, Some(&chosen)) {
         Ok(_) => Ok(Redirect::to("/").into_response()),
-        Err(crate::campaign::CampaignError::Store(
-            crate::store::StoreError::NoInvitation { .. } | crate::store::StoreError::NoJob(_),
+        Err(insitu_core::campaign::CampaignError::Store(
+            insitu_core::store::StoreError::NoInvitation { .. }
+            | insitu_core::store::StoreError::NoJob(_),
         )) => Err(PageError::not_found()),
         Err(e) => Err(e.into()),
     }
@@ -891,7 +896,7 @@ fn runs_table(s: &AppState, session: &Session) -> Result<String, PageError> {
         if !session.sees_run(&r) {
             continue;
         }
-        let Some(v) = crate::view::run_view(&r, &viewer) else {
+        let Some(v) = insitu_core::view::run_view(&r, &viewer) else {
             continue;
         };
         let (outcome, records) = match &v.detail {
@@ -947,9 +952,9 @@ async fn consent(State(s): State<AppState>, session: Session, Path(id): Path<u64
             esc(&m.description)
         );
         let audience = match m.output.audience {
-            crate::package::Audience::Person => "you alone".to_string(),
-            crate::package::Audience::Requester => esc(&r.requester),
-            crate::package::Audience::Aggregate => format!(
+            insitu_core::package::Audience::Person => "you alone".to_string(),
+            insitu_core::package::Audience::Requester => esc(&r.requester),
+            insitu_core::package::Audience::Aggregate => format!(
                 "{}, only combined over at least {} people",
                 esc(&r.requester),
                 m.output.min_cohort.unwrap_or(0)
@@ -985,7 +990,7 @@ async fn consent(State(s): State<AppState>, session: Session, Path(id): Path<u64
             "<fieldset><legend>{} (why: {}) — untick what you keep to yourself; the program gets the fields you keep, {}</legend>",
             esc(&d.collection),
             esc(&d.purpose),
-            crate::package::RECORD_DATES
+            insitu_core::package::RECORD_DATES
         );
         for f in &d.fields {
             let value = esc(&format!("{}/{}", d.collection, f));
@@ -1113,7 +1118,7 @@ async fn run_page(State(s): State<AppState>, session: Session, Path(id): Path<u6
     session.may(Action::ReadRuns)?;
     let r = session.run(&s, id)?;
     let viewer = session.viewer().ok_or_else(PageError::not_found)?;
-    let v = crate::view::run_view(&r, &viewer).ok_or_else(PageError::not_found)?;
+    let v = insitu_core::view::run_view(&r, &viewer).ok_or_else(PageError::not_found)?;
     let price = v.price.as_deref().unwrap_or("not billed");
     let mut body = match &v.detail {
         Some(d) => {
@@ -1138,7 +1143,7 @@ async fn run_page(State(s): State<AppState>, session: Session, Path(id): Path<u6
             esc(price)
         ),
     };
-    match crate::contract::output_for(s.pds.store.as_ref(), id, &viewer) {
+    match insitu_core::contract::output_for(s.pds.store.as_ref(), id, &viewer) {
         Ok(out) => {
             let text = serde_json::to_string_pretty(&out).map_err(PageError::internal)?;
             let _ = write!(body, "<h2>Output</h2><pre>{}</pre>", esc(&text));
@@ -1163,7 +1168,10 @@ async fn history(State(s): State<AppState>, session: Session) -> PageResult {
                 "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
                 e.seq,
                 date(e.at_ms),
-                esc(&crate::audit::describe_in(s.pds.store.as_ref(), &e.event))
+                esc(&insitu_core::audit::describe_in(
+                    s.pds.store.as_ref(),
+                    &e.event
+                ))
             );
         }
     }
@@ -1247,8 +1255,14 @@ async fn export(State(s): State<AppState>, session: Session) -> PageResult {
         return Err(PageError::not_found());
     };
     let store = s.pds.store.clone();
-    let archive =
-        blocking(move || Ok(crate::rights::export(store.as_ref(), person, now_ms())?)).await?;
+    let archive = blocking(move || {
+        Ok(insitu_core::rights::export(
+            store.as_ref(),
+            person,
+            now_ms(),
+        )?)
+    })
+    .await?;
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, "application/x-tar"),

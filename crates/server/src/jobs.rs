@@ -23,13 +23,13 @@ use super::AppState;
 use super::api::{Body, Id, params};
 use super::auth::{Action, Caller};
 use super::error::{ApiError, ErrorBody};
-use crate::account::Role;
-use crate::campaign::{self, CampaignError, NewCampaign};
-use crate::consent::now_ms;
-use crate::job::{Job, JobKind, Progress};
-use crate::output::{Money, Scalar};
-use crate::store::StoreError;
-use crate::study::{self, NewStudy, StudyError};
+use insitu_core::account::Role;
+use insitu_core::campaign::{self, CampaignError, NewCampaign};
+use insitu_core::consent::now_ms;
+use insitu_core::job::{Job, JobKind, Progress};
+use insitu_core::output::{Money, Scalar};
+use insitu_core::store::StoreError;
+use insitu_core::study::{self, NewStudy, StudyError};
 
 /// Live progress of the jobs this server is running: the operator's to read, never an
 /// organisation's (progress is timing of the members' runs).
@@ -260,7 +260,7 @@ pub struct SettleBody {
 #[utoipa::path(post, path = "/api/campaigns/{id}/settle", tag = "campaigns", security(("token" = [])),
     params(("id" = u64, Path)), request_body = SettleBody,
     responses(
-        (status = 200, description = "What each party is owed", body = [crate::job::BillingRecord]),
+        (status = 200, description = "What each party is owed", body = [insitu_core::job::BillingRecord]),
         (status = 400, description = "`bad_request`: an amount or a share that does not parse", body = ErrorBody),
         (status = 403, description = "`forbidden`: not the operator's token with the `admin` scope", body = ErrorBody),
         (status = 404, description = "`not_found`: no such campaign", body = ErrorBody),
@@ -271,7 +271,7 @@ pub async fn settle(
     caller: Caller,
     Id(id): Id,
     Body(b): Body<SettleBody>,
-) -> Result<Json<Vec<crate::job::BillingRecord>>, ApiError> {
+) -> Result<Json<Vec<insitu_core::job::BillingRecord>>, ApiError> {
     caller.may(Action::Settle)?;
     let amount = money(&b.amount)?;
     Ok(Json(campaign::settle(
@@ -310,7 +310,7 @@ pub struct AnswerBody {
 #[utoipa::path(post, path = "/api/invitations/{id}/answer", tag = "campaigns", security(("token" = [])),
     params(("id" = u64, Path)), request_body = AnswerBody,
     responses(
-        (status = 200, description = "The caller's membership, answered", body = crate::job::Member),
+        (status = 200, description = "The caller's membership, answered", body = insitu_core::job::Member),
         (status = 400, description = "`bad_request`: a finding that does not exist", body = ErrorBody),
         (status = 403, description = "`forbidden`: not a person's token with the `consent` scope", body = ErrorBody),
         (status = 404, description = "`not_found`: no such invitation, or not the caller's", body = ErrorBody),
@@ -321,7 +321,7 @@ pub async fn answer(
     caller: Caller,
     Id(id): Id,
     Body(b): Body<AnswerBody>,
-) -> Result<Json<crate::job::Member>, ApiError> {
+) -> Result<Json<insitu_core::job::Member>, ApiError> {
     caller.may(Action::AnswerInvitation)?;
     let person = caller
         .person()
@@ -372,7 +372,7 @@ pub struct StudyView {
     pub epsilon_micro: u64,
     pub progress: Option<ProgressView>,
     /// The noisy sums and the noisy cohort, once released.
-    pub release: Option<crate::job::Release>,
+    pub release: Option<insitu_core::job::Release>,
 }
 
 fn study_view(job: &Job) -> StudyView {

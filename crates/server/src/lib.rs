@@ -42,9 +42,9 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::{TimeoutBody, TimeoutLayer};
 use utoipa::OpenApi;
 
-use crate::pds::Pds;
 pub use conn::ServerLimits;
 use error::ApiError;
+use insitu_core::pds::Pds;
 use metrics::Metrics;
 use openapi::SharedAnswers;
 
@@ -71,9 +71,9 @@ impl AppState {
     /// it, and counts the run in the metrics.
     pub async fn run_grant(
         &self,
-        grant: &crate::consent::Grant,
-        params: Vec<(String, crate::output::Scalar)>,
-    ) -> Result<crate::meter::RunRecord, crate::run::RunError> {
+        grant: &insitu_core::consent::Grant,
+        params: Vec<(String, insitu_core::output::Scalar)>,
+    ) -> Result<insitu_core::meter::RunRecord, insitu_core::run::RunError> {
         // Its own task: a client that goes away does not stop the run half-way (it would stay
         // stored as running).
         let runner = self.pds.runner.clone();
@@ -81,7 +81,7 @@ impl AppState {
         let r = tokio::spawn(async move { runner.run(req).await })
             .await
             .map_err(|e| {
-                crate::run::RunError::Store(crate::store::StoreError::Db(format!(
+                insitu_core::run::RunError::Store(insitu_core::store::StoreError::Db(format!(
                     "run task failed: {e}"
                 )))
             })??;
@@ -94,10 +94,10 @@ impl AppState {
     /// when, must not depend on the person's data (`view.rs`).
     pub fn start_for(
         &self,
-        grant: &crate::consent::Grant,
-        params: Vec<(String, crate::output::Scalar)>,
+        grant: &insitu_core::consent::Grant,
+        params: Vec<(String, insitu_core::output::Scalar)>,
         org: &str,
-    ) -> Result<crate::meter::RunRecord, crate::run::RunError> {
+    ) -> Result<insitu_core::meter::RunRecord, insitu_core::run::RunError> {
         let metrics = self.metrics.clone();
         self.pds.runner.start(
             run_request(grant, params, Some(org.to_string())),
@@ -116,11 +116,11 @@ impl AppState {
 }
 
 fn run_request(
-    grant: &crate::consent::Grant,
-    params: Vec<(String, crate::output::Scalar)>,
+    grant: &insitu_core::consent::Grant,
+    params: Vec<(String, insitu_core::output::Scalar)>,
     requester: Option<String>,
-) -> crate::run::RunRequest {
-    crate::run::RunRequest {
+) -> insitu_core::run::RunRequest {
+    insitu_core::run::RunRequest {
         person: grant.person,
         grant: grant.id,
         digest: grant.plugin_digest.clone(),
@@ -336,7 +336,7 @@ pub async fn serve(
     }
     // Campaigns and studies an earlier process left running resume where they stopped.
     for job in state.pds.store.jobs()? {
-        if job.status == crate::job::JobStatus::Running {
+        if job.status == insitu_core::job::JobStatus::Running {
             tracing::info!(job = job.id, "resuming");
             jobs::spawn(&state, &job);
         }

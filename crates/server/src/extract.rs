@@ -95,7 +95,7 @@ impl std::ops::Deref for Bytes {
 /// The same extractors for the web pages: refused with an error page, not JSON.
 pub mod page {
     use super::*;
-    use crate::server::pages::PageError;
+    use crate::pages::PageError;
 
     from_parts!(
         /// Path parameters; a segment that does not parse is a 400 page.
