@@ -171,6 +171,31 @@ fn each_kind_of_tampering_with_the_stored_audit_log_is_detected() {
     }
 }
 
+/// A store whose audit entries were written before they named their hashing scheme (the
+/// stored JSON of that code, verbatim) still opens and verifies, and its chain goes on under the
+/// current scheme.
+#[test]
+fn an_audit_log_written_before_hash_versions_still_verifies_and_grows() {
+    const LEGACY: [&str; 2] = [
+        r#"{"seq":0,"at_ms":1764000000000,"event":{"kind":"person_added","person":1},"prev":"0000000000000000000000000000000000000000000000000000000000000000","hash":"c2c38e09db3918d13060651d95ccec8315285a006b094f8ccb8d25809173d417"}"#,
+        r#"{"seq":1,"at_ms":1764000000001,"event":{"kind":"account_created","account":1,"role":"person","person":1},"prev":"c2c38e09db3918d13060651d95ccec8315285a006b094f8ccb8d25809173d417","hash":"3fe8f6fee30abcf7ebc1b3d969e6061f5d15ef9a2982c38f1c3823963543d77c"}"#,
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.redb");
+    drop(RedbStore::open(&path).unwrap());
+    tamper(&path, |t| {
+        for (seq, entry) in LEGACY.iter().enumerate() {
+            t.insert(seq as u64, *entry).unwrap();
+        }
+    });
+    let s = RedbStore::open(&path).unwrap();
+    s.add_person("b").unwrap();
+    let log = s.audit_log().unwrap();
+    let versions: Vec<u8> = log.iter().map(|e| e.version).collect();
+    assert_eq!(versions, [0, 0, audit::VERSION]);
+    assert_eq!(audit::verify(&log), Ok(()));
+}
+
 /// A run is stored as running when it starts (with its id, before it reads anything). One the
 /// host was executing when it stopped is marked failed at the next start, for the person to
 /// see, with its audit entry; a second start finds nothing left.
