@@ -135,6 +135,11 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("post_is_idempotent_by_key", ledger::post),
     ("post_many_posts_each_new_key", ledger::post_many),
     ("licences_are_stored_and_audited", ledger::licences),
+    // many threads at once
+    (
+        "concurrent_calls_give_distinct_ids_and_act_once",
+        ledger::concurrent,
+    ),
 ];
 
 /// Runs every check on a store of its own from `open` (which must give a fresh, empty store

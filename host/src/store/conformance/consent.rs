@@ -486,7 +486,7 @@ pub(super) fn erase(store: &dyn Store) {
             grants: 1,
             accounts: 1
         },
-        "grants counts the live grants it revoked"
+        "the erasure's counts (grants: the live ones it revoked)"
     );
     let events = expect_audit(store, n, "erase_person", &["person_erased"]);
     assert_eq!(

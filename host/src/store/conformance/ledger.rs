@@ -183,3 +183,83 @@ pub(super) fn licences(store: &dyn Store) {
         }
     );
 }
+
+/// The trait's methods are called from many threads at once: ids stay distinct, and what is
+/// done once (a key's posting, a job's reservation, a close) is done once, whichever thread
+/// wins.
+pub(super) fn concurrent(store: &dyn Store) {
+    const THREADS: usize = 8;
+    /// Rounds of racing posts, each of one new key, so that a race shows more surely.
+    const ROUNDS: usize = 8;
+    let p = store.add_person("ada").expect("add_person");
+    let job = store.add_job(super::jobs::campaign()).expect("add_job");
+    let finished = crate::job::Job {
+        status: crate::job::JobStatus::Finished { at_ms: 1 },
+        ..job.clone()
+    };
+    let n = audit_len(store);
+    let start = std::sync::Barrier::new(THREADS);
+    let results: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..THREADS)
+            .map(|i| {
+                let (start, finished) = (&start, &finished);
+                s.spawn(move || {
+                    start.wait();
+                    let person = store.add_person("twin").expect("add_person");
+                    let posted: Vec<Vec<Entry>> = (0..ROUNDS)
+                        .map(|r| {
+                            start.wait();
+                            let key = format!("run:{r}");
+                            store
+                                .post(&key, vec![entry(i as i64 + 1, "race")])
+                                .expect("post")
+                        })
+                        .collect();
+                    let reserved = store
+                        .reserve_budget(job.id, &[p], "2026-11", 300_000, 1_000_000)
+                        .expect("reserve_budget");
+                    let closed = store.close_job(finished, vec![], &[(p, 1)], "2026-11");
+                    (person, posted, reserved, closed.is_ok())
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| panic!("a thread panicked")))
+            .collect()
+    });
+    let mut people: Vec<u64> = results.iter().map(|r| r.0).collect();
+    people.sort_unstable();
+    people.dedup();
+    assert_eq!(people.len(), THREADS, "two threads got the same person id");
+    assert_eq!(
+        store.ledger().expect("ledger").len(),
+        ROUNDS,
+        "a key was posted twice"
+    );
+    assert!(
+        results.iter().all(|r| r.1 == results[0].1),
+        "threads posting one key were answered different entries"
+    );
+    assert!(results.iter().all(|r| r.2 == vec![true]));
+    assert_eq!(
+        results.iter().filter(|r| r.3).count(),
+        1,
+        "a job was closed more than once"
+    );
+    assert_eq!(
+        store.budget_spent(p, "2026-11").expect("budget_spent"),
+        300_001,
+        "the reservation (once) and the close's spend (once)"
+    );
+    let kinds: Vec<String> = super::audit_since(store, n)
+        .iter()
+        .map(|e| super::kind(&e.event))
+        .filter(|k| k != "person_added")
+        .collect();
+    let mut sorted = kinds.clone();
+    sorted.sort();
+    let mut expected = vec!["budget_reserved", "job_closed"];
+    expected.extend(["ledger_posted"; ROUNDS]);
+    assert_eq!(sorted, expected, "one audit entry per action done");
+}
