@@ -11,6 +11,7 @@
 //! May touch: the database file only. Knows nothing of WebAssembly.
 
 pub mod codec;
+pub mod conformance;
 pub mod redb;
 /// Schemas live in `insitu-formats`, next to the parsers that produce their records.
 pub use insitu_formats::schema;

@@ -1,0 +1,342 @@
+//! The conformance suite every [`Store`] backend must pass, unchanged.
+//!
+//! Each check states one behaviour of the trait with concrete values, on a fresh empty store,
+//! and panics naming what differs. [`CHECKS`] lists them by name; [`run_all`] runs each on a
+//! store of its own and then verifies the audit chain the check left, and fails naming every
+//! check that did not pass. [`survives_reopening`] is the one check that needs the same store
+//! opened twice.
+//!
+//! A backend's test is a few lines:
+//!
+//! ```ignore
+//! insitu::store::conformance::run_all(&|| Arc::new(MyStore::open_fresh()));
+//! ```
+//!
+//! Listings are in id order (oldest first); assigned ids are never 0 (0 means "assign one").
+//! Times stored by the backend itself (audit entries, decisions) are not asserted.
+//!
+//! May touch: only the store it is given. Not behind `cfg(test)`, so that a backend in
+//! another crate can call it.
+
+mod consent;
+mod jobs;
+mod ledger;
+mod records;
+mod runs;
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use super::{KeyedRecord, PersonId, Schema, Store, Value};
+use crate::audit::{self, AuditEntry, AuditEvent};
+use crate::consent::{Grant, GrantedCollection};
+use crate::meter::{Outcome, RunRecord};
+use crate::store::{Field, FieldType, TimeRange};
+
+/// One check: panics when `store` does not behave as the trait promises.
+pub type Check = fn(&dyn Store);
+
+/// Every check, by name. Each expects a fresh, empty store.
+pub const CHECKS: &[(&str, Check)] = &[
+    // people, collections, records
+    ("people_get_ids_and_keep_names", records::people),
+    ("collections_define_once_and_list", records::collections),
+    ("schemas_cannot_change", records::schema_conflict),
+    (
+        "write_records_counts_added_duplicates_taken_changed",
+        records::write_records,
+    ),
+    ("records_at_reads_stored_values", records::records_at),
+    (
+        "write_collections_defines_and_writes",
+        records::write_collections,
+    ),
+    (
+        "write_collections_is_all_or_nothing",
+        records::write_collections_atomic,
+    ),
+    (
+        "scan_keeps_time_range_order_and_projection",
+        records::scan_range,
+    ),
+    ("scan_batches_hold_at_most_max", records::scan_batches),
+    (
+        "scan_and_count_stay_in_one_person_and_collection",
+        records::isolation,
+    ),
+    ("source_names_are_kept_beside_the_chain", records::sources),
+    // plugins, publishers, consent, accounts
+    ("plugins_are_stored_by_digest", consent::plugins),
+    (
+        "publishers_are_trusted_replaced_and_revoked",
+        consent::publishers,
+    ),
+    (
+        "requests_are_stored_and_listed_by_person",
+        consent::requests,
+    ),
+    (
+        "a_request_that_went_nowhere_leaves_no_trace",
+        consent::nowhere,
+    ),
+    (
+        "decide_request_approves_with_a_grant_or_denies_once",
+        consent::decide,
+    ),
+    ("grants_are_added_listed_and_revoked", consent::grants),
+    (
+        "receptions_are_added_listed_and_revoked",
+        consent::receptions,
+    ),
+    ("account_names_are_unique_by_key", consent::accounts),
+    ("tokens_are_found_by_hash_and_revoked", consent::tokens),
+    ("erase_person_removes_and_counts_their_data", consent::erase),
+    // runs, audit, secrets
+    ("record_run_assigns_an_id_and_audits", runs::record),
+    (
+        "begin_run_is_unaudited_until_finish_run",
+        runs::begin_finish,
+    ),
+    ("reserved_run_ids_are_never_given_again", runs::reserve_ids),
+    ("runs_are_listed_by_person", runs::by_person),
+    (
+        "visit_runs_since_starts_at_the_time_and_stops_on_request",
+        runs::visit_since,
+    ),
+    ("append_audit_chains_each_entry_to_the_last", runs::chain),
+    ("compiled_hashes_are_kept_unaudited", runs::compiled),
+    ("pseudonym_key_is_stable_and_secret", runs::pseudonym),
+    (
+        "every_missing_thing_is_its_own_error_and_leaves_no_trace",
+        runs::errors,
+    ),
+    // jobs, budget, billing, peers
+    ("policy_defaults_and_is_set", jobs::policy),
+    ("jobs_get_ids_and_are_listed", jobs::jobs),
+    (
+        "record_members_keeps_each_member_once_with_its_run",
+        jobs::members,
+    ),
+    (
+        "answer_invitation_once_by_a_matched_campaign_member",
+        jobs::answer,
+    ),
+    ("close_job_once_with_billing_and_budget", jobs::close),
+    (
+        "reserve_budget_within_budget_and_once_per_job",
+        jobs::budget,
+    ),
+    (
+        "offers_and_contacts_are_audited_by_the_acting_side",
+        jobs::peers,
+    ),
+    // tariff, ledger, licences
+    ("tariff_defaults_and_is_set", ledger::tariff),
+    ("post_is_idempotent_by_key", ledger::post),
+    ("post_many_posts_each_new_key", ledger::post_many),
+    ("licences_are_stored_and_audited", ledger::licences),
+    // many threads at once
+    (
+        "concurrent_calls_give_distinct_ids_and_act_once",
+        ledger::concurrent,
+    ),
+];
+
+/// Runs every check on a store of its own from `open` (which must give a fresh, empty store
+/// each call), printing each name and outcome; then panics listing the checks that failed.
+/// After each check, the audit chain it left must verify ([`audit::verify`]).
+pub fn run_all(open: &dyn Fn() -> Arc<dyn Store>) {
+    let mut failed = Vec::new();
+    for (name, check) in CHECKS {
+        let store = open();
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            check(store.as_ref());
+            let log = store.audit_log().expect("audit_log");
+            if let Err(e) = audit::verify(&log) {
+                panic!("the audit chain the check left does not verify: {e}");
+            }
+        }));
+        match result {
+            Ok(()) => eprintln!("store conformance: {name} ... ok"),
+            Err(payload) => {
+                let why = payload
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| payload.downcast_ref::<&str>().copied())
+                    .unwrap_or("(no message)");
+                eprintln!("store conformance: {name} ... FAILED: {why}");
+                failed.push(*name);
+            }
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "store conformance: {} of {} checks failed: {}",
+        failed.len(),
+        CHECKS.len(),
+        failed.join(", ")
+    );
+}
+
+/// What a store acknowledged is there when it is opened again: people, records, runs, a
+/// posting, the audit log, the pseudonym key, and the id counters (no id is given twice).
+/// `open` opens the same store each call; the first call finds it empty. Each handle is
+/// dropped before the next open.
+pub fn survives_reopening(open: &dyn Fn() -> Arc<dyn Store>) {
+    let store = open();
+    let p = store.add_person("ada").expect("add_person");
+    store.define_collection(&events()).expect("define");
+    let w = store
+        .write_records(p, EVENTS, &[event(1, 10, "a", Some(1))], FILE)
+        .expect("write_records");
+    assert_eq!(w.added, 1);
+    let run = store
+        .record_run(finished(RunRecord::new(p, 1, "d", 10)))
+        .expect("record_run");
+    store.post("run:1", vec![]).expect("post");
+    let key = store.pseudonym_key().expect("pseudonym_key");
+    let log = store.audit_log().expect("audit_log");
+    drop(store);
+
+    let store = open();
+    assert_eq!(store.person(p).expect("person").name, "ada");
+    assert_eq!(
+        store.count(p, EVENTS).expect("count"),
+        1,
+        "a written record was lost"
+    );
+    assert_eq!(store.run(run.id).expect("run"), run);
+    assert!(store.posted("run:1").expect("posted"), "a posting was lost");
+    assert_eq!(
+        store.pseudonym_key().expect("pseudonym_key"),
+        key,
+        "the pseudonym key changed on reopening: every plugin-visible id would change"
+    );
+    assert_eq!(store.audit_log().expect("audit_log"), log);
+    let q = store.add_person("bob").expect("add_person");
+    assert!(q > p, "person id {q} given again after reopening (had {p})");
+    let again = store
+        .record_run(finished(RunRecord::new(p, 1, "d", 20)))
+        .expect("record_run");
+    assert!(again.id > run.id, "run id {} given again", again.id);
+    assert_eq!(
+        audit::verify(&store.audit_log().expect("audit_log")),
+        Ok(())
+    );
+}
+
+// Shared fixtures.
+
+/// The collection most checks write to.
+const EVENTS: &str = "conformance.events";
+const FILE: super::Source<'static> = super::Source::File("events.csv");
+
+/// `conformance.events`: a required time, a text, an optional integer.
+fn events() -> Schema {
+    Schema {
+        name: EVENTS.into(),
+        fields: vec![
+            field("at", FieldType::Timestamp, false),
+            field("label", FieldType::Text, false),
+            field("amount", FieldType::Integer, true),
+        ],
+        time_field: Some("at".into()),
+    }
+}
+
+fn field(name: &str, ty: FieldType, optional: bool) -> Field {
+    Field {
+        name: name.into(),
+        ty,
+        optional,
+    }
+}
+
+/// A record of [`events`].
+fn event(id: u64, time: i64, label: &str, amount: Option<i64>) -> KeyedRecord {
+    KeyedRecord {
+        id,
+        time,
+        values: vec![
+            Value::Timestamp(time),
+            Value::Text(label.into()),
+            amount.map_or(Value::Null, Value::Integer),
+        ],
+    }
+}
+
+/// A person with [`events`] defined.
+fn person_with_events(store: &dyn Store, name: &str) -> PersonId {
+    store
+        .define_collection(&events())
+        .expect("define_collection");
+    store.add_person(name).expect("add_person")
+}
+
+/// A live grant of `events.label` to plugin `digest`.
+fn grant(person: PersonId, digest: &str) -> Grant {
+    Grant {
+        id: 0,
+        person,
+        plugin_digest: digest.into(),
+        collections: vec![GrantedCollection {
+            name: EVENTS.into(),
+            fields: vec!["label".into()],
+        }],
+        window: TimeRange::ALL,
+        created_ms: 1_000,
+        expires_ms: Some(9_000),
+        revoked_ms: None,
+        origin: None,
+    }
+}
+
+/// `run`, succeeded.
+fn finished(mut run: RunRecord) -> RunRecord {
+    run.outcome = Outcome::Succeeded;
+    run.log = "done".into();
+    run
+}
+
+fn audit_len(store: &dyn Store) -> usize {
+    store.audit_log().expect("audit_log").len()
+}
+
+/// The audit entries appended since the log had `since` entries.
+fn audit_since(store: &dyn Store, since: usize) -> Vec<AuditEntry> {
+    store.audit_log().expect("audit_log").split_off(since)
+}
+
+/// An event's kind as stored (`person_added`, `run`, ...).
+fn kind(event: &AuditEvent) -> String {
+    serde_json::to_value(event)
+        .ok()
+        .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// Asserts that `what` appended exactly the events of `kinds` since the log had `since`
+/// entries, in that order, and returns them.
+#[track_caller]
+fn expect_audit(store: &dyn Store, since: usize, what: &str, kinds: &[&str]) -> Vec<AuditEvent> {
+    let new = audit_since(store, since);
+    let got: Vec<String> = new.iter().map(|e| kind(&e.event)).collect();
+    assert_eq!(
+        got, kinds,
+        "{what}: the audit entries it appended are not the ones the trait promises"
+    );
+    new.into_iter().map(|e| e.event).collect()
+}
+
+/// Asserts that `result` is the error `matches` accepts.
+#[track_caller]
+fn expect_err<T: std::fmt::Debug>(
+    what: &str,
+    result: Result<T, super::StoreError>,
+    matches: impl FnOnce(&super::StoreError) -> bool,
+) {
+    match result {
+        Err(e) if matches(&e) => {}
+        other => panic!("{what}: wrong answer {other:?}"),
+    }
+}

@@ -1,0 +1,525 @@
+//! Policy, campaigns and studies, members and invitations, budget, billing, peer contact.
+
+use super::{audit_len, expect_audit, expect_err, finished};
+use crate::audit::AuditEvent;
+use crate::job::{
+    Answer, BillingRecord, CampaignSpec, Job, JobKind, JobStatus, Member, MemberOutcome, Policy,
+    StudySpec,
+};
+use crate::meter::RunRecord;
+use crate::output::Money;
+use crate::peer::{Contact, ContactStatus, Offer};
+use crate::store::{PersonId, Store, StoreError};
+
+const PERIOD: &str = "2026-11";
+
+pub(super) fn campaign() -> Job {
+    Job {
+        id: 0,
+        kind: JobKind::Campaign(CampaignSpec {
+            description: "bank fees".into(),
+            brand: "bank".into(),
+            association: "consumers".into(),
+            k: 5,
+            epsilon_micro: 500_000,
+            period: PERIOD.into(),
+        }),
+        owner: "acme".into(),
+        plugin_digest: "d1".into(),
+        params: vec![],
+        created_ms: 11,
+        status: JobStatus::Running,
+        release: None,
+        counts: None,
+        release_ms: 99,
+    }
+}
+
+fn study() -> Job {
+    Job {
+        kind: JobKind::Study(StudySpec {
+            description: "spending".into(),
+            min_cohort: 5,
+            epsilon_micro: 100_000,
+            reward: euros(1),
+            period: PERIOD.into(),
+        }),
+        ..campaign()
+    }
+}
+
+fn euros(minor: i64) -> Money {
+    Money {
+        minor,
+        currency: "EUR".into(),
+    }
+}
+
+pub(super) fn member(person: PersonId, outcome: MemberOutcome) -> Member {
+    Member {
+        job: 0,
+        person,
+        run: 0,
+        outcome,
+        answer: None,
+    }
+}
+
+pub(super) fn offer(person: PersonId) -> Offer {
+    Offer {
+        id: 0,
+        person,
+        occupation: "15-1252".into(),
+        note: "ask me".into(),
+        withdrawn_ms: None,
+    }
+}
+
+pub(super) fn contact(offer: u64, seeker: PersonId, mentor: PersonId) -> Contact {
+    Contact {
+        id: 0,
+        offer,
+        seeker,
+        mentor,
+        occupation: "15-1252".into(),
+        status: ContactStatus::Asked,
+        at_ms: 12,
+    }
+}
+
+pub(super) fn policy(store: &dyn Store) {
+    assert_eq!(store.policy().expect("policy"), Policy::default());
+    let p = Policy {
+        k_floor: 9,
+        epsilon_per_month_micro: 3_000_000,
+        ..Policy::default()
+    };
+    store.set_policy(&p).expect("set_policy");
+    assert_eq!(store.policy().expect("policy"), p);
+    let e = expect_audit(store, 0, "set_policy", &["policy_set"]);
+    assert!(matches!(
+        e[0],
+        AuditEvent::PolicySet {
+            k_floor: 9,
+            epsilon_per_month_micro: 3_000_000,
+            ..
+        }
+    ));
+}
+
+pub(super) fn jobs(store: &dyn Store) {
+    let c = store.add_job(campaign()).expect("add_job");
+    let s = store.add_job(study()).expect("add_job");
+    assert!(c.id != 0 && s.id != 0 && c.id != s.id);
+    assert_eq!(
+        c,
+        Job {
+            id: c.id,
+            ..campaign()
+        }
+    );
+    assert_eq!(store.job(s.id).expect("job"), s);
+    assert_eq!(store.jobs().expect("jobs"), vec![c.clone(), s]);
+    let e = expect_audit(store, 0, "add_job", &["job_opened", "job_opened"]);
+    assert_eq!(
+        e[0],
+        AuditEvent::JobOpened {
+            job: c.id,
+            job_kind: "campaign".into(),
+            owner: "acme".into(),
+            digest: "d1".into()
+        }
+    );
+    assert!(matches!(&e[1], AuditEvent::JobOpened { job_kind, .. } if job_kind == "study"));
+}
+
+pub(super) fn members(store: &dyn Store) {
+    let [a, b, c] = ["a", "b", "c"].map(|n| store.add_person(n).expect("add_person"));
+    let job = store.add_job(campaign()).expect("add_job").id;
+    let reserved = store.reserve_run_ids(1).expect("reserve_run_ids");
+    let mut run_b = finished(RunRecord::new(b, 1, "d1", 5));
+    run_b.id = reserved;
+    let n = audit_len(store);
+    let added = store
+        .record_members(
+            job,
+            vec![
+                (
+                    Some(finished(RunRecord::new(a, 1, "d1", 5))),
+                    member(a, MemberOutcome::Matched { findings: 2 }),
+                ),
+                (Some(run_b), member(b, MemberOutcome::NoMatch)),
+                (None, member(c, MemberOutcome::OverBudget)),
+            ],
+        )
+        .expect("record_members");
+    assert_eq!(added, 3);
+    let ms = store.members(job).expect("members");
+    assert_eq!(
+        ms.iter().map(|m| (m.job, m.person)).collect::<Vec<_>>(),
+        vec![(job, a), (job, b), (job, c)],
+        "members by person, each with the job's id"
+    );
+    assert!(ms[0].run != 0 && ms[0].run != reserved);
+    assert_eq!(
+        ms[1].run, reserved,
+        "a member run keeps the id its job reserved"
+    );
+    assert_eq!(ms[2].run, 0, "a member without a run");
+    assert_eq!(store.run(reserved).expect("run").person, b);
+    assert_eq!(store.run(ms[0].run).expect("run").person, a);
+    expect_audit(store, n, "record_members", &["run", "run"]);
+    // A member the job has already is left as it was, and its run is not stored.
+    let runs = store.runs(None).expect("runs").len();
+    let n = audit_len(store);
+    let again = store
+        .record_members(
+            job,
+            vec![(
+                Some(finished(RunRecord::new(a, 1, "d1", 6))),
+                member(a, MemberOutcome::NoMatch),
+            )],
+        )
+        .expect("record_members again");
+    assert_eq!(again, 0);
+    assert_eq!(store.members(job).expect("members")[0], ms[0]);
+    assert_eq!(store.runs(None).expect("runs").len(), runs);
+    expect_audit(store, n, "record_members again", &[]);
+    let other = store.add_job(study()).expect("add_job").id;
+    store
+        .record_members(other, vec![(None, member(a, MemberOutcome::Contributed))])
+        .expect("record_members");
+    let jobs_of_a: Vec<u64> = store
+        .memberships(a)
+        .expect("memberships")
+        .iter()
+        .map(|m| m.job)
+        .collect();
+    assert_eq!(jobs_of_a, vec![job, other]);
+}
+
+pub(super) fn answer(store: &dyn Store) {
+    let [a, b, c] = ["a", "b", "c"].map(|n| store.add_person(n).expect("add_person"));
+    let job = store.add_job(campaign()).expect("add_job").id;
+    let st = store.add_job(study()).expect("add_job").id;
+    let matched = || MemberOutcome::Matched { findings: 1 };
+    store
+        .record_members(
+            job,
+            vec![
+                (None, member(a, matched())),
+                (None, member(b, MemberOutcome::NoMatch)),
+                (None, member(c, matched())),
+            ],
+        )
+        .expect("record_members");
+    store
+        .record_members(st, vec![(None, member(a, matched()))])
+        .expect("record_members");
+    let n = audit_len(store);
+    let accept = Answer::Accepted {
+        at_ms: 20,
+        shared: vec![],
+        loss: vec![euros(300)],
+    };
+    let m = store
+        .answer_invitation(job, a, accept.clone())
+        .expect("accept");
+    assert_eq!(m.answer, Some(accept.clone()));
+    assert_eq!(store.members(job).expect("members")[0], m);
+    let declined = store
+        .answer_invitation(job, c, Answer::Declined { at_ms: 21 })
+        .expect("decline");
+    assert_eq!(declined.answer, Some(Answer::Declined { at_ms: 21 }));
+    let e = expect_audit(
+        store,
+        n,
+        "answer_invitation",
+        &["evidence_released", "invitation_declined"],
+    );
+    assert_eq!(
+        e[0],
+        AuditEvent::EvidenceReleased {
+            job,
+            person: a,
+            association: "consumers".into(),
+            findings: 0
+        }
+    );
+    let n = audit_len(store);
+    let decline = Answer::Declined { at_ms: 22 };
+    expect_err(
+        "answering twice",
+        store.answer_invitation(job, a, decline.clone()),
+        |e| matches!(e, StoreError::Answered { job: j, person } if *j == job && *person == a),
+    );
+    assert_eq!(store.members(job).expect("members")[0].answer, Some(accept));
+    let no_invitation = |person: PersonId, j: u64| move |e: &StoreError| matches!(e, StoreError::NoInvitation { job: x, person: y } if *x == j && *y == person);
+    expect_err(
+        "a member who did not match",
+        store.answer_invitation(job, b, decline.clone()),
+        no_invitation(b, job),
+    );
+    expect_err(
+        "a person who is not a member",
+        store.answer_invitation(job, 99, decline.clone()),
+        no_invitation(99, job),
+    );
+    expect_err(
+        "a study's member",
+        store.answer_invitation(st, a, decline),
+        no_invitation(a, st),
+    );
+    expect_audit(store, n, "refused answers", &[]);
+}
+
+fn bill(job: u64, to: &str, minor: i64) -> BillingRecord {
+    BillingRecord {
+        id: 0,
+        job,
+        at_ms: 30,
+        from: "bank".into(),
+        to: to.into(),
+        amount: euros(minor),
+        memo: "settlement".into(),
+    }
+}
+
+pub(super) fn close(store: &dyn Store) {
+    let [a, b] = ["a", "b"].map(|n| store.add_person(n).expect("add_person"));
+    let job = store.add_job(campaign()).expect("add_job");
+    let other = store.add_job(campaign()).expect("add_job");
+    let n = audit_len(store);
+    let finished_job = Job {
+        status: JobStatus::Finished { at_ms: 40 },
+        ..job.clone()
+    };
+    let closed = store
+        .close_job(&finished_job, vec![], &[(a, 500_000), (b, 200_000)], PERIOD)
+        .expect("close_job");
+    assert_eq!(closed, finished_job);
+    assert_eq!(store.job(job.id).expect("job"), finished_job);
+    assert_eq!(
+        store.budget_spent(a, PERIOD).expect("budget_spent"),
+        500_000
+    );
+    assert_eq!(store.budget_spent(a, "2026-12").expect("budget_spent"), 0);
+    let e = expect_audit(store, n, "close_job", &["job_closed"]);
+    assert_eq!(
+        e[0],
+        AuditEvent::JobClosed {
+            job: job.id,
+            status: "finished".into(),
+            billing: 0,
+            budget_charged: 2
+        }
+    );
+    // Closed once: the same close again, or reopening, is refused and charges nothing.
+    let n = audit_len(store);
+    for (what, status) in [
+        ("a second finish", JobStatus::Finished { at_ms: 41 }),
+        ("reopening", JobStatus::Running),
+    ] {
+        let again = Job {
+            status,
+            ..job.clone()
+        };
+        expect_err(
+            what,
+            store.close_job(&again, vec![bill(job.id, "operator", 1)], &[(a, 1)], PERIOD),
+            |e| matches!(e, StoreError::JobClosed(j) if *j == job.id),
+        );
+    }
+    assert_eq!(
+        store.budget_spent(a, PERIOD).expect("budget_spent"),
+        500_000
+    );
+    assert!(store.billing(None).expect("billing").is_empty());
+    expect_audit(store, n, "refused closes", &[]);
+    // A finished campaign is settled once, with its billing records.
+    let settled = Job {
+        status: JobStatus::Settled { at_ms: 50 },
+        ..job.clone()
+    };
+    store
+        .close_job(
+            &settled,
+            vec![
+                bill(job.id, &format!("person:{a}"), 700),
+                bill(job.id, "operator", 300),
+            ],
+            &[],
+            PERIOD,
+        )
+        .expect("settle");
+    let bills = store.billing(Some(job.id)).expect("billing");
+    assert_eq!(
+        bills
+            .iter()
+            .map(|b| (b.to.clone(), b.amount.minor))
+            .collect::<Vec<_>>(),
+        vec![(format!("person:{a}"), 700), ("operator".to_string(), 300)]
+    );
+    assert!(
+        bills[0].id != 0 && bills[0].id != bills[1].id,
+        "billing ids"
+    );
+    expect_err(
+        "settling twice",
+        store.close_job(&settled, vec![bill(job.id, "operator", 1)], &[], PERIOD),
+        |e| matches!(e, StoreError::JobClosed(_)),
+    );
+    expect_err(
+        "settling a running campaign",
+        store.close_job(
+            &Job {
+                id: other.id,
+                ..settled.clone()
+            },
+            vec![],
+            &[],
+            PERIOD,
+        ),
+        |e| matches!(e, StoreError::JobClosed(j) if *j == other.id),
+    );
+    assert_eq!(store.billing(None).expect("billing").len(), 2);
+    assert!(store.billing(Some(other.id)).expect("billing").is_empty());
+    // Running ends in a study's release or withholding just as well.
+    for status in [
+        JobStatus::Released { at_ms: 60 },
+        JobStatus::Withheld {
+            at_ms: 60,
+            reason: "cohort".into(),
+        },
+    ] {
+        let s = store.add_job(study()).expect("add_job");
+        store
+            .close_job(&Job { status, ..s }, vec![], &[(b, 100_000)], PERIOD)
+            .expect("close a study");
+    }
+    assert_eq!(
+        store.budget_spent(b, PERIOD).expect("budget_spent"),
+        400_000
+    );
+}
+
+pub(super) fn budget(store: &dyn Store) {
+    let [a, b] = ["a", "b"].map(|n| store.add_person(n).expect("add_person"));
+    let n = audit_len(store);
+    let first = store
+        .reserve_budget(1, &[a], PERIOD, 600_000, 1_000_000)
+        .expect("reserve_budget");
+    assert_eq!(first, vec![true]);
+    assert_eq!(
+        store.budget_spent(a, PERIOD).expect("budget_spent"),
+        600_000
+    );
+    let second = store
+        .reserve_budget(2, &[a, b], PERIOD, 600_000, 1_000_000)
+        .expect("reserve_budget");
+    assert_eq!(second, vec![false, true], "a's budget would be exceeded");
+    assert_eq!(
+        store.budget_spent(a, PERIOD).expect("budget_spent"),
+        600_000
+    );
+    assert_eq!(
+        store.budget_spent(b, PERIOD).expect("budget_spent"),
+        600_000
+    );
+    let e = expect_audit(
+        store,
+        n,
+        "reserve_budget",
+        &["budget_reserved", "budget_reserved", "budget_reserved"],
+    );
+    assert_eq!(
+        e[1],
+        AuditEvent::BudgetReserved {
+            job: 2,
+            person: a,
+            epsilon_micro: 600_000,
+            reserved: false
+        }
+    );
+    // A resumed job keeps its first answers and charges nobody twice.
+    let n = audit_len(store);
+    let resumed = store
+        .reserve_budget(2, &[a, b], PERIOD, 600_000, 5_000_000)
+        .expect("reserve_budget again");
+    assert_eq!(resumed, vec![false, true]);
+    assert_eq!(
+        store.budget_spent(b, PERIOD).expect("budget_spent"),
+        600_000
+    );
+    expect_audit(store, n, "a resumed reservation", &[]);
+    // Up to the budget exactly.
+    let exact = store
+        .reserve_budget(3, &[a], PERIOD, 400_000, 1_000_000)
+        .expect("reserve_budget");
+    assert_eq!(exact, vec![true]);
+    assert_eq!(
+        store.budget_spent(a, PERIOD).expect("budget_spent"),
+        1_000_000
+    );
+}
+
+pub(super) fn peers(store: &dyn Store) {
+    let [mentor, seeker] = ["m", "s"].map(|n| store.add_person(n).expect("add_person"));
+    let n = audit_len(store);
+    let o = store.put_offer(offer(mentor)).expect("put_offer");
+    assert_ne!(o.id, 0);
+    let withdrawn = Offer {
+        withdrawn_ms: Some(5),
+        ..o.clone()
+    };
+    assert_eq!(
+        store.put_offer(withdrawn.clone()).expect("update"),
+        withdrawn
+    );
+    assert_eq!(store.offers().expect("offers"), vec![withdrawn]);
+    let c = store
+        .put_contact(contact(o.id, seeker, mentor))
+        .expect("put_contact");
+    assert_ne!(c.id, 0);
+    let answered = Contact {
+        status: ContactStatus::Connected,
+        ..c.clone()
+    };
+    store.put_contact(answered.clone()).expect("answer");
+    assert_eq!(store.contacts().expect("contacts"), vec![answered]);
+    let e = expect_audit(
+        store,
+        n,
+        "offers and contacts",
+        &[
+            "peer_offer",
+            "peer_offer",
+            "contact_asked",
+            "contact_answered",
+        ],
+    );
+    assert!(matches!(
+        e[1],
+        AuditEvent::PeerOffer {
+            withdrawn: true,
+            ..
+        }
+    ));
+    // Each entry names only the side that acted.
+    assert_eq!(
+        e[2],
+        AuditEvent::ContactAsked {
+            contact: c.id,
+            person: seeker,
+            occupation: "15-1252".into()
+        }
+    );
+    assert_eq!(
+        e[3],
+        AuditEvent::ContactAnswered {
+            contact: c.id,
+            person: mentor,
+            accepted: true
+        }
+    );
+}
