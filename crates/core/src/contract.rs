@@ -6,30 +6,11 @@
 //!
 //! May touch: the store (to read a run for a viewer).
 
+pub use insitu_model::manifest::limits_from;
+
 use crate::output::{Metric, PluginOutput, Scalar};
 use crate::package::{Audience, Manifest, OutputContract, OutputKind, PluginUse};
-use crate::sandbox::Limits;
 use crate::store::{PersonId, Store, StoreError};
-
-/// The run limits a manifest asks for, over the defaults (clamped later to the operator's).
-pub fn limits_from(m: &Manifest) -> Limits {
-    let d = Limits::default();
-    Limits {
-        fuel: m.limits.fuel.unwrap_or(d.fuel),
-        // Saturating: a manifest stored before its bounds were checked may carry any value.
-        memory: m
-            .limits
-            .memory_mib
-            .map(|v| v.saturating_mul(1 << 20))
-            .unwrap_or(d.memory),
-        deadline: m
-            .limits
-            .deadline_ms
-            .map(std::time::Duration::from_millis)
-            .unwrap_or(d.deadline),
-        ..d
-    }
-}
 
 /// The longest texts a finding may carry, in bytes, whatever its contract: a member who
 /// releases a finding releases every byte of it, so each text must be short enough to be read

@@ -22,306 +22,20 @@
 //!
 //! May touch: the store and the runner.
 
+pub use insitu_model::job::*;
+
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-
 use crate::consent::now_ms;
 use crate::meter::{FailureReason, Outcome, RunRecord};
-use crate::output::{Finding, Money, PluginOutput, Scalar};
+use crate::output::PluginOutput;
 use crate::package::Manifest;
 use crate::run::{Purpose, RunError, RunRequest, Runner};
 use crate::sandbox::Limits;
 use crate::store::{PersonId, Store, StoreError};
-
-/// The operator's rules for campaigns and studies. A field missing from a stored policy takes
-/// its default.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Policy {
-    /// The smallest threshold k a campaign may set: counts below k are shown as "fewer than k".
-    pub k_floor: u32,
-    /// Days before another campaign may scan with the same scanner, so that two campaigns on
-    /// nearly the same population cannot be differenced to learn one member's bit.
-    pub campaign_gap_days: u32,
-    /// Each member's privacy budget per calendar month, in millionths of ε.
-    pub epsilon_per_month_micro: u64,
-    /// The service's commission on a campaign's compensation, in basis points.
-    pub commission_bps: u32,
-    /// Member runs in flight at once.
-    pub concurrency: usize,
-    /// The privacy budget a campaign spends for each member it scans, in millionths of ε: its
-    /// scanned and matched counts are released with noise calibrated to it.
-    ///
-    /// Default 500 000 (ε = 0.5: noise of scale 4 on each count). It must be positive and at
-    /// most the monthly budget. A larger ε gives sharper counts and fewer campaigns a month.
-    pub campaign_epsilon_micro: u64,
-    /// The wall-clock deadline of each member run in a job, in milliseconds (a plugin's own
-    /// deadline is lowered to it, never raised). It bounds the job's release time.
-    ///
-    /// Default 30 000 (the sandbox's default deadline).
-    pub member_deadline_ms: u64,
-    /// Time added to a job's release time for what is not a member run (compiling the
-    /// plugin, committing batches, closing the job), in milliseconds.
-    ///
-    /// Default 10 000.
-    pub release_margin_ms: u64,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Policy {
-            k_floor: 5,
-            campaign_gap_days: 7,
-            epsilon_per_month_micro: 2_000_000,
-            commission_bps: 1_000,
-            concurrency: std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
-            campaign_epsilon_micro: 500_000,
-            member_deadline_ms: 30_000,
-            release_margin_ms: 10_000,
-        }
-    }
-}
-
-/// A campaign: who opened it, against whom, with which threshold.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CampaignSpec {
-    pub description: String,
-    /// The brand the campaign concerns.
-    pub brand: String,
-    /// The consumer association's organisation account that receives accepted evidence.
-    pub association: String,
-    /// Noisy counts below k are shown as "fewer than k" (at least the operator's floor).
-    pub k: u32,
-    /// The privacy budget the campaign spends for each member scanned, in millionths of ε
-    /// (the operator's `campaign_epsilon_micro` when it opened).
-    #[serde(default)]
-    pub epsilon_micro: u64,
-    /// The budget period the campaign is charged to (`YYYY-MM`).
-    #[serde(default)]
-    pub period: String,
-}
-
-/// A study: an organisation's analytics over its consenting members, released with noise.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StudySpec {
-    pub description: String,
-    /// The smallest noisy cohort a release is made for (at least the operator's k floor and
-    /// the manifest's `min_cohort`).
-    pub min_cohort: u32,
-    /// The privacy budget this release spends for each member included, in millionths of ε.
-    pub epsilon_micro: u64,
-    /// What each included member earns.
-    pub reward: Money,
-    /// The budget period the release is charged to (`YYYY-MM`).
-    pub period: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum JobKind {
-    Campaign(CampaignSpec),
-    Study(StudySpec),
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum JobStatus {
-    /// Opened; members are being run (or will be: a job interrupted resumes from here).
-    Running,
-    /// Every member has a result; a campaign's noisy counts are drawn. `at_ms` is when they
-    /// are released: the job's release time (or later, if the fan-out overran it).
-    Finished { at_ms: i64 },
-    /// A study's combined result was released, with noise (`at_ms` as for `Finished`).
-    Released { at_ms: i64 },
-    /// A study's noisy cohort was below its minimum: no sums were released. The budget
-    /// reserved for each member run is spent all the same.
-    Withheld { at_ms: i64, reason: String },
-    /// A campaign's compensation was split.
-    Settled { at_ms: i64 },
-}
-
-/// A campaign or a study.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Job {
-    pub id: u64,
-    pub kind: JobKind,
-    /// The account that opened it (a person's or an organisation's account name).
-    pub owner: String,
-    pub plugin_digest: String,
-    pub params: Vec<(String, Scalar)>,
-    pub created_ms: i64,
-    pub status: JobStatus,
-    /// A study's release, once made.
-    #[serde(default)]
-    pub release: Option<Release>,
-    /// A campaign's noisy counts, drawn once when the scan finished.
-    #[serde(default)]
-    pub counts: Option<NoisyCounts>,
-    /// When the job's results become visible to anyone but its members and the operator,
-    /// fixed when it opened ([`release_time`]).
-    #[serde(default)]
-    pub release_ms: i64,
-}
-
-impl Job {
-    pub fn is_campaign(&self) -> bool {
-        matches!(self.kind, JobKind::Campaign(_))
-    }
-
-    /// Whose grants the job may use: its owner's alone (an organisation; the association a
-    /// campaign names receives claimants, not other people's grants).
-    pub fn requesters(&self) -> Vec<&str> {
-        vec![self.owner.as_str()]
-    }
-
-    /// Whether the job's results may be shown to its organisation at `now_ms`: its release
-    /// time has passed and every member has a result. Before, the organisation sees that the
-    /// job exists, when it opened, its declared parameters and its release time, nothing else.
-    pub fn released_at(&self, now_ms: i64) -> bool {
-        now_ms >= self.release_ms && self.status != JobStatus::Running
-    }
-
-    /// The job's state as its organisation sees it at `now_ms`: `scheduled` before the
-    /// release, then `finished`, `released`, `withheld` or `settled`.
-    pub fn state_shown(&self, now_ms: i64) -> &'static str {
-        if !self.released_at(now_ms) {
-            return "scheduled";
-        }
-        match self.status {
-            JobStatus::Running => "scheduled",
-            JobStatus::Finished { .. } => "finished",
-            JobStatus::Released { .. } => "released",
-            JobStatus::Withheld { .. } => "withheld",
-            JobStatus::Settled { .. } => "settled",
-        }
-    }
-
-    pub fn title(&self) -> &str {
-        match &self.kind {
-            JobKind::Campaign(c) => &c.description,
-            JobKind::Study(s) => &s.description,
-        }
-    }
-}
-
-/// A study's release: noisy sums, the cohort they cover and the budget they spent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Release {
-    /// Each declared metric's sum over the cohort, with noise.
-    pub values: Vec<(String, i64)>,
-    /// How many members the sums cover.
-    pub cohort: u32,
-    /// Members not included because their budget for the period was spent.
-    pub excluded_for_budget: u32,
-    /// ε spent per member included, in millionths.
-    pub epsilon_micro: u64,
-    /// The discrete Laplace scale used: the L1 sensitivity over ε.
-    pub scale: f64,
-    /// The L1 sensitivity: one member's largest effect on the vector of sums.
-    pub sensitivity: i64,
-}
-
-/// A campaign's scanned and matched counts with noise, as drawn once when its scan finished.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NoisyCounts {
-    pub scanned: i64,
-    pub matched: i64,
-    /// ε spent per member scanned, in millionths.
-    pub epsilon_micro: u64,
-    /// The discrete Laplace scale on each count: 2 / ε (one member moves the pair by 2 in L1).
-    pub scale: f64,
-}
-
-/// How one member's run ended, as the job sees it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(tag = "result", rename_all = "snake_case")]
-pub enum MemberOutcome {
-    /// A campaign scanner found something: the member is invited. Findings stay in the run's
-    /// output, which only the member can read.
-    Matched {
-        findings: u32,
-    },
-    NoMatch,
-    /// A study member's aggregate is kept (clipped) in the run's output, for the release.
-    Contributed,
-    /// Not run: the member's privacy budget for the period could not cover the job.
-    OverBudget,
-    Failed {
-        reason: FailureReason,
-    },
-}
-
-/// A member's answer to a campaign's invitation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(tag = "answer", rename_all = "snake_case")]
-pub enum Answer {
-    /// The member joined, releasing the findings they chose to the association.
-    Accepted {
-        at_ms: i64,
-        shared: Vec<Finding>,
-        /// The sum of the shared findings' losses, per currency.
-        loss: Vec<Money>,
-    },
-    Declined {
-        at_ms: i64,
-    },
-}
-
-/// One member of a job: their run and its result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Member {
-    pub job: u64,
-    #[schema(value_type = u64)]
-    pub person: PersonId,
-    pub run: u64,
-    pub outcome: MemberOutcome,
-    #[serde(default)]
-    pub answer: Option<Answer>,
-}
-
-/// What the billing ledger will take over: money owed, from whom to whom.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct BillingRecord {
-    pub id: u64,
-    pub job: u64,
-    pub at_ms: i64,
-    /// Who pays (a brand, an organisation), by name.
-    pub from: String,
-    /// Who is paid: `person:<id>`, an organisation's name, or `operator`.
-    pub to: String,
-    pub amount: Money,
-    /// Why, in plain words.
-    pub memo: String,
-}
-
-/// A member to run: a person and the grant the run is under.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Target {
-    pub person: PersonId,
-    pub grant: u64,
-}
-
-/// Live counters of a job's fan-out, shared with whoever shows progress.
-#[derive(Debug, Default)]
-pub struct Progress {
-    pub total: AtomicU64,
-    /// Members with a committed result (including those done before a resume).
-    pub done: AtomicU64,
-    pub failed: AtomicU64,
-}
-
-impl Progress {
-    pub fn snapshot(&self) -> (u64, u64) {
-        (
-            self.done.load(Ordering::Relaxed),
-            self.total.load(Ordering::Relaxed),
-        )
-    }
-}
 
 /// Members committed per transaction: large enough that the durable commit is amortised,
 /// small enough that a crash loses little work.
@@ -644,4 +358,29 @@ fn failed_run(t: Target, digest: String, job: u64, message: String) -> RunRecord
 pub fn current_period() -> String {
     let date = crate::import::format_date(now_ms());
     date.get(..7).unwrap_or(&date).to_string()
+}
+
+/// A member to run: a person and the grant the run is under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    pub person: PersonId,
+    pub grant: u64,
+}
+
+/// Live counters of a job's fan-out, shared with whoever shows progress.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub total: AtomicU64,
+    /// Members with a committed result (including those done before a resume).
+    pub done: AtomicU64,
+    pub failed: AtomicU64,
+}
+
+impl Progress {
+    pub fn snapshot(&self) -> (u64, u64) {
+        (
+            self.done.load(Ordering::Relaxed),
+            self.total.load(Ordering::Relaxed),
+        )
+    }
 }

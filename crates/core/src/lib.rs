@@ -7,16 +7,13 @@
 pub mod account;
 pub mod audit;
 pub mod campaign;
-pub mod consent;
 pub mod contract;
 pub mod generate;
 pub mod import;
 pub mod job;
 pub mod ledger;
 pub mod licence;
-pub mod meter;
 pub mod noise;
-pub mod output;
 pub mod package;
 pub mod pds;
 pub mod peer;
@@ -24,6 +21,10 @@ pub mod request;
 pub mod rights;
 pub mod run;
 pub mod sandbox;
-pub mod store;
 pub mod study;
 pub mod view;
+
+/// Pure data and rules, shared with the store and the sandbox (`insitu-model`).
+pub use insitu_model::{consent, meter, output};
+/// The store: its trait, the redb backend and the conformance suite (`insitu-store`).
+pub use insitu_store as store;

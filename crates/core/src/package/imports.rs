@@ -8,19 +8,7 @@ use std::collections::BTreeSet;
 
 use wasmparser::{ComponentTypeRef, Encoding, Parser, Payload};
 
-use super::PackageError;
-
-/// The packages whose interfaces the host links into every run: the Insitu interfaces and the
-/// locked-down WASI subset of `sandbox/wasi.rs` (`add_to_linker`). Nothing else is ever
-/// provided: a component importing `wasi:sockets` or `wasi:http` can never be instantiated.
-pub const PROVIDED: &[&str] = &[
-    "insitu:plugin",
-    "wasi:cli",
-    "wasi:clocks",
-    "wasi:filesystem",
-    "wasi:io",
-    "wasi:random",
-];
+use super::{PROVIDED, PackageError};
 
 /// The component's top-level import names, such as `wasi:io/streams@0.2.6`, in file order.
 /// Reads the binary's sections only: nothing is validated or compiled, so this is fast on any

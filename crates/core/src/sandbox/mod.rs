@@ -15,7 +15,8 @@ pub mod bindings;
 mod cache;
 pub mod data;
 mod fuel;
-pub mod limits;
+/// Run limits and host costs are data (`insitu-model`).
+pub use insitu_model::limits;
 mod log;
 pub mod pool;
 pub mod pseudonym;

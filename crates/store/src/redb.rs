@@ -15,16 +15,18 @@ use super::{
     ColumnBatch, Cursor, Erasure, KeyedRecord, NewRecords, Person, PersonId, PluginRecord,
     Publisher, Reception, Record, Schema, Source, Store, StoreError, TimeRange, WriteOutcome,
 };
-use crate::account::name::key as name_key;
-use crate::account::{Account, Token};
-use crate::audit::{AuditEntry, AuditEvent};
-use crate::consent::{Grant, now_ms};
-use crate::job::{Answer, BillingRecord, Job, JobKind, JobStatus, Member, MemberOutcome, Policy};
-use crate::ledger::{Entry, Tariff};
-use crate::licence::Licence;
-use crate::meter::RunRecord;
-use crate::peer::{Contact, ContactStatus, Offer};
-use crate::request::{AccessRequest, Status as RequestStatus};
+use insitu_model::account::name::key as name_key;
+use insitu_model::account::{Account, Token};
+use insitu_model::audit::{AuditEntry, AuditEvent};
+use insitu_model::consent::{Grant, now_ms};
+use insitu_model::job::{
+    Answer, BillingRecord, Job, JobKind, JobStatus, Member, MemberOutcome, Policy,
+};
+use insitu_model::ledger::{Entry, Tariff};
+use insitu_model::licence::Licence;
+use insitu_model::meter::RunRecord;
+use insitu_model::peer::{Contact, ContactStatus, Offer};
+use insitu_model::request::{AccessRequest, Status as RequestStatus};
 
 const PEOPLE: TableDefinition<u64, &str> = TableDefinition::new("people");
 const COLLECTIONS: TableDefinition<&str, &str> = TableDefinition::new("collections");
@@ -274,7 +276,7 @@ fn audit_run(tx: &WriteTransaction, run: RunRecord) -> Result<RunRecord, StoreEr
             output_bytes: run.usage.output_bytes,
             fuel: run.usage.fuel,
             outcome: match &run.outcome {
-                crate::meter::Outcome::Failed { reason, .. } => {
+                insitu_model::meter::Outcome::Failed { reason, .. } => {
                     format!("failed: {}", reason.as_str())
                 }
                 other => other.status().into(),
@@ -415,7 +417,7 @@ fn write_in(
     }
     let (source, returned_by) = match source {
         Source::File(name) => {
-            let digest = crate::audit::hex(&sha2::Sha256::digest(name.as_bytes()));
+            let digest = insitu_model::audit::hex(&sha2::Sha256::digest(name.as_bytes()));
             tx.open_table(SOURCES)
                 .map_err(db)?
                 .insert(format!("{person}:{digest}").as_str(), name)
@@ -977,7 +979,7 @@ impl Store for RedbStore {
             if r.status != RequestStatus::Pending {
                 return Ok((r, None));
             }
-            let now = crate::consent::now_ms();
+            let now = insitu_model::consent::now_ms();
             let stored = match grant {
                 Some(g) => {
                     let g = insert_grant(tx, g)?;
@@ -1082,7 +1084,7 @@ impl Store for RedbStore {
         self.write(|tx| {
             let begun: Option<RunRecord> = get_json(tx, RUNS, run.id)?;
             match begun {
-                Some(b) if b.outcome == crate::meter::Outcome::Running => audit_run(tx, run),
+                Some(b) if b.outcome == insitu_model::meter::Outcome::Running => audit_run(tx, run),
                 _ => Err(StoreError::Db(format!(
                     "run {} is not a running run; it cannot be finished",
                     run.id
@@ -1658,7 +1660,7 @@ impl Cursor for RedbCursor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::account::Role;
+    use insitu_model::account::Role;
 
     /// An account as code before name keys wrote it: under its raw name only.
     fn add_old_account(path: &Path, id: u64, name: &str) {

@@ -5,11 +5,11 @@ use sha2::Digest as _;
 use super::{
     EVENTS, FILE, audit_len, event, events, expect_audit, expect_err, field, person_with_events,
 };
-use crate::audit::AuditEvent;
-use crate::store::{
+use crate::{
     ColumnBatch, FieldType, NewRecords, Schema, Source, Store, StoreError, TimeRange, Value,
     WriteOutcome,
 };
+use insitu_model::audit::AuditEvent;
 
 pub(super) fn people(store: &dyn Store) {
     assert_eq!(
@@ -183,7 +183,7 @@ pub(super) fn write_collections(store: &dyn Store) {
     let p = person_with_events(store, "ada");
     let n = audit_len(store);
     let tag = vec![Value::Text("blue".into())];
-    let tag_rec = crate::store::KeyedRecord {
+    let tag_rec = crate::KeyedRecord {
         id: 1,
         time: 0,
         values: tag.clone(),
@@ -411,7 +411,7 @@ pub(super) fn sources(store: &dyn Store) {
     let p = person_with_events(store, "ada");
     let q = store.add_person("bob").expect("add_person");
     let name = "ada's bank 2024.csv";
-    let digest = crate::audit::hex(&sha2::Sha256::digest(name.as_bytes()));
+    let digest = insitu_model::audit::hex(&sha2::Sha256::digest(name.as_bytes()));
     let n = audit_len(store);
     store
         .write_records(p, EVENTS, &[event(1, 1, "a", None)], Source::File(name))

@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::store::{PersonId, TimeRange};
+use crate::records::{PersonId, TimeRange};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GrantedCollection {

@@ -7,9 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::limits::Limits;
 use crate::output::{Money, PluginOutput};
-use crate::sandbox::Limits;
-use crate::store::PersonId;
+use crate::records::PersonId;
 
 /// What one run consumed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,7 +117,7 @@ pub struct RunRecord {
     pub output: Option<PluginOutput>,
     /// Who may read the output (from the manifest's contract).
     #[serde(default)]
-    pub audience: Option<crate::package::Audience>,
+    pub audience: Option<crate::manifest::Audience>,
     /// The organisation the run was done for, if any (from the request behind the grant).
     #[serde(default)]
     pub requester: Option<String>,
@@ -136,12 +136,12 @@ pub struct RunRecord {
     #[serde(default)]
     pub release_ms: i64,
     /// What the run costs its payer, fixed before it starts from the manifest's pricing and
-    /// the declared `limits`, never from what the run used ([`crate::ledger::quote`]). `None`
+    /// the declared `limits`, never from what the run used (`ledger::quote` in `insitu-core`). `None`
     /// for a run refused before it started, which is not billed.
     #[serde(default)]
     pub price: Option<Money>,
     /// The records the output's findings cite, as the host checked them against what the run
-    /// read ([`crate::contract::resolve_evidence`]): the id the plugin saw and the stored
+    /// read (`contract::resolve_evidence` in `insitu-core`): the id the plugin saw and the stored
     /// record behind it, so that an invitation can show the records themselves.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<EvidenceRef>,

@@ -10,7 +10,7 @@ use std::fmt::Display;
 use std::ops::RangeInclusive;
 
 use super::{AggregateField, DataRequest, Manifest, OutputContract, Pricing, RequestedLimits};
-use crate::sandbox::Limits;
+use crate::limits::Limits;
 
 /// Longest id, version, publisher, collection, field, metric or import name, in bytes.
 pub const MAX_NAME: usize = 128;

@@ -1,15 +1,15 @@
 //! Policy, campaigns and studies, members and invitations, budget, billing, peer contact.
 
 use super::{audit_len, expect_audit, expect_err, finished};
-use crate::audit::AuditEvent;
-use crate::job::{
+use crate::{PersonId, Store, StoreError};
+use insitu_model::audit::AuditEvent;
+use insitu_model::job::{
     Answer, BillingRecord, CampaignSpec, Job, JobKind, JobStatus, Member, MemberOutcome, Policy,
     StudySpec,
 };
-use crate::meter::RunRecord;
-use crate::output::Money;
-use crate::peer::{Contact, ContactStatus, Offer};
-use crate::store::{PersonId, Store, StoreError};
+use insitu_model::meter::RunRecord;
+use insitu_model::output::Money;
+use insitu_model::peer::{Contact, ContactStatus, Offer};
 
 const PERIOD: &str = "2026-11";
 

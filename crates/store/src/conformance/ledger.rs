@@ -1,11 +1,11 @@
 //! The tariff, ledger posting and licences.
 
 use super::{audit_len, expect_audit};
-use crate::audit::AuditEvent;
-use crate::ledger::{Entry, Movement, Party, Tariff};
-use crate::licence::{Licence, LicenceKind};
-use crate::output::Money;
-use crate::store::Store;
+use crate::Store;
+use insitu_model::audit::AuditEvent;
+use insitu_model::ledger::{Entry, Movement, Party, Tariff};
+use insitu_model::licence::{Licence, LicenceKind};
+use insitu_model::output::Money;
 
 pub(super) fn tariff(store: &dyn Store) {
     assert_eq!(store.tariff().expect("tariff"), Tariff::default());
@@ -193,8 +193,8 @@ pub(super) fn concurrent(store: &dyn Store) {
     const ROUNDS: usize = 8;
     let p = store.add_person("ada").expect("add_person");
     let job = store.add_job(super::jobs::campaign()).expect("add_job");
-    let finished = crate::job::Job {
-        status: crate::job::JobStatus::Finished { at_ms: 1 },
+    let finished = insitu_model::job::Job {
+        status: insitu_model::job::JobStatus::Finished { at_ms: 1 },
         ..job.clone()
     };
     let n = audit_len(store);

@@ -28,10 +28,10 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use super::{KeyedRecord, PersonId, Schema, Store, Value};
-use crate::audit::{self, AuditEntry, AuditEvent};
-use crate::consent::{Grant, GrantedCollection};
-use crate::meter::{Outcome, RunRecord};
-use crate::store::{Field, FieldType, TimeRange};
+use crate::{Field, FieldType, TimeRange};
+use insitu_model::audit::{self, AuditEntry, AuditEvent};
+use insitu_model::consent::{Grant, GrantedCollection};
+use insitu_model::meter::{Outcome, RunRecord};
 
 /// One check: panics when `store` does not behave as the trait promises.
 pub type Check = fn(&dyn Store);

@@ -4,9 +4,9 @@ use super::{
     EVENTS, FILE, audit_len, event, expect_audit, expect_err, finished, grant, jobs,
     person_with_events,
 };
-use crate::audit::{AuditEvent, GENESIS};
-use crate::meter::{Outcome, RunRecord};
-use crate::store::{NewRecords, Store, StoreError, TimeRange};
+use crate::{NewRecords, Store, StoreError, TimeRange};
+use insitu_model::audit::{AuditEvent, GENESIS};
+use insitu_model::meter::{Outcome, RunRecord};
 
 pub(super) fn record(store: &dyn Store) {
     let p = store.add_person("ada").expect("add_person");
@@ -230,7 +230,7 @@ pub(super) fn pseudonym(store: &dyn Store) {
         key,
         "the key changed"
     );
-    let hex = crate::audit::hex(&key);
+    let hex = insitu_model::audit::hex(&key);
     let log = serde_json::to_string(&store.audit_log().expect("audit_log")).unwrap_or_default();
     assert!(!log.contains(&hex), "the pseudonym key is in the audit log");
 }
@@ -306,13 +306,13 @@ pub(super) fn errors(store: &dyn Store) {
     let no_job = |e: &StoreError| matches!(e, StoreError::NoJob(99));
     expect_err("job", store.job(99), no_job);
     expect_err("record_members", store.record_members(99, vec![]), no_job);
-    let answer = crate::job::Answer::Declined { at_ms: 1 };
+    let answer = insitu_model::job::Answer::Declined { at_ms: 1 };
     expect_err(
         "answer_invitation",
         store.answer_invitation(99, p, answer),
         no_job,
     );
-    let ghost = crate::job::Job { id: 99, ..job };
+    let ghost = insitu_model::job::Job { id: 99, ..job };
     expect_err(
         "close_job",
         store.close_job(&ghost, vec![], &[], "2026-11"),

@@ -8,7 +8,8 @@
 //! Every method that changes state commits in one transaction together with its audit entry
 //! (invariant 5), and is durable when it returns (invariant 6).
 //!
-//! May touch: the database file only. Knows nothing of WebAssembly.
+//! May touch: the database file only. Knows nothing of WebAssembly, of packages or of the
+//! domain's rules beyond the data it keeps (`insitu-model`).
 
 pub mod codec;
 pub mod conformance;
@@ -16,267 +17,15 @@ pub mod redb;
 /// Schemas live in `insitu-formats`, next to the parsers that produce their records.
 pub use insitu_formats::schema;
 
-use serde::{Deserialize, Serialize};
-
-use crate::audit::{AuditEntry, AuditEvent};
-use crate::consent::Grant;
-use crate::meter::RunRecord;
-pub use schema::{Field, FieldType, Record, Schema, Value};
-
-/// Identifies a person in the store.
-pub type PersonId = u64;
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Person {
-    pub id: PersonId,
-    pub name: String,
-}
-
-/// An installed plugin, named by the SHA-256 digest of its component bytes.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct PluginRecord {
-    pub digest: String,
-    pub name: String,
-    pub size: u64,
-    pub installed_at_ms: i64,
-    /// The interfaces the component imports, as checked at install.
-    pub imports: Vec<String>,
-    /// The manifest packed with the component (what the person is asked to approve).
-    #[serde(default)]
-    pub manifest: Option<crate::package::Manifest>,
-    /// The publisher whose signature was verified at install; `None` in development mode.
-    #[serde(default)]
-    pub publisher: Option<String>,
-    /// Installed unsigned, in the explicit development mode.
-    #[serde(default)]
-    pub development: bool,
-}
-
-/// A publisher whose signing key the operator trusts.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Publisher {
-    pub name: String,
-    /// Hex of the ed25519 verifying key.
-    pub key: String,
-    pub trusted_ms: i64,
-    pub revoked_ms: Option<i64>,
-}
-
-/// A half-open time range `[since, until)` in ms since the epoch; `None` is unbounded.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TimeRange {
-    pub since: Option<i64>,
-    pub until: Option<i64>,
-}
-
-impl TimeRange {
-    pub const ALL: TimeRange = TimeRange {
-        since: None,
-        until: None,
-    };
-
-    /// The intersection of two ranges.
-    pub fn intersect(self, other: TimeRange) -> TimeRange {
-        TimeRange {
-            since: match (self.since, other.since) {
-                (Some(a), Some(b)) => Some(a.max(b)),
-                (a, b) => a.or(b),
-            },
-            until: match (self.until, other.until) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            },
-        }
-    }
-
-    pub fn contains(&self, t: i64) -> bool {
-        self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u)
-    }
-}
-
-/// Text values of a batch, concatenated, with the end offset of each (Arrow's layout).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TextColumn {
-    pub data: String,
-    pub ends: Vec<u32>,
-}
-
-impl TextColumn {
-    pub fn with_capacity(n: usize) -> Self {
-        TextColumn {
-            data: String::with_capacity(n * 16),
-            ends: Vec::with_capacity(n),
-        }
-    }
-
-    pub fn push(&mut self, s: &str) {
-        self.data.push_str(s);
-        self.ends.push(self.data.len() as u32);
-    }
-
-    /// Value `i`.
-    pub fn get(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        &self.data[start..self.ends[i] as usize]
-    }
-}
-
-/// Money values of a batch: minor units, and an index into the batch's distinct currencies.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct MoneyColumn {
-    pub minor: Vec<i64>,
-    pub currencies: Vec<String>,
-    pub currency: Vec<u16>,
-}
-
-impl MoneyColumn {
-    pub fn push(&mut self, minor: i64, currency: &str) {
-        let idx = match self.currencies.iter().position(|c| c == currency) {
-            Some(i) => i,
-            None => {
-                self.currencies.push(currency.to_string());
-                self.currencies.len() - 1
-            }
-        };
-        self.minor.push(minor);
-        self.currency.push(idx as u16);
-    }
-
-    /// Minor units and currency of value `i`.
-    pub fn get(&self, i: usize) -> (i64, &str) {
-        let code = self.currencies.get(self.currency[i] as usize);
-        (self.minor[i], code.map(String::as_str).unwrap_or(""))
-    }
-}
-
-/// One field's values across a batch.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ColumnValues {
-    Text(TextColumn),
-    Integer(Vec<i64>),
-    Float(Vec<f64>),
-    Money(MoneyColumn),
-    Timestamp(Vec<i64>),
-    Boolean(Vec<bool>),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ColumnData {
-    pub name: String,
-    pub values: ColumnValues,
-    /// Present for optional fields: `false` where the record has no value.
-    pub valid: Option<Vec<bool>>,
-}
-
-impl ColumnData {
-    /// The value at row `i` (`Value::Null` where absent).
-    pub fn value(&self, i: usize) -> Value {
-        if let Some(v) = &self.valid
-            && !v[i]
-        {
-            return Value::Null;
-        }
-        match &self.values {
-            ColumnValues::Text(v) => Value::Text(v.get(i).to_string()),
-            ColumnValues::Integer(v) => Value::Integer(v[i]),
-            ColumnValues::Float(v) => Value::Float(v[i]),
-            ColumnValues::Money(m) => {
-                let (minor, currency) = m.get(i);
-                Value::Money {
-                    minor,
-                    currency: currency.to_string(),
-                }
-            }
-            ColumnValues::Timestamp(v) => Value::Timestamp(v[i]),
-            ColumnValues::Boolean(v) => Value::Boolean(v[i]),
-        }
-    }
-}
-
-/// Records in columnar form, in time order: what a scan yields and what a plugin receives.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ColumnBatch {
-    pub ids: Vec<u64>,
-    pub times: Vec<i64>,
-    pub columns: Vec<ColumnData>,
-}
-
-impl ColumnBatch {
-    pub fn len(&self) -> usize {
-        self.ids.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
-    }
-}
+use insitu_model::audit::{AuditEntry, AuditEvent};
+use insitu_model::consent::Grant;
+use insitu_model::meter::RunRecord;
+pub use insitu_model::records::*;
 
 /// A pull-based scan over one person's collection. Each call returns at most `max` records.
 pub trait Cursor: Send {
     /// The next batch, or `None` at the end. `bytes` is the size of the field data delivered.
     fn next_batch(&mut self, max: usize) -> Result<Option<(ColumnBatch, usize)>, StoreError>;
-}
-
-/// What a batch write did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WriteOutcome {
-    pub added: u64,
-    /// Records already present (same key), left as they were: re-imports add nothing.
-    pub duplicates: u64,
-    /// The index in the batch of each duplicate, in order.
-    #[serde(default)]
-    pub taken: Vec<u32>,
-    /// The index of each duplicate whose stored values are not the ones given (a subset of
-    /// `taken`): the importer decides whether that is the same record or a clash.
-    #[serde(default)]
-    pub changed: Vec<u32>,
-}
-
-/// A person's agreement to receive data an organisation holds about them into one collection
-/// (restitution).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Reception {
-    pub id: u64,
-    pub person: PersonId,
-    pub organisation: String,
-    pub collection: String,
-    pub created_ms: i64,
-    pub revoked_ms: Option<i64>,
-}
-
-/// What an erasure removed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Erasure {
-    pub records: u64,
-    pub runs: u64,
-    pub grants: u64,
-    pub accounts: u64,
-}
-
-/// Where written records come from, as the audit log records it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source<'a> {
-    /// A file the person imported, by name. Names can be personal: the audit entry holds the
-    /// name's SHA-256 and the name is kept beside the chain ([`Store::source_name`]).
-    File(&'a str),
-    /// Data an organisation returned into the person's store (restitution), by its name.
-    ReturnedBy(&'a str),
-}
-
-/// One collection's records for [`Store::write_collections`].
-#[derive(Debug, Clone, Copy)]
-pub struct NewRecords<'a> {
-    pub collection: &'a str,
-    pub records: &'a [KeyedRecord],
-    pub source: Source<'a>,
-}
-
-/// A record ready to write: its stable id and time are computed by the importer.
-#[derive(Debug, Clone, PartialEq)]
-pub struct KeyedRecord {
-    pub id: u64,
-    pub time: i64,
-    pub values: Record,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -388,21 +137,21 @@ pub trait Store: Send + Sync + 'static {
     /// (`nowhere`) is stored without a person or an audit entry.
     fn add_request(
         &self,
-        request: crate::request::AccessRequest,
-    ) -> Result<crate::request::AccessRequest, StoreError>;
-    fn request(&self, id: u64) -> Result<crate::request::AccessRequest, StoreError>;
+        request: insitu_model::request::AccessRequest,
+    ) -> Result<insitu_model::request::AccessRequest, StoreError>;
+    fn request(&self, id: u64) -> Result<insitu_model::request::AccessRequest, StoreError>;
     /// Every request, or those asking `person` (never one that went nowhere).
     fn requests(
         &self,
         person: Option<PersonId>,
-    ) -> Result<Vec<crate::request::AccessRequest>, StoreError>;
+    ) -> Result<Vec<insitu_model::request::AccessRequest>, StoreError>;
     /// Decides a pending request in one transaction: with a grant it is approved (the grant is
     /// stored), without one it is denied. One that went nowhere is `NoRequest`.
     fn decide_request(
         &self,
         id: u64,
         grant: Option<Grant>,
-    ) -> Result<(crate::request::AccessRequest, Option<Grant>), StoreError>;
+    ) -> Result<(insitu_model::request::AccessRequest, Option<Grant>), StoreError>;
 
     /// Stores a new grant (its `id` is assigned) and returns it.
     fn add_grant(&self, grant: Grant) -> Result<Grant, StoreError>;
@@ -441,21 +190,29 @@ pub trait Store: Send + Sync + 'static {
     fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError>;
 
     /// Stores a new account (its `id` is assigned). Names are unique by
-    /// [`crate::account::name::key`] (case- and confusable-insensitive): `NameTaken` holds the
+    /// [`insitu_model::account::name::key`] (case- and confusable-insensitive): `NameTaken` holds the
     /// name of the account that has the key already. `account_by_name` finds an account by any
     /// spelling with its key.
     fn add_account(
         &self,
-        account: crate::account::Account,
-    ) -> Result<crate::account::Account, StoreError>;
-    fn account(&self, id: u64) -> Result<Option<crate::account::Account>, StoreError>;
-    fn account_by_name(&self, name: &str) -> Result<Option<crate::account::Account>, StoreError>;
-    fn accounts(&self) -> Result<Vec<crate::account::Account>, StoreError>;
+        account: insitu_model::account::Account,
+    ) -> Result<insitu_model::account::Account, StoreError>;
+    fn account(&self, id: u64) -> Result<Option<insitu_model::account::Account>, StoreError>;
+    fn account_by_name(
+        &self,
+        name: &str,
+    ) -> Result<Option<insitu_model::account::Account>, StoreError>;
+    fn accounts(&self) -> Result<Vec<insitu_model::account::Account>, StoreError>;
     /// Stores a new token (its `id` is assigned).
-    fn add_token(&self, token: crate::account::Token) -> Result<crate::account::Token, StoreError>;
-    fn token_by_hash(&self, hash: &str) -> Result<Option<crate::account::Token>, StoreError>;
-    fn tokens(&self, account: u64) -> Result<Vec<crate::account::Token>, StoreError>;
-    fn revoke_token(&self, id: u64, at_ms: i64) -> Result<crate::account::Token, StoreError>;
+    fn add_token(
+        &self,
+        token: insitu_model::account::Token,
+    ) -> Result<insitu_model::account::Token, StoreError>;
+    fn token_by_hash(&self, hash: &str)
+    -> Result<Option<insitu_model::account::Token>, StoreError>;
+    fn tokens(&self, account: u64) -> Result<Vec<insitu_model::account::Token>, StoreError>;
+    fn revoke_token(&self, id: u64, at_ms: i64)
+    -> Result<insitu_model::account::Token, StoreError>;
 
     /// The name of an import source whose digest an audit entry holds (`None` once erased).
     fn source_name(&self, person: PersonId, digest: &str) -> Result<Option<String>, StoreError>;
@@ -471,44 +228,44 @@ pub trait Store: Send + Sync + 'static {
     fn erase_person(&self, person: PersonId, at_ms: i64) -> Result<Erasure, StoreError>;
 
     /// The operator's policy for campaigns and studies (the default until one is set).
-    fn policy(&self) -> Result<crate::job::Policy, StoreError>;
+    fn policy(&self) -> Result<insitu_model::job::Policy, StoreError>;
     /// Sets the policy, audited.
-    fn set_policy(&self, policy: &crate::job::Policy) -> Result<(), StoreError>;
+    fn set_policy(&self, policy: &insitu_model::job::Policy) -> Result<(), StoreError>;
 
     /// Stores a new campaign or study (its `id` is assigned), audited.
-    fn add_job(&self, job: crate::job::Job) -> Result<crate::job::Job, StoreError>;
-    fn job(&self, id: u64) -> Result<crate::job::Job, StoreError>;
-    fn jobs(&self) -> Result<Vec<crate::job::Job>, StoreError>;
+    fn add_job(&self, job: insitu_model::job::Job) -> Result<insitu_model::job::Job, StoreError>;
+    fn job(&self, id: u64) -> Result<insitu_model::job::Job, StoreError>;
+    fn jobs(&self) -> Result<Vec<insitu_model::job::Job>, StoreError>;
     /// Records members' results in one transaction: each member's run (when there was one),
     /// with its audit entry, and the member's result pointing at it. A member the job already
     /// has is left as it was and its run is not stored. Returns how many were added.
     fn record_members(
         &self,
         job: u64,
-        members: Vec<(Option<RunRecord>, crate::job::Member)>,
+        members: Vec<(Option<RunRecord>, insitu_model::job::Member)>,
     ) -> Result<u64, StoreError>;
     /// A job's members, by person.
-    fn members(&self, job: u64) -> Result<Vec<crate::job::Member>, StoreError>;
+    fn members(&self, job: u64) -> Result<Vec<insitu_model::job::Member>, StoreError>;
     /// Every job a person is a member of (their inbox of invitations and contributions).
-    fn memberships(&self, person: PersonId) -> Result<Vec<crate::job::Member>, StoreError>;
+    fn memberships(&self, person: PersonId) -> Result<Vec<insitu_model::job::Member>, StoreError>;
     /// Stores a member's answer to a campaign's invitation, audited (an acceptance as the
     /// release of the evidence the member chose). A member answers once.
     fn answer_invitation(
         &self,
         job: u64,
         person: PersonId,
-        answer: crate::job::Answer,
-    ) -> Result<crate::job::Member, StoreError>;
+        answer: insitu_model::job::Answer,
+    ) -> Result<insitu_model::job::Member, StoreError>;
     /// Updates a job's status (and release) in one transaction with the billing records it
     /// leaves and the privacy budget it spends (millionths of ε per member, charged to
     /// `period`), audited.
     fn close_job(
         &self,
-        job: &crate::job::Job,
-        billing: Vec<crate::job::BillingRecord>,
+        job: &insitu_model::job::Job,
+        billing: Vec<insitu_model::job::BillingRecord>,
         spend: &[(PersonId, u64)],
         period: &str,
-    ) -> Result<crate::job::Job, StoreError>;
+    ) -> Result<insitu_model::job::Job, StoreError>;
     /// The privacy budget a person spent in `period`, in millionths of ε.
     fn budget_spent(&self, person: PersonId, period: &str) -> Result<u64, StoreError>;
     /// Reserves `micro` millionths of ε of each of `people`'s budget for `period`, for job
@@ -525,50 +282,56 @@ pub trait Store: Send + Sync + 'static {
         budget: u64,
     ) -> Result<Vec<bool>, StoreError>;
     /// Billing records, all or one job's.
-    fn billing(&self, job: Option<u64>) -> Result<Vec<crate::job::BillingRecord>, StoreError>;
+    fn billing(
+        &self,
+        job: Option<u64>,
+    ) -> Result<Vec<insitu_model::job::BillingRecord>, StoreError>;
 
     /// Stores a peer-contact offer (a new one when its `id` is 0), audited.
-    fn put_offer(&self, offer: crate::peer::Offer) -> Result<crate::peer::Offer, StoreError>;
-    fn offers(&self) -> Result<Vec<crate::peer::Offer>, StoreError>;
+    fn put_offer(
+        &self,
+        offer: insitu_model::peer::Offer,
+    ) -> Result<insitu_model::peer::Offer, StoreError>;
+    fn offers(&self) -> Result<Vec<insitu_model::peer::Offer>, StoreError>;
     /// Stores a contact request or its answer (a new one when its `id` is 0), audited with
     /// only the acting side's id: the audit never names the other side.
     fn put_contact(
         &self,
-        contact: crate::peer::Contact,
-    ) -> Result<crate::peer::Contact, StoreError>;
-    fn contacts(&self) -> Result<Vec<crate::peer::Contact>, StoreError>;
+        contact: insitu_model::peer::Contact,
+    ) -> Result<insitu_model::peer::Contact, StoreError>;
+    fn contacts(&self) -> Result<Vec<insitu_model::peer::Contact>, StoreError>;
 
     /// Stores a licence or sponsorship (its `id` is assigned), audited.
     fn add_licence(
         &self,
-        licence: crate::licence::Licence,
-    ) -> Result<crate::licence::Licence, StoreError>;
-    fn licences(&self) -> Result<Vec<crate::licence::Licence>, StoreError>;
+        licence: insitu_model::licence::Licence,
+    ) -> Result<insitu_model::licence::Licence, StoreError>;
+    fn licences(&self) -> Result<Vec<insitu_model::licence::Licence>, StoreError>;
 
     /// The operator's tariff (the default until one is set).
-    fn tariff(&self) -> Result<crate::ledger::Tariff, StoreError>;
-    fn set_tariff(&self, tariff: &crate::ledger::Tariff) -> Result<(), StoreError>;
+    fn tariff(&self) -> Result<insitu_model::ledger::Tariff, StoreError>;
+    fn set_tariff(&self, tariff: &insitu_model::ledger::Tariff) -> Result<(), StoreError>;
     /// Posts `entries` under `key` in one transaction, audited. A key already posted adds
     /// nothing: the entries it holds are returned, so a retried billing step never bills twice.
     fn post(
         &self,
         key: &str,
-        entries: Vec<crate::ledger::Entry>,
-    ) -> Result<Vec<crate::ledger::Entry>, StoreError>;
+        entries: Vec<insitu_model::ledger::Entry>,
+    ) -> Result<Vec<insitu_model::ledger::Entry>, StoreError>;
     /// Posts several keys' entries in one transaction (each key as [`Store::post`] would);
     /// returns how many keys were new.
     fn post_many(
         &self,
-        postings: Vec<(String, Vec<crate::ledger::Entry>)>,
+        postings: Vec<(String, Vec<insitu_model::ledger::Entry>)>,
     ) -> Result<u64, StoreError>;
     /// Whether `key` was posted.
     fn posted(&self, key: &str) -> Result<bool, StoreError> {
         Ok(self.posting(key)?.is_some())
     }
     /// The entries posted under `key` (empty for a free run), or `None` if it was not posted.
-    fn posting(&self, key: &str) -> Result<Option<Vec<crate::ledger::Entry>>, StoreError>;
+    fn posting(&self, key: &str) -> Result<Option<Vec<insitu_model::ledger::Entry>>, StoreError>;
     /// Every ledger entry, oldest first.
-    fn ledger(&self) -> Result<Vec<crate::ledger::Entry>, StoreError>;
+    fn ledger(&self) -> Result<Vec<insitu_model::ledger::Entry>, StoreError>;
 
     /// The integrity record of a compiled-code cache entry (its SHA-256), if any.
     fn compiled_hash(&self, key: &str) -> Result<Option<String>, StoreError>;

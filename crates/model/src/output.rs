@@ -39,7 +39,7 @@ impl std::fmt::Display for Scalar {
             Scalar::Integer(i) => write!(f, "{i}"),
             Scalar::Float(x) => write!(f, "{x}"),
             Scalar::Money(m) => write!(f, "{m}"),
-            Scalar::Timestamp(t) => write!(f, "{}", crate::import::format_date(*t)),
+            Scalar::Timestamp(t) => write!(f, "{}", insitu_formats::time::format_date(*t)),
             Scalar::Boolean(b) => write!(f, "{b}"),
         }
     }
@@ -101,7 +101,7 @@ impl Scalar {
     pub fn parse(v: &str) -> Scalar {
         if let Ok(i) = v.parse::<i64>() {
             Scalar::Integer(i)
-        } else if let Ok((minor, currency)) = crate::import::parse_money(v) {
+        } else if let Ok((minor, currency)) = insitu_formats::money::parse_money(v) {
             Scalar::Money(Money { minor, currency })
         } else if v == "true" || v == "false" {
             Scalar::Boolean(v == "true")

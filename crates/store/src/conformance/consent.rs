@@ -5,14 +5,12 @@ use sha2::Digest as _;
 use super::{
     EVENTS, audit_len, event, expect_audit, expect_err, finished, grant, jobs, person_with_events,
 };
-use crate::account::{Account, Role, Scope, Token};
-use crate::audit::AuditEvent;
-use crate::job::MemberOutcome;
-use crate::meter::RunRecord;
-use crate::request::{AccessRequest, Status};
-use crate::store::{
-    Erasure, PersonId, PluginRecord, Publisher, Reception, Source, Store, StoreError,
-};
+use crate::{Erasure, PersonId, PluginRecord, Publisher, Reception, Source, Store, StoreError};
+use insitu_model::account::{Account, Role, Scope, Token};
+use insitu_model::audit::AuditEvent;
+use insitu_model::job::MemberOutcome;
+use insitu_model::meter::RunRecord;
+use insitu_model::request::{AccessRequest, Status};
 
 fn plugin(digest: &str, name: &str) -> PluginRecord {
     PluginRecord {
@@ -223,7 +221,7 @@ pub(super) fn grants(store: &dyn Store) {
     assert_ne!(g.id, 0);
     assert_eq!(
         g,
-        crate::consent::Grant {
+        insitu_model::consent::Grant {
             id: g.id,
             ..grant(p, "d1")
         }
@@ -523,7 +521,7 @@ pub(super) fn erase(store: &dyn Store) {
     assert_eq!(store.account(pa).expect("account"), None);
     assert_eq!(store.account_by_name("ada").expect("by name"), None);
     assert_eq!(store.token_by_hash("ada").expect("by hash"), None);
-    let digest = crate::audit::hex(&sha2::Sha256::digest(b"ada"));
+    let digest = insitu_model::audit::hex(&sha2::Sha256::digest(b"ada"));
     assert_eq!(store.source_name(p, &digest).expect("source_name"), None);
     let members: Vec<PersonId> = store
         .members(job)
@@ -558,7 +556,7 @@ pub(super) fn erase(store: &dyn Store) {
         )
     );
     assert!(store.account(qa).expect("account").is_some());
-    let bob = crate::audit::hex(&sha2::Sha256::digest(b"bob"));
+    let bob = insitu_model::audit::hex(&sha2::Sha256::digest(b"bob"));
     assert_eq!(
         store.source_name(q, &bob).expect("source_name"),
         Some("bob".into())

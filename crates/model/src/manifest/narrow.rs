@@ -28,7 +28,7 @@ use super::{
     AggregateField, DataRequest, Manifest, OutputContract, Pricing, RequestedLimits,
     audience_words, use_words, window_words,
 };
-use crate::contract::limits_from;
+use crate::manifest::limits_from;
 
 /// The first thing a new version shows on the consent screen that is neither equal to nor
 /// narrower than what the person consented to, in plain words for the person.
@@ -337,7 +337,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::package::{Audience, OutputKind, PluginUse};
+    use crate::manifest::{Audience, OutputKind, PluginUse};
 
     /// A single-run plugin that returns findings to the person.
     fn run() -> Manifest {
@@ -616,7 +616,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn a_manifest_always_narrows_itself(m in crate::package::arb::manifest()) {
+        fn a_manifest_always_narrows_itself(m in crate::manifest::arb::manifest()) {
             prop_assert_eq!(narrows(&m, &m), Ok(()));
         }
     }
