@@ -3,13 +3,14 @@
 //! batches). Baselines measured in the same run: the parser alone, and the store alone writing
 //! the same records already keyed. Run with `cargo bench -p insitu --bench import`.
 
+use insitu_core::store::prelude::*;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
 
 use insitu_core::import::{ImportOptions, import_file, parse_file};
 use insitu_core::store::redb::RedbStore;
-use insitu_core::store::{KeyedRecord, Schema, Store};
+use insitu_core::store::{KeyedRecord, Schema};
 use insitu_formats::bank::BankTx;
 use insitu_formats::time::DAY_MS;
 use insitu_formats::write;

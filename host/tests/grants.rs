@@ -4,13 +4,14 @@
 
 mod common;
 
+use insitu_core::store::prelude::*;
 use std::time::Duration;
 
 use common::*;
 use insitu_core::consent::now_ms;
 use insitu_core::meter::{FailureReason, Outcome, RunRecord};
 use insitu_core::output::{PluginOutput, Scalar};
-use insitu_core::store::{Store, TimeRange, Value};
+use insitu_core::store::{TimeRange, Value};
 
 /// The probe's table: (collection, fields listed, fields delivered, records, first, last).
 fn seen(run: &RunRecord) -> Vec<(String, String, String, i64, i64, i64)> {

@@ -8,7 +8,7 @@ use insitu_core::job::BillingRecord;
 use insitu_core::ledger::{self, Entry, Movement, Party, Tariff};
 use insitu_core::output::Money;
 use insitu_core::package::Pricing;
-use insitu_core::store::Store;
+use insitu_core::store::prelude::*;
 use insitu_core::store::redb::RedbStore;
 use proptest::prelude::*;
 

@@ -2,7 +2,7 @@
 
 use insitu_core::audit::AuditEvent;
 use insitu_core::peer::{self, ContactStatus, PeerError};
-use insitu_core::store::Store;
+use insitu_core::store::prelude::*;
 use insitu_core::store::redb::RedbStore;
 
 #[test]

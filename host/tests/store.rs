@@ -5,8 +5,9 @@ mod common;
 
 use common::*;
 use insitu_core::audit::{self, AuditEvent};
+use insitu_core::store::prelude::*;
 use insitu_core::store::redb::RedbStore;
-use insitu_core::store::{Schema, Store, StoreError, TimeRange};
+use insitu_core::store::{Schema, StoreError, TimeRange};
 
 #[test]
 fn a_scan_never_crosses_people_or_collections() {

@@ -205,6 +205,7 @@ pub fn authenticate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::prelude::*;
     use crate::store::redb::RedbStore;
 
     const PASSWORD: &str = "a long enough password";

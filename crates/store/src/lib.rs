@@ -70,7 +70,53 @@ pub enum StoreError {
 
 /// The persistence a PDS needs. One implementation per backend; all methods are safe to call
 /// from many threads at once.
-pub trait Store: Send + Sync + 'static {
+///
+/// The sub-traits group the methods by what they keep; a backend implements each (the redb
+/// backend one file per sub-trait), and [`conformance`] checks them all. Code that holds a
+/// `&dyn Store` brings the sub-traits into scope with `use insitu_store::prelude::*`.
+pub trait Store:
+    RecordStore
+    + PluginStore
+    + ConsentStore
+    + RunStore
+    + AuditStore
+    + AccountStore
+    + JobStore
+    + LedgerStore
+    + PeerStore
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<
+    T: RecordStore
+        + PluginStore
+        + ConsentStore
+        + RunStore
+        + AuditStore
+        + AccountStore
+        + JobStore
+        + LedgerStore
+        + PeerStore
+        + Send
+        + Sync
+        + 'static,
+> Store for T
+{
+}
+
+/// The store's traits, to call their methods on a `&dyn Store`.
+pub mod prelude {
+    pub use super::{
+        AccountStore, AuditStore, ConsentStore, JobStore, LedgerStore, PeerStore, PluginStore,
+        RecordStore, RunStore, Store,
+    };
+}
+
+/// People, collections and their records: what a person imported, read back by scans.
+pub trait RecordStore: Send + Sync {
     fn add_person(&self, name: &str) -> Result<PersonId, StoreError>;
     fn person(&self, id: PersonId) -> Result<Person, StoreError>;
     fn people(&self) -> Result<Vec<Person>, StoreError>;
@@ -123,6 +169,17 @@ pub trait Store: Send + Sync + 'static {
 
     fn count(&self, person: PersonId, collection: &str) -> Result<u64, StoreError>;
 
+    /// The name of an import source whose digest an audit entry holds (`None` once erased).
+    fn source_name(&self, person: PersonId, digest: &str) -> Result<Option<String>, StoreError>;
+
+    /// Erases a person in one transaction: their records, runs (with outputs), accounts and
+    /// tokens, and their name are deleted; their grants are revoked; the audit log gets a
+    /// tombstone with counts only, and its chain still verifies.
+    fn erase_person(&self, person: PersonId, at_ms: i64) -> Result<Erasure, StoreError>;
+}
+
+/// Installed plugins, trusted publishers, the compiled-code hashes and the pseudonym secret.
+pub trait PluginStore: Send + Sync {
     fn put_plugin(&self, plugin: &PluginRecord) -> Result<(), StoreError>;
     fn plugin(&self, digest: &str) -> Result<PluginRecord, StoreError>;
     fn plugins(&self) -> Result<Vec<PluginRecord>, StoreError>;
@@ -133,6 +190,18 @@ pub trait Store: Send + Sync + 'static {
     fn publishers(&self) -> Result<Vec<Publisher>, StoreError>;
     fn revoke_publisher(&self, name: &str, at_ms: i64) -> Result<Publisher, StoreError>;
 
+    /// The integrity record of a compiled-code cache entry (its SHA-256), if any.
+    fn compiled_hash(&self, key: &str) -> Result<Option<String>, StoreError>;
+    fn set_compiled_hash(&self, key: &str, hash: &str) -> Result<(), StoreError>;
+
+    /// The secret that keys the record-id pseudonyms plugins see (`sandbox/pseudonym.rs`):
+    /// 32 bytes from the OS random source, made once when the store is created. It never
+    /// leaves the host: not exported, not in the audit log, never shown.
+    fn pseudonym_key(&self) -> Result<[u8; 32], StoreError>;
+}
+
+/// Access requests, grants and receptions: what a person agreed to, and its revocation.
+pub trait ConsentStore: Send + Sync {
     /// Stores a new access request (its `id` is assigned), audited; one that goes nowhere
     /// (`nowhere`) is stored without a person or an audit entry.
     fn add_request(
@@ -159,6 +228,14 @@ pub trait Store: Send + Sync + 'static {
     fn grants(&self, person: Option<PersonId>) -> Result<Vec<Grant>, StoreError>;
     fn revoke_grant(&self, id: u64, at_ms: i64) -> Result<Grant, StoreError>;
 
+    /// Stores a person's agreement to receive an organisation's data (its `id` is assigned).
+    fn add_reception(&self, reception: Reception) -> Result<Reception, StoreError>;
+    fn receptions(&self, person: Option<PersonId>) -> Result<Vec<Reception>, StoreError>;
+    fn revoke_reception(&self, id: u64, at_ms: i64) -> Result<Reception, StoreError>;
+}
+
+/// Run records: each run of a plugin on a person's data, with its usage and outcome.
+pub trait RunStore: Send + Sync {
     /// Records a finished run (usage, outcome, output) with its audit entry; assigns its id.
     fn record_run(&self, run: RunRecord) -> Result<RunRecord, StoreError>;
     /// Reserves `n` consecutive run ids and returns the first: a job gives its member runs
@@ -183,12 +260,18 @@ pub trait Store: Send + Sync + 'static {
         before: u64,
         visit: &mut dyn FnMut(&RunRecord) -> Result<bool, StoreError>,
     ) -> Result<(), StoreError>;
+}
 
+/// The audit log: a hash chain every state change appends to in its own transaction.
+pub trait AuditStore: Send + Sync {
     /// Appends an event on its own (for actions that write nothing else).
     fn append_audit(&self, event: AuditEvent) -> Result<AuditEntry, StoreError>;
     /// The whole log, oldest first.
     fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError>;
+}
 
+/// Accounts and their tokens.
+pub trait AccountStore: Send + Sync {
     /// Stores a new account (its `id` is assigned). Names are unique by
     /// [`insitu_model::account::name::key`] (case- and confusable-insensitive): `NameTaken` holds the
     /// name of the account that has the key already. `account_by_name` finds an account by any
@@ -213,20 +296,10 @@ pub trait Store: Send + Sync + 'static {
     fn tokens(&self, account: u64) -> Result<Vec<insitu_model::account::Token>, StoreError>;
     fn revoke_token(&self, id: u64, at_ms: i64)
     -> Result<insitu_model::account::Token, StoreError>;
+}
 
-    /// The name of an import source whose digest an audit entry holds (`None` once erased).
-    fn source_name(&self, person: PersonId, digest: &str) -> Result<Option<String>, StoreError>;
-
-    /// Stores a person's agreement to receive an organisation's data (its `id` is assigned).
-    fn add_reception(&self, reception: Reception) -> Result<Reception, StoreError>;
-    fn receptions(&self, person: Option<PersonId>) -> Result<Vec<Reception>, StoreError>;
-    fn revoke_reception(&self, id: u64, at_ms: i64) -> Result<Reception, StoreError>;
-
-    /// Erases a person in one transaction: their records, runs (with outputs), accounts and
-    /// tokens, and their name are deleted; their grants are revoked; the audit log gets a
-    /// tombstone with counts only, and its chain still verifies.
-    fn erase_person(&self, person: PersonId, at_ms: i64) -> Result<Erasure, StoreError>;
-
+/// Campaigns and studies: the policy, jobs, their members, privacy budgets and billing records.
+pub trait JobStore: Send + Sync {
     /// The operator's policy for campaigns and studies (the default until one is set).
     fn policy(&self) -> Result<insitu_model::job::Policy, StoreError>;
     /// Sets the policy, audited.
@@ -286,28 +359,10 @@ pub trait Store: Send + Sync + 'static {
         &self,
         job: Option<u64>,
     ) -> Result<Vec<insitu_model::job::BillingRecord>, StoreError>;
+}
 
-    /// Stores a peer-contact offer (a new one when its `id` is 0), audited.
-    fn put_offer(
-        &self,
-        offer: insitu_model::peer::Offer,
-    ) -> Result<insitu_model::peer::Offer, StoreError>;
-    fn offers(&self) -> Result<Vec<insitu_model::peer::Offer>, StoreError>;
-    /// Stores a contact request or its answer (a new one when its `id` is 0), audited with
-    /// only the acting side's id: the audit never names the other side.
-    fn put_contact(
-        &self,
-        contact: insitu_model::peer::Contact,
-    ) -> Result<insitu_model::peer::Contact, StoreError>;
-    fn contacts(&self) -> Result<Vec<insitu_model::peer::Contact>, StoreError>;
-
-    /// Stores a licence or sponsorship (its `id` is assigned), audited.
-    fn add_licence(
-        &self,
-        licence: insitu_model::licence::Licence,
-    ) -> Result<insitu_model::licence::Licence, StoreError>;
-    fn licences(&self) -> Result<Vec<insitu_model::licence::Licence>, StoreError>;
-
+/// The ledger: the tariff, idempotent postings by key, and licences.
+pub trait LedgerStore: Send + Sync {
     /// The operator's tariff (the default until one is set).
     fn tariff(&self) -> Result<insitu_model::ledger::Tariff, StoreError>;
     fn set_tariff(&self, tariff: &insitu_model::ledger::Tariff) -> Result<(), StoreError>;
@@ -333,12 +388,27 @@ pub trait Store: Send + Sync + 'static {
     /// Every ledger entry, oldest first.
     fn ledger(&self) -> Result<Vec<insitu_model::ledger::Entry>, StoreError>;
 
-    /// The integrity record of a compiled-code cache entry (its SHA-256), if any.
-    fn compiled_hash(&self, key: &str) -> Result<Option<String>, StoreError>;
+    /// Stores a licence or sponsorship (its `id` is assigned), audited.
+    fn add_licence(
+        &self,
+        licence: insitu_model::licence::Licence,
+    ) -> Result<insitu_model::licence::Licence, StoreError>;
+    fn licences(&self) -> Result<Vec<insitu_model::licence::Licence>, StoreError>;
+}
 
-    /// The secret that keys the record-id pseudonyms plugins see (`sandbox/pseudonym.rs`):
-    /// 32 bytes from the OS random source, made once when the store is created. It never
-    /// leaves the host: not exported, not in the audit log, never shown.
-    fn pseudonym_key(&self) -> Result<[u8; 32], StoreError>;
-    fn set_compiled_hash(&self, key: &str, hash: &str) -> Result<(), StoreError>;
+/// Peer contact: offers and contacts.
+pub trait PeerStore: Send + Sync {
+    /// Stores a peer-contact offer (a new one when its `id` is 0), audited.
+    fn put_offer(
+        &self,
+        offer: insitu_model::peer::Offer,
+    ) -> Result<insitu_model::peer::Offer, StoreError>;
+    fn offers(&self) -> Result<Vec<insitu_model::peer::Offer>, StoreError>;
+    /// Stores a contact request or its answer (a new one when its `id` is 0), audited with
+    /// only the acting side's id: the audit never names the other side.
+    fn put_contact(
+        &self,
+        contact: insitu_model::peer::Contact,
+    ) -> Result<insitu_model::peer::Contact, StoreError>;
+    fn contacts(&self) -> Result<Vec<insitu_model::peer::Contact>, StoreError>;
 }

@@ -1,0 +1,105 @@
+//! Accounts and tokens.
+
+use super::*;
+
+impl AccountStore for RedbStore {
+    fn add_account(&self, mut a: Account) -> Result<Account, StoreError> {
+        let key = name_key(&a.name);
+        self.write(|tx| {
+            let taken = {
+                let names = tx.open_table(ACCOUNT_NAMES).map_err(db)?;
+                names.get(key.as_str()).map_err(db)?.map(|id| id.value())
+            };
+            if let Some(id) = taken {
+                let existing: Option<Account> = get_json(tx, ACCOUNTS, id)?;
+                return Err(StoreError::NameTaken(
+                    existing.map_or(a.name.clone(), |e| e.name),
+                ));
+            }
+            a.id = next_id(tx, "account")?;
+            put_json(tx, ACCOUNTS, a.id, &a)?;
+            tx.open_table(ACCOUNT_NAMES)
+                .map_err(db)?
+                .insert(key.as_str(), a.id)
+                .map_err(db)?;
+            append(
+                tx,
+                AuditEvent::AccountCreated {
+                    account: a.id,
+                    role: a.role,
+                    person: a.person,
+                },
+            )?;
+            Ok(a)
+        })
+    }
+
+    fn account(&self, id: u64) -> Result<Option<Account>, StoreError> {
+        self.read_json(ACCOUNTS, id)
+    }
+
+    fn account_by_name(&self, name: &str) -> Result<Option<Account>, StoreError> {
+        // The exact name first: only an old store's raw-name entries, or a key typed as such,
+        // match it, and each names the account it was written for.
+        let id = match self.read_u64(ACCOUNT_NAMES, name)? {
+            Some(id) => Some(id),
+            None => self.read_u64(ACCOUNT_NAMES, &name_key(name))?,
+        };
+        id.map_or(Ok(None), |id| self.account(id))
+    }
+
+    fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        self.all_json(ACCOUNTS)
+    }
+
+    fn add_token(&self, mut t: Token) -> Result<Token, StoreError> {
+        self.write(|tx| {
+            t.id = next_id(tx, "token")?;
+            put_json(tx, TOKENS, t.id, &t)?;
+            tx.open_table(TOKEN_HASHES)
+                .map_err(db)?
+                .insert(t.hash.as_str(), t.id)
+                .map_err(db)?;
+            append(
+                tx,
+                AuditEvent::TokenIssued {
+                    account: t.account,
+                    token: t.id,
+                },
+            )?;
+            Ok(t)
+        })
+    }
+
+    fn token_by_hash(&self, hash: &str) -> Result<Option<Token>, StoreError> {
+        let id = self.read_u64(TOKEN_HASHES, hash)?;
+        id.map_or(Ok(None), |id| self.read_json(TOKENS, id))
+    }
+
+    fn tokens(&self, account: u64) -> Result<Vec<Token>, StoreError> {
+        let all: Vec<Token> = self.all_json(TOKENS)?;
+        Ok(all.into_iter().filter(|t| t.account == account).collect())
+    }
+
+    fn revoke_token(&self, id: u64, at_ms: i64) -> Result<Token, StoreError> {
+        self.write(|tx| {
+            let mut t: Token = {
+                let table = tx.open_table(TOKENS).map_err(db)?;
+                let v = table.get(id).map_err(db)?.ok_or(StoreError::NoToken(id))?;
+                from_json(v.value())?
+            };
+            if t.revoked_ms.is_none() {
+                t.revoked_ms = Some(at_ms);
+                put_json(tx, TOKENS, id, &t)?;
+                append(
+                    tx,
+                    AuditEvent::TokenRevoked {
+                        account: t.account,
+                        token: id,
+                    },
+                )?;
+            }
+            Ok(t)
+        })
+    }
+}

@@ -1,0 +1,183 @@
+//! Requests, grants and receptions.
+
+use super::*;
+
+impl ConsentStore for RedbStore {
+    fn add_request(&self, mut r: AccessRequest) -> Result<AccessRequest, StoreError> {
+        self.write(|tx| {
+            if !r.nowhere {
+                require_person(tx, r.person)?;
+            }
+            r.id = next_id(tx, "request")?;
+            put_json(tx, REQUESTS, r.id, &r)?;
+            if r.nowhere {
+                return Ok(r);
+            }
+            append(
+                tx,
+                AuditEvent::RequestOpened {
+                    request: r.id,
+                    person: r.person,
+                    requester: r.requester.clone(),
+                    digest: r.plugin_digest.clone(),
+                },
+            )?;
+            Ok(r)
+        })
+    }
+
+    fn request(&self, id: u64) -> Result<AccessRequest, StoreError> {
+        self.read_json(REQUESTS, id)?
+            .ok_or(StoreError::NoRequest(id))
+    }
+
+    fn requests(&self, person: Option<PersonId>) -> Result<Vec<AccessRequest>, StoreError> {
+        let all: Vec<AccessRequest> = self.all_json(REQUESTS)?;
+        Ok(all
+            .into_iter()
+            .filter(|r| person.is_none_or(|p| r.person == p && !r.nowhere))
+            .collect())
+    }
+
+    fn decide_request(
+        &self,
+        id: u64,
+        grant: Option<Grant>,
+    ) -> Result<(AccessRequest, Option<Grant>), StoreError> {
+        self.write(|tx| {
+            let mut r: AccessRequest = {
+                let t = tx.open_table(REQUESTS).map_err(db)?;
+                let v = t.get(id).map_err(db)?.ok_or(StoreError::NoRequest(id))?;
+                from_json(v.value())?
+            };
+            if r.nowhere {
+                return Err(StoreError::NoRequest(id));
+            }
+            if r.status != RequestStatus::Pending {
+                return Ok((r, None));
+            }
+            let now = insitu_model::consent::now_ms();
+            let stored = match grant {
+                Some(g) => {
+                    let g = insert_grant(tx, g)?;
+                    r.status = RequestStatus::Approved {
+                        grant: g.id,
+                        at_ms: now,
+                    };
+                    append(
+                        tx,
+                        AuditEvent::RequestDecided {
+                            request: id,
+                            person: r.person,
+                            approved: true,
+                        },
+                    )?;
+                    Some(g)
+                }
+                None => {
+                    r.status = RequestStatus::Denied { at_ms: now };
+                    append(
+                        tx,
+                        AuditEvent::RequestDecided {
+                            request: id,
+                            person: r.person,
+                            approved: false,
+                        },
+                    )?;
+                    None
+                }
+            };
+            put_json(tx, REQUESTS, id, &r)?;
+            Ok((r, stored))
+        })
+    }
+
+    fn add_grant(&self, grant: Grant) -> Result<Grant, StoreError> {
+        self.write(|tx| {
+            require_person(tx, grant.person)?;
+            insert_grant(tx, grant)
+        })
+    }
+
+    fn grant(&self, id: u64) -> Result<Grant, StoreError> {
+        self.read_json(GRANTS, id)?.ok_or(StoreError::NoGrant(id))
+    }
+
+    fn grants(&self, person: Option<PersonId>) -> Result<Vec<Grant>, StoreError> {
+        let all: Vec<Grant> = self.all_json(GRANTS)?;
+        Ok(all
+            .into_iter()
+            .filter(|g| person.is_none_or(|p| g.person == p))
+            .collect())
+    }
+
+    fn revoke_grant(&self, id: u64, at_ms: i64) -> Result<Grant, StoreError> {
+        self.write(|tx| {
+            let mut g: Grant = {
+                let t = tx.open_table(GRANTS).map_err(db)?;
+                let v = t.get(id).map_err(db)?.ok_or(StoreError::NoGrant(id))?;
+                from_json(v.value())?
+            };
+            if g.revoked_ms.is_none() {
+                g.revoked_ms = Some(at_ms);
+                put_json(tx, GRANTS, id, &g)?;
+                append(
+                    tx,
+                    AuditEvent::GrantRevoked {
+                        grant: id,
+                        person: g.person,
+                    },
+                )?;
+            }
+            Ok(g)
+        })
+    }
+
+    fn add_reception(&self, mut r: Reception) -> Result<Reception, StoreError> {
+        self.write(|tx| {
+            require_person(tx, r.person)?;
+            r.id = next_id(tx, "reception")?;
+            put_json(tx, RECEPTIONS, r.id, &r)?;
+            append(
+                tx,
+                AuditEvent::ReceptionAccepted {
+                    reception: r.id,
+                    person: r.person,
+                    organisation: r.organisation.clone(),
+                    collection: r.collection.clone(),
+                },
+            )?;
+            Ok(r)
+        })
+    }
+
+    fn receptions(&self, person: Option<PersonId>) -> Result<Vec<Reception>, StoreError> {
+        let all: Vec<Reception> = self.all_json(RECEPTIONS)?;
+        Ok(all
+            .into_iter()
+            .filter(|r| person.is_none_or(|p| r.person == p))
+            .collect())
+    }
+
+    fn revoke_reception(&self, id: u64, at_ms: i64) -> Result<Reception, StoreError> {
+        self.write(|tx| {
+            let mut r: Reception = {
+                let t = tx.open_table(RECEPTIONS).map_err(db)?;
+                let v = t.get(id).map_err(db)?.ok_or(StoreError::NoReception(id))?;
+                from_json(v.value())?
+            };
+            if r.revoked_ms.is_none() {
+                r.revoked_ms = Some(at_ms);
+                put_json(tx, RECEPTIONS, id, &r)?;
+                append(
+                    tx,
+                    AuditEvent::ReceptionRevoked {
+                        reception: id,
+                        person: r.person,
+                    },
+                )?;
+            }
+            Ok(r)
+        })
+    }
+}

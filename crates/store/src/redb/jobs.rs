@@ -1,0 +1,302 @@
+//! Campaigns and studies: policy, jobs, members, budgets and billing records.
+
+use super::*;
+
+impl JobStore for RedbStore {
+    fn policy(&self) -> Result<Policy, StoreError> {
+        Ok(self.read_json(SETTINGS, "policy")?.unwrap_or_default())
+    }
+
+    fn set_policy(&self, p: &Policy) -> Result<(), StoreError> {
+        self.write(|tx| {
+            put_json(tx, SETTINGS, "policy", p)?;
+            append(
+                tx,
+                AuditEvent::PolicySet {
+                    k_floor: p.k_floor,
+                    campaign_gap_days: p.campaign_gap_days,
+                    epsilon_per_month_micro: p.epsilon_per_month_micro,
+                    commission_bps: p.commission_bps,
+                },
+            )?;
+            Ok(())
+        })
+    }
+
+    fn add_job(&self, mut job: Job) -> Result<Job, StoreError> {
+        self.write(|tx| {
+            job.id = next_id(tx, "job")?;
+            put_json(tx, JOBS, job.id, &job)?;
+            append(
+                tx,
+                AuditEvent::JobOpened {
+                    job: job.id,
+                    job_kind: if job.is_campaign() {
+                        "campaign"
+                    } else {
+                        "study"
+                    }
+                    .into(),
+                    owner: job.owner.clone(),
+                    digest: job.plugin_digest.clone(),
+                },
+            )?;
+            Ok(job)
+        })
+    }
+
+    fn job(&self, id: u64) -> Result<Job, StoreError> {
+        self.read_json(JOBS, id)?.ok_or(StoreError::NoJob(id))
+    }
+
+    fn jobs(&self) -> Result<Vec<Job>, StoreError> {
+        self.all_json(JOBS)
+    }
+
+    fn record_members(
+        &self,
+        job: u64,
+        members: Vec<(Option<RunRecord>, Member)>,
+    ) -> Result<u64, StoreError> {
+        self.write(|tx| {
+            if tx
+                .open_table(JOBS)
+                .map_err(db)?
+                .get(job)
+                .map_err(db)?
+                .is_none()
+            {
+                return Err(StoreError::NoJob(job));
+            }
+            let mut added = 0;
+            for (run, mut m) in members {
+                let exists = tx
+                    .open_table(MEMBERS)
+                    .map_err(db)?
+                    .get((job, m.person))
+                    .map_err(db)?
+                    .is_some();
+                if exists {
+                    continue;
+                }
+                if let Some(run) = run {
+                    // A member run whose id the job reserved keeps it.
+                    m.run = if run.id != 0 {
+                        audit_run(tx, run)?.id
+                    } else {
+                        insert_run(tx, run)?.id
+                    };
+                }
+                m.job = job;
+                put_json(tx, MEMBERS, (job, m.person), &m)?;
+                added += 1;
+            }
+            Ok(added)
+        })
+    }
+
+    fn members(&self, job: u64) -> Result<Vec<Member>, StoreError> {
+        let tx = self.db.begin_read().map_err(db)?;
+        let t = tx.open_table(MEMBERS).map_err(db)?;
+        t.range((job, 0)..=(job, u64::MAX))
+            .map_err(db)?
+            .map(|r| r.map_err(db).and_then(|(_, v)| from_json(v.value())))
+            .collect()
+    }
+
+    fn memberships(&self, person: PersonId) -> Result<Vec<Member>, StoreError> {
+        let tx = self.db.begin_read().map_err(db)?;
+        let t = tx.open_table(MEMBERS).map_err(db)?;
+        let mut out = Vec::new();
+        for row in t.iter().map_err(db)? {
+            let (k, v) = row.map_err(db)?;
+            if k.value().1 == person {
+                out.push(from_json(v.value())?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn answer_invitation(
+        &self,
+        job: u64,
+        person: PersonId,
+        answer: Answer,
+    ) -> Result<Member, StoreError> {
+        self.write(|tx| {
+            let j: Job = {
+                let t = tx.open_table(JOBS).map_err(db)?;
+                let v = t.get(job).map_err(db)?.ok_or(StoreError::NoJob(job))?;
+                from_json(v.value())?
+            };
+            let mut m: Member = {
+                let t = tx.open_table(MEMBERS).map_err(db)?;
+                let v = t
+                    .get((job, person))
+                    .map_err(db)?
+                    .ok_or(StoreError::NoInvitation { job, person })?;
+                from_json(v.value())?
+            };
+            let JobKind::Campaign(spec) = &j.kind else {
+                return Err(StoreError::NoInvitation { job, person });
+            };
+            if !matches!(m.outcome, MemberOutcome::Matched { .. }) {
+                return Err(StoreError::NoInvitation { job, person });
+            }
+            if m.answer.is_some() {
+                return Err(StoreError::Answered { job, person });
+            }
+            let event = match &answer {
+                Answer::Accepted { shared, .. } => AuditEvent::EvidenceReleased {
+                    job,
+                    person,
+                    association: spec.association.clone(),
+                    findings: shared.len() as u32,
+                },
+                Answer::Declined { .. } => AuditEvent::InvitationDeclined { job, person },
+            };
+            m.answer = Some(answer);
+            put_json(tx, MEMBERS, (job, person), &m)?;
+            append(tx, event)?;
+            Ok(m)
+        })
+    }
+
+    fn close_job(
+        &self,
+        job: &Job,
+        billing: Vec<BillingRecord>,
+        spend: &[(PersonId, u64)],
+        period: &str,
+    ) -> Result<Job, StoreError> {
+        self.write(|tx| {
+            let stored: Job = {
+                let t = tx.open_table(JOBS).map_err(db)?;
+                let v = t
+                    .get(job.id)
+                    .map_err(db)?
+                    .ok_or(StoreError::NoJob(job.id))?;
+                from_json(v.value())?
+            };
+            // Running ends once (finished, released or withheld); a finished campaign is
+            // settled once. Anything else is a second close: a retried or concurrent settle
+            // must not pay twice, and a stale scan must not reopen a settled campaign.
+            let allowed = matches!(
+                (&stored.status, &job.status),
+                (
+                    JobStatus::Running,
+                    JobStatus::Finished { .. }
+                        | JobStatus::Released { .. }
+                        | JobStatus::Withheld { .. }
+                ) | (JobStatus::Finished { .. }, JobStatus::Settled { .. })
+            );
+            if !allowed {
+                return Err(StoreError::JobClosed(job.id));
+            }
+            put_json(tx, JOBS, job.id, job)?;
+            let n = billing.len() as u32;
+            for mut b in billing {
+                b.id = next_id(tx, "billing")?;
+                put_json(tx, BILLING, b.id, &b)?;
+            }
+            {
+                let mut t = tx.open_table(BUDGETS).map_err(db)?;
+                for (person, micro) in spend {
+                    let spent = t
+                        .get((*person, period))
+                        .map_err(db)?
+                        .map(|v| v.value())
+                        .unwrap_or(0);
+                    t.insert((*person, period), spent.saturating_add(*micro))
+                        .map_err(db)?;
+                }
+            }
+            let status = match &job.status {
+                JobStatus::Running => "running".to_string(),
+                JobStatus::Finished { .. } => "finished".into(),
+                JobStatus::Released { .. } => "released".into(),
+                JobStatus::Withheld { reason, .. } => format!("withheld ({reason})"),
+                JobStatus::Settled { .. } => "settled".into(),
+            };
+            append(
+                tx,
+                AuditEvent::JobClosed {
+                    job: job.id,
+                    status,
+                    billing: n,
+                    budget_charged: spend.len() as u32,
+                },
+            )?;
+            Ok(job.clone())
+        })
+    }
+
+    fn budget_spent(&self, person: PersonId, period: &str) -> Result<u64, StoreError> {
+        let tx = self.db.begin_read().map_err(db)?;
+        let t = tx.open_table(BUDGETS).map_err(db)?;
+        Ok(t.get((person, period))
+            .map_err(db)?
+            .map_or(0, |v| v.value()))
+    }
+
+    fn reserve_budget(
+        &self,
+        job: u64,
+        people: &[PersonId],
+        period: &str,
+        micro: u64,
+        budget: u64,
+    ) -> Result<Vec<bool>, StoreError> {
+        self.write(|tx| {
+            let mut out = Vec::with_capacity(people.len());
+            for &person in people {
+                let earlier = tx
+                    .open_table(RESERVATIONS)
+                    .map_err(db)?
+                    .get((job, person))
+                    .map_err(db)?
+                    .map(|v| v.value());
+                if let Some(r) = earlier {
+                    out.push(r > 0);
+                    continue;
+                }
+                let spent = tx
+                    .open_table(BUDGETS)
+                    .map_err(db)?
+                    .get((person, period))
+                    .map_err(db)?
+                    .map_or(0, |v| v.value());
+                let reserved = micro > 0 && spent.saturating_add(micro) <= budget;
+                if reserved {
+                    tx.open_table(BUDGETS)
+                        .map_err(db)?
+                        .insert((person, period), spent + micro)
+                        .map_err(db)?;
+                }
+                tx.open_table(RESERVATIONS)
+                    .map_err(db)?
+                    .insert((job, person), if reserved { micro } else { 0 })
+                    .map_err(db)?;
+                append(
+                    tx,
+                    AuditEvent::BudgetReserved {
+                        job,
+                        person,
+                        epsilon_micro: micro,
+                        reserved,
+                    },
+                )?;
+                out.push(reserved);
+            }
+            Ok(out)
+        })
+    }
+
+    fn billing(&self, job: Option<u64>) -> Result<Vec<BillingRecord>, StoreError> {
+        let all: Vec<BillingRecord> = self.all_json(BILLING)?;
+        Ok(all
+            .into_iter()
+            .filter(|b| job.is_none_or(|j| b.job == j))
+            .collect())
+    }
+}

@@ -1,0 +1,584 @@
+//! The embedded backend: one redb file, for a household or a small operator.
+//!
+//! Every write is one redb transaction committed with immediate durability, and the audit entry
+//! of the action is appended in that same transaction, so a crash at any point leaves either
+//! the action and its trace, or neither.
+
+mod accounts;
+mod audit;
+mod consent;
+mod jobs;
+mod ledger;
+mod peers;
+mod plugins;
+mod records;
+mod runs;
+
+use std::path::Path;
+
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use serde::{Serialize, de::DeserializeOwned};
+use sha2::Digest as _;
+
+use super::codec::{self, Projection};
+use super::prelude::*;
+use super::{
+    ColumnBatch, Cursor, Erasure, KeyedRecord, NewRecords, Person, PersonId, PluginRecord,
+    Publisher, Reception, Record, Schema, Source, StoreError, TimeRange, WriteOutcome,
+};
+use insitu_model::account::name::key as name_key;
+use insitu_model::account::{Account, Token};
+use insitu_model::audit::{AuditEntry, AuditEvent};
+use insitu_model::consent::{Grant, now_ms};
+use insitu_model::job::{
+    Answer, BillingRecord, Job, JobKind, JobStatus, Member, MemberOutcome, Policy,
+};
+use insitu_model::ledger::{Entry, Tariff};
+use insitu_model::licence::Licence;
+use insitu_model::meter::RunRecord;
+use insitu_model::peer::{Contact, ContactStatus, Offer};
+use insitu_model::request::{AccessRequest, Status as RequestStatus};
+
+const PEOPLE: TableDefinition<u64, &str> = TableDefinition::new("people");
+const COLLECTIONS: TableDefinition<&str, &str> = TableDefinition::new("collections");
+const RECORDS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("records");
+const PLUGINS: TableDefinition<&str, &str> = TableDefinition::new("plugins");
+const GRANTS: TableDefinition<u64, &str> = TableDefinition::new("grants");
+const RUNS: TableDefinition<u64, &str> = TableDefinition::new("runs");
+const AUDIT: TableDefinition<u64, &str> = TableDefinition::new("audit");
+const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
+const COMPILED: TableDefinition<&str, &str> = TableDefinition::new("compiled");
+const PUBLISHERS: TableDefinition<&str, &str> = TableDefinition::new("publishers");
+const REQUESTS: TableDefinition<u64, &str> = TableDefinition::new("requests");
+const ACCOUNTS: TableDefinition<u64, &str> = TableDefinition::new("accounts");
+/// Accounts by name key (`account::name::key`). A store written before names had keys has
+/// each account under its raw name: `open` adds the keys, and a lookup tries the exact name
+/// first (which only matters for two old accounts whose names share a key).
+const ACCOUNT_NAMES: TableDefinition<&str, u64> = TableDefinition::new("account_names");
+const TOKENS: TableDefinition<u64, &str> = TableDefinition::new("tokens");
+const TOKEN_HASHES: TableDefinition<&str, u64> = TableDefinition::new("token_hashes");
+const RECEPTIONS: TableDefinition<u64, &str> = TableDefinition::new("receptions");
+/// The names of import sources (file names can be personal), keyed `person:sha256`. The audit
+/// entry holds only the digest, so that erasure can delete the name without breaking the chain.
+const SOURCES: TableDefinition<&str, &str> = TableDefinition::new("sources");
+/// Operator settings (the campaign and study policy), by name.
+const SETTINGS: TableDefinition<&str, &str> = TableDefinition::new("settings");
+const JOBS: TableDefinition<u64, &str> = TableDefinition::new("jobs");
+/// A job's members, keyed (job, person).
+const MEMBERS: TableDefinition<(u64, u64), &str> = TableDefinition::new("job_members");
+const BILLING: TableDefinition<u64, &str> = TableDefinition::new("billing");
+/// Privacy budget spent, keyed (person, period), in millionths of ε.
+const BUDGETS: TableDefinition<(u64, &str), u64> = TableDefinition::new("privacy_budgets");
+/// (job, person) -> millionths of ε reserved for that member (0: refused, over budget).
+const RESERVATIONS: TableDefinition<(u64, u64), u64> = TableDefinition::new("budget_reservations");
+/// Ledger entries by id, and the ids posted under each key.
+const LEDGER: TableDefinition<u64, &str> = TableDefinition::new("ledger");
+const LEDGER_KEYS: TableDefinition<&str, &str> = TableDefinition::new("ledger_keys");
+const LICENCES: TableDefinition<u64, &str> = TableDefinition::new("licences");
+const OFFERS: TableDefinition<u64, &str> = TableDefinition::new("peer_offers");
+const CONTACTS: TableDefinition<u64, &str> = TableDefinition::new("peer_contacts");
+/// The store's own secrets, by name; nothing reads this table but `open`, and no export,
+/// audit entry or listing includes it.
+const SECRETS: TableDefinition<&str, &[u8]> = TableDefinition::new("secrets");
+const PSEUDONYM_KEY: &str = "record-pseudonyms";
+
+fn db<E: std::fmt::Display>(e: E) -> StoreError {
+    StoreError::Db(e.to_string())
+}
+
+fn to_json<T: Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(db)
+}
+
+fn from_json<T: DeserializeOwned>(s: &str) -> Result<T, StoreError> {
+    serde_json::from_str(s).map_err(db)
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredCollection {
+    id: u32,
+    schema: Schema,
+}
+
+/// redb's page cache (reads and the write buffer). redb's default is 1 GiB, which a campaign
+/// over 10 million records fills with pages it reads once; 256 MiB keeps the process of a
+/// small operator under 1 GiB with no measurable loss (docs/BENCHMARKS.md).
+pub const CACHE_BYTES: usize = 256 << 20;
+
+/// A store in one redb file.
+pub struct RedbStore {
+    db: Database,
+    pseudonym_key: [u8; 32],
+}
+
+impl RedbStore {
+    /// Opens the store at `path`, creating it (and its tables) if needed.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let database = redb::Builder::new()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
+            .map_err(|e| {
+                StoreError::Db(format!("cannot open the store at {}: {e}", path.display()))
+            })?;
+        let tx = database.begin_write().map_err(db)?;
+        {
+            tx.open_table(PEOPLE).map_err(db)?;
+            tx.open_table(COLLECTIONS).map_err(db)?;
+            tx.open_table(RECORDS).map_err(db)?;
+            tx.open_table(PLUGINS).map_err(db)?;
+            tx.open_table(GRANTS).map_err(db)?;
+            tx.open_table(RUNS).map_err(db)?;
+            tx.open_table(AUDIT).map_err(db)?;
+            tx.open_table(COUNTERS).map_err(db)?;
+            tx.open_table(COMPILED).map_err(db)?;
+            tx.open_table(PUBLISHERS).map_err(db)?;
+            tx.open_table(REQUESTS).map_err(db)?;
+            tx.open_table(ACCOUNTS).map_err(db)?;
+            tx.open_table(ACCOUNT_NAMES).map_err(db)?;
+            tx.open_table(TOKENS).map_err(db)?;
+            tx.open_table(TOKEN_HASHES).map_err(db)?;
+            tx.open_table(RECEPTIONS).map_err(db)?;
+            tx.open_table(SOURCES).map_err(db)?;
+            tx.open_table(SETTINGS).map_err(db)?;
+            tx.open_table(JOBS).map_err(db)?;
+            tx.open_table(MEMBERS).map_err(db)?;
+            tx.open_table(BILLING).map_err(db)?;
+            tx.open_table(BUDGETS).map_err(db)?;
+            tx.open_table(RESERVATIONS).map_err(db)?;
+            tx.open_table(LEDGER).map_err(db)?;
+            tx.open_table(LEDGER_KEYS).map_err(db)?;
+            tx.open_table(LICENCES).map_err(db)?;
+            tx.open_table(OFFERS).map_err(db)?;
+            tx.open_table(CONTACTS).map_err(db)?;
+        }
+        let pseudonym_key = secret(&tx, PSEUDONYM_KEY)?;
+        key_account_names(&tx)?;
+        tx.commit().map_err(db)?;
+        Ok(RedbStore {
+            db: database,
+            pseudonym_key,
+        })
+    }
+
+    fn write<R>(
+        &self,
+        f: impl FnOnce(&WriteTransaction) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let tx = self.db.begin_write().map_err(db)?;
+        let r = f(&tx)?;
+        tx.commit().map_err(db)?;
+        Ok(r)
+    }
+
+    fn read_json<'k, K: redb::Key + 'static, T: DeserializeOwned>(
+        &self,
+        table: TableDefinition<K, &str>,
+        key: impl std::borrow::Borrow<K::SelfType<'k>>,
+    ) -> Result<Option<T>, StoreError> {
+        let tx = self.db.begin_read().map_err(db)?;
+        let t = tx.open_table(table).map_err(db)?;
+        match t.get(key).map_err(db)? {
+            Some(v) => Ok(Some(from_json(v.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    fn all_json<K: redb::Key + 'static, T: DeserializeOwned>(
+        &self,
+        table: TableDefinition<K, &str>,
+    ) -> Result<Vec<T>, StoreError> {
+        let tx = self.db.begin_read().map_err(db)?;
+        let t = tx.open_table(table).map_err(db)?;
+        t.iter()
+            .map_err(db)?
+            .map(|r| r.map_err(db).and_then(|(_, v)| from_json(v.value())))
+            .collect()
+    }
+
+    fn read_u64(
+        &self,
+        table: TableDefinition<&str, u64>,
+        key: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        let tx = self.db.begin_read().map_err(db)?;
+        let t = tx.open_table(table).map_err(db)?;
+        Ok(t.get(key).map_err(db)?.map(|v| v.value()))
+    }
+
+    fn stored_collection(&self, name: &str) -> Result<StoredCollection, StoreError> {
+        self.read_json(COLLECTIONS, name)?
+            .ok_or_else(|| StoreError::NoCollection(name.to_string()))
+    }
+}
+
+/// Takes the next value of counter `name` (starting at 1).
+fn next_id(tx: &WriteTransaction, name: &str) -> Result<u64, StoreError> {
+    let mut t = tx.open_table(COUNTERS).map_err(db)?;
+    let next = t.get(name).map_err(db)?.map(|v| v.value()).unwrap_or(0) + 1;
+    t.insert(name, next).map_err(db)?;
+    Ok(next)
+}
+
+/// Appends `event` to the audit chain inside `tx`.
+fn append(tx: &WriteTransaction, event: AuditEvent) -> Result<AuditEntry, StoreError> {
+    let mut t = tx.open_table(AUDIT).map_err(db)?;
+    let last: Option<AuditEntry> = match t.last().map_err(db)? {
+        Some((_, v)) => Some(from_json(v.value())?),
+        None => None,
+    };
+    let entry = AuditEntry::next(last.as_ref(), now_ms(), event);
+    t.insert(entry.seq, to_json(&entry)?.as_str()).map_err(db)?;
+    Ok(entry)
+}
+
+fn get_json<'k, K: redb::Key + 'static, T: DeserializeOwned>(
+    tx: &WriteTransaction,
+    table: TableDefinition<K, &str>,
+    key: impl std::borrow::Borrow<K::SelfType<'k>>,
+) -> Result<Option<T>, StoreError> {
+    let t = tx.open_table(table).map_err(db)?;
+    match t.get(key).map_err(db)? {
+        Some(v) => Ok(Some(from_json(v.value())?)),
+        None => Ok(None),
+    }
+}
+
+/// Every value of a table keyed by id, read in a write transaction.
+fn all_in<T: DeserializeOwned>(
+    tx: &WriteTransaction,
+    table: TableDefinition<u64, &str>,
+) -> Result<Vec<T>, StoreError> {
+    let t = tx.open_table(table).map_err(db)?;
+    t.iter()
+        .map_err(db)?
+        .map(|r| r.map_err(db).and_then(|(_, v)| from_json(v.value())))
+        .collect()
+}
+
+fn put_json<'k, K: redb::Key + 'static>(
+    tx: &WriteTransaction,
+    table: TableDefinition<K, &str>,
+    key: impl std::borrow::Borrow<K::SelfType<'k>>,
+    v: &impl Serialize,
+) -> Result<(), StoreError> {
+    let mut t = tx.open_table(table).map_err(db)?;
+    t.insert(key, to_json(v)?.as_str()).map_err(db)?;
+    Ok(())
+}
+
+/// Stores a finished run under a new id, with its audit entry.
+fn insert_run(tx: &WriteTransaction, mut run: RunRecord) -> Result<RunRecord, StoreError> {
+    run.id = next_id(tx, "run")?;
+    audit_run(tx, run)
+}
+
+/// Stores `run` under its id with its audit entry.
+fn audit_run(tx: &WriteTransaction, run: RunRecord) -> Result<RunRecord, StoreError> {
+    put_json(tx, RUNS, run.id, &run)?;
+    append(
+        tx,
+        AuditEvent::Run {
+            run: run.id,
+            person: run.person,
+            grant: run.grant,
+            digest: run.plugin_digest.clone(),
+            read: run.read.clone(),
+            records_read: run.usage.records_read,
+            output_bytes: run.usage.output_bytes,
+            fuel: run.usage.fuel,
+            outcome: match &run.outcome {
+                insitu_model::meter::Outcome::Failed { reason, .. } => {
+                    format!("failed: {}", reason.as_str())
+                }
+                other => other.status().into(),
+            },
+            job: run.job,
+        },
+    )?;
+    Ok(run)
+}
+
+/// The ledger entries with these ids, in that order.
+fn entries_by_id(
+    t: &impl ReadableTable<u64, &'static str>,
+    ids: &[u64],
+) -> Result<Vec<Entry>, StoreError> {
+    ids.iter()
+        .map(|id| {
+            let v = t
+                .get(*id)
+                .map_err(db)?
+                .ok_or_else(|| StoreError::Db(format!("ledger entry {id} is missing")))?;
+            from_json(v.value())
+        })
+        .collect()
+}
+
+/// Posts `entries` under `key` inside `tx` (see [`Store::post`]); also says whether the key
+/// was new.
+fn post_in(
+    tx: &WriteTransaction,
+    key: &str,
+    entries: Vec<Entry>,
+) -> Result<(Vec<Entry>, bool), StoreError> {
+    let existing: Option<Vec<u64>> = {
+        let t = tx.open_table(LEDGER_KEYS).map_err(db)?;
+        match t.get(key).map_err(db)? {
+            Some(v) => Some(from_json(v.value())?),
+            None => None,
+        }
+    };
+    if let Some(ids) = existing {
+        let old = entries_by_id(&tx.open_table(LEDGER).map_err(db)?, &ids)?;
+        return Ok((old, false));
+    }
+    let mut out = Vec::with_capacity(entries.len());
+    for mut e in entries {
+        e.id = next_id(tx, "ledger")?;
+        e.key = key.to_string();
+        put_json(tx, LEDGER, e.id, &e)?;
+        out.push(e);
+    }
+    let ids: Vec<u64> = out.iter().map(|e| e.id).collect();
+    put_json(tx, LEDGER_KEYS, key, &ids)?;
+    append(
+        tx,
+        AuditEvent::LedgerPosted {
+            key: key.to_string(),
+            entries: out.len() as u32,
+        },
+    )?;
+    Ok((out, true))
+}
+
+/// Stores `grant` under a new id, with its audit entry.
+fn insert_grant(tx: &WriteTransaction, mut grant: Grant) -> Result<Grant, StoreError> {
+    grant.id = next_id(tx, "grant")?;
+    put_json(tx, GRANTS, grant.id, &grant)?;
+    append(
+        tx,
+        AuditEvent::GrantCreated {
+            grant: grant.id,
+            person: grant.person,
+            digest: grant.plugin_digest.clone(),
+            collections: grant.collections.iter().map(|c| c.name.clone()).collect(),
+        },
+    )?;
+    Ok(grant)
+}
+
+/// Defines `schema` inside `tx` unless it exists (see [`Store::define_collection`]).
+fn define_in(tx: &WriteTransaction, schema: &Schema) -> Result<(), StoreError> {
+    let existing: Option<StoredCollection> = {
+        let t = tx.open_table(COLLECTIONS).map_err(db)?;
+        let v = t.get(schema.name.as_str()).map_err(db)?;
+        match v {
+            Some(v) => Some(from_json(v.value())?),
+            None => None,
+        }
+    };
+    match existing {
+        Some(c) if c.schema == *schema => Ok(()),
+        Some(_) => Err(StoreError::SchemaConflict(schema.name.clone())),
+        None => {
+            let id = next_id(tx, "collection")? as u32;
+            let stored = StoredCollection {
+                id,
+                schema: schema.clone(),
+            };
+            put_json(tx, COLLECTIONS, schema.name.as_str(), &stored)?;
+            append(
+                tx,
+                AuditEvent::CollectionDefined {
+                    collection: schema.name.clone(),
+                },
+            )?;
+            Ok(())
+        }
+    }
+}
+
+/// Writes `records` of `coll` inside `tx`, with their audit entry (see [`Store::write_records`]).
+fn write_in(
+    tx: &WriteTransaction,
+    person: PersonId,
+    coll: &StoredCollection,
+    records: &[KeyedRecord],
+    source: Source<'_>,
+) -> Result<WriteOutcome, StoreError> {
+    let mut out = WriteOutcome::default();
+    {
+        let mut t = tx.open_table(RECORDS).map_err(db)?;
+        let mut buf = Vec::with_capacity(256);
+        for (i, r) in records.iter().enumerate() {
+            let key = codec::record_key(person, coll.id, r.time, r.id);
+            codec::encode(&r.values, &mut buf);
+            if let Some(stored) = t.get(key.as_slice()).map_err(db)? {
+                let i = u32::try_from(i).unwrap_or(u32::MAX);
+                out.duplicates += 1;
+                out.taken.push(i);
+                if stored.value() != buf.as_slice() {
+                    out.changed.push(i);
+                }
+                continue;
+            }
+            t.insert(key.as_slice(), buf.as_slice()).map_err(db)?;
+            out.added += 1;
+        }
+    }
+    let (source, returned_by) = match source {
+        Source::File(name) => {
+            let digest = insitu_model::audit::hex(&sha2::Sha256::digest(name.as_bytes()));
+            tx.open_table(SOURCES)
+                .map_err(db)?
+                .insert(format!("{person}:{digest}").as_str(), name)
+                .map_err(db)?;
+            (format!("sha256:{digest}"), None)
+        }
+        Source::ReturnedBy(org) => (String::new(), Some(org.to_string())),
+    };
+    append(
+        tx,
+        AuditEvent::RecordsImported {
+            person,
+            collection: coll.schema.name.clone(),
+            added: out.added,
+            duplicates: out.duplicates,
+            source,
+            returned_by,
+        },
+    )?;
+    Ok(out)
+}
+
+fn require_person(tx: &WriteTransaction, person: PersonId) -> Result<(), StoreError> {
+    let t = tx.open_table(PEOPLE).map_err(db)?;
+    if t.get(person).map_err(db)?.is_none() {
+        return Err(StoreError::NoPerson(person));
+    }
+    Ok(())
+}
+
+/// The 32-byte secret `name`, drawn from the OS random source the first time (when the store
+/// is created) and kept from then on.
+/// Indexes each account under its name key where no account is yet, in id order: a no-op on a
+/// store whose accounts all have their keys, and the migration of one written before keys (its
+/// raw-name entries stay, for the lookup's fallback). Of two old accounts whose names share a
+/// key, the older gets it; the other still signs in under its exact name.
+fn key_account_names(tx: &WriteTransaction) -> Result<(), StoreError> {
+    let accounts: Vec<Account> = all_in(tx, ACCOUNTS)?;
+    let mut names = tx.open_table(ACCOUNT_NAMES).map_err(db)?;
+    for a in accounts {
+        let key = name_key(&a.name);
+        if names.get(key.as_str()).map_err(db)?.is_none() {
+            names.insert(key.as_str(), a.id).map_err(db)?;
+        }
+    }
+    Ok(())
+}
+
+fn secret(tx: &WriteTransaction, name: &str) -> Result<[u8; 32], StoreError> {
+    let mut t = tx.open_table(SECRETS).map_err(db)?;
+    if let Some(v) = t.get(name).map_err(db)? {
+        return v.value().try_into().map_err(|_| {
+            StoreError::Db(format!(
+                "the store's secret `{name}` is {} bytes, not 32; the store file is damaged",
+                v.value().len()
+            ))
+        });
+    }
+    let mut fresh = [0u8; 32];
+    getrandom::getrandom(&mut fresh).map_err(|e| {
+        StoreError::Db(format!(
+            "cannot draw the store's secret `{name}` from the operating system's random source: \
+             {e}; check that getrandom(2) or /dev/urandom works"
+        ))
+    })?;
+    t.insert(name, fresh.as_slice()).map_err(db)?;
+    Ok(fresh)
+}
+
+/// Field bytes after which a batch is closed early.
+pub const MAX_BATCH_BYTES: usize = 16 << 20;
+
+struct RedbCursor {
+    schema: Schema,
+    projection: Projection,
+    iter: redb::Range<'static, &'static [u8], &'static [u8]>,
+}
+
+impl Cursor for RedbCursor {
+    fn next_batch(&mut self, max: usize) -> Result<Option<(ColumnBatch, usize)>, StoreError> {
+        let mut batch = self.projection.empty_batch(&self.schema, max.min(4096));
+        let mut bytes = 0;
+        // Bounded in bytes too, so text offsets stay small and a batch never balloons.
+        while batch.len() < max && bytes < MAX_BATCH_BYTES {
+            let Some(item) = self.iter.next() else { break };
+            let (k, v) = item.map_err(db)?;
+            let (time, id) = codec::split_key(k.value());
+            bytes += self
+                .projection
+                .decode_into(&self.schema, v.value(), &mut batch)?;
+            batch.ids.push(id);
+            batch.times.push(time);
+        }
+        Ok(if batch.is_empty() {
+            None
+        } else {
+            Some((batch, bytes))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use insitu_model::account::Role;
+
+    /// An account as code before name keys wrote it: under its raw name only.
+    fn add_old_account(path: &Path, id: u64, name: &str) {
+        let database = Database::create(path).unwrap();
+        let tx = database.begin_write().unwrap();
+        let a = Account {
+            id,
+            name: name.into(),
+            role: Role::Organisation,
+            person: None,
+            password: String::new(),
+            created_ms: 0,
+        };
+        put_json(&tx, ACCOUNTS, id, &a).unwrap();
+        tx.open_table(ACCOUNT_NAMES)
+            .unwrap()
+            .insert(name, id)
+            .unwrap();
+        tx.commit().unwrap();
+    }
+
+    #[test]
+    fn an_old_stores_accounts_get_their_keys_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("insitu.redb");
+        drop(RedbStore::open(&path).unwrap());
+        add_old_account(&path, 1, "Acme");
+        add_old_account(&path, 2, "acme ");
+        add_old_account(&path, 3, "Globex");
+
+        let store = RedbStore::open(&path).unwrap();
+        let id = |name: &str| store.account_by_name(name).unwrap().map(|a| a.id);
+        // Any spelling finds the account; the older of two that share a key gets the key, and
+        // the other still answers to its exact name.
+        assert_eq!(id("ACME"), Some(1));
+        assert_eq!(id("Acme"), Some(1));
+        assert_eq!(id("acme "), Some(2));
+        assert_eq!(id("GLOBEX"), Some(3));
+        assert_eq!(id("Initech"), None);
+        // A new account cannot take an old one's name in another spelling.
+        let mut new = store.account(3).unwrap().unwrap();
+        new.name = "globex".into();
+        assert!(matches!(
+            store.add_account(new),
+            Err(StoreError::NameTaken(existing)) if existing == "Globex"
+        ));
+    }
+}
