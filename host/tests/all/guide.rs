@@ -208,7 +208,7 @@ fn every_command_in_the_plugin_guide_runs() {
         kit.join("bin").display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    // The Rust quick start's build shares its dependencies with `tests/kit.rs`.
+    // The Rust quick start's build shares its dependencies with `tests/all/kit.rs`.
     let cargo_target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kit-projects");
     for (n, step) in steps.iter().enumerate() {
         let b = &step.block;

@@ -1,7 +1,7 @@
 //! Imports (invariant 6): fixture files in, typed records out; idempotent; a bad record
 //! rejects the whole file unless asked to skip; clear errors name file, line, field, reason.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

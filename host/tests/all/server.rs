@@ -13,7 +13,7 @@ use insitu_server::{AppState, limit::RateLimits, router};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-mod common;
+use crate::common;
 
 use common::{signed, trust_examples};
 

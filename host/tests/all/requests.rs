@@ -2,7 +2,7 @@
 //! narrowed grant is what the plugin sees; a new version keeps grants only if everything its
 //! consent screen shows is equal or narrower.
 
-mod common;
+use crate::common;
 
 use common::*;
 use insitu_core::consent::GrantError;

@@ -6,7 +6,7 @@
 //! Each language's build takes tens of seconds (printed), so each test builds once and checks
 //! everything on that one build.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

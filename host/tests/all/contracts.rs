@@ -1,7 +1,7 @@
 //! Output contracts (invariant 2): an output that breaks its manifest's contract is withheld
 //! and the run fails with the reason; an output reaches only its audience.
 
-mod common;
+use crate::common;
 
 use common::*;
 use insitu_core::contract::{Viewer, output_for};

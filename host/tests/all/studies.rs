@@ -4,8 +4,8 @@
 //! differential-privacy tests on the real release path: the spread of the noise, and that no
 //! single member can be recovered from a release.
 
-mod common;
-mod outside;
+use crate::common;
+use crate::outside;
 
 use std::sync::Arc;
 

@@ -15,7 +15,7 @@ use insitu_core::account::{self, Role};
 use insitu_core::pds::Pds;
 use serde_json::{Value, json};
 
-mod common;
+use crate::common;
 
 const PASSWORD: &str = "correct horse battery";
 

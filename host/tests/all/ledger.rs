@@ -1,7 +1,7 @@
 //! The ledger: no sequence of operations creates or loses money, a key is never billed twice,
 //! and runs, access fees, settlements and rewards land on the right accounts.
 
-mod common;
+use crate::common;
 
 use insitu_core::campaign::split;
 use insitu_core::job::BillingRecord;
@@ -205,7 +205,14 @@ fn postings(op: &Op, at: i64) -> Vec<(String, Vec<Entry>, i64)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    // Failures are kept beside this file, in `ledger.proptest-regressions`: the default
+    // (`SourceParallel`) would put them in `tests/proptest-regressions/ledger.txt`, since
+    // `tests/all` has a `main.rs`.
+    #![proptest_config(ProptestConfig {
+        cases: 64,
+        failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::WithSource("proptest-regressions"))),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn no_sequence_of_operations_creates_or_loses_money(ops in prop::collection::vec(op(), 1..40)) {

@@ -19,7 +19,7 @@ use insitu_server::{AppState, MAX_BODY, MAX_UPLOAD, router};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-mod outside;
+use crate::outside;
 
 /// The error code each status must carry: the table of `ErrorBody`'s documentation.
 fn code_for(status: u16) -> Option<&'static str> {

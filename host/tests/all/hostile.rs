@@ -2,7 +2,7 @@
 //! by the workspace. Every test asserts that the run fails cleanly with a typed reason, that
 //! the host then serves a normal run, and that the store is unchanged and nothing leaked.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

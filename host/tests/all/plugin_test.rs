@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-mod cli_common;
+use crate::cli_common;
 
 use cli_common::{insitu, ok};
 

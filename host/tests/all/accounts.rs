@@ -17,7 +17,7 @@ use insitu_server::{AppState, router};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-mod outside;
+use crate::outside;
 
 const PASSWORD: &str = "correct horse battery";
 

@@ -18,7 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tower::ServiceExt;
 
-mod common;
+use crate::common;
 
 const PASSWORD: &str = "correct horse battery";
 

@@ -2,7 +2,7 @@
 //! another instance; erasure that deletes records, runs and outputs, revokes grants, removes
 //! accounts, leaves others untouched, and keeps a verifiable audit chain with a tombstone.
 
-mod common;
+use crate::common;
 
 use common::*;
 use insitu_core::account::{self, Role};

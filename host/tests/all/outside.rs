@@ -1,4 +1,4 @@
-//! A job seen from outside, for `tests/studies.rs` and `tests/campaigns.rs`:
+//! A job seen from outside, for `tests/all/studies.rs` and `tests/all/campaigns.rs`:
 //! - what an organisation reads through the API, as JSON with times relative to the job's
 //!   opening (two stores open their jobs at different instants; everything else must match
 //!   byte for byte);

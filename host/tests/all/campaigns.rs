@@ -3,8 +3,8 @@
 //! settlement, hostile scanners, a crash in the middle of a scan, and the differential-privacy
 //! tests of the published counts.
 
-mod common;
-mod outside;
+use crate::common;
+use crate::outside;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

@@ -2,7 +2,7 @@
 //! sandbox is exactly what the grant allows, and a grant serves only its person, its code and
 //! its period.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-mod cli_common;
+use crate::cli_common;
 
 use cli_common::{insitu, ok};
 

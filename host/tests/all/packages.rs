@@ -1,7 +1,7 @@
 //! Signed packages (invariant 4): one digest over code and manifest, a trusted publisher's
 //! signature, and every way of getting around it refused with its reason.
 
-mod common;
+use crate::common;
 
 use common::*;
 use insitu_core::package::{self, InstallMode, Manifest, PackageError};

@@ -1,7 +1,7 @@
 //! The coaching plugin in a person's store: suggestions with reasons, to the person alone, and
 //! billed to the school whose white-label licence covers the person.
 
-mod common;
+use crate::common;
 
 use common::{signed, trust_examples, write_named};
 use insitu_core::consent::{Grant, GrantedCollection, now_ms};

@@ -11,7 +11,7 @@ use insitu_core::pds::Pds;
 use insitu_server::{AppState, limit::RateLimits, router};
 use tower::ServiceExt;
 
-mod common;
+use crate::common;
 
 const PASSWORD: &str = "correct horse battery";
 

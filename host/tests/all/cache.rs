@@ -2,7 +2,7 @@
 //! an altered installed component is refused (invariant 4's "tampered packages are refused",
 //! at the level this issue has: the digest).
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -1,7 +1,7 @@
 //! The store: isolation by person, schemas that cannot change under stored records, and the
 //! audit chain written with every action (invariants 5 and 6).
 
-mod common;
+use crate::common;
 
 use common::*;
 use insitu_core::audit::{self, AuditEvent};

@@ -1,7 +1,7 @@
 //! The first real plugin, end to end: a person's transactions, a grant, a run in the sandbox,
 //! findings out, usage metered.
 
-mod common;
+use crate::common;
 
 use common::*;
 use insitu_core::meter::Outcome;
