@@ -35,7 +35,7 @@ mod common;
 #[path = "all/outside.rs"]
 mod outside;
 
-use common::{signed, trust_examples};
+use insitu_testkit::{signed, trust_examples};
 
 /// The clock is process-wide: the tests of this file take turns.
 static CLOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

@@ -15,8 +15,6 @@ use insitu_core::account::{self, Role};
 use insitu_core::pds::Pds;
 use serde_json::{Value, json};
 
-use crate::common;
-
 const PASSWORD: &str = "correct horse battery";
 
 /// One HTTP/1.1 exchange on loopback; returns the JSON body.
@@ -192,7 +190,7 @@ fn a_person_approves_runs_revokes_and_reads_the_history_in_chromium() {
     // A store with a plugin, a person with a statement, and an organisation's request.
     let dir = tempfile::tempdir().unwrap();
     let (request, grant_fields) = {
-        let (pds, plugin) = common::pds_with_fee_scanner(dir.path());
+        let (pds, plugin) = insitu_testkit::pds_with_fee_scanner(dir.path());
         let store = pds.store.as_ref();
         let alice = account::create(store, "alice", PASSWORD, Role::Person)
             .unwrap()

@@ -11,8 +11,9 @@ use insitu_core::meter::Outcome;
 use insitu_core::run::Runner;
 use insitu_core::sandbox::{Sandbox, SandboxConfig};
 use insitu_core::store::TimeRange;
+use insitu_testkit::*;
 
-fn cached_file(f: &Fixture, digest: &str) -> std::path::PathBuf {
+fn cached_file(f: &TestPds, digest: &str) -> std::path::PathBuf {
     let dir = f.dir.path().join("plugins/compiled");
     std::fs::read_dir(&dir)
         .unwrap()
@@ -21,7 +22,7 @@ fn cached_file(f: &Fixture, digest: &str) -> std::path::PathBuf {
         .expect("a compiled cache entry")
 }
 
-fn restarted(f: &Fixture) -> Runner {
+fn restarted(f: &TestPds) -> Runner {
     let mut cfg = SandboxConfig::new(f.dir.path().join("plugins"));
     cfg.pool = 4;
     Runner::new(
@@ -30,7 +31,7 @@ fn restarted(f: &Fixture) -> Runner {
     )
 }
 
-async fn scan_works(f: &Fixture, runner: &Runner, p: u64, grant: u64, digest: &str) {
+async fn scan_works(f: &TestPds, runner: &Runner, p: u64, grant: u64, digest: &str) {
     let run = runner
         .run(insitu_core::run::RunRequest {
             person: p,
@@ -48,7 +49,7 @@ async fn scan_works(f: &Fixture, runner: &Runner, p: u64, grant: u64, digest: &s
 
 #[tokio::test]
 async fn a_restart_loads_compiled_code_from_the_cache() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = f.person_with_transactions("a");
     let digest = f.install(insitu_plugins::FEE_SCANNER);
     let g = f.grant(p, &digest, ALL_FIELDS, TimeRange::ALL);
@@ -65,7 +66,7 @@ async fn a_restart_loads_compiled_code_from_the_cache() {
 
 #[tokio::test]
 async fn a_damaged_cache_entry_is_recompiled_not_trusted() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = f.person_with_transactions("a");
     let digest = f.install(insitu_plugins::FEE_SCANNER);
     let g = f.grant(p, &digest, ALL_FIELDS, TimeRange::ALL);
@@ -86,7 +87,7 @@ async fn a_damaged_cache_entry_is_recompiled_not_trusted() {
 
 #[tokio::test]
 async fn an_altered_installed_component_is_refused() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = f.person_with_transactions("a");
     let digest = f.install(insitu_plugins::FEE_SCANNER);
     let g = f.grant(p, &digest, ALL_FIELDS, TimeRange::ALL);

@@ -10,7 +10,6 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-use common::{pds_with_fee_scanner, signed};
 use insitu_core::account::{self, Role};
 use insitu_core::audit::AuditEvent;
 use insitu_core::campaign::{self, CampaignError, Count, NewCampaign};
@@ -23,6 +22,7 @@ use insitu_core::output::{Money, Scalar};
 use insitu_core::package::{self, InstallMode, Manifest, OutputKind, PluginUse};
 use insitu_core::pds::Pds;
 use insitu_core::store::{KeyedRecord, PersonId, PluginRecord, Source, StoreError, Value};
+use insitu_testkit::{bank_record, pds_with_fee_scanner, signed};
 
 const DAY: i64 = 86_400_000;
 const ASSOCIATION: &str = "ufc";
@@ -78,23 +78,14 @@ fn tenant(pds: &Pds, name: &str, fees: usize) -> PersonId {
     let start = now_ms() / DAY - 360;
     let mut recs = Vec::new();
     let mut push = |day: i64, minor: i64, label: &str| {
-        recs.push(KeyedRecord {
-            id: recs.len() as u64 + 1,
-            time: day * DAY,
-            values: vec![
-                Value::Text("FR76".into()),
-                Value::Timestamp(day * DAY),
-                Value::Null,
-                Value::Money {
-                    minor,
-                    currency: "EUR".into(),
-                },
-                Value::Text("Agence Dupont".into()),
-                Value::Text(label.into()),
-                Value::Null,
-                Value::Null,
-            ],
-        })
+        recs.push(bank_record(
+            recs.len() as u64 + 1,
+            day * DAY,
+            "FR76",
+            minor,
+            Some("Agence Dupont"),
+            label,
+        ))
     };
     for m in 0..12 {
         push(start + m * 30, -70_000, "PRLV LOYER");
@@ -109,7 +100,7 @@ fn tenant(pds: &Pds, name: &str, fees: usize) -> PersonId {
 }
 
 fn standing_grant(pds: &Pds, person: PersonId, digest: &str) -> Grant {
-    let id = common::Fixture::grant_to(pds.store.as_ref(), person, digest, ASSOCIATION);
+    let id = insitu_testkit::grant_to(pds.store.as_ref(), person, digest, ASSOCIATION);
     pds.store.grant(id).unwrap()
 }
 
@@ -152,9 +143,9 @@ fn neighbourhood(pds: &Pds, scanner: &str) -> (Vec<PersonId>, Vec<PersonId>) {
         } else {
             let store = pds.store.as_ref();
             if i % 2 == 0 {
-                common::Fixture::grant_to(store, p, scanner, "Data Broker Inc");
+                insitu_testkit::grant_to(store, p, scanner, "Data Broker Inc");
             } else {
-                common::Fixture::grant_for(store, p, scanner);
+                insitu_testkit::grant_for(store, p, scanner);
             }
             others.push(p);
         }
@@ -446,7 +437,7 @@ async fn a_hostile_scanner_fails_each_member_run_cleanly_and_the_host_carries_on
     m.output.kind = OutputKind::Findings;
     m.limits.fuel = Some(500_000_000);
     m.limits.memory_mib = Some(16);
-    let key = common::examples_key();
+    let key = insitu_testkit::examples_key();
     let hostile = package::install(
         store,
         pds.runner.sandbox(),
@@ -794,7 +785,7 @@ fn republished(pds: &Pds, version: &str) -> PluginRecord {
     let signed = package::pack_and_sign(
         &insitu_plugins::bytes(insitu_plugins::FEE_SCANNER),
         &m,
-        &common::examples_key(),
+        &insitu_testkit::examples_key(),
     )
     .unwrap();
     installed(pds, &signed)
@@ -883,21 +874,16 @@ async fn what_the_organisation_sees_of_a_campaign_is_identical_whether_a_members
         let start = now_ms() / DAY - 300;
         let extra: Vec<KeyedRecord> = (0..fees)
             .map(|n| KeyedRecord {
-                id: 1_000 + n as u64,
+                // Booked on the day; stored a millisecond apart.
                 time: (start + n as i64 % 290) * DAY + n as i64,
-                values: vec![
-                    Value::Text("FR76".into()),
-                    Value::Timestamp((start + n as i64 % 290) * DAY),
-                    Value::Null,
-                    Value::Money {
-                        minor: -250,
-                        currency: "EUR".into(),
-                    },
-                    Value::Text("Agence Dupont".into()),
-                    Value::Text(format!("FRAIS ENVOI QUITTANCE {n:04} {}", "X".repeat(600))),
-                    Value::Null,
-                    Value::Null,
-                ],
+                ..bank_record(
+                    1_000 + n as u64,
+                    (start + n as i64 % 290) * DAY,
+                    "FR76",
+                    -250,
+                    Some("Agence Dupont"),
+                    &format!("FRAIS ENVOI QUITTANCE {n:04} {}", "X".repeat(600)),
+                )
             })
             .collect();
         pds.store

@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use common::{signed, trust_examples, write_named};
+use common::write_named;
 use insitu_core::consent::{Grant, GrantedCollection, now_ms};
 use insitu_core::contract::{Viewer, output_for};
 use insitu_core::ledger::Party;
@@ -13,6 +13,7 @@ use insitu_core::output::{Money, PluginOutput, Scalar};
 use insitu_core::package::{self, InstallMode};
 use insitu_core::pds::Pds;
 use insitu_core::store::{TimeRange, Value};
+use insitu_testkit::{signed, trust_examples};
 
 const DAY: i64 = 86_400_000;
 

@@ -8,8 +8,9 @@ use insitu_core::contract::{Viewer, output_for};
 use insitu_core::meter::{FailureReason, Outcome};
 use insitu_core::package::{Audience, Manifest, OutputKind};
 use insitu_core::store::TimeRange;
+use insitu_testkit::*;
 
-async fn run_probe(f: &Fixture, edit: impl FnOnce(&mut Manifest)) -> insitu_core::meter::RunRecord {
+async fn run_probe(f: &TestPds, edit: impl FnOnce(&mut Manifest)) -> insitu_core::meter::RunRecord {
     let p = f.person_with_transactions("alice");
     let d = f.install_edited(insitu_plugins::PROBE, edit);
     let g = f.grant(p, &d, &["amount"], TimeRange::ALL);
@@ -18,7 +19,7 @@ async fn run_probe(f: &Fixture, edit: impl FnOnce(&mut Manifest)) -> insitu_core
 
 #[tokio::test]
 async fn an_output_of_another_kind_is_withheld() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let run = run_probe(&f, |m| m.output.kind = OutputKind::Findings).await;
     let (reason, msg) = failure(&run);
     assert_eq!(reason, FailureReason::Contract, "{msg}");
@@ -38,7 +39,7 @@ async fn an_output_of_another_kind_is_withheld() {
 
 #[tokio::test]
 async fn an_output_with_too_many_items_is_withheld() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let run = run_probe(&f, |m| m.output.max_items = 0).await;
     let (reason, msg) = failure(&run);
     assert_eq!(reason, FailureReason::Contract, "{msg}");
@@ -47,7 +48,7 @@ async fn an_output_with_too_many_items_is_withheld() {
 
 #[tokio::test]
 async fn an_output_over_the_contracts_size_is_withheld() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let run = run_probe(&f, |m| m.output.max_bytes = 16).await;
     assert_eq!(failure(&run).0, FailureReason::OutputTooLarge);
     assert!(run.output.is_none());
@@ -55,7 +56,7 @@ async fn an_output_over_the_contracts_size_is_withheld() {
 
 #[tokio::test]
 async fn an_aggregate_only_output_never_leaves_for_one_person() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let run = run_probe(&f, |m| {
         m.output.audience = Audience::Aggregate;
         m.output.min_cohort = Some(10);
@@ -68,7 +69,7 @@ async fn an_aggregate_only_output_never_leaves_for_one_person() {
 
 #[tokio::test]
 async fn an_output_reaches_its_audience_and_nobody_else() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let alice = f.person_with_transactions("alice");
     let bob = f.person_with_transactions("bob");
     let d = f.install(insitu_plugins::PROBE);
@@ -102,12 +103,12 @@ async fn an_output_reaches_its_audience_and_nobody_else() {
 /// run took; the person reads it at once; another organisation never.
 #[tokio::test]
 async fn an_output_for_the_requester_waits_for_the_release_time() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let alice = f.person_with_transactions("alice");
     let d = f.install_edited(insitu_plugins::PROBE, |m| {
         m.output.audience = Audience::Requester
     });
-    let g = Fixture::grant_to(f.store.as_ref(), alice, &d, "ACME");
+    let g = insitu_testkit::grant_to(f.store.as_ref(), alice, &d, "ACME");
     let limits = insitu_core::sandbox::Limits {
         deadline: std::time::Duration::from_secs(3),
         ..Default::default()
@@ -148,7 +149,7 @@ async fn an_output_for_the_requester_waits_for_the_release_time() {
 /// well-formed finding passes, and the host keeps the stored record behind each id it cites.
 #[tokio::test]
 async fn a_finding_cites_only_records_the_run_read_and_hides_no_packed_text() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = f.person_with_transactions("alice");
     let d = f.install_edited(insitu_plugins::EXFILTRATE, |m| {
         m.output.kind = OutputKind::Findings

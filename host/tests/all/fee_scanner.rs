@@ -7,10 +7,11 @@ use common::*;
 use insitu_core::meter::Outcome;
 use insitu_core::output::{PluginOutput, Scalar};
 use insitu_core::store::TimeRange;
+use insitu_testkit::*;
 
 #[tokio::test]
 async fn fee_scanner_finds_overpriced_agency_fees_and_meters_the_run() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = f.person_with_transactions("alice");
     let digest = f.install(insitu_plugins::FEE_SCANNER);
     let g = f.grant(

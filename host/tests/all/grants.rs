@@ -11,6 +11,7 @@ use insitu_core::consent::now_ms;
 use insitu_core::meter::{FailureReason, Outcome, RunRecord};
 use insitu_core::output::{PluginOutput, Scalar};
 use insitu_core::store::{Store, TimeRange, Value};
+use insitu_testkit::*;
 
 /// The probe's table: (collection, fields listed, fields delivered, records, first, last).
 fn seen(run: &RunRecord) -> Vec<(String, String, String, i64, i64, i64)> {
@@ -35,7 +36,7 @@ fn seen(run: &RunRecord) -> Vec<(String, String, String, i64, i64, i64)> {
 
 #[tokio::test]
 async fn a_plugin_sees_only_granted_collections_fields_and_window() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = f.person_with_transactions("alice");
     let probe = f.install(insitu_plugins::PROBE);
     // Days 2 to 40: two of the five transactions fall outside.
@@ -60,7 +61,7 @@ async fn a_plugin_sees_only_granted_collections_fields_and_window() {
 
 #[tokio::test]
 async fn the_whole_grant_is_visible_and_nothing_more() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = f.person_with_transactions("alice");
     let probe = f.install(insitu_plugins::PROBE);
     let g = f.grant(p, &probe, ALL_FIELDS, TimeRange::ALL);
@@ -71,7 +72,7 @@ async fn the_whole_grant_is_visible_and_nothing_more() {
 
 #[tokio::test]
 async fn one_persons_grant_never_reads_another_persons_data() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let alice = f.person_with_transactions("alice");
     let bob = f.store.add_person("bob").unwrap();
     f.store
@@ -93,7 +94,7 @@ async fn one_persons_grant_never_reads_another_persons_data() {
 
 #[tokio::test]
 async fn revoked_expired_and_other_code_grants_start_no_run() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = f.person_with_transactions("alice");
     let probe = f.install(insitu_plugins::PROBE);
     let scanner = f.install(insitu_plugins::FEE_SCANNER);
@@ -122,7 +123,7 @@ async fn revoked_expired_and_other_code_grants_start_no_run() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revocation_stops_a_run_in_progress_at_the_next_batch() {
-    let f = std::sync::Arc::new(Fixture::new());
+    let f = std::sync::Arc::new(TestPds::new());
     let p = f.store.add_person("carol").unwrap();
     let txs: Vec<_> = (0..200).map(|d| tx(d, -100 - d, "ACHAT", None)).collect();
     f.store
@@ -190,8 +191,8 @@ fn content_ids(values: &[Value]) -> Vec<u64> {
 
 /// Alice's statement imported from CSV (no natural key, so content-derived ids), and a probe
 /// with two grants over the same fields: what a brute-forcing plugin would be granted.
-fn imported_with_two_grants() -> (Fixture, u64, String, u64, u64) {
-    let f = Fixture::new();
+fn imported_with_two_grants() -> (TestPds, u64, String, u64, u64) {
+    let f = TestPds::new();
     let p = f.store.add_person("alice").unwrap();
     let csv = std::fs::read(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/statement.csv"),

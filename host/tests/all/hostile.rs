@@ -13,6 +13,7 @@ use insitu_core::output::{PluginOutput, Scalar};
 use insitu_core::package::{self, InstallMode, Manifest};
 use insitu_core::sandbox::{HostCosts, InstallError, Limits};
 use insitu_core::store::TimeRange;
+use insitu_testkit::*;
 
 /// Small enough that the attacks end quickly; large enough for the real scan.
 fn tight() -> Limits {
@@ -25,7 +26,7 @@ fn tight() -> Limits {
 }
 
 struct Arena {
-    f: Fixture,
+    f: TestPds,
     person: u64,
     hostile: String,
     hostile_grant: u64,
@@ -34,7 +35,7 @@ struct Arena {
 }
 
 fn arena() -> Arena {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let person = f.person_with_transactions("victim");
     let hostile = f.install(insitu_plugins::HOSTILE);
     let scanner = f.install(insitu_plugins::FEE_SCANNER);
@@ -322,7 +323,7 @@ async fn hoarding_open_queries_is_refused_at_the_cap() {
 
 #[tokio::test]
 async fn reads_stop_at_the_record_and_byte_caps() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = f.store.add_person("reader").unwrap();
     let txs: Vec<_> = (0..50).map(|d| tx(d, -100 - d, "ACHAT", None)).collect();
     f.store
@@ -567,7 +568,7 @@ async fn host_work_costs_a_normal_scan_only_a_few_percent() {
         ("VIR SALAIRE ACME", "ACME SA"),
         ("CB SNCF", "SNCF"),
     ];
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = f.store.add_person("scanned").unwrap();
     let txs: Vec<_> = (0..N)
         .map(|i| {

@@ -411,12 +411,12 @@ async fn raw(addr: SocketAddr, request: String) -> String {
 async fn an_approval_for_u32_max_months_and_its_pages_are_answered_never_an_empty_reply() {
     let s = serve(quick()).await;
     let store = s.pds.store.as_ref();
-    common::trust_examples(store);
+    insitu_testkit::trust_examples(store);
     // probe's manifest names no months: any number of months may be approved.
     let plugin = insitu_core::package::install(
         store,
         s.pds.runner.sandbox(),
-        &common::signed(insitu_plugins::PROBE),
+        &insitu_testkit::signed(insitu_plugins::PROBE),
         insitu_core::package::InstallMode::Verified,
     )
     .unwrap();
@@ -480,7 +480,7 @@ async fn an_approval_for_u32_max_months_and_its_pages_are_answered_never_an_empt
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_and_api_answer_carries_the_security_headers() {
     let dir = tempfile::tempdir().unwrap();
-    let (pds, _) = common::pds_with_fee_scanner(dir.path());
+    let (pds, _) = insitu_testkit::pds_with_fee_scanner(dir.path());
     let pds = Arc::new(pds);
     account::create(pds.store.as_ref(), "alice", PASSWORD, Role::Person).unwrap();
     let app = router(AppState::new(pds.clone(), RateLimits::default()));

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use common::*;
 use insitu_core::import::{ImportError, ImportOptions, OnError, import_file};
 use insitu_core::store::{TimeRange, Value};
+use insitu_testkit::*;
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -16,7 +17,7 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn import(
-    f: &Fixture,
+    f: &TestPds,
     p: u64,
     name: &str,
     on_error: OnError,
@@ -29,12 +30,12 @@ fn import(
     import_file(f.store.as_ref(), p, &fixture(name), &opts, &mut |_, _| {})
 }
 
-fn all_records(f: &Fixture, p: u64) -> Vec<Vec<Value>> {
+fn all_records(f: &TestPds, p: u64) -> Vec<Vec<Value>> {
     records_with(f, p, ALL_FIELDS)
 }
 
 /// The `fields` of each of `p`'s transactions, in store order.
-fn records_with(f: &Fixture, p: u64, fields: &[&str]) -> Vec<Vec<Value>> {
+fn records_with(f: &TestPds, p: u64, fields: &[&str]) -> Vec<Vec<Value>> {
     let fields: Vec<String> = fields.iter().map(|s| s.to_string()).collect();
     let mut cur = f
         .store
@@ -51,7 +52,7 @@ fn records_with(f: &Fixture, p: u64, fields: &[&str]) -> Vec<Vec<Value>> {
 
 #[test]
 fn csv_becomes_typed_records_in_time_order() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = f.store.add_person("a").unwrap();
     let r = import(&f, p, "statement.csv", OnError::Reject).unwrap();
     assert_eq!((r.read, r.added, r.duplicates), (5, 5, 0));
@@ -85,7 +86,7 @@ fn csv_becomes_typed_records_in_time_order() {
 
 #[test]
 fn reimporting_adds_nothing() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = f.store.add_person("a").unwrap();
     import(&f, p, "statement.csv", OnError::Reject).unwrap();
     let again = import(&f, p, "statement.csv", OnError::Reject).unwrap();
@@ -95,7 +96,7 @@ fn reimporting_adds_nothing() {
 
 #[test]
 fn a_bom_crlf_and_accents_are_read() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = f.store.add_person("a").unwrap();
     import(&f, p, "bom_crlf.csv", OnError::Reject).unwrap();
     let recs = all_records(&f, p);
@@ -110,7 +111,7 @@ fn a_bom_crlf_and_accents_are_read() {
 
 #[test]
 fn a_bad_record_rejects_the_file_and_names_where_and_why() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = f.store.add_person("a").unwrap();
     let err = import(&f, p, "bad_amount.csv", OnError::Reject)
         .unwrap_err()
@@ -126,7 +127,7 @@ fn a_bad_record_rejects_the_file_and_names_where_and_why() {
 
 #[test]
 fn skipping_bad_records_reports_each_one() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = f.store.add_person("a").unwrap();
     let r = import(&f, p, "bad_amount.csv", OnError::Skip).unwrap();
     assert_eq!(r.added, 2);
@@ -139,7 +140,7 @@ fn skipping_bad_records_reports_each_one() {
 
 #[test]
 fn json_lines_accept_objects_strings_and_epoch_times() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = f.store.add_person("a").unwrap();
     let r = import(&f, p, "statement.jsonl", OnError::Reject).unwrap();
     assert_eq!(r.added, 3);
@@ -154,7 +155,7 @@ fn json_lines_accept_objects_strings_and_epoch_times() {
 
 #[test]
 fn unknown_person_or_collection_is_a_clear_error() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let err = import(&f, 42, "statement.csv", OnError::Reject)
         .unwrap_err()
         .to_string();
@@ -182,7 +183,7 @@ fn format_fixture(name: &str) -> PathBuf {
 }
 
 fn import_with(
-    f: &Fixture,
+    f: &TestPds,
     p: u64,
     name: &str,
     opts: &ImportOptions,
@@ -203,7 +204,7 @@ fn mapping() -> insitu_core::import::Mapping {
 
 #[test]
 fn a_mapped_bank_csv_is_rejected_whole_or_skipped_record_by_record() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = f.store.add_person("a").unwrap();
     let mut opts = ImportOptions {
         mapping: Some(mapping()),
@@ -235,7 +236,7 @@ fn a_mapped_bank_csv_is_rejected_whole_or_skipped_record_by_record() {
 
 #[test]
 fn standard_collections_are_defined_on_first_import() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = f.store.add_person("a").unwrap();
     let opts = ImportOptions::default();
     let r = import_with(&f, p, "receipts/carrefour.json", &opts).unwrap();
@@ -271,7 +272,7 @@ fn standard_collections_are_defined_on_first_import() {
 
 #[test]
 fn a_collection_that_does_not_match_the_format_is_refused() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = f.store.add_person("a").unwrap();
     let opts = ImportOptions {
         collection: Some("bank.transactions".into()),
@@ -319,7 +320,7 @@ fn overlapping_bank_statements_add_only_the_new_transactions() {
         ("camt/overlap_jan.xml", "camt/overlap_jan_feb.xml", 5, 5),
         ("cfonb/releve_jan.txt", "cfonb/releve_jan_feb.txt", 5, 5),
     ] {
-        let f = Fixture::new();
+        let f = TestPds::new();
         let p = f.store.add_person("a").unwrap();
         let opts = ImportOptions::default();
         let a = import_with(&f, p, first, &opts).unwrap();
@@ -341,7 +342,7 @@ fn overlapping_bank_statements_add_only_the_new_transactions() {
 
 #[test]
 fn every_bank_format_is_detected_and_imported() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = f.store.add_person("a").unwrap();
     for (file, format) in [
         ("ofx/societe-generale-1252.ofx", "OFX"),
@@ -392,7 +393,7 @@ fn every_bank_format_is_detected_and_imported() {
 
 #[test]
 fn a_truncated_qif_skipped_then_imported_whole_gives_the_whole_file_once() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = f.store.add_person("a").unwrap();
     let mut opts = ImportOptions {
         currency: Some("EUR".into()),
@@ -432,7 +433,7 @@ fn a_truncated_qif_skipped_then_imported_whole_gives_the_whole_file_once() {
 type Row = (Value, Value, Value, Value);
 
 /// The [`Row`] of each stored transaction, sorted.
-fn stored(f: &Fixture, p: u64) -> Vec<Row> {
+fn stored(f: &TestPds, p: u64) -> Vec<Row> {
     let mut out: Vec<Row> = records_with(f, p, &["booked", "amount", "label", "balance"])
         .into_iter()
         .map(|v| (v[0].clone(), v[1].clone(), v[2].clone(), v[3].clone()))
@@ -443,7 +444,7 @@ fn stored(f: &Fixture, p: u64) -> Vec<Row> {
 
 /// What the parser reads from `name`: the same tuples as [`stored`], sorted, and each item's
 /// line.
-fn parsed(f: &Fixture, name: &str) -> (Vec<Row>, Vec<u64>) {
+fn parsed(f: &TestPds, name: &str) -> (Vec<Row>, Vec<u64>) {
     let (_, parsed) = insitu_core::import::parse_file(
         f.store.as_ref(),
         &format_fixture(name),
@@ -467,7 +468,7 @@ fn parsed(f: &Fixture, name: &str) -> (Vec<Row>, Vec<u64>) {
 fn entries_sharing_a_reference_are_each_imported_and_only_once() {
     // Two card payments share an AcctSvcrRef in one statement; a later statement lists them
     // again, with two identical debits that share another.
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = f.store.add_person("a").unwrap();
     let opts = ImportOptions::default();
     let a = import_with(&f, p, "camt/repeated_ref.xml", &opts).unwrap();
@@ -508,7 +509,7 @@ fn a_key_reused_for_other_content_by_a_later_file_is_imported_and_named() {
             "00012345601/24029000005",
         ),
     ] {
-        let f = Fixture::new();
+        let f = TestPds::new();
         let p = f.store.add_person("a").unwrap();
         let opts = ImportOptions::default();
         let a = import_with(&f, p, first, &opts).unwrap();
@@ -557,7 +558,7 @@ fn a_key_reused_for_other_content_by_a_later_file_is_imported_and_named() {
 #[test]
 fn a_statement_that_does_not_add_up_is_imported_only_when_asked() {
     for (file, n) in [("camt/unbalanced.xml", 4), ("cfonb/unbalanced.txt", 4)] {
-        let f = Fixture::new();
+        let f = TestPds::new();
         let p = f.store.add_person("a").unwrap();
         let mut opts = ImportOptions::default();
         let err = import_with(&f, p, file, &opts).unwrap_err().to_string();

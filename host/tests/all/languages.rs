@@ -20,6 +20,7 @@ use insitu_core::package::{self, InstallMode, Manifest};
 use insitu_core::sandbox::{InstallError, PoolSettings, Sandbox, SandboxConfig};
 use insitu_core::store::redb::RedbStore;
 use insitu_core::store::{Publisher, Store, TimeRange};
+use insitu_testkit::*;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -168,7 +169,7 @@ fn metric<'a>(summary: &'a [insitu_core::output::Metric], name: &str) -> &'a Sca
 /// and under a narrower grant. `error_type` is how the language names the exception `fail`
 /// raises.
 async fn check_template(built: &Built, error_type: &str) {
-    let f = Fixture::new();
+    let f = TestPds::new();
     trust_dev(f.store.as_ref(), &built.public_key);
     let digest = f
         .install_bytes(&built.package, InstallMode::Verified)
@@ -293,7 +294,7 @@ async fn an_uncaught_javascript_exception_reaches_the_failure_reason() {
         )
         .unwrap();
     });
-    let f = Fixture::new();
+    let f = TestPds::new();
     trust_dev(f.store.as_ref(), &built.public_key);
     let digest = f
         .install_bytes(&built.package, InstallMode::Verified)
@@ -415,10 +416,10 @@ fn the_templates_unit_tests_pass() {
 /// (the operator lowered it after the install).
 #[tokio::test]
 async fn a_plugin_over_a_lowered_setting_fails_its_run_with_the_setting_named() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let digest = f.install(insitu_plugins::FEE_SCANNER);
     let p = f.person_with_transactions("ana");
-    let g = Fixture::grant_for(f.store.as_ref(), p, &digest);
+    let g = insitu_testkit::grant_for(f.store.as_ref(), p, &digest);
     let mut cfg = SandboxConfig::new(f.dir.path().join("plugins"));
     cfg.pool = 2;
     cfg.pool_settings.max_core_instances = 2;

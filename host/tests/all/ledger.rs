@@ -1,8 +1,6 @@
 //! The ledger: no sequence of operations creates or loses money, a key is never billed twice,
 //! and runs, access fees, settlements and rewards land on the right accounts.
 
-use crate::common;
-
 use insitu_core::campaign::split;
 use insitu_core::job::BillingRecord;
 use insitu_core::ledger::{self, Entry, Movement, Party, Tariff};
@@ -325,12 +323,12 @@ fn a_statement_adds_up_and_exports_as_csv() {
 #[tokio::test]
 async fn runs_and_access_fees_are_billed_to_who_pays_and_reconciled_once() {
     let dir = tempfile::tempdir().unwrap();
-    let (pds, _) = common::pds_with_fee_scanner(dir.path());
+    let (pds, _) = insitu_testkit::pds_with_fee_scanner(dir.path());
     let store = pds.store.as_ref();
     let plugin = insitu_core::package::install(
         store,
         pds.runner.sandbox(),
-        &common::signed(insitu_plugins::EXFILTRATE),
+        &insitu_testkit::signed(insitu_plugins::EXFILTRATE),
         insitu_core::package::InstallMode::Verified,
     )
     .unwrap();
@@ -443,7 +441,7 @@ async fn runs_and_access_fees_are_billed_to_who_pays_and_reconciled_once() {
 async fn licences_sponsor_members_and_freemium_runs_are_free_then_paid() {
     use insitu_core::licence::{self, Licence, LicenceKind};
     let dir = tempfile::tempdir().unwrap();
-    let (pds, plugin) = common::pds_with_fee_scanner(dir.path());
+    let (pds, plugin) = insitu_testkit::pds_with_fee_scanner(dir.path());
     let store = pds.store.as_ref();
     let (pupil, adult) = (
         store.add_person("pupil").unwrap(),
@@ -498,7 +496,7 @@ async fn licences_sponsor_members_and_freemium_runs_are_free_then_paid() {
     );
 
     let run = |person| {
-        let g = common::Fixture::grant_for(store, person, &plugin.digest);
+        let g = insitu_testkit::grant_for(store, person, &plugin.digest);
         let runner = pds.runner.clone();
         let digest = plugin.digest.clone();
         async move {
@@ -568,7 +566,7 @@ async fn licences_sponsor_members_and_freemium_runs_are_free_then_paid() {
 fn a_licence_is_never_live_unpaid() {
     use insitu_core::licence::{self, Licence, LicenceKind};
     let dir = tempfile::tempdir().unwrap();
-    let (pds, _) = common::pds_with_fee_scanner(dir.path());
+    let (pds, _) = insitu_testkit::pds_with_fee_scanner(dir.path());
     let store = pds.store.as_ref();
     let p = store.add_person("pupil").unwrap();
     let now = insitu_core::consent::now_ms();

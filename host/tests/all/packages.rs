@@ -1,18 +1,16 @@
 //! Signed packages (invariant 4): one digest over code and manifest, a trusted publisher's
 //! signature, and every way of getting around it refused with its reason.
 
-use crate::common;
-
-use common::*;
 use insitu_core::package::{self, InstallMode, Manifest, PackageError};
 use insitu_core::sandbox::InstallError;
 use insitu_core::store::Publisher;
+use insitu_testkit::*;
 
 fn manifest(path: &str) -> Manifest {
     Manifest::from_file(std::path::Path::new(insitu_plugins::manifest_for(path))).unwrap()
 }
 
-fn refused(f: &Fixture, bytes: &[u8], mode: InstallMode) -> String {
+fn refused(f: &TestPds, bytes: &[u8], mode: InstallMode) -> String {
     let before = f.store.plugins().unwrap().len();
     let err = f.install_bytes(bytes, mode).expect_err("installed");
     assert_eq!(
@@ -25,7 +23,7 @@ fn refused(f: &Fixture, bytes: &[u8], mode: InstallMode) -> String {
 
 #[test]
 fn a_signed_package_installs_under_its_digest_with_its_manifest() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let signed = f.package(insitu_plugins::FEE_SCANNER);
     let rec = f.install_bytes(&signed, InstallMode::Verified).unwrap();
     assert_eq!(rec.digest, package::parse(&signed).unwrap().digest);
@@ -36,7 +34,7 @@ fn a_signed_package_installs_under_its_digest_with_its_manifest() {
 
 #[test]
 fn unsigned_packages_need_the_explicit_development_mode() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let packed = package::pack(
         &insitu_plugins::bytes(insitu_plugins::NOOP),
         &manifest(insitu_plugins::NOOP),
@@ -52,7 +50,7 @@ fn unsigned_packages_need_the_explicit_development_mode() {
 
 #[test]
 fn tampering_with_code_or_manifest_breaks_the_signature() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let signed = f.package(insitu_plugins::FEE_SCANNER);
     let mut code = signed.clone();
     code[100] ^= 1;
@@ -73,7 +71,7 @@ fn tampering_with_code_or_manifest_breaks_the_signature() {
 
 #[test]
 fn unknown_revoked_and_impersonated_publishers_are_refused() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let stranger = ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]);
     let m = manifest(insitu_plugins::NOOP);
     let by_stranger =
@@ -113,7 +111,7 @@ fn unknown_revoked_and_impersonated_publishers_are_refused() {
 
 #[test]
 fn a_manifest_whose_imports_do_not_match_the_component_is_refused_with_the_difference() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let mut m = manifest(insitu_plugins::FEE_SCANNER);
     m.imports.retain(|i| i != "wasi:random");
     m.imports.push("wasi:sockets".into());
@@ -261,7 +259,7 @@ const OUT_OF_RANGE: &[(&str, &str, Edit)] = &[
 
 #[test]
 fn every_manifest_value_out_of_range_is_refused_at_pack_and_at_install_with_its_field() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     for (field, plugin, edit) in OUT_OF_RANGE {
         let path = insitu_plugins::ALL
             .iter()

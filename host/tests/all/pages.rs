@@ -33,7 +33,7 @@ struct Reply {
 impl Site {
     fn new() -> Site {
         let dir = tempfile::tempdir().unwrap();
-        let (pds, plugin) = common::pds_with_fee_scanner(dir.path());
+        let (pds, plugin) = insitu_testkit::pds_with_fee_scanner(dir.path());
         let pds = Arc::new(pds);
         let app = router(AppState::new(pds.clone(), RateLimits::default()));
         Site {
@@ -49,7 +49,7 @@ impl Site {
         insitu_core::package::install(
             self.pds.store.as_ref(),
             self.pds.runner.sandbox(),
-            &common::signed(path),
+            &insitu_testkit::signed(path),
             insitu_core::package::InstallMode::Verified,
         )
         .unwrap()

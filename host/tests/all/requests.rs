@@ -10,6 +10,7 @@ use insitu_core::meter::{FailureReason, Outcome};
 use insitu_core::output::{PluginOutput, Scalar};
 use insitu_core::package::{self, Audience, InstallMode, Manifest, PluginUse};
 use insitu_core::request::{self, Narrowing, RequestError, Status};
+use insitu_testkit::*;
 
 /// The probe, asking for three fields over 24 months.
 fn probe_manifest(version: &str, fields: &[&str]) -> Manifest {
@@ -21,7 +22,7 @@ fn probe_manifest(version: &str, fields: &[&str]) -> Manifest {
 }
 
 /// A person with transactions from the last weeks (inside any months-based window).
-fn person(f: &Fixture) -> u64 {
+fn person(f: &TestPds) -> u64 {
     let p = f.store.add_person("alice").unwrap();
     let today = (insitu_core::consent::now_ms() - T0) / DAY;
     let txs: Vec<_> = (1..5)
@@ -38,21 +39,21 @@ fn person(f: &Fixture) -> u64 {
     p
 }
 
-fn install(f: &Fixture, m: &Manifest) -> insitu_core::store::PluginRecord {
+fn install(f: &TestPds, m: &Manifest) -> insitu_core::store::PluginRecord {
     let signed =
         package::pack_and_sign(&insitu_plugins::bytes(insitu_plugins::PROBE), m, &f.key).unwrap();
     f.install_bytes(&signed, InstallMode::Verified).unwrap()
 }
 
 /// `p`'s grants naming `digest`.
-fn grants_for(f: &Fixture, p: u64, digest: &str) -> Vec<insitu_core::consent::Grant> {
+fn grants_for(f: &TestPds, p: u64, digest: &str) -> Vec<insitu_core::consent::Grant> {
     let mut all = f.store.grants(Some(p)).unwrap();
     all.retain(|g| g.plugin_digest == digest);
     all
 }
 
 /// The requests asking `p` about `digest`.
-fn requests_for(f: &Fixture, p: u64, digest: &str) -> Vec<request::AccessRequest> {
+fn requests_for(f: &TestPds, p: u64, digest: &str) -> Vec<request::AccessRequest> {
     let mut all = f.store.requests(Some(p)).unwrap();
     all.retain(|r| r.plugin_digest == digest);
     all
@@ -71,7 +72,7 @@ fn delivered(run: &insitu_core::meter::RunRecord) -> String {
 
 #[tokio::test]
 async fn an_approval_with_narrowing_is_exactly_what_the_plugin_sees() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = person(&f);
     let plugin = install(
         &f,
@@ -115,7 +116,7 @@ async fn an_approval_with_narrowing_is_exactly_what_the_plugin_sees() {
 
 #[tokio::test]
 async fn narrowing_can_only_take_away() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = person(&f);
     let plugin = install(&f, &probe_manifest("1.0.0", &["amount", "label"]));
     let req = request::ask(f.store.as_ref(), "ACME", p, &plugin, "study", 30).unwrap();
@@ -151,7 +152,7 @@ async fn narrowing_can_only_take_away() {
 
 #[tokio::test]
 async fn a_denied_request_grants_nothing() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = person(&f);
     let plugin = install(&f, &probe_manifest("1.0.0", &["amount"]));
     let req = request::ask(f.store.as_ref(), "ACME", p, &plugin, "study", 30).unwrap();
@@ -168,7 +169,7 @@ async fn a_denied_request_grants_nothing() {
 
 #[tokio::test]
 async fn an_upgrade_that_asks_for_more_is_blocked_until_approved() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = person(&f);
     let v1 = install(&f, &probe_manifest("1.0.0", &["amount", "label"]));
     let req = request::ask(f.store.as_ref(), "ACME", p, &v1, "study", 30).unwrap();
@@ -230,7 +231,7 @@ async fn an_upgrade_that_asks_for_more_is_blocked_until_approved() {
 
 #[tokio::test]
 async fn the_consent_screen_says_the_plugin_gets_the_date_of_each_record() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = person(&f);
     let plugin = install(&f, &probe_manifest("1.0.0", &["amount"]));
     let req = request::ask(f.store.as_ref(), "ACME", p, &plugin, "study", 30).unwrap();
@@ -256,7 +257,7 @@ fn scanner(version: &str, edit: impl FnOnce(&mut Manifest)) -> Manifest {
 
 #[tokio::test]
 async fn an_upgrade_that_widens_anything_on_the_consent_screen_asks_again() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = f.person_with_transactions("alice");
     let install = |m: &Manifest| {
         let bytes = insitu_plugins::bytes(insitu_plugins::FEE_SCANNER);

@@ -12,8 +12,9 @@ use insitu_core::rights::ArchiveError;
 use insitu_core::store::{
     Field, FieldType, KeyedRecord, NewRecords, Schema, Source, Store, StoreError, TimeRange, Value,
 };
+use insitu_testkit::*;
 
-fn records(f: &Fixture, p: u64) -> Vec<Vec<Value>> {
+fn records(f: &TestPds, p: u64) -> Vec<Vec<Value>> {
     stored_transactions(f.store.as_ref(), p)
         .into_iter()
         .map(|(_, values)| values)
@@ -61,7 +62,7 @@ fn tar_file(archive: &[u8], name: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_export_holds_everything_in_open_formats_and_restores_elsewhere() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = f.person_with_transactions("Alice Martin");
     let digest = f.install(insitu_plugins::FEE_SCANNER);
     let g = f.grant(
@@ -121,7 +122,7 @@ async fn an_export_holds_everything_in_open_formats_and_restores_elsewhere() {
     assert!(audit.lines().count() >= 3, "{audit}");
 
     // Another instance: the same records, once; a second restore adds nothing.
-    let other = Fixture::new();
+    let other = TestPds::new();
     let q = other.store.add_person("Alice Martin").unwrap();
     let reports = insitu_core::rights::import_archive(other.store.as_ref(), q, &archive).unwrap();
     assert_eq!((reports[0].added, reports[0].duplicates), (5, 0));
@@ -136,7 +137,7 @@ async fn an_export_holds_everything_in_open_formats_and_restores_elsewhere() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn erasure_removes_a_person_and_leaves_a_verifiable_tombstone() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let alice = account::create(
         f.store.as_ref(),
         "alice.martin",
@@ -235,7 +236,7 @@ async fn erasure_removes_a_person_and_leaves_a_verifiable_tombstone() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_export_leaves_out_outputs_addressed_to_someone_else() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = f.person_with_transactions("Alice Martin");
     let mine = f.install(insitu_plugins::PROBE);
     let theirs = f.install_edited(insitu_plugins::PROBE, |m| {
@@ -377,7 +378,7 @@ fn raw_entry(b: &mut tar::Builder<Vec<u8>>, Raw(name, kind, size, data): &Raw) {
 
 #[test]
 fn collections_with_long_names_export_and_restore_whole() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = f.store.add_person("Alice Martin").unwrap();
     let shared = "same".repeat(25);
     let names = [
@@ -407,7 +408,7 @@ fn collections_with_long_names_export_and_restore_whole() {
         "{beta}"
     );
 
-    let other = Fixture::new();
+    let other = TestPds::new();
     let q = other.store.add_person("Alice Martin").unwrap();
     let reports = insitu_core::rights::import_archive(other.store.as_ref(), q, &archive).unwrap();
     let mut added: Vec<(String, u64)> = reports
@@ -438,7 +439,7 @@ fn collections_with_long_names_export_and_restore_whole() {
 #[test]
 fn a_restore_refused_at_its_last_entry_leaves_the_store_as_it_was() {
     // The source: three collections, restored in name order; `notes.omega` is the last.
-    let source = Fixture::new();
+    let source = TestPds::new();
     let p = source.store.add_person("Alice Martin").unwrap();
     for (i, name) in ["notes.alpha", "notes.beta", "notes.omega"]
         .iter()
@@ -486,7 +487,7 @@ fn a_restore_refused_at_its_last_entry_leaves_the_store_as_it_was() {
     ];
     for (case, archive, conflicting, expected) in cases {
         // The target holds records of its own, in one of the archive's collections too.
-        let target = Fixture::new();
+        let target = TestPds::new();
         target.person_with_transactions("Bob");
         let q = target.store.add_person("Alice Martin").unwrap();
         add_notes(target.store.as_ref(), q, &notes_schema("notes.alpha"), 1);
@@ -523,7 +524,7 @@ fn with_extra_field(mut schema: Schema) -> Schema {
 
 #[test]
 fn a_hostile_entry_refuses_the_whole_archive_and_writes_nothing() {
-    let source = Fixture::new();
+    let source = TestPds::new();
     let p = source.store.add_person("Alice Martin").unwrap();
     add_notes(source.store.as_ref(), p, &notes_schema("notes.alpha"), 3);
     let files = files_of(
@@ -618,7 +619,7 @@ fn a_hostile_entry_refuses_the_whole_archive_and_writes_nothing() {
     ];
     for (case, raws, expected) in cases {
         let archive = archive_of(&files, |b| raws.iter().for_each(|r| raw_entry(b, r)));
-        let target = Fixture::new();
+        let target = TestPds::new();
         let q = target.store.add_person("Alice Martin").unwrap();
         let before = snapshot(target.store.as_ref());
         let err =
@@ -635,7 +636,7 @@ fn a_hostile_entry_refuses_the_whole_archive_and_writes_nothing() {
 
 #[test]
 fn write_collections_writes_all_or_nothing() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = f.store.add_person("Alice Martin").unwrap();
     let before = snapshot(f.store.as_ref());
     let schemas = [notes_schema("notes.alpha")];

@@ -15,7 +15,7 @@ use tower::ServiceExt;
 
 use crate::common;
 
-use common::{signed, trust_examples};
+use insitu_testkit::{signed, trust_examples};
 
 const PASSWORD: &str = "correct horse battery";
 

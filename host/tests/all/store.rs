@@ -1,16 +1,14 @@
 //! The store: isolation by person, schemas that cannot change under stored records, and the
 //! audit chain written with every action (invariants 5 and 6).
 
-use crate::common;
-
-use common::*;
 use insitu_core::audit::{self, AuditEvent};
 use insitu_core::store::redb::RedbStore;
 use insitu_core::store::{Schema, Store, StoreError, TimeRange};
+use insitu_testkit::*;
 
 #[test]
 fn a_scan_never_crosses_people_or_collections() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let a = f.person_with_transactions("a");
     let b = f.store.add_person("b").unwrap();
     f.store
@@ -35,7 +33,7 @@ fn a_scan_never_crosses_people_or_collections() {
 
 #[test]
 fn a_schema_cannot_change_once_defined() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let mut s = Schema::bank_transactions();
     f.store.define_collection(&s).unwrap();
     s.fields.pop();
@@ -87,7 +85,7 @@ fn every_action_is_in_the_audit_chain_and_survives_reopening() {
 
 #[test]
 fn a_failed_write_leaves_no_record_and_no_audit_entry() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let before = f.store.audit_log().unwrap().len();
     let err = f
         .store
@@ -201,7 +199,7 @@ fn an_audit_log_written_before_hash_versions_still_verifies_and_grows() {
 /// see, with its audit entry; a second start finds nothing left.
 #[test]
 fn a_run_interrupted_by_a_stop_is_marked_failed_at_the_next_start() {
-    let f = Fixture::new();
+    let f = TestPds::new();
     let p = f.person_with_transactions("alice");
     let begun = f
         .store

@@ -4,12 +4,10 @@
 //! differential-privacy tests on the real release path: the spread of the noise, and that no
 //! single member can be recovered from a release.
 
-use crate::common;
 use crate::outside;
 
 use std::sync::Arc;
 
-use common::pds_with_fee_scanner;
 use insitu_core::account::Role;
 use insitu_core::consent::{Grant, GrantedCollection, now_ms};
 use insitu_core::contract::{Viewer, output_for};
@@ -21,6 +19,7 @@ use insitu_core::package::{self, AggregateField, InstallMode, Manifest, PluginUs
 use insitu_core::pds::Pds;
 use insitu_core::store::{KeyedRecord, PersonId, PluginRecord, Source, TimeRange, Value};
 use insitu_core::study::{self, NewStudy, StudyError, Tally};
+use insitu_testkit::pds_with_fee_scanner;
 
 const DAY: i64 = 86_400_000;
 const LAB: &str = "lab";
@@ -29,8 +28,12 @@ fn install(pds: &Pds, path: &str, edit: impl FnOnce(&mut Manifest)) -> PluginRec
     let mut m =
         Manifest::from_file(std::path::Path::new(insitu_plugins::manifest_for(path))).unwrap();
     edit(&mut m);
-    let signed =
-        package::pack_and_sign(&insitu_plugins::bytes(path), &m, &common::examples_key()).unwrap();
+    let signed = package::pack_and_sign(
+        &insitu_plugins::bytes(path),
+        &m,
+        &insitu_testkit::examples_key(),
+    )
+    .unwrap();
     package::install(
         pds.store.as_ref(),
         pds.runner.sandbox(),
@@ -354,8 +357,8 @@ async fn concurrent_studies_and_campaigns_never_spend_more_than_the_monthly_budg
                     })
                     .unwrap();
             }
-            common::Fixture::grant_to(store.as_ref(), p, &scanner.digest, "ufc");
-            common::Fixture::grant_to(store.as_ref(), p, &scanner.digest, "clcv");
+            insitu_testkit::grant_to(store.as_ref(), p, &scanner.digest, "ufc");
+            insitu_testkit::grant_to(store.as_ref(), p, &scanner.digest, "clcv");
             p
         })
         .collect();
