@@ -19,7 +19,8 @@ use insitu_core::job::Progress;
 use insitu_core::output::{Money, Scalar};
 use insitu_core::package::{self, InstallMode, Manifest};
 use insitu_core::pds::Pds;
-use insitu_core::store::{KeyedRecord, Source, Store, Value};
+use insitu_core::store::{KeyedRecord, Source, Store};
+use insitu_testkit::bank_record;
 
 const PER_MEMBER: usize = 1_000;
 
@@ -44,23 +45,7 @@ fn transactions(member: u64) -> Vec<KeyedRecord> {
                 3 => (-450, "Boulangerie Paul", "CB BOULANGERIE PAUL"),
                 _ => (210_000, "ACME SA", "VIR SALAIRE ACME"),
             };
-            KeyedRecord {
-                id: i as u64,
-                time: t,
-                values: vec![
-                    Value::Text("FR7630004000031234".into()),
-                    Value::Timestamp(t),
-                    Value::Null,
-                    Value::Money {
-                        minor,
-                        currency: "EUR".into(),
-                    },
-                    Value::Text(party.into()),
-                    Value::Text(label.into()),
-                    Value::Null,
-                    Value::Null,
-                ],
-            }
+            bank_record(i as u64, t, "FR7630004000031234", minor, Some(party), label)
         })
         .collect()
 }

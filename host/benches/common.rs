@@ -1,20 +1,14 @@
-//! Shared set-up for the benchmarks: a store on disk with one person's transactions.
+//! The benchmarks' set-up on top of `insitu-testkit`: a store on disk with one person's
+//! transactions, and fee-scanner's rule run natively as the baseline.
 #![allow(dead_code)]
 
-use std::sync::Arc;
-
 use fee_scanner::scan::{Rule, Scanner, Tx};
-use insitu_core::consent::{Grant, GrantedCollection, now_ms};
-use insitu_core::package::{self, InstallMode, Manifest};
-use insitu_core::run::Runner;
-use insitu_core::sandbox::{Sandbox, SandboxConfig};
-use insitu_core::store::redb::RedbStore;
-use insitu_core::store::{ColumnValues, KeyedRecord, Schema, Store, TimeRange, Value};
+use insitu_core::consent::Grant;
+use insitu_core::store::{ColumnValues, KeyedRecord, Store, TimeRange};
+use insitu_testkit::{TestPds, bank_record, grant_to};
 
 pub struct Bench {
-    pub _dir: tempfile::TempDir,
-    pub store: Arc<dyn Store>,
-    pub runner: Runner,
+    pub pds: TestPds,
     pub person: u64,
 }
 
@@ -46,37 +40,30 @@ pub fn transactions(n: usize) -> Vec<KeyedRecord> {
             } else {
                 -((i as i64 * 7919) % 9000 + 100)
             };
-            KeyedRecord {
-                id: i as u64,
-                time: t0 + i as i64 * 600_000,
-                values: vec![
-                    Value::Text("FR7630004000031234".into()),
-                    Value::Timestamp(t0 + i as i64 * 600_000),
-                    Value::Null,
-                    Value::Money {
-                        minor,
-                        currency: "EUR".into(),
-                    },
-                    Value::Text(PARTIES[k].into()),
-                    Value::Text(LABELS[k].into()),
-                    Value::Null,
-                    Value::Null,
-                ],
-            }
+            bank_record(
+                i as u64,
+                t0 + i as i64 * 600_000,
+                "FR7630004000031234",
+                minor,
+                Some(PARTIES[k]),
+                LABELS[k],
+            )
         })
         .collect()
 }
 
+/// A store with one person (`Bench::person`) and `n` [`transactions`], and a pool of `pool`
+/// instances.
 pub fn setup(n: usize, pool: u32) -> Bench {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store: Arc<dyn Store> =
-        Arc::new(RedbStore::open(&dir.path().join("b.redb")).expect("store"));
-    store
-        .define_collection(&Schema::bank_transactions())
-        .unwrap();
-    let person = store.add_person("bench").unwrap();
+    // The operator's pool settings from the environment (INSITU_POOL_*), so that a setting
+    // can be measured against another without a rebuild.
+    let pds = TestPds::with_sandbox(|cfg| {
+        cfg.pool_settings = insitu_core::sandbox::PoolSettings::from_env().expect("pool settings");
+        cfg.pool = pool;
+    });
+    let person = pds.store.add_person("bench").unwrap();
     for chunk in transactions(n).chunks(50_000) {
-        store
+        pds.store
             .write_records(
                 person,
                 "bank.transactions",
@@ -85,21 +72,7 @@ pub fn setup(n: usize, pool: u32) -> Bench {
             )
             .unwrap();
     }
-    // The operator's pool settings from the environment (INSITU_POOL_*), so that a setting
-    // can be measured against another without a rebuild.
-    let mut cfg = SandboxConfig::new(dir.path().join("plugins"));
-    cfg.pool_settings = insitu_core::sandbox::PoolSettings::from_env().expect("pool settings");
-    cfg.pool = pool;
-    let runner = Runner::new(
-        store.clone(),
-        Arc::new(Sandbox::new(store.clone(), cfg).unwrap()),
-    );
-    Bench {
-        _dir: dir,
-        store,
-        runner,
-        person,
-    }
+    Bench { pds, person }
 }
 
 /// A field of `/proc/self/status`, in KiB (`VmRSS:`, `VmHWM:`).
@@ -145,48 +118,19 @@ pub fn native_scan(store: &dyn Store, person: u64, rule: Rule, pattern: &str) ->
     s.finish().len()
 }
 
-/// A grant of fee-scanner's three fields of `person`'s transactions, for all time.
 /// A grant for fee-scanner given to the consumer association `ufc` (the only kind its
 /// campaigns may use).
 pub fn fee_grant(store: &dyn Store, person: u64, digest: &str) -> Grant {
-    store
-        .add_grant(Grant {
-            id: 0,
-            person,
-            plugin_digest: digest.into(),
-            collections: vec![GrantedCollection {
-                name: "bank.transactions".into(),
-                fields: vec!["amount".into(), "label".into(), "counterparty".into()],
-            }],
-            window: TimeRange::ALL,
-            created_ms: now_ms(),
-            expires_ms: None,
-            revoked_ms: None,
-            origin: Some(insitu_core::consent::Origin {
-                requester: "ufc".into(),
-                purpose: "campaigns".into(),
-                request: 0,
-            }),
-        })
-        .unwrap()
+    store.grant(grant_to(store, person, digest, "ufc")).unwrap()
 }
 
 impl Bench {
+    /// Installs the plugin at `path` in development mode (unsigned); its digest.
     pub fn install(&self, path: &str) -> String {
-        let manifest =
-            Manifest::from_file(std::path::Path::new(insitu_plugins::manifest_for(path))).unwrap();
-        let packed = package::pack(&insitu_plugins::bytes(path), &manifest).unwrap();
-        package::install(
-            self.store.as_ref(),
-            self.runner.sandbox(),
-            &packed,
-            InstallMode::Development,
-        )
-        .unwrap()
-        .digest
+        self.pds.install_development(path)
     }
 
     pub fn grant(&self, digest: &str) -> Grant {
-        fee_grant(self.store.as_ref(), self.person, digest)
+        fee_grant(self.pds.store.as_ref(), self.person, digest)
     }
 }

@@ -47,14 +47,14 @@ fn main() {
         .build()
         .unwrap();
     // Warm up: load the plugin and touch the store.
-    rt.block_on(b.runner.run(request(&b, grant, &digest)))
+    rt.block_on(b.pds.runner.run(request(&b, grant, &digest)))
         .unwrap();
     let base_rss = common::kib("VmRSS:");
     let base_hwm = common::kib("VmHWM:");
 
     let runner = Arc::new(insitu_core::run::Runner::new(
-        b.store.clone(),
-        b.runner.sandbox().clone(),
+        b.pds.store.clone(),
+        b.pds.runner.sandbox().clone(),
     ));
     let sequential = Instant::now();
     for _ in 0..RUNS {

@@ -114,6 +114,7 @@ fn build(insitu: &Path, parent: &Path, lang: &str) -> (PathBuf, Duration) {
 fn native(b: &common::Bench) -> (i64, i64) {
     let fields = vec!["amount".to_string()];
     let mut cur = b
+        .pds
         .store
         .scan(b.person, "bank.transactions", TimeRange::ALL, &fields)
         .unwrap();
@@ -177,7 +178,7 @@ fn main() {
     let records = insitu_core::generate::generate(&schema, &spec).unwrap();
     let jsonl = insitu_core::generate::jsonl(&schema, &records);
     let report = insitu_core::import::import_bytes(
-        b.store.as_ref(),
+        b.pds.store.as_ref(),
         b.person,
         "generated.jsonl",
         jsonl.as_bytes(),
@@ -198,7 +199,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let sb = b.runner.sandbox().clone();
+    let sb = b.pds.runner.sandbox().clone();
 
     // Native baseline.
     let expected = native(&b);
@@ -217,7 +218,8 @@ fn main() {
         let (pkg, built) = build(&insitu, projects.path(), lang);
         let bytes = std::fs::read(&pkg).unwrap();
         let key = std::fs::read_to_string(pkg.with_file_name("dev.pub")).unwrap();
-        b.store
+        b.pds
+            .store
             .trust_publisher(&Publisher {
                 name: "dev".into(),
                 key: key.trim().into(),
@@ -226,11 +228,11 @@ fn main() {
             })
             .unwrap();
         let t = Instant::now();
-        let digest = package::install(b.store.as_ref(), &sb, &bytes, InstallMode::Verified)
+        let digest = package::install(b.pds.store.as_ref(), &sb, &bytes, InstallMode::Verified)
             .unwrap()
             .digest;
         let installed = t.elapsed();
-        let grant = common::fee_grant(b.store.as_ref(), b.person, &digest);
+        let grant = common::fee_grant(b.pds.store.as_ref(), b.person, &digest);
         let pre = sb.load(&digest).unwrap();
         let limits = Limits {
             fuel: 200_000_000_000,
@@ -248,7 +250,8 @@ fn main() {
         let mut ms = Vec::new();
         let mut fuel = 0;
         for i in 0..=runs {
-            let data = DataAccess::new(b.store.clone(), b.person, grant.clone(), &limits).unwrap();
+            let data =
+                DataAccess::new(b.pds.store.clone(), b.person, grant.clone(), &limits).unwrap();
             let t = Instant::now();
             let exec = rt.block_on(sb.execute(&pre, data, limits, &params));
             let elapsed = t.elapsed().as_secs_f64() * 1e3;

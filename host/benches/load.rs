@@ -12,10 +12,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
 use insitu_core::account::{self, Role};
-use insitu_core::package::{self, Manifest};
-use insitu_core::pds::Pds;
 use insitu_core::request::Narrowing;
-use insitu_core::store::Publisher;
 
 struct Reaped(Child);
 
@@ -155,33 +152,8 @@ fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     // A store with a plugin, a person, a statement, an approved request and two tokens.
     let (grant, request, person_token, org_token) = {
-        let pds = Pds::open(dir.path()).expect("pds");
+        let (pds, plugin) = insitu_testkit::pds_with_fee_scanner(dir.path());
         let store = pds.store.as_ref();
-        let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
-        store
-            .trust_publisher(&Publisher {
-                name: "insitu-examples".into(),
-                key: insitu_core::audit::hex(key.verifying_key().as_bytes()),
-                trusted_ms: insitu_core::consent::now_ms(),
-                revoked_ms: None,
-            })
-            .expect("trust");
-        let manifest =
-            Manifest::from_file(std::path::Path::new(insitu_plugins::FEE_SCANNER_MANIFEST))
-                .expect("manifest");
-        let pkg = package::pack_and_sign(
-            &insitu_plugins::bytes(insitu_plugins::FEE_SCANNER),
-            &manifest,
-            &key,
-        )
-        .expect("package");
-        let plugin = package::install(
-            store,
-            pds.runner.sandbox(),
-            &pkg,
-            package::InstallMode::Verified,
-        )
-        .expect("install");
         let alice = account::create(store, "alice", "correct horse battery", Role::Person)
             .expect("account");
         let org = account::create(

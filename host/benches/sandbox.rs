@@ -29,15 +29,19 @@ fn overhead(c: &mut Criterion) {
     let b = common::setup(10, 16);
     let digest = b.install(insitu_plugins::NOOP);
     let grant = b.grant(&digest);
-    let sb = b.runner.sandbox().clone();
+    let sb = b.pds.runner.sandbox().clone();
     let pre = sb.load(&digest).unwrap();
     let rt = rt();
     let mut g = c.benchmark_group("overhead");
     g.bench_function("noop instantiate+call", |bench| {
         bench.iter(|| {
-            let data =
-                DataAccess::new(b.store.clone(), b.person, grant.clone(), &Limits::default())
-                    .unwrap();
+            let data = DataAccess::new(
+                b.pds.store.clone(),
+                b.person,
+                grant.clone(),
+                &Limits::default(),
+            )
+            .unwrap();
             let exec = rt.block_on(sb.execute(&pre, data, Limits::default(), &[]));
             black_box(exec.outcome.is_ok())
         })
@@ -45,9 +49,13 @@ fn overhead(c: &mut Criterion) {
     // Baseline: the same host-side work without WebAssembly (grant view + output check).
     g.bench_function("baseline: host bookkeeping only", |bench| {
         bench.iter(|| {
-            let data =
-                DataAccess::new(b.store.clone(), b.person, grant.clone(), &Limits::default())
-                    .unwrap();
+            let data = DataAccess::new(
+                b.pds.store.clone(),
+                b.person,
+                grant.clone(),
+                &Limits::default(),
+            )
+            .unwrap();
             black_box(data.read.len())
         })
     });
@@ -57,7 +65,7 @@ fn overhead(c: &mut Criterion) {
 fn cold_load(c: &mut Criterion) {
     let b = common::setup(10, 16);
     let digest = b.install(insitu_plugins::FEE_SCANNER);
-    let sb = b.runner.sandbox().clone();
+    let sb = b.pds.runner.sandbox().clone();
     let mut g = c.benchmark_group("cold_load");
     g.bench_function("fee-scanner from compiled cache", |bench| {
         bench.iter(|| {
@@ -97,7 +105,7 @@ fn params() -> Vec<Param> {
 /// The same scan, compiled natively, over the same store cursor and batch size.
 fn native_scan(b: &common::Bench) -> usize {
     common::native_scan(
-        b.store.as_ref(),
+        b.pds.store.as_ref(),
         b.person,
         Rule::AgencyFee {
             agreed: 3000,
@@ -111,7 +119,7 @@ fn scan(c: &mut Criterion) {
     let b = common::setup(N, 16);
     let digest = b.install(insitu_plugins::FEE_SCANNER);
     let grant = b.grant(&digest);
-    let sb = b.runner.sandbox().clone();
+    let sb = b.pds.runner.sandbox().clone();
     let pre = sb.load(&digest).unwrap();
     let rt = rt();
     let expected = native_scan(&b);
@@ -123,9 +131,13 @@ fn scan(c: &mut Criterion) {
     });
     g.bench_function("fee-scanner plugin", |bench| {
         bench.iter(|| {
-            let data =
-                DataAccess::new(b.store.clone(), b.person, grant.clone(), &Limits::default())
-                    .unwrap();
+            let data = DataAccess::new(
+                b.pds.store.clone(),
+                b.person,
+                grant.clone(),
+                &Limits::default(),
+            )
+            .unwrap();
             let exec = rt.block_on(sb.execute(&pre, data, Limits::default(), &params()));
             let out = exec.outcome.expect("the scan succeeds");
             let matched = match out {

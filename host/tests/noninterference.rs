@@ -12,6 +12,10 @@
 //! output (outcome, error text, panic, fuel, records read, memory, output size, log, host
 //! calls), and the project's own `fee-scanner`. The same scenario also checks that the person
 //! does see the difference: otherwise the scenario would prove nothing.
+//!
+//! A test binary of its own, not a module of `tests/all`: it fixes the process-wide clock
+//! (`consent::set_clock_for_tests`), which would also fix the clock of every other test
+//! running in the same process. It shares the helpers of `tests/all`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,10 +30,12 @@ use insitu_server::{AppState, limit::RateLimits, router};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+#[path = "all/common.rs"]
 mod common;
+#[path = "all/outside.rs"]
 mod outside;
 
-use common::{signed, trust_examples};
+use insitu_testkit::{signed, trust_examples};
 
 /// The clock is process-wide: the tests of this file take turns.
 static CLOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

@@ -115,7 +115,7 @@ impl Limits {
 /// host's time per call; the per-record and per-byte costs are set well below it, so that a
 /// normal scan (the benchmark's fee-scanner scan, 4 096 records per batch) pays about 2 %
 /// more fuel than its own instructions
-/// (`tests/hostile.rs::host_work_costs_a_normal_scan_only_a_few_percent`), and the
+/// (`tests/all/hostile.rs::host_work_costs_a_normal_scan_only_a_few_percent`), and the
 /// [`Limits::records`] and [`Limits::read_bytes`] caps remain what bounds rereading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HostCosts {

@@ -1,0 +1,115 @@
+//! The compiled-code cache: reused across restarts, never trusted when it does not match, and
+//! an altered installed component is refused (invariant 4's "tampered packages are refused",
+//! at the level this issue has: the digest).
+
+use crate::common;
+
+use std::sync::Arc;
+
+use common::*;
+use insitu_core::meter::Outcome;
+use insitu_core::run::Runner;
+use insitu_core::sandbox::{Sandbox, SandboxConfig};
+use insitu_core::store::TimeRange;
+use insitu_testkit::*;
+
+fn cached_file(f: &TestPds, digest: &str) -> std::path::PathBuf {
+    let dir = f.dir.path().join("plugins/compiled");
+    std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(digest))
+        .expect("a compiled cache entry")
+}
+
+fn restarted(f: &TestPds) -> Runner {
+    let mut cfg = SandboxConfig::new(f.dir.path().join("plugins"));
+    cfg.pool = 4;
+    Runner::new(
+        f.store.clone(),
+        Arc::new(Sandbox::new(f.store.clone(), cfg).unwrap()),
+    )
+}
+
+async fn scan_works(f: &TestPds, runner: &Runner, p: u64, grant: u64, digest: &str) {
+    let run = runner
+        .run(insitu_core::run::RunRequest {
+            person: p,
+            grant,
+            digest: digest.into(),
+            params: vec![("rule".into(), text("duplicate"))],
+            limits: None,
+            requester: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(run.outcome, Outcome::Succeeded, "{}", run.log);
+    let _ = f;
+}
+
+#[tokio::test]
+async fn a_restart_loads_compiled_code_from_the_cache() {
+    let f = TestPds::new();
+    let p = f.person_with_transactions("a");
+    let digest = f.install(insitu_plugins::FEE_SCANNER);
+    let g = f.grant(p, &digest, ALL_FIELDS, TimeRange::ALL);
+    let file = cached_file(&f, &digest);
+    let before = std::fs::metadata(&file).unwrap().modified().unwrap();
+    let runner = restarted(&f);
+    scan_works(&f, &runner, p, g.id, &digest).await;
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().modified().unwrap(),
+        before,
+        "the cache entry was rewritten"
+    );
+}
+
+#[tokio::test]
+async fn a_damaged_cache_entry_is_recompiled_not_trusted() {
+    let f = TestPds::new();
+    let p = f.person_with_transactions("a");
+    let digest = f.install(insitu_plugins::FEE_SCANNER);
+    let g = f.grant(p, &digest, ALL_FIELDS, TimeRange::ALL);
+    let file = cached_file(&f, &digest);
+    let good = std::fs::read(&file).unwrap();
+    let mut bad = good.clone();
+    let mid = bad.len() / 2;
+    bad[mid] ^= 0xff;
+    std::fs::write(&file, &bad).unwrap();
+    let runner = restarted(&f);
+    scan_works(&f, &runner, p, g.id, &digest).await;
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        good,
+        "the damaged entry was not replaced"
+    );
+}
+
+#[tokio::test]
+async fn an_altered_installed_component_is_refused() {
+    let f = TestPds::new();
+    let p = f.person_with_transactions("a");
+    let digest = f.install(insitu_plugins::FEE_SCANNER);
+    let g = f.grant(p, &digest, ALL_FIELDS, TimeRange::ALL);
+    std::fs::remove_file(cached_file(&f, &digest)).unwrap();
+    let wasm = f.dir.path().join(format!("plugins/{digest}.wasm"));
+    let mut bytes = std::fs::read(&wasm).unwrap();
+    let n = bytes.len();
+    bytes[n - 1] ^= 1;
+    std::fs::write(&wasm, bytes).unwrap();
+    let runner = restarted(&f);
+    let run = runner
+        .run(insitu_core::run::RunRequest {
+            person: p,
+            grant: g.id,
+            digest: digest.clone(),
+            params: vec![],
+            limits: None,
+            requester: None,
+        })
+        .await
+        .unwrap();
+    let (_, msg) = failure(&run);
+    assert!(msg.contains("altered"), "{msg}");
+    assert_eq!(run.usage.records_read, 0);
+}

@@ -1,0 +1,1049 @@
+//! The web pages through the router: sign-in and cookie flags, CSRF on every form, the
+//! consent screen and an approval with narrowing, run, revoke, access history, upload, and
+//! that one person's pages never show another's requests.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use insitu_core::account::{self, Role};
+use insitu_core::pds::Pds;
+use insitu_server::{AppState, limit::RateLimits, router};
+use tower::ServiceExt;
+
+use crate::common;
+
+const PASSWORD: &str = "correct horse battery";
+
+struct Site {
+    _dir: tempfile::TempDir,
+    app: axum::Router,
+    pds: Arc<Pds>,
+    /// fee-scanner, installed from the trusted example publisher.
+    plugin: insitu_core::store::PluginRecord,
+}
+
+struct Reply {
+    status: StatusCode,
+    location: String,
+    cookie: String,
+    body: String,
+}
+
+impl Site {
+    fn new() -> Site {
+        let dir = tempfile::tempdir().unwrap();
+        let (pds, plugin) = insitu_testkit::pds_with_fee_scanner(dir.path());
+        let pds = Arc::new(pds);
+        let app = router(AppState::new(pds.clone(), RateLimits::default()));
+        Site {
+            _dir: dir,
+            app,
+            pds,
+            plugin,
+        }
+    }
+
+    /// Installs the plugin at `path`, signed by the trusted example publisher.
+    fn install(&self, path: &str) -> insitu_core::store::PluginRecord {
+        insitu_core::package::install(
+            self.pds.store.as_ref(),
+            self.pds.runner.sandbox(),
+            &insitu_testkit::signed(path),
+            insitu_core::package::InstallMode::Verified,
+        )
+        .unwrap()
+    }
+
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        cookie: Option<&str>,
+        form: Option<String>,
+    ) -> Reply {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(c) = cookie {
+            req = req.header("cookie", format!("insitu_session={c}"));
+        }
+        let body = match form {
+            Some(f) => {
+                req = req.header("content-type", "application/x-www-form-urlencoded");
+                Body::from(f)
+            }
+            None => Body::empty(),
+        };
+        let resp = self
+            .app
+            .clone()
+            .oneshot(req.body(body).unwrap())
+            .await
+            .unwrap();
+        let header = |n: &str| {
+            resp.headers()
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string()
+        };
+        let (location, cookie) = (header("location"), header("set-cookie"));
+        let status = resp.status();
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 24)
+            .await
+            .unwrap();
+        Reply {
+            status,
+            location,
+            cookie,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    async fn sign_in(&self, name: &str) -> String {
+        let r = self
+            .send(
+                "POST",
+                "/login",
+                None,
+                Some(format!("name={name}&password=correct+horse+battery")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        r.cookie
+            .split(';')
+            .next()
+            .and_then(|c| c.strip_prefix("insitu_session="))
+            .unwrap()
+            .to_string()
+    }
+}
+
+fn csrf(page: &str) -> String {
+    let at = page
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a CSRF token")
+        + 19;
+    page[at..at + 64].to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_approves_with_narrowing_runs_revokes_and_reads_the_history() {
+    let site = Site::new();
+    let store = site.pds.store.as_ref();
+    let plugin = site.plugin.clone();
+    let alice = account::create(store, "alice", PASSWORD, Role::Person)
+        .unwrap()
+        .person
+        .unwrap();
+    account::create(store, "bob", PASSWORD, Role::Person).unwrap();
+    let req = insitu_core::request::ask(
+        store,
+        "UFC <Que> Choisir",
+        alice,
+        &plugin,
+        "class action",
+        30,
+    )
+    .unwrap();
+
+    // Signed out: every page sends to the sign-in form; a wrong password says so.
+    let r = site.send("GET", "/", None, None).await;
+    assert_eq!(
+        (r.status, r.location.as_str()),
+        (StatusCode::SEE_OTHER, "/login")
+    );
+    let r = site
+        .send(
+            "POST",
+            "/login",
+            None,
+            Some("name=alice&password=nope".into()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r.body.contains("The name or the password is wrong"));
+    let r = site
+        .send(
+            "POST",
+            "/login",
+            None,
+            Some("name=alice&password=correct+horse+battery".into()),
+        )
+        .await;
+    for flag in ["HttpOnly", "Secure", "SameSite=Strict"] {
+        assert!(
+            r.cookie.contains(flag),
+            "cookie without {flag}: {}",
+            r.cookie
+        );
+    }
+    // A sign-in posted from another site is refused (login CSRF).
+    let resp = site
+        .app
+        .clone()
+        .oneshot(
+            Request::post("/login")
+                .header("host", "127.0.0.1:7878")
+                .header("origin", "https://evil.example")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from("name=alice&password=correct+horse+battery"))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    assert!(!resp.headers().contains_key("set-cookie"));
+    let a = site.sign_in("alice").await;
+    let b = site.sign_in("bob").await;
+
+    // The home page lists the request; the consent screen says who, what, how long, to whom,
+    // who pays, and escapes what the requester wrote.
+    let home = site.send("GET", "/", Some(&a), None).await;
+    assert!(
+        home.body
+            .contains(&format!("href=\"/requests/{}\"", req.id)),
+        "{}",
+        home.body
+    );
+    let screen = site
+        .send("GET", &format!("/requests/{}", req.id), Some(&a), None)
+        .await;
+    assert_eq!(screen.status, StatusCode::OK);
+    for part in [
+        "Who asks:",
+        "For what:</strong> class action",
+        "30 days",
+        "to you alone",
+        "the fields you keep, and the date of each record",
+        "pays 3 per run",
+        "UFC &lt;Que&gt; Choisir",
+    ] {
+        assert!(screen.body.contains(part), "consent screen lacks `{part}`");
+    }
+    assert!(
+        !screen.body.contains("UFC <Que>"),
+        "the requester's name was not escaped"
+    );
+    // Bob does not see Alice's request.
+    let r = site
+        .send("GET", &format!("/requests/{}", req.id), Some(&b), None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(
+        !site
+            .send("GET", "/", Some(&b), None)
+            .await
+            .body
+            .contains("Que")
+    );
+
+    // Without the CSRF token, or with Bob's, nothing is decided.
+    let approve = format!("/requests/{}/approve", req.id);
+    let narrowed =
+        "keep=bank.transactions%2Famount&keep=bank.transactions%2Flabel&months=6&days=14";
+    let r = site
+        .send("POST", &approve, Some(&a), Some(narrowed.into()))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let bobs = csrf(&site.send("GET", "/", Some(&b), None).await.body);
+    let r = site
+        .send(
+            "POST",
+            &approve,
+            Some(&a),
+            Some(format!("csrf={bobs}&{narrowed}")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        store.request(req.id).unwrap().status,
+        insitu_core::request::Status::Pending
+    );
+
+    // Approve with narrowing: two of three fields, 6 months, 14 days.
+    let token = csrf(&screen.body);
+    let r = site
+        .send(
+            "POST",
+            &approve,
+            Some(&a),
+            Some(format!("csrf={token}&{narrowed}")),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.location.as_str()),
+        (StatusCode::SEE_OTHER, "/"),
+        "{}",
+        r.body
+    );
+    let grant = store.grants(Some(alice)).unwrap().pop().unwrap();
+    assert_eq!(grant.collections[0].fields, vec!["amount", "label"]);
+    let days = (grant.expires_ms.unwrap() - grant.created_ms) / 86_400_000;
+    assert_eq!(days, 14);
+
+    // Upload a statement, then run under the grant from the page.
+    let statement = "account,booked,amount,counterparty,label\nA,2099-01-05,-45.00 EUR,Agence,FRAIS DE GESTION\n";
+    let (content_type, upload) = common::import_form(&token, "releve.csv", statement);
+    let resp = site
+        .app
+        .clone()
+        .oneshot(
+            Request::post("/import")
+                .header("cookie", format!("insitu_session={a}"))
+                .header("content-type", content_type)
+                .body(Body::from(upload))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = resp.status();
+    let page = String::from_utf8_lossy(
+        &axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap(),
+    )
+    .into_owned();
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("releve.csv (CSV) into bank.transactions: 1 records read, 1 added"),
+        "{page}"
+    );
+    let run = format!("/grants/{}/run", grant.id);
+    let params = "params=rule%3Dagency-fee%0Apattern%3Dfrais+de+gestion%0Aagreed%3D30.00+EUR";
+    let r = site
+        .send(
+            "POST",
+            &run,
+            Some(&a),
+            Some(format!("csrf={token}&{params}")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let run_page = site.send("GET", &r.location, Some(&a), None).await;
+    assert!(
+        run_page.body.contains("Outcome: succeeded"),
+        "{}",
+        run_page.body
+    );
+    assert!(
+        run_page
+            .body
+            .contains("charged 45.00 EUR where 30.00 EUR was agreed"),
+        "{}",
+        run_page.body
+    );
+    assert_eq!(
+        site.send("GET", &r.location, Some(&b), None).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Revoke, then the history shows it, newest first.
+    let r = site
+        .send(
+            "POST",
+            &format!("/grants/{}/revoke", grant.id),
+            Some(&a),
+            Some(format!("csrf={token}")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(store.grant(grant.id).unwrap().revoked_ms.is_some());
+    let history = site.send("GET", "/history", Some(&a), None).await.body;
+    let revoked = history
+        .find(&format!("person {alice} revoked grant {}", grant.id))
+        .expect("the revocation is in the history");
+    let granted = history
+        .find("granted plugin")
+        .expect("the grant is in the history");
+    assert!(revoked < granted, "the history is not newest first");
+    assert!(
+        !site
+            .send("GET", "/history", Some(&b), None)
+            .await
+            .body
+            .contains("granted plugin")
+    );
+
+    // Signing out revokes the session.
+    let r = site
+        .send("POST", "/logout", Some(&a), Some(format!("csrf={token}")))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        site.send("GET", "/", Some(&a), None).await.location,
+        "/login"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_answers_every_role_as_it_should() {
+    let site = Site::new();
+    let store = site.pds.store.as_ref();
+    // A plugin an organisation may run (fee-scanner's campaign grants serve no single run
+    // for an organisation).
+    let plugin = site.install(insitu_plugins::EXFILTRATE);
+    let alice = account::create(store, "alice", PASSWORD, Role::Person)
+        .unwrap()
+        .person
+        .unwrap();
+    account::create(store, "bob", PASSWORD, Role::Person).unwrap();
+    account::create(store, "developer", PASSWORD, Role::Developer).unwrap();
+    account::create(store, "org", PASSWORD, Role::Organisation).unwrap();
+    account::create(store, "operator", PASSWORD, Role::Operator).unwrap();
+    let ask = |purpose: &str| {
+        insitu_core::request::ask(store, "org", alice, &plugin, purpose, 30)
+            .unwrap()
+            .id
+    };
+    let (to_approve, to_deny, granted) = (ask("a"), ask("b"), ask("c"));
+    let grant =
+        insitu_core::request::approve(store, granted, &insitu_core::request::Narrowing::default())
+            .unwrap();
+    let statement = "account,booked,amount,counterparty,label\nFR76,2099-01-05,-45.00 EUR,Agence Dupont,FRAIS DE GESTION\n";
+    let opts = insitu_core::import::ImportOptions {
+        collection: Some("bank.transactions".into()),
+        ..Default::default()
+    };
+    insitu_core::import::import_bytes(
+        store,
+        alice,
+        "releve.csv",
+        statement.as_bytes(),
+        &opts,
+        &mut |_, _| {},
+    )
+    .unwrap();
+    // The organisation's run, whose plugin fails with every label it read in its error text:
+    // Alice's to read, not the organisation's.
+    let params = [("channel", "message"), ("needle", "x")]
+        .map(|(k, v)| (k.to_string(), insitu_core::output::Scalar::parse(v)))
+        .to_vec();
+    let run = site
+        .pds
+        .runner
+        .run(insitu_core::run::RunRequest {
+            person: alice,
+            grant: grant.id,
+            digest: grant.plugin_digest.clone(),
+            params,
+            limits: None,
+            requester: Some("org".into()),
+        })
+        .await
+        .unwrap();
+    assert!(matches!(
+        run.outcome,
+        insitu_core::meter::Outcome::Failed { .. }
+    ));
+
+    const WHO: [&str; 6] = ["operator", "alice", "bob", "developer", "org", "anonymous"];
+    let mut cookies = std::collections::BTreeMap::new();
+    let mut tokens = std::collections::BTreeMap::new();
+    for who in &WHO[..5] {
+        let c = site.sign_in(who).await;
+        tokens.insert(
+            *who,
+            csrf(&site.send("GET", "/", Some(&c), None).await.body),
+        );
+        cookies.insert(*who, c);
+    }
+    use StatusCode as S;
+    let (ok, moved, forbidden, missing) = (S::OK, S::SEE_OTHER, S::FORBIDDEN, S::NOT_FOUND);
+    // (method, path, form without the CSRF token, expected for operator, alice, bob,
+    // developer, org, anonymous). Signed out, every page sends to the sign-in form (303). A
+    // role the action is not for is refused (403) by the same table as the API's
+    // (`auth::Action`); the right role gets 404 for what is not its own.
+    let cases: Vec<(&str, String, &str, [StatusCode; 6])> = vec![
+        ("GET", "/".into(), "", [ok, ok, ok, ok, ok, moved]),
+        (
+            "GET",
+            format!("/requests/{to_approve}"),
+            "",
+            [forbidden, ok, missing, forbidden, missing, moved],
+        ),
+        (
+            "POST",
+            format!("/requests/{to_approve}/approve"),
+            "days=7",
+            [forbidden, moved, missing, forbidden, forbidden, moved],
+        ),
+        (
+            "POST",
+            format!("/requests/{to_deny}/deny"),
+            "",
+            [forbidden, moved, missing, forbidden, forbidden, moved],
+        ),
+        (
+            "POST",
+            format!("/grants/{}/run", grant.id),
+            "params=",
+            [forbidden, moved, missing, forbidden, missing, moved],
+        ),
+        (
+            "GET",
+            format!("/runs/{}", run.id),
+            "",
+            [forbidden, ok, missing, forbidden, ok, moved],
+        ),
+        (
+            "GET",
+            "/history".into(),
+            "",
+            [forbidden, ok, ok, forbidden, forbidden, moved],
+        ),
+        (
+            "GET",
+            "/invoice.csv".into(),
+            "",
+            [forbidden, forbidden, forbidden, forbidden, ok, moved],
+        ),
+        (
+            "GET",
+            "/export".into(),
+            "",
+            [forbidden, ok, ok, forbidden, forbidden, moved],
+        ),
+        (
+            "POST",
+            "/erase".into(),
+            "password=wrong+password",
+            [forbidden, forbidden, forbidden, forbidden, forbidden, moved],
+        ),
+        (
+            "POST",
+            format!("/grants/{}/revoke", grant.id),
+            "",
+            [forbidden, moved, missing, forbidden, forbidden, moved],
+        ),
+    ];
+    let mut seen_by_others = String::new();
+    for (method, path, form, expected) in &cases {
+        for (who, want) in WHO.iter().zip(expected) {
+            let form = (*method == "POST").then(|| {
+                let token = tokens.get(who).cloned().unwrap_or_default();
+                format!("csrf={token}&{form}")
+            });
+            let r = site
+                .send(method, path, cookies.get(who).map(String::as_str), form)
+                .await;
+            assert_eq!(r.status, *want, "{method} {path} as {who}: {}", r.body);
+            if *who != "alice" {
+                seen_by_others.push_str(&r.body);
+            }
+        }
+    }
+    // Alice's own pages do show her data (so the check below can fail).
+    let hers = site
+        .send(
+            "GET",
+            &format!("/runs/{}", run.id),
+            cookies.get("alice").map(String::as_str),
+            None,
+        )
+        .await;
+    assert!(hers.body.contains("FRAIS DE GESTION"), "{}", hers.body);
+    // How the run went is Alice's alone: the organisation's run page says so.
+    assert!(seen_by_others.contains("no output for you"));
+    assert!(
+        seen_by_others.contains("is the person&#39;s to know")
+            || seen_by_others.contains("is the person's to know")
+    );
+    assert!(!seen_by_others.contains("FRAIS DE GESTION"));
+    assert!(store.grant(grant.id).unwrap().revoked_ms.is_some());
+    assert_ne!(
+        store.request(to_deny).unwrap().status,
+        insitu_core::request::Status::Pending
+    );
+}
+
+/// A new person account `name`, with the test password; its person id.
+fn person(site: &Site, name: &str) -> u64 {
+    account::create(site.pds.store.as_ref(), name, PASSWORD, Role::Person)
+        .unwrap()
+        .person
+        .unwrap()
+}
+
+/// The organisation `ufc` runs a campaign over Alice's and Bob's statements (both granted):
+/// Alice's matches (an invitation with the finding "FRAIS DE GESTION MARS"), Bob's does not.
+async fn invite(site: &Site, alice: u64, bob: u64) -> insitu_core::job::Job {
+    let store = site.pds.store.as_ref();
+    account::create(store, "ufc", PASSWORD, Role::Organisation).unwrap();
+    // Counts come at the campaign's release time: within seconds here, and nearly exact.
+    let mut policy = store.policy().unwrap();
+    policy.member_deadline_ms = 2_000;
+    policy.release_margin_ms = 0;
+    policy.epsilon_per_month_micro = 1_000_000_000;
+    policy.campaign_epsilon_micro = 100_000_000;
+    store.set_policy(&policy).unwrap();
+    let day = |ago: i64| {
+        insitu_core::import::format_date(insitu_core::consent::now_ms() - ago * 86_400_000)
+    };
+    for (person, label) in [(alice, "FRAIS DE GESTION MARS"), (bob, "LOYER")] {
+        let statement = format!(
+            "account,booked,amount,counterparty,label\nFR76,{},-45.00 EUR,Agence Dupont,{label}\nFR76,{},-45.00 EUR,Agence Dupont,FRAIS DE GESTION AVRIL\n",
+            day(60),
+            day(30)
+        );
+        let statement = if person == bob {
+            statement.replace("FRAIS DE GESTION AVRIL", "LOYER AVRIL")
+        } else {
+            statement
+        };
+        let opts = insitu_core::import::ImportOptions {
+            collection: Some("bank.transactions".into()),
+            ..Default::default()
+        };
+        insitu_core::import::import_bytes(
+            store,
+            person,
+            "releve.csv",
+            statement.as_bytes(),
+            &opts,
+            &mut |_, _| {},
+        )
+        .unwrap();
+        let r =
+            insitu_core::request::ask(store, "ufc", person, &site.plugin, "campaigns", 30).unwrap();
+        insitu_core::request::approve(store, r.id, &insitu_core::request::Narrowing::default())
+            .unwrap();
+    }
+    let job = insitu_core::campaign::open(
+        store,
+        insitu_core::campaign::NewCampaign {
+            owner: "ufc".into(),
+            description: "management fees above the lease".into(),
+            brand: "Agence Dupont".into(),
+            association: "ufc".into(),
+            plugin_digest: site.plugin.digest.clone(),
+            params: [
+                ("rule", "agency-fee"),
+                ("pattern", "frais de gestion"),
+                ("agreed", "30.00 EUR"),
+            ]
+            .map(|(k, v)| (k.to_string(), insitu_core::output::Scalar::parse(v)))
+            .to_vec(),
+            k: None,
+        },
+    )
+    .unwrap();
+    insitu_core::campaign::scan(&site.pds.runner, job.id, &Default::default())
+        .await
+        .unwrap();
+    job
+}
+
+/// A person's page shows their campaign invitation with the evidence (to them alone), and
+/// they join by ticking what to share; the association's page shows only thresholded counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_answers_a_campaign_invitation_from_their_page() {
+    let site = Site::new();
+    let store = site.pds.store.as_ref();
+    let (alice, bob) = (person(&site, "alice"), person(&site, "bob"));
+    let job = invite(&site, alice, bob).await;
+
+    let a = site.sign_in("alice").await;
+    let page = site.send("GET", "/", Some(&a), None).await.body;
+    assert!(page.contains("Campaign invitations"), "{page}");
+    assert!(page.contains("FRAIS DE GESTION MARS"), "{page}");
+    assert!(page.contains(&format!("/invitations/{}/answer", job.id)));
+    let b = site.sign_in("bob").await;
+    let bobs = site.send("GET", "/", Some(&b), None).await.body;
+    assert!(
+        !bobs.contains("FRAIS DE GESTION"),
+        "bob sees alice's evidence"
+    );
+    let path = format!("/invitations/{}/answer", job.id);
+    let r = site
+        .send(
+            "POST",
+            &path,
+            Some(&b),
+            Some(format!("csrf={}&decision=accept&finding=0", csrf(&bobs))),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "bob was not invited");
+    let r = site
+        .send(
+            "POST",
+            &path,
+            Some(&a),
+            Some("csrf=forged&decision=accept&finding=0".into()),
+        )
+        .await;
+    assert_ne!(r.status, StatusCode::SEE_OTHER, "a forged form is refused");
+    let release = store.job(job.id).unwrap().release_ms;
+    assert!(
+        insitu_core::campaign::claimants(store, &store.job(job.id).unwrap(), release)
+            .unwrap()
+            .is_empty()
+    );
+    let r = site
+        .send(
+            "POST",
+            &path,
+            Some(&a),
+            Some(format!("csrf={}&decision=accept&finding=1", csrf(&page))),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let claimants =
+        insitu_core::campaign::claimants(store, &store.job(job.id).unwrap(), release).unwrap();
+    assert_eq!(claimants.len(), 1);
+    assert_eq!(claimants[0].findings.len(), 1);
+    assert!(claimants[0].findings[0].label.contains("AVRIL"));
+    let after = site.send("GET", "/", Some(&a), None).await.body;
+    assert!(
+        after.contains("You joined and shared 1 findings"),
+        "{after}"
+    );
+
+    let wait = release - insitu_core::consent::now_ms();
+    if wait > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(wait as u64 + 5)).await;
+    }
+    let u = site.sign_in("ufc").await;
+    let org = site.send("GET", "/", Some(&u), None).await.body;
+    assert!(org.contains("Your campaigns"), "{org}");
+    assert!(org.contains("fewer than 5"), "{org}");
+    assert!(
+        !org.contains("FRAIS DE GESTION MARS"),
+        "an unshared finding leaked"
+    );
+}
+
+/// A person's earnings and peer contacts, an organisation's invoice, a developer's revenue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn earnings_invoices_revenue_and_contacts_are_on_their_owners_pages() {
+    let site = Site::new();
+    let store = site.pds.store.as_ref();
+    let alice = account::create(store, "alice", PASSWORD, Role::Person)
+        .unwrap()
+        .person
+        .unwrap();
+    let bob = account::create(store, "bob", PASSWORD, Role::Person)
+        .unwrap()
+        .person
+        .unwrap();
+    account::create(store, "org", PASSWORD, Role::Organisation).unwrap();
+    account::create(store, "insitu-examples", PASSWORD, Role::Developer).unwrap();
+    store
+        .set_tariff(&insitu_core::ledger::Tariff {
+            member_share_bps: 5_000,
+            ..Default::default()
+        })
+        .unwrap();
+    let plugin = site.install(insitu_plugins::EXFILTRATE);
+    let r = insitu_core::request::ask(store, "org", alice, &plugin, "study", 30).unwrap();
+    let grant = insitu_core::request::approve(store, r.id, &Default::default()).unwrap();
+    let run = site
+        .pds
+        .runner
+        .run(insitu_core::run::RunRequest {
+            person: alice,
+            grant: grant.id,
+            digest: grant.plugin_digest.clone(),
+            params: vec![
+                (
+                    "channel".into(),
+                    insitu_core::output::Scalar::Text("log".into()),
+                ),
+                (
+                    "needle".into(),
+                    insitu_core::output::Scalar::Text("x".into()),
+                ),
+            ],
+            limits: None,
+            requester: Some("org".into()),
+        })
+        .await
+        .unwrap();
+    assert!(matches!(
+        run.outcome,
+        insitu_core::meter::Outcome::Succeeded
+    ));
+    insitu_core::peer::offer(store, alice, "29-1051.00", "ten years in a hospital").unwrap();
+    let contact = insitu_core::peer::ask(store, bob, "29-1051.00").unwrap();
+
+    let a = site.sign_in("alice").await;
+    let page = site.send("GET", "/", Some(&a), None).await.body;
+    assert!(page.contains("My earnings"), "{page}");
+    assert!(
+        page.contains("member&#39;s share") || page.contains("member's share"),
+        "{page}"
+    );
+    assert!(page.contains("People to talk with"), "{page}");
+    assert!(
+        !page.contains("bob"),
+        "the seeker's name before alice accepts: {page}"
+    );
+    let b = site.sign_in("bob").await;
+    let bobs = site.send("GET", "/", Some(&b), None).await.body;
+    assert!(
+        !bobs.contains("alice"),
+        "the mentor's name before she accepts: {bobs}"
+    );
+    let path = format!("/contacts/{}/answer", contact.id);
+    let r = site
+        .send(
+            "POST",
+            &path,
+            Some(&b),
+            Some(format!("csrf={}&decision=accept", csrf(&bobs))),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "only the mentor answers");
+    let r = site
+        .send(
+            "POST",
+            &path,
+            Some(&a),
+            Some(format!("csrf={}&decision=accept", csrf(&page))),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let bobs = site.send("GET", "/", Some(&b), None).await.body;
+    assert!(bobs.contains("alice"), "both accepted: {bobs}");
+
+    let o = site.sign_in("org").await;
+    let org = site.send("GET", "/", Some(&o), None).await.body;
+    assert!(org.contains("Invoice and usage, this month"), "{org}");
+    let csv = site.send("GET", "/invoice.csv", Some(&o), None).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(
+        csv.body
+            .starts_with("line,date,key,movement,from,to,amount,currency,memo"),
+        "{}",
+        csv.body
+    );
+    assert!(csv.body.contains("access_fee"), "{}", csv.body);
+    assert!(
+        csv.body.contains(&format!("run:{}", run.id)),
+        "{}",
+        csv.body
+    );
+    let d = site.sign_in("insitu-examples").await;
+    let dev = site.send("GET", "/", Some(&d), None).await.body;
+    assert!(dev.contains("Revenue per plugin"), "{dev}");
+    assert!(dev.contains("exfiltrate (EUR)"), "{dev}");
+}
+
+/// Everything a forged form could change: the audit log, requests, grants, runs, tokens,
+/// people, records, contacts and campaign memberships.
+fn everything(store: &dyn insitu_core::store::Store, alice: u64, bob: u64) -> String {
+    let tokens: Vec<_> = store
+        .accounts()
+        .unwrap()
+        .iter()
+        .flat_map(|a| store.tokens(a.id).unwrap())
+        .map(|t| (t.id, t.revoked_ms))
+        .collect();
+    format!(
+        "{} {:?} {:?} {} {tokens:?} {:?} {} {:?} {:?}",
+        store.audit_log().unwrap().len(),
+        store.requests(None).unwrap(),
+        store.grants(None).unwrap(),
+        store.runs(None).unwrap().len(),
+        store.people().unwrap(),
+        store.count(alice, "bank.transactions").unwrap_or(0),
+        insitu_core::peer::contacts_of(store, alice).unwrap(),
+        (
+            store.memberships(alice).unwrap(),
+            store.memberships(bob).unwrap()
+        ),
+    )
+}
+
+/// Every form of the pages, from one table: posted without its CSRF token, or with a forged
+/// one, or with another person's, it is refused (403) and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_form_refuses_a_missing_or_forged_csrf_token_and_changes_nothing() {
+    let site = Site::new();
+    let store = site.pds.store.as_ref();
+    let (alice, bob) = (person(&site, "alice"), person(&site, "bob"));
+    let job = invite(&site, alice, bob).await;
+    let grant = store
+        .grants(Some(alice))
+        .unwrap()
+        .into_iter()
+        .next()
+        .unwrap();
+    let to_approve = insitu_core::request::ask(store, "ufc", alice, &site.plugin, "a", 30).unwrap();
+    let to_deny = insitu_core::request::ask(store, "ufc", alice, &site.plugin, "b", 30).unwrap();
+    insitu_core::peer::offer(store, alice, "29-1051.00", "ten years in a hospital").unwrap();
+    let contact = insitu_core::peer::ask(store, bob, "29-1051.00").unwrap();
+    let a = site.sign_in("alice").await;
+    let b = site.sign_in("bob").await;
+    let bobs = csrf(&site.send("GET", "/", Some(&b), None).await.body);
+    let upload = |token: &str| {
+        format!(
+            "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n\
+             --XyZ\r\nContent-Disposition: form-data; name=\"collection\"\r\n\r\nbank.transactions\r\n\
+             --XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"r.csv\"\r\n\r\n\
+             account,booked,amount,counterparty,label\nB,2099-01-05,-1.00 EUR,X,Y\n\r\n--XyZ--\r\n"
+        )
+    };
+    // (path, the form's other fields). `/import` is multipart.
+    let forms: Vec<(String, String)> = vec![
+        (
+            format!("/requests/{}/approve", to_approve.id),
+            "days=7".into(),
+        ),
+        (format!("/requests/{}/deny", to_deny.id), String::new()),
+        (format!("/grants/{}/run", grant.id), "params=".into()),
+        (format!("/grants/{}/revoke", grant.id), String::new()),
+        (
+            format!("/invitations/{}/answer", job.id),
+            "decision=accept&finding=0".into(),
+        ),
+        (
+            format!("/contacts/{}/answer", contact.id),
+            "decision=accept".into(),
+        ),
+        (
+            "/erase".into(),
+            format!("password={}", PASSWORD.replace(' ', "+")),
+        ),
+        ("/logout".into(), String::new()),
+        ("/import".into(), String::new()),
+    ];
+    let before = everything(store, alice, bob);
+    for (path, fields) in &forms {
+        for (why, token) in [
+            ("without a token", None),
+            ("with a forged token", Some("0".repeat(64))),
+            ("with Bob's token", Some(bobs.clone())),
+        ] {
+            let r = if path == "/import" {
+                let resp = site
+                    .app
+                    .clone()
+                    .oneshot(
+                        Request::post("/import")
+                            .header("cookie", format!("insitu_session={a}"))
+                            .header("content-type", "multipart/form-data; boundary=XyZ")
+                            .body(Body::from(upload(token.as_deref().unwrap_or(""))))
+                            .unwrap(),
+                    )
+                    .await
+                    .unwrap();
+                resp.status()
+            } else {
+                let form = match &token {
+                    Some(t) => format!("csrf={t}&{fields}"),
+                    None => fields.clone(),
+                };
+                site.send("POST", path, Some(&a), Some(form)).await.status
+            };
+            assert_eq!(r, StatusCode::FORBIDDEN, "POST {path} {why}");
+            assert_eq!(
+                everything(store, alice, bob),
+                before,
+                "POST {path} {why} changed something"
+            );
+        }
+    }
+    // The same forms with Alice's token do go through (so the table can fail).
+    let mine = csrf(&site.send("GET", "/", Some(&a), None).await.body);
+    let r = site
+        .send(
+            "POST",
+            &format!("/requests/{}/deny", to_deny.id),
+            Some(&a),
+            Some(format!("csrf={mine}")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_ne!(everything(store, alice, bob), before);
+}
+
+/// A sign-in session and an API token are two kinds: an API token sent as the pages' cookie
+/// (even a read-only one, whose CSRF token anyone can derive) is sent to the sign-in form,
+/// and a session sent as a bearer token is refused by the API.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_token_is_not_a_session_and_a_session_is_not_an_api_token() {
+    use sha2::Digest as _;
+    let site = Site::new();
+    let store = site.pds.store.as_ref();
+    let alice = account::create(store, "alice", PASSWORD, Role::Person).unwrap();
+    let person = alice.person.unwrap();
+    let req = insitu_core::request::ask(store, "ufc", person, &site.plugin, "a", 30).unwrap();
+    let (read_only, _) =
+        account::issue_token(store, &alice, &[account::Scope::Read], "reader", None).unwrap();
+    let derived = insitu_core::audit::hex(&sha2::Sha256::digest(
+        format!("insitu-csrf:{read_only}").as_bytes(),
+    ));
+    let r = site.send("GET", "/", Some(&read_only), None).await;
+    assert_eq!(
+        (r.status, r.location.as_str()),
+        (StatusCode::SEE_OTHER, "/login")
+    );
+    let r = site
+        .send(
+            "POST",
+            &format!("/requests/{}/deny", req.id),
+            Some(&read_only),
+            Some(format!("csrf={derived}")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location, "/login");
+    assert_eq!(
+        store.request(req.id).unwrap().status,
+        insitu_core::request::Status::Pending,
+        "a read-only API token denied a request through the pages"
+    );
+    // The session, as a bearer token on the API: 401.
+    let session = site.sign_in("alice").await;
+    let resp = site
+        .app
+        .clone()
+        .oneshot(
+            Request::get("/api/me")
+                .header("authorization", format!("Bearer {session}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    // And the session does work on the pages (so the checks above can fail).
+    let r = site.send("GET", "/", Some(&session), None).await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+
+/// A request refused before its page's handler runs (a path segment that is not an id, a form
+/// that does not parse, a method the page does not take) answers an error page with its status,
+/// like any other refusal, never axum's plain text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_request_for_a_page_answers_an_error_page() {
+    let site = Site::new();
+    account::create(site.pds.store.as_ref(), "alice", PASSWORD, Role::Person).unwrap();
+    let alice = site.sign_in("alice").await;
+    for (method, path, form, status) in [
+        ("GET", "/runs/abc", None, StatusCode::BAD_REQUEST),
+        (
+            "POST",
+            "/grants/x/revoke",
+            Some("csrf=x"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "POST",
+            "/login",
+            Some("name=alice"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        ("GET", "/logout", None, StatusCode::METHOD_NOT_ALLOWED),
+    ] {
+        let r = site
+            .send(method, path, Some(&alice), form.map(str::to_string))
+            .await;
+        assert_eq!(r.status, status, "{method} {path}: {}", r.body);
+        assert!(
+            r.body.starts_with("<!doctype html>") && r.body.contains("role=\"alert\""),
+            "{method} {path}: not an error page: {}",
+            r.body
+        );
+    }
+}
