@@ -29,8 +29,17 @@ fn main() -> ExitCode {
             if let Some(first) = chain.next() {
                 eprintln!("error: {first}");
             }
+            // A layer's error that wraps a store error says the same words: once is enough.
+            let mut last = e.to_string();
             for cause in chain {
-                eprintln!("  because: {cause}");
+                let text = cause.to_string();
+                if text != last {
+                    eprintln!("  because: {text}");
+                }
+                last = text;
+            }
+            if let Some(hint) = insitu::cli::hint(&e) {
+                eprintln!("hint: {hint}");
             }
             ExitCode::FAILURE
         }

@@ -37,7 +37,7 @@ pub enum AccountError {
     WeakPassword,
     #[error("no randomness available: {0}")]
     Entropy(String),
-    #[error(transparent)]
+    #[error("{0}")]
     Store(#[from] StoreError),
 }
 

@@ -88,7 +88,7 @@ pub enum CampaignError {
     NoFinding { index: usize, count: usize },
     #[error("the amount must be positive")]
     Amount,
-    #[error(transparent)]
+    #[error("{0}")]
     Store(#[from] StoreError),
     #[error(transparent)]
     Noise(#[from] NoiseError),

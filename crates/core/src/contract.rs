@@ -188,7 +188,7 @@ pub enum Viewer {
 pub enum ReadError {
     #[error("run {0} has no output for you")]
     NotYours(u64),
-    #[error(transparent)]
+    #[error("{0}")]
     Store(#[from] StoreError),
 }
 

@@ -119,7 +119,7 @@ pub enum ImportError {
     Record { first: RecordError, count: usize },
     #[error("{0}")]
     Collection(String),
-    #[error(transparent)]
+    #[error("{0}")]
     Store(#[from] StoreError),
 }
 
@@ -292,8 +292,7 @@ fn schema_of(store: &dyn Store, name: &str) -> Result<Schema, ImportError> {
         Ok(s) => Ok(s),
         Err(StoreError::NoCollection(_)) => Schema::standard(name).ok_or_else(|| {
             ImportError::Collection(format!(
-                "no collection `{name}`: define it with `insitu collection define`, or use a \
-                 standard one ({})",
+                "no collection `{name}`: define it first, or use a standard one ({})",
                 insitu_formats::schema::STANDARD.join(", ")
             ))
         }),

@@ -558,7 +558,7 @@ pub enum BillingError {
     Licence(u64, String),
     #[error(transparent)]
     Ledger(#[from] LedgerError),
-    #[error(transparent)]
+    #[error("{0}")]
     Store(#[from] StoreError),
 }
 

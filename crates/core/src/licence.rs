@@ -30,7 +30,7 @@ pub enum LicenceError {
     Billing(#[from] ledger::BillingError),
     #[error(transparent)]
     Ledger(#[from] ledger::LedgerError),
-    #[error(transparent)]
+    #[error("{0}")]
     Store(#[from] StoreError),
 }
 

@@ -33,7 +33,7 @@ pub enum PeerError {
     NoContact(u64),
     #[error("contact {0} was already answered")]
     Answered(u64),
-    #[error(transparent)]
+    #[error("{0}")]
     Store(#[from] StoreError),
 }
 

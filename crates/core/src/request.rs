@@ -33,7 +33,7 @@ pub enum RequestError {
     Widening(String),
     #[error("plugin {0} has no manifest to request data for")]
     NoManifest(String),
-    #[error(transparent)]
+    #[error("{0}")]
     Store(#[from] StoreError),
 }
 

@@ -58,7 +58,7 @@ pub enum ArchiveError {
     Record { first: RecordError, count: usize },
     #[error(transparent)]
     Import(#[from] ImportError),
-    #[error(transparent)]
+    #[error("{0}")]
     Store(#[from] StoreError),
 }
 

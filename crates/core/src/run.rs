@@ -66,7 +66,7 @@ pub enum Purpose {
 /// they are recorded runs with a failed outcome.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error(transparent)]
+    #[error("{0}")]
     Store(#[from] StoreError),
 }
 

@@ -49,7 +49,7 @@ pub enum StudyError {
     NotFinished(u64),
     #[error(transparent)]
     Noise(#[from] NoiseError),
-    #[error(transparent)]
+    #[error("{0}")]
     Store(#[from] StoreError),
     #[error("billing failed (the results are kept; `insitu ledger reconcile` bills them): {0}")]
     Billing(#[from] crate::ledger::BillingError),

@@ -50,8 +50,14 @@ fn main() -> ExitCode {
             if let Some(first) = chain.next() {
                 eprintln!("error: {first}");
             }
+            // A layer's error that wraps a store error says the same words: once is enough.
+            let mut last = e.to_string();
             for cause in chain {
-                eprintln!("  because: {cause}");
+                let text = cause.to_string();
+                if text != last {
+                    eprintln!("  because: {text}");
+                }
+                last = text;
             }
             ExitCode::FAILURE
         }

@@ -33,6 +33,8 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::consent::Grant;
+use crate::meter::{Outcome, RunRecord};
 use crate::records::PersonId;
 
 /// What happened. Each variant is one kind of action on the store.
@@ -212,6 +214,37 @@ pub enum AuditEvent {
         epsilon_per_month_micro: u64,
         commission_bps: u32,
     },
+}
+
+impl AuditEvent {
+    /// The entry a finished (or failed) run writes: what it read, what it used, how it ended.
+    pub fn run(run: &RunRecord) -> AuditEvent {
+        AuditEvent::Run {
+            run: run.id,
+            person: run.person,
+            grant: run.grant,
+            digest: run.plugin_digest.clone(),
+            read: run.read.clone(),
+            records_read: run.usage.records_read,
+            output_bytes: run.usage.output_bytes,
+            fuel: run.usage.fuel,
+            outcome: match &run.outcome {
+                Outcome::Failed { reason, .. } => format!("failed: {}", reason.as_str()),
+                other => other.status().into(),
+            },
+            job: run.job,
+        }
+    }
+
+    /// The entry a new grant writes.
+    pub fn grant_created(grant: &Grant) -> AuditEvent {
+        AuditEvent::GrantCreated {
+            grant: grant.id,
+            person: grant.person,
+            digest: grant.plugin_digest.clone(),
+            collections: grant.collections.iter().map(|c| c.name.clone()).collect(),
+        }
+    }
 }
 
 impl AuditEvent {

@@ -1,6 +1,7 @@
 //! Campaigns and studies as data: the operator's policy, a job, its members and their
 //! answers, billing records, progress. Running them is `insitu-core`'s (`job.rs`).
 
+use crate::audit::AuditEvent;
 use crate::meter::FailureReason;
 use crate::output::{Finding, Money, Scalar};
 use crate::records::PersonId;
@@ -265,4 +266,87 @@ pub struct BillingRecord {
     pub amount: Money,
     /// Why, in plain words.
     pub memo: String,
+}
+
+impl JobStatus {
+    /// Whether a job in this status may be closed into `next`. Running ends once (finished,
+    /// released or withheld); a finished campaign is settled once. Anything else is a second
+    /// close: a retried or concurrent settle must not pay twice, and a stale scan must not
+    /// reopen a settled campaign. Every backend checks this inside the transaction that closes.
+    pub fn may_become(&self, next: &JobStatus) -> bool {
+        matches!(
+            (self, next),
+            (
+                JobStatus::Running,
+                JobStatus::Finished { .. }
+                    | JobStatus::Released { .. }
+                    | JobStatus::Withheld { .. }
+            ) | (JobStatus::Finished { .. }, JobStatus::Settled { .. })
+        )
+    }
+
+    /// The status in the audit log's words.
+    pub fn label(&self) -> String {
+        match self {
+            JobStatus::Running => "running".to_string(),
+            JobStatus::Finished { .. } => "finished".into(),
+            JobStatus::Released { .. } => "released".into(),
+            JobStatus::Withheld { reason, .. } => format!("withheld ({reason})"),
+            JobStatus::Settled { .. } => "settled".into(),
+        }
+    }
+}
+
+impl Job {
+    /// "campaign" or "study", as the audit log names the kind.
+    pub fn kind_label(&self) -> &'static str {
+        if self.is_campaign() {
+            "campaign"
+        } else {
+            "study"
+        }
+    }
+}
+
+/// Why an invitation cannot be answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnswerRefused {
+    /// The person has no invitation: not a campaign, or not one of its matched members.
+    NoInvitation,
+    /// The person already answered.
+    Answered,
+}
+
+impl Member {
+    /// Answers `job`'s invitation with `answer`: only a campaign's matched member may, and only
+    /// once. Returns the audit entry the answer writes (the evidence released, or the decline).
+    pub fn answer(&mut self, job: &Job, answer: Answer) -> Result<AuditEvent, AnswerRefused> {
+        let JobKind::Campaign(spec) = &job.kind else {
+            return Err(AnswerRefused::NoInvitation);
+        };
+        if !matches!(self.outcome, MemberOutcome::Matched { .. }) {
+            return Err(AnswerRefused::NoInvitation);
+        }
+        if self.answer.is_some() {
+            return Err(AnswerRefused::Answered);
+        }
+        let (job, person) = (job.id, self.person);
+        let event = match &answer {
+            Answer::Accepted { shared, .. } => AuditEvent::EvidenceReleased {
+                job,
+                person,
+                association: spec.association.clone(),
+                findings: shared.len() as u32,
+            },
+            Answer::Declined { .. } => AuditEvent::InvitationDeclined { job, person },
+        };
+        self.answer = Some(answer);
+        Ok(event)
+    }
+}
+
+/// Whether a person who has spent `spent` of their monthly privacy budget `budget` may be
+/// charged `micro` more (all in millionths of epsilon). A zero charge reserves nothing.
+pub fn budget_admits(spent: u64, micro: u64, budget: u64) -> bool {
+    micro > 0 && spent.saturating_add(micro) <= budget
 }

@@ -43,3 +43,25 @@ pub struct Narrowing {
     pub months: Option<u32>,
     pub days: Option<u32>,
 }
+
+impl AccessRequest {
+    /// Whether the person can still decide: pending, and a request that reached them (one that
+    /// went nowhere does not exist for them).
+    pub fn awaits_decision(&self) -> bool {
+        !self.nowhere && self.status == Status::Pending
+    }
+
+    /// Decides the request at `at_ms`: approved with grant `grant`, or denied (`None`).
+    /// Returns the audit entry the decision writes.
+    pub fn decide(&mut self, grant: Option<u64>, at_ms: i64) -> crate::audit::AuditEvent {
+        self.status = match grant {
+            Some(grant) => Status::Approved { grant, at_ms },
+            None => Status::Denied { at_ms },
+        };
+        crate::audit::AuditEvent::RequestDecided {
+            request: self.id,
+            person: self.person,
+            approved: grant.is_some(),
+        }
+    }
+}

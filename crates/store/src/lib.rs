@@ -28,19 +28,21 @@ pub trait Cursor: Send {
     fn next_batch(&mut self, max: usize) -> Result<Option<(ColumnBatch, usize)>, StoreError>;
 }
 
+/// What a store call failed with. The messages name the thing, with no hint of how to fix it
+/// in a given front end: the command line adds its own (`insitu::cli::hint`), the API its status.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("no person with id {0}; list people with `insitu person list`")]
+    #[error("no person with id {0}")]
     NoPerson(PersonId),
-    #[error("no collection `{0}`; define it first with `insitu collection define`")]
+    #[error("no collection `{0}`")]
     NoCollection(String),
     #[error("collection `{0}` already exists with a different schema; schemas cannot change")]
     SchemaConflict(String),
     #[error(transparent)]
     Schema(#[from] schema::SchemaError),
-    #[error("no plugin with digest {0}; list plugins with `insitu plugin list`")]
+    #[error("no plugin with digest {0}")]
     NoPlugin(String),
-    #[error("no publisher `{0}`; list them with `insitu publisher list`")]
+    #[error("no publisher `{0}`")]
     NoPublisher(String),
     #[error("no request {0}")]
     NoRequest(u64),
@@ -48,6 +50,8 @@ pub enum StoreError {
     NoGrant(u64),
     #[error("no run {0}")]
     NoRun(u64),
+    #[error("run {0} is not running; it cannot be finished")]
+    NotRunning(u64),
     #[error("the name `{0}` is taken")]
     NameTaken(String),
     #[error("no token {0}")]

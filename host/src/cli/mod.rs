@@ -694,6 +694,20 @@ pub fn default_data_dir() -> PathBuf {
     home.join(".local/share/insitu")
 }
 
+/// What to type next after a store error, for the errors a person at the command line can fix.
+pub fn hint(e: &anyhow::Error) -> Option<&'static str> {
+    use insitu_core::store::StoreError;
+    Some(
+        match e.chain().find_map(|c| c.downcast_ref::<StoreError>())? {
+            StoreError::NoPerson(_) => "list people with `insitu person list`",
+            StoreError::NoCollection(_) => "define it first with `insitu collection define`",
+            StoreError::NoPlugin(_) => "list plugins with `insitu plugin list`",
+            StoreError::NoPublisher(_) => "list them with `insitu publisher list`",
+            _ => return None,
+        },
+    )
+}
+
 /// Runs the command line; the error is printed by `main`.
 pub fn main(cli: Cli) -> anyhow::Result<()> {
     let data_dir = cli.data_dir.clone().unwrap_or_else(default_data_dir);

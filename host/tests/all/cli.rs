@@ -191,6 +191,11 @@ fn bad_input_gets_one_clear_line_and_a_non_zero_exit() {
     assert!(err.contains("not a WebAssembly file"), "{err}");
     let err = fails(d, &["import", "--person", "7", "/no/such/file.csv"]);
     assert!(err.contains("no person with id 7"), "{err}");
+    // The command line adds the hint; the store's own message has none (the API shows it).
+    assert!(
+        err.contains("hint: list people with `insitu person list`"),
+        "{err}"
+    );
     let err = fails(
         d,
         &[

@@ -624,12 +624,25 @@ async fn bad_input_is_a_json_4xx_never_a_5xx() {
         ("POST", "/api/imports", Some(b"\x00\x01\x02".to_vec())),
         ("GET", "/api/nothing-here", None),
         ("GET", "/api/grants/x", None),
+        // Store errors: the thing named, never a command-line hint.
+        (
+            "POST",
+            "/api/imports?collection=no.such",
+            Some(b"a,b\n1,2\n".to_vec()),
+        ),
+        ("GET", "/api/runs/424242", None),
+        ("POST", "/api/grants/424242/revoke", None),
     ] {
         let (st, e) = s.call(method, path, a, body).await;
         assert!(st.is_client_error(), "{method} {path}: {st} {e}");
         assert!(
             e["code"].is_string() && e["message"].is_string(),
             "{method} {path}: {e}"
+        );
+        let message = e["message"].as_str().unwrap_or_default();
+        assert!(
+            !message.contains("`insitu ") && !message.contains("hint:"),
+            "{method} {path}: a command-line hint in an API answer: {e}"
         );
     }
     // A JSON body over the limit is refused before it is read whole.

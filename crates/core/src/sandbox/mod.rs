@@ -219,7 +219,7 @@ pub enum InstallError {
     Upgrade(crate::request::RequestError),
     #[error(transparent)]
     Package(#[from] crate::package::PackageError),
-    #[error(transparent)]
+    #[error("{0}")]
     Store(#[from] StoreError),
 }
 

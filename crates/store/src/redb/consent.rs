@@ -53,40 +53,15 @@ impl ConsentStore for RedbStore {
             if r.nowhere {
                 return Err(StoreError::NoRequest(id));
             }
-            if r.status != RequestStatus::Pending {
+            if !r.awaits_decision() {
                 return Ok((r, None));
             }
-            let now = insitu_model::consent::now_ms();
-            let stored = match grant {
-                Some(g) => {
-                    let g = insert_grant(tx, g)?;
-                    r.status = RequestStatus::Approved {
-                        grant: g.id,
-                        at_ms: now,
-                    };
-                    append(
-                        tx,
-                        AuditEvent::RequestDecided {
-                            request: id,
-                            person: r.person,
-                            approved: true,
-                        },
-                    )?;
-                    Some(g)
-                }
-                None => {
-                    r.status = RequestStatus::Denied { at_ms: now };
-                    append(
-                        tx,
-                        AuditEvent::RequestDecided {
-                            request: id,
-                            person: r.person,
-                            approved: false,
-                        },
-                    )?;
-                    None
-                }
-            };
+            let stored = grant.map(|g| insert_grant(tx, g)).transpose()?;
+            let event = r.decide(
+                stored.as_ref().map(|g| g.id),
+                insitu_model::consent::now_ms(),
+            );
+            append(tx, event)?;
             put_json(tx, REQUESTS, id, &r)?;
             Ok((r, stored))
         })

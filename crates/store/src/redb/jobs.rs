@@ -31,12 +31,7 @@ impl JobStore for RedbStore {
                 tx,
                 AuditEvent::JobOpened {
                     job: job.id,
-                    job_kind: if job.is_campaign() {
-                        "campaign"
-                    } else {
-                        "study"
-                    }
-                    .into(),
+                    job_kind: job.kind_label().into(),
                     owner: job.owner.clone(),
                     digest: job.plugin_digest.clone(),
                 },
@@ -137,25 +132,10 @@ impl JobStore for RedbStore {
                     .ok_or(StoreError::NoInvitation { job, person })?;
                 from_json(v.value())?
             };
-            let JobKind::Campaign(spec) = &j.kind else {
-                return Err(StoreError::NoInvitation { job, person });
-            };
-            if !matches!(m.outcome, MemberOutcome::Matched { .. }) {
-                return Err(StoreError::NoInvitation { job, person });
-            }
-            if m.answer.is_some() {
-                return Err(StoreError::Answered { job, person });
-            }
-            let event = match &answer {
-                Answer::Accepted { shared, .. } => AuditEvent::EvidenceReleased {
-                    job,
-                    person,
-                    association: spec.association.clone(),
-                    findings: shared.len() as u32,
-                },
-                Answer::Declined { .. } => AuditEvent::InvitationDeclined { job, person },
-            };
-            m.answer = Some(answer);
+            let event = m.answer(&j, answer).map_err(|refused| match refused {
+                AnswerRefused::NoInvitation => StoreError::NoInvitation { job, person },
+                AnswerRefused::Answered => StoreError::Answered { job, person },
+            })?;
             put_json(tx, MEMBERS, (job, person), &m)?;
             append(tx, event)?;
             Ok(m)
@@ -178,18 +158,8 @@ impl JobStore for RedbStore {
                     .ok_or(StoreError::NoJob(job.id))?;
                 from_json(v.value())?
             };
-            // Running ends once (finished, released or withheld); a finished campaign is
-            // settled once. Anything else is a second close: a retried or concurrent settle
-            // must not pay twice, and a stale scan must not reopen a settled campaign.
-            let allowed = matches!(
-                (&stored.status, &job.status),
-                (
-                    JobStatus::Running,
-                    JobStatus::Finished { .. }
-                        | JobStatus::Released { .. }
-                        | JobStatus::Withheld { .. }
-                ) | (JobStatus::Finished { .. }, JobStatus::Settled { .. })
-            );
+            // Running ends once, and a finished campaign is settled once (the model's rule).
+            let allowed = stored.status.may_become(&job.status);
             if !allowed {
                 return Err(StoreError::JobClosed(job.id));
             }
@@ -211,13 +181,7 @@ impl JobStore for RedbStore {
                         .map_err(db)?;
                 }
             }
-            let status = match &job.status {
-                JobStatus::Running => "running".to_string(),
-                JobStatus::Finished { .. } => "finished".into(),
-                JobStatus::Released { .. } => "released".into(),
-                JobStatus::Withheld { reason, .. } => format!("withheld ({reason})"),
-                JobStatus::Settled { .. } => "settled".into(),
-            };
+            let status = job.status.label();
             append(
                 tx,
                 AuditEvent::JobClosed {
@@ -266,7 +230,7 @@ impl JobStore for RedbStore {
                     .get((person, period))
                     .map_err(db)?
                     .map_or(0, |v| v.value());
-                let reserved = micro > 0 && spent.saturating_add(micro) <= budget;
+                let reserved = budget_admits(spent, micro, budget);
                 if reserved {
                     tx.open_table(BUDGETS)
                         .map_err(db)?

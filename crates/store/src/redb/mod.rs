@@ -30,14 +30,12 @@ use insitu_model::account::name::key as name_key;
 use insitu_model::account::{Account, Token};
 use insitu_model::audit::{AuditEntry, AuditEvent};
 use insitu_model::consent::{Grant, now_ms};
-use insitu_model::job::{
-    Answer, BillingRecord, Job, JobKind, JobStatus, Member, MemberOutcome, Policy,
-};
+use insitu_model::job::{Answer, AnswerRefused, BillingRecord, Job, Member, Policy, budget_admits};
 use insitu_model::ledger::{Entry, Tariff};
 use insitu_model::licence::Licence;
 use insitu_model::meter::RunRecord;
 use insitu_model::peer::{Contact, ContactStatus, Offer};
-use insitu_model::request::{AccessRequest, Status as RequestStatus};
+use insitu_model::request::AccessRequest;
 
 const PEOPLE: TableDefinition<u64, &str> = TableDefinition::new("people");
 const COLLECTIONS: TableDefinition<&str, &str> = TableDefinition::new("collections");
@@ -275,26 +273,7 @@ fn insert_run(tx: &WriteTransaction, mut run: RunRecord) -> Result<RunRecord, St
 /// Stores `run` under its id with its audit entry.
 fn audit_run(tx: &WriteTransaction, run: RunRecord) -> Result<RunRecord, StoreError> {
     put_json(tx, RUNS, run.id, &run)?;
-    append(
-        tx,
-        AuditEvent::Run {
-            run: run.id,
-            person: run.person,
-            grant: run.grant,
-            digest: run.plugin_digest.clone(),
-            read: run.read.clone(),
-            records_read: run.usage.records_read,
-            output_bytes: run.usage.output_bytes,
-            fuel: run.usage.fuel,
-            outcome: match &run.outcome {
-                insitu_model::meter::Outcome::Failed { reason, .. } => {
-                    format!("failed: {}", reason.as_str())
-                }
-                other => other.status().into(),
-            },
-            job: run.job,
-        },
-    )?;
+    append(tx, AuditEvent::run(&run))?;
     Ok(run)
 }
 
@@ -355,15 +334,7 @@ fn post_in(
 fn insert_grant(tx: &WriteTransaction, mut grant: Grant) -> Result<Grant, StoreError> {
     grant.id = next_id(tx, "grant")?;
     put_json(tx, GRANTS, grant.id, &grant)?;
-    append(
-        tx,
-        AuditEvent::GrantCreated {
-            grant: grant.id,
-            person: grant.person,
-            digest: grant.plugin_digest.clone(),
-            collections: grant.collections.iter().map(|c| c.name.clone()).collect(),
-        },
-    )?;
+    append(tx, AuditEvent::grant_created(&grant))?;
     Ok(grant)
 }
 

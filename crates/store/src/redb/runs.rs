@@ -32,10 +32,8 @@ impl RunStore for RedbStore {
             let begun: Option<RunRecord> = get_json(tx, RUNS, run.id)?;
             match begun {
                 Some(b) if b.outcome == insitu_model::meter::Outcome::Running => audit_run(tx, run),
-                _ => Err(StoreError::Db(format!(
-                    "run {} is not a running run; it cannot be finished",
-                    run.id
-                ))),
+                Some(_) => Err(StoreError::NotRunning(run.id)),
+                None => Err(StoreError::NoRun(run.id)),
             }
         })
     }
