@@ -303,6 +303,12 @@ impl Manifest {
             l.memory >> 20,
             l.deadline.as_millis()
         ));
+        if self.imports.iter().any(|i| i == imports::CLOCK) {
+            s.push_str(
+                "learns the date its run is as of (the day the run is requested, or the day its \
+                 campaign or study opened), never the time\n",
+            );
+        }
         if !self.imports.is_empty() {
             s.push_str(&format!(
                 "uses the host interfaces {}\n",
@@ -756,6 +762,23 @@ mod tests {
         // A custom section of 1 byte whose name claims 5, followed by more file.
         let bytes = [COMPONENT, &[0, 1, 5], &[0, 3, 2, b'a', b'b']].concat();
         assert_eq!(parse(&bytes).unwrap_err(), PackageError::Malformed(8));
+    }
+
+    #[test]
+    fn the_consent_screen_says_when_a_plugin_learns_the_date() {
+        let mut m = fee_scanner();
+        assert!(
+            !m.describe().contains("learns the date"),
+            "{}",
+            m.describe()
+        );
+        m.imports.push(imports::CLOCK.into());
+        assert!(
+            m.describe()
+                .contains("learns the date its run is as of (the day the run is requested"),
+            "{}",
+            m.describe()
+        );
     }
 
     #[test]

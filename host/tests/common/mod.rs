@@ -226,6 +226,7 @@ impl Fixture {
                     .collect(),
                 limits,
                 requester: None,
+                as_of: None,
             })
             .await
             .expect("run recorded")
