@@ -13,7 +13,7 @@ use wasmparser::{ComponentTypeRef, Encoding, Parser, Payload};
 use super::PackageError;
 
 /// The packages whose interfaces the host links into every run: the Insitu interfaces and the
-/// locked-down WASI subset of `sandbox/wasi.rs` (`add_to_linker`). Nothing else is ever
+/// locked-down WASI subset of `sandbox/cap/wasi.rs` (`add_to_linker`). Nothing else is ever
 /// provided: a component importing `wasi:sockets` or `wasi:http` can never be instantiated.
 pub const PROVIDED: &[&str] = &[
     "insitu:plugin",
