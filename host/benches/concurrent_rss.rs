@@ -30,6 +30,7 @@ fn request(b: &common::Bench, grant: u64, digest: &str) -> RunRequest {
         ],
         limits: None,
         requester: None,
+        as_of: None,
     }
 }
 

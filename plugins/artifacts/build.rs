@@ -16,6 +16,7 @@ const PLUGINS: &[&str] = &[
     "coaching",
     "noop",
     "probe",
+    "dated",
     "hostile",
     "hostile-import",
     "hostile-start",

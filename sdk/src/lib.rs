@@ -50,7 +50,9 @@ mod params;
 pub mod bindings {
     wit_bindgen::generate!({
         path: "../wit",
-        world: "insitu:plugin/plugin",
+        // `plugin` and the optional interfaces (`clock`): a plugin imports only what it calls,
+        // so one that never asks for the date does not import `clock`.
+        world: "insitu:plugin/host",
         pub_export_macro: true,
         export_macro_name: "__export_world",
         default_bindings_module: "insitu_sdk::bindings",
@@ -94,6 +96,19 @@ pub fn fit(text: &str, max: usize) -> String {
         end -= 1;
     }
     format!("{}…", &text[..end])
+}
+
+/// The run's as-of date (`insitu:plugin/clock`).
+pub mod clock {
+    /// The day the run is as of, in milliseconds since the Unix epoch at 00:00 UTC: the day
+    /// the run was requested, or the day its campaign or study opened. Use it to end windows
+    /// that count back from "today"; it is never the current time (the WASI clocks are
+    /// frozen). Calling it makes the plugin import `insitu:plugin/clock`, which its manifest
+    /// must list by name (`"imports": ["insitu:plugin", "insitu:plugin/clock", ...]`); the
+    /// person is told the plugin learns this date.
+    pub fn today() -> i64 {
+        crate::bindings::insitu::plugin::clock::today()
+    }
 }
 
 /// Log levels for [`log`].

@@ -301,6 +301,8 @@ pub async fn fan_out(
                     params: job.params.clone(),
                     limits,
                     requester: None,
+                    // Every member's run is as of the day the job opened.
+                    as_of: Some(job.created_ms),
                 };
                 let job_id = job.id;
                 let digest = job.plugin_digest.clone();

@@ -358,6 +358,23 @@ mod tests {
     }
 
     #[test]
+    fn the_consent_screen_says_when_a_plugin_learns_the_date() {
+        let mut m = fee_scanner();
+        assert!(
+            !m.describe().contains("learns the date"),
+            "{}",
+            m.describe()
+        );
+        m.imports.push(imports::CLOCK.into());
+        assert!(
+            m.describe()
+                .contains("learns the date its run is as of (the day the run is requested"),
+            "{}",
+            m.describe()
+        );
+    }
+
+    #[test]
     fn pack_refuses_what_install_would_refuse() {
         let mut m = fee_scanner();
         m.data[0].months = Some(4_000_000_000);

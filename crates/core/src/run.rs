@@ -28,7 +28,7 @@ use crate::output::Scalar;
 use crate::package::{Manifest, PluginUse};
 use crate::sandbox::bindings::insitu::plugin::output::Param;
 use crate::sandbox::data::DataAccess;
-use crate::sandbox::{Limits, PluginPre, RunState, Sandbox};
+use crate::sandbox::{AsOf, Limits, PluginPre, RunInputs, RunState, Sandbox};
 use crate::store::{PersonId, Store, StoreError};
 
 /// What a run's release time adds to its deadline: the time to load the plugin before the
@@ -50,6 +50,10 @@ pub struct RunRequest {
     /// `None` for the person's own run (and for a campaign or study member's run, which the
     /// job's owner pays for). Decides who may see the run and who pays for it.
     pub requester: Option<String>,
+    /// The day the run is as of (ms since the epoch, any time that day; only the day is
+    /// kept): what `insitu:plugin/clock` gives the plugin. A campaign's or study's members
+    /// carry the day the job opened; `None` is the day the run is requested (admitted).
+    pub as_of: Option<i64>,
 }
 
 /// What a run is for, which decides the contract its output is checked against.
@@ -79,6 +83,7 @@ struct Admitted {
     grant: Grant,
     limits: Limits,
     params: Vec<Param>,
+    as_of: AsOf,
 }
 
 /// Executes runs against one store and one sandbox.
@@ -304,6 +309,7 @@ impl Runner {
             grant,
             limits,
             params,
+            as_of: AsOf::day_of(req.as_of.unwrap_or(started_ms)),
         }))
     }
 
@@ -317,6 +323,7 @@ impl Runner {
             grant,
             limits,
             params,
+            as_of,
         } = a;
         let data = match DataAccess::new(self.store.clone(), record.person, grant, &limits) {
             Ok(d) => d,
@@ -329,7 +336,8 @@ impl Runner {
         limits.deadline = limits
             .deadline
             .min(std::time::Duration::from_millis(left.max(0) as u64));
-        let exec = self.sandbox.execute(&pre, data, limits, &params).await;
+        let inputs = RunInputs::from(data).with(as_of);
+        let exec = self.sandbox.execute(&pre, inputs, limits, &params).await;
         record.usage = exec.usage;
         record.read = exec.read;
         record.log = exec.log;

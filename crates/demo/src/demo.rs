@@ -402,6 +402,7 @@ pub async fn run(data_dir: Option<PathBuf>, args: DemoArgs) -> anyhow::Result<()
                     params,
                     limits: None,
                     requester: None,
+                    as_of: None,
                 })
                 .await?;
             let matched = match &run.output {
@@ -434,6 +435,7 @@ pub async fn run(data_dir: Option<PathBuf>, args: DemoArgs) -> anyhow::Result<()
             params: vec![("rule".into(), Scalar::Text("duplicate".into()))],
             limits: None,
             requester: None,
+            as_of: None,
         })
         .await?;
     print_run(&refused, "   ");
@@ -486,6 +488,7 @@ pub async fn run(data_dir: Option<PathBuf>, args: DemoArgs) -> anyhow::Result<()
             params: params.clone(),
             limits: None,
             requester: Some("UFC Que Choisir".into()),
+            as_of: None,
         })
         .await?;
     if let Outcome::Failed { message, .. } = &refused.outcome {
@@ -500,6 +503,7 @@ pub async fn run(data_dir: Option<PathBuf>, args: DemoArgs) -> anyhow::Result<()
             params,
             limits: None,
             requester: None,
+            as_of: None,
         })
         .await?;
     println!("   {name2} runs it herself, under the narrowed grant:");

@@ -668,6 +668,7 @@ pub async fn coaching(pds: &Pds, key: &SigningKey) -> anyhow::Result<()> {
             params: vec![("count".into(), Scalar::Integer(6))],
             limits: None,
             requester: Some(SCHOOL.into()),
+            as_of: None,
         })
         .await?;
     let school_view = insitu_core::view::run_view(

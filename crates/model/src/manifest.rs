@@ -287,6 +287,12 @@ impl Manifest {
             l.memory >> 20,
             l.deadline.as_millis()
         ));
+        if self.imports.iter().any(|i| i == CLOCK) {
+            s.push_str(
+                "learns the date its run is as of (the day the run is requested, or the day its \
+                 campaign or study opened), never the time\n",
+            );
+        }
         if !self.imports.is_empty() {
             s.push_str(&format!(
                 "uses the host interfaces {}\n",
@@ -414,8 +420,12 @@ pub enum PackageError {
     Duplicate(&'static str),
 }
 
+/// `insitu:plugin/clock`: the date the run is as of. A manifest names it one by one
+/// (declaring `insitu:plugin` does not cover it), and the consent screen says it.
+pub const CLOCK: &str = "insitu:plugin/clock";
+
 /// The packages whose interfaces the host links into every run: the Insitu interfaces and the
-/// locked-down WASI subset of `sandbox/wasi.rs` (`add_to_linker`). Nothing else is ever
+/// locked-down WASI subset of `sandbox/cap/wasi.rs` (`add_to_linker`). Nothing else is ever
 /// provided: a component importing `wasi:sockets` or `wasi:http` can never be instantiated.
 pub const PROVIDED: &[&str] = &[
     "insitu:plugin",

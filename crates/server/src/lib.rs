@@ -127,6 +127,7 @@ fn run_request(
         params,
         limits: None,
         requester,
+        as_of: None,
     }
 }
 

@@ -316,6 +316,7 @@ impl TestPds {
                     .collect(),
                 limits,
                 requester: None,
+                as_of: None,
             })
             .await
             .expect("run recorded")

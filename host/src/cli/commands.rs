@@ -749,6 +749,7 @@ async fn run_cmd(pds: &Pds, a: RunArgs) -> anyhow::Result<RunRecord> {
             params,
             limits,
             requester: a.for_org,
+            as_of: None,
         })
         .await?)
 }

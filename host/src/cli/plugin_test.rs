@@ -418,6 +418,7 @@ pub async fn test(data_dir: &Path, a: TestArgs) -> anyhow::Result<()> {
             params,
             limits: None,
             requester: None,
+            as_of: None,
         },
     )
     .await?;
@@ -558,6 +559,7 @@ async fn replay(dir: &Path, id: u64, json: bool) -> anyhow::Result<()> {
             params: old.params.clone(),
             limits: Some(limits),
             requester: None,
+            as_of: None,
         },
     )
     .await?;

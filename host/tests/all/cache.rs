@@ -40,6 +40,7 @@ async fn scan_works(f: &TestPds, runner: &Runner, p: u64, grant: u64, digest: &s
             params: vec![("rule".into(), text("duplicate"))],
             limits: None,
             requester: None,
+            as_of: None,
         })
         .await
         .unwrap();
@@ -106,6 +107,7 @@ async fn an_altered_installed_component_is_refused() {
             params: vec![],
             limits: None,
             requester: None,
+            as_of: None,
         })
         .await
         .unwrap();

@@ -149,6 +149,7 @@ async fn a_person_gets_suggestions_with_reasons_billed_to_their_school() {
             params: vec![("count".into(), Scalar::Integer(10))],
             limits: None,
             requester: None,
+            as_of: None,
         })
         .await
         .unwrap();

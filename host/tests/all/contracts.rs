@@ -122,6 +122,7 @@ async fn an_output_for_the_requester_waits_for_the_release_time() {
             params: Vec::new(),
             limits: Some(limits),
             requester: Some("ACME".into()),
+            as_of: None,
         })
         .await
         .unwrap();

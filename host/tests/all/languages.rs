@@ -433,6 +433,7 @@ async fn a_plugin_over_a_lowered_setting_fails_its_run_with_the_setting_named() 
             params: vec![("rule".into(), text("duplicates"))],
             limits: None,
             requester: None,
+            as_of: None,
         })
         .await
         .expect("run recorded");

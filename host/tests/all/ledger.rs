@@ -365,6 +365,7 @@ async fn runs_and_access_fees_are_billed_to_who_pays_and_reconciled_once() {
             ],
             limits: None,
             requester: requester.map(str::to_string),
+            as_of: None,
         })
     };
     let ok = run("log", Some("ufc")).await.unwrap();
@@ -511,6 +512,7 @@ async fn licences_sponsor_members_and_freemium_runs_are_free_then_paid() {
                     )],
                     limits: None,
                     requester: None,
+                    as_of: None,
                 })
                 .await
                 .unwrap()

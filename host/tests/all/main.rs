@@ -15,6 +15,7 @@ mod browser;
 mod cache;
 mod campaigns;
 mod cli;
+mod clock;
 mod coaching;
 mod contracts;
 mod docs;

@@ -428,6 +428,7 @@ async fn every_page_answers_every_role_as_it_should() {
             params,
             limits: None,
             requester: Some("org".into()),
+            as_of: None,
         })
         .await
         .unwrap();
@@ -755,6 +756,7 @@ async fn earnings_invoices_revenue_and_contacts_are_on_their_owners_pages() {
             ],
             limits: None,
             requester: Some("org".into()),
+            as_of: None,
         })
         .await
         .unwrap();

@@ -539,6 +539,7 @@ async fn a_hostile_study_plugin_is_clipped_or_withheld_and_never_released_alone(
             params: vec![("behaviour".into(), Scalar::Text("recurse".into()))],
             limits: None,
             requester: None,
+            as_of: None,
         })
         .await
         .unwrap();

@@ -3,12 +3,35 @@
 //!
 //! A manifest declares each import as an interface (`insitu:plugin/data`) or as its whole
 //! package (`wasi:io`), without versions; [`check_declared`] applies that rule at pack and at install.
+//! The interfaces of [`NAMED_ONLY`] are the exception: declaring their package does not cover
+//! them, so a plugin that imports one says so by name, for the consent screen to tell.
 
 use std::collections::BTreeSet;
 
 use wasmparser::{ComponentTypeRef, Encoding, Parser, Payload};
 
 use super::{PROVIDED, PackageError};
+
+/// Interfaces a manifest names one by one (declaring `insitu:plugin` does not cover them):
+/// each tells the plugin something beyond the granted records, which the consent screen says
+/// (`Manifest::describe`).
+pub const NAMED_ONLY: &[&str] = &[CLOCK];
+
+pub use insitu_model::manifest::CLOCK;
+
+fn unversioned(name: &str) -> &str {
+    name.split('@').next().unwrap_or(name)
+}
+
+/// What a manifest declares an import as: its package, or itself for [`NAMED_ONLY`].
+fn declared_as(name: &str) -> &str {
+    let u = unversioned(name);
+    if NAMED_ONLY.contains(&u) {
+        u
+    } else {
+        package_of(name)
+    }
+}
 
 /// The component's top-level import names, such as `wasi:io/streams@0.2.6`, in file order.
 /// Reads the binary's sections only: nothing is validated or compiled, so this is fast on any
@@ -49,9 +72,10 @@ pub fn package_of(name: &str) -> &str {
 }
 
 /// What a manifest's `imports` should say for a component with these imports: each package
-/// once, sorted (the form the example plugins' manifests use).
+/// once, and each [`NAMED_ONLY`] interface, sorted (the form the example plugins' manifests
+/// use).
 pub fn declared_for(actual: &[String]) -> Vec<String> {
-    let packages: BTreeSet<&str> = actual.iter().map(|a| package_of(a)).collect();
+    let packages: BTreeSet<&str> = actual.iter().map(|a| declared_as(a)).collect();
     packages.into_iter().map(String::from).collect()
 }
 
@@ -75,8 +99,7 @@ pub fn check_at_pack(declared: &[String], actual: &[String]) -> Result<(), Packa
 /// each actual import must be declared (as itself, without its version, or as its package),
 /// and each declaration must be used. Each difference is named, with what to write.
 pub fn check_declared(declared: &[String], actual: &[String]) -> Result<(), PackageError> {
-    let unversioned = |a: &str| a.split('@').next().unwrap_or(a).to_string();
-    let covers = |d: &str, a: &str| unversioned(a) == d || package_of(a) == d;
+    let covers = |d: &str, a: &str| unversioned(a) == d || declared_as(a) == d;
     let mut differences = Vec::new();
     // Undeclared imports, grouped by package: what to add to `imports`.
     let mut missing: Vec<(&str, Vec<String>)> = Vec::new();
@@ -86,8 +109,8 @@ pub fn check_declared(declared: &[String], actual: &[String]) -> Result<(), Pack
     {
         let package = package_of(a);
         match missing.iter_mut().find(|(p, _)| *p == package) {
-            Some((_, list)) => list.push(unversioned(a)),
-            None => missing.push((package, vec![unversioned(a)])),
+            Some((_, list)) => list.push(unversioned(a).to_string()),
+            None => missing.push((package, vec![unversioned(a).to_string()])),
         }
     }
     for (package, interfaces) in missing {
@@ -153,6 +176,33 @@ mod tests {
         assert!(
             err.contains("the manifest lists wasi:cli but the component does not import it"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn the_clock_is_declared_by_name_not_by_its_package() {
+        let actual = strings(&["insitu:plugin/data@0.2.0", "insitu:plugin/clock@0.2.0"]);
+        assert_eq!(
+            declared_for(&actual),
+            ["insitu:plugin", "insitu:plugin/clock"]
+        );
+        assert_eq!(check_at_pack(&declared_for(&actual), &actual), Ok(()));
+        let err = check_at_pack(&strings(&["insitu:plugin"]), &actual)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(
+                "the component imports insitu:plugin (insitu:plugin/clock) but the manifest \
+                 does not list it"
+            ),
+            "{err}"
+        );
+        // Naming the clock never stands for the rest of the package.
+        let only_clock = strings(&["insitu:plugin/clock"]);
+        assert!(check_at_pack(&only_clock, &actual).is_err());
+        assert_eq!(
+            check_at_pack(&only_clock, &strings(&["insitu:plugin/clock@0.2.0"])),
+            Ok(())
         );
     }
 

@@ -1,18 +1,22 @@
-//! Host bindings generated from `wit/plugin.wit`.
+//! Host bindings generated from `wit/plugin.wit`, for its world `host`: the `plugin` world
+//! and every optional interface. Each interface is linked by its capability (`cap/`).
 
 wasmtime::component::bindgen!({
     path: "../../wit",
-    world: "insitu:plugin/plugin",
+    world: "insitu:plugin/host",
     imports: { default: trappable },
     exports: { default: async },
     with: {
-        "insitu:plugin/data.query": super::data::QueryCursor,
+        "insitu:plugin/data.query": super::cap::data::QueryCursor,
     },
 });
 
+/// A plugin component, linked and ready to instantiate for a run.
+/// (bindgen names the world `host`'s pre-instance `Host_Pre`, `Host` being each interface's trait.)
+pub type PluginPre<T> = Host_Pre<T>;
+
 use self::insitu::plugin::output as wit;
 use self::insitu::plugin::types as t;
-use super::RunState;
 use crate::output as host;
 
 impl From<t::Money> for host::Money {
@@ -102,7 +106,3 @@ impl From<wit::PluginOutput> for host::PluginOutput {
         }
     }
 }
-
-// Type-only interfaces: nothing to implement.
-impl t::Host for RunState {}
-impl wit::Host for RunState {}

@@ -5,9 +5,9 @@
 //!
 //! Component host functions get no handle on the store (they see the run's data only), so each
 //! host function only notes what it owes in the run's [`HostMeter`] ([`HostCosts::call`] for
-//! every `data`, `log` and WASI call, the WASI ones through their view getters in `wasi.rs`;
-//! query work, records and bytes delivered in `data.rs`), and the fuel is taken in the store's
-//! call hook, which wasmtime runs on every transition between the plugin and the host, when
+//! every `data`, `log`, `clock` and WASI call, the WASI ones through their view getters in
+//! `cap/wasi.rs`; query work, records and bytes delivered in `cap/data.rs`), and the fuel is
+//! taken in the store's call hook, which wasmtime runs on every transition between the plugin and the host, when
 //! the call returns to the plugin, with the bytes it added to the run's log.
 //!
 //! Why on the return of a host function, and only there: wasmtime also runs the hook around
@@ -100,17 +100,17 @@ pub fn hook(mut store: StoreContextMut<'_, RunState>, hook: CallHook) -> wasmtim
     let state = store.data_mut();
     let cost = match hook {
         CallHook::CallingHost => {
-            state.meter.depth += 1;
+            state.run.meter.depth += 1;
             return Ok(());
         }
         CallHook::ReturningFromHost => {
-            let depth = state.meter.depth;
-            state.meter.depth = depth.saturating_sub(1);
+            let depth = state.run.meter.depth;
+            state.run.meter.depth = depth.saturating_sub(1);
             if depth != 1 {
                 return Ok(());
             }
-            let logged = state.log.written();
-            state.meter.take(logged)
+            let logged = state.run.log.written();
+            state.run.meter.take(logged)
         }
         CallHook::CallingWasm | CallHook::ReturningFromWasm => return Ok(()),
     };

@@ -3,7 +3,8 @@
 //!
 //! This module narrows wasmtime to what Insitu needs: one engine with the component model,
 //! fuel, epoch interruption and a pooling allocator; a linker holding only the Insitu
-//! interfaces and a locked subset of WASI; compiled components cached on disk by digest and
+//! interfaces and a locked subset of WASI, each a capability of `cap/` with its own per-run
+//! state; compiled components cached on disk by digest and
 //! instantiated cheaply through pre-instantiated `PluginPre`s. Fuel pays for the host's work
 //! as well as the plugin's instructions (`fuel.rs`), and the record ids a plugin sees are
 //! per-grant pseudonyms (`pseudonym.rs`).
@@ -13,14 +14,12 @@
 
 pub mod bindings;
 mod cache;
-pub mod data;
+pub mod cap;
 mod fuel;
 /// Run limits and host costs are data (`insitu-model`).
 pub use insitu_model::limits;
-mod log;
 pub mod pool;
 pub mod pseudonym;
-mod wasi;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -29,20 +28,21 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Trap};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 pub use bindings::PluginPre;
+pub use cap::clock::AsOf;
+pub use cap::data;
+pub use cap::log::LogSink;
+pub use cap::{RunInputs, Shared};
 pub use limits::{HostCosts, Limits};
-pub use log::LogSink;
 pub use pool::PoolSettings;
 
 use crate::audit::hex;
 use crate::meter::{FailureReason, Usage};
 use crate::output::PluginOutput;
 use crate::store::{PluginRecord, Store, StoreError};
-use data::DataAccess;
 
 /// Largest component accepted at install.
 pub const MAX_COMPONENT_BYTES: usize = 64 << 20;
@@ -92,30 +92,12 @@ impl SandboxConfig {
     }
 }
 
-/// The store data of one run.
+/// The store data of one run: what every capability shares, each capability's own state
+/// (found by type, `cap::Caps`), and the memory limiter. Names no capability.
 pub struct RunState {
-    wasi: WasiCtx,
-    table: ResourceTable,
+    run: Shared,
+    caps: cap::Caps,
     limiter: Limiter,
-    pub(crate) data: DataAccess,
-    log: LogSink,
-    meter: fuel::HostMeter,
-    usage: Usage,
-}
-
-impl WasiView for RunState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
-impl wasmtime_wasi_io::IoView for RunState {
-    fn table(&mut self) -> &mut ResourceTable {
-        &mut self.table
-    }
 }
 
 /// The memory (or table) cap was hit: the typed reason a run fails with.
@@ -290,8 +272,7 @@ impl Sandbox {
         let engine = Engine::new(&cfg)?;
 
         let mut linker = Linker::new(&engine);
-        wasi::add_to_linker(&mut linker)?;
-        bindings::Plugin::add_to_linker::<RunState, HasSelf<RunState>>(&mut linker, |s| s)?;
+        cap::link(&mut linker)?;
 
         std::fs::create_dir_all(config.dir.join("compiled"))?;
         let stop = Arc::new(AtomicBool::new(false));
@@ -430,19 +411,39 @@ impl Sandbox {
         limits.clamp(&self.config.max)
     }
 
-    /// Runs `pre` once, bounded by `limits`, reading through `data`.
+    /// Runs `pre` once, bounded by `limits`, with `inputs` for its capabilities: the data
+    /// access ([`data::DataAccess`], which converts into inputs on its own) and the as-of date
+    /// ([`AsOf`]; the day it executes if none).
     pub async fn execute(
         &self,
         pre: &PluginPre<RunState>,
-        data: DataAccess,
+        inputs: impl Into<RunInputs>,
         limits: Limits,
         params: &[bindings::insitu::plugin::output::Param],
     ) -> Execution {
         let limits = limits.clamp(&self.config.max);
         let log = LogSink::new(limits.log_bytes);
-        let state = RunState {
-            wasi: wasi::locked_ctx(&log),
+        let run = Shared {
             table: ResourceTable::new(),
+            meter: fuel::HostMeter::new(self.config.costs),
+            usage: Usage::default(),
+            log: log.clone(),
+        };
+        let caps = match cap::states(inputs.into(), &run) {
+            Ok(caps) => caps,
+            Err(e) => {
+                return Execution {
+                    usage: Usage::default(),
+                    outcome: Err((FailureReason::Host, format!("{e:#}"))),
+                    log: String::new(),
+                    read: Vec::new(),
+                    delivered: Default::default(),
+                };
+            }
+        };
+        let state = RunState {
+            run,
+            caps,
             limiter: Limiter {
                 memory: limits.memory,
                 table_elements: limits.table_elements,
@@ -451,10 +452,6 @@ impl Sandbox {
                 tables: self.config.pool_settings.max_tables as usize,
                 memories: self.config.pool_settings.max_memories as usize,
             },
-            data,
-            log: log.clone(),
-            meter: fuel::HostMeter::new(self.config.costs),
-            usage: Usage::default(),
         };
         let mut store = wasmtime::Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
@@ -493,7 +490,7 @@ impl Sandbox {
                     Ok(Ok(Ok(out))) => {
                         let out = PluginOutput::from(out);
                         let size = out.size();
-                        store.data_mut().usage.output_bytes = size;
+                        store.data_mut().run.usage.output_bytes = size;
                         if size > limits.output_bytes {
                             Err((
                                 FailureReason::OutputTooLarge,
@@ -511,8 +508,8 @@ impl Sandbox {
         };
         let wall = started.elapsed();
         let fuel_left = store.get_fuel().unwrap_or(0);
-        let state = store.into_data();
-        let mut usage = state.usage;
+        let mut state = store.into_data();
+        let mut usage = std::mem::take(&mut state.run.usage);
         usage.fuel = limits.fuel.saturating_sub(fuel_left);
         usage.wall_us = wall.as_micros() as u64;
         usage.peak_memory = state.limiter.peak;
@@ -520,19 +517,15 @@ impl Sandbox {
         usage.log_bytes = kept;
         usage.log_dropped = dropped;
         let outcome = outcome.map_err(|(r, m)| (r, with_log_hint(r, m, &log_text)));
-        let read = state
-            .data
-            .read
-            .into_iter()
-            .map(|(c, f)| (c, f.into_iter().collect()))
-            .collect();
-        Execution {
+        let mut exec = Execution {
             usage,
             outcome,
             log: log_text,
-            read,
-            delivered: state.data.delivered,
-        }
+            read: Vec::new(),
+            delivered: Default::default(),
+        };
+        cap::finish(&mut state.caps, &mut exec);
+        exec
     }
 }
 

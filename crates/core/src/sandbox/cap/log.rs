@@ -1,11 +1,16 @@
 //! Host side of `insitu:plugin/log`, and the run's capped log buffer that stdout and stderr
 //! share (invariant 3: caps on what a plugin can make the host store). Each call, and each
 //! byte written whatever the way in, is charged in fuel (`fuel.rs`).
+//!
+//! The capability keeps no state of its own: the log is the run's ([`Shared::log`]), since
+//! stdout and stderr write to it too and the fuel hook counts its bytes.
 
 use std::sync::{Arc, Mutex};
 
-use super::RunState;
-use super::bindings::insitu::plugin::log::{Host, Level};
+use wasmtime::component::{HasData, Linker};
+
+use super::super::bindings::insitu::plugin::log::{self as wit, Host, Level};
+use super::{Capability, Shared};
 
 /// The run's log: stdout, stderr and the log interface, capped. Past the cap bytes are dropped
 /// and counted; writing never fails.
@@ -60,7 +65,29 @@ impl LogSink {
     }
 }
 
-impl Host for RunState {
+/// `insitu:plugin/log`.
+pub(crate) const CAPABILITY: Capability = Capability {
+    link: |l| add_to_linker(l, super::shared),
+    state: super::stateless,
+    finish: super::nothing,
+};
+
+/// `log`'s [`HasData`]: its host function gets the run's [`Shared`] part.
+pub struct Log;
+
+impl HasData for Log {
+    type Data<'a> = &'a mut Shared;
+}
+
+/// Adds `insitu:plugin/log` to `linker`, reaching each run's shared part through `get`.
+pub fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> &mut Shared,
+) -> wasmtime::Result<()> {
+    wit::add_to_linker::<T, Log>(linker, get)
+}
+
+impl Host for Shared {
     fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
         self.usage.host_calls += 1;
         self.meter.call();

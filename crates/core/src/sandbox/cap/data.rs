@@ -11,20 +11,24 @@
 //! - the `ids` of a batch are per-grant pseudonyms, never the stored ids ([`super::pseudonym`]).
 //!
 //! Each `open` and `next-batch`, and each record and byte delivered, is charged in fuel
-//! ([`super::fuel`]).
+//! ([`super::super::fuel`]).
+//!
+//! The capability's per-run state is [`DataAccess`], given to the run as one of its inputs;
+//! after the run, what it read goes into the run's result ([`finish`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-use wasmtime::component::Resource;
+use wasmtime::component::{HasData, Linker, Resource};
 
-use super::RunState;
-use super::bindings::insitu::plugin::data::{
-    Batch, Column, ColumnValues as WitValues, DataError, Host, HostQuery, MoneyColumn, QuerySpec,
-    TextColumn,
+use super::super::Execution;
+use super::super::bindings::insitu::plugin::data::{
+    self as wit, Batch, Column, ColumnValues as WitValues, DataError, Host, HostQuery, MoneyColumn,
+    QuerySpec, TextColumn,
 };
-use super::bindings::insitu::plugin::types::{CollectionInfo, FieldInfo, FieldKind};
-use super::pseudonym::{Delivered, Pseudonymizer};
+use super::super::bindings::insitu::plugin::types::{CollectionInfo, FieldInfo, FieldKind};
+use super::super::pseudonym::{Delivered, Pseudonymizer};
+use super::{Capability, Caps, RunInputs, Shared, State, View};
 use crate::consent::{Grant, now_ms};
 use crate::store::{
     ColumnBatch, ColumnValues, Cursor, FieldType, PersonId, Schema, Store, TimeRange,
@@ -66,7 +70,7 @@ impl DataAccess {
         store: Arc<dyn Store>,
         person: PersonId,
         grant: Grant,
-        limits: &super::Limits,
+        limits: &super::super::Limits,
     ) -> Result<Self, crate::store::StoreError> {
         let mut schemas = HashMap::new();
         for c in &grant.collections {
@@ -148,11 +152,54 @@ fn to_wit(b: ColumnBatch) -> Batch {
     }
 }
 
-impl Host for RunState {
+/// `insitu:plugin/data`: linked with the run's [`DataAccess`], which it takes from the run's
+/// inputs.
+pub(crate) const CAPABILITY: Capability = Capability {
+    link: |l| add_to_linker(l, super::view),
+    state,
+    finish,
+};
+
+fn state(inputs: &mut RunInputs, _: &Shared) -> State {
+    let data = inputs
+        .take::<DataAccess>()
+        .ok_or_else(|| anyhow::anyhow!("the run was given no data access"))?;
+    Ok(Some(Box::new(data)))
+}
+
+/// What the run read, for its record and its audit entry.
+fn finish(caps: &mut Caps, exec: &mut Execution) {
+    let d = caps.get::<DataAccess>();
+    exec.read = std::mem::take(&mut d.read)
+        .into_iter()
+        .map(|(c, f)| (c, f.into_iter().collect()))
+        .collect();
+    exec.delivered = std::mem::take(&mut d.delivered);
+}
+
+/// The view `data`'s host functions run on.
+pub type DataView<'a> = View<'a, DataAccess>;
+
+/// `data`'s [`HasData`]: its host functions get a [`DataView`].
+pub struct Data;
+
+impl HasData for Data {
+    type Data<'a> = DataView<'a>;
+}
+
+/// Adds `insitu:plugin/data` to `linker`, reaching each run's view through `get`.
+pub fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> DataView<'_>,
+) -> wasmtime::Result<()> {
+    wit::add_to_linker::<T, Data>(linker, get)
+}
+
+impl Host for DataView<'_> {
     fn collections(&mut self) -> wasmtime::Result<Vec<CollectionInfo>> {
-        self.usage.host_calls += 1;
-        self.meter.call();
-        let d = &self.data;
+        self.run.usage.host_calls += 1;
+        self.run.meter.call();
+        let d = &*self.state;
         let mut out = Vec::new();
         for c in &d.grant.collections {
             if let Some((_, fields)) = d.visible_fields(&c.name) {
@@ -178,9 +225,9 @@ impl Host for RunState {
         &mut self,
         spec: QuerySpec,
     ) -> wasmtime::Result<Result<Resource<QueryCursor>, DataError>> {
-        self.usage.host_calls += 1;
-        self.meter.call();
-        let d = &mut self.data;
+        self.run.usage.host_calls += 1;
+        self.run.meter.call();
+        let d = &mut *self.state;
         let Some((_, visible)) = d.visible_fields(&spec.collection) else {
             return Ok(Err(DataError::UnknownCollection(spec.collection)));
         };
@@ -203,7 +250,7 @@ impl Host for RunState {
             since: spec.since,
             until: spec.until,
         });
-        self.meter.query();
+        self.run.meter.query();
         let cursor = d.store.scan(d.person, &spec.collection, range, &fields)?;
         d.open += 1;
         d.read
@@ -221,49 +268,49 @@ impl Host for RunState {
             ids: Pseudonymizer::new(&d.pseudonym_key, d.grant.id, &spec.collection),
             collection: spec.collection,
         };
-        Ok(Ok(self.table.push(q)?))
+        Ok(Ok(self.run.table.push(q)?))
     }
 }
 
-impl HostQuery for RunState {
+impl HostQuery for DataView<'_> {
     fn next_batch(
         &mut self,
         q: Resource<QueryCursor>,
     ) -> wasmtime::Result<Result<Option<Batch>, DataError>> {
-        self.usage.host_calls += 1;
-        self.meter.call();
-        self.meter.query();
+        self.run.usage.host_calls += 1;
+        self.run.meter.call();
+        self.run.meter.query();
         // Revocation and expiry take effect at the next batch: read the grant again.
-        let current = self.data.store.grant(self.data.grant.id)?;
+        let current = self.state.store.grant(self.state.grant.id)?;
         if current.check_live(now_ms()).is_err() {
             return Ok(Err(DataError::AccessEnded));
         }
         let left = self
-            .data
+            .state
             .max_records
-            .saturating_sub(self.usage.records_read);
+            .saturating_sub(self.run.usage.records_read);
         if left == 0 {
             return Ok(Err(DataError::LimitReached(format!(
                 "{} records read",
-                self.usage.records_read
+                self.run.usage.records_read
             ))));
         }
-        if self.usage.bytes_read >= self.data.max_bytes {
+        if self.run.usage.bytes_read >= self.state.max_bytes {
             return Ok(Err(DataError::LimitReached(format!(
                 "{} bytes read",
-                self.usage.bytes_read
+                self.run.usage.bytes_read
             ))));
         }
-        let cursor = self.table.get_mut(&q)?;
+        let cursor = self.run.table.get_mut(&q)?;
         let max = (cursor.batch_size as u64).min(left) as usize;
         tracing::trace!(collection = %cursor.collection, max, "next batch");
         match cursor.cursor.next_batch(max)? {
             None => Ok(Ok(None)),
             Some((mut batch, bytes)) => {
-                self.usage.records_read += batch.len() as u64;
-                self.usage.bytes_read += bytes as u64;
-                self.meter.delivered(batch.len() as u64, bytes as u64);
-                self.data.delivered.pseudonymise(
+                self.run.usage.records_read += batch.len() as u64;
+                self.run.usage.bytes_read += bytes as u64;
+                self.run.meter.delivered(batch.len() as u64, bytes as u64);
+                self.state.delivered.pseudonymise(
                     &cursor.ids,
                     &cursor.collection,
                     &mut batch.ids,
@@ -275,9 +322,9 @@ impl HostQuery for RunState {
     }
 
     fn drop(&mut self, q: Resource<QueryCursor>) -> wasmtime::Result<()> {
-        self.meter.call();
-        self.table.delete(q)?;
-        self.data.open = self.data.open.saturating_sub(1);
+        self.run.meter.call();
+        self.run.table.delete(q)?;
+        self.state.open = self.state.open.saturating_sub(1);
         Ok(())
     }
 }

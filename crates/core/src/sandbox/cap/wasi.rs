@@ -16,21 +16,26 @@
 //! Every WASI call is charged [`HostCosts::call`](super::HostCosts::call) in fuel, through the
 //! getters below that each call goes through (`fuel.rs`), so even calls that do next to
 //! nothing (a frozen clock, a stream check) cannot be looped for free.
+//!
+//! The capability's per-run state is the locked [`WasiCtx`]; its streams live in the run's
+//! shared resource table. wasmtime-wasi's bindings take its own view types (`WasiClocksCtxView`
+//! and the like), so the getters here build those from the run's view rather than taking one.
 
 use std::time::Duration;
 
 use bytes::Bytes;
 use wasmtime::component::{HasData, Linker, ResourceTable};
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
-use wasmtime_wasi::cli::{WasiCli, WasiCliCtxView, WasiCliView};
-use wasmtime_wasi::clocks::{WasiClocks, WasiClocksCtxView, WasiClocksView};
-use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemCtxView, WasiFilesystemView};
+use wasmtime_wasi::cli::{WasiCli, WasiCliCtxView};
+use wasmtime_wasi::clocks::{WasiClocks, WasiClocksCtxView};
+use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemCtxView};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
-use wasmtime_wasi::random::{WasiRandom, WasiRandomCtx, WasiRandomView};
+use wasmtime_wasi::random::{WasiRandom, WasiRandomCtx};
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder};
 
-use super::RunState;
+use super::super::RunState;
 use super::log::LogSink;
+use super::{Capability, RunInputs, Shared, State};
 
 struct FrozenWall;
 impl HostWallClock for FrozenWall {
@@ -109,6 +114,17 @@ pub fn locked_ctx(log: &LogSink) -> WasiCtx {
         .build()
 }
 
+/// The WASI subset: its state is a fresh locked context writing to the run's log.
+pub(crate) const CAPABILITY: Capability = Capability {
+    link: add_to_linker,
+    state,
+    finish: super::nothing,
+};
+
+fn state(_: &mut RunInputs, run: &Shared) -> State {
+    Ok(Some(Box::new(locked_ctx(&run.log))))
+}
+
 /// `wasi:io`'s view of the run: its resource table.
 struct Io;
 
@@ -118,28 +134,42 @@ impl HasData for Io {
 
 // The getters every WASI call goes through, once per call: each notes the call's fuel.
 fn io_table(s: &mut RunState) -> &mut ResourceTable {
-    s.meter.call();
-    &mut s.table
+    let run = super::shared(s);
+    run.meter.call();
+    &mut run.table
 }
 
 fn clocks_view(s: &mut RunState) -> WasiClocksCtxView<'_> {
-    s.meter.call();
-    WasiClocksView::clocks(s)
+    let v = super::view::<WasiCtx>(s);
+    v.run.meter.call();
+    WasiClocksCtxView {
+        ctx: v.state.clocks(),
+        table: &mut v.run.table,
+    }
 }
 
 fn filesystem_view(s: &mut RunState) -> WasiFilesystemCtxView<'_> {
-    s.meter.call();
-    WasiFilesystemView::filesystem(s)
+    let v = super::view::<WasiCtx>(s);
+    v.run.meter.call();
+    WasiFilesystemCtxView {
+        ctx: v.state.filesystem(),
+        table: &mut v.run.table,
+    }
 }
 
 fn random_ctx(s: &mut RunState) -> &mut WasiRandomCtx {
-    s.meter.call();
-    WasiRandomView::random(s)
+    let v = super::view::<WasiCtx>(s);
+    v.run.meter.call();
+    v.state.random()
 }
 
 fn cli_view(s: &mut RunState) -> WasiCliCtxView<'_> {
-    s.meter.call();
-    WasiCliView::cli(s)
+    let v = super::view::<WasiCtx>(s);
+    v.run.meter.call();
+    WasiCliCtxView {
+        ctx: v.state.cli(),
+        table: &mut v.run.table,
+    }
 }
 
 /// Links the WASI interfaces plugins may import (not sockets, not HTTP).
