@@ -4,7 +4,7 @@
 //! whole package around it (`package::parse`: custom sections, then the same reader). Neither
 //! may panic; what they accept must describe itself and narrow itself.
 
-use insitu::package::{self, Manifest};
+use insitu_core::package::{self, Manifest};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

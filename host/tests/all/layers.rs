@@ -15,21 +15,48 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
     (
         "crates/model",
         &["insitu-formats"],
-        &["redb", "wasmtime", "wasmtime-wasi", "tokio", "axum", "hyper", "ed25519-dalek"],
+        &[
+            "redb",
+            "wasmtime",
+            "wasmtime-wasi",
+            "tokio",
+            "axum",
+            "hyper",
+            "ed25519-dalek",
+        ],
     ),
     (
         "crates/store",
         &["insitu-formats", "insitu-model"],
-        &["wasmtime", "wasmtime-wasi", "wasmparser", "tokio", "axum", "ed25519-dalek"],
+        &[
+            "wasmtime",
+            "wasmtime-wasi",
+            "wasmparser",
+            "tokio",
+            "axum",
+            "ed25519-dalek",
+        ],
     ),
     (
         "crates/core",
         &["insitu-formats", "insitu-model", "insitu-store"],
-        &["axum", "hyper", "hyper-util", "tower-http", "clap", "indicatif"],
+        &[
+            "axum",
+            "hyper",
+            "hyper-util",
+            "tower-http",
+            "clap",
+            "indicatif",
+        ],
     ),
     (
         "crates/server",
-        &["insitu-formats", "insitu-model", "insitu-store", "insitu-core"],
+        &[
+            "insitu-formats",
+            "insitu-model",
+            "insitu-store",
+            "insitu-core",
+        ],
         &["clap", "indicatif"],
     ),
     (
@@ -83,7 +110,10 @@ fn every_crate_depends_only_on_the_layers_below_it() {
             wrong.push(format!("{dir} depends on {v}"));
         }
     }
-    assert!(wrong.is_empty(), "upward or forbidden dependencies: {wrong:?}");
+    assert!(
+        wrong.is_empty(),
+        "upward or forbidden dependencies: {wrong:?}"
+    );
 }
 
 #[test]

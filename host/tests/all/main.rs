@@ -27,6 +27,7 @@ mod http;
 mod import;
 mod kit;
 mod languages;
+mod layers;
 mod ledger;
 mod openapi;
 mod packages;
