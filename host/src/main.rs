@@ -25,22 +25,7 @@ fn main() -> ExitCode {
     match insitu::cli::main(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let mut chain = e.chain();
-            if let Some(first) = chain.next() {
-                eprintln!("error: {first}");
-            }
-            // A layer's error that wraps a store error says the same words: once is enough.
-            let mut last = e.to_string();
-            for cause in chain {
-                let text = cause.to_string();
-                if text != last {
-                    eprintln!("  because: {text}");
-                }
-                last = text;
-            }
-            if let Some(hint) = insitu::cli::hint(&e) {
-                eprintln!("hint: {hint}");
-            }
+            insitu::cli::report(&e);
             ExitCode::FAILURE
         }
     }

@@ -46,19 +46,7 @@ fn main() -> ExitCode {
     match run {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let mut chain = e.chain();
-            if let Some(first) = chain.next() {
-                eprintln!("error: {first}");
-            }
-            // A layer's error that wraps a store error says the same words: once is enough.
-            let mut last = e.to_string();
-            for cause in chain {
-                let text = cause.to_string();
-                if text != last {
-                    eprintln!("  because: {text}");
-                }
-                last = text;
-            }
+            insitu::cli::report(&e);
             ExitCode::FAILURE
         }
     }

@@ -694,6 +694,27 @@ pub fn default_data_dir() -> PathBuf {
     home.join(".local/share/insitu")
 }
 
+/// Prints an error as the command line does: one line, then each cause (a cause in the same
+/// words as the line before, as a layer's error wrapping a store error, is not repeated), then
+/// the hint for a store error a person can fix.
+pub fn report(e: &anyhow::Error) {
+    let mut chain = e.chain();
+    if let Some(first) = chain.next() {
+        eprintln!("error: {first}");
+    }
+    let mut last = e.to_string();
+    for cause in chain {
+        let text = cause.to_string();
+        if text != last {
+            eprintln!("  because: {text}");
+        }
+        last = text;
+    }
+    if let Some(hint) = hint(e) {
+        eprintln!("hint: {hint}");
+    }
+}
+
 /// What to type next after a store error, for the errors a person at the command line can fix.
 pub fn hint(e: &anyhow::Error) -> Option<&'static str> {
     use insitu_core::store::StoreError;
