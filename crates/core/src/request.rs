@@ -23,7 +23,7 @@ use crate::consent::{Grant, GrantedCollection, Origin, now_ms};
 use crate::package::{DataRequest, Manifest, Widening};
 use crate::store::{PersonId, PluginRecord, Store, StoreError, TimeRange};
 
-const DAY_MS: i64 = 86_400_000;
+use insitu_formats::time::DAY_MS;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RequestError {

@@ -15,7 +15,7 @@ use super::super::bindings::insitu::plugin::clock::{self as wit, Host};
 use super::{Capability, RunInputs, Shared, State, View};
 
 /// A day, in milliseconds.
-pub const DAY_MS: i64 = 86_400_000;
+pub use insitu_formats::time::DAY_MS;
 
 /// The day a run is as of: milliseconds since the Unix epoch at 00:00 UTC of that day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
