@@ -22,7 +22,6 @@ use insitu_core::output::{Money, PluginOutput, Scalar};
 use insitu_core::package::{self, InstallMode};
 use insitu_core::sandbox::Limits;
 use insitu_core::sandbox::bindings::insitu::plugin::output::Param;
-use insitu_core::sandbox::data::DataAccess;
 use insitu_core::store::{ColumnValues, Publisher, Schema, TimeRange};
 
 /// 1,000.00 EUR: the rule's parameter, so that the output stays small and the scan dominates.
@@ -250,8 +249,13 @@ fn main() {
         let mut ms = Vec::new();
         let mut fuel = 0;
         for i in 0..=runs {
-            let data =
-                DataAccess::new(b.pds.store.clone(), b.person, grant.clone(), &limits).unwrap();
+            let data = insitu_core::sandbox::data_access(
+                b.pds.store.clone(),
+                b.person,
+                grant.clone(),
+                &limits,
+            )
+            .unwrap();
             let t = Instant::now();
             let exec = rt.block_on(sb.execute(&pre, data, limits, &params));
             let elapsed = t.elapsed().as_secs_f64() * 1e3;

@@ -16,7 +16,6 @@ use fee_scanner::scan::Rule;
 use insitu_core::output::{Money, Scalar};
 use insitu_core::sandbox::Limits;
 use insitu_core::sandbox::bindings::insitu::plugin::output::Param;
-use insitu_core::sandbox::data::DataAccess;
 
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -35,7 +34,7 @@ fn overhead(c: &mut Criterion) {
     let mut g = c.benchmark_group("overhead");
     g.bench_function("noop instantiate+call", |bench| {
         bench.iter(|| {
-            let data = DataAccess::new(
+            let data = insitu_core::sandbox::data_access(
                 b.pds.store.clone(),
                 b.person,
                 grant.clone(),
@@ -49,7 +48,7 @@ fn overhead(c: &mut Criterion) {
     // Baseline: the same host-side work without WebAssembly (grant view + output check).
     g.bench_function("baseline: host bookkeeping only", |bench| {
         bench.iter(|| {
-            let data = DataAccess::new(
+            let data = insitu_core::sandbox::data_access(
                 b.pds.store.clone(),
                 b.person,
                 grant.clone(),
@@ -131,7 +130,7 @@ fn scan(c: &mut Criterion) {
     });
     g.bench_function("fee-scanner plugin", |bench| {
         bench.iter(|| {
-            let data = DataAccess::new(
+            let data = insitu_core::sandbox::data_access(
                 b.pds.store.clone(),
                 b.person,
                 grant.clone(),

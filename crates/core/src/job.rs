@@ -307,29 +307,32 @@ pub async fn fan_out(
                 let job_id = job.id;
                 let digest = job.plugin_digest.clone();
                 let handle = running.spawn(async move {
-                    let mut run = runner
-                        .execute(req, Purpose::Member)
-                        .await
-                        .map_err(|RunError::Store(e)| e)?;
+                    let mut run = runner.execute(req, Purpose::Member).await?;
                     run.job = Some(job_id);
                     run.id = run_id;
-                    Ok::<RunRecord, StoreError>(run)
+                    Ok::<RunRecord, RunError>(run)
                 });
                 tasks.insert(handle.id(), (t, digest, run_id));
             }
             let Some(joined) = running.join_next_with_id().await else {
                 break;
             };
-            let run = match joined {
-                Ok((id, run)) => {
+            let (id, failure) = match joined {
+                Ok((id, Ok(run))) => {
                     tasks.remove(&id);
-                    run?
+                    (id, Ok(run))
                 }
-                // A host panic in one member's run fails that member, recorded like any
-                // failed run, so that the job completes instead of stopping at that member on
-                // every resume.
+                Ok((_, Err(RunError::Store(e)))) => return Err(e),
+                Ok((id, Err(RunError::Host(m)))) => (id, Err(m)),
+                Err(e) => (e.id(), Err(e.to_string())),
+            };
+            // A host failure in one member's run (a panic, a lost task) fails that member,
+            // recorded like any failed run, so that the job completes instead of stopping at
+            // that member on every resume.
+            let run = match failure {
+                Ok(run) => run,
                 Err(e) => {
-                    let Some((t, digest, run_id)) = tasks.remove(&e.id()) else {
+                    let Some((t, digest, run_id)) = tasks.remove(&id) else {
                         return Err(StoreError::Db(format!("a member run failed: {e}")));
                     };
                     let mut r =

@@ -290,7 +290,7 @@ pub fn install(
     mode: InstallMode,
 ) -> Result<crate::store::PluginRecord, crate::sandbox::InstallError> {
     use crate::sandbox::InstallError;
-    crate::sandbox::check_bytes(bytes)?;
+    crate::sandbox::check_bytes(bytes).map_err(InstallError::Component)?;
     let pkg = parse(bytes)?;
     let publisher = match (&pkg.signature, mode) {
         (None, InstallMode::Development) => None,
@@ -308,7 +308,20 @@ pub fn install(
             Some(name.to_string())
         }
     };
-    let record = sandbox.install(&pkg, publisher)?;
+    let compiled = sandbox.compile(&pkg.bytes)?;
+    check_imports(&pkg.manifest.imports, &compiled.imports)?;
+    let record = crate::store::PluginRecord {
+        digest: compiled.digest.clone(),
+        name: pkg.manifest.id.clone(),
+        size: compiled.size(),
+        installed_at_ms: crate::consent::now_ms(),
+        imports: compiled.imports.clone(),
+        manifest: Some(pkg.manifest.clone()),
+        development: publisher.is_none(),
+        publisher,
+    };
+    sandbox.install(compiled)?;
+    store.put_plugin(&record)?;
     // A new version keeps its predecessor's grants only if it narrows what they were given for.
     let upgrade = crate::request::upgrade(store, &record).map_err(|e| match e {
         crate::request::RequestError::Store(s) => InstallError::Store(s),

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::run::Runner;
-use crate::sandbox::{Sandbox, SandboxConfig};
+use crate::sandbox::SandboxConfig;
 use crate::store::redb::RedbStore;
 use crate::store::{Schema, Store};
 
@@ -34,7 +34,7 @@ impl Pds {
                 format!("this data directory was made by an earlier Insitu whose `{name}` differs")
             })?;
         }
-        let sandbox = Arc::new(Sandbox::new(
+        let sandbox = Arc::new(crate::sandbox::open(
             store.clone(),
             SandboxConfig::from_env(crate::sandbox::dir_in(dir))?,
         )?);

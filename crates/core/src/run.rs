@@ -27,7 +27,6 @@ use crate::meter::{FailureReason, RunRecord};
 use crate::output::Scalar;
 use crate::package::{Manifest, PluginUse};
 use crate::sandbox::bindings::insitu::plugin::output::Param;
-use crate::sandbox::data::DataAccess;
 use crate::sandbox::{AsOf, Limits, PluginPre, RunInputs, RunState, Sandbox};
 use crate::store::{PersonId, Store, StoreError};
 
@@ -66,12 +65,15 @@ pub enum Purpose {
     Member,
 }
 
-/// A run could not even be recorded (the store failed). Plugin failures are not errors here:
-/// they are recorded runs with a failed outcome.
+/// A run could not even be recorded (the store failed), or the host lost the task doing it.
+/// Plugin failures are not errors here: they are recorded runs with a failed outcome.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// The task storing the run was cancelled (the runtime shutting down) or panicked.
+    #[error("the host failed to record the run: {0}")]
+    Host(String),
 }
 
 /// A run that passed admission: its record (running, with limits, release time and price),
@@ -86,13 +88,19 @@ struct Admitted {
     as_of: AsOf,
 }
 
-/// Executes runs against one store and one sandbox.
+/// Executes runs against one store and one sandbox. Cheap to clone (its parts are shared).
+///
+/// The blocking steps of a run (admission, which may compile the plugin on a cache miss, and
+/// the durable commits that begin and finish it) run on the blocking pool
+/// ([`Runner::blocking`]), never on an async worker; only the plugin's execution, which yields
+/// to the executor every million units of fuel, runs on the workers.
+#[derive(Clone)]
 pub struct Runner {
     store: Arc<dyn Store>,
     sandbox: Arc<Sandbox>,
     /// Runs started in the background ([`Runner::start`]) executing at once: twice the
     /// cores, so that an organisation starting many runs cannot take the whole host.
-    background: tokio::sync::Semaphore,
+    background: Arc<tokio::sync::Semaphore>,
 }
 
 impl Runner {
@@ -101,8 +109,39 @@ impl Runner {
         Runner {
             store,
             sandbox,
-            background: tokio::sync::Semaphore::new(2 * cores),
+            background: Arc::new(tokio::sync::Semaphore::new(2 * cores)),
         }
+    }
+
+    /// Runs `f` with this runner on the blocking pool: durable commits and compiles hold a
+    /// thread for milliseconds to seconds, which an async worker must not spend.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Runner) -> Result<T, RunError> + Send + 'static,
+    ) -> Result<T, RunError> {
+        let me = self.clone();
+        match tokio::task::spawn_blocking(move || f(&me)).await {
+            Ok(r) => r,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => Err(RunError::Host(e.to_string())),
+        }
+    }
+
+    /// Admission on the blocking pool; with `store`, the refused run's record is stored and
+    /// an admitted run is begun (stored as running, billed) there too. `Err` is the refused
+    /// run's record.
+    async fn admit_on_pool(
+        &self,
+        req: RunRequest,
+        purpose: Purpose,
+        store: bool,
+    ) -> Result<Result<Admitted, RunRecord>, RunError> {
+        self.blocking(move |r| match r.admit(req, purpose)? {
+            Err(refused) if store => Ok(Err(r.store.record_run(refused)?)),
+            Ok(a) if store => Ok(Ok(r.begin(a)?)),
+            admitted_or_refused => Ok(admitted_or_refused),
+        })
+        .await
     }
 
     pub fn sandbox(&self) -> &Arc<Sandbox> {
@@ -116,12 +155,11 @@ impl Runner {
     /// Runs once and records the run. Returns the stored record, whose `outcome` says whether
     /// the plugin succeeded and, if not, why.
     pub async fn run(&self, req: RunRequest) -> Result<RunRecord, RunError> {
-        match self.admit(req, Purpose::Single)? {
-            Err(refused) => Ok(self.store.record_run(refused)?),
+        match self.admit_on_pool(req, Purpose::Single, true).await? {
+            Err(refused) => Ok(refused),
             Ok(a) => {
-                let a = self.begin(a)?;
                 let done = self.exec(a, Purpose::Single).await;
-                Ok(self.store.finish_run(done)?)
+                self.blocking(move |r| Ok(r.store.finish_run(done)?)).await
             }
         }
     }
@@ -131,15 +169,14 @@ impl Runner {
     /// finished in the store. What the caller gets back is therefore the same whatever the
     /// person's data is and however long the run takes.
     /// `finished` is called with the final record once it is stored.
-    pub fn start(
-        self: &Arc<Self>,
+    pub async fn start(
+        &self,
         req: RunRequest,
         finished: impl FnOnce(&RunRecord) + Send + 'static,
     ) -> Result<RunRecord, RunError> {
-        match self.admit(req, Purpose::Single)? {
-            Err(refused) => Ok(self.store.record_run(refused)?),
+        match self.admit_on_pool(req, Purpose::Single, true).await? {
+            Err(refused) => Ok(refused),
             Ok(a) => {
-                let a = self.begin(a)?;
                 let started = a.record.clone();
                 let me = self.clone();
                 tokio::spawn(async move {
@@ -162,7 +199,7 @@ impl Runner {
                             ),
                         };
                     let id = done.id;
-                    match me.store.finish_run(done) {
+                    match me.blocking(move |r| Ok(r.store.finish_run(done)?)).await {
                         Ok(r) => finished(&r),
                         Err(e) => {
                             tracing::error!(run = id, "the finished run could not be stored: {e}")
@@ -178,7 +215,7 @@ impl Runner {
     /// stores its members' runs in batches, each with the member's result, in one transaction
     /// ([`Store::record_members`]). The output is checked against the contract for `purpose`.
     pub async fn execute(&self, req: RunRequest, purpose: Purpose) -> Result<RunRecord, RunError> {
-        match self.admit(req, purpose)? {
+        match self.admit_on_pool(req, purpose, false).await? {
             Err(refused) => Ok(refused),
             Ok(a) => Ok(self.exec(a, purpose).await),
         }
@@ -325,10 +362,11 @@ impl Runner {
             params,
             as_of,
         } = a;
-        let data = match DataAccess::new(self.store.clone(), record.person, grant, &limits) {
-            Ok(d) => d,
-            Err(e) => return record.fail(FailureReason::Host, e.to_string()),
-        };
+        let data =
+            match crate::sandbox::data_access(self.store.clone(), record.person, grant, &limits) {
+                Ok(d) => d,
+                Err(e) => return record.fail(FailureReason::Host, e.to_string()),
+            };
         // What is left of the deadline since admission, so that the run ends before its
         // release time however long loading and storing took.
         let mut limits = limits;
@@ -397,7 +435,7 @@ impl Scheduler for LocalScheduler {
                 .permits
                 .acquire()
                 .await
-                .map_err(|_| StoreError::Db("scheduler closed".into()))?;
+                .map_err(|_| RunError::Host("the scheduler is closed".into()))?;
             self.runner.run(req).await
         })
     }

@@ -47,8 +47,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
     }
 }
 
-/// Runs blocking store or compile work off the async workers.
-async fn blocking<T: Send + 'static>(
+/// Runs blocking store or compile work off the async workers: every handler that commits to
+/// the store (a durable write waits for the disk), hashes a password, imports or compiles.
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
@@ -164,22 +165,25 @@ pub async fn revoke_token(
     caller: Caller,
     Id(id): Id,
 ) -> Result<Json<TokenView>, ApiError> {
-    let tokens = s.pds.store.tokens(caller.account.id)?;
-    let Some(target) = tokens.iter().find(|t| t.id == id) else {
-        return Err(ApiError::not_found(format!("no token {id}")));
-    };
-    // A token revokes itself, or one that can do no more than it can: a read-only token
-    // cannot sign out the account's full-scope one.
-    let covered = target
-        .scopes
-        .iter()
-        .all(|s| caller.token.scopes.contains(s));
-    if target.id != caller.token.id && !covered {
-        return Err(ApiError::forbidden(format!(
-            "token {id} has scopes this token lacks; revoke it with a token that has them all"
-        )));
-    }
-    Ok(Json(s.pds.store.revoke_token(id, now_ms())?.into()))
+    blocking(move || {
+        let tokens = s.pds.store.tokens(caller.account.id)?;
+        let Some(target) = tokens.iter().find(|t| t.id == id) else {
+            return Err(ApiError::not_found(format!("no token {id}")));
+        };
+        // A token revokes itself, or one that can do no more than it can: a read-only token
+        // cannot sign out the account's full-scope one.
+        let covered = target
+            .scopes
+            .iter()
+            .all(|s| caller.token.scopes.contains(s));
+        if target.id != caller.token.id && !covered {
+            return Err(ApiError::forbidden(format!(
+                "token {id} has scopes this token lacks; revoke it with a token that has them all"
+            )));
+        }
+        Ok(Json(s.pds.store.revoke_token(id, now_ms())?.into()))
+    })
+    .await
 }
 
 #[derive(Serialize, ToSchema)]
@@ -704,16 +708,19 @@ pub async fn ask(
         .pds
         .find_plugin(&req.plugin)
         .map_err(|e| ApiError::not_found(e.to_string()))?;
-    let plugin = s.pds.store.plugin(&digest)?;
-    let r = request::ask(
-        s.pds.store.as_ref(),
-        &caller.account.name,
-        req.person,
-        &plugin,
-        &req.purpose,
-        req.days,
-    )?;
-    Ok((StatusCode::CREATED, Json(request_view(&s, r))))
+    blocking(move || {
+        let plugin = s.pds.store.plugin(&digest)?;
+        let r = request::ask(
+            s.pds.store.as_ref(),
+            &caller.account.name,
+            req.person,
+            &plugin,
+            &req.purpose,
+            req.days,
+        )?;
+        Ok((StatusCode::CREATED, Json(request_view(&s, r))))
+    })
+    .await
 }
 
 /// The caller's requests: those asking them (person) or those they made (organisation).
@@ -825,8 +832,11 @@ pub async fn approve(
         months: a.months,
         days: a.days,
     };
-    let g = request::approve(s.pds.store.as_ref(), id, &narrow)?;
-    Ok((StatusCode::CREATED, Json(g.into())))
+    blocking(move || {
+        let g = request::approve(s.pds.store.as_ref(), id, &narrow)?;
+        Ok((StatusCode::CREATED, Json(g.into())))
+    })
+    .await
 }
 
 /// Denies a request asking the caller.
@@ -845,8 +855,11 @@ pub async fn deny(
 ) -> Result<Json<RequestView>, ApiError> {
     caller.may(Action::Decide)?;
     caller.asked_request(&s, id)?;
-    let r = request::deny(s.pds.store.as_ref(), id)?;
-    Ok(Json(request_view(&s, r)))
+    blocking(move || {
+        let r = request::deny(s.pds.store.as_ref(), id)?;
+        Ok(Json(request_view(&s, r)))
+    })
+    .await
 }
 
 /// The caller's grants: those they gave (person) or obtained (organisation).
@@ -917,7 +930,7 @@ pub async fn revoke_grant(
 ) -> Result<Json<GrantView>, ApiError> {
     caller.may(Action::Decide)?;
     caller.given_grant(&s, id)?;
-    Ok(Json(s.pds.store.revoke_grant(id, now_ms())?.into()))
+    blocking(move || Ok(Json(s.pds.store.revoke_grant(id, now_ms())?.into()))).await
 }
 
 // ---- runs ----------------------------------------------------------------------------------
@@ -964,6 +977,7 @@ pub async fn start_run(
         None => (
             StatusCode::ACCEPTED,
             s.start_for(&g, params(&req.params), &caller.account.name)
+                .await
                 .map_err(ApiError::internal)?,
         ),
     };
@@ -1115,28 +1129,31 @@ pub async fn accept_returns(
     let person = caller
         .person()
         .ok_or_else(|| ApiError::forbidden("no store"))?;
-    let store = s.pds.store.as_ref();
-    // Any spelling finds the account; the reception keeps its stored name, the one
-    // `return_data` compares with.
-    let organisation = match store.account_by_name(&req.organisation)? {
-        Some(a) if a.role == Role::Organisation => a.name,
-        _ => {
-            return Err(ApiError::bad_request(format!(
-                "no organisation named `{}`",
-                req.organisation
-            )));
-        }
-    };
-    store.collection(&req.collection)?;
-    let r = store.add_reception(insitu_core::store::Reception {
-        id: 0,
-        person,
-        organisation,
-        collection: req.collection,
-        created_ms: now_ms(),
-        revoked_ms: None,
-    })?;
-    Ok((StatusCode::CREATED, Json(r.into())))
+    blocking(move || {
+        let store = s.pds.store.as_ref();
+        // Any spelling finds the account; the reception keeps its stored name, the one
+        // `return_data` compares with.
+        let organisation = match store.account_by_name(&req.organisation)? {
+            Some(a) if a.role == Role::Organisation => a.name,
+            _ => {
+                return Err(ApiError::bad_request(format!(
+                    "no organisation named `{}`",
+                    req.organisation
+                )));
+            }
+        };
+        store.collection(&req.collection)?;
+        let r = store.add_reception(insitu_core::store::Reception {
+            id: 0,
+            person,
+            organisation,
+            collection: req.collection,
+            created_ms: now_ms(),
+            revoked_ms: None,
+        })?;
+        Ok((StatusCode::CREATED, Json(r.into())))
+    })
+    .await
 }
 
 /// The agreements to receive data: a person's own, or those naming the calling organisation.
@@ -1184,7 +1201,7 @@ pub async fn revoke_reception(
     if !owned {
         return Err(ApiError::not_found(format!("no reception {id}")));
     }
-    Ok(Json(s.pds.store.revoke_reception(id, now_ms())?.into()))
+    blocking(move || Ok(Json(s.pds.store.revoke_reception(id, now_ms())?.into()))).await
 }
 
 #[derive(Deserialize, IntoParams)]

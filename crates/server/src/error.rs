@@ -13,7 +13,7 @@ use serde::Serialize;
 use insitu_core::account::AccountError;
 use insitu_core::import::ImportError;
 use insitu_core::request::RequestError;
-use insitu_core::sandbox::InstallError;
+use insitu_core::sandbox::{ComponentError, InstallError};
 use insitu_core::store::StoreError;
 
 /// The body of every error response. Its `code` follows from the status alone:
@@ -245,7 +245,7 @@ impl From<InstallError> for ApiError {
     fn from(e: InstallError) -> Self {
         match e {
             InstallError::Store(s) => s.into(),
-            InstallError::Io { .. } => ApiError::internal(e),
+            InstallError::Component(ComponentError::Io { .. }) => ApiError::internal(e),
             other => ApiError::bad_request(other.to_string()),
         }
     }

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::AppState;
-use super::api::{Body, Id, params};
+use super::api::{Body, Id, blocking, params};
 use super::auth::{Action, Caller};
 use super::error::{ApiError, ErrorBody};
 use insitu_core::account::Role;
@@ -191,18 +191,17 @@ pub async fn open_campaign(
     Body(b): Body<NewCampaignBody>,
 ) -> Result<(StatusCode, Json<CampaignView>), ApiError> {
     caller.may(Action::OpenJob)?;
-    let job = campaign::open(
-        s.pds.store.as_ref(),
-        NewCampaign {
-            owner: caller.account.name.clone(),
-            description: b.description,
-            brand: b.brand,
-            association: b.association,
-            plugin_digest: b.scanner,
-            params: params(&b.params),
-            k: b.k,
-        },
-    )?;
+    let new = NewCampaign {
+        owner: caller.account.name.clone(),
+        description: b.description,
+        brand: b.brand,
+        association: b.association,
+        plugin_digest: b.scanner,
+        params: params(&b.params),
+        k: b.k,
+    };
+    let store = s.pds.store.clone();
+    let job = blocking(move || Ok(campaign::open(store.as_ref(), new)?)).await?;
     spawn(&s, &job);
     Ok((StatusCode::CREATED, Json(campaign_view(&s, &job)?)))
 }
@@ -326,13 +325,18 @@ pub async fn answer(
     let person = caller
         .person()
         .ok_or_else(|| ApiError::forbidden("no store"))?;
-    match campaign::answer(
-        s.pds.store.as_ref(),
-        id,
-        person,
-        b.accept,
-        b.findings.as_deref(),
-    ) {
+    let store = s.pds.store.clone();
+    let answered = blocking(move || {
+        Ok(campaign::answer(
+            store.as_ref(),
+            id,
+            person,
+            b.accept,
+            b.findings.as_deref(),
+        ))
+    })
+    .await?;
+    match answered {
         Ok(m) => Ok(Json(m)),
         Err(CampaignError::Store(StoreError::NoInvitation { .. } | StoreError::NoJob(_))) => {
             Err(ApiError::not_found(format!("no invitation {id}")))
@@ -410,18 +414,17 @@ pub async fn open_study(
     Body(b): Body<NewStudyBody>,
 ) -> Result<(StatusCode, Json<StudyView>), ApiError> {
     caller.may(Action::OpenJob)?;
-    let job = study::open(
-        s.pds.store.as_ref(),
-        NewStudy {
-            owner: caller.account.name.clone(),
-            description: b.description,
-            plugin_digest: b.plugin,
-            params: params(&b.params),
-            min_cohort: b.min_cohort,
-            epsilon: b.epsilon,
-            reward: money(&b.reward)?,
-        },
-    )?;
+    let new = NewStudy {
+        owner: caller.account.name.clone(),
+        description: b.description,
+        plugin_digest: b.plugin,
+        params: params(&b.params),
+        min_cohort: b.min_cohort,
+        epsilon: b.epsilon,
+        reward: money(&b.reward)?,
+    };
+    let store = s.pds.store.clone();
+    let job = blocking(move || Ok(study::open(store.as_ref(), new)?)).await?;
     spawn(&s, &job);
     Ok((StatusCode::CREATED, Json(study_view(&job))))
 }

@@ -81,9 +81,7 @@ impl AppState {
         let r = tokio::spawn(async move { runner.run(req).await })
             .await
             .map_err(|e| {
-                insitu_core::run::RunError::Store(insitu_core::store::StoreError::Db(format!(
-                    "run task failed: {e}"
-                )))
+                insitu_core::run::RunError::Host(format!("the run's task failed: {e}"))
             })??;
         self.metrics.run(&r);
         Ok(r)
@@ -92,17 +90,20 @@ impl AppState {
     /// Starts the plugin of `grant` with `params` for the organisation `org`, which obtained
     /// the grant, and returns once the run is admitted: what the organisation learns, and
     /// when, must not depend on the person's data (`view.rs`).
-    pub fn start_for(
+    pub async fn start_for(
         &self,
         grant: &insitu_core::consent::Grant,
         params: Vec<(String, insitu_core::output::Scalar)>,
         org: &str,
     ) -> Result<insitu_core::meter::RunRecord, insitu_core::run::RunError> {
         let metrics = self.metrics.clone();
-        self.pds.runner.start(
-            run_request(grant, params, Some(org.to_string())),
-            move |r| metrics.run(r),
-        )
+        self.pds
+            .runner
+            .start(
+                run_request(grant, params, Some(org.to_string())),
+                move |r| metrics.run(r),
+            )
+            .await
     }
 
     pub fn new(pds: Arc<Pds>, limits: limit::RateLimits) -> Self {

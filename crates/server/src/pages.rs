@@ -246,6 +246,7 @@ fn page(title: &str, session: Option<&Session>, body: &str) -> Html<String> {
     ))
 }
 
+/// Runs blocking store work (every durable commit) off the async workers, as the API does.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, PageError> + Send + 'static,
 ) -> Result<T, PageError> {
@@ -331,7 +332,8 @@ async fn logout(
     Form(f): Form<CsrfForm>,
 ) -> PageResult {
     session.check(f.csrf.as_deref())?;
-    s.pds.store.revoke_token(session.token.id, now_ms())?;
+    let token = session.token.id;
+    blocking(move || Ok(s.pds.store.revoke_token(token, now_ms())?)).await?;
     let cookie = format!("{COOKIE_NAME}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0");
     Ok(([(SET_COOKIE, cookie)], Redirect::to("/login")).into_response())
 }
@@ -693,7 +695,16 @@ async fn answer_contact(
     session.allow(Action::AnswerContact, get("csrf"))?;
     let person = session.person().ok_or_else(PageError::not_found)?;
     let accept = get("decision") == Some("accept");
-    match insitu_core::peer::answer(s.pds.store.as_ref(), person, id, accept) {
+    let answered = blocking(move || {
+        Ok(insitu_core::peer::answer(
+            s.pds.store.as_ref(),
+            person,
+            id,
+            accept,
+        ))
+    })
+    .await?;
+    match answered {
         Ok(_) => Ok(Redirect::to("/").into_response()),
         Err(insitu_core::peer::PeerError::NoContact(_)) => Err(PageError::not_found()),
         Err(insitu_core::peer::PeerError::Answered(_)) => Err(PageError(
@@ -873,7 +884,17 @@ async fn answer_invitation(
             "tick at least one finding to share, or decline".into(),
         ));
     }
-    match insitu_core::campaign::answer(s.pds.store.as_ref(), job, person, accept, Some(&chosen)) {
+    let answered = blocking(move || {
+        Ok(insitu_core::campaign::answer(
+            s.pds.store.as_ref(),
+            job,
+            person,
+            accept,
+            Some(&chosen),
+        ))
+    })
+    .await?;
+    match answered {
         Ok(_) => Ok(Redirect::to("/").into_response()),
         Err(insitu_core::campaign::CampaignError::Store(
             insitu_core::store::StoreError::NoInvitation { .. }
@@ -1057,7 +1078,7 @@ async fn approve(
         },
         days: number("days")?,
     };
-    request::approve(s.pds.store.as_ref(), id, &narrow)?;
+    blocking(move || Ok(request::approve(s.pds.store.as_ref(), id, &narrow)?)).await?;
     Ok(Redirect::to("/").into_response())
 }
 
@@ -1069,7 +1090,7 @@ async fn deny(
 ) -> PageResult {
     session.allow(Action::Decide, f.csrf.as_deref())?;
     session.asked_request(&s, id)?;
-    request::deny(s.pds.store.as_ref(), id)?;
+    blocking(move || Ok(request::deny(s.pds.store.as_ref(), id)?)).await?;
     Ok(Redirect::to("/").into_response())
 }
 
@@ -1081,7 +1102,7 @@ async fn revoke(
 ) -> PageResult {
     session.allow(Action::Decide, f.csrf.as_deref())?;
     session.given_grant(&s, id)?;
-    s.pds.store.revoke_grant(id, now_ms())?;
+    blocking(move || Ok(s.pds.store.revoke_grant(id, now_ms())?)).await?;
     Ok(Redirect::to("/").into_response())
 }
 

@@ -11,7 +11,7 @@ use insitu_core::output::Scalar;
 use insitu_core::package::{self, InstallMode, Manifest};
 use insitu_core::pds::Pds;
 use insitu_core::run::{RunRequest, Runner};
-use insitu_core::sandbox::{InstallError, Limits, Sandbox, SandboxConfig};
+use insitu_core::sandbox::{InstallError, Limits, SandboxConfig};
 use insitu_core::store::redb::RedbStore;
 use insitu_core::store::{
     Field, FieldType, KeyedRecord, PluginRecord, Publisher, Schema, Source, Store, TimeRange, Value,
@@ -196,7 +196,7 @@ impl TestPds {
             Arc::new(RedbStore::open(&dir.path().join("insitu.redb")).expect("open store"));
         let mut cfg = SandboxConfig::new(dir.path().join("plugins"));
         edit(&mut cfg);
-        let sandbox = Arc::new(Sandbox::new(store.clone(), cfg).expect("sandbox"));
+        let sandbox = Arc::new(insitu_core::sandbox::open(store.clone(), cfg).expect("sandbox"));
         store
             .define_collection(&Schema::bank_transactions())
             .unwrap();

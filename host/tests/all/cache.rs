@@ -9,7 +9,7 @@ use std::sync::Arc;
 use common::*;
 use insitu_core::meter::Outcome;
 use insitu_core::run::Runner;
-use insitu_core::sandbox::{Sandbox, SandboxConfig};
+use insitu_core::sandbox::SandboxConfig;
 use insitu_core::store::TimeRange;
 use insitu_testkit::*;
 
@@ -27,7 +27,7 @@ fn restarted(f: &TestPds) -> Runner {
     cfg.pool = 4;
     Runner::new(
         f.store.clone(),
-        Arc::new(Sandbox::new(f.store.clone(), cfg).unwrap()),
+        Arc::new(insitu_core::sandbox::open(f.store.clone(), cfg).unwrap()),
     )
 }
 
@@ -114,4 +114,56 @@ async fn an_altered_installed_component_is_refused() {
     let (_, msg) = failure(&run);
     assert!(msg.contains("altered"), "{msg}");
     assert_eq!(run.usage.records_read, 0);
+}
+
+/// A compile on a cache miss runs on the blocking pool, not on the async thread: a task
+/// sharing the runtime's only thread (a ticker) keeps running while the plugin compiles.
+#[tokio::test(flavor = "current_thread")]
+async fn a_compile_on_a_cache_miss_does_not_hold_the_async_thread() {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    let f = TestPds::new();
+    let p = f.person_with_transactions("a");
+    let digest = f.install(insitu_plugins::FEE_SCANNER);
+    let g = f.grant(p, &digest, ALL_FIELDS, TimeRange::ALL);
+    let file = cached_file(&f, &digest);
+    std::fs::remove_file(&file).unwrap();
+    let runner = restarted(&f);
+
+    let ticks = Arc::new(Mutex::new(Vec::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let ticker = tokio::spawn({
+        let (ticks, stop) = (ticks.clone(), stop.clone());
+        async move {
+            while !stop.load(Ordering::Relaxed) {
+                ticks.lock().unwrap().push(Instant::now());
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }
+    });
+    tokio::task::yield_now().await;
+    let started = Instant::now();
+    scan_works(&f, &runner, p, g.id, &digest).await;
+    let ended = Instant::now();
+    stop.store(true, Ordering::Relaxed);
+    ticker.await.unwrap();
+
+    assert!(file.exists(), "the run compiled the plugin again");
+    let mut times: Vec<Instant> = vec![started];
+    times.extend(
+        ticks
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|t| **t > started && **t < ended),
+    );
+    times.push(ended);
+    let longest = times.windows(2).map(|w| w[1] - w[0]).max().unwrap();
+    let took = ended - started;
+    assert!(
+        longest * 2 < took,
+        "the async thread was held for {longest:?} of a {took:?} run that compiled the plugin"
+    );
 }

@@ -267,7 +267,7 @@ async fn record_ids_are_not_the_stored_ids_nor_computable_from_the_records() {
     let grant = f.store.grant(a).unwrap();
     let sb = f.runner.sandbox();
     let pre = sb.load(&probe).unwrap();
-    let data = insitu_core::sandbox::data::DataAccess::new(
+    let data = insitu_core::sandbox::data_access(
         f.store.clone(),
         p,
         grant,

@@ -11,7 +11,7 @@ use insitu_core::audit::AuditEvent;
 use insitu_core::meter::{FailureReason, Outcome, RunRecord};
 use insitu_core::output::{PluginOutput, Scalar};
 use insitu_core::package::{self, InstallMode, Manifest};
-use insitu_core::sandbox::{HostCosts, InstallError, Limits};
+use insitu_core::sandbox::{ComponentError, HostCosts, InstallError, Limits};
 use insitu_core::store::TimeRange;
 use insitu_testkit::*;
 
@@ -411,7 +411,13 @@ async fn a_component_importing_sockets_is_refused_at_install() {
     let err =
         a.f.install_bytes(&signed, InstallMode::Verified)
             .unwrap_err();
-    assert!(matches!(err, InstallError::UnsupportedImport(_)), "{err}");
+    assert!(
+        matches!(
+            err,
+            InstallError::Component(ComponentError::UnsupportedImport(_))
+        ),
+        "{err}"
+    );
     assert!(
         err.to_string().contains("wasi:sockets"),
         "the missing interface is not named: {err}"
@@ -553,9 +559,8 @@ async fn an_endless_log_runs_out_of_fuel_long_before_the_deadline() {
 
 #[tokio::test]
 async fn host_work_costs_a_normal_scan_only_a_few_percent() {
+    use insitu_core::sandbox::SandboxConfig;
     use insitu_core::sandbox::bindings::insitu::plugin::output::Param;
-    use insitu_core::sandbox::data::DataAccess;
-    use insitu_core::sandbox::{Sandbox, SandboxConfig};
 
     // The benchmark's scan (`benches/sandbox.rs`, `scan_1m`) on fewer records: realistic
     // labels and counterparties, one in six an agency fee, one in fifty over-priced.
@@ -607,9 +612,15 @@ async fn host_work_costs_a_normal_scan_only_a_few_percent() {
         let mut cfg = SandboxConfig::new(f.dir.path().join("plugins"));
         cfg.pool = 2;
         cfg.costs = costs;
-        let sb = Sandbox::new(f.store.clone(), cfg).unwrap();
+        let sb = insitu_core::sandbox::open(f.store.clone(), cfg).unwrap();
         let pre = sb.load(&scanner).unwrap();
-        let data = DataAccess::new(f.store.clone(), p, grant.clone(), &Limits::default()).unwrap();
+        let data = insitu_core::sandbox::data_access(
+            f.store.clone(),
+            p,
+            grant.clone(),
+            &Limits::default(),
+        )
+        .unwrap();
         let params = &params;
         async move {
             let exec = sb.execute(&pre, data, Limits::default(), params).await;

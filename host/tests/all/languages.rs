@@ -17,7 +17,7 @@ use insitu_core::consent::now_ms;
 use insitu_core::meter::{FailureReason, Outcome, RunRecord};
 use insitu_core::output::{Money, PluginOutput, Scalar};
 use insitu_core::package::{self, InstallMode, Manifest};
-use insitu_core::sandbox::{InstallError, PoolSettings, Sandbox, SandboxConfig};
+use insitu_core::sandbox::{ComponentError, InstallError, PoolSettings, SandboxConfig};
 use insitu_core::store::redb::RedbStore;
 use insitu_core::store::{Publisher, Store, TimeRange};
 use insitu_testkit::*;
@@ -353,7 +353,7 @@ fn a_component_over_a_pool_setting_is_refused_with_the_setting_named() {
         max_core_instances: 2,
         ..PoolSettings::default()
     };
-    let sandbox = Sandbox::new(store.clone(), cfg).unwrap();
+    let sandbox = insitu_core::sandbox::open(store.clone(), cfg).unwrap();
     let err = package::install(
         store.as_ref(),
         &sandbox,
@@ -362,7 +362,10 @@ fn a_component_over_a_pool_setting_is_refused_with_the_setting_named() {
     )
     .unwrap_err();
     let msg = err.to_string();
-    assert!(matches!(err, InstallError::HostLimit(_)), "{err:?}");
+    assert!(
+        matches!(err, InstallError::Component(ComponentError::HostLimit(_))),
+        "{err:?}"
+    );
     assert!(
         msg.starts_with("this component has ")
             && msg.contains("core instances; the host allows 2 (INSITU_POOL_MAX_CORE_INSTANCES)"),
@@ -373,7 +376,7 @@ fn a_component_over_a_pool_setting_is_refused_with_the_setting_named() {
     cfg.pool = 2;
     cfg.pool_settings.max_memories = 1;
     cfg.pool_settings.memories_per_slot = 1;
-    let sandbox = Sandbox::new(store.clone(), cfg).unwrap();
+    let sandbox = insitu_core::sandbox::open(store.clone(), cfg).unwrap();
     let err = package::install(
         store.as_ref(),
         &sandbox,
@@ -423,7 +426,7 @@ async fn a_plugin_over_a_lowered_setting_fails_its_run_with_the_setting_named() 
     let mut cfg = SandboxConfig::new(f.dir.path().join("plugins"));
     cfg.pool = 2;
     cfg.pool_settings.max_core_instances = 2;
-    let lowered = std::sync::Arc::new(Sandbox::new(f.store.clone(), cfg).unwrap());
+    let lowered = std::sync::Arc::new(insitu_core::sandbox::open(f.store.clone(), cfg).unwrap());
     let runner = insitu_core::run::Runner::new(f.store.clone(), lowered);
     let run = runner
         .run(insitu_core::run::RunRequest {

@@ -1,7 +1,8 @@
 //! The crate layers of ARCHITECTURE.md ("Crates and layers"), checked on the manifests: each
 //! crate's normal dependencies name only the Insitu crates below it, and none of the heavy
-//! crates its layer must not know (the store never sees wasmtime, the model does no I/O,
-//! nothing below the server links axum, the command line builds no plugin).
+//! crates its layer must not know (the store never sees wasmtime, the sandbox never sees the
+//! store, the domain reaches wasmtime only through the sandbox, the model does no I/O, nothing
+//! below the server links axum, the command line builds no plugin).
 
 use std::path::Path;
 
@@ -38,9 +39,28 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
         ],
     ),
     (
-        "crates/core",
-        &["insitu-formats", "insitu-model", "insitu-store"],
+        "crates/sandbox",
+        &["insitu-formats", "insitu-model"],
         &[
+            "insitu-store",
+            "redb",
+            "ed25519-dalek",
+            "wasmparser",
+            "axum",
+            "hyper",
+        ],
+    ),
+    (
+        "crates/core",
+        &[
+            "insitu-formats",
+            "insitu-model",
+            "insitu-store",
+            "insitu-sandbox",
+        ],
+        &[
+            "wasmtime",
+            "wasmtime-wasi",
             "axum",
             "hyper",
             "hyper-util",

@@ -29,9 +29,10 @@ use super::super::bindings::insitu::plugin::data::{
 use super::super::bindings::insitu::plugin::types::{CollectionInfo, FieldInfo, FieldKind};
 use super::super::pseudonym::{Delivered, Pseudonymizer};
 use super::{Capability, Caps, RunInputs, Shared, State, View};
-use crate::consent::{Grant, now_ms};
-use crate::store::{
-    ColumnBatch, ColumnValues, Cursor, FieldType, PersonId, Schema, Store, TimeRange,
+use crate::source::{Batches, DataSource, SourceError};
+use insitu_model::consent::{Grant, now_ms};
+use insitu_model::records::{
+    ColumnBatch, ColumnValues, Field, FieldType, PersonId, Schema, TimeRange,
 };
 
 /// Default and largest records per batch.
@@ -40,7 +41,7 @@ pub const MAX_BATCH: usize = 65_536;
 
 /// An open query, held in the run's resource table.
 pub struct QueryCursor {
-    cursor: Box<dyn Cursor>,
+    cursor: Box<dyn Batches>,
     batch_size: usize,
     collection: String,
     ids: Pseudonymizer,
@@ -48,7 +49,7 @@ pub struct QueryCursor {
 
 /// What a run may read, and what it has read.
 pub struct DataAccess {
-    store: Arc<dyn Store>,
+    source: Arc<dyn DataSource>,
     person: PersonId,
     grant: Grant,
     /// Schemas of the granted collections that exist.
@@ -67,24 +68,20 @@ pub struct DataAccess {
 
 impl DataAccess {
     pub fn new(
-        store: Arc<dyn Store>,
+        source: Arc<dyn DataSource>,
         person: PersonId,
         grant: Grant,
         limits: &super::super::Limits,
-    ) -> Result<Self, crate::store::StoreError> {
+    ) -> Result<Self, SourceError> {
         let mut schemas = HashMap::new();
         for c in &grant.collections {
-            match store.collection(&c.name) {
-                Ok(s) => {
-                    schemas.insert(c.name.clone(), s);
-                }
-                Err(crate::store::StoreError::NoCollection(_)) => {}
-                Err(e) => return Err(e),
+            if let Some(s) = source.schema(&c.name)? {
+                schemas.insert(c.name.clone(), s);
             }
         }
-        let pseudonym_key = store.pseudonym_key()?;
+        let pseudonym_key = source.pseudonym_key()?;
         Ok(DataAccess {
-            store,
+            source,
             person,
             grant,
             schemas,
@@ -99,7 +96,7 @@ impl DataAccess {
     }
 
     /// The granted fields of `collection` that its schema has, in schema order.
-    fn visible_fields(&self, collection: &str) -> Option<(&Schema, Vec<&crate::store::Field>)> {
+    fn visible_fields(&self, collection: &str) -> Option<(&Schema, Vec<&Field>)> {
         let granted = self.grant.collection(collection)?;
         let schema = self.schemas.get(collection)?;
         let fields = schema
@@ -251,7 +248,7 @@ impl Host for DataView<'_> {
             until: spec.until,
         });
         self.run.meter.query();
-        let cursor = d.store.scan(d.person, &spec.collection, range, &fields)?;
+        let cursor = d.source.scan(d.person, &spec.collection, range, &fields)?;
         d.open += 1;
         d.read
             .entry(spec.collection.clone())
@@ -281,7 +278,7 @@ impl HostQuery for DataView<'_> {
         self.run.meter.call();
         self.run.meter.query();
         // Revocation and expiry take effect at the next batch: read the grant again.
-        let current = self.state.store.grant(self.state.grant.id)?;
+        let current = self.state.source.grant(self.state.grant.id)?;
         if current.check_live(now_ms()).is_err() {
             return Ok(Err(DataError::AccessEnded));
         }

@@ -35,7 +35,7 @@ use wasmtime::component::{Linker, ResourceTable};
 use self::log::LogSink;
 use super::fuel::HostMeter;
 use super::{Execution, RunState};
-use crate::meter::Usage;
+use insitu_model::meter::Usage;
 
 /// The part of a run every capability reaches.
 pub struct Shared {
@@ -113,7 +113,7 @@ pub(crate) struct Capability {
 }
 
 /// Every capability the host provides. A component may import only these (the package
-/// rule is `package::imports::PROVIDED`).
+/// rule is `insitu_model::manifest::PROVIDED`, in `insitu-core`'s `package::imports`).
 pub(crate) const ALL: &[Capability] = &[
     wasi::CAPABILITY,
     output::CAPABILITY,

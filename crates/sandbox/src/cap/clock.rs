@@ -49,7 +49,7 @@ pub(crate) const CAPABILITY: Capability = Capability {
 fn state(inputs: &mut RunInputs, _: &Shared) -> State {
     let today = inputs
         .take::<AsOf>()
-        .unwrap_or_else(|| AsOf::day_of(crate::consent::now_ms()));
+        .unwrap_or_else(|| AsOf::day_of(insitu_model::consent::now_ms()));
     Ok(Some(Box::new(ClockState { today })))
 }
 

@@ -5,7 +5,7 @@
 //! fields it was not granted (a hash of all the values, account number included, is checkable
 //! by brute force from the granted ones). The `ids` column of every batch therefore carries
 //! pseudonyms instead:
-//! - keyed by the store's secret ([`Store::pseudonym_key`](crate::store::Store::pseudonym_key)),
+//! - keyed by the store's secret ([`DataSource::pseudonym_key`](crate::DataSource::pseudonym_key)),
 //!   so nothing outside the host can compute or invert them;
 //! - per grant: two grants over the same records see unrelated ids, so two plugins (or two
 //!   organisations) cannot join what they saw;

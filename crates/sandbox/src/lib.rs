@@ -1,5 +1,5 @@
-//! The sandbox: compiles, installs and runs plugins under wasmtime, with no ambient capability
-//! and every run bounded (invariants 1 and 3).
+//! Insitu's plugin host: compiles, installs and runs plugins under wasmtime, with no ambient
+//! capability and every run bounded (invariants 1 and 3).
 //!
 //! This module narrows wasmtime to what Insitu needs: one engine with the component model,
 //! fuel, epoch interruption and a pooling allocator; a linker holding only the Insitu
@@ -9,13 +9,18 @@
 //! as well as the plugin's instructions (`fuel.rs`), and the record ids a plugin sees are
 //! per-grant pseudonyms (`pseudonym.rs`).
 //!
-//! May touch: the plugin and compiled-cache directories, and the store only through the
-//! grant-checked [`data::DataAccess`].
+//! This crate knows nothing of the store, of packages or of consent beyond a grant's check: it
+//! reads records through the [`DataSource`] its caller gives each run (checked against the
+//! run's grant by [`data::DataAccess`]), and keeps its compiled code's hashes through
+//! [`CompiledHashes`]. `insitu-core` implements both over the store.
+//!
+//! May touch: the plugin and compiled-cache directories, and what its two traits reach.
 
 pub mod bindings;
 mod cache;
 pub mod cap;
 mod fuel;
+pub mod source;
 /// Run limits and host costs are data (`insitu-model`).
 pub use insitu_model::limits;
 pub mod pool;
@@ -38,11 +43,11 @@ pub use cap::log::LogSink;
 pub use cap::{RunInputs, Shared};
 pub use limits::{HostCosts, Limits};
 pub use pool::PoolSettings;
+pub use source::{Batches, CompiledHashes, DataSource, SourceError};
 
-use crate::audit::hex;
-use crate::meter::{FailureReason, Usage};
-use crate::output::PluginOutput;
-use crate::store::{PluginRecord, Store, StoreError};
+use insitu_model::audit::hex;
+use insitu_model::meter::{FailureReason, Usage};
+use insitu_model::output::PluginOutput;
 
 /// Largest component accepted at install.
 pub const MAX_COMPONENT_BYTES: usize = 64 << 20;
@@ -166,9 +171,9 @@ impl wasmtime::ResourceLimiter for Limiter {
     }
 }
 
-/// Why a component was refused at install.
+/// Why a component was refused.
 #[derive(Debug, thiserror::Error)]
-pub enum InstallError {
+pub enum ComponentError {
     #[error("the file is empty")]
     Empty,
     #[error("the file is {0} bytes; the largest plugin accepted is {MAX_COMPONENT_BYTES} bytes")]
@@ -193,34 +198,41 @@ pub enum InstallError {
     NotAPlugin(String),
     #[error("cannot write the plugin to {path}: {reason}")]
     Io { path: String, reason: String },
-    /// The component installed, but carrying its predecessor's grants over (or asking the
-    /// people again) failed: a consent problem, not a component problem.
-    #[error(
-        "the plugin was installed, but its predecessor's grants could not be carried over: {0}"
-    )]
-    Upgrade(crate::request::RequestError),
-    #[error(transparent)]
-    Package(#[from] crate::package::PackageError),
-    #[error("{0}")]
-    Store(#[from] StoreError),
 }
 
 /// The cheap checks on raw bytes, before anything parses them: size, magic, and that this is
 /// a component rather than a core module.
-pub(crate) fn check_bytes(bytes: &[u8]) -> Result<(), InstallError> {
+pub fn check_bytes(bytes: &[u8]) -> Result<(), ComponentError> {
     if bytes.is_empty() {
-        return Err(InstallError::Empty);
+        return Err(ComponentError::Empty);
     }
     if bytes.len() > MAX_COMPONENT_BYTES {
-        return Err(InstallError::TooLarge(bytes.len()));
+        return Err(ComponentError::TooLarge(bytes.len()));
     }
     if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
-        return Err(InstallError::NotWasm);
+        return Err(ComponentError::NotWasm);
     }
     if bytes[4..8] == [1, 0, 0, 0] {
-        return Err(InstallError::CoreModule);
+        return Err(ComponentError::CoreModule);
     }
     Ok(())
+}
+
+/// A component checked and compiled by [`Sandbox::compile`], not yet installed.
+pub struct Compiled<'a> {
+    /// The SHA-256 of its bytes, in hex: what it is installed and found under.
+    pub digest: String,
+    /// The interfaces it imports, as the component names them.
+    pub imports: Vec<String>,
+    bytes: &'a [u8],
+    component: Component,
+    pre: PluginPre<RunState>,
+}
+
+impl Compiled<'_> {
+    pub fn size(&self) -> u64 {
+        self.bytes.len() as u64
+    }
 }
 
 /// The result of executing a plugin once.
@@ -239,7 +251,7 @@ pub struct Execution {
 pub struct Sandbox {
     engine: Engine,
     linker: Linker<RunState>,
-    store: Arc<dyn Store>,
+    hashes: Arc<dyn CompiledHashes>,
     config: SandboxConfig,
     loaded: Mutex<HashMap<String, PluginPre<RunState>>>,
     stop_ticker: Arc<AtomicBool>,
@@ -252,7 +264,8 @@ impl Drop for Sandbox {
 }
 
 impl Sandbox {
-    pub fn new(store: Arc<dyn Store>, config: SandboxConfig) -> anyhow::Result<Self> {
+    /// A sandbox over `config.dir`, keeping its compiled code's hashes in `hashes`.
+    pub fn new(hashes: Arc<dyn CompiledHashes>, config: SandboxConfig) -> anyhow::Result<Self> {
         let mut cfg = Config::new();
         cfg.wasm_component_model(true);
         cfg.consume_fuel(true);
@@ -288,7 +301,7 @@ impl Sandbox {
         Ok(Sandbox {
             engine,
             linker,
-            store,
+            hashes,
             config,
             loaded: Mutex::new(HashMap::new()),
             stop_ticker: stop,
@@ -303,73 +316,66 @@ impl Sandbox {
         self.config.dir.join(format!("{digest}.wasm"))
     }
 
-    /// Checks a package's component and installs it under the package digest. The caller
-    /// ([`crate::package::install`]) has already checked the signature; `publisher` is the
-    /// verified signer, `None` in development mode. Installing the same bytes twice is harmless.
-    /// Refuses anything that is not a valid Insitu plugin, with the reason.
-    pub(crate) fn install(
-        &self,
-        pkg: &crate::package::Package,
-        publisher: Option<String>,
-    ) -> Result<PluginRecord, InstallError> {
-        let bytes = &pkg.bytes[..];
+    /// Checks and compiles a component: refuses anything that is not a valid Insitu plugin,
+    /// with the reason. Nothing is written: [`Sandbox::install`] does that, once the caller
+    /// has checked what it needs to (a package's signature and declared imports).
+    pub fn compile<'a>(&self, bytes: &'a [u8]) -> Result<Compiled<'a>, ComponentError> {
         check_bytes(bytes)?;
         let component = Component::new(&self.engine, bytes).map_err(|e| {
             let msg = format!("{e:#}");
             match pool::explain(&msg, &self.config.pool_settings) {
-                Some(limit) => InstallError::HostLimit(limit),
-                None => InstallError::Invalid(msg),
+                Some(limit) => ComponentError::HostLimit(limit),
+                None => ComponentError::Invalid(msg),
             }
         })?;
         let pre = self.prepare(&component)?;
-        let digest = hex(&Sha256::digest(bytes));
-        let imports: Vec<String> = component
+        let imports = component
             .component_type()
             .imports(&self.engine)
             .map(|(n, _)| n.to_string())
             .collect();
-        crate::package::check_imports(&pkg.manifest.imports, &imports)?;
-        let path = self.wasm_path(&digest);
-        cache::write_atomic(&path, bytes).map_err(|e| InstallError::Io {
+        Ok(Compiled {
+            digest: hex(&Sha256::digest(bytes)),
+            imports,
+            bytes,
+            component,
+            pre,
+        })
+    }
+
+    /// Installs a compiled component under its digest: the component and its compiled code
+    /// are written, and it is ready to run. Installing the same bytes twice is harmless.
+    pub fn install(&self, c: Compiled<'_>) -> Result<(), ComponentError> {
+        let path = self.wasm_path(&c.digest);
+        cache::write_atomic(&path, c.bytes).map_err(|e| ComponentError::Io {
             path: path.display().to_string(),
             reason: e.to_string(),
         })?;
         cache::store_compiled(
             &self.engine,
-            self.store.as_ref(),
+            self.hashes.as_ref(),
             &self.config.dir,
-            &digest,
-            &component,
+            &c.digest,
+            &c.component,
         )
-        .map_err(|e| InstallError::Io {
+        .map_err(|e| ComponentError::Io {
             path: self.config.dir.display().to_string(),
             reason: format!("{e:#}"),
         })?;
-        let record = PluginRecord {
-            digest: digest.clone(),
-            name: pkg.manifest.id.clone(),
-            size: bytes.len() as u64,
-            installed_at_ms: crate::consent::now_ms(),
-            imports,
-            manifest: Some(pkg.manifest.clone()),
-            development: publisher.is_none(),
-            publisher,
-        };
-        self.store.put_plugin(&record)?;
-        self.lock_loaded().insert(digest, pre);
-        Ok(record)
+        self.lock_loaded().insert(c.digest, c.pre);
+        Ok(())
     }
 
-    fn prepare(&self, component: &Component) -> Result<PluginPre<RunState>, InstallError> {
+    fn prepare(&self, component: &Component) -> Result<PluginPre<RunState>, ComponentError> {
         let ipre = self.linker.instantiate_pre(component).map_err(|e| {
             let msg = format!("{e:#}");
             if msg.contains("matching implementation was not found") || msg.contains("import") {
-                InstallError::UnsupportedImport(msg)
+                ComponentError::UnsupportedImport(msg)
             } else {
-                InstallError::Invalid(msg)
+                ComponentError::Invalid(msg)
             }
         })?;
-        PluginPre::new(ipre).map_err(|e| InstallError::NotAPlugin(format!("{e:#}")))
+        PluginPre::new(ipre).map_err(|e| ComponentError::NotAPlugin(format!("{e:#}")))
     }
 
     fn lock_loaded(&self) -> std::sync::MutexGuard<'_, HashMap<String, PluginPre<RunState>>> {
@@ -384,7 +390,7 @@ impl Sandbox {
         }
         let component = cache::load(
             &self.engine,
-            self.store.as_ref(),
+            self.hashes.as_ref(),
             &self.config.dir,
             digest,
             &self.wasm_path(digest),
@@ -539,7 +545,7 @@ fn plugin_error_text(e: bindings::insitu::plugin::output::PluginError) -> String
 }
 
 /// The longest log line quoted in a failure reason, bytes (the whole reason is capped again
-/// with the run record, [`crate::meter::MAX_MESSAGE_BYTES`]).
+/// with the run record, [`insitu_model::meter::MAX_MESSAGE_BYTES`]).
 const MAX_QUOTED_LINE: usize = 1024;
 
 /// What a failure reason appends when the log names no error: the plugin's last line.
@@ -621,7 +627,7 @@ fn with_log_hint(reason: FailureReason, msg: String, log: &str) -> String {
     if reason != FailureReason::Trap {
         return msg;
     }
-    let cap = |t: &str| crate::meter::cap_text(t.trim().to_string(), MAX_QUOTED_LINE);
+    let cap = |t: &str| insitu_model::meter::cap_text(t.trim().to_string(), MAX_QUOTED_LINE);
     let lines = non_empty_lines(log);
     match first_error(&lines) {
         Some(GuestError::Panic { place, message, .. }) => {
@@ -645,7 +651,7 @@ fn classify(e: &wasmtime::Error, instantiating: bool) -> (FailureReason, String)
     if let Some(l) = e.downcast_ref::<LimitExceeded>() {
         return (FailureReason::MemoryLimit, l.to_string());
     }
-    if let Some(s) = e.downcast_ref::<StoreError>() {
+    if let Some(s) = e.downcast_ref::<SourceError>() {
         return (FailureReason::Host, format!("host storage error: {s}"));
     }
     if let Some(t) = e.downcast_ref::<Trap>() {

@@ -17,7 +17,7 @@ pub type PluginPre<T> = Host_Pre<T>;
 
 use self::insitu::plugin::output as wit;
 use self::insitu::plugin::types as t;
-use crate::output as host;
+use insitu_model::output as host;
 
 impl From<t::Money> for host::Money {
     fn from(m: t::Money) -> Self {

@@ -3,8 +3,9 @@
 //! A cache file is named by the component's digest and a fingerprint of the engine (wasmtime
 //! version and configuration), so a changed engine never loads stale code. Loading native code
 //! is `unsafe` (it is trusted to be what wasmtime wrote), so the SHA-256 of every file is kept
-//! in the store when it is written and checked before it is loaded: a file that does not match,
-//! whether damaged or tampered with, is recompiled from the installed component, never trusted.
+//! outside the plugin directory ([`CompiledHashes`]: the store, in practice) when it is
+//! written, and checked before it is loaded: a file that does not match, whether damaged or
+//! tampered with, is recompiled from the installed component, never trusted.
 //! The installed component itself is checked against its digest before compiling.
 
 use std::hash::{Hash, Hasher};
@@ -16,8 +17,9 @@ use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-use crate::audit::hex;
-use crate::store::Store;
+use insitu_model::audit::hex;
+
+use crate::source::CompiledHashes;
 
 /// Writes `bytes` to `path` through a temporary file and a rename, so a crash never leaves a
 /// half-written file under the final name.
@@ -46,7 +48,7 @@ fn cache_path(dir: &Path, key: &str) -> PathBuf {
 /// Serialises `component` into the cache and records its hash.
 pub fn store_compiled(
     engine: &Engine,
-    store: &dyn Store,
+    hashes: &dyn CompiledHashes,
     dir: &Path,
     digest: &str,
     component: &Component,
@@ -54,7 +56,7 @@ pub fn store_compiled(
     let bytes = component.serialize()?;
     let key = cache_key(engine, digest);
     write_atomic(&cache_path(dir, &key), &bytes)?;
-    store.set_compiled_hash(&key, &hex(&Sha256::digest(&bytes)))?;
+    hashes.set_compiled_hash(&key, &hex(&Sha256::digest(&bytes)))?;
     Ok(())
 }
 
@@ -62,18 +64,18 @@ pub fn store_compiled(
 /// the installed component at `wasm` (whose own digest is checked first).
 pub fn load(
     engine: &Engine,
-    store: &dyn Store,
+    hashes: &dyn CompiledHashes,
     dir: &Path,
     digest: &str,
     wasm: &Path,
 ) -> anyhow::Result<Component> {
     let key = cache_key(engine, digest);
     let path = cache_path(dir, &key);
-    if let (Some(expected), Ok(bytes)) = (store.compiled_hash(&key)?, std::fs::read(&path))
+    if let (Some(expected), Ok(bytes)) = (hashes.compiled_hash(&key)?, std::fs::read(&path))
         && hex(&Sha256::digest(&bytes)) == expected
     {
         // SAFETY: these bytes are exactly those `Component::serialize` produced for this
-        // engine fingerprint: their hash was recorded in the store when they were written.
+        // engine fingerprint: their hash was recorded when they were written.
         match unsafe { Component::deserialize(engine, &bytes) } {
             Ok(c) => return Ok(c),
             Err(e) => tracing::warn!(%digest, "compiled cache entry refused, recompiling: {e:#}"),
@@ -94,6 +96,6 @@ pub fn load(
         );
     }
     let component = Component::new(engine, &bytes)?;
-    store_compiled(engine, store, dir, digest, &component)?;
+    store_compiled(engine, hashes, dir, digest, &component)?;
     Ok(component)
 }

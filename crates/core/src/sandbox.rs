@@ -1,0 +1,106 @@
+//! The sandbox (`insitu-sandbox`) over the store: the store is what a run's records are read
+//! from ([`DataSource`]) and where the compiled code's hashes are kept ([`CompiledHashes`]).
+//! The sandbox itself knows nothing of the store; this module is the only place the two meet.
+//!
+//! May touch: the store, through the two traits.
+
+use std::sync::Arc;
+
+pub use insitu_sandbox::*;
+
+use crate::consent::Grant;
+use crate::store::{Cursor, PersonId, Schema, Store, StoreError, TimeRange};
+
+/// The store, as the sandbox reads it.
+struct StoreSource(Arc<dyn Store>);
+
+fn source(e: StoreError) -> SourceError {
+    SourceError::new(e)
+}
+
+impl DataSource for StoreSource {
+    fn schema(&self, collection: &str) -> Result<Option<Schema>, SourceError> {
+        match self.0.collection(collection) {
+            Ok(s) => Ok(Some(s)),
+            Err(StoreError::NoCollection(_)) => Ok(None),
+            Err(e) => Err(source(e)),
+        }
+    }
+
+    fn pseudonym_key(&self) -> Result<[u8; 32], SourceError> {
+        self.0.pseudonym_key().map_err(source)
+    }
+
+    fn scan(
+        &self,
+        person: PersonId,
+        collection: &str,
+        range: TimeRange,
+        fields: &[String],
+    ) -> Result<Box<dyn Batches>, SourceError> {
+        let cursor = self
+            .0
+            .scan(person, collection, range, fields)
+            .map_err(source)?;
+        Ok(Box::new(StoreBatches(cursor)))
+    }
+
+    fn grant(&self, id: u64) -> Result<Grant, SourceError> {
+        self.0.grant(id).map_err(source)
+    }
+}
+
+impl CompiledHashes for StoreSource {
+    fn compiled_hash(&self, key: &str) -> Result<Option<String>, SourceError> {
+        self.0.compiled_hash(key).map_err(source)
+    }
+
+    fn set_compiled_hash(&self, key: &str, hash: &str) -> Result<(), SourceError> {
+        self.0.set_compiled_hash(key, hash).map_err(source)
+    }
+}
+
+struct StoreBatches(Box<dyn Cursor>);
+
+impl Batches for StoreBatches {
+    fn next_batch(
+        &mut self,
+        max: usize,
+    ) -> Result<Option<(crate::store::ColumnBatch, usize)>, SourceError> {
+        self.0.next_batch(max).map_err(source)
+    }
+}
+
+/// A sandbox over `config.dir` whose compiled code's hashes are kept in `store`.
+pub fn open(store: Arc<dyn Store>, config: SandboxConfig) -> anyhow::Result<Sandbox> {
+    Sandbox::new(Arc::new(StoreSource(store)), config)
+}
+
+/// What a run of `person`'s data under `grant` may read, from `store`.
+pub fn data_access(
+    store: Arc<dyn Store>,
+    person: PersonId,
+    grant: Grant,
+    limits: &Limits,
+) -> Result<data::DataAccess, SourceError> {
+    data::DataAccess::new(Arc::new(StoreSource(store)), person, grant, limits)
+}
+
+/// Why a package was refused at install, or its install did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    /// The component is not a valid Insitu plugin, or could not be written.
+    #[error(transparent)]
+    Component(#[from] ComponentError),
+    /// The package around it: its format, signature, publisher or declared imports.
+    #[error(transparent)]
+    Package(#[from] crate::package::PackageError),
+    /// The component installed, but carrying its predecessor's grants over (or asking the
+    /// people again) failed: a consent problem, not a component problem.
+    #[error(
+        "the plugin was installed, but its predecessor's grants could not be carried over: {0}"
+    )]
+    Upgrade(crate::request::RequestError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

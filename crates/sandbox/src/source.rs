@@ -1,0 +1,58 @@
+//! What the sandbox reads a person's records through, and where it keeps the hashes of its
+//! compiled code: traits it defines and the layer above implements (`insitu-core`, over the
+//! store). The sandbox never sees the store.
+
+use insitu_model::consent::Grant;
+use insitu_model::records::{ColumnBatch, PersonId, Schema, TimeRange};
+
+/// A failure of what is behind a [`DataSource`] or [`CompiledHashes`]. A run that meets one
+/// fails with `host` ("host storage error: …"), never with the plugin's fault.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SourceError(Box<dyn std::error::Error + Send + Sync>);
+
+impl SourceError {
+    pub fn new(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        SourceError(e.into())
+    }
+
+    /// The error of the layer behind the source, to be downcast by the layer that made it.
+    pub fn into_inner(self) -> Box<dyn std::error::Error + Send + Sync> {
+        self.0
+    }
+}
+
+/// A person's records, as the `data` capability reads them. Every call is made on behalf of a
+/// run already checked against its grant: the capability narrows what it asks for to the
+/// grant ([`crate::data::DataAccess`]).
+pub trait DataSource: Send + Sync {
+    /// The schema of `collection`, or `None` if there is no such collection.
+    fn schema(&self, collection: &str) -> Result<Option<Schema>, SourceError>;
+    /// The secret that keys the record-id pseudonyms (`pseudonym.rs`).
+    fn pseudonym_key(&self) -> Result<[u8; 32], SourceError>;
+    /// `person`'s records of `collection` in `range`, with `fields` only, in time order.
+    fn scan(
+        &self,
+        person: PersonId,
+        collection: &str,
+        range: TimeRange,
+        fields: &[String],
+    ) -> Result<Box<dyn Batches>, SourceError>;
+    /// The grant `id` as it stands now: read again before each batch, so that a revocation
+    /// takes effect within the run.
+    fn grant(&self, id: u64) -> Result<Grant, SourceError>;
+}
+
+/// An open scan: each call returns at most `max` records, with the bytes of field data
+/// delivered, or `None` at the end.
+pub trait Batches: Send {
+    fn next_batch(&mut self, max: usize) -> Result<Option<(ColumnBatch, usize)>, SourceError>;
+}
+
+/// Where the SHA-256 of each compiled-code file is kept when it is written, and read before it
+/// is loaded (`cache.rs`). It must live outside the plugin directory, so that whoever can
+/// change a file there cannot change its recorded hash too.
+pub trait CompiledHashes: Send + Sync {
+    fn compiled_hash(&self, key: &str) -> Result<Option<String>, SourceError>;
+    fn set_compiled_hash(&self, key: &str, hash: &str) -> Result<(), SourceError>;
+}
