@@ -90,8 +90,18 @@ fn jsonl<T: Serialize>(items: impl IntoIterator<Item = T>) -> Vec<u8> {
     out
 }
 
+/// Why an export failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The archive could not be written: a name tar cannot hold (a bug, not an input).
+    #[error("cannot write the export: {0}")]
+    Archive(String),
+}
+
 /// Everything of `person`'s, as a tar archive.
-pub fn export(store: &dyn Store, person: PersonId, now_ms: i64) -> Result<Vec<u8>, StoreError> {
+pub fn export(store: &dyn Store, person: PersonId, now_ms: i64) -> Result<Vec<u8>, ExportError> {
     store.person(person)?;
     let mut collections = Vec::new();
     for schema in store.collections()? {
@@ -104,7 +114,7 @@ pub fn export(store: &dyn Store, person: PersonId, now_ms: i64) -> Result<Vec<u8
     // `[a-z0-9_.]+`: this is a bug, not an input, if it ever happens.
     let mut file = |name: &str, data: &[u8]| {
         out.file(name, data)
-            .map_err(|e| StoreError::Db(format!("cannot write {name} into the export: {e}")))
+            .map_err(|e| ExportError::Archive(format!("{name}: {e}")))
     };
     let manifest = ArchiveManifest {
         format: FORMAT.into(),
@@ -163,7 +173,7 @@ pub fn export(store: &dyn Store, person: PersonId, now_ms: i64) -> Result<Vec<u8
     file("runs.jsonl", &jsonl(&runs))?;
     file("audit.jsonl", &jsonl(&audit))?;
     out.finish()
-        .map_err(|e| StoreError::Db(format!("cannot finish the export: {e}")))
+        .map_err(|e| ExportError::Archive(e.to_string()))
 }
 
 /// Restores an archive's collections into `person`'s store, all or nothing.

@@ -241,6 +241,15 @@ impl From<ImportError> for ApiError {
     }
 }
 
+impl From<insitu_core::rights::ExportError> for ApiError {
+    fn from(e: insitu_core::rights::ExportError) -> Self {
+        match e {
+            insitu_core::rights::ExportError::Store(s) => s.into(),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
 impl From<InstallError> for ApiError {
     fn from(e: InstallError) -> Self {
         match e {

@@ -46,12 +46,15 @@ pub fn spawn(s: &AppState, job: &Job) {
     let (runner, id, campaign) = (s.pds.runner.clone(), job.id, job.is_campaign());
     tokio::spawn(async move {
         let r = if campaign {
-            campaign::scan(&runner, id, &progress).await.map(|_| ())
+            campaign::scan(&runner, id, &progress)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
         } else {
             study::run(&runner, id, &progress)
                 .await
                 .map(|_| ())
-                .map_err(|e| CampaignError::Store(StoreError::Db(e.to_string())))
+                .map_err(|e| e.to_string())
         };
         if let Err(e) = r {
             tracing::error!(job = id, "job stopped: {e}; it resumes at the next start");
