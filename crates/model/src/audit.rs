@@ -534,18 +534,57 @@ pub const VERSION: u8 = 1;
 
 /// The entry's hash under scheme `version`, or `None` for a scheme this code does not know.
 fn hash_of(version: u8, seq: u64, at_ms: i64, event: &AuditEvent, prev: &str) -> Option<String> {
-    let mut h = Sha256::new();
     match version {
-        0 => {
-            h.update(seq.to_be_bytes());
-            h.update(at_ms.to_be_bytes());
-            h.update(serde_json::to_vec(event).unwrap_or_default());
-            h.update(prev.as_bytes());
-        }
-        1 => h.update(canonical(seq, at_ms, prev, event)),
-        _ => return None,
+        0 => Some(hash_v0(
+            seq,
+            at_ms,
+            &serde_json::to_vec(event).unwrap_or_default(),
+            prev,
+        )),
+        1 => Some(hex(&Sha256::digest(canonical(seq, at_ms, prev, event)))),
+        _ => None,
     }
-    Some(hex(&h.finalize()))
+}
+
+/// Scheme 0: the serde_json form of the event, as the code of the day wrote it.
+fn hash_v0(seq: u64, at_ms: i64, event_json: &[u8], prev: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(seq.to_be_bytes());
+    h.update(at_ms.to_be_bytes());
+    h.update(event_json);
+    h.update(prev.as_bytes());
+    hex(&h.finalize())
+}
+
+/// Whether a scheme-0 entry's hash is that of its event as written before an optional field
+/// was added: today's serde_json form writes the field as `null` (`RecordsImported`'s
+/// `returned_by`, added on Nov 28), which the code of the day did not write at all. Dropping
+/// every `,"name":null` is safe on serde_json's output: inside a string a quote is escaped,
+/// so the pattern only ever matches a field.
+fn matches_v0_without_nulls(e: &AuditEntry) -> bool {
+    let json = serde_json::to_string(&e.event).unwrap_or_default();
+    let mut out = String::with_capacity(json.len());
+    let mut rest = json.as_str();
+    while let Some(at) = rest.find(",\"") {
+        out.push_str(&rest[..at]);
+        let field = &rest[at + 2..];
+        match field.find('"') {
+            Some(end)
+                if field[..end]
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'_')
+                    && field[end..].starts_with("\":null") =>
+            {
+                rest = &field[end + 6..];
+            }
+            _ => {
+                out.push(',');
+                rest = &rest[at + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out.len() != json.len() && hash_v0(e.seq, e.at_ms, out.as_bytes(), &e.prev) == e.hash
 }
 
 /// The bytes scheme 1 hashes: a header, then the event's tag and fields in a fixed order.
@@ -916,7 +955,9 @@ pub fn verify(entries: &[AuditEntry]) -> Result<(), ChainError> {
                     version: e.version,
                 });
             }
-            Some(h) if h != e.hash => return Err(ChainError::Edited { seq: e.seq }),
+            Some(h) if h != e.hash && !(e.version == 0 && matches_v0_without_nulls(e)) => {
+                return Err(ChainError::Edited { seq: e.seq });
+            }
             Some(_) => {}
         }
         prev = e.hash.clone();
@@ -949,6 +990,28 @@ mod tests {
         r#"{"seq":2,"at_ms":1764000000002,"event":{"kind":"records_imported","person":1,"collection":"bank.transactions","added":5,"duplicates":0,"source":"sha256:ab","returned_by":null},"prev":"3fe8f6fee30abcf7ebc1b3d969e6061f5d15ef9a2982c38f1c3823963543d77c","hash":"0309905e1ac34c4a2baee4389db18b257ba5057a2c1d7e4456509b8dc48fdaf4"}"#,
         r#"{"seq":3,"at_ms":1764000000003,"event":{"kind":"run","run":3,"person":1,"grant":2,"digest":"dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd","read":[["bank.transactions",["amount","label"]]],"records_read":5,"output_bytes":40,"fuel":12345,"outcome":"ok"},"prev":"0309905e1ac34c4a2baee4389db18b257ba5057a2c1d7e4456509b8dc48fdaf4","hash":"f92921a4359cf7bb1bcb88d64c7bccb3b5adf6233b152e135ac7f92ecfb70110"}"#,
     ];
+
+    #[test]
+    fn an_entry_hashed_before_an_optional_field_existed_still_verifies_and_an_edit_is_caught() {
+        // Written before `returned_by` existed: its hash covers the event without the field.
+        let old = r#"{"kind":"records_imported","person":1,"collection":"bank.transactions","added":5,"duplicates":0,"source":"sha256:ab"}"#;
+        let hash = hash_v0(0, 1_764_000_000_000, old.as_bytes(), GENESIS);
+        let line = format!(
+            r#"{{"seq":0,"at_ms":1764000000000,"event":{old},"prev":"{GENESIS}","hash":"{hash}"}}"#
+        );
+        let mut log: Vec<AuditEntry> = vec![serde_json::from_str(&line).unwrap()];
+        assert_eq!(verify(&log), Ok(()));
+        if let AuditEvent::RecordsImported { added, .. } = &mut log[0].event {
+            *added = 6;
+        }
+        assert_eq!(verify(&log), Err(ChainError::Edited { seq: 0 }));
+        // The same entry under scheme 1 gets no such allowance.
+        log[0].version = 1;
+        if let AuditEvent::RecordsImported { added, .. } = &mut log[0].event {
+            *added = 5;
+        }
+        assert_eq!(verify(&log), Err(ChainError::Edited { seq: 0 }));
+    }
 
     fn legacy() -> Vec<AuditEntry> {
         LEGACY
