@@ -7,6 +7,9 @@ use crate::output::{Finding, Money, Scalar};
 use crate::records::PersonId;
 use serde::{Deserialize, Serialize};
 
+mod billing;
+pub use billing::BillingRecord;
+
 /// The operator's rules for campaigns and studies. A field missing from a stored policy takes
 /// its default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -251,21 +254,6 @@ pub struct Member {
     pub outcome: MemberOutcome,
     #[serde(default)]
     pub answer: Option<Answer>,
-}
-
-/// What the billing ledger will take over: money owed, from whom to whom.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct BillingRecord {
-    pub id: u64,
-    pub job: u64,
-    pub at_ms: i64,
-    /// Who pays (a brand, an organisation), by name.
-    pub from: String,
-    /// Who is paid: `person:<id>`, an organisation's name, or `operator`.
-    pub to: String,
-    pub amount: Money,
-    /// Why, in plain words.
-    pub memo: String,
 }
 
 impl JobStatus {

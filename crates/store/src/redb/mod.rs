@@ -552,4 +552,58 @@ mod tests {
             Err(StoreError::NameTaken(existing)) if existing == "Globex"
         ));
     }
+
+    /// Billing records as code before typed parties wrote them (names, and no movement) read
+    /// as the ledger took them over then.
+    #[test]
+    fn an_old_stores_billing_records_still_read() {
+        use insitu_model::ledger::{Movement, Party};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("insitu.redb");
+        drop(RedbStore::open(&path).unwrap());
+        let old = [
+            (r#""to":"operator""#, "commission on campaign 3"),
+            (
+                r#""to":"UFC Que Choisir""#,
+                "association's share of campaign 3",
+            ),
+            (r#""to":"person:2""#, "compensation from campaign 3"),
+            (r#""to":"person:4""#, "reward for taking part in study 3"),
+        ];
+        {
+            let database = Database::create(&path).unwrap();
+            let tx = database.begin_write().unwrap();
+            {
+                let mut t = tx.open_table(BILLING).unwrap();
+                for (id, (to, memo)) in (1..).zip(old) {
+                    let json = format!(
+                        r#"{{"id":{id},"job":3,"at_ms":9,"from":"Agence Dupont",{to},"amount":{{"minor":85,"currency":"EUR"}},"memo":"{memo}"}}"#
+                    );
+                    t.insert(id, json.as_str()).unwrap();
+                }
+            }
+            tx.commit().unwrap();
+        }
+        let store = RedbStore::open(&path).unwrap();
+        let read: Vec<(Party, Party, Movement)> = store
+            .billing(Some(3))
+            .unwrap()
+            .into_iter()
+            .map(|b| (b.from, b.to, b.movement))
+            .collect();
+        let brand = || Party::Organisation("Agence Dupont".into());
+        assert_eq!(
+            read,
+            vec![
+                (brand(), Party::Operator, Movement::Settlement),
+                (
+                    brand(),
+                    Party::Organisation("UFC Que Choisir".into()),
+                    Movement::Settlement
+                ),
+                (brand(), Party::Person(2), Movement::Settlement),
+                (brand(), Party::Person(4), Movement::Reward),
+            ]
+        );
+    }
 }
