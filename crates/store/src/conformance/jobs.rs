@@ -12,7 +12,7 @@ use insitu_model::meter::RunRecord;
 use insitu_model::output::Money;
 use insitu_model::peer::{Contact, ContactStatus, Offer};
 
-const PERIOD: &str = "2026-11";
+pub(super) const PERIOD: &str = "2026-11";
 
 pub(super) fn campaign() -> Job {
     Job {
@@ -274,7 +274,7 @@ pub(super) fn answer(store: &dyn Store) {
     expect_audit(store, n, "refused answers", &[]);
 }
 
-fn bill(job: u64, to: Party, minor: i64) -> BillingRecord {
+pub(super) fn bill(job: u64, to: Party, minor: i64) -> BillingRecord {
     BillingRecord {
         id: 0,
         job,

@@ -18,7 +18,6 @@ use std::path::Path;
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Serialize, de::DeserializeOwned};
-use sha2::Digest as _;
 
 use super::codec::{self, Projection};
 use super::prelude::*;
@@ -30,7 +29,9 @@ use insitu_model::account::name::key as name_key;
 use insitu_model::account::{Account, Token};
 use insitu_model::audit::{AuditEntry, AuditEvent};
 use insitu_model::consent::{Grant, now_ms};
-use insitu_model::job::{Answer, AnswerRefused, BillingRecord, Job, Member, Policy, budget_admits};
+use insitu_model::job::{
+    Answer, AnswerRefused, BillingRecord, Job, Member, Policy, RunSlot, budget_admits,
+};
 use insitu_model::ledger::{Entry, Tariff};
 use insitu_model::licence::Licence;
 use insitu_model::meter::RunRecord;
@@ -397,27 +398,15 @@ fn write_in(
             out.added += 1;
         }
     }
-    let (source, returned_by) = match source {
-        Source::File(name) => {
-            let digest = insitu_model::audit::hex(&sha2::Sha256::digest(name.as_bytes()));
-            tx.open_table(SOURCES)
-                .map_err(db)?
-                .insert(format!("{person}:{digest}").as_str(), name)
-                .map_err(db)?;
-            (format!("sha256:{digest}"), None)
-        }
-        Source::ReturnedBy(org) => (String::new(), Some(org.to_string())),
-    };
+    if let (Source::File(name), Some(digest)) = (source, source.file_digest()) {
+        tx.open_table(SOURCES)
+            .map_err(db)?
+            .insert(format!("{person}:{digest}").as_str(), name)
+            .map_err(db)?;
+    }
     append(
         tx,
-        AuditEvent::RecordsImported {
-            person,
-            collection: coll.schema.name.clone(),
-            added: out.added,
-            duplicates: out.duplicates,
-            source,
-            returned_by,
-        },
+        AuditEvent::records_imported(person, &coll.schema.name, &out, source),
     )?;
     Ok(out)
 }
