@@ -36,6 +36,7 @@ use crate::job::{
     Answer, BillingRecord, CampaignSpec, Job, JobKind, JobStatus, Member, MemberOutcome,
     NoisyCounts, Progress,
 };
+use crate::ledger::{Movement, Party};
 use crate::noise::{Noise, NoiseError, noisy};
 use crate::output::{Finding, Money, PluginOutput, Scalar};
 use crate::package::PluginUse;
@@ -640,30 +641,31 @@ pub fn settle(
         minor,
         currency: amount.currency.clone(),
     };
-    let record = |to: String, minor: i64, memo: String| BillingRecord {
+    let record = |to: Party, minor: i64, memo: String| BillingRecord {
         id: 0,
         job: job.id,
         at_ms,
-        from: c.brand.clone(),
+        from: Party::Organisation(c.brand.clone()),
         to,
         amount: money(minor),
+        movement: Movement::Settlement,
         memo,
     };
     let mut billing = vec![
         record(
-            "operator".into(),
+            Party::Operator,
             commission,
             format!("commission on campaign {}", job.id),
         ),
         record(
-            c.association.clone(),
+            Party::Organisation(c.association.clone()),
             association,
             format!("association's share of campaign {}", job.id),
         ),
     ];
     for (cl, share) in claimants.iter().zip(&shares) {
         billing.push(record(
-            format!("person:{}", cl.person),
+            Party::Person(cl.person),
             *share,
             format!("compensation from campaign {}", job.id),
         ));

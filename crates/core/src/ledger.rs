@@ -16,7 +16,8 @@
 //! - an access fee: the requester pays the operator per approved grant;
 //! - a brand's yearly membership;
 //! - a campaign's settlement and a study's rewards (the billing records those jobs leave,
-//!   taken over as entries by [`take_over`]).
+//!   typed with their parties and movement when written, taken over as entries by
+//!   [`take_over`]).
 //!
 //! Who pays a run: the organisation that started it under a grant it obtained; for a campaign
 //! or study member's run, the job's owner; for a person's own run (even under a grant an
@@ -269,27 +270,19 @@ fn movement_name(m: Movement) -> String {
         .unwrap_or_default()
 }
 
-/// A campaign's or study's billing records, as entries: each record's payer pays its payee
-/// (members through the operator: see [`fold_for_job`]).
+/// A campaign's or study's billing records, as entries: each record's payer pays its payee for
+/// its movement, as the job wrote them (members through the operator: see [`fold_for_job`]).
 pub fn take_over(records: &[BillingRecord], at_ms: i64) -> Result<Vec<Entry>, LedgerError> {
     let mut out = Vec::new();
     for r in records {
-        let credit =
-            r.to.parse::<Party>()
-                .unwrap_or_else(|_| Party::Organisation(r.to.clone()));
-        let movement = if r.memo.starts_with("reward") {
-            Movement::Reward
-        } else {
-            Movement::Settlement
-        };
         out.extend(entries(
             &format!("job:{}", r.job),
             at_ms,
             vec![(
-                Party::Organisation(r.from.clone()),
-                credit,
+                r.from.clone(),
+                r.to.clone(),
                 r.amount.minor,
-                movement,
+                r.movement,
                 r.memo.clone(),
             )],
             &r.amount.currency,
@@ -719,6 +712,64 @@ mod tests {
         }
         assert!("bank:x".parse::<Party>().is_err());
         assert!("person:x".parse::<Party>().is_err());
+    }
+
+    /// A job's records are posted with the parties and movement the job wrote: a reward whose
+    /// memo does not say so is a reward, and an organisation named like another party is that
+    /// organisation.
+    #[test]
+    fn a_jobs_records_are_taken_over_as_written_not_read_from_memo_or_names() {
+        let lab = || Party::Organisation("lab".into());
+        let record = |to: Party, movement: Movement, memo: &str| BillingRecord {
+            id: 0,
+            job: 4,
+            at_ms: 1,
+            from: lab(),
+            to,
+            amount: Money {
+                minor: 10,
+                currency: "EUR".into(),
+            },
+            movement,
+            memo: memo.into(),
+        };
+        let posted = take_over(
+            &[
+                record(Party::Person(3), Movement::Reward, "thank you"),
+                record(
+                    Party::Organisation("operator".into()),
+                    Movement::Settlement,
+                    "reward the association",
+                ),
+            ],
+            7,
+        )
+        .unwrap();
+        let moves: Vec<_> = posted
+            .iter()
+            .map(|e| {
+                (
+                    e.debit.clone(),
+                    e.credit.clone(),
+                    e.movement,
+                    e.amount.minor,
+                )
+            })
+            .collect();
+        assert_eq!(
+            moves,
+            vec![
+                (
+                    lab(),
+                    Party::Organisation("operator".into()),
+                    Movement::Settlement,
+                    10
+                ),
+                // The member's reward goes through the operator.
+                (lab(), Party::Operator, Movement::Reward, 10),
+                (Party::Operator, Party::Person(3), Movement::Reward, 10),
+            ]
+        );
     }
 
     #[test]

@@ -31,6 +31,7 @@ use crate::consent::now_ms;
 use crate::job::{
     BillingRecord, Job, JobKind, JobStatus, Member, MemberOutcome, Progress, Release, StudySpec,
 };
+use crate::ledger::{Movement, Party};
 use crate::noise::{Noise, NoiseError, noisy};
 use crate::output::{Money, PluginOutput, Scalar};
 use crate::package::{AggregateField, PluginUse};
@@ -302,9 +303,10 @@ pub fn release(store: &dyn Store, job: u64, noise: Noise) -> Result<Job, StudyEr
             id: 0,
             job: job.id,
             at_ms,
-            from: job.owner.clone(),
-            to: format!("person:{p}"),
+            from: Party::Organisation(job.owner.clone()),
+            to: Party::Person(*p),
             amount: s.reward.clone(),
+            movement: Movement::Reward,
             memo: format!("reward for taking part in study {}", job.id),
         })
         .collect();

@@ -325,9 +325,9 @@ pub async fn campaigns(
     let split = campaign::settle(store, job.id, amount.clone(), 500)?;
     for r in split.iter().take(5) {
         println!(
-            "     {:>12}  -> {:<18} {}",
+            "     {:>12}  -> {:<20} {}",
             r.amount.to_string(),
-            r.to,
+            r.to.to_string(),
             r.memo
         );
     }

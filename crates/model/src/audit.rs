@@ -35,7 +35,7 @@ use sha2::{Digest, Sha256};
 
 use crate::consent::Grant;
 use crate::meter::{Outcome, RunRecord};
-use crate::records::PersonId;
+use crate::records::{PersonId, Source, WriteOutcome};
 
 /// What happened. Each variant is one kind of action on the store.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -243,6 +243,33 @@ impl AuditEvent {
             person: grant.person,
             digest: grant.plugin_digest.clone(),
             collections: grant.collections.iter().map(|c| c.name.clone()).collect(),
+        }
+    }
+
+    /// The entry writing records into `person`'s `collection` from `source` writes, with what
+    /// the write did: a file is named by its name's digest ([`Source::file_digest`]), never by
+    /// its name, which the backend keeps beside the chain; returned data names the
+    /// organisation that returned it.
+    pub fn records_imported(
+        person: PersonId,
+        collection: &str,
+        outcome: &WriteOutcome,
+        source: Source<'_>,
+    ) -> AuditEvent {
+        let (source, returned_by) = match source {
+            Source::File(_) => (
+                format!("sha256:{}", source.file_digest().unwrap_or_default()),
+                None,
+            ),
+            Source::ReturnedBy(org) => (String::new(), Some(org.to_string())),
+        };
+        AuditEvent::RecordsImported {
+            person,
+            collection: collection.to_string(),
+            added: outcome.added,
+            duplicates: outcome.duplicates,
+            source,
+            returned_by,
         }
     }
 }
@@ -968,6 +995,40 @@ pub fn verify(entries: &[AuditEntry]) -> Result<(), ChainError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_import_is_audited_by_its_files_digest_or_by_who_returned_it() {
+        let out = WriteOutcome {
+            added: 2,
+            duplicates: 1,
+            ..WriteOutcome::default()
+        };
+        let imported = |source| AuditEvent::records_imported(3, "bank", &out, source);
+        assert_eq!(
+            imported(Source::File("ada.csv")),
+            AuditEvent::RecordsImported {
+                person: 3,
+                collection: "bank".into(),
+                added: 2,
+                duplicates: 1,
+                source: "sha256:165249ae75a232e4e6b04859042deefd48e9dead75435f5a76a52fb80820592f"
+                    .into(),
+                returned_by: None,
+            },
+            "a file by its name's digest, never its name"
+        );
+        assert_eq!(
+            imported(Source::ReturnedBy("acme")),
+            AuditEvent::RecordsImported {
+                person: 3,
+                collection: "bank".into(),
+                added: 2,
+                duplicates: 1,
+                source: String::new(),
+                returned_by: Some("acme".into()),
+            }
+        );
+    }
 
     fn chain(n: u64) -> Vec<AuditEntry> {
         let mut v: Vec<AuditEntry> = Vec::new();

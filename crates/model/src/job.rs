@@ -2,10 +2,13 @@
 //! answers, billing records, progress. Running them is `insitu-core`'s (`job.rs`).
 
 use crate::audit::AuditEvent;
-use crate::meter::FailureReason;
+use crate::meter::{FailureReason, RunRecord};
 use crate::output::{Finding, Money, Scalar};
 use crate::records::PersonId;
 use serde::{Deserialize, Serialize};
+
+mod billing;
+pub use billing::BillingRecord;
 
 /// The operator's rules for campaigns and studies. A field missing from a stored policy takes
 /// its default.
@@ -253,21 +256,6 @@ pub struct Member {
     pub answer: Option<Answer>,
 }
 
-/// What the billing ledger will take over: money owed, from whom to whom.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct BillingRecord {
-    pub id: u64,
-    pub job: u64,
-    pub at_ms: i64,
-    /// Who pays (a brand, an organisation), by name.
-    pub from: String,
-    /// Who is paid: `person:<id>`, an organisation's name, or `operator`.
-    pub to: String,
-    pub amount: Money,
-    /// Why, in plain words.
-    pub memo: String,
-}
-
 impl JobStatus {
     /// Whether a job in this status may be closed into `next`. Running ends once (finished,
     /// released or withheld); a finished campaign is settled once. Anything else is a second
@@ -345,8 +333,128 @@ impl Member {
     }
 }
 
+/// Where a member's run is stored when its result is recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunSlot {
+    /// Under the id the job reserved for it before running (`RunStore::reserve_run_ids`, in
+    /// target order), which the run carries: ids given as runs finish would order members by
+    /// how long their runs took.
+    Reserved,
+    /// Under a new id (a run that carries none).
+    New,
+}
+
+impl Member {
+    /// Records this member's result for `job`: the rule every backend applies, for each
+    /// member, inside the transaction of `JobStore::record_members`. A member the job
+    /// `already` has is left as it was and its run is not stored (`Ok(None)`), so a resumed
+    /// job records nobody twice. Otherwise the member's run, if it had one, is stored by
+    /// `store_run` (which returns its id) in the [`RunSlot`] the run calls for, and the member
+    /// is returned pointing at `job` and at that run, for the backend to store.
+    pub fn record<E>(
+        mut self,
+        job: u64,
+        already: bool,
+        run: Option<RunRecord>,
+        store_run: impl FnOnce(RunRecord, RunSlot) -> Result<u64, E>,
+    ) -> Result<Option<Member>, E> {
+        if already {
+            return Ok(None);
+        }
+        if let Some(run) = run {
+            let slot = if run.id != 0 {
+                RunSlot::Reserved
+            } else {
+                RunSlot::New
+            };
+            self.run = store_run(run, slot)?;
+        }
+        self.job = job;
+        Ok(Some(self))
+    }
+}
+
 /// Whether a person who has spent `spent` of their monthly privacy budget `budget` may be
 /// charged `micro` more (all in millionths of epsilon). A zero charge reserves nothing.
 pub fn budget_admits(spent: u64, micro: u64, budget: u64) -> bool {
     micro > 0 && spent.saturating_add(micro) <= budget
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(run: u64) -> Member {
+        Member {
+            job: 0,
+            person: 4,
+            run,
+            outcome: MemberOutcome::NoMatch,
+            answer: None,
+        }
+    }
+
+    fn run(id: u64) -> RunRecord {
+        RunRecord {
+            id,
+            ..RunRecord::new(4, 1, "d1", 5)
+        }
+    }
+
+    /// Records `m` as a backend would, storing a run under the id `store_run` gives; returns
+    /// the member to store and the slots runs were stored in.
+    fn record(already: bool, r: Option<RunRecord>) -> (Option<Member>, Vec<(u64, RunSlot)>) {
+        let mut stored = Vec::new();
+        let m = member(0)
+            .record(9, already, r, |run, slot| {
+                let id = if slot == RunSlot::Reserved {
+                    run.id
+                } else {
+                    70
+                };
+                stored.push((id, slot));
+                Ok::<_, ()>(id)
+            })
+            .unwrap();
+        (m, stored)
+    }
+
+    #[test]
+    fn a_member_is_recorded_once_and_its_run_keeps_its_reserved_id() {
+        assert_eq!(
+            record(true, Some(run(12))),
+            (None, vec![]),
+            "a member the job has is left as it was, and its run is not stored"
+        );
+        assert_eq!(
+            record(false, Some(run(12))),
+            (
+                Some(Member {
+                    job: 9,
+                    ..member(12)
+                }),
+                vec![(12, RunSlot::Reserved)]
+            )
+        );
+        assert_eq!(
+            record(false, Some(run(0))),
+            (
+                Some(Member {
+                    job: 9,
+                    ..member(70)
+                }),
+                vec![(70, RunSlot::New)]
+            )
+        );
+        assert_eq!(
+            record(false, None),
+            (
+                Some(Member {
+                    job: 9,
+                    ..member(0)
+                }),
+                vec![]
+            )
+        );
+    }
 }

@@ -2,6 +2,7 @@
 //! and publishers, receptions and erasures. What every store backend reads and writes; no I/O.
 
 use serde::{Deserialize, Serialize};
+use sha2::Digest as _;
 
 pub use insitu_formats::schema::{Field, FieldType, Record, Schema, Value};
 
@@ -220,13 +221,119 @@ pub struct Reception {
     pub revoked_ms: Option<i64>,
 }
 
-/// What an erasure removed.
+/// What an erasure removed, counted (the audit log's tombstone holds the same counts). What an
+/// erasure covers is [`PersonData::on_erasure`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Erasure {
+    /// The person's records, in every collection.
     pub records: u64,
+    /// The runs over their data, with their outputs.
     pub runs: u64,
+    /// Their grants that were live, now revoked.
     pub grants: u64,
+    /// Their accounts, with their tokens.
     pub accounts: u64,
+}
+
+/// Each kind of data a store holds about a person, for what erasure does to it
+/// ([`PersonData::on_erasure`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersonData {
+    /// The person's entry and their name.
+    Person,
+    /// Their records, in every collection.
+    Records,
+    /// The names of the files they imported (the audit log holds only their digests).
+    SourceNames,
+    /// Runs over their data, with their outputs.
+    Runs,
+    /// Their accounts, and their names' keys (the names are free again).
+    Accounts,
+    /// Their accounts' tokens.
+    Tokens,
+    /// Their membership of campaigns and studies (result, invitation, answer).
+    Memberships,
+    /// Their peer offers.
+    Offers,
+    /// Peer contacts they asked or were asked for.
+    Contacts,
+    /// Their grants.
+    Grants,
+    /// Access requests made to them.
+    Requests,
+    /// Their agreements to receive an organisation's data.
+    Receptions,
+    /// The privacy budget spent and reserved for them.
+    Budgets,
+    /// Jobs' billing records that pay them.
+    Billing,
+    /// Ledger entries naming them.
+    Ledger,
+    /// Audit entries about them.
+    Audit,
+}
+
+/// What erasure does to one kind of a person's data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Erased {
+    /// Gone from the store.
+    Deleted,
+    /// Kept, revoked at the erasure's time.
+    Revoked,
+    /// Kept as it was.
+    Kept,
+}
+
+impl PersonData {
+    /// Every kind, in the order above.
+    pub const ALL: [PersonData; 16] = [
+        PersonData::Person,
+        PersonData::Records,
+        PersonData::SourceNames,
+        PersonData::Runs,
+        PersonData::Accounts,
+        PersonData::Tokens,
+        PersonData::Memberships,
+        PersonData::Offers,
+        PersonData::Contacts,
+        PersonData::Grants,
+        PersonData::Requests,
+        PersonData::Receptions,
+        PersonData::Budgets,
+        PersonData::Billing,
+        PersonData::Ledger,
+        PersonData::Audit,
+    ];
+
+    /// What `RecordStore::erase_person` does to this kind of data, in its one transaction: the
+    /// one statement of what an erasure covers, which every backend follows and
+    /// `insitu_store::conformance` checks kind by kind.
+    ///
+    /// What is kept names the person by id only, and is other parties' as much as theirs:
+    /// requests are the requester's history of asking; receptions can return nothing once the
+    /// person is gone; budgets are the privacy accounting of jobs that ran (a resumed job
+    /// charges nobody twice); billing records and ledger entries keep every party's books
+    /// balanced; the audit log keeps its chain verifiable, with a tombstone of counts only.
+    pub fn on_erasure(self) -> Erased {
+        match self {
+            PersonData::Person
+            | PersonData::Records
+            | PersonData::SourceNames
+            | PersonData::Runs
+            | PersonData::Accounts
+            | PersonData::Tokens
+            | PersonData::Memberships
+            | PersonData::Offers
+            | PersonData::Contacts => Erased::Deleted,
+            PersonData::Grants => Erased::Revoked,
+            PersonData::Requests
+            | PersonData::Receptions
+            | PersonData::Budgets
+            | PersonData::Billing
+            | PersonData::Ledger
+            | PersonData::Audit => Erased::Kept,
+        }
+    }
 }
 
 /// Where written records come from, as the audit log records it.
@@ -237,6 +344,17 @@ pub enum Source<'a> {
     File(&'a str),
     /// Data an organisation returned into the person's store (restitution), by its name.
     ReturnedBy(&'a str),
+}
+
+impl Source<'_> {
+    /// A file's digest, as the audit log names it and the backend keys its name by: the
+    /// SHA-256 of the name, in lowercase hex. `None` for returned data.
+    pub fn file_digest(&self) -> Option<String> {
+        match self {
+            Source::File(name) => Some(crate::audit::hex(&sha2::Sha256::digest(name.as_bytes()))),
+            Source::ReturnedBy(_) => None,
+        }
+    }
 }
 
 /// One collection's records for [`Store::write_collections`].

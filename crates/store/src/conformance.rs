@@ -19,6 +19,7 @@
 //! another crate can call it.
 
 mod consent;
+mod erasure;
 mod jobs;
 mod ledger;
 mod records;
@@ -90,7 +91,10 @@ pub const CHECKS: &[(&str, Check)] = &[
     ),
     ("account_names_are_unique_by_key", consent::accounts),
     ("tokens_are_found_by_hash_and_revoked", consent::tokens),
-    ("erase_person_removes_and_counts_their_data", consent::erase),
+    (
+        "erase_person_deletes_revokes_and_keeps_each_kind_of_data_as_the_model_says",
+        erasure::erase,
+    ),
     // runs, audit, secrets
     ("record_run_assigns_an_id_and_audits", runs::record),
     (

@@ -131,8 +131,9 @@ pub trait RecordStore: Send + Sync {
     fn collections(&self) -> Result<Vec<Schema>, StoreError>;
 
     /// Writes records in one transaction: all of them, or none. Records whose key exists are
-    /// skipped and counted as duplicates. `source` is recorded in the audit entry (see
-    /// [`Source`]).
+    /// skipped and counted as duplicates. The audit entry is
+    /// `AuditEvent::records_imported` (a file by its name's digest, the name kept beside the
+    /// chain for [`RecordStore::source_name`]; see [`Source`]).
     fn write_records(
         &self,
         person: PersonId,
@@ -176,8 +177,10 @@ pub trait RecordStore: Send + Sync {
     /// The name of an import source whose digest an audit entry holds (`None` once erased).
     fn source_name(&self, person: PersonId, digest: &str) -> Result<Option<String>, StoreError>;
 
-    /// Erases a person in one transaction: their records, runs (with outputs), accounts and
-    /// tokens, and their name are deleted; their grants are revoked; the audit log gets a
+    /// Erases a person in one transaction: each kind of their data is deleted, revoked or kept
+    /// as `PersonData::on_erasure` says (records, runs with outputs, accounts and tokens,
+    /// memberships, peer offers and contacts, source names and their name are deleted; grants
+    /// revoked; requests, receptions, budgets, billing and ledger kept); the audit log gets a
     /// tombstone with counts only, and its chain still verifies.
     fn erase_person(&self, person: PersonId, at_ms: i64) -> Result<Erasure, StoreError>;
 }
@@ -314,8 +317,9 @@ pub trait JobStore: Send + Sync {
     fn job(&self, id: u64) -> Result<insitu_model::job::Job, StoreError>;
     fn jobs(&self) -> Result<Vec<insitu_model::job::Job>, StoreError>;
     /// Records members' results in one transaction: each member's run (when there was one),
-    /// with its audit entry, and the member's result pointing at it. A member the job already
-    /// has is left as it was and its run is not stored. Returns how many were added.
+    /// with its audit entry, and the member's result pointing at it, as `Member::record` rules
+    /// (a member the job already has is left as it was and its run is not stored; a run keeps
+    /// the id the job reserved for it). Returns how many were added.
     fn record_members(
         &self,
         job: u64,

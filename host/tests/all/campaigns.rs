@@ -16,6 +16,7 @@ use insitu_core::campaign::{self, CampaignError, Count, NewCampaign};
 use insitu_core::consent::{Grant, GrantedCollection, now_ms};
 use insitu_core::contract::{Viewer, output_for};
 use insitu_core::job::{Answer, Job, JobStatus, Member, MemberOutcome, Progress};
+use insitu_core::ledger::{Movement, Party};
 use insitu_core::meter::FailureReason;
 use insitu_core::noise::Noise;
 use insitu_core::output::{Money, Scalar};
@@ -407,15 +408,20 @@ async fn a_settlement_is_split_by_documented_loss_to_the_cent() {
     }
     let split = campaign::settle(store, job.id, eur(100_001), 500).unwrap();
     assert_eq!(split.iter().map(|r| r.amount.minor).sum::<i64>(), 100_001);
-    assert_eq!(split[0].to, "operator");
+    assert_eq!(split[0].to, Party::Operator);
     assert_eq!(split[0].amount, eur(10_000));
-    assert_eq!(split[1].to, ASSOCIATION);
+    assert_eq!(split[1].to, Party::Organisation(ASSOCIATION.into()));
     assert_eq!(split[1].amount, eur(5_000));
     let shares: Vec<i64> = split[2..].iter().map(|r| r.amount.minor).collect();
     // 85,001 cents in the ratio 1 : 2 : 3, the odd cent to the largest remainder.
     assert_eq!(shares, vec![14_167, 28_334, 42_500]);
-    assert_eq!(split[2].to, format!("person:{}", granted[0]));
-    assert!(split.iter().all(|r| r.from == "Agence Dupont"));
+    assert_eq!(split[2].to, Party::Person(granted[0]));
+    assert!(
+        split
+            .iter()
+            .all(|r| r.from == Party::Organisation("Agence Dupont".into())
+                && r.movement == Movement::Settlement)
+    );
     assert_eq!(store.billing(Some(job.id)).unwrap().len(), 5);
     assert!(matches!(
         campaign::settle(store, job.id, eur(1), 0),

@@ -173,24 +173,25 @@ fn postings(op: &Op, at: i64) -> Vec<(String, Vec<Entry>, i64)> {
             let commission = ledger::share(*amount, *commission_bps);
             let association = ledger::share(*amount, *association_bps);
             let shares = split(*amount - commission - association, losses);
-            let record = |to: String, minor: i64| BillingRecord {
+            let record = |to: Party, minor: i64| BillingRecord {
                 id: 0,
                 job: *job,
                 at_ms: at,
-                from: "Agence Dupont".into(),
+                from: Party::Organisation("Agence Dupont".into()),
                 to,
                 amount: Money {
                     minor,
                     currency: "EUR".into(),
                 },
+                movement: Movement::Settlement,
                 memo: "compensation".into(),
             };
             let mut records = vec![
-                record("operator".into(), commission),
-                record("ufc".into(), association),
+                record(Party::Operator, commission),
+                record(Party::Organisation("ufc".into()), association),
             ];
             for (i, s) in shares.iter().enumerate() {
-                records.push(record(format!("person:{}", i + 1), *s));
+                records.push(record(Party::Person(i as u64 + 1), *s));
             }
             vec![(
                 format!("job:{job}"),

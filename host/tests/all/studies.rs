@@ -12,6 +12,7 @@ use insitu_core::account::Role;
 use insitu_core::consent::{Grant, GrantedCollection, now_ms};
 use insitu_core::contract::{Viewer, output_for};
 use insitu_core::job::{Job, JobKind, JobStatus, MemberOutcome, Progress};
+use insitu_core::ledger::{Movement, Party};
 use insitu_core::meter::FailureReason;
 use insitu_core::noise::Noise;
 use insitu_core::output::{Money, PluginOutput, Scalar};
@@ -205,7 +206,9 @@ async fn a_release_is_noisy_bounded_charged_to_each_member_and_rewarded() {
     assert!(
         rewards
             .iter()
-            .all(|b| b.from == LAB && b.amount.minor == 50)
+            .all(|b| b.from == Party::Organisation(LAB.into())
+                && b.movement == Movement::Reward
+                && b.amount.minor == 50)
     );
     // The noise was drawn once: reading or releasing again gives the same numbers.
     let again = study::release(store, job.id, Noise::OpenDp).unwrap();

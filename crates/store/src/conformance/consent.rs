@@ -1,15 +1,9 @@
-//! Plugins, publishers, requests, grants, receptions, accounts, tokens, and erasure.
+//! Plugins, publishers, requests, grants, receptions, accounts and tokens.
 
-use sha2::Digest as _;
-
-use super::{
-    EVENTS, audit_len, event, expect_audit, expect_err, finished, grant, jobs, person_with_events,
-};
-use crate::{Erasure, PersonId, PluginRecord, Publisher, Reception, Source, Store, StoreError};
+use super::{EVENTS, audit_len, expect_audit, expect_err, grant};
+use crate::{PersonId, PluginRecord, Publisher, Reception, Store, StoreError};
 use insitu_model::account::{Account, Role, Scope, Token};
 use insitu_model::audit::AuditEvent;
-use insitu_model::job::MemberOutcome;
-use insitu_model::meter::RunRecord;
 use insitu_model::request::{AccessRequest, Status};
 
 fn plugin(digest: &str, name: &str) -> PluginRecord {
@@ -101,7 +95,7 @@ pub(super) fn publishers(store: &dyn Store) {
     );
 }
 
-fn request(person: PersonId, nowhere: bool) -> AccessRequest {
+pub(super) fn request(person: PersonId, nowhere: bool) -> AccessRequest {
     AccessRequest {
         id: 0,
         requester: "acme".into(),
@@ -260,7 +254,7 @@ pub(super) fn grants(store: &dyn Store) {
     );
 }
 
-fn reception(person: PersonId) -> Reception {
+pub(super) fn reception(person: PersonId) -> Reception {
     Reception {
         id: 0,
         person,
@@ -312,7 +306,7 @@ pub(super) fn receptions(store: &dyn Store) {
     });
 }
 
-fn account(name: &str, person: Option<PersonId>) -> Account {
+pub(super) fn account(name: &str, person: Option<PersonId>) -> Account {
     Account {
         id: 0,
         name: name.into(),
@@ -373,7 +367,7 @@ pub(super) fn accounts(store: &dyn Store) {
     );
 }
 
-fn token(account: u64, hash: &str) -> Token {
+pub(super) fn token(account: u64, hash: &str) -> Token {
     Token {
         id: 0,
         account,
@@ -428,146 +422,5 @@ pub(super) fn tokens(store: &dyn Store) {
             account: a.id,
             token: t.id
         }
-    );
-}
-
-/// One person's share of everything erasure touches.
-fn populate(store: &dyn Store, p: PersonId, name: &str, job: u64, other: PersonId) -> u64 {
-    store
-        .write_records(
-            p,
-            EVENTS,
-            &[event(1, 10, "a", None), event(2, 20, "b", None)],
-            Source::File(name),
-        )
-        .expect("write_records");
-    let g = store.add_grant(grant(p, "d1")).expect("add_grant");
-    let old = store.add_grant(grant(p, "d1")).expect("add_grant");
-    store.revoke_grant(old.id, 2_000).expect("revoke_grant");
-    store
-        .record_run(finished(RunRecord::new(p, g.id, "d1", 100)))
-        .expect("record_run");
-    let a = store
-        .add_account(account(name, Some(p)))
-        .expect("add_account");
-    store.add_token(token(a.id, name)).expect("add_token");
-    let m = jobs::member(p, MemberOutcome::NoMatch);
-    store
-        .record_members(job, vec![(None, m)])
-        .expect("record_members");
-    let o = store.put_offer(jobs::offer(p)).expect("put_offer");
-    store
-        .put_contact(jobs::contact(o.id, other, p))
-        .expect("put_contact");
-    a.id
-}
-
-pub(super) fn erase(store: &dyn Store) {
-    let p = person_with_events(store, "ada");
-    let q = store.add_person("bob").expect("add_person");
-    let job = store.add_job(jobs::campaign()).expect("add_job").id;
-    let pa = populate(store, p, "ada", job, q);
-    let qa = populate(store, q, "bob", job, q + 100);
-    let before_q = (
-        store.count(q, EVENTS).expect("count"),
-        store.runs(Some(q)).expect("runs"),
-        store.grants(Some(q)).expect("grants"),
-    );
-    let n = audit_len(store);
-
-    let e = store.erase_person(p, 7_000).expect("erase_person");
-    assert_eq!(
-        e,
-        Erasure {
-            records: 2,
-            runs: 1,
-            grants: 1,
-            accounts: 1
-        },
-        "the erasure's counts (grants: the live ones it revoked)"
-    );
-    let events = expect_audit(store, n, "erase_person", &["person_erased"]);
-    assert_eq!(
-        events[0],
-        AuditEvent::PersonErased {
-            person: p,
-            records: 2,
-            runs: 1,
-            grants: 1
-        }
-    );
-    expect_err(
-        "the erased person",
-        store.person(p),
-        |e| matches!(e, StoreError::NoPerson(x) if *x == p),
-    );
-    assert_eq!(
-        store
-            .people()
-            .expect("people")
-            .iter()
-            .map(|x| x.id)
-            .collect::<Vec<_>>(),
-        vec![q]
-    );
-    assert_eq!(store.count(p, EVENTS).expect("count"), 0);
-    assert!(store.runs(Some(p)).expect("runs").is_empty());
-    let grants = store.grants(Some(p)).expect("grants");
-    assert_eq!(grants.len(), 2, "grants stay, revoked");
-    assert_eq!(
-        grants.iter().map(|g| g.revoked_ms).collect::<Vec<_>>(),
-        vec![Some(7_000), Some(2_000)]
-    );
-    assert_eq!(store.account(pa).expect("account"), None);
-    assert_eq!(store.account_by_name("ada").expect("by name"), None);
-    assert_eq!(store.token_by_hash("ada").expect("by hash"), None);
-    let digest = insitu_model::audit::hex(&sha2::Sha256::digest(b"ada"));
-    assert_eq!(store.source_name(p, &digest).expect("source_name"), None);
-    let members: Vec<PersonId> = store
-        .members(job)
-        .expect("members")
-        .iter()
-        .map(|m| m.person)
-        .collect();
-    assert_eq!(members, vec![q]);
-    assert!(
-        store
-            .offers()
-            .expect("offers")
-            .iter()
-            .all(|o| o.person != p)
-    );
-    assert_eq!(store.offers().expect("offers").len(), 1);
-    assert!(
-        store
-            .contacts()
-            .expect("contacts")
-            .iter()
-            .all(|c| c.seeker != p && c.mentor != p),
-        "a contact with the erased person is left"
-    );
-    // The other person keeps everything.
-    assert_eq!(
-        before_q,
-        (
-            store.count(q, EVENTS).expect("count"),
-            store.runs(Some(q)).expect("runs"),
-            store.grants(Some(q)).expect("grants"),
-        )
-    );
-    assert!(store.account(qa).expect("account").is_some());
-    let bob = insitu_model::audit::hex(&sha2::Sha256::digest(b"bob"));
-    assert_eq!(
-        store.source_name(q, &bob).expect("source_name"),
-        Some("bob".into())
-    );
-    // A name is free again once its account is erased.
-    store
-        .add_account(account("ada", None))
-        .expect("the name is free");
-    expect_err(
-        "erasing twice",
-        store.erase_person(p, 8_000),
-        |e| matches!(e, StoreError::NoPerson(x) if *x == p),
     );
 }

@@ -7,11 +7,12 @@ use insitu_model::job::{
     Answer, BillingRecord, CampaignSpec, Job, JobKind, JobStatus, Member, MemberOutcome, Policy,
     StudySpec,
 };
+use insitu_model::ledger::{Movement, Party};
 use insitu_model::meter::RunRecord;
 use insitu_model::output::Money;
 use insitu_model::peer::{Contact, ContactStatus, Offer};
 
-const PERIOD: &str = "2026-11";
+pub(super) const PERIOD: &str = "2026-11";
 
 pub(super) fn campaign() -> Job {
     Job {
@@ -273,14 +274,15 @@ pub(super) fn answer(store: &dyn Store) {
     expect_audit(store, n, "refused answers", &[]);
 }
 
-fn bill(job: u64, to: &str, minor: i64) -> BillingRecord {
+pub(super) fn bill(job: u64, to: Party, minor: i64) -> BillingRecord {
     BillingRecord {
         id: 0,
         job,
         at_ms: 30,
-        from: "bank".into(),
-        to: to.into(),
+        from: Party::Organisation("bank".into()),
+        to,
         amount: euros(minor),
+        movement: Movement::Settlement,
         memo: "settlement".into(),
     }
 }
@@ -326,7 +328,12 @@ pub(super) fn close(store: &dyn Store) {
         };
         expect_err(
             what,
-            store.close_job(&again, vec![bill(job.id, "operator", 1)], &[(a, 1)], PERIOD),
+            store.close_job(
+                &again,
+                vec![bill(job.id, Party::Operator, 1)],
+                &[(a, 1)],
+                PERIOD,
+            ),
             |e| matches!(e, StoreError::JobClosed(j) if *j == job.id),
         );
     }
@@ -336,37 +343,51 @@ pub(super) fn close(store: &dyn Store) {
     );
     assert!(store.billing(None).expect("billing").is_empty());
     expect_audit(store, n, "refused closes", &[]);
-    // A finished campaign is settled once, with its billing records.
+    // A finished campaign is settled once, with its billing records, which read back as
+    // written: typed parties and movement, whatever the memo says or the names look like.
     let settled = Job {
         status: JobStatus::Settled { at_ms: 50 },
         ..job.clone()
     };
+    let written = vec![
+        bill(job.id, Party::Person(a), 700),
+        bill(job.id, Party::Operator, 300),
+        BillingRecord {
+            movement: Movement::Reward,
+            memo: "thank you".into(),
+            ..bill(job.id, Party::Organisation("operator".into()), 5)
+        },
+        BillingRecord {
+            from: Party::Organisation("person:1".into()),
+            ..bill(job.id, Party::Organisation(String::new()), 6)
+        },
+    ];
     store
-        .close_job(
-            &settled,
-            vec![
-                bill(job.id, &format!("person:{a}"), 700),
-                bill(job.id, "operator", 300),
-            ],
-            &[],
-            PERIOD,
-        )
+        .close_job(&settled, written.clone(), &[], PERIOD)
         .expect("settle");
     let bills = store.billing(Some(job.id)).expect("billing");
+    let ids: Vec<u64> = bills.iter().map(|b| b.id).collect();
+    assert!(
+        ids.iter().all(|id| *id != 0)
+            && ids.iter().collect::<std::collections::BTreeSet<_>>().len() == ids.len(),
+        "billing ids: {ids:?}"
+    );
     assert_eq!(
         bills
-            .iter()
-            .map(|b| (b.to.clone(), b.amount.minor))
+            .into_iter()
+            .map(|b| BillingRecord { id: 0, ..b })
             .collect::<Vec<_>>(),
-        vec![(format!("person:{a}"), 700), ("operator".to_string(), 300)]
-    );
-    assert!(
-        bills[0].id != 0 && bills[0].id != bills[1].id,
-        "billing ids"
+        written,
+        "billing records read back as written, in order"
     );
     expect_err(
         "settling twice",
-        store.close_job(&settled, vec![bill(job.id, "operator", 1)], &[], PERIOD),
+        store.close_job(
+            &settled,
+            vec![bill(job.id, Party::Operator, 1)],
+            &[],
+            PERIOD,
+        ),
         |e| matches!(e, StoreError::JobClosed(_)),
     );
     expect_err(
@@ -382,7 +403,7 @@ pub(super) fn close(store: &dyn Store) {
         ),
         |e| matches!(e, StoreError::JobClosed(j) if *j == other.id),
     );
-    assert_eq!(store.billing(None).expect("billing").len(), 2);
+    assert_eq!(store.billing(None).expect("billing").len(), written.len());
     assert!(store.billing(Some(other.id)).expect("billing").is_empty());
     // Running ends in a study's release or withholding just as well.
     for status in [

@@ -64,27 +64,23 @@ impl JobStore for RedbStore {
                 return Err(StoreError::NoJob(job));
             }
             let mut added = 0;
-            for (run, mut m) in members {
-                let exists = tx
+            for (run, m) in members {
+                let already = tx
                     .open_table(MEMBERS)
                     .map_err(db)?
                     .get((job, m.person))
                     .map_err(db)?
                     .is_some();
-                if exists {
-                    continue;
+                let stored = m.record(job, already, run, |run, slot| {
+                    Ok::<_, StoreError>(match slot {
+                        RunSlot::Reserved => audit_run(tx, run)?.id,
+                        RunSlot::New => insert_run(tx, run)?.id,
+                    })
+                })?;
+                if let Some(m) = stored {
+                    put_json(tx, MEMBERS, (job, m.person), &m)?;
+                    added += 1;
                 }
-                if let Some(run) = run {
-                    // A member run whose id the job reserved keeps it.
-                    m.run = if run.id != 0 {
-                        audit_run(tx, run)?.id
-                    } else {
-                        insert_run(tx, run)?.id
-                    };
-                }
-                m.job = job;
-                put_json(tx, MEMBERS, (job, m.person), &m)?;
-                added += 1;
             }
             Ok(added)
         })

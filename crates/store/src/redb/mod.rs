@@ -18,7 +18,6 @@ use std::path::Path;
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Serialize, de::DeserializeOwned};
-use sha2::Digest as _;
 
 use super::codec::{self, Projection};
 use super::prelude::*;
@@ -30,7 +29,9 @@ use insitu_model::account::name::key as name_key;
 use insitu_model::account::{Account, Token};
 use insitu_model::audit::{AuditEntry, AuditEvent};
 use insitu_model::consent::{Grant, now_ms};
-use insitu_model::job::{Answer, AnswerRefused, BillingRecord, Job, Member, Policy, budget_admits};
+use insitu_model::job::{
+    Answer, AnswerRefused, BillingRecord, Job, Member, Policy, RunSlot, budget_admits,
+};
 use insitu_model::ledger::{Entry, Tariff};
 use insitu_model::licence::Licence;
 use insitu_model::meter::RunRecord;
@@ -397,27 +398,15 @@ fn write_in(
             out.added += 1;
         }
     }
-    let (source, returned_by) = match source {
-        Source::File(name) => {
-            let digest = insitu_model::audit::hex(&sha2::Sha256::digest(name.as_bytes()));
-            tx.open_table(SOURCES)
-                .map_err(db)?
-                .insert(format!("{person}:{digest}").as_str(), name)
-                .map_err(db)?;
-            (format!("sha256:{digest}"), None)
-        }
-        Source::ReturnedBy(org) => (String::new(), Some(org.to_string())),
-    };
+    if let (Source::File(name), Some(digest)) = (source, source.file_digest()) {
+        tx.open_table(SOURCES)
+            .map_err(db)?
+            .insert(format!("{person}:{digest}").as_str(), name)
+            .map_err(db)?;
+    }
     append(
         tx,
-        AuditEvent::RecordsImported {
-            person,
-            collection: coll.schema.name.clone(),
-            added: out.added,
-            duplicates: out.duplicates,
-            source,
-            returned_by,
-        },
+        AuditEvent::records_imported(person, &coll.schema.name, &out, source),
     )?;
     Ok(out)
 }
@@ -551,5 +540,59 @@ mod tests {
             store.add_account(new),
             Err(StoreError::NameTaken(existing)) if existing == "Globex"
         ));
+    }
+
+    /// Billing records as code before typed parties wrote them (names, and no movement) read
+    /// as the ledger took them over then.
+    #[test]
+    fn an_old_stores_billing_records_still_read() {
+        use insitu_model::ledger::{Movement, Party};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("insitu.redb");
+        drop(RedbStore::open(&path).unwrap());
+        let old = [
+            (r#""to":"operator""#, "commission on campaign 3"),
+            (
+                r#""to":"UFC Que Choisir""#,
+                "association's share of campaign 3",
+            ),
+            (r#""to":"person:2""#, "compensation from campaign 3"),
+            (r#""to":"person:4""#, "reward for taking part in study 3"),
+        ];
+        {
+            let database = Database::create(&path).unwrap();
+            let tx = database.begin_write().unwrap();
+            {
+                let mut t = tx.open_table(BILLING).unwrap();
+                for (id, (to, memo)) in (1..).zip(old) {
+                    let json = format!(
+                        r#"{{"id":{id},"job":3,"at_ms":9,"from":"Agence Dupont",{to},"amount":{{"minor":85,"currency":"EUR"}},"memo":"{memo}"}}"#
+                    );
+                    t.insert(id, json.as_str()).unwrap();
+                }
+            }
+            tx.commit().unwrap();
+        }
+        let store = RedbStore::open(&path).unwrap();
+        let read: Vec<(Party, Party, Movement)> = store
+            .billing(Some(3))
+            .unwrap()
+            .into_iter()
+            .map(|b| (b.from, b.to, b.movement))
+            .collect();
+        let brand = || Party::Organisation("Agence Dupont".into());
+        assert_eq!(
+            read,
+            vec![
+                (brand(), Party::Operator, Movement::Settlement),
+                (
+                    brand(),
+                    Party::Organisation("UFC Que Choisir".into()),
+                    Movement::Settlement
+                ),
+                (brand(), Party::Person(2), Movement::Settlement),
+                (brand(), Party::Person(4), Movement::Reward),
+            ]
+        );
     }
 }
