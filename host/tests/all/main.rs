@@ -2,8 +2,8 @@
 //! file: issue #16). Each former `tests/<name>.rs` is a module here; run one with
 //! `cargo test -p insitu --test all <name>::`.
 //!
-//! `tests/noninterference.rs` stays a binary of its own: it fixes the process-wide clock
-//! (`consent::set_clock_for_tests`), which would move every other test's clock with it.
+//! `tests/noninterference.rs` is still a binary of its own, though it no longer needs to be:
+//! its stores run on `ManualClock`s, not on a process-wide clock.
 
 mod cli_common;
 mod common;

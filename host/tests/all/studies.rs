@@ -196,7 +196,7 @@ async fn a_release_is_noisy_bounded_charged_to_each_member_and_rewarded() {
     assert!(output_for(store, heavy.run, &Viewer::Requester(LAB.into())).is_err());
     assert!(output_for(store, heavy.run, &Viewer::Operator).is_err());
     // Budget charged to every member run, rewards recorded.
-    let period = insitu_core::job::current_period();
+    let period = insitu_core::job::period_of(now_ms());
     for p in &people {
         assert_eq!(store.budget_spent(*p, &period).unwrap(), 1_000_000);
     }
@@ -238,7 +238,7 @@ async fn a_cohort_below_the_minimum_gets_nothing_and_still_spends_its_budget() {
     for p in &people {
         assert_eq!(
             store
-                .budget_spent(*p, &insitu_core::job::current_period())
+                .budget_spent(*p, &insitu_core::job::period_of(now_ms()))
                 .unwrap(),
             2_000_000
         );
@@ -306,7 +306,7 @@ async fn a_member_whose_budget_is_spent_is_not_run_again_that_month() {
     for p in &people {
         assert_eq!(
             store
-                .budget_spent(*p, &insitu_core::job::current_period())
+                .budget_spent(*p, &insitu_core::job::period_of(now_ms()))
                 .unwrap(),
             1_500_000
         );
@@ -402,7 +402,7 @@ async fn concurrent_studies_and_campaigns_never_spend_more_than_the_monthly_budg
     for t in tasks {
         t.await.unwrap();
     }
-    let period = insitu_core::job::current_period();
+    let period = insitu_core::job::period_of(now_ms());
     let mut refused = 0;
     for p in &people {
         let spent = store.budget_spent(*p, &period).unwrap();
