@@ -14,7 +14,7 @@
 //! does see the difference: otherwise the scenario would prove nothing.
 //!
 //! Both stores run on a `ManualClock` each, set to the same times, so every timestamp agrees
-//! byte for byte. It shares the helpers of `tests/all`.
+//! byte for byte; no other test's clock moves with them.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -29,10 +29,7 @@ use insitu_server::{AppState, limit::RateLimits, router};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-#[path = "all/common.rs"]
-mod common;
-#[path = "all/outside.rs"]
-mod outside;
+use crate::outside;
 
 use insitu_testkit::{signed, trust_examples};
 
