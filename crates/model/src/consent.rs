@@ -115,14 +115,6 @@ impl Grant {
     }
 }
 
-/// Milliseconds since the Unix epoch by the system clock. Kept for the integration tests that
-/// run on a store opened with the system clock (`TestPds::new`); code reads the store's clock
-/// (`Clocked::now_ms`) instead, and tests that move time use a `ManualClock`.
-#[doc(hidden)]
-pub fn now_ms() -> i64 {
-    crate::clock::Clock::now_ms(&crate::clock::SystemClock)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

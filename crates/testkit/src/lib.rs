@@ -168,6 +168,13 @@ fn grant_given(store: &dyn Store, person: u64, digest: &str, to: Option<&str>) -
         .id
 }
 
+/// Now by the system clock: the clock of [`TestPds::new`] and of `Pds::open`, which the tests
+/// on such a store compare its times with. A test that moves time runs on a `ManualClock`
+/// instead ([`TestPds::with_clock`], `Pds::builder(dir).clock(c)`) and reads `store.now_ms()`.
+pub fn now_ms() -> i64 {
+    SystemClock.now_ms()
+}
+
 /// A store in a temporary directory, with `bank.transactions` and [`secrets_schema`] defined,
 /// the example publisher trusted, and a sandbox and runner over it.
 pub struct TestPds {

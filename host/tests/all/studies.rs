@@ -9,7 +9,7 @@ use crate::outside;
 use std::sync::Arc;
 
 use insitu_core::account::Role;
-use insitu_core::consent::{Grant, GrantedCollection, now_ms};
+use insitu_core::consent::{Grant, GrantedCollection};
 use insitu_core::contract::{Viewer, output_for};
 use insitu_core::job::{Job, JobKind, JobStatus, MemberOutcome, Progress};
 use insitu_core::meter::FailureReason;
@@ -19,6 +19,7 @@ use insitu_core::package::{self, AggregateField, InstallMode, Manifest, PluginUs
 use insitu_core::pds::Pds;
 use insitu_core::store::{KeyedRecord, PersonId, PluginRecord, Source, TimeRange, Value};
 use insitu_core::study::{self, NewStudy, StudyError, Tally};
+use insitu_testkit::now_ms;
 use insitu_testkit::pds_with_fee_scanner;
 
 const DAY: i64 = 86_400_000;
