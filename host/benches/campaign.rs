@@ -14,7 +14,7 @@ use std::time::Instant;
 use fee_scanner::scan::Rule;
 use insitu_core::account::{self, Role};
 use insitu_core::campaign::{self, NewCampaign};
-use insitu_core::consent::now_ms;
+use insitu_core::clock::{Clock, SystemClock};
 use insitu_core::job::Progress;
 use insitu_core::output::{Money, Scalar};
 use insitu_core::package::{self, InstallMode, Manifest};
@@ -26,7 +26,7 @@ const PER_MEMBER: usize = 1_000;
 
 /// A member's transactions; one member in seven is charged 2.50 EUR notice fees twelve times.
 fn transactions(member: u64) -> Vec<KeyedRecord> {
-    let t0 = now_ms() - 300 * 86_400_000;
+    let t0 = SystemClock.now_ms() - 300 * 86_400_000;
     let victim = member.is_multiple_of(7);
     (0..PER_MEMBER)
         .map(|i| {

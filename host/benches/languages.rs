@@ -171,7 +171,7 @@ fn main() {
     let spec = insitu_core::generate::Spec {
         count: n,
         seed: 2026,
-        today_ms: insitu_core::consent::now_ms(),
+        today_ms: insitu_core::clock::Clock::now_ms(&insitu_core::clock::SystemClock),
         months: None,
     };
     let records = insitu_core::generate::generate(&schema, &spec).unwrap();

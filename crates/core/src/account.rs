@@ -17,7 +17,6 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use sha2::{Digest, Sha256};
 
 use crate::audit::hex;
-use crate::consent::now_ms;
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -104,7 +103,7 @@ pub fn create(
             role,
             person,
             password,
-            created_ms: now_ms(),
+            created_ms: store.now_ms(),
         })
         .map_err(|e| match e {
             StoreError::NameTaken(existing) => AccountError::NameTaken { name, existing },
@@ -165,7 +164,7 @@ fn issue(
         });
     }
     let secret = format!("ins_{}", hex(&random::<32>()?));
-    let now = now_ms();
+    let now = store.now_ms();
     let token = store.add_token(Token {
         id: 0,
         account: account.id,
@@ -196,7 +195,7 @@ pub fn authenticate(
     let Some(token) = store.token_by_hash(&token_hash(secret))? else {
         return Ok(None);
     };
-    if !token.live(now_ms()) {
+    if !token.live(store.now_ms()) {
         return Ok(None);
     }
     Ok(store.account(token.account)?.map(|a| (a, token)))
@@ -297,7 +296,9 @@ mod tests {
     fn an_erased_persons_name_is_free_again() {
         let (_dir, store) = store();
         let alice = create(&store, "Alice", PASSWORD, Role::Person).unwrap();
-        store.erase_person(alice.person.unwrap(), now_ms()).unwrap();
+        store
+            .erase_person(alice.person.unwrap(), store.now_ms())
+            .unwrap();
         assert!(login(&store, "alice", PASSWORD).is_err());
         create(&store, "alice", PASSWORD, Role::Person).unwrap();
     }

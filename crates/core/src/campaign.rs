@@ -30,7 +30,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::account::Role;
-use crate::consent::now_ms;
 use crate::contract::{Viewer, output_for};
 use crate::job::{
     Answer, BillingRecord, CampaignSpec, Job, JobKind, JobStatus, Member, MemberOutcome,
@@ -151,7 +150,7 @@ pub fn open(store: &dyn Store, new: NewCampaign) -> Result<Job, CampaignError> {
         Some(a) if a.role == Role::Organisation => a.name,
         _ => return Err(CampaignError::NoAssociation(new.association)),
     };
-    let now = now_ms();
+    let now = store.now_ms();
     let gap = policy.campaign_gap_days as i64 * DAY_MS;
     let scanner = scanner_of(&plugin);
     for other in store.jobs()? {
@@ -183,7 +182,7 @@ pub fn open(store: &dyn Store, new: NewCampaign) -> Result<Job, CampaignError> {
             association,
             k,
             epsilon_micro: epsilon,
-            period: crate::job::current_period(),
+            period: crate::job::period_of(store.now_ms()),
         }),
         owner,
         plugin_digest: new.plugin_digest,
@@ -225,14 +224,14 @@ pub async fn scan_with(
         && c.epsilon_micro == 0
     {
         c.epsilon_micro = store.policy()?.campaign_epsilon_micro;
-        c.period = crate::job::current_period();
+        c.period = crate::job::period_of(store.now_ms());
     }
     let c = spec(&job)?.clone();
     crate::job::run_members(runner, &job, c.epsilon_micro, &c.period, progress).await?;
     crate::ledger::bill_members(store.as_ref(), job.id)?;
     job.counts = Some(draw_counts(&job, &store.members(job.id)?, noise)?);
     job.status = JobStatus::Finished {
-        at_ms: now_ms().max(job.release_ms),
+        at_ms: store.now_ms().max(job.release_ms),
     };
     Ok(store.close_job(&job, Vec::new(), &[], "")?)
 }
@@ -549,12 +548,14 @@ pub fn answer(
                 .collect::<Result<_, _>>()?,
         };
         Answer::Accepted {
-            at_ms: now_ms(),
+            at_ms: store.now_ms(),
             loss: losses(&shared),
             shared,
         }
     } else {
-        Answer::Declined { at_ms: now_ms() }
+        Answer::Declined {
+            at_ms: store.now_ms(),
+        }
     };
     Ok(store.answer_invitation(job, person, answer)?)
 }
@@ -602,7 +603,7 @@ pub fn settle(
 ) -> Result<Vec<BillingRecord>, CampaignError> {
     let mut job = store.job(job)?;
     let c = spec(&job)?.clone();
-    let now = now_ms();
+    let now = store.now_ms();
     match job.status {
         JobStatus::Finished { .. } if job.released_at(now) => {}
         JobStatus::Settled { .. } => return Err(CampaignError::Settled(job.id)),

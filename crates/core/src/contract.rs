@@ -208,7 +208,7 @@ pub fn output_for(store: &dyn Store, run: u64, viewer: &Viewer) -> Result<Plugin
         (Some(Audience::Requester), Viewer::Requester(org)) => {
             r.job.is_none()
                 && r.requester.as_deref() == Some(org.as_str())
-                && crate::consent::now_ms() >= r.release_ms
+                && store.now_ms() >= r.release_ms
         }
         _ => false,
     };

@@ -1319,7 +1319,7 @@ mod tests {
                 let (schema, records) = gen_std(name, &spec(count, 3, months));
                 assert_eq!(records.len(), count, "{name}");
                 let text = jsonl(&schema, &records);
-                let keyed = crate::import::key_jsonl("generated", text.as_bytes(), &schema)
+                let keyed = crate::import::key_jsonl("generated", text.as_bytes(), &schema, TODAY)
                     .expect("parsed");
                 assert!(keyed.bad.is_empty(), "{name}: {:?}", keyed.bad.first());
                 assert_eq!(keyed.records.len(), count, "{name}");

@@ -202,7 +202,7 @@ pub fn parse_bytes(
         }
         _ => None,
     };
-    let parsed = parse_as(&file, format, bytes, schema, opts)?;
+    let parsed = parse_as(&file, format, bytes, schema, opts, store.now_ms())?;
     if let Some(c) = &opts.collection
         && *c != parsed.collection
     {
@@ -221,6 +221,7 @@ fn parse_as(
     bytes: &[u8],
     schema: Option<Schema>,
     opts: &ImportOptions,
+    today_ms: i64,
 ) -> Result<Parsed, ImportError> {
     insitu_formats::parse(
         format,
@@ -229,7 +230,7 @@ fn parse_as(
             currency: opts.currency.clone(),
             account: opts.account.clone(),
             date_order: opts.date_order,
-            today: Some(crate::consent::now_ms()),
+            today: Some(today_ms),
             any_date: opts.any_date,
             schema,
             mapping: opts.mapping.clone(),
@@ -265,13 +266,20 @@ pub struct Keyed {
 
 /// Parses a JSON Lines file into `schema` and keys its records, touching no store: restore
 /// checks every file of an archive against the archive's own schemas before writing any.
-pub fn key_jsonl(file: &str, bytes: &[u8], schema: &Schema) -> Result<Keyed, ImportError> {
+/// `today_ms` is the import date, which dates may not be more than a year after.
+pub fn key_jsonl(
+    file: &str,
+    bytes: &[u8],
+    schema: &Schema,
+    today_ms: i64,
+) -> Result<Keyed, ImportError> {
     let parsed = parse_as(
         file,
         Format::JsonLines,
         bytes,
         Some(schema.clone()),
         &ImportOptions::default(),
+        today_ms,
     )?;
     let mut keys = Keys::new(schema);
     Ok(Keyed {

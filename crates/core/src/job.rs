@@ -29,7 +29,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::consent::now_ms;
 use crate::meter::{FailureReason, Outcome, RunRecord};
 use crate::output::PluginOutput;
 use crate::package::Manifest;
@@ -88,7 +87,7 @@ pub fn targets(
     opened_ms: i64,
     requesters: &[&str],
 ) -> Result<Vec<Target>, StoreError> {
-    let now = now_ms();
+    let now = store.now_ms();
     let mut by_person: std::collections::BTreeMap<PersonId, u64> = Default::default();
     for g in store.grants(None)? {
         let given_to = g.origin.as_ref().map(|o| o.requester.as_str());
@@ -335,8 +334,13 @@ pub async fn fan_out(
                     let Some((t, digest, run_id)) = tasks.remove(&id) else {
                         return Err(StoreError::Db(format!("a member run failed: {e}")));
                     };
-                    let mut r =
-                        failed_run(t, digest, job.id, format!("the host failed this run: {e}"));
+                    let mut r = failed_run(
+                        t,
+                        digest,
+                        job.id,
+                        format!("the host failed this run: {e}"),
+                        store.now_ms(),
+                    );
                     r.id = run_id;
                     r
                 }
@@ -353,15 +357,15 @@ pub async fn fan_out(
 }
 
 /// The record of a member run the host could not complete.
-fn failed_run(t: Target, digest: String, job: u64, message: String) -> RunRecord {
-    let mut r = RunRecord::new(t.person, t.grant, &digest, now_ms());
+fn failed_run(t: Target, digest: String, job: u64, message: String, now_ms: i64) -> RunRecord {
+    let mut r = RunRecord::new(t.person, t.grant, &digest, now_ms);
     r.job = Some(job);
     r.fail(FailureReason::Host, message)
 }
 
-/// Now's calendar month, `YYYY-MM`, UTC: the privacy budget period.
-pub fn current_period() -> String {
-    let date = crate::import::format_date(now_ms());
+/// The calendar month of `now_ms`, `YYYY-MM`, UTC: the privacy budget period.
+pub fn period_of(now_ms: i64) -> String {
+    let date = crate::import::format_date(now_ms);
     date.get(..7).unwrap_or(&date).to_string()
 }
 

@@ -39,7 +39,6 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::consent::now_ms;
 use crate::job::BillingRecord;
 use crate::meter::RunRecord;
 use crate::output::Money;
@@ -451,7 +450,7 @@ pub fn bill_job(store: &dyn Store, job: u64) -> Result<Vec<Entry>, BillingError>
 /// closed, which depends on how long its members' runs took. Statements show entries only
 /// once their date has come.
 fn job_date(store: &dyn Store, job: u64) -> Result<i64, StoreError> {
-    Ok(store.job(job)?.release_ms.max(now_ms()))
+    Ok(store.job(job)?.release_ms.max(store.now_ms()))
 }
 
 /// Posts the access fee the requester of `grant` owes the operator (nothing for a grant the
@@ -466,7 +465,7 @@ pub fn bill_access(
     let t = store.tariff()?;
     let e = entries(
         "",
-        now_ms(),
+        store.now_ms(),
         vec![(
             Party::Organisation(origin.requester.clone()),
             Party::Operator,
@@ -491,7 +490,7 @@ pub fn bill_membership(
     let t = store.tariff()?;
     let e = entries(
         "",
-        now_ms(),
+        store.now_ms(),
         vec![(
             Party::Organisation(brand.into()),
             Party::Operator,

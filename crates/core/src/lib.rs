@@ -25,6 +25,6 @@ pub mod study;
 pub mod view;
 
 /// Pure data and rules, shared with the store and the sandbox (`insitu-model`).
-pub use insitu_model::{consent, meter, output};
+pub use insitu_model::{clock, consent, meter, output};
 /// The store: its trait, the redb backend and the conformance suite (`insitu-store`).
 pub use insitu_store as store;

@@ -14,7 +14,6 @@
 
 pub use insitu_model::licence::*;
 
-use crate::consent::now_ms;
 use crate::ledger::{self, Entry, Movement, Party};
 use crate::store::{PersonId, Store, StoreError};
 
@@ -79,7 +78,7 @@ pub fn bill(store: &dyn Store, l: &Licence) -> Result<Vec<Entry>, LicenceError> 
     let memo = format!("licence {} for {}", l.id, l.plugin);
     let e = ledger::entries(
         "",
-        now_ms(),
+        store.now_ms(),
         vec![
             (
                 org.clone(),

@@ -314,7 +314,7 @@ pub fn install(
         digest: compiled.digest.clone(),
         name: pkg.manifest.id.clone(),
         size: compiled.size(),
-        installed_at_ms: crate::consent::now_ms(),
+        installed_at_ms: store.now_ms(),
         imports: compiled.imports.clone(),
         manifest: Some(pkg.manifest.clone()),
         development: publisher.is_none(),

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
+use crate::clock::{Clock, SystemClock};
 use crate::run::Runner;
 use crate::sandbox::SandboxConfig;
 use crate::store::redb::RedbStore;
@@ -21,13 +22,31 @@ pub struct Pds {
     pub runner: Arc<Runner>,
 }
 
-impl Pds {
-    /// Opens (creating if needed) the PDS in `dir`, with the standard collections defined and
-    /// the sandbox's pool set from the environment ([`SandboxConfig::from_env`]).
-    pub fn open(dir: &Path) -> anyhow::Result<Pds> {
+/// How to open a [`Pds`]: the data directory, and what may differ from the defaults (the
+/// clock). `Pds::builder(dir).clock(c).open()`.
+pub struct PdsBuilder {
+    dir: PathBuf,
+    clock: Arc<dyn Clock>,
+}
+
+impl PdsBuilder {
+    /// The clock the store stamps its times with and every layer reads "now" from
+    /// (`store.now_ms()`); the system's by default. Tests pass a `ManualClock` to move time.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Opens (creating if needed) the PDS, with the standard collections defined and the
+    /// sandbox's pool set from the environment ([`SandboxConfig::from_env`]).
+    pub fn open(self) -> anyhow::Result<Pds> {
+        let dir = self.dir.as_path();
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
-        let store: Arc<dyn Store> = Arc::new(RedbStore::open(&dir.join("insitu.redb"))?);
+        let store: Arc<dyn Store> = Arc::new(RedbStore::open_with_clock(
+            &dir.join("insitu.redb"),
+            self.clock,
+        )?);
         for name in crate::store::schema::STANDARD {
             let schema = Schema::standard(name).expect("a standard collection");
             store.define_collection(&schema).with_context(|| {
@@ -44,6 +63,21 @@ impl Pds {
             store,
             runner,
         })
+    }
+}
+
+impl Pds {
+    /// Opens (creating if needed) the PDS in `dir` on the system clock: `Pds::builder(dir).open()`.
+    pub fn open(dir: &Path) -> anyhow::Result<Pds> {
+        Pds::builder(dir).open()
+    }
+
+    /// A builder for the PDS in `dir`, to set its clock before opening it.
+    pub fn builder(dir: &Path) -> PdsBuilder {
+        PdsBuilder {
+            dir: dir.to_path_buf(),
+            clock: Arc::new(SystemClock),
+        }
     }
 
     /// The installed plugin whose digest is `prefix` or starts with it (it must be unique).

@@ -9,7 +9,6 @@ pub use insitu_model::peer::*;
 
 use serde::Serialize;
 
-use crate::consent::now_ms;
 use crate::store::{PersonId, Store, StoreError};
 
 /// A contact as one side sees it: the other's name only once connected.
@@ -79,7 +78,7 @@ pub fn ask(store: &dyn Store, seeker: PersonId, occupation: &str) -> Result<Cont
         mentor: offer.person,
         occupation: offer.occupation,
         status: ContactStatus::Asked,
-        at_ms: now_ms(),
+        at_ms: store.now_ms(),
     })?)
 }
 
@@ -103,7 +102,7 @@ pub fn answer(
     } else {
         ContactStatus::Declined
     };
-    c.at_ms = now_ms();
+    c.at_ms = store.now_ms();
     Ok(store.put_contact(c)?)
 }
 

@@ -19,7 +19,7 @@
 
 pub use insitu_model::request::*;
 
-use crate::consent::{Grant, GrantedCollection, Origin, now_ms};
+use crate::consent::{Grant, GrantedCollection, Origin};
 use crate::package::{DataRequest, Manifest, Widening};
 use crate::store::{PersonId, PluginRecord, Store, StoreError, TimeRange};
 
@@ -81,7 +81,7 @@ pub fn ask(
         data: m.data.clone(),
         purpose: purpose.to_string(),
         days,
-        created_ms: now_ms(),
+        created_ms: store.now_ms(),
         status: Status::Pending,
         nowhere,
     })?)
@@ -165,7 +165,7 @@ pub fn approve(store: &dyn Store, id: u64, narrow: &Narrowing) -> Result<Grant, 
     if req.status != Status::Pending {
         return Err(RequestError::Decided(id));
     }
-    let grant = grant_for(&req, narrow, now_ms())?;
+    let grant = grant_for(&req, narrow, store.now_ms())?;
     let grant = store
         .decide_request(id, Some(grant))?
         .1
@@ -209,7 +209,7 @@ pub fn upgrade(store: &dyn Store, new: &PluginRecord) -> Result<Upgrade, Request
         .filter(|p| p.digest != new.digest && p.publisher == new.publisher)
         .filter_map(|p| Some((p.digest, p.manifest.filter(|o| o.id == m.id)?)))
         .collect();
-    let now = now_ms();
+    let now = store.now_ms();
     let all = store.grants(None)?;
     // One decision per person and requester: from their most recent live grant of an earlier
     // version, and none if the new version already has a live grant for them (reinstall).

@@ -225,7 +225,7 @@ pub fn import_archive(
             Err(e) => return Err(e.into()),
         }
         let file = format!("collections/{}.jsonl", schema.name);
-        let k = import::key_jsonl(&file, find(&file)?, schema)?;
+        let k = import::key_jsonl(&file, find(&file)?, schema, store.now_ms())?;
         if let Some(first) = k.bad.first() {
             return Err(ArchiveError::Record {
                 first: first.clone(),

@@ -21,7 +21,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::consent::{Grant, now_ms};
+use crate::consent::Grant;
 use crate::contract;
 use crate::meter::{FailureReason, RunRecord};
 use crate::output::Scalar;
@@ -256,7 +256,7 @@ impl Runner {
         req: RunRequest,
         purpose: Purpose,
     ) -> Result<Result<Admitted, RunRecord>, RunError> {
-        let started_ms = now_ms();
+        let started_ms = self.store.now_ms();
         let mut record = RunRecord::new(req.person, req.grant, &req.digest, started_ms);
         record.requester = req.requester.clone();
         record.params = req.params.clone();
@@ -370,7 +370,7 @@ impl Runner {
         // What is left of the deadline since admission, so that the run ends before its
         // release time however long loading and storing took.
         let mut limits = limits;
-        let left = record.release_ms - RELEASE_MARGIN_MS - now_ms();
+        let left = record.release_ms - RELEASE_MARGIN_MS - self.store.now_ms();
         limits.deadline = limits
             .deadline
             .min(std::time::Duration::from_millis(left.max(0) as u64));

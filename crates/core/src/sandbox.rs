@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 pub use insitu_sandbox::*;
 
-use crate::consent::Grant;
+use crate::consent::{Grant, GrantError};
 use crate::store::{Cursor, PersonId, Schema, Store, StoreError, TimeRange};
 
 /// The store, as the sandbox reads it.
@@ -45,8 +45,9 @@ impl DataSource for StoreSource {
         Ok(Box::new(StoreBatches(cursor)))
     }
 
-    fn grant(&self, id: u64) -> Result<Grant, SourceError> {
-        self.0.grant(id).map_err(source)
+    fn grant_live(&self, id: u64) -> Result<Result<(), GrantError>, SourceError> {
+        let grant = self.0.grant(id).map_err(source)?;
+        Ok(grant.check_live(self.0.now_ms()))
     }
 }
 

@@ -27,7 +27,6 @@
 
 use std::sync::Arc;
 
-use crate::consent::now_ms;
 use crate::job::{
     BillingRecord, Job, JobKind, JobStatus, Member, MemberOutcome, Progress, Release, StudySpec,
 };
@@ -94,7 +93,7 @@ pub fn open(store: &dyn Store, new: NewStudy) -> Result<Job, StudyError> {
         .unwrap_or(1)
         .max(policy.k_floor)
         .max(1);
-    let now = now_ms();
+    let now = store.now_ms();
     let members = crate::job::targets(store, &new.plugin_digest, now, &[new.owner.as_str()])?.len();
     let deadline = crate::job::member_limits(manifest, &policy).deadline;
     Ok(store.add_job(Job {
@@ -104,7 +103,7 @@ pub fn open(store: &dyn Store, new: NewStudy) -> Result<Job, StudyError> {
             min_cohort: new.min_cohort.unwrap_or(floor).max(floor),
             epsilon_micro: micro as u64,
             reward: new.reward,
-            period: crate::job::current_period(),
+            period: crate::job::period_of(store.now_ms()),
         }),
         owner: new.owner,
         plugin_digest: new.plugin_digest,
@@ -287,7 +286,7 @@ pub fn release(store: &dyn Store, job: u64, noise: Noise) -> Result<Job, StudyEr
         .ok_or_else(|| StudyError::NotAStudy(job.plugin_digest.clone()))?;
     let t = tally(store, &manifest.aggregate, &store.members(job.id)?)?;
     // Shown from the release time, never earlier: the time the members finished is theirs.
-    let at_ms = now_ms().max(job.release_ms);
+    let at_ms = store.now_ms().max(job.release_ms);
     match publish(&job, &manifest.aggregate, &t, noise)? {
         Ok(r) => {
             job.release = Some(r);

@@ -11,7 +11,8 @@ use anyhow::Context;
 use crate::DemoArgs;
 use insitu::cli::commands::print_run;
 use insitu_core::audit;
-use insitu_core::consent::{Grant, GrantedCollection, now_ms};
+use insitu_core::clock::{Clock, SystemClock};
+use insitu_core::consent::{Grant, GrantedCollection};
 use insitu_core::import::{self, days_from_civil, format_date};
 use insitu_core::meter::Outcome;
 use insitu_core::output::{Money, Scalar};
@@ -71,8 +72,10 @@ impl Rng {
 /// Two years of a person's bank transactions, in booking order.
 /// The demo's two years: the 24 whole months before this one, so that a manifest's window
 /// ("the last 24 months", counted back from today) sees them. `month(0)` is the first.
+/// Dated by the system clock, the one the demo's store runs on (`Pds::open`): the data are
+/// written before any store call could answer the time.
 fn month(k: i64) -> (i64, i64) {
-    let (y, m, _) = insitu_formats::time::civil_from_days(insitu_core::consent::now_ms() / DAY_MS);
+    let (y, m, _) = insitu_formats::time::civil_from_days(SystemClock.now_ms() / DAY_MS);
     let n = y * 12 + (m - 1) - 24 + k;
     (n.div_euclid(12), n.rem_euclid(12) + 1)
 }
@@ -300,7 +303,7 @@ pub async fn run(data_dir: Option<PathBuf>, args: DemoArgs) -> anyhow::Result<()
     pds.store.trust_publisher(&Publisher {
         name: manifest.publisher.clone(),
         key: insitu_core::audit::hex(key.verifying_key().as_bytes()),
-        trusted_ms: now_ms(),
+        trusted_ms: pds.store.now_ms(),
         revoked_ms: None,
     })?;
     let mut tampered = signed.clone();
@@ -353,8 +356,8 @@ pub async fn run(data_dir: Option<PathBuf>, args: DemoArgs) -> anyhow::Result<()
                 fields: vec!["amount".into(), "label".into(), "counterparty".into()],
             }],
             window,
-            created_ms: now_ms(),
-            expires_ms: Some(now_ms() + 30 * 86_400_000),
+            created_ms: pds.store.now_ms(),
+            expires_ms: Some(pds.store.now_ms() + 30 * 86_400_000),
             revoked_ms: None,
             origin: None,
         })?;
@@ -425,7 +428,7 @@ pub async fn run(data_dir: Option<PathBuf>, args: DemoArgs) -> anyhow::Result<()
     let (id1, name1) = &people[people.len().min(2) - 1];
     let g1 = grants[people.len().min(2) - 1];
     println!("5. {name1} revokes the grant; the next run is refused and nothing is read");
-    pds.store.revoke_grant(g1, now_ms())?;
+    pds.store.revoke_grant(g1, pds.store.now_ms())?;
     let refused = pds
         .runner
         .run(RunRequest {

@@ -13,7 +13,6 @@ use insitu::cli::jobs::{
 };
 use insitu_core::account::{self, Role};
 use insitu_core::campaign::{self, NewCampaign};
-use insitu_core::consent::now_ms;
 use insitu_core::import::format_date;
 use insitu_core::job::{Job, JobStatus, Progress};
 use insitu_core::output::{Money, Scalar};
@@ -85,7 +84,7 @@ fn standing_grant(
 
 /// Twelve months of a tenant's bank transactions; a victim is also charged a notice fee and,
 /// some months, a reminder fee by the letting agency.
-fn tenant_transactions(schema: &Schema, i: u64, victim: bool) -> Vec<KeyedRecord> {
+fn tenant_transactions(schema: &Schema, i: u64, victim: bool, now_ms: i64) -> Vec<KeyedRecord> {
     let mut out = Vec::new();
     let mut id = 0;
     let mut push = |day: i64, minor: i64, cp: &str, label: &str| {
@@ -110,7 +109,7 @@ fn tenant_transactions(schema: &Schema, i: u64, victim: bool) -> Vec<KeyedRecord
         ));
     };
     // The last twelve months, so that the scanner's window (24 months back) covers them.
-    let today = now_ms() / DAY_MS;
+    let today = now_ms / DAY_MS;
     for m in 1..=12u32 {
         let first = today - 365 + m as i64 * 30;
         push(
@@ -143,7 +142,7 @@ async fn until_release(pds: &Pds, job: &Job, who: &str) -> anyhow::Result<Job> {
         "   until {}, {who} sees only that the job exists, when it opened and its parameters: no state, progress or count, whenever the members finish",
         format_time(job.release_ms)
     );
-    let wait = job.release_ms - now_ms();
+    let wait = job.release_ms - pds.store.now_ms();
     if wait > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(wait as u64)).await;
     }
@@ -183,7 +182,7 @@ pub async fn campaigns(
         store.write_records(
             p,
             "bank.transactions",
-            &tenant_transactions(&schema, i, victim),
+            &tenant_transactions(&schema, i, victim, store.now_ms()),
             Source::File("bank-export.ofx"),
         )?;
         // Five in six hold a standing grant for campaign scanning; the others are never touched.
@@ -304,7 +303,7 @@ pub async fn campaigns(
     );
     print!("   the association now sees: ");
     print_counts(pds, &store.job(job.id)?)?;
-    for c in campaign::claimants(store, &store.job(job.id)?, now_ms())?
+    for c in campaign::claimants(store, &store.job(job.id)?, store.now_ms())?
         .iter()
         .take(3)
     {
@@ -394,10 +393,10 @@ pub async fn campaigns(
 }
 
 /// A month of a member's smart-thermostat app usage.
-fn usage_events(schema: &Schema, i: u64) -> Vec<KeyedRecord> {
+fn usage_events(schema: &Schema, i: u64, now_ms: i64) -> Vec<KeyedRecord> {
     let mut out = Vec::new();
     // The last 30 days: the plugin asks for one month.
-    let start = now_ms() / DAY_MS - 30;
+    let start = now_ms / DAY_MS - 30;
     let uses = 10 + (i * 7 % 41);
     for n in 0..uses {
         let day = start + (n * 3 + i) as i64 % 30;
@@ -441,7 +440,7 @@ pub async fn studies(pds: &Pds, key: &SigningKey) -> anyhow::Result<()> {
     let mut consenting = 0;
     for i in 0..members {
         let p = store.add_person(&format!("Member {i:03}"))?;
-        let events = usage_events(&schema, i);
+        let events = usage_events(&schema, i, pds.store.now_ms());
         store.write_records(
             p,
             "usage.events",
@@ -526,7 +525,7 @@ pub async fn studies(pds: &Pds, key: &SigningKey) -> anyhow::Result<()> {
         .context("member")?;
     println!(
         "   Member 000 has spent ε {} of {} this month\n",
-        store.budget_spent(someone.id, &insitu_core::job::current_period())? as f64 / 1e6,
+        store.budget_spent(someone.id, &insitu_core::job::period_of(store.now_ms()))? as f64 / 1e6,
         store.policy()?.epsilon_per_month_micro as f64 / 1e6
     );
     Ok(())
@@ -547,7 +546,7 @@ pub async fn coaching(pds: &Pds, key: &SigningKey) -> anyhow::Result<()> {
         insitu_plugins::COACHING_MANIFEST,
     )?;
     let pupil = store.add_person("Léa Dubois")?;
-    let year = |y: i64| now_ms() - y * 365 * DAY_MS;
+    let year = |y: i64| pds.store.now_ms() - y * 365 * DAY_MS;
     let text = |s: &str| Value::Text(s.into());
     let write = |collection: &str, rows: Vec<Vec<(&str, Value)>>| -> anyhow::Result<()> {
         let schema = store.collection(collection)?;
@@ -638,8 +637,8 @@ pub async fn coaching(pds: &Pds, key: &SigningKey) -> anyhow::Result<()> {
             members: vec![pupil],
             seats: 120,
             run_quota: Some(360),
-            since_ms: now_ms() - DAY_MS,
-            until_ms: now_ms() + 300 * DAY_MS,
+            since_ms: pds.store.now_ms() - DAY_MS,
+            until_ms: pds.store.now_ms() + 300 * DAY_MS,
             price: eur(60_000),
         },
     )?;
@@ -758,7 +757,7 @@ pub fn ledger(pds: &Pds) -> anyhow::Result<()> {
     show(Party::Organisation(LAB.into()));
     show(Party::Organisation(SCHOOL.into()));
     println!("   this month's invoices (`insitu ledger statement ACCOUNT --format csv|json`):");
-    let now = now_ms();
+    let now = pds.store.now_ms();
     let (since, until) = (now - 31 * DAY_MS, now + DAY_MS);
     for org in [ASSOCIATION, AGENCY, LAB, SCHOOL] {
         let st = ledger::statement(&entries, &Party::Organisation(org.into()), since, until);

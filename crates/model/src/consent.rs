@@ -115,30 +115,6 @@ impl Grant {
     }
 }
 
-/// A fixed time every [`now_ms`] returns instead of the system clock, or 0 for the system clock.
-static FIXED_CLOCK: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
-
-/// Sets the time [`now_ms`] returns from now on, in this process (`None`: the system clock
-/// again). For differential tests only, which run one scenario on two stores and compare what
-/// a party sees byte for byte: with the system clock, every timestamp would differ. Not
-/// reachable from the API or the command line.
-#[doc(hidden)]
-pub fn set_clock_for_tests(ms: Option<i64>) {
-    FIXED_CLOCK.store(ms.unwrap_or(0), std::sync::atomic::Ordering::SeqCst);
-}
-
-/// Milliseconds since the Unix epoch, now.
-pub fn now_ms() -> i64 {
-    let fixed = FIXED_CLOCK.load(std::sync::atomic::Ordering::Relaxed);
-    if fixed != 0 {
-        return fixed;
-    }
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,10 +4,12 @@
 //!
 //! Every layer above shares these types: the store keeps them, the sandbox and the domain
 //! compute with them. This crate does no I/O and knows nothing of storage, WebAssembly or
-//! HTTP; its only clock is [`consent::now_ms`].
+//! HTTP. The layers above are given the time through [`clock::Clock`]: [`clock::SystemClock`]
+//! is the one place that reads the system's clock, [`clock::ManualClock`] the tests' clock.
 
 pub mod account;
 pub mod audit;
+pub mod clock;
 pub mod consent;
 pub mod job;
 pub mod ledger;

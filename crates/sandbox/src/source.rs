@@ -2,7 +2,7 @@
 //! compiled code: traits it defines and the layer above implements (`insitu-core`, over the
 //! store). The sandbox never sees the store.
 
-use insitu_model::consent::Grant;
+use insitu_model::consent::GrantError;
 use insitu_model::records::{ColumnBatch, PersonId, Schema, TimeRange};
 
 /// A failure of what is behind a [`DataSource`] or [`CompiledHashes`]. A run that meets one
@@ -38,9 +38,11 @@ pub trait DataSource: Send + Sync {
         range: TimeRange,
         fields: &[String],
     ) -> Result<Box<dyn Batches>, SourceError>;
-    /// The grant `id` as it stands now: read again before each batch, so that a revocation
-    /// takes effect within the run.
-    fn grant(&self, id: u64) -> Result<Grant, SourceError>;
+    /// Whether the grant `id` as it stands now is live (not revoked, not expired) by the
+    /// source's clock: asked again before each batch, so that a revocation or an expiry takes
+    /// effect within the run. The source answers with its own clock (core: the store's), so
+    /// the sandbox never reads the system clock to check a grant.
+    fn grant_live(&self, id: u64) -> Result<Result<(), GrantError>, SourceError>;
 }
 
 /// An open scan: each call returns at most `max` records, with the bytes of field data

@@ -18,7 +18,7 @@ use super::extract::{Bytes, Path, Query};
 use super::limit::ClientAddr;
 use insitu_core::account::{self, Role, Scope};
 use insitu_core::audit::AuditEntry;
-use insitu_core::consent::{Grant, now_ms};
+use insitu_core::consent::Grant;
 use insitu_core::import::{self, Format, ImportOptions, OnError};
 use insitu_core::meter::{FailureReason, Outcome};
 use insitu_core::output::Scalar;
@@ -181,7 +181,7 @@ pub async fn revoke_token(
                 "token {id} has scopes this token lacks; revoke it with a token that has them all"
             )));
         }
-        Ok(Json(s.pds.store.revoke_token(id, now_ms())?.into()))
+        Ok(Json(s.pds.store.revoke_token(id, s.now_ms())?.into()))
     })
     .await
 }
@@ -265,7 +265,7 @@ pub async fn export(
         Ok(insitu_core::rights::export(
             s.pds.store.as_ref(),
             person,
-            now_ms(),
+            s.now_ms(),
         )?)
     })
     .await?;
@@ -308,7 +308,7 @@ pub async fn erase(
     blocking(move || {
         let store = s.pds.store.as_ref();
         account::login(store, &caller.account.name, &req.password)?;
-        Ok(Json(store.erase_person(person, now_ms())?))
+        Ok(Json(store.erase_person(person, s.now_ms())?))
     })
     .await
 }
@@ -907,7 +907,7 @@ pub async fn grant_one(
 ) -> Result<Json<GrantCheck>, ApiError> {
     caller.may(Action::ReadConsent)?;
     let g = caller.grant(&s, id)?;
-    let check = g.check_live(now_ms());
+    let check = g.check_live(s.now_ms());
     Ok(Json(GrantCheck {
         live: check.is_ok(),
         reason: check.err().map(|e| e.to_string()),
@@ -930,7 +930,7 @@ pub async fn revoke_grant(
 ) -> Result<Json<GrantView>, ApiError> {
     caller.may(Action::Decide)?;
     caller.given_grant(&s, id)?;
-    blocking(move || Ok(Json(s.pds.store.revoke_grant(id, now_ms())?.into()))).await
+    blocking(move || Ok(Json(s.pds.store.revoke_grant(id, s.now_ms())?.into()))).await
 }
 
 // ---- runs ----------------------------------------------------------------------------------
@@ -1148,7 +1148,7 @@ pub async fn accept_returns(
             person,
             organisation,
             collection: req.collection,
-            created_ms: now_ms(),
+            created_ms: s.now_ms(),
             revoked_ms: None,
         })?;
         Ok((StatusCode::CREATED, Json(r.into())))
@@ -1201,7 +1201,7 @@ pub async fn revoke_reception(
     if !owned {
         return Err(ApiError::not_found(format!("no reception {id}")));
     }
-    blocking(move || Ok(Json(s.pds.store.revoke_reception(id, now_ms())?.into()))).await
+    blocking(move || Ok(Json(s.pds.store.revoke_reception(id, s.now_ms())?.into()))).await
 }
 
 #[derive(Deserialize, IntoParams)]

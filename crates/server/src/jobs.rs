@@ -25,7 +25,6 @@ use super::auth::{Action, Caller};
 use super::error::{ApiError, ErrorBody};
 use insitu_core::account::Role;
 use insitu_core::campaign::{self, CampaignError, NewCampaign};
-use insitu_core::consent::now_ms;
 use insitu_core::job::{Job, JobKind, Progress};
 use insitu_core::output::{Money, Scalar};
 use insitu_core::store::StoreError;
@@ -164,7 +163,7 @@ fn campaign_view(s: &AppState, job: &Job) -> Result<CampaignView, ApiError> {
     let JobKind::Campaign(c) = &job.kind else {
         return Err(ApiError::not_found(format!("no campaign {}", job.id)));
     };
-    let now = now_ms();
+    let now = s.now_ms();
     Ok(CampaignView {
         id: job.id,
         description: c.description.clone(),
@@ -246,7 +245,7 @@ pub async fn claimants(
     Ok(Json(campaign::claimants(
         s.pds.store.as_ref(),
         &job,
-        now_ms(),
+        s.now_ms(),
     )?))
 }
 
@@ -382,8 +381,7 @@ pub struct StudyView {
     pub release: Option<insitu_core::job::Release>,
 }
 
-fn study_view(job: &Job) -> StudyView {
-    let now = now_ms();
+fn study_view(job: &Job, now: i64) -> StudyView {
     let (min_cohort, epsilon_micro) = match &job.kind {
         JobKind::Study(st) => (st.min_cohort, st.epsilon_micro),
         JobKind::Campaign(_) => (0, 0),
@@ -429,7 +427,7 @@ pub async fn open_study(
     let store = s.pds.store.clone();
     let job = blocking(move || Ok(study::open(store.as_ref(), new)?)).await?;
     spawn(&s, &job);
-    Ok((StatusCode::CREATED, Json(study_view(&job))))
+    Ok((StatusCode::CREATED, Json(study_view(&job, s.now_ms()))))
 }
 
 /// A study's status and noisy release (from its release time), for the organisation that
@@ -453,5 +451,5 @@ pub async fn study_status(
         Ok(_) | Err(StoreError::NoJob(_)) => return Err(not_found()),
         Err(e) => return Err(e.into()),
     };
-    Ok(Json(study_view(&job)))
+    Ok(Json(study_view(&job, s.now_ms())))
 }

@@ -67,6 +67,11 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Now, by the store's clock: the one time every layer reads (`Clocked`).
+    pub fn now_ms(&self) -> i64 {
+        self.pds.store.now_ms()
+    }
+
     /// Runs the plugin of `grant` with `params` for the person whose grant it is, waits for
     /// it, and counts the run in the metrics.
     pub async fn run_grant(

@@ -24,7 +24,6 @@ use super::extract::page::{Form, Multipart, Path};
 use super::limit::{ClientAddr, LoginError};
 use insitu_core::account::{self, Role};
 use insitu_core::audit::hex;
-use insitu_core::consent::now_ms;
 use insitu_core::import::{self, ImportOptions};
 use insitu_core::output::Scalar;
 use insitu_core::request::{self, Narrowing, Status};
@@ -78,7 +77,7 @@ fn date(ms: i64) -> String {
 /// The ledger entries dated until now: a job's postings are dated at its release time, and are
 /// shown to nobody before it, whenever the job closed (which depends on its members' data).
 fn visible_ledger(s: &AppState) -> Result<Vec<insitu_core::ledger::Entry>, PageError> {
-    let now = now_ms();
+    let now = s.now_ms();
     let mut entries = s.pds.store.ledger()?;
     entries.retain(|e| e.at_ms <= now);
     Ok(entries)
@@ -333,7 +332,7 @@ async fn logout(
 ) -> PageResult {
     session.check(f.csrf.as_deref())?;
     let token = session.token.id;
-    blocking(move || Ok(s.pds.store.revoke_token(token, now_ms())?)).await?;
+    blocking(move || Ok(s.pds.store.revoke_token(token, s.now_ms())?)).await?;
     let cookie = format!("{COOKIE_NAME}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0");
     Ok(([(SET_COOKIE, cookie)], Redirect::to("/login")).into_response())
 }
@@ -394,7 +393,7 @@ async fn home(State(s): State<AppState>, session: Session) -> PageResult {
                 body,
                 "<h2>My grants</h2><table><thead><tr><th scope=\"col\">Grant</th><th scope=\"col\">To</th><th scope=\"col\">Data</th><th scope=\"col\">Expires</th><th scope=\"col\">Actions</th></tr></thead><tbody>"
             );
-            let now = now_ms();
+            let now = s.now_ms();
             for g in store.grants(Some(p))? {
                 let scope: Vec<String> = g
                     .collections
@@ -599,7 +598,7 @@ fn billing_section(s: &AppState, session: &Session) -> Result<String, PageError>
     let mut out = String::new();
     match session.account.role {
         Role::Organisation => {
-            let now = now_ms();
+            let now = s.now_ms();
             let (since, until) = insitu_core::ledger::month_bounds(now);
             // Entries dated later (a job's, dated at its release time) are not shown yet.
             let until = until.min(now + 1);
@@ -662,7 +661,7 @@ fn billing_section(s: &AppState, session: &Session) -> Result<String, PageError>
 
 async fn invoice(State(s): State<AppState>, session: Session) -> PageResult {
     session.may(Action::Invoice)?;
-    let now = now_ms();
+    let now = s.now_ms();
     let (since, until) = insitu_core::ledger::month_bounds(now);
     // Entries dated later (a job's, dated at its release time) are not shown yet.
     let until = until.min(now + 1);
@@ -816,7 +815,7 @@ fn jobs_section(s: &AppState, session: &Session) -> Result<String, PageError> {
             insitu_core::job::JobKind::Campaign(c)
                 if job.owner == name || c.association == name =>
             {
-                let n = insitu_core::campaign::counts(store, &job, insitu_core::consent::now_ms())?;
+                let n = insitu_core::campaign::counts(store, &job, s.now_ms())?;
                 let _ = write!(
                     out,
                     "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -827,20 +826,19 @@ fn jobs_section(s: &AppState, session: &Session) -> Result<String, PageError> {
                 );
             }
             insitu_core::job::JobKind::Study(_) if job.owner == name => {
-                let shown =
-                    match insitu_core::study::published(&job, insitu_core::consent::now_ms()) {
-                        Some(r) => {
-                            let v: Vec<String> =
-                                r.values.iter().map(|(k, v)| format!("{k} {v}")).collect();
-                            format!(
-                                "cohort about {}, ε {}: {}",
-                                r.cohort,
-                                r.epsilon_micro as f64 / 1e6,
-                                v.join(", ")
-                            )
-                        }
-                        None => "no release".into(),
-                    };
+                let shown = match insitu_core::study::published(&job, s.now_ms()) {
+                    Some(r) => {
+                        let v: Vec<String> =
+                            r.values.iter().map(|(k, v)| format!("{k} {v}")).collect();
+                        format!(
+                            "cohort about {}, ε {}: {}",
+                            r.cohort,
+                            r.epsilon_micro as f64 / 1e6,
+                            v.join(", ")
+                        )
+                    }
+                    None => "no release".into(),
+                };
                 let _ = write!(studies, "<li>{}: {}</li>", esc(job.title()), esc(&shown));
             }
             _ => {}
@@ -1102,7 +1100,7 @@ async fn revoke(
 ) -> PageResult {
     session.allow(Action::Decide, f.csrf.as_deref())?;
     session.given_grant(&s, id)?;
-    blocking(move || Ok(s.pds.store.revoke_grant(id, now_ms())?)).await?;
+    blocking(move || Ok(s.pds.store.revoke_grant(id, s.now_ms())?)).await?;
     Ok(Redirect::to("/").into_response())
 }
 
@@ -1280,7 +1278,7 @@ async fn export(State(s): State<AppState>, session: Session) -> PageResult {
         Ok(insitu_core::rights::export(
             store.as_ref(),
             person,
-            now_ms(),
+            s.now_ms(),
         )?)
     })
     .await?;
@@ -1326,7 +1324,7 @@ async fn erase(
             }
             Err(e) => return Err(e.into()),
         }
-        Ok(store.erase_person(person, now_ms())?)
+        Ok(store.erase_person(person, s.now_ms())?)
     })
     .await?;
     let cookie = format!("{COOKIE_NAME}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0");

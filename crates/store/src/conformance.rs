@@ -13,7 +13,9 @@
 //! ```
 //!
 //! Listings are in id order (oldest first); assigned ids are never 0 (0 means "assign one").
-//! Times stored by the backend itself (audit entries, decisions) are not asserted.
+//! Times stored by the backend itself (audit entries, decisions) are asserted only to come
+//! from its clock (`Clocked::now_ms`); [`clock`] runs that check alone, for a backend opened
+//! on a clock that stands still far from the system's.
 //!
 //! May touch: only the store it is given. Not behind `cfg(test)`, so that a backend in
 //! another crate can call it.
@@ -83,6 +85,10 @@ pub const CHECKS: &[(&str, Check)] = &[
     (
         "decide_request_approves_with_a_grant_or_denies_once",
         consent::decide,
+    ),
+    (
+        "the_store_stamps_its_own_times_by_its_clock",
+        consent::clock,
     ),
     ("grants_are_added_listed_and_revoked", consent::grants),
     (
@@ -180,6 +186,13 @@ pub fn run_all(open: &dyn Fn() -> Arc<dyn Store>) {
         CHECKS.len(),
         failed.join(", ")
     );
+}
+
+/// The check that the store stamps its own times (audit entries, decisions) by its clock, to
+/// run on a store opened with a test's clock set far from the system's: a backend that read
+/// the system clock instead fails it.
+pub fn clock(store: &dyn Store) {
+    consent::clock(store);
 }
 
 /// What a store acknowledged is there when it is opened again: people, records, runs, a

@@ -88,6 +88,7 @@ pub trait Store:
     + JobStore
     + LedgerStore
     + PeerStore
+    + Clocked
     + Send
     + Sync
     + 'static
@@ -104,6 +105,7 @@ impl<
         + JobStore
         + LedgerStore
         + PeerStore
+        + Clocked
         + Send
         + Sync
         + 'static,
@@ -114,9 +116,19 @@ impl<
 /// The store's traits, to call their methods on a `&dyn Store`.
 pub mod prelude {
     pub use super::{
-        AccountStore, AuditStore, ConsentStore, JobStore, LedgerStore, PeerStore, PluginStore,
-        RecordStore, RunStore, Store,
+        AccountStore, AuditStore, Clocked, ConsentStore, JobStore, LedgerStore, PeerStore,
+        PluginStore, RecordStore, RunStore, Store,
     };
+}
+
+/// The store's clock: the time it stamps its own entries with (audit entries, decisions), and
+/// the one every layer above reads "now" from, so that all of them agree with the store and a
+/// test moves them all with one `ManualClock`. A backend on several machines answers with one
+/// clock for all of them (the database's); the redb backend is given its clock at open
+/// (`RedbStore::open_with_clock`; `open` uses the system's).
+pub trait Clocked: Send + Sync {
+    /// Milliseconds since the Unix epoch, now, by the store's clock.
+    fn now_ms(&self) -> i64;
 }
 
 /// People, collections and their records: what a person imported, read back by scans.

@@ -4,8 +4,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use insitu_store::Store;
+use insitu_model::clock::ManualClock;
 use insitu_store::conformance;
+use insitu_store::prelude::*;
 use insitu_store::redb::RedbStore;
 
 #[test]
@@ -32,4 +33,28 @@ fn redb_keeps_what_it_acknowledged_across_reopening() {
     conformance::survives_reopening(&|| {
         Arc::new(RedbStore::open(&path).expect("open the store")) as Arc<dyn Store>
     });
+}
+
+#[test]
+fn redb_stamps_its_times_by_the_clock_it_was_opened_with() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // 2200-01-01: far from any system clock, so a time read from it is caught.
+    let at = 7_258_118_400_000;
+    let clock = ManualClock::at(at);
+    let store = RedbStore::open_with_clock(&dir.path().join("insitu.redb"), clock.clone())
+        .expect("open the store");
+    assert_eq!(store.now_ms(), at);
+    conformance::clock(&store);
+    assert_eq!(store.audit_log().expect("audit_log")[0].at_ms, at);
+    clock.advance(1_000);
+    store.add_person("bob").expect("add_person");
+    assert_eq!(
+        store
+            .audit_log()
+            .expect("audit_log")
+            .last()
+            .expect("an entry")
+            .at_ms,
+        at + 1_000
+    );
 }

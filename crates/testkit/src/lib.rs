@@ -5,7 +5,8 @@
 
 use std::sync::Arc;
 
-use insitu_core::consent::{Grant, GrantedCollection, Origin, now_ms};
+use insitu_core::clock::{Clock, SystemClock};
+use insitu_core::consent::{Grant, GrantedCollection, Origin};
 use insitu_core::meter::RunRecord;
 use insitu_core::output::Scalar;
 use insitu_core::package::{self, InstallMode, Manifest};
@@ -90,7 +91,7 @@ pub fn trust_examples(store: &dyn Store) {
         .trust_publisher(&Publisher {
             name: "insitu-examples".into(),
             key: insitu_core::audit::hex(examples_key().verifying_key().as_bytes()),
-            trusted_ms: now_ms(),
+            trusted_ms: store.now_ms(),
             revoked_ms: None,
         })
         .unwrap();
@@ -154,7 +155,7 @@ fn grant_given(store: &dyn Store, person: u64, digest: &str, to: Option<&str>) -
                 fields: vec!["amount".into(), "label".into(), "counterparty".into()],
             }],
             window: TimeRange::ALL,
-            created_ms: now_ms(),
+            created_ms: store.now_ms(),
             expires_ms: None,
             revoked_ms: None,
             origin: to.map(|r| Origin {
@@ -165,6 +166,13 @@ fn grant_given(store: &dyn Store, person: u64, digest: &str, to: Option<&str>) -
         })
         .unwrap()
         .id
+}
+
+/// Now by the system clock: the clock of [`TestPds::new`] and of `Pds::open`, which the tests
+/// on such a store compare its times with. A test that moves time runs on a `ManualClock`
+/// instead ([`TestPds::with_clock`], `Pds::builder(dir).clock(c)`) and reads `store.now_ms()`.
+pub fn now_ms() -> i64 {
+    SystemClock.now_ms()
 }
 
 /// A store in a temporary directory, with `bank.transactions` and [`secrets_schema`] defined,
@@ -189,11 +197,26 @@ impl TestPds {
         TestPds::with_sandbox(|cfg| cfg.pool = 16)
     }
 
+    /// With a pool of 16 instances, on `clock` (a `ManualClock`, say): the store stamps its
+    /// times by it and every layer reads "now" from it.
+    pub fn with_clock(clock: Arc<dyn Clock>) -> TestPds {
+        TestPds::with_clock_and_sandbox(clock, |cfg| cfg.pool = 16)
+    }
+
     /// With the sandbox's settings changed by `edit`.
     pub fn with_sandbox(edit: impl FnOnce(&mut SandboxConfig)) -> TestPds {
+        TestPds::with_clock_and_sandbox(Arc::new(SystemClock), edit)
+    }
+
+    /// On `clock`, with the sandbox's settings changed by `edit`.
+    pub fn with_clock_and_sandbox(
+        clock: Arc<dyn Clock>,
+        edit: impl FnOnce(&mut SandboxConfig),
+    ) -> TestPds {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store: Arc<dyn Store> =
-            Arc::new(RedbStore::open(&dir.path().join("insitu.redb")).expect("open store"));
+        let store: Arc<dyn Store> = Arc::new(
+            RedbStore::open_with_clock(&dir.path().join("insitu.redb"), clock).expect("open store"),
+        );
         let mut cfg = SandboxConfig::new(dir.path().join("plugins"));
         edit(&mut cfg);
         let sandbox = Arc::new(insitu_core::sandbox::open(store.clone(), cfg).expect("sandbox"));
@@ -288,7 +311,7 @@ impl TestPds {
                     fields: fields.iter().map(|f| f.to_string()).collect(),
                 }],
                 window,
-                created_ms: now_ms(),
+                created_ms: self.store.now_ms(),
                 expires_ms: None,
                 revoked_ms: None,
                 origin: None,

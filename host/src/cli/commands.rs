@@ -11,7 +11,7 @@ use super::{
 use insitu_core::account::{self, Role};
 use insitu_core::audit;
 use insitu_core::audit::hex;
-use insitu_core::consent::{Grant, GrantedCollection, now_ms};
+use insitu_core::consent::{Grant, GrantedCollection};
 use insitu_core::contract::Viewer;
 use insitu_core::import::{self, DateOrder, Format, OnError, format_date, parse_time};
 use insitu_core::meter::RunRecord;
@@ -76,7 +76,7 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
             println!("added person {id} ({name})");
         }
         Command::Person(PersonCmd::Export { id, out }) => {
-            let archive = insitu_core::rights::export(pds.store.as_ref(), id, now_ms())?;
+            let archive = insitu_core::rights::export(pds.store.as_ref(), id, pds.store.now_ms())?;
             std::fs::write(&out, &archive)
                 .with_context(|| format!("cannot write {}", out.display()))?;
             println!(
@@ -98,7 +98,7 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
             if !yes {
                 bail!("erasing person {id} cannot be undone; pass --yes to do it");
             }
-            let e = pds.store.erase_person(id, now_ms())?;
+            let e = pds.store.erase_person(id, pds.store.now_ms())?;
             println!(
                 "person {id} erased: {} records, {} runs and {} accounts deleted, {} grants revoked",
                 e.records, e.runs, e.accounts, e.grants
@@ -198,7 +198,7 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
                     since: time(&since)?,
                     until: time(&until)?,
                 },
-                created_ms: now_ms(),
+                created_ms: pds.store.now_ms(),
                 expires_ms: time(&expires)?,
                 revoked_ms: None,
                 origin: None,
@@ -209,7 +209,7 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
             for g in pds.store.grants(person)? {
                 let state = match (g.revoked_ms, g.expires_ms) {
                     (Some(_), _) => "revoked".to_string(),
-                    (None, Some(e)) if e <= now_ms() => "expired".to_string(),
+                    (None, Some(e)) if e <= pds.store.now_ms() => "expired".to_string(),
                     (None, Some(e)) => format!("until {}", format_date(e)),
                     (None, None) => "no expiry".to_string(),
                 };
@@ -224,7 +224,7 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
             }
         }
         Command::Grant(GrantCmd::Revoke { id }) => {
-            pds.store.revoke_grant(id, now_ms())?;
+            pds.store.revoke_grant(id, pds.store.now_ms())?;
             println!("grant {id} revoked");
         }
         Command::Run(args) => {
@@ -382,7 +382,7 @@ fn publisher_cmd(pds: &Pds, cmd: PublisherCmd) -> anyhow::Result<()> {
             pds.store.trust_publisher(&Publisher {
                 name: name.clone(),
                 key,
-                trusted_ms: now_ms(),
+                trusted_ms: pds.store.now_ms(),
                 revoked_ms: None,
             })?;
             println!("publisher {name} trusted");
@@ -398,7 +398,7 @@ fn publisher_cmd(pds: &Pds, cmd: PublisherCmd) -> anyhow::Result<()> {
             }
         }
         PublisherCmd::Revoke { name } => {
-            pds.store.revoke_publisher(&name, now_ms())?;
+            pds.store.revoke_publisher(&name, pds.store.now_ms())?;
             println!("publisher {name}'s key revoked");
         }
     }

@@ -77,7 +77,7 @@ fn money(s: &str) -> anyhow::Result<Money> {
 
 /// Prints what the initiator and the association see of a campaign now.
 pub fn print_counts(pds: &Pds, job: &Job) -> anyhow::Result<()> {
-    let now = insitu_core::consent::now_ms();
+    let now = pds.store.now_ms();
     let c = campaign::counts(pds.store.as_ref(), job, now)?;
     if !job.released_at(now) {
         println!(
@@ -188,8 +188,7 @@ pub async fn campaign_cmd(pds: &Pds, cmd: CampaignCmd) -> anyhow::Result<()> {
         }
         CampaignCmd::Claimants { id } => {
             let job = pds.store.job(id)?;
-            for c in campaign::claimants(pds.store.as_ref(), &job, insitu_core::consent::now_ms())?
-            {
+            for c in campaign::claimants(pds.store.as_ref(), &job, pds.store.now_ms())? {
                 let loss: Vec<String> = c.loss.iter().map(|m| m.to_string()).collect();
                 println!(
                     "person {} ({}): {} findings released, loss {}",
@@ -453,7 +452,7 @@ pub fn ledger_cmd(pds: &Pds, cmd: LedgerCmd) -> anyhow::Result<()> {
             let start = match &month {
                 Some(m) => insitu_core::import::parse_time(&format!("{m}-01"))
                     .map_err(|e| anyhow::anyhow!("`{m}` is not a month like 2026-11: {e}"))?,
-                None => insitu_core::consent::now_ms(),
+                None => pds.store.now_ms(),
             };
             let (m0, m1) = insitu_core::ledger::month_bounds(start);
             let party = Party::Organisation(organisation);
@@ -470,7 +469,7 @@ pub fn ledger_cmd(pds: &Pds, cmd: LedgerCmd) -> anyhow::Result<()> {
             format,
         } => {
             let party: Party = account.parse().map_err(anyhow::Error::msg)?;
-            let (m0, m1) = insitu_core::ledger::month_bounds(insitu_core::consent::now_ms());
+            let (m0, m1) = insitu_core::ledger::month_bounds(pds.store.now_ms());
             let day = |s: &Option<String>, d: i64| -> anyhow::Result<i64> {
                 s.as_deref()
                     .map(insitu_core::import::parse_time)
@@ -569,7 +568,7 @@ pub fn licence_cmd(pds: &Pds, cmd: LicenceCmd) -> anyhow::Result<()> {
             until,
             price,
         } => {
-            let now = insitu_core::consent::now_ms();
+            let now = pds.store.now_ms();
             let time = |s: &Option<String>, d: i64| -> anyhow::Result<i64> {
                 s.as_deref()
                     .map(insitu_core::import::parse_time)

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
+use insitu_core::clock::{Clock, SystemClock};
 use insitu_core::package;
 
 /// An embedded file: its path in the project, whether it is executable, its contents.
@@ -200,7 +201,8 @@ pub fn pack(component: &Path, manifest: &Path, out: &Path) -> anyhow::Result<()>
     }
     if !m.data.is_empty() {
         println!("data it may read, under a grant approved today:");
-        for line in package::describe_window(&m, insitu_core::consent::now_ms()).lines() {
+        // `pack` opens no store: the command line reads the system clock itself.
+        for line in package::describe_window(&m, SystemClock.now_ms()).lines() {
             println!("  {line}");
         }
     }

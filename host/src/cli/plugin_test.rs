@@ -15,7 +15,7 @@ use serde_json::json;
 
 use super::show;
 use insitu_core::audit::hex;
-use insitu_core::consent::now_ms;
+use insitu_core::clock::{Clock, SystemClock};
 use insitu_core::generate::{self, DEFAULT_SEED, Spec};
 use insitu_core::import::{self, Format, ImportOptions, format_date};
 use insitu_core::meter::{Outcome, RunRecord};
@@ -110,7 +110,8 @@ pub fn generate_cmd(a: GenerateArgs) -> anyhow::Result<()> {
     };
     let today = match &a.today {
         Some(t) => import::parse_time(t).map_err(|e| anyhow!("--today: {e}"))?,
-        None => now_ms(),
+        // No store here: the command line's own reading of the system clock.
+        None => SystemClock.now_ms(),
     };
     let spec = Spec {
         count,
@@ -278,7 +279,7 @@ pub async fn test(data_dir: &Path, a: TestArgs) -> anyhow::Result<()> {
         store.trust_publisher(&Publisher {
             name: name.to_string(),
             key: hex(key.as_bytes()),
-            trusted_ms: now_ms(),
+            trusted_ms: pds.store.now_ms(),
             revoked_ms: None,
         })?;
     }
@@ -290,7 +291,7 @@ pub async fn test(data_dir: &Path, a: TestArgs) -> anyhow::Result<()> {
     )
     .with_context(|| format!("{} was not installed", target.display()))?;
 
-    let now = now_ms();
+    let now = pds.store.now_ms();
     let months = request::months_asked(&manifest.data);
     let mut notes = Vec::new();
     let asked = |c: &str| manifest.data.iter().any(|d| d.collection == c);

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use insitu_core::account::{self, Role};
 use insitu_core::audit::AuditEvent;
 use insitu_core::campaign::{self, CampaignError, Count, NewCampaign};
-use insitu_core::consent::{Grant, GrantedCollection, now_ms};
+use insitu_core::consent::{Grant, GrantedCollection};
 use insitu_core::contract::{Viewer, output_for};
 use insitu_core::job::{Answer, Job, JobStatus, Member, MemberOutcome, Progress};
 use insitu_core::ledger::{Movement, Party};
@@ -23,6 +23,7 @@ use insitu_core::output::{Money, Scalar};
 use insitu_core::package::{self, InstallMode, Manifest, OutputKind, PluginUse};
 use insitu_core::pds::Pds;
 use insitu_core::store::{KeyedRecord, PersonId, PluginRecord, Source, StoreError, Value};
+use insitu_testkit::now_ms;
 use insitu_testkit::{bank_record, pds_with_fee_scanner, signed};
 
 const DAY: i64 = 86_400_000;

@@ -3,12 +3,12 @@
 //! naming it in its manifest is refused at pack and at install; one that does not import it
 //! runs as before.
 
-use insitu_core::consent::now_ms;
 use insitu_core::meter::{Outcome, RunRecord};
 use insitu_core::output::{PluginOutput, Scalar};
 use insitu_core::package::{self, InstallMode, Manifest, component_imports};
 use insitu_core::run::{Purpose, RunRequest};
 use insitu_core::sandbox::AsOf;
+use insitu_testkit::now_ms;
 use insitu_testkit::{DAY, T0, TestPds as Fixture, grant_for};
 
 const CLOCK: &str = "insitu:plugin/clock";

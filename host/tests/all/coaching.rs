@@ -4,7 +4,7 @@
 use crate::common;
 
 use common::write_named;
-use insitu_core::consent::{Grant, GrantedCollection, now_ms};
+use insitu_core::consent::{Grant, GrantedCollection};
 use insitu_core::contract::{Viewer, output_for};
 use insitu_core::ledger::Party;
 use insitu_core::licence::{self, Licence, LicenceKind};
@@ -13,6 +13,7 @@ use insitu_core::output::{Money, PluginOutput, Scalar};
 use insitu_core::package::{self, InstallMode};
 use insitu_core::pds::Pds;
 use insitu_core::store::{TimeRange, Value};
+use insitu_testkit::now_ms;
 use insitu_testkit::{signed, trust_examples};
 
 const DAY: i64 = 86_400_000;

@@ -133,12 +133,12 @@ async fn an_output_for_the_requester_waits_for_the_release_time() {
     );
     let acme = Viewer::Requester("ACME".into());
     assert!(
-        insitu_core::consent::now_ms() < run.release_ms,
+        insitu_testkit::now_ms() < run.release_ms,
         "the probe took longer than its deadline"
     );
     assert!(output_for(f.store.as_ref(), run.id, &acme).is_err());
     assert!(output_for(f.store.as_ref(), run.id, &Viewer::Person(alice)).is_ok());
-    let wait = run.release_ms - insitu_core::consent::now_ms() + 50;
+    let wait = run.release_ms - insitu_testkit::now_ms() + 50;
     tokio::time::sleep(std::time::Duration::from_millis(wait.max(0) as u64)).await;
     assert!(output_for(f.store.as_ref(), run.id, &acme).is_ok());
     assert!(output_for(f.store.as_ref(), run.id, &Viewer::Requester("Other".into())).is_err());

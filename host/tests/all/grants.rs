@@ -8,7 +8,7 @@ use insitu_core::store::prelude::*;
 use std::time::Duration;
 
 use common::*;
-use insitu_core::consent::now_ms;
+use insitu_core::clock::ManualClock;
 use insitu_core::meter::{FailureReason, Outcome, RunRecord};
 use insitu_core::output::{PluginOutput, Scalar};
 use insitu_core::store::{TimeRange, Value};
@@ -101,9 +101,9 @@ async fn revoked_expired_and_other_code_grants_start_no_run() {
     let scanner = f.install(insitu_plugins::FEE_SCANNER);
 
     let revoked = f.grant(p, &probe, ALL_FIELDS, TimeRange::ALL);
-    f.store.revoke_grant(revoked.id, now_ms()).unwrap();
+    f.store.revoke_grant(revoked.id, f.store.now_ms()).unwrap();
     let mut expired = f.grant(p, &probe, ALL_FIELDS, TimeRange::ALL);
-    expired.expires_ms = Some(now_ms() - 1);
+    expired.expires_ms = Some(f.store.now_ms() - 1);
     let expired = f.store.add_grant(expired).unwrap();
     let for_scanner = f.grant(p, &scanner, ALL_FIELDS, TimeRange::ALL);
 
@@ -120,6 +120,44 @@ async fn revoked_expired_and_other_code_grants_start_no_run() {
         assert_eq!(run.usage.records_read, 0);
         assert_eq!(run.usage.fuel, 0, "the plugin ran");
     }
+}
+
+/// Every layer reads the clock it is given: on a `ManualClock` set in 2200, a grant that
+/// expired the day before is refused at admission (though the system clock is far before its
+/// expiry), the run starts at the manual time, and every audit entry carries it; moved past a
+/// live grant's expiry, the same run is refused too.
+#[tokio::test]
+async fn admission_and_the_audit_read_the_injected_clock() {
+    let at = 7_258_118_400_000; // 2200-01-01
+    let clock = ManualClock::at(at);
+    let f = TestPds::with_clock(clock.clone());
+    let p = f.person_with_transactions("alice");
+    let probe = f.install(insitu_plugins::PROBE);
+    let mut expired = f.grant(p, &probe, ALL_FIELDS, TimeRange::ALL);
+    assert_eq!(expired.created_ms, at);
+    expired.expires_ms = Some(at - DAY);
+    let expired = f.store.add_grant(expired).unwrap();
+    let run = f.run(p, expired.id, &probe, &[], None).await;
+    let (reason, msg) = failure(&run);
+    assert_eq!(reason, FailureReason::Grant, "{msg}");
+    assert!(msg.contains("expired"), "{msg}");
+    assert_eq!(run.started_ms, at);
+    let log = f.store.audit_log().unwrap();
+    assert!(
+        log.iter().all(|e| e.at_ms == at),
+        "an audit entry is not stamped by the injected clock: {:?}",
+        log.iter().map(|e| e.at_ms).collect::<Vec<_>>()
+    );
+
+    let mut live = f.grant(p, &probe, ALL_FIELDS, TimeRange::ALL);
+    live.expires_ms = Some(at + DAY);
+    let live = f.store.add_grant(live).unwrap();
+    let ok = f.run(p, live.id, &probe, &[], None).await;
+    assert_eq!(ok.outcome, Outcome::Succeeded, "{}", ok.log);
+    clock.advance(2 * DAY);
+    let late = f.run(p, live.id, &probe, &[], None).await;
+    assert_eq!(failure(&late).0, FailureReason::Grant);
+    assert_eq!(late.started_ms, at + 2 * DAY);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -147,7 +185,7 @@ async fn revocation_stops_a_run_in_progress_at_the_next_batch() {
         tokio::spawn(async move { f.run(p, g.id, &probe, &params, None).await })
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
-    f.store.revoke_grant(g.id, now_ms()).unwrap();
+    f.store.revoke_grant(g.id, f.store.now_ms()).unwrap();
     let run = run.await.unwrap();
     let (reason, msg) = failure(&run);
     assert_eq!(reason, FailureReason::PluginError, "{msg}");
@@ -298,7 +336,7 @@ async fn the_pseudonym_secret_is_never_exported_or_audited() {
     let key = f.store.pseudonym_key().unwrap();
     assert_ne!(key, [0u8; 32]);
     let hex = insitu_core::audit::hex(&key);
-    let archive = insitu_core::rights::export(f.store.as_ref(), p, now_ms()).unwrap();
+    let archive = insitu_core::rights::export(f.store.as_ref(), p, f.store.now_ms()).unwrap();
     assert!(
         !archive.windows(32).any(|w| w == key) && !String::from_utf8_lossy(&archive).contains(&hex),
         "the export holds the secret"

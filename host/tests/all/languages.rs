@@ -13,13 +13,13 @@ use std::process::Command;
 use std::time::Instant;
 
 use common::*;
-use insitu_core::consent::now_ms;
 use insitu_core::meter::{FailureReason, Outcome, RunRecord};
 use insitu_core::output::{Money, PluginOutput, Scalar};
 use insitu_core::package::{self, InstallMode, Manifest};
 use insitu_core::sandbox::{ComponentError, InstallError, PoolSettings, SandboxConfig};
 use insitu_core::store::redb::RedbStore;
 use insitu_core::store::{Publisher, Store, TimeRange};
+use insitu_testkit::now_ms;
 use insitu_testkit::*;
 
 fn repo() -> PathBuf {

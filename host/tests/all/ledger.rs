@@ -449,7 +449,7 @@ async fn licences_sponsor_members_and_freemium_runs_are_free_then_paid() {
         store.add_person("pupil").unwrap(),
         store.add_person("adult").unwrap(),
     );
-    let now = insitu_core::consent::now_ms();
+    let now = insitu_testkit::now_ms();
     let err = licence::grant(
         store,
         Licence {
@@ -572,7 +572,7 @@ fn a_licence_is_never_live_unpaid() {
     let (pds, _) = insitu_testkit::pds_with_fee_scanner(dir.path());
     let store = pds.store.as_ref();
     let p = store.add_person("pupil").unwrap();
-    let now = insitu_core::consent::now_ms();
+    let now = insitu_testkit::now_ms();
     let l = |minor| Licence {
         id: 0,
         organisation: "school".into(),

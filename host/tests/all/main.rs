@@ -1,9 +1,6 @@
 //! The host's integration tests, linked as one test binary (one link instead of one per
 //! file: issue #16). Each former `tests/<name>.rs` is a module here; run one with
 //! `cargo test -p insitu --test all <name>::`.
-//!
-//! `tests/noninterference.rs` stays a binary of its own: it fixes the process-wide clock
-//! (`consent::set_clock_for_tests`), which would move every other test's clock with it.
 
 mod cli_common;
 mod common;
@@ -29,6 +26,7 @@ mod kit;
 mod languages;
 mod layers;
 mod ledger;
+mod noninterference;
 mod openapi;
 mod packages;
 mod pages;

@@ -85,7 +85,7 @@ pub fn relative_times(v: Value, opened_ms: i64) -> Value {
 
 /// Sleeps until `ms` (wall clock).
 pub async fn until(ms: i64) {
-    let wait = ms - insitu_core::consent::now_ms();
+    let wait = ms - insitu_testkit::now_ms();
     if wait > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(wait as u64 + 5)).await;
     }

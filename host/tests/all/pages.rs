@@ -577,9 +577,8 @@ async fn invite(site: &Site, alice: u64, bob: u64) -> insitu_core::job::Job {
     policy.epsilon_per_month_micro = 1_000_000_000;
     policy.campaign_epsilon_micro = 100_000_000;
     store.set_policy(&policy).unwrap();
-    let day = |ago: i64| {
-        insitu_core::import::format_date(insitu_core::consent::now_ms() - ago * 86_400_000)
-    };
+    let day =
+        |ago: i64| insitu_core::import::format_date(insitu_testkit::now_ms() - ago * 86_400_000);
     for (person, label) in [(alice, "FRAIS DE GESTION MARS"), (bob, "LOYER")] {
         let statement = format!(
             "account,booked,amount,counterparty,label\nFR76,{},-45.00 EUR,Agence Dupont,{label}\nFR76,{},-45.00 EUR,Agence Dupont,FRAIS DE GESTION AVRIL\n",
@@ -699,7 +698,7 @@ async fn a_person_answers_a_campaign_invitation_from_their_page() {
         "{after}"
     );
 
-    let wait = release - insitu_core::consent::now_ms();
+    let wait = release - insitu_testkit::now_ms();
     if wait > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(wait as u64 + 5)).await;
     }

@@ -25,7 +25,7 @@ fn json(text: &str) -> Value {
 
 /// Today and 24 grant months ago (365.2425 / 12 days each), as `YYYY-MM`.
 fn window_months() -> (String, String) {
-    let now = insitu_core::consent::now_ms();
+    let now = insitu_testkit::now_ms();
     let since = now - 24 * 2_629_746_000;
     let month = |ms: i64| insitu_core::import::format_date(ms)[..7].to_string();
     (month(since), month(now))

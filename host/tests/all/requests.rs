@@ -24,7 +24,7 @@ fn probe_manifest(version: &str, fields: &[&str]) -> Manifest {
 /// A person with transactions from the last weeks (inside any months-based window).
 fn person(f: &TestPds) -> u64 {
     let p = f.store.add_person("alice").unwrap();
-    let today = (insitu_core::consent::now_ms() - T0) / DAY;
+    let today = (insitu_testkit::now_ms() - T0) / DAY;
     let txs: Vec<_> = (1..5)
         .map(|d| tx(today - d * 7, -500 * d, "CB SHOP", Some("Shop")))
         .collect();

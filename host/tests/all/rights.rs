@@ -181,10 +181,7 @@ async fn erasure_removes_a_person_and_leaves_a_verifiable_tombstone() {
     let run = f.run(p, g.id, &digest, &params, None).await;
     let bob_before = f.store.count(bob, "bank.transactions").unwrap();
 
-    let e = f
-        .store
-        .erase_person(p, insitu_core::consent::now_ms())
-        .unwrap();
+    let e = f.store.erase_person(p, insitu_testkit::now_ms()).unwrap();
     assert_eq!((e.records, e.runs, e.grants, e.accounts), (2, 1, 1, 1));
     assert_eq!(f.store.count(p, "bank.transactions").unwrap(), 0);
     assert!(matches!(f.store.person(p), Err(StoreError::NoPerson(_))));

@@ -1075,9 +1075,8 @@ async fn campaign_and_study_endpoints_answer_only_their_parties() {
         .await;
     assert_eq!(st, StatusCode::CREATED, "{pkg}");
     let scanner = pkg["digest"].as_str().unwrap().to_string();
-    let day = |ago: i64| {
-        insitu_core::import::format_date(insitu_core::consent::now_ms() - ago * 86_400_000)
-    };
+    let day =
+        |ago: i64| insitu_core::import::format_date(insitu_testkit::now_ms() - ago * 86_400_000);
     for (token, fee) in [(&alice, "-45.00"), (&bob, "-30.00")] {
         let csv = format!(
             "account,booked,amount,counterparty,label\n\

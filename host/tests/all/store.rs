@@ -208,7 +208,7 @@ fn a_run_interrupted_by_a_stop_is_marked_failed_at_the_next_start() {
             p,
             1,
             "digest",
-            insitu_core::consent::now_ms(),
+            insitu_testkit::now_ms(),
         ))
         .unwrap();
     assert_eq!(

@@ -9,7 +9,7 @@ use crate::outside;
 use std::sync::Arc;
 
 use insitu_core::account::Role;
-use insitu_core::consent::{Grant, GrantedCollection, now_ms};
+use insitu_core::consent::{Grant, GrantedCollection};
 use insitu_core::contract::{Viewer, output_for};
 use insitu_core::job::{Job, JobKind, JobStatus, MemberOutcome, Progress};
 use insitu_core::ledger::{Movement, Party};
@@ -20,6 +20,7 @@ use insitu_core::package::{self, AggregateField, InstallMode, Manifest, PluginUs
 use insitu_core::pds::Pds;
 use insitu_core::store::{KeyedRecord, PersonId, PluginRecord, Source, TimeRange, Value};
 use insitu_core::study::{self, NewStudy, StudyError, Tally};
+use insitu_testkit::now_ms;
 use insitu_testkit::pds_with_fee_scanner;
 
 const DAY: i64 = 86_400_000;
@@ -197,7 +198,7 @@ async fn a_release_is_noisy_bounded_charged_to_each_member_and_rewarded() {
     assert!(output_for(store, heavy.run, &Viewer::Requester(LAB.into())).is_err());
     assert!(output_for(store, heavy.run, &Viewer::Operator).is_err());
     // Budget charged to every member run, rewards recorded.
-    let period = insitu_core::job::current_period();
+    let period = insitu_core::job::period_of(now_ms());
     for p in &people {
         assert_eq!(store.budget_spent(*p, &period).unwrap(), 1_000_000);
     }
@@ -241,7 +242,7 @@ async fn a_cohort_below_the_minimum_gets_nothing_and_still_spends_its_budget() {
     for p in &people {
         assert_eq!(
             store
-                .budget_spent(*p, &insitu_core::job::current_period())
+                .budget_spent(*p, &insitu_core::job::period_of(now_ms()))
                 .unwrap(),
             2_000_000
         );
@@ -309,7 +310,7 @@ async fn a_member_whose_budget_is_spent_is_not_run_again_that_month() {
     for p in &people {
         assert_eq!(
             store
-                .budget_spent(*p, &insitu_core::job::current_period())
+                .budget_spent(*p, &insitu_core::job::period_of(now_ms()))
                 .unwrap(),
             1_500_000
         );
@@ -405,7 +406,7 @@ async fn concurrent_studies_and_campaigns_never_spend_more_than_the_monthly_budg
     for t in tasks {
         t.await.unwrap();
     }
-    let period = insitu_core::job::current_period();
+    let period = insitu_core::job::period_of(now_ms());
     let mut refused = 0;
     for p in &people {
         let spent = store.budget_spent(*p, &period).unwrap();

@@ -47,9 +47,14 @@ pub(crate) const CAPABILITY: Capability = Capability {
 };
 
 fn state(inputs: &mut RunInputs, _: &Shared) -> State {
-    let today = inputs
-        .take::<AsOf>()
-        .unwrap_or_else(|| AsOf::day_of(insitu_model::consent::now_ms()));
+    // The one place the sandbox reads the system clock, and only for a run given no as-of date
+    // (`Sandbox::execute` called directly, as the sandbox's own tests do): every run through
+    // core's runner carries one, from the store's clock.
+    let today = inputs.take::<AsOf>().unwrap_or_else(|| {
+        AsOf::day_of(insitu_model::clock::Clock::now_ms(
+            &insitu_model::clock::SystemClock,
+        ))
+    });
     Ok(Some(Box::new(ClockState { today })))
 }
 

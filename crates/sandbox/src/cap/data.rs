@@ -30,7 +30,7 @@ use super::super::bindings::insitu::plugin::types::{CollectionInfo, FieldInfo, F
 use super::super::pseudonym::{Delivered, Pseudonymizer};
 use super::{Capability, Caps, RunInputs, Shared, State, View};
 use crate::source::{Batches, DataSource, SourceError};
-use insitu_model::consent::{Grant, now_ms};
+use insitu_model::consent::Grant;
 use insitu_model::records::{
     ColumnBatch, ColumnValues, Field, FieldType, PersonId, Schema, TimeRange,
 };
@@ -278,8 +278,7 @@ impl HostQuery for DataView<'_> {
         self.run.meter.call();
         self.run.meter.query();
         // Revocation and expiry take effect at the next batch: read the grant again.
-        let current = self.state.source.grant(self.state.grant.id)?;
-        if current.check_live(now_ms()).is_err() {
+        if self.state.source.grant_live(self.state.grant.id)?.is_err() {
             return Ok(Err(DataError::AccessEnded));
         }
         let left = self

@@ -207,6 +207,38 @@ pub(super) fn decide(store: &dyn Store) {
     expect_audit(store, n, "deciding again", &[]);
 }
 
+/// The times the store stamps itself (audit entries, a request's decision) are read from its
+/// own clock (`Clocked::now_ms`) while it acts: between what it answered just before and just
+/// after. On a store whose clock stands still (a test's `ManualClock`), they are that time.
+pub(super) fn clock(store: &dyn Store) {
+    let before = store.now_ms();
+    let p = store.add_person("ada").expect("add_person");
+    let r = store.add_request(request(p, false)).expect("add_request");
+    let (r, _) = store
+        .decide_request(r.id, Some(grant(p, "d1")))
+        .expect("approve");
+    let after = store.now_ms();
+    assert!(
+        before <= after,
+        "the store's clock went back: {before} then {after}"
+    );
+    let Status::Approved { at_ms, .. } = r.status else {
+        panic!("not approved: {:?}", r.status)
+    };
+    assert!(
+        (before..=after).contains(&at_ms),
+        "the decision is stamped {at_ms}, not by the store's clock ({before}..={after})"
+    );
+    for e in store.audit_log().expect("audit_log") {
+        assert!(
+            (before..=after).contains(&e.at_ms),
+            "audit entry {} is stamped {}, not by the store's clock ({before}..={after})",
+            e.seq,
+            e.at_ms
+        );
+    }
+}
+
 pub(super) fn grants(store: &dyn Store) {
     let p = store.add_person("ada").expect("add_person");
     let q = store.add_person("bob").expect("add_person");

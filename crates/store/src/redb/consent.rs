@@ -57,10 +57,7 @@ impl ConsentStore for RedbStore {
                 return Ok((r, None));
             }
             let stored = grant.map(|g| insert_grant(tx, g)).transpose()?;
-            let event = r.decide(
-                stored.as_ref().map(|g| g.id),
-                insitu_model::consent::now_ms(),
-            );
+            let event = r.decide(stored.as_ref().map(|g| g.id), tx.now_ms);
             append(tx, event)?;
             put_json(tx, REQUESTS, id, &r)?;
             Ok((r, stored))

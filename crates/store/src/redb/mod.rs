@@ -15,6 +15,7 @@ mod records;
 mod runs;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Serialize, de::DeserializeOwned};
@@ -28,7 +29,8 @@ use super::{
 use insitu_model::account::name::key as name_key;
 use insitu_model::account::{Account, Token};
 use insitu_model::audit::{AuditEntry, AuditEvent};
-use insitu_model::consent::{Grant, now_ms};
+use insitu_model::clock::{Clock, SystemClock};
+use insitu_model::consent::Grant;
 use insitu_model::job::{
     Answer, AnswerRefused, BillingRecord, Job, Member, Policy, RunSlot, budget_admits,
 };
@@ -108,11 +110,33 @@ pub const CACHE_BYTES: usize = 256 << 20;
 pub struct RedbStore {
     db: Database,
     pseudonym_key: [u8; 32],
+    clock: Arc<dyn Clock>,
+}
+
+/// A write transaction and the time it began, read once from the store's clock after the
+/// write lock is taken: every time the store stamps itself in it (audit entries, decisions)
+/// is that one, so times follow the order of the audit chain. Derefs to the redb transaction.
+struct Tx {
+    inner: WriteTransaction,
+    now_ms: i64,
+}
+
+impl std::ops::Deref for Tx {
+    type Target = WriteTransaction;
+    fn deref(&self) -> &WriteTransaction {
+        &self.inner
+    }
 }
 
 impl RedbStore {
-    /// Opens the store at `path`, creating it (and its tables) if needed.
+    /// Opens the store at `path`, creating it (and its tables) if needed, on the system clock.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with_clock(path, SystemClock::shared())
+    }
+
+    /// Opens the store at `path` on `clock`: the time it stamps its audit entries and
+    /// decisions with, and answers [`Clocked::now_ms`] with to the layers above.
+    pub fn open_with_clock(path: &Path, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
         let database = redb::Builder::new()
             .set_cache_size(CACHE_BYTES)
             .create(path)
@@ -156,16 +180,18 @@ impl RedbStore {
         Ok(RedbStore {
             db: database,
             pseudonym_key,
+            clock,
         })
     }
 
-    fn write<R>(
-        &self,
-        f: impl FnOnce(&WriteTransaction) -> Result<R, StoreError>,
-    ) -> Result<R, StoreError> {
-        let tx = self.db.begin_write().map_err(db)?;
+    fn write<R>(&self, f: impl FnOnce(&Tx) -> Result<R, StoreError>) -> Result<R, StoreError> {
+        let inner = self.db.begin_write().map_err(db)?;
+        let tx = Tx {
+            inner,
+            now_ms: self.clock.now_ms(),
+        };
         let r = f(&tx)?;
-        tx.commit().map_err(db)?;
+        tx.inner.commit().map_err(db)?;
         Ok(r)
     }
 
@@ -210,6 +236,12 @@ impl RedbStore {
     }
 }
 
+impl Clocked for RedbStore {
+    fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}
+
 /// Takes the next value of counter `name` (starting at 1).
 fn next_id(tx: &WriteTransaction, name: &str) -> Result<u64, StoreError> {
     let mut t = tx.open_table(COUNTERS).map_err(db)?;
@@ -219,13 +251,13 @@ fn next_id(tx: &WriteTransaction, name: &str) -> Result<u64, StoreError> {
 }
 
 /// Appends `event` to the audit chain inside `tx`.
-fn append(tx: &WriteTransaction, event: AuditEvent) -> Result<AuditEntry, StoreError> {
+fn append(tx: &Tx, event: AuditEvent) -> Result<AuditEntry, StoreError> {
     let mut t = tx.open_table(AUDIT).map_err(db)?;
     let last: Option<AuditEntry> = match t.last().map_err(db)? {
         Some((_, v)) => Some(from_json(v.value())?),
         None => None,
     };
-    let entry = AuditEntry::next(last.as_ref(), now_ms(), event);
+    let entry = AuditEntry::next(last.as_ref(), tx.now_ms, event);
     t.insert(entry.seq, to_json(&entry)?.as_str()).map_err(db)?;
     Ok(entry)
 }
@@ -266,13 +298,13 @@ fn put_json<'k, K: redb::Key + 'static>(
 }
 
 /// Stores a finished run under a new id, with its audit entry.
-fn insert_run(tx: &WriteTransaction, mut run: RunRecord) -> Result<RunRecord, StoreError> {
+fn insert_run(tx: &Tx, mut run: RunRecord) -> Result<RunRecord, StoreError> {
     run.id = next_id(tx, "run")?;
     audit_run(tx, run)
 }
 
 /// Stores `run` under its id with its audit entry.
-fn audit_run(tx: &WriteTransaction, run: RunRecord) -> Result<RunRecord, StoreError> {
+fn audit_run(tx: &Tx, run: RunRecord) -> Result<RunRecord, StoreError> {
     put_json(tx, RUNS, run.id, &run)?;
     append(tx, AuditEvent::run(&run))?;
     Ok(run)
@@ -296,11 +328,7 @@ fn entries_by_id(
 
 /// Posts `entries` under `key` inside `tx` (see [`Store::post`]); also says whether the key
 /// was new.
-fn post_in(
-    tx: &WriteTransaction,
-    key: &str,
-    entries: Vec<Entry>,
-) -> Result<(Vec<Entry>, bool), StoreError> {
+fn post_in(tx: &Tx, key: &str, entries: Vec<Entry>) -> Result<(Vec<Entry>, bool), StoreError> {
     let existing: Option<Vec<u64>> = {
         let t = tx.open_table(LEDGER_KEYS).map_err(db)?;
         match t.get(key).map_err(db)? {
@@ -332,7 +360,7 @@ fn post_in(
 }
 
 /// Stores `grant` under a new id, with its audit entry.
-fn insert_grant(tx: &WriteTransaction, mut grant: Grant) -> Result<Grant, StoreError> {
+fn insert_grant(tx: &Tx, mut grant: Grant) -> Result<Grant, StoreError> {
     grant.id = next_id(tx, "grant")?;
     put_json(tx, GRANTS, grant.id, &grant)?;
     append(tx, AuditEvent::grant_created(&grant))?;
@@ -340,7 +368,7 @@ fn insert_grant(tx: &WriteTransaction, mut grant: Grant) -> Result<Grant, StoreE
 }
 
 /// Defines `schema` inside `tx` unless it exists (see [`Store::define_collection`]).
-fn define_in(tx: &WriteTransaction, schema: &Schema) -> Result<(), StoreError> {
+fn define_in(tx: &Tx, schema: &Schema) -> Result<(), StoreError> {
     let existing: Option<StoredCollection> = {
         let t = tx.open_table(COLLECTIONS).map_err(db)?;
         let v = t.get(schema.name.as_str()).map_err(db)?;
@@ -372,7 +400,7 @@ fn define_in(tx: &WriteTransaction, schema: &Schema) -> Result<(), StoreError> {
 
 /// Writes `records` of `coll` inside `tx`, with their audit entry (see [`Store::write_records`]).
 fn write_in(
-    tx: &WriteTransaction,
+    tx: &Tx,
     person: PersonId,
     coll: &StoredCollection,
     records: &[KeyedRecord],

@@ -13,9 +13,8 @@
 //! calls), and the project's own `fee-scanner`. The same scenario also checks that the person
 //! does see the difference: otherwise the scenario would prove nothing.
 //!
-//! A test binary of its own, not a module of `tests/all`: it fixes the process-wide clock
-//! (`consent::set_clock_for_tests`), which would also fix the clock of every other test
-//! running in the same process. It shares the helpers of `tests/all`.
+//! Both stores run on a `ManualClock` each, set to the same times, so every timestamp agrees
+//! byte for byte; no other test's clock moves with them.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,22 +22,16 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::Request;
 use insitu_core::account::Role;
-use insitu_core::consent::set_clock_for_tests;
+use insitu_core::clock::ManualClock;
 use insitu_core::meter::Outcome;
 use insitu_core::pds::Pds;
 use insitu_server::{AppState, limit::RateLimits, router};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-#[path = "all/common.rs"]
-mod common;
-#[path = "all/outside.rs"]
-mod outside;
+use crate::outside;
 
 use insitu_testkit::{signed, trust_examples};
-
-/// The clock is process-wide: the tests of this file take turns.
-static CLOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// 2026-01-01T00:00:00Z, when every scenario starts.
 const T: i64 = 1_767_225_600_000;
@@ -73,9 +66,9 @@ struct World {
 }
 
 impl World {
-    fn new() -> World {
+    fn new(clock: Arc<ManualClock>) -> World {
         let dir = tempfile::tempdir().unwrap();
-        let pds = Arc::new(Pds::open(dir.path()).unwrap());
+        let pds = Arc::new(Pds::builder(dir.path()).clock(clock).open().unwrap());
         let app = router(AppState::new(pds.clone(), RateLimits::default()));
         World {
             _dir: dir,
@@ -175,8 +168,8 @@ fn normalise(page: String) -> String {
 /// the organisation that ran the plugin saw, what another organisation saw, and what Alice
 /// saw.
 async fn scenario(secret: bool) -> (Seen, Seen, Seen) {
-    set_clock_for_tests(Some(T));
-    let w = World::new();
+    let clock = ManualClock::at(T);
+    let w = World::new(clock.clone());
     trust_examples(w.pds.store.as_ref());
     let alice = w.account("alice", Role::Person);
     let lab = w.account("lab", Role::Organisation);
@@ -278,7 +271,7 @@ async fn scenario(secret: bool) -> (Seen, Seen, Seen) {
     w.settle().await;
     // Before the release time, after the runs ended; then after it.
     for at in [T, T + DAY] {
-        set_clock_for_tests(Some(at));
+        clock.set(at);
         let mut paths = vec![
             "/api/runs".to_string(),
             "/api/grants".into(),
@@ -313,7 +306,6 @@ async fn scenario(secret: bool) -> (Seen, Seen, Seen) {
         let path = format!("/api/runs/{id}");
         alice_seen.push((path.clone(), w.call("GET", &path, &alice, None).await));
     }
-    set_clock_for_tests(None);
     (seen, rival_seen, alice_seen)
 }
 
@@ -333,7 +325,6 @@ fn assert_same(a: &Seen, b: &Seen, who: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_organisation_sees_the_same_runs_whatever_the_persons_data() {
-    let _turn = CLOCK.lock().await;
     let (lab_without, rival_without, alice_without) = scenario(false).await;
     let (lab_with, rival_with, alice_with) = scenario(true).await;
     assert_same(
