@@ -23,40 +23,64 @@ pub struct Pds {
 }
 
 /// How to open a [`Pds`]: the data directory, and what may differ from the defaults (the
-/// clock). `Pds::builder(dir).clock(c).open()`.
+/// clock, the store, the sandbox's settings). `Pds::builder(dir).clock(c).open()`.
 pub struct PdsBuilder {
     dir: PathBuf,
-    clock: Arc<dyn Clock>,
+    clock: Option<Arc<dyn Clock>>,
+    store: Option<Arc<dyn Store>>,
+    sandbox: Option<SandboxConfig>,
 }
 
 impl PdsBuilder {
-    /// The clock the store stamps its times with and every layer reads "now" from
-    /// (`store.now_ms()`); the system's by default. Tests pass a `ManualClock` to move time.
+    /// The clock the default store (`insitu.redb` in the data directory) stamps its times with
+    /// and every layer reads "now" from (`store.now_ms()`); the system's by default. Tests pass a
+    /// `ManualClock` to move time. A store passed with [`PdsBuilder::store`] brings its own.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
+        self.clock = Some(clock);
         self
     }
 
-    /// Opens (creating if needed) the PDS, with the standard collections defined and the
-    /// sandbox's pool set from the environment ([`SandboxConfig::from_env`]).
+    /// A store opened elsewhere (another backend, or one shared with other nodes) instead of
+    /// the data directory's `insitu.redb`. The data directory still holds this node's plugin
+    /// files and compiled-code cache.
+    pub fn store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The sandbox's settings (limits, pool, host costs) instead of
+    /// [`SandboxConfig::from_env`] over the data directory's `plugins/`.
+    pub fn sandbox(mut self, config: SandboxConfig) -> Self {
+        self.sandbox = Some(config);
+        self
+    }
+
+    /// Opens (creating if needed) the PDS, with the standard collections defined.
     pub fn open(self) -> anyhow::Result<Pds> {
         let dir = self.dir.as_path();
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
-        let store: Arc<dyn Store> = Arc::new(RedbStore::open_with_clock(
-            &dir.join("insitu.redb"),
-            self.clock,
-        )?);
+        let store: Arc<dyn Store> = match (self.store, self.clock) {
+            (Some(_), Some(_)) => anyhow::bail!(
+                "a store passed to the builder stamps times by its own clock: open it with the clock instead"
+            ),
+            (Some(store), None) => store,
+            (None, clock) => Arc::new(RedbStore::open_with_clock(
+                &dir.join("insitu.redb"),
+                clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            )?),
+        };
         for name in crate::store::schema::STANDARD {
             let schema = Schema::standard(name).expect("a standard collection");
             store.define_collection(&schema).with_context(|| {
-                format!("this data directory was made by an earlier Insitu whose `{name}` differs")
+                format!("this store was made by an earlier Insitu whose `{name}` differs")
             })?;
         }
-        let sandbox = Arc::new(crate::sandbox::open(
-            store.clone(),
-            SandboxConfig::from_env(crate::sandbox::dir_in(dir))?,
-        )?);
+        let config = match self.sandbox {
+            Some(config) => config,
+            None => SandboxConfig::from_env(crate::sandbox::dir_in(dir))?,
+        };
+        let sandbox = Arc::new(crate::sandbox::open(store.clone(), config)?);
         let runner = Arc::new(Runner::new(store.clone(), sandbox));
         Ok(Pds {
             dir: dir.to_path_buf(),
@@ -72,11 +96,13 @@ impl Pds {
         Pds::builder(dir).open()
     }
 
-    /// A builder for the PDS in `dir`, to set its clock before opening it.
+    /// A builder for the PDS in `dir`, to set its clock, store or sandbox before opening it.
     pub fn builder(dir: &Path) -> PdsBuilder {
         PdsBuilder {
             dir: dir.to_path_buf(),
-            clock: Arc::new(SystemClock),
+            clock: None,
+            store: None,
+            sandbox: None,
         }
     }
 

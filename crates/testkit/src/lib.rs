@@ -113,7 +113,15 @@ fn manifest(path: &str) -> Manifest {
 
 /// A PDS in `dir` that trusts the example publisher and has fee-scanner installed.
 pub fn pds_with_fee_scanner(dir: &std::path::Path) -> (Pds, PluginRecord) {
-    let pds = Pds::open(dir).unwrap();
+    pds_with_fee_scanner_on(dir, Arc::new(SystemClock))
+}
+
+/// [`pds_with_fee_scanner`] on `clock` (a `ManualClock`, for a test that moves time).
+pub fn pds_with_fee_scanner_on(
+    dir: &std::path::Path,
+    clock: Arc<dyn Clock>,
+) -> (Pds, PluginRecord) {
+    let pds = Pds::builder(dir).clock(clock).open().unwrap();
     trust_examples(pds.store.as_ref());
     let plugin = package::install(
         pds.store.as_ref(),

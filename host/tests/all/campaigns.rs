@@ -13,6 +13,7 @@ use std::sync::Arc;
 use insitu_core::account::{self, Role};
 use insitu_core::audit::AuditEvent;
 use insitu_core::campaign::{self, CampaignError, Count, NewCampaign};
+use insitu_core::clock::{Clock, ManualClock, SystemClock};
 use insitu_core::consent::{Grant, GrantedCollection};
 use insitu_core::contract::{Viewer, output_for};
 use insitu_core::job::{Answer, Job, JobStatus, Member, MemberOutcome, Progress};
@@ -24,7 +25,7 @@ use insitu_core::package::{self, InstallMode, Manifest, OutputKind, PluginUse};
 use insitu_core::pds::Pds;
 use insitu_core::store::{KeyedRecord, PersonId, PluginRecord, Source, StoreError, Value};
 use insitu_testkit::now_ms;
-use insitu_testkit::{bank_record, pds_with_fee_scanner, signed};
+use insitu_testkit::{bank_record, pds_with_fee_scanner_on, signed};
 
 const DAY: i64 = 86_400_000;
 const ASSOCIATION: &str = "ufc";
@@ -41,7 +42,13 @@ fn eur(minor: i64) -> Money {
 /// noise negligible (ε 100 per campaign, of a budget of 1000), so that these tests can name
 /// the counts; the noise itself is tested below, at the default ε.
 fn world(dir: &std::path::Path) -> (Pds, PluginRecord) {
-    let (pds, scanner) = pds_with_fee_scanner(dir);
+    world_on(dir, Arc::new(SystemClock))
+}
+
+/// [`world`] on `clock`: a test that reads a campaign at its release time moves a
+/// `ManualClock` there instead of sleeping.
+fn world_on(dir: &std::path::Path, clock: Arc<dyn Clock>) -> (Pds, PluginRecord) {
+    let (pds, scanner) = pds_with_fee_scanner_on(dir, clock);
     // The association, two other consumer groups and the broker of `neighbourhood`.
     for org in [ASSOCIATION, "CLCV", "AFOC", "Data Broker Inc"] {
         account::create(
@@ -380,7 +387,8 @@ async fn a_member_releases_only_the_findings_they_choose_and_the_release_is_audi
 #[tokio::test]
 async fn a_settlement_is_split_by_documented_loss_to_the_cent() {
     let dir = tempfile::tempdir().unwrap();
-    let (pds, scanner) = world(dir.path());
+    let clock = ManualClock::at(now_ms());
+    let (pds, scanner) = world_on(dir.path(), clock.clone());
     let (granted, _) = neighbourhood(&pds, &scanner.digest);
     let store = pds.store.as_ref();
     let job = campaign::open(store, micro_fees(&scanner.digest, ASSOCIATION, None)).unwrap();
@@ -392,13 +400,12 @@ async fn a_settlement_is_split_by_documented_loss_to_the_cent() {
         .await
         .unwrap();
     // Not before the release time: the payments would name who accepted.
-    if now_ms() < job.release_ms {
-        assert!(matches!(
-            campaign::settle(store, job.id, eur(100_000), 500),
-            Err(CampaignError::NotFinished(_))
-        ));
-    }
-    outside::until(job.release_ms).await;
+    clock.set(job.release_ms - 1);
+    assert!(matches!(
+        campaign::settle(store, job.id, eur(100_000), 500),
+        Err(CampaignError::NotFinished(_))
+    ));
+    outside::until(&clock, job.release_ms);
     assert!(matches!(
         campaign::settle(store, job.id, eur(100_000), 500),
         Err(CampaignError::NoneAccepted(_))
@@ -834,7 +841,7 @@ async fn a_republished_scanner_and_the_same_initiator_wait_the_gap() {
 /// Everything the association can read of a campaign (its state before the release time, the
 /// API's answer at it, the counts, claimants and billing records), as JSON with times
 /// relative to the campaign's opening.
-async fn association_view(pds: Arc<Pds>, job: u64) -> String {
+async fn association_view(pds: Arc<Pds>, clock: &ManualClock, job: u64) -> String {
     let store = pds.store.clone();
     let j = store.job(job).unwrap();
     let token = outside::token(&pds, ASSOCIATION, Role::Organisation);
@@ -843,7 +850,7 @@ async fn association_view(pds: Arc<Pds>, job: u64) -> String {
         "counts": campaign::counts(store.as_ref(), &j, j.release_ms - 1).unwrap(),
         "claimants": campaign::claimants(store.as_ref(), &j, j.release_ms - 1).unwrap(),
     });
-    outside::until(j.release_ms).await;
+    outside::until(clock, j.release_ms);
     let path = format!("/api/campaigns/{job}");
     let (status, api) = outside::get(pds.clone(), &token, &path).await;
     assert_eq!(status, 200, "{api}");
@@ -869,9 +876,12 @@ async fn what_the_organisation_sees_of_a_campaign_is_identical_whether_a_members
 {
     let mut views = Vec::new();
     let mut outcomes = Vec::new();
+    let opened = now_ms();
     for fees in [600, 0] {
         let dir = tempfile::tempdir().unwrap();
-        let (pds, scanner) = world(dir.path());
+        // Both stores on the same frozen clock: their views are compared byte for byte.
+        let clock = ManualClock::at(opened);
+        let (pds, scanner) = world_on(dir.path(), clock.clone());
         set_policy(&pds, |p| {
             p.epsilon_per_month_micro = 2_000_000;
             p.campaign_epsilon_micro = 500_000;
@@ -907,7 +917,7 @@ async fn what_the_organisation_sees_of_a_campaign_is_identical_whether_a_members
             .unwrap();
         let m = pds.store.members(job.id).unwrap();
         outcomes.push(m.iter().find(|m| m.person == p).unwrap().outcome.clone());
-        views.push(association_view(Arc::new(pds), job.id).await);
+        views.push(association_view(Arc::new(pds), &clock, job.id).await);
     }
     assert!(
         matches!(outcomes[0], MemberOutcome::Failed { .. }),
@@ -929,7 +939,8 @@ async fn what_the_organisation_sees_of_a_campaign_is_identical_whether_a_members
 async fn nothing_of_a_campaign_is_shown_before_its_release_time_but_the_member_sees_their_invitation_at_once()
  {
     let dir = tempfile::tempdir().unwrap();
-    let (pds, scanner) = world(dir.path());
+    let clock = ManualClock::at(now_ms());
+    let (pds, scanner) = world_on(dir.path(), clock.clone());
     let (granted, _) = neighbourhood(&pds, &scanner.digest);
     set_policy(&pds, |p| p.release_margin_ms = 3_000);
     let pds = Arc::new(pds);
@@ -966,19 +977,18 @@ async fn nothing_of_a_campaign_is_shown_before_its_release_time_but_the_member_s
         1
     );
     campaign::answer(pds.store.as_ref(), job.id, victim, true, None).unwrap();
-    if now_ms() < job.release_ms - 500 {
-        let (_, v) = outside::get(pds.clone(), &ufc, &path).await;
-        scheduled(&v);
-        let (_, c) = outside::get(pds.clone(), &ufc, &format!("{path}/claimants")).await;
-        assert_eq!(
-            c,
-            serde_json::json!([]),
-            "an acceptance shows before the release time"
-        );
-    } else {
-        eprintln!("the scan overran the release time; the before-release view was not checked");
-    }
-    outside::until(job.release_ms).await;
+    // A millisecond before the release time, every member scanned and one accepted: still
+    // scheduled, and no claimant.
+    outside::until(&clock, job.release_ms - 1);
+    let (_, v) = outside::get(pds.clone(), &ufc, &path).await;
+    scheduled(&v);
+    let (_, c) = outside::get(pds.clone(), &ufc, &format!("{path}/claimants")).await;
+    assert_eq!(
+        c,
+        serde_json::json!([]),
+        "an acceptance shows before the release time"
+    );
+    outside::until(&clock, job.release_ms);
     let (_, v) = outside::get(pds.clone(), &ufc, &path).await;
     assert_eq!(v["status"], "finished", "{v}");
     assert_eq!(

@@ -83,12 +83,10 @@ pub fn relative_times(v: Value, opened_ms: i64) -> Value {
     }
 }
 
-/// Sleeps until `ms` (wall clock).
-pub async fn until(ms: i64) {
-    let wait = ms - insitu_testkit::now_ms();
-    if wait > 0 {
-        tokio::time::sleep(std::time::Duration::from_millis(wait as u64 + 5)).await;
-    }
+/// Moves `clock` on to `ms` (never back): the store's "now" is then at least `ms`.
+pub fn until(clock: &insitu_core::clock::ManualClock, ms: i64) {
+    use insitu_core::clock::Clock;
+    clock.set(ms.max(clock.now_ms()));
 }
 
 /// The standard deviation of discrete Laplace noise of `scale`: √(2q) / (1 − q), q = e^(−1/scale).

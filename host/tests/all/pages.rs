@@ -32,8 +32,13 @@ struct Reply {
 
 impl Site {
     fn new() -> Site {
+        Site::on(std::sync::Arc::new(insitu_core::clock::SystemClock))
+    }
+
+    /// A site on `clock` (a `ManualClock`, for a test that moves time).
+    fn on(clock: Arc<dyn insitu_core::clock::Clock>) -> Site {
         let dir = tempfile::tempdir().unwrap();
-        let (pds, plugin) = insitu_testkit::pds_with_fee_scanner(dir.path());
+        let (pds, plugin) = insitu_testkit::pds_with_fee_scanner_on(dir.path(), clock);
         let pds = Arc::new(pds);
         let app = router(AppState::new(pds.clone(), RateLimits::default()));
         Site {
@@ -637,7 +642,8 @@ async fn invite(site: &Site, alice: u64, bob: u64) -> insitu_core::job::Job {
 /// they join by ticking what to share; the association's page shows only thresholded counts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_answers_a_campaign_invitation_from_their_page() {
-    let site = Site::new();
+    let clock = insitu_core::clock::ManualClock::at(insitu_testkit::now_ms());
+    let site = Site::on(clock.clone());
     let store = site.pds.store.as_ref();
     let (alice, bob) = (person(&site, "alice"), person(&site, "bob"));
     let job = invite(&site, alice, bob).await;
@@ -698,10 +704,7 @@ async fn a_person_answers_a_campaign_invitation_from_their_page() {
         "{after}"
     );
 
-    let wait = release - insitu_testkit::now_ms();
-    if wait > 0 {
-        tokio::time::sleep(std::time::Duration::from_millis(wait as u64 + 5)).await;
-    }
+    clock.set(release);
     let u = site.sign_in("ufc").await;
     let org = site.send("GET", "/", Some(&u), None).await.body;
     assert!(org.contains("Your campaigns"), "{org}");

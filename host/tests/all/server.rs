@@ -446,15 +446,24 @@ async fn every_endpoint_answers_every_role_as_it_should() {
         }
     }
     // No answer to anyone but Alice carried her records: not the account number, not a
-    // counterparty, not a finding's label.
+    // counterparty, not a finding's label, not her salary (2450.00 EUR, 245000 in cents) as a
+    // number of its own: a timestamp or a fuel figure with those digits inside is not one.
     for raw in [
         "FR7630004000031234",
         "Agence Dupont",
         "FRAIS DE GESTION",
         "2450",
+        "245000",
     ] {
+        let whole = |at: usize| {
+            let digit = |i: Option<&u8>| i.is_some_and(u8::is_ascii_digit);
+            !digit(
+                at.checked_sub(1)
+                    .and_then(|i| seen_by_others.as_bytes().get(i)),
+            ) && !digit(seen_by_others.as_bytes().get(at + raw.len()))
+        };
         assert!(
-            !seen_by_others.contains(raw),
+            !seen_by_others.match_indices(raw).any(|(at, _)| whole(at)),
             "`{raw}` reached someone other than Alice"
         );
     }

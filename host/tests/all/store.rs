@@ -239,3 +239,45 @@ fn a_run_interrupted_by_a_stop_is_marked_failed_at_the_next_start() {
     // A finished run cannot be finished again.
     assert!(f.store.finish_run(run).is_err());
 }
+
+/// `Pds::builder(dir).store(s)` runs the PDS on the store it is given (the seam a second backend
+/// or a shared store comes in through), not on a fresh `insitu.redb` in the data directory; and
+/// a clock given beside such a store is refused, since the store stamps times by its own.
+#[test]
+fn the_builder_runs_the_pds_on_the_store_it_is_given() {
+    use insitu_core::clock::ManualClock;
+    use insitu_core::pds::Pds;
+    use std::sync::Arc;
+
+    let elsewhere = tempfile::tempdir().unwrap();
+    let at = 7_258_118_400_000; // 2200-01-01
+    let store: Arc<dyn Store> = Arc::new(
+        RedbStore::open_with_clock(&elsewhere.path().join("shared.redb"), ManualClock::at(at))
+            .unwrap(),
+    );
+    let alice = store.add_person("alice").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = insitu_core::sandbox::SandboxConfig::new(dir.path().join("plugins"));
+    config.pool = 4;
+    let pds = Pds::builder(dir.path())
+        .store(store.clone())
+        .sandbox(config)
+        .open()
+        .unwrap();
+    assert_eq!(pds.store.person(alice).unwrap().name, "alice");
+    assert_eq!(pds.store.now_ms(), at);
+    assert!(
+        !dir.path().join("insitu.redb").exists(),
+        "the builder opened a store of its own"
+    );
+    // The standard collections are defined on the store given.
+    assert!(store.collection("bank.transactions").is_ok());
+
+    let err = Pds::builder(dir.path())
+        .store(store)
+        .clock(ManualClock::at(0))
+        .open()
+        .err()
+        .expect("a clock beside a store is refused");
+    assert!(err.to_string().contains("its own clock"), "{err}");
+}

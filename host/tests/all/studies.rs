@@ -9,6 +9,7 @@ use crate::outside;
 use std::sync::Arc;
 
 use insitu_core::account::Role;
+use insitu_core::clock::{Clock, ManualClock, SystemClock};
 use insitu_core::consent::{Grant, GrantedCollection};
 use insitu_core::contract::{Viewer, output_for};
 use insitu_core::job::{Job, JobKind, JobStatus, MemberOutcome, Progress};
@@ -21,7 +22,7 @@ use insitu_core::pds::Pds;
 use insitu_core::store::{KeyedRecord, PersonId, PluginRecord, Source, TimeRange, Value};
 use insitu_core::study::{self, NewStudy, StudyError, Tally};
 use insitu_testkit::now_ms;
-use insitu_testkit::pds_with_fee_scanner;
+use insitu_testkit::{pds_with_fee_scanner, pds_with_fee_scanner_on};
 
 const DAY: i64 = 86_400_000;
 const LAB: &str = "lab";
@@ -54,7 +55,7 @@ fn member(pds: &Pds, name: &str, uses: u64, plugin: &str) -> PersonId {
 fn member_granting(pds: &Pds, name: &str, uses: u64, plugin: &str, without: &[&str]) -> PersonId {
     let p = pds.store.add_person(name).unwrap();
     let schema = pds.store.collection("usage.events").unwrap();
-    let today = now_ms() / DAY;
+    let today = pds.store.now_ms() / DAY;
     let recs: Vec<KeyedRecord> = (0..uses)
         .map(|n| {
             let at = (today - 1 - (n as i64 % 20)) * DAY + n as i64 * 1000;
@@ -102,7 +103,7 @@ fn member_granting(pds: &Pds, name: &str, uses: u64, plugin: &str, without: &[&s
                 fields,
             }],
             window: TimeRange::ALL,
-            created_ms: now_ms(),
+            created_ms: pds.store.now_ms(),
             expires_ms: None,
             revoked_ms: None,
             origin: Some(insitu_core::consent::Origin {
@@ -131,7 +132,12 @@ fn new_study(digest: &str, epsilon: f64, min_cohort: Option<u32>) -> NewStudy {
 }
 
 fn analytics(dir: &std::path::Path) -> (Pds, PluginRecord) {
-    let (pds, _) = pds_with_fee_scanner(dir);
+    analytics_on(dir, Arc::new(SystemClock))
+}
+
+/// [`analytics`] on `clock` (a `ManualClock`, to read a study at its release time at once).
+fn analytics_on(dir: &std::path::Path, clock: Arc<dyn Clock>) -> (Pds, PluginRecord) {
+    let (pds, _) = pds_with_fee_scanner_on(dir, clock);
     let plugin = install(&pds, insitu_plugins::USAGE_ANALYTICS, |_| {});
     (pds, plugin)
 }
@@ -552,7 +558,7 @@ async fn a_hostile_study_plugin_is_clipped_or_withheld_and_never_released_alone(
 
 /// Everything the organisation can read of a study, at its release time, as JSON with times
 /// relative to the study's opening.
-async fn lab_view(pds: Arc<Pds>, job: u64) -> String {
+async fn lab_view(pds: Arc<Pds>, clock: &ManualClock, job: u64) -> String {
     let store = pds.store.clone();
     let j = store.job(job).unwrap();
     let token = outside::token(&pds, LAB, Role::Organisation);
@@ -560,7 +566,7 @@ async fn lab_view(pds: Arc<Pds>, job: u64) -> String {
         "state": j.state_shown(j.created_ms),
         "release": study::published(&j, j.release_ms - 1),
     });
-    outside::until(j.release_ms).await;
+    outside::until(clock, j.release_ms);
     let (status, api) = outside::get(pds, &token, &format!("/api/studies/{job}")).await;
     assert_eq!(status, 200, "{api}");
     let view = serde_json::json!({
@@ -581,9 +587,12 @@ async fn lab_view(pds: Arc<Pds>, job: u64) -> String {
 async fn what_the_organisation_sees_of_a_study_is_identical_whether_a_members_run_fails_or_not() {
     let mut views = Vec::new();
     let mut outcomes = Vec::new();
+    let opened = now_ms();
     for fails in [true, false] {
         let dir = tempfile::tempdir().unwrap();
-        let (pds, plugin) = analytics(dir.path());
+        // Both stores on the same frozen clock: their views are compared byte for byte.
+        let clock = ManualClock::at(opened);
+        let (pds, plugin) = analytics_on(dir.path(), clock.clone());
         set_policy(&pds, |p| {
             p.member_deadline_ms = 2_000;
             p.release_margin_ms = 0;
@@ -600,7 +609,7 @@ async fn what_the_organisation_sees_of_a_study_is_identical_whether_a_members_ru
         run_seeded(&pds, job.id, 11).await;
         let m = pds.store.members(job.id).unwrap();
         outcomes.push(m.iter().find(|m| m.person == p).unwrap().outcome.clone());
-        views.push(lab_view(Arc::new(pds), job.id).await);
+        views.push(lab_view(Arc::new(pds), &clock, job.id).await);
     }
     assert!(
         matches!(outcomes[0], MemberOutcome::Failed { .. }),
