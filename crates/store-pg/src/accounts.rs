@@ -60,7 +60,12 @@ impl AccountStore for PgStore {
     fn account(&self, id: u64) -> Result<Option<Account>, StoreError> {
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            one(&**c, "SELECT value FROM accounts WHERE id = $1", &[&key(id)]).await
+            one(
+                &**c,
+                "SELECT value FROM accounts WHERE id = $1",
+                &[&key(id)],
+            )
+            .await
         })
     }
 
@@ -120,7 +125,12 @@ impl AccountStore for PgStore {
         let hash = hash.to_string();
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            one(&**c, "SELECT value FROM tokens WHERE hash = $1 ORDER BY id DESC LIMIT 1", &[&hash]).await
+            one(
+                &**c,
+                "SELECT value FROM tokens WHERE hash = $1 ORDER BY id DESC LIMIT 1",
+                &[&hash],
+            )
+            .await
         })
     }
 

@@ -56,9 +56,13 @@ impl ConsentStore for PgStore {
     fn request(&self, id: u64) -> Result<AccessRequest, StoreError> {
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            one(&**c, "SELECT value FROM requests WHERE id = $1", &[&key(id)])
-                .await?
-                .ok_or(StoreError::NoRequest(id))
+            one(
+                &**c,
+                "SELECT value FROM requests WHERE id = $1",
+                &[&key(id)],
+            )
+            .await?
+            .ok_or(StoreError::NoRequest(id))
         })
     }
 
@@ -91,10 +95,13 @@ impl ConsentStore for PgStore {
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
             let tx = Tx::audited(&mut c, &cx).await?;
-            let mut r: AccessRequest =
-                one(&*tx, "SELECT value FROM requests WHERE id = $1", &[&key(id)])
-                    .await?
-                    .ok_or(StoreError::NoRequest(id))?;
+            let mut r: AccessRequest = one(
+                &*tx,
+                "SELECT value FROM requests WHERE id = $1",
+                &[&key(id)],
+            )
+            .await?
+            .ok_or(StoreError::NoRequest(id))?;
             if r.nowhere {
                 return Err(StoreError::NoRequest(id));
             }
@@ -217,10 +224,13 @@ impl ConsentStore for PgStore {
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
             let tx = Tx::audited(&mut c, &cx).await?;
-            let mut r: Reception =
-                one(&*tx, "SELECT value FROM receptions WHERE id = $1", &[&key(id)])
-                    .await?
-                    .ok_or(StoreError::NoReception(id))?;
+            let mut r: Reception = one(
+                &*tx,
+                "SELECT value FROM receptions WHERE id = $1",
+                &[&key(id)],
+            )
+            .await?
+            .ok_or(StoreError::NoReception(id))?;
             if r.revoked_ms.is_none() {
                 r.revoked_ms = Some(at_ms);
                 put_reception(&tx, &r).await?;

@@ -48,8 +48,12 @@ impl JobStore for PgStore {
     fn policy(&self) -> Result<Policy, StoreError> {
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            let p: Option<Policy> =
-                one(&**c, "SELECT value FROM settings WHERE name = 'policy'", &[]).await?;
+            let p: Option<Policy> = one(
+                &**c,
+                "SELECT value FROM settings WHERE name = 'policy'",
+                &[],
+            )
+            .await?;
             Ok(p.unwrap_or_default())
         })
     }
@@ -235,9 +239,13 @@ impl JobStore for PgStore {
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
             let tx = Tx::audited(&mut c, &cx).await?;
-            let stored: Job = one(&*tx, "SELECT value FROM jobs WHERE id = $1", &[&key(job.id)])
-                .await?
-                .ok_or(StoreError::NoJob(job.id))?;
+            let stored: Job = one(
+                &*tx,
+                "SELECT value FROM jobs WHERE id = $1",
+                &[&key(job.id)],
+            )
+            .await?
+            .ok_or(StoreError::NoJob(job.id))?;
             // Running ends once, and a finished campaign is settled once (the model's rule).
             if !stored.status.may_become(&job.status) {
                 return Err(StoreError::JobClosed(job.id));

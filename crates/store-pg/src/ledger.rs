@@ -25,8 +25,12 @@ impl LedgerStore for PgStore {
     fn tariff(&self) -> Result<Tariff, StoreError> {
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            let t: Option<Tariff> =
-                one(&**c, "SELECT value FROM settings WHERE name = 'tariff'", &[]).await?;
+            let t: Option<Tariff> = one(
+                &**c,
+                "SELECT value FROM settings WHERE name = 'tariff'",
+                &[],
+            )
+            .await?;
             Ok(t.unwrap_or_default())
         })
     }

@@ -100,7 +100,10 @@ impl PgStore {
     /// missing): each pooled connection starts with `search_path` set to it. A schema name is
     /// lowercase ASCII letters, digits and `_`, starting with a letter or `_`.
     pub fn connect_in_schema(url: &str, schema: &str, clock: Arc<dyn Clock>) -> Res<Self> {
-        let valid = schema.chars().next().is_some_and(|c| c == '_' || c.is_ascii_lowercase())
+        let valid = schema
+            .chars()
+            .next()
+            .is_some_and(|c| c == '_' || c.is_ascii_lowercase())
             && schema
                 .chars()
                 .all(|c| c == '_' || c.is_ascii_lowercase() || c.is_ascii_digit())
@@ -171,10 +174,7 @@ impl PgStore {
 
     /// Runs `f` on the store's runtime and waits for it without touching the caller's tokio
     /// context, so that it works from a plain thread and from a runtime's worker alike.
-    fn run<T: Send + 'static>(
-        &self,
-        f: impl Future<Output = Res<T>> + Send + 'static,
-    ) -> Res<T> {
+    fn run<T: Send + 'static>(&self, f: impl Future<Output = Res<T>> + Send + 'static) -> Res<T> {
         wait(self.handle().spawn(f))
     }
 
@@ -203,7 +203,9 @@ fn wait<T>(handle: tokio::task::JoinHandle<Res<T>>) -> Res<T> {
     match futures::executor::block_on(handle) {
         Ok(r) => r,
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Err(e) => Err(StoreError::Db(format!("the store's task was cancelled: {e}"))),
+        Err(e) => Err(StoreError::Db(format!(
+            "the store's task was cancelled: {e}"
+        ))),
     }
 }
 
@@ -538,9 +540,13 @@ async fn posting_in(c: &(impl GenericClient + Sync), key: &str) -> Res<Option<Ve
     if posted.is_none() {
         return Ok(None);
     }
-    all(c, "SELECT value FROM ledger WHERE key = $1 ORDER BY id", &[&key])
-        .await
-        .map(Some)
+    all(
+        c,
+        "SELECT value FROM ledger WHERE key = $1 ORDER BY id",
+        &[&key],
+    )
+    .await
+    .map(Some)
 }
 
 /// Posts `entries` under `key` inside `tx` (see `LedgerStore::post`); also says whether the
@@ -589,10 +595,7 @@ async fn stored_collection(
     one(c, "SELECT value FROM collections WHERE name = $1", &[&name]).await
 }
 
-async fn require_collection(
-    c: &(impl GenericClient + Sync),
-    name: &str,
-) -> Res<StoredCollection> {
+async fn require_collection(c: &(impl GenericClient + Sync), name: &str) -> Res<StoredCollection> {
     stored_collection(c, name)
         .await?
         .ok_or_else(|| StoreError::NoCollection(name.to_string()))

@@ -32,9 +32,13 @@ impl PluginStore for PgStore {
         let digest = digest.to_string();
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            one(&**c, "SELECT value FROM plugins WHERE digest = $1", &[&digest])
-                .await?
-                .ok_or(StoreError::NoPlugin(digest))
+            one(
+                &**c,
+                "SELECT value FROM plugins WHERE digest = $1",
+                &[&digest],
+            )
+            .await?
+            .ok_or(StoreError::NoPlugin(digest))
         })
     }
 
@@ -78,7 +82,12 @@ impl PluginStore for PgStore {
         let name = name.to_string();
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            one(&**c, "SELECT value FROM publishers WHERE name = $1", &[&name]).await
+            one(
+                &**c,
+                "SELECT value FROM publishers WHERE name = $1",
+                &[&name],
+            )
+            .await
         })
     }
 
@@ -99,10 +108,13 @@ impl PluginStore for PgStore {
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
             let tx = Tx::audited(&mut c, &cx).await?;
-            let mut p: Publisher =
-                one(&*tx, "SELECT value FROM publishers WHERE name = $1", &[&name])
-                    .await?
-                    .ok_or_else(|| StoreError::NoPublisher(name.clone()))?;
+            let mut p: Publisher = one(
+                &*tx,
+                "SELECT value FROM publishers WHERE name = $1",
+                &[&name],
+            )
+            .await?
+            .ok_or_else(|| StoreError::NoPublisher(name.clone()))?;
             if p.revoked_ms.is_none() {
                 p.revoked_ms = Some(at_ms);
                 tx.execute(

@@ -7,8 +7,8 @@ use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
 
 use super::*;
-use insitu_model::account::name::key as name_key;
 use insitu_model::account::Account;
+use insitu_model::account::name::key as name_key;
 use insitu_store::codec::{self, Projection};
 use insitu_store::redb::MAX_BATCH_BYTES;
 use insitu_store::{
@@ -52,9 +52,13 @@ impl RecordStore for PgStore {
     fn person(&self, id: PersonId) -> Result<Person, StoreError> {
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            one(&**c, "SELECT value FROM people WHERE person = $1", &[&key(id)])
-                .await?
-                .ok_or(StoreError::NoPerson(id))
+            one(
+                &**c,
+                "SELECT value FROM people WHERE person = $1",
+                &[&key(id)],
+            )
+            .await?
+            .ok_or(StoreError::NoPerson(id))
         })
     }
 

@@ -42,8 +42,12 @@ impl RunStore for PgStore {
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
             let tx = Tx::audited(&mut c, &cx).await?;
-            let begun: Option<RunRecord> =
-                one(&*tx, "SELECT value FROM runs WHERE id = $1", &[&key(run.id)]).await?;
+            let begun: Option<RunRecord> = one(
+                &*tx,
+                "SELECT value FROM runs WHERE id = $1",
+                &[&key(run.id)],
+            )
+            .await?;
             let run = match begun {
                 Some(b) if b.outcome == insitu_model::meter::Outcome::Running => {
                     audit_run(&tx, run).await?
