@@ -21,11 +21,9 @@ impl AccountStore for PgStore {
                 .map_err(db)?;
             if let Some(row) = taken {
                 let existing: Option<Account> = row
-                    .try_get::<_, Option<Json<serde_json::Value>>>(0)
+                    .try_get::<_, Option<Json<Account>>>(0)
                     .map_err(db)?
-                    .map(|v| serde_json::from_value(v.0))
-                    .transpose()
-                    .map_err(|e| StoreError::Db(e.to_string()))?;
+                    .map(|v| v.0);
                 return Err(StoreError::NameTaken(
                     existing.map_or(a.name.clone(), |e| e.name),
                 ));

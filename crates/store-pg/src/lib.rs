@@ -51,9 +51,16 @@ mod embedded {
     refinery::embed_migrations!("migrations");
 }
 
-/// Connections kept by a store's pool: the server's handlers, a job's parallel member runs and
-/// open scans (each holds one) share them.
-pub const POOL_SIZE: usize = 16;
+/// The most connections a store's pool keeps: at least 16, and 4 per core, since a job runs 2
+/// members per core by default (`Policy::concurrency`) and each member holds a scan's
+/// connection while it makes one more call (the grant check of each batch).
+fn pool_size() -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    (4 * cores).max(16)
+}
+/// How long a call waits for a free connection before it fails (rather than hanging when every
+/// connection is held).
+const POOL_WAIT: Duration = Duration::from_secs(30);
 /// Worker threads of the store's own runtime: it only drives sockets, so two are plenty.
 const WORKERS: usize = 2;
 /// Rows a scan fetches from its server-side cursor at a time (at most).
@@ -145,7 +152,9 @@ impl PgStore {
             },
         );
         let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
+            .max_size(pool_size())
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(POOL_WAIT))
             .build()
             .map_err(|e| StoreError::Db(format!("cannot build the connection pool: {e}")))?;
         let where_ = redact(url);
@@ -249,10 +258,12 @@ struct Ctx {
 
 impl Ctx {
     async fn conn(&self) -> Res<Object> {
-        self.pool
-            .get()
-            .await
-            .map_err(|e| StoreError::Db(format!("cannot get a connection to PostgreSQL: {e}")))
+        self.pool.get().await.map_err(|e| {
+            StoreError::Db(format!(
+                "cannot get a connection to PostgreSQL (the pool keeps {}): {e}",
+                pool_size()
+            ))
+        })
     }
 }
 
@@ -389,8 +400,7 @@ fn json<T: Serialize + std::fmt::Debug>(v: &T) -> Json<&T> {
 
 /// The `json` value of column `i`.
 fn from_row<T: DeserializeOwned>(row: &Row, i: usize) -> Res<T> {
-    let v: Json<serde_json::Value> = row.try_get(i).map_err(db)?;
-    serde_json::from_value(v.0).map_err(|e| StoreError::Db(e.to_string()))
+    row.try_get::<_, Json<T>>(i).map(|v| v.0).map_err(db)
 }
 
 /// The `json` value of the first column of the row `sql` finds, if any.

@@ -99,8 +99,12 @@ impl RecordStore for PgStore {
     fn collections(&self) -> Result<Vec<Schema>, StoreError> {
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            let all: Vec<StoredCollection> =
-                all(&**c, "SELECT value FROM collections ORDER BY name", &[]).await?;
+            let all: Vec<StoredCollection> = all(
+                &**c,
+                "SELECT value FROM collections ORDER BY name COLLATE \"C\"",
+                &[],
+            )
+            .await?;
             Ok(all.into_iter().map(|s| s.schema).collect())
         })
     }

@@ -146,6 +146,20 @@ fn postgres_stamps_its_times_by_the_clock_it_was_opened_with() {
     );
 }
 
+#[test]
+fn a_schema_named_in_the_url_is_the_one_used() {
+    let schemas = Schemas::new("url");
+    let schema = schemas.fresh();
+    let p = connect(&schema, SystemClock::shared())
+        .add_person("ada")
+        .expect("add_person");
+    let sep = if url().contains('?') { '&' } else { '?' };
+    let store = PgStore::connect(&format!("{}{sep}options=-csearch_path%3D{schema}", url()))
+        .expect("connect with the schema in the URL");
+    assert_eq!(store.person(p).expect("person").name, "ada");
+    assert_eq!(store.people().expect("people").len(), 1);
+}
+
 /// What a server's handler does: write, scan part-way, read, and drop the store, all from a
 /// task of a tokio runtime, where a nested `block_on` would panic.
 fn use_inside_a_runtime(schema: &str) {
