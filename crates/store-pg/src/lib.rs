@@ -10,7 +10,7 @@
 //! runtimes (the server's handlers), where a nested `block_on` panics. So the store owns a
 //! small runtime of its own: each call spawns its future there and waits for it with
 //! `futures::executor::block_on`, which does not touch the caller's tokio context
-//! ([`PgStore::run`]).
+//! (`PgStore::run`).
 //!
 //! Schema: the person is the leading key of every personal table (`migrations/`), so that a
 //! distributed PostgreSQL sharded by person takes it unchanged; only the job and ledger tables

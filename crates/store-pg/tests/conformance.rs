@@ -160,6 +160,45 @@ fn a_schema_named_in_the_url_is_the_one_used() {
     assert_eq!(store.people().expect("people").len(), 1);
 }
 
+/// Two nodes (two stores over one schema), each with several threads, append to the one
+/// audit chain at once: every append lands, once, and the chain does not fork.
+#[test]
+fn two_nodes_extend_one_chain_without_forking_it() {
+    const THREADS: usize = 4;
+    const APPENDS: u64 = 25;
+    let schemas = Schemas::new("nodes");
+    let schema = schemas.fresh();
+    let nodes = [
+        connect(&schema, SystemClock::shared()),
+        connect(&schema, SystemClock::shared()),
+    ];
+    std::thread::scope(|s| {
+        for (n, node) in nodes.iter().enumerate() {
+            for t in 0..THREADS {
+                s.spawn(move || {
+                    for i in 0..APPENDS {
+                        let person = ((n * THREADS + t) as u64) * 1_000 + i;
+                        node.append_audit(insitu_model::audit::AuditEvent::PersonAdded { person })
+                            .expect("append_audit");
+                    }
+                });
+            }
+        }
+    });
+    let log = nodes[1].audit_log().expect("audit_log");
+    assert_eq!(
+        log.len(),
+        2 * THREADS * APPENDS as usize,
+        "an append was lost"
+    );
+    assert_eq!(
+        insitu_model::audit::verify(&log),
+        Ok(()),
+        "the chain forked"
+    );
+    assert_eq!(log, nodes[0].audit_log().expect("audit_log"));
+}
+
 /// What a server's handler does: write, scan part-way, read, and drop the store, all from a
 /// task of a tokio runtime, where a nested `block_on` would panic.
 fn use_inside_a_runtime(schema: &str) {
