@@ -39,6 +39,18 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
         ],
     ),
     (
+        "crates/store-pg",
+        &["insitu-model", "insitu-store"],
+        &[
+            "redb",
+            "wasmtime",
+            "wasmtime-wasi",
+            "wasmparser",
+            "axum",
+            "ed25519-dalek",
+        ],
+    ),
+    (
         "crates/sandbox",
         &["insitu-formats", "insitu-model"],
         &[

@@ -1,0 +1,250 @@
+//! Requests, grants and receptions.
+
+use super::*;
+use insitu_model::request::AccessRequest;
+use insitu_store::{ConsentStore, Reception};
+
+async fn put_request(tx: &Tx<'_>, r: &AccessRequest) -> Res<()> {
+    tx.execute(
+        "INSERT INTO requests (person, id, value) VALUES ($1, $2, $3) \
+         ON CONFLICT (person, id) DO UPDATE SET value = EXCLUDED.value",
+        &[&key(r.person), &key(r.id), &json(r)],
+    )
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+async fn put_reception(tx: &Tx<'_>, r: &Reception) -> Res<()> {
+    tx.execute(
+        "INSERT INTO receptions (person, id, value) VALUES ($1, $2, $3) \
+         ON CONFLICT (person, id) DO UPDATE SET value = EXCLUDED.value",
+        &[&key(r.person), &key(r.id), &json(r)],
+    )
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+impl ConsentStore for PgStore {
+    fn add_request(&self, mut r: AccessRequest) -> Result<AccessRequest, StoreError> {
+        self.with(|cx| async move {
+            let mut c = cx.conn().await?;
+            let tx = Tx::audited(&mut c, &cx).await?;
+            if !r.nowhere {
+                require_person(&*tx, r.person).await?;
+            }
+            r.id = next_id(&tx, "request").await?;
+            put_request(&tx, &r).await?;
+            if !r.nowhere {
+                append(
+                    &tx,
+                    AuditEvent::RequestOpened {
+                        request: r.id,
+                        person: r.person,
+                        requester: r.requester.clone(),
+                        digest: r.plugin_digest.clone(),
+                    },
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(r)
+        })
+    }
+
+    fn request(&self, id: u64) -> Result<AccessRequest, StoreError> {
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            one(
+                &**c,
+                "SELECT value FROM requests WHERE id = $1",
+                &[&key(id)],
+            )
+            .await?
+            .ok_or(StoreError::NoRequest(id))
+        })
+    }
+
+    fn requests(&self, person: Option<PersonId>) -> Result<Vec<AccessRequest>, StoreError> {
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            let all: Vec<AccessRequest> = match person {
+                Some(p) => {
+                    all(
+                        &**c,
+                        "SELECT value FROM requests WHERE person = $1 ORDER BY id",
+                        &[&key(p)],
+                    )
+                    .await?
+                }
+                None => all(&**c, "SELECT value FROM requests ORDER BY id", &[]).await?,
+            };
+            Ok(all
+                .into_iter()
+                .filter(|r| person.is_none_or(|p| r.person == p && !r.nowhere))
+                .collect())
+        })
+    }
+
+    fn decide_request(
+        &self,
+        id: u64,
+        grant: Option<Grant>,
+    ) -> Result<(AccessRequest, Option<Grant>), StoreError> {
+        self.with(|cx| async move {
+            let mut c = cx.conn().await?;
+            let tx = Tx::audited(&mut c, &cx).await?;
+            let mut r: AccessRequest = one(
+                &*tx,
+                "SELECT value FROM requests WHERE id = $1",
+                &[&key(id)],
+            )
+            .await?
+            .ok_or(StoreError::NoRequest(id))?;
+            if r.nowhere {
+                return Err(StoreError::NoRequest(id));
+            }
+            if !r.awaits_decision() {
+                return Ok((r, None));
+            }
+            let stored = match grant {
+                Some(g) => Some(insert_grant(&tx, g).await?),
+                None => None,
+            };
+            let event = r.decide(stored.as_ref().map(|g| g.id), tx.now_ms);
+            append(&tx, event).await?;
+            put_request(&tx, &r).await?;
+            tx.commit().await?;
+            Ok((r, stored))
+        })
+    }
+
+    fn add_grant(&self, grant: Grant) -> Result<Grant, StoreError> {
+        self.with(|cx| async move {
+            let mut c = cx.conn().await?;
+            let tx = Tx::audited(&mut c, &cx).await?;
+            require_person(&*tx, grant.person).await?;
+            let grant = insert_grant(&tx, grant).await?;
+            tx.commit().await?;
+            Ok(grant)
+        })
+    }
+
+    fn grant(&self, id: u64) -> Result<Grant, StoreError> {
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            one(&**c, "SELECT value FROM grants WHERE id = $1", &[&key(id)])
+                .await?
+                .ok_or(StoreError::NoGrant(id))
+        })
+    }
+
+    fn grants(&self, person: Option<PersonId>) -> Result<Vec<Grant>, StoreError> {
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            match person {
+                Some(p) => {
+                    all(
+                        &**c,
+                        "SELECT value FROM grants WHERE person = $1 ORDER BY id",
+                        &[&key(p)],
+                    )
+                    .await
+                }
+                None => all(&**c, "SELECT value FROM grants ORDER BY id", &[]).await,
+            }
+        })
+    }
+
+    fn revoke_grant(&self, id: u64, at_ms: i64) -> Result<Grant, StoreError> {
+        self.with(|cx| async move {
+            let mut c = cx.conn().await?;
+            let tx = Tx::audited(&mut c, &cx).await?;
+            let mut g: Grant = one(&*tx, "SELECT value FROM grants WHERE id = $1", &[&key(id)])
+                .await?
+                .ok_or(StoreError::NoGrant(id))?;
+            if g.revoked_ms.is_none() {
+                g.revoked_ms = Some(at_ms);
+                put_grant(&tx, &g).await?;
+                append(
+                    &tx,
+                    AuditEvent::GrantRevoked {
+                        grant: id,
+                        person: g.person,
+                    },
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(g)
+        })
+    }
+
+    fn add_reception(&self, mut r: Reception) -> Result<Reception, StoreError> {
+        self.with(|cx| async move {
+            let mut c = cx.conn().await?;
+            let tx = Tx::audited(&mut c, &cx).await?;
+            require_person(&*tx, r.person).await?;
+            r.id = next_id(&tx, "reception").await?;
+            put_reception(&tx, &r).await?;
+            append(
+                &tx,
+                AuditEvent::ReceptionAccepted {
+                    reception: r.id,
+                    person: r.person,
+                    organisation: r.organisation.clone(),
+                    collection: r.collection.clone(),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(r)
+        })
+    }
+
+    fn receptions(&self, person: Option<PersonId>) -> Result<Vec<Reception>, StoreError> {
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            match person {
+                Some(p) => {
+                    all(
+                        &**c,
+                        "SELECT value FROM receptions WHERE person = $1 ORDER BY id",
+                        &[&key(p)],
+                    )
+                    .await
+                }
+                None => all(&**c, "SELECT value FROM receptions ORDER BY id", &[]).await,
+            }
+        })
+    }
+
+    fn revoke_reception(&self, id: u64, at_ms: i64) -> Result<Reception, StoreError> {
+        self.with(|cx| async move {
+            let mut c = cx.conn().await?;
+            let tx = Tx::audited(&mut c, &cx).await?;
+            let mut r: Reception = one(
+                &*tx,
+                "SELECT value FROM receptions WHERE id = $1",
+                &[&key(id)],
+            )
+            .await?
+            .ok_or(StoreError::NoReception(id))?;
+            if r.revoked_ms.is_none() {
+                r.revoked_ms = Some(at_ms);
+                put_reception(&tx, &r).await?;
+                append(
+                    &tx,
+                    AuditEvent::ReceptionRevoked {
+                        reception: id,
+                        person: r.person,
+                    },
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(r)
+        })
+    }
+}

@@ -1,0 +1,380 @@
+//! Campaigns and studies: policy, jobs, members, budgets and billing records.
+
+use super::ledger::put_setting;
+use super::*;
+use insitu_model::job::{
+    Answer, AnswerRefused, BillingRecord, Job, Member, Policy, RunSlot, budget_admits,
+};
+use insitu_store::JobStore;
+
+async fn put_member(tx: &Tx<'_>, job: u64, m: &Member) -> Res<()> {
+    tx.execute(
+        "INSERT INTO memberships (person, job, value) VALUES ($1, $2, $3) \
+         ON CONFLICT (person, job) DO UPDATE SET value = EXCLUDED.value",
+        &[&key(m.person), &key(job), &json(m)],
+    )
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+async fn spent_in(tx: &Tx<'_>, person: PersonId, period: &str) -> Res<u64> {
+    let row = tx
+        .query_opt(
+            "SELECT spent FROM budgets WHERE person = $1 AND period = $2",
+            &[&key(person), &period],
+        )
+        .await
+        .map_err(db)?;
+    Ok(match row {
+        Some(r) => r.try_get::<_, i64>(0).map_err(db)? as u64,
+        None => 0,
+    })
+}
+
+async fn set_spent(tx: &Tx<'_>, person: PersonId, period: &str, spent: u64) -> Res<()> {
+    let spent = i64::try_from(spent).unwrap_or(i64::MAX);
+    tx.execute(
+        "INSERT INTO budgets (person, period, spent) VALUES ($1, $2, $3) \
+         ON CONFLICT (person, period) DO UPDATE SET spent = EXCLUDED.spent",
+        &[&key(person), &period, &spent],
+    )
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+impl JobStore for PgStore {
+    fn policy(&self) -> Result<Policy, StoreError> {
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            let p: Option<Policy> = one(
+                &**c,
+                "SELECT value FROM settings WHERE name = 'policy'",
+                &[],
+            )
+            .await?;
+            Ok(p.unwrap_or_default())
+        })
+    }
+
+    fn set_policy(&self, p: &Policy) -> Result<(), StoreError> {
+        let p = p.clone();
+        self.with(|cx| async move {
+            let mut c = cx.conn().await?;
+            let tx = Tx::audited(&mut c, &cx).await?;
+            put_setting(&tx, "policy", &p).await?;
+            append(
+                &tx,
+                AuditEvent::PolicySet {
+                    k_floor: p.k_floor,
+                    campaign_gap_days: p.campaign_gap_days,
+                    epsilon_per_month_micro: p.epsilon_per_month_micro,
+                    commission_bps: p.commission_bps,
+                },
+            )
+            .await?;
+            tx.commit().await
+        })
+    }
+
+    fn add_job(&self, mut job: Job) -> Result<Job, StoreError> {
+        self.with(|cx| async move {
+            let mut c = cx.conn().await?;
+            let tx = Tx::audited(&mut c, &cx).await?;
+            job.id = next_id(&tx, "job").await?;
+            tx.execute(
+                "INSERT INTO jobs (id, value) VALUES ($1, $2)",
+                &[&key(job.id), &json(&job)],
+            )
+            .await
+            .map_err(db)?;
+            append(
+                &tx,
+                AuditEvent::JobOpened {
+                    job: job.id,
+                    job_kind: job.kind_label().into(),
+                    owner: job.owner.clone(),
+                    digest: job.plugin_digest.clone(),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(job)
+        })
+    }
+
+    fn job(&self, id: u64) -> Result<Job, StoreError> {
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            one(&**c, "SELECT value FROM jobs WHERE id = $1", &[&key(id)])
+                .await?
+                .ok_or(StoreError::NoJob(id))
+        })
+    }
+
+    fn jobs(&self) -> Result<Vec<Job>, StoreError> {
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            all(&**c, "SELECT value FROM jobs ORDER BY id", &[]).await
+        })
+    }
+
+    fn record_members(
+        &self,
+        job: u64,
+        members: Vec<(Option<RunRecord>, Member)>,
+    ) -> Result<u64, StoreError> {
+        self.with(|cx| async move {
+            let mut c = cx.conn().await?;
+            let tx = Tx::audited(&mut c, &cx).await?;
+            let found = tx
+                .query_opt("SELECT 1 FROM jobs WHERE id = $1", &[&key(job)])
+                .await
+                .map_err(db)?;
+            if found.is_none() {
+                return Err(StoreError::NoJob(job));
+            }
+            let mut added = 0;
+            for (run, m) in members {
+                let already = tx
+                    .query_opt(
+                        "SELECT 1 FROM memberships WHERE person = $1 AND job = $2",
+                        &[&key(m.person), &key(job)],
+                    )
+                    .await
+                    .map_err(db)?
+                    .is_some();
+                // The model's rule decides; the run it hands back is stored here (the closure
+                // only says which way, since storing is async).
+                let mut to_store: Option<(RunRecord, RunSlot)> = None;
+                let stored = m.record(job, already, run, |run, slot| {
+                    let id = match slot {
+                        RunSlot::Reserved => run.id,
+                        RunSlot::New => 0,
+                    };
+                    to_store = Some((run, slot));
+                    Ok::<_, StoreError>(id)
+                })?;
+                let run_id = match to_store {
+                    Some((run, RunSlot::Reserved)) => Some(audit_run(&tx, run).await?.id),
+                    Some((run, RunSlot::New)) => Some(insert_run(&tx, run).await?.id),
+                    None => None,
+                };
+                if let Some(mut m) = stored {
+                    if let Some(id) = run_id {
+                        m.run = id;
+                    }
+                    put_member(&tx, job, &m).await?;
+                    added += 1;
+                }
+            }
+            tx.commit().await?;
+            Ok(added)
+        })
+    }
+
+    fn members(&self, job: u64) -> Result<Vec<Member>, StoreError> {
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            all(
+                &**c,
+                "SELECT value FROM memberships WHERE job = $1 ORDER BY person",
+                &[&key(job)],
+            )
+            .await
+        })
+    }
+
+    fn memberships(&self, person: PersonId) -> Result<Vec<Member>, StoreError> {
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            all(
+                &**c,
+                "SELECT value FROM memberships WHERE person = $1 ORDER BY job",
+                &[&key(person)],
+            )
+            .await
+        })
+    }
+
+    fn answer_invitation(
+        &self,
+        job: u64,
+        person: PersonId,
+        answer: Answer,
+    ) -> Result<Member, StoreError> {
+        self.with(|cx| async move {
+            let mut c = cx.conn().await?;
+            let tx = Tx::audited(&mut c, &cx).await?;
+            let j: Job = one(&*tx, "SELECT value FROM jobs WHERE id = $1", &[&key(job)])
+                .await?
+                .ok_or(StoreError::NoJob(job))?;
+            let mut m: Member = one(
+                &*tx,
+                "SELECT value FROM memberships WHERE person = $1 AND job = $2",
+                &[&key(person), &key(job)],
+            )
+            .await?
+            .ok_or(StoreError::NoInvitation { job, person })?;
+            let event = m.answer(&j, answer).map_err(|refused| match refused {
+                AnswerRefused::NoInvitation => StoreError::NoInvitation { job, person },
+                AnswerRefused::Answered => StoreError::Answered { job, person },
+            })?;
+            put_member(&tx, job, &m).await?;
+            append(&tx, event).await?;
+            tx.commit().await?;
+            Ok(m)
+        })
+    }
+
+    fn close_job(
+        &self,
+        job: &Job,
+        billing: Vec<BillingRecord>,
+        spend: &[(PersonId, u64)],
+        period: &str,
+    ) -> Result<Job, StoreError> {
+        let (job, spend, period) = (job.clone(), spend.to_vec(), period.to_string());
+        self.with(|cx| async move {
+            let mut c = cx.conn().await?;
+            let tx = Tx::audited(&mut c, &cx).await?;
+            let stored: Job = one(
+                &*tx,
+                "SELECT value FROM jobs WHERE id = $1",
+                &[&key(job.id)],
+            )
+            .await?
+            .ok_or(StoreError::NoJob(job.id))?;
+            // Running ends once, and a finished campaign is settled once (the model's rule).
+            if !stored.status.may_become(&job.status) {
+                return Err(StoreError::JobClosed(job.id));
+            }
+            tx.execute(
+                "UPDATE jobs SET value = $2 WHERE id = $1",
+                &[&key(job.id), &json(&job)],
+            )
+            .await
+            .map_err(db)?;
+            let n = billing.len() as u32;
+            for mut b in billing {
+                b.id = next_id(&tx, "billing").await?;
+                tx.execute(
+                    "INSERT INTO billing (id, job, value) VALUES ($1, $2, $3)",
+                    &[&key(b.id), &key(b.job), &json(&b)],
+                )
+                .await
+                .map_err(db)?;
+            }
+            for (person, micro) in &spend {
+                let spent = spent_in(&tx, *person, &period).await?;
+                set_spent(&tx, *person, &period, spent.saturating_add(*micro)).await?;
+            }
+            append(
+                &tx,
+                AuditEvent::JobClosed {
+                    job: job.id,
+                    status: job.status.label(),
+                    billing: n,
+                    budget_charged: spend.len() as u32,
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(job)
+        })
+    }
+
+    fn budget_spent(&self, person: PersonId, period: &str) -> Result<u64, StoreError> {
+        let period = period.to_string();
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            let row = c
+                .query_opt(
+                    "SELECT spent FROM budgets WHERE person = $1 AND period = $2",
+                    &[&key(person), &period],
+                )
+                .await
+                .map_err(db)?;
+            Ok(match row {
+                Some(r) => r.try_get::<_, i64>(0).map_err(db)? as u64,
+                None => 0,
+            })
+        })
+    }
+
+    fn reserve_budget(
+        &self,
+        job: u64,
+        people: &[PersonId],
+        period: &str,
+        micro: u64,
+        budget: u64,
+    ) -> Result<Vec<bool>, StoreError> {
+        let (people, period) = (people.to_vec(), period.to_string());
+        self.with(|cx| async move {
+            let mut c = cx.conn().await?;
+            let tx = Tx::audited(&mut c, &cx).await?;
+            let mut out = Vec::with_capacity(people.len());
+            for person in people {
+                let earlier = tx
+                    .query_opt(
+                        "SELECT micro FROM reservations WHERE person = $1 AND job = $2",
+                        &[&key(person), &key(job)],
+                    )
+                    .await
+                    .map_err(db)?;
+                if let Some(r) = earlier {
+                    out.push(r.try_get::<_, i64>(0).map_err(db)? > 0);
+                    continue;
+                }
+                let spent = spent_in(&tx, person, &period).await?;
+                let reserved = budget_admits(spent, micro, budget);
+                if reserved {
+                    set_spent(&tx, person, &period, spent + micro).await?;
+                }
+                let held = if reserved { micro } else { 0 };
+                tx.execute(
+                    "INSERT INTO reservations (person, job, micro) VALUES ($1, $2, $3)",
+                    &[
+                        &key(person),
+                        &key(job),
+                        &i64::try_from(held).unwrap_or(i64::MAX),
+                    ],
+                )
+                .await
+                .map_err(db)?;
+                append(
+                    &tx,
+                    AuditEvent::BudgetReserved {
+                        job,
+                        person,
+                        epsilon_micro: micro,
+                        reserved,
+                    },
+                )
+                .await?;
+                out.push(reserved);
+            }
+            tx.commit().await?;
+            Ok(out)
+        })
+    }
+
+    fn billing(&self, job: Option<u64>) -> Result<Vec<BillingRecord>, StoreError> {
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            match job {
+                Some(j) => {
+                    all(
+                        &**c,
+                        "SELECT value FROM billing WHERE job = $1 ORDER BY id",
+                        &[&key(j)],
+                    )
+                    .await
+                }
+                None => all(&**c, "SELECT value FROM billing ORDER BY id", &[]).await,
+            }
+        })
+    }
+}

@@ -1,0 +1,612 @@
+//! The PostgreSQL backend of the store: every [`Store`](insitu_store::Store) sub-trait over one
+//! PostgreSQL database, for an operator that outgrows one machine.
+//!
+//! It keeps the redb backend's promises (the conformance suite is the same): every write is one
+//! PostgreSQL transaction with its audit entry, ids come from counters that behave as redb's,
+//! and the store stamps its times by its injected clock. The domain's rules are the model's,
+//! called as the redb backend calls them.
+//!
+//! The `Store` traits are synchronous and are called from plain threads and from inside tokio
+//! runtimes (the server's handlers), where a nested `block_on` panics. So the store owns a
+//! small runtime of its own: each call spawns its future there and waits for it with
+//! `futures::executor::block_on`, which does not touch the caller's tokio context
+//! (`PgStore::run`).
+//!
+//! Schema: the person is the leading key of every personal table (`migrations/`), so that a
+//! distributed PostgreSQL sharded by person takes it unchanged; only the job and ledger tables
+//! (and the global settings) are cross-person. The audit log is one hash chain: a transaction
+//! that appends to it first locks the chain's head row, so writers, on one node or several,
+//! extend it one after the other.
+//!
+//! May touch: the database it is given (and the schema it is told). Knows nothing of
+//! WebAssembly, packages or HTTP.
+
+mod accounts;
+mod audit;
+mod consent;
+mod jobs;
+mod ledger;
+mod peers;
+mod plugins;
+mod records;
+mod runs;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio_postgres::types::{Json, ToSql};
+use tokio_postgres::{GenericClient, NoTls, Row};
+
+use insitu_model::audit::{AuditEntry, AuditEvent};
+use insitu_model::clock::{Clock, SystemClock};
+use insitu_model::consent::Grant;
+use insitu_model::ledger::Entry;
+use insitu_model::meter::RunRecord;
+use insitu_store::{Clocked, PersonId, Schema, StoreError};
+
+mod embedded {
+    refinery::embed_migrations!("migrations");
+}
+
+/// The most connections a store's pool keeps: at least 16, and 4 per core, since a job runs 2
+/// members per core by default (`Policy::concurrency`) and each member holds a scan's
+/// connection while it makes one more call (the grant check of each batch).
+fn pool_size() -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    (4 * cores).max(16)
+}
+/// How long a call waits for a free connection before it fails (rather than hanging when every
+/// connection is held).
+const POOL_WAIT: Duration = Duration::from_secs(30);
+/// Worker threads of the store's own runtime: it only drives sockets, so two are plenty.
+const WORKERS: usize = 2;
+/// Rows a scan fetches from its server-side cursor at a time (at most).
+const FETCH_ROWS: usize = 4096;
+/// The name of the pseudonym secret in `secrets` (the redb backend's name).
+const PSEUDONYM_KEY: &str = "record-pseudonyms";
+/// The advisory lock taken while migrating, so that nodes starting together migrate once.
+const MIGRATION_LOCK: i64 = 0x1a51_7a00_0001;
+
+type Res<T> = Result<T, StoreError>;
+
+/// A store in one PostgreSQL database (in one schema of it).
+pub struct PgStore {
+    /// Always `Some` until drop, which shuts it down in the background: a runtime dropped
+    /// inside another runtime's context panics.
+    runtime: Option<tokio::runtime::Runtime>,
+    pool: Pool,
+    clock: Arc<dyn Clock>,
+    pseudonym_key: [u8; 32],
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (a `postgres://` URL; `?options=-csearch_path%3Dxyz`
+    /// selects a schema), on the system clock, and brings its tables up to date.
+    pub fn connect(url: &str) -> Res<Self> {
+        Self::connect_with_clock(url, SystemClock::shared())
+    }
+
+    /// Connects as [`PgStore::connect`] on `clock`: the time the store stamps its audit
+    /// entries and decisions with, and answers [`Clocked::now_ms`] with.
+    pub fn connect_with_clock(url: &str, clock: Arc<dyn Clock>) -> Res<Self> {
+        Self::open(url, None, clock)
+    }
+
+    /// Connects as [`PgStore::connect_with_clock`], with every table in `schema` (created if
+    /// missing): each pooled connection starts with `search_path` set to it. A schema name is
+    /// lowercase ASCII letters, digits and `_`, starting with a letter or `_`.
+    pub fn connect_in_schema(url: &str, schema: &str, clock: Arc<dyn Clock>) -> Res<Self> {
+        let valid = schema
+            .chars()
+            .next()
+            .is_some_and(|c| c == '_' || c.is_ascii_lowercase())
+            && schema
+                .chars()
+                .all(|c| c == '_' || c.is_ascii_lowercase() || c.is_ascii_digit())
+            && schema.len() <= 63;
+        if !valid {
+            return Err(StoreError::Db(format!(
+                "`{schema}` is not a schema name this store uses: lowercase ASCII letters, \
+                 digits and `_`, starting with a letter or `_`, at most 63 characters"
+            )));
+        }
+        Self::open(url, Some(schema), clock)
+    }
+
+    fn open(url: &str, schema: Option<&str>, clock: Arc<dyn Clock>) -> Res<Self> {
+        let mut config: tokio_postgres::Config = url.parse().map_err(|e| {
+            StoreError::Db(format!("`{}` is not a PostgreSQL URL: {e}", redact(url)))
+        })?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        if let Some(schema) = schema {
+            let options = match config.get_options() {
+                Some(o) if !o.is_empty() => format!("{o} -c search_path={schema}"),
+                _ => format!("-c search_path={schema}"),
+            };
+            config.options(options);
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(WORKERS)
+            .thread_name("insitu-store-pg")
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Db(format!("cannot start the store's runtime: {e}")))?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(pool_size())
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(POOL_WAIT))
+            .build()
+            .map_err(|e| StoreError::Db(format!("cannot build the connection pool: {e}")))?;
+        let where_ = redact(url);
+        let schema = schema.map(str::to_string);
+        let p = pool.clone();
+        let handle = runtime.spawn(async move {
+            let mut c = p.get().await.map_err(|e| {
+                StoreError::Db(format!("cannot connect to PostgreSQL at {where_}: {e}"))
+            })?;
+            if let Some(schema) = schema {
+                c.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+                    .await
+                    .map_err(db)?;
+            }
+            migrate(&mut c).await?;
+            secret(&**c, PSEUDONYM_KEY).await
+        });
+        let pseudonym_key = wait(handle)?;
+        Ok(PgStore {
+            runtime: Some(runtime),
+            pool,
+            clock,
+            pseudonym_key,
+        })
+    }
+
+    /// Runs `f` on the store's runtime and waits for it without touching the caller's tokio
+    /// context, so that it works from a plain thread and from a runtime's worker alike.
+    fn run<T: Send + 'static>(&self, f: impl Future<Output = Res<T>> + Send + 'static) -> Res<T> {
+        wait(self.handle().spawn(f))
+    }
+
+    /// Runs the future `f` makes from the store's pool and clock (see [`PgStore::run`]).
+    fn with<T: Send + 'static, F: Future<Output = Res<T>> + Send + 'static>(
+        &self,
+        f: impl FnOnce(Ctx) -> F,
+    ) -> Res<T> {
+        self.run(f(Ctx {
+            pool: self.pool.clone(),
+            clock: self.clock.clone(),
+        }))
+    }
+
+    fn handle(&self) -> &tokio::runtime::Handle {
+        match &self.runtime {
+            Some(rt) => rt.handle(),
+            // Only `drop` takes it, and nothing runs after drop.
+            None => unreachable!("the store's runtime is gone before the store"),
+        }
+    }
+}
+
+/// Waits for a task of the store's runtime; a panic in it goes on in the caller.
+fn wait<T>(handle: tokio::task::JoinHandle<Res<T>>) -> Res<T> {
+    match futures::executor::block_on(handle) {
+        Ok(r) => r,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => Err(StoreError::Db(format!(
+            "the store's task was cancelled: {e}"
+        ))),
+    }
+}
+
+/// `url` without its password, for messages.
+fn redact(url: &str) -> String {
+    match url.parse::<tokio_postgres::Config>() {
+        Ok(c) => {
+            let hosts: Vec<String> = c
+                .get_hosts()
+                .iter()
+                .map(|h| match h {
+                    tokio_postgres::config::Host::Tcp(h) => h.clone(),
+                    tokio_postgres::config::Host::Unix(p) => p.display().to_string(),
+                })
+                .collect();
+            let ports: Vec<String> = c.get_ports().iter().map(u16::to_string).collect();
+            format!(
+                "{}:{} (database {}, user {})",
+                hosts.join(","),
+                ports.join(","),
+                c.get_dbname().unwrap_or("(default)"),
+                c.get_user().unwrap_or("(default)")
+            )
+        }
+        Err(_) => "(an unreadable URL)".into(),
+    }
+}
+
+impl Clocked for PgStore {
+    fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}
+
+/// What a call's future needs of the store: its pool and its clock.
+#[derive(Clone)]
+struct Ctx {
+    pool: Pool,
+    clock: Arc<dyn Clock>,
+}
+
+impl Ctx {
+    async fn conn(&self) -> Res<Object> {
+        self.pool.get().await.map_err(|e| {
+            StoreError::Db(format!(
+                "cannot get a connection to PostgreSQL (the pool keeps {}): {e}",
+                pool_size()
+            ))
+        })
+    }
+}
+
+/// A write transaction and the time it began. An audited one (`Tx::audited`) first locks the
+/// audit chain's head, then reads the store's clock: as in redb, every time the store stamps
+/// in it is that one, and times follow the order of the chain.
+struct Tx<'a> {
+    inner: tokio_postgres::Transaction<'a>,
+    now_ms: i64,
+    audited: bool,
+}
+
+impl<'a> std::ops::Deref for Tx<'a> {
+    type Target = tokio_postgres::Transaction<'a>;
+    fn deref(&self) -> &tokio_postgres::Transaction<'a> {
+        &self.inner
+    }
+}
+
+impl<'a> Tx<'a> {
+    /// A transaction that appends to the audit chain (and so writes one at a time).
+    async fn audited(c: &'a mut Object, cx: &Ctx) -> Res<Tx<'a>> {
+        let inner = tx_of(c).await?;
+        inner
+            .execute(
+                "SELECT 1 FROM audit_head WHERE chain = 'global' FOR UPDATE",
+                &[],
+            )
+            .await
+            .map_err(db)?;
+        Ok(Tx {
+            inner,
+            now_ms: cx.clock.now_ms(),
+            audited: true,
+        })
+    }
+
+    /// A transaction that writes no audit entry (compiled hashes, begun runs, reserved ids).
+    async fn plain(c: &'a mut Object, cx: &Ctx) -> Res<Tx<'a>> {
+        Ok(Tx {
+            inner: tx_of(c).await?,
+            now_ms: cx.clock.now_ms(),
+            audited: false,
+        })
+    }
+
+    async fn commit(self) -> Res<()> {
+        self.inner.commit().await.map_err(db)
+    }
+}
+
+async fn tx_of(c: &mut Object) -> Res<tokio_postgres::Transaction<'_>> {
+    let client: &mut tokio_postgres::Client = c;
+    client.transaction().await.map_err(db)
+}
+
+/// Brings the schema up to date (`migrations/`), one node at a time.
+async fn migrate(c: &mut Object) -> Res<()> {
+    let client: &mut tokio_postgres::Client = c;
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+        .await
+        .map_err(db)?;
+    let migrated = embedded::migrations::runner()
+        .run_async(client)
+        .await
+        .map_err(|e| StoreError::Db(format!("cannot migrate the store's tables: {e}")));
+    client
+        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+        .await
+        .map_err(db)?;
+    migrated.map(|_| ())
+}
+
+/// The 32-byte secret `name`, drawn from the OS random source by the first node that connects
+/// to a new store and kept from then on.
+async fn secret(c: &impl GenericClient, name: &str) -> Res<[u8; 32]> {
+    let mut fresh = [0u8; 32];
+    getrandom::getrandom(&mut fresh).map_err(|e| {
+        StoreError::Db(format!(
+            "cannot draw the store's secret `{name}` from the operating system's random source: \
+             {e}; check that getrandom(2) or /dev/urandom works"
+        ))
+    })?;
+    c.execute(
+        "INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        &[&name, &fresh.as_slice()],
+    )
+    .await
+    .map_err(db)?;
+    let row = c
+        .query_one("SELECT value FROM secrets WHERE name = $1", &[&name])
+        .await
+        .map_err(db)?;
+    let v: &[u8] = row.try_get(0).map_err(db)?;
+    v.try_into().map_err(|_| {
+        StoreError::Db(format!(
+            "the store's secret `{name}` is {} bytes, not 32; the database is damaged",
+            v.len()
+        ))
+    })
+}
+
+/// A database error, with PostgreSQL's own message when it sent one.
+fn db(e: tokio_postgres::Error) -> StoreError {
+    match e.as_db_error() {
+        Some(d) => StoreError::Db(format!("{} ({})", d.message(), d.code().code())),
+        None => StoreError::Db(match std::error::Error::source(&e) {
+            Some(s) => format!("{e}: {s}"),
+            None => e.to_string(),
+        }),
+    }
+}
+
+/// An id as PostgreSQL keeps it. Ids come from counters and stay far below 2^63; an id asked
+/// for from outside (`run(u64::MAX)`) maps to a negative one, which no row has.
+fn key(id: u64) -> i64 {
+    id as i64
+}
+
+/// A record id in `bigint`, top bit flipped, so that `bigint` order is u64 order.
+fn record_id(id: u64) -> i64 {
+    (id ^ (1 << 63)) as i64
+}
+
+fn record_id_back(v: i64) -> u64 {
+    (v as u64) ^ (1 << 63)
+}
+
+/// A value for a `json` column: serde's text, as the redb backend stores it.
+fn json<T: Serialize + std::fmt::Debug>(v: &T) -> Json<&T> {
+    Json(v)
+}
+
+/// The `json` value of column `i`.
+fn from_row<T: DeserializeOwned>(row: &Row, i: usize) -> Res<T> {
+    row.try_get::<_, Json<T>>(i).map(|v| v.0).map_err(db)
+}
+
+/// The `json` value of the first column of the row `sql` finds, if any.
+async fn one<T: DeserializeOwned>(
+    c: &(impl GenericClient + Sync),
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Res<Option<T>> {
+    match c.query_opt(sql, params).await.map_err(db)? {
+        Some(row) => Ok(Some(from_row(&row, 0)?)),
+        None => Ok(None),
+    }
+}
+
+/// The `json` values of the first column of the rows `sql` finds, in its order.
+async fn all<T: DeserializeOwned>(
+    c: &(impl GenericClient + Sync),
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Res<Vec<T>> {
+    c.query(sql, params)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(|r| from_row(r, 0))
+        .collect()
+}
+
+/// Takes the next value of counter `name` (starting at 1).
+async fn next_id(tx: &Tx<'_>, name: &str) -> Res<u64> {
+    take_ids(tx, name, 1).await
+}
+
+/// Takes `n` values of counter `name` and returns the first.
+async fn take_ids(tx: &Tx<'_>, name: &str, n: u64) -> Res<u64> {
+    let n = i64::try_from(n).map_err(|_| StoreError::Db(format!("{name} ids exhausted")))?;
+    let row = tx
+        .query_one(
+            "INSERT INTO counters (name, value) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET value = counters.value + EXCLUDED.value \
+             RETURNING value",
+            &[&name, &n],
+        )
+        .await
+        .map_err(|e| match e.as_db_error() {
+            Some(_) => StoreError::Db(format!("{name} ids exhausted or not taken: {}", db(e))),
+            None => db(e),
+        })?;
+    let end: i64 = row.try_get(0).map_err(db)?;
+    Ok((end - n + 1) as u64)
+}
+
+/// Appends `event` to the audit chain inside `tx` (which holds the chain's lock).
+async fn append(tx: &Tx<'_>, event: AuditEvent) -> Res<AuditEntry> {
+    if !tx.audited {
+        return Err(StoreError::Db(
+            "an audit entry was appended in a transaction that does not hold the chain".into(),
+        ));
+    }
+    let last: Option<AuditEntry> = one(
+        &**tx,
+        "SELECT entry FROM audit ORDER BY seq DESC LIMIT 1",
+        &[],
+    )
+    .await?;
+    let entry = AuditEntry::next(last.as_ref(), tx.now_ms, event);
+    let seq = i64::try_from(entry.seq).map_err(|_| StoreError::Db("audit log full".into()))?;
+    tx.execute(
+        "INSERT INTO audit (seq, entry) VALUES ($1, $2)",
+        &[&seq, &json(&entry)],
+    )
+    .await
+    .map_err(db)?;
+    Ok(entry)
+}
+
+async fn require_person(c: &(impl GenericClient + Sync), person: PersonId) -> Res<()> {
+    let found = c
+        .query_opt("SELECT 1 FROM people WHERE person = $1", &[&key(person)])
+        .await
+        .map_err(db)?;
+    match found {
+        Some(_) => Ok(()),
+        None => Err(StoreError::NoPerson(person)),
+    }
+}
+
+/// Stores a finished run under a new id, with its audit entry.
+async fn insert_run(tx: &Tx<'_>, mut run: RunRecord) -> Res<RunRecord> {
+    run.id = next_id(tx, "run").await?;
+    audit_run(tx, run).await
+}
+
+/// Stores `run` under its id (replacing what was there) with its audit entry.
+async fn audit_run(tx: &Tx<'_>, run: RunRecord) -> Res<RunRecord> {
+    put_run(tx, &run).await?;
+    append(tx, AuditEvent::run(&run)).await?;
+    Ok(run)
+}
+
+/// Stores `run` under its id, replacing what was there.
+async fn put_run(tx: &Tx<'_>, run: &RunRecord) -> Res<()> {
+    tx.execute("DELETE FROM runs WHERE id = $1", &[&key(run.id)])
+        .await
+        .map_err(db)?;
+    let running = run.outcome == insitu_model::meter::Outcome::Running;
+    tx.execute(
+        "INSERT INTO runs (person, id, started_ms, running, value) VALUES ($1, $2, $3, $4, $5)",
+        &[
+            &key(run.person),
+            &key(run.id),
+            &run.started_ms,
+            &running,
+            &json(run),
+        ],
+    )
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+/// Stores `grant` under a new id, with its audit entry.
+async fn insert_grant(tx: &Tx<'_>, mut grant: Grant) -> Res<Grant> {
+    grant.id = next_id(tx, "grant").await?;
+    put_grant(tx, &grant).await?;
+    append(tx, AuditEvent::grant_created(&grant)).await?;
+    Ok(grant)
+}
+
+async fn put_grant(tx: &Tx<'_>, grant: &Grant) -> Res<()> {
+    tx.execute(
+        "INSERT INTO grants (person, id, value) VALUES ($1, $2, $3) \
+         ON CONFLICT (person, id) DO UPDATE SET value = EXCLUDED.value",
+        &[&key(grant.person), &key(grant.id), &json(grant)],
+    )
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+/// The ledger entries posted under `key`, in id order, or `None` if it was not posted.
+async fn posting_in(c: &(impl GenericClient + Sync), key: &str) -> Res<Option<Vec<Entry>>> {
+    let posted = c
+        .query_opt("SELECT 1 FROM ledger_keys WHERE key = $1", &[&key])
+        .await
+        .map_err(db)?;
+    if posted.is_none() {
+        return Ok(None);
+    }
+    all(
+        c,
+        "SELECT value FROM ledger WHERE key = $1 ORDER BY id",
+        &[&key],
+    )
+    .await
+    .map(Some)
+}
+
+/// Posts `entries` under `key` inside `tx` (see `LedgerStore::post`); also says whether the
+/// key was new.
+async fn post_in(tx: &Tx<'_>, key: &str, entries: Vec<Entry>) -> Res<(Vec<Entry>, bool)> {
+    if let Some(old) = posting_in(&**tx, key).await? {
+        return Ok((old, false));
+    }
+    tx.execute("INSERT INTO ledger_keys (key) VALUES ($1)", &[&key])
+        .await
+        .map_err(db)?;
+    let mut out = Vec::with_capacity(entries.len());
+    for mut e in entries {
+        e.id = next_id(tx, "ledger").await?;
+        e.key = key.to_string();
+        tx.execute(
+            "INSERT INTO ledger (id, key, value) VALUES ($1, $2, $3)",
+            &[&self::key(e.id), &key, &json(&e)],
+        )
+        .await
+        .map_err(db)?;
+        out.push(e);
+    }
+    append(
+        tx,
+        AuditEvent::LedgerPosted {
+            key: key.to_string(),
+            entries: out.len() as u32,
+        },
+    )
+    .await?;
+    Ok((out, true))
+}
+
+/// A collection as stored: its schema and the number its records are keyed under.
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
+struct StoredCollection {
+    id: u32,
+    schema: Schema,
+}
+
+async fn stored_collection(
+    c: &(impl GenericClient + Sync),
+    name: &str,
+) -> Res<Option<StoredCollection>> {
+    one(c, "SELECT value FROM collections WHERE name = $1", &[&name]).await
+}
+
+async fn require_collection(c: &(impl GenericClient + Sync), name: &str) -> Res<StoredCollection> {
+    stored_collection(c, name)
+        .await?
+        .ok_or_else(|| StoreError::NoCollection(name.to_string()))
+}

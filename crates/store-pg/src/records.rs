@@ -1,0 +1,604 @@
+//! People, collections, records and erasure. Records are written through `COPY ... BINARY`
+//! into a staging table and read through a server-side cursor.
+
+use std::collections::{HashMap, VecDeque};
+
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::Type;
+
+use super::*;
+use insitu_model::account::Account;
+use insitu_model::account::name::key as name_key;
+use insitu_store::codec::{self, Projection};
+use insitu_store::redb::MAX_BATCH_BYTES;
+use insitu_store::{
+    ColumnBatch, Cursor, Erasure, KeyedRecord, NewRecords, Person, Record, RecordStore, Source,
+    TimeRange, WriteOutcome,
+};
+
+/// Records encoded for writing: (time, id, value bytes), in the caller's order.
+type Encoded = Vec<(i64, u64, Vec<u8>)>;
+
+fn encode(records: &[KeyedRecord]) -> Encoded {
+    records
+        .iter()
+        .map(|r| {
+            let mut buf = Vec::with_capacity(64);
+            codec::encode(&r.values, &mut buf);
+            (r.time, r.id, buf)
+        })
+        .collect()
+}
+
+impl RecordStore for PgStore {
+    fn add_person(&self, name: &str) -> Result<PersonId, StoreError> {
+        let name = name.to_string();
+        self.with(|cx| async move {
+            let mut c = cx.conn().await?;
+            let tx = Tx::audited(&mut c, &cx).await?;
+            let id = next_id(&tx, "person").await?;
+            tx.execute(
+                "INSERT INTO people (person, value) VALUES ($1, $2)",
+                &[&key(id), &json(&Person { id, name })],
+            )
+            .await
+            .map_err(db)?;
+            append(&tx, AuditEvent::PersonAdded { person: id }).await?;
+            tx.commit().await?;
+            Ok(id)
+        })
+    }
+
+    fn person(&self, id: PersonId) -> Result<Person, StoreError> {
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            one(
+                &**c,
+                "SELECT value FROM people WHERE person = $1",
+                &[&key(id)],
+            )
+            .await?
+            .ok_or(StoreError::NoPerson(id))
+        })
+    }
+
+    fn people(&self) -> Result<Vec<Person>, StoreError> {
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            all(&**c, "SELECT value FROM people ORDER BY person", &[]).await
+        })
+    }
+
+    fn define_collection(&self, schema: &Schema) -> Result<(), StoreError> {
+        schema.validate()?;
+        let schema = schema.clone();
+        self.with(|cx| async move {
+            let mut c = cx.conn().await?;
+            // Defining an existing schema again is common (every start, every import): answer
+            // it from a read, without taking the chain.
+            if stored_collection(&**c, &schema.name)
+                .await?
+                .is_some_and(|s| s.schema == schema)
+            {
+                return Ok(());
+            }
+            let tx = Tx::audited(&mut c, &cx).await?;
+            define_in(&tx, &schema).await?;
+            tx.commit().await
+        })
+    }
+
+    fn collection(&self, name: &str) -> Result<Schema, StoreError> {
+        let name = name.to_string();
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            Ok(require_collection(&**c, &name).await?.schema)
+        })
+    }
+
+    fn collections(&self) -> Result<Vec<Schema>, StoreError> {
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            let all: Vec<StoredCollection> = all(
+                &**c,
+                "SELECT value FROM collections ORDER BY name COLLATE \"C\"",
+                &[],
+            )
+            .await?;
+            Ok(all.into_iter().map(|s| s.schema).collect())
+        })
+    }
+
+    fn write_records(
+        &self,
+        person: PersonId,
+        collection: &str,
+        records: &[KeyedRecord],
+        source: Source<'_>,
+    ) -> Result<WriteOutcome, StoreError> {
+        let collection = collection.to_string();
+        let encoded = encode(records);
+        let source = OwnedSource::of(source);
+        self.with(|cx| async move {
+            let mut c = cx.conn().await?;
+            let coll = require_collection(&**c, &collection).await?;
+            let tx = Tx::audited(&mut c, &cx).await?;
+            require_person(&*tx, person).await?;
+            let out = write_in(&tx, person, &coll, &encoded, &source).await?;
+            tx.commit().await?;
+            Ok(out)
+        })
+    }
+
+    fn records_at(
+        &self,
+        person: PersonId,
+        collection: &str,
+        keys: &[(i64, u64)],
+    ) -> Result<Vec<Option<Record>>, StoreError> {
+        let collection = collection.to_string();
+        let keys = keys.to_vec();
+        self.with(|cx| async move {
+            let mut c = cx.conn().await?;
+            let coll = require_collection(&**c, &collection).await?;
+            // One snapshot for every key, as redb's one read transaction.
+            let client: &mut tokio_postgres::Client = &mut c;
+            let tx = client
+                .build_transaction()
+                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .await
+                .map_err(db)?;
+            let stmt = tx
+                .prepare(
+                    "SELECT value FROM records \
+                     WHERE person = $1 AND collection = $2 AND time = $3 AND id = $4",
+                )
+                .await
+                .map_err(db)?;
+            let mut out = Vec::with_capacity(keys.len());
+            for (time, id) in keys {
+                let row = tx
+                    .query_opt(
+                        &stmt,
+                        &[&key(person), &(coll.id as i32), &time, &record_id(id)],
+                    )
+                    .await
+                    .map_err(db)?;
+                out.push(match row {
+                    Some(row) => {
+                        let v: &[u8] = row.try_get(0).map_err(db)?;
+                        Some(codec::decode(&coll.schema, v)?)
+                    }
+                    None => None,
+                });
+            }
+            tx.commit().await.map_err(db)?;
+            Ok(out)
+        })
+    }
+
+    fn write_collections(
+        &self,
+        person: PersonId,
+        schemas: &[Schema],
+        writes: &[NewRecords<'_>],
+    ) -> Result<Vec<WriteOutcome>, StoreError> {
+        for schema in schemas {
+            schema.validate()?;
+        }
+        let schemas = schemas.to_vec();
+        let writes: Vec<(String, Encoded, OwnedSource)> = writes
+            .iter()
+            .map(|w| {
+                (
+                    w.collection.to_string(),
+                    encode(w.records),
+                    OwnedSource::of(w.source),
+                )
+            })
+            .collect();
+        // One transaction: an error anywhere drops it uncommitted, and PostgreSQL keeps nothing.
+        self.with(|cx| async move {
+            let mut c = cx.conn().await?;
+            let tx = Tx::audited(&mut c, &cx).await?;
+            require_person(&*tx, person).await?;
+            for schema in &schemas {
+                define_in(&tx, schema).await?;
+            }
+            let mut out = Vec::with_capacity(writes.len());
+            for (collection, encoded, source) in &writes {
+                let coll = require_collection(&*tx, collection).await?;
+                out.push(write_in(&tx, person, &coll, encoded, source).await?);
+            }
+            tx.commit().await?;
+            Ok(out)
+        })
+    }
+
+    fn scan(
+        &self,
+        person: PersonId,
+        collection: &str,
+        range: TimeRange,
+        fields: &[String],
+    ) -> Result<Box<dyn Cursor>, StoreError> {
+        let collection = collection.to_string();
+        let (coll, client) = self.with(|cx| async move {
+            let c = cx.conn().await?;
+            let coll = require_collection(&**c, &collection).await?;
+            // Integers only, formatted here: DECLARE takes no parameters.
+            let mut sql = format!(
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
+                 DECLARE insitu_scan NO SCROLL CURSOR FOR SELECT time, id, value FROM records \
+                 WHERE person = {} AND collection = {}",
+                key(person),
+                coll.id
+            );
+            if let Some(since) = range.since {
+                sql.push_str(&format!(" AND time >= {since}"));
+            }
+            if let Some(until) = range.until {
+                sql.push_str(&format!(" AND time < {until}"));
+            }
+            sql.push_str(" ORDER BY time, id");
+            c.batch_execute(&sql).await.map_err(db)?;
+            Ok((coll, c))
+        })?;
+        let projection = Projection::new(&coll.schema, fields);
+        Ok(Box::new(PgCursor {
+            handle: self.handle().clone(),
+            client: Some(client),
+            rows: VecDeque::new(),
+            exhausted: false,
+            schema: coll.schema,
+            projection,
+        }))
+    }
+
+    fn count(&self, person: PersonId, collection: &str) -> Result<u64, StoreError> {
+        let collection = collection.to_string();
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            let coll = require_collection(&**c, &collection).await?;
+            let row = c
+                .query_one(
+                    "SELECT count(*) FROM records WHERE person = $1 AND collection = $2",
+                    &[&key(person), &(coll.id as i32)],
+                )
+                .await
+                .map_err(db)?;
+            let n: i64 = row.try_get(0).map_err(db)?;
+            Ok(n as u64)
+        })
+    }
+
+    fn source_name(&self, person: PersonId, digest: &str) -> Result<Option<String>, StoreError> {
+        let digest = digest.to_string();
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            let row = c
+                .query_opt(
+                    "SELECT name FROM sources WHERE person = $1 AND digest = $2",
+                    &[&key(person), &digest],
+                )
+                .await
+                .map_err(db)?;
+            row.map(|r| r.try_get::<_, String>(0).map_err(db))
+                .transpose()
+        })
+    }
+
+    fn erase_person(&self, person: PersonId, at_ms: i64) -> Result<Erasure, StoreError> {
+        self.with(|cx| async move {
+            let mut c = cx.conn().await?;
+            let tx = Tx::audited(&mut c, &cx).await?;
+            require_person(&*tx, person).await?;
+            let p = key(person);
+            let mut e = Erasure::default();
+            let n = |sql: &'static str| {
+                let tx = &tx;
+                async move { tx.execute(sql, &[&p]).await.map_err(db) }
+            };
+            e.records = n("DELETE FROM records WHERE person = $1").await?;
+            e.runs = n("DELETE FROM runs WHERE person = $1").await?;
+            let grants: Vec<Grant> = all(
+                &*tx,
+                "SELECT value FROM grants WHERE person = $1 ORDER BY id",
+                &[&p],
+            )
+            .await?;
+            for mut g in grants {
+                if g.revoked_ms.is_none() {
+                    g.revoked_ms = Some(at_ms);
+                    put_grant(&tx, &g).await?;
+                    e.grants += 1;
+                }
+            }
+            let accounts: Vec<Account> = all(
+                &*tx,
+                "SELECT value FROM accounts WHERE person = $1 ORDER BY id",
+                &[&p],
+            )
+            .await?;
+            for a in &accounts {
+                let id = key(a.id);
+                tx.execute(
+                    "DELETE FROM account_names WHERE account = $1 AND name = ANY($2)",
+                    &[&id, &vec![name_key(&a.name), a.name.clone()]],
+                )
+                .await
+                .map_err(db)?;
+                tx.execute("DELETE FROM tokens WHERE account = $1", &[&id])
+                    .await
+                    .map_err(db)?;
+                tx.execute("DELETE FROM accounts WHERE id = $1", &[&id])
+                    .await
+                    .map_err(db)?;
+                e.accounts += 1;
+            }
+            n("DELETE FROM memberships WHERE person = $1").await?;
+            n("DELETE FROM offers WHERE person = $1").await?;
+            n("DELETE FROM contacts WHERE person = $1 OR mentor = $1").await?;
+            n("DELETE FROM sources WHERE person = $1").await?;
+            n("DELETE FROM people WHERE person = $1").await?;
+            append(
+                &tx,
+                AuditEvent::PersonErased {
+                    person,
+                    records: e.records,
+                    runs: e.runs,
+                    grants: e.grants,
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(e)
+        })
+    }
+}
+
+/// A [`Source`] that can move into the store's runtime.
+enum OwnedSource {
+    File(String),
+    ReturnedBy(String),
+}
+
+impl OwnedSource {
+    fn of(source: Source<'_>) -> Self {
+        match source {
+            Source::File(n) => OwnedSource::File(n.to_string()),
+            Source::ReturnedBy(n) => OwnedSource::ReturnedBy(n.to_string()),
+        }
+    }
+
+    fn get(&self) -> Source<'_> {
+        match self {
+            OwnedSource::File(n) => Source::File(n),
+            OwnedSource::ReturnedBy(n) => Source::ReturnedBy(n),
+        }
+    }
+}
+
+/// Defines `schema` inside `tx` unless it exists (see `RecordStore::define_collection`).
+async fn define_in(tx: &Tx<'_>, schema: &Schema) -> Res<()> {
+    match stored_collection(&**tx, &schema.name).await? {
+        Some(c) if c.schema == *schema => Ok(()),
+        Some(_) => Err(StoreError::SchemaConflict(schema.name.clone())),
+        None => {
+            let id = next_id(tx, "collection").await? as u32;
+            let stored = StoredCollection {
+                id,
+                schema: schema.clone(),
+            };
+            tx.execute(
+                "INSERT INTO collections (name, id, value) VALUES ($1, $2, $3)",
+                &[&schema.name, &(id as i32), &json(&stored)],
+            )
+            .await
+            .map_err(db)?;
+            append(
+                tx,
+                AuditEvent::CollectionDefined {
+                    collection: schema.name.clone(),
+                },
+            )
+            .await?;
+            Ok(())
+        }
+    }
+}
+
+/// Writes `records` of `coll` inside `tx`, with their audit entry (see
+/// `RecordStore::write_records`): the first record of each key goes through `COPY` into a
+/// staging table, the keys already stored are read back in one join, and the new ones are
+/// inserted from the staging table. A record whose key is stored (or came earlier in the same
+/// call) is a duplicate, changed when its value differs from the stored one, as in redb.
+async fn write_in(
+    tx: &Tx<'_>,
+    person: PersonId,
+    coll: &StoredCollection,
+    records: &Encoded,
+    source: &OwnedSource,
+) -> Res<WriteOutcome> {
+    let mut out = WriteOutcome::default();
+    if !records.is_empty() {
+        let mut first: HashMap<(i64, u64), usize> = HashMap::with_capacity(records.len());
+        for (i, (time, id, _)) in records.iter().enumerate() {
+            first.entry((*time, *id)).or_insert(i);
+        }
+        tx.batch_execute(
+            "CREATE TEMP TABLE IF NOT EXISTS incoming \
+                 (time bigint NOT NULL, id bigint NOT NULL, value bytea NOT NULL) \
+                 ON COMMIT DELETE ROWS; \
+             TRUNCATE pg_temp.incoming",
+        )
+        .await
+        .map_err(db)?;
+        {
+            let sink = tx
+                .copy_in("COPY pg_temp.incoming (time, id, value) FROM STDIN BINARY")
+                .await
+                .map_err(db)?;
+            let writer = BinaryCopyInWriter::new(sink, &[Type::INT8, Type::INT8, Type::BYTEA]);
+            let mut writer = std::pin::pin!(writer);
+            for (i, (time, id, value)) in records.iter().enumerate() {
+                if first.get(&(*time, *id)) == Some(&i) {
+                    writer
+                        .as_mut()
+                        .write(&[time, &record_id(*id), &value.as_slice()])
+                        .await
+                        .map_err(db)?;
+                }
+            }
+            writer.finish().await.map_err(db)?;
+        }
+        let (p, cid) = (key(person), coll.id as i32);
+        let rows = tx
+            .query(
+                "SELECT i.time, i.id, r.value FROM pg_temp.incoming i JOIN records r \
+                 ON r.person = $1 AND r.collection = $2 AND r.time = i.time AND r.id = i.id",
+                &[&p, &cid],
+            )
+            .await
+            .map_err(db)?;
+        let mut stored: HashMap<(i64, u64), Vec<u8>> = HashMap::with_capacity(rows.len());
+        for row in rows {
+            let time: i64 = row.try_get(0).map_err(db)?;
+            let id: i64 = row.try_get(1).map_err(db)?;
+            let value: Vec<u8> = row.try_get(2).map_err(db)?;
+            stored.insert((time, record_id_back(id)), value);
+        }
+        tx.execute(
+            "INSERT INTO records (person, collection, time, id, value) \
+             SELECT $1, $2, time, id, value FROM pg_temp.incoming \
+             ON CONFLICT DO NOTHING",
+            &[&p, &cid],
+        )
+        .await
+        .map_err(db)?;
+        for (i, (time, id, value)) in records.iter().enumerate() {
+            let k = (*time, *id);
+            if let Some(s) = stored.get(&k) {
+                let i = u32::try_from(i).unwrap_or(u32::MAX);
+                out.duplicates += 1;
+                out.taken.push(i);
+                if s != value {
+                    out.changed.push(i);
+                }
+                continue;
+            }
+            stored.insert(k, value.clone());
+            out.added += 1;
+        }
+    }
+    let source = source.get();
+    if let (Source::File(name), Some(digest)) = (source, source.file_digest()) {
+        tx.execute(
+            "INSERT INTO sources (person, digest, name) VALUES ($1, $2, $3) \
+             ON CONFLICT (person, digest) DO UPDATE SET name = EXCLUDED.name",
+            &[&key(person), &digest, &name],
+        )
+        .await
+        .map_err(db)?;
+    }
+    append(
+        tx,
+        AuditEvent::records_imported(person, &coll.schema.name, &out, source),
+    )
+    .await?;
+    Ok(out)
+}
+
+/// A scan over a server-side cursor, in a read-only transaction of a connection it holds
+/// until its end (or its drop, which rolls the transaction back and returns the connection).
+struct PgCursor {
+    handle: tokio::runtime::Handle,
+    client: Option<Object>,
+    /// Rows fetched and not yet delivered (a batch closed early by its bytes leaves some).
+    rows: VecDeque<tokio_postgres::Row>,
+    exhausted: bool,
+    schema: Schema,
+    projection: Projection,
+}
+
+impl PgCursor {
+    /// Fetches up to `n` more rows into `self.rows`.
+    fn fetch(&mut self, n: usize) -> Res<()> {
+        let Some(client) = self.client.take() else {
+            self.exhausted = true;
+            return Ok(());
+        };
+        let task = self.handle.spawn(async move {
+            let rows = client
+                .query(&format!("FETCH {n} FROM insitu_scan"), &[])
+                .await
+                .map_err(db);
+            Ok((client, rows))
+        });
+        let (client, rows) = wait(task)?;
+        let rows = rows?;
+        if rows.len() < n {
+            self.exhausted = true;
+            close(&self.handle, client);
+        } else {
+            self.client = Some(client);
+        }
+        self.rows.extend(rows);
+        Ok(())
+    }
+}
+
+/// Ends a scan's transaction and gives its connection back to the pool, in the background (a
+/// connection whose transaction could not be ended is closed instead).
+fn close(handle: &tokio::runtime::Handle, client: Object) {
+    handle.spawn(async move {
+        if client.batch_execute("ROLLBACK").await.is_err() {
+            drop(Object::take(client));
+        }
+    });
+}
+
+impl Drop for PgCursor {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            close(&self.handle, client);
+        }
+    }
+}
+
+impl Cursor for PgCursor {
+    fn next_batch(&mut self, max: usize) -> Result<Option<(ColumnBatch, usize)>, StoreError> {
+        let mut batch = self.projection.empty_batch(&self.schema, max.min(4096));
+        let mut bytes = 0;
+        // Bounded in bytes too, so text offsets stay small and a batch never balloons.
+        while batch.len() < max && bytes < MAX_BATCH_BYTES {
+            if self.rows.is_empty() {
+                if self.exhausted {
+                    break;
+                }
+                self.fetch((max - batch.len()).min(FETCH_ROWS))?;
+                if self.rows.is_empty() {
+                    break;
+                }
+            }
+            let Some(row) = self.rows.pop_front() else {
+                break;
+            };
+            let time: i64 = row.try_get(0).map_err(db)?;
+            let id: i64 = row.try_get(1).map_err(db)?;
+            let value: &[u8] = row.try_get(2).map_err(db)?;
+            bytes += self
+                .projection
+                .decode_into(&self.schema, value, &mut batch)?;
+            batch.ids.push(record_id_back(id));
+            batch.times.push(time);
+        }
+        Ok(if batch.is_empty() {
+            None
+        } else {
+            Some((batch, bytes))
+        })
+    }
+}

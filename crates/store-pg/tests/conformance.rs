@@ -1,0 +1,255 @@
+//! The PostgreSQL backend against the store conformance suite (`insitu_store::conformance`),
+//! as `crates/store/tests/conformance.rs` runs the redb backend: every check on a fresh schema
+//! of its own, the acknowledged state across reconnecting, and the clock; then the store
+//! called from inside tokio runtimes.
+//!
+//! The database is `$INSITU_TEST_PG` (default below); `scripts/pg-start` starts it. When it
+//! cannot be reached the tests fail, they do not skip: CI runs them.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use insitu_model::clock::{ManualClock, SystemClock};
+use insitu_store::conformance;
+use insitu_store::prelude::*;
+use insitu_store::{Field, FieldType, KeyedRecord, Schema, Source, TimeRange, Value};
+use insitu_store_pg::PgStore;
+
+const DEFAULT_URL: &str = "postgres://insitu:insitu@127.0.0.1:5432/insitu_test";
+
+fn url() -> String {
+    std::env::var("INSITU_TEST_PG").unwrap_or_else(|_| DEFAULT_URL.to_string())
+}
+
+/// Test schemas, dropped (with everything in them) when this is dropped, a failing test's
+/// unwinding included.
+struct Schemas {
+    names: Mutex<Vec<String>>,
+    n: AtomicU32,
+    prefix: String,
+}
+
+impl Schemas {
+    fn new(test: &str) -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        Schemas {
+            names: Mutex::new(Vec::new()),
+            n: AtomicU32::new(0),
+            prefix: format!("insitu_t_{test}_{}_{nanos}", std::process::id()),
+        }
+    }
+
+    /// A new schema's name, to be dropped with the others.
+    fn fresh(&self) -> String {
+        let name = format!("{}_{}", self.prefix, self.n.fetch_add(1, Ordering::Relaxed));
+        self.names
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(name.clone());
+        name
+    }
+
+    fn count(&self) -> usize {
+        self.n.load(Ordering::Relaxed) as usize
+    }
+}
+
+impl Drop for Schemas {
+    fn drop(&mut self) {
+        let names = std::mem::take(&mut *self.names.lock().unwrap_or_else(|e| e.into_inner()));
+        if names.is_empty() {
+            return;
+        }
+        // On a thread of its own: the drop may run inside a test's runtime.
+        let url = url();
+        let dropped = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            rt.block_on(async move {
+                let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                tokio::spawn(conn);
+                for name in names {
+                    client
+                        .batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+                        .await
+                        .map_err(|e| format!("dropping schema {name}: {e}"))?;
+                }
+                Ok::<_, String>(())
+            })
+        })
+        .join();
+        if let Ok(Err(e)) = dropped {
+            eprintln!("the test schemas were not all dropped: {e}");
+        }
+    }
+}
+
+/// A store in `schema`, on `clock`; a PostgreSQL that cannot be reached fails the test.
+fn connect(schema: &str, clock: Arc<dyn insitu_model::clock::Clock>) -> PgStore {
+    PgStore::connect_in_schema(&url(), schema, clock).unwrap_or_else(|e| {
+        panic!(
+            "cannot reach the test PostgreSQL ({e}): run scripts/pg-start, or set INSITU_TEST_PG \
+             to a database URL (default {DEFAULT_URL})"
+        )
+    })
+}
+
+#[test]
+fn postgres_passes_every_conformance_check() {
+    let schemas = Schemas::new("checks");
+    conformance::run_all(&|| {
+        Arc::new(connect(&schemas.fresh(), SystemClock::shared())) as Arc<dyn Store>
+    });
+    assert_eq!(
+        schemas.count(),
+        conformance::CHECKS.len(),
+        "one fresh store per check"
+    );
+}
+
+#[test]
+fn postgres_keeps_what_it_acknowledged_across_reconnecting() {
+    let schemas = Schemas::new("reopen");
+    let schema = schemas.fresh();
+    conformance::survives_reopening(&|| {
+        Arc::new(connect(&schema, SystemClock::shared())) as Arc<dyn Store>
+    });
+}
+
+#[test]
+fn postgres_stamps_its_times_by_the_clock_it_was_opened_with() {
+    let schemas = Schemas::new("clock");
+    // 2200-01-01: far from any system clock (and from the database's), so a time read from
+    // either is caught.
+    let at = 7_258_118_400_000;
+    let clock = ManualClock::at(at);
+    let store = connect(&schemas.fresh(), clock.clone());
+    assert_eq!(store.now_ms(), at);
+    conformance::clock(&store);
+    assert_eq!(store.audit_log().expect("audit_log")[0].at_ms, at);
+    clock.advance(1_000);
+    store.add_person("bob").expect("add_person");
+    assert_eq!(
+        store
+            .audit_log()
+            .expect("audit_log")
+            .last()
+            .expect("an entry")
+            .at_ms,
+        at + 1_000
+    );
+}
+
+#[test]
+fn a_schema_named_in_the_url_is_the_one_used() {
+    let schemas = Schemas::new("url");
+    let schema = schemas.fresh();
+    let p = connect(&schema, SystemClock::shared())
+        .add_person("ada")
+        .expect("add_person");
+    let sep = if url().contains('?') { '&' } else { '?' };
+    let store = PgStore::connect(&format!("{}{sep}options=-csearch_path%3D{schema}", url()))
+        .expect("connect with the schema in the URL");
+    assert_eq!(store.person(p).expect("person").name, "ada");
+    assert_eq!(store.people().expect("people").len(), 1);
+}
+
+/// Two nodes (two stores over one schema), each with several threads, append to the one
+/// audit chain at once: every append lands, once, and the chain does not fork.
+#[test]
+fn two_nodes_extend_one_chain_without_forking_it() {
+    const THREADS: usize = 4;
+    const APPENDS: u64 = 25;
+    let schemas = Schemas::new("nodes");
+    let schema = schemas.fresh();
+    let nodes = [
+        connect(&schema, SystemClock::shared()),
+        connect(&schema, SystemClock::shared()),
+    ];
+    std::thread::scope(|s| {
+        for (n, node) in nodes.iter().enumerate() {
+            for t in 0..THREADS {
+                s.spawn(move || {
+                    for i in 0..APPENDS {
+                        let person = ((n * THREADS + t) as u64) * 1_000 + i;
+                        node.append_audit(insitu_model::audit::AuditEvent::PersonAdded { person })
+                            .expect("append_audit");
+                    }
+                });
+            }
+        }
+    });
+    let log = nodes[1].audit_log().expect("audit_log");
+    assert_eq!(
+        log.len(),
+        2 * THREADS * APPENDS as usize,
+        "an append was lost"
+    );
+    assert_eq!(
+        insitu_model::audit::verify(&log),
+        Ok(()),
+        "the chain forked"
+    );
+    assert_eq!(log, nodes[0].audit_log().expect("audit_log"));
+}
+
+/// What a server's handler does: write, scan part-way, read, and drop the store, all from a
+/// task of a tokio runtime, where a nested `block_on` would panic.
+fn use_inside_a_runtime(schema: &str) {
+    let store = connect(schema, SystemClock::shared());
+    let p = store.add_person("ada").expect("add_person");
+    let schema = Schema {
+        name: "t.events".into(),
+        fields: vec![Field {
+            name: "label".into(),
+            ty: FieldType::Text,
+            optional: false,
+        }],
+        time_field: None,
+    };
+    store.define_collection(&schema).expect("define");
+    let records: Vec<KeyedRecord> = (1..=5)
+        .map(|i| KeyedRecord {
+            id: i,
+            time: i as i64,
+            values: vec![Value::Text(format!("r{i}"))],
+        })
+        .collect();
+    let w = store
+        .write_records(p, "t.events", &records, Source::File("a.csv"))
+        .expect("write_records");
+    assert_eq!(w.added, 5);
+    let mut cursor = store
+        .scan(p, "t.events", TimeRange::ALL, &["label".into()])
+        .expect("scan");
+    let (batch, _) = cursor.next_batch(2).expect("batch").expect("records");
+    assert_eq!(batch.ids, vec![1, 2]);
+    // A scan left open holds a connection; the store still answers.
+    assert_eq!(store.count(p, "t.events").expect("count"), 5);
+    drop(cursor);
+    drop(store);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn postgres_is_called_from_a_current_thread_runtime() {
+    let schemas = Schemas::new("rt1");
+    use_inside_a_runtime(&schemas.fresh());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_is_called_from_a_multi_thread_runtime() {
+    let schemas = Schemas::new("rt2");
+    let schema = schemas.fresh();
+    // From a worker, and from a task spawned on another worker.
+    use_inside_a_runtime(&schema);
+    let other = schemas.fresh();
+    tokio::spawn(async move { use_inside_a_runtime(&other) })
+        .await
+        .expect("the task panicked");
+}
