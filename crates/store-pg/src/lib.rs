@@ -30,6 +30,7 @@ mod peers;
 mod plugins;
 mod records;
 mod runs;
+pub mod testing;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -138,12 +139,6 @@ impl PgStore {
             };
             config.options(options);
         }
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(WORKERS)
-            .thread_name("insitu-store-pg")
-            .enable_all()
-            .build()
-            .map_err(|e| StoreError::Db(format!("cannot start the store's runtime: {e}")))?;
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -157,12 +152,21 @@ impl PgStore {
             .wait_timeout(Some(POOL_WAIT))
             .build()
             .map_err(|e| StoreError::Db(format!("cannot build the connection pool: {e}")))?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(WORKERS)
+            .thread_name("insitu-store-pg")
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Db(format!("cannot start the store's runtime: {e}")))?;
         let where_ = redact(url);
         let schema = schema.map(str::to_string);
         let p = pool.clone();
         let handle = runtime.spawn(async move {
             let mut c = p.get().await.map_err(|e| {
-                StoreError::Db(format!("cannot connect to PostgreSQL at {where_}: {e}"))
+                StoreError::Db(format!(
+                    "cannot connect to PostgreSQL at {where_}: {}",
+                    pool_error(&e)
+                ))
             })?;
             if let Some(schema) = schema {
                 c.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
@@ -172,7 +176,15 @@ impl PgStore {
             migrate(&mut c).await?;
             secret(&**c, PSEUDONYM_KEY).await
         });
-        let pseudonym_key = wait(handle)?;
+        let pseudonym_key = match wait(handle) {
+            Ok(key) => key,
+            Err(e) => {
+                // Not dropped here: the caller may be inside a runtime, where a runtime's
+                // drop blocks and panics.
+                runtime.shutdown_background();
+                return Err(e);
+            }
+        };
         Ok(PgStore {
             runtime: Some(runtime),
             pool,
@@ -260,8 +272,9 @@ impl Ctx {
     async fn conn(&self) -> Res<Object> {
         self.pool.get().await.map_err(|e| {
             StoreError::Db(format!(
-                "cannot get a connection to PostgreSQL (the pool keeps {}): {e}",
-                pool_size()
+                "cannot get a connection to PostgreSQL (the pool keeps {}): {}",
+                pool_size(),
+                pool_error(&e)
             ))
         })
     }
@@ -368,13 +381,27 @@ async fn secret(c: &impl GenericClient, name: &str) -> Res<[u8; 32]> {
 }
 
 /// A database error, with PostgreSQL's own message when it sent one.
+/// A pool's error with the database's own reason (a wrong password, a refused connection),
+/// which deadpool and tokio-postgres keep as the error's sources.
+fn pool_error(e: &deadpool_postgres::PoolError) -> String {
+    match e {
+        deadpool_postgres::PoolError::Backend(e) => reason(e),
+        other => other.to_string(),
+    }
+}
+
 fn db(e: tokio_postgres::Error) -> StoreError {
+    StoreError::Db(reason(&e))
+}
+
+/// The database's message and code, or the client's error with its cause.
+fn reason(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
-        Some(d) => StoreError::Db(format!("{} ({})", d.message(), d.code().code())),
-        None => StoreError::Db(match std::error::Error::source(&e) {
+        Some(d) => format!("{} ({})", d.message(), d.code().code()),
+        None => match std::error::Error::source(e) {
             Some(s) => format!("{e}: {s}"),
             None => e.to_string(),
-        }),
+        },
     }
 }
 

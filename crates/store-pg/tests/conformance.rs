@@ -6,99 +6,14 @@
 //! The database is `$INSITU_TEST_PG` (default below); `scripts/pg-start` starts it. When it
 //! cannot be reached the tests fail, they do not skip: CI runs them.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use insitu_model::clock::{ManualClock, SystemClock};
 use insitu_store::conformance;
 use insitu_store::prelude::*;
 use insitu_store::{Field, FieldType, KeyedRecord, Schema, Source, TimeRange, Value};
 use insitu_store_pg::PgStore;
-
-const DEFAULT_URL: &str = "postgres://insitu:insitu@127.0.0.1:5432/insitu_test";
-
-fn url() -> String {
-    std::env::var("INSITU_TEST_PG").unwrap_or_else(|_| DEFAULT_URL.to_string())
-}
-
-/// Test schemas, dropped (with everything in them) when this is dropped, a failing test's
-/// unwinding included.
-struct Schemas {
-    names: Mutex<Vec<String>>,
-    n: AtomicU32,
-    prefix: String,
-}
-
-impl Schemas {
-    fn new(test: &str) -> Self {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        Schemas {
-            names: Mutex::new(Vec::new()),
-            n: AtomicU32::new(0),
-            prefix: format!("insitu_t_{test}_{}_{nanos}", std::process::id()),
-        }
-    }
-
-    /// A new schema's name, to be dropped with the others.
-    fn fresh(&self) -> String {
-        let name = format!("{}_{}", self.prefix, self.n.fetch_add(1, Ordering::Relaxed));
-        self.names
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(name.clone());
-        name
-    }
-
-    fn count(&self) -> usize {
-        self.n.load(Ordering::Relaxed) as usize
-    }
-}
-
-impl Drop for Schemas {
-    fn drop(&mut self) {
-        let names = std::mem::take(&mut *self.names.lock().unwrap_or_else(|e| e.into_inner()));
-        if names.is_empty() {
-            return;
-        }
-        // On a thread of its own: the drop may run inside a test's runtime.
-        let url = url();
-        let dropped = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())?;
-            rt.block_on(async move {
-                let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                tokio::spawn(conn);
-                for name in names {
-                    client
-                        .batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
-                        .await
-                        .map_err(|e| format!("dropping schema {name}: {e}"))?;
-                }
-                Ok::<_, String>(())
-            })
-        })
-        .join();
-        if let Ok(Err(e)) = dropped {
-            eprintln!("the test schemas were not all dropped: {e}");
-        }
-    }
-}
-
-/// A store in `schema`, on `clock`; a PostgreSQL that cannot be reached fails the test.
-fn connect(schema: &str, clock: Arc<dyn insitu_model::clock::Clock>) -> PgStore {
-    PgStore::connect_in_schema(&url(), schema, clock).unwrap_or_else(|e| {
-        panic!(
-            "cannot reach the test PostgreSQL ({e}): run scripts/pg-start, or set INSITU_TEST_PG \
-             to a database URL (default {DEFAULT_URL})"
-        )
-    })
-}
+use insitu_store_pg::testing::{Schemas, connect, url};
 
 #[test]
 fn postgres_passes_every_conformance_check() {

@@ -24,8 +24,8 @@ use insitu_core::sandbox::Limits;
 use insitu_core::store::{PluginRecord, Publisher};
 use insitu_core::store::{Schema, TimeRange};
 
-pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
-    let pds = Pds::open(dir)?;
+pub async fn dispatch(pds: Pds, cmd: Command) -> anyhow::Result<()> {
+    let dir = pds.dir.clone();
     match cmd {
         Command::Init => println!("store ready in {}", dir.display()),
         Command::Serve {

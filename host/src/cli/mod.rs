@@ -15,6 +15,7 @@ mod show;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use insitu_core::pds::Pds;
 
 pub use commands::install_file;
 
@@ -26,6 +27,12 @@ pub struct Cli {
     /// ~/.local/share/insitu.
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+
+    /// The store: a PostgreSQL URL (`postgres://USER:PASSWORD@HOST/DB`) shared by any number
+    /// of nodes. Default: $INSITU_STORE, else the redb file in the data directory, which then
+    /// holds the store; with a URL it holds only this node's plugin files and compiled code.
+    #[arg(long, global = true, value_name = "URL")]
+    pub store: Option<String>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -680,6 +687,23 @@ pub struct RunArgs {
     pub json: bool,
 }
 
+/// The PDS on `dir`, over the store `store` names ([`Cli::store`]), or over the redb file in
+/// `dir` when none is named.
+pub fn open_pds(dir: &std::path::Path, store: Option<&str>) -> anyhow::Result<Pds> {
+    let Some(url) = store else {
+        return Pds::open(dir);
+    };
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        // Not echoed: the value may hold a password.
+        anyhow::bail!(
+            "--store (or INSITU_STORE) is not a PostgreSQL URL: give postgres://USER:PASSWORD@HOST/DB, \
+             or leave it out to use the redb file in the data directory"
+        );
+    }
+    let pg = insitu_store_pg::PgStore::connect(url)?;
+    Pds::builder(dir).store(std::sync::Arc::new(pg)).open()
+}
+
 /// The default data directory (see [`Cli::data_dir`]).
 pub fn default_data_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("INSITU_DATA_DIR") {
@@ -732,6 +756,10 @@ pub fn hint(e: &anyhow::Error) -> Option<&'static str> {
 /// Runs the command line; the error is printed by `main`.
 pub fn main(cli: Cli) -> anyhow::Result<()> {
     let data_dir = cli.data_dir.clone().unwrap_or_else(default_data_dir);
+    let store = cli
+        .store
+        .clone()
+        .or_else(|| std::env::var("INSITU_STORE").ok().filter(|s| !s.is_empty()));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -755,7 +783,10 @@ pub fn main(cli: Cli) -> anyhow::Result<()> {
             }) => commands::sign(&package, &publisher, &key, out.as_deref()),
             Command::Plugin(PluginCmd::Test(args)) => plugin_test::test(&data_dir, *args).await,
             Command::Generate(args) => plugin_test::generate_cmd(args),
-            other => commands::dispatch(&data_dir, other).await,
+            other => {
+                let pds = open_pds(&data_dir, store.as_deref())?;
+                commands::dispatch(pds, other).await
+            }
         }
     })
 }

@@ -1,0 +1,96 @@
+//! What tests of a PostgreSQL store share: the test database's URL (`$INSITU_TEST_PG`, which
+//! `scripts/pg-start` makes), schemas that are dropped when the test ends (a failing test's
+//! unwinding included), and a connection that fails the test, never skips it, when the
+//! database cannot be reached: CI runs these tests.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::PgStore;
+
+/// The test database when `$INSITU_TEST_PG` is not set.
+pub const DEFAULT_URL: &str = "postgres://insitu:insitu@127.0.0.1:5432/insitu_test";
+
+pub fn url() -> String {
+    std::env::var("INSITU_TEST_PG").unwrap_or_else(|_| DEFAULT_URL.to_string())
+}
+
+/// Test schemas, dropped (with everything in them) when this is dropped, a failing test's
+/// unwinding included.
+pub struct Schemas {
+    names: Mutex<Vec<String>>,
+    n: AtomicU32,
+    prefix: String,
+}
+
+impl Schemas {
+    pub fn new(test: &str) -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        Schemas {
+            names: Mutex::new(Vec::new()),
+            n: AtomicU32::new(0),
+            prefix: format!("insitu_t_{test}_{}_{nanos}", std::process::id()),
+        }
+    }
+
+    /// A new schema's name, to be dropped with the others.
+    pub fn fresh(&self) -> String {
+        let name = format!("{}_{}", self.prefix, self.n.fetch_add(1, Ordering::Relaxed));
+        self.names
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(name.clone());
+        name
+    }
+
+    /// How many schemas [`Schemas::fresh`] has named.
+    pub fn count(&self) -> usize {
+        self.n.load(Ordering::Relaxed) as usize
+    }
+}
+
+impl Drop for Schemas {
+    fn drop(&mut self) {
+        let names = std::mem::take(&mut *self.names.lock().unwrap_or_else(|e| e.into_inner()));
+        if names.is_empty() {
+            return;
+        }
+        // On a thread of its own: the drop may run inside a test's runtime.
+        let url = url();
+        let dropped = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            rt.block_on(async move {
+                let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                tokio::spawn(conn);
+                for name in names {
+                    client
+                        .batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+                        .await
+                        .map_err(|e| format!("dropping schema {name}: {e}"))?;
+                }
+                Ok::<_, String>(())
+            })
+        })
+        .join();
+        if let Ok(Err(e)) = dropped {
+            eprintln!("the test schemas were not all dropped: {e}");
+        }
+    }
+}
+
+/// A store in `schema` (created if missing), on `clock`; a PostgreSQL that cannot be reached fails the test.
+pub fn connect(schema: &str, clock: Arc<dyn insitu_model::clock::Clock>) -> PgStore {
+    PgStore::connect_in_schema(&url(), schema, clock).unwrap_or_else(|e| {
+        panic!(
+            "cannot reach the test PostgreSQL ({e}): run scripts/pg-start, or set INSITU_TEST_PG \
+             to a database URL (default {DEFAULT_URL})"
+        )
+    })
+}
