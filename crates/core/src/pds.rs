@@ -1,7 +1,9 @@
 //! One PDS instance on a data directory: the store, the sandbox and the runner, wired together.
 //!
-//! Layout of a data directory: `insitu.redb` (the store) and `plugins/` (installed components
-//! by digest, and `plugins/compiled/`, the compiled-code cache).
+//! Layout of a data directory: `insitu.redb` (the store, unless another is given) and
+//! `plugins/compiled/`, this node's compiled-code cache. Installed components live in the
+//! store, which every node of a shared store reads; a data directory from before that keeps
+//! them as `plugins/<digest>.wasm`, read once and moved into the store.
 //!
 //! May touch: the data directory.
 
@@ -41,8 +43,8 @@ impl PdsBuilder {
     }
 
     /// A store opened elsewhere (another backend, or one shared with other nodes) instead of
-    /// the data directory's `insitu.redb`. The data directory still holds this node's plugin
-    /// files and compiled-code cache.
+    /// the data directory's `insitu.redb`. The data directory still holds this node's
+    /// compiled-code cache.
     pub fn store(mut self, store: Arc<dyn Store>) -> Self {
         self.store = Some(store);
         self

@@ -1,5 +1,6 @@
 //! The sandbox (`insitu-sandbox`) over the store: the store is what a run's records are read
-//! from ([`DataSource`]) and where the compiled code's hashes are kept ([`CompiledHashes`]).
+//! from ([`DataSource`]) and where components and the compiled code's hashes are kept
+//! ([`CodeStore`]).
 //! The sandbox itself knows nothing of the store; this module is the only place the two meet.
 //!
 //! May touch: the store, through the two traits.
@@ -51,7 +52,15 @@ impl DataSource for StoreSource {
     }
 }
 
-impl CompiledHashes for StoreSource {
+impl CodeStore for StoreSource {
+    fn component(&self, digest: &str) -> Result<Option<Vec<u8>>, SourceError> {
+        self.0.component(digest).map_err(source)
+    }
+
+    fn put_component(&self, digest: &str, bytes: &[u8]) -> Result<(), SourceError> {
+        self.0.put_component(digest, bytes).map_err(source)
+    }
+
     fn compiled_hash(&self, key: &str) -> Result<Option<String>, SourceError> {
         self.0.compiled_hash(key).map_err(source)
     }

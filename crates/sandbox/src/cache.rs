@@ -3,7 +3,7 @@
 //! A cache file is named by the component's digest and a fingerprint of the engine (wasmtime
 //! version and configuration), so a changed engine never loads stale code. Loading native code
 //! is `unsafe` (it is trusted to be what wasmtime wrote), so the SHA-256 of every file is kept
-//! outside the plugin directory ([`CompiledHashes`]: the store, in practice) when it is
+//! outside the plugin directory ([`CodeStore`]: the store, in practice) when it is
 //! written, and checked before it is loaded: a file that does not match, whether damaged or
 //! tampered with, is recompiled from the installed component, never trusted.
 //! The installed component itself is checked against its digest before compiling.
@@ -19,7 +19,7 @@ use wasmtime::component::Component;
 
 use insitu_model::audit::hex;
 
-use crate::source::CompiledHashes;
+use crate::source::CodeStore;
 
 /// Writes `bytes` to `path` through a temporary file and a rename, so a crash never leaves a
 /// half-written file under the final name.
@@ -48,7 +48,7 @@ fn cache_path(dir: &Path, key: &str) -> PathBuf {
 /// Serialises `component` into the cache and records its hash.
 pub fn store_compiled(
     engine: &Engine,
-    hashes: &dyn CompiledHashes,
+    code: &dyn CodeStore,
     dir: &Path,
     digest: &str,
     component: &Component,
@@ -56,22 +56,24 @@ pub fn store_compiled(
     let bytes = component.serialize()?;
     let key = cache_key(engine, digest);
     write_atomic(&cache_path(dir, &key), &bytes)?;
-    hashes.set_compiled_hash(&key, &hex(&Sha256::digest(&bytes)))?;
+    code.set_compiled_hash(&key, &hex(&Sha256::digest(&bytes)))?;
     Ok(())
 }
 
 /// Loads the component `digest`: from the cache if its hash checks out, else recompiled from
-/// the installed component at `wasm` (whose own digest is checked first).
+/// the installed component, whose own digest is checked first. The component comes from the
+/// code store; one installed before components were kept there is read from `legacy` (the
+/// plugin directory's `<digest>.wasm`) and, once checked, kept in the code store.
 pub fn load(
     engine: &Engine,
-    hashes: &dyn CompiledHashes,
+    code: &dyn CodeStore,
     dir: &Path,
     digest: &str,
-    wasm: &Path,
+    legacy: &Path,
 ) -> anyhow::Result<Component> {
     let key = cache_key(engine, digest);
     let path = cache_path(dir, &key);
-    if let (Some(expected), Ok(bytes)) = (hashes.compiled_hash(&key)?, std::fs::read(&path))
+    if let (Some(expected), Ok(bytes)) = (code.compiled_hash(&key)?, std::fs::read(&path))
         && hex(&Sha256::digest(&bytes)) == expected
     {
         // SAFETY: these bytes are exactly those `Component::serialize` produced for this
@@ -83,19 +85,24 @@ pub fn load(
     } else {
         tracing::info!(%digest, "no valid compiled cache entry, compiling");
     }
-    let bytes = std::fs::read(wasm).with_context(|| {
-        format!(
-            "plugin {digest} is not installed ({} is missing)",
-            wasm.display()
-        )
-    })?;
+    let (bytes, kept) = match code.component(digest)? {
+        Some(bytes) => (bytes, true),
+        None => {
+            let bytes = std::fs::read(legacy).with_context(|| {
+                format!("plugin {digest} is not installed (the store does not hold its component)")
+            })?;
+            (bytes, false)
+        }
+    };
     if hex(&Sha256::digest(&bytes)) != digest {
         bail!(
-            "the installed component {} does not match its digest {digest}: it was altered; install it again",
-            wasm.display()
+            "the installed component {digest} does not match its digest: it was altered; install it again"
         );
     }
+    if !kept {
+        code.put_component(digest, &bytes)?;
+    }
     let component = Component::new(engine, &bytes)?;
-    store_compiled(engine, hashes, dir, digest, &component)?;
+    store_compiled(engine, code, dir, digest, &component)?;
     Ok(component)
 }

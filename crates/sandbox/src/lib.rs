@@ -11,8 +11,8 @@
 //!
 //! This crate knows nothing of the store, of packages or of consent beyond a grant's check: it
 //! reads records through the [`DataSource`] its caller gives each run (checked against the
-//! run's grant by [`data::DataAccess`]), and keeps its compiled code's hashes through
-//! [`CompiledHashes`]. `insitu-core` implements both over the store.
+//! run's grant by [`data::DataAccess`]), and keeps installed components and its compiled
+//! code's hashes through [`CodeStore`]. `insitu-core` implements both over the store.
 //!
 //! May touch: the plugin and compiled-cache directories, and what its two traits reach.
 
@@ -43,7 +43,7 @@ pub use cap::log::LogSink;
 pub use cap::{RunInputs, Shared};
 pub use limits::{HostCosts, Limits};
 pub use pool::PoolSettings;
-pub use source::{Batches, CompiledHashes, DataSource, SourceError};
+pub use source::{Batches, CodeStore, DataSource, SourceError};
 
 use insitu_model::audit::hex;
 use insitu_model::meter::{FailureReason, Usage};
@@ -62,7 +62,8 @@ const FUEL_YIELD: u64 = 1_000_000;
 /// How the sandbox is set up.
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
-    /// Where installed components (`<digest>.wasm`) and compiled code (`compiled/`) live.
+    /// Where compiled code (`compiled/`) lives, and where components were installed
+    /// (`<digest>.wasm`) before the store kept them.
     pub dir: PathBuf,
     /// Largest limits any run may have.
     pub max: Limits,
@@ -251,7 +252,7 @@ pub struct Execution {
 pub struct Sandbox {
     engine: Engine,
     linker: Linker<RunState>,
-    hashes: Arc<dyn CompiledHashes>,
+    code: Arc<dyn CodeStore>,
     config: SandboxConfig,
     loaded: Mutex<HashMap<String, PluginPre<RunState>>>,
     stop_ticker: Arc<AtomicBool>,
@@ -264,8 +265,8 @@ impl Drop for Sandbox {
 }
 
 impl Sandbox {
-    /// A sandbox over `config.dir`, keeping its compiled code's hashes in `hashes`.
-    pub fn new(hashes: Arc<dyn CompiledHashes>, config: SandboxConfig) -> anyhow::Result<Self> {
+    /// A sandbox over `config.dir`, keeping components and compiled code's hashes in `code`.
+    pub fn new(code: Arc<dyn CodeStore>, config: SandboxConfig) -> anyhow::Result<Self> {
         let mut cfg = Config::new();
         cfg.wasm_component_model(true);
         cfg.consume_fuel(true);
@@ -301,7 +302,7 @@ impl Sandbox {
         Ok(Sandbox {
             engine,
             linker,
-            hashes,
+            code,
             config,
             loaded: Mutex::new(HashMap::new()),
             stop_ticker: stop,
@@ -312,7 +313,8 @@ impl Sandbox {
         &self.config.max
     }
 
-    fn wasm_path(&self, digest: &str) -> PathBuf {
+    /// Where a component installed before components were kept in the store lies.
+    fn legacy_path(&self, digest: &str) -> PathBuf {
         self.config.dir.join(format!("{digest}.wasm"))
     }
 
@@ -346,14 +348,15 @@ impl Sandbox {
     /// Installs a compiled component under its digest: the component and its compiled code
     /// are written, and it is ready to run. Installing the same bytes twice is harmless.
     pub fn install(&self, c: Compiled<'_>) -> Result<(), ComponentError> {
-        let path = self.wasm_path(&c.digest);
-        cache::write_atomic(&path, c.bytes).map_err(|e| ComponentError::Io {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
+        self.code
+            .put_component(&c.digest, c.bytes)
+            .map_err(|e| ComponentError::Io {
+                path: "the store".into(),
+                reason: e.to_string(),
+            })?;
         cache::store_compiled(
             &self.engine,
-            self.hashes.as_ref(),
+            self.code.as_ref(),
             &self.config.dir,
             &c.digest,
             &c.component,
@@ -390,10 +393,10 @@ impl Sandbox {
         }
         let component = cache::load(
             &self.engine,
-            self.hashes.as_ref(),
+            self.code.as_ref(),
             &self.config.dir,
             digest,
-            &self.wasm_path(digest),
+            &self.legacy_path(digest),
         )
         .map_err(|e| {
             match pool::explain(&format!("{e:#}"), &self.config.pool_settings) {

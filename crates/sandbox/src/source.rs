@@ -1,11 +1,11 @@
-//! What the sandbox reads a person's records through, and where it keeps the hashes of its
-//! compiled code: traits it defines and the layer above implements (`insitu-core`, over the
+//! What the sandbox reads a person's records through, and where it keeps installed components
+//! and the hashes of its compiled code: traits it defines and the layer above implements (`insitu-core`, over the
 //! store). The sandbox never sees the store.
 
 use insitu_model::consent::GrantError;
 use insitu_model::records::{ColumnBatch, PersonId, Schema, TimeRange};
 
-/// A failure of what is behind a [`DataSource`] or [`CompiledHashes`]. A run that meets one
+/// A failure of what is behind a [`DataSource`] or [`CodeStore`]. A run that meets one
 /// fails with `host` ("host storage error: …"), never with the plugin's fault.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -51,10 +51,15 @@ pub trait Batches: Send {
     fn next_batch(&mut self, max: usize) -> Result<Option<(ColumnBatch, usize)>, SourceError>;
 }
 
-/// Where the SHA-256 of each compiled-code file is kept when it is written, and read before it
-/// is loaded (`cache.rs`). It must live outside the plugin directory, so that whoever can
-/// change a file there cannot change its recorded hash too.
-pub trait CompiledHashes: Send + Sync {
+/// Where the installed components and the SHA-256 of each compiled-code file are kept: the
+/// store, in practice, which every node of a shared store reads. Each node keeps the compiled
+/// code itself on its own disk (`cache.rs`). The hashes must live outside the plugin
+/// directory, so that whoever can change a file there cannot change its recorded hash too.
+pub trait CodeStore: Send + Sync {
+    /// The bytes of the installed component `digest`, if kept.
+    fn component(&self, digest: &str) -> Result<Option<Vec<u8>>, SourceError>;
+    /// Keeps a checked component's bytes under its digest.
+    fn put_component(&self, digest: &str, bytes: &[u8]) -> Result<(), SourceError>;
     fn compiled_hash(&self, key: &str) -> Result<Option<String>, SourceError>;
     fn set_compiled_hash(&self, key: &str, hash: &str) -> Result<(), SourceError>;
 }

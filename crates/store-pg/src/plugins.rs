@@ -130,6 +130,34 @@ impl PluginStore for PgStore {
         })
     }
 
+    fn put_component(&self, digest: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        let (digest, bytes) = (digest.to_string(), bytes.to_vec());
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            c.execute(
+                "INSERT INTO components (digest, bytes) VALUES ($1, $2) \
+                 ON CONFLICT (digest) DO UPDATE SET bytes = EXCLUDED.bytes",
+                &[&digest, &bytes],
+            )
+            .await
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn component(&self, digest: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let digest = digest.to_string();
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            let row = c
+                .query_opt("SELECT bytes FROM components WHERE digest = $1", &[&digest])
+                .await
+                .map_err(db)?;
+            row.map(|r| r.try_get::<_, Vec<u8>>(0).map_err(db))
+                .transpose()
+        })
+    }
+
     fn compiled_hash(&self, key: &str) -> Result<Option<String>, StoreError> {
         let key = key.to_string();
         self.with(|cx| async move {

@@ -115,6 +115,7 @@ pub const CHECKS: &[(&str, Check)] = &[
     ),
     ("append_audit_chains_each_entry_to_the_last", runs::chain),
     ("compiled_hashes_are_kept_unaudited", runs::compiled),
+    ("components_are_kept_by_digest_unaudited", runs::components),
     ("pseudonym_key_is_stable_and_secret", runs::pseudonym),
     (
         "every_missing_thing_is_its_own_error_and_leaves_no_trace",
@@ -211,6 +212,9 @@ pub fn survives_reopening(open: &dyn Fn() -> Arc<dyn Store>) {
         .record_run(finished(RunRecord::new(p, 1, "d", 10)))
         .expect("record_run");
     store.post("run:1", vec![]).expect("post");
+    store
+        .put_component("d", b"\0asm component")
+        .expect("put_component");
     let key = store.pseudonym_key().expect("pseudonym_key");
     let log = store.audit_log().expect("audit_log");
     drop(store);
@@ -224,6 +228,11 @@ pub fn survives_reopening(open: &dyn Fn() -> Arc<dyn Store>) {
     );
     assert_eq!(store.run(run.id).expect("run"), run);
     assert!(store.posted("run:1").expect("posted"), "a posting was lost");
+    assert_eq!(
+        store.component("d").expect("component").as_deref(),
+        Some(&b"\0asm component"[..]),
+        "an installed component was lost"
+    );
     assert_eq!(
         store.pseudonym_key().expect("pseudonym_key"),
         key,

@@ -197,7 +197,8 @@ pub trait RecordStore: Send + Sync {
     fn erase_person(&self, person: PersonId, at_ms: i64) -> Result<Erasure, StoreError>;
 }
 
-/// Installed plugins, trusted publishers, the compiled-code hashes and the pseudonym secret.
+/// Installed plugins and their components, trusted publishers, the compiled-code hashes and
+/// the pseudonym secret.
 pub trait PluginStore: Send + Sync {
     fn put_plugin(&self, plugin: &PluginRecord) -> Result<(), StoreError>;
     fn plugin(&self, digest: &str) -> Result<PluginRecord, StoreError>;
@@ -208,6 +209,15 @@ pub trait PluginStore: Send + Sync {
     fn publisher(&self, name: &str) -> Result<Option<Publisher>, StoreError>;
     fn publishers(&self) -> Result<Vec<Publisher>, StoreError>;
     fn revoke_publisher(&self, name: &str, at_ms: i64) -> Result<Publisher, StoreError>;
+
+    /// Keeps an installed component's bytes under its digest (the hex SHA-256 of the bytes,
+    /// which the caller computed; the sandbox checks it again on every load). Unaudited: the
+    /// install is audited with the plugin's record. The same digest again replaces the bytes
+    /// (installing again repairs a damaged copy). Every node of a shared store reads its
+    /// components from here.
+    fn put_component(&self, digest: &str, bytes: &[u8]) -> Result<(), StoreError>;
+    /// The bytes of the component `digest`, if the store holds them.
+    fn component(&self, digest: &str) -> Result<Option<Vec<u8>>, StoreError>;
 
     /// The integrity record of a compiled-code cache entry (its SHA-256), if any.
     fn compiled_hash(&self, key: &str) -> Result<Option<String>, StoreError>;

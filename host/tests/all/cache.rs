@@ -93,11 +93,15 @@ async fn an_altered_installed_component_is_refused() {
     let digest = f.install(insitu_plugins::FEE_SCANNER);
     let g = f.grant(p, &digest, ALL_FIELDS, TimeRange::ALL);
     std::fs::remove_file(cached_file(&f, &digest)).unwrap();
-    let wasm = f.dir.path().join(format!("plugins/{digest}.wasm"));
-    let mut bytes = std::fs::read(&wasm).unwrap();
+    // The component as the store keeps it, one bit changed.
+    let mut bytes = f
+        .store
+        .component(&digest)
+        .unwrap()
+        .expect("the store keeps it");
     let n = bytes.len();
     bytes[n - 1] ^= 1;
-    std::fs::write(&wasm, bytes).unwrap();
+    f.store.put_component(&digest, &bytes).unwrap();
     let runner = restarted(&f);
     let run = runner
         .run(insitu_core::run::RunRequest {
@@ -114,6 +118,54 @@ async fn an_altered_installed_component_is_refused() {
     let (_, msg) = failure(&run);
     assert!(msg.contains("altered"), "{msg}");
     assert_eq!(run.usage.records_read, 0);
+}
+
+/// A data directory from before components were kept in the store holds them as
+/// `plugins/<digest>.wasm`: such a plugin still runs, its component checked against its
+/// digest, and is then kept in the store (which other nodes read); an altered file is refused.
+#[tokio::test]
+async fn a_component_installed_as_a_file_before_the_store_kept_it_runs_and_moves_in() {
+    let old = TestPds::new();
+    let digest = old.install(insitu_plugins::FEE_SCANNER);
+    let record = old.store.plugin(&digest).unwrap();
+    let bytes = old.store.component(&digest).unwrap().unwrap();
+
+    for altered in [true, false] {
+        let f = TestPds::new();
+        let p = f.person_with_transactions("a");
+        f.store.put_plugin(&record).unwrap();
+        assert_eq!(f.store.component(&digest).unwrap(), None);
+        let mut file = bytes.clone();
+        if altered {
+            file[100] ^= 1;
+        }
+        std::fs::create_dir_all(f.dir.path().join("plugins")).unwrap();
+        std::fs::write(f.dir.path().join(format!("plugins/{digest}.wasm")), &file).unwrap();
+        let g = f.grant(p, &digest, ALL_FIELDS, TimeRange::ALL);
+        let runner = restarted(&f);
+        let req = insitu_core::run::RunRequest {
+            person: p,
+            grant: g.id,
+            digest: digest.clone(),
+            params: vec![("rule".into(), text("duplicate"))],
+            limits: None,
+            requester: None,
+            as_of: None,
+        };
+        let run = runner.run(req).await.unwrap();
+        if altered {
+            let (_, msg) = failure(&run);
+            assert!(msg.contains("altered"), "{msg}");
+            assert_eq!(
+                f.store.component(&digest).unwrap(),
+                None,
+                "kept an altered file"
+            );
+        } else {
+            assert_eq!(run.outcome, Outcome::Succeeded, "{}", run.log);
+            assert_eq!(f.store.component(&digest).unwrap(), Some(bytes.clone()));
+        }
+    }
 }
 
 /// A compile on a cache miss runs on the blocking pool, not on the async thread: a task

@@ -218,6 +218,29 @@ pub(super) fn compiled(store: &dyn Store) {
     expect_audit(store, 0, "set_compiled_hash", &[]);
 }
 
+pub(super) fn components(store: &dyn Store) {
+    assert_eq!(store.component("d1").expect("component"), None);
+    let big: Vec<u8> = (0..3 << 20).map(|i: u32| (i % 251) as u8).collect();
+    store.put_component("d1", &big).expect("put_component");
+    store.put_component("d2", b"\0asm").expect("put_component");
+    assert_eq!(store.component("d1").expect("component"), Some(big.clone()));
+    assert_eq!(
+        store.component("d2").expect("component"),
+        Some(b"\0asm".to_vec())
+    );
+    // A second put of a digest replaces its bytes (a repair).
+    store.put_component("d1", b"other").expect("put again");
+    assert_eq!(
+        store.component("d1").expect("component"),
+        Some(b"other".to_vec())
+    );
+    assert_eq!(
+        store.component("d2").expect("component"),
+        Some(b"\0asm".to_vec())
+    );
+    expect_audit(store, 0, "put_component", &[]);
+}
+
 pub(super) fn pseudonym(store: &dyn Store) {
     let key = store.pseudonym_key().expect("pseudonym_key");
     assert_ne!(key, [0u8; 32], "the pseudonym key is not random");

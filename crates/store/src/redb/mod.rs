@@ -49,6 +49,8 @@ const RUNS: TableDefinition<u64, &str> = TableDefinition::new("runs");
 const AUDIT: TableDefinition<u64, &str> = TableDefinition::new("audit");
 const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 const COMPILED: TableDefinition<&str, &str> = TableDefinition::new("compiled");
+/// Installed components by digest.
+const COMPONENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("components");
 const PUBLISHERS: TableDefinition<&str, &str> = TableDefinition::new("publishers");
 const REQUESTS: TableDefinition<u64, &str> = TableDefinition::new("requests");
 const ACCOUNTS: TableDefinition<u64, &str> = TableDefinition::new("accounts");
@@ -154,6 +156,7 @@ impl RedbStore {
             tx.open_table(AUDIT).map_err(db)?;
             tx.open_table(COUNTERS).map_err(db)?;
             tx.open_table(COMPILED).map_err(db)?;
+            tx.open_table(COMPONENTS).map_err(db)?;
             tx.open_table(PUBLISHERS).map_err(db)?;
             tx.open_table(REQUESTS).map_err(db)?;
             tx.open_table(ACCOUNTS).map_err(db)?;

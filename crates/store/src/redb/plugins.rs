@@ -72,6 +72,20 @@ impl PluginStore for RedbStore {
         })
     }
 
+    fn put_component(&self, digest: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let mut t = tx.open_table(COMPONENTS).map_err(db)?;
+            t.insert(digest, bytes).map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn component(&self, digest: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let tx = self.db.begin_read().map_err(db)?;
+        let t = tx.open_table(COMPONENTS).map_err(db)?;
+        Ok(t.get(digest).map_err(db)?.map(|v| v.value().to_vec()))
+    }
+
     fn compiled_hash(&self, key: &str) -> Result<Option<String>, StoreError> {
         let tx = self.db.begin_read().map_err(db)?;
         let t = tx.open_table(COMPILED).map_err(db)?;

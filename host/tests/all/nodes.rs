@@ -1,0 +1,141 @@
+//! Several nodes over one PostgreSQL store (issue #17): each `insitu` process has a data
+//! directory of its own (its compiled code) and `--store postgres://…` in common. What one node
+//! writes (people, records, plugins, grants, revocations) the others act on at once, and each
+//! node runs a plugin it never installed, from the component the store keeps.
+//!
+//! The database is `$INSITU_TEST_PG` (`scripts/pg-start`); each test works in a schema of its
+//! own, dropped at the end.
+
+use crate::cli_common::insitu;
+
+use std::path::Path;
+
+use insitu_core::clock::SystemClock;
+use insitu_store_pg::testing::{Schemas, connect, url};
+
+/// A URL of the test database whose connections work in `schema` (made and migrated here).
+fn store_url(schema: &str) -> String {
+    drop(connect(schema, SystemClock::shared()));
+    let base = url();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{sep}options=-csearch_path%3D{schema}")
+}
+
+/// `insitu --store URL ARGS` on node `dir`, which must succeed; its standard output.
+fn on(dir: &Path, store: &str, args: &[&str]) -> String {
+    let mut all = vec!["--store", store];
+    all.extend_from_slice(args);
+    let out = insitu(dir, &all);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "insitu {args:?} on {} failed: {stdout}{}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+#[test]
+fn a_node_runs_what_another_installed_and_stops_at_a_revocation_made_elsewhere() {
+    let schemas = Schemas::new("nodes_cli");
+    let store = store_url(&schemas.fresh());
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (a.path(), b.path());
+
+    // Node A: a person, her statement, a trusted publisher and a signed plugin.
+    assert!(on(a, &store, &["person", "add", "Alice"]).contains("added person 1"));
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/statement.csv");
+    let import = on(
+        a,
+        &store,
+        &[
+            "import",
+            "--person",
+            "1",
+            "--collection",
+            "bank.transactions",
+            fixture,
+        ],
+    );
+    assert!(import.contains("5 added"), "{import}");
+    let public = insitu_core::audit::hex(insitu_testkit::examples_key().verifying_key().as_bytes());
+    on(
+        a,
+        &store,
+        &["publisher", "trust", "insitu-examples", &public],
+    );
+    let pkg = a.join("fee-scanner.insitu");
+    std::fs::write(&pkg, insitu_testkit::signed(insitu_plugins::FEE_SCANNER)).unwrap();
+    let installed = on(a, &store, &["plugin", "install", pkg.to_str().unwrap()]);
+    let digest = installed.split_whitespace().last().unwrap().to_string();
+
+    // Node B never saw the package: it lists the plugin, grants and runs it.
+    assert!(on(b, &store, &["person", "list"]).contains("Alice"));
+    assert!(on(b, &store, &["plugin", "list"]).contains(&digest[..12]));
+    let grant = on(
+        b,
+        &store,
+        &[
+            "grant",
+            "add",
+            "--person",
+            "1",
+            "--plugin",
+            &digest[..10],
+            "--fields",
+            "amount,label,counterparty",
+        ],
+    );
+    assert!(grant.contains("grant 1"), "{grant}");
+    let run = on(
+        b,
+        &store,
+        &[
+            "run",
+            "--person",
+            "1",
+            "--grant",
+            "1",
+            "-p",
+            "rule=agency-fee",
+            "-p",
+            "pattern=frais de gestion",
+            "-p",
+            "agreed=30.00 EUR",
+        ],
+    );
+    assert!(run.contains("total-overcharge = 15.00 EUR"), "{run}");
+    assert!(
+        std::fs::read_dir(b.join("plugins/compiled"))
+            .unwrap()
+            .count()
+            > 0,
+        "node B compiled the plugin into its own cache"
+    );
+
+    // A revocation on node A stops node B's next run.
+    on(a, &store, &["grant", "revoke", "1"]);
+    let out = insitu(
+        b,
+        &[
+            "--store",
+            &store,
+            "run",
+            "--person",
+            "1",
+            "--grant",
+            "1",
+            "-p",
+            "rule=duplicate",
+        ],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("grant 1 was revoked"), "{err}");
+
+    // Both nodes see one audit history, and it verifies.
+    let audit_a = on(a, &store, &["audit", "verify"]);
+    assert!(audit_a.contains("audit chain verified"), "{audit_a}");
+    assert_eq!(on(b, &store, &["audit", "verify"]), audit_a);
+}
