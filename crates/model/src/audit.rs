@@ -214,6 +214,16 @@ pub enum AuditEvent {
         epsilon_per_month_micro: u64,
         commission_bps: u32,
     },
+    /// A node took a job's member run from the work queue and is about to read the member's
+    /// data for it: written before the read, so that a run whose node died before committing
+    /// its result (and which another node runs again, under the same run id) is audited as a
+    /// read each time. `attempt` counts the claims of this run, from 1.
+    MemberRunClaimed {
+        job: u64,
+        run: u64,
+        person: PersonId,
+        attempt: u32,
+    },
 }
 
 impl AuditEvent {
@@ -466,6 +476,14 @@ impl AuditEvent {
                 *commission_bps as f64 / 100.0,
                 *member_share_bps as f64 / 100.0
             ),
+            AuditEvent::MemberRunClaimed {
+                job,
+                run,
+                person,
+                attempt,
+            } => format!(
+                "job {job}'s run {run} was started on person {person}'s data (attempt {attempt})"
+            ),
             AuditEvent::PolicySet {
                 k_floor,
                 campaign_gap_days,
@@ -519,7 +537,8 @@ impl AuditEvent {
             | AuditEvent::ContactAsked { person, .. }
             | AuditEvent::ContactAnswered { person, .. }
             | AuditEvent::InvitationDeclined { person, .. }
-            | AuditEvent::BudgetReserved { person, .. } => Some(*person),
+            | AuditEvent::BudgetReserved { person, .. }
+            | AuditEvent::MemberRunClaimed { person, .. } => Some(*person),
             AuditEvent::AccountCreated { person, .. } => *person,
             AuditEvent::PersonErased { person, .. }
             | AuditEvent::ReceptionAccepted { person, .. }
@@ -852,6 +871,17 @@ fn encode_event(b: &mut Canon, e: &AuditEvent) {
             .u32(*campaign_gap_days)
             .u64(*epsilon_per_month_micro)
             .u32(*commission_bps),
+        E::MemberRunClaimed {
+            job,
+            run,
+            person,
+            attempt,
+        } => b
+            .str("member_run_claimed")
+            .u64(*job)
+            .u64(*run)
+            .u64(*person)
+            .u32(*attempt),
     };
 }
 
@@ -1336,12 +1366,18 @@ mod tests {
                 epsilon_per_month_micro: 1_000_000,
                 commission_bps: 1000,
             },
+            E::MemberRunClaimed {
+                job: 6,
+                run: 12,
+                person: 1,
+                attempt: 2,
+            },
         ]
     }
 
     /// Which kind an event is. The match is exhaustive, so a new variant does not compile here:
     /// give it the next number, bump `KINDS`, and add a sample and its pinned hash.
-    const KINDS: usize = 29;
+    const KINDS: usize = 30;
     fn kind(e: &AuditEvent) -> usize {
         use AuditEvent as E;
         match e {
@@ -1374,6 +1410,7 @@ mod tests {
             E::LicenceGranted { .. } => 26,
             E::TariffSet { .. } => 27,
             E::PolicySet { .. } => 28,
+            E::MemberRunClaimed { .. } => 29,
         }
     }
 
@@ -1415,6 +1452,7 @@ mod tests {
         "32b654f162a3efff3d7d31ef37ace1443eff2e4ad3624ec558aad447b28c4a67", // licence_granted
         "ddb18e4dee039bc71aba28b176d1ffa55f8b774be821caad632afb7b7eec7137", // tariff_set
         "33a24df21c9a2fb13482116cc1a673c80a068ba09e26c32bbe11f9d334fcc2d3", // policy_set
+        "a5e633c98a0cb2bc4cda460ecc38daf637331bdd29f004fd3b84d7ff5b8ad15d", // member_run_claimed
     ];
 
     #[test]

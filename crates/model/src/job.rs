@@ -374,6 +374,34 @@ impl Member {
     }
 }
 
+/// A member's run in a job's work queue: who, under which grant, and the run id reserved for it
+/// when the queue was made (in target order, so that ids say nothing of when members
+/// finished). Any node may claim it ([`Claim`]); its result is committed once, as the
+/// member's ([`Member::record`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Task {
+    pub person: PersonId,
+    pub grant: u64,
+    pub run: u64,
+}
+
+/// A task as a node claimed it: until `lease_until_ms` no other node may take it, and the
+/// claiming node renews the lease while the run goes on. `attempt` counts its claims, from 1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    pub task: Task,
+    pub node: String,
+    pub lease_until_ms: i64,
+    pub attempt: u32,
+}
+
+impl Claim {
+    /// Whether a task claimed as `self` may be claimed again at `now_ms`: its lease ran out.
+    pub fn expired(&self, now_ms: i64) -> bool {
+        self.lease_until_ms <= now_ms
+    }
+}
+
 /// Whether a person who has spent `spent` of their monthly privacy budget `budget` may be
 /// charged `micro` more (all in millionths of epsilon). A zero charge reserves nothing.
 pub fn budget_admits(spent: u64, micro: u64, budget: u64) -> bool {

@@ -3,7 +3,7 @@
 use super::ledger::put_setting;
 use super::*;
 use insitu_model::job::{
-    Answer, AnswerRefused, BillingRecord, Job, Member, Policy, RunSlot, budget_admits,
+    Answer, AnswerRefused, BillingRecord, Claim, Job, Member, Policy, RunSlot, Task, budget_admits,
 };
 use insitu_store::JobStore;
 
@@ -166,11 +166,156 @@ impl JobStore for PgStore {
                         m.run = id;
                     }
                     put_member(&tx, job, &m).await?;
+                    // Its task, if it had one, is done.
+                    tx.execute(
+                        "DELETE FROM job_tasks WHERE job = $1 AND run = $2",
+                        &[&key(job), &key(m.run)],
+                    )
+                    .await
+                    .map_err(db)?;
                     added += 1;
                 }
             }
             tx.commit().await?;
             Ok(added)
+        })
+    }
+
+    fn enqueue_tasks(&self, job: u64, tasks: &[Task]) -> Result<bool, StoreError> {
+        let tasks = tasks.to_vec();
+        self.with(|cx| async move {
+            let mut c = cx.conn().await?;
+            let tx = Tx::plain(&mut c, &cx).await?;
+            let made = tx
+                .execute(
+                    "INSERT INTO job_queues (job, tasks) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    &[&key(job), &(tasks.len() as i64)],
+                )
+                .await
+                .map_err(db)?;
+            if made == 0 {
+                return Ok(false);
+            }
+            let runs: Vec<i64> = tasks.iter().map(|t| key(t.run)).collect();
+            let people: Vec<i64> = tasks.iter().map(|t| key(t.person)).collect();
+            let grants: Vec<i64> = tasks.iter().map(|t| key(t.grant)).collect();
+            tx.execute(
+                "INSERT INTO job_tasks (job, run, person, grant_id) \
+                 SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[])",
+                &[&key(job), &runs, &people, &grants],
+            )
+            .await
+            .map_err(db)?;
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    fn claim_tasks(
+        &self,
+        job: u64,
+        node: &str,
+        max: usize,
+        lease_until_ms: i64,
+    ) -> Result<Vec<Claim>, StoreError> {
+        let node = node.to_string();
+        self.with(|cx| async move {
+            let mut c = cx.conn().await?;
+            let tx = Tx::audited(&mut c, &cx).await?;
+            // SKIP LOCKED: a task another node is claiming right now is left to it.
+            let rows = tx
+                .query(
+                    "SELECT run, person, grant_id, attempt FROM job_tasks t \
+                     WHERE job = $1 AND lease_until <= $2 AND NOT EXISTS ( \
+                         SELECT 1 FROM memberships m WHERE m.person = t.person AND m.job = t.job) \
+                     ORDER BY run LIMIT $3 FOR UPDATE SKIP LOCKED",
+                    &[&key(job), &tx.now_ms, &(max as i64)],
+                )
+                .await
+                .map_err(db)?;
+            let mut claimed = Vec::with_capacity(rows.len());
+            for r in rows {
+                let (run, person, grant, attempt): (i64, i64, i64, i32) = (
+                    r.try_get(0).map_err(db)?,
+                    r.try_get(1).map_err(db)?,
+                    r.try_get(2).map_err(db)?,
+                    r.try_get(3).map_err(db)?,
+                );
+                tx.execute(
+                    "UPDATE job_tasks SET node = $3, lease_until = $4, attempt = attempt + 1 \
+                     WHERE job = $1 AND run = $2",
+                    &[&key(job), &run, &node, &lease_until_ms],
+                )
+                .await
+                .map_err(db)?;
+                let claim = Claim {
+                    task: Task {
+                        person: person as u64,
+                        grant: grant as u64,
+                        run: run as u64,
+                    },
+                    node: node.clone(),
+                    lease_until_ms,
+                    attempt: attempt as u32 + 1,
+                };
+                append(
+                    &tx,
+                    AuditEvent::MemberRunClaimed {
+                        job,
+                        run: claim.task.run,
+                        person: claim.task.person,
+                        attempt: claim.attempt,
+                    },
+                )
+                .await?;
+                claimed.push(claim);
+            }
+            tx.commit().await?;
+            Ok(claimed)
+        })
+    }
+
+    fn renew_tasks(
+        &self,
+        job: u64,
+        node: &str,
+        runs: &[u64],
+        lease_until_ms: i64,
+    ) -> Result<Vec<u64>, StoreError> {
+        let node = node.to_string();
+        let runs: Vec<i64> = runs.iter().map(|r| key(*r)).collect();
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            let rows = c
+                .query(
+                    "UPDATE job_tasks SET lease_until = GREATEST(lease_until, $4) \
+                     WHERE job = $1 AND node = $2 AND run = ANY($3) RETURNING run",
+                    &[&key(job), &node, &runs, &lease_until_ms],
+                )
+                .await
+                .map_err(db)?;
+            let mut held: Vec<u64> = rows
+                .iter()
+                .map(|r| r.try_get::<_, i64>(0).map(|v| v as u64).map_err(db))
+                .collect::<Res<_>>()?;
+            held.sort_unstable();
+            Ok(held)
+        })
+    }
+
+    fn open_tasks(&self, job: u64) -> Result<u64, StoreError> {
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            let n: i64 = c
+                .query_one(
+                    "SELECT count(*) FROM job_tasks WHERE job = $1",
+                    &[&key(job)],
+                )
+                .await
+                .map_err(db)?
+                .try_get(0)
+                .map_err(db)?;
+            Ok(n as u64)
         })
     }
 

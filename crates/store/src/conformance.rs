@@ -134,6 +134,10 @@ pub const CHECKS: &[(&str, Check)] = &[
     ),
     ("close_job_once_with_billing_and_budget", jobs::close),
     (
+        "work_queues_lease_each_task_to_one_node_and_audit_each_claim",
+        jobs::work_queue,
+    ),
+    (
         "reserve_budget_within_budget_and_once_per_job",
         jobs::budget,
     ),

@@ -347,6 +347,38 @@ pub trait JobStore: Send + Sync {
         job: u64,
         members: Vec<(Option<RunRecord>, insitu_model::job::Member)>,
     ) -> Result<u64, StoreError>;
+    /// Makes `job`'s work queue from `tasks`, once: a job that has one keeps it (a resumed
+    /// job, or a second node starting the same job, finds the first queue). Returns whether
+    /// this call made it.
+    fn enqueue_tasks(
+        &self,
+        job: u64,
+        tasks: &[insitu_model::job::Task],
+    ) -> Result<bool, StoreError>;
+    /// Claims for `node`, until `lease_until_ms`, up to `max` of `job`'s tasks, in run order,
+    /// that have no member result and no live lease (never claimed, or its lease ended by the
+    /// store's clock). Each claim is audited in the member's history
+    /// (`AuditEvent::MemberRunClaimed`) in the same transaction, before the run reads
+    /// anything. Two nodes claiming at once never get the same task.
+    fn claim_tasks(
+        &self,
+        job: u64,
+        node: &str,
+        max: usize,
+        lease_until_ms: i64,
+    ) -> Result<Vec<insitu_model::job::Claim>, StoreError>;
+    /// Extends `node`'s leases on the tasks of `job` whose runs are `runs` to
+    /// `lease_until_ms`; returns the runs whose lease `node` still held (one that ran out and
+    /// went to another node is not taken back).
+    fn renew_tasks(
+        &self,
+        job: u64,
+        node: &str,
+        runs: &[u64],
+        lease_until_ms: i64,
+    ) -> Result<Vec<u64>, StoreError>;
+    /// `job`'s tasks without a member result (claimed or not).
+    fn open_tasks(&self, job: u64) -> Result<u64, StoreError>;
     /// A job's members, by person.
     fn members(&self, job: u64) -> Result<Vec<insitu_model::job::Member>, StoreError>;
     /// Every job a person is a member of (their inbox of invitations and contributions).

@@ -5,7 +5,7 @@ use crate::{PersonId, Store, StoreError};
 use insitu_model::audit::AuditEvent;
 use insitu_model::job::{
     Answer, BillingRecord, CampaignSpec, Job, JobKind, JobStatus, Member, MemberOutcome, Policy,
-    StudySpec,
+    StudySpec, Task,
 };
 use insitu_model::ledger::{Movement, Party};
 use insitu_model::meter::RunRecord;
@@ -543,4 +543,163 @@ pub(super) fn peers(store: &dyn Store) {
             accepted: true
         }
     );
+}
+
+/// A job's work queue: made once, claimed by one node at a time per task until its lease ends
+/// (by the store's clock), every claim audited in the member's history, renewed only by the
+/// node holding it, and emptied as members' results are recorded; eight nodes claiming at once
+/// share the tasks without overlap.
+pub(super) fn work_queue(store: &dyn Store) {
+    const HOUR: i64 = 3_600_000;
+    let people: Vec<PersonId> = ["a", "b", "c"]
+        .iter()
+        .map(|n| store.add_person(n).expect("add_person"))
+        .collect();
+    let job = store.add_job(campaign()).expect("add_job").id;
+    let first = store.reserve_run_ids(3).expect("reserve_run_ids");
+    let tasks: Vec<Task> = people
+        .iter()
+        .zip(first..)
+        .map(|(&person, run)| Task {
+            person,
+            grant: 7,
+            run,
+        })
+        .collect();
+    assert!(store.enqueue_tasks(job, &tasks).expect("enqueue_tasks"));
+    assert!(
+        !store
+            .enqueue_tasks(job, &tasks[..1])
+            .expect("enqueue again"),
+        "a job's queue is made once"
+    );
+    assert_eq!(store.open_tasks(job).expect("open_tasks"), 3);
+
+    // A lease already over when given: the task is free again at once.
+    let now = store.now_ms();
+    let n = audit_len(store);
+    let lapsed = store
+        .claim_tasks(job, "node-1", 1, now - 1)
+        .expect("claim_tasks");
+    assert_eq!(lapsed.len(), 1);
+    assert_eq!(
+        (lapsed[0].task.clone(), lapsed[0].attempt),
+        (tasks[0].clone(), 1)
+    );
+    let events = expect_audit(store, n, "claim_tasks", &["member_run_claimed"]);
+    assert_eq!(
+        events[0],
+        AuditEvent::MemberRunClaimed {
+            job,
+            run: first,
+            person: people[0],
+            attempt: 1
+        }
+    );
+    assert_eq!(events[0].person(), Some(people[0]));
+
+    // Node 2 takes it again (attempt 2) and the next one, in run order, until in an hour.
+    let n = audit_len(store);
+    let two = store
+        .claim_tasks(job, "node-2", 2, now + HOUR)
+        .expect("claim_tasks");
+    assert_eq!(
+        two.iter()
+            .map(|c| (c.task.run, c.attempt))
+            .collect::<Vec<_>>(),
+        vec![(first, 2), (first + 1, 1)]
+    );
+    assert!(
+        two.iter()
+            .all(|c| c.node == "node-2" && c.lease_until_ms == now + HOUR)
+    );
+    expect_audit(
+        store,
+        n,
+        "claim_tasks",
+        &["member_run_claimed", "member_run_claimed"],
+    );
+    // A renewal counts only for the node that holds the lease.
+    assert_eq!(
+        store
+            .renew_tasks(job, "node-1", &[first], now + 2 * HOUR)
+            .expect("renew_tasks"),
+        Vec::<u64>::new()
+    );
+    let mut held = store
+        .renew_tasks(job, "node-2", &[first, first + 1], now + 2 * HOUR)
+        .expect("renew_tasks");
+    held.sort_unstable();
+    assert_eq!(held, vec![first, first + 1]);
+    // What is left: the third task; then nothing while the leases run.
+    let last = store
+        .claim_tasks(job, "node-1", 5, now + HOUR)
+        .expect("claim_tasks");
+    assert_eq!(last.len(), 1);
+    assert_eq!(last[0].task, tasks[2]);
+    let n = audit_len(store);
+    assert!(
+        store
+            .claim_tasks(job, "node-3", 5, now + HOUR)
+            .expect("claim_tasks")
+            .is_empty(),
+        "a task under a live lease was claimed"
+    );
+    expect_audit(store, n, "an empty claim", &[]);
+
+    // A recorded member's task leaves the queue, and is never claimed again.
+    let mut run = finished(RunRecord::new(people[1], 7, "d1", 5));
+    run.id = first + 1;
+    store
+        .record_members(
+            job,
+            vec![(Some(run), member(people[1], MemberOutcome::NoMatch))],
+        )
+        .expect("record_members");
+    assert_eq!(store.open_tasks(job).expect("open_tasks"), 2);
+    assert!(
+        store
+            .claim_tasks(job, "node-3", 5, now + 3 * HOUR)
+            .expect("claim_tasks")
+            .iter()
+            .all(|c| c.task.person != people[1])
+    );
+
+    // Eight nodes at once over eight tasks: each task to exactly one.
+    let people: Vec<PersonId> = (0..8)
+        .map(|i| store.add_person(&format!("p{i}")).expect("add_person"))
+        .collect();
+    let job = store.add_job(campaign()).expect("add_job").id;
+    let first = store.reserve_run_ids(8).expect("reserve_run_ids");
+    let tasks: Vec<Task> = people
+        .iter()
+        .zip(first..)
+        .map(|(&person, run)| Task {
+            person,
+            grant: 7,
+            run,
+        })
+        .collect();
+    store.enqueue_tasks(job, &tasks).expect("enqueue_tasks");
+    let claimed: Vec<Vec<u64>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                s.spawn(move || {
+                    store
+                        .claim_tasks(job, &format!("node-{i}"), 1, now + HOUR)
+                        .expect("claim_tasks")
+                        .into_iter()
+                        .map(|c| c.task.run)
+                        .collect::<Vec<u64>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a node"))
+            .collect()
+    });
+    let mut all: Vec<u64> = claimed.into_iter().flatten().collect();
+    all.sort_unstable();
+    assert_eq!(all, (first..first + 8).collect::<Vec<_>>());
 }

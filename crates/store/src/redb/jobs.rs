@@ -79,11 +79,119 @@ impl JobStore for RedbStore {
                 })?;
                 if let Some(m) = stored {
                     put_json(tx, MEMBERS, (job, m.person), &m)?;
+                    // Its task, if it had one, is done.
+                    tx.open_table(TASKS)
+                        .map_err(db)?
+                        .remove((job, m.run))
+                        .map_err(db)?;
                     added += 1;
                 }
             }
             Ok(added)
         })
+    }
+
+    fn enqueue_tasks(&self, job: u64, tasks: &[Task]) -> Result<bool, StoreError> {
+        self.write(|tx| {
+            let mut queues = tx.open_table(QUEUES).map_err(db)?;
+            if queues.get(job).map_err(db)?.is_some() {
+                return Ok(false);
+            }
+            queues.insert(job, tasks.len() as u64).map_err(db)?;
+            drop(queues);
+            for task in tasks {
+                let waiting = Claim {
+                    task: task.clone(),
+                    node: String::new(),
+                    lease_until_ms: 0,
+                    attempt: 0,
+                };
+                put_json(tx, TASKS, (job, task.run), &waiting)?;
+            }
+            Ok(true)
+        })
+    }
+
+    fn claim_tasks(
+        &self,
+        job: u64,
+        node: &str,
+        max: usize,
+        lease_until_ms: i64,
+    ) -> Result<Vec<Claim>, StoreError> {
+        self.write(|tx| {
+            let now = self.now_ms();
+            let mut claimed = Vec::new();
+            {
+                let tasks = tx.open_table(TASKS).map_err(db)?;
+                let members = tx.open_table(MEMBERS).map_err(db)?;
+                for row in tasks.range((job, 0)..=(job, u64::MAX)).map_err(db)? {
+                    if claimed.len() >= max {
+                        break;
+                    }
+                    let (_, v) = row.map_err(db)?;
+                    let c: Claim = from_json(v.value())?;
+                    let done = members.get((job, c.task.person)).map_err(db)?.is_some();
+                    if c.expired(now) && !done {
+                        claimed.push(c);
+                    }
+                }
+            }
+            for c in &mut claimed {
+                c.node = node.to_string();
+                c.lease_until_ms = lease_until_ms;
+                c.attempt += 1;
+                put_json(tx, TASKS, (job, c.task.run), &*c)?;
+                append(
+                    tx,
+                    AuditEvent::MemberRunClaimed {
+                        job,
+                        run: c.task.run,
+                        person: c.task.person,
+                        attempt: c.attempt,
+                    },
+                )?;
+            }
+            Ok(claimed)
+        })
+    }
+
+    fn renew_tasks(
+        &self,
+        job: u64,
+        node: &str,
+        runs: &[u64],
+        lease_until_ms: i64,
+    ) -> Result<Vec<u64>, StoreError> {
+        self.write(|tx| {
+            let mut held = Vec::new();
+            for &run in runs {
+                let c: Option<Claim> = {
+                    let t = tx.open_table(TASKS).map_err(db)?;
+                    let v = t.get((job, run)).map_err(db)?;
+                    v.map(|v| from_json(v.value())).transpose()?
+                };
+                if let Some(mut c) = c
+                    && c.node == node
+                {
+                    c.lease_until_ms = c.lease_until_ms.max(lease_until_ms);
+                    put_json(tx, TASKS, (job, run), &c)?;
+                    held.push(run);
+                }
+            }
+            Ok(held)
+        })
+    }
+
+    fn open_tasks(&self, job: u64) -> Result<u64, StoreError> {
+        let tx = self.db.begin_read().map_err(db)?;
+        let t = tx.open_table(TASKS).map_err(db)?;
+        let mut n = 0;
+        for row in t.range((job, 0)..=(job, u64::MAX)).map_err(db)? {
+            row.map_err(db)?;
+            n += 1;
+        }
+        Ok(n)
     }
 
     fn members(&self, job: u64) -> Result<Vec<Member>, StoreError> {

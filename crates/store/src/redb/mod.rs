@@ -32,7 +32,7 @@ use insitu_model::audit::{AuditEntry, AuditEvent};
 use insitu_model::clock::{Clock, SystemClock};
 use insitu_model::consent::Grant;
 use insitu_model::job::{
-    Answer, AnswerRefused, BillingRecord, Job, Member, Policy, RunSlot, budget_admits,
+    Answer, AnswerRefused, BillingRecord, Claim, Job, Member, Policy, RunSlot, Task, budget_admits,
 };
 use insitu_model::ledger::{Entry, Tariff};
 use insitu_model::licence::Licence;
@@ -69,6 +69,11 @@ const SETTINGS: TableDefinition<&str, &str> = TableDefinition::new("settings");
 const JOBS: TableDefinition<u64, &str> = TableDefinition::new("jobs");
 /// A job's members, keyed (job, person).
 const MEMBERS: TableDefinition<(u64, u64), &str> = TableDefinition::new("job_members");
+/// Jobs' work queues: (job, run) → the task's `Claim` (node "" and attempt 0 until claimed). A
+/// task leaves when its member's result is recorded.
+const TASKS: TableDefinition<(u64, u64), &str> = TableDefinition::new("job_tasks");
+/// Jobs whose work queue was made, with its number of tasks.
+const QUEUES: TableDefinition<u64, u64> = TableDefinition::new("job_queues");
 const BILLING: TableDefinition<u64, &str> = TableDefinition::new("billing");
 /// Privacy budget spent, keyed (person, period), in millionths of ε.
 const BUDGETS: TableDefinition<(u64, &str), u64> = TableDefinition::new("privacy_budgets");
@@ -157,6 +162,8 @@ impl RedbStore {
             tx.open_table(COUNTERS).map_err(db)?;
             tx.open_table(COMPILED).map_err(db)?;
             tx.open_table(COMPONENTS).map_err(db)?;
+            tx.open_table(TASKS).map_err(db)?;
+            tx.open_table(QUEUES).map_err(db)?;
             tx.open_table(PUBLISHERS).map_err(db)?;
             tx.open_table(REQUESTS).map_err(db)?;
             tx.open_table(ACCOUNTS).map_err(db)?;
