@@ -233,7 +233,7 @@ pub async fn scan_with(
     job.status = JobStatus::Finished {
         at_ms: store.now_ms().max(job.release_ms),
     };
-    Ok(store.close_job(&job, Vec::new(), &[], "")?)
+    Ok(crate::job::finish(store.as_ref(), &job, Vec::new(), "")?)
 }
 
 /// The exact counts, for the operator: members scanned (a failed run counts; a member over

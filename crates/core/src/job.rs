@@ -13,11 +13,16 @@
 //!   ([`reserve`]); the reservation is the charge.
 //!
 //! Fan-out rules:
-//! - runs go in parallel, at most `concurrency` at once;
+//! - the members to run are a work queue in the store, made once per job with their run ids
+//!   ([`Store::enqueue_tasks`]); any node claims tasks under a lease it renews
+//!   ([`Store::claim_tasks`], [`LEASE`]), at most `concurrency` in flight per node;
+//! - each claim is audited in the member's history before the run reads anything, so a run
+//!   repeated after a lost lease (a node killed, or too slow) is audited as a read each time;
 //! - each member's run and result are committed together, in batches, one transaction per
-//!   batch ([`Store::record_members`]); a member already committed is never run again, so a
-//!   job interrupted at any moment (even `kill -9`) resumes where its last batch ended, and a
-//!   member run whose batch was not committed left no trace and is run again;
+//!   batch ([`Store::record_members`]); a member already committed is never run again and
+//!   never recorded twice, so a job interrupted at any moment (even `kill -9`) resumes where
+//!   its last batch ended; the ε reserved at the start and the job's billing (from the
+//!   committed runs) are not charged again;
 //! - progress is counted in [`Progress`], which the CLI's bar and the API's status read.
 //!
 //! May touch: the store and the runner.
@@ -182,10 +187,13 @@ pub fn classify(run: &RunRecord) -> MemberOutcome {
     }
 }
 
-/// Runs `job`'s plugin for each target without a committed result, `concurrency` at once,
-/// committing runs and results in batches. Returns when every target has a result. Members
-/// listed in `skip` (over budget) are committed as such without a run. Each run's deadline is
-/// the operator's `member_deadline_ms` at most ([`member_limits`]).
+/// Runs `job`'s plugin for each target without a committed result, committing runs and
+/// results in batches, through the job's work queue in the store: the first node here makes
+/// the queue (run ids reserved in target order), and this node and any other claim its tasks,
+/// `concurrency` at once each, under leases they renew while the runs go on
+/// ([`Store::claim_tasks`]). Returns when every task has a result, whoever committed it.
+/// Members listed in `skip` (over budget) are committed as such without a run. Each run's
+/// deadline is the operator's `member_deadline_ms` at most ([`member_limits`]).
 pub async fn fan_out(
     runner: &Arc<Runner>,
     job: &Job,
@@ -208,31 +216,70 @@ pub async fn fan_out(
         .into_iter()
         .filter(|m| !done.contains(&m.person))
         .collect();
-    progress.total.store(
-        (done.len() + todo.len() + skip.len()) as u64,
-        Ordering::Relaxed,
-    );
-    progress.done.store(done.len() as u64, Ordering::Relaxed);
-    // Member runs get their ids now, in target order, not when their batch commits: ids are
-    // shared with every other run, so ids given in the order runs finished would let an
-    // organisation that starts runs of its own count how many members finished when.
-    let first_id = store.reserve_run_ids(todo.len() as u64)?;
+    if !skip.is_empty() {
+        store.record_members(job.id, skip.into_iter().map(|m| (None, m)).collect())?;
+    }
+    if !todo.is_empty() {
+        // Member runs get their ids now, in target order, not when their batch commits: ids
+        // are shared with every other run, so ids given in the order runs finished would let
+        // an organisation that starts runs of its own count how many members finished when.
+        // A queue made earlier (a resume, another node) is kept, with its ids.
+        let first_id = store.reserve_run_ids(todo.len() as u64)?;
+        let tasks: Vec<Task> = todo
+            .iter()
+            .zip(first_id..)
+            .map(|(t, run)| Task {
+                person: t.person,
+                grant: t.grant,
+                run,
+            })
+            .collect();
+        store.enqueue_tasks(job.id, &tasks)?;
+    }
+    let recorded = store.members(job.id)?.len() as u64;
+    progress
+        .total
+        .store(recorded + store.open_tasks(job.id)?, Ordering::Relaxed);
+    progress.done.store(recorded, Ordering::Relaxed);
+    work(runner, job, concurrency, progress).await
+}
+
+/// How long a claimed task stays this node's without a renewal; renewed every third of it.
+/// A node killed mid-job loses its tasks to the others after at most this long.
+pub const LEASE: Duration = Duration::from_secs(6);
+/// How often a node with nothing to claim looks again while other nodes hold the rest.
+const POLL: Duration = Duration::from_millis(200);
+
+/// This node's share of `job`'s queue: claims tasks while it has fewer than `concurrency`
+/// runs in flight, runs them, commits their results in batches, and renews its leases until
+/// they are committed. Returns when the queue is empty.
+async fn work(
+    runner: &Arc<Runner>,
+    job: &Job,
+    concurrency: usize,
+    progress: &Progress,
+) -> Result<(), StoreError> {
+    let store = runner.store().clone();
+    let node = runner.node().to_string();
     let limits = match store.plugin(&job.plugin_digest)?.manifest {
         Some(m) => Some(member_limits(&m, &store.policy()?)),
         None => None, // the run fails on the missing contract
     };
-    if !skip.is_empty() {
-        let n = skip.len() as u64;
-        store.record_members(job.id, skip.into_iter().map(|m| (None, m)).collect())?;
-        progress.done.fetch_add(n, Ordering::Relaxed);
-    }
-    if todo.is_empty() {
-        return Ok(());
-    }
+    let lease_ms = i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX);
+    // The runs this node holds a lease on, from claim to commit.
+    let held: Arc<std::sync::Mutex<HashSet<u64>>> = Default::default();
+    let lock = |h: &std::sync::Mutex<HashSet<u64>>| {
+        h.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .copied()
+            .collect::<Vec<u64>>()
+    };
 
     let (tx, mut rx) = tokio::sync::mpsc::channel::<RunRecord>(COMMIT_BATCH * 2);
     let committer = {
         let store = store.clone();
+        let held = held.clone();
         let job_id = job.id;
         async move {
             let mut batch: Vec<RunRecord> = Vec::with_capacity(COMMIT_BATCH);
@@ -247,11 +294,11 @@ pub async fn fan_out(
                 }
                 let due = first.is_some_and(|f| f.elapsed() >= COMMIT_EVERY);
                 if !batch.is_empty() && (batch.len() >= COMMIT_BATCH || due || closed) {
-                    let n = batch.len() as u64;
                     let failed = batch
                         .iter()
                         .filter(|r| matches!(r.outcome, Outcome::Failed { .. }))
                         .count() as u64;
+                    let runs: Vec<u64> = batch.iter().map(|r| r.id).collect();
                     let members = std::mem::take(&mut batch)
                         .into_iter()
                         .map(|run| {
@@ -265,12 +312,21 @@ pub async fn fan_out(
                             (Some(run), m)
                         })
                         .collect();
-                    // Blocking: a durable commit. Runs keep going on the other workers.
+                    // Blocking: a durable commit. Runs keep going on the other workers. A
+                    // member another node committed first (its lease had run out here) is
+                    // left as it was.
                     let s = store.clone();
-                    tokio::task::spawn_blocking(move || s.record_members(job_id, members))
-                        .await
-                        .map_err(|e| StoreError::Db(format!("commit task failed: {e}")))??;
-                    let done = progress.done.fetch_add(n, Ordering::Relaxed) + n;
+                    let added =
+                        tokio::task::spawn_blocking(move || s.record_members(job_id, members))
+                            .await
+                            .map_err(|e| StoreError::Db(format!("commit task failed: {e}")))??;
+                    {
+                        let mut h = held.lock().unwrap_or_else(|p| p.into_inner());
+                        for r in &runs {
+                            h.remove(r);
+                        }
+                    }
+                    let done = progress.done.fetch_add(added, Ordering::Relaxed) + added;
                     progress.failed.fetch_add(failed, Ordering::Relaxed);
                     tracing::debug!(job = job_id, done, "members committed");
                     first = None;
@@ -282,40 +338,100 @@ pub async fn fan_out(
         }
     };
 
+    // Renews this node's leases while its runs go on; stops with the producer.
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let heartbeat = {
+        let store = store.clone();
+        let held = held.clone();
+        let node = node.clone();
+        let job_id = job.id;
+        async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(LEASE / 3) => {}
+                    _ = stopped.changed() => return,
+                }
+                let runs = lock(&held);
+                if runs.is_empty() {
+                    continue;
+                }
+                let s = store.clone();
+                let node = node.clone();
+                let until = s.now_ms().saturating_add(lease_ms);
+                let renewed =
+                    tokio::task::spawn_blocking(move || s.renew_tasks(job_id, &node, &runs, until))
+                        .await;
+                if !matches!(renewed, Ok(Ok(_))) {
+                    tracing::warn!(job = job_id, "leases not renewed: {renewed:?}");
+                }
+            }
+        }
+    };
+
     // Each run is its own task, so that runs use every core.
     let producer = async move {
-        let mut todo = todo.into_iter().zip(first_id..);
         let mut running = tokio::task::JoinSet::new();
         let mut tasks = std::collections::HashMap::new();
         loop {
-            while running.len() < concurrency.max(1) && !tx.is_closed() {
-                let Some((t, run_id)) = todo.next() else {
-                    break;
-                };
-                let runner = runner.clone();
-                let req = RunRequest {
-                    person: t.person,
-                    grant: t.grant,
-                    digest: job.plugin_digest.clone(),
-                    params: job.params.clone(),
-                    limits,
-                    requester: None,
-                    // Every member's run is as of the day the job opened.
-                    as_of: Some(job.created_ms),
-                };
+            if running.len() < concurrency.max(1) && !tx.is_closed() {
+                let want = concurrency.max(1) - running.len();
+                let s = store.clone();
+                let n = node.clone();
+                let until = s.now_ms().saturating_add(lease_ms);
                 let job_id = job.id;
-                let digest = job.plugin_digest.clone();
-                let handle = running.spawn(async move {
-                    let mut run = runner.execute(req, Purpose::Member).await?;
-                    run.job = Some(job_id);
-                    run.id = run_id;
-                    Ok::<RunRecord, RunError>(run)
-                });
-                tasks.insert(handle.id(), (t, digest, run_id));
+                let claims =
+                    tokio::task::spawn_blocking(move || s.claim_tasks(job_id, &n, want, until))
+                        .await
+                        .map_err(|e| StoreError::Db(format!("claim task failed: {e}")))??;
+                if claims.is_empty() && running.is_empty() {
+                    // Nothing free: finished, or the rest is under other nodes' leases (or in
+                    // this node's commit batch).
+                    let open = store.open_tasks(job.id)?;
+                    if open == 0 {
+                        let total = progress.total.load(Ordering::Relaxed);
+                        progress.done.store(total, Ordering::Relaxed);
+                        break;
+                    }
+                    let total = progress.total.load(Ordering::Relaxed);
+                    progress
+                        .done
+                        .fetch_max(total.saturating_sub(open), Ordering::Relaxed);
+                    tokio::time::sleep(POLL).await;
+                    continue;
+                }
+                for c in claims {
+                    let t = Target {
+                        person: c.task.person,
+                        grant: c.task.grant,
+                    };
+                    held.lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(c.task.run);
+                    let runner = runner.clone();
+                    let req = RunRequest {
+                        person: t.person,
+                        grant: t.grant,
+                        digest: job.plugin_digest.clone(),
+                        params: job.params.clone(),
+                        limits,
+                        requester: None,
+                        // Every member's run is as of the day the job opened.
+                        as_of: Some(job.created_ms),
+                    };
+                    let (job_id, run_id) = (job.id, c.task.run);
+                    let handle = running.spawn(async move {
+                        let mut run = runner.execute(req, Purpose::Member).await?;
+                        run.job = Some(job_id);
+                        run.id = run_id;
+                        Ok::<RunRecord, RunError>(run)
+                    });
+                    tasks.insert(handle.id(), (t, job.plugin_digest.clone(), run_id));
+                }
             }
             let Some(joined) = running.join_next_with_id().await else {
-                break;
+                continue;
             };
+            progress.ran.fetch_add(1, Ordering::Relaxed);
             let (id, failure) = match joined {
                 Ok((id, Ok(run))) => {
                     tasks.remove(&id);
@@ -351,9 +467,35 @@ pub async fn fan_out(
         }
         Ok::<(), StoreError>(())
     };
-    let (produced, committed) = tokio::join!(producer, committer);
+    let producer = async move {
+        let r = producer.await;
+        let _ = stop.send(true);
+        r
+    };
+    let (produced, committed, ()) = tokio::join!(producer, committer, heartbeat);
     committed?;
     produced
+}
+
+/// Closes a running `job` that its members' runs finished (`job` with its final status), as
+/// [`Store::close_job`] does; when another node finished it first, its close stands and this
+/// one's is dropped (the counts or release each node drew are never both shown).
+pub fn finish(
+    store: &dyn Store,
+    job: &Job,
+    billing: Vec<BillingRecord>,
+    period: &str,
+) -> Result<Job, StoreError> {
+    match store.close_job(job, billing, &[], period) {
+        Err(StoreError::JobClosed(id)) => {
+            let stored = store.job(id)?;
+            if stored.status == JobStatus::Running {
+                return Err(StoreError::JobClosed(id));
+            }
+            Ok(stored)
+        }
+        other => other,
+    }
 }
 
 /// The record of a member run the host could not complete.
@@ -383,6 +525,8 @@ pub struct Progress {
     /// Members with a committed result (including those done before a resume).
     pub done: AtomicU64,
     pub failed: AtomicU64,
+    /// Member runs this node ran (its share when several nodes work the job).
+    pub ran: AtomicU64,
 }
 
 impl Progress {

@@ -101,16 +101,28 @@ pub struct Runner {
     /// Runs started in the background ([`Runner::start`]) executing at once: twice the
     /// cores, so that an organisation starting many runs cannot take the whole host.
     background: Arc<tokio::sync::Semaphore>,
+    /// This node's name in jobs' work queues (who holds a lease): the process id and the time
+    /// the runner was made, unique among the nodes of a store.
+    node: Arc<str>,
 }
 
 impl Runner {
     pub fn new(store: Arc<dyn Store>, sandbox: Arc<Sandbox>) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
         Runner {
             store,
             sandbox,
             background: Arc::new(tokio::sync::Semaphore::new(2 * cores)),
+            node: format!("node-{}-{since:x}", std::process::id()).into(),
         }
+    }
+
+    /// This node's name in jobs' work queues.
+    pub fn node(&self) -> &str {
+        &self.node
     }
 
     /// Runs `f` with this runner on the blocking pool: durable commits and compiles hold a
@@ -221,12 +233,22 @@ impl Runner {
         }
     }
 
-    /// Marks the runs still stored as running, which an earlier process left when it stopped,
-    /// failed with `host`. Call at start-up, before any run starts. Returns how many.
+    /// Marks the runs still stored as running that no process is running any more failed,
+    /// with `host`. On an exclusive store (`RunStore::exclusive`), call at start-up, before
+    /// any run starts: every such run was left by an earlier process. On a store shared by
+    /// several nodes, a run is failed only once its deadline and [`INTERRUPTED_AFTER`] have
+    /// passed (no node can still be running it); call it from time to time. Returns how many.
     pub fn fail_interrupted(&self) -> Result<usize, RunError> {
+        let exclusive = self.store.exclusive();
+        let now = self.store.now_ms();
+        let max = self.sandbox.max_limits().deadline;
         let mut n = 0;
         for r in self.store.runs(None)? {
-            if r.outcome == crate::meter::Outcome::Running {
+            let deadline = r.limits.map_or(max, |l| l.deadline).min(max);
+            let over = r.started_ms.saturating_add(
+                i64::try_from((deadline + INTERRUPTED_AFTER).as_millis()).unwrap_or(i64::MAX),
+            );
+            if r.outcome == crate::meter::Outcome::Running && (exclusive || now > over) {
                 self.store.finish_run(r.fail(
                     FailureReason::Host,
                     "the host stopped during the run".into(),
@@ -400,6 +422,10 @@ impl Runner {
         }
     }
 }
+
+/// How long after its deadline a run stored as running on a shared store is taken for lost
+/// (its node died) and failed by [`Runner::fail_interrupted`].
+pub const INTERRUPTED_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Where runs are queued and executed. The embedded default runs them in this process with
 /// bounded concurrency; a large operator can put a durable queue behind the same trait.

@@ -309,7 +309,7 @@ pub fn release(store: &dyn Store, job: u64, noise: Noise) -> Result<Job, StudyEr
             memo: format!("reward for taking part in study {}", job.id),
         })
         .collect();
-    Ok(store.close_job(&job, billing, &[], &s.period)?)
+    Ok(crate::job::finish(store, &job, billing, &s.period)?)
 }
 
 /// A study's release as its organisation sees it at `now_ms`: nothing before the release

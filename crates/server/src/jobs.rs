@@ -35,8 +35,24 @@ use insitu_core::study::{self, NewStudy, StudyError};
 #[derive(Default)]
 pub struct Running(Mutex<HashMap<u64, Arc<Progress>>>);
 
-/// Runs `job` in the background, publishing its progress. Also used at start-up to resume the
-/// jobs an earlier process left running.
+/// How often a node over a shared store looks for jobs other nodes started.
+pub const POLL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Takes up every running job this node is not running yet: at start-up, the jobs an earlier
+/// process left; on a shared store, also those other nodes start (each node then works its
+/// share of the job's queue).
+pub fn resume(s: &AppState) -> Result<(), StoreError> {
+    for job in s.pds.store.jobs()? {
+        let known = s.running.0.lock().map_or(true, |m| m.contains_key(&job.id));
+        if job.status == insitu_core::job::JobStatus::Running && !known {
+            tracing::info!(job = job.id, "taking up");
+            spawn(s, &job);
+        }
+    }
+    Ok(())
+}
+
+/// Runs `job` in the background, publishing its progress.
 pub fn spawn(s: &AppState, job: &Job) {
     let progress = Arc::new(Progress::default());
     if let Ok(mut m) = s.running.0.lock() {

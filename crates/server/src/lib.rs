@@ -341,12 +341,34 @@ pub async fn serve(
             "runs interrupted by the last stop were marked failed"
         );
     }
-    // Campaigns and studies an earlier process left running resume where they stopped.
-    for job in state.pds.store.jobs()? {
-        if job.status == insitu_core::job::JobStatus::Running {
-            tracing::info!(job = job.id, "resuming");
-            jobs::spawn(&state, &job);
-        }
+    // Campaigns and studies an earlier process left running resume where they stopped; on a
+    // store shared with other nodes, this node also takes its share of jobs they start, and
+    // fails the runs of nodes that died.
+    jobs::resume(&state)?;
+    if !state.pds.store.exclusive() {
+        let s = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(jobs::POLL);
+            let mut since_sweep = std::time::Duration::ZERO;
+            loop {
+                tick.tick().await;
+                if let Err(e) = jobs::resume(&s) {
+                    tracing::warn!("cannot look for jobs: {e}");
+                }
+                since_sweep += jobs::POLL;
+                if since_sweep >= insitu_core::run::INTERRUPTED_AFTER {
+                    since_sweep = std::time::Duration::ZERO;
+                    let runner = s.pds.runner.clone();
+                    match tokio::task::spawn_blocking(move || runner.fail_interrupted()).await {
+                        Ok(Ok(n)) if n > 0 => {
+                            tracing::warn!(runs = n, "runs of stopped nodes marked failed")
+                        }
+                        Ok(Err(e)) => tracing::warn!("cannot sweep lost runs: {e}"),
+                        _ => {}
+                    }
+                }
+            }
+        });
     }
     let app = router_with(state, &server);
     conn::serve(listener, app, &server, shutdown()).await;

@@ -220,8 +220,13 @@ impl PgStore {
 }
 
 /// Waits for a task of the store's runtime; a panic in it goes on in the caller.
+///
+/// Unconstrained: polled on a tokio worker (an async handler calling the store), a
+/// `JoinHandle` spends that task's cooperative budget, and once it is spent tokio defers the
+/// wake-up to the worker's scheduler, which never runs again while this thread blocks. The
+/// hundred-and-somethingth call from one task without an `.await` between would hang forever.
 fn wait<T>(handle: tokio::task::JoinHandle<Res<T>>) -> Res<T> {
-    match futures::executor::block_on(handle) {
+    match futures::executor::block_on(tokio::task::unconstrained(handle)) {
         Ok(r) => r,
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         Err(e) => Err(StoreError::Db(format!(

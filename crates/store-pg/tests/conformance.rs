@@ -117,7 +117,22 @@ fn two_nodes_extend_one_chain_without_forking_it() {
 /// What a server's handler does: write, scan part-way, read, and drop the store, all from a
 /// task of a tokio runtime, where a nested `block_on` would panic.
 fn use_inside_a_runtime(schema: &str) {
+    // A hang here (the bug below) fails the test binary instead of stalling CI.
+    let finished = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watched = finished.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(120));
+        if !watched.load(std::sync::atomic::Ordering::Relaxed) {
+            eprintln!("the store hung when called from inside a runtime");
+            std::process::exit(101);
+        }
+    });
     let store = connect(schema, SystemClock::shared());
+    // Many calls from one task without an `.await` between: each wait must not spend the
+    // calling task's cooperative budget (which hung the 129th call before).
+    for i in 0..300 {
+        store.add_person(&format!("p{i}")).expect("add_person");
+    }
     let p = store.add_person("ada").expect("add_person");
     let schema = Schema {
         name: "t.events".into(),
@@ -149,6 +164,7 @@ fn use_inside_a_runtime(schema: &str) {
     assert_eq!(store.count(p, "t.events").expect("count"), 5);
     drop(cursor);
     drop(store);
+    finished.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -265,6 +265,13 @@ pub trait ConsentStore: Send + Sync {
 
 /// Run records: each run of a plugin on a person's data, with its usage and outcome.
 pub trait RunStore: Send + Sync {
+    /// Whether this process is the store's only user (the embedded file, which it holds
+    /// locked): a run stored as running at start-up was then left by an earlier process and
+    /// ended with it. A store shared by several nodes answers false: another node may be
+    /// running it.
+    fn exclusive(&self) -> bool {
+        false
+    }
     /// Records a finished run (usage, outcome, output) with its audit entry; assigns its id.
     fn record_run(&self, run: RunRecord) -> Result<RunRecord, StoreError>;
     /// Reserves `n` consecutive run ids and returns the first: a job gives its member runs

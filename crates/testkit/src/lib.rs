@@ -121,7 +121,18 @@ pub fn pds_with_fee_scanner_on(
     dir: &std::path::Path,
     clock: Arc<dyn Clock>,
 ) -> (Pds, PluginRecord) {
-    let pds = Pds::builder(dir).clock(clock).open().unwrap();
+    with_fee_scanner(Pds::builder(dir).clock(clock).open().unwrap())
+}
+
+/// [`pds_with_fee_scanner`] over `store` (another backend, or one shared with other nodes).
+pub fn pds_with_fee_scanner_over(
+    dir: &std::path::Path,
+    store: Arc<dyn Store>,
+) -> (Pds, PluginRecord) {
+    with_fee_scanner(Pds::builder(dir).store(store).open().unwrap())
+}
+
+fn with_fee_scanner(pds: Pds) -> (Pds, PluginRecord) {
     trust_examples(pds.store.as_ref());
     let plugin = package::install(
         pds.store.as_ref(),

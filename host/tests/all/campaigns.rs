@@ -48,7 +48,18 @@ fn world(dir: &std::path::Path) -> (Pds, PluginRecord) {
 /// [`world`] on `clock`: a test that reads a campaign at its release time moves a
 /// `ManualClock` there instead of sleeping.
 fn world_on(dir: &std::path::Path, clock: Arc<dyn Clock>) -> (Pds, PluginRecord) {
-    let (pds, scanner) = pds_with_fee_scanner_on(dir, clock);
+    setup(pds_with_fee_scanner_on(dir, clock))
+}
+
+/// [`world`] over `store` (one a second node may share).
+fn world_over(
+    dir: &std::path::Path,
+    store: Arc<dyn insitu_core::store::Store>,
+) -> (Pds, PluginRecord) {
+    setup(insitu_testkit::pds_with_fee_scanner_over(dir, store))
+}
+
+fn setup((pds, scanner): (Pds, PluginRecord)) -> (Pds, PluginRecord) {
     // The association, two other consumer groups and the broker of `neighbourhood`.
     for org in [ASSOCIATION, "CLCV", "AFOC", "Data Broker Inc"] {
         account::create(
@@ -632,6 +643,16 @@ fn a_scan_killed_midway_resumes_without_scanning_anyone_twice_or_losing_a_result
         runs_per_person.values().all(|n| *n == 1),
         "someone's scan was recorded twice"
     );
+    // Reads, not only results: every member's data was claimed for reading before each read,
+    // the killed process's uncommitted runs included (attempts 1, 2, … in order).
+    let claims = claims_by_person(store, job_id);
+    assert_eq!(claims.len() as u64, members, "a member was read unaudited");
+    assert!(
+        claims
+            .values()
+            .all(|a| *a == (1..=a.len() as u32).collect::<Vec<_>>()),
+        "{claims:?}"
+    );
     let job_runs = store
         .runs(None)
         .unwrap()
@@ -640,6 +661,205 @@ fn a_scan_killed_midway_resumes_without_scanning_anyone_twice_or_losing_a_result
         .count() as u64;
     assert_eq!(job_runs, members);
     insitu_core::audit::verify(&store.audit_log().unwrap()).unwrap();
+}
+
+/// The attempts of each member run claimed for `job`, by person, in the audit's order.
+fn claims_by_person(
+    store: &dyn insitu_core::store::Store,
+    job_id: u64,
+) -> std::collections::BTreeMap<PersonId, Vec<u32>> {
+    let mut claims = std::collections::BTreeMap::<PersonId, Vec<u32>>::new();
+    for e in store.audit_log().unwrap() {
+        if let AuditEvent::MemberRunClaimed {
+            job,
+            person,
+            attempt,
+            ..
+        } = e.event
+            && job == job_id
+        {
+            claims.entry(person).or_default().push(attempt);
+        }
+    }
+    claims
+}
+
+/// Two nodes (two PDS processes' worth: their own sandboxes, runners and data directories)
+/// over one PostgreSQL store, on one clock: a campaign started on both is shared between them
+/// through its work queue, and every member is recorded once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_over_postgres_share_a_campaign_and_record_each_member_once() {
+    let (schemas, clock, a, b, scanner) = two_nodes("share");
+    set_policy(&a.0, |p| p.concurrency = 3);
+    let members = 30;
+    for i in 0..members {
+        let t = tenant(&a.0, &format!("t{i}"), i % 3);
+        standing_grant(&a.0, t, &scanner.digest);
+    }
+    let job = campaign::open(
+        a.0.store.as_ref(),
+        micro_fees(&scanner.digest, ASSOCIATION, None),
+    )
+    .unwrap();
+    let (pa, pb) = (Progress::default(), Progress::default());
+    let (ra, rb) = tokio::join!(
+        campaign::scan(&a.0.runner, job.id, &pa),
+        campaign::scan(&b.0.runner, job.id, &pb)
+    );
+    let (ja, jb) = (ra.unwrap(), rb.unwrap());
+    assert_eq!(ja, jb, "the nodes disagree on the closed campaign");
+    assert!(
+        matches!(ja.status, JobStatus::Finished { .. }),
+        "{:?}",
+        ja.status
+    );
+    let store = a.0.store.as_ref();
+    let recorded = store.members(job.id).unwrap();
+    assert_eq!(recorded.len(), members);
+    let load = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(
+        (load(&pa.done), load(&pb.done)),
+        (members as u64, members as u64),
+        "each node sees the whole job done"
+    );
+    let (ran_a, ran_b) = (load(&pa.ran), load(&pb.ran));
+    assert_eq!(ran_a + ran_b, members as u64, "a member ran twice");
+    assert!(
+        ran_a > 0 && ran_b > 0,
+        "one node did all the work: {ran_a} + {ran_b}"
+    );
+    let claims = claims_by_person(store, job.id);
+    assert_eq!(claims.len(), members);
+    assert!(claims.values().all(|a| a == &[1]), "{claims:?}");
+    let runs: Vec<_> = store
+        .runs(None)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.job == Some(job.id))
+        .collect();
+    assert_eq!(runs.len(), members, "a member's run was stored twice");
+    assert!(store.posted(&format!("job-runs:{}", job.id)).unwrap());
+    insitu_core::audit::verify(&store.audit_log().unwrap()).unwrap();
+    drop((clock, schemas));
+}
+
+/// A node that dies in the middle of a campaign (its task aborted: its runs' results never
+/// committed, its leases no longer renewed) loses nothing: once its leases run out, the other
+/// node runs those members again, each read audited again (attempt 2), and records every
+/// member once, with ε reserved and the runs billed once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_dies_mid_campaign_leaves_its_members_to_another_audited_twice_recorded_once() {
+    let (schemas, clock, a, b, scanner) = two_nodes("dies");
+    set_policy(&a.0, |p| p.concurrency = 4);
+    let members = 12;
+    let mut people = Vec::new();
+    for i in 0..members {
+        let t = tenant(&a.0, &format!("t{i}"), i % 2);
+        standing_grant(&a.0, t, &scanner.digest);
+        people.push(t);
+    }
+    let job = campaign::open(
+        a.0.store.as_ref(),
+        micro_fees(&scanner.digest, ASSOCIATION, None),
+    )
+    .unwrap();
+    let store = a.0.store.clone();
+    let runner = a.0.runner.clone();
+    let dying =
+        tokio::spawn(async move { campaign::scan(&runner, job.id, &Progress::default()).await });
+    // Node A dies as soon as it has claimed members, before its first batch commits (a batch
+    // waits 250 ms for company).
+    let t0 = std::time::Instant::now();
+    while claims_by_person(store.as_ref(), job.id).is_empty() {
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(30),
+            "node A claimed nothing"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    dying.abort();
+    let _ = dying.await;
+    assert!(
+        store.members(job.id).unwrap().is_empty(),
+        "node A committed before it died; the test proved nothing"
+    );
+    let lost = claims_by_person(store.as_ref(), job.id);
+    // Its leases run out.
+    clock.advance(insitu_core::job::LEASE.as_millis() as i64 + 1);
+    let done = campaign::scan(&b.0.runner, job.id, &Progress::default())
+        .await
+        .unwrap();
+    assert!(
+        matches!(done.status, JobStatus::Finished { .. }),
+        "{:?}",
+        done.status
+    );
+    assert_eq!(store.members(job.id).unwrap().len(), members);
+    let claims = claims_by_person(store.as_ref(), job.id);
+    assert_eq!(claims.len(), members);
+    for (person, attempts) in &claims {
+        let want: Vec<u32> = if lost.contains_key(person) {
+            vec![1, 2]
+        } else {
+            vec![1]
+        };
+        assert_eq!(attempts, &want, "person {person}'s reads");
+    }
+    let runs = store
+        .runs(None)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.job == Some(job.id))
+        .count();
+    assert_eq!(runs, members, "a member's run was stored twice");
+    let mut reserved = std::collections::BTreeMap::<PersonId, u32>::new();
+    for e in store.audit_log().unwrap() {
+        if let AuditEvent::BudgetReserved {
+            job: j,
+            person,
+            reserved: true,
+            ..
+        } = e.event
+            && j == job.id
+        {
+            *reserved.entry(person).or_default() += 1;
+        }
+    }
+    assert_eq!(reserved.len(), members);
+    assert!(
+        reserved.values().all(|n| *n == 1),
+        "ε charged twice: {reserved:?}"
+    );
+    insitu_core::audit::verify(&store.audit_log().unwrap()).unwrap();
+    drop(schemas);
+}
+
+/// Node A (the campaign world: fee-scanner installed, the association's account, a fast
+/// policy) and node B, each with its own data directory, over one fresh PostgreSQL schema on
+/// one `ManualClock`.
+#[allow(clippy::type_complexity)]
+fn two_nodes(
+    name: &str,
+) -> (
+    insitu_store_pg::testing::Schemas,
+    Arc<ManualClock>,
+    (Pds, tempfile::TempDir),
+    (Pds, tempfile::TempDir),
+    PluginRecord,
+) {
+    let schemas = insitu_store_pg::testing::Schemas::new(name);
+    let schema = schemas.fresh();
+    let clock = ManualClock::at(now_ms());
+    let open = |clock: Arc<ManualClock>| -> Arc<dyn insitu_core::store::Store> {
+        Arc::new(insitu_store_pg::testing::connect(&schema, clock))
+    };
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, scanner) = world_over(da.path(), open(clock.clone()));
+    let b = Pds::builder(db.path())
+        .store(open(clock.clone()))
+        .open()
+        .unwrap();
+    (schemas, clock, (a, da), (b, db), scanner)
 }
 
 fn grant_all(pds: &Pds, person: PersonId, digest: &str, collection: &str) {

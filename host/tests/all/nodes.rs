@@ -139,3 +139,50 @@ fn a_node_runs_what_another_installed_and_stops_at_a_revocation_made_elsewhere()
     assert!(audit_a.contains("audit chain verified"), "{audit_a}");
     assert_eq!(on(b, &store, &["audit", "verify"]), audit_a);
 }
+
+/// On a store shared by several nodes, a node that starts does not fail the runs another node
+/// is running: a run stored as running is failed only once its deadline and
+/// `INTERRUPTED_AFTER` have passed by the store's clock, when no node can still be running it.
+#[test]
+fn a_node_fails_another_nodes_run_only_once_it_cannot_be_running() {
+    use insitu_core::clock::{Clock, ManualClock};
+    use insitu_core::meter::{FailureReason, Outcome, RunRecord};
+
+    let schemas = Schemas::new("nodes_lost");
+    let clock = ManualClock::at(insitu_testkit::now_ms());
+    let store = std::sync::Arc::new(connect(&schemas.fresh(), clock.clone()));
+    let dir = tempfile::tempdir().unwrap();
+    let pds = insitu_core::pds::Pds::builder(dir.path())
+        .store(store.clone())
+        .open()
+        .unwrap();
+    let p = pds.store.add_person("alice").unwrap();
+    let mut run = RunRecord::new(p, 1, "digest", clock.now_ms());
+    let deadline = std::time::Duration::from_secs(30);
+    run.limits = Some(insitu_core::sandbox::Limits {
+        deadline,
+        ..Default::default()
+    });
+    let begun = pds.store.begin_run(run).unwrap();
+    assert_eq!(
+        pds.runner.fail_interrupted().unwrap(),
+        0,
+        "a live run was failed"
+    );
+    let lost = (deadline + insitu_core::run::INTERRUPTED_AFTER).as_millis() as i64;
+    clock.advance(lost);
+    assert_eq!(
+        pds.runner.fail_interrupted().unwrap(),
+        0,
+        "failed at the limit"
+    );
+    clock.advance(1);
+    assert_eq!(pds.runner.fail_interrupted().unwrap(), 1);
+    assert!(matches!(
+        pds.store.run(begun.id).unwrap().outcome,
+        Outcome::Failed {
+            reason: FailureReason::Host,
+            ..
+        }
+    ));
+}

@@ -3,6 +3,10 @@
 use super::*;
 
 impl RunStore for RedbStore {
+    fn exclusive(&self) -> bool {
+        true
+    }
+
     fn record_run(&self, run: RunRecord) -> Result<RunRecord, StoreError> {
         self.write(|tx| insert_run(tx, run))
     }
