@@ -30,7 +30,7 @@ pub struct Cli {
 
     /// The store: a PostgreSQL URL (`postgres://USER:PASSWORD@HOST/DB`) shared by any number
     /// of nodes. Default: $INSITU_STORE, else the redb file in the data directory, which then
-    /// holds the store; with a URL it holds only this node's plugin files and compiled code.
+    /// holds the store; with a URL it holds only this node's compiled code.
     #[arg(long, global = true, value_name = "URL")]
     pub store: Option<String>,
 

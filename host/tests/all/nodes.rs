@@ -186,3 +186,113 @@ fn a_node_fails_another_nodes_run_only_once_it_cannot_be_running() {
         }
     ));
 }
+
+/// A running `insitu serve`, killed when dropped.
+struct Node {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `insitu serve` on node `dir` over `store`, on a free loopback port.
+fn serve(dir: &Path, store: &str) -> Node {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_insitu"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["--store", store, "serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start insitu serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let addr = loop {
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(a) = line.strip_prefix("listening on http://") {
+                    break a.trim().to_string();
+                }
+            }
+            _ => panic!("insitu serve stopped before listening"),
+        }
+    };
+    Node { child, addr }
+}
+
+/// One HTTP/1.1 request to `node`; the status and body.
+fn http(node: &Node, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(&node.addr).expect("connect");
+    let auth = token.map_or(String::new(), |t| format!("authorization: Bearer {t}\r\n"));
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nhost: {}\r\n{auth}content-type: application/json\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        node.addr,
+        body.len()
+    )
+    .expect("send");
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).expect("read");
+    let status = reply
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = reply.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+    (status, body)
+}
+
+/// Two `insitu serve` nodes over one store answer as one: a token issued on one works on the
+/// other, and once revoked on one it is refused by the other at its next request.
+#[test]
+fn a_token_issued_or_revoked_on_one_node_counts_on_every_node_at_once() {
+    let schemas = Schemas::new("nodes_serve");
+    let store = store_url(&schemas.fresh());
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut add = std::process::Command::new(env!("CARGO_BIN_EXE_insitu"))
+        .arg("--data-dir")
+        .arg(da.path())
+        .args([
+            "--store", &store, "account", "add", "op", "--role", "operator",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = add.stdin.take().unwrap();
+        writeln!(stdin, "a long enough password").unwrap();
+    }
+    assert!(add.wait().unwrap().success());
+    let (a, b) = (serve(da.path(), &store), serve(db.path(), &store));
+
+    let (status, issued) = http(
+        &a,
+        "POST",
+        "/api/tokens",
+        None,
+        r#"{"name":"op","password":"a long enough password"}"#,
+    );
+    assert_eq!(status, 201, "{issued}");
+    let issued: serde_json::Value = serde_json::from_str(&issued).unwrap();
+    let token = issued["token"].as_str().unwrap();
+    let (status, body) = http(&b, "GET", "/api/audit", Some(token), "");
+    assert_eq!(status, 200, "node B refused node A's token: {body}");
+    let path = format!("/api/tokens/{}", issued["id"]);
+    let (status, body) = http(&a, "DELETE", &path, Some(token), "");
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = http(&b, "GET", "/api/audit", Some(token), "");
+    assert_eq!(
+        status, 401,
+        "node B still takes a token revoked on node A: {body}"
+    );
+}
