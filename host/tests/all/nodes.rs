@@ -296,3 +296,87 @@ fn a_token_issued_or_revoked_on_one_node_counts_on_every_node_at_once() {
         "node B still takes a token revoked on node A: {body}"
     );
 }
+
+/// A grant revoked through node A stops the run node B is running on it, at its next batch:
+/// node B's sandbox asks the shared store whether the grant is live before each batch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_on_one_node_stops_a_run_on_another_at_its_next_batch() {
+    use insitu_core::meter::FailureReason;
+    use insitu_core::output::Scalar;
+    use insitu_core::pds::Pds;
+    use insitu_core::store::TimeRange;
+
+    let schemas = Schemas::new("nodes_revoke");
+    let schema = schemas.fresh();
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let node = |dir: &Path| {
+        Pds::builder(dir)
+            .store(std::sync::Arc::new(connect(&schema, SystemClock::shared())))
+            .open()
+            .unwrap()
+    };
+    let (a, b) = (node(da.path()), node(db.path()));
+    insitu_testkit::trust_examples(a.store.as_ref());
+    let p = a.store.add_person("carol").unwrap();
+    let txs: Vec<_> = (0..200)
+        .map(|d| insitu_testkit::tx(d, -100 - d, "ACHAT", None))
+        .collect();
+    insitu_testkit::write_transactions(a.store.as_ref(), p, &txs);
+    let probe = insitu_core::package::install(
+        a.store.as_ref(),
+        a.runner.sandbox(),
+        &insitu_testkit::signed(insitu_plugins::PROBE),
+        insitu_core::package::InstallMode::Verified,
+    )
+    .unwrap()
+    .digest;
+    let g = a
+        .store
+        .add_grant(insitu_core::consent::Grant {
+            id: 0,
+            person: p,
+            plugin_digest: probe.clone(),
+            collections: vec![insitu_core::consent::GrantedCollection {
+                name: "bank.transactions".into(),
+                fields: vec!["amount".into()],
+            }],
+            window: TimeRange::ALL,
+            created_ms: a.store.now_ms(),
+            expires_ms: None,
+            revoked_ms: None,
+            origin: None,
+        })
+        .unwrap();
+    // Node B compiles the plugin (from the store's copy) before the run, so that the run
+    // reads from its first batch on.
+    b.runner.sandbox().load(&probe).unwrap();
+    let runner = b.runner.clone();
+    let run = tokio::spawn(async move {
+        runner
+            .run(insitu_core::run::RunRequest {
+                person: p,
+                grant: g.id,
+                digest: probe,
+                params: vec![
+                    ("batch-size".into(), Scalar::Integer(1)),
+                    ("spin".into(), Scalar::Integer(20_000_000)),
+                ],
+                limits: None,
+                requester: None,
+                as_of: None,
+            })
+            .await
+            .unwrap()
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    a.store.revoke_grant(g.id, a.store.now_ms()).unwrap();
+    let run = run.await.unwrap();
+    let (reason, msg) = crate::common::failure(&run);
+    assert_eq!(reason, FailureReason::PluginError, "{msg}");
+    assert!(msg.contains("access ended"), "{msg}");
+    assert!(
+        run.usage.records_read > 0 && run.usage.records_read < 200,
+        "read {}",
+        run.usage.records_read
+    );
+}
