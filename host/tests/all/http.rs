@@ -505,7 +505,7 @@ async fn every_page_and_api_answer_carries_the_security_headers() {
 
     // Every page route (pages::routes), as a visitor and as a signed-in person; ids that do
     // not exist answer an error page, which carries the headers too.
-    let pages: [(&str, &str); 17] = [
+    let pages: [(&str, &str); 18] = [
         ("GET", "/"),
         ("GET", "/login"),
         ("POST", "/login"),
@@ -523,6 +523,7 @@ async fn every_page_and_api_answer_carries_the_security_headers() {
         ("POST", "/invitations/1/answer"),
         ("POST", "/contacts/1/answer"),
         ("GET", "/invoice.csv"),
+        ("GET", "/language/fr"),
     ];
     let api = [
         ("GET", "/api/me"),
