@@ -1069,6 +1069,10 @@ async fn a_malformed_request_for_a_page_answers_an_error_page() {
 
 /// The words of a page a person reads: its text without the markup.
 fn visible_text(html: &str) -> String {
+    let html = match (html.find("<style>"), html.find("</style>")) {
+        (Some(a), Some(b)) if a < b => format!("{}{}", &html[..a], &html[b..]),
+        _ => html.to_string(),
+    };
     let mut out = String::with_capacity(html.len());
     let mut in_tag = false;
     for c in html.chars() {

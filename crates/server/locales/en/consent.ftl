@@ -3,7 +3,7 @@
 consent-page-title = Request
 consent-title = { $requester } asks for access to your data
 consent-who = Who asks:
-consent-program = uses the program { $program } { $version }, published by { $publisher }:
+consent-program = It would run the program { $program } { $version }, published by { $publisher }, in your store:
 consent-what-for = For what:
 consent-how-long = For how long:
 consent-days = { $days ->

@@ -3,7 +3,7 @@
 consent-page-title = Demande d'accès
 consent-title = { $requester } aimerait utiliser certaines de vos données
 consent-who = Qui demande ?
-consent-program = Pour cela, elle ferait tourner chez vous le programme { $program } (version { $version }), publié par { $publisher } :
+consent-program = Pour cela, elle ferait tourner chez vous le programme { $program } (version { $version }), publié par { $publisher }, qui se présente ainsi :
 consent-what-for = Pour quoi faire ?
 consent-how-long = Pour combien de temps ?
 consent-days = { $days ->

@@ -39,14 +39,14 @@ pub(super) async fn consent(
         dl.screen {
             dt { (l.t("consent-who")) }
             dd {
-                (r.requester)
+                p { (r.requester) }
                 @if let Some(m) = m {
-                    " " (l.ta("consent-program", &[
+                    p { (l.ta("consent-program", &[
                         ("program", (&m.id).into()),
                         ("version", (&m.version).into()),
                         ("publisher", (&m.publisher).into()),
-                    ]))
-                    " " (m.description)
+                    ])) }
+                    blockquote { (m.description) }
                 }
             }
             dt { (l.t("consent-what-for")) }

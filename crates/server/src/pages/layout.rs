@@ -44,7 +44,8 @@ section{margin:1.5rem 0}\
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}\
 .card,.screen{background:#fff;border:1px solid #bbb;border-radius:.5rem;padding:1rem;margin:1rem 0}\
 .screen{border:2px solid #1a1a1a}\
-.screen dt{font-weight:700;margin-top:.75rem}.screen dd{margin:0}\
+.screen dt{font-weight:700;margin-top:.75rem}.screen dd{margin:0}.screen dd p{margin:.2rem 0}\
+blockquote{margin:.3rem 0;padding-left:.75rem;border-left:3px solid #999;color:#333}\
 button{font:inherit;padding:.4rem .9rem;border-radius:.3rem;border:1px solid #0b3d6b;background:#0b3d6b;color:#fff;cursor:pointer}\
 button.secondary{background:#fff;color:#0b3d6b}\
 header button{background:#fff;color:#0b3d6b;border-color:#fff}\
