@@ -173,6 +173,32 @@ impl Browser {
         );
     }
 
+    /// The serious and critical accessibility violations axe-core finds on the page (`axe`
+    /// is axe-core's source, injected through the driver), each as `rule: nodes`.
+    fn axe_violations(&self, axe: &str) -> Vec<String> {
+        self.script(axe);
+        let found = self.cmd(
+            "POST",
+            "/execute/async",
+            Some(
+                json!({"script": "const done = arguments[arguments.length - 1]; \
+                axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations \
+                  .filter(v => v.impact === 'serious' || v.impact === 'critical') \
+                  .map(v => v.impact + ' ' + v.id + ': ' + v.help + ' at ' \
+                    + v.nodes.map(n => n.target.join(' ')).join(', '))), \
+                  e => done(['axe failed: ' + e]));", "args": []}),
+            ),
+        );
+        found
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_else(|| vec![format!("axe answered {found}")])
+    }
+
     fn screenshot(&self, name: &str) {
         let png = self.cmd("GET", "/screenshot", None);
         let bytes = base64(png.as_str().unwrap_or(""));
@@ -400,11 +426,30 @@ fn a_person_approves_runs_revokes_and_reads_the_history_in_chromium() {
     assert_eq!(pds.store.runs(None).unwrap().len(), 1);
 }
 
+/// axe-core's source: `$INSITU_KIT_TOOLS/js/node_modules/axe-core/axe.min.js` (default
+/// `~/.cache/insitu-kit`), where `scripts/test-deps` installs it, pinned.
+fn axe_core() -> String {
+    let kit = std::env::var_os("INSITU_KIT_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/insitu-kit")
+        });
+    let path = kit.join("js/node_modules/axe-core/axe.min.js");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}: run scripts/test-deps (installs axe-core from the npm registry)",
+            path.display()
+        )
+    })
+}
+
 /// Each role's pages in French and in English, at a desktop's 1280 px and a phone's 360 px:
 /// each page is in the language chosen with the switch, a screenshot of each is saved under
-/// `target/tmp/e2e-screenshots/walk-*.png`, and at 360 px no page scrolls sideways.
+/// `target/tmp/e2e-screenshots/walk-*.png`, at 360 px no page scrolls sideways, and axe-core
+/// finds no serious or critical accessibility violation on any of them.
 #[test]
 fn every_roles_pages_in_french_and_english_on_a_desktop_and_a_phone() {
+    let axe = axe_core();
     let dir = tempfile::tempdir().unwrap();
     let (request, run) = {
         let (pds, fee_scanner) = insitu_testkit::pds_with_fee_scanner(dir.path());
@@ -502,7 +547,7 @@ fn every_roles_pages_in_french_and_english_on_a_desktop_and_a_phone() {
         ("fr", "vos données restent chez vous"),
         ("en", "keeps your data with you"),
     ] {
-        for (width, mobile) in [(1280, false), (360, true)] {
+        for (width, mobile) in [(1280u32, false), (360, true)] {
             b.viewport(width, mobile);
             for (who, pages) in &roles {
                 b.cmd("DELETE", "/cookie", None);
@@ -522,19 +567,24 @@ fn every_roles_pages_in_french_and_english_on_a_desktop_and_a_phone() {
                         page.contains(&format!("<html lang=\"{lang}\">")),
                         "{path} as {who}: {page}"
                     );
-                    let inner = b.script("return window.innerWidth");
-                    assert_eq!(inner, json!(width), "{path} as {who}: the viewport");
-                    if mobile {
-                        let (scroll, client) = (
-                            b.script("return document.documentElement.scrollWidth"),
-                            b.script("return document.documentElement.clientWidth"),
-                        );
-                        assert!(
-                            scroll.as_u64() <= client.as_u64(),
-                            "{path} as {who} in {lang} scrolls sideways at {width} px: {scroll} > {client}"
-                        );
-                    }
+                    // On a phone, a page wider than the screen widens the layout viewport
+                    // (`innerWidth`) or scrolls inside it (`scrollWidth`): either is sideways
+                    // scrolling.
+                    let (inner, scroll) = (
+                        b.script("return window.innerWidth"),
+                        b.script("return document.documentElement.scrollWidth"),
+                    );
+                    assert!(
+                        inner == json!(width) && scroll.as_u64() <= Some(u64::from(width)),
+                        "{path} as {who} in {lang} is wider than {width} px: \
+                         innerWidth {inner}, scrollWidth {scroll}"
+                    );
                     b.screenshot(&format!("walk-{lang}-{width}-{who}-{name}"));
+                    let violations = b.axe_violations(&axe);
+                    assert!(
+                        violations.is_empty(),
+                        "{path} as {who} in {lang} at {width} px: {violations:#?}"
+                    );
                     shots += 1;
                 }
             }
