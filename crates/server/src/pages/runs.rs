@@ -119,7 +119,13 @@ pub(super) async fn run_page(
     let viewer = session.viewer().ok_or_else(PageError::not_found)?;
     let v = insitu_core::view::run_view(&r, &viewer).ok_or_else(PageError::not_found)?;
     let l = L10n::current();
-    let price = v.price.clone().unwrap_or_else(|| l.t("run-not-billed"));
+    // The view decides whether a price is shown; the record's money is written the
+    // visitor's way.
+    let price = match (&v.price, &r.price) {
+        (Some(_), Some(m)) => l.money(m.minor, &m.currency),
+        (Some(p), None) => p.clone(),
+        (None, _) => l.t("run-not-billed"),
+    };
     let output = match insitu_core::contract::output_for(s.pds.store.as_ref(), id, &viewer) {
         Ok(out) => Some(serde_json::to_string_pretty(&out).map_err(PageError::internal)?),
         Err(_) => None,
