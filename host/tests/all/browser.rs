@@ -426,7 +426,7 @@ fn a_person_approves_runs_revokes_and_reads_the_history_in_chromium() {
     assert_eq!(pds.store.runs(None).unwrap().len(), 1);
 }
 
-/// axe-core's source: `$INSITU_KIT_TOOLS/js/node_modules/axe-core/axe.min.js` (default
+/// axe-core's source: `$INSITU_KIT_TOOLS/axe/node_modules/axe-core/axe.min.js` (default
 /// `~/.cache/insitu-kit`), where `scripts/test-deps` installs it, pinned.
 fn axe_core() -> String {
     let kit = std::env::var_os("INSITU_KIT_TOOLS")
@@ -434,7 +434,7 @@ fn axe_core() -> String {
         .unwrap_or_else(|| {
             PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/insitu-kit")
         });
-    let path = kit.join("js/node_modules/axe-core/axe.min.js");
+    let path = kit.join("axe/node_modules/axe-core/axe.min.js");
     std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
             "{}: {e}: run scripts/test-deps (installs axe-core from the npm registry)",
