@@ -222,6 +222,8 @@ pub fn router_with(state: AppState, limits: &ServerLimits) -> Router {
         .merge(
             pages::routes()
                 .method_not_allowed_fallback(pages::method_not_allowed)
+                // Outermost for the pages: their language holds for every answer, errors too.
+                .layer(middleware::from_fn(pages::locale::scope))
                 .layer(DefaultBodyLimit::max(MAX_FORM)),
         )
         .route("/metrics", get(metrics_text));

@@ -148,6 +148,57 @@ impl Browser {
         }
     }
 
+    /// Runs `script` in the page through WebDriver (the pages carry no script of their own;
+    /// their CSP does not apply to the driver's) and returns its value.
+    fn script(&self, script: &str) -> Value {
+        self.cmd(
+            "POST",
+            "/execute/sync",
+            Some(json!({ "script": script, "args": [] })),
+        )
+    }
+
+    /// Lays pages out `width` CSS pixels wide, as a phone of that width does (`mobile` honours
+    /// the viewport meta), through Chromium's DevTools emulation.
+    fn viewport(&self, width: u32, mobile: bool) {
+        self.cmd(
+            "POST",
+            "/goog/cdp/execute",
+            Some(
+                json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
+                    "width": width, "height": if mobile { 780 } else { 900 },
+                    "deviceScaleFactor": 1, "mobile": mobile
+                }}),
+            ),
+        );
+    }
+
+    /// The serious and critical accessibility violations axe-core finds on the page (`axe`
+    /// is axe-core's source, injected through the driver), each as `rule: nodes`.
+    fn axe_violations(&self, axe: &str) -> Vec<String> {
+        self.script(axe);
+        let found = self.cmd(
+            "POST",
+            "/execute/async",
+            Some(
+                json!({"script": "const done = arguments[arguments.length - 1]; \
+                axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations \
+                  .filter(v => v.impact === 'serious' || v.impact === 'critical') \
+                  .map(v => v.impact + ' ' + v.id + ': ' + v.help + ' at ' \
+                    + v.nodes.map(n => n.target.join(' ')).join(', '))), \
+                  e => done(['axe failed: ' + e]));", "args": []}),
+            ),
+        );
+        found
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_else(|| vec![format!("axe answered {found}")])
+    }
+
     fn screenshot(&self, name: &str) {
         let png = self.cmd("GET", "/screenshot", None);
         let bytes = base64(png.as_str().unwrap_or(""));
@@ -179,55 +230,27 @@ fn base64(s: &str) -> Vec<u8> {
         .collect()
 }
 
-#[test]
-fn a_person_approves_runs_revokes_and_reads_the_history_in_chromium() {
+/// `insitu serve` on `dir` and a headless Chromium driven through ChromeDriver, both on
+/// loopback ports of their own; both are killed when this is dropped.
+struct Launched {
+    server: Reaped,
+    site: String,
+    _driver: Reaped,
+    _profile: tempfile::TempDir,
+    b: Browser,
+}
+
+fn launch(dir: &std::path::Path) -> Launched {
     for bin in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
         assert!(
             std::path::Path::new(bin).exists(),
             "{bin} is missing: run scripts/test-deps (installs Debian's chromium and chromium-driver)"
         );
     }
-    // A store with a plugin, a person with a statement, and an organisation's request.
-    let dir = tempfile::tempdir().unwrap();
-    let (request, grant_fields) = {
-        let (pds, plugin) = insitu_testkit::pds_with_fee_scanner(dir.path());
-        let store = pds.store.as_ref();
-        let alice = account::create(store, "alice", PASSWORD, Role::Person)
-            .unwrap()
-            .person
-            .unwrap();
-        let statement = "account,booked,amount,counterparty,label\n\
-            FR76,2099-01-05,-45.00 EUR,Agence Dupont,FRAIS DE GESTION\n\
-            FR76,2099-02-05,-30.00 EUR,Agence Dupont,FRAIS DE GESTION\n";
-        let opts = insitu_core::import::ImportOptions {
-            collection: Some("bank.transactions".into()),
-            ..Default::default()
-        };
-        insitu_core::import::import_bytes(
-            store,
-            alice,
-            "releve.csv",
-            statement.as_bytes(),
-            &opts,
-            &mut |_, _| {},
-        )
-        .unwrap();
-        let r = insitu_core::request::ask(
-            store,
-            "UFC Que Choisir",
-            alice,
-            &plugin,
-            "class action on agency fees",
-            90,
-        )
-        .unwrap();
-        (r.id, ["amount", "label"])
-    };
-
     let bin = env!("CARGO_BIN_EXE_insitu");
     let mut server = Command::new(bin)
         .arg("--data-dir")
-        .arg(dir.path())
+        .arg(dir)
         .args(["serve", "--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -282,6 +305,62 @@ fn a_person_approves_runs_revokes_and_reads_the_history_in_chromium() {
         session: id,
         shots,
     };
+    Launched {
+        server,
+        site,
+        _driver,
+        _profile: profile,
+        b,
+    }
+}
+
+#[test]
+fn a_person_approves_runs_revokes_and_reads_the_history_in_chromium() {
+    // A store with a plugin, a person with a statement, and an organisation's request.
+    let dir = tempfile::tempdir().unwrap();
+    let (request, grant_fields) = {
+        let (pds, plugin) = insitu_testkit::pds_with_fee_scanner(dir.path());
+        let store = pds.store.as_ref();
+        let alice = account::create(store, "alice", PASSWORD, Role::Person)
+            .unwrap()
+            .person
+            .unwrap();
+        let statement = "account,booked,amount,counterparty,label\n\
+            FR76,2099-01-05,-45.00 EUR,Agence Dupont,FRAIS DE GESTION\n\
+            FR76,2099-02-05,-30.00 EUR,Agence Dupont,FRAIS DE GESTION\n";
+        let opts = insitu_core::import::ImportOptions {
+            collection: Some("bank.transactions".into()),
+            ..Default::default()
+        };
+        insitu_core::import::import_bytes(
+            store,
+            alice,
+            "releve.csv",
+            statement.as_bytes(),
+            &opts,
+            &mut |_, _| {},
+        )
+        .unwrap();
+        let r = insitu_core::request::ask(
+            store,
+            "UFC Que Choisir",
+            alice,
+            &plugin,
+            "class action on agency fees",
+            90,
+        )
+        .unwrap();
+        (r.id, ["amount", "label"])
+    };
+
+    let Launched {
+        server,
+        site,
+        _driver,
+        _profile,
+        b,
+    } = launch(dir.path());
+    let driver = b.driver.clone();
 
     // Sign in.
     b.go(&format!("{site}/login"));
@@ -345,4 +424,177 @@ fn a_person_approves_runs_revokes_and_reads_the_history_in_chromium() {
     assert_eq!((g.expires_ms.unwrap() - g.created_ms) / 86_400_000, 14);
     assert!(g.revoked_ms.is_some());
     assert_eq!(pds.store.runs(None).unwrap().len(), 1);
+}
+
+/// axe-core's source: `$INSITU_KIT_TOOLS/axe/node_modules/axe-core/axe.min.js` (default
+/// `~/.cache/insitu-kit`), where `scripts/test-deps` installs it, pinned.
+fn axe_core() -> String {
+    let kit = std::env::var_os("INSITU_KIT_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/insitu-kit")
+        });
+    let path = kit.join("axe/node_modules/axe-core/axe.min.js");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}: run scripts/test-deps (installs axe-core from the npm registry)",
+            path.display()
+        )
+    })
+}
+
+/// Each role's pages in French and in English, at a desktop's 1280 px and a phone's 360 px:
+/// each page is in the language chosen with the switch, a screenshot of each is saved under
+/// `target/tmp/e2e-screenshots/walk-*.png`, at 360 px no page scrolls sideways, and axe-core
+/// finds no serious or critical accessibility violation on any of them.
+#[test]
+fn every_roles_pages_in_french_and_english_on_a_desktop_and_a_phone() {
+    let axe = axe_core();
+    let dir = tempfile::tempdir().unwrap();
+    let (request, run) = {
+        let (pds, fee_scanner) = insitu_testkit::pds_with_fee_scanner(dir.path());
+        let store = pds.store.as_ref();
+        let alice = account::create(store, "alice", PASSWORD, Role::Person)
+            .unwrap()
+            .person
+            .unwrap();
+        for (name, role) in [
+            ("ufc", Role::Organisation),
+            ("insitu-examples", Role::Developer),
+            ("operator", Role::Operator),
+        ] {
+            account::create(store, name, PASSWORD, role).unwrap();
+        }
+        let statement = "account,booked,amount,counterparty,label\n\
+            FR76,2099-01-05,-1234.56 EUR,Agence Dupont Immobilier et Associés,FRAIS DE GESTION ET DE TENUE DE COMPTE TRIMESTRIELS\n";
+        let opts = insitu_core::import::ImportOptions {
+            collection: Some("bank.transactions".into()),
+            ..Default::default()
+        };
+        insitu_core::import::import_bytes(
+            store,
+            alice,
+            "releve.csv",
+            statement.as_bytes(),
+            &opts,
+            &mut |_, _| {},
+        )
+        .unwrap();
+        let pending = insitu_core::request::ask(
+            store,
+            "ufc",
+            alice,
+            &fee_scanner,
+            "class action on agency fees",
+            90,
+        )
+        .unwrap();
+        // A run the organisation started under a grant, for the run pages.
+        let exfiltrate = insitu_core::package::install(
+            store,
+            pds.runner.sandbox(),
+            &insitu_testkit::signed(insitu_plugins::EXFILTRATE),
+            insitu_core::package::InstallMode::Verified,
+        )
+        .unwrap();
+        let asked =
+            insitu_core::request::ask(store, "ufc", alice, &exfiltrate, "study", 30).unwrap();
+        let grant = insitu_core::request::approve(store, asked.id, &Default::default()).unwrap();
+        let run = tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(
+                pds.runner.run(insitu_core::run::RunRequest {
+                    person: alice,
+                    grant: grant.id,
+                    digest: grant.plugin_digest.clone(),
+                    params: [("channel", "log"), ("needle", "x")]
+                        .map(|(k, v)| (k.to_string(), insitu_core::output::Scalar::parse(v)))
+                        .to_vec(),
+                    limits: None,
+                    requester: Some("ufc".into()),
+                    as_of: None,
+                }),
+            )
+            .unwrap();
+        (pending.id, run.id)
+    };
+    // Every part bound: what is not would be dropped (killed) at once.
+    let Launched {
+        server: _server,
+        site,
+        _driver,
+        _profile,
+        b,
+    } = launch(dir.path());
+    let (consent, run) = (format!("/requests/{request}"), format!("/runs/{run}"));
+    let roles: [(&str, Vec<(&str, &str)>); 5] = [
+        ("anonymous", vec![("sign-in", "/login")]),
+        (
+            "alice",
+            vec![
+                ("home", "/"),
+                ("consent", &consent),
+                ("run", &run),
+                ("history", "/history"),
+            ],
+        ),
+        ("ufc", vec![("home", "/"), ("run", &run)]),
+        ("insitu-examples", vec![("home", "/")]),
+        ("operator", vec![("home", "/")]),
+    ];
+    let mut shots = 0;
+    for (lang, word) in [
+        ("fr", "vos données restent chez vous"),
+        ("en", "keeps your data with you"),
+    ] {
+        for (width, mobile) in [(1280u32, false), (360, true)] {
+            b.viewport(width, mobile);
+            for (who, pages) in &roles {
+                b.cmd("DELETE", "/cookie", None);
+                // The switch sets the language; the browser asks for English.
+                b.go(&format!("{site}/language/{lang}?back=/login"));
+                b.wait_for(&format!("<html lang=\"{lang}\">"));
+                if *who != "anonymous" {
+                    b.fill("#name", who);
+                    b.fill("#password", PASSWORD);
+                    b.click("main button[type=submit]");
+                    b.wait_for("action=\"/logout\"");
+                }
+                for (name, path) in pages {
+                    b.go(&format!("{site}{path}"));
+                    let page = b.wait_for(word);
+                    assert!(
+                        page.contains(&format!("<html lang=\"{lang}\">")),
+                        "{path} as {who}: {page}"
+                    );
+                    // On a phone, a page wider than the screen widens the layout viewport
+                    // (`innerWidth`) or scrolls inside it (`scrollWidth`): either is sideways
+                    // scrolling.
+                    let (inner, scroll) = (
+                        b.script("return window.innerWidth"),
+                        b.script("return document.documentElement.scrollWidth"),
+                    );
+                    assert!(
+                        inner == json!(width) && scroll.as_u64() <= Some(u64::from(width)),
+                        "{path} as {who} in {lang} is wider than {width} px: \
+                         innerWidth {inner}, scrollWidth {scroll}"
+                    );
+                    b.screenshot(&format!("walk-{lang}-{width}-{who}-{name}"));
+                    let violations = b.axe_violations(&axe);
+                    assert!(
+                        violations.is_empty(),
+                        "{path} as {who} in {lang} at {width} px: {violations:#?}"
+                    );
+                    shots += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(shots, 2 * 2 * 9);
+    http(
+        &b.driver,
+        "DELETE",
+        &format!("/session/{}", b.session),
+        None,
+    );
 }

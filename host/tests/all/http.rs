@@ -354,6 +354,7 @@ async fn a_megabyte_to_a_page_form_is_refused_before_it_is_read_and_uploads_take
         send(
             &app,
             Request::post("/import")
+                .header("accept-language", "en")
                 .header("cookie", &cookie)
                 .header("content-type", content_type)
                 .body(Body::from(upload))
@@ -362,7 +363,18 @@ async fn a_megabyte_to_a_page_form_is_refused_before_it_is_read_and_uploads_take
     };
     let (status, page) = upload_page("big.csv", csv.replace("CARD PAYMENT", "TRANSFER")).await;
     assert_eq!(status, StatusCode::OK, "{page}");
-    assert!(page.contains(&format!("{rows} added")), "{page}");
+    // The English page groups thousands with commas.
+    let digits = rows.to_string();
+    let grouped: Vec<&str> = digits
+        .as_bytes()
+        .rchunks(3)
+        .rev()
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    assert!(
+        page.contains(&format!("{} added", grouped.join(","))),
+        "{page}"
+    );
     // A file over the upload limit, through the page: 413, as an error page, nothing added.
     let huge = "x".repeat(insitu_server::MAX_UPLOAD + 1);
     let (status, page) = upload_page("huge.csv", huge).await;
@@ -505,7 +517,7 @@ async fn every_page_and_api_answer_carries_the_security_headers() {
 
     // Every page route (pages::routes), as a visitor and as a signed-in person; ids that do
     // not exist answer an error page, which carries the headers too.
-    let pages: [(&str, &str); 17] = [
+    let pages: [(&str, &str); 18] = [
         ("GET", "/"),
         ("GET", "/login"),
         ("POST", "/login"),
@@ -523,6 +535,7 @@ async fn every_page_and_api_answer_carries_the_security_headers() {
         ("POST", "/invitations/1/answer"),
         ("POST", "/contacts/1/answer"),
         ("GET", "/invoice.csv"),
+        ("GET", "/language/fr"),
     ];
     let api = [
         ("GET", "/api/me"),

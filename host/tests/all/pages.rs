@@ -60,6 +60,8 @@ impl Site {
         .unwrap()
     }
 
+    /// Sends a request as a browser asking for English: the tests read the English pages
+    /// (`every_page_of_every_role_speaks_french_and_english` reads both).
     async fn send(
         &self,
         method: &str,
@@ -67,7 +69,22 @@ impl Site {
         cookie: Option<&str>,
         form: Option<String>,
     ) -> Reply {
-        let mut req = Request::builder().method(method).uri(path);
+        self.send_in("en", method, path, cookie, form).await
+    }
+
+    /// Sends a request as a browser whose `Accept-Language` is `lang`.
+    async fn send_in(
+        &self,
+        lang: &str,
+        method: &str,
+        path: &str,
+        cookie: Option<&str>,
+        form: Option<String>,
+    ) -> Reply {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("accept-language", lang);
         if let Some(c) = cookie {
             req = req.header("cookie", format!("insitu_session={c}"));
         }
@@ -216,11 +233,11 @@ async fn a_person_approves_with_narrowing_runs_revokes_and_reads_the_history() {
     assert_eq!(screen.status, StatusCode::OK);
     for part in [
         "Who asks:",
-        "For what:</strong> class action",
+        "For what:</dt><dd>class action",
         "30 days",
         "to you alone",
         "the fields you keep, and the date of each record",
-        "pays 3 per run",
+        "pays €0.03 per run",
         "UFC &lt;Que&gt; Choisir",
     ] {
         assert!(screen.body.contains(part), "consent screen lacks `{part}`");
@@ -294,6 +311,7 @@ async fn a_person_approves_with_narrowing_runs_revokes_and_reads_the_history() {
         .clone()
         .oneshot(
             Request::post("/import")
+                .header("accept-language", "en")
                 .header("cookie", format!("insitu_session={a}"))
                 .header("content-type", content_type)
                 .body(Body::from(upload))
@@ -310,7 +328,7 @@ async fn a_person_approves_with_narrowing_runs_revokes_and_reads_the_history() {
     .into_owned();
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(
-        page.contains("releve.csv (CSV) into bank.transactions: 1 records read, 1 added"),
+        page.contains("releve.csv (CSV) into bank.transactions: 1 record read, 1 added"),
         "{page}"
     );
     let run = format!("/grants/{}/run", grant.id);
@@ -699,10 +717,7 @@ async fn a_person_answers_a_campaign_invitation_from_their_page() {
     assert_eq!(claimants[0].findings.len(), 1);
     assert!(claimants[0].findings[0].label.contains("AVRIL"));
     let after = site.send("GET", "/", Some(&a), None).await.body;
-    assert!(
-        after.contains("You joined and shared 1 findings"),
-        "{after}"
-    );
+    assert!(after.contains("You joined and shared 1 finding"), "{after}");
 
     clock.set(release);
     let u = site.sign_in("ufc").await;
@@ -1050,4 +1065,194 @@ async fn a_malformed_request_for_a_page_answers_an_error_page() {
             r.body
         );
     }
+}
+
+/// The words of a page a person reads: its text without the markup.
+fn visible_text(html: &str) -> String {
+    let html = match (html.find("<style>"), html.find("</style>")) {
+        (Some(a), Some(b)) if a < b => format!("{}{}", &html[..a], &html[b..]),
+        _ => html.to_string(),
+    };
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Every page of every role, in French and in English, through the router: each speaks the
+/// language asked for (`<html lang>`, a word of its own), shows no message key, and no page
+/// asked a catalogue for a message it lacks. The switch's cookie outranks the browser.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_of_every_role_speaks_french_and_english() {
+    use insitu_server::pages::locale::{self, Lang};
+    let site = Site::new();
+    let store = site.pds.store.as_ref();
+    let alice = person(&site, "alice");
+    let bob = person(&site, "bob");
+    // A campaign invitation for Alice (and the organisation `ufc`).
+    let job = invite(&site, alice, bob).await;
+    account::create(store, "insitu-examples", PASSWORD, Role::Developer).unwrap();
+    account::create(store, "operator", PASSWORD, Role::Operator).unwrap();
+    store
+        .set_tariff(&insitu_core::ledger::Tariff {
+            member_share_bps: 5_000,
+            ..Default::default()
+        })
+        .unwrap();
+    // A request waiting for Alice, a grant and a run for `ufc`, with its ledger lines.
+    let plugin = site.install(insitu_plugins::EXFILTRATE);
+    let pending = insitu_core::request::ask(store, "ufc", alice, &plugin, "a <study>", 30)
+        .unwrap()
+        .id;
+    let r = insitu_core::request::ask(store, "ufc", alice, &plugin, "study", 30).unwrap();
+    let grant = insitu_core::request::approve(store, r.id, &Default::default()).unwrap();
+    let run = site
+        .pds
+        .runner
+        .run(insitu_core::run::RunRequest {
+            person: alice,
+            grant: grant.id,
+            digest: grant.plugin_digest.clone(),
+            params: [("channel", "log"), ("needle", "x")]
+                .map(|(k, v)| (k.to_string(), insitu_core::output::Scalar::parse(v)))
+                .to_vec(),
+            limits: None,
+            requester: Some("ufc".into()),
+            as_of: None,
+        })
+        .await
+        .unwrap();
+    insitu_core::peer::offer(store, alice, "29-1051.00", "ten years in a hospital").unwrap();
+    insitu_core::peer::ask(store, bob, "29-1051.00").unwrap();
+
+    let mut cookies = std::collections::BTreeMap::new();
+    for who in ["alice", "bob", "ufc", "insitu-examples", "operator"] {
+        cookies.insert(who, site.sign_in(who).await);
+    }
+    let (runs, request) = (format!("/runs/{}", run.id), format!("/requests/{pending}"));
+    // (who, path, expected status): every page of each role, and error pages.
+    let pages: Vec<(&str, &str, StatusCode)> = vec![
+        ("anonymous", "/login", StatusCode::OK),
+        ("alice", "/", StatusCode::OK),
+        ("alice", "/history", StatusCode::OK),
+        ("alice", &request, StatusCode::OK),
+        ("alice", &runs, StatusCode::OK),
+        ("alice", "/requests/999999", StatusCode::NOT_FOUND),
+        ("bob", "/", StatusCode::OK),
+        ("bob", "/history", StatusCode::OK),
+        ("ufc", "/", StatusCode::OK),
+        ("ufc", &runs, StatusCode::OK),
+        ("ufc", "/history", StatusCode::FORBIDDEN),
+        ("insitu-examples", "/", StatusCode::OK),
+        ("operator", "/", StatusCode::OK),
+    ];
+    let mut keys = locale::keys(Lang::Fr);
+    keys.extend(locale::keys(Lang::En));
+    // Keys of one word (`none`, `run`) are words too; the record of misses covers them.
+    keys.retain(|k| k.contains('-'));
+    let mut seen = 0;
+    // A sentence of the footer, in each language.
+    for (lang, own_word) in [
+        ("fr", "vos données restent chez vous"),
+        ("en", "keeps your data with you"),
+    ] {
+        for (who, path, want) in &pages {
+            let cookie = cookies.get(who).map(String::as_str);
+            let r = site.send_in(lang, "GET", path, cookie, None).await;
+            let at = format!("{path} as {who} in {lang}");
+            assert_eq!(r.status, *want, "{at}: {}", r.body);
+            assert!(
+                r.body.contains(&format!("<html lang=\"{lang}\">")),
+                "{at}: {}",
+                r.body
+            );
+            let text = visible_text(&r.body);
+            assert!(text.contains(own_word), "{at} is not in {lang}: {text}");
+            for key in &keys {
+                let shown = text.match_indices(key.as_str()).any(|(i, _)| {
+                    let before = text[..i].chars().next_back();
+                    let after = text[i + key.len()..].chars().next();
+                    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '-');
+                    !word(before) && !word(after)
+                });
+                assert!(!shown, "{at} shows the message key `{key}`: {text}");
+            }
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 2 * pages.len());
+    // The French pages say it in French.
+    let fr = site
+        .send_in(
+            "fr",
+            "GET",
+            "/",
+            cookies.get("alice").map(String::as_str),
+            None,
+        )
+        .await
+        .body;
+    assert!(fr.contains("Demandes qui attendent votre réponse"), "{fr}");
+    assert!(
+        fr.contains(&format!("/invitations/{}/answer", job.id)),
+        "{fr}"
+    );
+    let consent = site
+        .send_in(
+            "fr",
+            "GET",
+            &request,
+            cookies.get("alice").map(String::as_str),
+            None,
+        )
+        .await
+        .body;
+    assert!(
+        consent.contains("ufc aimerait utiliser certaines de vos données"),
+        "{consent}"
+    );
+    assert!(
+        consent.contains("a &lt;study&gt;"),
+        "the purpose was not escaped: {consent}"
+    );
+    assert!(consent.contains("Vous ne payez rien."), "{consent}");
+    // The switch: a cookie for a year, back to the page it was on, and it outranks the browser.
+    let r = site
+        .send_in("en", "GET", "/language/fr?back=/history", None, None)
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location, "/history");
+    assert!(r.cookie.starts_with("insitu_lang=fr;"), "{}", r.cookie);
+    let away = site
+        .send_in(
+            "en",
+            "GET",
+            "/language/fr?back=//elsewhere.example",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(away.location, "/");
+    let req = Request::get("/login")
+        .header("accept-language", "en")
+        .header("cookie", "insitu_lang=fr")
+        .body(Body::empty())
+        .unwrap();
+    let resp = site.app.clone().oneshot(req).await.unwrap();
+    let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    assert!(String::from_utf8_lossy(&body).contains("Se connecter à Insitu"));
+    // No page asked for a message a catalogue lacks.
+    assert_eq!(locale::missing_messages(), Vec::<String>::new());
 }

@@ -1,0 +1,562 @@
+//! The web pages: server-rendered HTML, no JavaScript, in French and English. A person signs
+//! in, reads a request's consent screen and approves (narrowing fields, months, days) or denies
+//! it, sees their grants and revokes one, runs a plugin under a grant, imports a file, and reads
+//! their access history. An organisation sees its requests and its runs, with the outputs
+//! addressed to it.
+//!
+//! - Templates are maud's `html!` ([`layout`] has the one layout and style sheet): every value
+//!   is escaped unless it is wrapped in `PreEscaped`, which only the style sheet and the
+//!   doctype are.
+//! - Every visible string comes from the Fluent catalogues through [`locale::L10n`]; numbers,
+//!   money and dates are written the visitor's way there too.
+//! - Pages per concern: [`person`] (a person's home page), [`organisation`] (an organisation's,
+//!   a developer's, an operator's), [`consent`] (the consent screen and its answers), [`runs`]
+//!   (running under a grant and a run's page).
+//!
+//! Sessions: signing in issues a one-day token whose secret is the `insitu_session` cookie
+//! (`HttpOnly; Secure; SameSite=Strict`). Every form carries a CSRF token derived from the
+//! session secret, checked on every POST; the sign-in form, which has no session yet, is
+//! refused when a browser's `Origin` is another site. The language switch is a plain link
+//! (`/language/{fr,en}`) that sets the `insitu_lang` cookie: it changes nothing but the
+//! language, so it needs no token.
+
+pub mod consent;
+pub mod layout;
+pub mod locale;
+pub mod organisation;
+pub mod person;
+pub mod runs;
+
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Router, routing::get, routing::post};
+use maud::{Markup, html};
+use sha2::{Digest, Sha256};
+
+use super::AppState;
+use super::auth::{Action, Caller, TokenKind};
+use super::extract::page::{Form, Multipart, Path};
+use super::limit::{ClientAddr, LoginError};
+use insitu_core::account::{self, Role};
+use insitu_core::audit::hex;
+use insitu_core::import::{self, ImportOptions};
+pub use layout::STYLE;
+use layout::page;
+use locale::{Arg, L10n, Lang};
+
+const COOKIE_NAME: &str = "insitu_session";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+        .route("/language/{lang}", get(language))
+        .route("/requests/{id}", get(consent::consent))
+        .route("/requests/{id}/approve", post(consent::approve))
+        .route("/requests/{id}/deny", post(consent::deny))
+        .route("/grants/{id}/revoke", post(revoke))
+        .route("/grants/{id}/run", post(runs::run))
+        .route("/runs/{id}", get(runs::run_page))
+        .route("/history", get(history))
+        // The one page upload: the router gives pages [`super::MAX_FORM`].
+        .route(
+            "/import",
+            post(import_file).layer(axum::extract::DefaultBodyLimit::max(super::MAX_UPLOAD)),
+        )
+        .route("/export", get(export))
+        .route("/erase", post(erase))
+        .route("/invitations/{id}/answer", post(person::answer_invitation))
+        .route("/contacts/{id}/answer", post(person::answer_contact))
+        .route("/invoice.csv", get(organisation::invoice))
+}
+
+/// The ledger entries dated until now: a job's postings are dated at its release time, and are
+/// shown to nobody before it, whenever the job closed (which depends on its members' data).
+fn visible_ledger(s: &AppState) -> Result<Vec<insitu_core::ledger::Entry>, PageError> {
+    let now = s.now_ms();
+    let mut entries = s.pds.store.ledger()?;
+    entries.retain(|e| e.at_ms <= now);
+    Ok(entries)
+}
+
+/// A signed-in page visitor: a [`Caller`] (same ownership rules as the API) and the CSRF token
+/// of their session.
+pub struct Session {
+    pub caller: Caller,
+    pub csrf: String,
+}
+
+impl std::ops::Deref for Session {
+    type Target = Caller;
+
+    fn deref(&self) -> &Caller {
+        &self.caller
+    }
+}
+
+fn csrf_for(secret: &str) -> String {
+    hex(&Sha256::digest(format!("insitu-csrf:{secret}").as_bytes()))
+}
+
+fn cookie_secret(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix("insitu_session="))
+        .map(str::to_string)
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let to_login = || Redirect::to("/login").into_response();
+        let secret = cookie_secret(&parts.headers).ok_or_else(to_login)?;
+        // Only a sign-in session: an API token sent as the cookie is not one.
+        match super::auth::authenticate(state, &secret, TokenKind::Session) {
+            Ok(Some(caller)) => Ok(Session {
+                caller,
+                csrf: csrf_for(&secret),
+            }),
+            Ok(None) => Err(to_login()),
+            Err(e) => Err(PageError::from(e).into_response()),
+        }
+    }
+}
+
+impl Session {
+    /// For a form: its CSRF token, then the role and scope `action` needs (the same table as
+    /// the API's).
+    fn allow(&self, action: Action, form_csrf: Option<&str>) -> Result<(), PageError> {
+        self.check(form_csrf)?;
+        Ok(self.may(action)?)
+    }
+
+    fn check(&self, form_csrf: Option<&str>) -> Result<(), PageError> {
+        // Both are hex digests of the same length; compare without an early exit.
+        let given = form_csrf.unwrap_or("").as_bytes();
+        let want = self.csrf.as_bytes();
+        let same = given.len() == want.len()
+            && given
+                .iter()
+                .zip(want)
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        if same {
+            Ok(())
+        } else {
+            Err(PageError::say(StatusCode::FORBIDDEN, "error-stale-form"))
+        }
+    }
+
+    /// The hidden field every form of a signed-in page carries.
+    pub fn csrf_field(&self) -> Markup {
+        html! { input type="hidden" name="csrf" value=(self.csrf); }
+    }
+}
+
+/// An error shown as a page: its status and what to tell the visitor.
+pub struct PageError(StatusCode, String);
+
+impl PageError {
+    /// An error whose text is the catalogue's message `key`, in the visitor's language.
+    fn say(status: StatusCode, key: &str) -> Self {
+        PageError(status, L10n::current().t(key))
+    }
+
+    fn say_with(status: StatusCode, key: &str, args: &[(&str, Arg)]) -> Self {
+        PageError(status, L10n::current().ta(key, args))
+    }
+
+    fn internal(e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "page failed on the host");
+        PageError::say(StatusCode::INTERNAL_SERVER_ERROR, "error-internal")
+    }
+
+    fn not_found() -> Self {
+        PageError::say(StatusCode::NOT_FOUND, "error-not-found")
+    }
+}
+
+/// The pages' answer to a method a path does not take (axum adds `Allow`).
+pub async fn method_not_allowed() -> PageError {
+    PageError::say(StatusCode::METHOD_NOT_ALLOWED, "error-method")
+}
+
+// The API's errors carry their own text (from the domain, in English); the page shows it
+// under a heading in the visitor's language.
+impl<E: Into<super::error::ApiError>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        let e = e.into();
+        PageError(e.status, e.message)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let l = L10n::current();
+        let heading = match self.0 {
+            StatusCode::BAD_REQUEST => "error-title-bad-request",
+            StatusCode::UNAUTHORIZED => "error-title-unauthorized",
+            StatusCode::FORBIDDEN => "error-title-forbidden",
+            StatusCode::NOT_FOUND => "error-title-not-found",
+            StatusCode::METHOD_NOT_ALLOWED => "error-title-method",
+            StatusCode::CONFLICT => "error-title-conflict",
+            StatusCode::PAYLOAD_TOO_LARGE => "error-title-too-large",
+            StatusCode::TOO_MANY_REQUESTS => "error-title-too-many",
+            s if s.is_server_error() => "error-title-server",
+            _ => "error-title",
+        };
+        let body = html! {
+            h1 { (l.t(heading)) }
+            p role="alert" { (self.1) }
+            p { a href="/" { (l.t("back-to-my-page")) } }
+        };
+        (self.0, page(&l.t("error-title"), None, body)).into_response()
+    }
+}
+
+type PageResult = Result<Response, PageError>;
+
+/// Runs blocking store work (every durable commit) off the async workers, as the API does.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, PageError> + Send + 'static,
+) -> Result<T, PageError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(PageError::internal)?
+}
+
+// ---- the language switch -------------------------------------------------------------------
+
+#[derive(serde::Deserialize)]
+struct Back {
+    back: Option<String>,
+}
+
+/// Sets the language cookie and goes back to the page the switch was on (a path on this site
+/// only: `//host` and `/\host` would leave it).
+async fn language(Path(tag): Path<String>, Query(q): Query<Back>) -> PageResult {
+    let Some(lang) = Lang::from_tag(&tag).filter(|l| l.tag() == tag) else {
+        return Err(PageError::not_found());
+    };
+    let back = q
+        .back
+        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
+        .unwrap_or_else(|| "/".into());
+    let cookie = format!(
+        "{}={}; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=31536000",
+        locale::COOKIE_NAME,
+        lang.tag()
+    );
+    Ok(([(SET_COOKIE, cookie)], Redirect::to(&back)).into_response())
+}
+
+// ---- sign in and out -----------------------------------------------------------------------
+
+fn login_body(l: &L10n, failed: bool) -> Markup {
+    html! {
+        h1 { (l.t("login-title")) }
+        @if failed {
+            p role="alert" { (l.t("login-failed")) }
+        }
+        form.card method="post" action="/login" {
+            p {
+                label for="name" { (l.t("login-name")) }
+                input id="name" name="name" autocomplete="username" required;
+            }
+            p {
+                label for="password" { (l.t("login-password")) }
+                input id="password" name="password" type="password" autocomplete="current-password" required;
+            }
+            p { button type="submit" { (l.t("login-submit")) } }
+        }
+    }
+}
+
+async fn login_form() -> Html<String> {
+    let l = L10n::current();
+    page(&l.t("login-page-title"), None, login_body(&l, false))
+}
+
+#[derive(serde::Deserialize)]
+struct LoginForm {
+    name: String,
+    password: String,
+}
+
+/// Whether a browser's `Origin` names this server. The sign-in form has no session to derive
+/// a CSRF token from, so a cross-site sign-in (login CSRF) is refused by its origin instead.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get("origin").and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    origin
+        .split_once("://")
+        .is_some_and(|(_, rest)| !host.is_empty() && rest == host)
+}
+
+async fn login(
+    State(s): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> PageResult {
+    if !same_origin(&headers) {
+        return Err(PageError::say(StatusCode::FORBIDDEN, "error-login-origin"));
+    }
+    let result = blocking(move || {
+        let store = s.pds.store.as_ref();
+        let account = match s.limits.logins.login(store, &f.name, &f.password, address) {
+            Ok(a) => a,
+            Err(LoginError::Account(account::AccountError::BadCredentials)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(Some(account::issue_session(store, &account)?.0))
+    })
+    .await?;
+    let Some(secret) = result else {
+        let l = L10n::current();
+        let body = login_body(&l, true);
+        return Ok((
+            StatusCode::UNAUTHORIZED,
+            page(&l.t("login-page-title"), None, body),
+        )
+            .into_response());
+    };
+    let cookie =
+        format!("{COOKIE_NAME}={secret}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=86400");
+    Ok(([(SET_COOKIE, cookie)], Redirect::to("/")).into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct CsrfForm {
+    csrf: Option<String>,
+}
+
+async fn logout(
+    State(s): State<AppState>,
+    session: Session,
+    Form(f): Form<CsrfForm>,
+) -> PageResult {
+    session.check(f.csrf.as_deref())?;
+    let token = session.token.id;
+    blocking(move || Ok(s.pds.store.revoke_token(token, s.now_ms())?)).await?;
+    let cookie = format!("{COOKIE_NAME}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0");
+    Ok(([(SET_COOKIE, cookie)], Redirect::to("/login")).into_response())
+}
+
+// ---- the home page -------------------------------------------------------------------------
+
+/// Each role's own page: a person's ([`person::home`]), an organisation's
+/// ([`organisation::home`]), a developer's or operator's ([`organisation::api_home`]).
+async fn home(State(s): State<AppState>, session: Session) -> PageResult {
+    session.may(Action::Read)?;
+    let l = L10n::current();
+    let body = match (session.account.role, session.person()) {
+        (Role::Person, Some(p)) => person::home(&s, &session, &l, p)?,
+        (Role::Organisation, _) => organisation::home(&s, &session, &l)?,
+        _ => organisation::api_home(&s, &session, &l)?,
+    };
+    Ok(page(&l.t("home-page-title"), Some(&session), body).into_response())
+}
+
+async fn revoke(
+    State(s): State<AppState>,
+    session: Session,
+    Path(id): Path<u64>,
+    Form(f): Form<CsrfForm>,
+) -> PageResult {
+    session.allow(Action::Decide, f.csrf.as_deref())?;
+    session.given_grant(&s, id)?;
+    blocking(move || Ok(s.pds.store.revoke_grant(id, s.now_ms())?)).await?;
+    Ok(Redirect::to("/").into_response())
+}
+
+async fn history(State(s): State<AppState>, session: Session) -> PageResult {
+    session.may(Action::PersonPages)?;
+    let Some(p) = session.person() else {
+        return Err(PageError::not_found());
+    };
+    let l = L10n::current();
+    let mut rows = Vec::new();
+    for e in s.pds.store.audit_log()?.iter().rev() {
+        if e.event.person() == Some(p) {
+            rows.push((
+                e.seq,
+                e.at_ms,
+                insitu_core::audit::describe_in(s.pds.store.as_ref(), &e.event),
+            ));
+        }
+    }
+    let body = html! {
+        h1 { (l.t("history-title")) }
+        p { (l.t("history-intro")) }
+        div.scroll {
+            table {
+                caption.sr { (l.t("history-title")) }
+                thead { tr {
+                    th scope="col" { "#" }
+                    th scope="col" { (l.t("history-when")) }
+                    th scope="col" { (l.t("history-what")) }
+                } }
+                tbody {
+                    @for (seq, at, what) in &rows {
+                        tr { td { (seq) } td { (l.date(*at)) } td { (what) } }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page(&l.t("history-title"), Some(&session), body).into_response())
+}
+
+async fn import_file(
+    State(s): State<AppState>,
+    session: Session,
+    mut form: Multipart,
+) -> PageResult {
+    // Its own status: 413 for a file over the upload limit, 400 for a malformed form.
+    let bad = |e: axum::extract::multipart::MultipartError| PageError(e.status(), e.body_text());
+    let (mut csrf, mut collection, mut file) = (None, None, None);
+    while let Some(field) = form.next_field().await.map_err(bad)? {
+        match field.name().unwrap_or("") {
+            "csrf" => csrf = Some(field.text().await.map_err(bad)?),
+            "collection" => collection = Some(field.text().await.map_err(bad)?),
+            "file" => {
+                let name = field.file_name().unwrap_or("upload").to_string();
+                file = Some((name, field.bytes().await.map_err(bad)?));
+            }
+            _ => {}
+        }
+    }
+    session.allow(Action::Import, csrf.as_deref())?;
+    let Some(person) = session.person() else {
+        return Err(PageError::not_found());
+    };
+    let Some((name, bytes)) = file else {
+        return Err(PageError::say(StatusCode::BAD_REQUEST, "error-no-file"));
+    };
+    let opts = ImportOptions {
+        collection: collection.filter(|c| !c.trim().is_empty()),
+        ..Default::default()
+    };
+    let store = s.pds.store.clone();
+    let file = name;
+    let reports = blocking(move || {
+        Ok(import::import_all(
+            store.as_ref(),
+            person,
+            &file,
+            &bytes,
+            &opts,
+            &mut |_, _| {},
+        )?)
+    })
+    .await?;
+    let l = L10n::current();
+    let body = html! {
+        h1 { (l.t("imported-title")) }
+        @for import::Imported { file, report } in &reports {
+            p role="status" {
+                (l.ta("imported-report", &[
+                    ("file", file.into()),
+                    ("format", report.format.to_string().as_str().into()),
+                    ("collection", (&report.collection).into()),
+                    ("read", Arg::Count(report.read as i64)),
+                    ("added", Arg::Count(report.added as i64)),
+                    ("duplicates", Arg::Count(report.duplicates as i64)),
+                ]))
+            }
+            @if !report.duplicate_lines.is_empty() {
+                p { (l.ta("imported-duplicate-lines", &[(
+                    "lines",
+                    import::line_ranges(&report.duplicate_lines).as_str().into(),
+                )])) }
+            }
+            @for n in report.all_notes() {
+                p { (n) }
+            }
+        }
+        p { a href="/" { (l.t("back-to-my-page")) } }
+    };
+    Ok(page(&l.t("imported-title"), Some(&session), body).into_response())
+}
+
+async fn export(State(s): State<AppState>, session: Session) -> PageResult {
+    session.may(Action::Export)?;
+    let Some(person) = session.person() else {
+        return Err(PageError::not_found());
+    };
+    let store = s.pds.store.clone();
+    let archive = blocking(move || {
+        Ok(insitu_core::rights::export(
+            store.as_ref(),
+            person,
+            s.now_ms(),
+        )?)
+    })
+    .await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/x-tar"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"insitu-export.tar\"",
+            ),
+        ],
+        archive,
+    )
+        .into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct EraseForm {
+    csrf: Option<String>,
+    password: String,
+}
+
+async fn erase(
+    State(s): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    session: Session,
+    Form(f): Form<EraseForm>,
+) -> PageResult {
+    session.allow(Action::Erase, f.csrf.as_deref())?;
+    let Some(person) = session.person() else {
+        return Err(PageError::not_found());
+    };
+    let name = session.account.name.clone();
+    let wrong = PageError::say(StatusCode::FORBIDDEN, "error-erase-password");
+    blocking(move || {
+        let store = s.pds.store.as_ref();
+        match s.limits.logins.login(store, &name, &f.password, address) {
+            Ok(_) => {}
+            Err(LoginError::Account(account::AccountError::BadCredentials)) => return Err(wrong),
+            Err(e) => return Err(e.into()),
+        }
+        Ok(store.erase_person(person, s.now_ms())?)
+    })
+    .await?;
+    let cookie = format!("{COOKIE_NAME}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0");
+    let l = L10n::current();
+    let body = html! {
+        h1 { (l.t("erased-title")) }
+        p role="status" { (l.t("erased-text")) }
+    };
+    Ok((
+        [(SET_COOKIE, cookie)],
+        page(&l.t("erased-page-title"), None, body),
+    )
+        .into_response())
+}
