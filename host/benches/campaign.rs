@@ -5,7 +5,9 @@
 //! data: the same rule compiled natively, over the same store cursors, on as many threads as
 //! the fan-out uses cores.
 //!
-//! Run with `cargo bench -p insitu --bench campaign` (`MEMBERS=1000` for a quick one).
+//! Run with `cargo bench -p insitu --bench campaign` (`MEMBERS=1000` for a quick one). It runs
+//! on redb, then on PostgreSQL (the test database that `scripts/pg-start` starts);
+//! `BACKENDS=redb` or `BACKENDS=postgres` for one.
 
 mod common;
 
@@ -77,7 +79,7 @@ fn measured(out: &str, key: &str) -> f64 {
 /// Child process: opens the store in `dir` and runs one measurement, `native` or `campaign`,
 /// so that each peak RSS is that of a process doing only that, from opening the store.
 fn child(dir: &std::path::Path, what: &str) {
-    let pds = Pds::open(dir).unwrap();
+    let pds = open(dir, std::env::var("CAMPAIGN_STORE").ok().as_deref());
     let store = pds.store.clone();
     let people: Vec<u64> = store.people().unwrap().iter().map(|p| p.id).collect();
     let digest = pds.find_plugin("fee-scanner").unwrap();
@@ -146,6 +148,20 @@ fn child(dir: &std::path::Path, what: &str) {
     println!("peak_kib {}", common::kib("VmHWM:"));
 }
 
+/// The PDS on `dir`, over the PostgreSQL store at `store` (the test database's schema of this
+/// run; a child process gets it as `CAMPAIGN_STORE`), else over the redb file in `dir`.
+fn open(dir: &std::path::Path, store: Option<&str>) -> Pds {
+    match store {
+        Some(url) => Pds::builder(dir)
+            .store(std::sync::Arc::new(
+                insitu_store_pg::PgStore::connect(url).unwrap(),
+            ))
+            .open()
+            .unwrap(),
+        None => Pds::open(dir).unwrap(),
+    }
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
@@ -157,10 +173,35 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
+    // redb, then PostgreSQL (the test database, `scripts/pg-start`), side by side;
+    // `BACKENDS=redb` or `BACKENDS=postgres` for one of them.
+    let backends = std::env::var("BACKENDS").unwrap_or_else(|_| "redb,postgres".into());
+    for backend in backends.split(',') {
+        let schemas = insitu_store_pg::testing::Schemas::new("bench_campaign");
+        let store = match backend {
+            "redb" => None,
+            "postgres" => {
+                let schema = schemas.fresh();
+                drop(insitu_store_pg::testing::connect(
+                    &schema,
+                    insitu_core::clock::SystemClock::shared(),
+                ));
+                let base = insitu_store_pg::testing::url();
+                let sep = if base.contains('?') { '&' } else { '?' };
+                Some(format!("{base}{sep}options=-csearch_path%3D{schema}"))
+            }
+            other => panic!("BACKENDS: unknown backend {other}"),
+        };
+        bench(backend, members, store.as_deref());
+    }
+}
+
+/// One campaign over `members` on one backend (`store`: a PostgreSQL URL, or redb).
+fn bench(backend: &str, members: u64, store: Option<&str>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let setup = Instant::now();
     {
-        let pds = Pds::open(dir.path()).unwrap();
+        let pds = open(dir.path(), store);
         let store = pds.store.clone();
         let m = Manifest::from_file(std::path::Path::new(insitu_plugins::FEE_SCANNER_MANIFEST))
             .unwrap();
@@ -203,11 +244,15 @@ fn main() {
         setup.elapsed().as_secs_f64()
     );
     let run = |what: &str| {
-        let out = std::process::Command::new(std::env::current_exe().unwrap())
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap());
+        child
             .env("CAMPAIGN_DIR", dir.path())
             .env("CAMPAIGN_RUN", what)
-            .output()
-            .unwrap();
+            .env_remove("CAMPAIGN_STORE");
+        if let Some(url) = store {
+            child.env("CAMPAIGN_STORE", url);
+        }
+        let out = child.output().unwrap();
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         assert!(
             out.status.success(),
@@ -226,7 +271,9 @@ fn main() {
     assert_eq!(matched, victims, "the campaign's count is wrong");
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
 
-    println!("campaign over {members} members x {PER_MEMBER} transactions ({records} records)");
+    println!(
+        "campaign over {members} members x {PER_MEMBER} transactions ({records} records), on {backend}"
+    );
     println!(
         "  end to end (open, scan with durable batched commits, counts): {elapsed:.2} s, {:.0} records/s, {:.0} members/s",
         records as f64 / elapsed,
