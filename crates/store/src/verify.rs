@@ -100,3 +100,30 @@ pub fn verify_all(
         .map(|c| verify_chain_in(store, c, checkpoint))
         .collect()
 }
+
+/// Every entry of `chain`, oldest first, read a page at a time: for one person's export or
+/// history (one chain, never the whole log).
+pub fn read_chain(store: &dyn AuditStore, chain: Chain) -> Result<Vec<AuditEntry>, StoreError> {
+    let mut all: Vec<AuditEntry> = Vec::new();
+    loop {
+        let page = store.audit_chain(chain, all.last().map(|e| e.seq), PAGE)?;
+        if page.is_empty() {
+            return Ok(all);
+        }
+        all.extend(page);
+    }
+}
+
+/// A person's audit trail: the entries about them in the legacy chain (a store written before
+/// per-person chains), then their own chain, oldest first.
+pub fn person_trail(
+    store: &dyn AuditStore,
+    person: insitu_model::records::PersonId,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    let mut trail: Vec<AuditEntry> = read_chain(store, Chain::Legacy)?
+        .into_iter()
+        .filter(|e| e.event.person() == Some(person))
+        .collect();
+    trail.extend(read_chain(store, Chain::Person(person))?);
+    Ok(trail)
+}
