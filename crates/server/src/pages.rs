@@ -1172,6 +1172,9 @@ async fn run_page(State(s): State<AppState>, session: Session, Path(id): Path<u6
     Ok(page(&format!("Run {id}"), Some(&session), &body).into_response())
 }
 
+/// How many of the newest entries the history page shows.
+const HISTORY: u64 = 500;
+
 async fn history(State(s): State<AppState>, session: Session) -> PageResult {
     session.may(Action::PersonPages)?;
     let Some(p) = session.person() else {
@@ -1180,8 +1183,27 @@ async fn history(State(s): State<AppState>, session: Session) -> PageResult {
     let mut body = String::from(
         "<h1>My access history</h1><p>Everything that touched your data, newest first.</p><table><thead><tr><th scope=\"col\">#</th><th scope=\"col\">When</th><th scope=\"col\">What</th></tr></thead><tbody>",
     );
-    for e in s.pds.store.audit_log()?.iter().rev() {
-        if e.event.person() == Some(p) {
+    // The newest page of the person's own chain (and what the legacy chain holds about them).
+    let store = s.pds.store.as_ref();
+    let own = store
+        .audit_head(insitu_core::audit::Chain::Person(p))?
+        .map_or(0, |h| h.seq + 1);
+    let mut shown = store.audit_chain(
+        insitu_core::audit::Chain::Person(p),
+        own.checked_sub(HISTORY + 1),
+        HISTORY as usize,
+    )?;
+    if shown.len() < HISTORY as usize {
+        let legacy = insitu_core::audit::read_chain(store, insitu_core::audit::Chain::Legacy)?;
+        let mut about: Vec<_> = legacy
+            .into_iter()
+            .filter(|e| e.event.person() == Some(p))
+            .collect();
+        about.append(&mut shown);
+        shown = about;
+    }
+    for e in shown.iter().rev() {
+        {
             let _ = write!(
                 body,
                 "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",

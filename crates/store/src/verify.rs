@@ -33,6 +33,8 @@ impl ChainReport {
 pub enum VerifyError {
     #[error("{0}: {1}")]
     Chain(Chain, ChainError),
+    #[error("{0}: the chain does not end at the head the store records for it (cut short or rewritten)")]
+    Head(Chain),
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
     #[error(transparent)]
@@ -69,6 +71,9 @@ pub fn verify_chain_in(
         }
         entries += page.len() as u64;
         last = page.last().map(AuditEntry::head);
+    }
+    if store.audit_head(chain)? != last {
+        return Err(VerifyError::Head(chain));
     }
     if let Some((number, h)) = anchored {
         check_anchor(number, h, at_anchor.as_ref(), entries)?;

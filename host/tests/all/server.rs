@@ -585,7 +585,7 @@ async fn tokens_are_scoped_expire_and_revoke() {
     assert_eq!(st, StatusCode::UNAUTHORIZED, "a revoked token still works");
     // Issuing and revoking are audited, and the chain holds.
     let log = s.pds.store.audit_log().unwrap();
-    insitu_core::audit::verify(&log).unwrap();
+    insitu_core::audit::verify_all(s.pds.store.as_ref(), None).unwrap();
     use insitu_core::audit::AuditEvent::{TokenIssued, TokenRevoked};
     assert!(
         log.iter()
@@ -1039,7 +1039,7 @@ async fn an_organisation_returns_data_only_where_the_person_agreed_and_only_once
     );
     // The agreement, its withdrawal and the returned records are audited; the chain holds.
     let log = s.pds.store.audit_log().unwrap();
-    insitu_core::audit::verify(&log).unwrap();
+    insitu_core::audit::verify_all(s.pds.store.as_ref(), None).unwrap();
     use insitu_core::audit::AuditEvent as E;
     let org = Some("Carrefour".to_string());
     assert!(
