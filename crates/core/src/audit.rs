@@ -110,9 +110,7 @@ pub fn verify_store(
 
 fn check_key(signed: &SignedRoot, expected: Option<&str>) -> Result<(), VerifyError> {
     match expected {
-        Some(k) if k != signed.key => {
-            Err(checkpoint::CheckpointError::Key(signed.number).into())
-        }
+        Some(k) if k != signed.key => Err(checkpoint::CheckpointError::Key(signed.number).into()),
         _ => Ok(()),
     }
 }

@@ -1298,7 +1298,12 @@ mod tests {
         assert_eq!(first.version, VERSION);
         assert_eq!(first.prev, origin);
         assert_eq!(
-            verify_chain(Chain::Person(2), &origin, None, &[first.clone()]),
+            verify_chain(
+                Chain::Person(2),
+                &origin,
+                None,
+                std::slice::from_ref(&first)
+            ),
             Ok(())
         );
         assert_eq!(

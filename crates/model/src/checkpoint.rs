@@ -173,7 +173,7 @@ fn unhex32(s: &str) -> Option<[u8; 32]> {
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())

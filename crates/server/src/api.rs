@@ -1393,10 +1393,7 @@ pub async fn audit(
     let start = end.saturating_sub(limit);
     let page = store.audit_chain(chain, start.checked_sub(1), (end - start) as usize)?;
     Ok(Json(
-        page.iter()
-            .rev()
-            .map(|e| AuditView::of(store, e))
-            .collect(),
+        page.iter().rev().map(|e| AuditView::of(store, e)).collect(),
     ))
 }
 

@@ -193,9 +193,7 @@ impl From<StoreError> for ApiError {
             StoreError::Answered { .. }
             | StoreError::JobClosed(_)
             | StoreError::NotRunning(_)
-            | StoreError::CheckpointTaken(_) => {
-                ApiError::conflict(e.to_string())
-            }
+            | StoreError::CheckpointTaken(_) => ApiError::conflict(e.to_string()),
             StoreError::SchemaConflict(_) | StoreError::NameTaken(_) => {
                 ApiError::conflict(e.to_string())
             }

@@ -33,7 +33,9 @@ impl ChainReport {
 pub enum VerifyError {
     #[error("{0}: {1}")]
     Chain(Chain, ChainError),
-    #[error("{0}: the chain does not end at the head the store records for it (cut short or rewritten)")]
+    #[error(
+        "{0}: the chain does not end at the head the store records for it (cut short or rewritten)"
+    )]
     Head(Chain),
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),

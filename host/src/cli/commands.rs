@@ -60,10 +60,15 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
                         .await;
                         match published {
                             Ok(Ok(Some(c))) => {
-                                tracing::info!(number = c.signed.number, "audit checkpoint published")
+                                tracing::info!(
+                                    number = c.signed.number,
+                                    "audit checkpoint published"
+                                )
                             }
                             Ok(Ok(None)) => {}
-                            Ok(Err(e)) => tracing::warn!(error = %e, "audit checkpoint not published"),
+                            Ok(Err(e)) => {
+                                tracing::warn!(error = %e, "audit checkpoint not published")
+                            }
                             Err(e) => tracing::warn!(error = %e, "audit checkpoint task failed"),
                         }
                     }
@@ -334,15 +339,17 @@ pub async fn dispatch(dir: &Path, cmd: Command) -> anyhow::Result<()> {
                 }
                 None => {
                     if !verify {
-                        let mut chains = audit::read_chain(pds.store.as_ref(), audit::Chain::Operator)?;
+                        let mut chains =
+                            audit::read_chain(pds.store.as_ref(), audit::Chain::Operator)?;
                         chains.extend(audit::read_chain(pds.store.as_ref(), audit::Chain::Legacy)?);
                         chains.sort_by_key(|e| (e.at_ms, e.seq));
                         for e in chains.iter().rev() {
                             print_entry(&pds, e);
                         }
                     }
-                    let (reports, number) = audit::verify_store(pds.store.as_ref(), expected.as_deref())
-                        .context("the audit log has been tampered with")?;
+                    let (reports, number) =
+                        audit::verify_store(pds.store.as_ref(), expected.as_deref())
+                            .context("the audit log has been tampered with")?;
                     let entries: u64 = reports.iter().map(|r| r.entries).sum();
                     let unanchored: u64 = reports.iter().map(|r| r.unanchored()).sum();
                     println!(

@@ -560,7 +560,10 @@ fn checkpoints_anchor_the_chains_and_verify_says_what_is_not_anchored_yet() {
     // Bob's chain grows after the checkpoint: not anchored yet, until the next one.
     ok(d, &["person", "erase", "2", "--yes"]);
     let later = ok(d, &["audit", "verify", "--person", "2"]);
-    assert!(later.contains("1 entries after it not anchored yet"), "{later}");
+    assert!(
+        later.contains("1 entries after it not anchored yet"),
+        "{later}"
+    );
     assert!(ok(d, &["audit", "checkpoint"]).contains("checkpoint 2 published"));
     assert!(
         ok(d, &["audit", "verify", "--person", "2"]).contains("anchors every entry"),

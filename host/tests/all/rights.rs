@@ -203,8 +203,9 @@ async fn erasure_removes_a_person_and_leaves_a_verifiable_tombstone() {
     // content.
     let log = f.store.audit_log().unwrap();
     insitu_core::audit::verify_all(f.store.as_ref(), None).unwrap();
-    let own = insitu_core::audit::read_chain(f.store.as_ref(), insitu_core::audit::Chain::Person(p))
-        .unwrap();
+    let own =
+        insitu_core::audit::read_chain(f.store.as_ref(), insitu_core::audit::Chain::Person(p))
+            .unwrap();
     let last = &own.last().unwrap().event;
     assert!(
         matches!(last, insitu_core::audit::AuditEvent::PersonErased { person, records: 2, .. } if *person == p)

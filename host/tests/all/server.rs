@@ -1516,11 +1516,21 @@ async fn a_person_downloads_and_checks_their_chain_against_the_checkpoint() {
         s.account("bob", Role::Person),
     );
     let (a, b) = (a.as_str(), b.as_str());
-    let alice = s.pds.store.account_by_name("alice").unwrap().unwrap().person.unwrap();
+    let alice = s
+        .pds
+        .store
+        .account_by_name("alice")
+        .unwrap()
+        .unwrap()
+        .person
+        .unwrap();
     for grant in 0..7 {
         s.pds
             .store
-            .append_audit(audit::AuditEvent::GrantRevoked { grant, person: alice })
+            .append_audit(audit::AuditEvent::GrantRevoked {
+                grant,
+                person: alice,
+            })
             .unwrap();
     }
     let (st, _) = s.call("GET", "/api/audit/checkpoint", Some(a), None).await;
@@ -1551,7 +1561,11 @@ async fn a_person_downloads_and_checks_their_chain_against_the_checkpoint() {
             None => break,
         }
     }
-    assert_eq!(entries.len(), 9, "person added, account created, 7 revocations");
+    assert_eq!(
+        entries.len(),
+        9,
+        "person added, account created, 7 revocations"
+    );
     audit::verify_chain(Chain::Person(alice), &origin, None, &entries).unwrap();
 
     let (st, cp) = s.call("GET", "/api/audit/checkpoint", Some(a), None).await;
@@ -1567,7 +1581,14 @@ async fn a_person_downloads_and_checks_their_chain_against_the_checkpoint() {
     let anchored: &ChainHead = &proof.head;
     assert_eq!(anchored.chain, Chain::Person(alice));
     assert_eq!(entries[anchored.seq as usize].head(), *anchored);
-    let bob = s.pds.store.account_by_name("bob").unwrap().unwrap().person.unwrap();
+    let bob = s
+        .pds
+        .store
+        .account_by_name("bob")
+        .unwrap()
+        .unwrap()
+        .person
+        .unwrap();
     let (_, raw) = s.call("GET", "/api/audit/checkpoint", Some(a), None).await;
     assert!(
         !raw.to_string().contains(&format!("\"person\":{bob}")),
@@ -1595,7 +1616,12 @@ async fn a_person_downloads_and_checks_their_chain_against_the_checkpoint() {
     assert_eq!(seqs, [4, 3, 2, 1]);
     // Bob cannot read hers.
     let (st, _) = s
-        .call("GET", &format!("/api/audit/chain?person={alice}"), Some(b), None)
+        .call(
+            "GET",
+            &format!("/api/audit/chain?person={alice}"),
+            Some(b),
+            None,
+        )
         .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 }

@@ -323,7 +323,10 @@ fn truncation_and_a_rewritten_suffix_are_caught_by_the_checkpoint() {
     })
     .unwrap();
     let (r, n) = audit::verify_person(&s, p, Some(&key)).unwrap();
-    assert_eq!((r.entries, r.anchored, r.unanchored(), n), (6, Some(4), 1, Some(1)));
+    assert_eq!(
+        (r.entries, r.anchored, r.unanchored(), n),
+        (6, Some(4), 1, Some(1))
+    );
 }
 
 /// A store whose audit entries were written before they named their hashing scheme, as one
@@ -348,15 +351,21 @@ fn an_audit_log_written_before_hash_versions_still_verifies_and_grows() {
     let legacy_head = "3fe8f6fee30abcf7ebc1b3d969e6061f5d15ef9a2982c38f1c3823963543d77c";
     assert_eq!(s.audit_origin().unwrap(), legacy_head);
     let b = s.add_person("b").unwrap();
-    s.append_audit(AuditEvent::GrantRevoked { grant: 1, person: 7 })
-        .unwrap();
+    s.append_audit(AuditEvent::GrantRevoked {
+        grant: 1,
+        person: 7,
+    })
+    .unwrap();
     s.append_audit(AuditEvent::CollectionDefined {
         collection: "x".into(),
     })
     .unwrap();
     let log = s.audit_log().unwrap();
     let versions: Vec<u8> = log.iter().map(|e| e.version).collect();
-    assert_eq!(versions, [0, 0, audit::VERSION, audit::VERSION, audit::VERSION]);
+    assert_eq!(
+        versions,
+        [0, 0, audit::VERSION, audit::VERSION, audit::VERSION]
+    );
     // Every new chain's first entry links to the legacy chain's last hash.
     for chain in [
         audit::Chain::Operator,
@@ -367,7 +376,11 @@ fn an_audit_log_written_before_hash_versions_still_verifies_and_grows() {
         assert_eq!(first[0].prev, legacy_head, "{chain}");
     }
     let reports = audit::verify_all(&s, None).unwrap();
-    assert_eq!(reports.len(), 4, "the legacy chain, the operator's, two people's");
+    assert_eq!(
+        reports.len(),
+        4,
+        "the legacy chain, the operator's, two people's"
+    );
     // The legacy chain is still checked: an edit of it is caught.
     drop(s);
     tamper(&path, |t| {
