@@ -263,3 +263,104 @@ async fn postgres_is_called_from_a_multi_thread_runtime() {
         .await
         .expect("the task panicked");
 }
+
+/// Runs `statements` in `schema` directly, as an attacker with the database's password would.
+fn tamper(schema: &str, statements: Vec<(String, Vec<String>)>) {
+    let url = url();
+    let schema = schema.to_string();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            client
+                .batch_execute(&format!("SET search_path TO {schema}"))
+                .await
+                .unwrap();
+            for (sql, params) in statements {
+                let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params
+                    .iter()
+                    .map(|p| p as &(dyn tokio_postgres::types::ToSql + Sync))
+                    .collect();
+                client.execute(sql.as_str(), &params).await.unwrap();
+            }
+        });
+    })
+    .join()
+    .unwrap();
+}
+
+/// On PostgreSQL too: the end of a person's chain cut off, or rewritten with recomputed hashes
+/// (and the head row moved to match), verifies on its own and fails against the checkpoint.
+#[test]
+fn postgres_truncation_and_a_rewritten_suffix_are_caught_by_the_checkpoint() {
+    use insitu_model::audit::{AuditEntry, AuditEvent, Chain};
+    use insitu_model::checkpoint::Checkpoint;
+    use insitu_store::verify::{verify_all, verify_chain_in};
+    let schemas = Schemas::new("anchor");
+    for rewrite in [false, true] {
+        let schema = schemas.fresh();
+        let store = connect(&schema, SystemClock::shared());
+        let p = store.add_person("ada").expect("add_person");
+        for grant in 1..=4 {
+            store
+                .append_audit(AuditEvent::GrantRevoked { grant, person: p })
+                .expect("append_audit");
+        }
+        let key = ed25519_dalek::SigningKey::from_bytes(&[4; 32]);
+        let cp = Checkpoint::sign(1, 1, store.audit_heads().expect("heads"), &key);
+        store.put_checkpoint(&cp).expect("put_checkpoint");
+        verify_all(&store, Some(&cp)).expect("intact");
+
+        let chain = store
+            .audit_chain(Chain::Person(p), None, 10)
+            .expect("audit_chain");
+        let mut head = chain[2].head();
+        let mut statements = vec![(
+            format!("DELETE FROM audit_entries WHERE person = {p} AND kind = 2 AND seq > 2"),
+            vec![],
+        )];
+        if rewrite {
+            for grant in [8, 9] {
+                let e = AuditEntry::next(
+                    Chain::Person(p),
+                    Some(&head),
+                    "",
+                    chain[2].at_ms + 1,
+                    AuditEvent::GrantRevoked { grant, person: p },
+                );
+                statements.push((
+                    format!(
+                        "INSERT INTO audit_entries (person, kind, seq, entry) VALUES ({p}, 2, {}, $1::text::json)",
+                        e.seq
+                    ),
+                    vec![serde_json::to_string(&e).unwrap()],
+                ));
+                head = e.head();
+            }
+        }
+        statements.push((
+            format!(
+                "UPDATE audit_chain_heads SET seq = {}, hash = $1 WHERE person = {p} AND kind = 2",
+                head.seq
+            ),
+            vec![head.hash.clone()],
+        ));
+        tamper(&schema, statements);
+        verify_chain_in(&store, Chain::Person(p), None).expect("the chain alone verifies");
+        let err = verify_all(&store, Some(&cp))
+            .expect_err("the checkpoint catches it")
+            .to_string();
+        let want = if rewrite {
+            "rewritten"
+        } else {
+            "cut off its end"
+        };
+        assert!(err.contains(want), "{err}");
+    }
+}
