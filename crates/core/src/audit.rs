@@ -29,6 +29,37 @@ pub use insitu_store::verify::{
 
 use crate::store::StoreError;
 
+/// Checkpoint `number` at `at_ms` over `heads`, signed with the operator's `key` (the message
+/// of `insitu_model::checkpoint`'s module doc).
+pub fn sign(
+    number: u64,
+    at_ms: i64,
+    heads: Vec<ChainHead>,
+    key: &ed25519_dalek::SigningKey,
+) -> Checkpoint {
+    use ed25519_dalek::Signer;
+    let mut cp = Checkpoint::unsigned(number, at_ms, heads);
+    cp.signed.key = hex(key.verifying_key().as_bytes());
+    cp.signed.signature = hex(&key.sign(&cp.signed.signed_message()).to_bytes());
+    cp
+}
+
+/// Checks a checkpoint's signature with its own key.
+pub fn verify_signature(signed: &SignedRoot) -> Result<(), checkpoint::CheckpointError> {
+    use ed25519_dalek::Verifier;
+    let bad = || checkpoint::CheckpointError::Signature(signed.number);
+    let key = checkpoint::unhex32(&signed.key).ok_or_else(bad)?;
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&key).map_err(|_| bad())?;
+    let sig: [u8; 64] = checkpoint::unhex(&signed.signature)
+        .and_then(|v| v.try_into().ok())
+        .ok_or_else(bad)?;
+    key.verify(
+        &signed.signed_message(),
+        &ed25519_dalek::Signature::from_bytes(&sig),
+    )
+    .map_err(|_| bad())
+}
+
 /// Publishes the next checkpoint over every chain's head, signed with the operator's `key`,
 /// stamped by the store's clock: `None` if no head moved since the latest (unless `always`).
 /// Another node publishing the same number first is not an error: its checkpoint stands.
@@ -43,7 +74,7 @@ pub fn publish_checkpoint(
         return Ok(None);
     }
     let number = latest.map_or(1, |c| c.signed.number + 1);
-    let cp = Checkpoint::sign(number, store.now_ms(), heads, key);
+    let cp = sign(number, store.now_ms(), heads, key);
     match store.put_checkpoint(&cp) {
         Ok(()) => Ok(Some(cp)),
         Err(StoreError::CheckpointTaken(_)) => Ok(None),
@@ -83,7 +114,7 @@ pub fn verify_person(
     let chain = Chain::Person(person);
     let latest = store.latest_checkpoint()?;
     if let Some(c) = &latest {
-        c.signed.verify_signature()?;
+        verify_signature(&c.signed)?;
         check_key(&c.signed, expected_key)?;
         if let Some(p) = c.prove(chain)
             && !p.leads_to(&c.signed.root)
@@ -102,6 +133,7 @@ pub fn verify_store(
 ) -> Result<(Vec<ChainReport>, Option<u64>), VerifyError> {
     let latest = store.latest_checkpoint()?;
     if let Some(c) = &latest {
+        verify_signature(&c.signed)?;
         check_key(&c.signed, expected_key)?;
     }
     let reports = verify_all(store, latest.as_ref())?;
@@ -112,5 +144,37 @@ fn check_key(signed: &SignedRoot, expected: Option<&str>) -> Result<(), VerifyEr
     match expected {
         Some(k) if k != signed.key => Err(checkpoint::CheckpointError::Key(signed.number).into()),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signed_checkpoint_verifies_and_any_change_is_caught() {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+        let heads = vec![ChainHead {
+            chain: Chain::Person(2),
+            seq: 3,
+            hash: "ab".repeat(32),
+        }];
+        let cp = sign(4, 1_764_000_000_000, heads, &key);
+        assert_eq!(verify_signature(&cp.signed), Ok(()));
+        assert_eq!(cp.check_root(), Ok(()));
+        let mut later = cp.signed.clone();
+        later.at_ms += 1;
+        assert_eq!(
+            verify_signature(&later),
+            Err(checkpoint::CheckpointError::Signature(4))
+        );
+        let mut other_root = cp.signed.clone();
+        other_root.root = "cd".repeat(32);
+        assert!(verify_signature(&other_root).is_err());
+        let mut other_key = cp.signed.clone();
+        other_key.key = hex(ed25519_dalek::SigningKey::from_bytes(&[8; 32])
+            .verifying_key()
+            .as_bytes());
+        assert!(verify_signature(&other_key).is_err());
     }
 }
