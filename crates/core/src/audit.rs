@@ -21,3 +21,160 @@ pub fn describe_in(store: &dyn crate::store::Store, e: &AuditEvent) -> String {
     }
     e.describe()
 }
+
+pub use insitu_model::checkpoint::{self, Checkpoint, InclusionProof, SignedRoot};
+pub use insitu_store::verify::{
+    ChainReport, VerifyError, person_trail, read_chain, verify_all, verify_chain_in,
+};
+
+use crate::store::StoreError;
+
+/// Checkpoint `number` at `at_ms` over `heads`, signed with the operator's `key` (the message
+/// of `insitu_model::checkpoint`'s module doc).
+pub fn sign(
+    number: u64,
+    at_ms: i64,
+    heads: Vec<ChainHead>,
+    key: &ed25519_dalek::SigningKey,
+) -> Checkpoint {
+    use ed25519_dalek::Signer;
+    let mut cp = Checkpoint::unsigned(number, at_ms, heads);
+    cp.signed.key = hex(key.verifying_key().as_bytes());
+    cp.signed.signature = hex(&key.sign(&cp.signed.signed_message()).to_bytes());
+    cp
+}
+
+/// Checks a checkpoint's signature with its own key.
+pub fn verify_signature(signed: &SignedRoot) -> Result<(), checkpoint::CheckpointError> {
+    use ed25519_dalek::Verifier;
+    let bad = || checkpoint::CheckpointError::Signature(signed.number);
+    let key = checkpoint::unhex32(&signed.key).ok_or_else(bad)?;
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&key).map_err(|_| bad())?;
+    let sig: [u8; 64] = checkpoint::unhex(&signed.signature)
+        .and_then(|v| v.try_into().ok())
+        .ok_or_else(bad)?;
+    key.verify(
+        &signed.signed_message(),
+        &ed25519_dalek::Signature::from_bytes(&sig),
+    )
+    .map_err(|_| bad())
+}
+
+/// Publishes the next checkpoint over every chain's head, signed with the operator's `key`,
+/// stamped by the store's clock: `None` if no head moved since the latest (unless `always`).
+/// Another node publishing the same number first is not an error: its checkpoint stands.
+pub fn publish_checkpoint(
+    store: &dyn crate::store::Store,
+    key: &ed25519_dalek::SigningKey,
+    always: bool,
+) -> Result<Option<Checkpoint>, StoreError> {
+    let heads = checkpoint::sorted(store.audit_heads()?);
+    let latest = store.latest_checkpoint()?;
+    if !always && latest.as_ref().is_some_and(|c| c.heads == heads) {
+        return Ok(None);
+    }
+    let number = latest.map_or(1, |c| c.signed.number + 1);
+    let cp = sign(number, store.now_ms(), heads, key);
+    match store.put_checkpoint(&cp) {
+        Ok(()) => Ok(Some(cp)),
+        Err(StoreError::CheckpointTaken(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// What a person downloads to check their chain against the latest checkpoint: its signed
+/// root and their head's inclusion proof (`None` if their chain is newer than it). Nothing
+/// about anyone else: not the other heads, not how many there are.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct PersonCheckpoint {
+    pub checkpoint: SignedRoot,
+    pub proof: Option<InclusionProof>,
+}
+
+/// The latest checkpoint for `chain` (a person's, or the operator's), if one was published.
+pub fn checkpoint_for(
+    store: &dyn crate::store::Store,
+    chain: Chain,
+) -> Result<Option<PersonCheckpoint>, StoreError> {
+    Ok(store.latest_checkpoint()?.map(|c| PersonCheckpoint {
+        proof: c.prove(chain),
+        checkpoint: c.signed,
+    }))
+}
+
+/// Verifies `person`'s chain and its anchor in the latest checkpoint: the checkpoint's
+/// signature, the inclusion proof of the head it holds for them, and that their chain still
+/// has that entry. `expected_key` (the operator's public key, hex), when given, must be the
+/// checkpoint's.
+pub fn verify_person(
+    store: &dyn crate::store::Store,
+    person: crate::store::PersonId,
+    expected_key: Option<&str>,
+) -> Result<(ChainReport, Option<u64>), VerifyError> {
+    let chain = Chain::Person(person);
+    let latest = store.latest_checkpoint()?;
+    if let Some(c) = &latest {
+        verify_signature(&c.signed)?;
+        check_key(&c.signed, expected_key)?;
+        if let Some(p) = c.prove(chain)
+            && !p.leads_to(&c.signed.root)
+        {
+            return Err(checkpoint::CheckpointError::Proof(c.signed.number).into());
+        }
+    }
+    let report = verify_chain_in(store, chain, latest.as_ref())?;
+    Ok((report, latest.map(|c| c.signed.number)))
+}
+
+/// Verifies every chain and the latest checkpoint (signature, root, every anchor).
+pub fn verify_store(
+    store: &dyn crate::store::Store,
+    expected_key: Option<&str>,
+) -> Result<(Vec<ChainReport>, Option<u64>), VerifyError> {
+    let latest = store.latest_checkpoint()?;
+    if let Some(c) = &latest {
+        verify_signature(&c.signed)?;
+        check_key(&c.signed, expected_key)?;
+    }
+    let reports = verify_all(store, latest.as_ref())?;
+    Ok((reports, latest.map(|c| c.signed.number)))
+}
+
+fn check_key(signed: &SignedRoot, expected: Option<&str>) -> Result<(), VerifyError> {
+    match expected {
+        Some(k) if k != signed.key => Err(checkpoint::CheckpointError::Key(signed.number).into()),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signed_checkpoint_verifies_and_any_change_is_caught() {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+        let heads = vec![ChainHead {
+            chain: Chain::Person(2),
+            seq: 3,
+            hash: "ab".repeat(32),
+        }];
+        let cp = sign(4, 1_764_000_000_000, heads, &key);
+        assert_eq!(verify_signature(&cp.signed), Ok(()));
+        assert_eq!(cp.check_root(), Ok(()));
+        let mut later = cp.signed.clone();
+        later.at_ms += 1;
+        assert_eq!(
+            verify_signature(&later),
+            Err(checkpoint::CheckpointError::Signature(4))
+        );
+        let mut other_root = cp.signed.clone();
+        other_root.root = "cd".repeat(32);
+        assert!(verify_signature(&other_root).is_err());
+        let mut other_key = cp.signed.clone();
+        other_key.key = hex(ed25519_dalek::SigningKey::from_bytes(&[8; 32])
+            .verifying_key()
+            .as_bytes());
+        assert!(verify_signature(&other_key).is_err());
+    }
+}

@@ -163,11 +163,7 @@ pub fn export(store: &dyn Store, person: PersonId, now_ms: i64) -> Result<Vec<u8
             r
         })
         .collect();
-    let audit: Vec<_> = store
-        .audit_log()?
-        .into_iter()
-        .filter(|e| e.event.person() == Some(person))
-        .collect();
+    let audit = insitu_store::verify::person_trail(store, person)?;
     file("grants.jsonl", &jsonl(&grants))?;
     file("requests.jsonl", &jsonl(&requests))?;
     file("runs.jsonl", &jsonl(&runs))?;

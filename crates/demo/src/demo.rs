@@ -518,23 +518,19 @@ pub async fn run(data_dir: Option<PathBuf>, args: DemoArgs) -> anyhow::Result<()
     );
 
     println!("7. {name0}'s access history, newest first");
-    let log = pds.store.audit_log()?;
-    for e in log
-        .iter()
-        .rev()
-        .filter(|e| e.event.person() == Some(*id0))
-        .take(6)
-    {
+    let log = audit::person_trail(pds.store.as_ref(), *id0)?;
+    for e in log.iter().rev().take(6) {
         println!(
             "   {:>4}  {}",
             e.seq,
             audit::describe_in(pds.store.as_ref(), &e.event)
         );
     }
-    audit::verify(&log).context("the audit chain does not verify")?;
+    let (report, _) = audit::verify_person(pds.store.as_ref(), *id0, None)
+        .context("the audit chain does not verify")?;
     println!(
-        "   audit chain verified: {} entries, each hash-linked to the one before\n",
-        log.len()
+        "   audit chain verified: {} entries in {name0}'s own chain, each hash-linked to the one before\n",
+        report.entries
     );
 
     let first: Vec<(u64, &str)> = people.iter().take(4).map(|(i, n)| (*i, *n)).collect();

@@ -28,6 +28,15 @@
 //! - Anything else (a field's type, the header, the digest) is a new scheme: bump [`VERSION`]
 //!   and keep hashing the old ones as they were.
 //!
+//! # Chains
+//! Each person's entries form their own chain ([`Chain::Person`]); entries about no person
+//! (installs, publishers, jobs opened, ...) form the operator's chain ([`Chain::Operator`]).
+//! A store written before per-person chains keeps its single chain (scheme 0 and 1 entries)
+//! as the [`Chain::Legacy`] chain, verified as it always was and never appended to again;
+//! every new chain starts from its last hash (its *origin*, [`GENESIS`] in a store with no
+//! legacy chain), so the history stays linked. Checkpoints ([`crate::checkpoint`]) anchor
+//! every chain's head.
+//!
 //! May touch: nothing; pure data and hashing.
 
 use serde::{Deserialize, Serialize};
@@ -559,12 +568,84 @@ impl AuditEvent {
     }
 }
 
+/// Which hash chain an entry belongs to (see the module doc). Ordered as their keys are:
+/// the legacy chain, the operator's, then people by id.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Chain {
+    /// The single global chain of a store written before per-person chains (frozen).
+    #[default]
+    Legacy,
+    /// Entries about no person.
+    Operator,
+    /// One person's entries.
+    Person(PersonId),
+}
+
+impl Chain {
+    /// The chain an event goes in.
+    pub fn of(event: &AuditEvent) -> Chain {
+        match event.person() {
+            Some(p) => Chain::Person(p),
+            None => Chain::Operator,
+        }
+    }
+
+    pub fn is_legacy(&self) -> bool {
+        *self == Chain::Legacy
+    }
+
+    /// The key's bytes, as hashed (scheme 2 and checkpoint leaves): 0 for the legacy chain,
+    /// 1 for the operator's, 2 then the person as a big-endian u64.
+    pub fn key_bytes(&self) -> Vec<u8> {
+        match self {
+            Chain::Legacy => vec![0],
+            Chain::Operator => vec![1],
+            Chain::Person(p) => [&[2u8][..], &p.to_be_bytes()].concat(),
+        }
+    }
+}
+
+impl std::fmt::Display for Chain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Chain::Legacy => f.write_str("legacy"),
+            Chain::Operator => f.write_str("operator"),
+            Chain::Person(p) => write!(f, "person {p}"),
+        }
+    }
+}
+
+/// The last entry of a chain: what the next entry links to, and what a checkpoint anchors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ChainHead {
+    pub chain: Chain,
+    pub seq: u64,
+    pub hash: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
     /// The scheme the hash was computed with (see the module doc). Entries stored before
     /// versions have no such field and read as 0.
     #[serde(default)]
     pub version: u8,
+    /// The chain the entry is in (absent, and so legacy, in entries of the single chain).
+    #[serde(default, skip_serializing_if = "Chain::is_legacy")]
+    pub chain: Chain,
     pub seq: u64,
     pub at_ms: i64,
     pub event: AuditEvent,
@@ -576,10 +657,18 @@ pub struct AuditEntry {
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// The scheme new entries are hashed with: the canonical encoding of the module doc.
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
 
-/// The entry's hash under scheme `version`, or `None` for a scheme this code does not know.
-fn hash_of(version: u8, seq: u64, at_ms: i64, event: &AuditEvent, prev: &str) -> Option<String> {
+/// The entry's hash under scheme `version` in `chain`, or `None` for a scheme this code does
+/// not know.
+fn hash_of(
+    version: u8,
+    chain: Chain,
+    seq: u64,
+    at_ms: i64,
+    event: &AuditEvent,
+    prev: &str,
+) -> Option<String> {
     match version {
         0 => Some(hash_v0(
             seq,
@@ -588,8 +677,21 @@ fn hash_of(version: u8, seq: u64, at_ms: i64, event: &AuditEvent, prev: &str) ->
             prev,
         )),
         1 => Some(hex(&Sha256::digest(canonical(seq, at_ms, prev, event)))),
+        2 => Some(hex(&Sha256::digest(canonical_v2(
+            chain, seq, at_ms, prev, event,
+        )))),
         _ => None,
     }
+}
+
+/// The bytes scheme 2 hashes: scheme 1's with the chain's key after the version byte.
+fn canonical_v2(chain: Chain, seq: u64, at_ms: i64, prev: &str, event: &AuditEvent) -> Vec<u8> {
+    let mut b = Canon(Vec::with_capacity(170));
+    b.u8(2);
+    b.0.extend_from_slice(&chain.key_bytes());
+    b.u64(seq).i64(at_ms).str(prev);
+    encode_event(&mut b, event);
+    b.0
 }
 
 /// Scheme 0: the serde_json form of the event, as the code of the day wrote it.
@@ -957,20 +1059,37 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 impl AuditEntry {
-    /// The entry that follows `prev` (or the first one), hashed with [`VERSION`].
-    pub fn next(prev: Option<&AuditEntry>, at_ms: i64, event: AuditEvent) -> AuditEntry {
-        let (seq, prev_hash) = match prev {
-            Some(p) => (p.seq + 1, p.hash.clone()),
-            None => (0, GENESIS.to_string()),
+    /// The entry that follows `head` in `chain` (or the chain's first one, linked to
+    /// `origin`: the legacy chain's last hash, or [`GENESIS`]), hashed with [`VERSION`].
+    pub fn next(
+        chain: Chain,
+        head: Option<&ChainHead>,
+        origin: &str,
+        at_ms: i64,
+        event: AuditEvent,
+    ) -> AuditEntry {
+        let (seq, prev) = match head {
+            Some(h) => (h.seq + 1, h.hash.clone()),
+            None => (0, origin.to_string()),
         };
-        let hash = hash_of(VERSION, seq, at_ms, &event, &prev_hash).unwrap_or_default();
+        let hash = hash_of(VERSION, chain, seq, at_ms, &event, &prev).unwrap_or_default();
         AuditEntry {
             version: VERSION,
+            chain,
             seq,
             at_ms,
             event,
-            prev: prev_hash,
+            prev,
             hash,
+        }
+    }
+
+    /// The chain's head this entry makes.
+    pub fn head(&self) -> ChainHead {
+        ChainHead {
+            chain: self.chain,
+            seq: self.seq,
+            hash: self.hash.clone(),
         }
     }
 }
@@ -990,22 +1109,51 @@ pub enum ChainError {
         "entry {seq}: hashed with scheme {version}, which this version of Insitu does not know (upgrade Insitu, or the entry was edited)"
     )]
     UnknownVersion { seq: u64, version: u8 },
+    #[error("entry {seq}: it belongs to another chain, or to none (moved)")]
+    WrongChain { seq: u64 },
 }
 
-/// Checks the whole chain, oldest first.
+/// Checks the legacy chain (or any chain from [`GENESIS`]), oldest first: see [`verify_chain`].
 pub fn verify(entries: &[AuditEntry]) -> Result<(), ChainError> {
-    let mut prev = GENESIS.to_string();
+    verify_chain(Chain::Legacy, GENESIS, None, entries)
+}
+
+/// Checks a run of `chain`'s entries, oldest first: the first follows `after` (the entry
+/// before them, whose hash the caller checked), or starts the chain from `origin`. Entries of
+/// the legacy chain are scheme 0 or 1; those of any other chain scheme 2 and in that chain.
+pub fn verify_chain(
+    chain: Chain,
+    origin: &str,
+    after: Option<&ChainHead>,
+    entries: &[AuditEntry],
+) -> Result<(), ChainError> {
+    let (first, mut prev) = match after {
+        Some(h) => (h.seq + 1, h.hash.clone()),
+        None => (0, origin.to_string()),
+    };
     for (i, e) in entries.iter().enumerate() {
-        if e.seq != i as u64 {
+        let position = first + i as u64;
+        if e.seq != position {
             return Err(ChainError::Sequence {
-                position: i as u64,
+                position,
                 seq: e.seq,
             });
         }
         if e.prev != prev {
             return Err(ChainError::Broken { seq: e.seq });
         }
-        match hash_of(e.version, e.seq, e.at_ms, &e.event, &e.prev) {
+        let legacy_scheme = e.version < 2;
+        let misplaced = !chain.is_legacy() && Chain::of(&e.event) != chain;
+        if e.chain != chain || legacy_scheme != chain.is_legacy() || misplaced {
+            if e.version > VERSION {
+                return Err(ChainError::UnknownVersion {
+                    seq: e.seq,
+                    version: e.version,
+                });
+            }
+            return Err(ChainError::WrongChain { seq: e.seq });
+        }
+        match hash_of(e.version, e.chain, e.seq, e.at_ms, &e.event, &e.prev) {
             None => {
                 return Err(ChainError::UnknownVersion {
                     seq: e.seq,
@@ -1060,15 +1208,48 @@ mod tests {
         );
     }
 
+    /// The operator's chain of `n` entries, from [`GENESIS`].
     fn chain(n: u64) -> Vec<AuditEntry> {
         let mut v: Vec<AuditEntry> = Vec::new();
         for p in 0..n {
             let e = AuditEntry::next(
-                v.last(),
+                Chain::Operator,
+                v.last().map(AuditEntry::head).as_ref(),
+                GENESIS,
                 1000 + p as i64,
-                AuditEvent::PersonAdded { person: p },
+                AuditEvent::CollectionDefined {
+                    collection: format!("c{p}"),
+                },
             );
             v.push(e);
+        }
+        v
+    }
+
+    fn verify_operator(entries: &[AuditEntry]) -> Result<(), ChainError> {
+        verify_chain(Chain::Operator, GENESIS, None, entries)
+    }
+
+    /// A single global chain of `n` entries as the code before per-person chains wrote it
+    /// (scheme 1).
+    fn v1_chain(n: u64) -> Vec<AuditEntry> {
+        let mut v: Vec<AuditEntry> = Vec::new();
+        for p in 0..n {
+            let (seq, prev) = match v.last() {
+                Some(l) => (l.seq + 1, l.hash.clone()),
+                None => (0, GENESIS.to_string()),
+            };
+            let event = AuditEvent::PersonAdded { person: p };
+            let hash = hash_of(1, Chain::Legacy, seq, 1000 + p as i64, &event, &prev).unwrap();
+            v.push(AuditEntry {
+                version: 1,
+                chain: Chain::Legacy,
+                seq,
+                at_ms: 1000 + p as i64,
+                event,
+                prev,
+                hash,
+            });
         }
         v
     }
@@ -1117,14 +1298,49 @@ mod tests {
         assert!(log.iter().all(|e| e.version == 0));
         assert_eq!(verify(&log), Ok(()));
 
-        let next = AuditEntry::next(
-            log.last(),
-            1_764_000_000_004,
-            AuditEvent::PersonAdded { person: 2 },
-        );
-        assert_eq!(next.version, VERSION);
-        log.push(next);
+        // Written by the code of the single chain: a scheme-1 entry after them.
+        let (seq, prev) = (4, log[3].hash.clone());
+        let event = AuditEvent::PersonAdded { person: 2 };
+        let hash = hash_of(1, Chain::Legacy, seq, 1_764_000_000_004, &event, &prev).unwrap();
+        log.push(AuditEntry {
+            version: 1,
+            chain: Chain::Legacy,
+            seq,
+            at_ms: 1_764_000_000_004,
+            event,
+            prev,
+            hash,
+        });
         assert_eq!(verify(&log), Ok(()));
+
+        // The chains after it start from its last hash, with the current scheme.
+        let origin = log.last().unwrap().hash.clone();
+        let first = AuditEntry::next(
+            Chain::Person(2),
+            None,
+            &origin,
+            1_764_000_000_005,
+            AuditEvent::GrantRevoked {
+                grant: 1,
+                person: 2,
+            },
+        );
+        assert_eq!(first.version, VERSION);
+        assert_eq!(first.prev, origin);
+        assert_eq!(
+            verify_chain(
+                Chain::Person(2),
+                &origin,
+                None,
+                std::slice::from_ref(&first)
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            verify_chain(Chain::Person(2), GENESIS, None, &[first]),
+            Err(ChainError::Broken { seq: 0 }),
+            "a new chain is linked to the legacy chain's last hash"
+        );
 
         // Old entries are still checked: an edit of one is caught.
         let mut edited = log.clone();
@@ -1136,16 +1352,75 @@ mod tests {
 
     #[test]
     fn an_entry_s_version_is_covered_and_an_unknown_one_is_named() {
-        let mut older = chain(3);
+        let mut older = v1_chain(3);
         older[1].version = 0;
         assert_eq!(verify(&older), Err(ChainError::Edited { seq: 1 }));
 
-        let mut newer = chain(3);
-        newer[2].version = 2;
+        let mut newer = v1_chain(3);
+        newer[2].version = 3;
         assert_eq!(
             verify(&newer),
-            Err(ChainError::UnknownVersion { seq: 2, version: 2 })
+            Err(ChainError::UnknownVersion { seq: 2, version: 3 })
         );
+
+        // A scheme-1 entry (which does not cover its chain) cannot pass in a person's chain,
+        // nor a scheme-2 one in the legacy chain.
+        let mut downgraded = chain(3);
+        downgraded[1].version = 1;
+        assert_eq!(
+            verify_operator(&downgraded),
+            Err(ChainError::WrongChain { seq: 1 })
+        );
+        let mut upgraded = v1_chain(3);
+        upgraded[1].version = 2;
+        assert_eq!(verify(&upgraded), Err(ChainError::WrongChain { seq: 1 }));
+    }
+
+    #[test]
+    fn an_entry_is_bound_to_its_chain() {
+        let mut ada = Vec::new();
+        for i in 0..3 {
+            ada.push(AuditEntry::next(
+                Chain::Person(1),
+                ada.last().map(AuditEntry::head).as_ref(),
+                GENESIS,
+                i,
+                AuditEvent::GrantRevoked {
+                    grant: i as u64,
+                    person: 1,
+                },
+            ));
+        }
+        assert_eq!(verify_chain(Chain::Person(1), GENESIS, None, &ada), Ok(()));
+        // Relabelled as another person's (its event too): the hash covers the chain.
+        let mut moved = ada.clone();
+        for e in &mut moved {
+            e.chain = Chain::Person(2);
+            e.event = AuditEvent::GrantRevoked {
+                grant: 0,
+                person: 2,
+            };
+        }
+        moved.truncate(1);
+        assert_eq!(
+            verify_chain(Chain::Person(2), GENESIS, None, &moved),
+            Err(ChainError::Edited { seq: 0 })
+        );
+        // Read as the wrong chain, or an event about someone else in it.
+        assert_eq!(
+            verify_chain(Chain::Person(2), GENESIS, None, &ada),
+            Err(ChainError::WrongChain { seq: 0 })
+        );
+        // A page verifies after the head before it.
+        let head = ada[0].head();
+        assert_eq!(
+            verify_chain(Chain::Person(1), GENESIS, Some(&head), &ada[1..]),
+            Ok(())
+        );
+        // The scheme-2 bytes: version, chain key, then scheme 1's header and event.
+        let b = canonical_v2(Chain::Person(9), 2, -3, "ab", &ada[0].event);
+        assert_eq!(&b[..10], &[2, 2, 0, 0, 0, 0, 0, 0, 0, 9]);
+        assert_eq!(&b[10..], &canonical(2, -3, "ab", &ada[0].event)[1..]);
     }
 
     /// Scheme 1 written out by hand for one event: header, tag, then each field.
@@ -1466,7 +1741,7 @@ mod tests {
             .enumerate()
             .map(|(i, e)| {
                 let (seq, at_ms) = (i as u64, 1_764_000_000_000 + i as i64);
-                hash_of(VERSION, seq, at_ms, e, GENESIS).unwrap()
+                hash_of(1, Chain::Legacy, seq, at_ms, e, GENESIS).unwrap()
             })
             .collect();
         assert_eq!(got, PINNED, "the canonical encoding changed");
@@ -1492,33 +1767,44 @@ mod tests {
 
     #[test]
     fn an_intact_chain_verifies() {
-        assert_eq!(verify(&chain(5)), Ok(()));
+        assert_eq!(verify_operator(&chain(5)), Ok(()));
+        assert_eq!(verify(&v1_chain(5)), Ok(()));
     }
 
     #[test]
     fn each_kind_of_tampering_is_detected() {
         let mut edited = chain(5);
-        edited[2].event = AuditEvent::PersonAdded { person: 99 };
-        assert_eq!(verify(&edited), Err(ChainError::Edited { seq: 2 }));
+        edited[2].event = AuditEvent::CollectionDefined {
+            collection: "c99".into(),
+        };
+        assert_eq!(verify_operator(&edited), Err(ChainError::Edited { seq: 2 }));
 
         let mut deleted = chain(5);
         deleted.remove(2);
         assert!(matches!(
-            verify(&deleted),
+            verify_operator(&deleted),
             Err(ChainError::Sequence { position: 2, .. })
         ));
 
         let mut reordered = chain(5);
         reordered.swap(1, 3);
-        assert!(verify(&reordered).is_err());
+        assert!(verify_operator(&reordered).is_err());
 
         // An inserted entry re-hashed to look valid still breaks the link after it.
         let mut inserted = chain(5);
-        let fake = AuditEntry::next(Some(&inserted[1]), 5, AuditEvent::PersonAdded { person: 7 });
+        let fake = AuditEntry::next(
+            Chain::Operator,
+            Some(&inserted[1].head()),
+            GENESIS,
+            5,
+            AuditEvent::CollectionDefined {
+                collection: "c7".into(),
+            },
+        );
         inserted.insert(2, fake);
         for (i, e) in inserted.iter_mut().enumerate().skip(3) {
             e.seq = i as u64;
         }
-        assert!(verify(&inserted).is_err());
+        assert!(verify_operator(&inserted).is_err());
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod checkpoint;
 pub mod clock;
 pub mod consent;
 pub mod job;

@@ -17,7 +17,7 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{Bytes, Path, Query};
 use super::limit::ClientAddr;
 use insitu_core::account::{self, Role, Scope};
-use insitu_core::audit::AuditEntry;
+use insitu_core::audit::{AuditEntry, Chain};
 use insitu_core::consent::Grant;
 use insitu_core::import::{self, Format, ImportOptions, OnError};
 use insitu_core::meter::{FailureReason, Outcome};
@@ -1336,24 +1336,124 @@ impl AuditView {
     }
 }
 
-/// The audit log: a person's own entries, newest first; the whole log for the operator.
-#[utoipa::path(get, path = "/api/audit", tag = "audit", security(("token" = [])),
+/// Which chain an audit request reads, and where.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// The person whose chain to read: a person reads only their own (the default); the
+    /// operator any, or the operator's chain when absent.
+    pub person: Option<u64>,
+    /// `/api/audit`: entries before this seq (the cursor: the last seq of the previous page).
+    pub before: Option<u64>,
+    /// `/api/audit/chain`: entries after this seq (the cursor: `next` of the previous page).
+    pub after: Option<u64>,
+    /// At most this many entries (default and most: 500).
+    pub limit: Option<usize>,
+}
+
+/// Most entries in one page of the audit.
+const AUDIT_PAGE: usize = 500;
+
+/// The chain `q` names for `caller`: a person's own chain (another person's is not found),
+/// or for the operator the person's named or the operator's.
+fn audit_chain_of(caller: &Caller, q: &AuditQuery) -> Result<Chain, ApiError> {
+    if caller.account.role == Role::Operator {
+        return Ok(q.person.map_or(Chain::Operator, Chain::Person));
+    }
+    let own = caller
+        .person()
+        .ok_or_else(|| ApiError::forbidden("no store"))?;
+    match q.person {
+        Some(p) if p != own => Err(ApiError::not_found(format!("no audit chain {p}"))),
+        _ => Ok(Chain::Person(own)),
+    }
+}
+
+/// The audit log: a page of the caller's own chain, newest first (the operator's chain, or a
+/// person's with `person`, for the operator). The next page: `before` the last seq shown.
+#[utoipa::path(get, path = "/api/audit", tag = "audit", security(("token" = [])), params(AuditQuery),
     responses(
         (status = 200, description = "The audit entries, newest first", body = [AuditView]),
         (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
+        (status = 404, description = "`not_found`: another person's chain", body = ErrorBody),
     ))]
 pub async fn audit(
     State(s): State<AppState>,
     caller: Caller,
+    Query(q): Query<AuditQuery>,
 ) -> Result<Json<Vec<AuditView>>, ApiError> {
     caller.may(Action::Audit)?;
-    let person = caller.person();
-    let log = s.pds.store.audit_log()?;
+    let chain = audit_chain_of(&caller, &q)?;
+    let store = s.pds.store.as_ref();
+    let limit = q.limit.unwrap_or(AUDIT_PAGE).clamp(1, AUDIT_PAGE) as u64;
+    let end = match q.before {
+        Some(b) => b,
+        None => store.audit_head(chain)?.map_or(0, |h| h.seq + 1),
+    };
+    let start = end.saturating_sub(limit);
+    let page = store.audit_chain(chain, start.checked_sub(1), (end - start) as usize)?;
     Ok(Json(
-        log.iter()
-            .rev()
-            .filter(|e| caller.account.role == Role::Operator || e.event.person() == person)
-            .map(|e| AuditView::of(s.pds.store.as_ref(), e))
-            .collect(),
+        page.iter().rev().map(|e| AuditView::of(store, e)).collect(),
     ))
+}
+
+/// One page of an audit chain, as stored: each entry with its hashes, to verify.
+#[derive(Serialize, ToSchema)]
+pub struct ChainPage {
+    pub chain: Chain,
+    /// The hash the chain starts from (the legacy chain's last, or all zeros).
+    pub origin: String,
+    /// Oldest first.
+    #[schema(value_type = Vec<Object>)]
+    pub entries: Vec<AuditEntry>,
+    /// The cursor of the next page (`after`), if there is one.
+    pub next: Option<u64>,
+}
+
+/// A page of an audit chain with its hashes, oldest first: a person's own (the operator: any
+/// person's, or the operator's), to verify and to check against the latest checkpoint.
+#[utoipa::path(get, path = "/api/audit/chain", tag = "audit", security(("token" = [])), params(AuditQuery),
+    responses(
+        (status = 200, description = "A page of the chain, oldest first", body = ChainPage),
+        (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
+        (status = 404, description = "`not_found`: another person's chain", body = ErrorBody),
+    ))]
+pub async fn audit_chain(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<AuditQuery>,
+) -> Result<Json<ChainPage>, ApiError> {
+    caller.may(Action::Audit)?;
+    let chain = audit_chain_of(&caller, &q)?;
+    let store = s.pds.store.as_ref();
+    let limit = q.limit.unwrap_or(AUDIT_PAGE).clamp(1, AUDIT_PAGE);
+    let entries = store.audit_chain(chain, q.after, limit + 1)?;
+    let more = entries.len() > limit;
+    let entries: Vec<AuditEntry> = entries.into_iter().take(limit).collect();
+    Ok(Json(ChainPage {
+        chain,
+        origin: store.audit_origin()?,
+        next: more.then(|| entries.last().map(|e| e.seq)).flatten(),
+        entries,
+    }))
+}
+
+/// The latest checkpoint's signed root and the inclusion proof of the caller's chain head (a
+/// person's own; the operator: any person's, or the operator's). Nothing about other chains.
+#[utoipa::path(get, path = "/api/audit/checkpoint", tag = "audit", security(("token" = [])), params(AuditQuery),
+    responses(
+        (status = 200, description = "The signed root and the chain's inclusion proof (none if the chain is newer)", body = insitu_core::audit::PersonCheckpoint),
+        (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
+        (status = 404, description = "`not_found`: no checkpoint yet, or another person's chain", body = ErrorBody),
+    ))]
+pub async fn audit_checkpoint(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<AuditQuery>,
+) -> Result<Json<insitu_core::audit::PersonCheckpoint>, ApiError> {
+    caller.may(Action::Audit)?;
+    let chain = audit_chain_of(&caller, &q)?;
+    insitu_core::audit::checkpoint_for(s.pds.store.as_ref(), chain)?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("no checkpoint yet"))
 }

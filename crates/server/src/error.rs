@@ -190,9 +190,10 @@ impl From<StoreError> for ApiError {
             | StoreError::NoReception(_)
             | StoreError::NoJob(_)
             | StoreError::NoInvitation { .. } => ApiError::not_found(e.to_string()),
-            StoreError::Answered { .. } | StoreError::JobClosed(_) | StoreError::NotRunning(_) => {
-                ApiError::conflict(e.to_string())
-            }
+            StoreError::Answered { .. }
+            | StoreError::JobClosed(_)
+            | StoreError::NotRunning(_)
+            | StoreError::CheckpointTaken(_) => ApiError::conflict(e.to_string()),
             StoreError::SchemaConflict(_) | StoreError::NameTaken(_) => {
                 ApiError::conflict(e.to_string())
             }

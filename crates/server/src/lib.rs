@@ -147,7 +147,7 @@ fn run_request(
         api::ask, api::requests, api::request_one, api::approve, api::deny,
         api::grants, api::grant_one, api::revoke_grant, api::start_run, api::runs, api::run_one, api::run_output,
         api::accept_returns, api::receptions, api::revoke_reception, api::return_data,
-        api::audit,
+        api::audit, api::audit_chain, api::audit_checkpoint,
         jobs::open_campaign, jobs::campaign_status, jobs::claimants, jobs::settle,
         jobs::invitations, jobs::answer, jobs::open_study, jobs::study_status,
     ),
@@ -201,6 +201,8 @@ pub fn router_with(state: AppState, limits: &ServerLimits) -> Router {
         .route("/api/runs/{id}", get(api::run_one))
         .route("/api/runs/{id}/output", get(api::run_output))
         .route("/api/audit", get(api::audit))
+        .route("/api/audit/chain", get(api::audit_chain))
+        .route("/api/audit/checkpoint", get(api::audit_checkpoint))
         .route(
             "/api/receptions",
             get(api::receptions).post(api::accept_returns),

@@ -30,7 +30,7 @@ impl ConsentStore for PgStore {
     fn add_request(&self, mut r: AccessRequest) -> Result<AccessRequest, StoreError> {
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
-            let tx = Tx::audited(&mut c, &cx).await?;
+            let tx = Tx::audited_for(&mut c, &cx, &[Chain::Person(r.person)]).await?;
             if !r.nowhere {
                 require_person(&*tx, r.person).await?;
             }
@@ -123,7 +123,7 @@ impl ConsentStore for PgStore {
     fn add_grant(&self, grant: Grant) -> Result<Grant, StoreError> {
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
-            let tx = Tx::audited(&mut c, &cx).await?;
+            let tx = Tx::audited_for(&mut c, &cx, &[Chain::Person(grant.person)]).await?;
             require_person(&*tx, grant.person).await?;
             let grant = insert_grant(&tx, grant).await?;
             tx.commit().await?;
@@ -184,7 +184,8 @@ impl ConsentStore for PgStore {
     fn add_reception(&self, mut r: Reception) -> Result<Reception, StoreError> {
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
-            let tx = Tx::audited(&mut c, &cx).await?;
+            let tx =
+                Tx::audited_for(&mut c, &cx, &[Chain::Operator, Chain::Person(r.person)]).await?;
             require_person(&*tx, r.person).await?;
             r.id = next_id(&tx, "reception").await?;
             put_reception(&tx, &r).await?;

@@ -14,9 +14,11 @@
 //!
 //! Schema: the person is the leading key of every personal table (`migrations/`), so that a
 //! distributed PostgreSQL sharded by person takes it unchanged; only the job and ledger tables
-//! (and the global settings) are cross-person. The audit log is one hash chain: a transaction
-//! that appends to it first locks the chain's head row, so writers, on one node or several,
-//! extend it one after the other.
+//! (and the global settings) are cross-person. The audit log is one hash chain per person
+//! and one for the operator: a transaction's audit entries are written when it commits, after
+//! it locks the head rows of the chains they go to, in key order, so writers for different
+//! people never wait for each other and two nodes never deadlock on the heads; writers of one
+//! chain, on one node or several, extend it one after the other.
 //!
 //! May touch: the database it is given (and the schema it is told). Knows nothing of
 //! WebAssembly, packages or HTTP.
@@ -41,7 +43,8 @@ use serde::de::DeserializeOwned;
 use tokio_postgres::types::{Json, ToSql};
 use tokio_postgres::{GenericClient, NoTls, Row};
 
-use insitu_model::audit::{AuditEntry, AuditEvent};
+use insitu_model::audit::{AuditEntry, AuditEvent, Chain, ChainHead};
+use insitu_model::checkpoint::Checkpoint;
 use insitu_model::clock::{Clock, SystemClock};
 use insitu_model::consent::Grant;
 use insitu_model::ledger::Entry;
@@ -285,13 +288,25 @@ impl Ctx {
     }
 }
 
-/// A write transaction and the time it began. An audited one (`Tx::audited`) first locks the
-/// audit chain's head, then reads the store's clock: as in redb, every time the store stamps
-/// in it is that one, and times follow the order of the chain.
+/// A write transaction and the time it began. An audited one (`Tx::audited_for`) first locks
+/// the head rows of the chains it names, in key order, then reads the store's clock: every
+/// time the store stamps in it is that one, and writers of one chain take turns. Its audit
+/// events are gathered and appended when it commits; a chain it did not lock first is locked
+/// then, after the others, which must all come before it in key order (so two transactions
+/// never wait for each other in a cycle).
 struct Tx<'a> {
     inner: tokio_postgres::Transaction<'a>,
     now_ms: i64,
-    audited: bool,
+    /// `None` for a transaction that writes no audit entry.
+    audit: Option<Audit>,
+}
+
+/// What an audited transaction holds: the heads it locked (`None`: a chain with no entry
+/// yet), the events to append on commit, and the clock.
+struct Audit {
+    heads: std::collections::BTreeMap<Chain, Option<ChainHead>>,
+    pending: std::sync::Mutex<Vec<AuditEvent>>,
+    clock: Arc<dyn Clock>,
 }
 
 impl<'a> std::ops::Deref for Tx<'a> {
@@ -302,20 +317,32 @@ impl<'a> std::ops::Deref for Tx<'a> {
 }
 
 impl<'a> Tx<'a> {
-    /// A transaction that appends to the audit chain (and so writes one at a time).
+    /// A transaction of the operator's (settings, jobs, the ledger, accounts, plugins, ids by
+    /// id): it locks the operator's chain first, so such transactions take turns as they did
+    /// with one chain; the people it appends for are locked when it commits.
     async fn audited(c: &'a mut Object, cx: &Ctx) -> Res<Tx<'a>> {
+        Self::audited_for(c, cx, &[Chain::Operator]).await
+    }
+
+    /// A transaction that locks `chains` first: a person's own action locks only their chain,
+    /// so actions of different people never wait for each other.
+    async fn audited_for(c: &'a mut Object, cx: &Ctx, chains: &[Chain]) -> Res<Tx<'a>> {
         let inner = tx_of(c).await?;
-        inner
-            .execute(
-                "SELECT 1 FROM audit_head WHERE chain = 'global' FOR UPDATE",
-                &[],
-            )
-            .await
-            .map_err(db)?;
+        let mut heads = std::collections::BTreeMap::new();
+        let mut chains = chains.to_vec();
+        chains.sort();
+        chains.dedup();
+        for chain in chains {
+            heads.insert(chain, lock_head(&inner, chain).await?);
+        }
         Ok(Tx {
             inner,
             now_ms: cx.clock.now_ms(),
-            audited: true,
+            audit: Some(Audit {
+                heads,
+                pending: std::sync::Mutex::new(Vec::new()),
+                clock: cx.clock.clone(),
+            }),
         })
     }
 
@@ -324,12 +351,33 @@ impl<'a> Tx<'a> {
         Ok(Tx {
             inner: tx_of(c).await?,
             now_ms: cx.clock.now_ms(),
-            audited: false,
+            audit: None,
         })
     }
 
+    /// Appends the gathered audit events to their chains, then commits.
     async fn commit(self) -> Res<()> {
-        self.inner.commit().await.map_err(db)
+        self.commit_entries().await.map(drop)
+    }
+
+    /// As [`Tx::commit`], returning the audit entries appended.
+    async fn commit_entries(self) -> Res<Vec<AuditEntry>> {
+        let mut entries = Vec::new();
+        if let Some(audit) = self.audit {
+            let events = std::mem::take(&mut *audit.pending.lock().map_err(|_| poisoned())?);
+            if !events.is_empty() {
+                entries = append_all(
+                    &self.inner,
+                    audit.heads,
+                    events,
+                    self.now_ms,
+                    audit.clock.as_ref(),
+                )
+                .await?;
+            }
+        }
+        self.inner.commit().await.map_err(db)?;
+        Ok(entries)
     }
 }
 
@@ -485,28 +533,149 @@ async fn take_ids(tx: &Tx<'_>, name: &str, n: u64) -> Res<u64> {
     Ok((end - n + 1) as u64)
 }
 
-/// Appends `event` to the audit chain inside `tx` (which holds the chain's lock).
-async fn append(tx: &Tx<'_>, event: AuditEvent) -> Res<AuditEntry> {
-    if !tx.audited {
+fn poisoned() -> StoreError {
+    StoreError::Db("a thread panicked while holding a transaction's audit events".into())
+}
+
+/// Gathers `event` for its chain: it is appended when `tx` commits.
+async fn append(tx: &Tx<'_>, event: AuditEvent) -> Res<()> {
+    let Some(audit) = &tx.audit else {
         return Err(StoreError::Db(
-            "an audit entry was appended in a transaction that does not hold the chain".into(),
+            "an audit entry was appended in a transaction that does not write the audit".into(),
         ));
+    };
+    audit.pending.lock().map_err(|_| poisoned())?.push(event);
+    Ok(())
+}
+
+/// A chain's key in the tables: (person, kind); the operator's chain is person 0, kind 1.
+fn chain_key(chain: Chain) -> (i64, i16) {
+    match chain {
+        Chain::Legacy => (0, 0),
+        Chain::Operator => (0, 1),
+        Chain::Person(p) => (key(p), 2),
     }
-    let last: Option<AuditEntry> = one(
-        &**tx,
-        "SELECT entry FROM audit ORDER BY seq DESC LIMIT 1",
-        &[],
-    )
-    .await?;
-    let entry = AuditEntry::next(last.as_ref(), tx.now_ms, event);
-    let seq = i64::try_from(entry.seq).map_err(|_| StoreError::Db("audit log full".into()))?;
+}
+
+fn chain_of_key(person: i64, kind: i16) -> Chain {
+    match kind {
+        0 => Chain::Legacy,
+        1 => Chain::Operator,
+        _ => Chain::Person(person as u64),
+    }
+}
+
+/// The legacy chain's head, if the store has one.
+async fn legacy_head(c: &(impl GenericClient + Sync)) -> Res<Option<ChainHead>> {
+    let last: Option<AuditEntry> =
+        one(c, "SELECT entry FROM audit ORDER BY seq DESC LIMIT 1", &[]).await?;
+    Ok(last.map(|e| e.head()))
+}
+
+/// Locks `chain`'s head row (creating it, at seq -1, for a chain with no entry yet: the
+/// insert locks it, and a racing insert waits for it) and returns the head.
+async fn lock_head(tx: &tokio_postgres::Transaction<'_>, chain: Chain) -> Res<Option<ChainHead>> {
+    let (person, kind) = chain_key(chain);
     tx.execute(
-        "INSERT INTO audit (seq, entry) VALUES ($1, $2)",
-        &[&seq, &json(&entry)],
+        "INSERT INTO audit_chain_heads (person, kind, seq, hash) VALUES ($1, $2, -1, '') \
+         ON CONFLICT DO NOTHING",
+        &[&person, &kind],
     )
     .await
     .map_err(db)?;
-    Ok(entry)
+    let row = tx
+        .query_one(
+            "SELECT seq, hash FROM audit_chain_heads WHERE person = $1 AND kind = $2 FOR UPDATE",
+            &[&person, &kind],
+        )
+        .await
+        .map_err(db)?;
+    let seq: i64 = row.try_get(0).map_err(db)?;
+    Ok((seq >= 0).then(|| ChainHead {
+        chain,
+        seq: seq as u64,
+        hash: row.try_get(1).unwrap_or_default(),
+    }))
+}
+
+/// Appends `events` (in their order within each chain) inside `tx`, which locked `heads`
+/// first: locks the other chains they go to (each after every chain already locked, in key
+/// order), then stamps and writes the entries and moves the heads.
+async fn append_all(
+    tx: &tokio_postgres::Transaction<'_>,
+    mut heads: std::collections::BTreeMap<Chain, Option<ChainHead>>,
+    events: Vec<AuditEvent>,
+    now_ms: i64,
+    clock: &dyn Clock,
+) -> Res<Vec<AuditEntry>> {
+    let mut more: Vec<Chain> = events
+        .iter()
+        .map(Chain::of)
+        .filter(|c| !heads.contains_key(c))
+        .collect();
+    more.sort();
+    more.dedup();
+    let mut at_ms = now_ms;
+    if !more.is_empty() {
+        for chain in more {
+            if heads.keys().next_back().is_some_and(|last| *last > chain) {
+                return Err(StoreError::Db(format!(
+                    "the audit chain of {chain} is locked out of key order (a transaction \
+                     must lock it first)"
+                )));
+            }
+            heads.insert(chain, lock_head(tx, chain).await?);
+        }
+        // Another transaction may have stamped these chains since this one began.
+        at_ms = clock.now_ms().max(now_ms);
+    }
+    let mut origin: Option<String> = None;
+    let mut entries = Vec::with_capacity(events.len());
+    let mut moved = std::collections::BTreeSet::new();
+    for event in events {
+        let chain = Chain::of(&event);
+        let head = heads.get(&chain).cloned().flatten();
+        if head.is_none() && origin.is_none() {
+            origin = Some(
+                legacy_head(tx)
+                    .await?
+                    .map(|h| h.hash)
+                    .unwrap_or_else(|| insitu_model::audit::GENESIS.to_string()),
+            );
+        }
+        let entry = AuditEntry::next(
+            chain,
+            head.as_ref(),
+            origin.as_deref().unwrap_or_default(),
+            at_ms,
+            event,
+        );
+        let (person, kind) = chain_key(chain);
+        let seq =
+            i64::try_from(entry.seq).map_err(|_| StoreError::Db("audit chain full".into()))?;
+        tx.execute(
+            "INSERT INTO audit_entries (person, kind, seq, entry) VALUES ($1, $2, $3, $4)",
+            &[&person, &kind, &seq, &json(&entry)],
+        )
+        .await
+        .map_err(db)?;
+        heads.insert(chain, Some(entry.head()));
+        moved.insert(chain);
+        entries.push(entry);
+    }
+    for chain in moved {
+        let Some(Some(head)) = heads.get(&chain) else {
+            continue;
+        };
+        let (person, kind) = chain_key(chain);
+        tx.execute(
+            "UPDATE audit_chain_heads SET seq = $3, hash = $4 WHERE person = $1 AND kind = $2",
+            &[&person, &kind, &(head.seq as i64), &head.hash],
+        )
+        .await
+        .map_err(db)?;
+    }
+    Ok(entries)
 }
 
 async fn require_person(c: &(impl GenericClient + Sync), person: PersonId) -> Res<()> {

@@ -8,7 +8,7 @@ impl PeerStore for PgStore {
     fn put_offer(&self, mut o: Offer) -> Result<Offer, StoreError> {
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
-            let tx = Tx::audited(&mut c, &cx).await?;
+            let tx = Tx::audited_for(&mut c, &cx, &[Chain::Person(o.person)]).await?;
             require_person(&*tx, o.person).await?;
             if o.id == 0 {
                 o.id = next_id(&tx, "offer").await?;

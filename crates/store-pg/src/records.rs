@@ -122,7 +122,7 @@ impl RecordStore for PgStore {
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
             let coll = require_collection(&**c, &collection).await?;
-            let tx = Tx::audited(&mut c, &cx).await?;
+            let tx = Tx::audited_for(&mut c, &cx, &[Chain::Person(person)]).await?;
             require_person(&*tx, person).await?;
             let out = write_in(&tx, person, &coll, &encoded, &source).await?;
             tx.commit().await?;
@@ -293,7 +293,8 @@ impl RecordStore for PgStore {
     fn erase_person(&self, person: PersonId, at_ms: i64) -> Result<Erasure, StoreError> {
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
-            let tx = Tx::audited(&mut c, &cx).await?;
+            let tx =
+                Tx::audited_for(&mut c, &cx, &[Chain::Operator, Chain::Person(person)]).await?;
             require_person(&*tx, person).await?;
             let p = key(person);
             let mut e = Erasure::default();

@@ -10,7 +10,7 @@ impl RunStore for PgStore {
     fn record_run(&self, run: RunRecord) -> Result<RunRecord, StoreError> {
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
-            let tx = Tx::audited(&mut c, &cx).await?;
+            let tx = Tx::audited_for(&mut c, &cx, &[Chain::Person(run.person)]).await?;
             let run = insert_run(&tx, run).await?;
             tx.commit().await?;
             Ok(run)
@@ -41,7 +41,7 @@ impl RunStore for PgStore {
     fn finish_run(&self, run: RunRecord) -> Result<RunRecord, StoreError> {
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
-            let tx = Tx::audited(&mut c, &cx).await?;
+            let tx = Tx::audited_for(&mut c, &cx, &[Chain::Person(run.person)]).await?;
             let begun: Option<RunRecord> = one(
                 &*tx,
                 "SELECT value FROM runs WHERE id = $1",

@@ -75,10 +75,11 @@ fn a_schema_named_in_the_url_is_the_one_used() {
     assert_eq!(store.people().expect("people").len(), 1);
 }
 
-/// Two nodes (two stores over one schema), each with several threads, append to the one
-/// audit chain at once: every append lands, once, and the chain does not fork.
+/// Two nodes (two stores over one schema), each with several threads, append at once to two
+/// people's chains and the operator's: every append lands, once, and no chain forks.
 #[test]
-fn two_nodes_extend_one_chain_without_forking_it() {
+fn two_nodes_extend_shared_chains_without_forking_them() {
+    use insitu_model::audit::{AuditEvent, Chain};
     const THREADS: usize = 4;
     const APPENDS: u64 = 25;
     let schemas = Schemas::new("nodes");
@@ -92,9 +93,17 @@ fn two_nodes_extend_one_chain_without_forking_it() {
             for t in 0..THREADS {
                 s.spawn(move || {
                     for i in 0..APPENDS {
-                        let person = ((n * THREADS + t) as u64) * 1_000 + i;
-                        node.append_audit(insitu_model::audit::AuditEvent::PersonAdded { person })
-                            .expect("append_audit");
+                        let grant = ((n * THREADS + t) as u64) * 1_000 + i;
+                        let event = match i % 5 {
+                            0 => AuditEvent::CollectionDefined {
+                                collection: format!("c{grant}"),
+                            },
+                            _ => AuditEvent::GrantRevoked {
+                                grant,
+                                person: t as u64 % 2 + 1,
+                            },
+                        };
+                        node.append_audit(event).expect("append_audit");
                     }
                 });
             }
@@ -106,10 +115,11 @@ fn two_nodes_extend_one_chain_without_forking_it() {
         2 * THREADS * APPENDS as usize,
         "an append was lost"
     );
+    let reports = insitu_store::verify::verify_all(&nodes[0], None).expect("a chain forked");
+    let chains: Vec<Chain> = reports.iter().map(|r| r.chain).collect();
     assert_eq!(
-        insitu_model::audit::verify(&log),
-        Ok(()),
-        "the chain forked"
+        chains,
+        [Chain::Operator, Chain::Person(1), Chain::Person(2)]
     );
     assert_eq!(log, nodes[0].audit_log().expect("audit_log"));
 }
@@ -183,4 +193,105 @@ async fn postgres_is_called_from_a_multi_thread_runtime() {
     tokio::spawn(async move { use_inside_a_runtime(&other) })
         .await
         .expect("the task panicked");
+}
+
+/// Runs `statements` in `schema` directly, as an attacker with the database's password would.
+fn tamper(schema: &str, statements: Vec<(String, Vec<String>)>) {
+    let url = url();
+    let schema = schema.to_string();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            client
+                .batch_execute(&format!("SET search_path TO {schema}"))
+                .await
+                .unwrap();
+            for (sql, params) in statements {
+                let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params
+                    .iter()
+                    .map(|p| p as &(dyn tokio_postgres::types::ToSql + Sync))
+                    .collect();
+                client.execute(sql.as_str(), &params).await.unwrap();
+            }
+        });
+    })
+    .join()
+    .unwrap();
+}
+
+/// On PostgreSQL too: the end of a person's chain cut off, or rewritten with recomputed hashes
+/// (and the head row moved to match), verifies on its own and fails against the checkpoint.
+#[test]
+fn postgres_truncation_and_a_rewritten_suffix_are_caught_by_the_checkpoint() {
+    use insitu_model::audit::{AuditEntry, AuditEvent, Chain};
+    use insitu_model::checkpoint::Checkpoint;
+    use insitu_store::verify::{verify_all, verify_chain_in};
+    let schemas = Schemas::new("anchor");
+    for rewrite in [false, true] {
+        let schema = schemas.fresh();
+        let store = connect(&schema, SystemClock::shared());
+        let p = store.add_person("ada").expect("add_person");
+        for grant in 1..=4 {
+            store
+                .append_audit(AuditEvent::GrantRevoked { grant, person: p })
+                .expect("append_audit");
+        }
+        // Unsigned: the store checks the anchor and the root; the signature is the domain's.
+        let cp = Checkpoint::unsigned(1, 1, store.audit_heads().expect("heads"));
+        store.put_checkpoint(&cp).expect("put_checkpoint");
+        verify_all(&store, Some(&cp)).expect("intact");
+
+        let chain = store
+            .audit_chain(Chain::Person(p), None, 10)
+            .expect("audit_chain");
+        let mut head = chain[2].head();
+        let mut statements = vec![(
+            format!("DELETE FROM audit_entries WHERE person = {p} AND kind = 2 AND seq > 2"),
+            vec![],
+        )];
+        if rewrite {
+            for grant in [8, 9] {
+                let e = AuditEntry::next(
+                    Chain::Person(p),
+                    Some(&head),
+                    "",
+                    chain[2].at_ms + 1,
+                    AuditEvent::GrantRevoked { grant, person: p },
+                );
+                statements.push((
+                    format!(
+                        "INSERT INTO audit_entries (person, kind, seq, entry) VALUES ({p}, 2, {}, $1::text::json)",
+                        e.seq
+                    ),
+                    vec![serde_json::to_string(&e).unwrap()],
+                ));
+                head = e.head();
+            }
+        }
+        statements.push((
+            format!(
+                "UPDATE audit_chain_heads SET seq = {}, hash = $1 WHERE person = {p} AND kind = 2",
+                head.seq
+            ),
+            vec![head.hash.clone()],
+        ));
+        tamper(&schema, statements);
+        verify_chain_in(&store, Chain::Person(p), None).expect("the chain alone verifies");
+        let err = verify_all(&store, Some(&cp))
+            .expect_err("the checkpoint catches it")
+            .to_string();
+        let want = if rewrite {
+            "rewritten"
+        } else {
+            "cut off its end"
+        };
+        assert!(err.contains(want), "{err}");
+    }
 }

@@ -20,6 +20,7 @@
 //! May touch: only the store it is given. Not behind `cfg(test)`, so that a backend in
 //! another crate can call it.
 
+mod audit;
 mod consent;
 mod erasure;
 mod jobs;
@@ -32,7 +33,7 @@ use std::sync::Arc;
 
 use super::{KeyedRecord, PersonId, Schema, Store, Value};
 use crate::{Field, FieldType, TimeRange};
-use insitu_model::audit::{self, AuditEntry, AuditEvent};
+use insitu_model::audit::{AuditEntry, AuditEvent, Chain};
 use insitu_model::consent::{Grant, GrantedCollection};
 use insitu_model::meter::{Outcome, RunRecord};
 
@@ -150,6 +151,13 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("post_is_idempotent_by_key", ledger::post),
     ("post_many_posts_each_new_key", ledger::post_many),
     ("licences_are_stored_and_audited", ledger::licences),
+    // audit chains and checkpoints
+    ("audit_chains_are_per_person_and_paged", audit::chains),
+    (
+        "audit_appends_from_8_threads_for_8_people_all_land",
+        audit::concurrent,
+    ),
+    ("checkpoints_round_trip_in_turn", audit::checkpoints),
     // many threads at once
     (
         "concurrent_calls_give_distinct_ids_and_act_once",
@@ -159,16 +167,15 @@ pub const CHECKS: &[(&str, Check)] = &[
 
 /// Runs every check on a store of its own from `open` (which must give a fresh, empty store
 /// each call), printing each name and outcome; then panics listing the checks that failed.
-/// After each check, the audit chain it left must verify ([`audit::verify`]).
+/// After each check, the audit chains it left must verify ([`crate::verify::verify_all`]).
 pub fn run_all(open: &dyn Fn() -> Arc<dyn Store>) {
     let mut failed = Vec::new();
     for (name, check) in CHECKS {
         let store = open();
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
             check(store.as_ref());
-            let log = store.audit_log().expect("audit_log");
-            if let Err(e) = audit::verify(&log) {
-                panic!("the audit chain the check left does not verify: {e}");
+            if let Err(e) = crate::verify::verify_all(store.as_ref(), None) {
+                panic!("the audit chains the check left do not verify: {e}");
             }
         }));
         match result {
@@ -249,10 +256,9 @@ pub fn survives_reopening(open: &dyn Fn() -> Arc<dyn Store>) {
         .record_run(finished(RunRecord::new(p, 1, "d", 20)))
         .expect("record_run");
     assert!(again.id > run.id, "run id {} given again", again.id);
-    assert_eq!(
-        audit::verify(&store.audit_log().expect("audit_log")),
-        Ok(())
-    );
+    if let Err(e) = crate::verify::verify_all(store.as_ref(), None) {
+        panic!("the audit chains do not verify after reopening: {e}");
+    }
 }
 
 // Shared fixtures.
@@ -328,13 +334,33 @@ fn finished(mut run: RunRecord) -> RunRecord {
     run
 }
 
-fn audit_len(store: &dyn Store) -> usize {
-    store.audit_log().expect("audit_log").len()
+/// Where every audit chain ends now: how many entries each has.
+#[derive(Debug, Clone, Default)]
+struct Mark(std::collections::BTreeMap<Chain, u64>);
+
+fn audit_mark(store: &dyn Store) -> Mark {
+    Mark(
+        store
+            .audit_heads()
+            .expect("audit_heads")
+            .into_iter()
+            .map(|h| (h.chain, h.seq + 1))
+            .collect(),
+    )
 }
 
-/// The audit entries appended since the log had `since` entries.
-fn audit_since(store: &dyn Store, since: usize) -> Vec<AuditEntry> {
-    store.audit_log().expect("audit_log").split_off(since)
+/// The audit entries appended since `since`, chain by chain (by key), each oldest first.
+fn audit_since(store: &dyn Store, since: &Mark) -> Vec<AuditEntry> {
+    let mut new = Vec::new();
+    for head in store.audit_heads().expect("audit_heads") {
+        let after = since.0.get(&head.chain).map(|n| n - 1);
+        new.extend(
+            store
+                .audit_chain(head.chain, after, usize::MAX)
+                .expect("audit_chain"),
+        );
+    }
+    new
 }
 
 /// An event's kind as stored (`person_added`, `run`, ...).
@@ -345,17 +371,39 @@ fn kind(event: &AuditEvent) -> String {
         .unwrap_or_default()
 }
 
-/// Asserts that `what` appended exactly the events of `kinds` since the log had `since`
-/// entries, in that order, and returns them.
+/// Asserts that `what` appended exactly the events of `kinds` since `since`, each in its own
+/// chain ([`Chain::of`]), in that order within each chain (chains are independent: the order
+/// between entries of different chains is not kept), and returns them in the order of `kinds`.
 #[track_caller]
-fn expect_audit(store: &dyn Store, since: usize, what: &str, kinds: &[&str]) -> Vec<AuditEvent> {
-    let new = audit_since(store, since);
-    let got: Vec<String> = new.iter().map(|e| kind(&e.event)).collect();
+fn expect_audit(store: &dyn Store, since: &Mark, what: &str, kinds: &[&str]) -> Vec<AuditEvent> {
+    let mut new = audit_since(store, since);
+    for e in &new {
+        assert_eq!(
+            e.chain,
+            Chain::of(&e.event),
+            "{what}: an entry is in the wrong chain"
+        );
+    }
+    let mut got: Vec<String> = new.iter().map(|e| kind(&e.event)).collect();
+    let mut want: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
+    let chains: std::collections::BTreeSet<Chain> = new.iter().map(|e| e.chain).collect();
+    if chains.len() > 1 {
+        got.sort();
+        want.sort();
+    }
     assert_eq!(
-        got, kinds,
+        got, want,
         "{what}: the audit entries it appended are not the ones the trait promises"
     );
-    new.into_iter().map(|e| e.event).collect()
+    let mut ordered = Vec::with_capacity(new.len());
+    for k in kinds {
+        let at = new
+            .iter()
+            .position(|e| kind(&e.event) == *k)
+            .expect("counted above");
+        ordered.push(new.remove(at).event);
+    }
+    ordered
 }
 
 /// Asserts that `result` is the error `matches` accepts.

@@ -14,10 +14,12 @@
 pub mod codec;
 pub mod conformance;
 pub mod redb;
+pub mod verify;
 /// Schemas live in `insitu-formats`, next to the parsers that produce their records.
 pub use insitu_formats::schema;
 
-use insitu_model::audit::{AuditEntry, AuditEvent};
+use insitu_model::audit::{AuditEntry, AuditEvent, Chain, ChainHead};
+use insitu_model::checkpoint::Checkpoint;
 use insitu_model::consent::Grant;
 use insitu_model::meter::RunRecord;
 pub use insitu_model::records::*;
@@ -66,6 +68,8 @@ pub enum StoreError {
     NoInvitation { job: u64, person: PersonId },
     #[error("person {person} already answered campaign {job}'s invitation")]
     Answered { job: u64, person: PersonId },
+    #[error("checkpoint {0} was already published")]
+    CheckpointTaken(u64),
     #[error(transparent)]
     Corrupt(#[from] codec::Corrupt),
     #[error("database error: {0}")]
@@ -298,12 +302,57 @@ pub trait RunStore: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
-/// The audit log: a hash chain every state change appends to in its own transaction.
+/// The audit log: one hash chain per person and one for the operator
+/// ([`insitu_model::audit::Chain`]), each appended to in the transaction of the action it
+/// records, and the checkpoints that anchor their heads. Appends to different chains do not
+/// wait for each other (on a backend that has concurrent writers). A store written before
+/// per-person chains keeps its single chain as the frozen legacy chain: new chains start from
+/// its last hash ([`AuditStore::audit_origin`]).
 pub trait AuditStore: Send + Sync {
-    /// Appends an event on its own (for actions that write nothing else).
+    /// Appends an event on its own (for actions that write nothing else), to its chain.
     fn append_audit(&self, event: AuditEvent) -> Result<AuditEntry, StoreError>;
-    /// The whole log, oldest first.
-    fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError>;
+    /// `chain`'s entries after seq `after` (from the first if `None`), oldest first, at most
+    /// `limit` of them.
+    fn audit_chain(
+        &self,
+        chain: Chain,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
+    /// The head of every chain that has an entry (the legacy chain's too), by chain key.
+    fn audit_heads(&self) -> Result<Vec<ChainHead>, StoreError>;
+    /// `chain`'s head, if it has an entry.
+    fn audit_head(&self, chain: Chain) -> Result<Option<ChainHead>, StoreError>;
+    /// The hash every new chain starts from: the legacy chain's last, or `GENESIS`.
+    fn audit_origin(&self) -> Result<String, StoreError> {
+        Ok(self
+            .audit_head(Chain::Legacy)?
+            .map(|h| h.hash)
+            .unwrap_or_else(|| insitu_model::audit::GENESIS.to_string()))
+    }
+    /// Stores checkpoint `checkpoint.signed.number`, which must be one more than the latest
+    /// (`CheckpointTaken` otherwise: another node published it first).
+    fn put_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError>;
+    /// The checkpoint with the highest number.
+    fn latest_checkpoint(&self) -> Result<Option<Checkpoint>, StoreError>;
+    fn checkpoint(&self, number: u64) -> Result<Option<Checkpoint>, StoreError>;
+
+    /// Every chain, each oldest first, chains by key: for tests and tools over small stores
+    /// (nothing that serves requests calls it; a person's chain is read with
+    /// [`AuditStore::audit_chain`]).
+    fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut all = Vec::new();
+        for head in self.audit_heads()? {
+            let mut after = None;
+            loop {
+                let page = self.audit_chain(head.chain, after, 1024)?;
+                let Some(last) = page.last() else { break };
+                after = Some(last.seq);
+                all.extend(page);
+            }
+        }
+        Ok(all)
+    }
 }
 
 /// Accounts and their tokens.

@@ -32,6 +32,7 @@ pub async fn dispatch(pds: Pds, cmd: Command) -> anyhow::Result<()> {
             listen,
             rate_per_token,
             rate_per_address,
+            checkpoint_every,
         } => {
             use insitu_server::limit::{Rate, RateLimits};
             let rate = |per_second: f64| Rate {
@@ -44,7 +45,36 @@ pub async fn dispatch(pds: Pds, cmd: Command) -> anyhow::Result<()> {
                 ..RateLimits::default()
             };
             let server = insitu_server::ServerLimits::default();
-            insitu_server::serve(std::sync::Arc::new(pds), listen, limits, server, |addr| {
+            let pds = std::sync::Arc::new(pds);
+            if checkpoint_every > 0 {
+                let key = operator_key(&dir)?;
+                let every = std::time::Duration::from_secs(checkpoint_every);
+                let pds = pds.clone();
+                tokio::spawn(async move {
+                    loop {
+                        tokio::time::sleep(every).await;
+                        let (pds, key) = (pds.clone(), key.clone());
+                        let published = tokio::task::spawn_blocking(move || {
+                            audit::publish_checkpoint(pds.store.as_ref(), &key, false)
+                        })
+                        .await;
+                        match published {
+                            Ok(Ok(Some(c))) => {
+                                tracing::info!(
+                                    number = c.signed.number,
+                                    "audit checkpoint published"
+                                )
+                            }
+                            Ok(Ok(None)) => {}
+                            Ok(Err(e)) => {
+                                tracing::warn!(error = %e, "audit checkpoint not published")
+                            }
+                            Err(e) => tracing::warn!(error = %e, "audit checkpoint task failed"),
+                        }
+                    }
+                });
+            }
+            insitu_server::serve(pds, listen, limits, server, |addr| {
                 println!("listening on http://{addr}");
             })
             .await?
@@ -273,24 +303,66 @@ pub async fn dispatch(pds: Pds, cmd: Command) -> anyhow::Result<()> {
             person,
             verify,
         } => {
-            let verify = verify || matches!(action, Some(super::AuditCmd::Verify));
-            let log = pds.store.audit_log()?;
-            audit::verify(&log).context("the audit log has been tampered with")?;
-            if !verify {
-                for e in log
-                    .iter()
-                    .rev()
-                    .filter(|e| person.is_none() || e.event.person() == person)
-                {
+            let (verify, person) = match action {
+                Some(super::AuditCmd::Checkpoint) => {
+                    let key = operator_key(&dir)?;
+                    match audit::publish_checkpoint(pds.store.as_ref(), &key, true)? {
+                        Some(c) => println!(
+                            "checkpoint {} published: {} chains under root {}",
+                            c.signed.number,
+                            c.heads.len(),
+                            c.signed.root
+                        ),
+                        None => println!("another node published this checkpoint first"),
+                    }
+                    return Ok(());
+                }
+                Some(super::AuditCmd::Verify { person: p }) => (true, p.or(person)),
+                None => (verify, person),
+            };
+            let expected = operator_public_key(&dir)?;
+            match person {
+                Some(p) => {
+                    if !verify {
+                        for e in audit::person_trail(pds.store.as_ref(), p)?.iter().rev() {
+                            print_entry(&pds, e);
+                        }
+                    }
+                    let (report, number) =
+                        audit::verify_person(pds.store.as_ref(), p, expected.as_deref())
+                            .context("the audit log has been tampered with")?;
                     println!(
-                        "{:>6}  {}  {}",
-                        e.seq,
-                        format_date(e.at_ms),
-                        audit::describe_in(pds.store.as_ref(), &e.event)
+                        "audit chain verified: person {p}, {} entries; {}",
+                        report.entries,
+                        anchored(&report, number)
+                    );
+                }
+                None => {
+                    if !verify {
+                        let mut chains =
+                            audit::read_chain(pds.store.as_ref(), audit::Chain::Operator)?;
+                        chains.extend(audit::read_chain(pds.store.as_ref(), audit::Chain::Legacy)?);
+                        chains.sort_by_key(|e| (e.at_ms, e.seq));
+                        for e in chains.iter().rev() {
+                            print_entry(&pds, e);
+                        }
+                    }
+                    let (reports, number) =
+                        audit::verify_store(pds.store.as_ref(), expected.as_deref())
+                            .context("the audit log has been tampered with")?;
+                    let entries: u64 = reports.iter().map(|r| r.entries).sum();
+                    let unanchored: u64 = reports.iter().map(|r| r.unanchored()).sum();
+                    println!(
+                        "audit chain verified: {} chains, {entries} entries; {}",
+                        reports.len(),
+                        match number {
+                            Some(n) if unanchored == 0 => format!("checkpoint {n} verified (signature and root) and anchors every entry"),
+                            Some(n) => format!("checkpoint {n} verified (signature and root); {unanchored} entries after it not anchored yet"),
+                            None => "no checkpoint yet: nothing is anchored (`insitu audit checkpoint` publishes one)".into(),
+                        }
                     );
                 }
             }
-            println!("audit chain verified: {} entries", log.len());
         }
         Command::Campaign(cmd) => super::jobs::campaign_cmd(&pds, cmd).await?,
         Command::Study(cmd) => super::jobs::study_cmd(&pds, cmd).await?,
@@ -340,6 +412,66 @@ pub fn sign(path: &Path, publisher: &str, key: &Path, out: Option<&Path>) -> any
     println!("signed {} as {publisher}", out.display());
     Ok(())
 }
+
+fn print_entry(pds: &Pds, e: &audit::AuditEntry) {
+    println!(
+        "{:>6}  {}  {}",
+        e.seq,
+        format_date(e.at_ms),
+        audit::describe_in(pds.store.as_ref(), &e.event)
+    );
+}
+
+/// How far the checkpoint anchors a chain, in words.
+fn anchored(report: &audit::ChainReport, number: Option<u64>) -> String {
+    match (number, report.anchored) {
+        (None, _) => {
+            "no checkpoint yet: not anchored (`insitu audit checkpoint` publishes one)".into()
+        }
+        (Some(n), None) => format!(
+            "checkpoint {n} verified, but the chain is newer than it: its {} entries are not anchored yet",
+            report.entries
+        ),
+        (Some(n), Some(seq)) => match report.unanchored() {
+            0 => format!("checkpoint {n} verified and anchors every entry (up to entry {seq})"),
+            u => format!(
+                "checkpoint {n} verified and anchors up to entry {seq}; {u} entries after it not anchored yet"
+            ),
+        },
+    }
+}
+
+/// The operator's checkpoint key: `operator.key` in the data directory, made (0600) on first
+/// use; refused if others can read it.
+pub fn operator_key(dir: &Path) -> anyhow::Result<ed25519_dalek::SigningKey> {
+    let path = dir.join(OPERATOR_KEY);
+    if !path.exists() {
+        let key = package::generate_key()
+            .map_err(|e| anyhow!("no randomness for the operator's key: {e}"))?;
+        match write_private(&path, package::key_file(&key).as_bytes()) {
+            Ok(()) => {}
+            // Another process made it first: read theirs.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot write {}", path.display()));
+            }
+        }
+    }
+    package::read_key(&read_private(&path)?)
+        .with_context(|| format!("{} does not hold an ed25519 secret key", path.display()))
+}
+
+/// The operator's public key (hex), if the data directory has its key: a checkpoint signed
+/// with another key is then refused.
+fn operator_public_key(dir: &Path) -> anyhow::Result<Option<String>> {
+    if !dir.join(OPERATOR_KEY).exists() {
+        return Ok(None);
+    }
+    Ok(Some(hex(operator_key(&dir)?.verifying_key().as_bytes())))
+}
+
+/// The operator's checkpoint key's file name in the data directory.
+pub const OPERATOR_KEY: &str = "operator.key";
 
 /// Writes a new secret file readable by its owner only (0600), never over an existing one.
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

@@ -84,12 +84,13 @@ pub enum Command {
     },
     /// Writes generated records of a collection as JSON Lines (docs/GENERATED-DATA.md).
     Generate(plugin_test::GenerateArgs),
-    /// Shows the audit log (newest first) and verifies its hash chain.
+    /// Shows an audit chain (newest first: a person's with `--person`, else the operator's)
+    /// and verifies it against the latest checkpoint.
     Audit {
-        /// `verify`: only check the chain (same as `--verify`).
+        /// `verify`: only check the chains; `checkpoint`: publish a checkpoint.
         #[command(subcommand)]
         action: Option<AuditCmd>,
-        /// Only entries about this person.
+        /// This person's chain.
         #[arg(long)]
         person: Option<u64>,
         /// Only verify the chain.
@@ -107,6 +108,10 @@ pub enum Command {
         /// Requests per second allowed per client address (twice that in a burst).
         #[arg(long, default_value_t = 200.0)]
         rate_per_address: f64,
+        /// Seconds between audit checkpoints (one is published only when a chain moved);
+        /// 0: none.
+        #[arg(long, default_value_t = 600)]
+        checkpoint_every: u64,
     },
     /// Server accounts: a person, developer, organisation or operator.
     #[command(subcommand)]
@@ -420,8 +425,17 @@ pub enum RunsCmd {
 
 #[derive(Subcommand, Debug)]
 pub enum AuditCmd {
-    /// Checks the hash chain: any edited, deleted, inserted or reordered entry is reported.
-    Verify,
+    /// Checks the hash chains (every one, or a person's) and the latest checkpoint: any
+    /// edited, deleted, inserted or reordered entry is reported, and so is a chain cut short
+    /// or rewritten at its end since the checkpoint anchored it.
+    Verify {
+        /// Only this person's chain and its inclusion in the latest checkpoint.
+        #[arg(long)]
+        person: Option<u64>,
+    },
+    /// Publishes a checkpoint: every chain's head under a Merkle root signed with the
+    /// operator's key (`operator.key` in the data directory, made on first use).
+    Checkpoint,
 }
 
 #[derive(Subcommand, Debug)]

@@ -537,7 +537,7 @@ async fn a_hostile_scanner_fails_each_member_run_cleanly_and_the_host_carries_on
             .count(),
         6
     );
-    insitu_core::audit::verify(&store.audit_log().unwrap()).unwrap();
+    insitu_core::audit::verify_all(store, None).unwrap();
 }
 
 #[tokio::test]
@@ -660,7 +660,7 @@ fn a_scan_killed_midway_resumes_without_scanning_anyone_twice_or_losing_a_result
         .filter(|r| r.job == Some(job_id))
         .count() as u64;
     assert_eq!(job_runs, members);
-    insitu_core::audit::verify(&store.audit_log().unwrap()).unwrap();
+    insitu_core::audit::verify_all(store, None).unwrap();
 }
 
 /// The attempts of each member run claimed for `job`, by person, in the audit's order.

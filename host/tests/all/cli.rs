@@ -524,3 +524,52 @@ fn a_command_whose_reader_went_away_ends_quietly() {
         );
     }
 }
+
+/// `audit checkpoint` makes the operator's key (private) and publishes a signed checkpoint;
+/// `audit verify` checks every chain against it, `--person` one chain and its inclusion, and
+/// both say which entries are not anchored yet.
+#[test]
+fn checkpoints_anchor_the_chains_and_verify_says_what_is_not_anchored_yet() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["init"]);
+    ok(d, &["person", "add", "Alice"]);
+    ok(d, &["person", "add", "Bob"]);
+    let none = ok(d, &["audit", "verify", "--person", "1"]);
+    assert!(
+        none.contains("audit chain verified: person 1") && none.contains("no checkpoint yet"),
+        "{none}"
+    );
+    let published = ok(d, &["audit", "checkpoint"]);
+    assert!(published.contains("checkpoint 1 published"), "{published}");
+    let key = d.join("operator.key");
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{mode:o}");
+    let all = ok(d, &["audit", "verify"]);
+    assert!(
+        all.contains("audit chain verified")
+            && all.contains("checkpoint 1 verified (signature and root) and anchors every entry"),
+        "{all}"
+    );
+    let one = ok(d, &["audit", "verify", "--person", "1"]);
+    assert!(
+        one.contains("checkpoint 1 verified and anchors every entry"),
+        "{one}"
+    );
+    // Bob's chain grows after the checkpoint: not anchored yet, until the next one.
+    ok(d, &["person", "erase", "2", "--yes"]);
+    let later = ok(d, &["audit", "verify", "--person", "2"]);
+    assert!(
+        later.contains("1 entries after it not anchored yet"),
+        "{later}"
+    );
+    assert!(ok(d, &["audit", "checkpoint"]).contains("checkpoint 2 published"));
+    assert!(
+        ok(d, &["audit", "verify", "--person", "2"]).contains("anchors every entry"),
+        "the new checkpoint anchors it"
+    );
+    // A key others can read is refused.
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert!(fails(d, &["audit", "checkpoint"]).contains("can be read by others"));
+}

@@ -228,6 +228,14 @@ async fn every_endpoint_answers_every_role_as_it_should() {
     // Other people's imports carry other values, so that what Alice's data looks like can be
     // searched for in every answer to someone else.
     let csv = b"account,booked,amount,counterparty,label\nXX-OTHER,2024-05-01,-1.00 EUR,Other Shop,OTHER LABEL\n".to_vec();
+    // The operator's checkpoint, for the audit rows below.
+    insitu_core::audit::publish_checkpoint(
+        s.pds.store.as_ref(),
+        &ed25519_dalek::SigningKey::from_bytes(&[5; 32]),
+        false,
+    )
+    .unwrap()
+    .unwrap();
     // (method, path, body, expected for operator, alice, bob, developer, org, org2, anonymous)
     let matrix: Vec<Case> = vec![
         (
@@ -420,6 +428,38 @@ async fn every_endpoint_answers_every_role_as_it_should() {
             None,
             [ok, ok, ok, forbidden, forbidden, forbidden, anon],
         ),
+        // A person's chain: their own, or the operator's to read; another person's is not
+        // found.
+        (
+            "GET",
+            format!("/api/audit?person={alice}"),
+            None,
+            [ok, ok, missing, forbidden, forbidden, forbidden, anon],
+        ),
+        (
+            "GET",
+            "/api/audit/chain".into(),
+            None,
+            [ok, ok, ok, forbidden, forbidden, forbidden, anon],
+        ),
+        (
+            "GET",
+            format!("/api/audit/chain?person={alice}"),
+            None,
+            [ok, ok, missing, forbidden, forbidden, forbidden, anon],
+        ),
+        (
+            "GET",
+            "/api/audit/checkpoint".into(),
+            None,
+            [ok, ok, ok, forbidden, forbidden, forbidden, anon],
+        ),
+        (
+            "GET",
+            format!("/api/audit/checkpoint?person={alice}"),
+            None,
+            [ok, ok, missing, forbidden, forbidden, forbidden, anon],
+        ),
         (
             "POST",
             format!("/api/grants/{grant_id}/revoke"),
@@ -585,7 +625,7 @@ async fn tokens_are_scoped_expire_and_revoke() {
     assert_eq!(st, StatusCode::UNAUTHORIZED, "a revoked token still works");
     // Issuing and revoking are audited, and the chain holds.
     let log = s.pds.store.audit_log().unwrap();
-    insitu_core::audit::verify(&log).unwrap();
+    insitu_core::audit::verify_all(s.pds.store.as_ref(), None).unwrap();
     use insitu_core::audit::AuditEvent::{TokenIssued, TokenRevoked};
     assert!(
         log.iter()
@@ -734,6 +774,8 @@ async fn openapi_health_and_metrics_are_served() {
         "/api/runs/{id}/output",
         "/api/imports",
         "/api/audit",
+        "/api/audit/chain",
+        "/api/audit/checkpoint",
         "/api/returns",
         "/api/me/export",
     ] {
@@ -1039,7 +1081,7 @@ async fn an_organisation_returns_data_only_where_the_person_agreed_and_only_once
     );
     // The agreement, its withdrawal and the returned records are audited; the chain holds.
     let log = s.pds.store.audit_log().unwrap();
-    insitu_core::audit::verify(&log).unwrap();
+    insitu_core::audit::verify_all(s.pds.store.as_ref(), None).unwrap();
     use insitu_core::audit::AuditEvent as E;
     let org = Some("Carrefour".to_string());
     assert!(
@@ -1459,4 +1501,127 @@ async fn requests_do_not_tell_who_exists_and_are_rate_limited_per_organisation()
     assert_eq!(st, StatusCode::TOO_MANY_REQUESTS, "{e}");
     let (st, _) = s.json("POST", "/api/requests", Some(&other), ask(1)).await;
     assert_eq!(st, StatusCode::CREATED);
+}
+
+/// A person downloads their chain, page by page, and the latest checkpoint with their
+/// inclusion proof, and checks both on their own: the chain links, the proof leads to the
+/// signed root, and the head it proves is an entry of the chain. Nothing of anyone else's
+/// chain comes with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_downloads_and_checks_their_chain_against_the_checkpoint() {
+    use insitu_core::audit::{self, AuditEntry, Chain, ChainHead, PersonCheckpoint};
+    let s = Server::new();
+    let (a, b) = (
+        s.account("alice", Role::Person),
+        s.account("bob", Role::Person),
+    );
+    let (a, b) = (a.as_str(), b.as_str());
+    let alice = s
+        .pds
+        .store
+        .account_by_name("alice")
+        .unwrap()
+        .unwrap()
+        .person
+        .unwrap();
+    for grant in 0..7 {
+        s.pds
+            .store
+            .append_audit(audit::AuditEvent::GrantRevoked {
+                grant,
+                person: alice,
+            })
+            .unwrap();
+    }
+    let (st, _) = s.call("GET", "/api/audit/checkpoint", Some(a), None).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "no checkpoint yet");
+    let key = ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
+    audit::publish_checkpoint(s.pds.store.as_ref(), &key, false)
+        .unwrap()
+        .unwrap();
+
+    // The chain, three entries a page.
+    let mut entries: Vec<AuditEntry> = Vec::new();
+    let mut origin;
+    let mut after: Option<u64> = None;
+    loop {
+        let path = match after {
+            Some(n) => format!("/api/audit/chain?limit=3&after={n}"),
+            None => "/api/audit/chain?limit=3".into(),
+        };
+        let (st, page) = s.call("GET", &path, Some(a), None).await;
+        assert_eq!(st, StatusCode::OK, "{page}");
+        assert_eq!(page["chain"], json!({ "person": alice }));
+        origin = page["origin"].as_str().unwrap().to_string();
+        let got: Vec<AuditEntry> = serde_json::from_value(page["entries"].clone()).unwrap();
+        assert!(got.len() <= 3);
+        entries.extend(got);
+        match page["next"].as_u64() {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    assert_eq!(
+        entries.len(),
+        9,
+        "person added, account created, 7 revocations"
+    );
+    audit::verify_chain(Chain::Person(alice), &origin, None, &entries).unwrap();
+
+    let (st, cp) = s.call("GET", "/api/audit/checkpoint", Some(a), None).await;
+    assert_eq!(st, StatusCode::OK, "{cp}");
+    let cp: PersonCheckpoint = serde_json::from_value(cp).unwrap();
+    audit::verify_signature(&cp.checkpoint).unwrap();
+    assert_eq!(
+        cp.checkpoint.key,
+        audit::hex(key.verifying_key().as_bytes())
+    );
+    let proof = cp.proof.expect("her chain is in the checkpoint");
+    assert!(proof.leads_to(&cp.checkpoint.root));
+    let anchored: &ChainHead = &proof.head;
+    assert_eq!(anchored.chain, Chain::Person(alice));
+    assert_eq!(entries[anchored.seq as usize].head(), *anchored);
+    let bob = s
+        .pds
+        .store
+        .account_by_name("bob")
+        .unwrap()
+        .unwrap()
+        .person
+        .unwrap();
+    let (_, raw) = s.call("GET", "/api/audit/checkpoint", Some(a), None).await;
+    assert!(
+        !raw.to_string().contains(&format!("\"person\":{bob}")),
+        "another chain's head came with hers: {raw}"
+    );
+
+    // `/api/audit`, newest first, by cursor.
+    let (_, newest) = s.call("GET", "/api/audit?limit=4", Some(a), None).await;
+    let seqs: Vec<u64> = newest
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, [8, 7, 6, 5]);
+    let (_, older) = s
+        .call("GET", "/api/audit?limit=4&before=5", Some(a), None)
+        .await;
+    let seqs: Vec<u64> = older
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, [4, 3, 2, 1]);
+    // Bob cannot read hers.
+    let (st, _) = s
+        .call(
+            "GET",
+            &format!("/api/audit/chain?person={alice}"),
+            Some(b),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
 }

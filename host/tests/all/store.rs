@@ -67,7 +67,7 @@ fn every_action_is_in_the_audit_chain_and_survives_reopening() {
     }
     let s = RedbStore::open(&path).unwrap();
     let log = s.audit_log().unwrap();
-    assert_eq!(audit::verify(&log), Ok(()));
+    audit::verify_all(&s, None).unwrap();
     let kinds: Vec<&AuditEvent> = log.iter().map(|e| &e.event).collect();
     assert!(matches!(
         kinds[..],
@@ -101,10 +101,11 @@ fn a_failed_write_leaves_no_record_and_no_audit_entry() {
     assert_eq!(f.store.audit_log().unwrap().len(), before);
 }
 
-type AuditTable<'a> = redb::Table<'a, u64, &'static str>;
-type Tampering<'g> = Box<dyn Fn(&mut AuditTable<'_>) + 'g>;
+type ChainTable<'a> = redb::Table<'a, (u8, u64, u64), &'static str>;
+type Tampering<'g> = Box<dyn Fn(&mut ChainTable<'_>) + 'g>;
 
-/// Edits the audit table of a closed store file directly, as an attacker with disk access would.
+/// Edits the legacy audit table of a closed store file directly, as an attacker with disk
+/// access would.
 fn tamper(path: &std::path::Path, edit: impl FnOnce(&mut redb::Table<u64, &str>)) {
     let db = redb::Database::create(path).unwrap();
     let tx = db.begin_write().unwrap();
@@ -117,62 +118,221 @@ fn tamper(path: &std::path::Path, edit: impl FnOnce(&mut redb::Table<u64, &str>)
     tx.commit().unwrap();
 }
 
+/// Edits the per-chain audit tables (entries keyed (kind, person, seq), heads keyed (kind,
+/// person)) of a closed store file directly.
+fn tamper_chains(
+    path: &std::path::Path,
+    edit: impl FnOnce(&mut ChainTable<'_>, &mut redb::Table<(u8, u64), &str>),
+) {
+    let db = redb::Database::create(path).unwrap();
+    let tx = db.begin_write().unwrap();
+    {
+        let mut t = tx
+            .open_table(redb::TableDefinition::<(u8, u64, u64), &str>::new(
+                "audit_chains",
+            ))
+            .unwrap();
+        let mut h = tx
+            .open_table(redb::TableDefinition::<(u8, u64), &str>::new("audit_heads"))
+            .unwrap();
+        edit(&mut t, &mut h);
+    }
+    tx.commit().unwrap();
+}
+
+/// A person with five entries in their chain (and the operator's chain beside it).
+fn person_with_history(path: &std::path::Path) -> u64 {
+    let s = RedbStore::open(path).unwrap();
+    s.define_collection(&Schema::bank_transactions()).unwrap();
+    let p = s.add_person("a").unwrap();
+    for grant in 1..=4 {
+        s.append_audit(AuditEvent::GrantRevoked { grant, person: p })
+            .unwrap();
+    }
+    p
+}
+
 #[test]
 fn each_kind_of_tampering_with_the_stored_audit_log_is_detected() {
     use redb::ReadableTable;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.redb");
-    {
-        let s = RedbStore::open(&path).unwrap();
-        for name in ["a", "b", "c", "d"] {
-            s.add_person(name).unwrap();
-        }
-    }
+    let p = person_with_history(&path);
     let pristine = std::fs::read(&path).unwrap();
-    let verify = || audit::verify(&RedbStore::open(&path).unwrap().audit_log().unwrap());
-    assert_eq!(verify(), Ok(()));
+    let verify = || audit::verify_all(&RedbStore::open(&path).unwrap(), None).map(drop);
+    verify().unwrap();
 
-    let get = |t: &redb::Table<u64, &str>, k: u64| t.get(k).unwrap().unwrap().value().to_string();
-    let cases: [(&str, Tampering<'_>); 4] = [
+    let get = |t: &ChainTable<'_>, k: u64| t.get((2, p, k)).unwrap().unwrap().value().to_string();
+    let cases: [(&str, Tampering<'_>); 5] = [
         (
             "edited",
             Box::new(|t| {
-                let e = get(t, 1).replace("\"person\":2", "\"person\":3");
-                t.insert(1, e.as_str()).unwrap();
+                let e = get(t, 1).replace("\"grant\":1", "\"grant\":3");
+                t.insert((2, p, 1), e.as_str()).unwrap();
             }),
         ),
         (
             "deleted",
             Box::new(|t| {
-                t.remove(1).unwrap();
+                t.remove((2, p, 1)).unwrap();
             }),
         ),
         (
             "reordered",
             Box::new(|t| {
                 let (a, b) = (get(t, 1), get(t, 2));
-                t.insert(1, b.as_str()).unwrap();
-                t.insert(2, a.as_str()).unwrap();
+                t.insert((2, p, 1), b.as_str()).unwrap();
+                t.insert((2, p, 2), a.as_str()).unwrap();
             }),
         ),
         (
             "inserted",
             Box::new(|t| {
-                let last = get(t, 3);
-                t.insert(4, last.as_str()).unwrap();
+                let last = get(t, 4);
+                t.insert((2, p, 5), last.as_str()).unwrap();
+            }),
+        ),
+        (
+            "moved to another person",
+            Box::new(|t| {
+                let e = get(t, 4);
+                t.remove((2, p, 4)).unwrap();
+                t.insert((2, p + 1, 0), e.as_str()).unwrap();
             }),
         ),
     ];
     for (what, edit) in cases {
         std::fs::write(&path, &pristine).unwrap();
-        tamper(&path, |t| edit(t));
+        tamper_chains(&path, |t, _| edit(t));
         assert!(verify().is_err(), "{what} entry not detected");
     }
 }
 
-/// A store whose audit entries were written before they named their hashing scheme (the
-/// stored JSON of that code, verbatim) still opens and verifies, and its chain goes on under the
-/// current scheme.
+/// The end of a chain rewritten as an attacker with disk access would: its last `cut` entries
+/// removed, `new` entries appended in their place with hashes recomputed, and the head moved
+/// to match, so that the chain alone verifies.
+fn rewrite_end(path: &std::path::Path, p: u64, cut: u64, new: &[AuditEvent]) {
+    use redb::ReadableTable;
+    tamper_chains(path, |t, heads| {
+        let last = heads
+            .get((2, p))
+            .unwrap()
+            .map(|v| serde_json::from_str::<audit::ChainHead>(v.value()).unwrap())
+            .unwrap()
+            .seq;
+        for seq in last + 1 - cut..=last {
+            t.remove((2, p, seq)).unwrap();
+        }
+        let keep = last - cut;
+        let prev: audit::AuditEntry =
+            serde_json::from_str(t.get((2, p, keep)).unwrap().unwrap().value()).unwrap();
+        let mut head = prev.head();
+        for (i, event) in new.iter().enumerate() {
+            let e = audit::AuditEntry::next(
+                audit::Chain::Person(p),
+                Some(&head),
+                "",
+                prev.at_ms + 1 + i as i64,
+                event.clone(),
+            );
+            t.insert((2, p, e.seq), serde_json::to_string(&e).unwrap().as_str())
+                .unwrap();
+            head = e.head();
+        }
+        heads
+            .insert((2, p), serde_json::to_string(&head).unwrap().as_str())
+            .unwrap();
+    });
+}
+
+fn operator_key() -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(&[9; 32])
+}
+
+/// Cutting entries off the end of a chain, and rewriting its end with recomputed hashes,
+/// leave a chain that verifies on its own: the signed checkpoint catches both.
+#[test]
+fn truncation_and_a_rewritten_suffix_are_caught_by_the_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.redb");
+    let p = person_with_history(&path);
+    {
+        let s = RedbStore::open(&path).unwrap();
+        let pds_store: &dyn insitu_core::store::Store = &s;
+        let c = audit::publish_checkpoint(pds_store, &operator_key(), false)
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.signed.number, 1);
+        assert!(
+            audit::publish_checkpoint(pds_store, &operator_key(), false)
+                .unwrap()
+                .is_none(),
+            "no head moved: no new checkpoint"
+        );
+    }
+    let pristine = std::fs::read(&path).unwrap();
+    let key = audit::hex(operator_key().verifying_key().as_bytes());
+    let person = |path: &std::path::Path| {
+        let s = RedbStore::open(path).unwrap();
+        audit::verify_person(&s, p, Some(&key)).map(|(r, _)| r)
+    };
+    let chain_alone = |path: &std::path::Path| {
+        audit::verify_chain_in(
+            &RedbStore::open(path).unwrap(),
+            audit::Chain::Person(p),
+            None,
+        )
+        .map(drop)
+    };
+    let report = person(&path).unwrap();
+    assert_eq!((report.entries, report.anchored), (5, Some(4)));
+
+    // Truncated: the last two entries cut off, the head moved back.
+    rewrite_end(&path, p, 2, &[]);
+    chain_alone(&path).expect("the cut chain verifies on its own");
+    let err = person(&path).unwrap_err().to_string();
+    assert!(err.contains("cut off its end"), "{err}");
+    assert!(
+        audit::verify_store(&RedbStore::open(&path).unwrap(), Some(&key)).is_err(),
+        "verifying every chain misses the truncation"
+    );
+
+    // Rewritten: the last two entries replaced by others with recomputed hashes.
+    std::fs::write(&path, &pristine).unwrap();
+    let forged = [1, 2].map(|grant| AuditEvent::GrantRevoked { grant, person: p });
+    rewrite_end(&path, p, 2, &forged);
+    chain_alone(&path).expect("the rewritten chain verifies on its own");
+    let err = person(&path).unwrap_err().to_string();
+    assert!(err.contains("rewritten"), "{err}");
+    assert!(audit::verify_store(&RedbStore::open(&path).unwrap(), Some(&key)).is_err());
+
+    // A checkpoint signed by another key is refused when the operator's key is known.
+    std::fs::write(&path, &pristine).unwrap();
+    let other = audit::hex(
+        ed25519_dalek::SigningKey::from_bytes(&[1; 32])
+            .verifying_key()
+            .as_bytes(),
+    );
+    let s = RedbStore::open(&path).unwrap();
+    assert!(audit::verify_person(&s, p, Some(&other)).is_err());
+
+    // Entries appended after the checkpoint are not anchored yet, and say so.
+    s.append_audit(AuditEvent::GrantRevoked {
+        grant: 9,
+        person: p,
+    })
+    .unwrap();
+    let (r, n) = audit::verify_person(&s, p, Some(&key)).unwrap();
+    assert_eq!(
+        (r.entries, r.anchored, r.unanchored(), n),
+        (6, Some(4), 1, Some(1))
+    );
+}
+
+/// A store whose audit entries were written before they named their hashing scheme, as one
+/// global chain (the stored JSON of that code, verbatim), still opens and verifies: the old
+/// chain is kept as the legacy chain, and each new chain (people's, the operator's) starts
+/// from its last hash.
 #[test]
 fn an_audit_log_written_before_hash_versions_still_verifies_and_grows() {
     const LEGACY: [&str; 2] = [
@@ -188,11 +348,46 @@ fn an_audit_log_written_before_hash_versions_still_verifies_and_grows() {
         }
     });
     let s = RedbStore::open(&path).unwrap();
-    s.add_person("b").unwrap();
+    let legacy_head = "3fe8f6fee30abcf7ebc1b3d969e6061f5d15ef9a2982c38f1c3823963543d77c";
+    assert_eq!(s.audit_origin().unwrap(), legacy_head);
+    let b = s.add_person("b").unwrap();
+    s.append_audit(AuditEvent::GrantRevoked {
+        grant: 1,
+        person: 7,
+    })
+    .unwrap();
+    s.append_audit(AuditEvent::CollectionDefined {
+        collection: "x".into(),
+    })
+    .unwrap();
     let log = s.audit_log().unwrap();
     let versions: Vec<u8> = log.iter().map(|e| e.version).collect();
-    assert_eq!(versions, [0, 0, audit::VERSION]);
-    assert_eq!(audit::verify(&log), Ok(()));
+    assert_eq!(
+        versions,
+        [0, 0, audit::VERSION, audit::VERSION, audit::VERSION]
+    );
+    // Every new chain's first entry links to the legacy chain's last hash.
+    for chain in [
+        audit::Chain::Operator,
+        audit::Chain::Person(7),
+        audit::Chain::Person(b),
+    ] {
+        let first = s.audit_chain(chain, None, 1).unwrap();
+        assert_eq!(first[0].prev, legacy_head, "{chain}");
+    }
+    let reports = audit::verify_all(&s, None).unwrap();
+    assert_eq!(
+        reports.len(),
+        4,
+        "the legacy chain, the operator's, two people's"
+    );
+    // The legacy chain is still checked: an edit of it is caught.
+    drop(s);
+    tamper(&path, |t| {
+        let e = LEGACY[1].replace("\"role\":\"person\"", "\"role\":\"operator\"");
+        t.insert(1, e.as_str()).unwrap();
+    });
+    assert!(audit::verify_all(&RedbStore::open(&path).unwrap(), None).is_err());
 }
 
 /// A run is stored as running when it starts (with its id, before it reads anything). One the

@@ -383,15 +383,37 @@ async fn revoke(
     Ok(Redirect::to("/").into_response())
 }
 
+/// How many of the newest entries the history page shows.
+const HISTORY: u64 = 500;
+
 async fn history(State(s): State<AppState>, session: Session) -> PageResult {
     session.may(Action::PersonPages)?;
     let Some(p) = session.person() else {
         return Err(PageError::not_found());
     };
     let l = L10n::current();
+    // The newest page of the person's own chain (and what the legacy chain holds about them).
+    let store = s.pds.store.as_ref();
+    let own = store
+        .audit_head(insitu_core::audit::Chain::Person(p))?
+        .map_or(0, |h| h.seq + 1);
+    let mut shown = store.audit_chain(
+        insitu_core::audit::Chain::Person(p),
+        own.checked_sub(HISTORY + 1),
+        HISTORY as usize,
+    )?;
+    if shown.len() < HISTORY as usize {
+        let legacy = insitu_core::audit::read_chain(store, insitu_core::audit::Chain::Legacy)?;
+        let mut about: Vec<_> = legacy
+            .into_iter()
+            .filter(|e| e.event.person() == Some(p))
+            .collect();
+        about.append(&mut shown);
+        shown = about;
+    }
     let mut rows = Vec::new();
-    for e in s.pds.store.audit_log()?.iter().rev() {
-        if e.event.person() == Some(p) {
+    for e in shown.iter().rev() {
+        {
             rows.push((
                 e.seq,
                 e.at_ms,

@@ -1,6 +1,6 @@
 //! Plugins, publishers, requests, grants, receptions, accounts and tokens.
 
-use super::{EVENTS, audit_len, expect_audit, expect_err, grant};
+use super::{EVENTS, audit_mark, expect_audit, expect_err, grant};
 use crate::{PersonId, PluginRecord, Publisher, Reception, Store, StoreError};
 use insitu_model::account::{Account, Role, Scope, Token};
 use insitu_model::audit::AuditEvent;
@@ -34,7 +34,7 @@ pub(super) fn plugins(store: &dyn Store) {
     assert_eq!(digests, vec!["d1", "d2"]);
     let e = expect_audit(
         store,
-        0,
+        &Default::default(),
         "put_plugin",
         &["plugin_installed", "plugin_installed"],
     );
@@ -69,14 +69,14 @@ pub(super) fn publishers(store: &dyn Store) {
     );
     let revoked = store.revoke_publisher("acme", 50).expect("revoke");
     assert_eq!(revoked.revoked_ms, Some(50));
-    let n = audit_len(store);
+    let n = audit_mark(store);
     let again = store.revoke_publisher("acme", 90).expect("revoke again");
     assert_eq!(
         again.revoked_ms,
         Some(50),
         "a second revocation keeps the first time"
     );
-    expect_audit(store, n, "a second revocation", &[]);
+    expect_audit(store, &n, "a second revocation", &[]);
     assert_eq!(store.publisher("acme").expect("publisher"), Some(revoked));
     expect_err(
         "revoke unknown",
@@ -85,7 +85,7 @@ pub(super) fn publishers(store: &dyn Store) {
     );
     expect_audit(
         store,
-        0,
+        &Default::default(),
         "publishers",
         &[
             "publisher_trusted",
@@ -113,7 +113,7 @@ pub(super) fn request(person: PersonId, nowhere: bool) -> AccessRequest {
 pub(super) fn requests(store: &dyn Store) {
     let p = store.add_person("ada").expect("add_person");
     let q = store.add_person("bob").expect("add_person");
-    let n = audit_len(store);
+    let n = audit_mark(store);
     let r = store.add_request(request(p, false)).expect("add_request");
     assert_ne!(r.id, 0);
     assert_eq!(
@@ -124,7 +124,7 @@ pub(super) fn requests(store: &dyn Store) {
         }
     );
     assert_eq!(store.request(r.id).expect("request"), r);
-    let e = expect_audit(store, n, "add_request", &["request_opened"]);
+    let e = expect_audit(store, &n, "add_request", &["request_opened"]);
     assert_eq!(
         e[0],
         AuditEvent::RequestOpened {
@@ -145,13 +145,13 @@ pub(super) fn requests(store: &dyn Store) {
 }
 
 pub(super) fn nowhere(store: &dyn Store) {
-    let n = audit_len(store);
+    let n = audit_mark(store);
     let r = store
         .add_request(request(77, true))
         .expect("a request that goes nowhere");
     assert_ne!(r.id, 0);
     assert_eq!(store.request(r.id).expect("request"), r, "it is kept");
-    expect_audit(store, n, "a request that goes nowhere", &[]);
+    expect_audit(store, &n, "a request that goes nowhere", &[]);
     assert!(store.requests(Some(77)).expect("requests").is_empty());
     expect_err(
         "deciding it",
@@ -164,14 +164,14 @@ pub(super) fn nowhere(store: &dyn Store) {
         |e| matches!(e, StoreError::NoRequest(_)),
     );
     assert!(store.grants(None).expect("grants").is_empty());
-    expect_audit(store, n, "deciding a request that went nowhere", &[]);
+    expect_audit(store, &n, "deciding a request that went nowhere", &[]);
 }
 
 pub(super) fn decide(store: &dyn Store) {
     let p = store.add_person("ada").expect("add_person");
     let yes = store.add_request(request(p, false)).expect("add_request");
     let no = store.add_request(request(p, false)).expect("add_request");
-    let n = audit_len(store);
+    let n = audit_mark(store);
     let (r, g) = store
         .decide_request(yes.id, Some(grant(p, "d1")))
         .expect("approve");
@@ -184,7 +184,7 @@ pub(super) fn decide(store: &dyn Store) {
         r.status
     );
     assert_eq!(store.request(yes.id).expect("request"), r);
-    let e = expect_audit(store, n, "approve", &["grant_created", "request_decided"]);
+    let e = expect_audit(store, &n, "approve", &["grant_created", "request_decided"]);
     assert_eq!(
         e[1],
         AuditEvent::RequestDecided {
@@ -193,18 +193,18 @@ pub(super) fn decide(store: &dyn Store) {
             approved: true
         }
     );
-    let n = audit_len(store);
+    let n = audit_mark(store);
     let (denied, none) = store.decide_request(no.id, None).expect("deny");
     assert!(none.is_none() && matches!(denied.status, Status::Denied { .. }));
-    expect_audit(store, n, "deny", &["request_decided"]);
+    expect_audit(store, &n, "deny", &["request_decided"]);
     // Decided once: deciding again changes nothing and stores no grant.
-    let n = audit_len(store);
+    let n = audit_mark(store);
     let (again, g2) = store
         .decide_request(no.id, Some(grant(p, "d1")))
         .expect("decide again");
     assert_eq!((again, g2), (denied, None));
     assert_eq!(store.grants(None).expect("grants").len(), 1);
-    expect_audit(store, n, "deciding again", &[]);
+    expect_audit(store, &n, "deciding again", &[]);
 }
 
 /// The times the store stamps itself (audit entries, a request's decision) are read from its
@@ -242,7 +242,7 @@ pub(super) fn clock(store: &dyn Store) {
 pub(super) fn grants(store: &dyn Store) {
     let p = store.add_person("ada").expect("add_person");
     let q = store.add_person("bob").expect("add_person");
-    let n = audit_len(store);
+    let n = audit_mark(store);
     let g = store.add_grant(grant(p, "d1")).expect("add_grant");
     assert_ne!(g.id, 0);
     assert_eq!(
@@ -255,7 +255,7 @@ pub(super) fn grants(store: &dyn Store) {
     let h = store.add_grant(grant(q, "d2")).expect("add_grant");
     assert_eq!(store.grants(Some(p)).expect("grants"), vec![g.clone()]);
     assert_eq!(store.grants(None).expect("grants"), vec![g.clone(), h]);
-    let e = expect_audit(store, n, "add_grant", &["grant_created", "grant_created"]);
+    let e = expect_audit(store, &n, "add_grant", &["grant_created", "grant_created"]);
     assert_eq!(
         e[0],
         AuditEvent::GrantCreated {
@@ -265,13 +265,13 @@ pub(super) fn grants(store: &dyn Store) {
             collections: vec![EVENTS.into()]
         }
     );
-    let n = audit_len(store);
+    let n = audit_mark(store);
     let r = store.revoke_grant(g.id, 4_000).expect("revoke_grant");
     assert_eq!(r.revoked_ms, Some(4_000));
     assert_eq!(store.grant(g.id).expect("grant"), r);
     let again = store.revoke_grant(g.id, 5_000).expect("revoke again");
     assert_eq!(again.revoked_ms, Some(4_000));
-    let e = expect_audit(store, n, "revoke_grant twice", &["grant_revoked"]);
+    let e = expect_audit(store, &n, "revoke_grant twice", &["grant_revoked"]);
     assert_eq!(
         e[0],
         AuditEvent::GrantRevoked {
@@ -300,7 +300,7 @@ pub(super) fn reception(person: PersonId) -> Reception {
 pub(super) fn receptions(store: &dyn Store) {
     let p = store.add_person("ada").expect("add_person");
     let q = store.add_person("bob").expect("add_person");
-    let n = audit_len(store);
+    let n = audit_mark(store);
     let r = store.add_reception(reception(p)).expect("add_reception");
     assert_ne!(r.id, 0);
     assert_eq!(
@@ -325,7 +325,7 @@ pub(super) fn receptions(store: &dyn Store) {
     assert_eq!(again.revoked_ms, Some(60));
     expect_audit(
         store,
-        n,
+        &n,
         "receptions",
         &[
             "reception_accepted",
@@ -365,13 +365,13 @@ pub(super) fn accounts(store: &dyn Store) {
             ..account("Acme", None)
         }
     );
-    let n = audit_len(store);
+    let n = audit_mark(store);
     expect_err(
         "the same name in other case",
         store.add_account(account("ACME", None)),
         |e| matches!(e, StoreError::NameTaken(n) if n == "Acme"),
     );
-    expect_audit(store, n, "a refused account", &[]);
+    expect_audit(store, &n, "a refused account", &[]);
     let b = store
         .add_account(account("Globex", None))
         .expect("add_account");
@@ -385,7 +385,7 @@ pub(super) fn accounts(store: &dyn Store) {
     assert_eq!(store.accounts().expect("accounts"), vec![a.clone(), b]);
     let e = expect_audit(
         store,
-        0,
+        &Default::default(),
         "add_account",
         &["account_created", "account_created"],
     );
@@ -420,7 +420,7 @@ pub(super) fn tokens(store: &dyn Store) {
     let b = store
         .add_account(account("Globex", None))
         .expect("add_account");
-    let n = audit_len(store);
+    let n = audit_mark(store);
     let t = store.add_token(token(a.id, "h1")).expect("add_token");
     assert_ne!(t.id, 0);
     assert_eq!(
@@ -444,7 +444,7 @@ pub(super) fn tokens(store: &dyn Store) {
     );
     let e = expect_audit(
         store,
-        n,
+        &n,
         "tokens",
         &["token_issued", "token_issued", "token_revoked"],
     );

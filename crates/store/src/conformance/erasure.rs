@@ -5,7 +5,7 @@ use sha2::Digest as _;
 
 use super::consent::{account, reception, request, token};
 use super::jobs::{self, PERIOD, bill};
-use super::{EVENTS, audit_len, event, expect_audit, expect_err, finished, grant};
+use super::{EVENTS, audit_mark, event, expect_audit, expect_err, finished, grant};
 use crate::{Erased, Erasure, PersonData, PersonId, Source, Store, StoreError};
 use insitu_model::audit::AuditEvent;
 use insitu_model::job::{Job, JobStatus, MemberOutcome};
@@ -174,7 +174,7 @@ pub(super) fn erase(store: &dyn Store) {
         assert!(!was.is_empty(), "{kind:?}: the check holds none to erase");
     }
     let others = PersonData::ALL.map(|kind| held(store, kind, &bob));
-    let n = audit_len(store);
+    let n = audit_mark(store);
 
     let e = store.erase_person(p, 7_000).expect("erase_person");
     assert_eq!(
@@ -187,7 +187,7 @@ pub(super) fn erase(store: &dyn Store) {
         },
         "the erasure's counts (grants: the live ones it revoked)"
     );
-    let events = expect_audit(store, n, "erase_person", &["person_erased"]);
+    let events = expect_audit(store, &n, "erase_person", &["person_erased"]);
     assert_eq!(
         events[0],
         AuditEvent::PersonErased {

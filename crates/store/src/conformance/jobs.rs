@@ -1,6 +1,6 @@
 //! Policy, campaigns and studies, members and invitations, budget, billing, peer contact.
 
-use super::{audit_len, expect_audit, expect_err, finished};
+use super::{audit_mark, expect_audit, expect_err, finished};
 use crate::{PersonId, Store, StoreError};
 use insitu_model::audit::AuditEvent;
 use insitu_model::job::{
@@ -97,7 +97,7 @@ pub(super) fn policy(store: &dyn Store) {
     };
     store.set_policy(&p).expect("set_policy");
     assert_eq!(store.policy().expect("policy"), p);
-    let e = expect_audit(store, 0, "set_policy", &["policy_set"]);
+    let e = expect_audit(store, &Default::default(), "set_policy", &["policy_set"]);
     assert!(matches!(
         e[0],
         AuditEvent::PolicySet {
@@ -121,7 +121,12 @@ pub(super) fn jobs(store: &dyn Store) {
     );
     assert_eq!(store.job(s.id).expect("job"), s);
     assert_eq!(store.jobs().expect("jobs"), vec![c.clone(), s]);
-    let e = expect_audit(store, 0, "add_job", &["job_opened", "job_opened"]);
+    let e = expect_audit(
+        store,
+        &Default::default(),
+        "add_job",
+        &["job_opened", "job_opened"],
+    );
     assert_eq!(
         e[0],
         AuditEvent::JobOpened {
@@ -140,7 +145,7 @@ pub(super) fn members(store: &dyn Store) {
     let reserved = store.reserve_run_ids(1).expect("reserve_run_ids");
     let mut run_b = finished(RunRecord::new(b, 1, "d1", 5));
     run_b.id = reserved;
-    let n = audit_len(store);
+    let n = audit_mark(store);
     let added = store
         .record_members(
             job,
@@ -169,10 +174,10 @@ pub(super) fn members(store: &dyn Store) {
     assert_eq!(ms[2].run, 0, "a member without a run");
     assert_eq!(store.run(reserved).expect("run").person, b);
     assert_eq!(store.run(ms[0].run).expect("run").person, a);
-    expect_audit(store, n, "record_members", &["run", "run"]);
+    expect_audit(store, &n, "record_members", &["run", "run"]);
     // A member the job has already is left as it was, and its run is not stored.
     let runs = store.runs(None).expect("runs").len();
-    let n = audit_len(store);
+    let n = audit_mark(store);
     let again = store
         .record_members(
             job,
@@ -185,7 +190,7 @@ pub(super) fn members(store: &dyn Store) {
     assert_eq!(again, 0);
     assert_eq!(store.members(job).expect("members")[0], ms[0]);
     assert_eq!(store.runs(None).expect("runs").len(), runs);
-    expect_audit(store, n, "record_members again", &[]);
+    expect_audit(store, &n, "record_members again", &[]);
     let other = store.add_job(study()).expect("add_job").id;
     store
         .record_members(other, vec![(None, member(a, MemberOutcome::Contributed))])
@@ -217,7 +222,7 @@ pub(super) fn answer(store: &dyn Store) {
     store
         .record_members(st, vec![(None, member(a, matched()))])
         .expect("record_members");
-    let n = audit_len(store);
+    let n = audit_mark(store);
     let accept = Answer::Accepted {
         at_ms: 20,
         shared: vec![],
@@ -234,7 +239,7 @@ pub(super) fn answer(store: &dyn Store) {
     assert_eq!(declined.answer, Some(Answer::Declined { at_ms: 21 }));
     let e = expect_audit(
         store,
-        n,
+        &n,
         "answer_invitation",
         &["evidence_released", "invitation_declined"],
     );
@@ -247,7 +252,7 @@ pub(super) fn answer(store: &dyn Store) {
             findings: 0
         }
     );
-    let n = audit_len(store);
+    let n = audit_mark(store);
     let decline = Answer::Declined { at_ms: 22 };
     expect_err(
         "answering twice",
@@ -271,7 +276,7 @@ pub(super) fn answer(store: &dyn Store) {
         store.answer_invitation(st, a, decline),
         no_invitation(a, st),
     );
-    expect_audit(store, n, "refused answers", &[]);
+    expect_audit(store, &n, "refused answers", &[]);
 }
 
 pub(super) fn bill(job: u64, to: Party, minor: i64) -> BillingRecord {
@@ -291,7 +296,7 @@ pub(super) fn close(store: &dyn Store) {
     let [a, b] = ["a", "b"].map(|n| store.add_person(n).expect("add_person"));
     let job = store.add_job(campaign()).expect("add_job");
     let other = store.add_job(campaign()).expect("add_job");
-    let n = audit_len(store);
+    let n = audit_mark(store);
     let finished_job = Job {
         status: JobStatus::Finished { at_ms: 40 },
         ..job.clone()
@@ -306,7 +311,7 @@ pub(super) fn close(store: &dyn Store) {
         500_000
     );
     assert_eq!(store.budget_spent(a, "2026-12").expect("budget_spent"), 0);
-    let e = expect_audit(store, n, "close_job", &["job_closed"]);
+    let e = expect_audit(store, &n, "close_job", &["job_closed"]);
     assert_eq!(
         e[0],
         AuditEvent::JobClosed {
@@ -317,7 +322,7 @@ pub(super) fn close(store: &dyn Store) {
         }
     );
     // Closed once: the same close again, or reopening, is refused and charges nothing.
-    let n = audit_len(store);
+    let n = audit_mark(store);
     for (what, status) in [
         ("a second finish", JobStatus::Finished { at_ms: 41 }),
         ("reopening", JobStatus::Running),
@@ -342,7 +347,7 @@ pub(super) fn close(store: &dyn Store) {
         500_000
     );
     assert!(store.billing(None).expect("billing").is_empty());
-    expect_audit(store, n, "refused closes", &[]);
+    expect_audit(store, &n, "refused closes", &[]);
     // A finished campaign is settled once, with its billing records, which read back as
     // written: typed parties and movement, whatever the memo says or the names look like.
     let settled = Job {
@@ -426,7 +431,7 @@ pub(super) fn close(store: &dyn Store) {
 
 pub(super) fn budget(store: &dyn Store) {
     let [a, b] = ["a", "b"].map(|n| store.add_person(n).expect("add_person"));
-    let n = audit_len(store);
+    let n = audit_mark(store);
     let first = store
         .reserve_budget(1, &[a], PERIOD, 600_000, 1_000_000)
         .expect("reserve_budget");
@@ -449,7 +454,7 @@ pub(super) fn budget(store: &dyn Store) {
     );
     let e = expect_audit(
         store,
-        n,
+        &n,
         "reserve_budget",
         &["budget_reserved", "budget_reserved", "budget_reserved"],
     );
@@ -463,7 +468,7 @@ pub(super) fn budget(store: &dyn Store) {
         }
     );
     // A resumed job keeps its first answers and charges nobody twice.
-    let n = audit_len(store);
+    let n = audit_mark(store);
     let resumed = store
         .reserve_budget(2, &[a, b], PERIOD, 600_000, 5_000_000)
         .expect("reserve_budget again");
@@ -472,7 +477,7 @@ pub(super) fn budget(store: &dyn Store) {
         store.budget_spent(b, PERIOD).expect("budget_spent"),
         600_000
     );
-    expect_audit(store, n, "a resumed reservation", &[]);
+    expect_audit(store, &n, "a resumed reservation", &[]);
     // Up to the budget exactly.
     let exact = store
         .reserve_budget(3, &[a], PERIOD, 400_000, 1_000_000)
@@ -486,7 +491,7 @@ pub(super) fn budget(store: &dyn Store) {
 
 pub(super) fn peers(store: &dyn Store) {
     let [mentor, seeker] = ["m", "s"].map(|n| store.add_person(n).expect("add_person"));
-    let n = audit_len(store);
+    let n = audit_mark(store);
     let o = store.put_offer(offer(mentor)).expect("put_offer");
     assert_ne!(o.id, 0);
     let withdrawn = Offer {
@@ -510,7 +515,7 @@ pub(super) fn peers(store: &dyn Store) {
     assert_eq!(store.contacts().expect("contacts"), vec![answered]);
     let e = expect_audit(
         store,
-        n,
+        &n,
         "offers and contacts",
         &[
             "peer_offer",
@@ -577,7 +582,7 @@ pub(super) fn work_queue(store: &dyn Store) {
 
     // A lease already over when given: the task is free again at once.
     let now = store.now_ms();
-    let n = audit_len(store);
+    let n = audit_mark(store);
     let lapsed = store
         .claim_tasks(job, "node-1", 1, now - 1)
         .expect("claim_tasks");
@@ -586,7 +591,7 @@ pub(super) fn work_queue(store: &dyn Store) {
         (lapsed[0].task.clone(), lapsed[0].attempt),
         (tasks[0].clone(), 1)
     );
-    let events = expect_audit(store, n, "claim_tasks", &["member_run_claimed"]);
+    let events = expect_audit(store, &n, "claim_tasks", &["member_run_claimed"]);
     assert_eq!(
         events[0],
         AuditEvent::MemberRunClaimed {
@@ -599,7 +604,7 @@ pub(super) fn work_queue(store: &dyn Store) {
     assert_eq!(events[0].person(), Some(people[0]));
 
     // Node 2 takes it again (attempt 2) and the next one, in run order, until in an hour.
-    let n = audit_len(store);
+    let n = audit_mark(store);
     let two = store
         .claim_tasks(job, "node-2", 2, now + HOUR)
         .expect("claim_tasks");
@@ -615,7 +620,7 @@ pub(super) fn work_queue(store: &dyn Store) {
     );
     expect_audit(
         store,
-        n,
+        &n,
         "claim_tasks",
         &["member_run_claimed", "member_run_claimed"],
     );
@@ -637,7 +642,7 @@ pub(super) fn work_queue(store: &dyn Store) {
         .expect("claim_tasks");
     assert_eq!(last.len(), 1);
     assert_eq!(last[0].task, tasks[2]);
-    let n = audit_len(store);
+    let n = audit_mark(store);
     assert!(
         store
             .claim_tasks(job, "node-3", 5, now + HOUR)
@@ -645,7 +650,7 @@ pub(super) fn work_queue(store: &dyn Store) {
             .is_empty(),
         "a task under a live lease was claimed"
     );
-    expect_audit(store, n, "an empty claim", &[]);
+    expect_audit(store, &n, "an empty claim", &[]);
 
     // A recorded member's task leaves the queue, and is never claimed again.
     let mut run = finished(RunRecord::new(people[1], 7, "d1", 5));

@@ -1,6 +1,6 @@
 //! The tariff, ledger posting and licences.
 
-use super::{audit_len, expect_audit};
+use super::{audit_mark, expect_audit};
 use crate::Store;
 use insitu_model::audit::AuditEvent;
 use insitu_model::ledger::{Entry, Movement, Party, Tariff};
@@ -16,7 +16,7 @@ pub(super) fn tariff(store: &dyn Store) {
     };
     store.set_tariff(&t).expect("set_tariff");
     assert_eq!(store.tariff().expect("tariff"), t);
-    let e = expect_audit(store, 0, "set_tariff", &["tariff_set"]);
+    let e = expect_audit(store, &Default::default(), "set_tariff", &["tariff_set"]);
     assert!(matches!(
         e[0],
         AuditEvent::TariffSet {
@@ -68,7 +68,7 @@ pub(super) fn post(store: &dyn Store) {
         store.posting("run:1").expect("posting"),
         Some(posted.clone())
     );
-    let e = expect_audit(store, 0, "post", &["ledger_posted"]);
+    let e = expect_audit(store, &Default::default(), "post", &["ledger_posted"]);
     assert_eq!(
         e[0],
         AuditEvent::LedgerPosted {
@@ -77,19 +77,19 @@ pub(super) fn post(store: &dyn Store) {
         }
     );
     // A key posted again adds nothing and answers what it holds.
-    let n = audit_len(store);
+    let n = audit_mark(store);
     let again = store
         .post("run:1", vec![entry(999, "retry")])
         .expect("post again");
     assert_eq!(again, posted, "a retried posting must not bill twice");
     assert_eq!(store.ledger().expect("ledger"), posted);
-    expect_audit(store, n, "post again", &[]);
+    expect_audit(store, &n, "post again", &[]);
     // A free run posts its key with no entries.
     let free = store.post("run:2", vec![]).expect("post nothing");
     assert!(free.is_empty());
     assert!(store.posted("run:2").expect("posted"));
     assert_eq!(store.posting("run:2").expect("posting"), Some(vec![]));
-    let e = expect_audit(store, n, "post nothing", &["ledger_posted"]);
+    let e = expect_audit(store, &n, "post nothing", &["ledger_posted"]);
     assert_eq!(
         e[0],
         AuditEvent::LedgerPosted {
@@ -101,7 +101,7 @@ pub(super) fn post(store: &dyn Store) {
 
 pub(super) fn post_many(store: &dyn Store) {
     let first = store.post("old", vec![entry(5, "old")]).expect("post");
-    let n = audit_len(store);
+    let n = audit_mark(store);
     assert_eq!(store.post_many(vec![]).expect("post_many nothing"), 0);
     let new = store
         .post_many(vec![
@@ -126,7 +126,7 @@ pub(super) fn post_many(store: &dyn Store) {
             .map(|v| v.iter().map(|e| e.key.clone()).collect::<Vec<_>>()),
         Some(vec!["b".to_string(), "b".to_string()])
     );
-    let e = expect_audit(store, n, "post_many", &["ledger_posted", "ledger_posted"]);
+    let e = expect_audit(store, &n, "post_many", &["ledger_posted", "ledger_posted"]);
     assert_eq!(
         e[1],
         AuditEvent::LedgerPosted {
@@ -169,7 +169,7 @@ pub(super) fn licences(store: &dyn Store) {
     assert_eq!(store.licences().expect("licences"), vec![l.clone(), m]);
     let e = expect_audit(
         store,
-        0,
+        &Default::default(),
         "add_licence",
         &["licence_granted", "licence_granted"],
     );
@@ -197,7 +197,7 @@ pub(super) fn concurrent(store: &dyn Store) {
         status: insitu_model::job::JobStatus::Finished { at_ms: 1 },
         ..job.clone()
     };
-    let n = audit_len(store);
+    let n = audit_mark(store);
     let start = std::sync::Barrier::new(THREADS);
     let results: Vec<_> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..THREADS)
@@ -252,7 +252,7 @@ pub(super) fn concurrent(store: &dyn Store) {
         300_001,
         "the reservation (once) and the close's spend (once)"
     );
-    let kinds: Vec<String> = super::audit_since(store, n)
+    let kinds: Vec<String> = super::audit_since(store, &n)
         .iter()
         .map(|e| super::kind(&e.event))
         .filter(|k| k != "person_added")

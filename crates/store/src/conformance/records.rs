@@ -3,7 +3,7 @@
 use sha2::Digest as _;
 
 use super::{
-    EVENTS, FILE, audit_len, event, events, expect_audit, expect_err, field, person_with_events,
+    EVENTS, FILE, audit_mark, event, events, expect_audit, expect_err, field, person_with_events,
 };
 use crate::{
     ColumnBatch, FieldType, NewRecords, Schema, Source, Store, StoreError, TimeRange, Value,
@@ -24,7 +24,12 @@ pub(super) fn people(store: &dyn Store) {
     let all = store.people().expect("people");
     let ids: Vec<_> = all.iter().map(|p| p.id).collect();
     assert_eq!(ids, vec![a, b], "people are listed in id order");
-    let events = expect_audit(store, 0, "add_person", &["person_added", "person_added"]);
+    let events = expect_audit(
+        store,
+        &Default::default(),
+        "add_person",
+        &["person_added", "person_added"],
+    );
     assert_eq!(events[0], AuditEvent::PersonAdded { person: a });
 }
 
@@ -40,9 +45,9 @@ fn tags() -> Schema {
 pub(super) fn collections(store: &dyn Store) {
     assert!(store.collections().expect("collections").is_empty());
     store.define_collection(&events()).expect("define");
-    let n = audit_len(store);
+    let n = audit_mark(store);
     store.define_collection(&events()).expect("define again");
-    expect_audit(store, n, "defining the same schema again", &[]);
+    expect_audit(store, &n, "defining the same schema again", &[]);
     store.define_collection(&tags()).expect("define tags");
     assert_eq!(store.collection(EVENTS).expect("collection"), events());
     let mut names: Vec<String> = store
@@ -55,7 +60,7 @@ pub(super) fn collections(store: &dyn Store) {
     assert_eq!(names, vec!["conformance.events", "conformance.tags"]);
     let e = expect_audit(
         store,
-        0,
+        &Default::default(),
         "define_collection",
         &["collection_defined", "collection_defined"],
     );
@@ -69,7 +74,7 @@ pub(super) fn collections(store: &dyn Store) {
 
 pub(super) fn schema_conflict(store: &dyn Store) {
     store.define_collection(&events()).expect("define");
-    let n = audit_len(store);
+    let n = audit_mark(store);
     let mut changed = events();
     changed.fields.pop();
     expect_err(
@@ -88,7 +93,7 @@ pub(super) fn schema_conflict(store: &dyn Store) {
     expect_err("the invalid one", store.collection("Bad Name"), |e| {
         matches!(e, StoreError::NoCollection(_))
     });
-    expect_audit(store, n, "refused definitions", &[]);
+    expect_audit(store, &n, "refused definitions", &[]);
 }
 
 pub(super) fn write_records(store: &dyn Store) {
@@ -104,7 +109,7 @@ pub(super) fn write_records(store: &dyn Store) {
             ..WriteOutcome::default()
         }
     );
-    let n = audit_len(store);
+    let n = audit_mark(store);
     let r2_changed = event(2, 20, "two, edited", Some(5));
     let r3 = event(3, 30, "three", Some(3));
     let again = store
@@ -124,7 +129,7 @@ pub(super) fn write_records(store: &dyn Store) {
         vec![Some(r2.values)],
         "a duplicate must be left as it was"
     );
-    let e = expect_audit(store, n, "write_records", &["records_imported"]);
+    let e = expect_audit(store, &n, "write_records", &["records_imported"]);
     let AuditEvent::RecordsImported {
         person,
         collection,
@@ -155,10 +160,10 @@ pub(super) fn write_records(store: &dyn Store) {
     );
     assert_eq!(store.count(p, EVENTS).expect("count"), 4);
     // An empty batch adds nothing and is still audited.
-    let n = audit_len(store);
+    let n = audit_mark(store);
     let empty = store.write_records(p, EVENTS, &[], FILE).expect("empty");
     assert_eq!(empty, WriteOutcome::default());
-    expect_audit(store, n, "an empty write", &["records_imported"]);
+    expect_audit(store, &n, "an empty write", &["records_imported"]);
 }
 
 pub(super) fn records_at(store: &dyn Store) {
@@ -181,7 +186,7 @@ pub(super) fn records_at(store: &dyn Store) {
 
 pub(super) fn write_collections(store: &dyn Store) {
     let p = person_with_events(store, "ada");
-    let n = audit_len(store);
+    let n = audit_mark(store);
     let tag = vec![Value::Text("blue".into())];
     let tag_rec = crate::KeyedRecord {
         id: 1,
@@ -222,7 +227,7 @@ pub(super) fn write_collections(store: &dyn Store) {
     );
     expect_audit(
         store,
-        n,
+        &n,
         "write_collections (events already defined)",
         &["collection_defined", "records_imported", "records_imported"],
     );
@@ -233,7 +238,7 @@ pub(super) fn write_collections_atomic(store: &dyn Store) {
     store
         .write_records(p, EVENTS, &[event(1, 10, "a", None)], FILE)
         .expect("write_records");
-    let n = audit_len(store);
+    let n = audit_mark(store);
     let writes = [NewRecords {
         collection: EVENTS,
         records: &[event(2, 20, "b", None)],
@@ -276,7 +281,7 @@ pub(super) fn write_collections_atomic(store: &dyn Store) {
         store.collection("conformance.tags"),
         |e| matches!(e, StoreError::NoCollection(_)),
     );
-    expect_audit(store, n, "refused write_collections", &[]);
+    expect_audit(store, &n, "refused write_collections", &[]);
 }
 
 /// Every row of a scan, `max` records per batch: (id, time, each column's values).
@@ -412,7 +417,7 @@ pub(super) fn sources(store: &dyn Store) {
     let q = store.add_person("bob").expect("add_person");
     let name = "ada's bank 2024.csv";
     let digest = insitu_model::audit::hex(&sha2::Sha256::digest(name.as_bytes()));
-    let n = audit_len(store);
+    let n = audit_mark(store);
     store
         .write_records(p, EVENTS, &[event(1, 1, "a", None)], Source::File(name))
         .expect("write from a file");
@@ -426,7 +431,7 @@ pub(super) fn sources(store: &dyn Store) {
         .expect("write returned data");
     let e = expect_audit(
         store,
-        n,
+        &n,
         "writes",
         &["records_imported", "records_imported"],
     );

@@ -1,7 +1,7 @@
 //! Runs, the audit chain, compiled hashes, the pseudonym key, and the errors of lookups.
 
 use super::{
-    EVENTS, FILE, audit_len, event, expect_audit, expect_err, finished, grant, jobs,
+    EVENTS, FILE, audit_mark, event, expect_audit, expect_err, finished, grant, jobs,
     person_with_events,
 };
 use crate::{NewRecords, Store, StoreError, TimeRange};
@@ -14,7 +14,7 @@ pub(super) fn record(store: &dyn Store) {
     run.read = vec![(EVENTS.into(), vec!["label".into()])];
     run.usage.records_read = 12;
     run.job = Some(4);
-    let n = audit_len(store);
+    let n = audit_mark(store);
     let stored = store.record_run(run.clone()).expect("record_run");
     assert_ne!(stored.id, 0);
     assert_eq!(
@@ -25,7 +25,7 @@ pub(super) fn record(store: &dyn Store) {
         }
     );
     assert_eq!(store.run(stored.id).expect("run"), stored);
-    let e = expect_audit(store, n, "record_run", &["run"]);
+    let e = expect_audit(store, &n, "record_run", &["run"]);
     let AuditEvent::Run {
         run,
         person,
@@ -55,13 +55,13 @@ pub(super) fn record(store: &dyn Store) {
 
 pub(super) fn begin_finish(store: &dyn Store) {
     let p = store.add_person("ada").expect("add_person");
-    let n = audit_len(store);
+    let n = audit_mark(store);
     let begun = store
         .begin_run(RunRecord::new(p, 1, "d1", 100))
         .expect("begin_run");
     assert_ne!(begun.id, 0);
     assert_eq!(store.run(begun.id).expect("run").outcome, Outcome::Running);
-    expect_audit(store, n, "begin_run", &[]);
+    expect_audit(store, &n, "begin_run", &[]);
     let done = store
         .finish_run(finished(begun.clone()))
         .expect("finish_run");
@@ -72,8 +72,8 @@ pub(super) fn begin_finish(store: &dyn Store) {
         1,
         "finishing added a run"
     );
-    expect_audit(store, n, "finish_run", &["run"]);
-    let n = audit_len(store);
+    expect_audit(store, &n, "finish_run", &["run"]);
+    let n = audit_mark(store);
     assert!(
         store.finish_run(done.clone()).is_err(),
         "a finished run was finished again"
@@ -87,7 +87,7 @@ pub(super) fn begin_finish(store: &dyn Store) {
             .is_err(),
         "a run never begun was finished"
     );
-    expect_audit(store, n, "refused finish_run", &[]);
+    expect_audit(store, &n, "refused finish_run", &[]);
 }
 
 pub(super) fn reserve_ids(store: &dyn Store) {
@@ -95,14 +95,14 @@ pub(super) fn reserve_ids(store: &dyn Store) {
     let a = store
         .record_run(finished(RunRecord::new(p, 1, "d1", 1)))
         .expect("record_run");
-    let n = audit_len(store);
+    let n = audit_mark(store);
     let first = store.reserve_run_ids(3).expect("reserve_run_ids");
     assert!(
         first > a.id,
         "reserved id {first} was given already ({})",
         a.id
     );
-    expect_audit(store, n, "reserve_run_ids", &[]);
+    expect_audit(store, &n, "reserve_run_ids", &[]);
     let b = store
         .record_run(finished(RunRecord::new(p, 1, "d1", 2)))
         .expect("record_run");
@@ -180,13 +180,17 @@ pub(super) fn chain(store: &dyn Store) {
     let entries: Vec<_> = (0..3)
         .map(|i| {
             store
-                .append_audit(AuditEvent::PersonAdded { person: 40 + i })
+                .append_audit(AuditEvent::GrantRevoked {
+                    grant: 40 + i,
+                    person: 7,
+                })
                 .expect("append_audit")
         })
         .collect();
     assert_eq!(entries[0].seq, 0);
     assert_eq!(entries[0].prev, GENESIS);
     for w in entries.windows(2) {
+        assert_eq!(w[1].chain, w[0].chain, "one person's entries, one chain");
         assert_eq!(w[1].seq, w[0].seq + 1, "seq increments");
         assert_eq!(
             w[1].prev, w[0].hash,
@@ -194,18 +198,35 @@ pub(super) fn chain(store: &dyn Store) {
         );
         assert!(w[1].at_ms >= w[0].at_ms, "time goes backwards in the log");
     }
-    assert_eq!(entries[2].event, AuditEvent::PersonAdded { person: 42 });
     assert_eq!(
-        store.audit_log().expect("audit_log"),
-        entries,
-        "the log, oldest first"
+        entries[2].event,
+        AuditEvent::GrantRevoked {
+            grant: 42,
+            person: 7
+        }
     );
-    // An action's own entry continues the same chain.
+    assert_eq!(
+        store
+            .audit_chain(insitu_model::audit::Chain::Person(7), None, 10)
+            .expect("audit_chain"),
+        entries,
+        "the chain, oldest first"
+    );
+    // An action's own entry continues the chain of the person it is about.
     let p = store.add_person("ada").expect("add_person");
-    let log = store.audit_log().expect("audit_log");
-    assert_eq!(log.len(), 4);
-    assert_eq!((log[3].seq, &log[3].prev), (3, &entries[2].hash));
-    assert_eq!(log[3].event, AuditEvent::PersonAdded { person: p });
+    let e = store
+        .append_audit(AuditEvent::GrantRevoked {
+            grant: 1,
+            person: p,
+        })
+        .expect("append_audit");
+    let log = store
+        .audit_chain(insitu_model::audit::Chain::Person(p), None, 10)
+        .expect("audit_chain");
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[0].event, AuditEvent::PersonAdded { person: p });
+    assert_eq!((log[1].seq, &log[1].prev), (1, &log[0].hash));
+    assert_eq!(log[1], e);
 }
 
 pub(super) fn compiled(store: &dyn Store) {
@@ -215,7 +236,7 @@ pub(super) fn compiled(store: &dyn Store) {
     assert_eq!(store.compiled_hash("k").expect("get"), Some("h1".into()));
     store.set_compiled_hash("k", "h2").expect("set again");
     assert_eq!(store.compiled_hash("k").expect("get"), Some("h2".into()));
-    expect_audit(store, 0, "set_compiled_hash", &[]);
+    expect_audit(store, &Default::default(), "set_compiled_hash", &[]);
 }
 
 pub(super) fn components(store: &dyn Store) {
@@ -238,7 +259,7 @@ pub(super) fn components(store: &dyn Store) {
         store.component("d2").expect("component"),
         Some(b"\0asm".to_vec())
     );
-    expect_audit(store, 0, "put_component", &[]);
+    expect_audit(store, &Default::default(), "put_component", &[]);
 }
 
 pub(super) fn pseudonym(store: &dyn Store) {
@@ -263,7 +284,7 @@ pub(super) fn pseudonym(store: &dyn Store) {
 pub(super) fn errors(store: &dyn Store) {
     let p = person_with_events(store, "ada");
     let job = store.add_job(jobs::campaign()).expect("add_job");
-    let n = audit_len(store);
+    let n = audit_mark(store);
     let no_coll = |e: &StoreError| matches!(e, StoreError::NoCollection(c) if c == "nope");
     let no_person = |e: &StoreError| matches!(e, StoreError::NoPerson(99));
     expect_err("person", store.person(99), no_person);
@@ -356,5 +377,5 @@ pub(super) fn errors(store: &dyn Store) {
     assert!(store.members(99).expect("members").is_empty());
     assert!(store.memberships(p).expect("memberships").is_empty());
     assert!(store.billing(Some(99)).expect("billing").is_empty());
-    expect_audit(store, n, "refused calls", &[]);
+    expect_audit(store, &n, "refused calls", &[]);
 }

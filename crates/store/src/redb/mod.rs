@@ -28,7 +28,8 @@ use super::{
 };
 use insitu_model::account::name::key as name_key;
 use insitu_model::account::{Account, Token};
-use insitu_model::audit::{AuditEntry, AuditEvent};
+use insitu_model::audit::{AuditEntry, AuditEvent, Chain, ChainHead};
+use insitu_model::checkpoint::Checkpoint;
 use insitu_model::clock::{Clock, SystemClock};
 use insitu_model::consent::Grant;
 use insitu_model::job::{
@@ -46,7 +47,16 @@ const RECORDS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("records");
 const PLUGINS: TableDefinition<&str, &str> = TableDefinition::new("plugins");
 const GRANTS: TableDefinition<u64, &str> = TableDefinition::new("grants");
 const RUNS: TableDefinition<u64, &str> = TableDefinition::new("runs");
+/// The legacy chain: the single chain of a store written before per-person chains, by seq.
+/// Never appended to again.
 const AUDIT: TableDefinition<u64, &str> = TableDefinition::new("audit");
+/// Every other chain's entries, keyed (chain kind, person, seq): kind 1 the operator's chain
+/// (person 0), kind 2 a person's.
+const AUDIT_CHAINS: TableDefinition<(u8, u64, u64), &str> = TableDefinition::new("audit_chains");
+/// Each chain's head (a `ChainHead`), keyed (chain kind, person).
+const AUDIT_HEADS: TableDefinition<(u8, u64), &str> = TableDefinition::new("audit_heads");
+/// Checkpoints by number.
+const CHECKPOINTS: TableDefinition<u64, &str> = TableDefinition::new("audit_checkpoints");
 const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 const COMPILED: TableDefinition<&str, &str> = TableDefinition::new("compiled");
 /// Installed components by digest.
@@ -159,6 +169,9 @@ impl RedbStore {
             tx.open_table(GRANTS).map_err(db)?;
             tx.open_table(RUNS).map_err(db)?;
             tx.open_table(AUDIT).map_err(db)?;
+            tx.open_table(AUDIT_CHAINS).map_err(db)?;
+            tx.open_table(AUDIT_HEADS).map_err(db)?;
+            tx.open_table(CHECKPOINTS).map_err(db)?;
             tx.open_table(COUNTERS).map_err(db)?;
             tx.open_table(COMPILED).map_err(db)?;
             tx.open_table(COMPONENTS).map_err(db)?;
@@ -260,15 +273,45 @@ fn next_id(tx: &WriteTransaction, name: &str) -> Result<u64, StoreError> {
     Ok(next)
 }
 
-/// Appends `event` to the audit chain inside `tx`.
+/// A chain's key in the tables (the legacy chain has its own table).
+fn chain_key(chain: Chain) -> (u8, u64) {
+    match chain {
+        Chain::Legacy => (0, 0),
+        Chain::Operator => (1, 0),
+        Chain::Person(p) => (2, p),
+    }
+}
+
+/// The legacy chain's head, if the store has one.
+fn legacy_head(t: &impl ReadableTable<u64, &'static str>) -> Result<Option<ChainHead>, StoreError> {
+    match t.last().map_err(db)? {
+        Some((_, v)) => Ok(Some(from_json::<AuditEntry>(v.value())?.head())),
+        None => Ok(None),
+    }
+}
+
+/// Appends `event` to its chain inside `tx`.
 fn append(tx: &Tx, event: AuditEvent) -> Result<AuditEntry, StoreError> {
-    let mut t = tx.open_table(AUDIT).map_err(db)?;
-    let last: Option<AuditEntry> = match t.last().map_err(db)? {
-        Some((_, v)) => Some(from_json(v.value())?),
+    let chain = Chain::of(&event);
+    let key = chain_key(chain);
+    let mut heads = tx.open_table(AUDIT_HEADS).map_err(db)?;
+    let head: Option<ChainHead> = match heads.get(key).map_err(db)? {
+        Some(v) => Some(from_json(v.value())?),
         None => None,
     };
-    let entry = AuditEntry::next(last.as_ref(), tx.now_ms, event);
-    t.insert(entry.seq, to_json(&entry)?.as_str()).map_err(db)?;
+    let origin = match head {
+        Some(_) => String::new(),
+        None => legacy_head(&tx.open_table(AUDIT).map_err(db)?)?
+            .map(|h| h.hash)
+            .unwrap_or_else(|| insitu_model::audit::GENESIS.to_string()),
+    };
+    let entry = AuditEntry::next(chain, head.as_ref(), &origin, tx.now_ms, event);
+    let mut t = tx.open_table(AUDIT_CHAINS).map_err(db)?;
+    t.insert((key.0, key.1, entry.seq), to_json(&entry)?.as_str())
+        .map_err(db)?;
+    heads
+        .insert(key, to_json(&entry.head())?.as_str())
+        .map_err(db)?;
     Ok(entry)
 }
 
