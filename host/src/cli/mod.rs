@@ -31,7 +31,9 @@ pub struct Cli {
     /// The store: a PostgreSQL URL (`postgres://USER:PASSWORD@HOST/DB`) shared by any number
     /// of nodes. Default: $INSITU_STORE, else the redb file in the data directory, which then
     /// holds the store; with a URL it holds only this node's compiled code.
-    #[arg(long, global = true, value_name = "URL")]
+    /// Given before the command (`insitu --store URL serve`): `plugin test --store DIR` is the
+    /// throw-away test store's directory.
+    #[arg(long, value_name = "URL")]
     pub store: Option<String>,
 
     #[command(subcommand)]

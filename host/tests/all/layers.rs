@@ -93,7 +93,14 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
     ),
     (
         "host",
-        &["insitu-formats", "insitu-core", "insitu-server"],
+        // The command line opens the PostgreSQL store `--store` names, and hands it to core
+        // as a `Store`: core itself knows no backend but the default one.
+        &[
+            "insitu-formats",
+            "insitu-core",
+            "insitu-server",
+            "insitu-store-pg",
+        ],
         &["insitu-plugins", "insitu-demo", "insitu-testkit"],
     ),
 ];
