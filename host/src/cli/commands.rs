@@ -467,7 +467,7 @@ fn operator_public_key(dir: &Path) -> anyhow::Result<Option<String>> {
     if !dir.join(OPERATOR_KEY).exists() {
         return Ok(None);
     }
-    Ok(Some(hex(operator_key(&dir)?.verifying_key().as_bytes())))
+    Ok(Some(hex(operator_key(dir)?.verifying_key().as_bytes())))
 }
 
 /// The operator's checkpoint key's file name in the data directory.
