@@ -247,6 +247,9 @@ pub async fn fan_out(
 /// How long a claimed task stays this node's without a renewal; renewed every third of it.
 /// A node killed mid-job loses its tasks to the others after at most this long.
 pub const LEASE: Duration = Duration::from_secs(6);
+/// The most tasks a node claims at once (four per run in flight, up to this): one durable
+/// commit and audit batch for them all. A node that dies holds them until their lease ends.
+const CLAIM_CHUNK: usize = 64;
 /// How often a node with nothing to claim looks again while other nodes hold the rest.
 const POLL: Duration = Duration::from_millis(200);
 
@@ -372,17 +375,30 @@ async fn work(
     let producer = async move {
         let mut running = tokio::task::JoinSet::new();
         let mut tasks = std::collections::HashMap::new();
+        // Tasks claimed and not started yet: claims go by chunks, one durable commit for
+        // several members rather than one each.
+        let mut claimed: std::collections::VecDeque<Claim> = Default::default();
+        let chunk = (4 * concurrency.max(1)).min(CLAIM_CHUNK);
         loop {
             if running.len() < concurrency.max(1) && !tx.is_closed() {
+                if claimed.is_empty() {
+                    let s = store.clone();
+                    let n = node.clone();
+                    let until = s.now_ms().saturating_add(lease_ms);
+                    let job_id = job.id;
+                    let got = tokio::task::spawn_blocking(move || {
+                        s.claim_tasks(job_id, &n, chunk, until)
+                    })
+                    .await
+                    .map_err(|e| StoreError::Db(format!("claim task failed: {e}")))??;
+                    {
+                        let mut h = held.lock().unwrap_or_else(|p| p.into_inner());
+                        h.extend(got.iter().map(|c| c.task.run));
+                    }
+                    claimed.extend(got);
+                }
                 let want = concurrency.max(1) - running.len();
-                let s = store.clone();
-                let n = node.clone();
-                let until = s.now_ms().saturating_add(lease_ms);
-                let job_id = job.id;
-                let claims =
-                    tokio::task::spawn_blocking(move || s.claim_tasks(job_id, &n, want, until))
-                        .await
-                        .map_err(|e| StoreError::Db(format!("claim task failed: {e}")))??;
+                let claims: Vec<Claim> = claimed.drain(..want.min(claimed.len())).collect();
                 if claims.is_empty() && running.is_empty() {
                     // Nothing free: finished, or the rest is under other nodes' leases (or in
                     // this node's commit batch).
@@ -404,9 +420,6 @@ async fn work(
                         person: c.task.person,
                         grant: c.task.grant,
                     };
-                    held.lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .insert(c.task.run);
                     let runner = runner.clone();
                     let req = RunRequest {
                         person: t.person,
