@@ -1,7 +1,7 @@
 //! The `insitu` binary as a person uses it, including a crash in the middle of an import
 //! (invariant 6: nothing acknowledged is lost, no half batch).
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -212,22 +212,7 @@ fn a_crash_mid_import_keeps_every_acknowledged_batch_and_no_half_batch() {
     ok(d, &["person", "add", "Bob"]);
     let file = d.join("big.csv");
     let total = 400_000usize;
-    {
-        let mut w = std::io::BufWriter::new(std::fs::File::create(&file).unwrap());
-        writeln!(w, "account,booked,amount,counterparty,label,reference").unwrap();
-        for i in 0..total {
-            writeln!(
-                w,
-                "FR76,{},-{}.{:02} EUR,Shop {},CB SHOP {},",
-                1_600_000_000_000i64 + i as i64 * 60_000,
-                i % 500,
-                i % 100,
-                i % 37,
-                i
-            )
-            .unwrap();
-        }
-    }
+    crate::cli_common::write_statement(&file, total);
     let mut child = Command::new(env!("CARGO_BIN_EXE_insitu"))
         .arg("--data-dir")
         .arg(d)

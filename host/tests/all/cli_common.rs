@@ -25,3 +25,23 @@ pub fn ok(dir: &Path, args: &[&str]) -> String {
     );
     stdout
 }
+
+/// Writes a bank statement CSV of `total` distinct card payments, one a minute: the file the
+/// crash tests kill imports of.
+pub fn write_statement(file: &Path, total: usize) {
+    use std::io::Write;
+    let mut w = std::io::BufWriter::new(std::fs::File::create(file).unwrap());
+    writeln!(w, "account,booked,amount,counterparty,label,reference").unwrap();
+    for i in 0..total {
+        writeln!(
+            w,
+            "FR76,{},-{}.{:02} EUR,Shop {},CB SHOP {},",
+            1_600_000_000_000i64 + i as i64 * 60_000,
+            i % 500,
+            i % 100,
+            i % 37,
+            i
+        )
+        .unwrap();
+    }
+}

@@ -388,7 +388,7 @@ async fn a_revocation_on_one_node_stops_a_run_on_another_at_its_next_batch() {
 /// verifies; a last import completes the file, adding exactly what was missing.
 #[test]
 fn sigkill_during_an_import_into_postgres_loses_no_acknowledged_record_and_leaves_no_half_batch() {
-    use std::io::{BufRead, BufReader, Write};
+    use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
 
     let schemas = Schemas::new("nodes_crash");
@@ -399,22 +399,7 @@ fn sigkill_during_an_import_into_postgres_loses_no_acknowledged_record_and_leave
     on(d, &store, &["person", "add", "Bob"]);
     let file = d.join("big.csv");
     let total = 120_000usize;
-    {
-        let mut w = std::io::BufWriter::new(std::fs::File::create(&file).unwrap());
-        writeln!(w, "account,booked,amount,counterparty,label,reference").unwrap();
-        for i in 0..total {
-            writeln!(
-                w,
-                "FR76,{},-{}.{:02} EUR,Shop {},CB SHOP {},",
-                1_600_000_000_000i64 + i as i64 * 60_000,
-                i % 500,
-                i % 100,
-                i % 37,
-                i
-            )
-            .unwrap();
-        }
-    }
+    crate::cli_common::write_statement(&file, total);
     let count = || {
         connect(&schema, SystemClock::shared())
             .count(1, "bank.transactions")
