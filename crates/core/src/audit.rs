@@ -29,16 +29,17 @@ pub use insitu_store::verify::{
 
 use crate::store::StoreError;
 
-/// Checkpoint `number` at `at_ms` over `heads`, signed with the operator's `key` (the message
-/// of `insitu_model::checkpoint`'s module doc).
+/// Checkpoint `number` at `at_ms` over `heads` under the blinding secret `secret`, signed with
+/// the operator's `key` (the message of `insitu_model::checkpoint`'s module doc).
 pub fn sign(
     number: u64,
     at_ms: i64,
     heads: Vec<ChainHead>,
+    secret: [u8; 32],
     key: &ed25519_dalek::SigningKey,
 ) -> Checkpoint {
     use ed25519_dalek::Signer;
-    let mut cp = Checkpoint::unsigned(number, at_ms, heads);
+    let mut cp = Checkpoint::unsigned(number, at_ms, heads, secret);
     cp.signed.key = hex(key.verifying_key().as_bytes());
     cp.signed.signature = hex(&key.sign(&cp.signed.signed_message()).to_bytes());
     cp
@@ -60,21 +61,31 @@ pub fn verify_signature(signed: &SignedRoot) -> Result<(), checkpoint::Checkpoin
     .map_err(|_| bad())
 }
 
-/// Publishes the next checkpoint over every chain's head, signed with the operator's `key`,
-/// stamped by the store's clock: `None` if no head moved since the latest (unless `always`).
-/// Another node publishing the same number first is not an error: its checkpoint stands.
+/// Publishes the next checkpoint over every chain's head, under a fresh blinding secret,
+/// signed with the operator's `key`, stamped by the store's clock; unless the latest is less
+/// than `min_age_ms` old (`None`). Whether one is published never depends on whether a head
+/// moved: a checkpoint number that advanced only on activity would tell every person that
+/// someone's chain moved. Another node publishing the same number first is not an error: its
+/// checkpoint stands.
 pub fn publish_checkpoint(
     store: &dyn crate::store::Store,
     key: &ed25519_dalek::SigningKey,
-    always: bool,
+    min_age_ms: u64,
 ) -> Result<Option<Checkpoint>, StoreError> {
-    let heads = checkpoint::sorted(store.audit_heads()?);
     let latest = store.latest_checkpoint()?;
-    if !always && latest.as_ref().is_some_and(|c| c.heads == heads) {
+    let now = store.now_ms();
+    if latest
+        .as_ref()
+        .is_some_and(|c| now.saturating_sub(c.signed.at_ms) < min_age_ms as i64)
+    {
         return Ok(None);
     }
+    let heads = store.audit_heads()?;
+    let mut secret = [0u8; 32];
+    getrandom::getrandom(&mut secret)
+        .map_err(|e| StoreError::Db(format!("no randomness for a checkpoint: {e}")))?;
     let number = latest.map_or(1, |c| c.signed.number + 1);
-    let cp = sign(number, store.now_ms(), heads, key);
+    let cp = sign(number, now, heads, secret, key);
     match store.put_checkpoint(&cp) {
         Ok(()) => Ok(Some(cp)),
         Err(StoreError::CheckpointTaken(_)) => Ok(None),
@@ -83,8 +94,9 @@ pub fn publish_checkpoint(
 }
 
 /// What a person downloads to check their chain against the latest checkpoint: its signed
-/// root and their head's inclusion proof (`None` if their chain is newer than it). Nothing
-/// about anyone else: not the other heads, not how many there are.
+/// root and their head's inclusion proof with its blind (`None` if their chain is newer than
+/// it). Nothing about anyone else: not the other heads, not how many there are, not whether
+/// they moved (`insitu_model::checkpoint`'s module doc).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct PersonCheckpoint {
     pub checkpoint: SignedRoot,
@@ -117,7 +129,7 @@ pub fn verify_person(
         verify_signature(&c.signed)?;
         check_key(&c.signed, expected_key)?;
         if let Some(p) = c.prove(chain)
-            && !p.leads_to(&c.signed.root)
+            && !p.leads_to(&c.signed)
         {
             return Err(checkpoint::CheckpointError::Proof(c.signed.number).into());
         }
@@ -159,7 +171,7 @@ mod tests {
             seq: 3,
             hash: "ab".repeat(32),
         }];
-        let cp = sign(4, 1_764_000_000_000, heads, &key);
+        let cp = sign(4, 1_764_000_000_000, heads, [1; 32], &key);
         assert_eq!(verify_signature(&cp.signed), Ok(()));
         assert_eq!(cp.check_root(), Ok(()));
         let mut later = cp.signed.clone();

@@ -244,7 +244,7 @@ fn postgres_truncation_and_a_rewritten_suffix_are_caught_by_the_checkpoint() {
                 .expect("append_audit");
         }
         // Unsigned: the store checks the anchor and the root; the signature is the domain's.
-        let cp = Checkpoint::unsigned(1, 1, store.audit_heads().expect("heads"));
+        let cp = Checkpoint::unsigned(1, 1, store.audit_heads().expect("heads"), [1; 32]);
         store.put_checkpoint(&cp).expect("put_checkpoint");
         verify_all(&store, Some(&cp)).expect("intact");
 

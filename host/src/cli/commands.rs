@@ -49,13 +49,16 @@ pub async fn dispatch(pds: Pds, cmd: Command) -> anyhow::Result<()> {
             if checkpoint_every > 0 {
                 let key = operator_key(&dir)?;
                 let every = std::time::Duration::from_secs(checkpoint_every);
+                let min_age_ms = checkpoint_every.saturating_mul(1000) / 2;
                 let pds = pds.clone();
                 tokio::spawn(async move {
                     loop {
                         tokio::time::sleep(every).await;
                         let (pds, key) = (pds.clone(), key.clone());
                         let published = tokio::task::spawn_blocking(move || {
-                            audit::publish_checkpoint(pds.store.as_ref(), &key, false)
+                            // On the schedule, moved heads or not; at most about one per
+                            // period whatever the number of nodes.
+                            audit::publish_checkpoint(pds.store.as_ref(), &key, min_age_ms)
                         })
                         .await;
                         match published {
@@ -306,7 +309,7 @@ pub async fn dispatch(pds: Pds, cmd: Command) -> anyhow::Result<()> {
             let (verify, person) = match action {
                 Some(super::AuditCmd::Checkpoint) => {
                     let key = operator_key(&dir)?;
-                    match audit::publish_checkpoint(pds.store.as_ref(), &key, true)? {
+                    match audit::publish_checkpoint(pds.store.as_ref(), &key, 0)? {
                         Some(c) => println!(
                             "checkpoint {} published: {} chains under root {}",
                             c.signed.number,

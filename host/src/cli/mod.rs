@@ -110,8 +110,9 @@ pub enum Command {
         /// Requests per second allowed per client address (twice that in a burst).
         #[arg(long, default_value_t = 200.0)]
         rate_per_address: f64,
-        /// Seconds between audit checkpoints (one is published only when a chain moved);
-        /// 0: none.
+        /// Seconds between audit checkpoints (published on this schedule whether or not a
+        /// chain moved; with several nodes, skipped while the latest is under half a period
+        /// old); 0: none.
         #[arg(long, default_value_t = 600)]
         checkpoint_every: u64,
     },

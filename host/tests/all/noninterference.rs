@@ -377,3 +377,94 @@ async fn an_organisation_sees_the_same_runs_whatever_the_persons_data() {
         assert_eq!(r["limits"]["fuel"], json!(2_000_000_000u64), "{r}");
     }
 }
+
+/// Hides what is random in a checkpoint download (the root, signature, blind and sibling
+/// hashes: fresh at every checkpoint), keeping its shape: version, number, time, key, the
+/// person's own head and which side each sibling is on.
+fn checkpoint_shape(download: &Value) -> Value {
+    let mut d = download.clone();
+    for field in ["root", "signature"] {
+        d["checkpoint"][field] = json!("#");
+    }
+    d["proof"]["blind"] = json!("#");
+    for step in d["proof"]["path"].as_array_mut().unwrap() {
+        step["hash"] = json!("#");
+    }
+    d
+}
+
+/// A person's audit checkpoint depends on nobody else. Two stores at the same times: in one,
+/// Bob is idle; in the other, Bob's chain moves between the two checkpoints and 40 more
+/// people have chains. What Alice downloads has the same shape in both, and none of her
+/// proof's sibling hashes is the same in her two downloads, so comparing them cannot tell
+/// her whether anyone's chain moved (with unblinded leaves, Bob's unmoved leaf showed as an
+/// unchanged sibling; with checkpoints published only on activity, the number told).
+#[tokio::test]
+async fn a_person_s_checkpoint_says_nothing_about_other_people() {
+    use insitu_core::audit::{AuditEvent, publish_checkpoint};
+    let key = ed25519_dalek::SigningKey::from_bytes(&[5; 32]);
+    let mut shapes = Vec::new();
+    for busy in [false, true] {
+        let clock = ManualClock::at(T);
+        let w = World::new(clock.clone());
+        let alice = w.account("alice", Role::Person);
+        w.account("bob", Role::Person);
+        let bob = w
+            .pds
+            .store
+            .account_by_name("bob")
+            .unwrap()
+            .unwrap()
+            .person
+            .unwrap();
+        if busy {
+            for n in 0..40 {
+                w.pds.store.add_person(&format!("p{n}")).unwrap();
+            }
+        }
+        let mut downloads = Vec::new();
+        for number in 1..=2 {
+            clock.set(T + number * DAY);
+            if busy && number == 2 {
+                for grant in 0..3 {
+                    w.pds
+                        .store
+                        .append_audit(AuditEvent::GrantRevoked { grant, person: bob })
+                        .unwrap();
+                }
+            }
+            // The serve schedule's call, a day after the latest: published, moved or not.
+            let published = publish_checkpoint(w.pds.store.as_ref(), &key, DAY as u64 / 2)
+                .unwrap()
+                .expect("published on the schedule");
+            assert_eq!(published.signed.number, number as u64);
+            let got = w.call("GET", "/api/audit/checkpoint", &alice, None).await;
+            let (status, body) = got.split_once(' ').unwrap();
+            assert_eq!(status, "200", "{got}");
+            let download: Value = serde_json::from_str(body).unwrap();
+            let proof: insitu_core::audit::PersonCheckpoint =
+                serde_json::from_value(download.clone()).unwrap();
+            insitu_core::audit::verify_signature(&proof.checkpoint).unwrap();
+            assert!(proof.proof.unwrap().leads_to(&proof.checkpoint));
+            downloads.push(download);
+        }
+        let hashes = |d: &Value| -> Vec<String> {
+            d["proof"]["path"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["hash"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let (first, second) = (hashes(&downloads[0]), hashes(&downloads[1]));
+        assert!(
+            first.iter().all(|h| !second.contains(h)),
+            "busy: {busy}: a sibling hash is the same in both checkpoints"
+        );
+        shapes.push(downloads.iter().map(checkpoint_shape).collect::<Vec<_>>());
+    }
+    assert_eq!(
+        shapes[0], shapes[1],
+        "Alice's downloads differ in shape with what others did"
+    );
+}

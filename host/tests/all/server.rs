@@ -232,7 +232,7 @@ async fn every_endpoint_answers_every_role_as_it_should() {
     insitu_core::audit::publish_checkpoint(
         s.pds.store.as_ref(),
         &ed25519_dalek::SigningKey::from_bytes(&[5; 32]),
-        false,
+        0,
     )
     .unwrap()
     .unwrap();
@@ -1536,7 +1536,7 @@ async fn a_person_downloads_and_checks_their_chain_against_the_checkpoint() {
     let (st, _) = s.call("GET", "/api/audit/checkpoint", Some(a), None).await;
     assert_eq!(st, StatusCode::NOT_FOUND, "no checkpoint yet");
     let key = ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
-    audit::publish_checkpoint(s.pds.store.as_ref(), &key, false)
+    audit::publish_checkpoint(s.pds.store.as_ref(), &key, 0)
         .unwrap()
         .unwrap();
 
@@ -1577,7 +1577,7 @@ async fn a_person_downloads_and_checks_their_chain_against_the_checkpoint() {
         audit::hex(key.verifying_key().as_bytes())
     );
     let proof = cp.proof.expect("her chain is in the checkpoint");
-    assert!(proof.leads_to(&cp.checkpoint.root));
+    assert!(proof.leads_to(&cp.checkpoint));
     let anchored: &ChainHead = &proof.head;
     assert_eq!(anchored.chain, Chain::Person(alice));
     assert_eq!(entries[anchored.seq as usize].head(), *anchored);

@@ -3,7 +3,7 @@
 use crate::Store;
 use crate::verify::{verify_all, verify_chain_in};
 use insitu_model::audit::{AuditEvent, Chain, ChainHead, GENESIS};
-use insitu_model::checkpoint::{Checkpoint, SignedRoot};
+use insitu_model::checkpoint::Checkpoint;
 
 fn revoked(grant: u64, person: u64) -> AuditEvent {
     AuditEvent::GrantRevoked { grant, person }
@@ -134,16 +134,10 @@ pub(super) fn concurrent(store: &dyn Store) {
 }
 
 fn checkpoint(number: u64, heads: Vec<ChainHead>) -> Checkpoint {
-    Checkpoint {
-        signed: SignedRoot {
-            number,
-            at_ms: 1_000 + number as i64,
-            root: insitu_model::checkpoint::root(&heads),
-            key: "k".repeat(64),
-            signature: "s".repeat(128),
-        },
-        heads,
-    }
+    let mut c = Checkpoint::unsigned(number, 1_000 + number as i64, heads, [number as u8; 32]);
+    c.signed.key = "k".repeat(64);
+    c.signed.signature = "s".repeat(128);
+    c
 }
 
 pub(super) fn checkpoints(store: &dyn Store) {
