@@ -268,6 +268,14 @@ async fn work(
         Some(m) => Some(member_limits(&m, &store.policy()?)),
         None => None, // the run fails on the missing contract
     };
+    // The plugin is compiled (or read from the compiled cache) before the first claim: a
+    // member run's deadline counts from its admission, which a cold cache's compile (seconds)
+    // would spend, and this node holds no lease while it compiles. A plugin that cannot be
+    // loaded is left to the runs, which record why.
+    let (r, digest) = (runner.clone(), job.plugin_digest.clone());
+    if let Ok(Err(e)) = tokio::task::spawn_blocking(move || r.sandbox().load(&digest)).await {
+        tracing::warn!(job = job.id, "the plugin does not load: {e:#}");
+    }
     let lease_ms = i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX);
     // The runs this node holds a lease on, from claim to commit.
     let held: Arc<std::sync::Mutex<HashSet<u64>>> = Default::default();

@@ -255,6 +255,9 @@ pub struct Sandbox {
     code: Arc<dyn CodeStore>,
     config: SandboxConfig,
     loaded: Mutex<HashMap<String, PluginPre<RunState>>>,
+    /// Held while a plugin is read from the compiled cache or compiled, so that the runs of a
+    /// job that all start on a cold cache wait for one compile instead of each compiling.
+    loading: Mutex<()>,
     stop_ticker: Arc<AtomicBool>,
 }
 
@@ -305,6 +308,7 @@ impl Sandbox {
             code,
             config,
             loaded: Mutex::new(HashMap::new()),
+            loading: Mutex::new(()),
             stop_ticker: stop,
         })
     }
@@ -386,8 +390,14 @@ impl Sandbox {
     }
 
     /// The ready-to-instantiate plugin with this digest: from memory, else from the compiled
-    /// cache (verified), else compiled again from the installed component (verified).
+    /// cache (verified), else compiled again from the installed component (verified). Loads
+    /// that miss memory at once wait for each other: the first compiles, the others find its
+    /// result in memory.
     pub fn load(&self, digest: &str) -> anyhow::Result<PluginPre<RunState>> {
+        if let Some(p) = self.lock_loaded().get(digest) {
+            return Ok(p.clone());
+        }
+        let _loading = self.loading.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(p) = self.lock_loaded().get(digest) {
             return Ok(p.clone());
         }

@@ -286,10 +286,19 @@ impl JobStore for PgStore {
         let runs: Vec<i64> = runs.iter().map(|r| key(*r)).collect();
         self.with(|cx| async move {
             let c = cx.conn().await?;
+            // SKIP LOCKED: a task whose row is locked is being committed (its delete, by this
+            // node's batch) or claimed (its lease ran out); waiting for it would lock rows in
+            // another order than the batch does, and PostgreSQL would break the deadlock by
+            // aborting one of the two, the batch's commit perhaps. Never waiting, a renewal
+            // cannot be part of a deadlock; a lease it skipped is renewed at the next beat.
             let rows = c
                 .query(
                     "UPDATE job_tasks SET lease_until = GREATEST(lease_until, $4) \
-                     WHERE job = $1 AND node = $2 AND run = ANY($3) RETURNING run",
+                     WHERE job = $1 AND node = $2 AND run IN ( \
+                         SELECT run FROM job_tasks \
+                         WHERE job = $1 AND node = $2 AND run = ANY($3) \
+                         FOR UPDATE SKIP LOCKED) \
+                     RETURNING run",
                     &[&key(job), &node, &runs, &lease_until_ms],
                 )
                 .await

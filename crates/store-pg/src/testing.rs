@@ -94,3 +94,54 @@ pub fn connect(schema: &str, clock: Arc<dyn insitu_model::clock::Clock>) -> PgSt
         )
     })
 }
+
+/// A task of a job's work queue as the database holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedTask {
+    pub run: u64,
+    pub person: u64,
+    /// The node that claimed it last (`Runner::node`), empty while nobody has.
+    pub node: String,
+    /// How many times it was claimed.
+    pub attempt: u32,
+}
+
+/// The open tasks of `job` in `schema`, read from the table itself (a task is deleted when its
+/// member's result commits): for tests that watch which node holds what, which the store's
+/// API does not show. A PostgreSQL that cannot be reached fails the test.
+pub fn open_tasks(schema: &str, job: u64) -> Vec<QueuedTask> {
+    let (url, sql) = (
+        url(),
+        format!(
+            "SELECT run, person, node, attempt FROM {schema}.job_tasks WHERE job = $1 ORDER BY run"
+        ),
+    );
+    // On a thread of its own: the caller may be inside a runtime.
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime for the query");
+        rt.block_on(async move {
+            let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL: {e}"));
+            tokio::spawn(conn);
+            let job = i64::try_from(job).expect("a job id within i64");
+            let rows = client
+                .query(&sql, &[&job])
+                .await
+                .unwrap_or_else(|e| panic!("reading job {job}'s tasks: {e}"));
+            rows.iter()
+                .map(|r| QueuedTask {
+                    run: r.get::<_, i64>(0) as u64,
+                    person: r.get::<_, i64>(1) as u64,
+                    node: r.get(2),
+                    attempt: r.get::<_, i32>(3) as u32,
+                })
+                .collect()
+        })
+    })
+    .join()
+    .unwrap_or_else(|e| std::panic::resume_unwind(e))
+}

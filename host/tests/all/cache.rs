@@ -219,3 +219,37 @@ async fn a_compile_on_a_cache_miss_does_not_hold_the_async_thread() {
         "the async thread was held for {longest:?} of a {took:?} run that compiled the plugin"
     );
 }
+
+/// Runs that start together on a cold cache (a job's first wave on a node that never ran the
+/// plugin) all load it: one compiles while the others wait for its result, instead of each
+/// compiling and racing for the cache file.
+#[test]
+fn loads_that_start_together_on_a_cold_cache_all_get_the_plugin() {
+    let f = TestPds::new();
+    let digest = f.install(insitu_plugins::FEE_SCANNER);
+    let file = cached_file(&f, &digest);
+    std::fs::remove_file(&file).unwrap();
+    let runner = restarted(&f);
+    let sandbox = runner.sandbox();
+    let failed: Vec<String> = std::thread::scope(|s| {
+        let loads: Vec<_> = (0..16)
+            .map(|_| s.spawn(|| sandbox.load(&digest).map(|_| ())))
+            .collect();
+        loads
+            .into_iter()
+            .filter_map(|l| l.join().unwrap().err().map(|e| format!("{e:#}")))
+            .collect()
+    });
+    assert!(
+        failed.is_empty(),
+        "{} of 16 loads failed: {failed:?}",
+        failed.len()
+    );
+    assert!(file.exists(), "the compiled code was not cached");
+    let left: Vec<_> = std::fs::read_dir(file.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "temporary files left: {left:?}");
+}

@@ -701,6 +701,9 @@ async fn two_nodes_over_postgres_share_a_campaign_and_record_each_member_once() 
         micro_fees(&scanner.digest, ASSOCIATION, None),
     )
     .unwrap();
+    // Node B compiles the scanner first, as node A did when it installed it: a node compiles
+    // before it claims anything, and 30 members are done before a cold node has compiled.
+    b.0.runner.sandbox().load(&scanner.digest).unwrap();
     let (pa, pb) = (Progress::default(), Progress::default());
     let (ra, rb) = tokio::join!(
         campaign::scan(&a.0.runner, job.id, &pa),

@@ -470,3 +470,354 @@ fn sigkill_during_an_import_into_postgres_loses_no_acknowledged_record_and_leave
     );
     assert_eq!(count(), total as u64);
 }
+
+/// The members of the campaign of
+/// [`three_serve_nodes_finish_a_2000_member_campaign_when_one_is_killed_mid_scan`].
+const MEMBERS: usize = 2_000;
+
+/// Issue #17's multi-node test, with real processes: three `insitu serve` nodes on loopback
+/// over one PostgreSQL schema; a campaign over 2,000 members opened through node 1's API by the
+/// association; node 2 killed with SIGKILL mid-scan, while the queue shows member runs it
+/// claimed and has not committed. The campaign completes: every member recorded once with
+/// their own result (a run may only have passed its deadline, under load), each read audited
+/// (node 2's lost members twice, by the node that ran them again), ε reserved and each run
+/// billed once, the same counts through node 1 and node 3, and every chain verifies. About
+/// 40 s on two cores (10 to 15 s of it seeding, about 10 s waiting for the release time after
+/// the job closed).
+///
+/// Red when expired leases are not claimed again (the campaign never closes), and before each
+/// node compiled the plugin once (a node's first runs failed to load it on a cold cache).
+#[test]
+fn three_serve_nodes_finish_a_2000_member_campaign_when_one_is_killed_mid_scan() {
+    use insitu_core::audit::AuditEvent;
+    use insitu_core::job::MemberOutcome;
+    use insitu_core::ledger::Party;
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::time::{Duration, Instant};
+
+    let t0 = Instant::now();
+    let schemas = Schemas::new("nodes_three");
+    let schema = schemas.fresh();
+    let store = store_url(&schema);
+    let db = std::sync::Arc::new(connect(&schema, SystemClock::shared()));
+
+    // The association, fee-scanner, and 2,000 tenants who each gave the association a grant
+    // for it (a third of them charged no micro-fee), written through the store, eight at once.
+    let seed = tempfile::tempdir().unwrap();
+    let (pds, scanner) = insitu_testkit::pds_with_fee_scanner_over(seed.path(), db.clone());
+    drop(pds);
+    insitu_core::account::create(
+        db.as_ref(),
+        "ufc",
+        "a long enough password",
+        insitu_core::account::Role::Organisation,
+    )
+    .unwrap();
+    let mut policy = db.policy().unwrap();
+    // The release time is computed for the worst case, ⌈2,000 / concurrency⌉ waves of runs
+    // each taking its whole deadline (plus 250 ms): 96 runs in flight per node and 1 s
+    // deadlines put it 26 s after the opening, near the scan's real end (about 13 s). Runs of
+    // a few records take milliseconds; the deadline covers a node's first wave, whose 96
+    // admissions share its 16 connections and two cores with the other nodes' compiles.
+    policy.concurrency = 96;
+    policy.member_deadline_ms = 1_000;
+    policy.release_margin_ms = 0;
+    db.set_policy(&policy).unwrap();
+    let day = 86_400_000;
+    let start = insitu_testkit::now_ms() - 60 * day;
+    let victim_of: BTreeMap<u64, bool> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..8)
+            .map(|w| {
+                let (db, digest) = (db.clone(), scanner.digest.clone());
+                s.spawn(move || {
+                    let mut mine = Vec::new();
+                    for i in (w..MEMBERS).step_by(8) {
+                        let p = db.add_person(&format!("tenant {i}")).unwrap();
+                        let mut recs = vec![insitu_testkit::bank_record(
+                            1,
+                            start,
+                            "FR76",
+                            -70_000,
+                            Some("Agence Dupont"),
+                            "PRLV LOYER",
+                        )];
+                        for f in 0..(i % 3) as u64 {
+                            recs.push(insitu_testkit::bank_record(
+                                2 + f,
+                                start + (1 + f as i64) * day,
+                                "FR76",
+                                -250,
+                                Some("Agence Dupont"),
+                                "FRAIS ENVOI QUITTANCE",
+                            ));
+                        }
+                        insitu_testkit::write_transactions(db.as_ref(), p, &recs);
+                        insitu_testkit::grant_to(db.as_ref(), p, &digest, "ufc");
+                        mine.push((p, i % 3 != 0));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    let people: BTreeSet<u64> = victim_of.keys().copied().collect();
+    assert_eq!(people.len(), MEMBERS);
+    let seeded = t0.elapsed();
+    eprintln!("seeded {MEMBERS} members in {:.1} s", seeded.as_secs_f64());
+
+    // Three nodes, each with its own data directory.
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut nodes: Vec<Node> = dirs.iter().map(|d| serve(d.path(), &store)).collect();
+    let victim = format!("node-{}-", nodes[1].child.id());
+    let (st, token) = http(
+        &nodes[0],
+        "POST",
+        "/api/tokens",
+        None,
+        r#"{"name":"ufc","password":"a long enough password"}"#,
+    );
+    assert_eq!(st, 201, "{token}");
+    let token: serde_json::Value = serde_json::from_str(&token).unwrap();
+    let token = token["token"].as_str().unwrap().to_string();
+    let body = serde_json::json!({
+        "description": "notice fees", "brand": "Agence Dupont", "association": "ufc",
+        "scanner": scanner.digest,
+        "params": {"rule": "micro-fees", "pattern": "Agence Dupont", "max": "20.00 EUR"},
+    });
+    let (st, opened) = http(
+        &nodes[0],
+        "POST",
+        "/api/campaigns",
+        Some(&token),
+        &body.to_string(),
+    );
+    assert_eq!(st, 201, "{opened}");
+    let job: u64 = serde_json::from_str::<serde_json::Value>(&opened).unwrap()["id"]
+        .as_u64()
+        .unwrap();
+    let opened_at = Instant::now();
+
+    // Node 2 takes its share (it looks for jobs other nodes opened every 2 s); it dies once a
+    // tenth of the members are recorded and the queue shows runs it holds.
+    let held = |tasks: &[insitu_store_pg::testing::QueuedTask]| {
+        tasks
+            .iter()
+            .filter(|t| t.node.starts_with(&victim))
+            .map(|t| t.person)
+            .collect::<BTreeSet<u64>>()
+    };
+    loop {
+        let tasks = insitu_store_pg::testing::open_tasks(&schema, job);
+        if !held(&tasks).is_empty() && tasks.len() <= MEMBERS * 9 / 10 {
+            break;
+        }
+        assert!(
+            opened_at.elapsed() < Duration::from_secs(60),
+            "node 2 held no member run once a tenth were recorded, in 60 s: {} tasks open, \
+             {} of them node 2's",
+            tasks.len(),
+            held(&tasks).len()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // SIGKILL (`Child::kill` on Unix): no shutdown, no lease given back.
+    nodes[1].child.kill().unwrap();
+    nodes[1].child.wait().unwrap();
+    let killed_after = opened_at.elapsed();
+    let at_kill = insitu_store_pg::testing::open_tasks(&schema, job);
+    assert_eq!(
+        db.job(job).unwrap().status,
+        insitu_core::job::JobStatus::Running,
+        "the job closed before node 2 died"
+    );
+    let lost = held(&at_kill);
+    assert!(
+        !lost.is_empty(),
+        "node 2 committed every run it held before it died; the test proved nothing"
+    );
+    assert!(
+        at_kill.len() > lost.len(),
+        "the kill came at the scan's end: the {} open tasks were all node 2's",
+        at_kill.len()
+    );
+
+    // Nodes 1 and 3 finish the job (node 2's runs once their leases run out); the association
+    // sees it finished through both.
+    let status = |node: &Node| {
+        let (st, view) = http(
+            node,
+            "GET",
+            &format!("/api/campaigns/{job}"),
+            Some(&token),
+            "",
+        );
+        assert_eq!(st, 200, "{view}");
+        serde_json::from_str::<serde_json::Value>(&view).unwrap()
+    };
+    let mut closed_after = None;
+    let (one, three) = loop {
+        if closed_after.is_none()
+            && db.job(job).unwrap().status != insitu_core::job::JobStatus::Running
+        {
+            closed_after = Some(opened_at.elapsed());
+        }
+        let (one, three) = (status(&nodes[0]), status(&nodes[2]));
+        if one["status"] == "finished" && three["status"] == "finished" {
+            break (one, three);
+        }
+        assert!(
+            opened_at.elapsed() < Duration::from_secs(120),
+            "the campaign did not finish in 120 s: {} members recorded, {} tasks open; \
+             node 1 shows {one}, node 3 {three}",
+            db.members(job).unwrap().len(),
+            db.open_tasks(job).unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let finished_after = opened_at.elapsed();
+    eprintln!(
+        "node 2 killed {:.1} s after the opening, holding {} of {} open tasks; the job closed \
+         {:.1} s and was shown finished {:.1} s after the opening (its release time: {:.1} s)",
+        killed_after.as_secs_f64(),
+        lost.len(),
+        at_kill.len(),
+        closed_after.unwrap_or(finished_after).as_secs_f64(),
+        finished_after.as_secs_f64(),
+        (one["release_ms"].as_i64().unwrap() - one["opened_ms"].as_i64().unwrap()) as f64 / 1e3,
+    );
+    assert_eq!(one, three, "nodes 1 and 3 show different campaigns");
+    for count in ["scanned", "matched"] {
+        assert_eq!(one["counts"][count]["shown"], "about", "{one}");
+    }
+
+    // Every member recorded once, with one run each.
+    let members = db.members(job).unwrap();
+    let recorded: BTreeSet<u64> = members.iter().map(|m| m.person).collect();
+    assert_eq!(
+        members.len(),
+        MEMBERS,
+        "a member was recorded twice or not at all"
+    );
+    assert_eq!(
+        recorded, people,
+        "members recorded are not the members who joined"
+    );
+    let runs: Vec<_> = db
+        .runs(None)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.job == Some(job))
+        .collect();
+    let ran: BTreeSet<u64> = runs.iter().map(|r| r.person).collect();
+    assert_eq!(runs.len(), MEMBERS, "a member's run was stored twice");
+    assert_eq!(ran, people);
+    assert_eq!(db.open_tasks(job).unwrap(), 0);
+    // Each member's result is theirs: a victim's run matched, another's did not. A run may
+    // fail only by its deadline, which counts from its admission: on a loaded machine (this
+    // test beside the others), a node's first wave of 96 admissions at once, over 16
+    // connections, can spend a second. Any other failure (a plugin that did not load, a host
+    // error) fails the test.
+    let mut late = 0;
+    for m in &members {
+        match m.outcome {
+            MemberOutcome::Failed {
+                reason: insitu_core::meter::FailureReason::Deadline,
+            } => late += 1,
+            MemberOutcome::Matched { .. } | MemberOutcome::NoMatch => assert_eq!(
+                matches!(m.outcome, MemberOutcome::Matched { .. }),
+                victim_of[&m.person],
+                "person {}'s result: {:?}",
+                m.person,
+                m.outcome
+            ),
+            _ => {
+                let run = runs.iter().find(|r| r.person == m.person);
+                panic!(
+                    "person {}'s run failed: {:?}",
+                    m.person,
+                    run.map(|r| &r.outcome)
+                )
+            }
+        }
+    }
+    assert_eq!(
+        insitu_core::campaign::exact_counts(&members).0,
+        MEMBERS as u64
+    );
+
+    // Each read audited: once for a member only one node claimed, again for each member node 2
+    // held when it died, by the node that ran it again. ε reserved once per member.
+    let (mut claims, mut reserved) = (
+        BTreeMap::<u64, Vec<u32>>::new(),
+        BTreeMap::<u64, u32>::new(),
+    );
+    for e in db.audit_log().unwrap() {
+        match e.event {
+            AuditEvent::MemberRunClaimed {
+                job: j,
+                person,
+                attempt,
+                ..
+            } if j == job => claims.entry(person).or_default().push(attempt),
+            AuditEvent::BudgetReserved {
+                job: j,
+                person,
+                reserved: true,
+                ..
+            } if j == job => *reserved.entry(person).or_default() += 1,
+            _ => {}
+        }
+    }
+    assert_eq!(claims.keys().copied().collect::<BTreeSet<_>>(), people);
+    for (person, attempts) in &claims {
+        let want: Vec<u32> = if lost.contains(person) {
+            vec![1, 2]
+        } else {
+            vec![1]
+        };
+        assert_eq!(attempts, &want, "person {person}'s reads");
+    }
+    assert_eq!(reserved.len(), MEMBERS, "a member's ε was not reserved");
+    assert!(
+        reserved.values().all(|n| *n == 1),
+        "ε reserved twice: {:?}",
+        reserved.iter().filter(|(_, n)| **n > 1).collect::<Vec<_>>()
+    );
+
+    // Billed once: one posting for the job's runs, the association paying each run's price
+    // and passage once.
+    let entries: Vec<_> = db
+        .ledger()
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.key == format!("job-runs:{job}"))
+        .collect();
+    let paid: i64 = entries
+        .iter()
+        .filter(|e| e.debit == Party::Organisation("ufc".into()))
+        .map(|e| e.amount.minor)
+        .sum();
+    let per_run =
+        scanner.manifest.as_ref().unwrap().pricing.per_run + db.tariff().unwrap().passage_per_run;
+    assert_eq!(
+        paid,
+        MEMBERS as i64 * per_run,
+        "the association was not billed once per member run: {entries:?}"
+    );
+
+    // Every chain verifies (the operator's and each person's), read by another process.
+    let verified = on(dirs[2].path(), &store, &["audit", "verify"]);
+    assert!(
+        verified.contains(&format!("{} chains", MEMBERS + 1)),
+        "{verified}"
+    );
+    eprintln!(
+        "{:.1} s in all; {late} member runs passed their deadline",
+        t0.elapsed().as_secs_f64()
+    );
+    drop(schemas);
+}
