@@ -30,6 +30,7 @@ mod jobs;
 mod ledger;
 mod peers;
 mod plugins;
+mod profile;
 mod records;
 mod runs;
 pub mod testing;
@@ -91,6 +92,7 @@ impl Drop for PgStore {
         if let Some(rt) = self.runtime.take() {
             rt.shutdown_background();
         }
+        profile::store_dropped();
     }
 }
 
@@ -188,6 +190,7 @@ impl PgStore {
                 return Err(e);
             }
         };
+        profile::store_opened();
         Ok(PgStore {
             runtime: Some(runtime),
             pool,
@@ -198,11 +201,16 @@ impl PgStore {
 
     /// Runs `f` on the store's runtime and waits for it without touching the caller's tokio
     /// context, so that it works from a plain thread and from a runtime's worker alike.
+    #[track_caller]
     fn run<T: Send + 'static>(&self, f: impl Future<Output = Res<T>> + Send + 'static) -> Res<T> {
-        wait(self.handle().spawn(f))
+        let (at, started) = (std::panic::Location::caller(), profile::start());
+        let r = wait(self.handle().spawn(f));
+        profile::record(at, started);
+        r
     }
 
     /// Runs the future `f` makes from the store's pool and clock (see [`PgStore::run`]).
+    #[track_caller]
     fn with<T: Send + 'static, F: Future<Output = Res<T>> + Send + 'static>(
         &self,
         f: impl FnOnce(Ctx) -> F,

@@ -538,7 +538,10 @@ impl PgCursor {
                 .map_err(db);
             Ok((client, rows))
         });
-        let (client, rows) = wait(task)?;
+        let (at, started) = (std::panic::Location::caller(), profile::start());
+        let waited = wait(task);
+        profile::record(at, started);
+        let (client, rows) = waited?;
         let rows = rows?;
         if rows.len() < n {
             self.exhausted = true;
