@@ -134,7 +134,16 @@ fn child(dir: &std::path::Path, what: &str) {
         let (scanned, matched) = campaign::exact_counts(&store.members(job.id).unwrap());
         assert_eq!(scanned, people.len() as u64);
         let failed = progress.failed.load(std::sync::atomic::Ordering::Relaxed);
-        assert_eq!(failed, 0, "member runs failed");
+        if failed > 0 {
+            let members = store.members(job.id).unwrap();
+            let why: Vec<String> = members
+                .iter()
+                .filter(|m| matches!(m.outcome, insitu_core::job::MemberOutcome::Failed { .. }))
+                .take(3)
+                .map(|m| format!("{:?}", store.run(m.run).map(|r| r.outcome)))
+                .collect();
+            panic!("{failed} member runs failed, for example: {why:?}");
+        }
         matched
     };
     println!("seconds {}", t.elapsed().as_secs_f64());

@@ -606,6 +606,63 @@ async fn lock_head(tx: &tokio_postgres::Transaction<'_>, chain: Chain) -> Res<Op
     }))
 }
 
+/// Locks the head rows of `chains` (sorted, none locked yet) in key order, creating the missing
+/// ones as [`lock_head`] does, in two statements whatever their number; their heads.
+async fn lock_heads(
+    tx: &tokio_postgres::Transaction<'_>,
+    chains: &[Chain],
+) -> Res<Vec<(Chain, Option<ChainHead>)>> {
+    if let [chain] = chains {
+        return Ok(vec![(*chain, lock_head(tx, *chain).await?)]);
+    }
+    let (people, kinds): (Vec<i64>, Vec<i16>) = chains.iter().map(|c| chain_key(*c)).unzip();
+    // Inserted in key order, so that two transactions creating heads never wait in a cycle.
+    tx.execute(
+        "INSERT INTO audit_chain_heads (person, kind, seq, hash) \
+         SELECT person, kind, -1, '' FROM unnest($1::bigint[], $2::smallint[]) AS u(person, kind) \
+         ON CONFLICT DO NOTHING",
+        &[&people, &kinds],
+    )
+    .await
+    .map_err(db)?;
+    // Rows are locked as they leave the sort: in key order.
+    let rows = tx
+        .query(
+            "SELECT h.person, h.kind, h.seq, h.hash FROM audit_chain_heads h \
+             JOIN unnest($1::bigint[], $2::smallint[]) AS u(person, kind) \
+                 ON h.person = u.person AND h.kind = u.kind \
+             ORDER BY h.person, h.kind FOR UPDATE OF h",
+            &[&people, &kinds],
+        )
+        .await
+        .map_err(db)?;
+    let mut heads = Vec::with_capacity(rows.len());
+    for row in rows {
+        let (person, kind, seq): (i64, i16, i64) = (
+            row.try_get(0).map_err(db)?,
+            row.try_get(1).map_err(db)?,
+            row.try_get(2).map_err(db)?,
+        );
+        let chain = chain_of_key(person, kind);
+        heads.push((
+            chain,
+            (seq >= 0).then(|| ChainHead {
+                chain,
+                seq: seq as u64,
+                hash: row.try_get(3).unwrap_or_default(),
+            }),
+        ));
+    }
+    if heads.len() != chains.len() {
+        return Err(StoreError::Db(format!(
+            "locked {} of {} audit chain heads; the database changed under the transaction",
+            heads.len(),
+            chains.len()
+        )));
+    }
+    Ok(heads)
+}
+
 /// Appends `events` (in their order within each chain) inside `tx`, which locked `heads`
 /// first: locks the other chains they go to (each after every chain already locked, in key
 /// order), then stamps and writes the entries and moves the heads.
@@ -624,16 +681,14 @@ async fn append_all(
     more.sort();
     more.dedup();
     let mut at_ms = now_ms;
-    if !more.is_empty() {
-        for chain in more {
-            if heads.keys().next_back().is_some_and(|last| *last > chain) {
-                return Err(StoreError::Db(format!(
-                    "the audit chain of {chain} is locked out of key order (a transaction \
-                     must lock it first)"
-                )));
-            }
-            heads.insert(chain, lock_head(tx, chain).await?);
+    if let Some(first) = more.first() {
+        if heads.keys().next_back().is_some_and(|last| last > first) {
+            return Err(StoreError::Db(format!(
+                "the audit chain of {first} is locked out of key order (a transaction \
+                 must lock it first)"
+            )));
         }
+        heads.extend(lock_heads(tx, &more).await?);
         // Another transaction may have stamped these chains since this one began.
         at_ms = clock.now_ms().max(now_ms);
     }
@@ -658,31 +713,48 @@ async fn append_all(
             at_ms,
             event,
         );
-        let (person, kind) = chain_key(chain);
-        let seq =
-            i64::try_from(entry.seq).map_err(|_| StoreError::Db("audit chain full".into()))?;
-        tx.execute(
-            "INSERT INTO audit_entries (person, kind, seq, entry) VALUES ($1, $2, $3, $4)",
-            &[&person, &kind, &seq, &json(&entry)],
-        )
-        .await
-        .map_err(db)?;
+        i64::try_from(entry.seq).map_err(|_| StoreError::Db("audit chain full".into()))?;
         heads.insert(chain, Some(entry.head()));
         moved.insert(chain);
         entries.push(entry);
     }
+    // The entries in one statement, then the heads they moved in another, whatever their
+    // number: a commit of many people's entries (claims, member results) is two round trips.
+    let (mut people, mut kinds, mut seqs, mut values) = (vec![], vec![], vec![], vec![]);
+    for entry in &entries {
+        let (person, kind) = chain_key(entry.chain);
+        people.push(person);
+        kinds.push(kind);
+        seqs.push(entry.seq as i64);
+        values.push(json(entry));
+    }
+    tx.execute(
+        "INSERT INTO audit_entries (person, kind, seq, entry) \
+         SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::bigint[], $4::json[])",
+        &[&people, &kinds, &seqs, &values],
+    )
+    .await
+    .map_err(db)?;
+    let (mut people, mut kinds, mut seqs, mut hashes) = (vec![], vec![], vec![], vec![]);
     for chain in moved {
         let Some(Some(head)) = heads.get(&chain) else {
             continue;
         };
         let (person, kind) = chain_key(chain);
-        tx.execute(
-            "UPDATE audit_chain_heads SET seq = $3, hash = $4 WHERE person = $1 AND kind = $2",
-            &[&person, &kind, &(head.seq as i64), &head.hash],
-        )
-        .await
-        .map_err(db)?;
+        people.push(person);
+        kinds.push(kind);
+        seqs.push(head.seq as i64);
+        hashes.push(head.hash.as_str());
     }
+    tx.execute(
+        "UPDATE audit_chain_heads h SET seq = u.seq, hash = u.hash \
+         FROM unnest($1::bigint[], $2::smallint[], $3::bigint[], $4::text[]) \
+             AS u(person, kind, seq, hash) \
+         WHERE h.person = u.person AND h.kind = u.kind",
+        &[&people, &kinds, &seqs, &hashes],
+    )
+    .await
+    .map_err(db)?;
     Ok(entries)
 }
 
@@ -695,6 +767,39 @@ async fn require_person(c: &(impl GenericClient + Sync), person: PersonId) -> Re
         Some(_) => Ok(()),
         None => Err(StoreError::NoPerson(person)),
     }
+}
+
+/// Stores `runs` under their ids (replacing what was there), in two statements; a run whose id
+/// comes twice is stored as the later one.
+async fn put_runs(tx: &Tx<'_>, runs: &[RunRecord]) -> Res<()> {
+    let mut last: std::collections::HashMap<u64, &RunRecord> = Default::default();
+    for run in runs {
+        last.insert(run.id, run);
+    }
+    if last.is_empty() {
+        return Ok(());
+    }
+    let (mut people, mut ids, mut started, mut running, mut values) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    for run in last.into_values() {
+        people.push(key(run.person));
+        ids.push(key(run.id));
+        started.push(run.started_ms);
+        running.push(run.outcome == insitu_model::meter::Outcome::Running);
+        values.push(json(run));
+    }
+    tx.execute("DELETE FROM runs WHERE id = ANY($1)", &[&ids])
+        .await
+        .map_err(db)?;
+    tx.execute(
+        "INSERT INTO runs (person, id, started_ms, running, value) \
+         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::boolean[], \
+             $5::json[])",
+        &[&people, &ids, &started, &running, &values],
+    )
+    .await
+    .map_err(db)?;
+    Ok(())
 }
 
 /// Stores a finished run under a new id, with its audit entry.
