@@ -49,12 +49,8 @@ impl JobStore for PgStore {
     fn policy(&self) -> Result<Policy, StoreError> {
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            let p: Option<Policy> = one(
-                &**c,
-                "SELECT value FROM settings WHERE name = 'policy'",
-                &[],
-            )
-            .await?;
+            let p: Option<Policy> =
+                one(&c, "SELECT value FROM settings WHERE name = 'policy'", &[]).await?;
             Ok(p.unwrap_or_default())
         })
     }
@@ -108,7 +104,7 @@ impl JobStore for PgStore {
     fn job(&self, id: u64) -> Result<Job, StoreError> {
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            one(&**c, "SELECT value FROM jobs WHERE id = $1", &[&key(id)])
+            one(&c, "SELECT value FROM jobs WHERE id = $1", &[&key(id)])
                 .await?
                 .ok_or(StoreError::NoJob(id))
         })
@@ -117,7 +113,7 @@ impl JobStore for PgStore {
     fn jobs(&self) -> Result<Vec<Job>, StoreError> {
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            all(&**c, "SELECT value FROM jobs ORDER BY id", &[]).await
+            all(&c, "SELECT value FROM jobs ORDER BY id", &[]).await
         })
     }
 
@@ -367,7 +363,7 @@ impl JobStore for PgStore {
         self.with(|cx| async move {
             let c = cx.conn().await?;
             all(
-                &**c,
+                &c,
                 "SELECT value FROM memberships WHERE job = $1 ORDER BY person",
                 &[&key(job)],
             )
@@ -379,7 +375,7 @@ impl JobStore for PgStore {
         self.with(|cx| async move {
             let c = cx.conn().await?;
             all(
-                &**c,
+                &c,
                 "SELECT value FROM memberships WHERE person = $1 ORDER BY job",
                 &[&key(person)],
             )
@@ -396,11 +392,11 @@ impl JobStore for PgStore {
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
             let tx = Tx::audited(&mut c, &cx).await?;
-            let j: Job = one(&*tx, "SELECT value FROM jobs WHERE id = $1", &[&key(job)])
+            let j: Job = one(&tx, "SELECT value FROM jobs WHERE id = $1", &[&key(job)])
                 .await?
                 .ok_or(StoreError::NoJob(job))?;
             let mut m: Member = one(
-                &*tx,
+                &tx,
                 "SELECT value FROM memberships WHERE person = $1 AND job = $2",
                 &[&key(person), &key(job)],
             )
@@ -428,13 +424,9 @@ impl JobStore for PgStore {
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
             let tx = Tx::audited(&mut c, &cx).await?;
-            let stored: Job = one(
-                &*tx,
-                "SELECT value FROM jobs WHERE id = $1",
-                &[&key(job.id)],
-            )
-            .await?
-            .ok_or(StoreError::NoJob(job.id))?;
+            let stored: Job = one(&tx, "SELECT value FROM jobs WHERE id = $1", &[&key(job.id)])
+                .await?
+                .ok_or(StoreError::NoJob(job.id))?;
             // Running ends once, and a finished campaign is settled once (the model's rule).
             if !stored.status.may_become(&job.status) {
                 return Err(StoreError::JobClosed(job.id));
@@ -599,13 +591,13 @@ impl JobStore for PgStore {
             match job {
                 Some(j) => {
                     all(
-                        &**c,
+                        &c,
                         "SELECT value FROM billing WHERE job = $1 ORDER BY id",
                         &[&key(j)],
                     )
                     .await
                 }
-                None => all(&**c, "SELECT value FROM billing ORDER BY id", &[]).await,
+                None => all(&c, "SELECT value FROM billing ORDER BY id", &[]).await,
             }
         })
     }

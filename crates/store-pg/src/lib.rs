@@ -42,7 +42,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio_postgres::types::{Json, ToSql};
-use tokio_postgres::{GenericClient, NoTls, Row};
+use tokio_postgres::{NoTls, Row};
 
 use insitu_model::audit::{AuditEntry, AuditEvent, Chain, ChainHead};
 use insitu_model::checkpoint::Checkpoint;
@@ -68,8 +68,11 @@ fn pool_size() -> usize {
 const POOL_WAIT: Duration = Duration::from_secs(30);
 /// Worker threads of the store's own runtime: it only drives sockets, so two are plenty.
 const WORKERS: usize = 2;
-/// Rows a scan fetches from its server-side cursor at a time (at most).
+/// Rows a scan fetches from its server-side cursor at a time (at most), and the statement that
+/// fetches them (the same number).
 const FETCH_ROWS: usize = 4096;
+const FETCH_SQL: &str = "FETCH 4096 FROM insitu_scan";
+const _: () = assert!(FETCH_ROWS == 4096, "FETCH_SQL fetches 4096 rows");
 /// The name of the pseudonym secret in `secrets` (the redb backend's name).
 const PSEUDONYM_KEY: &str = "record-pseudonyms";
 /// The advisory lock taken while migrating, so that nodes starting together migrate once.
@@ -179,7 +182,7 @@ impl PgStore {
                     .map_err(db)?;
             }
             migrate(&mut c).await?;
-            secret(&**c, PSEUDONYM_KEY).await
+            secret(&c, PSEUDONYM_KEY).await
         });
         let pseudonym_key = match wait(handle) {
             Ok(key) => key,
@@ -296,6 +299,123 @@ impl Ctx {
     }
 }
 
+/// A connection or a transaction whose statements are prepared once per connection and kept
+/// (deadpool's statement cache): a statement given as text is then one round trip, where
+/// tokio-postgres's `query(&str)` makes two (prepare, then execute). Every statement of this
+/// crate goes through it, except those whose text changes from call to call (a scan's
+/// `DECLARE` and `FETCH`), which would fill the cache.
+trait Db: Sync {
+    fn query(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> impl Future<Output = Result<Vec<Row>, tokio_postgres::Error>> + Send;
+
+    fn execute(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> impl Future<Output = Result<u64, tokio_postgres::Error>> + Send;
+
+    /// The one row `sql` finds, or none (an error when it finds more).
+    fn query_opt(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> impl Future<Output = Result<Option<Row>, tokio_postgres::Error>> + Send;
+
+    /// The one row `sql` finds (an error when it finds none or more).
+    fn query_one(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> impl Future<Output = Result<Row, tokio_postgres::Error>> + Send;
+}
+
+/// [`Db`] for `$t`, whose `prepare_cached` gives the statement and whose tokio-postgres
+/// client `$client` runs it.
+macro_rules! cached {
+    ($t:ty, $client:ty) => {
+        impl Db for $t {
+            async fn query(
+                &self,
+                sql: &str,
+                params: &[&(dyn ToSql + Sync)],
+            ) -> Result<Vec<Row>, tokio_postgres::Error> {
+                let statement = self.prepare_cached(sql).await?;
+                <$client>::query(self, &statement, params).await
+            }
+
+            async fn execute(
+                &self,
+                sql: &str,
+                params: &[&(dyn ToSql + Sync)],
+            ) -> Result<u64, tokio_postgres::Error> {
+                let statement = self.prepare_cached(sql).await?;
+                <$client>::execute(self, &statement, params).await
+            }
+
+            async fn query_opt(
+                &self,
+                sql: &str,
+                params: &[&(dyn ToSql + Sync)],
+            ) -> Result<Option<Row>, tokio_postgres::Error> {
+                let statement = self.prepare_cached(sql).await?;
+                <$client>::query_opt(self, &statement, params).await
+            }
+
+            async fn query_one(
+                &self,
+                sql: &str,
+                params: &[&(dyn ToSql + Sync)],
+            ) -> Result<Row, tokio_postgres::Error> {
+                let statement = self.prepare_cached(sql).await?;
+                <$client>::query_one(self, &statement, params).await
+            }
+        }
+    };
+}
+
+cached!(Object, tokio_postgres::Client);
+cached!(
+    deadpool_postgres::Transaction<'_>,
+    tokio_postgres::Transaction<'_>
+);
+
+impl Db for Tx<'_> {
+    async fn query(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, tokio_postgres::Error> {
+        self.inner.query(sql, params).await
+    }
+
+    async fn execute(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, tokio_postgres::Error> {
+        self.inner.execute(sql, params).await
+    }
+
+    async fn query_opt(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>, tokio_postgres::Error> {
+        self.inner.query_opt(sql, params).await
+    }
+
+    async fn query_one(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Row, tokio_postgres::Error> {
+        self.inner.query_one(sql, params).await
+    }
+}
+
 /// A write transaction and the time it began. An audited one (`Tx::audited_for`) first locks
 /// the head rows of the chains it names, in key order, then reads the store's clock: every
 /// time the store stamps in it is that one, and writers of one chain take turns. Its audit
@@ -303,7 +423,7 @@ impl Ctx {
 /// then, after the others, which must all come before it in key order (so two transactions
 /// never wait for each other in a cycle).
 struct Tx<'a> {
-    inner: tokio_postgres::Transaction<'a>,
+    inner: deadpool_postgres::Transaction<'a>,
     now_ms: i64,
     /// `None` for a transaction that writes no audit entry.
     audit: Option<Audit>,
@@ -389,9 +509,8 @@ impl<'a> Tx<'a> {
     }
 }
 
-async fn tx_of(c: &mut Object) -> Res<tokio_postgres::Transaction<'_>> {
-    let client: &mut tokio_postgres::Client = c;
-    client.transaction().await.map_err(db)
+async fn tx_of(c: &mut Object) -> Res<deadpool_postgres::Transaction<'_>> {
+    c.transaction().await.map_err(db)
 }
 
 /// Brings the schema up to date (`migrations/`), one node at a time.
@@ -414,7 +533,7 @@ async fn migrate(c: &mut Object) -> Res<()> {
 
 /// The 32-byte secret `name`, drawn from the OS random source by the first node that connects
 /// to a new store and kept from then on.
-async fn secret(c: &impl GenericClient, name: &str) -> Res<[u8; 32]> {
+async fn secret(c: &impl Db, name: &str) -> Res<[u8; 32]> {
     let mut fresh = [0u8; 32];
     getrandom::getrandom(&mut fresh).map_err(|e| {
         StoreError::Db(format!(
@@ -493,7 +612,7 @@ fn from_row<T: DeserializeOwned>(row: &Row, i: usize) -> Res<T> {
 
 /// The `json` value of the first column of the row `sql` finds, if any.
 async fn one<T: DeserializeOwned>(
-    c: &(impl GenericClient + Sync),
+    c: &impl Db,
     sql: &str,
     params: &[&(dyn ToSql + Sync)],
 ) -> Res<Option<T>> {
@@ -505,7 +624,7 @@ async fn one<T: DeserializeOwned>(
 
 /// The `json` values of the first column of the rows `sql` finds, in its order.
 async fn all<T: DeserializeOwned>(
-    c: &(impl GenericClient + Sync),
+    c: &impl Db,
     sql: &str,
     params: &[&(dyn ToSql + Sync)],
 ) -> Res<Vec<T>> {
@@ -574,7 +693,7 @@ fn chain_of_key(person: i64, kind: i16) -> Chain {
 }
 
 /// The legacy chain's head, if the store has one.
-async fn legacy_head(c: &(impl GenericClient + Sync)) -> Res<Option<ChainHead>> {
+async fn legacy_head(c: &impl Db) -> Res<Option<ChainHead>> {
     let last: Option<AuditEntry> =
         one(c, "SELECT entry FROM audit ORDER BY seq DESC LIMIT 1", &[]).await?;
     Ok(last.map(|e| e.head()))
@@ -582,7 +701,7 @@ async fn legacy_head(c: &(impl GenericClient + Sync)) -> Res<Option<ChainHead>> 
 
 /// Locks `chain`'s head row (creating it, at seq -1, for a chain with no entry yet: the
 /// insert locks it, and a racing insert waits for it) and returns the head.
-async fn lock_head(tx: &tokio_postgres::Transaction<'_>, chain: Chain) -> Res<Option<ChainHead>> {
+async fn lock_head(tx: &impl Db, chain: Chain) -> Res<Option<ChainHead>> {
     let (person, kind) = chain_key(chain);
     tx.execute(
         "INSERT INTO audit_chain_heads (person, kind, seq, hash) VALUES ($1, $2, -1, '') \
@@ -608,10 +727,7 @@ async fn lock_head(tx: &tokio_postgres::Transaction<'_>, chain: Chain) -> Res<Op
 
 /// Locks the head rows of `chains` (sorted, none locked yet) in key order, creating the missing
 /// ones as [`lock_head`] does, in two statements whatever their number; their heads.
-async fn lock_heads(
-    tx: &tokio_postgres::Transaction<'_>,
-    chains: &[Chain],
-) -> Res<Vec<(Chain, Option<ChainHead>)>> {
+async fn lock_heads(tx: &impl Db, chains: &[Chain]) -> Res<Vec<(Chain, Option<ChainHead>)>> {
     if let [chain] = chains {
         return Ok(vec![(*chain, lock_head(tx, *chain).await?)]);
     }
@@ -667,7 +783,7 @@ async fn lock_heads(
 /// first: locks the other chains they go to (each after every chain already locked, in key
 /// order), then stamps and writes the entries and moves the heads.
 async fn append_all(
-    tx: &tokio_postgres::Transaction<'_>,
+    tx: &impl Db,
     mut heads: std::collections::BTreeMap<Chain, Option<ChainHead>>,
     events: Vec<AuditEvent>,
     now_ms: i64,
@@ -758,7 +874,7 @@ async fn append_all(
     Ok(entries)
 }
 
-async fn require_person(c: &(impl GenericClient + Sync), person: PersonId) -> Res<()> {
+async fn require_person(c: &impl Db, person: PersonId) -> Res<()> {
     let found = c
         .query_opt("SELECT 1 FROM people WHERE person = $1", &[&key(person)])
         .await
@@ -856,7 +972,7 @@ async fn put_grant(tx: &Tx<'_>, grant: &Grant) -> Res<()> {
 }
 
 /// The ledger entries posted under `key`, in id order, or `None` if it was not posted.
-async fn posting_in(c: &(impl GenericClient + Sync), key: &str) -> Res<Option<Vec<Entry>>> {
+async fn posting_in(c: &impl Db, key: &str) -> Res<Option<Vec<Entry>>> {
     let posted = c
         .query_opt("SELECT 1 FROM ledger_keys WHERE key = $1", &[&key])
         .await
@@ -876,7 +992,7 @@ async fn posting_in(c: &(impl GenericClient + Sync), key: &str) -> Res<Option<Ve
 /// Posts `entries` under `key` inside `tx` (see `LedgerStore::post`); also says whether the
 /// key was new.
 async fn post_in(tx: &Tx<'_>, key: &str, entries: Vec<Entry>) -> Res<(Vec<Entry>, bool)> {
-    if let Some(old) = posting_in(&**tx, key).await? {
+    if let Some(old) = posting_in(tx, key).await? {
         return Ok((old, false));
     }
     tx.execute("INSERT INTO ledger_keys (key) VALUES ($1)", &[&key])
@@ -912,14 +1028,11 @@ struct StoredCollection {
     schema: Schema,
 }
 
-async fn stored_collection(
-    c: &(impl GenericClient + Sync),
-    name: &str,
-) -> Res<Option<StoredCollection>> {
+async fn stored_collection(c: &impl Db, name: &str) -> Res<Option<StoredCollection>> {
     one(c, "SELECT value FROM collections WHERE name = $1", &[&name]).await
 }
 
-async fn require_collection(c: &(impl GenericClient + Sync), name: &str) -> Res<StoredCollection> {
+async fn require_collection(c: &impl Db, name: &str) -> Res<StoredCollection> {
     stored_collection(c, name)
         .await?
         .ok_or_else(|| StoreError::NoCollection(name.to_string()))
