@@ -61,7 +61,7 @@ pub(crate) fn store_dropped() {
         return;
     };
     let mut rows: Vec<_> = table.into_iter().collect();
-    rows.sort_by(|a, b| b.1.1.cmp(&a.1.1));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.1.1));
     let total: Duration = rows.iter().map(|r| r.1.1).sum();
     eprintln!("store calls by call site (INSITU_PG_PROFILE): calls, total wait, mean");
     for (at, (n, d)) in rows {
