@@ -88,7 +88,13 @@ pub struct PgStore {
     pool: Pool,
     clock: Arc<dyn Clock>,
     pseudonym_key: [u8; 32],
+    collections: Collections,
 }
+
+/// Collections as committed, by name. A collection's schema and id never change once
+/// committed (another definition under its name is refused, and nothing deletes one), so a
+/// node keeps them once read and spares a statement in every scan and write.
+type Collections = Arc<std::sync::RwLock<std::collections::HashMap<String, StoredCollection>>>;
 
 impl Drop for PgStore {
     fn drop(&mut self) {
@@ -199,6 +205,7 @@ impl PgStore {
             pool,
             clock,
             pseudonym_key,
+            collections: Collections::default(),
         })
     }
 
@@ -221,6 +228,7 @@ impl PgStore {
         self.run(f(Ctx {
             pool: self.pool.clone(),
             clock: self.clock.clone(),
+            collections: self.collections.clone(),
         }))
     }
 
@@ -280,14 +288,38 @@ impl Clocked for PgStore {
     }
 }
 
-/// What a call's future needs of the store: its pool and its clock.
+/// What a call's future needs of the store: its pool, its clock and the collections it knows.
 #[derive(Clone)]
 struct Ctx {
     pool: Pool,
     clock: Arc<dyn Clock>,
+    collections: Collections,
+}
+
+/// The collection `name`, if this node has read it committed.
+fn known_collection(known: &Collections, name: &str) -> Option<StoredCollection> {
+    known
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(name)
+        .cloned()
 }
 
 impl Ctx {
+    /// The committed collection `name`, from what this node knows, else read through `c` (a
+    /// connection outside any write transaction: what it reads is committed) and kept.
+    async fn collection(&self, c: &Object, name: &str) -> Res<StoredCollection> {
+        if let Some(known) = known_collection(&self.collections, name) {
+            return Ok(known);
+        }
+        let read = require_collection(c, name).await?;
+        self.collections
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.to_string(), read.clone());
+        Ok(read)
+    }
+
     async fn conn(&self) -> Res<Object> {
         self.pool.get().await.map_err(|e| {
             StoreError::Db(format!(

@@ -89,10 +89,14 @@ impl RecordStore for PgStore {
     }
 
     fn collection(&self, name: &str) -> Result<Schema, StoreError> {
+        // Known here: no call through the runtime at all (a member run asks for every scan).
+        if let Some(known) = known_collection(&self.collections, name) {
+            return Ok(known.schema);
+        }
         let name = name.to_string();
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            Ok(require_collection(&c, &name).await?.schema)
+            Ok(cx.collection(&c, &name).await?.schema)
         })
     }
 
@@ -121,7 +125,7 @@ impl RecordStore for PgStore {
         let source = OwnedSource::of(source);
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
-            let coll = require_collection(&c, &collection).await?;
+            let coll = cx.collection(&c, &collection).await?;
             let tx = Tx::audited_for(&mut c, &cx, &[Chain::Person(person)]).await?;
             require_person(&tx, person).await?;
             let out = write_in(&tx, person, &coll, &encoded, &source).await?;
@@ -140,7 +144,7 @@ impl RecordStore for PgStore {
         let keys = keys.to_vec();
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
-            let coll = require_collection(&c, &collection).await?;
+            let coll = cx.collection(&c, &collection).await?;
             // One snapshot for every key, as redb's one read transaction.
             let client: &mut tokio_postgres::Client = &mut c;
             let tx = client
@@ -227,7 +231,7 @@ impl RecordStore for PgStore {
         let collection = collection.to_string();
         let (coll, client) = self.with(|cx| async move {
             let c = cx.conn().await?;
-            let coll = require_collection(&c, &collection).await?;
+            let coll = cx.collection(&c, &collection).await?;
             // Integers only, formatted here: DECLARE takes no parameters.
             let mut sql = format!(
                 "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
@@ -261,7 +265,7 @@ impl RecordStore for PgStore {
         let collection = collection.to_string();
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            let coll = require_collection(&c, &collection).await?;
+            let coll = cx.collection(&c, &collection).await?;
             let row = c
                 .query_one(
                     "SELECT count(*) FROM records WHERE person = $1 AND collection = $2",
