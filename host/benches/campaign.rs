@@ -8,6 +8,11 @@
 //! Run with `cargo bench -p insitu --bench campaign` (`MEMBERS=1000` for a quick one). It runs
 //! on redb, then on PostgreSQL (the test database that `scripts/pg-start` starts);
 //! `BACKENDS=redb` or `BACKENDS=postgres` for one.
+//!
+//! `NODES=2` (PostgreSQL only) measures how the work divides instead: the same campaign on one
+//! node pinned to one core (`taskset -c 0`), then on two nodes, two processes pinned to a core
+//! each (`taskset -c 0`, `taskset -c 1`) working one job's queue, with each node's share of the
+//! member runs and the speed-up.
 
 mod common;
 
@@ -109,43 +114,75 @@ fn child(dir: &std::path::Path, what: &str) {
             .enable_all()
             .build()
             .unwrap();
-        let job = campaign::open(
-            store.as_ref(),
-            NewCampaign {
-                owner: "ufc".into(),
-                description: "notice fees".into(),
-                brand: "Agence Dupont Immobilier".into(),
-                association: "ufc".into(),
-                plugin_digest: digest,
-                params: vec![
-                    ("rule".into(), Scalar::Text("micro-fees".into())),
-                    ("pattern".into(), Scalar::Text("Agence Dupont".into())),
-                    (
-                        "max".into(),
-                        Scalar::Money(Money {
-                            minor: 2_000,
-                            currency: "EUR".into(),
-                        }),
-                    ),
-                ],
-                k: None,
-            },
-        )
-        .unwrap();
+        // A job opened by the parent (the nodes of `NODES=2` share it), else a new one.
+        let job = match std::env::var("CAMPAIGN_JOB") {
+            Ok(id) => id.parse().expect("CAMPAIGN_JOB"),
+            Err(_) => open_campaign(store.as_ref(), &digest),
+        };
         let progress = Progress::default();
+        println!("start_ms {}", epoch_ms());
         let job = rt
-            .block_on(campaign::scan(&pds.runner, job.id, &progress))
+            .block_on(campaign::scan(&pds.runner, job, &progress))
             .unwrap();
+        println!("end_ms {}", epoch_ms());
+        // This node's own member runs: its share of the queue.
+        println!(
+            "ran {}",
+            progress.ran.load(std::sync::atomic::Ordering::Relaxed)
+        );
         // The operator's exact counts (the organisation's are noisy, from the release time).
         let (scanned, matched) = campaign::exact_counts(&store.members(job.id).unwrap());
         assert_eq!(scanned, people.len() as u64);
         let failed = progress.failed.load(std::sync::atomic::Ordering::Relaxed);
-        assert_eq!(failed, 0, "member runs failed");
+        if failed > 0 {
+            let members = store.members(job.id).unwrap();
+            let why: Vec<String> = members
+                .iter()
+                .filter(|m| matches!(m.outcome, insitu_core::job::MemberOutcome::Failed { .. }))
+                .take(3)
+                .map(|m| format!("{:?}", store.run(m.run).map(|r| r.outcome)))
+                .collect();
+            panic!("{failed} member runs failed, for example: {why:?}");
+        }
         matched
     };
     println!("seconds {}", t.elapsed().as_secs_f64());
     println!("matched {matched}");
     println!("peak_kib {}", common::kib("VmHWM:"));
+}
+
+/// Opens the campaign the benchmark measures; its job id.
+fn open_campaign(store: &dyn Store, digest: &str) -> u64 {
+    campaign::open(
+        store,
+        NewCampaign {
+            owner: "ufc".into(),
+            description: "notice fees".into(),
+            brand: "Agence Dupont Immobilier".into(),
+            association: "ufc".into(),
+            plugin_digest: digest.to_string(),
+            params: vec![
+                ("rule".into(), Scalar::Text("micro-fees".into())),
+                ("pattern".into(), Scalar::Text("Agence Dupont".into())),
+                (
+                    "max".into(),
+                    Scalar::Money(Money {
+                        minor: 2_000,
+                        currency: "EUR".into(),
+                    }),
+                ),
+            ],
+            k: None,
+        },
+    )
+    .unwrap()
+    .id
+}
+
+fn epoch_ms() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis())
 }
 
 /// The PDS on `dir`, over the PostgreSQL store at `store` (the test database's schema of this
@@ -173,12 +210,23 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
+    let nodes: usize = std::env::var("NODES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
     // redb, then PostgreSQL (the test database, `scripts/pg-start`), side by side;
-    // `BACKENDS=redb` or `BACKENDS=postgres` for one of them.
-    let backends = std::env::var("BACKENDS").unwrap_or_else(|_| "redb,postgres".into());
+    // `BACKENDS=redb` or `BACKENDS=postgres` for one of them. Several nodes share a store only
+    // on PostgreSQL.
+    let default = if nodes > 1 {
+        "postgres"
+    } else {
+        "redb,postgres"
+    };
+    let backends = std::env::var("BACKENDS").unwrap_or_else(|_| default.into());
     for backend in backends.split(',') {
         let schemas = insitu_store_pg::testing::Schemas::new("bench_campaign");
         let store = match backend {
+            "redb" if nodes > 1 => panic!("NODES={nodes}: several nodes need BACKENDS=postgres"),
             "redb" => None,
             "postgres" => {
                 let schema = schemas.fresh();
@@ -192,15 +240,88 @@ fn main() {
             }
             other => panic!("BACKENDS: unknown backend {other}"),
         };
-        bench(backend, members, store.as_deref());
+        bench(backend, members, store.as_deref(), nodes);
     }
 }
 
-/// One campaign over `members` on one backend (`store`: a PostgreSQL URL, or redb).
-fn bench(backend: &str, members: u64, store: Option<&str>) {
+/// What one child process printed.
+struct Child {
+    seconds: f64,
+    matched: u64,
+    peak_kib: u64,
+    /// Member runs this process ran, and when its scan started and ended (ms since the epoch).
+    ran: u64,
+    start_ms: f64,
+    end_ms: f64,
+}
+
+/// Starts the child measuring `what` on `dir` (`store`: the PostgreSQL URL), on job `job` (else
+/// one it opens), pinned to `core` with `taskset` when given.
+fn spawn(
+    dir: &std::path::Path,
+    store: Option<&str>,
+    what: &str,
+    job: Option<u64>,
+    core: Option<usize>,
+) -> std::process::Child {
+    let exe = std::env::current_exe().unwrap();
+    let mut child = match core {
+        Some(core) => {
+            let mut c = std::process::Command::new("taskset");
+            c.args(["-c", &core.to_string()]).arg(exe);
+            c
+        }
+        None => std::process::Command::new(exe),
+    };
+    child
+        .env("CAMPAIGN_DIR", dir)
+        .env("CAMPAIGN_RUN", what)
+        .env_remove("CAMPAIGN_STORE")
+        .env_remove("CAMPAIGN_JOB")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    if let Some(url) = store {
+        child.env("CAMPAIGN_STORE", url);
+    }
+    if let Some(job) = job {
+        child.env("CAMPAIGN_JOB", job.to_string());
+    }
+    child
+        .spawn()
+        .expect("the child process (taskset for NODES)")
+}
+
+/// Waits for a child of [`spawn`]; what it measured.
+fn wait(what: &str, child: std::process::Child) -> Child {
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{what}: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if std::env::var_os("INSITU_PG_PROFILE").is_some() {
+        // The store's profile, which the child prints on its standard error (see insitu-store-pg).
+        eprint!("{what}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let campaign = what == "campaign";
+    let or_zero = |key| if campaign { measured(&text, key) } else { 0.0 };
+    Child {
+        seconds: measured(&text, "seconds "),
+        matched: measured(&text, "matched ") as u64,
+        peak_kib: measured(&text, "peak_kib ") as u64,
+        ran: or_zero("ran ") as u64,
+        start_ms: or_zero("start_ms "),
+        end_ms: or_zero("end_ms "),
+    }
+}
+
+/// One campaign over `members` on one backend (`store`: a PostgreSQL URL, or redb); with
+/// `nodes` > 1, one node on one core against `nodes` nodes on a core each.
+fn bench(backend: &str, members: u64, store: Option<&str>, nodes: usize) {
     let dir = tempfile::tempdir().expect("tempdir");
     let setup = Instant::now();
-    {
+    let digest = {
         let pds = open(dir.path(), store);
         let store = pds.store.clone();
         let m = Manifest::from_file(std::path::Path::new(insitu_plugins::FEE_SCANNER_MANIFEST))
@@ -221,6 +342,14 @@ fn bench(backend: &str, members: u64, store: Option<&str>) {
             Role::Organisation,
         )
         .unwrap();
+        if nodes > 1 {
+            // Two campaigns on the same members, one after the other; each node runs as many
+            // members at once as the default gives one core.
+            let mut policy = store.policy().unwrap();
+            policy.campaign_gap_days = 0;
+            policy.concurrency = 2;
+            store.set_policy(&policy).unwrap();
+        }
         for i in 0..members {
             let p = store.add_person(&format!("member {i}")).unwrap();
             store
@@ -236,39 +365,23 @@ fn bench(backend: &str, members: u64, store: Option<&str>) {
                 eprintln!("set-up: {} members", i + 1);
             }
         }
-    }
+        plugin.digest
+    };
     let records = members * PER_MEMBER as u64;
     let victims = (0..members).filter(|i| i.is_multiple_of(7)).count() as u64;
     eprintln!(
         "set-up: {members} members, {records} records in {:.1} s",
         setup.elapsed().as_secs_f64()
     );
-    let run = |what: &str| {
-        let mut child = std::process::Command::new(std::env::current_exe().unwrap());
-        child
-            .env("CAMPAIGN_DIR", dir.path())
-            .env("CAMPAIGN_RUN", what)
-            .env_remove("CAMPAIGN_STORE");
-        if let Some(url) = store {
-            child.env("CAMPAIGN_STORE", url);
-        }
-        let out = child.output().unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(
-            out.status.success(),
-            "{what}: {text}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (
-            measured(&text, "seconds "),
-            measured(&text, "matched ") as u64,
-            measured(&text, "peak_kib ") as u64,
-        )
-    };
-    let (native, native_matched, native_kib) = run("native");
-    assert_eq!(native_matched, victims, "the native scan is wrong");
-    let (elapsed, matched, peak) = run("campaign");
-    assert_eq!(matched, victims, "the campaign's count is wrong");
+    if nodes > 1 {
+        return split(store, members, nodes, &digest, victims);
+    }
+    let run = |what: &str| wait(what, spawn(dir.path(), store, what, None, None));
+    let native = run("native");
+    assert_eq!(native.matched, victims, "the native scan is wrong");
+    let campaign = run("campaign");
+    assert_eq!(campaign.matched, victims, "the campaign's count is wrong");
+    let (elapsed, native_s) = (campaign.seconds, native.seconds);
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
 
     println!(
@@ -280,14 +393,81 @@ fn bench(backend: &str, members: u64, store: Option<&str>) {
         members as f64 / elapsed
     );
     println!(
-        "  native scan, same rule and cursors, {threads} threads: {native:.2} s, {:.0} records/s",
-        records as f64 / native
+        "  native scan, same rule and cursors, {threads} threads: {native_s:.2} s, {:.0} records/s",
+        records as f64 / native_s
     );
-    println!("  ratio campaign / native: {:.2}", elapsed / native);
+    println!("  ratio campaign / native: {:.2}", elapsed / native_s);
     println!(
         "  peak RSS of the process, store opened to campaign done: {} MiB (native scan process: {} MiB)",
-        peak >> 10,
-        native_kib >> 10
+        campaign.peak_kib >> 10,
+        native.peak_kib >> 10
     );
+    println!("  matched {victims}, none failed");
+}
+
+/// `NODES`: the campaign on one node pinned to core 0, then a second campaign over the same
+/// members on `nodes` nodes pinned to cores 0, 1, ..., all working one job (opened here).
+fn split(store: Option<&str>, members: u64, nodes: usize, digest: &str, victims: u64) {
+    let url = store.expect("NODES needs PostgreSQL");
+    let opener = insitu_store_pg::PgStore::connect(url).unwrap();
+    // Every node gets its own data directory (its compiled code), as separate machines would;
+    // the one node too, so that each compiles the plugin once.
+    let fresh = || tempfile::tempdir().unwrap();
+    let one_dir = fresh();
+    let one_job = open_campaign(&opener, digest);
+    let one = wait(
+        "campaign",
+        spawn(one_dir.path(), store, "campaign", Some(one_job), Some(0)),
+    );
+    assert_eq!(
+        one.matched, victims,
+        "the one-node campaign's count is wrong"
+    );
+    assert_eq!(one.ran, members, "the one node ran every member");
+
+    let job = open_campaign(&opener, digest);
+    let dirs: Vec<tempfile::TempDir> = (0..nodes).map(|_| fresh()).collect();
+    let children: Vec<_> = dirs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| spawn(d.path(), store, "campaign", Some(job), Some(i)))
+        .collect();
+    let each: Vec<Child> = children.into_iter().map(|c| wait("campaign", c)).collect();
+    for c in &each {
+        assert_eq!(c.matched, victims, "a node's count is wrong");
+    }
+    let ran: u64 = each.iter().map(|c| c.ran).sum();
+    // A member is run twice only when a lease ran out, which a healthy run never sees.
+    assert!(ran >= members, "the nodes ran {ran} of {members} members");
+    let start = each
+        .iter()
+        .map(|c| c.start_ms)
+        .fold(f64::INFINITY, f64::min);
+    let end = each.iter().map(|c| c.end_ms).fold(0.0, f64::max);
+    let wall = (end - start) / 1000.0;
+
+    println!(
+        "campaign over {members} members x {PER_MEMBER} transactions, on PostgreSQL: one node against {nodes}, a core each"
+    );
+    println!(
+        "  one node on core 0: {:.2} s, {:.0} members/s, peak RSS {} MiB",
+        one.seconds,
+        members as f64 / one.seconds,
+        one.peak_kib >> 10
+    );
+    println!(
+        "  {nodes} nodes, first start to last end: {wall:.2} s, {:.0} members/s; speed-up {:.2}",
+        members as f64 / wall,
+        one.seconds / wall
+    );
+    for (i, c) in each.iter().enumerate() {
+        println!(
+            "  node {i} on core {i}: ran {} members ({:.1} %), {:.2} s, peak RSS {} MiB",
+            c.ran,
+            100.0 * c.ran as f64 / ran as f64,
+            c.seconds,
+            c.peak_kib >> 10
+        );
+    }
     println!("  matched {victims}, none failed");
 }

@@ -1,19 +1,24 @@
-//! Import throughput into redb, in records per second: a 1,000,000-row CSV and a
-//! 100,000-transaction OFX file, end to end (read, detect, decode, parse, key, write in 10k
-//! batches). Baselines measured in the same run: the parser alone, and the store alone writing
-//! the same records already keyed. Run with `cargo bench -p insitu --bench import`.
+//! Import throughput into redb and into PostgreSQL, in records per second: a 1,000,000-row CSV
+//! and a 100,000-transaction OFX file, end to end (read, detect, decode, parse, key, write in
+//! 10k batches). Baselines measured in the same run: the parser alone, and the store alone
+//! writing the same records already keyed. Run with `cargo bench -p insitu --bench import`.
+//!
+//! `BACKENDS=redb` or `BACKENDS=postgres` for one backend (default both, redb first;
+//! PostgreSQL is the test database that `scripts/pg-start` starts, in a schema of the run's
+//! own, dropped at the end). `ROWS` sets the CSV's rows (default 1,000,000) and `OFX_ROWS` the
+//! OFX file's transactions (default 100,000).
 
-use insitu_core::store::prelude::*;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
 
 use insitu_core::import::{ImportOptions, import_file, parse_file};
 use insitu_core::store::redb::RedbStore;
-use insitu_core::store::{KeyedRecord, Schema};
+use insitu_core::store::{KeyedRecord, Schema, Store};
 use insitu_formats::bank::BankTx;
 use insitu_formats::time::DAY_MS;
 use insitu_formats::write;
+use insitu_store_pg::testing::Schemas;
 
 const LABELS: [&str; 6] = [
     "CB CARREFOUR MARKET",
@@ -66,8 +71,32 @@ fn ofx(n: usize) -> String {
     }])
 }
 
-fn store(dir: &Path, name: &str) -> RedbStore {
-    let s = RedbStore::open(&dir.join(format!("{name}.redb"))).expect("store");
+/// Where the records go: a redb file per measurement, or a PostgreSQL schema per measurement.
+enum Backend {
+    Redb,
+    Postgres(Schemas),
+}
+
+impl Backend {
+    fn name(&self) -> &'static str {
+        match self {
+            Backend::Redb => "redb",
+            Backend::Postgres(_) => "PostgreSQL",
+        }
+    }
+}
+
+/// A new, empty store named `name` on `backend`, with the bank transactions' collection.
+fn store(backend: &Backend, dir: &Path, name: &str) -> Box<dyn Store> {
+    let s: Box<dyn Store> = match backend {
+        Backend::Redb => {
+            Box::new(RedbStore::open(&dir.join(format!("{name}.redb"))).expect("store"))
+        }
+        Backend::Postgres(schemas) => Box::new(insitu_store_pg::testing::connect(
+            &schemas.fresh(),
+            insitu_core::clock::SystemClock::shared(),
+        )),
+    };
     s.define_collection(&Schema::bank_transactions())
         .expect("schema");
     s
@@ -77,11 +106,11 @@ fn rate(n: usize, secs: f64) -> String {
     format!("{:>9.0} rec/s ({secs:.2} s)", n as f64 / secs)
 }
 
-fn measure(label: &str, file: &Path, opts: &ImportOptions, dir: &Path) {
+fn measure(backend: &Backend, label: &str, file: &Path, opts: &ImportOptions, dir: &Path) {
     // Parser alone: read, detect, decode, parse.
-    let scratch = store(dir, &format!("{label}-parse"));
+    let scratch = store(backend, dir, &format!("{label}-parse"));
     let t = Instant::now();
-    let (_, parsed) = parse_file(&scratch, file, opts).expect("parse");
+    let (_, parsed) = parse_file(scratch.as_ref(), file, opts).expect("parse");
     let parse_s = t.elapsed().as_secs_f64();
     let n = parsed.items.len();
     // Store alone: the same records, already keyed, in batches of 10k.
@@ -98,7 +127,7 @@ fn measure(label: &str, file: &Path, opts: &ImportOptions, dir: &Path) {
             values: it.values,
         })
         .collect();
-    let s = store(dir, &format!("{label}-store"));
+    let s = store(backend, dir, &format!("{label}-store"));
     let p = s.add_person("bench").expect("person");
     let t = Instant::now();
     for chunk in records.chunks(insitu_core::import::BATCH) {
@@ -113,19 +142,19 @@ fn measure(label: &str, file: &Path, opts: &ImportOptions, dir: &Path) {
     let store_s = t.elapsed().as_secs_f64();
     drop(records);
     // End to end.
-    let s = store(dir, &format!("{label}-import"));
+    let s = store(backend, dir, &format!("{label}-import"));
     let p = s.add_person("bench").expect("person");
     let t = Instant::now();
-    let r = import_file(&s, p, file, opts, &mut |_, _| {}).expect("import");
+    let r = import_file(s.as_ref(), p, file, opts, &mut |_, _| {}).expect("import");
     let import_s = t.elapsed().as_secs_f64();
     assert_eq!(r.added as usize, n);
     // Again: every record is already there.
     let t = Instant::now();
-    let again = import_file(&s, p, file, opts, &mut |_, _| {}).expect("import");
+    let again = import_file(s.as_ref(), p, file, opts, &mut |_, _| {}).expect("import");
     let again_s = t.elapsed().as_secs_f64();
     assert_eq!(again.duplicates as usize, n);
     let mib = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0) as f64 / (1 << 20) as f64;
-    println!("{label}: {n} records, {mib:.0} MiB");
+    println!("{label} into {}: {n} records, {mib:.0} MiB", backend.name());
     println!("  parse only        {}", rate(n, parse_s));
     println!("  store only        {}", rate(n, store_s));
     println!("  import            {}", rate(n, import_s));
@@ -136,25 +165,52 @@ fn measure(label: &str, file: &Path, opts: &ImportOptions, dir: &Path) {
 fn main() {
     // `cargo bench -p insitu --bench import -- ofx` runs only the OFX half (for profiling).
     let only = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let count = |var: &str, default: usize| {
+        std::env::var(var)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let (rows, ofx_rows) = (count("ROWS", 1_000_000), count("OFX_ROWS", 100_000));
+    let backends: Vec<Backend> = std::env::var("BACKENDS")
+        .unwrap_or_else(|_| "redb,postgres".into())
+        .split(',')
+        .map(|b| match b {
+            "redb" => Backend::Redb,
+            "postgres" => Backend::Postgres(Schemas::new("bench_import")),
+            other => panic!("BACKENDS: unknown backend {other}"),
+        })
+        .collect();
     let dir = tempfile::tempdir().expect("tempdir");
     if only.as_deref().is_none_or(|o| o == "csv") {
         let csv_file = dir.path().join("statement.csv");
-        std::fs::write(&csv_file, csv(1_000_000)).expect("write csv");
+        std::fs::write(&csv_file, csv(rows)).expect("write csv");
         let opts = ImportOptions {
             collection: Some("bank.transactions".into()),
             ..Default::default()
         };
-        measure("csv 1M rows", &csv_file, &opts, dir.path());
+        for backend in &backends {
+            measure(
+                backend,
+                &format!("csv {rows} rows"),
+                &csv_file,
+                &opts,
+                dir.path(),
+            );
+        }
     }
     if only.as_deref().is_some_and(|o| o != "ofx") {
         return;
     }
     let ofx_file = dir.path().join("statement.ofx");
-    std::fs::write(&ofx_file, ofx(100_000)).expect("write ofx");
-    measure(
-        "ofx 100k transactions",
-        &ofx_file,
-        &ImportOptions::default(),
-        dir.path(),
-    );
+    std::fs::write(&ofx_file, ofx(ofx_rows)).expect("write ofx");
+    for backend in &backends {
+        measure(
+            backend,
+            &format!("ofx {ofx_rows} transactions"),
+            &ofx_file,
+            &ImportOptions::default(),
+            dir.path(),
+        );
+    }
 }

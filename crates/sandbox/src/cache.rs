@@ -22,9 +22,9 @@ use insitu_model::audit::hex;
 use crate::source::CodeStore;
 
 /// Writes `bytes` to `path` through a temporary file and a rename, so a crash never leaves a
-/// half-written file under the final name. The temporary file is this writer's own (process
-/// and sequence number): two processes on one data directory writing the same entry each
-/// rename a whole file, the last one staying.
+/// half-written file under the final name. The temporary file is this writer's own (process and
+/// call), so that writers of the same path at once (a node's first runs of a plugin, all
+/// compiling it; nodes sharing a directory) each rename a whole file and the last one stays.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -109,4 +109,27 @@ pub fn load(
     let component = Component::new(engine, &bytes)?;
     store_compiled(engine, code, dir, digest, &component)?;
     Ok(component)
+}
+
+#[cfg(test)]
+mod tests {
+    /// Two writers of one path at once both succeed, and the file is one of theirs, whole.
+    #[test]
+    fn writers_of_one_path_at_once_both_succeed() {
+        let dir = std::env::temp_dir().join(format!("insitu-write-atomic-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("x.cwasm");
+        for _ in 0..50 {
+            let (a, b) = (vec![1u8; 1 << 16], vec![2u8; 1 << 16]);
+            std::thread::scope(|s| {
+                let one = s.spawn(|| super::write_atomic(&path, &a));
+                let two = s.spawn(|| super::write_atomic(&path, &b));
+                one.join().unwrap().unwrap();
+                two.join().unwrap().unwrap();
+            });
+            let got = std::fs::read(&path).unwrap();
+            assert!(got == a || got == b);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

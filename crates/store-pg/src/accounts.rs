@@ -58,12 +58,7 @@ impl AccountStore for PgStore {
     fn account(&self, id: u64) -> Result<Option<Account>, StoreError> {
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            one(
-                &**c,
-                "SELECT value FROM accounts WHERE id = $1",
-                &[&key(id)],
-            )
-            .await
+            one(&c, "SELECT value FROM accounts WHERE id = $1", &[&key(id)]).await
         })
     }
 
@@ -74,7 +69,7 @@ impl AccountStore for PgStore {
             let c = cx.conn().await?;
             for n in &names {
                 let found: Option<Account> = one(
-                    &**c,
+                    &c,
                     "SELECT a.value FROM account_names n JOIN accounts a ON a.id = n.account \
                      WHERE n.name = $1",
                     &[n],
@@ -91,7 +86,7 @@ impl AccountStore for PgStore {
     fn accounts(&self) -> Result<Vec<Account>, StoreError> {
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            all(&**c, "SELECT value FROM accounts ORDER BY id", &[]).await
+            all(&c, "SELECT value FROM accounts ORDER BY id", &[]).await
         })
     }
 
@@ -124,7 +119,7 @@ impl AccountStore for PgStore {
         self.with(|cx| async move {
             let c = cx.conn().await?;
             one(
-                &**c,
+                &c,
                 "SELECT value FROM tokens WHERE hash = $1 ORDER BY id DESC LIMIT 1",
                 &[&hash],
             )
@@ -136,7 +131,7 @@ impl AccountStore for PgStore {
         self.with(|cx| async move {
             let c = cx.conn().await?;
             all(
-                &**c,
+                &c,
                 "SELECT value FROM tokens WHERE account = $1 ORDER BY id",
                 &[&key(account)],
             )
@@ -148,7 +143,7 @@ impl AccountStore for PgStore {
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
             let tx = Tx::audited(&mut c, &cx).await?;
-            let mut t: Token = one(&*tx, "SELECT value FROM tokens WHERE id = $1", &[&key(id)])
+            let mut t: Token = one(&tx, "SELECT value FROM tokens WHERE id = $1", &[&key(id)])
                 .await?
                 .ok_or(StoreError::NoToken(id))?;
             if t.revoked_ms.is_none() {

@@ -34,7 +34,7 @@ impl AuditStore for PgStore {
             let c = cx.conn().await?;
             if chain.is_legacy() {
                 return all(
-                    &**c,
+                    &c,
                     "SELECT entry FROM audit WHERE seq >= $1 ORDER BY seq LIMIT $2",
                     &[&from, &limit],
                 )
@@ -42,7 +42,7 @@ impl AuditStore for PgStore {
             }
             let (person, kind) = chain_key(chain);
             all(
-                &**c,
+                &c,
                 "SELECT entry FROM audit_entries WHERE person = $1 AND kind = $2 AND seq >= $3 \
                  ORDER BY seq LIMIT $4",
                 &[&person, &kind, &from, &limit],
@@ -54,7 +54,7 @@ impl AuditStore for PgStore {
     fn audit_heads(&self) -> Result<Vec<ChainHead>, StoreError> {
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            let mut heads: Vec<ChainHead> = legacy_head(&**c).await?.into_iter().collect();
+            let mut heads: Vec<ChainHead> = legacy_head(&c).await?.into_iter().collect();
             let rows = c
                 .query(
                     "SELECT person, kind, seq, hash FROM audit_chain_heads WHERE seq >= 0",
@@ -78,7 +78,7 @@ impl AuditStore for PgStore {
         self.with(|cx| async move {
             let c = cx.conn().await?;
             if chain.is_legacy() {
-                return legacy_head(&**c).await;
+                return legacy_head(&c).await;
             }
             let (person, kind) = chain_key(chain);
             let row = c
@@ -137,7 +137,7 @@ impl AuditStore for PgStore {
         self.with(|cx| async move {
             let c = cx.conn().await?;
             one(
-                &**c,
+                &c,
                 "SELECT value FROM audit_checkpoints ORDER BY number DESC LIMIT 1",
                 &[],
             )
@@ -150,7 +150,7 @@ impl AuditStore for PgStore {
             let c = cx.conn().await?;
             let n = i64::try_from(number).unwrap_or(-1);
             one(
-                &**c,
+                &c,
                 "SELECT value FROM audit_checkpoints WHERE number = $1",
                 &[&n],
             )

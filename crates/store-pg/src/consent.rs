@@ -32,7 +32,7 @@ impl ConsentStore for PgStore {
             let mut c = cx.conn().await?;
             let tx = Tx::audited_for(&mut c, &cx, &[Chain::Person(r.person)]).await?;
             if !r.nowhere {
-                require_person(&*tx, r.person).await?;
+                require_person(&tx, r.person).await?;
             }
             r.id = next_id(&tx, "request").await?;
             put_request(&tx, &r).await?;
@@ -56,13 +56,9 @@ impl ConsentStore for PgStore {
     fn request(&self, id: u64) -> Result<AccessRequest, StoreError> {
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            one(
-                &**c,
-                "SELECT value FROM requests WHERE id = $1",
-                &[&key(id)],
-            )
-            .await?
-            .ok_or(StoreError::NoRequest(id))
+            one(&c, "SELECT value FROM requests WHERE id = $1", &[&key(id)])
+                .await?
+                .ok_or(StoreError::NoRequest(id))
         })
     }
 
@@ -72,13 +68,13 @@ impl ConsentStore for PgStore {
             let all: Vec<AccessRequest> = match person {
                 Some(p) => {
                     all(
-                        &**c,
+                        &c,
                         "SELECT value FROM requests WHERE person = $1 ORDER BY id",
                         &[&key(p)],
                     )
                     .await?
                 }
-                None => all(&**c, "SELECT value FROM requests ORDER BY id", &[]).await?,
+                None => all(&c, "SELECT value FROM requests ORDER BY id", &[]).await?,
             };
             Ok(all
                 .into_iter()
@@ -95,13 +91,10 @@ impl ConsentStore for PgStore {
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
             let tx = Tx::audited(&mut c, &cx).await?;
-            let mut r: AccessRequest = one(
-                &*tx,
-                "SELECT value FROM requests WHERE id = $1",
-                &[&key(id)],
-            )
-            .await?
-            .ok_or(StoreError::NoRequest(id))?;
+            let mut r: AccessRequest =
+                one(&tx, "SELECT value FROM requests WHERE id = $1", &[&key(id)])
+                    .await?
+                    .ok_or(StoreError::NoRequest(id))?;
             if r.nowhere {
                 return Err(StoreError::NoRequest(id));
             }
@@ -124,7 +117,7 @@ impl ConsentStore for PgStore {
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
             let tx = Tx::audited_for(&mut c, &cx, &[Chain::Person(grant.person)]).await?;
-            require_person(&*tx, grant.person).await?;
+            require_person(&tx, grant.person).await?;
             let grant = insert_grant(&tx, grant).await?;
             tx.commit().await?;
             Ok(grant)
@@ -134,7 +127,7 @@ impl ConsentStore for PgStore {
     fn grant(&self, id: u64) -> Result<Grant, StoreError> {
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            one(&**c, "SELECT value FROM grants WHERE id = $1", &[&key(id)])
+            one(&c, "SELECT value FROM grants WHERE id = $1", &[&key(id)])
                 .await?
                 .ok_or(StoreError::NoGrant(id))
         })
@@ -146,13 +139,13 @@ impl ConsentStore for PgStore {
             match person {
                 Some(p) => {
                     all(
-                        &**c,
+                        &c,
                         "SELECT value FROM grants WHERE person = $1 ORDER BY id",
                         &[&key(p)],
                     )
                     .await
                 }
-                None => all(&**c, "SELECT value FROM grants ORDER BY id", &[]).await,
+                None => all(&c, "SELECT value FROM grants ORDER BY id", &[]).await,
             }
         })
     }
@@ -161,7 +154,7 @@ impl ConsentStore for PgStore {
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
             let tx = Tx::audited(&mut c, &cx).await?;
-            let mut g: Grant = one(&*tx, "SELECT value FROM grants WHERE id = $1", &[&key(id)])
+            let mut g: Grant = one(&tx, "SELECT value FROM grants WHERE id = $1", &[&key(id)])
                 .await?
                 .ok_or(StoreError::NoGrant(id))?;
             if g.revoked_ms.is_none() {
@@ -186,7 +179,7 @@ impl ConsentStore for PgStore {
             let mut c = cx.conn().await?;
             let tx =
                 Tx::audited_for(&mut c, &cx, &[Chain::Operator, Chain::Person(r.person)]).await?;
-            require_person(&*tx, r.person).await?;
+            require_person(&tx, r.person).await?;
             r.id = next_id(&tx, "reception").await?;
             put_reception(&tx, &r).await?;
             append(
@@ -210,13 +203,13 @@ impl ConsentStore for PgStore {
             match person {
                 Some(p) => {
                     all(
-                        &**c,
+                        &c,
                         "SELECT value FROM receptions WHERE person = $1 ORDER BY id",
                         &[&key(p)],
                     )
                     .await
                 }
-                None => all(&**c, "SELECT value FROM receptions ORDER BY id", &[]).await,
+                None => all(&c, "SELECT value FROM receptions ORDER BY id", &[]).await,
             }
         })
     }
@@ -226,7 +219,7 @@ impl ConsentStore for PgStore {
             let mut c = cx.conn().await?;
             let tx = Tx::audited(&mut c, &cx).await?;
             let mut r: Reception = one(
-                &*tx,
+                &tx,
                 "SELECT value FROM receptions WHERE id = $1",
                 &[&key(id)],
             )

@@ -6,6 +6,7 @@ use insitu_model::job::{
     Answer, AnswerRefused, BillingRecord, Claim, Job, Member, Policy, RunSlot, Task, budget_admits,
 };
 use insitu_store::JobStore;
+use std::collections::HashMap;
 
 async fn put_member(tx: &Tx<'_>, job: u64, m: &Member) -> Res<()> {
     tx.execute(
@@ -48,12 +49,8 @@ impl JobStore for PgStore {
     fn policy(&self) -> Result<Policy, StoreError> {
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            let p: Option<Policy> = one(
-                &**c,
-                "SELECT value FROM settings WHERE name = 'policy'",
-                &[],
-            )
-            .await?;
+            let p: Option<Policy> =
+                one(&c, "SELECT value FROM settings WHERE name = 'policy'", &[]).await?;
             Ok(p.unwrap_or_default())
         })
     }
@@ -107,7 +104,7 @@ impl JobStore for PgStore {
     fn job(&self, id: u64) -> Result<Job, StoreError> {
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            one(&**c, "SELECT value FROM jobs WHERE id = $1", &[&key(id)])
+            one(&c, "SELECT value FROM jobs WHERE id = $1", &[&key(id)])
                 .await?
                 .ok_or(StoreError::NoJob(id))
         })
@@ -116,7 +113,7 @@ impl JobStore for PgStore {
     fn jobs(&self) -> Result<Vec<Job>, StoreError> {
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            all(&**c, "SELECT value FROM jobs ORDER BY id", &[]).await
+            all(&c, "SELECT value FROM jobs ORDER BY id", &[]).await
         })
     }
 
@@ -135,20 +132,28 @@ impl JobStore for PgStore {
             if found.is_none() {
                 return Err(StoreError::NoJob(job));
             }
-            let mut added = 0;
+            // The members the job has, read in one statement; decided here in the members'
+            // order (a person named twice is recorded once, as one after the other would be);
+            // runs, members and finished tasks written in a few statements for the batch.
+            let people: Vec<i64> = members.iter().map(|(_, m)| key(m.person)).collect();
+            let mut already: std::collections::HashSet<u64> = tx
+                .query(
+                    "SELECT person FROM memberships WHERE job = $1 AND person = ANY($2)",
+                    &[&key(job), &people],
+                )
+                .await
+                .map_err(db)?
+                .iter()
+                .map(|r| r.try_get::<_, i64>(0).map(|p| p as u64).map_err(db))
+                .collect::<Res<_>>()?;
+            // (member, its run to store) in order; a new run's id is taken below.
+            let mut recorded: Vec<(Member, Option<(RunRecord, RunSlot)>)> = Vec::new();
             for (run, m) in members {
-                let already = tx
-                    .query_opt(
-                        "SELECT 1 FROM memberships WHERE person = $1 AND job = $2",
-                        &[&key(m.person), &key(job)],
-                    )
-                    .await
-                    .map_err(db)?
-                    .is_some();
-                // The model's rule decides; the run it hands back is stored here (the closure
+                let is_in = !already.insert(m.person);
+                // The model's rule decides; the run it hands back is stored below (the closure
                 // only says which way, since storing is async).
                 let mut to_store: Option<(RunRecord, RunSlot)> = None;
-                let stored = m.record(job, already, run, |run, slot| {
+                let stored = m.record(job, is_in, run, |run, slot| {
                     let id = match slot {
                         RunSlot::Reserved => run.id,
                         RunSlot::New => 0,
@@ -156,25 +161,55 @@ impl JobStore for PgStore {
                     to_store = Some((run, slot));
                     Ok::<_, StoreError>(id)
                 })?;
-                let run_id = match to_store {
-                    Some((run, RunSlot::Reserved)) => Some(audit_run(&tx, run).await?.id),
-                    Some((run, RunSlot::New)) => Some(insert_run(&tx, run).await?.id),
-                    None => None,
-                };
-                if let Some(mut m) = stored {
-                    if let Some(id) = run_id {
-                        m.run = id;
-                    }
-                    put_member(&tx, job, &m).await?;
-                    // Its task, if it had one, is done.
-                    tx.execute(
-                        "DELETE FROM job_tasks WHERE job = $1 AND run = $2",
-                        &[&key(job), &key(m.run)],
-                    )
-                    .await
-                    .map_err(db)?;
-                    added += 1;
+                if let Some(m) = stored {
+                    recorded.push((m, to_store));
                 }
+            }
+            let new = recorded
+                .iter()
+                .filter(|(_, r)| matches!(r, Some((_, RunSlot::New))))
+                .count() as u64;
+            let mut next = match new {
+                0 => 0,
+                n => take_ids(&tx, "run", n).await?,
+            };
+            let mut runs = Vec::new();
+            for (m, to_store) in &mut recorded {
+                if let Some((mut run, slot)) = to_store.take() {
+                    if slot == RunSlot::New {
+                        run.id = next;
+                        next += 1;
+                    }
+                    m.run = run.id;
+                    append(&tx, AuditEvent::run(&run)).await?;
+                    runs.push(run);
+                }
+            }
+            put_runs(&tx, &runs).await?;
+            let added = recorded.len() as u64;
+            if added > 0 {
+                let (mut who, mut values, mut done) = (vec![], vec![], vec![]);
+                for (m, _) in &recorded {
+                    who.push(key(m.person));
+                    values.push(json(m));
+                    // Its task, if it had one, is done.
+                    done.push(key(m.run));
+                }
+                tx.execute(
+                    "INSERT INTO memberships (person, job, value) \
+                     SELECT person, $1, value FROM unnest($2::bigint[], $3::json[]) \
+                         AS u(person, value) \
+                     ON CONFLICT (person, job) DO UPDATE SET value = EXCLUDED.value",
+                    &[&key(job), &who, &values],
+                )
+                .await
+                .map_err(db)?;
+                tx.execute(
+                    "DELETE FROM job_tasks WHERE job = $1 AND run = ANY($2)",
+                    &[&key(job), &done],
+                )
+                .await
+                .map_err(db)?;
             }
             tx.commit().await?;
             Ok(added)
@@ -234,6 +269,7 @@ impl JobStore for PgStore {
                 .await
                 .map_err(db)?;
             let mut claimed = Vec::with_capacity(rows.len());
+            let mut runs = Vec::with_capacity(rows.len());
             for r in rows {
                 let (run, person, grant, attempt): (i64, i64, i64, i32) = (
                     r.try_get(0).map_err(db)?,
@@ -241,13 +277,7 @@ impl JobStore for PgStore {
                     r.try_get(2).map_err(db)?,
                     r.try_get(3).map_err(db)?,
                 );
-                tx.execute(
-                    "UPDATE job_tasks SET node = $3, lease_until = $4, attempt = attempt + 1 \
-                     WHERE job = $1 AND run = $2",
-                    &[&key(job), &run, &node, &lease_until_ms],
-                )
-                .await
-                .map_err(db)?;
+                runs.push(run);
                 let claim = Claim {
                     task: Task {
                         person: person as u64,
@@ -269,6 +299,16 @@ impl JobStore for PgStore {
                 )
                 .await?;
                 claimed.push(claim);
+            }
+            // Every claimed task in one statement (they are locked above).
+            if !runs.is_empty() {
+                tx.execute(
+                    "UPDATE job_tasks SET node = $3, lease_until = $4, attempt = attempt + 1 \
+                 WHERE job = $1 AND run = ANY($2)",
+                    &[&key(job), &runs, &node, &lease_until_ms],
+                )
+                .await
+                .map_err(db)?;
             }
             tx.commit().await?;
             Ok(claimed)
@@ -332,7 +372,7 @@ impl JobStore for PgStore {
         self.with(|cx| async move {
             let c = cx.conn().await?;
             all(
-                &**c,
+                &c,
                 "SELECT value FROM memberships WHERE job = $1 ORDER BY person",
                 &[&key(job)],
             )
@@ -344,7 +384,7 @@ impl JobStore for PgStore {
         self.with(|cx| async move {
             let c = cx.conn().await?;
             all(
-                &**c,
+                &c,
                 "SELECT value FROM memberships WHERE person = $1 ORDER BY job",
                 &[&key(person)],
             )
@@ -361,11 +401,11 @@ impl JobStore for PgStore {
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
             let tx = Tx::audited(&mut c, &cx).await?;
-            let j: Job = one(&*tx, "SELECT value FROM jobs WHERE id = $1", &[&key(job)])
+            let j: Job = one(&tx, "SELECT value FROM jobs WHERE id = $1", &[&key(job)])
                 .await?
                 .ok_or(StoreError::NoJob(job))?;
             let mut m: Member = one(
-                &*tx,
+                &tx,
                 "SELECT value FROM memberships WHERE person = $1 AND job = $2",
                 &[&key(person), &key(job)],
             )
@@ -393,13 +433,9 @@ impl JobStore for PgStore {
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
             let tx = Tx::audited(&mut c, &cx).await?;
-            let stored: Job = one(
-                &*tx,
-                "SELECT value FROM jobs WHERE id = $1",
-                &[&key(job.id)],
-            )
-            .await?
-            .ok_or(StoreError::NoJob(job.id))?;
+            let stored: Job = one(&tx, "SELECT value FROM jobs WHERE id = $1", &[&key(job.id)])
+                .await?
+                .ok_or(StoreError::NoJob(job.id))?;
             // Running ends once, and a finished campaign is settled once (the model's rule).
             if !stored.status.may_become(&job.status) {
                 return Err(StoreError::JobClosed(job.id));
@@ -469,35 +505,53 @@ impl JobStore for PgStore {
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
             let tx = Tx::audited(&mut c, &cx).await?;
-            let mut out = Vec::with_capacity(people.len());
-            for person in people {
-                let earlier = tx
-                    .query_opt(
-                        "SELECT micro FROM reservations WHERE person = $1 AND job = $2",
-                        &[&key(person), &key(job)],
-                    )
-                    .await
-                    .map_err(db)?;
-                if let Some(r) = earlier {
-                    out.push(r.try_get::<_, i64>(0).map_err(db)? > 0);
-                    continue;
-                }
-                let spent = spent_in(&tx, person, &period).await?;
-                let reserved = budget_admits(spent, micro, budget);
-                if reserved {
-                    set_spent(&tx, person, &period, spent + micro).await?;
-                }
-                let held = if reserved { micro } else { 0 };
-                tx.execute(
-                    "INSERT INTO reservations (person, job, micro) VALUES ($1, $2, $3)",
-                    &[
-                        &key(person),
-                        &key(job),
-                        &i64::try_from(held).unwrap_or(i64::MAX),
-                    ],
+            // What the people already hold for this job and have spent this period, read in
+            // two statements, then decided here in the people's order (a person named twice
+            // sees their first answer), and written in two more.
+            let ids: Vec<i64> = people.iter().map(|p| key(*p)).collect();
+            let mut earlier: HashMap<u64, bool> = HashMap::new();
+            for r in tx
+                .query(
+                    "SELECT person, micro FROM reservations WHERE job = $1 AND person = ANY($2)",
+                    &[&key(job), &ids],
                 )
                 .await
-                .map_err(db)?;
+                .map_err(db)?
+            {
+                let (person, micro): (i64, i64) =
+                    (r.try_get(0).map_err(db)?, r.try_get(1).map_err(db)?);
+                earlier.insert(person as u64, micro > 0);
+            }
+            let mut spent: HashMap<u64, u64> = HashMap::new();
+            for r in tx
+                .query(
+                    "SELECT person, spent FROM budgets WHERE period = $1 AND person = ANY($2)",
+                    &[&period, &ids],
+                )
+                .await
+                .map_err(db)?
+            {
+                let (person, micro): (i64, i64) =
+                    (r.try_get(0).map_err(db)?, r.try_get(1).map_err(db)?);
+                spent.insert(person as u64, micro as u64);
+            }
+            let mut out = Vec::with_capacity(people.len());
+            let (mut held_people, mut held) = (Vec::new(), Vec::new());
+            let mut charged = std::collections::BTreeSet::new();
+            for person in people {
+                if let Some(r) = earlier.get(&person) {
+                    out.push(*r);
+                    continue;
+                }
+                let was = spent.get(&person).copied().unwrap_or(0);
+                let reserved = budget_admits(was, micro, budget);
+                if reserved {
+                    spent.insert(person, was + micro);
+                    charged.insert(person);
+                }
+                earlier.insert(person, reserved);
+                held_people.push(key(person));
+                held.push(i64::try_from(if reserved { micro } else { 0 }).unwrap_or(i64::MAX));
                 append(
                     &tx,
                     AuditEvent::BudgetReserved {
@@ -510,6 +564,31 @@ impl JobStore for PgStore {
                 .await?;
                 out.push(reserved);
             }
+            if !charged.is_empty() {
+                let (who, now): (Vec<i64>, Vec<i64>) = charged
+                    .iter()
+                    .map(|p| (key(*p), i64::try_from(spent[p]).unwrap_or(i64::MAX)))
+                    .unzip();
+                tx.execute(
+                    "INSERT INTO budgets (person, period, spent) \
+                     SELECT person, $1, spent FROM unnest($2::bigint[], $3::bigint[]) \
+                         AS u(person, spent) \
+                     ON CONFLICT (person, period) DO UPDATE SET spent = EXCLUDED.spent",
+                    &[&period, &who, &now],
+                )
+                .await
+                .map_err(db)?;
+            }
+            if !held_people.is_empty() {
+                tx.execute(
+                    "INSERT INTO reservations (person, job, micro) \
+                     SELECT person, $1, micro FROM unnest($2::bigint[], $3::bigint[]) \
+                         AS u(person, micro)",
+                    &[&key(job), &held_people, &held],
+                )
+                .await
+                .map_err(db)?;
+            }
             tx.commit().await?;
             Ok(out)
         })
@@ -521,13 +600,13 @@ impl JobStore for PgStore {
             match job {
                 Some(j) => {
                     all(
-                        &**c,
+                        &c,
                         "SELECT value FROM billing WHERE job = $1 ORDER BY id",
                         &[&key(j)],
                     )
                     .await
                 }
-                None => all(&**c, "SELECT value FROM billing ORDER BY id", &[]).await,
+                None => all(&c, "SELECT value FROM billing ORDER BY id", &[]).await,
             }
         })
     }

@@ -25,12 +25,8 @@ impl LedgerStore for PgStore {
     fn tariff(&self) -> Result<Tariff, StoreError> {
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            let t: Option<Tariff> = one(
-                &**c,
-                "SELECT value FROM settings WHERE name = 'tariff'",
-                &[],
-            )
-            .await?;
+            let t: Option<Tariff> =
+                one(&c, "SELECT value FROM settings WHERE name = 'tariff'", &[]).await?;
             Ok(t.unwrap_or_default())
         })
     }
@@ -88,8 +84,7 @@ impl LedgerStore for PgStore {
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
             // The key and its entries from one snapshot.
-            let client: &mut tokio_postgres::Client = &mut c;
-            let tx = client
+            let tx = c
                 .build_transaction()
                 .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
                 .read_only(true)
@@ -105,7 +100,7 @@ impl LedgerStore for PgStore {
     fn ledger(&self) -> Result<Vec<Entry>, StoreError> {
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            all(&**c, "SELECT value FROM ledger ORDER BY id", &[]).await
+            all(&c, "SELECT value FROM ledger ORDER BY id", &[]).await
         })
     }
 
@@ -138,7 +133,7 @@ impl LedgerStore for PgStore {
     fn licences(&self) -> Result<Vec<Licence>, StoreError> {
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            all(&**c, "SELECT value FROM licences ORDER BY id", &[]).await
+            all(&c, "SELECT value FROM licences ORDER BY id", &[]).await
         })
     }
 }

@@ -30,6 +30,7 @@ mod jobs;
 mod ledger;
 mod peers;
 mod plugins;
+mod profile;
 mod records;
 mod runs;
 pub mod testing;
@@ -41,7 +42,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio_postgres::types::{Json, ToSql};
-use tokio_postgres::{GenericClient, NoTls, Row};
+use tokio_postgres::{NoTls, Row};
 
 use insitu_model::audit::{AuditEntry, AuditEvent, Chain, ChainHead};
 use insitu_model::checkpoint::Checkpoint;
@@ -67,8 +68,11 @@ fn pool_size() -> usize {
 const POOL_WAIT: Duration = Duration::from_secs(30);
 /// Worker threads of the store's own runtime: it only drives sockets, so two are plenty.
 const WORKERS: usize = 2;
-/// Rows a scan fetches from its server-side cursor at a time (at most).
+/// Rows a scan fetches from its server-side cursor at a time (at most), and the statement that
+/// fetches them (the same number).
 const FETCH_ROWS: usize = 4096;
+const FETCH_SQL: &str = "FETCH 4096 FROM insitu_scan";
+const _: () = assert!(FETCH_ROWS == 4096, "FETCH_SQL fetches 4096 rows");
 /// The name of the pseudonym secret in `secrets` (the redb backend's name).
 const PSEUDONYM_KEY: &str = "record-pseudonyms";
 /// The advisory lock taken while migrating, so that nodes starting together migrate once.
@@ -84,13 +88,20 @@ pub struct PgStore {
     pool: Pool,
     clock: Arc<dyn Clock>,
     pseudonym_key: [u8; 32],
+    collections: Collections,
 }
+
+/// Collections as committed, by name. A collection's schema and id never change once
+/// committed (another definition under its name is refused, and nothing deletes one), so a
+/// node keeps them once read and spares a statement in every scan and write.
+type Collections = Arc<std::sync::RwLock<std::collections::HashMap<String, StoredCollection>>>;
 
 impl Drop for PgStore {
     fn drop(&mut self) {
         if let Some(rt) = self.runtime.take() {
             rt.shutdown_background();
         }
+        profile::store_dropped();
     }
 }
 
@@ -177,7 +188,7 @@ impl PgStore {
                     .map_err(db)?;
             }
             migrate(&mut c).await?;
-            secret(&**c, PSEUDONYM_KEY).await
+            secret(&c, PSEUDONYM_KEY).await
         });
         let pseudonym_key = match wait(handle) {
             Ok(key) => key,
@@ -188,21 +199,28 @@ impl PgStore {
                 return Err(e);
             }
         };
+        profile::store_opened();
         Ok(PgStore {
             runtime: Some(runtime),
             pool,
             clock,
             pseudonym_key,
+            collections: Collections::default(),
         })
     }
 
     /// Runs `f` on the store's runtime and waits for it without touching the caller's tokio
     /// context, so that it works from a plain thread and from a runtime's worker alike.
+    #[track_caller]
     fn run<T: Send + 'static>(&self, f: impl Future<Output = Res<T>> + Send + 'static) -> Res<T> {
-        wait(self.handle().spawn(f))
+        let (at, started) = (std::panic::Location::caller(), profile::start());
+        let r = wait(self.handle().spawn(f));
+        profile::record(at, started);
+        r
     }
 
     /// Runs the future `f` makes from the store's pool and clock (see [`PgStore::run`]).
+    #[track_caller]
     fn with<T: Send + 'static, F: Future<Output = Res<T>> + Send + 'static>(
         &self,
         f: impl FnOnce(Ctx) -> F,
@@ -210,6 +228,7 @@ impl PgStore {
         self.run(f(Ctx {
             pool: self.pool.clone(),
             clock: self.clock.clone(),
+            collections: self.collections.clone(),
         }))
     }
 
@@ -269,14 +288,38 @@ impl Clocked for PgStore {
     }
 }
 
-/// What a call's future needs of the store: its pool and its clock.
+/// What a call's future needs of the store: its pool, its clock and the collections it knows.
 #[derive(Clone)]
 struct Ctx {
     pool: Pool,
     clock: Arc<dyn Clock>,
+    collections: Collections,
+}
+
+/// The collection `name`, if this node has read it committed.
+fn known_collection(known: &Collections, name: &str) -> Option<StoredCollection> {
+    known
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(name)
+        .cloned()
 }
 
 impl Ctx {
+    /// The committed collection `name`, from what this node knows, else read through `c` (a
+    /// connection outside any write transaction: what it reads is committed) and kept.
+    async fn collection(&self, c: &Object, name: &str) -> Res<StoredCollection> {
+        if let Some(known) = known_collection(&self.collections, name) {
+            return Ok(known);
+        }
+        let read = require_collection(c, name).await?;
+        self.collections
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.to_string(), read.clone());
+        Ok(read)
+    }
+
     async fn conn(&self) -> Res<Object> {
         self.pool.get().await.map_err(|e| {
             StoreError::Db(format!(
@@ -288,6 +331,123 @@ impl Ctx {
     }
 }
 
+/// A connection or a transaction whose statements are prepared once per connection and kept
+/// (deadpool's statement cache): a statement given as text is then one round trip, where
+/// tokio-postgres's `query(&str)` makes two (prepare, then execute). Every statement of this
+/// crate goes through it, except those whose text changes from call to call (a scan's
+/// `DECLARE` and `FETCH`), which would fill the cache.
+trait Db: Sync {
+    fn query(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> impl Future<Output = Result<Vec<Row>, tokio_postgres::Error>> + Send;
+
+    fn execute(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> impl Future<Output = Result<u64, tokio_postgres::Error>> + Send;
+
+    /// The one row `sql` finds, or none (an error when it finds more).
+    fn query_opt(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> impl Future<Output = Result<Option<Row>, tokio_postgres::Error>> + Send;
+
+    /// The one row `sql` finds (an error when it finds none or more).
+    fn query_one(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> impl Future<Output = Result<Row, tokio_postgres::Error>> + Send;
+}
+
+/// [`Db`] for `$t`, whose `prepare_cached` gives the statement and whose tokio-postgres
+/// client `$client` runs it.
+macro_rules! cached {
+    ($t:ty, $client:ty) => {
+        impl Db for $t {
+            async fn query(
+                &self,
+                sql: &str,
+                params: &[&(dyn ToSql + Sync)],
+            ) -> Result<Vec<Row>, tokio_postgres::Error> {
+                let statement = self.prepare_cached(sql).await?;
+                <$client>::query(self, &statement, params).await
+            }
+
+            async fn execute(
+                &self,
+                sql: &str,
+                params: &[&(dyn ToSql + Sync)],
+            ) -> Result<u64, tokio_postgres::Error> {
+                let statement = self.prepare_cached(sql).await?;
+                <$client>::execute(self, &statement, params).await
+            }
+
+            async fn query_opt(
+                &self,
+                sql: &str,
+                params: &[&(dyn ToSql + Sync)],
+            ) -> Result<Option<Row>, tokio_postgres::Error> {
+                let statement = self.prepare_cached(sql).await?;
+                <$client>::query_opt(self, &statement, params).await
+            }
+
+            async fn query_one(
+                &self,
+                sql: &str,
+                params: &[&(dyn ToSql + Sync)],
+            ) -> Result<Row, tokio_postgres::Error> {
+                let statement = self.prepare_cached(sql).await?;
+                <$client>::query_one(self, &statement, params).await
+            }
+        }
+    };
+}
+
+cached!(Object, tokio_postgres::Client);
+cached!(
+    deadpool_postgres::Transaction<'_>,
+    tokio_postgres::Transaction<'_>
+);
+
+impl Db for Tx<'_> {
+    async fn query(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, tokio_postgres::Error> {
+        self.inner.query(sql, params).await
+    }
+
+    async fn execute(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, tokio_postgres::Error> {
+        self.inner.execute(sql, params).await
+    }
+
+    async fn query_opt(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>, tokio_postgres::Error> {
+        self.inner.query_opt(sql, params).await
+    }
+
+    async fn query_one(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Row, tokio_postgres::Error> {
+        self.inner.query_one(sql, params).await
+    }
+}
+
 /// A write transaction and the time it began. An audited one (`Tx::audited_for`) first locks
 /// the head rows of the chains it names, in key order, then reads the store's clock: every
 /// time the store stamps in it is that one, and writers of one chain take turns. Its audit
@@ -295,7 +455,7 @@ impl Ctx {
 /// then, after the others, which must all come before it in key order (so two transactions
 /// never wait for each other in a cycle).
 struct Tx<'a> {
-    inner: tokio_postgres::Transaction<'a>,
+    inner: deadpool_postgres::Transaction<'a>,
     now_ms: i64,
     /// `None` for a transaction that writes no audit entry.
     audit: Option<Audit>,
@@ -381,9 +541,8 @@ impl<'a> Tx<'a> {
     }
 }
 
-async fn tx_of(c: &mut Object) -> Res<tokio_postgres::Transaction<'_>> {
-    let client: &mut tokio_postgres::Client = c;
-    client.transaction().await.map_err(db)
+async fn tx_of(c: &mut Object) -> Res<deadpool_postgres::Transaction<'_>> {
+    c.transaction().await.map_err(db)
 }
 
 /// Brings the schema up to date (`migrations/`), one node at a time.
@@ -406,7 +565,7 @@ async fn migrate(c: &mut Object) -> Res<()> {
 
 /// The 32-byte secret `name`, drawn from the OS random source by the first node that connects
 /// to a new store and kept from then on.
-async fn secret(c: &impl GenericClient, name: &str) -> Res<[u8; 32]> {
+async fn secret(c: &impl Db, name: &str) -> Res<[u8; 32]> {
     let mut fresh = [0u8; 32];
     getrandom::getrandom(&mut fresh).map_err(|e| {
         StoreError::Db(format!(
@@ -485,7 +644,7 @@ fn from_row<T: DeserializeOwned>(row: &Row, i: usize) -> Res<T> {
 
 /// The `json` value of the first column of the row `sql` finds, if any.
 async fn one<T: DeserializeOwned>(
-    c: &(impl GenericClient + Sync),
+    c: &impl Db,
     sql: &str,
     params: &[&(dyn ToSql + Sync)],
 ) -> Res<Option<T>> {
@@ -497,7 +656,7 @@ async fn one<T: DeserializeOwned>(
 
 /// The `json` values of the first column of the rows `sql` finds, in its order.
 async fn all<T: DeserializeOwned>(
-    c: &(impl GenericClient + Sync),
+    c: &impl Db,
     sql: &str,
     params: &[&(dyn ToSql + Sync)],
 ) -> Res<Vec<T>> {
@@ -566,7 +725,7 @@ fn chain_of_key(person: i64, kind: i16) -> Chain {
 }
 
 /// The legacy chain's head, if the store has one.
-async fn legacy_head(c: &(impl GenericClient + Sync)) -> Res<Option<ChainHead>> {
+async fn legacy_head(c: &impl Db) -> Res<Option<ChainHead>> {
     let last: Option<AuditEntry> =
         one(c, "SELECT entry FROM audit ORDER BY seq DESC LIMIT 1", &[]).await?;
     Ok(last.map(|e| e.head()))
@@ -574,7 +733,7 @@ async fn legacy_head(c: &(impl GenericClient + Sync)) -> Res<Option<ChainHead>> 
 
 /// Locks `chain`'s head row (creating it, at seq -1, for a chain with no entry yet: the
 /// insert locks it, and a racing insert waits for it) and returns the head.
-async fn lock_head(tx: &tokio_postgres::Transaction<'_>, chain: Chain) -> Res<Option<ChainHead>> {
+async fn lock_head(tx: &impl Db, chain: Chain) -> Res<Option<ChainHead>> {
     let (person, kind) = chain_key(chain);
     tx.execute(
         "INSERT INTO audit_chain_heads (person, kind, seq, hash) VALUES ($1, $2, -1, '') \
@@ -598,11 +757,65 @@ async fn lock_head(tx: &tokio_postgres::Transaction<'_>, chain: Chain) -> Res<Op
     }))
 }
 
+/// Locks the head rows of `chains` (sorted, none locked yet) in key order, creating the missing
+/// ones as [`lock_head`] does, in two statements whatever their number; their heads.
+async fn lock_heads(tx: &impl Db, chains: &[Chain]) -> Res<Vec<(Chain, Option<ChainHead>)>> {
+    if let [chain] = chains {
+        return Ok(vec![(*chain, lock_head(tx, *chain).await?)]);
+    }
+    let (people, kinds): (Vec<i64>, Vec<i16>) = chains.iter().map(|c| chain_key(*c)).unzip();
+    // Inserted in key order, so that two transactions creating heads never wait in a cycle.
+    tx.execute(
+        "INSERT INTO audit_chain_heads (person, kind, seq, hash) \
+         SELECT person, kind, -1, '' FROM unnest($1::bigint[], $2::smallint[]) AS u(person, kind) \
+         ON CONFLICT DO NOTHING",
+        &[&people, &kinds],
+    )
+    .await
+    .map_err(db)?;
+    // Rows are locked as they leave the sort: in key order.
+    let rows = tx
+        .query(
+            "SELECT h.person, h.kind, h.seq, h.hash FROM audit_chain_heads h \
+             JOIN unnest($1::bigint[], $2::smallint[]) AS u(person, kind) \
+                 ON h.person = u.person AND h.kind = u.kind \
+             ORDER BY h.person, h.kind FOR UPDATE OF h",
+            &[&people, &kinds],
+        )
+        .await
+        .map_err(db)?;
+    let mut heads = Vec::with_capacity(rows.len());
+    for row in rows {
+        let (person, kind, seq): (i64, i16, i64) = (
+            row.try_get(0).map_err(db)?,
+            row.try_get(1).map_err(db)?,
+            row.try_get(2).map_err(db)?,
+        );
+        let chain = chain_of_key(person, kind);
+        heads.push((
+            chain,
+            (seq >= 0).then(|| ChainHead {
+                chain,
+                seq: seq as u64,
+                hash: row.try_get(3).unwrap_or_default(),
+            }),
+        ));
+    }
+    if heads.len() != chains.len() {
+        return Err(StoreError::Db(format!(
+            "locked {} of {} audit chain heads; the database changed under the transaction",
+            heads.len(),
+            chains.len()
+        )));
+    }
+    Ok(heads)
+}
+
 /// Appends `events` (in their order within each chain) inside `tx`, which locked `heads`
 /// first: locks the other chains they go to (each after every chain already locked, in key
 /// order), then stamps and writes the entries and moves the heads.
 async fn append_all(
-    tx: &tokio_postgres::Transaction<'_>,
+    tx: &impl Db,
     mut heads: std::collections::BTreeMap<Chain, Option<ChainHead>>,
     events: Vec<AuditEvent>,
     now_ms: i64,
@@ -616,16 +829,14 @@ async fn append_all(
     more.sort();
     more.dedup();
     let mut at_ms = now_ms;
-    if !more.is_empty() {
-        for chain in more {
-            if heads.keys().next_back().is_some_and(|last| *last > chain) {
-                return Err(StoreError::Db(format!(
-                    "the audit chain of {chain} is locked out of key order (a transaction \
-                     must lock it first)"
-                )));
-            }
-            heads.insert(chain, lock_head(tx, chain).await?);
+    if let Some(first) = more.first() {
+        if heads.keys().next_back().is_some_and(|last| last > first) {
+            return Err(StoreError::Db(format!(
+                "the audit chain of {first} is locked out of key order (a transaction \
+                 must lock it first)"
+            )));
         }
+        heads.extend(lock_heads(tx, &more).await?);
         // Another transaction may have stamped these chains since this one began.
         at_ms = clock.now_ms().max(now_ms);
     }
@@ -650,35 +861,52 @@ async fn append_all(
             at_ms,
             event,
         );
-        let (person, kind) = chain_key(chain);
-        let seq =
-            i64::try_from(entry.seq).map_err(|_| StoreError::Db("audit chain full".into()))?;
-        tx.execute(
-            "INSERT INTO audit_entries (person, kind, seq, entry) VALUES ($1, $2, $3, $4)",
-            &[&person, &kind, &seq, &json(&entry)],
-        )
-        .await
-        .map_err(db)?;
+        i64::try_from(entry.seq).map_err(|_| StoreError::Db("audit chain full".into()))?;
         heads.insert(chain, Some(entry.head()));
         moved.insert(chain);
         entries.push(entry);
     }
+    // The entries in one statement, then the heads they moved in another, whatever their
+    // number: a commit of many people's entries (claims, member results) is two round trips.
+    let (mut people, mut kinds, mut seqs, mut values) = (vec![], vec![], vec![], vec![]);
+    for entry in &entries {
+        let (person, kind) = chain_key(entry.chain);
+        people.push(person);
+        kinds.push(kind);
+        seqs.push(entry.seq as i64);
+        values.push(json(entry));
+    }
+    tx.execute(
+        "INSERT INTO audit_entries (person, kind, seq, entry) \
+         SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::bigint[], $4::json[])",
+        &[&people, &kinds, &seqs, &values],
+    )
+    .await
+    .map_err(db)?;
+    let (mut people, mut kinds, mut seqs, mut hashes) = (vec![], vec![], vec![], vec![]);
     for chain in moved {
         let Some(Some(head)) = heads.get(&chain) else {
             continue;
         };
         let (person, kind) = chain_key(chain);
-        tx.execute(
-            "UPDATE audit_chain_heads SET seq = $3, hash = $4 WHERE person = $1 AND kind = $2",
-            &[&person, &kind, &(head.seq as i64), &head.hash],
-        )
-        .await
-        .map_err(db)?;
+        people.push(person);
+        kinds.push(kind);
+        seqs.push(head.seq as i64);
+        hashes.push(head.hash.as_str());
     }
+    tx.execute(
+        "UPDATE audit_chain_heads h SET seq = u.seq, hash = u.hash \
+         FROM unnest($1::bigint[], $2::smallint[], $3::bigint[], $4::text[]) \
+             AS u(person, kind, seq, hash) \
+         WHERE h.person = u.person AND h.kind = u.kind",
+        &[&people, &kinds, &seqs, &hashes],
+    )
+    .await
+    .map_err(db)?;
     Ok(entries)
 }
 
-async fn require_person(c: &(impl GenericClient + Sync), person: PersonId) -> Res<()> {
+async fn require_person(c: &impl Db, person: PersonId) -> Res<()> {
     let found = c
         .query_opt("SELECT 1 FROM people WHERE person = $1", &[&key(person)])
         .await
@@ -687,6 +915,39 @@ async fn require_person(c: &(impl GenericClient + Sync), person: PersonId) -> Re
         Some(_) => Ok(()),
         None => Err(StoreError::NoPerson(person)),
     }
+}
+
+/// Stores `runs` under their ids (replacing what was there), in two statements; a run whose id
+/// comes twice is stored as the later one.
+async fn put_runs(tx: &Tx<'_>, runs: &[RunRecord]) -> Res<()> {
+    let mut last: std::collections::HashMap<u64, &RunRecord> = Default::default();
+    for run in runs {
+        last.insert(run.id, run);
+    }
+    if last.is_empty() {
+        return Ok(());
+    }
+    let (mut people, mut ids, mut started, mut running, mut values) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    for run in last.into_values() {
+        people.push(key(run.person));
+        ids.push(key(run.id));
+        started.push(run.started_ms);
+        running.push(run.outcome == insitu_model::meter::Outcome::Running);
+        values.push(json(run));
+    }
+    tx.execute("DELETE FROM runs WHERE id = ANY($1)", &[&ids])
+        .await
+        .map_err(db)?;
+    tx.execute(
+        "INSERT INTO runs (person, id, started_ms, running, value) \
+         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::boolean[], \
+             $5::json[])",
+        &[&people, &ids, &started, &running, &values],
+    )
+    .await
+    .map_err(db)?;
+    Ok(())
 }
 
 /// Stores a finished run under a new id, with its audit entry.
@@ -743,7 +1004,7 @@ async fn put_grant(tx: &Tx<'_>, grant: &Grant) -> Res<()> {
 }
 
 /// The ledger entries posted under `key`, in id order, or `None` if it was not posted.
-async fn posting_in(c: &(impl GenericClient + Sync), key: &str) -> Res<Option<Vec<Entry>>> {
+async fn posting_in(c: &impl Db, key: &str) -> Res<Option<Vec<Entry>>> {
     let posted = c
         .query_opt("SELECT 1 FROM ledger_keys WHERE key = $1", &[&key])
         .await
@@ -763,7 +1024,7 @@ async fn posting_in(c: &(impl GenericClient + Sync), key: &str) -> Res<Option<Ve
 /// Posts `entries` under `key` inside `tx` (see `LedgerStore::post`); also says whether the
 /// key was new.
 async fn post_in(tx: &Tx<'_>, key: &str, entries: Vec<Entry>) -> Res<(Vec<Entry>, bool)> {
-    if let Some(old) = posting_in(&**tx, key).await? {
+    if let Some(old) = posting_in(tx, key).await? {
         return Ok((old, false));
     }
     tx.execute("INSERT INTO ledger_keys (key) VALUES ($1)", &[&key])
@@ -799,14 +1060,11 @@ struct StoredCollection {
     schema: Schema,
 }
 
-async fn stored_collection(
-    c: &(impl GenericClient + Sync),
-    name: &str,
-) -> Res<Option<StoredCollection>> {
+async fn stored_collection(c: &impl Db, name: &str) -> Res<Option<StoredCollection>> {
     one(c, "SELECT value FROM collections WHERE name = $1", &[&name]).await
 }
 
-async fn require_collection(c: &(impl GenericClient + Sync), name: &str) -> Res<StoredCollection> {
+async fn require_collection(c: &impl Db, name: &str) -> Res<StoredCollection> {
     stored_collection(c, name)
         .await?
         .ok_or_else(|| StoreError::NoCollection(name.to_string()))

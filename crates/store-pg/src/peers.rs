@@ -9,7 +9,7 @@ impl PeerStore for PgStore {
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
             let tx = Tx::audited_for(&mut c, &cx, &[Chain::Person(o.person)]).await?;
-            require_person(&*tx, o.person).await?;
+            require_person(&tx, o.person).await?;
             if o.id == 0 {
                 o.id = next_id(&tx, "offer").await?;
             }
@@ -41,7 +41,7 @@ impl PeerStore for PgStore {
     fn offers(&self) -> Result<Vec<Offer>, StoreError> {
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            all(&**c, "SELECT value FROM offers ORDER BY id", &[]).await
+            all(&c, "SELECT value FROM offers ORDER BY id", &[]).await
         })
     }
 
@@ -81,7 +81,7 @@ impl PeerStore for PgStore {
     fn contacts(&self) -> Result<Vec<Contact>, StoreError> {
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            all(&**c, "SELECT value FROM contacts ORDER BY id", &[]).await
+            all(&c, "SELECT value FROM contacts ORDER BY id", &[]).await
         })
     }
 }

@@ -33,7 +33,7 @@ impl PluginStore for PgStore {
         self.with(|cx| async move {
             let c = cx.conn().await?;
             one(
-                &**c,
+                &c,
                 "SELECT value FROM plugins WHERE digest = $1",
                 &[&digest],
             )
@@ -46,7 +46,7 @@ impl PluginStore for PgStore {
         self.with(|cx| async move {
             let c = cx.conn().await?;
             all(
-                &**c,
+                &c,
                 "SELECT value FROM plugins ORDER BY digest COLLATE \"C\"",
                 &[],
             )
@@ -82,12 +82,7 @@ impl PluginStore for PgStore {
         let name = name.to_string();
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            one(
-                &**c,
-                "SELECT value FROM publishers WHERE name = $1",
-                &[&name],
-            )
-            .await
+            one(&c, "SELECT value FROM publishers WHERE name = $1", &[&name]).await
         })
     }
 
@@ -95,7 +90,7 @@ impl PluginStore for PgStore {
         self.with(|cx| async move {
             let c = cx.conn().await?;
             all(
-                &**c,
+                &c,
                 "SELECT value FROM publishers ORDER BY name COLLATE \"C\"",
                 &[],
             )
@@ -109,7 +104,7 @@ impl PluginStore for PgStore {
             let mut c = cx.conn().await?;
             let tx = Tx::audited(&mut c, &cx).await?;
             let mut p: Publisher = one(
-                &*tx,
+                &tx,
                 "SELECT value FROM publishers WHERE name = $1",
                 &[&name],
             )

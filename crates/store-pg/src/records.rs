@@ -53,7 +53,7 @@ impl RecordStore for PgStore {
         self.with(|cx| async move {
             let c = cx.conn().await?;
             one(
-                &**c,
+                &c,
                 "SELECT value FROM people WHERE person = $1",
                 &[&key(id)],
             )
@@ -65,7 +65,7 @@ impl RecordStore for PgStore {
     fn people(&self) -> Result<Vec<Person>, StoreError> {
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            all(&**c, "SELECT value FROM people ORDER BY person", &[]).await
+            all(&c, "SELECT value FROM people ORDER BY person", &[]).await
         })
     }
 
@@ -76,7 +76,7 @@ impl RecordStore for PgStore {
             let mut c = cx.conn().await?;
             // Defining an existing schema again is common (every start, every import): answer
             // it from a read, without taking the chain.
-            if stored_collection(&**c, &schema.name)
+            if stored_collection(&c, &schema.name)
                 .await?
                 .is_some_and(|s| s.schema == schema)
             {
@@ -89,10 +89,14 @@ impl RecordStore for PgStore {
     }
 
     fn collection(&self, name: &str) -> Result<Schema, StoreError> {
+        // Known here: no call through the runtime at all (a member run asks for every scan).
+        if let Some(known) = known_collection(&self.collections, name) {
+            return Ok(known.schema);
+        }
         let name = name.to_string();
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            Ok(require_collection(&**c, &name).await?.schema)
+            Ok(cx.collection(&c, &name).await?.schema)
         })
     }
 
@@ -100,7 +104,7 @@ impl RecordStore for PgStore {
         self.with(|cx| async move {
             let c = cx.conn().await?;
             let all: Vec<StoredCollection> = all(
-                &**c,
+                &c,
                 "SELECT value FROM collections ORDER BY name COLLATE \"C\"",
                 &[],
             )
@@ -121,9 +125,9 @@ impl RecordStore for PgStore {
         let source = OwnedSource::of(source);
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
-            let coll = require_collection(&**c, &collection).await?;
+            let coll = cx.collection(&c, &collection).await?;
             let tx = Tx::audited_for(&mut c, &cx, &[Chain::Person(person)]).await?;
-            require_person(&*tx, person).await?;
+            require_person(&tx, person).await?;
             let out = write_in(&tx, person, &coll, &encoded, &source).await?;
             tx.commit().await?;
             Ok(out)
@@ -140,7 +144,7 @@ impl RecordStore for PgStore {
         let keys = keys.to_vec();
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
-            let coll = require_collection(&**c, &collection).await?;
+            let coll = cx.collection(&c, &collection).await?;
             // One snapshot for every key, as redb's one read transaction.
             let client: &mut tokio_postgres::Client = &mut c;
             let tx = client
@@ -203,13 +207,13 @@ impl RecordStore for PgStore {
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
             let tx = Tx::audited(&mut c, &cx).await?;
-            require_person(&*tx, person).await?;
+            require_person(&tx, person).await?;
             for schema in &schemas {
                 define_in(&tx, schema).await?;
             }
             let mut out = Vec::with_capacity(writes.len());
             for (collection, encoded, source) in &writes {
-                let coll = require_collection(&*tx, collection).await?;
+                let coll = require_collection(&tx, collection).await?;
                 out.push(write_in(&tx, person, &coll, encoded, source).await?);
             }
             tx.commit().await?;
@@ -227,7 +231,7 @@ impl RecordStore for PgStore {
         let collection = collection.to_string();
         let (coll, client) = self.with(|cx| async move {
             let c = cx.conn().await?;
-            let coll = require_collection(&**c, &collection).await?;
+            let coll = cx.collection(&c, &collection).await?;
             // Integers only, formatted here: DECLARE takes no parameters.
             let mut sql = format!(
                 "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
@@ -261,7 +265,7 @@ impl RecordStore for PgStore {
         let collection = collection.to_string();
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            let coll = require_collection(&**c, &collection).await?;
+            let coll = cx.collection(&c, &collection).await?;
             let row = c
                 .query_one(
                     "SELECT count(*) FROM records WHERE person = $1 AND collection = $2",
@@ -295,7 +299,7 @@ impl RecordStore for PgStore {
             let mut c = cx.conn().await?;
             let tx =
                 Tx::audited_for(&mut c, &cx, &[Chain::Operator, Chain::Person(person)]).await?;
-            require_person(&*tx, person).await?;
+            require_person(&tx, person).await?;
             let p = key(person);
             let mut e = Erasure::default();
             let n = |sql: &'static str| {
@@ -305,7 +309,7 @@ impl RecordStore for PgStore {
             e.records = n("DELETE FROM records WHERE person = $1").await?;
             e.runs = n("DELETE FROM runs WHERE person = $1").await?;
             let grants: Vec<Grant> = all(
-                &*tx,
+                &tx,
                 "SELECT value FROM grants WHERE person = $1 ORDER BY id",
                 &[&p],
             )
@@ -318,7 +322,7 @@ impl RecordStore for PgStore {
                 }
             }
             let accounts: Vec<Account> = all(
-                &*tx,
+                &tx,
                 "SELECT value FROM accounts WHERE person = $1 ORDER BY id",
                 &[&p],
             )
@@ -384,7 +388,7 @@ impl OwnedSource {
 
 /// Defines `schema` inside `tx` unless it exists (see `RecordStore::define_collection`).
 async fn define_in(tx: &Tx<'_>, schema: &Schema) -> Res<()> {
-    match stored_collection(&**tx, &schema.name).await? {
+    match stored_collection(tx, &schema.name).await? {
         Some(c) if c.schema == *schema => Ok(()),
         Some(_) => Err(StoreError::SchemaConflict(schema.name.clone())),
         None => {
@@ -525,20 +529,23 @@ struct PgCursor {
 }
 
 impl PgCursor {
-    /// Fetches up to `n` more rows into `self.rows`.
-    fn fetch(&mut self, n: usize) -> Res<()> {
+    /// Fetches up to [`FETCH_ROWS`] more rows into `self.rows`: always that many, so that the
+    /// statement's text is one and prepared once per connection (a batch asking fewer leaves
+    /// the rest here for the next).
+    fn fetch(&mut self) -> Res<()> {
+        let n = FETCH_ROWS;
         let Some(client) = self.client.take() else {
             self.exhausted = true;
             return Ok(());
         };
         let task = self.handle.spawn(async move {
-            let rows = client
-                .query(&format!("FETCH {n} FROM insitu_scan"), &[])
-                .await
-                .map_err(db);
+            let rows = client.query(FETCH_SQL, &[]).await.map_err(db);
             Ok((client, rows))
         });
-        let (client, rows) = wait(task)?;
+        let (at, started) = (std::panic::Location::caller(), profile::start());
+        let waited = wait(task);
+        profile::record(at, started);
+        let (client, rows) = waited?;
         let rows = rows?;
         if rows.len() < n {
             self.exhausted = true;
@@ -579,7 +586,7 @@ impl Cursor for PgCursor {
                 if self.exhausted {
                     break;
                 }
-                self.fetch((max - batch.len()).min(FETCH_ROWS))?;
+                self.fetch()?;
                 if self.rows.is_empty() {
                     break;
                 }

@@ -42,12 +42,8 @@ impl RunStore for PgStore {
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
             let tx = Tx::audited_for(&mut c, &cx, &[Chain::Person(run.person)]).await?;
-            let begun: Option<RunRecord> = one(
-                &*tx,
-                "SELECT value FROM runs WHERE id = $1",
-                &[&key(run.id)],
-            )
-            .await?;
+            let begun: Option<RunRecord> =
+                one(&tx, "SELECT value FROM runs WHERE id = $1", &[&key(run.id)]).await?;
             let run = match begun {
                 Some(b) if b.outcome == insitu_model::meter::Outcome::Running => {
                     audit_run(&tx, run).await?
@@ -63,7 +59,7 @@ impl RunStore for PgStore {
     fn run(&self, id: u64) -> Result<RunRecord, StoreError> {
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            one(&**c, "SELECT value FROM runs WHERE id = $1", &[&key(id)])
+            one(&c, "SELECT value FROM runs WHERE id = $1", &[&key(id)])
                 .await?
                 .ok_or(StoreError::NoRun(id))
         })
@@ -75,13 +71,13 @@ impl RunStore for PgStore {
             match person {
                 Some(p) => {
                     all(
-                        &**c,
+                        &c,
                         "SELECT value FROM runs WHERE person = $1 ORDER BY id",
                         &[&key(p)],
                     )
                     .await
                 }
-                None => all(&**c, "SELECT value FROM runs ORDER BY id", &[]).await,
+                None => all(&c, "SELECT value FROM runs ORDER BY id", &[]).await,
             }
         })
     }
