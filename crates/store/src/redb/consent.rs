@@ -9,7 +9,7 @@ impl ConsentStore for RedbStore {
                 require_person(tx, r.person)?;
             }
             r.id = next_id(tx, "request")?;
-            put_json(tx, REQUESTS, r.id, &r)?;
+            put_request(tx, &r)?;
             if r.nowhere {
                 return Ok(r);
             }
@@ -39,6 +39,10 @@ impl ConsentStore for RedbStore {
             .collect())
     }
 
+    fn requests_page(&self, owner: &Owner, page: Page) -> Result<Vec<AccessRequest>, StoreError> {
+        self.page_json(REQUESTS, "requests", owner, page)
+    }
+
     fn decide_request(
         &self,
         id: u64,
@@ -59,7 +63,7 @@ impl ConsentStore for RedbStore {
             let stored = grant.map(|g| insert_grant(tx, g)).transpose()?;
             let event = r.decide(stored.as_ref().map(|g| g.id), tx.now_ms);
             append(tx, event)?;
-            put_json(tx, REQUESTS, id, &r)?;
+            put_request(tx, &r)?;
             Ok((r, stored))
         })
     }
@@ -83,6 +87,10 @@ impl ConsentStore for RedbStore {
             .collect())
     }
 
+    fn grants_page(&self, owner: &Owner, page: Page) -> Result<Vec<Grant>, StoreError> {
+        self.page_json(GRANTS, "grants", owner, page)
+    }
+
     fn revoke_grant(&self, id: u64, at_ms: i64) -> Result<Grant, StoreError> {
         self.write(|tx| {
             let mut g: Grant = {
@@ -92,7 +100,7 @@ impl ConsentStore for RedbStore {
             };
             if g.revoked_ms.is_none() {
                 g.revoked_ms = Some(at_ms);
-                put_json(tx, GRANTS, id, &g)?;
+                put_grant(tx, &g)?;
                 append(
                     tx,
                     AuditEvent::GrantRevoked {
@@ -109,7 +117,7 @@ impl ConsentStore for RedbStore {
         self.write(|tx| {
             require_person(tx, r.person)?;
             r.id = next_id(tx, "reception")?;
-            put_json(tx, RECEPTIONS, r.id, &r)?;
+            put_reception(tx, &r)?;
             append(
                 tx,
                 AuditEvent::ReceptionAccepted {
@@ -131,6 +139,10 @@ impl ConsentStore for RedbStore {
             .collect())
     }
 
+    fn receptions_page(&self, owner: &Owner, page: Page) -> Result<Vec<Reception>, StoreError> {
+        self.page_json(RECEPTIONS, "receptions", owner, page)
+    }
+
     fn revoke_reception(&self, id: u64, at_ms: i64) -> Result<Reception, StoreError> {
         self.write(|tx| {
             let mut r: Reception = {
@@ -140,7 +152,7 @@ impl ConsentStore for RedbStore {
             };
             if r.revoked_ms.is_none() {
                 r.revoked_ms = Some(at_ms);
-                put_json(tx, RECEPTIONS, id, &r)?;
+                put_reception(tx, &r)?;
                 append(
                     tx,
                     AuditEvent::ReceptionRevoked {

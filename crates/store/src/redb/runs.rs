@@ -26,7 +26,7 @@ impl RunStore for RedbStore {
     fn begin_run(&self, mut run: RunRecord) -> Result<RunRecord, StoreError> {
         self.write(|tx| {
             run.id = next_id(tx, "run")?;
-            put_json(tx, RUNS, run.id, &run)?;
+            put_run(tx, &run)?;
             Ok(run)
         })
     }
@@ -52,6 +52,10 @@ impl RunStore for RedbStore {
             .into_iter()
             .filter(|r| person.is_none_or(|p| r.person == p))
             .collect())
+    }
+
+    fn runs_page(&self, owner: &Owner, page: Page) -> Result<Vec<RunRecord>, StoreError> {
+        self.page_json(RUNS, "runs", owner, page)
     }
 
     fn visit_runs_since(

@@ -1,0 +1,9 @@
+-- Paged listings, newest first by id (`Store::runs_page` and the others). A person's rows are
+-- found by the (person, id) keys of V1; an organisation's by these indexes on the name its
+-- rows hold: the requests it made, the grants it obtained, the receptions naming it, and the
+-- runs it started outside a campaign or study (a member's run is the member's alone). The
+-- values stay `json` (V1): the indexes are on expressions of it, so no row is rewritten.
+CREATE INDEX requests_requester ON requests ((value->>'requester'), id);
+CREATE INDEX grants_requester ON grants ((value->'origin'->>'requester'), id);
+CREATE INDEX receptions_organisation ON receptions ((value->>'organisation'), id);
+CREATE INDEX runs_requester ON runs ((value->>'requester'), id) WHERE (value->>'job') IS NULL;
