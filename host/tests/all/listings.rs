@@ -394,3 +394,167 @@ async fn a_bad_cursor_or_limit_is_a_400_with_the_error_body() {
         (StatusCode::OK, None, Value::Array(vec![]))
     );
 }
+
+/// The pages: a browser signed in as `name`, reading `path` in `lang`.
+impl World {
+    async fn sign_in(&self, name: &str) -> String {
+        let req = Request::builder()
+            .method("POST")
+            .uri("/login")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(format!(
+                "name={name}&password=correct+horse+battery"
+            )))
+            .unwrap();
+        let resp = self.app.clone().oneshot(req).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let cookie = resp.headers()["set-cookie"].to_str().unwrap();
+        cookie
+            .split(';')
+            .next()
+            .and_then(|c| c.strip_prefix("insitu_session="))
+            .unwrap()
+            .to_string()
+    }
+
+    async fn page(&self, path: &str, cookie: &str, lang: &str) -> (StatusCode, String) {
+        let req = Request::builder()
+            .uri(path)
+            .header("accept-language", lang)
+            .header("cookie", format!("insitu_session={cookie}"))
+            .body(Body::empty())
+            .unwrap();
+        let resp = self.app.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 24)
+            .await
+            .unwrap();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// The ids a listing's pages show, walking their "older" links from `first`: `row` is
+    /// the text before each row's id (`href="/runs/`), `path` the listing's own path.
+    async fn walk_pages(&self, first: &str, cookie: &str, path: &str, row: &str) -> Vec<u64> {
+        let mut ids = Vec::new();
+        let mut at = first.to_string();
+        for _ in 0..100 {
+            let (st, body) = self.page(&at, cookie, "en").await;
+            assert_eq!(st, StatusCode::OK, "{at}: {body}");
+            let mut shown = ids_after(&body, row);
+            // A grant's row has two forms (revoke, run), each naming it.
+            shown.dedup();
+            assert!(shown.len() <= 20, "{at}: {} rows", shown.len());
+            ids.extend(&shown);
+            let link = format!("href=\"{path}?after=");
+            let Some(next) = ids_after(&body, &link).first().copied() else {
+                return ids;
+            };
+            assert_eq!(
+                Some(&next),
+                shown.last(),
+                "{at}: the older page follows the last row"
+            );
+            assert!(body.contains("rel=\"next\""), "{at}");
+            at = format!("{path}?after={next}");
+        }
+        panic!("{first}: the older links never end");
+    }
+}
+
+/// The numbers that follow each `before` in `text`, in order.
+fn ids_after(text: &str, before: &str) -> Vec<u64> {
+    text.match_indices(before)
+        .filter_map(|(i, _)| {
+            let rest = &text[i + before.len()..];
+            let end = rest
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len());
+            rest[..end].parse().ok()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_show_the_newest_rows_and_link_to_older_ones() {
+    let w = World::new();
+    let (_, alice) = w.account("alice", Role::Person);
+    let (_, bob) = w.account("bob", Role::Person);
+    w.account("acme", Role::Organisation);
+    w.account("globex", Role::Organisation);
+    let (alice, bob) = (alice.unwrap(), bob.unwrap());
+    let store = w.pds.store.as_ref();
+    // 45 of each for Alice (20 a page: three pages), interleaved with Bob's and globex's.
+    for i in 0..60u64 {
+        let (who, org) = if i % 4 == 3 {
+            (bob, "globex")
+        } else {
+            (alice, "acme")
+        };
+        store.add_request(request(who, org, false)).unwrap();
+        store.add_grant(grant(who, Some(org))).unwrap();
+        store.record_run(run(who, Some(org), None)).unwrap();
+    }
+    let cookie = w.sign_in("alice").await;
+    let requests = store.requests(None).unwrap();
+    let grants = store.grants(None).unwrap();
+    let runs = store.runs(None).unwrap();
+    let cases = [
+        (
+            "/requests",
+            "href=\"/requests/",
+            newest(requests.clone(), |r| r.person == alice, |r| r.id),
+        ),
+        (
+            "/grants",
+            "action=\"/grants/",
+            newest(grants, |g| g.person == alice, |g| g.id),
+        ),
+        (
+            "/runs",
+            "href=\"/runs/",
+            newest(runs.clone(), |r| r.person == alice, |r| r.id),
+        ),
+    ];
+    for (path, row, want) in &cases {
+        assert_eq!(want.len(), 45);
+        let got = w.walk_pages(path, &cookie, path, row).await;
+        assert_eq!(
+            &got, want,
+            "{path}: each of Alice's rows once, newest first"
+        );
+    }
+    // The home page shows the newest page of each, with the link to the older one, in both
+    // languages.
+    for (lang, older) in [("en", "Older"), ("fr", "Plus anciens")] {
+        let (st, body) = w.page("/", &cookie, lang).await;
+        assert_eq!(st, StatusCode::OK);
+        for (path, row, want) in &cases {
+            let mut shown = ids_after(&body, row);
+            shown.dedup();
+            assert_eq!(shown, want[..20], "{path} on the home page in {lang}");
+            assert!(
+                body.contains(&format!(
+                    "href=\"{path}?after={}\" rel=\"next\">{older}<",
+                    want[19]
+                )),
+                "{path}'s older link in {lang}"
+            );
+        }
+    }
+    // The organisation's pages: its own requests and runs, never globex's.
+    let acme = w.sign_in("acme").await;
+    let want = newest(runs, |r| r.requester.as_deref() == Some("acme"), |r| r.id);
+    let got = w.walk_pages("/runs", &acme, "/runs", "href=\"/runs/").await;
+    assert_eq!(got, want, "acme's runs");
+    let want = newest(requests, |r| r.requester == "acme", |r| r.id);
+    let got = w
+        .walk_pages("/requests", &acme, "/requests", "<tr><td>")
+        .await;
+    assert_eq!(got, want, "acme's requests");
+    // A cursor that is not a number is an error page, not a 500.
+    for path in ["/runs?after=x", "/grants?after=-1", "/requests?after=1e3"] {
+        let (st, body) = w.page(path, &cookie, "en").await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{path}: {body}");
+        assert!(body.contains("<html"), "{path}: an error page");
+    }
+}

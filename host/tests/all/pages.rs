@@ -515,6 +515,37 @@ async fn every_page_answers_every_role_as_it_should() {
             "",
             [forbidden, ok, ok, forbidden, forbidden, moved],
         ),
+        // The listings' own pages (the older pages of the home page's sections).
+        (
+            "GET",
+            "/requests?after=999".into(),
+            "",
+            [forbidden, ok, ok, forbidden, ok, moved],
+        ),
+        (
+            "GET",
+            "/grants".into(),
+            "",
+            [forbidden, ok, ok, forbidden, missing, moved],
+        ),
+        (
+            "GET",
+            "/runs".into(),
+            "",
+            [forbidden, ok, ok, forbidden, ok, moved],
+        ),
+        (
+            "GET",
+            "/receptions".into(),
+            "",
+            [forbidden, ok, ok, forbidden, missing, moved],
+        ),
+        (
+            "GET",
+            "/invitations".into(),
+            "",
+            [forbidden, ok, ok, forbidden, forbidden, moved],
+        ),
         (
             "GET",
             "/invoice.csv".into(),
@@ -1153,6 +1184,14 @@ async fn every_page_of_every_role_speaks_french_and_english() {
         ("ufc", "/", StatusCode::OK),
         ("ufc", &runs, StatusCode::OK),
         ("ufc", "/history", StatusCode::FORBIDDEN),
+        ("alice", "/requests", StatusCode::OK),
+        ("alice", "/grants", StatusCode::OK),
+        ("alice", "/runs", StatusCode::OK),
+        ("alice", "/receptions", StatusCode::OK),
+        ("alice", "/invitations", StatusCode::OK),
+        ("ufc", "/requests", StatusCode::OK),
+        ("ufc", "/runs", StatusCode::OK),
+        ("ufc", "/grants", StatusCode::NOT_FOUND),
         ("insitu-examples", "/", StatusCode::OK),
         ("operator", "/", StatusCode::OK),
     ];

@@ -11,49 +11,20 @@ use axum::response::IntoResponse;
 use maud::{Markup, html};
 
 use super::locale::{Arg, L10n};
-use super::{AppState, PageError, PageResult, Session, visible_ledger};
+use super::{AppState, PageError, PageResult, Session, cut, older, rows_from, visible_ledger};
 use crate::auth::Action;
 use insitu_core::account::Role;
 use insitu_core::request::Status;
+use insitu_core::store::Owner;
 
 /// An organisation's home page.
 pub fn home(s: &AppState, session: &Session, l: &L10n) -> Result<Markup, PageError> {
-    let store = s.pds.store.as_ref();
-    let requests: Vec<_> = store
-        .requests(None)?
-        .into_iter()
-        .filter(|r| r.requester == session.account.name)
-        .collect();
     Ok(html! {
         h1 { (session.account.name) }
-        section aria-labelledby="org-requests" {
-            h2 id="org-requests" { (l.t("org-requests-title")) }
-            div.scroll { table {
-                thead { tr {
-                    th scope="col" { (l.t("org-request")) }
-                    th scope="col" { (l.t("org-person")) }
-                    th scope="col" { (l.t("org-purpose")) }
-                    th scope="col" { (l.t("org-status")) }
-                } }
-                tbody {
-                    @for r in &requests {
-                        tr {
-                            td { (r.id) }
-                            td { (r.person) }
-                            td { (r.purpose) }
-                            td { (match r.status {
-                                Status::Pending => l.t("status-pending"),
-                                Status::Approved { grant, .. } => l.ta("status-approved", &[("grant", Arg::Count(grant as i64))]),
-                                Status::Denied { .. } => l.t("status-denied"),
-                            }) }
-                        }
-                    }
-                }
-            } }
-        }
+        (requests_section(s, session, l, None)?)
         section aria-labelledby="org-runs" {
             h2 id="org-runs" { (l.t("org-runs-title")) }
-            (super::runs::runs_table(s, session, l)?)
+            (super::runs::runs_table(s, session, l, None)?)
         }
         (jobs_section(s, session, l)?)
         (billing_section(s, session, l)?)
@@ -249,4 +220,46 @@ pub(super) async fn invoice(State(s): State<AppState>, session: Session) -> Page
         st.to_csv(),
     )
         .into_response())
+}
+
+/// A page of the requests an organisation made, newest first (from `after`; those that went
+/// nowhere too, answered like the others), and the link to the older page.
+pub fn requests_section(
+    s: &AppState,
+    session: &Session,
+    l: &L10n,
+    after: Option<u64>,
+) -> Result<Markup, PageError> {
+    let owner = Owner::Organisation(session.account.name.clone());
+    let (requests, next) = cut(s.pds.store.requests_page(&owner, rows_from(after))?, |r| {
+        r.id
+    });
+    Ok(html! {
+        section aria-labelledby="org-requests" {
+            h2 id="org-requests" { (l.t("org-requests-title")) }
+            div.scroll { table {
+                thead { tr {
+                    th scope="col" { (l.t("org-request")) }
+                    th scope="col" { (l.t("org-person")) }
+                    th scope="col" { (l.t("org-purpose")) }
+                    th scope="col" { (l.t("org-status")) }
+                } }
+                tbody {
+                    @for r in &requests {
+                        tr {
+                            td { (r.id) }
+                            td { (r.person) }
+                            td { (r.purpose) }
+                            td { (match r.status {
+                                Status::Pending => l.t("status-pending"),
+                                Status::Approved { grant, .. } => l.ta("status-approved", &[("grant", Arg::Count(grant as i64))]),
+                                Status::Denied { .. } => l.t("status-denied"),
+                            }) }
+                        }
+                    }
+                }
+            } }
+            (older(l, "/requests", next))
+        }
+    })
 }
