@@ -7,3 +7,9 @@ CREATE INDEX requests_requester ON requests ((value->>'requester'), id);
 CREATE INDEX grants_requester ON grants ((value->'origin'->>'requester'), id);
 CREATE INDEX receptions_organisation ON receptions ((value->>'organisation'), id);
 CREATE INDEX runs_requester ON runs ((value->>'requester'), id) WHERE (value->>'job') IS NULL;
+-- A party's ledger entries (a person's earnings, an organisation's invoice, a statement), by
+-- either side: `Party` is `{"kind": ..., "name": ...}` (the operator has no name).
+CREATE INDEX ledger_debit ON ledger ((value->'debit'->>'kind'),
+    (coalesce(value->'debit'->>'name', '')), id);
+CREATE INDEX ledger_credit ON ledger ((value->'credit'->>'kind'),
+    (coalesce(value->'credit'->>'name', '')), id);

@@ -163,6 +163,10 @@ pub const CHECKS: &[(&str, Check)] = &[
         "memberships_are_paged_newest_job_first",
         listings::memberships,
     ),
+    (
+        "a_partys_ledger_entries_are_read_by_party",
+        listings::ledger,
+    ),
     // audit chains and checkpoints
     ("audit_chains_are_per_person_and_paged", audit::chains),
     (

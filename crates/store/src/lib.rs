@@ -589,8 +589,16 @@ pub trait LedgerStore: Send + Sync {
     }
     /// The entries posted under `key` (empty for a free run), or `None` if it was not posted.
     fn posting(&self, key: &str) -> Result<Option<Vec<insitu_model::ledger::Entry>>, StoreError>;
-    /// Every ledger entry, oldest first.
+    /// Every ledger entry, oldest first: for the operator's tools (balances, the trial
+    /// balance). A party's pages read [`LedgerStore::ledger_of`].
     fn ledger(&self) -> Result<Vec<insitu_model::ledger::Entry>, StoreError>;
+    /// The entries that debit or credit `party`, oldest first (by id), read from an index on
+    /// the party: a person's earnings, an organisation's invoice, a developer's revenue, a
+    /// statement.
+    fn ledger_of(
+        &self,
+        party: &insitu_model::ledger::Party,
+    ) -> Result<Vec<insitu_model::ledger::Entry>, StoreError>;
 
     /// Stores a licence or sponsorship (its `id` is assigned), audited.
     fn add_licence(

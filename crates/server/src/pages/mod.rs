@@ -79,11 +79,15 @@ pub fn routes() -> Router<AppState> {
         .route("/invoice.csv", get(organisation::invoice))
 }
 
-/// The ledger entries dated until now: a job's postings are dated at its release time, and are
-/// shown to nobody before it, whenever the job closed (which depends on its members' data).
-fn visible_ledger(s: &AppState) -> Result<Vec<insitu_core::ledger::Entry>, PageError> {
+/// `party`'s ledger entries dated until now (read from the store's index on the party): a
+/// job's postings are dated at its release time, and are shown to nobody before it, whenever
+/// the job closed (which depends on its members' data).
+fn visible_ledger(
+    s: &AppState,
+    party: &insitu_core::ledger::Party,
+) -> Result<Vec<insitu_core::ledger::Entry>, PageError> {
     let now = s.now_ms();
-    let mut entries = s.pds.store.ledger()?;
+    let mut entries = s.pds.store.ledger_of(party)?;
     entries.retain(|e| e.at_ms <= now);
     Ok(entries)
 }

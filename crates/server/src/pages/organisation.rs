@@ -54,7 +54,12 @@ fn billing_section(s: &AppState, session: &Session, l: &L10n) -> Result<Markup, 
     use insitu_core::ledger::Party;
     let store = s.pds.store.as_ref();
     let name = session.account.name.clone();
-    let entries = visible_ledger(s)?;
+    let party = match session.account.role {
+        Role::Organisation => Party::Organisation(name.clone()),
+        Role::Developer => Party::Developer(name.clone()),
+        _ => return Ok(html! {}),
+    };
+    let entries = visible_ledger(s, &party)?;
     Ok(match session.account.role {
         Role::Organisation => {
             let now = s.now_ms();
@@ -203,12 +208,8 @@ pub(super) async fn invoice(State(s): State<AppState>, session: Session) -> Page
     let (since, until) = insitu_core::ledger::month_bounds(now);
     // Entries dated later (a job's, dated at its release time) are not shown yet.
     let until = until.min(now + 1);
-    let st = insitu_core::ledger::statement(
-        &visible_ledger(&s)?,
-        &insitu_core::ledger::Party::Organisation(session.account.name.clone()),
-        since,
-        until,
-    );
+    let party = insitu_core::ledger::Party::Organisation(session.account.name.clone());
+    let st = insitu_core::ledger::statement(&visible_ledger(&s, &party)?, &party, since, until);
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),

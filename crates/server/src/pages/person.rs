@@ -91,7 +91,7 @@ pub fn home(s: &AppState, session: &Session, l: &L10n, p: u64) -> Result<Markup,
 /// A person's earnings: their ledger balance and latest movements.
 fn earnings_section(s: &AppState, l: &L10n, p: u64) -> Result<Markup, PageError> {
     let party = insitu_core::ledger::Party::Person(p);
-    let entries = visible_ledger(s)?;
+    let entries = visible_ledger(s, &party)?;
     let mine: Vec<&insitu_core::ledger::Entry> = entries
         .iter()
         .filter(|e| e.credit == party || e.debit == party)

@@ -318,3 +318,68 @@ pub(super) fn memberships(store: &dyn Store) {
         |page| store.memberships_page(a, page),
     );
 }
+
+pub(super) fn ledger(store: &dyn Store) {
+    use insitu_model::ledger::{Entry, Movement, Party};
+    let line = |debit: Party, credit: Party, minor: i64| Entry {
+        id: 0,
+        at_ms: 77,
+        key: String::new(),
+        debit,
+        credit,
+        amount: insitu_model::output::Money {
+            minor,
+            currency: "EUR".into(),
+        },
+        movement: Movement::Passage,
+        memo: "m".into(),
+    };
+    let acme = || Party::Organisation("acme".into());
+    let acme2 = || Party::Organisation("acme2".into());
+    let dev = || Party::Developer("3".into());
+    for (i, (debit, credit)) in [
+        (acme(), Party::Operator),
+        (acme(), Party::Person(3)),
+        (acme2(), Party::Person(33)),
+        (Party::Person(3), acme()),
+        (acme(), dev()),
+        (Party::Operator, Party::Person(3)),
+        (acme(), acme()),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let key = format!("run:{i}");
+        store
+            .post(
+                &key,
+                vec![
+                    line(debit.clone(), credit.clone(), i as i64),
+                    line(credit, debit, 1),
+                ],
+            )
+            .expect("post");
+    }
+    let all = store.ledger().expect("ledger");
+    for party in [
+        acme(),
+        acme2(),
+        dev(),
+        Party::Operator,
+        Party::Person(3),
+        Party::Person(33),
+        Party::Person(4),
+        Party::Developer("4".into()),
+    ] {
+        let want: Vec<Entry> = all
+            .iter()
+            .filter(|e| e.debit == party || e.credit == party)
+            .cloned()
+            .collect();
+        assert_eq!(
+            store.ledger_of(&party).expect("ledger_of"),
+            want,
+            "{party}'s entries, each once, oldest first, and no one else's"
+        );
+    }
+}

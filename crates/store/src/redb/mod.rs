@@ -37,7 +37,7 @@ use insitu_model::consent::Grant;
 use insitu_model::job::{
     Answer, AnswerRefused, BillingRecord, Claim, Job, Member, Policy, RunSlot, Task, budget_admits,
 };
-use insitu_model::ledger::{Entry, Tariff};
+use insitu_model::ledger::{Entry, Party, Tariff};
 use insitu_model::licence::Licence;
 use insitu_model::meter::RunRecord;
 use insitu_model::peer::{Contact, ContactStatus, Offer};
@@ -104,10 +104,14 @@ const CONTACTS: TableDefinition<u64, &str> = TableDefinition::new("peer_contacts
 /// transaction that writes the row, so that a page of one owner's rows is one key range
 /// ([`Store::runs_page`] and the others). `owner` is [`owner_key`]: `p:<person>` or
 /// `o:<organisation name>`. Listings: `runs`, `requests`, `grants`, `receptions`, `members`
-/// (keyed on the job). A store written before it gets it at open, once (`LISTINGS_BUILT`).
+/// (keyed on the job), and `ledger` (owned by each side's `Party` as text, `person:3`). A store written before it gets it at open, once (`LISTINGS_BUILT`).
 const LISTINGS: TableDefinition<(&str, &str, u64), ()> = TableDefinition::new("listings");
-/// The counter that says the listings' index was built for the rows a store had before it.
+/// The counter that says which version of the listings' index was built for the rows a store
+/// had before it ([`LISTINGS_VERSION`]).
 const LISTINGS_BUILT: &str = "listings-index";
+/// The listings' index as this code writes it: a store whose index is older is indexed again
+/// at open (inserting is idempotent).
+const LISTINGS_VERSION: u64 = 2;
 const SECRETS: TableDefinition<&str, &[u8]> = TableDefinition::new("secrets");
 const PSEUDONYM_KEY: &str = "record-pseudonyms";
 
@@ -495,6 +499,11 @@ fn reception_owners(r: &Reception) -> Vec<String> {
     vec![person_owner(r.person), organisation_owner(&r.organisation)]
 }
 
+/// Whose ledger an entry is in: the party it debits and the one it credits.
+fn ledger_owners(e: &Entry) -> Vec<String> {
+    vec![e.debit.to_string(), e.credit.to_string()]
+}
+
 /// Stores a run under its id, in its owners' listings.
 fn put_run(tx: &WriteTransaction, run: &RunRecord) -> Result<(), StoreError> {
     put_json(tx, RUNS, run.id, run)?;
@@ -527,13 +536,13 @@ fn put_member(tx: &WriteTransaction, job: u64, m: &Member) -> Result<(), StoreEr
 
 /// Indexes the rows a store had before [`LISTINGS`], once.
 fn build_listings(tx: &WriteTransaction) -> Result<(), StoreError> {
-    if tx
+    let built = tx
         .open_table(COUNTERS)
         .map_err(db)?
         .get(LISTINGS_BUILT)
         .map_err(db)?
-        .is_some()
-    {
+        .map(|v| v.value());
+    if built >= Some(LISTINGS_VERSION) {
         return Ok(());
     }
     for r in all_in::<RunRecord>(tx, RUNS)? {
@@ -558,9 +567,12 @@ fn build_listings(tx: &WriteTransaction) -> Result<(), StoreError> {
     for (job, person) in members {
         list(tx, "members", &[person_owner(person)], job)?;
     }
+    for e in all_in::<Entry>(tx, LEDGER)? {
+        list(tx, "ledger", &ledger_owners(&e), e.id)?;
+    }
     tx.open_table(COUNTERS)
         .map_err(db)?
-        .insert(LISTINGS_BUILT, 1)
+        .insert(LISTINGS_BUILT, LISTINGS_VERSION)
         .map_err(db)?;
     Ok(())
 }
@@ -613,6 +625,7 @@ fn post_in(tx: &Tx, key: &str, entries: Vec<Entry>) -> Result<(Vec<Entry>, bool)
         e.id = next_id(tx, "ledger")?;
         e.key = key.to_string();
         put_json(tx, LEDGER, e.id, &e)?;
+        list(tx, "ledger", &ledger_owners(&e), e.id)?;
         out.push(e);
     }
     let ids: Vec<u64> = out.iter().map(|e| e.id).collect();
@@ -850,6 +863,20 @@ mod tests {
             run.requester = Some("acme".into());
             store.record_run(run).unwrap();
             store.record_run(RunRecord::new(p, 1, "d", 6)).unwrap();
+            let line = Entry {
+                id: 0,
+                at_ms: 5,
+                key: String::new(),
+                debit: Party::Organisation("acme".into()),
+                credit: Party::Person(p),
+                amount: insitu_model::output::Money {
+                    minor: 3,
+                    currency: "EUR".into(),
+                },
+                movement: insitu_model::ledger::Movement::Passage,
+                memo: "run".into(),
+            };
+            store.post("run:1", vec![line]).unwrap();
         }
         {
             // As code before the index left it: no index, no mark.
@@ -873,6 +900,7 @@ mod tests {
         };
         assert_eq!(ids(Owner::Person(1)), vec![2, 1]);
         assert_eq!(ids(Owner::Organisation("acme".into())), vec![1]);
+        assert_eq!(store.ledger_of(&Party::Person(1)).unwrap().len(), 1);
     }
 
     /// Billing records as code before typed parties wrote them (names, and no movement) read
