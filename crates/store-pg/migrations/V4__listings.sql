@@ -13,3 +13,6 @@ CREATE INDEX ledger_debit ON ledger ((value->'debit'->>'kind'),
     (coalesce(value->'debit'->>'name', '')), id);
 CREATE INDEX ledger_credit ON ledger ((value->'credit'->>'kind'),
     (coalesce(value->'credit'->>'name', '')), id);
+-- An organisation's jobs: those it opened, and the campaigns naming it as the association.
+CREATE INDEX jobs_owner ON jobs ((value->>'owner'), id);
+CREATE INDEX jobs_association ON jobs ((value->'kind'->>'association'), id);

@@ -343,6 +343,25 @@ impl JobStore for PgStore {
         })
     }
 
+    fn jobs_page(&self, owner: &Owner, page: Page) -> Result<Vec<Job>, StoreError> {
+        if let Owner::Person(_) = owner {
+            return Ok(Vec::new());
+        }
+        let owner = owner.clone();
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            listing(
+                &**c,
+                "jobs",
+                "",
+                "(value->>'owner' = $3 OR value->'kind'->>'association' = $3)",
+                &owner,
+                page,
+            )
+            .await
+        })
+    }
+
     fn memberships_page(&self, person: PersonId, page: Page) -> Result<Vec<Member>, StoreError> {
         let before = page
             .before

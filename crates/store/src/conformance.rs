@@ -167,6 +167,10 @@ pub const CHECKS: &[(&str, Check)] = &[
         "a_partys_ledger_entries_are_read_by_party",
         listings::ledger,
     ),
+    (
+        "jobs_are_paged_newest_first_by_organisation",
+        listings::jobs,
+    ),
     // audit chains and checkpoints
     ("audit_chains_are_per_person_and_paged", audit::chains),
     (

@@ -88,8 +88,9 @@ pub enum Owner {
     Person(PersonId),
     /// An organisation's rows, by its account name: the requests it made (those that went
     /// nowhere too: it cannot tell them apart), the grants it obtained (`origin.requester`), the
-    /// receptions naming it, and the runs it started outside a campaign or study (a member's
-    /// run is the member's alone, `view::sees_run`).
+    /// receptions naming it, the runs it started outside a campaign or study (a member's run
+    /// is the member's alone, `view::sees_run`), and the jobs it opened or is the association
+    /// of.
     Organisation(String),
 }
 
@@ -473,7 +474,16 @@ pub trait JobStore: Send + Sync {
     /// Stores a new campaign or study (its `id` is assigned), audited.
     fn add_job(&self, job: insitu_model::job::Job) -> Result<insitu_model::job::Job, StoreError>;
     fn job(&self, id: u64) -> Result<insitu_model::job::Job, StoreError>;
+    /// Every job: for start-up (resuming the running ones) and the domain's checks.
     fn jobs(&self) -> Result<Vec<insitu_model::job::Job>, StoreError>;
+    /// A page of `owner`'s jobs, newest first ([`Page`]): an organisation's are those it
+    /// opened and the campaigns naming it as the association; a person has none (their
+    /// campaigns are their memberships); [`Owner::All`] every job.
+    fn jobs_page(
+        &self,
+        owner: &Owner,
+        page: Page,
+    ) -> Result<Vec<insitu_model::job::Job>, StoreError>;
     /// Records members' results in one transaction: each member's run (when there was one),
     /// with its audit entry, and the member's result pointing at it, as `Member::record` rules
     /// (a member the job already has is left as it was and its run is not stored; a run keeps

@@ -551,6 +551,24 @@ async fn the_pages_show_the_newest_rows_and_link_to_older_ones() {
         .walk_pages("/requests", &acme, "/requests", "<tr><td>")
         .await;
     assert_eq!(got, want, "acme's requests");
+    // acme's campaigns (it opened them, or is their association), never globex's alone.
+    let mut want = Vec::new();
+    for id in 1..=50u64 {
+        let mut j = campaign();
+        if let JobKind::Campaign(c) = &mut j.kind {
+            // The description names the job's id (ids are given from 1).
+            c.description = format!("j{id}");
+            c.association = if id % 7 == 0 { "acme" } else { "consumers" }.into();
+        }
+        j.owner = if id % 3 == 0 { "globex" } else { "acme" }.into();
+        if id % 3 != 0 || id % 7 == 0 {
+            want.push(id);
+        }
+        assert_eq!(store.add_job(j).unwrap().id, id);
+    }
+    want.reverse();
+    let got = w.walk_pages("/jobs", &acme, "/jobs", "<td>j").await;
+    assert_eq!(got, want, "acme's campaigns");
     // A cursor that is not a number is an error page, not a 500.
     for path in ["/runs?after=x", "/grants?after=-1", "/requests?after=1e3"] {
         let (st, body) = w.page(path, &cookie, "en").await;

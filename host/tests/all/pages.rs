@@ -548,6 +548,12 @@ async fn every_page_answers_every_role_as_it_should() {
         ),
         (
             "GET",
+            "/jobs".into(),
+            "",
+            [forbidden, forbidden, forbidden, forbidden, ok, moved],
+        ),
+        (
+            "GET",
             "/invoice.csv".into(),
             "",
             [forbidden, forbidden, forbidden, forbidden, ok, moved],
@@ -1192,6 +1198,7 @@ async fn every_page_of_every_role_speaks_french_and_english() {
         ("ufc", "/requests", StatusCode::OK),
         ("ufc", "/runs", StatusCode::OK),
         ("ufc", "/grants", StatusCode::NOT_FOUND),
+        ("ufc", "/jobs", StatusCode::OK),
         ("insitu-examples", "/", StatusCode::OK),
         ("operator", "/", StatusCode::OK),
     ];

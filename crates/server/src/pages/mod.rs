@@ -66,6 +66,7 @@ pub fn routes() -> Router<AppState> {
         .route("/grants", get(grants_list))
         .route("/receptions", get(receptions_list))
         .route("/invitations", get(invitations_list))
+        .route("/jobs", get(jobs_list))
         .route("/history", get(history))
         // The one page upload: the router gives pages [`super::MAX_FORM`].
         .route(
@@ -493,6 +494,19 @@ async fn receptions_list(
     let l = L10n::current();
     let title = l.t("returns-title");
     let body = person::receptions_section(&s, &l, p, q.after)?;
+    Ok(page(&title, Some(&session), listing_page(&title, body)).into_response())
+}
+
+/// A page of an organisation's campaigns and studies.
+async fn jobs_list(
+    State(s): State<AppState>,
+    session: Session,
+    PageQuery(q): PageQuery<After>,
+) -> PageResult {
+    session.may(Action::ReadJob)?;
+    let l = L10n::current();
+    let title = l.t("jobs-title");
+    let body = organisation::jobs_section(&s, &session, &l, q.after)?;
     Ok(page(&title, Some(&session), listing_page(&title, body)).into_response())
 }
 

@@ -26,7 +26,7 @@ pub fn home(s: &AppState, session: &Session, l: &L10n) -> Result<Markup, PageErr
             h2 id="org-runs" { (l.t("org-runs-title")) }
             (super::runs::runs_table(s, session, l, None)?)
         }
-        (jobs_section(s, session, l)?)
+        (jobs_section(s, session, l, None)?)
         (billing_section(s, session, l)?)
     })
 }
@@ -130,14 +130,22 @@ fn billing_section(s: &AppState, session: &Session, l: &L10n) -> Result<Markup, 
     })
 }
 
-/// An organisation's campaigns (as initiator or association) with their thresholded counts,
-/// and its studies with their releases.
-fn jobs_section(s: &AppState, session: &Session, l: &L10n) -> Result<Markup, PageError> {
+/// A page of an organisation's jobs, newest first (from `after`): its campaigns (as initiator
+/// or association) with their thresholded counts, its studies with their releases, and the
+/// link to the older page.
+pub fn jobs_section(
+    s: &AppState,
+    session: &Session,
+    l: &L10n,
+    after: Option<u64>,
+) -> Result<Markup, PageError> {
     let store = s.pds.store.as_ref();
     let name = session.account.name.as_str();
+    let owner = Owner::Organisation(name.to_string());
+    let (jobs, next) = cut(store.jobs_page(&owner, rows_from(after))?, |j| j.id);
     let mut campaigns = Vec::new();
     let mut studies = Vec::new();
-    for job in store.jobs()? {
+    for job in jobs {
         match &job.kind {
             insitu_core::job::JobKind::Campaign(c)
                 if job.owner == name || c.association == name =>
@@ -199,6 +207,7 @@ fn jobs_section(s: &AppState, session: &Session, l: &L10n) -> Result<Markup, Pag
                 }
             }
         }
+        (older(l, "/jobs", next))
     })
 }
 

@@ -383,3 +383,56 @@ pub(super) fn ledger(store: &dyn Store) {
         );
     }
 }
+
+pub(super) fn jobs(store: &dyn Store) {
+    use insitu_model::job::{Job, JobKind};
+    for (owner, association) in [
+        ("acme", "consumers"),
+        ("globex", "acme"),
+        ("acme", "acme"),
+        ("globex", "consumers"),
+        ("acme", "globex"),
+    ] {
+        let mut j = campaign();
+        j.owner = owner.into();
+        if let JobKind::Campaign(c) = &mut j.kind {
+            c.association = association.into();
+        }
+        let j = store.add_job(j).expect("add_job");
+        if j.id == 2 {
+            let mut closed = j.clone();
+            closed.status = insitu_model::job::JobStatus::Finished { at_ms: 99 };
+            store
+                .close_job(&closed, vec![], &[], super::jobs::PERIOD)
+                .expect("close_job");
+        }
+    }
+    let all = store.jobs().expect("jobs");
+    let association = |j: &Job| match &j.kind {
+        JobKind::Campaign(c) => Some(c.association.clone()),
+        JobKind::Study(_) => None,
+    };
+    for name in ["acme", "globex", "consumers", "initech"] {
+        let want = newest_first(all.clone(), |j| {
+            j.owner == name || association(j).as_deref() == Some(name)
+        });
+        pages(
+            &format!("{name}'s jobs"),
+            &want,
+            |j: &Job| j.id,
+            |page| store.jobs_page(&org(name), page),
+        );
+    }
+    pages(
+        "every job",
+        &newest_first(all, |_| true),
+        |j: &Job| j.id,
+        |page| store.jobs_page(&Owner::All, page),
+    );
+    pages(
+        "a person's jobs",
+        &[],
+        |j: &Job| j.id,
+        |page| store.jobs_page(&Owner::Person(1), page),
+    );
+}

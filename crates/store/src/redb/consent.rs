@@ -32,11 +32,10 @@ impl ConsentStore for RedbStore {
     }
 
     fn requests(&self, person: Option<PersonId>) -> Result<Vec<AccessRequest>, StoreError> {
-        let all: Vec<AccessRequest> = self.all_json(REQUESTS)?;
-        Ok(all
-            .into_iter()
-            .filter(|r| person.is_none_or(|p| r.person == p && !r.nowhere))
-            .collect())
+        match person {
+            None => self.all_json(REQUESTS),
+            Some(p) => self.all_of(REQUESTS, "requests", p, |r: &AccessRequest| r.id),
+        }
     }
 
     fn requests_page(&self, owner: &Owner, page: Page) -> Result<Vec<AccessRequest>, StoreError> {
@@ -80,11 +79,10 @@ impl ConsentStore for RedbStore {
     }
 
     fn grants(&self, person: Option<PersonId>) -> Result<Vec<Grant>, StoreError> {
-        let all: Vec<Grant> = self.all_json(GRANTS)?;
-        Ok(all
-            .into_iter()
-            .filter(|g| person.is_none_or(|p| g.person == p))
-            .collect())
+        match person {
+            None => self.all_json(GRANTS),
+            Some(p) => self.all_of(GRANTS, "grants", p, |g: &Grant| g.id),
+        }
     }
 
     fn grants_page(&self, owner: &Owner, page: Page) -> Result<Vec<Grant>, StoreError> {
@@ -132,11 +130,10 @@ impl ConsentStore for RedbStore {
     }
 
     fn receptions(&self, person: Option<PersonId>) -> Result<Vec<Reception>, StoreError> {
-        let all: Vec<Reception> = self.all_json(RECEPTIONS)?;
-        Ok(all
-            .into_iter()
-            .filter(|r| person.is_none_or(|p| r.person == p))
-            .collect())
+        match person {
+            None => self.all_json(RECEPTIONS),
+            Some(p) => self.all_of(RECEPTIONS, "receptions", p, |r: &Reception| r.id),
+        }
     }
 
     fn receptions_page(&self, owner: &Owner, page: Page) -> Result<Vec<Reception>, StoreError> {

@@ -26,7 +26,7 @@ impl JobStore for RedbStore {
     fn add_job(&self, mut job: Job) -> Result<Job, StoreError> {
         self.write(|tx| {
             job.id = next_id(tx, "job")?;
-            put_json(tx, JOBS, job.id, &job)?;
+            put_job(tx, &job)?;
             append(
                 tx,
                 AuditEvent::JobOpened {
@@ -46,6 +46,13 @@ impl JobStore for RedbStore {
 
     fn jobs(&self) -> Result<Vec<Job>, StoreError> {
         self.all_json(JOBS)
+    }
+
+    fn jobs_page(&self, owner: &Owner, page: Page) -> Result<Vec<Job>, StoreError> {
+        match owner {
+            Owner::Person(_) => Ok(Vec::new()),
+            _ => self.page_json(JOBS, "jobs", owner, page),
+        }
     }
 
     fn record_members(
@@ -285,7 +292,7 @@ impl JobStore for RedbStore {
             if !allowed {
                 return Err(StoreError::JobClosed(job.id));
             }
-            put_json(tx, JOBS, job.id, job)?;
+            put_job(tx, job)?;
             let n = billing.len() as u32;
             for mut b in billing {
                 b.id = next_id(tx, "billing")?;

@@ -104,14 +104,15 @@ const CONTACTS: TableDefinition<u64, &str> = TableDefinition::new("peer_contacts
 /// transaction that writes the row, so that a page of one owner's rows is one key range
 /// ([`Store::runs_page`] and the others). `owner` is [`owner_key`]: `p:<person>` or
 /// `o:<organisation name>`. Listings: `runs`, `requests`, `grants`, `receptions`, `members`
-/// (keyed on the job), and `ledger` (owned by each side's `Party` as text, `person:3`). A store written before it gets it at open, once (`LISTINGS_BUILT`).
+/// (keyed on the job), `jobs` (owned by the opener and a campaign's association), and
+/// `ledger` (owned by each side's `Party` as text, `person:3`). A store written before it gets it at open, once (`LISTINGS_BUILT`).
 const LISTINGS: TableDefinition<(&str, &str, u64), ()> = TableDefinition::new("listings");
 /// The counter that says which version of the listings' index was built for the rows a store
 /// had before it ([`LISTINGS_VERSION`]).
 const LISTINGS_BUILT: &str = "listings-index";
 /// The listings' index as this code writes it: a store whose index is older is indexed again
 /// at open (inserting is idempotent).
-const LISTINGS_VERSION: u64 = 2;
+const LISTINGS_VERSION: u64 = 3;
 const SECRETS: TableDefinition<&str, &[u8]> = TableDefinition::new("secrets");
 const PSEUDONYM_KEY: &str = "record-pseudonyms";
 
@@ -293,6 +294,22 @@ impl RedbStore {
                 from_json(v.value())
             })
             .collect()
+    }
+
+    /// Every one of person `p`'s rows of `table` by `listing`'s index, oldest first.
+    fn all_of<T: DeserializeOwned>(
+        &self,
+        table: TableDefinition<u64, &str>,
+        listing: &str,
+        p: PersonId,
+        id: impl Fn(&T) -> u64,
+    ) -> Result<Vec<T>, StoreError> {
+        let owner = Owner::Person(p);
+        let mut all = crate::walk(1024, id, |page| {
+            self.page_json(table, listing, &owner, page)
+        })?;
+        all.reverse();
+        Ok(all)
     }
 
     fn read_u64(
@@ -499,6 +516,23 @@ fn reception_owners(r: &Reception) -> Vec<String> {
     vec![person_owner(r.person), organisation_owner(&r.organisation)]
 }
 
+/// Whose listings a job is in: the account that opened it, and a campaign's association.
+fn job_owners(j: &Job) -> Vec<String> {
+    let mut o = vec![organisation_owner(&j.owner)];
+    if let insitu_model::job::JobKind::Campaign(c) = &j.kind
+        && c.association != j.owner
+    {
+        o.push(organisation_owner(&c.association));
+    }
+    o
+}
+
+/// Stores a job under its id, in its owners' listings.
+fn put_job(tx: &WriteTransaction, j: &Job) -> Result<(), StoreError> {
+    put_json(tx, JOBS, j.id, j)?;
+    list(tx, "jobs", &job_owners(j), j.id)
+}
+
 /// Whose ledger an entry is in: the party it debits and the one it credits.
 fn ledger_owners(e: &Entry) -> Vec<String> {
     vec![e.debit.to_string(), e.credit.to_string()]
@@ -569,6 +603,9 @@ fn build_listings(tx: &WriteTransaction) -> Result<(), StoreError> {
     }
     for e in all_in::<Entry>(tx, LEDGER)? {
         list(tx, "ledger", &ledger_owners(&e), e.id)?;
+    }
+    for j in all_in::<Job>(tx, JOBS)? {
+        list(tx, "jobs", &job_owners(&j), j.id)?;
     }
     tx.open_table(COUNTERS)
         .map_err(db)?

@@ -47,11 +47,10 @@ impl RunStore for RedbStore {
     }
 
     fn runs(&self, person: Option<PersonId>) -> Result<Vec<RunRecord>, StoreError> {
-        let all: Vec<RunRecord> = self.all_json(RUNS)?;
-        Ok(all
-            .into_iter()
-            .filter(|r| person.is_none_or(|p| r.person == p))
-            .collect())
+        match person {
+            None => self.all_json(RUNS),
+            Some(p) => self.all_of(RUNS, "runs", p, |r: &RunRecord| r.id),
+        }
     }
 
     fn runs_page(&self, owner: &Owner, page: Page) -> Result<Vec<RunRecord>, StoreError> {
