@@ -140,17 +140,24 @@ impl From<account::Token> for TokenView {
     }
 }
 
-/// The caller's tokens (never their secrets).
-#[utoipa::path(get, path = "/api/tokens", tag = "accounts", security(("token" = [])),
+/// The caller's tokens (never their secrets), newest first, a page at a time: every sign-in
+/// adds one.
+#[utoipa::path(get, path = "/api/tokens", tag = "accounts", security(("token" = [])), params(PageQuery),
     responses(
-        (status = 200, description = "The caller's tokens, without their secrets", body = [TokenView]),
+        (status = 200, description = "A page of the caller's tokens, without their secrets, newest first", body = [TokenView],
+            headers(("Link" = String, description = "`<path?after=N&limit=M>; rel=\"next\"`: the next page, when there is one"))),
     ))]
 pub async fn list_tokens(
     State(s): State<AppState>,
     caller: Caller,
-) -> Result<Json<Vec<TokenView>>, ApiError> {
-    let tokens = s.pds.store.tokens(caller.account.id)?;
-    Ok(Json(tokens.into_iter().map(TokenView::from).collect()))
+    Query(q): Query<PageQuery>,
+) -> Result<Paged<TokenView>, ApiError> {
+    let rows = s.pds.store.tokens_page(caller.account.id, q.page())?;
+    let (rows, next) = q.take("/api/tokens", rows, |t| t.id);
+    Ok(Paged {
+        rows: rows.into_iter().map(TokenView::from).collect(),
+        next,
+    })
 }
 
 /// Revokes one of the caller's tokens: itself, or another whose scopes it all has.

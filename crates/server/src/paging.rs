@@ -1,4 +1,5 @@
-//! Cursor pages for the API's listings (runs, requests, grants, receptions, invitations): the
+//! Cursor pages for the API's listings (runs, requests, grants, receptions, invitations,
+//! tokens): the
 //! query `after` (the last id of the previous page) and `limit`, and the answer, still a JSON
 //! array, with a `Link: <path?after=N&limit=M>; rel="next"` header when there is a next page.
 //!

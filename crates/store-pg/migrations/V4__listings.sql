@@ -16,3 +16,5 @@ CREATE INDEX ledger_credit ON ledger ((value->'credit'->>'kind'),
 -- An organisation's jobs: those it opened, and the campaigns naming it as the association.
 CREATE INDEX jobs_owner ON jobs ((value->>'owner'), id);
 CREATE INDEX jobs_association ON jobs ((value->'kind'->>'association'), id);
+-- An account's tokens (every sign-in adds one), newest first.
+CREATE INDEX tokens_account_id ON tokens (account, id);

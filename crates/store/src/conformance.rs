@@ -171,6 +171,7 @@ pub const CHECKS: &[(&str, Check)] = &[
         "jobs_are_paged_newest_first_by_organisation",
         listings::jobs,
     ),
+    ("tokens_are_paged_newest_first_by_account", listings::tokens),
     // audit chains and checkpoints
     ("audit_chains_are_per_person_and_paged", audit::chains),
     (

@@ -460,6 +460,12 @@ pub trait AccountStore: Send + Sync {
     fn token_by_hash(&self, hash: &str)
     -> Result<Option<insitu_model::account::Token>, StoreError>;
     fn tokens(&self, account: u64) -> Result<Vec<insitu_model::account::Token>, StoreError>;
+    /// A page of `account`'s tokens, newest first ([`Page`]): every sign-in adds one.
+    fn tokens_page(
+        &self,
+        account: u64,
+        page: Page,
+    ) -> Result<Vec<insitu_model::account::Token>, StoreError>;
     fn revoke_token(&self, id: u64, at_ms: i64)
     -> Result<insitu_model::account::Token, StoreError>;
 }

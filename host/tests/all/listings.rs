@@ -238,12 +238,29 @@ async fn every_listing_pages_by_link_each_row_once_and_only_the_callers() {
         store.record_members(job, members).unwrap();
     }
 
+    // Tokens: every sign-in adds one; Alice's and Bob's interleaved.
+    let alice_account = store.account_by_name("alice").unwrap().unwrap();
+    let bob_account = store.account_by_name("bob").unwrap().unwrap();
+    for i in 0..4 {
+        for a in [&alice_account, &bob_account] {
+            account::issue_token(store, a, &[], &format!("t{i}"), None).unwrap();
+        }
+    }
+    let tokens =
+        |a: &account::Account| newest(store.tokens(a.id).unwrap(), |t| t.account == a.id, |t| t.id);
     let requests = store.requests(None).unwrap();
     let grants = store.grants(None).unwrap();
     let runs = store.runs(None).unwrap();
     let receptions = store.receptions(None).unwrap();
     let org_of = |g: &Grant| g.origin.as_ref().map(|o| o.requester.clone());
     let cases: Vec<(&str, &str, &str, Vec<u64>)> = vec![
+        (
+            "/api/tokens",
+            alice_t.as_str(),
+            "id",
+            tokens(&alice_account),
+        ),
+        ("/api/tokens", bob_t.as_str(), "id", tokens(&bob_account)),
         (
             "/api/requests",
             alice_t.as_str(),
@@ -356,6 +373,7 @@ async fn a_bad_cursor_or_limit_is_a_400_with_the_error_body() {
             .unwrap();
     }
     for path in [
+        "/api/tokens",
         "/api/runs",
         "/api/requests",
         "/api/grants",

@@ -436,3 +436,53 @@ pub(super) fn jobs(store: &dyn Store) {
         |page| store.jobs_page(&Owner::Person(1), page),
     );
 }
+
+pub(super) fn tokens(store: &dyn Store) {
+    use insitu_model::account::{Role, Token};
+    let account = |name: &str| {
+        store
+            .add_account(insitu_model::account::Account {
+                id: 0,
+                name: name.into(),
+                role: Role::Organisation,
+                person: None,
+                password: String::new(),
+                created_ms: 1,
+            })
+            .expect("add_account")
+            .id
+    };
+    let (a, b) = (account("acme"), account("globex"));
+    for (i, who) in [a, b, a, a, b, a].into_iter().enumerate() {
+        let t = store
+            .add_token(Token {
+                id: 0,
+                account: who,
+                hash: format!("hash{i}"),
+                label: "t".into(),
+                scopes: vec![],
+                created_ms: 2,
+                expires_ms: None,
+                revoked_ms: None,
+                session: false,
+            })
+            .expect("add_token");
+        if i == 2 {
+            store.revoke_token(t.id, 3).expect("revoke_token");
+        }
+    }
+    for who in [a, b, 99] {
+        let want = newest_first(store.tokens(who).expect("tokens"), |_| true);
+        assert!(
+            want.iter().all(|t| t.account == who),
+            "another account's token"
+        );
+        pages(
+            "an account's tokens",
+            &want,
+            |t: &Token| t.id,
+            |page| store.tokens_page(who, page),
+        );
+    }
+    assert_eq!(store.tokens(a).expect("tokens").len(), 4);
+}

@@ -104,15 +104,15 @@ const CONTACTS: TableDefinition<u64, &str> = TableDefinition::new("peer_contacts
 /// transaction that writes the row, so that a page of one owner's rows is one key range
 /// ([`Store::runs_page`] and the others). `owner` is [`owner_key`]: `p:<person>` or
 /// `o:<organisation name>`. Listings: `runs`, `requests`, `grants`, `receptions`, `members`
-/// (keyed on the job), `jobs` (owned by the opener and a campaign's association), and
-/// `ledger` (owned by each side's `Party` as text, `person:3`). A store written before it gets it at open, once (`LISTINGS_BUILT`).
+/// (keyed on the job), `jobs` (owned by the opener and a campaign's association), `tokens`
+/// (owned by `a:<account>`), and `ledger` (owned by each side's `Party` as text, `person:3`). A store written before it gets it at open, once (`LISTINGS_BUILT`).
 const LISTINGS: TableDefinition<(&str, &str, u64), ()> = TableDefinition::new("listings");
 /// The counter that says which version of the listings' index was built for the rows a store
 /// had before it ([`LISTINGS_VERSION`]).
 const LISTINGS_BUILT: &str = "listings-index";
 /// The listings' index as this code writes it: a store whose index is older is indexed again
 /// at open (inserting is idempotent).
-const LISTINGS_VERSION: u64 = 3;
+const LISTINGS_VERSION: u64 = 4;
 const SECRETS: TableDefinition<&str, &[u8]> = TableDefinition::new("secrets");
 const PSEUDONYM_KEY: &str = "record-pseudonyms";
 
@@ -428,6 +428,11 @@ fn owner_key(owner: &Owner) -> Option<String> {
     }
 }
 
+/// The owner of an account's tokens in [`LISTINGS`].
+fn account_owner(account: u64) -> String {
+    format!("a:{account}")
+}
+
 fn person_owner(p: PersonId) -> String {
     format!("p:{p}")
 }
@@ -606,6 +611,9 @@ fn build_listings(tx: &WriteTransaction) -> Result<(), StoreError> {
     }
     for j in all_in::<Job>(tx, JOBS)? {
         list(tx, "jobs", &job_owners(&j), j.id)?;
+    }
+    for t in all_in::<Token>(tx, TOKENS)? {
+        list(tx, "tokens", &[account_owner(t.account)], t.id)?;
     }
     tx.open_table(COUNTERS)
         .map_err(db)?

@@ -219,6 +219,7 @@ impl RecordStore for RedbStore {
                         .map_err(db)?
                         .remove(t.id)
                         .map_err(db)?;
+                    unlist(tx, "tokens", &[account_owner(a.id)], t.id)?;
                     tx.open_table(TOKEN_HASHES)
                         .map_err(db)?
                         .remove(t.hash.as_str())
