@@ -422,10 +422,19 @@ pub struct EvidenceRecord {
     pub fields: Vec<(String, String)>,
 }
 
-/// A person's campaign invitations (campaigns their data matched).
+/// A person's campaign invitations (campaigns their data matched), oldest first.
 pub fn invitations(store: &dyn Store, person: PersonId) -> Result<Vec<Invitation>, CampaignError> {
+    invitations_of(store, store.memberships(person)?)
+}
+
+/// The invitations among `memberships` (one person's, as [`Store::memberships_page`] reads a
+/// page of them), in that order.
+pub fn invitations_of(
+    store: &dyn Store,
+    memberships: Vec<Member>,
+) -> Result<Vec<Invitation>, CampaignError> {
     let mut out = Vec::new();
-    for m in store.memberships(person)? {
+    for m in memberships {
         if !matches!(m.outcome, MemberOutcome::Matched { .. }) {
             continue;
         }

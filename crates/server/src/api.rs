@@ -16,6 +16,7 @@ use super::auth::{Action, Caller};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{Bytes, Path, Query};
 use super::limit::ClientAddr;
+use super::paging::{PageQuery, Paged};
 use insitu_core::account::{self, Role, Scope};
 use insitu_core::audit::{AuditEntry, Chain};
 use insitu_core::consent::Grant;
@@ -139,17 +140,24 @@ impl From<account::Token> for TokenView {
     }
 }
 
-/// The caller's tokens (never their secrets).
-#[utoipa::path(get, path = "/api/tokens", tag = "accounts", security(("token" = [])),
+/// The caller's tokens (never their secrets), newest first, a page at a time: every sign-in
+/// adds one.
+#[utoipa::path(get, path = "/api/tokens", tag = "accounts", security(("token" = [])), params(PageQuery),
     responses(
-        (status = 200, description = "The caller's tokens, without their secrets", body = [TokenView]),
+        (status = 200, description = "A page of the caller's tokens, without their secrets, newest first", body = [TokenView],
+            headers(("Link" = String, description = "`<path?after=N&limit=M>; rel=\"next\"`: the next page, when there is one"))),
     ))]
 pub async fn list_tokens(
     State(s): State<AppState>,
     caller: Caller,
-) -> Result<Json<Vec<TokenView>>, ApiError> {
-    let tokens = s.pds.store.tokens(caller.account.id)?;
-    Ok(Json(tokens.into_iter().map(TokenView::from).collect()))
+    Query(q): Query<PageQuery>,
+) -> Result<Paged<TokenView>, ApiError> {
+    let rows = s.pds.store.tokens_page(caller.account.id, q.page())?;
+    let (rows, next) = q.take("/api/tokens", rows, |t| t.id);
+    Ok(Paged {
+        rows: rows.into_iter().map(TokenView::from).collect(),
+        next,
+    })
 }
 
 /// Revokes one of the caller's tokens: itself, or another whose scopes it all has.
@@ -723,24 +731,32 @@ pub async fn ask(
     .await
 }
 
-/// The caller's requests: those asking them (person) or those they made (organisation).
-#[utoipa::path(get, path = "/api/requests", tag = "consent", security(("token" = [])),
+/// The caller's requests, newest first, a page at a time: those asking them (person) or those
+/// they made (organisation).
+#[utoipa::path(get, path = "/api/requests", tag = "consent", security(("token" = [])), params(PageQuery),
     responses(
-        (status = 200, description = "The caller's requests", body = [RequestView]),
+        (status = 200, description = "A page of the caller's requests, newest first", body = [RequestView], headers(("Link" = String, description = "`<path?after=N&limit=M>; rel=\"next\"`: the next page, when there is one"))),
         (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
     ))]
 pub async fn requests(
     State(s): State<AppState>,
     caller: Caller,
-) -> Result<Json<Vec<RequestView>>, ApiError> {
+    Query(q): Query<PageQuery>,
+) -> Result<Paged<RequestView>, ApiError> {
     caller.may(Action::ReadConsent)?;
-    let all = s.pds.store.requests(caller.person())?;
-    Ok(Json(
-        all.into_iter()
+    let rows = match caller.owner() {
+        Some(owner) => s.pds.store.requests_page(&owner, q.page())?,
+        None => Vec::new(),
+    };
+    let (rows, next) = q.take("/api/requests", rows, |r| r.id);
+    Ok(Paged {
+        rows: rows
+            .into_iter()
             .filter(|r| caller.sees_request(r))
             .map(|r| request_view(&s, r))
             .collect(),
-    ))
+        next,
+    })
 }
 
 /// One request, with its consent screen.
@@ -862,24 +878,32 @@ pub async fn deny(
     .await
 }
 
-/// The caller's grants: those they gave (person) or obtained (organisation).
-#[utoipa::path(get, path = "/api/grants", tag = "consent", security(("token" = [])),
+/// The caller's grants, newest first, a page at a time: those they gave (person) or obtained
+/// (organisation).
+#[utoipa::path(get, path = "/api/grants", tag = "consent", security(("token" = [])), params(PageQuery),
     responses(
-        (status = 200, description = "The caller's grants", body = [GrantView]),
+        (status = 200, description = "A page of the caller's grants, newest first", body = [GrantView], headers(("Link" = String, description = "`<path?after=N&limit=M>; rel=\"next\"`: the next page, when there is one"))),
         (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
     ))]
 pub async fn grants(
     State(s): State<AppState>,
     caller: Caller,
-) -> Result<Json<Vec<GrantView>>, ApiError> {
+    Query(q): Query<PageQuery>,
+) -> Result<Paged<GrantView>, ApiError> {
     caller.may(Action::ReadConsent)?;
-    let all = s.pds.store.grants(caller.person())?;
-    Ok(Json(
-        all.into_iter()
+    let rows = match caller.owner() {
+        Some(owner) => s.pds.store.grants_page(&owner, q.page())?,
+        None => Vec::new(),
+    };
+    let (rows, next) = q.take("/api/grants", rows, |g| g.id);
+    Ok(Paged {
+        rows: rows
+            .into_iter()
             .filter(|g| caller.sees_grant(g))
             .map(GrantView::from)
             .collect(),
-    ))
+        next,
+    })
 }
 
 #[derive(Serialize, ToSchema)]
@@ -1010,23 +1034,28 @@ pub fn params(p: &BTreeMap<String, serde_json::Value>) -> Vec<(String, Scalar)> 
         .collect()
 }
 
-/// The caller's runs: all runs on their data (person, with how each went), or the runs an
-/// organisation started (without how they went: that is the person's).
-#[utoipa::path(get, path = "/api/runs", tag = "runs", security(("token" = [])),
+/// The caller's runs, newest first, a page at a time: the runs on their data (person, with how
+/// each went), the runs an organisation started outside a campaign or study (without how they
+/// went: that is the person's).
+#[utoipa::path(get, path = "/api/runs", tag = "runs", security(("token" = [])), params(PageQuery),
     responses(
-        (status = 200, description = "The caller's runs", body = [RunView]),
+        (status = 200, description = "A page of the caller's runs, newest first", body = [RunView], headers(("Link" = String, description = "`<path?after=N&limit=M>; rel=\"next\"`: the next page, when there is one"))),
         (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
     ))]
 pub async fn runs(
     State(s): State<AppState>,
     caller: Caller,
-) -> Result<Json<Vec<RunView>>, ApiError> {
+    Query(q): Query<PageQuery>,
+) -> Result<Paged<RunView>, ApiError> {
     caller.may(Action::ReadRuns)?;
     let viewer = caller.viewer().ok_or_else(ApiError::unauthenticated)?;
-    let all = s.pds.store.runs(caller.person())?;
-    Ok(Json(
-        all.iter().filter_map(|r| run_view(r, &viewer)).collect(),
-    ))
+    let owner = caller.owner().ok_or_else(ApiError::unauthenticated)?;
+    let rows = s.pds.store.runs_page(&owner, q.page())?;
+    let (rows, next) = q.take("/api/runs", rows, |r| r.id);
+    Ok(Paged {
+        rows: rows.iter().filter_map(|r| run_view(r, &viewer)).collect(),
+        next,
+    })
 }
 
 /// One run: with how it went for the person whose data it read; without, for the organisation
@@ -1156,26 +1185,34 @@ pub async fn accept_returns(
     .await
 }
 
-/// The agreements to receive data: a person's own, or those naming the calling organisation.
-#[utoipa::path(get, path = "/api/receptions", tag = "restitution", security(("token" = [])),
+/// The agreements to receive data, newest first, a page at a time: a person's own, or those
+/// naming the calling organisation.
+#[utoipa::path(get, path = "/api/receptions", tag = "restitution", security(("token" = [])), params(PageQuery),
     responses(
-        (status = 200, description = "The agreements", body = [ReceptionView]),
+        (status = 200, description = "A page of the agreements, newest first", body = [ReceptionView], headers(("Link" = String, description = "`<path?after=N&limit=M>; rel=\"next\"`: the next page, when there is one"))),
         (status = 403, description = "`forbidden`: the account's role or the token's scopes do not allow this", body = ErrorBody),
     ))]
 pub async fn receptions(
     State(s): State<AppState>,
     caller: Caller,
-) -> Result<Json<Vec<ReceptionView>>, ApiError> {
+    Query(q): Query<PageQuery>,
+) -> Result<Paged<ReceptionView>, ApiError> {
     caller.may(Action::ReadReceptions)?;
-    let all = s.pds.store.receptions(caller.person())?;
-    Ok(Json(
-        all.into_iter()
+    let rows = match caller.owner() {
+        Some(owner) => s.pds.store.receptions_page(&owner, q.page())?,
+        None => Vec::new(),
+    };
+    let (rows, next) = q.take("/api/receptions", rows, |r| r.id);
+    Ok(Paged {
+        rows: rows
+            .into_iter()
             .filter(|r| {
                 caller.person() == Some(r.person) || caller.is_requester(Some(&r.organisation))
             })
             .map(ReceptionView::from)
             .collect(),
-    ))
+        next,
+    })
 }
 
 /// Withdraws an agreement to receive data.

@@ -19,7 +19,7 @@ use insitu_core::consent::Grant;
 use insitu_core::contract::Viewer;
 use insitu_core::meter::RunRecord;
 use insitu_core::request::AccessRequest;
-use insitu_core::store::{PersonId, StoreError};
+use insitu_core::store::{Owner, PersonId, StoreError};
 
 /// An authenticated caller. Extracting it refuses a missing, unknown, expired or revoked
 /// token with 401.
@@ -179,6 +179,17 @@ impl Caller {
     /// Whether the caller is the organisation named `requester`.
     pub fn is_requester(&self, requester: Option<&str>) -> bool {
         self.account.role == Role::Organisation && requester == Some(self.account.name.as_str())
+    }
+
+    /// Whose rows the caller's listings hold: a person's own, an organisation's (what it
+    /// asked for, obtained, started or is named in); `None` for the other roles, whose
+    /// listings are empty or refused.
+    pub fn owner(&self) -> Option<Owner> {
+        match self.account.role {
+            Role::Person => self.account.person.map(Owner::Person),
+            Role::Organisation => Some(Owner::Organisation(self.account.name.clone())),
+            Role::Operator | Role::Developer => None,
+        }
     }
 
     /// Who reads outputs, for [`insitu_core::contract::output_for`].

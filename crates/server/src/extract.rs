@@ -101,6 +101,10 @@ pub mod page {
         /// Path parameters; a segment that does not parse is a 400 page.
         Path, axum::extract::Path<T>, PageError
     );
+    from_parts!(
+        /// The query string; one that does not parse is a 400 page.
+        Query, axum::extract::Query<T>, PageError
+    );
     from_body!(
         /// A form body: 415 for another content type, 422 for fields of the wrong shape.
         Form, axum::Form<T>, PageError

@@ -23,6 +23,8 @@ use super::AppState;
 use super::api::{Body, Id, blocking, params};
 use super::auth::{Action, Caller};
 use super::error::{ApiError, ErrorBody};
+use super::extract::Query;
+use super::paging::{PageQuery, Paged};
 use insitu_core::account::Role;
 use insitu_core::campaign::{self, CampaignError, NewCampaign};
 use insitu_core::job::{Job, JobKind, Progress};
@@ -299,21 +301,31 @@ pub async fn settle(
     )?))
 }
 
-/// The caller's campaign invitations, with the findings only they can see.
-#[utoipa::path(get, path = "/api/invitations", tag = "campaigns", security(("token" = [])),
+/// The caller's campaign invitations, with the findings only they can see, newest campaign
+/// first, a page at a time. The cursor is a campaign's id: a page reads that many of the
+/// person's memberships, and lists those that are invitations (a page may hold fewer).
+#[utoipa::path(get, path = "/api/invitations", tag = "campaigns", security(("token" = [])), params(PageQuery),
     responses(
-        (status = 200, description = "The caller's invitations", body = [campaign::Invitation]),
+        (status = 200, description = "A page of the caller's invitations, newest first", body = [campaign::Invitation],
+            headers(("Link" = String, description = "`<path?after=N&limit=M>; rel=\"next\"`: the next page, when there is one"))),
         (status = 403, description = "`forbidden`: not a person's token with the `read` scope", body = ErrorBody),
     ))]
 pub async fn invitations(
     State(s): State<AppState>,
     caller: Caller,
-) -> Result<Json<Vec<campaign::Invitation>>, ApiError> {
+    Query(q): Query<PageQuery>,
+) -> Result<Paged<campaign::Invitation>, ApiError> {
     caller.may(Action::ReadInvitations)?;
     let person = caller
         .person()
         .ok_or_else(|| ApiError::forbidden("no store"))?;
-    Ok(Json(campaign::invitations(s.pds.store.as_ref(), person)?))
+    let store = s.pds.store.as_ref();
+    let rows = store.memberships_page(person, q.page())?;
+    let (rows, next) = q.take("/api/invitations", rows, |m| m.job);
+    Ok(Paged {
+        rows: campaign::invitations_of(store, rows)?,
+        next,
+    })
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -25,6 +25,7 @@ pub mod limit;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
+pub mod paging;
 
 use std::any::Any;
 use std::net::SocketAddr;

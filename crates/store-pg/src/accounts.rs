@@ -139,6 +139,23 @@ impl AccountStore for PgStore {
         })
     }
 
+    fn tokens_page(&self, account: u64, page: Page) -> Result<Vec<Token>, StoreError> {
+        let before = page
+            .before
+            .map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
+        let limit = i64::try_from(page.limit).unwrap_or(i64::MAX);
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            all(
+                &**c,
+                "SELECT value FROM tokens WHERE account = $1 AND id < $2 \
+                 ORDER BY id DESC LIMIT $3",
+                &[&key(account), &before, &limit],
+            )
+            .await
+        })
+    }
+
     fn revoke_token(&self, id: u64, at_ms: i64) -> Result<Token, StoreError> {
         self.with(|cx| async move {
             let mut c = cx.conn().await?;

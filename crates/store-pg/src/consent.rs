@@ -83,6 +83,22 @@ impl ConsentStore for PgStore {
         })
     }
 
+    fn requests_page(&self, owner: &Owner, page: Page) -> Result<Vec<AccessRequest>, StoreError> {
+        let owner = owner.clone();
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            listing(
+                &**c,
+                "requests",
+                " AND (value->>'nowhere') IS DISTINCT FROM 'true'",
+                "value->>'requester' = $3",
+                &owner,
+                page,
+            )
+            .await
+        })
+    }
+
     fn decide_request(
         &self,
         id: u64,
@@ -150,6 +166,22 @@ impl ConsentStore for PgStore {
         })
     }
 
+    fn grants_page(&self, owner: &Owner, page: Page) -> Result<Vec<Grant>, StoreError> {
+        let owner = owner.clone();
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            listing(
+                &**c,
+                "grants",
+                "",
+                "value->'origin'->>'requester' = $3",
+                &owner,
+                page,
+            )
+            .await
+        })
+    }
+
     fn revoke_grant(&self, id: u64, at_ms: i64) -> Result<Grant, StoreError> {
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
@@ -211,6 +243,22 @@ impl ConsentStore for PgStore {
                 }
                 None => all(&c, "SELECT value FROM receptions ORDER BY id", &[]).await,
             }
+        })
+    }
+
+    fn receptions_page(&self, owner: &Owner, page: Page) -> Result<Vec<Reception>, StoreError> {
+        let owner = owner.clone();
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            listing(
+                &**c,
+                "receptions",
+                "",
+                "value->>'organisation' = $3",
+                &owner,
+                page,
+            )
+            .await
         })
     }
 

@@ -392,6 +392,42 @@ impl JobStore for PgStore {
         })
     }
 
+    fn jobs_page(&self, owner: &Owner, page: Page) -> Result<Vec<Job>, StoreError> {
+        if let Owner::Person(_) = owner {
+            return Ok(Vec::new());
+        }
+        let owner = owner.clone();
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            listing(
+                &**c,
+                "jobs",
+                "",
+                "(value->>'owner' = $3 OR value->'kind'->>'association' = $3)",
+                &owner,
+                page,
+            )
+            .await
+        })
+    }
+
+    fn memberships_page(&self, person: PersonId, page: Page) -> Result<Vec<Member>, StoreError> {
+        let before = page
+            .before
+            .map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
+        let limit = i64::try_from(page.limit).unwrap_or(i64::MAX);
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            all(
+                &**c,
+                "SELECT value FROM memberships WHERE person = $1 AND job < $2 \
+                 ORDER BY job DESC LIMIT $3",
+                &[&key(person), &before, &limit],
+            )
+            .await
+        })
+    }
+
     fn answer_invitation(
         &self,
         job: u64,

@@ -1,7 +1,7 @@
 //! The tariff, the ledger's postings and licences.
 
 use super::*;
-use insitu_model::ledger::Tariff;
+use insitu_model::ledger::{Party, Tariff};
 use insitu_model::licence::Licence;
 use insitu_store::LedgerStore;
 
@@ -101,6 +101,32 @@ impl LedgerStore for PgStore {
         self.with(|cx| async move {
             let c = cx.conn().await?;
             all(&c, "SELECT value FROM ledger ORDER BY id", &[]).await
+        })
+    }
+
+    fn ledger_of(&self, party: &Party) -> Result<Vec<Entry>, StoreError> {
+        // The party as stored (`{"kind": ..., "name": ...}`), matched by the indexes of
+        // `V4__listings.sql` on either side.
+        let v = serde_json::to_value(party).map_err(|e| StoreError::Db(e.to_string()))?;
+        let kind = v["kind"].as_str().unwrap_or_default().to_string();
+        let name = match &v["name"] {
+            serde_json::Value::Null => String::new(),
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            all(
+                &**c,
+                "SELECT value FROM ledger WHERE \
+                 (value->'debit'->>'kind' = $1 \
+                  AND coalesce(value->'debit'->>'name', '') = $2) \
+                 OR (value->'credit'->>'kind' = $1 \
+                  AND coalesce(value->'credit'->>'name', '') = $2) \
+                 ORDER BY id",
+                &[&kind, &name],
+            )
+            .await
         })
     }
 

@@ -50,7 +50,7 @@ use insitu_model::clock::{Clock, SystemClock};
 use insitu_model::consent::Grant;
 use insitu_model::ledger::Entry;
 use insitu_model::meter::RunRecord;
-use insitu_store::{Clocked, PersonId, Schema, StoreError};
+use insitu_store::{Clocked, Owner, Page, PersonId, Schema, StoreError};
 
 mod embedded {
     refinery::embed_migrations!("migrations");
@@ -621,6 +621,44 @@ fn reason(e: &tokio_postgres::Error) -> String {
 /// for from outside (`run(u64::MAX)`) maps to a negative one, which no row has.
 fn key(id: u64) -> i64 {
     id as i64
+}
+
+/// A page of `table`'s rows (keyed `(person, id)`, with a `value`) that `owner` lists, newest
+/// first: every row by the id index, a person's by the key, with `person_only` (SQL, `""` or
+/// `" AND ..."`) added, and an organisation's where `organisation` (SQL naming `$3`) holds, by
+/// the indexes of `V4__listings.sql`.
+async fn listing<T: DeserializeOwned>(
+    c: &(impl GenericClient + Sync),
+    table: &str,
+    person_only: &str,
+    organisation: &str,
+    owner: &Owner,
+    page: Page,
+) -> Res<Vec<T>> {
+    let before = page
+        .before
+        .map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
+    let limit = i64::try_from(page.limit).unwrap_or(i64::MAX);
+    match owner {
+        Owner::All => {
+            let sql = format!("SELECT value FROM {table} WHERE id < $1 ORDER BY id DESC LIMIT $2");
+            all(c, &sql, &[&before, &limit]).await
+        }
+        Owner::Person(p) => {
+            let sql = format!(
+                "SELECT value FROM {table} WHERE person = $3 AND id < $1{person_only} \
+                 ORDER BY id DESC LIMIT $2"
+            );
+            all(c, &sql, &[&before, &limit, &key(*p)]).await
+        }
+        Owner::Organisation(name) => {
+            let sql = format!(
+                "SELECT value FROM {table} WHERE {organisation} AND id < $1 \
+                 ORDER BY id DESC LIMIT $2"
+            );
+            all(c, &sql, &[&before, &limit, name]).await
+        }
+    }
 }
 
 /// A record id in `bigint`, top bit flipped, so that `bigint` order is u64 order.

@@ -82,6 +82,22 @@ impl RunStore for PgStore {
         })
     }
 
+    fn runs_page(&self, owner: &Owner, page: Page) -> Result<Vec<RunRecord>, StoreError> {
+        let owner = owner.clone();
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            listing(
+                &**c,
+                "runs",
+                "",
+                "value->>'requester' = $3 AND (value->>'job') IS NULL",
+                &owner,
+                page,
+            )
+            .await
+        })
+    }
+
     fn visit_runs_since(
         &self,
         since_ms: i64,

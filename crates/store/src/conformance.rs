@@ -12,7 +12,8 @@
 //! insitu::store::conformance::run_all(&|| Arc::new(MyStore::open_fresh()));
 //! ```
 //!
-//! Listings are in id order (oldest first); assigned ids are never 0 (0 means "assign one").
+//! Whole listings are in id order (oldest first), paged ones newest first (`Page`); assigned
+//! ids are never 0 (0 means "assign one").
 //! Times stored by the backend itself (audit entries, decisions) are asserted only to come
 //! from its clock (`Clocked::now_ms`); [`clock`] runs that check alone, for a backend opened
 //! on a clock that stands still far from the system's.
@@ -25,6 +26,7 @@ mod consent;
 mod erasure;
 mod jobs;
 mod ledger;
+mod listings;
 mod records;
 mod runs;
 
@@ -151,6 +153,25 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("post_is_idempotent_by_key", ledger::post),
     ("post_many_posts_each_new_key", ledger::post_many),
     ("licences_are_stored_and_audited", ledger::licences),
+    // paged listings
+    ("runs_are_paged_newest_first_by_owner", listings::runs),
+    (
+        "requests_grants_and_receptions_are_paged_newest_first_by_owner",
+        listings::consent,
+    ),
+    (
+        "memberships_are_paged_newest_job_first",
+        listings::memberships,
+    ),
+    (
+        "a_partys_ledger_entries_are_read_by_party",
+        listings::ledger,
+    ),
+    (
+        "jobs_are_paged_newest_first_by_organisation",
+        listings::jobs,
+    ),
+    ("tokens_are_paged_newest_first_by_account", listings::tokens),
     // audit chains and checkpoints
     ("audit_chains_are_per_person_and_paged", audit::chains),
     (

@@ -76,6 +76,73 @@ pub enum StoreError {
     Db(String),
 }
 
+/// Whose rows a paged listing returns. Every paged listing reads an index on its owner (or
+/// the table's own id order for [`Owner::All`]), never the whole table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    /// Every row: the operator's view.
+    All,
+    /// The rows about a person's data: the requests asking them (never one that went nowhere),
+    /// the grants and receptions they gave, the runs on their data (their campaign and study
+    /// runs too), their memberships.
+    Person(PersonId),
+    /// An organisation's rows, by its account name: the requests it made (those that went
+    /// nowhere too: it cannot tell them apart), the grants it obtained (`origin.requester`), the
+    /// receptions naming it, the runs it started outside a campaign or study (a member's run
+    /// is the member's alone, `view::sees_run`), and the jobs it opened or is the association
+    /// of.
+    Organisation(String),
+}
+
+/// Which page of a listing to read: newest first (by id, descending), the rows whose id is
+/// below `before` (from the newest when `None`), at most `limit` of them. The next page is
+/// `before` the last id of this one; a page shorter than `limit` is the last. Ids are given
+/// when a row is made, so this is also the order rows were made in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub before: Option<u64>,
+    pub limit: usize,
+}
+
+impl Page {
+    /// The first (newest) page of `limit` rows.
+    pub fn first(limit: usize) -> Page {
+        Page {
+            before: None,
+            limit,
+        }
+    }
+
+    /// Whether id `id` lies within this page's range (below `before`).
+    pub fn admits(&self, id: u64) -> bool {
+        self.before.is_none_or(|b| id < b)
+    }
+}
+
+/// Every row of a paged listing, walking its pages of `size` (for callers that print them all:
+/// the command line, tests).
+pub fn walk<T>(
+    size: usize,
+    id: impl Fn(&T) -> u64,
+    mut page: impl FnMut(Page) -> Result<Vec<T>, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let size = size.max(1);
+    let mut all = Vec::new();
+    let mut before = None;
+    loop {
+        let rows = page(Page {
+            before,
+            limit: size,
+        })?;
+        let full = rows.len() == size;
+        before = rows.last().map(&id);
+        all.extend(rows);
+        if !full || before.is_none() {
+            return Ok(all);
+        }
+    }
+}
+
 /// The persistence a PDS needs. One implementation per backend; all methods are safe to call
 /// from many threads at once.
 ///
@@ -247,6 +314,12 @@ pub trait ConsentStore: Send + Sync {
         &self,
         person: Option<PersonId>,
     ) -> Result<Vec<insitu_model::request::AccessRequest>, StoreError>;
+    /// A page of `owner`'s requests, newest first ([`Owner`], [`Page`]).
+    fn requests_page(
+        &self,
+        owner: &Owner,
+        page: Page,
+    ) -> Result<Vec<insitu_model::request::AccessRequest>, StoreError>;
     /// Decides a pending request in one transaction: with a grant it is approved (the grant is
     /// stored), without one it is denied. One that went nowhere is `NoRequest`.
     fn decide_request(
@@ -259,11 +332,15 @@ pub trait ConsentStore: Send + Sync {
     fn add_grant(&self, grant: Grant) -> Result<Grant, StoreError>;
     fn grant(&self, id: u64) -> Result<Grant, StoreError>;
     fn grants(&self, person: Option<PersonId>) -> Result<Vec<Grant>, StoreError>;
+    /// A page of `owner`'s grants, newest first ([`Owner`], [`Page`]).
+    fn grants_page(&self, owner: &Owner, page: Page) -> Result<Vec<Grant>, StoreError>;
     fn revoke_grant(&self, id: u64, at_ms: i64) -> Result<Grant, StoreError>;
 
     /// Stores a person's agreement to receive an organisation's data (its `id` is assigned).
     fn add_reception(&self, reception: Reception) -> Result<Reception, StoreError>;
     fn receptions(&self, person: Option<PersonId>) -> Result<Vec<Reception>, StoreError>;
+    /// A page of `owner`'s receptions, newest first ([`Owner`], [`Page`]).
+    fn receptions_page(&self, owner: &Owner, page: Page) -> Result<Vec<Reception>, StoreError>;
     fn revoke_reception(&self, id: u64, at_ms: i64) -> Result<Reception, StoreError>;
 }
 
@@ -288,7 +365,11 @@ pub trait RunStore: Send + Sync {
     /// transaction.
     fn finish_run(&self, run: RunRecord) -> Result<RunRecord, StoreError>;
     fn run(&self, id: u64) -> Result<RunRecord, StoreError>;
+    /// Every run, or every run on `person`'s data: for the paths that need them all (export,
+    /// billing checks, tests). A listing reads [`RunStore::runs_page`].
     fn runs(&self, person: Option<PersonId>) -> Result<Vec<RunRecord>, StoreError>;
+    /// A page of `owner`'s runs, newest first ([`Owner`], [`Page`]).
+    fn runs_page(&self, owner: &Owner, page: Page) -> Result<Vec<RunRecord>, StoreError>;
     /// Visits runs in id order, from the first one started at or after `since_ms` (found by
     /// binary search: ids are given when runs start, so start times follow ids roughly;
     /// callers widen `since_ms` by a margin and filter) and before run `before`, until `visit`
@@ -379,6 +460,12 @@ pub trait AccountStore: Send + Sync {
     fn token_by_hash(&self, hash: &str)
     -> Result<Option<insitu_model::account::Token>, StoreError>;
     fn tokens(&self, account: u64) -> Result<Vec<insitu_model::account::Token>, StoreError>;
+    /// A page of `account`'s tokens, newest first ([`Page`]): every sign-in adds one.
+    fn tokens_page(
+        &self,
+        account: u64,
+        page: Page,
+    ) -> Result<Vec<insitu_model::account::Token>, StoreError>;
     fn revoke_token(&self, id: u64, at_ms: i64)
     -> Result<insitu_model::account::Token, StoreError>;
 }
@@ -393,7 +480,16 @@ pub trait JobStore: Send + Sync {
     /// Stores a new campaign or study (its `id` is assigned), audited.
     fn add_job(&self, job: insitu_model::job::Job) -> Result<insitu_model::job::Job, StoreError>;
     fn job(&self, id: u64) -> Result<insitu_model::job::Job, StoreError>;
+    /// Every job: for start-up (resuming the running ones) and the domain's checks.
     fn jobs(&self) -> Result<Vec<insitu_model::job::Job>, StoreError>;
+    /// A page of `owner`'s jobs, newest first ([`Page`]): an organisation's are those it
+    /// opened and the campaigns naming it as the association; a person has none (their
+    /// campaigns are their memberships); [`Owner::All`] every job.
+    fn jobs_page(
+        &self,
+        owner: &Owner,
+        page: Page,
+    ) -> Result<Vec<insitu_model::job::Job>, StoreError>;
     /// Records members' results in one transaction: each member's run (when there was one),
     /// with its audit entry, and the member's result pointing at it, as `Member::record` rules
     /// (a member the job already has is left as it was and its run is not stored; a run keeps
@@ -439,6 +535,12 @@ pub trait JobStore: Send + Sync {
     fn members(&self, job: u64) -> Result<Vec<insitu_model::job::Member>, StoreError>;
     /// Every job a person is a member of (their inbox of invitations and contributions).
     fn memberships(&self, person: PersonId) -> Result<Vec<insitu_model::job::Member>, StoreError>;
+    /// A page of a person's memberships, newest job first, keyed on the job's id ([`Page`]).
+    fn memberships_page(
+        &self,
+        person: PersonId,
+        page: Page,
+    ) -> Result<Vec<insitu_model::job::Member>, StoreError>;
     /// Stores a member's answer to a campaign's invitation, audited (an acceptance as the
     /// release of the evidence the member chose). A member answers once.
     fn answer_invitation(
@@ -503,8 +605,16 @@ pub trait LedgerStore: Send + Sync {
     }
     /// The entries posted under `key` (empty for a free run), or `None` if it was not posted.
     fn posting(&self, key: &str) -> Result<Option<Vec<insitu_model::ledger::Entry>>, StoreError>;
-    /// Every ledger entry, oldest first.
+    /// Every ledger entry, oldest first: for the operator's tools (balances, the trial
+    /// balance). A party's pages read [`LedgerStore::ledger_of`].
     fn ledger(&self) -> Result<Vec<insitu_model::ledger::Entry>, StoreError>;
+    /// The entries that debit or credit `party`, oldest first (by id), read from an index on
+    /// the party: a person's earnings, an organisation's invoice, a developer's revenue, a
+    /// statement.
+    fn ledger_of(
+        &self,
+        party: &insitu_model::ledger::Party,
+    ) -> Result<Vec<insitu_model::ledger::Entry>, StoreError>;
 
     /// Stores a licence or sponsorship (its `id` is assigned), audited.
     fn add_licence(

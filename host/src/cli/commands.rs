@@ -19,10 +19,14 @@ use insitu_core::output::{PluginOutput, Scalar};
 use insitu_core::package::{self, InstallMode};
 use insitu_core::pds::Pds;
 use insitu_core::request;
+use insitu_core::request::AccessRequest;
 use insitu_core::run::RunRequest;
 use insitu_core::sandbox::Limits;
-use insitu_core::store::{PluginRecord, Publisher};
+use insitu_core::store::{Owner, PluginRecord, Publisher, walk};
 use insitu_core::store::{Schema, TimeRange};
+
+/// Rows per page when a listing command walks a listing's pages to print them all.
+const LIST_PAGE: usize = 500;
 
 pub async fn dispatch(pds: Pds, cmd: Command) -> anyhow::Result<()> {
     let dir = pds.dir.clone();
@@ -239,7 +243,14 @@ pub async fn dispatch(pds: Pds, cmd: Command) -> anyhow::Result<()> {
             println!("grant {} created", g.id);
         }
         Command::Grant(GrantCmd::List { person }) => {
-            for g in pds.store.grants(person)? {
+            let owner = person.map_or(Owner::All, Owner::Person);
+            let mut grants = walk(
+                LIST_PAGE,
+                |g: &Grant| g.id,
+                |page| pds.store.grants_page(&owner, page),
+            )?;
+            grants.reverse();
+            for g in grants {
                 let state = match (g.revoked_ms, g.expires_ms) {
                     (Some(_), _) => "revoked".to_string(),
                     (None, Some(e)) if e <= pds.store.now_ms() => "expired".to_string(),
@@ -283,14 +294,26 @@ pub async fn dispatch(pds: Pds, cmd: Command) -> anyhow::Result<()> {
             as_org,
             json,
         } => {
+            // The listing's pages, walked, printed oldest first: the organisation's own runs
+            // (`--as-org`), a person's, or every run.
+            let owner = match (&as_org, person) {
+                (Some(org), _) => Owner::Organisation(org.clone()),
+                (None, Some(p)) => Owner::Person(p),
+                (None, None) => Owner::All,
+            };
             let viewer = match as_org {
                 Some(org) => Viewer::Requester(org),
                 None => Viewer::Operator,
             };
-            let views: Vec<_> = pds
-                .store
-                .runs(person)?
+            let mut runs = walk(
+                LIST_PAGE,
+                |r: &RunRecord| r.id,
+                |page| pds.store.runs_page(&owner, page),
+            )?;
+            runs.reverse();
+            let views: Vec<_> = runs
                 .iter()
+                .filter(|r| person.is_none_or(|p| r.person == p))
                 .filter_map(|r| insitu_core::view::run_view(r, &viewer))
                 .collect();
             if json {
@@ -567,7 +590,15 @@ fn request_cmd(pds: &Pds, cmd: RequestCmd) -> anyhow::Result<()> {
             println!("request {} opened for person {person}", r.id);
         }
         RequestCmd::List { person } => {
-            for r in pds.store.requests(person)? {
+            let owner = person.map_or(Owner::All, Owner::Person);
+            let mut requests = walk(
+                LIST_PAGE,
+                |r: &AccessRequest| r.id,
+                |page| pds.store.requests_page(&owner, page),
+            )?;
+            requests.reverse();
+            // Every request for the operator; never one that went nowhere for a person.
+            for r in requests {
                 println!(
                     "{:>4}  person {}  {}  plugin {}  {:?}",
                     r.id,

@@ -457,7 +457,7 @@ pub fn ledger_cmd(pds: &Pds, cmd: LedgerCmd) -> anyhow::Result<()> {
             let (m0, m1) = insitu_core::ledger::month_bounds(start);
             let party = Party::Organisation(organisation);
             print_statement(
-                &ledger::statement(&store.ledger()?, &party, m0, m1),
+                &ledger::statement(&store.ledger_of(&party)?, &party, m0, m1),
                 &party,
                 &format,
             )?;
@@ -477,7 +477,8 @@ pub fn ledger_cmd(pds: &Pds, cmd: LedgerCmd) -> anyhow::Result<()> {
                     .map_err(anyhow::Error::msg)
                     .map(|v| v.unwrap_or(d))
             };
-            let st = ledger::statement(&store.ledger()?, &party, day(&from, m0)?, day(&until, m1)?);
+            let (since, until) = (day(&from, m0)?, day(&until, m1)?);
+            let st = ledger::statement(&store.ledger_of(&party)?, &party, since, until);
             print_statement(&st, &party, &format)?;
         }
         LedgerCmd::Reconcile => {

@@ -26,6 +26,7 @@ mod kit;
 mod languages;
 mod layers;
 mod ledger;
+mod listings;
 mod nodes;
 mod noninterference;
 mod openapi;

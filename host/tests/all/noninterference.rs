@@ -359,9 +359,9 @@ async fn an_organisation_sees_the_same_runs_whatever_the_persons_data() {
     let runs: Value = serde_json::from_str(listing.split_once(' ').unwrap().1).unwrap();
     let runs = runs.as_array().unwrap();
     // One run per channel, and the refused fee-scanner run (refused before it read anything:
-    // no limits, no price).
+    // no limits, no price), started last: the listing is newest first.
     assert_eq!(runs.len(), CHANNELS.len() + 1, "{listing}");
-    let (refused, runs) = runs.split_last().unwrap();
+    let (refused, runs) = runs.split_first().unwrap();
     assert_eq!(
         (&refused["limits"], &refused["price"]),
         (&Value::Null, &Value::Null)

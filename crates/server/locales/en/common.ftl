@@ -14,6 +14,7 @@ language-en = English
 footer = Insitu keeps your data with you: programs come to it, under your consent, and only what you allowed leaves.
 back-to-my-page = Back to my page
 none = None.
+older = Older
 accept = Accept
 decline = Decline
 home-page-title = My page

@@ -7,6 +7,7 @@ org-purpose = Purpose
 org-status = Status
 org-runs-title = Your runs
 campaigns-title = Your campaigns
+jobs-title = Your campaigns and studies
 campaign = Campaign
 campaign-scanned = Scanned
 campaign-matched = Matched

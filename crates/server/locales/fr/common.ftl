@@ -14,6 +14,7 @@ language-en = English
 footer = Avec Insitu, vos données restent chez vous : les programmes viennent à elles, avec votre accord, et seul ce que vous avez permis en sort.
 back-to-my-page = Revenir à ma page
 none = Aucune.
+older = Plus anciens
 accept = Accepter
 decline = Refuser
 home-page-title = Ma page

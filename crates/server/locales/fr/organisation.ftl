@@ -7,6 +7,7 @@ org-purpose = Objet
 org-status = État
 org-runs-title = Vos exécutions
 campaigns-title = Vos actions collectives
+jobs-title = Vos actions collectives et études
 campaign = Action
 campaign-scanned = Examinés
 campaign-matched = Concernés

@@ -38,7 +38,7 @@ use sha2::{Digest, Sha256};
 
 use super::AppState;
 use super::auth::{Action, Caller, TokenKind};
-use super::extract::page::{Form, Multipart, Path};
+use super::extract::page::{Form, Multipart, Path, Query as PageQuery};
 use super::limit::{ClientAddr, LoginError};
 use insitu_core::account::{self, Role};
 use insitu_core::audit::hex;
@@ -60,7 +60,13 @@ pub fn routes() -> Router<AppState> {
         .route("/requests/{id}/deny", post(consent::deny))
         .route("/grants/{id}/revoke", post(revoke))
         .route("/grants/{id}/run", post(runs::run))
+        .route("/runs", get(runs_list))
         .route("/runs/{id}", get(runs::run_page))
+        .route("/requests", get(requests_list))
+        .route("/grants", get(grants_list))
+        .route("/receptions", get(receptions_list))
+        .route("/invitations", get(invitations_list))
+        .route("/jobs", get(jobs_list))
         .route("/history", get(history))
         // The one page upload: the router gives pages [`super::MAX_FORM`].
         .route(
@@ -74,11 +80,15 @@ pub fn routes() -> Router<AppState> {
         .route("/invoice.csv", get(organisation::invoice))
 }
 
-/// The ledger entries dated until now: a job's postings are dated at its release time, and are
-/// shown to nobody before it, whenever the job closed (which depends on its members' data).
-fn visible_ledger(s: &AppState) -> Result<Vec<insitu_core::ledger::Entry>, PageError> {
+/// `party`'s ledger entries dated until now (read from the store's index on the party): a
+/// job's postings are dated at its release time, and are shown to nobody before it, whenever
+/// the job closed (which depends on its members' data).
+fn visible_ledger(
+    s: &AppState,
+    party: &insitu_core::ledger::Party,
+) -> Result<Vec<insitu_core::ledger::Entry>, PageError> {
     let now = s.now_ms();
-    let mut entries = s.pds.store.ledger()?;
+    let mut entries = s.pds.store.ledger_of(party)?;
     entries.retain(|e| e.at_ms <= now);
     Ok(entries)
 }
@@ -369,6 +379,151 @@ async fn home(State(s): State<AppState>, session: Session) -> PageResult {
         _ => organisation::api_home(&s, &session, &l)?,
     };
     Ok(page(&l.t("home-page-title"), Some(&session), body).into_response())
+}
+
+/// Rows in a page of a listing on the pages (the API's default is larger: these are read on a
+/// phone).
+pub const ROWS: usize = 20;
+
+/// `?after=N`: the page of a listing that follows row `N` (newest first); the newest without
+/// it. A value that is not a number is a 400 page.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct After {
+    pub after: Option<u64>,
+}
+
+/// The store page to read for a listing shown from `after`: one row more than it shows, to know
+/// whether an older page exists.
+pub fn rows_from(after: Option<u64>) -> insitu_core::store::Page {
+    insitu_core::store::Page {
+        before: after,
+        limit: ROWS + 1,
+    }
+}
+
+/// `rows` (read with [`rows_from`]) cut to [`ROWS`], and the cursor of the older page if there
+/// is one: the last row shown.
+pub fn cut<T>(mut rows: Vec<T>, id: impl Fn(&T) -> u64) -> (Vec<T>, Option<u64>) {
+    let more = rows.len() > ROWS;
+    rows.truncate(ROWS);
+    let next = rows.last().filter(|_| more).map(id);
+    (rows, next)
+}
+
+/// The link to the older page of the listing at `path`, if there is one.
+pub fn older(l: &L10n, path: &str, next: Option<u64>) -> Markup {
+    html! {
+        @if let Some(n) = next {
+            p { a href=(format!("{path}?after={n}")) rel="next" { (l.t("older")) } }
+        }
+    }
+}
+
+/// The body of a listing's own page: its title, then the section the home page shows.
+fn listing_page(title: &str, section: Markup) -> Markup {
+    html! {
+        h1 { (title) }
+        (section)
+    }
+}
+
+/// A page of the visitor's requests: asking them (person), or made by them (organisation).
+async fn requests_list(
+    State(s): State<AppState>,
+    session: Session,
+    PageQuery(q): PageQuery<After>,
+) -> PageResult {
+    session.may(Action::ReadConsent)?;
+    let l = L10n::current();
+    let (title, body) = match (session.account.role, session.person()) {
+        (Role::Person, Some(p)) => (
+            l.t("requests-title"),
+            person::requests_section(&s, &l, p, q.after)?,
+        ),
+        (Role::Organisation, _) => (
+            l.t("org-requests-title"),
+            organisation::requests_section(&s, &session, &l, q.after)?,
+        ),
+        _ => return Err(PageError::not_found()),
+    };
+    Ok(page(&title, Some(&session), listing_page(&title, body)).into_response())
+}
+
+/// A page of the grants a person gave.
+async fn grants_list(
+    State(s): State<AppState>,
+    session: Session,
+    PageQuery(q): PageQuery<After>,
+) -> PageResult {
+    session.may(Action::ReadConsent)?;
+    let Some(p) = session.person() else {
+        return Err(PageError::not_found());
+    };
+    let l = L10n::current();
+    let title = l.t("grants-title");
+    let body = person::grants_section(&s, &session, &l, p, q.after)?;
+    Ok(page(&title, Some(&session), listing_page(&title, body)).into_response())
+}
+
+/// A page of the runs the visitor sees (`runs::runs_table`).
+async fn runs_list(
+    State(s): State<AppState>,
+    session: Session,
+    PageQuery(q): PageQuery<After>,
+) -> PageResult {
+    session.may(Action::ReadRuns)?;
+    let l = L10n::current();
+    let title = match session.account.role {
+        Role::Person => l.t("runs-on-my-data"),
+        _ => l.t("org-runs-title"),
+    };
+    let body = runs::runs_table(&s, &session, &l, q.after)?;
+    Ok(page(&title, Some(&session), listing_page(&title, body)).into_response())
+}
+
+/// A page of what organisations may return to a person.
+async fn receptions_list(
+    State(s): State<AppState>,
+    session: Session,
+    PageQuery(q): PageQuery<After>,
+) -> PageResult {
+    session.may(Action::ReadReceptions)?;
+    let Some(p) = session.person() else {
+        return Err(PageError::not_found());
+    };
+    let l = L10n::current();
+    let title = l.t("returns-title");
+    let body = person::receptions_section(&s, &l, p, q.after)?;
+    Ok(page(&title, Some(&session), listing_page(&title, body)).into_response())
+}
+
+/// A page of an organisation's campaigns and studies.
+async fn jobs_list(
+    State(s): State<AppState>,
+    session: Session,
+    PageQuery(q): PageQuery<After>,
+) -> PageResult {
+    session.may(Action::ReadJob)?;
+    let l = L10n::current();
+    let title = l.t("jobs-title");
+    let body = organisation::jobs_section(&s, &session, &l, q.after)?;
+    Ok(page(&title, Some(&session), listing_page(&title, body)).into_response())
+}
+
+/// A page of a person's campaign invitations.
+async fn invitations_list(
+    State(s): State<AppState>,
+    session: Session,
+    PageQuery(q): PageQuery<After>,
+) -> PageResult {
+    session.may(Action::ReadInvitations)?;
+    let Some(p) = session.person() else {
+        return Err(PageError::not_found());
+    };
+    let l = L10n::current();
+    let title = l.t("invitations-title");
+    let body = person::invitations_section(&s, &session, &l, p, q.after)?;
+    Ok(page(&title, Some(&session), listing_page(&title, body)).into_response())
 }
 
 async fn revoke(

@@ -11,51 +11,22 @@ use axum::response::IntoResponse;
 use maud::{Markup, html};
 
 use super::locale::{Arg, L10n};
-use super::{AppState, PageError, PageResult, Session, visible_ledger};
+use super::{AppState, PageError, PageResult, Session, cut, older, rows_from, visible_ledger};
 use crate::auth::Action;
 use insitu_core::account::Role;
 use insitu_core::request::Status;
+use insitu_core::store::Owner;
 
 /// An organisation's home page.
 pub fn home(s: &AppState, session: &Session, l: &L10n) -> Result<Markup, PageError> {
-    let store = s.pds.store.as_ref();
-    let requests: Vec<_> = store
-        .requests(None)?
-        .into_iter()
-        .filter(|r| r.requester == session.account.name)
-        .collect();
     Ok(html! {
         h1 { (session.account.name) }
-        section aria-labelledby="org-requests" {
-            h2 id="org-requests" { (l.t("org-requests-title")) }
-            div.scroll { table {
-                thead { tr {
-                    th scope="col" { (l.t("org-request")) }
-                    th scope="col" { (l.t("org-person")) }
-                    th scope="col" { (l.t("org-purpose")) }
-                    th scope="col" { (l.t("org-status")) }
-                } }
-                tbody {
-                    @for r in &requests {
-                        tr {
-                            td { (r.id) }
-                            td { (r.person) }
-                            td { (r.purpose) }
-                            td { (match r.status {
-                                Status::Pending => l.t("status-pending"),
-                                Status::Approved { grant, .. } => l.ta("status-approved", &[("grant", Arg::Count(grant as i64))]),
-                                Status::Denied { .. } => l.t("status-denied"),
-                            }) }
-                        }
-                    }
-                }
-            } }
-        }
+        (requests_section(s, session, l, None)?)
         section aria-labelledby="org-runs" {
             h2 id="org-runs" { (l.t("org-runs-title")) }
-            (super::runs::runs_table(s, session, l)?)
+            (super::runs::runs_table(s, session, l, None)?)
         }
-        (jobs_section(s, session, l)?)
+        (jobs_section(s, session, l, None)?)
         (billing_section(s, session, l)?)
     })
 }
@@ -83,7 +54,12 @@ fn billing_section(s: &AppState, session: &Session, l: &L10n) -> Result<Markup, 
     use insitu_core::ledger::Party;
     let store = s.pds.store.as_ref();
     let name = session.account.name.clone();
-    let entries = visible_ledger(s)?;
+    let party = match session.account.role {
+        Role::Organisation => Party::Organisation(name.clone()),
+        Role::Developer => Party::Developer(name.clone()),
+        _ => return Ok(html! {}),
+    };
+    let entries = visible_ledger(s, &party)?;
     Ok(match session.account.role {
         Role::Organisation => {
             let now = s.now_ms();
@@ -154,14 +130,22 @@ fn billing_section(s: &AppState, session: &Session, l: &L10n) -> Result<Markup, 
     })
 }
 
-/// An organisation's campaigns (as initiator or association) with their thresholded counts,
-/// and its studies with their releases.
-fn jobs_section(s: &AppState, session: &Session, l: &L10n) -> Result<Markup, PageError> {
+/// A page of an organisation's jobs, newest first (from `after`): its campaigns (as initiator
+/// or association) with their thresholded counts, its studies with their releases, and the
+/// link to the older page.
+pub fn jobs_section(
+    s: &AppState,
+    session: &Session,
+    l: &L10n,
+    after: Option<u64>,
+) -> Result<Markup, PageError> {
     let store = s.pds.store.as_ref();
     let name = session.account.name.as_str();
+    let owner = Owner::Organisation(name.to_string());
+    let (jobs, next) = cut(store.jobs_page(&owner, rows_from(after))?, |j| j.id);
     let mut campaigns = Vec::new();
     let mut studies = Vec::new();
-    for job in store.jobs()? {
+    for job in jobs {
         match &job.kind {
             insitu_core::job::JobKind::Campaign(c)
                 if job.owner == name || c.association == name =>
@@ -223,6 +207,7 @@ fn jobs_section(s: &AppState, session: &Session, l: &L10n) -> Result<Markup, Pag
                 }
             }
         }
+        (older(l, "/jobs", next))
     })
 }
 
@@ -232,12 +217,8 @@ pub(super) async fn invoice(State(s): State<AppState>, session: Session) -> Page
     let (since, until) = insitu_core::ledger::month_bounds(now);
     // Entries dated later (a job's, dated at its release time) are not shown yet.
     let until = until.min(now + 1);
-    let st = insitu_core::ledger::statement(
-        &visible_ledger(&s)?,
-        &insitu_core::ledger::Party::Organisation(session.account.name.clone()),
-        since,
-        until,
-    );
+    let party = insitu_core::ledger::Party::Organisation(session.account.name.clone());
+    let st = insitu_core::ledger::statement(&visible_ledger(&s, &party)?, &party, since, until);
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -249,4 +230,46 @@ pub(super) async fn invoice(State(s): State<AppState>, session: Session) -> Page
         st.to_csv(),
     )
         .into_response())
+}
+
+/// A page of the requests an organisation made, newest first (from `after`; those that went
+/// nowhere too, answered like the others), and the link to the older page.
+pub fn requests_section(
+    s: &AppState,
+    session: &Session,
+    l: &L10n,
+    after: Option<u64>,
+) -> Result<Markup, PageError> {
+    let owner = Owner::Organisation(session.account.name.clone());
+    let (requests, next) = cut(s.pds.store.requests_page(&owner, rows_from(after))?, |r| {
+        r.id
+    });
+    Ok(html! {
+        section aria-labelledby="org-requests" {
+            h2 id="org-requests" { (l.t("org-requests-title")) }
+            div.scroll { table {
+                thead { tr {
+                    th scope="col" { (l.t("org-request")) }
+                    th scope="col" { (l.t("org-person")) }
+                    th scope="col" { (l.t("org-purpose")) }
+                    th scope="col" { (l.t("org-status")) }
+                } }
+                tbody {
+                    @for r in &requests {
+                        tr {
+                            td { (r.id) }
+                            td { (r.person) }
+                            td { (r.purpose) }
+                            td { (match r.status {
+                                Status::Pending => l.t("status-pending"),
+                                Status::Approved { grant, .. } => l.ta("status-approved", &[("grant", Arg::Count(grant as i64))]),
+                                Status::Denied { .. } => l.t("status-denied"),
+                            }) }
+                        }
+                    }
+                }
+            } }
+            (older(l, "/requests", next))
+        }
+    })
 }

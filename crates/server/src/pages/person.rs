@@ -12,9 +12,13 @@ use axum::response::{IntoResponse, Redirect};
 use maud::{Markup, html};
 
 use super::locale::{Arg, L10n};
-use super::{AppState, Form, PageError, PageResult, Path, Session, blocking, visible_ledger};
+use super::{
+    AppState, Form, PageError, PageResult, Path, Session, blocking, cut, older, rows_from,
+    visible_ledger,
+};
 use crate::auth::Action;
 use insitu_core::request::Status;
+use insitu_core::store::Owner;
 
 /// The person's home page.
 pub fn home(s: &AppState, session: &Session, l: &L10n, p: u64) -> Result<Markup, PageError> {
@@ -26,14 +30,6 @@ pub fn home(s: &AppState, session: &Session, l: &L10n, p: u64) -> Result<Markup,
             data.push((c.name, n));
         }
     }
-    let pending: Vec<_> = store
-        .requests(Some(p))?
-        .into_iter()
-        .filter(|r| r.status == Status::Pending)
-        .collect();
-    let now = s.now_ms();
-    let grants = store.grants(Some(p))?;
-    let receptions = store.receptions(Some(p))?;
     Ok(html! {
         h1 { (l.t("person-title")) }
         section aria-labelledby="data" {
@@ -65,97 +61,16 @@ pub fn home(s: &AppState, session: &Session, l: &L10n, p: u64) -> Result<Markup,
                 }
             }
         }
-        section aria-labelledby="requests" {
-            h2 id="requests" { (l.t("requests-title")) }
-            @if pending.is_empty() {
-                p { (l.t("none")) }
-            } @else {
-                ul {
-                    @for r in &pending {
-                        li { a href=(format!("/requests/{}", r.id)) {
-                            (l.ta("request-line", &[
-                                ("requester", (&r.requester).into()),
-                                ("days", Arg::Count(i64::from(r.days))),
-                                ("purpose", (&r.purpose).into()),
-                            ]))
-                        } }
-                    }
-                }
-            }
-        }
-        (invitations_section(s, session, l, p)?)
+        (requests_section(s, l, p, None)?)
+        (invitations_section(s, session, l, p, None)?)
         (contacts_section(s, session, l, p)?)
         (earnings_section(s, l, p)?)
-        section aria-labelledby="grants" {
-            h2 id="grants" { (l.t("grants-title")) }
-            div.scroll { table {
-                thead { tr {
-                    th scope="col" { (l.t("grants-grant")) }
-                    th scope="col" { (l.t("grants-to")) }
-                    th scope="col" { (l.t("grants-data")) }
-                    th scope="col" { (l.t("grants-expires")) }
-                    th scope="col" { (l.t("grants-actions")) }
-                } }
-                tbody {
-                    @for g in &grants {
-                        @let scope: Vec<String> = g.collections.iter()
-                            .map(|c| format!("{}: {}", c.name, c.fields.join(", ")))
-                            .collect();
-                        @let state = if g.revoked_ms.is_some() {
-                            l.t("grant-revoked")
-                        } else if g.expires_ms.is_some_and(|e| e <= now) {
-                            l.t("grant-expired")
-                        } else {
-                            g.expires_ms.map_or_else(|| l.t("grant-never"), |e| l.date(e))
-                        };
-                        tr {
-                            td { (g.id) }
-                            td { (g.origin.as_ref().map_or_else(|| l.t("grant-to-you"), |o| o.requester.clone())) }
-                            td { (scope.join("; ")) }
-                            td { (state) }
-                            td {
-                                @if g.check_live(now).is_ok() {
-                                    div.actions {
-                                        form method="post" action=(format!("/grants/{}/revoke", g.id)) {
-                                            (session.csrf_field())
-                                            button.secondary type="submit" { (l.ta("grant-revoke", &[("id", Arg::Count(g.id as i64))])) }
-                                        }
-                                        form method="post" action=(format!("/grants/{}/run", g.id)) {
-                                            (session.csrf_field())
-                                            label for=(format!("params-{}", g.id)) { (l.t("grant-params")) }
-                                            br;
-                                            textarea id=(format!("params-{}", g.id)) name="params" rows="3" cols="24" {}
-                                            br;
-                                            button type="submit" { (l.ta("grant-run", &[("id", Arg::Count(g.id as i64))])) }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            } }
-        }
+        (grants_section(s, session, l, p, None)?)
         section aria-labelledby="runs" {
             h2 id="runs" { (l.t("runs-on-my-data")) }
-            (super::runs::runs_table(s, session, l)?)
+            (super::runs::runs_table(s, session, l, None)?)
         }
-        @if !receptions.is_empty() {
-            section aria-labelledby="returns" {
-                h2 id="returns" { (l.t("returns-title")) }
-                ul {
-                    @for r in &receptions {
-                        li {
-                            @if r.revoked_ms.is_some() {
-                                (l.ta("return-line-withdrawn", &[("organisation", (&r.organisation).into()), ("collection", (&r.collection).into())]))
-                            } @else {
-                                (l.ta("return-line", &[("organisation", (&r.organisation).into()), ("collection", (&r.collection).into())]))
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        (receptions_section(s, l, p, None)?)
         section aria-labelledby="rights" {
             h2 id="rights" { (l.t("rights-title")) }
             p { a href="/export" download { (l.t("rights-export")) } " " (l.t("rights-export-what")) }
@@ -176,7 +91,7 @@ pub fn home(s: &AppState, session: &Session, l: &L10n, p: u64) -> Result<Markup,
 /// A person's earnings: their ledger balance and latest movements.
 fn earnings_section(s: &AppState, l: &L10n, p: u64) -> Result<Markup, PageError> {
     let party = insitu_core::ledger::Party::Person(p);
-    let entries = visible_ledger(s)?;
+    let entries = visible_ledger(s, &party)?;
     let mine: Vec<&insitu_core::ledger::Entry> = entries
         .iter()
         .filter(|e| e.credit == party || e.debit == party)
@@ -260,15 +175,19 @@ fn contacts_section(
     })
 }
 
-/// A person's campaign invitations: the findings only they see, each with a box to release
-/// it, and accept or decline.
-fn invitations_section(
+/// A page of a person's campaign invitations, newest first (from `after`; a page of their
+/// memberships, of which those that are invitations): the findings only they see, each with a
+/// box to release it, and accept or decline; and the link to the older page.
+pub fn invitations_section(
     s: &AppState,
     session: &Session,
     l: &L10n,
     p: u64,
+    after: Option<u64>,
 ) -> Result<Markup, PageError> {
-    let invitations = insitu_core::campaign::invitations(s.pds.store.as_ref(), p)?;
+    let store = s.pds.store.as_ref();
+    let (memberships, next) = cut(store.memberships_page(p, rows_from(after))?, |m| m.job);
+    let invitations = insitu_core::campaign::invitations_of(store, memberships)?;
     let money = |m: &Option<insitu_core::output::Money>| {
         m.as_ref()
             .map(|m| l.money(m.minor, &m.currency))
@@ -338,6 +257,7 @@ fn invitations_section(
                     }
                 }
             }
+            (older(l, "/invitations", next))
         }
     })
 }
@@ -428,4 +348,148 @@ pub(super) async fn answer_invitation(
         )) => Err(PageError::not_found()),
         Err(e) => Err(e.into()),
     }
+}
+
+/// A page of the requests asking a person, newest first (from `after`): the pending ones, each
+/// a link to its consent screen, and the link to the older page.
+pub fn requests_section(
+    s: &AppState,
+    l: &L10n,
+    p: u64,
+    after: Option<u64>,
+) -> Result<Markup, PageError> {
+    let rows = s
+        .pds
+        .store
+        .requests_page(&Owner::Person(p), rows_from(after))?;
+    let (rows, next) = cut(rows, |r| r.id);
+    let pending: Vec<_> = rows
+        .into_iter()
+        .filter(|r| r.status == Status::Pending)
+        .collect();
+    Ok(html! {
+        section aria-labelledby="requests" {
+            h2 id="requests" { (l.t("requests-title")) }
+            @if pending.is_empty() {
+                p { (l.t("none")) }
+            } @else {
+                ul {
+                    @for r in &pending {
+                        li { a href=(format!("/requests/{}", r.id)) {
+                            (l.ta("request-line", &[
+                                ("requester", (&r.requester).into()),
+                                ("days", Arg::Count(i64::from(r.days))),
+                                ("purpose", (&r.purpose).into()),
+                            ]))
+                        } }
+                    }
+                }
+            }
+            (older(l, "/requests", next))
+        }
+    })
+}
+
+/// A page of the grants a person gave, newest first (from `after`), each with revoke and run
+/// while it is live, and the link to the older page.
+pub fn grants_section(
+    s: &AppState,
+    session: &Session,
+    l: &L10n,
+    p: u64,
+    after: Option<u64>,
+) -> Result<Markup, PageError> {
+    let now = s.now_ms();
+    let rows = s
+        .pds
+        .store
+        .grants_page(&Owner::Person(p), rows_from(after))?;
+    let (grants, next) = cut(rows, |g| g.id);
+    Ok(html! {
+        section aria-labelledby="grants" {
+            h2 id="grants" { (l.t("grants-title")) }
+            div.scroll { table {
+                thead { tr {
+                    th scope="col" { (l.t("grants-grant")) }
+                    th scope="col" { (l.t("grants-to")) }
+                    th scope="col" { (l.t("grants-data")) }
+                    th scope="col" { (l.t("grants-expires")) }
+                    th scope="col" { (l.t("grants-actions")) }
+                } }
+                tbody {
+                    @for g in &grants {
+                        @let scope: Vec<String> = g.collections.iter()
+                            .map(|c| format!("{}: {}", c.name, c.fields.join(", ")))
+                            .collect();
+                        @let state = if g.revoked_ms.is_some() {
+                            l.t("grant-revoked")
+                        } else if g.expires_ms.is_some_and(|e| e <= now) {
+                            l.t("grant-expired")
+                        } else {
+                            g.expires_ms.map_or_else(|| l.t("grant-never"), |e| l.date(e))
+                        };
+                        tr {
+                            td { (g.id) }
+                            td { (g.origin.as_ref().map_or_else(|| l.t("grant-to-you"), |o| o.requester.clone())) }
+                            td { (scope.join("; ")) }
+                            td { (state) }
+                            td {
+                                @if g.check_live(now).is_ok() {
+                                    div.actions {
+                                        form method="post" action=(format!("/grants/{}/revoke", g.id)) {
+                                            (session.csrf_field())
+                                            button.secondary type="submit" { (l.ta("grant-revoke", &[("id", Arg::Count(g.id as i64))])) }
+                                        }
+                                        form method="post" action=(format!("/grants/{}/run", g.id)) {
+                                            (session.csrf_field())
+                                            label for=(format!("params-{}", g.id)) { (l.t("grant-params")) }
+                                            br;
+                                            textarea id=(format!("params-{}", g.id)) name="params" rows="3" cols="24" {}
+                                            br;
+                                            button type="submit" { (l.ta("grant-run", &[("id", Arg::Count(g.id as i64))])) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            } }
+            (older(l, "/grants", next))
+        }
+    })
+}
+
+/// A page of what organisations may return to a person, newest first (from `after`); nothing
+/// on the home page when there is none.
+pub fn receptions_section(
+    s: &AppState,
+    l: &L10n,
+    p: u64,
+    after: Option<u64>,
+) -> Result<Markup, PageError> {
+    let rows = s
+        .pds
+        .store
+        .receptions_page(&Owner::Person(p), rows_from(after))?;
+    let (receptions, next) = cut(rows, |r| r.id);
+    Ok(html! {
+        @if !receptions.is_empty() || after.is_some() {
+            section aria-labelledby="returns" {
+                h2 id="returns" { (l.t("returns-title")) }
+                ul {
+                    @for r in &receptions {
+                        li {
+                            @if r.revoked_ms.is_some() {
+                                (l.ta("return-line-withdrawn", &[("organisation", (&r.organisation).into()), ("collection", (&r.collection).into())]))
+                            } @else {
+                                (l.ta("return-line", &[("organisation", (&r.organisation).into()), ("collection", (&r.collection).into())]))
+                            }
+                        }
+                    }
+                }
+                (older(l, "/receptions", next))
+            }
+        }
+    })
 }

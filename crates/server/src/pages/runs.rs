@@ -10,18 +10,25 @@ use axum::response::{IntoResponse, Redirect};
 use maud::{Markup, html};
 
 use super::locale::{Arg, L10n};
-use super::{AppState, Form, PageError, PageResult, Path, Session};
+use super::{AppState, Form, PageError, PageResult, Path, Session, cut, older, rows_from};
 use crate::auth::Action;
 use insitu_core::output::Scalar;
 
-/// The runs a visitor sees: for a person, every run on their data with how it went; for an
-/// organisation, the runs it started, with only what it may see of them (`view.rs`).
-pub fn runs_table(s: &AppState, session: &Session, l: &L10n) -> Result<Markup, PageError> {
-    let Some(viewer) = session.viewer() else {
+/// A page of the runs a visitor sees, newest first (from `after`), and the link to the older
+/// page: for a person, the runs on their data with how each went; for an organisation, the
+/// runs it started outside a campaign or study, with only what it may see of them (`view.rs`).
+pub fn runs_table(
+    s: &AppState,
+    session: &Session,
+    l: &L10n,
+    after: Option<u64>,
+) -> Result<Markup, PageError> {
+    let (Some(viewer), Some(owner)) = (session.viewer(), session.owner()) else {
         return Ok(html! {});
     };
+    let (runs, next) = cut(s.pds.store.runs_page(&owner, rows_from(after))?, |r| r.id);
     let mut rows = Vec::new();
-    for r in s.pds.store.runs(session.person())? {
+    for r in runs {
         if !session.sees_run(&r) {
             continue;
         }
@@ -65,6 +72,7 @@ pub fn runs_table(s: &AppState, session: &Session, l: &L10n) -> Result<Markup, P
                 }
             }
         } }
+        (older(l, "/runs", next))
     })
 }
 

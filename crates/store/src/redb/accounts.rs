@@ -56,6 +56,7 @@ impl AccountStore for RedbStore {
         self.write(|tx| {
             t.id = next_id(tx, "token")?;
             put_json(tx, TOKENS, t.id, &t)?;
+            list(tx, "tokens", &[account_owner(t.account)], t.id)?;
             tx.open_table(TOKEN_HASHES)
                 .map_err(db)?
                 .insert(t.hash.as_str(), t.id)
@@ -77,8 +78,32 @@ impl AccountStore for RedbStore {
     }
 
     fn tokens(&self, account: u64) -> Result<Vec<Token>, StoreError> {
-        let all: Vec<Token> = self.all_json(TOKENS)?;
-        Ok(all.into_iter().filter(|t| t.account == account).collect())
+        let mut all = crate::walk(
+            1024,
+            |t: &Token| t.id,
+            |page| self.tokens_page(account, page),
+        )?;
+        all.reverse();
+        Ok(all)
+    }
+
+    fn tokens_page(&self, account: u64, page: Page) -> Result<Vec<Token>, StoreError> {
+        let tx = self.db.begin_read().map_err(db)?;
+        let ids = listed(
+            &tx.open_table(LISTINGS).map_err(db)?,
+            "tokens",
+            &account_owner(account),
+            page,
+        )?;
+        let t = tx.open_table(TOKENS).map_err(db)?;
+        ids.into_iter()
+            .map(|id| {
+                let v = t.get(id).map_err(db)?.ok_or_else(|| {
+                    StoreError::Db(format!("listing `tokens` names {id}, which is missing"))
+                })?;
+                from_json(v.value())
+            })
+            .collect()
     }
 
     fn revoke_token(&self, id: u64, at_ms: i64) -> Result<Token, StoreError> {

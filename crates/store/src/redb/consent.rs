@@ -9,7 +9,7 @@ impl ConsentStore for RedbStore {
                 require_person(tx, r.person)?;
             }
             r.id = next_id(tx, "request")?;
-            put_json(tx, REQUESTS, r.id, &r)?;
+            put_request(tx, &r)?;
             if r.nowhere {
                 return Ok(r);
             }
@@ -32,11 +32,14 @@ impl ConsentStore for RedbStore {
     }
 
     fn requests(&self, person: Option<PersonId>) -> Result<Vec<AccessRequest>, StoreError> {
-        let all: Vec<AccessRequest> = self.all_json(REQUESTS)?;
-        Ok(all
-            .into_iter()
-            .filter(|r| person.is_none_or(|p| r.person == p && !r.nowhere))
-            .collect())
+        match person {
+            None => self.all_json(REQUESTS),
+            Some(p) => self.all_of(REQUESTS, "requests", p, |r: &AccessRequest| r.id),
+        }
+    }
+
+    fn requests_page(&self, owner: &Owner, page: Page) -> Result<Vec<AccessRequest>, StoreError> {
+        self.page_json(REQUESTS, "requests", owner, page)
     }
 
     fn decide_request(
@@ -59,7 +62,7 @@ impl ConsentStore for RedbStore {
             let stored = grant.map(|g| insert_grant(tx, g)).transpose()?;
             let event = r.decide(stored.as_ref().map(|g| g.id), tx.now_ms);
             append(tx, event)?;
-            put_json(tx, REQUESTS, id, &r)?;
+            put_request(tx, &r)?;
             Ok((r, stored))
         })
     }
@@ -76,11 +79,14 @@ impl ConsentStore for RedbStore {
     }
 
     fn grants(&self, person: Option<PersonId>) -> Result<Vec<Grant>, StoreError> {
-        let all: Vec<Grant> = self.all_json(GRANTS)?;
-        Ok(all
-            .into_iter()
-            .filter(|g| person.is_none_or(|p| g.person == p))
-            .collect())
+        match person {
+            None => self.all_json(GRANTS),
+            Some(p) => self.all_of(GRANTS, "grants", p, |g: &Grant| g.id),
+        }
+    }
+
+    fn grants_page(&self, owner: &Owner, page: Page) -> Result<Vec<Grant>, StoreError> {
+        self.page_json(GRANTS, "grants", owner, page)
     }
 
     fn revoke_grant(&self, id: u64, at_ms: i64) -> Result<Grant, StoreError> {
@@ -92,7 +98,7 @@ impl ConsentStore for RedbStore {
             };
             if g.revoked_ms.is_none() {
                 g.revoked_ms = Some(at_ms);
-                put_json(tx, GRANTS, id, &g)?;
+                put_grant(tx, &g)?;
                 append(
                     tx,
                     AuditEvent::GrantRevoked {
@@ -109,7 +115,7 @@ impl ConsentStore for RedbStore {
         self.write(|tx| {
             require_person(tx, r.person)?;
             r.id = next_id(tx, "reception")?;
-            put_json(tx, RECEPTIONS, r.id, &r)?;
+            put_reception(tx, &r)?;
             append(
                 tx,
                 AuditEvent::ReceptionAccepted {
@@ -124,11 +130,14 @@ impl ConsentStore for RedbStore {
     }
 
     fn receptions(&self, person: Option<PersonId>) -> Result<Vec<Reception>, StoreError> {
-        let all: Vec<Reception> = self.all_json(RECEPTIONS)?;
-        Ok(all
-            .into_iter()
-            .filter(|r| person.is_none_or(|p| r.person == p))
-            .collect())
+        match person {
+            None => self.all_json(RECEPTIONS),
+            Some(p) => self.all_of(RECEPTIONS, "receptions", p, |r: &Reception| r.id),
+        }
+    }
+
+    fn receptions_page(&self, owner: &Owner, page: Page) -> Result<Vec<Reception>, StoreError> {
+        self.page_json(RECEPTIONS, "receptions", owner, page)
     }
 
     fn revoke_reception(&self, id: u64, at_ms: i64) -> Result<Reception, StoreError> {
@@ -140,7 +149,7 @@ impl ConsentStore for RedbStore {
             };
             if r.revoked_ms.is_none() {
                 r.revoked_ms = Some(at_ms);
-                put_json(tx, RECEPTIONS, id, &r)?;
+                put_reception(tx, &r)?;
                 append(
                     tx,
                     AuditEvent::ReceptionRevoked {

@@ -26,7 +26,7 @@ impl JobStore for RedbStore {
     fn add_job(&self, mut job: Job) -> Result<Job, StoreError> {
         self.write(|tx| {
             job.id = next_id(tx, "job")?;
-            put_json(tx, JOBS, job.id, &job)?;
+            put_job(tx, &job)?;
             append(
                 tx,
                 AuditEvent::JobOpened {
@@ -46,6 +46,13 @@ impl JobStore for RedbStore {
 
     fn jobs(&self) -> Result<Vec<Job>, StoreError> {
         self.all_json(JOBS)
+    }
+
+    fn jobs_page(&self, owner: &Owner, page: Page) -> Result<Vec<Job>, StoreError> {
+        match owner {
+            Owner::Person(_) => Ok(Vec::new()),
+            _ => self.page_json(JOBS, "jobs", owner, page),
+        }
     }
 
     fn record_members(
@@ -78,7 +85,7 @@ impl JobStore for RedbStore {
                     })
                 })?;
                 if let Some(m) = stored {
-                    put_json(tx, MEMBERS, (job, m.person), &m)?;
+                    put_member(tx, job, &m)?;
                     // Its task, if it had one, is done.
                     tx.open_table(TASKS)
                         .map_err(db)?
@@ -204,16 +211,34 @@ impl JobStore for RedbStore {
     }
 
     fn memberships(&self, person: PersonId) -> Result<Vec<Member>, StoreError> {
+        let mut all = crate::walk(
+            1024,
+            |m: &Member| m.job,
+            |page| self.memberships_page(person, page),
+        )?;
+        all.reverse();
+        Ok(all)
+    }
+
+    fn memberships_page(&self, person: PersonId, page: Page) -> Result<Vec<Member>, StoreError> {
         let tx = self.db.begin_read().map_err(db)?;
+        let jobs = listed(
+            &tx.open_table(LISTINGS).map_err(db)?,
+            "members",
+            &person_owner(person),
+            page,
+        )?;
         let t = tx.open_table(MEMBERS).map_err(db)?;
-        let mut out = Vec::new();
-        for row in t.iter().map_err(db)? {
-            let (k, v) = row.map_err(db)?;
-            if k.value().1 == person {
-                out.push(from_json(v.value())?);
-            }
-        }
-        Ok(out)
+        jobs.into_iter()
+            .map(|job| {
+                let v = t.get((job, person)).map_err(db)?.ok_or_else(|| {
+                    StoreError::Db(format!(
+                        "listing `members` names job {job}, which is missing"
+                    ))
+                })?;
+                from_json(v.value())
+            })
+            .collect()
     }
 
     fn answer_invitation(
@@ -240,7 +265,7 @@ impl JobStore for RedbStore {
                 AnswerRefused::NoInvitation => StoreError::NoInvitation { job, person },
                 AnswerRefused::Answered => StoreError::Answered { job, person },
             })?;
-            put_json(tx, MEMBERS, (job, person), &m)?;
+            put_member(tx, job, &m)?;
             append(tx, event)?;
             Ok(m)
         })
@@ -267,7 +292,7 @@ impl JobStore for RedbStore {
             if !allowed {
                 return Err(StoreError::JobClosed(job.id));
             }
-            put_json(tx, JOBS, job.id, job)?;
+            put_job(tx, job)?;
             let n = billing.len() as u32;
             for mut b in billing {
                 b.id = next_id(tx, "billing")?;

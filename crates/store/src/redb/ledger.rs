@@ -55,6 +55,22 @@ impl LedgerStore for RedbStore {
         self.all_json(LEDGER)
     }
 
+    fn ledger_of(&self, party: &Party) -> Result<Vec<Entry>, StoreError> {
+        let tx = self.db.begin_read().map_err(db)?;
+        let all = Page {
+            before: None,
+            limit: usize::MAX,
+        };
+        let mut ids = listed(
+            &tx.open_table(LISTINGS).map_err(db)?,
+            "ledger",
+            &party.to_string(),
+            all,
+        )?;
+        ids.reverse();
+        entries_by_id(&tx.open_table(LEDGER).map_err(db)?, &ids)
+    }
+
     fn add_licence(&self, mut l: Licence) -> Result<Licence, StoreError> {
         self.write(|tx| {
             l.id = next_id(tx, "licence")?;

@@ -14,6 +14,7 @@ mod plugins;
 mod records;
 mod runs;
 
+use std::ops::Bound;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -23,8 +24,9 @@ use serde::{Serialize, de::DeserializeOwned};
 use super::codec::{self, Projection};
 use super::prelude::*;
 use super::{
-    ColumnBatch, Cursor, Erasure, KeyedRecord, NewRecords, Person, PersonId, PluginRecord,
-    Publisher, Reception, Record, Schema, Source, StoreError, TimeRange, WriteOutcome,
+    ColumnBatch, Cursor, Erasure, KeyedRecord, NewRecords, Owner, Page, Person, PersonId,
+    PluginRecord, Publisher, Reception, Record, Schema, Source, StoreError, TimeRange,
+    WriteOutcome,
 };
 use insitu_model::account::name::key as name_key;
 use insitu_model::account::{Account, Token};
@@ -35,7 +37,7 @@ use insitu_model::consent::Grant;
 use insitu_model::job::{
     Answer, AnswerRefused, BillingRecord, Claim, Job, Member, Policy, RunSlot, Task, budget_admits,
 };
-use insitu_model::ledger::{Entry, Tariff};
+use insitu_model::ledger::{Entry, Party, Tariff};
 use insitu_model::licence::Licence;
 use insitu_model::meter::RunRecord;
 use insitu_model::peer::{Contact, ContactStatus, Offer};
@@ -97,6 +99,20 @@ const OFFERS: TableDefinition<u64, &str> = TableDefinition::new("peer_offers");
 const CONTACTS: TableDefinition<u64, &str> = TableDefinition::new("peer_contacts");
 /// The store's own secrets, by name; nothing reads this table but `open`, and no export,
 /// audit entry or listing includes it.
+/// The listings' index: (listing, owner, id) → (), one entry per owner of a row (a run is its
+/// person's and, outside a job, the organisation's that started it), written in the
+/// transaction that writes the row, so that a page of one owner's rows is one key range
+/// ([`Store::runs_page`] and the others). `owner` is [`owner_key`]: `p:<person>` or
+/// `o:<organisation name>`. Listings: `runs`, `requests`, `grants`, `receptions`, `members`
+/// (keyed on the job), `jobs` (owned by the opener and a campaign's association), `tokens`
+/// (owned by `a:<account>`), and `ledger` (owned by each side's `Party` as text, `person:3`). A store written before it gets it at open, once (`LISTINGS_BUILT`).
+const LISTINGS: TableDefinition<(&str, &str, u64), ()> = TableDefinition::new("listings");
+/// The counter that says which version of the listings' index was built for the rows a store
+/// had before it ([`LISTINGS_VERSION`]).
+const LISTINGS_BUILT: &str = "listings-index";
+/// The listings' index as this code writes it: a store whose index is older is indexed again
+/// at open (inserting is idempotent).
+const LISTINGS_VERSION: u64 = 4;
 const SECRETS: TableDefinition<&str, &[u8]> = TableDefinition::new("secrets");
 const PSEUDONYM_KEY: &str = "record-pseudonyms";
 
@@ -196,9 +212,11 @@ impl RedbStore {
             tx.open_table(LICENCES).map_err(db)?;
             tx.open_table(OFFERS).map_err(db)?;
             tx.open_table(CONTACTS).map_err(db)?;
+            tx.open_table(LISTINGS).map_err(db)?;
         }
         let pseudonym_key = secret(&tx, PSEUDONYM_KEY)?;
         key_account_names(&tx)?;
+        build_listings(&tx)?;
         tx.commit().map_err(db)?;
         Ok(RedbStore {
             db: database,
@@ -241,6 +259,57 @@ impl RedbStore {
             .map_err(db)?
             .map(|r| r.map_err(db).and_then(|(_, v)| from_json(v.value())))
             .collect()
+    }
+
+    /// A page of `owner`'s rows of `table` (keyed by id): by the table's own order for
+    /// [`Owner::All`], else by `listing`'s index. Newest first.
+    fn page_json<T: DeserializeOwned>(
+        &self,
+        table: TableDefinition<u64, &str>,
+        listing: &str,
+        owner: &Owner,
+        page: Page,
+    ) -> Result<Vec<T>, StoreError> {
+        let tx = self.db.begin_read().map_err(db)?;
+        let t = tx.open_table(table).map_err(db)?;
+        let ids = match owner_key(owner) {
+            None => {
+                let hi = page.before.map_or(Bound::Unbounded, Bound::Excluded);
+                let mut ids = Vec::new();
+                for row in t.range::<u64>((Bound::Unbounded, hi)).map_err(db)?.rev() {
+                    if ids.len() >= page.limit {
+                        break;
+                    }
+                    ids.push(row.map_err(db)?.0.value());
+                }
+                ids
+            }
+            Some(key) => listed(&tx.open_table(LISTINGS).map_err(db)?, listing, &key, page)?,
+        };
+        ids.into_iter()
+            .map(|id| {
+                let v = t.get(id).map_err(db)?.ok_or_else(|| {
+                    StoreError::Db(format!("listing `{listing}` names {id}, which is missing"))
+                })?;
+                from_json(v.value())
+            })
+            .collect()
+    }
+
+    /// Every one of person `p`'s rows of `table` by `listing`'s index, oldest first.
+    fn all_of<T: DeserializeOwned>(
+        &self,
+        table: TableDefinition<u64, &str>,
+        listing: &str,
+        p: PersonId,
+        id: impl Fn(&T) -> u64,
+    ) -> Result<Vec<T>, StoreError> {
+        let owner = Owner::Person(p);
+        let mut all = crate::walk(1024, id, |page| {
+            self.page_json(table, listing, &owner, page)
+        })?;
+        all.reverse();
+        Ok(all)
     }
 
     fn read_u64(
@@ -350,6 +419,209 @@ fn put_json<'k, K: redb::Key + 'static>(
     Ok(())
 }
 
+/// The key of an owner in [`LISTINGS`] (`None` for every row).
+fn owner_key(owner: &Owner) -> Option<String> {
+    match owner {
+        Owner::All => None,
+        Owner::Person(p) => Some(person_owner(*p)),
+        Owner::Organisation(name) => Some(organisation_owner(name)),
+    }
+}
+
+/// The owner of an account's tokens in [`LISTINGS`].
+fn account_owner(account: u64) -> String {
+    format!("a:{account}")
+}
+
+fn person_owner(p: PersonId) -> String {
+    format!("p:{p}")
+}
+
+fn organisation_owner(name: &str) -> String {
+    format!("o:{name}")
+}
+
+/// The ids of `owner`'s page of `listing`, newest first.
+fn listed(
+    t: &impl ReadableTable<(&'static str, &'static str, u64), ()>,
+    listing: &str,
+    owner: &str,
+    page: Page,
+) -> Result<Vec<u64>, StoreError> {
+    let lo = Bound::Included((listing, owner, 0u64));
+    let hi = match page.before {
+        Some(b) => Bound::Excluded((listing, owner, b)),
+        None => Bound::Included((listing, owner, u64::MAX)),
+    };
+    let mut ids = Vec::new();
+    for row in t.range::<(&str, &str, u64)>((lo, hi)).map_err(db)?.rev() {
+        if ids.len() >= page.limit {
+            break;
+        }
+        ids.push(row.map_err(db)?.0.value().2);
+    }
+    Ok(ids)
+}
+
+/// Indexes row `id` of `listing` under each of `owners`, inside `tx` (idempotent).
+fn list(
+    tx: &WriteTransaction,
+    listing: &str,
+    owners: &[String],
+    id: u64,
+) -> Result<(), StoreError> {
+    let mut t = tx.open_table(LISTINGS).map_err(db)?;
+    for o in owners {
+        t.insert((listing, o.as_str(), id), ()).map_err(db)?;
+    }
+    Ok(())
+}
+
+/// Removes row `id` of `listing` from each of `owners`' index, inside `tx`.
+fn unlist(
+    tx: &WriteTransaction,
+    listing: &str,
+    owners: &[String],
+    id: u64,
+) -> Result<(), StoreError> {
+    let mut t = tx.open_table(LISTINGS).map_err(db)?;
+    for o in owners {
+        t.remove((listing, o.as_str(), id)).map_err(db)?;
+    }
+    Ok(())
+}
+
+/// Whose listings a run is in: its person's, and the organisation's that started it outside a
+/// job (see [`Owner`]).
+fn run_owners(r: &RunRecord) -> Vec<String> {
+    let mut o = vec![person_owner(r.person)];
+    if let (None, Some(org)) = (r.job, r.requester.as_deref()) {
+        o.push(organisation_owner(org));
+    }
+    o
+}
+
+fn request_owners(r: &AccessRequest) -> Vec<String> {
+    let mut o = vec![organisation_owner(&r.requester)];
+    if !r.nowhere {
+        o.push(person_owner(r.person));
+    }
+    o
+}
+
+fn grant_owners(g: &Grant) -> Vec<String> {
+    let mut o = vec![person_owner(g.person)];
+    if let Some(origin) = &g.origin {
+        o.push(organisation_owner(&origin.requester));
+    }
+    o
+}
+
+fn reception_owners(r: &Reception) -> Vec<String> {
+    vec![person_owner(r.person), organisation_owner(&r.organisation)]
+}
+
+/// Whose listings a job is in: the account that opened it, and a campaign's association.
+fn job_owners(j: &Job) -> Vec<String> {
+    let mut o = vec![organisation_owner(&j.owner)];
+    if let insitu_model::job::JobKind::Campaign(c) = &j.kind
+        && c.association != j.owner
+    {
+        o.push(organisation_owner(&c.association));
+    }
+    o
+}
+
+/// Stores a job under its id, in its owners' listings.
+fn put_job(tx: &WriteTransaction, j: &Job) -> Result<(), StoreError> {
+    put_json(tx, JOBS, j.id, j)?;
+    list(tx, "jobs", &job_owners(j), j.id)
+}
+
+/// Whose ledger an entry is in: the party it debits and the one it credits.
+fn ledger_owners(e: &Entry) -> Vec<String> {
+    vec![e.debit.to_string(), e.credit.to_string()]
+}
+
+/// Stores a run under its id, in its owners' listings.
+fn put_run(tx: &WriteTransaction, run: &RunRecord) -> Result<(), StoreError> {
+    put_json(tx, RUNS, run.id, run)?;
+    list(tx, "runs", &run_owners(run), run.id)
+}
+
+/// Stores a request under its id, in its owners' listings.
+fn put_request(tx: &WriteTransaction, r: &AccessRequest) -> Result<(), StoreError> {
+    put_json(tx, REQUESTS, r.id, r)?;
+    list(tx, "requests", &request_owners(r), r.id)
+}
+
+/// Stores a grant under its id, in its owners' listings.
+fn put_grant(tx: &WriteTransaction, g: &Grant) -> Result<(), StoreError> {
+    put_json(tx, GRANTS, g.id, g)?;
+    list(tx, "grants", &grant_owners(g), g.id)
+}
+
+/// Stores a reception under its id, in its owners' listings.
+fn put_reception(tx: &WriteTransaction, r: &Reception) -> Result<(), StoreError> {
+    put_json(tx, RECEPTIONS, r.id, r)?;
+    list(tx, "receptions", &reception_owners(r), r.id)
+}
+
+/// Stores a job's member, in the person's memberships (keyed on the job).
+fn put_member(tx: &WriteTransaction, job: u64, m: &Member) -> Result<(), StoreError> {
+    put_json(tx, MEMBERS, (job, m.person), m)?;
+    list(tx, "members", &[person_owner(m.person)], job)
+}
+
+/// Indexes the rows a store had before [`LISTINGS`], once.
+fn build_listings(tx: &WriteTransaction) -> Result<(), StoreError> {
+    let built = tx
+        .open_table(COUNTERS)
+        .map_err(db)?
+        .get(LISTINGS_BUILT)
+        .map_err(db)?
+        .map(|v| v.value());
+    if built >= Some(LISTINGS_VERSION) {
+        return Ok(());
+    }
+    for r in all_in::<RunRecord>(tx, RUNS)? {
+        list(tx, "runs", &run_owners(&r), r.id)?;
+    }
+    for r in all_in::<AccessRequest>(tx, REQUESTS)? {
+        list(tx, "requests", &request_owners(&r), r.id)?;
+    }
+    for g in all_in::<Grant>(tx, GRANTS)? {
+        list(tx, "grants", &grant_owners(&g), g.id)?;
+    }
+    for r in all_in::<Reception>(tx, RECEPTIONS)? {
+        list(tx, "receptions", &reception_owners(&r), r.id)?;
+    }
+    let members: Vec<(u64, u64)> = {
+        let t = tx.open_table(MEMBERS).map_err(db)?;
+        t.iter()
+            .map_err(db)?
+            .map(|r| r.map_err(db).map(|(k, _)| k.value()))
+            .collect::<Result<_, _>>()?
+    };
+    for (job, person) in members {
+        list(tx, "members", &[person_owner(person)], job)?;
+    }
+    for e in all_in::<Entry>(tx, LEDGER)? {
+        list(tx, "ledger", &ledger_owners(&e), e.id)?;
+    }
+    for j in all_in::<Job>(tx, JOBS)? {
+        list(tx, "jobs", &job_owners(&j), j.id)?;
+    }
+    for t in all_in::<Token>(tx, TOKENS)? {
+        list(tx, "tokens", &[account_owner(t.account)], t.id)?;
+    }
+    tx.open_table(COUNTERS)
+        .map_err(db)?
+        .insert(LISTINGS_BUILT, LISTINGS_VERSION)
+        .map_err(db)?;
+    Ok(())
+}
+
 /// Stores a finished run under a new id, with its audit entry.
 fn insert_run(tx: &Tx, mut run: RunRecord) -> Result<RunRecord, StoreError> {
     run.id = next_id(tx, "run")?;
@@ -358,7 +630,7 @@ fn insert_run(tx: &Tx, mut run: RunRecord) -> Result<RunRecord, StoreError> {
 
 /// Stores `run` under its id with its audit entry.
 fn audit_run(tx: &Tx, run: RunRecord) -> Result<RunRecord, StoreError> {
-    put_json(tx, RUNS, run.id, &run)?;
+    put_run(tx, &run)?;
     append(tx, AuditEvent::run(&run))?;
     Ok(run)
 }
@@ -398,6 +670,7 @@ fn post_in(tx: &Tx, key: &str, entries: Vec<Entry>) -> Result<(Vec<Entry>, bool)
         e.id = next_id(tx, "ledger")?;
         e.key = key.to_string();
         put_json(tx, LEDGER, e.id, &e)?;
+        list(tx, "ledger", &ledger_owners(&e), e.id)?;
         out.push(e);
     }
     let ids: Vec<u64> = out.iter().map(|e| e.id).collect();
@@ -415,7 +688,7 @@ fn post_in(tx: &Tx, key: &str, entries: Vec<Entry>) -> Result<(Vec<Entry>, bool)
 /// Stores `grant` under a new id, with its audit entry.
 fn insert_grant(tx: &Tx, mut grant: Grant) -> Result<Grant, StoreError> {
     grant.id = next_id(tx, "grant")?;
-    put_json(tx, GRANTS, grant.id, &grant)?;
+    put_grant(tx, &grant)?;
     append(tx, AuditEvent::grant_created(&grant))?;
     Ok(grant)
 }
@@ -621,6 +894,58 @@ mod tests {
             store.add_account(new),
             Err(StoreError::NameTaken(existing)) if existing == "Globex"
         ));
+    }
+
+    /// A store written before the listings' index gets it when opened, once.
+    #[test]
+    fn an_old_stores_rows_are_listed_after_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("insitu.redb");
+        {
+            let store = RedbStore::open(&path).unwrap();
+            let p = store.add_person("ada").unwrap();
+            let mut run = RunRecord::new(p, 1, "d", 5);
+            run.requester = Some("acme".into());
+            store.record_run(run).unwrap();
+            store.record_run(RunRecord::new(p, 1, "d", 6)).unwrap();
+            let line = Entry {
+                id: 0,
+                at_ms: 5,
+                key: String::new(),
+                debit: Party::Organisation("acme".into()),
+                credit: Party::Person(p),
+                amount: insitu_model::output::Money {
+                    minor: 3,
+                    currency: "EUR".into(),
+                },
+                movement: insitu_model::ledger::Movement::Passage,
+                memo: "run".into(),
+            };
+            store.post("run:1", vec![line]).unwrap();
+        }
+        {
+            // As code before the index left it: no index, no mark.
+            let database = Database::create(&path).unwrap();
+            let tx = database.begin_write().unwrap();
+            tx.delete_table(LISTINGS).unwrap();
+            tx.open_table(COUNTERS)
+                .unwrap()
+                .remove(LISTINGS_BUILT)
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        let store = RedbStore::open(&path).unwrap();
+        let ids = |owner: Owner| -> Vec<u64> {
+            store
+                .runs_page(&owner, Page::first(10))
+                .unwrap()
+                .iter()
+                .map(|r| r.id)
+                .collect()
+        };
+        assert_eq!(ids(Owner::Person(1)), vec![2, 1]);
+        assert_eq!(ids(Owner::Organisation("acme".into())), vec![1]);
+        assert_eq!(store.ledger_of(&Party::Person(1)).unwrap().len(), 1);
     }
 
     /// Billing records as code before typed parties wrote them (names, and no movement) read

@@ -179,14 +179,15 @@ impl RecordStore for RedbStore {
                 let mut t = tx.open_table(RUNS).map_err(db)?;
                 let mut gone = Vec::new();
                 for row in t.iter().map_err(db)? {
-                    let (k, v) = row.map_err(db)?;
+                    let (_, v) = row.map_err(db)?;
                     let run: RunRecord = from_json(v.value())?;
                     if run.person == person {
-                        gone.push(k.value());
+                        gone.push(run);
                     }
                 }
-                for id in &gone {
-                    t.remove(*id).map_err(db)?;
+                for run in &gone {
+                    t.remove(run.id).map_err(db)?;
+                    unlist(tx, "runs", &run_owners(run), run.id)?;
                 }
                 e.runs = gone.len() as u64;
             }
@@ -218,6 +219,7 @@ impl RecordStore for RedbStore {
                         .map_err(db)?
                         .remove(t.id)
                         .map_err(db)?;
+                    unlist(tx, "tokens", &[account_owner(a.id)], t.id)?;
                     tx.open_table(TOKEN_HASHES)
                         .map_err(db)?
                         .remove(t.hash.as_str())
@@ -228,6 +230,13 @@ impl RecordStore for RedbStore {
             {
                 let mut t = tx.open_table(MEMBERS).map_err(db)?;
                 t.retain(|(_, p), _| p != person).map_err(db)?;
+                let mut l = tx.open_table(LISTINGS).map_err(db)?;
+                let owner = person_owner(person);
+                l.retain_in::<(&str, &str, u64), _>(
+                    ("members", owner.as_str(), 0)..=("members", owner.as_str(), u64::MAX),
+                    |_, _| false,
+                )
+                .map_err(db)?;
             }
             {
                 let mut t = tx.open_table(OFFERS).map_err(db)?;

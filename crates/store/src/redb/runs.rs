@@ -26,7 +26,7 @@ impl RunStore for RedbStore {
     fn begin_run(&self, mut run: RunRecord) -> Result<RunRecord, StoreError> {
         self.write(|tx| {
             run.id = next_id(tx, "run")?;
-            put_json(tx, RUNS, run.id, &run)?;
+            put_run(tx, &run)?;
             Ok(run)
         })
     }
@@ -47,11 +47,14 @@ impl RunStore for RedbStore {
     }
 
     fn runs(&self, person: Option<PersonId>) -> Result<Vec<RunRecord>, StoreError> {
-        let all: Vec<RunRecord> = self.all_json(RUNS)?;
-        Ok(all
-            .into_iter()
-            .filter(|r| person.is_none_or(|p| r.person == p))
-            .collect())
+        match person {
+            None => self.all_json(RUNS),
+            Some(p) => self.all_of(RUNS, "runs", p, |r: &RunRecord| r.id),
+        }
+    }
+
+    fn runs_page(&self, owner: &Owner, page: Page) -> Result<Vec<RunRecord>, StoreError> {
+        self.page_json(RUNS, "runs", owner, page)
     }
 
     fn visit_runs_since(
