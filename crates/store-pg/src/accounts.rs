@@ -147,7 +147,7 @@ impl AccountStore for PgStore {
         self.with(|cx| async move {
             let c = cx.conn().await?;
             all(
-                &**c,
+                &c,
                 "SELECT value FROM tokens WHERE account = $1 AND id < $2 \
                  ORDER BY id DESC LIMIT $3",
                 &[&key(account), &before, &limit],

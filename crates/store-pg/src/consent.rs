@@ -88,7 +88,7 @@ impl ConsentStore for PgStore {
         self.with(|cx| async move {
             let c = cx.conn().await?;
             listing(
-                &**c,
+                &c,
                 "requests",
                 " AND (value->>'nowhere') IS DISTINCT FROM 'true'",
                 "value->>'requester' = $3",
@@ -171,7 +171,7 @@ impl ConsentStore for PgStore {
         self.with(|cx| async move {
             let c = cx.conn().await?;
             listing(
-                &**c,
+                &c,
                 "grants",
                 "",
                 "value->'origin'->>'requester' = $3",
@@ -251,7 +251,7 @@ impl ConsentStore for PgStore {
         self.with(|cx| async move {
             let c = cx.conn().await?;
             listing(
-                &**c,
+                &c,
                 "receptions",
                 "",
                 "value->>'organisation' = $3",

@@ -400,7 +400,7 @@ impl JobStore for PgStore {
         self.with(|cx| async move {
             let c = cx.conn().await?;
             listing(
-                &**c,
+                &c,
                 "jobs",
                 "",
                 "(value->>'owner' = $3 OR value->'kind'->>'association' = $3)",
@@ -419,7 +419,7 @@ impl JobStore for PgStore {
         self.with(|cx| async move {
             let c = cx.conn().await?;
             all(
-                &**c,
+                &c,
                 "SELECT value FROM memberships WHERE person = $1 AND job < $2 \
                  ORDER BY job DESC LIMIT $3",
                 &[&key(person), &before, &limit],

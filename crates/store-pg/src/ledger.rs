@@ -117,7 +117,7 @@ impl LedgerStore for PgStore {
         self.with(|cx| async move {
             let c = cx.conn().await?;
             all(
-                &**c,
+                &c,
                 "SELECT value FROM ledger WHERE \
                  (value->'debit'->>'kind' = $1 \
                   AND coalesce(value->'debit'->>'name', '') = $2) \

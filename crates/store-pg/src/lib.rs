@@ -628,7 +628,7 @@ fn key(id: u64) -> i64 {
 /// `" AND ..."`) added, and an organisation's where `organisation` (SQL naming `$3`) holds, by
 /// the indexes of `V4__listings.sql`.
 async fn listing<T: DeserializeOwned>(
-    c: &(impl GenericClient + Sync),
+    c: &impl Db,
     table: &str,
     person_only: &str,
     organisation: &str,

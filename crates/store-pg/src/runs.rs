@@ -87,7 +87,7 @@ impl RunStore for PgStore {
         self.with(|cx| async move {
             let c = cx.conn().await?;
             listing(
-                &**c,
+                &c,
                 "runs",
                 "",
                 "value->>'requester' = $3 AND (value->>'job') IS NULL",
