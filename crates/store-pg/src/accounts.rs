@@ -140,10 +140,7 @@ impl AccountStore for PgStore {
     }
 
     fn tokens_page(&self, account: u64, page: Page) -> Result<Vec<Token>, StoreError> {
-        let before = page
-            .before
-            .map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
-        let limit = i64::try_from(page.limit).unwrap_or(i64::MAX);
+        let (before, limit) = bounds(&page);
         self.with(|cx| async move {
             let c = cx.conn().await?;
             all(

@@ -412,10 +412,7 @@ impl JobStore for PgStore {
     }
 
     fn memberships_page(&self, person: PersonId, page: Page) -> Result<Vec<Member>, StoreError> {
-        let before = page
-            .before
-            .map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
-        let limit = i64::try_from(page.limit).unwrap_or(i64::MAX);
+        let (before, limit) = bounds(&page);
         self.with(|cx| async move {
             let c = cx.conn().await?;
             all(

@@ -623,6 +623,14 @@ fn key(id: u64) -> i64 {
     id as i64
 }
 
+/// A page's bounds as PostgreSQL takes them: the id rows must be below, and how many.
+fn bounds(page: &Page) -> (i64, i64) {
+    let before = page
+        .before
+        .map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
+    (before, i64::try_from(page.limit).unwrap_or(i64::MAX))
+}
+
 /// A page of `table`'s rows (keyed `(person, id)`, with a `value`) that `owner` lists, newest
 /// first: every row by the id index, a person's by the key, with `person_only` (SQL, `""` or
 /// `" AND ..."`) added, and an organisation's where `organisation` (SQL naming `$3`) holds, by
@@ -635,10 +643,7 @@ async fn listing<T: DeserializeOwned>(
     owner: &Owner,
     page: Page,
 ) -> Res<Vec<T>> {
-    let before = page
-        .before
-        .map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
-    let limit = i64::try_from(page.limit).unwrap_or(i64::MAX);
+    let (before, limit) = bounds(&page);
     match owner {
         Owner::All => {
             let sql = format!("SELECT value FROM {table} WHERE id < $1 ORDER BY id DESC LIMIT $2");

@@ -460,29 +460,48 @@ async fn write_in(
             writer.finish().await.map_err(db)?;
         }
         let (p, cid) = (key(person), coll.id as i32);
-        let rows = tx
+        // The new keys go in first; only when some were already stored are their values read
+        // back, by a join the planner costs from the staging table's real size (a temporary
+        // table has no statistics: unanalysed, it chose to read the person's whole
+        // collection at every batch, and an import slowed as the collection grew).
+        let inserted = tx
             .query(
-                "SELECT i.time, i.id, r.value FROM pg_temp.incoming i JOIN records r \
-                 ON r.person = $1 AND r.collection = $2 AND r.time = i.time AND r.id = i.id",
+                "INSERT INTO records (person, collection, time, id, value) \
+                 SELECT $1, $2, time, id, value FROM pg_temp.incoming \
+                 ON CONFLICT DO NOTHING RETURNING time, id",
                 &[&p, &cid],
             )
             .await
             .map_err(db)?;
-        let mut stored: HashMap<(i64, u64), Vec<u8>> = HashMap::with_capacity(rows.len());
-        for row in rows {
-            let time: i64 = row.try_get(0).map_err(db)?;
-            let id: i64 = row.try_get(1).map_err(db)?;
-            let value: Vec<u8> = row.try_get(2).map_err(db)?;
-            stored.insert((time, record_id_back(id)), value);
+        let mut stored: HashMap<(i64, u64), Vec<u8>> = HashMap::new();
+        if inserted.len() < first.len() {
+            let mut new = std::collections::HashSet::with_capacity(inserted.len());
+            for row in inserted {
+                let time: i64 = row.try_get(0).map_err(db)?;
+                let id: i64 = row.try_get(1).map_err(db)?;
+                new.insert((time, record_id_back(id)));
+            }
+            tx.batch_execute("ANALYZE pg_temp.incoming")
+                .await
+                .map_err(db)?;
+            let rows = tx
+                .query(
+                    "SELECT i.time, i.id, r.value FROM pg_temp.incoming i JOIN records r \
+                     ON r.person = $1 AND r.collection = $2 AND r.time = i.time AND r.id = i.id",
+                    &[&p, &cid],
+                )
+                .await
+                .map_err(db)?;
+            for row in rows {
+                let time: i64 = row.try_get(0).map_err(db)?;
+                let id: i64 = row.try_get(1).map_err(db)?;
+                let k = (time, record_id_back(id));
+                if !new.contains(&k) {
+                    let value: Vec<u8> = row.try_get(2).map_err(db)?;
+                    stored.insert(k, value);
+                }
+            }
         }
-        tx.execute(
-            "INSERT INTO records (person, collection, time, id, value) \
-             SELECT $1, $2, time, id, value FROM pg_temp.incoming \
-             ON CONFLICT DO NOTHING",
-            &[&p, &cid],
-        )
-        .await
-        .map_err(db)?;
         for (i, (time, id, value)) in records.iter().enumerate() {
             let k = (*time, *id);
             if let Some(s) = stored.get(&k) {
