@@ -453,6 +453,18 @@ impl World {
     /// The ids a listing's pages show, walking their "older" links from `first`: `row` is
     /// the text before each row's id (`href="/runs/`), `path` the listing's own path.
     async fn walk_pages(&self, first: &str, cookie: &str, path: &str, row: &str) -> Vec<u64> {
+        self.walk_pages_of(first, cookie, path, row, 20).await
+    }
+
+    /// [`World::walk_pages`] for a listing of at most `rows` rows a page.
+    async fn walk_pages_of(
+        &self,
+        first: &str,
+        cookie: &str,
+        path: &str,
+        row: &str,
+        rows: usize,
+    ) -> Vec<u64> {
         let mut ids = Vec::new();
         let mut at = first.to_string();
         for _ in 0..100 {
@@ -461,7 +473,7 @@ impl World {
             let mut shown = ids_after(&body, row);
             // A grant's row has two forms (revoke, run), each naming it.
             shown.dedup();
-            assert!(shown.len() <= 20, "{at}: {} rows", shown.len());
+            assert!(shown.len() <= rows, "{at}: {} rows", shown.len());
             ids.extend(&shown);
             let link = format!("href=\"{path}?after=");
             let Some(next) = ids_after(&body, &link).first().copied() else {
@@ -593,4 +605,36 @@ async fn the_pages_show_the_newest_rows_and_link_to_older_ones() {
         assert_eq!(st, StatusCode::BAD_REQUEST, "{path}: {body}");
         assert!(body.contains("<html"), "{path}: an error page");
     }
+}
+
+/// The access history is read a page of 100 entries at a time, newest first, each entry once,
+/// with an "older" link while there is more; a bad cursor is a 400 page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_history_pages_through_the_whole_chain_newest_first() {
+    let w = World::new();
+    let (_, alice) = w.account("alice", Role::Person);
+    let alice = alice.unwrap();
+    for grant in 0..250 {
+        w.pds
+            .store
+            .append_audit(insitu_core::audit::AuditEvent::GrantRevoked {
+                grant,
+                person: alice,
+            })
+            .unwrap();
+    }
+    let head = w
+        .pds
+        .store
+        .audit_head(insitu_core::audit::Chain::Person(alice))
+        .unwrap()
+        .unwrap()
+        .seq;
+    let cookie = w.sign_in("alice").await;
+    let got = w
+        .walk_pages_of("/history", &cookie, "/history", "<tr><td>", 100)
+        .await;
+    assert_eq!(got, (0..=head).rev().collect::<Vec<_>>());
+    let (st, body) = w.page("/history?after=x", &cookie, "en").await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{body}");
 }

@@ -538,26 +538,29 @@ async fn revoke(
     Ok(Redirect::to("/").into_response())
 }
 
-/// How many of the newest entries the history page shows.
-const HISTORY: u64 = 500;
+/// How many entries a page of the history shows.
+const HISTORY: u64 = 100;
 
-async fn history(State(s): State<AppState>, session: Session) -> PageResult {
+/// The person's access history, newest first, a page at a time: `?after=N` shows the entries
+/// before entry N of their chain; the oldest page adds what the legacy chain holds about them.
+async fn history(
+    State(s): State<AppState>,
+    session: Session,
+    PageQuery(q): PageQuery<After>,
+) -> PageResult {
     session.may(Action::PersonPages)?;
     let Some(p) = session.person() else {
         return Err(PageError::not_found());
     };
     let l = L10n::current();
-    // The newest page of the person's own chain (and what the legacy chain holds about them).
     let store = s.pds.store.as_ref();
-    let own = store
-        .audit_head(insitu_core::audit::Chain::Person(p))?
-        .map_or(0, |h| h.seq + 1);
-    let mut shown = store.audit_chain(
-        insitu_core::audit::Chain::Person(p),
-        own.checked_sub(HISTORY + 1),
-        HISTORY as usize,
-    )?;
-    if shown.len() < HISTORY as usize {
+    let chain = insitu_core::audit::Chain::Person(p);
+    let head = store.audit_head(chain)?.map_or(0, |h| h.seq + 1);
+    let end = q.after.map_or(head, |a| a.min(head));
+    let start = end.saturating_sub(HISTORY);
+    let mut shown = store.audit_chain(chain, start.checked_sub(1), (end - start) as usize)?;
+    let next = (start > 0).then_some(start);
+    if start == 0 {
         let legacy = insitu_core::audit::read_chain(store, insitu_core::audit::Chain::Legacy)?;
         let mut about: Vec<_> = legacy
             .into_iter()
@@ -594,6 +597,7 @@ async fn history(State(s): State<AppState>, session: Session) -> PageResult {
                 }
             }
         }
+        (older(&l, "/history", next))
     };
     Ok(page(&l.t("history-title"), Some(&session), body).into_response())
 }
