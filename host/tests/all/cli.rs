@@ -216,14 +216,7 @@ fn a_crash_mid_import_keeps_every_acknowledged_batch_and_no_half_batch() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_insitu"))
         .arg("--data-dir")
         .arg(d)
-        .args([
-            "import",
-            "--person",
-            "1",
-            "--collection",
-            "bank.transactions",
-        ])
-        .arg(&file)
+        .args(cli_common::import_args(&file))
         .env("RUST_LOG", "insitu=debug")
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
@@ -270,24 +263,8 @@ fn a_crash_mid_import_keeps_every_acknowledged_batch_and_no_half_batch() {
         "a half batch survived: {count}"
     );
     assert!(ok(d, &["audit", "verify"]).contains("audit chain verified"));
-    let again = ok(
-        d,
-        &[
-            "import",
-            "--person",
-            "1",
-            "--collection",
-            "bank.transactions",
-            file.to_str().unwrap(),
-        ],
-    );
-    assert!(
-        again.contains(&format!(
-            "{} added, {count} already present",
-            total as u64 - count
-        )),
-        "{again}"
-    );
+    let again = ok(d, &cli_common::import_args(&file));
+    cli_common::assert_adds_the_rest(&again, total, count);
 }
 
 #[test]

@@ -45,3 +45,27 @@ pub fn write_statement(file: &Path, total: usize) {
         .unwrap();
     }
 }
+
+/// The crash tests' import of `file` into person 1's bank transactions.
+pub fn import_args(file: &Path) -> [&str; 6] {
+    [
+        "import",
+        "--person",
+        "1",
+        "--collection",
+        "bank.transactions",
+        file.to_str().unwrap(),
+    ]
+}
+
+/// Checks that the import run after the crashes added exactly the `total` records minus the
+/// `survived` ones, and found those already present.
+pub fn assert_adds_the_rest(out: &str, total: usize, survived: u64) {
+    assert!(
+        out.contains(&format!(
+            "{} added, {survived} already present",
+            total as u64 - survived
+        )),
+        "{out}"
+    );
+}

@@ -410,9 +410,8 @@ fn sigkill_during_an_import_into_postgres_loses_no_acknowledged_record_and_leave
         let mut child = Command::new(env!("CARGO_BIN_EXE_insitu"))
             .arg("--data-dir")
             .arg(d)
-            .args(["--store", &store, "import", "--person", "1", "--collection"])
-            .arg("bank.transactions")
-            .arg(&file)
+            .args(["--store", &store])
+            .args(crate::cli_common::import_args(&file))
             .env("RUST_LOG", "insitu=debug")
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
@@ -449,25 +448,8 @@ fn sigkill_during_an_import_into_postgres_loses_no_acknowledged_record_and_leave
     let before = count();
     assert!(before < total as u64, "an import finished before its kill");
     assert!(on(d, &store, &["audit", "verify"]).contains("audit chain verified"));
-    let last = on(
-        d,
-        &store,
-        &[
-            "import",
-            "--person",
-            "1",
-            "--collection",
-            "bank.transactions",
-            file.to_str().unwrap(),
-        ],
-    );
-    assert!(
-        last.contains(&format!(
-            "{} added, {before} already present",
-            total as u64 - before
-        )),
-        "{last}"
-    );
+    let last = on(d, &store, &crate::cli_common::import_args(&file));
+    crate::cli_common::assert_adds_the_rest(&last, total, before);
     assert_eq!(count(), total as u64);
 }
 
