@@ -288,7 +288,8 @@ pub enum Count {
 }
 
 impl Count {
-    fn thresholded(n: i64, k: u32) -> Count {
+    /// A noisy count as shown: "fewer than k" under k.
+    pub fn thresholded(n: i64, k: u32) -> Count {
         if n < k as i64 {
             Count::FewerThan(k)
         } else {

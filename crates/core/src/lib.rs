@@ -7,6 +7,7 @@
 pub mod account;
 pub mod audit;
 pub mod campaign;
+pub mod codesign;
 pub mod contract;
 pub mod generate;
 pub mod import;

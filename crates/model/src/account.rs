@@ -16,6 +16,8 @@ pub enum Role {
     Developer,
     Organisation,
     Operator,
+    /// The patent officer: reviews proposals before they are public and writes decisions.
+    Officer,
 }
 
 impl Role {
@@ -25,6 +27,7 @@ impl Role {
             "developer" => Role::Developer,
             "organisation" | "organization" => Role::Organisation,
             "operator" => Role::Operator,
+            "officer" | "patent-officer" => Role::Officer,
             _ => return None,
         })
     }
@@ -33,10 +36,11 @@ impl Role {
     pub fn scopes(self) -> &'static [Scope] {
         use Scope::*;
         match self {
-            Role::Person => &[Read, Import, Consent, Run],
+            Role::Person => &[Read, Import, Consent, Run, Participate],
             Role::Developer => &[Read, Publish],
             Role::Organisation => &[Read, Request, Run],
             Role::Operator => &[Read, Admin],
+            Role::Officer => &[Read, Review],
         }
     }
 }
@@ -59,6 +63,10 @@ pub enum Scope {
     Request,
     /// Manage accounts and publishers.
     Admin,
+    /// Take part in co-design: comment, suggest, vote, pledge.
+    Participate,
+    /// Review proposals (the patent officer).
+    Review,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -233,6 +233,57 @@ pub enum AuditEvent {
         person: PersonId,
         attempt: u32,
     },
+    /// An organisation submitted a proposal's version: the commitment to its text (the salt
+    /// and the text stay with the store), so the proposer can later show what and when.
+    ProposalCommitted {
+        proposal: u64,
+        version: u32,
+        organisation: String,
+        commitment: String,
+    },
+    /// The patent officer decided on a proposal's version.
+    ProposalReviewed {
+        proposal: u64,
+        version: u32,
+        officer: String,
+        decision: String,
+    },
+    /// A proposal's deadline paid its escrow out (funded) or refunded it.
+    ProposalSettled {
+        proposal: u64,
+        funded: bool,
+        pledges: u32,
+    },
+    /// A member commented on or suggested an option for a proposal; a suggestion carries
+    /// its commitment (empty for a comment).
+    Contributed {
+        proposal: u64,
+        contribution: u64,
+        person: PersonId,
+        suggestion: bool,
+        commitment: String,
+    },
+    /// A member voted on a ballot (`proposal:ID` or `contest:NAME`); the choice is not
+    /// written here.
+    VoteCast {
+        ballot: String,
+        person: PersonId,
+    },
+    /// A member pledged to a proposal (the money moves in the ledger, in the same
+    /// transaction).
+    Pledged {
+        pledge: u64,
+        proposal: u64,
+        person: PersonId,
+        minor: i64,
+        currency: String,
+    },
+    /// A member withdrew a pledge, refunded in the same transaction.
+    PledgeWithdrawn {
+        pledge: u64,
+        proposal: u64,
+        person: PersonId,
+    },
 }
 
 impl AuditEvent {
@@ -493,6 +544,70 @@ impl AuditEvent {
             } => format!(
                 "job {job}'s run {run} was started on person {person}'s data (attempt {attempt})"
             ),
+            AuditEvent::ProposalCommitted {
+                proposal,
+                version,
+                organisation,
+                commitment,
+            } => format!(
+                "{organisation} submitted version {version} of proposal {proposal} (commitment {commitment})"
+            ),
+            AuditEvent::ProposalReviewed {
+                proposal,
+                version,
+                officer,
+                decision,
+            } => format!(
+                "patent officer {officer} decided `{decision}` on version {version} of proposal {proposal}"
+            ),
+            AuditEvent::ProposalSettled {
+                proposal,
+                funded,
+                pledges,
+            } => {
+                if *funded {
+                    format!("proposal {proposal} was funded: {pledges} pledges paid out of escrow")
+                } else {
+                    format!("proposal {proposal} was not funded: {pledges} pledges refunded")
+                }
+            }
+            AuditEvent::Contributed {
+                proposal,
+                contribution,
+                person,
+                suggestion,
+                commitment,
+            } => {
+                if *suggestion {
+                    format!(
+                        "person {person} suggested an option for proposal {proposal} (contribution {contribution}, commitment {commitment})"
+                    )
+                } else {
+                    format!(
+                        "person {person} commented on proposal {proposal} (contribution {contribution})"
+                    )
+                }
+            }
+            AuditEvent::VoteCast { ballot, person } => {
+                format!("person {person} voted on {ballot}")
+            }
+            AuditEvent::Pledged {
+                pledge,
+                proposal,
+                person,
+                minor,
+                currency,
+            } => format!(
+                "person {person} pledged {} {currency} to proposal {proposal} (pledge {pledge})",
+                insitu_formats::money::decimal(*minor, currency)
+            ),
+            AuditEvent::PledgeWithdrawn {
+                pledge,
+                proposal,
+                person,
+            } => format!(
+                "person {person} withdrew pledge {pledge} from proposal {proposal}, refunded"
+            ),
             AuditEvent::PolicySet {
                 k_floor,
                 campaign_gap_days,
@@ -547,7 +662,11 @@ impl AuditEvent {
             | AuditEvent::ContactAnswered { person, .. }
             | AuditEvent::InvitationDeclined { person, .. }
             | AuditEvent::BudgetReserved { person, .. }
-            | AuditEvent::MemberRunClaimed { person, .. } => Some(*person),
+            | AuditEvent::MemberRunClaimed { person, .. }
+            | AuditEvent::Contributed { person, .. }
+            | AuditEvent::VoteCast { person, .. }
+            | AuditEvent::Pledged { person, .. }
+            | AuditEvent::PledgeWithdrawn { person, .. } => Some(*person),
             AuditEvent::AccountCreated { person, .. } => *person,
             AuditEvent::PersonErased { person, .. }
             | AuditEvent::ReceptionAccepted { person, .. }
@@ -563,7 +682,10 @@ impl AuditEvent {
             | AuditEvent::PolicySet { .. }
             | AuditEvent::LedgerPosted { .. }
             | AuditEvent::TariffSet { .. }
-            | AuditEvent::LicenceGranted { .. } => None,
+            | AuditEvent::LicenceGranted { .. }
+            | AuditEvent::ProposalCommitted { .. }
+            | AuditEvent::ProposalReviewed { .. }
+            | AuditEvent::ProposalSettled { .. } => None,
         }
     }
 }
@@ -984,6 +1106,73 @@ fn encode_event(b: &mut Canon, e: &AuditEvent) {
             .u64(*run)
             .u64(*person)
             .u32(*attempt),
+        E::ProposalCommitted {
+            proposal,
+            version,
+            organisation,
+            commitment,
+        } => b
+            .str("proposal_committed")
+            .u64(*proposal)
+            .u32(*version)
+            .str(organisation)
+            .str(commitment),
+        E::ProposalReviewed {
+            proposal,
+            version,
+            officer,
+            decision,
+        } => b
+            .str("proposal_reviewed")
+            .u64(*proposal)
+            .u32(*version)
+            .str(officer)
+            .str(decision),
+        E::ProposalSettled {
+            proposal,
+            funded,
+            pledges,
+        } => b
+            .str("proposal_settled")
+            .u64(*proposal)
+            .bool(*funded)
+            .u32(*pledges),
+        E::Contributed {
+            proposal,
+            contribution,
+            person,
+            suggestion,
+            commitment,
+        } => b
+            .str("contributed")
+            .u64(*proposal)
+            .u64(*contribution)
+            .u64(*person)
+            .bool(*suggestion)
+            .str(commitment),
+        E::VoteCast { ballot, person } => b.str("vote_cast").str(ballot).u64(*person),
+        E::Pledged {
+            pledge,
+            proposal,
+            person,
+            minor,
+            currency,
+        } => b
+            .str("pledged")
+            .u64(*pledge)
+            .u64(*proposal)
+            .u64(*person)
+            .i64(*minor)
+            .str(currency),
+        E::PledgeWithdrawn {
+            pledge,
+            proposal,
+            person,
+        } => b
+            .str("pledge_withdrawn")
+            .u64(*pledge)
+            .u64(*proposal)
+            .u64(*person),
     };
 }
 
@@ -995,6 +1184,7 @@ fn role_tag(role: crate::account::Role) -> &'static str {
         Role::Developer => "developer",
         Role::Organisation => "organisation",
         Role::Operator => "operator",
+        Role::Officer => "officer",
     }
 }
 
@@ -1647,12 +1837,52 @@ mod tests {
                 person: 1,
                 attempt: 2,
             },
+            E::ProposalCommitted {
+                proposal: 4,
+                version: 2,
+                organisation: "Thermo".into(),
+                commitment: "ab".repeat(32),
+            },
+            E::ProposalReviewed {
+                proposal: 4,
+                version: 2,
+                officer: "officer".into(),
+                decision: "approve".into(),
+            },
+            E::ProposalSettled {
+                proposal: 4,
+                funded: true,
+                pledges: 120,
+            },
+            E::Contributed {
+                proposal: 4,
+                contribution: 9,
+                person: 1,
+                suggestion: true,
+                commitment: "cd".repeat(32),
+            },
+            E::VoteCast {
+                ballot: "proposal:4".into(),
+                person: 1,
+            },
+            E::Pledged {
+                pledge: 11,
+                proposal: 4,
+                person: 1,
+                minor: 2_500,
+                currency: "EUR".into(),
+            },
+            E::PledgeWithdrawn {
+                pledge: 11,
+                proposal: 4,
+                person: 1,
+            },
         ]
     }
 
     /// Which kind an event is. The match is exhaustive, so a new variant does not compile here:
     /// give it the next number, bump `KINDS`, and add a sample and its pinned hash.
-    const KINDS: usize = 30;
+    const KINDS: usize = 37;
     fn kind(e: &AuditEvent) -> usize {
         use AuditEvent as E;
         match e {
@@ -1686,6 +1916,13 @@ mod tests {
             E::TariffSet { .. } => 27,
             E::PolicySet { .. } => 28,
             E::MemberRunClaimed { .. } => 29,
+            E::ProposalCommitted { .. } => 30,
+            E::ProposalReviewed { .. } => 31,
+            E::ProposalSettled { .. } => 32,
+            E::Contributed { .. } => 33,
+            E::VoteCast { .. } => 34,
+            E::Pledged { .. } => 35,
+            E::PledgeWithdrawn { .. } => 36,
         }
     }
 
@@ -1728,6 +1965,13 @@ mod tests {
         "ddb18e4dee039bc71aba28b176d1ffa55f8b774be821caad632afb7b7eec7137", // tariff_set
         "33a24df21c9a2fb13482116cc1a673c80a068ba09e26c32bbe11f9d334fcc2d3", // policy_set
         "a5e633c98a0cb2bc4cda460ecc38daf637331bdd29f004fd3b84d7ff5b8ad15d", // member_run_claimed
+        "8425f46eea4c31d8acb5f330258e7e230fb2fdf6a3111aed1e8914b546b41f52", // proposal_committed
+        "81b73353c42f335d920245de98b99890cedf46083dadb0cbe75f8ea2db526906", // proposal_reviewed
+        "06e192964e08bd9eba9c23bb7d8ee071b83954eace744e172a4263d6f1ed6c89", // proposal_settled
+        "c77ca638a53f222528953fdd2ac435f5bf31dd262dc44b19ad7a285748da87d0", // contributed
+        "7300cddfaba5798f09f7165cae1c0abf1f4d4b57c67e2587121440f160d26fce", // vote_cast
+        "03a371d3847567fc8d45caf6a99bb4ba256aafd81742bd51435291bb0af4d3ff", // pledged
+        "f540fa08339ab54477c873b68a3cda4f5ceb3d808c78b8a26e9df15a1ea63010", // pledge_withdrawn
     ];
 
     #[test]

@@ -17,6 +17,9 @@ pub enum Party {
     Organisation(String),
     /// The operator of this PDS.
     Operator,
+    /// A proposal's escrow: members' pledges, held until its deadline pays the organisation
+    /// or refunds them.
+    Escrow(u64),
 }
 
 impl std::fmt::Display for Party {
@@ -26,6 +29,7 @@ impl std::fmt::Display for Party {
             Party::Developer(d) => write!(f, "developer:{d}"),
             Party::Organisation(o) => write!(f, "org:{o}"),
             Party::Operator => write!(f, "operator"),
+            Party::Escrow(p) => write!(f, "escrow:{p}"),
         }
     }
 }
@@ -43,8 +47,12 @@ impl std::str::FromStr for Party {
                 .map_err(|_| format!("`{id}` is not a person's id")),
             Some(("developer", n)) if !n.is_empty() => Ok(Party::Developer(n.into())),
             Some(("org", n)) if !n.is_empty() => Ok(Party::Organisation(n.into())),
+            Some(("escrow", id)) => id
+                .parse()
+                .map(Party::Escrow)
+                .map_err(|_| format!("`{id}` is not a proposal's id")),
             _ => Err(format!(
-                "`{s}` is not a ledger account: use person:ID, developer:NAME, org:NAME or operator"
+                "`{s}` is not a ledger account: use person:ID, developer:NAME, org:NAME, escrow:PROPOSAL or operator"
             )),
         }
     }
@@ -74,6 +82,12 @@ pub enum Movement {
     Reward,
     /// An organisation's licence or sponsorship, paid up front.
     Licence,
+    /// A member's pledge to a proposal, into its escrow.
+    Pledge,
+    /// A pledge given back from escrow: withdrawn, or the goal not reached.
+    Refund,
+    /// A funded proposal's escrow paid to the organisation.
+    Payout,
 }
 
 /// One movement: `debit` pays `credit` `amount` (positive).

@@ -11,6 +11,7 @@ pub mod account;
 pub mod audit;
 pub mod checkpoint;
 pub mod clock;
+pub mod codesign;
 pub mod consent;
 pub mod job;
 pub mod ledger;

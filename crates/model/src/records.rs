@@ -271,6 +271,10 @@ pub enum PersonData {
     Ledger,
     /// Audit entries about them.
     Audit,
+    /// Their comments, suggestions and votes on proposals.
+    Contributions,
+    /// Their pledges (money: kept with the ledger).
+    Pledges,
 }
 
 /// What erasure does to one kind of a person's data.
@@ -286,7 +290,7 @@ pub enum Erased {
 
 impl PersonData {
     /// Every kind, in the order above.
-    pub const ALL: [PersonData; 16] = [
+    pub const ALL: [PersonData; 18] = [
         PersonData::Person,
         PersonData::Records,
         PersonData::SourceNames,
@@ -303,6 +307,8 @@ impl PersonData {
         PersonData::Billing,
         PersonData::Ledger,
         PersonData::Audit,
+        PersonData::Contributions,
+        PersonData::Pledges,
     ];
 
     /// What `RecordStore::erase_person` does to this kind of data, in its one transaction: the
@@ -324,13 +330,15 @@ impl PersonData {
             | PersonData::Tokens
             | PersonData::Memberships
             | PersonData::Offers
-            | PersonData::Contacts => Erased::Deleted,
+            | PersonData::Contacts
+            | PersonData::Contributions => Erased::Deleted,
             PersonData::Grants => Erased::Revoked,
             PersonData::Requests
             | PersonData::Receptions
             | PersonData::Budgets
             | PersonData::Billing
             | PersonData::Ledger
+            | PersonData::Pledges
             | PersonData::Audit => Erased::Kept,
         }
     }

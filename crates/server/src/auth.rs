@@ -188,7 +188,7 @@ impl Caller {
         match self.account.role {
             Role::Person => self.account.person.map(Owner::Person),
             Role::Organisation => Some(Owner::Organisation(self.account.name.clone())),
-            Role::Operator | Role::Developer => None,
+            Role::Operator | Role::Developer | Role::Officer => None,
         }
     }
 
@@ -198,7 +198,7 @@ impl Caller {
             Role::Person => self.account.person.map(Viewer::Person),
             Role::Organisation => Some(Viewer::Requester(self.account.name.clone())),
             Role::Operator => Some(Viewer::Operator),
-            Role::Developer => None,
+            Role::Developer | Role::Officer => None,
         }
     }
 }

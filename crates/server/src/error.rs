@@ -189,8 +189,11 @@ impl From<StoreError> for ApiError {
             | StoreError::NoToken(_)
             | StoreError::NoReception(_)
             | StoreError::NoJob(_)
+            | StoreError::NoProposal(_)
+            | StoreError::NoPledge { .. }
             | StoreError::NoInvitation { .. } => ApiError::not_found(e.to_string()),
-            StoreError::Answered { .. }
+            StoreError::Codesign(_)
+            | StoreError::Answered { .. }
             | StoreError::JobClosed(_)
             | StoreError::NotRunning(_)
             | StoreError::CheckpointTaken(_) => ApiError::conflict(e.to_string()),

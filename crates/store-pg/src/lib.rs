@@ -25,6 +25,7 @@
 
 mod accounts;
 mod audit;
+mod codesign;
 mod consent;
 mod jobs;
 mod ledger;

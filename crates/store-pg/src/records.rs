@@ -346,6 +346,8 @@ impl RecordStore for PgStore {
             n("DELETE FROM memberships WHERE person = $1").await?;
             n("DELETE FROM offers WHERE person = $1").await?;
             n("DELETE FROM contacts WHERE person = $1 OR mentor = $1").await?;
+            n("DELETE FROM contributions WHERE person = $1").await?;
+            n("DELETE FROM votes WHERE person = $1").await?;
             n("DELETE FROM sources WHERE person = $1").await?;
             n("DELETE FROM people WHERE person = $1").await?;
             append(

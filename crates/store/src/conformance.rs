@@ -22,6 +22,7 @@
 //! another crate can call it.
 
 mod audit;
+mod codesign;
 mod consent;
 mod erasure;
 mod jobs;
@@ -179,6 +180,23 @@ pub const CHECKS: &[(&str, Check)] = &[
         audit::concurrent,
     ),
     ("checkpoints_round_trip_in_turn", audit::checkpoints),
+    // co-design
+    (
+        "proposals_are_audited_by_version_and_review",
+        codesign::proposals,
+    ),
+    (
+        "contributions_and_votes_need_an_open_proposal_and_tallies_are_drawn_once",
+        codesign::contributions_and_votes,
+    ),
+    (
+        "pledges_move_money_through_escrow_and_settle_once",
+        codesign::pledges,
+    ),
+    (
+        "a_change_lets_earlier_pledgers_withdraw_after_the_deadline",
+        codesign::changes_reopen_withdrawal,
+    ),
     // many threads at once
     (
         "concurrent_calls_give_distinct_ids_and_act_once",

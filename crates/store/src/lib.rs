@@ -70,6 +70,14 @@ pub enum StoreError {
     Answered { job: u64, person: PersonId },
     #[error("checkpoint {0} was already published")]
     CheckpointTaken(u64),
+    #[error("no proposal {0}")]
+    NoProposal(u64),
+    #[error("no pledge {pledge} on proposal {proposal}")]
+    NoPledge { proposal: u64, pledge: u64 },
+    /// The co-design step is not allowed where the proposal stands (`insitu_model::codesign`'s
+    /// rules, checked inside the transaction that would change it).
+    #[error("{0}")]
+    Codesign(String),
     #[error(transparent)]
     Corrupt(#[from] codec::Corrupt),
     #[error("database error: {0}")]
@@ -159,6 +167,7 @@ pub trait Store:
     + JobStore
     + LedgerStore
     + PeerStore
+    + CodesignStore
     + Clocked
     + Send
     + Sync
@@ -176,6 +185,7 @@ impl<
         + JobStore
         + LedgerStore
         + PeerStore
+        + CodesignStore
         + Clocked
         + Send
         + Sync
@@ -187,8 +197,8 @@ impl<
 /// The store's traits, to call their methods on a `&dyn Store`.
 pub mod prelude {
     pub use super::{
-        AccountStore, AuditStore, Clocked, ConsentStore, JobStore, LedgerStore, PeerStore,
-        PluginStore, RecordStore, RunStore, Store,
+        AccountStore, AuditStore, Clocked, CodesignStore, ConsentStore, JobStore, LedgerStore,
+        PeerStore, PluginStore, RecordStore, RunStore, Store,
     };
 }
 
@@ -639,4 +649,120 @@ pub trait PeerStore: Send + Sync {
         contact: insitu_model::peer::Contact,
     ) -> Result<insitu_model::peer::Contact, StoreError>;
     fn contacts(&self) -> Result<Vec<insitu_model::peer::Contact>, StoreError>;
+}
+
+/// The audit events a proposal's change writes, as every backend writes them: a new
+/// version's commitment, a new review.
+pub fn codesign_events(
+    old: Option<&insitu_model::codesign::Proposal>,
+    new: &insitu_model::codesign::Proposal,
+) -> Vec<AuditEvent> {
+    let mut events = Vec::new();
+    let versions = old.map_or(0, |o| o.versions.len());
+    for v in new.versions.iter().skip(versions) {
+        events.push(AuditEvent::ProposalCommitted {
+            proposal: new.id,
+            version: v.number,
+            organisation: new.organisation.clone(),
+            commitment: v.commitment.clone(),
+        });
+    }
+    let reviews = old.map_or(0, |o| o.reviews.len());
+    for r in new.reviews.iter().skip(reviews) {
+        events.push(AuditEvent::ProposalReviewed {
+            proposal: new.id,
+            version: r.version,
+            officer: r.officer.clone(),
+            decision: serde_json::to_value(r.decision)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+        });
+    }
+    events
+}
+
+/// Co-design: proposals, members' contributions and votes, pledges in escrow.
+///
+/// Every method that moves money posts its ledger entries in the same transaction as the
+/// pledge's new state, and checks `insitu_model::codesign`'s rules inside that transaction
+/// (with the proposal locked), so a pledge and the deadline never interleave: a pledge is
+/// either settled with the others or refused.
+pub trait CodesignStore: Send + Sync {
+    /// Stores a proposal: a new one when its `id` is 0 (the id is assigned), else replaces
+    /// it. Audited in the same transaction: `ProposalCommitted` when it gained a version,
+    /// `ProposalReviewed` when it gained a review. A settled proposal is not changed
+    /// ([`StoreError::Codesign`]).
+    fn put_proposal(
+        &self,
+        proposal: insitu_model::codesign::Proposal,
+    ) -> Result<insitu_model::codesign::Proposal, StoreError>;
+    fn proposal(&self, id: u64) -> Result<insitu_model::codesign::Proposal, StoreError>;
+    /// Every proposal, by id.
+    fn proposals(&self) -> Result<Vec<insitu_model::codesign::Proposal>, StoreError>;
+
+    /// Stores a member's comment or suggestion (its `id` is assigned), audited
+    /// (`Contributed`, with a suggestion's commitment). Refused unless the proposal is public.
+    fn add_contribution(
+        &self,
+        contribution: insitu_model::codesign::Contribution,
+    ) -> Result<insitu_model::codesign::Contribution, StoreError>;
+    /// A proposal's contributions, oldest first.
+    fn contributions(
+        &self,
+        proposal: u64,
+    ) -> Result<Vec<insitu_model::codesign::Contribution>, StoreError>;
+
+    /// Records a vote, replacing the member's earlier vote on the same ballot; audited
+    /// (`VoteCast`, without the choice).
+    fn cast_vote(&self, vote: insitu_model::codesign::Vote) -> Result<(), StoreError>;
+    /// A ballot's votes, one per member.
+    fn votes(
+        &self,
+        ballot: &insitu_model::codesign::Ballot,
+    ) -> Result<Vec<insitu_model::codesign::Vote>, StoreError>;
+    /// Stores a ballot's released tally; a ballot is tallied once: the tally already stored
+    /// is returned (its noise is never drawn again).
+    fn put_tally(
+        &self,
+        ballot: &insitu_model::codesign::Ballot,
+        tally: insitu_model::codesign::Tally,
+    ) -> Result<insitu_model::codesign::Tally, StoreError>;
+    fn tally(
+        &self,
+        ballot: &insitu_model::codesign::Ballot,
+    ) -> Result<Option<insitu_model::codesign::Tally>, StoreError>;
+
+    /// Stores a pledge (its `id` assigned, status held) and posts its payment into escrow
+    /// (`codesign::pledge_entries`) in one transaction, audited (`Pledged`). Refused unless
+    /// the proposal is public and its deadline has not come (by the pledge's `at_ms`).
+    fn pledge(
+        &self,
+        pledge: insitu_model::codesign::Pledge,
+    ) -> Result<insitu_model::codesign::Pledge, StoreError>;
+    /// Withdraws a held pledge and posts its refund in one transaction, audited
+    /// (`PledgeWithdrawn`); refused unless `codesign::may_withdraw` allows it at `at_ms`.
+    fn withdraw_pledge(
+        &self,
+        proposal: u64,
+        pledge: u64,
+        at_ms: i64,
+    ) -> Result<insitu_model::codesign::Pledge, StoreError>;
+    /// A proposal's pledges, by id.
+    fn pledges(&self, proposal: u64) -> Result<Vec<insitu_model::codesign::Pledge>, StoreError>;
+    /// A member's pledges, by id.
+    fn pledges_of(
+        &self,
+        person: PersonId,
+    ) -> Result<Vec<insitu_model::codesign::Pledge>, StoreError>;
+    /// Settles a proposal at its deadline (`codesign::settle` over the pledges held, with
+    /// `commission_bps`): pays escrow out or refunds every pledge, updates the pledges and
+    /// the proposal, in one transaction, audited (`ProposalSettled`). A proposal already
+    /// settled is returned as it is; one whose deadline has not come (by `at_ms`) is refused.
+    fn settle_proposal(
+        &self,
+        proposal: u64,
+        commission_bps: u32,
+        at_ms: i64,
+    ) -> Result<insitu_model::codesign::Proposal, StoreError>;
 }

@@ -80,4 +80,5 @@ role-person = person
 role-organisation = organisation
 role-developer = developer
 role-operator = operator
+role-officer = patent officer
 api-home = This { $role } account works through the API; its description is at

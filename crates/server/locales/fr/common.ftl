@@ -80,4 +80,5 @@ role-person = de particulier
 role-organisation = d'organisation
 role-developer = de développeur
 role-operator = d'opérateur
+role-officer = d'officier des brevets
 api-home = Ce compte { $role } s'utilise par l'API ; sa description est ici :

@@ -38,6 +38,7 @@ pub fn api_home(s: &AppState, session: &Session, l: &L10n) -> Result<Markup, Pag
         Role::Operator => l.t("role-operator"),
         Role::Organisation => l.t("role-organisation"),
         Role::Person => l.t("role-person"),
+        Role::Officer => l.t("role-officer"),
     };
     Ok(html! {
         h1 { (session.account.name) }

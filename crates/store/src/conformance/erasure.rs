@@ -3,11 +3,13 @@
 
 use sha2::Digest as _;
 
+use super::codesign;
 use super::consent::{account, reception, request, token};
 use super::jobs::{self, PERIOD, bill};
 use super::{EVENTS, audit_mark, event, expect_audit, expect_err, finished, grant};
 use crate::{Erased, Erasure, PersonData, PersonId, Source, Store, StoreError};
 use insitu_model::audit::AuditEvent;
+use insitu_model::codesign::{Ballot, Vote};
 use insitu_model::job::{Job, JobStatus, MemberOutcome};
 use insitu_model::ledger::{Entry, Movement, Party};
 use insitu_model::meter::RunRecord;
@@ -63,6 +65,29 @@ fn populate(store: &dyn Store, p: PersonId, name: &str, job: u64, other: PersonI
     store
         .post(&format!("erasure:{p}"), vec![paid])
         .expect("post");
+    let proposal = match store.proposals().expect("proposals").first() {
+        Some(x) => x.id,
+        None => {
+            store
+                .put_proposal(codesign::proposal("thermo", true))
+                .expect("put_proposal")
+                .id
+        }
+    };
+    store
+        .add_contribution(codesign::comment(proposal, p, name))
+        .expect("add_contribution");
+    store
+        .cast_vote(Vote {
+            ballot: Ballot::Options(proposal),
+            member: p,
+            choice: 0,
+            at_ms: 5,
+        })
+        .expect("cast_vote");
+    store
+        .pledge(codesign::pledge(proposal, p, 300, 5))
+        .expect("pledge");
     a.id
 }
 
@@ -133,6 +158,23 @@ fn held(store: &dyn Store, kind: PersonData, who: &Who<'_>) -> Vec<String> {
             .filter(|e| {
                 e.event.person() == Some(p) && !matches!(e.event, AuditEvent::PersonErased { .. })
             })),
+        PersonData::Contributions => {
+            let mut held = Vec::new();
+            for x in store.proposals().expect("proposals") {
+                held.extend(all(store
+                    .contributions(x.id)
+                    .expect("contributions")
+                    .into_iter()
+                    .filter(|c| c.member == p)));
+                held.extend(all(store
+                    .votes(&x.ballot())
+                    .expect("votes")
+                    .into_iter()
+                    .filter(|v| v.member == p)));
+            }
+            held
+        }
+        PersonData::Pledges => all(store.pledges_of(p).expect("pledges_of")),
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod audit;
+mod codesign;
 mod consent;
 mod jobs;
 mod ledger;
@@ -97,6 +98,14 @@ const LEDGER_KEYS: TableDefinition<&str, &str> = TableDefinition::new("ledger_ke
 const LICENCES: TableDefinition<u64, &str> = TableDefinition::new("licences");
 const OFFERS: TableDefinition<u64, &str> = TableDefinition::new("peer_offers");
 const CONTACTS: TableDefinition<u64, &str> = TableDefinition::new("peer_contacts");
+/// Co-design: proposals by id; contributions and pledges by id, listed under their proposal
+/// (`x:<proposal>`) and their member (`p:<person>`) in [`LISTINGS`]; votes keyed (ballot,
+/// person); released tallies by ballot.
+const PROPOSALS: TableDefinition<u64, &str> = TableDefinition::new("proposals");
+const CONTRIBUTIONS: TableDefinition<u64, &str> = TableDefinition::new("contributions");
+const PLEDGES: TableDefinition<u64, &str> = TableDefinition::new("pledges");
+const VOTES: TableDefinition<(&str, u64), &str> = TableDefinition::new("votes");
+const TALLIES: TableDefinition<&str, &str> = TableDefinition::new("tallies");
 /// The store's own secrets, by name; nothing reads this table but `open`, and no export,
 /// audit entry or listing includes it.
 /// The listings' index: (listing, owner, id) → (), one entry per owner of a row (a run is its
@@ -212,6 +221,11 @@ impl RedbStore {
             tx.open_table(LICENCES).map_err(db)?;
             tx.open_table(OFFERS).map_err(db)?;
             tx.open_table(CONTACTS).map_err(db)?;
+            tx.open_table(PROPOSALS).map_err(db)?;
+            tx.open_table(CONTRIBUTIONS).map_err(db)?;
+            tx.open_table(PLEDGES).map_err(db)?;
+            tx.open_table(VOTES).map_err(db)?;
+            tx.open_table(TALLIES).map_err(db)?;
             tx.open_table(LISTINGS).map_err(db)?;
         }
         let pseudonym_key = secret(&tx, PSEUDONYM_KEY)?;

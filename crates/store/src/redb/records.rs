@@ -249,6 +249,7 @@ impl RecordStore for RedbStore {
                 })
                 .map_err(db)?;
             }
+            super::codesign::erase_contributions(tx, person)?;
             {
                 let mut t = tx.open_table(SOURCES).map_err(db)?;
                 let (lo, hi) = (format!("{person}:"), format!("{person};"));
