@@ -536,6 +536,7 @@ pub async fn run(data_dir: Option<PathBuf>, args: DemoArgs) -> anyhow::Result<()
     let first: Vec<(u64, &str)> = people.iter().take(4).map(|(i, n)| (*i, *n)).collect();
     crate::demo_jobs::campaigns(&pds, &key, &plugin, &first).await?;
     crate::demo_jobs::studies(&pds, &key).await?;
+    crate::demo_codesign::codesign(&pds).await?;
     crate::demo_jobs::coaching(&pds, &key).await?;
     crate::demo_jobs::ledger(&pds)?;
 

@@ -26,7 +26,7 @@ use insitu_formats::time::DAY_MS;
 const ASSOCIATION: &str = "ufc-que-choisir";
 const CONSUMERS: &str = "clcv";
 const AGENCY: &str = "Agence Dupont Immobilier";
-const LAB: &str = "thermo-rnd";
+pub const LAB: &str = "thermo-rnd";
 
 fn eur(minor: i64) -> Money {
     Money {
@@ -537,7 +537,7 @@ const SCHOOL: &str = "lycee-jean-moulin";
 pub async fn coaching(pds: &Pds, key: &SigningKey) -> anyhow::Result<()> {
     use insitu_core::licence::{self, Licence, LicenceKind};
     let store = pds.store.as_ref();
-    println!("10. Career coaching, licensed white-label by a school for its pupils");
+    println!("11. Career coaching, licensed white-label by a school for its pupils");
     account::create(store, SCHOOL, "demo-password-not-used", Role::Organisation)?;
     let plugin = install(
         pds,
@@ -736,7 +736,7 @@ pub fn ledger(pds: &Pds) -> anyhow::Result<()> {
     use insitu_core::ledger::{self, Party, decimal};
     let store = pds.store.as_ref();
     println!(
-        "11. The billing ledger: every run, licence, access fee, settlement and reward, in double entry"
+        "12. The billing ledger: every run, licence, access fee, settlement and reward, in double entry"
     );
     let reconciled = ledger::reconcile(store)?;
     let entries = store.ledger()?;
@@ -756,6 +756,9 @@ pub fn ledger(pds: &Pds) -> anyhow::Result<()> {
     show(Party::Organisation(AGENCY.into()));
     show(Party::Organisation(LAB.into()));
     show(Party::Organisation(SCHOOL.into()));
+    for p in store.proposals()? {
+        show(Party::Escrow(p.id));
+    }
     println!("   this month's invoices (`insitu ledger statement ACCOUNT --format csv|json`):");
     let now = pds.store.now_ms();
     let (since, until) = (now - 31 * DAY_MS, now + DAY_MS);

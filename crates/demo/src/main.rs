@@ -1,12 +1,13 @@
 //! `insitu-demo`: every scenario of the product end to end on a fresh store. Synthetic people
 //! import their bank statements and receipts through the real importers, grant a signed
-//! plugin, and it runs in each store; then the campaigns, the co-design study, the coaching
-//! licence and the books. `cargo run -p insitu-demo` is the README's first command.
+//! plugin, and it runs in each store; then the campaigns, the co-design study and the
+//! proposal it leads to, the coaching licence and the books. `cargo run -p insitu-demo` is the README's first command.
 //!
 //! A separate binary so that the `insitu` command line builds no plugin and holds no path of
 //! the machine that built it: the demo needs the plugins it runs (`insitu-plugins`).
 
 mod demo;
+mod demo_codesign;
 mod demo_jobs;
 
 use std::path::PathBuf;

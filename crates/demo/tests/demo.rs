@@ -16,6 +16,16 @@ fn the_demo_runs_end_to_end() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("the trial balance: 0.00 EUR"), "{stdout}");
+    // Co-design: votes withheld before the close, the proposal funded, its escrow emptied,
+    // and the proof of version 1 checked against the audit chain.
+    for shown in [
+        "option 0 \"A round dial\": not shown",
+        "(version 2, Funded)",
+        "escrow 1 is back to 0.00 EUR",
+        "can prove what version 1 said",
+    ] {
+        assert!(stdout.contains(shown), "missing `{shown}`:\n{stdout}");
+    }
     // Kept, as asked: a store the command line can open.
     assert!(data.join("insitu.redb").exists(), "{stdout}");
 }

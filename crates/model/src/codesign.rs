@@ -59,7 +59,7 @@ pub struct Content {
 /// Why a proposal, a contribution, a vote or a pledge is not valid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Invalid {
-    #[error("{0} is empty")]
+    #[error("{0} must not be empty")]
     Empty(&'static str),
     #[error("{what} has {len} characters; at most {max}")]
     TooLong {

@@ -27,6 +27,8 @@ use insitu_core::store::{Schema, TimeRange};
 
 /// Rows per page when a listing command walks a listing's pages to print them all.
 const LIST_PAGE: usize = 500;
+/// How often `serve` settles the proposals whose deadline came.
+const SETTLE_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub async fn dispatch(pds: Pds, cmd: Command) -> anyhow::Result<()> {
     let dir = pds.dir.clone();
@@ -81,6 +83,33 @@ pub async fn dispatch(pds: Pds, cmd: Command) -> anyhow::Result<()> {
                     }
                 });
             }
+            // Proposals whose deadline came: escrow paid out or refunded, votes released. Every
+            // node may do it; the store settles each proposal once.
+            {
+                let pds = pds.clone();
+                tokio::spawn(async move {
+                    let mut tick = tokio::time::interval(SETTLE_EVERY);
+                    loop {
+                        tick.tick().await;
+                        let pds = pds.clone();
+                        let settled = tokio::task::spawn_blocking(move || {
+                            insitu_core::codesign::settle_due(
+                                pds.store.as_ref(),
+                                insitu_core::noise::Noise::OpenDp,
+                            )
+                        })
+                        .await;
+                        match settled {
+                            Ok(Ok(p)) if !p.is_empty() => {
+                                tracing::info!(proposals = p.len(), "proposals settled")
+                            }
+                            Ok(Ok(_)) => {}
+                            Ok(Err(e)) => tracing::warn!(error = %e, "proposals not settled"),
+                            Err(e) => tracing::warn!(error = %e, "settlement task failed"),
+                        }
+                    }
+                });
+            }
             insitu_server::serve(pds, listen, limits, server, |addr| {
                 println!("listening on http://{addr}");
             })
@@ -88,7 +117,9 @@ pub async fn dispatch(pds: Pds, cmd: Command) -> anyhow::Result<()> {
         }
         Command::Account(AccountCmd::Add { name, role }) => {
             let role = Role::parse(&role).ok_or_else(|| {
-                anyhow!("unknown role `{role}`: person, developer, organisation or operator")
+                anyhow!(
+                    "unknown role `{role}`: person, developer, organisation, operator or officer"
+                )
             })?;
             let mut password = String::new();
             std::io::stdin()
@@ -396,6 +427,8 @@ pub async fn dispatch(pds: Pds, cmd: Command) -> anyhow::Result<()> {
         Command::Ledger(cmd) => super::jobs::ledger_cmd(&pds, cmd)?,
         Command::Licence(cmd) => super::jobs::licence_cmd(&pds, cmd)?,
         Command::Peer(cmd) => super::jobs::peer_cmd(&pds, cmd)?,
+        Command::Proposal(cmd) => super::codesign::proposal_cmd(&pds, cmd)?,
+        Command::Pledge(cmd) => super::codesign::pledge_cmd(&pds, cmd)?,
         Command::Generate(_) | Command::Plugin(PluginCmd::New { .. } | PluginCmd::Test(_)) => {
             unreachable!("handled by the caller")
         }

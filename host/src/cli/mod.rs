@@ -6,6 +6,7 @@
 //!
 //! May touch: everything, through the library's public API only.
 
+pub mod codesign;
 pub mod commands;
 pub mod jobs;
 mod kit;
@@ -137,6 +138,13 @@ pub enum Command {
     /// Peer contact: people who took a path talk with people exploring it (double opt-in).
     #[command(subcommand)]
     Peer(PeerCmd),
+    /// Co-design: organisations' product proposals, the patent officer's review, members'
+    /// comments, suggestions and votes.
+    #[command(subcommand)]
+    Proposal(codesign::ProposalCmd),
+    /// Pledges to proposals, held in escrow until the deadline pays out or refunds them.
+    #[command(subcommand)]
+    Pledge(codesign::PledgeCmd),
 }
 
 #[derive(Subcommand, Debug)]

@@ -535,3 +535,216 @@ fn checkpoints_anchor_the_chains_and_verify_says_what_is_not_anchored_yet() {
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
     assert!(fails(d, &["audit", "checkpoint"]).contains("can be read by others"));
 }
+
+/// Co-design from the command line: a proposal waits for the patent officer, members see it
+/// only once approved, comment under a pseudonym (or a name they choose), vote and pledge,
+/// withdraw; the organisation's proof of what it submitted holds, and a changed text fails.
+#[test]
+fn a_proposal_goes_from_review_to_pledges_and_its_proof_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["init"]);
+    ok(d, &["person", "add", "Alice"]);
+    ok(d, &["person", "add", "Bob"]);
+    let submit = ok(
+        d,
+        &[
+            "proposal",
+            "submit",
+            "--org",
+            "thermo",
+            "--title",
+            "A thermostat",
+            "--description",
+            "It learns.",
+            "--option",
+            "Round",
+            "--option",
+            "Square",
+            "--goal",
+            "100.00 EUR",
+            "--days",
+            "3",
+            "--tier",
+            "Backer:20.00:the thermostat",
+        ],
+    );
+    assert!(
+        submit.contains("proposal 1 submitted by thermo"),
+        "{submit}"
+    );
+    // Not public yet: a member is told there is no such proposal, as for one that does not exist.
+    let hidden = fails(
+        d,
+        &["pledge", "add", "1", "--person", "1", "--amount", "30.00"],
+    );
+    assert!(hidden.contains("no proposal 1"), "{hidden}");
+    assert!(!ok(d, &["proposal", "list", "--as", "person:1"]).contains("A thermostat"));
+    assert!(ok(d, &["proposal", "queue"]).contains("A thermostat"));
+    let no_reason = fails(
+        d,
+        &[
+            "proposal",
+            "review",
+            "1",
+            "--officer",
+            "olga",
+            "--decision",
+            "reject",
+        ],
+    );
+    assert!(
+        no_reason.contains("the reasons must not be empty"),
+        "{no_reason}"
+    );
+    ok(
+        d,
+        &[
+            "proposal",
+            "review",
+            "1",
+            "--officer",
+            "olga",
+            "--decision",
+            "request-changes",
+            "--reasons",
+            "Cite the study.",
+        ],
+    );
+    assert!(ok(d, &["proposal", "show", "1", "--as", "org:thermo"]).contains("Cite the study."));
+    ok(
+        d,
+        &[
+            "proposal",
+            "revise",
+            "1",
+            "--org",
+            "thermo",
+            "--title",
+            "A thermostat",
+            "--description",
+            "It learns, as study 1 shows.",
+            "--option",
+            "Round",
+            "--option",
+            "Square",
+            "--goal",
+            "100.00 EUR",
+            "--days",
+            "3",
+            "--tier",
+            "Backer:20.00:the thermostat",
+        ],
+    );
+    ok(
+        d,
+        &[
+            "proposal",
+            "review",
+            "1",
+            "--officer",
+            "olga",
+            "--decision",
+            "approve",
+        ],
+    );
+    ok(
+        d,
+        &[
+            "proposal",
+            "comment",
+            "1",
+            "--person",
+            "1",
+            "--text",
+            "Heat pumps?",
+        ],
+    );
+    ok(
+        d,
+        &[
+            "proposal",
+            "comment",
+            "1",
+            "--person",
+            "2",
+            "--text",
+            "Wooden case",
+            "--suggest",
+            "--sign-as",
+            "Bob B.",
+        ],
+    );
+    ok(
+        d,
+        &["proposal", "vote", "1", "--person", "1", "--choice", "1"],
+    );
+    let bad_choice = fails(
+        d,
+        &["proposal", "vote", "1", "--person", "2", "--choice", "7"],
+    );
+    assert!(bad_choice.contains("not a choice"), "{bad_choice}");
+    let pledge = ok(
+        d,
+        &["pledge", "add", "1", "--person", "1", "--amount", "30.00"],
+    );
+    assert!(
+        pledge.contains("30.00 EUR held in escrow") && pledge.contains("the thermostat"),
+        "{pledge}"
+    );
+    ok(
+        d,
+        &["pledge", "add", "1", "--person", "2", "--amount", "5.00"],
+    );
+    let bad_amount = fails(
+        d,
+        &["pledge", "add", "1", "--person", "2", "--amount", "0.00"],
+    );
+    assert!(bad_amount.contains("positive amount"), "{bad_amount}");
+    let theft = fails(d, &["pledge", "withdraw", "1", "1", "--person", "2"]);
+    assert!(theft.contains("no pledge 1"), "{theft}");
+    assert!(
+        ok(d, &["pledge", "withdraw", "1", "2", "--person", "2"]).contains("5.00 EUR refunded")
+    );
+
+    let org = ok(d, &["proposal", "show", "1", "--as", "org:thermo"]);
+    assert!(org.contains("pledged 30.00 EUR in 1 pledges"), "{org}");
+    assert!(
+        org.contains("comment by member-") && org.contains("suggestion by Bob B."),
+        "{org}"
+    );
+    assert!(
+        !org.contains("Alice"),
+        "the organisation sees no unsigned name: {org}"
+    );
+    assert!(
+        org.contains("\"Round\": not shown"),
+        "votes withheld before the close: {org}"
+    );
+    let balances = ok(d, &["ledger", "balances"]);
+    assert!(balances.contains("escrow:1"), "{balances}");
+
+    let proof = d.join("proof.json");
+    ok(
+        d,
+        &[
+            "proposal",
+            "prove",
+            "1",
+            "--version",
+            "1",
+            "--org",
+            "thermo",
+            "--out",
+            proof.to_str().unwrap(),
+        ],
+    );
+    assert!(ok(d, &["proposal", "verify", proof.to_str().unwrap()]).contains("proof holds"));
+    let forged = std::fs::read_to_string(&proof)
+        .unwrap()
+        .replace("It learns.", "It learns, and flies.");
+    std::fs::write(&proof, forged).unwrap();
+    let refused = fails(d, &["proposal", "verify", proof.to_str().unwrap()]);
+    assert!(refused.contains("the text was changed"), "{refused}");
+    assert!(ok(d, &["audit", "verify"]).contains("audit chain verified"));
+}
