@@ -14,6 +14,7 @@ const PLUGINS: &[&str] = &[
     "short-weight",
     "usage-analytics",
     "coaching",
+    "coaching-trends",
     "noop",
     "probe",
     "dated",

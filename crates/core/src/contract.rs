@@ -172,6 +172,17 @@ pub fn check_member(manifest: &Manifest, out: PluginOutput) -> Result<PluginOutp
             value: Scalar::Integer(v.clamp(field.lower, field.upper)),
         });
     }
+    if let Some(l1) = manifest.aggregate_l1 {
+        let sum = clipped.iter().fold(0i64, |acc, m| match m.value {
+            Scalar::Integer(v) => acc.saturating_add(v.saturating_abs()),
+            _ => acc,
+        });
+        if sum > l1 {
+            return Err(format!(
+                "the metrics sum to {sum}, over the contract's {l1} per member; the output was withheld"
+            ));
+        }
+    }
     Ok(PluginOutput::Metrics { metrics: clipped })
 }
 
@@ -215,5 +226,44 @@ pub fn output_for(store: &dyn Store, run: u64, viewer: &Viewer) -> Result<Plugin
     match (allowed, r.output) {
         (true, Some(out)) => Ok(out),
         _ => Err(ReadError::NotYours(run)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::Metric;
+
+    fn trends() -> Manifest {
+        Manifest::from_file(std::path::Path::new(
+            insitu_plugins::COACHING_TRENDS_MANIFEST,
+        ))
+        .expect("manifest")
+    }
+
+    fn metrics(values: &[(&str, i64)]) -> PluginOutput {
+        PluginOutput::Metrics {
+            metrics: values
+                .iter()
+                .map(|(n, v)| Metric {
+                    name: (*n).into(),
+                    value: Scalar::Integer(*v),
+                })
+                .collect(),
+        }
+    }
+
+    /// A member whose clipped metrics sum past `aggregate_l1` is withheld whole, so the
+    /// release's noise, calibrated to that bound, still hides any one member.
+    #[test]
+    fn a_member_over_the_l1_bound_is_withheld_and_one_within_it_passes() {
+        let m = trends();
+        assert_eq!(m.aggregate_l1, Some(1));
+        assert!(check_member(&m, metrics(&[("soc-29", 1), ("soc-15", 0)])).is_ok());
+        // Each within its own bound [0, 1], but two groups at once: over the L1 bound of 1.
+        let err = check_member(&m, metrics(&[("soc-29", 1), ("soc-15", 1)])).unwrap_err();
+        assert!(err.contains("over the contract's 1 per member"), "{err}");
+        // Clipping comes first: 7 clips to 1, which is within the bound.
+        assert!(check_member(&m, metrics(&[("soc-29", 7)])).is_ok());
     }
 }

@@ -154,11 +154,14 @@ pub async fn run_with(
 /// The share of a release's ε spent on the noisy cohort size.
 pub const COUNT_SHARE: f64 = 0.1;
 
-/// One member's largest effect on the vector of sums, in L1.
-pub fn sensitivity(fields: &[AggregateField]) -> i64 {
-    fields.iter().fold(0i64, |acc, f| {
+/// One member's largest effect on the vector of sums, in L1: the sum of every metric's
+/// largest bound, or the manifest's `aggregate_l1` when smaller (`contract::check_member`
+/// withholds a member over it).
+pub fn sensitivity(fields: &[AggregateField], l1: Option<i64>) -> i64 {
+    let all = fields.iter().fold(0i64, |acc, f| {
         acc.saturating_add(f.lower.unsigned_abs().max(f.upper.unsigned_abs()) as i64)
-    })
+    });
+    l1.map_or(all, |l1| all.min(l1))
 }
 
 /// A study's exact combination, which never leaves the host: each declared metric's sum of
@@ -226,6 +229,7 @@ pub fn tally(
 pub fn publish(
     job: &Job,
     fields: &[AggregateField],
+    l1: Option<i64>,
     t: &Tally,
     noise: Noise,
 ) -> Result<Result<Release, String>, StudyError> {
@@ -247,7 +251,7 @@ pub fn publish(
             s.min_cohort
         )));
     }
-    let sensitivity = sensitivity(fields);
+    let sensitivity = sensitivity(fields, l1);
     let (out, scale) = noisy(
         &t.sums,
         sensitivity,
@@ -287,7 +291,7 @@ pub fn release(store: &dyn Store, job: u64, noise: Noise) -> Result<Job, StudyEr
     let t = tally(store, &manifest.aggregate, &store.members(job.id)?)?;
     // Shown from the release time, never earlier: the time the members finished is theirs.
     let at_ms = store.now_ms().max(job.release_ms);
-    match publish(&job, &manifest.aggregate, &t, noise)? {
+    match publish(&job, &manifest.aggregate, manifest.aggregate_l1, &t, noise)? {
         Ok(r) => {
             job.release = Some(r);
             job.status = JobStatus::Released { at_ms };

@@ -724,10 +724,97 @@ pub async fn coaching(pds: &Pds, key: &SigningKey) -> anyhow::Result<()> {
         .unwrap_or_default();
     let total: i64 = billed.iter().map(|e| e.amount.minor).sum();
     println!(
-        "   the run is billed to {SCHOOL} under licence {}: {} EUR, to the developer and the operator\n",
+        "   the run is billed to {SCHOOL} under licence {}: {} EUR, to the developer and the operator",
         l.id,
         insitu_core::ledger::decimal(total, "EUR")
     );
+    trend_report(pds, key).await
+}
+
+/// The coaching service's second revenue line: a careers office buys a trend report on which
+/// occupation groups coaching suggests first, as a study over the pupils who consent.
+async fn trend_report(pds: &Pds, key: &SigningKey) -> anyhow::Result<()> {
+    const OFFICE: &str = "onisep-region";
+    let store = pds.store.as_ref();
+    account::create(store, OFFICE, "demo-password-not-used", Role::Organisation)?;
+    let plugin = install(
+        pds,
+        key,
+        insitu_plugins::COACHING_TRENDS,
+        insitu_plugins::COACHING_TRENDS_MANIFEST,
+    )?;
+    let schema = store.collection("career.skills")?;
+    let profiles: [&[&str]; 3] = [
+        &["biology", "chemistry", "laboratory", "first aid"],
+        &["python", "statistics", "software"],
+        &["carpentry", "construction", "blueprints"],
+    ];
+    let pupils = 60u64;
+    for i in 0..pupils {
+        let p = store.add_person(&format!("Pupil {i:02}"))?;
+        let skills = profiles[(i % 3) as usize];
+        let recs: Vec<KeyedRecord> = skills
+            .iter()
+            .enumerate()
+            .map(|(n, s)| {
+                record(
+                    &schema,
+                    n as u64 + 1,
+                    store.now_ms() - DAY_MS,
+                    &[("skill", Value::Text((*s).into()))],
+                )
+            })
+            .collect();
+        store.write_records(p, "career.skills", &recs, Source::File("linkedin-export"))?;
+        standing_grant(
+            pds,
+            OFFICE,
+            p,
+            &plugin,
+            "count, with others, which occupations coaching suggests first",
+        )?;
+    }
+    let job = study::open(
+        store,
+        NewStudy {
+            owner: OFFICE.into(),
+            description: "Occupations coaching suggests first, this term".into(),
+            plugin_digest: plugin.digest.clone(),
+            params: vec![],
+            min_cohort: None,
+            epsilon: 1.0,
+            reward: eur(20),
+        },
+    )?;
+    let progress = Progress::default();
+    let runner = Arc::clone(&pds.runner);
+    let job = with_progress(
+        "   running members",
+        &progress,
+        study::run(&runner, job.id, &progress),
+    )
+    .await?;
+    let job = until_release(pds, &job, OFFICE).await?;
+    println!(
+        "   {OFFICE} buys a trend report over {pupils} consenting pupils: which group of occupations coaching suggests first"
+    );
+    match &job.release {
+        Some(r) => {
+            let top: Vec<String> = r
+                .values
+                .iter()
+                .filter(|(_, v)| *v >= 5)
+                .map(|(n, v)| format!("{n} about {v}"))
+                .collect();
+            println!(
+                "   released with noise of scale {:.1} (one member adds 1 to one group): {}",
+                r.scale,
+                top.join(", ")
+            );
+        }
+        None => print_release(&job, "   "),
+    }
+    println!();
     Ok(())
 }
 

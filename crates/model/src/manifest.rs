@@ -137,6 +137,12 @@ pub struct Manifest {
     /// For a study plugin: the metrics each member contributes, with their clipping bounds.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub aggregate: Vec<AggregateField>,
+    /// For a study plugin whose metrics are one-hot or a budget shared between them (a count
+    /// per category, one category per member): the most a member's clipped metrics may sum
+    /// to, in absolute value. A member over it contributes nothing (the output is withheld),
+    /// and the release's noise is calibrated to it instead of to the sum of every bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregate_l1: Option<i64>,
 }
 
 impl Manifest {
@@ -216,6 +222,15 @@ impl Manifest {
         }
         if self.usage != PluginUse::Study && !self.aggregate.is_empty() {
             return bad("only a study plugin declares `aggregate` metrics".into());
+        }
+        match self.aggregate_l1 {
+            Some(_) if self.usage != PluginUse::Study => {
+                return bad("only a study plugin declares `aggregate_l1`".into());
+            }
+            Some(l1) if l1 <= 0 => {
+                return bad(format!("`aggregate_l1` must be positive, not {l1}"));
+            }
+            _ => {}
         }
         let mut seen = BTreeSet::new();
         for f in &self.aggregate {

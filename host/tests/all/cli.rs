@@ -546,17 +546,19 @@ fn a_proposal_goes_from_review_to_pledges_and_its_proof_holds() {
     ok(d, &["init"]);
     ok(d, &["person", "add", "Alice"]);
     ok(d, &["person", "add", "Bob"]);
-    let submit = ok(
-        d,
-        &[
-            "proposal",
-            "submit",
+    // A proposal's content as flags, with `description` (submit and revise take the same).
+    let content = |command: &'static str, description: &'static str| -> Vec<&'static str> {
+        let mut args = vec!["proposal", command];
+        if command == "revise" {
+            args.push("1");
+        }
+        args.extend([
             "--org",
             "thermo",
             "--title",
             "A thermostat",
             "--description",
-            "It learns.",
+            description,
             "--option",
             "Round",
             "--option",
@@ -567,8 +569,10 @@ fn a_proposal_goes_from_review_to_pledges_and_its_proof_holds() {
             "3",
             "--tier",
             "Backer:20.00:the thermostat",
-        ],
-    );
+        ]);
+        args
+    };
+    let submit = ok(d, &content("submit", "It learns."));
     assert!(
         submit.contains("proposal 1 submitted by thermo"),
         "{submit}"
@@ -612,30 +616,7 @@ fn a_proposal_goes_from_review_to_pledges_and_its_proof_holds() {
         ],
     );
     assert!(ok(d, &["proposal", "show", "1", "--as", "org:thermo"]).contains("Cite the study."));
-    ok(
-        d,
-        &[
-            "proposal",
-            "revise",
-            "1",
-            "--org",
-            "thermo",
-            "--title",
-            "A thermostat",
-            "--description",
-            "It learns, as study 1 shows.",
-            "--option",
-            "Round",
-            "--option",
-            "Square",
-            "--goal",
-            "100.00 EUR",
-            "--days",
-            "3",
-            "--tier",
-            "Backer:20.00:the thermostat",
-        ],
-    );
+    ok(d, &content("revise", "It learns, as study 1 shows."));
     ok(
         d,
         &[

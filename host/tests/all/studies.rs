@@ -174,7 +174,10 @@ async fn a_release_is_noisy_bounded_charged_to_each_member_and_rewarded() {
     );
     let r = job.release.clone().unwrap();
     let m = plugin.manifest.clone().unwrap();
-    assert_eq!(r.sensitivity, study::sensitivity(&m.aggregate));
+    assert_eq!(
+        r.sensitivity,
+        study::sensitivity(&m.aggregate, m.aggregate_l1)
+    );
     assert_eq!(r.sensitivity, 60 + 300 + 31 + 8 * 60);
     assert!(
         (r.scale - r.sensitivity as f64 / 0.9).abs() < 1e-6,
@@ -639,7 +642,7 @@ async fn fixed_cohort(dir: &std::path::Path) -> (Pds, Job, Vec<AggregateField>, 
 
 /// The released vector (cohort, then sums); `None` when withheld.
 fn released(job: &Job, fields: &[AggregateField], t: &Tally, noise: Noise) -> Option<Vec<i64>> {
-    let r = study::publish(job, fields, t, noise).unwrap().ok()?;
+    let r = study::publish(job, fields, None, t, noise).unwrap().ok()?;
     let mut v = vec![r.cohort as i64];
     v.extend(r.values.iter().map(|(_, x)| *x));
     Some(v)
@@ -749,4 +752,125 @@ async fn no_single_member_can_be_recovered_from_a_release() {
     let mut exact = |in_: bool| if in_ { with.clone() } else { without.clone() };
     let err = outside::distinguish(n, &without, &with, &scales, 1.0, &mut exact).unwrap_err();
     eprintln!("no noise: {err}");
+}
+
+/// A member of a trend report: `skills` in `career.skills`, granted to `plugin` for the lab.
+fn skilled_member(pds: &Pds, name: &str, skills: &[&str], plugin: &str) -> PersonId {
+    let p = pds.store.add_person(name).unwrap();
+    let schema = pds.store.collection("career.skills").unwrap();
+    let recs: Vec<KeyedRecord> = skills
+        .iter()
+        .enumerate()
+        .map(|(i, s)| KeyedRecord {
+            id: i as u64 + 1,
+            time: 1_700_000_000_000,
+            values: schema
+                .fields
+                .iter()
+                .map(|f| match f.name.as_str() {
+                    "skill" => Value::Text((*s).into()),
+                    _ => Value::Null,
+                })
+                .collect(),
+        })
+        .collect();
+    pds.store
+        .write_records(p, "career.skills", &recs, Source::File("linkedin"))
+        .unwrap();
+    pds.store
+        .add_grant(Grant {
+            id: 0,
+            person: p,
+            plugin_digest: plugin.into(),
+            collections: vec![GrantedCollection {
+                name: "career.skills".into(),
+                fields: vec!["skill".into()],
+            }],
+            window: TimeRange::ALL,
+            created_ms: pds.store.now_ms(),
+            expires_ms: None,
+            revoked_ms: None,
+            origin: Some(insitu_core::consent::Origin {
+                requester: LAB.into(),
+                purpose: "trend reports".into(),
+                request: 0,
+            }),
+        })
+        .unwrap();
+    p
+}
+
+/// The coaching scenario's second revenue line: a trend report on which occupation group
+/// coaching suggests first, as a study. Each member's run is one-hot (checked member by
+/// member); the manifest's `aggregate_l1` of 1 calibrates the noise to one member's single
+/// vote (scale 1/0.9ε, not 22/0.9ε); the noisy counts land near the exact ones; ε is charged
+/// and a reward recorded for every member.
+#[tokio::test]
+async fn a_trend_report_releases_noisy_counts_per_occupation_group_calibrated_to_one_member() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pds, _) = pds_with_fee_scanner_on(dir.path(), Arc::new(SystemClock));
+    let plugin = install(&pds, insitu_plugins::COACHING_TRENDS, |_| {});
+    let store = pds.store.as_ref();
+    let mut people = Vec::new();
+    for i in 0..48 {
+        let skills: &[&str] = if i % 3 == 0 {
+            &["python", "statistics", "machine learning", "software"]
+        } else {
+            &["pharmacy", "prescriptions", "patient care", "biology"]
+        };
+        people.push(skilled_member(
+            &pds,
+            &format!("p{i}"),
+            skills,
+            &plugin.digest,
+        ));
+    }
+    // No skill the catalogue knows: no suggestion, all zeros, and the run still succeeds.
+    people.push(skilled_member(&pds, "blank", &["zzz"], &plugin.digest));
+    let job = study::open(store, new_study(&plugin.digest, 1.0, Some(20))).unwrap();
+    let job = run_seeded(&pds, job.id, 11).await;
+    assert!(
+        matches!(job.status, JobStatus::Released { .. }),
+        "{:?}",
+        job.status
+    );
+    let r = job.release.clone().unwrap();
+    assert_eq!(r.sensitivity, 1);
+    assert!((r.scale - 1.0 / 0.9).abs() < 1e-9, "{}", r.scale);
+    let mut exact = std::collections::BTreeMap::<String, i64>::new();
+    for m in store.members(job.id).unwrap() {
+        let out = output_for(store, m.run, &Viewer::Person(m.person)).unwrap();
+        let PluginOutput::Metrics { metrics } = out else {
+            panic!("metrics expected")
+        };
+        let ones: i64 = metrics
+            .iter()
+            .map(|x| match x.value {
+                Scalar::Integer(v) => v,
+                _ => panic!("an integer metric"),
+            })
+            .sum();
+        let blank = m.person == *people.last().unwrap();
+        assert_eq!(
+            ones,
+            i64::from(!blank),
+            "one-hot, or zeros without a suggestion"
+        );
+        for x in metrics {
+            if let Scalar::Integer(v) = x.value {
+                *exact.entry(x.name).or_default() += v;
+            }
+        }
+    }
+    assert_eq!(exact.values().sum::<i64>(), 48);
+    assert!(exact.get("soc-29").copied().unwrap_or(0) >= 16, "{exact:?}");
+    for (name, noisy) in &r.values {
+        let e = exact.get(name).copied().unwrap_or(0);
+        assert!((noisy - e).abs() <= 12, "{name}: {noisy} released for {e}");
+    }
+    let period = insitu_core::job::period_of(now_ms());
+    for p in &people {
+        assert_eq!(store.budget_spent(*p, &period).unwrap(), 1_000_000);
+    }
+    assert_eq!(store.billing(Some(job.id)).unwrap().len(), people.len());
 }

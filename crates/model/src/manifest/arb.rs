@@ -142,6 +142,7 @@ pub fn manifest() -> impl Strategy<Value = Manifest> {
                 imports,
                 usage,
                 aggregate,
+                aggregate_l1: None,
             },
         )
 }

@@ -125,6 +125,7 @@ pub fn check(m: &Manifest) -> Result<(), OutOfRange> {
         imports,
         usage: _, // an enum: serde admits only its variants
         aggregate,
+        aggregate_l1,
     } = m;
     name("id", id)?;
     name("version", version)?;
@@ -144,6 +145,9 @@ pub fn check(m: &Manifest) -> Result<(), OutOfRange> {
     count("aggregate", aggregate.len(), 0..=MAX_AGGREGATE)?;
     for (i, a) in aggregate.iter().enumerate() {
         check_aggregate(i, a)?;
+    }
+    if let Some(l1) = aggregate_l1 {
+        within("aggregate_l1", *l1, &(1..=*BOUND.end()))?;
     }
     Ok(())
 }

@@ -64,6 +64,9 @@ pub fn narrows(old: &Manifest, new: &Manifest) -> Result<(), Widening> {
         imports,
         usage,
         aggregate,
+        // The release spends the study's ε whatever the bound: it only decides which member
+        // is withheld and the noise's scale.
+        aggregate_l1: _,
     } = new;
     if *id != old.id {
         return widens("id", format!("{id} is another plugin than {}", old.id));
@@ -382,6 +385,7 @@ mod tests {
             imports: vec!["insitu:plugin".into(), "wasi:io".into(), "wasi:cli".into()],
             usage: PluginUse::Run,
             aggregate: vec![],
+            aggregate_l1: None,
         }
     }
 
@@ -402,6 +406,7 @@ mod tests {
                 ..run().output
             },
             aggregate: vec![metric("events", 60), metric("minutes", 300)],
+            aggregate_l1: None,
             ..run()
         }
     }

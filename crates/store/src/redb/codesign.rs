@@ -18,26 +18,34 @@ fn proposal_in(tx: &WriteTransaction, id: u64) -> Result<Proposal, StoreError> {
     get_json(tx, PROPOSALS, id)?.ok_or(StoreError::NoProposal(id))
 }
 
-/// The pledges of `proposal` in `tx`, by id.
-fn pledges_in(tx: &WriteTransaction, proposal: u64) -> Result<Vec<Pledge>, StoreError> {
-    let ids = listed(
-        &tx.open_table(LISTINGS).map_err(db)?,
-        "pledges",
-        &proposal_owner(proposal),
-        Page::first(usize::MAX),
-    )?;
-    let t = tx.open_table(PLEDGES).map_err(db)?;
-    let mut out = ids
+/// Every row of `rows` listed under `owner` in `listing`, oldest first.
+fn rows_of<T: DeserializeOwned>(
+    listings: &impl ReadableTable<(&'static str, &'static str, u64), ()>,
+    rows: &impl ReadableTable<u64, &'static str>,
+    listing: &str,
+    owner: &str,
+) -> Result<Vec<T>, StoreError> {
+    let mut out = listed(listings, listing, owner, Page::first(usize::MAX))?
         .into_iter()
         .map(|id| {
-            let v = t.get(id).map_err(db)?.ok_or_else(|| {
-                StoreError::Db(format!("listing `pledges` names {id}, which is missing"))
+            let v = rows.get(id).map_err(db)?.ok_or_else(|| {
+                StoreError::Db(format!("listing `{listing}` names {id}, which is missing"))
             })?;
             from_json(v.value())
         })
-        .collect::<Result<Vec<Pledge>, _>>()?;
+        .collect::<Result<Vec<T>, _>>()?;
     out.reverse();
     Ok(out)
+}
+
+/// The pledges of `proposal` in `tx`, by id.
+fn pledges_in(tx: &WriteTransaction, proposal: u64) -> Result<Vec<Pledge>, StoreError> {
+    rows_of(
+        &tx.open_table(LISTINGS).map_err(db)?,
+        &tx.open_table(PLEDGES).map_err(db)?,
+        "pledges",
+        &proposal_owner(proposal),
+    )
 }
 
 impl RedbStore {
@@ -49,24 +57,12 @@ impl RedbStore {
         owner: &str,
     ) -> Result<Vec<T>, StoreError> {
         let tx = self.db.begin_read().map_err(db)?;
-        let ids = listed(
+        rows_of(
             &tx.open_table(LISTINGS).map_err(db)?,
+            &tx.open_table(table).map_err(db)?,
             listing,
             owner,
-            Page::first(usize::MAX),
-        )?;
-        let t = tx.open_table(table).map_err(db)?;
-        let mut out = ids
-            .into_iter()
-            .map(|id| {
-                let v = t.get(id).map_err(db)?.ok_or_else(|| {
-                    StoreError::Db(format!("listing `{listing}` names {id}, which is missing"))
-                })?;
-                from_json(v.value())
-            })
-            .collect::<Result<Vec<T>, _>>()?;
-        out.reverse();
-        Ok(out)
+        )
     }
 }
 
