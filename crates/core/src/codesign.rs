@@ -783,9 +783,37 @@ pub fn verify_proof(store: &dyn Store, proof: &Proof) -> Res<i64> {
             proof.seq
         )));
     }
-    crate::store::verify::verify_all(store, None)
+    let latest = store.latest_checkpoint()?;
+    crate::store::verify::verify_chain_in(store, Chain::Operator, latest.as_ref())
         .map_err(|e| CodesignError::Refused(format!("the audit chain does not verify: {e}")))?;
     Ok(proof.at_ms)
+}
+
+/// The first checkpoint whose operator chain head is at or past the proof's entry, if one
+/// was published since: from then on the commitment is under a signed root that the operator
+/// cannot rewrite without every holder of that checkpoint seeing it.
+pub fn anchored_in(store: &dyn Store, proof: &Proof) -> Res<Option<u64>> {
+    let Some(latest) = store.latest_checkpoint()? else {
+        return Ok(None);
+    };
+    let covers = |c: &crate::audit::Checkpoint| {
+        c.heads
+            .iter()
+            .any(|h| h.chain == Chain::Operator && h.seq >= proof.seq)
+    };
+    if !covers(&latest) {
+        return Ok(None);
+    }
+    // Checkpoints only move forward: the first that covers it, by bisection.
+    let (mut lo, mut hi) = (1, latest.signed.number);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match store.checkpoint(mid)? {
+            Some(c) if covers(&c) => hi = mid,
+            _ => lo = mid + 1,
+        }
+    }
+    Ok(Some(hi))
 }
 
 #[cfg(test)]
@@ -1007,6 +1035,12 @@ mod tests {
         let p = submit(&s, "Thermo", None, content(1_000)).expect("submit");
         let org = Reader::Organisation("Thermo".into());
         let proof = prove(&s, p.id, 1, &org).expect("prove");
+        assert_eq!(verify_proof(&s, &proof).expect("verify"), T0);
+        assert_eq!(anchored_in(&s, &proof).expect("anchored"), None);
+        let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+        crate::audit::publish_checkpoint(&s, &key, 0).expect("checkpoint");
+        crate::audit::publish_checkpoint(&s, &key, 0).expect("checkpoint");
+        assert_eq!(anchored_in(&s, &proof).expect("anchored"), Some(1));
         assert_eq!(verify_proof(&s, &proof).expect("verify"), T0);
         let mut forged = proof.clone();
         forged.content.title = "Another idea".into();

@@ -473,12 +473,16 @@ pub fn proposal_cmd(pds: &Pds, cmd: ProposalCmd) -> anyhow::Result<()> {
                 .with_context(|| format!("{} is not a proof", file.display()))?;
             let at = codesign::verify_proof(store, &proof)?;
             println!(
-                "proof holds: {} submitted \"{}\" (proposal {} version {}) at {}",
+                "proof holds: {} submitted \"{}\" (proposal {} version {}) at {}{}",
                 proof.organisation,
                 proof.content.title,
                 proof.proposal,
                 proof.version,
-                format_time(at)
+                format_time(at),
+                match codesign::anchored_in(store, &proof)? {
+                    Some(n) => format!("; under checkpoint {n}"),
+                    None => "; not under a checkpoint yet".into(),
+                }
             );
         }
     }

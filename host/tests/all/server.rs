@@ -1625,3 +1625,60 @@ async fn a_person_downloads_and_checks_their_chain_against_the_checkpoint() {
         .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 }
+
+/// `insitu serve` settles a proposal whose deadline came, on its schedule (at start, then every
+/// 10 s): the escrow pays the organisation less commission, and the pledge is paid.
+#[test]
+fn serve_settles_a_proposal_whose_deadline_came() {
+    use crate::cli_common::ok;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["person", "add", "Ada"]);
+    let deadline = (insitu_testkit::now_ms() + 1_500).to_string();
+    ok(
+        d,
+        &[
+            "proposal",
+            "submit",
+            "--org",
+            "thermo",
+            "--title",
+            "A thermostat",
+            "--description",
+            "It learns.",
+            "--goal",
+            "50.00 EUR",
+            "--deadline",
+            &deadline,
+        ],
+    );
+    ok(
+        d,
+        &[
+            "proposal",
+            "review",
+            "1",
+            "--officer",
+            "olga",
+            "--decision",
+            "approve",
+        ],
+    );
+    ok(
+        d,
+        &["pledge", "add", "1", "--person", "1", "--amount", "60.00"],
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1_700));
+    let (server, _) = common::serve_binary(d);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let (exit, log) = common::stop_binary(server);
+    assert!(exit.success(), "{log}");
+    let pds = Pds::open(d).unwrap();
+    let p = pds.store.proposal(1).unwrap();
+    let s = p.settlement.expect("settled by serve");
+    assert!(s.funded && s.held_minor == 6_000, "{s:?}");
+    assert_eq!(
+        pds.store.pledges(1).unwrap()[0].status,
+        insitu_core::codesign::PledgeStatus::Paid
+    );
+}
