@@ -249,6 +249,16 @@ pub fn contribute(
 ) -> Res<Contribution> {
     let p = get(store, id, &Reader::Person(member))?;
     check_text("the text", text, MAX_TEXT)?;
+    let written = store
+        .contributions(id)?
+        .iter()
+        .filter(|c| c.member == member)
+        .count();
+    if written >= MAX_CONTRIBUTIONS {
+        return Err(CodesignError::Refused(format!(
+            "you have written {written} comments and suggestions on proposal {id}: that is the most one member may"
+        )));
+    }
     if let Some(name) = sign_as {
         check_text("the name to sign with", name, MAX_SHORT)?;
     }
@@ -399,6 +409,16 @@ pub fn tally(store: &dyn Store, ballot: &Ballot, noise: Noise) -> Res<Option<Tal
 pub fn pledge(store: &dyn Store, id: u64, member: PersonId, minor: i64) -> Res<Pledge> {
     let p = get(store, id, &Reader::Person(member))?;
     let content = p.content();
+    let held = store
+        .pledges_of(member)?
+        .iter()
+        .filter(|x| x.proposal == id && x.status == PledgeStatus::Held)
+        .count();
+    if held >= MAX_PLEDGES {
+        return Err(CodesignError::Refused(format!(
+            "you hold {held} pledges on proposal {id}: that is the most one member may; withdraw one or pledge more in one"
+        )));
+    }
     Ok(store.pledge(Pledge {
         id: 0,
         proposal: id,
@@ -657,7 +677,9 @@ pub fn view(store: &dyn Store, id: u64, reader: &Reader) -> Res<ProposalView> {
         contributions,
         ballot: ballot_view(store, &p.ballot(), reader)?,
         pledged: Money {
-            minor: counted.iter().map(|x| x.amount.minor).sum(),
+            minor: counted
+                .iter()
+                .fold(0i64, |acc, x| acc.saturating_add(x.amount.minor)),
             currency: content.goal.currency.clone(),
         },
         pledges: counted.len() as u64,
@@ -962,6 +984,36 @@ mod tests {
             prop_assert_eq!(b.get(&(Party::Escrow(p.id), "EUR".to_string())).copied().unwrap_or(0), 0);
             prop_assert!(trial_balance(&ledger).values().all(|v| *v == 0));
         }
+    }
+
+    /// A member cannot flood a proposal: contributions and held pledges are capped per
+    /// member, and an amount past the largest is refused; nothing is written when refused.
+    #[test]
+    fn one_member_cannot_flood_a_proposal_or_overflow_its_escrow() {
+        let (_dir, _clock, s) = store();
+        let a = s.add_person("a").expect("person");
+        let p = public(&s, 1_000);
+        for _ in 0..MAX_CONTRIBUTIONS {
+            contribute(&s, p.id, a, Kind::Comment, "again", None).expect("contribute");
+        }
+        assert!(matches!(
+            contribute(&s, p.id, a, Kind::Comment, "again", None),
+            Err(CodesignError::Refused(_))
+        ));
+        for _ in 0..MAX_PLEDGES {
+            pledge(&s, p.id, a, 1).expect("pledge");
+        }
+        assert!(matches!(
+            pledge(&s, p.id, a, 1),
+            Err(CodesignError::Refused(_))
+        ));
+        let b = s.add_person("b").expect("person");
+        assert!(matches!(
+            pledge(&s, p.id, b, MAX_MINOR + 1),
+            Err(CodesignError::Refused(_))
+        ));
+        assert_eq!(s.contributions(p.id).expect("c").len(), MAX_CONTRIBUTIONS);
+        assert_eq!(s.pledges(p.id).expect("p").len(), MAX_PLEDGES);
     }
 
     #[test]

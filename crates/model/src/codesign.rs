@@ -27,6 +27,15 @@ pub const MAX_SHORT: usize = 200;
 pub const MAX_TEXT: usize = 20_000;
 /// The most options or reward tiers a proposal may list.
 pub const MAX_CHOICES: usize = 12;
+/// The largest goal, pledge or tier amount, in minor units (ten billion euros): sums of
+/// pledges stay far from overflowing.
+pub const MAX_MINOR: i64 = 1_000_000_000_000;
+/// The furthest a deadline may be, from the time of submission: two years.
+pub const MAX_DEADLINE_MS: i64 = 2 * 366 * 86_400_000;
+/// The most comments and suggestions one member may write on one proposal.
+pub const MAX_CONTRIBUTIONS: usize = 20;
+/// The most pledges one member may hold on one proposal at once.
+pub const MAX_PLEDGES: usize = 10;
 
 /// A reward tier: pledges of at least `min_minor` (in the goal's currency) earn `reward`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -73,7 +82,9 @@ pub enum Invalid {
         n: usize,
         max: usize,
     },
-    #[error("the funding goal must be a positive amount in a three-letter currency (ISO 4217)")]
+    #[error(
+        "the funding goal must be a positive amount, at most 10000000000.00, in a three-letter currency (ISO 4217)"
+    )]
     Goal,
     #[error(
         "reward tier `{0}` must ask for a positive amount, more than the tier before it (tiers go from the smallest pledge up)"
@@ -81,6 +92,8 @@ pub enum Invalid {
     Tier(String),
     #[error("the deadline has passed")]
     DeadlinePassed,
+    #[error("the deadline is more than two years away")]
+    DeadlineTooFar,
 }
 
 fn short(what: &'static str, s: &str, max: usize) -> Result<(), Invalid> {
@@ -121,20 +134,26 @@ impl Content {
             short("an option", o, MAX_SHORT)?;
         }
         let c = &self.goal.currency;
-        if self.goal.minor <= 0 || c.len() != 3 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
+        if !(1..=MAX_MINOR).contains(&self.goal.minor)
+            || c.len() != 3
+            || !c.bytes().all(|b| b.is_ascii_uppercase())
+        {
             return Err(Invalid::Goal);
         }
         let mut last = 0;
         for t in &self.tiers {
             short("a tier's name", &t.name, MAX_SHORT)?;
             short("a tier's reward", &t.reward, MAX_SHORT)?;
-            if t.min_minor <= last {
+            if t.min_minor <= last || t.min_minor > MAX_MINOR {
                 return Err(Invalid::Tier(t.name.clone()));
             }
             last = t.min_minor;
         }
         if self.deadline_ms <= now_ms {
             return Err(Invalid::DeadlinePassed);
+        }
+        if self.deadline_ms - now_ms > MAX_DEADLINE_MS {
+            return Err(Invalid::DeadlineTooFar);
         }
         Ok(())
     }
@@ -447,7 +466,9 @@ pub fn settle(
     at_ms: i64,
 ) -> (Proposal, Vec<Pledge>, Vec<Posting>) {
     let content = proposal.content();
-    let held_minor: i64 = held.iter().map(|p| p.amount.minor).sum();
+    let held_minor: i64 = held
+        .iter()
+        .fold(0i64, |acc, p| acc.saturating_add(p.amount.minor));
     let funded = proposal.status == Status::Public && held_minor >= content.goal.minor;
     debug_assert!(held.iter().all(|p| p.status == PledgeStatus::Held));
     let mut pledges = Vec::with_capacity(held.len());
@@ -555,10 +576,11 @@ pub fn refuse_pledge(p: &Proposal, pl: &Pledge) -> Option<String> {
     let currency = &p.content().goal.currency;
     if let Some(why) = refuse_contribution(p, pl.at_ms) {
         Some(why)
-    } else if pl.amount.minor <= 0 || &pl.amount.currency != currency {
+    } else if !(1..=MAX_MINOR).contains(&pl.amount.minor) || &pl.amount.currency != currency {
         Some(format!(
-            "a pledge to proposal {} is a positive amount in {currency}",
-            p.id
+            "a pledge to proposal {} is a positive amount in {currency}, at most {}",
+            p.id,
+            insitu_formats::money::decimal(MAX_MINOR, currency)
         ))
     } else {
         None
@@ -640,6 +662,15 @@ mod tests {
         c.options = vec!["x".into(); 13];
         assert!(matches!(c.check(0), Err(Invalid::TooMany { n: 13, .. })));
         assert_eq!(content().check(1_000), Err(Invalid::DeadlinePassed));
+        let mut c = content();
+        c.goal.minor = MAX_MINOR + 1;
+        assert_eq!(c.check(0), Err(Invalid::Goal));
+        let mut c = content();
+        c.deadline_ms = MAX_DEADLINE_MS + 1;
+        assert_eq!(c.check(0), Err(Invalid::DeadlineTooFar));
+        let mut c = content();
+        c.tiers[1].min_minor = MAX_MINOR + 1;
+        assert_eq!(c.check(0), Err(Invalid::Tier("Backer".into())));
     }
 
     #[test]
