@@ -544,6 +544,9 @@ pub struct PledgeView {
     pub at_ms: i64,
     /// Whether it may be withdrawn now.
     pub withdrawable: bool,
+    /// Whether the proposal changed since the pledge (a version the member did not pledge
+    /// to): shown to them, and it lets them withdraw until the settlement.
+    pub changed: bool,
 }
 
 /// A proposal as one reader sees it.
@@ -652,6 +655,7 @@ pub fn view(store: &dyn Store, id: u64, reader: &Reader) -> Res<ProposalView> {
             status: x.status,
             at_ms: x.at_ms,
             withdrawable: may_withdraw(&p, x, now),
+            changed: x.version < p.version(),
         })
         .collect();
     Ok(ProposalView {
@@ -1014,6 +1018,28 @@ mod tests {
         ));
         assert_eq!(s.contributions(p.id).expect("c").len(), MAX_CONTRIBUTIONS);
         assert_eq!(s.pledges(p.id).expect("p").len(), MAX_PLEDGES);
+    }
+
+    /// A change after a pledge is shown to the pledger, who may then withdraw after the
+    /// deadline too; a pledge to the current version is not marked.
+    #[test]
+    fn a_change_is_shown_to_earlier_pledgers_who_may_withdraw() {
+        let (_dir, clock, s) = store();
+        let a = s.add_person("a").expect("person");
+        let b = s.add_person("b").expect("person");
+        let p = public(&s, 100_000);
+        let early = pledge(&s, p.id, a, 500).expect("pledge");
+        let mut c = content(100_000);
+        c.description = "Now with a wooden case.".into();
+        revise(&s, p.id, "Thermo", c).expect("revise");
+        review(&s, p.id, "olga", Decision::Approve, "").expect("approve");
+        pledge(&s, p.id, b, 500).expect("pledge");
+        clock.advance(11 * DAY);
+        let va = view(&s, p.id, &Reader::Person(a)).expect("view");
+        let vb = view(&s, p.id, &Reader::Person(b)).expect("view");
+        assert!(va.my_pledges[0].changed && va.my_pledges[0].withdrawable);
+        assert!(!vb.my_pledges[0].changed && !vb.my_pledges[0].withdrawable);
+        withdraw(&s, p.id, early.id, a).expect("withdraw after the deadline");
     }
 
     #[test]

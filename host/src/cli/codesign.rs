@@ -281,14 +281,22 @@ pub fn print_view(v: &ProposalView, indent: &str) {
     }
     for p in &v.my_pledges {
         println!(
-            "{indent}  your pledge {}: {} {:?}{}",
+            "{indent}  your pledge {}: {} {:?}{}{}",
             p.id,
             money(&p.amount),
             p.status,
             p.tier
                 .as_ref()
                 .map(|t| format!(", tier {t}"))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            if p.changed && p.withdrawable {
+                format!(
+                    "; the proposal changed since you pledged to version {}: you may withdraw (`insitu pledge withdraw {} {}`)",
+                    p.version, v.id, p.id
+                )
+            } else {
+                String::new()
+            }
         );
     }
     if let Some(s) = &v.settlement {
