@@ -104,6 +104,7 @@ pub fn create(
             person,
             password,
             created_ms: store.now_ms(),
+            language: None,
         })
         .map_err(|e| match e {
             StoreError::NameTaken(existing) => AccountError::NameTaken { name, existing },

@@ -81,6 +81,10 @@ pub struct Account {
     /// argon2id PHC string.
     pub password: String,
     pub created_ms: i64,
+    /// The language the pages speak to this account (`fr`, `en`), set with the switch on any
+    /// page while signed in; none until then (the browser's language applies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -187,6 +187,7 @@ impl From<StoreError> for ApiError {
             | StoreError::NoGrant(_)
             | StoreError::NoRun(_)
             | StoreError::NoToken(_)
+            | StoreError::NoAccount(_)
             | StoreError::NoReception(_)
             | StoreError::NoJob(_)
             | StoreError::NoProposal(_)

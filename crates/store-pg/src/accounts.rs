@@ -55,6 +55,30 @@ impl AccountStore for PgStore {
         })
     }
 
+    fn set_language(&self, id: u64, language: Option<&str>) -> Result<Account, StoreError> {
+        let language = language.map(str::to_string);
+        self.with(|cx| async move {
+            let mut c = cx.conn().await?;
+            let tx = Tx::plain(&mut c, &cx).await?;
+            let mut a: Account = one(
+                &tx,
+                "SELECT value FROM accounts WHERE id = $1 FOR UPDATE",
+                &[&key(id)],
+            )
+            .await?
+            .ok_or(StoreError::NoAccount(id))?;
+            a.language = language;
+            tx.execute(
+                "UPDATE accounts SET value = $2 WHERE id = $1",
+                &[&key(id), &json(&a)],
+            )
+            .await
+            .map_err(db)?;
+            tx.commit().await?;
+            Ok(a)
+        })
+    }
+
     fn account(&self, id: u64) -> Result<Option<Account>, StoreError> {
         self.with(|cx| async move {
             let c = cx.conn().await?;

@@ -58,6 +58,8 @@ pub enum StoreError {
     NameTaken(String),
     #[error("no token {0}")]
     NoToken(u64),
+    #[error("no account {0}")]
+    NoAccount(u64),
     #[error("no reception {0}")]
     NoReception(u64),
     #[error("no campaign or study {0}")]
@@ -462,6 +464,13 @@ pub trait AccountStore: Send + Sync {
         name: &str,
     ) -> Result<Option<insitu_model::account::Account>, StoreError>;
     fn accounts(&self) -> Result<Vec<insitu_model::account::Account>, StoreError>;
+    /// Sets (or clears) the language the pages speak to an account; returns the account. A
+    /// display preference, not an action on anyone's data: unaudited.
+    fn set_language(
+        &self,
+        account: u64,
+        language: Option<&str>,
+    ) -> Result<insitu_model::account::Account, StoreError>;
     /// Stores a new token (its `id` is assigned).
     fn add_token(
         &self,

@@ -1302,3 +1302,73 @@ async fn every_page_of_every_role_speaks_french_and_english() {
     // No page asked for a message a catalogue lacks.
     assert_eq!(locale::missing_messages(), Vec::<String>::new());
 }
+
+/// The language is kept on the account: the switch, signed in, stores it; the next sign-in, in
+/// a browser that asks for English, sets the language cookie to it and the pages speak it. A
+/// switch without the session (as from another site: the session cookie is `SameSite=Strict`)
+/// changes no account.
+#[tokio::test]
+async fn the_language_chosen_signed_in_follows_the_account_to_the_next_sign_in() {
+    let site = Site::new();
+    let alice = person(&site, "alice");
+    let _ = alice;
+    let account = || site.pds.store.account_by_name("alice").unwrap().unwrap();
+    assert_eq!(account().language, None);
+    // Without the session: nothing stored.
+    let r = site.send("GET", "/language/fr?back=/", None, None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(r.cookie.contains("insitu_lang=fr"), "{}", r.cookie);
+    assert_eq!(account().language, None);
+    // Signed in: stored on the account.
+    let session = site.sign_in("alice").await;
+    site.send("GET", "/language/fr?back=/", Some(&session), None)
+        .await;
+    assert_eq!(account().language.as_deref(), Some("fr"));
+    // A new browser asking for English signs in: the account's language comes with the session.
+    let resp = site
+        .app
+        .clone()
+        .oneshot(
+            Request::post("/login")
+                .header("accept-language", "en")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from("name=alice&password=correct+horse+battery"))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let cookies: Vec<String> = resp
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    assert!(
+        cookies.iter().any(|c| c.starts_with("insitu_lang=fr;")),
+        "{cookies:?}"
+    );
+    let secret = cookies
+        .iter()
+        .find_map(|c| c.split(';').next()?.strip_prefix("insitu_session="))
+        .unwrap()
+        .to_string();
+    let home = site
+        .app
+        .clone()
+        .oneshot(
+            Request::get("/")
+                .header("accept-language", "en")
+                .header("cookie", format!("insitu_session={secret}; insitu_lang=fr"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let body = axum::body::to_bytes(home.into_body(), 1 << 24)
+        .await
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&body).contains("lang=\"fr\""),
+        "the page speaks French"
+    );
+}

@@ -5,9 +5,10 @@
 //!   {fr,en}`), else the first of French or English in the browser's `Accept-Language` (by its
 //!   `q` weights), else English. A French browser asks for `fr`, so a French person gets French;
 //!   the fallback only reaches a visitor whose browser names neither language, and English is
-//!   the likelier of the two for them to read. The choice lives in a cookie, not in the account:
-//!   it works signed out (the sign-in page is the first one a person sees) and needs no change
-//!   to the stores' account records.
+//!   the likelier of the two for them to read. The choice lives in a cookie, so it works signed
+//!   out (the sign-in page is the first one a person sees); signed in, the switch also keeps it
+//!   on the account (`AccountStore::set_language`), and signing in sets the cookie from it, so
+//!   the account's language follows the person to another browser.
 //! - **Messages** come from the Fluent catalogues in `crates/server/locales/{fr,en}/*.ftl`,
 //!   compiled into the binary. A key missing from the visitor's catalogue shows the key and is
 //!   recorded ([`missing_messages`]), so the page walk in the tests turns red on it.

@@ -251,11 +251,30 @@ struct Back {
 }
 
 /// Sets the language cookie and goes back to the page the switch was on (a path on this site
-/// only: `//host` and `/\host` would leave it).
-async fn language(Path(tag): Path<String>, Query(q): Query<Back>) -> PageResult {
+/// only: `//host` and `/\host` would leave it). Signed in, the choice is also kept on the
+/// account, so that the next sign-in, on any device, speaks it. A GET that writes: the session
+/// cookie is `SameSite=Strict`, so a link from another site arrives without it and changes no
+/// account.
+async fn language(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(tag): Path<String>,
+    Query(q): Query<Back>,
+) -> PageResult {
     let Some(lang) = Lang::from_tag(&tag).filter(|l| l.tag() == tag) else {
         return Err(PageError::not_found());
     };
+    if let Some(secret) = cookie_secret(&headers) {
+        blocking(move || {
+            if let Ok(Some(caller)) = super::auth::authenticate(&s, &secret, TokenKind::Session) {
+                s.pds
+                    .store
+                    .set_language(caller.account.id, Some(lang.tag()))?;
+            }
+            Ok(())
+        })
+        .await?;
+    }
     let back = q
         .back
         .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
@@ -332,10 +351,11 @@ async fn login(
             Err(LoginError::Account(account::AccountError::BadCredentials)) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        Ok(Some(account::issue_session(store, &account)?.0))
+        let language = account.language.clone();
+        Ok(Some((account::issue_session(store, &account)?.0, language)))
     })
     .await?;
-    let Some(secret) = result else {
+    let Some((secret, language)) = result else {
         let l = L10n::current();
         let body = login_body(&l, true);
         return Ok((
@@ -346,7 +366,21 @@ async fn login(
     };
     let cookie =
         format!("{COOKIE_NAME}={secret}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=86400");
-    Ok(([(SET_COOKIE, cookie)], Redirect::to("/")).into_response())
+    // The account's language, when it has one, becomes this browser's too.
+    let lang = language.and_then(|l| Lang::from_tag(&l)).map(|l| {
+        format!(
+            "{}={}; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=31536000",
+            locale::COOKIE_NAME,
+            l.tag()
+        )
+    });
+    let mut response = ([(SET_COOKIE, cookie)], Redirect::to("/")).into_response();
+    if let Some(lang) = lang
+        && let Ok(v) = axum::http::HeaderValue::from_str(&lang)
+    {
+        response.headers_mut().append(SET_COOKIE, v);
+    }
+    Ok(response)
 }
 
 #[derive(serde::Deserialize)]

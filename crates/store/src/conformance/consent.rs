@@ -350,6 +350,7 @@ pub(super) fn account(name: &str, person: Option<PersonId>) -> Account {
         person,
         password: "$argon2id$fake".into(),
         created_ms: 9,
+        language: None,
     }
 }
 
@@ -397,6 +398,18 @@ pub(super) fn accounts(store: &dyn Store) {
             person: None
         }
     );
+    // The pages' language is kept on the account, unaudited, and can be cleared.
+    let n = audit_mark(store);
+    let fr = store.set_language(a.id, Some("fr")).expect("set_language");
+    assert_eq!(fr.language.as_deref(), Some("fr"));
+    assert_eq!(store.account(a.id).expect("account"), Some(fr.clone()));
+    assert_eq!(store.account_by_name("Acme").expect("by name"), Some(fr));
+    let none = store.set_language(a.id, None).expect("set_language");
+    assert_eq!(none, a);
+    expect_err("no account", store.set_language(999, Some("fr")), |e| {
+        matches!(e, StoreError::NoAccount(999))
+    });
+    expect_audit(store, &n, "set_language", &[]);
 }
 
 pub(super) fn token(account: u64, hash: &str) -> Token {

@@ -448,6 +448,7 @@ pub(super) fn tokens(store: &dyn Store) {
                 person: None,
                 password: String::new(),
                 created_ms: 1,
+                language: None,
             })
             .expect("add_account")
             .id

@@ -3,6 +3,15 @@
 use super::*;
 
 impl AccountStore for RedbStore {
+    fn set_language(&self, id: u64, language: Option<&str>) -> Result<Account, StoreError> {
+        self.write(|tx| {
+            let mut a: Account = get_json(tx, ACCOUNTS, id)?.ok_or(StoreError::NoAccount(id))?;
+            a.language = language.map(str::to_string);
+            put_json(tx, ACCOUNTS, id, &a)?;
+            Ok(a)
+        })
+    }
+
     fn add_account(&self, mut a: Account) -> Result<Account, StoreError> {
         let key = name_key(&a.name);
         self.write(|tx| {

@@ -874,6 +874,7 @@ mod tests {
             person: None,
             password: String::new(),
             created_ms: 0,
+            language: None,
         };
         put_json(&tx, ACCOUNTS, id, &a).unwrap();
         tx.open_table(ACCOUNT_NAMES)
