@@ -47,6 +47,21 @@ fn font(size: i32) -> TextStyle<'static> {
     .color(&INK)
 }
 
+/// Categories on an axis (months, lanes, campaigns): category `i` sits at `SLOT * i`, the axis
+/// runs half a slot beyond the first and the last, and a label is asked for every half slot
+/// (plotters then puts its key points on multiples of `SLOT / 2`), so that one category draws
+/// as well as many. Plotters' segmented axis degenerates with a single category.
+const SLOT: i32 = 20;
+
+fn categories(n: usize) -> std::ops::Range<i32> {
+    -SLOT / 2..SLOT * n as i32 - SLOT / 2
+}
+
+/// The category at a key point of a [`categories`] axis, if the point is one's centre.
+fn category(v: i32) -> Option<usize> {
+    (v >= 0 && v % SLOT == 0).then_some((v / SLOT) as usize)
+}
+
 /// `text` cut to `max` characters, with an ellipsis when cut.
 fn clip(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
@@ -203,27 +218,26 @@ pub fn month_bars(
             ("top_amount", l.money(top, currency).as_str().into()),
         ],
     );
-    let n = values.len() as i32;
-    let step = (values.len() / 6).max(1);
+    let step = (values.len() / 4).max(1);
     let max = values.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1);
     let picture = svg(id, title, WIDTH, 260, |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(8)
             .x_label_area_size(28)
             .y_label_area_size(92)
-            .build_cartesian_2d((0..n - 1).into_segmented(), 0i64..max + max / 10)?;
+            .build_cartesian_2d(categories(values.len()), 0i64..max + max / 10)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
             .light_line_style(WHITE)
             .bold_line_style(RULE)
             .axis_style(INK)
-            .x_labels(values.len())
-            .x_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) if (*i as usize).is_multiple_of(step) => values
-                    .get(*i as usize)
-                    .map(|(m, _)| l.month(*m))
-                    .unwrap_or_default(),
+            .set_tick_mark_size(LabelAreaPosition::Bottom, 4)
+            .x_labels(2 * values.len() + 1)
+            .x_label_formatter(&|v| match category(*v) {
+                Some(i) if i.is_multiple_of(step) => {
+                    values.get(i).map(|(m, _)| l.month(*m)).unwrap_or_default()
+                }
                 _ => String::new(),
             })
             .y_labels(5)
@@ -231,16 +245,11 @@ pub fn month_bars(
             .label_style(font(14))
             .draw()?;
         chart.draw_series(values.iter().enumerate().map(|(i, (_, v))| {
-            let i = i as i32;
-            let mut bar = Rectangle::new(
-                [
-                    (SegmentValue::Exact(i), 0),
-                    (SegmentValue::Exact(i + 1), (*v).max(0)),
-                ],
+            let x = SLOT * i as i32;
+            Rectangle::new(
+                [(x - SLOT * 2 / 5, 0), (x + SLOT * 2 / 5, (*v).max(0))],
                 BLUE.filled(),
-            );
-            bar.set_margin(0, 0, 2, 2);
-            bar
+            )
         }))?;
         Ok(())
     });
@@ -296,12 +305,12 @@ pub fn recurring(l: &L10n, id: &str, title: &str, rows: &[Recurring]) -> Markup 
     let row_h = 30;
     let h = rows.len() as u32 * row_h as u32 + 12;
     let max = rows.iter().map(|r| r.average).max().unwrap_or(1).max(1);
-    let (label_w, value_w) = (200, 150);
+    let (label_w, value_w) = (180, 210);
     let bar_w = WIDTH as i32 - label_w - value_w - 16;
     let picture = svg(id, title, WIDTH, h, |root| {
         for (i, r) in rows.iter().enumerate() {
             let y = 6 + i as i32 * row_h;
-            root.draw(&Text::new(clip(&r.label, 26), (4, y + 7), font(14)))?;
+            root.draw(&Text::new(clip(&r.label, 22), (4, y + 7), font(14)))?;
             let w = ((r.average.max(0) as i128 * bar_w as i128) / max as i128) as i32;
             root.draw(&Rectangle::new(
                 [(label_w, y + 4), (label_w + w.max(2), y + row_h - 6)],
@@ -578,8 +587,22 @@ pub fn timeline(l: &L10n, id: &str, title: &str, events: &[Event]) -> Markup {
     }
     let first = events.iter().map(|e| e.at_ms).min().unwrap_or(0);
     let last = events.iter().map(|e| e.at_ms).max().unwrap_or(0);
-    // A day either side, so that a mark at either end is not cut and one moment still spans.
-    let (from, until) = (first - 86_400_000, last + 86_400_000);
+    // A twentieth of the span either side (a minute at least), so that a mark at either end
+    // is not cut and one moment still spans; within two days, the axis and the caption say
+    // the time of day, else the day.
+    let pad = ((last - first) / 20).max(60_000);
+    let (from, until) = (first - pad, last + pad);
+    let short = last - first < 2 * 86_400_000;
+    let when = |ms: i64| if short { l.instant(ms) } else { l.date(ms) };
+    let tick = |ms: i64| {
+        if short {
+            // The time of day of the language's instant (`4:09 PM UTC`, `16:09 UTC`).
+            let i = l.instant(ms);
+            i.rsplit(", ").next().unwrap_or(&i).to_string()
+        } else {
+            l.date(ms)
+        }
+    };
     let count = |m: Mark| events.iter().filter(|e| e.mark == m).count() as i64;
     let runners: Vec<&str> = lanes
         .iter()
@@ -593,8 +616,8 @@ pub fn timeline(l: &L10n, id: &str, title: &str, events: &[Event]) -> Markup {
     let caption = l.ta(
         "timeline-summary",
         &[
-            ("from", l.date(first).as_str().into()),
-            ("until", l.date(last).as_str().into()),
+            ("from", when(first).as_str().into()),
+            ("until", when(last).as_str().into()),
             (
                 "runs",
                 Arg::Count(count(Mark::RunSucceeded) + count(Mark::RunFailed)),
@@ -619,32 +642,33 @@ pub fn timeline(l: &L10n, id: &str, title: &str, events: &[Event]) -> Markup {
         + 16;
     let picture = svg(id, title, WIDTH, h, |root| {
         let (plot, legend) = root.split_vertically(h - legend_h);
-        let n = lanes.len() as i32;
         let mut chart = ChartBuilder::on(&plot)
             .margin(10)
+            // Room for the last date, centred on the right edge.
+            .margin_right(48)
             .x_label_area_size(26)
             .y_label_area_size(label_w.clamp(60, 170))
-            .build_cartesian_2d(from..until, (0..n - 1).into_segmented())?;
+            .build_cartesian_2d(from..until, categories(lanes.len()))?;
         chart
             .configure_mesh()
             .light_line_style(WHITE)
             .bold_line_style(RULE)
             .axis_style(INK)
             .x_labels(4)
-            .x_label_formatter(&|ms| l.date(*ms))
-            .y_labels(lanes.len())
-            .y_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) => lanes
-                    .get(*i as usize)
+            .x_label_formatter(&|ms| tick(*ms))
+            .set_tick_mark_size(LabelAreaPosition::Left, 6)
+            .y_labels(2 * lanes.len() + 1)
+            .y_label_formatter(&|v| {
+                category(*v)
+                    .and_then(|i| lanes.get(i))
                     .map(|w| clip(w, 18))
-                    .unwrap_or_default(),
-                _ => String::new(),
+                    .unwrap_or_default()
             })
             .label_style(font(13))
             .draw()?;
         for e in events {
             let lane = lanes.iter().position(|w| *w == e.who).unwrap_or(0) as i32;
-            let at = chart.backend_coord(&(e.at_ms, SegmentValue::CenterOf(lane)));
+            let at = chart.backend_coord(&(e.at_ms, SLOT * lane));
             draw_mark(&plot, e.mark, at)?;
         }
         // The legend: only the kinds present, in a fixed order.
@@ -715,7 +739,6 @@ pub fn campaigns(l: &L10n, id: &str, title: &str, rows: &[Campaign]) -> Markup {
         .max()
         .unwrap_or(0)
         .max(1);
-    let n = rows.len() as i32;
     let colours = [BLUE, ORANGE, GREEN];
     let picture = svg(id, title, WIDTH, 290, |root| {
         let (plot, legend) = root.split_vertically(260);
@@ -723,20 +746,20 @@ pub fn campaigns(l: &L10n, id: &str, title: &str, rows: &[Campaign]) -> Markup {
             .margin(8)
             .x_label_area_size(28)
             .y_label_area_size(50)
-            .build_cartesian_2d((0..n - 1).into_segmented(), 0i64..max + max / 5 + 1)?;
+            .build_cartesian_2d(categories(rows.len()), 0i64..max + max / 5 + 1)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
             .light_line_style(WHITE)
             .bold_line_style(RULE)
             .axis_style(INK)
-            .x_labels(rows.len())
-            .x_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) => rows
-                    .get(*i as usize)
+            .set_tick_mark_size(LabelAreaPosition::Bottom, 4)
+            .x_labels(2 * rows.len() + 1)
+            .x_label_formatter(&|v| {
+                category(*v)
+                    .and_then(|i| rows.get(i))
                     .map(|c| l.date(c.release_ms))
-                    .unwrap_or_default(),
-                _ => String::new(),
+                    .unwrap_or_default()
             })
             .y_labels(5)
             .y_label_formatter(&|v| l.number(*v))
@@ -746,19 +769,19 @@ pub fn campaigns(l: &L10n, id: &str, title: &str, rows: &[Campaign]) -> Markup {
             let Some((scanned, matched, accepted)) = c.counts else {
                 continue;
             };
-            let bars = [
-                (scanned, false),
-                (matched, false),
-                (Shown::About(accepted), false),
-            ];
-            for (j, (s, _)) in bars.iter().enumerate() {
-                let left = chart.backend_coord(&(SegmentValue::Exact(i as i32), 0));
-                let right = chart.backend_coord(&(SegmentValue::Exact(i as i32 + 1), 0));
-                let slot = (right.0 - left.0 - 8) / 3;
-                let x0 = left.0 + 4 + j as i32 * slot;
-                let top = chart
-                    .backend_coord(&(SegmentValue::Exact(i as i32), value(*s)))
-                    .1;
+            // Three bars side by side over the middle four fifths of the campaign's slot.
+            let centre = SLOT * i as i32;
+            let (left, right) = (
+                chart.backend_coord(&(centre - SLOT * 2 / 5, 0)),
+                chart.backend_coord(&(centre + SLOT * 2 / 5, 0)),
+            );
+            let slot = (right.0 - left.0) / 3;
+            for (j, s) in [scanned, matched, Shown::About(accepted)]
+                .iter()
+                .enumerate()
+            {
+                let x0 = left.0 + j as i32 * slot;
+                let top = chart.backend_coord(&(centre, value(*s))).1;
                 let style = match s {
                     Shown::FewerThan(_) => colours[j].stroke_width(2),
                     _ => colours[j].filled(),
@@ -1045,6 +1068,25 @@ mod tests {
         );
         // The marks: one circle for the success, a cross's two strokes for the failure.
         assert!(en.contains("<circle"), "{en}");
+        // Within two days, the axis and the caption say the time of day.
+        let close = [
+            Event {
+                at_ms: 10 * day + 3_600_000,
+                who: "UFC".into(),
+                mark: Mark::Asked,
+            },
+            Event {
+                at_ms: 10 * day + 5_400_000,
+                who: "you".into(),
+                mark: Mark::Granted,
+            },
+        ];
+        let short = timeline(&FR, "t", "Historique", &close).into_string();
+        assert!(
+            short.contains("Du 11 janv. 1970, 01:00 UTC au 11 janv. 1970, 01:30 UTC"),
+            "{short}"
+        );
+        assert!(short.contains("\n01:06 UTC\n</text>"), "{short}");
         let fr = timeline(&FR, "timeline", "Historique", &events).into_string();
         assert!(fr.contains("2 exécutions (1 en échec) par UFC"), "{fr}");
         assert!(fr.contains("11 janv. 1970"), "{fr}");
