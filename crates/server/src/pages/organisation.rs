@@ -1,6 +1,7 @@
 //! The pages of the parties that are not a person: an organisation's (its requests, its runs
-//! with only what it may see of them, its campaigns and studies, this month's invoice), a
-//! developer's (revenue per plugin) and an operator's; and the invoice download.
+//! with only what it may see of them, its campaigns and studies, this month's invoice; the
+//! pictures of its campaigns' released counts and of what it paid by month), a developer's
+//! (revenue per plugin) and an operator's; and the invoice download.
 //!
 //! May touch: what the signed-in party asked for, started or is owed, through the same
 //! `Caller` rules and views as the API (`view.rs`, thresholded campaign counts, published study

@@ -1,7 +1,9 @@
-//! A person's own page: their data, the import form, the requests waiting for them, campaign
-//! invitations, people to talk with, earnings, grants (revoke, run), the runs on their data,
-//! what organisations may return to them, and their rights (export, erase); and the answers to
-//! an invitation or a contact.
+//! A person's own page: their data, the import form, what they spend (by month, and the
+//! charges that come back), the requests waiting for them, campaign invitations, people to
+//! talk with, earnings (by month too), grants (revoke, run; what each live one can see, drawn
+//! against all they keep), the runs on their data, what organisations may return to them, and
+//! their rights (export, erase); and the answers to an invitation or a contact. The pictures
+//! are [`super::charts`]'; the spending is read by [`super::spending`].
 //!
 //! May touch: the signed-in person's own records, requests, grants, runs, ledger lines,
 //! invitations and contacts, through the same `Caller` rules as the API.
