@@ -452,7 +452,12 @@ fn every_roles_pages_in_french_and_english_on_a_desktop_and_a_phone() {
     let axe = axe_core();
     let dir = tempfile::tempdir().unwrap();
     let (request, run) = {
-        let (pds, fee_scanner) = insitu_testkit::pds_with_fee_scanner(dir.path());
+        // The store is filled over the last month (a manual clock), so that the history's
+        // timeline spreads; the server then runs on the system clock.
+        let now = insitu_testkit::now_ms();
+        let day = 86_400_000;
+        let clock = insitu_core::clock::ManualClock::at(now - 30 * day);
+        let (pds, fee_scanner) = insitu_testkit::pds_with_fee_scanner_on(dir.path(), clock.clone());
         let store = pds.store.as_ref();
         let alice = account::create(store, "alice", PASSWORD, Role::Person)
             .unwrap()
@@ -465,8 +470,26 @@ fn every_roles_pages_in_french_and_english_on_a_desktop_and_a_phone() {
         ] {
             account::create(store, name, PASSWORD, role).unwrap();
         }
-        let statement = "account,booked,amount,counterparty,label\n\
-            FR76,2099-01-05,-1234.56 EUR,Agence Dupont Immobilier et Associés,FRAIS DE GESTION ET DE TENUE DE COMPTE TRIMESTRIELS\n";
+        // Two years of a statement for the spending pictures (rent and a phone bill every
+        // month, groceries that vary), and a long line for the layout.
+        let mut statement = String::from(
+            "account,booked,amount,counterparty,label\n\
+            FR76,2099-01-05,-1234.56 EUR,Agence Dupont Immobilier et Associés,FRAIS DE GESTION ET DE TENUE DE COMPTE TRIMESTRIELS\n",
+        );
+        let (y, m, _) =
+            insitu_formats::time::civil_from_days(insitu_testkit::now_ms() / 86_400_000);
+        for back in 0..24 {
+            let i = y * 12 + m - 1 - back;
+            let month = format!("{}-{:02}", i / 12, i % 12 + 1);
+            let groceries = 18_000 + (back * 7_919) % 9_000;
+            statement.push_str(&format!(
+                "FR76,{month}-01,-780.00 EUR,Agence Dupont,LOYER\n\
+                 FR76,{month}-01,-19.99 EUR,Orange,FORFAIT MOBILE\n\
+                 FR76,{month}-01,-{}.{:02} EUR,Biocoop,CB COURSES\n",
+                groceries / 100,
+                groceries % 100
+            ));
+        }
         let opts = insitu_core::import::ImportOptions {
             collection: Some("bank.transactions".into()),
             ..Default::default()
@@ -480,6 +503,14 @@ fn every_roles_pages_in_french_and_english_on_a_desktop_and_a_phone() {
             &mut |_, _| {},
         )
         .unwrap();
+        // Members earn a share of what runs on their data: the earnings picture.
+        store
+            .set_tariff(&insitu_core::ledger::Tariff {
+                member_share_bps: 5_000,
+                ..Default::default()
+            })
+            .unwrap();
+        clock.set(now - 21 * day);
         let pending = insitu_core::request::ask(
             store,
             "ufc",
@@ -490,6 +521,7 @@ fn every_roles_pages_in_french_and_english_on_a_desktop_and_a_phone() {
         )
         .unwrap();
         // A run the organisation started under a grant, for the run pages.
+        clock.set(now - 14 * day);
         let exfiltrate = insitu_core::package::install(
             store,
             pds.runner.sandbox(),
@@ -500,6 +532,7 @@ fn every_roles_pages_in_french_and_english_on_a_desktop_and_a_phone() {
         let asked =
             insitu_core::request::ask(store, "ufc", alice, &exfiltrate, "study", 30).unwrap();
         let grant = insitu_core::request::approve(store, asked.id, &Default::default()).unwrap();
+        clock.set(now - 7 * day);
         let run = tokio::runtime::Runtime::new()
             .unwrap()
             .block_on(
@@ -516,6 +549,44 @@ fn every_roles_pages_in_french_and_english_on_a_desktop_and_a_phone() {
                 }),
             )
             .unwrap();
+        // A campaign of ufc's over Alice's statement, released two days ago: the
+        // organisation's campaigns picture.
+        clock.set(now - 2 * day);
+        let mut policy = store.policy().unwrap();
+        policy.member_deadline_ms = 60_000;
+        policy.release_margin_ms = 0;
+        store.set_policy(&policy).unwrap();
+        let asked =
+            insitu_core::request::ask(store, "ufc", alice, &fee_scanner, "campaigns", 30).unwrap();
+        insitu_core::request::approve(store, asked.id, &Default::default()).unwrap();
+        let job = insitu_core::campaign::open(
+            store,
+            insitu_core::campaign::NewCampaign {
+                owner: "ufc".into(),
+                description: "management fees above the lease".into(),
+                brand: "Agence Dupont".into(),
+                association: "ufc".into(),
+                plugin_digest: fee_scanner.digest.clone(),
+                params: [
+                    ("rule", "agency-fee"),
+                    ("pattern", "frais de gestion"),
+                    ("agreed", "30.00 EUR"),
+                ]
+                .map(|(k, v)| (k.to_string(), insitu_core::output::Scalar::parse(v)))
+                .to_vec(),
+                k: None,
+            },
+        )
+        .unwrap();
+        tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(insitu_core::campaign::scan(
+                &pds.runner,
+                job.id,
+                &Default::default(),
+            ))
+            .unwrap();
+        assert!(store.job(job.id).unwrap().release_ms < now);
         (pending.id, run.id)
     };
     // Every part bound: what is not would be dropped (killed) at once.
@@ -527,6 +598,20 @@ fn every_roles_pages_in_french_and_english_on_a_desktop_and_a_phone() {
         b,
     } = launch(dir.path());
     let (consent, run) = (format!("/requests/{request}"), format!("/runs/{run}"));
+    // The pictures each page draws (by their titles' ids).
+    let pictures = |who: &str, name: &str| -> &'static [&'static str] {
+        match (who, name) {
+            ("alice", "home") => &[
+                "spending0-title",
+                "recurring0-title",
+                "earnings0-title",
+                "grant1-title",
+            ],
+            ("alice", "history") => &["timeline-title"],
+            ("ufc", "home") => &["campaignschart-title", "invoices0-title"],
+            _ => &[],
+        }
+    };
     let roles: [(&str, Vec<(&str, &str)>); 5] = [
         ("anonymous", vec![("sign-in", "/login")]),
         (
@@ -580,6 +665,20 @@ fn every_roles_pages_in_french_and_english_on_a_desktop_and_a_phone() {
                          innerWidth {inner}, scrollWidth {scroll}"
                     );
                     b.screenshot(&format!("walk-{lang}-{width}-{who}-{name}"));
+                    for id in pictures(who, name) {
+                        assert!(
+                            page.contains(&format!("aria-labelledby=\"{id}\"")),
+                            "{path} as {who} in {lang} lacks the picture {id}"
+                        );
+                    }
+                    // Each picture of a long page, scrolled to, in a screenshot of its own.
+                    for id in pictures(who, name).iter().filter(|_| *name != "history") {
+                        b.script(&format!(
+                            "document.getElementById('{id}').closest('figure').scrollIntoView()"
+                        ));
+                        let picture = id.trim_end_matches("-title");
+                        b.screenshot(&format!("walk-{lang}-{width}-{who}-{name}-{picture}"));
+                    }
                     let violations = b.axe_violations(&axe);
                     assert!(
                         violations.is_empty(),

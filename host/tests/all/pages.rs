@@ -761,6 +761,12 @@ async fn a_person_answers_a_campaign_invitation_from_their_page() {
     let org = site.send("GET", "/", Some(&u), None).await.body;
     assert!(org.contains("Your campaigns"), "{org}");
     assert!(org.contains("fewer than 5"), "{org}");
+    // The picture of the campaigns draws the same released counts, at the release date.
+    assert!(
+        org.contains("<title id=\"campaignschart-title\">")
+            && org.contains("One campaign, 1 released."),
+        "{org}"
+    );
     assert!(
         !org.contains("FRAIS DE GESTION MARS"),
         "an unshared finding leaked"
@@ -825,6 +831,10 @@ async fn earnings_invoices_revenue_and_contacts_are_on_their_owners_pages() {
     let page = site.send("GET", "/", Some(&a), None).await.body;
     assert!(page.contains("My earnings"), "{page}");
     assert!(
+        page.contains("<title id=\"earnings0-title\">What I earned each month"),
+        "{page}"
+    );
+    assert!(
         page.contains("member&#39;s share") || page.contains("member's share"),
         "{page}"
     );
@@ -864,6 +874,10 @@ async fn earnings_invoices_revenue_and_contacts_are_on_their_owners_pages() {
     let o = site.sign_in("org").await;
     let org = site.send("GET", "/", Some(&o), None).await.body;
     assert!(org.contains("Invoice and usage, this month"), "{org}");
+    assert!(
+        org.contains("<title id=\"invoices0-title\">What you paid each month"),
+        "{org}"
+    );
     let csv = site.send("GET", "/invoice.csv", Some(&o), None).await;
     assert_eq!(csv.status, StatusCode::OK);
     assert!(
@@ -882,6 +896,99 @@ async fn earnings_invoices_revenue_and_contacts_are_on_their_owners_pages() {
     let dev = site.send("GET", "/", Some(&d), None).await.body;
     assert!(dev.contains("Revenue per plugin"), "{dev}");
     assert!(dev.contains("exfiltrate (EUR)"), "{dev}");
+}
+
+/// A person's page draws their spending by month over two years and the charges that come
+/// back, and what each live grant can see against all they keep; their history draws who
+/// touched their data on a timeline. Each picture is an `svg` named by its title, with its
+/// figures in a sentence (and a table) in the page's language; nobody else's page shows them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_persons_pictures_say_their_figures_in_their_language() {
+    let site = Site::new();
+    let store = site.pds.store.as_ref();
+    let (alice, _bob) = (person(&site, "alice"), person(&site, "bob"));
+    account::create(store, "ufc", PASSWORD, Role::Organisation).unwrap();
+    // Rent on the 1st of each of the last 14 months, a phone bill in 3 of them, and a salary
+    // (a credit, not spending).
+    let (y, m, _) = insitu_formats::time::civil_from_days(insitu_testkit::now_ms() / 86_400_000);
+    let mut statement = String::from("account,booked,amount,counterparty,label\n");
+    for back in 0..14 {
+        let i = y * 12 + m - 1 - back;
+        let day = format!("{}-{:02}-01", i / 12, i % 12 + 1);
+        statement.push_str(&format!("FR76,{day},-800.00 EUR,Agence Dupont,LOYER\n"));
+        statement.push_str(&format!("FR76,{day},2500.00 EUR,Employer,SALAIRE\n"));
+        if back < 3 {
+            statement.push_str(&format!("FR76,{day},-20.00 EUR,,PRLV SFR {back}\n"));
+        }
+    }
+    let opts = insitu_core::import::ImportOptions {
+        collection: Some("bank.transactions".into()),
+        ..Default::default()
+    };
+    insitu_core::import::import_bytes(
+        store,
+        alice,
+        "releve.csv",
+        statement.as_bytes(),
+        &opts,
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let r = insitu_core::request::ask(store, "ufc", alice, &site.plugin, "fees", 30).unwrap();
+    let grant = insitu_core::request::approve(store, r.id, &Default::default()).unwrap();
+
+    let a = site.sign_in("alice").await;
+    let home = site.send("GET", "/", Some(&a), None).await.body;
+    for part in [
+        "role=\"img\" aria-labelledby=\"spending0-title\"",
+        "<title id=\"spending0-title\">Spending by month over the last two years, in EUR</title>",
+        // 14 × 800 + 3 × 20; the credits are not spending.
+        "€11,260.00 in all over 24 months",
+        "One charge comes back most months: Agence Dupont (€800.00 a month, 14 months).",
+        "What each grant can see",
+        "Can see bank.transactions: ",
+        "Kept from it: bank.transactions: account",
+    ] {
+        assert!(home.contains(part), "the home page lacks `{part}`: {home}");
+    }
+    assert!(home.contains(&format!("aria-labelledby=\"grant{}-title\"", grant.id)));
+    assert!(
+        !home.contains("PRLV SFR"),
+        "3 months of 14 is not most months"
+    );
+    let fr = site.send_in("fr", "GET", "/", Some(&a), None).await.body;
+    for part in [
+        "Vos dépenses mois par mois, ces deux dernières années, en EUR",
+        "11\u{202f}260,00\u{a0}€ en tout sur 24 mois",
+        "Agence Dupont (800,00\u{a0}€ par mois, 14 mois)",
+        "Elle voit bank.transactions",
+    ] {
+        assert!(
+            fr.contains(part),
+            "the French home page lacks `{part}`: {fr}"
+        );
+    }
+
+    let history = site.send("GET", "/history", Some(&a), None).await.body;
+    for part in [
+        "<title id=\"timeline-title\">Who touched my data, and when</title>",
+        "requests: 1, grants given: 1, revoked: 0, imports: 1.",
+        "\nufc\n</text>",
+    ] {
+        assert!(
+            history.contains(part),
+            "the history lacks `{part}`: {history}"
+        );
+    }
+
+    // Bob's page shows none of it.
+    let b = site.sign_in("bob").await;
+    let bobs = site.send("GET", "/", Some(&b), None).await.body;
+    assert!(
+        !bobs.contains("Agence Dupont") && !bobs.contains("<svg"),
+        "{bobs}"
+    );
+    assert!(bobs.contains("No data yet."), "{bobs}");
 }
 
 /// Everything a forged form could change: the audit log, requests, grants, runs, tokens,

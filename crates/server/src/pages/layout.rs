@@ -9,7 +9,7 @@
 //! by its SHA-256 (`headers::content_security_policy`) and allows nothing else: no script, no
 //! other style, no font or picture from elsewhere. It is laid out for a 360 px phone first: the
 //! header wraps, tables scroll inside their own box, long words break, so the page itself never
-//! scrolls sideways. Sections are `section` blocks with room for the pictures to come.
+//! scrolls sideways. The pictures (`charts.rs`) scale to the column's width.
 //!
 //! May touch: nothing but the markup it is given.
 
@@ -55,7 +55,11 @@ fieldset{margin:.5rem 0;border:1px solid #999;border-radius:.3rem;min-width:0}\
 pre{white-space:pre-wrap;background:#fff;border:1px solid #ccc;padding:.5rem}\
 [role=alert]{color:#8a1c1c;font-weight:600}\
 .actions{display:flex;flex-wrap:wrap;gap:.5rem}\
-.actions form{margin:0}";
+.actions form{margin:0}\
+figure.picture{margin:1rem 0}figcaption strong{display:block}\
+svg.chart{display:block;width:100%;max-width:40rem;height:auto;margin:.5rem 0;background:#fff;border:1px solid #ddd}\
+svg.chart text{font-family:system-ui,sans-serif}\
+summary{cursor:pointer;color:#0b4f9c}";
 
 /// The links of a role's navigation: (path, message key).
 fn navigation(role: Role) -> &'static [(&'static str, &'static str)] {

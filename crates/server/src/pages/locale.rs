@@ -34,7 +34,7 @@ use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use icu_calendar::{Date, Gregorian};
 use icu_datetime::FixedCalendarDateTimeFormatter;
-use icu_datetime::fieldsets::YMD;
+use icu_datetime::fieldsets::{YM, YMD};
 use icu_datetime::input::{DateTime, Time};
 use icu_decimal::DecimalFormatter;
 
@@ -165,6 +165,7 @@ pub const CATALOGUES: [(Lang, &[&str]); 2] = [
             include_str!("../../locales/fr/person.ftl"),
             include_str!("../../locales/fr/organisation.ftl"),
             include_str!("../../locales/fr/consent.ftl"),
+            include_str!("../../locales/fr/charts.ftl"),
         ],
     ),
     (
@@ -174,6 +175,7 @@ pub const CATALOGUES: [(Lang, &[&str]); 2] = [
             include_str!("../../locales/en/person.ftl"),
             include_str!("../../locales/en/organisation.ftl"),
             include_str!("../../locales/en/consent.ftl"),
+            include_str!("../../locales/en/charts.ftl"),
         ],
     ),
 ];
@@ -396,6 +398,27 @@ impl L10n {
         })
     }
 
+    /// The month (UTC) of `ms` the language's way, for the pictures' axes and tables:
+    /// `janv. 2099`, `Jan 2099`.
+    pub fn month(&self, ms: i64) -> String {
+        let (y, m, _) = insitu_formats::time::civil_from_days(ms.div_euclid(86_400_000));
+        let Ok(date) = Date::try_new_gregorian(y as i32, m as u8, 1) else {
+            return format!("{y}-{m:02}");
+        };
+        thread_local! {
+            static FORMATTERS: [Option<FixedCalendarDateTimeFormatter<Gregorian, YM>>; 2] =
+                Lang::ALL.map(|lang| {
+                    FixedCalendarDateTimeFormatter::try_new(L10n { lang }.locale().into(), YM::medium())
+                        .inspect_err(|e| record(format!("{}: month data: {e}", lang.tag())))
+                        .ok()
+                });
+        }
+        FORMATTERS.with(|f| match &f[self.lang.index()] {
+            Some(f) => f.format(&date).to_string(),
+            None => format!("{y}-{m:02}"),
+        })
+    }
+
     /// A moment (UTC, to the minute) the language's way: `5 janv. 2099, 16:09`,
     /// `Jan 5, 2099, 4:09 PM`, followed by `UTC`.
     pub fn instant(&self, ms: i64) -> String {
@@ -445,6 +468,8 @@ mod tests {
         let day = insitu_formats::time::days_from_civil(2099, 1, 5) * 86_400_000;
         assert_eq!(fr.date(day), "5 janv. 2099");
         assert_eq!(en.date(day), "Jan 5, 2099");
+        assert_eq!(fr.month(day), "janv. 2099");
+        assert_eq!(en.month(day), "Jan 2099");
         assert_eq!(
             fr.instant(day + 16 * 3_600_000 + 9 * 60_000),
             "5 janv. 2099, 16:09 UTC"

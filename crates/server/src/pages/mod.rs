@@ -5,13 +5,14 @@
 //! addressed to it.
 //!
 //! - Templates are maud's `html!` ([`layout`] has the one layout and style sheet): every value
-//!   is escaped unless it is wrapped in `PreEscaped`, which only the style sheet and the
-//!   doctype are.
+//!   is escaped unless it is wrapped in `PreEscaped`, which only the style sheet, the
+//!   doctype and the pictures' SVG ([`charts`]: plotters escapes every text it draws) are.
 //! - Every visible string comes from the Fluent catalogues through [`locale::L10n`]; numbers,
 //!   money and dates are written the visitor's way there too.
 //! - Pages per concern: [`person`] (a person's home page), [`organisation`] (an organisation's,
 //!   a developer's, an operator's), [`consent`] (the consent screen and its answers), [`runs`]
-//!   (running under a grant and a run's page).
+//!   (running under a grant and a run's page); their pictures are drawn by [`charts`], a
+//!   person's spending read by [`spending`].
 //!
 //! Sessions: signing in issues a one-day token whose secret is the `insitu_session` cookie
 //! (`HttpOnly; Secure; SameSite=Strict`). Every form carries a CSRF token derived from the
@@ -20,12 +21,14 @@
 //! (`/language/{fr,en}`) that sets the `insitu_lang` cookie: it changes nothing but the
 //! language, so it needs no token.
 
+pub mod charts;
 pub mod consent;
 pub mod layout;
 pub mod locale;
 pub mod organisation;
 pub mod person;
 pub mod runs;
+pub mod spending;
 
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::header::{COOKIE, SET_COOKIE};
@@ -613,9 +616,18 @@ async fn history(
             ));
         }
     }
+    let events = timeline_events(
+        store,
+        &l,
+        shown
+            .iter()
+            .map(|e| &e.event)
+            .zip(shown.iter().map(|e| e.at_ms)),
+    );
     let body = html! {
         h1 { (l.t("history-title")) }
         p { (l.t("history-intro")) }
+        (charts::timeline(&l, "timeline", &l.t("timeline-title"), &events))
         div.scroll {
             table {
                 caption.sr { (l.t("history-title")) }
@@ -634,6 +646,59 @@ async fn history(
         (older(&l, "/history", next))
     };
     Ok(page(&l.t("history-title"), Some(&session), body).into_response())
+}
+
+/// The entries of a page of the history as marks on the timeline: who acted (the organisation
+/// that asked, ran under its grant or returned data; the person; Insitu itself) and what it was.
+fn timeline_events<'a>(
+    store: &dyn insitu_core::store::Store,
+    l: &L10n,
+    entries: impl Iterator<Item = (&'a insitu_core::audit::AuditEvent, i64)>,
+) -> Vec<charts::Event> {
+    use charts::Mark;
+    use insitu_core::audit::AuditEvent as A;
+    let you = l.t("timeline-you");
+    // A page holds at most `HISTORY` entries; each grant is read once.
+    let mut requesters: std::collections::HashMap<u64, String> = Default::default();
+    let mut events = Vec::new();
+    for (event, at_ms) in entries {
+        let (who, mark) = match event {
+            A::Run { grant, outcome, .. } => {
+                let who = requesters
+                    .entry(*grant)
+                    .or_insert_with(|| {
+                        store
+                            .grant(*grant)
+                            .ok()
+                            .and_then(|g| g.origin)
+                            .map_or_else(|| you.clone(), |o| o.requester)
+                    })
+                    .clone();
+                let mark = if outcome == "succeeded" {
+                    Mark::RunSucceeded
+                } else {
+                    Mark::RunFailed
+                };
+                (who, mark)
+            }
+            A::RequestOpened { requester, .. } => (requester.clone(), Mark::Asked),
+            A::GrantCreated { .. } => (you.clone(), Mark::Granted),
+            A::GrantRevoked { .. } => (you.clone(), Mark::Revoked),
+            A::RecordsImported { returned_by, .. } => (
+                returned_by.clone().unwrap_or_else(|| you.clone()),
+                Mark::Imported,
+            ),
+            A::ReceptionAccepted { organisation, .. } => (organisation.clone(), Mark::Other),
+            A::JobOpened { owner, .. } => (owner.clone(), Mark::Other),
+            A::RequestDecided { .. }
+            | A::ReceptionRevoked { .. }
+            | A::EvidenceReleased { .. }
+            | A::InvitationDeclined { .. } => (you.clone(), Mark::Other),
+            _ => ("Insitu".to_string(), Mark::Other),
+        };
+        events.push(charts::Event { at_ms, who, mark });
+    }
+    events
 }
 
 async fn import_file(

@@ -1,6 +1,7 @@
 //! The pages of the parties that are not a person: an organisation's (its requests, its runs
-//! with only what it may see of them, its campaigns and studies, this month's invoice), a
-//! developer's (revenue per plugin) and an operator's; and the invoice download.
+//! with only what it may see of them, its campaigns and studies, this month's invoice; the
+//! pictures of its campaigns' released counts and of what it paid by month), a developer's
+//! (revenue per plugin) and an operator's; and the invoice download.
 //!
 //! May touch: what the signed-in party asked for, started or is owed, through the same
 //! `Caller` rules and views as the API (`view.rs`, thresholded campaign counts, published study
@@ -10,6 +11,7 @@ use axum::extract::State;
 use axum::response::IntoResponse;
 use maud::{Markup, html};
 
+use super::charts;
 use super::locale::{Arg, L10n};
 use super::{AppState, PageError, PageResult, Session, cut, older, rows_from, visible_ledger};
 use crate::auth::Action;
@@ -67,8 +69,16 @@ fn billing_section(s: &AppState, session: &Session, l: &L10n) -> Result<Markup, 
             let (since, until) = insitu_core::ledger::month_bounds(now);
             // Entries dated later (a job's, dated at its release time) are not shown yet.
             let until = until.min(now + 1);
-            let st =
-                insitu_core::ledger::statement(&entries, &Party::Organisation(name), since, until);
+            let me = Party::Organisation(name);
+            let st = insitu_core::ledger::statement(&entries, &me, since, until);
+            // What it paid by month over the last year, from the same lines.
+            let paid = charts::by_month(
+                &charts::months(now, 12),
+                entries
+                    .iter()
+                    .filter(|e| e.debit == me)
+                    .map(|e| (e.at_ms, e.amount.minor, e.amount.currency.as_str())),
+            );
             html! {
                 section aria-labelledby="invoice" {
                     h2 id="invoice" { (l.t("invoice-title")) }
@@ -85,6 +95,9 @@ fn billing_section(s: &AppState, session: &Session, l: &L10n) -> Result<Markup, 
                                 ("balance", l.money(*closing, c).as_str().into()),
                             ])) }
                         }
+                    }
+                    @for (i, (c, series)) in paid.iter().enumerate() {
+                        (charts::month_bars(l, &format!("invoices{i}"), &l.ta("invoices-chart", &[("currency", c.into())]), series, c))
                     }
                 }
             }
@@ -145,6 +158,7 @@ pub fn jobs_section(
     let owner = Owner::Organisation(name.to_string());
     let (jobs, next) = cut(store.jobs_page(&owner, rows_from(after))?, |j| j.id);
     let mut campaigns = Vec::new();
+    let mut pictured = Vec::new();
     let mut studies = Vec::new();
     for job in jobs {
         match &job.kind {
@@ -152,6 +166,7 @@ pub fn jobs_section(
                 if job.owner == name || c.association == name =>
             {
                 let n = insitu_core::campaign::counts(store, &job, s.now_ms())?;
+                pictured.push(campaign_picture(&c.description, &n));
                 campaigns.push((
                     c.description.clone(),
                     n.scanned.to_string(),
@@ -199,6 +214,9 @@ pub fn jobs_section(
                     }
                 }
             } }
+            @if !pictured.is_empty() {
+                (charts::campaigns(l, "campaignschart", &l.t("campaigns-chart"), &pictured))
+            }
         }
         section aria-labelledby="studies" {
             h2 id="studies" { (l.t("studies-title")) }
@@ -210,6 +228,30 @@ pub fn jobs_section(
         }
         (older(l, "/jobs", next))
     })
+}
+
+/// A campaign as its picture draws it: the same thresholded noisy counts and release time the
+/// table shows, nothing else (a member's runs never reach an organisation's page).
+fn campaign_picture(description: &str, n: &insitu_core::campaign::Counts) -> charts::Campaign {
+    use insitu_core::campaign::Count;
+    let shown = |c: &Count| match c {
+        Count::About(n) => charts::Shown::About(i64::try_from(*n).unwrap_or(i64::MAX)),
+        Count::FewerThan(k) => charts::Shown::FewerThan(i64::from(*k)),
+        Count::Withheld => charts::Shown::Withheld,
+    };
+    // Scanned is withheld only before the release: thresholding never withholds it.
+    let released = !matches!(n.scanned, Count::Withheld);
+    charts::Campaign {
+        label: description.to_string(),
+        release_ms: n.release_ms,
+        counts: released.then(|| {
+            (
+                shown(&n.scanned),
+                shown(&n.matched),
+                i64::try_from(n.accepted).unwrap_or(i64::MAX),
+            )
+        }),
+    }
 }
 
 pub(super) async fn invoice(State(s): State<AppState>, session: Session) -> PageResult {

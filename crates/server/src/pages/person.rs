@@ -1,7 +1,9 @@
-//! A person's own page: their data, the import form, the requests waiting for them, campaign
-//! invitations, people to talk with, earnings, grants (revoke, run), the runs on their data,
-//! what organisations may return to them, and their rights (export, erase); and the answers to
-//! an invitation or a contact.
+//! A person's own page: their data, the import form, what they spend (by month, and the
+//! charges that come back), the requests waiting for them, campaign invitations, people to
+//! talk with, earnings (by month too), grants (revoke, run; what each live one can see, drawn
+//! against all they keep), the runs on their data, what organisations may return to them, and
+//! their rights (export, erase); and the answers to an invitation or a contact. The pictures
+//! are [`super::charts`]'; the spending is read by [`super::spending`].
 //!
 //! May touch: the signed-in person's own records, requests, grants, runs, ledger lines,
 //! invitations and contacts, through the same `Caller` rules as the API.
@@ -11,6 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use maud::{Markup, html};
 
+use super::charts;
 use super::locale::{Arg, L10n};
 use super::{
     AppState, Form, PageError, PageResult, Path, Session, blocking, cut, older, rows_from,
@@ -61,6 +64,7 @@ pub fn home(s: &AppState, session: &Session, l: &L10n, p: u64) -> Result<Markup,
                 }
             }
         }
+        (spending_section(s, l, p)?)
         (requests_section(s, l, p, None)?)
         (invitations_section(s, session, l, p, None)?)
         (contacts_section(s, session, l, p)?)
@@ -88,6 +92,28 @@ pub fn home(s: &AppState, session: &Session, l: &L10n, p: u64) -> Result<Markup,
     })
 }
 
+/// What the person spends: by month over the last two years, and the charges that come back
+/// (`spending::read`: one bounded scan of their bank transactions, folded by month).
+fn spending_section(s: &AppState, l: &L10n, p: u64) -> Result<Markup, PageError> {
+    let spent = super::spending::read(s.pds.store.as_ref(), p, s.now_ms())?;
+    Ok(html! {
+        section aria-labelledby="spending" {
+            h2 id="spending" { (l.t("spending-title")) }
+            @if spent.is_empty() {
+                p { (l.t("chart-no-data")) }
+            }
+            @for (i, sp) in spent.iter().enumerate() {
+                @let c = &sp.currency;
+                (charts::month_bars(l, &format!("spending{i}"), &l.ta("spending-chart", &[("currency", c.into())]), &sp.by_month, c))
+                (charts::recurring(l, &format!("recurring{i}"), &l.ta("recurring-chart", &[("currency", c.into())]), &sp.recurring))
+                @if sp.truncated {
+                    p { (l.ta("spending-partial", &[("count", Arg::Count(super::spending::MAX_TRANSACTIONS as i64))])) }
+                }
+            }
+        }
+    })
+}
+
 /// A person's earnings: their ledger balance and latest movements.
 fn earnings_section(s: &AppState, l: &L10n, p: u64) -> Result<Markup, PageError> {
     let party = insitu_core::ledger::Party::Person(p);
@@ -101,12 +127,22 @@ fn earnings_section(s: &AppState, l: &L10n, p: u64) -> Result<Markup, PageError>
         .filter(|((who, _), _)| *who == party)
         .map(|((_, c), v)| (c, v))
         .collect();
+    // What came in (studies' shares, settlements), by month.
+    let earned = charts::by_month(
+        &charts::months(s.now_ms(), super::spending::MONTHS),
+        mine.iter()
+            .filter(|e| e.credit == party)
+            .map(|e| (e.at_ms, e.amount.minor, e.amount.currency.as_str())),
+    );
     Ok(html! {
         section aria-labelledby="earnings" {
             h2 id="earnings" { (l.t("earnings-title")) }
             @if mine.is_empty() {
                 p { (l.t("earnings-nothing")) }
             } @else {
+                @for (i, (c, series)) in earned.iter().enumerate() {
+                    (charts::month_bars(l, &format!("earnings{i}"), &l.ta("earnings-chart", &[("currency", c.into())]), series, c))
+                }
                 @for (c, v) in &balances {
                     p { (l.ta("earnings-balance", &[("amount", l.money(*v, c).as_str().into())])) }
                 }
@@ -405,6 +441,7 @@ pub fn grants_section(
         .store
         .grants_page(&Owner::Person(p), rows_from(after))?;
     let (grants, next) = cut(rows, |g| g.id);
+    let pictures = grant_pictures(s, l, p, &grants)?;
     Ok(html! {
         section aria-labelledby="grants" {
             h2 id="grants" { (l.t("grants-title")) }
@@ -455,8 +492,85 @@ pub fn grants_section(
                     }
                 }
             } }
+            (pictures)
             (older(l, "/grants", next))
         }
+    })
+}
+
+/// For each live grant of `grants`: what it can see (its collections' fields, its months)
+/// against everything the person keeps (every field of each collection they hold records in),
+/// over the last two years.
+fn grant_pictures(
+    s: &AppState,
+    l: &L10n,
+    p: u64,
+    grants: &[insitu_core::consent::Grant],
+) -> Result<Markup, PageError> {
+    let now = s.now_ms();
+    let live: Vec<_> = grants
+        .iter()
+        .filter(|g| g.check_live(now).is_ok())
+        .collect();
+    if live.is_empty() {
+        return Ok(html! {});
+    }
+    let store = s.pds.store.as_ref();
+    let mut held = Vec::new();
+    for c in store.collections()? {
+        if store.count(p, &c.name)? > 0 {
+            held.push(c);
+        }
+    }
+    let frame = charts::months(now, super::spending::MONTHS);
+    let mut pictures = Vec::new();
+    for g in live {
+        let mut rows: Vec<charts::GridRow> = Vec::new();
+        for c in &held {
+            let granted = g.collection(&c.name);
+            for f in &c.fields {
+                rows.push(charts::GridRow {
+                    collection: c.name.clone(),
+                    field: f.name.clone(),
+                    granted: granted.is_some_and(|gc| gc.fields.contains(&f.name)),
+                });
+            }
+        }
+        // What the grant names that the person does not keep (yet) is drawn too.
+        for gc in &g.collections {
+            for f in &gc.fields {
+                if !rows
+                    .iter()
+                    .any(|r| r.collection == gc.name && &r.field == f)
+                {
+                    rows.push(charts::GridRow {
+                        collection: gc.name.clone(),
+                        field: f.clone(),
+                        granted: true,
+                    });
+                }
+            }
+        }
+        let to = g
+            .origin
+            .as_ref()
+            .map_or_else(|| l.t("grant-to-you"), |o| o.requester.clone());
+        let title = l.ta(
+            "grant-picture",
+            &[("id", Arg::Count(g.id as i64)), ("to", to.as_str().into())],
+        );
+        pictures.push(charts::grant_grid(
+            l,
+            &format!("grant{}", g.id),
+            &title,
+            &rows,
+            &frame,
+            (g.window.since, g.window.until),
+        ));
+    }
+    Ok(html! {
+        h3 { (l.t("grants-pictures-title")) }
+        @for picture in pictures { (picture) }
     })
 }
 
