@@ -5,14 +5,10 @@ pub use insitu_model::audit::*;
 
 /// The event in plain words, with the import source's name looked up beside the chain.
 pub fn describe_in(store: &dyn crate::store::Store, e: &AuditEvent) -> String {
-    if let AuditEvent::RecordsImported { person, source, .. } = e
-        && let Some(digest) = source.strip_prefix("sha256:")
+    if let AuditEvent::RecordsImported { source, .. } = e
+        && source.starts_with("sha256:")
     {
-        let name = store
-            .source_name(*person, digest)
-            .ok()
-            .flatten()
-            .unwrap_or_else(|| "an erased source".into());
+        let name = describe_source(store, e).unwrap_or_else(|| "an erased source".into());
         let mut named = e.clone();
         if let AuditEvent::RecordsImported { source, .. } = &mut named {
             *source = name;
@@ -20,6 +16,18 @@ pub fn describe_in(store: &dyn crate::store::Store, e: &AuditEvent) -> String {
         return named.describe();
     }
     e.describe()
+}
+
+/// The source an import entry names: the file's name, kept beside the chain (`None` once the
+/// person was erased), or what the entry says for another source.
+pub fn describe_source(store: &dyn crate::store::Store, e: &AuditEvent) -> Option<String> {
+    let AuditEvent::RecordsImported { person, source, .. } = e else {
+        return None;
+    };
+    match source.strip_prefix("sha256:") {
+        Some(digest) => store.source_name(*person, digest).ok().flatten(),
+        None => Some(source.clone()),
+    }
 }
 
 pub use insitu_model::checkpoint::{self, Checkpoint, InclusionProof, SignedRoot};

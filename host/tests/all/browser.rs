@@ -405,8 +405,8 @@ fn a_person_approves_runs_revokes_and_reads_the_history_in_chromium() {
     b.wait_for("<td>revoked</td>");
     b.screenshot("5-revoked");
     b.click("a[href='/history']");
-    let history = b.wait_for("revoked grant 1");
-    assert!(history.contains("plugin"), "{history}");
+    let history = b.wait_for("You withdrew grant 1");
+    assert!(history.contains("You let fee-scanner read"), "{history}");
     b.screenshot("6-history");
     http(&driver, "DELETE", &format!("/session/{}", b.session), None);
 

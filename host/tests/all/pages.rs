@@ -372,11 +372,12 @@ async fn a_person_approves_with_narrowing_runs_revokes_and_reads_the_history() {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert!(store.grant(grant.id).unwrap().revoked_ms.is_some());
     let history = site.send("GET", "/history", Some(&a), None).await.body;
+    // Written to the person, with the plugin by its name.
     let revoked = history
-        .find(&format!("person {alice} revoked grant {}", grant.id))
+        .find(&format!("You withdrew grant {}", grant.id))
         .expect("the revocation is in the history");
     let granted = history
-        .find("granted plugin")
+        .find("You let fee-scanner read bank.transactions")
         .expect("the grant is in the history");
     assert!(revoked < granted, "the history is not newest first");
     assert!(
@@ -384,7 +385,12 @@ async fn a_person_approves_with_narrowing_runs_revokes_and_reads_the_history() {
             .send("GET", "/history", Some(&b), None)
             .await
             .body
-            .contains("granted plugin")
+            .contains("You let fee-scanner read")
+    );
+    let french = site.send_in("fr", "GET", "/history", Some(&a), None).await.body;
+    assert!(
+        french.contains(&format!("Vous avez retiré l'autorisation {}", grant.id)),
+        "the history speaks French"
     );
 
     // Signing out revokes the session.

@@ -166,6 +166,7 @@ pub const CATALOGUES: [(Lang, &[&str]); 2] = [
             include_str!("../../locales/fr/organisation.ftl"),
             include_str!("../../locales/fr/consent.ftl"),
             include_str!("../../locales/fr/charts.ftl"),
+            include_str!("../../locales/fr/history.ftl"),
         ],
     ),
     (
@@ -176,6 +177,7 @@ pub const CATALOGUES: [(Lang, &[&str]); 2] = [
             include_str!("../../locales/en/organisation.ftl"),
             include_str!("../../locales/en/consent.ftl"),
             include_str!("../../locales/en/charts.ftl"),
+            include_str!("../../locales/en/history.ftl"),
         ],
     ),
 ];

@@ -23,6 +23,7 @@
 
 pub mod charts;
 pub mod consent;
+pub mod history;
 pub mod layout;
 pub mod locale;
 pub mod organisation;
@@ -606,16 +607,12 @@ async fn history(
         about.append(&mut shown);
         shown = about;
     }
-    let mut rows = Vec::new();
-    for e in shown.iter().rev() {
-        {
-            rows.push((
-                e.seq,
-                e.at_ms,
-                insitu_core::audit::describe_in(s.pds.store.as_ref(), &e.event),
-            ));
-        }
-    }
+    let mut names = history::Names::new(store);
+    let rows: Vec<_> = shown
+        .iter()
+        .rev()
+        .map(|e| (e.seq, e.at_ms, history::describe(&l, &mut names, &e.event)))
+        .collect();
     let events = timeline_events(
         store,
         &l,
