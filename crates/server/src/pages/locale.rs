@@ -164,6 +164,7 @@ pub const CATALOGUES: [(Lang, &[&str]); 2] = [
             include_str!("../../locales/fr/person.ftl"),
             include_str!("../../locales/fr/organisation.ftl"),
             include_str!("../../locales/fr/consent.ftl"),
+            include_str!("../../locales/fr/codesign.ftl"),
         ],
     ),
     (
@@ -173,6 +174,7 @@ pub const CATALOGUES: [(Lang, &[&str]); 2] = [
             include_str!("../../locales/en/person.ftl"),
             include_str!("../../locales/en/organisation.ftl"),
             include_str!("../../locales/en/consent.ftl"),
+            include_str!("../../locales/en/codesign.ftl"),
         ],
     ),
 ];
