@@ -13,6 +13,7 @@ mod cache;
 mod campaigns;
 mod cli;
 mod clock;
+mod codesign;
 mod coaching;
 mod contracts;
 mod docs;
