@@ -278,13 +278,22 @@ pub struct VoteBody {
     pub choice: u64,
 }
 
-async fn cast(s: &AppState, caller: &Caller, ballot: Ballot, choice: u64) -> Result<BallotView, ApiError> {
+async fn cast(
+    s: &AppState,
+    caller: &Caller,
+    ballot: Ballot,
+    choice: u64,
+) -> Result<BallotView, ApiError> {
     caller.may(Action::Participate)?;
     let me = member(caller)?;
     let store = s.pds.store.clone();
     blocking(move || {
         codesign::vote(store.as_ref(), &ballot, me, choice)?;
-        Ok(codesign::ballot_view(store.as_ref(), &ballot, &Reader::Person(me))?)
+        Ok(codesign::ballot_view(
+            store.as_ref(),
+            &ballot,
+            &Reader::Person(me),
+        )?)
     })
     .await
 }
@@ -305,7 +314,9 @@ pub async fn vote(
     Id(id): Id,
     Body(b): Body<VoteBody>,
 ) -> Result<Json<BallotView>, ApiError> {
-    Ok(Json(cast(&s, &caller, Ballot::Options(id), b.choice).await?))
+    Ok(Json(
+        cast(&s, &caller, Ballot::Options(id), b.choice).await?,
+    ))
 }
 
 /// A member votes between a contest's proposals (the choice is a proposal's id).
@@ -322,7 +333,9 @@ pub async fn contest_vote(
     Path(name): Path<String>,
     Body(b): Body<VoteBody>,
 ) -> Result<Json<BallotView>, ApiError> {
-    Ok(Json(cast(&s, &caller, Ballot::Contest(name), b.choice).await?))
+    Ok(Json(
+        cast(&s, &caller, Ballot::Contest(name), b.choice).await?,
+    ))
 }
 
 /// A contest's ballot: its public proposals, and their noisy counts from its close.
@@ -533,7 +546,7 @@ pub struct Settled {
 /// Settles now every proposal whose deadline has come (escrow paid out less commission, or
 /// refunded) and draws the tallies of the ballots that closed. Idempotent; `insitu serve`
 /// also runs it on a schedule.
-#[utoipa::path(post, path = "/api/proposals/settle", tag = "codesign", security(("token" = [])),
+#[utoipa::path(post, path = "/api/proposals/settle", tag = "codesign", operation_id = "settle_proposals", security(("token" = [])),
     responses(
         (status = 200, description = "The proposals settled by this call", body = [Settled]),
         (status = 403, description = "`forbidden`: not the operator's token with the `admin` scope", body = ErrorBody),
@@ -544,7 +557,8 @@ pub async fn settle(
 ) -> Result<Json<Vec<Settled>>, ApiError> {
     caller.may(Action::Settle)?;
     let store = s.pds.store.clone();
-    let settled = blocking(move || Ok(codesign::settle_due(store.as_ref(), Noise::OpenDp)?)).await?;
+    let settled =
+        blocking(move || Ok(codesign::settle_due(store.as_ref(), Noise::OpenDp)?)).await?;
     Ok(Json(
         settled
             .into_iter()

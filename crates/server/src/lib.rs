@@ -222,10 +222,7 @@ pub fn router_with(state: AppState, limits: &ServerLimits) -> Router {
         .route("/api/invitations/{id}/answer", post(jobs::answer))
         .route("/api/studies", post(jobs::open_study))
         .route("/api/studies/{id}", get(jobs::study_status))
-        .route(
-            "/api/proposals",
-            get(codesign::list).post(codesign::submit),
-        )
+        .route("/api/proposals", get(codesign::list).post(codesign::submit))
         .route("/api/proposals/settle", post(codesign::settle))
         .route("/api/proposals/{id}", get(codesign::proposal))
         .route("/api/proposals/{id}/versions", post(codesign::revise))

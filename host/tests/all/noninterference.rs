@@ -549,7 +549,10 @@ async fn codesign_scenario(who: Members) -> (Seen, Seen, Seen) {
             w.sessions.lock().unwrap().insert(token.clone(), session);
         }
         for path in &paths {
-            seen.push((format!("{when} GET {path}"), w.call("GET", path, &org, None).await));
+            seen.push((
+                format!("{when} GET {path}"),
+                w.call("GET", path, &org, None).await,
+            ));
             let got = w.call("GET", path, &rival, None).await;
             rival_seen.push((format!("{when} GET {path}"), got));
         }
@@ -557,24 +560,36 @@ async fn codesign_scenario(who: Members) -> (Seen, Seen, Seen) {
     look("submitted", &mut seen, &mut rival_seen).await;
     clock.set(T + DAY);
     let approve = json!({"decision": "approve"});
-    let r = w.json("POST", &format!("{at}/review"), &officer, approve).await;
+    let r = w
+        .json("POST", &format!("{at}/review"), &officer, approve)
+        .await;
     assert_eq!(r["status"], "public", "{r}");
     clock.set(T + 2 * DAY);
     // What members chose to publish: the same in both worlds.
     for (m, body) in [
-        (0, json!({"kind": "comment", "text": "I want one.", "sign_as": "Alice M."})),
+        (
+            0,
+            json!({"kind": "comment", "text": "I want one.", "sign_as": "Alice M."}),
+        ),
         (1, json!({"kind": "comment", "text": "Battery life?"})),
         (2, json!({"kind": "suggestion", "text": "A hexagonal one."})),
         (1, json!({"kind": "comment", "text": "And a dial."})),
     ] {
-        let c = w.json("POST", &format!("{at}/contributions"), &members[m], body).await;
+        let c = w
+            .json("POST", &format!("{at}/contributions"), &members[m], body)
+            .await;
         assert!(c["author"].is_string(), "{c}");
     }
     // (c) Seven vote Round and five Square in both worlds, not the same members.
     for (i, m) in members.iter().enumerate() {
         let round = if first { i < 7 } else { i >= 5 };
         let v = w
-            .json("POST", &format!("{at}/vote"), m, json!({"choice": u64::from(!round)}))
+            .json(
+                "POST",
+                &format!("{at}/vote"),
+                m,
+                json!({"choice": u64::from(!round)}),
+            )
             .await;
         assert!(v["my_choice"].is_u64(), "{v}");
     }
@@ -582,7 +597,12 @@ async fn codesign_scenario(who: Members) -> (Seen, Seen, Seen) {
     let pledgers: [usize; 3] = if first { [1, 2, 3] } else { [6, 7, 8] };
     for (m, minor) in pledgers.into_iter().zip([3_000, 4_000, 5_000]) {
         let x = w
-            .json("POST", &format!("{at}/pledges"), &members[m], json!({"minor": minor}))
+            .json(
+                "POST",
+                &format!("{at}/pledges"),
+                &members[m],
+                json!({"minor": minor}),
+            )
             .await;
         assert_eq!(x["status"], "held", "{x}");
     }
@@ -602,7 +622,10 @@ async fn codesign_scenario(who: Members) -> (Seen, Seen, Seen) {
     let mut names: Vec<(String, String)> = Vec::new();
     for i in 0..MEMBERS {
         let person = crate::common::person_of(store, &format!("m{i}"));
-        names.push((codesign::pseudonym(store, id, person).unwrap(), format!("member#{i}")));
+        names.push((
+            codesign::pseudonym(store, id, person).unwrap(),
+            format!("member#{i}"),
+        ));
     }
     let p = store.proposal(id).unwrap();
     for v in &p.versions {
@@ -661,7 +684,13 @@ async fn an_organisation_sees_the_same_proposal_whoever_pledged_voted_or_holds_w
             .all(|c| c["count"]["shown"] == "withheld"),
         "{pledged}"
     );
-    assert_eq!((pledged["pledged"]["minor"].as_i64(), pledged["pledges"].as_u64()), (Some(12_000), Some(3)));
+    assert_eq!(
+        (
+            pledged["pledged"]["minor"].as_i64(),
+            pledged["pledges"].as_u64()
+        ),
+        (Some(12_000), Some(3))
+    );
     let settled = view("settled");
     assert_eq!(settled["status"], "funded");
     assert!(
@@ -697,5 +726,8 @@ async fn an_organisation_sees_the_same_proposal_whoever_pledged_voted_or_holds_w
         .find(|(what, _)| what == "settled GET /api/proposals/1")
         .unwrap()
         .1;
-    assert!(rival.starts_with("200") && rival.contains("\"reviews\":[]"), "{rival}");
+    assert!(
+        rival.starts_with("200") && rival.contains("\"reviews\":[]"),
+        "{rival}"
+    );
 }

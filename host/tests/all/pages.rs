@@ -502,19 +502,25 @@ async fn every_page_answers_every_role_as_it_should() {
             "POST",
             format!("/requests/{to_approve}/approve"),
             "days=7",
-            [forbidden, moved, missing, forbidden, forbidden, forbidden, moved],
+            [
+                forbidden, moved, missing, forbidden, forbidden, forbidden, moved,
+            ],
         ),
         (
             "POST",
             format!("/requests/{to_deny}/deny"),
             "",
-            [forbidden, moved, missing, forbidden, forbidden, forbidden, moved],
+            [
+                forbidden, moved, missing, forbidden, forbidden, forbidden, moved,
+            ],
         ),
         (
             "POST",
             format!("/grants/{}/run", grant.id),
             "params=",
-            [forbidden, moved, missing, forbidden, missing, forbidden, moved],
+            [
+                forbidden, moved, missing, forbidden, missing, forbidden, moved,
+            ],
         ),
         (
             "GET",
@@ -563,13 +569,17 @@ async fn every_page_answers_every_role_as_it_should() {
             "GET",
             "/jobs".into(),
             "",
-            [forbidden, forbidden, forbidden, forbidden, ok, forbidden, moved],
+            [
+                forbidden, forbidden, forbidden, forbidden, ok, forbidden, moved,
+            ],
         ),
         (
             "GET",
             "/invoice.csv".into(),
             "",
-            [forbidden, forbidden, forbidden, forbidden, ok, forbidden, moved],
+            [
+                forbidden, forbidden, forbidden, forbidden, ok, forbidden, moved,
+            ],
         ),
         (
             "GET",
@@ -581,13 +591,17 @@ async fn every_page_answers_every_role_as_it_should() {
             "POST",
             "/erase".into(),
             "password=wrong+password",
-            [forbidden, forbidden, forbidden, forbidden, forbidden, forbidden, moved],
+            [
+                forbidden, forbidden, forbidden, forbidden, forbidden, forbidden, moved,
+            ],
         ),
         (
             "POST",
             format!("/grants/{}/revoke", grant.id),
             "",
-            [forbidden, moved, missing, forbidden, forbidden, forbidden, moved],
+            [
+                forbidden, moved, missing, forbidden, forbidden, forbidden, moved,
+            ],
         ),
         // Co-design: the proposals' pages, the officer's queue, and every form.
         (
@@ -612,55 +626,73 @@ async fn every_page_answers_every_role_as_it_should() {
             "GET",
             "/reviews".into(),
             "",
-            [forbidden, forbidden, forbidden, forbidden, forbidden, ok, moved],
+            [
+                forbidden, forbidden, forbidden, forbidden, forbidden, ok, moved,
+            ],
         ),
         (
             "POST",
             "/proposals".into(),
             "title=t&description=d&goal=1.00+EUR&deadline=2099-01-01",
-            [forbidden, forbidden, forbidden, forbidden, moved, forbidden, moved],
+            [
+                forbidden, forbidden, forbidden, forbidden, moved, forbidden, moved,
+            ],
         ),
         (
             "POST",
             format!("/proposals/{in_review}/versions"),
             "title=changed&description=d&goal=1.00+EUR&deadline=2099-01-01",
-            [forbidden, forbidden, forbidden, forbidden, moved, forbidden, moved],
+            [
+                forbidden, forbidden, forbidden, forbidden, moved, forbidden, moved,
+            ],
         ),
         (
             "POST",
             format!("/proposals/{in_review}/review"),
             "decision=request_changes&reasons=name+the+study",
-            [forbidden, forbidden, forbidden, forbidden, forbidden, moved, moved],
+            [
+                forbidden, forbidden, forbidden, forbidden, forbidden, moved, moved,
+            ],
         ),
         (
             "POST",
             format!("/proposals/{public}/contributions"),
             "kind=comment&text=hi",
-            [forbidden, moved, moved, forbidden, forbidden, forbidden, moved],
+            [
+                forbidden, moved, moved, forbidden, forbidden, forbidden, moved,
+            ],
         ),
         (
             "POST",
             format!("/proposals/{in_review}/contributions"),
             "kind=comment&text=hi",
-            [forbidden, missing, missing, forbidden, forbidden, forbidden, moved],
+            [
+                forbidden, missing, missing, forbidden, forbidden, forbidden, moved,
+            ],
         ),
         (
             "POST",
             format!("/proposals/{public}/vote"),
             "choice=0",
-            [forbidden, moved, moved, forbidden, forbidden, forbidden, moved],
+            [
+                forbidden, moved, moved, forbidden, forbidden, forbidden, moved,
+            ],
         ),
         (
             "POST",
             format!("/proposals/{public}/pledges"),
             "amount=5",
-            [forbidden, moved, moved, forbidden, forbidden, forbidden, moved],
+            [
+                forbidden, moved, moved, forbidden, forbidden, forbidden, moved,
+            ],
         ),
         (
             "POST",
             format!("/proposals/{public}/pledges/{alices_pledge}/withdraw"),
             "",
-            [forbidden, moved, missing, forbidden, forbidden, forbidden, moved],
+            [
+                forbidden, moved, missing, forbidden, forbidden, forbidden, moved,
+            ],
         ),
     ];
     let mut seen_by_others = String::new();
@@ -722,9 +754,13 @@ fn proposals(store: &dyn insitu_core::store::Store, org: &str) -> (u64, u64) {
             reward: "early access".into(),
         }],
     };
-    let public = codesign::submit(store, org, None, content("public")).unwrap().id;
+    let public = codesign::submit(store, org, None, content("public"))
+        .unwrap()
+        .id;
     codesign::review(store, public, "olga", Decision::Approve, "").unwrap();
-    let in_review = codesign::submit(store, org, None, content("draft")).unwrap().id;
+    let in_review = codesign::submit(store, org, None, content("draft"))
+        .unwrap()
+        .id;
     (public, in_review)
 }
 
@@ -1012,8 +1048,16 @@ fn everything(store: &dyn insitu_core::store::Store, alice: u64, bob: u64) -> St
         .into_iter()
         .map(|p| {
             let votes = store.votes(&p.ballot()).unwrap();
-            let (c, x) = (store.contributions(p.id).unwrap(), store.pledges(p.id).unwrap());
-            (format!("{p:?}"), format!("{c:?}"), format!("{x:?}"), format!("{votes:?}"))
+            let (c, x) = (
+                store.contributions(p.id).unwrap(),
+                store.pledges(p.id).unwrap(),
+            );
+            (
+                format!("{p:?}"),
+                format!("{c:?}"),
+                format!("{x:?}"),
+                format!("{votes:?}"),
+            )
         })
         .collect();
     format!(
@@ -1317,8 +1361,14 @@ async fn every_page_of_every_role_speaks_french_and_english() {
         codesign::contribute(store, public, bob, Kind::Suggestion, "Hexagonal", None).unwrap();
         codesign::vote(store, &codesign::Ballot::Options(public), alice, 1).unwrap();
         codesign::pledge(store, public, alice, 2_500).unwrap();
-        codesign::review(store, in_review, "olga", Decision::RequestChanges, "Name the study.")
-            .unwrap();
+        codesign::review(
+            store,
+            in_review,
+            "olga",
+            Decision::RequestChanges,
+            "Name the study.",
+        )
+        .unwrap();
     }
     let (proposal, draft) = (
         format!("/proposals/{public}"),

@@ -262,12 +262,20 @@ async fn every_endpoint_answers_every_role_as_it_should() {
     )
     .unwrap()
     .id;
-    insitu_core::codesign::review(store, public, "olga", insitu_core::codesign::Decision::Approve, "")
-        .unwrap();
+    insitu_core::codesign::review(
+        store,
+        public,
+        "olga",
+        insitu_core::codesign::Decision::Approve,
+        "",
+    )
+    .unwrap();
     let in_review = insitu_core::codesign::submit(store, "UFC Que Choisir", None, content("draft"))
         .unwrap()
         .id;
-    let alices_pledge = insitu_core::codesign::pledge(store, public, alice, 700).unwrap().id;
+    let alices_pledge = insitu_core::codesign::pledge(store, public, alice, 700)
+        .unwrap()
+        .id;
     let proof = serde_json::to_vec(
         &insitu_core::codesign::prove(store, public, 1, &insitu_core::codesign::Reader::Operator)
             .unwrap(),
@@ -297,13 +305,17 @@ async fn every_endpoint_answers_every_role_as_it_should() {
             "GET",
             "/api/me/export".into(),
             None,
-            [forbidden, ok, ok, forbidden, forbidden, forbidden, forbidden, anon],
+            [
+                forbidden, ok, ok, forbidden, forbidden, forbidden, forbidden, anon,
+            ],
         ),
         (
             "DELETE",
             "/api/me".into(),
             Some(br#"{"password": "not the password"}"#.to_vec()),
-            [forbidden, anon, anon, forbidden, forbidden, forbidden, forbidden, anon],
+            [
+                forbidden, anon, anon, forbidden, forbidden, forbidden, forbidden, anon,
+            ],
         ),
         (
             "GET",
@@ -315,19 +327,25 @@ async fn every_endpoint_answers_every_role_as_it_should() {
             "POST",
             "/api/receptions".into(),
             Some(reception.clone().into_bytes()),
-            [forbidden, created, created, forbidden, forbidden, forbidden, forbidden, anon],
+            [
+                forbidden, created, created, forbidden, forbidden, forbidden, forbidden, anon,
+            ],
         ),
         (
             "POST",
             format!("/api/returns?person={alice}&collection=purchases.products"),
             Some(returned.clone()),
-            [forbidden, forbidden, forbidden, forbidden, created, missing, forbidden, anon],
+            [
+                forbidden, forbidden, forbidden, forbidden, created, missing, forbidden, anon,
+            ],
         ),
         (
             "POST",
             "/api/receptions/1/revoke".into(),
             None,
-            [forbidden, ok, missing, forbidden, forbidden, forbidden, forbidden, anon],
+            [
+                forbidden, ok, missing, forbidden, forbidden, forbidden, forbidden, anon,
+            ],
         ),
         (
             "GET",
@@ -339,7 +357,9 @@ async fn every_endpoint_answers_every_role_as_it_should() {
             "POST",
             "/api/accounts".into(),
             Some(new_account.into_bytes()),
-            [created, forbidden, forbidden, forbidden, forbidden, forbidden, forbidden, anon],
+            [
+                created, forbidden, forbidden, forbidden, forbidden, forbidden, forbidden, anon,
+            ],
         ),
         (
             "GET",
@@ -351,7 +371,9 @@ async fn every_endpoint_answers_every_role_as_it_should() {
             "POST",
             "/api/imports?collection=bank.transactions".into(),
             Some(csv),
-            [forbidden, created, created, forbidden, forbidden, forbidden, forbidden, anon],
+            [
+                forbidden, created, created, forbidden, forbidden, forbidden, forbidden, anon,
+            ],
         ),
         (
             "GET",
@@ -369,13 +391,17 @@ async fn every_endpoint_answers_every_role_as_it_should() {
             "POST",
             "/api/packages".into(),
             Some(b"not a package".to_vec()),
-            [forbidden, forbidden, forbidden, bad, forbidden, forbidden, forbidden, anon],
+            [
+                forbidden, forbidden, forbidden, bad, forbidden, forbidden, forbidden, anon,
+            ],
         ),
         (
             "POST",
             "/api/requests".into(),
             Some(ask.to_string().into_bytes()),
-            [forbidden, forbidden, forbidden, forbidden, created, created, forbidden, anon],
+            [
+                forbidden, forbidden, forbidden, forbidden, created, created, forbidden, anon,
+            ],
         ),
         (
             "GET",
@@ -387,19 +413,32 @@ async fn every_endpoint_answers_every_role_as_it_should() {
             "GET",
             format!("/api/requests/{req_id}"),
             None,
-            [forbidden, ok, missing, forbidden, ok, missing, forbidden, anon],
+            [
+                forbidden, ok, missing, forbidden, ok, missing, forbidden, anon,
+            ],
         ),
         (
             "POST",
             format!("/api/requests/{pending_id}/approve"),
             Some(b"{}".to_vec()),
-            [forbidden, created, missing, forbidden, forbidden, forbidden, forbidden, anon],
+            [
+                forbidden, created, missing, forbidden, forbidden, forbidden, forbidden, anon,
+            ],
         ),
         (
             "POST",
             format!("/api/requests/{pending_id}/deny"),
             None,
-            [forbidden, S::CONFLICT, missing, forbidden, forbidden, forbidden, forbidden, anon],
+            [
+                forbidden,
+                S::CONFLICT,
+                missing,
+                forbidden,
+                forbidden,
+                forbidden,
+                forbidden,
+                anon,
+            ],
         ),
         (
             "GET",
@@ -411,13 +450,24 @@ async fn every_endpoint_answers_every_role_as_it_should() {
             "GET",
             format!("/api/grants/{grant_id}"),
             None,
-            [forbidden, ok, missing, forbidden, ok, missing, forbidden, anon],
+            [
+                forbidden, ok, missing, forbidden, ok, missing, forbidden, anon,
+            ],
         ),
         (
             "POST",
             "/api/runs".into(),
             Some(run_body.to_string().into_bytes()),
-            [forbidden, created, missing, forbidden, S::ACCEPTED, missing, forbidden, anon],
+            [
+                forbidden,
+                created,
+                missing,
+                forbidden,
+                S::ACCEPTED,
+                missing,
+                forbidden,
+                anon,
+            ],
         ),
         (
             "GET",
@@ -429,7 +479,9 @@ async fn every_endpoint_answers_every_role_as_it_should() {
             "GET",
             format!("/api/runs/{run_id}"),
             None,
-            [forbidden, ok, missing, forbidden, ok, missing, forbidden, anon],
+            [
+                forbidden, ok, missing, forbidden, ok, missing, forbidden, anon,
+            ],
         ),
         // The plugin's output is addressed to the person alone: the organisation that ran it
         // does not read it.
@@ -437,7 +489,9 @@ async fn every_endpoint_answers_every_role_as_it_should() {
             "GET",
             format!("/api/runs/{run_id}/output"),
             None,
-            [forbidden, ok, missing, forbidden, missing, missing, forbidden, anon],
+            [
+                forbidden, ok, missing, forbidden, missing, missing, forbidden, anon,
+            ],
         ),
         (
             "GET",
@@ -451,7 +505,9 @@ async fn every_endpoint_answers_every_role_as_it_should() {
             "GET",
             format!("/api/audit?person={alice}"),
             None,
-            [ok, ok, missing, forbidden, forbidden, forbidden, forbidden, anon],
+            [
+                ok, ok, missing, forbidden, forbidden, forbidden, forbidden, anon,
+            ],
         ),
         (
             "GET",
@@ -463,7 +519,9 @@ async fn every_endpoint_answers_every_role_as_it_should() {
             "GET",
             format!("/api/audit/chain?person={alice}"),
             None,
-            [ok, ok, missing, forbidden, forbidden, forbidden, forbidden, anon],
+            [
+                ok, ok, missing, forbidden, forbidden, forbidden, forbidden, anon,
+            ],
         ),
         (
             "GET",
@@ -475,13 +533,17 @@ async fn every_endpoint_answers_every_role_as_it_should() {
             "GET",
             format!("/api/audit/checkpoint?person={alice}"),
             None,
-            [ok, ok, missing, forbidden, forbidden, forbidden, forbidden, anon],
+            [
+                ok, ok, missing, forbidden, forbidden, forbidden, forbidden, anon,
+            ],
         ),
         (
             "POST",
             format!("/api/grants/{grant_id}/revoke"),
             None,
-            [forbidden, ok, missing, forbidden, forbidden, forbidden, forbidden, anon],
+            [
+                forbidden, ok, missing, forbidden, forbidden, forbidden, forbidden, anon,
+            ],
         ),
         (
             "POST",
@@ -594,7 +656,9 @@ async fn every_endpoint_answers_every_role_as_it_should() {
             "GET",
             "/api/contests/nothing".into(),
             None,
-            [missing, missing, missing, forbidden, missing, missing, missing, anon],
+            [
+                missing, missing, missing, forbidden, missing, missing, missing, anon,
+            ],
         ),
         (
             "POST",
@@ -632,17 +696,13 @@ async fn every_endpoint_answers_every_role_as_it_should() {
             "GET",
             format!("/api/proposals/{in_review}/proof"),
             None,
-            [
-                ok, forbidden, forbidden, forbidden, ok, missing, ok, anon,
-            ],
+            [ok, forbidden, forbidden, forbidden, ok, missing, ok, anon],
         ),
         (
             "GET",
             format!("/api/proposals/{public}/proof?version=1"),
             None,
-            [
-                ok, forbidden, forbidden, forbidden, ok, forbidden, ok, anon,
-            ],
+            [ok, forbidden, forbidden, forbidden, ok, forbidden, ok, anon],
         ),
         (
             "POST",

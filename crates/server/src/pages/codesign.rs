@@ -359,7 +359,13 @@ fn content_fields(l: &L10n, prefix: &str, c: Option<&Content>, contest: bool) ->
         })
         .unwrap_or_default();
     let goal = c
-        .map(|c| format!("{} {}", plain(c.goal.minor, &c.goal.currency), c.goal.currency))
+        .map(|c| {
+            format!(
+                "{} {}",
+                plain(c.goal.minor, &c.goal.currency),
+                c.goal.currency
+            )
+        })
         .unwrap_or_default();
     let deadline = c
         .map(|c| insitu_formats::time::format_date(c.deadline_ms))
@@ -584,11 +590,20 @@ pub(super) async fn reviews(State(s): State<AppState>, session: Session) -> Page
 fn plain(minor: i64, currency: &str) -> String {
     let digits = insitu_formats::money::exponent(currency) as u32;
     let unit = 10i64.pow(digits);
-    let (sign, abs) = if minor < 0 { ("-", -minor) } else { ("", minor) };
+    let (sign, abs) = if minor < 0 {
+        ("-", -minor)
+    } else {
+        ("", minor)
+    };
     if digits == 0 {
         format!("{sign}{abs}")
     } else {
-        format!("{sign}{}.{:0w$}", abs / unit, abs % unit, w = digits as usize)
+        format!(
+            "{sign}{}.{:0w$}",
+            abs / unit,
+            abs % unit,
+            w = digits as usize
+        )
     }
 }
 
@@ -637,7 +652,11 @@ impl ContentForm {
         };
         let goal = amount(&self.goal, "EUR")?;
         let mut studies = Vec::new();
-        for w in self.studies.split([' ', ',', ';']).filter(|w| !w.is_empty()) {
+        for w in self
+            .studies
+            .split([' ', ',', ';'])
+            .filter(|w| !w.is_empty())
+        {
             studies.push(w.parse().map_err(|_| bad("error-not-a-study", w))?);
         }
         let mut tiers = Vec::new();
@@ -675,8 +694,15 @@ pub(super) async fn submit(
     let content = f.content()?;
     let contest = Some(f.contest.trim().to_string()).filter(|c| !c.is_empty());
     let org = session.account.name.clone();
-    let p = blocking(move || Ok(codesign::submit(s.pds.store.as_ref(), &org, contest, content)?))
-        .await?;
+    let p = blocking(move || {
+        Ok(codesign::submit(
+            s.pds.store.as_ref(),
+            &org,
+            contest,
+            content,
+        )?)
+    })
+    .await?;
     Ok(Redirect::to(&format!("/proposals/{}", p.id)).into_response())
 }
 

@@ -80,7 +80,10 @@ pub fn routes() -> Router<AppState> {
         .route("/invitations/{id}/answer", post(person::answer_invitation))
         .route("/contacts/{id}/answer", post(person::answer_contact))
         .route("/invoice.csv", get(organisation::invoice))
-        .route("/proposals", get(codesign::proposals).post(codesign::submit))
+        .route(
+            "/proposals",
+            get(codesign::proposals).post(codesign::submit),
+        )
         .route("/proposals/{id}", get(codesign::proposal))
         .route("/proposals/{id}/versions", post(codesign::revise))
         .route("/proposals/{id}/review", post(codesign::review))
