@@ -471,7 +471,10 @@ pub(super) async fn proposal(
     let now = s.now_ms();
     let own = matches!(&who, Reader::Organisation(o) if *o == v.organisation);
     let body = match &who {
-        Reader::Person(_) => member_block(&session, &l, &v, now),
+        Reader::Person(_) => html! {
+            h1 { (l.t("proposals-title")) }
+            (member_block(&session, &l, &v, now))
+        },
         _ => html! {
             h1 { (v.content.title) }
             p { (l.ta("proposal-by", &[
