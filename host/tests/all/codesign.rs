@@ -694,6 +694,46 @@ async fn members_organisations_and_the_officer_do_it_all_from_their_pages() {
         "{mine}"
     );
     assert!(!mine.contains("alice") && !mine.contains("bob"), "{mine}");
+    // Bob pledges; the organisation changes the proposal, which goes back to the officer:
+    // Bob no longer sees it, but sees his pledge to the version he saw, and withdraws it.
+    let (_, _, list) = page(&w, &bob, "GET", "/proposals", None).await;
+    let form = Some(format!("csrf={}&amount=30", csrf(&list)));
+    let (st, _, _) = page(&w, &bob, "POST", &format!("/proposals/{id}/pledges"), form).await;
+    assert_eq!(st, S::SEE_OTHER);
+    let form = format!(
+        "csrf={}&title=A+thermostat%2C+now+with+a+dial&description=It+learns.&goal=100.00+EUR\
+         &deadline=2026-01-11",
+        csrf(&mine)
+    );
+    let (st, _, body) = page(
+        &w,
+        &org,
+        "POST",
+        &format!("/proposals/{id}/versions"),
+        Some(form),
+    )
+    .await;
+    assert_eq!(st, S::SEE_OTHER, "{body}");
+    let (_, _, list) = page(&w, &bob, "GET", "/proposals", None).await;
+    assert!(!list.contains("now with a dial"), "{list}");
+    assert!(
+        list.contains("A thermostat: €30.00, held in escrow, to version 2"),
+        "{list}"
+    );
+    let pledge = w.pds.store.pledges(id).unwrap()[1].id;
+    let withdraw = format!("/proposals/{id}/pledges/{pledge}/withdraw");
+    assert!(list.contains(&withdraw), "{list}");
+    let (st, _, _) = page(
+        &w,
+        &bob,
+        "POST",
+        &withdraw,
+        Some(format!("csrf={}", csrf(&list))),
+    )
+    .await;
+    assert_eq!(st, S::SEE_OTHER);
+    let refunded = w.pds.store.pledges(id).unwrap()[1].status;
+    assert_eq!(refunded, insitu_core::codesign::PledgeStatus::Withdrawn);
     // A page of someone else's proposal in review is not found.
     let (st, _, _) = page(&w, &alice, "GET", "/proposals/999", None).await;
     assert_eq!(st, S::NOT_FOUND);
