@@ -489,10 +489,25 @@ mod tests {
     /// The string literals in the pages' source that name a message: shaped like a key
     /// (`words-joined-by-hyphens`) and not an attribute's value (`id="erase-password"`).
     fn keys_in_source() -> BTreeSet<String> {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/pages");
+        let mut dirs = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src/pages"
+        ))];
+        let mut files = Vec::new();
+        // The pages' modules, those in subdirectories (`codesign/forms.rs`) too.
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else {
+                    files.push(path);
+                }
+            }
+        }
         let mut keys = BTreeSet::new();
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for file in files {
+            let text = std::fs::read_to_string(file).unwrap();
             // The pages' code, not their tests.
             let text = text.split("#[cfg(test)]").next().unwrap_or("");
             for (i, _) in text.match_indices('"') {
