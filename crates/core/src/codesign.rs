@@ -149,11 +149,21 @@ pub fn submit(
 /// The proposal, if `reader` may see it; the same "no proposal" otherwise.
 pub fn get(store: &dyn Store, id: u64, reader: &Reader) -> Res<Proposal> {
     let p = store.proposal(id)?;
-    if may_see(&p, reader) {
+    if may_see(&p, reader) || pledged_to(store, reader)?.contains(&id) {
         Ok(p)
     } else {
         Err(CodesignError::NoProposal(id))
     }
+}
+
+/// The proposals a member pledged to (any pledge, held or not): a change to one goes back to
+/// the officer, and its pledgers still see it, new version included, to decide whether to
+/// withdraw.
+fn pledged_to(store: &dyn Store, reader: &Reader) -> Res<std::collections::BTreeSet<u64>> {
+    Ok(match reader {
+        Reader::Person(m) => store.pledges_of(*m)?.iter().map(|x| x.proposal).collect(),
+        _ => Default::default(),
+    })
 }
 
 /// Whether `reader` may see `p` at all: its organisation, the officer and the operator
@@ -695,13 +705,14 @@ pub fn view(store: &dyn Store, id: u64, reader: &Reader) -> Res<ProposalView> {
 
 /// The proposals `reader` may see, newest first.
 pub fn list(store: &dyn Store, reader: &Reader) -> Res<Vec<Proposal>> {
+    let pledged = pledged_to(store, reader)?;
     let mut all: Vec<Proposal> = store
         .proposals()?
         .into_iter()
         .filter(|p| match reader {
             // An organisation lists its own; others' public ones are on the members' list.
             Reader::Organisation(o) => *o == p.organisation || may_see(p, &Reader::Person(0)),
-            _ => may_see(p, reader),
+            _ => may_see(p, reader) || pledged.contains(&p.id),
         })
         .collect();
     all.reverse();
@@ -1032,6 +1043,21 @@ mod tests {
         let mut c = content(100_000);
         c.description = "Now with a wooden case.".into();
         revise(&s, p.id, "Thermo", c).expect("revise");
+        // Back with the officer: the pledger sees the new version, a stranger nothing.
+        let seen = view(&s, p.id, &Reader::Person(a)).expect("the pledger sees it");
+        assert_eq!(seen.content.description, "Now with a wooden case.");
+        assert!(seen.my_pledges[0].changed && seen.my_pledges[0].withdrawable);
+        assert!(
+            list(&s, &Reader::Person(a))
+                .expect("list")
+                .iter()
+                .any(|x| x.id == p.id)
+        );
+        assert!(matches!(
+            view(&s, p.id, &Reader::Person(b)),
+            Err(CodesignError::NoProposal(_))
+        ));
+        assert!(list(&s, &Reader::Person(b)).expect("list").is_empty());
         review(&s, p.id, "olga", Decision::Approve, "").expect("approve");
         pledge(&s, p.id, b, 500).expect("pledge");
         clock.advance(11 * DAY);

@@ -15,6 +15,7 @@ use axum::http::request::Parts;
 use super::AppState;
 use super::error::ApiError;
 use insitu_core::account::{self, Account, Role, Scope, Token};
+use insitu_core::codesign::Reader;
 use insitu_core::consent::Grant;
 use insitu_core::contract::Viewer;
 use insitu_core::meter::RunRecord;
@@ -107,6 +108,19 @@ pub enum Action {
     AnswerContact,
     Invoice,
     Metrics,
+    /// Read co-design proposals as the `codesign::list` and `view` rules allow.
+    ReadProposals,
+    /// Submit a proposal or a new version of it (an organisation).
+    Propose,
+    /// The patent officer's queue and decisions.
+    Review,
+    /// Comment, suggest, vote, pledge and withdraw (a person).
+    Participate,
+    /// A person's own pledges.
+    ReadPledges,
+    /// The proof of what a version said and when (its organisation, the officer, the
+    /// operator; `codesign::prove` refuses the others' proposals).
+    Prove,
 }
 
 /// Every role.
@@ -115,6 +129,7 @@ pub const ANYONE: &[Role] = &[
     Role::Developer,
     Role::Organisation,
     Role::Operator,
+    Role::Officer,
 ];
 
 impl Action {
@@ -141,6 +156,12 @@ impl Action {
             Action::OpenJob => (&[Organisation], Scope::Run),
             Action::ReadJob | Action::Invoice => (&[Organisation], Scope::Read),
             Action::Metrics => (&[Operator], Scope::Read),
+            Action::ReadProposals => (&[Person, Organisation, Officer, Operator], Scope::Read),
+            Action::Propose => (&[Organisation], Scope::Request),
+            Action::Review => (&[Officer], Scope::Review),
+            Action::Participate => (&[Person], Scope::Participate),
+            Action::ReadPledges => (&[Person], Scope::Read),
+            Action::Prove => (&[Organisation, Officer, Operator], Scope::Read),
         }
     }
 }
@@ -189,6 +210,19 @@ impl Caller {
             Role::Person => self.account.person.map(Owner::Person),
             Role::Organisation => Some(Owner::Organisation(self.account.name.clone())),
             Role::Operator | Role::Developer | Role::Officer => None,
+        }
+    }
+
+    /// Who reads co-design proposals, for [`insitu_core::codesign`]'s views; `None` for a
+    /// developer (who takes no part) or a person account without a store.
+    pub fn reader(&self) -> Option<Reader> {
+        let name = self.account.name.clone();
+        match self.account.role {
+            Role::Person => self.account.person.map(Reader::Person),
+            Role::Organisation => Some(Reader::Organisation(name)),
+            Role::Officer => Some(Reader::Officer(name)),
+            Role::Operator => Some(Reader::Operator),
+            Role::Developer => None,
         }
     }
 

@@ -264,3 +264,19 @@ impl From<InstallError> for ApiError {
         }
     }
 }
+
+impl From<insitu_core::codesign::CodesignError> for ApiError {
+    fn from(e: insitu_core::codesign::CodesignError) -> Self {
+        use insitu_core::codesign::CodesignError as E;
+        match e {
+            E::Invalid(_) => ApiError::bad_request(e.to_string()),
+            // The same answer whether it does not exist or is not the caller's to see.
+            E::NoProposal(_) => ApiError::not_found(e.to_string()),
+            // The caller sees it (it is public) but it is another party's to change or prove.
+            E::NotYours(_) => ApiError::forbidden(e.to_string()),
+            E::Refused(_) => ApiError::conflict(e.to_string()),
+            E::Noise(_) => ApiError::internal(e),
+            E::Store(s) => s.into(),
+        }
+    }
+}

@@ -16,6 +16,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod codesign;
 pub mod conn;
 pub mod error;
 pub mod extract;
@@ -151,6 +152,10 @@ fn run_request(
         api::audit, api::audit_chain, api::audit_checkpoint,
         jobs::open_campaign, jobs::campaign_status, jobs::claimants, jobs::settle,
         jobs::invitations, jobs::answer, jobs::open_study, jobs::study_status,
+        codesign::submit, codesign::list, codesign::proposal, codesign::revise,
+        codesign::review, codesign::queue, codesign::contribute, codesign::vote,
+        codesign::contest_vote, codesign::contest, codesign::pledge, codesign::withdraw,
+        codesign::my_pledges, codesign::proof, codesign::verify, codesign::settle,
     ),
     modifiers(&BearerToken, &SharedAnswers),
 )]
@@ -217,6 +222,27 @@ pub fn router_with(state: AppState, limits: &ServerLimits) -> Router {
         .route("/api/invitations/{id}/answer", post(jobs::answer))
         .route("/api/studies", post(jobs::open_study))
         .route("/api/studies/{id}", get(jobs::study_status))
+        .route("/api/proposals", get(codesign::list).post(codesign::submit))
+        .route("/api/proposals/settle", post(codesign::settle))
+        .route("/api/proposals/{id}", get(codesign::proposal))
+        .route("/api/proposals/{id}/versions", post(codesign::revise))
+        .route("/api/proposals/{id}/review", post(codesign::review))
+        .route(
+            "/api/proposals/{id}/contributions",
+            post(codesign::contribute),
+        )
+        .route("/api/proposals/{id}/vote", post(codesign::vote))
+        .route("/api/proposals/{id}/pledges", post(codesign::pledge))
+        .route(
+            "/api/proposals/{id}/pledges/{pledge}/withdraw",
+            post(codesign::withdraw),
+        )
+        .route("/api/proposals/{id}/proof", get(codesign::proof))
+        .route("/api/reviews", get(codesign::queue))
+        .route("/api/contests/{name}", get(codesign::contest))
+        .route("/api/contests/{name}/vote", post(codesign::contest_vote))
+        .route("/api/pledges", get(codesign::my_pledges))
+        .route("/api/proofs/verify", post(codesign::verify))
         .layer(DefaultBodyLimit::max(MAX_BODY));
     // Pages take small forms; `/import` raises its own limit (`pages::routes`).
     let personal = Router::new()

@@ -451,7 +451,7 @@ fn axe_core() -> String {
 fn every_roles_pages_in_french_and_english_on_a_desktop_and_a_phone() {
     let axe = axe_core();
     let dir = tempfile::tempdir().unwrap();
-    let (request, run) = {
+    let (request, run, proposal) = {
         // The store is filled over the last month (a manual clock), so that the history's
         // timeline spreads; the server then runs on the system clock.
         let now = insitu_testkit::now_ms();
@@ -587,7 +587,46 @@ fn every_roles_pages_in_french_and_english_on_a_desktop_and_a_phone() {
             ))
             .unwrap();
         assert!(store.job(job.id).unwrap().release_ms < now);
-        (pending.id, run.id)
+        // Co-design: a public proposal of ufc's with a signed comment, a suggestion, a vote
+        // and a pledge of Alice's, and one in review for the officer's queue.
+        account::create(store, "olga", PASSWORD, Role::Officer).unwrap();
+        let proposal = {
+            use insitu_core::codesign::{self, Content, Decision, Kind, Tier};
+            let content = |title: &str| Content {
+                title: title.into(),
+                description: "A thermostat that learns from the heating study's release.".into(),
+                options: vec!["Round".into(), "Square".into()],
+                studies: vec![],
+                goal: insitu_core::output::Money {
+                    minor: 1_200_000,
+                    currency: "EUR".into(),
+                },
+                deadline_ms: now + 30 * day,
+                tiers: vec![Tier {
+                    name: "Backer".into(),
+                    min_minor: 2_000,
+                    reward: "early access".into(),
+                }],
+            };
+            let public = codesign::submit(store, "ufc", None, content("A thermostat")).unwrap();
+            codesign::review(store, public.id, "olga", Decision::Approve, "").unwrap();
+            codesign::submit(store, "ufc", None, content("A radiator valve")).unwrap();
+            codesign::contribute(
+                store,
+                public.id,
+                alice,
+                Kind::Comment,
+                "Yes!",
+                Some("Alice M."),
+            )
+            .unwrap();
+            codesign::contribute(store, public.id, alice, Kind::Suggestion, "Hexagonal", None)
+                .unwrap();
+            codesign::vote(store, &public.ballot(), alice, 1).unwrap();
+            codesign::pledge(store, public.id, alice, 2_500).unwrap();
+            public.id
+        };
+        (pending.id, run.id, proposal)
     };
     // Every part bound: what is not would be dropped (killed) at once.
     let Launched {
@@ -612,7 +651,8 @@ fn every_roles_pages_in_french_and_english_on_a_desktop_and_a_phone() {
             _ => &[],
         }
     };
-    let roles: [(&str, Vec<(&str, &str)>); 5] = [
+    let proposal = format!("/proposals/{proposal}");
+    let roles: [(&str, Vec<(&str, &str)>); 6] = [
         ("anonymous", vec![("sign-in", "/login")]),
         (
             "alice",
@@ -621,11 +661,21 @@ fn every_roles_pages_in_french_and_english_on_a_desktop_and_a_phone() {
                 ("consent", &consent),
                 ("run", &run),
                 ("history", "/history"),
+                ("proposals", "/proposals"),
             ],
         ),
-        ("ufc", vec![("home", "/"), ("run", &run)]),
+        (
+            "ufc",
+            vec![
+                ("home", "/"),
+                ("run", &run),
+                ("proposals", "/proposals"),
+                ("proposal", &proposal),
+            ],
+        ),
         ("insitu-examples", vec![("home", "/")]),
         ("operator", vec![("home", "/")]),
+        ("olga", vec![("home", "/"), ("reviews", "/reviews")]),
     ];
     let mut shots = 0;
     for (lang, word) in [
@@ -689,7 +739,7 @@ fn every_roles_pages_in_french_and_english_on_a_desktop_and_a_phone() {
             }
         }
     }
-    assert_eq!(shots, 2 * 2 * 9);
+    assert_eq!(shots, 2 * 2 * 14);
     http(
         &b.driver,
         "DELETE",

@@ -14,6 +14,7 @@ mod campaigns;
 mod cli;
 mod clock;
 mod coaching;
+mod codesign;
 mod contracts;
 mod docs;
 mod fee_scanner;

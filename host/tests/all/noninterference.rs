@@ -13,6 +13,12 @@
 //! calls), and the project's own `fee-scanner`. The same scenario also checks that the person
 //! does see the difference: otherwise the scenario would prove nothing.
 //!
+//! Co-design (`an_organisation_sees_the_same_proposal_whoever_pledged_voted_or_holds_what`):
+//! two stores that differ in which members pledged (the same amounts), in the members' own
+//! records, and in who voted for what (the same totals, the same seeded noise). The
+//! organisation's proposal, through the API and its pages, is the same byte for byte; what the
+//! members chose to publish (a signed name, per-proposal pseudonyms) does reach it.
+//!
 //! Both stores run on a `ManualClock` each, set to the same times, so every timestamp agrees
 //! byte for byte; no other test's clock moves with them.
 
@@ -466,5 +472,262 @@ async fn a_person_s_checkpoint_says_nothing_about_other_people() {
     assert_eq!(
         shapes[0], shapes[1],
         "Alice's downloads differ in shape with what others did"
+    );
+}
+
+/// How the two co-design stores differ: who pledged (the same amounts, by other members), the
+/// members' own stores (records or none), and who voted for what (the same totals).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Members {
+    First,
+    Second,
+}
+
+/// Members in the co-design scenario: `m0` .. `m11`.
+const MEMBERS: usize = 12;
+
+/// The co-design scenario on one store. Members `m0` (signed as "Alice M."), `m1` and `m2`
+/// comment or suggest in both; which members pledge, hold records and vote for which design
+/// depends on `who`. Returns what the organisation and a rival organisation saw, with each
+/// member's per-proposal pseudonym written `member#i` and each commitment `commitment#n` (both
+/// drawn from the store's own random secrets, so they differ between any two stores), and
+/// what m1 saw of their own pledges.
+async fn codesign_scenario(who: Members) -> (Seen, Seen, Seen) {
+    use insitu_core::codesign;
+    use insitu_core::noise::Noise;
+    let clock = ManualClock::at(T);
+    let w = World::new(clock.clone());
+    let org = w.account("thermo", Role::Organisation);
+    let rival = w.account("rival", Role::Organisation);
+    let officer = w.account("olga", Role::Officer);
+    let members: Vec<String> = (0..MEMBERS)
+        .map(|i| w.account(&format!("m{i}"), Role::Person))
+        .collect();
+    let (first, second) = (who == Members::First, who == Members::Second);
+    // (b) The members' stores: in the second world, eight of them hold statements, one with
+    // a casino payment.
+    if second {
+        for (i, m) in members.iter().enumerate().take(8) {
+            let mut statement = STATEMENT.to_string();
+            if i == 1 {
+                statement.push_str(SECRET);
+            }
+            let st = w
+                .call(
+                    "POST",
+                    "/api/imports?collection=bank.transactions&name=statement.csv",
+                    m,
+                    Some(statement.into_bytes()),
+                )
+                .await;
+            assert!(st.starts_with("201"), "{st}");
+        }
+    }
+    let body = json!({
+        "title": "A thermostat that learns",
+        "description": "Built on the heating study.",
+        "options": ["Round", "Square"],
+        "goal": {"minor": 10_000, "currency": "EUR"},
+        "deadline_ms": T + 10 * DAY,
+        "tiers": [{"name": "Backer", "min_minor": 3_500, "reward": "early access"}],
+    });
+    let p = w.json("POST", "/api/proposals", &org, body).await;
+    let id = p["id"].as_u64().unwrap_or_else(|| panic!("{p}"));
+    let at = format!("/api/proposals/{id}");
+    let paths = [
+        at.clone(),
+        "/api/proposals".into(),
+        format!("/proposals/{id}"),
+        "/proposals".into(),
+        "/".into(),
+    ];
+    let (mut seen, mut rival_seen) = (Seen::new(), Seen::new());
+    let look = async |when: &str, seen: &mut Seen, rival_seen: &mut Seen| {
+        // A sign-in lasts a day: the organisations sign in again to look.
+        for (token, name) in [(&org, "thermo"), (&rival, "rival")] {
+            let session = outside::session(&w.pds, name);
+            w.sessions.lock().unwrap().insert(token.clone(), session);
+        }
+        for path in &paths {
+            seen.push((
+                format!("{when} GET {path}"),
+                w.call("GET", path, &org, None).await,
+            ));
+            let got = w.call("GET", path, &rival, None).await;
+            rival_seen.push((format!("{when} GET {path}"), got));
+        }
+    };
+    look("submitted", &mut seen, &mut rival_seen).await;
+    clock.set(T + DAY);
+    let approve = json!({"decision": "approve"});
+    let r = w
+        .json("POST", &format!("{at}/review"), &officer, approve)
+        .await;
+    assert_eq!(r["status"], "public", "{r}");
+    clock.set(T + 2 * DAY);
+    // What members chose to publish: the same in both worlds.
+    for (m, body) in [
+        (
+            0,
+            json!({"kind": "comment", "text": "I want one.", "sign_as": "Alice M."}),
+        ),
+        (1, json!({"kind": "comment", "text": "Battery life?"})),
+        (2, json!({"kind": "suggestion", "text": "A hexagonal one."})),
+        (1, json!({"kind": "comment", "text": "And a dial."})),
+    ] {
+        let c = w
+            .json("POST", &format!("{at}/contributions"), &members[m], body)
+            .await;
+        assert!(c["author"].is_string(), "{c}");
+    }
+    // (c) Seven vote Round and five Square in both worlds, not the same members.
+    for (i, m) in members.iter().enumerate() {
+        let round = if first { i < 7 } else { i >= 5 };
+        let v = w
+            .json(
+                "POST",
+                &format!("{at}/vote"),
+                m,
+                json!({"choice": u64::from(!round)}),
+            )
+            .await;
+        assert!(v["my_choice"].is_u64(), "{v}");
+    }
+    // (a) The same amounts, in the same order, from other members: m1, m2, m3 or m6, m7, m8.
+    let pledgers: [usize; 3] = if first { [1, 2, 3] } else { [6, 7, 8] };
+    for (m, minor) in pledgers.into_iter().zip([3_000, 4_000, 5_000]) {
+        let x = w
+            .json(
+                "POST",
+                &format!("{at}/pledges"),
+                &members[m],
+                json!({"minor": minor}),
+            )
+            .await;
+        assert_eq!(x["status"], "held", "{x}");
+    }
+    look("pledged", &mut seen, &mut rival_seen).await;
+    // The deadline: the tally drawn with the same seeded noise, escrow paid out.
+    clock.set(T + 11 * DAY);
+    let settled = codesign::settle_due(w.pds.store.as_ref(), Noise::Seeded(7)).unwrap();
+    assert_eq!(settled.len(), 1);
+    look("settled", &mut seen, &mut rival_seen).await;
+    // m1 sees their own pledge only when they pledged.
+    let mine = vec![(
+        "m1 GET /api/pledges".to_string(),
+        w.call("GET", "/api/pledges", &members[1], None).await,
+    )];
+    // Pseudonyms and commitments come from this store's secrets: named by what they stand for.
+    let store = w.pds.store.as_ref();
+    let mut names: Vec<(String, String)> = Vec::new();
+    for i in 0..MEMBERS {
+        let person = crate::common::person_of(store, &format!("m{i}"));
+        names.push((
+            codesign::pseudonym(store, id, person).unwrap(),
+            format!("member#{i}"),
+        ));
+    }
+    let p = store.proposal(id).unwrap();
+    for v in &p.versions {
+        names.push((v.commitment.clone(), format!("commitment#{}", v.number)));
+    }
+    for c in store.contributions(id).unwrap() {
+        if let Some(commitment) = c.commitment {
+            names.push((commitment, format!("commitment#suggestion{}", c.id)));
+        }
+    }
+    let rename = |seen: Seen| -> Seen {
+        seen.into_iter()
+            .map(|(what, mut got)| {
+                for (from, to) in &names {
+                    got = got.replace(from.as_str(), to);
+                }
+                (what, normalise(got))
+            })
+            .collect()
+    };
+    (rename(seen), rename(rival_seen), mine)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organisation_sees_the_same_proposal_whoever_pledged_voted_or_holds_what() {
+    let (org_first, rival_first, m1_first) = codesign_scenario(Members::First).await;
+    let (org_second, rival_second, m1_second) = codesign_scenario(Members::Second).await;
+    assert_same(&org_first, &org_second, "the proposal's organisation");
+    assert_same(&rival_first, &rival_second, "another organisation");
+    // The worlds do differ where it is the member's to see: m1 pledged in the first only.
+    assert_ne!(m1_first, m1_second, "the pledges were not exercised");
+    let view = |when: &str| -> Value {
+        let got = &org_first
+            .iter()
+            .find(|(what, _)| *what == format!("{when} GET /api/proposals/1"))
+            .unwrap()
+            .1;
+        serde_json::from_str(got.split_once(' ').unwrap().1).unwrap()
+    };
+    // What members chose to publish reaches the organisation: the signed name, and the
+    // per-proposal pseudonym of each unsigned author, the same for both of m1's comments.
+    let pledged = view("pledged");
+    let authors: Vec<&str> = pledged["contributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["author"].as_str().unwrap())
+        .collect();
+    assert_eq!(authors, ["Alice M.", "member#1", "member#2", "member#1"]);
+    // Before the close, no count; the escrow's total and number, never who.
+    assert!(
+        pledged["ballot"]["counts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["count"]["shown"] == "withheld"),
+        "{pledged}"
+    );
+    assert_eq!(
+        (
+            pledged["pledged"]["minor"].as_i64(),
+            pledged["pledges"].as_u64()
+        ),
+        (Some(12_000), Some(3))
+    );
+    let settled = view("settled");
+    assert_eq!(settled["status"], "funded");
+    assert!(
+        settled["ballot"]["counts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["count"]["shown"] != "withheld"),
+        "{settled}"
+    );
+    let page = &org_first
+        .iter()
+        .find(|(what, _)| what == "pledged GET /proposals/1")
+        .unwrap()
+        .1;
+    assert!(
+        page.starts_with("200") && page.contains("Alice M.") && page.contains("member#1"),
+        "{page}"
+    );
+    // Every look was answered (the pages too: the organisations signed in again), except a
+    // proposal in review for the rival, the same 404 as one that does not exist.
+    for (what, got) in &org_first {
+        assert!(got.starts_with("200"), "{what}: {got}");
+    }
+    for (what, got) in &rival_first {
+        let in_review = what.starts_with("submitted GET /") && what.ends_with("proposals/1");
+        let want = if in_review { "404" } else { "200" };
+        assert!(got.starts_with(want), "{what}: {got}");
+    }
+    // The rival sees the public proposal, without the officer's reviews.
+    let rival = &rival_first
+        .iter()
+        .find(|(what, _)| what == "settled GET /api/proposals/1")
+        .unwrap()
+        .1;
+    assert!(
+        rival.starts_with("200") && rival.contains("\"reviews\":[]"),
+        "{rival}"
     );
 }

@@ -423,6 +423,7 @@ async fn every_status_an_operation_answers_is_documented_and_every_error_is_an_e
         ("person", s.token("alice", Role::Person)),
         ("developer", s.token("developer", Role::Developer)),
         ("organisation", s.token("lab", Role::Organisation)),
+        ("officer", s.token("olga", Role::Officer)),
     ];
     let any = roles[0].1.as_str();
     // A server that lets one request through, then limits everyone.

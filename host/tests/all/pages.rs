@@ -387,7 +387,10 @@ async fn a_person_approves_with_narrowing_runs_revokes_and_reads_the_history() {
             .body
             .contains("You let fee-scanner read")
     );
-    let french = site.send_in("fr", "GET", "/history", Some(&a), None).await.body;
+    let french = site
+        .send_in("fr", "GET", "/history", Some(&a), None)
+        .await
+        .body;
     assert!(
         french.contains(&format!("Vous avez retiré l'autorisation {}", grant.id)),
         "the history speaks French"
@@ -419,6 +422,11 @@ async fn every_page_answers_every_role_as_it_should() {
     account::create(store, "developer", PASSWORD, Role::Developer).unwrap();
     account::create(store, "org", PASSWORD, Role::Organisation).unwrap();
     account::create(store, "operator", PASSWORD, Role::Operator).unwrap();
+    account::create(store, "officer", PASSWORD, Role::Officer).unwrap();
+    let (public, in_review) = proposals(store, "org");
+    let alices_pledge = insitu_core::codesign::pledge(store, public, alice, 700)
+        .unwrap()
+        .id;
     let ask = |purpose: &str| {
         insitu_core::request::ask(store, "org", alice, &plugin, purpose, 30)
             .unwrap()
@@ -466,10 +474,18 @@ async fn every_page_answers_every_role_as_it_should() {
         insitu_core::meter::Outcome::Failed { .. }
     ));
 
-    const WHO: [&str; 6] = ["operator", "alice", "bob", "developer", "org", "anonymous"];
+    const WHO: [&str; 7] = [
+        "operator",
+        "alice",
+        "bob",
+        "developer",
+        "org",
+        "officer",
+        "anonymous",
+    ];
     let mut cookies = std::collections::BTreeMap::new();
     let mut tokens = std::collections::BTreeMap::new();
-    for who in &WHO[..5] {
+    for who in &WHO[..6] {
         let c = site.sign_in(who).await;
         tokens.insert(
             *who,
@@ -480,107 +496,212 @@ async fn every_page_answers_every_role_as_it_should() {
     use StatusCode as S;
     let (ok, moved, forbidden, missing) = (S::OK, S::SEE_OTHER, S::FORBIDDEN, S::NOT_FOUND);
     // (method, path, form without the CSRF token, expected for operator, alice, bob,
-    // developer, org, anonymous). Signed out, every page sends to the sign-in form (303). A
+    // developer, org, officer, anonymous). Signed out, every page sends to the sign-in form (303). A
     // role the action is not for is refused (403) by the same table as the API's
     // (`auth::Action`); the right role gets 404 for what is not its own.
-    let cases: Vec<(&str, String, &str, [StatusCode; 6])> = vec![
-        ("GET", "/".into(), "", [ok, ok, ok, ok, ok, moved]),
+    let cases: Vec<(&str, String, &str, [StatusCode; 7])> = vec![
+        ("GET", "/".into(), "", [ok, ok, ok, ok, ok, ok, moved]),
         (
             "GET",
             format!("/requests/{to_approve}"),
             "",
-            [forbidden, ok, missing, forbidden, missing, moved],
+            [forbidden, ok, missing, forbidden, missing, forbidden, moved],
         ),
         (
             "POST",
             format!("/requests/{to_approve}/approve"),
             "days=7",
-            [forbidden, moved, missing, forbidden, forbidden, moved],
+            [
+                forbidden, moved, missing, forbidden, forbidden, forbidden, moved,
+            ],
         ),
         (
             "POST",
             format!("/requests/{to_deny}/deny"),
             "",
-            [forbidden, moved, missing, forbidden, forbidden, moved],
+            [
+                forbidden, moved, missing, forbidden, forbidden, forbidden, moved,
+            ],
         ),
         (
             "POST",
             format!("/grants/{}/run", grant.id),
             "params=",
-            [forbidden, moved, missing, forbidden, missing, moved],
+            [
+                forbidden, moved, missing, forbidden, missing, forbidden, moved,
+            ],
         ),
         (
             "GET",
             format!("/runs/{}", run.id),
             "",
-            [forbidden, ok, missing, forbidden, ok, moved],
+            [forbidden, ok, missing, forbidden, ok, forbidden, moved],
         ),
         (
             "GET",
             "/history".into(),
             "",
-            [forbidden, ok, ok, forbidden, forbidden, moved],
+            [forbidden, ok, ok, forbidden, forbidden, forbidden, moved],
         ),
         // The listings' own pages (the older pages of the home page's sections).
         (
             "GET",
             "/requests?after=999".into(),
             "",
-            [forbidden, ok, ok, forbidden, ok, moved],
+            [forbidden, ok, ok, forbidden, ok, forbidden, moved],
         ),
         (
             "GET",
             "/grants".into(),
             "",
-            [forbidden, ok, ok, forbidden, missing, moved],
+            [forbidden, ok, ok, forbidden, missing, forbidden, moved],
         ),
         (
             "GET",
             "/runs".into(),
             "",
-            [forbidden, ok, ok, forbidden, ok, moved],
+            [forbidden, ok, ok, forbidden, ok, forbidden, moved],
         ),
         (
             "GET",
             "/receptions".into(),
             "",
-            [forbidden, ok, ok, forbidden, missing, moved],
+            [forbidden, ok, ok, forbidden, missing, forbidden, moved],
         ),
         (
             "GET",
             "/invitations".into(),
             "",
-            [forbidden, ok, ok, forbidden, forbidden, moved],
+            [forbidden, ok, ok, forbidden, forbidden, forbidden, moved],
         ),
         (
             "GET",
             "/jobs".into(),
             "",
-            [forbidden, forbidden, forbidden, forbidden, ok, moved],
+            [
+                forbidden, forbidden, forbidden, forbidden, ok, forbidden, moved,
+            ],
         ),
         (
             "GET",
             "/invoice.csv".into(),
             "",
-            [forbidden, forbidden, forbidden, forbidden, ok, moved],
+            [
+                forbidden, forbidden, forbidden, forbidden, ok, forbidden, moved,
+            ],
         ),
         (
             "GET",
             "/export".into(),
             "",
-            [forbidden, ok, ok, forbidden, forbidden, moved],
+            [forbidden, ok, ok, forbidden, forbidden, forbidden, moved],
         ),
         (
             "POST",
             "/erase".into(),
             "password=wrong+password",
-            [forbidden, forbidden, forbidden, forbidden, forbidden, moved],
+            [
+                forbidden, forbidden, forbidden, forbidden, forbidden, forbidden, moved,
+            ],
         ),
         (
             "POST",
             format!("/grants/{}/revoke", grant.id),
             "",
-            [forbidden, moved, missing, forbidden, forbidden, moved],
+            [
+                forbidden, moved, missing, forbidden, forbidden, forbidden, moved,
+            ],
+        ),
+        // Co-design: the proposals' pages, the officer's queue, and every form.
+        (
+            "GET",
+            "/proposals".into(),
+            "",
+            [ok, ok, ok, forbidden, ok, ok, moved],
+        ),
+        (
+            "GET",
+            format!("/proposals/{in_review}"),
+            "",
+            [ok, missing, missing, forbidden, ok, ok, moved],
+        ),
+        (
+            "GET",
+            format!("/proposals/{public}"),
+            "",
+            [ok, ok, ok, forbidden, ok, ok, moved],
+        ),
+        (
+            "GET",
+            "/reviews".into(),
+            "",
+            [
+                forbidden, forbidden, forbidden, forbidden, forbidden, ok, moved,
+            ],
+        ),
+        (
+            "POST",
+            "/proposals".into(),
+            "title=t&description=d&goal=1.00+EUR&deadline=2099-01-01",
+            [
+                forbidden, forbidden, forbidden, forbidden, moved, forbidden, moved,
+            ],
+        ),
+        (
+            "POST",
+            format!("/proposals/{in_review}/versions"),
+            "title=changed&description=d&goal=1.00+EUR&deadline=2099-01-01",
+            [
+                forbidden, forbidden, forbidden, forbidden, moved, forbidden, moved,
+            ],
+        ),
+        (
+            "POST",
+            format!("/proposals/{in_review}/review"),
+            "decision=request_changes&reasons=name+the+study",
+            [
+                forbidden, forbidden, forbidden, forbidden, forbidden, moved, moved,
+            ],
+        ),
+        (
+            "POST",
+            format!("/proposals/{public}/contributions"),
+            "kind=comment&text=hi",
+            [
+                forbidden, moved, moved, forbidden, forbidden, forbidden, moved,
+            ],
+        ),
+        (
+            "POST",
+            format!("/proposals/{in_review}/contributions"),
+            "kind=comment&text=hi",
+            [
+                forbidden, missing, missing, forbidden, forbidden, forbidden, moved,
+            ],
+        ),
+        (
+            "POST",
+            format!("/proposals/{public}/vote"),
+            "choice=0",
+            [
+                forbidden, moved, moved, forbidden, forbidden, forbidden, moved,
+            ],
+        ),
+        (
+            "POST",
+            format!("/proposals/{public}/pledges"),
+            "amount=5",
+            [
+                forbidden, moved, moved, forbidden, forbidden, forbidden, moved,
+            ],
+        ),
+        (
+            "POST",
+            format!("/proposals/{public}/pledges/{alices_pledge}/withdraw"),
+            "",
+            [
+                forbidden, moved, missing, forbidden, forbidden, forbidden, moved,
+            ],
         ),
     ];
     let mut seen_by_others = String::new();
@@ -621,6 +742,35 @@ async fn every_page_answers_every_role_as_it_should() {
         store.request(to_deny).unwrap().status,
         insitu_core::request::Status::Pending
     );
+}
+
+/// Two proposals of `org`'s: one public (approved by the officer `olga`), one in review.
+fn proposals(store: &dyn insitu_core::store::Store, org: &str) -> (u64, u64) {
+    use insitu_core::codesign::{self, Content, Decision, Tier};
+    let content = |title: &str| Content {
+        title: title.into(),
+        description: "A thermostat <that learns>".into(),
+        options: vec!["Round".into(), "Square".into()],
+        studies: vec![],
+        goal: insitu_core::output::Money {
+            minor: 10_000,
+            currency: "EUR".into(),
+        },
+        deadline_ms: 4_070_908_800_000,
+        tiers: vec![Tier {
+            name: "Backer".into(),
+            min_minor: 2_000,
+            reward: "early access".into(),
+        }],
+    };
+    let public = codesign::submit(store, org, None, content("public"))
+        .unwrap()
+        .id;
+    codesign::review(store, public, "olga", Decision::Approve, "").unwrap();
+    let in_review = codesign::submit(store, org, None, content("draft"))
+        .unwrap()
+        .id;
+    (public, in_review)
 }
 
 /// A new person account `name`, with the test password; its person id.
@@ -998,7 +1148,8 @@ async fn a_persons_pictures_say_their_figures_in_their_language() {
 }
 
 /// Everything a forged form could change: the audit log, requests, grants, runs, tokens,
-/// people, records, contacts and campaign memberships.
+/// people, records, contacts, campaign memberships, and proposals with their contributions,
+/// pledges and votes.
 fn everything(store: &dyn insitu_core::store::Store, alice: u64, bob: u64) -> String {
     let tokens: Vec<_> = store
         .accounts()
@@ -1007,8 +1158,26 @@ fn everything(store: &dyn insitu_core::store::Store, alice: u64, bob: u64) -> St
         .flat_map(|a| store.tokens(a.id).unwrap())
         .map(|t| (t.id, t.revoked_ms))
         .collect();
+    let codesign: Vec<_> = store
+        .proposals()
+        .unwrap()
+        .into_iter()
+        .map(|p| {
+            let votes = store.votes(&p.ballot()).unwrap();
+            let (c, x) = (
+                store.contributions(p.id).unwrap(),
+                store.pledges(p.id).unwrap(),
+            );
+            (
+                format!("{p:?}"),
+                format!("{c:?}"),
+                format!("{x:?}"),
+                format!("{votes:?}"),
+            )
+        })
+        .collect();
     format!(
-        "{} {:?} {:?} {} {tokens:?} {:?} {} {:?} {:?}",
+        "{} {:?} {:?} {} {tokens:?} {:?} {} {:?} {:?} {codesign:?}",
         store.audit_log().unwrap().len(),
         store.requests(None).unwrap(),
         store.grants(None).unwrap(),
@@ -1041,6 +1210,10 @@ async fn every_form_refuses_a_missing_or_forged_csrf_token_and_changes_nothing()
     let to_deny = insitu_core::request::ask(store, "ufc", alice, &site.plugin, "b", 30).unwrap();
     insitu_core::peer::offer(store, alice, "29-1051.00", "ten years in a hospital").unwrap();
     let contact = insitu_core::peer::ask(store, bob, "29-1051.00").unwrap();
+    let (public, _) = proposals(store, "ufc");
+    let pledge = insitu_core::codesign::pledge(store, public, alice, 700)
+        .unwrap()
+        .id;
     let a = site.sign_in("alice").await;
     let b = site.sign_in("bob").await;
     let bobs = csrf(&site.send("GET", "/", Some(&b), None).await.body);
@@ -1072,6 +1245,16 @@ async fn every_form_refuses_a_missing_or_forged_csrf_token_and_changes_nothing()
         (
             "/erase".into(),
             format!("password={}", PASSWORD.replace(' ', "+")),
+        ),
+        (
+            format!("/proposals/{public}/contributions"),
+            "kind=comment&text=hi".into(),
+        ),
+        (format!("/proposals/{public}/vote"), "choice=0".into()),
+        (format!("/proposals/{public}/pledges"), "amount=5".into()),
+        (
+            format!("/proposals/{public}/pledges/{pledge}/withdraw"),
+            String::new(),
         ),
         ("/logout".into(), String::new()),
         ("/import".into(), String::new()),
@@ -1284,9 +1467,32 @@ async fn every_page_of_every_role_speaks_french_and_english() {
         .unwrap();
     insitu_core::peer::offer(store, alice, "29-1051.00", "ten years in a hospital").unwrap();
     insitu_core::peer::ask(store, bob, "29-1051.00").unwrap();
+    // Co-design: a public proposal with a signed comment, a suggestion, a vote and a pledge,
+    // and one in review with the officer's reasons.
+    account::create(store, "olga", PASSWORD, Role::Officer).unwrap();
+    let (public, in_review) = proposals(store, "ufc");
+    {
+        use insitu_core::codesign::{self, Decision, Kind};
+        codesign::contribute(store, public, alice, Kind::Comment, "Yes", Some("Alice M.")).unwrap();
+        codesign::contribute(store, public, bob, Kind::Suggestion, "Hexagonal", None).unwrap();
+        codesign::vote(store, &codesign::Ballot::Options(public), alice, 1).unwrap();
+        codesign::pledge(store, public, alice, 2_500).unwrap();
+        codesign::review(
+            store,
+            in_review,
+            "olga",
+            Decision::RequestChanges,
+            "Name the study.",
+        )
+        .unwrap();
+    }
+    let (proposal, draft) = (
+        format!("/proposals/{public}"),
+        format!("/proposals/{in_review}"),
+    );
 
     let mut cookies = std::collections::BTreeMap::new();
-    for who in ["alice", "bob", "ufc", "insitu-examples", "operator"] {
+    for who in ["alice", "bob", "ufc", "insitu-examples", "operator", "olga"] {
         cookies.insert(who, site.sign_in(who).await);
     }
     let (runs, request) = (format!("/runs/{}", run.id), format!("/requests/{pending}"));
@@ -1314,6 +1520,17 @@ async fn every_page_of_every_role_speaks_french_and_english() {
         ("ufc", "/jobs", StatusCode::OK),
         ("insitu-examples", "/", StatusCode::OK),
         ("operator", "/", StatusCode::OK),
+        ("alice", "/proposals", StatusCode::OK),
+        ("alice", &proposal, StatusCode::OK),
+        ("alice", &draft, StatusCode::NOT_FOUND),
+        ("ufc", "/proposals", StatusCode::OK),
+        ("ufc", &proposal, StatusCode::OK),
+        ("ufc", &draft, StatusCode::OK),
+        ("olga", "/", StatusCode::OK),
+        ("olga", "/reviews", StatusCode::OK),
+        ("olga", "/proposals", StatusCode::OK),
+        ("olga", &draft, StatusCode::OK),
+        ("operator", "/proposals", StatusCode::OK),
     ];
     let mut keys = locale::keys(Lang::Fr);
     keys.extend(locale::keys(Lang::En));

@@ -97,16 +97,17 @@ const STATEMENT: &str = "account,booked,amount,counterparty,label\n\
     FR7630004000031234,2024-04-07,2450.00 EUR,ACME SA,SALAIRE\n";
 
 /// One endpoint: method, path, body, and the status expected for each of [`WHO`].
-type Case = (&'static str, String, Option<Vec<u8>>, [StatusCode; 7]);
+type Case = (&'static str, String, Option<Vec<u8>>, [StatusCode; 8]);
 
 /// Roles in the order of the matrix columns.
-const WHO: [&str; 7] = [
+const WHO: [&str; 8] = [
     "operator",
     "alice",
     "bob",
     "developer",
     "org",
     "org2",
+    "officer",
     "anonymous",
 ];
 
@@ -121,6 +122,7 @@ async fn every_endpoint_answers_every_role_as_it_should() {
         ("developer", s.account("developer", Role::Developer)),
         ("org", s.account("UFC Que Choisir", Role::Organisation)),
         ("org2", s.account("Data Broker Inc", Role::Organisation)),
+        ("officer", s.account("olga", Role::Officer)),
     ]
     .into_iter()
     .collect();
@@ -236,38 +238,97 @@ async fn every_endpoint_answers_every_role_as_it_should() {
     )
     .unwrap()
     .unwrap();
-    // (method, path, body, expected for operator, alice, bob, developer, org, org2, anonymous)
+    // Co-design: a public proposal of the organisation's in a contest, with a pledge of
+    // Alice's, and one in review.
+    let store = s.pds.store.as_ref();
+    let deadline_ms = store.now_ms() + 30 * 86_400_000;
+    let content = |title: &str| insitu_core::codesign::Content {
+        title: title.into(),
+        description: "a thermostat".into(),
+        options: vec!["Round".into(), "Square".into()],
+        studies: vec![],
+        goal: insitu_core::output::Money {
+            minor: 10_000,
+            currency: "EUR".into(),
+        },
+        deadline_ms,
+        tiers: vec![],
+    };
+    let public = insitu_core::codesign::submit(
+        store,
+        "UFC Que Choisir",
+        Some("thermostats".into()),
+        content("public"),
+    )
+    .unwrap()
+    .id;
+    insitu_core::codesign::review(
+        store,
+        public,
+        "olga",
+        insitu_core::codesign::Decision::Approve,
+        "",
+    )
+    .unwrap();
+    let in_review = insitu_core::codesign::submit(store, "UFC Que Choisir", None, content("draft"))
+        .unwrap()
+        .id;
+    let alices_pledge = insitu_core::codesign::pledge(store, public, alice, 700)
+        .unwrap()
+        .id;
+    let proof = serde_json::to_vec(
+        &insitu_core::codesign::prove(store, public, 1, &insitu_core::codesign::Reader::Operator)
+            .unwrap(),
+    )
+    .unwrap();
+    let new_proposal = serde_json::to_vec(&json!({
+        "title": "another", "description": "d", "goal": {"minor": 100, "currency": "EUR"},
+        "deadline_ms": store.now_ms() + 86_400_000,
+    }))
+    .unwrap();
+    let revision = |title: &str| serde_json::to_vec(&content(title)).unwrap();
+    let vote = br#"{"choice": 0}"#.to_vec();
+    let contest_vote = format!(r#"{{"choice": {public}}}"#).into_bytes();
+    let comment = br#"{"kind": "comment", "text": "nice"}"#.to_vec();
+    let review = br#"{"decision": "request_changes", "reasons": "name the study"}"#.to_vec();
+    let pledge = br#"{"minor": 500}"#.to_vec();
+    // (method, path, body, expected for operator, alice, bob, developer, org, org2, officer,
+    // anonymous)
     let matrix: Vec<Case> = vec![
         (
             "GET",
             "/api/me".into(),
             None,
-            [ok, ok, ok, ok, ok, ok, anon],
+            [ok, ok, ok, ok, ok, ok, ok, anon],
         ),
         (
             "GET",
             "/api/me/export".into(),
             None,
-            [forbidden, ok, ok, forbidden, forbidden, forbidden, anon],
+            [
+                forbidden, ok, ok, forbidden, forbidden, forbidden, forbidden, anon,
+            ],
         ),
         (
             "DELETE",
             "/api/me".into(),
             Some(br#"{"password": "not the password"}"#.to_vec()),
-            [forbidden, anon, anon, forbidden, forbidden, forbidden, anon],
+            [
+                forbidden, anon, anon, forbidden, forbidden, forbidden, forbidden, anon,
+            ],
         ),
         (
             "GET",
             "/api/receptions".into(),
             None,
-            [forbidden, ok, ok, forbidden, ok, ok, anon],
+            [forbidden, ok, ok, forbidden, ok, ok, forbidden, anon],
         ),
         (
             "POST",
             "/api/receptions".into(),
             Some(reception.clone().into_bytes()),
             [
-                forbidden, created, created, forbidden, forbidden, forbidden, anon,
+                forbidden, created, created, forbidden, forbidden, forbidden, forbidden, anon,
             ],
         ),
         (
@@ -275,7 +336,7 @@ async fn every_endpoint_answers_every_role_as_it_should() {
             format!("/api/returns?person={alice}&collection=purchases.products"),
             Some(returned.clone()),
             [
-                forbidden, forbidden, forbidden, forbidden, created, missing, anon,
+                forbidden, forbidden, forbidden, forbidden, created, missing, forbidden, anon,
             ],
         ),
         (
@@ -283,55 +344,55 @@ async fn every_endpoint_answers_every_role_as_it_should() {
             "/api/receptions/1/revoke".into(),
             None,
             [
-                forbidden, ok, missing, forbidden, forbidden, forbidden, anon,
+                forbidden, ok, missing, forbidden, forbidden, forbidden, forbidden, anon,
             ],
         ),
         (
             "GET",
             "/api/tokens".into(),
             None,
-            [ok, ok, ok, ok, ok, ok, anon],
+            [ok, ok, ok, ok, ok, ok, ok, anon],
         ),
         (
             "POST",
             "/api/accounts".into(),
             Some(new_account.into_bytes()),
             [
-                created, forbidden, forbidden, forbidden, forbidden, forbidden, anon,
+                created, forbidden, forbidden, forbidden, forbidden, forbidden, forbidden, anon,
             ],
         ),
         (
             "GET",
             "/api/collections".into(),
             None,
-            [ok, ok, ok, ok, ok, ok, anon],
+            [ok, ok, ok, ok, ok, ok, ok, anon],
         ),
         (
             "POST",
             "/api/imports?collection=bank.transactions".into(),
             Some(csv),
             [
-                forbidden, created, created, forbidden, forbidden, forbidden, anon,
+                forbidden, created, created, forbidden, forbidden, forbidden, forbidden, anon,
             ],
         ),
         (
             "GET",
             "/api/packages".into(),
             None,
-            [ok, ok, ok, ok, ok, ok, anon],
+            [ok, ok, ok, ok, ok, ok, ok, anon],
         ),
         (
             "GET",
             format!("/api/packages/{digest}"),
             None,
-            [ok, ok, ok, ok, ok, ok, anon],
+            [ok, ok, ok, ok, ok, ok, ok, anon],
         ),
         (
             "POST",
             "/api/packages".into(),
             Some(b"not a package".to_vec()),
             [
-                forbidden, forbidden, forbidden, bad, forbidden, forbidden, anon,
+                forbidden, forbidden, forbidden, bad, forbidden, forbidden, forbidden, anon,
             ],
         ),
         (
@@ -339,27 +400,29 @@ async fn every_endpoint_answers_every_role_as_it_should() {
             "/api/requests".into(),
             Some(ask.to_string().into_bytes()),
             [
-                forbidden, forbidden, forbidden, forbidden, created, created, anon,
+                forbidden, forbidden, forbidden, forbidden, created, created, forbidden, anon,
             ],
         ),
         (
             "GET",
             "/api/requests".into(),
             None,
-            [forbidden, ok, ok, forbidden, ok, ok, anon],
+            [forbidden, ok, ok, forbidden, ok, ok, forbidden, anon],
         ),
         (
             "GET",
             format!("/api/requests/{req_id}"),
             None,
-            [forbidden, ok, missing, forbidden, ok, missing, anon],
+            [
+                forbidden, ok, missing, forbidden, ok, missing, forbidden, anon,
+            ],
         ),
         (
             "POST",
             format!("/api/requests/{pending_id}/approve"),
             Some(b"{}".to_vec()),
             [
-                forbidden, created, missing, forbidden, forbidden, forbidden, anon,
+                forbidden, created, missing, forbidden, forbidden, forbidden, forbidden, anon,
             ],
         ),
         (
@@ -373,6 +436,7 @@ async fn every_endpoint_answers_every_role_as_it_should() {
                 forbidden,
                 forbidden,
                 forbidden,
+                forbidden,
                 anon,
             ],
         ),
@@ -380,13 +444,15 @@ async fn every_endpoint_answers_every_role_as_it_should() {
             "GET",
             "/api/grants".into(),
             None,
-            [forbidden, ok, ok, forbidden, ok, ok, anon],
+            [forbidden, ok, ok, forbidden, ok, ok, forbidden, anon],
         ),
         (
             "GET",
             format!("/api/grants/{grant_id}"),
             None,
-            [forbidden, ok, missing, forbidden, ok, missing, anon],
+            [
+                forbidden, ok, missing, forbidden, ok, missing, forbidden, anon,
+            ],
         ),
         (
             "POST",
@@ -399,6 +465,7 @@ async fn every_endpoint_answers_every_role_as_it_should() {
                 forbidden,
                 S::ACCEPTED,
                 missing,
+                forbidden,
                 anon,
             ],
         ),
@@ -406,13 +473,15 @@ async fn every_endpoint_answers_every_role_as_it_should() {
             "GET",
             "/api/runs".into(),
             None,
-            [forbidden, ok, ok, forbidden, ok, ok, anon],
+            [forbidden, ok, ok, forbidden, ok, ok, forbidden, anon],
         ),
         (
             "GET",
             format!("/api/runs/{run_id}"),
             None,
-            [forbidden, ok, missing, forbidden, ok, missing, anon],
+            [
+                forbidden, ok, missing, forbidden, ok, missing, forbidden, anon,
+            ],
         ),
         // The plugin's output is addressed to the person alone: the organisation that ran it
         // does not read it.
@@ -420,13 +489,15 @@ async fn every_endpoint_answers_every_role_as_it_should() {
             "GET",
             format!("/api/runs/{run_id}/output"),
             None,
-            [forbidden, ok, missing, forbidden, missing, missing, anon],
+            [
+                forbidden, ok, missing, forbidden, missing, missing, forbidden, anon,
+            ],
         ),
         (
             "GET",
             "/api/audit".into(),
             None,
-            [ok, ok, ok, forbidden, forbidden, forbidden, anon],
+            [ok, ok, ok, forbidden, forbidden, forbidden, forbidden, anon],
         ),
         // A person's chain: their own, or the operator's to read; another person's is not
         // found.
@@ -434,38 +505,217 @@ async fn every_endpoint_answers_every_role_as_it_should() {
             "GET",
             format!("/api/audit?person={alice}"),
             None,
-            [ok, ok, missing, forbidden, forbidden, forbidden, anon],
+            [
+                ok, ok, missing, forbidden, forbidden, forbidden, forbidden, anon,
+            ],
         ),
         (
             "GET",
             "/api/audit/chain".into(),
             None,
-            [ok, ok, ok, forbidden, forbidden, forbidden, anon],
+            [ok, ok, ok, forbidden, forbidden, forbidden, forbidden, anon],
         ),
         (
             "GET",
             format!("/api/audit/chain?person={alice}"),
             None,
-            [ok, ok, missing, forbidden, forbidden, forbidden, anon],
+            [
+                ok, ok, missing, forbidden, forbidden, forbidden, forbidden, anon,
+            ],
         ),
         (
             "GET",
             "/api/audit/checkpoint".into(),
             None,
-            [ok, ok, ok, forbidden, forbidden, forbidden, anon],
+            [ok, ok, ok, forbidden, forbidden, forbidden, forbidden, anon],
         ),
         (
             "GET",
             format!("/api/audit/checkpoint?person={alice}"),
             None,
-            [ok, ok, missing, forbidden, forbidden, forbidden, anon],
+            [
+                ok, ok, missing, forbidden, forbidden, forbidden, forbidden, anon,
+            ],
         ),
         (
             "POST",
             format!("/api/grants/{grant_id}/revoke"),
             None,
             [
-                forbidden, ok, missing, forbidden, forbidden, forbidden, anon,
+                forbidden, ok, missing, forbidden, forbidden, forbidden, forbidden, anon,
+            ],
+        ),
+        (
+            "POST",
+            "/api/proposals".into(),
+            Some(new_proposal),
+            [
+                forbidden, forbidden, forbidden, forbidden, created, created, forbidden, anon,
+            ],
+        ),
+        (
+            "GET",
+            "/api/proposals".into(),
+            None,
+            [ok, ok, ok, forbidden, ok, ok, ok, anon],
+        ),
+        // In review: its organisation, the officer and the operator; the others are told it
+        // does not exist.
+        (
+            "GET",
+            format!("/api/proposals/{in_review}"),
+            None,
+            [ok, missing, missing, forbidden, ok, missing, ok, anon],
+        ),
+        (
+            "GET",
+            format!("/api/proposals/{public}"),
+            None,
+            [ok, ok, ok, forbidden, ok, ok, ok, anon],
+        ),
+        (
+            "POST",
+            format!("/api/proposals/{in_review}/versions"),
+            Some(revision("draft, changed")),
+            [
+                forbidden, forbidden, forbidden, forbidden, created, missing, forbidden, anon,
+            ],
+        ),
+        // Public: another organisation sees it, and may not change it; its own organisation
+        // is told the version is the same.
+        (
+            "POST",
+            format!("/api/proposals/{public}/versions"),
+            Some(revision("public")),
+            [
+                forbidden,
+                forbidden,
+                forbidden,
+                forbidden,
+                S::CONFLICT,
+                forbidden,
+                forbidden,
+                anon,
+            ],
+        ),
+        (
+            "GET",
+            "/api/reviews".into(),
+            None,
+            [
+                forbidden, forbidden, forbidden, forbidden, forbidden, forbidden, ok, anon,
+            ],
+        ),
+        (
+            "POST",
+            format!("/api/proposals/{in_review}/review"),
+            Some(review),
+            [
+                forbidden, forbidden, forbidden, forbidden, forbidden, forbidden, ok, anon,
+            ],
+        ),
+        (
+            "POST",
+            format!("/api/proposals/{public}/contributions"),
+            Some(comment.clone()),
+            [
+                forbidden, created, created, forbidden, forbidden, forbidden, forbidden, anon,
+            ],
+        ),
+        (
+            "POST",
+            format!("/api/proposals/{in_review}/contributions"),
+            Some(comment),
+            [
+                forbidden, missing, missing, forbidden, forbidden, forbidden, forbidden, anon,
+            ],
+        ),
+        (
+            "POST",
+            format!("/api/proposals/{public}/vote"),
+            Some(vote),
+            [
+                forbidden, ok, ok, forbidden, forbidden, forbidden, forbidden, anon,
+            ],
+        ),
+        (
+            "POST",
+            "/api/contests/thermostats/vote".into(),
+            Some(contest_vote),
+            [
+                forbidden, ok, ok, forbidden, forbidden, forbidden, forbidden, anon,
+            ],
+        ),
+        (
+            "GET",
+            "/api/contests/thermostats".into(),
+            None,
+            [ok, ok, ok, forbidden, ok, ok, ok, anon],
+        ),
+        (
+            "GET",
+            "/api/contests/nothing".into(),
+            None,
+            [
+                missing, missing, missing, forbidden, missing, missing, missing, anon,
+            ],
+        ),
+        (
+            "POST",
+            format!("/api/proposals/{public}/pledges"),
+            Some(pledge.clone()),
+            [
+                forbidden, created, created, forbidden, forbidden, forbidden, forbidden, anon,
+            ],
+        ),
+        (
+            "POST",
+            format!("/api/proposals/{in_review}/pledges"),
+            Some(pledge),
+            [
+                forbidden, missing, missing, forbidden, forbidden, forbidden, forbidden, anon,
+            ],
+        ),
+        (
+            "POST",
+            format!("/api/proposals/{public}/pledges/{alices_pledge}/withdraw"),
+            None,
+            [
+                forbidden, ok, missing, forbidden, forbidden, forbidden, forbidden, anon,
+            ],
+        ),
+        (
+            "GET",
+            "/api/pledges".into(),
+            None,
+            [
+                forbidden, ok, ok, forbidden, forbidden, forbidden, forbidden, anon,
+            ],
+        ),
+        (
+            "GET",
+            format!("/api/proposals/{in_review}/proof"),
+            None,
+            [ok, forbidden, forbidden, forbidden, ok, missing, ok, anon],
+        ),
+        (
+            "GET",
+            format!("/api/proposals/{public}/proof?version=1"),
+            None,
+            [ok, forbidden, forbidden, forbidden, ok, forbidden, ok, anon],
+        ),
+        (
+            "POST",
+            "/api/proofs/verify".into(),
+            Some(proof),
+            [ok, ok, ok, ok, ok, ok, ok, anon],
+        ),
+        (
+            "POST",
+            "/api/proposals/settle".into(),
+            None,
+            [
+                ok, forbidden, forbidden, forbidden, forbidden, forbidden, forbidden, anon,
             ],
         ),
     ];

@@ -64,9 +64,22 @@ summary{cursor:pointer;color:#0b4f9c}";
 /// The links of a role's navigation: (path, message key).
 fn navigation(role: Role) -> &'static [(&'static str, &'static str)] {
     match role {
-        Role::Person => &[("/", "nav-home-person"), ("/history", "nav-history")],
-        Role::Organisation => &[("/", "nav-home-organisation")],
-        _ => &[("/", "nav-home")],
+        Role::Person => &[
+            ("/", "nav-home-person"),
+            ("/history", "nav-history"),
+            ("/proposals", "nav-proposals"),
+        ],
+        Role::Organisation => &[
+            ("/", "nav-home-organisation"),
+            ("/proposals", "nav-org-proposals"),
+        ],
+        Role::Officer => &[
+            ("/", "nav-home"),
+            ("/reviews", "nav-reviews"),
+            ("/proposals", "nav-all-proposals"),
+        ],
+        Role::Operator => &[("/", "nav-home"), ("/proposals", "nav-all-proposals")],
+        Role::Developer => &[("/", "nav-home")],
     }
 }
 

@@ -167,6 +167,7 @@ pub const CATALOGUES: [(Lang, &[&str]); 2] = [
             include_str!("../../locales/fr/consent.ftl"),
             include_str!("../../locales/fr/charts.ftl"),
             include_str!("../../locales/fr/history.ftl"),
+            include_str!("../../locales/fr/codesign.ftl"),
         ],
     ),
     (
@@ -178,6 +179,7 @@ pub const CATALOGUES: [(Lang, &[&str]); 2] = [
             include_str!("../../locales/en/consent.ftl"),
             include_str!("../../locales/en/charts.ftl"),
             include_str!("../../locales/en/history.ftl"),
+            include_str!("../../locales/en/codesign.ftl"),
         ],
     ),
 ];
@@ -515,10 +517,25 @@ mod tests {
     /// The string literals in the pages' source that name a message: shaped like a key
     /// (`words-joined-by-hyphens`) and not an attribute's value (`id="erase-password"`).
     fn keys_in_source() -> BTreeSet<String> {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/pages");
+        let mut dirs = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src/pages"
+        ))];
+        let mut files = Vec::new();
+        // The pages' modules, those in subdirectories (`codesign/forms.rs`) too.
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else {
+                    files.push(path);
+                }
+            }
+        }
         let mut keys = BTreeSet::new();
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for file in files {
+            let text = std::fs::read_to_string(file).unwrap();
             // The pages' code, not their tests.
             let text = text.split("#[cfg(test)]").next().unwrap_or("");
             for (i, _) in text.match_indices('"') {

@@ -11,8 +11,9 @@
 //!   money and dates are written the visitor's way there too.
 //! - Pages per concern: [`person`] (a person's home page), [`organisation`] (an organisation's,
 //!   a developer's, an operator's), [`consent`] (the consent screen and its answers), [`runs`]
-//!   (running under a grant and a run's page); their pictures are drawn by [`charts`], a
-//!   person's spending read by [`spending`].
+//!   (running under a grant and a run's page), [`codesign`] (proposals, pledges and the
+//!   patent officer's queue); their pictures are drawn by [`charts`], a person's spending read
+//!   by [`spending`].
 //!
 //! Sessions: signing in issues a one-day token whose secret is the `insitu_session` cookie
 //! (`HttpOnly; Secure; SameSite=Strict`). Every form carries a CSRF token derived from the
@@ -22,6 +23,7 @@
 //! language, so it needs no token.
 
 pub mod charts;
+pub mod codesign;
 pub mod consent;
 pub mod history;
 pub mod layout;
@@ -82,6 +84,21 @@ pub fn routes() -> Router<AppState> {
         .route("/invitations/{id}/answer", post(person::answer_invitation))
         .route("/contacts/{id}/answer", post(person::answer_contact))
         .route("/invoice.csv", get(organisation::invoice))
+        .route(
+            "/proposals",
+            get(codesign::proposals).post(codesign::submit),
+        )
+        .route("/proposals/{id}", get(codesign::proposal))
+        .route("/proposals/{id}/versions", post(codesign::revise))
+        .route("/proposals/{id}/review", post(codesign::review))
+        .route("/proposals/{id}/contributions", post(codesign::contribute))
+        .route("/proposals/{id}/vote", post(codesign::vote))
+        .route("/proposals/{id}/pledges", post(codesign::pledge))
+        .route(
+            "/proposals/{id}/pledges/{pledge}/withdraw",
+            post(codesign::withdraw),
+        )
+        .route("/reviews", get(codesign::reviews))
 }
 
 /// `party`'s ledger entries dated until now (read from the store's index on the party): a

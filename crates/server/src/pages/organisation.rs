@@ -29,6 +29,7 @@ pub fn home(s: &AppState, session: &Session, l: &L10n) -> Result<Markup, PageErr
             (super::runs::runs_table(s, session, l, None)?)
         }
         (jobs_section(s, session, l, None)?)
+        (super::codesign::proposals_section(s, session, l)?)
         (billing_section(s, session, l)?)
     })
 }
@@ -47,6 +48,9 @@ pub fn api_home(s: &AppState, session: &Session, l: &L10n) -> Result<Markup, Pag
         p {
             (l.ta("api-home", &[("role", role.as_str().into())])) " "
             a href="/openapi.json" { "/openapi.json" }
+        }
+        @if session.account.role == Role::Officer {
+            p { a href="/reviews" { (l.t("nav-reviews")) } }
         }
         (billing_section(s, session, l)?)
     })
