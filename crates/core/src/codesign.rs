@@ -156,12 +156,16 @@ pub fn get(store: &dyn Store, id: u64, reader: &Reader) -> Res<Proposal> {
     }
 }
 
-/// The proposals a member pledged to (any pledge, held or not): a change to one goes back to
-/// the officer, and its pledgers still see it, new version included, to decide whether to
-/// withdraw.
+/// The proposals in which a member holds a pledge: a change to one goes back to the officer,
+/// and its pledgers still see it, new version included, to decide whether to withdraw.
 fn pledged_to(store: &dyn Store, reader: &Reader) -> Res<std::collections::BTreeSet<u64>> {
     Ok(match reader {
-        Reader::Person(m) => store.pledges_of(*m)?.iter().map(|x| x.proposal).collect(),
+        Reader::Person(m) => store
+            .pledges_of(*m)?
+            .iter()
+            .filter(|x| x.status == PledgeStatus::Held)
+            .map(|x| x.proposal)
+            .collect(),
         _ => Default::default(),
     })
 }

@@ -695,7 +695,8 @@ async fn members_organisations_and_the_officer_do_it_all_from_their_pages() {
     );
     assert!(!mine.contains("alice") && !mine.contains("bob"), "{mine}");
     // Bob pledges; the organisation changes the proposal, which goes back to the officer:
-    // Bob no longer sees it, but sees his pledge to the version he saw, and withdraws it.
+    // Bob, who pledged, sees the new version while it waits for the officer, is told it
+    // changed since he pledged, and withdraws.
     let (_, _, list) = page(&w, &bob, "GET", "/proposals", None).await;
     let form = Some(format!("csrf={}&amount=30", csrf(&list)));
     let (st, _, _) = page(&w, &bob, "POST", &format!("/proposals/{id}/pledges"), form).await;
@@ -715,11 +716,19 @@ async fn members_organisations_and_the_officer_do_it_all_from_their_pages() {
     .await;
     assert_eq!(st, S::SEE_OTHER, "{body}");
     let (_, _, list) = page(&w, &bob, "GET", "/proposals", None).await;
-    assert!(!list.contains("now with a dial"), "{list}");
+    assert!(list.contains("now with a dial"), "{list}");
+    assert!(list.contains("waiting for the patent officer"), "{list}");
     assert!(
-        list.contains("A thermostat: €30.00, held in escrow, to version 2"),
+        list.contains("€30.00, held in escrow, to version 2"),
         "{list}"
     );
+    assert!(
+        list.contains("The proposal changed since you pledged: you may withdraw."),
+        "{list}"
+    );
+    // Alice, who holds no pledge now, does not see it while it is back with the officer.
+    let (_, _, other) = page(&w, &alice, "GET", "/proposals", None).await;
+    assert!(!other.contains("now with a dial"), "{other}");
     let pledge = w.pds.store.pledges(id).unwrap()[1].id;
     let withdraw = format!("/proposals/{id}/pledges/{pledge}/withdraw");
     assert!(list.contains(&withdraw), "{list}");

@@ -495,6 +495,10 @@ async fn every_page_answers_every_role_as_it_should() {
     }
     use StatusCode as S;
     let (ok, moved, forbidden, missing) = (S::OK, S::SEE_OTHER, S::FORBIDDEN, S::NOT_FOUND);
+    // A deadline two months ahead (a proposal's may be at most two years away).
+    let deadline = insitu_core::import::format_date(insitu_testkit::now_ms() + 60 * 86_400_000);
+    let new_proposal = format!("title=t&description=d&goal=1.00+EUR&deadline={deadline}");
+    let new_version = format!("title=changed&description=d&goal=1.00+EUR&deadline={deadline}");
     // (method, path, form without the CSRF token, expected for operator, alice, bob,
     // developer, org, officer, anonymous). Signed out, every page sends to the sign-in form (303). A
     // role the action is not for is refused (403) by the same table as the API's
@@ -642,7 +646,7 @@ async fn every_page_answers_every_role_as_it_should() {
         (
             "POST",
             "/proposals".into(),
-            "title=t&description=d&goal=1.00+EUR&deadline=2099-01-01",
+            new_proposal.as_str(),
             [
                 forbidden, forbidden, forbidden, forbidden, moved, forbidden, moved,
             ],
@@ -650,7 +654,7 @@ async fn every_page_answers_every_role_as_it_should() {
         (
             "POST",
             format!("/proposals/{in_review}/versions"),
-            "title=changed&description=d&goal=1.00+EUR&deadline=2099-01-01",
+            new_version.as_str(),
             [
                 forbidden, forbidden, forbidden, forbidden, moved, forbidden, moved,
             ],
@@ -756,7 +760,7 @@ fn proposals(store: &dyn insitu_core::store::Store, org: &str) -> (u64, u64) {
             minor: 10_000,
             currency: "EUR".into(),
         },
-        deadline_ms: 4_070_908_800_000,
+        deadline_ms: store.now_ms() + 30 * 86_400_000,
         tiers: vec![Tier {
             name: "Backer".into(),
             min_minor: 2_000,

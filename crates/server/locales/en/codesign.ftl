@@ -54,7 +54,6 @@ pledge-refunded = refunded
 pledge-changed-since = The proposal changed since you pledged: you may withdraw.
 pledge-withdraw = Withdraw my pledge
 pledge-amount = Amount to pledge ({ $currency })
-pledges-elsewhere-title = Your pledges to proposals being changed (back with the patent officer): you may withdraw them.
 pledge-submit = Pledge
 
 vote-legend = Your vote

@@ -54,7 +54,6 @@ pledge-refunded = remboursée
 pledge-changed-since = Le projet a changé depuis votre promesse : vous pouvez la retirer.
 pledge-withdraw = Retirer ma promesse
 pledge-amount = Montant à promettre ({ $currency })
-pledges-elsewhere-title = Vos promesses à des projets en cours de modification (de nouveau chez l'officier des brevets) : vous pouvez les retirer.
 pledge-submit = Promettre
 
 vote-legend = Votre vote

@@ -228,7 +228,7 @@ fn member_block(session: &Session, l: &L10n, v: &ProposalView, now: i64) -> Mark
                             ]))
                             @if let Some(t) = &x.tier { " · " (t) }
                             @if x.withdrawable {
-                                @if x.version < v.version { " " (l.t("pledge-changed-since")) }
+                                @if x.changed { " " (l.t("pledge-changed-since")) }
                                 form method="post" action=(format!("/proposals/{id}/pledges/{}/withdraw", x.id)) {
                                     (session.csrf_field())
                                     button.secondary type="submit" { (l.t("pledge-withdraw")) }
@@ -438,52 +438,12 @@ pub(super) async fn proposals(State(s): State<AppState>, session: Session) -> Pa
         views.push(codesign::view(store, p.id, &who)?);
     }
     let now = s.now_ms();
-    // A member's pledges to proposals they cannot see now (changed, back with the officer):
-    // shown with the version they pledged to, so that they can withdraw.
-    let mut elsewhere = Vec::new();
-    if let Reader::Person(me) = who {
-        for x in store.pledges_of(me)? {
-            if !views.iter().any(|v| v.id == x.proposal) {
-                let p = store.proposal(x.proposal)?;
-                let title = p
-                    .versions
-                    .iter()
-                    .find(|v| v.number == x.version)
-                    .map_or_else(|| p.content().title.clone(), |v| v.content.title.clone());
-                let withdrawable = codesign::may_withdraw(&p, &x, now);
-                elsewhere.push((title, x, withdrawable));
-            }
-        }
-    }
     let body = match session.account.role {
         Role::Person => html! {
             h1 { (l.t("proposals-title")) }
             p { (l.t("proposals-intro")) }
             @if views.is_empty() { p { (l.t("none")) } }
             @for v in &views { (member_block(&session, &l, v, now)) }
-            @if !elsewhere.is_empty() {
-                section aria-labelledby="pledges-elsewhere" {
-                    h2 id="pledges-elsewhere" { (l.t("pledges-elsewhere-title")) }
-                    ul {
-                        @for (title, x, withdrawable) in &elsewhere {
-                            li {
-                                (title) ": "
-                                (l.ta("my-pledge", &[
-                                    ("amount", money(&l, &x.amount).as_str().into()),
-                                    ("status", pledge_status_text(&l, x.status).as_str().into()),
-                                    ("version", Arg::Count(i64::from(x.version))),
-                                ]))
-                                @if *withdrawable {
-                                    form method="post" action=(format!("/proposals/{}/pledges/{}/withdraw", x.proposal, x.id)) {
-                                        (session.csrf_field())
-                                        button.secondary type="submit" { (l.t("pledge-withdraw")) }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
         },
         Role::Organisation => html! {
             h1 { (l.t("org-proposals-title")) }
