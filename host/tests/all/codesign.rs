@@ -7,17 +7,15 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use insitu_core::account::Role;
 use insitu_core::clock::ManualClock;
 use insitu_core::ledger::{Party, balances, trial_balance};
 use insitu_core::pds::Pds;
 use insitu_server::{AppState, limit::RateLimits, router};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
-use crate::outside;
+use crate::{common, outside};
 
 /// 2026-01-01T00:00:00Z.
 const T: i64 = 1_767_225_600_000;
@@ -60,27 +58,10 @@ impl World {
         token: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("authorization", format!("Bearer {token}"));
-        let body = match body {
-            Some(b) => {
-                req = req.header("content-type", "application/json");
-                Body::from(b.to_string())
-            }
-            None => Body::empty(),
-        };
-        let resp = self
-            .app
-            .clone()
-            .oneshot(req.body(body).unwrap())
-            .await
-            .unwrap();
-        let status = resp.status();
-        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 24)
-            .await
-            .unwrap();
+        let bearer = format!("Bearer {token}");
+        let body = body.map(|b| ("application/json", b.to_string().into_bytes()));
+        let req = common::request(method, path, &[("authorization", &bearer)], body);
+        let (status, _, bytes) = common::answer(&self.app, req).await;
         (
             status,
             serde_json::from_slice(&bytes)
@@ -518,34 +499,16 @@ async fn page(
     path: &str,
     form: Option<String>,
 ) -> (StatusCode, String, String) {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("accept-language", "en")
-        .header("cookie", format!("insitu_session={session}"));
-    let body = match form {
-        Some(f) => {
-            req = req.header("content-type", "application/x-www-form-urlencoded");
-            Body::from(f)
-        }
-        None => Body::empty(),
-    };
-    let resp = w
-        .app
-        .clone()
-        .oneshot(req.body(body).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    let location = resp
-        .headers()
+    let cookie = format!("insitu_session={session}");
+    let headers = [("accept-language", "en"), ("cookie", cookie.as_str())];
+    let body = form.map(|f| ("application/x-www-form-urlencoded", f.into_bytes()));
+    let (status, headers, bytes) =
+        common::answer(&w.app, common::request(method, path, &headers, body)).await;
+    let location = headers
         .get("location")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 24)
-        .await
-        .unwrap();
     (
         status,
         location,

@@ -200,3 +200,44 @@ pub fn import_form(csrf: &str, filename: &str, content: &str) -> (&'static str, 
     );
     ("multipart/form-data; boundary=B", body)
 }
+
+/// A request to an in-process router: `body` with its content type (none when empty).
+pub fn request(
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<(&str, Vec<u8>)>,
+) -> axum::http::Request<axum::body::Body> {
+    let mut req = axum::http::Request::builder().method(method).uri(path);
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    let body = match body {
+        Some((content_type, bytes)) => {
+            if !content_type.is_empty() {
+                req = req.header("content-type", content_type);
+            }
+            axum::body::Body::from(bytes)
+        }
+        None => axum::body::Body::empty(),
+    };
+    req.body(body).unwrap()
+}
+
+/// `app`'s answer to `req`: its status, headers and whole body.
+pub async fn answer(
+    app: &axum::Router,
+    req: axum::http::Request<axum::body::Body>,
+) -> (
+    axum::http::StatusCode,
+    axum::http::HeaderMap,
+    axum::body::Bytes,
+) {
+    use tower::ServiceExt;
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let (status, headers) = (resp.status(), resp.headers().clone());
+    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 24)
+        .await
+        .unwrap();
+    (status, headers, bytes)
+}

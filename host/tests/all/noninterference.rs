@@ -25,17 +25,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
-use axum::http::Request;
 use insitu_core::account::Role;
 use insitu_core::clock::ManualClock;
 use insitu_core::meter::Outcome;
 use insitu_core::pds::Pds;
 use insitu_server::{AppState, limit::RateLimits, router};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
-use crate::outside;
+use crate::{common, outside};
 
 use insitu_testkit::{signed, trust_examples};
 
@@ -94,32 +91,22 @@ impl World {
     /// One request, as `token`'s holder sends it (as a bearer token for `/api`, as the session
     /// cookie for the pages); returns the status and the body as text.
     async fn call(&self, method: &str, path: &str, token: &str, body: Option<Vec<u8>>) -> String {
-        let mut req = Request::builder().method(method).uri(path);
-        req = if path.starts_with("/api") {
-            req.header("authorization", format!("Bearer {token}"))
+        let credential = if path.starts_with("/api") {
+            ("authorization", format!("Bearer {token}"))
         } else {
             let session = self.sessions.lock().unwrap()[token].clone();
-            req.header("cookie", format!("insitu_session={session}"))
+            ("cookie", format!("insitu_session={session}"))
         };
-        let body = match body {
-            Some(b) => {
-                if b.first() == Some(&b'{') {
-                    req = req.header("content-type", "application/json");
-                }
-                Body::from(b)
-            }
-            None => Body::empty(),
-        };
-        let resp = self
-            .app
-            .clone()
-            .oneshot(req.body(body).unwrap())
-            .await
-            .unwrap();
-        let status = resp.status();
-        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 24)
-            .await
-            .unwrap();
+        let body = body.map(|b| {
+            let kind = if b.first() == Some(&b'{') {
+                "application/json"
+            } else {
+                ""
+            };
+            (kind, b)
+        });
+        let req = common::request(method, path, &[(credential.0, &credential.1)], body);
+        let (status, _, bytes) = common::answer(&self.app, req).await;
         format!("{} {}", status.as_u16(), String::from_utf8_lossy(&bytes))
     }
 

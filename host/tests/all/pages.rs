@@ -81,38 +81,25 @@ impl Site {
         cookie: Option<&str>,
         form: Option<String>,
     ) -> Reply {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("accept-language", lang);
-        if let Some(c) = cookie {
-            req = req.header("cookie", format!("insitu_session={c}"));
+        let cookie = cookie.map(|c| format!("insitu_session={c}"));
+        let mut headers = vec![("accept-language", lang)];
+        if let Some(c) = &cookie {
+            headers.push(("cookie", c));
         }
-        let body = match form {
-            Some(f) => {
-                req = req.header("content-type", "application/x-www-form-urlencoded");
-                Body::from(f)
-            }
-            None => Body::empty(),
-        };
-        let resp = self
-            .app
-            .clone()
-            .oneshot(req.body(body).unwrap())
-            .await
-            .unwrap();
+        let body = form.map(|f| ("application/x-www-form-urlencoded", f.into_bytes()));
+        let (status, headers, bytes) = crate::common::answer(
+            &self.app,
+            crate::common::request(method, path, &headers, body),
+        )
+        .await;
         let header = |n: &str| {
-            resp.headers()
+            headers
                 .get(n)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("")
                 .to_string()
         };
         let (location, cookie) = (header("location"), header("set-cookie"));
-        let status = resp.status();
-        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 24)
-            .await
-            .unwrap();
         Reply {
             status,
             location,
