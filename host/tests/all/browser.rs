@@ -381,7 +381,9 @@ fn a_person_approves_runs_revokes_and_reads_the_history_in_chromium() {
     b.click(&format!(
         "form[action='/requests/{request}/approve'] button"
     ));
-    let home = b.wait_for("bank.transactions: amount, label");
+    // The home page's grant row (the consent page, still showing while the form posts, holds
+    // "amount, label, counterparty": wait for the cell's end).
+    let home = b.wait_for("bank.transactions: amount, label</td>");
     assert!(!home.contains("amount, label, counterparty"));
 
     // Run the plugin under the new grant.
@@ -661,6 +663,7 @@ fn every_roles_pages_in_french_and_english_on_a_desktop_and_a_phone() {
                 ("consent", &consent),
                 ("run", &run),
                 ("history", "/history"),
+                ("data", "/data/bank.transactions"),
                 ("proposals", "/proposals"),
             ],
         ),
@@ -739,7 +742,7 @@ fn every_roles_pages_in_french_and_english_on_a_desktop_and_a_phone() {
             }
         }
     }
-    assert_eq!(shots, 2 * 2 * 14);
+    assert_eq!(shots, 2 * 2 * 15);
     http(
         &b.driver,
         "DELETE",

@@ -534,6 +534,12 @@ async fn every_page_answers_every_role_as_it_should() {
             "",
             [forbidden, ok, ok, forbidden, forbidden, forbidden, moved],
         ),
+        (
+            "GET",
+            "/data/bank.transactions?q=frais&from=2024-01-01".into(),
+            "",
+            [forbidden, ok, ok, forbidden, forbidden, forbidden, moved],
+        ),
         // The listings' own pages (the older pages of the home page's sections).
         (
             "GET",
@@ -1492,6 +1498,12 @@ async fn every_page_of_every_role_speaks_french_and_english() {
         ("anonymous", "/login", StatusCode::OK),
         ("alice", "/", StatusCode::OK),
         ("alice", "/history", StatusCode::OK),
+        ("alice", "/data/bank.transactions", StatusCode::OK),
+        (
+            "alice",
+            "/data/bank.transactions?from=x",
+            StatusCode::BAD_REQUEST,
+        ),
         ("alice", &request, StatusCode::OK),
         ("alice", &runs, StatusCode::OK),
         ("alice", "/requests/999999", StatusCode::NOT_FOUND),
@@ -1692,4 +1704,165 @@ async fn the_language_chosen_signed_in_follows_the_account_to_the_next_sign_in()
         String::from_utf8_lossy(&body).contains("lang=\"fr\""),
         "the page speaks French"
     );
+}
+
+/// A person browses their own records: a page of 50 at a time, oldest first, with the next
+/// page's link keeping the filters; a text search, a date range and an amount range; each
+/// record says which grant can read it (inside the grant's window) or nobody. Nobody else's
+/// records show, and a bad filter is a clear 400.
+#[tokio::test]
+async fn a_person_browses_their_records_with_filters_pages_and_who_can_read_each() {
+    use insitu_core::store::Value;
+    let site = Site::new();
+    let store = site.pds.store.as_ref();
+    let alice = person(&site, "alice");
+    person(&site, "bob");
+    let day = 86_400_000i64;
+    let jan_2024 = 1_704_067_200_000i64;
+    // 120 transactions, one a day from 2024-01-01; every tenth a rent payment of -700.00.
+    let rows: Vec<Vec<(&str, Value)>> = (0..120)
+        .map(|i| {
+            let rent = i % 10 == 0;
+            vec![
+                ("account", Value::Text("FR76".into())),
+                ("booked", Value::Timestamp(jan_2024 + i * day)),
+                (
+                    "amount",
+                    Value::Money {
+                        minor: if rent { -70_000 } else { -(100 + i) },
+                        currency: "EUR".into(),
+                    },
+                ),
+                (
+                    "label",
+                    Value::Text(if rent {
+                        "LOYER".into()
+                    } else {
+                        format!("CB SHOP {i}")
+                    }),
+                ),
+            ]
+        })
+        .collect();
+    crate::common::write_named(store, alice, "bank.transactions", &rows);
+    // A grant of two fields over February 2024 only.
+    store
+        .add_grant(insitu_core::consent::Grant {
+            id: 0,
+            person: alice,
+            plugin_digest: site.plugin.digest.clone(),
+            collections: vec![insitu_core::consent::GrantedCollection {
+                name: "bank.transactions".into(),
+                fields: vec!["amount".into(), "label".into()],
+            }],
+            window: insitu_core::store::TimeRange {
+                since: Some(jan_2024 + 31 * day),
+                until: Some(jan_2024 + 60 * day),
+            },
+            created_ms: store.now_ms(),
+            expires_ms: None,
+            revoked_ms: None,
+            origin: None,
+        })
+        .unwrap();
+
+    let a = site.sign_in("alice").await;
+    let home = site.send("GET", "/", Some(&a), None).await.body;
+    assert!(home.contains("href=\"/data/bank.transactions\""), "{home}");
+    let first = site
+        .send("GET", "/data/bank.transactions", Some(&a), None)
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let rows_of = |body: &str| body.matches("<tr><td").count();
+    assert_eq!(rows_of(&first.body), 50);
+    assert!(first.body.contains("Jan 1, 2024") && !first.body.contains("Feb 20, 2024"));
+    // Inside the grant's window: fee-scanner and the fields; outside: nobody.
+    let feb_row = first.body.find("Feb 1, 2024").unwrap();
+    let jan_row = first.body.find("Jan 31, 2024").unwrap();
+    assert!(first.body[feb_row..].contains("fee-scanner (amount, label)"));
+    assert!(
+        first.body[jan_row..feb_row].contains("nobody"),
+        "{}",
+        &first.body[jan_row..feb_row]
+    );
+    // The next pages: 50, then 20, then no link.
+    let next = |body: &str| {
+        body.split("href=\"")
+            .find(|x| x.starts_with("/data/bank.transactions?after="))
+            .map(|x| x[..x.find('"').unwrap()].replace("&amp;", "&"))
+    };
+    let second = site
+        .send("GET", &next(&first.body).unwrap(), Some(&a), None)
+        .await
+        .body;
+    assert_eq!(rows_of(&second), 50);
+    assert!(second.contains("Feb 20, 2024") && !second.contains("Jan 1, 2024"));
+    let third = site
+        .send("GET", &next(&second).unwrap(), Some(&a), None)
+        .await
+        .body;
+    assert_eq!(rows_of(&third), 20);
+    assert_eq!(next(&third), None);
+    // Search, dates and amounts, and the next link keeps them.
+    let rent = site
+        .send("GET", "/data/bank.transactions?q=loyer", Some(&a), None)
+        .await
+        .body;
+    assert_eq!(rows_of(&rent), 12);
+    let dated = site
+        .send(
+            "GET",
+            "/data/bank.transactions?from=2024-02-01&to=2024-02-10",
+            Some(&a),
+            None,
+        )
+        .await
+        .body;
+    assert_eq!(rows_of(&dated), 10);
+    let cheap = site
+        .send(
+            "GET",
+            "/data/bank.transactions?min=-1.50&max=-1.10",
+            Some(&a),
+            None,
+        )
+        .await
+        .body;
+    // -1.10 to -1.50: i from 10 to 50, rent days excepted (10, 20, 30, 40, 50).
+    assert_eq!(rows_of(&cheap), 36);
+    let wide = site
+        .send("GET", "/data/bank.transactions?q=shop", Some(&a), None)
+        .await
+        .body;
+    let link = next(&wide).unwrap();
+    assert!(link.contains("&q=shop"), "{link}");
+    // Nobody else's records; an organisation is refused; bad input is a clear 400.
+    let b = site.sign_in("bob").await;
+    let bobs = site
+        .send("GET", "/data/bank.transactions", Some(&b), None)
+        .await;
+    assert!(bobs.body.contains("No record matches.") && !bobs.body.contains("LOYER"));
+    for (path, status) in [
+        ("/data/no.such", StatusCode::NOT_FOUND),
+        (
+            "/data/bank.transactions?from=yesterday",
+            StatusCode::BAD_REQUEST,
+        ),
+        ("/data/bank.transactions?min=lots", StatusCode::BAD_REQUEST),
+        ("/data/bank.transactions?after=x", StatusCode::BAD_REQUEST),
+    ] {
+        let r = site.send("GET", path, Some(&a), None).await;
+        assert_eq!(r.status, status, "{path}: {}", r.body);
+    }
+    let fr = site
+        .send_in(
+            "fr",
+            "GET",
+            "/data/bank.transactions?from=hier",
+            Some(&a),
+            None,
+        )
+        .await
+        .body;
+    assert!(fr.contains("n'est pas une date"), "{fr}");
 }

@@ -41,6 +41,7 @@ main{max-width:60rem;margin:0 auto;padding:1rem}\
 footer{max-width:60rem;margin:2rem auto 0;padding:1rem;border-top:1px solid #ccc;color:#444;font-size:.9rem}\
 section{margin:1.5rem 0}\
 .scroll{overflow-x:auto;max-width:100%}\
+td.num{white-space:nowrap}\
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}\
 .card,.screen{background:#fff;border:1px solid #bbb;border-radius:.5rem;padding:1rem;margin:1rem 0}\
 .screen{border:2px solid #1a1a1a}\
@@ -83,8 +84,8 @@ fn navigation(role: Role) -> &'static [(&'static str, &'static str)] {
     }
 }
 
-/// Percent-encodes a path for the switch's `back` parameter.
-fn encode(path: &str) -> String {
+/// Percent-encodes a path for the switch's `back` parameter, or a query value.
+pub(super) fn encode(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for b in path.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {

@@ -25,6 +25,7 @@
 pub mod charts;
 pub mod codesign;
 pub mod consent;
+pub mod data;
 pub mod history;
 pub mod layout;
 pub mod locale;
@@ -74,6 +75,7 @@ pub fn routes() -> Router<AppState> {
         .route("/invitations", get(invitations_list))
         .route("/jobs", get(jobs_list))
         .route("/history", get(history))
+        .route("/data/{collection}", get(data::browse))
         // The one page upload: the router gives pages [`super::MAX_FORM`].
         .route(
             "/import",

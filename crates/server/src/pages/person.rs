@@ -44,7 +44,7 @@ pub fn home(s: &AppState, session: &Session, l: &L10n, p: u64) -> Result<Markup,
                 } }
                 tbody {
                     @for (name, n) in &data {
-                        tr { td { (name) } td { (l.number(*n as i64)) } }
+                        tr { td { (super::data::link(name)) } td { (l.number(*n as i64)) } }
                     }
                 }
             } }
