@@ -710,3 +710,71 @@ async fn members_organisations_and_the_officer_do_it_all_from_their_pages() {
     let (st, _, _) = page(&w, &alice, "GET", "/proposals/999", None).await;
     assert_eq!(st, S::NOT_FOUND);
 }
+
+/// Members vote between competing proposals from their page: the contest's section lists its
+/// public proposals, a vote is recorded on the contest's ballot (a later one replaces it),
+/// a choice outside the contest is refused, and the counts appear only once the last of the
+/// contest's deadlines has passed, noisy and each from k.
+#[tokio::test]
+async fn members_vote_between_competing_proposals_from_their_page() {
+    use StatusCode as S;
+    use insitu_core::codesign::{self, Ballot, Content, Decision};
+    let w = World::new();
+    w.token("Thermo", Role::Organisation);
+    w.token("alice", Role::Person);
+    let alice = outside::session(&w.pds, "alice");
+    let store = w.pds.store.as_ref();
+    let content = |title: &str| Content {
+        title: title.into(),
+        description: "A design.".into(),
+        options: vec![],
+        studies: vec![],
+        goal: insitu_core::output::Money {
+            minor: 10_000,
+            currency: "EUR".into(),
+        },
+        deadline_ms: T + 5 * DAY,
+        tiers: vec![],
+    };
+    let mut ids = Vec::new();
+    for title in ["Round dial", "Touch screen"] {
+        let p = codesign::submit(store, "Thermo", Some("dial".into()), content(title)).unwrap();
+        codesign::review(store, p.id, "olga", Decision::Approve, "").unwrap();
+        ids.push(p.id);
+    }
+    let (st, _, list) = page(&w, &alice, "GET", "/proposals", None).await;
+    assert_eq!(st, S::OK);
+    assert!(list.contains("Competing proposals: dial"), "{list}");
+    assert!(list.contains("action=\"/contests/dial/vote\""), "{list}");
+    let token = csrf(&list);
+    for choice in [ids[0], ids[1]] {
+        let form = Some(format!("csrf={token}&choice={choice}"));
+        let (st, _, body) = page(&w, &alice, "POST", "/contests/dial/vote", form).await;
+        assert_eq!(st, S::SEE_OTHER, "{body}");
+    }
+    let votes = store.votes(&Ballot::Contest("dial".into())).unwrap();
+    assert_eq!(votes.len(), 1, "a later vote replaces the earlier");
+    assert_eq!(votes[0].choice, ids[1]);
+    let form = Some(format!("csrf={token}&choice=999"));
+    let (st, _, _) = page(&w, &alice, "POST", "/contests/dial/vote", form).await;
+    assert_eq!(st, S::CONFLICT);
+    let (_, _, list) = page(&w, &alice, "GET", "/proposals", None).await;
+    assert!(list.contains("Touch screen (your vote)"), "{list}");
+    assert!(
+        !list.contains("fewer than"),
+        "no count before the close: {list}"
+    );
+    w.clock.advance(6 * DAY);
+    codesign::settle_due(store, insitu_core::noise::Noise::Seeded(5)).unwrap();
+    // A new session: the first one expired with the day.
+    let alice = outside::session(&w.pds, "alice");
+    let (_, _, list) = page(&w, &alice, "GET", "/proposals", None).await;
+    assert!(
+        list.contains("fewer than 5"),
+        "one vote shows as fewer than k: {list}"
+    );
+    assert!(
+        !list.contains("action=\"/contests/dial/vote\""),
+        "closed: {list}"
+    );
+}

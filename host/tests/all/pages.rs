@@ -686,6 +686,20 @@ async fn every_page_answers_every_role_as_it_should() {
         ),
         (
             "POST",
+            "/contests/none/vote".into(),
+            "choice=1",
+            [
+                forbidden,
+                S::CONFLICT,
+                S::CONFLICT,
+                forbidden,
+                forbidden,
+                forbidden,
+                moved,
+            ],
+        ),
+        (
+            "POST",
             format!("/proposals/{public}/pledges"),
             "amount=5",
             [
@@ -1248,6 +1262,7 @@ async fn every_form_refuses_a_missing_or_forged_csrf_token_and_changes_nothing()
             "kind=comment&text=hi".into(),
         ),
         (format!("/proposals/{public}/vote"), "choice=0".into()),
+        ("/contests/none/vote".into(), "choice=1".into()),
         (format!("/proposals/{public}/pledges"), "amount=5".into()),
         (
             format!("/proposals/{public}/pledges/{pledge}/withdraw"),

@@ -107,3 +107,5 @@ error-not-a-tier = “{ $value }” is not a tier: write name; minimum pledge; r
 error-not-a-date = “{ $value }” is not a date.
 error-not-a-decision = “{ $value }” is not a decision.
 error-not-a-choice = “{ $value }” is not one of the options.
+contest-title = Competing proposals: { $contest }
+contest-legend = Which of these proposals do you prefer?

@@ -107,3 +107,5 @@ error-not-a-tier = « { $value } » n'est pas un palier : écrivez nom ; promess
 error-not-a-date = « { $value } » n'est pas une date.
 error-not-a-decision = « { $value } » n'est pas une décision.
 error-not-a-choice = « { $value } » n'est pas l'une des options.
+contest-title = Propositions en concurrence : { $contest }
+contest-legend = Laquelle de ces propositions préférez-vous ?

@@ -20,7 +20,7 @@ use maud::{Markup, html};
 
 mod forms;
 
-pub(super) use forms::{contribute, pledge, review, revise, submit, vote, withdraw};
+pub(super) use forms::{contest_vote, contribute, pledge, review, revise, submit, vote, withdraw};
 
 use super::locale::{Arg, L10n};
 use super::{AppState, PageError, PageResult, Path, Session, page};
@@ -438,11 +438,58 @@ pub(super) async fn proposals(State(s): State<AppState>, session: Session) -> Pa
         views.push(codesign::view(store, p.id, &who)?);
     }
     let now = s.now_ms();
+    // The contests the visible proposals compete in, each with its ballot and whether one of
+    // its proposals still takes votes.
+    let mut contests = Vec::new();
+    if let Reader::Person(_) = who {
+        let names: std::collections::BTreeSet<&String> =
+            views.iter().filter_map(|v| v.contest.as_ref()).collect();
+        for name in names {
+            let ballot = codesign::Ballot::Contest(name.clone());
+            let open = views.iter().any(|v| {
+                v.contest.as_ref() == Some(name)
+                    && v.status == Status::Public
+                    && v.settlement.is_none()
+                    && now < v.content.deadline_ms
+            });
+            contests.push((
+                name.clone(),
+                codesign::ballot_view(store, &ballot, &who)?,
+                open,
+            ));
+        }
+    }
     let body = match session.account.role {
         Role::Person => html! {
             h1 { (l.t("proposals-title")) }
             p { (l.t("proposals-intro")) }
             @if views.is_empty() { p { (l.t("none")) } }
+            @for (name, ballot, open) in &contests {
+                section.card aria-labelledby=(format!("contest-{name}")) {
+                    h2 id=(format!("contest-{name}")) { (l.ta("contest-title", &[("contest", name.as_str().into())])) }
+                    (ballot_block(&l, ballot))
+                    @if *open {
+                        form method="post" action=(format!("/contests/{name}/vote")) {
+                            (session.csrf_field())
+                            fieldset {
+                                legend { (l.t("contest-legend")) }
+                                @for c in &ballot.counts {
+                                    label {
+                                        @if ballot.my_choice == Some(c.choice) {
+                                            input type="radio" name="choice" value=(c.choice) required checked;
+                                        } @else {
+                                            input type="radio" name="choice" value=(c.choice) required;
+                                        }
+                                        " " (c.label)
+                                    }
+                                    " "
+                                }
+                            }
+                            button type="submit" { (l.t("vote-submit")) }
+                        }
+                    }
+                }
+            }
             @for v in &views { (member_block(&session, &l, v, now)) }
         },
         Role::Organisation => html! {

@@ -95,6 +95,7 @@ pub fn routes() -> Router<AppState> {
         .route("/proposals/{id}/review", post(codesign::review))
         .route("/proposals/{id}/contributions", post(codesign::contribute))
         .route("/proposals/{id}/vote", post(codesign::vote))
+        .route("/contests/{name}/vote", post(codesign::contest_vote))
         .route("/proposals/{id}/pledges", post(codesign::pledge))
         .route(
             "/proposals/{id}/pledges/{pledge}/withdraw",

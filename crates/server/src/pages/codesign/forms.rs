@@ -236,6 +236,25 @@ pub(in crate::pages) async fn vote(
     Ok(Redirect::to("/proposals").into_response())
 }
 
+/// A vote between the proposals of a contest (its name in the path).
+pub(in crate::pages) async fn contest_vote(
+    State(s): State<AppState>,
+    session: Session,
+    Path(name): Path<String>,
+    Form(f): Form<VoteForm>,
+) -> PageResult {
+    session.allow(Action::Participate, f.csrf.as_deref())?;
+    let me = member(&session)?;
+    let choice: u64 = f
+        .choice
+        .trim()
+        .parse()
+        .map_err(|_| bad("error-not-a-choice", &f.choice))?;
+    let ballot = codesign::Ballot::Contest(name);
+    blocking(move || Ok(codesign::vote(s.pds.store.as_ref(), &ballot, me, choice)?)).await?;
+    Ok(Redirect::to("/proposals").into_response())
+}
+
 #[derive(serde::Deserialize)]
 pub(in crate::pages) struct PledgeForm {
     csrf: Option<String>,
