@@ -105,15 +105,12 @@ fn check_contest(name: &str) -> Res<()> {
 /// Checks that every study a proposal cites exists and is `organisation`'s (or its
 /// association's): a proposal builds on releases its author bought.
 fn check_studies(store: &dyn Store, organisation: &str, content: &Content) -> Res<()> {
+    // One answer whether the study does not exist or is another's: an organisation learns
+    // nothing of others' studies from it.
     for id in &content.studies {
-        let job = store.job(*id).map_err(|_| {
-            CodesignError::Refused(format!(
-                "the proposal cites study {id}, which does not exist"
-            ))
-        })?;
-        if job.owner != organisation {
+        if !store.job(*id).is_ok_and(|job| job.owner == organisation) {
             return Err(CodesignError::Refused(format!(
-                "the proposal cites study {id}, which is not {organisation}'s"
+                "the proposal cites study {id}, which is not one of {organisation}'s studies"
             )));
         }
     }
@@ -210,6 +207,12 @@ pub fn revise(store: &dyn Store, id: u64, organisation: &str, content: Content) 
             "the new version is the same as the current one".into(),
         ));
     }
+    // Votes are on the options by place: changing them would move votes already cast.
+    if content.options != p.content().options && !store.votes(&p.ballot())?.is_empty() {
+        return Err(CodesignError::Refused(format!(
+            "members have voted on proposal {id}'s options: they cannot change now (submit a new proposal)"
+        )));
+    }
     let n = p.version() + 1;
     p.versions.push(version(n, now, content)?);
     p.status = Status::InReview;
@@ -225,10 +228,31 @@ pub fn review(
     decision: Decision,
     reasons: &str,
 ) -> Res<Proposal> {
+    review_version(store, id, officer, None, decision, reasons)
+}
+
+/// [`review`] of the version the officer read: refused when the proposal changed since
+/// (`Some(version)` other than the current one), so that no version is approved unseen.
+pub fn review_version(
+    store: &dyn Store,
+    id: u64,
+    officer: &str,
+    version: Option<u32>,
+    decision: Decision,
+    reasons: &str,
+) -> Res<Proposal> {
     let mut p = get(store, id, &Reader::Officer(officer.to_string()))?;
     if p.status != Status::InReview {
         return Err(CodesignError::Refused(format!(
             "proposal {id} is not waiting for a review"
+        )));
+    }
+    if let Some(v) = version
+        && v != p.version()
+    {
+        return Err(CodesignError::Refused(format!(
+            "proposal {id} changed since you read version {v}: it is at version {} now; read it again",
+            p.version()
         )));
     }
     if decision != Decision::Approve || !reasons.trim().is_empty() {
@@ -410,6 +434,7 @@ pub fn tally(store: &dyn Store, ballot: &Ballot, noise: Noise) -> Res<Option<Tal
         ballot,
         Tally {
             noisy,
+            choices: choices.iter().map(|(c, _)| *c).collect(),
             k: policy.k_floor,
             epsilon_micro,
             scale,
@@ -593,13 +618,24 @@ pub fn ballot_view(store: &dyn Store, ballot: &Ballot, reader: &Reader) -> Res<B
     let counts = choices
         .into_iter()
         .enumerate()
-        .map(|(i, (choice, label))| ChoiceCount {
-            choice,
-            label,
-            count: match &tally {
-                Some(t) => Count::thresholded(t.noisy.get(i).copied().unwrap_or(0), t.k),
-                None => Count::Withheld,
-            },
+        .map(|(i, (choice, label))| {
+            // By the choice the tally counted (a tally from before it kept its choices: by
+            // place); a choice that came after the close has no count.
+            let at = match &tally {
+                Some(t) if !t.choices.is_empty() => t.choices.iter().position(|c| *c == choice),
+                Some(_) => Some(i),
+                None => None,
+            };
+            ChoiceCount {
+                choice,
+                label,
+                count: match (&tally, at) {
+                    (Some(t), Some(at)) => {
+                        Count::thresholded(t.noisy.get(at).copied().unwrap_or(0), t.k)
+                    }
+                    _ => Count::Withheld,
+                },
+            }
         })
         .collect();
     let my_choice = match reader {
@@ -661,10 +697,14 @@ pub fn view(store: &dyn Store, id: u64, reader: &Reader) -> Res<ProposalView> {
         .map(|x| PledgeView {
             id: x.id,
             amount: x.amount.clone(),
-            tier: x
-                .tier
-                .and_then(|t| content.tiers.get(t as usize))
-                .map(|t| t.name.clone()),
+            // Held pledges reach the current version's tiers (as the settlement counts them);
+            // a closed one keeps the tier it was settled with.
+            tier: match x.status {
+                PledgeStatus::Held => content.tier_for(x.amount.minor),
+                _ => x.tier,
+            }
+            .and_then(|t| content.tiers.get(t as usize))
+            .map(|t| t.name.clone()),
             version: x.version,
             status: x.status,
             at_ms: x.at_ms,
@@ -1070,6 +1110,75 @@ mod tests {
         assert!(va.my_pledges[0].changed && va.my_pledges[0].withdrawable);
         assert!(!vb.my_pledges[0].changed && !vb.my_pledges[0].withdrawable);
         withdraw(&s, p.id, early.id, a).expect("withdraw after the deadline");
+    }
+
+    /// The reviewer's findings: an officer cannot approve a version they did not read, the
+    /// options cannot move under votes already cast, a contest's counts stay with the
+    /// proposals they counted, and rewards follow the tiers of the version settled.
+    #[test]
+    fn reviews_votes_counts_and_tiers_stay_with_what_they_were_about() {
+        let (_dir, clock, s) = store();
+        let p = submit(&s, "Thermo", None, content(1_000)).expect("submit");
+        let mut c = content(1_000);
+        c.title = "Version two".into();
+        revise(&s, p.id, "Thermo", c).expect("revise");
+        assert!(matches!(
+            review_version(&s, p.id, "olga", Some(1), Decision::Approve, ""),
+            Err(CodesignError::Refused(_))
+        ));
+        review_version(&s, p.id, "olga", Some(2), Decision::Approve, "").expect("approve");
+
+        let a = s.add_person("a").expect("person");
+        vote(&s, &Ballot::Options(p.id), a, 1).expect("vote");
+        let mut c = content(1_000);
+        c.title = "Version two".into();
+        c.options.reverse();
+        assert!(matches!(
+            revise(&s, p.id, "Thermo", c),
+            Err(CodesignError::Refused(_))
+        ));
+
+        // Tiers: a pledge of 25.00 reached "Backer" (20.00); version 3 raises it to 30.00.
+        pledge(&s, p.id, a, 2_500).expect("pledge");
+        let mut c = content(1_000);
+        c.title = "Version three".into();
+        c.tiers[0].min_minor = 3_000;
+        revise(&s, p.id, "Thermo", c).expect("revise");
+        review(&s, p.id, "olga", Decision::Approve, "").expect("approve");
+
+        // A contest: the tally counts two proposals; a third, approved after the close,
+        // shows no count, and the others keep theirs.
+        let mut ids = vec![];
+        for t in ["Round", "Square"] {
+            let mut c = content(1_000);
+            c.title = t.into();
+            let q = submit(&s, "Thermo", Some("dial".into()), c).expect("submit");
+            review(&s, q.id, "olga", Decision::Approve, "").expect("approve");
+            ids.push(q.id);
+        }
+        let contest = Ballot::Contest("dial".into());
+        vote(&s, &contest, a, ids[1]).expect("vote");
+        clock.advance(11 * DAY);
+        settle_due(&s, Noise::Seeded(2)).expect("settle");
+        let settled = s
+            .proposal(p.id)
+            .expect("proposal")
+            .settlement
+            .expect("settled");
+        assert_eq!(
+            settled.rewards,
+            vec![0],
+            "25.00 is under the settled tier's 30.00"
+        );
+        let before = ballot_view(&s, &contest, &Reader::Person(a)).expect("view");
+        let mut c = content(1_000);
+        c.title = "Late".into();
+        c.deadline_ms = s.now_ms() + DAY;
+        let late = submit(&s, "Thermo", Some("dial".into()), c).expect("submit");
+        review(&s, late.id, "olga", Decision::Approve, "").expect("approve");
+        let after = ballot_view(&s, &contest, &Reader::Person(a)).expect("view");
+        assert_eq!(after.counts[..2], before.counts[..]);
+        assert_eq!(after.counts[2].count, Count::Withheld);
     }
 
     #[test]

@@ -242,8 +242,12 @@ pub struct Review {
 /// The vote counts released at a ballot's close: noise drawn once and stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tally {
-    /// One noisy count per choice, in the ballot's order of choices.
+    /// One noisy count per choice, in the order of `choices`.
     pub noisy: Vec<i64>,
+    /// The choices counted (option indices, or a contest's proposal ids), as they were at the
+    /// close: a count is shown against its choice, whatever the ballot's choices are later.
+    #[serde(default)]
+    pub choices: Vec<u64>,
     pub k: u32,
     pub epsilon_micro: u64,
     pub scale: f64,
@@ -518,6 +522,9 @@ pub fn settle(
         p.closed_ms = Some(at_ms);
         if funded {
             p.status = PledgeStatus::Paid;
+            // The tier the amount reaches in the version settled: a change to the tiers was
+            // shown to the pledger, who could withdraw.
+            p.tier = content.tier_for(p.amount.minor);
             if let Some(t) = p.tier.and_then(|t| rewards.get_mut(t as usize)) {
                 *t += 1;
             }
@@ -553,6 +560,21 @@ pub fn may_withdraw(proposal: &Proposal, pledge: &Pledge, now_ms: i64) -> bool {
     pledge.status == PledgeStatus::Held
         && !proposal.settled()
         && (now_ms < proposal.content().deadline_ms || pledge.version < proposal.version())
+}
+
+/// Whether `new` is `old` with versions or reviews added, never one lost or changed: a write
+/// made from a proposal read before another write would drop the other's version or review,
+/// so every backend refuses it (a compare-and-set inside the transaction).
+pub fn extends(old: &Proposal, new: &Proposal) -> bool {
+    new.versions.len() >= old.versions.len()
+        && new.reviews.len() >= old.reviews.len()
+        && new.versions[..old.versions.len()] == old.versions[..]
+        && new.reviews[..old.reviews.len()] == old.reviews[..]
+}
+
+/// Why a write from a stale read is refused.
+pub fn stale_refusal(proposal: u64) -> String {
+    format!("proposal {proposal} changed meanwhile; read it again and retry")
 }
 
 /// Why a proposal that was settled cannot change.

@@ -177,6 +177,10 @@ pub async fn revise(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ReviewBody {
+    /// The version reviewed, as read: the decision is refused (409) if the proposal changed
+    /// since. Without it, the current version.
+    #[serde(default)]
+    pub version: Option<u32>,
     pub decision: Decision,
     /// Why: needed to ask for changes or to reject; the proposer reads them.
     #[serde(default)]
@@ -203,7 +207,14 @@ pub async fn review(
     let (officer, who) = (caller.account.name.clone(), reader(&caller)?);
     let store = s.pds.store.clone();
     let view = blocking(move || {
-        codesign::review(store.as_ref(), id, &officer, b.decision, &b.reasons)?;
+        codesign::review_version(
+            store.as_ref(),
+            id,
+            &officer,
+            b.version,
+            b.decision,
+            &b.reasons,
+        )?;
         Ok(codesign::view(store.as_ref(), id, &who)?)
     })
     .await?;

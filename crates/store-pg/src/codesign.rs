@@ -72,6 +72,9 @@ impl CodesignStore for PgStore {
                 if old.settled() {
                     return Err(refused(codesign::settled_refusal(p.id)));
                 }
+                if !codesign::extends(&old, &p) {
+                    return Err(refused(codesign::stale_refusal(p.id)));
+                }
                 Some(old)
             };
             put_proposal_row(&tx, &p).await?;

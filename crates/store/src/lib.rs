@@ -700,8 +700,9 @@ pub fn codesign_events(
 pub trait CodesignStore: Send + Sync {
     /// Stores a proposal: a new one when its `id` is 0 (the id is assigned), else replaces
     /// it. Audited in the same transaction: `ProposalCommitted` when it gained a version,
-    /// `ProposalReviewed` when it gained a review. A settled proposal is not changed
-    /// ([`StoreError::Codesign`]).
+    /// `ProposalReviewed` when it gained a review. A settled proposal is not changed, nor one
+    /// whose stored versions and reviews `proposal` does not extend (a write from a stale
+    /// read: `insitu_model::codesign::extends`) ([`StoreError::Codesign`]).
     fn put_proposal(
         &self,
         proposal: insitu_model::codesign::Proposal,

@@ -84,6 +84,9 @@ pub enum ProposalCmd {
         /// Needed to ask for changes or reject; the proposer sees it.
         #[arg(long, default_value = "")]
         reasons: String,
+        /// The version reviewed, as read (`proposal show`): refused if it changed since.
+        #[arg(long)]
+        version: Option<u32>,
     },
     /// The proposals one party sees (`--as person:ID`, `org:NAME`, `officer:NAME`; the
     /// operator's view by default).
@@ -359,6 +362,7 @@ pub fn proposal_cmd(pds: &Pds, cmd: ProposalCmd) -> anyhow::Result<()> {
             officer,
             decision,
             reasons,
+            version,
         } => {
             let d = match decision.as_str() {
                 "approve" => Decision::Approve,
@@ -366,7 +370,7 @@ pub fn proposal_cmd(pds: &Pds, cmd: ProposalCmd) -> anyhow::Result<()> {
                 "reject" => Decision::Reject,
                 other => bail!("`{other}`: decide approve, request-changes or reject"),
             };
-            let p = codesign::review(store, id, &officer, d, &reasons)?;
+            let p = codesign::review_version(store, id, &officer, version, d, &reasons)?;
             println!("proposal {id}: {:?}", p.status);
         }
         ProposalCmd::List { reader: r } => {

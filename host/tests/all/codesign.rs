@@ -666,7 +666,7 @@ async fn members_organisations_and_the_officer_do_it_all_from_their_pages() {
     assert_eq!(st, S::SEE_OTHER);
     let form = format!(
         "csrf={}&title=A+thermostat%2C+now+with+a+dial&description=It+learns.&goal=100.00+EUR\
-         &deadline=2026-01-11",
+         &deadline=2026-01-11&options=Round%0ASquare",
         csrf(&mine)
     );
     let (st, _, body) = page(

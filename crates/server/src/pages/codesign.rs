@@ -619,6 +619,8 @@ pub(super) async fn reviews(State(s): State<AppState>, session: Session) -> Page
                 (content_block(&l, &v.content))
                 form method="post" action=(format!("/proposals/{}/review", v.id)) {
                     (session.csrf_field())
+                    // The version shown: the decision is refused if the proposal changed since.
+                    input type="hidden" name="version" value=(v.version);
                     fieldset {
                         legend { (l.t("review-legend")) }
                         @for (value, d) in [("approve", Decision::Approve), ("request_changes", Decision::RequestChanges), ("reject", Decision::Reject)] {

@@ -166,7 +166,7 @@ pub async fn browse(
     };
     let range = TimeRange {
         since,
-        until: to.map(|t| t + DAY_MS),
+        until: to.map(|t| t.saturating_add(DAY_MS)),
     };
     let now = s.now_ms();
     let grants: Vec<(Grant, String)> = store

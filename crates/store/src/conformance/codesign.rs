@@ -119,6 +119,21 @@ pub(super) fn proposals(store: &dyn Store) {
         "a review and a new version",
         &["proposal_committed", "proposal_reviewed"],
     );
+    // A write from a read made before the last one (here: without its review and version 2)
+    // would drop them: refused, and nothing written.
+    let stale = store.proposal(p.id).expect("proposal");
+    let mut behind = stale.clone();
+    behind.reviews.clear();
+    behind.versions.truncate(1);
+    behind.status = Status::Public;
+    let n = audit_mark(store);
+    expect_err(
+        "a write from a stale read",
+        store.put_proposal(behind),
+        |e| matches!(e, StoreError::Codesign(_)),
+    );
+    expect_audit(store, &n, "a refused stale write", &[]);
+    assert_eq!(store.proposal(p.id).expect("proposal"), stale);
     let q = store.put_proposal(proposal("other", true)).expect("put");
     assert_eq!(
         store
@@ -221,6 +236,7 @@ pub(super) fn contributions_and_votes(store: &dyn Store) {
     assert_eq!(store.tally(&ballot).expect("tally"), None);
     let t = Tally {
         noisy: vec![3, 9],
+        choices: vec![0, 1],
         k: 5,
         epsilon_micro: 500_000,
         scale: 2.0,
@@ -367,7 +383,9 @@ pub(super) fn pledges(store: &dyn Store) {
         matches!(e, StoreError::Codesign(_))
     });
 
-    // Funded: escrow pays the organisation less 10 %, rewards counted by tier.
+    // Funded: escrow pays the organisation less 10 %, rewards counted by the tier each
+    // pledge's amount reaches in the version settled (20.00 for "backer"), whatever tier the
+    // pledge was recorded with.
     let f = store.put_proposal(proposal("thermo", true)).expect("put");
     store.pledge(pledge(f.id, a, 8_000, 5)).expect("pledge");
     store.pledge(pledge(f.id, b, 2_500, 5)).expect("pledge");
@@ -386,7 +404,7 @@ pub(super) fn pledges(store: &dyn Store) {
             st.commission_minor,
             st.rewards
         ),
-        (11_500, 10_350, 1_150, vec![1])
+        (11_500, 10_350, 1_150, vec![2])
     );
     assert_eq!(balance(store, &Party::Escrow(f.id)), 0);
     assert_eq!(

@@ -77,6 +77,9 @@ impl CodesignStore for RedbStore {
                 if old.settled() {
                     return Err(refused(codesign::settled_refusal(p.id)));
                 }
+                if !codesign::extends(&old, &p) {
+                    return Err(refused(codesign::stale_refusal(p.id)));
+                }
                 Some(old)
             };
             put_json(tx, PROPOSALS, p.id, &p)?;

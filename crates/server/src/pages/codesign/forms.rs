@@ -128,6 +128,9 @@ pub(in crate::pages) async fn revise(
 #[derive(serde::Deserialize)]
 pub(in crate::pages) struct ReviewForm {
     csrf: Option<String>,
+    /// The version the page showed.
+    #[serde(default)]
+    version: Option<u32>,
     decision: String,
     #[serde(default)]
     reasons: String,
@@ -148,10 +151,11 @@ pub(in crate::pages) async fn review(
     };
     let officer = session.account.name.clone();
     blocking(move || {
-        Ok(codesign::review(
+        Ok(codesign::review_version(
             s.pds.store.as_ref(),
             id,
             &officer,
+            f.version,
             decision,
             &f.reasons,
         )?)
