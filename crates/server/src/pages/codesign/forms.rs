@@ -228,16 +228,7 @@ pub(in crate::pages) async fn vote(
     Path(id): Path<u64>,
     Form(f): Form<VoteForm>,
 ) -> PageResult {
-    session.allow(Action::Participate, f.csrf.as_deref())?;
-    let me = member(&session)?;
-    let choice: u64 = f
-        .choice
-        .trim()
-        .parse()
-        .map_err(|_| bad("error-not-a-choice", &f.choice))?;
-    let ballot = codesign::Ballot::Options(id);
-    blocking(move || Ok(codesign::vote(s.pds.store.as_ref(), &ballot, me, choice)?)).await?;
-    Ok(Redirect::to("/proposals").into_response())
+    cast(s, session, codesign::Ballot::Options(id), f).await
 }
 
 /// A vote between the proposals of a contest (its name in the path).
@@ -247,6 +238,11 @@ pub(in crate::pages) async fn contest_vote(
     Path(name): Path<String>,
     Form(f): Form<VoteForm>,
 ) -> PageResult {
+    cast(s, session, codesign::Ballot::Contest(name), f).await
+}
+
+/// The member's vote on `ballot`, from its form.
+async fn cast(s: AppState, session: Session, ballot: codesign::Ballot, f: VoteForm) -> PageResult {
     session.allow(Action::Participate, f.csrf.as_deref())?;
     let me = member(&session)?;
     let choice: u64 = f
@@ -254,7 +250,6 @@ pub(in crate::pages) async fn contest_vote(
         .trim()
         .parse()
         .map_err(|_| bad("error-not-a-choice", &f.choice))?;
-    let ballot = codesign::Ballot::Contest(name);
     blocking(move || Ok(codesign::vote(s.pds.store.as_ref(), &ballot, me, choice)?)).await?;
     Ok(Redirect::to("/proposals").into_response())
 }
