@@ -287,16 +287,6 @@ pub fn contribute(
 ) -> Res<Contribution> {
     let p = get(store, id, &Reader::Person(member))?;
     check_text("the text", text, MAX_TEXT)?;
-    let written = store
-        .contributions(id)?
-        .iter()
-        .filter(|c| c.member == member)
-        .count();
-    if written >= MAX_CONTRIBUTIONS {
-        return Err(CodesignError::Refused(format!(
-            "you have written {written} comments and suggestions on proposal {id}: that is the most one member may"
-        )));
-    }
     if let Some(name) = sign_as {
         check_text("the name to sign with", name, MAX_SHORT)?;
     }
@@ -448,16 +438,6 @@ pub fn tally(store: &dyn Store, ballot: &Ballot, noise: Noise) -> Res<Option<Tal
 pub fn pledge(store: &dyn Store, id: u64, member: PersonId, minor: i64) -> Res<Pledge> {
     let p = get(store, id, &Reader::Person(member))?;
     let content = p.content();
-    let held = store
-        .pledges_of(member)?
-        .iter()
-        .filter(|x| x.proposal == id && x.status == PledgeStatus::Held)
-        .count();
-    if held >= MAX_PLEDGES {
-        return Err(CodesignError::Refused(format!(
-            "you hold {held} pledges on proposal {id}: that is the most one member may; withdraw one or pledge more in one"
-        )));
-    }
     Ok(store.pledge(Pledge {
         id: 0,
         proposal: id,

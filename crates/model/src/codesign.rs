@@ -592,6 +592,36 @@ pub fn refuse_contribution(p: &Proposal, now_ms: i64) -> Option<String> {
     })
 }
 
+/// Why a member who wrote `written` contributions on `p` cannot write another, if so.
+pub fn refuse_more_contributions(p: &Proposal, written: usize) -> Option<String> {
+    (written >= MAX_CONTRIBUTIONS).then(|| {
+        format!(
+            "you have written {written} comments and suggestions on proposal {}: that is the most one member may",
+            p.id
+        )
+    })
+}
+
+/// Why a member who holds `held` pledges on `p` cannot pledge again, if so.
+pub fn refuse_more_pledges(p: &Proposal, held: usize) -> Option<String> {
+    (held >= MAX_PLEDGES).then(|| {
+        format!(
+            "you hold {held} pledges on proposal {}: that is the most one member may; withdraw one or pledge more in one",
+            p.id
+        )
+    })
+}
+
+/// Why a vote on `ballot` at `at_ms` is refused, if it is: the ballot is closed once its
+/// proposal (or every proposal of its contest, among `proposals`) no longer takes part.
+pub fn refuse_vote(ballot: &Ballot, proposals: &[&Proposal], at_ms: i64) -> Option<String> {
+    let open = proposals.iter().any(|p| match ballot {
+        Ballot::Options(id) => p.id == *id && p.open(at_ms),
+        Ballot::Contest(c) => p.contest.as_deref() == Some(c.as_str()) && p.open(at_ms),
+    });
+    (!open).then(|| format!("the vote on {ballot} is closed"))
+}
+
 /// Why `pl` cannot be pledged to `p`, if it cannot: `p` must be open at the pledge's time,
 /// and the pledge a positive amount in the goal's currency.
 pub fn refuse_pledge(p: &Proposal, pl: &Pledge) -> Option<String> {

@@ -109,6 +109,18 @@ impl CodesignStore for PgStore {
             if let Some(why) = codesign::refuse_contribution(&p, ct.at_ms) {
                 return Err(refused(why));
             }
+            let written: i64 = tx
+                .query_one(
+                    "SELECT count(*) FROM contributions WHERE proposal = $1 AND person = $2",
+                    &[&key(ct.proposal), &key(ct.member)],
+                )
+                .await
+                .map_err(db)?
+                .try_get(0)
+                .map_err(db)?;
+            if let Some(why) = codesign::refuse_more_contributions(&p, written as usize) {
+                return Err(refused(why));
+            }
             ct.id = next_id(&tx, "contribution").await?;
             tx.execute(
                 "INSERT INTO contributions (proposal, id, person, value) VALUES ($1, $2, $3, $4)",
@@ -159,6 +171,28 @@ impl CodesignStore for PgStore {
             .await?;
             if tallied.is_some() {
                 return Err(refused(format!("the vote on {ballot} is closed")));
+            }
+            let proposals: Vec<Proposal> = match &v.ballot {
+                Ballot::Options(id) => {
+                    all(
+                        &tx,
+                        "SELECT value FROM proposals WHERE id = $1",
+                        &[&key(*id)],
+                    )
+                    .await?
+                }
+                Ballot::Contest(c) => {
+                    all(
+                        &tx,
+                        "SELECT value FROM proposals WHERE (value->>'contest') = $1",
+                        &[c],
+                    )
+                    .await?
+                }
+            };
+            let refs: Vec<&Proposal> = proposals.iter().collect();
+            if let Some(why) = codesign::refuse_vote(&v.ballot, &refs, v.at_ms) {
+                return Err(refused(why));
             }
             tx.execute(
                 "INSERT INTO votes (ballot, person, value) VALUES ($1, $2, $3) \
@@ -227,6 +261,18 @@ impl CodesignStore for PgStore {
             require_person(&tx, pl.member).await?;
             let p = locked(&tx, pl.proposal, "FOR UPDATE").await?;
             if let Some(why) = codesign::refuse_pledge(&p, &pl) {
+                return Err(refused(why));
+            }
+            let held = all::<Pledge>(
+                &tx,
+                "SELECT value FROM pledges WHERE proposal = $1 AND person = $2",
+                &[&key(pl.proposal), &key(pl.member)],
+            )
+            .await?
+            .iter()
+            .filter(|x| x.status == PledgeStatus::Held)
+            .count();
+            if let Some(why) = codesign::refuse_more_pledges(&p, held) {
                 return Err(refused(why));
             }
             pl.id = next_id(&tx, "pledge").await?;

@@ -197,6 +197,10 @@ pub const CHECKS: &[(&str, Check)] = &[
         "a_change_lets_earlier_pledgers_withdraw_after_the_deadline",
         codesign::changes_reopen_withdrawal,
     ),
+    (
+        "per_member_caps_and_a_ballots_close_hold_inside_the_transaction",
+        codesign::caps_and_closes,
+    ),
     // many threads at once
     (
         "concurrent_calls_give_distinct_ids_and_act_once",

@@ -456,3 +456,53 @@ pub(super) fn changes_reopen_withdrawal(store: &dyn Store) {
         .expect("settle");
     assert_eq!(s.settlement.expect("settled").held_minor, 700);
 }
+
+/// The per-member caps and a ballot's close are checked inside the store's transaction, so
+/// concurrent requests cannot pass them.
+pub(super) fn caps_and_closes(store: &dyn Store) {
+    use insitu_model::codesign::{MAX_CONTRIBUTIONS, MAX_PLEDGES};
+    let a = store.add_person("ada").expect("add_person");
+    let p = store.put_proposal(proposal("thermo", true)).expect("put");
+    for _ in 0..MAX_CONTRIBUTIONS {
+        store
+            .add_contribution(comment(p.id, a, "again"))
+            .expect("add");
+    }
+    for _ in 0..MAX_PLEDGES {
+        store.pledge(pledge(p.id, a, 1, 5)).expect("pledge");
+    }
+    let n = audit_mark(store);
+    expect_err(
+        "one contribution too many",
+        store.add_contribution(comment(p.id, a, "x")),
+        |e| matches!(e, StoreError::Codesign(_)),
+    );
+    expect_err(
+        "one pledge too many",
+        store.pledge(pledge(p.id, a, 1, 5)),
+        |e| matches!(e, StoreError::Codesign(_)),
+    );
+    let vote = |ballot: Ballot, at_ms: i64| Vote {
+        ballot,
+        member: a,
+        choice: 0,
+        at_ms,
+    };
+    expect_err(
+        "a vote at the deadline",
+        store.cast_vote(vote(p.ballot(), DEADLINE)),
+        |e| matches!(e, StoreError::Codesign(_)),
+    );
+    expect_err(
+        "a vote on a contest with no proposal",
+        store.cast_vote(vote(Ballot::Contest("none".into()), 5)),
+        |e| matches!(e, StoreError::Codesign(_)),
+    );
+    expect_audit(store, &n, "refused over the caps and after the close", &[]);
+    assert_eq!(
+        store.contributions(p.id).expect("c").len(),
+        MAX_CONTRIBUTIONS
+    );
+    assert_eq!(store.pledges(p.id).expect("p").len(), MAX_PLEDGES);
+    assert_eq!(store.votes(&p.ballot()).expect("votes"), vec![]);
+}

@@ -106,6 +106,18 @@ impl CodesignStore for RedbStore {
             if let Some(why) = codesign::refuse_contribution(&p, c.at_ms) {
                 return Err(refused(why));
             }
+            let written = rows_of::<Contribution>(
+                &tx.open_table(LISTINGS).map_err(db)?,
+                &tx.open_table(CONTRIBUTIONS).map_err(db)?,
+                "contributions",
+                &person_owner(c.member),
+            )?
+            .iter()
+            .filter(|x| x.proposal == c.proposal)
+            .count();
+            if let Some(why) = codesign::refuse_more_contributions(&p, written) {
+                return Err(refused(why));
+            }
             c.id = next_id(tx, "contribution")?;
             put_json(tx, CONTRIBUTIONS, c.id, &c)?;
             list(
@@ -138,6 +150,11 @@ impl CodesignStore for RedbStore {
             let ballot = v.ballot.to_string();
             if get_json::<&str, Tally>(tx, TALLIES, ballot.as_str())?.is_some() {
                 return Err(refused(format!("the vote on {ballot} is closed")));
+            }
+            let all: Vec<Proposal> = all_in(tx, PROPOSALS)?;
+            let all: Vec<&Proposal> = all.iter().collect();
+            if let Some(why) = codesign::refuse_vote(&v.ballot, &all, v.at_ms) {
+                return Err(refused(why));
             }
             put_json(tx, VOTES, (ballot.as_str(), v.member), &v)?;
             append(
@@ -181,6 +198,13 @@ impl CodesignStore for RedbStore {
             require_person(tx, pl.member)?;
             let p = proposal_in(tx, pl.proposal)?;
             if let Some(why) = codesign::refuse_pledge(&p, &pl) {
+                return Err(refused(why));
+            }
+            let held = pledges_in(tx, pl.proposal)?
+                .iter()
+                .filter(|x| x.member == pl.member && x.status == PledgeStatus::Held)
+                .count();
+            if let Some(why) = codesign::refuse_more_pledges(&p, held) {
                 return Err(refused(why));
             }
             pl.id = next_id(tx, "pledge")?;
