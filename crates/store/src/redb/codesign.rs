@@ -151,9 +151,13 @@ impl CodesignStore for RedbStore {
             if get_json::<&str, Tally>(tx, TALLIES, ballot.as_str())?.is_some() {
                 return Err(refused(format!("the vote on {ballot} is closed")));
             }
-            let all: Vec<Proposal> = all_in(tx, PROPOSALS)?;
-            let all: Vec<&Proposal> = all.iter().collect();
-            if let Some(why) = codesign::refuse_vote(&v.ballot, &all, v.at_ms) {
+            // A proposal's options: that proposal alone; a contest: the proposals (few).
+            let concerned: Vec<Proposal> = match &v.ballot {
+                Ballot::Options(id) => get_json(tx, PROPOSALS, *id)?.into_iter().collect(),
+                Ballot::Contest(_) => all_in(tx, PROPOSALS)?,
+            };
+            let concerned: Vec<&Proposal> = concerned.iter().collect();
+            if let Some(why) = codesign::refuse_vote(&v.ballot, &concerned, v.at_ms) {
                 return Err(refused(why));
             }
             put_json(tx, VOTES, (ballot.as_str(), v.member), &v)?;
