@@ -168,13 +168,18 @@ fn pledged_to(store: &dyn Store, reader: &Reader) -> Res<std::collections::BTree
 }
 
 /// Whether `reader` may see `p` at all: its organisation, the officer and the operator
-/// always; everyone else once the officer approved it.
+/// always; everyone else once it is public.
 pub fn may_see(p: &Proposal, reader: &Reader) -> bool {
     match reader {
         Reader::Organisation(o) if *o == p.organisation => true,
         Reader::Officer(_) | Reader::Operator => true,
-        _ => matches!(p.status, Status::Public | Status::Funded | Status::Unfunded),
+        _ => is_public(p),
     }
+}
+
+/// Whether the officer approved `p` (open, or settled after it was): anyone may see it.
+pub fn is_public(p: &Proposal) -> bool {
+    matches!(p.status, Status::Public | Status::Funded | Status::Unfunded)
 }
 
 /// The proposal, if it is `organisation`'s to change.
@@ -336,7 +341,7 @@ fn contest(store: &dyn Store, name: &str) -> Res<Vec<Proposal>> {
     Ok(store
         .proposals()?
         .into_iter()
-        .filter(|p| p.contest.as_deref() == Some(name) && may_see(p, &Reader::Person(0)))
+        .filter(|p| p.contest.as_deref() == Some(name) && is_public(p))
         .collect())
 }
 
@@ -353,22 +358,10 @@ pub fn closes_ms(store: &dyn Store, ballot: &Ballot) -> Res<Option<i64>> {
 
 /// `member` votes on a ballot (a later vote replaces theirs), while it is open.
 pub fn vote(store: &dyn Store, ballot: &Ballot, member: PersonId, choice: u64) -> Res<()> {
-    let now = store.now_ms();
-    match ballot {
-        Ballot::Options(id) => {
-            let p = get(store, *id, &Reader::Person(member))?;
-            if let Some(why) = refuse_contribution(&p, now) {
-                return Err(CodesignError::Refused(why));
-            }
-        }
-        Ballot::Contest(name) => {
-            let open = contest(store, name)?.iter().any(|p| p.open(now));
-            if !open {
-                return Err(CodesignError::Refused(format!(
-                    "contest `{name}` has no proposal open to votes"
-                )));
-            }
-        }
+    // Whether the ballot is still open is the store's to say, in its transaction
+    // (`codesign::refuse_vote`); a proposal the member may not see is not theirs to vote on.
+    if let Ballot::Options(id) = ballot {
+        get(store, *id, &Reader::Person(member))?;
     }
     let choices = choices(store, ballot)?;
     if !choices.iter().any(|(c, _)| *c == choice) {
@@ -381,12 +374,11 @@ pub fn vote(store: &dyn Store, ballot: &Ballot, member: PersonId, choice: u64) -
                 .join(", ")
         )));
     }
-    store.person(member)?;
     Ok(store.cast_vote(Vote {
         ballot: ballot.clone(),
         member,
         choice,
-        at_ms: now,
+        at_ms: store.now_ms(),
     })?)
 }
 
@@ -735,7 +727,7 @@ pub fn list(store: &dyn Store, reader: &Reader) -> Res<Vec<Proposal>> {
         .into_iter()
         .filter(|p| match reader {
             // An organisation lists its own; others' public ones are on the members' list.
-            Reader::Organisation(o) => *o == p.organisation || may_see(p, &Reader::Person(0)),
+            Reader::Organisation(o) => *o == p.organisation || is_public(p),
             _ => may_see(p, reader) || pledged.contains(&p.id),
         })
         .collect();

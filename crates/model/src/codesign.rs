@@ -96,7 +96,8 @@ pub enum Invalid {
     DeadlineTooFar,
 }
 
-fn short(what: &'static str, s: &str, max: usize) -> Result<(), Invalid> {
+/// Checks a text a member or an organisation writes: not blank, at most `max` characters.
+pub fn check_text(what: &'static str, s: &str, max: usize) -> Result<(), Invalid> {
     let len = s.chars().count();
     if s.trim().is_empty() {
         Err(Invalid::Empty(what))
@@ -107,16 +108,11 @@ fn short(what: &'static str, s: &str, max: usize) -> Result<(), Invalid> {
     }
 }
 
-/// Checks a text a member or an organisation writes: not blank, at most `max` characters.
-pub fn check_text(what: &'static str, s: &str, max: usize) -> Result<(), Invalid> {
-    short(what, s, max)
-}
-
 impl Content {
     /// Checks the proposal's fields; `now_ms` for the deadline.
     pub fn check(&self, now_ms: i64) -> Result<(), Invalid> {
-        short("the title", &self.title, MAX_SHORT)?;
-        short("the description", &self.description, MAX_TEXT)?;
+        check_text("the title", &self.title, MAX_SHORT)?;
+        check_text("the description", &self.description, MAX_TEXT)?;
         for (what, n) in [
             ("options", self.options.len()),
             ("reward tiers", self.tiers.len()),
@@ -131,7 +127,7 @@ impl Content {
             }
         }
         for o in &self.options {
-            short("an option", o, MAX_SHORT)?;
+            check_text("an option", o, MAX_SHORT)?;
         }
         let c = &self.goal.currency;
         if !(1..=MAX_MINOR).contains(&self.goal.minor)
@@ -142,8 +138,8 @@ impl Content {
         }
         let mut last = 0;
         for t in &self.tiers {
-            short("a tier's name", &t.name, MAX_SHORT)?;
-            short("a tier's reward", &t.reward, MAX_SHORT)?;
+            check_text("a tier's name", &t.name, MAX_SHORT)?;
+            check_text("a tier's reward", &t.reward, MAX_SHORT)?;
             if t.min_minor <= last || t.min_minor > MAX_MINOR {
                 return Err(Invalid::Tier(t.name.clone()));
             }

@@ -185,14 +185,20 @@ fn reader(s: Option<&str>) -> anyhow::Result<Reader> {
     })
 }
 
-fn tier(s: &str) -> anyhow::Result<Tier> {
+/// An amount written in `currency`'s units (`25.00`), in its minor units.
+fn amount(raw: &str, currency: &str) -> anyhow::Result<i64> {
+    insitu_formats::money::parse_decimal(raw.trim(), insitu_formats::money::exponent(currency), '.')
+        .map_err(|e| anyhow::anyhow!("`{raw}`: {e}"))
+}
+
+/// A tier `NAME:AMOUNT:REWARD`, its amount in `currency`.
+fn tier(s: &str, currency: &str) -> anyhow::Result<Tier> {
     let mut parts = s.splitn(3, ':');
     let (Some(name), Some(amount), Some(reward)) = (parts.next(), parts.next(), parts.next())
     else {
         bail!("`{s}` is not a tier: use NAME:AMOUNT:REWARD, like `Backer:25.00:the thermostat`");
     };
-    let min_minor = insitu_formats::money::parse_decimal(amount.trim(), 2, '.')
-        .map_err(|e| anyhow::anyhow!("tier `{name}`: {e}"))?;
+    let min_minor = self::amount(amount, currency).with_context(|| format!("tier `{name}`"))?;
     Ok(Tier {
         name: name.trim().into(),
         min_minor,
@@ -216,14 +222,11 @@ impl ContentArgs {
             (None, Some(days)) => now_ms + i64::from(days) * DAY_MS,
             (None, None) => bail!("give --deadline YYYY-MM-DD or --days N"),
         };
-        let exponent = insitu_formats::money::exponent(&currency);
-        let mut tiers = Vec::new();
-        for t in &self.tiers {
-            let mut t = tier(t)?;
-            // Tiers are written with two decimals; a currency with others is rescaled.
-            t.min_minor = t.min_minor * 10i64.pow(exponent) / 100;
-            tiers.push(t);
-        }
+        let tiers = self
+            .tiers
+            .iter()
+            .map(|t| tier(t, &currency))
+            .collect::<anyhow::Result<_>>()?;
         Ok(Content {
             title,
             description: self.description,
@@ -236,10 +239,6 @@ impl ContentArgs {
     }
 }
 
-fn money(m: &Money) -> String {
-    format!("{} {}", decimal(m.minor, &m.currency), m.currency)
-}
-
 /// Prints a proposal as `reader` sees it.
 pub fn print_view(v: &ProposalView, indent: &str) {
     let c = &v.content;
@@ -249,9 +248,9 @@ pub fn print_view(v: &ProposalView, indent: &str) {
     );
     println!(
         "{indent}  goal {} by {}; pledged {} in {} pledges",
-        money(&c.goal),
+        c.goal,
         format_time(c.deadline_ms),
-        money(&v.pledged),
+        v.pledged,
         v.pledges
     );
     for r in &v.reviews {
@@ -286,7 +285,7 @@ pub fn print_view(v: &ProposalView, indent: &str) {
         println!(
             "{indent}  your pledge {}: {} {:?}{}{}",
             p.id,
-            money(&p.amount),
+            p.amount,
             p.status,
             p.tier
                 .as_ref()
@@ -511,17 +510,12 @@ pub fn pledge_cmd(pds: &Pds, cmd: PledgeCmd) -> anyhow::Result<()> {
         } => {
             let p = store.proposal(proposal)?;
             let currency = p.content().goal.currency.clone();
-            let minor = insitu_formats::money::parse_decimal(
-                amount.trim(),
-                insitu_formats::money::exponent(&currency),
-                '.',
-            )
-            .map_err(|e| anyhow::anyhow!("--amount: {e}"))?;
+            let minor = self::amount(&amount, &currency).context("--amount")?;
             let x = codesign::pledge(store, proposal, person, minor)?;
             println!(
                 "pledge {}: {} held in escrow for proposal {proposal}{}",
                 x.id,
-                money(&x.amount),
+                x.amount,
                 x.tier
                     .and_then(|t| p.content().tiers.get(t as usize))
                     .map(|t| format!("; reward: {}", t.reward))
@@ -534,7 +528,7 @@ pub fn pledge_cmd(pds: &Pds, cmd: PledgeCmd) -> anyhow::Result<()> {
             person,
         } => {
             let x = codesign::withdraw(store, proposal, pledge, person)?;
-            println!("pledge {}: withdrawn, {} refunded", x.id, money(&x.amount));
+            println!("pledge {}: withdrawn, {} refunded", x.id, x.amount);
         }
         PledgeCmd::List { person } => {
             for x in store.pledges_of(person)? {
@@ -542,7 +536,7 @@ pub fn pledge_cmd(pds: &Pds, cmd: PledgeCmd) -> anyhow::Result<()> {
                     "{:>4}  proposal {}  {}  {:?}  {}",
                     x.id,
                     x.proposal,
-                    money(&x.amount),
+                    x.amount,
                     x.status,
                     format_date(x.at_ms)
                 );

@@ -169,16 +169,13 @@ pub async fn browse(
         until: to.map(|t| t.saturating_add(DAY_MS)),
     };
     let now = s.now_ms();
+    let mut names = super::history::Names::new(store);
     let grants: Vec<(Grant, String)> = store
         .grants(Some(p))?
         .into_iter()
         .filter(|g| g.check_live(now).is_ok() && g.collections.iter().any(|c| c.name == collection))
         .map(|g| {
-            let name = store
-                .plugin(&g.plugin_digest)
-                .ok()
-                .and_then(|x| x.manifest.map(|m| m.id))
-                .unwrap_or_else(|| g.plugin_digest.chars().take(12).collect());
+            let name = names.plugin(&g.plugin_digest);
             (g, name)
         })
         .collect();

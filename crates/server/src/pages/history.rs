@@ -1,7 +1,7 @@
 //! The access history's lines in the person's language: each kind of entry of a person's
 //! audit chain as a sentence written to them ("ufc asked you for access to ..."), from the
 //! catalogues (`history.ftl`), with plugins named by their manifest's id rather than their
-//! digest. An entry of another kind (never in a person's chain) falls back to the audit log's
+//! digest ([`Names`], which the data page uses too). An entry of another kind (never in a person's chain) falls back to the audit log's
 //! own English description.
 
 use std::collections::BTreeMap;
@@ -26,7 +26,7 @@ impl<'a> Names<'a> {
     }
 
     /// The plugin's manifest id (`fee-scanner`), else the digest's first 12 characters.
-    fn plugin(&mut self, digest: &str) -> String {
+    pub fn plugin(&mut self, digest: &str) -> String {
         if let Some(n) = self.plugins.get(digest) {
             return n.clone();
         }

@@ -204,10 +204,16 @@ impl CodesignStore for RedbStore {
             if let Some(why) = codesign::refuse_pledge(&p, &pl) {
                 return Err(refused(why));
             }
-            let held = pledges_in(tx, pl.proposal)?
-                .iter()
-                .filter(|x| x.member == pl.member && x.status == PledgeStatus::Held)
-                .count();
+            // The member's own pledges (their listing), not every pledge of the proposal.
+            let held = rows_of::<Pledge>(
+                &tx.open_table(LISTINGS).map_err(db)?,
+                &tx.open_table(PLEDGES).map_err(db)?,
+                "pledges",
+                &person_owner(pl.member),
+            )?
+            .iter()
+            .filter(|x| x.proposal == pl.proposal && x.status == PledgeStatus::Held)
+            .count();
             if let Some(why) = codesign::refuse_more_pledges(&p, held) {
                 return Err(refused(why));
             }
