@@ -585,50 +585,18 @@ fn a_proposal_goes_from_review_to_pledges_and_its_proof_holds() {
     assert!(hidden.contains("no proposal 1"), "{hidden}");
     assert!(!ok(d, &["proposal", "list", "--as", "person:1"]).contains("A thermostat"));
     assert!(ok(d, &["proposal", "queue"]).contains("A thermostat"));
-    let no_reason = fails(
-        d,
-        &[
-            "proposal",
-            "review",
-            "1",
-            "--officer",
-            "olga",
-            "--decision",
-            "reject",
-        ],
-    );
+    let no_reason = fails(d, &cli_common::review_args("reject", &[]));
     assert!(
         no_reason.contains("the reasons must not be empty"),
         "{no_reason}"
     );
     ok(
         d,
-        &[
-            "proposal",
-            "review",
-            "1",
-            "--officer",
-            "olga",
-            "--decision",
-            "request-changes",
-            "--reasons",
-            "Cite the study.",
-        ],
+        &cli_common::review_args("request-changes", &["--reasons", "Cite the study."]),
     );
     assert!(ok(d, &["proposal", "show", "1", "--as", "org:thermo"]).contains("Cite the study."));
     ok(d, &content("revise", "It learns, as study 1 shows."));
-    ok(
-        d,
-        &[
-            "proposal",
-            "review",
-            "1",
-            "--officer",
-            "olga",
-            "--decision",
-            "approve",
-        ],
-    );
+    ok(d, &cli_common::review_args("approve", &[]));
     ok(
         d,
         &[

@@ -69,3 +69,18 @@ pub fn assert_adds_the_rest(out: &str, total: usize, survived: u64) {
         "{out}"
     );
 }
+
+/// `insitu proposal review 1` by the officer `olga` with `decision`, then `more` flags.
+pub fn review_args<'a>(decision: &'a str, more: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "proposal",
+        "review",
+        "1",
+        "--officer",
+        "olga",
+        "--decision",
+        decision,
+    ];
+    args.extend_from_slice(more);
+    args
+}

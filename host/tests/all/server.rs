@@ -1893,18 +1893,7 @@ fn serve_settles_a_proposal_whose_deadline_came() {
             &deadline,
         ],
     );
-    ok(
-        d,
-        &[
-            "proposal",
-            "review",
-            "1",
-            "--officer",
-            "olga",
-            "--decision",
-            "approve",
-        ],
-    );
+    ok(d, &crate::cli_common::review_args("approve", &[]));
     ok(
         d,
         &["pledge", "add", "1", "--person", "1", "--amount", "60.00"],
