@@ -548,6 +548,7 @@ pub struct VersionView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct PledgeView {
     pub id: u64,
+    pub proposal: u64,
     pub amount: Money,
     pub tier: Option<String>,
     pub version: u32,
@@ -558,6 +559,29 @@ pub struct PledgeView {
     /// Whether the proposal changed since the pledge (a version the member did not pledge
     /// to): shown to them, and it lets them withdraw until the settlement.
     pub changed: bool,
+}
+
+/// Pledge `x` of proposal `p` as its member sees it at `now_ms`: held pledges reach the
+/// current version's tiers (as the settlement counts them); a closed one keeps the tier it was
+/// settled with.
+pub fn pledge_view(p: &Proposal, x: &Pledge, now_ms: i64) -> PledgeView {
+    let tiers = &p.content().tiers;
+    PledgeView {
+        id: x.id,
+        proposal: x.proposal,
+        amount: x.amount.clone(),
+        tier: match x.status {
+            PledgeStatus::Held => p.content().tier_for(x.amount.minor),
+            _ => x.tier,
+        }
+        .and_then(|t| tiers.get(t as usize))
+        .map(|t| t.name.clone()),
+        version: x.version,
+        status: x.status,
+        at_ms: x.at_ms,
+        withdrawable: may_withdraw(p, x, now_ms),
+        changed: x.version < p.version(),
+    }
 }
 
 /// A proposal as one reader sees it.
@@ -666,23 +690,7 @@ pub fn view(store: &dyn Store, id: u64, reader: &Reader) -> Res<ProposalView> {
     let my_pledges = pledges
         .iter()
         .filter(|x| Some(x.member) == me)
-        .map(|x| PledgeView {
-            id: x.id,
-            amount: x.amount.clone(),
-            // Held pledges reach the current version's tiers (as the settlement counts them);
-            // a closed one keeps the tier it was settled with.
-            tier: match x.status {
-                PledgeStatus::Held => content.tier_for(x.amount.minor),
-                _ => x.tier,
-            }
-            .and_then(|t| content.tiers.get(t as usize))
-            .map(|t| t.name.clone()),
-            version: x.version,
-            status: x.status,
-            at_ms: x.at_ms,
-            withdrawable: may_withdraw(&p, x, now),
-            changed: x.version < p.version(),
-        })
+        .map(|x| pledge_view(&p, x, now))
         .collect();
     Ok(ProposalView {
         id,

@@ -23,8 +23,8 @@ use super::auth::{Action, Caller};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{Path, Query};
 use insitu_core::codesign::{
-    self, Ballot, BallotView, ContributionView, Decision, Kind, Pledge, PledgeStatus, Proof,
-    Proposal, ProposalView, Reader, Settlement, Status, Tier,
+    self, Ballot, BallotView, ContributionView, Decision, Kind, PledgeView, Proof, ProposalView,
+    Reader, Settlement, Status, Tier,
 };
 use insitu_core::noise::Noise;
 use insitu_core::output::Money;
@@ -372,38 +372,6 @@ pub async fn contest(
     Ok(Json(view))
 }
 
-/// A member's pledge as they see it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PledgeAnswer {
-    pub id: u64,
-    pub proposal: u64,
-    pub amount: Money,
-    /// The reward tier it reaches.
-    pub tier: Option<String>,
-    /// The proposal's version it was made to.
-    pub version: u32,
-    pub status: PledgeStatus,
-    pub at_ms: i64,
-    /// Whether it may be withdrawn now: before the deadline, or after a change it did not see.
-    pub withdrawable: bool,
-}
-
-fn pledge_answer(p: &Proposal, x: &Pledge, now: i64) -> PledgeAnswer {
-    PledgeAnswer {
-        id: x.id,
-        proposal: x.proposal,
-        amount: x.amount.clone(),
-        tier: x
-            .tier
-            .and_then(|t| p.content().tiers.get(t as usize))
-            .map(|t| t.name.clone()),
-        version: x.version,
-        status: x.status,
-        at_ms: x.at_ms,
-        withdrawable: codesign::may_withdraw(p, x, now),
-    }
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PledgeBody {
     /// The amount in minor units of the goal's currency (cents).
@@ -415,7 +383,7 @@ pub struct PledgeBody {
 #[utoipa::path(post, path = "/api/proposals/{id}/pledges", tag = "codesign", security(("token" = [])),
     params(("id" = u64, Path)), request_body = PledgeBody,
     responses(
-        (status = 201, description = "The pledge, held in escrow", body = PledgeAnswer),
+        (status = 201, description = "The pledge, held in escrow", body = PledgeView),
         (status = 403, description = "`forbidden`: not a person's token with the `participate` scope", body = ErrorBody),
         (status = 404, description = "`not_found`: no such proposal, or not public", body = ErrorBody),
         (status = 409, description = "`conflict`: not open, or not a positive amount", body = ErrorBody),
@@ -425,14 +393,14 @@ pub async fn pledge(
     caller: Caller,
     Id(id): Id,
     Body(b): Body<PledgeBody>,
-) -> Result<(StatusCode, Json<PledgeAnswer>), ApiError> {
+) -> Result<(StatusCode, Json<PledgeView>), ApiError> {
     caller.may(Action::Participate)?;
     let me = member(&caller)?;
     let store = s.pds.store.clone();
     let answer = blocking(move || {
         let x = codesign::pledge(store.as_ref(), id, me, b.minor)?;
         let p = store.proposal(id)?;
-        Ok(pledge_answer(&p, &x, store.now_ms()))
+        Ok(codesign::pledge_view(&p, &x, store.now_ms()))
     })
     .await?;
     Ok((StatusCode::CREATED, Json(answer)))
@@ -443,7 +411,7 @@ pub async fn pledge(
 #[utoipa::path(post, path = "/api/proposals/{id}/pledges/{pledge}/withdraw", tag = "codesign", security(("token" = [])),
     params(("id" = u64, Path), ("pledge" = u64, Path)),
     responses(
-        (status = 200, description = "The pledge, withdrawn and refunded", body = PledgeAnswer),
+        (status = 200, description = "The pledge, withdrawn and refunded", body = PledgeView),
         (status = 403, description = "`forbidden`: not a person's token with the `participate` scope", body = ErrorBody),
         (status = 404, description = "`not_found`: no such pledge of the caller's on that proposal", body = ErrorBody),
         (status = 409, description = "`conflict`: the pledge can no longer be withdrawn", body = ErrorBody),
@@ -452,14 +420,14 @@ pub async fn withdraw(
     State(s): State<AppState>,
     caller: Caller,
     Path((id, pledge)): Path<(u64, u64)>,
-) -> Result<Json<PledgeAnswer>, ApiError> {
+) -> Result<Json<PledgeView>, ApiError> {
     caller.may(Action::Participate)?;
     let me = member(&caller)?;
     let store = s.pds.store.clone();
     let answer = blocking(move || {
         let x = codesign::withdraw(store.as_ref(), id, pledge, me)?;
         let p = store.proposal(id)?;
-        Ok(pledge_answer(&p, &x, store.now_ms()))
+        Ok(codesign::pledge_view(&p, &x, store.now_ms()))
     })
     .await?;
     Ok(Json(answer))
@@ -468,20 +436,20 @@ pub async fn withdraw(
 /// The caller's own pledges, every proposal's.
 #[utoipa::path(get, path = "/api/pledges", tag = "codesign", security(("token" = [])),
     responses(
-        (status = 200, description = "The caller's pledges", body = [PledgeAnswer]),
+        (status = 200, description = "The caller's pledges", body = [PledgeView]),
         (status = 403, description = "`forbidden`: not a person's token with the `read` scope", body = ErrorBody),
     ))]
 pub async fn my_pledges(
     State(s): State<AppState>,
     caller: Caller,
-) -> Result<Json<Vec<PledgeAnswer>>, ApiError> {
+) -> Result<Json<Vec<PledgeView>>, ApiError> {
     caller.may(Action::ReadPledges)?;
     let me = member(&caller)?;
     let store = s.pds.store.as_ref();
     let now = store.now_ms();
     let mut out = Vec::new();
     for x in store.pledges_of(me)? {
-        out.push(pledge_answer(&store.proposal(x.proposal)?, &x, now));
+        out.push(codesign::pledge_view(&store.proposal(x.proposal)?, &x, now));
     }
     Ok(Json(out))
 }
