@@ -261,7 +261,7 @@ pub fn review_version(
         )));
     }
     if decision != Decision::Approve || !reasons.trim().is_empty() {
-        check_text("the reasons", reasons, MAX_TEXT)?;
+        check_text(Part::Reasons, reasons, MAX_TEXT)?;
     }
     let now = store.now_ms();
     p.reviews.push(Review {
@@ -291,9 +291,9 @@ pub fn contribute(
     sign_as: Option<&str>,
 ) -> Res<Contribution> {
     let p = get(store, id, &Reader::Person(member))?;
-    check_text("the text", text, MAX_TEXT)?;
+    check_text(Part::Text, text, MAX_TEXT)?;
     if let Some(name) = sign_as {
-        check_text("the name to sign with", name, MAX_SHORT)?;
+        check_text(Part::SignAs, name, MAX_SHORT)?;
     }
     let (salt, commitment) = match kind {
         Kind::Suggestion => {

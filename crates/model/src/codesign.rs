@@ -65,20 +65,89 @@ pub struct Content {
     pub tiers: Vec<Tier>,
 }
 
+/// What a member or an organisation writes on a proposal, named in [`Invalid`]: its `Display`
+/// is the English words the messages use, [`Part::tag`] a stable name for other languages'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Title,
+    Description,
+    Options,
+    Option,
+    Tiers,
+    TierName,
+    TierReward,
+    Studies,
+    Reasons,
+    Text,
+    SignAs,
+}
+
+impl Part {
+    pub const ALL: [Part; 11] = [
+        Part::Title,
+        Part::Description,
+        Part::Options,
+        Part::Option,
+        Part::Tiers,
+        Part::TierName,
+        Part::TierReward,
+        Part::Studies,
+        Part::Reasons,
+        Part::Text,
+        Part::SignAs,
+    ];
+
+    /// A stable name: `title`, `description`, `options`, `option`, `tiers`, `tier-name`,
+    /// `tier-reward`, `studies`, `reasons`, `text`, `sign-as`.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Part::Title => "title",
+            Part::Description => "description",
+            Part::Options => "options",
+            Part::Option => "option",
+            Part::Tiers => "tiers",
+            Part::TierName => "tier-name",
+            Part::TierReward => "tier-reward",
+            Part::Studies => "studies",
+            Part::Reasons => "reasons",
+            Part::Text => "text",
+            Part::SignAs => "sign-as",
+        }
+    }
+}
+
+impl std::fmt::Display for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Part::Title => "the title",
+            Part::Description => "the description",
+            Part::Options => "options",
+            Part::Option => "an option",
+            Part::Tiers => "reward tiers",
+            Part::TierName => "a tier's name",
+            Part::TierReward => "a tier's reward",
+            Part::Studies => "studies",
+            Part::Reasons => "the reasons",
+            Part::Text => "the text",
+            Part::SignAs => "the name to sign with",
+        })
+    }
+}
+
 /// Why a proposal, a contribution, a vote or a pledge is not valid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Invalid {
     #[error("{0} must not be empty")]
-    Empty(&'static str),
+    Empty(Part),
     #[error("{what} has {len} characters; at most {max}")]
     TooLong {
-        what: &'static str,
+        what: Part,
         len: usize,
         max: usize,
     },
     #[error("{what}: {n} given; at most {max}")]
     TooMany {
-        what: &'static str,
+        what: Part,
         n: usize,
         max: usize,
     },
@@ -97,7 +166,7 @@ pub enum Invalid {
 }
 
 /// Checks a text a member or an organisation writes: not blank, at most `max` characters.
-pub fn check_text(what: &'static str, s: &str, max: usize) -> Result<(), Invalid> {
+pub fn check_text(what: Part, s: &str, max: usize) -> Result<(), Invalid> {
     let len = s.chars().count();
     if s.trim().is_empty() {
         Err(Invalid::Empty(what))
@@ -111,12 +180,12 @@ pub fn check_text(what: &'static str, s: &str, max: usize) -> Result<(), Invalid
 impl Content {
     /// Checks the proposal's fields; `now_ms` for the deadline.
     pub fn check(&self, now_ms: i64) -> Result<(), Invalid> {
-        check_text("the title", &self.title, MAX_SHORT)?;
-        check_text("the description", &self.description, MAX_TEXT)?;
+        check_text(Part::Title, &self.title, MAX_SHORT)?;
+        check_text(Part::Description, &self.description, MAX_TEXT)?;
         for (what, n) in [
-            ("options", self.options.len()),
-            ("reward tiers", self.tiers.len()),
-            ("studies", self.studies.len()),
+            (Part::Options, self.options.len()),
+            (Part::Tiers, self.tiers.len()),
+            (Part::Studies, self.studies.len()),
         ] {
             if n > MAX_CHOICES {
                 return Err(Invalid::TooMany {
@@ -127,7 +196,7 @@ impl Content {
             }
         }
         for o in &self.options {
-            check_text("an option", o, MAX_SHORT)?;
+            check_text(Part::Option, o, MAX_SHORT)?;
         }
         let c = &self.goal.currency;
         if !(1..=MAX_MINOR).contains(&self.goal.minor)
@@ -138,8 +207,8 @@ impl Content {
         }
         let mut last = 0;
         for t in &self.tiers {
-            check_text("a tier's name", &t.name, MAX_SHORT)?;
-            check_text("a tier's reward", &t.reward, MAX_SHORT)?;
+            check_text(Part::TierName, &t.name, MAX_SHORT)?;
+            check_text(Part::TierReward, &t.reward, MAX_SHORT)?;
             if t.min_minor <= last || t.min_minor > MAX_MINOR {
                 return Err(Invalid::Tier(t.name.clone()));
             }
@@ -696,7 +765,7 @@ mod tests {
         assert_eq!(content().check(0), Ok(()));
         let mut c = content();
         c.title = " ".into();
-        assert_eq!(c.check(0), Err(Invalid::Empty("the title")));
+        assert_eq!(c.check(0), Err(Invalid::Empty(Part::Title)));
         let mut c = content();
         c.goal.minor = 0;
         assert_eq!(c.check(0), Err(Invalid::Goal));

@@ -166,25 +166,44 @@ impl Action {
     }
 }
 
+/// Why the caller may not do an action: a 403 from the API, an error page from the pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denied {
+    /// The account's role is not one of those the action needs.
+    Role(Role),
+    /// The token (or the session) lacks the scope the action needs.
+    Scope(Scope),
+}
+
+impl std::fmt::Display for Denied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Denied::Role(role) => write!(f, "a {role:?} account cannot do this"),
+            Denied::Scope(scope) => write!(f, "this token lacks the `{scope:?}` scope"),
+        }
+    }
+}
+
+impl From<Denied> for ApiError {
+    fn from(e: Denied) -> Self {
+        ApiError::forbidden(e.to_string())
+    }
+}
+
 impl Caller {
     /// Refuses with 403 unless the caller may do `action` ([`Action::needs`]).
-    pub fn may(&self, action: Action) -> Result<(), ApiError> {
+    pub fn may(&self, action: Action) -> Result<(), Denied> {
         let (roles, scope) = action.needs();
         self.need(roles, scope)
     }
 
     /// Refuses with 403 unless the account has one of `roles` and the token has `scope`.
-    fn need(&self, roles: &[Role], scope: Scope) -> Result<(), ApiError> {
+    fn need(&self, roles: &[Role], scope: Scope) -> Result<(), Denied> {
         if !roles.contains(&self.account.role) {
-            return Err(ApiError::forbidden(format!(
-                "a {:?} account cannot do this",
-                self.account.role
-            )));
+            return Err(Denied::Role(self.account.role));
         }
         if !self.token.scopes.contains(&scope) {
-            return Err(ApiError::forbidden(format!(
-                "this token lacks the `{scope:?}` scope"
-            )));
+            return Err(Denied::Scope(scope));
         }
         Ok(())
     }
@@ -263,49 +282,55 @@ impl Caller {
     }
 
     /// Request `id`, if the caller may see it.
-    pub fn request(&self, s: &AppState, id: u64) -> Result<AccessRequest, ApiError> {
+    pub fn request(&self, s: &AppState, id: u64) -> Result<AccessRequest, StoreError> {
         seen(
             s.pds.store.request(id),
             |r| self.sees_request(r),
-            "request",
-            id,
+            StoreError::NoRequest(id),
         )
     }
 
     /// Request `id`, if it asks the caller (a person deciding it).
-    pub fn asked_request(&self, s: &AppState, id: u64) -> Result<AccessRequest, ApiError> {
-        seen(s.pds.store.request(id), |r| self.asked(r), "request", id)
+    pub fn asked_request(&self, s: &AppState, id: u64) -> Result<AccessRequest, StoreError> {
+        seen(
+            s.pds.store.request(id),
+            |r| self.asked(r),
+            StoreError::NoRequest(id),
+        )
     }
 
     /// Grant `id`, if the caller gave it or obtained it.
-    pub fn grant(&self, s: &AppState, id: u64) -> Result<Grant, ApiError> {
-        seen(s.pds.store.grant(id), |g| self.sees_grant(g), "grant", id)
+    pub fn grant(&self, s: &AppState, id: u64) -> Result<Grant, StoreError> {
+        seen(
+            s.pds.store.grant(id),
+            |g| self.sees_grant(g),
+            StoreError::NoGrant(id),
+        )
     }
 
     /// Grant `id`, if the caller gave it (a person revoking it).
-    pub fn given_grant(&self, s: &AppState, id: u64) -> Result<Grant, ApiError> {
+    pub fn given_grant(&self, s: &AppState, id: u64) -> Result<Grant, StoreError> {
         let given = |g: &Grant| self.person() == Some(g.person);
-        seen(s.pds.store.grant(id), given, "grant", id)
+        seen(s.pds.store.grant(id), given, StoreError::NoGrant(id))
     }
 
     /// Run `id`, if it ran on the caller's data or for the caller.
-    pub fn run(&self, s: &AppState, id: u64) -> Result<RunRecord, ApiError> {
-        seen(s.pds.store.run(id), |r| self.sees_run(r), "run", id)
+    pub fn run(&self, s: &AppState, id: u64) -> Result<RunRecord, StoreError> {
+        seen(s.pds.store.run(id), |r| self.sees_run(r), StoreError::NoRun(id))
     }
 }
 
-/// `found` if `visible`, else the same 404 as for what does not exist.
+/// `found` if `visible`, else the same error as for what does not exist (`missing`, a 404).
 fn seen<T>(
     found: Result<T, StoreError>,
     visible: impl Fn(&T) -> bool,
-    what: &str,
-    id: u64,
-) -> Result<T, ApiError> {
+    missing: StoreError,
+) -> Result<T, StoreError> {
     match found {
         Ok(x) if visible(&x) => Ok(x),
         Ok(_) | Err(StoreError::NoRequest(_) | StoreError::NoGrant(_) | StoreError::NoRun(_)) => {
-            Err(ApiError::not_found(format!("no {what} {id}")))
+            Err(missing)
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }

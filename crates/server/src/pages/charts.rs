@@ -350,6 +350,7 @@ pub fn recurring(l: &L10n, id: &str, title: &str, rows: &[Recurring]) -> Markup 
 #[derive(Debug, Clone, PartialEq)]
 pub struct GridRow {
     pub collection: String,
+    /// The field as the person reads it (`fields::label`).
     pub field: String,
     pub granted: bool,
 }

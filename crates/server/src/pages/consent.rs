@@ -58,7 +58,7 @@ pub(super) async fn consent(
                 @for d in &r.data {
                     li { (l.ta("consent-reads-line", &[
                         ("collection", (&d.collection).into()),
-                        ("fields", d.fields.join(", ").as_str().into()),
+                        ("fields", super::fields::labels(&l, &d.collection, &d.fields).as_str().into()),
                         ("why", (&d.purpose).into()),
                     ])) }
                 }
@@ -116,7 +116,7 @@ pub(super) async fn consent(
                         @for f in &d.fields {
                             label {
                                 input type="checkbox" name="keep" value=(format!("{}/{}", d.collection, f)) checked;
-                                " " (f)
+                                " " (super::fields::name(&l, &d.collection, f))
                             }
                             " "
                         }

@@ -41,6 +41,7 @@ pub struct Filters {
     after: Option<String>,
 }
 
+/// `what` is the key of the form's label for the value, which the error names.
 fn day(raw: &Option<String>, what: &str) -> Result<Option<i64>, PageError> {
     match raw.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
@@ -48,7 +49,7 @@ fn day(raw: &Option<String>, what: &str) -> Result<Option<i64>, PageError> {
             PageError::say_with(
                 StatusCode::BAD_REQUEST,
                 "data-bad-date",
-                &[("value", d.into()), ("field", what.into())],
+                &[("value", d.into()), ("field", L10n::current().t(what).as_str().into())],
             )
         }),
     }
@@ -63,7 +64,7 @@ fn amount(raw: &Option<String>, what: &str, exponent: u32) -> Result<Option<i64>
                 PageError::say_with(
                     StatusCode::BAD_REQUEST,
                     "data-bad-amount",
-                    &[("value", a.into()), ("field", what.into())],
+                    &[("value", a.into()), ("field", L10n::current().t(what).as_str().into())],
                 )
             }),
     }
@@ -90,7 +91,7 @@ struct Row {
 
 /// The grants that can read a record of `collection` at `time`, each as "plugin for whom
 /// (fields)".
-fn seen_by(grants: &[(Grant, String)], collection: &str, time: i64) -> Vec<String> {
+fn seen_by(l: &L10n, grants: &[(Grant, String)], collection: &str, time: i64) -> Vec<String> {
     grants
         .iter()
         .filter(|(g, _)| g.window.contains(time))
@@ -101,7 +102,8 @@ fn seen_by(grants: &[(Grant, String)], collection: &str, time: i64) -> Vec<Strin
                 .as_ref()
                 .map(|o| format!(" · {}", o.requester))
                 .unwrap_or_default();
-            Some(format!("{name}{whom} ({})", c.fields.join(", ")))
+            let fields = super::fields::labels(l, collection, &c.fields);
+            Some(format!("{name}{whom} ({fields})"))
         })
         .collect()
 }
@@ -143,8 +145,8 @@ pub async fn browse(
         .map_err(|_| PageError::not_found())?;
     // Checked here with three decimals (the most any currency has); compared below in each
     // record's own currency's minor units.
-    amount(&f.min, "min", 3)?;
-    amount(&f.max, "max", 3)?;
+    amount(&f.min, "data-min", 3)?;
+    amount(&f.max, "data-max", 3)?;
     let bound = |raw: &Option<String>, currency: &str| {
         amount(raw, "", insitu_formats::money::exponent(currency))
             .ok()
@@ -153,7 +155,7 @@ pub async fn browse(
     let filtered = [&f.min, &f.max]
         .iter()
         .any(|v| v.as_deref().is_some_and(|x| !x.trim().is_empty()));
-    let (from, to) = (day(&f.from, "from")?, day(&f.to, "to")?);
+    let (from, to) = (day(&f.from, "data-from")?, day(&f.to, "data-to")?);
     let after = cursor(&f.after)?;
     let q =
         f.q.as_deref()
@@ -222,7 +224,7 @@ pub async fn browse(
             rows.push(Row {
                 id,
                 time,
-                seen_by: seen_by(&grants, &collection, time),
+                seen_by: seen_by(&l, &grants, &collection, time),
                 values,
             });
             if rows.len() > PAGE {
@@ -290,7 +292,7 @@ pub async fn browse(
                 caption.sr { (title) }
                 thead { tr {
                     th scope="col" { (l.t("data-when")) }
-                    @for x in &fields { th scope="col" { (x) } }
+                    @for x in &fields { th scope="col" { (super::fields::name(&l, &collection, x)) } }
                     th scope="col" { (l.t("data-seen-by")) }
                 } }
                 tbody {

@@ -168,6 +168,8 @@ pub const CATALOGUES: [(Lang, &[&str]); 2] = [
             include_str!("../../locales/fr/charts.ftl"),
             include_str!("../../locales/fr/history.ftl"),
             include_str!("../../locales/fr/codesign.ftl"),
+            include_str!("../../locales/fr/errors.ftl"),
+            include_str!("../../locales/fr/fields.ftl"),
         ],
     ),
     (
@@ -180,6 +182,8 @@ pub const CATALOGUES: [(Lang, &[&str]); 2] = [
             include_str!("../../locales/en/charts.ftl"),
             include_str!("../../locales/en/history.ftl"),
             include_str!("../../locales/en/codesign.ftl"),
+            include_str!("../../locales/en/errors.ftl"),
+            include_str!("../../locales/en/fields.ftl"),
         ],
     ),
 ];
@@ -280,6 +284,22 @@ impl<'a> From<&'a String> for Arg<'a> {
     }
 }
 
+/// An argument kept for later, owned: an error's, said when its page is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owned {
+    Text(String),
+    Count(i64),
+}
+
+impl Owned {
+    pub fn arg(&self) -> Arg<'_> {
+        match self {
+            Owned::Text(s) => Arg::Text(s),
+            Owned::Count(n) => Arg::Count(*n),
+        }
+    }
+}
+
 /// The messages and formats of one language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct L10n {
@@ -301,10 +321,22 @@ impl L10n {
 
     /// The message `key` with its arguments; a missing key shows itself and is recorded.
     pub fn ta(&self, key: &str, args: &[(&str, Arg)]) -> String {
+        match self.try_ta(key, args) {
+            Ok(text) => text,
+            Err((text, what)) => {
+                record(what);
+                text
+            }
+        }
+    }
+
+    /// [`L10n::ta`], saying what went wrong instead of recording it: `Err` holds the text as
+    /// [`L10n::ta`] would show it (the key, for a missing message) and why.
+    pub fn try_ta(&self, key: &str, args: &[(&str, Arg)]) -> Result<String, (String, String)> {
         let bundle = &bundles()[self.lang.index()];
         let Some(pattern) = bundle.get_message(key).and_then(|m| m.value()) else {
-            record(format!("{}: no message `{key}`", self.lang.tag()));
-            return key.to_string();
+            let what = format!("{}: no message `{key}`", self.lang.tag());
+            return Err((key.to_string(), what));
         };
         let mut fargs = FluentArgs::new();
         for (name, value) in args {
@@ -315,10 +347,25 @@ impl L10n {
         }
         let mut errors = vec![];
         let text = bundle.format_pattern(pattern, Some(&fargs), &mut errors);
-        if !errors.is_empty() {
-            record(format!("{}: `{key}`: {errors:?}", self.lang.tag()));
+        if errors.is_empty() {
+            Ok(text.into_owned())
+        } else {
+            let what = format!("{}: `{key}`: {errors:?}", self.lang.tag());
+            Err((text.into_owned(), what))
         }
-        text.into_owned()
+    }
+
+    /// The label of field `field` of collection `collection` in this language: the message
+    /// `field-<collection>-<field>` (the collection's dots as `-`) when a name means something
+    /// else in that collection, else `field-<field>`; `None` for a field no catalogue names
+    /// (a CSV's own header), which is shown as it is ([`super::fields`]).
+    pub fn field_label(&self, collection: &str, field: &str) -> Option<String> {
+        let bundle = &bundles()[self.lang.index()];
+        let specific = format!("field-{}-{field}", collection.replace('.', "-"));
+        [specific, format!("field-{field}")]
+            .iter()
+            .find(|k| bundle.has_message(k))
+            .map(|k| self.t(k))
     }
 
     fn locale(&self) -> icu_locale_core::Locale {

@@ -26,6 +26,8 @@ pub mod charts;
 pub mod codesign;
 pub mod consent;
 pub mod data;
+pub mod error;
+pub mod fields;
 pub mod history;
 pub mod layout;
 pub mod locale;
@@ -50,6 +52,7 @@ use super::limit::{ClientAddr, LoginError};
 use insitu_core::account::{self, Role};
 use insitu_core::audit::hex;
 use insitu_core::import::{self, ImportOptions};
+pub use error::PageError;
 pub use layout::STYLE;
 use layout::page;
 use locale::{Arg, L10n, Lang};
@@ -195,65 +198,9 @@ impl Session {
     }
 }
 
-/// An error shown as a page: its status and what to tell the visitor.
-pub struct PageError(StatusCode, String);
-
-impl PageError {
-    /// An error whose text is the catalogue's message `key`, in the visitor's language.
-    fn say(status: StatusCode, key: &str) -> Self {
-        PageError(status, L10n::current().t(key))
-    }
-
-    fn say_with(status: StatusCode, key: &str, args: &[(&str, Arg)]) -> Self {
-        PageError(status, L10n::current().ta(key, args))
-    }
-
-    fn internal(e: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %e, "page failed on the host");
-        PageError::say(StatusCode::INTERNAL_SERVER_ERROR, "error-internal")
-    }
-
-    fn not_found() -> Self {
-        PageError::say(StatusCode::NOT_FOUND, "error-not-found")
-    }
-}
-
 /// The pages' answer to a method a path does not take (axum adds `Allow`).
 pub async fn method_not_allowed() -> PageError {
     PageError::say(StatusCode::METHOD_NOT_ALLOWED, "error-method")
-}
-
-// The API's errors carry their own text (from the domain, in English); the page shows it
-// under a heading in the visitor's language.
-impl<E: Into<super::error::ApiError>> From<E> for PageError {
-    fn from(e: E) -> Self {
-        let e = e.into();
-        PageError(e.status, e.message)
-    }
-}
-
-impl IntoResponse for PageError {
-    fn into_response(self) -> Response {
-        let l = L10n::current();
-        let heading = match self.0 {
-            StatusCode::BAD_REQUEST => "error-title-bad-request",
-            StatusCode::UNAUTHORIZED => "error-title-unauthorized",
-            StatusCode::FORBIDDEN => "error-title-forbidden",
-            StatusCode::NOT_FOUND => "error-title-not-found",
-            StatusCode::METHOD_NOT_ALLOWED => "error-title-method",
-            StatusCode::CONFLICT => "error-title-conflict",
-            StatusCode::PAYLOAD_TOO_LARGE => "error-title-too-large",
-            StatusCode::TOO_MANY_REQUESTS => "error-title-too-many",
-            s if s.is_server_error() => "error-title-server",
-            _ => "error-title",
-        };
-        let body = html! {
-            h1 { (l.t(heading)) }
-            p role="alert" { (self.1) }
-            p { a href="/" { (l.t("back-to-my-page")) } }
-        };
-        (self.0, page(&l.t("error-title"), None, body)).into_response()
-    }
 }
 
 type PageResult = Result<Response, PageError>;
@@ -724,7 +671,7 @@ async fn import_file(
     mut form: Multipart,
 ) -> PageResult {
     // Its own status: 413 for a file over the upload limit, 400 for a malformed form.
-    let bad = |e: axum::extract::multipart::MultipartError| PageError(e.status(), e.body_text());
+    let bad = PageError::from;
     let (mut csrf, mut collection, mut file) = (None, None, None);
     while let Some(field) = form.next_field().await.map_err(bad)? {
         match field.name().unwrap_or("") {

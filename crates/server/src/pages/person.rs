@@ -456,7 +456,7 @@ pub fn grants_section(
                 tbody {
                     @for g in &grants {
                         @let scope: Vec<String> = g.collections.iter()
-                            .map(|c| format!("{}: {}", c.name, c.fields.join(", ")))
+                            .map(|c| format!("{}: {}", c.name, super::fields::labels(l, &c.name, &c.fields)))
                             .collect();
                         @let state = if g.revoked_ms.is_some() {
                             l.t("grant-revoked")
@@ -550,6 +550,10 @@ fn grant_pictures(
                     });
                 }
             }
+        }
+        // Compared by name above; drawn and described by label.
+        for r in &mut rows {
+            r.field = super::fields::label(l, &r.collection, &r.field);
         }
         let to = g
             .origin

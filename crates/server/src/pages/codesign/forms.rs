@@ -13,7 +13,7 @@ use crate::auth::Action;
 use insitu_core::codesign::{self, Content, Decision, Kind, Reader, Tier};
 use insitu_core::output::Money;
 
-fn bad(key: &str, value: &str) -> PageError {
+fn bad(key: &'static str, value: &str) -> PageError {
     PageError::say_with(StatusCode::BAD_REQUEST, key, &[("value", value.into())])
 }
 
