@@ -33,3 +33,50 @@ pub fn labels(l: &L10n, collection: &str, fields: &[String]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pages::locale::Lang;
+    use insitu_formats::schema::{STANDARD, Schema};
+
+    #[test]
+    fn every_field_of_every_standard_collection_has_a_label_in_both_languages() {
+        for lang in Lang::ALL {
+            let l = L10n { lang };
+            for collection in STANDARD {
+                let schema = Schema::standard(collection).unwrap();
+                let mut seen = std::collections::BTreeSet::new();
+                for f in &schema.fields {
+                    let Some(label) = l.field_label(collection, &f.name) else {
+                        panic!("{lang:?}: no label for {collection}'s `{}`", f.name);
+                    };
+                    assert!(!label.is_empty() && label != f.name, "{lang:?}: {label:?}");
+                    // A person tells a collection's fields apart (the consent screen's boxes).
+                    assert!(
+                        seen.insert(label.clone()),
+                        "{lang:?}: {collection} has two fields labelled {label:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_field_without_a_label_is_shown_as_it_is_and_marked_as_no_language() {
+        let fr = L10n { lang: Lang::Fr };
+        assert_eq!(label(&fr, "bank.transactions", "amount"), "Montant");
+        // The same name means another thing in another collection.
+        assert_eq!(
+            label(&fr, "usage.events", "product"),
+            "Produit ou appareil utilisé"
+        );
+        assert_eq!(label(&fr, "receipts.items", "product"), "Produit");
+        assert_eq!(label(&fr, "my.csv", "Montant TTC"), "Montant TTC");
+        assert_eq!(name(&fr, "bank.transactions", "amount").0, "Montant");
+        assert_eq!(
+            name(&fr, "my.csv", "<b>").0,
+            r#"<span lang="" translate="no">&lt;b&gt;</span>"#
+        );
+    }
+}
