@@ -49,18 +49,65 @@ pub enum CodesignError {
     #[error("proposal {0} is not yours")]
     NotYours(u64),
     #[error("{0}")]
-    Refused(String),
+    Refused(Refusal),
     #[error(transparent)]
     Noise(#[from] NoiseError),
     #[error("{0}")]
     Store(StoreError),
 }
 
+/// Why a co-design step is refused where the proposal stands. Its `Display` is the message
+/// the API and the command line show; the store's own refusals (checked in its transaction)
+/// come as its words, [`Refusal::Store`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("`{0}` is not a contest's name: 1 to 64 letters, digits, `-` or `_`")]
+    ContestName(String),
+    #[error("the proposal cites study {study}, which is not one of {organisation}'s studies")]
+    NotYourStudy { study: u64, organisation: String },
+    #[error("{}", settled_refusal(*.0))]
+    Settled(u64),
+    #[error("proposal {0} was rejected by the patent officer; submit a new one")]
+    Rejected(u64),
+    #[error("the new version is the same as the current one")]
+    Unchanged,
+    #[error(
+        "members have voted on proposal {0}'s options: they cannot change now (submit a new proposal)"
+    )]
+    OptionsVoted(u64),
+    #[error("proposal {0} is not waiting for a review")]
+    NotInReview(u64),
+    #[error(
+        "proposal {id} changed since you read version {read}: it is at version {now} now; read it again"
+    )]
+    Stale { id: u64, read: u32, now: u32 },
+    #[error("{choice} is not a choice of {ballot}: choose one of {choices}")]
+    NotAChoice {
+        choice: u64,
+        ballot: String,
+        /// Each choice with its label, as `1 (Round), 2 (Square)`.
+        choices: String,
+    },
+    #[error("proposal {id} has no version {version}")]
+    NoVersion { id: u64, version: u32 },
+    #[error("the audit chain holds no commitment to version {version} of proposal {id}")]
+    NoCommitment { id: u64, version: u32 },
+    #[error("the text and salt do not give the proof's commitment: the text was changed")]
+    ProofAltered,
+    #[error("the audit chain's entry {0} does not record this commitment")]
+    ProofEntry(u64),
+    #[error("the audit chain does not verify: {0}")]
+    Chain(String),
+    /// The store's words (`insitu_model::codesign`'s rules, in its transaction).
+    #[error("{0}")]
+    Store(String),
+}
+
 impl From<StoreError> for CodesignError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NoProposal(id) => CodesignError::NoProposal(id),
-            StoreError::Codesign(why) => CodesignError::Refused(why),
+            StoreError::Codesign(why) => CodesignError::Refused(Refusal::Store(why)),
             e => CodesignError::Store(e),
         }
     }
@@ -95,8 +142,8 @@ fn check_contest(name: &str) -> Res<()> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     {
-        return Err(CodesignError::Refused(format!(
-            "`{name}` is not a contest's name: 1 to 64 letters, digits, `-` or `_`"
+        return Err(CodesignError::Refused(Refusal::ContestName(
+            name.to_string(),
         )));
     }
     Ok(())
@@ -109,9 +156,10 @@ fn check_studies(store: &dyn Store, organisation: &str, content: &Content) -> Re
     // nothing of others' studies from it.
     for id in &content.studies {
         if !store.job(*id).is_ok_and(|job| job.owner == organisation) {
-            return Err(CodesignError::Refused(format!(
-                "the proposal cites study {id}, which is not one of {organisation}'s studies"
-            )));
+            return Err(CodesignError::Refused(Refusal::NotYourStudy {
+                study: *id,
+                organisation: organisation.to_string(),
+            }));
         }
     }
     Ok(())
@@ -198,25 +246,19 @@ pub fn revise(store: &dyn Store, id: u64, organisation: &str, content: Content) 
     let mut p = owned(store, id, organisation)?;
     let now = store.now_ms();
     if p.settled() {
-        return Err(CodesignError::Refused(settled_refusal(id)));
+        return Err(CodesignError::Refused(Refusal::Settled(id)));
     }
     if p.status == Status::Rejected {
-        return Err(CodesignError::Refused(format!(
-            "proposal {id} was rejected by the patent officer; submit a new one"
-        )));
+        return Err(CodesignError::Refused(Refusal::Rejected(id)));
     }
     content.check(now)?;
     check_studies(store, organisation, &content)?;
     if content == *p.content() {
-        return Err(CodesignError::Refused(
-            "the new version is the same as the current one".into(),
-        ));
+        return Err(CodesignError::Refused(Refusal::Unchanged));
     }
     // Votes are on the options by place: changing them would move votes already cast.
     if content.options != p.content().options && !store.votes(&p.ballot())?.is_empty() {
-        return Err(CodesignError::Refused(format!(
-            "members have voted on proposal {id}'s options: they cannot change now (submit a new proposal)"
-        )));
+        return Err(CodesignError::Refused(Refusal::OptionsVoted(id)));
     }
     let n = p.version() + 1;
     p.versions.push(version(n, now, content)?);
@@ -248,17 +290,16 @@ pub fn review_version(
 ) -> Res<Proposal> {
     let mut p = get(store, id, &Reader::Officer(officer.to_string()))?;
     if p.status != Status::InReview {
-        return Err(CodesignError::Refused(format!(
-            "proposal {id} is not waiting for a review"
-        )));
+        return Err(CodesignError::Refused(Refusal::NotInReview(id)));
     }
     if let Some(v) = version
         && v != p.version()
     {
-        return Err(CodesignError::Refused(format!(
-            "proposal {id} changed since you read version {v}: it is at version {} now; read it again",
-            p.version()
-        )));
+        return Err(CodesignError::Refused(Refusal::Stale {
+            id,
+            read: v,
+            now: p.version(),
+        }));
     }
     if decision != Decision::Approve || !reasons.trim().is_empty() {
         check_text(Part::Reasons, reasons, MAX_TEXT)?;
@@ -365,14 +406,15 @@ pub fn vote(store: &dyn Store, ballot: &Ballot, member: PersonId, choice: u64) -
     }
     let choices = choices(store, ballot)?;
     if !choices.iter().any(|(c, _)| *c == choice) {
-        return Err(CodesignError::Refused(format!(
-            "{choice} is not a choice of {ballot}: choose one of {}",
-            choices
+        return Err(CodesignError::Refused(Refusal::NotAChoice {
+            choice,
+            ballot: ballot.to_string(),
+            choices: choices
                 .iter()
                 .map(|(c, l)| format!("{c} ({l})"))
                 .collect::<Vec<_>>()
-                .join(", ")
-        )));
+                .join(", "),
+        }));
     }
     Ok(store.cast_vote(Vote {
         ballot: ballot.clone(),
@@ -781,12 +823,9 @@ pub fn prove(store: &dyn Store, id: u64, version: u32, reader: &Reader) -> Res<P
         .versions
         .iter()
         .find(|v| v.number == version)
-        .ok_or_else(|| CodesignError::Refused(format!("proposal {id} has no version {version}")))?;
-    let entry = committed_entry(store, &v.commitment)?.ok_or_else(|| {
-        CodesignError::Refused(format!(
-            "the audit chain holds no commitment to version {version} of proposal {id}"
-        ))
-    })?;
+        .ok_or(CodesignError::Refused(Refusal::NoVersion { id, version }))?;
+    let entry = committed_entry(store, &v.commitment)?
+        .ok_or(CodesignError::Refused(Refusal::NoCommitment { id, version }))?;
     Ok(Proof {
         proposal: id,
         version,
@@ -823,9 +862,7 @@ fn committed_entry(store: &dyn Store, commitment: &str) -> Res<Option<AuditEntry
 pub fn verify_proof(store: &dyn Store, proof: &Proof) -> Res<i64> {
     let again = commitment(&proof.salt, &proof.content.canonical());
     if again != proof.commitment {
-        return Err(CodesignError::Refused(
-            "the text and salt do not give the proof's commitment: the text was changed".into(),
-        ));
+        return Err(CodesignError::Refused(Refusal::ProofAltered));
     }
     let entry = store
         .audit_chain(Chain::Operator, proof.seq.checked_sub(1), 1)?
@@ -839,14 +876,11 @@ pub fn verify_proof(store: &dyn Store, proof: &Proof) -> Res<i64> {
                 if *proposal == proof.proposal && *version == proof.version && *commitment == proof.commitment)
     });
     if !ok {
-        return Err(CodesignError::Refused(format!(
-            "the audit chain's entry {} does not record this commitment",
-            proof.seq
-        )));
+        return Err(CodesignError::Refused(Refusal::ProofEntry(proof.seq)));
     }
     let latest = store.latest_checkpoint()?;
     crate::store::verify::verify_chain_in(store, Chain::Operator, latest.as_ref())
-        .map_err(|e| CodesignError::Refused(format!("the audit chain does not verify: {e}")))?;
+        .map_err(|e| CodesignError::Refused(Refusal::Chain(e.to_string())))?;
     Ok(proof.at_ms)
 }
 

@@ -134,3 +134,19 @@ error-goal = The funding goal must be an amount above zero, at most 10,000,000,0
 error-tier = Reward tier “{ $name }” must ask for more than the tier before it (tiers go from the smallest pledge up).
 error-deadline-passed = The deadline has already passed.
 error-deadline-too-far = The deadline is more than two years away.
+
+## Where a proposal stands.
+error-contest-name = “{ $name }” cannot name a contest: use 1 to 64 letters, digits, “-” or “_”.
+error-not-your-study = Study { $study } is not one of your studies, so the proposal cannot cite it.
+error-proposal-settled = Proposal { $id } was settled at its deadline; it cannot change any more.
+error-proposal-rejected = The patent officer rejected proposal { $id }: submit a new one.
+error-proposal-unchanged = The new version is the same as the current one; nothing was changed.
+error-options-voted = Members have already voted on the options of proposal { $id }, so they cannot change now. Submit a new proposal instead.
+error-not-in-review = Proposal { $id } is not waiting for a review.
+error-review-stale = Proposal { $id } changed after you read version { $read }: it is at version { $now } now. Read it again before deciding.
+error-not-a-choice-of = Choice { $choice } is not one of this vote's choices.
+error-no-version = Proposal { $id } has no version { $version }.
+error-no-commitment = The audit log holds no commitment to version { $version } of proposal { $id }.
+error-proof-altered = This proof does not match its commitment: the text was changed.
+error-proof-entry = Entry { $seq } of the audit log does not record this commitment.
+error-chain = The audit log does not verify, so nothing can be proved from it.

@@ -134,3 +134,19 @@ error-goal = L'objectif de financement doit être un montant supérieur à zéro
 error-tier = Le palier « { $name } » doit demander plus que le palier précédent (les paliers vont de la plus petite promesse à la plus grande).
 error-deadline-passed = La date limite est déjà passée.
 error-deadline-too-far = La date limite est à plus de deux ans.
+
+## Où en est un projet.
+error-contest-name = « { $name } » ne peut pas nommer une mise en concurrence : de 1 à 64 lettres, chiffres, « - » ou « _ ».
+error-not-your-study = L'étude n° { $study } n'est pas l'une des vôtres : le projet ne peut pas s'en réclamer.
+error-proposal-settled = Le projet n° { $id } a été réglé à sa date limite ; il ne peut plus changer.
+error-proposal-rejected = L'officier des brevets a refusé le projet n° { $id } : proposez-en un nouveau.
+error-proposal-unchanged = La nouvelle version est identique à l'actuelle ; rien n'a changé.
+error-options-voted = Des membres ont déjà voté sur les options du projet n° { $id } : elles ne peuvent plus changer. Proposez plutôt un nouveau projet.
+error-not-in-review = Le projet n° { $id } n'attend pas d'examen.
+error-review-stale = Le projet n° { $id } a changé depuis que vous avez lu sa version { $read } : il en est à la version { $now }. Relisez-le avant de décider.
+error-not-a-choice-of = Le choix n° { $choice } ne fait pas partie de ce vote.
+error-no-version = Le projet n° { $id } n'a pas de version { $version }.
+error-no-commitment = Le journal d'audit ne contient aucun engagement sur la version { $version } du projet n° { $id }.
+error-proof-altered = Cette preuve ne correspond pas à son engagement : le texte a été modifié.
+error-proof-entry = L'entrée n° { $seq } du journal d'audit n'enregistre pas cet engagement.
+error-chain = Le journal d'audit ne se vérifie pas : on ne peut rien prouver à partir de lui.

@@ -9,7 +9,7 @@ use crate::auth::Denied;
 use crate::limit::LoginError;
 use insitu_core::account::AccountError;
 use insitu_core::campaign::CampaignError;
-use insitu_core::codesign::{CodesignError, Invalid};
+use insitu_core::codesign::{CodesignError, Invalid, Refusal};
 use insitu_core::import::ImportError;
 use insitu_core::request::RequestError;
 use insitu_core::rights::ExportError;
@@ -247,9 +247,41 @@ impl From<CodesignError> for PageError {
             E::Invalid(i) => i.into(),
             E::NoProposal(id) => missing("error-no-proposal").with("id", id),
             E::NotYours(id) => forbidden("error-proposal-not-yours").with("id", id),
-            E::Refused(why) => conflict("error-codesign-refused").detail(why),
+            E::Refused(why) => why.into(),
             E::Noise(_) => PageError::internal(e),
             E::Store(e) => e.into(),
+        }
+    }
+}
+
+/// A co-design step refused where the proposal stands: a 409, as the API's.
+impl From<Refusal> for PageError {
+    fn from(e: Refusal) -> Self {
+        use Refusal as R;
+        match e {
+            R::ContestName(name) => conflict("error-contest-name").with("name", name),
+            R::NotYourStudy { study, .. } => conflict("error-not-your-study").with("study", study),
+            R::Settled(id) => conflict("error-proposal-settled").with("id", id),
+            R::Rejected(id) => conflict("error-proposal-rejected").with("id", id),
+            R::Unchanged => conflict("error-proposal-unchanged"),
+            R::OptionsVoted(id) => conflict("error-options-voted").with("id", id),
+            R::NotInReview(id) => conflict("error-not-in-review").with("id", id),
+            R::Stale { id, read, now } => conflict("error-review-stale")
+                .with("id", id)
+                .with("read", read)
+                .with("now", now),
+            R::NotAChoice { choice, .. } => conflict("error-not-a-choice-of").with("choice", choice),
+            R::NoVersion { id, version } => conflict("error-no-version")
+                .with("id", id)
+                .with("version", version),
+            R::NoCommitment { id, version } => conflict("error-no-commitment")
+                .with("id", id)
+                .with("version", version),
+            R::ProofAltered => conflict("error-proof-altered"),
+            R::ProofEntry(seq) => conflict("error-proof-entry").with("seq", seq),
+            R::Chain(_) => conflict("error-chain").detail(e),
+            // The store's words for a step its rules refuse.
+            R::Store(why) => conflict("error-codesign-refused").detail(why),
         }
     }
 }
@@ -434,9 +466,42 @@ mod tests {
             ))),
             case!(CodesignError::NoProposal(15)),
             case!(CodesignError::NotYours(15)),
-            case!(CodesignError::Refused(
-                "proposal 15 is not waiting for a review".into()
-            )),
+            case!(CodesignError::Refused(Refusal::ContestName("a b".into()))),
+            case!(CodesignError::Refused(Refusal::NotYourStudy {
+                study: 21,
+                organisation: "ufc".into()
+            })),
+            case!(CodesignError::Refused(Refusal::Settled(15))),
+            case!(CodesignError::Refused(Refusal::Rejected(15))),
+            case!(CodesignError::Refused(Refusal::Unchanged)),
+            case!(CodesignError::Refused(Refusal::OptionsVoted(15))),
+            case!(CodesignError::Refused(Refusal::NotInReview(15))),
+            case!(CodesignError::Refused(Refusal::Stale {
+                id: 15,
+                read: 1,
+                now: 2
+            })),
+            case!(CodesignError::Refused(Refusal::NotAChoice {
+                choice: 7,
+                ballot: "proposal 15".into(),
+                choices: "0 (Round), 1 (Square)".into()
+            })),
+            case!(CodesignError::Refused(Refusal::NoVersion {
+                id: 15,
+                version: 4
+            })),
+            case!(CodesignError::Refused(Refusal::NoCommitment {
+                id: 15,
+                version: 4
+            })),
+            case!(CodesignError::Refused(Refusal::ProofAltered)),
+            case!(CodesignError::Refused(Refusal::ProofEntry(99))),
+            case!(CodesignError::Refused(Refusal::Chain(
+                "entry 3's hash does not match".into()
+            ))),
+            case!(CodesignError::Refused(Refusal::Store(
+                "the vote on proposal 15 is closed".into()
+            ))),
             case!(CodesignError::Noise(insitu_core::noise::NoiseError(
                 "no entropy".into()
             ))),
