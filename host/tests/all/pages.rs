@@ -13,6 +13,8 @@ use tower::ServiceExt;
 
 use crate::common;
 
+mod errors;
+
 const PASSWORD: &str = "correct horse battery";
 
 struct Site {

@@ -60,7 +60,8 @@ pre{white-space:pre-wrap;background:#fff;border:1px solid #ccc;padding:.5rem}\
 figure.picture{margin:1rem 0}figcaption strong{display:block}\
 svg.chart{display:block;width:100%;max-width:40rem;height:auto;margin:.5rem 0;background:#fff;border:1px solid #ddd}\
 svg.chart text{font-family:system-ui,sans-serif}\
-summary{cursor:pointer;color:#0b4f9c}";
+summary{cursor:pointer;color:#0b4f9c}\
+.detail p{white-space:pre-wrap;font-family:ui-monospace,monospace;font-size:.9rem;color:#333}";
 
 /// The links of a role's navigation: (path, message key).
 fn navigation(role: Role) -> &'static [(&'static str, &'static str)] {
