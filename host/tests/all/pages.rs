@@ -1116,7 +1116,8 @@ async fn a_persons_pictures_say_their_figures_in_their_language() {
         "One charge comes back most months: Agence Dupont (€800.00 a month, 14 months).",
         "What each grant can see",
         "Can see bank.transactions: ",
-        "Kept from it: bank.transactions: account",
+        // Fields by their labels (`locales/*/fields.ftl`).
+        "Kept from it: bank.transactions: Account",
     ] {
         assert!(home.contains(part), "the home page lacks `{part}`: {home}");
     }
@@ -1131,6 +1132,7 @@ async fn a_persons_pictures_say_their_figures_in_their_language() {
         "11\u{202f}260,00\u{a0}€ en tout sur 24 mois",
         "Agence Dupont (800,00\u{a0}€ par mois, 14 mois)",
         "Elle voit bank.transactions",
+        "Elle ne voit pas : bank.transactions: Compte",
     ] {
         assert!(
             fr.contains(part),
@@ -1796,7 +1798,15 @@ async fn a_person_browses_their_records_with_filters_pages_and_who_can_read_each
     // Inside the grant's window: fee-scanner and the fields; outside: nobody.
     let feb_row = first.body.find("Feb 1, 2024").unwrap();
     let jan_row = first.body.find("Jan 31, 2024").unwrap();
-    assert!(first.body[feb_row..].contains("fee-scanner (amount, label)"));
+    assert!(first.body[feb_row..].contains("fee-scanner (Amount, Description)"));
+    // Columns by their labels, in the visitor's language.
+    assert!(first.body.contains("<th scope=\"col\">Counterparty</th>"));
+    let french = site
+        .send_in("fr", "GET", "/data/bank.transactions", Some(&a), None)
+        .await
+        .body;
+    assert!(french.contains("<th scope=\"col\">Tiers</th>"), "{french}");
+    assert!(french.contains("fee-scanner (Montant, Libellé)"), "{french}");
     assert!(
         first.body[jan_row..feb_row].contains("nobody"),
         "{}",
