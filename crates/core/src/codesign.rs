@@ -824,8 +824,9 @@ pub fn prove(store: &dyn Store, id: u64, version: u32, reader: &Reader) -> Res<P
         .iter()
         .find(|v| v.number == version)
         .ok_or(CodesignError::Refused(Refusal::NoVersion { id, version }))?;
-    let entry = committed_entry(store, &v.commitment)?
-        .ok_or(CodesignError::Refused(Refusal::NoCommitment { id, version }))?;
+    let entry = committed_entry(store, &v.commitment)?.ok_or(CodesignError::Refused(
+        Refusal::NoCommitment { id, version },
+    ))?;
     Ok(Proof {
         proposal: id,
         version,

@@ -140,17 +140,9 @@ pub enum Invalid {
     #[error("{0} must not be empty")]
     Empty(Part),
     #[error("{what} has {len} characters; at most {max}")]
-    TooLong {
-        what: Part,
-        len: usize,
-        max: usize,
-    },
+    TooLong { what: Part, len: usize, max: usize },
     #[error("{what}: {n} given; at most {max}")]
-    TooMany {
-        what: Part,
-        n: usize,
-        max: usize,
-    },
+    TooMany { what: Part, n: usize, max: usize },
     #[error(
         "the funding goal must be a positive amount, at most 10000000000.00, in a three-letter currency (ISO 4217)"
     )]

@@ -316,7 +316,11 @@ impl Caller {
 
     /// Run `id`, if it ran on the caller's data or for the caller.
     pub fn run(&self, s: &AppState, id: u64) -> Result<RunRecord, StoreError> {
-        seen(s.pds.store.run(id), |r| self.sees_run(r), StoreError::NoRun(id))
+        seen(
+            s.pds.store.run(id),
+            |r| self.sees_run(r),
+            StoreError::NoRun(id),
+        )
     }
 }
 

@@ -1806,7 +1806,10 @@ async fn a_person_browses_their_records_with_filters_pages_and_who_can_read_each
         .await
         .body;
     assert!(french.contains("<th scope=\"col\">Tiers</th>"), "{french}");
-    assert!(french.contains("fee-scanner (Montant, Libellé)"), "{french}");
+    assert!(
+        french.contains("fee-scanner (Montant, Libellé)"),
+        "{french}"
+    );
     assert!(
         first.body[jan_row..feb_row].contains("nobody"),
         "{}",

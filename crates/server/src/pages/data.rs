@@ -49,7 +49,10 @@ fn day(raw: &Option<String>, what: &str) -> Result<Option<i64>, PageError> {
             PageError::say_with(
                 StatusCode::BAD_REQUEST,
                 "data-bad-date",
-                &[("value", d.into()), ("field", L10n::current().t(what).as_str().into())],
+                &[
+                    ("value", d.into()),
+                    ("field", L10n::current().t(what).as_str().into()),
+                ],
             )
         }),
     }
@@ -64,7 +67,10 @@ fn amount(raw: &Option<String>, what: &str, exponent: u32) -> Result<Option<i64>
                 PageError::say_with(
                     StatusCode::BAD_REQUEST,
                     "data-bad-amount",
-                    &[("value", a.into()), ("field", L10n::current().t(what).as_str().into())],
+                    &[
+                        ("value", a.into()),
+                        ("field", L10n::current().t(what).as_str().into()),
+                    ],
                 )
             }),
     }

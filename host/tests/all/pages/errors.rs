@@ -18,7 +18,10 @@ fn alert(body: &str) -> &str {
 fn detail(body: &str) -> Option<&str> {
     let start = body.find("<details")?;
     let within = &body[start..];
-    let text = within.find("<p lang=\"en\">").expect("a detail marked as English") + 13;
+    let text = within
+        .find("<p lang=\"en\">")
+        .expect("a detail marked as English")
+        + 13;
     let end = text + within[text..].find("</p>").unwrap();
     Some(&within[text..end])
 }
@@ -83,7 +86,10 @@ async fn every_error_a_page_meets_is_said_in_french_and_english() {
     let mut tokens = std::collections::BTreeMap::new();
     for who in ["alice", "bob", "ufc", "olga"] {
         let cookie = site.sign_in(who).await;
-        tokens.insert(who, csrf(&site.send("GET", "/", Some(&cookie), None).await.body));
+        tokens.insert(
+            who,
+            csrf(&site.send("GET", "/", Some(&cookie), None).await.body),
+        );
         cookies.insert(who, cookie);
     }
     let case = |who, method, path: String, form: Option<&str>, status, fr: &str, en: &str| Case {
@@ -288,7 +294,10 @@ async fn every_error_a_page_meets_is_said_in_french_and_english() {
             anonymous(&none, pending + 1000),
             "{lang}"
         );
-        assert!(anonymous(&none, pending + 1000).contains("/requests/N\""), "{none}");
+        assert!(
+            anonymous(&none, pending + 1000).contains("/requests/N\""),
+            "{none}"
+        );
     }
     assert_eq!(locale::missing_messages(), Vec::<String>::new());
 }

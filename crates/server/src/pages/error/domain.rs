@@ -117,8 +117,9 @@ impl From<LoginError> for PageError {
     fn from(e: LoginError) -> Self {
         match e {
             LoginError::Throttled(wait) => {
-                let mut p = PageError::say(StatusCode::TOO_MANY_REQUESTS, "error-sign-in-throttled")
-                    .count("seconds", wait);
+                let mut p =
+                    PageError::say(StatusCode::TOO_MANY_REQUESTS, "error-sign-in-throttled")
+                        .count("seconds", wait);
                 p.retry_after = Some(wait);
                 p
             }
@@ -178,9 +179,7 @@ impl From<ImportError> for PageError {
 fn archive(file: String, e: ArchiveError) -> PageError {
     match e {
         ArchiveError::Malformed(why) => bad("error-zip-malformed").with("file", file).detail(why),
-        ArchiveError::Path { name } => bad("error-zip-path")
-            .with("file", file)
-            .with("name", name),
+        ArchiveError::Path { name } => bad("error-zip-path").with("file", file).with("name", name),
         ArchiveError::Nested { name } => bad("error-zip-nested")
             .with("file", file)
             .with("name", name),
@@ -270,7 +269,9 @@ impl From<Refusal> for PageError {
                 .with("id", id)
                 .with("read", read)
                 .with("now", now),
-            R::NotAChoice { choice, .. } => conflict("error-not-a-choice-of").with("choice", choice),
+            R::NotAChoice { choice, .. } => {
+                conflict("error-not-a-choice-of").with("choice", choice)
+            }
             R::NoVersion { id, version } => conflict("error-no-version")
                 .with("id", id)
                 .with("version", version),
@@ -368,7 +369,9 @@ mod tests {
                 pledge: 2
             }),
             case!(S::Codesign("the vote on proposal 15 is closed".into())),
-            case!(S::Corrupt(insitu_core::store::codec::Corrupt("bad tag".into()))),
+            case!(S::Corrupt(insitu_core::store::codec::Corrupt(
+                "bad tag".into()
+            ))),
             case!(S::Db("disk full".into())),
             case!(Denied::Role(Role::Developer)),
             case!(Denied::Scope(Scope::Consent)),
@@ -459,7 +462,9 @@ mod tests {
             case!(C::NoFinding { index: 4, count: 2 }),
             case!(C::Amount),
             case!(C::Store(S::NoJob(14))),
-            case!(C::Noise(insitu_core::noise::NoiseError("no entropy".into()))),
+            case!(C::Noise(insitu_core::noise::NoiseError(
+                "no entropy".into()
+            ))),
             case!(C::Billing(insitu_core::ledger::BillingError::Licence(
                 1,
                 "no price".into()
@@ -554,7 +559,9 @@ mod tests {
             }));
         }
         // What only the API's words describe: an extractor's rejection, the rate limiter.
-        for status in [400u16, 401, 403, 404, 405, 408, 409, 413, 415, 422, 429, 500] {
+        for status in [
+            400u16, 401, 403, 404, 405, 408, 409, 413, 415, 422, 429, 500,
+        ] {
             let status = StatusCode::from_u16(status).unwrap();
             let api = || ApiError::with_status(status, "Failed to deserialize query string");
             cases.push((PageError::from(api()), api(), "an ApiError"));
@@ -572,8 +579,12 @@ mod tests {
             used.insert(page.key);
             assert_eq!(page.status, api.status, "{what}: the API's status");
             // Both catalogues have the message and every argument it names.
-            let said_fr = page.try_message(&fr).unwrap_or_else(|e| panic!("{what}: {e:?}"));
-            let said_en = page.try_message(&en).unwrap_or_else(|e| panic!("{what}: {e:?}"));
+            let said_fr = page
+                .try_message(&fr)
+                .unwrap_or_else(|e| panic!("{what}: {e:?}"));
+            let said_en = page
+                .try_message(&en)
+                .unwrap_or_else(|e| panic!("{what}: {e:?}"));
             assert!(!said_fr.contains("{$") && !said_en.contains("{$"), "{what}");
             assert_ne!(said_fr, said_en, "{what}: French is its own sentence");
             // The French page's sentence is not the domain's English one.
