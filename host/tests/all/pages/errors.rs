@@ -299,5 +299,26 @@ async fn every_error_a_page_meets_is_said_in_french_and_english() {
             "{none}"
         );
     }
+    // The sign-in form, out of guesses for a name: the wait in the visitor's words too.
+    let guess = "name=alice&password=wrong+horse+battery".to_string();
+    for _ in 0..10 {
+        let r = site.send("POST", "/login", None, Some(guess.clone())).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+    }
+    for (lang, want) in [
+        ("fr", "Trop de tentatives de connexion. Réessayez dans "),
+        ("en", "Too many sign-in attempts. Try again in "),
+    ] {
+        let r = site
+            .send_in(lang, "POST", "/login", None, Some(guess.clone()))
+            .await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+        let said = alert(&r.body);
+        assert!(said.starts_with(want), "{lang}: {said:?}");
+        assert!(
+            !said.contains("too many sign-in attempts"),
+            "{lang}: {said:?}"
+        );
+    }
     assert_eq!(locale::missing_messages(), Vec::<String>::new());
 }
