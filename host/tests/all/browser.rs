@@ -381,10 +381,10 @@ fn a_person_approves_runs_revokes_and_reads_the_history_in_chromium() {
     b.click(&format!(
         "form[action='/requests/{request}/approve'] button"
     ));
-    // The home page's grant row (the consent page, still showing while the form posts, holds
-    // "amount, label, counterparty": wait for the cell's end).
-    let home = b.wait_for("bank.transactions: amount, label</td>");
-    assert!(!home.contains("amount, label, counterparty"));
+    // The home page's grant row, its fields by their labels (the consent page, still showing
+    // while the form posts, holds "Amount, Description, Counterparty": wait for the cell's end).
+    let home = b.wait_for("bank.transactions: Amount, Description</td>");
+    assert!(!home.contains("Amount, Description, Counterparty"));
 
     // Run the plugin under the new grant.
     let grant = 1;
@@ -665,6 +665,8 @@ fn every_roles_pages_in_french_and_english_on_a_desktop_and_a_phone() {
                 ("history", "/history"),
                 ("data", "/data/bank.transactions"),
                 ("proposals", "/proposals"),
+                // An error page with its technical detail, in English, marked so.
+                ("error", "/runs/abc"),
             ],
         ),
         (
@@ -742,7 +744,7 @@ fn every_roles_pages_in_french_and_english_on_a_desktop_and_a_phone() {
             }
         }
     }
-    assert_eq!(shots, 2 * 2 * 15);
+    assert_eq!(shots, 2 * 2 * 16);
     http(
         &b.driver,
         "DELETE",
