@@ -34,10 +34,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::consent::Grant;
 use crate::meter::{FailureReason, Outcome, RunRecord};
 use crate::output::PluginOutput;
 use crate::package::Manifest;
-use crate::run::{Purpose, RunError, RunRequest, Runner};
+use crate::run::{Known, Purpose, RunError, RunRequest, Runner};
 use crate::sandbox::Limits;
 use crate::store::{PersonId, Store, StoreError};
 
@@ -247,8 +248,9 @@ pub async fn fan_out(
 /// How long a claimed task stays this node's without a renewal; renewed every third of it.
 /// A node killed mid-job loses its tasks to the others after at most this long.
 pub const LEASE: Duration = Duration::from_secs(6);
-/// The most tasks a node claims at once (four per run in flight, up to this): one durable
-/// commit and audit batch for them all. A node that dies holds them until their lease ends.
+/// The most tasks a node claims at once (sixteen per run in flight, up to this): one durable
+/// commit and audit batch for them all, which takes longer than one member's run; the next
+/// chunk is claimed while this one runs. A node that dies holds them until their lease ends.
 const CLAIM_CHUNK: usize = 64;
 /// How often a node with nothing to claim looks again while other nodes hold the rest.
 const POLL: Duration = Duration::from_millis(200);
@@ -264,8 +266,10 @@ async fn work(
 ) -> Result<(), StoreError> {
     let store = runner.store().clone();
     let node = runner.node().to_string();
-    let limits = match store.plugin(&job.plugin_digest)?.manifest {
-        Some(m) => Some(member_limits(&m, &store.policy()?)),
+    // Read once for every member run (a plugin's record never changes).
+    let manifest = store.plugin(&job.plugin_digest)?.manifest.map(Arc::new);
+    let limits = match &manifest {
+        Some(m) => Some(member_limits(m, &store.policy()?)),
         None => None, // the run fails on the missing contract
     };
     // The plugin is compiled (or read from the compiled cache) before the first claim: a
@@ -386,24 +390,47 @@ async fn work(
         // Tasks claimed and not started yet: claims go by chunks, one durable commit for
         // several members rather than one each.
         let mut claimed: std::collections::VecDeque<Claim> = Default::default();
-        let chunk = (4 * concurrency.max(1)).min(CLAIM_CHUNK);
+        // The claimed members' grants, read with their claim chunk (one call for the chunk).
+        let mut grants: std::collections::HashMap<u64, Grant> = Default::default();
+        let chunk = (16 * concurrency.max(1)).min(CLAIM_CHUNK);
+        // Claims a chunk and reads its grants, on the blocking pool; the tasks are this node's
+        // to renew from the claim's commit on, whenever the producer takes them.
+        let claim = || {
+            let (s, n, held, job_id) = (store.clone(), node.clone(), held.clone(), job.id);
+            tokio::task::spawn_blocking(move || {
+                let until = s.now_ms().saturating_add(lease_ms);
+                let got = s.claim_tasks(job_id, &n, chunk, until)?;
+                held.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .extend(got.iter().map(|c| c.task.run));
+                let ids: Vec<u64> = got.iter().map(|c| c.task.grant).collect();
+                let read = if ids.is_empty() {
+                    Vec::new()
+                } else {
+                    s.grants_by_id(&ids)?
+                };
+                Ok::<_, StoreError>((got, read))
+            })
+        };
+        // The next chunk's claim, started while the last chunk's runs go on, so that runs do
+        // not wait for a claim's durable commit.
+        let mut next: Option<
+            tokio::task::JoinHandle<Result<(Vec<Claim>, Vec<Grant>), StoreError>>,
+        > = None;
         loop {
             if running.len() < concurrency.max(1) && !tx.is_closed() {
                 if claimed.is_empty() {
-                    let s = store.clone();
-                    let n = node.clone();
-                    let until = s.now_ms().saturating_add(lease_ms);
-                    let job_id = job.id;
-                    let got = tokio::task::spawn_blocking(move || {
-                        s.claim_tasks(job_id, &n, chunk, until)
-                    })
-                    .await
-                    .map_err(|e| StoreError::Db(format!("claim task failed: {e}")))??;
-                    {
-                        let mut h = held.lock().unwrap_or_else(|p| p.into_inner());
-                        h.extend(got.iter().map(|c| c.task.run));
-                    }
+                    let (got, read) = next
+                        .take()
+                        .unwrap_or_else(claim)
+                        .await
+                        .map_err(|e| StoreError::Db(format!("claim task failed: {e}")))??;
+                    grants.extend(read.into_iter().map(|g| (g.id, g)));
+                    let more = got.len() == chunk;
                     claimed.extend(got);
+                    if more {
+                        next = Some(claim());
+                    }
                 }
                 let want = concurrency.max(1) - running.len();
                 let claims: Vec<Claim> = claimed.drain(..want.min(claimed.len())).collect();
@@ -440,8 +467,14 @@ async fn work(
                         as_of: Some(job.created_ms),
                     };
                     let (job_id, run_id) = (job.id, c.task.run);
+                    // A grant missing from the read (deleted since) is read, and refused, at
+                    // admission.
+                    let known = Known {
+                        manifest: manifest.clone(),
+                        grant: grants.remove(&c.task.grant),
+                    };
                     let handle = running.spawn(async move {
-                        let mut run = runner.execute(req, Purpose::Member).await?;
+                        let mut run = runner.execute(req, Purpose::Member, known).await?;
                         run.job = Some(job_id);
                         run.id = run_id;
                         Ok::<RunRecord, RunError>(run)

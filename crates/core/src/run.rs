@@ -55,6 +55,18 @@ pub struct RunRequest {
     pub as_of: Option<i64>,
 }
 
+/// What a job already read for its member runs, so that each run does not read it again
+/// ([`Runner::execute`]): the plugin's manifest (a plugin's record is keyed by its digest, the
+/// hash of its content, and never changes), and the member's grant as read when its task was
+/// claimed, moments before. Admission checks that grant as it would the one it reads; whether
+/// it is still live is read again before any record is delivered (at every batch), so a
+/// revocation after the claim stops the run at its first batch.
+#[derive(Debug, Clone, Default)]
+pub struct Known {
+    pub manifest: Option<Arc<Manifest>>,
+    pub grant: Option<Grant>,
+}
+
 /// What a run is for, which decides the contract its output is checked against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
@@ -147,8 +159,9 @@ impl Runner {
         req: RunRequest,
         purpose: Purpose,
         store: bool,
+        known: Known,
     ) -> Result<Result<Admitted, RunRecord>, RunError> {
-        self.blocking(move |r| match r.admit(req, purpose)? {
+        self.blocking(move |r| match r.admit(req, purpose, known)? {
             Err(refused) if store => Ok(Err(r.store.record_run(refused)?)),
             Ok(a) if store => Ok(Ok(r.begin(a)?)),
             admitted_or_refused => Ok(admitted_or_refused),
@@ -167,7 +180,10 @@ impl Runner {
     /// Runs once and records the run. Returns the stored record, whose `outcome` says whether
     /// the plugin succeeded and, if not, why.
     pub async fn run(&self, req: RunRequest) -> Result<RunRecord, RunError> {
-        match self.admit_on_pool(req, Purpose::Single, true).await? {
+        match self
+            .admit_on_pool(req, Purpose::Single, true, Known::default())
+            .await?
+        {
             Err(refused) => Ok(refused),
             Ok(a) => {
                 let done = self.exec(a, Purpose::Single).await;
@@ -186,7 +202,10 @@ impl Runner {
         req: RunRequest,
         finished: impl FnOnce(&RunRecord) + Send + 'static,
     ) -> Result<RunRecord, RunError> {
-        match self.admit_on_pool(req, Purpose::Single, true).await? {
+        match self
+            .admit_on_pool(req, Purpose::Single, true, Known::default())
+            .await?
+        {
             Err(refused) => Ok(refused),
             Ok(a) => {
                 let started = a.record.clone();
@@ -226,8 +245,14 @@ impl Runner {
     /// Runs once and returns the run's record without storing it: a campaign or a study
     /// stores its members' runs in batches, each with the member's result, in one transaction
     /// ([`Store::record_members`]). The output is checked against the contract for `purpose`.
-    pub async fn execute(&self, req: RunRequest, purpose: Purpose) -> Result<RunRecord, RunError> {
-        match self.admit_on_pool(req, purpose, false).await? {
+    /// What the caller already read is in `known`.
+    pub async fn execute(
+        &self,
+        req: RunRequest,
+        purpose: Purpose,
+        known: Known,
+    ) -> Result<RunRecord, RunError> {
+        match self.admit_on_pool(req, purpose, false, known).await? {
             Err(refused) => Ok(refused),
             Ok(a) => Ok(self.exec(a, purpose).await),
         }
@@ -277,12 +302,17 @@ impl Runner {
         &self,
         req: RunRequest,
         purpose: Purpose,
+        known: Known,
     ) -> Result<Result<Admitted, RunRecord>, RunError> {
         let started_ms = self.store.now_ms();
         let mut record = RunRecord::new(req.person, req.grant, &req.digest, started_ms);
         record.requester = req.requester.clone();
         record.params = req.params.clone();
-        let grant = match self.store.grant(req.grant) {
+        let read = match known.grant {
+            Some(g) if g.id == req.grant => Ok(g),
+            _ => self.store.grant(req.grant),
+        };
+        let grant = match read {
             Ok(g) => g,
             Err(StoreError::NoGrant(id)) => {
                 return Ok(Err(
@@ -311,7 +341,11 @@ impl Runner {
                 ));
             }
         };
-        let Some(manifest) = self.store.plugin(&req.digest)?.manifest else {
+        let manifest = match known.manifest {
+            Some(m) => Some(Arc::unwrap_or_clone(m)),
+            None => self.store.plugin(&req.digest)?.manifest,
+        };
+        let Some(manifest) = manifest else {
             return Ok(Err(record.fail(
                 FailureReason::Contract,
                 "the plugin has no manifest, so no output contract".into(),

@@ -149,6 +149,19 @@ impl ConsentStore for PgStore {
         })
     }
 
+    fn grants_by_id(&self, ids: &[u64]) -> Result<Vec<Grant>, StoreError> {
+        let ids: Vec<i64> = ids.iter().map(|&id| key(id)).collect();
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            all(
+                &c,
+                "SELECT value FROM grants WHERE id = ANY($1) ORDER BY id",
+                &[&ids],
+            )
+            .await
+        })
+    }
+
     fn grants(&self, person: Option<PersonId>) -> Result<Vec<Grant>, StoreError> {
         self.with(|cx| async move {
             let c = cx.conn().await?;

@@ -229,7 +229,7 @@ impl RecordStore for PgStore {
         fields: &[String],
     ) -> Result<Box<dyn Cursor>, StoreError> {
         let collection = collection.to_string();
-        let (coll, client) = self.with(|cx| async move {
+        let (coll, client, client_rows) = self.with(|cx| async move {
             let c = cx.conn().await?;
             let coll = cx.collection(&c, &collection).await?;
             // Integers only, formatted here: DECLARE takes no parameters.
@@ -247,18 +247,29 @@ impl RecordStore for PgStore {
                 sql.push_str(&format!(" AND time < {until}"));
             }
             sql.push_str(" ORDER BY time, id");
-            c.batch_execute(&sql).await.map_err(db)?;
-            Ok((coll, c))
+            // The first FETCH goes with the cursor's declaration, pipelined: one round trip
+            // opens the scan and brings its first rows (all of them for most collections).
+            let (declared, rows) = tokio::join!(c.batch_execute(&sql), c.query(FETCH_SQL, &[]));
+            match (declared, rows) {
+                (Ok(()), Ok(rows)) => Ok((coll, c, rows)),
+                // The connection may be left in the failed transaction: closed, not pooled.
+                (Err(e), _) | (_, Err(e)) => {
+                    drop(Object::take(c));
+                    Err(db(e))
+                }
+            }
         })?;
         let projection = Projection::new(&coll.schema, fields);
-        Ok(Box::new(PgCursor {
+        let mut cursor = PgCursor {
             handle: self.handle().clone(),
             client: Some(client),
             rows: VecDeque::new(),
             exhausted: false,
             schema: coll.schema,
             projection,
-        }))
+        };
+        cursor.fetched(client_rows);
+        Ok(Box::new(cursor))
     }
 
     fn count(&self, person: PersonId, collection: &str) -> Result<u64, StoreError> {
@@ -554,7 +565,6 @@ impl PgCursor {
     /// statement's text is one and prepared once per connection (a batch asking fewer leaves
     /// the rest here for the next).
     fn fetch(&mut self) -> Res<()> {
-        let n = FETCH_ROWS;
         let Some(client) = self.client.take() else {
             self.exhausted = true;
             return Ok(());
@@ -567,15 +577,21 @@ impl PgCursor {
         let waited = wait(task);
         profile::record(at, started);
         let (client, rows) = waited?;
-        let rows = rows?;
-        if rows.len() < n {
+        self.client = Some(client);
+        self.fetched(rows?);
+        Ok(())
+    }
+
+    /// Takes a FETCH's rows; a FETCH short of [`FETCH_ROWS`] was the last, which ends the
+    /// scan's transaction and gives its connection back.
+    fn fetched(&mut self, rows: Vec<tokio_postgres::Row>) {
+        if rows.len() < FETCH_ROWS {
             self.exhausted = true;
-            close(&self.handle, client);
-        } else {
-            self.client = Some(client);
+            if let Some(client) = self.client.take() {
+                close(&self.handle, client);
+            }
         }
         self.rows.extend(rows);
-        Ok(())
     }
 }
 

@@ -343,6 +343,21 @@ pub trait ConsentStore: Send + Sync {
     /// Stores a new grant (its `id` is assigned) and returns it.
     fn add_grant(&self, grant: Grant) -> Result<Grant, StoreError>;
     fn grant(&self, id: u64) -> Result<Grant, StoreError>;
+    /// The grants among `ids` that exist, by id (a job reads its claimed members' grants in
+    /// one call; a backend where a call costs a round trip answers them together).
+    fn grants_by_id(&self, ids: &[u64]) -> Result<Vec<Grant>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for &id in ids {
+            match self.grant(id) {
+                Ok(g) => out.push(g),
+                Err(StoreError::NoGrant(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        out.sort_by_key(|g| g.id);
+        out.dedup_by_key(|g| g.id);
+        Ok(out)
+    }
     fn grants(&self, person: Option<PersonId>) -> Result<Vec<Grant>, StoreError>;
     /// A page of `owner`'s grants, newest first ([`Owner`], [`Page`]).
     fn grants_page(&self, owner: &Owner, page: Page) -> Result<Vec<Grant>, StoreError>;

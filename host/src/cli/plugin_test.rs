@@ -22,7 +22,7 @@ use insitu_core::meter::{Outcome, RunRecord};
 use insitu_core::package::{self, InstallMode, Manifest, PackageError, PluginUse};
 use insitu_core::pds::Pds;
 use insitu_core::request::{self, AccessRequest, Narrowing};
-use insitu_core::run::{Purpose, RunRequest};
+use insitu_core::run::{Known, Purpose, RunRequest};
 use insitu_core::store::{Publisher, Schema, StoreError, TimeRange};
 
 #[derive(Args, Debug)]
@@ -207,7 +207,10 @@ fn count_in(pds: &Pds, person: u64, collection: &str, window: TimeRange) -> anyh
 /// (clipped to its declared bounds), every other as a single run's.
 async fn execute(pds: &Pds, m: &Manifest, req: RunRequest) -> anyhow::Result<RunRecord> {
     if m.usage == PluginUse::Study {
-        let r = pds.runner.execute(req, Purpose::Member).await?;
+        let r = pds
+            .runner
+            .execute(req, Purpose::Member, Known::default())
+            .await?;
         return Ok(pds.store.record_run(r)?);
     }
     Ok(pds.runner.run(req).await?)

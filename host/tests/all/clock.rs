@@ -6,7 +6,7 @@
 use insitu_core::meter::{Outcome, RunRecord};
 use insitu_core::output::{PluginOutput, Scalar};
 use insitu_core::package::{self, InstallMode, Manifest, component_imports};
-use insitu_core::run::{Purpose, RunRequest};
+use insitu_core::run::{Known, Purpose, RunRequest};
 use insitu_core::sandbox::AsOf;
 use insitu_testkit::now_ms;
 use insitu_testkit::{DAY, T0, TestPds as Fixture, grant_for};
@@ -61,7 +61,11 @@ async fn a_plugin_gets_the_day_its_run_request_sets_and_never_the_time() {
     // A campaign or study member's run carries the job's day the same way.
     let member = f
         .runner
-        .execute(request(p, g, &d, Some(T0 + 3 * DAY + 1)), Purpose::Member)
+        .execute(
+            request(p, g, &d, Some(T0 + 3 * DAY + 1)),
+            Purpose::Member,
+            Known::default(),
+        )
         .await
         .unwrap();
     assert_eq!(metric(&member, "today"), Scalar::Timestamp(T0 + 3 * DAY));

@@ -197,6 +197,51 @@ async fn revocation_stops_a_run_in_progress_at_the_next_batch() {
     );
 }
 
+/// A job hands its member runs the grant it read at the claim (`run::Known`); a revocation
+/// between the claim and the run still stops the run before its first record: the grant is
+/// read again before a batch is delivered.
+#[tokio::test]
+async fn a_member_run_on_a_grant_revoked_after_its_claim_reads_nothing() {
+    let f = TestPds::new();
+    let p = f.store.add_person("dora").unwrap();
+    let txs: Vec<_> = (0..20).map(|d| tx(d, -100 - d, "ACHAT", None)).collect();
+    f.store
+        .write_records(
+            p,
+            "bank.transactions",
+            &txs,
+            insitu_core::store::Source::File("t"),
+        )
+        .unwrap();
+    let probe = f.install(insitu_plugins::PROBE);
+    let g = f.grant(p, &probe, &["amount"], TimeRange::ALL);
+    let claimed = f.store.grant(g.id).unwrap();
+    f.store.revoke_grant(g.id, f.store.now_ms()).unwrap();
+    let req = insitu_core::run::RunRequest {
+        person: p,
+        grant: g.id,
+        digest: probe.clone(),
+        params: Vec::new(),
+        limits: None,
+        requester: None,
+        as_of: None,
+    };
+    let known = insitu_core::run::Known {
+        manifest: None,
+        grant: Some(claimed),
+    };
+    let run = f
+        .runner
+        .execute(req, insitu_core::run::Purpose::Member, known)
+        .await
+        .unwrap();
+    let (reason, msg) = failure(&run);
+    assert_eq!(reason, FailureReason::PluginError, "{msg}");
+    assert!(msg.contains("access ended"), "{msg}");
+    assert_eq!(run.usage.records_read, 0);
+    assert!(run.output.is_none());
+}
+
 /// The probe's `ids` table: the id the plugin was given for each record.
 fn ids_seen(run: &RunRecord) -> Vec<u64> {
     assert_eq!(run.outcome, Outcome::Succeeded, "{}", run.log);

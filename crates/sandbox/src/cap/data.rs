@@ -277,10 +277,6 @@ impl HostQuery for DataView<'_> {
         self.run.usage.host_calls += 1;
         self.run.meter.call();
         self.run.meter.query();
-        // Revocation and expiry take effect at the next batch: read the grant again.
-        if self.state.source.grant_live(self.state.grant.id)?.is_err() {
-            return Ok(Err(DataError::AccessEnded));
-        }
         let left = self
             .state
             .max_records
@@ -302,6 +298,12 @@ impl HostQuery for DataView<'_> {
         tracing::trace!(collection = %cursor.collection, max, "next batch");
         match cursor.cursor.next_batch(max)? {
             None => Ok(Ok(None)),
+            // Revocation and expiry take effect at the next batch: the grant is read again
+            // before any record of it is delivered (an empty batch delivers nothing, so the
+            // end of the data needs no read).
+            Some(_) if self.state.source.grant_live(self.state.grant.id)?.is_err() => {
+                Ok(Err(DataError::AccessEnded))
+            }
             Some((mut batch, bytes)) => {
                 self.run.usage.records_read += batch.len() as u64;
                 self.run.usage.bytes_read += bytes as u64;

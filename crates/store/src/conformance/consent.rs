@@ -254,7 +254,10 @@ pub(super) fn grants(store: &dyn Store) {
     );
     let h = store.add_grant(grant(q, "d2")).expect("add_grant");
     assert_eq!(store.grants(Some(p)).expect("grants"), vec![g.clone()]);
-    assert_eq!(store.grants(None).expect("grants"), vec![g.clone(), h]);
+    assert_eq!(
+        store.grants(None).expect("grants"),
+        vec![g.clone(), h.clone()]
+    );
     let e = expect_audit(store, &n, "add_grant", &["grant_created", "grant_created"]);
     assert_eq!(
         e[0],
@@ -269,6 +272,14 @@ pub(super) fn grants(store: &dyn Store) {
     let r = store.revoke_grant(g.id, 4_000).expect("revoke_grant");
     assert_eq!(r.revoked_ms, Some(4_000));
     assert_eq!(store.grant(g.id).expect("grant"), r);
+    // By id, several at once: those that exist, once each, in id order, as stored now.
+    assert_eq!(
+        store
+            .grants_by_id(&[h.id, h.id + 1000, g.id, h.id])
+            .expect("grants_by_id"),
+        vec![r.clone(), h.clone()]
+    );
+    assert_eq!(store.grants_by_id(&[]).expect("grants_by_id"), vec![]);
     let again = store.revoke_grant(g.id, 5_000).expect("revoke again");
     assert_eq!(again.revoked_ms, Some(4_000));
     let e = expect_audit(store, &n, "revoke_grant twice", &["grant_revoked"]);
