@@ -252,6 +252,10 @@ pub const LEASE: Duration = Duration::from_secs(6);
 /// commit and audit batch for them all, which takes longer than one member's run; the next
 /// chunk is claimed while this one runs. A node that dies holds them until their lease ends.
 const CLAIM_CHUNK: usize = 64;
+/// A chunk's claims and their members' grants, as a claim ahead of time gives them.
+type ClaimRead = Result<(Vec<Claim>, Vec<Grant>), StoreError>;
+/// How many chunks a node claims ahead of the one it runs.
+const CLAIMS_AHEAD: usize = 2;
 /// How often a node with nothing to claim looks again while other nodes hold the rest.
 const POLL: Duration = Duration::from_millis(200);
 
@@ -412,24 +416,32 @@ async fn work(
                 Ok::<_, StoreError>((got, read))
             })
         };
-        // The next chunk's claim, started while the last chunk's runs go on, so that runs do
-        // not wait for a claim's durable commit.
-        let mut next: Option<
-            tokio::task::JoinHandle<Result<(Vec<Claim>, Vec<Grant>), StoreError>>,
-        > = None;
+        // The next chunks' claims, started while the last chunk's runs go on, so that runs do
+        // not wait for a claim's durable commit (several at once: a claim can take longer
+        // than a chunk's runs).
+        let mut ahead: std::collections::VecDeque<tokio::task::JoinHandle<ClaimRead>> =
+            Default::default();
+        // Only when a chunk lasts several waves of runs: with as many runs in flight as a
+        // chunk holds, claims follow each other anyway, and claims ahead would only hold tasks
+        // unstarted (under leases that must be renewed) for longer.
+        let claims_ahead = if concurrency.max(1) < chunk {
+            CLAIMS_AHEAD
+        } else {
+            0
+        };
         loop {
             if running.len() < concurrency.max(1) && !tx.is_closed() {
                 if claimed.is_empty() {
-                    let (got, read) = next
-                        .take()
+                    let (got, read) = ahead
+                        .pop_front()
                         .unwrap_or_else(claim)
                         .await
                         .map_err(|e| StoreError::Db(format!("claim task failed: {e}")))??;
                     grants.extend(read.into_iter().map(|g| (g.id, g)));
                     let more = got.len() == chunk;
                     claimed.extend(got);
-                    if more {
-                        next = Some(claim());
+                    while more && ahead.len() < claims_ahead {
+                        ahead.push_back(claim());
                     }
                 }
                 let want = concurrency.max(1) - running.len();

@@ -25,6 +25,7 @@
 
 mod accounts;
 mod audit;
+mod chunks;
 mod codesign;
 mod consent;
 mod jobs;
@@ -69,11 +70,11 @@ fn pool_size() -> usize {
 const POOL_WAIT: Duration = Duration::from_secs(30);
 /// Worker threads of the store's own runtime: it only drives sockets, so two are plenty.
 const WORKERS: usize = 2;
-/// Rows a scan fetches from its server-side cursor at a time (at most), and the statement that
-/// fetches them (the same number).
-const FETCH_ROWS: usize = 4096;
-const FETCH_SQL: &str = "FETCH 4096 FROM insitu_scan";
-const _: () = assert!(FETCH_ROWS == 4096, "FETCH_SQL fetches 4096 rows");
+/// Chunks of records a scan fetches from its server-side cursor at a time (at most; about 7 KiB
+/// each, `chunks::CHUNK_BYTES`), and the statement that fetches them (the same number).
+const FETCH_CHUNKS: usize = 64;
+const FETCH_SQL: &str = "FETCH 64 FROM insitu_scan";
+const _: () = assert!(FETCH_CHUNKS == 64, "FETCH_SQL fetches 64 chunks");
 /// The name of the pseudonym secret in `secrets` (the redb backend's name).
 const PSEUDONYM_KEY: &str = "record-pseudonyms";
 /// The advisory lock taken while migrating, so that nodes starting together migrate once.

@@ -1,7 +1,7 @@
 //! People, collections, records and erasure. Records are written through `COPY ... BINARY`
 //! into a staging table and read through a server-side cursor.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
@@ -156,8 +156,9 @@ impl RecordStore for PgStore {
                 .map_err(db)?;
             let stmt = tx
                 .prepare(
-                    "SELECT value FROM records \
-                     WHERE person = $1 AND collection = $2 AND time = $3 AND id = $4",
+                    "SELECT c.data FROM records r JOIN record_chunks c \
+                     ON c.person = r.person AND c.collection = r.collection AND c.chunk = r.chunk \
+                     WHERE r.person = $1 AND r.collection = $2 AND r.time = $3 AND r.id = $4",
                 )
                 .await
                 .map_err(db)?;
@@ -170,13 +171,23 @@ impl RecordStore for PgStore {
                     )
                     .await
                     .map_err(db)?;
-                out.push(match row {
-                    Some(row) => {
-                        let v: &[u8] = row.try_get(0).map_err(db)?;
-                        Some(codec::decode(&coll.schema, v)?)
+                let Some(row) = row else {
+                    out.push(None);
+                    continue;
+                };
+                let data: &[u8] = row.try_get(0).map_err(db)?;
+                let (mut pos, mut found) = (0, None);
+                while let Some((k, value, next)) = chunks::at(data, pos)? {
+                    if k == (time, record_id(id)) {
+                        found = Some(codec::decode(&coll.schema, value)?);
+                        break;
                     }
-                    None => None,
-                });
+                    pos = next;
+                }
+                // The key's row names this chunk: a chunk without the record is corrupt.
+                out.push(Some(found.ok_or_else(|| {
+                    StoreError::Corrupt(codec::Corrupt(coll.schema.name.clone()))
+                })?));
             }
             tx.commit().await.map_err(db)?;
             Ok(out)
@@ -229,26 +240,27 @@ impl RecordStore for PgStore {
         fields: &[String],
     ) -> Result<Box<dyn Cursor>, StoreError> {
         let collection = collection.to_string();
-        let (coll, client, client_rows) = self.with(|cx| async move {
+        let (coll, client, first) = self.with(|cx| async move {
             let c = cx.conn().await?;
             let coll = cx.collection(&c, &collection).await?;
-            // Integers only, formatted here: DECLARE takes no parameters.
+            // The chunks that may hold records in the range, by their first key. Integers
+            // only, formatted here: DECLARE takes no parameters.
             let mut sql = format!(
                 "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
-                 DECLARE insitu_scan NO SCROLL CURSOR FOR SELECT time, id, value FROM records \
+                 DECLARE insitu_scan NO SCROLL CURSOR FOR SELECT data FROM record_chunks \
                  WHERE person = {} AND collection = {}",
                 key(person),
                 coll.id
             );
             if let Some(since) = range.since {
-                sql.push_str(&format!(" AND time >= {since}"));
+                sql.push_str(&format!(" AND last_time >= {since}"));
             }
             if let Some(until) = range.until {
-                sql.push_str(&format!(" AND time < {until}"));
+                sql.push_str(&format!(" AND first_time < {until}"));
             }
-            sql.push_str(" ORDER BY time, id");
+            sql.push_str(" ORDER BY first_time, first_id");
             // The first FETCH goes with the cursor's declaration, pipelined: one round trip
-            // opens the scan and brings its first rows (all of them for most collections).
+            // opens the scan and brings its first chunks (all of them for most collections).
             let (declared, rows) = tokio::join!(c.batch_execute(&sql), c.query(FETCH_SQL, &[]));
             match (declared, rows) {
                 (Ok(()), Ok(rows)) => Ok((coll, c, rows)),
@@ -263,12 +275,13 @@ impl RecordStore for PgStore {
         let mut cursor = PgCursor {
             handle: self.handle().clone(),
             client: Some(client),
-            rows: VecDeque::new(),
+            chunks: chunks::Merge::new(chunk_bytes),
             exhausted: false,
+            range,
             schema: coll.schema,
             projection,
         };
-        cursor.fetched(client_rows);
+        cursor.fetched(first)?;
         Ok(Box::new(cursor))
     }
 
@@ -318,6 +331,7 @@ impl RecordStore for PgStore {
                 async move { tx.execute(sql, &[&p]).await.map_err(db) }
             };
             e.records = n("DELETE FROM records WHERE person = $1").await?;
+            n("DELETE FROM record_chunks WHERE person = $1").await?;
             e.runs = n("DELETE FROM runs WHERE person = $1").await?;
             let grants: Vec<Grant> = all(
                 &tx,
@@ -429,10 +443,12 @@ async fn define_in(tx: &Tx<'_>, schema: &Schema) -> Res<()> {
 }
 
 /// Writes `records` of `coll` inside `tx`, with their audit entry (see
-/// `RecordStore::write_records`): the first record of each key goes through `COPY` into a
-/// staging table, the keys already stored are read back in one join, and the new ones are
-/// inserted from the staging table. A record whose key is stored (or came earlier in the same
-/// call) is a duplicate, changed when its value differs from the stored one, as in redb.
+/// `RecordStore::write_records`). The first record of each key is put in a chunk (in key order,
+/// [`chunks::split`]); the keys go through `COPY` into a staging table with their chunk, and
+/// into `records` from there, those already stored left as they are; the chunks are written
+/// with the records that were new. A record whose key is stored (or came earlier in the same
+/// call) is a duplicate, changed when its value differs from the stored one, as in redb; the
+/// stored values of such keys are read from their chunks.
 async fn write_in(
     tx: &Tx<'_>,
     person: PersonId,
@@ -446,75 +462,148 @@ async fn write_in(
         for (i, (time, id, _)) in records.iter().enumerate() {
             first.entry((*time, *id)).or_insert(i);
         }
+        // The first of each key, in key order (a stored id's order is the u64's).
+        let mut order: Vec<usize> = first.values().copied().collect();
+        order.sort_unstable_by_key(|&i| (records[i].0, records[i].1));
+        let starts = chunks::split(order.iter().map(|&i| records[i].2.len()));
+        let (p, cid) = (key(person), coll.id as i32);
+        let ids: Vec<i64> = tx
+            .query(
+                "SELECT nextval('record_chunk_ids') FROM generate_series(1, $1::bigint)",
+                &[&(starts.len() as i64)],
+            )
+            .await
+            .map_err(db)?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()
+            .map_err(db)?;
+        // The chunk each record of `order` goes to.
+        let chunk_of = |n: usize| ids[starts.partition_point(|&s| s <= n) - 1];
         tx.batch_execute(
-            "CREATE TEMP TABLE IF NOT EXISTS incoming \
-                 (time bigint NOT NULL, id bigint NOT NULL, value bytea NOT NULL) \
+            "CREATE TEMP TABLE IF NOT EXISTS incoming_keys \
+                 (time bigint NOT NULL, id bigint NOT NULL, chunk bigint NOT NULL) \
                  ON COMMIT DELETE ROWS; \
-             TRUNCATE pg_temp.incoming",
+             TRUNCATE pg_temp.incoming_keys",
         )
         .await
         .map_err(db)?;
         {
             let sink = tx
-                .copy_in("COPY pg_temp.incoming (time, id, value) FROM STDIN BINARY")
+                .copy_in("COPY pg_temp.incoming_keys (time, id, chunk) FROM STDIN BINARY")
                 .await
                 .map_err(db)?;
-            let writer = BinaryCopyInWriter::new(sink, &[Type::INT8, Type::INT8, Type::BYTEA]);
+            let writer = BinaryCopyInWriter::new(sink, &[Type::INT8, Type::INT8, Type::INT8]);
             let mut writer = std::pin::pin!(writer);
-            for (i, (time, id, value)) in records.iter().enumerate() {
-                if first.get(&(*time, *id)) == Some(&i) {
-                    writer
-                        .as_mut()
-                        .write(&[time, &record_id(*id), &value.as_slice()])
-                        .await
-                        .map_err(db)?;
-                }
+            for (n, &i) in order.iter().enumerate() {
+                let (time, id, _) = &records[i];
+                writer
+                    .as_mut()
+                    .write(&[time, &record_id(*id), &chunk_of(n)])
+                    .await
+                    .map_err(db)?;
             }
             writer.finish().await.map_err(db)?;
         }
-        let (p, cid) = (key(person), coll.id as i32);
-        // The new keys go in first; only when some were already stored are their values read
+        // The new keys go in first; only when some were already stored are their chunks read
         // back, by a join the planner costs from the staging table's real size (a temporary
         // table has no statistics: unanalysed, it chose to read the person's whole
         // collection at every batch, and an import slowed as the collection grew).
         let inserted = tx
-            .query(
-                "INSERT INTO records (person, collection, time, id, value) \
-                 SELECT $1, $2, time, id, value FROM pg_temp.incoming \
-                 ON CONFLICT DO NOTHING RETURNING time, id",
+            .execute(
+                "INSERT INTO records (person, collection, time, id, chunk) \
+                 SELECT $1, $2, time, id, chunk FROM pg_temp.incoming_keys \
+                 ON CONFLICT DO NOTHING",
                 &[&p, &cid],
             )
             .await
-            .map_err(db)?;
+            .map_err(db)? as usize;
+        // The stored value of each key that was already stored.
         let mut stored: HashMap<(i64, u64), Vec<u8>> = HashMap::new();
-        if inserted.len() < first.len() {
-            let mut new = std::collections::HashSet::with_capacity(inserted.len());
-            for row in inserted {
-                let time: i64 = row.try_get(0).map_err(db)?;
-                let id: i64 = row.try_get(1).map_err(db)?;
-                new.insert((time, record_id_back(id)));
-            }
-            tx.batch_execute("ANALYZE pg_temp.incoming")
+        if inserted < order.len() {
+            tx.batch_execute("ANALYZE pg_temp.incoming_keys")
                 .await
                 .map_err(db)?;
+            // A key inserted here has this call's chunk; one stored before has another.
             let rows = tx
                 .query(
-                    "SELECT i.time, i.id, r.value FROM pg_temp.incoming i JOIN records r \
-                     ON r.person = $1 AND r.collection = $2 AND r.time = i.time AND r.id = i.id",
+                    "SELECT c.data FROM record_chunks c WHERE c.person = $1 AND c.collection = $2 \
+                     AND c.chunk IN (SELECT r.chunk FROM pg_temp.incoming_keys i JOIN records r \
+                         ON r.person = $1 AND r.collection = $2 AND r.time = i.time AND r.id = i.id \
+                         WHERE r.chunk <> i.chunk)",
                     &[&p, &cid],
                 )
                 .await
                 .map_err(db)?;
             for row in rows {
-                let time: i64 = row.try_get(0).map_err(db)?;
-                let id: i64 = row.try_get(1).map_err(db)?;
-                let k = (time, record_id_back(id));
-                if !new.contains(&k) {
-                    let value: Vec<u8> = row.try_get(2).map_err(db)?;
-                    stored.insert(k, value);
+                let data: &[u8] = row.try_get(0).map_err(db)?;
+                let mut pos = 0;
+                while let Some(((time, id), value, next)) = chunks::at(data, pos)? {
+                    let k = (time, record_id_back(id));
+                    if first.contains_key(&k) {
+                        stored.insert(k, value.to_vec());
+                    }
+                    pos = next;
                 }
             }
         }
+        // The chunks, with the records that were new.
+        let sink = tx
+            .copy_in(
+                "COPY record_chunks (person, collection, chunk, first_time, first_id, \
+                 last_time, last_id, n, data) FROM STDIN BINARY",
+            )
+            .await
+            .map_err(db)?;
+        let writer = BinaryCopyInWriter::new(
+            sink,
+            &[
+                Type::INT8,
+                Type::INT4,
+                Type::INT8,
+                Type::INT8,
+                Type::INT8,
+                Type::INT8,
+                Type::INT8,
+                Type::INT4,
+                Type::BYTEA,
+            ],
+        );
+        let mut writer = std::pin::pin!(writer);
+        for (c, &begin) in starts.iter().enumerate() {
+            let end = starts.get(c + 1).copied().unwrap_or(order.len());
+            let mut data = Vec::with_capacity(chunks::CHUNK_BYTES);
+            let (mut keys, mut n) = (None::<(chunks::Key, chunks::Key)>, 0i32);
+            for &i in &order[begin..end] {
+                let (time, id, value) = &records[i];
+                if stored.contains_key(&(*time, *id)) {
+                    continue;
+                }
+                let k = (*time, record_id(*id));
+                chunks::push(&mut data, k, value);
+                keys = Some(keys.map_or((k, k), |(a, _)| (a, k)));
+                n += 1;
+            }
+            let Some((a, b)) = keys else {
+                continue; // every record of this chunk was stored already
+            };
+            writer
+                .as_mut()
+                .write(&[
+                    &p,
+                    &cid,
+                    &ids[c],
+                    &a.0,
+                    &a.1,
+                    &b.0,
+                    &b.1,
+                    &n,
+                    &data.as_slice(),
+                ])
+                .await
+                .map_err(db)?;
+        }
+        writer.finish().await.map_err(db)?;
         for (i, (time, id, value)) in records.iter().enumerate() {
             let k = (*time, *id);
             if let Some(s) = stored.get(&k) {
@@ -548,22 +637,31 @@ async fn write_in(
     Ok(out)
 }
 
-/// A scan over a server-side cursor, in a read-only transaction of a connection it holds
-/// until its end (or its drop, which rolls the transaction back and returns the connection).
+/// A scan over a server-side cursor of chunks, in a read-only transaction of a connection it
+/// holds until its end (or its drop, which rolls the transaction back and returns the
+/// connection).
 struct PgCursor {
     handle: tokio::runtime::Handle,
     client: Option<Object>,
-    /// Rows fetched and not yet delivered (a batch closed early by its bytes leaves some).
-    rows: VecDeque<tokio_postgres::Row>,
+    /// Chunks fetched and not yet read to their end (a batch closed early by its bytes leaves
+    /// some), read in key order.
+    chunks: chunks::Merge<tokio_postgres::Row>,
     exhausted: bool,
+    /// Chunks at the range's ends hold records outside it, which are skipped.
+    range: TimeRange,
     schema: Schema,
     projection: Projection,
 }
 
+/// A chunk's bytes in a row of the scan.
+fn chunk_bytes(row: &tokio_postgres::Row) -> Result<&[u8], StoreError> {
+    row.try_get(0).map_err(db)
+}
+
 impl PgCursor {
-    /// Fetches up to [`FETCH_ROWS`] more rows into `self.rows`: always that many, so that the
-    /// statement's text is one and prepared once per connection (a batch asking fewer leaves
-    /// the rest here for the next).
+    /// Fetches up to [`FETCH_CHUNKS`] more chunks: always that many, so that the statement's
+    /// text is one and prepared once per connection.
+    #[track_caller]
     fn fetch(&mut self) -> Res<()> {
         let Some(client) = self.client.take() else {
             self.exhausted = true;
@@ -578,20 +676,19 @@ impl PgCursor {
         profile::record(at, started);
         let (client, rows) = waited?;
         self.client = Some(client);
-        self.fetched(rows?);
-        Ok(())
+        self.fetched(rows?)
     }
 
-    /// Takes a FETCH's rows; a FETCH short of [`FETCH_ROWS`] was the last, which ends the
+    /// Takes a FETCH's chunks; a FETCH short of [`FETCH_CHUNKS`] was the last, which ends the
     /// scan's transaction and gives its connection back.
-    fn fetched(&mut self, rows: Vec<tokio_postgres::Row>) {
-        if rows.len() < FETCH_ROWS {
+    fn fetched(&mut self, rows: Vec<tokio_postgres::Row>) -> Res<()> {
+        if rows.len() < FETCH_CHUNKS {
             self.exhausted = true;
             if let Some(client) = self.client.take() {
                 close(&self.handle, client);
             }
         }
-        self.rows.extend(rows);
+        self.chunks.extend(rows)
     }
 }
 
@@ -617,28 +714,26 @@ impl Cursor for PgCursor {
     fn next_batch(&mut self, max: usize) -> Result<Option<(ColumnBatch, usize)>, StoreError> {
         let mut batch = self.projection.empty_batch(&self.schema, max.min(4096));
         let mut bytes = 0;
+        let TimeRange { since, until } = self.range;
         // Bounded in bytes too, so text offsets stay small and a batch never balloons.
         while batch.len() < max && bytes < MAX_BATCH_BYTES {
-            if self.rows.is_empty() {
-                if self.exhausted {
-                    break;
-                }
+            if !self.chunks.ready() && !self.exhausted {
                 self.fetch()?;
-                if self.rows.is_empty() {
-                    break;
-                }
+                continue;
             }
-            let Some(row) = self.rows.pop_front() else {
+            let (schema, projection) = (&self.schema, &self.projection);
+            let taken = self.chunks.next(|(time, id), value| {
+                if since.is_some_and(|s| time < s) || until.is_some_and(|u| time >= u) {
+                    return Ok(());
+                }
+                bytes += projection.decode_into(schema, value, &mut batch)?;
+                batch.ids.push(record_id_back(id));
+                batch.times.push(time);
+                Ok(())
+            })?;
+            if taken.is_none() {
                 break;
-            };
-            let time: i64 = row.try_get(0).map_err(db)?;
-            let id: i64 = row.try_get(1).map_err(db)?;
-            let value: &[u8] = row.try_get(2).map_err(db)?;
-            bytes += self
-                .projection
-                .decode_into(&self.schema, value, &mut batch)?;
-            batch.ids.push(record_id_back(id));
-            batch.times.push(time);
+            }
         }
         Ok(if batch.is_empty() {
             None

@@ -295,3 +295,140 @@ fn postgres_truncation_and_a_rewritten_suffix_are_caught_by_the_checkpoint() {
         assert!(err.contains(want), "{err}");
     }
 }
+
+/// A store written before records were kept in chunks (one row per record, its value in it)
+/// is migrated: its records read back the same, in order, by scan and by key, and writes go
+/// on beside them.
+#[test]
+fn records_stored_one_a_row_read_the_same_after_the_chunk_migration() {
+    let schemas = Schemas::new("chunks");
+    let schema = schemas.fresh();
+    let label = |i: u64| format!("r{i}-{}", "x".repeat((i as usize * 13) % 200));
+    let collection = Schema {
+        name: "t.events".into(),
+        fields: vec![Field {
+            name: "label".into(),
+            ty: FieldType::Text,
+            optional: false,
+        }],
+        time_field: None,
+    };
+    let p = {
+        let store = connect(&schema, SystemClock::shared());
+        store.define_collection(&collection).expect("define");
+        store.add_person("ada").expect("add_person")
+    };
+    // The records table as it was before the migration, with 300 records in it.
+    let flip = |id: u64| ((id ^ (1 << 63)) as i64).to_string();
+    let mut statements: Vec<(String, Vec<String>)> = vec![(
+        "DROP TABLE record_chunks; DROP SEQUENCE record_chunk_ids; \
+         ALTER TABLE records DROP COLUMN chunk; ALTER TABLE records ADD COLUMN value bytea NOT NULL; \
+         DELETE FROM refinery_schema_history WHERE version = 7"
+            .into(),
+        vec![],
+    )];
+    for i in 0..300u64 {
+        let mut value = Vec::new();
+        insitu_store::codec::encode(&vec![Value::Text(label(i))], &mut value);
+        let hex: String = value.iter().map(|b| format!("{b:02x}")).collect();
+        statements.push((
+            format!(
+                "INSERT INTO records (person, collection, time, id, value) \
+                 SELECT {p}, id, {}, {}, decode('{hex}', 'hex') FROM collections \
+                 WHERE name = 't.events'",
+                (i as i64 % 100) * 10,
+                flip(i)
+            ),
+            vec![],
+        ));
+    }
+    tamper_batches(&schema, statements);
+    // Opened again: migrated.
+    let store = connect(&schema, SystemClock::shared());
+    assert_eq!(store.count(p, "t.events").expect("count"), 300);
+    let read = |store: &PgStore, range: TimeRange| -> Vec<(i64, u64, Value)> {
+        let mut c = store
+            .scan(p, "t.events", range, &["label".into()])
+            .expect("scan");
+        let mut out = Vec::new();
+        while let Some((b, _)) = c.next_batch(33).expect("next_batch") {
+            for i in 0..b.len() {
+                out.push((b.times[i], b.ids[i], b.columns[0].value(i)));
+            }
+        }
+        out
+    };
+    let mut want: Vec<(i64, u64, Value)> = (0..300u64)
+        .map(|i| ((i as i64 % 100) * 10, i, Value::Text(label(i))))
+        .collect();
+    want.sort_by_key(|w| (w.0, w.1));
+    assert_eq!(read(&store, TimeRange::ALL), want);
+    assert_eq!(
+        store
+            .records_at(p, "t.events", &[(10, 101), (10, 102), (990, 299)])
+            .expect("records_at"),
+        vec![
+            Some(vec![Value::Text(label(101))]),
+            None,
+            Some(vec![Value::Text(label(299))])
+        ]
+    );
+    // New records between the old ones, and old ones again: merged, duplicates kept as stored.
+    let more: Vec<KeyedRecord> = (0..100u64)
+        .map(|i| KeyedRecord {
+            id: 1000 + i,
+            time: i as i64 * 10 + 5,
+            values: vec![Value::Text(label(1000 + i))],
+        })
+        .chain((0..3).map(|i| KeyedRecord {
+            id: i,
+            time: i as i64 * 10,
+            values: vec![Value::Text("changed".into())],
+        }))
+        .collect();
+    let out = store
+        .write_records(p, "t.events", &more, Source::File("more"))
+        .expect("write_records");
+    assert_eq!((out.added, out.duplicates, out.changed.len()), (100, 3, 3));
+    want.extend((0..100u64).map(|i| (i as i64 * 10 + 5, 1000 + i, Value::Text(label(1000 + i)))));
+    want.sort_by_key(|w| (w.0, w.1));
+    assert_eq!(read(&store, TimeRange::ALL), want);
+    let range = TimeRange {
+        since: Some(205),
+        until: Some(500),
+    };
+    let cut: Vec<_> = want
+        .iter()
+        .filter(|w| w.0 >= 205 && w.0 < 500)
+        .cloned()
+        .collect();
+    assert_eq!(read(&store, range), cut);
+}
+
+/// Runs each of `statements` in `schema`, as `tamper` does, each as a simple query (several
+/// statements in one text allowed).
+fn tamper_batches(schema: &str, statements: Vec<(String, Vec<String>)>) {
+    let url = url();
+    let schema = schema.to_string();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            client
+                .batch_execute(&format!("SET search_path TO {schema}"))
+                .await
+                .unwrap();
+            for (sql, _) in statements {
+                client.batch_execute(&sql).await.unwrap();
+            }
+        });
+    })
+    .join()
+    .unwrap();
+}

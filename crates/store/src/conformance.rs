@@ -68,6 +68,10 @@ pub const CHECKS: &[(&str, Check)] = &[
     ),
     ("scan_batches_hold_at_most_max", records::scan_batches),
     (
+        "interleaved_writes_read_as_one_collection",
+        records::interleaved_writes,
+    ),
+    (
         "scan_and_count_stay_in_one_person_and_collection",
         records::isolation,
     ),

@@ -460,3 +460,66 @@ pub(super) fn sources(store: &dyn Store) {
     );
     assert_eq!(store.source_name(q, &digest).expect("source_name"), None);
 }
+
+/// Records written by several calls whose keys interleave (a later import of earlier records,
+/// two accounts in one collection) are read as one collection: in (time, id) order, each once,
+/// ranges cut exactly, the first value of a key kept; many records, of sizes that vary, so a
+/// backend that stores records in blocks crosses many of them.
+pub(super) fn interleaved_writes(store: &dyn Store) {
+    let p = person_with_events(store, "ada");
+    let label = |i: i64| "x".repeat((i as usize * 37) % 300);
+    let write = |times: Vec<i64>| {
+        let recs: Vec<crate::KeyedRecord> = times
+            .iter()
+            .map(|&t| event(t as u64 % 7, t, &label(t), Some(t)))
+            .collect();
+        store
+            .write_records(p, EVENTS, &recs, FILE)
+            .expect("write_records")
+    };
+    // Three calls, each every third time, the last in reverse order.
+    write((0..1500).filter(|t| t % 3 == 0).collect());
+    write((0..1500).filter(|t| t % 3 == 1).collect());
+    write((0..1500).filter(|t| t % 3 == 2).rev().collect());
+    // Again, over all the keys, with changed values for some: duplicates, nothing added.
+    let again: Vec<crate::KeyedRecord> = (0..1500)
+        .step_by(5)
+        .map(|t| event(t as u64 % 7, t, "changed", None))
+        .collect();
+    let out = store
+        .write_records(p, EVENTS, &again, FILE)
+        .expect("write_records");
+    assert_eq!((out.added, out.duplicates), (0, 300));
+    assert_eq!(store.count(p, EVENTS).expect("count"), 1500);
+    let times = |range: TimeRange, max: usize| -> Vec<i64> {
+        drain(store, p, range, &["label", "amount"], max)
+            .iter()
+            .flat_map(|b| {
+                for i in 0..b.len() {
+                    let t = b.times[i];
+                    assert_eq!(b.ids[i], t as u64 % 7);
+                    assert_eq!(b.columns[0].value(i), Value::Text(label(t)), "time {t}");
+                    assert_eq!(b.columns[1].value(i), Value::Integer(t));
+                }
+                b.times.clone()
+            })
+            .collect()
+    };
+    assert_eq!(times(TimeRange::ALL, 7), (0..1500).collect::<Vec<_>>());
+    assert_eq!(times(TimeRange::ALL, 4096), (0..1500).collect::<Vec<_>>());
+    let range = TimeRange {
+        since: Some(301),
+        until: Some(1203),
+    };
+    assert_eq!(times(range, 50), (301..1203).collect::<Vec<_>>());
+    let got = store
+        .records_at(p, EVENTS, &[(0, 0), (700, 0), (1499, 1499 % 7), (5, 0)])
+        .expect("records_at");
+    assert_eq!(got[0], Some(event(0, 0, &label(0), Some(0)).values));
+    assert_eq!(got[1], Some(event(0, 700, &label(700), Some(700)).values));
+    assert_eq!(
+        got[2],
+        Some(event(1499 % 7, 1499, &label(1499), Some(1499)).values)
+    );
+    assert_eq!(got[3], None, "no record at (5, 0): its id is 5");
+}
