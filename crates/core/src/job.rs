@@ -248,7 +248,8 @@ pub async fn fan_out(
 /// How long a claimed task stays this node's without a renewal; renewed every third of it.
 /// A node killed mid-job loses its tasks to the others after at most this long.
 pub const LEASE: Duration = Duration::from_secs(6);
-/// The most tasks a node claims at once (sixteen per run in flight, up to this): one durable
+/// The most tasks a node claims at once (sixteen per run in flight, up to this, and an eighth
+/// of the job's open tasks at most, a wave of runs at least): one durable
 /// commit and audit batch for them all, which takes longer than one member's run; the next
 /// chunk is claimed while this one runs. A node that dies holds them until their lease ends.
 const CLAIM_CHUNK: usize = 64;
@@ -396,7 +397,15 @@ async fn work(
         let mut claimed: std::collections::VecDeque<Claim> = Default::default();
         // The claimed members' grants, read with their claim chunk (one call for the chunk).
         let mut grants: std::collections::HashMap<u64, Grant> = Default::default();
-        let chunk = (16 * concurrency.max(1)).min(CLAIM_CHUNK);
+        // At most an eighth of what is open (and at least a wave of runs), so that a small job is
+        // shared between the nodes that work it.
+        let open = progress
+            .total
+            .load(Ordering::Relaxed)
+            .saturating_sub(progress.done.load(Ordering::Relaxed)) as usize;
+        let chunk = (16 * concurrency.max(1))
+            .min(CLAIM_CHUNK)
+            .min((open / 8).max(concurrency.max(1)));
         // Claims a chunk and reads its grants, on the blocking pool; the tasks are this node's
         // to renew from the claim's commit on, whenever the producer takes them.
         let claim = || {

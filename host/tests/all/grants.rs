@@ -184,6 +184,22 @@ async fn revocation_stops_a_run_in_progress_at_the_next_batch() {
         let probe = probe.clone();
         tokio::spawn(async move { f.run(p, g.id, &probe, &params, None).await })
     };
+    // Revoked once the run is admitted (stored as running) and has had time to read: on a
+    // loaded machine admission alone (a compile) can take longer than a fixed wait.
+    let admitted = std::time::Instant::now();
+    while !f
+        .store
+        .runs(Some(p))
+        .unwrap()
+        .iter()
+        .any(|r| r.outcome == Outcome::Running)
+    {
+        assert!(
+            admitted.elapsed() < Duration::from_secs(60),
+            "never admitted"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     tokio::time::sleep(Duration::from_millis(300)).await;
     f.store.revoke_grant(g.id, f.store.now_ms()).unwrap();
     let run = run.await.unwrap();

@@ -107,10 +107,21 @@ fn held(store: &dyn Store, kind: PersonData, who: &Who<'_>) -> Vec<String> {
     let party = Party::Person(p);
     match kind {
         PersonData::Person => all(store.person(p).ok()),
-        PersonData::Records => match store.count(p, EVENTS).expect("count") {
-            0 => vec![],
-            n => vec![format!("{n} records")],
-        },
+        // Counted and read: a backend that keeps records' values apart from their keys must
+        // erase both.
+        PersonData::Records => {
+            let mut held = match store.count(p, EVENTS).expect("count") {
+                0 => vec![],
+                n => vec![format!("{n} records")],
+            };
+            let mut c = store
+                .scan(p, EVENTS, crate::TimeRange::ALL, &[])
+                .expect("scan");
+            while let Some((b, _)) = c.next_batch(1000).expect("next_batch") {
+                held.extend(b.ids.iter().map(|id| format!("record {id}")));
+            }
+            held
+        }
         PersonData::SourceNames => {
             let digest = insitu_model::audit::hex(&sha2::Sha256::digest(who.name.as_bytes()));
             all(store.source_name(p, &digest).expect("source_name"))
