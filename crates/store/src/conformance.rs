@@ -165,7 +165,7 @@ pub const CHECKS: &[(&str, Check)] = &[
         listings::memberships,
     ),
     (
-        "a_partys_ledger_entries_are_read_by_party",
+        "a_partys_ledger_entries_are_read_and_paged_by_party",
         listings::ledger,
     ),
     (

@@ -649,6 +649,13 @@ pub trait LedgerStore: Send + Sync {
         &self,
         party: &insitu_model::ledger::Party,
     ) -> Result<Vec<insitu_model::ledger::Entry>, StoreError>;
+    /// A page of the entries that debit or credit `party`, newest first ([`Page`]), read from
+    /// the same index as [`LedgerStore::ledger_of`]: the API's and the pages' ledger lines.
+    fn ledger_page(
+        &self,
+        party: &insitu_model::ledger::Party,
+        page: Page,
+    ) -> Result<Vec<insitu_model::ledger::Entry>, StoreError>;
 
     /// Stores a licence or sponsorship (its `id` is assigned), audited.
     fn add_licence(
