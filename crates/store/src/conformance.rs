@@ -96,6 +96,10 @@ pub const CHECKS: &[(&str, Check)] = &[
     ),
     ("grants_are_added_listed_and_revoked", consent::grants),
     (
+        "a_plugins_unrevoked_grants_are_read_by_its_digest",
+        consent::unrevoked,
+    ),
+    (
         "receptions_are_added_listed_and_revoked",
         consent::receptions,
     ),
@@ -128,6 +132,10 @@ pub const CHECKS: &[(&str, Check)] = &[
     // jobs, budget, billing, peers
     ("policy_defaults_and_is_set", jobs::policy),
     ("jobs_get_ids_and_are_listed", jobs::jobs),
+    (
+        "running_and_recent_jobs_are_read_by_their_indexes",
+        jobs::running_and_recent,
+    ),
     (
         "record_members_keeps_each_member_once_with_its_run",
         jobs::members,

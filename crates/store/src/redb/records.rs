@@ -195,7 +195,7 @@ impl RecordStore for RedbStore {
             for mut g in grants {
                 if g.person == person && g.revoked_ms.is_none() {
                     g.revoked_ms = Some(at_ms);
-                    put_json(tx, GRANTS, g.id, &g)?;
+                    put_grant(tx, &g)?;
                     e.grants += 1;
                 }
             }
