@@ -116,6 +116,7 @@ pub const CHECKS: &[(&str, Check)] = &[
         runs::begin_finish,
     ),
     ("reserved_run_ids_are_never_given_again", runs::reserve_ids),
+    ("running_runs_are_read_by_their_index", runs::running),
     ("runs_are_listed_by_person", runs::by_person),
     (
         "visit_runs_since_starts_at_the_time_and_stops_on_request",

@@ -400,6 +400,9 @@ pub trait RunStore: Send + Sync {
     /// Every run, or every run on `person`'s data: for the paths that need them all (export,
     /// billing checks, tests). A listing reads [`RunStore::runs_page`].
     fn runs(&self, person: Option<PersonId>) -> Result<Vec<RunRecord>, StoreError>;
+    /// The runs stored as running (begun, not finished), by id, read from an index that a run
+    /// leaves when it is finished (or its person erased): the sweep for runs a dead node left.
+    fn running_runs(&self) -> Result<Vec<RunRecord>, StoreError>;
     /// A page of `owner`'s runs, newest first ([`Owner`], [`Page`]).
     fn runs_page(&self, owner: &Owner, page: Page) -> Result<Vec<RunRecord>, StoreError>;
     /// Visits runs in id order, from the first one started at or after `since_ms` (found by

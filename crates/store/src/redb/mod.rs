@@ -115,8 +115,8 @@ const TALLIES: TableDefinition<&str, &str> = TableDefinition::new("tallies");
 /// `o:<organisation name>`. Listings: `runs`, `requests`, `grants`, `receptions`, `members`
 /// (keyed on the job), `jobs` (owned by the opener and a campaign's association), `tokens`
 /// (owned by `a:<account>`), and `ledger` (owned by each side's `Party` as text, `person:3`);
-/// and two that are not an owner's: `running-jobs` (owner `""`: the jobs running, dropped when
-/// one finishes) and `unrevoked-grants` (owned by the plugin's digest, dropped when the grant
+/// and three that are not an owner's: `running-runs` and `running-jobs` (owner `""`: the runs
+/// and jobs running, each dropped when it finishes) and `unrevoked-grants` (owned by the plugin's digest, dropped when the grant
 /// is revoked). A store written before it gets it at open, once (`LISTINGS_BUILT`).
 const LISTINGS: TableDefinition<(&str, &str, u64), ()> = TableDefinition::new("listings");
 /// Jobs by creation time: (`created_ms`, id) → (), written with the job and built at open
@@ -575,10 +575,16 @@ fn ledger_owners(e: &Entry) -> Vec<String> {
     vec![e.debit.to_string(), e.credit.to_string()]
 }
 
-/// Stores a run under its id, in its owners' listings.
+/// Stores a run under its id, in its owners' listings, and in the running runs' until it is
+/// finished.
 fn put_run(tx: &WriteTransaction, run: &RunRecord) -> Result<(), StoreError> {
     put_json(tx, RUNS, run.id, run)?;
-    list(tx, "runs", &run_owners(run), run.id)
+    list(tx, "runs", &run_owners(run), run.id)?;
+    if run.outcome == insitu_model::meter::Outcome::Running {
+        list(tx, "running-runs", &[String::new()], run.id)
+    } else {
+        unlist(tx, "running-runs", &[String::new()], run.id)
+    }
 }
 
 /// Stores a request under its id, in its owners' listings.
@@ -624,7 +630,7 @@ fn build_listings(tx: &WriteTransaction) -> Result<(), StoreError> {
         return Ok(());
     }
     for r in all_in::<RunRecord>(tx, RUNS)? {
-        list(tx, "runs", &run_owners(&r), r.id)?;
+        put_run(tx, &r)?;
     }
     for r in all_in::<AccessRequest>(tx, REQUESTS)? {
         list(tx, "requests", &request_owners(&r), r.id)?;
@@ -947,8 +953,12 @@ mod tests {
             let p = store.add_person("ada").unwrap();
             let mut run = RunRecord::new(p, 1, "d", 5);
             run.requester = Some("acme".into());
+            run.outcome = insitu_model::meter::Outcome::Succeeded;
+            store.record_run(run.clone()).unwrap();
+            run.requester = None;
             store.record_run(run).unwrap();
-            store.record_run(RunRecord::new(p, 1, "d", 6)).unwrap();
+            // Still running when the process stopped.
+            store.begin_run(RunRecord::new(p, 1, "d", 7)).unwrap();
             let line = Entry {
                 id: 0,
                 at_ms: 5,
@@ -1031,7 +1041,9 @@ mod tests {
                 .map(|r| r.id)
                 .collect()
         };
-        assert_eq!(ids(Owner::Person(1)), vec![2, 1]);
+        assert_eq!(ids(Owner::Person(1)), vec![3, 2, 1]);
+        let running: Vec<u64> = store.running_runs().unwrap().iter().map(|r| r.id).collect();
+        assert_eq!(running, vec![3]);
         assert_eq!(ids(Owner::Organisation("acme".into())), vec![1]);
         assert_eq!(store.ledger_of(&Party::Person(1)).unwrap().len(), 1);
         let ids = |jobs: Vec<Job>| jobs.iter().map(|j| j.id).collect::<Vec<_>>();

@@ -188,6 +188,7 @@ impl RecordStore for RedbStore {
                 for run in &gone {
                     t.remove(run.id).map_err(db)?;
                     unlist(tx, "runs", &run_owners(run), run.id)?;
+                    unlist(tx, "running-runs", &[String::new()], run.id)?;
                 }
                 e.runs = gone.len() as u64;
             }
