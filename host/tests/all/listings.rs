@@ -541,6 +541,23 @@ impl World {
     }
 }
 
+/// A ledger line: organisation `org` pays person `who` 1 EUR, at `at_ms`.
+fn paid(org: &str, who: PersonId, at_ms: i64) -> Entry {
+    Entry {
+        id: 0,
+        at_ms,
+        key: String::new(),
+        debit: Party::Organisation(org.into()),
+        credit: Party::Person(who),
+        amount: Money {
+            minor: 100,
+            currency: "EUR".into(),
+        },
+        movement: Movement::Reward,
+        memo: format!("from {org}"),
+    }
+}
+
 /// The numbers that follow each `before` in `text`, in order.
 fn ids_after(text: &str, before: &str) -> Vec<u64> {
     text.match_indices(before)
@@ -573,11 +590,22 @@ async fn the_pages_show_the_newest_rows_and_link_to_older_ones() {
         store.add_request(request(who, org, false)).unwrap();
         store.add_grant(grant(who, Some(org))).unwrap();
         store.record_run(run(who, Some(org), None)).unwrap();
+        store
+            .post(&format!("test:{i}"), vec![paid(org, who, 10)])
+            .unwrap();
+    }
+    // Alice's lines dated at a release time still to come: on no page yet.
+    let later = store.now_ms() + 86_400_000;
+    for i in 0..3 {
+        store
+            .post(&format!("later:{i}"), vec![paid("acme", alice, later)])
+            .unwrap();
     }
     let cookie = w.sign_in("alice").await;
     let requests = store.requests(None).unwrap();
     let grants = store.grants(None).unwrap();
     let runs = store.runs(None).unwrap();
+    let lines = store.ledger().unwrap();
     let cases = [
         (
             "/requests",
@@ -593,6 +621,15 @@ async fn the_pages_show_the_newest_rows_and_link_to_older_ones() {
             "/runs",
             "href=\"/runs/",
             newest(runs.clone(), |r| r.person == alice, |r| r.id),
+        ),
+        (
+            "/earnings",
+            "id=\"line-",
+            newest(
+                lines,
+                |e| e.credit == Party::Person(alice) && e.at_ms < later,
+                |e| e.id,
+            ),
         ),
     ];
     for (path, row, want) in &cases {
