@@ -461,7 +461,7 @@ async fn earnings_list(
     session: Session,
     PageQuery(q): PageQuery<After>,
 ) -> PageResult {
-    session.may(Action::ReadLedger)?;
+    session.may(Action::PersonPages)?;
     let Some(p) = session.person() else {
         return Err(PageError::not_found());
     };
