@@ -153,7 +153,8 @@ pub fn open(store: &dyn Store, new: NewCampaign) -> Result<Job, CampaignError> {
     let now = store.now_ms();
     let gap = policy.campaign_gap_days as i64 * DAY_MS;
     let scanner = scanner_of(&plugin);
-    for other in store.jobs()? {
+    // The jobs opened within the gap, from the index on creation times.
+    for other in store.jobs_since(now.saturating_sub(gap).saturating_add(1))? {
         if !other.is_campaign() || now - other.created_ms >= gap {
             continue;
         }

@@ -95,7 +95,9 @@ pub fn targets(
 ) -> Result<Vec<Target>, StoreError> {
     let now = store.now_ms();
     let mut by_person: std::collections::BTreeMap<PersonId, u64> = Default::default();
-    for g in store.grants(None)? {
+    // The plugin's unrevoked grants, from the index on the digest; who they were given to,
+    // when, and whether they are live now, are checked here.
+    for g in store.unrevoked_grants(digest)? {
         let given_to = g.origin.as_ref().map(|o| o.requester.as_str());
         if g.plugin_digest == digest
             && given_to.is_some_and(|r| requesters.contains(&r))

@@ -210,7 +210,13 @@ pub fn upgrade(store: &dyn Store, new: &PluginRecord) -> Result<Upgrade, Request
         .filter_map(|p| Some((p.digest, p.manifest.filter(|o| o.id == m.id)?)))
         .collect();
     let now = store.now_ms();
-    let all = store.grants(None)?;
+    // The unrevoked grants of the earlier versions and of the new one, each read by the index
+    // on its digest (a revoked grant is never live), in id order.
+    let mut all = Vec::new();
+    for digest in older.keys().chain([&new.digest]) {
+        all.extend(store.unrevoked_grants(digest)?);
+    }
+    all.sort_by_key(|g| g.id);
     // One decision per person and requester: from their most recent live grant of an earlier
     // version, and none if the new version already has a live grant for them (reinstall).
     let key = |g: &Grant| (g.person, g.origin.as_ref().map(|o| o.requester.clone()));

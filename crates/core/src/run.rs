@@ -268,7 +268,9 @@ impl Runner {
         let now = self.store.now_ms();
         let max = self.sandbox.max_limits().deadline;
         let mut n = 0;
-        for r in self.store.runs(None)? {
+        // The runs stored as running only, from their index: on a shared store every node
+        // sweeps from time to time.
+        for r in self.store.running_runs()? {
             let deadline = r.limits.map_or(max, |l| l.deadline).min(max);
             let over = r.started_ms.saturating_add(
                 i64::try_from((deadline + INTERRUPTED_AFTER).as_millis()).unwrap_or(i64::MAX),

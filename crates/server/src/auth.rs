@@ -118,6 +118,8 @@ pub enum Action {
     Participate,
     /// A person's own pledges.
     ReadPledges,
+    /// The caller's own ledger lines (a person, an organisation, a developer, the operator).
+    ReadLedger,
     /// The proof of what a version said and when (its organisation, the officer, the
     /// operator; `codesign::prove` refuses the others' proposals).
     Prove,
@@ -161,6 +163,7 @@ impl Action {
             Action::Review => (&[Officer], Scope::Review),
             Action::Participate => (&[Person], Scope::Participate),
             Action::ReadPledges => (&[Person], Scope::Read),
+            Action::ReadLedger => (&[Person, Organisation, Developer, Operator], Scope::Read),
             Action::Prove => (&[Organisation, Officer, Operator], Scope::Read),
         }
     }

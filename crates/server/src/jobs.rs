@@ -44,7 +44,8 @@ pub const POLL: std::time::Duration = std::time::Duration::from_secs(2);
 /// process left; on a shared store, also those other nodes start (each node then works its
 /// share of the job's queue).
 pub fn resume(s: &AppState) -> Result<(), StoreError> {
-    for job in s.pds.store.jobs()? {
+    // The running jobs only, from their index: this runs every `POLL` on every node.
+    for job in s.pds.store.running_jobs()? {
         let known = s.running.0.lock().map_or(true, |m| m.contains_key(&job.id));
         if job.status == insitu_core::job::JobStatus::Running && !known {
             tracing::info!(job = job.id, "taking up");

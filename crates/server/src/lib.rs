@@ -22,6 +22,7 @@ pub mod error;
 pub mod extract;
 pub mod headers;
 pub mod jobs;
+pub mod ledger;
 pub mod limit;
 pub mod metrics;
 pub mod openapi;
@@ -149,7 +150,7 @@ fn run_request(
         api::ask, api::requests, api::request_one, api::approve, api::deny,
         api::grants, api::grant_one, api::revoke_grant, api::start_run, api::runs, api::run_one, api::run_output,
         api::accept_returns, api::receptions, api::revoke_reception, api::return_data,
-        api::audit, api::audit_chain, api::audit_checkpoint,
+        api::audit, api::audit_chain, api::audit_checkpoint, ledger::lines,
         jobs::open_campaign, jobs::campaign_status, jobs::claimants, jobs::settle,
         jobs::invitations, jobs::answer, jobs::open_study, jobs::study_status,
         codesign::submit, codesign::list, codesign::proposal, codesign::revise,
@@ -206,6 +207,7 @@ pub fn router_with(state: AppState, limits: &ServerLimits) -> Router {
         .route("/api/runs", get(api::runs).post(api::start_run))
         .route("/api/runs/{id}", get(api::run_one))
         .route("/api/runs/{id}/output", get(api::run_output))
+        .route("/api/ledger", get(ledger::lines))
         .route("/api/audit", get(api::audit))
         .route("/api/audit/chain", get(api::audit_chain))
         .route("/api/audit/checkpoint", get(api::audit_checkpoint))

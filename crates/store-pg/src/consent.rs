@@ -179,6 +179,21 @@ impl ConsentStore for PgStore {
         })
     }
 
+    fn unrevoked_grants(&self, digest: &str) -> Result<Vec<Grant>, StoreError> {
+        let digest = digest.to_string();
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            // By the partial index `grants_plugin_unrevoked` (`V6`).
+            all(
+                &c,
+                "SELECT value FROM grants WHERE (value->>'plugin_digest') = $1 \
+                 AND (value->>'revoked_ms') IS NULL ORDER BY id",
+                &[&digest],
+            )
+            .await
+        })
+    }
+
     fn grants_page(&self, owner: &Owner, page: Page) -> Result<Vec<Grant>, StoreError> {
         let owner = owner.clone();
         self.with(|cx| async move {

@@ -117,6 +117,34 @@ impl JobStore for PgStore {
         })
     }
 
+    fn running_jobs(&self) -> Result<Vec<Job>, StoreError> {
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            // By the partial index `jobs_running` (`V6`).
+            all(
+                &c,
+                "SELECT value FROM jobs WHERE (value->'status'->>'state') = 'running' \
+                 ORDER BY id",
+                &[],
+            )
+            .await
+        })
+    }
+
+    fn jobs_since(&self, since_ms: i64) -> Result<Vec<Job>, StoreError> {
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            // By the index `jobs_created` (`V6`).
+            all(
+                &c,
+                "SELECT value FROM jobs WHERE ((value->>'created_ms')::bigint) >= $1 \
+                 ORDER BY id",
+                &[&since_ms],
+            )
+            .await
+        })
+    }
+
     fn record_members(
         &self,
         job: u64,

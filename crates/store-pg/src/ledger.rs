@@ -105,15 +105,7 @@ impl LedgerStore for PgStore {
     }
 
     fn ledger_of(&self, party: &Party) -> Result<Vec<Entry>, StoreError> {
-        // The party as stored (`{"kind": ..., "name": ...}`), matched by the indexes of
-        // `V4__listings.sql` on either side.
-        let v = serde_json::to_value(party).map_err(|e| StoreError::Db(e.to_string()))?;
-        let kind = v["kind"].as_str().unwrap_or_default().to_string();
-        let name = match &v["name"] {
-            serde_json::Value::Null => String::new(),
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
+        let (kind, name) = party_key(party)?;
         self.with(|cx| async move {
             let c = cx.conn().await?;
             all(
@@ -125,6 +117,30 @@ impl LedgerStore for PgStore {
                   AND coalesce(value->'credit'->>'name', '') = $2) \
                  ORDER BY id",
                 &[&kind, &name],
+            )
+            .await
+        })
+    }
+
+    fn ledger_page(&self, party: &Party, page: Page) -> Result<Vec<Entry>, StoreError> {
+        let (kind, name) = party_key(party)?;
+        let (before, limit) = bounds(&page);
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            // Each side by its own index (`V4__listings.sql`), newest first below the cursor,
+            // then the two merged: an entry whose both sides are the party comes once.
+            all(
+                &c,
+                "SELECT value FROM ledger WHERE id IN ( \
+                   (SELECT id FROM ledger WHERE value->'debit'->>'kind' = $1 \
+                     AND coalesce(value->'debit'->>'name', '') = $2 AND id < $3 \
+                     ORDER BY id DESC LIMIT $4) \
+                   UNION \
+                   (SELECT id FROM ledger WHERE value->'credit'->>'kind' = $1 \
+                     AND coalesce(value->'credit'->>'name', '') = $2 AND id < $3 \
+                     ORDER BY id DESC LIMIT $4) \
+                 ) ORDER BY id DESC LIMIT $4",
+                &[&kind, &name, &before, &limit],
             )
             .await
         })
@@ -162,4 +178,17 @@ impl LedgerStore for PgStore {
             all(&c, "SELECT value FROM licences ORDER BY id", &[]).await
         })
     }
+}
+
+/// `party` as the ledger stores it (`{"kind": ..., "name": ...}`; the operator has no name),
+/// matched by the indexes of `V4__listings.sql` on either side.
+fn party_key(party: &Party) -> Result<(String, String), StoreError> {
+    let v = serde_json::to_value(party).map_err(|e| StoreError::Db(e.to_string()))?;
+    let kind = v["kind"].as_str().unwrap_or_default().to_string();
+    let name = match &v["name"] {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    Ok((kind, name))
 }

@@ -82,6 +82,14 @@ impl RunStore for PgStore {
         })
     }
 
+    fn running_runs(&self) -> Result<Vec<RunRecord>, StoreError> {
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            // By the partial index `runs_running` (`V6`).
+            all(&c, "SELECT value FROM runs WHERE running ORDER BY id", &[]).await
+        })
+    }
+
     fn runs_page(&self, owner: &Owner, page: Page) -> Result<Vec<RunRecord>, StoreError> {
         let owner = owner.clone();
         self.with(|cx| async move {

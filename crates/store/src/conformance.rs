@@ -100,6 +100,10 @@ pub const CHECKS: &[(&str, Check)] = &[
     ),
     ("grants_are_added_listed_and_revoked", consent::grants),
     (
+        "a_plugins_unrevoked_grants_are_read_by_its_digest",
+        consent::unrevoked,
+    ),
+    (
         "receptions_are_added_listed_and_revoked",
         consent::receptions,
     ),
@@ -116,6 +120,7 @@ pub const CHECKS: &[(&str, Check)] = &[
         runs::begin_finish,
     ),
     ("reserved_run_ids_are_never_given_again", runs::reserve_ids),
+    ("running_runs_are_read_by_their_index", runs::running),
     ("runs_are_listed_by_person", runs::by_person),
     (
         "visit_runs_since_starts_at_the_time_and_stops_on_request",
@@ -132,6 +137,10 @@ pub const CHECKS: &[(&str, Check)] = &[
     // jobs, budget, billing, peers
     ("policy_defaults_and_is_set", jobs::policy),
     ("jobs_get_ids_and_are_listed", jobs::jobs),
+    (
+        "running_and_recent_jobs_are_read_by_their_indexes",
+        jobs::running_and_recent,
+    ),
     (
         "record_members_keeps_each_member_once_with_its_run",
         jobs::members,
@@ -169,7 +178,7 @@ pub const CHECKS: &[(&str, Check)] = &[
         listings::memberships,
     ),
     (
-        "a_partys_ledger_entries_are_read_by_party",
+        "a_partys_ledger_entries_are_read_and_paged_by_party",
         listings::ledger,
     ),
     (

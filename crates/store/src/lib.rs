@@ -359,6 +359,11 @@ pub trait ConsentStore: Send + Sync {
         Ok(out)
     }
     fn grants(&self, person: Option<PersonId>) -> Result<Vec<Grant>, StoreError>;
+    /// The grants for the plugin `digest` that are not revoked, by id, read from an index on
+    /// the digest that drops a grant when it is revoked (or its person erased): a job's
+    /// targets. Expired grants are among them: whether a grant is live now is the caller's
+    /// check, by its clock (`Grant::check_live`).
+    fn unrevoked_grants(&self, digest: &str) -> Result<Vec<Grant>, StoreError>;
     /// A page of `owner`'s grants, newest first ([`Owner`], [`Page`]).
     fn grants_page(&self, owner: &Owner, page: Page) -> Result<Vec<Grant>, StoreError>;
     fn revoke_grant(&self, id: u64, at_ms: i64) -> Result<Grant, StoreError>;
@@ -395,6 +400,9 @@ pub trait RunStore: Send + Sync {
     /// Every run, or every run on `person`'s data: for the paths that need them all (export,
     /// billing checks, tests). A listing reads [`RunStore::runs_page`].
     fn runs(&self, person: Option<PersonId>) -> Result<Vec<RunRecord>, StoreError>;
+    /// The runs stored as running (begun, not finished), by id, read from an index that a run
+    /// leaves when it is finished (or its person erased): the sweep for runs a dead node left.
+    fn running_runs(&self) -> Result<Vec<RunRecord>, StoreError>;
     /// A page of `owner`'s runs, newest first ([`Owner`], [`Page`]).
     fn runs_page(&self, owner: &Owner, page: Page) -> Result<Vec<RunRecord>, StoreError>;
     /// Visits runs in id order, from the first one started at or after `since_ms` (found by
@@ -514,8 +522,15 @@ pub trait JobStore: Send + Sync {
     /// Stores a new campaign or study (its `id` is assigned), audited.
     fn add_job(&self, job: insitu_model::job::Job) -> Result<insitu_model::job::Job, StoreError>;
     fn job(&self, id: u64) -> Result<insitu_model::job::Job, StoreError>;
-    /// Every job: for start-up (resuming the running ones) and the domain's checks.
+    /// Every job: for the operator's tools and the billing checks at start-up.
     fn jobs(&self) -> Result<Vec<insitu_model::job::Job>, StoreError>;
+    /// The jobs whose status is `JobStatus::Running`, by id, read from an index that drops a
+    /// job when it finishes: what every node polls to take up the jobs it is not running yet.
+    fn running_jobs(&self) -> Result<Vec<insitu_model::job::Job>, StoreError>;
+    /// The jobs created at or after `since_ms` (their `created_ms`), by id, read from an index
+    /// on the creation time: the gap between campaigns is checked against the recent ones, not
+    /// every job ever opened.
+    fn jobs_since(&self, since_ms: i64) -> Result<Vec<insitu_model::job::Job>, StoreError>;
     /// A page of `owner`'s jobs, newest first ([`Page`]): an organisation's are those it
     /// opened and the campaigns naming it as the association; a person has none (their
     /// campaigns are their memberships); [`Owner::All`] every job.
@@ -648,6 +663,13 @@ pub trait LedgerStore: Send + Sync {
     fn ledger_of(
         &self,
         party: &insitu_model::ledger::Party,
+    ) -> Result<Vec<insitu_model::ledger::Entry>, StoreError>;
+    /// A page of the entries that debit or credit `party`, newest first ([`Page`]), read from
+    /// the same index as [`LedgerStore::ledger_of`]: the API's and the pages' ledger lines.
+    fn ledger_page(
+        &self,
+        party: &insitu_model::ledger::Party,
+        page: Page,
     ) -> Result<Vec<insitu_model::ledger::Entry>, StoreError>;
 
     /// Stores a licence or sponsorship (its `id` is assigned), audited.

@@ -10,7 +10,9 @@ use axum::http::{Request, StatusCode};
 use insitu_core::account::{self, Role};
 use insitu_core::consent::{Grant, GrantedCollection, Origin};
 use insitu_core::job::{CampaignSpec, Job, JobKind, JobStatus, Member, MemberOutcome};
+use insitu_core::ledger::{Entry, Movement, Party};
 use insitu_core::meter::{Outcome, RunRecord};
+use insitu_core::output::Money;
 use insitu_core::pds::Pds;
 use insitu_core::request::{AccessRequest, Status};
 use insitu_core::store::{PersonId, Reception, TimeRange};
@@ -238,6 +240,39 @@ async fn every_listing_pages_by_link_each_row_once_and_only_the_callers() {
         store.record_members(job, members).unwrap();
     }
 
+    // Ledger lines: acme pays Alice, Bob and globex in turn; every fifth line is dated at a
+    // release time still to come, and is listed to nobody yet.
+    let later = w.pds.store.now_ms() + 86_400_000;
+    for i in 0..12u64 {
+        let credit = [
+            Party::Person(alice),
+            Party::Person(bob),
+            Party::Organisation("globex".into()),
+        ][i as usize % 3]
+            .clone();
+        let line = Entry {
+            id: 0,
+            at_ms: if i % 5 == 4 { later } else { 10 },
+            key: format!("test:{i}"),
+            debit: Party::Organisation("acme".into()),
+            credit,
+            amount: Money {
+                minor: 100,
+                currency: "EUR".into(),
+            },
+            movement: Movement::Reward,
+            memo: String::new(),
+        };
+        store.post(&format!("test:{i}"), vec![line]).unwrap();
+    }
+    let shown = |party: Party| {
+        newest(
+            store.ledger().unwrap(),
+            |e: &Entry| (e.debit == party || e.credit == party) && e.at_ms < later,
+            |e| e.id,
+        )
+    };
+
     // Tokens: every sign-in adds one; Alice's and Bob's interleaved.
     let alice_account = store.account_by_name("alice").unwrap().unwrap();
     let bob_account = store.account_by_name("bob").unwrap().unwrap();
@@ -343,6 +378,18 @@ async fn every_listing_pages_by_link_each_row_once_and_only_the_callers() {
                 |m| m.job,
             ),
         ),
+        (
+            "/api/ledger",
+            alice_t.as_str(),
+            "id",
+            shown(Party::Person(alice)),
+        ),
+        (
+            "/api/ledger",
+            acme_t.as_str(),
+            "id",
+            shown(Party::Organisation("acme".into())),
+        ),
     ];
     for (path, token, id, want) in cases {
         assert!(want.len() > 2, "{path}: the case needs more than a page");
@@ -379,6 +426,7 @@ async fn a_bad_cursor_or_limit_is_a_400_with_the_error_body() {
         "/api/grants",
         "/api/receptions",
         "/api/invitations",
+        "/api/ledger",
     ] {
         for query in [
             "after=abc",
@@ -493,6 +541,23 @@ impl World {
     }
 }
 
+/// A ledger line: organisation `org` pays person `who` 1 EUR, at `at_ms`.
+fn paid(org: &str, who: PersonId, at_ms: i64) -> Entry {
+    Entry {
+        id: 0,
+        at_ms,
+        key: String::new(),
+        debit: Party::Organisation(org.into()),
+        credit: Party::Person(who),
+        amount: Money {
+            minor: 100,
+            currency: "EUR".into(),
+        },
+        movement: Movement::Reward,
+        memo: format!("from {org}"),
+    }
+}
+
 /// The numbers that follow each `before` in `text`, in order.
 fn ids_after(text: &str, before: &str) -> Vec<u64> {
     text.match_indices(before)
@@ -525,11 +590,22 @@ async fn the_pages_show_the_newest_rows_and_link_to_older_ones() {
         store.add_request(request(who, org, false)).unwrap();
         store.add_grant(grant(who, Some(org))).unwrap();
         store.record_run(run(who, Some(org), None)).unwrap();
+        store
+            .post(&format!("test:{i}"), vec![paid(org, who, 10)])
+            .unwrap();
+    }
+    // Alice's lines dated at a release time still to come: on no page yet.
+    let later = store.now_ms() + 86_400_000;
+    for i in 0..3 {
+        store
+            .post(&format!("later:{i}"), vec![paid("acme", alice, later)])
+            .unwrap();
     }
     let cookie = w.sign_in("alice").await;
     let requests = store.requests(None).unwrap();
     let grants = store.grants(None).unwrap();
     let runs = store.runs(None).unwrap();
+    let lines = store.ledger().unwrap();
     let cases = [
         (
             "/requests",
@@ -545,6 +621,15 @@ async fn the_pages_show_the_newest_rows_and_link_to_older_ones() {
             "/runs",
             "href=\"/runs/",
             newest(runs.clone(), |r| r.person == alice, |r| r.id),
+        ),
+        (
+            "/earnings",
+            "id=\"line-",
+            newest(
+                lines,
+                |e| e.credit == Party::Person(alice) && e.at_ms < later,
+                |e| e.id,
+            ),
         ),
     ];
     for (path, row, want) in &cases {

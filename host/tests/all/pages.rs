@@ -575,6 +575,12 @@ async fn every_page_answers_every_role_as_it_should() {
         ),
         (
             "GET",
+            "/earnings?after=999".into(),
+            "",
+            [forbidden, ok, ok, forbidden, forbidden, forbidden, moved],
+        ),
+        (
+            "GET",
             "/jobs".into(),
             "",
             [
@@ -1536,6 +1542,7 @@ async fn every_page_of_every_role_speaks_french_and_english() {
         ("alice", "/runs", StatusCode::OK),
         ("alice", "/receptions", StatusCode::OK),
         ("alice", "/invitations", StatusCode::OK),
+        ("alice", "/earnings", StatusCode::OK),
         ("ufc", "/requests", StatusCode::OK),
         ("ufc", "/runs", StatusCode::OK),
         ("ufc", "/grants", StatusCode::NOT_FOUND),

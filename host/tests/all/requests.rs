@@ -182,6 +182,16 @@ async fn an_upgrade_that_asks_for_more_is_blocked_until_approved() {
         delivered(&f.run(p, carried.id, &v2.digest, &[], None).await),
         "amount,label"
     );
+    // Installing v2 again carries nothing more: it has its live grant already.
+    assert_eq!(
+        install(&f, &probe_manifest("1.1.0", &["amount"])).digest,
+        v2.digest
+    );
+    assert_eq!(
+        grants_for(&f, p, &v2.digest),
+        vec![carried.clone()],
+        "a reinstall carried the grant again"
+    );
 
     // More data: no grant for v3, a new pending request instead, and runs are refused.
     let v3 = install(

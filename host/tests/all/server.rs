@@ -310,6 +310,12 @@ async fn every_endpoint_answers_every_role_as_it_should() {
         ),
         (
             "GET",
+            "/api/ledger".into(),
+            None,
+            [ok, ok, ok, ok, ok, ok, forbidden, anon],
+        ),
+        (
+            "GET",
             "/api/receptions".into(),
             None,
             [forbidden, ok, ok, forbidden, ok, ok, forbidden, anon],

@@ -76,6 +76,7 @@ pub fn routes() -> Router<AppState> {
         .route("/grants", get(grants_list))
         .route("/receptions", get(receptions_list))
         .route("/invitations", get(invitations_list))
+        .route("/earnings", get(earnings_list))
         .route("/jobs", get(jobs_list))
         .route("/history", get(history))
         .route("/data/{collection}", get(data::browse))
@@ -451,6 +452,22 @@ async fn requests_list(
         ),
         _ => return Err(PageError::not_found()),
     };
+    Ok(page(&title, Some(&session), listing_page(&title, body)).into_response())
+}
+
+/// A page of a person's ledger lines (their earnings and what they paid), newest first.
+async fn earnings_list(
+    State(s): State<AppState>,
+    session: Session,
+    PageQuery(q): PageQuery<After>,
+) -> PageResult {
+    session.may(Action::PersonPages)?;
+    let Some(p) = session.person() else {
+        return Err(PageError::not_found());
+    };
+    let l = L10n::current();
+    let title = l.t("earnings-title");
+    let body = person::earnings_section(&s, &l, p, q.after)?;
     Ok(page(&title, Some(&session), listing_page(&title, body)).into_response())
 }
 

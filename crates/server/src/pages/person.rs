@@ -68,7 +68,7 @@ pub fn home(s: &AppState, session: &Session, l: &L10n, p: u64) -> Result<Markup,
         (requests_section(s, l, p, None)?)
         (invitations_section(s, session, l, p, None)?)
         (contacts_section(s, session, l, p)?)
-        (earnings_section(s, l, p)?)
+        (earnings_section(s, l, p, None)?)
         (grants_section(s, session, l, p, None)?)
         section aria-labelledby="runs" {
             h2 id="runs" { (l.t("runs-on-my-data")) }
@@ -114,30 +114,46 @@ fn spending_section(s: &AppState, l: &L10n, p: u64) -> Result<Markup, PageError>
     })
 }
 
-/// A person's earnings: their ledger balance and latest movements.
-fn earnings_section(s: &AppState, l: &L10n, p: u64) -> Result<Markup, PageError> {
+/// A person's earnings: on the first page their balance and what came in by month (from all
+/// their lines, read by the index on the party), then their movements, newest first, a page at
+/// a time from `after` ([`crate::ledger::visible_page`]: lines dated later are not shown yet).
+pub fn earnings_section(
+    s: &AppState,
+    l: &L10n,
+    p: u64,
+    after: Option<u64>,
+) -> Result<Markup, PageError> {
     let party = insitu_core::ledger::Party::Person(p);
-    let entries = visible_ledger(s, &party)?;
-    let mine: Vec<&insitu_core::ledger::Entry> = entries
-        .iter()
-        .filter(|e| e.credit == party || e.debit == party)
-        .collect();
-    let balances: Vec<(String, i64)> = insitu_core::ledger::balances(&entries)
-        .into_iter()
-        .filter(|((who, _), _)| *who == party)
-        .map(|((_, c), v)| (c, v))
-        .collect();
-    // What came in (studies' shares, settlements), by month.
-    let earned = charts::by_month(
-        &charts::months(s.now_ms(), super::spending::MONTHS),
-        mine.iter()
-            .filter(|e| e.credit == party)
-            .map(|e| (e.at_ms, e.amount.minor, e.amount.currency.as_str())),
-    );
+    let now = s.now_ms();
+    let rows = crate::ledger::visible_page(
+        |page| s.pds.store.ledger_page(&party, page),
+        now,
+        rows_from(after),
+    )?;
+    let (lines, next) = cut(rows, |e| e.id);
+    let (balances, earned) = if after.is_none() && !lines.is_empty() {
+        let entries = visible_ledger(s, &party)?;
+        let balances: Vec<(String, i64)> = insitu_core::ledger::balances(&entries)
+            .into_iter()
+            .filter(|((who, _), _)| *who == party)
+            .map(|((_, c), v)| (c, v))
+            .collect();
+        // What came in (studies' shares, settlements), by month.
+        let earned = charts::by_month(
+            &charts::months(now, super::spending::MONTHS),
+            entries
+                .iter()
+                .filter(|e| e.credit == party)
+                .map(|e| (e.at_ms, e.amount.minor, e.amount.currency.as_str())),
+        );
+        (balances, earned)
+    } else {
+        Default::default()
+    };
     Ok(html! {
         section aria-labelledby="earnings" {
             h2 id="earnings" { (l.t("earnings-title")) }
-            @if mine.is_empty() {
+            @if lines.is_empty() {
                 p { (l.t("earnings-nothing")) }
             } @else {
                 @for (i, (c, series)) in earned.iter().enumerate() {
@@ -153,9 +169,9 @@ fn earnings_section(s: &AppState, l: &L10n, p: u64) -> Result<Markup, PageError>
                         th scope="col" { (l.t("earnings-for")) }
                     } }
                     tbody {
-                        @for e in mine.iter().rev().take(10) {
+                        @for e in &lines {
                             @let signed = if e.credit == party { e.amount.minor } else { -e.amount.minor };
-                            tr {
+                            tr id=(format!("line-{}", e.id)) {
                                 td { (l.date(e.at_ms)) }
                                 td { (l.money(signed, &e.amount.currency)) }
                                 td { (e.memo) }
@@ -164,6 +180,7 @@ fn earnings_section(s: &AppState, l: &L10n, p: u64) -> Result<Markup, PageError>
                     }
                 } }
             }
+            (older(l, "/earnings", next))
         }
     })
 }

@@ -480,3 +480,47 @@ pub(super) fn tokens(store: &dyn Store) {
         }
     );
 }
+
+/// A plugin's unrevoked grants, read by its digest: never another plugin's, never a revoked
+/// one, nor an erased person's (whose grants the erasure revoked).
+pub(super) fn unrevoked(store: &dyn Store) {
+    let [p, q, r] = ["ada", "bob", "cy"].map(|n| store.add_person(n).expect("add_person"));
+    let mut made = Vec::new();
+    for (who, digest) in [
+        (p, "d1"),
+        (q, "d1"),
+        (p, "d2"),
+        (r, "d1"),
+        (q, "d10"),
+        (r, "d2"),
+        (p, "d1"),
+    ] {
+        made.push(store.add_grant(grant(who, digest)).expect("add_grant"));
+    }
+    let check = |what: &str, sizes: [usize; 4]| {
+        let all = store.grants(None).expect("grants");
+        for (digest, size) in ["d1", "d2", "d10", "d3"].into_iter().zip(sizes) {
+            let want: Vec<_> = all
+                .iter()
+                .filter(|g| g.plugin_digest == digest && g.revoked_ms.is_none())
+                .cloned()
+                .collect();
+            assert_eq!(
+                want.len(),
+                size,
+                "{what}: the check's own count for {digest}"
+            );
+            assert_eq!(
+                store.unrevoked_grants(digest).expect("unrevoked_grants"),
+                want,
+                "{what}: {digest}'s unrevoked grants, by id, as stored now"
+            );
+        }
+    };
+    check("as given", [4, 2, 1, 0]);
+    store.revoke_grant(made[1].id, 2_000).expect("revoke_grant");
+    store.revoke_grant(made[2].id, 2_000).expect("revoke_grant");
+    check("after two revocations", [3, 1, 1, 0]);
+    store.erase_person(r, 3_000).expect("erase_person");
+    check("after cy's erasure", [2, 0, 1, 0]);
+}

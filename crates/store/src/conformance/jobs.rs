@@ -708,3 +708,56 @@ pub(super) fn work_queue(store: &dyn Store) {
     all.sort_unstable();
     assert_eq!(all, (first..first + 8).collect::<Vec<_>>());
 }
+
+/// The running jobs and the recent ones, each read by its index, as every job filtered says:
+/// a job that finished leaves the running ones.
+pub(super) fn running_and_recent(store: &dyn Store) {
+    let mut opened = Vec::new();
+    for (i, created_ms) in [500, 20, 300, 20, 700, -5].into_iter().enumerate() {
+        let job = if i % 2 == 0 { campaign() } else { study() };
+        opened.push(store.add_job(Job { created_ms, ..job }).expect("add_job"));
+    }
+    for (i, at_ms) in [(0, 40), (4, 41)] {
+        let finished = Job {
+            status: JobStatus::Finished { at_ms },
+            ..opened[i].clone()
+        };
+        store
+            .close_job(&finished, vec![], &[], PERIOD)
+            .expect("close_job");
+    }
+    let all = store.jobs().expect("jobs");
+    let running: Vec<Job> = all
+        .iter()
+        .filter(|j| j.status == JobStatus::Running)
+        .cloned()
+        .collect();
+    assert_eq!(running.len(), 4, "the check's own count");
+    assert_eq!(
+        store.running_jobs().expect("running_jobs"),
+        running,
+        "the running jobs, by id, as stored now, and no finished one"
+    );
+    for (since, size) in [
+        (i64::MIN, 6),
+        (-5, 6),
+        (-4, 5),
+        (20, 5),
+        (21, 3),
+        (300, 3),
+        (700, 1),
+        (701, 0),
+    ] {
+        let want: Vec<Job> = all
+            .iter()
+            .filter(|j| j.created_ms >= since)
+            .cloned()
+            .collect();
+        assert_eq!(want.len(), size, "the check's own count since {since}");
+        assert_eq!(
+            store.jobs_since(since).expect("jobs_since"),
+            want,
+            "the jobs created at or after {since}, by id, as stored now"
+        );
+    }
+}

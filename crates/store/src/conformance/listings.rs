@@ -381,6 +381,13 @@ pub(super) fn ledger(store: &dyn Store) {
             want,
             "{party}'s entries, each once, oldest first, and no one else's"
         );
+        let newest = newest_first(want, |_| true);
+        pages(
+            &format!("{party}'s ledger lines"),
+            &newest,
+            |e| e.id,
+            |page| store.ledger_page(&party, page),
+        );
     }
 }
 

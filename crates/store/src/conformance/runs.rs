@@ -379,3 +379,41 @@ pub(super) fn errors(store: &dyn Store) {
     assert!(store.billing(Some(99)).expect("billing").is_empty());
     expect_audit(store, &n, "refused calls", &[]);
 }
+
+/// The runs stored as running, read by their index: a run leaves it when it is finished, or
+/// when its person is erased.
+pub(super) fn running(store: &dyn Store) {
+    let [p, q] = ["ada", "bob"].map(|n| store.add_person(n).expect("add_person"));
+    let mut begun = Vec::new();
+    for (who, at) in [(p, 10), (q, 20), (p, 30), (q, 40)] {
+        begun.push(
+            store
+                .begin_run(RunRecord::new(who, 1, "d1", at))
+                .expect("begin_run"),
+        );
+    }
+    store
+        .record_run(finished(RunRecord::new(p, 1, "d1", 50)))
+        .expect("record_run");
+    let check = |what: &str, size: usize| {
+        let want: Vec<RunRecord> = store
+            .runs(None)
+            .expect("runs")
+            .into_iter()
+            .filter(|r| r.outcome == Outcome::Running)
+            .collect();
+        assert_eq!(want.len(), size, "{what}: the check's own count");
+        assert_eq!(
+            store.running_runs().expect("running_runs"),
+            want,
+            "{what}: the runs stored as running, by id, and no other"
+        );
+    };
+    check("as begun", 4);
+    store
+        .finish_run(finished(begun[2].clone()))
+        .expect("finish_run");
+    check("after one finished", 3);
+    store.erase_person(q, 60).expect("erase_person");
+    check("after bob's erasure", 1);
+}

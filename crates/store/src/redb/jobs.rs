@@ -48,6 +48,41 @@ impl JobStore for RedbStore {
         self.all_json(JOBS)
     }
 
+    fn running_jobs(&self) -> Result<Vec<Job>, StoreError> {
+        let tx = self.db.begin_read().map_err(db)?;
+        let all = Page {
+            before: None,
+            limit: usize::MAX,
+        };
+        let mut ids = listed(
+            &tx.open_table(LISTINGS).map_err(db)?,
+            "running-jobs",
+            "",
+            all,
+        )?;
+        ids.reverse();
+        jobs_by_id(&tx.open_table(JOBS).map_err(db)?, &ids)
+    }
+
+    fn jobs_since(&self, since_ms: i64) -> Result<Vec<Job>, StoreError> {
+        let tx = self.db.begin_read().map_err(db)?;
+        let mut ids = Vec::new();
+        for row in tx
+            .open_table(JOB_TIMES)
+            .map_err(db)?
+            .range((since_ms, 0)..)
+            .map_err(db)?
+        {
+            ids.push(row.map_err(db)?.0.value().1);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let mut jobs = jobs_by_id(&tx.open_table(JOBS).map_err(db)?, &ids)?;
+        // A job's creation time does not change; should one, its older entry is left behind.
+        jobs.retain(|j| j.created_ms >= since_ms);
+        Ok(jobs)
+    }
+
     fn jobs_page(&self, owner: &Owner, page: Page) -> Result<Vec<Job>, StoreError> {
         match owner {
             Owner::Person(_) => Ok(Vec::new()),
@@ -392,4 +427,19 @@ impl JobStore for RedbStore {
             .filter(|b| job.is_none_or(|j| b.job == j))
             .collect())
     }
+}
+
+/// The jobs with these ids, in that order.
+fn jobs_by_id(
+    t: &impl ReadableTable<u64, &'static str>,
+    ids: &[u64],
+) -> Result<Vec<Job>, StoreError> {
+    ids.iter()
+        .map(|&id| {
+            let v = t.get(id).map_err(db)?.ok_or_else(|| {
+                StoreError::Db(format!("a job index names job {id}, which is missing"))
+            })?;
+            from_json(v.value())
+        })
+        .collect()
 }

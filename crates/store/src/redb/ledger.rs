@@ -71,6 +71,17 @@ impl LedgerStore for RedbStore {
         entries_by_id(&tx.open_table(LEDGER).map_err(db)?, &ids)
     }
 
+    fn ledger_page(&self, party: &Party, page: Page) -> Result<Vec<Entry>, StoreError> {
+        let tx = self.db.begin_read().map_err(db)?;
+        let ids = listed(
+            &tx.open_table(LISTINGS).map_err(db)?,
+            "ledger",
+            &party.to_string(),
+            page,
+        )?;
+        entries_by_id(&tx.open_table(LEDGER).map_err(db)?, &ids)
+    }
+
     fn add_licence(&self, mut l: Licence) -> Result<Licence, StoreError> {
         self.write(|tx| {
             l.id = next_id(tx, "licence")?;

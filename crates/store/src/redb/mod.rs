@@ -114,14 +114,20 @@ const TALLIES: TableDefinition<&str, &str> = TableDefinition::new("tallies");
 /// ([`Store::runs_page`] and the others). `owner` is [`owner_key`]: `p:<person>` or
 /// `o:<organisation name>`. Listings: `runs`, `requests`, `grants`, `receptions`, `members`
 /// (keyed on the job), `jobs` (owned by the opener and a campaign's association), `tokens`
-/// (owned by `a:<account>`), and `ledger` (owned by each side's `Party` as text, `person:3`). A store written before it gets it at open, once (`LISTINGS_BUILT`).
+/// (owned by `a:<account>`), and `ledger` (owned by each side's `Party` as text, `person:3`);
+/// and three that are not an owner's: `running-runs` and `running-jobs` (owner `""`: the runs
+/// and jobs running, each dropped when it finishes) and `unrevoked-grants` (owned by the plugin's digest, dropped when the grant
+/// is revoked). A store written before it gets it at open, once (`LISTINGS_BUILT`).
 const LISTINGS: TableDefinition<(&str, &str, u64), ()> = TableDefinition::new("listings");
+/// Jobs by creation time: (`created_ms`, id) → (), written with the job and built at open
+/// with [`LISTINGS`] ([`Store::jobs_since`]).
+const JOB_TIMES: TableDefinition<(i64, u64), ()> = TableDefinition::new("job_times");
 /// The counter that says which version of the listings' index was built for the rows a store
 /// had before it ([`LISTINGS_VERSION`]).
 const LISTINGS_BUILT: &str = "listings-index";
 /// The listings' index as this code writes it: a store whose index is older is indexed again
 /// at open (inserting is idempotent).
-const LISTINGS_VERSION: u64 = 4;
+const LISTINGS_VERSION: u64 = 5;
 const SECRETS: TableDefinition<&str, &[u8]> = TableDefinition::new("secrets");
 const PSEUDONYM_KEY: &str = "record-pseudonyms";
 
@@ -227,6 +233,7 @@ impl RedbStore {
             tx.open_table(VOTES).map_err(db)?;
             tx.open_table(TALLIES).map_err(db)?;
             tx.open_table(LISTINGS).map_err(db)?;
+            tx.open_table(JOB_TIMES).map_err(db)?;
         }
         let pseudonym_key = secret(&tx, PSEUDONYM_KEY)?;
         key_account_names(&tx)?;
@@ -546,10 +553,21 @@ fn job_owners(j: &Job) -> Vec<String> {
     o
 }
 
-/// Stores a job under its id, in its owners' listings.
+/// Stores a job under its id, in its owners' listings, the running jobs' while it runs, and
+/// by its creation time.
 fn put_job(tx: &WriteTransaction, j: &Job) -> Result<(), StoreError> {
     put_json(tx, JOBS, j.id, j)?;
-    list(tx, "jobs", &job_owners(j), j.id)
+    list(tx, "jobs", &job_owners(j), j.id)?;
+    if j.status == insitu_model::job::JobStatus::Running {
+        list(tx, "running-jobs", &[String::new()], j.id)?;
+    } else {
+        unlist(tx, "running-jobs", &[String::new()], j.id)?;
+    }
+    tx.open_table(JOB_TIMES)
+        .map_err(db)?
+        .insert((j.created_ms, j.id), ())
+        .map_err(db)?;
+    Ok(())
 }
 
 /// Whose ledger an entry is in: the party it debits and the one it credits.
@@ -557,10 +575,16 @@ fn ledger_owners(e: &Entry) -> Vec<String> {
     vec![e.debit.to_string(), e.credit.to_string()]
 }
 
-/// Stores a run under its id, in its owners' listings.
+/// Stores a run under its id, in its owners' listings, and in the running runs' until it is
+/// finished.
 fn put_run(tx: &WriteTransaction, run: &RunRecord) -> Result<(), StoreError> {
     put_json(tx, RUNS, run.id, run)?;
-    list(tx, "runs", &run_owners(run), run.id)
+    list(tx, "runs", &run_owners(run), run.id)?;
+    if run.outcome == insitu_model::meter::Outcome::Running {
+        list(tx, "running-runs", &[String::new()], run.id)
+    } else {
+        unlist(tx, "running-runs", &[String::new()], run.id)
+    }
 }
 
 /// Stores a request under its id, in its owners' listings.
@@ -569,10 +593,17 @@ fn put_request(tx: &WriteTransaction, r: &AccessRequest) -> Result<(), StoreErro
     list(tx, "requests", &request_owners(r), r.id)
 }
 
-/// Stores a grant under its id, in its owners' listings.
+/// Stores a grant under its id, in its owners' listings, and in its plugin's unrevoked
+/// grants until it is revoked.
 fn put_grant(tx: &WriteTransaction, g: &Grant) -> Result<(), StoreError> {
     put_json(tx, GRANTS, g.id, g)?;
-    list(tx, "grants", &grant_owners(g), g.id)
+    list(tx, "grants", &grant_owners(g), g.id)?;
+    let plugin = [g.plugin_digest.clone()];
+    if g.revoked_ms.is_none() {
+        list(tx, "unrevoked-grants", &plugin, g.id)
+    } else {
+        unlist(tx, "unrevoked-grants", &plugin, g.id)
+    }
 }
 
 /// Stores a reception under its id, in its owners' listings.
@@ -599,13 +630,13 @@ fn build_listings(tx: &WriteTransaction) -> Result<(), StoreError> {
         return Ok(());
     }
     for r in all_in::<RunRecord>(tx, RUNS)? {
-        list(tx, "runs", &run_owners(&r), r.id)?;
+        put_run(tx, &r)?;
     }
     for r in all_in::<AccessRequest>(tx, REQUESTS)? {
         list(tx, "requests", &request_owners(&r), r.id)?;
     }
     for g in all_in::<Grant>(tx, GRANTS)? {
-        list(tx, "grants", &grant_owners(&g), g.id)?;
+        put_grant(tx, &g)?;
     }
     for r in all_in::<Reception>(tx, RECEPTIONS)? {
         list(tx, "receptions", &reception_owners(&r), r.id)?;
@@ -624,7 +655,7 @@ fn build_listings(tx: &WriteTransaction) -> Result<(), StoreError> {
         list(tx, "ledger", &ledger_owners(&e), e.id)?;
     }
     for j in all_in::<Job>(tx, JOBS)? {
-        list(tx, "jobs", &job_owners(&j), j.id)?;
+        put_job(tx, &j)?;
     }
     for t in all_in::<Token>(tx, TOKENS)? {
         list(tx, "tokens", &[account_owner(t.account)], t.id)?;
@@ -862,6 +893,7 @@ impl Cursor for RedbCursor {
 mod tests {
     use super::*;
     use insitu_model::account::Role;
+    use insitu_model::job::JobStatus;
 
     /// An account as code before name keys wrote it: under its raw name only.
     fn add_old_account(path: &Path, id: u64, name: &str) {
@@ -921,8 +953,12 @@ mod tests {
             let p = store.add_person("ada").unwrap();
             let mut run = RunRecord::new(p, 1, "d", 5);
             run.requester = Some("acme".into());
+            run.outcome = insitu_model::meter::Outcome::Succeeded;
+            store.record_run(run.clone()).unwrap();
+            run.requester = None;
             store.record_run(run).unwrap();
-            store.record_run(RunRecord::new(p, 1, "d", 6)).unwrap();
+            // Still running when the process stopped.
+            store.begin_run(RunRecord::new(p, 1, "d", 7)).unwrap();
             let line = Entry {
                 id: 0,
                 at_ms: 5,
@@ -937,12 +973,59 @@ mod tests {
                 memo: "run".into(),
             };
             store.post("run:1", vec![line]).unwrap();
+            // Two jobs, one of them finished; two grants for a plugin, one of them revoked.
+            for created_ms in [30, 10] {
+                let job = Job {
+                    id: 0,
+                    kind: insitu_model::job::JobKind::Study(insitu_model::job::StudySpec {
+                        description: "spending".into(),
+                        min_cohort: 5,
+                        epsilon_micro: 100_000,
+                        reward: insitu_model::output::Money {
+                            minor: 1,
+                            currency: "EUR".into(),
+                        },
+                        period: "2026-11".into(),
+                    }),
+                    owner: "acme".into(),
+                    plugin_digest: "d".into(),
+                    params: vec![],
+                    created_ms,
+                    status: JobStatus::Running,
+                    release: None,
+                    counts: None,
+                    release_ms: 99,
+                };
+                store.add_job(job).unwrap();
+            }
+            let finished = Job {
+                status: JobStatus::Finished { at_ms: 40 },
+                ..store.job(1).unwrap()
+            };
+            store.close_job(&finished, vec![], &[], "2026-11").unwrap();
+            for _ in 0..2 {
+                store
+                    .add_grant(Grant {
+                        id: 0,
+                        person: p,
+                        plugin_digest: "d".into(),
+                        collections: vec![],
+                        window: TimeRange::ALL,
+                        created_ms: 1,
+                        expires_ms: None,
+                        revoked_ms: None,
+                        origin: None,
+                    })
+                    .unwrap();
+            }
+            store.revoke_grant(1, 50).unwrap();
         }
         {
             // As code before the index left it: no index, no mark.
             let database = Database::create(&path).unwrap();
             let tx = database.begin_write().unwrap();
             tx.delete_table(LISTINGS).unwrap();
+            tx.delete_table(JOB_TIMES).unwrap();
             tx.open_table(COUNTERS)
                 .unwrap()
                 .remove(LISTINGS_BUILT)
@@ -958,9 +1041,17 @@ mod tests {
                 .map(|r| r.id)
                 .collect()
         };
-        assert_eq!(ids(Owner::Person(1)), vec![2, 1]);
+        assert_eq!(ids(Owner::Person(1)), vec![3, 2, 1]);
+        let running: Vec<u64> = store.running_runs().unwrap().iter().map(|r| r.id).collect();
+        assert_eq!(running, vec![3]);
         assert_eq!(ids(Owner::Organisation("acme".into())), vec![1]);
         assert_eq!(store.ledger_of(&Party::Person(1)).unwrap().len(), 1);
+        let ids = |jobs: Vec<Job>| jobs.iter().map(|j| j.id).collect::<Vec<_>>();
+        assert_eq!(ids(store.running_jobs().unwrap()), vec![2]);
+        assert_eq!(ids(store.jobs_since(20).unwrap()), vec![1]);
+        assert_eq!(ids(store.jobs_since(0).unwrap()), vec![1, 2]);
+        let grants = store.unrevoked_grants("d").unwrap();
+        assert_eq!(grants.iter().map(|g| g.id).collect::<Vec<_>>(), vec![2]);
     }
 
     /// Billing records as code before typed parties wrote them (names, and no movement) read

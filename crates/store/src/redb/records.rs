@@ -188,6 +188,7 @@ impl RecordStore for RedbStore {
                 for run in &gone {
                     t.remove(run.id).map_err(db)?;
                     unlist(tx, "runs", &run_owners(run), run.id)?;
+                    unlist(tx, "running-runs", &[String::new()], run.id)?;
                 }
                 e.runs = gone.len() as u64;
             }
@@ -195,7 +196,7 @@ impl RecordStore for RedbStore {
             for mut g in grants {
                 if g.person == person && g.revoked_ms.is_none() {
                     g.revoked_ms = Some(at_ms);
-                    put_json(tx, GRANTS, g.id, &g)?;
+                    put_grant(tx, &g)?;
                     e.grants += 1;
                 }
             }
