@@ -56,6 +56,19 @@ impl RunStore for PgStore {
         })
     }
 
+    fn runs_by_id(&self, ids: &[u64]) -> Result<Vec<RunRecord>, StoreError> {
+        let ids: Vec<i64> = ids.iter().map(|&id| key(id)).collect();
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            all(
+                &c,
+                "SELECT value FROM runs WHERE id = ANY($1) ORDER BY id",
+                &[&ids],
+            )
+            .await
+        })
+    }
+
     fn run(&self, id: u64) -> Result<RunRecord, StoreError> {
         self.with(|cx| async move {
             let c = cx.conn().await?;

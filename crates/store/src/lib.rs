@@ -397,6 +397,21 @@ pub trait RunStore: Send + Sync {
     /// transaction.
     fn finish_run(&self, run: RunRecord) -> Result<RunRecord, StoreError>;
     fn run(&self, id: u64) -> Result<RunRecord, StoreError>;
+    /// The runs among `ids` that exist, by id (a job's billing reads its members' runs
+    /// together; a backend where a call costs a round trip answers them at once).
+    fn runs_by_id(&self, ids: &[u64]) -> Result<Vec<RunRecord>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for &id in ids {
+            match self.run(id) {
+                Ok(r) => out.push(r),
+                Err(StoreError::NoRun(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        out.sort_by_key(|r| r.id);
+        out.dedup_by_key(|r| r.id);
+        Ok(out)
+    }
     /// Every run, or every run on `person`'s data: for the paths that need them all (export,
     /// billing checks, tests). A listing reads [`RunStore::runs_page`].
     fn runs(&self, person: Option<PersonId>) -> Result<Vec<RunRecord>, StoreError>;

@@ -142,6 +142,18 @@ pub(super) fn by_person(store: &dyn Store) {
     assert_eq!(of(Some(p)), vec![ids[0], ids[2]]);
     assert_eq!(of(Some(q)), vec![ids[1]]);
     assert_eq!(of(None), ids);
+    // By id, several at once: those that exist, once each, in id order, as stored.
+    let by_id: Vec<u64> = store
+        .runs_by_id(&[ids[2], ids[2] + 1000, ids[0], ids[2]])
+        .expect("runs_by_id")
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(by_id, vec![ids[0], ids[2]]);
+    assert_eq!(
+        store.runs_by_id(&[ids[1]]).expect("runs_by_id"),
+        vec![store.run(ids[1]).expect("run")]
+    );
 }
 
 pub(super) fn visit_since(store: &dyn Store) {
