@@ -524,14 +524,27 @@ async fn write_in(
             tx.batch_execute("ANALYZE pg_temp.incoming_keys")
                 .await
                 .map_err(db)?;
-            // A key inserted here has this call's chunk; one stored before has another.
+            // A key inserted here has this call's chunk; one stored before has another. The
+            // chunks are then read by their key (a subquery in their place let the planner
+            // read the person's every chunk at each batch).
+            let chunks: Vec<i64> = tx
+                .query(
+                    "SELECT DISTINCT r.chunk FROM pg_temp.incoming_keys i JOIN records r \
+                     ON r.person = $1 AND r.collection = $2 AND r.time = i.time AND r.id = i.id \
+                     WHERE r.chunk <> i.chunk",
+                    &[&p, &cid],
+                )
+                .await
+                .map_err(db)?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<Result<_, _>>()
+                .map_err(db)?;
             let rows = tx
                 .query(
-                    "SELECT c.data FROM record_chunks c WHERE c.person = $1 AND c.collection = $2 \
-                     AND c.chunk IN (SELECT r.chunk FROM pg_temp.incoming_keys i JOIN records r \
-                         ON r.person = $1 AND r.collection = $2 AND r.time = i.time AND r.id = i.id \
-                         WHERE r.chunk <> i.chunk)",
-                    &[&p, &cid],
+                    "SELECT data FROM record_chunks \
+                     WHERE person = $1 AND collection = $2 AND chunk = ANY($3)",
+                    &[&p, &cid, &chunks],
                 )
                 .await
                 .map_err(db)?;
