@@ -467,17 +467,12 @@ async fn write_in(
         order.sort_unstable_by_key(|&i| (records[i].0, records[i].1));
         let starts = chunks::split(order.iter().map(|&i| records[i].2.len()));
         let (p, cid) = (key(person), coll.id as i32);
-        let ids: Vec<i64> = tx
-            .query(
-                "SELECT nextval('record_chunk_ids') FROM generate_series(1, $1::bigint)",
-                &[&(starts.len() as i64)],
-            )
-            .await
-            .map_err(db)?
-            .iter()
-            .map(|r| r.try_get(0))
-            .collect::<Result<_, _>>()
-            .map_err(db)?;
+        let ids = ints(
+            tx,
+            "SELECT nextval('record_chunk_ids') FROM generate_series(1, $1::bigint)",
+            &[&(starts.len() as i64)],
+        )
+        .await?;
         // The chunk each record of `order` goes to.
         let chunk_of = |n: usize| ids[starts.partition_point(|&s| s <= n) - 1];
         tx.batch_execute(
@@ -527,19 +522,14 @@ async fn write_in(
             // A key inserted here has this call's chunk; one stored before has another. The
             // chunks are then read by their key (a subquery in their place let the planner
             // read the person's every chunk at each batch).
-            let chunks: Vec<i64> = tx
-                .query(
-                    "SELECT DISTINCT r.chunk FROM pg_temp.incoming_keys i JOIN records r \
-                     ON r.person = $1 AND r.collection = $2 AND r.time = i.time AND r.id = i.id \
-                     WHERE r.chunk <> i.chunk",
-                    &[&p, &cid],
-                )
-                .await
-                .map_err(db)?
-                .iter()
-                .map(|r| r.try_get(0))
-                .collect::<Result<_, _>>()
-                .map_err(db)?;
+            let chunks = ints(
+                tx,
+                "SELECT DISTINCT r.chunk FROM pg_temp.incoming_keys i JOIN records r \
+                 ON r.person = $1 AND r.collection = $2 AND r.time = i.time AND r.id = i.id \
+                 WHERE r.chunk <> i.chunk",
+                &[&p, &cid],
+            )
+            .await?;
             let rows = tx
                 .query(
                     "SELECT data FROM record_chunks \
@@ -648,6 +638,16 @@ async fn write_in(
     )
     .await?;
     Ok(out)
+}
+
+/// The first column of each row `sql` finds, a `bigint`.
+async fn ints(tx: &Tx<'_>, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Res<Vec<i64>> {
+    tx.query(sql, params)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(|r| r.try_get(0).map_err(db))
+        .collect()
 }
 
 /// A scan over a server-side cursor of chunks, in a read-only transaction of a connection it

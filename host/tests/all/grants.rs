@@ -160,11 +160,14 @@ async fn admission_and_the_audit_read_the_injected_clock() {
     assert_eq!(late.started_ms, at + 2 * DAY);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn revocation_stops_a_run_in_progress_at_the_next_batch() {
-    let f = std::sync::Arc::new(TestPds::new());
-    let p = f.store.add_person("carol").unwrap();
-    let txs: Vec<_> = (0..200).map(|d| tx(d, -100 - d, "ACHAT", None)).collect();
+/// A person with `n` purchases, the probe installed, and a grant of their amounts to it.
+fn probe_on_purchases(
+    f: &TestPds,
+    name: &str,
+    n: i64,
+) -> (u64, String, insitu_core::consent::Grant) {
+    let p = f.store.add_person(name).unwrap();
+    let txs: Vec<_> = (0..n).map(|d| tx(d, -100 - d, "ACHAT", None)).collect();
     f.store
         .write_records(
             p,
@@ -175,6 +178,13 @@ async fn revocation_stops_a_run_in_progress_at_the_next_batch() {
         .unwrap();
     let probe = f.install(insitu_plugins::PROBE);
     let g = f.grant(p, &probe, &["amount"], TimeRange::ALL);
+    (p, probe, g)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocation_stops_a_run_in_progress_at_the_next_batch() {
+    let f = std::sync::Arc::new(TestPds::new());
+    let (p, probe, g) = probe_on_purchases(&f, "carol", 200);
     let params = [
         ("batch-size", Scalar::Integer(1)),
         ("spin", Scalar::Integer(20_000_000)),
@@ -219,18 +229,7 @@ async fn revocation_stops_a_run_in_progress_at_the_next_batch() {
 #[tokio::test]
 async fn a_member_run_on_a_grant_revoked_after_its_claim_reads_nothing() {
     let f = TestPds::new();
-    let p = f.store.add_person("dora").unwrap();
-    let txs: Vec<_> = (0..20).map(|d| tx(d, -100 - d, "ACHAT", None)).collect();
-    f.store
-        .write_records(
-            p,
-            "bank.transactions",
-            &txs,
-            insitu_core::store::Source::File("t"),
-        )
-        .unwrap();
-    let probe = f.install(insitu_plugins::PROBE);
-    let g = f.grant(p, &probe, &["amount"], TimeRange::ALL);
+    let (p, probe, g) = probe_on_purchases(&f, "dora", 20);
     let claimed = f.store.grant(g.id).unwrap();
     f.store.revoke_grant(g.id, f.store.now_ms()).unwrap();
     let req = insitu_core::run::RunRequest {
