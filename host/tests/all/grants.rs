@@ -223,6 +223,44 @@ async fn revocation_stops_a_run_in_progress_at_the_next_batch() {
     );
 }
 
+/// The end of the data is the person's data too: a grant revoked after the last batch was
+/// delivered ends the run at its next call, which would only have said "no more".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocation_after_the_last_batch_ends_the_run_before_it_learns_the_data_ended() {
+    let f = std::sync::Arc::new(TestPds::new());
+    let (p, probe, g) = probe_on_purchases(&f, "erin", 20);
+    // One batch holds all 20 records; the plugin spins after it, before asking for more.
+    let params = [("spin", Scalar::Integer(400_000_000))];
+    let run = {
+        let f = f.clone();
+        tokio::spawn(async move { f.run(p, g.id, &probe, &params, None).await })
+    };
+    let admitted = std::time::Instant::now();
+    while !f
+        .store
+        .runs(Some(p))
+        .unwrap()
+        .iter()
+        .any(|r| r.outcome == Outcome::Running)
+    {
+        assert!(
+            admitted.elapsed() < Duration::from_secs(60),
+            "never admitted"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    f.store.revoke_grant(g.id, f.store.now_ms()).unwrap();
+    let run = run.await.unwrap();
+    let (reason, msg) = failure(&run);
+    assert_eq!(reason, FailureReason::PluginError, "{msg}");
+    assert!(msg.contains("access ended"), "{msg}");
+    assert_eq!(
+        run.usage.records_read, 20,
+        "the batch before the revocation"
+    );
+}
+
 /// A job hands its member runs the grant it read at the claim (`run::Known`); a revocation
 /// between the claim and the run still stops the run before its first record: the grant is
 /// read again before a batch is delivered.

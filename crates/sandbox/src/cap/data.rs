@@ -296,14 +296,15 @@ impl HostQuery for DataView<'_> {
         let cursor = self.run.table.get_mut(&q)?;
         let max = (cursor.batch_size as u64).min(left) as usize;
         tracing::trace!(collection = %cursor.collection, max, "next batch");
-        match cursor.cursor.next_batch(max)? {
+        let next = cursor.cursor.next_batch(max)?;
+        // Revocation and expiry take effect at the next batch: the grant is read again before
+        // the batch is delivered, the end of the data too (that there is no more is also
+        // the person's data).
+        if self.state.source.grant_live(self.state.grant.id)?.is_err() {
+            return Ok(Err(DataError::AccessEnded));
+        }
+        match next {
             None => Ok(Ok(None)),
-            // Revocation and expiry take effect at the next batch: the grant is read again
-            // before any record of it is delivered (an empty batch delivers nothing, so the
-            // end of the data needs no read).
-            Some(_) if self.state.source.grant_live(self.state.grant.id)?.is_err() => {
-                Ok(Err(DataError::AccessEnded))
-            }
             Some((mut batch, bytes)) => {
                 self.run.usage.records_read += batch.len() as u64;
                 self.run.usage.bytes_read += bytes as u64;
