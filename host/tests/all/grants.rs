@@ -181,6 +181,27 @@ fn probe_on_purchases(
     (p, probe, g)
 }
 
+/// Revokes `grant` `ms` after `person`'s run is admitted (stored as running): on a loaded
+/// machine admission alone (a compile) can take longer than a fixed wait.
+async fn revoke_once_running(f: &TestPds, person: u64, grant: u64, ms: u64) {
+    let started = std::time::Instant::now();
+    while !f
+        .store
+        .runs(Some(person))
+        .unwrap()
+        .iter()
+        .any(|r| r.outcome == Outcome::Running)
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "never admitted"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    f.store.revoke_grant(grant, f.store.now_ms()).unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revocation_stops_a_run_in_progress_at_the_next_batch() {
     let f = std::sync::Arc::new(TestPds::new());
@@ -194,24 +215,7 @@ async fn revocation_stops_a_run_in_progress_at_the_next_batch() {
         let probe = probe.clone();
         tokio::spawn(async move { f.run(p, g.id, &probe, &params, None).await })
     };
-    // Revoked once the run is admitted (stored as running) and has had time to read: on a
-    // loaded machine admission alone (a compile) can take longer than a fixed wait.
-    let admitted = std::time::Instant::now();
-    while !f
-        .store
-        .runs(Some(p))
-        .unwrap()
-        .iter()
-        .any(|r| r.outcome == Outcome::Running)
-    {
-        assert!(
-            admitted.elapsed() < Duration::from_secs(60),
-            "never admitted"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    f.store.revoke_grant(g.id, f.store.now_ms()).unwrap();
+    revoke_once_running(&f, p, g.id, 300).await;
     let run = run.await.unwrap();
     let (reason, msg) = failure(&run);
     assert_eq!(reason, FailureReason::PluginError, "{msg}");
@@ -235,22 +239,7 @@ async fn revocation_after_the_last_batch_ends_the_run_before_it_learns_the_data_
         let f = f.clone();
         tokio::spawn(async move { f.run(p, g.id, &probe, &params, None).await })
     };
-    let admitted = std::time::Instant::now();
-    while !f
-        .store
-        .runs(Some(p))
-        .unwrap()
-        .iter()
-        .any(|r| r.outcome == Outcome::Running)
-    {
-        assert!(
-            admitted.elapsed() < Duration::from_secs(60),
-            "never admitted"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    f.store.revoke_grant(g.id, f.store.now_ms()).unwrap();
+    revoke_once_running(&f, p, g.id, 200).await;
     let run = run.await.unwrap();
     let (reason, msg) = failure(&run);
     assert_eq!(reason, FailureReason::PluginError, "{msg}");
