@@ -86,29 +86,7 @@ impl ConsentStore for RedbStore {
     }
 
     fn unrevoked_grants(&self, digest: &str) -> Result<Vec<Grant>, StoreError> {
-        let tx = self.db.begin_read().map_err(db)?;
-        let all = Page {
-            before: None,
-            limit: usize::MAX,
-        };
-        let mut ids = listed(
-            &tx.open_table(LISTINGS).map_err(db)?,
-            "unrevoked-grants",
-            digest,
-            all,
-        )?;
-        ids.reverse();
-        let t = tx.open_table(GRANTS).map_err(db)?;
-        ids.into_iter()
-            .map(|id| {
-                let v = t.get(id).map_err(db)?.ok_or_else(|| {
-                    StoreError::Db(format!(
-                        "listing `unrevoked-grants` names {id}, which is missing"
-                    ))
-                })?;
-                from_json(v.value())
-            })
-            .collect()
+        self.listed_rows(GRANTS, "unrevoked-grants", digest)
     }
 
     fn grants_page(&self, owner: &Owner, page: Page) -> Result<Vec<Grant>, StoreError> {

@@ -49,19 +49,7 @@ impl JobStore for RedbStore {
     }
 
     fn running_jobs(&self) -> Result<Vec<Job>, StoreError> {
-        let tx = self.db.begin_read().map_err(db)?;
-        let all = Page {
-            before: None,
-            limit: usize::MAX,
-        };
-        let mut ids = listed(
-            &tx.open_table(LISTINGS).map_err(db)?,
-            "running-jobs",
-            "",
-            all,
-        )?;
-        ids.reverse();
-        jobs_by_id(&tx.open_table(JOBS).map_err(db)?, &ids)
+        self.listed_rows(JOBS, "running-jobs", "")
     }
 
     fn jobs_since(&self, since_ms: i64) -> Result<Vec<Job>, StoreError> {

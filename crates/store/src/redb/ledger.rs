@@ -56,19 +56,7 @@ impl LedgerStore for RedbStore {
     }
 
     fn ledger_of(&self, party: &Party) -> Result<Vec<Entry>, StoreError> {
-        let tx = self.db.begin_read().map_err(db)?;
-        let all = Page {
-            before: None,
-            limit: usize::MAX,
-        };
-        let mut ids = listed(
-            &tx.open_table(LISTINGS).map_err(db)?,
-            "ledger",
-            &party.to_string(),
-            all,
-        )?;
-        ids.reverse();
-        entries_by_id(&tx.open_table(LEDGER).map_err(db)?, &ids)
+        self.listed_rows(LEDGER, "ledger", &party.to_string())
     }
 
     fn ledger_page(&self, party: &Party, page: Page) -> Result<Vec<Entry>, StoreError> {

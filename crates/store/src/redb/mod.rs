@@ -889,6 +889,44 @@ impl Cursor for RedbCursor {
     }
 }
 
+/// Every row of `rows` listed under `owner` in `listing`, oldest first.
+pub(super) fn rows_of<T: DeserializeOwned>(
+    listings: &impl ReadableTable<(&'static str, &'static str, u64), ()>,
+    rows: &impl ReadableTable<u64, &'static str>,
+    listing: &str,
+    owner: &str,
+) -> Result<Vec<T>, StoreError> {
+    let mut out = listed(listings, listing, owner, Page::first(usize::MAX))?
+        .into_iter()
+        .map(|id| {
+            let v = rows.get(id).map_err(db)?.ok_or_else(|| {
+                StoreError::Db(format!("listing `{listing}` names {id}, which is missing"))
+            })?;
+            from_json(v.value())
+        })
+        .collect::<Result<Vec<T>, _>>()?;
+    out.reverse();
+    Ok(out)
+}
+
+impl RedbStore {
+    /// Every row of `table` listed under `owner` in `listing`, oldest first.
+    pub(super) fn listed_rows<T: DeserializeOwned>(
+        &self,
+        table: TableDefinition<u64, &str>,
+        listing: &str,
+        owner: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        let tx = self.db.begin_read().map_err(db)?;
+        rows_of(
+            &tx.open_table(LISTINGS).map_err(db)?,
+            &tx.open_table(table).map_err(db)?,
+            listing,
+            owner,
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

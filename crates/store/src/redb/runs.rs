@@ -54,29 +54,7 @@ impl RunStore for RedbStore {
     }
 
     fn running_runs(&self) -> Result<Vec<RunRecord>, StoreError> {
-        let tx = self.db.begin_read().map_err(db)?;
-        let all = Page {
-            before: None,
-            limit: usize::MAX,
-        };
-        let mut ids = listed(
-            &tx.open_table(LISTINGS).map_err(db)?,
-            "running-runs",
-            "",
-            all,
-        )?;
-        ids.reverse();
-        let t = tx.open_table(RUNS).map_err(db)?;
-        ids.into_iter()
-            .map(|id| {
-                let v = t.get(id).map_err(db)?.ok_or_else(|| {
-                    StoreError::Db(format!(
-                        "listing `running-runs` names {id}, which is missing"
-                    ))
-                })?;
-                from_json(v.value())
-            })
-            .collect()
+        self.listed_rows(RUNS, "running-runs", "")
     }
 
     fn runs_page(&self, owner: &Owner, page: Page) -> Result<Vec<RunRecord>, StoreError> {
