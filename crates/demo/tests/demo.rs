@@ -23,7 +23,7 @@ fn the_demo_runs_end_to_end() {
         "(version 2, Funded)",
         "escrow 1 is back to 0.00 EUR",
         "can prove what version 1 said",
-        "buys a trend report over 60 consenting pupils",
+        "buys a trend report over 120 consenting pupils",
         "released with noise of scale 1.1",
     ] {
         assert!(stdout.contains(shown), "missing `{shown}`:\n{stdout}");
