@@ -43,7 +43,7 @@ impl DataSource for StoreSource {
             .0
             .scan(person, collection, range, fields)
             .map_err(source)?;
-        Ok(Box::new(StoreBatches(cursor)))
+        Ok(Box::new(StoreBatches(cursor, Arc::clone(&self.0))))
     }
 
     fn grant_live(&self, id: u64) -> Result<Result<(), GrantError>, SourceError> {
@@ -70,7 +70,8 @@ impl CodeStore for StoreSource {
     }
 }
 
-struct StoreBatches(Box<dyn Cursor>);
+/// A store's cursor, and the store whose clock says whether a grant read with a batch is live.
+struct StoreBatches(Box<dyn Cursor>, Arc<dyn Store>);
 
 impl Batches for StoreBatches {
     fn next_batch(
@@ -78,6 +79,11 @@ impl Batches for StoreBatches {
         max: usize,
     ) -> Result<Option<(crate::store::ColumnBatch, usize)>, SourceError> {
         self.0.next_batch(max).map_err(source)
+    }
+
+    fn next_batch_under(&mut self, max: usize, grant: u64) -> Result<UnderGrant, SourceError> {
+        let (next, read) = self.0.next_batch_under(max, grant).map_err(source)?;
+        Ok((next, read.map(|g| g.check_live(self.1.now_ms()))))
     }
 }
 

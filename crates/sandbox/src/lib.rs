@@ -43,7 +43,7 @@ pub use cap::log::LogSink;
 pub use cap::{RunInputs, Shared};
 pub use limits::{HostCosts, Limits};
 pub use pool::PoolSettings;
-pub use source::{Batches, CodeStore, DataSource, SourceError};
+pub use source::{Batches, CodeStore, DataSource, SourceError, UnderGrant};
 
 use insitu_model::audit::hex;
 use insitu_model::meter::{FailureReason, Usage};

@@ -45,10 +45,22 @@ pub trait DataSource: Send + Sync {
     fn grant_live(&self, id: u64) -> Result<Result<(), GrantError>, SourceError>;
 }
 
+/// A batch and its bytes (`None` at the end), with whether the grant was live when read
+/// with it (`None` when it was not read with it).
+pub type UnderGrant = (Option<(ColumnBatch, usize)>, Option<Result<(), GrantError>>);
+
 /// An open scan: each call returns at most `max` records, with the bytes of field data
 /// delivered, or `None` at the end.
 pub trait Batches: Send {
     fn next_batch(&mut self, max: usize) -> Result<Option<(ColumnBatch, usize)>, SourceError>;
+
+    /// [`Batches::next_batch`], with whether the grant `grant` is live as read once the batch
+    /// was read, when the source could read it with the batch (in the same round trip);
+    /// `None` when it did not, and the caller asks [`DataSource::grant_live`].
+    fn next_batch_under(&mut self, max: usize, grant: u64) -> Result<UnderGrant, SourceError> {
+        let _ = grant;
+        Ok((self.next_batch(max)?, None))
+    }
 }
 
 /// Where the installed components and the SHA-256 of each compiled-code file are kept: the

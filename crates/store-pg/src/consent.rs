@@ -143,7 +143,7 @@ impl ConsentStore for PgStore {
     fn grant(&self, id: u64) -> Result<Grant, StoreError> {
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            one(&c, "SELECT value FROM grants WHERE id = $1", &[&key(id)])
+            one(&c, crate::records::GRANT_SQL, &[&key(id)])
                 .await?
                 .ok_or(StoreError::NoGrant(id))
         })

@@ -323,14 +323,19 @@ impl Ctx {
     }
 
     async fn conn(&self) -> Res<Object> {
-        self.pool.get().await.map_err(|e| {
-            StoreError::Db(format!(
-                "cannot get a connection to PostgreSQL (the pool keeps {}): {}",
-                pool_size(),
-                pool_error(&e)
-            ))
-        })
+        conn(&self.pool).await
     }
+}
+
+/// A connection of `pool`, waiting at most [`POOL_WAIT`] for one.
+async fn conn(pool: &Pool) -> Res<Object> {
+    pool.get().await.map_err(|e| {
+        StoreError::Db(format!(
+            "cannot get a connection to PostgreSQL (the pool keeps {}): {}",
+            pool_size(),
+            pool_error(&e)
+        ))
+    })
 }
 
 /// A connection or a transaction whose statements are prepared once per connection and kept

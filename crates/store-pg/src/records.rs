@@ -12,8 +12,8 @@ use insitu_model::account::name::key as name_key;
 use insitu_store::codec::{self, Projection};
 use insitu_store::redb::MAX_BATCH_BYTES;
 use insitu_store::{
-    ColumnBatch, Cursor, Erasure, KeyedRecord, NewRecords, Person, Record, RecordStore, Source,
-    TimeRange, WriteOutcome,
+    ColumnBatch, Cursor, Erasure, KeyedRecord, NewRecords, NextBatch, Person, Record, RecordStore,
+    Source, TimeRange, WriteOutcome,
 };
 
 /// Records encoded for writing: (time, id, value bytes), in the caller's order.
@@ -239,50 +239,45 @@ impl RecordStore for PgStore {
         range: TimeRange,
         fields: &[String],
     ) -> Result<Box<dyn Cursor>, StoreError> {
-        let collection = collection.to_string();
-        let (coll, client, first) = self.with(|cx| async move {
-            let c = cx.conn().await?;
-            let coll = cx.collection(&c, &collection).await?;
-            // The chunks that may hold records in the range, by their first key. Integers
-            // only, formatted here: DECLARE takes no parameters.
-            let mut sql = format!(
-                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
-                 DECLARE insitu_scan NO SCROLL CURSOR FOR SELECT data FROM record_chunks \
-                 WHERE person = {} AND collection = {}",
-                key(person),
-                coll.id
-            );
-            if let Some(since) = range.since {
-                sql.push_str(&format!(" AND last_time >= {since}"));
+        let coll = match known_collection(&self.collections, collection) {
+            Some(known) => known,
+            None => {
+                let collection = collection.to_string();
+                self.with(|cx| async move {
+                    let c = cx.conn().await?;
+                    cx.collection(&c, &collection).await
+                })?
             }
-            if let Some(until) = range.until {
-                sql.push_str(&format!(" AND first_time < {until}"));
-            }
-            sql.push_str(" ORDER BY first_time, first_id");
-            // The first FETCH goes with the cursor's declaration, pipelined: one round trip
-            // opens the scan and brings its first chunks (all of them for most collections).
-            let (declared, rows) = tokio::join!(c.batch_execute(&sql), c.query(FETCH_SQL, &[]));
-            match (declared, rows) {
-                (Ok(()), Ok(rows)) => Ok((coll, c, rows)),
-                // The connection may be left in the failed transaction: closed, not pooled.
-                (Err(e), _) | (_, Err(e)) => {
-                    drop(Object::take(c));
-                    Err(db(e))
-                }
-            }
-        })?;
+        };
+        // The chunks that may hold records in the range, by their first key. Integers only,
+        // formatted here: DECLARE takes no parameters. Read committed: the cursor keeps the
+        // snapshot of its declaration, and a grant read beside it sees what is committed then.
+        let mut sql = format!(
+            "BEGIN READ ONLY; \
+             DECLARE insitu_scan NO SCROLL CURSOR FOR SELECT data FROM record_chunks \
+             WHERE person = {} AND collection = {}",
+            key(person),
+            coll.id
+        );
+        if let Some(since) = range.since {
+            sql.push_str(&format!(" AND last_time >= {since}"));
+        }
+        if let Some(until) = range.until {
+            sql.push_str(&format!(" AND first_time < {until}"));
+        }
+        sql.push_str(" ORDER BY first_time, first_id");
         let projection = Projection::new(&coll.schema, fields);
-        let mut cursor = PgCursor {
+        Ok(Box::new(PgCursor {
             handle: self.handle().clone(),
-            client: Some(client),
+            pool: self.pool.clone(),
+            declare: Some(sql),
+            client: None,
             chunks: chunks::Merge::new(chunk_bytes),
             exhausted: false,
             range,
             schema: coll.schema,
             projection,
-        };
-        cursor.fetched(first)?;
-        Ok(Box::new(cursor))
+        }))
     }
 
     fn count(&self, person: PersonId, collection: &str) -> Result<u64, StoreError> {
@@ -650,11 +645,15 @@ async fn ints(tx: &Tx<'_>, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Res<Vec
         .collect()
 }
 
-/// A scan over a server-side cursor of chunks, in a read-only transaction of a connection it
-/// holds until its end (or its drop, which rolls the transaction back and returns the
-/// connection).
+/// A scan over a server-side cursor of chunks. Nothing is sent before the first batch: its
+/// call declares the cursor and fetches the first chunks in one round trip, in a read-only
+/// transaction of a connection the cursor then holds until its end (or its drop, which rolls
+/// the transaction back and returns the connection).
 struct PgCursor {
     handle: tokio::runtime::Handle,
+    pool: Pool,
+    /// `BEGIN` and the cursor's `DECLARE`, until the first fetch sends them.
+    declare: Option<String>,
     client: Option<Object>,
     /// Chunks fetched and not yet read to their end (a batch closed early by its bytes leaves
     /// some), read in key order.
@@ -671,25 +670,45 @@ fn chunk_bytes(row: &tokio_postgres::Row) -> Result<&[u8], StoreError> {
     row.try_get(0).map_err(db)
 }
 
+/// The statement [`ConsentStore::grant`](insitu_store::ConsentStore::grant) reads a grant
+/// with, which a fetch sends after its `FETCH` (the same text: one prepared statement).
+pub(crate) const GRANT_SQL: &str = "SELECT value FROM grants WHERE id = $1";
+
+/// What one fetch brought: the chunks, and the grant when one was asked for.
+type Fetched = (Vec<tokio_postgres::Row>, Option<Grant>);
+
 impl PgCursor {
-    /// Fetches up to [`FETCH_CHUNKS`] more chunks: always that many, so that the statement's
-    /// text is one and prepared once per connection.
+    /// Fetches up to [`FETCH_CHUNKS`] more chunks (declaring the cursor first, on the first
+    /// call), and, when `grant` is given, reads that grant in the same round trip, after them.
     #[track_caller]
-    fn fetch(&mut self) -> Res<()> {
-        let Some(client) = self.client.take() else {
+    fn fetch(&mut self, grant: Option<u64>) -> Res<Option<Grant>> {
+        let (declare, client) = (self.declare.take(), self.client.take());
+        if declare.is_none() && client.is_none() {
             self.exhausted = true;
-            return Ok(());
-        };
+            return Ok(None);
+        }
+        let pool = self.pool.clone();
         let task = self.handle.spawn(async move {
-            let rows = client.query(FETCH_SQL, &[]).await.map_err(db);
-            Ok((client, rows))
+            let client = match client {
+                Some(c) => c,
+                None => conn(&pool).await?,
+            };
+            match fetch_on(&client, declare.as_deref(), grant).await {
+                Ok(fetched) => Ok((client, fetched)),
+                // The connection may be left in a failed transaction: closed, not pooled.
+                Err(e) => {
+                    drop(Object::take(client));
+                    Err(e)
+                }
+            }
         });
         let (at, started) = (std::panic::Location::caller(), profile::start());
         let waited = wait(task);
         profile::record(at, started);
-        let (client, rows) = waited?;
+        let (client, (rows, read)) = waited?;
         self.client = Some(client);
-        self.fetched(rows?)
+        self.fetched(rows)?;
+        Ok(read)
     }
 
     /// Takes a FETCH's chunks; a FETCH short of [`FETCH_CHUNKS`] was the last, which ends the
@@ -703,6 +722,78 @@ impl PgCursor {
         }
         self.chunks.extend(rows)
     }
+
+    /// The next batch of at most `max` records, and `grant` as read with the last fetch it
+    /// needed (none when it needed none, or when no grant is asked for).
+    fn fill(&mut self, max: usize, grant: Option<u64>) -> Res<(NextBatch, Option<Grant>)> {
+        let mut batch = self.projection.empty_batch(&self.schema, max.min(4096));
+        let (mut bytes, mut read) = (0, None);
+        let TimeRange { since, until } = self.range;
+        // Bounded in bytes too, so text offsets stay small and a batch never balloons.
+        while batch.len() < max && bytes < MAX_BATCH_BYTES {
+            if !self.chunks.ready() && !self.exhausted {
+                // Only the last fetch's grant is kept: it was read after every record before.
+                read = self.fetch(grant)?;
+                continue;
+            }
+            let (schema, projection) = (&self.schema, &self.projection);
+            let taken = self.chunks.next(|(time, id), value| {
+                if since.is_some_and(|s| time < s) || until.is_some_and(|u| time >= u) {
+                    return Ok(());
+                }
+                bytes += projection.decode_into(schema, value, &mut batch)?;
+                batch.ids.push(record_id_back(id));
+                batch.times.push(time);
+                Ok(())
+            })?;
+            if taken.is_none() {
+                break;
+            }
+        }
+        let batch = (!batch.is_empty()).then_some((batch, bytes));
+        Ok((batch, read))
+    }
+}
+
+/// One round trip on `client`: `declare` (the transaction and the cursor) if given, a
+/// `FETCH`, then the grant `grant` if given, sent in that order, so that PostgreSQL runs
+/// them in that order: the grant is read after the cursor's snapshot and its chunks.
+async fn fetch_on(client: &Object, declare: Option<&str>, grant: Option<u64>) -> Res<Fetched> {
+    // Prepared before anything is sent (once per connection), so that its execution leaves
+    // in its turn below rather than after a round trip of its own.
+    let statement = match grant {
+        Some(_) => Some(client.prepare_cached(GRANT_SQL).await.map_err(db)?),
+        None => None,
+    };
+    let id = grant.map(key);
+    let pg: &tokio_postgres::Client = client;
+    // Biased: each request is sent at its future's first poll, which is in this order. The
+    // FETCH is parsed with its execution (`query_typed`): a fresh connection cannot prepare
+    // it before the cursor is declared.
+    let (declared, rows, read) = tokio::join!(
+        biased;
+        async {
+            match declare {
+                Some(sql) => pg.batch_execute(sql).await,
+                None => Ok(()),
+            }
+        },
+        pg.query_typed(FETCH_SQL, &[]),
+        async {
+            match (&statement, &id) {
+                (Some(s), Some(id)) => pg.query_opt(s, &[id]).await,
+                _ => Ok(None),
+            }
+        },
+    );
+    declared.map_err(db)?;
+    let rows = rows.map_err(db)?;
+    let read = match (read.map_err(db)?, grant) {
+        (Some(row), _) => Some(from_row::<Grant>(&row, 0)?),
+        (None, Some(id)) => return Err(StoreError::NoGrant(id)),
+        (None, None) => None,
+    };
+    Ok((rows, read))
 }
 
 /// Ends a scan's transaction and gives its connection back to the pool, in the background (a
@@ -725,33 +816,14 @@ impl Drop for PgCursor {
 
 impl Cursor for PgCursor {
     fn next_batch(&mut self, max: usize) -> Result<Option<(ColumnBatch, usize)>, StoreError> {
-        let mut batch = self.projection.empty_batch(&self.schema, max.min(4096));
-        let mut bytes = 0;
-        let TimeRange { since, until } = self.range;
-        // Bounded in bytes too, so text offsets stay small and a batch never balloons.
-        while batch.len() < max && bytes < MAX_BATCH_BYTES {
-            if !self.chunks.ready() && !self.exhausted {
-                self.fetch()?;
-                continue;
-            }
-            let (schema, projection) = (&self.schema, &self.projection);
-            let taken = self.chunks.next(|(time, id), value| {
-                if since.is_some_and(|s| time < s) || until.is_some_and(|u| time >= u) {
-                    return Ok(());
-                }
-                bytes += projection.decode_into(schema, value, &mut batch)?;
-                batch.ids.push(record_id_back(id));
-                batch.times.push(time);
-                Ok(())
-            })?;
-            if taken.is_none() {
-                break;
-            }
-        }
-        Ok(if batch.is_empty() {
-            None
-        } else {
-            Some((batch, bytes))
-        })
+        Ok(self.fill(max, None)?.0)
+    }
+
+    fn next_batch_under(
+        &mut self,
+        max: usize,
+        grant: u64,
+    ) -> Result<(NextBatch, Option<Grant>), StoreError> {
+        self.fill(max, Some(grant))
     }
 }

@@ -410,3 +410,90 @@ fn records_stored_one_a_row_read_the_same_after_the_chunk_migration() {
         .collect();
     assert_eq!(read(&store, range), cut);
 }
+
+/// A batch that needs a `FETCH` reads its run's grant in the same round trip
+/// (`Cursor::next_batch_under`), and reads it as it stands once the batch is read: a
+/// revocation committed before the call is seen, at a cursor's first batch (its declaration)
+/// and at a later `FETCH` of a cursor declared before the revocation. A batch served from
+/// chunks already fetched reads none, and the caller reads the grant itself.
+#[test]
+fn a_grant_read_with_a_batch_sees_a_revocation_committed_before_the_call() {
+    use insitu_model::consent::{Grant, GrantedCollection};
+    let schemas = Schemas::new("grantread");
+    let store = connect(&schemas.fresh(), SystemClock::shared());
+    let collection = Schema {
+        name: "t.events".into(),
+        fields: vec![Field {
+            name: "label".into(),
+            ty: FieldType::Text,
+            optional: false,
+        }],
+        time_field: None,
+    };
+    store.define_collection(&collection).expect("define");
+    let p = store.add_person("ada").expect("add_person");
+    // More chunks than one FETCH brings (64 of at most 256 records).
+    let n = 40_000u64;
+    let records: Vec<KeyedRecord> = (0..n)
+        .map(|i| KeyedRecord {
+            id: i,
+            time: i as i64,
+            values: vec![Value::Text(format!("r{i}"))],
+        })
+        .collect();
+    store
+        .write_records(p, "t.events", &records, Source::File("t"))
+        .expect("write");
+    let g = store
+        .add_grant(Grant {
+            id: 0,
+            person: p,
+            plugin_digest: "sha256:00".into(),
+            collections: vec![GrantedCollection {
+                name: "t.events".into(),
+                fields: vec!["label".into()],
+            }],
+            window: TimeRange::ALL,
+            created_ms: store.now_ms(),
+            expires_ms: None,
+            revoked_ms: None,
+            origin: None,
+        })
+        .expect("add_grant")
+        .id;
+    let scan = || {
+        store
+            .scan(p, "t.events", TimeRange::ALL, &["label".into()])
+            .expect("scan")
+    };
+    let (mut early, mut late) = (scan(), scan());
+    let (batch, read) = early.next_batch_under(100, g).expect("first batch");
+    assert_eq!(batch.expect("records").0.len(), 100);
+    let read = read.expect("the first batch declares and fetches: the grant comes with it");
+    assert_eq!(read.revoked_ms, None);
+    let (batch, read) = early.next_batch_under(100, g).expect("from memory");
+    assert!(batch.is_some());
+    assert!(
+        read.is_none(),
+        "no FETCH, no grant read: the caller reads it"
+    );
+
+    store.revoke_grant(g, store.now_ms()).expect("revoke");
+    // A cursor declared before the revocation, at its next FETCH (it needs several).
+    let (batch, read) = early.next_batch_under(30_000, g).expect("later batch");
+    assert!(batch.is_some());
+    let read = read.expect("the batch needed a FETCH: the grant comes with it");
+    assert!(
+        read.revoked_ms.is_some(),
+        "the grant read with a later FETCH is as it stood before the revocation"
+    );
+    // A cursor made before the revocation and not yet read: declared at its first batch.
+    let (_, read) = late.next_batch_under(10, g).expect("first batch");
+    assert!(read.expect("declared and fetched").revoked_ms.is_some());
+    // And a grant that is not there is an error, not a live grant.
+    let mut c = scan();
+    assert!(matches!(
+        c.next_batch_under(10, g + 1000),
+        Err(insitu_store::StoreError::NoGrant(_))
+    ));
+}

@@ -24,10 +24,27 @@ use insitu_model::consent::Grant;
 use insitu_model::meter::RunRecord;
 pub use insitu_model::records::*;
 
+/// A batch of records and the bytes of field data it delivers; `None` at the end of a scan.
+pub type NextBatch = Option<(ColumnBatch, usize)>;
+
 /// A pull-based scan over one person's collection. Each call returns at most `max` records.
 pub trait Cursor: Send {
     /// The next batch, or `None` at the end. `bytes` is the size of the field data delivered.
     fn next_batch(&mut self, max: usize) -> Result<Option<(ColumnBatch, usize)>, StoreError>;
+
+    /// [`Cursor::next_batch`], with the grant `grant` as the store holds it once the batch was
+    /// read, when the backend can read it in the batch's own round trip (PostgreSQL, when the
+    /// batch needed a `FETCH`); `None` tells the caller to read the grant itself
+    /// ([`ConsentStore::grant`]). A grant returned is read after every record of the batch
+    /// was read (after the cursor's snapshot, on PostgreSQL), never before.
+    fn next_batch_under(
+        &mut self,
+        max: usize,
+        grant: u64,
+    ) -> Result<(NextBatch, Option<Grant>), StoreError> {
+        let _ = grant;
+        Ok((self.next_batch(max)?, None))
+    }
 }
 
 /// What a store call failed with. The messages name the thing, with no hint of how to fix it

@@ -236,6 +236,21 @@ impl TestPds {
         let store: Arc<dyn Store> = Arc::new(
             RedbStore::open_with_clock(&dir.path().join("insitu.redb"), clock).expect("open store"),
         );
+        TestPds::over_in(dir, store, edit)
+    }
+
+    /// Over `store` (another backend, say), with a pool of 16 instances and the plugins'
+    /// compiled code in a directory of its own.
+    pub fn over(store: Arc<dyn Store>) -> TestPds {
+        let dir = tempfile::tempdir().expect("tempdir");
+        TestPds::over_in(dir, store, |cfg| cfg.pool = 16)
+    }
+
+    fn over_in(
+        dir: tempfile::TempDir,
+        store: Arc<dyn Store>,
+        edit: impl FnOnce(&mut SandboxConfig),
+    ) -> TestPds {
         let mut cfg = SandboxConfig::new(dir.path().join("plugins"));
         edit(&mut cfg);
         let sandbox = Arc::new(insitu_core::sandbox::open(store.clone(), cfg).expect("sandbox"));

@@ -202,9 +202,38 @@ async fn revoke_once_running(f: &TestPds, person: u64, grant: u64, ms: u64) {
     f.store.revoke_grant(grant, f.store.now_ms()).unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn revocation_stops_a_run_in_progress_at_the_next_batch() {
-    let f = std::sync::Arc::new(TestPds::new());
+/// A test PDS over redb, or over a fresh PostgreSQL schema (kept while the `Schemas` lives):
+/// the grant read before each batch is the store's, and PostgreSQL reads it with the batch.
+fn on(
+    backend: Backend,
+) -> (
+    std::sync::Arc<TestPds>,
+    Option<insitu_store_pg::testing::Schemas>,
+) {
+    match backend {
+        Backend::Redb => (std::sync::Arc::new(TestPds::new()), None),
+        Backend::Postgres => {
+            let schemas = insitu_store_pg::testing::Schemas::new("grants");
+            let store = insitu_store_pg::testing::connect(
+                &schemas.fresh(),
+                std::sync::Arc::new(insitu_core::clock::SystemClock),
+            );
+            (
+                std::sync::Arc::new(TestPds::over(std::sync::Arc::new(store))),
+                Some(schemas),
+            )
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Backend {
+    Redb,
+    Postgres,
+}
+
+async fn revocation_stops_a_run_in_progress_at_the_next_batch(backend: Backend) {
+    let (f, _schemas) = on(backend);
     let (p, probe, g) = probe_on_purchases(&f, "carol", 200);
     let params = [
         ("batch-size", Scalar::Integer(1)),
@@ -227,11 +256,22 @@ async fn revocation_stops_a_run_in_progress_at_the_next_batch() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocation_stops_a_run_in_progress_at_the_next_batch_on_redb() {
+    revocation_stops_a_run_in_progress_at_the_next_batch(Backend::Redb).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocation_stops_a_run_in_progress_at_the_next_batch_on_postgres() {
+    revocation_stops_a_run_in_progress_at_the_next_batch(Backend::Postgres).await
+}
+
 /// The end of the data is the person's data too: a grant revoked after the last batch was
 /// delivered ends the run at its next call, which would only have said "no more".
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn revocation_after_the_last_batch_ends_the_run_before_it_learns_the_data_ended() {
-    let f = std::sync::Arc::new(TestPds::new());
+async fn revocation_after_the_last_batch_ends_the_run_before_it_learns_the_data_ended(
+    backend: Backend,
+) {
+    let (f, _schemas) = on(backend);
     let (p, probe, g) = probe_on_purchases(&f, "erin", 20);
     // One batch holds all 20 records; the plugin spins after it, before asking for more.
     let params = [("spin", Scalar::Integer(400_000_000))];
@@ -250,12 +290,24 @@ async fn revocation_after_the_last_batch_ends_the_run_before_it_learns_the_data_
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocation_after_the_last_batch_ends_the_run_before_it_learns_the_data_ended_on_redb() {
+    revocation_after_the_last_batch_ends_the_run_before_it_learns_the_data_ended(Backend::Redb)
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocation_after_the_last_batch_ends_the_run_before_it_learns_the_data_ended_on_postgres()
+{
+    revocation_after_the_last_batch_ends_the_run_before_it_learns_the_data_ended(Backend::Postgres)
+        .await
+}
+
 /// A job hands its member runs the grant it read at the claim (`run::Known`); a revocation
 /// between the claim and the run still stops the run before its first record: the grant is
-/// read again before a batch is delivered.
-#[tokio::test]
-async fn a_member_run_on_a_grant_revoked_after_its_claim_reads_nothing() {
-    let f = TestPds::new();
+/// read again before a batch is delivered (over PostgreSQL, in the batch's own round trip).
+async fn a_member_run_on_a_grant_revoked_after_its_claim_reads_nothing(backend: Backend) {
+    let (f, _schemas) = on(backend);
     let (p, probe, g) = probe_on_purchases(&f, "dora", 20);
     let claimed = f.store.grant(g.id).unwrap();
     f.store.revoke_grant(g.id, f.store.now_ms()).unwrap();
@@ -282,6 +334,16 @@ async fn a_member_run_on_a_grant_revoked_after_its_claim_reads_nothing() {
     assert!(msg.contains("access ended"), "{msg}");
     assert_eq!(run.usage.records_read, 0);
     assert!(run.output.is_none());
+}
+
+#[tokio::test]
+async fn a_member_run_on_a_grant_revoked_after_its_claim_reads_nothing_on_redb() {
+    a_member_run_on_a_grant_revoked_after_its_claim_reads_nothing(Backend::Redb).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_run_on_a_grant_revoked_after_its_claim_reads_nothing_on_postgres() {
+    a_member_run_on_a_grant_revoked_after_its_claim_reads_nothing(Backend::Postgres).await
 }
 
 /// The probe's `ids` table: the id the plugin was given for each record.

@@ -296,11 +296,16 @@ impl HostQuery for DataView<'_> {
         let cursor = self.run.table.get_mut(&q)?;
         let max = (cursor.batch_size as u64).min(left) as usize;
         tracing::trace!(collection = %cursor.collection, max, "next batch");
-        let next = cursor.cursor.next_batch(max)?;
-        // Revocation and expiry take effect at the next batch: the grant is read again before
-        // the batch is delivered, the end of the data too (that there is no more is also
-        // the person's data).
-        if self.state.source.grant_live(self.state.grant.id)?.is_err() {
+        let grant = self.state.grant.id;
+        let (next, live) = cursor.cursor.next_batch_under(max, grant)?;
+        // Revocation and expiry take effect at the next batch: the grant is read again after
+        // the batch is read and before it is delivered, the end of the data too (that there
+        // is no more is also the person's data); with the batch when the source can.
+        let live = match live {
+            Some(live) => live,
+            None => self.state.source.grant_live(grant)?,
+        };
+        if live.is_err() {
             return Ok(Err(DataError::AccessEnded));
         }
         match next {
