@@ -31,6 +31,7 @@ pub mod fields;
 pub mod history;
 pub mod layout;
 pub mod locale;
+pub mod notes;
 pub mod organisation;
 pub mod person;
 pub mod runs;
@@ -746,7 +747,7 @@ async fn import_file(
                 )])) }
             }
             @for n in report.all_notes() {
-                p { (n) }
+                (notes::say(&l, n))
             }
         }
         p { a href="/" { (l.t("back-to-my-page")) } }
