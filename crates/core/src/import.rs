@@ -31,13 +31,13 @@
 use std::fmt;
 use std::path::Path;
 
+pub use insitu_formats::Note;
 pub use insitu_formats::csv::Mapping;
 pub use insitu_formats::money::parse_money;
 pub use insitu_formats::schema::{MAX_TEXT, parse_value};
 pub use insitu_formats::time::{days_from_civil, format_date, parse_time};
 use insitu_formats::zip::{ArchiveError, Limits};
 pub use insitu_formats::{DateOrder, Format, Unbalanced};
-pub use insitu_formats::Note;
 use insitu_formats::{FormatError, Options, Parsed, Undetected};
 
 use crate::store::{KeyedRecord, PersonId, Schema, Source, Store, StoreError};

@@ -569,9 +569,11 @@ fn a_statement_that_does_not_add_up_is_imported_only_when_asked() {
         let r = import_with(&f, p, file, &opts).unwrap();
         assert_eq!(r.added, n, "{file}");
         assert!(
-            r.notes.iter().map(ToString::to_string).any(|n| n
-                .contains("does not add up")
-                && n.contains("imported as asked (--unbalanced=import)")),
+            r.notes
+                .iter()
+                .map(ToString::to_string)
+                .any(|n| n.contains("does not add up")
+                    && n.contains("imported as asked (--unbalanced=import)")),
             "{:?}",
             r.notes
         );

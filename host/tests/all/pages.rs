@@ -14,6 +14,7 @@ use tower::ServiceExt;
 use crate::common;
 
 mod errors;
+mod imports;
 
 const PASSWORD: &str = "correct horse battery";
 

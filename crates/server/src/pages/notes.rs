@@ -42,9 +42,8 @@ fn span(first: u64, last: u64) -> Arg<'static> {
 /// The sentence, and the English detail when there is one.
 fn sentence(l: &L10n, note: &Note) -> (Markup, Option<String>) {
     let v = verbatim;
-    let say = |key: &str, args: &[(&str, Arg)], parts: &[(&str, Markup)]| {
-        l.ta_markup(key, args, parts)
-    };
+    let say =
+        |key: &str, args: &[(&str, Arg)], parts: &[(&str, Markup)]| l.ta_markup(key, args, parts);
     let text = match note {
         Note::Investment {
             line,
@@ -119,7 +118,10 @@ fn sentence(l: &L10n, note: &Note) -> (Markup, Option<String>) {
             &[
                 ("count", count(lines.len())),
                 ("lines", Arg::Text(&joined(lines))),
-                ("left", Arg::Text(&joined(lines.get(1..).unwrap_or_default()))),
+                (
+                    "left",
+                    Arg::Text(&joined(lines.get(1..).unwrap_or_default())),
+                ),
             ],
             &[("account", v(account)), ("key", v(key))],
         ),
@@ -148,7 +150,11 @@ fn sentence(l: &L10n, note: &Note) -> (Markup, Option<String>) {
                 Statement::Cfonb { .. } => "note-unchecked-cfonb",
                 Statement::Camt { .. } => "note-unchecked-camt",
             };
-            say(key, &[("count", count(*unread))], &statement_parts(statement))
+            say(
+                key,
+                &[("count", count(*unread))],
+                &statement_parts(statement),
+            )
         }
         Note::Unbalanced {
             line,
@@ -228,10 +234,7 @@ fn sentence(l: &L10n, note: &Note) -> (Markup, Option<String>) {
         }
         Note::Comments { line, count: n } => say(
             "note-comments",
-            &[
-                ("line", Arg::Text(&line.to_string())),
-                ("count", count(*n)),
-            ],
+            &[("line", Arg::Text(&line.to_string())), ("count", count(*n))],
             &[],
         ),
         Note::Rounded {
@@ -288,14 +291,13 @@ fn statement_parts(statement: &Statement) -> Vec<(&'static str, Markup)> {
 }
 
 /// Why the running balances of an OFX account are left empty.
-fn no_balance(
-    l: &L10n,
-    account: &[(&str, Markup)],
-    why: &NoBalance,
-) -> (Markup, Option<String>) {
+fn no_balance(l: &L10n, account: &[(&str, Markup)], why: &NoBalance) -> (Markup, Option<String>) {
     let say = |key: &str, args: &[(&str, Arg)]| l.ta_markup(key, args, account);
     match why {
-        NoBalance::Unread(n) => (say("note-no-balances-unread", &[("count", count(*n))]), None),
+        NoBalance::Unread(n) => (
+            say("note-no-balances-unread", &[("count", count(*n))]),
+            None,
+        ),
         NoBalance::SeveralCurrencies => (say("note-no-balances-currencies", &[]), None),
         NoBalance::Amount(e) => (say("note-no-balances-amount", &[]), Some(e.clone())),
         NoBalance::Date(e) => (say("note-no-balances-date", &[]), Some(e.clone())),
@@ -571,7 +573,11 @@ mod tests {
     fn every_note_is_said_in_both_languages_with_the_files_names_as_data() {
         let cases = cases();
         let covered: std::collections::BTreeSet<&str> = cases.iter().map(variant).collect();
-        assert_eq!(covered, VARIANTS.into_iter().collect(), "a variant has no case");
+        assert_eq!(
+            covered,
+            VARIANTS.into_iter().collect(),
+            "a variant has no case"
+        );
         let (fr, en) = (L10n { lang: Lang::Fr }, L10n { lang: Lang::En });
         for note in &cases {
             let (said_fr, said_en) = (say(&fr, note).into_string(), say(&en, note).into_string());
@@ -593,7 +599,10 @@ mod tests {
                     "{note:?}: {said_fr}"
                 );
             }
-            assert!(!said_fr.contains("<b>") && !said_en.contains("<b>"), "{said_fr}");
+            assert!(
+                !said_fr.contains("<b>") && !said_en.contains("<b>"),
+                "{said_fr}"
+            );
         }
         let missing: Vec<String> = missing_messages()
             .into_iter()
@@ -606,7 +615,10 @@ mod tests {
     fn numbers_money_and_dates_in_a_note_are_the_languages() {
         let fr = L10n { lang: Lang::Fr };
         let said = |n: &Note| say(&fr, n).into_string();
-        let rounded = cases().into_iter().find(|n| variant(n) == "Rounded").unwrap();
+        let rounded = cases()
+            .into_iter()
+            .find(|n| variant(n) == "Rounded")
+            .unwrap();
         assert!(said(&rounded).contains("1,00\u{a0}€"), "{}", said(&rounded));
         assert!(said(&rounded).contains("2,68\u{a0}€"), "{}", said(&rounded));
         let before = Note::NoRunningBalances {
