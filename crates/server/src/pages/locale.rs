@@ -172,6 +172,7 @@ pub const CATALOGUES: [(Lang, &[&str]); 2] = [
             include_str!("../../locales/fr/errors.ftl"),
             include_str!("../../locales/fr/fields.ftl"),
             include_str!("../../locales/fr/imports.ftl"),
+            include_str!("../../locales/fr/collections.ftl"),
         ],
     ),
     (
@@ -187,6 +188,7 @@ pub const CATALOGUES: [(Lang, &[&str]); 2] = [
             include_str!("../../locales/en/errors.ftl"),
             include_str!("../../locales/en/fields.ftl"),
             include_str!("../../locales/en/imports.ftl"),
+            include_str!("../../locales/en/collections.ftl"),
         ],
     ),
 ];
@@ -399,6 +401,16 @@ impl L10n {
             .iter()
             .find(|k| bundle.has_message(k))
             .map(|k| self.t(k))
+    }
+
+    /// The name of collection `collection` in this language: the message
+    /// `collection-<collection>` (its dots as `-`); `None` for a collection no catalogue names
+    /// (an organisation's own), which is shown as it is ([`super::collections`]).
+    pub fn collection_label(&self, collection: &str) -> Option<String> {
+        let key = format!("collection-{}", collection.replace('.', "-"));
+        bundles()[self.lang.index()]
+            .has_message(&key)
+            .then(|| self.t(&key))
     }
 
     fn locale(&self) -> icu_locale_core::Locale {

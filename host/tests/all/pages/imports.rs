@@ -1,5 +1,6 @@
-//! The import page in the person's language: what the file's parser noted is said in French on
-//! a French page, with the names the file holds shown as they are.
+//! The import page in the person's language: what the file's parser noted, and the collection
+//! it went into, are said in French on a French page, with the names the file holds shown as
+//! they are.
 
 use super::*;
 
@@ -54,6 +55,13 @@ async fn an_imports_notes_are_said_in_the_persons_language() {
     assert!(
         fr.contains("la banque a donné le même identifiant"),
         "the note is not in French: {fr}"
+    );
+    // The collection by its French name, the file's name as it is.
+    assert!(
+        fr.contains(
+            "<span lang=\"\" translate=\"no\">janvier.ofx</span> (OFX) dans Opérations bancaires"
+        ),
+        "{fr}"
     );
     // The key the bank wrote is shown as it is, marked as no language's words.
     assert!(
