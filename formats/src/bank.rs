@@ -1,7 +1,7 @@
 //! A bank transaction as the statement parsers read it, before it becomes a record of
 //! `bank.transactions` (schema in [`crate::schema`]).
 
-use crate::money;
+use crate::note::{Imbalance, Note};
 use crate::schema::{BANK_TRANSACTIONS, Value};
 use crate::{BadRecord, Item, Parsed};
 
@@ -110,34 +110,23 @@ pub fn check_totals(
     opening: i64,
     closing: i64,
     currency: &str,
-) -> Result<(), String> {
-    let sum = sum(txs)?;
-    let end = opening.checked_add(sum).ok_or(TOO_LARGE)?;
+) -> Result<(), Imbalance> {
+    let movements = sum(txs).map_err(|_| Imbalance::TooLarge)?;
+    let end = opening.checked_add(movements).ok_or(Imbalance::TooLarge)?;
     if end == closing {
         return Ok(());
     }
-    let f = |m| money::format_minor(m, currency);
-    Err(format!(
-        "the statement does not add up: opening balance {} plus movements {} is {}, \
-         but the closing balance is {} {currency}",
-        f(opening),
-        f(sum),
-        f(end),
-        f(closing)
-    ))
-}
-
-/// The note for a statement imported although it does not add up (`--unbalanced=import`):
-/// `name` is the statement, `why` what [`check_totals`] said.
-pub fn unbalanced_note(name: &str, why: &str, movements: usize) -> String {
-    format!(
-        "{name}: {why}; its {movements} movement(s) were imported as asked \
-         (--unbalanced=import), without running balances"
-    )
+    Err(Imbalance::Totals {
+        opening,
+        movements,
+        end,
+        closing,
+        currency: currency.to_string(),
+    })
 }
 
 /// Collects transactions and bad records into the `bank.transactions` result.
-pub fn parsed(txs: Vec<BankTx>, bad: Vec<BadRecord>, notes: Vec<String>) -> Parsed {
+pub fn parsed(txs: Vec<BankTx>, bad: Vec<BadRecord>, notes: Vec<Note>) -> Parsed {
     Parsed {
         collection: BANK_TRANSACTIONS.to_string(),
         items: txs.into_iter().map(BankTx::into_item).collect(),
@@ -168,7 +157,7 @@ mod tests {
         assert_eq!(txs[0].balance, Some(-400), "a failed fill changes nothing");
         assert_eq!(txs[0].balance, Some(-400));
         assert!(check_totals(&txs, 100, 600, "EUR").is_ok());
-        let e = check_totals(&txs, 100, 700, "EUR").unwrap_err();
+        let e = check_totals(&txs, 100, 700, "EUR").unwrap_err().to_string();
         assert!(e.contains("closing balance is 7.00 EUR"), "{e}");
         let schema = Schema::bank_transactions();
         let item = txs.remove(0).into_item();

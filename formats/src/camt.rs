@@ -45,6 +45,7 @@ use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::{BytesStart, Event};
 
 use crate::bank::{self, BankTx};
+use crate::note::{Holder, Imbalance, Note, Statement};
 use crate::{BadRecord, FormatError, Options, Parsed, Unbalanced, money, text, time};
 
 /// The bank-to-customer cash management messages read here.
@@ -187,10 +188,9 @@ pub fn parse_kind(kind: Kind, bytes: &[u8], opts: &Options) -> Result<Parsed, Fo
             ),
         ));
     }
-    let mut notes: Vec<String> = st
-        .skipped
-        .iter()
-        .map(|(s, lines)| skipped_note(s, lines))
+    let mut notes: Vec<Note> = std::mem::take(&mut st.skipped)
+        .into_iter()
+        .map(|(status, lines)| Note::NotBooked { status, lines })
         .collect();
     notes.append(&mut st.notes);
     Ok(bank::parsed(st.txs, st.bad, notes))
@@ -237,7 +237,7 @@ struct State {
     bal: Option<Bal>,
     txs: Vec<BankTx>,
     bad: Vec<BadRecord>,
-    notes: Vec<String>,
+    notes: Vec<Note>,
     /// The lines of the entries left out, by status.
     skipped: BTreeMap<String, Vec<u64>>,
 }
@@ -458,6 +458,11 @@ impl State {
             )
         })?;
         let name = format!("{} {} ({account})", stmt.elem, stmt.n);
+        let statement = || Statement::Camt {
+            element: stmt.elem.to_string(),
+            number: stmt.n,
+            account: account.clone(),
+        };
         let txs = &mut stmt.txs;
         for t in txs.iter_mut() {
             t.account = account.clone();
@@ -465,21 +470,24 @@ impl State {
         let at = |r: String| FormatError::new(stmt.line, format!("{name}: {r}"));
         if stmt.bad > 0 {
             if stmt.opening.is_some() || stmt.closing.is_some() {
-                self.notes.push(format!(
-                    "{name}: the balances were not checked, as {} could not be read",
-                    count(stmt.bad, "entry", "entries")
-                ));
+                self.notes.push(Note::Unchecked {
+                    statement: statement(),
+                    unread: stmt.bad,
+                });
             }
         } else {
             match check(txs, &stmt.opening, &stmt.closing) {
                 Ok(Some(opening)) => bank::balances_by_date(txs, opening).map_err(at)?,
                 Ok(None) => {}
                 Err(why) if self.unbalanced == Unbalanced::Import => {
-                    let name = format!("line {}: {name}", stmt.line);
-                    self.notes
-                        .push(bank::unbalanced_note(&name, &why, txs.len()));
+                    self.notes.push(Note::Unbalanced {
+                        line: stmt.line,
+                        statement: statement(),
+                        why,
+                        movements: txs.len(),
+                    });
                 }
-                Err(why) => return Err(at(why)),
+                Err(why) => return Err(at(why.to_string())),
             }
         }
         self.txs.append(txs);
@@ -494,21 +502,23 @@ fn check(
     txs: &[BankTx],
     opening: &Option<(i64, String)>,
     closing: &Option<(i64, String)>,
-) -> Result<Option<i64>, String> {
+) -> Result<Option<i64>, Imbalance> {
     let currencies = [opening, closing]
         .into_iter()
         .flatten()
-        .map(|(_, c)| (c.as_str(), "balance"))
-        .chain(txs.iter().map(|t| (t.currency.as_str(), "entry")));
-    let mut first: Option<(&str, &str)> = None;
+        .map(|(_, c)| (c.as_str(), Holder::Balance))
+        .chain(txs.iter().map(|t| (t.currency.as_str(), Holder::Entry)));
+    let mut first: Option<(&str, Holder)> = None;
     for (ccy, what) in currencies {
         match first {
             None => first = Some((ccy, what)),
             Some((c, w)) if c != ccy => {
-                return Err(format!(
-                    "currency mismatch: a {w} is in {c} and a {what} in {ccy}, so the \
-                     balances cannot be checked"
-                ));
+                return Err(Imbalance::Currencies {
+                    first: w,
+                    first_currency: c.to_string(),
+                    other: what,
+                    other_currency: ccy.to_string(),
+                });
             }
             Some(_) => {}
         }
@@ -521,8 +531,7 @@ fn check(
                 .iter()
                 .try_fold(0i64, |s, t| s.checked_add(t.amount))
                 .and_then(|s| c.checked_sub(s));
-            sum.map(Some)
-                .ok_or_else(|| "the amounts are too large to add up".to_string())
+            sum.map(Some).ok_or(Imbalance::TooLarge)
         }
         (None, None) => Ok(None),
     }
@@ -680,32 +689,4 @@ fn read_balance(stmt: &mut Stmt, b: Bal) -> Result<(), FormatError> {
         _ => {}
     }
     Ok(())
-}
-
-fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
-/// The note for the entries of status `sts`, at `lines`, that were not imported.
-fn skipped_note(sts: &str, lines: &[u64]) -> String {
-    let n = lines.len();
-    let (was, it) = if n == 1 {
-        ("was", "it is")
-    } else {
-        ("were", "they are")
-    };
-    let (kind, why) = match sts {
-        "PDNG" => ("pending ", format!("{it} imported once booked")),
-        "FUTR" => ("future ", format!("{it} imported once booked")),
-        "INFO" => ("information ", format!("{it} not a booking")),
-        _ => ("", "only booked (BOOK) entries are".to_string()),
-    };
-    let at: Vec<String> = lines.iter().map(u64::to_string).collect();
-    format!(
-        "{} {kind}{} ({sts}) {was} not imported: {why} (line{} {})",
-        n,
-        if n == 1 { "entry" } else { "entries" },
-        if n == 1 { "" } else { "s" },
-        at.join(", ")
-    )
 }

@@ -32,6 +32,7 @@
 //!   French banks' Latin-1.
 
 use crate::bank::{self, BankTx};
+use crate::note::{Note, Statement};
 use crate::{BadRecord, FormatError, Options, Parsed, Unbalanced, money, text, time};
 
 const LEN: usize = 120;
@@ -87,16 +88,7 @@ pub fn parse(bytes: &[u8], opts: &Options) -> Result<Parsed, FormatError> {
         return Err(FormatError::new(1, "the file holds no CFONB 120 record"));
     }
     if !padded.is_empty() {
-        out.notes.push(format!(
-            "{} record(s) shorter than 120 characters (trailing blanks trimmed by the tool that \
-             wrote the file) were read padded with blanks, at line(s) {}",
-            padded.len(),
-            padded
-                .iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+        out.notes.push(Note::Padded { lines: padded });
     }
     Ok(bank::parsed(out.txs, out.bad, out.notes))
 }
@@ -107,7 +99,7 @@ struct Out {
     records: usize,
     txs: Vec<BankTx>,
     bad: Vec<BadRecord>,
-    notes: Vec<String>,
+    notes: Vec<Note>,
 }
 
 /// One account's statement, from its `01` to its `07`.
@@ -356,25 +348,25 @@ fn close(rec: &Rec, b: Block, out: &mut Out) -> Result<(), FormatError> {
         .map_err(|r| rec.error(format!("{name}: amount (91-104): {r}")))?;
     let mut txs: Vec<BankTx> = b.movements.into_iter().map(Movement::into_tx).collect();
     if b.bad > 0 {
-        out.notes.push(format!(
-            "account {}: the balances were not checked, as {} could not be read",
-            b.account,
-            if b.bad == 1 {
-                "1 movement".to_string()
-            } else {
-                format!("{} movements", b.bad)
-            }
-        ));
+        out.notes.push(Note::Unchecked {
+            statement: Statement::Cfonb {
+                account: b.account.clone(),
+            },
+            unread: b.bad,
+        });
     } else {
         let at = |r: String| rec.error(format!("{name}: {r}"));
         match bank::check_totals(&txs, b.opening, closing, &b.currency) {
             Ok(()) => bank::balances_by_date(&mut txs, b.opening).map_err(at)?,
-            Err(why) if out.unbalanced == Unbalanced::Import => {
-                let name = format!("line {}: {name}", rec.line);
-                out.notes
-                    .push(bank::unbalanced_note(&name, &why, txs.len()));
-            }
-            Err(why) => return Err(at(why)),
+            Err(why) if out.unbalanced == Unbalanced::Import => out.notes.push(Note::Unbalanced {
+                line: rec.line,
+                statement: Statement::Cfonb {
+                    account: b.account.clone(),
+                },
+                why,
+                movements: txs.len(),
+            }),
+            Err(why) => return Err(at(why.to_string())),
         }
     }
     out.txs.append(&mut txs);

@@ -41,7 +41,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::schema::{FieldType, Schema, Value, parse_value};
-use crate::{BadFields, FormatError, Item, Options, Parsed, money, text, time};
+use crate::{BadFields, FormatError, Item, Note, Options, Parsed, money, text, time};
 
 /// How a CSV's columns feed a collection's fields.
 #[derive(Debug, Clone, Deserialize)]
@@ -237,15 +237,11 @@ pub fn parse(bytes: &[u8], opts: &Options) -> Result<Parsed, FormatError> {
         }
     }
     if let (Some((first, _)), Some((last, _))) = (held.front(), held.back()) {
-        let lines = if first == last {
-            format!("line {first}")
-        } else {
-            format!("lines {first} to {last}")
-        };
-        out.notes.push(format!(
-            "{lines}: skipped {} footer row(s), as the mapping's `skip_footer` says",
-            held.len()
-        ));
+        out.notes.push(Note::Footer {
+            first: *first,
+            last: *last,
+            rows: held.len(),
+        });
     }
     Ok(out)
 }

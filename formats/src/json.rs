@@ -35,7 +35,7 @@
 use serde_json::{Map, Value as J};
 
 use crate::schema::{FieldType, RECEIPT_ITEMS, Schema, USAGE_EVENTS, Value, parse_value};
-use crate::{BadFields, BadRecord, FormatError, Item, Options, Parsed, money, text, time};
+use crate::{BadFields, BadRecord, FormatError, Item, Note, Options, Parsed, money, text, time};
 
 type Object = Map<String, J>;
 
@@ -162,7 +162,7 @@ pub fn parse_receipts(bytes: &[u8], _opts: &Options) -> Result<Parsed, FormatErr
     for (line, element, r) in receipts {
         let mut bad = BadFields::default();
         let mut notes = Vec::new();
-        let rows = receipt(&r, &mut bad, &mut notes);
+        let rows = receipt(&r, &element, &mut bad, &mut notes);
         match bad.check(line, Some(element.clone())) {
             Ok(()) => {
                 out.items.extend(rows.into_iter().map(|values| Item {
@@ -170,8 +170,7 @@ pub fn parse_receipts(bytes: &[u8], _opts: &Options) -> Result<Parsed, FormatErr
                     key: None,
                     values,
                 }));
-                out.notes
-                    .extend(notes.into_iter().map(|n| format!("{element}: {n}")));
+                out.notes.append(&mut notes);
             }
             Err(b) => out.bad.push(b),
         }
@@ -268,7 +267,7 @@ fn line_total(
     unit_price: i64,
     given: Option<i64>,
     currency: &str,
-    note: &mut Option<String>,
+    note: &mut Option<(String, i64)>,
 ) -> Result<i64, String> {
     let f = |m: i64| money::format_minor(m, currency);
     let num = i128::from(unit_price) * q.digits;
@@ -314,17 +313,19 @@ fn line_total(
                 .find(|n| nearest.len() == 1 || n % 2 == 0)
                 .unwrap_or(floor);
             let total = fit(even)?;
-            *note = Some(format!(
-                "{product} = {exact} {currency}, rounded half to even to {}",
-                f(total)
-            ));
+            *note = Some((exact, total));
             Ok(total)
         }
     }
 }
 
 /// A receipt's rows; every bad field goes to `bad` (and the rows are then not used).
-fn receipt(r: &Object, bad: &mut BadFields, notes: &mut Vec<String>) -> Vec<Vec<Value>> {
+fn receipt(
+    r: &Object,
+    element: &str,
+    bad: &mut BadFields,
+    notes: &mut Vec<Note>,
+) -> Vec<Vec<Value>> {
     let required =
         |r: &Object, name: &str| text_field(r, name, true).map(Option::unwrap_or_default);
     let shop = bad.read("shop", required(r, "shop"));
@@ -377,7 +378,15 @@ fn receipt(r: &Object, bad: &mut BadFields, notes: &mut Vec<String>) -> Vec<Vec<
         let mut rounded = None;
         let total = line_total(&q, unit_price, given, currency, &mut rounded);
         let total = bad.read(&name("total"), total.map(Some));
-        notes.extend(rounded.map(|n| format!("{}: {n}", name("total"))));
+        notes.extend(rounded.map(|(exact, total)| Note::Rounded {
+            element: element.to_string(),
+            item: i,
+            quantity: q.text.clone(),
+            unit_price,
+            exact,
+            currency: currency.clone(),
+            total,
+        }));
         sum = sum.zip(total).and_then(|(s, t)| s.checked_add(t));
         let money = |minor| Value::Money {
             minor,

@@ -27,6 +27,7 @@ pub mod detect;
 pub mod json;
 pub mod linkedin;
 pub mod money;
+pub mod note;
 pub mod ofx;
 pub mod qif;
 pub mod schema;
@@ -38,6 +39,7 @@ pub mod zip;
 use std::fmt;
 
 pub use detect::{Format, Undetected, detect, identify};
+pub use note::Note;
 pub use schema::{Field, FieldType, Record, Schema, SchemaError, Value};
 
 /// One record read from a file.
@@ -173,7 +175,7 @@ pub struct Parsed {
     pub items: Vec<Item>,
     pub bad: Vec<BadRecord>,
     /// Things the person should know that are not errors (pending entries left out, say).
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
 }
 
 impl Parsed {

@@ -51,6 +51,7 @@ use std::collections::BTreeMap;
 use encoding_rs::{UTF_8, WINDOWS_1252};
 
 use crate::bank::{self, BankTx};
+use crate::note::{NoBalance, Note};
 use crate::{BadFields, BadRecord, FormatError, Options, Parsed, money, text, time};
 
 /// Deepest nesting read: real statements nest about eight elements deep.
@@ -103,22 +104,17 @@ pub fn parse(bytes: &[u8], _opts: &Options) -> Result<Parsed, FormatError> {
             notes.push(investment_note(stmt, &account));
         }
         if let Err(why) = balances(stmt, &mut stmt_txs, bad_count) {
-            notes.push(format!(
-                "account {account}: running balances left empty: {why}"
-            ));
+            notes.push(Note::NoRunningBalances {
+                account: account.clone(),
+                why,
+            });
         }
-        let pending: Vec<String> = stmt
-            .all(&["STMTTRNP"])
-            .iter()
-            .map(|t| t.line.to_string())
-            .collect();
-        if !pending.is_empty() {
-            notes.push(format!(
-                "line {}: {} pending transaction(s) left out until they are booked (line(s) {})",
-                stmt.line,
-                pending.len(),
-                pending.join(", ")
-            ));
+        let lines: Vec<u64> = stmt.all(&["STMTTRNP"]).iter().map(|t| t.line).collect();
+        if !lines.is_empty() {
+            notes.push(Note::Pending {
+                line: stmt.line,
+                lines,
+            });
         }
         txs.append(&mut stmt_txs);
     }
@@ -130,7 +126,7 @@ pub fn parse(bytes: &[u8], _opts: &Options) -> Result<Parsed, FormatError> {
 /// is the same transaction in overlapping statements of one file, kept once, with a note
 /// naming the lines left out. Listed again with other content, the bank reused it: every one
 /// is kept, under its `FITID`, and the host gives each its own id (a note names them).
-fn repeated_keys(txs: Vec<BankTx>, notes: &mut Vec<String>) -> Vec<BankTx> {
+fn repeated_keys(txs: Vec<BankTx>, notes: &mut Vec<Note>) -> Vec<BankTx> {
     let mut by_key: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
     for (i, t) in txs.iter().enumerate() {
         if let Some(k) = &t.key {
@@ -141,27 +137,25 @@ fn repeated_keys(txs: Vec<BankTx>, notes: &mut Vec<String>) -> Vec<BankTx> {
         let text = (&t.counterparty, &t.label, &t.reference);
         (t.booked, t.value_date, t.amount, &t.currency, text)
     }
-    let lines = |at: &[usize]| {
-        let l: Vec<String> = at.iter().map(|&i| txs[i].line.to_string()).collect();
-        l.join(", ")
-    };
+    let lines = |at: &[usize]| at.iter().map(|&i| txs[i].line).collect();
     let mut repeats = Vec::new();
     for ((account, fitid), at) in by_key.iter().filter(|(_, at)| at.len() > 1) {
+        let (account, key) = (account.to_string(), fitid.to_string());
         if at.iter().all(|&i| content(&txs[i]) == content(&txs[at[0]])) {
-            notes.push(format!(
-                "account {account}: FITID {fitid} is listed {} times with the same content \
-                 (lines {}): one transaction, imported once; line(s) {} left out",
-                at.len(),
-                lines(at),
-                lines(&at[1..])
-            ));
+            let lines = lines(at);
+            notes.push(Note::RepeatedKey {
+                account,
+                key,
+                lines,
+            });
             repeats.extend_from_slice(&at[1..]);
         } else {
-            notes.push(format!(
-                "account {account}: FITID {fitid} is used by different transactions (lines {}); \
-                 each is imported",
-                lines(at)
-            ));
+            let lines = lines(at);
+            notes.push(Note::ReusedKey {
+                account,
+                key,
+                lines,
+            });
         }
     }
     drop(by_key);
@@ -177,52 +171,30 @@ fn repeated_keys(txs: Vec<BankTx>, notes: &mut Vec<String>) -> Vec<BankTx> {
 }
 
 /// What an investment statement's import took and left out (see the module doc).
-fn investment_note(stmt: &Node, account: &str) -> String {
+fn investment_note(stmt: &Node, account: &str) -> Note {
     let cash = stmt.all(&["INVBANKTRAN"]).len();
-    let (mut kinds, mut trades) = (Vec::new(), 0);
+    let (mut trade_kinds, mut trades) = (Vec::<String>::new(), 0);
     let list = stmt.children.iter().filter(|c| c.name == "INVTRANLIST");
     for t in list.flat_map(|l| &l.children) {
         if t.name != "INVBANKTRAN" && t.text.is_none() {
             trades += 1;
-            if !kinds.contains(&t.name.as_ref()) {
-                kinds.push(t.name.as_ref());
+            if !trade_kinds.iter().any(|k| *k == t.name) {
+                trade_kinds.push(t.name.to_string());
             }
         }
     }
-    let mut left = Vec::new();
-    if trades > 0 {
-        left.push(format!(
-            "{trades} investment transaction(s) ({})",
-            kinds.join(", ")
-        ));
+    Note::Investment {
+        line: stmt.line,
+        account: account.to_string(),
+        cash,
+        trades,
+        trade_kinds,
+        positions: stmt.first(&["INVPOSLIST"]).map_or(0, |l| l.children.len()),
+        open_orders: stmt
+            .first(&["INVOOLIST"])
+            .is_some_and(|l| !l.children.is_empty()),
+        balances: stmt.first(&["INVBAL"]).is_some(),
     }
-    let positions = stmt.first(&["INVPOSLIST"]).map_or(0, |l| l.children.len());
-    if positions > 0 {
-        left.push(format!("{positions} position(s) (<INVPOSLIST>)"));
-    }
-    if stmt
-        .first(&["INVOOLIST"])
-        .is_some_and(|l| !l.children.is_empty())
-    {
-        left.push("open orders (<INVOOLIST>)".into());
-    }
-    if stmt.first(&["INVBAL"]).is_some() {
-        left.push("the cash and margin balances (<INVBAL>)".into());
-    }
-    let mut note = format!(
-        "line {}: investment account {account}: imported its {cash} cash movement(s) \
-         (<INVBANKTRAN>)",
-        stmt.line
-    );
-    if let Some((last, rest)) = left.split_last() {
-        let rest = if rest.is_empty() {
-            String::new()
-        } else {
-            format!("{} and ", rest.join(", "))
-        };
-        note += &format!("; left out {rest}{last}");
-    }
-    note
 }
 
 /// The statement's account, its transactions, and how many of them went to `bad`.
@@ -325,7 +297,7 @@ fn transaction(t: &Node, account: &str, currency: &str) -> Result<BankTx, BadRec
 
 /// Fills running balances from `LEDGERBAL` (see the module doc). `Err` says why they cannot be
 /// known although the statement gives a balance.
-fn balances(stmt: &Node, txs: &mut [BankTx], bad: usize) -> Result<(), String> {
+fn balances(stmt: &Node, txs: &mut [BankTx], bad: usize) -> Result<(), NoBalance> {
     let (Some(amount), Some(asof), Some(last)) = (
         stmt.text(&["LEDGERBAL", "BALAMT"]),
         stmt.text(&["LEDGERBAL", "DTASOF"]),
@@ -334,11 +306,11 @@ fn balances(stmt: &Node, txs: &mut [BankTx], bad: usize) -> Result<(), String> {
         return Ok(());
     };
     if bad > 0 {
-        return Err(format!("{bad} transaction(s) could not be read"));
+        return Err(NoBalance::Unread(bad));
     }
     let currency = &txs[0].currency;
     if txs.iter().any(|t| &t.currency != currency) {
-        return Err("transactions are in several currencies".into());
+        return Err(NoBalance::SeveralCurrencies);
     }
     let decimal = if amount.rfind(',') > amount.rfind('.') {
         ','
@@ -346,21 +318,18 @@ fn balances(stmt: &Node, txs: &mut [BankTx], bad: usize) -> Result<(), String> {
         '.'
     };
     let closing = money::parse_decimal(amount, money::exponent(currency), decimal)
-        .map_err(|e| format!("<LEDGERBAL><BALAMT>: {e}"))?;
-    let asof = time::compact_date(asof).map_err(|e| format!("<LEDGERBAL><DTASOF>: {e}"))?;
+        .map_err(NoBalance::Amount)?;
+    let asof = time::compact_date(asof).map_err(NoBalance::Date)?;
     if asof < last {
-        return Err(format!(
-            "the ledger balance is dated {}, before the last transaction ({})",
-            time::format_date(asof),
-            time::format_date(last)
-        ));
+        return Err(NoBalance::Before { asof, last });
     }
     let newest_first = txs.windows(2).all(|w| w[0].booked >= w[1].booked)
         && txs.first().map(|t| t.booked) != txs.last().map(|t| t.booked);
     if newest_first {
         txs.reverse();
     }
-    let filled = bank::balances_backward(txs, closing);
+    // Its only failure is a sum too large for the amounts' type.
+    let filled = bank::balances_backward(txs, closing).map_err(|_| NoBalance::TooLarge);
     if newest_first {
         txs.reverse();
     }
@@ -368,12 +337,14 @@ fn balances(stmt: &Node, txs: &mut [BankTx], bad: usize) -> Result<(), String> {
 }
 
 /// Decodes the file by the rule of the module doc.
-fn decode<'a>(bytes: &'a [u8], notes: &mut Vec<String>) -> Result<Cow<'a, str>, FormatError> {
+fn decode<'a>(bytes: &'a [u8], notes: &mut Vec<Note>) -> Result<Cow<'a, str>, FormatError> {
     let declared = declared_charset(bytes);
     let label = declared.as_deref().filter(|l| match text::encoding(l) {
         Ok(enc) => enc != UTF_8 && enc != WINDOWS_1252,
-        Err(e) => {
-            notes.push(format!("{e}: the file is read as UTF-8 or Windows-1252"));
+        Err(_) => {
+            notes.push(Note::UnknownEncoding {
+                label: l.to_string(),
+            });
             false
         }
     });

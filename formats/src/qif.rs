@@ -41,6 +41,7 @@
 //! Text is decoded by [`text::decode`]: a BOM, else UTF-8 when valid, else Windows-1252.
 
 use crate::bank::{self, BankTx};
+use crate::note::{Note, Skipped};
 use crate::{BadFields, BadRecord, DateOrder, FormatError, Options, Parsed, money, text, time};
 
 pub fn parse(bytes: &[u8], opts: &Options) -> Result<Parsed, FormatError> {
@@ -149,7 +150,7 @@ enum Section {
     Skipped {
         line: u64,
         header: String,
-        why: &'static str,
+        why: Skipped,
         records: usize,
     },
 }
@@ -181,10 +182,10 @@ impl Section {
             }
             // Quicken's account list: `!Account` blocks follow.
             ("option" | "clear", "autoswitch") | ("account", _) => return Ok(Section::Account),
-            ("type", a) if a.starts_with("invst") => "investment transactions are not supported",
-            ("type", "cat") => "categories are not imported",
-            ("type", "memorized") => "memorized transactions are not imported",
-            _ => "it holds no bank transactions",
+            ("type", a) if a.starts_with("invst") => Skipped::Investment,
+            ("type", "cat") => Skipped::Categories,
+            ("type", "memorized") => Skipped::Memorized,
+            _ => Skipped::NoBankTransactions,
         };
         let header = header.to_string();
         Ok(Section::Skipped {
@@ -196,7 +197,7 @@ impl Section {
     }
 
     /// The note on a skipped section, once it ends.
-    fn note(&self) -> Option<String> {
+    fn note(&self) -> Option<Note> {
         let Section::Skipped {
             line,
             header,
@@ -206,14 +207,17 @@ impl Section {
         else {
             return None;
         };
-        Some(format!(
-            "line {line}: skipped the `{header}` section ({records} record(s)): {why}"
-        ))
+        Some(Note::SkippedSection {
+            line: *line,
+            header: header.clone(),
+            why: *why,
+            records: *records,
+        })
     }
 }
 
 /// The transaction records of the file, and notes on the sections skipped.
-fn read<'a>(text: &'a str, opts: &Options) -> Result<(Vec<Raw<'a>>, Vec<String>), FormatError> {
+fn read<'a>(text: &'a str, opts: &Options) -> Result<(Vec<Raw<'a>>, Vec<Note>), FormatError> {
     let (mut records, mut notes) = (Vec::new(), Vec::new());
     let mut section: Option<Section> = None;
     let mut named: Option<String> = None;
@@ -290,10 +294,7 @@ fn read<'a>(text: &'a str, opts: &Options) -> Result<(Vec<Raw<'a>>, Vec<String>)
         records.push(raw);
     }
     if let Some((line, count)) = comments {
-        notes.insert(
-            0,
-            format!("line {line}: skipped {count} comment line(s) (`#`) before the first header"),
-        );
+        notes.insert(0, Note::Comments { line, count });
     }
     Ok((records, notes))
 }

@@ -3,8 +3,8 @@
 mod common;
 
 use common::{
-    Entry, by_date, chain_by_date, column, day, entry, escape, eur, fixture, opt, read, read_err,
-    read_ok, text, tx, txs, values,
+    Entry, by_date, chain_by_date, column, day, english, entry, escape, eur, fixture, opt, read,
+    read_err, read_ok, text, tx, txs, values,
 };
 use insitu_formats::{BadRecord, Format, Options, Parsed, Unbalanced, Value, camt};
 use proptest::prelude::*;
@@ -26,7 +26,7 @@ fn v02_with_bom_crlf_two_accounts_pending_and_batch() {
     assert_eq!(p.collection, "bank.transactions");
     assert!(p.bad.is_empty(), "{:?}", p.bad);
     assert_eq!(
-        p.notes,
+        english(&p),
         ["1 pending entry (PDNG) was not imported: it is imported once booked (line 184)"]
     );
     let expected = [
@@ -146,7 +146,7 @@ fn v08_windows_1252_prefixed_with_only_a_closing_balance() {
     let p = parse("camt053_v08_windows1252.xml");
     assert!(p.bad.is_empty(), "{:?}", p.bad);
     assert_eq!(
-        p.notes,
+        english(&p),
         [
             "1 information entry (INFO) was not imported: it is not a booking (line 111)",
             "2 pending entries (PDNG) were not imported: they are imported once booked (lines \
@@ -267,7 +267,7 @@ fn a_statement_that_does_not_add_up_is_imported_without_balances_on_request() {
     assert_eq!(t.len(), 4);
     assert!(t.iter().all(|t| t.balance.is_none()), "{t:?}");
     assert_eq!(
-        p.notes,
+        english(&p),
         [format!(
             "line 8: Stmt 1 ({BNP}): the statement does not add up: opening balance 800.00 \
              plus movements 2370.51 is 3170.51, but the closing balance is 3107.33 EUR; its 4 \
@@ -291,7 +291,11 @@ fn a_closing_balance_in_another_currency_is_a_currency_mismatch() {
     };
     let p = read(Format::Camt053, "camt/closing_other_currency.xml", &opts).unwrap();
     assert_eq!(txs(&p)[0].balance, None);
-    assert!(p.notes[0].contains("currency mismatch"), "{:?}", p.notes);
+    assert!(
+        english(&p)[0].contains("currency mismatch"),
+        "{:?}",
+        p.notes
+    );
 }
 
 #[test]
@@ -333,7 +337,7 @@ fn an_unreadable_amount_is_a_bad_record_and_the_rest_is_read() {
         "no balances without every entry"
     );
     assert_eq!(
-        p.notes,
+        english(&p),
         [format!(
             "Stmt 1 ({BNP}): the balances were not checked, as 1 entry could not be read"
         )]

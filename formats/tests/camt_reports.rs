@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Tx, fixture, read_err, read_ok, txs};
+use common::{Tx, english, fixture, read_err, read_ok, txs};
 use insitu_formats::{Format, Options, parse};
 
 const BNP: &str = "FR7630004000031234567890143";
@@ -17,7 +17,7 @@ fn without_balance(t: Vec<Tx>) -> Vec<Tx> {
 fn a_report_with_balances_is_read_and_checked() {
     let p = read_ok(Format::Camt052, "camt/camt052_report.xml");
     assert_eq!(
-        p.notes,
+        english(&p),
         ["1 pending entry (PDNG) was not imported: it is imported once booked (line 55)"]
     );
     let t = txs(&p);

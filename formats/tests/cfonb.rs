@@ -3,8 +3,8 @@
 mod common;
 
 use common::{
-    Entry, by_date, chain_by_date, column, day, entry, eur, fixture, opt, read, read_err, read_ok,
-    text, tx, txs, values,
+    Entry, by_date, chain_by_date, column, day, english, entry, eur, fixture, opt, read, read_err,
+    read_ok, text, tx, txs, values,
 };
 use insitu_formats::time::{DAY_MS, format_date};
 use insitu_formats::{BadRecord, Format, Options, Parsed, Unbalanced, Value, cfonb, detect};
@@ -244,7 +244,7 @@ fn a_statement_that_does_not_add_up_is_imported_without_balances_on_request() {
     assert_eq!(t.len(), 4);
     assert!(t.iter().all(|t| t.balance.is_none()), "{t:?}");
     assert_eq!(
-        p.notes,
+        english(&p),
         [
             "line 8: new balance (07) of account 30004 00031 12345678901: the statement does \
              not add up: opening balance 800.00 plus movements 2370.51 is 3170.51, but the \
@@ -317,8 +317,7 @@ fn records_with_their_trailing_blanks_trimmed_are_read_as_the_untrimmed_file() {
         assert!(untrimmed.notes.is_empty());
         let lines: Vec<String> = short.iter().map(usize::to_string).collect();
         assert!(
-            trimmed
-                .notes
+            english(&trimmed)
                 .iter()
                 .any(|n| n.contains("padded with blanks") && n.ends_with(&lines.join(", "))),
             "{name}: {:?}",
@@ -356,7 +355,7 @@ fn an_unreadable_amount_is_a_bad_record_and_the_rest_is_read() {
     assert_eq!(p.items[0].values[5], text("CB CARREFOUR 09/01"));
     assert!(p.items.iter().all(|i| i.values[7] == Value::Null));
     assert_eq!(
-        p.notes,
+        english(&p),
         [
             "account 30004 00031 12345678901: the balances were not checked, as 1 movement \
           could not be read"

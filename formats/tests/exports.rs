@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{column, day, day_ms, eur, fixture, read_ok, text};
+use common::{column, day, day_ms, english, eur, fixture, read_ok, text};
 use insitu_formats::csv::Mapping;
 use insitu_formats::linkedin::LinkedInFile;
 use insitu_formats::schema::{
@@ -217,7 +217,7 @@ fn footer_rows_are_skipped_as_the_mapping_says() {
         [(2, eur(-1999)), (3, eur(245_000)), (4, eur(-5430))]
     );
     assert_eq!(
-        p.notes,
+        english(&p),
         ["lines 6 to 7: skipped 2 footer row(s), as the mapping's `skip_footer` says"]
     );
 }
@@ -255,7 +255,7 @@ fn receipt_arithmetic_is_exact_decimal() {
     );
     assert_eq!(p.items[0].values[5], Value::Float(2.675));
     assert_eq!(
-        p.notes,
+        english(&p),
         [
             "receipt 1: items[0].total: 2.675 × 1.00 = 2.675 EUR, rounded half to even to 2.68",
             "receipt 2: items[0].total: 0.5 × 3.77 = 1.885 EUR, rounded half to even to 1.88",

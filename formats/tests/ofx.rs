@@ -3,7 +3,7 @@
 mod common;
 
 use common::{
-    Tx, Txn, column, day_ms, escape, fixture, in_account, read_ok, txn, txs, within_lines,
+    Tx, Txn, column, day_ms, english, escape, fixture, in_account, read_ok, txn, txs, within_lines,
 };
 use insitu_formats::{BadRecord, Format, Options, Parsed, detect, money, ofx};
 use proptest::prelude::*;
@@ -88,7 +88,7 @@ fn sgml_windows_1252_with_a_checking_account_and_a_card() {
     assert_eq!(t[6].key.as_deref(), Some("4974XXXXXXXX1234/CB24030400002"));
     assert!(t[5..].iter().all(|t| t.balance.is_none()));
     assert_eq!(
-        p.notes,
+        english(&p),
         [format!(
             "account {card}: running balances left empty: the ledger balance is dated \
              2024-02-29, before the last transaction (2024-03-04)"
@@ -239,7 +239,7 @@ fn unreadable_transactions_are_reported_not_dropped() {
         "47 (STMTTRN FITID LBP2404030002): field `TRNAMT`: `-45.OO` is not an amount: unexpected `O`"
     );
     assert_eq!(
-        p.notes,
+        english(&p),
         ["account 0412345K020: running balances left empty: 3 transaction(s) could not be read"]
     );
 }
@@ -363,7 +363,7 @@ fn charsets_declared_and_sniffed() {
     // An unknown charset is noted, and the bytes decide.
     let p = ofx::parse(sgml("KLINGON").as_bytes(), &Options::default()).unwrap();
     assert_eq!(
-        p.notes,
+        english(&p),
         ["unknown text encoding `KLINGON`: the file is read as UTF-8 or Windows-1252"]
     );
     // Numeric entities, and a lone `&` and `<` kept as text.
@@ -397,7 +397,7 @@ fn pending_and_foreign_currency_transactions() {
     assert_eq!(t[1].label, "CB PAUL");
     assert_eq!(t[1].counterparty, None);
     assert_eq!(
-        p.notes,
+        english(&p),
         ["line 3: 1 pending transaction(s) left out until they are booked (line(s) 8)"]
     );
 }
@@ -434,7 +434,7 @@ fn a_fitid_listed_twice_is_kept_once_and_one_reused_stays_on_each() {
         ]
     );
     assert_eq!(
-        p.notes,
+        english(&p),
         [
             "account FR76: FITID X1 is used by different transactions (lines 6, 7); each is \
              imported",
@@ -475,7 +475,7 @@ fn investment_statements_give_their_cash_movements() {
     // No ledger balance in an investment statement: no running balances.
     assert!(t.iter().all(|t| t.balance.is_none()));
     assert_eq!(
-        p.notes,
+        english(&p),
         [
             "line 15: investment account X7734-2291: imported its 2 cash movement(s) \
              (<INVBANKTRAN>); left out 2 investment transaction(s) (BUYSTOCK, SELLMF), \
@@ -528,7 +528,7 @@ fn garbage_never_panics() {
     }
     let p = ofx::parse(samples[7], &Options::default()).unwrap();
     assert_eq!(
-        p.notes,
+        english(&p),
         ["account 1: running balances left empty: the amounts are too large to add up"]
     );
 }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Tx, Txn, column, day_ms, fixture, in_account, txn, within_lines};
+use common::{Tx, Txn, column, day_ms, english, fixture, in_account, txn, within_lines};
 use insitu_formats::{
     BadRecord, DateOrder, Format, FormatError, Item, Options, Parsed, detect, money, qif,
 };
@@ -180,7 +180,7 @@ fn french_windows_1252_file_with_several_accounts() {
     assert_eq!((t[4].amount, t[5].amount), (-420, 1500));
     assert_eq!(t[5].label, "Remboursement article défectueux");
     assert_eq!(
-        p.notes,
+        english(&p),
         [
             "line 48: skipped the `!Type:Cat` section (2 record(s)): categories are not imported",
             "line 56: skipped the `!Type:Invst` section (1 record(s)): investment transactions \
@@ -324,7 +324,7 @@ fn comment_lines_before_the_header_are_skipped_with_a_note() {
     assert!(p.bad.is_empty(), "{:?}", p.bad);
     assert_eq!(column(&txs(&p), |t| (t.line, t.amount)), [(5, -1200)]);
     assert_eq!(
-        p.notes,
+        english(&p),
         ["line 1: skipped 2 comment line(s) (`#`) before the first header"]
     );
     // Only before the header: a `#` line cannot start a file that has none.

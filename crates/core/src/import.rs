@@ -31,6 +31,7 @@
 use std::fmt;
 use std::path::Path;
 
+pub use insitu_formats::Note;
 pub use insitu_formats::csv::Mapping;
 pub use insitu_formats::money::parse_money;
 pub use insitu_formats::schema::{MAX_TEXT, parse_value};
@@ -141,15 +142,16 @@ pub struct ImportReport {
     pub skipped: Vec<RecordError>,
     /// What the parser says of the file alone (pending entries left out, with their lines,
     /// say): the same whatever the store holds.
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
     /// Each clash with its key and line. These depend on what the store held, so they reach
     /// only the person (never an organisation returning data, see `POST /api/returns`).
-    pub clash_notes: Vec<String>,
+    /// Each is a [`Note::Clash`].
+    pub clash_notes: Vec<Note>,
 }
 
 impl ImportReport {
     /// Everything the person should know: the parser's notes, then each clash.
-    pub fn all_notes(&self) -> impl Iterator<Item = &String> {
+    pub fn all_notes(&self) -> impl Iterator<Item = &Note> {
         self.notes.iter().chain(&self.clash_notes)
     }
 }
@@ -261,7 +263,7 @@ pub struct Keyed {
     pub records: Vec<KeyedRecord>,
     /// Bad records, each with where and why: the caller decides whether they refuse the file.
     pub bad: Vec<RecordError>,
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
 }
 
 /// Parses a JSON Lines file into `schema` and keys its records, touching no store: restore
@@ -598,11 +600,11 @@ fn write_later(
                 report.duplicate_lines.push(s.line);
             } else if s.clash {
                 report.clashes += 1;
-                report.clash_notes.push(format!(
-                    "{file}:{}: key `{}` is already in the store with other content (from an \
-                     earlier file): this record is imported as another one",
-                    s.line, s.key
-                ));
+                report.clash_notes.push(Note::Clash {
+                    file: file.to_string(),
+                    line: s.line,
+                    key: s.key.clone(),
+                });
             }
         }
     }

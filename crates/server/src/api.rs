@@ -480,7 +480,7 @@ fn import_view(archive: bool, files: Vec<import::Imported>) -> ImportView {
             .extend(r.skipped.iter().map(ToString::to_string));
         view.notes.extend(r.all_notes().map(|n| match archive {
             true => format!("{file}: {n}"),
-            false => n.clone(),
+            false => n.to_string(),
         }));
         view.files.push(ImportedFileView {
             file,
@@ -1345,7 +1345,7 @@ impl ReturnView {
             view.read += r.read;
             view.skipped
                 .extend(r.skipped.iter().map(ToString::to_string));
-            view.notes.extend(r.notes);
+            view.notes.extend(r.notes.iter().map(ToString::to_string));
         }
         view.format = formats.join(", ");
         view.collection = collections.join(", ");

@@ -10,6 +10,12 @@ use insitu_formats::time::ymd;
 use insitu_formats::{Format, FormatError, Item, Options, Parsed, Value, detect};
 use proptest::prelude::*;
 
+/// The notes of a parse as the command line prints them (their English text).
+#[allow(dead_code)]
+pub fn english(p: &Parsed) -> Vec<String> {
+    p.notes.iter().map(ToString::to_string).collect()
+}
+
 /// The bytes of `tests/fixtures/{path}`.
 pub fn fixture(path: &str) -> Vec<u8> {
     let path = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));

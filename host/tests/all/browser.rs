@@ -383,7 +383,7 @@ fn a_person_approves_runs_revokes_and_reads_the_history_in_chromium() {
     ));
     // The home page's grant row, its fields by their labels (the consent page, still showing
     // while the form posts, holds "Amount, Description, Counterparty": wait for the cell's end).
-    let home = b.wait_for("bank.transactions: Amount, Description</td>");
+    let home = b.wait_for("Bank transactions: Amount, Description</td>");
     assert!(!home.contains("Amount, Description, Counterparty"));
 
     // Run the plugin under the new grant.

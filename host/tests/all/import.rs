@@ -521,8 +521,9 @@ fn a_key_reused_for_other_content_by_a_later_file_is_imported_and_named() {
             (added, b.read - added, 1),
             "{second}"
         );
-        let clash: Vec<&String> = b
+        let clash: Vec<String> = b
             .all_notes()
+            .map(ToString::to_string)
             .filter(|n| n.contains("already in the store with other content"))
             .collect();
         assert_eq!(clash.len(), 1, "{:?}", b.clash_notes);
@@ -568,8 +569,11 @@ fn a_statement_that_does_not_add_up_is_imported_only_when_asked() {
         let r = import_with(&f, p, file, &opts).unwrap();
         assert_eq!(r.added, n, "{file}");
         assert!(
-            r.notes.iter().any(|n| n.contains("does not add up")
-                && n.contains("imported as asked (--unbalanced=import)")),
+            r.notes
+                .iter()
+                .map(ToString::to_string)
+                .any(|n| n.contains("does not add up")
+                    && n.contains("imported as asked (--unbalanced=import)")),
             "{:?}",
             r.notes
         );

@@ -14,6 +14,7 @@ use tower::ServiceExt;
 use crate::common;
 
 mod errors;
+mod imports;
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -317,7 +318,10 @@ async fn a_person_approves_with_narrowing_runs_revokes_and_reads_the_history() {
     .into_owned();
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(
-        page.contains("releve.csv (CSV) into bank.transactions: 1 record read, 1 added"),
+        page.contains(
+            "<span lang=\"\" translate=\"no\">releve.csv</span> (CSV) into Bank transactions: \
+             1 record read, 1 added"
+        ),
         "{page}"
     );
     let run = format!("/grants/{}/run", grant.id);
@@ -366,7 +370,7 @@ async fn a_person_approves_with_narrowing_runs_revokes_and_reads_the_history() {
         .find(&format!("You withdrew grant {}", grant.id))
         .expect("the revocation is in the history");
     let granted = history
-        .find("You let fee-scanner read bank.transactions")
+        .find("You let fee-scanner read Bank transactions")
         .expect("the grant is in the history");
     assert!(revoked < granted, "the history is not newest first");
     assert!(
@@ -1121,9 +1125,9 @@ async fn a_persons_pictures_say_their_figures_in_their_language() {
         "€11,260.00 in all over 24 months",
         "One charge comes back most months: Agence Dupont (€800.00 a month, 14 months).",
         "What each grant can see",
-        "Can see bank.transactions: ",
-        // Fields by their labels (`locales/*/fields.ftl`).
-        "Kept from it: bank.transactions: Account",
+        "Can see Bank transactions: ",
+        // Collections and fields by their names (`locales/*/{collections,fields}.ftl`).
+        "Kept from it: Bank transactions: Account",
     ] {
         assert!(home.contains(part), "the home page lacks `{part}`: {home}");
     }
@@ -1137,8 +1141,8 @@ async fn a_persons_pictures_say_their_figures_in_their_language() {
         "Vos dépenses mois par mois, ces deux dernières années, en EUR",
         "11\u{202f}260,00\u{a0}€ en tout sur 24 mois",
         "Agence Dupont (800,00\u{a0}€ par mois, 14 mois)",
-        "Elle voit bank.transactions",
-        "Elle ne voit pas : bank.transactions: Compte",
+        "Elle voit Opérations bancaires",
+        "Elle ne voit pas : Opérations bancaires: Compte",
     ] {
         assert!(
             fr.contains(part),
@@ -1813,6 +1817,16 @@ async fn a_person_browses_their_records_with_filters_pages_and_who_can_read_each
         .await
         .body;
     assert!(french.contains("<th scope=\"col\">Tiers</th>"), "{french}");
+    // The collection by its name in the visitor's language.
+    assert!(
+        french.contains("<h1>Mes données : Opérations bancaires</h1>"),
+        "{french}"
+    );
+    let french_home = site.send_in("fr", "GET", "/", Some(&a), None).await.body;
+    assert!(
+        french_home.contains("<a href=\"/data/bank.transactions\">Opérations bancaires</a>"),
+        "{french_home}"
+    );
     assert!(
         french.contains("fee-scanner (Montant, Libellé)"),
         "{french}"

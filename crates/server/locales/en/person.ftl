@@ -32,7 +32,7 @@ invitation-declined = You declined.
 invitation-legend = What to share with { $association } if you join (only you see this list)
 finding-line = { $date }, rule { $rule }: { $label }, amount { $amount }, loss { $loss }. { $reason }
 finding-cites = the records it cites (not shared)
-finding-record = { $collection } record of { $date }: { $fields }
+finding-record = { $collection }, record of { $date }: { $fields }
 invitation-join = Join and share the ticked findings
 
 contacts-title = People to talk with

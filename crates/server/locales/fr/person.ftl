@@ -35,7 +35,7 @@ invitation-declined = Vous avez refusé.
 invitation-legend = Ce que vous partagerez avec { $association } si vous rejoignez l'action (vous seul·e voyez cette liste)
 finding-line = { $date }, règle { $rule } : { $label }, montant { $amount }, perte { $loss }. { $reason }
 finding-cites = les enregistrements sur lesquels il s'appuie (non partagés)
-finding-record = enregistrement { $collection } du { $date } : { $fields }
+finding-record = { $collection }, enregistrement du { $date } : { $fields }
 invitation-join = Rejoindre et partager les constats cochés
 
 contacts-title = Des personnes avec qui échanger

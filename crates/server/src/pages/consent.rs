@@ -56,11 +56,10 @@ pub(super) async fn consent(
             dt { (l.t("consent-reads")) }
             dd { ul {
                 @for d in &r.data {
-                    li { (l.ta("consent-reads-line", &[
-                        ("collection", (&d.collection).into()),
+                    li { (l.ta_markup("consent-reads-line", &[
                         ("fields", super::fields::labels(&l, &d.collection, &d.fields).as_str().into()),
                         ("why", (&d.purpose).into()),
-                    ])) }
+                    ], &[("collection", super::collections::name(&l, &d.collection))])) }
                 }
             } }
             @if let Some(m) = m {
@@ -109,10 +108,9 @@ pub(super) async fn consent(
                 h2 { (l.t("consent-narrow-title")) }
                 @for d in &r.data {
                     fieldset {
-                        legend { (l.ta("consent-fields-legend", &[
-                            ("collection", (&d.collection).into()),
+                        legend { (l.ta_markup("consent-fields-legend", &[
                             ("dates", l.t("consent-record-dates").as_str().into()),
-                        ])) }
+                        ], &[("collection", super::collections::name(&l, &d.collection))])) }
                         @for f in &d.fields {
                             label {
                                 input type="checkbox" name="keep" value=(format!("{}/{}", d.collection, f)) checked;

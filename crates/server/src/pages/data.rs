@@ -257,12 +257,22 @@ pub async fn browse(
         keep("max", &f.max),
     ]
     .concat();
+    // The page's title and the table's label are text; the heading marks a collection that has
+    // no name of its own as data.
     let title = l.ta(
         "data-browse-title",
-        &[("collection", collection.as_str().into())],
+        &[(
+            "collection",
+            super::collections::label(&l, &collection).as_str().into(),
+        )],
+    );
+    let heading = l.ta_markup(
+        "data-browse-title",
+        &[],
+        &[("collection", super::collections::name(&l, &collection))],
     );
     let body = html! {
-        h1 { (title) }
+        h1 { (heading) }
         p { (l.t("data-browse-intro")) }
         form.card method="get" action=(format!("/data/{collection}")) role="search" {
             p {
@@ -328,7 +338,8 @@ pub async fn browse(
     Ok(page(&title, Some(&session), body).into_response())
 }
 
-/// The link from the person's home page to a collection's records.
-pub fn link(collection: &str) -> Markup {
-    html! { a href=(format!("/data/{collection}")) { (collection) } }
+/// The link from the person's home page to a collection's records, by its name in `l`'s
+/// language.
+pub fn link(l: &L10n, collection: &str) -> Markup {
+    html! { a href=(format!("/data/{collection}")) { (super::collections::name(l, collection)) } }
 }

@@ -16,13 +16,19 @@ pub fn label(l: &L10n, collection: &str, field: &str) -> String {
         .unwrap_or_else(|| field.to_string())
 }
 
-/// The field as markup: its label, or its name with `lang=""` (no language: a screen reader
-/// does not read it as the page's) and `translate="no"`.
+/// The field as markup: its label, or its name [`verbatim`].
 pub fn name(l: &L10n, collection: &str, field: &str) -> Markup {
     match l.field_label(collection, field) {
         Some(label) => html! { (label) },
-        None => html! { span lang="" translate="no" { (field) } },
+        None => verbatim(field),
     }
+}
+
+/// Words of no language (a name a file or an organisation wrote: a CSV's header, an account
+/// number), shown as they are, escaped, and marked `lang=""` (a screen reader does not read
+/// them as the page's language) and `translate="no"`.
+pub fn verbatim(text: &str) -> Markup {
+    html! { span lang="" translate="no" { (text) } }
 }
 
 /// `fields` as [`label`]s, joined by `, ` (for a sentence).

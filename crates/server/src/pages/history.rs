@@ -60,7 +60,10 @@ pub fn describe(l: &L10n, names: &mut Names<'_>, e: &AuditEvent) -> String {
                 &[
                     ("organisation", org.as_str().into()),
                     ("added", n(*added)),
-                    ("collection", collection.as_str().into()),
+                    (
+                        "collection",
+                        super::collections::label(l, collection).as_str().into(),
+                    ),
                 ],
             ),
             None => {
@@ -71,7 +74,10 @@ pub fn describe(l: &L10n, names: &mut Names<'_>, e: &AuditEvent) -> String {
                     &[
                         ("added", n(*added)),
                         ("duplicates", n(*duplicates)),
-                        ("collection", collection.as_str().into()),
+                        (
+                            "collection",
+                            super::collections::label(l, collection).as_str().into(),
+                        ),
                         ("source", source.as_str().into()),
                     ],
                 )
@@ -110,6 +116,10 @@ pub fn describe(l: &L10n, names: &mut Names<'_>, e: &AuditEvent) -> String {
             ..
         } => {
             let plugin = names.plugin(digest);
+            let collections: Vec<String> = collections
+                .iter()
+                .map(|c| super::collections::label(l, c))
+                .collect();
             let collections = collections.join(", ");
             l.ta(
                 "ev-grant-created",
@@ -133,7 +143,10 @@ pub fn describe(l: &L10n, names: &mut Names<'_>, e: &AuditEvent) -> String {
             let plugin = names.plugin(digest);
             let what = read
                 .iter()
-                .map(|(c, f)| format!("{c} ({})", f.join(", ")))
+                .map(|(c, f)| {
+                    let fields = super::fields::labels(l, c, f);
+                    format!("{} ({fields})", super::collections::label(l, c))
+                })
                 .collect::<Vec<_>>()
                 .join("; ");
             let how = if outcome == "succeeded" {
@@ -221,7 +234,10 @@ pub fn describe(l: &L10n, names: &mut Names<'_>, e: &AuditEvent) -> String {
             "ev-reception-accepted",
             &[
                 ("organisation", organisation.as_str().into()),
-                ("collection", collection.as_str().into()),
+                (
+                    "collection",
+                    super::collections::label(l, collection).as_str().into(),
+                ),
             ],
         ),
         E::ReceptionRevoked { reception, .. } => {

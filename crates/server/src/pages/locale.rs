@@ -37,6 +37,7 @@ use icu_datetime::FixedCalendarDateTimeFormatter;
 use icu_datetime::fieldsets::{YM, YMD};
 use icu_datetime::input::{DateTime, Time};
 use icu_decimal::DecimalFormatter;
+use maud::{Markup, html};
 
 /// The cookie the language switch sets.
 pub const COOKIE_NAME: &str = "insitu_lang";
@@ -170,6 +171,8 @@ pub const CATALOGUES: [(Lang, &[&str]); 2] = [
             include_str!("../../locales/fr/codesign.ftl"),
             include_str!("../../locales/fr/errors.ftl"),
             include_str!("../../locales/fr/fields.ftl"),
+            include_str!("../../locales/fr/imports.ftl"),
+            include_str!("../../locales/fr/collections.ftl"),
         ],
     ),
     (
@@ -184,6 +187,8 @@ pub const CATALOGUES: [(Lang, &[&str]); 2] = [
             include_str!("../../locales/en/codesign.ftl"),
             include_str!("../../locales/en/errors.ftl"),
             include_str!("../../locales/en/fields.ftl"),
+            include_str!("../../locales/en/imports.ftl"),
+            include_str!("../../locales/en/collections.ftl"),
         ],
     ),
 ];
@@ -267,6 +272,7 @@ pub fn keys(lang: Lang) -> BTreeSet<String> {
 
 /// An argument of a message: text (already formatted, escaped by the template that shows the
 /// message) or a count (which chooses a plural form).
+#[derive(Clone, Copy)]
 pub enum Arg<'a> {
     Text(&'a str),
     Count(i64),
@@ -330,6 +336,35 @@ impl L10n {
         }
     }
 
+    /// The message `key` as markup, with each of `parts` (a name the file or an organisation
+    /// wrote, already as markup: see [`super::fields::verbatim`]) put in place of its argument
+    /// after the sentence is formatted, so that a part keeps its own markup inside the escaped
+    /// sentence; the other arguments as in [`L10n::ta`].
+    pub fn ta_markup(&self, key: &str, args: &[(&str, Arg)], parts: &[(&str, Markup)]) -> Markup {
+        // Each part's place is held by a private-use mark around its index, and no argument
+        // holds such a mark: its own text is never in `args`.
+        const MARK: char = '\u{e000}';
+        let marks: Vec<String> = (0..parts.len())
+            .map(|i| format!("{MARK}{i}{MARK}"))
+            .collect();
+        let mut all: Vec<(&str, Arg)> = args.to_vec();
+        all.extend(
+            parts
+                .iter()
+                .zip(&marks)
+                .map(|((name, _), mark)| (*name, Arg::Text(mark))),
+        );
+        let text = self.ta(key, &all);
+        html! {
+            @for (i, piece) in text.split(MARK).enumerate() {
+                @match (i % 2, piece.parse::<usize>().ok().and_then(|n| parts.get(n))) {
+                    (1, Some((_, part))) => (part),
+                    _ => (piece),
+                }
+            }
+        }
+    }
+
     /// [`L10n::ta`], saying what went wrong instead of recording it: `Err` holds the text as
     /// [`L10n::ta`] would show it (the key, for a missing message) and why.
     pub fn try_ta(&self, key: &str, args: &[(&str, Arg)]) -> Result<String, (String, String)> {
@@ -366,6 +401,16 @@ impl L10n {
             .iter()
             .find(|k| bundle.has_message(k))
             .map(|k| self.t(k))
+    }
+
+    /// The name of collection `collection` in this language: the message
+    /// `collection-<collection>` (its dots as `-`); `None` for a collection no catalogue names
+    /// (an organisation's own), which is shown as it is ([`super::collections`]).
+    pub fn collection_label(&self, collection: &str) -> Option<String> {
+        let key = format!("collection-{}", collection.replace('.', "-"));
+        bundles()[self.lang.index()]
+            .has_message(&key)
+            .then(|| self.t(&key))
     }
 
     fn locale(&self) -> icu_locale_core::Locale {

@@ -24,6 +24,7 @@
 
 pub mod charts;
 pub mod codesign;
+pub mod collections;
 pub mod consent;
 pub mod data;
 pub mod error;
@@ -31,6 +32,7 @@ pub mod fields;
 pub mod history;
 pub mod layout;
 pub mod locale;
+pub mod notes;
 pub mod organisation;
 pub mod person;
 pub mod runs;
@@ -730,13 +732,14 @@ async fn import_file(
         h1 { (l.t("imported-title")) }
         @for import::Imported { file, report } in &reports {
             p role="status" {
-                (l.ta("imported-report", &[
-                    ("file", file.into()),
+                (l.ta_markup("imported-report", &[
                     ("format", report.format.to_string().as_str().into()),
-                    ("collection", (&report.collection).into()),
                     ("read", Arg::Count(report.read as i64)),
                     ("added", Arg::Count(report.added as i64)),
                     ("duplicates", Arg::Count(report.duplicates as i64)),
+                ], &[
+                    ("file", fields::verbatim(file)),
+                    ("collection", collections::name(&l, &report.collection)),
                 ]))
             }
             @if !report.duplicate_lines.is_empty() {
@@ -746,7 +749,7 @@ async fn import_file(
                 )])) }
             }
             @for n in report.all_notes() {
-                p { (n) }
+                (notes::say(&l, n))
             }
         }
         p { a href="/" { (l.t("back-to-my-page")) } }

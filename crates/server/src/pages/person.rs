@@ -44,7 +44,7 @@ pub fn home(s: &AppState, session: &Session, l: &L10n, p: u64) -> Result<Markup,
                 } }
                 tbody {
                     @for (name, n) in &data {
-                        tr { td { (super::data::link(name)) } td { (l.number(*n as i64)) } }
+                        tr { td { (super::data::link(l, name)) } td { (l.number(*n as i64)) } }
                     }
                 }
             } }
@@ -291,11 +291,10 @@ pub fn invitations_section(
                                             ul aria-label=(l.t("finding-cites")) {
                                                 @for r in cited {
                                                     @let fields: Vec<String> = r.fields.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-                                                    li { (l.ta("finding-record", &[
-                                                        ("collection", (&r.collection).into()),
+                                                    li { (l.ta_markup("finding-record", &[
                                                         ("date", l.date(r.time).as_str().into()),
                                                         ("fields", fields.join("; ").as_str().into()),
-                                                    ])) }
+                                                    ], &[("collection", super::collections::name(l, &r.collection))])) }
                                                 }
                                             }
                                         }
@@ -472,8 +471,8 @@ pub fn grants_section(
                 } }
                 tbody {
                     @for g in &grants {
-                        @let scope: Vec<String> = g.collections.iter()
-                            .map(|c| format!("{}: {}", c.name, super::fields::labels(l, &c.name, &c.fields)))
+                        @let scope: Vec<Markup> = g.collections.iter()
+                            .map(|c| html! { (super::collections::name(l, &c.name)) ": " (super::fields::labels(l, &c.name, &c.fields)) })
                             .collect();
                         @let state = if g.revoked_ms.is_some() {
                             l.t("grant-revoked")
@@ -485,7 +484,7 @@ pub fn grants_section(
                         tr {
                             td { (g.id) }
                             td { (g.origin.as_ref().map_or_else(|| l.t("grant-to-you"), |o| o.requester.clone())) }
-                            td { (scope.join("; ")) }
+                            td { @for (i, c) in scope.iter().enumerate() { @if i > 0 { "; " } (c) } }
                             td { (state) }
                             td {
                                 @if g.check_live(now).is_ok() {
@@ -568,9 +567,11 @@ fn grant_pictures(
                 }
             }
         }
-        // Compared by name above; drawn and described by label.
+        // Compared by name above; drawn and described by label (the field's first: it is looked
+        // up by the collection's own name).
         for r in &mut rows {
             r.field = super::fields::label(l, &r.collection, &r.field);
+            r.collection = super::collections::label(l, &r.collection);
         }
         let to = g
             .origin
@@ -615,11 +616,8 @@ pub fn receptions_section(
                 ul {
                     @for r in &receptions {
                         li {
-                            @if r.revoked_ms.is_some() {
-                                (l.ta("return-line-withdrawn", &[("organisation", (&r.organisation).into()), ("collection", (&r.collection).into())]))
-                            } @else {
-                                (l.ta("return-line", &[("organisation", (&r.organisation).into()), ("collection", (&r.collection).into())]))
-                            }
+                            @let key = if r.revoked_ms.is_some() { "return-line-withdrawn" } else { "return-line" };
+                            (l.ta_markup(key, &[("organisation", (&r.organisation).into())], &[("collection", super::collections::name(l, &r.collection))]))
                         }
                     }
                 }
