@@ -230,17 +230,21 @@ pub fn upgrade(store: &dyn Store, new: &PluginRecord) -> Result<Upgrade, Request
             *slot = g;
         }
     }
-    let pending = store.requests(None)?;
     let mut out = Upgrade::default();
     for (k, g) in latest {
         let g = g.clone();
         let has_grant = all
             .iter()
             .any(|n| n.plugin_digest == new.digest && key(n) == k && n.check_live(now).is_ok());
-        let has_request = pending.iter().any(|r| {
-            r.plugin_digest == new.digest && r.person == k.0 && r.status == Status::Pending
-        });
-        if has_grant || has_request {
+        if has_grant {
+            continue;
+        }
+        // The person's own requests, from the index on the person: never every request.
+        let has_request = store
+            .requests(Some(k.0))?
+            .iter()
+            .any(|r| r.plugin_digest == new.digest && r.status == Status::Pending);
+        if has_request {
             continue;
         }
         let verdict = match older.get(&g.plugin_digest) {
