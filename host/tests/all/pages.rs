@@ -1635,6 +1635,24 @@ async fn every_page_of_every_role_speaks_french_and_english() {
         "the purpose was not escaped: {consent}"
     );
     assert!(consent.contains("Vous ne payez rien."), "{consent}");
+    // A vote in the history is said in words, not as the store keys its ballot.
+    let history = site
+        .send_in(
+            "fr",
+            "GET",
+            "/history",
+            cookies.get("alice").map(String::as_str),
+            None,
+        )
+        .await
+        .body;
+    assert!(
+        history.contains(&format!(
+            "Vous avez voté entre les options de la proposition {public}"
+        )),
+        "{history}"
+    );
+    assert!(!history.contains("proposal:"), "{history}");
     // The switch: a cookie for a year, back to the page it was on, and it outranks the browser.
     let r = site
         .send_in("en", "GET", "/language/fr?back=/history", None, None)

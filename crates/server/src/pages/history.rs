@@ -255,7 +255,20 @@ pub fn describe(l: &L10n, names: &mut Names<'_>, e: &AuditEvent) -> String {
             },
             &[("proposal", n(*proposal))],
         ),
-        E::VoteCast { ballot, .. } => l.ta("ev-voted", &[("ballot", ballot.as_str().into())]),
+        // The ballot as the store keys it (`Ballot`'s `Display`): a proposal's options or a
+        // contest, said in words.
+        E::VoteCast { ballot, .. } => {
+            let options = ballot
+                .strip_prefix("proposal:")
+                .and_then(|id| id.parse::<u64>().ok());
+            match (options, ballot.strip_prefix("contest:")) {
+                (Some(id), _) => l.ta("ev-voted-options", &[("proposal", n(id))]),
+                (None, contest) => l.ta(
+                    "ev-voted-contest",
+                    &[("contest", contest.unwrap_or(ballot).into())],
+                ),
+            }
+        }
         E::Pledged {
             proposal,
             minor,

@@ -621,7 +621,7 @@ async fn history(
                 } }
                 tbody {
                     @for (seq, at, what) in &rows {
-                        tr { td { (seq) } td { (l.date(*at)) } td { (what) } }
+                        tr { td.num { (seq) } td { (l.date(*at)) } td { (what) } }
                     }
                 }
             }
