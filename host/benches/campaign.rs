@@ -7,7 +7,8 @@
 //!
 //! Run with `cargo bench -p insitu --bench campaign` (`MEMBERS=1000` for a quick one). It runs
 //! on redb, then on PostgreSQL (the test database that `scripts/pg-start` starts);
-//! `BACKENDS=redb` or `BACKENDS=postgres` for one.
+//! `BACKENDS=redb` or `BACKENDS=postgres` for one. `CONCURRENCY=N` sets the runs in flight
+//! (the policy's `concurrency`, by default two per core) on every backend.
 //!
 //! `NODES=2` (PostgreSQL only) measures how the work divides instead: the same campaign on one
 //! node pinned to one core (`taskset -c 0`), then on two nodes, two processes pinned to a core
@@ -114,6 +115,15 @@ fn child(dir: &std::path::Path, what: &str) {
             .enable_all()
             .build()
             .unwrap();
+        // `CONCURRENCY=N`: the operator's runs in flight per node, instead of the policy's.
+        if let Some(n) = std::env::var("CONCURRENCY")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            let mut policy = store.policy().unwrap();
+            policy.concurrency = n;
+            store.set_policy(&policy).unwrap();
+        }
         // A job opened by the parent (the nodes of `NODES=2` share it), else a new one.
         let job = match std::env::var("CAMPAIGN_JOB") {
             Ok(id) => id.parse().expect("CAMPAIGN_JOB"),

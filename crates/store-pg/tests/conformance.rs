@@ -302,6 +302,19 @@ fn postgres_truncation_and_a_rewritten_suffix_are_caught_by_the_checkpoint() {
     }
 }
 
+/// A collection `t.events` of one text field, `label`.
+fn label_events() -> Schema {
+    Schema {
+        name: "t.events".into(),
+        fields: vec![Field {
+            name: "label".into(),
+            ty: FieldType::Text,
+            optional: false,
+        }],
+        time_field: None,
+    }
+}
+
 /// A store written before records were kept in chunks (one row per record, its value in it)
 /// is migrated: its records read back the same, in order, by scan and by key, and writes go
 /// on beside them.
@@ -310,15 +323,7 @@ fn records_stored_one_a_row_read_the_same_after_the_chunk_migration() {
     let schemas = Schemas::new("chunks");
     let schema = schemas.fresh();
     let label = |i: u64| format!("r{i}-{}", "x".repeat((i as usize * 13) % 200));
-    let collection = Schema {
-        name: "t.events".into(),
-        fields: vec![Field {
-            name: "label".into(),
-            ty: FieldType::Text,
-            optional: false,
-        }],
-        time_field: None,
-    };
+    let collection = label_events();
     let p = {
         let store = connect(&schema, SystemClock::shared());
         store.define_collection(&collection).expect("define");
@@ -421,15 +426,7 @@ fn a_grant_read_with_a_batch_sees_a_revocation_committed_before_the_call() {
     use insitu_model::consent::{Grant, GrantedCollection};
     let schemas = Schemas::new("grantread");
     let store = connect(&schemas.fresh(), SystemClock::shared());
-    let collection = Schema {
-        name: "t.events".into(),
-        fields: vec![Field {
-            name: "label".into(),
-            ty: FieldType::Text,
-            optional: false,
-        }],
-        time_field: None,
-    };
+    let collection = label_events();
     store.define_collection(&collection).expect("define");
     let p = store.add_person("ada").expect("add_person");
     // More chunks than one FETCH brings (64 of at most 256 records).
