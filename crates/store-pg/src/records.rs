@@ -272,6 +272,7 @@ impl RecordStore for PgStore {
             pool: self.pool.clone(),
             declare: Some(sql),
             client: None,
+            hold: false,
             chunks: chunks::Merge::new(chunk_bytes),
             exhausted: false,
             range,
@@ -655,6 +656,10 @@ struct PgCursor {
     /// `BEGIN` and the cursor's `DECLARE`, until the first fetch sends them.
     declare: Option<String>,
     client: Option<Object>,
+    /// Whether the scan keeps its connection past its last `FETCH`, to read its run's grant
+    /// on it at the end of the data (batches read under a grant do); else it gives it back
+    /// at once.
+    hold: bool,
     /// Chunks fetched and not yet read to their end (a batch closed early by its bytes leaves
     /// some), read in key order.
     chunks: chunks::Merge<tokio_postgres::Row>,
@@ -712,20 +717,53 @@ impl PgCursor {
     }
 
     /// Takes a FETCH's chunks; a FETCH short of [`FETCH_CHUNKS`] was the last, which ends the
-    /// scan's transaction and gives its connection back.
+    /// scan's transaction and gives its connection back, unless the scan holds it for the
+    /// grant read at the end of the data ([`PgCursor::read_grant`]).
     fn fetched(&mut self, rows: Vec<tokio_postgres::Row>) -> Res<()> {
         if rows.len() < FETCH_CHUNKS {
             self.exhausted = true;
-            if let Some(client) = self.client.take() {
+            if !self.hold
+                && let Some(client) = self.client.take()
+            {
                 close(&self.handle, client);
             }
         }
         self.chunks.extend(rows)
     }
 
+    /// Reads the grant `id` on the connection the scan holds, if it holds one, in a statement
+    /// of its own (read committed: as committed now); at the end of the data (`end`), with
+    /// the `ROLLBACK` that ends the scan's transaction in the same round trip, and the
+    /// connection goes back to the pool.
+    #[track_caller]
+    fn read_grant(&mut self, id: u64, end: bool) -> Res<Option<Grant>> {
+        let Some(client) = self.client.take() else {
+            return Ok(None);
+        };
+        let task = self.handle.spawn(async move {
+            match grant_on(&client, id, end).await {
+                Ok(grant) => Ok((client, grant)),
+                Err(e) => {
+                    drop(Object::take(client));
+                    Err(e)
+                }
+            }
+        });
+        let (at, started) = (std::panic::Location::caller(), profile::start());
+        let waited = wait(task);
+        profile::record(at, started);
+        let (client, grant) = waited?;
+        if !end {
+            self.client = Some(client);
+        }
+        Ok(Some(grant))
+    }
+
     /// The next batch of at most `max` records, and `grant` as read with the last fetch it
-    /// needed (none when it needed none, or when no grant is asked for).
+    /// needed, else on the connection the scan holds (none when it holds none, or when no
+    /// grant is asked for).
     fn fill(&mut self, max: usize, grant: Option<u64>) -> Res<(NextBatch, Option<Grant>)> {
+        self.hold = grant.is_some();
         let mut batch = self.projection.empty_batch(&self.schema, max.min(4096));
         let (mut bytes, mut read) = (0, None);
         let TimeRange { since, until } = self.range;
@@ -751,7 +789,30 @@ impl PgCursor {
             }
         }
         let batch = (!batch.is_empty()).then_some((batch, bytes));
+        if let (None, Some(id)) = (&read, grant) {
+            // After every record of the batch was read (they came from chunks fetched before).
+            read = self.read_grant(id, batch.is_none())?;
+        }
         Ok((batch, read))
+    }
+}
+
+/// One round trip on `client`: the grant `id`, then, at the end of a scan (`end`), the
+/// `ROLLBACK` that ends its transaction.
+async fn grant_on(client: &Object, id: u64, end: bool) -> Res<Grant> {
+    let statement = client.prepare_cached(GRANT_SQL).await.map_err(db)?;
+    let pg: &tokio_postgres::Client = client;
+    let params: [&(dyn ToSql + Sync); 1] = [&key(id)];
+    let (read, ended) = tokio::join!(biased; pg.query_opt(&statement, &params), async {
+        match end {
+            true => pg.batch_execute("ROLLBACK").await,
+            false => Ok(()),
+        }
+    });
+    ended.map_err(db)?;
+    match read.map_err(db)? {
+        Some(row) => from_row(&row, 0),
+        None => Err(StoreError::NoGrant(id)),
     }
 }
 

@@ -416,11 +416,12 @@ fn records_stored_one_a_row_read_the_same_after_the_chunk_migration() {
     assert_eq!(read(&store, range), cut);
 }
 
-/// A batch that needs a `FETCH` reads its run's grant in the same round trip
-/// (`Cursor::next_batch_under`), and reads it as it stands once the batch is read: a
-/// revocation committed before the call is seen, at a cursor's first batch (its declaration)
-/// and at a later `FETCH` of a cursor declared before the revocation. A batch served from
-/// chunks already fetched reads none, and the caller reads the grant itself.
+/// A batch read under a grant reads it on the scan's own connection, as it stands once the
+/// batch is read (`Cursor::next_batch_under`): with the `FETCH` when the batch needs one, else
+/// in a statement of its own, and at the end of the data with the `ROLLBACK` that ends the
+/// scan. A revocation committed before the call is seen in each case: at a cursor's first
+/// batch (its declaration), at a later `FETCH` and from chunks already fetched of a cursor
+/// declared before it, and at the end of the data.
 #[test]
 fn a_grant_read_with_a_batch_sees_a_revocation_committed_before_the_call() {
     use insitu_model::consent::{Grant, GrantedCollection};
@@ -441,23 +442,21 @@ fn a_grant_read_with_a_batch_sees_a_revocation_committed_before_the_call() {
     store
         .write_records(p, "t.events", &records, Source::File("t"))
         .expect("write");
-    let g = store
-        .add_grant(Grant {
-            id: 0,
-            person: p,
-            plugin_digest: "sha256:00".into(),
-            collections: vec![GrantedCollection {
-                name: "t.events".into(),
-                fields: vec!["label".into()],
-            }],
-            window: TimeRange::ALL,
-            created_ms: store.now_ms(),
-            expires_ms: None,
-            revoked_ms: None,
-            origin: None,
-        })
-        .expect("add_grant")
-        .id;
+    let grant = || Grant {
+        id: 0,
+        person: p,
+        plugin_digest: "sha256:00".into(),
+        collections: vec![GrantedCollection {
+            name: "t.events".into(),
+            fields: vec!["label".into()],
+        }],
+        window: TimeRange::ALL,
+        created_ms: store.now_ms(),
+        expires_ms: None,
+        revoked_ms: None,
+        origin: None,
+    };
+    let g = store.add_grant(grant()).expect("add_grant").id;
     let scan = || {
         store
             .scan(p, "t.events", TimeRange::ALL, &["label".into()])
@@ -470,10 +469,8 @@ fn a_grant_read_with_a_batch_sees_a_revocation_committed_before_the_call() {
     assert_eq!(read.revoked_ms, None);
     let (batch, read) = early.next_batch_under(100, g).expect("from memory");
     assert!(batch.is_some());
-    assert!(
-        read.is_none(),
-        "no FETCH, no grant read: the caller reads it"
-    );
+    let read = read.expect("no FETCH: the grant is read on the scan's connection");
+    assert_eq!(read.revoked_ms, None);
 
     store.revoke_grant(g, store.now_ms()).expect("revoke");
     // A cursor declared before the revocation, at its next FETCH (it needs several).
@@ -484,9 +481,38 @@ fn a_grant_read_with_a_batch_sees_a_revocation_committed_before_the_call() {
         read.revoked_ms.is_some(),
         "the grant read with a later FETCH is as it stood before the revocation"
     );
+    // From the chunks that FETCH brought, with no FETCH of its own.
+    let (batch, read) = early.next_batch_under(10, g).expect("from memory");
+    assert!(batch.is_some());
+    assert!(
+        read.expect("read on the scan's connection")
+            .revoked_ms
+            .is_some()
+    );
     // A cursor made before the revocation and not yet read: declared at its first batch.
     let (_, read) = late.next_batch_under(10, g).expect("first batch");
     assert!(read.expect("declared and fetched").revoked_ms.is_some());
+    // A scan read to its last record under a live grant, revoked before the end of the data
+    // is asked for: that call reads the grant as it is now, and ends the scan.
+    let g2 = store.add_grant(grant()).expect("add_grant").id;
+    let mut whole = scan();
+    let mut read_all = 0;
+    while read_all < n as usize {
+        let (batch, read) = whole.next_batch_under(65_536, g2).expect("batch");
+        read_all += batch.expect("records before the end").0.len();
+        assert_eq!(read.expect("read with the batch").revoked_ms, None);
+    }
+    store.revoke_grant(g2, store.now_ms()).expect("revoke");
+    let (batch, read) = whole.next_batch_under(10, g2).expect("the end");
+    assert!(batch.is_none());
+    assert!(
+        read.expect("read on the scan's connection, with its ROLLBACK")
+            .revoked_ms
+            .is_some(),
+        "the end of the data read a grant older than the revocation"
+    );
+    // The scan's connection went back: a call after the end reads nothing itself.
+    assert!(matches!(whole.next_batch_under(10, g2), Ok((None, None))));
     // And a grant that is not there is an error, not a live grant.
     let mut c = scan();
     assert!(matches!(

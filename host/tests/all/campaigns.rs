@@ -782,11 +782,26 @@ async fn a_node_that_dies_mid_campaign_leaves_its_members_to_another_audited_twi
     }
     dying.abort();
     let _ = dying.await;
+    // Aborting the task does not stop a store call already on its way (a claim ahead runs
+    // on the store's own threads, as a commit in flight when a process dies still lands):
+    // node A's claims are what the audit holds once it stops changing.
+    let mut lost = claims_by_person(store.as_ref(), job.id);
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let now = claims_by_person(store.as_ref(), job.id);
+        if now == lost {
+            break;
+        }
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(30),
+            "node A's claims never settled"
+        );
+        lost = now;
+    }
     assert!(
         store.members(job.id).unwrap().is_empty(),
         "node A committed before it died; the test proved nothing"
     );
-    let lost = claims_by_person(store.as_ref(), job.id);
     // Its leases run out.
     clock.advance(insitu_core::job::LEASE.as_millis() as i64 + 1);
     let done = campaign::scan(&b.0.runner, job.id, &Progress::default())
