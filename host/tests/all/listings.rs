@@ -719,7 +719,13 @@ async fn the_history_pages_through_the_whole_chain_newest_first() {
         .seq;
     let cookie = w.sign_in("alice").await;
     let got = w
-        .walk_pages_of("/history", &cookie, "/history", "<tr><td>", 100)
+        .walk_pages_of(
+            "/history",
+            &cookie,
+            "/history",
+            "<tr><td class=\"num\">",
+            100,
+        )
         .await;
     assert_eq!(got, (0..=head).rev().collect::<Vec<_>>());
     let (st, body) = w.page("/history?after=x", &cookie, "en").await;
