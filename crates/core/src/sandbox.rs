@@ -83,7 +83,17 @@ impl Batches for StoreBatches {
 
     fn next_batch_under(&mut self, max: usize, grant: u64) -> Result<UnderGrant, SourceError> {
         let (next, read) = self.0.next_batch_under(max, grant).map_err(source)?;
-        Ok((next, read.map(|g| g.check_live(self.1.now_ms()))))
+        let live = match read {
+            Some(g) if g.id != grant => {
+                return Err(source(StoreError::Db(format!(
+                    "the store read grant {} for grant {grant}",
+                    g.id
+                ))));
+            }
+            Some(g) => Some(g.check_live(self.1.now_ms())),
+            None => None,
+        };
+        Ok((next, live))
     }
 }
 

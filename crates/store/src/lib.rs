@@ -33,8 +33,9 @@ pub trait Cursor: Send {
     fn next_batch(&mut self, max: usize) -> Result<Option<(ColumnBatch, usize)>, StoreError>;
 
     /// [`Cursor::next_batch`], with the grant `grant` as the store holds it once the batch was
-    /// read, when the backend can read it in the batch's own round trip (PostgreSQL, when the
-    /// batch needed a `FETCH`); `None` tells the caller to read the grant itself
+    /// read, when the backend can read it on the batch's own connection (PostgreSQL: with the
+    /// batch's `FETCH`, or on the connection the scan holds); `None` tells the caller to read
+    /// the grant itself
     /// ([`ConsentStore::grant`]). A grant returned is read after every record of the batch
     /// was read (after the cursor's snapshot, on PostgreSQL), never before.
     fn next_batch_under(
