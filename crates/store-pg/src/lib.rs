@@ -216,10 +216,7 @@ impl PgStore {
     /// context, so that it works from a plain thread and from a runtime's worker alike.
     #[track_caller]
     fn run<T: Send + 'static>(&self, f: impl Future<Output = Res<T>> + Send + 'static) -> Res<T> {
-        let (at, started) = (std::panic::Location::caller(), profile::start());
-        let r = wait(self.handle().spawn(f));
-        profile::record(at, started);
-        r
+        wait_profiled(self.handle().spawn(f))
     }
 
     /// Runs the future `f` makes from the store's pool and clock (see [`PgStore::run`]).
@@ -258,6 +255,15 @@ fn wait<T>(handle: tokio::task::JoinHandle<Res<T>>) -> Res<T> {
             "the store's task was cancelled: {e}"
         ))),
     }
+}
+
+/// [`wait`], the wait counted against the caller's call site (`INSITU_PG_PROFILE`).
+#[track_caller]
+fn wait_profiled<T>(handle: tokio::task::JoinHandle<Res<T>>) -> Res<T> {
+    let (at, started) = (std::panic::Location::caller(), profile::start());
+    let r = wait(handle);
+    profile::record(at, started);
+    r
 }
 
 /// `url` without its password, for messages.

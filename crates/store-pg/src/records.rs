@@ -698,19 +698,10 @@ impl PgCursor {
                 Some(c) => c,
                 None => conn(&pool).await?,
             };
-            match fetch_on(&client, declare.as_deref(), grant).await {
-                Ok(fetched) => Ok((client, fetched)),
-                // The connection may be left in a failed transaction: closed, not pooled.
-                Err(e) => {
-                    drop(Object::take(client));
-                    Err(e)
-                }
-            }
+            let fetched = fetch_on(&client, declare.as_deref(), grant).await;
+            kept(client, fetched)
         });
-        let (at, started) = (std::panic::Location::caller(), profile::start());
-        let waited = wait(task);
-        profile::record(at, started);
-        let (client, (rows, read)) = waited?;
+        let (client, (rows, read)) = wait_profiled(task)?;
         self.client = Some(client);
         self.fetched(rows)?;
         Ok(read)
@@ -741,18 +732,10 @@ impl PgCursor {
             return Ok(None);
         };
         let task = self.handle.spawn(async move {
-            match grant_on(&client, id, end).await {
-                Ok(grant) => Ok((client, grant)),
-                Err(e) => {
-                    drop(Object::take(client));
-                    Err(e)
-                }
-            }
+            let read = grant_on(&client, id, end).await;
+            kept(client, read)
         });
-        let (at, started) = (std::panic::Location::caller(), profile::start());
-        let waited = wait(task);
-        profile::record(at, started);
-        let (client, grant) = waited?;
+        let (client, grant) = wait_profiled(task)?;
         if !end {
             self.client = Some(client);
         }
@@ -855,6 +838,18 @@ async fn fetch_on(client: &Object, declare: Option<&str>, grant: Option<u64>) ->
         (None, None) => None,
     };
     Ok((rows, read))
+}
+
+/// `client` with `r`, or, when `r` failed, the connection closed rather than pooled: it may
+/// be left in a failed transaction.
+fn kept<T>(client: Object, r: Res<T>) -> Res<(Object, T)> {
+    match r {
+        Ok(v) => Ok((client, v)),
+        Err(e) => {
+            drop(Object::take(client));
+            Err(e)
+        }
+    }
 }
 
 /// Ends a scan's transaction and gives its connection back to the pool, in the background (a
