@@ -144,15 +144,7 @@ fn use_inside_a_runtime(schema: &str) {
         store.add_person(&format!("p{i}")).expect("add_person");
     }
     let p = store.add_person("ada").expect("add_person");
-    let schema = Schema {
-        name: "t.events".into(),
-        fields: vec![Field {
-            name: "label".into(),
-            ty: FieldType::Text,
-            optional: false,
-        }],
-        time_field: None,
-    };
+    let schema = label_events();
     store.define_collection(&schema).expect("define");
     let records: Vec<KeyedRecord> = (1..=5)
         .map(|i| KeyedRecord {
