@@ -141,9 +141,7 @@ pub async fn browse(
     PageQuery(f): PageQuery<Filters>,
 ) -> PageResult {
     session.may(Action::PersonPages)?;
-    let Some(p) = session.person() else {
-        return Err(PageError::not_found());
-    };
+    let p = super::own_person(&session)?;
     let l = L10n::current();
     let store = s.pds.store.as_ref();
     let schema: Schema = store

@@ -427,12 +427,18 @@ pub fn older(l: &L10n, path: &str, next: Option<u64>) -> Markup {
     }
 }
 
-/// The body of a listing's own page: its title, then the section the home page shows.
-fn listing_page(title: &str, section: Markup) -> Markup {
-    html! {
+/// A listing's own page: its title, then the section the home page shows.
+fn listing_page(session: &Session, title: &str, section: Markup) -> PageResult {
+    let body = html! {
         h1 { (title) }
         (section)
-    }
+    };
+    Ok(page(title, Some(session), body).into_response())
+}
+
+/// The visitor's person, for a page only a person has; any other visitor is not found.
+fn own_person(session: &Session) -> Result<insitu_core::store::PersonId, PageError> {
+    session.person().ok_or_else(PageError::not_found)
 }
 
 /// A page of the visitor's requests: asking them (person), or made by them (organisation).
@@ -454,7 +460,7 @@ async fn requests_list(
         ),
         _ => return Err(PageError::not_found()),
     };
-    Ok(page(&title, Some(&session), listing_page(&title, body)).into_response())
+    listing_page(&session, &title, body)
 }
 
 /// A page of a person's ledger lines (their earnings and what they paid), newest first.
@@ -464,13 +470,11 @@ async fn earnings_list(
     PageQuery(q): PageQuery<After>,
 ) -> PageResult {
     session.may(Action::PersonPages)?;
-    let Some(p) = session.person() else {
-        return Err(PageError::not_found());
-    };
+    let p = own_person(&session)?;
     let l = L10n::current();
     let title = l.t("earnings-title");
     let body = person::earnings_section(&s, &l, p, q.after)?;
-    Ok(page(&title, Some(&session), listing_page(&title, body)).into_response())
+    listing_page(&session, &title, body)
 }
 
 /// A page of the grants a person gave.
@@ -480,13 +484,11 @@ async fn grants_list(
     PageQuery(q): PageQuery<After>,
 ) -> PageResult {
     session.may(Action::ReadConsent)?;
-    let Some(p) = session.person() else {
-        return Err(PageError::not_found());
-    };
+    let p = own_person(&session)?;
     let l = L10n::current();
     let title = l.t("grants-title");
     let body = person::grants_section(&s, &session, &l, p, q.after)?;
-    Ok(page(&title, Some(&session), listing_page(&title, body)).into_response())
+    listing_page(&session, &title, body)
 }
 
 /// A page of the runs the visitor sees (`runs::runs_table`).
@@ -502,7 +504,7 @@ async fn runs_list(
         _ => l.t("org-runs-title"),
     };
     let body = runs::runs_table(&s, &session, &l, q.after)?;
-    Ok(page(&title, Some(&session), listing_page(&title, body)).into_response())
+    listing_page(&session, &title, body)
 }
 
 /// A page of what organisations may return to a person.
@@ -512,13 +514,11 @@ async fn receptions_list(
     PageQuery(q): PageQuery<After>,
 ) -> PageResult {
     session.may(Action::ReadReceptions)?;
-    let Some(p) = session.person() else {
-        return Err(PageError::not_found());
-    };
+    let p = own_person(&session)?;
     let l = L10n::current();
     let title = l.t("returns-title");
     let body = person::receptions_section(&s, &l, p, q.after)?;
-    Ok(page(&title, Some(&session), listing_page(&title, body)).into_response())
+    listing_page(&session, &title, body)
 }
 
 /// A page of an organisation's campaigns and studies.
@@ -531,7 +531,7 @@ async fn jobs_list(
     let l = L10n::current();
     let title = l.t("jobs-title");
     let body = organisation::jobs_section(&s, &session, &l, q.after)?;
-    Ok(page(&title, Some(&session), listing_page(&title, body)).into_response())
+    listing_page(&session, &title, body)
 }
 
 /// A page of a person's campaign invitations.
@@ -541,13 +541,11 @@ async fn invitations_list(
     PageQuery(q): PageQuery<After>,
 ) -> PageResult {
     session.may(Action::ReadInvitations)?;
-    let Some(p) = session.person() else {
-        return Err(PageError::not_found());
-    };
+    let p = own_person(&session)?;
     let l = L10n::current();
     let title = l.t("invitations-title");
     let body = person::invitations_section(&s, &session, &l, p, q.after)?;
-    Ok(page(&title, Some(&session), listing_page(&title, body)).into_response())
+    listing_page(&session, &title, body)
 }
 
 async fn revoke(
@@ -573,9 +571,7 @@ async fn history(
     PageQuery(q): PageQuery<After>,
 ) -> PageResult {
     session.may(Action::PersonPages)?;
-    let Some(p) = session.person() else {
-        return Err(PageError::not_found());
-    };
+    let p = own_person(&session)?;
     let l = L10n::current();
     let store = s.pds.store.as_ref();
     let chain = insitu_core::audit::Chain::Person(p);
@@ -704,9 +700,7 @@ async fn import_file(
         }
     }
     session.allow(Action::Import, csrf.as_deref())?;
-    let Some(person) = session.person() else {
-        return Err(PageError::not_found());
-    };
+    let person = own_person(&session)?;
     let Some((name, bytes)) = file else {
         return Err(PageError::say(StatusCode::BAD_REQUEST, "error-no-file"));
     };
@@ -759,9 +753,7 @@ async fn import_file(
 
 async fn export(State(s): State<AppState>, session: Session) -> PageResult {
     session.may(Action::Export)?;
-    let Some(person) = session.person() else {
-        return Err(PageError::not_found());
-    };
+    let person = own_person(&session)?;
     let store = s.pds.store.clone();
     let archive = blocking(move || {
         Ok(insitu_core::rights::export(
@@ -797,9 +789,7 @@ async fn erase(
     Form(f): Form<EraseForm>,
 ) -> PageResult {
     session.allow(Action::Erase, f.csrf.as_deref())?;
-    let Some(person) = session.person() else {
-        return Err(PageError::not_found());
-    };
+    let person = own_person(&session)?;
     let name = session.account.name.clone();
     let wrong = PageError::say(StatusCode::FORBIDDEN, "error-erase-password");
     blocking(move || {
