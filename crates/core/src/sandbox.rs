@@ -130,3 +130,61 @@ pub enum InstallError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::redb::RedbStore;
+    use crate::store::{ColumnBatch, NextBatch, TimeRange};
+
+    /// A backend's cursor that reads, with each batch, the grant it holds, whatever it was asked.
+    struct Reads(Grant);
+
+    impl Cursor for Reads {
+        fn next_batch(&mut self, _: usize) -> Result<NextBatch, StoreError> {
+            Ok(Some((ColumnBatch::default(), 0)))
+        }
+
+        fn next_batch_under(
+            &mut self,
+            max: usize,
+            _: u64,
+        ) -> Result<(NextBatch, Option<Grant>), StoreError> {
+            Ok((self.next_batch(max)?, Some(self.0.clone())))
+        }
+    }
+
+    fn grant(id: u64, revoked_ms: Option<i64>) -> Grant {
+        Grant {
+            id,
+            person: 1,
+            plugin_digest: "sha256:00".into(),
+            collections: vec![],
+            window: TimeRange::ALL,
+            created_ms: 0,
+            expires_ms: None,
+            revoked_ms,
+            origin: None,
+        }
+    }
+
+    /// A grant read with a batch answers for the run's grant only: another grant, live or
+    /// not, fails the batch as a store error rather than standing in for it.
+    #[test]
+    fn a_grant_read_with_a_batch_must_be_the_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> =
+            Arc::new(RedbStore::open(&dir.path().join("insitu.redb")).unwrap());
+        let under = |read: Grant| {
+            StoreBatches(Box::new(Reads(read)), store.clone()).next_batch_under(10, 7)
+        };
+        assert!(
+            under(grant(8, None)).is_err(),
+            "another, live grant stood in"
+        );
+        let (_, live) = under(grant(7, None)).unwrap();
+        assert_eq!(live, Some(Ok(())));
+        let (_, live) = under(grant(7, Some(1))).unwrap();
+        assert!(matches!(live, Some(Err(_))), "{live:?}");
+    }
+}
