@@ -27,7 +27,7 @@ use crate::audit::AuditEntry;
 use crate::campaign::Count;
 use crate::noise::{Noise, NoiseError, noisy};
 use crate::output::Money;
-use crate::store::{PersonId, Store, StoreError};
+use crate::store::{Page, PersonId, Proposals, Store, StoreError};
 use insitu_model::audit::{AuditEvent, Chain, hex};
 
 /// Who reads or acts.
@@ -227,7 +227,7 @@ pub fn may_see(p: &Proposal, reader: &Reader) -> bool {
 
 /// Whether the officer approved `p` (open, or settled after it was): anyone may see it.
 pub fn is_public(p: &Proposal) -> bool {
-    matches!(p.status, Status::Public | Status::Funded | Status::Unfunded)
+    p.is_public()
 }
 
 /// The proposal, if it is `organisation`'s to change.
@@ -379,10 +379,9 @@ pub fn choices(store: &dyn Store, ballot: &Ballot) -> Res<Vec<(u64, String)>> {
 
 /// A contest's proposals that members can see, by id.
 fn contest(store: &dyn Store, name: &str) -> Res<Vec<Proposal>> {
-    Ok(store
-        .proposals()?
+    Ok(every(store, Proposals::Contest(name.to_string()))?
         .into_iter()
-        .filter(|p| p.contest.as_deref() == Some(name) && is_public(p))
+        .filter(is_public)
         .collect())
 }
 
@@ -503,28 +502,26 @@ pub fn withdraw(store: &dyn Store, id: u64, pledge: u64, member: PersonId) -> Re
     Ok(store.withdraw_pledge(id, pledge, store.now_ms())?)
 }
 
-/// Settles every proposal whose deadline has come (escrow paid out or refunded) and draws the
-/// tallies of the ballots that closed. Idempotent: for the server's schedule, the CLI and
-/// the demo. Returns the proposals it settled.
+/// Settles every proposal whose deadline has come (escrow paid out or refunded), after drawing
+/// the tallies of the ballots that closed with it (its options, its contest). Idempotent: for
+/// the server's schedule, the CLI and the demo; a tally that fails leaves its proposal for the
+/// next call. Reads the unsettled proposals only. Returns the proposals it settled.
 pub fn settle_due(store: &dyn Store, noise: Noise) -> Res<Vec<Proposal>> {
     let now = store.now_ms();
     let commission = store.policy()?.commission_bps;
     let mut settled = Vec::new();
-    let mut contests = std::collections::BTreeSet::new();
-    for p in store.proposals()? {
-        if let Some(c) = &p.contest {
-            contests.insert(c.clone());
-        }
+    for p in every(store, Proposals::Unsettled)? {
         if p.settled() || now < p.content().deadline_ms {
             continue;
         }
         if !p.content().options.is_empty() && p.status == Status::Public {
             tally(store, &p.ballot(), noise)?;
         }
+        // A contest closes with the last deadline of its public proposals: that proposal's.
+        if let Some(c) = &p.contest {
+            tally(store, &Ballot::Contest(c.clone()), noise)?;
+        }
         settled.push(store.settle_proposal(p.id, commission, now)?);
-    }
-    for c in contests {
-        tally(store, &Ballot::Contest(c), noise)?;
     }
     Ok(settled)
 }
@@ -769,29 +766,56 @@ pub fn view(store: &dyn Store, id: u64, reader: &Reader) -> Res<ProposalView> {
     })
 }
 
-/// The proposals `reader` may see, newest first.
-pub fn list(store: &dyn Store, reader: &Reader) -> Res<Vec<Proposal>> {
-    let pledged = pledged_to(store, reader)?;
-    let mut all: Vec<Proposal> = store
-        .proposals()?
-        .into_iter()
-        .filter(|p| match reader {
-            // An organisation lists its own; others' public ones are on the members' list.
-            Reader::Organisation(o) => *o == p.organisation || is_public(p),
-            _ => may_see(p, reader) || pledged.contains(&p.id),
-        })
-        .collect();
-    all.reverse();
-    Ok(all)
+/// A page of the proposals `reader` may see, newest first: a member, the public ones and those
+/// they hold a pledge on; an organisation, its own and the public ones; the officer and the
+/// operator, every one. Each read is a page of one index (a member's pledges are theirs), so
+/// a listing never reads the whole table.
+pub fn list(store: &dyn Store, reader: &Reader, page: Page) -> Res<Vec<Proposal>> {
+    let mut rows = match reader {
+        Reader::Officer(_) | Reader::Operator => {
+            return Ok(store.proposals_page(&Proposals::All, page)?);
+        }
+        Reader::Organisation(o) => {
+            let mut rows = store.proposals_page(&Proposals::Of(o.clone()), page)?;
+            rows.extend(store.proposals_page(&Proposals::Public, page)?);
+            rows
+        }
+        Reader::Person(_) => {
+            let mut rows = store.proposals_page(&Proposals::Public, page)?;
+            let mut pledged: Vec<u64> = pledged_to(store, reader)?
+                .into_iter()
+                .filter(|id| page.admits(*id))
+                .collect();
+            pledged.sort_unstable_by(|a, b| b.cmp(a));
+            pledged.truncate(page.limit);
+            for id in pledged {
+                rows.push(store.proposal(id)?);
+            }
+            rows
+        }
+    };
+    // The newest `limit` of the union are among the newest `limit` of each part.
+    rows.sort_unstable_by_key(|p| std::cmp::Reverse(p.id));
+    rows.dedup_by_key(|p| p.id);
+    rows.truncate(page.limit);
+    Ok(rows)
 }
 
-/// The officer's queue: the proposals waiting for a review, oldest first.
-pub fn queue(store: &dyn Store) -> Res<Vec<Proposal>> {
-    Ok(store
-        .proposals()?
-        .into_iter()
-        .filter(|p| p.status == Status::InReview)
-        .collect())
+/// A page of the officer's queue: the proposals waiting for a review, newest first.
+pub fn queue(store: &dyn Store, page: Page) -> Res<Vec<Proposal>> {
+    Ok(store.proposals_page(&Proposals::InReview, page)?)
+}
+
+/// Every proposal `which` names, oldest first, a page at a time (a contest's, the unsettled
+/// ones: a part of the table that stays small).
+fn every(store: &dyn Store, which: Proposals) -> Res<Vec<Proposal>> {
+    let mut all = crate::store::walk(
+        256,
+        |p: &Proposal| p.id,
+        |page| store.proposals_page(&which, page),
+    )?;
+    all.reverse();
+    Ok(all)
 }
 
 /// What a proposer keeps to show, later, what they submitted and when, without having
@@ -1107,7 +1131,7 @@ mod tests {
         assert_eq!(seen.content.description, "Now with a wooden case.");
         assert!(seen.my_pledges[0].changed && seen.my_pledges[0].withdrawable);
         assert!(
-            list(&s, &Reader::Person(a))
+            list(&s, &Reader::Person(a), Page::first(10))
                 .expect("list")
                 .iter()
                 .any(|x| x.id == p.id)
@@ -1116,7 +1140,11 @@ mod tests {
             view(&s, p.id, &Reader::Person(b)),
             Err(CodesignError::NoProposal(_))
         ));
-        assert!(list(&s, &Reader::Person(b)).expect("list").is_empty());
+        assert!(
+            list(&s, &Reader::Person(b), Page::first(10))
+                .expect("list")
+                .is_empty()
+        );
         review(&s, p.id, "olga", Decision::Approve, "").expect("approve");
         pledge(&s, p.id, b, 500).expect("pledge");
         clock.advance(11 * DAY);

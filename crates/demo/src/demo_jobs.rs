@@ -846,7 +846,12 @@ pub fn ledger(pds: &Pds) -> anyhow::Result<()> {
     show(Party::Organisation(AGENCY.into()));
     show(Party::Organisation(LAB.into()));
     show(Party::Organisation(SCHOOL.into()));
-    for p in store.proposals()? {
+    let proposals = insitu_core::store::walk(
+        256,
+        |p: &insitu_core::codesign::Proposal| p.id,
+        |page| store.proposals_page(&insitu_core::store::Proposals::All, page),
+    )?;
+    for p in proposals {
         show(Party::Escrow(p.id));
     }
     println!("   this month's invoices (`insitu ledger statement ACCOUNT --format csv|json`):");

@@ -360,6 +360,14 @@ impl Proposal {
         Ballot::Options(self.id)
     }
 
+    /// Whether the officer approved it (open, or settled after it was): anyone may see it.
+    pub fn is_public(&self) -> bool {
+        matches!(
+            self.status,
+            Status::Public | Status::Funded | Status::Unfunded
+        )
+    }
+
     /// Whether the deadline has settled it (paid out or refunded): nothing changes after.
     pub fn settled(&self) -> bool {
         self.settlement.is_some()

@@ -22,13 +22,14 @@ use super::api::{Body, Id, blocking};
 use super::auth::{Action, Caller};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{Path, Query};
+use super::paging::{PageQuery, Paged};
 use insitu_core::codesign::{
-    self, Ballot, BallotView, ContributionView, Decision, Kind, PledgeView, Proof, ProposalView,
-    Reader, Settlement, Status, Tier,
+    self, Ballot, BallotView, ContributionView, Decision, Kind, PledgeView, Proof, Proposal,
+    ProposalView, Reader, Settlement, Status, Tier,
 };
 use insitu_core::noise::Noise;
 use insitu_core::output::Money;
-use insitu_core::store::PersonId;
+use insitu_core::store::{PersonId, Store};
 
 /// The caller as a reader of proposals, once [`Action`] allowed them.
 fn reader(caller: &Caller) -> Result<Reader, ApiError> {
@@ -108,25 +109,41 @@ pub async fn submit(
     Ok((StatusCode::CREATED, Json(view)))
 }
 
-/// The proposals the caller may see, newest first: a member, the public ones; an
-/// organisation, its own and the public ones; the officer and the operator, every one.
-#[utoipa::path(get, path = "/api/proposals", tag = "codesign", security(("token" = [])),
+/// The proposals the caller may see, newest first, a page at a time: a member, the public ones
+/// and those they pledged to; an organisation, its own and the public ones; the officer and
+/// the operator, every one.
+#[utoipa::path(get, path = "/api/proposals", tag = "codesign", security(("token" = [])), params(PageQuery),
     responses(
-        (status = 200, description = "The proposals, as the caller sees each", body = [ProposalView]),
+        (status = 200, description = "A page of the proposals, as the caller sees each, newest first", body = [ProposalView], headers(("Link" = String, description = "`<path?after=N&limit=M>; rel=\"next\"`: the next page, when there is one"))),
+        (status = 400, description = "`bad_request`: `after` or `limit` is not a number", body = ErrorBody),
         (status = 403, description = "`forbidden`: a developer's account, or a token without the `read` scope", body = ErrorBody),
     ))]
 pub async fn list(
     State(s): State<AppState>,
     caller: Caller,
-) -> Result<Json<Vec<ProposalView>>, ApiError> {
+    Query(q): Query<PageQuery>,
+) -> Result<Paged<ProposalView>, ApiError> {
     caller.may(Action::ReadProposals)?;
     let who = reader(&caller)?;
     let store = s.pds.store.as_ref();
-    let mut out = Vec::new();
-    for p in codesign::list(store, &who)? {
-        out.push(codesign::view(store, p.id, &who)?);
+    let rows = codesign::list(store, &who, q.page())?;
+    views(store, &who, &q, "/api/proposals", rows)
+}
+
+/// A page of proposals as `who` sees each, cut to `q`'s limit, with the link to the next.
+fn views(
+    store: &dyn Store,
+    who: &Reader,
+    q: &PageQuery,
+    path: &str,
+    rows: Vec<Proposal>,
+) -> Result<Paged<ProposalView>, ApiError> {
+    let (rows, next) = q.take(path, rows, |p| p.id);
+    let mut out = Vec::with_capacity(rows.len());
+    for p in rows {
+        out.push(codesign::view(store, p.id, who)?);
     }
-    Ok(Json(out))
+    Ok(Paged { rows: out, next })
 }
 
 /// A proposal as the caller sees it.
@@ -221,24 +238,24 @@ pub async fn review(
     Ok(Json(view))
 }
 
-/// The patent officer's queue: the proposals waiting for a review, oldest first.
-#[utoipa::path(get, path = "/api/reviews", tag = "codesign", security(("token" = [])),
+/// The patent officer's queue: the proposals waiting for a review, newest first, a page at a
+/// time.
+#[utoipa::path(get, path = "/api/reviews", tag = "codesign", security(("token" = [])), params(PageQuery),
     responses(
-        (status = 200, description = "The proposals in review", body = [ProposalView]),
+        (status = 200, description = "A page of the proposals in review, newest first", body = [ProposalView], headers(("Link" = String, description = "`<path?after=N&limit=M>; rel=\"next\"`: the next page, when there is one"))),
+        (status = 400, description = "`bad_request`: `after` or `limit` is not a number", body = ErrorBody),
         (status = 403, description = "`forbidden`: not the patent officer's token with the `review` scope", body = ErrorBody),
     ))]
 pub async fn queue(
     State(s): State<AppState>,
     caller: Caller,
-) -> Result<Json<Vec<ProposalView>>, ApiError> {
+    Query(q): Query<PageQuery>,
+) -> Result<Paged<ProposalView>, ApiError> {
     caller.may(Action::Review)?;
     let who = reader(&caller)?;
     let store = s.pds.store.as_ref();
-    let mut out = Vec::new();
-    for p in codesign::queue(store)? {
-        out.push(codesign::view(store, p.id, &who)?);
-    }
-    Ok(Json(out))
+    let rows = codesign::queue(store, q.page())?;
+    views(store, &who, &q, "/api/reviews", rows)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

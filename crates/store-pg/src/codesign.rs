@@ -9,7 +9,7 @@ use super::*;
 use insitu_model::codesign::{
     self, Ballot, Contribution, Kind, Pledge, PledgeStatus, Proposal, Tally, Vote,
 };
-use insitu_store::CodesignStore;
+use insitu_store::{CodesignStore, Proposals};
 
 fn refused(why: String) -> StoreError {
     StoreError::Codesign(why)
@@ -93,10 +93,31 @@ impl CodesignStore for PgStore {
         })
     }
 
-    fn proposals(&self) -> Result<Vec<Proposal>, StoreError> {
+    fn proposals_page(&self, which: &Proposals, page: Page) -> Result<Vec<Proposal>, StoreError> {
+        // Each by its index of `V8__proposal_listings.sql` (the same expressions).
+        let (filter, arg) = match which {
+            Proposals::All => ("", None),
+            Proposals::Of(o) => (" AND organisation = $3", Some(o.clone())),
+            Proposals::Public => (
+                " AND (value->>'status') IN ('public', 'funded', 'unfunded')",
+                None,
+            ),
+            Proposals::InReview => (" AND (value->>'status') = 'in_review'", None),
+            Proposals::Contest(c) => (
+                " AND (value->>'contest') IS NOT NULL AND (value->>'contest') = $3",
+                Some(c.clone()),
+            ),
+            Proposals::Unsettled => (" AND (value->>'settlement') IS NULL", None),
+        };
+        let sql =
+            format!("SELECT value FROM proposals WHERE id < $1{filter} ORDER BY id DESC LIMIT $2");
         self.with(|cx| async move {
             let c = cx.conn().await?;
-            all(&c, "SELECT value FROM proposals ORDER BY id", &[]).await
+            let (before, limit) = bounds(&page);
+            match &arg {
+                Some(a) => all(&c, &sql, &[&before, &limit, a]).await,
+                None => all(&c, &sql, &[&before, &limit]).await,
+            }
         })
     }
 
@@ -184,7 +205,8 @@ impl CodesignStore for PgStore {
                 Ballot::Contest(c) => {
                     all(
                         &tx,
-                        "SELECT value FROM proposals WHERE (value->>'contest') = $1",
+                        "SELECT value FROM proposals \
+                         WHERE (value->>'contest') IS NOT NULL AND (value->>'contest') = $1",
                         &[c],
                     )
                     .await?

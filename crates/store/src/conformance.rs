@@ -186,6 +186,10 @@ pub const CHECKS: &[(&str, Check)] = &[
         listings::jobs,
     ),
     ("tokens_are_paged_newest_first_by_account", listings::tokens),
+    (
+        "proposals_are_paged_newest_first_by_each_listing_and_move_with_their_status",
+        listings::proposals,
+    ),
     // audit chains and checkpoints
     ("audit_chains_are_per_person_and_paged", audit::chains),
     (

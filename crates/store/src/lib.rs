@@ -122,6 +122,38 @@ pub enum Owner {
     Organisation(String),
 }
 
+/// Which proposals a listing of them reads ([`CodesignStore::proposals_page`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Proposals {
+    /// Every proposal: the officer's and the operator's view.
+    All,
+    /// An organisation's own, whatever their status.
+    Of(String),
+    /// Those the officer approved: open, or settled after
+    /// ([`Proposal::is_public`](insitu_model::codesign::Proposal::is_public)).
+    Public,
+    /// Those waiting for the officer's review.
+    InReview,
+    /// A contest's, whatever their status.
+    Contest(String),
+    /// Those not yet settled: what the deadline's schedule looks at.
+    Unsettled,
+}
+
+impl Proposals {
+    /// Whether `p` is one of these.
+    pub fn admits(&self, p: &insitu_model::codesign::Proposal) -> bool {
+        match self {
+            Proposals::All => true,
+            Proposals::Of(o) => p.organisation == *o,
+            Proposals::Public => p.is_public(),
+            Proposals::InReview => p.status == insitu_model::codesign::Status::InReview,
+            Proposals::Contest(c) => p.contest.as_deref() == Some(c.as_str()),
+            Proposals::Unsettled => !p.settled(),
+        }
+    }
+}
+
 /// Which page of a listing to read: newest first (by id, descending), the rows whose id is
 /// below `before` (from the newest when `None`), at most `limit` of them. The next page is
 /// `before` the last id of this one; a page shorter than `limit` is the last. Ids are given
@@ -149,11 +181,11 @@ impl Page {
 
 /// Every row of a paged listing, walking its pages of `size` (for callers that print them all:
 /// the command line, tests).
-pub fn walk<T>(
+pub fn walk<T, E>(
     size: usize,
     id: impl Fn(&T) -> u64,
-    mut page: impl FnMut(Page) -> Result<Vec<T>, StoreError>,
-) -> Result<Vec<T>, StoreError> {
+    mut page: impl FnMut(Page) -> Result<Vec<T>, E>,
+) -> Result<Vec<T>, E> {
     let size = size.max(1);
     let mut all = Vec::new();
     let mut before = None;
@@ -778,8 +810,13 @@ pub trait CodesignStore: Send + Sync {
         proposal: insitu_model::codesign::Proposal,
     ) -> Result<insitu_model::codesign::Proposal, StoreError>;
     fn proposal(&self, id: u64) -> Result<insitu_model::codesign::Proposal, StoreError>;
-    /// Every proposal, by id.
-    fn proposals(&self) -> Result<Vec<insitu_model::codesign::Proposal>, StoreError>;
+    /// A page of the proposals `which` names, newest first, each kind from its own index:
+    /// no listing of proposals reads the whole table.
+    fn proposals_page(
+        &self,
+        which: &Proposals,
+        page: Page,
+    ) -> Result<Vec<insitu_model::codesign::Proposal>, StoreError>;
 
     /// Stores a member's comment or suggestion (its `id` is assigned), audited
     /// (`Contributed`, with a suggestion's commitment). Refused unless the proposal is public.

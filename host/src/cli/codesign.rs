@@ -14,6 +14,7 @@ use insitu_core::import::format_date;
 use insitu_core::noise::Noise;
 use insitu_core::output::Money;
 use insitu_core::pds::Pds;
+use insitu_core::store::walk;
 use insitu_formats::money::{decimal, parse_money};
 
 use super::jobs::format_time;
@@ -373,7 +374,12 @@ pub fn proposal_cmd(pds: &Pds, cmd: ProposalCmd) -> anyhow::Result<()> {
             println!("proposal {id}: {:?}", p.status);
         }
         ProposalCmd::List { reader: r } => {
-            for p in codesign::list(store, &reader(r.as_deref())?)? {
+            let who = reader(r.as_deref())?;
+            for p in walk(
+                256,
+                |p: &codesign::Proposal| p.id,
+                |page| codesign::list(store, &who, page),
+            )? {
                 println!(
                     "{:>4}  {:?}  {}  by {}  deadline {}",
                     p.id,
@@ -397,7 +403,11 @@ pub fn proposal_cmd(pds: &Pds, cmd: ProposalCmd) -> anyhow::Result<()> {
             }
         }
         ProposalCmd::Queue => {
-            for p in codesign::queue(store)? {
+            for p in walk(
+                256,
+                |p: &codesign::Proposal| p.id,
+                |page| codesign::queue(store, page),
+            )? {
                 println!(
                     "{:>4}  version {}  {}  by {}",
                     p.id,

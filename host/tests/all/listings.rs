@@ -8,6 +8,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use insitu_core::account::{self, Role};
+use insitu_core::codesign::{self, Content, Decision, Proposal, Status as ProposalStatus};
 use insitu_core::consent::{Grant, GrantedCollection, Origin};
 use insitu_core::job::{CampaignSpec, Job, JobKind, JobStatus, Member, MemberOutcome};
 use insitu_core::ledger::{Entry, Movement, Party};
@@ -15,7 +16,7 @@ use insitu_core::meter::{Outcome, RunRecord};
 use insitu_core::output::Money;
 use insitu_core::pds::Pds;
 use insitu_core::request::{AccessRequest, Status};
-use insitu_core::store::{PersonId, Reception, TimeRange};
+use insitu_core::store::{PersonId, Proposals, Reception, TimeRange};
 use insitu_server::{AppState, limit::RateLimits, router};
 use serde_json::Value;
 use tower::ServiceExt;
@@ -283,12 +284,85 @@ async fn every_listing_pages_by_link_each_row_once_and_only_the_callers() {
     }
     let tokens =
         |a: &account::Account| newest(store.tokens(a.id).unwrap(), |t| t.account == a.id, |t| t.id);
+    // Proposals: acme's and globex's interleaved, two in three approved; Alice pledges to one
+    // of acme's that acme then changes, which puts it back in review: she still sees it.
+    let (olga_t, _) = w.account("olga", Role::Officer);
+    let content = |title: &str| Content {
+        title: title.into(),
+        description: "A design.".into(),
+        options: vec![],
+        studies: vec![],
+        goal: Money {
+            minor: 10_000,
+            currency: "EUR".into(),
+        },
+        deadline_ms: store.now_ms() + 30 * 86_400_000,
+        tiers: vec![],
+    };
+    for i in 0..9 {
+        let org = ["acme", "globex"][i % 2];
+        let p = codesign::submit(store, org, None, content(&format!("p{i}"))).unwrap();
+        if i % 3 != 2 {
+            codesign::review(store, p.id, "olga", Decision::Approve, "").unwrap();
+        }
+    }
+    let proposals = insitu_core::store::walk(
+        64,
+        |p: &Proposal| p.id,
+        |page| store.proposals_page(&Proposals::All, page),
+    )
+    .unwrap();
+    let pledged = proposals
+        .iter()
+        .find(|p| p.organisation == "acme" && p.is_public())
+        .unwrap()
+        .id;
+    codesign::pledge(store, pledged, alice, 500).unwrap();
+    codesign::revise(store, pledged, "acme", content("changed")).unwrap();
+    let proposals = insitu_core::store::walk(
+        64,
+        |p: &Proposal| p.id,
+        |page| store.proposals_page(&Proposals::All, page),
+    )
+    .unwrap();
+    let proposals_for =
+        |keep: &dyn Fn(&Proposal) -> bool| newest(proposals.clone(), keep, |p| p.id);
     let requests = store.requests(None).unwrap();
     let grants = store.grants(None).unwrap();
     let runs = store.runs(None).unwrap();
     let receptions = store.receptions(None).unwrap();
     let org_of = |g: &Grant| g.origin.as_ref().map(|o| o.requester.clone());
     let cases: Vec<(&str, &str, &str, Vec<u64>)> = vec![
+        (
+            "/api/proposals",
+            alice_t.as_str(),
+            "id",
+            proposals_for(&|p| p.is_public() || p.id == pledged),
+        ),
+        (
+            "/api/proposals",
+            bob_t.as_str(),
+            "id",
+            proposals_for(&|p| p.is_public()),
+        ),
+        (
+            "/api/proposals",
+            acme_t.as_str(),
+            "id",
+            proposals_for(&|p| p.is_public() || p.organisation == "acme"),
+        ),
+        (
+            "/api/proposals",
+            olga_t.as_str(),
+            "id",
+            proposals_for(&|_| true),
+        ),
+        (
+            "/api/reviews",
+            olga_t.as_str(),
+            "id",
+            proposals_for(&|p| p.status == ProposalStatus::InReview),
+        ),
         (
             "/api/tokens",
             alice_t.as_str(),

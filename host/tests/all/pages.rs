@@ -1183,24 +1183,27 @@ fn everything(store: &dyn insitu_core::store::Store, alice: u64, bob: u64) -> St
         .flat_map(|a| store.tokens(a.id).unwrap())
         .map(|t| (t.id, t.revoked_ms))
         .collect();
-    let codesign: Vec<_> = store
-        .proposals()
-        .unwrap()
-        .into_iter()
-        .map(|p| {
-            let votes = store.votes(&p.ballot()).unwrap();
-            let (c, x) = (
-                store.contributions(p.id).unwrap(),
-                store.pledges(p.id).unwrap(),
-            );
-            (
-                format!("{p:?}"),
-                format!("{c:?}"),
-                format!("{x:?}"),
-                format!("{votes:?}"),
-            )
-        })
-        .collect();
+    let codesign: Vec<_> = insitu_core::store::walk(
+        64,
+        |p: &insitu_core::codesign::Proposal| p.id,
+        |page| store.proposals_page(&insitu_core::store::Proposals::All, page),
+    )
+    .unwrap()
+    .into_iter()
+    .map(|p| {
+        let votes = store.votes(&p.ballot()).unwrap();
+        let (c, x) = (
+            store.contributions(p.id).unwrap(),
+            store.pledges(p.id).unwrap(),
+        );
+        (
+            format!("{p:?}"),
+            format!("{c:?}"),
+            format!("{x:?}"),
+            format!("{votes:?}"),
+        )
+    })
+    .collect();
     format!(
         "{} {:?} {:?} {} {tokens:?} {:?} {} {:?} {:?} {codesign:?}",
         store.audit_log().unwrap().len(),

@@ -23,15 +23,18 @@ mod forms;
 pub(super) use forms::{contest_vote, contribute, pledge, review, revise, submit, vote, withdraw};
 
 use super::locale::{Arg, L10n};
-use super::{AppState, PageError, PageResult, Path, Session, page};
+use super::{
+    After, AppState, PageError, PageQuery, PageResult, Path, Session, cut, older, page, rows_from,
+};
 use crate::auth::Action;
 use insitu_core::account::Role;
 use insitu_core::campaign::Count;
 use insitu_core::codesign::{
-    self, BallotView, Content, ContributionView, Decision, Kind, PledgeStatus, ProposalView,
-    Reader, Status,
+    self, BallotView, Content, ContributionView, Decision, Kind, PledgeStatus, Proposal,
+    ProposalView, Reader, Status,
 };
 use insitu_core::output::Money;
+use insitu_core::store::{Proposals, Store};
 
 fn reader(session: &Session) -> Result<Reader, PageError> {
     session.reader().ok_or_else(PageError::not_found)
@@ -335,16 +338,14 @@ fn proposals_table(l: &L10n, views: &[ProposalView]) -> Markup {
 pub fn proposals_section(s: &AppState, session: &Session, l: &L10n) -> Result<Markup, PageError> {
     let who = reader(session)?;
     let store = s.pds.store.as_ref();
-    let mut views = Vec::new();
-    for p in codesign::list(store, &who)? {
-        if p.organisation == session.account.name {
-            views.push(codesign::view(store, p.id, &who)?);
-        }
-    }
+    let own = Proposals::Of(session.account.name.clone());
+    let (rows, next) = cut(store.proposals_page(&own, rows_from(None))?, |p| p.id);
+    let views = views_of(store, &who, rows)?;
     Ok(html! {
         section aria-labelledby="org-proposals" {
             h2 id="org-proposals" { (l.t("org-proposals-title")) }
             (proposals_table(l, &views))
+            (older(l, "/proposals", next))
             p { a href="/proposals" { (l.t("org-proposals-new")) } }
         }
     })
@@ -428,15 +429,17 @@ fn content_fields(l: &L10n, prefix: &str, c: Option<&Content>, contest: bool) ->
 }
 
 /// The visitor's proposals page (see the module's doc).
-pub(super) async fn proposals(State(s): State<AppState>, session: Session) -> PageResult {
+pub(super) async fn proposals(
+    State(s): State<AppState>,
+    session: Session,
+    PageQuery(q): PageQuery<After>,
+) -> PageResult {
     session.may(Action::ReadProposals)?;
     let who = reader(&session)?;
     let l = L10n::current();
     let store = s.pds.store.as_ref();
-    let mut views = Vec::new();
-    for p in codesign::list(store, &who)? {
-        views.push(codesign::view(store, p.id, &who)?);
-    }
+    let (rows, next) = cut(codesign::list(store, &who, rows_from(q.after))?, |p| p.id);
+    let views = views_of(store, &who, rows)?;
     let now = s.now_ms();
     // The contests the visible proposals compete in, each with its ballot and whether one of
     // its proposals still takes votes.
@@ -491,10 +494,12 @@ pub(super) async fn proposals(State(s): State<AppState>, session: Session) -> Pa
                 }
             }
             @for v in &views { (member_block(&session, &l, v, now)) }
+            (older(&l, "/proposals", next))
         },
         Role::Organisation => html! {
             h1 { (l.t("org-proposals-title")) }
             (proposals_table(&l, &views))
+            (older(&l, "/proposals", next))
             form.card method="post" action="/proposals" {
                 (session.csrf_field())
                 h2 { (l.t("org-proposals-new")) }
@@ -505,6 +510,7 @@ pub(super) async fn proposals(State(s): State<AppState>, session: Session) -> Pa
         _ => html! {
             h1 { (l.t("all-proposals-title")) }
             (proposals_table(&l, &views))
+            (older(&l, "/proposals", next))
         },
     };
     Ok(page(&l.t("proposals-title"), Some(&session), body).into_response())
@@ -594,15 +600,17 @@ pub(super) async fn proposal(
 }
 
 /// The patent officer's queue, a decision form per proposal.
-pub(super) async fn reviews(State(s): State<AppState>, session: Session) -> PageResult {
+pub(super) async fn reviews(
+    State(s): State<AppState>,
+    session: Session,
+    PageQuery(q): PageQuery<After>,
+) -> PageResult {
     session.may(Action::Review)?;
     let who = reader(&session)?;
     let l = L10n::current();
     let store = s.pds.store.as_ref();
-    let mut views = Vec::new();
-    for p in codesign::queue(store)? {
-        views.push(codesign::view(store, p.id, &who)?);
-    }
+    let (rows, next) = cut(codesign::queue(store, rows_from(q.after))?, |p| p.id);
+    let views = views_of(store, &who, rows)?;
     let body = html! {
         h1 { (l.t("reviews-queue-title")) }
         @if views.is_empty() { p { (l.t("none")) } }
@@ -639,8 +647,22 @@ pub(super) async fn reviews(State(s): State<AppState>, session: Session) -> Page
                 }
             }
         }
+        (older(&l, "/reviews", next))
     };
     Ok(page(&l.t("reviews-queue-title"), Some(&session), body).into_response())
+}
+
+/// `rows` as `who` sees each.
+fn views_of(
+    store: &dyn Store,
+    who: &Reader,
+    rows: Vec<Proposal>,
+) -> Result<Vec<ProposalView>, PageError> {
+    let mut views = Vec::with_capacity(rows.len());
+    for p in rows {
+        views.push(codesign::view(store, p.id, who)?);
+    }
+    Ok(views)
 }
 
 /// Minor units as a form writes them back: `1200.00` (the currency's own digits).

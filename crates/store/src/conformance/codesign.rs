@@ -137,9 +137,10 @@ pub(super) fn proposals(store: &dyn Store) {
     let q = store.put_proposal(proposal("other", true)).expect("put");
     assert_eq!(
         store
-            .proposals()
+            .proposals_page(&crate::Proposals::All, crate::Page::first(10))
             .expect("proposals")
             .iter()
+            .rev()
             .map(|x| x.id)
             .collect::<Vec<_>>(),
         vec![p.id, q.id]

@@ -7,7 +7,7 @@ use super::codesign;
 use super::consent::{account, reception, request, token};
 use super::jobs::{self, PERIOD, bill};
 use super::{EVENTS, audit_mark, event, expect_audit, expect_err, finished, grant};
-use crate::{Erased, Erasure, PersonData, PersonId, Source, Store, StoreError};
+use crate::{Erased, Erasure, Page, PersonData, PersonId, Proposals, Source, Store, StoreError};
 use insitu_model::audit::AuditEvent;
 use insitu_model::codesign::{Ballot, Vote};
 use insitu_model::job::{Job, JobStatus, MemberOutcome};
@@ -65,7 +65,11 @@ fn populate(store: &dyn Store, p: PersonId, name: &str, job: u64, other: PersonI
     store
         .post(&format!("erasure:{p}"), vec![paid])
         .expect("post");
-    let proposal = match store.proposals().expect("proposals").first() {
+    let proposal = match store
+        .proposals_page(&Proposals::All, Page::first(1))
+        .expect("proposals")
+        .first()
+    {
         Some(x) => x.id,
         None => {
             store
@@ -171,7 +175,13 @@ fn held(store: &dyn Store, kind: PersonData, who: &Who<'_>) -> Vec<String> {
             })),
         PersonData::Contributions => {
             let mut held = Vec::new();
-            for x in store.proposals().expect("proposals") {
+            for x in crate::walk(
+                64,
+                |x: &insitu_model::codesign::Proposal| x.id,
+                |page| store.proposals_page(&Proposals::All, page),
+            )
+            .expect("proposals")
+            {
                 held.extend(all(store
                     .contributions(x.id)
                     .expect("contributions")

@@ -494,3 +494,60 @@ pub(super) fn tokens(store: &dyn Store) {
     }
     assert_eq!(store.tokens(a).expect("tokens").len(), 4);
 }
+
+pub(super) fn proposals(store: &dyn Store) {
+    use super::codesign::{DEADLINE, proposal};
+    use crate::Proposals;
+    use insitu_model::codesign::{Decision, Review, Status};
+    let put = |org: &str, public: bool, contest: Option<&str>| {
+        let mut p = proposal(org, public);
+        p.contest = contest.map(String::from);
+        store.put_proposal(p).expect("put_proposal")
+    };
+    let a = put("thermo", false, None);
+    put("thermo", true, Some("x"));
+    put("other", true, Some("x"));
+    put("other", false, Some("y"));
+    let e = put("thermo", true, None);
+    // Settled: unfunded (no pledge), still public, out of the unsettled listing.
+    let e = store
+        .settle_proposal(e.id, 1_000, DEADLINE)
+        .expect("settle_proposal");
+    assert!(e.settled() && e.is_public());
+    // Approved after it was listed in review: it moves from one listing to the other.
+    let mut a = store.proposal(a.id).expect("proposal");
+    a.reviews.push(Review {
+        version: 1,
+        officer: "olga".into(),
+        decision: Decision::Approve,
+        reasons: String::new(),
+        at_ms: 3,
+    });
+    a.status = Status::Public;
+    store.put_proposal(a).expect("approve");
+    let every: Vec<_> = (1..=99)
+        .filter_map(|id| store.proposal(id).ok())
+        .rev()
+        .collect();
+    assert_eq!(every.len(), 5, "five proposals were stored");
+    for which in [
+        Proposals::All,
+        Proposals::Of("thermo".into()),
+        Proposals::Of("other".into()),
+        Proposals::Of("nobody".into()),
+        Proposals::Public,
+        Proposals::InReview,
+        Proposals::Contest("x".into()),
+        Proposals::Contest("y".into()),
+        Proposals::Contest("z".into()),
+        Proposals::Unsettled,
+    ] {
+        let want: Vec<_> = every.iter().filter(|p| which.admits(p)).cloned().collect();
+        pages(
+            &format!("proposals {which:?}"),
+            &want,
+            |p| p.id,
+            |page| store.proposals_page(&which, page),
+        );
+    }
+}

@@ -10,6 +10,48 @@ fn proposal_owner(proposal: u64) -> String {
     format!("x:{proposal}")
 }
 
+/// The key in [`LISTINGS`] (listing `proposals`) of the proposals `which` names: `None` for
+/// every one (the table's own order).
+fn proposals_key(which: &Proposals) -> Option<String> {
+    Some(match which {
+        Proposals::All => return None,
+        Proposals::Of(o) => organisation_owner(o),
+        Proposals::Public => "public".into(),
+        Proposals::InReview => "review".into(),
+        Proposals::Contest(c) => format!("c:{c}"),
+        Proposals::Unsettled => "open".into(),
+    })
+}
+
+/// The keys `p` is listed under: those of every listing that admits it.
+fn proposal_keys(p: &Proposal) -> Vec<String> {
+    let mut which = vec![
+        Proposals::Of(p.organisation.clone()),
+        Proposals::Public,
+        Proposals::InReview,
+        Proposals::Unsettled,
+    ];
+    which.extend(p.contest.clone().map(Proposals::Contest));
+    which
+        .iter()
+        .filter(|w| w.admits(p))
+        .filter_map(proposals_key)
+        .collect()
+}
+
+/// Stores `p` over `old` (its stored version, if any), and moves it between the listings.
+pub(super) fn put_proposal_in(
+    tx: &WriteTransaction,
+    old: Option<&Proposal>,
+    p: &Proposal,
+) -> Result<(), StoreError> {
+    if let Some(old) = old {
+        unlist(tx, "proposals", &proposal_keys(old), old.id)?;
+    }
+    put_json(tx, PROPOSALS, p.id, p)?;
+    list(tx, "proposals", &proposal_keys(p), p.id)
+}
+
 fn refused(why: impl Into<String>) -> StoreError {
     StoreError::Codesign(why.into())
 }
@@ -44,7 +86,7 @@ impl CodesignStore for RedbStore {
                 }
                 Some(old)
             };
-            put_json(tx, PROPOSALS, p.id, &p)?;
+            put_proposal_in(tx, old.as_ref(), &p)?;
             for e in crate::codesign_events(old.as_ref(), &p) {
                 append(tx, e)?;
             }
@@ -57,8 +99,13 @@ impl CodesignStore for RedbStore {
             .ok_or(StoreError::NoProposal(id))
     }
 
-    fn proposals(&self) -> Result<Vec<Proposal>, StoreError> {
-        self.all_json(PROPOSALS)
+    fn proposals_page(&self, which: &Proposals, page: Page) -> Result<Vec<Proposal>, StoreError> {
+        self.page_keyed(
+            PROPOSALS,
+            "proposals",
+            proposals_key(which).as_deref(),
+            page,
+        )
     }
 
     fn add_contribution(&self, mut c: Contribution) -> Result<Contribution, StoreError> {
@@ -113,10 +160,15 @@ impl CodesignStore for RedbStore {
             if get_json::<&str, Tally>(tx, TALLIES, ballot.as_str())?.is_some() {
                 return Err(refused(format!("the vote on {ballot} is closed")));
             }
-            // A proposal's options: that proposal alone; a contest: the proposals (few).
+            // A proposal's options: that proposal alone; a contest: its proposals, by their index.
             let concerned: Vec<Proposal> = match &v.ballot {
                 Ballot::Options(id) => get_json(tx, PROPOSALS, *id)?.into_iter().collect(),
-                Ballot::Contest(_) => all_in(tx, PROPOSALS)?,
+                Ballot::Contest(c) => rows_of(
+                    &tx.open_table(LISTINGS).map_err(db)?,
+                    &tx.open_table(PROPOSALS).map_err(db)?,
+                    "proposals",
+                    &format!("c:{c}"),
+                )?,
             };
             let concerned: Vec<&Proposal> = concerned.iter().collect();
             if let Some(why) = codesign::refuse_vote(&v.ballot, &concerned, v.at_ms) {
@@ -273,7 +325,7 @@ impl CodesignStore for RedbStore {
             for pl in &pledges {
                 put_json(tx, PLEDGES, pl.id, pl)?;
             }
-            put_json(tx, PROPOSALS, settled.id, &settled)?;
+            put_proposal_in(tx, Some(&p), &settled)?;
             append(
                 tx,
                 AuditEvent::ProposalSettled {

@@ -26,7 +26,7 @@ use super::codec::{self, Projection};
 use super::prelude::*;
 use super::{
     ColumnBatch, Cursor, Erasure, KeyedRecord, NewRecords, Owner, Page, Person, PersonId,
-    PluginRecord, Publisher, Reception, Record, Schema, Source, StoreError, TimeRange,
+    PluginRecord, Proposals, Publisher, Reception, Record, Schema, Source, StoreError, TimeRange,
     WriteOutcome,
 };
 use insitu_model::account::name::key as name_key;
@@ -114,7 +114,9 @@ const TALLIES: TableDefinition<&str, &str> = TableDefinition::new("tallies");
 /// ([`Store::runs_page`] and the others). `owner` is [`owner_key`]: `p:<person>` or
 /// `o:<organisation name>`. Listings: `runs`, `requests`, `grants`, `receptions`, `members`
 /// (keyed on the job), `jobs` (owned by the opener and a campaign's association), `tokens`
-/// (owned by `a:<account>`), and `ledger` (owned by each side's `Party` as text, `person:3`);
+/// (owned by `a:<account>`), `ledger` (owned by each side's `Party` as text, `person:3`), and
+/// `proposals` (owned by `o:<organisation>`, `public`, `review`, `c:<contest>` and `open`, as
+/// `Proposals` names them, moved when a proposal changes);
 /// and three that are not an owner's: `running-runs` and `running-jobs` (owner `""`: the runs
 /// and jobs running, each dropped when it finishes) and `unrevoked-grants` (owned by the plugin's digest, dropped when the grant
 /// is revoked). A store written before it gets it at open, once (`LISTINGS_BUILT`).
@@ -127,7 +129,7 @@ const JOB_TIMES: TableDefinition<(i64, u64), ()> = TableDefinition::new("job_tim
 const LISTINGS_BUILT: &str = "listings-index";
 /// The listings' index as this code writes it: a store whose index is older is indexed again
 /// at open (inserting is idempotent).
-const LISTINGS_VERSION: u64 = 5;
+const LISTINGS_VERSION: u64 = 6;
 const SECRETS: TableDefinition<&str, &[u8]> = TableDefinition::new("secrets");
 const PSEUDONYM_KEY: &str = "record-pseudonyms";
 
@@ -291,9 +293,21 @@ impl RedbStore {
         owner: &Owner,
         page: Page,
     ) -> Result<Vec<T>, StoreError> {
+        self.page_keyed(table, listing, owner_key(owner).as_deref(), page)
+    }
+
+    /// A page of `table`'s rows listed under `key` in `listing` (by the table's own order for
+    /// `None`), newest first.
+    fn page_keyed<T: DeserializeOwned>(
+        &self,
+        table: TableDefinition<u64, &str>,
+        listing: &str,
+        key: Option<&str>,
+        page: Page,
+    ) -> Result<Vec<T>, StoreError> {
         let tx = self.db.begin_read().map_err(db)?;
         let t = tx.open_table(table).map_err(db)?;
-        let ids = match owner_key(owner) {
+        let ids = match key {
             None => {
                 let hi = page.before.map_or(Bound::Unbounded, Bound::Excluded);
                 let mut ids = Vec::new();
@@ -305,7 +319,7 @@ impl RedbStore {
                 }
                 ids
             }
-            Some(key) => listed(&tx.open_table(LISTINGS).map_err(db)?, listing, &key, page)?,
+            Some(key) => listed(&tx.open_table(LISTINGS).map_err(db)?, listing, key, page)?,
         };
         ids.into_iter()
             .map(|id| {
@@ -659,6 +673,9 @@ fn build_listings(tx: &WriteTransaction) -> Result<(), StoreError> {
     }
     for t in all_in::<Token>(tx, TOKENS)? {
         list(tx, "tokens", &[account_owner(t.account)], t.id)?;
+    }
+    for p in all_in::<insitu_model::codesign::Proposal>(tx, PROPOSALS)? {
+        codesign::put_proposal_in(tx, None, &p)?;
     }
     tx.open_table(COUNTERS)
         .map_err(db)?
