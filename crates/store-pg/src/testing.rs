@@ -57,29 +57,16 @@ impl Drop for Schemas {
         if names.is_empty() {
             return;
         }
-        // On a thread of its own: the drop may run inside a test's runtime.
-        let url = url();
-        let dropped = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())?;
-            rt.block_on(async move {
-                let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        let dropped = on_own_thread(|client| async move {
+            for name in names {
+                client
+                    .batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
                     .await
-                    .map_err(|e| e.to_string())?;
-                tokio::spawn(conn);
-                for name in names {
-                    client
-                        .batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
-                        .await
-                        .map_err(|e| format!("dropping schema {name}: {e}"))?;
-                }
-                Ok::<_, String>(())
-            })
-        })
-        .join();
-        if let Ok(Err(e)) = dropped {
+                    .map_err(|e| format!("dropping schema {name}: {e}"))?;
+            }
+            Ok(())
+        });
+        if let Err(e) = dropped {
             eprintln!("the test schemas were not all dropped: {e}");
         }
     }
@@ -110,36 +97,72 @@ pub struct QueuedTask {
 /// member's result commits): for tests that watch which node holds what, which the store's
 /// API does not show. A PostgreSQL that cannot be reached fails the test.
 pub fn open_tasks(schema: &str, job: u64) -> Vec<QueuedTask> {
-    let (url, sql) = (
-        url(),
-        format!(
-            "SELECT run, person, node, attempt FROM {schema}.job_tasks WHERE job = $1 ORDER BY run"
-        ),
+    let sql = format!(
+        "SELECT run, person, node, attempt FROM {schema}.job_tasks WHERE job = $1 ORDER BY run"
     );
-    // On a thread of its own: the caller may be inside a runtime.
+    let job = i64::try_from(job).expect("a job id within i64");
+    on_own_thread(move |client| async move {
+        let rows = client
+            .query(&sql, &[&job])
+            .await
+            .map_err(|e| format!("reading job {job}'s tasks: {e}"))?;
+        Ok(rows
+            .iter()
+            .map(|r| QueuedTask {
+                run: r.get::<_, i64>(0) as u64,
+                person: r.get::<_, i64>(1) as u64,
+                node: r.get(2),
+                attempt: r.get::<_, i32>(3) as u32,
+            })
+            .collect())
+    })
+    .unwrap_or_else(|e| panic!("the test PostgreSQL: {e}"))
+}
+
+/// `VACUUM (ANALYZE)` of every table of `schema`: what an operator runs after a bulk load, so
+/// that a benchmark after its set-up does not measure the autovacuum of the set-up's rows (and
+/// the first reads do not set their hint bits).
+pub fn vacuum(schema: &str) -> Result<(), String> {
+    let schema = schema.to_string();
+    on_own_thread(move |client| async move {
+        let tables = client
+            .query(
+                "SELECT tablename FROM pg_tables WHERE schemaname = $1",
+                &[&schema],
+            )
+            .await
+            .map_err(|e| format!("listing {schema}'s tables: {e}"))?;
+        for t in tables {
+            let table: String = t.get(0);
+            client
+                .batch_execute(&format!("VACUUM (ANALYZE) {schema}.{table}"))
+                .await
+                .map_err(|e| format!("vacuuming {schema}.{table}: {e}"))?;
+        }
+        Ok(())
+    })
+}
+
+/// `f` on a connection of its own to the test database, on a thread of its own (the caller may
+/// be inside a runtime, a test's drop included).
+fn on_own_thread<T, F, Fut>(f: F) -> Result<T, String>
+where
+    T: Send + 'static,
+    F: FnOnce(tokio_postgres::Client) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let url = url();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .expect("a runtime for the query");
+            .map_err(|e| e.to_string())?;
         rt.block_on(async move {
             let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
                 .await
-                .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL: {e}"));
+                .map_err(|e| format!("cannot reach the test PostgreSQL: {e}"))?;
             tokio::spawn(conn);
-            let job = i64::try_from(job).expect("a job id within i64");
-            let rows = client
-                .query(&sql, &[&job])
-                .await
-                .unwrap_or_else(|e| panic!("reading job {job}'s tasks: {e}"));
-            rows.iter()
-                .map(|r| QueuedTask {
-                    run: r.get::<_, i64>(0) as u64,
-                    person: r.get::<_, i64>(1) as u64,
-                    node: r.get(2),
-                    attempt: r.get::<_, i32>(3) as u32,
-                })
-                .collect()
+            f(client).await
         })
     })
     .join()
