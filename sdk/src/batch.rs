@@ -69,13 +69,18 @@ pub struct Rows {
 }
 
 impl Rows {
-    /// The next batch, or `None` once the query is exhausted.
+    /// The next batch, or `None` once the query is exhausted. When the host says a batch was
+    /// the last (`was-last`), the `None` after it is answered here, without asking the host
+    /// again (a round trip to the database, on some stores).
     pub fn next_batch(&mut self) -> Result<Option<Batch>, DataError> {
         if self.done {
             return Ok(None);
         }
         match self.query.next_batch()? {
-            Some(b) => Ok(Some(Batch { inner: b })),
+            Some(b) => {
+                self.done = self.query.was_last();
+                Ok(Some(Batch { inner: b }))
+            }
             None => {
                 self.done = true;
                 Ok(None)

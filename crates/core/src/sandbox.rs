@@ -95,6 +95,10 @@ impl Batches for StoreBatches {
         };
         Ok((next, live))
     }
+
+    fn exhausted(&self) -> bool {
+        self.0.exhausted()
+    }
 }
 
 /// A sandbox over `config.dir` whose compiled code's hashes are kept in `store`.

@@ -61,6 +61,13 @@ pub trait Batches: Send {
         let _ = grant;
         Ok((self.next_batch(max)?, None))
     }
+
+    /// Whether the source knows, from what it has read, that no record is left: the next batch
+    /// would be `None`. Never true while a record is left; false when it cannot tell. Asked
+    /// right after a batch, so that the plugin learns it with that batch (`query.was-last`).
+    fn exhausted(&self) -> bool {
+        false
+    }
 }
 
 /// Where the installed components and the SHA-256 of each compiled-code file are kept: the

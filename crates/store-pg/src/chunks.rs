@@ -124,6 +124,11 @@ impl<R> Merge<R> {
         !self.pending.is_empty()
     }
 
+    /// Whether every chunk arrived was read to its end.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.pending.is_empty() && self.reading.is_empty()
+    }
+
     /// Gives the next record, in key order, to `take` (key and value); `None` when the chunks
     /// arrived are read. While more chunks may arrive, call only when [`Merge::ready`].
     pub(crate) fn next<T>(

@@ -270,6 +270,12 @@ impl RecordStore for PgStore {
         Ok(Box::new(PgCursor {
             handle: self.handle().clone(),
             pool: self.pool.clone(),
+            first: Some(First {
+                person: key(person),
+                collection: coll.id as i32,
+                since: range.since,
+                until: range.until,
+            }),
             declare: Some(sql),
             client: None,
             hold: false,
@@ -646,14 +652,19 @@ async fn ints(tx: &Tx<'_>, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Res<Vec
         .collect()
 }
 
-/// A scan over a server-side cursor of chunks. Nothing is sent before the first batch: its
-/// call declares the cursor and fetches the first chunks in one round trip, in a read-only
-/// transaction of a connection the cursor then holds until its end (or its drop, which rolls
-/// the transaction back and returns the connection).
+/// A scan of a person's collection, by its chunks. Nothing is sent before the first batch: its
+/// call reads the first [`FETCH_CHUNKS`] chunks with one statement ([`FIRST_SQL`], one more to
+/// know whether there are more), which for most scans is all of them: the scan then holds
+/// nothing, and knows its end ([`Cursor::exhausted`]). A scan with more chunks than that reads
+/// them all again through a server-side cursor, in a read-only transaction of a connection it
+/// holds until its end (or its drop, which rolls the transaction back and returns the
+/// connection), [`FETCH_CHUNKS`] at a time.
 struct PgCursor {
     handle: tokio::runtime::Handle,
     pool: Pool,
-    /// `BEGIN` and the cursor's `DECLARE`, until the first fetch sends them.
+    /// The first statement's parameters, until the first fetch sends it.
+    first: Option<First>,
+    /// `BEGIN` and the cursor's `DECLARE`, until a fetch sends them.
     declare: Option<String>,
     client: Option<Object>,
     /// Whether the scan keeps its connection past its last `FETCH`, to read its run's grant
@@ -670,6 +681,24 @@ struct PgCursor {
     projection: Projection,
 }
 
+/// The parameters of [`FIRST_SQL`]: the person, the collection, and the range's ends.
+struct First {
+    person: i64,
+    collection: i32,
+    since: Option<i64>,
+    until: Option<i64>,
+}
+
+/// A scan's first read: the chunks that may hold records in the range, in the cursor's order,
+/// one more than a fetch to know whether that is all. One statement: one snapshot.
+const FIRST_SQL: &str = "SELECT data FROM record_chunks WHERE person = $1 AND collection = $2 \
+     AND ($3::bigint IS NULL OR last_time >= $3) AND ($4::bigint IS NULL OR first_time < $4) \
+     ORDER BY first_time, first_id LIMIT 65";
+const _: () = assert!(
+    FETCH_CHUNKS + 1 == 65,
+    "FIRST_SQL reads one more than a fetch"
+);
+
 /// A chunk's bytes in a row of the scan.
 fn chunk_bytes(row: &tokio_postgres::Row) -> Result<&[u8], StoreError> {
     row.try_get(0).map_err(db)
@@ -683,12 +712,13 @@ pub(crate) const GRANT_SQL: &str = "SELECT value FROM grants WHERE id = $1";
 type Fetched = (Vec<tokio_postgres::Row>, Option<Grant>);
 
 impl PgCursor {
-    /// Fetches up to [`FETCH_CHUNKS`] more chunks (declaring the cursor first, on the first
-    /// call), and, when `grant` is given, reads that grant in the same round trip, after them.
+    /// Reads the first chunks ([`FIRST_SQL`]) on the first call, else fetches up to
+    /// [`FETCH_CHUNKS`] more from the cursor (declaring it first, when the first read was not
+    /// all); and, when `grant` is given, reads that grant in the same round trip, after them.
     #[track_caller]
     fn fetch(&mut self, grant: Option<u64>) -> Res<Option<Grant>> {
-        let (declare, client) = (self.declare.take(), self.client.take());
-        if declare.is_none() && client.is_none() {
+        let (first, declare, client) = (self.first.take(), self.declare.take(), self.client.take());
+        if first.is_none() && declare.is_none() && client.is_none() {
             self.exhausted = true;
             return Ok(None);
         }
@@ -698,12 +728,32 @@ impl PgCursor {
                 Some(c) => c,
                 None => conn(&pool).await?,
             };
+            if let Some(first) = &first {
+                let read = first_on(&client, first, grant).await;
+                let (client, (rows, read)) = kept(client, read)?;
+                if rows.len() <= FETCH_CHUNKS {
+                    // All of it, in no transaction: the connection goes back to the pool.
+                    return Ok((None, rows, read));
+                }
+                let fetched = fetch_on(&client, declare.as_deref(), grant).await;
+                let (client, (rows, read)) = kept(client, fetched)?;
+                return Ok((Some(client), rows, read));
+            }
             let fetched = fetch_on(&client, declare.as_deref(), grant).await;
-            kept(client, fetched)
+            let (client, (rows, read)) = kept(client, fetched)?;
+            Ok((Some(client), rows, read))
         });
-        let (client, (rows, read)) = wait_profiled(task)?;
-        self.client = Some(client);
-        self.fetched(rows)?;
+        let (client, rows, read) = wait_profiled(task)?;
+        match client {
+            Some(client) => {
+                self.client = Some(client);
+                self.fetched(rows)?;
+            }
+            None => {
+                self.exhausted = true;
+                self.chunks.extend(rows)?;
+            }
+        }
         Ok(read)
     }
 
@@ -722,24 +772,28 @@ impl PgCursor {
         self.chunks.extend(rows)
     }
 
-    /// Reads the grant `id` on the connection the scan holds, if it holds one, in a statement
-    /// of its own (read committed: as committed now); at the end of the data (`end`), with
-    /// the `ROLLBACK` that ends the scan's transaction in the same round trip, and the
+    /// Reads the grant `id` in a statement of its own (read committed: as committed now), on
+    /// the connection the scan holds, else on one of the pool; at the end of the data (`end`),
+    /// the `ROLLBACK` that ends the scan's transaction goes in the same round trip, and the
     /// connection goes back to the pool.
     #[track_caller]
-    fn read_grant(&mut self, id: u64, end: bool) -> Res<Option<Grant>> {
-        let Some(client) = self.client.take() else {
-            return Ok(None);
-        };
+    fn read_grant(&mut self, id: u64, end: bool) -> Res<Grant> {
+        let held = self.client.take();
+        let in_transaction = held.is_some();
+        let pool = self.pool.clone();
         let task = self.handle.spawn(async move {
-            let read = grant_on(&client, id, end).await;
+            let client = match held {
+                Some(c) => c,
+                None => conn(&pool).await?,
+            };
+            let read = grant_on(&client, id, end && in_transaction).await;
             kept(client, read)
         });
         let (client, grant) = wait_profiled(task)?;
-        if !end {
+        if in_transaction && !end {
             self.client = Some(client);
         }
-        Ok(Some(grant))
+        Ok(grant)
     }
 
     /// The next batch of at most `max` records, and `grant` as read with the last fetch it
@@ -774,7 +828,7 @@ impl PgCursor {
         let batch = (!batch.is_empty()).then_some((batch, bytes));
         if let (None, Some(id)) = (&read, grant) {
             // After every record of the batch was read (they came from chunks fetched before).
-            read = self.read_grant(id, batch.is_none())?;
+            read = Some(self.read_grant(id, batch.is_none())?);
         }
         Ok((batch, read))
     }
@@ -796,6 +850,51 @@ async fn grant_on(client: &Object, id: u64, end: bool) -> Res<Grant> {
     match read.map_err(db)? {
         Some(row) => from_row(&row, 0),
         None => Err(StoreError::NoGrant(id)),
+    }
+}
+
+/// One round trip on `client`: the scan's first chunks ([`FIRST_SQL`]), then the grant `grant`
+/// if given, sent in that order: the grant is read after the chunks' snapshot.
+async fn first_on(client: &Object, first: &First, grant: Option<u64>) -> Res<Fetched> {
+    // Prepared before anything is sent (once per connection), as in `fetch_on`.
+    let select = client.prepare_cached(FIRST_SQL).await.map_err(db)?;
+    let statement = match grant {
+        Some(_) => Some(client.prepare_cached(GRANT_SQL).await.map_err(db)?),
+        None => None,
+    };
+    let id = grant.map(key);
+    let pg: &tokio_postgres::Client = client;
+    let params: [&(dyn ToSql + Sync); 4] =
+        [&first.person, &first.collection, &first.since, &first.until];
+    let (rows, read) = tokio::join!(
+        biased;
+        pg.query(&select, &params),
+        grant_read(pg, statement.as_ref(), id),
+    );
+    Ok((rows.map_err(db)?, grant_of(read, grant)?))
+}
+
+/// The grant read with `statement` ([`GRANT_SQL`]) for `id`, when both are given.
+async fn grant_read(
+    pg: &tokio_postgres::Client,
+    statement: Option<&tokio_postgres::Statement>,
+    id: Option<i64>,
+) -> Result<Option<tokio_postgres::Row>, tokio_postgres::Error> {
+    match (statement, id) {
+        (Some(s), Some(id)) => pg.query_opt(s, &[&id]).await,
+        _ => Ok(None),
+    }
+}
+
+/// The grant `grant` (if asked) from its read: a grant asked for and not found is an error.
+fn grant_of(
+    read: Result<Option<tokio_postgres::Row>, tokio_postgres::Error>,
+    grant: Option<u64>,
+) -> Res<Option<Grant>> {
+    match (read.map_err(db)?, grant) {
+        (Some(row), _) => Ok(Some(from_row::<Grant>(&row, 0)?)),
+        (None, Some(id)) => Err(StoreError::NoGrant(id)),
+        (None, None) => Ok(None),
     }
 }
 
@@ -823,21 +922,10 @@ async fn fetch_on(client: &Object, declare: Option<&str>, grant: Option<u64>) ->
             }
         },
         pg.query_typed(FETCH_SQL, &[]),
-        async {
-            match (&statement, &id) {
-                (Some(s), Some(id)) => pg.query_opt(s, &[id]).await,
-                _ => Ok(None),
-            }
-        },
+        grant_read(pg, statement.as_ref(), id),
     );
     declared.map_err(db)?;
-    let rows = rows.map_err(db)?;
-    let read = match (read.map_err(db)?, grant) {
-        (Some(row), _) => Some(from_row::<Grant>(&row, 0)?),
-        (None, Some(id)) => return Err(StoreError::NoGrant(id)),
-        (None, None) => None,
-    };
-    Ok((rows, read))
+    Ok((rows.map_err(db)?, grant_of(read, grant)?))
 }
 
 /// `client` with `r`, or, when `r` failed, the connection closed rather than pooled: it may
@@ -881,5 +969,9 @@ impl Cursor for PgCursor {
         grant: u64,
     ) -> Result<(NextBatch, Option<Grant>), StoreError> {
         self.fill(max, Some(grant))
+    }
+
+    fn exhausted(&self) -> bool {
+        self.exhausted && self.chunks.is_empty()
     }
 }

@@ -408,6 +408,24 @@ fn records_stored_one_a_row_read_the_same_after_the_chunk_migration() {
     assert_eq!(read(&store, range), cut);
 }
 
+/// A new grant of `person`'s label events (`label_events`), to be added.
+fn label_grant(store: &PgStore, person: u64) -> insitu_model::consent::Grant {
+    insitu_model::consent::Grant {
+        id: 0,
+        person,
+        plugin_digest: "sha256:00".into(),
+        collections: vec![insitu_model::consent::GrantedCollection {
+            name: "t.events".into(),
+            fields: vec!["label".into()],
+        }],
+        window: TimeRange::ALL,
+        created_ms: store.now_ms(),
+        expires_ms: None,
+        revoked_ms: None,
+        origin: None,
+    }
+}
+
 /// A batch read under a grant reads it on the scan's own connection, as it stands once the
 /// batch is read (`Cursor::next_batch_under`): with the `FETCH` when the batch needs one, else
 /// in a statement of its own, and at the end of the data with the `ROLLBACK` that ends the
@@ -416,7 +434,6 @@ fn records_stored_one_a_row_read_the_same_after_the_chunk_migration() {
 /// declared before it, and at the end of the data.
 #[test]
 fn a_grant_read_with_a_batch_sees_a_revocation_committed_before_the_call() {
-    use insitu_model::consent::{Grant, GrantedCollection};
     let schemas = Schemas::new("grantread");
     let store = connect(&schemas.fresh(), SystemClock::shared());
     let collection = label_events();
@@ -434,20 +451,7 @@ fn a_grant_read_with_a_batch_sees_a_revocation_committed_before_the_call() {
     store
         .write_records(p, "t.events", &records, Source::File("t"))
         .expect("write");
-    let grant = || Grant {
-        id: 0,
-        person: p,
-        plugin_digest: "sha256:00".into(),
-        collections: vec![GrantedCollection {
-            name: "t.events".into(),
-            fields: vec!["label".into()],
-        }],
-        window: TimeRange::ALL,
-        created_ms: store.now_ms(),
-        expires_ms: None,
-        revoked_ms: None,
-        origin: None,
-    };
+    let grant = || label_grant(&store, p);
     let g = store.add_grant(grant()).expect("add_grant").id;
     let scan = || {
         store
@@ -503,12 +507,118 @@ fn a_grant_read_with_a_batch_sees_a_revocation_committed_before_the_call() {
             .is_some(),
         "the end of the data read a grant older than the revocation"
     );
-    // The scan's connection went back: a call after the end reads nothing itself.
-    assert!(matches!(whole.next_batch_under(10, g2), Ok((None, None))));
+    // The scan's connection went back: a call after the end reads the grant on one of the
+    // pool's, as it stands.
+    let (batch, read) = whole.next_batch_under(10, g2).expect("after the end");
+    assert!(batch.is_none());
+    assert!(
+        read.expect("read on a pooled connection")
+            .revoked_ms
+            .is_some()
+    );
     // And a grant that is not there is an error, not a live grant.
     let mut c = scan();
     assert!(matches!(
         c.next_batch_under(10, g + 1000),
         Err(insitu_store::StoreError::NoGrant(_))
     ));
+}
+
+/// A scan knows its end once it has read every record (`Cursor::exhausted`), and the end of
+/// the data still reads the grant as it stands (a revocation before that call is seen).
+/// `exhausted` is never true while a record is left, over scans on either side of the first
+/// read's limit (64 chunks, read by one statement; more, by a cursor), ranges that cut
+/// chunks, and batches of every size.
+#[test]
+fn a_scan_knows_its_end_only_when_nothing_is_left_and_still_reads_the_grant_at_it() {
+    let schemas = Schemas::new("exhausted");
+    let store = connect(&schemas.fresh(), SystemClock::shared());
+    store.define_collection(&label_events()).expect("define");
+    let p = store.add_person("ada").expect("add_person");
+    // Records small enough that a chunk closes at 256 of them, written at once: chunk k holds
+    // times 256k..256k+255.
+    let n = 20_000i64;
+    let records: Vec<KeyedRecord> = (0..n)
+        .map(|i| KeyedRecord {
+            id: i as u64,
+            time: i,
+            values: vec![Value::Text(format!("{}", i % 10))],
+        })
+        .collect();
+    store
+        .write_records(p, "t.events", &records, Source::File("t"))
+        .expect("write");
+    let g = store
+        .add_grant(label_grant(&store, p))
+        .expect("add_grant")
+        .id;
+    let range = |since: i64, until: i64| TimeRange {
+        since: Some(since),
+        until: Some(until),
+    };
+    // Within the first read (64 chunks or fewer), just past it (65), well past, and empty.
+    let cases = [
+        range(0, 100),
+        range(100, 600),
+        range(0, 64 * 256),
+        range(0, 64 * 256 + 1),
+        range(300, 64 * 256 + 200),
+        TimeRange::ALL,
+        range(n, n + 10),
+    ];
+    for r in cases {
+        let want = (0..n)
+            .filter(|t| r.since.is_none_or(|s| *t >= s) && r.until.is_none_or(|u| *t < u))
+            .count();
+        for max in [1, 97, 4096, 100_000] {
+            let mut c = store
+                .scan(p, "t.events", r, &["label".into()])
+                .expect("scan");
+            let mut got = 0;
+            loop {
+                let (batch, read) = c.next_batch_under(max, g).expect("batch");
+                assert_eq!(read.expect("the grant, read with the batch").id, g);
+                let Some((b, _)) = batch else { break };
+                got += b.len();
+                if c.exhausted() {
+                    assert_eq!(got, want, "{r:?} by {max}: exhausted with records left");
+                    let (batch, _) = c.next_batch_under(max, g).expect("the end");
+                    assert!(
+                        batch.is_none(),
+                        "{r:?} by {max}: exhausted, yet a batch came"
+                    );
+                    break;
+                }
+            }
+            assert_eq!(got, want, "{r:?} by {max}");
+            if max >= want && want > 0 {
+                // A first batch that held every record knew it was the last.
+                let mut c = store
+                    .scan(p, "t.events", r, &["label".into()])
+                    .expect("scan");
+                let (batch, _) = c.next_batch_under(max, g).expect("first batch");
+                assert_eq!(batch.expect("records").0.len(), want);
+                assert!(
+                    c.exhausted(),
+                    "{r:?} by {max}: the first batch was all of it"
+                );
+            }
+        }
+    }
+    // Read to its end under a live grant, revoked before the end of the data is asked for:
+    // that call reads the grant as it is now.
+    let mut c = store
+        .scan(p, "t.events", range(0, 1000), &["label".into()])
+        .expect("scan");
+    let (batch, read) = c.next_batch_under(100_000, g).expect("first batch");
+    assert_eq!(batch.expect("records").0.len(), 1000);
+    assert_eq!(read.expect("with the batch").revoked_ms, None);
+    assert!(c.exhausted());
+    store.revoke_grant(g, store.now_ms()).expect("revoke");
+    let (batch, read) = c.next_batch_under(10, g).expect("the end");
+    assert!(batch.is_none());
+    assert!(
+        read.expect("read at the end").revoked_ms.is_some(),
+        "the end of the data read a grant older than the revocation"
+    );
 }

@@ -68,6 +68,10 @@ pub const CHECKS: &[(&str, Check)] = &[
     ),
     ("scan_batches_hold_at_most_max", records::scan_batches),
     (
+        "a_cursor_is_exhausted_only_with_nothing_left_and_once_a_batch_comes_short",
+        records::scan_exhausted,
+    ),
+    (
         "interleaved_writes_read_as_one_collection",
         records::interleaved_writes,
     ),

@@ -46,6 +46,14 @@ pub trait Cursor: Send {
         let _ = grant;
         Ok((self.next_batch(max)?, None))
     }
+
+    /// Whether the cursor knows, from what it has read, that it has no record left: the next
+    /// batch would be `None`. Never true while a record is left; false when the backend cannot
+    /// tell without reading more (redb knows once a batch stopped at the range's end rather
+    /// than at its size; PostgreSQL once its last read came short and its chunks are read).
+    fn exhausted(&self) -> bool {
+        false
+    }
 }
 
 /// What a store call failed with. The messages name the thing, with no hint of how to fix it

@@ -267,14 +267,18 @@ async fn revocation_stops_a_run_in_progress_at_the_next_batch_on_postgres() {
 }
 
 /// The end of the data is the person's data too: a grant revoked after the last batch was
-/// delivered ends the run at its next call, which would only have said "no more".
+/// delivered ends the run at its next call, which would only have said "no more". (Here the
+/// plugin asks past the batch the host said was the last, `past-last`: the SDK would not.)
 async fn revocation_after_the_last_batch_ends_the_run_before_it_learns_the_data_ended(
     backend: Backend,
 ) {
     let (f, _schemas) = on(backend);
     let (p, probe, g) = probe_on_purchases(&f, "erin", 20);
     // One batch holds all 20 records; the plugin spins after it, before asking for more.
-    let params = [("spin", Scalar::Integer(400_000_000))];
+    let params = [
+        ("spin", Scalar::Integer(400_000_000)),
+        ("past-last", Scalar::Integer(1)),
+    ];
     let run = {
         let f = f.clone();
         tokio::spawn(async move { f.run(p, g.id, &probe, &params, None).await })
@@ -301,6 +305,34 @@ async fn revocation_after_the_last_batch_ends_the_run_before_it_learns_the_data_
 {
     revocation_after_the_last_batch_ends_the_run_before_it_learns_the_data_ended(Backend::Postgres)
         .await
+}
+
+/// The host says, with a batch, that it was the last (`was-last`), when it knows: the plugin
+/// learned the end under the grant checked with that batch, and the SDK makes no further call.
+/// A revocation after it ends no call of the run, which finishes with the 20 records it read
+/// (the same run asking past the last batch is stopped: the test above).
+async fn a_plugin_told_its_batch_was_the_last_learns_nothing_after_a_revocation(backend: Backend) {
+    let (f, _schemas) = on(backend);
+    let (p, probe, g) = probe_on_purchases(&f, "fran", 20);
+    let params = [("spin", Scalar::Integer(400_000_000))];
+    let run = {
+        let f = f.clone();
+        tokio::spawn(async move { f.run(p, g.id, &probe, &params, None).await })
+    };
+    revoke_once_running(&f, p, g.id, 200).await;
+    let run = run.await.unwrap();
+    assert_eq!(run.outcome, Outcome::Succeeded, "{:?}", run.outcome);
+    assert_eq!(run.usage.records_read, 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_told_its_batch_was_the_last_learns_nothing_after_a_revocation_on_redb() {
+    a_plugin_told_its_batch_was_the_last_learns_nothing_after_a_revocation(Backend::Redb).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_told_its_batch_was_the_last_learns_nothing_after_a_revocation_on_postgres() {
+    a_plugin_told_its_batch_was_the_last_learns_nothing_after_a_revocation(Backend::Postgres).await
 }
 
 /// A job hands its member runs the grant it read at the claim (`run::Known`); a revocation

@@ -192,6 +192,8 @@ export class Context {
       }
       if (raw === undefined || raw === null) return;
       yield new Batch(raw);
+      // The host knew this batch was the last: the call that would answer none is saved.
+      if (query.wasLast()) return;
     }
   }
 
@@ -340,7 +342,7 @@ export function fakeHost(collections, batchSize = 2) {
         for (let i = 0; i < records.length; i += n) {
           batches.push(columnar(records.slice(i, i + n), spec.fields));
         }
-        return { nextBatch: () => batches.shift() };
+        return { nextBatch: () => batches.shift(), wasLast: () => batches.length === 0 };
       },
     },
   };

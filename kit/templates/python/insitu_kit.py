@@ -248,6 +248,10 @@ class Context:
                 if raw is None:
                     return
                 yield Batch(raw)
+                # The host knew this batch was the last: the call that would answer none is
+                # saved.
+                if query.was_last():
+                    return
         except Err as e:
             raise Err(_output.PluginError_Data(_data_error_text(e.value))) from None
 
@@ -338,6 +342,9 @@ class _FakeQuery:
 
     def next_batch(self):
         return self._batches.pop(0) if self._batches else None
+
+    def was_last(self):
+        return not self._batches
 
     def __enter__(self):
         return self

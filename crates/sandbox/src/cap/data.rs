@@ -45,6 +45,9 @@ pub struct QueryCursor {
     batch_size: usize,
     collection: String,
     ids: Pseudonymizer,
+    /// Whether the answer `next-batch` delivered last was the query's last (`was-last`): set
+    /// with a batch delivered under a live grant, from what the source knew then, or by `none`.
+    last: bool,
 }
 
 /// What a run may read, and what it has read.
@@ -264,6 +267,7 @@ impl Host for DataView<'_> {
             batch_size,
             ids: Pseudonymizer::new(&d.pseudonym_key, d.grant.id, &spec.collection),
             collection: spec.collection,
+            last: false,
         };
         Ok(Ok(self.run.table.push(q)?))
     }
@@ -308,6 +312,8 @@ impl HostQuery for DataView<'_> {
         if live.is_err() {
             return Ok(Err(DataError::AccessEnded));
         }
+        // Known now, with the batch and under the grant just checked: never learned later.
+        cursor.last = next.is_none() || cursor.cursor.exhausted();
         match next {
             None => Ok(Ok(None)),
             Some((mut batch, bytes)) => {
@@ -323,6 +329,12 @@ impl HostQuery for DataView<'_> {
                 Ok(Ok(Some(to_wit(batch))))
             }
         }
+    }
+
+    fn was_last(&mut self, q: Resource<QueryCursor>) -> wasmtime::Result<bool> {
+        self.run.usage.host_calls += 1;
+        self.run.meter.call();
+        Ok(self.run.table.get(&q)?.last)
     }
 
     fn drop(&mut self, q: Resource<QueryCursor>) -> wasmtime::Result<()> {

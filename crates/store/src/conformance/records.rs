@@ -387,6 +387,44 @@ pub(super) fn scan_batches(store: &dyn Store) {
     assert_eq!(ids, vec![1, 2, 3, 4, 5]);
 }
 
+/// A cursor says it is exhausted (`Cursor::exhausted`) only when no record is left, and says
+/// so once a batch came short of its size: its end was reached.
+pub(super) fn scan_exhausted(store: &dyn Store) {
+    let p = person_with_events(store, "ada");
+    let recs: Vec<_> = (1..=700).map(|i| event(i, i as i64, "x", None)).collect();
+    store
+        .write_records(p, EVENTS, &recs, FILE)
+        .expect("write_records");
+    let range = |since, until| TimeRange { since, until };
+    for (r, want) in [
+        (TimeRange::ALL, 700),
+        (range(Some(100), Some(350)), 250),
+        (range(Some(701), None), 0),
+        (range(None, Some(257)), 256),
+    ] {
+        for max in [1, 2, 255, 256, 700, 1000] {
+            let mut c = store.scan(p, EVENTS, r, &["label".into()]).expect("scan");
+            assert!(!c.exhausted(), "{r:?}: exhausted before a batch");
+            let mut got = 0;
+            while let Some((b, _)) = c.next_batch(max).expect("next_batch") {
+                got += b.len();
+                if b.len() < max {
+                    assert!(
+                        c.exhausted(),
+                        "{r:?} by {max}: a short batch, not exhausted"
+                    );
+                }
+                if c.exhausted() {
+                    assert_eq!(got, want, "{r:?} by {max}: exhausted with records left");
+                    assert!(c.next_batch(max).expect("next_batch").is_none());
+                    break;
+                }
+            }
+            assert_eq!(got, want, "{r:?} by {max}");
+        }
+    }
+}
+
 pub(super) fn isolation(store: &dyn Store) {
     let a = person_with_events(store, "ada");
     let b = store.add_person("bob").expect("add_person");

@@ -881,6 +881,8 @@ struct RedbCursor {
     schema: Schema,
     projection: Projection,
     iter: redb::Range<'static, &'static [u8], &'static [u8]>,
+    /// Whether `iter` has given its last record (a batch stopped at its end, not at its size).
+    ended: bool,
 }
 
 impl Cursor for RedbCursor {
@@ -889,7 +891,10 @@ impl Cursor for RedbCursor {
         let mut bytes = 0;
         // Bounded in bytes too, so text offsets stay small and a batch never balloons.
         while batch.len() < max && bytes < MAX_BATCH_BYTES {
-            let Some(item) = self.iter.next() else { break };
+            let Some(item) = self.iter.next() else {
+                self.ended = true;
+                break;
+            };
             let (k, v) = item.map_err(db)?;
             let (time, id) = codec::split_key(k.value());
             bytes += self
@@ -903,6 +908,10 @@ impl Cursor for RedbCursor {
         } else {
             Some((batch, bytes))
         })
+    }
+
+    fn exhausted(&self) -> bool {
+        self.ended
     }
 }
 

@@ -134,6 +134,7 @@ impl RecordStore for RedbStore {
             schema: coll.schema,
             projection,
             iter,
+            ended: false,
         }))
     }
 
