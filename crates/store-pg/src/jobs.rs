@@ -152,7 +152,7 @@ impl JobStore for PgStore {
     ) -> Result<u64, StoreError> {
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
-            let tx = Tx::audited(&mut c, &cx).await?;
+            let tx = Tx::audited_by_people(&mut c, &cx).await?;
             let found = tx
                 .query_opt("SELECT 1 FROM jobs WHERE id = $1", &[&key(job)])
                 .await
@@ -284,7 +284,7 @@ impl JobStore for PgStore {
         let node = node.to_string();
         self.with(|cx| async move {
             let mut c = cx.conn().await?;
-            let tx = Tx::audited(&mut c, &cx).await?;
+            let tx = Tx::audited_by_people(&mut c, &cx).await?;
             // SKIP LOCKED: a task another node is claiming right now is left to it.
             let rows = tx
                 .query(

@@ -498,6 +498,15 @@ impl<'a> Tx<'a> {
         Self::audited_for(c, cx, &[Chain::Operator]).await
     }
 
+    /// A transaction whose entries' chains are locked only as it commits, in key order: for
+    /// writes about many people at once (a job's claims and its members' results), which
+    /// append nothing to the operator's chain, so that two nodes' batches for different
+    /// people never wait for each other. Locking the operator's chain first, as
+    /// [`Tx::audited`] does, made every claim and commit of every node take turns.
+    async fn audited_by_people(c: &'a mut Object, cx: &Ctx) -> Res<Tx<'a>> {
+        Self::audited_for(c, cx, &[]).await
+    }
+
     /// A transaction that locks `chains` first: a person's own action locks only their chain,
     /// so actions of different people never wait for each other.
     async fn audited_for(c: &'a mut Object, cx: &Ctx, chains: &[Chain]) -> Res<Tx<'a>> {

@@ -797,7 +797,7 @@ impl PgCursor {
     }
 
     /// The next batch of at most `max` records, and `grant` as read with the last fetch it
-    /// needed, else on the connection the scan holds (none when it holds none, or when no
+    /// needed, else on the connection the scan holds, else on one of the pool (none when no
     /// grant is asked for).
     fn fill(&mut self, max: usize, grant: Option<u64>) -> Res<(NextBatch, Option<Grant>)> {
         self.hold = grant.is_some();

@@ -143,6 +143,67 @@ pub fn vacuum(schema: &str) -> Result<(), String> {
     })
 }
 
+/// A transaction of a connection of its own that ran some statements (holding the locks they
+/// took) and stays open until this is dropped: for tests that show what does not wait for
+/// those locks.
+pub struct Held {
+    release: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Begins a transaction in `schema`, runs `sql` in it and holds it open (see [`Held`]). A
+/// PostgreSQL that cannot be reached, or a statement that fails, fails the test.
+pub fn hold(schema: &str, sql: &str) -> Held {
+    let (url, sql) = (url(), format!("SET search_path TO {schema}; BEGIN; {sql}"));
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let (ready, is_ready) = std::sync::mpsc::channel::<Result<(), String>>();
+    let thread = std::thread::spawn(move || {
+        let rt = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => return drop(ready.send(Err(e.to_string()))),
+        };
+        rt.block_on(async move {
+            let client = match tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
+                Ok((client, conn)) => {
+                    tokio::spawn(conn);
+                    client
+                }
+                Err(e) => return drop(ready.send(Err(e.to_string()))),
+            };
+            let ran = client.batch_execute(&sql).await.map_err(|e| e.to_string());
+            let ok = ran.is_ok();
+            drop(ready.send(ran));
+            if ok {
+                // Until dropped (the sender gone). The connection's task is not polled
+                // meanwhile, which it need not be: the server keeps the transaction open while
+                // the socket is.
+                let _ = released.recv();
+            }
+            drop(client);
+        })
+    });
+    match is_ready.recv() {
+        Ok(Ok(())) => Held {
+            release: Some(release),
+            thread: Some(thread),
+        },
+        Ok(Err(e)) => panic!("holding a transaction in the test PostgreSQL: {e}"),
+        Err(_) => panic!("the thread holding a transaction ended"),
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        drop(self.release.take());
+        if let Some(t) = self.thread.take() {
+            drop(t.join());
+        }
+    }
+}
+
 /// `f` on a connection of its own to the test database, on a thread of its own (the caller may
 /// be inside a runtime, a test's drop included).
 fn on_own_thread<T, F, Fut>(f: F) -> Result<T, String>

@@ -622,3 +622,101 @@ fn a_scan_knows_its_end_only_when_nothing_is_left_and_still_reads_the_grant_at_i
         "the end of the data read a grant older than the revocation"
     );
 }
+
+/// A job's claims and its members' results append to the members' chains only: with the
+/// operator's chain head locked by another transaction (another node's operator action), both
+/// still go through. They used to lock the operator's chain first, which made every claim and
+/// commit of every node take turns (two nodes ran a campaign no faster than one).
+#[test]
+fn claims_and_member_results_do_not_wait_for_the_operators_chain() {
+    use insitu_model::job::{CampaignSpec, Job, JobKind, JobStatus, Member, MemberOutcome, Task};
+    let schemas = Schemas::new("claims");
+    let schema = schemas.fresh();
+    let store = Arc::new(connect(&schema, SystemClock::shared()));
+    let people: Vec<u64> = ["a", "b"]
+        .iter()
+        .map(|n| store.add_person(n).expect("add_person"))
+        .collect();
+    let job = store
+        .add_job(Job {
+            id: 0,
+            kind: JobKind::Campaign(CampaignSpec {
+                description: "bank fees".into(),
+                brand: "bank".into(),
+                association: "consumers".into(),
+                k: 5,
+                epsilon_micro: 500_000,
+                period: "2026-12".into(),
+            }),
+            owner: "acme".into(),
+            plugin_digest: "d1".into(),
+            params: vec![],
+            created_ms: 11,
+            status: JobStatus::Running,
+            release: None,
+            counts: None,
+            release_ms: 99,
+        })
+        .expect("add_job")
+        .id;
+    let first = store.reserve_run_ids(2).expect("reserve_run_ids");
+    let tasks: Vec<Task> = people
+        .iter()
+        .zip(first..)
+        .map(|(&person, run)| Task {
+            person,
+            grant: 7,
+            run,
+        })
+        .collect();
+    assert!(store.enqueue_tasks(job, &tasks).expect("enqueue_tasks"));
+    let held = insitu_store_pg::testing::hold(
+        &schema,
+        // Fails (division by zero) when the operator's chain has no head row to lock.
+        "SELECT 1 / count(*) FROM (SELECT 1 FROM audit_chain_heads \
+         WHERE person = 0 AND kind = 1 FOR UPDATE) AS head",
+    );
+    // Each call on a thread of its own, given 20 s: it must not wait for `held`.
+    let within = |what: &str, call: Box<dyn FnOnce() -> usize + Send>| {
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = done.send(call());
+        });
+        finished
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("{what} waited for the operator's chain"))
+    };
+    let s = store.clone();
+    let now = store.now_ms();
+    let claimed = within(
+        "claim_tasks",
+        Box::new(move || {
+            s.claim_tasks(job, "node-1", 2, now + 60_000)
+                .expect("claim_tasks")
+                .len()
+        }),
+    );
+    assert_eq!(claimed, 2);
+    let s = store.clone();
+    let members: Vec<(Option<insitu_model::meter::RunRecord>, Member)> = people
+        .iter()
+        .map(|&person| {
+            (
+                None,
+                Member {
+                    job,
+                    person,
+                    run: 0,
+                    outcome: MemberOutcome::NoMatch,
+                    answer: None,
+                },
+            )
+        })
+        .collect();
+    let added = within(
+        "record_members",
+        Box::new(move || s.record_members(job, members).expect("record_members") as usize),
+    );
+    assert_eq!(added, 2);
+    drop(held);
+}
