@@ -629,7 +629,7 @@ fn a_scan_knows_its_end_only_when_nothing_is_left_and_still_reads_the_grant_at_i
 /// commit of every node take turns (two nodes ran a campaign no faster than one).
 #[test]
 fn claims_and_member_results_do_not_wait_for_the_operators_chain() {
-    use insitu_model::job::{CampaignSpec, Job, JobKind, JobStatus, Member, MemberOutcome, Task};
+    use insitu_model::job::{Member, MemberOutcome, Task};
     let schemas = Schemas::new("claims");
     let schema = schemas.fresh();
     let store = Arc::new(connect(&schema, SystemClock::shared()));
@@ -637,28 +637,7 @@ fn claims_and_member_results_do_not_wait_for_the_operators_chain() {
         .iter()
         .map(|n| store.add_person(n).expect("add_person"))
         .collect();
-    let job = store
-        .add_job(Job {
-            id: 0,
-            kind: JobKind::Campaign(CampaignSpec {
-                description: "bank fees".into(),
-                brand: "bank".into(),
-                association: "consumers".into(),
-                k: 5,
-                epsilon_micro: 500_000,
-                period: "2026-12".into(),
-            }),
-            owner: "acme".into(),
-            plugin_digest: "d1".into(),
-            params: vec![],
-            created_ms: 11,
-            status: JobStatus::Running,
-            release: None,
-            counts: None,
-            release_ms: 99,
-        })
-        .expect("add_job")
-        .id;
+    let job = store.add_job(conformance::campaign()).expect("add_job").id;
     let first = store.reserve_run_ids(2).expect("reserve_run_ids");
     let tasks: Vec<Task> = people
         .iter()

@@ -31,6 +31,8 @@ mod listings;
 mod records;
 mod runs;
 
+pub use jobs::campaign;
+
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 

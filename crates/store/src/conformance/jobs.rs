@@ -14,7 +14,8 @@ use insitu_model::peer::{Contact, ContactStatus, Offer};
 
 pub(super) const PERIOD: &str = "2026-11";
 
-pub(super) fn campaign() -> Job {
+/// A running campaign of `acme`'s, for the checks and for backends' own tests.
+pub fn campaign() -> Job {
     Job {
         id: 0,
         kind: JobKind::Campaign(CampaignSpec {
