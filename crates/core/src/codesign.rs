@@ -221,13 +221,8 @@ pub fn may_see(p: &Proposal, reader: &Reader) -> bool {
     match reader {
         Reader::Organisation(o) if *o == p.organisation => true,
         Reader::Officer(_) | Reader::Operator => true,
-        _ => is_public(p),
+        _ => p.is_public(),
     }
-}
-
-/// Whether the officer approved `p` (open, or settled after it was): anyone may see it.
-pub fn is_public(p: &Proposal) -> bool {
-    p.is_public()
 }
 
 /// The proposal, if it is `organisation`'s to change.
@@ -381,7 +376,7 @@ pub fn choices(store: &dyn Store, ballot: &Ballot) -> Res<Vec<(u64, String)>> {
 fn contest(store: &dyn Store, name: &str) -> Res<Vec<Proposal>> {
     Ok(every(store, Proposals::Contest(name.to_string()))?
         .into_iter()
-        .filter(is_public)
+        .filter(Proposal::is_public)
         .collect())
 }
 
@@ -691,7 +686,32 @@ pub fn ballot_view(store: &dyn Store, ballot: &Ballot, reader: &Reader) -> Res<B
 
 /// Proposal `id` as `reader` sees it.
 pub fn view(store: &dyn Store, id: u64, reader: &Reader) -> Res<ProposalView> {
-    let p = get(store, id, reader)?;
+    view_of(store, get(store, id, reader)?, reader)
+}
+
+/// `rows` (a page of [`list`] or [`queue`]) as `reader` sees each, without reading them again;
+/// a row the reader may not see is "no proposal", as from [`view`].
+pub fn views(store: &dyn Store, rows: Vec<Proposal>, reader: &Reader) -> Res<Vec<ProposalView>> {
+    let mut pledged = None;
+    let mut out = Vec::with_capacity(rows.len());
+    for p in rows {
+        if !may_see(&p, reader) {
+            let pledged = match &mut pledged {
+                Some(set) => set,
+                None => pledged.insert(pledged_to(store, reader)?),
+            };
+            if !pledged.contains(&p.id) {
+                return Err(CodesignError::NoProposal(p.id));
+            }
+        }
+        out.push(view_of(store, p, reader)?);
+    }
+    Ok(out)
+}
+
+/// `p`, which `reader` may see, as they see it.
+fn view_of(store: &dyn Store, p: Proposal, reader: &Reader) -> Res<ProposalView> {
+    let id = p.id;
     let content = p.content().clone();
     let privileged = match reader {
         Reader::Organisation(o) => *o == p.organisation,
@@ -1145,6 +1165,16 @@ mod tests {
                 .expect("list")
                 .is_empty()
         );
+        // Views of rows already read keep the same rule: the pledger's, not the stranger's.
+        let row = || vec![s.proposal(p.id).expect("proposal")];
+        assert_eq!(
+            views(&s, row(), &Reader::Person(a)).expect("views")[0].content,
+            seen.content
+        );
+        assert!(matches!(
+            views(&s, row(), &Reader::Person(b)),
+            Err(CodesignError::NoProposal(_))
+        ));
         review(&s, p.id, "olga", Decision::Approve, "").expect("approve");
         pledge(&s, p.id, b, 500).expect("pledge");
         clock.advance(11 * DAY);

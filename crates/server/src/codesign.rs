@@ -24,12 +24,12 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{Path, Query};
 use super::paging::{PageQuery, Paged};
 use insitu_core::codesign::{
-    self, Ballot, BallotView, ContributionView, Decision, Kind, PledgeView, Proof, Proposal,
-    ProposalView, Reader, Settlement, Status, Tier,
+    self, Ballot, BallotView, ContributionView, Decision, Kind, PledgeView, Proof, ProposalView,
+    Reader, Settlement, Status, Tier,
 };
 use insitu_core::noise::Noise;
 use insitu_core::output::Money;
-use insitu_core::store::{PersonId, Store};
+use insitu_core::store::PersonId;
 
 /// The caller as a reader of proposals, once [`Action`] allowed them.
 fn reader(caller: &Caller) -> Result<Reader, ApiError> {
@@ -126,24 +126,15 @@ pub async fn list(
     caller.may(Action::ReadProposals)?;
     let who = reader(&caller)?;
     let store = s.pds.store.as_ref();
-    let rows = codesign::list(store, &who, q.page())?;
-    views(store, &who, &q, "/api/proposals", rows)
-}
-
-/// A page of proposals as `who` sees each, cut to `q`'s limit, with the link to the next.
-fn views(
-    store: &dyn Store,
-    who: &Reader,
-    q: &PageQuery,
-    path: &str,
-    rows: Vec<Proposal>,
-) -> Result<Paged<ProposalView>, ApiError> {
-    let (rows, next) = q.take(path, rows, |p| p.id);
-    let mut out = Vec::with_capacity(rows.len());
-    for p in rows {
-        out.push(codesign::view(store, p.id, who)?);
-    }
-    Ok(Paged { rows: out, next })
+    let (rows, next) = q.take(
+        "/api/proposals",
+        codesign::list(store, &who, q.page())?,
+        |p| p.id,
+    );
+    Ok(Paged {
+        rows: codesign::views(store, rows, &who)?,
+        next,
+    })
 }
 
 /// A proposal as the caller sees it.
@@ -254,8 +245,11 @@ pub async fn queue(
     caller.may(Action::Review)?;
     let who = reader(&caller)?;
     let store = s.pds.store.as_ref();
-    let rows = codesign::queue(store, q.page())?;
-    views(store, &who, &q, "/api/reviews", rows)
+    let (rows, next) = q.take("/api/reviews", codesign::queue(store, q.page())?, |p| p.id);
+    Ok(Paged {
+        rows: codesign::views(store, rows, &who)?,
+        next,
+    })
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

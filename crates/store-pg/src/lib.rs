@@ -59,9 +59,9 @@ mod embedded {
 }
 
 /// The most connections a store's pool keeps: at least 16, and 4 per core, since a job runs 2
-/// members per core by default (`Policy::concurrency`), each member holds a scan's connection
-/// from its first batch to the end of its data (its grant checks go on it), and claims and
-/// commits run beside them.
+/// members per core by default (`Policy::concurrency`), a member whose scan outgrows its first
+/// read holds a connection from its first batch to the end of its data (its grant checks go
+/// on it), and claims and commits run beside them.
 fn pool_size() -> usize {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     (4 * cores).max(16)

@@ -278,7 +278,6 @@ impl RecordStore for PgStore {
             }),
             declare: Some(sql),
             client: None,
-            hold: false,
             chunks: chunks::Merge::new(chunk_bytes),
             exhausted: false,
             range,
@@ -667,10 +666,6 @@ struct PgCursor {
     /// `BEGIN` and the cursor's `DECLARE`, until a fetch sends them.
     declare: Option<String>,
     client: Option<Object>,
-    /// Whether the scan keeps its connection past its last `FETCH`, to read its run's grant
-    /// on it at the end of the data (batches read under a grant do); else it gives it back
-    /// at once.
-    hold: bool,
     /// Chunks fetched and not yet read to their end (a batch closed early by its bytes leaves
     /// some), read in key order.
     chunks: chunks::Merge<tokio_postgres::Row>,
@@ -747,7 +742,7 @@ impl PgCursor {
         match client {
             Some(client) => {
                 self.client = Some(client);
-                self.fetched(rows)?;
+                self.fetched(rows, grant.is_some())?;
             }
             None => {
                 self.exhausted = true;
@@ -758,14 +753,13 @@ impl PgCursor {
     }
 
     /// Takes a FETCH's chunks; a FETCH short of [`FETCH_CHUNKS`] was the last, which ends the
-    /// scan's transaction and gives its connection back, unless the scan holds it for the
-    /// grant read at the end of the data ([`PgCursor::read_grant`]).
-    fn fetched(&mut self, rows: Vec<tokio_postgres::Row>) -> Res<()> {
+    /// scan's transaction and gives its connection back, unless the scan keeps it (`hold`:
+    /// batches read under a grant) for the grant read at the end of the data
+    /// ([`PgCursor::read_grant`]).
+    fn fetched(&mut self, rows: Vec<tokio_postgres::Row>, hold: bool) -> Res<()> {
         if rows.len() < FETCH_CHUNKS {
             self.exhausted = true;
-            if !self.hold
-                && let Some(client) = self.client.take()
-            {
+            if !hold && let Some(client) = self.client.take() {
                 close(&self.handle, client);
             }
         }
@@ -800,7 +794,6 @@ impl PgCursor {
     /// needed, else on the connection the scan holds, else on one of the pool (none when no
     /// grant is asked for).
     fn fill(&mut self, max: usize, grant: Option<u64>) -> Res<(NextBatch, Option<Grant>)> {
-        self.hold = grant.is_some();
         let mut batch = self.projection.empty_batch(&self.schema, max.min(4096));
         let (mut bytes, mut read) = (0, None);
         let TimeRange { since, until } = self.range;
@@ -837,31 +830,41 @@ impl PgCursor {
 /// One round trip on `client`: the grant `id`, then, at the end of a scan (`end`), the
 /// `ROLLBACK` that ends its transaction.
 async fn grant_on(client: &Object, id: u64, end: bool) -> Res<Grant> {
-    let statement = client.prepare_cached(GRANT_SQL).await.map_err(db)?;
+    let statement = grant_statement(client, Some(id)).await?;
     let pg: &tokio_postgres::Client = client;
-    let params: [&(dyn ToSql + Sync); 1] = [&key(id)];
-    let (read, ended) = tokio::join!(biased; pg.query_opt(&statement, &params), async {
-        match end {
-            true => pg.batch_execute("ROLLBACK").await,
-            false => Ok(()),
-        }
-    });
+    let (read, ended) = tokio::join!(
+        biased;
+        grant_read(pg, statement.as_ref(), Some(key(id))),
+        async {
+            match end {
+                true => pg.batch_execute("ROLLBACK").await,
+                false => Ok(()),
+            }
+        },
+    );
     ended.map_err(db)?;
-    match read.map_err(db)? {
-        Some(row) => from_row(&row, 0),
-        None => Err(StoreError::NoGrant(id)),
-    }
+    grant_of(read, Some(id))?.ok_or(StoreError::NoGrant(id))
+}
+
+/// [`GRANT_SQL`] prepared on `client` (once per connection) when a grant is asked for: before
+/// anything is sent, so that its execution leaves in its turn with the statements it follows
+/// rather than after a round trip of its own.
+async fn grant_statement(
+    client: &Object,
+    grant: Option<u64>,
+) -> Res<Option<tokio_postgres::Statement>> {
+    Ok(match grant {
+        Some(_) => Some(client.prepare_cached(GRANT_SQL).await.map_err(db)?),
+        None => None,
+    })
 }
 
 /// One round trip on `client`: the scan's first chunks ([`FIRST_SQL`]), then the grant `grant`
 /// if given, sent in that order: the grant is read after the chunks' snapshot.
 async fn first_on(client: &Object, first: &First, grant: Option<u64>) -> Res<Fetched> {
-    // Prepared before anything is sent (once per connection), as in `fetch_on`.
+    // Prepared before anything is sent (once per connection), as the grant read is.
     let select = client.prepare_cached(FIRST_SQL).await.map_err(db)?;
-    let statement = match grant {
-        Some(_) => Some(client.prepare_cached(GRANT_SQL).await.map_err(db)?),
-        None => None,
-    };
+    let statement = grant_statement(client, grant).await?;
     let id = grant.map(key);
     let pg: &tokio_postgres::Client = client;
     let params: [&(dyn ToSql + Sync); 4] =
@@ -902,12 +905,7 @@ fn grant_of(
 /// `FETCH`, then the grant `grant` if given, sent in that order, so that PostgreSQL runs
 /// them in that order: the grant is read after the cursor's snapshot and its chunks.
 async fn fetch_on(client: &Object, declare: Option<&str>, grant: Option<u64>) -> Res<Fetched> {
-    // Prepared before anything is sent (once per connection), so that its execution leaves
-    // in its turn below rather than after a round trip of its own.
-    let statement = match grant {
-        Some(_) => Some(client.prepare_cached(GRANT_SQL).await.map_err(db)?),
-        None => None,
-    };
+    let statement = grant_statement(client, grant).await?;
     let id = grant.map(key);
     let pg: &tokio_postgres::Client = client;
     // Biased: each request is sent at its future's first poll, which is in this order. The

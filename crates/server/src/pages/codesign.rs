@@ -30,11 +30,11 @@ use crate::auth::Action;
 use insitu_core::account::Role;
 use insitu_core::campaign::Count;
 use insitu_core::codesign::{
-    self, BallotView, Content, ContributionView, Decision, Kind, PledgeStatus, Proposal,
-    ProposalView, Reader, Status,
+    self, BallotView, Content, ContributionView, Decision, Kind, PledgeStatus, ProposalView,
+    Reader, Status,
 };
 use insitu_core::output::Money;
-use insitu_core::store::{Proposals, Store};
+use insitu_core::store::Proposals;
 
 fn reader(session: &Session) -> Result<Reader, PageError> {
     session.reader().ok_or_else(PageError::not_found)
@@ -340,7 +340,7 @@ pub fn proposals_section(s: &AppState, session: &Session, l: &L10n) -> Result<Ma
     let store = s.pds.store.as_ref();
     let own = Proposals::Of(session.account.name.clone());
     let (rows, next) = cut(store.proposals_page(&own, rows_from(None))?, |p| p.id);
-    let views = views_of(store, &who, rows)?;
+    let views = codesign::views(store, rows, &who)?;
     Ok(html! {
         section aria-labelledby="org-proposals" {
             h2 id="org-proposals" { (l.t("org-proposals-title")) }
@@ -439,7 +439,7 @@ pub(super) async fn proposals(
     let l = L10n::current();
     let store = s.pds.store.as_ref();
     let (rows, next) = cut(codesign::list(store, &who, rows_from(q.after))?, |p| p.id);
-    let views = views_of(store, &who, rows)?;
+    let views = codesign::views(store, rows, &who)?;
     let now = s.now_ms();
     // The contests the visible proposals compete in, each with its ballot and whether one of
     // its proposals still takes votes.
@@ -610,7 +610,7 @@ pub(super) async fn reviews(
     let l = L10n::current();
     let store = s.pds.store.as_ref();
     let (rows, next) = cut(codesign::queue(store, rows_from(q.after))?, |p| p.id);
-    let views = views_of(store, &who, rows)?;
+    let views = codesign::views(store, rows, &who)?;
     let body = html! {
         h1 { (l.t("reviews-queue-title")) }
         @if views.is_empty() { p { (l.t("none")) } }
@@ -650,19 +650,6 @@ pub(super) async fn reviews(
         (older(&l, "/reviews", next))
     };
     Ok(page(&l.t("reviews-queue-title"), Some(&session), body).into_response())
-}
-
-/// `rows` as `who` sees each.
-fn views_of(
-    store: &dyn Store,
-    who: &Reader,
-    rows: Vec<Proposal>,
-) -> Result<Vec<ProposalView>, PageError> {
-    let mut views = Vec::with_capacity(rows.len());
-    for p in rows {
-        views.push(codesign::view(store, p.id, who)?);
-    }
-    Ok(views)
 }
 
 /// Minor units as a form writes them back: `1200.00` (the currency's own digits).

@@ -18,9 +18,14 @@ fn proposals_key(which: &Proposals) -> Option<String> {
         Proposals::Of(o) => organisation_owner(o),
         Proposals::Public => "public".into(),
         Proposals::InReview => "review".into(),
-        Proposals::Contest(c) => format!("c:{c}"),
+        Proposals::Contest(c) => contest_key(c),
         Proposals::Unsettled => "open".into(),
     })
+}
+
+/// The key of contest `c`'s proposals in [`LISTINGS`].
+fn contest_key(c: &str) -> String {
+    format!("c:{c}")
 }
 
 /// The keys `p` is listed under: those of every listing that admits it.
@@ -167,7 +172,7 @@ impl CodesignStore for RedbStore {
                     &tx.open_table(LISTINGS).map_err(db)?,
                     &tx.open_table(PROPOSALS).map_err(db)?,
                     "proposals",
-                    &format!("c:{c}"),
+                    &contest_key(c),
                 )?,
             };
             let concerned: Vec<&Proposal> = concerned.iter().collect();
