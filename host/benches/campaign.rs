@@ -11,8 +11,9 @@
 //! (the policy's `concurrency`, by default two per core) on every backend.
 //!
 //! On PostgreSQL the set-up ends with `VACUUM (ANALYZE)` of the store's tables, as an operator
-//! runs after a bulk load; `VACUUM=0` skips it, and autovacuum then does that work during the
-//! measurements.
+//! runs after a bulk load, and a `CHECKPOINT`, so that the set-up's pages are on disk before
+//! the measurements, as redb's are (each of its commits is durable); `VACUUM=0` skips both,
+//! and autovacuum and the checkpointer then do that work during the measurements.
 //!
 //! `NODES=2` (PostgreSQL only) measures how the work divides instead: the same campaign on one
 //! node pinned to one core (`taskset -c 0`), then on two nodes, two processes pinned to a core
@@ -390,11 +391,13 @@ fn bench(backend: &str, members: u64, store: Option<&str>, schema: Option<&str>,
     );
     if let Some(schema) = schema.filter(|_| std::env::var("VACUUM").as_deref() != Ok("0")) {
         // As an operator does after a bulk load: the campaign then does not share the cores
-        // with the autovacuum of the set-up's ten million rows (`VACUUM=0` leaves it to run).
+        // with the autovacuum of the set-up's ten million rows, nor with the write-out of its
+        // pages (`VACUUM=0` leaves both to run during the measurements).
         let t = Instant::now();
-        insitu_store_pg::testing::vacuum(schema).expect("VACUUM (ANALYZE) after the set-up");
+        insitu_store_pg::testing::settle(schema)
+            .expect("VACUUM (ANALYZE) and CHECKPOINT after the set-up");
         eprintln!(
-            "set-up: VACUUM (ANALYZE) in {:.1} s",
+            "set-up: VACUUM (ANALYZE) and CHECKPOINT in {:.1} s",
             t.elapsed().as_secs_f64()
         );
     }

@@ -653,7 +653,8 @@ async fn ints(tx: &Tx<'_>, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Res<Vec
 
 /// A scan of a person's collection, by its chunks. Nothing is sent before the first batch: its
 /// call reads the first [`FETCH_CHUNKS`] chunks with one statement ([`FIRST_SQL`], one more to
-/// know whether there are more), which for most scans is all of them: the scan then holds
+/// know whether there are more; [`FIRST_UNDER_SQL`] under a grant, which reads the grant in
+/// the same statement), which for most scans is all of them: the scan then holds
 /// nothing, and knows its end ([`Cursor::exhausted`]). A scan with more chunks than that reads
 /// them all again through a server-side cursor, in a read-only transaction of a connection it
 /// holds until its end (or its drop, which rolls the transaction back and returns the
@@ -693,6 +694,17 @@ const _: () = assert!(
     FETCH_CHUNKS + 1 == 65,
     "FIRST_SQL reads one more than a fetch"
 );
+
+/// [`FIRST_SQL`] under a grant: the grant `$5` and the chunks, one row per chunk with the
+/// grant beside it (one row with no chunk when the range has none, no row when the grant does
+/// not exist). One statement, so one snapshot for both, and one execution a member: the grant
+/// read it replaced was a statement of its own, pipelined after it.
+const FIRST_UNDER_SQL: &str = "SELECT c.data, g.value FROM grants g LEFT JOIN LATERAL ( \
+         SELECT data, first_time, first_id FROM record_chunks WHERE person = $1 \
+         AND collection = $2 AND ($3::bigint IS NULL OR last_time >= $3) \
+         AND ($4::bigint IS NULL OR first_time < $4) \
+         ORDER BY first_time, first_id LIMIT 65) c ON true \
+     WHERE g.id = $5 ORDER BY c.first_time, c.first_id";
 
 /// A chunk's bytes in a row of the scan.
 fn chunk_bytes(row: &tokio_postgres::Row) -> Result<&[u8], StoreError> {
@@ -859,22 +871,35 @@ async fn grant_statement(
     })
 }
 
-/// One round trip on `client`: the scan's first chunks ([`FIRST_SQL`]), then the grant `grant`
-/// if given, sent in that order: the grant is read after the chunks' snapshot.
+/// One statement on `client`: the scan's first chunks ([`FIRST_SQL`]), with the grant `grant`
+/// if given ([`FIRST_UNDER_SQL`]): read in the same snapshot as the chunks, so as committed
+/// when the chunks were read, a revocation committed before the call included.
 async fn first_on(client: &Object, first: &First, grant: Option<u64>) -> Res<Fetched> {
-    // Prepared before anything is sent (once per connection), as the grant read is.
-    let select = client.prepare_cached(FIRST_SQL).await.map_err(db)?;
-    let statement = grant_statement(client, grant).await?;
-    let id = grant.map(key);
     let pg: &tokio_postgres::Client = client;
-    let params: [&(dyn ToSql + Sync); 4] =
-        [&first.person, &first.collection, &first.since, &first.until];
-    let (rows, read) = tokio::join!(
-        biased;
-        pg.query(&select, &params),
-        grant_read(pg, statement.as_ref(), id),
-    );
-    Ok((rows.map_err(db)?, grant_of(read, grant)?))
+    let Some(id) = grant else {
+        let select = client.prepare_cached(FIRST_SQL).await.map_err(db)?;
+        let params: [&(dyn ToSql + Sync); 4] =
+            [&first.person, &first.collection, &first.since, &first.until];
+        return Ok((pg.query(&select, &params).await.map_err(db)?, None));
+    };
+    let select = client.prepare_cached(FIRST_UNDER_SQL).await.map_err(db)?;
+    let grant_key = key(id);
+    let params: [&(dyn ToSql + Sync); 5] = [
+        &first.person,
+        &first.collection,
+        &first.since,
+        &first.until,
+        &grant_key,
+    ];
+    let mut rows = pg.query(&select, &params).await.map_err(db)?;
+    // No row: no such grant. Else every row holds it, and the one row of a range with no
+    // chunk holds no chunk.
+    let read = match rows.first() {
+        Some(row) => from_row::<Grant>(row, 1)?,
+        None => return Err(StoreError::NoGrant(id)),
+    };
+    rows.retain(|row| matches!(row.try_get::<_, Option<&[u8]>>(0), Ok(Some(_))));
+    Ok((rows, Some(read)))
 }
 
 /// The grant read with `statement` ([`GRANT_SQL`]) for `id`, when both are given.

@@ -119,10 +119,14 @@ pub fn open_tasks(schema: &str, job: u64) -> Vec<QueuedTask> {
     .unwrap_or_else(|e| panic!("the test PostgreSQL: {e}"))
 }
 
-/// `VACUUM (ANALYZE)` of every table of `schema`: what an operator runs after a bulk load, so
-/// that a benchmark after its set-up does not measure the autovacuum of the set-up's rows (and
-/// the first reads do not set their hint bits).
-pub fn vacuum(schema: &str) -> Result<(), String> {
+/// `VACUUM (ANALYZE)` of every table of `schema`, then a `CHECKPOINT`: what an operator runs
+/// after a bulk load, so that a benchmark after its set-up does not measure the autovacuum of
+/// the set-up's rows (nor the first reads setting their hint bits), nor the set-up's (and the
+/// vacuum's) dirty pages being written out, which a checkpoint spread over minutes
+/// (`checkpoint_completion_target`) would do during the measurement. The redb file a
+/// benchmark compares with is already on disk: each of its commits is durable. The
+/// `CHECKPOINT` needs the role `pg_checkpoint`, which `scripts/pg-start` grants.
+pub fn settle(schema: &str) -> Result<(), String> {
     let schema = schema.to_string();
     on_own_thread(move |client| async move {
         let tables = client
@@ -139,7 +143,10 @@ pub fn vacuum(schema: &str) -> Result<(), String> {
                 .await
                 .map_err(|e| format!("vacuuming {schema}.{table}: {e}"))?;
         }
-        Ok(())
+        client
+            .batch_execute("CHECKPOINT")
+            .await
+            .map_err(|e| format!("CHECKPOINT (run scripts/pg-start to grant it): {e}"))
     })
 }
 
@@ -202,6 +209,39 @@ impl Drop for Held {
             drop(t.join());
         }
     }
+}
+
+/// The statement a claim reads its tasks with, for tests of its plan ([`explain`]).
+pub const CLAIM_SQL: &str = crate::jobs::CLAIM_SQL;
+
+/// Runs `setup` (statements separated by `;`) in `schema`, then `EXPLAIN (ANALYZE, FORMAT JSON)`
+/// of `statement` with `params` (SQL literals for `$1`, `$2`...), planned as the store plans it
+/// (a statement prepared for one execution: a plan for these values), in a transaction rolled
+/// back after; the plan's root node. For tests of what a statement reads, which its results
+/// do not show. A PostgreSQL that cannot be reached, or a statement that fails, fails the test.
+pub fn explain(schema: &str, setup: &str, statement: &str, params: &[&str]) -> serde_json::Value {
+    let batch = format!(
+        "SET search_path TO {schema}; {setup}; BEGIN; PREPARE explained AS {statement}; \
+         EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE explained({}); ROLLBACK; DEALLOCATE explained",
+        params.join(", ")
+    );
+    let text = on_own_thread(move |client| async move {
+        let messages = client
+            .simple_query(&batch)
+            .await
+            .map_err(|e| format!("explaining a statement: {e}"))?;
+        messages
+            .iter()
+            .find_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
+                _ => None,
+            })
+            .ok_or_else(|| "EXPLAIN returned no plan".to_string())
+    })
+    .unwrap_or_else(|e| panic!("the test PostgreSQL: {e}"));
+    let plan: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("EXPLAIN's JSON: {e}: {text}"));
+    plan[0]["Plan"].clone()
 }
 
 /// `f` on a connection of its own to the test database, on a thread of its own (the caller may
