@@ -15,6 +15,11 @@
 //! the measurements, as redb's are (each of its commits is durable); `VACUUM=0` skips both,
 //! and autovacuum and the checkpointer then do that work during the measurements.
 //!
+//! Each backend's lines end with the share of the machine's CPU time that the virtual
+//! machine's host took during each measurement (`steal` in `/proc/stat`): on a shared host it
+//! moves from minute to minute, and a backend measured while the host took a third of the
+//! CPU ran on a slower machine than one measured while it took none.
+//!
 //! `NODES=2` (PostgreSQL only) measures how the work divides instead: the same campaign on one
 //! node pinned to one core (`taskset -c 0`), then on two nodes, two processes pinned to a core
 //! each (`taskset -c 0`, `taskset -c 1`) working one job's queue, with each node's share of the
@@ -404,10 +409,14 @@ fn bench(backend: &str, members: u64, store: Option<&str>, schema: Option<&str>,
     if nodes > 1 {
         return split(store, members, nodes, &digest, victims);
     }
-    let run = |what: &str| wait(what, spawn(dir.path(), store, what, None, None));
-    let native = run("native");
+    let run = |what: &str| {
+        let before = cpu_times();
+        let child = wait(what, spawn(dir.path(), store, what, None, None));
+        (child, steal(before, cpu_times()))
+    };
+    let (native, native_steal) = run("native");
     assert_eq!(native.matched, victims, "the native scan is wrong");
-    let campaign = run("campaign");
+    let (campaign, campaign_steal) = run("campaign");
     assert_eq!(campaign.matched, victims, "the campaign's count is wrong");
     let (elapsed, native_s) = (campaign.seconds, native.seconds);
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -431,6 +440,37 @@ fn bench(backend: &str, members: u64, store: Option<&str>, schema: Option<&str>,
         native.peak_kib >> 10
     );
     println!("  matched {victims}, none failed");
+    println!(
+        "  CPU time taken by the virtual machine's host (steal), native scan / campaign: {native_steal} / {campaign_steal}"
+    );
+}
+
+/// The machine's CPU time so far, in ticks: what the virtual machine's host took from it
+/// ("steal" in `/proc/stat`), and all of it. None where `/proc/stat` says nothing of steal.
+fn cpu_times() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    // cpu user nice system idle iowait irq softirq steal ...
+    let ticks: Vec<u64> = stat
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    Some((*ticks.get(7)?, ticks.iter().sum()))
+}
+
+/// The share of the machine's CPU time its host took between two [`cpu_times`] readings: a
+/// measurement during which the host took a large share ran on a slower machine than one
+/// during which it took none, so two measurements compare only at similar shares.
+fn steal(before: Option<(u64, u64)>, after: Option<(u64, u64)>) -> String {
+    match (before, after) {
+        (Some((s0, t0)), Some((s1, t1))) if t1 > t0 => {
+            format!("{:.1} %", 100.0 * (s1 - s0) as f64 / (t1 - t0) as f64)
+        }
+        _ => "unknown".into(),
+    }
 }
 
 /// `NODES`: the campaign on one node pinned to core 0, then a second campaign over the same
