@@ -5,9 +5,10 @@
 //! data: the same rule compiled natively, over the same store cursors, on as many threads as
 //! the fan-out uses cores.
 //!
-//! Run with `cargo bench -p insitu --bench campaign` (`MEMBERS=1000` for a quick one). It runs
-//! on redb, then on PostgreSQL (the test database that `scripts/pg-start` starts);
-//! `BACKENDS=redb` or `BACKENDS=postgres` for one. `CONCURRENCY=N` sets the runs in flight
+//! Run with `cargo bench -p insitu --bench campaign` (`MEMBERS=1000` for a quick one). It sets
+//! up redb, then PostgreSQL (the test database that `scripts/pg-start` starts), then measures
+//! them one right after the other, so that both are measured within a minute of each other
+//! and on data of the same age; `BACKENDS=redb` or `BACKENDS=postgres` for one. `CONCURRENCY=N` sets the runs in flight
 //! (the policy's `concurrency`, by default two per core) on every backend.
 //!
 //! On PostgreSQL the set-up ends with `VACUUM (ANALYZE)` of the store's tables, as an operator
@@ -243,8 +244,13 @@ fn main() {
         "redb,postgres"
     };
     let backends = std::env::var("BACKENDS").unwrap_or_else(|_| default.into());
+    // Every backend is set up first, then measured, one right after the other: the host's
+    // share of this machine's CPU moves from minute to minute, and PostgreSQL's set-up alone
+    // takes minutes, so backends measured each after its own set-up were measured on
+    // different machines; set up first, their data is also the same age when measured.
+    let schemas = insitu_store_pg::testing::Schemas::new("bench_campaign");
+    let mut prepared = Vec::new();
     for backend in backends.split(',') {
-        let schemas = insitu_store_pg::testing::Schemas::new("bench_campaign");
         let (store, schema) = match backend {
             "redb" if nodes > 1 => panic!("NODES={nodes}: several nodes need BACKENDS=postgres"),
             "redb" => (None, None),
@@ -261,7 +267,20 @@ fn main() {
             }
             other => panic!("BACKENDS: unknown backend {other}"),
         };
-        bench(backend, members, store.as_deref(), schema.as_deref(), nodes);
+        let ready = set_up(members, store.as_deref(), schema.as_deref(), nodes);
+        if nodes > 1 {
+            return split(
+                store.as_deref(),
+                members,
+                nodes,
+                &ready.digest,
+                ready.victims,
+            );
+        }
+        prepared.push((backend, store, ready));
+    }
+    for (backend, store, ready) in &prepared {
+        measure(backend, members, store.as_deref(), ready);
     }
 }
 
@@ -337,9 +356,15 @@ fn wait(what: &str, child: std::process::Child) -> Child {
     }
 }
 
-/// One campaign over `members` on one backend (`store`: a PostgreSQL URL in `schema`, or
-/// redb); with `nodes` > 1, one node on one core against `nodes` nodes on a core each.
-fn bench(backend: &str, members: u64, store: Option<&str>, schema: Option<&str>, nodes: usize) {
+/// A backend's store, set up and settled, ready to be measured.
+struct Prepared {
+    dir: tempfile::TempDir,
+    digest: String,
+    victims: u64,
+}
+
+/// Sets up `members` on one backend (`store`: a PostgreSQL URL in `schema`, or redb).
+fn set_up(members: u64, store: Option<&str>, schema: Option<&str>, nodes: usize) -> Prepared {
     let dir = tempfile::tempdir().expect("tempdir");
     let setup = Instant::now();
     let digest = {
@@ -406,9 +431,18 @@ fn bench(backend: &str, members: u64, store: Option<&str>, schema: Option<&str>,
             t.elapsed().as_secs_f64()
         );
     }
-    if nodes > 1 {
-        return split(store, members, nodes, &digest, victims);
+    Prepared {
+        dir,
+        digest,
+        victims,
     }
+}
+
+/// One campaign over `members` on one backend, set up by [`set_up`], against the native scan
+/// of the same data.
+fn measure(backend: &str, members: u64, store: Option<&str>, prepared: &Prepared) {
+    let (dir, victims) = (&prepared.dir, prepared.victims);
+    let records = members * PER_MEMBER as u64;
     let run = |what: &str| {
         let before = cpu_times();
         let child = wait(what, spawn(dir.path(), store, what, None, None));
