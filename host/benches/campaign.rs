@@ -8,8 +8,9 @@
 //! Run with `cargo bench -p insitu --bench campaign` (`MEMBERS=1000` for a quick one). It sets
 //! up redb, then PostgreSQL (the test database that `scripts/pg-start` starts), then measures
 //! them one right after the other, so that both are measured within a minute of each other
-//! and on data of the same age; `BACKENDS=redb` or `BACKENDS=postgres` for one. `CONCURRENCY=N` sets the runs in flight
-//! (the policy's `concurrency`, by default two per core) on every backend.
+//! and on data of the same age; `BACKENDS=redb` or `BACKENDS=postgres` for one.
+//! `CONCURRENCY=N` sets the runs in flight (the policy's `concurrency`, by default two per
+//! core) on every backend.
 //!
 //! On PostgreSQL the set-up ends with `VACUUM (ANALYZE)` of the store's tables, as an operator
 //! runs after a bulk load, and a `CHECKPOINT`, so that the set-up's pages are on disk before
@@ -501,7 +502,10 @@ fn cpu_times() -> Option<(u64, u64)> {
 fn steal(before: Option<(u64, u64)>, after: Option<(u64, u64)>) -> String {
     match (before, after) {
         (Some((s0, t0)), Some((s1, t1))) if t1 > t0 => {
-            format!("{:.1} %", 100.0 * (s1 - s0) as f64 / (t1 - t0) as f64)
+            format!(
+                "{:.1} %",
+                100.0 * s1.saturating_sub(s0) as f64 / (t1 - t0) as f64
+            )
         }
         _ => "unknown".into(),
     }

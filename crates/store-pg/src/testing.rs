@@ -215,13 +215,26 @@ impl Drop for Held {
 pub const CLAIM_SQL: &str = crate::jobs::CLAIM_SQL;
 
 /// Runs `setup` (statements separated by `;`) in `schema`, then `EXPLAIN (ANALYZE, FORMAT JSON)`
-/// of `statement` with `params` (SQL literals for `$1`, `$2`...), planned as the store plans it
-/// (a statement prepared for one execution: a plan for these values), in a transaction rolled
-/// back after; the plan's root node. For tests of what a statement reads, which its results
-/// do not show. A PostgreSQL that cannot be reached, or a statement that fails, fails the test.
-pub fn explain(schema: &str, setup: &str, statement: &str, params: &[&str]) -> serde_json::Value {
+/// of `statement` prepared as the store prepares it, executed with `params` (SQL literals for
+/// `$1`, `$2`...), in a transaction rolled back after; the plan's root node. The plan is the
+/// one for these values, as for a statement's first executions on a connection, or with
+/// `generic` the generic plan PostgreSQL may keep once it ran five times. For tests of what a
+/// statement reads, which its results do not show. A PostgreSQL that cannot be reached, or a
+/// statement that fails, fails the test.
+pub fn explain(
+    schema: &str,
+    setup: &str,
+    statement: &str,
+    params: &[&str],
+    generic: bool,
+) -> serde_json::Value {
+    let mode = match generic {
+        true => "force_generic_plan",
+        false => "force_custom_plan",
+    };
     let batch = format!(
-        "SET search_path TO {schema}; {setup}; BEGIN; PREPARE explained AS {statement}; \
+        "SET search_path TO {schema}; {setup}; BEGIN; SET LOCAL plan_cache_mode = {mode}; \
+         PREPARE explained AS {statement}; \
          EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE explained({}); ROLLBACK; DEALLOCATE explained",
         params.join(", ")
     );
