@@ -8,7 +8,11 @@
 //! Run with `cargo bench -p insitu --bench campaign` (`MEMBERS=1000` for a quick one). It sets
 //! up redb, then PostgreSQL (the test database that `scripts/pg-start` starts), then measures
 //! them one right after the other, so that both are measured within a minute of each other
-//! and on data of the same age; `BACKENDS=redb` or `BACKENDS=postgres` for one.
+//! and on data of the same age; `BACKENDS=redb` or `BACKENDS=postgres` for one. It measures
+//! them `ROUNDS` times (default 3), in turn, each round a new campaign over the same members,
+//! and prints each round's ratio and their median: the host's share of this machine's CPU
+//! moves from minute to minute (below), and a ratio of two measurements a minute apart, taken
+//! several times, says more than one.
 //! `CONCURRENCY=N` sets the runs in flight (the policy's `concurrency`, by default two per
 //! core) on every backend.
 //!
@@ -249,6 +253,11 @@ fn main() {
     // share of this machine's CPU moves from minute to minute, and PostgreSQL's set-up alone
     // takes minutes, so backends measured each after its own set-up were measured on
     // different machines; set up first, their data is also the same age when measured.
+    // `ROUNDS`: how many times each backend is measured (see below).
+    let rounds: usize = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
     let schemas = insitu_store_pg::testing::Schemas::new("bench_campaign");
     let mut prepared = Vec::new();
     for backend in backends.split(',') {
@@ -268,7 +277,7 @@ fn main() {
             }
             other => panic!("BACKENDS: unknown backend {other}"),
         };
-        let ready = set_up(members, store.as_deref(), schema.as_deref(), nodes);
+        let ready = set_up(members, store.as_deref(), schema.as_deref(), nodes, rounds);
         if nodes > 1 {
             return split(
                 store.as_deref(),
@@ -280,8 +289,43 @@ fn main() {
         }
         prepared.push((backend, store, ready));
     }
-    for (backend, store, ready) in &prepared {
-        measure(backend, members, store.as_deref(), ready);
+    // `ROUNDS` rounds, each measuring every backend in turn: the ratio of each round compares
+    // two measurements a minute apart, and the median over rounds is the figure to read.
+    let mut times: Vec<Vec<(f64, String)>> = vec![Vec::new(); prepared.len()];
+    for round in 1..=rounds {
+        println!("round {round} of {rounds}");
+        for (i, (backend, store, ready)) in prepared.iter().enumerate() {
+            times[i].push(measure(backend, members, store.as_deref(), ready));
+        }
+    }
+    if let [first, .., last] = prepared.as_slice() {
+        let (a, b) = (first.0, last.0);
+        let i = prepared.len() - 1;
+        println!("campaign, {b} / {a}, by round (the host's share during each: {a} / {b}):");
+        let mut ratios: Vec<f64> = times[i]
+            .iter()
+            .zip(&times[0])
+            .enumerate()
+            .map(|(round, ((tb, sb), (ta, sa)))| {
+                println!(
+                    "  round {}: {tb:.2} s / {ta:.2} s = {:.2} ({sa} / {sb})",
+                    round + 1,
+                    tb / ta
+                );
+                tb / ta
+            })
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        println!("  median over {rounds} rounds: {:.2}", median(&ratios));
+    }
+}
+
+/// The median of sorted `values`.
+fn median(values: &[f64]) -> f64 {
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
     }
 }
 
@@ -365,7 +409,13 @@ struct Prepared {
 }
 
 /// Sets up `members` on one backend (`store`: a PostgreSQL URL in `schema`, or redb).
-fn set_up(members: u64, store: Option<&str>, schema: Option<&str>, nodes: usize) -> Prepared {
+fn set_up(
+    members: u64,
+    store: Option<&str>,
+    schema: Option<&str>,
+    nodes: usize,
+    rounds: usize,
+) -> Prepared {
     let dir = tempfile::tempdir().expect("tempdir");
     let setup = Instant::now();
     let digest = {
@@ -389,14 +439,19 @@ fn set_up(members: u64, store: Option<&str>, schema: Option<&str>, nodes: usize)
             Role::Organisation,
         )
         .unwrap();
+        // Several campaigns on the same members, one after the other (two for `NODES`, one a
+        // round otherwise), each spending its ε: the operator's gap and monthly budget allow
+        // them all.
+        let mut policy = store.policy().unwrap();
+        policy.campaign_gap_days = 0;
+        policy.epsilon_per_month_micro = policy
+            .epsilon_per_month_micro
+            .max(policy.campaign_epsilon_micro * rounds.max(2) as u64);
         if nodes > 1 {
-            // Two campaigns on the same members, one after the other; each node runs as many
-            // members at once as the default gives one core.
-            let mut policy = store.policy().unwrap();
-            policy.campaign_gap_days = 0;
+            // Each node runs as many members at once as the default gives one core.
             policy.concurrency = 2;
-            store.set_policy(&policy).unwrap();
         }
+        store.set_policy(&policy).unwrap();
         for i in 0..members {
             let p = store.add_person(&format!("member {i}")).unwrap();
             store
@@ -440,8 +495,8 @@ fn set_up(members: u64, store: Option<&str>, schema: Option<&str>, nodes: usize)
 }
 
 /// One campaign over `members` on one backend, set up by [`set_up`], against the native scan
-/// of the same data.
-fn measure(backend: &str, members: u64, store: Option<&str>, prepared: &Prepared) {
+/// of the same data; the campaign's seconds, and the host's share of the CPU during it.
+fn measure(backend: &str, members: u64, store: Option<&str>, prepared: &Prepared) -> (f64, String) {
     let (dir, victims) = (&prepared.dir, prepared.victims);
     let records = members * PER_MEMBER as u64;
     let run = |what: &str| {
@@ -478,6 +533,7 @@ fn measure(backend: &str, members: u64, store: Option<&str>, prepared: &Prepared
     println!(
         "  CPU time taken by the virtual machine's host (steal), native scan / campaign: {native_steal} / {campaign_steal}"
     );
+    (elapsed, campaign_steal)
 }
 
 /// The machine's CPU time so far, in ticks: what the virtual machine's host took from it
