@@ -111,15 +111,68 @@ pub struct PersonCheckpoint {
     pub proof: Option<InclusionProof>,
 }
 
-/// The latest checkpoint for `chain` (a person's, or the operator's), if one was published.
-pub fn checkpoint_for(
-    store: &dyn crate::store::Store,
-    chain: Chain,
-) -> Result<Option<PersonCheckpoint>, StoreError> {
-    Ok(store.latest_checkpoint()?.map(|c| PersonCheckpoint {
-        proof: c.prove(chain),
-        checkpoint: c.signed,
-    }))
+/// The latest checkpoint with its tree, kept between downloads. A checkpoint holds every
+/// chain's head, and its tree a node per head and level: read and built for each download,
+/// each would cost in proportion to the number of people. Kept, a download reads the latest
+/// number (the key alone), and the checkpoint only when another was published since.
+#[derive(Default)]
+pub struct LatestCheckpoint {
+    kept: std::sync::Mutex<Option<std::sync::Arc<checkpoint::Prover>>>,
+}
+
+impl LatestCheckpoint {
+    /// The latest checkpoint for `chain` (a person's, or the operator's), if one was published.
+    pub fn proof_for(
+        &self,
+        store: &dyn crate::store::Store,
+        chain: Chain,
+    ) -> Result<Option<PersonCheckpoint>, StoreError> {
+        Ok(self.latest(store)?.map(|prover| PersonCheckpoint {
+            proof: prover.prove(chain),
+            checkpoint: prover.checkpoint().signed.clone(),
+        }))
+    }
+
+    /// Reads the latest checkpoint and builds its tree if it is not the one kept: what `serve`
+    /// does on its checkpoint schedule, so that a person's download finds it kept whether or
+    /// not anyone downloaded before them (a download's time says nothing of other people's).
+    pub fn refresh(&self, store: &dyn crate::store::Store) -> Result<(), StoreError> {
+        self.latest(store).map(drop)
+    }
+
+    /// The latest checkpoint with its tree: the one kept if it is still the latest, else read
+    /// by its number (a checkpoint published since is read at the next call) and kept.
+    fn latest(
+        &self,
+        store: &dyn crate::store::Store,
+    ) -> Result<Option<std::sync::Arc<checkpoint::Prover>>, StoreError> {
+        let Some(number) = store.latest_checkpoint_number()? else {
+            return Ok(None);
+        };
+        if let Some(kept) = self
+            .kept()
+            .filter(|p| p.checkpoint().signed.number == number)
+        {
+            return Ok(Some(kept));
+        }
+        Ok(store.checkpoint(number)?.map(|c| self.keep(c.prover())))
+    }
+
+    fn kept(&self) -> Option<std::sync::Arc<checkpoint::Prover>> {
+        self.kept.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Keeps `prover` unless a later checkpoint is kept already (two downloads may read two
+    /// checkpoints at once); the one to prove from.
+    fn keep(&self, prover: checkpoint::Prover) -> std::sync::Arc<checkpoint::Prover> {
+        let prover = std::sync::Arc::new(prover);
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        let number = |p: &checkpoint::Prover| p.checkpoint().signed.number;
+        if kept.as_ref().is_none_or(|k| number(k) < number(&prover)) {
+            *kept = Some(prover.clone());
+        }
+        prover
+    }
 }
 
 /// Verifies `person`'s chain and its anchor in the latest checkpoint: the checkpoint's

@@ -22,6 +22,8 @@ pub struct Pds {
     pub dir: PathBuf,
     pub store: Arc<dyn Store>,
     pub runner: Arc<Runner>,
+    /// The latest audit checkpoint with its tree, kept between people's downloads.
+    pub checkpoint: Arc<crate::audit::LatestCheckpoint>,
 }
 
 /// How to open a [`Pds`]: the data directory, and what may differ from the defaults (the
@@ -88,6 +90,7 @@ impl PdsBuilder {
             dir: dir.to_path_buf(),
             store,
             runner,
+            checkpoint: Arc::default(),
         })
     }
 }

@@ -413,14 +413,55 @@ impl Checkpoint {
 
     /// The head the checkpoint holds for `chain`, if any.
     pub fn head(&self, chain: Chain) -> Option<&ChainHead> {
-        self.heads.iter().find(|h| h.chain == chain)
+        // Sorted by chain when built ([`Checkpoint::unsigned`]); a search that misses looks
+        // at every head, in case a stored one is not.
+        match self.heads.binary_search_by_key(&chain, |h| h.chain) {
+            Ok(i) => self.heads.get(i),
+            Err(_) => self.heads.iter().find(|h| h.chain == chain),
+        }
     }
 
-    /// `chain`'s head with its inclusion proof.
+    /// `chain`'s head with its inclusion proof. Builds the tree: to prove several chains'
+    /// heads, [`Checkpoint::prover`] builds it once.
     pub fn prove(&self, chain: Chain) -> Option<InclusionProof> {
         match self.signed.version {
             1 => prove_v1(&sorted(self.heads.clone()), chain),
             _ => Some(self.sparse()?.prove(self.head(chain)?)),
+        }
+    }
+
+    /// This checkpoint with its tree built, to prove any chain's head without building it
+    /// again: what a server keeps of the latest checkpoint between its people's downloads.
+    pub fn prover(self) -> Prover {
+        let tree = match self.signed.version {
+            1 => None,
+            _ => self.sparse(),
+        };
+        Prover {
+            checkpoint: self,
+            tree,
+        }
+    }
+}
+
+/// A checkpoint and its tree ([`Checkpoint::prover`]).
+pub struct Prover {
+    checkpoint: Checkpoint,
+    /// Version 2's tree (`None`: version 1, whose proofs build theirs, or no valid secret).
+    tree: Option<Sparse>,
+}
+
+impl Prover {
+    pub fn checkpoint(&self) -> &Checkpoint {
+        &self.checkpoint
+    }
+
+    /// [`Checkpoint::prove`], from the tree built once.
+    pub fn prove(&self, chain: Chain) -> Option<InclusionProof> {
+        match (&self.tree, self.checkpoint.signed.version) {
+            (Some(tree), _) => Some(tree.prove(self.checkpoint.head(chain)?)),
+            (None, 1) => self.checkpoint.prove(chain),
+            (None, _) => None,
         }
     }
 }
@@ -509,6 +550,12 @@ mod tests {
                     assert!(!p.leads_to(&other_version));
                 }
                 assert!(cp.prove(Chain::Person(999)).is_none());
+                // The tree built once proves what each call's own tree does.
+                let prover = cp.clone().prover();
+                for h in &cp.heads {
+                    assert_eq!(prover.prove(h.chain), cp.prove(h.chain), "{n} leaves");
+                }
+                assert!(prover.prove(Chain::Person(999)).is_none());
             }
         }
         assert_eq!(root_v1(&[]), "0".repeat(64));

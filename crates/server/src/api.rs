@@ -1490,7 +1490,9 @@ pub async fn audit_checkpoint(
 ) -> Result<Json<insitu_core::audit::PersonCheckpoint>, ApiError> {
     caller.may(Action::Audit)?;
     let chain = audit_chain_of(&caller, &q)?;
-    insitu_core::audit::checkpoint_for(s.pds.store.as_ref(), chain)?
+    s.pds
+        .checkpoint
+        .proof_for(s.pds.store.as_ref(), chain)?
         .map(Json)
         .ok_or_else(|| ApiError::not_found("no checkpoint yet"))
 }

@@ -145,6 +145,21 @@ impl AuditStore for PgStore {
         })
     }
 
+    fn latest_checkpoint_number(&self) -> Result<Option<u64>, StoreError> {
+        self.with(|cx| async move {
+            let c = cx.conn().await?;
+            // The primary key's last entry: an index-only read, not the checkpoint's value.
+            let row = c
+                .query_one("SELECT max(number) FROM audit_checkpoints", &[])
+                .await
+                .map_err(db)?;
+            Ok(row
+                .try_get::<_, Option<i64>>(0)
+                .map_err(db)?
+                .map(|n| n as u64))
+        })
+    }
+
     fn checkpoint(&self, number: u64) -> Result<Option<Checkpoint>, StoreError> {
         self.with(|cx| async move {
             let c = cx.conn().await?;

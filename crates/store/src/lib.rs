@@ -524,6 +524,9 @@ pub trait AuditStore: Send + Sync {
     fn put_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError>;
     /// The checkpoint with the highest number.
     fn latest_checkpoint(&self) -> Result<Option<Checkpoint>, StoreError>;
+    /// The highest checkpoint number, read from the key alone: a checkpoint holds every
+    /// chain's head, and whoever keeps the latest one reads it again only when this moves.
+    fn latest_checkpoint_number(&self) -> Result<Option<u64>, StoreError>;
     fn checkpoint(&self, number: u64) -> Result<Option<Checkpoint>, StoreError>;
 
     /// Every chain, each oldest first, chains by key: for tests and tools over small stores

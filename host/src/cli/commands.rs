@@ -63,8 +63,12 @@ pub async fn dispatch(pds: Pds, cmd: Command) -> anyhow::Result<()> {
                         let (pds, key) = (pds.clone(), key.clone());
                         let published = tokio::task::spawn_blocking(move || {
                             // On the schedule, moved heads or not; at most about one per
-                            // period whatever the number of nodes.
-                            audit::publish_checkpoint(pds.store.as_ref(), &key, min_age_ms)
+                            // period whatever the number of nodes. Then the latest (this
+                            // node's or another's) is kept for people's downloads.
+                            let published =
+                                audit::publish_checkpoint(pds.store.as_ref(), &key, min_age_ms)?;
+                            pds.checkpoint.refresh(pds.store.as_ref())?;
+                            Ok::<_, insitu_core::store::StoreError>(published)
                         })
                         .await;
                         match published {

@@ -1871,6 +1871,30 @@ async fn a_person_downloads_and_checks_their_chain_against_the_checkpoint() {
         )
         .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
+
+    // The server keeps the latest checkpoint between downloads: one published since is the
+    // one served next, with her new head.
+    s.pds
+        .store
+        .append_audit(audit::AuditEvent::GrantRevoked {
+            grant: 7,
+            person: alice,
+        })
+        .unwrap();
+    audit::publish_checkpoint(s.pds.store.as_ref(), &key, 0)
+        .unwrap()
+        .unwrap();
+    let (st, next) = s.call("GET", "/api/audit/checkpoint", Some(a), None).await;
+    assert_eq!(st, StatusCode::OK, "{next}");
+    let next: PersonCheckpoint = serde_json::from_value(next).unwrap();
+    assert_eq!(next.checkpoint.number, cp.checkpoint.number + 1);
+    let proof = next.proof.expect("her chain is in the next checkpoint");
+    assert!(proof.leads_to(&next.checkpoint));
+    assert_eq!(
+        proof.head.seq,
+        anchored.seq + 1,
+        "her head after the revocation"
+    );
 }
 
 /// `insitu serve` settles a proposal whose deadline came, on its schedule (at start, then every

@@ -142,6 +142,12 @@ fn checkpoint(number: u64, heads: Vec<ChainHead>) -> Checkpoint {
 
 pub(super) fn checkpoints(store: &dyn Store) {
     assert_eq!(store.latest_checkpoint().expect("latest_checkpoint"), None);
+    let number = || {
+        store
+            .latest_checkpoint_number()
+            .expect("latest_checkpoint_number")
+    };
+    assert_eq!(number(), None);
     let p = store.add_person("ada").expect("add_person");
     let first = checkpoint(1, store.audit_heads().expect("audit_heads"));
     store.put_checkpoint(&first).expect("put_checkpoint");
@@ -149,6 +155,7 @@ pub(super) fn checkpoints(store: &dyn Store) {
         store.latest_checkpoint().expect("latest_checkpoint"),
         Some(first.clone())
     );
+    assert_eq!(number(), Some(1));
     store.append_audit(revoked(1, p)).expect("append_audit");
     let second = checkpoint(2, store.audit_heads().expect("audit_heads"));
     for taken in [checkpoint(1, vec![]), checkpoint(3, vec![])] {
@@ -166,6 +173,7 @@ pub(super) fn checkpoints(store: &dyn Store) {
         store.latest_checkpoint().expect("latest_checkpoint"),
         Some(second.clone())
     );
+    assert_eq!(number(), Some(2));
     assert_eq!(store.checkpoint(1).expect("checkpoint"), Some(first));
     assert_eq!(store.checkpoint(2).expect("checkpoint"), Some(second));
     assert_eq!(store.checkpoint(3).expect("checkpoint"), None);

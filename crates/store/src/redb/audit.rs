@@ -85,6 +85,12 @@ impl AuditStore for RedbStore {
         }
     }
 
+    fn latest_checkpoint_number(&self) -> Result<Option<u64>, StoreError> {
+        let tx = self.db.begin_read().map_err(db)?;
+        let t = tx.open_table(CHECKPOINTS).map_err(db)?;
+        Ok(t.last().map_err(db)?.map(|(k, _)| k.value()))
+    }
+
     fn checkpoint(&self, number: u64) -> Result<Option<Checkpoint>, StoreError> {
         self.read_json(CHECKPOINTS, number)
     }
