@@ -142,7 +142,7 @@ impl LatestCheckpoint {
 
     /// The latest checkpoint with its tree: the one kept if it is still the latest, else read
     /// by its number (a checkpoint published since is read at the next call) and kept.
-    fn latest(
+    pub fn latest(
         &self,
         store: &dyn crate::store::Store,
     ) -> Result<Option<std::sync::Arc<checkpoint::Prover>>, StoreError> {

@@ -168,7 +168,7 @@ pub async fn codesign(pds: &Pds) -> anyhow::Result<()> {
         decimal(escrow, "EUR")
     );
     let proof = codesign::prove(store, p.id, 1, &org)?;
-    let at = codesign::verify_proof(store, &proof)?;
+    let at = codesign::verify_proof(store, &pds.checkpoint, &proof)?;
     println!(
         "   {LAB} can prove what version 1 said and that it was submitted at {}, without having published it\n",
         insitu::cli::jobs::format_time(at)

@@ -520,8 +520,15 @@ pub async fn verify(
     Body(proof): Body<Proof>,
 ) -> Result<Json<Verified>, ApiError> {
     caller.may(Action::Read)?;
-    let store = s.pds.store.clone();
-    let recorded_ms = blocking(move || Ok(codesign::verify_proof(store.as_ref(), &proof)?)).await?;
+    let pds = s.pds.clone();
+    let recorded_ms = blocking(move || {
+        Ok(codesign::verify_proof(
+            pds.store.as_ref(),
+            &pds.checkpoint,
+            &proof,
+        )?)
+    })
+    .await?;
     Ok(Json(Verified { recorded_ms }))
 }
 

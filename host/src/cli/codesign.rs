@@ -492,7 +492,7 @@ pub fn proposal_cmd(pds: &Pds, cmd: ProposalCmd) -> anyhow::Result<()> {
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let proof: Proof = serde_json::from_slice(&bytes)
                 .with_context(|| format!("{} is not a proof", file.display()))?;
-            let at = codesign::verify_proof(store, &proof)?;
+            let at = codesign::verify_proof(store, &pds.checkpoint, &proof)?;
             println!(
                 "proof holds: {} submitted \"{}\" (proposal {} version {}) at {}{}",
                 proof.organisation,
