@@ -61,28 +61,33 @@ pub async fn dispatch(pds: Pds, cmd: Command) -> anyhow::Result<()> {
                     loop {
                         tokio::time::sleep(every).await;
                         let (pds, key) = (pds.clone(), key.clone());
-                        let published = tokio::task::spawn_blocking(move || {
+                        let done = tokio::task::spawn_blocking(move || {
                             // On the schedule, moved heads or not; at most about one per
                             // period whatever the number of nodes. Then the latest (this
-                            // node's or another's) is kept for people's downloads.
+                            // node's or another's) is kept for people's downloads, whether
+                            // or not this node published.
                             let published =
-                                audit::publish_checkpoint(pds.store.as_ref(), &key, min_age_ms)?;
-                            pds.checkpoint.refresh(pds.store.as_ref())?;
-                            Ok::<_, insitu_core::store::StoreError>(published)
+                                audit::publish_checkpoint(pds.store.as_ref(), &key, min_age_ms);
+                            (published, pds.checkpoint.refresh(pds.store.as_ref()))
                         })
                         .await;
+                        let (published, kept) = match done {
+                            Ok(done) => done,
+                            Err(e) => {
+                                tracing::warn!(error = %e, "audit checkpoint task failed");
+                                continue;
+                            }
+                        };
                         match published {
-                            Ok(Ok(Some(c))) => {
-                                tracing::info!(
-                                    number = c.signed.number,
-                                    "audit checkpoint published"
-                                )
-                            }
-                            Ok(Ok(None)) => {}
-                            Ok(Err(e)) => {
-                                tracing::warn!(error = %e, "audit checkpoint not published")
-                            }
-                            Err(e) => tracing::warn!(error = %e, "audit checkpoint task failed"),
+                            Ok(Some(c)) => tracing::info!(
+                                number = c.signed.number,
+                                "audit checkpoint published"
+                            ),
+                            Ok(None) => {}
+                            Err(e) => tracing::warn!(error = %e, "audit checkpoint not published"),
+                        }
+                        if let Err(e) = kept {
+                            tracing::warn!(error = %e, "the latest audit checkpoint was not read");
                         }
                     }
                 });

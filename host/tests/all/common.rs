@@ -129,12 +129,18 @@ pub fn add_account_with_cli(
 
 /// The real binary serving the store in `dir` on a loopback port, and its address.
 pub fn serve_binary(dir: &std::path::Path) -> (std::process::Child, String) {
+    serve_binary_with(dir, &[])
+}
+
+/// [`serve_binary`] with more of `serve`'s options.
+pub fn serve_binary_with(dir: &std::path::Path, options: &[&str]) -> (std::process::Child, String) {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
     let mut server = Command::new(env!("CARGO_BIN_EXE_insitu"))
         .arg("--data-dir")
         .arg(dir)
         .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(options)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -1897,6 +1897,25 @@ async fn a_person_downloads_and_checks_their_chain_against_the_checkpoint() {
     );
 }
 
+/// `insitu serve --checkpoint-every N` publishes a checkpoint every N seconds, whether or not
+/// a chain moved, and reads the latest back for people's downloads, with no warning.
+#[test]
+fn serve_publishes_checkpoints_on_its_schedule() {
+    use crate::cli_common::ok;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["person", "add", "Ada"]);
+    let (server, _) = common::serve_binary_with(d, &["--checkpoint-every", "1"]);
+    std::thread::sleep(std::time::Duration::from_millis(3_500));
+    let (exit, log) = common::stop_binary(server);
+    assert!(exit.success(), "{log}");
+    // Its warnings (the log's default level): none about checkpoints.
+    assert!(!log.contains("checkpoint"), "{log}");
+    let pds = Pds::open(d).unwrap();
+    let number = pds.store.latest_checkpoint_number().unwrap();
+    assert!(number.is_some_and(|n| n >= 2), "checkpoints: {number:?}");
+}
+
 /// `insitu serve` settles a proposal whose deadline came, on its schedule (at start, then every
 /// 10 s): the escrow pays the organisation less commission, and the pledge is paid.
 #[test]
