@@ -32,7 +32,8 @@ pub fn describe_source(store: &dyn crate::store::Store, e: &AuditEvent) -> Optio
 
 pub use insitu_model::checkpoint::{self, Checkpoint, InclusionProof, SignedRoot};
 pub use insitu_store::verify::{
-    ChainReport, VerifyError, person_trail, read_chain, verify_all, verify_chain_in,
+    ChainReport, VerifyError, person_trail, read_chain, verify_all, verify_chain_after,
+    verify_chain_in,
 };
 
 use crate::store::StoreError;

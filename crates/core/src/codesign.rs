@@ -28,7 +28,7 @@ use crate::campaign::Count;
 use crate::noise::{Noise, NoiseError, noisy};
 use crate::output::Money;
 use crate::store::{Page, PersonId, Proposals, Store, StoreError};
-use insitu_model::audit::{AuditEvent, Chain, hex};
+use insitu_model::audit::{AuditEvent, Chain, ChainHead, hex};
 
 /// Who reads or acts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -902,10 +902,13 @@ fn committed_entry(store: &dyn Store, commitment: &str) -> Res<Option<AuditEntry
 }
 
 /// Checks a proof against the store's audit chain: the text and salt give the commitment,
-/// the operator chain holds it at the stated place and time, and the chain verifies against
-/// the latest checkpoint, taken from `latest` (the node's kept one: a checkpoint holds every
-/// person's head, which the operator chain's check does not need read for each proof).
-/// Returns the time the commitment was recorded.
+/// the operator chain holds it at the stated place and time, and the chain verifies from that
+/// entry (its hash recomputed, each entry after it linked to the one before) to its head, and
+/// against the latest checkpoint, taken from `latest` (the node's kept one: a checkpoint holds
+/// every person's head, which the operator chain's check does not need read for each proof).
+/// The entries before the proof's are not read: they do not bear on its place, and a proof's
+/// check costs what follows it, not the whole chain. Returns the time the commitment was
+/// recorded.
 pub fn verify_proof(
     store: &dyn Store,
     latest: &crate::audit::LatestCheckpoint,
@@ -926,12 +929,19 @@ pub fn verify_proof(
             && matches!(&e.event, AuditEvent::ProposalCommitted { proposal, version, commitment, .. }
                 if *proposal == proof.proposal && *version == proof.version && *commitment == proof.commitment)
     });
-    if !ok {
+    let Some(entry) = entry.filter(|_| ok) else {
         return Err(CodesignError::Refused(Refusal::ProofEntry(proof.seq)));
-    }
+    };
     let latest = latest.latest(store)?;
     let checkpoint = latest.as_ref().map(|p| p.checkpoint());
-    crate::store::verify::verify_chain_in(store, Chain::Operator, checkpoint)
+    // From the entry before it, as the entry says: the walk then recomputes the entry's own
+    // hash and links it forward.
+    let before = entry.seq.checked_sub(1).map(|seq| ChainHead {
+        chain: Chain::Operator,
+        seq,
+        hash: entry.prev.clone(),
+    });
+    crate::audit::verify_chain_after(store, Chain::Operator, checkpoint, before.as_ref())
         .map_err(|e| CodesignError::Refused(Refusal::Chain(e.to_string())))?;
     Ok(proof.at_ms)
 }

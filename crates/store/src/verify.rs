@@ -50,6 +50,22 @@ pub fn verify_chain_in(
     chain: Chain,
     checkpoint: Option<&Checkpoint>,
 ) -> Result<ChainReport, VerifyError> {
+    verify_chain_after(store, chain, checkpoint, None)
+}
+
+/// [`verify_chain_in`] for the entries after `after` (from the start when `None`): they must
+/// link to it and to each other up to the head the store records, and the chain must still
+/// have the entry `checkpoint` anchors (read on its own when it is at or before `after`).
+/// The entries up to `after` are neither read nor checked: what one entry's place in the
+/// chain needs (a proof's entry, taking `after` from its `prev`) is that it links forward to
+/// the head and its anchor, which reads only what follows it. The report counts the entries
+/// up to `after` as the chain's.
+pub fn verify_chain_after(
+    store: &dyn AuditStore,
+    chain: Chain,
+    checkpoint: Option<&Checkpoint>,
+    after: Option<&ChainHead>,
+) -> Result<ChainReport, VerifyError> {
     let origin = if chain.is_legacy() {
         insitu_model::audit::GENESIS.to_string()
     } else {
@@ -57,8 +73,8 @@ pub fn verify_chain_in(
     };
     let anchored = checkpoint.and_then(|c| c.head(chain).map(|h| (c.signed.number, h)));
     let mut at_anchor: Option<AuditEntry> = None;
-    let mut last: Option<ChainHead> = None;
-    let mut entries = 0u64;
+    let mut last: Option<ChainHead> = after.cloned();
+    let mut entries = after.map_or(0, |h| h.seq + 1);
     loop {
         let page = store.audit_chain(chain, last.as_ref().map(|h| h.seq), PAGE)?;
         if page.is_empty() {
@@ -78,6 +94,13 @@ pub fn verify_chain_in(
         return Err(VerifyError::Head(chain));
     }
     if let Some((number, h)) = anchored {
+        // An anchor at or before `after` is not among the entries read: read it alone.
+        if at_anchor.is_none() && after.is_some_and(|a| h.seq <= a.seq) {
+            at_anchor = store
+                .audit_chain(chain, h.seq.checked_sub(1), 1)?
+                .into_iter()
+                .find(|e| e.seq == h.seq);
+        }
         check_anchor(number, h, at_anchor.as_ref(), entries)?;
     }
     Ok(ChainReport {

@@ -476,3 +476,100 @@ fn the_builder_runs_the_pds_on_the_store_it_is_given() {
         .expect("a clock beside a store is refused");
     assert!(err.to_string().contains("its own clock"), "{err}");
 }
+
+/// A proof is checked from its entry to the operator chain's head and to the latest
+/// checkpoint's anchor, reading only what follows its entry (so that a proof's check does not
+/// cost the whole chain): its entry edited with the stored hash left alone (backdated), an entry
+/// after it edited, or the anchored entry before it rewritten, each refuses it. An entry
+/// before it bears on no part of it, is not read, and is left to `audit verify`.
+#[test]
+fn a_proof_is_checked_from_its_entry_to_the_head_and_the_anchor() {
+    use insitu_core::codesign::{self, Content, Reader};
+    use redb::ReadableTable;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.redb");
+    let token = |token| AuditEvent::TokenIssued { account: 1, token };
+    let proof = {
+        let s = RedbStore::open(&path).unwrap();
+        for t in 0..3 {
+            s.append_audit(token(t)).unwrap();
+        }
+        // The checkpoint anchors the operator chain before the proposal's entry.
+        audit::publish_checkpoint(&s, &operator_key(), 0)
+            .unwrap()
+            .unwrap();
+        let content = Content {
+            title: "A thermostat that learns".into(),
+            description: "From the heating study.".into(),
+            options: vec![],
+            studies: vec![],
+            goal: insitu_core::output::Money {
+                minor: 5_000,
+                currency: "EUR".into(),
+            },
+            deadline_ms: now_ms() + 10 * 86_400_000,
+            tiers: vec![],
+        };
+        let p = codesign::submit(&s, "Thermo", None, content).unwrap();
+        s.append_audit(token(9)).unwrap();
+        codesign::prove(&s, p.id, 1, &Reader::Organisation("Thermo".into())).unwrap()
+    };
+    let anchor = {
+        let s = RedbStore::open(&path).unwrap();
+        let c = s.latest_checkpoint().unwrap().unwrap();
+        c.head(audit::Chain::Operator).unwrap().seq
+    };
+    assert!(anchor < proof.seq, "anchor {anchor}, proof {}", proof.seq);
+    let pristine = std::fs::read(&path).unwrap();
+    let check = |proof: &codesign::Proof| {
+        let s = RedbStore::open(&path).unwrap();
+        codesign::verify_proof(&s, &Default::default(), proof).map_err(|e| e.to_string())
+    };
+    check(&proof).expect("the proof holds");
+    // Replaces `from` by `to` in the operator chain's entry `seq`, as one with disk access.
+    let edit = |seq: u64, from: &str, to: &str| {
+        std::fs::write(&path, &pristine).unwrap();
+        tamper_chains(&path, |t, _| {
+            let v = t.get((1, 0, seq)).unwrap().unwrap().value().to_string();
+            assert!(v.contains(from), "{v}");
+            t.insert((1, 0, seq), v.replacen(from, to, 1).as_str())
+                .unwrap();
+        });
+    };
+
+    // Backdated: the entry's time moved, its stored hash left; the proof says the same time.
+    let at = format!("\"at_ms\":{}", proof.at_ms);
+    edit(
+        proof.seq,
+        &at,
+        &format!("\"at_ms\":{}", proof.at_ms - 86_400_000),
+    );
+    let mut backdated = proof.clone();
+    backdated.at_ms -= 86_400_000;
+    let err = check(&backdated).unwrap_err();
+    assert!(err.contains("edited"), "{err}");
+
+    // An entry after it edited.
+    edit(proof.seq + 1, "\"token\":9", "\"token\":8");
+    let err = check(&proof).unwrap_err();
+    assert!(err.contains("edited"), "{err}");
+
+    // The anchored entry, before it, rewritten (another hash): read on its own.
+    let s = RedbStore::open(&path).unwrap();
+    let anchored = s
+        .audit_chain(audit::Chain::Operator, anchor.checked_sub(1), 1)
+        .unwrap()
+        .remove(0)
+        .hash;
+    drop(s);
+    edit(anchor, &anchored, &"0".repeat(64));
+    let err = check(&proof).unwrap_err();
+    assert!(err.contains("rewritten"), "{err}");
+
+    // An entry before it and before the anchor: not read by the proof's check; the whole
+    // store's verification reports it.
+    edit(0, "\"token\":0", "\"token\":5");
+    check(&proof).expect("an earlier entry bears on no part of the proof");
+    let whole = audit::verify_all(&RedbStore::open(&path).unwrap(), None);
+    assert!(whole.is_err(), "audit verify sees the edit");
+}
