@@ -53,13 +53,14 @@ pub fn verify_chain_in(
     verify_chain_after(store, chain, checkpoint, None)
 }
 
-/// [`verify_chain_in`] for the entries after `after` (from the start when `None`): they must
-/// link to it and to each other up to the head the store records, and the chain must still
-/// have the entry `checkpoint` anchors (read on its own when it is at or before `after`).
-/// The entries up to `after` are neither read nor checked: what one entry's place in the
-/// chain needs (a proof's entry, taking `after` from its `prev`) is that it links forward to
-/// the head and its anchor, which reads only what follows it. The report counts the entries
-/// up to `after` as the chain's.
+/// [`verify_chain_in`] for the entries after `after` (from the start when `None`): `after`
+/// must be the chain's entry at its place, with its hash; the entries after it must link to
+/// it and to each other up to the head the store records; and the chain must still have the
+/// entry `checkpoint` anchors (read on its own when it is at or before `after`). The entries
+/// before `after` are neither read nor checked: what one entry's place in the chain needs (a
+/// proof's entry, taking `after` from its `prev`) is that it links back to the entry before
+/// it and forward to the head and its anchor, which reads only what follows it. The report
+/// counts the entries up to `after` as the chain's.
 pub fn verify_chain_after(
     store: &dyn AuditStore,
     chain: Chain,
@@ -73,6 +74,15 @@ pub fn verify_chain_after(
     };
     let anchored = checkpoint.and_then(|c| c.head(chain).map(|h| (c.signed.number, h)));
     let mut at_anchor: Option<AuditEntry> = None;
+    if let Some(a) = after {
+        let stored = store.audit_chain(chain, a.seq.checked_sub(1), 1)?;
+        if !stored.iter().any(|e| e.seq == a.seq && e.hash == a.hash) {
+            return Err(VerifyError::Chain(
+                chain,
+                ChainError::Broken { seq: a.seq + 1 },
+            ));
+        }
+    }
     let mut last: Option<ChainHead> = after.cloned();
     let mut entries = after.map_or(0, |h| h.seq + 1);
     loop {

@@ -479,9 +479,10 @@ fn the_builder_runs_the_pds_on_the_store_it_is_given() {
 
 /// A proof is checked from its entry to the operator chain's head and to the latest
 /// checkpoint's anchor, reading only what follows its entry (so that a proof's check does not
-/// cost the whole chain): its entry edited with the stored hash left alone (backdated), an entry
-/// after it edited, or the anchored entry before it rewritten, each refuses it. An entry
-/// before it bears on no part of it, is not read, and is left to `audit verify`.
+/// cost the whole chain): its entry edited with the stored hash left alone (backdated), the
+/// entry before it rewritten, an entry after it edited, or the anchored entry before it
+/// rewritten, each refuses it. An earlier entry bears on no part of it, is not read, and is
+/// left to `audit verify`.
 #[test]
 fn a_proof_is_checked_from_its_entry_to_the_head_and_the_anchor() {
     use insitu_core::codesign::{self, Content, Reader};
@@ -510,6 +511,8 @@ fn a_proof_is_checked_from_its_entry_to_the_head_and_the_anchor() {
             deadline_ms: now_ms() + 10 * 86_400_000,
             tiers: vec![],
         };
+        // One entry between the anchor and the proposal's.
+        s.append_audit(token(7)).unwrap();
         let p = codesign::submit(&s, "Thermo", None, content).unwrap();
         s.append_audit(token(9)).unwrap();
         codesign::prove(&s, p.id, 1, &Reader::Organisation("Thermo".into())).unwrap()
@@ -519,7 +522,11 @@ fn a_proof_is_checked_from_its_entry_to_the_head_and_the_anchor() {
         let c = s.latest_checkpoint().unwrap().unwrap();
         c.head(audit::Chain::Operator).unwrap().seq
     };
-    assert!(anchor < proof.seq, "anchor {anchor}, proof {}", proof.seq);
+    assert!(
+        anchor + 1 < proof.seq,
+        "anchor {anchor}, proof {}",
+        proof.seq
+    );
     let pristine = std::fs::read(&path).unwrap();
     let check = |proof: &codesign::Proof| {
         let s = RedbStore::open(&path).unwrap();
@@ -549,20 +556,31 @@ fn a_proof_is_checked_from_its_entry_to_the_head_and_the_anchor() {
     let err = check(&backdated).unwrap_err();
     assert!(err.contains("edited"), "{err}");
 
+    // The entry before it, not the anchor, rewritten (another hash): the proof's entry no
+    // longer follows it.
+    let hash_of = |seq: u64| {
+        let s = RedbStore::open(&path).unwrap();
+        s.audit_chain(audit::Chain::Operator, seq.checked_sub(1), 1)
+            .unwrap()
+            .remove(0)
+            .hash
+    };
+    let before = hash_of(proof.seq - 1);
+    edit(
+        proof.seq - 1,
+        &format!("\"hash\":\"{before}\""),
+        &format!("\"hash\":\"{}\"", "1".repeat(64)),
+    );
+    let err = check(&proof).unwrap_err();
+    assert!(err.contains("does not follow"), "{err}");
+
     // An entry after it edited.
     edit(proof.seq + 1, "\"token\":9", "\"token\":8");
     let err = check(&proof).unwrap_err();
     assert!(err.contains("edited"), "{err}");
 
     // The anchored entry, before it, rewritten (another hash): read on its own.
-    let s = RedbStore::open(&path).unwrap();
-    let anchored = s
-        .audit_chain(audit::Chain::Operator, anchor.checked_sub(1), 1)
-        .unwrap()
-        .remove(0)
-        .hash;
-    drop(s);
-    edit(anchor, &anchored, &"0".repeat(64));
+    edit(anchor, &hash_of(anchor), &"0".repeat(64));
     let err = check(&proof).unwrap_err();
     assert!(err.contains("rewritten"), "{err}");
 
